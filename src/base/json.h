@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT
+ * json.h — strict JSON input and small jansson conveniences.
+ *
+ * Untrusted JSON is parsed with gw_json_parse: duplicate keys, invalid UTF-8, NUL escapes,
+ * trailing data and nesting deeper than max_depth are all rejected with a position in msg.
+ */
+#ifndef GW_JSON_H
+#define GW_JSON_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+#include <jansson.h>
+
+#define GW_JSON_MAX_DEPTH 32
+
+/* Returns NULL and writes a message ("line 1 column 7: ...") into msg on error. */
+json_t *gw_json_parse(const char *data, size_t len, size_t max_depth, char *msg, size_t msgcap);
+/* Borrowed string member or NULL when absent or not a string. */
+const char *gw_json_str(const json_t *obj, const char *key);
+/* Compact serialization with sorted keys (canonical form); caller frees. */
+char *gw_json_canonical(const json_t *v);
+/* Compact serialization preserving insertion order; caller frees. */
+char *gw_json_compact(const json_t *v);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT
+ * util.h — time, randomness, encodings and hashing used across subsystems.
+ */
+#ifndef GW_UTIL_H
+#define GW_UTIL_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+/* Wall clock, milliseconds since the epoch. */
+int64_t gw_now_ms(void);
+/* Monotonic clock in nanoseconds (for durations and deadlines). */
+int64_t gw_mono_ns(void);
+/* "2025-01-10T09:23:14.123Z" into out (at least 32 bytes). */
+void gw_time_iso8601(int64_t ms, char *out, size_t cap);
+/* Parses RFC 3339 / ISO 8601 UTC ("2025-01-10T09:23:14Z", optional .fff, or a date "2025-01-10")
+ * into epoch ms. Returns false on any malformed input. */
+bool gw_time_parse(const char *s, int64_t *ms);
+
+/* Cryptographically secure random bytes (getrandom); aborts if the kernel refuses. */
+void gw_random(void *out, size_t n);
+/* n random bytes as lowercase hex into out (2n+1 bytes). */
+void gw_random_hex(char *out, size_t nbytes);
+
+void gw_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+/* Returns false on odd length or a non-hex digit. */
+bool gw_unhex(const char *in, unsigned char *out, size_t outlen);
+/* base64url without padding; out needs 4*ceil(n/3)+1 bytes. */
+void gw_b64url(const unsigned char *in, size_t n, char *out);
+/* Standard base64 with padding; out needs 4*ceil(n/3)+1 bytes. */
+void gw_b64(const unsigned char *in, size_t n, char *out);
+
+#define GW_SHA256_LEN 32
+void gw_sha256(const void *data, size_t n, unsigned char out[GW_SHA256_LEN]);
+/* Lowercase hex SHA-256 into out (65 bytes). */
+void gw_sha256_hex(const void *data, size_t n, char out[65]);
+void gw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
+                    unsigned char out[GW_SHA256_LEN]);
+/* Constant-time equality of two byte strings of the same length. */
+bool gw_ct_equal(const void *a, const void *b, size_t n);
+
+/* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated string. */
+gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len);
+/* Writes a file atomically (temp + fsync + rename) with the given mode. */
+gw_err gw_file_write_atomic(const char *path, const void *data, size_t len, int mode);
+/* mkdir -p with the given mode. */
+gw_err gw_mkdirs(const char *path, int mode);
+
+#endif

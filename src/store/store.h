@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT
+ * store.h — the gateway's persistent state behind one interface.
+ *
+ * Callers see domain operations only (tokens, agents, messages, audit rows, checkpoints, meta);
+ * every SQL statement and dialect detail stays inside src/store. The embedded backend is SQLite
+ * in WAL mode (store_sqlite.c); a cluster backend (PostgreSQL) plugs in behind the same
+ * struct store_ops table without touching callers. Migrations are versioned and applied at
+ * open (store_migrations.c).
+ *
+ * Threading: every function is safe to call from any thread. The audit writer owns a second
+ * connection (store_audit_append) so group commits never wait behind API reads.
+ * Strings returned in structs are malloc'd and released with the matching *_release function.
+ */
+#ifndef GW_STORE_H
+#define GW_STORE_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+struct store;
+
+/* --- lifecycle ------------------------------------------------------------------------- */
+
+/* Opens (creating if needed) <data_dir>/gateway.db and applies pending migrations. */
+gw_err store_open(const char *data_dir, struct store **out);
+void store_close(struct store *st);
+/* Cheap liveness query for /readyz. */
+gw_err store_ping(struct store *st);
+/* Schema version after migrations (for status). */
+int store_schema_version(struct store *st);
+
+/* --- small key/value metadata (e.g. "bootstrap_done") -------------------------------- */
+
+/* *value is malloc'd; GW_ENOTFOUND when absent. */
+gw_err store_meta_get(struct store *st, const char *key, char **value);
+gw_err store_meta_put(struct store *st, const char *key, const char *value);
+
+/* --- gateway tokens created at run time ------------------------------------------------- */
+
+struct store_token {
+    char *id;
+    char *tenant;
+    char *owner;          /* user id or NULL */
+    char *hash;           /* hex SHA-256 of the secret; the secret itself is never stored */
+    char *scopes;         /* JSON array text, e.g. ["memory:read"] */
+    char *created_by;     /* principal that created it */
+    int64_t created_ms;
+    int64_t expires_ms;   /* 0 = never */
+    int64_t revoked_ms;   /* 0 = active */
+    int64_t last_used_ms; /* 0 = never */
+};
+
+void store_token_release(struct store_token *t);
+/* GW_ECONFLICT when the id exists (in the tenant). */
+gw_err store_token_insert(struct store *st, const struct store_token *t);
+/* Replaces the hash (rotation). GW_ENOTFOUND if absent or revoked. */
+gw_err store_token_set_hash(struct store *st, const char *tenant, const char *id, const char *hash);
+/* Marks revoked at ms. GW_ENOTFOUND if absent; revoking twice is GW_OK. */
+gw_err store_token_revoke(struct store *st, const char *tenant, const char *id, int64_t ms);
+/* Records last use (best effort, batched by the caller). */
+gw_err store_token_touch(struct store *st, const char *tenant, const char *id, int64_t ms);
+/* All tokens of all tenants (including revoked); *out is a malloc'd array. */
+gw_err store_token_list(struct store *st, struct store_token **out, size_t *n);
+void store_token_list_free(struct store_token *list, size_t n);
+
+/* --- agents registered at run time ------------------------------------------------------ */
+
+struct store_agent {
+    char *tenant;
+    char *name;        /* "<namespace>/<agent>" */
+    char *channel;
+    char *memory_path; /* absolute */
+    char *description;
+    char *created_by;
+    int64_t created_ms;
+};
+
+void store_agent_release(struct store_agent *a);
+/* GW_ECONFLICT when (tenant, name) exists. */
+gw_err store_agent_insert(struct store *st, const struct store_agent *a);
+gw_err store_agent_list(struct store *st, struct store_agent **out, size_t *n);
+void store_agent_list_free(struct store_agent *list, size_t n);
+
+/* --- channel messages ------------------------------------------------------------------- */
+
+struct store_message {
+    char *id;
+    char *tenant;
+    char *channel;
+    char *sender;    /* principal */
+    char *content;
+    int64_t created_ms;
+};
+
+gw_err store_message_insert(struct store *st, const struct store_message *m);
+
+/* --- audit rows (the hash chain itself is computed in src/audit) ------------------------ */
+
+struct audit_row {
+    char *tenant;
+    int64_t seq;           /* 1, 2, 3 ... per tenant */
+    int64_t ts_ms;
+    char *type;            /* e.g. "message.sent" */
+    char *outcome;         /* ok | denied | error | failed */
+    char *actor;           /* user id, "token:<id>" or "anonymous" */
+    char *token_id;        /* may be NULL */
+    char *org_unit;        /* actor's org unit, may be NULL */
+    char *team;            /* actor's team, may be NULL */
+    char *resource;        /* channel, memory path, token id ...; may be NULL */
+    char *request_id;
+    char *client_ip;       /* may be NULL */
+    char *classification;  /* public | internal | confidential | restricted */
+    int status;            /* HTTP status answered, 0 when not applicable */
+    char *details;         /* canonical JSON object text */
+    char *prev_hash;       /* hex, 64 zeros for seq 1 */
+    char *hash;            /* hex */
+};
+
+void audit_row_release(struct audit_row *r);
+
+/* Appends rows in one transaction with a full fsync (durable when it returns GW_OK); on any
+ * failure nothing is written. Called only from the audit writer thread. */
+gw_err store_audit_append(struct store *st, const struct audit_row *rows, size_t n);
+
+/* Last (seq, hash) of a tenant's chain; seq 0 and hash NULL when empty. */
+gw_err store_audit_head(struct store *st, const char *tenant, int64_t *seq, char **hash);
+/* Tenants that have audit rows (malloc'd array of malloc'd strings). */
+gw_err store_audit_tenants(struct store *st, char ***out, size_t *n);
+
+enum audit_visibility {
+    AUDIT_VIS_ALL,      /* enterprise admin */
+    AUDIT_VIS_ORG,      /* org_unit == scope or under scope + "/" */
+    AUDIT_VIS_TEAM,     /* team == scope */
+    AUDIT_VIS_ACTOR,    /* actor == scope */
+};
+
+struct audit_filter {
+    const char *tenant;          /* required */
+    enum audit_visibility vis;
+    const char *vis_scope;       /* org path, team id or actor, per vis */
+    const char *actor;           /* exact, optional */
+    const char *type;            /* exact, or prefix when it ends with '*' */
+    const char *resource;        /* exact, optional (the "channel" filter) */
+    const char *outcome;         /* exact, optional */
+    const char *request_id;      /* exact, optional */
+    int64_t since_ms, until_ms;  /* inclusive range, 0 = open */
+    int64_t after_seq;           /* ascending scan starts after this seq (cursor) */
+    int64_t before_seq;          /* descending scan starts below this seq, 0 = from the end */
+    bool descending;             /* newest first */
+};
+
+/* Returns up to limit rows matching f (malloc'd array). */
+gw_err store_audit_query(struct store *st, const struct audit_filter *f, size_t limit,
+                         struct audit_row **out, size_t *n);
+void store_audit_rows_free(struct audit_row *rows, size_t n);
+
+/* Streams every row matching f in seq order (ascending), page by page, calling fn for each;
+ * fn returning non-zero stops the scan (and is returned as GW_OK). For verify and export. */
+typedef int store_audit_row_fn(const struct audit_row *row, void *ctx);
+gw_err store_audit_scan(struct store *st, const struct audit_filter *f, store_audit_row_fn *fn,
+                        void *ctx);
+
+/* Signed checkpoints of the chain (src/audit signs them). */
+struct audit_checkpoint {
+    char *tenant;
+    int64_t seq;      /* the chain covers 1..seq */
+    char *hash;       /* hash of event seq */
+    int64_t ts_ms;
+    char *key_id;     /* hex SHA-256 of the public key, first 16 chars */
+    char *signature;  /* base64url Ed25519 signature over audit_checkpoint_message() */
+};
+
+void audit_checkpoint_release(struct audit_checkpoint *c);
+gw_err store_checkpoint_insert(struct store *st, const struct audit_checkpoint *c);
+/* Latest checkpoint of a tenant; GW_ENOTFOUND when none. */
+gw_err store_checkpoint_latest(struct store *st, const char *tenant, struct audit_checkpoint *out);
+/* All checkpoints of a tenant in seq order (malloc'd array). */
+gw_err store_checkpoint_list(struct store *st, const char *tenant, struct audit_checkpoint **out,
+                             size_t *n);
+void store_checkpoint_list_free(struct audit_checkpoint *list, size_t n);
+
+#endif
