@@ -161,4 +161,15 @@ const struct cfg_agent *cfg_find_agent(const struct cfg *c, const char *name);
 const struct cfg_namespace *cfg_find_namespace(const struct cfg *c, const char *name);
 const struct cfg_team *cfg_find_team(const struct cfg *c, const char *id);
 
+/* Syntax rules shared by the loader and the API (tokens and agents created at run time). */
+/* A namespace, agent, team, token id or tenant id: [a-z0-9][a-z0-9_-]{0,62}. */
+bool cfg_name_valid(const char *s);
+/* "<namespace>/<agent>", both parts cfg_name_valid. */
+bool cfg_agent_name_valid(const char *s);
+/* "*", "channels:<ns>/<glob>" (glob "*", an agent name or a prefix ending in "*"),
+ * "memory:read", "memory:write", or "a:b[:c...]" with segments of [a-z0-9_*.-]. */
+bool cfg_scope_valid(const char *s);
+/* enterprise_admin, org_admin, team_lead, user. */
+bool cfg_role_is_builtin(const char *name);
+
 #endif

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One command for the whole suite: install test dependencies, build with gcc (warnings as
+# errors), check that clang builds it too, then run every unit and integration test twice:
+# on the normal build and on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+jobs=$(nproc)
+
+echo "== build (gcc, -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+
+echo "== build (clang, -Werror)"
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-clang -j"$jobs" >/dev/null
+
+echo "== build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+
+status=0
+echo "== tests (sanitizers)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 || status=1
+echo "== tests (release build)"
+ctest --test-dir build --output-on-failure -j2 || status=1
+exit $status

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT
+ * api.h — the /api/v1 routes (docs/API.md) behind the HTTP server.
+ */
+#ifndef GW_API_H
+#define GW_API_H
+
+#include "http/http.h"
+
+/* http_dispatch_fn / http_done_fn with ctx = struct gwd *. */
+void api_dispatch(struct http_req *r, void *gwd);
+void api_done(struct http_req *r, void *gwd);
+
+#endif

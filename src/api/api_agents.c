@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT
+ * api_agents.c — agent registration and listing, and messages sent to channels.
+ *
+ * A channel is "<namespace>/<agent>"; sending needs the matching channels: scope. The message
+ * is audited durably, then stored; the model reply arrives with the model gateway.
+ */
+#include "base/prelude.h"
+#include "api/api_int.h"
+#include "base/util.h"
+#include "ns/ns.h"
+#include "store/store.h"
+
+static json_t *agent_json(const struct ns_agent_info *a)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "name", a->name, "namespace", a->ns, "agent",
+                     a->agent, "channel", a->channel, "description", a->description, "source",
+                     a->source);
+}
+
+void api_agents_register(struct api_call *c)
+{
+    if (!api_require(c, "agents:write"))
+        return;
+    json_t *body = api_json_body(c);
+    if (!body)
+        return;
+    const char *name = gw_json_str(body, "name");
+    json_t *desc = json_object_get(body, "description");
+    const char *slash = name ? strchr(name, '/') : NULL;
+    if (!slash || (desc && !json_is_string(desc)) ||
+        (desc && strlen(json_string_value(desc)) > 1024)) {
+        http_respond_error(c->r, GW_EINVAL,
+                           "expected {\"name\": \"<namespace>/<agent>\", \"description\"?: string (at most 1024 bytes)}");
+        goto out;
+    }
+    char *ns = gw_pool_strndup(c->r->pool, name, (size_t)(slash - name));
+    const char *agent = slash + 1;
+    char msg[200];
+    gw_err rc = ns_agent_check_register(c->g->ns, c->p->tenant, ns, agent, msg, sizeof(msg));
+    if (rc != GW_OK) {
+        http_respond_error(c->r, rc, "%s", msg);
+        goto out;
+    }
+    if (!auth_allows_channel(c->p, ns, agent)) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s/%s", ns, agent);
+        goto out;
+    }
+    const char *d = desc ? json_string_value(desc) : NULL;
+    if (!api_audit_sync(c, "agent.registered", name, json_pack("{s:s,s:s?}", "name", name,
+                                                               "description", d)))
+        goto out;
+    struct ns_agent_info info;
+    rc = ns_agent_register(c->g->ns, c->p->tenant, ns, agent, d, c->p->actor, c->r->pool, &info);
+    if (rc != GW_OK) {
+        api_audit_failed(c);
+        http_respond_error(c->r, rc == GW_ECONFLICT ? rc : GW_ESTORE, "agent could not be registered");
+        goto out;
+    }
+    http_respond_json(c->r, 201, agent_json(&info));
+out:
+    json_decref(body);
+}
+
+void api_agents_list(struct api_call *c)
+{
+    if (!api_require(c, "agents:read"))
+        return;
+    const char *ns = http_query(c->r, "namespace");
+    if (ns && !auth_name_valid(ns)) {
+        http_respond_error(c->r, GW_EINVAL, "invalid namespace name");
+        return;
+    }
+    struct ns_agent_info *list = NULL;
+    size_t n = 0;
+    ns_agent_list(c->g->ns, c->p->tenant, ns, c->r->pool, &list, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (auth_allows_channel(c->p, list[i].ns, list[i].agent))
+            json_array_append_new(arr, agent_json(&list[i]));
+    http_respond_json(c->r, 200, json_pack("{s:o}", "agents", arr));
+}
+
+/* Validates "{ns}/{agent}" variables; answers and returns false on failure. */
+static bool channel_vars(struct api_call *c, const char **ns, const char **agent)
+{
+    *ns = c->var[0];
+    *agent = c->var[1];
+    if (!auth_name_valid(*ns) || !auth_name_valid(*agent)) {
+        http_respond_error(c->r, GW_EINVAL,
+                           "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
+        return false;
+    }
+    c->audit_resource = gw_pool_printf(c->r->pool, "%s/%s", *ns, *agent);
+    return true;
+}
+
+void api_messages_send(struct api_call *c)
+{
+    const char *ns, *agent;
+    if (!channel_vars(c, &ns, &agent))
+        return;
+    if (!auth_allows_channel(c->p, ns, agent)) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s/%s", ns, agent);
+        return;
+    }
+    struct ns_agent_info info;
+    if (ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+        http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
+        return;
+    }
+    json_t *body = api_json_body(c);
+    if (!body)
+        return;
+    json_t *content = json_object_get(body, "content");
+    if (!json_is_string(content) || json_object_size(body) != 1) {
+        http_respond_error(c->r, GW_EINVAL, "expected {\"content\": string}");
+        goto out;
+    }
+    size_t len = json_string_length(content);
+    if (len == 0 || len > c->cfg->limits.max_message_bytes) {
+        http_respond_error(c->r, len ? GW_ETOOBIG : GW_EINVAL,
+                           "content must be 1 to %zu bytes", c->cfg->limits.max_message_bytes);
+        goto out;
+    }
+    char id[40], hex[25];
+    gw_random_hex(hex, 12);
+    snprintf(id, sizeof(id), "msg_%s", hex);
+    json_t *details = json_pack("{s:s,s:O}", "message_id", id, "content", content);
+    if (!api_audit_sync(c, "message.sent", info.channel, details))
+        goto out;
+    struct store_message m = {
+        .id = id, .tenant = (char *)c->p->tenant, .channel = (char *)info.channel,
+        .sender = (char *)c->p->actor, .content = (char *)json_string_value(content),
+        .created_ms = gw_now_ms(),
+    };
+    if (store_message_insert(c->g->store, &m) != GW_OK) {
+        api_audit_failed(c);
+        http_respond_error(c->r, GW_ESTORE, "the message could not be stored");
+        goto out;
+    }
+    http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s}", "id", id, "channel", info.channel,
+                                           "status", "stored"));
+out:
+    json_decref(body);
+}

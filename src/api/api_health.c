@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT
+ * api_health.c — liveness, readiness, status (seed 000 shape) and identity endpoints.
+ *
+ * The plugin list is truthful: a plugin is "active" only when this build runs it; what later
+ * releases will add is "unavailable".
+ */
+#include "base/prelude.h"
+#include "api/api_int.h"
+#include "audit/audit.h"
+#include "base/util.h"
+#include "http/http.h"
+#include "store/store.h"
+
+static const struct {
+    const char *name;
+    const char *state;
+    const char *detail;
+} plugins[] = {
+    {"policy-engine", "unavailable", "not built yet"},
+    {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints"},
+    {"auth-enterprise", "partial", "scoped tokens and RBAC active; SSO (OIDC/SAML) not built yet"},
+    {"connector-gmail", "unavailable", "not built yet"},
+    {"connector-gcal", "unavailable", "not built yet"},
+    {"connector-jira", "unavailable", "not built yet"},
+    {"connector-github", "unavailable", "not built yet"},
+    {"connector-gdrive", "unavailable", "not built yet"},
+    {"task-intelligence", "unavailable", "not built yet"},
+    {"auto-response", "unavailable", "not built yet"},
+    {"work-tracking", "unavailable", "not built yet"},
+    {"ocip-protocol", "unavailable", "not built yet"},
+    {"org-intelligence", "unavailable", "not built yet"},
+    {"visualization", "unavailable", "not built yet"},
+};
+
+void api_health(struct api_call *c)
+{
+    static const char body[] = "{\"status\":\"ok\"}\n";
+    http_respond(c->r, 200, "application/json", body, sizeof(body) - 1, NULL);
+}
+
+void api_ready(struct api_call *c)
+{
+    struct audit_stats st;
+    audit_get_stats(c->g->audit, &st);
+    bool store_ok = store_ping(c->g->store) == GW_OK;
+    bool draining = atomic_load(&c->g->draining);
+    bool ready = store_ok && st.healthy && !draining;
+    json_t *body = json_pack("{s:b,s:{s:s,s:s}}", "ready", ready, "checks", "store",
+                             store_ok ? "ok" : "unreachable", "audit",
+                             st.healthy ? "ok" : "failing");
+    if (draining)
+        json_object_set_new(body, "draining", json_true());
+    http_respond_json(c->r, ready ? 200 : 503, body);
+}
+
+static json_t *principal_json(const struct auth_principal *p, const struct cfg *cfg)
+{
+    json_t *scopes = json_array(), *perms = json_array();
+    for (size_t i = 0; i < p->n_scopes; i++)
+        json_array_append_new(scopes, json_string(p->scopes[i]));
+    if (p->perms) {
+        for (size_t i = 0; i < p->n_perms; i++)
+            json_array_append_new(perms, json_string(p->perms[i]));
+    } else {
+        json_array_extend(perms, scopes);
+    }
+    return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o}", "user", p->actor, "email",
+                     p->email, "name", p->name, "role", p->role, "tenant", p->tenant,
+                     "org_unit", p->org_unit, "team", p->team, "token_id", p->token_id,
+                     "scopes", scopes, "permissions", perms);
+}
+
+void api_status(struct api_call *c)
+{
+    struct audit_stats st;
+    audit_get_stats(c->g->audit, &st);
+    bool store_ok = store_ping(c->g->store) == GW_OK;
+    json_t *pl = json_array();
+    for (size_t i = 0; i < GW_ARRAY_LEN(plugins); i++)
+        json_array_append_new(pl, json_pack("{s:s,s:s,s:s}", "name", plugins[i].name, "state",
+                                            plugins[i].state, "detail", plugins[i].detail));
+    json_t *body = json_pack(
+        "{s:s,s:I,s:s,s:{s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
+        "uptime_seconds", (json_int_t)((gw_now_ms() - c->g->started_ms) / 1000), "tenant",
+        c->cfg->tenant_id, "components", "store", store_ok ? "healthy" : "unhealthy", "audit",
+        st.healthy ? "healthy" : "unhealthy", "http",
+        atomic_load(&c->g->draining) ? "draining" : "healthy", "audit", "appended",
+        (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
+        (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
+    /* identity is optional here: the endpoint is public, a valid token adds the principal */
+    char msg[128];
+    struct auth_principal *p = NULL;
+    const char *authz = http_header(c->r, "Authorization");
+    if (authz && auth_authenticate(c->g->auth, authz, c->r->pool, &p, msg, sizeof(msg)) == GW_OK)
+        json_object_set_new(body, "principal", principal_json(p, c->cfg));
+    http_respond_json(c->r, 200, body);
+}
+
+void api_userinfo(struct api_call *c)
+{
+    http_respond_json(c->r, 200, principal_json(c->p, c->cfg));
+}
+
+void api_audit_public_key(struct api_call *c)
+{
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:s,s:s}", "algorithm", "Ed25519", "public_key",
+                                audit_public_key(c->g->audit), "key_id",
+                                audit_key_id(c->g->audit)));
+}

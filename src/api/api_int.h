@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT
+ * api_int.h — shared by the route handlers: the per-request call context and helpers.
+ *
+ * Audit rule: every authenticated API request becomes exactly one audit event. A mutation
+ * writes its event durably with api_audit_sync *before* it changes anything (and answers 503
+ * if that fails); every other request is audited asynchronously when it completes, with the
+ * route's event type, the answered status and the outcome derived from it.
+ */
+#ifndef GW_API_INT_H
+#define GW_API_INT_H
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "base/json.h"
+#include "base/mem.h"
+#include "config/config.h"
+#include "core/gwd.h"
+
+#define API_MAX_SEGMENTS 8
+#define API_MAX_SEGMENT 128
+
+struct api_call {
+    struct gwd *g;
+    struct http_req *r;
+    struct cfg *cfg;                   /* snapshot for this request (ref held) */
+    struct auth_principal *p;          /* NULL on public routes */
+    const char *var[API_MAX_SEGMENTS]; /* decoded {variables} of the route, in order */
+    size_t n_var;
+    const char *audit_type;            /* event type (route default, handler may refine) */
+    const char *audit_resource;        /* channel, memory path, token id ... */
+    const char *audit_classification;
+    json_t *audit_details;             /* owned; added to the event */
+    bool audit_done;                   /* written synchronously already */
+};
+
+typedef void api_handler_fn(struct api_call *c);
+
+/* Writes this request's audit event durably; on failure answers 503 and returns false, and
+ * the caller must not apply its change. details is stolen. */
+bool api_audit_sync(struct api_call *c, const char *type, const char *resource, json_t *details);
+/* After api_audit_sync succeeded but applying the change failed: audits the failure too
+ * (event "<type>.failed" with the status answered). */
+void api_audit_failed(struct api_call *c);
+/* Requires a scope/permission; answers 403 naming it and returns false when missing. */
+bool api_require(struct api_call *c, const char *scope);
+/* Parses the JSON body of a POST/PUT (content type checked); answers 4xx and returns NULL on
+ * error. The result is owned by the caller. */
+json_t *api_json_body(struct api_call *c);
+/* Time as RFC 3339 string in the request pool (NULL for 0). */
+const char *api_time(struct api_call *c, int64_t ms);
+
+/* Handlers (one file per family). */
+api_handler_fn api_health, api_ready, api_status, api_userinfo, api_audit_public_key;
+api_handler_fn api_tokens_create, api_tokens_list, api_tokens_rotate, api_tokens_revoke;
+api_handler_fn api_agents_register, api_agents_list, api_messages_send;
+api_handler_fn api_memory_get, api_memory_put;
+api_handler_fn api_audit_query, api_audit_export, api_audit_verify, api_audit_head;
+api_handler_fn api_admin_reload;
+
+#endif

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT
+ * api_router.c — the route table, path segmentation, authentication and the audit hook.
+ *
+ * Paths are split on '/' while still percent-encoded and each segment is decoded on its own,
+ * so an encoded slash ("%2f") stays inside its segment and is then refused by the name rules.
+ * Segments that decode to "." or "..", contain '/', '\', control bytes or non-ASCII bytes are
+ * refused with 400 before any route sees them.
+ */
+#include "base/prelude.h"
+#include "api/api_int.h"
+#include "audit/audit.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#include <strings.h>
+
+enum route_flags {
+    ROUTE_PUBLIC = 1,   /* no authentication, not audited (probes, public key) */
+};
+
+struct route {
+    enum http_method method;
+    const char *pattern;     /* literal segments and "{}" for a variable */
+    api_handler_fn *handler;
+    const char *event;       /* audit event type */
+    unsigned flags;
+};
+
+static const struct route routes[] = {
+    {HTTP_GET, "/healthz", api_health, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/readyz", api_ready, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/health", api_health, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/status", api_status, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/audit/public-key", api_audit_public_key, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/auth/userinfo", api_userinfo, "auth.userinfo", 0},
+    {HTTP_POST, "/api/v1/tokens", api_tokens_create, "token.created", 0},
+    {HTTP_GET, "/api/v1/tokens", api_tokens_list, "token.listed", 0},
+    {HTTP_POST, "/api/v1/tokens/{}/rotate", api_tokens_rotate, "token.rotated", 0},
+    {HTTP_DELETE, "/api/v1/tokens/{}", api_tokens_revoke, "token.revoked", 0},
+    {HTTP_POST, "/api/v1/agents", api_agents_register, "agent.registered", 0},
+    {HTTP_GET, "/api/v1/agents", api_agents_list, "agent.listed", 0},
+    {HTTP_POST, "/api/v1/channels/{}/{}/messages", api_messages_send, "message.sent", 0},
+    {HTTP_GET, "/api/v1/memory/{}/{}", api_memory_get, "memory.read", 0},
+    {HTTP_PUT, "/api/v1/memory/{}/{}", api_memory_put, "memory.written", 0},
+    {HTTP_GET, "/api/v1/audit", api_audit_query, "audit.queried", 0},
+    {HTTP_GET, "/api/v1/audit/export", api_audit_export, "audit.exported", 0},
+    {HTTP_GET, "/api/v1/audit/verify", api_audit_verify, "audit.verified", 0},
+    {HTTP_GET, "/api/v1/audit/head", api_audit_head, "audit.head", 0},
+    {HTTP_POST, "/api/v1/admin/reload", api_admin_reload, "config.reloaded", 0},
+};
+
+static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};
+
+/* Splits and decodes; returns false (and the reason) on a segment we refuse. */
+static bool split_path(struct http_req *r, char **seg, size_t *nseg, const char **why)
+{
+    const char *p = r->raw_path;
+    *nseg = 0;
+    if (p[0] != '/') {
+        *why = "path must start with '/'";
+        return false;
+    }
+    while (*p == '/') {
+        p++;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (*nseg == API_MAX_SEGMENTS) {
+            *why = "path has too many segments";
+            return false;
+        }
+        char *d = gw_pool_alloc(r->pool, API_MAX_SEGMENT + 1);
+        if (len > API_MAX_SEGMENT * 3 || !http_pct_decode(p, len, d, API_MAX_SEGMENT + 1)) {
+            *why = "malformed path segment";
+            return false;
+        }
+        if (strcmp(d, ".") == 0 || strcmp(d, "..") == 0) {
+            *why = "'.' and '..' are not allowed in paths";
+            return false;
+        }
+        for (const unsigned char *c = (const unsigned char *)d; *c; c++) {
+            if (*c == '/' || *c == '\\' || *c < 0x20 || *c >= 0x7f) {
+                *why = "path segment contains a forbidden character";
+                return false;
+            }
+        }
+        seg[(*nseg)++] = d;
+        p += len;
+    }
+    return true;
+}
+
+/* Matches segments against a pattern, collecting variables. */
+static bool match(const char *pattern, char **seg, size_t nseg, struct api_call *c)
+{
+    size_t i = 0;
+    c->n_var = 0;
+    const char *p = pattern;
+    while (*p == '/') {
+        p++;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= nseg)
+            return false;
+        if (len == 2 && p[0] == '{' && p[1] == '}') {
+            if (!seg[i][0])
+                return false;
+            c->var[c->n_var++] = seg[i];
+        } else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {
+            return false;
+        }
+        i++;
+        p += len;
+    }
+    return i == nseg;
+}
+
+static void release_call(void *arg)
+{
+    struct api_call *c = arg;
+    json_decref(c->audit_details);
+    cfg_unref(c->cfg);
+}
+
+static bool authenticate(struct api_call *c)
+{
+    struct gwd *g = c->g;
+    char msg[160];
+    unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->cfg->failed_auth_limit);
+    if (wait) {
+        char retry[48];
+        snprintf(retry, sizeof(retry), "Retry-After: %u", wait);
+        const char *hdrs[] = {retry, NULL};
+        c->audit_type = "auth.throttled";
+        http_respond_error_h(c->r, GW_ETHROTTLED, hdrs,
+                             "too many failed authentications from this address; retry in %u s",
+                             wait);
+        return false;
+    }
+    gw_err rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->p,
+                                  msg, sizeof(msg));
+    if (rc != GW_OK) {
+        auth_throttle_fail(g->throttle, c->r->client_ip);
+        c->audit_type = "auth.failed";
+        c->audit_details = json_pack("{s:s}", "reason", msg);
+        const char *hdrs[] = {"WWW-Authenticate: Bearer realm=\"openclaw\"", NULL};
+        http_respond_error_h(c->r, GW_EUNAUTH, hdrs, "%s", msg);
+        return false;
+    }
+    return true;
+}
+
+void api_dispatch(struct http_req *r, void *ctx)
+{
+    struct gwd *g = ctx;
+    struct api_call *c = gw_pool_calloc(r->pool, sizeof(*c));
+    c->g = g;
+    c->r = r;
+    c->cfg = gwd_config(g);
+    r->user = c;
+    gw_pool_cleanup_add(r->pool, release_call, c);
+
+    char *seg[API_MAX_SEGMENTS];
+    size_t nseg = 0;
+    const char *why = NULL;
+    if (!split_path(r, seg, &nseg, &why)) {
+        c->audit_type = "api.rejected";
+        http_respond_error(r, GW_EINVAL, "%s", why);
+        return;
+    }
+    const struct route *found = NULL;
+    char allow[96] = "";
+    for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
+        if (!match(routes[i].pattern, seg, nseg, c))
+            continue;
+        if (routes[i].method == r->method ||
+            (r->method == HTTP_HEAD && routes[i].method == HTTP_GET)) {
+            found = &routes[i];
+            break;
+        }
+        size_t n = strlen(allow);
+        snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", method_names[routes[i].method]);
+    }
+    if (!found) {
+        c->audit_type = "api.not_found";
+        if (allow[0]) {
+            char hdr[128];
+            snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
+            const char *hdrs[] = {hdr, NULL};
+            http_respond_error_h(r, GW_EMETHOD, hdrs, "method %s not allowed here", r->method_name);
+        } else {
+            http_respond_error(r, GW_ENOTFOUND, "no such endpoint");
+        }
+        return;
+    }
+    if (!(found->flags & ROUTE_PUBLIC) && !authenticate(c))
+        return;
+    if (found->flags & ROUTE_PUBLIC)
+        c->audit_done = true; /* probes and public keys are not audited */
+    c->audit_type = found->event;
+    found->handler(c);
+}
+
+static const char *outcome_of(int status)
+{
+    if (status < 400)
+        return "ok";
+    if (status == 401 || status == 403 || status == 429)
+        return "denied";
+    return status >= 500 ? "error" : "failed";
+}
+
+void api_done(struct http_req *r, void *ctx)
+{
+    struct gwd *g = ctx;
+    struct api_call *c = r->user;
+    if (!c || c->audit_done || !c->audit_type)
+        return;
+    const struct auth_principal *p = c->p;
+    struct audit_event ev = {
+        .type = c->audit_type,
+        .outcome = outcome_of(r->status),
+        .actor = p ? p->actor : "anonymous",
+        .token_id = p ? p->token_id : NULL,
+        .org_unit = p ? p->org_unit : NULL,
+        .team = p ? p->team : NULL,
+        .resource = c->audit_resource,
+        .request_id = r->request_id,
+        .client_ip = r->client_ip,
+        .classification = c->audit_classification,
+        .status = r->status,
+        .details = c->audit_details,
+    };
+    json_t *details = NULL;
+    if (!ev.details) {
+        details = json_pack("{s:s,s:s}", "method", r->method_name, "path", r->raw_path);
+        ev.details = details;
+    }
+    if (audit_record(g->audit, p ? p->tenant : c->cfg->tenant_id, &ev) != GW_OK)
+        gw_error("api: audit event for request %s could not be queued", r->request_id);
+    json_decref(details);
+}
+
+bool api_audit_sync(struct api_call *c, const char *type, const char *resource, json_t *details)
+{
+    const struct auth_principal *p = c->p;
+    c->audit_type = type;
+    c->audit_resource = resource;
+    json_decref(c->audit_details);
+    c->audit_details = details;
+    struct audit_event ev = {
+        .type = type, .outcome = "ok", .actor = p->actor, .token_id = p->token_id,
+        .org_unit = p->org_unit, .team = p->team, .resource = resource,
+        .request_id = c->r->request_id, .client_ip = c->r->client_ip,
+        .classification = c->audit_classification, .status = 0, .details = details,
+    };
+    if (audit_record_sync(c->g->audit, p->tenant, &ev) != GW_OK) {
+        c->audit_type = "audit.unavailable";
+        http_respond_error(c->r, GW_EAUDIT, "the audit trail cannot be written; nothing was changed");
+        return false;
+    }
+    c->audit_done = true;
+    return true;
+}
+
+void api_audit_failed(struct api_call *c)
+{
+    c->audit_type = gw_pool_printf(c->r->pool, "%s.failed", c->audit_type);
+    c->audit_done = false;
+}
+
+bool api_require(struct api_call *c, const char *scope)
+{
+    if (auth_allows(c->p, scope))
+        return true;
+    http_respond_error(c->r, GW_EFORBIDDEN, "missing scope %s", scope);
+    return false;
+}
+
+json_t *api_json_body(struct api_call *c)
+{
+    const char *ct = http_header(c->r, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+        http_respond_error(c->r, GW_EMEDIA, "expected Content-Type: application/json");
+        return NULL;
+    }
+    char msg[200];
+    json_t *v = gw_json_parse(c->r->body.data ? c->r->body.data : "", c->r->body.len,
+                              GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    if (!v) {
+        http_respond_error(c->r, GW_EJSON, "invalid JSON: %s", msg);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        http_respond_error(c->r, GW_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    return v;
+}
+
+const char *api_time(struct api_call *c, int64_t ms)
+{
+    if (!ms)
+        return NULL;
+    char *s = gw_pool_alloc(c->r->pool, 40);
+    gw_time_iso8601(ms, s, 40);
+    return s;
+}

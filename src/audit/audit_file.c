@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT
+ * audit_file.c — the JSON Lines sink of the audit trail.
+ *
+ * Owns the file descriptor only; what goes into the file (rows, checkpoint lines) is decided
+ * by the writer. Appends are all-or-nothing from the chain's point of view: the whole batch is
+ * written, then fdatasync'd, and on any failure a regular file is truncated back to its size
+ * before the batch. Non-regular targets (a pipe, /dev/stdout, /dev/full) are written without
+ * sync or truncation. Daily rotation renames the file to <path>.YYYY-MM-DD (the UTC day it was
+ * written) and retention deletes rotated files by the date in their name.
+ */
+#include "base/prelude.h"
+#include "audit/audit_int.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DAY_MS 86400000LL
+
+static int64_t day_of(int64_t ms)
+{
+    return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
+}
+
+static void day_str(int64_t day, char out[16])
+{
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static char *parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return gw_xstrdup(".");
+    if (slash == path)
+        return gw_xstrdup("/");
+    return gw_xstrndup(path, (size_t)(slash - path));
+}
+
+static void sync_dir(const char *path)
+{
+    char *dir = parent_dir(path);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+}
+
+void audit_file_init(struct audit_file *f)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+}
+
+void audit_file_close(struct audit_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}
+
+void audit_file_release(struct audit_file *f)
+{
+    audit_file_close(f);
+    free(f->path);
+    audit_file_init(f);
+}
+
+static gw_err open_fd(struct audit_file *f, int64_t now_ms)
+{
+    struct stat st;
+    char *dir = parent_dir(f->path);
+    if (stat(dir, &st) != 0)
+        gw_mkdirs(dir, 0700); /* the open below reports any failure */
+    free(dir);
+    /* No O_NOFOLLOW: operators may point log_path at /dev/stdout or a FIFO. */
+    f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (f->fd < 0) {
+        f->err = errno;
+        return GW_EAUDIT;
+    }
+    if (fstat(f->fd, &st) != 0) {
+        f->err = errno;
+        audit_file_close(f);
+        return GW_EAUDIT;
+    }
+    f->regular = S_ISREG(st.st_mode);
+    /* A non-empty file left from an earlier run belongs to the day it was last written. */
+    if (f->regular && st.st_size > 0)
+        f->day = day_of((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+    else
+        f->day = day_of(now_ms);
+    f->err = 0;
+    return GW_OK;
+}
+
+gw_err audit_file_open(struct audit_file *f, const char *path, bool rotate_daily,
+                       unsigned retain_days, int64_t now_ms)
+{
+    audit_file_close(f);
+    if (f->path != path) {
+        free(f->path);
+        f->path = gw_xstrdup(path);
+    }
+    f->rotate_daily = rotate_daily;
+    f->retain_days = retain_days;
+    gw_err rc = open_fd(f, now_ms);
+    if (rc == GW_OK && f->rotate_daily)
+        audit_file_apply_retention(f, now_ms);
+    return rc;
+}
+
+bool audit_file_rotation_due(const struct audit_file *f, int64_t now_ms)
+{
+    return f->rotate_daily && f->fd >= 0 && f->regular && day_of(now_ms) != f->day;
+}
+
+gw_err audit_file_rotate(struct audit_file *f, int64_t now_ms)
+{
+    char day[16];
+    day_str(f->day, day);
+    char *target = gw_xasprintf("%s.%s", f->path, day);
+    struct stat st;
+    for (int n = 1; lstat(target, &st) == 0 && n < 1000; n++) {
+        free(target);
+        target = gw_xasprintf("%s.%s.%d", f->path, day, n);
+    }
+    if (rename(f->path, target) != 0) {
+        /* Keep writing to the current file; try again tomorrow. */
+        gw_warn("audit: cannot rotate %s to %s: %s", f->path, target, strerror(errno));
+        f->day = day_of(now_ms);
+        free(target);
+        return GW_ECONFLICT;
+    }
+    free(target);
+    sync_dir(f->path);
+    audit_file_close(f);
+    gw_err rc = open_fd(f, now_ms);
+    f->day = day_of(now_ms); /* the fresh file belongs to today whatever its mtime says */
+    audit_file_apply_retention(f, now_ms);
+    return rc;
+}
+
+gw_err audit_file_append(struct audit_file *f, const char *data, size_t n, off_t *offset)
+{
+    off_t start = 0;
+    if (f->fd < 0)
+        return GW_EAUDIT;
+    if (f->regular) {
+        start = lseek(f->fd, 0, SEEK_END);
+        if (start < 0) {
+            f->err = errno;
+            return GW_EAUDIT;
+        }
+    }
+    if (offset)
+        *offset = start;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(f->fd, data + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            f->err = w < 0 ? errno : EIO;
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (f->regular && fdatasync(f->fd) != 0) {
+        f->err = errno;
+        goto fail;
+    }
+    return GW_OK;
+fail:
+    if (f->regular && off > 0)
+        audit_file_truncate(f, start);
+    return GW_EAUDIT;
+}
+
+gw_err audit_file_truncate(struct audit_file *f, off_t offset)
+{
+    if (f->fd < 0 || !f->regular)
+        return GW_OK;
+    if (ftruncate(f->fd, offset) != 0 || fdatasync(f->fd) != 0) {
+        f->err = errno;
+        gw_error("audit: cannot truncate %s back to %lld bytes: %s; the file now holds lines "
+                 "the store does not have, verify will flag them",
+                 f->path, (long long)offset, strerror(errno));
+        return GW_EAUDIT;
+    }
+    return GW_OK;
+}
+
+/* "YYYY-MM-DD" at s (exactly 10 chars) → UTC day number. */
+static bool parse_day(const char *s, int64_t *day)
+{
+    char buf[11];
+    memcpy(buf, s, 10);
+    buf[10] = '\0';
+    int64_t ms;
+    if (!gw_time_parse(buf, &ms))
+        return false;
+    *day = day_of(ms);
+    return true;
+}
+
+void audit_file_apply_retention(const struct audit_file *f, int64_t now_ms)
+{
+    if (!f->path || f->retain_days == 0)
+        return;
+    char *dir = parent_dir(f->path);
+    const char *slash = strrchr(f->path, '/');
+    const char *base = slash ? slash + 1 : f->path;
+    size_t blen = strlen(base);
+    int64_t oldest = day_of(now_ms) - (int64_t)f->retain_days;
+    DIR *d = opendir(dir);
+    if (!d) {
+        free(dir);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strncmp(name, base, blen) != 0 || name[blen] != '.' || strlen(name + blen + 1) < 10)
+            continue;
+        const char *date = name + blen + 1;
+        const char *rest = date + 10;
+        if (*rest == '.') { /* <path>.YYYY-MM-DD.N */
+            const char *p = rest + 1;
+            if (!*p)
+                continue;
+            while (*p >= '0' && *p <= '9')
+                p++;
+            if (*p)
+                continue;
+        } else if (*rest) {
+            continue;
+        }
+        int64_t day;
+        if (!parse_day(date, &day) || day >= oldest)
+            continue;
+        char *full = gw_xasprintf("%s/%s", dir, name);
+        if (unlink(full) == 0)
+            gw_info("audit: removed %s (older than %u days)", full, f->retain_days);
+        else
+            gw_warn("audit: cannot remove %s: %s", full, strerror(errno));
+        free(full);
+    }
+    closedir(d);
+    free(dir);
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT
+ * audit_row.c — the one serialization of an audit row, and its hash.
+ *
+ * The JSONL line, the export, the API result and the hashed canonical text are all built here
+ * from the same object, so a row read back from the store and the same row read from a file
+ * hash identically: details are kept in the store as canonical JSON text and parsed back into
+ * an object, absent strings are JSON null, ts is ISO 8601 UTC with milliseconds. Also the CSV
+ * form (RFC 4180, formula injection neutralized) and checkpoint messages/objects.
+ */
+#include "base/prelude.h"
+#include "audit/audit_int.h"
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/mem.h"
+#include "base/util.h"
+
+static json_t *str_or_null(const char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+    return v ? v : json_null();
+}
+
+static json_t *details_from_text(const char *text)
+{
+    if (!text || !*text)
+        return json_object();
+    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    if (v)
+        return v;
+    /* Not JSON (only possible if the store was edited): keep the text so the hash covers it. */
+    return str_or_null(text);
+}
+
+json_t *audit_row_json_nohash(const struct audit_row *r, json_t *details_obj)
+{
+    char ts[40];
+    gw_time_iso8601(r->ts_ms, ts, sizeof ts);
+    json_t *o = json_object();
+    json_object_set_new(o, "tenant", str_or_null(r->tenant));
+    json_object_set_new(o, "seq", json_integer(r->seq));
+    json_object_set_new(o, "ts", json_string(ts));
+    json_object_set_new(o, "type", str_or_null(r->type));
+    json_object_set_new(o, "outcome", str_or_null(r->outcome));
+    json_object_set_new(o, "actor", str_or_null(r->actor));
+    json_object_set_new(o, "token_id", str_or_null(r->token_id));
+    json_object_set_new(o, "org_unit", str_or_null(r->org_unit));
+    json_object_set_new(o, "team", str_or_null(r->team));
+    json_object_set_new(o, "resource", str_or_null(r->resource));
+    json_object_set_new(o, "request_id", str_or_null(r->request_id));
+    json_object_set_new(o, "client_ip", str_or_null(r->client_ip));
+    json_object_set_new(o, "classification", str_or_null(r->classification));
+    json_object_set_new(o, "status", json_integer(r->status));
+    json_object_set_new(o, "details",
+                        details_obj ? json_incref(details_obj) : details_from_text(r->details));
+    json_object_set_new(o, "prev_hash", str_or_null(r->prev_hash));
+    return o;
+}
+
+void audit_hash_canonical(const char *canonical, size_t n, char out[65])
+{
+    static const char domain[] = AUDIT_HASH_DOMAIN;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[GW_SHA256_LEN];
+    unsigned int mdlen = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, domain, sizeof domain - 1) != 1 ||
+        EVP_DigestUpdate(ctx, canonical, n) != 1 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1) {
+        fprintf(stderr, "audit: SHA-256 unavailable\n");
+        abort();
+    }
+    EVP_MD_CTX_free(ctx);
+    gw_hex(md, sizeof md, out);
+}
+
+void audit_hash_object(const json_t *obj_nohash, char out[65])
+{
+    char *c = gw_json_canonical(obj_nohash);
+    if (!c)
+        abort(); /* jansson only fails here on OOM */
+    audit_hash_canonical(c, strlen(c), out);
+    free(c);
+}
+
+char *audit_row_canonical(const struct audit_row *r)
+{
+    json_t *o = audit_row_json_nohash(r, NULL);
+    char *c = gw_json_canonical(o);
+    json_decref(o);
+    return c;
+}
+
+void audit_row_compute_hash(const struct audit_row *r, char out[65])
+{
+    json_t *o = audit_row_json_nohash(r, NULL);
+    audit_hash_object(o, out);
+    json_decref(o);
+}
+
+json_t *audit_row_to_json(const struct audit_row *r)
+{
+    json_t *o = audit_row_json_nohash(r, NULL);
+    json_object_set_new(o, "hash", str_or_null(r->hash));
+    return o;
+}
+
+/* Optional string member: absent or null → NULL; another type → error. */
+static bool opt_str(const json_t *obj, const char *key, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v))
+        return false;
+    *out = gw_xstrdup(json_string_value(v));
+    return true;
+}
+
+gw_err audit_row_from_json(const json_t *obj, struct audit_row *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(obj))
+        return GW_EINVAL;
+    json_t *seq = json_object_get(obj, "seq");
+    json_t *status = json_object_get(obj, "status");
+    json_t *details = json_object_get(obj, "details");
+    const char *ts = gw_json_str(obj, "ts");
+    if (!json_is_integer(seq) || json_integer_value(seq) < 1 || !ts ||
+        !gw_time_parse(ts, &out->ts_ms) || (status && !json_is_integer(status)) ||
+        (details && !json_is_null(details) && !json_is_object(details)))
+        goto bad;
+    out->seq = json_integer_value(seq);
+    out->status = status ? (int)json_integer_value(status) : 0;
+    if (!opt_str(obj, "tenant", &out->tenant) || !opt_str(obj, "type", &out->type) ||
+        !opt_str(obj, "outcome", &out->outcome) || !opt_str(obj, "actor", &out->actor) ||
+        !opt_str(obj, "token_id", &out->token_id) || !opt_str(obj, "org_unit", &out->org_unit) ||
+        !opt_str(obj, "team", &out->team) || !opt_str(obj, "resource", &out->resource) ||
+        !opt_str(obj, "request_id", &out->request_id) ||
+        !opt_str(obj, "client_ip", &out->client_ip) ||
+        !opt_str(obj, "classification", &out->classification) ||
+        !opt_str(obj, "prev_hash", &out->prev_hash) || !opt_str(obj, "hash", &out->hash))
+        goto bad;
+    if (!out->tenant || !out->type || !out->prev_hash)
+        goto bad;
+    out->details = json_is_object(details) ? gw_json_canonical(details) : gw_xstrdup("{}");
+    return GW_OK;
+bad:
+    audit_row_release(out);
+    memset(out, 0, sizeof *out);
+    return GW_EINVAL;
+}
+
+/* --- CSV ------------------------------------------------------------------------------------ */
+
+static const char csv_header[] =
+    "seq,ts,tenant,type,outcome,actor,token_id,org_unit,team,resource,request_id,client_ip,"
+    "classification,status,details,prev_hash,hash\n";
+
+const char *audit_csv_header(void)
+{
+    return csv_header;
+}
+
+/* One cell: a leading = + - @ TAB CR gets an apostrophe (spreadsheets would evaluate it), then
+ * RFC 4180 quoting when the cell holds a comma, a quote, CR or LF. */
+static void csv_cell(struct gw_buf *b, const char *s, bool last)
+{
+    if (!s)
+        s = "";
+    bool inject = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        gw_buf_append(b, "\"", 1);
+    if (inject)
+        gw_buf_append(b, "'", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            gw_buf_append(b, "\"\"", 2);
+        else
+            gw_buf_append(b, p, 1);
+    }
+    if (quote)
+        gw_buf_append(b, "\"", 1);
+    gw_buf_append(b, last ? "\n" : ",", 1);
+}
+
+char *audit_row_to_csv(const struct audit_row *r)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, (size_t)1 << 40); /* bounded by the row; SIZE_MAX would overflow buf.c */
+    char num[32], ts[40];
+    snprintf(num, sizeof num, "%lld", (long long)r->seq);
+    csv_cell(&b, num, false);
+    gw_time_iso8601(r->ts_ms, ts, sizeof ts);
+    csv_cell(&b, ts, false);
+    csv_cell(&b, r->tenant, false);
+    csv_cell(&b, r->type, false);
+    csv_cell(&b, r->outcome, false);
+    csv_cell(&b, r->actor, false);
+    csv_cell(&b, r->token_id, false);
+    csv_cell(&b, r->org_unit, false);
+    csv_cell(&b, r->team, false);
+    csv_cell(&b, r->resource, false);
+    csv_cell(&b, r->request_id, false);
+    csv_cell(&b, r->client_ip, false);
+    csv_cell(&b, r->classification, false);
+    snprintf(num, sizeof num, "%d", r->status);
+    csv_cell(&b, num, false);
+    csv_cell(&b, r->details ? r->details : "{}", false);
+    csv_cell(&b, r->prev_hash, false);
+    csv_cell(&b, r->hash, true);
+    return gw_buf_detach(&b, NULL);
+}
+
+/* --- checkpoints ----------------------------------------------------------------------------- */
+
+char *audit_checkpoint_message(const struct audit_checkpoint *c)
+{
+    return gw_xasprintf(AUDIT_CHECKPOINT_DOMAIN "%s\n%lld\n%s\n%lld\n", c->tenant ? c->tenant : "",
+                        (long long)c->seq, c->hash ? c->hash : "", (long long)c->ts_ms);
+}
+
+json_t *audit_checkpoint_to_json(const struct audit_checkpoint *c)
+{
+    char ts[40];
+    gw_time_iso8601(c->ts_ms, ts, sizeof ts);
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("checkpoint"));
+    json_object_set_new(o, "tenant", str_or_null(c->tenant));
+    json_object_set_new(o, "seq", json_integer(c->seq));
+    json_object_set_new(o, "hash", str_or_null(c->hash));
+    json_object_set_new(o, "ts", json_string(ts));
+    json_object_set_new(o, "ts_ms", json_integer(c->ts_ms));
+    json_object_set_new(o, "key_id", str_or_null(c->key_id));
+    json_object_set_new(o, "signature", str_or_null(c->signature));
+    return o;
+}
+
+bool audit_json_is_checkpoint(const json_t *obj)
+{
+    return json_object_get(obj, "signature") != NULL && json_object_get(obj, "prev_hash") == NULL;
+}
+
+gw_err audit_checkpoint_from_json(const json_t *obj, struct audit_checkpoint *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *seq = json_object_get(obj, "seq");
+    json_t *ts_ms = json_object_get(obj, "ts_ms");
+    const char *tenant = gw_json_str(obj, "tenant"), *hash = gw_json_str(obj, "hash");
+    const char *key_id = gw_json_str(obj, "key_id"), *sig = gw_json_str(obj, "signature");
+    const char *type = gw_json_str(obj, "type"), *ts = gw_json_str(obj, "ts");
+    if (!json_is_object(obj) || !type || strcmp(type, "checkpoint") != 0 ||
+        !json_is_integer(seq) || json_integer_value(seq) < 0 || !json_is_integer(ts_ms) ||
+        !tenant || !hash || !key_id || !sig)
+        return GW_EINVAL;
+    if (ts) { /* "ts" is informative but must agree with the signed ts_ms */
+        char want[40];
+        gw_time_iso8601(json_integer_value(ts_ms), want, sizeof want);
+        if (strcmp(ts, want) != 0)
+            return GW_EINVAL;
+    }
+    out->tenant = gw_xstrdup(tenant);
+    out->seq = json_integer_value(seq);
+    out->hash = gw_xstrdup(hash);
+    out->ts_ms = json_integer_value(ts_ms);
+    out->key_id = gw_xstrdup(key_id);
+    out->signature = gw_xstrdup(sig);
+    return GW_OK;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT
+ * auth.h — who is calling and what they may do.
+ *
+ * Credentials are scoped gateway tokens (seed 003): declared in gateway.yaml or created at run
+ * time through the API. Only SHA-256 hashes of secrets are kept (in memory and in the store);
+ * a presented token is hashed and looked up by hash, then compared in constant time.
+ *
+ * Authorization has two layers that must both agree:
+ *   1. the token's scopes ("*", "channels:<ns>/<glob>", "memory:read", "tokens:write", ...);
+ *   2. when the token has an owner, the owner's role permissions (built-in roles of seed 000,
+ *      custom roles of seed 001), so a token never grants more than its owner holds.
+ * Tenant and identity always come from here, never from request parameters.
+ */
+#ifndef GW_AUTH_H
+#define GW_AUTH_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+struct cfg;
+struct gw_pool;
+struct store;
+
+/* The authenticated caller, allocated in a request pool (all strings borrowed from it). */
+struct auth_principal {
+    const char *tenant;
+    const char *actor;       /* owner user id, or "token:<id>" for a token without owner */
+    const char *token_id;
+    const char *user;        /* owner user id or NULL */
+    const char *email;
+    const char *name;
+    const char *role;        /* owner's role; "enterprise_admin" for an ownerless "*" token,
+                                else "token" */
+    const char *org_unit;
+    const char *team;
+    const char **scopes;     /* the token's scopes */
+    size_t n_scopes;
+    const char **perms;      /* the owner's role permissions, NULL when the token has no owner */
+    size_t n_perms;
+};
+
+/* --- scopes and permissions (pure functions) ---------------------------------------------- */
+
+/* Does the scope/permission pattern grant `required`? '*' alone grants everything; in channel
+ * scopes '*' matches within one path segment; elsewhere '*' matches any run of characters. */
+bool auth_pattern_grants(const char *pattern, const char *required);
+/* Does the caller hold `required` (token scopes AND, with an owner, role permissions)? */
+bool auth_allows(const struct auth_principal *p, const char *required);
+/* Channel access: "channels:<ns>/<agent>". */
+bool auth_allows_channel(const struct auth_principal *p, const char *ns, const char *agent);
+/* Namespace access (shared memory): any channel scope that covers some agent of ns. */
+bool auth_allows_namespace(const struct auth_principal *p, const char *ns);
+/* Can the caller delegate `scope` to a new token (its own grants cover the whole pattern)? */
+bool auth_can_delegate(const struct auth_principal *p, const char *scope);
+/* Syntax check of one scope string. */
+bool auth_scope_valid(const char *scope);
+/* Namespace / agent name grammar: [a-z0-9][a-z0-9_-]{0,62}. */
+bool auth_name_valid(const char *name);
+
+/* --- roles ---------------------------------------------------------------------------------- */
+
+/* Built-in role names, in increasing order of privilege. */
+extern const char *const auth_builtin_roles[4];
+bool auth_role_is_builtin(const char *role);
+/* Permission patterns of a role (built-in or from cfg->roles); NULL-terminated, borrowed.
+ * NULL when the role is unknown. */
+const char *const *auth_role_permissions(const struct cfg *c, const char *role, size_t *n);
+
+/* --- tokens --------------------------------------------------------------------------------- */
+
+struct auth_registry;
+
+gw_err auth_registry_open(struct store *st, const struct cfg *c, struct auth_registry **out);
+void auth_registry_close(struct auth_registry *reg);
+/* Replaces the configuration tokens and the identity data (SIGHUP / admin reload). */
+gw_err auth_registry_reload(struct auth_registry *reg, const struct cfg *c);
+/* Number of active tokens (config + api). */
+size_t auth_registry_count(struct auth_registry *reg);
+
+/* Authenticates an Authorization header value. GW_EUNAUTH with a reason in msg on failure. */
+gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
+                         struct gw_pool *pool, struct auth_principal **out, char *msg,
+                         size_t msgcap);
+
+struct auth_token_request {
+    const char *id;          /* NULL = generated */
+    const char **scopes;
+    size_t n_scopes;
+    const char *owner;       /* NULL = caller's owner */
+    int64_t expires_in_s;    /* 0 = never */
+};
+
+/* Information about one token (no secret). Strings owned by the pool given to the call. */
+struct auth_token_info {
+    const char *id, *tenant, *owner, *source, *created_by;
+    const char **scopes;
+    size_t n_scopes;
+    int64_t created_ms, expires_ms, revoked_ms, last_used_ms;
+};
+
+/* Validates a creation request by `caller` (scope syntax, delegation, owner, id) without
+ * changing anything. On error, msg says why. */
+gw_err auth_token_check_create(struct auth_registry *reg, const struct auth_principal *caller,
+                               const struct auth_token_request *req, char *msg, size_t msgcap);
+/* Creates the token (after the audit event is durable). *secret is pool-allocated. */
+gw_err auth_token_create(struct auth_registry *reg, const struct auth_principal *caller,
+                         const struct auth_token_request *req, struct gw_pool *pool,
+                         struct auth_token_info *info, const char **secret);
+/* Checks a rotate/revoke target exists in the caller's tenant and is not from the config. */
+gw_err auth_token_check_change(struct auth_registry *reg, const struct auth_principal *caller,
+                               const char *id, char *msg, size_t msgcap);
+gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal *caller,
+                         const char *id, struct gw_pool *pool, struct auth_token_info *info,
+                         const char **secret);
+gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal *caller,
+                         const char *id, int64_t *revoked_ms);
+/* Tokens of the caller's tenant. */
+gw_err auth_token_list(struct auth_registry *reg, const struct auth_principal *caller,
+                       struct gw_pool *pool, struct auth_token_info **out, size_t *n);
+/* Writes pending last-use times to the store (called periodically). */
+void auth_registry_flush_last_use(struct auth_registry *reg);
+/* Creates the one-time bootstrap admin token if this data directory never had one.
+ * *secret (malloc'd) is NULL when nothing was created. */
+gw_err auth_bootstrap(struct auth_registry *reg, const struct cfg *c, char **secret);
+
+/* --- failed-authentication throttling per client address -------------------------------- */
+
+struct auth_throttle;
+struct auth_throttle *auth_throttle_new(void);
+void auth_throttle_free(struct auth_throttle *t);
+/* Seconds to wait when the address is throttled, 0 otherwise. */
+unsigned auth_throttle_check(struct auth_throttle *t, const char *ip, unsigned limit);
+void auth_throttle_fail(struct auth_throttle *t, const char *ip);
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT
+ * auth_rbac.c — built-in roles (seed 000) and custom roles (seed 001 rbac.roles).
+ *
+ * Built-in permissions are patterns in the same language as token scopes. Visibility of the
+ * audit trail by role is decided in the API layer from the role name.
+ */
+#include "base/prelude.h"
+#include "auth/auth.h"
+#include "config/config.h"
+
+const char *const auth_builtin_roles[4] = {"user", "team_lead", "org_admin", "enterprise_admin"};
+
+static const char *const perms_enterprise_admin[] = {"*", NULL};
+static const char *const perms_org_admin[] = {
+    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "stats:read", "sessions:*",
+    "workspace:*", NULL};
+static const char *const perms_team_lead[] = {
+    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "stats:read",
+    "sessions:*", "workspace:*", NULL};
+static const char *const perms_user[] = {
+    "channels:*", "memory:*", "audit:read", "sessions:own", "workspace:use:*", NULL};
+
+bool auth_role_is_builtin(const char *role)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(auth_builtin_roles); i++)
+        if (strcmp(role, auth_builtin_roles[i]) == 0)
+            return true;
+    return false;
+}
+
+static size_t count(const char *const *v)
+{
+    size_t n = 0;
+    while (v[n])
+        n++;
+    return n;
+}
+
+const char *const *auth_role_permissions(const struct cfg *c, const char *role, size_t *n)
+{
+    const char *const *p = NULL;
+    if (strcmp(role, "enterprise_admin") == 0)
+        p = perms_enterprise_admin;
+    else if (strcmp(role, "org_admin") == 0)
+        p = perms_org_admin;
+    else if (strcmp(role, "team_lead") == 0)
+        p = perms_team_lead;
+    else if (strcmp(role, "user") == 0)
+        p = perms_user;
+    else if (c) {
+        const struct cfg_role *r = cfg_find_role(c, role);
+        if (r)
+            p = (const char *const *)r->permissions;
+    }
+    if (p && n)
+        *n = count(p);
+    return p;
+}

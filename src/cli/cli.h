@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT
+ * cli.h — the `openclaw` command-line client.
+ *
+ * cli_main is the whole program (src/main/cli_main.c only calls it). The rest of this header is
+ * shared between the command families (one file each: tokens, agents, send, memory, audit,
+ * status, config) and exposes the pure parts (argument parsing, config file reading/writing,
+ * settings precedence, exit code mapping, output formatting) to tests/unit/test_cli.c.
+ *
+ * Exit codes (also documented in docs/CLI.md):
+ *   0 ok, 1 verification failed / generic failure, 2 usage error, 3 authentication error (401),
+ *   4 forbidden (403), 5 other client error (4xx), 6 server error (5xx),
+ *   7 gateway unreachable (connection failure, timeout, TLS failure).
+ */
+#ifndef GW_CLI_H
+#define GW_CLI_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+#include "base/buf.h"
+
+#include <jansson.h>
+
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_AUTH = 3,
+    CLI_EXIT_FORBIDDEN = 4,
+    CLI_EXIT_CLIENT = 5,
+    CLI_EXIT_SERVER = 6,
+    CLI_EXIT_UNREACHABLE = 7,
+};
+
+#define CLI_DEFAULT_GATEWAY "http://127.0.0.1:8080"
+#define CLI_DEFAULT_TIMEOUT 30L
+#define CLI_MAX_TIMEOUT 86400L
+#define CLI_MAX_RESPONSE ((size_t)64 << 20)   /* non-streamed response bodies */
+#define CLI_MAX_STDIN_MESSAGE ((size_t)1 << 20) /* `send <channel> -` */
+#define CLI_MAX_MEMORY_INPUT ((size_t)64 << 20) /* `memory put` input; the gateway has its own cap */
+#define CLI_MAX_CONFIG_FILE ((size_t)64 << 10)
+#define CLI_MAX_URL 2048
+#define CLI_MAX_TOKEN 4096
+
+int cli_main(int argc, char **argv);
+
+/* --- argument parsing (cli_main.c) ----------------------------------------------------- */
+
+enum { CLI_OPT_ARG = 1u, CLI_OPT_MULTI = 2u };
+
+struct cli_optdef {
+    const char *name; /* long name without "--"; NULL terminates a table */
+    unsigned flags;   /* CLI_OPT_ARG: takes a value; CLI_OPT_MULTI: may be repeated */
+};
+
+#define CLI_MAX_ARGS 128
+
+struct cli_args {
+    const char *pos[CLI_MAX_ARGS]; /* positional arguments, in order */
+    size_t npos;
+    struct {
+        const char *name; /* borrowed from the optdef table */
+        const char *value; /* "" for flags without a value */
+    } opt[CLI_MAX_ARGS];
+    size_t nopt;
+    int stop_index; /* with stop_at_positional: index of the first positional, or argc */
+    char err[200];  /* usage error message */
+};
+
+/* Parses argv[0..argc) (argv[0] is NOT skipped) against two option tables (either may be NULL).
+ * Accepts --name value, --name=value, -h (= --help), "--" ending options and "-" as a
+ * positional. With stop_at_positional, stops at the first positional argument (global options
+ * before the command). Returns CLI_EXIT_OK or CLI_EXIT_USAGE with a->err set. */
+int cli_args_parse(int argc, char **argv, const struct cli_optdef *defs1,
+                   const struct cli_optdef *defs2, bool stop_at_positional, struct cli_args *a);
+/* Last value given for name, or NULL. */
+const char *cli_args_get(const struct cli_args *a, const char *name);
+bool cli_args_has(const struct cli_args *a, const char *name);
+size_t cli_args_count(const struct cli_args *a, const char *name);
+/* i-th value given for name (0-based), or NULL. */
+const char *cli_args_nth(const struct cli_args *a, const char *name, size_t i);
+
+/* Strict decimal integer in [min, max]. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+
+/* --- configuration file and settings (cli_config.c) ------------------------------------ */
+
+#define CLI_CONFIG_MAX_EXTRA 64
+
+struct cli_config {
+    char *gateway_url;  /* top-level gateway_url */
+    char *token;        /* top-level token */
+    char *nested_url;   /* gateway.url (seed 000 form) */
+    char *nested_token; /* gateway.token */
+    /* other top-level scalar entries, preserved when the file is rewritten */
+    struct {
+        char *key;
+        char *value;
+        bool plain; /* was an unquoted scalar that can be written back unquoted */
+    } extra[CLI_CONFIG_MAX_EXTRA];
+    size_t nextra;
+    struct gw_buf dropped; /* comma-separated keys that cannot be preserved on rewrite */
+    bool loose_mode;       /* file readable by group/others */
+};
+
+void cli_config_init(struct cli_config *c);
+void cli_config_release(struct cli_config *c);
+/* Parses YAML text (libyaml). Unknown keys are kept or noted in c->dropped. */
+gw_err cli_config_parse(const char *text, size_t len, struct cli_config *c, char *err,
+                        size_t errcap);
+/* Loads path; a missing file is an empty configuration. */
+gw_err cli_config_load(const char *path, struct cli_config *c, char *err, size_t errcap);
+/* The flat `key: "value"` YAML form of c (nested values migrated to flat keys); caller frees. */
+char *cli_config_serialize(const struct cli_config *c);
+/* Creates the directory (0700) and replaces the file atomically (0600). */
+gw_err cli_config_save(const char *path, const struct cli_config *c, char *err, size_t errcap);
+/* $OPENCLAW_CONFIG, else $HOME/.openclaw/config.yaml (passwd entry when HOME is unset). */
+char *cli_config_path(void);
+/* Appends s as a YAML double-quoted scalar. */
+void cli_yaml_quote(struct gw_buf *b, const char *s);
+
+/* Value checks shared by `config set` and settings resolution. */
+bool cli_valid_gateway_url(const char *url, char *err, size_t errcap);
+bool cli_valid_token(const char *token, char *err, size_t errcap);
+/* Token masked for display ("abcd****************wxyz", or "********" when short). Caller frees. */
+char *cli_mask_token(const char *token);
+
+struct cli_settings {
+    char *gateway_url;          /* without trailing slash */
+    const char *gateway_source; /* "--gateway", "OPENCLAW_GATEWAY_URL", "config", "default" */
+    char *token;                /* NULL when none */
+    const char *token_source;
+};
+
+/* Precedence: flags > environment > config (flat keys, then gateway.url/gateway.token) >
+ * default. Empty strings count as unset. Returns false (with err) on an invalid value. */
+bool cli_settings_resolve(const char *flag_url, const char *flag_token, const char *env_url,
+                          const char *env_token, const struct cli_config *cfg,
+                          struct cli_settings *out, char *err, size_t errcap);
+void cli_settings_release(struct cli_settings *s);
+
+/* --- shared state of one invocation ---------------------------------------------------- */
+
+struct cli_ctx {
+    bool json;
+    long timeout;           /* seconds */
+    const char *flag_gateway;
+    const char *flag_token;
+    bool resolved;
+    struct cli_settings set;
+    bool warned_plaintext;
+};
+
+/* Applies the global options found in a (--gateway, --token, --json, --timeout). */
+int cli_ctx_apply_globals(struct cli_ctx *ctx, const struct cli_args *a);
+/* Resolves gateway and token (once). Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
+int cli_ctx_resolve(struct cli_ctx *ctx);
+
+/* Parses a command's arguments (argv[0] is the first word after the command family, e.g.
+ * "create") with its table plus the global options, applies the globals, handles --help by
+ * printing help and returning -1. Returns CLI_EXIT_OK, CLI_EXIT_USAGE (message printed) or -1. */
+int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optdef *defs,
+                  const char *help, struct cli_args *a);
+/* For families with subcommands (argv[0] is the family): skips global options before the
+ * subcommand and stores its index in *sub. Returns CLI_EXIT_OK, CLI_EXIT_USAGE or -1 (help). */
+int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, int *sub);
+/* Prints "error: <msg>" plus a hint to stderr and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *help, const char *fmt, ...) GW_PRINTF(2, 3);
+
+/* --- HTTP (cli_http.c) ------------------------------------------------------------------ */
+
+/* Exit code for an HTTP status (2xx → 0, 401 → 3, 403 → 4, other 4xx → 5, 5xx → 6, else 1). */
+int cli_exit_for_status(long status);
+
+/* URL building: base (no trailing slash) + "/api/v1" + path pieces. */
+void cli_url_begin(struct gw_buf *u, const struct cli_ctx *ctx, const char *fixed_path);
+/* Appends "/" + the percent-encoded segment (curl_easy_escape; "." and ".." are encoded too). */
+void cli_url_segment(struct gw_buf *u, const char *seg);
+void cli_url_fixed(struct gw_buf *u, const char *fixed);
+/* Appends "?k=v" or "&k=v" (value percent-encoded); no-op when value is NULL. */
+void cli_url_query(struct gw_buf *u, const char *key, const char *value);
+
+struct cli_request {
+    const char *method;       /* GET, POST, PUT, DELETE */
+    const char *url;
+    const char *content_type; /* NULL: no body */
+    const char *body;
+    size_t body_len;
+    bool auth;                /* send the token when one is configured */
+    FILE *sink;               /* non-NULL: stream a 2xx body here (no size cap) */
+    bool quiet;               /* do not print errors on stderr */
+};
+
+struct cli_response {
+    long status;               /* 0 when no response */
+    struct gw_buf body;        /* body (error body only when streaming) */
+    uint64_t streamed;         /* bytes written to the sink */
+    char request_id[72];
+    char reason[320];          /* transport failure, for messages */
+    bool unreachable;
+};
+
+void cli_response_init(struct cli_response *rs);
+void cli_response_release(struct cli_response *rs);
+/* Performs the request. Returns CLI_EXIT_OK for 2xx, otherwise the exit code after printing
+ * the error on stderr (unless rq->quiet). */
+int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs);
+/* Prints the gateway's error envelope (or HTTP status) on stderr. */
+void cli_print_http_error(const struct cli_response *rs);
+/* Convenience: method + url, optional JSON body; on 2xx parses the body into *out (may be
+ * NULL to skip). Prints errors. */
+int cli_http_json(struct cli_ctx *ctx, const char *method, const char *url, const json_t *body,
+                  struct cli_response *rs, json_t **out);
+/* Parses the response body as a JSON object; prints an error and returns NULL otherwise. */
+json_t *cli_response_json(const struct cli_response *rs);
+
+/* --- output (cli_output.c) -------------------------------------------------------------- */
+
+/* Appends s with control characters (C0, DEL, C1) replaced by '?'; never emits terminal
+ * escape sequences received from the gateway. */
+void cli_sanitize(struct gw_buf *b, const char *s);
+/* Display form of a JSON value for tables: strings sanitized, null → "-", arrays of strings
+ * joined with ", ", other values compact JSON. Caller frees. */
+char *cli_json_cell(const json_t *v);
+
+struct cli_table {
+    size_t ncols;
+    const char *const *headers;
+    char **cells; /* nrows * ncols, owned */
+    size_t nrows, cap;
+};
+
+void cli_table_init(struct cli_table *t, const char *const *headers, size_t ncols);
+void cli_table_release(struct cli_table *t);
+/* Copies (sanitized) the ncols cells; NULL cells print "-". */
+void cli_table_add(struct cli_table *t, const char *const *cells);
+/* Adds a row of the given keys of a JSON object. */
+void cli_table_add_json(struct cli_table *t, const json_t *obj, const char *const *keys);
+/* Columns separated by two spaces, widths by UTF-8 code points, last column unpadded. */
+void cli_table_render(const struct cli_table *t, struct gw_buf *out);
+
+/* Writes the raw body (adding a final newline if missing) to stdout. */
+void cli_print_raw(const char *data, size_t len);
+/* Pretty JSON of a local object to stdout. */
+void cli_print_json(const json_t *v);
+/* Writes a buffer to stdout. */
+void cli_print_buf(const struct gw_buf *b);
+
+/* `openclaw status` text for a /status reply and an optional /auth/userinfo reply. userinfo_err
+ * is shown as the user line when the userinfo call failed (NULL otherwise). */
+void cli_format_status(struct gw_buf *out, const char *gateway, const json_t *status,
+                       const json_t *userinfo, const char *userinfo_err);
+void cli_format_unreachable(struct gw_buf *out, const char *gateway, const char *reason);
+
+struct audit_verify_result;
+/* {"ok", "first_bad_seq", "events_checked", "checkpoints_checked", "last_seq", "reason"}. */
+json_t *cli_verify_result_json(const struct audit_verify_result *r);
+/* Text report of a verification result (local or from /audit/verify). */
+void cli_format_verify(struct gw_buf *out, const json_t *result);
+
+/* Sets o[key] to the string s; false (after printing an error) when s is not valid UTF-8. */
+bool cli_json_put(json_t *o, const char *key, const char *s);
+
+/* Splits "namespace/agent" into two non-empty parts (exactly one '/'). Caller frees both. */
+bool cli_split_channel(const char *s, char **ns, char **agent);
+/* Reads a whole stream into b (bounded by b->max). */
+gw_err cli_read_stream(FILE *f, struct gw_buf *b);
+
+/* --- command families ------------------------------------------------------------------ */
+
+/* argv[0] is the family name ("tokens", ...). Each returns an exit code. */
+int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_tokens(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_memory(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
+
+extern const char cli_help_config[];
+extern const char cli_help_status[];
+extern const char cli_help_tokens[];
+extern const char cli_help_agents[];
+extern const char cli_help_send[];
+extern const char cli_help_memory[];
+extern const char cli_help_audit[];
+
+#endif

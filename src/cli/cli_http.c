@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT
+ * cli_http.c — the CLI's only way to talk to the gateway: one libcurl easy request at a time.
+ *
+ * Fixed policy for every request: no signals (CURLOPT_NOSIGNAL), connect and total timeouts
+ * (streamed exports use a stall timeout instead of a total one), no redirects, http/https only,
+ * no dot-segment squashing, response bodies capped at 64 MiB unless streamed to a sink, and
+ * the bearer token only when one is configured — never in a message. Non-2xx replies are
+ * turned into an exit code and the gateway's error envelope is printed on stderr.
+ */
+#include "base/prelude.h"
+#include "cli/cli.h"
+#include "base/json.h"
+#include "base/mem.h"
+#include "base/util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <strings.h>
+
+int cli_exit_for_status(long status)
+{
+    if (status >= 200 && status < 300)
+        return CLI_EXIT_OK;
+    if (status == 401)
+        return CLI_EXIT_AUTH;
+    if (status == 403)
+        return CLI_EXIT_FORBIDDEN;
+    if (status >= 400 && status < 500)
+        return CLI_EXIT_CLIENT;
+    if (status >= 500 && status < 600)
+        return CLI_EXIT_SERVER;
+    return CLI_EXIT_FAIL;
+}
+
+/* --- URLs -------------------------------------------------------------------------------- */
+
+void cli_url_begin(struct gw_buf *u, const struct cli_ctx *ctx, const char *fixed_path)
+{
+    gw_buf_init(u, (size_t)64 << 10);
+    (void)gw_buf_puts(u, ctx->set.gateway_url ? ctx->set.gateway_url : CLI_DEFAULT_GATEWAY);
+    (void)gw_buf_puts(u, fixed_path);
+}
+
+void cli_url_fixed(struct gw_buf *u, const char *fixed)
+{
+    (void)gw_buf_puts(u, fixed);
+}
+
+void cli_url_segment(struct gw_buf *u, const char *seg)
+{
+    (void)gw_buf_puts(u, "/");
+    if (!strcmp(seg, ".") || !strcmp(seg, "..")) { /* curl_easy_escape keeps dots */
+        (void)gw_buf_puts(u, seg[1] ? "%2E%2E" : "%2E");
+        return;
+    }
+    char *e = curl_easy_escape(NULL, seg, (int)strlen(seg));
+    if (!e)
+        abort();
+    (void)gw_buf_puts(u, e);
+    curl_free(e);
+}
+
+void cli_url_query(struct gw_buf *u, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    bool first = !u->data || !strchr(u->data, '?');
+    char *e = curl_easy_escape(NULL, value, (int)strlen(value));
+    if (!e)
+        abort();
+    (void)gw_buf_printf(u, "%c%s=%s", first ? '?' : '&', key, e);
+    curl_free(e);
+}
+
+/* --- responses --------------------------------------------------------------------------- */
+
+void cli_response_init(struct cli_response *rs)
+{
+    memset(rs, 0, sizeof(*rs));
+    gw_buf_init(&rs->body, CLI_MAX_RESPONSE);
+}
+
+void cli_response_release(struct cli_response *rs)
+{
+    gw_buf_release(&rs->body);
+}
+
+json_t *cli_response_json(const struct cli_response *rs)
+{
+    char msg[160];
+    json_t *v = gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len,
+                              GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    if (!v) {
+        fprintf(stderr, "error: the gateway sent a response that is not valid JSON (%s)\n", msg);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        fprintf(stderr, "error: the gateway sent a JSON response that is not an object\n");
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+void cli_print_http_error(const struct cli_response *rs)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, (size_t)64 << 10);
+    char msg[160];
+    json_t *v = rs->body.len ? gw_json_parse(rs->body.data, rs->body.len, GW_JSON_MAX_DEPTH, msg,
+                                             sizeof(msg))
+                             : NULL;
+    json_t *e = json_object_get(v, "error");
+    const char *code = gw_json_str(e, "code");
+    const char *message = gw_json_str(e, "message");
+    const char *rid = gw_json_str(e, "request_id");
+    if (!rid && rs->request_id[0])
+        rid = rs->request_id;
+    (void)gw_buf_puts(&b, "error: ");
+    if (code) {
+        cli_sanitize(&b, code);
+        (void)gw_buf_puts(&b, ": ");
+        cli_sanitize(&b, message ? message : "(no message)");
+    } else {
+        (void)gw_buf_printf(&b, "HTTP %ld", rs->status);
+        if (rs->status >= 300 && rs->status < 400)
+            (void)gw_buf_puts(&b, ": the gateway answered with a redirect, which is not "
+                                  "followed (check the gateway URL)");
+    }
+    if (rid) {
+        (void)gw_buf_puts(&b, " (request ");
+        cli_sanitize(&b, rid);
+        (void)gw_buf_puts(&b, ")");
+    }
+    fprintf(stderr, "%s\n", b.data);
+    json_decref(v);
+    gw_buf_release(&b);
+}
+
+/* --- transfer ---------------------------------------------------------------------------- */
+
+struct xfer {
+    const struct cli_request *rq;
+    struct cli_response *rs;
+    CURL *h;
+    int mode; /* 0 undecided, 1 sink, 2 buffer */
+    bool too_big;
+    int sink_errno;
+    bool sink_failed;
+};
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    if (x->mode == 0) {
+        long code = 0;
+        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+        x->mode = x->rq->sink && code >= 200 && code < 300 ? 1 : 2;
+        if (x->mode == 2 && x->rq->sink)
+            x->rs->body.max = (size_t)1 << 20; /* an error envelope, not an export */
+    }
+    if (x->mode == 1) {
+        if (n && fwrite(p, 1, n, x->rq->sink) != n) {
+            x->sink_failed = true;
+            x->sink_errno = errno;
+            return 0;
+        }
+        x->rs->streamed += n;
+        return n;
+    }
+    if (gw_buf_append(&x->rs->body, p, n) != GW_OK) {
+        x->too_big = true;
+        return 0;
+    }
+    return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    static const char rid[] = "x-request-id:";
+    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after 1xx) */
+        x->rs->request_id[0] = '\0';
+    } else if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0) {
+        size_t j = 0;
+        for (size_t i = sizeof(rid) - 1; i < n && j + 1 < sizeof(x->rs->request_id); i++) {
+            char c = p[i];
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-')
+                x->rs->request_id[j++] = c;
+        }
+        x->rs->request_id[j] = '\0';
+    }
+    return n;
+}
+
+static bool loopback_host(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    size_t n = strcspn(h, ":/");
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0;
+    return (n == 9 && strncasecmp(h, "localhost", 9) == 0) || strncmp(h, "127.", 4) == 0;
+}
+
+static bool transport_error(CURLcode c)
+{
+    switch (c) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_NOT_BUILT_IN:
+        return false;
+    default:
+        return true;
+    }
+}
+
+int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs)
+{
+    int rc = CLI_EXIT_OK;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char *auth = NULL;
+    struct curl_slist *hdrs = NULL;
+    struct xfer x = {.rq = rq, .rs = rs};
+    CURL *h = curl_easy_init();
+    if (!h) {
+        fprintf(stderr, "error: cannot create a libcurl handle\n");
+        return CLI_EXIT_FAIL;
+    }
+    x.h = h;
+    bool send_token = rq->auth && ctx->set.token;
+    if (send_token && !ctx->warned_plaintext && strncmp(rq->url, "http://", 7) == 0 &&
+        !loopback_host(rq->url)) {
+        fprintf(stderr, "warning: sending the token over unencrypted http to a non-local "
+                        "gateway; use https\n");
+        ctx->warned_plaintext = true;
+    }
+
+    char reqid[40] = "cli-";
+    gw_random_hex(reqid + 4, 12);
+    char *reqid_hdr = gw_xasprintf("X-Request-Id: %s", reqid);
+    hdrs = curl_slist_append(hdrs, reqid_hdr);
+    free(reqid_hdr);
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    if (send_token) {
+        auth = gw_xasprintf("Authorization: Bearer %s", ctx->set.token);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
+    if (rq->content_type) {
+        char *ct = gw_xasprintf("Content-Type: %s", rq->content_type);
+        hdrs = curl_slist_append(hdrs, ct);
+        free(ct);
+    } else {
+        hdrs = curl_slist_append(hdrs, "Content-Type:"); /* no form-urlencoded default */
+    }
+    if (!hdrs)
+        abort();
+
+    curl_easy_setopt(h, CURLOPT_URL, rq->url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, ctx->timeout);
+    if (rq->sink) {
+        /* exports have no total time limit; a stall of --timeout seconds aborts them */
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, ctx->timeout);
+    } else {
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, ctx->timeout);
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
+    }
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "openclaw/" GW_VERSION);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+
+    const char *m = rq->method ? rq->method : "GET";
+    if (!strcmp(m, "GET")) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (!strcmp(m, "DELETE")) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+        if (strcmp(m, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+    }
+
+    CURLcode cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
+    if (!rs->request_id[0] && rs->status)
+        snprintf(rs->request_id, sizeof(rs->request_id), "%s", reqid);
+    if (cc != CURLE_OK) {
+        if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+            snprintf(rs->reason, sizeof(rs->reason), "response larger than %zu MiB",
+                     CLI_MAX_RESPONSE >> 20);
+            rc = CLI_EXIT_FAIL;
+        } else if (x.sink_failed) {
+            snprintf(rs->reason, sizeof(rs->reason), "writing the output failed: %s",
+                     strerror(x.sink_errno ? x.sink_errno : EIO));
+            rc = CLI_EXIT_FAIL;
+        } else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL) {
+            snprintf(rs->reason, sizeof(rs->reason), "invalid gateway URL: %s",
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            rc = CLI_EXIT_USAGE;
+        } else {
+            snprintf(rs->reason, sizeof(rs->reason), "%s",
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            rc = transport_error(cc) ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAIL;
+            rs->unreachable = rc == CLI_EXIT_UNREACHABLE;
+        }
+        if (!rq->quiet) {
+            struct gw_buf b;
+            gw_buf_init(&b, sizeof(rs->reason) * 4 + CLI_MAX_URL * 4);
+            if (rs->unreachable) {
+                (void)gw_buf_puts(&b, "gateway ");
+                cli_sanitize(&b, ctx->set.gateway_url ? ctx->set.gateway_url : "");
+                (void)gw_buf_puts(&b, " unreachable: ");
+            }
+            cli_sanitize(&b, rs->reason);
+            fprintf(stderr, "error: %s\n", b.data);
+            gw_buf_release(&b);
+        }
+        goto out;
+    }
+    rc = cli_exit_for_status(rs->status);
+    if (rc != CLI_EXIT_OK && !rq->quiet)
+        cli_print_http_error(rs);
+out:
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    if (auth) {
+        volatile char *p = auth;
+        while (*p)
+            *p++ = 0;
+        free(auth);
+    }
+    return rc;
+}
+
+int cli_http_json(struct cli_ctx *ctx, const char *method, const char *url, const json_t *body,
+                  struct cli_response *rs, json_t **out)
+{
+    char *text = body ? gw_json_compact(body) : NULL;
+    if (body && !text) {
+        fprintf(stderr, "error: cannot encode the request (invalid UTF-8?)\n");
+        return CLI_EXIT_FAIL;
+    }
+    struct cli_request rq = {
+        .method = method,
+        .url = url,
+        .content_type = body ? "application/json" : NULL,
+        .body = text,
+        .body_len = text ? strlen(text) : 0,
+        .auth = true,
+    };
+    int rc = cli_http(ctx, &rq, rs);
+    free(text);
+    if (rc == CLI_EXIT_OK && out) {
+        *out = cli_response_json(rs);
+        if (!*out)
+            rc = CLI_EXIT_FAIL;
+    }
+    return rc;
+}

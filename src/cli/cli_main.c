@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT
+ * cli_main.c — entry point of the `openclaw` command: global options, dispatch to the command
+ * families, help texts and the small argument parser they all share.
+ *
+ * Global options may appear before the command or anywhere after it
+ * (`openclaw --json tokens list` and `openclaw tokens list --json` are the same). Settings are
+ * resolved lazily (cli_ctx_resolve) so that `config` and `--help` work with a broken
+ * environment. Output is flushed and checked at exit so a full disk or closed pipe is an error.
+ */
+#include "base/prelude.h"
+#include "cli/cli.h"
+#include "base/mem.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+
+static const struct cli_optdef global_opts[] = {
+    {"gateway", CLI_OPT_ARG}, {"token", CLI_OPT_ARG}, {"json", 0},
+    {"timeout", CLI_OPT_ARG}, {"help", 0},            {"version", 0},
+    {NULL, 0},
+};
+
+static const char main_help[] =
+    "usage: openclaw [--gateway URL] [--token TOKEN] [--json] [--timeout SECONDS] <command> ...\n"
+    "\n"
+    "Commands:\n"
+    "  status                          gateway reachability, identity and plugins\n"
+    "  config set|get|unset|show       ~/.openclaw/config.yaml (gateway_url, token)\n"
+    "  tokens create|list|rotate|revoke  gateway tokens\n"
+    "  agents register|list            agents and their channels\n"
+    "  send <namespace/agent> <text>   send a message to an agent's channel\n"
+    "  memory get|put                  agent and namespace memory documents\n"
+    "  audit query|export|verify       the tamper-evident audit trail\n"
+    "  help [command]                  this text, or a command's usage\n"
+    "\n"
+    "Global options (before or after the command):\n"
+    "  --gateway URL       gateway base URL (env OPENCLAW_GATEWAY_URL, config gateway_url,\n"
+    "                      default " CLI_DEFAULT_GATEWAY ")\n"
+    "  --token TOKEN       bearer token (env OPENCLAW_TOKEN, config token)\n"
+    "  --json              print the gateway's JSON instead of tables\n"
+    "  --timeout SECONDS   connect/request timeout (default 30)\n"
+    "  --version           print the version\n"
+    "  --help              usage (also `openclaw <command> --help`)\n"
+    "\n"
+    "Exit codes: 0 ok, 1 failure (e.g. verification failed), 2 usage, 3 unauthenticated (401),\n"
+    "4 forbidden (403), 5 other client error (4xx), 6 server error (5xx), 7 gateway unreachable.\n";
+
+/* --- argument parsing ------------------------------------------------------------------- */
+
+static const struct cli_optdef *find_def(const struct cli_optdef *defs, const char *name,
+                                         size_t namelen)
+{
+    for (size_t i = 0; defs && defs[i].name; i++)
+        if (strlen(defs[i].name) == namelen && memcmp(defs[i].name, name, namelen) == 0)
+            return &defs[i];
+    return NULL;
+}
+
+int cli_args_parse(int argc, char **argv, const struct cli_optdef *defs1,
+                   const struct cli_optdef *defs2, bool stop_at_positional, struct cli_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->stop_index = argc;
+    bool only_pos = false;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        bool is_opt = !only_pos && s[0] == '-' && s[1] != '\0';
+        if (is_opt && strcmp(s, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        if (!is_opt) {
+            if (stop_at_positional) {
+                a->stop_index = i;
+                return CLI_EXIT_OK;
+            }
+            if (a->npos >= CLI_MAX_ARGS) {
+                snprintf(a->err, sizeof(a->err), "too many arguments");
+                return CLI_EXIT_USAGE;
+            }
+            a->pos[a->npos++] = s;
+            continue;
+        }
+        const char *name;
+        size_t namelen;
+        const char *inline_val = NULL;
+        if (strcmp(s, "-h") == 0) {
+            name = "help";
+            namelen = 4;
+        } else if (s[1] != '-') {
+            snprintf(a->err, sizeof(a->err), "unknown option %.80s", s);
+            return CLI_EXIT_USAGE;
+        } else {
+            name = s + 2;
+            const char *eq = strchr(name, '=');
+            namelen = eq ? (size_t)(eq - name) : strlen(name);
+            if (eq)
+                inline_val = eq + 1;
+        }
+        const struct cli_optdef *d = find_def(defs1, name, namelen);
+        if (!d)
+            d = find_def(defs2, name, namelen);
+        if (!d) {
+            snprintf(a->err, sizeof(a->err), "unknown option --%.*s", (int)GW_MIN(namelen, 80),
+                     name);
+            return CLI_EXIT_USAGE;
+        }
+        const char *val = "";
+        if (d->flags & CLI_OPT_ARG) {
+            if (inline_val) {
+                val = inline_val;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                snprintf(a->err, sizeof(a->err), "option --%s needs a value", d->name);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (inline_val) {
+            snprintf(a->err, sizeof(a->err), "option --%s takes no value", d->name);
+            return CLI_EXIT_USAGE;
+        }
+        if (!(d->flags & CLI_OPT_MULTI) && (d->flags & CLI_OPT_ARG) && cli_args_has(a, d->name)) {
+            snprintf(a->err, sizeof(a->err), "option --%s given more than once", d->name);
+            return CLI_EXIT_USAGE;
+        }
+        if (a->nopt >= CLI_MAX_ARGS) {
+            snprintf(a->err, sizeof(a->err), "too many options");
+            return CLI_EXIT_USAGE;
+        }
+        a->opt[a->nopt].name = d->name;
+        a->opt[a->nopt].value = val;
+        a->nopt++;
+    }
+    return CLI_EXIT_OK;
+}
+
+const char *cli_args_get(const struct cli_args *a, const char *name)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < a->nopt; i++)
+        if (strcmp(a->opt[i].name, name) == 0)
+            v = a->opt[i].value;
+    return v;
+}
+
+bool cli_args_has(const struct cli_args *a, const char *name)
+{
+    return cli_args_count(a, name) > 0;
+}
+
+size_t cli_args_count(const struct cli_args *a, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->nopt; i++)
+        if (strcmp(a->opt[i].name, name) == 0)
+            n++;
+    return n;
+}
+
+const char *cli_args_nth(const struct cli_args *a, const char *name, size_t idx)
+{
+    for (size_t i = 0; i < a->nopt; i++)
+        if (strcmp(a->opt[i].name, name) == 0 && idx-- == 0)
+            return a->opt[i].value;
+    return NULL;
+}
+
+bool cli_parse_long(const char *s, long min, long max, long *out)
+{
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (p == s && *p == '-')))
+            return false;
+    errno = 0;
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || !end || *end != '\0' || end == s || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* --- context ---------------------------------------------------------------------------- */
+
+int cli_ctx_apply_globals(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    const char *v;
+    if ((v = cli_args_get(a, "gateway")))
+        ctx->flag_gateway = v;
+    if ((v = cli_args_get(a, "token")))
+        ctx->flag_token = v;
+    if (cli_args_has(a, "json"))
+        ctx->json = true;
+    if ((v = cli_args_get(a, "timeout"))) {
+        long t;
+        if (!cli_parse_long(v, 1, CLI_MAX_TIMEOUT, &t)) {
+            fprintf(stderr, "error: --timeout must be a whole number of seconds (1-%ld)\n",
+                    CLI_MAX_TIMEOUT);
+            return CLI_EXIT_USAGE;
+        }
+        ctx->timeout = t;
+    }
+    return CLI_EXIT_OK;
+}
+
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int cli_ctx_resolve(struct cli_ctx *ctx)
+{
+    if (ctx->resolved)
+        return CLI_EXIT_OK;
+    char err[256] = "";
+    struct cli_config cfg;
+    cli_config_init(&cfg);
+    char *path = cli_config_path();
+    int rc = CLI_EXIT_OK;
+    if (cli_config_load(path, &cfg, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "error: %s\n", err);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (cfg.loose_mode && (cfg.token || cfg.nested_token))
+        fprintf(stderr, "warning: %s holds a token but is readable by other users "
+                        "(chmod 600 it)\n", path);
+    if (!cli_settings_resolve(ctx->flag_gateway, ctx->flag_token,
+                              env_nonempty("OPENCLAW_GATEWAY_URL"), env_nonempty("OPENCLAW_TOKEN"),
+                              &cfg, &ctx->set, err, sizeof(err))) {
+        fprintf(stderr, "error: %s\n", err);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    ctx->resolved = true;
+out:
+    cli_config_release(&cfg);
+    free(path);
+    return rc;
+}
+
+int cli_usage_error(const char *help, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (help) {
+        /* the first line of a help text is its usage line */
+        const char *nl = strchr(help, '\n');
+        fprintf(stderr, "%.*s\n", nl ? (int)(nl - help) : (int)strlen(help), help);
+    }
+    fputs("(run with --help for details)\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optdef *defs,
+                  const char *help, struct cli_args *a)
+{
+    if (cli_args_parse(argc, argv, defs, global_opts, false, a) != CLI_EXIT_OK)
+        return cli_usage_error(help, "%s", a->err);
+    if (cli_args_has(a, "help")) {
+        fputs(help, stdout);
+        return -1;
+    }
+    if (cli_args_has(a, "version"))
+        return cli_usage_error(help, "--version is a global option: openclaw --version");
+    return cli_ctx_apply_globals(ctx, a);
+}
+
+int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, int *sub)
+{
+    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
+    int rc = cli_args_parse(argc - 1, argv + 1, global_opts, NULL, true, a);
+    if (rc != CLI_EXIT_OK) {
+        rc = cli_usage_error(help, "%s", a->err);
+    } else if (cli_args_has(a, "help")) {
+        fputs(help, stdout);
+        rc = -1;
+    } else if (cli_args_has(a, "version")) {
+        rc = cli_usage_error(help, "--version is a global option: openclaw --version");
+    } else if (a->stop_index >= argc - 1) {
+        rc = cli_usage_error(help, "missing subcommand");
+    } else {
+        rc = cli_ctx_apply_globals(ctx, a);
+        *sub = 1 + a->stop_index;
+    }
+    free(a);
+    return rc;
+}
+
+/* --- dispatch ---------------------------------------------------------------------------- */
+
+struct family {
+    const char *name;
+    int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
+    const char *help;
+};
+
+static const struct family families[] = {
+    {"status", cli_cmd_status, cli_help_status}, {"config", cli_cmd_config, cli_help_config},
+    {"tokens", cli_cmd_tokens, cli_help_tokens}, {"agents", cli_cmd_agents, cli_help_agents},
+    {"send", cli_cmd_send, cli_help_send},       {"memory", cli_cmd_memory, cli_help_memory},
+    {"audit", cli_cmd_audit, cli_help_audit},
+};
+
+static const struct family *find_family(const char *name)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(families); i++)
+        if (strcmp(families[i].name, name) == 0)
+            return &families[i];
+    return NULL;
+}
+
+static int finish_output(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "error: writing to standard output failed\n");
+        return rc == CLI_EXIT_OK ? CLI_EXIT_FAIL : rc;
+    }
+    return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+    struct cli_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.timeout = CLI_DEFAULT_TIMEOUT;
+    int rc;
+    struct cli_args *ga = gw_xcalloc(1, sizeof(*ga));
+
+    if (argc < 1) {
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (cli_args_parse(argc - 1, argv + 1, global_opts, NULL, true, ga) != CLI_EXIT_OK) {
+        rc = cli_usage_error(main_help, "%s", ga->err);
+        goto out;
+    }
+    if (cli_args_has(ga, "version")) {
+        printf("openclaw %s\n", GW_VERSION);
+        rc = finish_output(CLI_EXIT_OK);
+        goto out;
+    }
+    int cmd = 1 + ga->stop_index;
+    if (cmd >= argc) {
+        if (cli_args_has(ga, "help")) {
+            fputs(main_help, stdout);
+            rc = finish_output(CLI_EXIT_OK);
+        } else {
+            fputs(main_help, stderr);
+            rc = CLI_EXIT_USAGE;
+        }
+        goto out;
+    }
+    if ((rc = cli_ctx_apply_globals(&ctx, ga)) != CLI_EXIT_OK)
+        goto out;
+    const char *name = argv[cmd];
+    if (strcmp(name, "help") == 0) {
+        const struct family *f = cmd + 1 < argc ? find_family(argv[cmd + 1]) : NULL;
+        if (cmd + 1 < argc && !f) {
+            rc = cli_usage_error(main_help, "unknown command '%.80s'", argv[cmd + 1]);
+            goto out;
+        }
+        fputs(f ? f->help : main_help, stdout);
+        rc = finish_output(CLI_EXIT_OK);
+        goto out;
+    }
+    const struct family *f = find_family(name);
+    if (!f) {
+        rc = cli_usage_error(main_help, "unknown command '%.80s'", name);
+        goto out;
+    }
+    if (cli_args_has(ga, "help")) { /* openclaw --help tokens */
+        fputs(f->help, stdout);
+        rc = finish_output(CLI_EXIT_OK);
+        goto out;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "error: cannot initialize libcurl\n");
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    rc = f->fn(&ctx, argc - cmd, argv + cmd);
+    if (rc < 0) /* help printed */
+        rc = CLI_EXIT_OK;
+    rc = finish_output(rc);
+    curl_global_cleanup();
+out:
+    cli_settings_release(&ctx.set);
+    free(ga);
+    return rc;
+}

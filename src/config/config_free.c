@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT
+ * config_free.c — snapshot lifetime.
+ *
+ * A snapshot is shared by every request that started under it; a reload swaps in a new one and
+ * the old one goes away when its last user drops it. The count is atomic because requests run
+ * on several threads; nothing else in a snapshot changes after cfg_load, so no lock is needed.
+ */
+#include "base/prelude.h"
+#include "config/config_int.h"
+
+struct cfg *cfg_ref(struct cfg *c)
+{
+    if (c)
+        atomic_fetch_add_explicit(&c->refcount, 1, memory_order_relaxed);
+    return c;
+}
+
+void cfg_unref(struct cfg *c)
+{
+    /* acq_rel: the last owner must see every other owner's reads finished before freeing */
+    if (c && atomic_fetch_sub_explicit(&c->refcount, 1, memory_order_acq_rel) == 1)
+        cfg_free(c);
+}
+
+void cfg_free(struct cfg *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->data_dir);
+    free(c->host);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->log_level);
+    free(c->tenant_id);
+    free(c->tenant_name);
+
+    cfg_free_strv(c->org_units);
+    for (size_t i = 0; i < c->n_teams; i++) {
+        free(c->teams[i].id);
+        free(c->teams[i].org_unit);
+    }
+    free(c->teams);
+    for (size_t i = 0; i < c->n_users; i++) {
+        struct cfg_user *u = &c->users[i];
+        free(u->id);
+        free(u->email);
+        free(u->name);
+        free(u->role);
+        free(u->org_unit);
+        free(u->team);
+    }
+    free(c->users);
+
+    for (size_t i = 0; i < c->n_tokens; i++) {
+        struct cfg_token *t = &c->tokens[i];
+        free(t->id);
+        if (t->token) /* a secret: do not leave it in freed memory */
+            explicit_bzero(t->token, strlen(t->token));
+        free(t->token);
+        cfg_free_strv(t->scopes);
+        free(t->owner);
+    }
+    free(c->tokens);
+
+    for (size_t i = 0; i < c->n_roles; i++) {
+        free(c->roles[i].name);
+        free(c->roles[i].description);
+        cfg_free_strv(c->roles[i].permissions);
+    }
+    free(c->roles);
+    for (size_t i = 0; i < c->n_group_mappings; i++) {
+        free(c->group_mappings[i].group);
+        free(c->group_mappings[i].role);
+    }
+    free(c->group_mappings);
+
+    free(c->audit_log_path);
+    free(c->audit_log_level);
+    free(c->audit_export_format);
+    cfg_free_strv(c->pii_fields);
+
+    for (size_t i = 0; i < c->n_namespaces; i++) {
+        free(c->namespaces[i].name);
+        free(c->namespaces[i].shared_memory_path);
+    }
+    free(c->namespaces);
+    for (size_t i = 0; i < c->n_agents; i++) {
+        free(c->agents[i].name);
+        free(c->agents[i].channel);
+        free(c->agents[i].memory_path);
+        free(c->agents[i].description);
+    }
+    free(c->agents);
+    free(c);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT
+ * config_int.h — private to src/config: the YAML node tree, the error collector, the typed
+ * scalar readers and the per-section loaders that cfg_load chains together.
+ *
+ * The loader works in two steps: config_yaml.c turns the file into a small tree of cfg_node
+ * (every node keeps its line, ${ENV} is already substituted in values), then one file per
+ * section walks that tree into struct cfg, reporting every problem with its line.
+ */
+#ifndef GW_CONFIG_INT_H
+#define GW_CONFIG_INT_H
+
+#include "base/prelude.h"
+#include "config/config.h"
+
+#define CFG_MAX_FILE_BYTES ((size_t)1024 * 1024)
+#define CFG_MAX_ERRORS 200                         /* then "too many errors" */
+#define CFG_MAX_DEPTH 64                           /* YAML nesting */
+#define CFG_MAX_SCALAR_BYTES ((size_t)64 * 1024)   /* one value after substitution */
+#define CFG_MAX_EXPANDED_BYTES ((size_t)8 << 20)   /* all values together */
+
+/* ---- errors (config_errors.c) ---- */
+
+struct cfg_errent {
+    int line; /* 0 = about the whole file */
+    size_t seq;
+    char *msg;
+};
+
+struct cfg_errlist {
+    const char *file;
+    struct cfg_errent *v;
+    size_t n, cap;
+    bool truncated;
+};
+
+void cfg_errlist_init(struct cfg_errlist *e, const char *file);
+void cfg_err(struct cfg_errlist *e, int line, const char *fmt, ...) GW_PRINTF(3, 4);
+/* Sorts by line, formats "file:line: msg" into out (NULL: discarded) and empties e. */
+void cfg_errlist_finish(struct cfg_errlist *e, struct cfg_errors *out);
+/* s made safe to quote in a message (control characters replaced, long text cut). */
+const char *cfg_shown(const char *s, char *buf, size_t cap);
+
+/* ---- YAML tree (config_yaml.c) ---- */
+
+enum cfg_node_kind { CFG_NODE_SCALAR, CFG_NODE_SEQ, CFG_NODE_MAP };
+
+struct cfg_node {
+    enum cfg_node_kind kind;
+    int line;
+    bool plain;  /* unquoted scalar: may be read as a number, a boolean or null */
+    bool null;   /* unquoted "", "~" or "null" */
+    bool bad;    /* already reported (failed substitution, alias, NUL): readers stay silent */
+    char *str;   /* scalar text; ${ENV} substituted in values, verbatim in keys */
+    size_t n;
+    struct cfg_node **keys; /* CFG_NODE_MAP */
+    struct cfg_node **vals; /* CFG_NODE_MAP values, CFG_NODE_SEQ items */
+};
+
+/* Parses one YAML document into *root (NULL when the document is empty). Returns false when the
+ * text is not YAML at all (the error is in errs); other problems are reported and parsing goes
+ * on. */
+bool cfg_yaml_parse(const char *data, size_t len, struct cfg_errlist *errs,
+                    struct cfg_node **root);
+void cfg_node_free(struct cfg_node *n);
+
+/* ---- ${ENV} substitution (config_env.c) ---- */
+
+/* Returns the expanded copy of s[0..len), or NULL after reporting the problems at line.
+ * *budget is the number of bytes all expansions of the file may still produce. */
+char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int line,
+                     size_t *budget);
+
+/* ---- typed readers (config_scalar.c) ---- */
+
+/* All readers accept n == NULL or a null scalar as "not set" (out unchanged, true) and report
+ * a type or range problem as "<what> must ..." at the node's line (false). */
+bool cfg_is_null(const struct cfg_node *n);
+bool cfg_get_str(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char **out);
+bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                 long long lo, long long hi, long long *out);
+bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                  unsigned lo, unsigned hi, unsigned *out);
+bool cfg_get_size(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                  size_t lo, size_t hi, size_t *out);
+bool cfg_get_bool(struct cfg_errlist *e, const struct cfg_node *n, const char *what, bool *out);
+/* allowed is NULL-terminated. */
+bool cfg_get_enum(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                  const char *const *allowed, char **out);
+/* A list of strings into a NULL-terminated array (replaces *out). */
+bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                     char ***out, size_t *count);
+/* Checks that n is a mapping (false without a message when n is null) and files each value
+ * under its key's index in keys (NULL-terminated); unknown keys are reported with the list of
+ * valid ones. keyline (optional) receives the line of each key found. */
+bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *section,
+                   const char *const *keys, const struct cfg_node **vals, int *keyline);
+/* n is a list (false without a message when n is null). */
+bool cfg_want_seq(struct cfg_errlist *e, const struct cfg_node *n, const char *what);
+void cfg_free_strv(char **v);
+
+/* ---- paths (config_paths.c) ---- */
+
+/* Absolute, normalized form of a directory that may not exist yet (relative to the cwd). */
+char *cfg_path_abs_dir(const char *p);
+bool cfg_path_has_dotdot(const char *p);
+/* p itself when absolute, else base/p; "." and empty components removed. */
+char *cfg_path_resolve(const char *base, const char *p);
+/* Reads a path value: non-empty, no "..", resolved against the data directory. */
+bool cfg_get_path(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                  const char *data_dir, char **out);
+
+/* ---- syntax (config_syntax.c) ---- */
+
+bool cfg_org_unit_valid(const char *s);
+
+/* ---- snapshot lifecycle (config_default.c, config_free.c) ---- */
+
+/* A snapshot with every built-in default except path and data_dir, refcount 1. */
+struct cfg *cfg_new_defaults(void);
+void cfg_free(struct cfg *c);
+
+/* ---- sections, in the order cfg_load runs them (each file config_<section>.c) ---- */
+
+struct cfg_loader {
+    struct cfg_errlist *errs;
+    struct cfg *c;
+    const struct cfg_overrides *ov;
+};
+
+void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_load_tenant(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_load_identity(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n);
+/* Namespaces and agents go together: agents add implicit namespaces, and memory paths must
+ * be distinct across both. */
+void cfg_load_agents(struct cfg_loader *L, const struct cfg_node *namespaces,
+                     const struct cfg_node *agents);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT
+ * config_lookup.c — finding users, roles, agents, namespaces and teams by name.
+ *
+ * Linear scans: a gateway.yaml holds tens to a few thousand entries, and a snapshot is
+ * immutable, so there is no index to keep in step. Built-in roles are not in c->roles
+ * (cfg_role_is_builtin tells them apart); cfg_find_role returns custom roles only.
+ */
+#include "base/prelude.h"
+#include "config/config_int.h"
+
+const struct cfg_user *cfg_find_user(const struct cfg *c, const char *id)
+{
+    for (size_t i = 0; c && id && i < c->n_users; i++)
+        if (!strcmp(c->users[i].id, id))
+            return &c->users[i];
+    return NULL;
+}
+
+const struct cfg_role *cfg_find_role(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_roles; i++)
+        if (!strcmp(c->roles[i].name, name))
+            return &c->roles[i];
+    return NULL;
+}
+
+const struct cfg_agent *cfg_find_agent(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_agents; i++)
+        if (!strcmp(c->agents[i].name, name))
+            return &c->agents[i];
+    return NULL;
+}
+
+const struct cfg_namespace *cfg_find_namespace(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_namespaces; i++)
+        if (!strcmp(c->namespaces[i].name, name))
+            return &c->namespaces[i];
+    return NULL;
+}
+
+const struct cfg_team *cfg_find_team(const struct cfg *c, const char *id)
+{
+    for (size_t i = 0; c && id && i < c->n_teams; i++)
+        if (!strcmp(c->teams[i].id, id))
+            return &c->teams[i];
+    return NULL;
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT
+ * config_scalar.c — typed reading of cfg_node values.
+ *
+ * One place decides what counts as an integer, a boolean or a string, so every key of every
+ * section is equally strict: numbers and booleans must be unquoted (a quoted "8080" is a
+ * string), integers are plain decimal, booleans are true/false, and a null value (empty, ~ or
+ * null) means "not set, use the default". Nodes already reported (bad) are skipped silently so
+ * one mistake yields one message.
+ */
+#include "base/prelude.h"
+#include "base/mem.h"
+#include "config/config_int.h"
+
+#include <errno.h>
+
+bool cfg_is_null(const struct cfg_node *n)
+{
+    return !n || (n->kind == CFG_NODE_SCALAR && n->null);
+}
+
+static const char *kind_name(const struct cfg_node *n)
+{
+    switch (n->kind) {
+    case CFG_NODE_MAP:
+        return "a mapping";
+    case CFG_NODE_SEQ:
+        return "a list";
+    default:
+        return n->plain ? "a plain value" : "a quoted string";
+    }
+}
+
+bool cfg_get_str(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char **out)
+{
+    if (cfg_is_null(n))
+        return true;
+    if (n->bad)
+        return false;
+    if (n->kind != CFG_NODE_SCALAR) {
+        cfg_err(e, n->line, "%s must be a string, not %s", what, kind_name(n));
+        return false;
+    }
+    free(*out);
+    *out = gw_xstrdup(n->str);
+    return true;
+}
+
+bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                 long long lo, long long hi, long long *out)
+{
+    char shown[80];
+    if (cfg_is_null(n))
+        return true;
+    if (n->bad)
+        return false;
+    if (n->kind != CFG_NODE_SCALAR || !n->plain) {
+        cfg_err(e, n->line, "%s must be an integer, not %s", what, kind_name(n));
+        return false;
+    }
+    const char *s = n->str;
+    const char *d = s[0] == '-' ? s + 1 : s;
+    bool digits = d[0] != '\0';
+    for (const char *p = d; *p; p++)
+        digits = digits && *p >= '0' && *p <= '9';
+    if (!digits || (d[0] == '0' && d[1] != '\0')) {
+        cfg_err(e, n->line, "%s must be a decimal integer (got '%s')", what,
+                cfg_shown(s, shown, sizeof(shown)));
+        return false;
+    }
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (s[0] == '-' && (v < 0 || errno == ERANGE) && lo >= 0) {
+        cfg_err(e, n->line, "%s must not be negative (got %s)", what,
+                cfg_shown(s, shown, sizeof(shown)));
+        return false;
+    }
+    if (errno == ERANGE || v < lo || v > hi) {
+        cfg_err(e, n->line, "%s must be between %lld and %lld (got %s)", what, lo, hi,
+                cfg_shown(s, shown, sizeof(shown)));
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                  unsigned lo, unsigned hi, unsigned *out)
+{
+    long long v = 0;
+    if (!cfg_get_int(e, n, what, lo, hi, &v))
+        return false;
+    if (!cfg_is_null(n))
+        *out = (unsigned)v;
+    return true;
+}
+
+bool cfg_get_size(struct cfg_errlist *e, const struct cfg_node *n, const char *what, size_t lo,
+                  size_t hi, size_t *out)
+{
+    long long v = 0;
+    if (!cfg_get_int(e, n, what, (long long)lo, (long long)hi, &v))
+        return false;
+    if (!cfg_is_null(n))
+        *out = (size_t)v;
+    return true;
+}
+
+bool cfg_get_bool(struct cfg_errlist *e, const struct cfg_node *n, const char *what, bool *out)
+{
+    if (cfg_is_null(n))
+        return true;
+    if (n->bad)
+        return false;
+    if (n->kind == CFG_NODE_SCALAR && n->plain) {
+        const char *s = n->str;
+        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
+            *out = true;
+            return true;
+        }
+        if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
+            *out = false;
+            return true;
+        }
+    }
+    cfg_err(e, n->line, "%s must be true or false", what);
+    return false;
+}
+
+bool cfg_get_enum(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                  const char *const *allowed, char **out)
+{
+    char *s = NULL;
+    if (cfg_is_null(n))
+        return true;
+    if (!cfg_get_str(e, n, what, &s))
+        return false;
+    for (size_t i = 0; allowed[i]; i++)
+        if (!strcmp(s, allowed[i])) {
+            free(*out);
+            *out = s;
+            return true;
+        }
+    char list[256] = "", shown[80];
+    size_t o = 0;
+    for (size_t i = 0; allowed[i] && o < sizeof(list); i++)
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", allowed[i]);
+    cfg_err(e, n->line, "%s must be one of %s (got '%s')", what, list,
+            cfg_shown(s, shown, sizeof(shown)));
+    free(s);
+    return false;
+}
+
+void cfg_free_strv(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
+
+bool cfg_want_seq(struct cfg_errlist *e, const struct cfg_node *n, const char *what)
+{
+    if (cfg_is_null(n) || n->bad)
+        return false;
+    if (n->kind != CFG_NODE_SEQ) {
+        cfg_err(e, n->line, "%s must be a list, not %s", what, kind_name(n));
+        return false;
+    }
+    return true;
+}
+
+bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                     char ***out, size_t *count)
+{
+    if (cfg_is_null(n))
+        return true;
+    if (!cfg_want_seq(e, n, what))
+        return false;
+    bool ok = true;
+    char **v = gw_xcalloc(n->n + 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->vals[i];
+        if (it->bad) {
+            ok = false;
+        } else if (it->kind != CFG_NODE_SCALAR || it->null) {
+            cfg_err(e, it->line, "%s[%zu] must be a string, not %s", what, i,
+                    it->kind == CFG_NODE_SCALAR ? "null" : kind_name(it));
+            ok = false;
+        } else {
+            v[k++] = gw_xstrdup(it->str);
+        }
+    }
+    cfg_free_strv(*out);
+    *out = v;
+    *count = k;
+    return ok;
+}
+
+bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *section,
+                   const char *const *keys, const struct cfg_node **vals, int *keyline)
+{
+    size_t nkeys = 0;
+    while (keys[nkeys])
+        nkeys++;
+    for (size_t k = 0; k < nkeys; k++) {
+        vals[k] = NULL;
+        if (keyline)
+            keyline[k] = 0;
+    }
+    if (cfg_is_null(n) || n->bad)
+        return false;
+    if (n->kind != CFG_NODE_MAP) {
+        cfg_err(e, n->line, "%s must be a mapping, not %s", section, kind_name(n));
+        return false;
+    }
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *key = n->keys[i];
+        if (key->bad)
+            continue;
+        size_t k = 0;
+        while (k < nkeys && strcmp(keys[k], key->str) != 0)
+            k++;
+        if (k < nkeys) {
+            if (!vals[k]) { /* a duplicate was reported by the parser; the first one counts */
+                vals[k] = n->vals[i];
+                if (keyline)
+                    keyline[k] = key->line;
+            }
+            continue;
+        }
+        char list[512] = "", shown[80];
+        size_t o = 0;
+        for (size_t j = 0; j < nkeys && o < sizeof(list); j++)
+            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "", keys[j]);
+        cfg_err(e, key->line, "unknown key '%s' in %s (valid keys: %s)",
+                cfg_shown(key->str, shown, sizeof(shown)), section, list);
+    }
+    return true;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT
+ * http.h — the HTTP/1.1 front door (libmicrohttpd, epoll + worker thread pool).
+ *
+ * The server owns connection-level protection so handlers never see abusive input:
+ *   - request head larger than max_header_bytes → 431 (MHD's per-connection memory limit),
+ *   - body larger than max_body_bytes → 413 (Content-Length checked up front, then counted),
+ *   - request head not complete within header_timeout_s, or body within request_timeout_s → 408,
+ *   - more than max_connections (or max_connections_per_ip) open → 503,
+ *   - idle keep-alive connections closed after idle_timeout_s.
+ * Each request gets a pool, a request id (X-Request-Id, client-supplied if well-formed) and the
+ * raw, still percent-encoded path (routing splits before decoding, so "%2f" never becomes a
+ * separator). The dispatch function runs on a worker thread once the body is complete and must
+ * answer exactly once with one of the http_respond_* functions.
+ */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include "base/prelude.h"
+#include "base/buf.h"
+#include "base/err.h"
+
+#include <jansson.h>
+
+struct gw_pool;
+struct http_server;
+struct http_conn;
+struct MHD_Connection;
+
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_PATCH, HTTP_OTHER };
+
+struct http_req {
+    struct gw_pool *pool;          /* freed when the request completes */
+    struct MHD_Connection *conn;
+    struct http_conn *hc;          /* connection bookkeeping (limits, deadlines) */
+    enum http_method method;
+    const char *method_name;
+    char *raw_path;                /* path as received, percent-encoded, without the query */
+    char *raw_query;               /* after '?', or NULL */
+    char client_ip[64];
+    char request_id[65];
+    int64_t start_ns;              /* monotonic */
+    struct gw_buf body;            /* bounded by max_body_bytes */
+    gw_err early_error;            /* set while reading (413/408/503); answered instead of dispatch */
+    bool responded;
+    int status;                    /* status answered (for the audit) */
+    void *user;                    /* for the dispatcher */
+};
+
+typedef void http_dispatch_fn(struct http_req *req, void *ctx);
+/* Called after the response of a request has been sent or the request was aborted. */
+typedef void http_done_fn(struct http_req *req, void *ctx);
+
+struct http_options {
+    const char *host;
+    unsigned port;
+    unsigned threads;
+    size_t max_body_bytes;
+    size_t max_header_bytes;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    unsigned idle_timeout_s;
+    unsigned header_timeout_s;
+    unsigned request_timeout_s;
+    const char *tls_cert_pem;      /* PEM text (not a path) or NULL */
+    const char *tls_key_pem;
+};
+
+gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatch,
+                         http_done_fn *done, void *ctx, struct http_server **out);
+/* The port actually bound (useful with port 0). */
+unsigned http_server_port(const struct http_server *s);
+/* Stops accepting, waits up to drain_ms for requests in flight, then stops. */
+void http_server_stop(struct http_server *s, unsigned drain_ms);
+/* Requests currently being processed. */
+unsigned http_server_active(const struct http_server *s);
+
+/* Request accessors (values borrowed, valid for the request). */
+const char *http_header(struct http_req *r, const char *name);
+const char *http_query(struct http_req *r, const char *name);
+
+/* Responses: exactly one per request. Extra headers are "Name: value" strings, NULL-terminated. */
+void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
+                  size_t len, const char *const *extra_headers);
+/* Steals the reference to body. */
+void http_respond_json(struct http_req *r, int status, json_t *body);
+/* {"error":{"code","message","request_id"}} with the status of the code. */
+void http_respond_error(struct http_req *r, gw_err code, const char *fmt, ...) GW_PRINTF(3, 4);
+/* Same with extra headers (e.g. Retry-After, Allow, WWW-Authenticate). */
+void http_respond_error_h(struct http_req *r, gw_err code, const char *const *extra_headers,
+                          const char *fmt, ...) GW_PRINTF(4, 5);
+
+/* Streamed (chunked) response: fill() writes up to cap bytes into out and returns the count,
+ * 0 at the end, or -1 on error (connection closed). free_ctx runs when the stream ends. */
+typedef ssize_t http_stream_fill_fn(void *ctx, char *out, size_t cap);
+typedef void http_stream_free_fn(void *ctx);
+void http_respond_stream(struct http_req *r, int status, const char *content_type,
+                         http_stream_fill_fn *fill, http_stream_free_fn *free_ctx, void *ctx,
+                         const char *const *extra_headers);
+
+/* Percent-decodes one path segment into out (cap bytes). Returns false on a malformed escape,
+ * an encoded NUL or an output overflow. */
+bool http_pct_decode(const char *in, size_t len, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT
+ * http_int.h — private state of the HTTP server: connections and their deadlines.
+ *
+ * Connection states (driven by MHD callbacks):
+ *   IDLE   accepted or between keep-alive requests; MHD's inactivity timeout applies, and the
+ *          reaper closes a connection that stays here past idle + header timeout (a client that
+ *          trickles its request line keeps MHD's inactivity timer alive);
+ *   HEAD   request line received (URI log callback), headers still arriving: 408 after
+ *          header_timeout_s;
+ *   BODY   handler called, body arriving: 408 after request_timeout_s (checked on each chunk
+ *          and by the reaper when no bytes arrive);
+ *   BUSY   request complete, being answered: never interrupted.
+ */
+#ifndef GW_HTTP_INT_H
+#define GW_HTTP_INT_H
+
+#include "http/http.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+enum http_conn_state { CONN_IDLE, CONN_HEAD, CONN_BODY, CONN_BUSY };
+
+struct http_conn {
+    struct http_conn *prev, *next;  /* in server->conns, under conns_lock */
+    int fd;
+    char ip[64];
+    enum http_conn_state state;     /* under conns_lock */
+    int64_t since_ns;               /* entered the current state */
+    bool over_limit;                /* accepted above max_connections: answer 503 */
+    bool reaped;                    /* the reaper answered 408 / closed it */
+};
+
+struct ip_count {
+    char ip[64];
+    unsigned n;
+};
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct http_options opt;
+    http_dispatch_fn *dispatch;
+    http_done_fn *done;
+    void *ctx;
+    unsigned port;
+
+    pthread_mutex_t conns_lock;
+    struct http_conn *conns;        /* all open connections */
+    unsigned n_conns;
+    struct ip_count *ips;           /* open connections per client address */
+    size_t n_ips, cap_ips;
+
+    atomic_uint active;             /* requests between URI callback and completion */
+    pthread_t reaper;
+    atomic_bool stopping;
+    char *tls_cert, *tls_key;       /* copies kept alive for MHD */
+};
+
+#endif

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT
+ * http_server.c — libmicrohttpd wiring: connection accounting, limits, deadlines, dispatch.
+ *
+ * MHD calls us at four points per request: the URI log callback (request line read: we create
+ * the request and keep the raw URI), the access handler (first call: head complete; then once
+ * per body chunk; last call with no data: dispatch), and the completion callback (free). We
+ * answer on the second call at the earliest, never the first, because a response queued on the
+ * first call makes MHD 0.9.75 close keep-alive connections (reference/c-deps.md §1.2).
+ */
+#include "base/prelude.h"
+#include "http/http_int.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define REAPER_PERIOD_MS 250
+
+static int64_t secs_ns(unsigned s)
+{
+    return (int64_t)s * 1000000000;
+}
+
+static void conn_set_state(struct http_server *s, struct http_conn *c, enum http_conn_state st)
+{
+    pthread_mutex_lock(&s->conns_lock);
+    c->state = st;
+    c->since_ns = gw_mono_ns();
+    pthread_mutex_unlock(&s->conns_lock);
+}
+
+/* --- per-address counting (under conns_lock) -------------------------------------------- */
+
+static unsigned ip_add(struct http_server *s, const char *ip)
+{
+    for (size_t i = 0; i < s->n_ips; i++)
+        if (strcmp(s->ips[i].ip, ip) == 0)
+            return ++s->ips[i].n;
+    if (s->n_ips == s->cap_ips) {
+        s->cap_ips = s->cap_ips ? s->cap_ips * 2 : 16;
+        s->ips = gw_xrealloc(s->ips, s->cap_ips * sizeof(*s->ips));
+    }
+    snprintf(s->ips[s->n_ips].ip, sizeof(s->ips[0].ip), "%s", ip);
+    s->ips[s->n_ips].n = 1;
+    return s->ips[s->n_ips++].n;
+}
+
+static void ip_remove(struct http_server *s, const char *ip)
+{
+    for (size_t i = 0; i < s->n_ips; i++) {
+        if (strcmp(s->ips[i].ip, ip) == 0) {
+            if (--s->ips[i].n == 0)
+                s->ips[i] = s->ips[--s->n_ips];
+            return;
+        }
+    }
+}
+
+static void addr_to_ip(const struct sockaddr *sa, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
+}
+
+/* --- MHD callbacks ------------------------------------------------------------------------ */
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct http_conn *c = gw_xcalloc(1, sizeof(*c));
+        const union MHD_ConnectionInfo *fdi =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        c->fd = fdi ? fdi->connect_fd : -1;
+        addr_to_ip(ai ? ai->client_addr : NULL, c->ip, sizeof(c->ip));
+        c->state = CONN_IDLE;
+        c->since_ns = gw_mono_ns();
+        pthread_mutex_lock(&s->conns_lock);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+        unsigned per_ip = ip_add(s, c->ip);
+        c->over_limit = s->n_conns > s->opt.max_connections ||
+                        per_ip > s->opt.max_connections_per_ip;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = c;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct http_conn *c = *socket_context;
+        if (!c)
+            return;
+        pthread_mutex_lock(&s->conns_lock);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            s->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        s->n_conns--;
+        ip_remove(s, c->ip);
+        pthread_mutex_unlock(&s->conns_lock);
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static enum http_method parse_method(const char *m)
+{
+    static const struct { const char *name; enum http_method m; } methods[] = {
+        {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
+        {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"PATCH", HTTP_PATCH},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(methods); i++)
+        if (strcmp(m, methods[i].name) == 0)
+            return methods[i].m;
+    return HTTP_OTHER;
+}
+
+/* Request line complete: create the request with the raw URI (MHD decodes it later). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    struct http_server *s = cls;
+    struct gw_pool *pool = gw_pool_new();
+    struct http_req *r = gw_pool_calloc(pool, sizeof(*r));
+    r->pool = pool;
+    r->conn = connection;
+    r->hc = conn_of(connection);
+    r->start_ns = gw_mono_ns();
+    gw_buf_init(&r->body, s->opt.max_body_bytes);
+    const char *q = strchr(uri, '?');
+    r->raw_path = q ? gw_pool_strndup(pool, uri, (size_t)(q - uri)) : gw_pool_strdup(pool, uri);
+    r->raw_query = q ? gw_pool_strdup(pool, q + 1) : NULL;
+    if (r->hc) {
+        snprintf(r->client_ip, sizeof(r->client_ip), "%s", r->hc->ip);
+        conn_set_state(s, r->hc, CONN_HEAD);
+    }
+    atomic_fetch_add(&s->active, 1);
+    return r;
+}
+
+static bool request_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* Head complete: method, request id, and the checks that need no body. */
+static void begin_request(struct http_server *s, struct http_req *r, const char *method)
+{
+    r->method_name = gw_pool_strdup(r->pool, method);
+    r->method = parse_method(method);
+    const char *rid = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid && request_id_ok(rid))
+        snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
+    else
+        gw_random_hex(r->request_id, 16);
+    if (r->hc && r->hc->over_limit)
+        r->early_error = GW_EUNAVAIL;
+    if (atomic_load(&s->stopping))
+        r->early_error = GW_EUNAVAIL;
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end != '\0')
+            r->early_error = GW_EINVAL;
+        else if (n > s->opt.max_body_bytes)
+            r->early_error = GW_ETOOBIG;
+    }
+    if (r->hc)
+        conn_set_state(s, r->hc, CONN_BODY);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct http_server *s = cls;
+    struct http_req *r = *req_cls;
+    if (!r)
+        return MHD_NO; /* no URI callback: cannot happen with our options */
+    if (!r->method_name) {
+        begin_request(s, r, method);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (r->early_error == GW_OK) {
+            if (gw_buf_append(&r->body, upload_data, *upload_data_size) != GW_OK)
+                r->early_error = GW_ETOOBIG;
+            else if (gw_mono_ns() - r->start_ns > secs_ns(s->opt.request_timeout_s))
+                r->early_error = GW_ETIMEOUT;
+        }
+        *upload_data_size = 0;
+        if (r->early_error == GW_OK)
+            return MHD_YES;
+        /* fall through: answer now; MHD closes the connection after sending */
+    }
+    if (r->responded)
+        return MHD_YES;
+    if (r->hc)
+        conn_set_state(s, r->hc, CONN_BUSY);
+    if (r->hc && r->hc->reaped)
+        return MHD_NO;
+    if (r->early_error != GW_OK) {
+        const char *close_hdr[] = {"Connection: close", NULL};
+        http_respond_error_h(r, r->early_error, close_hdr, "%s",
+                             r->early_error == GW_ETOOBIG
+                                 ? "request body larger than the configured limit"
+                             : r->early_error == GW_ETIMEOUT
+                                 ? "request body not received in time"
+                             : r->early_error == GW_EUNAVAIL
+                                 ? "too many connections or shutting down; retry later"
+                                 : "invalid Content-Length");
+        return MHD_YES;
+    }
+    s->dispatch(r, s->ctx);
+    if (!r->responded)
+        http_respond_error(r, GW_EINTERNAL, "no response produced");
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct http_req *r = *req_cls;
+    if (!r)
+        return;
+    if (r->method_name && s->done)
+        s->done(r, s->ctx);
+    if (r->hc)
+        conn_set_state(s, r->hc, CONN_IDLE);
+    gw_buf_release(&r->body);
+    gw_pool_free(r->pool);
+    *req_cls = NULL;
+    atomic_fetch_sub(&s->active, 1);
+}
+
+/* --- the reaper: total deadlines MHD does not have ---------------------------------------- */
+
+static void reap_408(int fd)
+{
+    static const char resp[] =
+        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        "Content-Length: 82\r\n\r\n"
+        "{\"error\":{\"code\":\"request_timeout\",\"message\":\"request head not received in time\"}}";
+    ssize_t w = send(fd, resp, sizeof(resp) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    GW_UNUSED(w);
+    shutdown(fd, SHUT_RDWR);
+}
+
+static void *reaper_main(void *arg)
+{
+    struct http_server *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        usleep(REAPER_PERIOD_MS * 1000);
+        int64_t now = gw_mono_ns();
+        pthread_mutex_lock(&s->conns_lock);
+        for (struct http_conn *c = s->conns; c; c = c->next) {
+            if (c->reaped || c->fd < 0)
+                continue;
+            int64_t age = now - c->since_ns;
+            if (c->state == CONN_HEAD && age > secs_ns(s->opt.header_timeout_s)) {
+                c->reaped = true;
+                reap_408(c->fd);
+            } else if (c->state == CONN_IDLE &&
+                       age > secs_ns(s->opt.idle_timeout_s + s->opt.header_timeout_s)) {
+                c->reaped = true;
+                shutdown(c->fd, SHUT_RDWR);
+            } else if (c->state == CONN_BODY &&
+                       age > secs_ns(s->opt.request_timeout_s + s->opt.header_timeout_s)) {
+                c->reaped = true;
+                shutdown(c->fd, SHUT_RDWR);
+            }
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+    }
+    return NULL;
+}
+
+/* --- start / stop ------------------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 0)))
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    gw_debug("http: mhd: %s", msg);
+}
+
+gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatch,
+                         http_done_fn *done, void *ctx, struct http_server **out)
+{
+    struct http_server *s = gw_xcalloc(1, sizeof(*s));
+    s->opt = *o;
+    s->dispatch = dispatch;
+    s->done = done;
+    s->ctx = ctx;
+    pthread_mutex_init(&s->conns_lock, NULL);
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, o->host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)o->port);
+    } else if (inet_pton(AF_INET6, o->host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)o->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        gw_error("http: bind address '%s' is not an IPv4 or IPv6 address", o->host);
+        free(s);
+        return GW_ECONFIG;
+    }
+    if (o->tls_cert_pem && o->tls_key_pem) {
+        flags |= MHD_USE_TLS;
+        s->tls_cert = gw_xstrdup(o->tls_cert_pem);
+        s->tls_key = gw_xstrdup(o->tls_key_pem);
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
+        {s->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* MHD's own hard limit sits above ours so that we can answer 503 instead of resetting. */
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, &on_request, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
+        MHD_OPTION_CONNECTION_LIMIT, o->max_connections + 64,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip + 16,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o->max_header_bytes + 4096),
+        MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
+        MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        gw_error("http: cannot listen on %s:%u (%s)", o->host, o->port, strerror(errno));
+        free(s->tls_cert);
+        free(s->tls_key);
+        free(s);
+        return GW_EIO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : o->port;
+    pthread_create(&s->reaper, NULL, reaper_main, s);
+    *out = s;
+    return GW_OK;
+}
+
+unsigned http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+unsigned http_server_active(const struct http_server *s)
+{
+    return atomic_load(&((struct http_server *)s)->active);
+}
+
+void http_server_stop(struct http_server *s, unsigned drain_ms)
+{
+    if (!s)
+        return;
+    atomic_store(&s->stopping, true);
+    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
+    int64_t deadline = gw_mono_ns() + (int64_t)drain_ms * 1000000;
+    while (atomic_load(&s->active) > 0 && gw_mono_ns() < deadline)
+        usleep(10 * 1000);
+    pthread_join(s->reaper, NULL);
+    MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->conns_lock);
+    free(s->ips);
+    free(s->tls_cert);
+    free(s->tls_key);
+    free(s);
+}

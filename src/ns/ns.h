@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT
+ * ns.h — namespaces, agents and their memory (seed 003).
+ *
+ * An agent "<ns>/<agent>" answers on the channel of the same name and owns one memory
+ * document; each namespace owns a shared memory document. Agents come from gateway.yaml or are
+ * registered at run time (persisted in the store). Memory documents are files; every access
+ * walks from a trusted root directory with O_NOFOLLOW, so a symlink planted inside the memory
+ * tree can neither be read through nor written through.
+ */
+#ifndef GW_NS_H
+#define GW_NS_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+struct cfg;
+struct gw_pool;
+struct store;
+struct ns_registry;
+
+struct ns_agent_info {
+    const char *name;        /* "<ns>/<agent>" */
+    const char *ns;
+    const char *agent;
+    const char *channel;
+    const char *memory_path; /* absolute */
+    const char *description;
+    const char *source;      /* "config" | "api" */
+};
+
+/* The reserved agent name that addresses a namespace's shared memory. */
+#define NS_SHARED "shared"
+
+gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registry **out);
+void ns_registry_close(struct ns_registry *reg);
+gw_err ns_registry_reload(struct ns_registry *reg, const struct cfg *c);
+size_t ns_registry_count(struct ns_registry *reg);
+
+/* Looks up an agent of the tenant; GW_ENOTFOUND when unknown. Strings copied into pool. */
+gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns,
+                     const char *agent, struct gw_pool *pool, struct ns_agent_info *out);
+/* Validates a registration without changing anything (name grammar, reserved names, exists). */
+gw_err ns_agent_check_register(struct ns_registry *reg, const char *tenant, const char *ns,
+                               const char *agent, char *msg, size_t msgcap);
+gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char *ns,
+                         const char *agent, const char *description, const char *created_by,
+                         struct gw_pool *pool, struct ns_agent_info *out);
+/* All agents of the tenant, optionally of one namespace (NULL = all). */
+gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns,
+                     struct gw_pool *pool, struct ns_agent_info **out, size_t *n);
+/* Shared memory path of a namespace; GW_ENOTFOUND when the namespace does not exist. */
+gw_err ns_shared_memory_path(struct ns_registry *reg, const char *ns, struct gw_pool *pool,
+                             const char **path);
+
+/* Reads a memory document (GW_ENOTFOUND when never written, GW_EFORBIDDEN on a symlink,
+ * GW_ETOOBIG above max). *out is malloc'd. */
+gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, char **out,
+                      size_t *len);
+/* Replaces a memory document atomically (temp file + fsync + rename), creating directories. */
+gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *data, size_t len);
+
+#endif

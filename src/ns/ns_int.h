@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT
+ * ns_int.h — private state of the namespace registry.
+ */
+#ifndef GW_NS_INT_H
+#define GW_NS_INT_H
+
+#include "ns/ns.h"
+
+#include <pthread.h>
+
+struct ns_agent {
+    char *tenant, *name, *ns, *agent, *channel, *memory_path, *description;
+    bool from_config;
+};
+
+struct ns_registry {
+    pthread_rwlock_t lock;
+    struct store *st;
+    struct cfg *cfg;           /* ref held: namespaces and shared memory paths */
+    char *data_dir;
+    struct ns_agent *agents;   /* config agents first, then run-time ones */
+    size_t n, cap;
+};
+
+#endif

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT
+ * ns_registry.c — agents from the configuration and from the store, and namespace lookup.
+ *
+ * The registry is small and read-mostly: a flat array under a read/write lock. A reload
+ * replaces the configuration agents and keeps the run-time ones.
+ */
+#include "base/prelude.h"
+#include "ns/ns_int.h"
+#include "auth/auth.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "store/store.h"
+
+static void agent_release(struct ns_agent *a)
+{
+    free(a->tenant);
+    free(a->name);
+    free(a->ns);
+    free(a->agent);
+    free(a->channel);
+    free(a->memory_path);
+    free(a->description);
+}
+
+static void push(struct ns_registry *reg, const char *tenant, const char *name,
+                 const char *channel, const char *memory_path, const char *description,
+                 bool from_config)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash)
+        return;
+    if (reg->n == reg->cap) {
+        reg->cap = reg->cap ? reg->cap * 2 : 32;
+        reg->agents = gw_xrealloc(reg->agents, reg->cap * sizeof(*reg->agents));
+    }
+    struct ns_agent *a = &reg->agents[reg->n++];
+    a->tenant = gw_xstrdup(tenant);
+    a->name = gw_xstrdup(name);
+    a->ns = gw_xstrndup(name, (size_t)(slash - name));
+    a->agent = gw_xstrdup(slash + 1);
+    a->channel = gw_xstrdup(channel ? channel : name);
+    a->memory_path = gw_xstrdup(memory_path);
+    a->description = description ? gw_xstrdup(description) : NULL;
+    a->from_config = from_config;
+}
+
+static void add_config_agents(struct ns_registry *reg, const struct cfg *c)
+{
+    for (size_t i = 0; i < c->n_agents; i++) {
+        const struct cfg_agent *a = &c->agents[i];
+        push(reg, c->tenant_id, a->name, a->channel, a->memory_path, a->description, true);
+    }
+}
+
+gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registry **out)
+{
+    struct ns_registry *reg = gw_xcalloc(1, sizeof(*reg));
+    pthread_rwlock_init(&reg->lock, NULL);
+    reg->st = st;
+    reg->cfg = cfg_ref((struct cfg *)c);
+    reg->data_dir = gw_xstrdup(c->data_dir);
+    add_config_agents(reg, c);
+    struct store_agent *list = NULL;
+    size_t n = 0;
+    gw_err rc = store_agent_list(st, &list, &n);
+    if (rc != GW_OK) {
+        ns_registry_close(reg);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        push(reg, list[i].tenant, list[i].name, list[i].channel, list[i].memory_path,
+             list[i].description, false);
+    store_agent_list_free(list, n);
+    *out = reg;
+    return GW_OK;
+}
+
+void ns_registry_close(struct ns_registry *reg)
+{
+    if (!reg)
+        return;
+    for (size_t i = 0; i < reg->n; i++)
+        agent_release(&reg->agents[i]);
+    free(reg->agents);
+    free(reg->data_dir);
+    cfg_unref(reg->cfg);
+    pthread_rwlock_destroy(&reg->lock);
+    free(reg);
+}
+
+gw_err ns_registry_reload(struct ns_registry *reg, const struct cfg *c)
+{
+    pthread_rwlock_wrlock(&reg->lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < reg->n; i++) {
+        if (reg->agents[i].from_config)
+            agent_release(&reg->agents[i]);
+        else
+            reg->agents[kept++] = reg->agents[i];
+    }
+    reg->n = kept;
+    /* config agents first so that they win lookups over a run-time agent of the same name */
+    struct ns_agent *runtime = reg->agents;
+    size_t n_runtime = reg->n;
+    reg->agents = NULL;
+    reg->n = reg->cap = 0;
+    add_config_agents(reg, c);
+    for (size_t i = 0; i < n_runtime; i++) {
+        if (reg->n == reg->cap) {
+            reg->cap = reg->cap ? reg->cap * 2 : 32;
+            reg->agents = gw_xrealloc(reg->agents, reg->cap * sizeof(*reg->agents));
+        }
+        reg->agents[reg->n++] = runtime[i];
+    }
+    free(runtime);
+    struct cfg *old = reg->cfg;
+    reg->cfg = cfg_ref((struct cfg *)c);
+    pthread_rwlock_unlock(&reg->lock);
+    cfg_unref(old);
+    return GW_OK;
+}
+
+size_t ns_registry_count(struct ns_registry *reg)
+{
+    pthread_rwlock_rdlock(&reg->lock);
+    size_t n = reg->n;
+    pthread_rwlock_unlock(&reg->lock);
+    return n;
+}
+
+static void info_fill(struct gw_pool *pool, const struct ns_agent *a, struct ns_agent_info *o)
+{
+    o->name = gw_pool_strdup(pool, a->name);
+    o->ns = gw_pool_strdup(pool, a->ns);
+    o->agent = gw_pool_strdup(pool, a->agent);
+    o->channel = gw_pool_strdup(pool, a->channel);
+    o->memory_path = gw_pool_strdup(pool, a->memory_path);
+    o->description = gw_pool_strdup(pool, a->description);
+    o->source = a->from_config ? "config" : "api";
+}
+
+static const struct ns_agent *find(struct ns_registry *reg, const char *tenant, const char *ns,
+                                   const char *agent)
+{
+    for (size_t i = 0; i < reg->n; i++) {
+        const struct ns_agent *a = &reg->agents[i];
+        if (strcmp(a->ns, ns) == 0 && strcmp(a->agent, agent) == 0 &&
+            strcmp(a->tenant, tenant) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns,
+                     const char *agent, struct gw_pool *pool, struct ns_agent_info *out)
+{
+    pthread_rwlock_rdlock(&reg->lock);
+    const struct ns_agent *a = find(reg, tenant, ns, agent);
+    if (a)
+        info_fill(pool, a, out);
+    pthread_rwlock_unlock(&reg->lock);
+    return a ? GW_OK : GW_ENOTFOUND;
+}
+
+gw_err ns_agent_check_register(struct ns_registry *reg, const char *tenant, const char *ns,
+                               const char *agent, char *msg, size_t msgcap)
+{
+    if (!auth_name_valid(ns) || !auth_name_valid(agent)) {
+        snprintf(msg, msgcap, "agent name must be <namespace>/<agent>, each 1-63 characters of [a-z0-9_-] starting with a letter or digit");
+        return GW_EINVAL;
+    }
+    if (strcmp(agent, NS_SHARED) == 0) {
+        snprintf(msg, msgcap, "'%s' is reserved for the namespace's shared memory", NS_SHARED);
+        return GW_EINVAL;
+    }
+    pthread_rwlock_rdlock(&reg->lock);
+    bool exists = find(reg, tenant, ns, agent) != NULL;
+    pthread_rwlock_unlock(&reg->lock);
+    if (exists) {
+        snprintf(msg, msgcap, "agent %s/%s exists", ns, agent);
+        return GW_ECONFLICT;
+    }
+    return GW_OK;
+}
+
+gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char *ns,
+                         const char *agent, const char *description, const char *created_by,
+                         struct gw_pool *pool, struct ns_agent_info *out)
+{
+    char *name = gw_xasprintf("%s/%s", ns, agent);
+    char *mem = gw_xasprintf("%s/memory/%s/%s.md", reg->data_dir, ns, agent);
+    struct store_agent row = {
+        .tenant = (char *)tenant, .name = name, .channel = name, .memory_path = mem,
+        .description = (char *)description, .created_by = (char *)created_by,
+        .created_ms = gw_now_ms(),
+    };
+    pthread_rwlock_wrlock(&reg->lock);
+    gw_err rc = find(reg, tenant, ns, agent) ? GW_ECONFLICT : store_agent_insert(reg->st, &row);
+    if (rc == GW_OK) {
+        push(reg, tenant, name, name, mem, description, false);
+        info_fill(pool, &reg->agents[reg->n - 1], out);
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    free(name);
+    free(mem);
+    return rc;
+}
+
+gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns,
+                     struct gw_pool *pool, struct ns_agent_info **out, size_t *n)
+{
+    pthread_rwlock_rdlock(&reg->lock);
+    struct ns_agent_info *list = gw_pool_calloc(pool, (reg->n + 1) * sizeof(*list));
+    size_t k = 0;
+    for (size_t i = 0; i < reg->n; i++) {
+        const struct ns_agent *a = &reg->agents[i];
+        if (strcmp(a->tenant, tenant) == 0 && (!ns || strcmp(a->ns, ns) == 0))
+            info_fill(pool, a, &list[k++]);
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    *out = list;
+    *n = k;
+    return GW_OK;
+}
+
+gw_err ns_shared_memory_path(struct ns_registry *reg, const char *ns, struct gw_pool *pool,
+                             const char **path)
+{
+    gw_err rc = GW_ENOTFOUND;
+    pthread_rwlock_rdlock(&reg->lock);
+    const struct cfg_namespace *cn = cfg_find_namespace(reg->cfg, ns);
+    if (cn) {
+        *path = gw_pool_strdup(pool, cn->shared_memory_path);
+        rc = GW_OK;
+    } else {
+        for (size_t i = 0; i < reg->n && rc != GW_OK; i++) {
+            if (strcmp(reg->agents[i].ns, ns) == 0) {
+                *path = gw_pool_printf(pool, "%s/memory/%s/" NS_SHARED ".md", reg->data_dir, ns);
+                rc = GW_OK;
+            }
+        }
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return rc;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT
+ * store.c — the public store API: argument checks and dispatch through struct store_ops.
+ *
+ * Callers only ever see store.h. This file checks the arguments whose validity does not depend
+ * on the backend (required strings present, output pointers set), then forwards to the backend
+ * vtable. Today the only backend is SQLite (store_sqlite.c); a PostgreSQL backend fills another
+ * const struct store_ops and store_open picks it. The *_release and *_free functions only free
+ * malloc'd strings, so they are backend independent and live here.
+ */
+#include "base/prelude.h"
+#include "base/mem.h"
+#include "store/store_int.h"
+
+/* --- lifecycle ------------------------------------------------------------------------- */
+
+gw_err store_open(const char *data_dir, struct store **out)
+{
+    if (!out)
+        return GW_EINVAL;
+    *out = NULL;
+    if (!data_dir || !*data_dir)
+        return GW_EINVAL;
+    return store_sqlite_open(data_dir, out);
+}
+
+void store_close(struct store *st)
+{
+    if (st)
+        st->ops->close(st);
+}
+
+gw_err store_ping(struct store *st)
+{
+    return st->ops->ping(st);
+}
+
+int store_schema_version(struct store *st)
+{
+    return st->ops->schema_version(st);
+}
+
+/* --- meta ------------------------------------------------------------------------------ */
+
+gw_err store_meta_get(struct store *st, const char *key, char **value)
+{
+    if (!key || !value)
+        return GW_EINVAL;
+    *value = NULL;
+    return st->ops->meta_get(st, key, value);
+}
+
+gw_err store_meta_put(struct store *st, const char *key, const char *value)
+{
+    if (!key || !value)
+        return GW_EINVAL;
+    return st->ops->meta_put(st, key, value);
+}
+
+/* --- tokens ---------------------------------------------------------------------------- */
+
+void store_token_release(struct store_token *t)
+{
+    if (!t)
+        return;
+    free(t->id);
+    free(t->tenant);
+    free(t->owner);
+    free(t->hash);
+    free(t->scopes);
+    free(t->created_by);
+    memset(t, 0, sizeof(*t));
+}
+
+gw_err store_token_insert(struct store *st, const struct store_token *t)
+{
+    if (!t || !t->tenant || !t->id || !t->hash)
+        return GW_EINVAL;
+    return st->ops->token_insert(st, t);
+}
+
+gw_err store_token_set_hash(struct store *st, const char *tenant, const char *id, const char *hash)
+{
+    if (!tenant || !id || !hash)
+        return GW_EINVAL;
+    return st->ops->token_set_hash(st, tenant, id, hash);
+}
+
+gw_err store_token_revoke(struct store *st, const char *tenant, const char *id, int64_t ms)
+{
+    if (!tenant || !id || ms <= 0) /* revoked_ms 0 means active */
+        return GW_EINVAL;
+    return st->ops->token_revoke(st, tenant, id, ms);
+}
+
+gw_err store_token_touch(struct store *st, const char *tenant, const char *id, int64_t ms)
+{
+    if (!tenant || !id)
+        return GW_EINVAL;
+    return st->ops->token_touch(st, tenant, id, ms);
+}
+
+gw_err store_token_list(struct store *st, struct store_token **out, size_t *n)
+{
+    if (!out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->token_list(st, out, n);
+}
+
+void store_token_list_free(struct store_token *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        store_token_release(&list[i]);
+    free(list);
+}
+
+/* --- agents ---------------------------------------------------------------------------- */
+
+void store_agent_release(struct store_agent *a)
+{
+    if (!a)
+        return;
+    free(a->tenant);
+    free(a->name);
+    free(a->channel);
+    free(a->memory_path);
+    free(a->description);
+    free(a->created_by);
+    memset(a, 0, sizeof(*a));
+}
+
+gw_err store_agent_insert(struct store *st, const struct store_agent *a)
+{
+    if (!a || !a->tenant || !a->name)
+        return GW_EINVAL;
+    return st->ops->agent_insert(st, a);
+}
+
+gw_err store_agent_list(struct store *st, struct store_agent **out, size_t *n)
+{
+    if (!out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->agent_list(st, out, n);
+}
+
+void store_agent_list_free(struct store_agent *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        store_agent_release(&list[i]);
+    free(list);
+}
+
+/* --- messages -------------------------------------------------------------------------- */
+
+gw_err store_message_insert(struct store *st, const struct store_message *m)
+{
+    if (!m || !m->id || !m->tenant || !m->channel)
+        return GW_EINVAL;
+    return st->ops->message_insert(st, m);
+}
+
+/* --- audit ----------------------------------------------------------------------------- */
+
+void audit_row_release(struct audit_row *r)
+{
+    if (!r)
+        return;
+    free(r->tenant);
+    free(r->type);
+    free(r->outcome);
+    free(r->actor);
+    free(r->token_id);
+    free(r->org_unit);
+    free(r->team);
+    free(r->resource);
+    free(r->request_id);
+    free(r->client_ip);
+    free(r->classification);
+    free(r->details);
+    free(r->prev_hash);
+    free(r->hash);
+    memset(r, 0, sizeof(*r));
+}
+
+gw_err store_audit_append(struct store *st, const struct audit_row *rows, size_t n)
+{
+    if (n == 0)
+        return GW_OK;
+    if (!rows)
+        return GW_EINVAL;
+    return st->ops->audit_append(st, rows, n);
+}
+
+gw_err store_audit_head(struct store *st, const char *tenant, int64_t *seq, char **hash)
+{
+    if (!tenant || !seq || !hash)
+        return GW_EINVAL;
+    *seq = 0;
+    *hash = NULL;
+    return st->ops->audit_head(st, tenant, seq, hash);
+}
+
+gw_err store_audit_tenants(struct store *st, char ***out, size_t *n)
+{
+    if (!out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->audit_tenants(st, out, n);
+}
+
+static bool filter_valid(const struct audit_filter *f)
+{
+    if (!f || !f->tenant)
+        return false;
+    switch (f->vis) {
+    case AUDIT_VIS_ALL:
+        return true;
+    case AUDIT_VIS_ORG:
+    case AUDIT_VIS_TEAM:
+    case AUDIT_VIS_ACTOR:
+        return f->vis_scope != NULL;
+    }
+    return false;
+}
+
+gw_err store_audit_query(struct store *st, const struct audit_filter *f, size_t limit,
+                         struct audit_row **out, size_t *n)
+{
+    if (!out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!filter_valid(f))
+        return GW_EINVAL;
+    if (limit == 0)
+        return GW_OK;
+    return st->ops->audit_query(st, f, limit, out, n);
+}
+
+void store_audit_rows_free(struct audit_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        audit_row_release(&rows[i]);
+    free(rows);
+}
+
+gw_err store_audit_scan(struct store *st, const struct audit_filter *f, store_audit_row_fn *fn,
+                        void *ctx)
+{
+    if (!fn || !filter_valid(f))
+        return GW_EINVAL;
+    return st->ops->audit_scan(st, f, fn, ctx);
+}
+
+/* --- checkpoints ----------------------------------------------------------------------- */
+
+void audit_checkpoint_release(struct audit_checkpoint *c)
+{
+    if (!c)
+        return;
+    free(c->tenant);
+    free(c->hash);
+    free(c->key_id);
+    free(c->signature);
+    memset(c, 0, sizeof(*c));
+}
+
+gw_err store_checkpoint_insert(struct store *st, const struct audit_checkpoint *c)
+{
+    if (!c || !c->tenant || !c->hash || !c->key_id || !c->signature)
+        return GW_EINVAL;
+    return st->ops->checkpoint_insert(st, c);
+}
+
+gw_err store_checkpoint_latest(struct store *st, const char *tenant, struct audit_checkpoint *out)
+{
+    if (!tenant || !out)
+        return GW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    return st->ops->checkpoint_latest(st, tenant, out);
+}
+
+gw_err store_checkpoint_list(struct store *st, const char *tenant, struct audit_checkpoint **out,
+                             size_t *n)
+{
+    if (!tenant || !out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->checkpoint_list(st, tenant, out, n);
+}
+
+void store_checkpoint_list_free(struct audit_checkpoint *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        audit_checkpoint_release(&list[i]);
+    free(list);
+}

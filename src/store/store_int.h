@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT
+ * store_int.h — private to src/store: the backend vtable and the migration runner.
+ *
+ * store.c owns the public functions of store.h: it validates arguments that do not depend on
+ * the backend and dispatches through st->ops. A backend embeds struct store as the first member
+ * of its own struct and fills a const struct store_ops. The *_release / *_free functions are
+ * backend independent and live in store.c.
+ */
+#ifndef GW_STORE_INT_H
+#define GW_STORE_INT_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *st);
+    gw_err (*ping)(struct store *st);
+    int (*schema_version)(struct store *st);
+
+    gw_err (*meta_get)(struct store *st, const char *key, char **value);
+    gw_err (*meta_put)(struct store *st, const char *key, const char *value);
+
+    gw_err (*token_insert)(struct store *st, const struct store_token *t);
+    gw_err (*token_set_hash)(struct store *st, const char *tenant, const char *id,
+                             const char *hash);
+    gw_err (*token_revoke)(struct store *st, const char *tenant, const char *id, int64_t ms);
+    gw_err (*token_touch)(struct store *st, const char *tenant, const char *id, int64_t ms);
+    gw_err (*token_list)(struct store *st, struct store_token **out, size_t *n);
+
+    gw_err (*agent_insert)(struct store *st, const struct store_agent *a);
+    gw_err (*agent_list)(struct store *st, struct store_agent **out, size_t *n);
+
+    gw_err (*message_insert)(struct store *st, const struct store_message *m);
+
+    gw_err (*audit_append)(struct store *st, const struct audit_row *rows, size_t n);
+    gw_err (*audit_head)(struct store *st, const char *tenant, int64_t *seq, char **hash);
+    gw_err (*audit_tenants)(struct store *st, char ***out, size_t *n);
+    gw_err (*audit_query)(struct store *st, const struct audit_filter *f, size_t limit,
+                          struct audit_row **out, size_t *n);
+    gw_err (*audit_scan)(struct store *st, const struct audit_filter *f,
+                         store_audit_row_fn *fn, void *ctx);
+
+    gw_err (*checkpoint_insert)(struct store *st, const struct audit_checkpoint *c);
+    gw_err (*checkpoint_latest)(struct store *st, const char *tenant,
+                                struct audit_checkpoint *out);
+    gw_err (*checkpoint_list)(struct store *st, const char *tenant,
+                              struct audit_checkpoint **out, size_t *n);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Number of rows per page in store_audit_scan. */
+#define STORE_SCAN_PAGE 1000
+
+/* --- SQLite backend (store_sqlite.c) --------------------------------------------------- */
+
+gw_err store_sqlite_open(const char *data_dir, struct store **out);
+
+/* --- SQLite migrations (store_migrations.c) -------------------------------------------- */
+
+/* Highest schema version this binary knows. */
+int store_sqlite_latest_version(void);
+/* Number of entries in the migration table. */
+size_t store_sqlite_migration_count(void);
+/* Creates schema_migrations if needed, refuses a database newer than the binary (GW_ESTORE with
+ * a clear log line), then applies every pending migration in its own IMMEDIATE transaction.
+ * *version receives the schema version afterwards. */
+gw_err store_sqlite_migrate(sqlite3 *db, int *version);
+
+#endif
