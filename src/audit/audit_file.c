@@ -33,7 +33,8 @@ static void day_str(int64_t day, char out[16])
     time_t t = (time_t)(day * 86400);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (strftime(out, 16, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, 16, "invalid-date");
 }
 
 static char *parent_dir(const char *path)

@@ -12,6 +12,7 @@
 #include "base/mem.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 const char cli_help_memory[] =
     "usage: openclaw memory get <namespace>/<agent|shared> | put <namespace>/<agent|shared> "
@@ -57,6 +58,9 @@ static int memory_get(struct cli_ctx *ctx, const char *path, const char *ns, con
         json_decref(o);
     } else if (rs->body.len) {
         fwrite(rs->body.data, 1, rs->body.len, stdout);
+        /* like cat, but do not leave a terminal prompt glued to the last line */
+        if (rs->body.data[rs->body.len - 1] != '\n' && isatty(STDOUT_FILENO))
+            fputc('\n', stdout);
     }
     return CLI_EXIT_OK;
 }

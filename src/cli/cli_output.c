@@ -31,6 +31,8 @@ void cli_sanitize(struct gw_buf *b, const char *s)
 
 char *cli_json_cell(const json_t *v)
 {
+    if (!v)
+        return gw_xstrdup("-");
     switch (json_typeof(v)) {
     case JSON_STRING:
         return gw_xstrdup(json_string_value(v));

@@ -81,8 +81,12 @@ void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n)
     cfg_map_slots(e, n, "gateway", gateway_keys, v, NULL);
 
     char *dd = NULL;
-    if (cfg_get_str(e, v[GW_DATA_DIR], "gateway.data_dir", &dd) && dd && !*dd)
-        cfg_err(e, v[GW_DATA_DIR]->line, "gateway.data_dir must not be empty");
+    if (cfg_get_str(e, v[GW_DATA_DIR], "gateway.data_dir", &dd) && dd &&
+        (!*dd || strlen(dd) > 1024)) {
+        cfg_err(e, v[GW_DATA_DIR]->line, "gateway.data_dir must be 1 to 1024 bytes long");
+        free(dd);
+        dd = NULL;
+    }
     const char *src = L->ov->data_dir && *L->ov->data_dir ? L->ov->data_dir
                       : dd && *dd                         ? dd
                                                           : "data";

@@ -50,6 +50,7 @@ struct cfg_node {
     bool plain;  /* unquoted scalar: may be read as a number, a boolean or null */
     bool null;   /* unquoted "", "~" or "null" */
     bool bad;    /* already reported (failed substitution, alias, NUL): readers stay silent */
+    bool env;    /* the text came (partly) from ${ENV}: may be a secret, never quote it */
     char *str;   /* scalar text; ${ENV} substituted in values, verbatim in keys */
     size_t n;
     struct cfg_node **keys; /* CFG_NODE_MAP */

@@ -56,6 +56,7 @@ static void load_roles(struct cfg_loader *L, const struct cfg_node *n)
             continue; /* duplicate key, reported by the parser */
         struct cfg_role *r = &c->roles[c->n_roles++];
         r->name = gw_xstrdup(name);
+        r->permissions = gw_xcalloc(1, sizeof(char *)); /* NULL-terminated even when empty */
         snprintf(what, sizeof(what), "rbac.roles.%s", shown);
         const struct cfg_node *v[RO__N];
         if (!cfg_map_slots(e, val, what, role_keys, v, NULL))

@@ -30,6 +30,17 @@ static const char *kind_name(const struct cfg_node *n)
     }
 }
 
+/* The value for a message, unless it came from the environment (it may be a secret). */
+static const char *shown_value(const struct cfg_node *n, const char *s, bool quote, char *buf,
+                               size_t cap)
+{
+    char tmp[80];
+    if (n->env)
+        return "a value from ${...}";
+    snprintf(buf, cap, quote ? "'%s'" : "%s", cfg_shown(s, tmp, sizeof(tmp)));
+    return buf;
+}
+
 bool cfg_get_str(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char **out)
 {
     if (cfg_is_null(n))
@@ -48,7 +59,7 @@ bool cfg_get_str(struct cfg_errlist *e, const struct cfg_node *n, const char *wh
 bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                  long long lo, long long hi, long long *out)
 {
-    char shown[80];
+    char shown[100];
     if (cfg_is_null(n))
         return true;
     if (n->bad)
@@ -63,20 +74,20 @@ bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *wh
     for (const char *p = d; *p; p++)
         digits = digits && *p >= '0' && *p <= '9';
     if (!digits || (d[0] == '0' && d[1] != '\0')) {
-        cfg_err(e, n->line, "%s must be a decimal integer (got '%s')", what,
-                cfg_shown(s, shown, sizeof(shown)));
+        cfg_err(e, n->line, "%s must be a decimal integer (got %s)", what,
+                shown_value(n, s, true, shown, sizeof(shown)));
         return false;
     }
     errno = 0;
     long long v = strtoll(s, NULL, 10);
     if (s[0] == '-' && (v < 0 || errno == ERANGE) && lo >= 0) {
         cfg_err(e, n->line, "%s must not be negative (got %s)", what,
-                cfg_shown(s, shown, sizeof(shown)));
+                shown_value(n, s, false, shown, sizeof(shown)));
         return false;
     }
     if (errno == ERANGE || v < lo || v > hi) {
         cfg_err(e, n->line, "%s must be between %lld and %lld (got %s)", what, lo, hi,
-                cfg_shown(s, shown, sizeof(shown)));
+                shown_value(n, s, false, shown, sizeof(shown)));
         return false;
     }
     *out = v;
@@ -140,12 +151,12 @@ bool cfg_get_enum(struct cfg_errlist *e, const struct cfg_node *n, const char *w
             *out = s;
             return true;
         }
-    char list[256] = "", shown[80];
+    char list[256] = "", shown[100];
     size_t o = 0;
     for (size_t i = 0; allowed[i] && o < sizeof(list); i++)
         o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", allowed[i]);
-    cfg_err(e, n->line, "%s must be one of %s (got '%s')", what, list,
-            cfg_shown(s, shown, sizeof(shown)));
+    cfg_err(e, n->line, "%s must be one of %s (got %s)", what, list,
+            shown_value(n, s, true, shown, sizeof(shown)));
     free(s);
     return false;
 }

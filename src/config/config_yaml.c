@@ -33,7 +33,7 @@ static bool next_event(struct yp *y, yaml_event_t *ev)
     const yaml_parser_t *p = &y->parser;
     const char *problem = p->problem ? p->problem : "invalid YAML";
     if (p->context)
-        cfg_err(y->errs, mark_line(p->problem_mark), "YAML syntax error: %s %s (line %d)",
+        cfg_err(y->errs, mark_line(p->problem_mark), "YAML syntax error: %s (%s at line %d)",
                 problem, p->context, mark_line(p->context_mark));
     else
         cfg_err(y->errs, mark_line(p->problem_mark), "YAML syntax error: %s", problem);
@@ -159,6 +159,7 @@ static struct cfg_node *build(struct yp *y, yaml_event_t *ev, int depth, bool is
         } else if (is_key || n->null) {
             n->str = gw_xstrndup(v, len);
         } else {
+            n->env = memmem(v, len, "${", 2) != NULL;
             n->str = cfg_env_expand(v, len, y->errs, n->line, &y->budget);
             if (!n->str) {
                 n->bad = true;

@@ -35,7 +35,7 @@ GATEWAY_BIN = os.path.join(BUILD_DIR, "openclaw-gateway")
 CLI_BIN = os.path.join(BUILD_DIR, "openclaw")
 
 READY_DEADLINE_S = 10.0
-STOP_DEADLINE_S = 10.0
+STOP_DEADLINE_S = 15.0  # the daemon drains for up to 10 s
 KEEP = os.environ.get("GWTEST_KEEP") == "1"
 
 # The 14 enterprise plugins named in seed 000 ("Enterprise Plugins:" of `openclaw status`).

@@ -182,12 +182,12 @@ def test_cannot_mint_scopes_not_held():
     assert _whoami(g, j["token"]).status == 200
     # and the minter cannot rotate/revoke a more powerful token
     r = g.post("/api/v1/tokens/minter/rotate", token=m)
-    assert r.status in (200, 403), "self-rotate: %r" % r
+    assert r.status in (200, 403, 404), "self-rotate: %r" % r
     if r.status == 200:
         SECRETS.append(r.json()["token"])
     admin_made = _create(g, {"id": "powerful", "scopes": ["*"]})
     r = g.req("DELETE", "/api/v1/tokens/powerful", token=_create(g, {"scopes": ["tokens:write"]})["token"])
-    assert r.status == 403, "a tokens:write token revoked a '*' token: %r" % r
+    assert r.status in (403, 404), "a tokens:write token revoked a '*' token: %r" % r
     assert _whoami(g, admin_made["token"]).status == 200
 
 

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT
+ * test_auth.c — scope grammar, scope/permission matching, delegation, roles and throttling.
+ */
+#include "base/prelude.h"
+#include "auth/auth.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+static struct auth_principal principal(const char **scopes, size_t n, const char **perms,
+                                       size_t np)
+{
+    struct auth_principal p = {.tenant = "t", .actor = "token:x", .token_id = "x",
+                               .role = "token", .scopes = scopes, .n_scopes = n,
+                               .perms = perms, .n_perms = np};
+    return p;
+}
+
+static void scope_grammar(void **state)
+{
+    const char *good[] = {"*", "channels:engineering/*", "channels:engineering/code-reviewer",
+                          "channels:eng*/rev*", "memory:read", "memory:write", "stats:read",
+                          "workspace:use:dev-*", "tokens:write"};
+    const char *bad[] = {"", "channels:", "channels:engineering", "channels:/x",
+                         "channels:engineering/../marketing", "channels:a/b/c",
+                         "channels:Eng/x", "channels:eng/%2e", "memory", ":read", "memory:",
+                         "memory::read", "Memory:read", "a b:c", "channels:-x/y"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_true(auth_scope_valid(good[i]));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(auth_scope_valid(bad[i]));
+}
+
+static void names(void **state)
+{
+    assert_true(auth_name_valid("engineering"));
+    assert_true(auth_name_valid("code-reviewer_2"));
+    assert_false(auth_name_valid(""));
+    assert_false(auth_name_valid(".."));
+    assert_false(auth_name_valid("-x"));
+    assert_false(auth_name_valid("Eng"));
+    assert_false(auth_name_valid("a/b"));
+    assert_false(auth_name_valid("\xc0\xae"));
+    char long_name[80];
+    memset(long_name, 'a', 64);
+    long_name[64] = '\0';
+    assert_false(auth_name_valid(long_name));
+}
+
+static void channel_matching(void **state)
+{
+    const char *eng[] = {"channels:engineering/*", "memory:read"};
+    struct auth_principal p = principal(eng, 2, NULL, 0);
+    assert_true(auth_allows_channel(&p, "engineering", "code-reviewer"));
+    assert_false(auth_allows_channel(&p, "marketing", "content-writer"));
+    assert_false(auth_allows_channel(&p, "engineering-evil", "x"));
+    assert_true(auth_allows_namespace(&p, "engineering"));
+    assert_false(auth_allows_namespace(&p, "marketing"));
+    assert_true(auth_allows(&p, "memory:read"));
+    assert_false(auth_allows(&p, "memory:write"));
+    assert_false(auth_allows(&p, "*"));
+
+    const char *prefix[] = {"channels:eng*/rev*"};
+    p = principal(prefix, 1, NULL, 0);
+    assert_true(auth_allows_channel(&p, "engineering", "reviewer"));
+    assert_false(auth_allows_channel(&p, "engineering", "writer"));
+    /* '*' never crosses '/' in channel scopes */
+    assert_false(auth_pattern_grants("channels:eng*/x", "channels:eng/evil/x"));
+    assert_false(auth_pattern_grants("channels:engineering/*", "channels:engineering/a/b"));
+    assert_false(auth_pattern_grants("channels:e*/x", "channels:eng/y/x"));
+}
+
+static void owner_role_limits_token(void **state)
+{
+    const char *all[] = {"*"};
+    const char *perms_user[] = {"channels:*", "memory:*", "audit:read"};
+    struct auth_principal p = principal(all, 1, perms_user, 3);
+    assert_true(auth_allows_channel(&p, "marketing", "x"));
+    assert_true(auth_allows(&p, "memory:write"));
+    assert_false(auth_allows(&p, "tokens:write"));
+    assert_false(auth_allows(&p, "admin:reload"));
+    assert_false(auth_allows(&p, "*"));
+}
+
+static void delegation(void **state)
+{
+    const char *eng[] = {"channels:engineering/*", "memory:read", "tokens:write"};
+    struct auth_principal p = principal(eng, 3, NULL, 0);
+    assert_true(auth_can_delegate(&p, "channels:engineering/*"));
+    assert_true(auth_can_delegate(&p, "channels:engineering/code-reviewer"));
+    assert_true(auth_can_delegate(&p, "memory:read"));
+    assert_false(auth_can_delegate(&p, "memory:write"));
+    assert_false(auth_can_delegate(&p, "channels:*/*"));
+    assert_false(auth_can_delegate(&p, "channels:marketing/*"));
+    assert_false(auth_can_delegate(&p, "*"));
+}
+
+static void roles(void **state)
+{
+    size_t n = 0;
+    assert_non_null(auth_role_permissions(NULL, "enterprise_admin", &n));
+    assert_int_equal(n, 1);
+    assert_non_null(auth_role_permissions(NULL, "user", &n));
+    assert_null(auth_role_permissions(NULL, "nobody", &n));
+    assert_true(auth_role_is_builtin("team_lead"));
+    assert_false(auth_role_is_builtin("developer"));
+}
+
+static void throttling(void **state)
+{
+    struct auth_throttle *t = auth_throttle_new();
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(auth_throttle_check(t, "10.0.0.1", 5), 0);
+        auth_throttle_fail(t, "10.0.0.1");
+    }
+    assert_int_equal(auth_throttle_check(t, "10.0.0.1", 5), 0);
+    auth_throttle_fail(t, "10.0.0.1");
+    unsigned wait = auth_throttle_check(t, "10.0.0.1", 5);
+    assert_true(wait > 0 && wait <= 61);
+    assert_int_equal(auth_throttle_check(t, "10.0.0.2", 5), 0);
+    /* many addresses never grow the table or evict a busy one permanently */
+    char ip[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(ip, sizeof(ip), "192.168.%d.%d", i / 256, i % 256);
+        auth_throttle_fail(t, ip);
+    }
+    assert_int_equal(auth_throttle_check(t, "10.0.0.3", 5), 0);
+    auth_throttle_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scope_grammar),
+        cmocka_unit_test(names),
+        cmocka_unit_test(channel_matching),
+        cmocka_unit_test(owner_role_limits_token),
+        cmocka_unit_test(delegation),
+        cmocka_unit_test(roles),
+        cmocka_unit_test(throttling),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

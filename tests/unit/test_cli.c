@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: MIT
+ * test_cli.c — the pure parts of the `openclaw` client: argument parsing, the config file
+ * (read, write, permissions, quoting), settings precedence, exit code mapping, URL building
+ * and output formatting (tables, the seed 000 `status` shape, verification results).
+ * A few end-to-end calls of cli_main cover usage errors, `config` and an unreachable gateway.
+ */
+#include "base/prelude.h"
+#include "cli/cli.h"
+#include "audit/audit.h"
+#include "base/mem.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* --- arguments ----------------------------------------------------------------------------- */
+
+static const struct cli_optdef g_defs[] = {
+    {"gateway", CLI_OPT_ARG}, {"json", 0}, {"timeout", CLI_OPT_ARG}, {"help", 0}, {NULL, 0},
+};
+static const struct cli_optdef c_defs[] = {
+    {"scope", CLI_OPT_ARG | CLI_OPT_MULTI}, {"id", CLI_OPT_ARG}, {"all", 0}, {NULL, 0},
+};
+
+static void test_args_global_stop(void **state)
+{
+    char *argv[] = {"--gateway", "http://x", "--json", "tokens", "list", "--all"};
+    struct cli_args a;
+    assert_int_equal(cli_args_parse(6, argv, g_defs, NULL, true, &a), CLI_EXIT_OK);
+    assert_int_equal(a.stop_index, 3);
+    assert_string_equal(cli_args_get(&a, "gateway"), "http://x");
+    assert_true(cli_args_has(&a, "json"));
+    assert_false(cli_args_has(&a, "timeout"));
+}
+
+static void test_args_command(void **state)
+{
+    char *argv[] = {"--scope", "a", "--scope=b", "--id=x=y", "pos1", "-", "--json", "--",
+                    "--not-an-option"};
+    struct cli_args a;
+    assert_int_equal(cli_args_parse(9, argv, c_defs, g_defs, false, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_args_count(&a, "scope"), 2);
+    assert_string_equal(cli_args_nth(&a, "scope", 0), "a");
+    assert_string_equal(cli_args_nth(&a, "scope", 1), "b");
+    assert_null(cli_args_nth(&a, "scope", 2));
+    assert_string_equal(cli_args_get(&a, "id"), "x=y");
+    assert_true(cli_args_has(&a, "json"));
+    assert_int_equal(a.npos, 3);
+    assert_string_equal(a.pos[0], "pos1");
+    assert_string_equal(a.pos[1], "-");
+    assert_string_equal(a.pos[2], "--not-an-option");
+}
+
+static void test_args_errors(void **state)
+{
+    struct cli_args a;
+    char *unknown[] = {"--bogus"};
+    assert_int_equal(cli_args_parse(1, unknown, c_defs, g_defs, false, &a), CLI_EXIT_USAGE);
+    assert_non_null(strstr(a.err, "--bogus"));
+    char *missing[] = {"--id"};
+    assert_int_equal(cli_args_parse(1, missing, c_defs, g_defs, false, &a), CLI_EXIT_USAGE);
+    assert_non_null(strstr(a.err, "needs a value"));
+    char *twice[] = {"--id", "a", "--id", "b"};
+    assert_int_equal(cli_args_parse(4, twice, c_defs, g_defs, false, &a), CLI_EXIT_USAGE);
+    char *flagval[] = {"--all=yes"};
+    assert_int_equal(cli_args_parse(1, flagval, c_defs, g_defs, false, &a), CLI_EXIT_USAGE);
+    char *shortopt[] = {"-x"};
+    assert_int_equal(cli_args_parse(1, shortopt, c_defs, g_defs, false, &a), CLI_EXIT_USAGE);
+    char *help[] = {"-h"};
+    assert_int_equal(cli_args_parse(1, help, c_defs, g_defs, false, &a), CLI_EXIT_OK);
+    assert_true(cli_args_has(&a, "help"));
+    char *prefix[] = {"--sco", "x"}; /* no abbreviations */
+    assert_int_equal(cli_args_parse(2, prefix, c_defs, g_defs, false, &a), CLI_EXIT_USAGE);
+}
+
+static void test_parse_long(void **state)
+{
+    long v = 0;
+    assert_true(cli_parse_long("30", 1, 100, &v));
+    assert_int_equal(v, 30);
+    assert_false(cli_parse_long("0", 1, 100, &v));
+    assert_false(cli_parse_long("101", 1, 100, &v));
+    assert_false(cli_parse_long("1x", 1, 100, &v));
+    assert_false(cli_parse_long(" 1", 1, 100, &v));
+    assert_false(cli_parse_long("", 1, 100, &v));
+    assert_false(cli_parse_long("99999999999999999999999", 1, 100, &v));
+    assert_true(cli_parse_long("-5", -10, 10, &v));
+    assert_int_equal(v, -5);
+}
+
+/* --- exit codes ---------------------------------------------------------------------------- */
+
+static void test_exit_codes(void **state)
+{
+    assert_int_equal(cli_exit_for_status(200), CLI_EXIT_OK);
+    assert_int_equal(cli_exit_for_status(201), CLI_EXIT_OK);
+    assert_int_equal(cli_exit_for_status(202), CLI_EXIT_OK);
+    assert_int_equal(cli_exit_for_status(401), CLI_EXIT_AUTH);
+    assert_int_equal(cli_exit_for_status(403), CLI_EXIT_FORBIDDEN);
+    assert_int_equal(cli_exit_for_status(400), CLI_EXIT_CLIENT);
+    assert_int_equal(cli_exit_for_status(404), CLI_EXIT_CLIENT);
+    assert_int_equal(cli_exit_for_status(409), CLI_EXIT_CLIENT);
+    assert_int_equal(cli_exit_for_status(413), CLI_EXIT_CLIENT);
+    assert_int_equal(cli_exit_for_status(429), CLI_EXIT_CLIENT);
+    assert_int_equal(cli_exit_for_status(500), CLI_EXIT_SERVER);
+    assert_int_equal(cli_exit_for_status(503), CLI_EXIT_SERVER);
+    assert_int_equal(cli_exit_for_status(301), CLI_EXIT_FAIL);
+    assert_int_equal(cli_exit_for_status(0), CLI_EXIT_FAIL);
+    assert_int_equal(CLI_EXIT_USAGE, 2);
+    assert_int_equal(CLI_EXIT_UNREACHABLE, 7);
+}
+
+/* --- config file --------------------------------------------------------------------------- */
+
+static void test_config_flat(void **state)
+{
+    const char *y = "gateway_url: \"https://gw.example.com\"\ntoken: 'abc123'\ncolor: auto\n"
+                    "retries: 3\nlist: [1, 2]\n";
+    struct cli_config c;
+    cli_config_init(&c);
+    char err[200];
+    assert_int_equal(cli_config_parse(y, strlen(y), &c, err, sizeof(err)), GW_OK);
+    assert_string_equal(c.gateway_url, "https://gw.example.com");
+    assert_string_equal(c.token, "abc123");
+    assert_int_equal(c.nextra, 2);
+    assert_string_equal(c.extra[0].key, "color");
+    assert_true(c.extra[0].plain);
+    assert_string_equal(c.dropped.data, "list");
+    char *out = cli_config_serialize(&c);
+    assert_non_null(strstr(out, "gateway_url: \"https://gw.example.com\"\n"));
+    assert_non_null(strstr(out, "token: \"abc123\"\n"));
+    assert_non_null(strstr(out, "color: auto\n"));
+    assert_non_null(strstr(out, "retries: 3\n"));
+    assert_null(strstr(out, "list"));
+    free(out);
+    cli_config_release(&c);
+}
+
+static void test_config_nested_seed(void **state)
+{
+    /* the form of the enterprise documentation (seed 000) */
+    const char *y = "gateway:\n  url: https://openclaw.internal.company.com\n  auth:\n"
+                    "    method: oidc\n    # Token is managed automatically after login\n";
+    struct cli_config c;
+    cli_config_init(&c);
+    char err[200];
+    assert_int_equal(cli_config_parse(y, strlen(y), &c, err, sizeof(err)), GW_OK);
+    assert_null(c.gateway_url);
+    assert_string_equal(c.nested_url, "https://openclaw.internal.company.com");
+    assert_null(c.nested_token);
+    assert_string_equal(c.dropped.data, "gateway.auth");
+    struct cli_settings s;
+    assert_true(cli_settings_resolve(NULL, NULL, NULL, NULL, &c, &s, err, sizeof(err)));
+    assert_string_equal(s.gateway_url, "https://openclaw.internal.company.com");
+    assert_string_equal(s.gateway_source, "config gateway.url");
+    assert_null(s.token);
+    cli_settings_release(&s);
+    /* a rewrite migrates the nested url to the flat key */
+    char *out = cli_config_serialize(&c);
+    assert_non_null(strstr(out, "gateway_url: \"https://openclaw.internal.company.com\"\n"));
+    free(out);
+    cli_config_release(&c);
+}
+
+static void test_config_null_empty_invalid(void **state)
+{
+    struct cli_config c;
+    char err[200];
+    cli_config_init(&c);
+    assert_int_equal(cli_config_parse("", 0, &c, err, sizeof(err)), GW_OK);
+    assert_null(c.gateway_url);
+    cli_config_release(&c);
+
+    cli_config_init(&c);
+    const char *nul = "gateway_url: ~\ntoken:\n";
+    assert_int_equal(cli_config_parse(nul, strlen(nul), &c, err, sizeof(err)), GW_OK);
+    assert_null(c.gateway_url);
+    assert_null(c.token);
+    cli_config_release(&c);
+
+    cli_config_init(&c);
+    const char *quoted_null = "token: \"null\"\n";
+    assert_int_equal(cli_config_parse(quoted_null, strlen(quoted_null), &c, err, sizeof(err)),
+                     GW_OK);
+    assert_string_equal(c.token, "null");
+    cli_config_release(&c);
+
+    cli_config_init(&c);
+    const char *bad = "gateway_url: [unclosed\n";
+    assert_int_equal(cli_config_parse(bad, strlen(bad), &c, err, sizeof(err)), GW_ECONFIG);
+    cli_config_release(&c);
+
+    cli_config_init(&c);
+    const char *list = "- a\n- b\n";
+    assert_int_equal(cli_config_parse(list, strlen(list), &c, err, sizeof(err)), GW_ECONFIG);
+    assert_non_null(strstr(err, "mapping"));
+    cli_config_release(&c);
+
+    cli_config_init(&c);
+    const char *map = "token: {a: b}\n";
+    assert_int_equal(cli_config_parse(map, strlen(map), &c, err, sizeof(err)), GW_ECONFIG);
+    cli_config_release(&c);
+}
+
+static void test_yaml_quote_roundtrip(void **state)
+{
+    const char *values[] = {
+        "plain",
+        "with \"quotes\" and \\backslash\\",
+        "line\nbreak\ttab\x01\x7f",
+        "# not a comment: {x} [y] &a *b !c | > % @ `",
+        "unicod\xc3\xa9 \xe2\x82\xac and C1 \xc2\x85",
+        "'single'",
+        " leading and trailing ",
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(values); i++) {
+        struct cli_config c;
+        char err[200];
+        cli_config_init(&c);
+        c.token = gw_xstrdup(values[i]);
+        c.gateway_url = gw_xstrdup("http://h");
+        char *text = cli_config_serialize(&c);
+        cli_config_release(&c);
+        cli_config_init(&c);
+        assert_int_equal(cli_config_parse(text, strlen(text), &c, err, sizeof(err)), GW_OK);
+        assert_string_equal(c.token, values[i]);
+        assert_string_equal(c.gateway_url, "http://h");
+        free(text);
+        cli_config_release(&c);
+    }
+    struct gw_buf b;
+    gw_buf_init(&b, 1024);
+    cli_yaml_quote(&b, "a\"b\\c\n");
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\"");
+    gw_buf_release(&b);
+}
+
+static char tmpdir[256];
+
+static void test_config_save_load(void **state)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_cli_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    char *path = gw_xasprintf("%s/home/.openclaw/config.yaml", tmpdir);
+    struct cli_config c;
+    char err[300];
+    cli_config_init(&c);
+    assert_int_equal(cli_config_load(path, &c, err, sizeof(err)), GW_OK); /* missing: empty */
+    c.gateway_url = gw_xstrdup("https://gw.example.com");
+    c.token = gw_xstrdup("secret-token-value-123");
+    assert_int_equal(cli_config_save(path, &c, err, sizeof(err)), GW_OK);
+    cli_config_release(&c);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char *dir = gw_xasprintf("%s/home/.openclaw", tmpdir);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+
+    cli_config_init(&c);
+    assert_int_equal(cli_config_load(path, &c, err, sizeof(err)), GW_OK);
+    assert_string_equal(c.gateway_url, "https://gw.example.com");
+    assert_string_equal(c.token, "secret-token-value-123");
+    assert_false(c.loose_mode);
+    cli_config_release(&c);
+
+    assert_int_equal(chmod(path, 0644), 0);
+    cli_config_init(&c);
+    assert_int_equal(cli_config_load(path, &c, err, sizeof(err)), GW_OK);
+    assert_true(c.loose_mode);
+    cli_config_release(&c);
+
+    char *cmd = gw_xasprintf("rm -rf '%s'", tmpdir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(dir);
+    free(path);
+}
+
+/* --- settings ------------------------------------------------------------------------------ */
+
+static void test_settings_precedence(void **state)
+{
+    struct cli_config c;
+    cli_config_init(&c);
+    c.gateway_url = gw_xstrdup("https://config.example.com/");
+    c.token = gw_xstrdup("config-token");
+    c.nested_url = gw_xstrdup("https://nested.example.com");
+    struct cli_settings s;
+    char err[200];
+
+    assert_true(cli_settings_resolve("http://flag:1", "flag-token", "http://env:2", "env-token",
+                                     &c, &s, err, sizeof(err)));
+    assert_string_equal(s.gateway_url, "http://flag:1");
+    assert_string_equal(s.token, "flag-token");
+    assert_string_equal(s.gateway_source, "--gateway");
+    cli_settings_release(&s);
+
+    assert_true(cli_settings_resolve(NULL, "", "http://env:2", "env-token", &c, &s, err,
+                                     sizeof(err)));
+    assert_string_equal(s.gateway_url, "http://env:2");
+    assert_string_equal(s.token, "env-token");
+    assert_string_equal(s.token_source, "OPENCLAW_TOKEN");
+    cli_settings_release(&s);
+
+    assert_true(cli_settings_resolve(NULL, NULL, "", NULL, &c, &s, err, sizeof(err)));
+    assert_string_equal(s.gateway_url, "https://config.example.com"); /* slash trimmed */
+    assert_string_equal(s.token, "config-token");
+    cli_settings_release(&s);
+
+    assert_true(cli_settings_resolve(NULL, NULL, NULL, NULL, NULL, &s, err, sizeof(err)));
+    assert_string_equal(s.gateway_url, CLI_DEFAULT_GATEWAY);
+    assert_string_equal(s.gateway_source, "default");
+    assert_null(s.token);
+    cli_settings_release(&s);
+
+    assert_false(cli_settings_resolve("ftp://x", NULL, NULL, NULL, NULL, &s, err, sizeof(err)));
+    assert_non_null(strstr(err, "--gateway"));
+    assert_false(cli_settings_resolve(NULL, "bad\r\nX-Injected: 1", NULL, NULL, NULL, &s, err,
+                                      sizeof(err)));
+    assert_null(strstr(err, "Injected")); /* the token is never echoed */
+    cli_config_release(&c);
+}
+
+static void test_validation_and_mask(void **state)
+{
+    char err[200];
+    assert_true(cli_valid_gateway_url("http://127.0.0.1:8080", err, sizeof(err)));
+    assert_true(cli_valid_gateway_url("https://openclaw.company.com/engineering/", err,
+                                      sizeof(err)));
+    assert_false(cli_valid_gateway_url("127.0.0.1:8080", err, sizeof(err)));
+    assert_false(cli_valid_gateway_url("http://", err, sizeof(err)));
+    assert_false(cli_valid_gateway_url("http://user:pw@host", err, sizeof(err)));
+    assert_false(cli_valid_gateway_url("http://host/a b", err, sizeof(err)));
+    assert_false(cli_valid_gateway_url("http://host/?q=1", err, sizeof(err)));
+    assert_true(cli_valid_token("oc_abcdef0123456789", err, sizeof(err)));
+    assert_false(cli_valid_token("", err, sizeof(err)));
+    assert_false(cli_valid_token("a b", err, sizeof(err)));
+    assert_false(cli_valid_token("a\nb", err, sizeof(err)));
+
+    char *m = cli_mask_token("oc_abcdefghijklmnopqrstuvwxyz");
+    assert_string_equal(m, "oc_a****************wxyz");
+    free(m);
+    m = cli_mask_token("short");
+    assert_string_equal(m, "********");
+    free(m);
+}
+
+/* --- URLs ---------------------------------------------------------------------------------- */
+
+static void test_urls(void **state)
+{
+    struct cli_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.set.gateway_url = "https://gw.example.com/prefix";
+    struct gw_buf u;
+    cli_url_begin(&u, &ctx, "/api/v1/memory");
+    cli_url_segment(&u, "..");
+    cli_url_segment(&u, "a/b c%");
+    assert_string_equal(u.data, "https://gw.example.com/prefix/api/v1/memory/%2E%2E/a%2Fb%20c%25");
+    gw_buf_release(&u);
+
+    cli_url_begin(&u, &ctx, "/api/v1/audit");
+    cli_url_query(&u, "user", "alice@company.com");
+    cli_url_query(&u, "since", NULL);
+    cli_url_query(&u, "event", "message.*&x=1");
+    assert_string_equal(u.data, "https://gw.example.com/prefix/api/v1/audit"
+                                "?user=alice%40company.com&event=message.%2A%26x%3D1");
+    gw_buf_release(&u);
+    ctx.set.gateway_url = NULL;
+}
+
+static void test_split_channel(void **state)
+{
+    char *ns = NULL, *ag = NULL;
+    assert_true(cli_split_channel("engineering/code-reviewer", &ns, &ag));
+    assert_string_equal(ns, "engineering");
+    assert_string_equal(ag, "code-reviewer");
+    free(ns);
+    free(ag);
+    assert_false(cli_split_channel("engineering", &ns, &ag));
+    assert_false(cli_split_channel("/x", &ns, &ag));
+    assert_false(cli_split_channel("x/", &ns, &ag));
+    assert_false(cli_split_channel("a/b/c", &ns, &ag));
+}
+
+/* --- output -------------------------------------------------------------------------------- */
+
+static void test_sanitize(void **state)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 1024);
+    cli_sanitize(&b, "ok \x1b[31mred\x07 caf\xc3\xa9 \xc2\x9b" "2J\n");
+    assert_string_equal(b.data, "ok ?[31mred? caf\xc3\xa9 ?2J?");
+    gw_buf_release(&b);
+}
+
+static void test_table(void **state)
+{
+    static const char *const headers[] = {"SEQ", "TYPE", "ACTOR"};
+    struct cli_table t;
+    cli_table_init(&t, headers, 3);
+    const char *r1[] = {"1", "token.created", "token:admin"};
+    const char *r2[] = {"12", "caf\xc3\xa9", NULL};
+    cli_table_add(&t, r1);
+    cli_table_add(&t, r2);
+    json_t *row = json_pack("{s:i, s:s, s:[s,s]}", "seq", 3, "type", "x\ty", "actor", "a", "b");
+    static const char *const keys[] = {"seq", "type", "actor"};
+    cli_table_add_json(&t, row, keys);
+    json_decref(row);
+    struct gw_buf b;
+    gw_buf_init(&b, 4096);
+    cli_table_render(&t, &b);
+    assert_string_equal(b.data, "SEQ  TYPE           ACTOR\n"
+                                "1    token.created  token:admin\n"
+                                "12   caf\xc3\xa9           -\n"
+                                "3    x?y            a, b\n");
+    gw_buf_release(&b);
+    cli_table_release(&t);
+}
+
+static void test_json_cell(void **state)
+{
+    json_t *v = json_pack("{s:n, s:b, s:I, s:[], s:{s:i}}", "n", "t", 1, "i", (json_int_t)42,
+                          "e", "o", "k", 1);
+    const char *keys[] = {"n", "t", "i", "e", "o", "missing"};
+    const char *want[] = {"-", "true", "42", "-", "{\"k\":1}", "-"};
+    for (size_t i = 0; i < GW_ARRAY_LEN(keys); i++) {
+        char *c = cli_json_cell(json_object_get(v, keys[i]));
+        assert_string_equal(c, want[i]);
+        free(c);
+    }
+    json_decref(v);
+}
+
+static void test_status_seed_shape(void **state)
+{
+    static const char *const names[] = {
+        "policy-engine",    "audit-enterprise", "auth-enterprise", "connector-gmail",
+        "connector-gcal",   "connector-jira",   "connector-github", "connector-gdrive",
+        "task-intelligence", "auto-response",   "work-tracking",   "ocip-protocol",
+        "org-intelligence", "visualization",
+    };
+    json_t *plugins = json_array();
+    for (size_t i = 0; i < GW_ARRAY_LEN(names); i++)
+        json_array_append_new(plugins, json_pack("{s:s, s:s}", "name", names[i], "state",
+                                                 "active"));
+    json_t *status = json_pack("{s:s, s:s, s:o}", "version", "0.1.0", "tenant", "acme-corp",
+                               "plugins", plugins);
+    json_t *ui = json_pack("{s:s, s:s, s:s, s:s}", "user", "alice@company.com", "role",
+                           "org_admin", "tenant", "acme-corp", "org_unit", "engineering");
+    struct gw_buf b;
+    gw_buf_init(&b, 1 << 16);
+    cli_format_status(&b, "https://openclaw.internal.company.com", status, ui, NULL);
+    assert_string_equal(b.data, "Gateway:     https://openclaw.internal.company.com\n"
+                                "Status:      Connected\n"
+                                "User:        alice@company.com\n"
+                                "Role:        org_admin\n"
+                                "Tenant:      acme-corp\n"
+                                "Org Unit:    engineering\n"
+                                "\n"
+                                "Enterprise Plugins:\n"
+                                "  policy-engine       active\n"
+                                "  audit-enterprise    active\n"
+                                "  auth-enterprise     active\n"
+                                "  connector-gmail     active\n"
+                                "  connector-gcal      active\n"
+                                "  connector-jira      active\n"
+                                "  connector-github    active\n"
+                                "  connector-gdrive    active\n"
+                                "  task-intelligence   active\n"
+                                "  auto-response       active\n"
+                                "  work-tracking       active\n"
+                                "  ocip-protocol       active\n"
+                                "  org-intelligence    active\n"
+                                "  visualization       active\n");
+    gw_buf_reset(&b);
+
+    /* null org unit, no token */
+    json_object_set_new(ui, "org_unit", json_null());
+    cli_format_status(&b, "http://h", status, ui, NULL);
+    assert_non_null(strstr(b.data, "Org Unit:    -\n"));
+    gw_buf_reset(&b);
+    cli_format_status(&b, "http://h", status, NULL, NULL);
+    assert_non_null(strstr(b.data, "User:        -  (no token configured)\n"));
+    assert_non_null(strstr(b.data, "Tenant:      acme-corp\n"));
+    gw_buf_reset(&b);
+
+    cli_format_unreachable(&b, "http://127.0.0.1:1", "Connection refused");
+    assert_string_equal(b.data, "Gateway:     http://127.0.0.1:1\n"
+                                "Status:      Unreachable (Connection refused)\n");
+    gw_buf_release(&b);
+    json_decref(status);
+    json_decref(ui);
+}
+
+static void test_verify_json(void **state)
+{
+    struct audit_verify_result r;
+    memset(&r, 0, sizeof(r));
+    r.ok = true;
+    r.events_checked = 42;
+    r.checkpoints_checked = 2;
+    r.last_seq = 42;
+    json_t *j = cli_verify_result_json(&r);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(s, "{\"ok\":true,\"first_bad_seq\":null,\"events_checked\":42,"
+                           "\"checkpoints_checked\":2,\"last_seq\":42,\"reason\":\"\"}");
+    free(s);
+    struct gw_buf b;
+    gw_buf_init(&b, 4096);
+    cli_format_verify(&b, j);
+    assert_string_equal(b.data, "Audit chain:         OK\n"
+                                "Events checked:      42\n"
+                                "Checkpoints checked: 2\n"
+                                "Last seq:            42\n");
+    json_decref(j);
+
+    r.ok = false;
+    r.first_bad_seq = 17;
+    snprintf(r.reason, sizeof(r.reason), "hash mismatch at seq 17");
+    j = cli_verify_result_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "first_bad_seq")), 17);
+    gw_buf_reset(&b);
+    cli_format_verify(&b, j);
+    assert_non_null(strstr(b.data, "Audit chain:         FAILED\n"));
+    assert_non_null(strstr(b.data, "First bad seq:       17\n"));
+    assert_non_null(strstr(b.data, "Reason:              hash mismatch at seq 17\n"));
+    json_decref(j);
+    gw_buf_release(&b);
+}
+
+/* --- whole program ------------------------------------------------------------------------- */
+
+static int run(int n, ...)
+{
+    char *argv[32];
+    va_list ap;
+    va_start(ap, n);
+    argv[0] = "openclaw";
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = va_arg(ap, char *);
+    va_end(ap);
+    argv[n + 1] = NULL;
+    return cli_main(n + 1, argv);
+}
+
+static void test_main_usage(void **state)
+{
+    assert_int_equal(run(0), CLI_EXIT_USAGE);
+    assert_int_equal(run(1, "bogus"), CLI_EXIT_USAGE);
+    assert_int_equal(run(1, "--version"), CLI_EXIT_OK);
+    assert_int_equal(run(1, "--help"), CLI_EXIT_OK);
+    assert_int_equal(run(2, "help", "audit"), CLI_EXIT_OK);
+    assert_int_equal(run(2, "tokens", "--help"), CLI_EXIT_OK);
+    assert_int_equal(run(3, "tokens", "create", "--help"), CLI_EXIT_OK);
+    assert_int_equal(run(2, "tokens", "create"), CLI_EXIT_USAGE); /* no --scope */
+    assert_int_equal(run(1, "tokens"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "--timeout", "abc", "status"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "send", "nochannel", "hi"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "send", "a/b", "one", "two"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "audit", "export", "--format=xml"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "audit", "query", "--limit", "0"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "audit", "verify", "--tenant", "t"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "--gateway", "ftp://x", "status"), CLI_EXIT_USAGE);
+}
+
+static void test_main_config_and_unreachable(void **state)
+{
+    char dir[] = "/tmp/test_cli_main_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *cfg = gw_xasprintf("%s/cfg/config.yaml", dir);
+    setenv("OPENCLAW_CONFIG", cfg, 1);
+    unsetenv("OPENCLAW_GATEWAY_URL");
+    unsetenv("OPENCLAW_TOKEN");
+
+    assert_int_equal(run(3, "config", "get", "gateway_url"), CLI_EXIT_FAIL); /* not set */
+    assert_int_equal(run(4, "config", "set", "gateway_url", "not-a-url"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "config", "set", "colour", "x"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "config", "set", "gateway_url", "http://127.0.0.1:1"), CLI_EXIT_OK);
+    assert_int_equal(run(4, "config", "set", "token", "tok_0123456789abcdef"), CLI_EXIT_OK);
+    assert_int_equal(run(3, "config", "get", "token"), CLI_EXIT_OK);
+    assert_int_equal(run(4, "--json", "config", "get", "token"), CLI_EXIT_OK);
+
+    struct cli_config c;
+    char err[200];
+    cli_config_init(&c);
+    assert_int_equal(cli_config_load(cfg, &c, err, sizeof(err)), GW_OK);
+    assert_string_equal(c.gateway_url, "http://127.0.0.1:1");
+    assert_string_equal(c.token, "tok_0123456789abcdef");
+    cli_config_release(&c);
+
+    /* port 1 refuses connections: unreachable, from the config file's gateway_url */
+    assert_int_equal(run(1, "status"), CLI_EXIT_UNREACHABLE);
+    assert_int_equal(run(2, "tokens", "list"), CLI_EXIT_UNREACHABLE);
+    assert_int_equal(run(4, "--json", "--timeout", "5", "status"), CLI_EXIT_UNREACHABLE);
+    /* the flag wins over the file: an invalid flag value is reported */
+    assert_int_equal(run(3, "status", "--gateway", "nope"), CLI_EXIT_USAGE);
+
+    assert_int_equal(run(3, "config", "unset", "token"), CLI_EXIT_OK);
+    cli_config_init(&c);
+    assert_int_equal(cli_config_load(cfg, &c, err, sizeof(err)), GW_OK);
+    assert_null(c.token);
+    cli_config_release(&c);
+
+    unsetenv("OPENCLAW_CONFIG");
+    char *cmd = gw_xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_args_global_stop),
+        cmocka_unit_test(test_args_command),
+        cmocka_unit_test(test_args_errors),
+        cmocka_unit_test(test_parse_long),
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_config_flat),
+        cmocka_unit_test(test_config_nested_seed),
+        cmocka_unit_test(test_config_null_empty_invalid),
+        cmocka_unit_test(test_yaml_quote_roundtrip),
+        cmocka_unit_test(test_config_save_load),
+        cmocka_unit_test(test_settings_precedence),
+        cmocka_unit_test(test_validation_and_mask),
+        cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_split_channel),
+        cmocka_unit_test(test_sanitize),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_json_cell),
+        cmocka_unit_test(test_status_seed_shape),
+        cmocka_unit_test(test_verify_json),
+        cmocka_unit_test(test_main_usage),
+        cmocka_unit_test(test_main_config_and_unreachable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

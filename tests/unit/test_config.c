@@ -1,0 +1,1154 @@
+/* SPDX-License-Identifier: MIT
+ * test_config.c — gateway.yaml loading and validation (src/config).
+ *
+ * Every fixture is written to a fresh mkdtemp directory as cfg.yaml, with the data directory
+ * given as an override, so the tests do not depend on the working directory. Error tests
+ * assert on "cfg.yaml:<line>: <text>" substrings: the line number is part of the contract.
+ */
+#include "base/prelude.h"
+#include "base/mem.h"
+#include "config/config.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char tmpdir[PATH_MAX];
+static char datadir[PATH_MAX + 16];
+static char cfgpath[PATH_MAX + 16];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "%s/test_config.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    /* realpath: the loader reports canonical paths, /tmp may be a symlink */
+    char *real = realpath(tmpdir, NULL);
+    if (!real)
+        return -1;
+    snprintf(tmpdir, sizeof(tmpdir), "%s", real);
+    free(real);
+    snprintf(datadir, sizeof(datadir), "%s/data", tmpdir);
+    snprintf(cfgpath, sizeof(cfgpath), "%s/cfg.yaml", tmpdir);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static gw_err load(const char *yaml, struct cfg **out, struct cfg_errors *errs)
+{
+    struct cfg_overrides ov = {.data_dir = datadir};
+    write_file(cfgpath, yaml);
+    return cfg_load(cfgpath, &ov, out, errs);
+}
+
+static void dump(const struct cfg_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        print_message("  error: %s\n", errs->msgs[i]);
+}
+
+/* The error list has a message containing every one of the given substrings. */
+static void assert_err_(const struct cfg_errors *errs, const char *a, const char *b,
+                        const char *file, int line)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        if (strstr(errs->msgs[i], a) && (!b || strstr(errs->msgs[i], b)))
+            return;
+    print_message("no error contains '%s'%s%s%s\n", a, b ? " and '" : "", b ? b : "",
+                  b ? "'" : "");
+    dump(errs);
+    _fail(file, line);
+}
+#define assert_err(errs, a) assert_err_((errs), (a), NULL, __FILE__, __LINE__)
+#define assert_err2(errs, a, b) assert_err_((errs), (a), (b), __FILE__, __LINE__)
+
+/* Loads a file that must fail; returns the errors (caller releases). */
+static struct cfg_errors load_bad(const char *yaml)
+{
+    struct cfg *c = (struct cfg *)0x1;
+    struct cfg_errors errs = {0};
+    gw_err rc = load(yaml, &c, &errs);
+    if (rc != GW_ECONFIG)
+        print_message("expected GW_ECONFIG, got %d\n", (int)rc);
+    assert_int_equal(rc, GW_ECONFIG);
+    assert_null(c);
+    assert_true(errs.n > 0);
+    return errs;
+}
+
+static struct cfg *load_ok(const char *yaml)
+{
+    struct cfg *c = NULL;
+    struct cfg_errors errs = {0};
+    gw_err rc = load(yaml, &c, &errs);
+    if (rc != GW_OK)
+        dump(&errs);
+    assert_int_equal(rc, GW_OK);
+    assert_int_equal(errs.n, 0);
+    assert_non_null(c);
+    return c;
+}
+
+static char *in_data(const char *rel)
+{
+    return gw_xasprintf("%s/%s", datadir, rel);
+}
+
+static void assert_path(const char *got, const char *rel)
+{
+    char *want = in_data(rel);
+    assert_string_equal(got, want);
+    free(want);
+}
+
+/* ---- seed 003 ---- */
+
+static const char seed003[] =
+    "# gateway.yaml — enterprise multi-user config\n"                       /* 1 */
+    "gateway:\n"                                                             /* 2 */
+    "  port: 8080\n"                                                         /* 3 */
+    "  tls: true\n"                                                          /* 4 */
+    "  tls_cert: /etc/ssl/certs/openclaw.crt\n"                              /* 5 */
+    "  tls_key: /etc/ssl/private/openclaw.key\n"                             /* 6 */
+    "\n"                                                                     /* 7 */
+    "auth:\n"                                                                /* 8 */
+    "  tokens:\n"                                                            /* 9 */
+    "    - id: team-engineering\n"                                           /* 10 */
+    "      token: \"eng-token-xxxxx\"\n"                                     /* 11 */
+    "      scopes: [\"channels:engineering/*\", \"memory:read\", \"memory:write\"]\n"
+    "    - id: team-marketing\n"                                             /* 13 */
+    "      token: \"mkt-token-xxxxx\"\n"                                     /* 14 */
+    "      scopes: [\"channels:marketing/*\", \"memory:read\"]\n"            /* 15 */
+    "    - id: admin\n"                                                      /* 16 */
+    "      token: \"admin-token-xxxxx\"\n"                                   /* 17 */
+    "      scopes: [\"*\"]\n"                                                /* 18 */
+    "\n"
+    "audit:\n"
+    "  enabled: true\n"
+    "  log_path: /var/log/openclaw/audit.jsonl\n"
+    "  log_level: audit\n"
+    "  rotate_daily: true\n"
+    "  retain_days: 90\n"
+    "  export_format: json\n"
+    "\n"
+    "namespaces:\n"
+    "  engineering:\n"
+    "    shared_memory_path: ./memory/engineering/shared.md\n"
+    "  marketing:\n"
+    "    shared_memory_path: ./memory/marketing/shared.md\n"
+    "\n"
+    "agents:\n"
+    "  - name: engineering/code-reviewer\n"
+    "    channel: engineering/code-reviewer\n"
+    "    memory_path: ./memory/engineering/code-reviewer.md\n"
+    "  - name: marketing/content-writer\n"
+    "    channel: marketing/content-writer\n"
+    "    memory_path: ./memory/marketing/content-writer.md\n";
+
+static void test_seed003_loads(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok(seed003);
+
+    assert_string_equal(c->path, cfgpath);
+    assert_string_equal(c->data_dir, datadir);
+    assert_string_equal(c->host, "127.0.0.1");
+    assert_int_equal(c->port, 8080);
+    assert_true(c->tls);
+    assert_string_equal(c->tls_cert, "/etc/ssl/certs/openclaw.crt");
+    assert_string_equal(c->tls_key, "/etc/ssl/private/openclaw.key");
+
+    assert_int_equal(c->n_tokens, 3);
+    assert_string_equal(c->tokens[0].id, "team-engineering");
+    assert_string_equal(c->tokens[0].token, "eng-token-xxxxx");
+    assert_int_equal(c->tokens[0].n_scopes, 3);
+    assert_string_equal(c->tokens[0].scopes[0], "channels:engineering/*");
+    assert_string_equal(c->tokens[0].scopes[2], "memory:write");
+    assert_null(c->tokens[0].scopes[3]);
+    assert_null(c->tokens[0].owner);
+    assert_int_equal(c->tokens[0].expires_ms, 0);
+    assert_string_equal(c->tokens[2].scopes[0], "*");
+    assert_true(c->bootstrap_token);
+    assert_int_equal(c->failed_auth_limit, 10);
+
+    assert_true(c->audit_enabled);
+    assert_string_equal(c->audit_log_path, "/var/log/openclaw/audit.jsonl");
+    assert_string_equal(c->audit_log_level, "audit");
+    assert_true(c->audit_rotate_daily);
+    assert_int_equal(c->audit_retain_days, 90);
+    assert_string_equal(c->audit_export_format, "json");
+    assert_true(c->audit_log_content);
+    assert_int_equal(c->pii_handling, CFG_PII_PLAIN);
+    assert_int_equal(c->checkpoint_every, 1000);
+
+    assert_int_equal(c->n_namespaces, 2);
+    const struct cfg_namespace *ns = cfg_find_namespace(c, "engineering");
+    assert_non_null(ns);
+    assert_path(ns->shared_memory_path, "memory/engineering/shared.md");
+
+    assert_int_equal(c->n_agents, 2);
+    const struct cfg_agent *a = cfg_find_agent(c, "marketing/content-writer");
+    assert_non_null(a);
+    assert_string_equal(a->channel, "marketing/content-writer");
+    assert_path(a->memory_path, "memory/marketing/content-writer.md");
+    assert_null(a->description);
+    assert_null(cfg_find_agent(c, "marketing/nobody"));
+
+    assert_string_equal(c->tenant_id, "default");
+    assert_string_equal(c->tenant_name, "default");
+    cfg_unref(c);
+}
+
+/* ---- defaults and overrides ---- */
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct cfg *c = cfg_default(NULL);
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    char *want = gw_xasprintf("%s/data", cwd);
+    char *real = realpath(cwd, NULL);
+    char *want_real = gw_xasprintf("%s/data", real);
+    assert_true(!strcmp(c->data_dir, want) || !strcmp(c->data_dir, want_real));
+    free(want);
+    free(want_real);
+    free(real);
+
+    assert_null(c->path);
+    assert_string_equal(c->host, "127.0.0.1");
+    assert_int_equal(c->port, 8080);
+    assert_false(c->tls);
+    assert_int_equal(c->threads, 4);
+    assert_string_equal(c->log_level, "info");
+    assert_int_equal(c->limits.max_body_bytes, 1048576);
+    assert_int_equal(c->limits.max_header_bytes, 16384);
+    assert_int_equal(c->limits.max_connections, 1024);
+    assert_int_equal(c->limits.max_connections_per_ip, 256);
+    assert_int_equal(c->limits.idle_timeout_s, 30);
+    assert_int_equal(c->limits.header_timeout_s, 10);
+    assert_int_equal(c->limits.request_timeout_s, 30);
+    assert_int_equal(c->limits.max_memory_bytes, 1048576);
+    assert_int_equal(c->limits.max_message_bytes, 262144);
+    assert_string_equal(c->tenant_id, "default");
+    assert_true(c->bootstrap_token);
+    assert_int_equal(c->failed_auth_limit, 10);
+    assert_true(c->audit_enabled);
+    assert_null(c->audit_log_path);
+    assert_string_equal(c->audit_log_level, "audit");
+    assert_true(c->audit_log_content);
+    assert_string_equal(c->audit_export_format, "json");
+    assert_int_equal(c->pii_handling, CFG_PII_PLAIN);
+    assert_int_equal(c->checkpoint_every, 1000);
+    assert_int_equal(c->n_tokens + c->n_users + c->n_roles + c->n_agents + c->n_namespaces, 0);
+    assert_null(cfg_find_user(c, "x"));
+    assert_null(cfg_find_role(c, "x"));
+    assert_null(cfg_find_team(c, "x"));
+    cfg_unref(c);
+
+    struct cfg_overrides ov = {.data_dir = datadir, .port = 9999};
+    c = cfg_default(&ov);
+    assert_string_equal(c->data_dir, datadir);
+    assert_int_equal(c->port, 9999);
+    cfg_unref(c);
+}
+
+static void test_empty_file_and_overrides(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("");
+    assert_int_equal(c->port, 8080);
+    assert_string_equal(c->data_dir, datadir);
+    cfg_unref(c);
+
+    c = load_ok("# only a comment\n---\n");
+    cfg_unref(c);
+
+    /* --data-dir wins over gateway.data_dir, --port over gateway.port */
+    struct cfg_overrides ov = {.data_dir = datadir, .port = 7000};
+    struct cfg_errors errs = {0};
+    write_file(cfgpath, "gateway:\n  port: 8081\n  data_dir: /nonexistent/elsewhere\n");
+    assert_int_equal(cfg_load(cfgpath, &ov, &c, &errs), GW_OK);
+    assert_string_equal(c->data_dir, datadir);
+    assert_int_equal(c->port, 7000);
+    cfg_unref(c);
+
+    /* without --data-dir, gateway.data_dir counts */
+    ov = (struct cfg_overrides){0};
+    char *text = gw_xasprintf("gateway:\n  data_dir: %s/other//./dir/\n", tmpdir);
+    write_file(cfgpath, text);
+    free(text);
+    assert_int_equal(cfg_load(cfgpath, &ov, &c, &errs), GW_OK);
+    char *want = gw_xasprintf("%s/other/dir", tmpdir);
+    assert_string_equal(c->data_dir, want);
+    free(want);
+    cfg_unref(c);
+
+    /* a relative data_dir is relative to the working directory */
+    write_file(cfgpath, "gateway:\n  data_dir: rel-data\n");
+    assert_int_equal(cfg_load(cfgpath, &ov, &c, &errs), GW_OK);
+    assert_true(c->data_dir[0] == '/');
+    size_t n = strlen(c->data_dir);
+    assert_true(n > 9 && !strcmp(c->data_dir + n - 9, "/rel-data"));
+    cfg_unref(c);
+}
+
+static void test_all_keys(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("gateway:\n"
+                            "  host: 0.0.0.0\n"
+                            "  port: 9443\n"
+                            "  tls: false\n"
+                            "  threads: 8\n"
+                            "  log_level: debug\n"
+                            "  limits:\n"
+                            "    max_body_bytes: 2048\n"
+                            "    max_header_bytes: 4096\n"
+                            "    max_connections: 10\n"
+                            "    max_connections_per_ip: 2\n"
+                            "    idle_timeout_s: 5\n"
+                            "    header_timeout_s: 6\n"
+                            "    request_timeout_s: 7\n"
+                            "    max_memory_bytes: 100\n"
+                            "    max_message_bytes: 200\n"
+                            "tenant:\n"
+                            "  id: acme-corp\n"
+                            "  name: ACME Corporation\n"
+                            "auth:\n"
+                            "  bootstrap_token: false\n"
+                            "  failed_auth_limit: 3\n"
+                            "audit:\n"
+                            "  enabled: false\n"
+                            "  log_path: audit/audit.jsonl\n"
+                            "  log_level: metadata\n"
+                            "  log_content: false\n"
+                            "  export_format: csv\n"
+                            "  piiFields: [message, response]\n"
+                            "  piiHandling: hash\n"
+                            "  checkpoint_every: 50\n"
+                            "  retain_days: 0\n");
+    assert_string_equal(c->host, "0.0.0.0");
+    assert_int_equal(c->port, 9443);
+    assert_int_equal(c->threads, 8);
+    assert_string_equal(c->log_level, "debug");
+    assert_int_equal(c->limits.max_body_bytes, 2048);
+    assert_int_equal(c->limits.max_header_bytes, 4096);
+    assert_int_equal(c->limits.max_connections, 10);
+    assert_int_equal(c->limits.max_connections_per_ip, 2);
+    assert_int_equal(c->limits.idle_timeout_s, 5);
+    assert_int_equal(c->limits.header_timeout_s, 6);
+    assert_int_equal(c->limits.request_timeout_s, 7);
+    assert_int_equal(c->limits.max_memory_bytes, 100);
+    assert_int_equal(c->limits.max_message_bytes, 200);
+    assert_string_equal(c->tenant_id, "acme-corp");
+    assert_string_equal(c->tenant_name, "ACME Corporation");
+    assert_false(c->bootstrap_token);
+    assert_int_equal(c->failed_auth_limit, 3);
+    assert_false(c->audit_enabled);
+    assert_path(c->audit_log_path, "audit/audit.jsonl");
+    assert_string_equal(c->audit_log_level, "metadata");
+    assert_false(c->audit_log_content);
+    assert_string_equal(c->audit_export_format, "csv");
+    assert_int_equal(c->n_pii_fields, 2);
+    assert_string_equal(c->pii_fields[1], "response");
+    assert_null(c->pii_fields[2]);
+    assert_int_equal(c->pii_handling, CFG_PII_HASH);
+    assert_int_equal(c->checkpoint_every, 50);
+    cfg_unref(c);
+}
+
+/* ---- identity and rbac ---- */
+
+static const char identity_yaml[] =
+    "rbac:\n"                                                                /* 1 */
+    "  groupMappings:\n"                                                     /* 2 */
+    "    \"CN=Developers,OU=Groups,DC=company,DC=com\": developer\n"         /* 3 */
+    "    \"CN=Admins,OU=Groups,DC=company,DC=com\": enterprise_admin\n"      /* 4 */
+    "  roles:\n"                                                             /* 5 */
+    "    developer:\n"                                                       /* 6 */
+    "      description: Development team access\n"                           /* 7 */
+    "      permissions: [\"workspace:use:dev-*\", \"stats:read\", \"sessions:own\"]\n"
+    "    viewer:\n"                                                          /* 9 */
+    "      permissions: [\"stats:read\"]\n"                                  /* 10 */
+    "identity:\n"                                                            /* 11 */
+    "  users:\n"                                                             /* 12 */
+    "    - id: alice@company.com\n"                                          /* 13 */
+    "      email: alice@company.com\n"                                       /* 14 */
+    "      name: Alice\n"                                                    /* 15 */
+    "      role: team_lead\n"                                                /* 16 */
+    "      team: platform\n"                                                 /* 17 */
+    "    - id: bob@company.com\n"                                            /* 18 */
+    "      role: developer\n"                                                /* 19 */
+    "      org_unit: engineering\n"                                          /* 20 */
+    "      disabled: true\n"                                                 /* 21 */
+    "    - id: carol\n"                                                      /* 22 */
+    "  teams:\n"                                                             /* 23 */
+    "    - id: platform\n"                                                   /* 24 */
+    "      org_unit: engineering/platform\n"                                 /* 25 */
+    "  org_units: [engineering, engineering/platform]\n"                     /* 26 */
+    "auth:\n"
+    "  tokens:\n"
+    "    - id: alice-laptop\n"
+    "      token: ${TEST_CFG_ALICE_TOKEN}\n"
+    "      scopes: [\"channels:engineering/*\"]\n"
+    "      owner: alice@company.com\n"
+    "      expires_at: 2030-01-31T00:00:00Z\n";
+
+static void test_identity_rbac(void **state)
+{
+    (void)state;
+    setenv("TEST_CFG_ALICE_TOKEN", "alice-secret-123", 1);
+    struct cfg *c = load_ok(identity_yaml);
+    assert_int_equal(c->n_roles, 2);
+    const struct cfg_role *r = cfg_find_role(c, "developer");
+    assert_non_null(r);
+    assert_string_equal(r->description, "Development team access");
+    assert_int_equal(r->n_permissions, 3);
+    assert_string_equal(r->permissions[0], "workspace:use:dev-*");
+    assert_null(r->permissions[3]);
+    assert_null(cfg_find_role(c, "user")); /* built-ins are not in c->roles */
+    assert_true(cfg_role_is_builtin("user"));
+
+    assert_int_equal(c->n_group_mappings, 2);
+    assert_string_equal(c->group_mappings[0].group, "CN=Developers,OU=Groups,DC=company,DC=com");
+    assert_string_equal(c->group_mappings[0].role, "developer");
+
+    assert_int_equal(c->n_org_units, 2);
+    assert_string_equal(c->org_units[1], "engineering/platform");
+    const struct cfg_team *t = cfg_find_team(c, "platform");
+    assert_non_null(t);
+    assert_string_equal(t->org_unit, "engineering/platform");
+
+    assert_int_equal(c->n_users, 3);
+    const struct cfg_user *u = cfg_find_user(c, "alice@company.com");
+    assert_non_null(u);
+    assert_string_equal(u->role, "team_lead");
+    assert_string_equal(u->team, "platform");
+    assert_string_equal(u->org_unit, "engineering/platform"); /* from the team */
+    assert_false(u->disabled);
+    u = cfg_find_user(c, "bob@company.com");
+    assert_true(u->disabled);
+    assert_null(u->team);
+    u = cfg_find_user(c, "carol");
+    assert_string_equal(u->role, "user"); /* default */
+    assert_null(u->org_unit);
+
+    assert_int_equal(c->n_tokens, 1);
+    assert_string_equal(c->tokens[0].token, "alice-secret-123");
+    assert_string_equal(c->tokens[0].owner, "alice@company.com");
+    assert_int_equal(c->tokens[0].expires_ms, 1896048000000LL);
+    cfg_unref(c);
+    unsetenv("TEST_CFG_ALICE_TOKEN");
+}
+
+static void test_rbac_errors(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad(
+        "rbac:\n"                                                            /* 1 */
+        "  roles:\n"                                                         /* 2 */
+        "    user:\n"                                                        /* 3 */
+        "      permissions: [\"*\"]\n"                                       /* 4 */
+        "    viewer:\n"                                                      /* 5 */
+        "      permissions: [\"stats:read\", \"Stats\", \"stats\"]\n"        /* 6 */
+        "      colour: blue\n"                                               /* 7 */
+        "    Bad Name:\n"                                                    /* 8 */
+        "      description: x\n"                                             /* 9 */
+        "  groupMappings:\n"                                                 /* 10 */
+        "    \"CN=Devs\": developer\n"                                       /* 11 */
+        "    \"CN=Viewers\": viewer\n"                                       /* 12 */
+        "identity:\n"                                                        /* 13 */
+        "  org_units: [engineering, Engineering/x, engineering]\n"           /* 14 */
+        "  teams:\n"                                                         /* 15 */
+        "    - id: platform\n"                                               /* 16 */
+        "      org_unit: sales\n"                                            /* 17 */
+        "    - id: platform\n"                                               /* 18 */
+        "  users:\n"                                                         /* 19 */
+        "    - id: alice\n"                                                  /* 20 */
+        "      role: superuser\n"                                            /* 21 */
+        "      team: nosuchteam\n"                                           /* 22 */
+        "    - id: alice\n"                                                  /* 23 */
+        "      org_unit: marketing\n"                                        /* 24 */
+        "    - email: nobody@x\n"                                            /* 25 */
+        "auth:\n"                                                            /* 26 */
+        "  tokens:\n"                                                        /* 27 */
+        "    - id: t1\n"                                                     /* 28 */
+        "      token: abcdefgh-1\n"                                          /* 29 */
+        "      scopes: [\"*\"]\n"                                            /* 30 */
+        "      owner: mallory\n");                                           /* 31 */
+    assert_err2(&errs, "cfg.yaml:3: ", "shadows the built-in role 'user'");
+    assert_err2(&errs, "cfg.yaml:6: ", "'Stats' is not a valid permission");
+    assert_err2(&errs, "cfg.yaml:6: ", "permissions[2] 'stats' is not a valid permission");
+    assert_err2(&errs, "cfg.yaml:7: ", "unknown key 'colour' in rbac.roles.viewer (valid keys: description, permissions)");
+    assert_err2(&errs, "cfg.yaml:8: ", "role name 'Bad Name' is not valid");
+    assert_err2(&errs, "cfg.yaml:11: ", "unknown role 'developer'");
+    assert_err2(&errs, "cfg.yaml:14: ", "'Engineering/x' is not a valid org unit path");
+    assert_err2(&errs, "cfg.yaml:14: ", "'engineering' is listed twice");
+    assert_err2(&errs, "cfg.yaml:17: ", "unknown org unit 'sales'");
+    assert_err2(&errs, "cfg.yaml:18: ", "identity.teams[1].id 'platform' is already used (line 16)");
+    assert_err2(&errs, "cfg.yaml:21: ", "identity.users[0].role: unknown role 'superuser'");
+    assert_err2(&errs, "cfg.yaml:22: ", "unknown team 'nosuchteam'");
+    assert_err2(&errs, "cfg.yaml:23: ", "'alice' is already used (line 20)");
+    assert_err2(&errs, "cfg.yaml:24: ", "unknown org unit 'marketing'");
+    assert_err2(&errs, "cfg.yaml:25: ", "identity.users[2].id is required");
+    assert_err2(&errs, "cfg.yaml:31: ", "owner: unknown user 'mallory'");
+    /* the messages come sorted by line */
+    for (size_t i = 1; i < errs.n; i++) {
+        const char *a = strstr(errs.msgs[i - 1], "cfg.yaml:"), *b = strstr(errs.msgs[i], "cfg.yaml:");
+        assert_true(atoi(a + 9) <= atoi(b + 9));
+    }
+    cfg_errors_release(&errs);
+}
+
+/* ---- unknown keys, types, ranges, enums ---- */
+
+static void test_unknown_keys(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
+                                      "  port: 8080\n"                      /* 2 */
+                                      "  prot: 1\n"                         /* 3 */
+                                      "  limits:\n"                         /* 4 */
+                                      "    max_body: 10\n"                  /* 5 */
+                                      "agent:\n"                            /* 6 */
+                                      "  name: engineering/code-reviewer\n" /* 7 */
+                                      "audit:\n"                            /* 8 */
+                                      "  retentionDays: 365\n");            /* 9 */
+    assert_err2(&errs, "cfg.yaml:3: unknown key 'prot' in gateway (valid keys: host, port, tls, "
+                       "tls_cert, tls_key, threads, log_level, data_dir, limits)", NULL);
+    assert_err2(&errs, "cfg.yaml:5: unknown key 'max_body' in gateway.limits", "max_body_bytes");
+    assert_err2(&errs, "cfg.yaml:6: unknown key 'agent' in the top level", "agents");
+    assert_err2(&errs, "cfg.yaml:9: unknown key 'retentionDays' in audit", "retain_days");
+    assert_int_equal(errs.n, 4);
+    cfg_errors_release(&errs);
+}
+
+static void test_types(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
+                                      "  port: \"8080\"\n"                  /* 2 */
+                                      "  tls: yes\n"                        /* 3 */
+                                      "  threads: 2.5\n"                    /* 4 */
+                                      "  host: [a, b]\n"                    /* 5 */
+                                      "  limits: 12\n"                      /* 6 */
+                                      "tenant: acme\n"                      /* 7 */
+                                      "auth:\n"                             /* 8 */
+                                      "  tokens:\n"                         /* 9 */
+                                      "    - id: x1\n"                      /* 10 */
+                                      "      token: abcdefgh12\n"           /* 11 */
+                                      "      scopes: \"*\"\n"               /* 12 */
+                                      "    - just-a-string\n"               /* 13 */
+                                      "audit:\n"                            /* 14 */
+                                      "  piiFields: [message, {a: b}]\n"    /* 15 */
+                                      "  enabled: 1\n");                    /* 16 */
+    assert_err(&errs, "cfg.yaml:2: gateway.port must be an integer, not a quoted string");
+    assert_err(&errs, "cfg.yaml:3: gateway.tls must be true or false");
+    assert_err(&errs, "cfg.yaml:4: gateway.threads must be a decimal integer (got '2.5')");
+    assert_err(&errs, "cfg.yaml:5: gateway.host must be a string, not a list");
+    assert_err(&errs, "cfg.yaml:6: gateway.limits must be a mapping");
+    assert_err(&errs, "cfg.yaml:7: tenant must be a mapping");
+    assert_err(&errs, "cfg.yaml:12: auth.tokens[0].scopes must be a list");
+    assert_err(&errs, "cfg.yaml:13: auth.tokens[1] must be a mapping");
+    assert_err(&errs, "cfg.yaml:15: audit.piiFields[1] must be a string, not a mapping");
+    assert_err(&errs, "cfg.yaml:16: audit.enabled must be true or false");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("- a\n- b\n");
+    assert_err(&errs, "cfg.yaml:1: the top level must be a mapping, not a list");
+    cfg_errors_release(&errs);
+}
+
+static void test_ranges(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
+                                      "  port: 0\n"                         /* 2 */
+                                      "  threads: -1\n"                     /* 3 */
+                                      "  limits:\n"                         /* 4 */
+                                      "    max_connections: 0\n"            /* 5 */
+                                      "    idle_timeout_s: -30\n"           /* 6 */
+                                      "    max_body_bytes: 99999999999999999999999\n" /* 7 */
+                                      "    max_header_bytes: 010\n"         /* 8 */
+                                      "audit:\n"                            /* 9 */
+                                      "  checkpoint_every: 0\n"             /* 10 */
+                                      "  retain_days: -1\n");               /* 11 */
+    assert_err(&errs, "cfg.yaml:2: gateway.port must be between 1 and 65535 (got 0)");
+    assert_err(&errs, "cfg.yaml:3: gateway.threads must not be negative (got -1)");
+    assert_err(&errs, "cfg.yaml:5: gateway.limits.max_connections must be between 1 and");
+    assert_err(&errs, "cfg.yaml:6: gateway.limits.idle_timeout_s must not be negative");
+    assert_err(&errs, "cfg.yaml:7: gateway.limits.max_body_bytes must be between 1 and");
+    assert_err(&errs, "cfg.yaml:8: gateway.limits.max_header_bytes must be a decimal integer");
+    assert_err(&errs, "cfg.yaml:10: audit.checkpoint_every must be between 1 and 1000000");
+    assert_err(&errs, "cfg.yaml:11: audit.retain_days must not be negative");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n  port: 65536\n");
+    assert_err(&errs, "cfg.yaml:2: gateway.port must be between 1 and 65535 (got 65536)");
+    cfg_errors_release(&errs);
+
+    struct cfg *c = load_ok("gateway:\n  port: 65535\n");
+    assert_int_equal(c->port, 65535);
+    cfg_unref(c);
+}
+
+static void test_enums(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
+                                      "  log_level: verbose\n"              /* 2 */
+                                      "audit:\n"                            /* 3 */
+                                      "  log_level: everything\n"           /* 4 */
+                                      "  export_format: xml\n"              /* 5 */
+                                      "  piiHandling: encrypt\n"            /* 6 */
+                                      "tenant:\n"                           /* 7 */
+                                      "  id: ACME\n");                      /* 8 */
+    assert_err(&errs, "cfg.yaml:2: gateway.log_level must be one of debug, info, warn, error (got 'verbose')");
+    assert_err(&errs, "cfg.yaml:4: audit.log_level must be one of audit, full, metadata");
+    assert_err(&errs, "cfg.yaml:5: audit.export_format must be one of json, jsonl, csv (got 'xml')");
+    assert_err(&errs, "cfg.yaml:6: audit.piiHandling must be one of plain, hash, omit");
+    assert_err(&errs, "cfg.yaml:8: tenant.id 'ACME' is not valid");
+    cfg_errors_release(&errs);
+}
+
+/* ---- tokens and scopes ---- */
+
+static void test_token_errors(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad(
+        "auth:\n"                                                            /* 1 */
+        "  tokens:\n"                                                        /* 2 */
+        "    - id: team-engineering\n"                                       /* 3 */
+        "      token: \"eng-token-xxxxx\"\n"                                 /* 4 */
+        "      scopes: [\"channels:engineering/*\"]\n"                       /* 5 */
+        "    - id: team-engineering\n"                                       /* 6 */
+        "      token: \"other-token-xxxxx\"\n"                               /* 7 */
+        "      scopes: [\"memory:read\"]\n"                                  /* 8 */
+        "    - id: copycat\n"                                                /* 9 */
+        "      token: \"eng-token-xxxxx\"\n"                                 /* 10 */
+        "      scopes: [\"memory:read\"]\n"                                  /* 11 */
+        "    - id: scopes\n"                                                 /* 12 */
+        "      token: \"scopes-token-1\"\n"                                  /* 13 */
+        "      scopes:\n"                                                    /* 14 */
+        "        - \"channels:engineering\"\n"                               /* 15 */
+        "        - \"channels:Eng/*\"\n"                                     /* 16 */
+        "        - \"channels:eng/a*b\"\n"                                   /* 17 */
+        "        - \"memory:delete\"\n"                                      /* 18 */
+        "        - \"admin\"\n"                                              /* 19 */
+        "        - \"stats::read\"\n"                                        /* 20 */
+        "        - \"channels:eng/dev-*\"\n"                                 /* 21 */
+        "        - \"workspace:use:dev-*\"\n"                                /* 22 */
+        "    - id: short\n"                                                  /* 23 */
+        "      token: abc\n"                                                 /* 24 */
+        "      scopes: []\n"                                                 /* 25 */
+        "      expires_at: tomorrow\n"                                       /* 26 */
+        "    - token: \"no-id-token-1\"\n"                                   /* 27 */
+        "      scopes: [\"*\"]\n"                                            /* 28 */
+        "    - id: Bad.Id\n"                                                 /* 29 */
+        "      scopes: [\"*\"]\n");                                          /* 30 */
+    assert_err(&errs, "cfg.yaml:6: duplicate token id 'team-engineering' (first defined at line 3)");
+    assert_err(&errs, "cfg.yaml:10: auth.tokens[2].token: the same secret is already used by token 'team-engineering' (line 3)");
+    assert_err(&errs, "cfg.yaml:15: auth.tokens[3].scopes[0] 'channels:engineering' is not a valid scope");
+    assert_err(&errs, "cfg.yaml:16: auth.tokens[3].scopes[1] 'channels:Eng/*' is not a valid scope");
+    assert_err(&errs, "cfg.yaml:17: auth.tokens[3].scopes[2]");
+    assert_err(&errs, "cfg.yaml:18: auth.tokens[3].scopes[3] 'memory:delete'");
+    assert_err(&errs, "cfg.yaml:19: auth.tokens[3].scopes[4] 'admin'");
+    assert_err(&errs, "cfg.yaml:20: auth.tokens[3].scopes[5]");
+    assert_err(&errs, "cfg.yaml:24: auth.tokens[4].token must be 8 to 512 visible ASCII characters");
+    assert_err(&errs, "cfg.yaml:25: auth.tokens[4].scopes must not be empty");
+    assert_err(&errs, "cfg.yaml:26: auth.tokens[4].expires_at must be an RFC 3339 UTC time");
+    assert_err(&errs, "cfg.yaml:27: auth.tokens[5].id is required");
+    assert_err(&errs, "cfg.yaml:29: auth.tokens[6].id 'Bad.Id' is not valid");
+    assert_err(&errs, "cfg.yaml:29: auth.tokens[6].token (the secret) is required");
+    for (size_t i = 0; i < errs.n; i++) { /* secrets never appear in messages */
+        assert_null(strstr(errs.msgs[i], "eng-token-xxxxx"));
+        assert_null(strstr(errs.msgs[i], "other-token"));
+        assert_null(strstr(errs.msgs[i], "cfg.yaml:21:"));
+        assert_null(strstr(errs.msgs[i], "cfg.yaml:22:"));
+    }
+    cfg_errors_release(&errs);
+}
+
+static void test_scope_syntax(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "*", "channels:engineering/*", "channels:engineering/code-reviewer", "channels:eng/dev-*",
+        "channels:a/b", "memory:read", "memory:write", "stats:read", "workspace:use:dev-*",
+        "sessions:own", "tokens:write", "audit:read", "a.b:c_d", NULL};
+    static const char *const bad[] = {
+        "", "**", "channels:", "channels:*", "channels:eng", "channels:eng/", "channels:/x",
+        "channels:Eng/*", "channels:eng/*x", "channels:eng/a/b", "channels:-eng/x",
+        "channels:eng/**", "memory:", "memory:delete", "memory:read:x", "admin", "stats:",
+        ":read", "stats::read", "Stats:read", "stats:read ", "a:b c", "a/b:c", NULL};
+    for (size_t i = 0; good[i]; i++)
+        if (!cfg_scope_valid(good[i]))
+            fail_msg("'%s' should be a valid scope", good[i]);
+    for (size_t i = 0; bad[i]; i++)
+        if (cfg_scope_valid(bad[i]))
+            fail_msg("'%s' should not be a valid scope", bad[i]);
+
+    char long_name[80];
+    memset(long_name, 'a', 64);
+    long_name[64] = '\0';
+    assert_false(cfg_name_valid(long_name));
+    long_name[63] = '\0';
+    assert_true(cfg_name_valid(long_name));
+    assert_true(cfg_name_valid("0team_a-b"));
+    assert_false(cfg_name_valid("_team"));
+    assert_false(cfg_name_valid(""));
+    assert_false(cfg_name_valid(NULL));
+    assert_true(cfg_agent_name_valid("engineering/code-reviewer"));
+    assert_false(cfg_agent_name_valid("engineering"));
+    assert_false(cfg_agent_name_valid("engineering/"));
+    assert_false(cfg_agent_name_valid("/x"));
+    assert_false(cfg_agent_name_valid("a/b/c"));
+    assert_false(cfg_agent_name_valid("a/.."));
+    assert_true(cfg_role_is_builtin("enterprise_admin"));
+    assert_true(cfg_role_is_builtin("org_admin"));
+    assert_true(cfg_role_is_builtin("team_lead"));
+    assert_false(cfg_role_is_builtin("admin"));
+}
+
+/* ---- namespaces and agents ---- */
+
+static void test_agents(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("namespaces:\n"
+                            "  engineering:\n"
+                            "  ops:\n"
+                            "    shared_memory_path: /srv/ops-shared.md\n"
+                            "agents:\n"
+                            "  - name: engineering/code-reviewer\n"
+                            "    description: Reviews pull requests\n"
+                            "  - name: sales/lead-bot\n");
+    assert_int_equal(c->n_namespaces, 3);
+    assert_path(cfg_find_namespace(c, "engineering")->shared_memory_path,
+                "memory/engineering/shared.md");
+    assert_string_equal(cfg_find_namespace(c, "ops")->shared_memory_path, "/srv/ops-shared.md");
+    /* implicit namespace for sales */
+    assert_path(cfg_find_namespace(c, "sales")->shared_memory_path, "memory/sales/shared.md");
+    const struct cfg_agent *a = cfg_find_agent(c, "engineering/code-reviewer");
+    assert_string_equal(a->channel, "engineering/code-reviewer");
+    assert_path(a->memory_path, "memory/engineering/code-reviewer.md");
+    assert_string_equal(a->description, "Reviews pull requests");
+    cfg_unref(c);
+
+    struct cfg_errors errs = load_bad(
+        "namespaces:\n"                                                      /* 1 */
+        "  Engineering:\n"                                                   /* 2 */
+        "  ops:\n"                                                           /* 3 */
+        "    path: x\n"                                                      /* 4 */
+        "agents:\n"                                                          /* 5 */
+        "  - name: code-reviewer\n"                                          /* 6 */
+        "  - name: engineering/Code\n"                                       /* 7 */
+        "  - name: engineering/a\n"                                          /* 8 */
+        "    channel: engineering/b\n"                                       /* 9 */
+        "  - name: engineering/a\n"                                          /* 10 */
+        "  - name: engineering/shared\n"                                     /* 11 */
+        "  - name: ops/one\n"                                                /* 12 */
+        "    memory_path: memory/ops/two.md\n"                               /* 13 */
+        "  - name: ops/two\n"                                                /* 14 */
+        "  - name: ops/three\n"                                              /* 15 */
+        "    memory_path: ../escape.md\n"                                    /* 16 */
+        "  - description: nameless\n"                                        /* 17 */
+        "  - name: ops/four\n"                                               /* 18 */
+        "    memory_path: memory/ops/shared.md\n");                          /* 19 */
+    assert_err(&errs, "cfg.yaml:2: namespace name 'Engineering' is not valid");
+    assert_err(&errs, "cfg.yaml:4: unknown key 'path' in namespaces.ops (valid keys: shared_memory_path)");
+    assert_err(&errs, "cfg.yaml:6: agents[0].name 'code-reviewer' must be \"<namespace>/<agent>\"");
+    assert_err(&errs, "cfg.yaml:7: agents[1].name 'engineering/Code'");
+    assert_err(&errs, "cfg.yaml:9: agents[2].channel 'engineering/b' must be the agent's name 'engineering/a'");
+    assert_err(&errs, "cfg.yaml:10: duplicate agent 'engineering/a' (first defined at line 8)");
+    assert_err(&errs, "cfg.yaml:11: agents[4].name 'engineering/shared': 'shared' is reserved");
+    assert_err2(&errs, "cfg.yaml:14: memory file ", "of agent 'ops/two' is also the memory of agent 'ops/one' (line 12)");
+    assert_err(&errs, "cfg.yaml:16: agents[7].memory_path must not contain '..' components");
+    assert_err(&errs, "cfg.yaml:17: agents[8].name is required");
+    assert_err2(&errs, "cfg.yaml:18: memory file ", "of agent 'ops/four' is also the memory of namespace 'ops' (line 3)");
+    cfg_errors_release(&errs);
+}
+
+/* ---- paths ---- */
+
+static void test_paths(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("gateway:\n"
+                            "  tls: true\n"
+                            "  tls_cert: tls/./cert.pem\n"
+                            "  tls_key: tls//key.pem\n"
+                            "audit:\n"
+                            "  log_path: ./logs/audit.jsonl\n"
+                            "namespaces:\n"
+                            "  eng:\n"
+                            "    shared_memory_path: mem/eng.md\n"
+                            "agents:\n"
+                            "  - name: eng/bot\n"
+                            "    memory_path: /abs/path/bot.md\n");
+    assert_path(c->tls_cert, "tls/cert.pem");
+    assert_path(c->tls_key, "tls/key.pem");
+    assert_path(c->audit_log_path, "logs/audit.jsonl");
+    assert_path(cfg_find_namespace(c, "eng")->shared_memory_path, "mem/eng.md");
+    assert_string_equal(cfg_find_agent(c, "eng/bot")->memory_path, "/abs/path/bot.md");
+    cfg_unref(c);
+
+    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
+                                      "  tls: true\n"                       /* 2 */
+                                      "  tls_key: /etc/../key.pem\n"        /* 3 */
+                                      "audit:\n"                            /* 4 */
+                                      "  log_path: \"\"\n"                  /* 5 */
+                                      "namespaces:\n"                       /* 6 */
+                                      "  eng:\n"                            /* 7 */
+                                      "    shared_memory_path: a/../../b\n" /* 8 */
+                                      "    \n");
+    assert_err(&errs, "cfg.yaml:2: gateway.tls is true but gateway.tls_cert is not set");
+    assert_err(&errs, "cfg.yaml:3: gateway.tls_key must not contain '..' components");
+    assert_err(&errs, "cfg.yaml:5: audit.log_path must not be empty");
+    assert_err(&errs, "cfg.yaml:8: namespaces.eng.shared_memory_path must not contain '..'");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n  tls: true\n");
+    assert_err(&errs, "cfg.yaml:2: gateway.tls is true but gateway.tls_cert/tls_key is not set");
+    cfg_errors_release(&errs);
+}
+
+/* ---- YAML-level errors ---- */
+
+static void test_yaml_errors(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
+                                      "  port: 8080\n"                      /* 2 */
+                                      "auth:\n"                             /* 3 */
+                                      "  tokens: [\"a\", \"b\"\n"           /* 4 */
+                                      "audit:\n"                            /* 5 */
+                                      "  enabled: true\n");                 /* 6 */
+    assert_err2(&errs, "cfg.yaml:", "YAML syntax error");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n"                                            /* 1 */
+                    "  port: 8080\n"                                        /* 2 */
+                    "   host: x\n");                                        /* 3 */
+    assert_err2(&errs, "cfg.yaml:3: ", "YAML syntax error");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n"                                            /* 1 */
+                    "\tport: 8080\n");                                      /* 2 */
+    assert_err2(&errs, "cfg.yaml:2: ", "YAML syntax error");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n"                                            /* 1 */
+                    "  port: 8080\n"                                        /* 2 */
+                    "  host: a\n"                                           /* 3 */
+                    "  port: 8081\n"                                        /* 4 */
+                    "audit: {}\n"                                           /* 5 */
+                    "audit: {}\n");                                         /* 6 */
+    assert_err(&errs, "cfg.yaml:4: duplicate key 'port' (first defined at line 2)");
+    assert_err(&errs, "cfg.yaml:6: duplicate key 'audit' (first defined at line 5)");
+    assert_int_equal(errs.n, 2);
+    cfg_errors_release(&errs);
+
+    errs = load_bad("defaults: &defaults\n"                                 /* 1 */
+                    "  port: 8080\n"                                        /* 2 */
+                    "gateway:\n"                                            /* 3 */
+                    "  <<: *defaults\n"                                     /* 4 */
+                    "  host: &h 0.0.0.0\n"                                  /* 5 */
+                    "tenant:\n"                                             /* 6 */
+                    "  id: *h\n");                                          /* 7 */
+    assert_err(&errs, "cfg.yaml:1: anchor '&defaults' is not allowed: aliases are not allowed");
+    assert_err(&errs, "cfg.yaml:4: aliases are not allowed");
+    assert_err(&errs, "cfg.yaml:5: anchor '&h' is not allowed");
+    assert_err(&errs, "cfg.yaml:7: aliases are not allowed");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n  port: 8080\n---\ngateway:\n  port: 9090\n");
+    assert_err(&errs, "cfg.yaml:3: only one YAML document is allowed");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("gateway:\n  port: !!str 8080\n  ? [a, b]\n  : c\n  host: \"a\\0b\"\n");
+    assert_err(&errs, "cfg.yaml:2: tag '");
+    assert_err(&errs, "cfg.yaml:3: mapping keys must be plain strings");
+    assert_err(&errs, "cfg.yaml:5: NUL characters are not allowed");
+    cfg_errors_release(&errs);
+
+    /* deep nesting stops cleanly */
+    char deep[400];
+    size_t o = (size_t)snprintf(deep, sizeof(deep), "gateway: ");
+    for (int i = 0; i < 150; i++)
+        deep[o++] = '[';
+    deep[o++] = '\n';
+    deep[o] = '\0';
+    errs = load_bad(deep);
+    cfg_errors_release(&errs);
+}
+
+static void test_file_errors(void **state)
+{
+    (void)state;
+    struct cfg *c = (struct cfg *)0x1;
+    struct cfg_errors errs = {0};
+    char *missing = gw_xasprintf("%s/missing.yaml", tmpdir);
+    assert_int_equal(cfg_load(missing, NULL, &c, &errs), GW_ECONFIG);
+    assert_null(c);
+    assert_int_equal(errs.n, 1);
+    assert_err(&errs, "missing.yaml: cannot read: no such file");
+    cfg_errors_release(&errs);
+    free(missing);
+
+    /* exactly 1 MiB is fine, one byte more is not */
+    size_t max = 1024 * 1024;
+    char *big = gw_xmalloc(max + 2);
+    memset(big, '#', max + 1);
+    big[max - 1] = '\n';
+    big[max] = '\0';
+    c = load_ok(big);
+    cfg_unref(c);
+    big[max - 1] = '#';
+    big[max] = '\n';
+    big[max + 1] = '\0';
+    errs = load_bad(big);
+    assert_err(&errs, "cfg.yaml: file is larger than 1 MiB");
+    cfg_errors_release(&errs);
+    free(big);
+
+    assert_int_equal(cfg_load(tmpdir, NULL, &c, &errs), GW_ECONFIG); /* a directory */
+    assert_err(&errs, "cannot read");
+    cfg_errors_release(&errs);
+}
+
+static void test_many_errors_capped(void **state)
+{
+    (void)state;
+    char *text = gw_xmalloc(300 * 32);
+    size_t n = (size_t)sprintf(text, "gateway:\n");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)sprintf(text + n, "  bad%d: 1\n", i);
+    struct cfg_errors errs = load_bad(text);
+    free(text);
+    assert_int_equal(errs.n, 201);
+    assert_err(&errs, "cfg.yaml:2: unknown key 'bad0'");
+    assert_err(&errs, "too many errors");
+    cfg_errors_release(&errs);
+}
+
+/* ---- ${ENV} substitution ---- */
+
+static void test_env(void **state)
+{
+    (void)state;
+    setenv("TEST_CFG_HOST", "10.0.0.1", 1);
+    setenv("TEST_CFG_PORT", "9091", 1);
+    setenv("TEST_CFG_EMPTY", "", 1);
+    setenv("TEST_CFG_A", "alpha", 1);
+    setenv("TEST_CFG_B", "beta", 1);
+    unsetenv("TEST_CFG_UNSET");
+    struct cfg *c = load_ok("gateway:\n"
+                            "  host: ${TEST_CFG_HOST}\n"
+                            "  port: ${TEST_CFG_PORT}\n"
+                            "  threads: ${TEST_CFG_UNSET:-6}\n"
+                            "  log_level: ${TEST_CFG_EMPTY:-warn}\n"
+                            "tenant:\n"
+                            "  id: ${TEST_CFG_A}-${TEST_CFG_B}\n"
+                            "  name: \"costs $$5, literal $${TEST_CFG_A} and ${TEST_CFG_EMPTY}end\"\n"
+                            "auth:\n"
+                            "  tokens:\n"
+                            "    - id: admin\n"
+                            "      token: \"pre-${TEST_CFG_A}-${TEST_CFG_UNSET:-dflt}-post\"\n"
+                            "      scopes: [\"channels:${TEST_CFG_A}/*\"]\n");
+    assert_string_equal(c->host, "10.0.0.1");
+    assert_int_equal(c->port, 9091);
+    assert_int_equal(c->threads, 6);
+    assert_string_equal(c->log_level, "warn");
+    assert_string_equal(c->tenant_id, "alpha-beta");
+    assert_string_equal(c->tenant_name, "costs $$5, literal ${TEST_CFG_A} and end");
+    assert_string_equal(c->tokens[0].token, "pre-alpha-dflt-post");
+    assert_string_equal(c->tokens[0].scopes[0], "channels:alpha/*");
+    cfg_unref(c);
+
+    setenv("TEST_CFG_SECRET", "s3cr3t-value-xyz", 1);
+    struct cfg_errors errs = load_bad(
+        "gateway:\n"                                                         /* 1 */
+        "  host: ${TEST_CFG_UNSET}\n"                                        /* 2 */
+        "  port: ${TEST_CFG_SECRET}\n"                                       /* 3 */
+        "tenant:\n"                                                          /* 4 */
+        "  name: \"${TEST_CFG_UNSET} and ${OIDC_SECRET_FOR_TEST}\"\n"        /* 5 */
+        "  id: ${TEST_CFG_A\n"                                               /* 6 */
+        "auth:\n"                                                            /* 7 */
+        "  tokens:\n"                                                        /* 8 */
+        "    - id: x\n"                                                      /* 9 */
+        "      token: ${}\n"                                                 /* 10 */
+        "      scopes: [\"*\"]\n");                                          /* 11 */
+    assert_err(&errs, "cfg.yaml:2: environment variable TEST_CFG_UNSET is not set");
+    assert_err(&errs, "cfg.yaml:5: environment variable TEST_CFG_UNSET is not set");
+    assert_err(&errs, "cfg.yaml:5: environment variable OIDC_SECRET_FOR_TEST is not set");
+    assert_err(&errs, "cfg.yaml:6: invalid variable reference ${TEST_CFG_A...");
+    assert_err(&errs, "cfg.yaml:10: invalid variable reference");
+    assert_err(&errs, "cfg.yaml:3: gateway.port must be a decimal integer (got a value from ${...})");
+    for (size_t i = 0; i < errs.n; i++)
+        assert_null(strstr(errs.msgs[i], "s3cr3t"));
+    /* a missing variable is reported once, not again as a type error */
+    size_t at2 = 0;
+    for (size_t i = 0; i < errs.n; i++)
+        at2 += strstr(errs.msgs[i], "cfg.yaml:2:") != NULL;
+    assert_int_equal(at2, 1);
+    cfg_errors_release(&errs);
+
+    /* keys are not substituted */
+    errs = load_bad("${TEST_CFG_A}: 1\n");
+    assert_err(&errs, "cfg.yaml:1: unknown key '${TEST_CFG_A}'");
+    cfg_errors_release(&errs);
+    unsetenv("TEST_CFG_SECRET");
+}
+
+/* ---- lifetime ---- */
+
+static void test_refcount(void **state)
+{
+    (void)state;
+    setenv("TEST_CFG_ALICE_TOKEN", "alice-secret-123", 1);
+    struct cfg *c = load_ok(identity_yaml);
+    assert_ptr_equal(cfg_ref(c), c);
+    assert_ptr_equal(cfg_ref(c), c);
+    assert_int_equal(atomic_load(&c->refcount), 3);
+    cfg_unref(c);
+    cfg_unref(c);
+    assert_int_equal(atomic_load(&c->refcount), 1);
+    assert_string_equal(c->users[0].id, "alice@company.com"); /* still alive */
+    cfg_unref(c); /* freed here; ASan/LSan report any leak or double free */
+    cfg_unref(NULL);
+    assert_null(cfg_ref(NULL));
+    cfg_errors_release(NULL);
+    unsetenv("TEST_CFG_ALICE_TOKEN");
+
+    /* failed loads leak nothing either */
+    struct cfg_errors errs = load_bad("gateway:\n  port: 0\n");
+    cfg_errors_release(&errs);
+    assert_null(errs.msgs);
+    assert_int_equal(errs.n, 0);
+}
+
+static void *ref_unref_worker(void *arg)
+{
+    struct cfg *c = arg;
+    for (int i = 0; i < 20000; i++) {
+        struct cfg *mine = cfg_ref(c);
+        if (mine->port != 8080) /* cmocka asserts longjmp: not from other threads */
+            abort();
+        cfg_unref(mine);
+    }
+    cfg_unref(c); /* each worker owns one reference */
+    return NULL;
+}
+
+/* Requests on several threads take and drop the snapshot concurrently with a reload dropping
+ * the daemon's own reference; the last one out frees it exactly once (ASan checks). */
+static void test_refcount_threads(void **state)
+{
+    (void)state;
+    struct cfg *c = cfg_default(NULL);
+    pthread_t th[4];
+    for (size_t i = 0; i < GW_ARRAY_LEN(th); i++)
+        assert_int_equal(pthread_create(&th[i], NULL, ref_unref_worker, cfg_ref(c)), 0);
+    cfg_unref(c);
+    for (size_t i = 0; i < GW_ARRAY_LEN(th); i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+}
+
+/* ---- the shipped example ---- */
+
+static void test_example_file(void **state)
+{
+    (void)state;
+    /* tests/unit/test_config.c → repository root */
+    char *src = gw_xstrdup(__FILE__);
+    char *p = strstr(src, "tests/unit/test_config.c");
+    if (p)
+        strcpy(p, "gateway.example.yaml");
+    if (!p || access(src, R_OK) != 0) {
+        free(src);
+        skip();
+    }
+    setenv("OPENCLAW_ADMIN_TOKEN", "example-admin-token-123", 1);
+    setenv("OPENCLAW_ENG_TOKEN", "example-eng-token-456", 1);
+    setenv("OPENCLAW_MKT_TOKEN", "example-mkt-token-789", 1);
+    struct cfg_overrides ov = {.data_dir = datadir};
+    struct cfg *c = NULL;
+    struct cfg_errors errs = {0};
+    gw_err rc = cfg_load(src, &ov, &c, &errs);
+    if (rc != GW_OK)
+        dump(&errs);
+    assert_int_equal(rc, GW_OK);
+    assert_true(c->n_tokens >= 3);
+    assert_true(c->n_agents >= 2);
+    assert_non_null(cfg_find_agent(c, "engineering/code-reviewer"));
+    cfg_unref(c);
+
+    /* without the secrets in the environment the example is refused, naming the variable */
+    unsetenv("OPENCLAW_ADMIN_TOKEN");
+    rc = cfg_load(src, &ov, &c, &errs);
+    assert_int_equal(rc, GW_ECONFIG);
+    assert_err(&errs, "environment variable OPENCLAW_ADMIN_TOKEN is not set");
+    cfg_errors_release(&errs);
+    unsetenv("OPENCLAW_ENG_TOKEN");
+    unsetenv("OPENCLAW_MKT_TOKEN");
+    free(src);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed003_loads),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_empty_file_and_overrides),
+        cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_identity_rbac),
+        cmocka_unit_test(test_rbac_errors),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_enums),
+        cmocka_unit_test(test_token_errors),
+        cmocka_unit_test(test_scope_syntax),
+        cmocka_unit_test(test_agents),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_many_errors_capped),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_refcount),
+        cmocka_unit_test(test_refcount_threads),
+        cmocka_unit_test(test_example_file),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
