@@ -5,6 +5,7 @@
  * is audited durably, then stored; the model reply arrives with the model gateway.
  */
 #include "base/prelude.h"
+#include "config/config.h"
 #include "api/api_int.h"
 #include "base/util.h"
 #include "ns/ns.h"
@@ -66,7 +67,7 @@ void api_agents_list(struct api_call *c)
     if (!api_require(c, "agents:read"))
         return;
     const char *ns = http_query(c->r, "namespace");
-    if (ns && !auth_name_valid(ns)) {
+    if (ns && !cfg_name_valid(ns)) {
         http_respond_error(c->r, GW_EINVAL, "invalid namespace name");
         return;
     }
@@ -85,7 +86,7 @@ static bool channel_vars(struct api_call *c, const char **ns, const char **agent
 {
     *ns = c->var[0];
     *agent = c->var[1];
-    if (!auth_name_valid(*ns) || !auth_name_valid(*agent)) {
+    if (!cfg_name_valid(*ns) || !cfg_name_valid(*agent)) {
         http_respond_error(c->r, GW_EINVAL,
                            "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return false;

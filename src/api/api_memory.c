@@ -6,6 +6,7 @@
  * from the registry, never from the request, and file access is symlink-safe (ns_memory.c).
  */
 #include "base/prelude.h"
+#include "config/config.h"
 #include "api/api_int.h"
 #include "base/util.h"
 #include "ns/ns.h"
@@ -16,7 +17,7 @@
 static const char *resolve(struct api_call *c, const char *need)
 {
     const char *ns = c->var[0], *agent = c->var[1];
-    if (!auth_name_valid(ns) || !auth_name_valid(agent)) {
+    if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         http_respond_error(c->r, GW_EINVAL,
                            "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return NULL;

@@ -9,7 +9,8 @@
  *   1. the token's scopes ("*", "channels:<ns>/<glob>", "memory:read", "tokens:write", ...);
  *   2. when the token has an owner, the owner's role permissions (built-in roles of seed 000,
  *      custom roles of seed 001), so a token never grants more than its owner holds.
- * Tenant and identity always come from here, never from request parameters.
+ * Tenant and identity always come from here, never from request parameters. The syntax of
+ * names and scopes is config's (cfg_name_valid, cfg_scope_valid): one grammar everywhere.
  */
 #ifndef GW_AUTH_H
 #define GW_AUTH_H
@@ -52,16 +53,9 @@ bool auth_allows_channel(const struct auth_principal *p, const char *ns, const c
 bool auth_allows_namespace(const struct auth_principal *p, const char *ns);
 /* Can the caller delegate `scope` to a new token (its own grants cover the whole pattern)? */
 bool auth_can_delegate(const struct auth_principal *p, const char *scope);
-/* Syntax check of one scope string. */
-bool auth_scope_valid(const char *scope);
-/* Namespace / agent name grammar: [a-z0-9][a-z0-9_-]{0,62}. */
-bool auth_name_valid(const char *name);
 
 /* --- roles ---------------------------------------------------------------------------------- */
 
-/* Built-in role names, in increasing order of privilege. */
-extern const char *const auth_builtin_roles[4];
-bool auth_role_is_builtin(const char *role);
 /* Permission patterns of a role (built-in or from cfg->roles); NULL-terminated, borrowed.
  * NULL when the role is unknown. */
 const char *const *auth_role_permissions(const struct cfg *c, const char *role, size_t *n);

@@ -8,8 +8,6 @@
 #include "auth/auth.h"
 #include "config/config.h"
 
-const char *const auth_builtin_roles[4] = {"user", "team_lead", "org_admin", "enterprise_admin"};
-
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "stats:read", "sessions:*",
@@ -19,14 +17,6 @@ static const char *const perms_team_lead[] = {
     "sessions:*", "workspace:*", NULL};
 static const char *const perms_user[] = {
     "channels:*", "memory:*", "audit:read", "sessions:own", "workspace:use:*", NULL};
-
-bool auth_role_is_builtin(const char *role)
-{
-    for (size_t i = 0; i < GW_ARRAY_LEN(auth_builtin_roles); i++)
-        if (strcmp(role, auth_builtin_roles[i]) == 0)
-            return true;
-    return false;
-}
 
 static size_t count(const char *const *v)
 {

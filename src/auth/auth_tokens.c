@@ -349,20 +349,6 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
 
 /* --- run-time token management --------------------------------------------------------- */
 
-static bool token_id_valid(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.')))
-            return false;
-    }
-    return true;
-}
-
 static bool is_admin(const struct auth_principal *p)
 {
     return auth_allows(p, "*");
@@ -380,8 +366,8 @@ static bool may_manage(const struct auth_principal *p, const struct token_entry 
 gw_err auth_token_check_create(struct auth_registry *reg, const struct auth_principal *caller,
                                const struct auth_token_request *req, char *msg, size_t msgcap)
 {
-    if (req->id && !token_id_valid(req->id)) {
-        snprintf(msg, msgcap, "token id must be 1-64 characters of [A-Za-z0-9._-]");
+    if (req->id && !cfg_name_valid(req->id)) {
+        snprintf(msg, msgcap, "token id must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return GW_EINVAL;
     }
     if (req->n_scopes == 0 || req->n_scopes > MAX_SCOPES) {
@@ -389,7 +375,7 @@ gw_err auth_token_check_create(struct auth_registry *reg, const struct auth_prin
         return GW_EINVAL;
     }
     for (size_t i = 0; i < req->n_scopes; i++) {
-        if (!auth_scope_valid(req->scopes[i])) {
+        if (!cfg_scope_valid(req->scopes[i])) {
             snprintf(msg, msgcap, "invalid scope '%.100s'", req->scopes[i]);
             return GW_EINVAL;
         }

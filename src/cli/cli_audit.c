@@ -294,7 +294,7 @@ static json_t *fetch_json(struct cli_ctx *ctx, const char *path, bool quiet, int
             *rc = CLI_EXIT_FAIL;
             snprintf(why, whycap, "invalid reply");
         }
-    } else if (rs.status) {
+    } else if (!rs.reason[0]) {
         char msg[160];
         json_t *e = gw_json_parse(rs.body.data ? rs.body.data : "", rs.body.len,
                                   GW_JSON_MAX_DEPTH, msg, sizeof(msg));

