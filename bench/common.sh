@@ -98,5 +98,6 @@ machine_info() {
   echo "nproc=$(nproc)"
   echo "mem_total_gib=$(free -g | awk '/^Mem:/{print $2}')"
   echo "kernel=$(uname -r)"
+  echo "loadavg=$(cut -d" " -f1-3 /proc/loadavg)"
   echo "gateway=$("$GW_BIN" --version 2>/dev/null | head -1)"
 }

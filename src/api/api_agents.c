@@ -13,9 +13,10 @@
 
 static json_t *agent_json(const struct ns_agent_info *a)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "name", a->name, "namespace", a->ns, "agent",
-                     a->agent, "channel", a->channel, "description", a->description, "source",
-                     a->source);
+    /* "memory" is the memory API address, never the server-side file path */
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "name", a->name, "namespace", a->ns,
+                     "agent", a->agent, "channel", a->channel, "memory", a->name, "description",
+                     a->description, "source", a->source);
 }
 
 void api_agents_register(struct api_call *c)

@@ -13,6 +13,7 @@
 
 #include "base/prelude.h"
 #include "audit/audit.h"
+#include "base/buf.h"
 #include "base/json.h"
 
 #include <pthread.h>
@@ -38,9 +39,25 @@
 
 /* --- audit_row.c ------------------------------------------------------------------------- */
 
-/* The row object without "hash". details_obj, when non-NULL, is used (borrowed) instead of
- * parsing r->details (the writer already holds the parsed, filtered object). */
-json_t *audit_row_json_nohash(const struct audit_row *r, json_t *details_obj);
+/* The row object without "hash" (details parsed back from r->details). */
+json_t *audit_row_json_nohash(const struct audit_row *r);
+
+/* The canonical text of a row prepared by the submitter, around the three values only the
+ * writer knows: text = P0 <prev_hash> P1 <seq> P2 <ts> P3 with cut[] the ends of P0..P2. It is
+ * byte for byte gw_json_canonical(audit_row_json_nohash(row)) once they are filled in (keys in
+ * sorted order, values serialized by jansson); the unit tests hold the two paths together. */
+struct audit_canon {
+    char *text;
+    size_t len;
+    size_t cut[3];
+};
+/* Ignores r->prev_hash, r->seq, r->ts_ms; details_canonical is the filtered details text. */
+void audit_canon_build(const struct audit_row *r, const char *details_canonical,
+                       struct audit_canon *out);
+/* Fills in the values: hash (hex) of the row, and, when line != NULL, appends the JSONL line
+ * (the canonical text with "hash" as last member, then '\n'). ctx is a reusable digest ctx. */
+void audit_canon_finish(const struct audit_canon *c, const char *prev_hash, int64_t seq,
+                        int64_t ts_ms, EVP_MD_CTX *ctx, char hash[65], struct gw_buf *line);
 /* hex SHA-256(AUDIT_HASH_DOMAIN || canonical). */
 void audit_hash_canonical(const char *canonical, size_t n, char out[65]);
 /* hash of an already-built object without "hash" (canonicalized here). */

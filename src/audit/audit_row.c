@@ -31,7 +31,7 @@ static json_t *details_from_text(const char *text)
     return str_or_null(text);
 }
 
-json_t *audit_row_json_nohash(const struct audit_row *r, json_t *details_obj)
+json_t *audit_row_json_nohash(const struct audit_row *r)
 {
     char ts[40];
     gw_time_iso8601(r->ts_ms, ts, sizeof ts);
@@ -50,8 +50,7 @@ json_t *audit_row_json_nohash(const struct audit_row *r, json_t *details_obj)
     json_object_set_new(o, "client_ip", str_or_null(r->client_ip));
     json_object_set_new(o, "classification", str_or_null(r->classification));
     json_object_set_new(o, "status", json_integer(r->status));
-    json_object_set_new(o, "details",
-                        details_obj ? json_incref(details_obj) : details_from_text(r->details));
+    json_object_set_new(o, "details", details_from_text(r->details));
     json_object_set_new(o, "prev_hash", str_or_null(r->prev_hash));
     return o;
 }
@@ -83,7 +82,7 @@ void audit_hash_object(const json_t *obj_nohash, char out[65])
 
 char *audit_row_canonical(const struct audit_row *r)
 {
-    json_t *o = audit_row_json_nohash(r, NULL);
+    json_t *o = audit_row_json_nohash(r);
     char *c = gw_json_canonical(o);
     json_decref(o);
     return c;
@@ -91,16 +90,99 @@ char *audit_row_canonical(const struct audit_row *r)
 
 void audit_row_compute_hash(const struct audit_row *r, char out[65])
 {
-    json_t *o = audit_row_json_nohash(r, NULL);
+    json_t *o = audit_row_json_nohash(r);
     audit_hash_object(o, out);
     json_decref(o);
 }
 
 json_t *audit_row_to_json(const struct audit_row *r)
 {
-    json_t *o = audit_row_json_nohash(r, NULL);
+    json_t *o = audit_row_json_nohash(r);
     json_object_set_new(o, "hash", str_or_null(r->hash));
     return o;
+}
+
+/* --- canonical text assembled around (prev_hash, seq, ts) --------------------------------- */
+
+static int buf_cb(const char *data, size_t size, void *ctx)
+{
+    return gw_buf_append(ctx, data, size) == GW_OK ? 0 : -1;
+}
+
+/* A string value exactly as jansson serializes it (null when absent or not UTF-8). */
+static void put_str(struct gw_buf *b, const char *key, const char *s)
+{
+    gw_buf_puts(b, key);
+    json_t *v = s ? json_string(s) : NULL;
+    if (!v || json_dump_callback(v, buf_cb, b, JSON_ENCODE_ANY | JSON_COMPACT) != 0)
+        gw_buf_append(b, "null", 4);
+    json_decref(v);
+}
+
+void audit_canon_build(const struct audit_row *r, const char *details_canonical,
+                       struct audit_canon *out)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, (size_t)1 << 40);
+    /* Keys in strcmp order, as JSON_SORT_KEYS emits them. */
+    put_str(&b, "{\"actor\":", r->actor);
+    put_str(&b, ",\"classification\":", r->classification);
+    put_str(&b, ",\"client_ip\":", r->client_ip);
+    gw_buf_puts(&b, ",\"details\":");
+    gw_buf_puts(&b, details_canonical);
+    put_str(&b, ",\"org_unit\":", r->org_unit);
+    put_str(&b, ",\"outcome\":", r->outcome);
+    gw_buf_puts(&b, ",\"prev_hash\":\"");
+    out->cut[0] = b.len;
+    put_str(&b, "\",\"request_id\":", r->request_id);
+    put_str(&b, ",\"resource\":", r->resource);
+    gw_buf_puts(&b, ",\"seq\":");
+    out->cut[1] = b.len;
+    gw_buf_printf(&b, ",\"status\":%d", r->status);
+    put_str(&b, ",\"team\":", r->team);
+    put_str(&b, ",\"tenant\":", r->tenant);
+    put_str(&b, ",\"token_id\":", r->token_id);
+    gw_buf_puts(&b, ",\"ts\":\"");
+    out->cut[2] = b.len;
+    put_str(&b, "\",\"type\":", r->type);
+    gw_buf_append(&b, "}", 1);
+    out->text = gw_buf_detach(&b, &out->len);
+}
+
+void audit_canon_finish(const struct audit_canon *c, const char *prev_hash, int64_t seq,
+                        int64_t ts_ms, EVP_MD_CTX *ctx, char hash[65], struct gw_buf *line)
+{
+    static const char domain[] = AUDIT_HASH_DOMAIN;
+    char seqs[24], ts[40];
+    int seqlen = snprintf(seqs, sizeof seqs, "%lld", (long long)seq);
+    gw_time_iso8601(ts_ms, ts, sizeof ts);
+    const struct { const char *p; size_t n; } part[] = {
+        {c->text, c->cut[0]},
+        {prev_hash, strlen(prev_hash)},
+        {c->text + c->cut[0], c->cut[1] - c->cut[0]},
+        {seqs, (size_t)seqlen},
+        {c->text + c->cut[1], c->cut[2] - c->cut[1]},
+        {ts, strlen(ts)},
+        {c->text + c->cut[2], c->len - c->cut[2]},
+    };
+    unsigned char md[GW_SHA256_LEN];
+    unsigned int mdlen = 0;
+    bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(ctx, domain, sizeof domain - 1) == 1;
+    for (size_t i = 0; ok && i < GW_ARRAY_LEN(part); i++)
+        ok = EVP_DigestUpdate(ctx, part[i].p, part[i].n) == 1;
+    if (!ok || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1) {
+        fprintf(stderr, "audit: SHA-256 unavailable\n");
+        abort();
+    }
+    gw_hex(md, sizeof md, hash);
+    if (!line)
+        return;
+    for (size_t i = 0; i < GW_ARRAY_LEN(part); i++) /* the last part without its '}' */
+        gw_buf_append(line, part[i].p, part[i].n - (i + 1 == GW_ARRAY_LEN(part)));
+    gw_buf_append(line, ",\"hash\":\"", 9);
+    gw_buf_append(line, hash, 64);
+    gw_buf_append(line, "\"}\n", 3);
 }
 
 /* Optional string member: absent or null → NULL; another type → error. */

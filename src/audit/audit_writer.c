@@ -39,7 +39,7 @@ struct waiter {
 
 struct item {
     struct audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
-    json_t *details;       /* the filtered object row.details parses back to */
+    struct audit_canon canon; /* canonical text prepared by the submitter */
     uint64_t ticket;       /* enqueue order, for audit_flush */
     struct waiter *waiter; /* NULL for audit_record */
     char prev[65], hash[65];
@@ -104,6 +104,7 @@ struct audit {
     struct undo *undo;
     size_t n_undo;
     struct item **batch;
+    EVP_MD_CTX *md;
     bool fail_logged;
 };
 
@@ -368,21 +369,11 @@ static gw_err commit(struct audit *a, struct item **items, size_t n, const char 
         it->row.seq = ++h->seq;
         memcpy(it->prev, h->hash, sizeof it->prev);
         it->row.prev_hash = it->prev;
-        json_t *o = audit_row_json_nohash(&it->row, it->details);
-        char *canon = gw_json_canonical(o);
-        json_decref(o);
-        if (!canon)
-            abort();
-        size_t clen = strlen(canon);
-        audit_hash_canonical(canon, clen, it->hash);
+        /* Hash, and the line: the canonical text with "hash" appended as the last member. */
+        audit_canon_finish(&it->canon, it->prev, it->row.seq, it->row.ts_ms, a->md, it->hash,
+                           use_file ? &a->lines : NULL);
         it->row.hash = it->hash;
         memcpy(h->hash, it->hash, sizeof h->hash);
-        if (use_file) {
-            /* The line is the canonical text with "hash" appended as the last member. */
-            gw_buf_append(&a->lines, canon, clen - 1);
-            gw_buf_printf(&a->lines, ",\"hash\":\"%s\"}\n", it->hash);
-        }
-        free(canon);
         a->rows[i] = it->row;
     }
     off_t offset = 0;
@@ -406,7 +397,7 @@ static gw_err commit(struct audit *a, struct item **items, size_t n, const char 
 
 static void item_free(struct item *it)
 {
-    json_decref(it->details);
+    free(it->canon.text);
     free(it->row.details);
     free(it);
 }
@@ -611,6 +602,9 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     a->rows = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->rows);
     a->undo = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->undo);
     gw_buf_init(&a->lines, (size_t)1 << 40);
+    a->md = EVP_MD_CTX_new();
+    if (!a->md)
+        abort();
     a->healthy = true;
     a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
     audit_file_init(&a->file);
@@ -669,6 +663,7 @@ void audit_close(struct audit *a)
     free(a->rows);
     free(a->undo);
     gw_buf_release(&a->lines);
+    EVP_MD_CTX_free(a->md);
     free(a->cfg.path);
     audit_policy_release(&a->pol);
     pthread_rwlock_destroy(&a->pol_lock);
@@ -769,8 +764,10 @@ static struct item *item_new(struct audit *a, const char *tenant, const struct a
     it->row.classification = field_put(&c, cls);
     it->row.status = ev->status;
     pthread_rwlock_rdlock(&a->pol_lock);
-    it->details = audit_details_filter(&a->pol, ev->details, &it->row.details);
+    json_t *details = audit_details_filter(&a->pol, ev->details, &it->row.details);
     pthread_rwlock_unlock(&a->pol_lock);
+    json_decref(details);
+    audit_canon_build(&it->row, it->row.details, &it->canon);
     return it;
 }
 

@@ -578,7 +578,7 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
     path = cli_config_path();
     if (cli_config_load(path, &cfg, err, sizeof(err)) != GW_OK) {
         fprintf(stderr, "error: %s\n", err);
-        rc = CLI_EXIT_FAIL;
+        rc = CLI_EXIT_USAGE;
         goto out;
     }
     if (is_get) {
@@ -586,8 +586,6 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
                                  : (cfg.gateway_url ? cfg.gateway_url : cfg.nested_url);
         if (!v) {
             fprintf(stderr, "%s is not set in %s\n", key, path);
-            if (ctx->json)
-                config_print(ctx, key, NULL, false);
             rc = CLI_EXIT_FAIL;
             goto out;
         }

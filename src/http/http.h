@@ -41,6 +41,7 @@ struct http_req {
     int64_t start_ns;              /* monotonic */
     struct gw_buf body;            /* bounded by max_body_bytes */
     gw_err early_error;            /* set while reading (413/408/503); answered instead of dispatch */
+    size_t discarded;              /* body bytes drained after an early error */
     bool responded;
     int status;                    /* status answered (for the audit) */
     void *user;                    /* for the dispatcher */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define REAPER_PERIOD_MS 250
+#define DRAIN_LIMIT_FACTOR 16 /* bytes drained after a 413, relative to max_body_bytes */
 
 static int64_t secs_ns(unsigned s)
 {
@@ -203,6 +204,21 @@ static void begin_request(struct http_server *s, struct http_req *r, const char 
         conn_set_state(s, r->hc, CONN_BODY);
 }
 
+/* Answers 408 directly on the socket (for states where MHD cannot queue a response). */
+static void send_408(int fd, const char *why)
+{
+    char body[160], resp[320];
+    int bn = snprintf(body, sizeof(body),
+                      "{\"error\":{\"code\":\"request_timeout\",\"message\":\"%s\"}}", why);
+    int n = snprintf(resp, sizeof(resp),
+                     "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                     bn, body);
+    ssize_t w = send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    GW_UNUSED(w);
+    shutdown(fd, SHUT_RDWR);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -214,19 +230,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_NO; /* no URI callback: cannot happen with our options */
     if (!r->method_name) {
         begin_request(s, r, method);
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        if (r->early_error == GW_OK) {
-            if (gw_buf_append(&r->body, upload_data, *upload_data_size) != GW_OK)
-                r->early_error = GW_ETOOBIG;
-            else if (gw_mono_ns() - r->start_ns > secs_ns(s->opt.request_timeout_s))
-                r->early_error = GW_ETIMEOUT;
-        }
-        *upload_data_size = 0;
+        /* Errors known from the head alone are answered at once: MHD then sends no
+         * "100 Continue", skips the body and closes the connection, which is what we want for a
+         * client we are refusing. Everything else is answered on a later call (keep-alive). */
         if (r->early_error == GW_OK)
             return MHD_YES;
-        /* fall through: answer now; MHD closes the connection after sending */
+    }
+    if (*upload_data_size) {
+        /* MHD accepts a response only once the body is complete, so a body that is too large
+         * is drained (not stored) and answered at the end, within the total deadline. */
+        if (r->early_error == GW_OK && gw_buf_append(&r->body, upload_data, *upload_data_size) != GW_OK)
+            r->early_error = GW_ETOOBIG;
+        if (r->early_error != GW_OK)
+            r->discarded += *upload_data_size;
+        *upload_data_size = 0;
+        if (gw_mono_ns() - r->start_ns > secs_ns(s->opt.request_timeout_s)) {
+            if (r->hc)
+                send_408(r->hc->fd, "request body not received in time");
+            return MHD_NO;
+        }
+        return r->discarded > DRAIN_LIMIT_FACTOR * s->opt.max_body_bytes ? MHD_NO : MHD_YES;
     }
     if (r->responded)
         return MHD_YES;
@@ -271,17 +294,6 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 
 /* --- the reaper: total deadlines MHD does not have ---------------------------------------- */
 
-static void reap_408(int fd)
-{
-    static const char resp[] =
-        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        "Content-Length: 82\r\n\r\n"
-        "{\"error\":{\"code\":\"request_timeout\",\"message\":\"request head not received in time\"}}";
-    ssize_t w = send(fd, resp, sizeof(resp) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    GW_UNUSED(w);
-    shutdown(fd, SHUT_RDWR);
-}
-
 static void *reaper_main(void *arg)
 {
     struct http_server *s = arg;
@@ -295,7 +307,7 @@ static void *reaper_main(void *arg)
             int64_t age = now - c->since_ns;
             if (c->state == CONN_HEAD && age > secs_ns(s->opt.header_timeout_s)) {
                 c->reaped = true;
-                reap_408(c->fd);
+                send_408(c->fd, "request head not received in time");
             } else if (c->state == CONN_IDLE &&
                        age > secs_ns(s->opt.idle_timeout_s + s->opt.header_timeout_s)) {
                 c->reaped = true;

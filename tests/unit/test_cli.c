@@ -551,6 +551,7 @@ static int run(int n, ...)
 
 static void test_main_usage(void **state)
 {
+    setenv("OPENCLAW_CONFIG", "/nonexistent/openclaw-test/config.yaml", 1);
     assert_int_equal(run(0), CLI_EXIT_USAGE);
     assert_int_equal(run(1, "bogus"), CLI_EXIT_USAGE);
     assert_int_equal(run(1, "--version"), CLI_EXIT_OK);
@@ -567,6 +568,7 @@ static void test_main_usage(void **state)
     assert_int_equal(run(4, "audit", "query", "--limit", "0"), CLI_EXIT_USAGE);
     assert_int_equal(run(4, "audit", "verify", "--tenant", "t"), CLI_EXIT_USAGE);
     assert_int_equal(run(3, "--gateway", "ftp://x", "status"), CLI_EXIT_USAGE);
+    unsetenv("OPENCLAW_CONFIG");
 }
 
 static void test_main_config_and_unreachable(void **state)
