@@ -10,7 +10,7 @@ void api_admin_reload(struct api_call *c)
 {
     if (!api_require(c, "admin:reload"))
         return;
-    if (!api_audit_sync(c, "config.reloaded", c->g->config_path,
+    if (!api_audit_sync(c, "config.reloaded", c->g->config_path, 200,
                         json_pack("{s:s}", "trigger", "api")))
         return;
     struct cfg_errors errs = {0};

@@ -48,7 +48,7 @@ void api_agents_register(struct api_call *c)
         goto out;
     }
     const char *d = desc ? json_string_value(desc) : NULL;
-    if (!api_audit_sync(c, "agent.registered", name, json_pack("{s:s,s:s?}", "name", name,
+    if (!api_audit_sync(c, "agent.registered", name, 201, json_pack("{s:s,s:s?}", "name", name,
                                                                "description", d)))
         goto out;
     struct ns_agent_info info;
@@ -128,7 +128,7 @@ void api_messages_send(struct api_call *c)
     gw_random_hex(hex, 12);
     snprintf(id, sizeof(id), "msg_%s", hex);
     json_t *details = json_pack("{s:s,s:O}", "message_id", id, "content", content);
-    if (!api_audit_sync(c, "message.sent", info.channel, details))
+    if (!api_audit_sync(c, "message.sent", info.channel, 202, details))
         goto out;
     struct store_message m = {
         .id = id, .tenant = (char *)c->p->tenant, .channel = (char *)info.channel,

@@ -3,7 +3,10 @@
  *
  * Visibility comes from the caller's role, never from a parameter: enterprise_admin (or an
  * ownerless "*" token) sees the tenant, org_admin its org subtree, team_lead its team, anyone
- * else its own events. Exports stream page by page from the store with no row cap.
+ * else its own events. Exports stream page by page from the store with no row cap; a full
+ * JSONL export (whole tenant, no filter) carries the stored signed checkpoints after the rows
+ * they cover, so it verifies offline like the log file. A filtered export has gaps in the chain:
+ * its rows keep their hashes, but only a full export can be verified as a chain.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
@@ -18,7 +21,8 @@
 
 static void visibility(const struct auth_principal *p, struct audit_filter *f)
 {
-    if (strcmp(p->role, "enterprise_admin") == 0 && auth_allows(p, "*")) {
+    /* an ownerless token only reports enterprise_admin when it holds "*" (auth_tokens.c) */
+    if (strcmp(p->role, "enterprise_admin") == 0) {
         f->vis = AUDIT_VIS_ALL;
     } else if (strcmp(p->role, "org_admin") == 0 && p->org_unit) {
         f->vis = AUDIT_VIS_ORG;
@@ -115,6 +119,8 @@ struct export_ctx {
     char *strings[8];      /* owned copies of the filter strings */
     bool csv;
     bool header_sent, done;
+    struct audit_checkpoint *cps;  /* stored checkpoints, interleaved in full JSONL exports */
+    size_t n_cps, next_cp;
     struct gw_buf out;
     size_t out_pos;
 };
@@ -131,6 +137,7 @@ static void export_free(void *arg)
     for (size_t i = 0; i < GW_ARRAY_LEN(x->strings); i++)
         free(x->strings[i]);
     gw_buf_release(&x->out);
+    store_checkpoint_list_free(x->cps, x->n_cps);
     free(x);
 }
 
@@ -160,6 +167,20 @@ static gw_err export_refill(struct export_ctx *x)
         if (rc == GW_OK && !x->csv)
             rc = gw_buf_puts(&x->out, "\n");
         free(line);
+        /* a checkpoint signed when this row was written follows it, so the export can be
+         * verified offline, signatures included */
+        while (rc == GW_OK && x->next_cp < x->n_cps && x->cps[x->next_cp].seq <= rows[i].seq) {
+            if (x->cps[x->next_cp].seq == rows[i].seq) {
+                json_t *j = audit_checkpoint_to_json(&x->cps[x->next_cp]);
+                char *cl = gw_json_compact(j);
+                json_decref(j);
+                rc = gw_buf_puts(&x->out, cl);
+                if (rc == GW_OK)
+                    rc = gw_buf_puts(&x->out, "\n");
+                free(cl);
+            }
+            x->next_cp++;
+        }
     }
     if (n > 0)
         x->f.after_seq = rows[n - 1].seq;
@@ -205,7 +226,7 @@ void api_audit_export(struct api_call *c)
     /* the export itself is audited first, so it appears in what it exports when unfiltered */
     json_t *details = json_pack("{s:s,s:s?,s:s?,s:s?}", "format", csv ? "csv" : "jsonl",
                                 "user", f.actor, "event", f.type, "channel", f.resource);
-    if (!api_audit_sync(c, "audit.exported", NULL, details))
+    if (!api_audit_sync(c, "audit.exported", NULL, 200, details))
         return;
     struct export_ctx *x = gw_xcalloc(1, sizeof(*x));
     x->st = c->g->store;
@@ -221,6 +242,12 @@ void api_audit_export(struct api_call *c)
     x->f.request_id = own(x, 6, f.request_id);
     x->f.descending = false;
     gw_buf_init(&x->out, 64 * 1024 * 1024);
+    bool full = f.vis == AUDIT_VIS_ALL && !f.actor && !f.type && !f.resource && !f.outcome &&
+                !f.request_id && !f.since_ms && !f.until_ms;
+    if (!csv && full && store_checkpoint_list(x->st, f.tenant, &x->cps, &x->n_cps) != GW_OK) {
+        x->cps = NULL;
+        x->n_cps = 0;
+    }
     const char *hdrs[] = {csv ? "Content-Disposition: attachment; filename=\"audit-export.csv\""
                               : "Content-Disposition: attachment; filename=\"audit-export.jsonl\"",
                           NULL};

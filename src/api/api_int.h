@@ -35,9 +35,11 @@ struct api_call {
 
 typedef void api_handler_fn(struct api_call *c);
 
-/* Writes this request's audit event durably; on failure answers 503 and returns false, and
- * the caller must not apply its change. details is stolen. */
-bool api_audit_sync(struct api_call *c, const char *type, const char *resource, json_t *details);
+/* Writes this request's audit event durably, recording the status the request will answer
+ * when the change succeeds (a later failure adds a "<type>.failed" event). On failure answers
+ * 503 and returns false, and the caller must not apply its change. details is stolen. */
+bool api_audit_sync(struct api_call *c, const char *type, const char *resource, int status,
+                    json_t *details);
 /* After api_audit_sync succeeded but applying the change failed: audits the failure too
  * (event "<type>.failed" with the status answered). */
 void api_audit_failed(struct api_call *c);

@@ -12,6 +12,7 @@
 #include "ns/ns.h"
 
 #include <stdlib.h>
+#include <strings.h>
 
 /* Resolves the document and checks scopes; answers and returns NULL on failure. */
 static const char *resolve(struct api_call *c, const char *need)
@@ -99,7 +100,7 @@ void api_memory_put(struct api_call *c)
     if (!path)
         return;
     const char *ct = http_header(c->r, "Content-Type");
-    if (ct && strncmp(ct, "text/", 5) != 0 && strncmp(ct, "application/octet-stream", 24) != 0) {
+    if (ct && strncasecmp(ct, "text/markdown", 13) != 0 && strncasecmp(ct, "text/plain", 10) != 0) {
         http_respond_error(c->r, GW_EMEDIA, "memory is text: use Content-Type text/markdown or text/plain");
         return;
     }
@@ -117,7 +118,7 @@ void api_memory_put(struct api_call *c)
     char digest[65];
     gw_sha256_hex(data, len, digest);
     json_t *details = json_pack("{s:I,s:s}", "bytes", (json_int_t)len, "sha256", digest);
-    if (!api_audit_sync(c, "memory.written", c->audit_resource, details))
+    if (!api_audit_sync(c, "memory.written", c->audit_resource, 200, details))
         return;
     gw_err rc = ns_memory_write(c->g->ns, path, data, len);
     if (rc != GW_OK) {

@@ -240,7 +240,8 @@ void api_done(struct http_req *r, void *ctx)
     json_decref(details);
 }
 
-bool api_audit_sync(struct api_call *c, const char *type, const char *resource, json_t *details)
+bool api_audit_sync(struct api_call *c, const char *type, const char *resource, int status,
+                    json_t *details)
 {
     const struct auth_principal *p = c->p;
     c->audit_type = type;
@@ -251,7 +252,7 @@ bool api_audit_sync(struct api_call *c, const char *type, const char *resource, 
         .type = type, .outcome = "ok", .actor = p->actor, .token_id = p->token_id,
         .org_unit = p->org_unit, .team = p->team, .resource = resource,
         .request_id = c->r->request_id, .client_ip = c->r->client_ip,
-        .classification = c->audit_classification, .status = 0, .details = details,
+        .classification = c->audit_classification, .status = status, .details = details,
     };
     if (audit_record_sync(c->g->audit, p->tenant, &ev) != GW_OK) {
         c->audit_type = "audit.unavailable";
@@ -279,7 +280,8 @@ bool api_require(struct api_call *c, const char *scope)
 json_t *api_json_body(struct api_call *c)
 {
     const char *ct = http_header(c->r, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
         http_respond_error(c->r, GW_EMEDIA, "expected Content-Type: application/json");
         return NULL;
     }

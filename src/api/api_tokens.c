@@ -88,7 +88,7 @@ void api_tokens_create(struct api_call *c)
     }
     json_t *details = json_pack("{s:s?,s:O,s:s?,s:I}", "id", req.id, "scopes", scopes, "owner",
                                 req.owner, "expires_in", (json_int_t)req.expires_in_s);
-    if (!api_audit_sync(c, "token.created", req.id, details))
+    if (!api_audit_sync(c, "token.created", req.id, 201, details))
         goto out;
     struct auth_token_info info;
     const char *secret = NULL;
@@ -129,7 +129,7 @@ void api_tokens_rotate(struct api_call *c)
         http_respond_error(c->r, rc, "%s", msg);
         return;
     }
-    if (!api_audit_sync(c, "token.rotated", id, json_pack("{s:s}", "id", id)))
+    if (!api_audit_sync(c, "token.rotated", id, 200, json_pack("{s:s}", "id", id)))
         return;
     struct auth_token_info info;
     const char *secret = NULL;
@@ -155,7 +155,7 @@ void api_tokens_revoke(struct api_call *c)
         http_respond_error(c->r, rc, "%s", msg);
         return;
     }
-    if (!api_audit_sync(c, "token.revoked", id, json_pack("{s:s}", "id", id)))
+    if (!api_audit_sync(c, "token.revoked", id, 200, json_pack("{s:s}", "id", id)))
         return;
     int64_t when = 0;
     rc = auth_token_revoke(c->g->auth, c->p, id, &when);

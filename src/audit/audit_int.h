@@ -24,8 +24,8 @@
 #define AUDIT_HASH_DOMAIN "openclaw-audit-v1\n"
 #define AUDIT_CHECKPOINT_DOMAIN "openclaw-audit-checkpoint-v1\n"
 #define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-#define AUDIT_QUEUE_CAP 65536u          /* events waiting for the writer */
-#define AUDIT_BATCH_MAX 4096u           /* events per group commit */
+#define AUDIT_QUEUE_CAP 8192u           /* events waiting for the writer */
+#define AUDIT_BATCH_MAX 1024u           /* events per group commit */
 #define AUDIT_FULL_WAIT_MS 5000         /* a submitter waits this long for queue space */
 #define AUDIT_RETRY_BACKOFF_MS 200      /* pause after a failed batch */
 #define AUDIT_CHECKPOINT_INTERVAL_MS 1000

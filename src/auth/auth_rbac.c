@@ -2,7 +2,8 @@
  * auth_rbac.c — built-in roles (seed 000) and custom roles (seed 001 rbac.roles).
  *
  * Built-in permissions are patterns in the same language as token scopes. Visibility of the
- * audit trail by role is decided in the API layer from the role name.
+ * audit trail by role is decided in the API layer from the role name, so reading and exporting
+ * are safe to grant to every role: each sees only its own slice (user: own events).
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
@@ -13,10 +14,11 @@ static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "stats:read", "sessions:*",
     "workspace:*", NULL};
 static const char *const perms_team_lead[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "stats:read",
-    "sessions:*", "workspace:*", NULL};
+    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
+    "stats:read", "sessions:*", "workspace:*", NULL};
 static const char *const perms_user[] = {
-    "channels:*", "memory:*", "audit:read", "sessions:own", "workspace:use:*", NULL};
+    "channels:*", "memory:*", "audit:read", "audit:export", "sessions:own", "workspace:use:*",
+    NULL};
 
 static size_t count(const char *const *v)
 {

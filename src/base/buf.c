@@ -38,7 +38,7 @@ static gw_err buf_reserve(struct gw_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
-    if (cap > b->max + 1)
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     b->data = gw_xrealloc(b->data, cap);
     b->cap = cap;

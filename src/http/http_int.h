@@ -2,11 +2,11 @@
  * http_int.h — private state of the HTTP server: connections and their deadlines.
  *
  * Connection states (driven by MHD callbacks):
- *   IDLE   accepted or between keep-alive requests; MHD's inactivity timeout applies, and the
+ *   IDLE   between keep-alive requests; MHD's inactivity timeout applies, and the
  *          reaper closes a connection that stays here past idle + header timeout (a client that
  *          trickles its request line keeps MHD's inactivity timer alive);
- *   HEAD   request line received (URI log callback), headers still arriving: 408 after
- *          header_timeout_s;
+ *   HEAD   just accepted, or request line received (URI log callback), head still arriving:
+ *          408 after header_timeout_s;
  *   BODY   handler called, body arriving: 408 after request_timeout_s (checked on each chunk
  *          and by the reaper when no bytes arrive);
  *   BUSY   request complete, being answered: never interrupted.

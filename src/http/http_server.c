@@ -89,7 +89,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         c->fd = fdi ? fdi->connect_fd : -1;
         addr_to_ip(ai ? ai->client_addr : NULL, c->ip, sizeof(c->ip));
-        c->state = CONN_IDLE;
+        c->state = CONN_HEAD; /* a new connection owes us a request head within the deadline */
         c->since_ns = gw_mono_ns();
         pthread_mutex_lock(&s->conns_lock);
         c->next = s->conns;
@@ -176,6 +176,14 @@ static bool request_id_ok(const char *id)
     return true;
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
 /* Head complete: method, request id, and the checks that need no body. */
 static void begin_request(struct http_server *s, struct http_req *r, const char *method)
 {
@@ -186,6 +194,12 @@ static void begin_request(struct http_server *s, struct http_req *r, const char 
         snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
     else
         gw_random_hex(r->request_id, 16);
+    /* MHD's memory limit is only a coarse backstop (it also holds buffers): the configured
+     * limit is enforced here on the exact size of the request line and header fields. */
+    size_t head = strlen(r->raw_path) + (r->raw_query ? strlen(r->raw_query) + 1 : 0) + 16;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header_size, &head);
+    if (head > s->opt.max_header_bytes)
+        r->early_error = GW_EHEADERS;
     if (r->hc && r->hc->over_limit)
         r->early_error = GW_EUNAVAIL;
     if (atomic_load(&s->stopping))
@@ -262,6 +276,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         http_respond_error_h(r, r->early_error, close_hdr, "%s",
                              r->early_error == GW_ETOOBIG
                                  ? "request body larger than the configured limit"
+                             : r->early_error == GW_EHEADERS
+                                 ? "request head larger than the configured limit"
                              : r->early_error == GW_ETIMEOUT
                                  ? "request body not received in time"
                              : r->early_error == GW_EUNAVAIL

@@ -254,7 +254,9 @@ static gw_err conn_open(const char *path, const char *name, sqlite3 **out)
     rc = exec_simple(db,
                      "PRAGMA foreign_keys=ON;"
                      "PRAGMA synchronous=FULL;"
-                     "PRAGMA journal_size_limit=67108864;",
+                     "PRAGMA journal_size_limit=67108864;"
+                     "PRAGMA cache_size=-16384;" /* 16 MiB: the audit indexes stay hot */
+                     "PRAGMA temp_store=MEMORY;",
                      "setting connection pragmas");
 out:
     sqlite3_finalize(q);

@@ -549,6 +549,9 @@ def test_file_tamper_insert():
     forged["details"] = {"inserted": True}
     forged["hash"] = _hash_row(forged)  # a well-formed row that does not belong to the chain
     lines.insert(i, json.dumps(forged, separators=(",", ":")).encode())
+    # The forged row links to seq 4 and hashes correctly, but the file now holds two rows with
+    # seq 5 and the signed checkpoint at seq 5 names the genuine hash: the first bad seq is 5
+    # (not 6: no row with seq 6 was touched).
     _verify_file(g, lines, "insert", 5)
 
 

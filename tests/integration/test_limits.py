@@ -126,6 +126,47 @@ def test_slow_header_client_408_or_closed():
         assert p and p[0] == 408, "slow client got %r" % got[:200]
 
 
+REQUEST_TIMEOUT = 5
+
+
+def test_slow_body_client_408_or_closed():
+    g = GW()
+    s = socket.create_connection(("127.0.0.1", g.port), timeout=1)
+    start = time.time()
+    got, closed, i = b"", False, 0
+    try:
+        s.sendall(_head("POST", MSG_PATH, b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n"))
+        limit = REQUEST_TIMEOUT + HEADER_TIMEOUT + 6
+        while time.time() - start < limit and i < 200:
+            try:
+                s.sendall(b" ")
+            except OSError:
+                closed = True
+                break
+            i += 1
+            try:
+                b = s.recv(4096)
+                if b == b"":
+                    closed = True
+                    break
+                got += b
+                break
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+                break
+    finally:
+        s.close()
+    elapsed = time.time() - start
+    assert got or closed, "slow body still accepted after %.1f s" % elapsed
+    assert elapsed <= REQUEST_TIMEOUT + HEADER_TIMEOUT + 2 + 1.5, \
+        "slow body cut after %.1f s (request_timeout_s %d)" % (elapsed, REQUEST_TIMEOUT)
+    if got:
+        p = parse_raw_response(got)
+        assert p and p[0] == 408, "slow body got %r" % got[:200]
+
+
 def test_connection_limit():
     g = GW()
     socks = []

@@ -380,6 +380,23 @@ static void test_chain_verifies(void **state)
     fx_free(f);
 }
 
+static void test_checkpoint_timer(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new(false);
+    fx_open_audit(f);
+    record_n(f, TENANT, 3, true);
+    struct audit_checkpoint cp;
+    gw_err rc = GW_ENOTFOUND;
+    for (int i = 0; i < 40 && (rc = store_checkpoint_latest(f->st, TENANT, &cp)) != GW_OK; i++)
+        usleep(100 * 1000); /* due one second after tracking started */
+    assert_int_equal(rc, GW_OK);
+    assert_int_equal(cp.seq, 3);
+    assert_string_equal(cp.key_id, audit_key_id(f->a));
+    audit_checkpoint_release(&cp);
+    fx_free(f);
+}
+
 static void test_invalid_events(void **state)
 {
     (void)state;
@@ -587,7 +604,7 @@ static void test_file_tamper_duplicate(void **state)
     memmove(&c.l.v[i + 1], &c.l.v[i], (c.l.n - i) * sizeof *c.l.v);
     c.l.v[i + 1] = gw_xstrdup(c.l.v[i]);
     c.l.n++;
-    file_expect_bad(&c, 20, 8);
+    file_expect_bad(&c, 20, 7); /* the inserted copy is named, not the position after it */
     file_case_free(&c);
 }
 
@@ -630,18 +647,23 @@ static void test_file_malformed_and_long_lines(void **state)
     file_case_free(&c);
 }
 
+/* The public key of a fresh Ed25519 key pair, base64url. */
+static void other_pubkey(char out[64])
+{
+    unsigned char raw[32];
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    size_t len = sizeof raw;
+    assert_int_equal(EVP_PKEY_get_raw_public_key(pk, raw, &len), 1);
+    EVP_PKEY_free(pk);
+    gw_b64url(raw, sizeof raw, out);
+}
+
 static void test_file_wrong_key(void **state)
 {
     (void)state;
     struct file_case c = file_fixture(10);
-    unsigned char other[32];
-    gw_random(other, sizeof other);
-    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    size_t len = sizeof other;
-    assert_int_equal(EVP_PKEY_get_raw_public_key(pk, other, &len), 1);
-    EVP_PKEY_free(pk);
     char b64[64];
-    gw_b64url(other, sizeof other, b64);
+    other_pubkey(b64);
     struct audit_verify_result r;
     assert_int_equal(audit_verify_file(c.f->log, b64, TENANT, 0, &r), GW_OK);
     assert_false(r.ok);
@@ -937,6 +959,11 @@ static void test_rotation_and_retention(void **state)
         fail_msg("%s", r.reason);
     assert_int_equal(r.events_checked, 5);
     assert_int_equal(r.last_seq, 10);
+    char wrong[64];
+    other_pubkey(wrong);
+    assert_int_equal(audit_verify_file(f->log, wrong, TENANT, 10, &r), GW_OK);
+    expect_bad(&r, 5); /* the anchor does not verify */
+    assert_non_null(strstr(r.reason, "key"));
     struct stat st;
     assert_int_not_equal(stat(old, &st), 0);
     assert_int_equal(stat(recent, &st), 0);
@@ -1009,7 +1036,7 @@ static void test_throughput(void **state)
     (void)state;
     struct fx *f = fx_new(true);
     fx_open_audit(f);
-    const int n = 200000;
+    const int n = 100000;
     json_t *d = json_pack("{s:s, s:s}", "message_id", "msg_0123456789", "channel", "eng/review");
     struct audit_event ev = ev_basic("memory.read", d);
     int64_t t0 = gw_mono_ns();
@@ -1035,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_canon_pieces_match_jansson),
         cmocka_unit_test(test_csv_injection),
         cmocka_unit_test(test_chain_verifies),
+        cmocka_unit_test(test_checkpoint_timer),
         cmocka_unit_test(test_invalid_events),
         cmocka_unit_test(test_store_tamper_update),
         cmocka_unit_test(test_store_tamper_delete),
