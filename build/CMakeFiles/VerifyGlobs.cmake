@@ -25,6 +25,7 @@ set(OLD_GLOB
   "/work/main/src/audit/audit_filter.c"
   "/work/main/src/audit/audit_keys.c"
   "/work/main/src/audit/audit_row.c"
+  "/work/main/src/audit/audit_verify.c"
   "/work/main/src/audit/audit_writer.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
@@ -64,6 +65,7 @@ endif()
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/src/cli/*.c")
 set(OLD_GLOB
   "/work/main/src/cli/cli_agents.c"
+  "/work/main/src/cli/cli_audit.c"
   "/work/main/src/cli/cli_config.c"
   "/work/main/src/cli/cli_http.c"
   "/work/main/src/cli/cli_main.c"
@@ -136,6 +138,25 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
 endif()
 
 # GW_SOURCES at CMakeLists.txt:28 (file)
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/src/policy/*.c")
+set(OLD_GLOB
+  "/work/main/src/policy/pol_classify.c"
+  "/work/main/src/policy/pol_doc.c"
+  "/work/main/src/policy/pol_eval.c"
+  "/work/main/src/policy/pol_explain.c"
+  "/work/main/src/policy/pol_history.c"
+  "/work/main/src/policy/pol_merge.c"
+  "/work/main/src/policy/pol_record.c"
+  "/work/main/src/policy/pol_schema.c"
+  "/work/main/src/policy/pol_snapshot.c"
+  "/work/main/src/policy/pol_validate.c"
+  )
+if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
+  message("-- GLOB mismatch!")
+  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+endif()
+
+# GW_SOURCES at CMakeLists.txt:28 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/src/store/*.c")
 set(OLD_GLOB
   "/work/main/src/store/store.c"
@@ -147,9 +168,11 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
 endif()
 
-# GW_INTEGRATION_TESTS at CMakeLists.txt:54 (file)
+# GW_INTEGRATION_TESTS at CMakeLists.txt:58 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/integration/test_*.py")
 set(OLD_GLOB
+  "/work/main/tests/integration/test_audit.py"
+  "/work/main/tests/integration/test_cli.py"
   "/work/main/tests/integration/test_daemon.py"
   "/work/main/tests/integration/test_limits.py"
   "/work/main/tests/integration/test_namespaces.py"
@@ -160,9 +183,15 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
 endif()
 
-# GW_UNIT_TESTS at CMakeLists.txt:44 (file)
+# GW_UNIT_TESTS at CMakeLists.txt:48 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/unit/test_*.c")
 set(OLD_GLOB
+  "/work/main/tests/unit/test_audit.c"
+  "/work/main/tests/unit/test_auth.c"
+  "/work/main/tests/unit/test_cli.c"
+  "/work/main/tests/unit/test_config.c"
+  "/work/main/tests/unit/test_http.c"
+  "/work/main/tests/unit/test_policy.c"
   "/work/main/tests/unit/test_store.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")

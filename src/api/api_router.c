@@ -245,7 +245,8 @@ bool api_audit_sync(struct api_call *c, const char *type, const char *resource, 
 {
     const struct auth_principal *p = c->p;
     c->audit_type = type;
-    c->audit_resource = resource;
+    /* copied: callers often pass strings borrowed from the request body, freed before api_done */
+    c->audit_resource = gw_pool_strdup(c->r->pool, resource);
     json_decref(c->audit_details);
     c->audit_details = details;
     struct audit_event ev = {

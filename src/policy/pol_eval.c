@@ -409,10 +409,14 @@ static void audit_flags(const struct pol_chain *c, const struct pol_request *rq,
     out->alert = out->effect == POL_DENY && d->v[F_AUD_ALERT_ON_DENY].i;
 }
 
-static void deny_early(struct pol_decision *out, const char *fmt, const char *arg)
+static void deny_early(struct pol_decision *out, const char *fmt, ...) GW_PRINTF(2, 3);
+static void deny_early(struct pol_decision *out, const char *fmt, ...)
 {
     out->effect = POL_DENY;
-    snprintf(out->reason, sizeof(out->reason), fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+    va_end(ap);
 }
 
 enum pol_effect pol_decide(struct pol_snapshot *s, const struct pol_request *rq,
