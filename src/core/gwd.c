@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #define DRAIN_MS 10000
+/* Mutations wait for their durable audit event; this many can wait at once (and share one
+ * group commit) without holding up the event-loop threads. */
+#define BLOCKING_WORKERS 64
 #define EXIT_USAGE 64
 
 struct cfg *gwd_config(struct gwd *g)
@@ -182,6 +185,7 @@ static int run(struct gwd *g)
         .idle_timeout_s = c->limits.idle_timeout_s,
         .header_timeout_s = c->limits.header_timeout_s,
         .request_timeout_s = c->limits.request_timeout_s,
+        .blocking_workers = BLOCKING_WORKERS,
         .tls_cert_pem = cert, .tls_key_pem = key,
     };
     gw_err rc = http_server_start(&ho, api_dispatch, api_done, g, &g->http);

@@ -9,8 +9,10 @@
  *   - idle keep-alive connections closed after idle_timeout_s.
  * Each request gets a pool, a request id (X-Request-Id, client-supplied if well-formed) and the
  * raw, still percent-encoded path (routing splits before decoding, so "%2f" never becomes a
- * separator). The dispatch function runs on a worker thread once the body is complete and must
- * answer exactly once with one of the http_respond_* functions.
+ * separator). The dispatch function runs once the body is complete and must answer exactly once
+ * with one of the http_respond_* functions. Requests that may block on the disk (every method
+ * but GET and HEAD: they wait for the durable audit) run on a pool of blocking workers while
+ * their connection is suspended, so the event-loop threads keep serving everyone else.
  */
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
@@ -44,6 +46,8 @@ struct http_req {
     size_t discarded;              /* body bytes drained after an early error */
     bool responded;
     int status;                    /* status answered (for the audit) */
+    bool deferred;                 /* dispatched on a blocking worker (connection suspended) */
+    struct MHD_Response *stored;   /* response produced by that worker, queued on resume */
     void *user;                    /* for the dispatcher */
 };
 
@@ -62,6 +66,7 @@ struct http_options {
     unsigned idle_timeout_s;
     unsigned header_timeout_s;
     unsigned request_timeout_s;
+    unsigned blocking_workers;     /* threads for requests that may block (mutations) */
     const char *tls_cert_pem;      /* PEM text (not a path) or NULL */
     const char *tls_key_pem;
 };

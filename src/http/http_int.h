@@ -52,6 +52,15 @@ struct http_server {
     size_t n_ips, cap_ips;
 
     atomic_uint active;             /* requests between URI callback and completion */
+
+    /* blocking workers: requests that may wait for the disk run here, connection suspended */
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cv;
+    struct http_req **jobs;         /* ring buffer */
+    size_t jobs_cap, jobs_head, jobs_len;
+    pthread_t *workers;
+    unsigned n_workers;
+    bool workers_stop;              /* under jobs_lock */
     pthread_t reaper;
     atomic_bool stopping;
     char *tls_cert, *tls_key;       /* copies kept alive for MHD */

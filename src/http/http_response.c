@@ -43,11 +43,16 @@ static void add_standard_headers(struct http_req *r, struct MHD_Response *resp,
 
 static void queue(struct http_req *r, int status, struct MHD_Response *resp)
 {
+    r->responded = true;
+    r->status = status;
+    if (r->deferred) {
+        /* answered on a blocking worker: MHD takes it when the connection resumes */
+        r->stored = resp;
+        return;
+    }
     if (MHD_queue_response(r->conn, (unsigned)status, resp) != MHD_YES)
         gw_debug("http: could not queue response %d for %s", status, r->request_id);
     MHD_destroy_response(resp);
-    r->responded = true;
-    r->status = status;
 }
 
 void http_respond(struct http_req *r, int status, const char *content_type, const void *body,

@@ -218,6 +218,48 @@ static void begin_request(struct http_server *s, struct http_req *r, const char 
         conn_set_state(s, r->hc, CONN_BODY);
 }
 
+/* --- blocking workers ------------------------------------------------------------------------ */
+
+static void job_push(struct http_server *s, struct http_req *r)
+{
+    pthread_mutex_lock(&s->jobs_lock);
+    if (s->jobs_len == s->jobs_cap) {
+        size_t cap = s->jobs_cap ? s->jobs_cap * 2 : 64;
+        struct http_req **n = gw_xmalloc(cap * sizeof(*n));
+        for (size_t i = 0; i < s->jobs_len; i++)
+            n[i] = s->jobs[(s->jobs_head + i) % s->jobs_cap];
+        free(s->jobs);
+        s->jobs = n;
+        s->jobs_cap = cap;
+        s->jobs_head = 0;
+    }
+    s->jobs[(s->jobs_head + s->jobs_len++) % s->jobs_cap] = r;
+    pthread_cond_signal(&s->jobs_cv);
+    pthread_mutex_unlock(&s->jobs_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->jobs_lock);
+        while (s->jobs_len == 0 && !s->workers_stop)
+            pthread_cond_wait(&s->jobs_cv, &s->jobs_lock);
+        if (s->jobs_len == 0) {
+            pthread_mutex_unlock(&s->jobs_lock);
+            return NULL;
+        }
+        struct http_req *r = s->jobs[s->jobs_head];
+        s->jobs_head = (s->jobs_head + 1) % s->jobs_cap;
+        s->jobs_len--;
+        pthread_mutex_unlock(&s->jobs_lock);
+        s->dispatch(r, s->ctx);
+        if (!r->responded)
+            http_respond_error(r, GW_EINTERNAL, "no response produced");
+        MHD_resume_connection(r->conn);
+    }
+}
+
 /* Answers 408 directly on the socket (for states where MHD cannot queue a response). */
 static void send_408(int fd, const char *why)
 {
@@ -265,6 +307,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         return r->discarded > DRAIN_LIMIT_FACTOR * s->opt.max_body_bytes ? MHD_NO : MHD_YES;
     }
+    if (r->stored) {
+        /* resumed: a blocking worker produced the answer */
+        if (MHD_queue_response(connection, (unsigned)r->status, r->stored) != MHD_YES)
+            gw_debug("http: could not queue response %d for %s", r->status, r->request_id);
+        MHD_destroy_response(r->stored);
+        r->stored = NULL;
+        return MHD_YES;
+    }
     if (r->responded)
         return MHD_YES;
     if (r->hc)
@@ -283,6 +333,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                              : r->early_error == GW_EUNAVAIL
                                  ? "too many connections or shutting down; retry later"
                                  : "invalid Content-Length");
+        return MHD_YES;
+    }
+    if (s->n_workers && r->method != HTTP_GET && r->method != HTTP_HEAD) {
+        r->deferred = true;
+        MHD_suspend_connection(connection);
+        job_push(s, r);
         return MHD_YES;
     }
     s->dispatch(r, s->ctx);
@@ -364,7 +420,8 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, o->host, &sin->sin_addr) == 1) {
@@ -415,6 +472,12 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : o->port;
     pthread_create(&s->reaper, NULL, reaper_main, s);
+    pthread_mutex_init(&s->jobs_lock, NULL);
+    pthread_cond_init(&s->jobs_cv, NULL);
+    s->n_workers = o->blocking_workers;
+    s->workers = gw_xcalloc(s->n_workers ? s->n_workers : 1, sizeof(pthread_t));
+    for (unsigned i = 0; i < s->n_workers; i++)
+        pthread_create(&s->workers[i], NULL, worker_main, s);
     *out = s;
     return GW_OK;
 }
@@ -441,7 +504,17 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
     while (atomic_load(&s->active) > 0 && gw_mono_ns() < deadline)
         usleep(10 * 1000);
     pthread_join(s->reaper, NULL);
+    pthread_mutex_lock(&s->jobs_lock);
+    s->workers_stop = true;
+    pthread_cond_broadcast(&s->jobs_cv);
+    pthread_mutex_unlock(&s->jobs_lock);
+    for (unsigned i = 0; i < s->n_workers; i++)
+        pthread_join(s->workers[i], NULL);
     MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->jobs_lock);
+    pthread_cond_destroy(&s->jobs_cv);
+    free(s->workers);
+    free(s->jobs);
     pthread_mutex_destroy(&s->conns_lock);
     free(s->ips);
     free(s->tls_cert);
