@@ -145,8 +145,9 @@ static size_t m_api_key(const struct scan *s, size_t i)
     static const char *const kw[] = {"api_key", "apikey", "api-key", "access_key", "secret_key",
                                      "client_secret", "access_token", "auth_token", "secret",
                                      "token", "password"};
+    char lc = IS_UPPER(c) ? (char)(c - 'A' + 'a') : c;
     for (size_t w = 0; w < GW_ARRAY_LEN(kw); w++) {
-        if (!prefix_ci(s, i, kw[w]))
+        if (kw[w][0] != lc || !prefix_ci(s, i, kw[w]))
             continue;
         size_t j = i + strlen(kw[w]);
         if (at(s, j) == '"' || at(s, j) == '\'')
@@ -166,7 +167,7 @@ static size_t m_api_key(const struct scan *s, size_t i)
         bool letter = false, digit = false;
         unsigned char seen[128] = {0};
         size_t distinct = 0;
-        for (size_t q = 0; q < v; q++) {
+        for (size_t q = 0; q < v && q < 64; q++) {
             unsigned char ch = (unsigned char)s->t[j + q];
             letter |= IS_ALPHA(ch);
             digit |= IS_DIGIT(ch);

@@ -479,7 +479,9 @@ struct pol_doc *pol_doc_from_json(enum pol_domain d, const json_t *obj, struct p
         pol_doc_free(doc);
         return NULL;
     }
-    return doc;
+    struct pol_doc *compact = pol_doc_clone(doc);
+    pol_doc_free(doc);
+    return compact;
 }
 
 struct pol_doc *pol_doc_parse(enum pol_domain d, const char *text, size_t len,
@@ -517,6 +519,8 @@ void pol_doc_free(struct pol_doc *doc)
 {
     if (doc && doc->pool)
         gw_pool_free(doc->pool);
+    else if (doc && doc->block)
+        free(doc);
 }
 
 enum pol_domain pol_doc_domain(const struct pol_doc *doc) { return doc->domain; }
@@ -563,13 +567,95 @@ struct pol_doc *pol_doc_copy_into(struct gw_pool *pool, const struct pol_doc *do
     return d;
 }
 
+/* Compact copies: one exact-size block (a pool would keep an 8 KiB chunk per document, and a
+ * history keeps every version of every policy). */
+struct bump {
+    char *p;
+    size_t used;
+};
+
+static size_t al(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static void *bump(struct bump *b, size_t n)
+{
+    void *r = b->p + b->used;
+    b->used += al(n);
+    return r;
+}
+
+static const char *bump_str(struct bump *b, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(bump(b, n), s, n);
+}
+
+static size_t val_size(const struct pol_field *f, const struct pol_val *v)
+{
+    size_t n = 0;
+    if (!v->set)
+        return 0;
+    if (f->type == POL_T_STRING && v->u.s)
+        n += al(strlen(v->u.s) + 1);
+    else if (f->type == POL_T_LIST && v->u.l) {
+        n += al(sizeof(struct pol_list)) + al((v->u.l->n + 1) * sizeof(char *));
+        for (size_t i = 0; i < v->u.l->n; i++)
+            n += al(strlen(v->u.l->items[i]) + 1);
+    } else if (f->type == POL_T_MAP && v->u.m) {
+        n += al(sizeof(struct pol_map)) + al((v->u.m->n + 1) * sizeof(struct pol_entry));
+        for (size_t i = 0; i < v->u.m->n; i++) {
+            n += al(strlen(v->u.m->e[i].name) + 1);
+            for (size_t k = 0; k < f->n_sub; k++)
+                n += val_size(&f->sub[k], &v->u.m->e[i].v[k]);
+        }
+    }
+    return n;
+}
+
+static void val_bump(struct bump *b, const struct pol_field *f, struct pol_val *dst,
+                     const struct pol_val *src)
+{
+    *dst = *src;
+    if (!src->set)
+        return;
+    if (f->type == POL_T_STRING && src->u.s) {
+        dst->u.s = bump_str(b, src->u.s);
+    } else if (f->type == POL_T_LIST && src->u.l) {
+        struct pol_list *l = bump(b, sizeof(*l));
+        l->any = src->u.l->any;
+        l->n = src->u.l->n;
+        l->items = bump(b, (l->n + 1) * sizeof(*l->items));
+        for (size_t i = 0; i < l->n; i++)
+            l->items[i] = bump_str(b, src->u.l->items[i]);
+        dst->u.l = l;
+    } else if (f->type == POL_T_MAP && src->u.m) {
+        struct pol_map *m = bump(b, sizeof(*m));
+        m->n = src->u.m->n;
+        m->e = bump(b, (m->n + 1) * sizeof(*m->e));
+        memset(m->e, 0, (m->n + 1) * sizeof(*m->e));
+        for (size_t i = 0; i < m->n; i++) {
+            m->e[i].name = bump_str(b, src->u.m->e[i].name);
+            for (size_t k = 0; k < f->n_sub; k++)
+                val_bump(b, &f->sub[k], &m->e[i].v[k], &src->u.m->e[i].v[k]);
+        }
+        dst->u.m = m;
+    }
+}
+
 struct pol_doc *pol_doc_clone(const struct pol_doc *doc)
 {
     if (!doc)
         return NULL;
-    struct gw_pool *pool = gw_pool_new();
-    struct pol_doc *d = pol_doc_copy_into(pool, doc);
-    d->pool = pool;
+    const struct pol_domain_schema *sc = &pol_schema[doc->domain];
+    size_t size = al(sizeof(struct pol_doc));
+    for (size_t i = 0; i < sc->n; i++)
+        size += val_size(&sc->fields[i], &doc->v[i]);
+    struct bump b = {.p = gw_xmalloc(size)};
+    struct pol_doc *d = bump(&b, sizeof(*d));
+    memset(d, 0, sizeof(*d));
+    d->domain = doc->domain;
+    d->block = true;
+    for (size_t i = 0; i < sc->n; i++)
+        val_bump(&b, &sc->fields[i], &d->v[i], &doc->v[i]);
     return d;
 }
 

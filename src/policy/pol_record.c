@@ -142,7 +142,7 @@ struct pol_record *pol_record_from_json(const json_t *j, struct pol_issues *errs
         pol_issue_add(errs, "", "a policy record must be a JSON object");
         return NULL;
     }
-    bool ok = true;
+    bool ok = true, known = true;
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)j, key, val) {
@@ -151,7 +151,7 @@ struct pol_record *pol_record_from_json(const json_t *j, struct pol_issues *errs
             k++;
         if (k == GW_ARRAY_LEN(record_keys)) {
             pol_issue_add(errs, key, "%.64s: unknown field of a policy record", key);
-            ok = false;
+            known = false;
         }
     }
     struct pol_record *r = gw_xcalloc(1, sizeof(*r));
@@ -201,7 +201,7 @@ struct pol_record *pol_record_from_json(const json_t *j, struct pol_issues *errs
         r->content = pol_doc_from_json(r->domain, json_object_get(j, "content"), errs);
         ok = r->content != NULL && pol_record_check(r, errs);
     }
-    if (!ok) {
+    if (!ok || !known) {
         pol_record_free(r);
         return NULL;
     }

@@ -113,6 +113,8 @@ struct pol_doc *pol_doc_parse(enum pol_domain d, const char *text, size_t len,
                               enum pol_format fmt, struct pol_issues *errs);
 /* Same from an already parsed JSON object (e.g. the "content" of an API body). */
 struct pol_doc *pol_doc_from_json(enum pol_domain d, const json_t *obj, struct pol_issues *errs);
+/* YAML text to JSON (strict: no aliases, duplicate keys refused); for bundles of policies. */
+json_t *pol_yaml_to_json(const char *text, size_t len, struct pol_issues *errs);
 /* Canonical JSON of the fields the document sets (new reference). */
 json_t *pol_doc_to_json(const struct pol_doc *doc);
 /* The fields whose values differ: [{"field":..,"from":..,"to":..}], absent = null. */
@@ -248,6 +250,8 @@ struct pol_kv {
  *   data_export:   destination (internal|external; default external)
  *   connector_*:   visibility (public|private; github) */
 struct pol_request {
+    /* role is carried for the optional OPA input and the audit trail; the built-in engine
+     * decides by the scope chain (tenant, org unit path, team, user) */
     const char *tenant, *user, *role, *org_unit, *team;
     enum pol_action action;
     const char *resource;

@@ -75,7 +75,8 @@ struct pol_entry {
 
 struct pol_doc {
     enum pol_domain domain;
-    struct gw_pool *pool; /* owns everything the document points to (NULL: borrowed) */
+    struct gw_pool *pool; /* owns everything the document points to (NULL: see block) */
+    bool block;           /* one malloc'd block holding the document and its values */
     struct pol_val v[POL_FIELDS_MAX];
 };
 
@@ -139,7 +140,6 @@ void pol_issue_add(struct pol_issues *is, const char *field, const char *fmt, ..
 
 /* pol_doc.c */
 json_t *pol_val_to_json(const struct pol_field *f, const struct pol_val *v);
-json_t *pol_yaml_to_json(const char *text, size_t len, struct pol_issues *errs);
 struct pol_doc *pol_doc_alloc(enum pol_domain d);
 /* Deep copy into pool (the copy has pool == NULL). */
 struct pol_doc *pol_doc_copy_into(struct gw_pool *pool, const struct pol_doc *doc);
