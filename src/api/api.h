@@ -9,5 +9,8 @@
 /* http_dispatch_fn / http_done_fn with ctx = struct gwd *. */
 void api_dispatch(struct http_req *r, void *gwd);
 void api_done(struct http_req *r, void *gwd);
+/* Expires overdue approval requests (called once a second by the daemon). */
+struct gwd;
+void api_approvals_expire(struct gwd *g);
 
 #endif

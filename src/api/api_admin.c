@@ -28,9 +28,11 @@ void api_admin_reload(struct api_call *c)
         http_respond_json(c->r, 400, body);
         return;
     }
+    struct cfg *now = gwd_config(c->g); /* c->cfg is the snapshot this request started with */
     http_respond_json(c->r, 200,
                       json_pack("{s:b,s:I,s:I,s:I}", "reloaded", 1, "tokens",
                                 (json_int_t)auth_registry_count(c->g->auth), "agents",
                                 (json_int_t)ns_registry_count(c->g->ns), "roles",
-                                (json_int_t)c->cfg->n_roles));
+                                (json_int_t)now->n_roles));
+    cfg_unref(now);
 }

@@ -58,5 +58,10 @@ api_handler_fn api_agents_register, api_agents_list, api_messages_send;
 api_handler_fn api_memory_get, api_memory_put;
 api_handler_fn api_audit_query, api_audit_export, api_audit_verify, api_audit_head;
 api_handler_fn api_admin_reload;
+api_handler_fn api_policies_create, api_policies_list, api_policies_get, api_policies_update,
+    api_policies_deprecate, api_policies_history, api_policies_diff, api_policies_rollback,
+    api_policies_effective, api_policies_evaluate;
+api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
+    api_approvals_reject;
 
 #endif

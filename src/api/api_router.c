@@ -47,6 +47,21 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/audit/verify", api_audit_verify, "audit.verified", 0},
     {HTTP_GET, "/api/v1/audit/head", api_audit_head, "audit.head", 0},
     {HTTP_POST, "/api/v1/admin/reload", api_admin_reload, "config.reloaded", 0},
+    {HTTP_GET, "/api/v1/policies/effective", api_policies_effective, "policy.effective_read", 0},
+    {HTTP_POST, "/api/v1/policies/evaluate", api_policies_evaluate, "policy.evaluated", 0},
+    {HTTP_POST, "/api/v1/policies", api_policies_create, "policy.created", 0},
+    {HTTP_GET, "/api/v1/policies", api_policies_list, "policy.listed", 0},
+    {HTTP_GET, "/api/v1/policies/{}", api_policies_get, "policy.read", 0},
+    {HTTP_PUT, "/api/v1/policies/{}", api_policies_update, "policy.updated", 0},
+    {HTTP_DELETE, "/api/v1/policies/{}", api_policies_deprecate, "policy.deprecated", 0},
+    {HTTP_GET, "/api/v1/policies/{}/history", api_policies_history, "policy.history_read", 0},
+    {HTTP_GET, "/api/v1/policies/{}/diff", api_policies_diff, "policy.diff_read", 0},
+    {HTTP_POST, "/api/v1/policies/{}/rollback", api_policies_rollback, "policy.rolled_back", 0},
+    {HTTP_POST, "/api/v1/tools/invoke", api_tools_invoke, "tool.invoked", 0},
+    {HTTP_GET, "/api/v1/approvals", api_approvals_list, "approval.listed", 0},
+    {HTTP_GET, "/api/v1/approvals/{}", api_approvals_get, "approval.read", 0},
+    {HTTP_POST, "/api/v1/approvals/{}/approve", api_approvals_approve, "approval.approved", 0},
+    {HTTP_POST, "/api/v1/approvals/{}/reject", api_approvals_reject, "approval.rejected", 0},
 };
 
 static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};

@@ -11,14 +11,14 @@
 
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "stats:read", "sessions:*",
-    "workspace:*", NULL};
+    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*", "stats:read",
+    "sessions:*", "workspace:*", NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "stats:read", "sessions:*", "workspace:*", NULL};
+    "policies:*", "stats:read", "sessions:*", "workspace:*", NULL};
 static const char *const perms_user[] = {
-    "channels:*", "memory:*", "audit:read", "audit:export", "sessions:own", "workspace:use:*",
-    NULL};
+    "channels:*", "memory:*", "audit:read", "audit:export", "policies:read", "sessions:own",
+    "workspace:use:*", NULL};
 
 static size_t count(const char *const *v)
 {

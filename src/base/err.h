@@ -24,6 +24,7 @@
     X(ECONFLICT,       409, "conflict",              "conflict")                            \
     X(ETOOBIG,         413, "payload_too_large",     "request body too large")              \
     X(EMEDIA,          415, "unsupported_media_type","unsupported media type")              \
+    X(EPOLICY,         422, "policy_violation",      "the policy would loosen a policy above it") \
     X(EHEADERS,        431, "headers_too_large",     "request headers too large")           \
     X(ETHROTTLED,      429, "too_many_requests",     "too many requests")                   \
     X(EINTERNAL,       500, "internal_error",        "internal error")                      \

@@ -3,7 +3,7 @@
  *
  * cli_main is the whole program (src/main/cli_main.c only calls it). The rest of this header is
  * shared between the command families (one file each: tokens, agents, send, memory, audit,
- * status, config) and exposes the pure parts (argument parsing, config file reading/writing,
+ * status, config, policy; approvals and tools share one) and exposes the pure parts (argument parsing, config file reading/writing,
  * settings precedence, exit code mapping, output formatting) to tests/unit/test_cli.c.
  *
  * Exit codes (also documented in docs/CLI.md):
@@ -265,6 +265,53 @@ bool cli_split_channel(const char *s, char **ns, char **agent);
 /* Reads a whole stream into b (bounded by b->max). */
 gw_err cli_read_stream(FILE *f, struct gw_buf *b);
 
+/* --- policies, tools and approvals (cli_policy.c, cli_approvals.c) ----------------------- */
+
+#define CLI_MAX_POLICY_INPUT ((size_t)4 << 20) /* `policy create|update --file` */
+
+/* Option tables of a subcommand (NULL when unknown), for tests. */
+const struct cli_optdef *cli_policy_opts(const char *sub);
+const struct cli_optdef *cli_approvals_opts(const char *sub);
+const struct cli_optdef *cli_tools_opts(const char *sub);
+
+/* Request bodies from parsed arguments. Each returns CLI_EXIT_OK (*out set, caller decrefs),
+ * CLI_EXIT_USAGE or CLI_EXIT_FAIL (unreadable --file), with a message in err. */
+/* create: {"scope","scope_id"?,"domain","content"|"content_yaml","change_reason"};
+ * update (a->pos[0] is the id): {"content"|"content_yaml","change_reason","expected_version"?} */
+int cli_policy_write_body(const struct cli_args *a, bool create, json_t **out, char *err,
+                          size_t errcap);
+/* {"action","resource","classification"?,"context"?:{k:v},"principal"?:{"user"}} */
+int cli_explain_body(const struct cli_args *a, json_t **out, char *err, size_t errcap);
+/* a->pos[0] is the tool: {"tool","args":{--args plus --arg k=v}} */
+int cli_invoke_body(const struct cli_args *a, json_t **out, char *err, size_t errcap);
+/* approve/reject: {"args"?,"comment"?} */
+int cli_approve_body(const struct cli_args *a, json_t **out, char *err, size_t errcap);
+
+/* Sets body["content"] (parsed JSON object, when the text starts with '{' after blanks) or
+ * body["content_yaml"] (the text). */
+int cli_policy_content(const char *text, size_t len, json_t *body, char *err, size_t errcap);
+/* Parses text as a JSON object ("<what> is not valid JSON: ..." otherwise). */
+int cli_parse_object(const char *text, size_t len, const char *what, json_t **out, char *err,
+                     size_t errcap);
+/* Adds "KEY=VALUE" to obj as a string member; a repeated key is an error (--<opt> in err). */
+int cli_kv_put(json_t *obj, const char *kv, const char *opt, char *err, size_t errcap);
+
+/* Appends "  - field: message\n" for each entry of reply.error.violations; returns how many. */
+size_t cli_format_violations(struct gw_buf *out, const json_t *reply);
+/* cli_http_json that also prints an error envelope's violations on stderr. */
+int cli_call(struct cli_ctx *ctx, const char *method, const char *url, const json_t *body,
+             struct cli_response *rs, json_t **out);
+/* Pretty JSON, each line prefixed with indent and sanitized. */
+void cli_format_pretty(struct gw_buf *out, const json_t *v, const char *indent);
+void cli_format_policy(struct gw_buf *out, const json_t *record);
+/* `policy effective`: domain, the chain (or per-field sources) and the effective document. */
+void cli_format_effective(struct gw_buf *out, const json_t *reply);
+/* Decision, reason, deciding policy, obligations and the trace table of /policies/evaluate. */
+void cli_format_explain(struct gw_buf *out, const json_t *reply);
+/* "executed" + result, or "pending approval <id> (expires ...)" for a 202. */
+void cli_format_invoke(struct gw_buf *out, long status, const json_t *reply);
+void cli_format_approval(struct gw_buf *out, const json_t *item);
+
 /* --- command families ------------------------------------------------------------------ */
 
 /* argv[0] is the family name ("tokens", ...). Each returns an exit code. */
@@ -275,6 +322,9 @@ int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_memory(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_approvals(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const char cli_help_config[];
 extern const char cli_help_status[];
@@ -283,5 +333,8 @@ extern const char cli_help_agents[];
 extern const char cli_help_send[];
 extern const char cli_help_memory[];
 extern const char cli_help_audit[];
+extern const char cli_help_policy[];
+extern const char cli_help_approvals[];
+extern const char cli_help_tools[];
 
 #endif

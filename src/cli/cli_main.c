@@ -32,6 +32,10 @@ static const char main_help[] =
     "  send <namespace/agent> <text>   send a message to an agent's channel\n"
     "  memory get|put                  agent and namespace memory documents\n"
     "  audit query|export|verify       the tamper-evident audit trail\n"
+    "  policy list|get|create|update|deprecate|history|diff|rollback|effective|explain\n"
+    "                                  policies per scope and domain, dry-run decisions\n"
+    "  tools invoke <tool>             run a built-in tool (may park it for approval)\n"
+    "  approvals list|show|approve|reject  actions waiting for an approval\n"
     "  help [command]                  this text, or a command's usage\n"
     "\n"
     "Global options (before or after the command):\n"
@@ -268,7 +272,8 @@ int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_o
         fputs(help, stdout);
         return -1;
     }
-    if (cli_args_has(a, "version"))
+    /* a command may define its own --version (policy get/rollback) */
+    if (cli_args_has(a, "version") && !find_def(defs, "version", 7))
         return cli_usage_error(help, "--version is a global option: openclaw --version");
     return cli_ctx_apply_globals(ctx, a);
 }
@@ -306,7 +311,9 @@ static const struct family families[] = {
     {"status", cli_cmd_status, cli_help_status}, {"config", cli_cmd_config, cli_help_config},
     {"tokens", cli_cmd_tokens, cli_help_tokens}, {"agents", cli_cmd_agents, cli_help_agents},
     {"send", cli_cmd_send, cli_help_send},       {"memory", cli_cmd_memory, cli_help_memory},
-    {"audit", cli_cmd_audit, cli_help_audit},
+    {"audit", cli_cmd_audit, cli_help_audit},    {"policy", cli_cmd_policy, cli_help_policy},
+    {"tools", cli_cmd_tools, cli_help_tools},
+    {"approvals", cli_cmd_approvals, cli_help_approvals},
 };
 
 static const struct family *find_family(const char *name)

@@ -128,6 +128,12 @@ struct cfg {
     enum cfg_pii_handling pii_handling;
     unsigned checkpoint_every;   /* sign a checkpoint every N events (default 1000) */
 
+    /* policy: */
+    char *policy_bundle;          /* YAML/JSON file of policies loaded at start, or NULL */
+    char *approver;               /* "team_lead" (default) | "self" | "role" */
+    char *approver_role;          /* role that approves when approver is "role" */
+    unsigned approval_ttl_s;      /* parked actions expire after this (default 86400) */
+
     /* namespaces and agents: */
     struct cfg_namespace *namespaces; size_t n_namespaces;
     struct cfg_agent *agents; size_t n_agents;

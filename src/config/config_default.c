@@ -44,6 +44,8 @@ struct cfg *cfg_new_defaults(void)
     c->audit_export_format = gw_xstrdup("json");
     c->pii_handling = CFG_PII_PLAIN;
     c->checkpoint_every = 1000;
+    c->approver = gw_xstrdup("team_lead");
+    c->approval_ttl_s = 86400;
     return c;
 }
 

@@ -34,6 +34,9 @@ void cfg_free(struct cfg *c)
     free(c->log_level);
     free(c->tenant_id);
     free(c->tenant_name);
+    free(c->policy_bundle);
+    free(c->approver);
+    free(c->approver_role);
 
     cfg_free_strv(c->org_units);
     for (size_t i = 0; i < c->n_teams; i++) {

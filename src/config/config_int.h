@@ -134,6 +134,7 @@ void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_identity(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n);
 /* Namespaces and agents go together: agents add implicit namespaces, and memory paths must
  * be distinct across both. */
 void cfg_load_agents(struct cfg_loader *L, const struct cfg_node *namespaces,

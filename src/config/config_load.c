@@ -14,11 +14,12 @@
 
 #include <errno.h>
 
-enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_NAMESPACES,
-       TOP_AGENTS, TOP__N };
+enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_POLICY,
+       TOP_NAMESPACES, TOP_AGENTS, TOP__N };
 static const char *const top_keys[] = {
     [TOP_GATEWAY] = "gateway", [TOP_TENANT] = "tenant",         [TOP_IDENTITY] = "identity",
     [TOP_AUTH] = "auth",       [TOP_RBAC] = "rbac",             [TOP_AUDIT] = "audit",
+    [TOP_POLICY] = "policy",
     [TOP_NAMESPACES] = "namespaces", [TOP_AGENTS] = "agents",   [TOP__N] = NULL,
 };
 
@@ -81,6 +82,7 @@ gw_err cfg_load(const char *path, const struct cfg_overrides *ov, struct cfg **o
     cfg_load_identity(&L, top[TOP_IDENTITY]);
     cfg_load_auth(&L, top[TOP_AUTH]);
     cfg_load_audit(&L, top[TOP_AUDIT]);
+    cfg_load_policy(&L, top[TOP_POLICY]);
     cfg_load_agents(&L, top[TOP_NAMESPACES], top[TOP_AGENTS]);
 
 out:

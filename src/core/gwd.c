@@ -8,6 +8,7 @@
  */
 #include "base/prelude.h"
 #include "core/gwd.h"
+#include "core/gwd_policy.h"
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -159,6 +160,11 @@ static int run(struct gwd *g)
         return 1;
     }
     g->throttle = auth_throttle_new();
+    char pmsg[300] = "";
+    if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
+        gw_error("cannot load policies: %s", pmsg);
+        return CFG_EXIT_INVALID;
+    }
     char *bootstrap = NULL;
     if (auth_bootstrap(g->auth, c, &bootstrap) != GW_OK) {
         gw_error("cannot create the bootstrap token");
@@ -219,6 +225,7 @@ static int run(struct gwd *g)
         struct timespec ts = {1, 0};
         int sig = sigtimedwait(&set, NULL, &ts);
         auth_registry_flush_last_use(g->auth);
+        api_approvals_expire(g);
         if (sig == SIGHUP) {
             struct cfg_errors errs = {0};
             system_event(g, "config.reloaded", json_pack("{s:s}", "trigger", "SIGHUP"));
@@ -312,6 +319,7 @@ int gwd_main(int argc, char **argv)
 
     if (g.http)
         http_server_stop(g.http, 0);
+    gwd_policy_close(g.policy);
     ns_registry_close(g.ns);
     auth_registry_close(g.auth);
     auth_throttle_free(g.throttle);

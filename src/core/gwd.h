@@ -28,6 +28,7 @@ struct gwd {
     struct auth_throttle *throttle;
     struct ns_registry *ns;
     struct http_server *http;
+    struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */
     int64_t started_ms;
     atomic_bool draining;
     pthread_mutex_t reload_lock;        /* one reload at a time */

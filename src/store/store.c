@@ -300,3 +300,107 @@ void store_checkpoint_list_free(struct audit_checkpoint *list, size_t n)
         audit_checkpoint_release(&list[i]);
     free(list);
 }
+
+/* --- policies -------------------------------------------------------------------------- */
+
+gw_err store_policy_insert(struct store *st, const char *tenant, const char *id, int64_t version,
+                           const char *record_json)
+{
+    if (!tenant || !id || !record_json || version < 1) /* versions start at 1 */
+        return GW_EINVAL;
+    return st->ops->policy_insert(st, tenant, id, version, record_json);
+}
+
+gw_err store_policy_list(struct store *st, struct store_policy_version **out, size_t *n)
+{
+    if (!out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->policy_list(st, out, n);
+}
+
+void store_policy_list_free(struct store_policy_version *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++) {
+        free(list[i].tenant);
+        free(list[i].id);
+        free(list[i].record);
+    }
+    free(list);
+}
+
+/* --- approval queue -------------------------------------------------------------------- */
+
+void store_approval_release(struct store_approval *a)
+{
+    if (!a)
+        return;
+    free(a->id);
+    free(a->tenant);
+    free(a->requester);
+    free(a->approvers);
+    free(a->action);
+    free(a->policy);
+    free(a->status);
+    free(a->decided_by);
+    free(a->comment);
+    free(a->result);
+    free(a->request_id);
+    memset(a, 0, sizeof(*a));
+}
+
+gw_err store_approval_insert(struct store *st, const struct store_approval *a)
+{
+    if (!a || !a->id || !a->tenant || !a->requester || !a->action || !a->status)
+        return GW_EINVAL;
+    return st->ops->approval_insert(st, a);
+}
+
+gw_err store_approval_get(struct store *st, const char *tenant, const char *id,
+                          struct store_approval *out)
+{
+    if (!tenant || !id || !out)
+        return GW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    return st->ops->approval_get(st, tenant, id, out);
+}
+
+gw_err store_approval_transition(struct store *st, const char *tenant, const char *id,
+                                 const struct store_approval_change *ch)
+{
+    if (!tenant || !id || !ch || !ch->from || !ch->to)
+        return GW_EINVAL;
+    return st->ops->approval_transition(st, tenant, id, ch);
+}
+
+gw_err store_approval_list(struct store *st, const char *tenant, const char *status,
+                           size_t limit, struct store_approval **out, size_t *n)
+{
+    if (!tenant || !out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (limit == 0)
+        return GW_OK;
+    return st->ops->approval_list(st, tenant, status, limit, out, n);
+}
+
+void store_approval_list_free(struct store_approval *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        store_approval_release(&list[i]);
+    free(list);
+}
+
+gw_err store_approval_due(struct store *st, int64_t now_ms, size_t limit,
+                          struct store_approval **out, size_t *n)
+{
+    if (!out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (limit == 0)
+        return GW_OK;
+    return st->ops->approval_due(st, now_ms, limit, out, n);
+}

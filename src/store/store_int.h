@@ -49,6 +49,20 @@ struct store_ops {
                                 struct audit_checkpoint *out);
     gw_err (*checkpoint_list)(struct store *st, const char *tenant,
                               struct audit_checkpoint **out, size_t *n);
+
+    gw_err (*policy_insert)(struct store *st, const char *tenant, const char *id,
+                            int64_t version, const char *record_json);
+    gw_err (*policy_list)(struct store *st, struct store_policy_version **out, size_t *n);
+
+    gw_err (*approval_insert)(struct store *st, const struct store_approval *a);
+    gw_err (*approval_get)(struct store *st, const char *tenant, const char *id,
+                           struct store_approval *out);
+    gw_err (*approval_transition)(struct store *st, const char *tenant, const char *id,
+                                  const struct store_approval_change *ch);
+    gw_err (*approval_list)(struct store *st, const char *tenant, const char *status,
+                            size_t limit, struct store_approval **out, size_t *n);
+    gw_err (*approval_due)(struct store *st, int64_t now_ms, size_t limit,
+                           struct store_approval **out, size_t *n);
 };
 
 struct store {

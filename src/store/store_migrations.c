@@ -97,6 +97,35 @@ static const struct migration migrations[] = {
      "  signature TEXT NOT NULL,"
      "  PRIMARY KEY (tenant, seq)"
      ");"},
+
+    {3, "policies and approvals: policy_versions, approvals",
+     "CREATE TABLE policy_versions ("
+     "  tenant     TEXT NOT NULL,"
+     "  id         TEXT NOT NULL,"
+     "  version    INTEGER NOT NULL,"
+     "  record     TEXT NOT NULL,"
+     "  created_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (tenant, id, version)"
+     ");"
+     "CREATE TABLE approvals ("
+     "  id          TEXT PRIMARY KEY NOT NULL,"
+     "  tenant      TEXT NOT NULL,"
+     "  requester   TEXT NOT NULL,"
+     "  approvers   TEXT,"
+     "  action      TEXT NOT NULL,"
+     "  policy      TEXT,"
+     "  status      TEXT NOT NULL,"
+     "  decided_by  TEXT,"
+     "  comment     TEXT,"
+     "  result      TEXT,"
+     "  request_id  TEXT,"
+     "  created_ms  INTEGER NOT NULL,"
+     "  expires_ms  INTEGER NOT NULL DEFAULT 0,"
+     "  decided_ms  INTEGER NOT NULL DEFAULT 0,"
+     "  executed_ms INTEGER NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX approvals_by_tenant ON approvals (tenant, status, created_ms);"
+     "CREATE INDEX approvals_by_expiry ON approvals (status, expires_ms);"},
 };
 
 int store_sqlite_latest_version(void)

@@ -3,7 +3,7 @@
  *
  * Two connections to the same file:
  *   - "main", guarded by mu, serves every API operation (tokens, agents, messages, meta, audit
- *     reads and scans, checkpoints). In WAL mode its reads never block the writer.
+ *     reads and scans, checkpoints, policy versions, the approval queue). In WAL mode its reads never block the writer.
  *   - "audit", guarded by audit_mu, is used only by store_audit_append so group commits of the
  *     audit writer never queue behind API reads. Each batch is BEGIN IMMEDIATE ... COMMIT.
  * Both run with synchronous=FULL: a successful commit has been fsynced (an audit event must be
@@ -37,6 +37,8 @@
                    "resource, request_id, client_ip, classification, status, details, "     \
                    "prev_hash, hash"
 #define CP_COLS "tenant, seq, hash, ts_ms, key_id, signature"
+#define APR_COLS "id, tenant, requester, approvers, action, policy, status, decided_by, comment, " \
+                 "result, request_id, created_ms, expires_ms, decided_ms, executed_ms"
 
 enum main_stmt {
     S_PING,
@@ -55,6 +57,15 @@ enum main_stmt {
     S_CP_INSERT,
     S_CP_LATEST,
     S_CP_LIST,
+    S_POLICY_INSERT,
+    S_POLICY_LIST,
+    S_APR_INSERT,
+    S_APR_GET,
+    S_APR_TRANSITION,
+    S_APR_EXISTS,
+    S_APR_LIST,
+    S_APR_LIST_STATUS,
+    S_APR_DUE,
     S__COUNT
 };
 
@@ -91,6 +102,32 @@ static const char *const main_sql[S__COUNT] = {
     [S_CP_LATEST] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
                     "ORDER BY seq DESC LIMIT 1",
     [S_CP_LIST] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 ORDER BY seq",
+    [S_POLICY_INSERT] = "INSERT INTO policy_versions (tenant, id, version, record, created_ms) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_POLICY_LIST] = "SELECT tenant, id, version, record FROM policy_versions "
+                      "ORDER BY tenant, id, version",
+    [S_APR_INSERT] = "INSERT INTO approvals (" APR_COLS ") VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [S_APR_GET] = "SELECT " APR_COLS " FROM approvals WHERE tenant = ?1 AND id = ?2",
+    /* The compare-and-set: matches only while the status is still ?3 (changes() says who won).
+     * NULL text and non-positive times keep the stored values. */
+    [S_APR_TRANSITION] = "UPDATE approvals SET status = ?4, "
+                         "decided_by = COALESCE(?5, decided_by), "
+                         "comment = COALESCE(?6, comment), "
+                         "action = COALESCE(?7, action), "
+                         "result = COALESCE(?8, result), "
+                         "decided_ms = CASE WHEN ?9 > 0 THEN ?9 ELSE decided_ms END, "
+                         "executed_ms = CASE WHEN ?10 > 0 THEN ?10 ELSE executed_ms END "
+                         "WHERE tenant = ?1 AND id = ?2 AND status = ?3",
+    [S_APR_EXISTS] = "SELECT 1 FROM approvals WHERE tenant = ?1 AND id = ?2",
+    /* rowid breaks ties of created_ms: the later insert counts as newer. */
+    [S_APR_LIST] = "SELECT " APR_COLS " FROM approvals WHERE tenant = ?1 "
+                   "ORDER BY created_ms DESC, rowid DESC LIMIT ?2",
+    [S_APR_LIST_STATUS] = "SELECT " APR_COLS " FROM approvals WHERE tenant = ?1 AND status = ?2 "
+                          "ORDER BY created_ms DESC, rowid DESC LIMIT ?3",
+    [S_APR_DUE] = "SELECT " APR_COLS " FROM approvals "
+                  "WHERE status = 'pending' AND expires_ms <= ?1 "
+                  "ORDER BY expires_ms, rowid LIMIT ?2",
 };
 
 enum audit_stmt { A_BEGIN, A_INSERT, A_COMMIT, A_ROLLBACK, A__COUNT };
@@ -1081,6 +1118,225 @@ out:
     return GW_OK;
 }
 
+/* --- policies --------------------------------------------------------------------------- */
+
+static gw_err sqlite_policy_insert(struct store *st, const char *tenant, const char *id,
+                                   int64_t version, const char *record_json)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_POLICY_INSERT];
+    int b = bind_str(q, 1, tenant) | bind_str(q, 2, id) | bind_i64(q, 3, version) |
+            bind_str(q, 4, record_json) | bind_i64(q, 5, gw_now_ms());
+    if (b != SQLITE_OK)
+        rc = fail(s->db, "policy insert");
+    else
+        rc = step_write(s->db, q, "policy insert", true, NULL);
+    finish(q);
+    unlock(&s->mu);
+    return rc;
+}
+
+static gw_err sqlite_policy_list(struct store *st, struct store_policy_version **out, size_t *n)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    struct store_policy_version *list = NULL;
+    size_t len = 0, cap = 0;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_POLICY_LIST];
+    int e;
+    while ((e = sqlite3_step(q)) == SQLITE_ROW) {
+        list = grow(list, &cap, len + 1, sizeof(*list));
+        struct store_policy_version *v = &list[len++];
+        v->tenant = col_str(q, 0);
+        v->id = col_str(q, 1);
+        v->version = sqlite3_column_int64(q, 2);
+        v->record = col_str(q, 3);
+    }
+    if (e != SQLITE_DONE)
+        rc = fail(s->db, "policy list");
+    finish(q);
+    unlock(&s->mu);
+    if (rc != GW_OK) {
+        store_policy_list_free(list, len);
+        return rc;
+    }
+    *out = list;
+    *n = len;
+    return GW_OK;
+}
+
+/* --- approval queue ---------------------------------------------------------------------- */
+
+static int64_t limit_i64(size_t limit)
+{
+    return limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+static void read_approval(sqlite3_stmt *q, struct store_approval *a)
+{
+    a->id = col_str(q, 0);
+    a->tenant = col_str(q, 1);
+    a->requester = col_str(q, 2);
+    a->approvers = col_str(q, 3);
+    a->action = col_str(q, 4);
+    a->policy = col_str(q, 5);
+    a->status = col_str(q, 6);
+    a->decided_by = col_str(q, 7);
+    a->comment = col_str(q, 8);
+    a->result = col_str(q, 9);
+    a->request_id = col_str(q, 10);
+    a->created_ms = sqlite3_column_int64(q, 11);
+    a->expires_ms = sqlite3_column_int64(q, 12);
+    a->decided_ms = sqlite3_column_int64(q, 13);
+    a->executed_ms = sqlite3_column_int64(q, 14);
+}
+
+static gw_err sqlite_approval_insert(struct store *st, const struct store_approval *a)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_APR_INSERT];
+    int b = bind_str(q, 1, a->id) | bind_str(q, 2, a->tenant) | bind_str(q, 3, a->requester) |
+            bind_str(q, 4, a->approvers) | bind_str(q, 5, a->action) |
+            bind_str(q, 6, a->policy) | bind_str(q, 7, a->status) |
+            bind_str(q, 8, a->decided_by) | bind_str(q, 9, a->comment) |
+            bind_str(q, 10, a->result) | bind_str(q, 11, a->request_id) |
+            bind_i64(q, 12, a->created_ms) | bind_i64(q, 13, a->expires_ms) |
+            bind_i64(q, 14, a->decided_ms) | bind_i64(q, 15, a->executed_ms);
+    if (b != SQLITE_OK)
+        rc = fail(s->db, "approval insert");
+    else
+        rc = step_write(s->db, q, "approval insert", true, NULL);
+    finish(q);
+    unlock(&s->mu);
+    return rc;
+}
+
+static gw_err sqlite_approval_get(struct store *st, const char *tenant, const char *id,
+                                  struct store_approval *out)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_APR_GET];
+    if ((bind_str(q, 1, tenant) | bind_str(q, 2, id)) != SQLITE_OK) {
+        rc = fail(s->db, "approval get");
+        goto out;
+    }
+    int e = sqlite3_step(q);
+    if (e == SQLITE_ROW)
+        read_approval(q, out);
+    else if (e == SQLITE_DONE)
+        rc = GW_ENOTFOUND;
+    else
+        rc = fail(s->db, "approval get");
+out:
+    finish(q);
+    unlock(&s->mu);
+    return rc;
+}
+
+/* The CAS is the single UPDATE (atomic on its own, in every connection and process); when it
+ * matched nothing, a lookup under the same lock tells a lost race (GW_ECONFLICT) from an
+ * absent approval (GW_ENOTFOUND). Approvals are never deleted, so the answer cannot flip. */
+static gw_err sqlite_approval_transition(struct store *st, const char *tenant, const char *id,
+                                         const struct store_approval_change *ch)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    int changes = 0;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_APR_TRANSITION];
+    int b = bind_str(q, 1, tenant) | bind_str(q, 2, id) | bind_str(q, 3, ch->from) |
+            bind_str(q, 4, ch->to) | bind_str(q, 5, ch->decided_by) |
+            bind_str(q, 6, ch->comment) | bind_str(q, 7, ch->action) |
+            bind_str(q, 8, ch->result) | bind_i64(q, 9, ch->decided_ms) |
+            bind_i64(q, 10, ch->executed_ms);
+    if (b != SQLITE_OK)
+        rc = fail(s->db, "approval transition");
+    else
+        rc = step_write(s->db, q, "approval transition", false, &changes);
+    finish(q);
+    if (rc != GW_OK || changes > 0)
+        goto out;
+    q = s->stmt[S_APR_EXISTS];
+    if ((bind_str(q, 1, tenant) | bind_str(q, 2, id)) != SQLITE_OK) {
+        rc = fail(s->db, "approval transition: lookup");
+    } else {
+        int e = sqlite3_step(q);
+        if (e == SQLITE_ROW)
+            rc = GW_ECONFLICT;
+        else if (e == SQLITE_DONE)
+            rc = GW_ENOTFOUND;
+        else
+            rc = fail(s->db, "approval transition: lookup");
+    }
+    finish(q);
+out:
+    unlock(&s->mu);
+    return rc;
+}
+
+/* Steps a bound approval SELECT to completion into a malloc'd array (caller holds s->mu). */
+static gw_err approval_rows(struct store_sqlite *s, sqlite3_stmt *q, const char *what,
+                            struct store_approval **out, size_t *n)
+{
+    struct store_approval *list = NULL;
+    size_t len = 0, cap = 0;
+    int e;
+    while ((e = sqlite3_step(q)) == SQLITE_ROW) {
+        list = grow(list, &cap, len + 1, sizeof(*list));
+        memset(&list[len], 0, sizeof(list[len]));
+        read_approval(q, &list[len++]);
+    }
+    if (e != SQLITE_DONE) {
+        store_approval_list_free(list, len);
+        return fail(s->db, what);
+    }
+    *out = list;
+    *n = len;
+    return GW_OK;
+}
+
+static gw_err sqlite_approval_list(struct store *st, const char *tenant, const char *status,
+                                   size_t limit, struct store_approval **out, size_t *n)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[status ? S_APR_LIST_STATUS : S_APR_LIST];
+    int b = status ? bind_str(q, 1, tenant) | bind_str(q, 2, status) |
+                         bind_i64(q, 3, limit_i64(limit))
+                   : bind_str(q, 1, tenant) | bind_i64(q, 2, limit_i64(limit));
+    if (b != SQLITE_OK)
+        rc = fail(s->db, "approval list");
+    else
+        rc = approval_rows(s, q, "approval list", out, n);
+    finish(q);
+    unlock(&s->mu);
+    return rc;
+}
+
+static gw_err sqlite_approval_due(struct store *st, int64_t now_ms, size_t limit,
+                                  struct store_approval **out, size_t *n)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_APR_DUE];
+    if ((bind_i64(q, 1, now_ms) | bind_i64(q, 2, limit_i64(limit))) != SQLITE_OK)
+        rc = fail(s->db, "approval due");
+    else
+        rc = approval_rows(s, q, "approval due", out, n);
+    finish(q);
+    unlock(&s->mu);
+    return rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1104,4 +1360,11 @@ static const struct store_ops sqlite_ops = {
     .checkpoint_insert = sqlite_checkpoint_insert,
     .checkpoint_latest = sqlite_checkpoint_latest,
     .checkpoint_list = sqlite_checkpoint_list,
+    .policy_insert = sqlite_policy_insert,
+    .policy_list = sqlite_policy_list,
+    .approval_insert = sqlite_approval_insert,
+    .approval_get = sqlite_approval_get,
+    .approval_transition = sqlite_approval_transition,
+    .approval_list = sqlite_approval_list,
+    .approval_due = sqlite_approval_due,
 };

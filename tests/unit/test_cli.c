@@ -2,11 +2,14 @@
  * test_cli.c — the pure parts of the `openclaw` client: argument parsing, the config file
  * (read, write, permissions, quoting), settings precedence, exit code mapping, URL building
  * and output formatting (tables, the seed 000 `status` shape, verification results).
+ * Policy, tools and approvals: request bodies built from arguments, violation lists, the
+ * explain/invoke/effective reports.
  * A few end-to-end calls of cli_main cover usage errors, `config` and an unreachable gateway.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
 #include "audit/audit.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 #include <setjmp.h>
@@ -616,6 +619,345 @@ static void test_main_config_and_unreachable(void **state)
     free(cfg);
 }
 
+/* --- policy, tools and approvals ----------------------------------------------------------- */
+
+static int parse_sub(const struct cli_optdef *defs, int argc, char **argv, struct cli_args *a)
+{
+    assert_non_null(defs);
+    return cli_args_parse(argc, argv, defs, NULL, false, a);
+}
+
+static void test_policy_write_args(void **state)
+{
+    struct cli_args a;
+    char err[300];
+    json_t *b = NULL;
+    assert_null(cli_policy_opts("bogus"));
+
+    /* JSON content (leading blanks) is parsed and sent as "content" */
+    char *c1[] = {"--scope", "team", "--scope-id", "platform", "--domain", "actions",
+                  "--content", "  {\"default_autonomy\":\"approve\"}", "--reason", "why"};
+    assert_int_equal(parse_sub(cli_policy_opts("create"), 10, c1, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
+    char *txt = gw_json_canonical(b);
+    assert_string_equal(txt, "{\"change_reason\":\"why\",\"content\":{\"default_autonomy\":"
+                             "\"approve\"},\"domain\":\"actions\",\"scope\":\"team\","
+                             "\"scope_id\":\"platform\"}");
+    free(txt);
+    json_decref(b);
+
+    /* anything else is YAML text, sent as "content_yaml"; no scope_id for the enterprise */
+    char *c2[] = {"--scope", "enterprise", "--domain", "actions", "--content",
+                  "default_autonomy: block\n", "--reason", "r"};
+    assert_int_equal(parse_sub(cli_policy_opts("create"), 8, c2, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
+                        "default_autonomy: block\n");
+    assert_null(json_object_get(b, "content"));
+    assert_null(json_object_get(b, "scope_id"));
+    json_decref(b);
+
+    /* --file: YAML and JSON files; a missing file is exit 1 */
+    char path[] = "/tmp/test_cli_policy_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# team policy\nautonomous: [memory_read]\n", f);
+    fclose(f);
+    char *c3[] = {"p1", "--file", path, "--reason", "r", "--expected-version", "3"};
+    assert_int_equal(parse_sub(cli_policy_opts("update"), 7, c3, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_policy_write_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
+                        "# team policy\nautonomous: [memory_read]\n");
+    assert_int_equal(json_integer_value(json_object_get(b, "expected_version")), 3);
+    assert_null(json_object_get(b, "scope"));
+    json_decref(b);
+    f = fopen(path, "w");
+    fputs("\n{\"blocked\": [\"send_message\"]}\n", f);
+    fclose(f);
+    assert_int_equal(cli_policy_write_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_true(json_is_array(json_object_get(json_object_get(b, "content"), "blocked")));
+    json_decref(b);
+    unlink(path);
+    assert_int_equal(cli_policy_write_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_FAIL);
+    assert_null(b);
+
+    /* usage errors */
+    struct {
+        bool create;
+        int argc;
+        char *argv[10];
+        const char *msg;
+    } bad[] = {
+        {true, 6, {"--scope", "team", "--domain", "actions", "--content", "a: 1"}, "--reason"},
+        {true, 6, {"--domain", "actions", "--content", "a: 1", "--reason", "r"}, "--scope"},
+        {true, 6, {"--scope", "team", "--domain", "actions", "--reason", "r"}, "exactly one"},
+        {true, 10, {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
+                    "a: 1", "--file", "x"}, "exactly one"},
+        {true, 8, {"--scope", "team", "--domain", "actions", "--reason", "", "--content",
+                   "a: 1"}, "--reason"},
+        {true, 8, {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
+                   "{\"a\":1,\"a\":2}"}, "not valid JSON"},
+        {true, 8, {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
+                   "  \n"}, "empty"},
+        {true, 9, {"pos", "--scope", "team", "--domain", "actions", "--reason", "r",
+                   "--content", "a: 1"}, "positional"},
+        {false, 4, {"--reason", "r", "--content", "a: 1"}, "<id>"},
+        {false, 7, {"p", "--reason", "r", "--content", "a: 1", "--expected-version", "0"},
+         "--expected-version"},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
+        assert_int_equal(parse_sub(cli_policy_opts(bad[i].create ? "create" : "update"),
+                                   bad[i].argc, bad[i].argv, &a),
+                         CLI_EXIT_OK);
+        err[0] = '\0';
+        assert_int_equal(cli_policy_write_body(&a, bad[i].create, &b, err, sizeof(err)),
+                         CLI_EXIT_USAGE);
+        assert_null(b);
+        if (!strstr(err, bad[i].msg))
+            fail_msg("case %zu: '%s' does not mention '%s'", i, err, bad[i].msg);
+    }
+    /* options of another subcommand are unknown */
+    char *c4[] = {"p", "--scope", "team"};
+    assert_int_equal(parse_sub(cli_policy_opts("update"), 3, c4, &a), CLI_EXIT_USAGE);
+}
+
+static void test_policy_explain_args(void **state)
+{
+    struct cli_args a;
+    char err[300];
+    json_t *b = NULL;
+    char *e1[] = {"--action", "tool_call", "--resource", "memory_write", "--classification",
+                  "internal", "--context", "spent_usd=12", "--context=rounds=a=b",
+                  "--user", "alice@company.com"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 11, e1, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
+    char *txt = gw_json_canonical(b);
+    assert_string_equal(txt, "{\"action\":\"tool_call\",\"classification\":\"internal\","
+                             "\"context\":{\"rounds\":\"a=b\",\"spent_usd\":\"12\"},"
+                             "\"principal\":{\"user\":\"alice@company.com\"},"
+                             "\"resource\":\"memory_write\"}");
+    free(txt);
+    json_decref(b);
+
+    char *e2[] = {"--action", "model_call", "--resource", "gpt"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 4, e2, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_int_equal(json_object_size(b), 2);
+    json_decref(b);
+
+    char *e3[] = {"--action", "tool_call"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 2, e3, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    char *e4[] = {"--action", "a", "--resource", "r", "--context", "novalue"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 6, e4, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "KEY=VALUE"));
+    char *e5[] = {"--action", "a", "--resource", "r", "--context", "k=1", "--context", "k=2"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 8, e5, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "more than once"));
+    char *e6[] = {"--action", "a", "--resource", "r", "--context", "=v"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 6, e6, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_null(b);
+    /* --resource is not repeatable, --context is */
+    char *e7[] = {"--resource", "a", "--resource", "b"};
+    assert_int_equal(parse_sub(cli_policy_opts("explain"), 4, e7, &a), CLI_EXIT_USAGE);
+}
+
+static void test_tools_approvals_args(void **state)
+{
+    struct cli_args a;
+    char err[300];
+    json_t *b = NULL;
+    assert_null(cli_tools_opts("run"));
+    assert_null(cli_approvals_opts("delete"));
+
+    char *t1[] = {"memory_write", "--args", "{\"namespace\":\"eng\",\"agent\":\"bot\"}",
+                  "--arg", "content=a=b c"};
+    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 5, t1, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
+    char *txt = gw_json_canonical(b);
+    assert_string_equal(txt, "{\"args\":{\"agent\":\"bot\",\"content\":\"a=b c\","
+                             "\"namespace\":\"eng\"},\"tool\":\"memory_write\"}");
+    free(txt);
+    json_decref(b);
+
+    char *t2[] = {"memory_read"};
+    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 1, t2, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_int_equal(json_object_size(json_object_get(b, "args")), 0);
+    json_decref(b);
+
+    char *t3[] = {"memory_read", "--args", "{\"agent\":\"x\"}", "--arg", "agent=y"};
+    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 5, t3, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "more than once"));
+    char *t4[] = {"memory_read", "--args", "[1]"};
+    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 3, t4, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "JSON object"));
+    char *t5[] = {"--arg", "a=b"};
+    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 2, t5, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_null(b);
+
+    char *p1[] = {"apr_1", "--args", "{\"content\":\"edited\"}", "--comment", "fine"};
+    assert_int_equal(parse_sub(cli_approvals_opts("approve"), 5, p1, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
+    txt = gw_json_canonical(b);
+    assert_string_equal(txt, "{\"args\":{\"content\":\"edited\"},\"comment\":\"fine\"}");
+    free(txt);
+    json_decref(b);
+    char *p2[] = {"apr_1"};
+    assert_int_equal(parse_sub(cli_approvals_opts("reject"), 1, p2, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_int_equal(json_object_size(b), 0);
+    json_decref(b);
+    char *p3[] = {"apr_1", "--args", "{"};
+    assert_int_equal(parse_sub(cli_approvals_opts("approve"), 3, p3, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    char *p4[] = {"apr_1", "--args", "{}"}; /* reject takes no --args */
+    assert_int_equal(parse_sub(cli_approvals_opts("reject"), 3, p4, &a), CLI_EXIT_USAGE);
+}
+
+static void test_violations(void **state)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 1 << 20);
+    json_t *env = json_loads(
+        "{\"error\":{\"code\":\"policy_violation\",\"message\":\"m\",\"violations\":["
+        "{\"field\":\"default_autonomy\",\"message\":\"default_autonomy: autonomous is looser "
+        "than notify\"},"
+        "{\"field\":\"per_action.send_email\",\"message\":\"must be at least approve\"},"
+        "{\"field\":\"\",\"message\":\"document: not a mapping\"},"
+        "{\"field\":\"x\\u001b[31m\",\"message\":\"bad\\nline\"},"
+        "{\"nothing\":1}]}}",
+        0, NULL);
+    assert_non_null(env);
+    assert_int_equal(cli_format_violations(&b, env), 4);
+    assert_string_equal(b.data, "  - default_autonomy: autonomous is looser than notify\n"
+                                "  - per_action.send_email: must be at least approve\n"
+                                "  - document: not a mapping\n"
+                                "  - x?[31m: bad?line\n");
+    json_decref(env);
+    gw_buf_reset(&b);
+    env = json_loads("{\"error\":{\"code\":\"not_found\",\"message\":\"m\"}}", 0, NULL);
+    assert_int_equal(cli_format_violations(&b, env), 0);
+    assert_int_equal(b.len, 0);
+    json_decref(env);
+    assert_int_equal(cli_format_violations(&b, NULL), 0);
+    gw_buf_release(&b);
+    /* a 422 maps to exit code 5 */
+    assert_int_equal(cli_exit_for_status(422), CLI_EXIT_CLIENT);
+}
+
+static void test_policy_formats(void **state)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 1 << 20);
+    json_t *r = json_loads(
+        "{\"decision\":\"require_approval\",\"reason\":\"tool 'memory_write' requires "
+        "approval\",\"policy\":{\"id\":\"pol_t\",\"version\":3,\"scope\":\"team\",\"scope_id\":"
+        "\"platform\"},\"obligations\":{\"redact\":true,\"reroute_model\":null,\"disclosure_"
+        "required\":false},\"trace\":[{\"scope\":\"enterprise\",\"scope_id\":null,\"policy_id\":"
+        "\"pol_e\",\"version\":1,\"deciding\":false,\"note\":\"default_autonomy=notify\"},"
+        "{\"scope\":\"team\",\"scope_id\":\"platform\",\"policy_id\":\"pol_t\",\"version\":3,"
+        "\"deciding\":true,\"contributes\":\"per_action\"}]}",
+        0, NULL);
+    assert_non_null(r);
+    cli_format_explain(&b, r);
+    assert_string_equal(b.data,
+                        "Decision:    require_approval\n"
+                        "Reason:      tool 'memory_write' requires approval\n"
+                        "Policy:      pol_t v3 (team platform)\n"
+                        "Obligations: {\"redact\":true}\n"
+                        "\n"
+                        "Trace:\n"
+                        "SCOPE       SCOPE ID  POLICY  VERSION  DECIDING  NOTE\n"
+                        "enterprise  -         pol_e   1        -         default_autonomy=notify\n"
+                        "team        platform  pol_t   3        yes       per_action\n");
+    json_decref(r);
+
+    gw_buf_reset(&b);
+    r = json_loads("{\"decision\":\"allow\",\"reason\":\"default\",\"policy\":null}", 0, NULL);
+    cli_format_explain(&b, r);
+    assert_non_null(strstr(b.data, "Decision:    allow\n"));
+    assert_non_null(strstr(b.data, "Policy:      -"));
+    assert_null(strstr(b.data, "Trace"));
+    json_decref(r);
+
+    gw_buf_reset(&b);
+    r = json_loads("{\"status\":\"pending_approval\",\"approval_id\":\"apr_1\",\"expires_at\":"
+                   "\"2025-01-11T09:00:00Z\",\"approvers\":{\"mode\":\"team_lead\"}}",
+                   0, NULL);
+    cli_format_invoke(&b, 202, r);
+    assert_string_equal(b.data, "pending approval apr_1 (expires 2025-01-11T09:00:00Z)\n"
+                                "Approvers:   {\"mode\":\"team_lead\"}\n");
+    json_decref(r);
+    gw_buf_reset(&b);
+    r = json_loads("{\"status\":\"executed\",\"result\":{\"bytes\":5}}", 0, NULL);
+    cli_format_invoke(&b, 200, r);
+    assert_string_equal(b.data, "executed\nResult:\n  {\n    \"bytes\": 5\n  }\n");
+    json_decref(r);
+
+    gw_buf_reset(&b);
+    r = json_loads("{\"domain\":\"actions\",\"effective\":{\"blocked\":[]},\"chain\":[{\"scope\":"
+                   "\"enterprise\",\"scope_id\":null,\"policy_id\":\"pol_e\",\"version\":2}]}",
+                   0, NULL);
+    cli_format_effective(&b, r);
+    assert_string_equal(b.data, "Domain:      actions\n"
+                                "Chain:\n"
+                                "  SCOPE       SCOPE ID  POLICY  VERSION\n"
+                                "  enterprise  -         pol_e   2\n"
+                                "Effective:\n"
+                                "  {\n"
+                                "    \"blocked\": []\n"
+                                "  }\n");
+    json_decref(r);
+    gw_buf_release(&b);
+}
+
+static void test_main_policy_usage(void **state)
+{
+    setenv("OPENCLAW_CONFIG", "/nonexistent/openclaw-test/config.yaml", 1);
+    setenv("OPENCLAW_GATEWAY_URL", "http://127.0.0.1:1", 1);
+    unsetenv("OPENCLAW_TOKEN");
+    assert_int_equal(run(2, "help", "policy"), CLI_EXIT_OK);
+    assert_int_equal(run(3, "approvals", "approve", "--help"), CLI_EXIT_OK);
+    assert_int_equal(run(2, "tools", "--help"), CLI_EXIT_OK);
+    assert_int_equal(run(1, "policy"), CLI_EXIT_USAGE);
+    assert_int_equal(run(2, "policy", "remove"), CLI_EXIT_USAGE);
+    assert_int_equal(run(6, "policy", "create", "--scope", "team", "--domain", "actions"),
+                     CLI_EXIT_USAGE); /* no document, no reason */
+    assert_int_equal(run(4, "policy", "get", "p", "--version"), CLI_EXIT_USAGE);
+    assert_int_equal(run(5, "policy", "get", "p", "--version", "x"), CLI_EXIT_USAGE);
+    assert_int_equal(run(6, "policy", "diff", "p", "--from", "1", "--to"), CLI_EXIT_USAGE);
+    assert_int_equal(run(5, "policy", "diff", "p", "--from", "1"), CLI_EXIT_USAGE);
+    assert_int_equal(run(5, "policy", "rollback", "p", "--version", "1"), CLI_EXIT_USAGE);
+    assert_int_equal(run(2, "policy", "effective"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "policy", "explain", "--action", "tool_call"), CLI_EXIT_USAGE);
+    assert_int_equal(run(2, "policy", "deprecate"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "policy", "deprecate", "p"), CLI_EXIT_USAGE); /* no --reason */
+    assert_int_equal(run(2, "approvals", "show"), CLI_EXIT_USAGE);
+    assert_int_equal(run(5, "approvals", "approve", "a", "--args", "nope"), CLI_EXIT_USAGE);
+    assert_int_equal(run(2, "tools", "invoke"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "tools", "invoke", "t", "--arg"), CLI_EXIT_USAGE);
+    /* valid invocations get as far as the (unreachable) gateway */
+    assert_int_equal(run(5, "policy", "get", "p", "--version", "2"), CLI_EXIT_UNREACHABLE);
+    assert_int_equal(run(9, "policy", "rollback", "p", "--version", "1", "--reason", "r",
+                         "--timeout", "5"),
+                     CLI_EXIT_UNREACHABLE);
+    assert_int_equal(run(6, "--json", "policy", "explain", "--action", "a", "--resource=r"),
+                     CLI_EXIT_UNREACHABLE);
+    assert_int_equal(run(3, "approvals", "list", "--status=pending"), CLI_EXIT_UNREACHABLE);
+    assert_int_equal(run(5, "tools", "invoke", "memory_read", "--arg", "agent=x"),
+                     CLI_EXIT_UNREACHABLE);
+    unsetenv("OPENCLAW_GATEWAY_URL");
+    unsetenv("OPENCLAW_CONFIG");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +982,12 @@ int main(void)
         cmocka_unit_test(test_verify_json),
         cmocka_unit_test(test_main_usage),
         cmocka_unit_test(test_main_config_and_unreachable),
+        cmocka_unit_test(test_policy_write_args),
+        cmocka_unit_test(test_policy_explain_args),
+        cmocka_unit_test(test_tools_approvals_args),
+        cmocka_unit_test(test_violations),
+        cmocka_unit_test(test_policy_formats),
+        cmocka_unit_test(test_main_policy_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

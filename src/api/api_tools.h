@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT
+ * api_tools.h — built-in tools and the approval queue, shared by their two files.
+ */
+#ifndef GW_API_TOOLS_H
+#define GW_API_TOOLS_H
+
+#include "api/api_int.h"
+#include "policy/policy.h"
+
+/* Validates a tool call (name, argument shape and sizes) and classifies the data it carries. */
+gw_err api_tool_check(const struct cfg *cfg, const char *tool, const json_t *args,
+                      enum pol_level *level, char *msg, size_t cap);
+/* Runs a checked tool on behalf of p (scopes re-checked here). *result is a new reference. */
+gw_err api_tool_run(struct gwd *g, const struct auth_principal *p, const char *tool,
+                    const json_t *args, struct gw_pool *pool, json_t **result, char *msg,
+                    size_t cap);
+/* Parks the action for approval and answers 202 (api_approvals.c). */
+void api_approval_park(struct api_call *c, const char *tool, const json_t *args,
+                       const struct pol_decision *dec, json_t *decision_json);
+
+#endif

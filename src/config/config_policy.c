@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT
+ * config_policy.c — the policy section: a bundle of policies loaded at start, and who
+ * approves actions that a policy parks for a human.
+ */
+#include "base/prelude.h"
+#include "base/mem.h"
+#include "config/config_int.h"
+
+enum { PO_BUNDLE, PO_APPROVER, PO_APPROVER_ROLE, PO_TTL, PO__N };
+static const char *const policy_keys[] = {
+    [PO_BUNDLE] = "bundle", [PO_APPROVER] = "approver", [PO_APPROVER_ROLE] = "approver_role",
+    [PO_TTL] = "approval_ttl_s", [PO__N] = NULL,
+};
+
+static const char *const approvers[] = {"team_lead", "self", "role", NULL};
+
+void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n)
+{
+    const struct cfg_node *v[PO__N];
+    struct cfg *c = L->c;
+    struct cfg_errlist *e = L->errs;
+    if (!cfg_map_slots(e, n, "policy", policy_keys, v, NULL))
+        return;
+    cfg_get_path(e, v[PO_BUNDLE], "policy.bundle", c->data_dir, &c->policy_bundle);
+    cfg_get_enum(e, v[PO_APPROVER], "policy.approver", approvers, &c->approver);
+    cfg_get_str(e, v[PO_APPROVER_ROLE], "policy.approver_role", &c->approver_role);
+    cfg_get_uint(e, v[PO_TTL], "policy.approval_ttl_s", 1, 30u * 86400u, &c->approval_ttl_s);
+    bool role_mode = c->approver && !strcmp(c->approver, "role");
+    int line = v[PO_APPROVER] ? v[PO_APPROVER]->line : n->line;
+    if (role_mode && !c->approver_role)
+        cfg_err(e, line, "policy.approver is 'role' but policy.approver_role is not set");
+    if (c->approver_role && !cfg_role_is_builtin(c->approver_role) &&
+        !cfg_find_role(c, c->approver_role))
+        cfg_err(e, v[PO_APPROVER_ROLE]->line, "policy.approver_role '%s' is not a known role",
+                c->approver_role);
+}
