@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # http_wrk.sh — HTTP throughput and latency with wrk on 127.0.0.1, as in
-# /work/shared/reference/c-deps.md: gateway pinned with `taskset -c $GW_CPU` (all its threads on
+# ../shared/reference/c-deps.md: gateway pinned with `taskset -c $GW_CPU` (all its threads on
 # one core), wrk with `taskset -c $LOAD_CPU`, `wrk -t1 -c$CONNS -d${DUR}s --latency` after a 2 s
 # warm-up, RUNS runs (default 3); median req/s, p50 and p99 are reported.
 # Endpoints: GET /api/v1/health (no auth) and GET /api/v1/memory/engineering/code-reviewer

