@@ -115,13 +115,14 @@ static json_t *item_json(struct api_call *c, const struct store_approval *a)
     json_t *action = parse(a->action);
     json_t *shown = json_pack("{s:O*,s:O*}", "tool", json_object_get(action, "tool"), "args",
                               json_object_get(action, "args"));
-    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:o*,s:o*,s:s,s:s,s:s?,s:s?,s:s?,s:o*}", "id", a->id,
+    json_t *res = parse(a->result);
+    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:o*,s:o*,s:s,s:s,s:s?,s:s?,s:s?,s:o}", "id", a->id,
                           "status", a->status, "requester", a->requester, "action", shown,
                           "policy", parse(a->policy), "approvers", parse(a->approvers),
                           "created_at", api_time(c, a->created_ms), "expires_at",
                           api_time(c, a->expires_ms), "decided_by", a->decided_by,
                           "decided_at", api_time(c, a->decided_ms), "comment", a->comment,
-                          "result", parse(a->result));
+                          "result", res ? res : json_null());
     json_decref(action);
     return j;
 }
@@ -203,13 +204,20 @@ static struct auth_principal *frozen_principal(struct gw_pool *pool, const json_
     return p;
 }
 
+/* An item that is no longer pending: the approver who executed it gets the same answer again
+ * (idempotent retries); anyone else learns it was already decided. */
 static void respond_state(struct api_call *c, const struct store_approval *a)
 {
-    if (strcmp(a->status, "executed") == 0) /* idempotent: the same answer again */
+    c->audit_type = "approval.repeated";
+    c->audit_details = json_pack("{s:s,s:s}", "approval_id", a->id, "status", a->status);
+    if (strcmp(a->status, "executed") == 0 && a->decided_by &&
+        strcmp(a->decided_by, c->p->actor) == 0)
         http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:o*}", "id", a->id, "status",
                                                "executed", "result", parse(a->result)));
     else
-        http_respond_error(c->r, GW_ECONFLICT, "approval %s is %s", a->id, a->status);
+        http_respond_error(c->r, GW_ECONFLICT, "approval %s is already %s%s%s", a->id,
+                           a->status, a->decided_by ? " by " : "",
+                           a->decided_by ? a->decided_by : "");
 }
 
 static void expire_one(struct gwd *g, const struct store_approval *a, const char *request_id)
@@ -260,26 +268,28 @@ void api_approvals_approve(struct api_call *c)
         json_object_set(action, "args", args);
     }
     char *edited = args ? gw_json_canonical(action) : NULL;
-    json_t *details = json_pack("{s:s,s:s,s:O,s:b,s:s?}", "approval_id", a.id, "tool", tool,
-                                "args", json_object_get(action, "args"), "edited", args != NULL,
-                                "comment", comment);
+    /* The compare-and-set decides who approves: only the winner is audited and executes. */
     struct store_approval_change ch = {.from = "pending", .to = "executing",
                                        .decided_by = c->p->actor, .comment = comment,
                                        .action = edited, .decided_ms = gw_now_ms()};
-    gw_err rc = GW_OK;
-    if (api_audit_sync(c, "approval.approved", a.id, 200, details))
-        rc = store_approval_transition(c->g->store, c->p->tenant, a.id, &ch);
+    gw_err rc = store_approval_transition(c->g->store, c->p->tenant, a.id, &ch);
     free(edited);
-    if (c->r->responded)
-        goto out;
     if (rc != GW_OK) { /* someone else won the race: report what happened */
-        api_audit_failed(c);
         struct store_approval now = {0};
         if (store_approval_get(c->g->store, c->p->tenant, a.id, &now) == GW_OK)
             respond_state(c, &now);
         else
             http_respond_error(c->r, GW_ESTORE, "the approval could not be updated");
         store_approval_release(&now);
+        goto out;
+    }
+    json_t *details = json_pack("{s:s,s:s,s:O,s:b,s:s?}", "approval_id", a.id, "tool", tool,
+                                "args", json_object_get(action, "args"), "edited", args != NULL,
+                                "comment", comment);
+    if (!api_audit_sync(c, "approval.approved", a.id, 200, details)) {
+        /* not audited, so not approved: put it back for a later attempt */
+        struct store_approval_change back = {.from = "executing", .to = "pending"};
+        store_approval_transition(c->g->store, c->p->tenant, a.id, &back);
         goto out;
     }
     /* exactly once: only the winner of pending → executing gets here */
@@ -295,6 +305,18 @@ void api_approvals_approve(struct api_call *c)
                                          .result = res, .executed_ms = gw_now_ms()};
     if (store_approval_transition(c->g->store, c->p->tenant, a.id, &done) != GW_OK)
         gw_error("approvals: %s ran but its result could not be stored", a.id);
+    /* the execution itself, with its result, as the requester (whose grants it used) */
+    json_t *ed = json_pack("{s:s,s:s,s:s,s:O}", "approval_id", a.id, "tool", tool, "approved_by",
+                           c->p->actor, "result", result);
+    struct audit_event ev = {.type = rc == GW_OK ? "approval.executed" : "approval.execution_failed",
+                             .outcome = rc == GW_OK ? "ok" : "error", .actor = who->actor,
+                             .token_id = who->token_id, .org_unit = who->org_unit,
+                             .team = who->team, .resource = a.id,
+                             .request_id = c->r->request_id, .client_ip = c->r->client_ip,
+                             .status = rc == GW_OK ? 200 : gw_err_http_status(rc), .details = ed};
+    if (audit_record(c->g->audit, c->p->tenant, &ev) != GW_OK)
+        gw_error("approvals: the execution of %s could not be queued for the audit", a.id);
+    json_decref(ed);
     free(res);
     if (rc == GW_OK)
         http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:o}", "id", a.id, "status", "executed",

@@ -202,9 +202,16 @@ void api_policies_create(struct api_call *c)
             respond_issues(c, GW_EINVAL, "the policy document is invalid", &is);
         goto out;
     }
+    /* the id is chosen here, not by the set, so the audit event can name it */
+    const char *id = gw_json_str(body, "id");
+    if (!id) {
+        char hex[25];
+        gw_random_hex(hex, 12);
+        id = gw_pool_printf(c->r->pool, "pol_%s", hex);
+    }
     struct pol_change ch = {
         .tenant = c->p->tenant, .scope = (enum pol_scope)scope, .scope_id = scope_id,
-        .domain = (enum pol_domain)domain, .id = gw_json_str(body, "id"), .content = doc,
+        .domain = (enum pol_domain)domain, .id = id, .content = doc,
         .author = c->p->actor, .change_reason = reason, .now_ms = gw_now_ms(),
     };
     write_policy(c, GWD_POLICY_CREATE, "policy.created", ch.id, 0, &ch, &pos, 201);
