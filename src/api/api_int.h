@@ -61,6 +61,7 @@ api_handler_fn api_admin_reload;
 api_handler_fn api_policies_create, api_policies_list, api_policies_get, api_policies_update,
     api_policies_deprecate, api_policies_history, api_policies_diff, api_policies_rollback,
     api_policies_effective, api_policies_evaluate;
+api_handler_fn api_classification_get, api_classification_put, api_classification_clear;
 api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
     api_approvals_reject;
 

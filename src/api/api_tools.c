@@ -175,15 +175,17 @@ void api_tools_invoke(struct api_call *c)
                            c->audit_resource);
         goto out;
     }
-    struct pol_request rq = {.tenant = c->p->tenant, .user = c->p->user ? c->p->user : c->p->actor,
-                             .role = c->p->role, .org_unit = c->p->org_unit, .team = c->p->team,
-                             .action = POL_ACT_TOOL_CALL, .resource = tool,
-                             .classification = (int)level};
-    struct pol_snapshot *snap = gwd_policy_acquire(c->g->policy);
+    /* an administrator's override of the document's level replaces the detectors' */
+    int overridden = api_classification_override(c->g, c->p->tenant, gw_json_str(args, "namespace"),
+                                                 gw_json_str(args, "agent"));
+    if (overridden >= 0) {
+        level = (enum pol_level)overridden;
+        c->audit_classification = pol_level_name(level);
+    }
     struct pol_decision dec;
-    pol_decide(snap, &rq, c->r->pool, &dec, NULL);
+    gwd_policy_enforce(c->g, c->p, POL_ACT_TOOL_CALL, tool, (int)level, NULL, 0,
+                       c->r->request_id, c->r->pool, &dec);
     json_t *djson = pol_decision_to_json(&dec, NULL);
-    pol_snapshot_unref(snap);
     json_t *details = json_pack("{s:s,s:O,s:s,s:s}", "tool", tool, "args", args, "decision",
                                 pol_effect_name(dec.effect), "reason", dec.reason);
     if (dec.effect == POL_DENY) {

@@ -14,6 +14,9 @@ gw_err api_tool_check(const struct cfg *cfg, const char *tool, const json_t *arg
 gw_err api_tool_run(struct gwd *g, const struct auth_principal *p, const char *tool,
                     const json_t *args, struct gw_pool *pool, json_t **result, char *msg,
                     size_t cap);
+/* The overridden level of a memory document (api_classification.c), or -1 when none. */
+int api_classification_override(struct gwd *g, const char *tenant, const char *ns,
+                                const char *agent);
 /* Parks the action for approval and answers 202 (api_approvals.c). */
 void api_approval_park(struct api_call *c, const char *tool, const json_t *args,
                        const struct pol_decision *dec, json_t *decision_json);

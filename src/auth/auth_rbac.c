@@ -11,8 +11,8 @@
 
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*", "stats:read",
-    "sessions:*", "workspace:*", NULL};
+    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
+    "classification:*", "stats:read", "sessions:*", "workspace:*", NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
     "policies:*", "stats:read", "sessions:*", "workspace:*", NULL};

@@ -133,6 +133,8 @@ struct cfg {
     char *approver;               /* "team_lead" (default) | "self" | "role" */
     char *approver_role;          /* role that approves when approver is "role" */
     unsigned approval_ttl_s;      /* parked actions expire after this (default 86400) */
+    char *opa_url;                /* Open Policy Agent data API URL, or NULL (built-in only) */
+    unsigned opa_timeout_ms;      /* default 500; a slower OPA denies (fail closed) */
 
     /* namespaces and agents: */
     struct cfg_namespace *namespaces; size_t n_namespaces;

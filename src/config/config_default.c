@@ -46,6 +46,7 @@ struct cfg *cfg_new_defaults(void)
     c->checkpoint_every = 1000;
     c->approver = gw_xstrdup("team_lead");
     c->approval_ttl_s = 86400;
+    c->opa_timeout_ms = 500;
     return c;
 }
 

@@ -37,6 +37,7 @@ void cfg_free(struct cfg *c)
     free(c->policy_bundle);
     free(c->approver);
     free(c->approver_role);
+    free(c->opa_url);
 
     cfg_free_strv(c->org_units);
     for (size_t i = 0; i < c->n_teams; i++) {

@@ -19,6 +19,7 @@
 #include "ns/ns.h"
 #include "store/store.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>
@@ -308,6 +309,7 @@ int gwd_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: OPA queries use libcurl */
     struct gwd g = {0};
     pthread_mutex_init(&g.cfg_lock, NULL);
     pthread_mutex_init(&g.reload_lock, NULL);
@@ -331,6 +333,7 @@ int gwd_main(int argc, char **argv)
     free(g.config_path);
     pthread_mutex_destroy(&g.cfg_lock);
     pthread_mutex_destroy(&g.reload_lock);
+    curl_global_cleanup();
     gw_info("stopped");
     return code;
 }

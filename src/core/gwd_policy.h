@@ -52,4 +52,28 @@ gw_err gwd_policy_slot(struct gwd_policy *p, const char *tenant, const char *id,
                        enum pol_scope *scope, char *scope_id, size_t cap, enum pol_domain *d);
 size_t gwd_policy_count(struct gwd_policy *p);
 
+/* --- the enforcement hook (gwd_enforce.c) --------------------------------------------------- */
+
+struct gwd;
+struct gw_pool;
+struct auth_principal;
+
+/* What every subsystem calls before it acts (tool call, connector read/write, model call,
+ * agent-to-agent message, feature use, export). Decides with the built-in engine and, when
+ * policy.opa_url is set, with OPA too (the stricter answer wins; an unreachable or malformed
+ * OPA denies). The decision is audited ("policy.decision") with its reason. Identity and tenant
+ * come from the authenticated principal, never from arguments chosen by a model. */
+enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p,
+                                   enum pol_action action, const char *resource, int level,
+                                   const struct pol_kv *ctx, size_t n_ctx,
+                                   const char *request_id, struct gw_pool *pool,
+                                   struct pol_decision *out);
+/* (The strings of *out are copied into pool: valid for the caller's request.) */
+
+/* One OPA query (gwd_opa.c): POST {"input": input} to url; fills effect and reason from
+ * {"result": {"allow", "require_approval", "reason"}}. Any failure returns GW_EUPSTREAM with
+ * the cause in reason. */
+gw_err gwd_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
+                      enum pol_effect *effect, char *reason, size_t cap);
+
 #endif

@@ -807,9 +807,19 @@ def test_denied_tool_403_nothing_happens():
     assert e["message"].startswith("denied by policy"), "message %r" % e["message"]
     assert _memory(g, "deny").status == 404, "denied memory_write wrote the memory"
     assert not _list_ids(g, DAVE), "a denied tool call parked an approval"
+    end = time.time() + 3
     rows = g.audit_rows_for(rid)
-    assert [x["type"] for x in rows] == ["tool.denied"], "audit rows %r" % rows
-    assert rows[0]["outcome"] == "denied" and rows[0]["actor"] == DAVE, repr(rows[0])
+    while len(rows) < 2 and time.time() < end:  # both are written asynchronously
+        time.sleep(0.05)
+        rows = g.audit_rows_for(rid)
+    # one event for the request, one for the enforcement hook's decision (with its reason)
+    assert sorted(x["type"] for x in rows) == ["policy.decision", "tool.denied"], \
+        "audit rows %r" % rows
+    for x in rows:
+        assert x["outcome"] == "denied" and x["actor"] == DAVE, repr(x)
+    dec = [x for x in rows if x["type"] == "policy.decision"][0]
+    assert dec["details"]["decision"] == "deny" and dec["details"]["reason"] and \
+        dec["details"]["policy"]["id"], "decision event lacks reason/policy: %r" % dec
     c = g.db()
     try:
         before = c.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
