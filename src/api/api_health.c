@@ -16,7 +16,7 @@ static const struct {
     const char *state;
     const char *detail;
 } plugins[] = {
-    {"policy-engine", "unavailable", "not built yet"},
+    {"policy-engine", "active", "hierarchical policies, decisions with trace, approvals, optional OPA"},
     {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints"},
     {"auth-enterprise", "partial", "scoped tokens and RBAC active; SSO (OIDC/SAML) not built yet"},
     {"connector-gmail", "unavailable", "not built yet"},
