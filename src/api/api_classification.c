@@ -58,6 +58,16 @@ static bool item(struct api_call *c, bool write)
         http_respond_error(c->r, GW_EFORBIDDEN, "missing scope %s", need);
         return false;
     }
+    /* only documents that exist can be classified */
+    const char *path = NULL;
+    struct ns_agent_info info;
+    gw_err rc = shared ? ns_shared_memory_path(c->g->ns, ns, c->r->pool, &path)
+                       : ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info);
+    if (rc != GW_OK) {
+        http_respond_error(c->r, GW_ENOTFOUND, shared ? "no namespace %s" : "no agent %s",
+                           c->audit_resource);
+        return false;
+    }
     return true;
 }
 
@@ -93,8 +103,9 @@ void api_classification_put(struct api_call *c)
     json_t *prev = load(c->g, c->p->tenant, c->var[0], c->var[1]);
     json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "level", level, "reason", reason, "override_by",
                             c->p->actor, "override_at", api_time(c, gw_now_ms()));
-    json_t *details = json_pack("{s:s,s:O*,s:s,s:s}", "level", level, "previous",
-                                json_object_get(prev, "level"), "reason", reason, "item",
+    json_t *before = prev ? json_object_get(prev, "level") : NULL;
+    json_t *details = json_pack("{s:s,s:O,s:s,s:s}", "level", level, "previous",
+                                before ? before : json_null(), "reason", reason, "item",
                                 c->audit_resource);
     if (api_audit_sync(c, "classification.overridden", c->audit_resource, 200, details)) {
         char *key = key_of(c->p->tenant, c->var[0], c->var[1]), *val = gw_json_compact(rec);

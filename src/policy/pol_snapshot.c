@@ -399,19 +399,22 @@ void pol_snapshot_warm(struct pol_snapshot *s, const struct pol_snapshot *from)
         const struct pol_chain *c = atomic_load(&from->slots[i]);
         if (!c)
             continue;
-        char key[KEY_MAX], *parts[4];
+        char key[KEY_MAX], *parts[4] = {NULL, NULL, NULL, NULL};
         memcpy(key, c->key, c->keylen + 1);
         char *p = key;
-        for (int k = 0; k < 4; k++) {
-            parts[k] = p;
-            char *sep = k < 3 ? strchr(p, SEP) : NULL;
-            if (k < 3 && !sep)
+        int n = 0;
+        for (; n < 4; n++) {
+            parts[n] = p;
+            char *sep = n < 3 ? strchr(p, SEP) : NULL;
+            if (n < 3 && !sep)
                 break;
             if (sep) {
                 *sep = '\0';
                 p = sep + 1;
             }
         }
+        if (n < 4) /* not a key this snapshot wrote: nothing to warm */
+            continue;
         char msg[128];
         pol_chain_get(s, parts[0], parts[1], parts[2], parts[3], scratch, msg, sizeof(msg));
         if (atomic_load(&s->cached) >= s->cache_max)
