@@ -32,28 +32,10 @@ static gw_err read_private(const char *path, char **out, size_t *len)
     if (fd < 0)
         return errno == ENOENT ? GW_ENOTFOUND : GW_EIO;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
-        close(fd);
-        return GW_EIO;
-    }
-    if (st.st_mode & 077)
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
         gw_warn("audit key file %s is readable by others (mode %o); expected 0600", path,
                 (unsigned)(st.st_mode & 0777));
-    char *data = gw_xmalloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    data[got] = '\0';
-    *out = data;
-    *len = got;
-    return GW_OK;
+    return gw_fd_read_all(fd, KEY_FILE_MAX, out, len) == GW_OK ? GW_OK : GW_EIO;
 }
 
 /* Creates path with exactly data, mode 0600; GW_ECONFLICT if it already exists. */

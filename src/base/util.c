@@ -218,15 +218,12 @@ bool gw_ct_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len)
+gw_err gw_fd_read_all(int fd, size_t max, char **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? GW_ENOTFOUND : GW_EIO;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return GW_EIO;
+        return GW_EFORBIDDEN;
     }
     if ((size_t)st.st_size > max) {
         close(fd);
@@ -248,6 +245,15 @@ gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len)
     if (len)
         *len = got;
     return GW_OK;
+}
+
+gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? GW_ENOTFOUND : GW_EIO;
+    gw_err rc = gw_fd_read_all(fd, max, out, len);
+    return rc == GW_EFORBIDDEN ? GW_EIO : rc;
 }
 
 gw_err gw_file_write_atomic(const char *path, const void *data, size_t len, int mode)

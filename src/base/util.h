@@ -39,6 +39,10 @@ void gw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
 /* Constant-time equality of two byte strings of the same length. */
 bool gw_ct_equal(const void *a, const void *b, size_t n);
 
+/* Reads the whole regular file open on fd (at most max bytes) into a malloc'd NUL-terminated
+ * string and closes fd in every case. GW_EFORBIDDEN when fd is not a regular file,
+ * GW_ETOOBIG above max. */
+gw_err gw_fd_read_all(int fd, size_t max, char **out, size_t *len);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated string. */
 gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len);
 /* Writes a file atomically (temp + fsync + rename) with the given mode. */

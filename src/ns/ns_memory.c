@@ -88,30 +88,8 @@ gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, cha
     close(dirfd);
     if (fd < 0)
         return err == ENOENT ? GW_ENOTFOUND : err == ELOOP ? GW_EFORBIDDEN : GW_EIO;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return GW_EFORBIDDEN;
-    }
-    if ((size_t)st.st_size > max) {
-        close(fd);
-        return GW_ETOOBIG;
-    }
-    char *data = gw_xmalloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    data[got] = '\0';
-    *out = data;
-    *len = got;
-    return GW_OK;
+    /* a FIFO or device planted in the tree is refused like a symlink */
+    return gw_fd_read_all(fd, max, out, len);
 }
 
 gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *data, size_t len)
