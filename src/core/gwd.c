@@ -59,7 +59,9 @@ static void audit_options_of(const struct cfg *c, struct audit_options *o)
     o->log_path = c->audit_enabled ? c->audit_log_path : NULL;
     o->rotate_daily = c->audit_rotate_daily;
     o->retain_days = c->audit_retain_days;
-    o->log_content = c->audit_log_content;
+    /* log_level "metadata" is the seed's other way to say log_content: false */
+    o->log_content = c->audit_log_content &&
+                     !(c->audit_log_level && strcmp(c->audit_log_level, "metadata") == 0);
     o->pii_fields = (const char *const *)c->pii_fields;
     o->pii_handling = (int)c->pii_handling;
     o->checkpoint_every = c->checkpoint_every;
