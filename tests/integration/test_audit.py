@@ -733,5 +733,11 @@ def test_log_content_false():
     _content_case({"log_content": False}, check)
 
 
+def test_log_level_metadata_keeps_content_out():
+    def check(v, content):
+        assert v == {"omitted": True, "length": len(content.encode())}, "content stored as %r" % (v,)
+    _content_case({"log_level": "metadata"}, check)
+
+
 if __name__ == "__main__":
     gwtest.main(globals())
