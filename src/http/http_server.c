@@ -240,6 +240,7 @@ static void job_push(struct http_server *s, struct http_req *r)
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "http-blocking");
     struct http_server *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->jobs_lock);
@@ -368,6 +369,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 
 static void *reaper_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "http-reaper");
     struct http_server *s = arg;
     while (!atomic_load(&s->stopping)) {
         usleep(REAPER_PERIOD_MS * 1000);
