@@ -118,22 +118,30 @@ void api_tokens_list(struct api_call *c)
     http_respond_json(c->r, 200, json_pack("{s:o}", "tokens", arr));
 }
 
-void api_tokens_rotate(struct api_call *c)
+/* Shared start of rotate and revoke: scope, target check, durable audit event. Returns the
+ * token id, or NULL after answering. */
+static const char *begin_change(struct api_call *c, const char *event)
 {
     if (!api_require(c, "tokens:write"))
-        return;
+        return NULL;
     const char *id = c->var[0];
     char msg[200];
     gw_err rc = auth_token_check_change(c->g->auth, c->p, id, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
-        return;
+        return NULL;
     }
-    if (!api_audit_sync(c, "token.rotated", id, 200, json_pack("{s:s}", "id", id)))
+    return api_audit_sync(c, event, id, 200, json_pack("{s:s}", "id", id)) ? id : NULL;
+}
+
+void api_tokens_rotate(struct api_call *c)
+{
+    const char *id = begin_change(c, "token.rotated");
+    if (!id)
         return;
     struct auth_token_info info;
     const char *secret = NULL;
-    rc = auth_token_rotate(c->g->auth, c->p, id, c->r->pool, &info, &secret);
+    gw_err rc = auth_token_rotate(c->g->auth, c->p, id, c->r->pool, &info, &secret);
     if (rc != GW_OK) {
         api_audit_failed(c);
         respond_store_error(c, rc);
@@ -146,19 +154,11 @@ void api_tokens_rotate(struct api_call *c)
 
 void api_tokens_revoke(struct api_call *c)
 {
-    if (!api_require(c, "tokens:write"))
-        return;
-    const char *id = c->var[0];
-    char msg[200];
-    gw_err rc = auth_token_check_change(c->g->auth, c->p, id, msg, sizeof(msg));
-    if (rc != GW_OK) {
-        http_respond_error(c->r, rc, "%s", msg);
-        return;
-    }
-    if (!api_audit_sync(c, "token.revoked", id, 200, json_pack("{s:s}", "id", id)))
+    const char *id = begin_change(c, "token.revoked");
+    if (!id)
         return;
     int64_t when = 0;
-    rc = auth_token_revoke(c->g->auth, c->p, id, &when);
+    gw_err rc = auth_token_revoke(c->g->auth, c->p, id, &when);
     if (rc != GW_OK) {
         api_audit_failed(c);
         respond_store_error(c, rc);
