@@ -10,15 +10,28 @@ test_pkgs=(libcmocka-dev python3 sqlite3 clang curl openssl)
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")
 
+# The OpenAI SDK check needs Node.js and npm; a machine that already has them (for example
+# from NodeSource, whose nodejs bundles npm) keeps its own, otherwise Debian's are installed.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "installing: ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages of the test suite (pinned by package-lock.json)
+if [ "${1:-build}" = test ]; then
+  sdk="$(dirname "$0")/../tests/integration/sdk"
+  [ -d "$sdk/node_modules/openai" ] || npm ci --prefix "$sdk" --no-audit --no-fund --silent
+fi

@@ -114,14 +114,25 @@ void api_messages_send(struct api_call *c)
     if (!body)
         return;
     json_t *content = json_object_get(body, "content");
-    if (!json_is_string(content) || json_object_size(body) != 1) {
-        http_respond_error(c->r, GW_EINVAL, "expected {\"content\": string}");
+    json_t *stream = json_object_get(body, "stream");
+    if (!json_is_string(content) || (stream && !json_is_boolean(stream)) ||
+        json_object_size(body) != 1 + (stream != NULL)) {
+        http_respond_error(c->r, GW_EINVAL, "expected {\"content\": string, \"stream\"?: bool}");
         goto out;
     }
     size_t len = json_string_length(content);
     if (len == 0 || len > c->cfg->limits.max_message_bytes) {
         http_respond_error(c->r, len ? GW_ETOOBIG : GW_EINVAL,
                            "content must be 1 to %zu bytes", c->cfg->limits.max_message_bytes);
+        goto out;
+    }
+    /* an agent with a model answers: the message runs a turn */
+    const struct cfg_agent *runner = cfg_find_agent(c->cfg, info.name);
+    if (runner && runner->model) {
+        const char *accept = http_header(c->r, "Accept");
+        bool sse = json_is_true(stream) || (accept && strstr(accept, "text/event-stream"));
+        c->audit_type = "agent.turn";
+        api_agent_channel_turn(c, runner, json_string_value(content), sse);
         goto out;
     }
     char id[40], hex[25];

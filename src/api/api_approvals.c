@@ -53,8 +53,9 @@ static bool may_approve(const struct auth_principal *p, const json_t *approvers,
     return role && strcmp(p->role, role) == 0;
 }
 
-void api_approval_park(struct api_call *c, const char *tool, const json_t *args,
-                       const struct pol_decision *dec, json_t *decision_json)
+gw_err api_approval_create(struct api_call *c, const char *tool, const json_t *args,
+                           const struct pol_decision *dec, bool answer, char *id_out,
+                           size_t id_cap, json_t *decision_json)
 {
     const struct auth_principal *p = c->p;
     char hex[25], id[32];
@@ -83,24 +84,41 @@ void api_approval_park(struct api_call *c, const char *tool, const json_t *args,
     };
     json_t *details = json_pack("{s:s,s:s,s:O,s:O,s:O}", "approval_id", id, "tool", tool, "args",
                                 args, "approvers", approvers, "policy", policy);
-    if (api_audit_sync(c, "approval.requested", id, 202, details)) {
-        if (store_approval_insert(c->g->store, &row) != GW_OK) {
+    gw_err rc;
+    if (answer) {
+        rc = api_audit_sync(c, "approval.requested", id, 202, details) ? GW_OK : GW_EAUDIT;
+    } else {
+        rc = api_audit_event_sync(c, "approval.requested", id, 202, details);
+        json_decref(details);
+    }
+    if (rc == GW_OK && store_approval_insert(c->g->store, &row) != GW_OK) {
+        rc = GW_ESTORE;
+        if (answer) {
             api_audit_failed(c);
             http_respond_error(c->r, GW_ESTORE, "the approval request could not be stored");
-        } else {
-            http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:O,s:O}", "status",
-                                                   "pending_approval", "approval_id", id,
-                                                   "expires_at", api_time(c, row.expires_ms),
-                                                   "approvers", approvers, "decision",
-                                                   decision_json));
         }
+    } else if (rc == GW_OK && answer) {
+        http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:O,s:O}", "status",
+                                               "pending_approval", "approval_id", id,
+                                               "expires_at", api_time(c, row.expires_ms),
+                                               "approvers", approvers, "decision",
+                                               decision_json));
     }
+    if (id_out)
+        snprintf(id_out, id_cap, "%s", id);
     free(a_s);
     free(ap_s);
     free(po_s);
     json_decref(action);
     json_decref(approvers);
     json_decref(policy);
+    return rc;
+}
+
+void api_approval_park(struct api_call *c, const char *tool, const json_t *args,
+                       const struct pol_decision *dec, json_t *decision_json)
+{
+    api_approval_create(c, tool, args, dec, true, NULL, 0, decision_json);
 }
 
 static json_t *parse(const char *s)

@@ -6,6 +6,7 @@
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
+#include "llm/llm.h"
 #include "audit/audit.h"
 #include "base/util.h"
 #include "http/http.h"
@@ -91,8 +92,12 @@ void api_status(struct api_call *c)
     char msg[128];
     struct auth_principal *p = NULL;
     const char *authz = http_header(c->r, "Authorization");
-    if (authz && auth_authenticate(c->g->auth, authz, c->r->pool, &p, msg, sizeof(msg)) == GW_OK)
+    if (authz && auth_authenticate(c->g->auth, authz, c->r->pool, &p, msg, sizeof(msg)) == GW_OK) {
         json_object_set_new(body, "principal", principal_json(p, c->cfg));
+        /* provider queues (depth, waits) are operational detail: authenticated callers only */
+        if (c->g->llm)
+            json_object_set_new(body, "model_queues", llm_client_status(c->g->llm));
+    }
     http_respond_json(c->r, 200, body);
 }
 

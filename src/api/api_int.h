@@ -40,6 +40,10 @@ typedef void api_handler_fn(struct api_call *c);
  * 503 and returns false, and the caller must not apply its change. details is stolen. */
 bool api_audit_sync(struct api_call *c, const char *type, const char *resource, int status,
                     json_t *details);
+/* Writes an extra event durably (not the request's own event): a step of a longer request
+ * such as a tool run inside an agent turn. details is borrowed. */
+gw_err api_audit_event_sync(struct api_call *c, const char *type, const char *resource,
+                            int status, json_t *details);
 /* After api_audit_sync succeeded but applying the change failed: audits the failure too
  * (event "<type>.failed" with the status answered). */
 void api_audit_failed(struct api_call *c);
@@ -62,7 +66,15 @@ api_handler_fn api_policies_create, api_policies_list, api_policies_get, api_pol
     api_policies_deprecate, api_policies_history, api_policies_diff, api_policies_rollback,
     api_policies_effective, api_policies_evaluate;
 api_handler_fn api_classification_get, api_classification_put, api_classification_clear;
+api_handler_fn api_models_list, api_chat_completions;
 api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
     api_approvals_reject;
+api_handler_fn api_costs_get;
+
+/* Agent turns (api_chat.c): "model": "openclaw/<ns>/<agent>" on /v1/chat/completions, and
+ * channel messages to an agent that has a model. */
+void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent);
+void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, const char *text,
+                            bool stream);
 
 #endif

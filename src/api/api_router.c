@@ -16,6 +16,7 @@
 
 enum route_flags {
     ROUTE_PUBLIC = 1,   /* no authentication, not audited (probes, public key) */
+    ROUTE_OPENAI = 2,   /* OpenAI-compatible: errors in OpenAI's envelope */
 };
 
 struct route {
@@ -57,6 +58,8 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/policies/{}/history", api_policies_history, "policy.history_read", 0},
     {HTTP_GET, "/api/v1/policies/{}/diff", api_policies_diff, "policy.diff_read", 0},
     {HTTP_POST, "/api/v1/policies/{}/rollback", api_policies_rollback, "policy.rolled_back", 0},
+    {HTTP_GET, "/v1/models", api_models_list, "model.listed", ROUTE_OPENAI},
+    {HTTP_POST, "/v1/chat/completions", api_chat_completions, "model.completion", ROUTE_OPENAI},
     {HTTP_POST, "/api/v1/tools/invoke", api_tools_invoke, "tool.invoked", 0},
     {HTTP_GET, "/api/v1/classification/{}/{}", api_classification_get, "classification.read", 0},
     {HTTP_PUT, "/api/v1/classification/{}/{}", api_classification_put, "classification.overridden", 0},
@@ -65,6 +68,7 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/approvals/{}", api_approvals_get, "approval.read", 0},
     {HTTP_POST, "/api/v1/approvals/{}/approve", api_approvals_approve, "approval.approved", 0},
     {HTTP_POST, "/api/v1/approvals/{}/reject", api_approvals_reject, "approval.rejected", 0},
+    {HTTP_GET, "/api/v1/costs", api_costs_get, "costs.read", 0},
 };
 
 static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};
@@ -210,6 +214,8 @@ void api_dispatch(struct http_req *r, void *ctx)
         }
         return;
     }
+    if (found->flags & ROUTE_OPENAI)
+        r->openai_errors = true;
     if (!(found->flags & ROUTE_PUBLIC) && !authenticate(c))
         return;
     if (found->flags & ROUTE_PUBLIC)
@@ -280,6 +286,19 @@ bool api_audit_sync(struct api_call *c, const char *type, const char *resource, 
     }
     c->audit_done = true;
     return true;
+}
+
+gw_err api_audit_event_sync(struct api_call *c, const char *type, const char *resource,
+                            int status, json_t *details)
+{
+    const struct auth_principal *p = c->p;
+    struct audit_event ev = {
+        .type = type, .outcome = status >= 400 ? "denied" : "ok", .actor = p->actor,
+        .token_id = p->token_id, .org_unit = p->org_unit, .team = p->team,
+        .resource = resource, .request_id = c->r->request_id, .client_ip = c->r->client_ip,
+        .classification = c->audit_classification, .status = status, .details = details,
+    };
+    return audit_record_sync(c->g->audit, p->tenant, &ev) == GW_OK ? GW_OK : GW_EAUDIT;
 }
 
 void api_audit_failed(struct api_call *c)

@@ -149,6 +149,56 @@ gw_err api_tool_run(struct gwd *g, const struct auth_principal *p, const char *t
     return rc;
 }
 
+json_t *api_tool_execute(struct api_call *c, const char *tool, json_t *args,
+                         const char **status)
+{
+    char msg[256] = "";
+    enum pol_level level = POL_LEVEL_INTERNAL;
+    *status = "error";
+    gw_err rc = api_tool_check(c->cfg, tool, args, &level, msg, sizeof(msg));
+    if (rc != GW_OK)
+        return json_pack("{s:s}", "error", msg);
+    const char *ns = gw_json_str(args, "namespace"), *agent = gw_json_str(args, "agent");
+    const char *resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
+    int overridden = api_classification_override(c->g, c->p->tenant, ns, agent);
+    if (overridden >= 0)
+        level = (enum pol_level)overridden;
+    struct pol_decision dec;
+    gwd_policy_enforce(c->g, c->p, POL_ACT_TOOL_CALL, tool, (int)level, NULL, 0,
+                       c->r->request_id, c->r->pool, &dec);
+    if (dec.effect == POL_DENY) {
+        *status = "denied";
+        return json_pack("{s:s+}", "error", "denied by policy: ", dec.reason);
+    }
+    if (dec.effect == POL_REQUIRE_APPROVAL) {
+        char id[40];
+        json_t *djson = pol_decision_to_json(&dec, NULL);
+        rc = api_approval_create(c, tool, args, &dec, false, id, sizeof(id), djson);
+        json_decref(djson);
+        if (rc != GW_OK)
+            return json_pack("{s:s}", "error", "the approval request could not be recorded");
+        *status = "pending_approval";
+        return json_pack("{s:s,s:s+}", "approval_id", id, "message",
+                         "this action needs a human approval and will run once approved: ",
+                         dec.reason);
+    }
+    json_t *details = json_pack("{s:s,s:O,s:s,s:s}", "tool", tool, "args", args, "decision",
+                                pol_effect_name(dec.effect), "reason", dec.reason);
+    rc = api_audit_event_sync(c, "tool.invoked", resource, 200, details);
+    json_decref(details);
+    if (rc != GW_OK)
+        return json_pack("{s:s}", "error", "the audit trail cannot be written; nothing was done");
+    json_t *result = NULL;
+    msg[0] = '\0';
+    rc = api_tool_run(c->g, c->p, tool, args, c->r->pool, &result, msg, sizeof(msg));
+    if (rc != GW_OK) {
+        *status = rc == GW_EFORBIDDEN ? "denied" : "error";
+        return json_pack("{s:s}", "error", msg);
+    }
+    *status = "executed";
+    return result;
+}
+
 void api_tools_invoke(struct api_call *c)
 {
     json_t *body = api_json_body(c);

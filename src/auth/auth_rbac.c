@@ -12,13 +12,13 @@
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
-    "classification:*", "stats:read", "sessions:*", "workspace:*", NULL};
+    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:*", NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", NULL};
+    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", NULL};
 static const char *const perms_user[] = {
     "channels:*", "memory:*", "audit:read", "audit:export", "policies:read", "sessions:own",
-    "workspace:use:*", NULL};
+    "workspace:use:*", "models:invoke", NULL};
 
 static size_t count(const char *const *v)
 {

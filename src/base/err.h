@@ -29,6 +29,8 @@
     X(ETHROTTLED,      429, "too_many_requests",     "too many requests")                   \
     X(EINTERNAL,       500, "internal_error",        "internal error")                      \
     X(EUPSTREAM,       502, "bad_gateway",           "upstream error")                      \
+    X(EUPTIMEOUT,      504, "upstream_timeout",      "upstream did not answer in time")     \
+    X(ECANCELED,       499, "canceled",              "the client went away")                \
     X(EUNAVAIL,        503, "unavailable",           "service unavailable")                 \
     X(EAUDIT,          503, "audit_unavailable",     "audit trail cannot be written; nothing was changed") \
     X(ESTORE,          503, "store_unavailable",     "store unavailable")                   \

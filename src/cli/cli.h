@@ -325,6 +325,7 @@ int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_approvals(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const char cli_help_config[];
 extern const char cli_help_status[];
@@ -336,5 +337,9 @@ extern const char cli_help_audit[];
 extern const char cli_help_policy[];
 extern const char cli_help_approvals[];
 extern const char cli_help_tools[];
+extern const char cli_help_stats[];
+
+/* `stats costs` text of a GET /api/v1/costs reply (cli_stats.c). */
+void cli_format_costs(struct gw_buf *out, const json_t *report);
 
 #endif

@@ -36,6 +36,7 @@ static const char main_help[] =
     "                                  policies per scope and domain, dry-run decisions\n"
     "  tools invoke <tool>             run a built-in tool (may park it for approval)\n"
     "  approvals list|show|approve|reject  actions waiting for an approval\n"
+    "  stats costs                     model spend by workspace, user and model; budgets\n"
     "  help [command]                  this text, or a command's usage\n"
     "\n"
     "Global options (before or after the command):\n"
@@ -314,6 +315,7 @@ static const struct family families[] = {
     {"audit", cli_cmd_audit, cli_help_audit},    {"policy", cli_cmd_policy, cli_help_policy},
     {"tools", cli_cmd_tools, cli_help_tools},
     {"approvals", cli_cmd_approvals, cli_help_approvals},
+    {"stats", cli_cmd_stats, cli_help_stats},
 };
 
 static const struct family *find_family(const char *name)

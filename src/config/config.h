@@ -67,6 +67,58 @@ struct cfg_agent {
     char *channel;     /* "<namespace>/<agent>", equal to name unless configured */
     char *memory_path; /* absolute after load */
     char *description;
+    char *model;       /* "<provider>/<model>" that runs its turns, or NULL (mailbox only) */
+    char *system_prompt;
+    char **tools;      /* NULL-terminated tool names it may call (default: the memory tools) */
+    size_t n_tools;
+};
+
+/* models: one entry per upstream provider (seed 001 dataResidency, seed 003 rate limits). */
+enum cfg_llm_api { CFG_LLM_OPENAI, CFG_LLM_ANTHROPIC, CFG_LLM_OLLAMA };
+
+struct cfg_model {
+    char *name;            /* as clients name it after "<provider>/", e.g. "gpt-4o" */
+    char *upstream;        /* name sent upstream (default: name) */
+    double input_per_mtok; /* USD per million input (prompt) tokens */
+    double output_per_mtok;/* USD per million output (completion) tokens */
+};
+
+struct cfg_provider_limits {
+    unsigned max_concurrent; /* requests in flight (default 64) */
+    unsigned rpm;            /* requests per minute, 0 = unlimited */
+    unsigned tpm;            /* tokens per minute, 0 = unlimited */
+    unsigned max_queue;      /* waiting requests before an immediate 429 (default 1024) */
+    unsigned max_wait_ms;    /* longest wait in the queue before 429 (default 10000) */
+};
+
+struct cfg_provider {
+    char *name;              /* cfg_name_valid; the "<provider>" of "<provider>/<model>" */
+    enum cfg_llm_api api;    /* api: openai | anthropic | ollama */
+    char *base_url;          /* e.g. https://api.openai.com/v1, http://127.0.0.1:11434 */
+    char *api_key;           /* from api_key (${ENV}) or api_key_file; NULL for none */
+    bool self_hosted;        /* kind: external (default) | self_hosted */
+    int max_classification;  /* enum pol_level ceiling of data it may receive, -1 = none */
+    char *region;            /* data processing region, or NULL */
+    unsigned timeout_ms;     /* whole request (default 120000) */
+    unsigned connect_timeout_ms; /* default 5000 */
+    unsigned retries;        /* extra attempts on 429/5xx/connect errors (default 2) */
+    unsigned retry_base_ms;  /* first backoff, doubled per attempt (default 250) */
+    char **fallback;         /* NULL-terminated "<provider>/<model>" tried in order */
+    size_t n_fallback;
+    struct cfg_provider_limits limits;
+    struct cfg_model *models;
+    size_t n_models;
+};
+
+/* costManagement (seed 001): budgets per workspace (= namespace) per calendar month (UTC). */
+enum cfg_on_exceed { CFG_EXCEED_ALERT, CFG_EXCEED_DISABLE };
+
+struct cfg_budget {
+    char *workspace;
+    double monthly_usd_limit;
+    enum cfg_on_exceed on_exceed;
+    double alert_threshold;  /* fraction of the limit, default the section's */
+    char *alert_email;       /* default the section's */
 };
 
 enum cfg_pii_handling { CFG_PII_PLAIN, CFG_PII_HASH, CFG_PII_OMIT };
@@ -139,6 +191,22 @@ struct cfg {
     /* namespaces and agents: */
     struct cfg_namespace *namespaces; size_t n_namespaces;
     struct cfg_agent *agents; size_t n_agents;
+
+    /* models: */
+    struct cfg_provider *providers; size_t n_providers;
+    char **allowed_regions; size_t n_allowed_regions; /* data residency; NULL = any region */
+    unsigned max_tool_rounds;     /* agent loop: model calls per turn (default 8) */
+
+    /* costManagement: */
+    bool costs_enabled;           /* default true when any budget is configured */
+    char *currency;               /* "USD" */
+    struct cfg_budget *budgets; size_t n_budgets;
+    double alert_threshold;       /* default 0.8 */
+    char *alert_email;            /* default recipient, or NULL */
+    char *alert_webhook;          /* URL that receives a JSON POST per alert, or NULL */
+    char *smtp_url;               /* smtp://host:port or smtps://, or NULL (no e-mail) */
+    char *smtp_from;
+    char *smtp_username, *smtp_password;
 };
 
 /* Overrides given on the command line; they win over the file. */
@@ -168,6 +236,11 @@ const struct cfg_role *cfg_find_role(const struct cfg *c, const char *name);
 const struct cfg_agent *cfg_find_agent(const struct cfg *c, const char *name);
 const struct cfg_namespace *cfg_find_namespace(const struct cfg *c, const char *name);
 const struct cfg_team *cfg_find_team(const struct cfg *c, const char *id);
+const struct cfg_provider *cfg_find_provider(const struct cfg *c, const char *name);
+/* "<provider>/<model>" → the provider and its model entry (both NULL when unknown). */
+const struct cfg_model *cfg_find_model(const struct cfg *c, const char *id,
+                                       const struct cfg_provider **provider);
+const struct cfg_budget *cfg_find_budget(const struct cfg *c, const char *workspace);
 
 /* Syntax rules shared by the loader and the API (tokens and agents created at run time). */
 /* A namespace, agent, team, token id or tenant id: [a-z0-9][a-z0-9_-]{0,62}. */

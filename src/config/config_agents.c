@@ -15,10 +15,16 @@
 enum { NS_SHARED, NS__N };
 static const char *const ns_keys[] = {[NS_SHARED] = "shared_memory_path", [NS__N] = NULL};
 
-enum { AG_NAME, AG_CHANNEL, AG_MEMORY, AG_DESC, AG__N };
+enum { AG_NAME, AG_CHANNEL, AG_MEMORY, AG_DESC, AG_MODEL, AG_PROMPT, AG_TOOLS, AG__N };
 static const char *const agent_keys[] = {
     [AG_NAME] = "name", [AG_CHANNEL] = "channel", [AG_MEMORY] = "memory_path",
-    [AG_DESC] = "description", [AG__N] = NULL};
+    [AG_DESC] = "description", [AG_MODEL] = "model", [AG_PROMPT] = "system_prompt",
+    [AG_TOOLS] = "tools", [AG__N] = NULL};
+
+/* The tools an agent's model may call; without a tools key it gets the memory tools. */
+static const char *const known_tools[] = {"memory_read", "memory_write", "send_message", NULL};
+#define TOOLS_LIST "memory_read, memory_write, send_message"
+#define MAX_PROMPT_BYTES ((size_t)64 * 1024)
 
 #define NAME_RULE "1-63 characters of [a-z0-9_-], starting with a letter or digit"
 
@@ -61,6 +67,62 @@ static void load_namespaces(struct cfg_loader *L, const struct cfg_node *n, int 
         }
         if (!ns->shared_memory_path)
             ns->shared_memory_path = default_ns_path(c, ns->name);
+    }
+}
+
+static void free_agent(struct cfg_agent *a)
+{
+    free(a->name);
+    free(a->channel);
+    free(a->memory_path);
+    free(a->description);
+    free(a->model);
+    free(a->system_prompt);
+    cfg_free_strv(a->tools);
+}
+
+/* model (a configured "<provider>/<model>"), system_prompt and tools. */
+static void load_agent_llm(struct cfg_loader *L, const struct cfg_node *const *v, size_t i,
+                           struct cfg_agent *a)
+{
+    struct cfg_errlist *e = L->errs;
+    char what[96], shown[80];
+
+    snprintf(what, sizeof(what), "agents[%zu].model", i);
+    if (cfg_get_str(e, v[AG_MODEL], what, &a->model) && a->model &&
+        !cfg_find_model(L->c, a->model, NULL))
+        cfg_err(e, v[AG_MODEL]->line,
+                "%s '%s' is not a configured model (\"<provider>/<model>\" of "
+                "models.providers)",
+                what, cfg_shown(a->model, shown, sizeof(shown)));
+
+    snprintf(what, sizeof(what), "agents[%zu].system_prompt", i);
+    if (cfg_get_str(e, v[AG_PROMPT], what, &a->system_prompt) && a->system_prompt &&
+        strlen(a->system_prompt) > MAX_PROMPT_BYTES)
+        cfg_err(e, v[AG_PROMPT]->line, "%s is longer than %zu bytes", what, MAX_PROMPT_BYTES);
+
+    snprintf(what, sizeof(what), "agents[%zu].tools", i);
+    if (cfg_is_null(v[AG_TOOLS])) {
+        a->tools = gw_xcalloc(3, sizeof(*a->tools));
+        a->tools[0] = gw_xstrdup("memory_read");
+        a->tools[1] = gw_xstrdup("memory_write");
+        a->n_tools = 2;
+    } else if (cfg_get_strlist(e, v[AG_TOOLS], what, &a->tools, &a->n_tools)) {
+        for (size_t j = 0; j < a->n_tools; j++) {
+            size_t k = 0;
+            while (known_tools[k] && strcmp(known_tools[k], a->tools[j]) != 0)
+                k++;
+            int line = v[AG_TOOLS]->vals[j]->line;
+            cfg_shown(a->tools[j], shown, sizeof(shown));
+            if (!known_tools[k])
+                cfg_err(e, line, "%s[%zu] '%s' is not a known tool (valid: " TOOLS_LIST ")",
+                        what, j, shown);
+            for (size_t m = 0; m < j; m++)
+                if (!strcmp(a->tools[m], a->tools[j])) {
+                    cfg_err(e, line, "%s[%zu] '%s' is listed twice", what, j, shown);
+                    break;
+                }
+        }
     }
 }
 
@@ -116,12 +178,10 @@ static void load_agent(struct cfg_loader *L, const struct cfg_node *item, size_t
     cfg_get_path(e, v[AG_MEMORY], what, c->data_dir, &a.memory_path);
     snprintf(what, sizeof(what), "agents[%zu].description", i);
     cfg_get_str(e, v[AG_DESC], what, &a.description);
+    load_agent_llm(L, v, i, &a);
 
     if (!ok) {
-        free(a.name);
-        free(a.channel);
-        free(a.memory_path);
-        free(a.description);
+        free_agent(&a);
         return;
     }
     char *nsname = gw_xstrndup(a.name, (size_t)(strchr(a.name, '/') - a.name));

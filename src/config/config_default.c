@@ -47,6 +47,10 @@ struct cfg *cfg_new_defaults(void)
     c->approver = gw_xstrdup("team_lead");
     c->approval_ttl_s = 86400;
     c->opa_timeout_ms = 500;
+    c->max_tool_rounds = 8;
+    c->costs_enabled = true;
+    c->currency = gw_xstrdup("USD");
+    c->alert_threshold = 0.8;
     return c;
 }
 

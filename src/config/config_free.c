@@ -94,7 +94,43 @@ void cfg_free(struct cfg *c)
         free(c->agents[i].channel);
         free(c->agents[i].memory_path);
         free(c->agents[i].description);
+        free(c->agents[i].model);
+        free(c->agents[i].system_prompt);
+        cfg_free_strv(c->agents[i].tools);
     }
     free(c->agents);
+
+    for (size_t i = 0; i < c->n_providers; i++) {
+        struct cfg_provider *p = &c->providers[i];
+        free(p->name);
+        free(p->base_url);
+        if (p->api_key) /* a secret */
+            explicit_bzero(p->api_key, strlen(p->api_key));
+        free(p->api_key);
+        free(p->region);
+        cfg_free_strv(p->fallback);
+        for (size_t j = 0; j < p->n_models; j++) {
+            free(p->models[j].name);
+            free(p->models[j].upstream);
+        }
+        free(p->models);
+    }
+    free(c->providers);
+    cfg_free_strv(c->allowed_regions);
+
+    free(c->currency);
+    for (size_t i = 0; i < c->n_budgets; i++) {
+        free(c->budgets[i].workspace);
+        free(c->budgets[i].alert_email);
+    }
+    free(c->budgets);
+    free(c->alert_email);
+    free(c->alert_webhook);
+    free(c->smtp_url);
+    free(c->smtp_from);
+    free(c->smtp_username);
+    if (c->smtp_password)
+        explicit_bzero(c->smtp_password, strlen(c->smtp_password));
+    free(c->smtp_password);
     free(c);
 }

@@ -84,6 +84,16 @@ bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *w
 bool cfg_get_size(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                   size_t lo, size_t hi, size_t *out);
 bool cfg_get_bool(struct cfg_errlist *e, const struct cfg_node *n, const char *what, bool *out);
+/* A finite decimal number (2, 2.5, 1e-3; unquoted) in [lo, hi], or (lo, hi] when lo_open. */
+bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                    double lo, bool lo_open, double hi, double *out);
+/* An absolute URL "<scheme>://host[:port][/path]" with one of schemes (NULL-terminated, without
+ * "://"), no spaces, no user:password@, and no query or fragment unless CFG_URL_QUERY.
+ * CFG_URL_NO_SLASH drops trailing slashes of the path. The value is never quoted in messages. */
+#define CFG_URL_QUERY 1u
+#define CFG_URL_NO_SLASH 2u
+bool cfg_get_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                 const char *const *schemes, unsigned flags, char **out);
 /* allowed is NULL-terminated. */
 bool cfg_get_enum(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                   const char *const *allowed, char **out);
@@ -135,9 +145,12 @@ void cfg_load_identity(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n);
+/* Providers and their models, before agents (agents name a model). */
+void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n);
 /* Namespaces and agents go together: agents add implicit namespaces, and memory paths must
  * be distinct across both. */
 void cfg_load_agents(struct cfg_loader *L, const struct cfg_node *namespaces,
                      const struct cfg_node *agents);
+void cfg_load_costs(struct cfg_loader *L, const struct cfg_node *n);
 
 #endif

@@ -3,9 +3,10 @@
  *
  * Reads the file (at most 1 MiB), builds the YAML tree, then runs the section loaders in
  * dependency order rather than file order: roles before the users and group mappings that name
- * them, users before the tokens they own, the data directory before every relative path. Each
- * loader reports all of its problems; the snapshot is returned only when there were none, so a
- * failed reload leaves the running configuration untouched.
+ * them, users before the tokens they own, models before the agents that use them, the data
+ * directory before every relative path. Each loader reports all of its problems; the snapshot
+ * is returned only when there were none, so a failed reload leaves the running configuration
+ * untouched.
  */
 #include "base/prelude.h"
 #include "base/mem.h"
@@ -15,12 +16,13 @@
 #include <errno.h>
 
 enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_POLICY,
-       TOP_NAMESPACES, TOP_AGENTS, TOP__N };
+       TOP_NAMESPACES, TOP_AGENTS, TOP_MODELS, TOP_COSTS, TOP__N };
 static const char *const top_keys[] = {
     [TOP_GATEWAY] = "gateway", [TOP_TENANT] = "tenant",         [TOP_IDENTITY] = "identity",
     [TOP_AUTH] = "auth",       [TOP_RBAC] = "rbac",             [TOP_AUDIT] = "audit",
     [TOP_POLICY] = "policy",
-    [TOP_NAMESPACES] = "namespaces", [TOP_AGENTS] = "agents",   [TOP__N] = NULL,
+    [TOP_NAMESPACES] = "namespaces", [TOP_AGENTS] = "agents",   [TOP_MODELS] = "models",
+    [TOP_COSTS] = "costManagement", [TOP__N] = NULL,
 };
 
 static bool read_file(const char *path, struct cfg_errlist *errs, char **data, size_t *len)
@@ -83,7 +85,9 @@ gw_err cfg_load(const char *path, const struct cfg_overrides *ov, struct cfg **o
     cfg_load_auth(&L, top[TOP_AUTH]);
     cfg_load_audit(&L, top[TOP_AUDIT]);
     cfg_load_policy(&L, top[TOP_POLICY]);
+    cfg_load_models(&L, top[TOP_MODELS]); /* before agents, which name models */
     cfg_load_agents(&L, top[TOP_NAMESPACES], top[TOP_AGENTS]);
+    cfg_load_costs(&L, top[TOP_COSTS]);
 
 out:
     cfg_node_free(root);

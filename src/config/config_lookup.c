@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * config_lookup.c — finding users, roles, agents, namespaces and teams by name.
+ * config_lookup.c — finding users, roles, agents, namespaces, teams, providers, models and
+ * budgets by name.
  *
  * Linear scans: a gateway.yaml holds tens to a few thousand entries, and a snapshot is
  * immutable, so there is no index to keep in step. Built-in roles are not in c->roles
@@ -45,5 +46,46 @@ const struct cfg_team *cfg_find_team(const struct cfg *c, const char *id)
     for (size_t i = 0; c && id && i < c->n_teams; i++)
         if (!strcmp(c->teams[i].id, id))
             return &c->teams[i];
+    return NULL;
+}
+
+const struct cfg_provider *cfg_find_provider(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_providers; i++)
+        if (!strcmp(c->providers[i].name, name))
+            return &c->providers[i];
+    return NULL;
+}
+
+/* Split at the first '/': provider names never contain one, model names neither. */
+const struct cfg_model *cfg_find_model(const struct cfg *c, const char *id,
+                                       const struct cfg_provider **provider)
+{
+    if (provider)
+        *provider = NULL;
+    const char *slash = id ? strchr(id, '/') : NULL;
+    if (!c || !slash)
+        return NULL;
+    size_t plen = (size_t)(slash - id);
+    for (size_t i = 0; i < c->n_providers; i++) {
+        const struct cfg_provider *p = &c->providers[i];
+        if (strlen(p->name) != plen || memcmp(p->name, id, plen) != 0)
+            continue;
+        for (size_t j = 0; j < p->n_models; j++)
+            if (!strcmp(p->models[j].name, slash + 1)) {
+                if (provider)
+                    *provider = p;
+                return &p->models[j];
+            }
+        return NULL;
+    }
+    return NULL;
+}
+
+const struct cfg_budget *cfg_find_budget(const struct cfg *c, const char *workspace)
+{
+    for (size_t i = 0; c && workspace && i < c->n_budgets; i++)
+        if (!strcmp(c->budgets[i].workspace, workspace))
+            return &c->budgets[i];
     return NULL;
 }

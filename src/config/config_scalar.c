@@ -12,6 +12,7 @@
 #include "config/config_int.h"
 
 #include <errno.h>
+#include <math.h>
 
 bool cfg_is_null(const struct cfg_node *n)
 {
@@ -113,6 +114,123 @@ bool cfg_get_size(struct cfg_errlist *e, const struct cfg_node *n, const char *w
         return false;
     if (!cfg_is_null(n))
         *out = (size_t)v;
+    return true;
+}
+
+/* Plain decimal: -?D+(.D+)?([eE][+-]?D+)? without leading zeros (as for integers). */
+static bool number_syntax(const char *s)
+{
+    const char *p = s[0] == '-' ? s + 1 : s;
+    if (!(*p >= '0' && *p <= '9'))
+        return false;
+    if (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
+        return false;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p == '.') {
+        p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
+bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                    double lo, bool lo_open, double hi, double *out)
+{
+    char shown[100];
+    if (cfg_is_null(n))
+        return true;
+    if (n->bad)
+        return false;
+    if (n->kind != CFG_NODE_SCALAR || !n->plain) {
+        cfg_err(e, n->line, "%s must be a number, not %s", what, kind_name(n));
+        return false;
+    }
+    if (!number_syntax(n->str)) {
+        cfg_err(e, n->line, "%s must be a decimal number such as 2.5 (got %s)", what,
+                shown_value(n, n->str, true, shown, sizeof(shown)));
+        return false;
+    }
+    errno = 0;
+    double v = strtod(n->str, NULL);
+    if (!isfinite(v) || errno == ERANGE || v < lo || (lo_open && v <= lo) || v > hi) {
+        const char *got = shown_value(n, n->str, false, shown, sizeof(shown));
+        if (lo_open)
+            cfg_err(e, n->line, "%s must be greater than %g and at most %g (got %s)", what, lo,
+                    hi, got);
+        else
+            cfg_err(e, n->line, "%s must be between %g and %g (got %s)", what, lo, hi, got);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cfg_get_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                 const char *const *schemes, unsigned flags, char **out)
+{
+    char *s = NULL;
+    if (cfg_is_null(n))
+        return true;
+    if (!cfg_get_str(e, n, what, &s))
+        return false;
+    char list[128] = "";
+    size_t o = 0, k = 0;
+    while (schemes[k])
+        k++;
+    for (size_t i = 0; i < k && o < sizeof(list); i++)
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s://",
+                              i == 0 ? "" : i + 1 == k ? " or " : ", ", schemes[i]);
+
+    /* The value itself is never quoted: a URL may carry credentials. */
+    const char *rest = NULL;
+    for (size_t i = 0; i < k && !rest; i++) {
+        size_t sl = strlen(schemes[i]);
+        if (!strncmp(s, schemes[i], sl) && !strncmp(s + sl, "://", 3))
+            rest = s + sl + 3;
+    }
+    const char *problem = NULL;
+    size_t len = strlen(s);
+    if (!rest)
+        problem = "must start with";
+    else if (len > 2048)
+        problem = "is longer than 2048 characters";
+    for (const char *p = s; !problem && *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            problem = "must not contain spaces or control characters";
+    size_t auth = rest ? strcspn(rest, "/?#") : 0;
+    if (!problem && (auth == 0 || rest[0] == ':'))
+        problem = "has no host";
+    if (!problem && memchr(rest, '@', auth))
+        problem = "must not contain user information (user:password@)";
+    if (!problem && !(flags & CFG_URL_QUERY) && strpbrk(rest, "?#"))
+        problem = "must not contain a query (?) or fragment (#)";
+    if (problem) {
+        if (!rest)
+            cfg_err(e, n->line, "%s must be a %s URL", what, list);
+        else
+            cfg_err(e, n->line, "%s %s", what, problem);
+        explicit_bzero(s, len);
+        free(s);
+        return false;
+    }
+    if (flags & CFG_URL_NO_SLASH)
+        while (len > (size_t)(rest - s) + auth && s[len - 1] == '/')
+            s[--len] = '\0';
+    free(*out);
+    *out = s;
     return true;
 }
 

@@ -16,6 +16,8 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "llm/llm.h"
+#include "llm/llm_costs.h"
 #include "ns/ns.h"
 #include "store/store.h"
 
@@ -97,6 +99,7 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
             gw_warn("reload: listener and data directory changes take effect after a restart");
         auth_registry_reload(g->auth, c);
         ns_registry_reload(g->ns, c);
+        llm_costs_reload(g->costs, c);
         struct audit_options ao;
         audit_options_of(c, &ao);
         if (audit_reconfigure(g->audit, &ao) != GW_OK)
@@ -167,6 +170,14 @@ static int run(struct gwd *g)
     if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
         gw_error("cannot load policies: %s", pmsg);
         return CFG_EXIT_INVALID;
+    }
+    if (llm_costs_open(g->store, c, &g->costs) != GW_OK) {
+        gw_error("cannot load this month's model usage from the store");
+        return 1;
+    }
+    if (llm_client_start(&g->llm) != GW_OK) {
+        gw_error("cannot start the model client");
+        return 1;
     }
     char *bootstrap = NULL;
     if (auth_bootstrap(g->auth, c, &bootstrap) != GW_OK) {
@@ -242,7 +253,12 @@ static int run(struct gwd *g)
             break;
         }
     }
-    http_server_stop(g->http, DRAIN_MS);
+    /* requests in flight finish first; model calls still running after the drain are
+     * canceled, which ends their streams and resumes their connections, then HTTP stops */
+    http_server_drain(g->http, DRAIN_MS);
+    llm_client_stop(g->llm);
+    g->llm = NULL;
+    http_server_stop(g->http, 1000);
     g->http = NULL;
     system_event(g, "gateway.stopped", NULL);
     return 0;
@@ -321,8 +337,10 @@ int gwd_main(int argc, char **argv)
     g.started_ms = gw_now_ms();
     int code = run(&g);
 
+    llm_client_stop(g.llm);
     if (g.http)
         http_server_stop(g.http, 0);
+    llm_costs_close(g.costs); /* after the model client: no usage is recorded any more */
     gwd_policy_close(g.policy);
     ns_registry_close(g.ns);
     auth_registry_close(g.auth);

@@ -29,6 +29,8 @@ struct gwd {
     struct ns_registry *ns;
     struct http_server *http;
     struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */
+    struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
+    struct llm_costs *costs;            /* metering and budgets (llm/llm_costs.h) */
     int64_t started_ms;
     atomic_bool draining;
     pthread_mutex_t reload_lock;        /* one reload at a time */

@@ -60,11 +60,10 @@ static void ask_opa(const struct cfg *c, struct pol_snapshot *snap, const struct
     json_decref(input);
 }
 
-enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p,
-                                   enum pol_action action, const char *resource, int level,
-                                   const struct pol_kv *ctx, size_t n_ctx,
-                                   const char *request_id, struct gw_pool *pool,
-                                   struct pol_decision *out)
+enum pol_effect gwd_policy_decide(struct gwd *g, const struct auth_principal *p,
+                                  enum pol_action action, const char *resource, int level,
+                                  const struct pol_kv *ctx, size_t n_ctx, struct gw_pool *pool,
+                                  struct pol_decision *out)
 {
     struct pol_request rq = {
         .tenant = p->tenant, .user = p->user ? p->user : p->actor, .role = p->role,
@@ -80,6 +79,18 @@ enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p
     out->ob.reroute_model = gw_pool_strdup(pool, out->ob.reroute_model);
     if (c->opa_url && out->effect != POL_DENY)
         ask_opa(c, snap, p, &rq, out);
+    pol_snapshot_unref(snap);
+    cfg_unref(c);
+    return out->effect;
+}
+
+enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p,
+                                   enum pol_action action, const char *resource, int level,
+                                   const struct pol_kv *ctx, size_t n_ctx,
+                                   const char *request_id, struct gw_pool *pool,
+                                   struct pol_decision *out)
+{
+    gwd_policy_decide(g, p, action, resource, level, ctx, n_ctx, pool, out);
     json_t *details = pol_decision_to_json(out, NULL);
     json_object_set_new(details, "action", json_string(pol_action_name(action)));
     json_object_set_new(details, "resource", json_string(resource));
@@ -92,7 +103,5 @@ enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p
     if (audit_record(g->audit, p->tenant, &ev) != GW_OK)
         gw_error("policy: decision for %s could not be queued for the audit", request_id);
     json_decref(details);
-    pol_snapshot_unref(snap);
-    cfg_unref(c);
     return out->effect;
 }

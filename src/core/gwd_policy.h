@@ -70,6 +70,13 @@ enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p
                                    struct pol_decision *out);
 /* (The strings of *out are copied into pool: valid for the caller's request.) */
 
+/* The same decision without its own audit event, for callers that record the decision in
+ * the audit event of the request it belongs to (the model proxy: one event per call). */
+enum pol_effect gwd_policy_decide(struct gwd *g, const struct auth_principal *p,
+                                  enum pol_action action, const char *resource, int level,
+                                  const struct pol_kv *ctx, size_t n_ctx, struct gw_pool *pool,
+                                  struct pol_decision *out);
+
 /* One OPA query (gwd_opa.c): POST {"input": input} to url; fills effect and reason from
  * {"result": {"allow", "require_approval", "reason"}}. Any failure returns GW_EUPSTREAM with
  * the cause in reason. */

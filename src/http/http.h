@@ -22,6 +22,7 @@
 #include "base/err.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 
 struct gw_pool;
 struct http_server;
@@ -48,7 +49,13 @@ struct http_req {
     int status;                    /* status answered (for the audit) */
     bool deferred;                 /* dispatched on a blocking worker (connection suspended) */
     struct MHD_Response *stored;   /* response produced by that worker, queued on resume */
+    int stored_status;             /* its status (status may be refined for the audit later) */
     void *user;                    /* for the dispatcher */
+    struct http_server *server;
+    atomic_int refs;               /* MHD's (until completion) + holds; see http_req_hold */
+    atomic_bool async;             /* answered later from another thread (http_async_begin) */
+    atomic_bool closed;            /* MHD completed the request (sent, or the client is gone) */
+    bool openai_errors;            /* errors in the OpenAI envelope (the /v1/ routes) */
 };
 
 typedef void http_dispatch_fn(struct http_req *req, void *ctx);
@@ -75,7 +82,11 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
                          http_done_fn *done, void *ctx, struct http_server **out);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *s);
-/* Stops accepting, waits up to drain_ms for requests in flight, then stops. */
+/* Stops accepting and waits up to drain_ms for requests in flight (they may go on after). */
+void http_server_drain(struct http_server *s, unsigned drain_ms);
+/* Drains (as above), then stops. Requests answered from other threads (http_async_begin,
+ * streams) must have been finished by their owners before: MHD cannot stop with connections
+ * still suspended. */
 void http_server_stop(struct http_server *s, unsigned drain_ms);
 /* Requests currently being processed. */
 unsigned http_server_active(const struct http_server *s);
@@ -102,6 +113,39 @@ typedef void http_stream_free_fn(void *ctx);
 void http_respond_stream(struct http_req *r, int status, const char *content_type,
                          http_stream_fill_fn *fill, http_stream_free_fn *free_ctx, void *ctx,
                          const char *const *extra_headers);
+
+/* --- answering later, from another thread -----------------------------------------------
+ *
+ * A request normally lives until MHD completes it. A holder (an upstream call, a stream
+ * producer) keeps it and its pool alive past that with http_req_hold; the done callback (the
+ * audit) runs at the last release, so it sees what the holder recorded last. */
+void http_req_hold(struct http_req *r);
+void http_req_release(struct http_req *r);
+/* True once MHD completed the request: the response was sent or the client went away. */
+bool http_req_closed(struct http_req *r);
+
+/* For a handler on a blocking worker (any method but GET/HEAD) that answers from another
+ * thread without blocking this one: the connection stays suspended after the handler returns,
+ * until http_async_finish. Takes a hold that http_async_finish releases. */
+void http_async_begin(struct http_req *r);
+/* After the answer was produced (http_respond_* or http_stream_open), from any thread:
+ * resumes the connection so MHD sends it. r must not be used by the caller afterwards. */
+void http_async_finish(struct http_req *r);
+
+/* A response streamed by a producer on any thread (SSE). Data is buffered (at most
+ * HTTP_STREAM_MAX_BUFFERED bytes waiting for a slow client) and the connection is suspended
+ * while there is nothing to send, so a waiting stream costs no thread and no CPU. */
+#define HTTP_STREAM_MAX_BUFFERED ((size_t)4 << 20)
+struct http_stream;
+struct http_stream *http_stream_open(struct http_req *r, int status, const char *content_type,
+                                     const char *const *extra_headers);
+/* GW_ECANCELED when the client is gone, GW_ETOOBIG when it reads too slowly. A client that
+ * disconnects is noticed when MHD next sends to it (a suspended connection is not watched),
+ * so the write after that fails: producers cancel their upstream work then. */
+gw_err http_stream_write(struct http_stream *s, const void *data, size_t len);
+/* Ends the stream (ok: normally; else the connection is cut so the client sees an error) and
+ * drops the producer's reference. */
+void http_stream_close(struct http_stream *s, bool ok);
 
 /* Percent-decodes one path segment into out (cap bytes). Returns false on a malformed escape,
  * an encoded NUL or an output overflow. */

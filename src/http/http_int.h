@@ -66,4 +66,8 @@ struct http_server {
     char *tls_cert, *tls_key;       /* copies kept alive for MHD */
 };
 
+/* Adds the standard headers and queues resp (or stores it for a suspended request). */
+void http_response_finish(struct http_req *r, int status, struct MHD_Response *resp,
+                          const char *content_type, const char *const *extra_headers);
+
 #endif

@@ -48,11 +48,19 @@ static void queue(struct http_req *r, int status, struct MHD_Response *resp)
     if (r->deferred) {
         /* answered on a blocking worker: MHD takes it when the connection resumes */
         r->stored = resp;
+        r->stored_status = status;
         return;
     }
     if (MHD_queue_response(r->conn, (unsigned)status, resp) != MHD_YES)
         gw_debug("http: could not queue response %d for %s", status, r->request_id);
     MHD_destroy_response(resp);
+}
+
+void http_response_finish(struct http_req *r, int status, struct MHD_Response *resp,
+                          const char *content_type, const char *const *extra_headers)
+{
+    add_standard_headers(r, resp, content_type, extra_headers);
+    queue(r, status, resp);
 }
 
 void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
@@ -82,14 +90,31 @@ void http_respond_json(struct http_req *r, int status, json_t *body)
     queue(r, status, resp);
 }
 
+/* The "type" of OpenAI's error envelope, which SDKs map to their exception classes. */
+static const char *openai_error_type(gw_err code)
+{
+    switch (gw_err_http_status(code)) {
+    case 401: return "authentication_error";
+    case 402: return "insufficient_quota";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 429: return "rate_limit_error";
+    default: return gw_err_http_status(code) >= 500 ? "api_error" : "invalid_request_error";
+    }
+}
+
 __attribute__((format(printf, 4, 0)))
 static void respond_error_v(struct http_req *r, gw_err code, const char *const *extra,
                             const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    json_t *body = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gw_err_name(code), "message",
-                             msg[0] ? msg : gw_err_message(code), "request_id", r->request_id);
+    json_t *body = r->openai_errors
+        ? json_pack("{s:{s:s,s:s,s:n,s:s,s:s}}", "error", "message",
+                    msg[0] ? msg : gw_err_message(code), "type", openai_error_type(code), "param",
+                    "code", gw_err_name(code), "request_id", r->request_id)
+        : json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gw_err_name(code), "message",
+                    msg[0] ? msg : gw_err_message(code), "request_id", r->request_id);
     if (r->responded) {
         json_decref(body);
         return;

@@ -147,6 +147,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     struct gw_pool *pool = gw_pool_new();
     struct http_req *r = gw_pool_calloc(pool, sizeof(*r));
     r->pool = pool;
+    r->server = s;
+    atomic_init(&r->refs, 1);
     r->conn = connection;
     r->hc = conn_of(connection);
     r->start_ns = gw_mono_ns();
@@ -254,10 +256,14 @@ static void *worker_main(void *arg)
         s->jobs_head = (s->jobs_head + 1) % s->jobs_cap;
         s->jobs_len--;
         pthread_mutex_unlock(&s->jobs_lock);
+        http_req_hold(r); /* the handler may hand r to another thread that finishes first */
         s->dispatch(r, s->ctx);
-        if (!r->responded)
-            http_respond_error(r, GW_EINTERNAL, "no response produced");
-        MHD_resume_connection(r->conn);
+        if (!atomic_load(&r->async)) {
+            if (!r->responded)
+                http_respond_error(r, GW_EINTERNAL, "no response produced");
+            MHD_resume_connection(r->conn);
+        }
+        http_req_release(r);
     }
 }
 
@@ -310,7 +316,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
     if (r->stored) {
         /* resumed: a blocking worker produced the answer */
-        if (MHD_queue_response(connection, (unsigned)r->status, r->stored) != MHD_YES)
+        if (MHD_queue_response(connection, (unsigned)r->stored_status, r->stored) != MHD_YES)
             gw_debug("http: could not queue response %d for %s", r->status, r->request_id);
         MHD_destroy_response(r->stored);
         r->stored = NULL;
@@ -355,14 +361,49 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     struct http_req *r = *req_cls;
     if (!r)
         return;
-    if (r->method_name && s->done)
-        s->done(r, s->ctx);
     if (r->hc)
         conn_set_state(s, r->hc, CONN_IDLE);
+    *req_cls = NULL;
+    atomic_store(&r->closed, true);
+    http_req_release(r);
+}
+
+void http_req_hold(struct http_req *r)
+{
+    atomic_fetch_add(&r->refs, 1);
+}
+
+void http_req_release(struct http_req *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    struct http_server *s = r->server;
+    if (r->method_name && s->done)
+        s->done(r, s->ctx);
+    if (r->stored)
+        MHD_destroy_response(r->stored); /* produced but never sent */
     gw_buf_release(&r->body);
     gw_pool_free(r->pool);
-    *req_cls = NULL;
     atomic_fetch_sub(&s->active, 1);
+}
+
+bool http_req_closed(struct http_req *r)
+{
+    return atomic_load(&r->closed);
+}
+
+void http_async_begin(struct http_req *r)
+{
+    http_req_hold(r);
+    atomic_store(&r->async, true);
+}
+
+void http_async_finish(struct http_req *r)
+{
+    if (!r->responded)
+        http_respond_error(r, GW_EINTERNAL, "no response produced");
+    MHD_resume_connection(r->conn);
+    http_req_release(r);
 }
 
 /* --- the reaper: total deadlines MHD does not have ---------------------------------------- */
@@ -494,17 +535,23 @@ unsigned http_server_active(const struct http_server *s)
     return atomic_load(&((struct http_server *)s)->active);
 }
 
+void http_server_drain(struct http_server *s, unsigned drain_ms)
+{
+    if (!atomic_exchange(&s->stopping, true)) {
+        MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+        if (lfd != MHD_INVALID_SOCKET)
+            close(lfd);
+    }
+    int64_t deadline = gw_mono_ns() + (int64_t)drain_ms * 1000000;
+    while (atomic_load(&s->active) > 0 && gw_mono_ns() < deadline)
+        usleep(10 * 1000);
+}
+
 void http_server_stop(struct http_server *s, unsigned drain_ms)
 {
     if (!s)
         return;
-    atomic_store(&s->stopping, true);
-    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
-    int64_t deadline = gw_mono_ns() + (int64_t)drain_ms * 1000000;
-    while (atomic_load(&s->active) > 0 && gw_mono_ns() < deadline)
-        usleep(10 * 1000);
+    http_server_drain(s, drain_ms);
     pthread_join(s->reaper, NULL);
     pthread_mutex_lock(&s->jobs_lock);
     s->workers_stop = true;

@@ -404,3 +404,51 @@ gw_err store_approval_due(struct store *st, int64_t now_ms, size_t limit,
         return GW_OK;
     return st->ops->approval_due(st, now_ms, limit, out, n);
 }
+
+/* --- usage metering and budget alerts -------------------------------------------------- */
+
+gw_err store_usage_append(struct store *st, const struct store_usage_row *rows, size_t n)
+{
+    if (n == 0)
+        return GW_OK;
+    if (!rows)
+        return GW_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].tenant || !rows[i].workspace || !rows[i].provider || !rows[i].model ||
+            !rows[i].month)
+            return GW_EINVAL;
+    return st->ops->usage_append(st, rows, n);
+}
+
+gw_err store_usage_month(struct store *st, const char *tenant, const char *month,
+                         const char *workspace, struct store_usage_sum **out, size_t *n)
+{
+    if (!month || !out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->usage_month(st, tenant, month, workspace, out, n);
+}
+
+void store_usage_sums_free(struct store_usage_sum *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++) {
+        free(list[i].tenant);
+        free(list[i].workspace);
+        free(list[i].user_id);
+        free(list[i].provider);
+        free(list[i].model);
+    }
+    free(list);
+}
+
+gw_err store_budget_alert_insert(struct store *st, const char *tenant, const char *workspace,
+                                 const char *month, const char *kind, int64_t sent_at_ms,
+                                 bool *inserted)
+{
+    if (!tenant || !workspace || !month || !kind || !inserted ||
+        (strcmp(kind, "threshold") != 0 && strcmp(kind, "exceeded") != 0))
+        return GW_EINVAL;
+    *inserted = false;
+    return st->ops->budget_alert_insert(st, tenant, workspace, month, kind, sent_at_ms, inserted);
+}

@@ -63,6 +63,13 @@ struct store_ops {
                             size_t limit, struct store_approval **out, size_t *n);
     gw_err (*approval_due)(struct store *st, int64_t now_ms, size_t limit,
                            struct store_approval **out, size_t *n);
+
+    gw_err (*usage_append)(struct store *st, const struct store_usage_row *rows, size_t n);
+    gw_err (*usage_month)(struct store *st, const char *tenant, const char *month,
+                          const char *workspace, struct store_usage_sum **out, size_t *n);
+    gw_err (*budget_alert_insert)(struct store *st, const char *tenant, const char *workspace,
+                                  const char *month, const char *kind, int64_t sent_at_ms,
+                                  bool *inserted);
 };
 
 struct store {

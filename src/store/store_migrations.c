@@ -126,6 +126,32 @@ static const struct migration migrations[] = {
      ");"
      "CREATE INDEX approvals_by_tenant ON approvals (tenant, status, created_ms);"
      "CREATE INDEX approvals_by_expiry ON approvals (status, expires_ms);"},
+
+    {4, "model usage metering: usage_records, budget_alerts",
+     "CREATE TABLE usage_records ("
+     "  id                INTEGER PRIMARY KEY,"
+     "  tenant            TEXT NOT NULL,"
+     "  user_id           TEXT,"
+     "  workspace         TEXT NOT NULL,"
+     "  agent             TEXT,"
+     "  provider          TEXT NOT NULL,"
+     "  model             TEXT NOT NULL,"
+     "  prompt_tokens     INTEGER NOT NULL DEFAULT 0,"
+     "  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+     "  cost_usd          REAL NOT NULL DEFAULT 0,"
+     "  month             TEXT NOT NULL,"
+     "  at_ms             INTEGER NOT NULL,"
+     "  request_id        TEXT"
+     ");"
+     "CREATE INDEX usage_by_month ON usage_records (tenant, month, workspace);"
+     "CREATE TABLE budget_alerts ("
+     "  tenant     TEXT NOT NULL,"
+     "  workspace  TEXT NOT NULL,"
+     "  month      TEXT NOT NULL,"
+     "  kind       TEXT NOT NULL CHECK (kind IN ('threshold', 'exceeded')),"
+     "  sent_at_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (tenant, workspace, month, kind)"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)

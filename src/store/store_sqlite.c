@@ -6,6 +6,8 @@
  *     reads and scans, checkpoints, policy versions, the approval queue). In WAL mode its reads never block the writer.
  *   - "audit", guarded by audit_mu, is used only by store_audit_append so group commits of the
  *     audit writer never queue behind API reads. Each batch is BEGIN IMMEDIATE ... COMMIT.
+ *     The costs writer's batches (store_usage_append) use it too: both are background writers,
+ *     and SQLite admits one writer at a time anyway.
  * Both run with synchronous=FULL: a successful commit has been fsynced (an audit event must be
  * durable before the API answers; token and agent mutations are rare, so the cost is moot).
  *
@@ -39,6 +41,11 @@
 #define CP_COLS "tenant, seq, hash, ts_ms, key_id, signature"
 #define APR_COLS "id, tenant, requester, approvers, action, policy, status, decided_by, comment, " \
                  "result, request_id, created_ms, expires_ms, decided_ms, executed_ms"
+#define USAGE_COLS "tenant, user_id, workspace, agent, provider, model, prompt_tokens, " \
+                   "completion_tokens, cost_usd, month, at_ms, request_id"
+#define USAGE_GROUP "usage_records.tenant, workspace, user_id, provider, model"
+#define USAGE_SUM_COLS USAGE_GROUP ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), " \
+                       "TOTAL(cost_usd)"
 
 enum main_stmt {
     S_PING,
@@ -66,6 +73,9 @@ enum main_stmt {
     S_APR_LIST,
     S_APR_LIST_STATUS,
     S_APR_DUE,
+    S_USAGE_MONTH,
+    S_USAGE_MONTH_ALL,
+    S_BUDGET_ALERT_INSERT,
     S__COUNT
 };
 
@@ -128,9 +138,26 @@ static const char *const main_sql[S__COUNT] = {
     [S_APR_DUE] = "SELECT " APR_COLS " FROM approvals "
                   "WHERE status = 'pending' AND expires_ms <= ?1 "
                   "ORDER BY expires_ms, rowid LIMIT ?2",
+    [S_USAGE_MONTH] = "SELECT " USAGE_SUM_COLS " FROM usage_records "
+                      "WHERE tenant = ?1 AND month = ?2 AND (?3 IS NULL OR workspace = ?3) "
+                      "GROUP BY " USAGE_GROUP " ORDER BY " USAGE_GROUP,
+    /* Every tenant: one index probe (tenant, month) per tenant, found by a loose index scan. */
+    [S_USAGE_MONTH_ALL] = "WITH RECURSIVE t(tenant) AS ("
+                          "  SELECT MIN(tenant) FROM usage_records"
+                          "  UNION ALL"
+                          "  SELECT (SELECT MIN(tenant) FROM usage_records WHERE tenant > t.tenant)"
+                          "  FROM t WHERE t.tenant IS NOT NULL"
+                          ") SELECT " USAGE_SUM_COLS " FROM t CROSS JOIN usage_records "
+                          "ON usage_records.tenant = t.tenant "
+                          "WHERE month = ?1 AND (?2 IS NULL OR workspace = ?2) "
+                          "GROUP BY " USAGE_GROUP " ORDER BY " USAGE_GROUP,
+    /* Insert-if-absent: changes() says whether this call was the first. */
+    [S_BUDGET_ALERT_INSERT] = "INSERT INTO budget_alerts "
+                              "(tenant, workspace, month, kind, sent_at_ms) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 };
 
-enum audit_stmt { A_BEGIN, A_INSERT, A_COMMIT, A_ROLLBACK, A__COUNT };
+enum audit_stmt { A_BEGIN, A_INSERT, A_COMMIT, A_ROLLBACK, A_USAGE_INSERT, A__COUNT };
 
 static const char *const audit_sql[A__COUNT] = {
     [A_BEGIN] = "BEGIN IMMEDIATE",
@@ -138,6 +165,8 @@ static const char *const audit_sql[A__COUNT] = {
                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [A_COMMIT] = "COMMIT",
     [A_ROLLBACK] = "ROLLBACK",
+    [A_USAGE_INSERT] = "INSERT INTO usage_records (" USAGE_COLS ") VALUES "
+                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 };
 
 struct store_sqlite {
@@ -1337,6 +1366,118 @@ static gw_err sqlite_approval_due(struct store *st, int64_t now_ms, size_t limit
     return rc;
 }
 
+/* --- usage metering and budget alerts ------------------------------------------------------ */
+
+/* One transaction on the writer connection (shared with the audit writer). */
+static gw_err sqlite_usage_append(struct store *st, const struct store_usage_row *rows, size_t n)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    lock(&s->audit_mu);
+    sqlite3 *db = s->adb;
+    sqlite3_stmt *begin = s->astmt[A_BEGIN], *ins = s->astmt[A_USAGE_INSERT];
+    int e = sqlite3_step(begin);
+    sqlite3_reset(begin);
+    if (e != SQLITE_DONE) {
+        rc = fail(db, "usage append: begin");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct store_usage_row *r = &rows[i];
+        int b = bind_str(ins, 1, r->tenant) | bind_str(ins, 2, r->user_id) |
+                bind_str(ins, 3, r->workspace) | bind_str(ins, 4, r->agent) |
+                bind_str(ins, 5, r->provider) | bind_str(ins, 6, r->model) |
+                bind_i64(ins, 7, r->prompt_tokens) | bind_i64(ins, 8, r->completion_tokens) |
+                sqlite3_bind_double(ins, 9, r->cost_usd) | bind_str(ins, 10, r->month) |
+                bind_i64(ins, 11, r->at_ms) | bind_str(ins, 12, r->request_id);
+        if (b != SQLITE_OK)
+            rc = fail(db, "usage append: bind");
+        else if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = fail(db, "usage append: insert");
+        finish(ins);
+        if (rc != GW_OK)
+            goto out;
+    }
+    sqlite3_stmt *commit = s->astmt[A_COMMIT];
+    e = sqlite3_step(commit);
+    sqlite3_reset(commit);
+    if (e != SQLITE_DONE)
+        rc = fail(db, "usage append: commit");
+out:
+    if (rc != GW_OK && !sqlite3_get_autocommit(db)) {
+        sqlite3_stmt *rb = s->astmt[A_ROLLBACK];
+        if (sqlite3_step(rb) != SQLITE_DONE)
+            fail(db, "usage append: rollback");
+        sqlite3_reset(rb);
+    }
+    unlock(&s->audit_mu);
+    return rc;
+}
+
+static gw_err sqlite_usage_month(struct store *st, const char *tenant, const char *month,
+                                 const char *workspace, struct store_usage_sum **out, size_t *n)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    struct store_usage_sum *list = NULL;
+    size_t len = 0, cap = 0;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[tenant ? S_USAGE_MONTH : S_USAGE_MONTH_ALL];
+    int b = tenant ? bind_str(q, 1, tenant) | bind_str(q, 2, month) | bind_str(q, 3, workspace)
+                   : bind_str(q, 1, month) | bind_str(q, 2, workspace);
+    if (b != SQLITE_OK) {
+        rc = fail(s->db, "usage month");
+        goto out;
+    }
+    int e;
+    while ((e = sqlite3_step(q)) == SQLITE_ROW) {
+        list = grow(list, &cap, len + 1, sizeof(*list));
+        struct store_usage_sum *u = &list[len++];
+        u->tenant = col_str(q, 0);
+        u->workspace = col_str(q, 1);
+        u->user_id = col_str(q, 2);
+        u->provider = col_str(q, 3);
+        u->model = col_str(q, 4);
+        u->requests = sqlite3_column_int64(q, 5);
+        u->prompt_tokens = sqlite3_column_int64(q, 6);
+        u->completion_tokens = sqlite3_column_int64(q, 7);
+        u->cost_usd = sqlite3_column_double(q, 8);
+    }
+    if (e != SQLITE_DONE)
+        rc = fail(s->db, "usage month");
+out:
+    finish(q);
+    unlock(&s->mu);
+    if (rc != GW_OK) {
+        store_usage_sums_free(list, len);
+        return rc;
+    }
+    *out = list;
+    *n = len;
+    return GW_OK;
+}
+
+static gw_err sqlite_budget_alert_insert(struct store *st, const char *tenant,
+                                         const char *workspace, const char *month,
+                                         const char *kind, int64_t sent_at_ms, bool *inserted)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    int changes = 0;
+    lock(&s->mu);
+    sqlite3_stmt *q = s->stmt[S_BUDGET_ALERT_INSERT];
+    int b = bind_str(q, 1, tenant) | bind_str(q, 2, workspace) | bind_str(q, 3, month) |
+            bind_str(q, 4, kind) | bind_i64(q, 5, sent_at_ms);
+    if (b != SQLITE_OK)
+        rc = fail(s->db, "budget alert insert");
+    else
+        rc = step_write(s->db, q, "budget alert insert", false, &changes);
+    finish(q);
+    unlock(&s->mu);
+    *inserted = rc == GW_OK && changes > 0;
+    return rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1367,4 +1508,7 @@ static const struct store_ops sqlite_ops = {
     .approval_transition = sqlite_approval_transition,
     .approval_list = sqlite_approval_list,
     .approval_due = sqlite_approval_due,
+    .usage_append = sqlite_usage_append,
+    .usage_month = sqlite_usage_month,
+    .budget_alert_insert = sqlite_budget_alert_insert,
 };

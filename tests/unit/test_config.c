@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1112,6 +1113,9 @@ static void test_example_file(void **state)
     assert_true(c->n_tokens >= 3);
     assert_true(c->n_agents >= 2);
     assert_non_null(cfg_find_agent(c, "engineering/code-reviewer"));
+    assert_non_null(cfg_find_model(c, cfg_find_agent(c, "engineering/code-reviewer")->model,
+                                   NULL));
+    assert_non_null(cfg_find_budget(c, "engineering"));
     cfg_unref(c);
 
     /* without the secrets in the environment the example is refused, naming the variable */
@@ -1123,6 +1127,594 @@ static void test_example_file(void **state)
     unsetenv("OPENCLAW_ENG_TOKEN");
     unsetenv("OPENCLAW_MKT_TOKEN");
     free(src);
+}
+
+/* ---- models, costManagement, agent models ---- */
+
+static const char models_yaml[] =
+    "models:\n"                                                              /* 1 */
+    "  allowed_regions: [eu-west-1, us-east-1]\n"                            /* 2 */
+    "  max_tool_rounds: 12\n"                                                /* 3 */
+    "  providers:\n"                                                         /* 4 */
+    "    - name: openai\n"                                                   /* 5 */
+    "      api: openai\n"                                                    /* 6 */
+    "      base_url: https://api.openai.com/v1/\n"                           /* 7 */
+    "      api_key: ${TEST_CFG_OPENAI_KEY}\n"                                /* 8 */
+    "      max_classification: internal\n"                                  /* 9 */
+    "      region: us-east-1\n"                                              /* 10 */
+    "      timeout_ms: 60000\n"                                              /* 11 */
+    "      connect_timeout_ms: 2000\n"                                       /* 12 */
+    "      retries: 3\n"                                                     /* 13 */
+    "      retry_base_ms: 100\n"                                             /* 14 */
+    "      fallback: [anthropic/claude-sonnet-4, ollama/llama3:8b]\n"        /* 15 */
+    "      limits: {max_concurrent: 8, rpm: 600, tpm: 100000, max_queue: 16, max_wait_ms: 500}\n"
+    "      models:\n"                                                        /* 17 */
+    "        - name: gpt-4o\n"                                               /* 18 */
+    "          upstream: gpt-4o-2024-08-06\n"                                /* 19 */
+    "          input_per_mtok: 2.5\n"                                        /* 20 */
+    "          output_per_mtok: 10\n"                                        /* 21 */
+    "        - name: gpt-4o-mini\n"                                          /* 22 */
+    "          input_per_mtok: 0.15\n"                                       /* 23 */
+    "          output_per_mtok: 6e-1\n"                                      /* 24 */
+    "    - name: anthropic\n"                                                /* 25 */
+    "      api: anthropic\n"                                                 /* 26 */
+    "      base_url: https://api.anthropic.com\n"                            /* 27 */
+    "      api_key_file: secrets/anthropic.key\n"                            /* 28 */
+    "      region: eu-west-1\n"                                              /* 29 */
+    "      models:\n"                                                        /* 30 */
+    "        - {name: claude-sonnet-4, input_per_mtok: 3, output_per_mtok: 15}\n"
+    "    - name: ollama\n"                                                   /* 32 */
+    "      api: ollama\n"                                                    /* 33 */
+    "      kind: self_hosted\n"                                              /* 34 */
+    "      base_url: http://127.0.0.1:11434\n"                               /* 35 */
+    "      region: eu-west-1\n"                                              /* 36 */
+    "      max_classification: restricted\n"                                 /* 37 */
+    "      models:\n"                                                        /* 38 */
+    "        - name: llama3:8b\n"                                            /* 39 */
+    "costManagement:\n"                                                      /* 40 */
+    "  enabled: true\n"                                                      /* 41 */
+    "  currency: USD\n"                                                      /* 42 */
+    "  alertThreshold: 0.75\n"                                               /* 43 */
+    "  alertEmail: ops@company.com\n"                                        /* 44 */
+    "  alertWebhook: https://hooks.example/budget?src=gw\n"                  /* 45 */
+    "  smtp: {url: smtp://127.0.0.1:25, from: gateway@company.com, username: gw, "
+    "password: \"${TEST_CFG_SMTP_PASSWORD}\"}\n"                             /* 46 */
+    "  budgets:\n"                                                           /* 47 */
+    "    dev-team: {monthlyUsdLimit: 500, onExceed: alert, alertThreshold: 0.9, "
+    "alertEmail: leads@company.com}\n"                                       /* 48 */
+    "    public:   {monthlyUsdLimit: 50.5, onExceed: disable}\n"             /* 49 */
+    "agents:\n"                                                              /* 50 */
+    "  - name: engineering/code-reviewer\n"                                  /* 51 */
+    "    model: openai/gpt-4o\n"                                             /* 52 */
+    "    system_prompt: \"You review code.\\nBe brief.\"\n"                  /* 53 */
+    "    tools: [memory_read, send_message]\n"                               /* 54 */
+    "  - name: engineering/local\n"                                          /* 55 */
+    "    model: ollama/llama3:8b\n"                                          /* 56 */
+    "  - name: engineering/mailbox\n"                                        /* 57 */
+    "    tools: []\n";                                                       /* 58 */
+
+static void write_secret(const char *rel, const char *text)
+{
+    char *dir = gw_xasprintf("%s/secrets", datadir);
+    char *data_parent = gw_xasprintf("%s", datadir);
+    mkdir(data_parent, 0700);
+    mkdir(dir, 0700);
+    char *path = gw_xasprintf("%s/%s", datadir, rel);
+    write_file(path, text);
+    free(path);
+    free(dir);
+    free(data_parent);
+}
+
+static void test_models_costs(void **state)
+{
+    (void)state;
+    setenv("TEST_CFG_OPENAI_KEY", "sk-openai-env-123", 1);
+    setenv("TEST_CFG_SMTP_PASSWORD", "smtp-pass-456", 1);
+    write_secret("secrets/anthropic.key", "sk-ant-file-789\n");
+    struct cfg *c = load_ok(models_yaml);
+
+    assert_int_equal(c->n_allowed_regions, 2);
+    assert_string_equal(c->allowed_regions[1], "us-east-1");
+    assert_null(c->allowed_regions[2]);
+    assert_int_equal(c->max_tool_rounds, 12);
+    assert_int_equal(c->n_providers, 3);
+
+    const struct cfg_provider *p = cfg_find_provider(c, "openai");
+    assert_non_null(p);
+    assert_int_equal(p->api, CFG_LLM_OPENAI);
+    assert_string_equal(p->base_url, "https://api.openai.com/v1"); /* trailing slash dropped */
+    assert_string_equal(p->api_key, "sk-openai-env-123");
+    assert_false(p->self_hosted);
+    assert_int_equal(p->max_classification, 1); /* POL_LEVEL_INTERNAL */
+    assert_string_equal(p->region, "us-east-1");
+    assert_int_equal(p->timeout_ms, 60000);
+    assert_int_equal(p->connect_timeout_ms, 2000);
+    assert_int_equal(p->retries, 3);
+    assert_int_equal(p->retry_base_ms, 100);
+    assert_int_equal(p->n_fallback, 2);
+    assert_string_equal(p->fallback[0], "anthropic/claude-sonnet-4");
+    assert_string_equal(p->fallback[1], "ollama/llama3:8b");
+    assert_null(p->fallback[2]);
+    assert_int_equal(p->limits.max_concurrent, 8);
+    assert_int_equal(p->limits.rpm, 600);
+    assert_int_equal(p->limits.tpm, 100000);
+    assert_int_equal(p->limits.max_queue, 16);
+    assert_int_equal(p->limits.max_wait_ms, 500);
+    assert_int_equal(p->n_models, 2);
+    assert_string_equal(p->models[0].upstream, "gpt-4o-2024-08-06");
+    assert_true(p->models[0].input_per_mtok == 2.5);
+    assert_true(p->models[0].output_per_mtok == 10.0);
+    assert_string_equal(p->models[1].upstream, "gpt-4o-mini"); /* default: the name */
+    assert_true(p->models[1].input_per_mtok == 0.15);
+    assert_true(p->models[1].output_per_mtok == 0.6);
+
+    p = cfg_find_provider(c, "anthropic");
+    assert_int_equal(p->api, CFG_LLM_ANTHROPIC);
+    assert_string_equal(p->api_key, "sk-ant-file-789"); /* from the file, newline stripped */
+    assert_int_equal(p->max_classification, -1);
+    assert_int_equal(p->timeout_ms, 120000); /* defaults */
+    assert_int_equal(p->connect_timeout_ms, 5000);
+    assert_int_equal(p->retries, 2);
+    assert_int_equal(p->retry_base_ms, 250);
+    assert_int_equal(p->n_fallback, 0);
+    assert_int_equal(p->limits.max_concurrent, 64);
+    assert_int_equal(p->limits.rpm, 0);
+    assert_int_equal(p->limits.tpm, 0);
+    assert_int_equal(p->limits.max_queue, 1024);
+    assert_int_equal(p->limits.max_wait_ms, 10000);
+
+    p = cfg_find_provider(c, "ollama");
+    assert_int_equal(p->api, CFG_LLM_OLLAMA);
+    assert_true(p->self_hosted);
+    assert_null(p->api_key);
+    assert_int_equal(p->max_classification, 3); /* POL_LEVEL_RESTRICTED */
+    assert_true(p->models[0].input_per_mtok == 0.0);
+
+    /* lookups split at the first '/' */
+    const struct cfg_provider *owner = NULL;
+    const struct cfg_model *m = cfg_find_model(c, "ollama/llama3:8b", &owner);
+    assert_non_null(m);
+    assert_ptr_equal(owner, cfg_find_provider(c, "ollama"));
+    assert_string_equal(m->name, "llama3:8b");
+    assert_non_null(cfg_find_model(c, "openai/gpt-4o-mini", NULL));
+    owner = (const struct cfg_provider *)0x1;
+    assert_null(cfg_find_model(c, "openai/gpt-5", &owner));
+    assert_null(owner);
+    assert_null(cfg_find_model(c, "openai", NULL));
+    assert_null(cfg_find_model(c, "open/ai/gpt-4o", NULL));
+    assert_null(cfg_find_model(c, "nope/gpt-4o", NULL));
+    assert_null(cfg_find_model(c, NULL, NULL));
+    assert_null(cfg_find_provider(c, "nope"));
+
+    /* costManagement */
+    assert_true(c->costs_enabled);
+    assert_string_equal(c->currency, "USD");
+    assert_true(c->alert_threshold == 0.75);
+    assert_string_equal(c->alert_email, "ops@company.com");
+    assert_string_equal(c->alert_webhook, "https://hooks.example/budget?src=gw");
+    assert_string_equal(c->smtp_url, "smtp://127.0.0.1:25");
+    assert_string_equal(c->smtp_from, "gateway@company.com");
+    assert_string_equal(c->smtp_username, "gw");
+    assert_string_equal(c->smtp_password, "smtp-pass-456");
+    assert_int_equal(c->n_budgets, 2);
+    const struct cfg_budget *b = cfg_find_budget(c, "dev-team");
+    assert_non_null(b);
+    assert_true(b->monthly_usd_limit == 500.0);
+    assert_int_equal(b->on_exceed, CFG_EXCEED_ALERT);
+    assert_true(b->alert_threshold == 0.9);
+    assert_string_equal(b->alert_email, "leads@company.com");
+    b = cfg_find_budget(c, "public");
+    assert_true(b->monthly_usd_limit == 50.5);
+    assert_int_equal(b->on_exceed, CFG_EXCEED_DISABLE);
+    assert_true(b->alert_threshold == 0.75);              /* the section's */
+    assert_string_equal(b->alert_email, "ops@company.com"); /* the section's */
+    assert_null(cfg_find_budget(c, "other"));
+
+    /* agents */
+    const struct cfg_agent *a = cfg_find_agent(c, "engineering/code-reviewer");
+    assert_string_equal(a->model, "openai/gpt-4o");
+    assert_string_equal(a->system_prompt, "You review code.\nBe brief.");
+    assert_int_equal(a->n_tools, 2);
+    assert_string_equal(a->tools[0], "memory_read");
+    assert_string_equal(a->tools[1], "send_message");
+    assert_null(a->tools[2]);
+    a = cfg_find_agent(c, "engineering/local");
+    assert_string_equal(a->model, "ollama/llama3:8b");
+    assert_null(a->system_prompt);
+    assert_int_equal(a->n_tools, 2); /* default: the memory tools */
+    assert_string_equal(a->tools[0], "memory_read");
+    assert_string_equal(a->tools[1], "memory_write");
+    a = cfg_find_agent(c, "engineering/mailbox");
+    assert_null(a->model);
+    assert_int_equal(a->n_tools, 0);
+    assert_non_null(a->tools);
+    assert_null(a->tools[0]);
+    cfg_unref(c);
+    unsetenv("TEST_CFG_OPENAI_KEY");
+    unsetenv("TEST_CFG_SMTP_PASSWORD");
+}
+
+static void test_models_defaults(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("agents:\n  - name: eng/bot\n");
+    assert_int_equal(c->n_providers, 0);
+    assert_null(c->providers);
+    assert_null(c->allowed_regions);
+    assert_int_equal(c->max_tool_rounds, 8);
+    assert_true(c->costs_enabled);
+    assert_string_equal(c->currency, "USD");
+    assert_true(c->alert_threshold == 0.8);
+    assert_int_equal(c->n_budgets, 0);
+    assert_null(c->alert_email);
+    assert_null(c->smtp_url);
+    const struct cfg_agent *a = cfg_find_agent(c, "eng/bot");
+    assert_null(a->model);
+    assert_int_equal(a->n_tools, 2);
+    assert_null(cfg_find_model(c, "a/b", NULL));
+    cfg_unref(c);
+
+    c = cfg_default(NULL);
+    assert_int_equal(c->max_tool_rounds, 8);
+    assert_string_equal(c->currency, "USD");
+    assert_true(c->alert_threshold == 0.8);
+    assert_true(c->costs_enabled);
+    cfg_unref(c);
+
+    /* costManagement.enabled: false, budgets still parsed */
+    c = load_ok("costManagement:\n  enabled: false\n  budgets:\n    eng: {monthlyUsdLimit: 1}\n");
+    assert_false(c->costs_enabled);
+    assert_int_equal(c->n_budgets, 1);
+    assert_true(cfg_find_budget(c, "eng")->alert_threshold == 0.8);
+    assert_null(cfg_find_budget(c, "eng")->alert_email);
+    cfg_unref(c);
+}
+
+static void test_models_errors(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad(
+        "models:\n"                                                          /* 1 */
+        "  max_tool_rounds: 65\n"                                            /* 2 */
+        "  regions: [x]\n"                                                   /* 3 */
+        "  providers:\n"                                                     /* 4 */
+        "    - name: openai\n"                                               /* 5 */
+        "      api: openia\n"                                                /* 6 */
+        "      base_url: https://api.openai.com/v1\n"                        /* 7 */
+        "      api_key: sk-abcdef\n"                                         /* 8 */
+        "      api_key_file: /run/secrets/openai\n"                          /* 9 */
+        "      fallback: [anthropic/claude, openai/gpt-4o-mini, gpt-4o, ollama/llama3]\n"
+        "      timeout_ms: 50\n"                                             /* 11 */
+        "      max_classification: secret\n"                                 /* 12 */
+        "      kind: cloud\n"                                                /* 13 */
+        "      model: gpt-4o\n"                                              /* 14 */
+        "      models:\n"                                                    /* 15 */
+        "        - name: gpt-4o\n"                                           /* 16 */
+        "          input_per_mtok: -1\n"                                     /* 17 */
+        "          output_per_mtok: \"10\"\n"                                /* 18 */
+        "        - name: gpt-4o-mini\n"                                      /* 19 */
+        "          input_per_mtok: 1.5.2\n"                                  /* 20 */
+        "        - name: gpt-4o\n"                                           /* 21 */
+        "        - name: gpt/4o\n"                                           /* 22 */
+        "    - name: anthropic\n"                                            /* 23 */
+        "      api: anthropic\n"                                             /* 24 */
+        "      models: [{name: claude-sonnet-4}]\n"                          /* 25 */
+        "    - name: ollama\n"                                               /* 26 */
+        "      api: ollama\n"                                                /* 27 */
+        "      base_url: ftp://127.0.0.1:11434\n"                            /* 28 */
+        "      models: []\n"                                                 /* 29 */
+        "    - name: openai\n"                                               /* 30 */
+        "      api: openai\n"                                                /* 31 */
+        "      base_url: https://user:pw@example.com/v1\n"                   /* 32 */
+        "      limits: {max_concurrent: 0, burst: 3}\n"                      /* 33 */
+        "      models: [{name: x}]\n"                                        /* 34 */
+        "    - name: Bad\n"                                                  /* 35 */
+        "      base_url: https://example.com/v1?x=1\n"                       /* 36 */
+        "      api: openai\n"                                                /* 37 */
+        "    - name: local\n"                                                /* 38 */
+        "      api: ollama\n"                                                /* 39 */
+        "      base_url: http://127.0.0.1:11434\n"                           /* 40 */
+        "      api_key_file: secrets/missing.key\n"                          /* 41 */
+        "      models: [{name: llama3, output_per_mtok: 1e400}]\n");         /* 42 */
+    assert_err(&errs, "cfg.yaml:2: models.max_tool_rounds must be between 1 and 64 (got 65)");
+    assert_err2(&errs, "cfg.yaml:3: unknown key 'regions' in models (valid keys: "
+                       "allowed_regions, max_tool_rounds, providers)", NULL);
+    assert_err(&errs, "cfg.yaml:6: models.providers[0].api must be one of openai, anthropic, "
+                      "ollama (got 'openia')");
+    assert_err(&errs, "cfg.yaml:9: models.providers[0].api_key_file and "
+                      "models.providers[0].api_key are both set");
+    assert_err(&errs, "cfg.yaml:10: models.providers[0].fallback[0] 'anthropic/claude' is not "
+                      "a configured model");
+    assert_err(&errs, "cfg.yaml:10: models.providers[0].fallback[1] 'openai/gpt-4o-mini' names "
+                      "the provider itself");
+    assert_err(&errs, "cfg.yaml:10: models.providers[0].fallback[2] 'gpt-4o' is not a "
+                      "configured model");
+    assert_err(&errs, "cfg.yaml:10: models.providers[0].fallback[3] 'ollama/llama3' is not a "
+                      "configured model");
+    assert_err(&errs, "cfg.yaml:11: models.providers[0].timeout_ms must be between 100 and "
+                      "3600000 (got 50)");
+    assert_err(&errs, "cfg.yaml:12: models.providers[0].max_classification must be one of "
+                      "public, internal, confidential, restricted (got 'secret')");
+    assert_err(&errs, "cfg.yaml:13: models.providers[0].kind must be one of external, "
+                      "self_hosted (got 'cloud')");
+    assert_err2(&errs, "cfg.yaml:14: unknown key 'model' in models.providers[0] (valid keys: ",
+                "models)");
+    assert_err(&errs, "cfg.yaml:17: models.providers[0].models[0].input_per_mtok must be "
+                      "between 0 and 1e+06 (got -1)");
+    assert_err(&errs, "cfg.yaml:18: models.providers[0].models[0].output_per_mtok must be a "
+                      "number, not a quoted string");
+    assert_err(&errs, "cfg.yaml:20: models.providers[0].models[1].input_per_mtok must be a "
+                      "decimal number such as 2.5 (got '1.5.2')");
+    assert_err(&errs, "cfg.yaml:21: duplicate model 'gpt-4o' in models.providers[0] (first "
+                      "defined at line 16)");
+    assert_err(&errs, "cfg.yaml:22: models.providers[0].models[3].name 'gpt/4o' is not valid");
+    assert_err(&errs, "cfg.yaml:23: models.providers[1].base_url is required");
+    assert_err(&errs, "cfg.yaml:28: models.providers[2].base_url must be a http:// or "
+                      "https:// URL");
+    assert_err(&errs, "cfg.yaml:29: models.providers[2].models must list at least one model");
+    assert_err(&errs, "cfg.yaml:30: duplicate provider 'openai' (first defined at line 5)");
+    assert_err(&errs, "cfg.yaml:32: models.providers[3].base_url must not contain user "
+                      "information");
+    assert_err(&errs, "cfg.yaml:33: models.providers[3].limits.max_concurrent must be between "
+                      "1 and 100000 (got 0)");
+    assert_err2(&errs, "cfg.yaml:33: unknown key 'burst' in models.providers[3].limits", "rpm");
+    assert_err(&errs, "cfg.yaml:35: models.providers[4].name 'Bad' is not valid");
+    assert_err(&errs, "cfg.yaml:35: models.providers[4].models is required");
+    assert_err(&errs, "cfg.yaml:36: models.providers[4].base_url must not contain a query");
+    assert_err2(&errs, "cfg.yaml:41: models.providers[5].api_key_file ", "missing.key does not "
+                                                                          "exist");
+    assert_err(&errs, "cfg.yaml:42: models.providers[5].models[0].output_per_mtok must be "
+                      "between 0 and 1e+06 (got 1e400)");
+    for (size_t i = 0; i < errs.n; i++) /* a key written in the file is not echoed either */
+        assert_null(strstr(errs.msgs[i], "sk-abcdef"));
+    assert_int_equal(errs.n, 29);
+    cfg_errors_release(&errs);
+
+    /* data residency */
+    errs = load_bad("models:\n"                                              /* 1 */
+                    "  allowed_regions: [eu-west-1]\n"                       /* 2 */
+                    "  providers:\n"                                         /* 3 */
+                    "    - name: openai\n"                                   /* 4 */
+                    "      api: openai\n"                                    /* 5 */
+                    "      base_url: https://api.openai.com/v1\n"            /* 6 */
+                    "      region: us-east-1\n"                              /* 7 */
+                    "      models: [{name: gpt-4o}]\n"                       /* 8 */
+                    "    - name: local\n"                                    /* 9 */
+                    "      api: ollama\n"                                    /* 10 */
+                    "      base_url: http://127.0.0.1:11434\n"               /* 11 */
+                    "      models: [{name: llama3}]\n"                       /* 12 */
+                    "    - name: eu\n"                                       /* 13 */
+                    "      api: openai\n"                                    /* 14 */
+                    "      base_url: https://eu.example.com/v1\n"            /* 15 */
+                    "      region: eu-west-1\n"                              /* 16 */
+                    "      models: [{name: m}]\n");                          /* 17 */
+    assert_err(&errs, "cfg.yaml:7: models.providers[0].region 'us-east-1' of provider 'openai' "
+                      "is not in models.allowed_regions");
+    assert_err(&errs, "cfg.yaml:9: models.providers[1] ('local') has no region but "
+                      "models.allowed_regions is set");
+    assert_int_equal(errs.n, 2);
+    cfg_errors_release(&errs);
+
+    errs = load_bad("models:\n  allowed_regions: []\n  providers: {}\n");
+    assert_err(&errs, "cfg.yaml:2: models.allowed_regions must not be empty");
+    assert_err(&errs, "cfg.yaml:3: models.providers must be a list, not a mapping");
+    cfg_errors_release(&errs);
+}
+
+static void test_models_secrets(void **state)
+{
+    (void)state;
+    /* an api_key from ${ENV} is never quoted, whatever is wrong with it */
+    setenv("TEST_CFG_BAD_KEY", "sk-secret value", 1);
+    setenv("TEST_CFG_SECRET_URL", "https://sk-url-secret@example.com", 1);
+    struct cfg_errors errs = load_bad(
+        "models:\n"                                                          /* 1 */
+        "  providers:\n"                                                     /* 2 */
+        "    - name: openai\n"                                               /* 3 */
+        "      api: openai\n"                                                /* 4 */
+        "      base_url: ${TEST_CFG_SECRET_URL}\n"                           /* 5 */
+        "      api_key: ${TEST_CFG_BAD_KEY}\n"                               /* 6 */
+        "      timeout_ms: ${TEST_CFG_BAD_KEY}\n"                            /* 7 */
+        "      models: [{name: gpt-4o, input_per_mtok: \"${TEST_CFG_BAD_KEY}\"}]\n"
+        "costManagement:\n"                                                  /* 9 */
+        "  smtp:\n"                                                          /* 10 */
+        "    url: smtp://mail.example.com:587\n"                             /* 11 */
+        "    password: ${TEST_CFG_BAD_KEY}\n"                                /* 12 */
+        "    from: ${TEST_CFG_BAD_KEY}\n");                                  /* 13 */
+    assert_err(&errs, "cfg.yaml:5: models.providers[0].base_url must not contain user "
+                      "information");
+    assert_err(&errs, "cfg.yaml:6: models.providers[0].api_key must be 1-4096 visible ASCII "
+                      "characters");
+    assert_err(&errs, "cfg.yaml:7: models.providers[0].timeout_ms must be a decimal integer "
+                      "(got a value from ${...})");
+    assert_err(&errs, "cfg.yaml:8: models.providers[0].models[0].input_per_mtok must be a "
+                      "number, not a quoted string");
+    assert_err(&errs, "cfg.yaml:10: costManagement.smtp.username and password must be set "
+                      "together");
+    assert_err(&errs, "cfg.yaml:13: costManagement.smtp.from is not an e-mail address");
+    for (size_t i = 0; i < errs.n; i++) {
+        assert_null(strstr(errs.msgs[i], "sk-secret"));
+        assert_null(strstr(errs.msgs[i], "sk-url-secret"));
+    }
+    cfg_errors_release(&errs);
+
+    /* the key file: trailing newline stripped (CRLF too), at most 4 KiB, the key alone */
+    const char *yaml = "models:\n"                                           /* 1 */
+                       "  providers:\n"                                      /* 2 */
+                       "    - name: p\n"                                     /* 3 */
+                       "      api: openai\n"                                 /* 4 */
+                       "      base_url: http://localhost:8000/v1\n"          /* 5 */
+                       "      api_key_file: secrets/p.key\n"                 /* 6 */
+                       "      models: [{name: m}]\n";                        /* 7 */
+    write_secret("secrets/p.key", "sk-file-secret-1\r\n");
+    struct cfg *c = load_ok(yaml);
+    assert_string_equal(c->providers[0].api_key, "sk-file-secret-1");
+    cfg_unref(c);
+
+    write_secret("secrets/p.key", "sk-file-secret-2");
+    c = load_ok(yaml);
+    assert_string_equal(cfg_find_provider(c, "p")->api_key, "sk-file-secret-2");
+    cfg_unref(c);
+
+    write_secret("secrets/p.key", "sk-file secret-3\n");
+    errs = load_bad(yaml);
+    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ", "must hold the key "
+                                                                         "alone");
+    for (size_t i = 0; i < errs.n; i++)
+        assert_null(strstr(errs.msgs[i], "secret-3"));
+    cfg_errors_release(&errs);
+
+    write_secret("secrets/p.key", "\n");
+    errs = load_bad(yaml);
+    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ", "must hold the key");
+    cfg_errors_release(&errs);
+
+    char big[4098];
+    memset(big, 'k', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    write_secret("secrets/p.key", big);
+    errs = load_bad(yaml);
+    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ", "is larger than 4096 "
+                                                                         "bytes");
+    cfg_errors_release(&errs);
+    big[4095] = '\n';
+    big[4096] = '\0'; /* exactly 4 KiB including the newline */
+    write_secret("secrets/p.key", big);
+    c = load_ok(yaml);
+    assert_int_equal(strlen(c->providers[0].api_key), 4095);
+    cfg_unref(c);
+
+    unsetenv("TEST_CFG_BAD_KEY");
+    unsetenv("TEST_CFG_SECRET_URL");
+}
+
+static void test_costs_errors(void **state)
+{
+    (void)state;
+    struct cfg_errors errs = load_bad(
+        "costManagement:\n"                                                  /* 1 */
+        "  enabled: yes\n"                                                   /* 2 */
+        "  currency: EUR\n"                                                  /* 3 */
+        "  alertThreshold: 0\n"                                              /* 4 */
+        "  alertEmail: ops\n"                                                /* 5 */
+        "  alertWebhook: hooks.example/budget\n"                             /* 6 */
+        "  smtp:\n"                                                          /* 7 */
+        "    url: smtp://127.0.0.1:25\n"                                     /* 8 */
+        "    host: x\n"                                                      /* 9 */
+        "  budgets:\n"                                                       /* 10 */
+        "    dev-team: {monthlyUsdLimit: 500, onExceed: block}\n"            /* 11 */
+        "    qa: {monthlyUsdLimit: 0, alertThreshold: 1.5}\n"                /* 12 */
+        "    Ops: {monthlyUsdLimit: 5}\n"                                    /* 13 */
+        "    ml: {onExceed: disable}\n"                                      /* 14 */
+        "    sec: {monthlyUsdLimit: 5, alertThreshold: 1}\n"                 /* 15 */
+        "    web:\n"                                                         /* 16 */
+        "    data: {monthlyUsdLimit: 5, limit: 3}\n");                       /* 17 */
+    assert_err(&errs, "cfg.yaml:2: costManagement.enabled must be true or false");
+    assert_err(&errs, "cfg.yaml:3: costManagement.currency 'EUR' is not supported");
+    assert_err(&errs, "cfg.yaml:4: costManagement.alertThreshold must be greater than 0 and at "
+                      "most 1 (got 0)");
+    assert_err(&errs, "cfg.yaml:5: costManagement.alertEmail is not an e-mail address");
+    assert_err(&errs, "cfg.yaml:6: costManagement.alertWebhook must be a http:// or https:// "
+                      "URL");
+    assert_err(&errs, "cfg.yaml:8: costManagement.smtp.from is required when "
+                      "costManagement.smtp.url is set");
+    assert_err2(&errs, "cfg.yaml:9: unknown key 'host' in costManagement.smtp (valid keys: "
+                       "url, from, username, password)", NULL);
+    assert_err(&errs, "cfg.yaml:11: costManagement.budgets.dev-team.onExceed must be one of "
+                      "alert, disable (got 'block')");
+    assert_err(&errs, "cfg.yaml:12: costManagement.budgets.qa.monthlyUsdLimit must be greater "
+                      "than 0");
+    assert_err(&errs, "cfg.yaml:12: costManagement.budgets.qa.alertThreshold must be greater "
+                      "than 0 and at most 1 (got 1.5)");
+    assert_err(&errs, "cfg.yaml:13: costManagement.budgets: workspace name 'Ops' is not valid");
+    assert_err(&errs, "cfg.yaml:14: costManagement.budgets.ml.monthlyUsdLimit is required");
+    assert_err(&errs, "cfg.yaml:16: costManagement.budgets.web must be a mapping with "
+                      "monthlyUsdLimit");
+    assert_err2(&errs, "cfg.yaml:17: unknown key 'limit' in costManagement.budgets.data",
+                "monthlyUsdLimit, onExceed, alertThreshold, alertEmail");
+    assert_int_equal(errs.n, 14);
+    cfg_errors_release(&errs);
+
+    errs = load_bad("costManagement:\n"                                      /* 1 */
+                    "  smtp:\n"                                              /* 2 */
+                    "    from: gw@company.com\n"                             /* 3 */
+                    "    url: http://mail.example.com\n"                     /* 4 */
+                    "  budgets: [dev-team]\n");                              /* 5 */
+    assert_err(&errs, "cfg.yaml:4: costManagement.smtp.url must be a smtp:// or smtps:// URL");
+    assert_err(&errs, "cfg.yaml:5: costManagement.budgets must be a mapping of workspace to "
+                      "budget");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("costManagement:\n"                                      /* 1 */
+                    "  smtp:\n"                                              /* 2 */
+                    "    from: gw@company.com\n");                           /* 3 */
+    assert_err(&errs, "cfg.yaml:2: costManagement.smtp.url is required when smtp is configured");
+    cfg_errors_release(&errs);
+
+    struct cfg *c = load_ok("costManagement:\n"
+                            "  smtp: {url: \"smtps://mail.example.com:465/\", from: a@b.c}\n");
+    assert_string_equal(c->smtp_url, "smtps://mail.example.com:465");
+    cfg_unref(c);
+}
+
+static void test_agent_models(void **state)
+{
+    (void)state;
+    char *prompt = gw_xmalloc(70000);
+    size_t o = (size_t)sprintf(prompt,
+                               "models:\n"                                   /* 1 */
+                               "  providers:\n"                              /* 2 */
+                               "    - name: openai\n"                        /* 3 */
+                               "      api: openai\n"                         /* 4 */
+                               "      base_url: https://api.openai.com/v1\n" /* 5 */
+                               "      models: [{name: gpt-4o}]\n"            /* 6 */
+                               "agents:\n"                                   /* 7 */
+                               "  - name: eng/a\n"                           /* 8 */
+                               "    model: openai/gpt-5\n"                   /* 9 */
+                               "  - name: eng/b\n"                           /* 10 */
+                               "    model: gpt-4o\n"                         /* 11 */
+                               "  - name: eng/c\n"                           /* 12 */
+                               "    model: anthropic/claude\n"               /* 13 */
+                               "    tools: [memory_read, shell, memory_read]\n" /* 14 */
+                               "  - name: eng/d\n"                           /* 15 */
+                               "    model: openai/gpt-4o\n"                  /* 16 */
+                               "    tools: memory_read\n"                    /* 17 */
+                               "    system_prompt: [a]\n"                    /* 18 */
+                               "  - name: eng/e\n"                           /* 19 */
+                               "    system_prompt: \"");                     /* 20 */
+    memset(prompt + o, 'p', 65537);
+    o += 65537;
+    strcpy(prompt + o, "\"\n");
+    struct cfg_errors errs = load_bad(prompt);
+    free(prompt);
+    assert_err(&errs, "cfg.yaml:9: agents[0].model 'openai/gpt-5' is not a configured model");
+    assert_err(&errs, "cfg.yaml:11: agents[1].model 'gpt-4o' is not a configured model");
+    assert_err(&errs, "cfg.yaml:13: agents[2].model 'anthropic/claude' is not a configured "
+                      "model");
+    assert_err(&errs, "cfg.yaml:14: agents[2].tools[1] 'shell' is not a known tool (valid: "
+                      "memory_read, memory_write, send_message)");
+    assert_err(&errs, "cfg.yaml:14: agents[2].tools[2] 'memory_read' is listed twice");
+    assert_err(&errs, "cfg.yaml:17: agents[3].tools must be a list, not a plain value");
+    assert_err(&errs, "cfg.yaml:18: agents[3].system_prompt must be a string, not a list");
+    assert_err(&errs, "cfg.yaml:20: value is longer than 65536 bytes");
+    assert_int_equal(errs.n, 8);
+    cfg_errors_release(&errs);
+
+    /* exactly 64 KiB is fine */
+    prompt = gw_xmalloc(70000);
+    o = (size_t)sprintf(prompt, "agents:\n  - name: eng/a\n    system_prompt: \"");
+    memset(prompt + o, 'p', 65536);
+    strcpy(prompt + o + 65536, "\"\n");
+    struct cfg *c = load_ok(prompt);
+    free(prompt);
+    assert_int_equal(strlen(c->agents[0].system_prompt), 65536);
+    cfg_unref(c);
+
+    /* an agent naming a model without a models section */
+    errs = load_bad("agents:\n  - name: eng/a\n    model: openai/gpt-4o\n");
+    assert_err(&errs, "cfg.yaml:3: agents[0].model 'openai/gpt-4o' is not a configured model");
+    cfg_errors_release(&errs);
 }
 
 int main(void)
@@ -1149,6 +1741,12 @@ int main(void)
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_refcount_threads),
         cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_models_costs),
+        cmocka_unit_test(test_models_defaults),
+        cmocka_unit_test(test_models_errors),
+        cmocka_unit_test(test_models_secrets),
+        cmocka_unit_test(test_costs_errors),
+        cmocka_unit_test(test_agent_models),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

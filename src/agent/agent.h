@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT
+ * agent.h — one turn of an agent: the model, its tools, until a final answer.
+ *
+ * A turn starts from the conversation so far (the caller loads it and appends the new user
+ * message) and the agent's configuration: the system prompt is the agent's system_prompt
+ * followed by its memory document. Then, up to models.max_tool_rounds times: route the call
+ * (gwd_models.h: budget, policy, reroute — the data sent is classified each round, so a
+ * confidential tool result cannot leave for an external model), call the model (streaming text
+ * to the sink as it arrives), and when it asks for tools, run each through the caller's tool
+ * runner, which enforces scopes, namespace rules, policy and approvals, and feed the results
+ * back. A tool that needs approval does not block the turn: its result tells the model (and
+ * the user) that it is waiting for approval, with the approval id.
+ *
+ * Identity and tenant are the caller's principal; nothing the model writes can change them,
+ * and the model only sees tools that act on its own agent's memory and namespace.
+ */
+#ifndef GW_AGENT_H
+#define GW_AGENT_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+#include "llm/llm_wire.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+struct gwd;
+struct cfg;
+struct cfg_agent;
+struct gw_pool;
+struct auth_principal;
+
+/* "openclaw/<ns>/<agent>", "openclaw:<ns>/<agent>" or "agent:<ns>/<agent>" → the
+ * "<ns>/<agent>" part (a pointer into model), else NULL. */
+const char *agent_model_name(const char *model);
+
+/* Runs one tool call chosen by the model. name is one of the agent's tools; args come from the
+ * model (untrusted). Returns the result to feed back (new reference) and sets *status to
+ * "executed", "denied", "pending_approval" or "error". */
+typedef json_t *agent_tool_fn(void *arg, const char *name, const json_t *args,
+                              const char **status);
+
+/* Streaming observers (may be NULL); they run on the model client's I/O thread for text and on
+ * the turn's thread for tools. Return non-zero from text to cancel (client gone). */
+struct agent_sink {
+    int (*text)(void *arg, const char *delta, size_t len);
+    void (*tool)(void *arg, const char *name, const json_t *args, const char *status,
+                 const json_t *result);
+    void *arg;
+};
+
+struct agent_turn {
+    /* in */
+    struct gwd *g;
+    const struct cfg *cfg;
+    const struct auth_principal *p;
+    const struct cfg_agent *agent;
+    json_t *history;            /* canonical messages: the conversation + the new user message */
+    bool stream;
+    struct gw_pool *pool;
+    const char *request_id;
+    agent_tool_fn *run_tool;
+    void *tool_arg;
+    struct agent_sink sink;
+    const atomic_bool *cancel;  /* set when the client went away */
+    /* out */
+    json_t *produced;           /* assistant and tool messages of this turn (owned) */
+    const char *answer;         /* final assistant text (in pool) */
+    const char *model;          /* model that answered last ("<provider>/<model>") */
+    bool rerouted;
+    unsigned model_calls;
+    struct llm_usage usage;     /* summed over the turn's model calls */
+    double cost_usd;
+    json_t *calls;              /* per model call: route, usage, cost (owned, for the audit) */
+    char msg[400];              /* error message */
+};
+
+/* GW_OK with answer set; GW_ENOTFOUND/GW_EPAYMENT/GW_EFORBIDDEN/GW_ETHROTTLED/GW_EUPSTREAM...
+ * with msg when a model call could not be made or failed. Release with agent_turn_release. */
+gw_err agent_turn_run(struct agent_turn *t);
+void agent_turn_release(struct agent_turn *t);
+
+#endif

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT
+ * api_chat.c — agent turns over HTTP: the OpenAI-compatible form and the channel form.
+ *
+ * Both run agent_turn_run on this (blocking worker) thread. The model's text streams to the
+ * client as it arrives: OpenAI chunks on /v1/chat/completions, named SSE events (delta, tool,
+ * done, error) on the channel endpoint. Tools the model asks for run here through
+ * api_tool_execute (scopes, namespace rules, policy, approvals, audit); the model can only name
+ * its own agent's memory, its namespace's shared memory and agents of its own namespace.
+ */
+#include "base/prelude.h"
+#include "agent/agent.h"
+#include "api/api_int.h"
+#include "api/api_tools.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "store/store.h"
+
+struct chat {
+    struct api_call *c;
+    const struct cfg_agent *agent;
+    char ns[64], name[64];          /* the agent's namespace and short name */
+    struct http_stream *hs;         /* streaming only */
+    bool openai;                    /* chunk format */
+    bool include_usage;
+    bool role_sent;
+    char id[48];
+    int64_t created;
+    atomic_bool gone;               /* the client went away: the turn is canceled */
+    json_t *tools_seen;             /* tool calls of the turn (for the answer and the audit) */
+};
+
+static bool split_agent(struct chat *ch, const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash || (size_t)(slash - name) >= sizeof(ch->ns) || strlen(slash + 1) >= sizeof(ch->name))
+        return false;
+    snprintf(ch->ns, sizeof(ch->ns), "%.*s", (int)(slash - name), name);
+    snprintf(ch->name, sizeof(ch->name), "%s", slash + 1);
+    return true;
+}
+
+/* --- tools: the model's arguments mapped onto the agent's own namespace ------------------- */
+
+static json_t *run_tool(void *arg, const char *name, const json_t *margs, const char **status)
+{
+    struct chat *ch = arg;
+    const char *scope = gw_json_str(margs, "scope");
+    const char *target = ch->name;
+    if (strcmp(name, "send_message") == 0) {
+        target = gw_json_str(margs, "to");
+        if (!target || !cfg_name_valid(target) || strcmp(target, "shared") == 0) {
+            *status = "error";
+            return json_pack("{s:s}", "error", "'to' must name an agent of this namespace");
+        }
+    } else if (scope && strcmp(scope, "namespace") == 0) {
+        target = "shared";
+    } else if (scope && strcmp(scope, "agent") != 0) {
+        *status = "error";
+        return json_pack("{s:s}", "error", "'scope' must be 'agent' or 'namespace'");
+    }
+    json_t *args = json_pack("{s:s,s:s}", "namespace", ch->ns, "agent", target);
+    const json_t *content = json_object_get(margs, "content");
+    if (strcmp(name, "memory_read") != 0) {
+        if (!json_is_string(content)) {
+            json_decref(args);
+            *status = "error";
+            return json_pack("{s:s}", "error", "'content' must be a string");
+        }
+        json_object_set(args, "content", (json_t *)content);
+    }
+    json_t *result = api_tool_execute(ch->c, name, args, status);
+    json_array_append_new(ch->tools_seen, json_pack("{s:s,s:O,s:s}", "tool", name, "args", args,
+                                                    "status", *status));
+    json_decref(args);
+    return result;
+}
+
+/* --- streaming -------------------------------------------------------------------------- */
+
+static void send_event(struct chat *ch, const char *event, json_t *data)
+{
+    char *text = json_dumps(data, JSON_COMPACT);
+    json_decref(data);
+    char *frame = event ? gw_xasprintf("event: %s\ndata: %s\n\n", event, text)
+                        : gw_xasprintf("data: %s\n\n", text);
+    free(text);
+    if (http_stream_write(ch->hs, frame, strlen(frame)) != GW_OK)
+        atomic_store(&ch->gone, true);
+    free(frame);
+}
+
+static json_t *openai_chunk(struct chat *ch, json_t *delta, const char *finish)
+{
+    return json_pack("{s:s,s:s,s:I,s:s+,s:[{s:i,s:o,s:s?}]}", "id", ch->id, "object",
+                     "chat.completion.chunk", "created", (json_int_t)ch->created, "model",
+                     "openclaw/", ch->agent->name, "choices", "index", 0, "delta", delta,
+                     "finish_reason", finish);
+}
+
+static int on_text(void *arg, const char *delta, size_t len)
+{
+    struct chat *ch = arg;
+    if (ch->openai) {
+        json_t *d = json_pack("{s:s%}", "content", delta, len);
+        if (!ch->role_sent) {
+            json_object_set_new(d, "role", json_string("assistant"));
+            ch->role_sent = true;
+        }
+        send_event(ch, NULL, openai_chunk(ch, d, NULL));
+    } else {
+        send_event(ch, "delta", json_pack("{s:s%}", "text", delta, len));
+    }
+    return atomic_load(&ch->gone) ? 1 : 0;
+}
+
+static void on_tool(void *arg, const char *name, const json_t *args, const char *status,
+                    const json_t *result)
+{
+    struct chat *ch = arg;
+    if (!ch->openai)
+        send_event(ch, "tool", json_pack("{s:s,s:O?,s:s,s:O}", "tool", name, "args", args,
+                                         "status", status, "result", result));
+}
+
+/* --- the turn ------------------------------------------------------------------------------ */
+
+static json_t *usage_json(const struct agent_turn *t)
+{
+    return json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)t->usage.prompt_tokens,
+                     "completion_tokens", (json_int_t)t->usage.completion_tokens,
+                     "total_tokens",
+                     (json_int_t)(t->usage.prompt_tokens + t->usage.completion_tokens));
+}
+
+static void audit_turn(struct chat *ch, const struct agent_turn *t, gw_err rc)
+{
+    struct api_call *c = ch->c;
+    c->audit_resource = gw_pool_strdup(c->r->pool, ch->agent->name);
+    json_decref(c->audit_details);
+    c->audit_details = json_pack("{s:s,s:s?,s:b,s:I,s:o,s:O,s:f,s:O}", "agent", ch->agent->name,
+                                 "model", t->model, "rerouted", t->rerouted, "model_calls",
+                                 (json_int_t)t->model_calls, "usage", usage_json(t), "calls",
+                                 t->calls, "cost_usd", t->cost_usd, "tools", ch->tools_seen);
+    if (rc != GW_OK)
+        json_object_set_new(c->audit_details, "error", json_string(t->msg));
+}
+
+/* Runs the turn and answers (JSON or stream). history is the conversation including the new
+ * user message (borrowed). */
+static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent_turn *t)
+{
+    struct api_call *c = ch->c;
+    ch->tools_seen = json_array();
+    ch->created = gw_now_ms() / 1000;
+    char hex[25];
+    gw_random_hex(hex, 12);
+    snprintf(ch->id, sizeof(ch->id), "chatcmpl-%s", hex);
+    *t = (struct agent_turn){
+        .g = c->g, .cfg = c->cfg, .p = c->p, .agent = ch->agent, .history = history,
+        .stream = stream, .pool = c->r->pool, .request_id = c->r->request_id,
+        .run_tool = run_tool, .tool_arg = ch, .cancel = &ch->gone,
+        .sink = {.text = stream ? on_text : NULL, .tool = stream ? on_tool : NULL, .arg = ch},
+    };
+    if (stream) {
+        http_async_begin(c->r);
+        ch->hs = http_stream_open(c->r, 200, "text/event-stream", NULL);
+        http_async_finish(c->r); /* this worker's own hold keeps the request until we return */
+    }
+    gw_err rc = agent_turn_run(t);
+    audit_turn(ch, t, rc);
+    if (!stream) {
+        if (rc != GW_OK) {
+            http_respond_error(c->r, rc, "%s", t->msg);
+        } else if (ch->openai) {
+            json_t *resp = json_pack(
+                "{s:s,s:s,s:I,s:s+,s:[{s:i,s:{s:s,s:s},s:s}],s:o}", "id", ch->id, "object",
+                "chat.completion", "created", (json_int_t)ch->created, "model", "openclaw/",
+                ch->agent->name, "choices", "index", 0, "message", "role", "assistant",
+                "content", t->answer, "finish_reason", "stop", "usage", usage_json(t));
+            http_respond_json(c->r, 200, resp);
+        }
+        return; /* the channel form answers in its caller (it adds the conversation) */
+    }
+    if (rc != GW_OK) {
+        c->r->status = gw_err_http_status(rc);
+        json_t *e = json_pack("{s:{s:s,s:s}}", "error", "message", t->msg, "code",
+                              gw_err_name(rc));
+        send_event(ch, ch->openai ? NULL : "error", e);
+    } else if (ch->openai) {
+        send_event(ch, NULL, openai_chunk(ch, json_object(), "stop"));
+        if (ch->include_usage) {
+            json_t *u = json_pack("{s:s,s:s,s:I,s:s+,s:[],s:o}", "id", ch->id, "object",
+                                  "chat.completion.chunk", "created", (json_int_t)ch->created,
+                                  "model", "openclaw/", ch->agent->name, "choices", "usage",
+                                  usage_json(t));
+            send_event(ch, NULL, u);
+        }
+    }
+    if (ch->openai)
+        http_stream_write(ch->hs, "data: [DONE]\n\n", 14);
+}
+
+void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_name)
+{
+    const struct cfg_agent *agent = cfg_find_agent(c->cfg, agent_name);
+    struct chat ch = {.c = c, .agent = agent, .openai = true};
+    if (!agent || !agent->model || !split_agent(&ch, agent_name)) {
+        http_respond_error(c->r, GW_ENOTFOUND, "no agent '%s' with a model", agent_name);
+        return;
+    }
+    if (!auth_allows_channel(c->p, ch.ns, ch.name)) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s", agent_name);
+        return;
+    }
+    /* the client's own system messages are dropped: the agent's configuration is the system
+     * prompt, and a client cannot replace it */
+    json_t *history = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(body, "messages"), i, m) {
+        const char *role = gw_json_str(m, "role");
+        if (strcmp(role, "system") != 0 && strcmp(role, "developer") != 0)
+            json_array_append(history, m);
+    }
+    bool stream = json_is_true(json_object_get(body, "stream"));
+    ch.include_usage = json_is_true(
+        json_object_get(json_object_get(body, "stream_options"), "include_usage"));
+    struct agent_turn t;
+    run_turn(&ch, history, stream, &t);
+    if (stream)
+        http_stream_close(ch.hs, true);
+    agent_turn_release(&t);
+    json_decref(ch.tools_seen);
+    json_decref(history);
+}
+
+void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, const char *text,
+                            bool stream)
+{
+    struct chat ch = {.c = c, .agent = agent};
+    if (!split_agent(&ch, agent->name)) {
+        http_respond_error(c->r, GW_EINTERNAL, "bad agent name");
+        return;
+    }
+    json_t *history = json_array();
+    json_array_append_new(history, json_pack("{s:s,s:s}", "role", "user", "content", text));
+    struct agent_turn t;
+    run_turn(&ch, history, stream, &t);
+    if (stream) {
+        if (t.answer)
+            send_event(&ch, "done", json_pack("{s:s,s:s?,s:o,s:f,s:O}", "reply", t.answer,
+                                              "model", t.model, "usage", usage_json(&t),
+                                              "cost_usd", t.cost_usd, "tools", ch.tools_seen));
+        http_stream_close(ch.hs, true);
+    } else if (t.answer && !c->r->responded) {
+        http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",
+                                               t.answer, "agent", agent->name, "model", t.model,
+                                               "rerouted", t.rerouted, "usage", usage_json(&t),
+                                               "cost_usd", t.cost_usd, "tools", ch.tools_seen));
+    }
+    agent_turn_release(&t);
+    json_decref(ch.tools_seen);
+    json_decref(history);
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT
+ * api_openai.c — the OpenAI-compatible surface: GET /v1/models, POST /v1/chat/completions.
+ *
+ * A chat request with "model": "<provider>/<model>" is a governed proxy call: checked
+ * (llm_canon.h), classified by the detectors (a client may raise the level with
+ * X-OpenClaw-Classification, never lower it), routed (gwd_models.h: budget, policy, reroute,
+ * residency, fallbacks), then handed to the model client without blocking this thread. The
+ * answer comes back on the I/O thread: complete, or as SSE chunks forwarded as they arrive
+ * and closed with "data: [DONE]". The call is metered and its single audit event carries the
+ * route, the policy decision, the usage and the cost. "model": "openclaw/<ns>/<agent>" runs a
+ * turn of that agent instead (agent/agent.h). Errors use OpenAI's envelope.
+ */
+#include "base/prelude.h"
+#include "api/api_int.h"
+#include "agent/agent.h"
+#include "auth/auth.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "core/gwd_models.h"
+#include "llm/llm.h"
+#include "llm/llm_canon.h"
+#include "llm/llm_costs.h"
+
+#define CLASSIFY_MAX_BYTES ((size_t)4 << 20)
+
+struct proxy {
+    struct api_call *c;
+    struct gwd_route route;
+    const char *workspace;
+    bool include_usage;         /* the client asked for the usage chunk */
+    struct http_stream *hs;     /* once the first chunk arrived */
+    bool stream_failed;         /* the client went away or read too slowly */
+    const char *headers[3];
+};
+
+void api_models_list(struct api_call *c)
+{
+    json_t *data = json_array();
+    for (size_t i = 0; i < c->cfg->n_providers; i++) {
+        const struct cfg_provider *p = &c->cfg->providers[i];
+        for (size_t j = 0; j < p->n_models; j++)
+            json_array_append_new(data, json_pack("{s:s++,s:s,s:i,s:s,s:s}", "id", p->name, "/",
+                                                  p->models[j].name, "object", "model",
+                                                  "created", 0, "owned_by", p->name, "kind",
+                                                  p->self_hosted ? "self_hosted" : "external"));
+    }
+    for (size_t i = 0; i < c->cfg->n_agents; i++) {
+        const struct cfg_agent *a = &c->cfg->agents[i];
+        const char *slash = strchr(a->name, '/');
+        if (!a->model || !slash)
+            continue;
+        char ns[128];
+        snprintf(ns, sizeof(ns), "%.*s", (int)(slash - a->name), a->name);
+        if (!auth_allows_channel(c->p, ns, slash + 1))
+            continue;
+        json_array_append_new(data, json_pack("{s:s+,s:s,s:i,s:s,s:s}", "id", "openclaw/",
+                                              a->name, "object", "model", "created", 0,
+                                              "owned_by", "openclaw", "kind", "agent"));
+    }
+    http_respond_json(c->r, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
+}
+
+/* --- answers, on the I/O thread ------------------------------------------------------------- */
+
+static void meter(struct proxy *px, const struct llm_result *res, json_t *details)
+{
+    struct api_call *c = px->c;
+    json_object_set_new(details, "attempts", json_integer(res->attempts));
+    json_object_set_new(details, "queued_ms", json_integer(res->queued_ms));
+    if (!res->served || res->attempts == 0)
+        return;
+    json_object_set_new(details, "served_by", json_sprintf("%s/%s", res->served->provider->name,
+                                                           res->served->model->name));
+    if (res->err != GW_OK && !res->streamed)
+        return; /* nothing was produced: nothing to pay */
+    struct llm_usage_record u = {
+        .tenant = c->p->tenant, .user = c->p->user ? c->p->user : c->p->actor,
+        .workspace = px->workspace, .provider = res->served->provider->name,
+        .model = res->served->model->name, .prompt_tokens = res->usage.prompt_tokens,
+        .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
+        .request_id = c->r->request_id,
+    };
+    double cost = c->g->costs ? llm_costs_record(c->g->costs, &u) : 0;
+    json_object_set_new(details, "usage", json_pack("{s:I,s:I,s:b}", "prompt_tokens",
+                                                    (json_int_t)u.prompt_tokens,
+                                                    "completion_tokens",
+                                                    (json_int_t)u.completion_tokens, "reported",
+                                                    res->usage.known));
+    json_object_set_new(details, "cost_usd", json_real(cost));
+}
+
+static void stream_write(struct proxy *px, const char *text, size_t len)
+{
+    if (!px->stream_failed && http_stream_write(px->hs, text, len) != GW_OK)
+        px->stream_failed = true;
+}
+
+static void stream_event(struct proxy *px, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT);
+    size_t n = strlen(text);
+    char *ev = gw_xmalloc(n + 9);
+    memcpy(ev, "data: ", 6);
+    memcpy(ev + 6, text, n);
+    memcpy(ev + 6 + n, "\n\n", 3);
+    stream_write(px, ev, n + 8);
+    free(ev);
+    free(text);
+}
+
+static int proxy_chunk(void *arg, json_t *chunk)
+{
+    struct proxy *px = arg;
+    if (!px->hs) {
+        px->hs = http_stream_open(px->c->r, 200, "text/event-stream", px->headers);
+        http_async_finish(px->c->r); /* the request stays held by the proxy until done */
+    }
+    bool usage_only = json_array_size(json_object_get(chunk, "choices")) == 0 &&
+                      json_object_get(chunk, "usage");
+    if (!usage_only || px->include_usage)
+        stream_event(px, chunk);
+    return px->stream_failed ? 1 : 0;
+}
+
+static void proxy_done(void *arg, const struct llm_result *res)
+{
+    struct proxy *px = arg;
+    struct api_call *c = px->c;
+    struct http_req *r = c->r;
+    json_t *details = gwd_route_details(&px->route);
+    json_object_set_new(details, "workspace", json_string(px->workspace));
+    json_object_set_new(details, "stream", json_boolean(px->hs != NULL));
+    meter(px, res, details);
+    if (res->err != GW_OK)
+        json_object_set_new(details, "error", json_string(res->msg));
+    json_decref(c->audit_details);
+    c->audit_details = details;
+    if (px->hs) {
+        if (res->err == GW_OK) {
+            stream_write(px, "data: [DONE]\n\n", 14);
+        } else {
+            json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "message", res->msg, "type",
+                                  "api_error", "code", gw_err_name(res->err));
+            stream_event(px, e);
+            json_decref(e);
+        }
+        r->status = res->err == GW_OK ? 200 : gw_err_http_status(res->err);
+        http_stream_close(px->hs, true); /* an error is told by the event above */
+    } else if (res->err != GW_OK) {
+        char retry[48];
+        snprintf(retry, sizeof(retry), "Retry-After: %u", res->retry_after_s);
+        const char *hdrs[] = {res->err == GW_ETHROTTLED ? retry : NULL, NULL};
+        http_respond_error_h(r, res->err, hdrs, "%s", res->msg);
+        http_async_finish(r);
+    } else if (res->response) {
+        char *text = json_dumps(res->response, JSON_COMPACT);
+        http_respond(r, 200, "application/json", text, strlen(text), px->headers);
+        free(text);
+        http_async_finish(r);
+    } else { /* a stream that ended without a chunk */
+        px->hs = http_stream_open(r, 200, "text/event-stream", px->headers);
+        http_async_finish(r);
+        stream_write(px, "data: [DONE]\n\n", 14);
+        http_stream_close(px->hs, true);
+    }
+    http_req_release(r); /* the proxy's hold */
+}
+
+/* --- the request ---------------------------------------------------------------------------- */
+
+static const char *workspace_of(struct api_call *c)
+{
+    const char *w = http_header(c->r, "X-OpenClaw-Workspace");
+    if (w)
+        return cfg_name_valid(w) && auth_allows_namespace(c->p, w) ? w : NULL;
+    return c->p->team ? c->p->team : "default";
+}
+
+static int classify(struct api_call *c, const json_t *body)
+{
+    struct gw_buf text;
+    gw_buf_init(&text, CLASSIFY_MAX_BYTES);
+    llm_canon_text(body, &text);
+    int level = pol_classify_text(text.data ? text.data : "", text.len);
+    gw_buf_release(&text);
+    const char *hdr = http_header(c->r, "X-OpenClaw-Classification");
+    int asked = hdr ? pol_level_parse(hdr) : -1;
+    return asked > level ? asked : level;
+}
+
+void api_chat_completions(struct api_call *c)
+{
+    if (!api_require(c, "models:invoke"))
+        return;
+    json_t *body = api_json_body(c);
+    if (!body)
+        return;
+    char msg[POL_REASON_MAX + 200];
+    if (llm_canon_check(body, msg, sizeof(msg)) != GW_OK) {
+        http_respond_error(c->r, GW_EINVAL, "%s", msg);
+        goto out;
+    }
+    const char *model = json_string_value(json_object_get(body, "model"));
+    const char *agent = agent_model_name(model);
+    if (agent) {
+        api_agent_chat_openai(c, body, agent);
+        goto out;
+    }
+    const char *hdr = http_header(c->r, "X-OpenClaw-Classification");
+    if (hdr && pol_level_parse(hdr) < 0) {
+        http_respond_error(c->r, GW_EINVAL, "X-OpenClaw-Classification must be public, "
+                           "internal, confidential or restricted");
+        goto out;
+    }
+    struct proxy *px = gw_pool_calloc(c->r->pool, sizeof(*px));
+    px->c = c;
+    px->workspace = workspace_of(c);
+    if (!px->workspace) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "X-OpenClaw-Workspace names a workspace this "
+                           "token has no access to");
+        goto out;
+    }
+    c->audit_resource = gw_pool_strdup(c->r->pool, model);
+    int level = classify(c, body);
+    c->audit_classification = pol_level_name(level);
+    gw_err rc = gwd_model_route(c->g, c->cfg, c->p, model, level, px->workspace, c->r->pool,
+                                &px->route, msg, sizeof(msg));
+    if (rc != GW_OK) {
+        c->audit_details = gwd_route_details(&px->route);
+        http_respond_error(c->r, rc, "%s", msg);
+        goto out;
+    }
+    size_t h = 0;
+    px->headers[h++] = gw_pool_printf(c->r->pool, "X-OpenClaw-Model: %s", px->route.routed);
+    if (px->route.rerouted)
+        px->headers[h++] = gw_pool_printf(c->r->pool, "X-OpenClaw-Rerouted: %s -> %s",
+                                          px->route.requested, px->route.routed);
+    bool stream = json_is_true(json_object_get(body, "stream"));
+    px->include_usage = json_is_true(
+        json_object_get(json_object_get(body, "stream_options"), "include_usage"));
+    struct llm_request rq = {
+        .cfg = c->cfg, .canon = body, .stream = stream, .targets = px->route.targets,
+        .n_targets = px->route.n_targets, .tenant = c->p->tenant,
+        .user = c->p->user ? c->p->user : c->p->actor, .client_model = px->route.routed,
+        .on_chunk = proxy_chunk, .on_done = proxy_done, .arg = px,
+    };
+    http_async_begin(c->r);
+    http_req_hold(c->r); /* the proxy's own hold, released in proxy_done */
+    llm_exchange_unref(llm_submit(c->g->llm, &rq));
+out:
+    json_decref(body);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT
+ * llm.h — calling model providers: one I/O thread, libcurl multi, fair admission, retries and
+ * fallbacks.
+ *
+ * A request thread describes a call (llm_submit) and returns at once; the "llm-io" thread owns
+ * every upstream transfer: it asks the provider's scheduler for a slot (llm_sched.h), sends the
+ * request in the provider's wire format (llm_wire.h), decodes the answer (streamed chunks are
+ * passed on as they arrive), retries on 429/5xx/connection errors with backoff honouring
+ * Retry-After, moves to the next target when a provider keeps failing, and reports the outcome
+ * exactly once through on_done. Nothing is retried or re-routed once chunks have reached the
+ * caller. Request threads therefore never wait for a provider; the agent loop, which does wait,
+ * uses llm_call on its own worker thread.
+ *
+ * Targets are resolved and checked by the caller (policy, residency, budgets) before the call:
+ * this layer never chooses a provider the caller did not allow.
+ */
+#ifndef GW_LLM_H
+#define GW_LLM_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+#include "config/config.h"
+#include "llm/llm_wire.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+struct llm_client;
+struct llm_exchange;
+
+struct llm_target {
+    const struct cfg_provider *provider; /* borrowed from the request's cfg snapshot */
+    const struct cfg_model *model;
+};
+
+struct llm_result {
+    gw_err err;          /* GW_OK; GW_ETHROTTLED (queue full or wait too long: see
+                            retry_after_s); GW_EUPSTREAM; GW_EUPTIMEOUT; GW_EINVAL (the provider
+                            refused the request); GW_ECANCELED */
+    char msg[320];
+    json_t *response;    /* non-streamed success: canonical chat.completion (borrowed) */
+    struct llm_usage usage; /* reported by the provider, else estimated (known = false) */
+    const struct llm_target *served; /* the target that answered (or was tried last) */
+    unsigned attempts;
+    unsigned retry_after_s;
+    bool streamed;       /* chunks reached the caller */
+    int64_t queued_ms;   /* time spent waiting for admission */
+};
+
+/* Both run on the I/O thread and must not block. on_chunk returns non-zero to cancel the
+ * call (the client went away). */
+typedef int llm_on_chunk_fn(void *arg, json_t *chunk);
+typedef void llm_on_done_fn(void *arg, const struct llm_result *res);
+
+struct llm_request {
+    struct cfg *cfg;            /* snapshot the targets come from (a reference is taken) */
+    json_t *canon;              /* validated canonical request (a reference is taken) */
+    bool stream;
+    const struct llm_target *targets; /* primary first, then fallbacks; must stay valid
+                                         until on_done (llm_result.served points into it) */
+    size_t n_targets;
+    const char *tenant, *user;  /* fairness keys (copied) */
+    const char *client_model;   /* "model" of the answers (copied) */
+    llm_on_chunk_fn *on_chunk;  /* streamed chunks (canonical) */
+    llm_on_done_fn *on_done;    /* exactly once */
+    void *arg;
+};
+
+gw_err llm_client_start(struct llm_client **out);
+/* Cancels every call in flight (their on_done report GW_ECANCELED), then stops the thread. */
+void llm_client_stop(struct llm_client *c);
+
+/* Starts a call. The returned reference lets the caller cancel it; drop it with
+ * llm_exchange_unref (on_done may run before llm_submit even returns). */
+struct llm_exchange *llm_submit(struct llm_client *c, const struct llm_request *rq);
+/* From any thread: stops the call (upstream transfer aborted, queue slot freed). on_done
+ * follows with GW_ECANCELED unless the call had already finished. */
+void llm_cancel(struct llm_exchange *x);
+void llm_exchange_unref(struct llm_exchange *x);
+
+/* Blocking form for worker threads: on_done of rq is ignored; *res gets the outcome, and
+ * *response (when not NULL) a new reference to the canonical completion (rebuilt from the
+ * chunks when streaming). cancel (may be NULL) is polled: set it to abort the wait. */
+gw_err llm_call(struct llm_client *c, const struct llm_request *rq, const atomic_bool *cancel,
+                struct llm_result *res, json_t **response);
+
+/* Per provider: running, queued, admitted, rejected, expired, wait p50/p99/max (ms). */
+json_t *llm_client_status(struct llm_client *c);
+
+#endif

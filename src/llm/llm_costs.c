@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: MIT
+ * llm_costs.c — struct llm_costs: pricing, month totals per (tenant, workspace), budget checks,
+ * the usage writer thread and cost reports.
+ *
+ * llm_costs_record prices a call with the current configuration snapshot, adds it to the
+ * in-memory month total of its (tenant, workspace) (a small hash map under k->mu; a record of
+ * a later UTC month starts the month over, one of an earlier month is stored but not counted),
+ * decides whether a budget alert is due and queues an owned copy of the row. The "costs-writer"
+ * thread writes queued rows in batches of up to LLM_COSTS_BATCH_MAX rows, at the latest
+ * LLM_COSTS_FLUSH_MS after a row was queued, in one store transaction; a failed batch stays
+ * queued and is retried. The queue is bounded and a recorder waits for room: rows are never
+ * dropped while the store works. Reports add the rows still queued to what the store holds;
+ * commit_lock makes a batch move from the queue to the store atomically for them.
+ * Lock order: commit_lock, then qmu; k->mu is never held together with qmu.
+ */
+#include "base/prelude.h"
+#include "llm/llm_costs_int.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define QMASK (LLM_COSTS_QUEUE_CAP - 1)
+#define NBUCKETS 128
+#define NO_WORKSPACE "-" /* never a valid workspace name (cfg_name_valid) */
+
+_Static_assert((LLM_COSTS_QUEUE_CAP & QMASK) == 0, "queue capacity must be a power of two");
+
+struct total {
+    char *tenant, *workspace;
+    int month;             /* llm_costs_month_of index of usd */
+    double usd;
+    bool threshold_sent;   /* alert queued this month (this process) */
+    bool exceeded_sent;
+    struct total *next;
+};
+
+struct row {
+    struct store_usage_row r; /* strings point into text[] */
+    uint64_t ticket;
+    int64_t queued_ns;
+    char month[8];
+    char text[];
+};
+
+struct llm_costs {
+    struct store *st;
+
+    pthread_mutex_t mu;        /* cfg and totals */
+    struct cfg *cfg;
+    struct total *buckets[NBUCKETS];
+
+    pthread_rwlock_t commit_lock; /* writer: store append + dequeue; reports: read + scan */
+    pthread_mutex_t qmu;
+    pthread_cond_t work_cv, space_cv, idle_cv;
+    struct row **q;            /* ring of LLM_COSTS_QUEUE_CAP */
+    size_t q_head, q_len;
+    uint64_t tickets;          /* last ticket handed out */
+    uint64_t written;          /* every row up to this ticket is in the store */
+    uint64_t flush_target;     /* flush requested up to this ticket */
+    uint64_t failures;
+    int64_t retry_at_ns;
+    bool stopping, stopped, fail_logged;
+    pthread_t thread;
+    struct store_usage_row *batch; /* writer thread only */
+
+    struct llm_notifier *notify;
+};
+
+/* --- clock, months, prices ----------------------------------------------------------------- */
+
+static _Atomic int64_t clock_override;
+
+int64_t llm_costs_now_ms(void)
+{
+    int64_t o = atomic_load(&clock_override);
+    return o > 0 ? o : gw_now_ms();
+}
+
+void llm_costs_test_set_clock(int64_t ms)
+{
+    atomic_store(&clock_override, ms);
+}
+
+int llm_costs_month_of(int64_t ms, char out[8])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms < 0 || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999) {
+        t = 0;
+        gmtime_r(&t, &tm);
+    }
+    unsigned y = (unsigned)(tm.tm_year + 1900) % 10000u, m = (unsigned)(tm.tm_mon + 1) % 100u;
+    snprintf(out, 8, "%04u-%02u", y, m);
+    return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+int llm_costs_period_parse(const char *s)
+{
+    if (!s || strlen(s) != 7 || s[4] != '-')
+        return -1;
+    for (int i = 0; i < 7; i++)
+        if (i != 4 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int mon = (s[5] - '0') * 10 + (s[6] - '0');
+    if (year < 1970 || mon < 1 || mon > 12)
+        return -1;
+    return year * 12 + mon - 1;
+}
+
+double llm_costs_price(const struct cfg *c, const char *provider, const char *model,
+                       int64_t prompt_tokens, int64_t completion_tokens, bool *known)
+{
+    char id[512];
+    const struct cfg_model *m = NULL;
+    if (provider && model) {
+        int n = snprintf(id, sizeof id, "%s/%s", provider, model);
+        if (n > 0 && (size_t)n < sizeof id)
+            m = cfg_find_model(c, id, NULL);
+    }
+    if (known)
+        *known = m != NULL;
+    if (!m)
+        return 0;
+    double pt = prompt_tokens > 0 ? (double)prompt_tokens : 0;
+    double ct = completion_tokens > 0 ? (double)completion_tokens : 0;
+    return pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6;
+}
+
+static const char *currency_of(const struct cfg *c)
+{
+    return c && c->currency && *c->currency ? c->currency : "USD";
+}
+
+/* --- totals (under k->mu) ------------------------------------------------------------------ */
+
+static size_t bucket_of(const char *tenant, const char *workspace)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)tenant; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+    for (const unsigned char *p = (const unsigned char *)workspace; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % NBUCKETS;
+}
+
+static struct total *total_find(struct llm_costs *k, const char *tenant, const char *workspace)
+{
+    for (struct total *t = k->buckets[bucket_of(tenant, workspace)]; t; t = t->next)
+        if (strcmp(t->tenant, tenant) == 0 && strcmp(t->workspace, workspace) == 0)
+            return t;
+    return NULL;
+}
+
+static struct total *total_get(struct llm_costs *k, const char *tenant, const char *workspace,
+                               int month)
+{
+    struct total *t = total_find(k, tenant, workspace);
+    if (t)
+        return t;
+    t = gw_xcalloc(1, sizeof *t);
+    t->tenant = gw_xstrdup(tenant);
+    t->workspace = gw_xstrdup(workspace);
+    t->month = month;
+    size_t b = bucket_of(tenant, workspace);
+    t->next = k->buckets[b];
+    k->buckets[b] = t;
+    return t;
+}
+
+/* A record of month `month` for t: starts a new month, or returns false for an earlier one. */
+static bool total_roll(struct total *t, int month)
+{
+    if (month < t->month)
+        return false;
+    if (month > t->month) {
+        t->month = month;
+        t->usd = 0;
+        t->threshold_sent = false;
+        t->exceeded_sent = false;
+    }
+    return true;
+}
+
+static struct llm_alert *alert_new(const struct cfg *c, const struct total *t,
+                                   const struct cfg_budget *b, const char *month, bool exceeded)
+{
+    struct llm_alert *a = gw_xcalloc(1, sizeof *a);
+    a->tenant = gw_xstrdup(t->tenant);
+    a->workspace = gw_xstrdup(t->workspace);
+    snprintf(a->month, sizeof a->month, "%s", month);
+    a->exceeded = exceeded;
+    a->spent_usd = t->usd;
+    a->limit_usd = b->monthly_usd_limit;
+    a->threshold = b->alert_threshold;
+    a->on_exceed = b->on_exceed;
+    const char *to = b->alert_email ? b->alert_email : c->alert_email;
+    a->email = to && *to ? gw_xstrdup(to) : NULL;
+    a->currency = gw_xstrdup(currency_of(c));
+    return a;
+}
+
+/* After t grew: the alert that is due now, if any. Reaching the limit supersedes the threshold
+ * (the notifier then marks the threshold alert as sent too). */
+static struct llm_alert *alert_due(struct llm_costs *k, struct total *t, const char *month)
+{
+    const struct cfg *c = k->cfg;
+    if (!c->costs_enabled)
+        return NULL;
+    const struct cfg_budget *b = cfg_find_budget(c, t->workspace);
+    if (!b || b->monthly_usd_limit <= 0)
+        return NULL;
+    if (t->usd >= b->monthly_usd_limit && !t->exceeded_sent) {
+        t->exceeded_sent = true;
+        t->threshold_sent = true;
+        return alert_new(c, t, b, month, true);
+    }
+    if (t->usd >= b->alert_threshold * b->monthly_usd_limit && !t->threshold_sent) {
+        t->threshold_sent = true;
+        return alert_new(c, t, b, month, false);
+    }
+    return NULL;
+}
+
+static gw_err totals_load(struct llm_costs *k)
+{
+    char month[8];
+    int idx = llm_costs_month_of(llm_costs_now_ms(), month);
+    struct store_usage_sum *sums = NULL;
+    size_t n = 0;
+    gw_err rc = store_usage_month(k->st, NULL, month, NULL, &sums, &n);
+    if (rc != GW_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!sums[i].tenant || !sums[i].workspace)
+            continue;
+        struct total *t = total_get(k, sums[i].tenant, sums[i].workspace, idx);
+        t->usd += sums[i].cost_usd;
+    }
+    store_usage_sums_free(sums, n);
+    return GW_OK;
+}
+
+/* --- the writer ------------------------------------------------------------------------------- */
+
+static void deadline_ts(struct timespec *ts, int64_t mono_ns)
+{
+    ts->tv_sec = (time_t)(mono_ns / 1000000000);
+    ts->tv_nsec = (long)(mono_ns % 1000000000);
+}
+
+static void cond_init_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t at;
+    pthread_condattr_init(&at);
+    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &at);
+    pthread_condattr_destroy(&at);
+}
+
+static size_t text_len(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static const char *text_put(char **cursor, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *out = *cursor;
+    memcpy(out, s, n);
+    *cursor += n;
+    return out;
+}
+
+static struct row *row_new(const struct llm_usage_record *u, const char *workspace, double cost,
+                           const char *month, int64_t at_ms)
+{
+    const char *provider = u->provider ? u->provider : NO_WORKSPACE;
+    const char *model = u->model ? u->model : NO_WORKSPACE;
+    size_t len = text_len(u->tenant) + text_len(u->user) + text_len(workspace) +
+                 text_len(u->agent) + text_len(provider) + text_len(model) +
+                 text_len(u->request_id);
+    struct row *w = gw_xcalloc(1, sizeof *w + len);
+    char *c = w->text;
+    w->r.tenant = text_put(&c, u->tenant);
+    w->r.user_id = text_put(&c, u->user);
+    w->r.workspace = text_put(&c, workspace);
+    w->r.agent = text_put(&c, u->agent);
+    w->r.provider = text_put(&c, provider);
+    w->r.model = text_put(&c, model);
+    w->r.request_id = text_put(&c, u->request_id);
+    w->r.prompt_tokens = u->prompt_tokens > 0 ? u->prompt_tokens : 0;
+    w->r.completion_tokens = u->completion_tokens > 0 ? u->completion_tokens : 0;
+    w->r.cost_usd = cost;
+    w->r.at_ms = at_ms;
+    snprintf(w->month, sizeof w->month, "%s", month);
+    w->r.month = w->month;
+    return w;
+}
+
+/* Under qmu: is a batch due now? */
+static bool batch_due(struct llm_costs *k, int64_t now)
+{
+    if (k->q_len == 0 || (now < k->retry_at_ns && !k->stopping))
+        return false;
+    return k->stopping || k->flush_target > k->written || k->q_len >= LLM_COSTS_BATCH_MAX ||
+           now >= k->q[k->q_head]->queued_ns + (int64_t)LLM_COSTS_FLUSH_MS * 1000000;
+}
+
+static void *writer_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "costs-writer");
+    struct llm_costs *k = arg;
+    pthread_mutex_lock(&k->qmu);
+    for (;;) {
+        int64_t now = gw_mono_ns();
+        if (batch_due(k, now)) {
+            size_t n = GW_MIN(k->q_len, (size_t)LLM_COSTS_BATCH_MAX);
+            for (size_t i = 0; i < n; i++)
+                k->batch[i] = k->q[(k->q_head + i) & QMASK]->r;
+            pthread_mutex_unlock(&k->qmu);
+
+            pthread_rwlock_wrlock(&k->commit_lock);
+            gw_err rc = store_usage_append(k->st, k->batch, n);
+            pthread_mutex_lock(&k->qmu);
+            if (rc == GW_OK) {
+                for (size_t i = 0; i < n; i++) {
+                    struct row *w = k->q[k->q_head];
+                    k->written = w->ticket;
+                    free(w);
+                    k->q_head = (k->q_head + 1) & QMASK;
+                    k->q_len--;
+                }
+                k->retry_at_ns = 0;
+                if (k->fail_logged)
+                    gw_info("costs: usage rows are written to the store again");
+                k->fail_logged = false;
+            } else {
+                k->failures++;
+                k->retry_at_ns = gw_mono_ns() + (int64_t)LLM_COSTS_RETRY_MS * 1000000;
+                if (!k->fail_logged)
+                    gw_error("costs: cannot write %zu usage rows to the store (%s); they stay "
+                             "queued and are retried", n, gw_err_name(rc));
+                k->fail_logged = true;
+                if (k->stopping) {
+                    gw_error("costs: %zu usage rows could not be written at shutdown", k->q_len);
+                    while (k->q_len) {
+                        k->written = k->q[k->q_head]->ticket;
+                        free(k->q[k->q_head]);
+                        k->q_head = (k->q_head + 1) & QMASK;
+                        k->q_len--;
+                    }
+                }
+            }
+            pthread_cond_broadcast(&k->space_cv);
+            pthread_cond_broadcast(&k->idle_cv);
+            pthread_mutex_unlock(&k->qmu);
+            pthread_rwlock_unlock(&k->commit_lock);
+            pthread_mutex_lock(&k->qmu);
+            continue;
+        }
+        if (k->stopping && k->q_len == 0)
+            break;
+        if (k->q_len > 0) {
+            int64_t wake = k->q[k->q_head]->queued_ns + (int64_t)LLM_COSTS_FLUSH_MS * 1000000;
+            if (k->retry_at_ns > wake)
+                wake = k->retry_at_ns;
+            struct timespec ts;
+            deadline_ts(&ts, wake);
+            pthread_cond_timedwait(&k->work_cv, &k->qmu, &ts);
+        } else {
+            pthread_cond_wait(&k->work_cv, &k->qmu);
+        }
+    }
+    k->stopped = true;
+    pthread_cond_broadcast(&k->idle_cv);
+    pthread_cond_broadcast(&k->space_cv);
+    pthread_mutex_unlock(&k->qmu);
+    return NULL;
+}
+
+/* Waits until every row queued before the call is in the store (or a batch failed meanwhile). */
+static void rows_flush(struct llm_costs *k)
+{
+    pthread_mutex_lock(&k->qmu);
+    uint64_t target = k->tickets, failures = k->failures;
+    if (k->flush_target < target)
+        k->flush_target = target;
+    pthread_cond_signal(&k->work_cv);
+    while (k->written < target && !k->stopped && k->failures == failures)
+        pthread_cond_wait(&k->idle_cv, &k->qmu);
+    pthread_mutex_unlock(&k->qmu);
+}
+
+static void enqueue(struct llm_costs *k, struct row *w)
+{
+    pthread_mutex_lock(&k->qmu);
+    bool warned = false;
+    while (k->q_len == LLM_COSTS_QUEUE_CAP && !k->stopped) {
+        if (!warned)
+            gw_warn("costs: the usage queue is full (%d rows); waiting for the store",
+                    LLM_COSTS_QUEUE_CAP);
+        warned = true;
+        pthread_cond_wait(&k->space_cv, &k->qmu);
+    }
+    if (k->stopped) { /* recorded after close began: nothing can write it any more */
+        pthread_mutex_unlock(&k->qmu);
+        gw_error("costs: a usage row of tenant %s arrived after shutdown and is lost",
+                 w->r.tenant);
+        free(w);
+        return;
+    }
+    w->ticket = ++k->tickets;
+    w->queued_ns = gw_mono_ns();
+    k->q[(k->q_head + k->q_len) & QMASK] = w;
+    k->q_len++;
+    if (k->q_len == 1 || k->q_len >= LLM_COSTS_BATCH_MAX)
+        pthread_cond_signal(&k->work_cv);
+    pthread_mutex_unlock(&k->qmu);
+}
+
+/* --- lifecycle ------------------------------------------------------------------------------ */
+
+static void totals_free(struct llm_costs *k)
+{
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        struct total *t = k->buckets[b];
+        while (t) {
+            struct total *next = t->next;
+            free(t->tenant);
+            free(t->workspace);
+            free(t);
+            t = next;
+        }
+        k->buckets[b] = NULL;
+    }
+}
+
+static void costs_free(struct llm_costs *k)
+{
+    totals_free(k);
+    cfg_unref(k->cfg);
+    free(k->q);
+    free(k->batch);
+    pthread_rwlock_destroy(&k->commit_lock);
+    pthread_mutex_destroy(&k->mu);
+    pthread_mutex_destroy(&k->qmu);
+    pthread_cond_destroy(&k->work_cv);
+    pthread_cond_destroy(&k->space_cv);
+    pthread_cond_destroy(&k->idle_cv);
+    free(k);
+}
+
+gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **out)
+{
+    if (!out)
+        return GW_EINVAL;
+    *out = NULL;
+    if (!st || !c)
+        return GW_EINVAL;
+    struct llm_costs *k = gw_xcalloc(1, sizeof *k);
+    k->st = st;
+    k->cfg = cfg_ref((struct cfg *)c); /* only the refcount changes */
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_rwlock_init(&k->commit_lock, NULL);
+    pthread_mutex_init(&k->qmu, NULL);
+    cond_init_mono(&k->work_cv);
+    cond_init_mono(&k->space_cv);
+    cond_init_mono(&k->idle_cv);
+    k->q = gw_xcalloc(LLM_COSTS_QUEUE_CAP, sizeof *k->q);
+    k->batch = gw_xcalloc(LLM_COSTS_BATCH_MAX, sizeof *k->batch);
+
+    gw_err rc = totals_load(k);
+    if (rc != GW_OK) {
+        gw_error("costs: cannot load this month's usage from the store (%s)", gw_err_name(rc));
+        costs_free(k);
+        return rc;
+    }
+    rc = llm_notifier_start(st, c, &k->notify);
+    if (rc != GW_OK) {
+        costs_free(k);
+        return rc;
+    }
+    if (pthread_create(&k->thread, NULL, writer_main, k) != 0) {
+        llm_notifier_stop(k->notify);
+        costs_free(k);
+        return GW_EINTERNAL;
+    }
+    *out = k;
+    return GW_OK;
+}
+
+void llm_costs_close(struct llm_costs *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->qmu);
+    k->stopping = true;
+    pthread_cond_broadcast(&k->work_cv);
+    pthread_mutex_unlock(&k->qmu);
+    pthread_join(k->thread, NULL);
+    llm_notifier_stop(k->notify);
+    costs_free(k);
+}
+
+void llm_costs_reload(struct llm_costs *k, const struct cfg *c)
+{
+    if (!k || !c)
+        return;
+    struct cfg *nc = cfg_ref((struct cfg *)c);
+    pthread_mutex_lock(&k->mu);
+    struct cfg *old = k->cfg;
+    k->cfg = nc;
+    pthread_mutex_unlock(&k->mu);
+    cfg_unref(old);
+    llm_notifier_reload(k->notify, c);
+}
+
+void llm_costs_flush(struct llm_costs *k)
+{
+    if (!k)
+        return;
+    rows_flush(k);
+    llm_notifier_flush(k->notify);
+}
+
+/* --- check and record ---------------------------------------------------------------------- */
+
+gw_err llm_costs_check(struct llm_costs *k, const char *tenant, const char *workspace,
+                       double *spent_usd, char *msg, size_t cap)
+{
+    if (spent_usd)
+        *spent_usd = 0;
+    if (msg && cap)
+        msg[0] = '\0';
+    if (!k || !tenant)
+        return GW_EINVAL;
+    if (!workspace)
+        workspace = NO_WORKSPACE;
+    char month[8];
+    int now = llm_costs_month_of(llm_costs_now_ms(), month);
+    gw_err rc = GW_OK;
+    pthread_mutex_lock(&k->mu);
+    const struct total *t = total_find(k, tenant, workspace);
+    double spent = t && t->month == now ? t->usd : 0;
+    const struct cfg *c = k->cfg;
+    const struct cfg_budget *b = c->costs_enabled ? cfg_find_budget(c, workspace) : NULL;
+    if (b && b->on_exceed == CFG_EXCEED_DISABLE && spent >= b->monthly_usd_limit) {
+        rc = GW_EPAYMENT;
+        if (msg && cap)
+            snprintf(msg, cap,
+                     "workspace '%s' reached its monthly budget of %.2f %s (spent %.2f %s in %s; "
+                     "onExceed: disable)",
+                     workspace, b->monthly_usd_limit, currency_of(c), spent, currency_of(c),
+                     month);
+    }
+    pthread_mutex_unlock(&k->mu);
+    if (spent_usd)
+        *spent_usd = spent;
+    return rc;
+}
+
+double llm_costs_record(struct llm_costs *k, const struct llm_usage_record *u)
+{
+    if (!k || !u || !u->tenant || !*u->tenant) {
+        gw_warn("costs: a usage record without a tenant was ignored");
+        return 0;
+    }
+    const char *workspace = u->workspace && *u->workspace ? u->workspace : NO_WORKSPACE;
+    int64_t at = u->at_ms > 0 ? u->at_ms : llm_costs_now_ms();
+    char month[8];
+    int idx = llm_costs_month_of(at, month);
+
+    struct llm_alert *alert = NULL;
+    bool known = false;
+    pthread_mutex_lock(&k->mu);
+    double cost = llm_costs_price(k->cfg, u->provider, u->model, u->prompt_tokens,
+                                  u->completion_tokens, &known);
+    struct total *t = total_get(k, u->tenant, workspace, idx);
+    if (total_roll(t, idx)) {
+        t->usd += cost;
+        alert = alert_due(k, t, month);
+    }
+    pthread_mutex_unlock(&k->mu);
+    if (!known)
+        gw_debug("costs: no price for model %s/%s; recorded at 0 USD",
+                 u->provider ? u->provider : "?", u->model ? u->model : "?");
+
+    enqueue(k, row_new(u, workspace, cost, month, at));
+    if (alert)
+        llm_notifier_post(k->notify, alert);
+    return cost;
+}
+
+/* --- reports ---------------------------------------------------------------------------------- */
+
+struct acc {
+    json_t *ws, *user, *model; /* key → entry object */
+    double total;
+    int64_t requests, prompt, completion;
+};
+
+/* Rounded to `scale` (1e6: micro-dollars); without libm. */
+static double round_to(double v, double scale)
+{
+    double x = v * scale;
+    if (!(x > -9e18 && x < 9e18)) /* huge or NaN: as it is */
+        return v;
+    int64_t i = (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
+    return (double)i / scale;
+}
+
+static double round6(double v)
+{
+    return round_to(v, 1e6);
+}
+
+static void entry_add(json_t *map, const char *key, const char *field, const char *value,
+                      const char *extra_field, const char *extra, int64_t requests,
+                      int64_t prompt, int64_t completion, double usd)
+{
+    json_t *e = json_object_get(map, key);
+    if (!e) {
+        e = json_object(); /* the name first: members keep their order on the wire */
+        json_object_set_new(e, field, value ? json_string(value) : json_null());
+        if (extra_field)
+            json_object_set_new(e, extra_field, extra ? json_string(extra) : json_null());
+        json_object_set_new(e, "total_usd", json_real(0));
+        json_object_set_new(e, "requests", json_integer(0));
+        json_object_set_new(e, "prompt_tokens", json_integer(0));
+        json_object_set_new(e, "completion_tokens", json_integer(0));
+        json_object_set_new(map, key, e);
+    }
+    json_real_set(json_object_get(e, "total_usd"),
+                  json_real_value(json_object_get(e, "total_usd")) + usd);
+    const char *ints[] = {"requests", "prompt_tokens", "completion_tokens"};
+    int64_t add[] = {requests, prompt, completion};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(e, ints[i]);
+        json_integer_set(v, json_integer_value(v) + add[i]);
+    }
+}
+
+static void acc_add(struct acc *a, const char *workspace, const char *user, const char *provider,
+                    const char *model, int64_t requests, int64_t prompt, int64_t completion,
+                    double usd)
+{
+    a->total += usd;
+    a->requests += requests;
+    a->prompt += prompt;
+    a->completion += completion;
+    entry_add(a->ws, workspace, "workspace", workspace, NULL, NULL, requests, prompt, completion,
+              usd);
+    /* "\x01" cannot be a user id: it keys the rows recorded without one */
+    entry_add(a->user, user ? user : "\x01", "user", user, NULL, NULL, requests, prompt,
+              completion, usd);
+    char *id = gw_xasprintf("%s/%s", provider, model);
+    entry_add(a->model, id, "model", id, "provider", provider, requests, prompt, completion, usd);
+    free(id);
+}
+
+static int by_cost_desc(const void *pa, const void *pb)
+{
+    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    double x = json_real_value(json_object_get(a, "total_usd"));
+    double y = json_real_value(json_object_get(b, "total_usd"));
+    if (x != y)
+        return x > y ? -1 : 1;
+    return strcmp(json_string_value(json_object_get(a, "_key")),
+                  json_string_value(json_object_get(b, "_key")));
+}
+
+/* The entries of map as an array, most expensive first (then by key), costs rounded. */
+static json_t *sorted(json_t *map)
+{
+    size_t n = json_object_size(map), i = 0;
+    json_t **v = gw_xcalloc(n ? n : 1, sizeof *v);
+    const char *key;
+    json_t *e;
+    json_object_foreach(map, key, e) {
+        json_object_set_new(e, "_key", json_string(key));
+        v[i++] = e;
+    }
+    qsort(v, n, sizeof *v, by_cost_desc);
+    json_t *arr = json_array();
+    for (i = 0; i < n; i++) {
+        json_object_del(v[i], "_key");
+        json_real_set(json_object_get(v[i], "total_usd"),
+                      round6(json_real_value(json_object_get(v[i], "total_usd"))));
+        json_array_append(arr, v[i]);
+    }
+    free(v);
+    return arr;
+}
+
+static json_t *budget_json(const struct cfg *c, const struct cfg_budget *b, double spent)
+{
+    if (!b)
+        return json_null();
+    double pct = b->monthly_usd_limit > 0 ? spent * 100 / b->monthly_usd_limit : 0;
+    const char *status = "ok";
+    if (b->monthly_usd_limit > 0 && spent >= b->monthly_usd_limit)
+        status = "exceeded";
+    else if (b->monthly_usd_limit > 0 && spent >= b->alert_threshold * b->monthly_usd_limit)
+        status = "threshold";
+    return json_pack("{s:f,s:f,s:s,s:f,s:s,s:b}", "monthly_usd_limit", b->monthly_usd_limit,
+                     "alert_threshold", b->alert_threshold, "on_exceed",
+                     b->on_exceed == CFG_EXCEED_DISABLE ? "disable" : "alert", "used_pct",
+                     round_to(pct, 10), "status", status, "enforced",
+                     c->costs_enabled && b->on_exceed == CFG_EXCEED_DISABLE);
+}
+
+json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *period,
+                         const char *workspace)
+{
+    if (!k || !tenant || llm_costs_period_parse(period) < 0)
+        return NULL;
+    struct acc a = {json_object(), json_object(), json_object(), 0, 0, 0, 0};
+    struct store_usage_sum *sums = NULL;
+    size_t n = 0;
+
+    pthread_rwlock_rdlock(&k->commit_lock);
+    gw_err rc = store_usage_month(k->st, tenant, period, workspace, &sums, &n);
+    if (rc == GW_OK) {
+        for (size_t i = 0; i < n; i++)
+            acc_add(&a, sums[i].workspace ? sums[i].workspace : NO_WORKSPACE, sums[i].user_id,
+                    sums[i].provider ? sums[i].provider : NO_WORKSPACE,
+                    sums[i].model ? sums[i].model : NO_WORKSPACE, sums[i].requests,
+                    sums[i].prompt_tokens, sums[i].completion_tokens, sums[i].cost_usd);
+        /* rows not written yet */
+        pthread_mutex_lock(&k->qmu);
+        for (size_t i = 0; i < k->q_len; i++) {
+            const struct row *w = k->q[(k->q_head + i) & QMASK];
+            if (strcmp(w->r.tenant, tenant) != 0 || strcmp(w->month, period) != 0 ||
+                (workspace && strcmp(w->r.workspace, workspace) != 0))
+                continue;
+            acc_add(&a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
+                    w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
+        }
+        pthread_mutex_unlock(&k->qmu);
+    }
+    pthread_rwlock_unlock(&k->commit_lock);
+    store_usage_sums_free(sums, n);
+    if (rc != GW_OK) {
+        json_decref(a.ws);
+        json_decref(a.user);
+        json_decref(a.model);
+        return NULL;
+    }
+
+    pthread_mutex_lock(&k->mu);
+    struct cfg *c = cfg_ref(k->cfg);
+    pthread_mutex_unlock(&k->mu);
+    /* budgeted workspaces appear even before their first call */
+    for (size_t i = 0; i < c->n_budgets; i++) {
+        const char *w = c->budgets[i].workspace;
+        if ((!workspace || strcmp(workspace, w) == 0) && !json_object_get(a.ws, w))
+            entry_add(a.ws, w, "workspace", w, NULL, NULL, 0, 0, 0, 0);
+    }
+    json_t *by_ws = sorted(a.ws);
+    size_t i;
+    json_t *e;
+    json_array_foreach(by_ws, i, e) {
+        const char *w = json_string_value(json_object_get(e, "workspace"));
+        double usd = json_real_value(json_object_get(e, "total_usd"));
+        json_object_set_new(e, "budget", budget_json(c, cfg_find_budget(c, w), usd));
+    }
+    json_t *out = json_pack("{s:s,s:s,s:o,s:f,s:I,s:I,s:I,s:o,s:o,s:o}", "period", period,
+                            "currency", currency_of(c), "workspace",
+                            workspace ? json_string(workspace) : json_null(), "total_usd",
+                            round6(a.total), "requests", (json_int_t)a.requests, "prompt_tokens",
+                            (json_int_t)a.prompt, "completion_tokens", (json_int_t)a.completion,
+                            "by_workspace", by_ws, "by_user", sorted(a.user), "by_model",
+                            sorted(a.model));
+    cfg_unref(c);
+    json_decref(a.ws);
+    json_decref(a.user);
+    json_decref(a.model);
+    return out;
+}
+
+/* --- tests ------------------------------------------------------------------------------------ */
+
+void llm_costs_notify_stats(struct llm_costs *k, struct llm_notifier_stats *s)
+{
+    llm_notifier_get_stats(k->notify, s);
+}

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MIT
+ * llm_costs_notify.c — the "costs-notify" thread: budget alerts by e-mail and webhook.
+ *
+ * Recorders post an alert when a month total crosses a budget's threshold or limit (at most
+ * one of each kind per workspace and month and process). The thread first claims the alert in
+ * the store (budget_alerts, insert-if-absent): a claim that already exists means an earlier run
+ * sent it, and nothing is sent again. Then it sends the e-mail through the configured SMTP
+ * relay (libcurl SMTP: MAIL FROM, RCPT TO, an RFC 5322 message) and POSTs the JSON webhook,
+ * each with a 10 s transfer timeout and a few attempts with backoff. Failures are logged with
+ * libcurl's reason (the SMTP password is never logged: it is not part of any message, and is
+ * masked should a server echo it). The queue is bounded; at shutdown every queued alert gets one
+ * attempt. Alerts are claimed before sending, so delivery is at most once.
+ */
+#include "base/prelude.h"
+#include "llm/llm_costs_int.h"
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "store/store.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <time.h>
+
+struct llm_notifier {
+    struct store *st;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* work, stop */
+    pthread_cond_t idle_cv;   /* progress, for flush */
+    struct cfg *cfg;
+    struct llm_alert *head, *tail;
+    size_t len;
+    uint64_t posted;
+    struct llm_notifier_stats stats;
+    bool stopping, stopped;
+    pthread_t thread;
+};
+
+/* --- the alert and its messages ------------------------------------------------------------- */
+
+void llm_alert_free(struct llm_alert *a)
+{
+    if (!a)
+        return;
+    free(a->tenant);
+    free(a->workspace);
+    free(a->email);
+    free(a->currency);
+    free(a);
+}
+
+const char *llm_alert_type(const struct llm_alert *a)
+{
+    return a->exceeded ? "budget.exceeded" : "budget.threshold";
+}
+
+static int percent(const struct llm_alert *a)
+{
+    if (a->limit_usd <= 0)
+        return 0;
+    double p = a->spent_usd * 100 / a->limit_usd;
+    return p > 1e6 ? 1000000 : p < 0 ? 0 : (int)p;
+}
+
+char *llm_alert_subject(const struct llm_alert *a)
+{
+    return gw_xasprintf("[OpenClaw] Budget %s: workspace %s at %d%% of %.2f %s (%s)",
+                        a->exceeded ? "exceeded" : "alert", a->workspace, percent(a),
+                        a->limit_usd, a->currency, a->month);
+}
+
+static void rfc5322_date(int64_t ms, char *out, size_t cap)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7],
+             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
+}
+
+/* Domain of an address for the Message-ID ("openclaw.invalid" when there is none). */
+static void domain_of(const char *addr, char *out, size_t cap)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    size_t n = 0;
+    if (at)
+        for (const char *p = at + 1; *p && n + 1 < cap; p++)
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                *p == '.' || *p == '-')
+                out[n++] = *p;
+    out[n] = '\0';
+    if (n == 0)
+        snprintf(out, cap, "openclaw.invalid");
+}
+
+char *llm_alert_email(const struct llm_alert *a, const char *from, const char *to,
+                      int64_t now_ms)
+{
+    char date[64], domain[128], rnd[17];
+    rfc5322_date(now_ms, date, sizeof date);
+    domain_of(from, domain, sizeof domain);
+    gw_random_hex(rnd, 8);
+    char *subject = llm_alert_subject(a);
+    const char *cur = a->currency;
+    char *what;
+    if (a->exceeded)
+        what = gw_xasprintf(
+            "Workspace %s (tenant %s) has reached its monthly budget: it spent %.2f %s of "
+            "%.2f %s in %s (%d%%).\r\n\r\n%s\r\n",
+            a->workspace, a->tenant, a->spent_usd, cur, a->limit_usd, cur, a->month, percent(a),
+            a->on_exceed == CFG_EXCEED_DISABLE
+                ? "onExceed is disable: the gateway refuses further model calls of this "
+                  "workspace until the month ends (or the budget is raised)."
+                : "onExceed is alert: model calls of this workspace continue.");
+    else
+        what = gw_xasprintf(
+            "Workspace %s (tenant %s) has spent %.2f %s of its monthly budget of %.2f %s in %s "
+            "(%d%%), above the alert threshold of %.0f%%.\r\n\r\n%s\r\n",
+            a->workspace, a->tenant, a->spent_usd, cur, a->limit_usd, cur, a->month, percent(a),
+            a->threshold * 100,
+            a->on_exceed == CFG_EXCEED_DISABLE
+                ? "onExceed is disable: model calls of this workspace will be refused once the "
+                  "limit is reached, until the month ends."
+                : "onExceed is alert: model calls continue when the limit is reached.");
+    char *msg = gw_xasprintf("Date: %s\r\n"
+                             "From: %s\r\n"
+                             "To: %s\r\n"
+                             "Subject: %s\r\n"
+                             "Message-ID: <%lld.%s@%s>\r\n"
+                             "MIME-Version: 1.0\r\n"
+                             "Content-Type: text/plain; charset=utf-8\r\n"
+                             "Content-Transfer-Encoding: 8bit\r\n"
+                             "Auto-Submitted: auto-generated\r\n"
+                             "X-OpenClaw-Alert: %s\r\n"
+                             "\r\n"
+                             "%s"
+                             "\r\n"
+                             "Period: %s (UTC calendar month)\r\n"
+                             "Spent: %.2f %s\r\n"
+                             "Limit: %.2f %s\r\n"
+                             "Alert threshold: %.0f%%\r\n"
+                             "onExceed: %s\r\n"
+                             "\r\n"
+                             "-- \r\n"
+                             "OpenClaw Enterprise Gateway\r\n",
+                             date, from, to, subject, (long long)now_ms, rnd, domain,
+                             llm_alert_type(a), what, a->month, a->spent_usd, cur, a->limit_usd,
+                             cur, a->threshold * 100,
+                             a->on_exceed == CFG_EXCEED_DISABLE ? "disable" : "alert");
+    free(what);
+    free(subject);
+    return msg;
+}
+
+json_t *llm_alert_webhook_json(const struct llm_alert *a)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:s,s:s}", "type", llm_alert_type(a),
+                     "tenant", a->tenant, "workspace", a->workspace, "period", a->month,
+                     "spent_usd", a->spent_usd, "limit_usd", a->limit_usd,
+                     "threshold", a->threshold, "on_exceed",
+                     a->on_exceed == CFG_EXCEED_DISABLE ? "disable" : "alert", "currency",
+                     a->currency);
+}
+
+/* --- transports ------------------------------------------------------------------------------- */
+
+/* Replaces every occurrence of secret in msg by "***". */
+static void redact(char *msg, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n == 0)
+        return;
+    char *p;
+    while ((p = strstr(msg, secret)) != NULL) {
+        size_t rest = strlen(p + n);
+        memcpy(p, "***", 3);
+        memmove(p + 3, p + n, rest + 1);
+        if (n < 3) /* "***" could contain a 1-2 byte secret again */
+            break;
+    }
+}
+
+/* One mailbox: printable ASCII without blanks, brackets or commas, with one '@'. */
+static bool address_ok(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(at + 1, '@') || strlen(s) > 254)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == '"' ||
+            *p == '(' || *p == ')' || *p == ';' || *p == '\\')
+            return false;
+    return true;
+}
+
+struct upload {
+    const char *data;
+    size_t len, pos;
+};
+
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
+{
+    struct upload *u = arg;
+    size_t n = GW_MIN(size * nmemb, u->len - u->pos);
+    memcpy(buf, u->data + u->pos, n);
+    u->pos += n;
+    return n;
+}
+
+static size_t on_discard(char *buf, size_t size, size_t nmemb, void *arg)
+{
+    (void)buf;
+    (void)arg;
+    return size * nmemb;
+}
+
+/* Sends the e-mail; false with the reason in why. */
+static bool send_mail(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap)
+{
+    struct curl_slist *rcpt = NULL;
+    struct gw_buf to;
+    gw_buf_init(&to, 8192);
+    char *list = gw_xstrdup(a->email), *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t n = strlen(tok);
+        while (n && tok[n - 1] == ' ')
+            tok[--n] = '\0';
+        if (!address_ok(tok)) {
+            gw_warn("costs: budget alert recipient '%.80s' is not a usable address; skipped", tok);
+            continue;
+        }
+        char *bracketed = gw_xasprintf("<%s>", tok);
+        rcpt = curl_slist_append(rcpt, bracketed);
+        free(bracketed);
+        if (to.len)
+            gw_buf_puts(&to, ", ");
+        gw_buf_puts(&to, tok);
+    }
+    free(list);
+    bool ok = false;
+    const char *from = c->smtp_from && address_ok(c->smtp_from) ? c->smtp_from
+                                                                : "openclaw-gateway@localhost";
+    if (!rcpt) {
+        snprintf(why, cap, "no usable recipient");
+        gw_buf_release(&to);
+        return false;
+    }
+    char *msg = llm_alert_email(a, from, to.data, llm_costs_now_ms());
+    char *mail_from = gw_xasprintf("<%s>", from);
+    struct upload up = {msg, strlen(msg), 0};
+    char err[CURL_ERROR_SIZE] = "";
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(why, cap, "cannot create a libcurl handle");
+        goto out;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, c->smtp_url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
+    /* smtp://: STARTTLS when the relay offers it; smtps:// is TLS from the start */
+    curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    if (c->smtp_username && *c->smtp_username) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_username);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp_password ? c->smtp_password : "");
+    }
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, LLM_ALERT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, LLM_ALERT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    CURLcode e = curl_easy_perform(h);
+    if (e == CURLE_OK) {
+        ok = true;
+    } else {
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (code)
+            snprintf(why, cap, "%s (SMTP %ld)", err[0] ? err : curl_easy_strerror(e), code);
+        else
+            snprintf(why, cap, "%s", err[0] ? err : curl_easy_strerror(e));
+        redact(why, c->smtp_password);
+    }
+out:
+    if (h)
+        curl_easy_cleanup(h);
+    curl_slist_free_all(rcpt);
+    free(mail_from);
+    free(msg);
+    gw_buf_release(&to);
+    return ok;
+}
+
+static bool send_webhook(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap)
+{
+    json_t *j = llm_alert_webhook_json(a);
+    char *body = gw_json_compact(j);
+    json_decref(j);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    hdrs = curl_slist_append(hdrs, "User-Agent: openclaw-gateway/" GW_VERSION);
+    char err[CURL_ERROR_SIZE] = "";
+    bool ok = false;
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(why, cap, "cannot create a libcurl handle");
+        goto out;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, c->alert_webhook);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_discard);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, LLM_ALERT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, LLM_ALERT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    CURLcode e = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (e != CURLE_OK)
+        snprintf(why, cap, "%s", err[0] ? err : curl_easy_strerror(e));
+    else if (status < 200 || status > 299)
+        snprintf(why, cap, "HTTP status %ld", status);
+    else
+        ok = true;
+out:
+    if (h)
+        curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    free(body);
+    return ok;
+}
+
+/* --- the thread ------------------------------------------------------------------------------- */
+
+static void deadline_ts(struct timespec *ts, int64_t mono_ns)
+{
+    ts->tv_sec = (time_t)(mono_ns / 1000000000);
+    ts->tv_nsec = (long)(mono_ns % 1000000000);
+}
+
+/* Sleeps ms unless the notifier is stopping; false when it is. */
+static bool backoff(struct llm_notifier *n, unsigned ms)
+{
+    struct timespec ts;
+    deadline_ts(&ts, gw_mono_ns() + (int64_t)ms * 1000000);
+    pthread_mutex_lock(&n->mu);
+    while (!n->stopping)
+        if (pthread_cond_timedwait(&n->cv, &n->mu, &ts) != 0)
+            break;
+    bool go_on = !n->stopping;
+    pthread_mutex_unlock(&n->mu);
+    return go_on;
+}
+
+typedef bool send_fn(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap);
+
+static bool attempt(struct llm_notifier *n, const struct cfg *c, const struct llm_alert *a,
+                    send_fn *fn, const char *channel)
+{
+    unsigned wait = LLM_ALERT_BACKOFF_MS;
+    for (unsigned i = 1;; i++) {
+        char why[CURL_ERROR_SIZE + 64] = "";
+        if (fn(c, a, why, sizeof why))
+            return true;
+        bool last = i >= LLM_ALERT_ATTEMPTS;
+        gw_warn("costs: %s of the %s alert of workspace '%s' failed (attempt %u of %d%s): %s",
+                channel, a->exceeded ? "exceeded" : "threshold", a->workspace, i,
+                LLM_ALERT_ATTEMPTS, last ? ", giving up" : "", why);
+        if (last || !backoff(n, wait))
+            return false;
+        wait *= 2;
+    }
+}
+
+static void handle(struct llm_notifier *n, const struct llm_alert *a)
+{
+    pthread_mutex_lock(&n->mu);
+    struct cfg *c = cfg_ref(n->cfg);
+    pthread_mutex_unlock(&n->mu);
+
+    int64_t now = llm_costs_now_ms();
+    bool fresh = true;
+    gw_err rc = store_budget_alert_insert(n->st, a->tenant, a->workspace, a->month,
+                                          a->exceeded ? "exceeded" : "threshold", now, &fresh);
+    if (rc == GW_OK && a->exceeded) { /* the limit supersedes the threshold alert */
+        bool unused;
+        store_budget_alert_insert(n->st, a->tenant, a->workspace, a->month, "threshold", now,
+                                  &unused);
+    }
+    if (rc != GW_OK) {
+        gw_warn("costs: cannot remember the budget alert of workspace '%s' in the store (%s); "
+                "sending it anyway", a->workspace, gw_err_name(rc));
+    } else if (!fresh) {
+        gw_debug("costs: the %s alert of workspace '%s' for %s was sent before",
+                 a->exceeded ? "exceeded" : "threshold", a->workspace, a->month);
+        pthread_mutex_lock(&n->mu);
+        n->stats.duplicates++;
+        pthread_mutex_unlock(&n->mu);
+        cfg_unref(c);
+        return;
+    }
+    gw_warn("costs: budget %s: workspace '%s' (tenant %s) spent %.2f of %.2f %s in %s "
+            "(onExceed: %s)", a->exceeded ? "exceeded" : "alert", a->workspace, a->tenant,
+            a->spent_usd, a->limit_usd, a->currency, a->month,
+            a->on_exceed == CFG_EXCEED_DISABLE ? "disable" : "alert");
+    bool ok = true;
+    if (a->email && c->smtp_url)
+        ok = attempt(n, c, a, send_mail, "e-mail") && ok;
+    else if (a->email)
+        gw_warn("costs: no costManagement.smtp.url: the alert e-mail of workspace '%s' is not "
+                "sent", a->workspace);
+    if (c->alert_webhook)
+        ok = attempt(n, c, a, send_webhook, "webhook") && ok;
+    pthread_mutex_lock(&n->mu);
+    if (ok)
+        n->stats.delivered++;
+    else
+        n->stats.failures++;
+    pthread_mutex_unlock(&n->mu);
+    cfg_unref(c);
+}
+
+static void *notify_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "costs-notify");
+    struct llm_notifier *n = arg;
+    pthread_mutex_lock(&n->mu);
+    for (;;) {
+        if (n->head) {
+            struct llm_alert *a = n->head;
+            n->head = a->next;
+            if (!n->head)
+                n->tail = NULL;
+            n->len--;
+            pthread_mutex_unlock(&n->mu);
+            handle(n, a);
+            llm_alert_free(a);
+            pthread_mutex_lock(&n->mu);
+            n->stats.handled++;
+            pthread_cond_broadcast(&n->idle_cv);
+            continue;
+        }
+        if (n->stopping)
+            break;
+        pthread_cond_wait(&n->cv, &n->mu);
+    }
+    n->stopped = true;
+    pthread_cond_broadcast(&n->idle_cv);
+    pthread_mutex_unlock(&n->mu);
+    return NULL;
+}
+
+static void cond_init_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t at;
+    pthread_condattr_init(&at);
+    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &at);
+    pthread_condattr_destroy(&at);
+}
+
+gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct llm_notifier **out)
+{
+    *out = NULL;
+    struct llm_notifier *n = gw_xcalloc(1, sizeof *n);
+    n->st = st;
+    n->cfg = cfg_ref((struct cfg *)c);
+    pthread_mutex_init(&n->mu, NULL);
+    cond_init_mono(&n->cv);
+    cond_init_mono(&n->idle_cv);
+    if (pthread_create(&n->thread, NULL, notify_main, n) != 0) {
+        cfg_unref(n->cfg);
+        pthread_mutex_destroy(&n->mu);
+        pthread_cond_destroy(&n->cv);
+        pthread_cond_destroy(&n->idle_cv);
+        free(n);
+        return GW_EINTERNAL;
+    }
+    *out = n;
+    return GW_OK;
+}
+
+void llm_notifier_stop(struct llm_notifier *n)
+{
+    if (!n)
+        return;
+    pthread_mutex_lock(&n->mu);
+    n->stopping = true;
+    pthread_cond_broadcast(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+    pthread_join(n->thread, NULL);
+    while (n->head) { /* none: the thread drains the queue before it stops */
+        struct llm_alert *a = n->head;
+        n->head = a->next;
+        llm_alert_free(a);
+    }
+    cfg_unref(n->cfg);
+    pthread_mutex_destroy(&n->mu);
+    pthread_cond_destroy(&n->cv);
+    pthread_cond_destroy(&n->idle_cv);
+    free(n);
+}
+
+void llm_notifier_reload(struct llm_notifier *n, const struct cfg *c)
+{
+    struct cfg *nc = cfg_ref((struct cfg *)c);
+    pthread_mutex_lock(&n->mu);
+    struct cfg *old = n->cfg;
+    n->cfg = nc;
+    pthread_mutex_unlock(&n->mu);
+    cfg_unref(old);
+}
+
+void llm_notifier_post(struct llm_notifier *n, struct llm_alert *a)
+{
+    a->next = NULL;
+    pthread_mutex_lock(&n->mu);
+    if (n->stopped || n->len >= LLM_ALERT_QUEUE_CAP) {
+        bool stopped = n->stopped;
+        n->stats.dropped++;
+        pthread_mutex_unlock(&n->mu);
+        gw_warn("costs: the budget alert of workspace '%s' was dropped (%s)", a->workspace,
+                stopped ? "shutting down" : "too many alerts queued");
+        llm_alert_free(a);
+        return;
+    }
+    if (n->tail)
+        n->tail->next = a;
+    else
+        n->head = a;
+    n->tail = a;
+    n->len++;
+    n->posted++;
+    pthread_cond_signal(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+}
+
+void llm_notifier_flush(struct llm_notifier *n)
+{
+    pthread_mutex_lock(&n->mu);
+    uint64_t target = n->posted;
+    while (n->stats.handled < target && !n->stopped)
+        pthread_cond_wait(&n->idle_cv, &n->mu);
+    pthread_mutex_unlock(&n->mu);
+}
+
+void llm_notifier_get_stats(struct llm_notifier *n, struct llm_notifier_stats *s)
+{
+    pthread_mutex_lock(&n->mu);
+    *s = n->stats;
+    pthread_mutex_unlock(&n->mu);
+}
