@@ -115,9 +115,12 @@ void api_messages_send(struct api_call *c)
         return;
     json_t *content = json_object_get(body, "content");
     json_t *stream = json_object_get(body, "stream");
+    json_t *session = json_object_get(body, "session");
     if (!json_is_string(content) || (stream && !json_is_boolean(stream)) ||
-        json_object_size(body) != 1 + (stream != NULL)) {
-        http_respond_error(c->r, GW_EINVAL, "expected {\"content\": string, \"stream\"?: bool}");
+        (session && (!json_is_string(session) || !cfg_name_valid(json_string_value(session)))) ||
+        json_object_size(body) != 1u + (stream != NULL) + (session != NULL)) {
+        http_respond_error(c->r, GW_EINVAL, "expected {\"content\": string, \"stream\"?: bool, "
+                           "\"session\"?: name}");
         goto out;
     }
     size_t len = json_string_length(content);
@@ -132,7 +135,8 @@ void api_messages_send(struct api_call *c)
         const char *accept = http_header(c->r, "Accept");
         bool sse = json_is_true(stream) || (accept && strstr(accept, "text/event-stream"));
         c->audit_type = "agent.turn";
-        api_agent_channel_turn(c, runner, json_string_value(content), sse);
+        api_agent_channel_turn(c, runner, json_string_value(content),
+                               session ? json_string_value(session) : "main", sse);
         goto out;
     }
     char id[40], hex[25];

@@ -16,6 +16,8 @@
 #include "base/util.h"
 #include "store/store.h"
 
+#define HISTORY_MAX_MESSAGES 64 /* of a stored conversation, fed back to the model */
+
 struct chat {
     struct api_call *c;
     const struct cfg_agent *agent;
@@ -28,7 +30,54 @@ struct chat {
     int64_t created;
     atomic_bool gone;               /* the client went away: the turn is canceled */
     json_t *tools_seen;             /* tool calls of the turn (for the answer and the audit) */
+    char conversation[STORE_CONV_ID_LEN];
 };
+
+/* --- conversations ----------------------------------------------------------------------- */
+
+/* Opens (tenant, user, agent channel, session) and loads its last messages into history. */
+static gw_err load_conversation(struct chat *ch, const char *session, json_t *history)
+{
+    struct api_call *c = ch->c;
+    const char *user = c->p->user ? c->p->user : c->p->actor;
+    gw_err rc = store_conversation_open(c->g->store, c->p->tenant, user, ch->agent->name,
+                                        session, gw_now_ms(), ch->conversation);
+    if (rc != GW_OK)
+        return rc;
+    char **msgs = NULL;
+    size_t n = 0;
+    rc = store_conversation_tail(c->g->store, ch->conversation, HISTORY_MAX_MESSAGES, &msgs, &n);
+    size_t first = 0;
+    for (size_t i = 0; rc == GW_OK && i < n; i++) {
+        json_error_t e;
+        json_t *m = json_loads(msgs[i], 0, &e);
+        if (m)
+            json_array_append_new(history, m);
+    }
+    /* a cut history must not start with tool results whose call was cut away */
+    while (first < json_array_size(history) &&
+           strcmp(gw_json_str(json_array_get(history, first), "role"), "user") != 0)
+        first++;
+    for (; first > 0; first--)
+        json_array_remove(history, 0);
+    store_strv_free(msgs, n);
+    return rc;
+}
+
+/* Stores the user's message and what the turn produced. */
+static void save_conversation(struct chat *ch, const json_t *user_msg, const json_t *produced)
+{
+    size_t n = 1 + json_array_size(produced), i;
+    char **texts = gw_xcalloc(n, sizeof(*texts));
+    texts[0] = json_dumps(user_msg, JSON_COMPACT);
+    json_t *m;
+    json_array_foreach(produced, i, m)
+        texts[i + 1] = json_dumps(m, JSON_COMPACT);
+    if (store_conversation_append(ch->c->g->store, ch->conversation, (const char *const *)texts,
+                                  n, gw_now_ms()) != GW_OK)
+        gw_error("chat: conversation %s could not be stored", ch->conversation);
+    store_strv_free(texts, n);
+}
 
 static bool split_agent(struct chat *ch, const char *name)
 {
@@ -236,7 +285,7 @@ void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_n
 }
 
 void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, const char *text,
-                            bool stream)
+                            const char *session, bool stream)
 {
     struct chat ch = {.c = c, .agent = agent};
     if (!split_agent(&ch, agent->name)) {
@@ -244,22 +293,34 @@ void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, c
         return;
     }
     json_t *history = json_array();
-    json_array_append_new(history, json_pack("{s:s,s:s}", "role", "user", "content", text));
+    if (load_conversation(&ch, session, history) != GW_OK) {
+        json_decref(history);
+        http_respond_error(c->r, GW_ESTORE, "the conversation could not be loaded");
+        return;
+    }
+    json_t *user_msg = json_pack("{s:s,s:s}", "role", "user", "content", text);
+    json_array_append(history, user_msg);
     struct agent_turn t;
     run_turn(&ch, history, stream, &t);
+    if (t.answer)
+        save_conversation(&ch, user_msg, t.produced);
     if (stream) {
         if (t.answer)
-            send_event(&ch, "done", json_pack("{s:s,s:s?,s:o,s:f,s:O}", "reply", t.answer,
-                                              "model", t.model, "usage", usage_json(&t),
-                                              "cost_usd", t.cost_usd, "tools", ch.tools_seen));
+            send_event(&ch, "done", json_pack("{s:s,s:s,s:s?,s:o,s:f,s:O}", "reply", t.answer,
+                                              "conversation_id", ch.conversation, "model",
+                                              t.model, "usage", usage_json(&t), "cost_usd",
+                                              t.cost_usd, "tools", ch.tools_seen));
         http_stream_close(ch.hs, true);
     } else if (t.answer && !c->r->responded) {
-        http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",
-                                               t.answer, "agent", agent->name, "model", t.model,
-                                               "rerouted", t.rerouted, "usage", usage_json(&t),
-                                               "cost_usd", t.cost_usd, "tools", ch.tools_seen));
+        http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",
+                                               t.answer, "agent", agent->name,
+                                               "conversation_id", ch.conversation, "model",
+                                               t.model, "rerouted", t.rerouted, "usage",
+                                               usage_json(&t), "cost_usd", t.cost_usd, "tools",
+                                               ch.tools_seen));
     }
     agent_turn_release(&t);
     json_decref(ch.tools_seen);
+    json_decref(user_msg);
     json_decref(history);
 }

@@ -75,6 +75,6 @@ api_handler_fn api_costs_get;
  * channel messages to an agent that has a model. */
 void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent);
 void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, const char *text,
-                            bool stream);
+                            const char *session, bool stream);
 
 #endif

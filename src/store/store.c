@@ -162,6 +162,42 @@ gw_err store_message_insert(struct store *st, const struct store_message *m)
     return st->ops->message_insert(st, m);
 }
 
+/* --- conversations ----------------------------------------------------------------------- */
+
+gw_err store_conversation_open(struct store *st, const char *tenant, const char *user,
+                               const char *channel, const char *session, int64_t now_ms,
+                               char *id)
+{
+    if (!tenant || !user || !channel || !session || !id)
+        return GW_EINVAL;
+    return st->ops->conversation_open(st, tenant, user, channel, session, now_ms, id);
+}
+
+gw_err store_conversation_append(struct store *st, const char *id, const char *const *messages,
+                                 size_t n, int64_t now_ms)
+{
+    if (!id || (n && !messages))
+        return GW_EINVAL;
+    return n ? st->ops->conversation_append(st, id, messages, n, now_ms) : GW_OK;
+}
+
+gw_err store_conversation_tail(struct store *st, const char *id, size_t max, char ***messages,
+                               size_t *n)
+{
+    *messages = NULL;
+    *n = 0;
+    if (!id)
+        return GW_EINVAL;
+    return st->ops->conversation_tail(st, id, max, messages, n);
+}
+
+void store_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* --- audit ----------------------------------------------------------------------------- */
 
 void audit_row_release(struct audit_row *r)

@@ -251,6 +251,22 @@ struct store_usage_row {
     const char *request_id; /* may be NULL */
 };
 
+/* --- conversations: an agent's sessions per user and channel --------------------------- */
+
+#define STORE_CONV_ID_LEN 40
+/* The conversation of (tenant, user, channel, session), created when new; its id ("cnv_…")
+ * goes to id (STORE_CONV_ID_LEN bytes). */
+gw_err store_conversation_open(struct store *st, const char *tenant, const char *user,
+                               const char *channel, const char *session, int64_t now_ms,
+                               char *id);
+/* Appends messages (canonical chat messages as JSON text) in one transaction. */
+gw_err store_conversation_append(struct store *st, const char *id, const char *const *messages,
+                                 size_t n, int64_t now_ms);
+/* The last max messages, oldest first (release with store_strv_free). */
+gw_err store_conversation_tail(struct store *st, const char *id, size_t max, char ***messages,
+                               size_t *n);
+void store_strv_free(char **v, size_t n);
+
 /* Appends rows in one fsynced transaction (nothing on failure). Called by the costs writer; it
  * shares the audit writer's connection, so API reads never wait behind a batch. */
 gw_err store_usage_append(struct store *st, const struct store_usage_row *rows, size_t n);

@@ -64,6 +64,14 @@ struct store_ops {
     gw_err (*approval_due)(struct store *st, int64_t now_ms, size_t limit,
                            struct store_approval **out, size_t *n);
 
+    gw_err (*conversation_open)(struct store *st, const char *tenant, const char *user,
+                                const char *channel, const char *session, int64_t now_ms,
+                                char *id);
+    gw_err (*conversation_append)(struct store *st, const char *id,
+                                  const char *const *messages, size_t n, int64_t now_ms);
+    gw_err (*conversation_tail)(struct store *st, const char *id, size_t max,
+                                char ***messages, size_t *n);
+
     gw_err (*usage_append)(struct store *st, const struct store_usage_row *rows, size_t n);
     gw_err (*usage_month)(struct store *st, const char *tenant, const char *month,
                           const char *workspace, struct store_usage_sum **out, size_t *n);

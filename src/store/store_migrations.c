@@ -152,6 +152,24 @@ static const struct migration migrations[] = {
      "  sent_at_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, workspace, month, kind)"
      ");"},
+    {5, "agent conversations: conversations, conversation_messages",
+     "CREATE TABLE conversations ("
+     "  id         TEXT PRIMARY KEY,"
+     "  tenant     TEXT NOT NULL,"
+     "  user_id    TEXT NOT NULL,"
+     "  channel    TEXT NOT NULL,"
+     "  session    TEXT NOT NULL,"
+     "  created_ms INTEGER NOT NULL,"
+     "  updated_ms INTEGER NOT NULL,"
+     "  UNIQUE (tenant, user_id, channel, session)"
+     ");"
+     "CREATE TABLE conversation_messages ("
+     "  conversation_id TEXT NOT NULL REFERENCES conversations (id),"
+     "  seq             INTEGER NOT NULL,"
+     "  message         TEXT NOT NULL,"
+     "  created_ms      INTEGER NOT NULL,"
+     "  PRIMARY KEY (conversation_id, seq)"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)

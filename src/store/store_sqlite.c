@@ -681,6 +681,125 @@ static gw_err sqlite_message_insert(struct store *st, const struct store_message
     return rc;
 }
 
+/* --- conversations ---------------------------------------------------------------------- */
+
+static gw_err sqlite_conversation_open(struct store *st, const char *tenant, const char *user,
+                                       const char *channel, const char *session, int64_t now_ms,
+                                       char *id)
+{
+    struct store_sqlite *s = S(st);
+    char fresh[STORE_CONV_ID_LEN], hex[25];
+    gw_random_hex(hex, 12);
+    snprintf(fresh, sizeof(fresh), "cnv_%s", hex);
+    sqlite3_stmt *ins = NULL, *sel = NULL;
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO conversations (id, tenant, user_id, channel, "
+                           "session, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           -1, &ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT id FROM conversations WHERE tenant = ? AND user_id = ? AND "
+                           "channel = ? AND session = ?", -1, &sel, NULL) != SQLITE_OK) {
+        rc = fail(s->db, "conversation open: prepare");
+        goto out;
+    }
+    if ((bind_str(ins, 1, fresh) | bind_str(ins, 2, tenant) | bind_str(ins, 3, user) |
+         bind_str(ins, 4, channel) | bind_str(ins, 5, session) | bind_i64(ins, 6, now_ms) |
+         bind_i64(ins, 7, now_ms)) != SQLITE_OK ||
+        sqlite3_step(ins) != SQLITE_DONE) {
+        rc = fail(s->db, "conversation open: insert");
+        goto out;
+    }
+    if ((bind_str(sel, 1, tenant) | bind_str(sel, 2, user) | bind_str(sel, 3, channel) |
+         bind_str(sel, 4, session)) != SQLITE_OK || sqlite3_step(sel) != SQLITE_ROW) {
+        rc = fail(s->db, "conversation open: select");
+        goto out;
+    }
+    snprintf(id, STORE_CONV_ID_LEN, "%s", (const char *)sqlite3_column_text(sel, 0));
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(sel);
+    unlock(&s->mu);
+    return rc;
+}
+
+static gw_err sqlite_conversation_append(struct store *st, const char *id,
+                                         const char *const *messages, size_t n, int64_t now_ms)
+{
+    struct store_sqlite *s = S(st);
+    sqlite3_stmt *ins = NULL, *upd = NULL;
+    gw_err rc = GW_OK;
+    lock(&s->mu);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = fail(s->db, "conversation append: begin");
+        unlock(&s->mu);
+        return rc;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO conversation_messages (conversation_id, seq, message, "
+                           "created_ms) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM "
+                           "conversation_messages WHERE conversation_id = ?1), ?2, ?3)",
+                           -1, &ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE conversations SET updated_ms = ? WHERE id = ?", -1,
+                           &upd, NULL) != SQLITE_OK) {
+        rc = fail(s->db, "conversation append: prepare");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        if ((bind_str(ins, 1, id) | bind_str(ins, 2, messages[i]) | bind_i64(ins, 3, now_ms)) !=
+                SQLITE_OK ||
+            sqlite3_step(ins) != SQLITE_DONE)
+            rc = fail(s->db, "conversation append: insert");
+        sqlite3_reset(ins);
+    }
+    if (rc == GW_OK && ((bind_i64(upd, 1, now_ms) | bind_str(upd, 2, id)) != SQLITE_OK ||
+                        sqlite3_step(upd) != SQLITE_DONE))
+        rc = fail(s->db, "conversation append: touch");
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(upd);
+    sqlite3_exec(s->db, rc == GW_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    unlock(&s->mu);
+    return rc;
+}
+
+static gw_err sqlite_conversation_tail(struct store *st, const char *id, size_t max,
+                                       char ***messages, size_t *n)
+{
+    struct store_sqlite *s = S(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    char **list = NULL;
+    size_t len = 0, cap = 0;
+    lock(&s->mu);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT message FROM (SELECT seq, message FROM conversation_messages "
+                           "WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK ||
+        (bind_str(q, 1, id) | bind_i64(q, 2, (int64_t)max)) != SQLITE_OK) {
+        rc = fail(s->db, "conversation tail");
+        goto out;
+    }
+    int e;
+    while ((e = sqlite3_step(q)) == SQLITE_ROW) {
+        list = grow(list, &cap, len + 1, sizeof(*list));
+        list[len++] = col_str(q, 0);
+    }
+    if (e != SQLITE_DONE)
+        rc = fail(s->db, "conversation tail");
+out:
+    sqlite3_finalize(q);
+    unlock(&s->mu);
+    if (rc != GW_OK) {
+        store_strv_free(list, len);
+        return rc;
+    }
+    *messages = list;
+    *n = len;
+    return GW_OK;
+}
+
 /* --- audit: append ----------------------------------------------------------------------- */
 
 static gw_err sqlite_audit_append(struct store *st, const struct audit_row *rows, size_t n)
@@ -1508,6 +1627,9 @@ static const struct store_ops sqlite_ops = {
     .approval_transition = sqlite_approval_transition,
     .approval_list = sqlite_approval_list,
     .approval_due = sqlite_approval_due,
+    .conversation_open = sqlite_conversation_open,
+    .conversation_append = sqlite_conversation_append,
+    .conversation_tail = sqlite_conversation_tail,
     .usage_append = sqlite_usage_append,
     .usage_month = sqlite_usage_month,
     .budget_alert_insert = sqlite_budget_alert_insert,

@@ -622,6 +622,28 @@ def test_agent_tool_loop_writes_memory_streaming_events():
     assert len(ups) == 2 and ups[1]["body"]["messages"][-1]["role"] == "tool", ups
 
 
+def test_conversations_are_kept_per_user_and_session():
+    reset()
+    url = "/api/v1/channels/engineering/assistant/messages"
+    r1 = GW().post(url, {"content": "my name is Ada", "session": "s1"}, token=TOK[DAVE])
+    assert r1.status == 200, r1
+    r2 = GW().post(url, {"content": "what is my name", "session": "s1"}, token=TOK[DAVE])
+    assert r2.status == 200, r2
+    assert r1.json()["conversation_id"] == r2.json()["conversation_id"]
+    sent = MOCK.last_request("/v1/chat")["body"]["messages"]
+    texts = [m.get("content") for m in sent]
+    assert texts[1:] == ["my name is Ada", "echo: my name is Ada", "what is my name"], texts
+    # another session, and another user on the same session name, start empty
+    r3 = GW().post(url, {"content": "fresh", "session": "s2"}, token=TOK[DAVE])
+    assert r3.json()["conversation_id"] != r1.json()["conversation_id"]
+    assert len(MOCK.last_request("/v1/chat")["body"]["messages"]) == 2
+    r4 = GW().post(url, {"content": "hello", "session": "s1"}, token=TOK[BOB])
+    assert r4.json()["conversation_id"] != r1.json()["conversation_id"]
+    assert [m.get("content") for m in MOCK.last_request("/v1/chat")["body"]["messages"]][1:] \
+        == ["hello"]
+    assert_error(GW().post(url, {"content": "x", "session": "../etc"}, token=TOK[DAVE]), 400)
+
+
 # --------------------------------------------------------------------------------------------
 # the official SDK
 
