@@ -150,6 +150,10 @@ static gw_err call_model(struct agent_turn *t, json_t *messages, json_t *tools,
     t->model = route.routed;
     t->rerouted |= route.rerouted;
     json_t *canon = json_pack("{s:s,s:O}", "model", route.routed, "messages", messages);
+    if (route.decision.ob.redact) { /* the policy masks findings before data leaves */
+        json_object_set_new(canon, "messages", json_deep_copy(messages));
+        json_object_set_new(call, "redacted", json_integer((json_int_t)llm_canon_redact(canon)));
+    }
     if (json_array_size(tools))
         json_object_set(canon, "tools", tools);
     char *client_model = gw_pool_printf(t->pool, "openclaw/%s", t->agent->name);

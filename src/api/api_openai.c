@@ -236,11 +236,17 @@ void api_chat_completions(struct api_call *c)
     if (px->route.rerouted)
         px->headers[h++] = gw_pool_printf(c->r->pool, "X-OpenClaw-Rerouted: %s -> %s",
                                           px->route.requested, px->route.routed);
+    json_t *canon = json_incref(body);
+    if (px->route.decision.ob.redact) { /* the policy masks findings before data leaves */
+        json_decref(canon);
+        canon = json_deep_copy(body);
+        px->route.redacted = llm_canon_redact(canon);
+    }
     bool stream = json_is_true(json_object_get(body, "stream"));
     px->include_usage = json_is_true(
         json_object_get(json_object_get(body, "stream_options"), "include_usage"));
     struct llm_request rq = {
-        .cfg = c->cfg, .canon = body, .stream = stream, .targets = px->route.targets,
+        .cfg = c->cfg, .canon = canon, .stream = stream, .targets = px->route.targets,
         .n_targets = px->route.n_targets, .tenant = c->p->tenant,
         .user = c->p->user ? c->p->user : c->p->actor, .client_model = px->route.routed,
         .on_chunk = proxy_chunk, .on_done = proxy_done, .arg = px,
@@ -248,6 +254,7 @@ void api_chat_completions(struct api_call *c)
     http_async_begin(c->r);
     http_req_hold(c->r); /* the proxy's own hold, released in proxy_done */
     llm_exchange_unref(llm_submit(c->g->llm, &rq));
+    json_decref(canon);
 out:
     json_decref(body);
 }

@@ -187,6 +187,9 @@ struct cli_request {
     size_t body_len;
     bool auth;                /* send the token when one is configured */
     FILE *sink;               /* non-NULL: stream a 2xx body here (no size cap) */
+    /* non-NULL: a 2xx body is passed here as it arrives (SSE); return false to abort */
+    bool (*on_data)(void *arg, const char *data, size_t len);
+    void *on_data_arg;
     bool quiet;               /* do not print errors on stderr */
 };
 
@@ -218,6 +221,9 @@ json_t *cli_response_json(const struct cli_response *rs);
 /* Appends s with control characters (C0, DEL, C1) replaced by '?'; never emits terminal
  * escape sequences received from the gateway. */
 void cli_sanitize(struct gw_buf *b, const char *s);
+/* Multi-line text from a model or a user: newlines and tabs kept, other control characters
+ * (terminal escape sequences) dropped. */
+void cli_sanitize_text(struct gw_buf *b, const char *s, size_t n);
 /* Display form of a JSON value for tables: strings sanitized, null → "-", arrays of strings
  * joined with ", ", other values compact JSON. Caller frees. */
 char *cli_json_cell(const json_t *v);
@@ -320,6 +326,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_tokens(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_memory(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
@@ -332,6 +339,7 @@ extern const char cli_help_status[];
 extern const char cli_help_tokens[];
 extern const char cli_help_agents[];
 extern const char cli_help_send[];
+extern const char cli_help_chat[];
 extern const char cli_help_memory[];
 extern const char cli_help_audit[];
 extern const char cli_help_policy[];

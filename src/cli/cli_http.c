@@ -156,9 +156,16 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
     if (x->mode == 0) {
         long code = 0;
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
-        x->mode = x->rq->sink && code >= 200 && code < 300 ? 1 : 2;
-        if (x->mode == 2 && x->rq->sink)
+        bool streaming = x->rq->sink || x->rq->on_data;
+        x->mode = streaming && code >= 200 && code < 300 ? 1 : 2;
+        if (x->mode == 2 && streaming)
             x->rs->body.max = (size_t)1 << 20; /* an error envelope, not an export */
+    }
+    if (x->mode == 1 && x->rq->on_data) {
+        if (!x->rq->on_data(x->rq->on_data_arg, p, n))
+            return 0;
+        x->rs->streamed += n;
+        return n;
     }
     if (x->mode == 1) {
         if (n && fwrite(p, 1, n, x->rq->sink) != n) {
@@ -274,8 +281,8 @@ int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_respo
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, ctx->timeout);
-    if (rq->sink) {
-        /* exports have no total time limit; a stall of --timeout seconds aborts them */
+    if (rq->sink || rq->on_data) {
+        /* exports and streams have no total time limit; a stall of --timeout seconds aborts */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, ctx->timeout);
     } else {

@@ -29,6 +29,19 @@ void cli_sanitize(struct gw_buf *b, const char *s)
     }
 }
 
+void cli_sanitize_text(struct gw_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool c1 = c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                  (unsigned char)s[i + 1] <= 0x9f; /* C1 controls in UTF-8 */
+        if (c1)
+            i++;
+        else if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f))
+            (void)gw_buf_append(b, &s[i], 1);
+    }
+}
+
 char *cli_json_cell(const json_t *v)
 {
     if (!v)

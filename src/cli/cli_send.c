@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cli_send.c — `openclaw send <namespace/agent> <text|->`: one message into an agent's channel
- * (POST /api/v1/channels/<ns>/<agent>/messages {"content": text}).
+ * (POST /api/v1/channels/<ns>/<agent>/messages {"content": text}). An agent with a model
+ * answers (its reply is printed); one without stores the message in its mailbox.
  *
  * "-" reads the text from standard input, at most 1 MiB. The two channel parts are
  * percent-encoded path segments and otherwise passed as given (the gateway validates names).
@@ -11,13 +12,15 @@
 #include "base/mem.h"
 
 const char cli_help_send[] =
-    "usage: openclaw send <namespace/agent> <text|->\n"
+    "usage: openclaw send <namespace/agent> <text|-> [--session NAME]\n"
     "\n"
     "Sends a message to the agent's channel (POST /api/v1/channels/<ns>/<agent>/messages).\n"
+    "An agent with a model runs a turn and its reply is printed (--session NAME picks the\n"
+    "conversation, default \"main\"); an agent without one keeps the message in its mailbox.\n"
     "\"-\" reads the text from standard input (at most 1 MiB). Use `--` before a text that\n"
     "starts with a dash: openclaw send eng/bot -- \"-v please\"\n";
 
-static const struct cli_optdef send_opts[] = {{NULL, 0}};
+static const struct cli_optdef send_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
 
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -64,6 +67,8 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
     body = json_pack("{s:o}", "content", cv);
+    if (cli_args_get(a, "session"))
+        json_object_set_new(body, "session", json_string(cli_args_get(a, "session")));
     if ((rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         goto out;
     gw_buf_release(&url);
@@ -76,6 +81,13 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     if (ctx->json) {
         cli_print_raw(rs.body.data, rs.body.len);
+        goto out;
+    }
+    const char *answer = gw_json_str(reply, "reply");
+    if (answer) { /* the agent answered */
+        cli_sanitize_text(&out, answer, strlen(answer));
+        (void)gw_buf_puts(&out, "\n");
+        cli_print_buf(&out);
         goto out;
     }
     const char *id = gw_json_str(reply, "id");

@@ -118,10 +118,10 @@ json_t *gwd_route_details(const struct gwd_route *route)
     for (size_t i = 1; i < route->n_targets; i++)
         json_array_append_new(fallbacks, json_sprintf("%s/%s", route->targets[i].provider->name,
                                                       route->targets[i].model->name));
-    return json_pack("{s:s,s:s,s:b,s:s,s:o,s:{s:s,s:s?,s:I,s:s}}", "requested_model",
+    return json_pack("{s:s,s:s,s:b,s:s,s:o,s:I,s:{s:s,s:s?,s:I,s:s}}", "requested_model",
                      route->requested, "model", route->routed, "rerouted", route->rerouted,
                      "classification", pol_level_name(route->classification), "fallbacks",
-                     fallbacks, "policy", "effect", pol_effect_name(d->effect), "policy_id",
-                     d->policy_id, "policy_version", (json_int_t)d->policy_version, "reason",
-                     d->reason);
+                     fallbacks, "redacted", (json_int_t)route->redacted, "policy", "effect",
+                     pol_effect_name(d->effect), "policy_id", d->policy_id, "policy_version",
+                     (json_int_t)d->policy_version, "reason", d->reason);
 }

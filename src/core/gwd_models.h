@@ -33,6 +33,7 @@ struct gwd_route {
     int classification;         /* enum pol_level of the data */
     double spent_usd;           /* the workspace's spend this month before the call */
     struct pol_decision decision; /* the deciding policy decision for the primary target */
+    size_t redacted;            /* findings masked by the caller (decision.ob.redact) */
 };
 
 /* Fills route or returns: GW_ENOTFOUND (unknown model), GW_EPAYMENT (budget), GW_EFORBIDDEN

@@ -3,6 +3,10 @@
  */
 #include "base/prelude.h"
 #include "llm/llm_canon.h"
+#include "base/mem.h"
+#include "policy/policy.h"
+
+#include <stdlib.h>
 
 static const char *const roles[] = {"system", "developer", "user", "assistant", "tool", NULL};
 
@@ -112,4 +116,93 @@ void llm_canon_text(const json_t *req, struct gw_buf *out)
             add_text(out, json_string_value(
                               json_object_get(json_object_get(part, "function"), "arguments")));
     }
+}
+
+/* --- redaction ---------------------------------------------------------------------------- */
+
+#define REDACT_MAX_SPANS 4096 /* per text; more findings than this mask the whole text */
+
+struct span {
+    size_t off, len;
+    enum pol_detector d;
+};
+
+struct spans {
+    struct span v[REDACT_MAX_SPANS];
+    size_t n;
+    bool overflow;
+};
+
+static void collect(void *arg, enum pol_detector d, size_t off, size_t len)
+{
+    struct spans *sp = arg;
+    if (sp->n == REDACT_MAX_SPANS) {
+        sp->overflow = true;
+        return;
+    }
+    sp->v[sp->n++] = (struct span){off, len, d};
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The masked copy of one string value, or NULL when nothing was found. */
+static json_t *redact_string(const json_t *v, struct spans *sp, size_t *count)
+{
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    sp->n = 0;
+    sp->overflow = false;
+    pol_classify_scan(s, len, collect, sp);
+    if (sp->overflow) {
+        *count += sp->n;
+        return json_string("[REDACTED]");
+    }
+    if (!sp->n)
+        return NULL;
+    qsort(sp->v, sp->n, sizeof(sp->v[0]), by_offset);
+    struct gw_buf out;
+    gw_buf_init(&out, len + sp->n * 32 + 1);
+    size_t at = 0;
+    for (size_t i = 0; i < sp->n; i++) {
+        size_t end = sp->v[i].off + sp->v[i].len;
+        if (end <= at)
+            continue; /* inside a span already masked */
+        if (sp->v[i].off > at)
+            gw_buf_append(&out, s + at, sp->v[i].off - at);
+        gw_buf_printf(&out, "[REDACTED:%s]", pol_detector_name(sp->v[i].d));
+        at = end;
+        (*count)++;
+    }
+    gw_buf_append(&out, s + at, len - at);
+    json_t *r = json_stringn(out.data ? out.data : "", out.len);
+    gw_buf_release(&out);
+    return r;
+}
+
+static void redact_member(json_t *obj, const char *key, struct spans *sp, size_t *count)
+{
+    json_t *v = json_object_get(obj, key);
+    json_t *r = json_is_string(v) ? redact_string(v, sp, count) : NULL;
+    if (r)
+        json_object_set_new(obj, key, r);
+}
+
+size_t llm_canon_redact(json_t *req)
+{
+    struct spans *sp = gw_xmalloc(sizeof(*sp));
+    size_t count = 0, i, j;
+    json_t *m, *part;
+    json_array_foreach(json_object_get(req, "messages"), i, m) {
+        redact_member(m, "content", sp, &count);
+        json_array_foreach(json_object_get(m, "content"), j, part)
+            redact_member(part, "text", sp, &count);
+        json_array_foreach(json_object_get(m, "tool_calls"), j, part)
+            redact_member(json_object_get(part, "function"), "arguments", sp, &count);
+    }
+    free(sp);
+    return count;
 }

@@ -25,4 +25,10 @@ gw_err llm_canon_check(const json_t *req, char *msg, size_t cap);
  * for the classifiers; stops silently at out's bound. */
 void llm_canon_text(const json_t *req, struct gw_buf *out);
 
+/* Masks what the classifiers find (e-mail addresses, phone numbers, card numbers, national
+ * ids, API keys, private keys) in every message text with "[REDACTED:<detector>]": the
+ * policy's redact obligation before data leaves for an external provider. Returns the number
+ * of findings masked. */
+size_t llm_canon_redact(json_t *req);
+
 #endif

@@ -80,6 +80,8 @@ def _bundle():
         {"scope": "enterprise", "domain": "actions",
          "content": {"default_autonomy": "approve",
                      "autonomous": ["memory_read", "memory_write", "send_message"]}},
+        {"scope": "team", "scope_id": "growth", "domain": "data",
+         "content": {"redact_external": True}},
         {"scope": "team", "scope_id": "growth", "domain": "actions",
          "content": {"per_action": {"memory_write": "approve"}}},
     ]
@@ -326,6 +328,22 @@ def test_confidential_data_is_denied_without_a_self_hosted_route():
     assert not MOCK.requests(), "nothing may reach any provider"
     r = chat("openai/gpt-4o", "harmless", token=TOK[EVE])
     assert r.status == 200, r
+
+
+def test_redaction_obligation_masks_findings_before_they_leave():
+    reset()
+    r = chat("openai/gpt-4o", "mail jane.doe@example.com or call +1 415 555 0100",
+             token=TOK[EVE])
+    assert r.status == 200, r
+    sent = MOCK.last_request("/v1/chat")["body"]["messages"][-1]["content"]
+    assert "jane.doe@example.com" not in sent and "[REDACTED:email]" in sent, sent
+    assert "555" not in sent, sent
+    d = audit_details(r.header("X-Request-Id"), "model.completion")["details"]
+    assert d["redacted"] == 2, d
+    # teams without the obligation send the text as written
+    r = chat("openai/gpt-4o", "mail jane.doe@example.com", token=TOK[CAROL])
+    assert "jane.doe@example.com" in MOCK.last_request("/v1/chat")["body"]["messages"][-1][
+        "content"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -642,6 +660,24 @@ def test_conversations_are_kept_per_user_and_session():
     assert [m.get("content") for m in MOCK.last_request("/v1/chat")["body"]["messages"]][1:] \
         == ["hello"]
     assert_error(GW().post(url, {"content": "x", "session": "../etc"}, token=TOK[DAVE]), 400)
+
+
+def test_cli_send_prints_the_reply_and_chat_streams():
+    reset()
+    res = gwtest.cli("send", "engineering/assistant", "hello cli", "--session", "cli",
+                     url=GW().url, token=TOK[DAVE])
+    assert res.rc == 0 and res.out.strip() == "echo: hello cli", res
+    MOCK.script({"reply": "line one\nline two \x1b[31mred\x1b[0m"}, path="/v1/chat")
+    res = gwtest.cli("chat", "engineering/assistant", "--session", "cli", url=GW().url,
+                     token=TOK[DAVE],
+                     stdin="first question\nTOOL:memory_read:{}\n/quit\nnever sent\n")
+    assert res.rc == 0, res
+    assert "line one\nline two" in res.out and "\x1b" not in res.out, res
+    assert "[tool memory_read: " in res.out and "tool said:" in res.out, res
+    assert "never sent" not in json.dumps(MOCK.user_texts("/v1/chat"))
+    # the conversation went on from the send above (same session)
+    first = MOCK.requests("/v1/chat")[1]["body"]["messages"]
+    assert any(m.get("content") == "hello cli" for m in first), first
 
 
 # --------------------------------------------------------------------------------------------

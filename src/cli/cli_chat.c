@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT
+ * cli_chat.c — `openclaw chat <namespace/agent>`: an interactive conversation with an agent.
+ *
+ * Each line read from standard input is one message (POST .../messages with "stream": true);
+ * the agent's answer is printed as its text streams in (SSE "delta" events), tool calls as
+ * one bracketed line each, then a blank line. "/quit" or end of input ends the session.
+ * Everything printed from the model is stripped of control characters, so an answer cannot
+ * drive the terminal. The conversation is kept by the gateway (--session names it).
+ */
+#include "base/prelude.h"
+#include "cli/cli.h"
+#include "base/json.h"
+#include "base/mem.h"
+
+#include <unistd.h>
+
+#define SSE_EVENT_MAX ((size_t)1 << 20)
+
+const char cli_help_chat[] =
+    "usage: openclaw chat <namespace/agent> [--session NAME]\n"
+    "\n"
+    "Talks with an agent: each line you type is a message, the answer streams back as it is\n"
+    "written. Tool calls the agent makes are shown in brackets, including those waiting for\n"
+    "an approval. The gateway keeps the conversation per user, agent and session (default\n"
+    "\"main\"), so a later `openclaw chat` continues it. Type /quit or end the input to stop.\n";
+
+static const struct cli_optdef chat_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
+
+struct sse {
+    struct gw_buf pending;  /* bytes of an incomplete event */
+    bool failed;            /* an error event arrived */
+    bool printed;           /* text was printed on the current line */
+};
+
+static void print_clean(const char *s, size_t n)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, n + 1);
+    cli_sanitize_text(&b, s, n);
+    if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    gw_buf_release(&b);
+}
+
+static void on_event(struct sse *st, const char *event, json_t *data)
+{
+    if (!strcmp(event, "delta")) {
+        const char *t = gw_json_str(data, "text");
+        if (t) {
+            print_clean(t, strlen(t));
+            st->printed = true;
+        }
+    } else if (!strcmp(event, "tool")) {
+        const char *name = gw_json_str(data, "tool"), *status = gw_json_str(data, "status");
+        const char *approval = gw_json_str(json_object_get(data, "result"), "approval_id");
+        struct gw_buf b;
+        gw_buf_init(&b, 4096);
+        (void)gw_buf_puts(&b, st->printed ? "\n[tool " : "[tool ");
+        cli_sanitize(&b, name ? name : "?");
+        (void)gw_buf_puts(&b, ": ");
+        cli_sanitize(&b, status ? status : "?");
+        if (approval) {
+            (void)gw_buf_puts(&b, ", approval ");
+            cli_sanitize(&b, approval);
+        }
+        (void)gw_buf_puts(&b, "]\n");
+        fputs(b.data, stdout);
+        gw_buf_release(&b);
+        st->printed = false;
+    } else if (!strcmp(event, "error")) {
+        const char *msg = gw_json_str(json_object_get(data, "error"), "message");
+        struct gw_buf b;
+        gw_buf_init(&b, 4096);
+        cli_sanitize(&b, msg ? msg : "the turn failed");
+        fprintf(stderr, "%serror: %s\n", st->printed ? "\n" : "", b.data);
+        gw_buf_release(&b);
+        st->failed = true;
+        st->printed = false;
+    }
+    fflush(stdout);
+}
+
+/* One complete SSE event: "event: NAME" and "data: JSON" lines. */
+static void parse_event(struct sse *st, char *ev)
+{
+    const char *event = "message";
+    char *data = NULL;
+    for (char *line = strtok(ev, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "event: ", 7))
+            event = line + 7;
+        else if (!strncmp(line, "data: ", 6))
+            data = line + 6;
+    }
+    if (!data)
+        return;
+    char msg[160];
+    json_t *v = gw_json_parse(data, strlen(data), GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    if (v)
+        on_event(st, event, v);
+    json_decref(v);
+}
+
+static bool on_data(void *arg, const char *data, size_t len)
+{
+    struct sse *st = arg;
+    if (gw_buf_append(&st->pending, data, len) != GW_OK)
+        return false; /* one event larger than 1 MiB: not ours */
+    char *start = st->pending.data, *end;
+    while ((end = strstr(start, "\n\n"))) {
+        *end = '\0';
+        parse_event(st, start);
+        start = end + 2;
+    }
+    size_t rest = st->pending.len - (size_t)(start - st->pending.data);
+    memmove(st->pending.data, start, rest);
+    st->pending.len = rest;
+    st->pending.data[rest] = '\0';
+    return true;
+}
+
+static int turn(struct cli_ctx *ctx, const char *url, const char *text, const char *session)
+{
+    json_t *body = json_pack("{s:s,s:b}", "content", text, "stream", 1);
+    if (session)
+        json_object_set_new(body, "session", json_string(session));
+    char *b = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct sse st = {0};
+    gw_buf_init(&st.pending, SSE_EVENT_MAX);
+    struct cli_response rs;
+    cli_response_init(&rs);
+    struct cli_request rq = {.method = "POST", .url = url, .content_type = "application/json",
+                             .body = b, .body_len = strlen(b), .auth = true,
+                             .on_data = on_data, .on_data_arg = &st};
+    int rc = cli_http(ctx, &rq, &rs);
+    if (st.printed)
+        fputc('\n', stdout);
+    fflush(stdout);
+    if (rc == CLI_EXIT_OK && st.failed)
+        rc = CLI_EXIT_SERVER;
+    cli_response_release(&rs);
+    gw_buf_release(&st.pending);
+    free(b);
+    return rc;
+}
+
+int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
+    struct gw_buf url, line;
+    gw_buf_init(&url, 1);
+    gw_buf_init(&line, CLI_MAX_STDIN_MESSAGE);
+    char *ns = NULL, *agent = NULL;
+    int rc = cli_parse_cmd(ctx, argc - 1, argv + 1, chat_opts, cli_help_chat, a);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (a->npos != 1 || !cli_split_channel(a->pos[0], &ns, &agent)) {
+        rc = cli_usage_error(cli_help_chat, "chat needs one <namespace>/<agent>");
+        goto out;
+    }
+    if ((rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
+        goto out;
+    gw_buf_release(&url);
+    cli_url_begin(&url, ctx, "/api/v1/channels");
+    cli_url_segment(&url, ns);
+    cli_url_segment(&url, agent);
+    cli_url_fixed(&url, "/messages");
+    bool tty = isatty(STDIN_FILENO);
+    const char *session = cli_args_get(a, "session");
+    for (;;) {
+        if (tty) {
+            fputs("you> ", stdout);
+            fflush(stdout);
+        }
+        gw_buf_reset(&line);
+        int c;
+        bool too_long = false;
+        while ((c = getchar()) != EOF && c != '\n')
+            if (gw_buf_append(&line, &(char){(char)c}, 1) != GW_OK)
+                too_long = true;
+        if (c == EOF && line.len == 0)
+            break;
+        if (too_long) {
+            fprintf(stderr, "error: a message is limited to 1 MiB\n");
+            rc = CLI_EXIT_FAIL;
+            continue;
+        }
+        if (line.len == 0)
+            continue;
+        if (!strcmp(line.data, "/quit"))
+            break;
+        rc = turn(ctx, url.data, line.data, session);
+        if (rc == CLI_EXIT_UNREACHABLE || rc == CLI_EXIT_AUTH)
+            break; /* nothing later can work either */
+        if (c == EOF)
+            break;
+    }
+out:
+    free(ns);
+    free(agent);
+    gw_buf_release(&url);
+    gw_buf_release(&line);
+    free(a);
+    return rc;
+}
