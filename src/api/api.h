@@ -9,6 +9,9 @@
 /* http_dispatch_fn / http_done_fn with ctx = struct gwd *. */
 void api_dispatch(struct http_req *r, void *gwd);
 void api_done(struct http_req *r, void *gwd);
+/* http_inline_fn: the routes that never block (the model proxy hands its work to the model
+ * client and answers from there) skip the blocking workers. */
+bool api_inline(struct http_req *r, void *gwd);
 /* Expires overdue approval requests (called once a second by the daemon). */
 struct gwd;
 void api_approvals_expire(struct gwd *g);

@@ -189,6 +189,12 @@ static int classify(struct api_call *c, const json_t *body)
     return asked > level ? asked : level;
 }
 
+static void chat_on_worker(struct http_req *r, void *arg)
+{
+    GW_UNUSED(r);
+    api_chat_completions(arg);
+}
+
 void api_chat_completions(struct api_call *c)
 {
     if (!api_require(c, "models:invoke"))
@@ -204,7 +210,10 @@ void api_chat_completions(struct api_call *c)
     const char *model = json_string_value(json_object_get(body, "model"));
     const char *agent = agent_model_name(model);
     if (agent) {
-        api_agent_chat_openai(c, body, agent);
+        if (http_on_worker(c->r)) /* a turn waits for the model: not on the event loop */
+            api_agent_chat_openai(c, body, agent);
+        else
+            http_run_blocking(c->r, chat_on_worker, c);
         goto out;
     }
     const char *hdr = http_header(c->r, "X-OpenClaw-Classification");

@@ -17,6 +17,7 @@
 enum route_flags {
     ROUTE_PUBLIC = 1,   /* no authentication, not audited (probes, public key) */
     ROUTE_OPENAI = 2,   /* OpenAI-compatible: errors in OpenAI's envelope */
+    ROUTE_INLINE = 4,   /* never blocks: runs on the event-loop thread (api_inline) */
 };
 
 struct route {
@@ -59,7 +60,8 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/policies/{}/diff", api_policies_diff, "policy.diff_read", 0},
     {HTTP_POST, "/api/v1/policies/{}/rollback", api_policies_rollback, "policy.rolled_back", 0},
     {HTTP_GET, "/v1/models", api_models_list, "model.listed", ROUTE_OPENAI},
-    {HTTP_POST, "/v1/chat/completions", api_chat_completions, "model.completion", ROUTE_OPENAI},
+    {HTTP_POST, "/v1/chat/completions", api_chat_completions, "model.completion",
+     ROUTE_OPENAI | ROUTE_INLINE},
     {HTTP_POST, "/api/v1/tools/invoke", api_tools_invoke, "tool.invoked", 0},
     {HTTP_GET, "/api/v1/classification/{}/{}", api_classification_get, "classification.read", 0},
     {HTTP_PUT, "/api/v1/classification/{}/{}", api_classification_put, "classification.overridden", 0},
@@ -70,6 +72,17 @@ static const struct route routes[] = {
     {HTTP_POST, "/api/v1/approvals/{}/reject", api_approvals_reject, "approval.rejected", 0},
     {HTTP_GET, "/api/v1/costs", api_costs_get, "costs.read", 0},
 };
+
+bool api_inline(struct http_req *r, void *ctx)
+{
+    GW_UNUSED(ctx);
+    /* only literal routes can be inline: an exact comparison on the raw path is enough */
+    for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++)
+        if ((routes[i].flags & ROUTE_INLINE) && routes[i].method == r->method &&
+            strcmp(routes[i].pattern, r->raw_path) == 0)
+            return true;
+    return false;
+}
 
 static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};
 

@@ -26,6 +26,8 @@
 #define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define AUDIT_QUEUE_CAP 8192u           /* events waiting for the writer */
 #define AUDIT_BATCH_MAX 1024u           /* events per group commit */
+#define AUDIT_LINGER_MS 5               /* async events wait at most this for company */
+#define AUDIT_LINGER_EVENTS 64u         /* ... unless this many are queued already */
 #define AUDIT_FULL_WAIT_MS 5000         /* a submitter waits this long for queue space */
 #define AUDIT_RETRY_BACKOFF_MS 200      /* pause after a failed batch */
 #define AUDIT_CHECKPOINT_INTERVAL_MS 1000

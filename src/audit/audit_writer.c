@@ -84,6 +84,8 @@ struct audit {
     size_t q_head, q_len;
     size_t in_flight;          /* the first in_flight queued items are being written */
     uint64_t tickets;
+    unsigned urgent;           /* queued sync events + flush callers: no lingering */
+    int64_t oldest_ns;         /* when the oldest queued event arrived (monotonic, approx.) */
     bool stopping, stopped;
     int64_t retry_at_ns;       /* backoff after a failed batch (monotonic) */
     struct file_cfg cfg;       /* wanted file options (reconfigure) */
@@ -508,6 +510,17 @@ static void *writer_main(void *arg)
             continue;
         }
         int64_t now = gw_mono_ns();
+        /* Events nobody waits for linger a moment so that one commit (two fsyncs) carries
+         * several of them: at low concurrency every read would otherwise pay its own. */
+        int64_t linger_until = a->oldest_ns + (int64_t)AUDIT_LINGER_MS * 1000000;
+        bool linger = a->q_len > 0 && a->q_len < AUDIT_LINGER_EVENTS && a->urgent == 0 &&
+                      !a->stopping && now < linger_until;
+        if (linger) {
+            struct timespec ts;
+            deadline_ts(&ts, linger_until);
+            pthread_cond_timedwait(&a->work_cv, &a->mu, &ts);
+            continue;
+        }
         if (a->q_len > 0 && (a->stopping || now >= a->retry_at_ns)) {
             size_t n = GW_MIN(a->q_len, (size_t)AUDIT_BATCH_MAX);
             for (size_t i = 0; i < n; i++)
@@ -518,6 +531,7 @@ static void *writer_main(void *arg)
             gw_err rc = commit(a, a->batch, n, &why);
             pthread_mutex_lock(&a->mu);
             settle(a, n, rc);
+            a->oldest_ns = gw_mono_ns(); /* what is left arrived during this commit */
             if (rc != GW_OK) {
                 if (!a->fail_logged) {
                     gw_error("audit: cannot write audit events (%s: %s); mutating requests "
@@ -797,11 +811,17 @@ static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_ev
     it->row.ts_ms = audit_now_ms(); /* under the lock: timestamps follow queue order */
     it->ticket = ++a->tickets;
     a->q[(a->q_head + a->q_len) & QMASK] = it;
-    a->q_len++;
-    pthread_cond_signal(&a->work_cv);
+    if (a->q_len++ == 0)
+        a->oldest_ns = gw_mono_ns();
+    if (w)
+        a->urgent++;
+    /* an async event alone need not wake the writer: it lingers for company (see writer) */
+    if (w || a->q_len == 1 || a->q_len >= AUDIT_LINGER_EVENTS)
+        pthread_cond_signal(&a->work_cv);
     if (w) {
         while (!w->done)
             pthread_cond_wait(&w->cv, &a->mu);
+        a->urgent--;
         rc = w->rc;
     }
     pthread_mutex_unlock(&a->mu);
@@ -827,6 +847,8 @@ gw_err audit_flush(struct audit *a)
     pthread_mutex_lock(&a->mu);
     uint64_t target = a->tickets, failures = a->failures;
     gw_err rc = GW_OK;
+    a->urgent++;
+    pthread_cond_signal(&a->work_cv);
     while (a->q_len > 0 && a->q[a->q_head]->ticket <= target) {
         /* The oldest pending event is ours, so any failed batch since we started held it. */
         if (a->failures != failures || a->stopped) {
@@ -835,6 +857,7 @@ gw_err audit_flush(struct audit *a)
         }
         pthread_cond_wait(&a->idle_cv, &a->mu);
     }
+    a->urgent--;
     pthread_mutex_unlock(&a->mu);
     return rc;
 }

@@ -205,7 +205,7 @@ static int run(struct gwd *g)
         .idle_timeout_s = c->limits.idle_timeout_s,
         .header_timeout_s = c->limits.header_timeout_s,
         .request_timeout_s = c->limits.request_timeout_s,
-        .blocking_workers = BLOCKING_WORKERS,
+        .blocking_workers = BLOCKING_WORKERS, .inline_ok = api_inline,
         .tls_cert_pem = cert, .tls_key_pem = key,
     };
     gw_err rc = http_server_start(&ho, api_dispatch, api_done, g, &g->http);

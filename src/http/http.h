@@ -29,6 +29,9 @@ struct http_server;
 struct http_conn;
 struct MHD_Connection;
 
+struct http_req;
+typedef void http_job_fn(struct http_req *req, void *arg);
+
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_PATCH, HTTP_OTHER };
 
 struct http_req {
@@ -51,6 +54,9 @@ struct http_req {
     struct MHD_Response *stored;   /* response produced by that worker, queued on resume */
     int stored_status;             /* its status (status may be refined for the audit later) */
     void *user;                    /* for the dispatcher */
+    http_job_fn *job_fn;           /* set by http_run_blocking: what the worker runs */
+    void *job_arg;
+    bool on_worker;                /* running on a blocking worker */
     struct http_server *server;
     atomic_int refs;               /* MHD's (until completion) + holds; see http_req_hold */
     atomic_bool async;             /* answered later from another thread (http_async_begin) */
@@ -59,6 +65,10 @@ struct http_req {
 };
 
 typedef void http_dispatch_fn(struct http_req *req, void *ctx);
+/* Optional: true when the request (head known, body read) never blocks, so it can be
+ * dispatched on the event-loop thread instead of a blocking worker (see http_run_blocking). */
+typedef bool http_inline_fn(struct http_req *req, void *ctx);
+
 /* Called after the response of a request has been sent or the request was aborted. */
 typedef void http_done_fn(struct http_req *req, void *ctx);
 
@@ -74,6 +84,7 @@ struct http_options {
     unsigned header_timeout_s;
     unsigned request_timeout_s;
     unsigned blocking_workers;     /* threads for requests that may block (mutations) */
+    http_inline_fn *inline_ok;     /* NULL: every request but GET/HEAD goes to a worker */
     const char *tls_cert_pem;      /* PEM text (not a path) or NULL */
     const char *tls_key_pem;
 };
@@ -124,13 +135,18 @@ void http_req_release(struct http_req *r);
 /* True once MHD completed the request: the response was sent or the client went away. */
 bool http_req_closed(struct http_req *r);
 
-/* For a handler on a blocking worker (any method but GET/HEAD) that answers from another
- * thread without blocking this one: the connection stays suspended after the handler returns,
- * until http_async_finish. Takes a hold that http_async_finish releases. */
+/* For a handler that answers from another thread without blocking this one: the connection
+ * stays suspended after the handler returns, until http_async_finish. Takes a hold that
+ * http_async_finish releases. */
 void http_async_begin(struct http_req *r);
 /* After the answer was produced (http_respond_* or http_stream_open), from any thread:
  * resumes the connection so MHD sends it. r must not be used by the caller afterwards. */
 void http_async_finish(struct http_req *r);
+
+/* From a handler dispatched inline (http_inline_fn) that finds it must wait after all (an
+ * agent turn): suspends the connection and runs fn(r, arg) on a blocking worker instead. */
+void http_run_blocking(struct http_req *r, http_job_fn *fn, void *arg);
+bool http_on_worker(const struct http_req *r);
 
 /* A response streamed by a producer on any thread (SSE). Data is buffered (at most
  * HTTP_STREAM_MAX_BUFFERED bytes waiting for a slow client) and the connection is suspended

@@ -257,7 +257,11 @@ static void *worker_main(void *arg)
         s->jobs_len--;
         pthread_mutex_unlock(&s->jobs_lock);
         http_req_hold(r); /* the handler may hand r to another thread that finishes first */
-        s->dispatch(r, s->ctx);
+        r->on_worker = true;
+        if (r->job_fn)
+            r->job_fn(r, r->job_arg);
+        else
+            s->dispatch(r, s->ctx);
         if (!atomic_load(&r->async)) {
             if (!r->responded)
                 http_respond_error(r, GW_EINTERNAL, "no response produced");
@@ -342,14 +346,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                  : "invalid Content-Length");
         return MHD_YES;
     }
-    if (s->n_workers && r->method != HTTP_GET && r->method != HTTP_HEAD) {
+    if (s->n_workers && r->method != HTTP_GET && r->method != HTTP_HEAD &&
+        !(s->opt.inline_ok && s->opt.inline_ok(r, s->ctx))) {
         r->deferred = true;
         MHD_suspend_connection(connection);
         job_push(s, r);
         return MHD_YES;
     }
     s->dispatch(r, s->ctx);
-    if (!r->responded)
+    if (!r->responded && !r->deferred)
         http_respond_error(r, GW_EINTERNAL, "no response produced");
     return MHD_YES;
 }
@@ -396,6 +401,24 @@ void http_async_begin(struct http_req *r)
 {
     http_req_hold(r);
     atomic_store(&r->async, true);
+    if (!r->deferred) { /* dispatched inline: suspend now; the answer is queued on resume */
+        r->deferred = true;
+        MHD_suspend_connection(r->conn);
+    }
+}
+
+void http_run_blocking(struct http_req *r, http_job_fn *fn, void *arg)
+{
+    r->job_fn = fn;
+    r->job_arg = arg;
+    r->deferred = true;
+    MHD_suspend_connection(r->conn);
+    job_push(r->server, r);
+}
+
+bool http_on_worker(const struct http_req *r)
+{
+    return r->on_worker;
 }
 
 void http_async_finish(struct http_req *r)
