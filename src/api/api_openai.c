@@ -258,6 +258,7 @@ void api_chat_completions(struct api_call *c)
         .cfg = c->cfg, .canon = canon, .stream = stream, .targets = px->route.targets,
         .n_targets = px->route.n_targets, .tenant = c->p->tenant,
         .user = c->p->user ? c->p->user : c->p->actor, .client_model = px->route.routed,
+        .prompt_bytes = c->r->body.len,
         .on_chunk = proxy_chunk, .on_done = proxy_done, .arg = px,
     };
     http_async_begin(c->r);

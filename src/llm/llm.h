@@ -61,6 +61,8 @@ struct llm_request {
     size_t n_targets;
     const char *tenant, *user;  /* fairness keys (copied) */
     const char *client_model;   /* "model" of the answers (copied) */
+    size_t prompt_bytes;        /* size of the request as received, for the token estimate
+                                   (0: measured from canon) */
     llm_on_chunk_fn *on_chunk;  /* streamed chunks (canonical) */
     llm_on_done_fn *on_done;    /* exactly once */
     void *arg;

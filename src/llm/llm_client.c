@@ -23,6 +23,7 @@
 #define RESPONSE_BODY_MAX ((size_t)32 << 20)    /* a complete upstream answer */
 #define MAX_RETRY_DELAY_MS 30000                /* longer Retry-After: move to the next target */
 #define DEFAULT_COMPLETION_ESTIMATE 512         /* tokens, when max_tokens is absent */
+#define SPARE_HANDLES 256
 
 enum xstate { X_NEW, X_QUEUED, X_RETRY_WAIT, X_RUNNING, X_DONE };
 
@@ -42,6 +43,7 @@ struct llm_exchange {
     size_t n_targets, cur;
     unsigned tries;               /* attempts on the current target */
     char *tenant, *user, *client_model;
+    size_t prompt_bytes;
     char id[48];
     llm_on_chunk_fn *on_chunk;
     llm_on_done_fn *on_done;
@@ -80,6 +82,8 @@ struct llm_client {
     /* I/O thread only */
     struct llm_exchange *live;
     struct llm_exchange *retrying;
+    CURL *spare[SPARE_HANDLES];        /* reset easy handles, reused (saves their set-up) */
+    size_t n_spare;
 };
 
 static int64_t now_ms(void)
@@ -130,8 +134,14 @@ static struct llm_sched *sched_for(struct llm_client *cl, const struct cfg_provi
 static void transfer_cleanup(struct llm_exchange *x)
 {
     if (x->easy) {
-        curl_multi_remove_handle(x->cl->multi, x->easy);
-        curl_easy_cleanup(x->easy);
+        struct llm_client *cl = x->cl;
+        curl_multi_remove_handle(cl->multi, x->easy);
+        if (cl->n_spare < SPARE_HANDLES) {
+            curl_easy_reset(x->easy);
+            cl->spare[cl->n_spare++] = x->easy;
+        } else {
+            curl_easy_cleanup(x->easy);
+        }
         x->easy = NULL;
     }
     curl_slist_free_all(x->headers);
@@ -167,13 +177,21 @@ static void retry_remove(struct llm_exchange *x)
     }
 }
 
+static size_t messages_bytes(const json_t *canon)
+{
+    char *text = json_dumps(json_object_get(canon, "messages"), JSON_COMPACT);
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return n;
+}
+
 static void estimate_usage(struct llm_exchange *x)
 {
     if (x->res.usage.known)
         return;
-    char *text = json_dumps(json_object_get(x->canon, "messages"), JSON_COMPACT);
-    x->res.usage.prompt_tokens = text ? (int64_t)strlen(text) / 4 + 1 : 0;
-    free(text);
+    if (!x->prompt_bytes)
+        x->prompt_bytes = messages_bytes(x->canon);
+    x->res.usage.prompt_tokens = (int64_t)x->prompt_bytes / 4 + 1;
     x->res.usage.completion_tokens = x->streamed_chars / 4 + (x->streamed_chars ? 1 : 0);
 }
 
@@ -303,7 +321,8 @@ static bool launch(struct llm_exchange *x)
         add_header(x, "Authorization", bearer);
     }
     }
-    CURL *e = curl_easy_init();
+    struct llm_client *cl = x->cl;
+    CURL *e = cl->n_spare ? cl->spare[--cl->n_spare] : curl_easy_init();
     x->easy = e;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -321,15 +340,17 @@ static bool launch(struct llm_exchange *x)
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     free(url);
     x->state = X_RUNNING;
-    curl_multi_add_handle(x->cl->multi, e);
+    curl_multi_add_handle(cl->multi, e);
     return true;
 }
 
-static int64_t estimate_tokens(const json_t *canon)
+/* Tokens are estimated at 4 bytes each (admission, and usage a provider did not report). */
+static int64_t estimate_tokens(struct llm_exchange *x)
 {
-    char *text = json_dumps(json_object_get(canon, "messages"), JSON_COMPACT);
-    int64_t est = text ? (int64_t)strlen(text) / 4 + 1 : 1;
-    free(text);
+    const json_t *canon = x->canon;
+    if (!x->prompt_bytes)
+        x->prompt_bytes = messages_bytes(canon);
+    int64_t est = (int64_t)x->prompt_bytes / 4 + 1;
     json_t *mt = json_object_get(canon, "max_completion_tokens");
     if (!json_is_integer(mt))
         mt = json_object_get(canon, "max_tokens");
@@ -347,7 +368,7 @@ static void start_target(struct llm_exchange *x)
         }
         x->sched = sched_for(x->cl, x->targets[x->cur].provider);
         x->ticket = (struct llm_ticket){.tenant = x->tenant, .user = x->user,
-                                        .est_tokens = estimate_tokens(x->canon)};
+                                        .est_tokens = estimate_tokens(x)};
         x->queued_at_ms = now_ms();
         enum llm_admit a = llm_sched_submit(x->sched, &x->ticket, x->queued_at_ms);
         if (a == LLM_ADMITTED) {
@@ -631,6 +652,8 @@ void llm_client_stop(struct llm_client *cl)
     for (size_t i = 0; i < cl->n_slots; i++)
         llm_sched_free(cl->slots[i].sched);
     free(cl->slots);
+    while (cl->n_spare)
+        curl_easy_cleanup(cl->spare[--cl->n_spare]);
     curl_multi_cleanup(cl->multi);
     pthread_mutex_destroy(&cl->lock);
     free(cl);
@@ -651,6 +674,7 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
     x->tenant = gw_xstrdup(rq->tenant ? rq->tenant : "");
     x->user = gw_xstrdup(rq->user ? rq->user : "");
     x->client_model = gw_xstrdup(rq->client_model ? rq->client_model : "");
+    x->prompt_bytes = rq->prompt_bytes;
     char hex[25];
     gw_random_hex(hex, 12);
     snprintf(x->id, sizeof(x->id), "chatcmpl-%s", hex);
