@@ -123,13 +123,26 @@ static json_t *marker(const char *reason, size_t length)
     return m;
 }
 
-json_t *audit_details_filter(const struct audit_policy *p, const json_t *details, char **text)
+/* Does the policy change any top-level key of d? (Most events: no, and no copy is made.) */
+static bool needs_filter(const struct audit_policy *p, const json_t *d)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)d, key, val) {
+        if ((is_pii(p, key) && p->pii_handling != CFG_PII_PLAIN) ||
+            (!p->log_content && is_content(key)))
+            return true;
+    }
+    return false;
+}
+
+char *audit_details_text(const struct audit_policy *p, const json_t *details)
 {
     json_t *d;
     if (!details || json_is_null(details)) {
         d = json_object();
     } else if (json_is_object(details)) {
-        d = json_deep_copy(details);
+        d = needs_filter(p, details) ? json_deep_copy(details) : json_incref((json_t *)details);
     } else { /* details are an object by contract; keep a stray scalar/array under "value" */
         d = json_object();
         json_object_set_new(d, "value", json_deep_copy(details));
@@ -137,19 +150,21 @@ json_t *audit_details_filter(const struct audit_policy *p, const json_t *details
     if (!d)
         d = json_object();
 
-    const char *key;
-    json_t *val;
-    void *tmp;
-    json_object_foreach_safe(d, tmp, key, val) {
-        if (is_pii(p, key) && p->pii_handling == CFG_PII_HASH) {
-            json_object_set_new(d, key, pii_hash(p, val));
-        } else if (is_pii(p, key) && p->pii_handling == CFG_PII_OMIT) {
-            json_object_del(d, key);
-        } else if (!p->log_content && is_content(key)) {
-            json_t *m = json_object();
-            json_object_set_new(m, "omitted", json_true());
-            json_object_set_new(m, "length", json_integer((json_int_t)value_length(val)));
-            json_object_set_new(d, key, m);
+    if (needs_filter(p, d)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(d, tmp, key, val) {
+            if (is_pii(p, key) && p->pii_handling == CFG_PII_HASH) {
+                json_object_set_new(d, key, pii_hash(p, val));
+            } else if (is_pii(p, key) && p->pii_handling == CFG_PII_OMIT) {
+                json_object_del(d, key);
+            } else if (!p->log_content && is_content(key)) {
+                json_t *m = json_object();
+                json_object_set_new(m, "omitted", json_true());
+                json_object_set_new(m, "length", json_integer((json_int_t)value_length(val)));
+                json_object_set_new(d, key, m);
+            }
         }
     }
 
@@ -157,6 +172,9 @@ json_t *audit_details_filter(const struct audit_policy *p, const json_t *details
         json_decref(d);
         d = marker("details nested too deeply", 0);
     }
+    /* The canonical text is a fixed point of parse + serialize (sorted keys, jansson's exact
+     * number and string forms), so the store row and the file line hash the same, and a
+     * verifier re-serializing the stored details gets the same bytes. */
     char *t = gw_json_canonical(d);
     if (!t || strlen(t) > AUDIT_MAX_DETAILS) {
         size_t n = t ? strlen(t) : 0;
@@ -166,13 +184,5 @@ json_t *audit_details_filter(const struct audit_policy *p, const json_t *details
         t = gw_json_canonical(d);
     }
     json_decref(d);
-    /* Keep what the text parses back to: that is what the store row will be hashed from. */
-    json_t *back = json_loads(t, JSON_REJECT_DUPLICATES, NULL);
-    if (!back) {
-        free(t);
-        back = marker("details not representable", 0);
-        t = gw_json_canonical(back);
-    }
-    *text = t;
-    return back;
+    return t;
 }

@@ -108,9 +108,9 @@ struct audit_policy {
 void audit_policy_init(struct audit_policy *p, const struct audit_options *o,
                        const unsigned char *pii_key);
 void audit_policy_release(struct audit_policy *p);
-/* Filters details (borrowed, may be NULL) into a new object whose canonical text is *text
- * (malloc'd); the returned object is exactly what parsing *text gives back. */
-json_t *audit_details_filter(const struct audit_policy *p, const json_t *details, char **text);
+/* The canonical text (malloc'd) of details (borrowed, may be NULL) after the policy's PII
+ * and content rules, bounded in size and depth. */
+char *audit_details_text(const struct audit_policy *p, const json_t *details);
 
 /* --- audit_file.c ------------------------------------------------------------------------ */
 

@@ -779,9 +779,8 @@ static struct item *item_new(struct audit *a, const char *tenant, const struct a
     it->row.classification = field_put(&c, cls);
     it->row.status = ev->status;
     pthread_rwlock_rdlock(&a->pol_lock);
-    json_t *details = audit_details_filter(&a->pol, ev->details, &it->row.details);
+    it->row.details = audit_details_text(&a->pol, ev->details);
     pthread_rwlock_unlock(&a->pol_lock);
-    json_decref(details);
     audit_canon_build(&it->row, it->row.details, &it->canon);
     return it;
 }

@@ -38,6 +38,10 @@ struct auth_principal {
     size_t n_scopes;
     const char **perms;      /* the owner's role permissions, NULL when the token has no owner */
     size_t n_perms;
+    const char *method;      /* "token", "session" (cookie) or "bearer_jwt" (IdP access token) */
+    const char *session_id;  /* public session id when method is "session" */
+    const char **groups;     /* directory groups of an SSO principal, NULL otherwise */
+    size_t n_groups;
 };
 
 /* --- scopes and permissions (pure functions) ---------------------------------------------- */
@@ -125,5 +129,7 @@ void auth_throttle_free(struct auth_throttle *t);
 /* Seconds to wait when the address is throttled, 0 otherwise. */
 unsigned auth_throttle_check(struct auth_throttle *t, const char *ip, unsigned limit);
 void auth_throttle_fail(struct auth_throttle *t, const char *ip);
+
+#include "auth/auth_sso.h" /* single sign-on: JWT, OIDC, sessions */
 
 #endif

@@ -42,6 +42,33 @@ struct cfg_group_mapping {
     char *role;  /* built-in or custom role name */
 };
 
+/* sso (issue 5): OpenID Connect relying party, role mapping policy and browser sessions.
+ * Disabled (enabled false) unless sso.oidc is configured. */
+struct cfg_sso {
+    bool enabled;
+    char *issuer;            /* exact issuer URL; discovery at <issuer>/.well-known/... */
+    char *client_id;
+    char *client_secret;     /* from client_secret (${ENV}) or client_secret_file */
+    bool auth_post;          /* client_secret_post instead of client_secret_basic */
+    char *redirect_uri;      /* absolute URL of GET /api/v1/auth/callback */
+    char **scopes; size_t n_scopes;           /* always contains "openid" */
+    char *claim_user, *claim_email, *claim_name, *claim_groups, *claim_org_unit, *claim_team;
+    char **allowed_algs; size_t n_allowed_algs; /* subset of RS/PS/ES 256/384/512 */
+    unsigned clock_skew_s;   /* default 60, at most 300 */
+    unsigned jwks_cache_s;   /* discovery and JWKS cache lifetime (default 3600) */
+    bool userinfo;           /* also call the userinfo endpoint at login */
+    bool accept_bearer_jwt;  /* IdP-signed JWT access tokens accepted on the API */
+    char *bearer_audience;   /* audience required in bearer JWTs (default client_id) */
+    char *post_logout_redirect_uri; /* sent to end_session_endpoint, or NULL */
+    char *ca_file;           /* CA bundle for the IdP's TLS certificate, or NULL (system) */
+    unsigned timeout_ms;     /* each back-channel request (default 5000) */
+    char *default_role;      /* role of users no group mapping matches, NULL = refuse */
+    unsigned idle_timeout_s;     /* session idle timeout (default 3600) */
+    unsigned absolute_timeout_s; /* session lifetime (default 43200) */
+    char *cookie_name;       /* default "__Host-openclaw_session" */
+    bool jit_provisioning;   /* keep users unknown to identity.users in the store (default true) */
+};
+
 struct cfg_team {
     char *id;
     char *org_unit; /* path, e.g. "engineering/platform" */
@@ -167,6 +194,9 @@ struct cfg {
     /* rbac: */
     struct cfg_role *roles; size_t n_roles;
     struct cfg_group_mapping *group_mappings; size_t n_group_mappings;
+
+    /* sso: */
+    struct cfg_sso sso;
 
     /* audit: */
     bool audit_enabled;

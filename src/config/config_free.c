@@ -78,6 +78,7 @@ void cfg_free(struct cfg *c)
         free(c->group_mappings[i].role);
     }
     free(c->group_mappings);
+    cfg_sso_free(&c->sso);
 
     free(c->audit_log_path);
     free(c->audit_log_level);

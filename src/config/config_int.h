@@ -152,5 +152,8 @@ void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_agents(struct cfg_loader *L, const struct cfg_node *namespaces,
                      const struct cfg_node *agents);
 void cfg_load_costs(struct cfg_loader *L, const struct cfg_node *n);
+/* After rbac and identity (default_role names a role). */
+void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_sso_free(struct cfg_sso *s);
 
 #endif

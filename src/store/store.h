@@ -293,4 +293,74 @@ gw_err store_budget_alert_insert(struct store *st, const char *tenant, const cha
                                  const char *month, const char *kind, int64_t sent_at_ms,
                                  bool *inserted);
 
+/* --- single sign-on: browser sessions, login states, provisioned users (store_sso.c) ----- */
+
+/* A server-side session. Only the SHA-256 of the cookie secret is stored (hash); id is the
+ * public handle (first 32 hex digits of the hash) used by listings and revocation. */
+struct store_session {
+    char *id;
+    char *hash;
+    char *tenant;
+    char *user_id;
+    char *identity;       /* JSON object: email, name, role, org_unit, team, groups, idp */
+    char *client_ip;      /* at login, may be NULL */
+    int64_t created_ms, last_seen_ms, expires_ms; /* expires_ms: absolute end */
+};
+
+void store_session_release(struct store_session *s);
+gw_err store_session_insert(struct store *st, const struct store_session *s);
+/* GW_ENOTFOUND when absent. */
+gw_err store_session_get(struct store *st, const char *hash, struct store_session *out);
+gw_err store_session_touch(struct store *st, const char *hash, int64_t ms);
+/* By public id in a tenant; GW_ENOTFOUND when absent. *user_id (malloc'd, may be NULL arg)
+ * receives the owner. */
+gw_err store_session_delete(struct store *st, const char *tenant, const char *id,
+                            char **user_id);
+/* Every session of a user; *n receives the count removed. */
+gw_err store_session_delete_user(struct store *st, const char *tenant, const char *user_id,
+                                 size_t *n);
+/* Sessions of a tenant (user_id NULL: all), newest first, at most limit (malloc'd array). */
+gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
+                          size_t limit, struct store_session **out, size_t *n);
+void store_session_list_free(struct store_session *list, size_t n);
+/* Removes sessions whose absolute end or idle limit (last_seen_ms < idle_before_ms) passed,
+ * and login states that expired. */
+gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms);
+
+/* A pending authorization request (state, nonce, PKCE verifier), single use. */
+struct store_login_state {
+    char *state_hash;     /* SHA-256 hex of the state sent to the IdP */
+    char *tenant;
+    char *binding_hash;   /* SHA-256 hex of the pre-login cookie that binds it to the browser */
+    char *nonce;
+    char *verifier;       /* PKCE code_verifier */
+    char *return_to;      /* local path to land on after login, may be NULL */
+    int64_t created_ms, expires_ms;
+};
+
+void store_login_state_release(struct store_login_state *s);
+gw_err store_login_state_insert(struct store *st, const struct store_login_state *s);
+/* Consumes the state atomically (first caller wins; secrets erased): GW_ENOTFOUND when it is
+ * unknown, already used or expired. */
+gw_err store_login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
+                                 struct store_login_state *out);
+/* Number of login states (used or not) of a browser binding created at or after since_ms. */
+gw_err store_login_state_count(struct store *st, const char *binding_hash, int64_t since_ms,
+                               size_t *n);
+
+/* A user provisioned just in time from the IdP (not declared in identity.users). */
+struct store_sso_user {
+    char *tenant, *id, *email, *name, *role, *org_unit, *team;
+    char *groups;         /* JSON array text */
+    bool disabled;
+    int64_t created_ms, last_login_ms;
+};
+
+void store_sso_user_release(struct store_sso_user *u);
+/* Insert or update (keeps created_ms and disabled of an existing row). */
+gw_err store_sso_user_upsert(struct store *st, const struct store_sso_user *u);
+/* GW_ENOTFOUND when absent. */
+gw_err store_sso_user_get(struct store *st, const char *tenant, const char *id,
+                          struct store_sso_user *out);
+
 #endif

@@ -15,8 +15,31 @@
 
 #include <sqlite3.h>
 
+/* Single sign-on operations (store_sso.c dispatches, store_sqlite_sso.c implements). */
+struct store_sso_ops {
+    gw_err (*session_insert)(struct store *st, const struct store_session *s);
+    gw_err (*session_get)(struct store *st, const char *hash, struct store_session *out);
+    gw_err (*session_touch)(struct store *st, const char *hash, int64_t ms);
+    gw_err (*session_delete)(struct store *st, const char *tenant, const char *id,
+                             char **user_id);
+    gw_err (*session_delete_user)(struct store *st, const char *tenant, const char *user_id,
+                                  size_t *n);
+    gw_err (*session_list)(struct store *st, const char *tenant, const char *user_id,
+                           size_t limit, struct store_session **out, size_t *n);
+    gw_err (*purge)(struct store *st, int64_t now_ms, int64_t idle_before_ms);
+    gw_err (*login_state_insert)(struct store *st, const struct store_login_state *s);
+    gw_err (*login_state_consume)(struct store *st, const char *state_hash, int64_t now_ms,
+                                  struct store_login_state *out);
+    gw_err (*login_state_count)(struct store *st, const char *binding_hash, int64_t since_ms,
+                                size_t *n);
+    gw_err (*sso_user_upsert)(struct store *st, const struct store_sso_user *u);
+    gw_err (*sso_user_get)(struct store *st, const char *tenant, const char *id,
+                           struct store_sso_user *out);
+};
+
 struct store_ops {
     const char *name;
+    const struct store_sso_ops *sso;
     void (*close)(struct store *st);
     gw_err (*ping)(struct store *st);
     int (*schema_version)(struct store *st);
@@ -90,6 +113,10 @@ struct store {
 /* --- SQLite backend (store_sqlite.c) --------------------------------------------------- */
 
 gw_err store_sqlite_open(const char *data_dir, struct store **out);
+/* The main connection, locked (for the operations kept in other files); unlock when done. */
+sqlite3 *store_sqlite_main_lock(struct store *st);
+void store_sqlite_main_unlock(struct store *st);
+extern const struct store_sso_ops store_sqlite_sso_ops;
 
 /* --- SQLite migrations (store_migrations.c) -------------------------------------------- */
 

@@ -1597,8 +1597,20 @@ static gw_err sqlite_budget_alert_insert(struct store *st, const char *tenant,
     return rc;
 }
 
+sqlite3 *store_sqlite_main_lock(struct store *st)
+{
+    lock(&S(st)->mu);
+    return S(st)->db;
+}
+
+void store_sqlite_main_unlock(struct store *st)
+{
+    unlock(&S(st)->mu);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
+    .sso = &store_sqlite_sso_ops,
     .close = sqlite_close,
     .ping = sqlite_ping,
     .schema_version = sqlite_schema_version,

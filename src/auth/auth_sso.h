@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT
+ * auth_sso.h — single sign-on, part of the auth interface (auth.h includes it): JWT
+ * validation against a JWKS, the OpenID Connect relying party, the mapping of IdP claims to a
+ * gateway identity and role, and server-side browser sessions.
+ *
+ * Trust rules, in one place:
+ *   - signature algorithms come from sso.oidc.allowed_algs (asymmetric only), never from the
+ *     token or the discovery document; the key is chosen by kid from the IdP's JWKS only
+ *     (jku, x5u and embedded jwk headers are refused) and must fit the algorithm;
+ *   - iss must equal the configured issuer, aud must contain the expected audience, azp must be
+ *     the client when there are several audiences, exp/nbf/iat are checked with a bounded skew;
+ *   - state, nonce and the PKCE verifier are server-side, single use and bound to the browser;
+ *   - a session cookie is an opaque random secret; the store keeps only its SHA-256.
+ * Nothing secret (client secret, code, tokens, session secrets) is ever logged or audited.
+ */
+#ifndef GW_AUTH_SSO_H
+#define GW_AUTH_SSO_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+#include <jansson.h>
+
+struct cfg;
+struct gw_pool;
+struct store;
+struct auth_principal;
+
+/* --- JWT / JWKS (auth_jwt.c) ------------------------------------------------------------ */
+
+#define AUTH_JWT_MAX_LEN 16384
+#define AUTH_JWKS_MAX_KEYS 32
+
+struct auth_jwks;
+
+/* Parses a JWKS document ({"keys": [...]}); keys that cannot verify signatures (symmetric
+ * "oct" keys, "use" other than "sig", unknown types, RSA under 2048 bits) are skipped.
+ * GW_EINVAL with a message when nothing usable remains or the document is malformed. */
+gw_err auth_jwks_parse(const char *json, size_t len, struct auth_jwks **out, char *msg,
+                       size_t msgcap);
+struct auth_jwks *auth_jwks_ref(struct auth_jwks *ks);
+void auth_jwks_unref(struct auth_jwks *ks);
+size_t auth_jwks_count(const struct auth_jwks *ks);
+
+struct auth_jwt_check {
+    const char *issuer;            /* required: exact match of "iss" */
+    const char *audience;          /* required: must be (one of) "aud" */
+    const char *azp;               /* when set: "azp" must equal it if present, and must be
+                                      present when "aud" has several values */
+    const char *const *algs;       /* allow-list, e.g. {"RS256"} */
+    size_t n_algs;
+    int64_t now_s;                 /* 0 = the current time */
+    unsigned skew_s;
+    const char *nonce;             /* when set: "nonce" must equal it */
+    bool require_iat;              /* ID tokens: "iat" required */
+};
+
+/* Verifies signature and claims. GW_EUNAUTH with the reason in msg; *unknown_kid (optional)
+ * is set when the only problem found so far is a kid absent from the JWKS (the caller may
+ * refetch the JWKS once). *claims (owned by the caller) on success. */
+gw_err auth_jwt_verify(const struct auth_jwks *ks, const char *jwt,
+                       const struct auth_jwt_check *chk, json_t **claims, bool *unknown_kid,
+                       char *msg, size_t msgcap);
+
+/* --- OpenID Connect relying party (auth_oidc.c) ----------------------------------------- */
+
+struct auth_oidc;
+struct auth_oidc *auth_oidc_new(void);
+void auth_oidc_free(struct auth_oidc *o);
+
+/* Starts a login: creates state, nonce and PKCE verifier, stores them bound to the browser
+ * (binding = the pre-login cookie value) and returns the IdP authorization URL (pool). */
+gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg *c, struct store *st,
+                       const char *binding, const char *return_to, struct gw_pool *pool,
+                       const char **url, char *msg, size_t msgcap);
+
+/* Completes a login from the callback: consumes the state (single use, same browser),
+ * redeems the code at the token endpoint with the PKCE verifier, validates the ID token
+ * (nonce included) and, when configured, merges the userinfo claims. *claims owned by the
+ * caller; *return_to (pool) is the local path the login started from. On failure msg holds a
+ * reason fit for the user and the audit; GW_EUNAUTH, GW_EUPSTREAM or GW_ESTORE. */
+gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg *c, struct store *st,
+                        const char *code, const char *state, const char *binding,
+                        struct gw_pool *pool, json_t **claims, const char **return_to,
+                        char *msg, size_t msgcap);
+
+/* Validates an IdP-signed JWT access token presented as a Bearer token (issuer, audience
+ * sso.oidc.bearer_audience, algorithms, times). *claims owned by the caller. */
+gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg *c, const char *jwt,
+                        json_t **claims, char *msg, size_t msgcap);
+
+/* The IdP's end_session_endpoint URL for an RP-initiated logout (pool), or NULL. */
+const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg *c, struct gw_pool *pool);
+
+/* Does the Authorization value look like a JWT ("Bearer xxx.yyy.zzz")? */
+bool auth_looks_like_jwt(const char *token);
+
+/* --- identity mapping and sessions (auth_session.c) ------------------------------------- */
+
+struct auth_sso_identity {
+    const char *user, *email, *name, *org_unit, *team, *role;
+    const char **groups;
+    size_t n_groups;
+    const char *mapped_by;   /* the group mapping that decided the role, or "default_role",
+                                or "identity.users" */
+};
+
+/* Claims → identity: user id, email, name, groups, org unit, team from the configured claims;
+ * role from rbac.groupMappings (exact names and globs, first match in declared order), else
+ * sso.default_role; a user declared in identity.users keeps its declared role, org unit and
+ * team. GW_EFORBIDDEN (msg: "no role mapping for your groups: ...", or "user ... is disabled")
+ * when refused, GW_EUNAUTH when the user claim is missing or invalid. */
+gw_err auth_sso_map(const struct cfg *c, struct store *st, const json_t *claims,
+                    struct gw_pool *pool, struct auth_sso_identity *out, char *msg,
+                    size_t msgcap);
+/* Just-in-time provisioning: records (or refreshes) a user not in identity.users. */
+gw_err auth_sso_provision(struct store *st, const struct cfg *c,
+                          const struct auth_sso_identity *id);
+/* Principal of an SSO identity (scopes "*", bounded by the role's permissions). */
+struct auth_principal *auth_sso_principal(const struct cfg *c,
+                                          const struct auth_sso_identity *id,
+                                          const char *method, struct gw_pool *pool);
+
+#define AUTH_SESSION_SECRET_MAX 128
+
+/* Creates a session; *secret is the cookie value (pool), *id the public session id. */
+gw_err auth_session_create(struct store *st, const struct cfg *c,
+                           const struct auth_sso_identity *id, const char *client_ip,
+                           struct gw_pool *pool, const char **secret, const char **session_id);
+/* Authenticates a session cookie value (idle and absolute timeouts; the user is checked
+ * against identity.users for being disabled). GW_EUNAUTH with a reason. */
+gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
+                                 struct gw_pool *pool, struct auth_principal **out, char *msg,
+                                 size_t msgcap);
+/* Deletes the session of a cookie value (logout, rotation); GW_ENOTFOUND when none. */
+gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,
+                        struct gw_pool *pool);
+/* CSRF token of a session (derived from the secret, pool): X-CSRF-Token must carry it on
+ * cookie-authenticated requests other than GET/HEAD. */
+const char *auth_session_csrf(const char *secret, struct gw_pool *pool);
+/* Constant-time check of a presented CSRF token. */
+bool auth_session_csrf_ok(const char *secret, const char *presented);
+/* The public id of a session secret (pool). */
+const char *auth_session_id_of(const char *secret, struct gw_pool *pool);
+/* Drops expired sessions and login states. */
+void auth_session_purge(struct store *st, const struct cfg *c);
+
+#endif

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT
+ * config_sso.c — the sso section: the OpenID Connect relying party, the policy for users no
+ * group mapping covers, browser sessions and just-in-time provisioning (issue 5).
+ *
+ * Security-relevant choices are made here, once, so the runtime never has to guess: the
+ * signature algorithms come from this list and never from the IdP's discovery document (some
+ * IdPs advertise "none" and HS256); "none" and the HMAC algorithms are refused outright, since
+ * an HMAC key shared with the IdP is not what an ID token is verified with here. The issuer and
+ * the redirect URI must be https except on a loopback host. The client secret comes from
+ * ${ENV} or a file and never appears in a message. Group → role mappings are rbac.groupMappings.
+ */
+#include "base/prelude.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "config/config_int.h"
+
+#include <ctype.h>
+#include <strings.h>
+
+#define SECRET_MAX 4096
+
+enum { SS_OIDC, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT, SS__N };
+static const char *const sso_keys[] = {
+    [SS_OIDC] = "oidc", [SS_DEFAULT_ROLE] = "default_role", [SS_UNMAPPED] = "unmapped",
+    [SS_SESSIONS] = "sessions", [SS_JIT] = "jit_provisioning", [SS__N] = NULL};
+
+enum { OI_ISSUER, OI_CLIENT_ID, OI_SECRET, OI_SECRET_FILE, OI_AUTH, OI_REDIRECT, OI_SCOPES,
+       OI_CLAIMS, OI_ALGS, OI_SKEW, OI_JWKS_CACHE, OI_USERINFO, OI_BEARER, OI_BEARER_AUD,
+       OI_POST_LOGOUT, OI_CA, OI_TIMEOUT, OI__N };
+static const char *const oidc_keys[] = {
+    [OI_ISSUER] = "issuer",
+    [OI_CLIENT_ID] = "client_id",
+    [OI_SECRET] = "client_secret",
+    [OI_SECRET_FILE] = "client_secret_file",
+    [OI_AUTH] = "auth_method",
+    [OI_REDIRECT] = "redirect_uri",
+    [OI_SCOPES] = "scopes",
+    [OI_CLAIMS] = "claims",
+    [OI_ALGS] = "allowed_algs",
+    [OI_SKEW] = "clock_skew_s",
+    [OI_JWKS_CACHE] = "jwks_cache_s",
+    [OI_USERINFO] = "userinfo",
+    [OI_BEARER] = "accept_bearer_jwt",
+    [OI_BEARER_AUD] = "bearer_audience",
+    [OI_POST_LOGOUT] = "post_logout_redirect_uri",
+    [OI_CA] = "ca_file",
+    [OI_TIMEOUT] = "timeout_ms",
+    [OI__N] = NULL,
+};
+
+enum { CL_USER, CL_EMAIL, CL_NAME, CL_GROUPS, CL_ORG, CL_TEAM, CL__N };
+static const char *const claim_keys[] = {
+    [CL_USER] = "user",     [CL_EMAIL] = "email",       [CL_NAME] = "name",
+    [CL_GROUPS] = "groups", [CL_ORG] = "org_unit",      [CL_TEAM] = "team", [CL__N] = NULL};
+
+enum { SE_IDLE, SE_ABS, SE_COOKIE, SE__N };
+static const char *const session_keys[] = {
+    [SE_IDLE] = "idle_timeout_s", [SE_ABS] = "absolute_timeout_s", [SE_COOKIE] = "cookie_name",
+    [SE__N] = NULL};
+
+static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
+static const char *const unmapped_values[] = {"refuse", "default", NULL};
+static const char *const http_schemes[] = {"https", "http", NULL};
+/* Asymmetric JWS algorithms only: "none" and HS* can never be configured. */
+static const char *const known_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                                         "ES256", "ES384", "ES512", NULL};
+
+void cfg_sso_free(struct cfg_sso *s)
+{
+    free(s->issuer);
+    free(s->client_id);
+    if (s->client_secret)
+        explicit_bzero(s->client_secret, strlen(s->client_secret));
+    free(s->client_secret);
+    free(s->redirect_uri);
+    cfg_free_strv(s->scopes);
+    free(s->claim_user);
+    free(s->claim_email);
+    free(s->claim_name);
+    free(s->claim_groups);
+    free(s->claim_org_unit);
+    free(s->claim_team);
+    cfg_free_strv(s->allowed_algs);
+    free(s->bearer_audience);
+    free(s->post_logout_redirect_uri);
+    free(s->ca_file);
+    free(s->default_role);
+    free(s->cookie_name);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Is the URL's host a loopback address (where plain http is tolerated)? */
+static bool loopback_url(const char *url)
+{
+    const char *h = strstr(url, "://");
+    if (!h)
+        return false;
+    h += 3;
+    static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]", NULL};
+    for (size_t i = 0; hosts[i]; i++) {
+        size_t n = strlen(hosts[i]);
+        if (!strncasecmp(h, hosts[i], n) && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+static void get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                          unsigned flags, char **out)
+{
+    if (!cfg_get_url(e, n, what, http_schemes, flags, out) || !*out)
+        return;
+    if (!strncmp(*out, "http://", 7) && !loopback_url(*out)) {
+        cfg_err(e, n->line, "%s must be an https:// URL (http:// is only allowed on loopback)",
+                what);
+        free(*out);
+        *out = NULL;
+    }
+}
+
+static bool visible(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e)
+            return false;
+    return true;
+}
+
+/* The secret from a file: the content never appears in a message. */
+static void read_secret_file(struct cfg_loader *L, const struct cfg_node *n, char **out)
+{
+    struct cfg_errlist *e = L->errs;
+    const char *what = "sso.oidc.client_secret_file";
+    char *path = NULL, *data = NULL, shown[80];
+    size_t len = 0;
+    if (!cfg_get_path(e, n, what, L->c->data_dir, &path) || !path)
+        return;
+    cfg_shown(path, shown, sizeof(shown));
+    gw_err rc = gw_file_read(path, SECRET_MAX, &data, &len);
+    if (rc != GW_OK) {
+        cfg_err(e, n->line, "%s %s %s", what, shown,
+                rc == GW_ENOTFOUND ? "does not exist"
+                : rc == GW_ETOOBIG ? "is larger than 4096 bytes"
+                                   : "cannot be read (not a readable regular file)");
+        goto out;
+    }
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        data[--len] = '\0';
+    if (len != strlen(data) || !visible(data, SECRET_MAX)) {
+        cfg_err(e, n->line, "%s %s must hold the secret alone (visible ASCII, a final newline "
+                "at most)", what, shown);
+        goto out;
+    }
+    *out = gw_xstrdup(data);
+out:
+    if (data) {
+        explicit_bzero(data, len);
+        free(data);
+    }
+    free(path);
+}
+
+/* A claim name: 1-64 characters of [A-Za-z0-9_:.-] (no spaces, no control characters). */
+static bool claim_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || strchr("_:.-", *s)))
+            return false;
+    return true;
+}
+
+static void get_claim(struct cfg_errlist *e, const struct cfg_node *n, const char *key,
+                      char **out)
+{
+    char what[64];
+    snprintf(what, sizeof(what), "sso.oidc.claims.%s", key);
+    char *s = NULL;
+    if (!cfg_get_str(e, n, what, &s) || !s)
+        return;
+    if (!claim_name_ok(s)) {
+        cfg_err(e, n->line, "%s must be a claim name of 1-64 characters of [A-Za-z0-9_:.-]",
+                what);
+        free(s);
+        return;
+    }
+    free(*out);
+    *out = s;
+}
+
+static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
+{
+    struct cfg_errlist *e = L->errs;
+    struct cfg_sso *s = &L->c->sso;
+    const struct cfg_node *v[OI__N];
+    char shown[80];
+    if (!cfg_map_slots(e, n, "sso.oidc", oidc_keys, v, NULL))
+        return;
+    s->enabled = true;
+
+    get_https_url(e, v[OI_ISSUER], "sso.oidc.issuer", CFG_URL_NO_SLASH, &s->issuer);
+    if (!s->issuer && cfg_is_null(v[OI_ISSUER]))
+        cfg_err(e, n->line, "sso.oidc.issuer is required");
+
+    if (cfg_get_str(e, v[OI_CLIENT_ID], "sso.oidc.client_id", &s->client_id) && !s->client_id)
+        cfg_err(e, n->line, "sso.oidc.client_id is required");
+    else if (s->client_id && !visible(s->client_id, 255))
+        cfg_err(e, v[OI_CLIENT_ID]->line,
+                "sso.oidc.client_id must be 1-255 visible ASCII characters");
+
+    if (!cfg_is_null(v[OI_SECRET]) && !cfg_is_null(v[OI_SECRET_FILE])) {
+        cfg_err(e, v[OI_SECRET]->line, "sso.oidc.client_secret and sso.oidc.client_secret_file "
+                "are both set (use one of them)");
+    } else if (!cfg_is_null(v[OI_SECRET])) {
+        if (cfg_get_str(e, v[OI_SECRET], "sso.oidc.client_secret", &s->client_secret) &&
+            !visible(s->client_secret, SECRET_MAX))
+            cfg_err(e, v[OI_SECRET]->line,
+                    "sso.oidc.client_secret must be 1-4096 visible ASCII characters");
+    } else if (!cfg_is_null(v[OI_SECRET_FILE])) {
+        read_secret_file(L, v[OI_SECRET_FILE], &s->client_secret);
+    } else {
+        cfg_err(e, n->line, "sso.oidc.client_secret (e.g. \"${OIDC_CLIENT_SECRET}\") or "
+                "sso.oidc.client_secret_file is required");
+    }
+
+    char *method = NULL;
+    if (cfg_get_enum(e, v[OI_AUTH], "sso.oidc.auth_method", auth_methods, &method) && method)
+        s->auth_post = !strcmp(method, "client_secret_post");
+    free(method);
+
+    get_https_url(e, v[OI_REDIRECT], "sso.oidc.redirect_uri", 0, &s->redirect_uri);
+    if (!s->redirect_uri && cfg_is_null(v[OI_REDIRECT]))
+        cfg_err(e, n->line, "sso.oidc.redirect_uri is required (the URL of "
+                "/api/v1/auth/callback as the browser reaches it)");
+
+    if (!cfg_is_null(v[OI_SCOPES])) {
+        cfg_free_strv(s->scopes);
+        s->scopes = NULL;
+        s->n_scopes = 0;
+        if (cfg_get_strlist(e, v[OI_SCOPES], "sso.oidc.scopes", &s->scopes, &s->n_scopes)) {
+            bool openid = false;
+            for (size_t i = 0; i < s->n_scopes; i++) {
+                const char *x = s->scopes[i];
+                openid |= !strcmp(x, "openid");
+                if (!visible(x, 128) || strchr(x, '"') || strchr(x, '\\'))
+                    cfg_err(e, v[OI_SCOPES]->line, "sso.oidc.scopes[%zu] must be 1-128 visible "
+                            "ASCII characters without quotes or backslashes", i);
+            }
+            if (!openid)
+                cfg_err(e, v[OI_SCOPES]->line, "sso.oidc.scopes must include \"openid\"");
+        }
+    }
+
+    const struct cfg_node *cv[CL__N];
+    if (cfg_map_slots(e, v[OI_CLAIMS], "sso.oidc.claims", claim_keys, cv, NULL)) {
+        get_claim(e, cv[CL_USER], "user", &s->claim_user);
+        get_claim(e, cv[CL_EMAIL], "email", &s->claim_email);
+        get_claim(e, cv[CL_NAME], "name", &s->claim_name);
+        get_claim(e, cv[CL_GROUPS], "groups", &s->claim_groups);
+        get_claim(e, cv[CL_ORG], "org_unit", &s->claim_org_unit);
+        get_claim(e, cv[CL_TEAM], "team", &s->claim_team);
+    }
+
+    if (!cfg_is_null(v[OI_ALGS])) {
+        char **algs = NULL;
+        size_t n_algs = 0;
+        if (cfg_get_strlist(e, v[OI_ALGS], "sso.oidc.allowed_algs", &algs, &n_algs)) {
+            bool ok = n_algs > 0;
+            if (!ok)
+                cfg_err(e, v[OI_ALGS]->line, "sso.oidc.allowed_algs must not be empty");
+            for (size_t i = 0; i < n_algs; i++) {
+                bool known = false;
+                for (size_t k = 0; known_algs[k]; k++)
+                    known |= !strcmp(algs[i], known_algs[k]);
+                if (!known) {
+                    ok = false;
+                    cfg_err(e, v[OI_ALGS]->vals[i]->line,
+                            "sso.oidc.allowed_algs[%zu] '%s' is not allowed: use asymmetric "
+                            "algorithms only (RS256, RS384, RS512, PS256, PS384, PS512, ES256, "
+                            "ES384, ES512); \"none\" and HS* are never accepted",
+                            i, cfg_shown(algs[i], shown, sizeof(shown)));
+                }
+            }
+            if (ok) {
+                cfg_free_strv(s->allowed_algs);
+                s->allowed_algs = algs;
+                s->n_allowed_algs = n_algs;
+                algs = NULL;
+            }
+        }
+        cfg_free_strv(algs);
+    }
+
+    cfg_get_uint(e, v[OI_SKEW], "sso.oidc.clock_skew_s", 0, 300, &s->clock_skew_s);
+    cfg_get_uint(e, v[OI_JWKS_CACHE], "sso.oidc.jwks_cache_s", 10, 86400, &s->jwks_cache_s);
+    cfg_get_bool(e, v[OI_USERINFO], "sso.oidc.userinfo", &s->userinfo);
+    cfg_get_bool(e, v[OI_BEARER], "sso.oidc.accept_bearer_jwt", &s->accept_bearer_jwt);
+    if (cfg_get_str(e, v[OI_BEARER_AUD], "sso.oidc.bearer_audience", &s->bearer_audience) &&
+        s->bearer_audience && !visible(s->bearer_audience, 255))
+        cfg_err(e, v[OI_BEARER_AUD]->line,
+                "sso.oidc.bearer_audience must be 1-255 visible ASCII characters");
+    get_https_url(e, v[OI_POST_LOGOUT], "sso.oidc.post_logout_redirect_uri", 0,
+                  &s->post_logout_redirect_uri);
+    cfg_get_path(e, v[OI_CA], "sso.oidc.ca_file", L->c->data_dir, &s->ca_file);
+    cfg_get_uint(e, v[OI_TIMEOUT], "sso.oidc.timeout_ms", 100, 60000, &s->timeout_ms);
+}
+
+static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
+{
+    struct cfg_errlist *e = L->errs;
+    struct cfg_sso *s = &L->c->sso;
+    const struct cfg_node *v[SE__N];
+    if (!cfg_map_slots(e, n, "sso.sessions", session_keys, v, NULL))
+        return;
+    cfg_get_uint(e, v[SE_IDLE], "sso.sessions.idle_timeout_s", 60, 30 * 86400,
+                 &s->idle_timeout_s);
+    cfg_get_uint(e, v[SE_ABS], "sso.sessions.absolute_timeout_s", 60, 90 * 86400,
+                 &s->absolute_timeout_s);
+    if (s->idle_timeout_s > s->absolute_timeout_s)
+        cfg_err(e, n->line, "sso.sessions.idle_timeout_s (%u) must not exceed "
+                "absolute_timeout_s (%u)", s->idle_timeout_s, s->absolute_timeout_s);
+    char *name = NULL;
+    if (cfg_get_str(e, v[SE_COOKIE], "sso.sessions.cookie_name", &name) && name) {
+        /* RFC 6265 token characters, short enough for the derived names */
+        bool ok = strlen(name) > 0 && strlen(name) <= 48;
+        for (const char *p = name; ok && *p; p++)
+            ok = isalnum((unsigned char)*p) || strchr("-_.", *p);
+        if (!ok) {
+            cfg_err(e, v[SE_COOKIE]->line,
+                    "sso.sessions.cookie_name must be 1-48 characters of [A-Za-z0-9._-]");
+            free(name);
+        } else {
+            free(s->cookie_name);
+            s->cookie_name = name;
+        }
+    }
+}
+
+void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
+{
+    struct cfg_errlist *e = L->errs;
+    struct cfg_sso *s = &L->c->sso;
+    char shown[80];
+    /* defaults (also when the section is absent: SSO stays disabled) */
+    s->auth_post = false;
+    s->scopes = gw_xcalloc(4, sizeof(char *));
+    s->scopes[0] = gw_xstrdup("openid");
+    s->scopes[1] = gw_xstrdup("profile");
+    s->scopes[2] = gw_xstrdup("email");
+    s->n_scopes = 3;
+    s->claim_user = gw_xstrdup("sub");
+    s->claim_email = gw_xstrdup("email");
+    s->claim_name = gw_xstrdup("name");
+    s->claim_groups = gw_xstrdup("groups");
+    s->claim_org_unit = gw_xstrdup("org_unit");
+    s->claim_team = gw_xstrdup("team");
+    s->allowed_algs = gw_xcalloc(2, sizeof(char *));
+    s->allowed_algs[0] = gw_xstrdup("RS256");
+    s->n_allowed_algs = 1;
+    s->clock_skew_s = 60;
+    s->jwks_cache_s = 3600;
+    s->timeout_ms = 5000;
+    s->idle_timeout_s = 3600;
+    s->absolute_timeout_s = 43200;
+    s->cookie_name = gw_xstrdup("__Host-openclaw_session");
+    s->jit_provisioning = true;
+
+    const struct cfg_node *v[SS__N];
+    if (!cfg_map_slots(e, n, "sso", sso_keys, v, NULL))
+        return;
+    if (cfg_is_null(v[SS_OIDC]))
+        cfg_err(e, n->line, "sso needs an oidc section (SAML is not available yet)");
+    else
+        load_oidc(L, v[SS_OIDC]);
+    if (cfg_get_str(e, v[SS_DEFAULT_ROLE], "sso.default_role", &s->default_role) &&
+        s->default_role && !cfg_role_is_builtin(s->default_role) &&
+        !cfg_find_role(L->c, s->default_role)) {
+        cfg_err(e, v[SS_DEFAULT_ROLE]->line, "sso.default_role: unknown role '%s'",
+                cfg_shown(s->default_role, shown, sizeof(shown)));
+    }
+    char *unmapped = NULL;
+    if (cfg_get_enum(e, v[SS_UNMAPPED], "sso.unmapped", unmapped_values, &unmapped) && unmapped) {
+        if (!strcmp(unmapped, "refuse")) {
+            if (s->default_role)
+                cfg_err(e, v[SS_UNMAPPED]->line,
+                        "sso.unmapped is \"refuse\" but sso.default_role is set (use one)");
+            free(s->default_role);
+            s->default_role = NULL;
+        } else if (!s->default_role) {
+            cfg_err(e, v[SS_UNMAPPED]->line,
+                    "sso.unmapped is \"default\": sso.default_role must name the role");
+        }
+    }
+    free(unmapped);
+    load_sessions(L, v[SS_SESSIONS]);
+    cfg_get_bool(e, v[SS_JIT], "sso.jit_provisioning", &s->jit_provisioning);
+    if (s->enabled && !s->bearer_audience && s->client_id)
+        s->bearer_audience = gw_xstrdup(s->client_id);
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT
+ * store_sqlite_sso.c — the SQLite side of the single sign-on tables (schema 6): sessions,
+ * pending login states and just-in-time provisioned users.
+ *
+ * These run on the main connection (store_sqlite_main_lock) with statements prepared per call:
+ * logins are rare, and a session lookup is one indexed read. Consuming a login state is one
+ * read-and-mark in one BEGIN IMMEDIATE transaction guarded by "consumed_ms = 0 AND
+ * expires_ms > now", so two callbacks racing with the same state (even on two nodes) cannot
+ * both win; the nonce and the PKCE verifier are erased by the same transaction. Only placeholders appear in SQL; errors log sqlite3_errmsg only.
+ */
+#include "base/prelude.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "store/store_int.h"
+
+#define SESSION_COLS "id, hash, tenant, user_id, identity, client_ip, created_ms, " \
+                     "last_seen_ms, expires_ms"
+
+static gw_err fail(sqlite3 *db, const char *what)
+{
+    gw_error("store: %s: %s", what, sqlite3_errmsg(db));
+    return GW_ESTORE;
+}
+
+static int bind_str(sqlite3_stmt *q, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(q, i);
+}
+
+static char *col_str(sqlite3_stmt *q, int i)
+{
+    if (sqlite3_column_type(q, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(q, i);
+    if (!t) {
+        fprintf(stderr, "openclaw: out of memory reading a store column\n");
+        abort();
+    }
+    return gw_xstrndup((const char *)t, (size_t)sqlite3_column_bytes(q, i));
+}
+
+static bool prepare(sqlite3 *db, const char *sql, sqlite3_stmt **q)
+{
+    return sqlite3_prepare_v2(db, sql, -1, q, NULL) == SQLITE_OK;
+}
+
+static void read_session(sqlite3_stmt *q, struct store_session *s)
+{
+    s->id = col_str(q, 0);
+    s->hash = col_str(q, 1);
+    s->tenant = col_str(q, 2);
+    s->user_id = col_str(q, 3);
+    s->identity = col_str(q, 4);
+    s->client_ip = col_str(q, 5);
+    s->created_ms = sqlite3_column_int64(q, 6);
+    s->last_seen_ms = sqlite3_column_int64(q, 7);
+    s->expires_ms = sqlite3_column_int64(q, 8);
+}
+
+static gw_err session_insert(struct store *st, const struct store_session *s)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "INSERT INTO sessions (" SESSION_COLS ") VALUES (?,?,?,?,?,?,?,?,?)", &q) ||
+        (bind_str(q, 1, s->id) | bind_str(q, 2, s->hash) | bind_str(q, 3, s->tenant) |
+         bind_str(q, 4, s->user_id) | bind_str(q, 5, s->identity ? s->identity : "{}") |
+         bind_str(q, 6, s->client_ip) | sqlite3_bind_int64(q, 7, s->created_ms) |
+         sqlite3_bind_int64(q, 8, s->last_seen_ms) | sqlite3_bind_int64(q, 9, s->expires_ms)) !=
+            SQLITE_OK)
+        rc = fail(db, "session insert");
+    else if (sqlite3_step(q) != SQLITE_DONE)
+        rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ||
+                     sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY
+                 ? GW_ECONFLICT
+                 : fail(db, "session insert");
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err session_get(struct store *st, const char *hash, struct store_session *out)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "SELECT " SESSION_COLS " FROM sessions WHERE hash = ?", &q) ||
+        bind_str(q, 1, hash) != SQLITE_OK) {
+        rc = fail(db, "session get");
+    } else {
+        int e = sqlite3_step(q);
+        if (e == SQLITE_ROW)
+            read_session(q, out);
+        else
+            rc = e == SQLITE_DONE ? GW_ENOTFOUND : fail(db, "session get");
+    }
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+/* Runs one write statement with text and integer parameters; *changes gets sqlite3_changes. */
+static gw_err write1(struct store *st, const char *sql, const char *what, const char *s1,
+                     const char *s2, int64_t i3, int *changes)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, sql, &q))
+        rc = fail(db, what);
+    else {
+        int np = sqlite3_bind_parameter_count(q);
+        int b = bind_str(q, 1, s1);
+        if (np >= 2)
+            b |= bind_str(q, 2, s2);
+        if (np >= 3)
+            b |= sqlite3_bind_int64(q, 3, i3);
+        if (b != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
+            rc = fail(db, what);
+        else if (changes)
+            *changes = sqlite3_changes(db);
+    }
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err session_touch(struct store *st, const char *hash, int64_t ms)
+{
+    return write1(st, "UPDATE sessions SET last_seen_ms = MAX(last_seen_ms, ?3) WHERE hash = ?1",
+                  "session touch", hash, NULL, ms, NULL);
+}
+
+static gw_err session_delete(struct store *st, const char *tenant, const char *id,
+                             char **user_id)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "DELETE FROM sessions WHERE tenant = ? AND id = ? RETURNING user_id", &q) ||
+        (bind_str(q, 1, tenant) | bind_str(q, 2, id)) != SQLITE_OK) {
+        rc = fail(db, "session delete");
+    } else {
+        int e = sqlite3_step(q);
+        if (e == SQLITE_ROW) {
+            if (user_id)
+                *user_id = col_str(q, 0);
+            e = sqlite3_step(q);
+        } else if (e == SQLITE_DONE) {
+            rc = GW_ENOTFOUND;
+        }
+        if (e != SQLITE_DONE)
+            rc = fail(db, "session delete");
+    }
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err session_delete_user(struct store *st, const char *tenant, const char *user_id,
+                                  size_t *n)
+{
+    int changes = 0;
+    gw_err rc = write1(st, "DELETE FROM sessions WHERE tenant = ?1 AND user_id = ?2",
+                       "session delete by user", tenant, user_id, 0, &changes);
+    *n = changes > 0 ? (size_t)changes : 0;
+    return rc;
+}
+
+static gw_err session_list(struct store *st, const char *tenant, const char *user_id,
+                           size_t limit, struct store_session **out, size_t *n)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    struct store_session *list = NULL;
+    size_t len = 0, cap = 0;
+    if (!prepare(db, "SELECT " SESSION_COLS " FROM sessions WHERE tenant = ?1 AND "
+                     "(?2 IS NULL OR user_id = ?2) ORDER BY created_ms DESC, rowid DESC LIMIT ?3",
+                 &q) ||
+        (bind_str(q, 1, tenant) | bind_str(q, 2, user_id) |
+         sqlite3_bind_int64(q, 3, limit > INT32_MAX ? INT32_MAX : (int64_t)limit)) != SQLITE_OK) {
+        rc = fail(db, "session list");
+        goto out;
+    }
+    int e;
+    while ((e = sqlite3_step(q)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 16;
+            list = gw_xrealloc(list, cap * sizeof(*list));
+        }
+        memset(&list[len], 0, sizeof(list[len]));
+        read_session(q, &list[len++]);
+    }
+    if (e != SQLITE_DONE)
+        rc = fail(db, "session list");
+out:
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    if (rc != GW_OK) {
+        store_session_list_free(list, len);
+        return rc;
+    }
+    *out = list;
+    *n = len;
+    return GW_OK;
+}
+
+static gw_err purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q1 = NULL, *q2 = NULL;
+    gw_err rc = GW_OK;
+    /* login states are kept a minute past expiry: they count for redirect-loop detection */
+    if (!prepare(db, "DELETE FROM sessions WHERE expires_ms <= ?1 OR last_seen_ms < ?2", &q1) ||
+        !prepare(db, "DELETE FROM sso_login_states WHERE expires_ms <= ?1 - 60000", &q2) ||
+        (sqlite3_bind_int64(q1, 1, now_ms) | sqlite3_bind_int64(q1, 2, idle_before_ms) |
+         sqlite3_bind_int64(q2, 1, now_ms)) != SQLITE_OK ||
+        sqlite3_step(q1) != SQLITE_DONE || sqlite3_step(q2) != SQLITE_DONE)
+        rc = fail(db, "sso purge");
+    sqlite3_finalize(q1);
+    sqlite3_finalize(q2);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err login_state_insert(struct store *st, const struct store_login_state *s)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "INSERT INTO sso_login_states (state_hash, tenant, binding_hash, nonce, "
+                     "verifier, return_to, created_ms, expires_ms) VALUES (?,?,?,?,?,?,?,?)",
+                 &q) ||
+        (bind_str(q, 1, s->state_hash) | bind_str(q, 2, s->tenant) |
+         bind_str(q, 3, s->binding_hash) | bind_str(q, 4, s->nonce) | bind_str(q, 5, s->verifier) |
+         bind_str(q, 6, s->return_to) | sqlite3_bind_int64(q, 7, s->created_ms) |
+         sqlite3_bind_int64(q, 8, s->expires_ms)) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_DONE)
+        rc = fail(db, "login state insert");
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
+                                  struct store_login_state *out)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    gw_err rc = GW_OK;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = fail(db, "login state consume: begin");
+        store_sqlite_main_unlock(st);
+        return rc;
+    }
+    if (!prepare(db, "SELECT tenant, binding_hash, nonce, verifier, return_to, created_ms, "
+                     "expires_ms FROM sso_login_states WHERE state_hash = ?1 AND "
+                     "consumed_ms = 0 AND expires_ms > ?2", &sel) ||
+        !prepare(db, "UPDATE sso_login_states SET consumed_ms = ?2, nonce = NULL, "
+                     "verifier = NULL WHERE state_hash = ?1 AND consumed_ms = 0", &upd) ||
+        (bind_str(sel, 1, state_hash) | sqlite3_bind_int64(sel, 2, now_ms) |
+         bind_str(upd, 1, state_hash) | sqlite3_bind_int64(upd, 2, now_ms)) != SQLITE_OK) {
+        rc = fail(db, "login state consume");
+        goto out;
+    }
+    int e = sqlite3_step(sel);
+    if (e == SQLITE_DONE) {
+        rc = GW_ENOTFOUND;
+        goto out;
+    }
+    if (e != SQLITE_ROW) {
+        rc = fail(db, "login state consume");
+        goto out;
+    }
+    out->state_hash = gw_xstrdup(state_hash);
+    out->tenant = col_str(sel, 0);
+    out->binding_hash = col_str(sel, 1);
+    out->nonce = col_str(sel, 2);
+    out->verifier = col_str(sel, 3);
+    out->return_to = col_str(sel, 4);
+    out->created_ms = sqlite3_column_int64(sel, 5);
+    out->expires_ms = sqlite3_column_int64(sel, 6);
+    if (sqlite3_step(upd) != SQLITE_DONE || sqlite3_changes(db) != 1)
+        rc = fail(db, "login state consume");
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    sqlite3_exec(db, rc == GW_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    store_sqlite_main_unlock(st);
+    if (rc != GW_OK)
+        store_login_state_release(out);
+    return rc;
+}
+
+static gw_err login_state_count(struct store *st, const char *binding_hash, int64_t since_ms,
+                                size_t *n)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "SELECT COUNT(*) FROM sso_login_states WHERE binding_hash = ? AND "
+                     "created_ms >= ?", &q) ||
+        (bind_str(q, 1, binding_hash) | sqlite3_bind_int64(q, 2, since_ms)) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW)
+        rc = fail(db, "login state count");
+    else
+        *n = (size_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err sso_user_upsert(struct store *st, const struct store_sso_user *u)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "INSERT INTO sso_users (tenant, id, email, name, role, org_unit, team, "
+                     "groups, disabled, created_ms, last_login_ms) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, '[]'), 0, ?9, ?9) "
+                     "ON CONFLICT (tenant, id) DO UPDATE SET email = excluded.email, "
+                     "name = excluded.name, role = excluded.role, org_unit = excluded.org_unit, "
+                     "team = excluded.team, groups = excluded.groups, "
+                     "last_login_ms = excluded.last_login_ms",
+                 &q) ||
+        (bind_str(q, 1, u->tenant) | bind_str(q, 2, u->id) | bind_str(q, 3, u->email) |
+         bind_str(q, 4, u->name) | bind_str(q, 5, u->role) | bind_str(q, 6, u->org_unit) |
+         bind_str(q, 7, u->team) | bind_str(q, 8, u->groups) |
+         sqlite3_bind_int64(q, 9, u->last_login_ms)) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_DONE)
+        rc = fail(db, "sso user upsert");
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+static gw_err sso_user_get(struct store *st, const char *tenant, const char *id,
+                           struct store_sso_user *out)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    if (!prepare(db, "SELECT tenant, id, email, name, role, org_unit, team, groups, disabled, "
+                     "created_ms, last_login_ms FROM sso_users WHERE tenant = ? AND id = ?", &q) ||
+        (bind_str(q, 1, tenant) | bind_str(q, 2, id)) != SQLITE_OK) {
+        rc = fail(db, "sso user get");
+    } else {
+        int e = sqlite3_step(q);
+        if (e == SQLITE_ROW) {
+            out->tenant = col_str(q, 0);
+            out->id = col_str(q, 1);
+            out->email = col_str(q, 2);
+            out->name = col_str(q, 3);
+            out->role = col_str(q, 4);
+            out->org_unit = col_str(q, 5);
+            out->team = col_str(q, 6);
+            out->groups = col_str(q, 7);
+            out->disabled = sqlite3_column_int64(q, 8) != 0;
+            out->created_ms = sqlite3_column_int64(q, 9);
+            out->last_login_ms = sqlite3_column_int64(q, 10);
+        } else {
+            rc = e == SQLITE_DONE ? GW_ENOTFOUND : fail(db, "sso user get");
+        }
+    }
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
+const struct store_sso_ops store_sqlite_sso_ops = {
+    .session_insert = session_insert,
+    .session_get = session_get,
+    .session_touch = session_touch,
+    .session_delete = session_delete,
+    .session_delete_user = session_delete_user,
+    .session_list = session_list,
+    .purge = purge,
+    .login_state_insert = login_state_insert,
+    .login_state_consume = login_state_consume,
+    .login_state_count = login_state_count,
+    .sso_user_upsert = sso_user_upsert,
+    .sso_user_get = sso_user_get,
+};

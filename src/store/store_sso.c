@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT
+ * store_sso.c — the public single sign-on store API: argument checks and dispatch through
+ * struct store_sso_ops (sessions, pending login states, just-in-time provisioned users).
+ *
+ * Kept apart from store.c so the SSO tables grow without touching the core dispatch. Like the
+ * rest of the store, the release functions only free malloc'd strings; secrets that pass
+ * through here (nonce, PKCE verifier) are wiped before they are freed.
+ */
+#include "base/prelude.h"
+#include "base/mem.h"
+#include "store/store_int.h"
+
+static void wipe_free(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+void store_session_release(struct store_session *s)
+{
+    if (!s)
+        return;
+    free(s->id);
+    free(s->hash);
+    free(s->tenant);
+    free(s->user_id);
+    free(s->identity);
+    free(s->client_ip);
+    memset(s, 0, sizeof(*s));
+}
+
+gw_err store_session_insert(struct store *st, const struct store_session *s)
+{
+    if (!s || !s->id || !s->hash || !s->tenant || !s->user_id)
+        return GW_EINVAL;
+    return st->ops->sso->session_insert(st, s);
+}
+
+gw_err store_session_get(struct store *st, const char *hash, struct store_session *out)
+{
+    if (!hash || !out)
+        return GW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    return st->ops->sso->session_get(st, hash, out);
+}
+
+gw_err store_session_touch(struct store *st, const char *hash, int64_t ms)
+{
+    if (!hash)
+        return GW_EINVAL;
+    return st->ops->sso->session_touch(st, hash, ms);
+}
+
+gw_err store_session_delete(struct store *st, const char *tenant, const char *id,
+                            char **user_id)
+{
+    if (!tenant || !id)
+        return GW_EINVAL;
+    if (user_id)
+        *user_id = NULL;
+    return st->ops->sso->session_delete(st, tenant, id, user_id);
+}
+
+gw_err store_session_delete_user(struct store *st, const char *tenant, const char *user_id,
+                                 size_t *n)
+{
+    if (!tenant || !user_id || !n)
+        return GW_EINVAL;
+    *n = 0;
+    return st->ops->sso->session_delete_user(st, tenant, user_id, n);
+}
+
+gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
+                          size_t limit, struct store_session **out, size_t *n)
+{
+    if (!tenant || !out || !n)
+        return GW_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->sso->session_list(st, tenant, user_id, limit, out, n);
+}
+
+void store_session_list_free(struct store_session *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_session_release(&list[i]);
+    free(list);
+}
+
+gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
+{
+    return st->ops->sso->purge(st, now_ms, idle_before_ms);
+}
+
+void store_login_state_release(struct store_login_state *s)
+{
+    if (!s)
+        return;
+    free(s->state_hash);
+    free(s->tenant);
+    free(s->binding_hash);
+    wipe_free(s->nonce);
+    wipe_free(s->verifier);
+    free(s->return_to);
+    memset(s, 0, sizeof(*s));
+}
+
+gw_err store_login_state_insert(struct store *st, const struct store_login_state *s)
+{
+    if (!s || !s->state_hash || !s->tenant || !s->binding_hash || !s->nonce || !s->verifier)
+        return GW_EINVAL;
+    return st->ops->sso->login_state_insert(st, s);
+}
+
+gw_err store_login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
+                                 struct store_login_state *out)
+{
+    if (!state_hash || !out)
+        return GW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    return st->ops->sso->login_state_consume(st, state_hash, now_ms, out);
+}
+
+gw_err store_login_state_count(struct store *st, const char *binding_hash, int64_t since_ms,
+                               size_t *n)
+{
+    if (!binding_hash || !n)
+        return GW_EINVAL;
+    *n = 0;
+    return st->ops->sso->login_state_count(st, binding_hash, since_ms, n);
+}
+
+void store_sso_user_release(struct store_sso_user *u)
+{
+    if (!u)
+        return;
+    free(u->tenant);
+    free(u->id);
+    free(u->email);
+    free(u->name);
+    free(u->role);
+    free(u->org_unit);
+    free(u->team);
+    free(u->groups);
+    memset(u, 0, sizeof(*u));
+}
+
+gw_err store_sso_user_upsert(struct store *st, const struct store_sso_user *u)
+{
+    if (!u || !u->tenant || !u->id)
+        return GW_EINVAL;
+    return st->ops->sso->sso_user_upsert(st, u);
+}
+
+gw_err store_sso_user_get(struct store *st, const char *tenant, const char *id,
+                          struct store_sso_user *out)
+{
+    if (!tenant || !id || !out)
+        return GW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    return st->ops->sso->sso_user_get(st, tenant, id, out);
+}
