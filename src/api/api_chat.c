@@ -233,9 +233,10 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
     }
     if (rc != GW_OK) {
         c->r->status = gw_err_http_status(rc);
-        json_t *e = json_pack("{s:{s:s,s:s}}", "error", "message", t->msg, "code",
-                              gw_err_name(rc));
+        json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "message", t->msg, "type",
+                              "api_error", "code", gw_err_name(rc));
         send_event(ch, ch->openai ? NULL : "error", e);
+        return; /* as on the proxy: an error event ends the stream, without [DONE] */
     } else if (ch->openai) {
         send_event(ch, NULL, openai_chunk(ch, json_object(), "stop"));
         if (ch->include_usage) {

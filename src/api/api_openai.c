@@ -186,7 +186,10 @@ static int classify(struct api_call *c, const json_t *body)
     gw_buf_release(&text);
     const char *hdr = http_header(c->r, "X-OpenClaw-Classification");
     int asked = hdr ? pol_level_parse(hdr) : -1;
-    return asked > level ? asked : level;
+    if (asked > level)
+        return asked;
+    /* nothing found and nothing declared: the policy's data.default_classification applies */
+    return level == POL_LEVEL_PUBLIC && asked < 0 ? POL_LEVEL_UNKNOWN : level;
 }
 
 static void chat_on_worker(struct http_req *r, void *arg)
@@ -232,9 +235,10 @@ void api_chat_completions(struct api_call *c)
     }
     c->audit_resource = gw_pool_strdup(c->r->pool, model);
     int level = classify(c, body);
-    c->audit_classification = pol_level_name(level);
     gw_err rc = gwd_model_route(c->g, c->cfg, c->p, model, level, px->workspace, c->r->pool,
                                 &px->route, msg, sizeof(msg));
+    if (px->route.classification >= 0)
+        c->audit_classification = pol_level_name(px->route.classification);
     if (rc != GW_OK) {
         c->audit_details = gwd_route_details(&px->route);
         http_respond_error(c->r, rc, "%s", msg);

@@ -75,7 +75,12 @@ static const struct route routes[] = {
 
 bool api_inline(struct http_req *r, void *ctx)
 {
-    GW_UNUSED(ctx);
+    /* an OPA query is a blocking HTTP call: with OPA configured nothing runs inline */
+    struct cfg *c = gwd_config(ctx);
+    bool opa = c->opa_url != NULL;
+    cfg_unref(c);
+    if (opa)
+        return false;
     /* only literal routes can be inline: an exact comparison on the raw path is enough */
     for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++)
         if ((routes[i].flags & ROUTE_INLINE) && routes[i].method == r->method &&

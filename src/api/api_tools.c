@@ -160,6 +160,13 @@ json_t *api_tool_execute(struct api_call *c, const char *tool, json_t *args,
         return json_pack("{s:s}", "error", msg);
     const char *ns = gw_json_str(args, "namespace"), *agent = gw_json_str(args, "agent");
     const char *resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
+    const char *missing = NULL; /* as on /tools/invoke: scopes first, approval never widens */
+    if (!tool_allowed(c->p, tools[tool_index(tool)].kind, ns, agent, &missing)) {
+        *status = "denied";
+        return json_pack("{s:s+}", "error", "missing scope ",
+                         strcmp(missing, "channel") == 0 ? "channels:<namespace>/<agent>"
+                                                         : missing);
+    }
     int overridden = api_classification_override(c->g, c->p->tenant, ns, agent);
     if (overridden >= 0)
         level = (enum pol_level)overridden;

@@ -3,8 +3,9 @@
  *
  * Runs in the submitting thread before the event is queued, on a deep copy of the details:
  * top-level keys listed in piiFields are hashed ("hmac-sha256:<hex>", keyed with the PII key),
- * removed or kept per piiHandling; with log_content false the top-level content keys
- * ("content", "message", "response", "body") become {"omitted":true,"length":N}. The result is
+ * removed or kept per piiHandling; with log_content false the content keys ("content",
+ * "message", "response", "body") at any depth (tool arguments nest them) become
+ * {"omitted":true,"length":N}. The result is
  * also made storable: bounded in size and depth, and exactly what parsing its canonical text
  * gives back, so the store row and the file line hash the same.
  */
@@ -123,17 +124,55 @@ static json_t *marker(const char *reason, size_t length)
     return m;
 }
 
-/* Does the policy change any top-level key of d? (Most events: no, and no copy is made.) */
+/* Is there a content key anywhere in v (tool arguments nest them)? */
+static bool has_content(const json_t *v, int depth)
+{
+    const char *key;
+    json_t *val;
+    size_t i;
+    if (depth > AUDIT_DETAILS_MAX_DEPTH)
+        return false;
+    json_object_foreach((json_t *)v, key, val)
+        if (is_content(key) || has_content(val, depth + 1))
+            return true;
+    json_array_foreach(v, i, val)
+        if (has_content(val, depth + 1))
+            return true;
+    return false;
+}
+
+/* Replaces every content value below v by {"omitted":true,"length":N}. */
+static void omit_content(json_t *v, int depth)
+{
+    const char *key;
+    json_t *val;
+    void *tmp;
+    size_t i;
+    if (depth > AUDIT_DETAILS_MAX_DEPTH)
+        return;
+    json_object_foreach_safe(v, tmp, key, val) {
+        if (is_content(key)) {
+            json_t *m = json_object();
+            json_object_set_new(m, "omitted", json_true());
+            json_object_set_new(m, "length", json_integer((json_int_t)value_length(val)));
+            json_object_set_new(v, key, m);
+        } else {
+            omit_content(val, depth + 1);
+        }
+    }
+    json_array_foreach(v, i, val)
+        omit_content(val, depth + 1);
+}
+
+/* Does the policy change anything in d? (Most events: no, and no copy is made.) */
 static bool needs_filter(const struct audit_policy *p, const json_t *d)
 {
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)d, key, val) {
-        if ((is_pii(p, key) && p->pii_handling != CFG_PII_PLAIN) ||
-            (!p->log_content && is_content(key)))
+    json_object_foreach((json_t *)d, key, val)
+        if (is_pii(p, key) && p->pii_handling != CFG_PII_PLAIN)
             return true;
-    }
-    return false;
+    return !p->log_content && has_content(d, 0);
 }
 
 char *audit_details_text(const struct audit_policy *p, const json_t *details)
@@ -155,17 +194,13 @@ char *audit_details_text(const struct audit_policy *p, const json_t *details)
         json_t *val;
         void *tmp;
         json_object_foreach_safe(d, tmp, key, val) {
-            if (is_pii(p, key) && p->pii_handling == CFG_PII_HASH) {
+            if (is_pii(p, key) && p->pii_handling == CFG_PII_HASH)
                 json_object_set_new(d, key, pii_hash(p, val));
-            } else if (is_pii(p, key) && p->pii_handling == CFG_PII_OMIT) {
+            else if (is_pii(p, key) && p->pii_handling == CFG_PII_OMIT)
                 json_object_del(d, key);
-            } else if (!p->log_content && is_content(key)) {
-                json_t *m = json_object();
-                json_object_set_new(m, "omitted", json_true());
-                json_object_set_new(m, "length", json_integer((json_int_t)value_length(val)));
-                json_object_set_new(d, key, m);
-            }
         }
+        if (!p->log_content)
+            omit_content(d, 0);
     }
 
     if (depth_of(d, AUDIT_DETAILS_MAX_DEPTH + 1) > AUDIT_DETAILS_MAX_DEPTH) {

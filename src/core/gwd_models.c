@@ -60,6 +60,8 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
     }
     struct pol_decision *dec = &route->decision;
     enum pol_effect eff = decide(g, p, prov, model_id, level, route->spent_usd, pool, dec);
+    route->decided = true;
+    route->classification = dec->classification; /* data.default_classification if unknown */
     if (eff == POL_ALLOW && dec->ob.reroute_model) {
         const char *to = dec->ob.reroute_model;
         const struct cfg_provider *rprov = NULL;
@@ -107,6 +109,8 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
             fdec.ob.reroute_model)
             continue;
         route->targets[route->n_targets++] = (struct llm_target){fprov, fmodel};
+        /* the text sent is one for every target: any target's obligation applies to all */
+        dec->ob.redact |= fdec.ob.redact;
     }
     return GW_OK;
 }
@@ -118,10 +122,14 @@ json_t *gwd_route_details(const struct gwd_route *route)
     for (size_t i = 1; i < route->n_targets; i++)
         json_array_append_new(fallbacks, json_sprintf("%s/%s", route->targets[i].provider->name,
                                                       route->targets[i].model->name));
-    return json_pack("{s:s,s:s,s:b,s:s,s:o,s:I,s:{s:s,s:s?,s:I,s:s}}", "requested_model",
-                     route->requested, "model", route->routed, "rerouted", route->rerouted,
-                     "classification", pol_level_name(route->classification), "fallbacks",
-                     fallbacks, "redacted", (json_int_t)route->redacted, "policy", "effect",
-                     pol_effect_name(d->effect), "policy_id", d->policy_id, "policy_version",
-                     (json_int_t)d->policy_version, "reason", d->reason);
+    json_t *policy = route->decided
+        ? json_pack("{s:s,s:s?,s:I,s:s}", "effect", pol_effect_name(d->effect), "policy_id",
+                    d->policy_id, "policy_version", (json_int_t)d->policy_version, "reason",
+                    d->reason)
+        : json_null(); /* refused before the policy was asked (unknown model, budget) */
+    return json_pack("{s:s,s:s,s:b,s:s?,s:o,s:I,s:o}", "requested_model", route->requested,
+                     "model", route->routed, "rerouted", route->rerouted, "classification",
+                     route->classification >= 0 ? pol_level_name(route->classification) : NULL,
+                     "fallbacks", fallbacks, "redacted", (json_int_t)route->redacted, "policy",
+                     policy);
 }

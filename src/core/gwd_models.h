@@ -30,9 +30,10 @@ struct gwd_route {
     const char *requested;      /* "<provider>/<model>" asked for */
     const char *routed;         /* where it goes ("<provider>/<model>"), == requested unless rerouted */
     bool rerouted;
-    int classification;         /* enum pol_level of the data */
+    int classification;         /* enum pol_level of the data (the level the policy used) */
     double spent_usd;           /* the workspace's spend this month before the call */
     struct pol_decision decision; /* the deciding policy decision for the primary target */
+    bool decided;               /* the policy was asked (not refused before: model, budget) */
     size_t redacted;            /* findings masked by the caller (decision.ob.redact) */
 };
 

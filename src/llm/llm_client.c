@@ -284,7 +284,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 
 static void add_header(struct llm_exchange *x, const char *name, const char *value)
 {
-    char line[1024];
+    char line[4200]; /* api keys are at most 4096 bytes (config) */
     snprintf(line, sizeof(line), "%s: %s", name, value);
     x->headers = curl_slist_append(x->headers, line);
 }
@@ -301,6 +301,7 @@ static bool launch(struct llm_exchange *x)
     x->stream_err = GW_OK;
     if (llm_wire_build((enum llm_api)p->api, x->canon, upstream, x->stream, &x->wreq, msg,
                        sizeof(msg)) != GW_OK) {
+        llm_sched_release(x->sched, &x->ticket, 0, now_ms()); /* the slot it was admitted to */
         finish(x, GW_EINVAL, "request cannot be sent to %s: %s", p->name, msg);
         return false;
     }
@@ -316,8 +317,8 @@ static bool launch(struct llm_exchange *x)
             add_header(x, "x-api-key", p->api_key);
     } else if (p->api_key) {
         {
-        char bearer[960];
-        snprintf(bearer, sizeof(bearer), "Bearer %.900s", p->api_key);
+        char bearer[4120];
+        snprintf(bearer, sizeof(bearer), "Bearer %.4096s", p->api_key);
         add_header(x, "Authorization", bearer);
     }
     }
@@ -460,6 +461,12 @@ static void transfer_done(struct llm_exchange *x, CURLcode rc)
             err = llm_wire_parse_response((enum llm_api)p->api, x->body.data ? x->body.data : "",
                                           x->body.len, x->client_model, x->id, &x->res.response,
                                           &u, dmsg, sizeof(dmsg));
+        if (err == GW_OK && !x->stream && !u.known) { /* estimate from the answer's text */
+            const json_t *m = json_object_get(
+                json_array_get(json_object_get(x->res.response, "choices"), 0), "message");
+            const char *text = gw_json_str(m, "content");
+            x->streamed_chars = text ? (int64_t)strlen(text) : 0;
+        }
         llm_sched_release(x->sched, &x->ticket,
                           u.known ? u.prompt_tokens + u.completion_tokens : -1, now_ms());
         if (err != GW_OK) {
