@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev
-            libsqlite3-dev libssl-dev libcurl4-openssl-dev)
+            libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev)
 test_pkgs=(libcmocka-dev python3 sqlite3 clang curl openssl)
 
 pkgs=("${build_pkgs[@]}")
@@ -28,6 +28,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The identity providers of the SSO tests (LemonLDAP::NG, python3-lasso, ...)
+if [ "${1:-build}" = test ]; then
+  sh "$(dirname "$0")/../tests/integration/idp/install.sh"
 fi
 
 # npm packages of the test suite (pinned by package-lock.json)

@@ -19,7 +19,7 @@ static const struct {
 } plugins[] = {
     {"policy-engine", "active", "hierarchical policies, decisions with trace, approvals, optional OPA"},
     {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints"},
-    {"auth-enterprise", "partial", "scoped tokens and RBAC active; SSO (OIDC/SAML) not built yet"},
+    {"auth-enterprise", "partial", "scoped tokens, RBAC, OIDC single sign-on and sessions active; SAML not built yet"},
     {"connector-gmail", "unavailable", "not built yet"},
     {"connector-gcal", "unavailable", "not built yet"},
     {"connector-jira", "unavailable", "not built yet"},
@@ -65,7 +65,7 @@ static json_t *principal_json(const struct auth_principal *p, const struct cfg *
     } else {
         json_array_extend(perms, scopes);
     }
-    return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o}", "user", p->actor, "email",
+    return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:o}", "user", p->actor, "email",
                      p->email, "name", p->name, "role", p->role, "tenant", p->tenant,
                      "org_unit", p->org_unit, "team", p->team, "token_id", p->token_id,
                      "scopes", scopes, "permissions", perms);
@@ -103,7 +103,9 @@ void api_status(struct api_call *c)
 
 void api_userinfo(struct api_call *c)
 {
-    http_respond_json(c->r, 200, principal_json(c->p, c->cfg));
+    json_t *body = principal_json(c->p, c->cfg);
+    api_auth_userinfo_extend(c, body);
+    http_respond_json(c->r, 200, body);
 }
 
 void api_audit_public_key(struct api_call *c)

@@ -70,6 +70,15 @@ api_handler_fn api_models_list, api_chat_completions;
 api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
     api_approvals_reject;
 api_handler_fn api_costs_get;
+api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sessions_list,
+    api_auth_sessions_revoke, api_auth_user_sessions_revoke;
+
+/* Single sign-on authentication (api_auth.c): an IdP bearer JWT or a session cookie (with the
+ * CSRF check for cookie-authenticated mutations) sets c->p. GW_ENOTFOUND when the request
+ * carries neither (the gateway-token path applies), else GW_OK or the error with msg. */
+gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap);
+/* Adds the SSO fields (auth_method, groups, session_id, csrf_token) to a userinfo body. */
+void api_auth_userinfo_extend(struct api_call *c, json_t *body);
 
 /* Agent turns (api_chat.c): "model": "openclaw/<ns>/<agent>" on /v1/chat/completions, and
  * channel messages to an agent that has a model. */

@@ -18,6 +18,7 @@ enum route_flags {
     ROUTE_PUBLIC = 1,   /* no authentication, not audited (probes, public key) */
     ROUTE_OPENAI = 2,   /* OpenAI-compatible: errors in OpenAI's envelope */
     ROUTE_INLINE = 4,   /* never blocks: runs on the event-loop thread (api_inline) */
+    ROUTE_ANON = 8,     /* no authentication, but audited (the SSO login steps) */
 };
 
 struct route {
@@ -35,6 +36,13 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/status", api_status, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/audit/public-key", api_audit_public_key, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/auth/userinfo", api_userinfo, "auth.userinfo", 0},
+    {HTTP_GET, "/api/v1/auth/login", api_auth_login, "auth.login.started", ROUTE_ANON},
+    {HTTP_GET, "/api/v1/auth/callback", api_auth_callback, "auth.login", ROUTE_ANON},
+    {HTTP_POST, "/api/v1/auth/logout", api_auth_logout, "auth.logout", 0},
+    {HTTP_GET, "/api/v1/auth/sessions", api_auth_sessions_list, "auth.session.listed", 0},
+    {HTTP_DELETE, "/api/v1/auth/sessions/{}", api_auth_sessions_revoke, "auth.session.revoked", 0},
+    {HTTP_DELETE, "/api/v1/auth/users/{}/sessions", api_auth_user_sessions_revoke,
+     "auth.session.revoked", 0},
     {HTTP_POST, "/api/v1/tokens", api_tokens_create, "token.created", 0},
     {HTTP_GET, "/api/v1/tokens", api_tokens_list, "token.listed", 0},
     {HTTP_POST, "/api/v1/tokens/{}/rotate", api_tokens_rotate, "token.rotated", 0},
@@ -176,8 +184,17 @@ static bool authenticate(struct api_call *c)
                              wait);
         return false;
     }
-    gw_err rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->p,
-                                  msg, sizeof(msg));
+    /* SSO first (an IdP JWT or a session cookie), else a gateway token */
+    gw_err rc = api_sso_authenticate(c, msg, sizeof(msg));
+    if (rc == GW_ENOTFOUND)
+        rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->p,
+                               msg, sizeof(msg));
+    if (rc == GW_EFORBIDDEN || rc == GW_ESTORE) { /* CSRF, role mapping; store down */
+        c->audit_type = rc == GW_ESTORE ? "auth.failed" : "auth.denied";
+        c->audit_details = json_pack("{s:s}", "reason", msg);
+        http_respond_error(c->r, rc, "%s", msg);
+        return false;
+    }
     if (rc != GW_OK) {
         auth_throttle_fail(g->throttle, c->r->client_ip);
         c->audit_type = "auth.failed";
@@ -234,7 +251,7 @@ void api_dispatch(struct http_req *r, void *ctx)
     }
     if (found->flags & ROUTE_OPENAI)
         r->openai_errors = true;
-    if (!(found->flags & ROUTE_PUBLIC) && !authenticate(c))
+    if (!(found->flags & (ROUTE_PUBLIC | ROUTE_ANON)) && !authenticate(c))
         return;
     if (found->flags & ROUTE_PUBLIC)
         c->audit_done = true; /* probes and public keys are not audited */

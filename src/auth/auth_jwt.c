@@ -313,7 +313,7 @@ gw_err auth_jwt_verify(const struct auth_jwks *ks, const char *jwt,
         return GW_EUNAUTH;
     }
     const char *d1 = strchr(jwt, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-    if (!d1 || !d2 || strchr(d2 + 1, '.') || d1 == jwt || d2 == d1 + 1 || !d2[1] ||
+    if (!d1 || !d2 || strchr(d2 + 1, '.') || d1 == jwt || d2 == d1 + 1 ||
         !b64url_chars(jwt, (size_t)(d1 - jwt)) || !b64url_chars(d1 + 1, (size_t)(d2 - d1 - 1)) ||
         !b64url_chars(d2 + 1, strlen(d2 + 1))) {
         snprintf(msg, msgcap, "malformed token (expected three base64url parts and a signature)");
@@ -340,6 +340,10 @@ gw_err auth_jwt_verify(const struct auth_jwks *ks, const char *jwt,
             shown[k++] = isprint((unsigned char)*p) ? *p : '?';
         shown[k] = '\0';
         snprintf(msg, msgcap, "signature algorithm \"%s\" is not allowed", shown);
+        goto out;
+    }
+    if (!d2[1]) { /* checked after alg, so "alg: none" is named as such */
+        snprintf(msg, msgcap, "malformed token (no signature)");
         goto out;
     }
     static const char *const refused[] = {"jku", "x5u", "jwk", "crit", NULL};

@@ -256,6 +256,10 @@ static bool has_star(char *const *scopes, size_t n)
     return false;
 }
 
+static gw_err principal_fill_user(struct auth_registry *reg, const struct cfg_user *u,
+                                  struct gw_pool *pool, struct auth_principal *p, char *msg,
+                                  size_t msgcap);
+
 /* Fills identity fields from the owner (under the read lock). */
 static gw_err principal_fill(struct auth_registry *reg, const struct token_entry *e,
                              struct gw_pool *pool, struct auth_principal *p, char *msg,
@@ -263,6 +267,7 @@ static gw_err principal_fill(struct auth_registry *reg, const struct token_entry
 {
     p->tenant = gw_pool_strdup(pool, e->tenant);
     p->token_id = gw_pool_strdup(pool, e->id);
+    p->method = "token";
     p->scopes = copy_strv(pool, (const char *const *)e->scopes, e->n_scopes);
     p->n_scopes = e->n_scopes;
     if (!e->owner) {
@@ -271,10 +276,27 @@ static gw_err principal_fill(struct auth_registry *reg, const struct token_entry
         return GW_OK;
     }
     const struct cfg_user *u = cfg_find_user(reg->cfg, e->owner);
-    if (!u) {
-        snprintf(msg, msgcap, "token owner is not a known user");
-        return GW_EUNAUTH;
+    struct cfg_user jit = {0};
+    struct store_sso_user su = {0};
+    if (!u && store_sso_user_get(reg->st, e->tenant, e->owner, &su) == GW_OK) {
+        /* a user provisioned at SSO login (not in identity.users) */
+        jit = (struct cfg_user){.id = su.id, .email = su.email, .name = su.name,
+                                .role = su.role, .org_unit = su.org_unit, .team = su.team,
+                                .disabled = su.disabled};
+        if (jit.role)
+            u = &jit;
     }
+    gw_err rc = u ? principal_fill_user(reg, u, pool, p, msg, msgcap) : GW_EUNAUTH;
+    if (!u)
+        snprintf(msg, msgcap, "token owner is not a known user");
+    store_sso_user_release(&su);
+    return rc;
+}
+
+static gw_err principal_fill_user(struct auth_registry *reg, const struct cfg_user *u,
+                                  struct gw_pool *pool, struct auth_principal *p, char *msg,
+                                  size_t msgcap)
+{
     if (u->disabled) {
         snprintf(msg, msgcap, "token owner is disabled");
         return GW_EUNAUTH;

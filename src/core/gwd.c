@@ -166,6 +166,7 @@ static int run(struct gwd *g)
         return 1;
     }
     g->throttle = auth_throttle_new();
+    g->oidc = auth_oidc_new();
     char pmsg[300] = "";
     if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
         gw_error("cannot load policies: %s", pmsg);
@@ -345,6 +346,7 @@ int gwd_main(int argc, char **argv)
     ns_registry_close(g.ns);
     auth_registry_close(g.auth);
     auth_throttle_free(g.throttle);
+    auth_oidc_free(g.oidc);
     if (g.audit)
         audit_close(g.audit);
     if (g.store)

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: MIT
+ * auth_oidc.c — the OpenID Connect relying party: discovery, JWKS cache, authorization-code
+ * flow with PKCE (S256), state and nonce, the token endpoint, userinfo and bearer JWTs.
+ *
+ * Everything the IdP sends is untrusted: each response is bounded (discovery and JWKS 256 KiB,
+ * token and userinfo 64 KiB), parsed strictly, and redirects are never followed. The discovery
+ * document must name exactly the configured issuer, and its endpoints must be https (http only
+ * on loopback). Discovery and JWKS are cached for sso.oidc.jwks_cache_s; a token whose kid is
+ * unknown triggers one JWKS refetch, at most every JWKS_REFETCH_MS (key rotation without
+ * letting forged kids hammer the IdP). The algorithm allow-list is the configuration's, never
+ * the discovery document's. state, nonce and the verifier live in the store (single use, ten
+ * minutes), bound to the browser's pre-login cookie.
+ */
+#include "base/prelude.h"
+#include "auth/auth.h"
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "store/store.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <strings.h>
+
+#define META_MAX ((size_t)256 * 1024)
+#define TOKEN_RESP_MAX ((size_t)64 * 1024)
+#define JWKS_REFETCH_MS 10000
+#define LOGIN_TTL_MS (10 * 60 * 1000)
+#define MAX_CODE_LEN 2048
+#define MAX_STATE_LEN 128
+
+struct oidc_meta {
+    char *authorization_endpoint, *token_endpoint, *jwks_uri, *userinfo_endpoint,
+        *end_session_endpoint;
+};
+
+struct auth_oidc {
+    pthread_mutex_t mu;
+    char *issuer;             /* what the caches below belong to */
+    struct oidc_meta meta;
+    int64_t meta_ms;          /* 0 = none */
+    struct auth_jwks *jwks;
+    int64_t jwks_ms;
+    int64_t jwks_refetch_ms;  /* last forced refetch */
+};
+
+static void meta_release(struct oidc_meta *m)
+{
+    free(m->authorization_endpoint);
+    free(m->token_endpoint);
+    free(m->jwks_uri);
+    free(m->userinfo_endpoint);
+    free(m->end_session_endpoint);
+    memset(m, 0, sizeof(*m));
+}
+
+struct auth_oidc *auth_oidc_new(void)
+{
+    struct auth_oidc *o = gw_xcalloc(1, sizeof(*o));
+    pthread_mutex_init(&o->mu, NULL);
+    return o;
+}
+
+void auth_oidc_free(struct auth_oidc *o)
+{
+    if (!o)
+        return;
+    meta_release(&o->meta);
+    auth_jwks_unref(o->jwks);
+    free(o->issuer);
+    pthread_mutex_destroy(&o->mu);
+    free(o);
+}
+
+/* --- back-channel HTTP ----------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    return gw_buf_append(arg, data, size * n) == GW_OK ? size * n : 0;
+}
+
+/* GET (form NULL) or POST a form; the body is bounded. basic: "id:secret" for HTTP Basic.
+ * msg never contains the URL's query, the form or the credentials. */
+static gw_err http_call(const struct cfg_sso *s, const char *url, const char *form,
+                        const char *basic_user, const char *basic_pw, const char *bearer,
+                        size_t max, long *status, struct gw_buf *body, char *msg, size_t msgcap)
+{
+    gw_buf_init(body, max);
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(msg, msgcap, "cannot create an HTTP client");
+        return GW_EINTERNAL;
+    }
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    char *auth = NULL;
+    if (bearer) {
+        auth = gw_xasprintf("Authorization: Bearer %s", bearer);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(s->timeout_ms ? s->timeout_ms : 5000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(s->timeout_ms ? s->timeout_ms : 5000));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    if (s->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
+    if (form)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+    if (basic_user) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, basic_user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, basic_pw);
+    }
+    CURLcode cc = curl_easy_perform(h);
+    *status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    gw_err rc = GW_OK;
+    if (cc != CURLE_OK) {
+        snprintf(msg, msgcap, "identity provider unreachable (%s)",
+                 cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED
+                     ? "response too large" : curl_easy_strerror(cc));
+        rc = GW_EUPSTREAM;
+    }
+    curl_slist_free_all(hdrs);
+    if (auth) {
+        explicit_bzero(auth, strlen(auth));
+        free(auth);
+    }
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+static gw_err get_json(const struct cfg_sso *s, const char *url, size_t max, const char *bearer,
+                       json_t **out, char *msg, size_t msgcap, const char *what)
+{
+    struct gw_buf body;
+    long status = 0;
+    gw_err rc = http_call(s, url, NULL, NULL, NULL, bearer, max, &status, &body, msg, msgcap);
+    *out = NULL;
+    if (rc == GW_OK && status != 200) {
+        snprintf(msg, msgcap, "identity provider answered HTTP %ld to the %s request", status,
+                 what);
+        rc = GW_EUPSTREAM;
+    }
+    if (rc == GW_OK) {
+        char jmsg[160];
+        *out = gw_json_parse(body.data ? body.data : "", body.len, 16, jmsg, sizeof(jmsg));
+        if (!json_is_object(*out)) {
+            snprintf(msg, msgcap, "identity provider sent an invalid %s document: %s", what,
+                     *out ? "not an object" : jmsg);
+            json_decref(*out);
+            *out = NULL;
+            rc = GW_EUPSTREAM;
+        }
+    }
+    gw_buf_release(&body);
+    return rc;
+}
+
+/* https, or http on loopback (the configuration's rule for the issuer). */
+static bool url_ok(const char *u)
+{
+    if (!u || strlen(u) > 2048)
+        return false;
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    if (!strncmp(u, "https://", 8))
+        return true;
+    return !strncmp(u, "http://127.0.0.1", 16) || !strncmp(u, "http://localhost", 16) ||
+           !strncmp(u, "http://[::1]", 12);
+}
+
+/* --- discovery and JWKS (o->mu held) ----------------------------------------------------- */
+
+static void reset_if_other_issuer(struct auth_oidc *o, const struct cfg_sso *s)
+{
+    if (o->issuer && strcmp(o->issuer, s->issuer) == 0)
+        return;
+    free(o->issuer);
+    o->issuer = gw_xstrdup(s->issuer);
+    meta_release(&o->meta);
+    o->meta_ms = 0;
+    auth_jwks_unref(o->jwks);
+    o->jwks = NULL;
+    o->jwks_ms = 0;
+}
+
+static gw_err discover(struct auth_oidc *o, const struct cfg_sso *s, char *msg, size_t msgcap)
+{
+    int64_t now = gw_now_ms();
+    reset_if_other_issuer(o, s);
+    if (o->meta_ms && now - o->meta_ms < (int64_t)s->jwks_cache_s * 1000)
+        return GW_OK;
+    char *url = gw_xasprintf("%s/.well-known/openid-configuration", s->issuer);
+    json_t *d = NULL;
+    gw_err rc = get_json(s, url, META_MAX, NULL, &d, msg, msgcap, "discovery");
+    free(url);
+    if (rc != GW_OK)
+        return rc;
+    struct oidc_meta m = {0};
+    const char *iss = gw_json_str(d, "issuer");
+    const char *az = gw_json_str(d, "authorization_endpoint"), *tk = gw_json_str(d, "token_endpoint");
+    const char *jw = gw_json_str(d, "jwks_uri"), *ui = gw_json_str(d, "userinfo_endpoint");
+    const char *es = gw_json_str(d, "end_session_endpoint");
+    if (!iss || strcmp(iss, s->issuer) != 0) {
+        snprintf(msg, msgcap, "discovery document names another issuer than the configured one "
+                 "(check sso.oidc.issuer)");
+        rc = GW_EUPSTREAM;
+    } else if (!url_ok(az) || !url_ok(tk) || !url_ok(jw) || (ui && !url_ok(ui)) ||
+               (es && !url_ok(es))) {
+        snprintf(msg, msgcap, "discovery document lacks authorization_endpoint, token_endpoint "
+                 "or jwks_uri, or has an endpoint that is not https");
+        rc = GW_EUPSTREAM;
+    } else {
+        m.authorization_endpoint = gw_xstrdup(az);
+        m.token_endpoint = gw_xstrdup(tk);
+        m.jwks_uri = gw_xstrdup(jw);
+        m.userinfo_endpoint = ui ? gw_xstrdup(ui) : NULL;
+        m.end_session_endpoint = es ? gw_xstrdup(es) : NULL;
+        meta_release(&o->meta);
+        o->meta = m;
+        o->meta_ms = now;
+    }
+    json_decref(d);
+    if (rc != GW_OK)
+        gw_warn("sso: %s", msg);
+    return rc;
+}
+
+static gw_err fetch_jwks(struct auth_oidc *o, const struct cfg_sso *s, char *msg, size_t msgcap)
+{
+    struct gw_buf body;
+    long status = 0;
+    gw_err rc = http_call(s, o->meta.jwks_uri, NULL, NULL, NULL, NULL, META_MAX, &status, &body,
+                          msg, msgcap);
+    if (rc == GW_OK && status != 200) {
+        snprintf(msg, msgcap, "identity provider answered HTTP %ld to the JWKS request", status);
+        rc = GW_EUPSTREAM;
+    }
+    struct auth_jwks *ks = NULL;
+    if (rc == GW_OK) {
+        char jmsg[160];
+        if (auth_jwks_parse(body.data ? body.data : "", body.len, &ks, jmsg, sizeof(jmsg)) !=
+            GW_OK) {
+            snprintf(msg, msgcap, "identity provider JWKS unusable: %s", jmsg);
+            rc = GW_EUPSTREAM;
+        }
+    }
+    gw_buf_release(&body);
+    if (rc == GW_OK) {
+        auth_jwks_unref(o->jwks);
+        o->jwks = ks;
+        o->jwks_ms = gw_now_ms();
+    } else {
+        gw_warn("sso: %s", msg);
+    }
+    return rc;
+}
+
+/* The current key set (a reference), fetched when missing, stale, or (force) once per
+ * JWKS_REFETCH_MS for an unknown kid. */
+static gw_err get_jwks(struct auth_oidc *o, const struct cfg_sso *s, bool force,
+                       struct auth_jwks **out, char *msg, size_t msgcap)
+{
+    pthread_mutex_lock(&o->mu);
+    int64_t now = gw_now_ms();
+    gw_err rc = discover(o, s, msg, msgcap);
+    if (rc == GW_OK) {
+        bool stale = !o->jwks || now - o->jwks_ms >= (int64_t)s->jwks_cache_s * 1000;
+        if (force && !stale) {
+            if (now - o->jwks_refetch_ms < JWKS_REFETCH_MS) {
+                snprintf(msg, msgcap, "unknown signing key (kid not in the IdP's JWKS; "
+                         "refetch rate-limited)");
+                rc = GW_EUNAUTH;
+            } else {
+                stale = true;
+                o->jwks_refetch_ms = now;
+            }
+        }
+        if (rc == GW_OK && stale)
+            rc = fetch_jwks(o, s, msg, msgcap);
+    }
+    *out = rc == GW_OK ? auth_jwks_ref(o->jwks) : NULL;
+    pthread_mutex_unlock(&o->mu);
+    return rc;
+}
+
+static gw_err verify(struct auth_oidc *o, const struct cfg_sso *s, const char *jwt,
+                     const struct auth_jwt_check *chk, json_t **claims, char *msg, size_t msgcap)
+{
+    struct auth_jwks *ks = NULL;
+    bool unknown = false;
+    gw_err rc = get_jwks(o, s, false, &ks, msg, msgcap);
+    if (rc == GW_OK)
+        rc = auth_jwt_verify(ks, jwt, chk, claims, &unknown, msg, msgcap);
+    auth_jwks_unref(ks);
+    if (rc != GW_OK && unknown) { /* key rotation: one refetch, rate-limited */
+        ks = NULL;
+        if (get_jwks(o, s, true, &ks, msg, msgcap) == GW_OK)
+            rc = auth_jwt_verify(ks, jwt, chk, claims, NULL, msg, msgcap);
+        auth_jwks_unref(ks);
+    }
+    return rc == GW_EUPSTREAM ? GW_EUPSTREAM : rc == GW_OK ? GW_OK : GW_EUNAUTH;
+}
+
+/* --- encoding helpers ---------------------------------------------------------------------- */
+
+static void url_escape(struct gw_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            gw_buf_append(b, p, 1);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            gw_buf_append(b, e, 3);
+        }
+    }
+}
+
+static void param(struct gw_buf *b, const char *name, const char *value)
+{
+    if (b->len)
+        gw_buf_puts(b, "&");
+    gw_buf_puts(b, name);
+    gw_buf_puts(b, "=");
+    url_escape(b, value);
+}
+
+static void random_b64(char *out /* 44 bytes */)
+{
+    unsigned char raw[32];
+    gw_random(raw, sizeof(raw));
+    gw_b64url(raw, sizeof(raw), out);
+    explicit_bzero(raw, sizeof(raw));
+}
+
+static bool visible_bounded(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e)
+            return false;
+    return true;
+}
+
+bool auth_looks_like_jwt(const char *token)
+{
+    if (!token || strncmp(token, "eyJ", 3) != 0)
+        return false;
+    const char *d1 = strchr(token, '.');
+    return d1 && strchr(d1 + 1, '.') != NULL;
+}
+
+/* --- the flow ---------------------------------------------------------------------------- */
+
+gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg *c, struct store *st,
+                       const char *binding, const char *return_to, struct gw_pool *pool,
+                       const char **url, char *msg, size_t msgcap)
+{
+    const struct cfg_sso *s = &c->sso;
+    pthread_mutex_lock(&o->mu);
+    gw_err rc = discover(o, s, msg, msgcap);
+    char *authz = rc == GW_OK ? gw_xstrdup(o->meta.authorization_endpoint) : NULL;
+    pthread_mutex_unlock(&o->mu);
+    if (rc != GW_OK)
+        return rc;
+
+    char state[48], nonce[48], verifier[48], challenge[48];
+    unsigned char h[GW_SHA256_LEN];
+    random_b64(state);
+    random_b64(nonce);
+    random_b64(verifier);
+    gw_sha256(verifier, strlen(verifier), h);
+    gw_b64url(h, sizeof(h), challenge);
+    char state_hash[65], binding_hash[65];
+    gw_sha256_hex(state, strlen(state), state_hash);
+    gw_sha256_hex(binding, strlen(binding), binding_hash);
+    int64_t now = gw_now_ms();
+    struct store_login_state ls = {
+        .state_hash = state_hash, .tenant = c->tenant_id, .binding_hash = binding_hash,
+        .nonce = nonce, .verifier = verifier, .return_to = (char *)return_to,
+        .created_ms = now, .expires_ms = now + LOGIN_TTL_MS,
+    };
+    rc = store_login_state_insert(st, &ls);
+    if (rc != GW_OK) {
+        snprintf(msg, msgcap, "cannot record the login request");
+        free(authz);
+        return rc;
+    }
+    struct gw_buf q, scope;
+    gw_buf_init(&q, 16384);
+    gw_buf_init(&scope, 4096);
+    for (size_t i = 0; i < s->n_scopes; i++) {
+        if (i)
+            gw_buf_puts(&scope, " ");
+        gw_buf_puts(&scope, s->scopes[i]);
+    }
+    param(&q, "response_type", "code");
+    param(&q, "client_id", s->client_id);
+    param(&q, "redirect_uri", s->redirect_uri);
+    param(&q, "scope", scope.data ? scope.data : "openid");
+    param(&q, "state", state);
+    param(&q, "nonce", nonce);
+    param(&q, "code_challenge", challenge);
+    param(&q, "code_challenge_method", "S256");
+    *url = gw_pool_printf(pool, "%s%c%s", authz, strchr(authz, '?') ? '&' : '?',
+                          q.data ? q.data : "");
+    gw_buf_release(&q);
+    gw_buf_release(&scope);
+    free(authz);
+    explicit_bzero(verifier, sizeof(verifier));
+    explicit_bzero(nonce, sizeof(nonce));
+    return GW_OK;
+}
+
+static void chk_init(struct auth_jwt_check *k, const struct cfg_sso *s)
+{
+    *k = (struct auth_jwt_check){
+        .issuer = s->issuer, .audience = s->client_id, .azp = s->client_id,
+        .algs = (const char *const *)s->allowed_algs, .n_algs = s->n_allowed_algs,
+        .skew_s = s->clock_skew_s, .require_iat = true,
+    };
+}
+
+/* Redeems the code; *id_token and *access_token are malloc'd (wiped by the caller). */
+static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *code,
+                     const char *verifier, char **id_token, char **access_token, char *msg,
+                     size_t msgcap)
+{
+    pthread_mutex_lock(&o->mu);
+    gw_err rc = discover(o, s, msg, msgcap);
+    char *endpoint = rc == GW_OK ? gw_xstrdup(o->meta.token_endpoint) : NULL;
+    pthread_mutex_unlock(&o->mu);
+    if (rc != GW_OK)
+        return rc;
+    struct gw_buf form, body;
+    gw_buf_init(&form, 16384);
+    param(&form, "grant_type", "authorization_code");
+    param(&form, "code", code);
+    param(&form, "redirect_uri", s->redirect_uri);
+    param(&form, "code_verifier", verifier);
+    if (s->auth_post) {
+        param(&form, "client_id", s->client_id);
+        param(&form, "client_secret", s->client_secret);
+    }
+    long status = 0;
+    rc = http_call(s, endpoint, form.data ? form.data : "", s->auth_post ? NULL : s->client_id,
+                   s->client_secret, NULL, TOKEN_RESP_MAX, &status, &body, msg, msgcap);
+    if (form.data)
+        explicit_bzero(form.data, form.len);
+    gw_buf_release(&form);
+    free(endpoint);
+    json_t *doc = NULL;
+    if (rc == GW_OK) {
+        char jmsg[160];
+        doc = gw_json_parse(body.data ? body.data : "", body.len, 8, jmsg, sizeof(jmsg));
+        if (status != 200) {
+            const char *err = gw_json_str(doc, "error");
+            char shown[48] = "";
+            size_t k = 0;
+            for (; err && err[k] && k + 1 < sizeof(shown); k++)
+                shown[k] = isalnum((unsigned char)err[k]) || err[k] == '_' ? err[k] : '?';
+            shown[k] = '\0';
+            snprintf(msg, msgcap, "token endpoint refused the code (HTTP %ld%s%s)", status,
+                     shown[0] ? ", " : "", shown);
+            rc = GW_EUNAUTH;
+        } else if (!json_is_object(doc) || !gw_json_str(doc, "id_token")) {
+            snprintf(msg, msgcap, "token endpoint answer has no id_token");
+            rc = GW_EUPSTREAM;
+        } else {
+            const char *tt = gw_json_str(doc, "token_type");
+            if (tt && strcasecmp(tt, "Bearer") != 0) {
+                snprintf(msg, msgcap, "token endpoint answered an unexpected token_type");
+                rc = GW_EUPSTREAM;
+            } else {
+                *id_token = gw_xstrdup(gw_json_str(doc, "id_token"));
+                const char *at = gw_json_str(doc, "access_token");
+                *access_token = at && visible_bounded(at, AUTH_JWT_MAX_LEN) ? gw_xstrdup(at) : NULL;
+            }
+        }
+    }
+    json_decref(doc);
+    if (body.data)
+        explicit_bzero(body.data, body.len);
+    gw_buf_release(&body);
+    return rc;
+}
+
+static void wipe(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* Merges userinfo claims that the ID token lacks; the subjects must agree. */
+static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const char *at,
+                             json_t *claims, char *msg, size_t msgcap)
+{
+    pthread_mutex_lock(&o->mu);
+    char *ep = o->meta.userinfo_endpoint ? gw_xstrdup(o->meta.userinfo_endpoint) : NULL;
+    pthread_mutex_unlock(&o->mu);
+    if (!ep || !at) {
+        free(ep);
+        snprintf(msg, msgcap, "userinfo is configured but the IdP has no userinfo endpoint or "
+                 "sent no access token");
+        return GW_EUPSTREAM;
+    }
+    json_t *ui = NULL;
+    gw_err rc = get_json(s, ep, TOKEN_RESP_MAX, at, &ui, msg, msgcap, "userinfo");
+    free(ep);
+    if (rc != GW_OK)
+        return rc;
+    const char *sub = gw_json_str(ui, "sub");
+    if (!sub || strcmp(sub, gw_json_str(claims, "sub")) != 0) {
+        snprintf(msg, msgcap, "userinfo names another subject than the ID token");
+        rc = GW_EUNAUTH;
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(ui, k, v) {
+            if (!json_object_get(claims, k))
+                json_object_set(claims, k, v);
+        }
+    }
+    json_decref(ui);
+    return rc;
+}
+
+gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg *c, struct store *st,
+                        const char *code, const char *state, const char *binding,
+                        struct gw_pool *pool, json_t **claims, const char **return_to,
+                        char *msg, size_t msgcap)
+{
+    const struct cfg_sso *s = &c->sso;
+    *claims = NULL;
+    *return_to = NULL;
+    if (!visible_bounded(state, MAX_STATE_LEN)) {
+        snprintf(msg, msgcap, "callback without a valid state parameter");
+        return GW_EUNAUTH;
+    }
+    if (!visible_bounded(code, MAX_CODE_LEN)) {
+        snprintf(msg, msgcap, "callback without a valid code parameter");
+        return GW_EUNAUTH;
+    }
+    char state_hash[65], binding_hash[65];
+    gw_sha256_hex(state, strlen(state), state_hash);
+    gw_sha256_hex(binding, strlen(binding), binding_hash);
+    struct store_login_state ls;
+    gw_err rc = store_login_state_consume(st, state_hash, gw_now_ms(), &ls);
+    if (rc == GW_ENOTFOUND) {
+        snprintf(msg, msgcap, "unknown, expired or already used login state (replayed "
+                 "callback?): start the login again");
+        return GW_EUNAUTH;
+    }
+    if (rc != GW_OK) {
+        snprintf(msg, msgcap, "cannot read the login request");
+        return rc;
+    }
+    if (strcmp(ls.tenant, c->tenant_id) != 0 ||
+        !gw_ct_equal(ls.binding_hash, binding_hash, 64)) {
+        snprintf(msg, msgcap, "this login was started in another browser (state not bound to "
+                 "this browser)");
+        store_login_state_release(&ls);
+        return GW_EUNAUTH;
+    }
+    char *id_token = NULL, *access_token = NULL;
+    rc = redeem(o, s, code, ls.verifier ? ls.verifier : "", &id_token, &access_token, msg,
+                msgcap);
+    if (rc == GW_OK) {
+        struct auth_jwt_check chk;
+        chk_init(&chk, s);
+        chk.nonce = ls.nonce ? ls.nonce : "";
+        rc = verify(o, s, id_token, &chk, claims, msg, msgcap);
+        if (rc != GW_OK) {
+            char why[200];
+            snprintf(why, sizeof(why), "%s", msg);
+            snprintf(msg, msgcap, "ID token rejected: %s", why);
+        }
+    }
+    if (rc == GW_OK && s->userinfo) {
+        rc = merge_userinfo(o, s, access_token, *claims, msg, msgcap);
+        if (rc != GW_OK) {
+            json_decref(*claims);
+            *claims = NULL;
+        }
+    }
+    if (rc == GW_OK && ls.return_to)
+        *return_to = gw_pool_strdup(pool, ls.return_to);
+    wipe(id_token);
+    wipe(access_token);
+    store_login_state_release(&ls);
+    return rc;
+}
+
+gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg *c, const char *jwt,
+                        json_t **claims, char *msg, size_t msgcap)
+{
+    const struct cfg_sso *s = &c->sso;
+    *claims = NULL;
+    if (!s->enabled || !s->accept_bearer_jwt) {
+        snprintf(msg, msgcap, "IdP access tokens are not accepted here (sso.oidc."
+                 "accept_bearer_jwt is off)");
+        return GW_EUNAUTH;
+    }
+    struct auth_jwt_check chk;
+    chk_init(&chk, s);
+    chk.audience = s->bearer_audience ? s->bearer_audience : s->client_id;
+    chk.azp = NULL; /* other clients of the IdP (the CLI) may hold tokens for this audience */
+    chk.require_iat = false;
+    gw_err rc = verify(o, s, jwt, &chk, claims, msg, msgcap);
+    return rc == GW_OK ? GW_OK : GW_EUNAUTH;
+}
+
+const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg *c, struct gw_pool *pool)
+{
+    const struct cfg_sso *s = &c->sso;
+    char msg[200];
+    const char *url = NULL;
+    pthread_mutex_lock(&o->mu);
+    if (discover(o, s, msg, sizeof(msg)) == GW_OK && o->meta.end_session_endpoint) {
+        struct gw_buf q;
+        gw_buf_init(&q, 8192);
+        param(&q, "client_id", s->client_id);
+        if (s->post_logout_redirect_uri)
+            param(&q, "post_logout_redirect_uri", s->post_logout_redirect_uri);
+        url = gw_pool_printf(pool, "%s%c%s", o->meta.end_session_endpoint,
+                             strchr(o->meta.end_session_endpoint, '?') ? '&' : '?',
+                             q.data ? q.data : "");
+        gw_buf_release(&q);
+    }
+    pthread_mutex_unlock(&o->mu);
+    return url;
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT
+ * auth_session.c — from IdP claims to a gateway identity, and server-side browser sessions.
+ *
+ * Mapping: the configured claims give user id, email, name, groups, org unit and team (each
+ * bounded and free of control characters); rbac.groupMappings gives the role (exact names or
+ * globs, the first mapping in declared order that matches any group wins), else
+ * sso.default_role, else the login is refused with the groups named. A user declared in
+ * identity.users keeps its declared role, org unit and team, and is refused when disabled;
+ * users not declared there are provisioned in the store (just in time) so later logins and
+ * tokens they own resolve.
+ *
+ * Sessions: the cookie carries 32 random bytes; the store keeps only their SHA-256, and the
+ * public session id is a prefix of that hash. Idle and absolute timeouts are checked on every
+ * use; last-seen is written at most every TOUCH_MS. The CSRF token is an HMAC of the secret, so
+ * it needs no storage and changes with every session (rotation on login).
+ */
+#include "base/prelude.h"
+#include "auth/auth.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "store/store.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+
+#define MAX_GROUPS 256
+#define MAX_GROUP_LEN 512
+#define MAX_FIELD_LEN 255
+#define TOUCH_MS 30000
+#define SECRET_PREFIX "ocs_"
+
+/* --- claims --------------------------------------------------------------------------- */
+
+/* A claim value fit to show and store: 1..max bytes, no control characters. */
+static bool text_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static const char *claim_text(const json_t *claims, const char *name, struct gw_pool *pool)
+{
+    const char *v = name ? gw_json_str(claims, name) : NULL;
+    return text_ok(v, MAX_FIELD_LEN) ? gw_pool_strdup(pool, v) : NULL;
+}
+
+static bool is_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static bool group_matches(const char *pattern, const char *group)
+{
+    return is_glob(pattern) ? fnmatch(pattern, group, 0) == 0 : strcmp(pattern, group) == 0;
+}
+
+gw_err auth_sso_map(const struct cfg *c, struct store *st, const json_t *claims,
+                    struct gw_pool *pool, struct auth_sso_identity *out, char *msg,
+                    size_t msgcap)
+{
+    const struct cfg_sso *s = &c->sso;
+    memset(out, 0, sizeof(*out));
+    const char *user = gw_json_str(claims, s->claim_user);
+    if (!text_ok(user, MAX_FIELD_LEN) || strchr(user, ' ')) {
+        snprintf(msg, msgcap, "the ID token has no usable \"%s\" claim for the user id",
+                 s->claim_user);
+        return GW_EUNAUTH;
+    }
+    out->user = gw_pool_strdup(pool, user);
+    out->email = claim_text(claims, s->claim_email, pool);
+    out->name = claim_text(claims, s->claim_name, pool);
+    out->org_unit = claim_text(claims, s->claim_org_unit, pool);
+    out->team = claim_text(claims, s->claim_team, pool);
+
+    json_t *g = json_object_get(claims, s->claim_groups);
+    out->groups = gw_pool_calloc(pool, (MAX_GROUPS + 1) * sizeof(char *));
+    if (json_is_string(g) && text_ok(json_string_value(g), MAX_GROUP_LEN)) {
+        out->groups[out->n_groups++] = gw_pool_strdup(pool, json_string_value(g));
+    } else if (json_is_array(g)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(g, i, v) {
+            if (out->n_groups == MAX_GROUPS)
+                break;
+            if (json_is_string(v) && text_ok(json_string_value(v), MAX_GROUP_LEN))
+                out->groups[out->n_groups++] = gw_pool_strdup(pool, json_string_value(v));
+        }
+    }
+
+    const struct cfg_user *cu = cfg_find_user(c, out->user);
+    if (cu) {
+        if (cu->disabled) {
+            snprintf(msg, msgcap, "user %.100s is disabled", out->user);
+            return GW_EFORBIDDEN;
+        }
+        out->role = cu->role;
+        out->mapped_by = "identity.users";
+        if (cu->org_unit)
+            out->org_unit = cu->org_unit;
+        if (cu->team)
+            out->team = cu->team;
+        if (cu->email && !out->email)
+            out->email = cu->email;
+        if (cu->name && !out->name)
+            out->name = cu->name;
+        return GW_OK;
+    }
+    if (st) {
+        struct store_sso_user su;
+        if (store_sso_user_get(st, c->tenant_id, out->user, &su) == GW_OK) {
+            bool disabled = su.disabled;
+            store_sso_user_release(&su);
+            if (disabled) {
+                snprintf(msg, msgcap, "user %.100s is disabled", out->user);
+                return GW_EFORBIDDEN;
+            }
+        }
+    }
+    for (size_t m = 0; m < c->n_group_mappings && !out->role; m++)
+        for (size_t i = 0; i < out->n_groups; i++)
+            if (group_matches(c->group_mappings[m].group, out->groups[i])) {
+                out->role = c->group_mappings[m].role;
+                out->mapped_by = c->group_mappings[m].group;
+                break;
+            }
+    if (!out->role && s->default_role) {
+        out->role = s->default_role;
+        out->mapped_by = "default_role";
+    }
+    if (!out->role) {
+        if (out->n_groups == 0) {
+            snprintf(msg, msgcap, "no role mapping for your groups: the identity provider sent "
+                     "no groups for %.100s (an administrator must add a group mapping or "
+                     "sso.default_role)", out->user);
+        } else {
+            size_t o = (size_t)snprintf(msg, msgcap, "no role mapping for your groups: ");
+            for (size_t i = 0; i < out->n_groups && o < msgcap; i++)
+                o += (size_t)snprintf(msg + o, msgcap - o, "%s%.120s", i ? ", " : "",
+                                      out->groups[i]);
+            if (o < msgcap)
+                snprintf(msg + o, msgcap - o, " (an administrator must add one to "
+                         "rbac.groupMappings)");
+        }
+        return GW_EFORBIDDEN;
+    }
+    if (!auth_role_permissions(c, out->role, NULL)) {
+        snprintf(msg, msgcap, "the mapped role %.64s does not exist", out->role);
+        return GW_EFORBIDDEN;
+    }
+    return GW_OK;
+}
+
+static json_t *groups_json(const char *const *groups, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(groups[i]));
+    return a;
+}
+
+gw_err auth_sso_provision(struct store *st, const struct cfg *c,
+                          const struct auth_sso_identity *id)
+{
+    if (!c->sso.jit_provisioning || cfg_find_user(c, id->user))
+        return GW_OK;
+    json_t *g = groups_json(id->groups, id->n_groups);
+    char *gs = gw_json_compact(g);
+    json_decref(g);
+    int64_t now = gw_now_ms();
+    struct store_sso_user u = {
+        .tenant = c->tenant_id, .id = (char *)id->user, .email = (char *)id->email,
+        .name = (char *)id->name, .role = (char *)id->role, .org_unit = (char *)id->org_unit,
+        .team = (char *)id->team, .groups = gs, .created_ms = now, .last_login_ms = now,
+    };
+    gw_err rc = store_sso_user_upsert(st, &u);
+    free(gs);
+    return rc;
+}
+
+struct auth_principal *auth_sso_principal(const struct cfg *c,
+                                          const struct auth_sso_identity *id,
+                                          const char *method, struct gw_pool *pool)
+{
+    struct auth_principal *p = gw_pool_calloc(pool, sizeof(*p));
+    p->tenant = gw_pool_strdup(pool, c->tenant_id);
+    p->actor = p->user = gw_pool_strdup(pool, id->user);
+    p->email = id->email ? gw_pool_strdup(pool, id->email) : NULL;
+    p->name = id->name ? gw_pool_strdup(pool, id->name) : NULL;
+    p->role = gw_pool_strdup(pool, id->role);
+    p->org_unit = id->org_unit ? gw_pool_strdup(pool, id->org_unit) : NULL;
+    p->team = id->team ? gw_pool_strdup(pool, id->team) : NULL;
+    const char **scopes = gw_pool_calloc(pool, 2 * sizeof(char *));
+    scopes[0] = "*";
+    p->scopes = scopes;
+    p->n_scopes = 1;
+    size_t n = 0;
+    const char *const *perms = auth_role_permissions(c, id->role, &n);
+    const char **pv = gw_pool_calloc(pool, (n + 1) * sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        pv[i] = gw_pool_strdup(pool, perms[i]);
+    p->perms = pv;
+    p->n_perms = n;
+    p->method = method;
+    p->groups = gw_pool_calloc(pool, (id->n_groups + 1) * sizeof(char *));
+    for (size_t i = 0; i < id->n_groups; i++)
+        p->groups[i] = gw_pool_strdup(pool, id->groups[i]);
+    p->n_groups = id->n_groups;
+    return p;
+}
+
+/* --- sessions ---------------------------------------------------------------------------- */
+
+static bool secret_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 8 || n > AUTH_SESSION_SECRET_MAX || strncmp(s, SECRET_PREFIX, 4) != 0)
+        return false;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
+static void hash_and_id(const char *secret, char hash[65], char id[33])
+{
+    gw_sha256_hex(secret, strlen(secret), hash);
+    memcpy(id, hash, 32);
+    id[32] = '\0';
+}
+
+const char *auth_session_id_of(const char *secret, struct gw_pool *pool)
+{
+    char hash[65], id[33];
+    hash_and_id(secret, hash, id);
+    return gw_pool_strdup(pool, id);
+}
+
+gw_err auth_session_create(struct store *st, const struct cfg *c,
+                           const struct auth_sso_identity *id, const char *client_ip,
+                           struct gw_pool *pool, const char **secret, const char **session_id)
+{
+    unsigned char raw[32];
+    char b64[48], hash[65], sid[33];
+    gw_random(raw, sizeof(raw));
+    gw_b64url(raw, sizeof(raw), b64);
+    explicit_bzero(raw, sizeof(raw));
+    char *sec = gw_pool_printf(pool, SECRET_PREFIX "%s", b64);
+    explicit_bzero(b64, sizeof(b64));
+    hash_and_id(sec, hash, sid);
+    json_t *ident = json_pack("{s:s?,s:s?,s:s,s:s?,s:s?,s:o,s:s?,s:s}", "email", id->email,
+                              "name", id->name, "role", id->role, "org_unit", id->org_unit,
+                              "team", id->team, "groups", groups_json(id->groups, id->n_groups),
+                              "mapped_by", id->mapped_by, "idp", "oidc");
+    char *it = gw_json_compact(ident);
+    json_decref(ident);
+    int64_t now = gw_now_ms();
+    struct store_session row = {
+        .id = sid, .hash = hash, .tenant = c->tenant_id, .user_id = (char *)id->user,
+        .identity = it, .client_ip = (char *)client_ip, .created_ms = now, .last_seen_ms = now,
+        .expires_ms = now + (int64_t)c->sso.absolute_timeout_s * 1000,
+    };
+    gw_err rc = store_session_insert(st, &row);
+    free(it);
+    if (rc == GW_OK) {
+        *secret = sec;
+        *session_id = gw_pool_strdup(pool, sid);
+    }
+    return rc;
+}
+
+static const char **strv_of(const json_t *arr, struct gw_pool *pool, size_t *n)
+{
+    size_t cnt = json_is_array(arr) ? json_array_size(arr) : 0;
+    if (cnt > MAX_GROUPS)
+        cnt = MAX_GROUPS;
+    const char **v = gw_pool_calloc(pool, (cnt + 1) * sizeof(char *));
+    *n = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (s)
+            v[(*n)++] = gw_pool_strdup(pool, s);
+    }
+    return v;
+}
+
+gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
+                                 struct gw_pool *pool, struct auth_principal **out, char *msg,
+                                 size_t msgcap)
+{
+    if (!c->sso.enabled) {
+        snprintf(msg, msgcap, "sessions are not enabled (no sso section)");
+        return GW_EUNAUTH;
+    }
+    if (!secret_ok(secret)) {
+        snprintf(msg, msgcap, "malformed session cookie");
+        return GW_EUNAUTH;
+    }
+    char hash[65], sid[33];
+    hash_and_id(secret, hash, sid);
+    struct store_session s;
+    gw_err rc = store_session_get(st, hash, &s);
+    if (rc == GW_ENOTFOUND) {
+        snprintf(msg, msgcap, "unknown or ended session: log in again");
+        return GW_EUNAUTH;
+    }
+    if (rc != GW_OK) {
+        snprintf(msg, msgcap, "sessions cannot be read right now");
+        return rc;
+    }
+    int64_t now = gw_now_ms();
+    json_t *ident = NULL;
+    rc = GW_EUNAUTH;
+    if (strcmp(s.tenant, c->tenant_id) != 0) {
+        snprintf(msg, msgcap, "unknown or ended session: log in again");
+    } else if (now >= s.expires_ms) {
+        snprintf(msg, msgcap, "session expired (absolute timeout): log in again");
+        store_session_delete(st, s.tenant, s.id, NULL);
+    } else if (now - s.last_seen_ms >= (int64_t)c->sso.idle_timeout_s * 1000) {
+        snprintf(msg, msgcap, "session expired (idle timeout): log in again");
+        store_session_delete(st, s.tenant, s.id, NULL);
+    } else {
+        char jmsg[120];
+        ident = gw_json_parse(s.identity ? s.identity : "{}", strlen(s.identity ? s.identity : "{}"),
+                              4, jmsg, sizeof(jmsg));
+        const struct cfg_user *cu = cfg_find_user(c, s.user_id);
+        struct auth_sso_identity id = {
+            .user = gw_pool_strdup(pool, s.user_id),
+            .email = gw_json_str(ident, "email"), .name = gw_json_str(ident, "name"),
+            .role = gw_json_str(ident, "role"), .org_unit = gw_json_str(ident, "org_unit"),
+            .team = gw_json_str(ident, "team"),
+        };
+        id.groups = strv_of(json_object_get(ident, "groups"), pool, &id.n_groups);
+        if (cu && cu->disabled) {
+            snprintf(msg, msgcap, "user is disabled");
+        } else if (!id.role || !auth_role_permissions(c, id.role, NULL)) {
+            snprintf(msg, msgcap, "the session's role no longer exists: log in again");
+        } else {
+            struct auth_principal *p = auth_sso_principal(c, &id, "session", pool);
+            p->session_id = gw_pool_strdup(pool, sid);
+            *out = p;
+            rc = GW_OK;
+            if (now - s.last_seen_ms >= TOUCH_MS)
+                store_session_touch(st, hash, now);
+        }
+    }
+    json_decref(ident);
+    store_session_release(&s);
+    return rc;
+}
+
+gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,
+                        struct gw_pool *pool)
+{
+    if (!secret_ok(secret))
+        return GW_ENOTFOUND;
+    char hash[65], sid[33];
+    hash_and_id(secret, hash, sid);
+    struct store_session s;
+    gw_err rc = store_session_get(st, hash, &s);
+    if (rc != GW_OK)
+        return rc;
+    rc = store_session_delete(st, s.tenant, s.id, NULL);
+    store_session_release(&s);
+    if (session_id)
+        *session_id = gw_pool_strdup(pool, sid);
+    return rc;
+}
+
+const char *auth_session_csrf(const char *secret, struct gw_pool *pool)
+{
+    unsigned char mac[GW_SHA256_LEN];
+    char b64[48];
+    gw_hmac_sha256(secret, strlen(secret), "openclaw-csrf", 13, mac);
+    gw_b64url(mac, sizeof(mac), b64);
+    return gw_pool_strdup(pool, b64);
+}
+
+bool auth_session_csrf_ok(const char *secret, const char *presented)
+{
+    if (!secret || !presented || strlen(presented) != 43)
+        return false;
+    unsigned char mac[GW_SHA256_LEN];
+    char b64[48];
+    gw_hmac_sha256(secret, strlen(secret), "openclaw-csrf", 13, mac);
+    gw_b64url(mac, sizeof(mac), b64);
+    return gw_ct_equal(b64, presented, 43);
+}
+
+void auth_session_purge(struct store *st, const struct cfg *c)
+{
+    int64_t now = gw_now_ms();
+    if (store_sso_purge(st, now, now - (int64_t)c->sso.idle_timeout_s * 1000) != GW_OK)
+        gw_warn("sso: expired sessions could not be purged");
+}
