@@ -273,9 +273,16 @@ void api_auth_callback(struct api_call *c)
              NULL, NULL);
         return;
     }
-    struct auth_sso_identity id;
-    rc = auth_sso_map(c->cfg, c->g->store, claims, c->r->pool, &id, msg, sizeof(msg));
+    api_sso_complete(c, claims, "oidc", return_to);
     json_decref(claims);
+}
+
+void api_sso_complete(struct api_call *c, const json_t *claims, const char *protocol,
+                      const char *return_to)
+{
+    char msg[512];
+    struct auth_sso_identity id;
+    gw_err rc = auth_sso_map(c->cfg, c->g->store, claims, c->r->pool, &id, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.denied", msg);
         if (id.user) {
@@ -284,7 +291,7 @@ void api_auth_callback(struct api_call *c)
         }
         page(c, rc == GW_EFORBIDDEN ? 403 : 401,
              rc == GW_EFORBIDDEN ? "403 Forbidden: missing role mapping" : "Sign-in failed", msg,
-             rc == GW_EFORBIDDEN ? "Check the OIDC claims and rbac.groupMappings (or "
+             rc == GW_EFORBIDDEN ? "Check the identity provider's claims or attributes and rbac.groupMappings (or "
                                    "sso.default_role) in the gateway configuration."
                                  : NULL,
              NULL);
@@ -310,8 +317,8 @@ void api_auth_callback(struct api_call *c)
     }
     c->p = auth_sso_principal(c->cfg, &id, "session", c->r->pool);
     c->p->session_id = sid;
-    json_t *details = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:s?,s:s?}", "method", "oidc", "session_id",
-                                sid, "role", id.role, "mapped_by", id.mapped_by, "groups",
+    json_t *details = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:s?,s:s?}", "method", protocol,
+                                "session_id", sid, "role", id.role, "mapped_by", id.mapped_by, "groups",
                                 (json_int_t)id.n_groups, "replaced_session", old_id, "email",
                                 id.email);
     if (!api_audit_sync(c, "auth.login", sid, 302, details)) {

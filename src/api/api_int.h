@@ -77,6 +77,12 @@ api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sess
  * CSRF check for cookie-authenticated mutations) sets c->p. GW_ENOTFOUND when the request
  * carries neither (the gateway-token path applies), else GW_OK or the error with msg. */
 gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap);
+/* The end of every successful IdP login, whatever the protocol ("oidc", "saml"): claims →
+ * identity and role (403 page when unmapped or disabled) → just-in-time provisioning → new
+ * session (replacing the browser's previous one) → audit "auth.login" → session and CSRF
+ * cookies → 302 to return_to (a local path) or "/". Answers the request in every case. */
+void api_sso_complete(struct api_call *c, const json_t *claims, const char *protocol,
+                      const char *return_to);
 /* Adds the SSO fields (auth_method, groups, session_id, csrf_token) to a userinfo body. */
 void api_auth_userinfo_extend(struct api_call *c, json_t *body);
 
