@@ -82,6 +82,15 @@ VARIANTS = {
     "status_failure": "Status is Responder/RequestDenied, no assertion",
     "response_unsigned": "Assertion signed, Response not (valid: many IdPs do this; must be ACCEPTED)",
     "resigned_good": "good Response re-signed by resign() (sanity check of the re-signing path)",
+    "unsolicited": "IdP-initiated: no InResponseTo in the Response nor in SubjectConfirmationData",
+    # attacker-made: no IdP key involved after the IdP signed the genuine message
+    "xsw_second_assertion": "signature wrapping: an unsigned forged Assertion (NameID admin, group "
+                            "admins) before the genuine signed one; Response signature dropped",
+    "xsw_nested": "signature wrapping: the forged unsigned Assertion carries the genuine signed "
+                  "one inside its Advice",
+    "comment_nameid": "comment injection: the IdP signs NameID 'alice.evil', the attacker makes it "
+                      "'alice<!---->.evil' (the signature still verifies: C14N drops comments)",
+    "xxe": "a DOCTYPE with an external entity (file:///etc/hostname) used in an attribute value",
 }
 
 DEFAULT_USERS = {
@@ -395,6 +404,49 @@ def resign(xml: str, key_pem_path: str, cert_pem_path: str, mutate=None,
     return etree.tostring(root, encoding="unicode")
 
 
+def forge(xml: str, variant: str, key_pem_path: str, cert_pem_path: str) -> str:
+    """The attacker-made variants, from a genuine (signed) Response."""
+    import copy
+    from lxml import etree
+    ns = {"ds": NS_DS, "saml": "urn:oasis:names:tc:SAML:2.0:assertion", "samlp": PROTO}
+    if variant == "comment_nameid":
+        def rename(root, ns):
+            for el in root.iterfind(".//saml:Subject/saml:NameID", ns):
+                el.text = "alice.evil"
+        signed = resign(xml, key_pem_path, cert_pem_path, rename)
+        return signed.replace(">alice.evil<", ">alice<!---->.evil<")
+    if variant == "xxe":
+        body = xml[xml.index("<samlp:Response"):] if "<samlp:Response" in xml else xml
+        body = body.replace(">eng-leads<", ">&xxe;<", 1)
+        return ('<?xml version="1.0"?>\n<!DOCTYPE samlp:Response [<!ENTITY xxe SYSTEM '
+                '"file:///etc/hostname">]>\n' + body)
+    root = etree.fromstring(xml.encode())
+    genuine = root.find("saml:Assertion", ns)
+    evil = copy.deepcopy(genuine)
+    evil.set("ID", "_evil" + secrets.token_hex(16))
+    sig = evil.find("ds:Signature", ns)
+    if sig is not None:
+        evil.remove(sig)
+    for el in evil.iterfind(".//saml:Subject/saml:NameID", ns):
+        el.text = "admin"
+    for el in evil.iterfind(".//saml:AttributeValue", ns):
+        if el.text in ("eng-leads", "marketing"):
+            el.text = "admins"
+    rsig = root.find("ds:Signature", ns)
+    if rsig is not None:
+        root.remove(rsig)
+    if variant == "xsw_second_assertion":
+        genuine.addprevious(evil)
+    elif variant == "xsw_nested":
+        root.replace(genuine, evil)
+        advice = etree.Element("{%s}Advice" % ns["saml"])
+        evil.find("saml:Conditions", ns).addnext(advice)
+        advice.append(genuine)
+    else:
+        raise ValueError(variant)
+    return etree.tostring(root, encoding="unicode")
+
+
 def serve(workdir: str):  # pragma: no cover - runs in the subprocess
     import http.server
     import re
@@ -509,6 +561,11 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
         def set_destination(root, ns):
             root.set("Destination", evil_acs)
 
+        def drop_in_response_to(root, ns):
+            root.attrib.pop("InResponseTo", None)
+            for el in root.iterfind(".//saml:SubjectConfirmationData", ns):
+                el.attrib.pop("InResponseTo", None)
+
         K, C = P("idp-key.pem"), P("idp-cert.pem")
         if variant == "unsigned":
             xml = resign(xml, K, C, sign_assertion=False, sign_response=False)
@@ -522,6 +579,8 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
             xml = resign(xml, K, C, sign_assertion=True, sign_response=False)
         elif variant == "resigned_good":
             xml = resign(xml, K, C)
+        elif variant == "unsolicited":
+            xml = resign(xml, K, C, drop_in_response_to)
         elif variant == "tampered":
             xml2 = xml.replace(">eng-leads<", ">admins<").replace(">marketing<", ">admins<")
             assert xml2 != xml, "nothing to tamper with (user has no eng-leads/marketing group)"
@@ -529,6 +588,8 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
         elif variant == "tampered_nameid":
             nid = a.subject.nameID.content
             xml = re.sub(r"(<saml:NameID[^>]*>)" + re.escape(nid) + "<", r"\1admin<", xml)
+        elif variant in ("xsw_second_assertion", "xsw_nested", "comment_nameid", "xxe"):
+            xml = forge(xml, variant, K, C)
         if xml != base64.b64decode(body).decode():
             body = base64.b64encode(xml.encode()).decode()
         with lock:
