@@ -715,7 +715,11 @@ static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const char
         return GW_EINTERNAL;
     LassoLogin *login = lasso_login_new(srv);
     LassoProfile *prof = LASSO_PROFILE(login);
-    lasso_profile_set_signature_verify_hint(prof, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    /* MAYBE, not FORCE: FORCE also demands a Response signature, which a valid Response with
+     * only a signed assertion lacks. Lasso then verifies whatever is signed and stops at a
+     * missing signature everywhere; the two checks below make the assertion's signature
+     * mandatory and a present Response signature binding. */
+    lasso_profile_set_signature_verify_hint(prof, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
     gw_err rc = GW_EUNAUTH;
     int lrc = lasso_login_process_authn_response_msg(login, (gchar *)b64);
     LassoProvider *idp = lasso_server_get_provider(srv, c->sso.saml.idp_entity_id);
@@ -1037,8 +1041,11 @@ gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st,
         out->success = lrc == 0;
         rc = GW_OK;
     } else {
+        /* a query without SigAlg is LASSO_DS_ERROR_INVALID_SIGALG */
+        bool unsigned_ = lrc == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND ||
+                         lrc == LASSO_DS_ERROR_INVALID_SIGALG;
         snprintf(msg, msgcap, "the SAML logout %s is refused: %s", request ? "request" : "response",
-                 lrc == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND ? "it is not signed"
+                 unsigned_ ? "it is not signed (or not with a known algorithm)"
                  : lrc == 0 || lrc == LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND
                      ? "it does not come from the configured IdP"
                      : "its signature does not verify or it is malformed");
