@@ -127,8 +127,8 @@ void api_saml_slo(struct api_call *c)
     const char *message = post ? (req ? req : resp) : c->r->raw_query;
     struct auth_saml_slo out;
     char msg[300];
-    gw_err rc = auth_saml_slo(c->g->saml, c->cfg, c->g->store, req != NULL, message, c->r->pool,
-                              &out, msg, sizeof(msg));
+    gw_err rc = auth_saml_slo(c->g->saml, c->cfg, c->g->store, req != NULL, !post, message,
+                              c->r->pool, &out, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_sso_fail(c, "auth.logout.failed", msg);
         api_sso_page(c, rc == GW_EUNAUTH ? 400 : 503, "Sign-out failed", msg, NULL, NULL);

@@ -28,6 +28,7 @@
 #include "base/util.h"
 #include "base/xml.h"
 #include "config/config.h"
+#include "http/http.h"
 #include "store/store.h"
 
 #include <lasso/lasso.h>
@@ -38,6 +39,8 @@
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/samlp2_logout_request.h>
 #include <lasso/xml/saml-2.0/samlp2_response.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 
 #define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -185,7 +188,11 @@ static LassoServer *server_for(struct auth_saml *s, const struct cfg *c, char *m
         return s->server;
     const struct cfg_saml *sc = &c->sso.saml;
     char *md = auth_saml_sp_metadata(c);
-    LassoServer *srv = lasso_server_new_from_buffers(md, sc->sp_key_pem, NULL, sc->sp_cert_pem);
+    /* No certificate for lasso: it would attach it to each signature by trying it as a file
+     * name first, which leaks in xmlsec 1.2.37 when it is PEM text; our messages are all
+     * redirect-binding (detached signatures without KeyInfo) and the IdP verifies them with
+     * the certificate of our metadata anyway. */
+    LassoServer *srv = lasso_server_new_from_buffers(md, sc->sp_key_pem, NULL, NULL);
     free(md);
     if (!srv) {
         snprintf(msg, msgcap, "the SAML service provider cannot be set up (SP key, certificate "
@@ -866,6 +873,132 @@ out:
     return rc;
 }
 
+/* --- HTTP-Redirect binding signatures --------------------------------------------------------- */
+
+struct query_param {
+    const char *at;   /* the raw "name=value" bytes in the query */
+    size_t len;
+    const char *value;
+    size_t value_len;
+};
+
+static bool take_param(const char *p, size_t len, const char *name, struct query_param *out)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || p[nl] != '=' || memcmp(p, name, nl) != 0)
+        return false;
+    *out = (struct query_param){p, len, p + nl + 1, len - nl - 1};
+    return true;
+}
+
+/* A percent-decoded value (malloc'd; '+' stays '+' as in base64), NULL when malformed. */
+static char *param_value(const struct query_param *q)
+{
+    char *out = gw_xmalloc(q->value_len + 1);
+    if (!http_pct_decode(q->value, q->value_len, out, q->value_len + 1)) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static const EVP_MD *sig_alg(const char *uri)
+{
+    static const struct { const char *uri; const EVP_MD *(*md)(void); } algs[] = {
+        {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", EVP_sha256},
+        {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", EVP_sha384},
+        {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", EVP_sha512},
+    };
+    for (size_t i = 0; uri && i < GW_ARRAY_LEN(algs); i++)
+        if (!strcmp(uri, algs[i].uri))
+            return algs[i].md();
+    return NULL;
+}
+
+/* Does one of the IdP's metadata certificates verify sig over data? */
+static bool idp_key_verifies(const struct cfg_saml *sc, const EVP_MD *md, const char *data,
+                             size_t len, const unsigned char *sig, size_t siglen)
+{
+    bool ok = false;
+    unsigned char der[16 * 1024];
+    for (size_t i = 0; i < sc->n_idp_certs && !ok; i++) {
+        size_t dlen = 0;
+        if (!gw_b64_decode(sc->idp_certs[i], strlen(sc->idp_certs[i]), der, sizeof(der), &dlen))
+            continue;
+        const unsigned char *p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)dlen);
+        EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        ok = k && EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA && ctx &&
+             EVP_DigestVerifyInit(ctx, NULL, md, NULL, k) == 1 &&
+             EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)data, len) == 1;
+        EVP_MD_CTX_free(ctx);
+        X509_free(x);
+    }
+    return ok;
+}
+
+/* The signature of an HTTP-Redirect message (saml-bindings 3.4.4.1): the exact query bytes
+ * "<kind>=…[&RelayState=…]&SigAlg=…", RSA with SHA-256/384/512, by one of the IdP's metadata
+ * keys. Checked here rather than by lasso, whose query check leaks the decoded signature in
+ * 2.8.1. On success *unsigned_query (malloc'd) is the message without SigAlg and Signature, for
+ * lasso to parse. */
+static bool redirect_signature_ok(const struct cfg_saml *sc, const char *query, const char *kind,
+                                  char **unsigned_query, char *msg, size_t msgcap)
+{
+    struct query_param msgp = {0}, relay = {0}, alg = {0}, sig = {0};
+    for (const char *p = query; *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        struct query_param q;
+        struct query_param *slot = take_param(p, len, kind, &q)           ? &msgp
+                                   : take_param(p, len, "RelayState", &q) ? &relay
+                                   : take_param(p, len, "SigAlg", &q)     ? &alg
+                                   : take_param(p, len, "Signature", &q)  ? &sig
+                                                                          : NULL;
+        if (slot && slot->at) {
+            snprintf(msg, msgcap, "the SAML logout message repeats a query parameter");
+            return false;
+        }
+        if (slot)
+            *slot = q;
+        p += len + (amp ? 1 : 0);
+    }
+    char *alg_uri = alg.at ? param_value(&alg) : NULL, *sig_b64 = sig.at ? param_value(&sig) : NULL;
+    const EVP_MD *md = sig_alg(alg_uri);
+    unsigned char raw[1024];
+    size_t rawlen = 0;
+    bool ok = false;
+    if (!msgp.at || !alg.at || !sig.at || !sig_b64) {
+        snprintf(msg, msgcap, "it is not signed");
+    } else if (!md) {
+        snprintf(msg, msgcap, "it is not signed with an accepted algorithm (RSA with SHA-256, "
+                 "-384 or -512)");
+    } else if (!gw_b64_decode(sig_b64, strlen(sig_b64), raw, sizeof(raw), &rawlen)) {
+        snprintf(msg, msgcap, "its signature is malformed");
+    } else {
+        struct gw_buf b;
+        gw_buf_init(&b, AUTH_SAML_MAX_MESSAGE + 4096);
+        gw_buf_append(&b, msgp.at, msgp.len);
+        if (relay.at) {
+            gw_buf_puts(&b, "&");
+            gw_buf_append(&b, relay.at, relay.len);
+        }
+        size_t unsigned_len = b.len;
+        gw_buf_puts(&b, "&");
+        gw_buf_append(&b, alg.at, alg.len);
+        ok = b.data && idp_key_verifies(sc, md, b.data, b.len, raw, rawlen);
+        if (ok)
+            *unsigned_query = gw_xstrndup(b.data, unsigned_len);
+        else
+            snprintf(msg, msgcap, "its signature does not verify with the IdP's keys");
+        gw_buf_release(&b);
+    }
+    free(alg_uri);
+    free(sig_b64);
+    return ok;
+}
+
 /* --- single logout --------------------------------------------------------------------------- */
 
 /* A lasso session holding one assertion about the subject with this SessionIndex: what lasso
@@ -1009,14 +1142,22 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
 }
 
 gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st, bool request,
-                     const char *message, struct gw_pool *pool, struct auth_saml_slo *out,
-                     char *msg, size_t msgcap)
+                     bool redirect, const char *message, struct gw_pool *pool,
+                     struct auth_saml_slo *out, char *msg, size_t msgcap)
 {
     memset(out, 0, sizeof(*out));
     out->is_request = request;
+    const char *what = request ? "request" : "response";
     if (!message || !message[0] || strlen(message) > AUTH_SAML_MAX_MESSAGE) {
         snprintf(msg, msgcap, "the SAML logout message is missing or larger than %zu bytes",
                  AUTH_SAML_MAX_MESSAGE);
+        return GW_EUNAUTH;
+    }
+    char why[160], *unsigned_query = NULL;
+    if (redirect && !redirect_signature_ok(&c->sso.saml, message,
+                                           request ? "SAMLRequest" : "SAMLResponse",
+                                           &unsigned_query, why, sizeof(why))) {
+        snprintf(msg, msgcap, "the SAML logout %s is refused: %s", what, why);
         return GW_EUNAUTH;
     }
     gw_err rc = GW_EUNAUTH;
@@ -1028,9 +1169,13 @@ gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st,
         goto out;
     }
     LassoProfile *prof = LASSO_PROFILE(lo);
-    lasso_profile_set_signature_verify_hint(prof, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
-    int lrc = request ? lasso_logout_process_request_msg(lo, (gchar *)message)
-                      : lasso_logout_process_response_msg(lo, (gchar *)message);
+    /* a redirect message arrives here verified and without its signature */
+    lasso_profile_set_signature_verify_hint(prof, redirect
+                                                      ? LASSO_PROFILE_SIGNATURE_VERIFY_HINT_IGNORE
+                                                      : LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    gchar *m = redirect ? unsigned_query : (gchar *)message;
+    int lrc = request ? lasso_logout_process_request_msg(lo, m)
+                      : lasso_logout_process_response_msg(lo, m);
     bool from_idp = prof->remote_providerID &&
                     strcmp(prof->remote_providerID, c->sso.saml.idp_entity_id) == 0;
     if (request && lrc == 0 && from_idp) {
@@ -1041,11 +1186,8 @@ gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st,
         out->success = lrc == 0;
         rc = GW_OK;
     } else {
-        /* a query without SigAlg is LASSO_DS_ERROR_INVALID_SIGALG */
-        bool unsigned_ = lrc == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND ||
-                         lrc == LASSO_DS_ERROR_INVALID_SIGALG;
-        snprintf(msg, msgcap, "the SAML logout %s is refused: %s", request ? "request" : "response",
-                 unsigned_ ? "it is not signed (or not with a known algorithm)"
+        snprintf(msg, msgcap, "the SAML logout %s is refused: %s", what,
+                 lrc == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND ? "it is not signed"
                  : lrc == 0 || lrc == LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND
                      ? "it does not come from the configured IdP"
                      : "its signature does not verify or it is malformed");
@@ -1055,5 +1197,6 @@ out:
     if (lo)
         g_object_unref(lo);
     pthread_mutex_unlock(&s->mu);
+    free(unsigned_query);
     return rc;
 }

@@ -164,13 +164,13 @@ struct auth_saml_slo {
     const char *redirect;     /* request: where the browser takes our LogoutResponse (pool) */
     bool success;             /* response: the IdP reports a complete logout */
 };
-/* A message on the SLO endpoint: the raw query string (HTTP-Redirect binding, signature over
- * the exact bytes) or the base64 form field (HTTP-POST). It must be signed by the IdP. A
- * LogoutRequest ends the local sessions of its NameID (only those of its SessionIndexes when it
- * names some) and yields a signed LogoutResponse to redirect to. */
+/* A message on the SLO endpoint: the raw query string (redirect: the HTTP-Redirect binding,
+ * whose signature covers the exact bytes) or the base64 form field (HTTP-POST). It must be
+ * signed by the IdP. A LogoutRequest ends the local sessions of its NameID (only those of its
+ * SessionIndexes when it names some) and yields a signed LogoutResponse to redirect to. */
 gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st, bool request,
-                     const char *message, struct gw_pool *pool, struct auth_saml_slo *out,
-                     char *msg, size_t msgcap);
+                     bool redirect, const char *message, struct gw_pool *pool,
+                     struct auth_saml_slo *out, char *msg, size_t msgcap);
 
 /* --- identity mapping and sessions (auth_session.c) ------------------------------------- */
 

@@ -49,6 +49,8 @@ struct cfg_saml {
     bool enabled;
     char *idp_metadata;      /* the IdP's md:EntityDescriptor (file content) */
     char *idp_entity_id;     /* its entityID */
+    char **idp_certs;        /* its signing certificates (base64 DER), NULL-terminated */
+    size_t n_idp_certs;
     char *sp_entity_id;
     char *acs_url;           /* absolute URL of POST /api/v1/auth/saml/acs */
     char *slo_url;           /* absolute URL of /api/v1/auth/saml/slo, or NULL (no single logout) */

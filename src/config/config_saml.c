@@ -22,6 +22,7 @@
 #define METADATA_MAX ((size_t)1024 * 1024)
 #define PEM_MAX ((size_t)64 * 1024)
 #define CERT_DER_MAX ((size_t)16 * 1024)
+#define MAX_IDP_CERTS 8
 #define NS_MD "urn:oasis:names:tc:SAML:2.0:metadata"
 #define NS_DS "http://www.w3.org/2000/09/xmldsig#"
 #define PROTOCOL_SAML2 "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -62,6 +63,7 @@ void cfg_saml_free(struct cfg_saml *s)
 {
     free(s->idp_metadata);
     free(s->idp_entity_id);
+    cfg_free_strv(s->idp_certs);
     free(s->sp_entity_id);
     free(s->acs_url);
     free(s->slo_url);
@@ -96,11 +98,13 @@ static bool cert_der_ok(const char *b64)
     return ok;
 }
 
-/* Signing certificates of an IDPSSODescriptor that parse (KeyDescriptor use="signing" or no use). */
-static size_t signing_certs(const xmlNode *idp)
+/* The signing certificates of an IDPSSODescriptor that parse (KeyDescriptor use="signing" or
+ * no use), as base64 DER, into s (at most MAX_IDP_CERTS); returns their number. */
+static size_t signing_certs(const xmlNode *idp, struct cfg_saml *s)
 {
-    size_t n = 0;
-    for (xmlNode *kd = gw_xml_child(idp, NS_MD, "KeyDescriptor"); kd; kd = gw_xml_next(kd)) {
+    s->idp_certs = gw_xcalloc(MAX_IDP_CERTS + 1, sizeof(char *));
+    for (xmlNode *kd = gw_xml_child(idp, NS_MD, "KeyDescriptor");
+         kd && s->n_idp_certs < MAX_IDP_CERTS; kd = gw_xml_next(kd)) {
         const char *use = gw_xml_attr(kd, "use");
         if (use && strcmp(use, "signing") != 0)
             continue;
@@ -108,10 +112,11 @@ static size_t signing_certs(const xmlNode *idp)
                                                   "X509Data"), NS_DS, "X509Certificate");
         char *text = x509 ? gw_xml_text(x509) : NULL;
         if (text && cert_der_ok(text))
-            n++;
-        free(text);
+            s->idp_certs[s->n_idp_certs++] = text;
+        else
+            free(text);
     }
-    return n;
+    return s->n_idp_certs;
 }
 
 /* The Location of the first endpoint `element` with the HTTP-Redirect binding, or NULL. */
@@ -131,8 +136,9 @@ static bool endpoint_ok(const char *url)
            (!strncmp(url, "https://", 8) || (!strncmp(url, "http://", 7) && cfg_loopback_url(url)));
 }
 
-/* Checks the metadata document; on success *entity_id is the IdP's entityID (malloc'd). */
-static bool idp_metadata_ok(const char *xml, size_t len, char **entity_id, char *msg,
+/* Checks the metadata document; on success the IdP's entityID and signing certificates are in
+ * s. */
+static bool idp_metadata_ok(const char *xml, size_t len, struct cfg_saml *s, char *msg,
                             size_t msgcap)
 {
     char why[200];
@@ -154,7 +160,7 @@ static bool idp_metadata_ok(const char *xml, size_t len, char **entity_id, char 
         snprintf(msg, msgcap, "must have exactly one IDPSSODescriptor");
     else if (!proto || !strstr(proto, PROTOCOL_SAML2))
         snprintf(msg, msgcap, "IDPSSODescriptor does not support SAML 2.0");
-    else if (signing_certs(idp) == 0)
+    else if (signing_certs(idp, s) == 0)
         snprintf(msg, msgcap, "has no signing certificate (KeyDescriptor with an "
                  "X509Certificate that parses)");
     else if (!endpoint_ok(redirect_endpoint(idp, "SingleSignOnService")))
@@ -166,7 +172,7 @@ static bool idp_metadata_ok(const char *xml, size_t len, char **entity_id, char 
     else
         ok = true;
     if (ok)
-        *entity_id = gw_xstrdup(id);
+        s->idp_entity_id = gw_xstrdup(id);
     xmlFreeDoc(doc);
     return ok;
 }
@@ -270,7 +276,7 @@ static void load_idp_metadata(struct cfg_loader *L, const struct cfg_node *n, in
     }
     if (!cfg_read_file(L, n, "sso.saml.idp_metadata", METADATA_MAX, &xml, &len))
         return;
-    if (idp_metadata_ok(xml, len, &s->idp_entity_id, msg, sizeof(msg))) {
+    if (idp_metadata_ok(xml, len, s, msg, sizeof(msg))) {
         s->idp_metadata = xml;
         return;
     }
