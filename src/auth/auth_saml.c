@@ -1131,6 +1131,9 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
     int lrc = lasso_logout_validate_request(lo);
     if (lrc != 0)
         gw_debug("saml: LogoutRequest validation: %s", lasso_strerror(lrc));
+    /* the answer always goes back with the HTTP-Redirect binding (a POST one would need an
+     * auto-submitting page, which our Content-Security-Policy forbids) */
+    lo->initial_http_request_method = LASSO_HTTP_METHOD_REDIRECT;
     lrc = lasso_logout_build_response_msg(lo);
     if (lrc != 0 || !prof->msg_url) {
         snprintf(msg, msgcap, "cannot build the SAML LogoutResponse: %s",

@@ -371,6 +371,28 @@ def test_idp_initiated_logout_ends_the_session_of_that_session_index():
     assert any("not signed" in x for x in fails), fails
 
 
+def test_idp_initiated_logout_with_the_post_binding():
+    g = GW()
+    b, r, _ = login(g, "bob")
+    assert r.status == 302
+    secret = session_cookie(b)
+    action, fields = saml_idp.idp_logout_post(b, g.idp)
+    assert action == g.slo and fields["SAMLRequest"], (action, fields.keys())
+    xml = base64.b64decode(fields["SAMLRequest"]).decode()
+    assert "Signature" in xml and ">bob<" in xml, "a signed LogoutRequest for bob"
+    # the same request for another subject: the signature no longer matches
+    forged = base64.b64encode(xml.replace(">bob<", ">alice<").encode()).decode()
+    r = b.post(action, dict(fields, SAMLRequest=forged))
+    assert r.status == 400 and "signature does not verify" in r.text, (r.status, r.text)
+    r = b.post(action, fields)
+    assert r.status == 302 and r.location.startswith(g.idp.slo_url + "?SAMLResponse="), \
+        (r.status, r.text)
+    assert api(g, "GET", "/api/v1/auth/userinfo",
+               cookie="%s=%s" % (COOKIE, secret)).status == 401
+    r = b.get(r.location)
+    assert r.status == 200 and "Logged out" in r.text, (r.status, r.text)
+
+
 def test_unknown_protocol_and_unconfigured_oidc():
     g = GW()
     b = tls_browser(g.ctx)

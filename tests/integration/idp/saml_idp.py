@@ -16,6 +16,7 @@ Two halves in one file:
                                    LogoutResponse redirect back to the SP
     GET  /saml/idp-logout          IdP-initiated single logout for the browser's
                                    IdP session: LogoutRequest redirect to the SP
+                                   (?binding=post: an auto-POST page instead)
     POST /control/variant          {"variant": NAME, "count": N} the next N
                                    Responses are deliberately broken (see VARIANTS)
     GET  /control/state            JSON: sessions, last response XML, variant
@@ -341,6 +342,16 @@ def idp_logout(session: Browser, idp: SamlIdp) -> str:
     return r.location
 
 
+def idp_logout_post(session: Browser, idp: SamlIdp) -> tuple[str, dict]:
+    """IdP-initiated SLO with the HTTP-POST binding: (the SP's SLO URL, {"SAMLRequest", ...})
+    from the auto-POST page."""
+    r = session.get(idp.base_url + "/saml/idp-logout?binding=post")
+    post = _auto_post(r) if r.status == 200 else None
+    if not post:
+        raise RuntimeError(f"no IdP-initiated POST logout: {r.status} {r.text[:300]}")
+    return post
+
+
 # --------------------------------------------------------------------------
 # server side (needs lasso)
 # --------------------------------------------------------------------------
@@ -662,7 +673,7 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
             if url.path == "/saml/slo":
                 return self._slo(url.query)
             if url.path == "/saml/idp-logout":
-                return self._idp_logout()
+                return self._idp_logout(urllib.parse.parse_qs(url.query).get("binding") == ["post"])
             self._send(404, "not found", "text/plain")
 
         def do_POST(self):
@@ -755,18 +766,20 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
             logout.buildResponseMsg()
             self._redirect(logout.msgUrl, {"Set-Cookie": "samlidp=; Path=/; Max-Age=0"})
 
-        def _idp_logout(self):
+        def _idp_logout(self, post=False):
             sid, sess = self._cookie_session()
             if not sess or not sess.get("session_dump"):
                 return self._send(400, "no IdP session", "text/plain")
             logout = lasso.Logout(new_server())
             logout.setSessionFromDump(sess["session_dump"])
             sp = logout.getNextProviderId()
-            logout.initRequest(sp, lasso.HTTP_METHOD_REDIRECT)
+            logout.initRequest(sp, lasso.HTTP_METHOD_POST if post else lasso.HTTP_METHOD_REDIRECT)
             logout.buildRequestMsg()
             with lock:
                 sess["logout_dump"] = logout.dump()
                 state["log"].append({"t": time.time(), "slo": "idp-initiated", "sp": sp})
+            if post:
+                return self._post_page(logout.msgUrl, "SAMLRequest", logout.msgBody, "")
             self._redirect(logout.msgUrl)
 
         def _slo_response(self, msg):
