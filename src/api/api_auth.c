@@ -266,8 +266,8 @@ void api_auth_login(struct api_call *c)
     json_decref(c->audit_details);
     c->audit_details = json_pack("{s:s?,s:s}", "return_to", return_to, "protocol", protocol);
     const char *loc = gw_pool_printf(c->r->pool, "Location: %s", url);
-    const char *hdrs[] = {loc, cookie_header(c, "_login", binding, 600, true, saml ? "None" : "Lax"),
-                          NULL};
+    const char *hdrs[] = {
+        loc, cookie_header(c, "_login", binding, 600, true, saml ? "None" : "Lax"), NULL};
     static const char body[] = "redirecting to the identity provider\n";
     http_respond(c->r, 302, "text/plain", body, sizeof(body) - 1, hdrs);
 }

@@ -1012,13 +1012,15 @@ static void set_subject_session(LassoProfile *prof, const char *idp, const char 
     random_b64(id);
     a->ID = g_strdup_printf("_%s", id);
     a->Subject = LASSO_SAML2_SUBJECT(lasso_saml2_subject_new());
-    LassoSaml2NameID *nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string((char *)name_id));
+    LassoSaml2NameID *nid =
+        LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string((char *)name_id));
     nid->Format = format ? g_strdup(format) : NULL;
     nid->NameQualifier = nq ? g_strdup(nq) : NULL;
     nid->SPNameQualifier = spnq ? g_strdup(spnq) : NULL;
     a->Subject->NameID = nid;
     if (session_index) {
-        LassoSaml2AuthnStatement *as = LASSO_SAML2_AUTHN_STATEMENT(lasso_saml2_authn_statement_new());
+        LassoSaml2AuthnStatement *as =
+            LASSO_SAML2_AUTHN_STATEMENT(lasso_saml2_authn_statement_new());
         as->SessionIndex = g_strdup(session_index);
         a->AuthnStatement = g_list_append(NULL, as);
     }
