@@ -21,6 +21,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -219,17 +220,6 @@ static LassoServer *server_for(struct auth_saml *s, const struct cfg *c, char *m
 }
 
 /* --- helpers ---------------------------------------------------------------------------- */
-
-static bool text_ok(const char *v, size_t max)
-{
-    size_t n = v ? strlen(v) : 0;
-    if (n == 0 || n > max)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
-}
 
 static void random_b64(char out[48])
 {
@@ -445,7 +435,7 @@ static char *only_text(const xmlNode *parent, const char *name, size_t max, char
 {
     xmlNode *n = gw_xml_child(parent, NS_SAML, name);
     char *t = n && !gw_xml_next(n) ? gw_xml_text(n) : NULL;
-    if (!t || !text_ok(t, max)) {
+    if (!t || !auth_text_ok(t, max)) {
         snprintf(msg, msgcap, "the assertion has no single, plain-text %s", name);
         free(t);
         return NULL;
@@ -508,7 +498,7 @@ static bool subject_confirmation_ok(const xmlNode *subject, const struct auth_sa
                    msgcap))
         return false;
     const char *irt = gw_xml_attr(d, "InResponseTo");
-    if (irt && !text_ok(irt, MAX_ID_LEN)) {
+    if (irt && !auth_text_ok(irt, MAX_ID_LEN)) {
         snprintf(msg, msgcap, "the assertion's InResponseTo is malformed");
         return false;
     }
@@ -559,14 +549,14 @@ static void add_attributes(const xmlNode *a, json_t *claims)
         for (xmlNode *at = gw_xml_child(st, NS_SAML, "Attribute"); at && n_attrs < MAX_ATTRIBUTES;
              at = gw_xml_next(at)) {
             const char *name = gw_xml_attr(at, "Name");
-            if (!text_ok(name, 256) || !strcmp(name, "NameID") ||
+            if (!auth_text_ok(name, 256) || !strcmp(name, "NameID") ||
                 !strcmp(name, AUTH_SAML_SESSION_CLAIM) || json_object_get(claims, name))
                 continue;
             json_t *vals = json_array();
             for (xmlNode *v = gw_xml_child(at, NS_SAML, "AttributeValue");
                  v && json_array_size(vals) < MAX_VALUES; v = gw_xml_next(v)) {
                 char *t = gw_xml_text(v);
-                if (t && text_ok(t, MAX_VALUE_LEN))
+                if (t && auth_text_ok(t, MAX_VALUE_LEN))
                     json_array_append_new(vals, json_string(t));
                 free(t);
             }
@@ -589,7 +579,7 @@ static gw_err assertion_ok(const xmlNode *a, const struct auth_saml_expect *e,
     gw_err rc = GW_EUNAUTH;
     const char *id = gw_xml_attr(a, "ID"), *version = gw_xml_attr(a, "Version");
     int64_t issued = 0;
-    if (!gw_xml_is(a, NS_SAML, "Assertion") || !text_ok(id, MAX_ID_LEN) || !version ||
+    if (!gw_xml_is(a, NS_SAML, "Assertion") || !auth_text_ok(id, MAX_ID_LEN) || !version ||
         strcmp(version, "2.0") != 0 || !saml_time(a, "IssueInstant", &issued)) {
         snprintf(msg, msgcap, "the assertion lacks ID, Version 2.0 or IssueInstant");
         goto out;
@@ -629,7 +619,7 @@ static gw_err assertion_ok(const xmlNode *a, const struct auth_saml_expect *e,
                      "(SessionNotOnOrAfter)");
             goto out;
         }
-        if (!session_index && text_ok(gw_xml_attr(as, "SessionIndex"), MAX_ID_LEN))
+        if (!session_index && auth_text_ok(gw_xml_attr(as, "SessionIndex"), MAX_ID_LEN))
             session_index = gw_xml_attr(as, "SessionIndex");
     }
     xmlNode *nid = gw_xml_child(subject, NS_SAML, "NameID");
@@ -1090,7 +1080,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
     LassoSaml2NameID *nid = req ? req->NameID : NULL;
     const char *dest = req ? LASSO_SAMLP2_REQUEST_ABSTRACT(req)->Destination : NULL;
     int64_t until = 0;
-    if (!nid || !text_ok(nid->content, MAX_NAME_ID_LEN)) {
+    if (!nid || !auth_text_ok(nid->content, MAX_NAME_ID_LEN)) {
         snprintf(msg, msgcap, "the LogoutRequest has no usable NameID");
         return GW_EUNAUTH;
     }

@@ -18,6 +18,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -36,8 +37,7 @@
 
 /* --- claims --------------------------------------------------------------------------- */
 
-/* A claim value fit to show and store: 1..max bytes, no control characters. */
-static bool text_ok(const char *s, size_t max)
+bool auth_text_ok(const char *s, size_t max)
 {
     size_t n = s ? strlen(s) : 0;
     if (n == 0 || n > max)
@@ -51,7 +51,7 @@ static bool text_ok(const char *s, size_t max)
 static const char *claim_text(const json_t *claims, const char *name, struct gw_pool *pool)
 {
     const char *v = name ? gw_json_str(claims, name) : NULL;
-    return text_ok(v, MAX_FIELD_LEN) ? gw_pool_strdup(pool, v) : NULL;
+    return auth_text_ok(v, MAX_FIELD_LEN) ? gw_pool_strdup(pool, v) : NULL;
 }
 
 static bool is_glob(const char *s)
@@ -88,7 +88,7 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
     memset(out, 0, sizeof(*out));
     out->protocol = saml ? "saml" : "oidc";
     const char *user = gw_json_str(claims, k.user);
-    if (!text_ok(user, MAX_FIELD_LEN) || strchr(user, ' ')) {
+    if (!auth_text_ok(user, MAX_FIELD_LEN) || strchr(user, ' ')) {
         snprintf(msg, msgcap, saml ? "the assertion has no usable \"%s\" (sso.saml."
                                      "attributeMapping.userId) for the user id"
                                    : "the ID token has no usable \"%s\" claim for the user id",
@@ -105,7 +105,7 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
 
     json_t *g = json_object_get(claims, k.groups);
     out->groups = gw_pool_calloc(pool, (MAX_GROUPS + 1) * sizeof(char *));
-    if (json_is_string(g) && text_ok(json_string_value(g), MAX_GROUP_LEN)) {
+    if (json_is_string(g) && auth_text_ok(json_string_value(g), MAX_GROUP_LEN)) {
         out->groups[out->n_groups++] = gw_pool_strdup(pool, json_string_value(g));
     } else if (json_is_array(g)) {
         size_t i;
@@ -113,7 +113,7 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
         json_array_foreach(g, i, v) {
             if (out->n_groups == MAX_GROUPS)
                 break;
-            if (json_is_string(v) && text_ok(json_string_value(v), MAX_GROUP_LEN))
+            if (json_is_string(v) && auth_text_ok(json_string_value(v), MAX_GROUP_LEN))
                 out->groups[out->n_groups++] = gw_pool_strdup(pool, json_string_value(v));
         }
     }
