@@ -4,12 +4,11 @@
  * Mapping: the configured claims (OIDC) or attributes (SAML attributeMapping) give user id,
  * email, name, groups, org unit and team (each bounded and free of control characters); a SAML
  * session also keeps its NameID and SessionIndex for single logout; rbac.groupMappings gives
- * the role (exact names or
- * globs, the first mapping in declared order that matches any group wins), else
- * sso.default_role, else the login is refused with the groups named. A user declared in
- * identity.users keeps its declared role, org unit and team, and is refused when disabled;
- * users not declared there are provisioned in the store (just in time) so later logins and
- * tokens they own resolve.
+ * the role (exact names or globs, the first mapping in declared order that matches any group
+ * wins), else sso.default_role, else the login is refused with the groups named. A user
+ * declared in identity.users keeps its declared role, org unit and team, and is refused when
+ * disabled; users not declared there are provisioned in the store (just in time) so later
+ * logins and tokens they own resolve.
  *
  * Sessions: the cookie carries 32 random bytes; the store keeps only their SHA-256, and the
  * public session id is a prefix of that hash. Idle and absolute timeouts are checked on every

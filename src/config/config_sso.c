@@ -296,7 +296,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
         cfg_err(e, v[OI_BEARER_AUD]->line,
                 "sso.oidc.bearer_audience must be 1-255 visible ASCII characters");
     cfg_get_https_url(e, v[OI_POST_LOGOUT], "sso.oidc.post_logout_redirect_uri", 0,
-                  &s->post_logout_redirect_uri);
+                      &s->post_logout_redirect_uri);
     cfg_get_path(e, v[OI_CA], "sso.oidc.ca_file", L->c->data_dir, &s->ca_file);
     cfg_get_uint(e, v[OI_TIMEOUT], "sso.oidc.timeout_ms", 100, 60000, &s->timeout_ms);
 }
