@@ -71,6 +71,7 @@ struct cfg_sso {
     bool oidc_enabled;       /* the fields below up to timeout_ms belong to sso.oidc */
     struct cfg_saml saml;
     char *default_protocol;  /* "oidc" or "saml": what /api/v1/auth/login starts by default */
+    char *tenant_claim;      /* primary IdP only: the claim naming a user's tenant, or NULL */
     char *issuer;            /* exact issuer URL; discovery at <issuer>/.well-known/... */
     char *client_id;
     char *client_secret;     /* from client_secret (${ENV}) or client_secret_file */
@@ -92,6 +93,23 @@ struct cfg_sso {
     unsigned absolute_timeout_s; /* session lifetime (default 43200) */
     char *cookie_name;       /* default "__Host-openclaw_session" */
     bool jit_provisioning;   /* keep users unknown to identity.users in the store (default true) */
+};
+
+/* A tenant served by this gateway (issue 5, seed 000 "Multiple Tenants"). The primary tenant
+ * (tenants[0]) is the top level of the file: tenant, identity, rbac.groupMappings, sso; the
+ * others come from the tenants list, each with its own IdP, group mappings and audit chain,
+ * and share the gateway's custom roles, models and providers. A request is routed to a tenant
+ * by its Host header, by a path prefix, or (with sso.tenant_claim at the primary IdP) by a claim
+ * of the signed-in user; credentials always carry their own tenant. */
+struct cfg_tenant {
+    char *id;
+    char *name;                 /* may be NULL */
+    char **hosts; size_t n_hosts;  /* lower-case host names routed to this tenant */
+    char *path_prefix;          /* "/<segment>" routed to this tenant (and stripped), or NULL */
+    char *claim_value;          /* value of the primary IdP's sso.tenant_claim, or NULL */
+    struct cfg_sso *sso;        /* this tenant's IdP settings (enabled false: none of its own) */
+    struct cfg_group_mapping *group_mappings; size_t n_group_mappings;
+    bool primary;               /* tenants[0]: its sso and mappings are the top-level ones */
 };
 
 struct cfg_team {
@@ -205,6 +223,7 @@ struct cfg {
     /* tenant: */
     char *tenant_id;   /* default "default" */
     char *tenant_name;
+    struct cfg_tenant *tenants; size_t n_tenants; /* [0] is the primary tenant (tenant_id) */
 
     /* identity: */
     char **org_units; size_t n_org_units;
@@ -296,6 +315,14 @@ const struct cfg_provider *cfg_find_provider(const struct cfg *c, const char *na
 const struct cfg_model *cfg_find_model(const struct cfg *c, const char *id,
                                        const struct cfg_provider **provider);
 const struct cfg_budget *cfg_find_budget(const struct cfg *c, const char *workspace);
+/* Tenants: by id (the primary included), by the Host header (port ignored, any case), by the
+ * first path segment (*rest: the path after the prefix, "/" at least), by the value of the
+ * primary IdP's tenant claim. NULL when none matches. */
+const struct cfg_tenant *cfg_find_tenant(const struct cfg *c, const char *id);
+const struct cfg_tenant *cfg_tenant_by_host(const struct cfg *c, const char *host);
+const struct cfg_tenant *cfg_tenant_by_path(const struct cfg *c, const char *path,
+                                            const char **rest);
+const struct cfg_tenant *cfg_tenant_by_claim(const struct cfg *c, const char *value);
 
 /* Syntax rules shared by the loader and the API (tokens and agents created at run time). */
 /* A namespace, agent, team, token id or tenant id: [a-z0-9][a-z0-9_-]{0,62}. */

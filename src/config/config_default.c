@@ -61,5 +61,6 @@ struct cfg *cfg_default(const struct cfg_overrides *ov)
     if (ov && ov->port)
         c->port = ov->port;
     c->tenant_name = gw_xstrdup(c->tenant_id);
+    cfg_tenant_primary_init(c, 0);
     return c;
 }

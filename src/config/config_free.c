@@ -73,11 +73,8 @@ void cfg_free(struct cfg *c)
         cfg_free_strv(c->roles[i].permissions);
     }
     free(c->roles);
-    for (size_t i = 0; i < c->n_group_mappings; i++) {
-        free(c->group_mappings[i].group);
-        free(c->group_mappings[i].role);
-    }
-    free(c->group_mappings);
+    cfg_group_mappings_free(c->group_mappings, c->n_group_mappings);
+    cfg_tenants_free(c);
     cfg_sso_free(&c->sso);
 
     free(c->audit_log_path);

@@ -143,6 +143,8 @@ struct cfg_loader {
     struct cfg_errlist *errs;
     struct cfg *c;
     const struct cfg_overrides *ov;
+    struct cfg_sso *sso;     /* what cfg_load_sso fills: &c->sso, or a tenant's */
+    const char *tenant;      /* NULL for the top level, else the tenant whose sso is loaded */
 };
 
 void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n);
@@ -162,6 +164,15 @@ void cfg_load_costs(struct cfg_loader *L, const struct cfg_node *n);
 /* After rbac and identity (default_role names a role). */
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_sso_free(struct cfg_sso *s);
+/* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
+void cfg_load_tenants(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_tenants_free(struct cfg *c);
+/* tenants[0] from the top level, with room for extra more (also for cfg_default). */
+void cfg_tenant_primary_init(struct cfg *c, size_t extra);
+/* rbac.groupMappings into *out (config_rbac.c); what names the section in messages. */
+void cfg_load_group_mappings(struct cfg_loader *L, const struct cfg_node *n, const char *what,
+                             struct cfg_group_mapping **out, size_t *count);
+void cfg_group_mappings_free(struct cfg_group_mapping *g, size_t n);
 /* sso.saml (config_saml.c), called by cfg_load_sso. */
 void cfg_load_saml(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_saml_free(struct cfg_saml *s);

@@ -16,13 +16,13 @@
 #include <errno.h>
 
 enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_POLICY,
-       TOP_NAMESPACES, TOP_AGENTS, TOP_MODELS, TOP_COSTS, TOP_SSO, TOP__N };
+       TOP_NAMESPACES, TOP_AGENTS, TOP_MODELS, TOP_COSTS, TOP_SSO, TOP_TENANTS, TOP__N };
 static const char *const top_keys[] = {
     [TOP_GATEWAY] = "gateway", [TOP_TENANT] = "tenant",         [TOP_IDENTITY] = "identity",
     [TOP_AUTH] = "auth",       [TOP_RBAC] = "rbac",             [TOP_AUDIT] = "audit",
     [TOP_POLICY] = "policy",
     [TOP_NAMESPACES] = "namespaces", [TOP_AGENTS] = "agents",   [TOP_MODELS] = "models",
-    [TOP_COSTS] = "costManagement", [TOP_SSO] = "sso", [TOP__N] = NULL,
+    [TOP_COSTS] = "costManagement", [TOP_SSO] = "sso", [TOP_TENANTS] = "tenants", [TOP__N] = NULL,
 };
 
 static bool read_file(const char *path, struct cfg_errlist *errs, char **data, size_t *len)
@@ -77,7 +77,7 @@ gw_err cfg_load(const char *path, const struct cfg_overrides *ov, struct cfg **o
     char *real = realpath(path, NULL); /* reloads must find the file even after a chdir */
     c->path = real ? real : gw_xstrdup(path);
 
-    struct cfg_loader L = {.errs = &el, .c = c, .ov = ov ? ov : &none};
+    struct cfg_loader L = {.errs = &el, .c = c, .ov = ov ? ov : &none, .sso = &c->sso};
     cfg_load_gateway(&L, top[TOP_GATEWAY]);
     cfg_load_tenant(&L, top[TOP_TENANT]);
     cfg_load_rbac(&L, top[TOP_RBAC]);
@@ -89,6 +89,7 @@ gw_err cfg_load(const char *path, const struct cfg_overrides *ov, struct cfg **o
     cfg_load_agents(&L, top[TOP_NAMESPACES], top[TOP_AGENTS]);
     cfg_load_costs(&L, top[TOP_COSTS]);
     cfg_load_sso(&L, top[TOP_SSO]);
+    cfg_load_tenants(&L, top[TOP_TENANTS]);
 
 out:
     cfg_node_free(root);

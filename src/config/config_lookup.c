@@ -9,6 +9,8 @@
 #include "base/prelude.h"
 #include "config/config_int.h"
 
+#include <strings.h>
+
 const struct cfg_user *cfg_find_user(const struct cfg *c, const char *id)
 {
     for (size_t i = 0; c && id && i < c->n_users; i++)
@@ -87,5 +89,50 @@ const struct cfg_budget *cfg_find_budget(const struct cfg *c, const char *worksp
     for (size_t i = 0; c && workspace && i < c->n_budgets; i++)
         if (!strcmp(c->budgets[i].workspace, workspace))
             return &c->budgets[i];
+    return NULL;
+}
+
+const struct cfg_tenant *cfg_find_tenant(const struct cfg *c, const char *id)
+{
+    for (size_t i = 0; c && id && i < c->n_tenants; i++)
+        if (!strcmp(c->tenants[i].id, id))
+            return &c->tenants[i];
+    return NULL;
+}
+
+const struct cfg_tenant *cfg_tenant_by_host(const struct cfg *c, const char *host)
+{
+    if (!c || !host || c->n_tenants < 2)
+        return NULL;
+    size_t n = strcspn(host, ":");
+    if (host[0] == '[') /* an IPv6 literal is no tenant's host name */
+        return NULL;
+    for (size_t i = 1; i < c->n_tenants; i++)
+        for (size_t h = 0; h < c->tenants[i].n_hosts; h++)
+            if (strlen(c->tenants[i].hosts[h]) == n &&
+                !strncasecmp(c->tenants[i].hosts[h], host, n))
+                return &c->tenants[i];
+    return NULL;
+}
+
+const struct cfg_tenant *cfg_tenant_by_path(const struct cfg *c, const char *path,
+                                            const char **rest)
+{
+    for (size_t i = 1; c && path && i < c->n_tenants; i++) {
+        const char *pre = c->tenants[i].path_prefix;
+        size_t n = pre ? strlen(pre) : 0;
+        if (n && !strncmp(path, pre, n) && (path[n] == '/' || path[n] == '\0' || path[n] == '?')) {
+            *rest = path[n] == '/' ? path + n : "/";
+            return &c->tenants[i];
+        }
+    }
+    return NULL;
+}
+
+const struct cfg_tenant *cfg_tenant_by_claim(const struct cfg *c, const char *value)
+{
+    for (size_t i = 1; c && value && i < c->n_tenants; i++)
+        if (c->tenants[i].claim_value && !strcmp(c->tenants[i].claim_value, value))
+            return &c->tenants[i];
     return NULL;
 }

@@ -80,27 +80,30 @@ static void load_roles(struct cfg_loader *L, const struct cfg_node *n)
     }
 }
 
-static void load_groups(struct cfg_loader *L, const struct cfg_node *n)
+void cfg_load_group_mappings(struct cfg_loader *L, const struct cfg_node *n, const char *section,
+                             struct cfg_group_mapping **out, size_t *count)
 {
-    struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
-    char shown[80], what[160];
+    char shown[80], what[240];
+    *out = NULL;
+    *count = 0;
     if (cfg_is_null(n) || n->bad)
         return;
     if (n->kind != CFG_NODE_MAP) {
-        cfg_err(e, n->line, "rbac.groupMappings must be a mapping of group to role name");
+        cfg_err(e, n->line, "%s must be a mapping of group to role name", section);
         return;
     }
-    c->group_mappings = gw_xcalloc(n->n, sizeof(*c->group_mappings));
+    struct cfg_group_mapping *gm = gw_xcalloc(n->n, sizeof(*gm));
+    size_t ng = 0;
     for (size_t i = 0; i < n->n; i++) {
         const struct cfg_node *key = n->keys[i], *val = n->vals[i];
         char *role = NULL;
         if (key->bad)
             continue;
         cfg_shown(key->str, shown, sizeof(shown));
-        snprintf(what, sizeof(what), "rbac.groupMappings['%s']", shown);
+        snprintf(what, sizeof(what), "%s['%s']", section, shown);
         if (!*key->str) {
-            cfg_err(e, key->line, "rbac.groupMappings: group name must not be empty");
+            cfg_err(e, key->line, "%s: group name must not be empty", section);
             continue;
         }
         if (cfg_is_null(val)) {
@@ -109,20 +112,30 @@ static void load_groups(struct cfg_loader *L, const struct cfg_node *n)
         }
         if (!cfg_get_str(e, val, what, &role))
             continue;
-        if (!role_known(c, role)) {
+        if (!role_known(L->c, role)) {
             cfg_err(e, val->line, "%s: unknown role '%s'", what,
                     cfg_shown(role, shown, sizeof(shown)));
             free(role);
             continue;
         }
-        struct cfg_group_mapping *g = &c->group_mappings[c->n_group_mappings++];
-        g->group = gw_xstrdup(key->str);
-        g->role = role;
+        gm[ng].group = gw_xstrdup(key->str);
+        gm[ng++].role = role;
     }
-    if (c->n_group_mappings == 0) {
-        free(c->group_mappings);
-        c->group_mappings = NULL;
+    if (ng == 0) {
+        free(gm);
+        gm = NULL;
     }
+    *out = gm;
+    *count = ng;
+}
+
+void cfg_group_mappings_free(struct cfg_group_mapping *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(g[i].group);
+        free(g[i].role);
+    }
+    free(g);
 }
 
 void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n)
@@ -131,5 +144,6 @@ void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n)
     if (!cfg_map_slots(L->errs, n, "rbac", rbac_keys, v, NULL))
         return;
     load_roles(L, v[RB_ROLES]); /* first: the mappings refer to them */
-    load_groups(L, v[RB_GROUPS]);
+    cfg_load_group_mappings(L, v[RB_GROUPS], "rbac.groupMappings", &L->c->group_mappings,
+                            &L->c->n_group_mappings);
 }

@@ -312,7 +312,7 @@ static void load_keypair(struct cfg_loader *L, const struct cfg_node *key,
 void cfg_load_saml(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_errlist *e = L->errs;
-    struct cfg_saml *s = &L->c->sso.saml;
+    struct cfg_saml *s = &L->sso->saml;
     const struct cfg_node *v[SA__N];
     defaults(s);
     if (!cfg_map_slots(e, n, "sso.saml", saml_keys, v, NULL))

@@ -21,11 +21,11 @@
 #define SECRET_MAX 4096
 
 enum { SS_OIDC, SS_SAML, SS_DEFAULT_PROTOCOL, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT,
-       SS__N };
+       SS_TENANT_CLAIM, SS__N };
 static const char *const sso_keys[] = {
     [SS_OIDC] = "oidc", [SS_SAML] = "saml", [SS_DEFAULT_PROTOCOL] = "default_protocol",
     [SS_DEFAULT_ROLE] = "default_role", [SS_UNMAPPED] = "unmapped", [SS_SESSIONS] = "sessions",
-    [SS_JIT] = "jit_provisioning", [SS__N] = NULL};
+    [SS_JIT] = "jit_provisioning", [SS_TENANT_CLAIM] = "tenant_claim", [SS__N] = NULL};
 
 enum { OI_ISSUER, OI_CLIENT_ID, OI_SECRET, OI_SECRET_FILE, OI_AUTH, OI_REDIRECT, OI_SCOPES,
        OI_CLAIMS, OI_ALGS, OI_SKEW, OI_JWKS_CACHE, OI_USERINFO, OI_BEARER, OI_BEARER_AUD,
@@ -89,6 +89,7 @@ void cfg_sso_free(struct cfg_sso *s)
     free(s->post_logout_redirect_uri);
     free(s->ca_file);
     free(s->default_role);
+    free(s->tenant_claim);
     free(s->cookie_name);
     free(s->default_protocol);
     cfg_saml_free(&s->saml);
@@ -187,7 +188,7 @@ static void get_claim(struct cfg_errlist *e, const struct cfg_node *n, const cha
 static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_errlist *e = L->errs;
-    struct cfg_sso *s = &L->c->sso;
+    struct cfg_sso *s = L->sso;
     const struct cfg_node *v[OI__N];
     char shown[80];
     if (!cfg_map_slots(e, n, "sso.oidc", oidc_keys, v, NULL))
@@ -304,7 +305,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
 static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_errlist *e = L->errs;
-    struct cfg_sso *s = &L->c->sso;
+    struct cfg_sso *s = L->sso;
     const struct cfg_node *v[SE__N];
     if (!cfg_map_slots(e, n, "sso.sessions", session_keys, v, NULL))
         return;
@@ -335,7 +336,7 @@ static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_errlist *e = L->errs;
-    struct cfg_sso *s = &L->c->sso;
+    struct cfg_sso *s = L->sso;
     char shown[80];
     /* defaults (also when the section is absent: SSO stays disabled) */
     s->auth_post = false;
@@ -403,6 +404,15 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     free(unmapped);
     load_sessions(L, v[SS_SESSIONS]);
     cfg_get_bool(e, v[SS_JIT], "sso.jit_provisioning", &s->jit_provisioning);
+    if (cfg_get_str(e, v[SS_TENANT_CLAIM], "sso.tenant_claim", &s->tenant_claim) &&
+        s->tenant_claim) {
+        if (L->tenant)
+            cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim belongs to the top-level sso "
+                    "section (the primary IdP routes users to tenants)");
+        else if (!claim_name_ok(s->tenant_claim))
+            cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim must be a claim or "
+                    "attribute name");
+    }
     if (s->oidc_enabled && !s->bearer_audience && s->client_id)
         s->bearer_audience = gw_xstrdup(s->client_id);
 }
