@@ -101,8 +101,9 @@ static void load_hosts(struct cfg_loader *L, const struct cfg_node *n, struct cf
     if (t->n_hosts > MAX_HOSTS)
         cfg_err(L->errs, n->line, "%s: at most %d host names", what, MAX_HOSTS);
     for (size_t i = 0; i < t->n_hosts; i++) {
+        bool valid = host_valid(t->hosts[i]); /* lower-cases it */
         cfg_shown(t->hosts[i], shown, sizeof(shown));
-        if (!host_valid(t->hosts[i]))
+        if (!valid)
             cfg_err(L->errs, n->line, "%s: '%s' is not a host name", what, shown);
         else if (route_taken(L->c, index, t->hosts[i], NULL, NULL))
             cfg_err(L->errs, n->line, "%s: host '%s' already routes to another tenant", what,

@@ -530,6 +530,89 @@ static void test_rbac_errors(void **state)
     cfg_errors_release(&errs);
 }
 
+/* ---- tenants ---- */
+
+static void test_tenants(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok(
+        "tenant: {id: acme, name: ACME}\n"
+        "rbac:\n"
+        "  roles: {analyst: {permissions: [\"stats:read\"]}}\n"
+        "  groupMappings: {admins: enterprise_admin}\n"
+        "sso:\n"
+        "  oidc: {issuer: \"http://127.0.0.1:9/\", client_id: gw, client_secret: s,\n"
+        "         redirect_uri: \"http://127.0.0.1:8/api/v1/auth/callback\"}\n"
+        "  tenant_claim: org\n"
+        "tenants:\n"
+        "  - id: research\n"
+        "    name: Research\n"
+        "    hosts: [Research.Example.COM, r.example.com]\n"
+        "    path_prefix: /research\n"
+        "    claim_value: lab\n"
+        "    rbac: {groupMappings: {\"lab-*\": analyst}}\n"
+        "    sso:\n"
+        "      oidc: {issuer: \"http://127.0.0.1:7\", client_id: lab, client_secret: t,\n"
+        "             redirect_uri: \"http://127.0.0.1:8/research/api/v1/auth/callback\"}\n"
+        "  - id: sales\n"
+        "    claim_value: sales\n");
+    assert_int_equal(c->n_tenants, 3);
+    const struct cfg_tenant *p = cfg_find_tenant(c, "acme"), *r = cfg_find_tenant(c, "research");
+    assert_true(p == &c->tenants[0] && p->primary && p->sso == &c->sso);
+    assert_int_equal(p->n_group_mappings, 1);
+    assert_non_null(r);
+    assert_false(r->primary);
+    assert_string_equal(r->hosts[0], "research.example.com"); /* lower-cased */
+    assert_ptr_equal(cfg_tenant_by_host(c, "RESEARCH.example.com:8443"), r);
+    assert_ptr_equal(cfg_tenant_by_host(c, "r.example.com"), r);
+    assert_null(cfg_tenant_by_host(c, "example.com"));
+    assert_null(cfg_tenant_by_host(c, "research.example.com.evil"));
+    const char *rest = NULL;
+    assert_ptr_equal(cfg_tenant_by_path(c, "/research/api/v1/status", &rest), r);
+    assert_string_equal(rest, "/api/v1/status");
+    assert_ptr_equal(cfg_tenant_by_path(c, "/research", &rest), r);
+    assert_string_equal(rest, "/");
+    assert_null(cfg_tenant_by_path(c, "/researchers/api", &rest));
+    assert_ptr_equal(cfg_tenant_by_claim(c, "lab"), r);
+    assert_ptr_equal(cfg_tenant_by_claim(c, "sales"), cfg_find_tenant(c, "sales"));
+    assert_null(cfg_tenant_by_claim(c, "acme")); /* the primary has no claim value */
+    assert_true(r->sso->enabled);
+    assert_string_equal(r->sso->client_id, "lab");
+    assert_string_equal(r->sso->cookie_name, "__Host-openclaw_session_research");
+    assert_string_equal(c->sso.cookie_name, "__Host-openclaw_session");
+    assert_int_equal(r->n_group_mappings, 1);
+    assert_string_equal(r->group_mappings[0].role, "analyst");
+    assert_false(cfg_find_tenant(c, "sales")->sso->enabled); /* signs in at the primary IdP */
+    cfg_unref(c);
+
+    struct cfg_errors errs = load_bad(
+        "tenant: {id: acme}\n"                                                 /* 1 */
+        "tenants:\n"                                                           /* 2 */
+        "  - id: acme\n"                                                       /* 3 */
+        "    hosts: [a.example]\n"                                             /* 4 */
+        "  - id: b\n"                                                          /* 5 */
+        "    hosts: [\"bad host\", A.example]\n"                               /* 6 */
+        "    path_prefix: /api\n"                                              /* 7 */
+        "  - id: c\n"                                                          /* 8 */
+        "    claim_value: c\n"                                                 /* 9 */
+        "    rbac: {roles: {x: {}}, groupMappings: {g: nosuchrole}}\n"         /* 10 */
+        "  - id: d\n"                                                          /* 11 */
+        "    path_prefix: nope/x\n"                                            /* 12 */
+        "    sso: {tenant_claim: t, oidc: {client_id: x}}\n"                   /* 13 */
+        "  - id: e\n");                                                        /* 14 */
+    assert_err2(&errs, "cfg.yaml:3: ", "'acme' is already a tenant of this gateway");
+    assert_err2(&errs, "cfg.yaml:6: ", "'bad host' is not a host name");
+    assert_err2(&errs, "cfg.yaml:6: ", "host 'a.example' already routes to another tenant");
+    assert_err2(&errs, "cfg.yaml:7: ", "would hide the gateway's own /api paths");
+    assert_err2(&errs, "cfg.yaml:9: ", "needs sso.tenant_claim");
+    assert_err2(&errs, "cfg.yaml:10: ", "unknown key 'roles'");
+    assert_err2(&errs, "cfg.yaml:10: ", "unknown role 'nosuchrole'");
+    assert_err2(&errs, "cfg.yaml:12: ", "must be '/' and one segment");
+    assert_err2(&errs, "cfg.yaml:13: ", "sso.tenant_claim belongs to the top-level sso");
+    assert_err2(&errs, "cfg.yaml:14: ", "tenants['e'] is unreachable");
+    cfg_errors_release(&errs);
+}
+
 /* ---- unknown keys, types, ranges, enums ---- */
 
 static void test_unknown_keys(void **state)
@@ -1726,6 +1809,7 @@ int main(void)
         cmocka_unit_test(test_all_keys),
         cmocka_unit_test(test_identity_rbac),
         cmocka_unit_test(test_rbac_errors),
+        cmocka_unit_test(test_tenants),
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_ranges),
