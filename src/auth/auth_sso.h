@@ -132,6 +132,12 @@ gw_err auth_session_create(struct store *st, const struct cfg *c,
 gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap);
+/* The principal of a stored identity (a session's identity JSON: role, org unit, team,
+ * groups ...) with the given method. GW_EUNAUTH with msg when the user is disabled in
+ * identity.users or the role no longer exists. */
+gw_err auth_session_principal(const struct cfg *c, const char *user, const char *identity,
+                              const char *method, struct gw_pool *pool,
+                              struct auth_principal **out, char *msg, size_t msgcap);
 /* Deletes the session of a cookie value (logout, rotation); GW_ENOTFOUND when none. */
 gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,
                         struct gw_pool *pool);
