@@ -854,8 +854,20 @@ static int cmd_login(struct cli_ctx *ctx, const struct cli_args *a)
         fprintf(stderr, "warning: replacing an unreadable credentials file (%s)\n", err);
         doc = json_pack("{s:i,s:{}}", "version", 1, "gateways");
     }
+    json_t *prev = cli_credentials_entry(doc, ctx->set.gateway_url);
+    char *prev_refresh = prev ? gw_xstrdup(gw_json_str(prev, "refresh_token")) : NULL;
     bool saved = store_entry(path, doc, ctx->set.gateway_url, entry);
     unlock_credentials(lock);
+    if (saved && prev_refresh) { /* the login this one replaces ends on the gateway too */
+        json_t *rb = json_pack("{s:s}", "token", prev_refresh);
+        struct cli_response rrs;
+        cli_response_init(&rrs);
+        (void)cli_endpoint(ctx, "revoke", rb, &rrs, NULL);
+        cli_response_release(&rrs);
+        json_object_clear(rb);
+        json_decref(rb);
+    }
+    wipe_free(prev_refresh);
     if (!saved) {
         answer_browser(L.conn, 200, "Sign-in failed", "The CLI could not save the login.");
         L.conn = -1;

@@ -347,7 +347,13 @@ def test_logout_revokes_on_the_gateway():
     r = h.login(g, "bob", "bob-pw")
     assert r.rc == 0, (r.rc, r.out, r.err)
     assert "Role:          user" in r.out and "Sales & Marketing" in r.out, r.out
+    first = h.entry(g)
+    # logging in again replaces the login, and ends the one it replaces on the gateway
+    r = h.login(g, "bob", "bob-pw")
+    assert r.rc == 0, (r.rc, r.out, r.err)
     e = h.entry(g)
+    assert e["session_id"] != first["session_id"]
+    assert api(g, "GET", "/api/v1/auth/userinfo", token=first["access_token"]).status == 401
     r = h.cli(g, "auth", "logout")
     assert r.rc == 0 and "revoked" in r.out, (r.rc, r.out, r.err)
     assert h.entry(g) is None
