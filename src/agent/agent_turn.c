@@ -276,7 +276,7 @@ gw_err agent_turn_run(struct agent_turn *t)
         json_t *call;
         json_array_foreach(calls, i, call) {
             json_t *result = run_tool_call(t, call);
-            char *text = json_dumps(result, JSON_COMPACT);
+            char *text = gw_json_compact(result);
             json_t *tm = json_pack("{s:s,s:s,s:s}", "role", "tool", "tool_call_id",
                                    gw_json_str(call, "id") ? gw_json_str(call, "id") : "",
                                    "content", text);

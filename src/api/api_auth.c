@@ -366,7 +366,7 @@ void api_auth_logout(struct api_call *c)
                           NULL};
     json_t *body = json_pack("{s:b,s:s,s:s?}", "logged_out", 1, "session_id", c->p->session_id,
                              "end_session_url", end);
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = gw_json_compact(body);
     json_decref(body);
     http_respond(c->r, 200, "application/json", text, strlen(text), hdrs);
     free(text);

@@ -69,10 +69,10 @@ static void save_conversation(struct chat *ch, const json_t *user_msg, const jso
 {
     size_t n = 1 + json_array_size(produced), i;
     char **texts = gw_xcalloc(n, sizeof(*texts));
-    texts[0] = json_dumps(user_msg, JSON_COMPACT);
+    texts[0] = gw_json_compact(user_msg);
     json_t *m;
     json_array_foreach(produced, i, m)
-        texts[i + 1] = json_dumps(m, JSON_COMPACT);
+        texts[i + 1] = gw_json_compact(m);
     if (store_conversation_append(ch->c->g->store, ch->conversation, (const char *const *)texts,
                                   n, gw_now_ms()) != GW_OK)
         gw_error("chat: conversation %s could not be stored", ch->conversation);
@@ -129,7 +129,7 @@ static json_t *run_tool(void *arg, const char *name, const json_t *margs, const 
 
 static void send_event(struct chat *ch, const char *event, json_t *data)
 {
-    char *text = json_dumps(data, JSON_COMPACT);
+    char *text = gw_json_compact(data);
     json_decref(data);
     char *frame = event ? gw_xasprintf("event: %s\ndata: %s\n\n", event, text)
                         : gw_xasprintf("data: %s\n\n", text);

@@ -98,7 +98,7 @@ static void stream_write(struct proxy *px, const char *text, size_t len)
 
 static void stream_event(struct proxy *px, const json_t *v)
 {
-    char *text = json_dumps(v, JSON_COMPACT);
+    char *text = gw_json_compact(v);
     size_t n = strlen(text);
     char *ev = gw_xmalloc(n + 9);
     memcpy(ev, "data: ", 6);
@@ -154,7 +154,7 @@ static void proxy_done(void *arg, const struct llm_result *res)
         http_respond_error_h(r, res->err, hdrs, "%s", res->msg);
         http_async_finish(r);
     } else if (res->response) {
-        char *text = json_dumps(res->response, JSON_COMPACT);
+        char *text = gw_json_compact(res->response);
         http_respond(r, 200, "application/json", text, strlen(text), px->headers);
         free(text);
         http_async_finish(r);

@@ -104,17 +104,12 @@ json_t *audit_row_to_json(const struct audit_row *r)
 
 /* --- canonical text assembled around (prev_hash, seq, ts) --------------------------------- */
 
-static int buf_cb(const char *data, size_t size, void *ctx)
-{
-    return gw_buf_append(ctx, data, size) == GW_OK ? 0 : -1;
-}
-
 /* A string value exactly as jansson serializes it (null when absent or not UTF-8). */
 static void put_str(struct gw_buf *b, const char *key, const char *s)
 {
     gw_buf_puts(b, key);
     json_t *v = s ? json_string(s) : NULL;
-    if (!v || json_dump_callback(v, buf_cb, b, JSON_ENCODE_ANY | JSON_COMPACT) != 0)
+    if (!gw_json_write(b, v, false))
         gw_buf_append(b, "null", 4);
     json_decref(v);
 }

@@ -65,7 +65,7 @@ gw_err auth_jwks_parse(const char *json, size_t len, struct auth_jwks **out, cha
             continue;
         if (json_object_get(k, "d"))
             continue; /* a private key published by mistake: refuse to use it */
-        char *text = json_dumps(k, JSON_COMPACT);
+        char *text = gw_json_compact(k);
         cjose_err err;
         cjose_jwk_t *jwk = text ? cjose_jwk_import(text, strlen(text), &err) : NULL;
         free(text);

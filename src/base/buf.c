@@ -28,7 +28,7 @@ void gw_buf_reset(struct gw_buf *b)
         b->data[0] = '\0';
 }
 
-static gw_err buf_reserve(struct gw_buf *b, size_t extra)
+gw_err gw_buf_reserve(struct gw_buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
         return GW_ETOOBIG;
@@ -47,7 +47,7 @@ static gw_err buf_reserve(struct gw_buf *b, size_t extra)
 
 gw_err gw_buf_append(struct gw_buf *b, const void *data, size_t n)
 {
-    gw_err rc = buf_reserve(b, n);
+    gw_err rc = gw_buf_reserve(b, n);
     if (rc != GW_OK)
         return rc;
     if (n)
@@ -69,7 +69,7 @@ gw_err gw_buf_printf(struct gw_buf *b, const char *fmt, ...)
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    gw_err rc = n < 0 ? GW_EINTERNAL : buf_reserve(b, (size_t)n);
+    gw_err rc = n < 0 ? GW_EINTERNAL : gw_buf_reserve(b, (size_t)n);
     if (rc == GW_OK) {
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
         b->len += (size_t)n;

@@ -21,6 +21,8 @@ struct gw_buf {
 void gw_buf_init(struct gw_buf *b, size_t max);
 void gw_buf_release(struct gw_buf *b);
 void gw_buf_reset(struct gw_buf *b);
+/* Makes room for extra more bytes (and the NUL) without changing len; GW_ETOOBIG past max. */
+gw_err gw_buf_reserve(struct gw_buf *b, size_t extra);
 gw_err gw_buf_append(struct gw_buf *b, const void *data, size_t n);
 gw_err gw_buf_puts(struct gw_buf *b, const char *s);
 gw_err gw_buf_printf(struct gw_buf *b, const char *fmt, ...) GW_PRINTF(2, 3);

@@ -18,6 +18,12 @@
 json_t *gw_json_parse(const char *data, size_t len, size_t max_depth, char *msg, size_t msgcap);
 /* Borrowed string member or NULL when absent or not a string. */
 const char *gw_json_str(const json_t *obj, const char *key);
+struct gw_buf;
+/* Appends the compact serialization of v (keys sorted when sort_keys) to b: the same bytes as
+ * jansson's json_dumps(JSON_COMPACT | JSON_ENCODE_ANY [| JSON_SORT_KEYS]). False, with b
+ * unchanged, when v is NULL, nested deeper than jansson allows, or the text would exceed
+ * b's max. */
+bool gw_json_write(struct gw_buf *b, const json_t *v, bool sort_keys);
 /* Compact serialization with sorted keys (canonical form); caller frees. */
 char *gw_json_canonical(const json_t *v);
 /* Compact serialization preserving insertion order; caller frees. */

@@ -98,9 +98,8 @@ bool gw_time_parse(const char *s, int64_t *ms)
     return true;
 }
 
-void gw_random(void *out, size_t n)
+static void random_fill(unsigned char *p, size_t n)
 {
-    unsigned char *p = out;
     while (n > 0) {
         ssize_t r = getrandom(p, n, 0);
         if (r < 0) {
@@ -112,6 +111,29 @@ void gw_random(void *out, size_t n)
         p += r;
         n -= (size_t)r;
     }
+}
+
+/* Request ids, completion ids and session secrets took two getrandom calls per proxied
+ * request; each thread now draws small amounts from its own block of kernel randomness
+ * (bytes are handed out once, then wiped). The daemon never forks, so no two processes can
+ * share a block. Large requests (keys) go to the kernel directly. */
+#define RANDOM_BLOCK 512
+
+void gw_random(void *out, size_t n)
+{
+    static _Thread_local unsigned char block[RANDOM_BLOCK];
+    static _Thread_local size_t used = RANDOM_BLOCK;
+    if (n > RANDOM_BLOCK / 8) {
+        random_fill(out, n);
+        return;
+    }
+    if (RANDOM_BLOCK - used < n) {
+        random_fill(block, sizeof block);
+        used = 0;
+    }
+    memcpy(out, block + used, n);
+    memset(block + used, 0, n);
+    used += n;
 }
 
 void gw_random_hex(char *out, size_t nbytes)

@@ -123,7 +123,7 @@ static int turn(struct cli_ctx *ctx, const char *url, const char *text, const ch
     json_t *body = json_pack("{s:s,s:b}", "content", text, "stream", 1);
     if (session)
         json_object_set_new(body, "session", json_string(session));
-    char *b = json_dumps(body, JSON_COMPACT);
+    char *b = gw_json_compact(body);
     json_decref(body);
     struct sse st = {0};
     gw_buf_init(&st.pending, SSE_EVENT_MAX);

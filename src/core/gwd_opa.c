@@ -27,7 +27,7 @@ gw_err gwd_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
     struct gw_buf body;
     gw_buf_init(&body, OPA_MAX_RESPONSE);
     json_t *req = json_pack("{s:O}", "input", input);
-    char *text = json_dumps(req, JSON_COMPACT);
+    char *text = gw_json_compact(req);
     json_decref(req);
     CURL *h = curl_easy_init();
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");

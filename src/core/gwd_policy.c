@@ -7,6 +7,7 @@
  * rebuilt from the store so memory never holds a version the disk does not.
  */
 #include "base/prelude.h"
+#include "base/json.h"
 #include "core/gwd_policy.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -70,7 +71,7 @@ static void install(struct gwd_policy *p)
 static gw_err persist(struct gwd_policy *p, const struct pol_record *r)
 {
     json_t *j = pol_record_to_json(r);
-    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = gw_json_canonical(j);
     json_decref(j);
     gw_err rc = store_policy_insert(p->st, r->tenant, r->id, r->version, text);
     free(text);

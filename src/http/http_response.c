@@ -5,6 +5,7 @@
  * one JSON envelope {"error":{"code","message","request_id"}}.
  */
 #include "base/prelude.h"
+#include "base/json.h"
 #include "http/http_int.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -76,7 +77,7 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
 
 void http_respond_json(struct http_req *r, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = gw_json_compact(body);
     json_decref(body);
     if (r->responded) {
         free(text);
@@ -119,7 +120,7 @@ static void respond_error_v(struct http_req *r, gw_err code, const char *const *
         json_decref(body);
         return;
     }
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = gw_json_compact(body);
     json_decref(body);
     size_t len = strlen(text);
     text = gw_xrealloc(text, len + 2);

@@ -179,7 +179,7 @@ static void retry_remove(struct llm_exchange *x)
 
 static size_t messages_bytes(const json_t *canon)
 {
-    char *text = json_dumps(json_object_get(canon, "messages"), JSON_COMPACT);
+    char *text = gw_json_compact(json_object_get(canon, "messages"));
     size_t n = text ? strlen(text) : 0;
     free(text);
     return n;
@@ -691,6 +691,8 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
     x->state = X_NEW;
     pthread_mutex_lock(&cl->lock);
     bool stopped = cl->stop;
+    /* the submission that finds the list empty wakes the thread; later ones ride along */
+    bool wake = !cl->incoming;
     if (!stopped) {
         x->link = cl->incoming;
         cl->incoming = x;
@@ -703,7 +705,8 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
         xunref(x);
         return x;
     }
-    curl_multi_wakeup(cl->multi);
+    if (wake)
+        curl_multi_wakeup(cl->multi);
     return x;
 }
 

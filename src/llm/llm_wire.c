@@ -302,7 +302,7 @@ gw_err llm_wire_build(enum llm_api api, const json_t *canon, const char *upstrea
         json_decref(body);
         return rc;
     }
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = gw_json_compact(body);
     json_decref(body);
     if (!text)
         return llm_fail(GW_EINTERNAL, msg, cap, "request cannot be serialized");

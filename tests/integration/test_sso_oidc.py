@@ -10,7 +10,7 @@ rotation, admin revocation, replayed and unbound callbacks, the redirect-loop pa
 rotation (unknown kid → one JWKS refetch) and the IdP's JWT access tokens as Bearer tokens.
 Gateway B trusts the hostile issuer (tests/integration/idp/evil_oidc.py): every forged ID token
 is refused at the callback and every forged Bearer token on the API, with the reason audited.
-Skips (exit 0 with a SKIP line) only when the IdP packages are missing (idp/install.sh).
+Fails at once when the IdP packages are missing (scripts/deps.sh test installs them).
 """
 import base64
 import hashlib
@@ -518,6 +518,6 @@ def test_evil_unmapped_bearer_user_gets_403():
 
 if __name__ == "__main__":
     if not HAVE_IDP:
-        print("SKIP test_sso_oidc: the IdP packages are missing (tests/integration/idp/install.sh)")
-        sys.exit(0)
+        print("FAIL test_sso_oidc: the IdP packages are missing (run tests/integration/idp/install.sh)")
+        sys.exit(1)
     gwtest.main(globals())
