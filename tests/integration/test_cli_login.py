@@ -17,7 +17,7 @@ audit trail or the gateway's log.
 
 The gateway listens on plain http on 127.0.0.1; like real browsers, the scripted browser
 treats loopback as a secure origin, so the Secure session cookie travels.
-Skips (exit 0 with a SKIP line) only when the IdP packages are missing (idp/install.sh).
+Fails at once when the IdP packages are missing (scripts/deps.sh test installs them).
 """
 import atexit
 import base64
@@ -617,6 +617,6 @@ def test_no_secrets_in_the_audit_trail_or_the_log():
 
 if __name__ == "__main__":
     if not HAVE_IDP:
-        print("SKIP test_cli_login: the IdP packages are missing (tests/integration/idp/install.sh)")
-        sys.exit(0)
+        print("FAIL test_cli_login: the IdP packages are missing (run tests/integration/idp/install.sh)")
+        sys.exit(1)
     gwtest.main(globals())
