@@ -31,10 +31,11 @@
 #define MAX_FORM 8192
 
 static const char form_type[] = "application/x-www-form-urlencoded";
-/* the confirmation and the code pages: never framed, never leaked through a Referer */
+/* every page here: never framed, never leaked through a Referer */
+#define NO_FRAME "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"
 static const char *const page_headers[] = {
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'",
-    "X-Frame-Options: DENY", "Referrer-Policy: no-referrer", NULL};
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'", NO_FRAME, NULL};
+static const char *const no_frame[] = {NO_FRAME, NULL}; /* api_auth_page sets its own CSP */
 
 /* --- parameters ---------------------------------------------------------------------------- */
 
@@ -93,8 +94,8 @@ static bool parse_form(struct gw_pool *pool, const char *text, size_t len, struc
         const char *stop = amp ? amp : end;
         if (stop > p) {
             const char *eq = memchr(p, '=', (size_t)(stop - p));
-            char *k = form_decode(pool, p, (size_t)((eq ? eq : stop) - p));
-            char *v = eq ? form_decode(pool, eq + 1, (size_t)(stop - eq - 1)) : "";
+            const char *k = form_decode(pool, p, (size_t)((eq ? eq : stop) - p));
+            const char *v = eq ? form_decode(pool, eq + 1, (size_t)(stop - eq - 1)) : "";
             if (!k || !v) {
                 *why = "malformed percent-encoding";
                 return false;
@@ -221,7 +222,7 @@ static void refuse_page(struct api_call *c, int status, const char *type, const 
                         const char *reason, const char *hint)
 {
     set_audit(c, type, json_pack("{s:s}", "reason", reason));
-    api_auth_page(c, status, title, reason, hint, page_headers + 1);
+    api_auth_page(c, status, title, reason, hint, no_frame);
 }
 
 static const char *redirect_name(enum auth_cli_redirect k)
@@ -438,7 +439,7 @@ void api_cli_authorize_confirm(struct api_call *c)
                                        a.redirect_uri, a.state));
         else
             api_auth_page(c, 200, "CLI sign-in cancelled", "Nothing was signed in.", NULL,
-                          page_headers + 1);
+                          no_frame);
         return;
     }
     json_t *details = json_pack("{s:s,s:s,s:s}", "browser_session", bp->session_id, "redirect",
@@ -452,7 +453,7 @@ void api_cli_authorize_confirm(struct api_call *c)
     if (rc != GW_OK) {
         api_audit_failed(c);
         api_auth_page(c, 503, "Sign-in failed", "the gateway's store is unavailable", again,
-                      page_headers + 1);
+                      no_frame);
         return;
     }
     if (a.kind == AUTH_CLI_REDIRECT_LOOPBACK)

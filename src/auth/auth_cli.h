@@ -37,7 +37,6 @@ struct auth_principal;
 #define AUTH_CLI_CODE_TTL_S 60     /* loopback: the browser hands the code over at once */
 #define AUTH_CLI_OOB_CODE_TTL_S 300 /* copy-paste: a person copies it to a terminal */
 #define AUTH_CLI_STATE_MAX 128
-#define AUTH_CLI_REDIRECT_MAX 64   /* longer than any valid redirect_uri */
 
 /* --- pure checks ------------------------------------------------------------------------- */
 

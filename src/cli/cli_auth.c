@@ -31,12 +31,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_REQUEST_HEAD 8192  /* what the loopback listener reads of a browser request */
@@ -299,9 +297,12 @@ static int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *bod
     return rc;
 }
 
-/* Prints a failed request (transport failure or error envelope). */
+/* Prints a failed request (transport failure or error envelope); a 2xx reply that could not
+ * be used was reported already. */
 static void print_failure(const struct cli_ctx *ctx, const struct cli_response *rs)
 {
+    if (rs->status >= 200 && rs->status < 300)
+        return;
     if (rs->status)
         cli_print_http_error(rs);
     else
@@ -714,6 +715,29 @@ static void print_login(struct cli_ctx *ctx, const json_t *e, const char *path)
     gw_buf_release(&b);
 }
 
+/* Requests the authorize URL once before the browser does: a gateway that can sign the CLI
+ * in answers 302 (to its login). Anything else (no single sign-on, an older gateway, no
+ * gateway at all) is said at once instead of after a long wait for the browser. */
+static int preflight(struct cli_ctx *ctx, const char *url)
+{
+    struct cli_response rs;
+    cli_response_init(&rs);
+    struct cli_request rq = {.method = "GET", .url = url, .auth = false, .quiet = true};
+    int rc = cli_http(ctx, &rq, &rs);
+    if (rs.status == 302) {
+        rc = CLI_EXIT_OK;
+    } else {
+        print_failure(ctx, &rs);
+        if (rs.status)
+            fprintf(stderr, "error: the gateway %s cannot sign the CLI in (HTTP %ld)\n",
+                    ctx->set.gateway_url, rs.status);
+        if (rc == CLI_EXIT_OK)
+            rc = CLI_EXIT_FAIL;
+    }
+    cli_response_release(&rs);
+    return rc;
+}
+
 struct login_run {
     char verifier[44], challenge[44], state[48];
     char *redirect_uri;
@@ -734,7 +758,10 @@ static int obtain_code(struct cli_ctx *ctx, struct login_run *L, bool oob, const
     cli_url_query(&url, "code_challenge_method", "S256");
     cli_url_query(&url, "state", L->state);
     int64_t deadline = gw_now_ms() + wait_s * 1000;
-    int rc = CLI_EXIT_FAIL;
+    int rc = preflight(ctx, url.data);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    rc = CLI_EXIT_FAIL;
     if (oob) {
         fprintf(stderr, "Open this URL in a browser (on any device), sign in and confirm, then "
                         "paste the code it shows:\n\n  %s\n\n", url.data);
@@ -838,8 +865,7 @@ static int cmd_login(struct cli_ctx *ctx, const struct cli_args *a)
         answer_browser(L.conn, 200, "Sign-in failed",
                        "The gateway refused the sign-in: see the terminal.");
         L.conn = -1;
-        if (rs.status || rs.reason[0])
-            print_failure(ctx, &rs);
+        print_failure(ctx, &rs);
         goto out;
     }
     entry = entry_from_reply(reply, oob ? "copy-paste" : "loopback", now_s());
@@ -910,7 +936,7 @@ out:
     return rc;
 }
 
-/* The stored login of the resolved gateway (a new reference), or NULL with *doc_out empty. */
+/* The stored login of the resolved gateway (a new reference), or NULL. */
 static json_t *stored_login(struct cli_ctx *ctx, const char *path)
 {
     json_t *doc = NULL;

@@ -581,6 +581,23 @@ def test_cli_wait_for_the_browser_is_bounded():
     assert r.rc == 2, r.rc
 
 
+PLAIN = gwtest.Lazy(lambda: gwtest.Gateway(gwtest.seed_config()).start())
+
+
+def test_cli_says_at_once_when_the_gateway_cannot_sign_it_in():
+    g = PLAIN()  # no sso section
+    h = Home()
+    t0 = time.time()
+    r = gwtest.cli("auth", "login", "--no-browser", home=h.home, url="http://127.0.0.1:%d" % g.port,
+                   env={"XDG_CONFIG_HOME": h.xdg})
+    assert r.rc == 5 and "single sign-on is not configured" in r.err, (r.rc, r.err)
+    assert "cannot sign the CLI in" in r.err and "Code:" not in r.err, r.err
+    r = gwtest.cli("auth", "login", "--browser-command", "false", home=h.home,
+                   url="http://127.0.0.1:%d" % gwtest.free_port(), env={"XDG_CONFIG_HOME": h.xdg})
+    assert r.rc == 7 and "unreachable" in r.err, (r.rc, r.err)
+    assert time.time() - t0 < 10, "no wait for a browser"
+
+
 def test_admin_revocation_ends_cli_logins():
     g = GW()
     h = Home()
