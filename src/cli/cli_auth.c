@@ -691,8 +691,8 @@ static void login_text(struct gw_buf *b, const char *gateway, const json_t *e, c
     line(b, "Method:", m && !strcmp(m, "copy-paste") ? "single sign-on in a browser (code pasted)"
                                                       : "single sign-on in a browser (loopback)");
     line(b, "Session:", gw_json_str(e, "session_id"));
-    char *acc = gw_xasprintf("expires %s (refreshed automatically)",
-                             iso((int64_t)json_integer_value(json_object_get(e, "expires_at")), a));
+    const char *exp = iso((int64_t)json_integer_value(json_object_get(e, "expires_at")), a);
+    char *acc = gw_xasprintf("expires %s (refreshed automatically)", exp ? exp : "-");
     line(b, "Access token:", acc);
     free(acc);
     line(b, "Login expires:",
@@ -772,7 +772,8 @@ static int obtain_code(struct cli_ctx *ctx, struct login_run *L, bool oob, const
         if (L->code)
             rc = CLI_EXIT_OK;
         else
-            fprintf(stderr, "error: no code was entered within %ld seconds\n", wait_s);
+            fprintf(stderr, "error: no code was entered (end of input, or %ld seconds "
+                            "passed)\n", wait_s);
         goto out;
     }
     char *command = browser_command(cmd);

@@ -346,9 +346,14 @@ static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
                  &s->cli_idle_timeout_s);
     cfg_get_uint(e, v[SE_CLI_ABS], "sso.sessions.cli_absolute_timeout_s", 3600, 365 * 86400,
                  &s->cli_absolute_timeout_s);
-    if (s->cli_idle_timeout_s > s->cli_absolute_timeout_s)
-        cfg_err(e, n->line, "sso.sessions.cli_idle_timeout_s (%u) must not exceed "
-                "cli_absolute_timeout_s (%u)", s->cli_idle_timeout_s, s->cli_absolute_timeout_s);
+    if (s->cli_idle_timeout_s > s->cli_absolute_timeout_s) {
+        if (cfg_is_null(v[SE_CLI_IDLE])) /* a short absolute lifetime shortens the default */
+            s->cli_idle_timeout_s = s->cli_absolute_timeout_s;
+        else
+            cfg_err(e, n->line, "sso.sessions.cli_idle_timeout_s (%u) must not exceed "
+                    "cli_absolute_timeout_s (%u)", s->cli_idle_timeout_s,
+                    s->cli_absolute_timeout_s);
+    }
 }
 
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
