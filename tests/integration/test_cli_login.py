@@ -313,6 +313,28 @@ def test_access_token_expired_on_the_gateway_is_refreshed_after_401():
     assert api(g, "GET", "/api/v1/auth/userinfo", token=new["access_token"]).status == 200
 
 
+def test_parallel_commands_refresh_once():
+    g = GW()
+    h = STATE["alice"]
+    before = h.entry(g)
+    h.edit_entry(g, expires_at=int(time.time()) - 5)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
+    env.update(HOME=h.home, XDG_CONFIG_HOME=h.xdg, OPENCLAW_GATEWAY_URL=g.base)
+    procs = [subprocess.Popen([gwtest.CLI_BIN, "agents", "list"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+    results = [(p.wait(30), p.stderr.read().decode()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert all(rc == 0 for rc, _ in results), results
+    after = h.entry(g)
+    assert after["session_id"] == before["session_id"] and after["access_token"] != \
+        before["access_token"], "one refresh, adopted by the others"
+    assert api(g, "GET", "/api/v1/auth/userinfo", token=after["access_token"]).status == 200
+    assert not [e for e in audit(g, event="auth.cli.refresh.reused")
+                if e["resource"] == before["session_id"]], "no refresh token was spent twice"
+
+
 def test_refresh_token_reuse_revokes_the_cli_session():
     g = GW()
     h = STATE["alice"]
