@@ -337,6 +337,20 @@ static struct auth_principal *actor(struct api_call *c, const char *user)
 
 /* --- GET and POST /api/v1/auth/cli/authorize --------------------------------------------------- */
 
+/* The browser session of the request (its cookie value in *secret): GW_OK with *bp, GW_EUNAUTH
+ * when there is none or it ended (msg says why), or a store error. */
+static gw_err browser_session(struct api_call *c, const char **secret, struct auth_principal **bp,
+                              char *msg, size_t msgcap)
+{
+    *secret = api_session_cookie(c);
+    *bp = NULL;
+    if (!*secret) {
+        snprintf(msg, msgcap, "this browser is not signed in");
+        return GW_EUNAUTH;
+    }
+    return auth_session_authenticate(c->g->store, c->cfg, *secret, c->r->pool, bp, msg, msgcap);
+}
+
 void api_cli_authorize(struct api_call *c)
 {
     if (!sso_on(c))
@@ -351,11 +365,9 @@ void api_cli_authorize(struct api_call *c)
         return;
     }
     char msg[256];
-    const char *secret = api_session_cookie(c);
+    const char *secret = NULL;
     struct auth_principal *bp = NULL;
-    gw_err rc = secret ? auth_session_authenticate(c->g->store, c->cfg, secret, c->r->pool, &bp,
-                                                   msg, sizeof(msg))
-                       : GW_EUNAUTH;
+    gw_err rc = browser_session(c, &secret, &bp, msg, sizeof(msg));
     if (rc != GW_OK && rc != GW_EUNAUTH) {
         refuse_page(c, 503, "auth.cli.authorize.failed", "Sign-in is unavailable",
                     "the gateway's store is unavailable", NULL);
@@ -410,17 +422,13 @@ void api_cli_authorize_confirm(struct api_call *c)
         return;
     }
     char msg[256];
-    const char *secret = api_session_cookie(c);
+    const char *secret = NULL;
     struct auth_principal *bp = NULL;
-    gw_err rc = secret ? auth_session_authenticate(c->g->store, c->cfg, secret, c->r->pool, &bp,
-                                                   msg, sizeof(msg))
-                       : GW_EUNAUTH;
+    gw_err rc = browser_session(c, &secret, &bp, msg, sizeof(msg));
     if (rc != GW_OK) {
         refuse_page(c, rc == GW_EUNAUTH ? 401 : 503, "auth.cli.authorize.failed",
                     "Sign-in session ended",
-                    rc == GW_EUNAUTH ? (secret ? msg : "this browser is not signed in")
-                                     : "the gateway's store is unavailable",
-                    again);
+                    rc == GW_EUNAUTH ? msg : "the gateway's store is unavailable", again);
         return;
     }
     c->p = bp;
@@ -506,6 +514,27 @@ static void respond_tokens(struct api_call *c, const struct auth_cli_tokens *t)
     http_respond_json(c->r, 200, o);
 }
 
+/* Where both grants meet: a replay or reuse revokes, a refusal is answered, a valid grant
+ * becomes the caller and its event is made durable. False when the request was answered. */
+static bool grant_accepted(struct api_call *c, gw_err rc, struct auth_cli_grant *g,
+                           const char *msg, const char *ok_type, const char *failed_type,
+                           const char *revoked_type)
+{
+    if (rc == GW_ECONFLICT) {
+        revoke_family(c, revoked_type, g, msg);
+        return false;
+    }
+    if (rc != GW_OK) {
+        grant_refused(c, failed_type, rc, g->user, msg);
+        return false;
+    }
+    c->p = g->p;
+    c->p->session_id = g->session_id;
+    json_t *details = json_pack("{s:s,s:s,s:s?}", "session_id", g->session_id, "role",
+                                g->p->role, "browser_session", g->browser_session);
+    return api_audit_sync(c, ok_type, g->session_id, 200, details);
+}
+
 static void token_from_code(struct api_call *c, const struct params *p)
 {
     char msg[256];
@@ -513,19 +542,8 @@ static void token_from_code(struct api_call *c, const struct params *p)
     gw_err rc = auth_cli_redeem_check(c->g->store, c->cfg, param(p, "code"),
                                       param(p, "code_verifier"), param(p, "redirect_uri"),
                                       c->r->pool, &g, msg, sizeof(msg));
-    if (rc == GW_ECONFLICT) {
-        revoke_family(c, "auth.cli.code.replayed", &g, msg);
-        return;
-    }
-    if (rc != GW_OK) {
-        grant_refused(c, "auth.cli.token.failed", rc, g.user, msg);
-        return;
-    }
-    c->p = g.p;
-    json_t *details = json_pack("{s:s,s:s,s:s,s:s?}", "grant", "authorization_code",
-                                "session_id", g.session_id, "role", g.p->role,
-                                "browser_session", g.browser_session);
-    if (!api_audit_sync(c, "auth.cli.token", g.session_id, 200, details))
+    if (!grant_accepted(c, rc, &g, msg, "auth.cli.token", "auth.cli.token.failed",
+                        "auth.cli.code.replayed"))
         return;
     struct auth_cli_tokens t;
     if (auth_cli_session_create(c->g->store, c->cfg, &g, c->r->client_ip, c->r->pool, &t) !=
@@ -543,18 +561,8 @@ static void token_from_refresh(struct api_call *c, const struct params *p)
     struct auth_cli_grant g;
     gw_err rc = auth_cli_refresh_check(c->g->store, c->cfg, param(p, "refresh_token"),
                                        c->r->pool, &g, msg, sizeof(msg));
-    if (rc == GW_ECONFLICT) {
-        revoke_family(c, "auth.cli.refresh.reused", &g, msg);
-        return;
-    }
-    if (rc != GW_OK) {
-        grant_refused(c, "auth.cli.refresh.failed", rc, g.user, msg);
-        return;
-    }
-    c->p = g.p;
-    c->p->session_id = g.session_id;
-    json_t *details = json_pack("{s:s,s:s}", "session_id", g.session_id, "role", g.p->role);
-    if (!api_audit_sync(c, "auth.cli.refresh", g.session_id, 200, details))
+    if (!grant_accepted(c, rc, &g, msg, "auth.cli.refresh", "auth.cli.refresh.failed",
+                        "auth.cli.refresh.reused"))
         return;
     struct auth_cli_tokens t;
     rc = auth_cli_rotate(c->g->store, c->cfg, &g, c->r->pool, &t);

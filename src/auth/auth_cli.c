@@ -252,11 +252,19 @@ gw_err auth_cli_redeem_check(struct store *st, const struct cfg *c, const char *
     return rc;
 }
 
-static void expiries(const struct cfg *c, int64_t created_ms, int64_t now,
-                     struct auth_cli_tokens *out)
+/* A fresh pair of tokens (their hashes in ahash and rhash) for the CLI login of g, made at
+ * created_ms (0: now), with their expiries. */
+static void new_tokens(const struct cfg *c, const struct auth_cli_grant *g, int64_t created_ms,
+                       int64_t now, struct gw_pool *pool, struct auth_cli_tokens *out,
+                       char ahash[65], char rhash[65])
 {
     const struct cfg_sso *s = &c->sso;
-    out->expires_ms = GW_MIN(created_ms + (int64_t)s->cli_absolute_timeout_s * 1000,
+    memset(out, 0, sizeof(*out));
+    out->access_token = new_secret(pool, AUTH_CLI_ACCESS_PREFIX, ahash);
+    out->refresh_token = new_secret(pool, AUTH_CLI_REFRESH_PREFIX, rhash);
+    out->session_id = g->session_id;
+    out->expires_ms = GW_MIN((created_ms ? created_ms : now) +
+                                 (int64_t)s->cli_absolute_timeout_s * 1000,
                              now + (int64_t)s->cli_idle_timeout_s * 1000);
     out->access_expires_ms = GW_MIN(now + (int64_t)s->cli_access_ttl_s * 1000, out->expires_ms);
 }
@@ -267,10 +275,7 @@ gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
 {
     char ahash[65], rhash[65];
     int64_t now = gw_now_ms();
-    memset(out, 0, sizeof(*out));
-    out->access_token = new_secret(pool, AUTH_CLI_ACCESS_PREFIX, ahash);
-    out->refresh_token = new_secret(pool, AUTH_CLI_REFRESH_PREFIX, rhash);
-    expiries(c, now, now, out);
+    new_tokens(c, g, 0, now, pool, out, ahash, rhash);
     struct store_session row = {
         .id = (char *)g->session_id, .hash = ahash, .tenant = c->tenant_id, .user_id = (char *)g->user,
         .identity = (char *)g->identity, .client_ip = (char *)client_ip, .created_ms = now,
@@ -280,7 +285,6 @@ gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
     gw_err rc = store_session_insert(st, &row);
     if (rc != GW_OK)
         return rc;
-    out->session_id = g->session_id;
     if (g->code_hash)
         (void)store_cli_code_link(st, g->code_hash, g->session_id);
     (void)store_cli_purge(st, now);
@@ -340,11 +344,7 @@ gw_err auth_cli_rotate(struct store *st, const struct cfg *c, const struct auth_
 {
     char ahash[65], rhash[65];
     int64_t now = gw_now_ms();
-    memset(out, 0, sizeof(*out));
-    out->access_token = new_secret(pool, AUTH_CLI_ACCESS_PREFIX, ahash);
-    out->refresh_token = new_secret(pool, AUTH_CLI_REFRESH_PREFIX, rhash);
-    out->session_id = g->session_id;
-    expiries(c, g->created_ms, now, out);
+    new_tokens(c, g, g->created_ms, now, pool, out, ahash, rhash);
     struct store_cli_rotation r = {
         .id = g->session_id, .old_refresh_hash = g->refresh_hash, .access_hash = ahash,
         .refresh_hash = rhash, .access_expires_ms = out->access_expires_ms,
@@ -365,22 +365,16 @@ gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *
     }
     char hash[65];
     hash_of(token, hash);
+    static const char unknown[] = "unknown or revoked CLI access token: log in again "
+                                  "(openclaw auth login)";
     struct store_session s;
-    gw_err rc = store_session_get(st, hash, &s);
-    if (rc == GW_ENOTFOUND) {
-        snprintf(msg, msgcap, "unknown or revoked CLI access token: log in again "
-                 "(openclaw auth login)");
-        return GW_EUNAUTH;
-    }
-    if (rc != GW_OK) {
-        snprintf(msg, msgcap, "sessions cannot be read right now");
+    gw_err rc = auth_session_load(st, hash, &s, unknown, msg, msgcap);
+    if (rc != GW_OK)
         return rc;
-    }
     int64_t now = gw_now_ms();
     rc = GW_EUNAUTH;
     if (!s.kind || strcmp(s.kind, "cli") != 0 || strcmp(s.tenant, c->tenant_id) != 0) {
-        snprintf(msg, msgcap, "unknown or revoked CLI access token: log in again "
-                 "(openclaw auth login)");
+        snprintf(msg, msgcap, "%s", unknown);
     } else if (now >= s.expires_ms) {
         snprintf(msg, msgcap, "the CLI login expired: log in again (openclaw auth login)");
     } else if (now >= s.access_expires_ms) {

@@ -291,6 +291,19 @@ static const char **strv_of(const json_t *arr, struct gw_pool *pool, size_t *n)
     return v;
 }
 
+gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,
+                         const char *unknown, char *msg, size_t msgcap)
+{
+    gw_err rc = store_session_get(st, hash, s);
+    if (rc == GW_ENOTFOUND) {
+        snprintf(msg, msgcap, "%s", unknown);
+        return GW_EUNAUTH;
+    }
+    if (rc != GW_OK)
+        snprintf(msg, msgcap, "sessions cannot be read right now");
+    return rc;
+}
+
 gw_err auth_session_principal(const struct cfg *c, const char *user, const char *identity,
                               const char *method, struct gw_pool *pool,
                               struct auth_principal **out, char *msg, size_t msgcap)
@@ -334,15 +347,10 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
     char hash[65], sid[33];
     hash_and_id(secret, hash, sid);
     struct store_session s;
-    gw_err rc = store_session_get(st, hash, &s);
-    if (rc == GW_ENOTFOUND) {
-        snprintf(msg, msgcap, "unknown or ended session: log in again");
-        return GW_EUNAUTH;
-    }
-    if (rc != GW_OK) {
-        snprintf(msg, msgcap, "sessions cannot be read right now");
+    gw_err rc = auth_session_load(st, hash, &s, "unknown or ended session: log in again", msg,
+                                  msgcap);
+    if (rc != GW_OK)
         return rc;
-    }
     int64_t now = gw_now_ms();
     rc = GW_EUNAUTH;
     if (strcmp(s.tenant, c->tenant_id) != 0 || (s.kind && strcmp(s.kind, "browser") != 0)) {

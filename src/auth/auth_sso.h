@@ -24,6 +24,7 @@
 struct cfg;
 struct gw_pool;
 struct store;
+struct store_session;
 struct auth_principal;
 
 /* --- JWT / JWKS (auth_jwt.c) ------------------------------------------------------------ */
@@ -132,6 +133,10 @@ gw_err auth_session_create(struct store *st, const struct cfg *c,
 gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap);
+/* The session row of a secret's hash: GW_EUNAUTH with msg = unknown when there is none,
+ * GW_ESTORE (msg set) when the store fails. */
+gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,
+                         const char *unknown, char *msg, size_t msgcap);
 /* The principal of a stored identity (a session's identity JSON: role, org unit, team,
  * groups ...) with the given method. GW_EUNAUTH with msg when the user is disabled in
  * identity.users or the role no longer exists. */

@@ -255,6 +255,8 @@ void cli_print_json(const json_t *v);
 /* Writes a buffer to stdout. */
 void cli_print_buf(const struct gw_buf *b);
 
+/* "<label padded to width><value sanitized, "-" when empty>\n" (the report lines of status). */
+void cli_field(struct gw_buf *out, int width, const char *label, const char *value);
 /* `openclaw status` text for a /status reply and an optional /auth/userinfo reply. userinfo_err
  * is shown as the user line when the userinfo call failed (NULL otherwise). */
 void cli_format_status(struct gw_buf *out, const char *gateway, const json_t *status,

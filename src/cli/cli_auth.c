@@ -221,18 +221,51 @@ static void unlock_credentials(int fd)
         close(fd);
 }
 
-/* Sets (entry) or removes (NULL) the gateway's login and writes the file; prints errors. */
-static bool store_entry(const char *path, json_t *doc, const char *gateway, json_t *entry)
-{
+/* The credentials file as a command holds it: read (and locked, to change it), with the
+ * login of the resolved gateway. */
+struct stored {
+    char *path;
+    int lock;      /* -1: not locked */
+    json_t *doc;   /* NULL when the file could not be read (err says why) */
+    json_t *entry; /* the gateway's login (borrowed from doc), or NULL */
+    bool loose;    /* readable by others */
     char err[320];
-    json_t *gws = json_object_get(doc, "gateways");
+};
+
+static gw_err stored_open(const struct cli_ctx *ctx, struct stored *s, bool lock)
+{
+    memset(s, 0, sizeof(*s));
+    s->path = cli_credentials_path();
+    s->lock = lock ? lock_credentials(s->path) : -1;
+    gw_err rc = cli_credentials_load(s->path, &s->doc, &s->loose, s->err, sizeof(s->err));
+    if (rc == GW_OK)
+        s->entry = cli_credentials_entry(s->doc, ctx->set.gateway_url);
+    return rc;
+}
+
+static void stored_close(struct stored *s)
+{
+    json_decref(s->doc);
+    unlock_credentials(s->lock);
+    free(s->path);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Sets (entry) or removes (NULL) the gateway's login and writes the file (a new one when it
+ * could not be read); prints errors. */
+static bool stored_put(struct stored *s, const char *gateway, json_t *entry)
+{
+    if (!s->doc)
+        s->doc = json_pack("{s:i,s:{}}", "version", 1, "gateways");
+    json_t *gws = json_object_get(s->doc, "gateways");
     if (entry)
         json_object_set(gws, gateway, entry);
     else
         json_object_del(gws, gateway);
-    json_object_set_new(doc, "version", json_integer(1));
-    if (cli_credentials_save(path, doc, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "error: %s\n", err);
+    s->entry = entry;
+    json_object_set_new(s->doc, "version", json_integer(1));
+    if (cli_credentials_save(s->path, s->doc, s->err, sizeof(s->err)) != GW_OK) {
+        fprintf(stderr, "error: %s\n", s->err);
         return false;
     }
     return true;
@@ -259,22 +292,15 @@ void cli_login_apply(struct cli_ctx *ctx)
     const char *src = ctx->set.token_source;
     if (src && (!strcmp(src, "--token") || !strcmp(src, "OPENCLAW_TOKEN")))
         return;
-    char *path = cli_credentials_path();
-    json_t *doc = NULL;
-    bool loose = false;
-    char err[320];
-    if (cli_credentials_load(path, &doc, &loose, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "warning: ignoring the stored login: %s\n", err);
-    } else {
-        json_t *e = cli_credentials_entry(doc, ctx->set.gateway_url);
-        if (e) {
-            if (loose)
-                fprintf(stderr, "warning: %s is readable by other users (chmod 600 it)\n", path);
-            use_entry(ctx, e);
-        }
+    struct stored s;
+    if (stored_open(ctx, &s, false) != GW_OK) {
+        fprintf(stderr, "warning: ignoring the stored login: %s\n", s.err);
+    } else if (s.entry) {
+        if (s.loose)
+            fprintf(stderr, "warning: %s is readable by other users (chmod 600 it)\n", s.path);
+        use_entry(ctx, s.entry);
     }
-    json_decref(doc);
-    free(path);
+    stored_close(&s);
 }
 
 /* POST /api/v1/auth/cli/<what> without the bearer token; *reply on 2xx. */
@@ -333,19 +359,17 @@ static json_t *entry_from_reply(const json_t *r, const char *method, int64_t log
 
 int cli_login_refresh(struct cli_ctx *ctx)
 {
-    char *path = cli_credentials_path();
-    int lock = lock_credentials(path);
-    json_t *doc = NULL, *reply = NULL, *body = NULL;
+    struct stored s;
+    json_t *reply = NULL, *body = NULL;
     struct cli_response rs;
     cli_response_init(&rs);
-    char err[320];
     int rc = CLI_EXIT_AUTH;
-    if (cli_credentials_load(path, &doc, NULL, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "error: %s\n", err);
+    if (stored_open(ctx, &s, true) != GW_OK) {
+        fprintf(stderr, "error: %s\n", s.err);
         rc = CLI_EXIT_FAIL;
         goto out;
     }
-    json_t *e = cli_credentials_entry(doc, ctx->set.gateway_url);
+    const json_t *e = s.entry;
     if (!e) {
         fprintf(stderr, "error: the login to %s was removed meanwhile: run openclaw auth login\n",
                 ctx->set.gateway_url);
@@ -372,8 +396,7 @@ int cli_login_refresh(struct cli_ctx *ctx)
             rc = CLI_EXIT_FAIL;
         } else {
             use_entry(ctx, fresh); /* even if saving fails, this command goes on */
-            rc = store_entry(path, doc, ctx->set.gateway_url, fresh) ? CLI_EXIT_OK
-                                                                     : CLI_EXIT_FAIL;
+            rc = stored_put(&s, ctx->set.gateway_url, fresh) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
             json_decref(fresh);
         }
     } else if (rs.status == 401 || rs.status == 400) {
@@ -381,21 +404,17 @@ int cli_login_refresh(struct cli_ctx *ctx)
         print_failure(ctx, &rs);
         fprintf(stderr, "error: the login to %s has ended: run openclaw auth login\n",
                 ctx->set.gateway_url);
-        (void)store_entry(path, doc, ctx->set.gateway_url, NULL);
+        (void)stored_put(&s, ctx->set.gateway_url, NULL);
         ctx->login = false;
         rc = CLI_EXIT_AUTH;
     } else {
         print_failure(ctx, &rs);
     }
 out:
-    if (body)
-        json_object_clear(body);
     json_decref(body);
     json_decref(reply);
-    json_decref(doc);
     cli_response_release(&rs);
-    unlock_credentials(lock);
-    free(path);
+    stored_close(&s);
     return rc;
 }
 
@@ -644,9 +663,7 @@ static char *read_pasted(int64_t deadline_ms)
 
 static void line(struct gw_buf *b, const char *label, const char *value)
 {
-    gw_buf_printf(b, "%-15s", label);
-    cli_sanitize(b, value && *value ? value : "-");
-    gw_buf_puts(b, "\n");
+    cli_field(b, 15, label, value);
 }
 
 static const char *iso(int64_t s, char out[40])
@@ -820,6 +837,40 @@ out:
     return rc;
 }
 
+/* POST /api/v1/auth/cli/revoke with a refresh token: CLI_EXIT_OK (*revoked: the gateway
+ * ended a session) or the exit code, the failure printed when print. */
+static int revoke_token(struct cli_ctx *ctx, const char *refresh_token, bool *revoked,
+                        bool print)
+{
+    json_t *body = json_pack("{s:s}", "token", refresh_token), *reply = NULL;
+    struct cli_response rs;
+    cli_response_init(&rs);
+    int rc = cli_endpoint(ctx, "revoke", body, &rs, &reply);
+    if (revoked)
+        *revoked = rc == CLI_EXIT_OK && json_is_true(json_object_get(reply, "revoked"));
+    if (rc != CLI_EXIT_OK && print)
+        print_failure(ctx, &rs);
+    json_decref(reply);
+    json_decref(body);
+    cli_response_release(&rs);
+    return rc;
+}
+
+/* Stores a new login; the one it replaces is revoked on the gateway (best effort). */
+static bool save_login(struct cli_ctx *ctx, json_t *entry)
+{
+    struct stored s;
+    if (stored_open(ctx, &s, true) != GW_OK)
+        fprintf(stderr, "warning: replacing an unreadable credentials file (%s)\n", s.err);
+    char *prev = s.entry ? gw_xstrdup(gw_json_str(s.entry, "refresh_token")) : NULL;
+    bool saved = stored_put(&s, ctx->set.gateway_url, entry);
+    stored_close(&s);
+    if (saved && prev)
+        (void)revoke_token(ctx, prev, NULL, false);
+    wipe_free(prev);
+    return saved;
+}
+
 static int cmd_login(struct cli_ctx *ctx, const struct cli_args *a)
 {
     long wait_s = CLI_DEFAULT_LOGIN_WAIT;
@@ -838,7 +889,7 @@ static int cmd_login(struct cli_ctx *ctx, const struct cli_args *a)
         return rc;
 
     struct login_run L = {.lfd = -1, .conn = -1, .browser = -1};
-    json_t *body = NULL, *reply = NULL, *entry = NULL, *doc = NULL;
+    json_t *body = NULL, *reply = NULL, *entry = NULL;
     char *path = cli_credentials_path();
     struct cli_response rs;
     cli_response_init(&rs);
@@ -875,27 +926,7 @@ static int cmd_login(struct cli_ctx *ctx, const struct cli_args *a)
         rc = CLI_EXIT_FAIL;
         goto out;
     }
-    int lock = lock_credentials(path);
-    char err[320];
-    if (cli_credentials_load(path, &doc, NULL, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "warning: replacing an unreadable credentials file (%s)\n", err);
-        doc = json_pack("{s:i,s:{}}", "version", 1, "gateways");
-    }
-    json_t *prev = cli_credentials_entry(doc, ctx->set.gateway_url);
-    char *prev_refresh = prev ? gw_xstrdup(gw_json_str(prev, "refresh_token")) : NULL;
-    bool saved = store_entry(path, doc, ctx->set.gateway_url, entry);
-    unlock_credentials(lock);
-    if (saved && prev_refresh) { /* the login this one replaces ends on the gateway too */
-        json_t *rb = json_pack("{s:s}", "token", prev_refresh);
-        struct cli_response rrs;
-        cli_response_init(&rrs);
-        (void)cli_endpoint(ctx, "revoke", rb, &rrs, NULL);
-        cli_response_release(&rrs);
-        json_object_clear(rb);
-        json_decref(rb);
-    }
-    wipe_free(prev_refresh);
-    if (!saved) {
+    if (!save_login(ctx, entry)) {
         answer_browser(L.conn, 200, "Sign-in failed", "The CLI could not save the login.");
         L.conn = -1;
         rc = CLI_EXIT_FAIL;
@@ -926,29 +957,24 @@ out:
     wipe_free(L.code);
     explicit_bzero(L.verifier, sizeof(L.verifier));
     free(L.redirect_uri);
-    if (body)
-        json_object_clear(body);
     json_decref(body);
     json_decref(reply);
     json_decref(entry);
-    json_decref(doc);
     cli_response_release(&rs);
     free(path);
     return rc;
 }
 
 /* The stored login of the resolved gateway (a new reference), or NULL. */
-static json_t *stored_login(struct cli_ctx *ctx, const char *path)
+static json_t *stored_login(struct cli_ctx *ctx)
 {
-    json_t *doc = NULL;
-    char err[320];
-    if (cli_credentials_load(path, &doc, NULL, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "error: %s\n", err);
-        return NULL;
-    }
-    json_t *e = cli_credentials_entry(doc, ctx->set.gateway_url);
-    json_incref(e);
-    json_decref(doc);
+    struct stored s;
+    json_t *e = NULL;
+    if (stored_open(ctx, &s, false) != GW_OK)
+        fprintf(stderr, "error: %s\n", s.err);
+    else
+        e = json_incref(s.entry);
+    stored_close(&s);
     return e;
 }
 
@@ -976,7 +1002,7 @@ static int cmd_status(struct cli_ctx *ctx)
     if (rc != CLI_EXIT_OK)
         return rc;
     char *path = cli_credentials_path();
-    json_t *e = stored_login(ctx, path), *me = NULL;
+    json_t *e = stored_login(ctx), *me = NULL;
     struct cli_response rs;
     cli_response_init(&rs);
     struct gw_buf url;
@@ -999,7 +1025,7 @@ static int cmd_status(struct cli_ctx *ctx)
         goto out;
     }
     json_decref(e);
-    e = stored_login(ctx, path); /* a refresh may have renewed it */
+    e = stored_login(ctx); /* a refresh may have renewed it */
     if (!e) {
         rc = not_logged_in(ctx, CLI_EXIT_AUTH);
         goto out;
@@ -1044,34 +1070,27 @@ static int cmd_logout(struct cli_ctx *ctx)
     int rc = cli_ctx_resolve(ctx);
     if (rc != CLI_EXIT_OK)
         return rc;
-    char *path = cli_credentials_path();
-    int lock = lock_credentials(path);
-    json_t *doc = NULL, *body = NULL, *reply = NULL;
-    struct cli_response rs;
-    cli_response_init(&rs);
-    char err[320];
-    if (cli_credentials_load(path, &doc, NULL, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "error: %s\n", err);
-        rc = CLI_EXIT_FAIL;
-        goto out;
+    struct stored s;
+    if (stored_open(ctx, &s, true) != GW_OK) {
+        fprintf(stderr, "error: %s\n", s.err);
+        stored_close(&s);
+        return CLI_EXIT_FAIL;
     }
-    json_t *e = cli_credentials_entry(doc, ctx->set.gateway_url);
-    if (!e) {
-        rc = not_logged_in(ctx, CLI_EXIT_OK);
-        goto out;
+    if (!s.entry) {
+        stored_close(&s);
+        return not_logged_in(ctx, CLI_EXIT_OK);
     }
-    const char *sid = gw_json_str(e, "session_id");
-    body = json_pack("{s:s}", "token", gw_json_str(e, "refresh_token"));
-    int revoke = cli_endpoint(ctx, "revoke", body, &rs, &reply);
+    const char *sid = gw_json_str(s.entry, "session_id");
     char *session = gw_xstrdup(sid ? sid : "?");
-    if (!store_entry(path, doc, ctx->set.gateway_url, NULL)) {
+    bool revoked = false;
+    int revoke = revoke_token(ctx, gw_json_str(s.entry, "refresh_token"), &revoked, true);
+    bool removed = stored_put(&s, ctx->set.gateway_url, NULL);
+    stored_close(&s);
+    if (!removed) {
         free(session);
-        rc = CLI_EXIT_FAIL;
-        goto out;
+        return CLI_EXIT_FAIL;
     }
-    bool revoked = revoke == CLI_EXIT_OK && json_is_true(json_object_get(reply, "revoked"));
     if (revoke != CLI_EXIT_OK) {
-        print_failure(ctx, &rs);
         fprintf(stderr, "warning: the login was removed from this computer, but the gateway did "
                         "not revoke session %s; it stays valid there until it expires or an "
                         "administrator revokes it\n", session);
@@ -1097,15 +1116,6 @@ static int cmd_logout(struct cli_ctx *ctx)
         gw_buf_release(&b);
     }
     free(session);
-out:
-    if (body)
-        json_object_clear(body);
-    json_decref(body);
-    json_decref(reply);
-    json_decref(doc);
-    cli_response_release(&rs);
-    unlock_credentials(lock);
-    free(path);
     return rc;
 }
 

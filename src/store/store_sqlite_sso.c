@@ -48,6 +48,24 @@ static bool prepare(sqlite3 *db, const char *sql, sqlite3_stmt **q)
     return sqlite3_prepare_v2(db, sql, -1, q, NULL) == SQLITE_OK;
 }
 
+/* The main connection, locked, inside BEGIN IMMEDIATE; NULL (unlocked, logged) on failure. */
+static sqlite3 *begin_immediate(struct store *st, const char *what)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+        return db;
+    fail(db, what);
+    store_sqlite_main_unlock(st);
+    return NULL;
+}
+
+/* COMMIT when rc is GW_OK, else ROLLBACK; then unlocks. */
+static void end_transaction(struct store *st, sqlite3 *db, gw_err rc)
+{
+    sqlite3_exec(db, rc == GW_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    store_sqlite_main_unlock(st);
+}
+
 static void read_session(sqlite3_stmt *q, struct store_session *s)
 {
     s->id = col_str(q, 0);
@@ -256,14 +274,11 @@ static gw_err login_state_insert(struct store *st, const struct store_login_stat
 static gw_err login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
                                   struct store_login_state *out)
 {
-    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3 *db = begin_immediate(st, "login state consume: begin");
+    if (!db)
+        return GW_ESTORE;
     sqlite3_stmt *sel = NULL, *upd = NULL;
     gw_err rc = GW_OK;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = fail(db, "login state consume: begin");
-        store_sqlite_main_unlock(st);
-        return rc;
-    }
     if (!prepare(db, "SELECT tenant, binding_hash, nonce, verifier, return_to, created_ms, "
                      "expires_ms FROM sso_login_states WHERE state_hash = ?1 AND "
                      "consumed_ms = 0 AND expires_ms > ?2", &sel) ||
@@ -296,8 +311,7 @@ static gw_err login_state_consume(struct store *st, const char *state_hash, int6
 out:
     sqlite3_finalize(sel);
     sqlite3_finalize(upd);
-    sqlite3_exec(db, rc == GW_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    store_sqlite_main_unlock(st);
+    end_transaction(st, db, rc);
     if (rc != GW_OK)
         store_login_state_release(out);
     return rc;
@@ -418,14 +432,11 @@ static gw_err cli_code_insert(struct store *st, const struct store_cli_code *c)
 static gw_err cli_code_consume(struct store *st, const char *code_hash, int64_t now_ms,
                                struct store_cli_code *out)
 {
-    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3 *db = begin_immediate(st, "cli code consume: begin");
+    if (!db)
+        return GW_ESTORE;
     sqlite3_stmt *sel = NULL, *upd = NULL;
     gw_err rc = GW_OK;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = fail(db, "cli code consume: begin");
-        store_sqlite_main_unlock(st);
-        return rc;
-    }
     if (!prepare(db, "SELECT tenant, user_id, identity, browser_session, challenge, "
                      "redirect_uri, created_ms, expires_ms, consumed_ms, cli_session "
                      "FROM cli_auth_codes WHERE code_hash = ?1", &sel) ||
@@ -457,8 +468,7 @@ static gw_err cli_code_consume(struct store *st, const char *code_hash, int64_t 
 out:
     sqlite3_finalize(sel);
     sqlite3_finalize(upd);
-    sqlite3_exec(db, rc == GW_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    store_sqlite_main_unlock(st);
+    end_transaction(st, db, rc);
     if (rc != GW_OK)
         store_cli_code_release(out);
     return rc;
@@ -508,14 +518,11 @@ out:
 
 static gw_err cli_rotate(struct store *st, const struct store_cli_rotation *r)
 {
-    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3 *db = begin_immediate(st, "cli rotate: begin");
+    if (!db)
+        return GW_ESTORE;
     sqlite3_stmt *mark = NULL, *upd = NULL;
     gw_err rc = GW_OK;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = fail(db, "cli rotate: begin");
-        store_sqlite_main_unlock(st);
-        return rc;
-    }
     /* the old refresh token becomes "used" only if it is still the current one */
     if (!prepare(db, "INSERT INTO cli_refresh_used (hash, tenant, session_id, used_ms) "
                      "SELECT refresh_hash, tenant, id, ?3 FROM sessions WHERE id = ?1 AND "
@@ -541,8 +548,7 @@ static gw_err cli_rotate(struct store *st, const struct store_cli_rotation *r)
 out:
     sqlite3_finalize(mark);
     sqlite3_finalize(upd);
-    sqlite3_exec(db, rc == GW_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    store_sqlite_main_unlock(st);
+    end_transaction(st, db, rc);
     return rc;
 }
 

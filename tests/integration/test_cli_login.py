@@ -20,12 +20,10 @@ treats loopback as a secure origin, so the Secure session cookie travels.
 Fails at once when the IdP packages are missing (scripts/deps.sh test installs them).
 """
 import atexit
-import base64
 import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 import subprocess
 import sys
@@ -41,7 +39,7 @@ from gwtest import ADMIN_TOKEN, Raw  # noqa: E402
 try:
     from browser import query_params  # noqa: E402
     from cli_browser import loopback_browser  # noqa: E402
-    from oidc_provider import OidcProvider, login  # noqa: E402
+    from oidc_provider import OidcProvider, login, pkce_pair  # noqa: E402
     HAVE_IDP = os.path.exists("/usr/share/lemonldap-ng/portal/htdocs/index.psgi")
 except ImportError:  # python3-cryptography missing
     HAVE_IDP = False
@@ -123,12 +121,6 @@ def api(g, method, path, token=None, body=None, headers=None):
 
 def token_call(g, **form):
     return api(g, "POST", "/api/v1/auth/cli/token", body=form)
-
-
-def pkce():
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    return verifier, challenge.decode()
 
 
 def authorize_url(g, redirect_uri, challenge, state="st-1", **extra):
@@ -391,7 +383,7 @@ def test_logout_revokes_on_the_gateway():
 def test_logout_endpoint_accepts_the_cli_bearer():
     g = GW()
     b = signed_in_browser(g, "bob", "bob-pw")
-    v, c = pkce()
+    v, c = pkce_pair()
     code = obtain_code(g, b, LOOPBACK % 40001, c)
     t = token_call(g, grant_type="authorization_code", code=code, code_verifier=v,
                    redirect_uri=LOOPBACK % 40001).json()
@@ -442,7 +434,7 @@ def test_copy_paste_mode_without_a_browser():
 def test_non_loopback_redirect_uris_are_refused():
     g = GW()
     b = signed_in_browser(g)
-    _, c = pkce()
+    _, c = pkce_pair()
     bad = ["http://evil.example/callback", "https://127.0.0.1:4000/callback",
            "http://127.0.0.1/callback", "http://127.0.0.1:4000/other",
            "http://127.0.0.1:4000/callback?x=1", "http://127.0.0.1:4000/callback#f",
@@ -469,7 +461,7 @@ def test_non_loopback_redirect_uris_are_refused():
 
 def test_get_authorize_never_issues_a_code():
     g = GW()
-    _, c = pkce()
+    _, c = pkce_pair()
     url = authorize_url(g, LOOPBACK % 4001, c)
     # no session: to the login, and back to this URL afterwards
     r = loopback_browser().get(url)
@@ -503,9 +495,9 @@ def test_get_authorize_never_issues_a_code():
 def test_wrong_code_verifier_is_refused_and_burns_the_code():
     g = GW()
     b = signed_in_browser(g)
-    v, c = pkce()
+    v, c = pkce_pair()
     code = obtain_code(g, b, LOOPBACK % 4002, c)
-    r = token_call(g, grant_type="authorization_code", code=code, code_verifier=pkce()[0],
+    r = token_call(g, grant_type="authorization_code", code=code, code_verifier=pkce_pair()[0],
                    redirect_uri=LOOPBACK % 4002)
     assert r.status == 401 and "code_verifier" in r.json()["error"]["message"], r
     r = token_call(g, grant_type="authorization_code", code=code, code_verifier=v,
@@ -524,7 +516,7 @@ def test_wrong_code_verifier_is_refused_and_burns_the_code():
 def test_code_replay_is_refused_and_revokes_the_session():
     g = GW()
     b = signed_in_browser(g)
-    v, c = pkce()
+    v, c = pkce_pair()
     code = obtain_code(g, b, LOOPBACK % 4004, c)
     form = dict(grant_type="authorization_code", code=code, code_verifier=v,
                 redirect_uri=LOOPBACK % 4004)
@@ -547,7 +539,7 @@ def test_code_replay_is_refused_and_revokes_the_session():
 def test_expired_code_is_refused():
     g = GW()
     b = signed_in_browser(g)
-    v, c = pkce()
+    v, c = pkce_pair()
     code = obtain_code(g, b, LOOPBACK % 4005, c)
     db = g.db()
     db.execute("UPDATE cli_auth_codes SET expires_ms = 1 WHERE code_hash = ?",
@@ -632,7 +624,7 @@ def test_admin_revocation_ends_cli_logins():
 
 def test_no_secrets_in_the_audit_trail_or_the_log():
     g = GW()
-    v, c = pkce()
+    v, c = pkce_pair()
     b = signed_in_browser(g)
     code = obtain_code(g, b, LOOPBACK % 4006, c)
     t = token_call(g, grant_type="authorization_code", code=code, code_verifier=v,
