@@ -224,7 +224,8 @@ gw_err auth_cli_redeem_check(struct store *st, const struct cfg *c, const char *
     rc = GW_EUNAUTH;
     if (row.consumed_ms) {
         /* RFC 6749 §4.1.2: a code used twice revokes what it produced */
-        snprintf(msg, msgcap, "code already used (the CLI session it produced is revoked)");
+        snprintf(msg, msgcap, "code already used%s",
+                 row.cli_session ? " (the CLI session it produced is revoked)" : "");
         g->session_id = row.cli_session ? gw_pool_strdup(pool, row.cli_session) : NULL;
         g->user = gw_pool_strdup(pool, row.user_id);
         rc = GW_ECONFLICT;
