@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * api_auth.c — single sign-on routes and the SSO side of authentication.
  *
- *   GET    /api/v1/auth/login             302 to the IdP (state, nonce, PKCE), pre-login cookie
+ *   GET    /api/v1/auth/login             302 to the IdP (OIDC: state, nonce, PKCE; SAML: an
+ *                                         AuthnRequest, see api_saml.c), pre-login cookie
  *   GET    /api/v1/auth/callback          code → tokens → identity → session cookie, 302 back
- *   POST   /api/v1/auth/logout            ends the session (+ the IdP's end_session URL)
+ *   POST   /api/v1/auth/logout            ends the session (+ the IdP's end_session URL, or
+ *                                         the SAML LogoutRequest URL)
  *   GET    /api/v1/auth/sessions          own sessions (administrators: all, or ?user=)
  *   DELETE /api/v1/auth/sessions/{id}     revocation (own, or any for administrators)
  *   DELETE /api/v1/auth/users/{u}/sessions  every session of a user
@@ -62,13 +64,20 @@ static const char *cookie_name(struct api_call *c, const char *suffix)
     return gw_pool_printf(c->r->pool, "%s%s", c->cfg->sso.cookie_name, suffix);
 }
 
-/* "Set-Cookie: ..." with the attributes every cookie of ours carries. */
+/* "Set-Cookie: ..." with the attributes every cookie of ours carries; SameSite=None only for
+ * the pre-login cookie of a SAML login (the IdP POSTs the Response cross-site to the ACS). */
+static const char *cookie_header(struct api_call *c, const char *suffix, const char *value,
+                                 long max_age, bool http_only, const char *same_site)
+{
+    return gw_pool_printf(c->r->pool, "Set-Cookie: %s=%s; Max-Age=%ld; Path=/; Secure; "
+                          "SameSite=%s%s", cookie_name(c, suffix), value ? value : "",
+                          max_age, same_site, http_only ? "; HttpOnly" : "");
+}
+
 static const char *set_cookie(struct api_call *c, const char *suffix, const char *value,
                               long max_age, bool http_only)
 {
-    return gw_pool_printf(c->r->pool, "Set-Cookie: %s=%s; Max-Age=%ld; Path=/; Secure; "
-                          "SameSite=Lax%s", cookie_name(c, suffix), value ? value : "",
-                          max_age, http_only ? "; HttpOnly" : "");
+    return cookie_header(c, suffix, value, max_age, http_only, "Lax");
 }
 
 static bool b64url_token(const char *s, size_t len)
@@ -153,6 +162,47 @@ static const char *safe_return_to(const char *s)
     return s;
 }
 
+/* --- shared with api_saml.c (api_int.h) ---------------------------------------------------- */
+
+const char *api_sso_binding(struct api_call *c)
+{
+    const char *b = cookie(c, cookie_name(c, "_login"));
+    return b64url_token(b, BINDING_LEN) ? b : NULL;
+}
+
+const char *api_sso_clear_cookie(struct api_call *c, const char *suffix)
+{
+    return set_cookie(c, suffix, "", 0, true);
+}
+
+void api_sso_page(struct api_call *c, int status, const char *title, const char *reason,
+                  const char *hint, const char *const *headers)
+{
+    page(c, status, title, reason, hint, headers);
+}
+
+void api_sso_fail(struct api_call *c, const char *type, const char *reason)
+{
+    audit_fail(c, type, reason);
+}
+
+/* The protocol of a login: ?protocol= or sso.default_protocol; NULL once answered. */
+static const char *login_protocol(struct api_call *c)
+{
+    const struct cfg_sso *s = &c->cfg->sso;
+    const char *p = http_query(c->r, "protocol");
+    if (!p)
+        return s->default_protocol;
+    bool oidc = !strcmp(p, "oidc"), saml = !strcmp(p, "saml");
+    if ((oidc && s->oidc_enabled) || (saml && s->saml.enabled))
+        return oidc ? "oidc" : "saml";
+    const char *why = oidc || saml ? "the requested sign-in protocol is not configured"
+                                   : "unknown sign-in protocol (use protocol=oidc or saml)";
+    audit_fail(c, "auth.login.failed", why);
+    page(c, oidc || saml ? 404 : 400, "Sign-in is unavailable", why, NULL, NULL);
+    return NULL;
+}
+
 /* --- login ------------------------------------------------------------------------------- */
 
 static void login_job(struct http_req *r, void *arg)
@@ -169,6 +219,10 @@ void api_auth_login(struct api_call *c)
     }
     if (!sso_ready(c))
         return;
+    const char *protocol = login_protocol(c);
+    if (!protocol)
+        return;
+    bool saml = strcmp(protocol, "saml") == 0;
     char msg[256];
     const char *binding = cookie(c, cookie_name(c, "_login"));
     char fresh[48];
@@ -198,8 +252,10 @@ void api_auth_login(struct api_call *c)
     auth_session_purge(c->g->store, c->cfg);
     const char *return_to = safe_return_to(http_query(c->r, "return_to"));
     const char *url = NULL;
-    gw_err rc = auth_oidc_begin(c->g->oidc, c->cfg, c->g->store, binding, return_to,
-                                c->r->pool, &url, msg, sizeof(msg));
+    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->cfg, c->g->store, binding, return_to,
+                                       c->r->pool, &url, msg, sizeof(msg))
+                     : auth_oidc_begin(c->g->oidc, c->cfg, c->g->store, binding, return_to,
+                                       c->r->pool, &url, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
         page(c, rc == GW_EUPSTREAM ? 502 : 503, "Sign-in is unavailable", msg,
@@ -208,9 +264,10 @@ void api_auth_login(struct api_call *c)
     }
     c->audit_type = "auth.login.started";
     json_decref(c->audit_details);
-    c->audit_details = json_pack("{s:s?}", "return_to", return_to);
+    c->audit_details = json_pack("{s:s?,s:s}", "return_to", return_to, "protocol", protocol);
     const char *loc = gw_pool_printf(c->r->pool, "Location: %s", url);
-    const char *hdrs[] = {loc, set_cookie(c, "_login", binding, 600, true), NULL};
+    const char *hdrs[] = {
+        loc, cookie_header(c, "_login", binding, 600, true, saml ? "None" : "Lax"), NULL};
     static const char body[] = "redirecting to the identity provider\n";
     http_respond(c->r, 302, "text/plain", body, sizeof(body) - 1, hdrs);
 }
@@ -242,6 +299,11 @@ void api_auth_callback(struct api_call *c)
     }
     if (!sso_ready(c))
         return;
+    if (!c->cfg->sso.oidc_enabled) {
+        audit_fail(c, "auth.login.failed", "OpenID Connect is not configured");
+        http_respond_error(c->r, GW_ENOTFOUND, "OpenID Connect is not configured (no sso.oidc)");
+        return;
+    }
     char msg[512];
     const char *err = http_query(c->r, "error");
     if (err) {
@@ -282,7 +344,8 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 {
     char msg[512];
     struct auth_sso_identity id;
-    gw_err rc = auth_sso_map(c->cfg, c->g->store, claims, c->r->pool, &id, msg, sizeof(msg));
+    gw_err rc = auth_sso_map(c->cfg, c->g->store, protocol, claims, c->r->pool, &id, msg,
+                             sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.denied", msg);
         if (id.user) {
@@ -353,6 +416,8 @@ void api_auth_logout(struct api_call *c)
         return;
     }
     const char *secret = cookie(c, c->cfg->sso.cookie_name);
+    const char *slo = NULL; /* built while the session still names its SAML subject */
+    bool saml = api_saml_logout(c, secret, &slo);
     if (!api_audit_sync(c, "auth.logout", c->p->session_id, 200,
                         json_pack("{s:s,s:s}", "session_id", c->p->session_id, "method", "local")))
         return;
@@ -361,7 +426,10 @@ void api_auth_logout(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "the session could not be ended");
         return;
     }
-    const char *end = auth_oidc_logout_url(c->g->oidc, c->cfg, c->r->pool);
+    const char *end = saml ? slo
+                      : c->cfg->sso.oidc_enabled ? auth_oidc_logout_url(c->g->oidc, c->cfg,
+                                                                         c->r->pool)
+                                                 : NULL;
     const char *hdrs[] = {set_cookie(c, "", "", 0, true), set_cookie(c, "_csrf", "", 0, false),
                           NULL};
     json_t *body = json_pack("{s:b,s:s,s:s?}", "logged_out", 1, "session_id", c->p->session_id,
@@ -510,7 +578,7 @@ gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
         if (rc != GW_OK)
             return GW_EUNAUTH;
         struct auth_sso_identity id;
-        rc = auth_sso_map(c->cfg, c->g->store, claims, c->r->pool, &id, msg, msgcap);
+        rc = auth_sso_map(c->cfg, c->g->store, "oidc", claims, c->r->pool, &id, msg, msgcap);
         json_decref(claims);
         if (rc != GW_OK)
             return rc;
@@ -564,10 +632,4 @@ const char *api_session_cookie(struct api_call *c)
 void api_html_escape(struct gw_buf *b, const char *s)
 {
     html_escape(b, s);
-}
-
-void api_auth_page(struct api_call *c, int status, const char *title, const char *reason,
-                   const char *hint, const char *const *headers)
-{
-    page(c, status, title, reason, hint, headers);
 }

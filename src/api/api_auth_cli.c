@@ -35,7 +35,7 @@ static const char form_type[] = "application/x-www-form-urlencoded";
 #define NO_FRAME "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"
 static const char *const page_headers[] = {
     "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'", NO_FRAME, NULL};
-static const char *const no_frame[] = {NO_FRAME, NULL}; /* api_auth_page sets its own CSP */
+static const char *const no_frame[] = {NO_FRAME, NULL}; /* api_sso_page sets its own CSP */
 
 /* --- parameters ---------------------------------------------------------------------------- */
 
@@ -221,8 +221,8 @@ static void set_audit(struct api_call *c, const char *type, json_t *details)
 static void refuse_page(struct api_call *c, int status, const char *type, const char *title,
                         const char *reason, const char *hint)
 {
-    set_audit(c, type, json_pack("{s:s}", "reason", reason));
-    api_auth_page(c, status, title, reason, hint, no_frame);
+    api_sso_fail(c, type, reason);
+    api_sso_page(c, status, title, reason, hint, no_frame);
 }
 
 static const char *redirect_name(enum auth_cli_redirect k)
@@ -446,7 +446,7 @@ void api_cli_authorize_confirm(struct api_call *c)
             redirect(c, gw_pool_printf(c->r->pool, "%s?error=access_denied&state=%s",
                                        a.redirect_uri, a.state));
         else
-            api_auth_page(c, 200, "CLI sign-in cancelled", "Nothing was signed in.", NULL,
+            api_sso_page(c, 200, "CLI sign-in cancelled", "Nothing was signed in.", NULL,
                           no_frame);
         return;
     }
@@ -460,7 +460,7 @@ void api_cli_authorize_confirm(struct api_call *c)
                              c->r->pool, &code, &browser_session);
     if (rc != GW_OK) {
         api_audit_failed(c);
-        api_auth_page(c, 503, "Sign-in failed", "the gateway's store is unavailable", again,
+        api_sso_page(c, 503, "Sign-in failed", "the gateway's store is unavailable", again,
                       no_frame);
         return;
     }

@@ -77,6 +77,7 @@ api_handler_fn api_costs_get;
 api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sessions_list,
     api_auth_sessions_revoke, api_auth_user_sessions_revoke;
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;
+api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
 
 /* Single sign-on authentication (api_auth.c): an IdP bearer JWT or a session cookie (with the
  * CSRF check for cookie-authenticated mutations) sets c->p. GW_ENOTFOUND when the request
@@ -90,14 +91,21 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
                       const char *return_to);
 /* Adds the SSO fields (auth_method, groups, session_id, csrf_token) to a userinfo body. */
 void api_auth_userinfo_extend(struct api_call *c, json_t *body);
+/* Shared by the SSO route files (api_auth.c): the browser's pre-login cookie value when
+ * well-formed (else NULL), a Set-Cookie header clearing <cookie_name><suffix>, the HTML page
+ * of a failed step, and the audit of a failure ({"reason"} under the given event type). */
+const char *api_sso_binding(struct api_call *c);
+const char *api_sso_clear_cookie(struct api_call *c, const char *suffix);
+void api_sso_page(struct api_call *c, int status, const char *title, const char *reason,
+                  const char *hint, const char *const *headers);
+void api_sso_fail(struct api_call *c, const char *type, const char *reason);
+/* SAML half of logout (api_saml.c): true when the session of this cookie value came from a SAML
+ * login; *url is then the IdP's LogoutRequest URL, or NULL when the IdP has no single logout. */
+bool api_saml_logout(struct api_call *c, const char *secret, const char **url);
 /* The browser's session cookie value, or NULL. */
 const char *api_session_cookie(struct api_call *c);
 /* Appends s with the HTML special characters escaped. */
 void api_html_escape(struct gw_buf *b, const char *s);
-/* A small HTML page for the browser (title, reason, optional hint, request id); headers
- * (NULL-terminated, may be NULL) are added to the response. */
-void api_auth_page(struct api_call *c, int status, const char *title, const char *reason,
-                   const char *hint, const char *const *headers);
 
 /* CLI sign-in (api_auth_cli.c): POST /api/v1/auth/logout authenticated by a CLI access
  * token ends that CLI session. */

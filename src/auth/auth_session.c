@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * auth_session.c — from IdP claims to a gateway identity, and server-side browser sessions.
  *
- * Mapping: the configured claims give user id, email, name, groups, org unit and team (each
- * bounded and free of control characters); rbac.groupMappings gives the role (exact names or
- * globs, the first mapping in declared order that matches any group wins), else
- * sso.default_role, else the login is refused with the groups named. A user declared in
- * identity.users keeps its declared role, org unit and team, and is refused when disabled;
- * users not declared there are provisioned in the store (just in time) so later logins and
- * tokens they own resolve.
+ * Mapping: the configured claims (OIDC) or attributes (SAML attributeMapping) give user id,
+ * email, name, groups, org unit and team (each bounded and free of control characters); a SAML
+ * session also keeps its NameID and SessionIndex for single logout; rbac.groupMappings gives
+ * the role (exact names or globs, the first mapping in declared order that matches any group
+ * wins), else sso.default_role, else the login is refused with the groups named. A user
+ * declared in identity.users keeps its declared role, org unit and team, and is refused when
+ * disabled; users not declared there are provisioned in the store (just in time) so later
+ * logins and tokens they own resolve.
  *
  * Sessions: the cookie carries 32 random bytes; the store keeps only their SHA-256, and the
  * public session id is a prefix of that hash. Idle and absolute timeouts are checked on every
@@ -16,6 +17,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -34,8 +36,7 @@
 
 /* --- claims --------------------------------------------------------------------------- */
 
-/* A claim value fit to show and store: 1..max bytes, no control characters. */
-static bool text_ok(const char *s, size_t max)
+bool auth_text_ok(const char *s, size_t max)
 {
     size_t n = s ? strlen(s) : 0;
     if (n == 0 || n > max)
@@ -49,7 +50,7 @@ static bool text_ok(const char *s, size_t max)
 static const char *claim_text(const json_t *claims, const char *name, struct gw_pool *pool)
 {
     const char *v = name ? gw_json_str(claims, name) : NULL;
-    return text_ok(v, MAX_FIELD_LEN) ? gw_pool_strdup(pool, v) : NULL;
+    return auth_text_ok(v, MAX_FIELD_LEN) ? gw_pool_strdup(pool, v) : NULL;
 }
 
 static bool is_glob(const char *s)
@@ -62,27 +63,48 @@ static bool group_matches(const char *pattern, const char *group)
     return is_glob(pattern) ? fnmatch(pattern, group, 0) == 0 : strcmp(pattern, group) == 0;
 }
 
-gw_err auth_sso_map(const struct cfg *c, struct store *st, const json_t *claims,
-                    struct gw_pool *pool, struct auth_sso_identity *out, char *msg,
-                    size_t msgcap)
+/* Where each identity field comes from: OIDC claims, or SAML attributes (attributeMapping). */
+struct claim_names {
+    const char *user, *email, *name, *groups, *org_unit, *team;
+};
+
+static struct claim_names names_of(const struct cfg_sso *s, bool saml)
+{
+    const struct cfg_saml *a = &s->saml;
+    return saml ? (struct claim_names){a->attr_user, a->attr_email, a->attr_name, a->attr_groups,
+                                       a->attr_org_unit, a->attr_team}
+                : (struct claim_names){s->claim_user, s->claim_email, s->claim_name,
+                                       s->claim_groups, s->claim_org_unit, s->claim_team};
+}
+
+gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
+                    const json_t *claims, struct gw_pool *pool, struct auth_sso_identity *out,
+                    char *msg, size_t msgcap)
 {
     const struct cfg_sso *s = &c->sso;
+    bool saml = strcmp(protocol, "saml") == 0;
+    const struct claim_names k = names_of(s, saml);
     memset(out, 0, sizeof(*out));
-    const char *user = gw_json_str(claims, s->claim_user);
-    if (!text_ok(user, MAX_FIELD_LEN) || strchr(user, ' ')) {
-        snprintf(msg, msgcap, "the ID token has no usable \"%s\" claim for the user id",
-                 s->claim_user);
+    out->protocol = saml ? "saml" : "oidc";
+    const char *user = gw_json_str(claims, k.user);
+    if (!auth_text_ok(user, MAX_FIELD_LEN) || strchr(user, ' ')) {
+        snprintf(msg, msgcap, saml ? "the assertion has no usable \"%s\" (sso.saml."
+                                     "attributeMapping.userId) for the user id"
+                                   : "the ID token has no usable \"%s\" claim for the user id",
+                 k.user);
         return GW_EUNAUTH;
     }
     out->user = gw_pool_strdup(pool, user);
-    out->email = claim_text(claims, s->claim_email, pool);
-    out->name = claim_text(claims, s->claim_name, pool);
-    out->org_unit = claim_text(claims, s->claim_org_unit, pool);
-    out->team = claim_text(claims, s->claim_team, pool);
+    out->email = claim_text(claims, k.email, pool);
+    out->name = claim_text(claims, k.name, pool);
+    out->org_unit = claim_text(claims, k.org_unit, pool);
+    out->team = claim_text(claims, k.team, pool);
+    if (saml)
+        out->saml = json_object_get(claims, AUTH_SAML_SESSION_CLAIM);
 
-    json_t *g = json_object_get(claims, s->claim_groups);
+    json_t *g = json_object_get(claims, k.groups);
     out->groups = gw_pool_calloc(pool, (MAX_GROUPS + 1) * sizeof(char *));
-    if (json_is_string(g) && text_ok(json_string_value(g), MAX_GROUP_LEN)) {
+    if (json_is_string(g) && auth_text_ok(json_string_value(g), MAX_GROUP_LEN)) {
         out->groups[out->n_groups++] = gw_pool_strdup(pool, json_string_value(g));
     } else if (json_is_array(g)) {
         size_t i;
@@ -90,7 +112,7 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const json_t *claims,
         json_array_foreach(g, i, v) {
             if (out->n_groups == MAX_GROUPS)
                 break;
-            if (json_is_string(v) && text_ok(json_string_value(v), MAX_GROUP_LEN))
+            if (json_is_string(v) && auth_text_ok(json_string_value(v), MAX_GROUP_LEN))
                 out->groups[out->n_groups++] = gw_pool_strdup(pool, json_string_value(v));
         }
     }
@@ -255,10 +277,11 @@ gw_err auth_session_create(struct store *st, const struct cfg *c,
     char *sec = gw_pool_printf(pool, SECRET_PREFIX "%s", b64);
     explicit_bzero(b64, sizeof(b64));
     hash_and_id(sec, hash, sid);
-    json_t *ident = json_pack("{s:s?,s:s?,s:s,s:s?,s:s?,s:o,s:s?,s:s}", "email", id->email,
+    json_t *ident = json_pack("{s:s?,s:s?,s:s,s:s?,s:s?,s:o,s:s?,s:s,s:O*}", "email", id->email,
                               "name", id->name, "role", id->role, "org_unit", id->org_unit,
                               "team", id->team, "groups", groups_json(id->groups, id->n_groups),
-                              "mapped_by", id->mapped_by, "idp", "oidc");
+                              "mapped_by", id->mapped_by, "idp",
+                              id->protocol ? id->protocol : "oidc", "saml", id->saml);
     char *it = gw_json_compact(ident);
     json_decref(ident);
     int64_t now = gw_now_ms();
@@ -387,6 +410,22 @@ gw_err auth_session_end(struct store *st, const char *secret, const char **sessi
     if (session_id)
         *session_id = gw_pool_strdup(pool, sid);
     return rc;
+}
+
+json_t *auth_session_identity(struct store *st, const char *secret)
+{
+    if (!secret_ok(secret))
+        return NULL;
+    char hash[65], sid[33];
+    hash_and_id(secret, hash, sid);
+    struct store_session s;
+    if (store_session_get(st, hash, &s) != GW_OK)
+        return NULL;
+    char jmsg[120];
+    json_t *ident = gw_json_parse(s.identity ? s.identity : "{}",
+                                  strlen(s.identity ? s.identity : "{}"), 8, jmsg, sizeof(jmsg));
+    store_session_release(&s);
+    return ident;
 }
 
 const char *auth_session_csrf(const char *secret, struct gw_pool *pool)

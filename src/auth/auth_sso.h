@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * auth_sso.h — single sign-on, part of the auth interface (auth.h includes it): JWT
- * validation against a JWKS, the OpenID Connect relying party, the mapping of IdP claims to a
- * gateway identity and role, and server-side browser sessions.
+ * validation against a JWKS, the OpenID Connect relying party, the SAML 2.0 service provider,
+ * the mapping of IdP claims or attributes to a gateway identity and role, and server-side
+ * browser sessions.
  *
  * Trust rules, in one place:
  *   - signature algorithms come from sso.oidc.allowed_algs (asymmetric only), never from the
@@ -10,8 +11,11 @@
  *   - iss must equal the configured issuer, aud must contain the expected audience, azp must be
  *     the client when there are several audiences, exp/nbf/iat are checked with a bounded skew;
  *   - state, nonce and the PKCE verifier are server-side, single use and bound to the browser;
- *   - a session cookie is an opaque random secret; the store keeps only its SHA-256.
- * Nothing secret (client secret, code, tokens, session secrets) is ever logged or audited.
+ *   - a session cookie is an opaque random secret; the store keeps only its SHA-256;
+ *   - SAML: see auth_saml.c (signed assertions, audience, recipient, times, InResponseTo,
+ *     replay, signature wrapping).
+ * Nothing secret (client secret, code, tokens, session secrets, the SP key, assertions) is ever
+ * logged or audited.
  */
 #ifndef GW_AUTH_SSO_H
 #define GW_AUTH_SSO_H
@@ -96,6 +100,79 @@ const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg *c, struc
 /* Does the Authorization value look like a JWT ("Bearer xxx.yyy.zzz")? */
 bool auth_looks_like_jwt(const char *token);
 
+/* --- SAML 2.0 service provider (auth_saml.c) ------------------------------------------- */
+
+/* The claims of a SAML login: "NameID" (the subject), each attribute by its Name (a string, or
+ * an array when it has several values) and this member: the NameID with its Format and
+ * qualifiers and the SessionIndex, kept in the session for single logout. */
+#define AUTH_SAML_SESSION_CLAIM "_saml"
+/* Largest base64 SAMLResponse / logout message accepted (the decoded XML is smaller). */
+#define AUTH_SAML_MAX_MESSAGE ((size_t)256 * 1024)
+
+struct auth_saml;
+/* Initializes lasso (once per process, from the main thread before any other starts). */
+struct auth_saml *auth_saml_new(void);
+void auth_saml_free(struct auth_saml *s);
+
+/* The SP metadata of the configuration (malloc'd XML): entity id, signing certificate, ACS
+ * (HTTP-POST), SLO (HTTP-Redirect and HTTP-POST) when slo_url is set, WantAssertionsSigned. */
+char *auth_saml_sp_metadata(const struct cfg *c);
+
+/* Starts a login: an AuthnRequest (HTTP-Redirect, signed when sso.saml.sign_authn_requests)
+ * whose ID is stored as a single-use login state bound to the browser (binding = the pre-login
+ * cookie) with return_to and a random RelayState; *url (pool) is the IdP's SSO URL. */
+gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, struct store *st,
+                       const char *binding, const char *return_to, struct gw_pool *pool,
+                       const char **url, char *msg, size_t msgcap);
+
+/* Completes a login from the ACS (the base64 SAMLResponse of the HTTP-POST binding): checks
+ * everything listed at the top of auth_saml.c, records the assertion id (replay) and consumes
+ * the login state its InResponseTo names (same browser: binding, may be NULL; same RelayState).
+ * *claims (owned by the caller) come from the verified assertion only; *return_to (pool) is the
+ * local path the login started from, or NULL. GW_EUNAUTH with a reason fit for the user and the
+ * audit (never the assertion itself), or GW_ESTORE / GW_EINTERNAL. */
+gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, struct store *st,
+                        const char *saml_response, const char *relay_state, const char *binding,
+                        struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
+                        size_t msgcap);
+
+/* What auth_saml_finish expects of the assertion (unit tests drive the checks through
+ * auth_saml_check_response). */
+struct auth_saml_expect {
+    const char *idp;        /* Issuer */
+    const char *audience;   /* our entity id */
+    const char *recipient;  /* our ACS URL */
+    int64_t now_ms;
+    unsigned skew_s;
+};
+/* Every check of auth_saml_finish on a Response document except the signatures, the login
+ * state and the replay cache. *claims owned by the caller. */
+gw_err auth_saml_check_response(const char *xml, size_t len, const struct auth_saml_expect *e,
+                                json_t **claims, char *msg, size_t msgcap);
+
+/* SP-initiated single logout: a signed LogoutRequest (HTTP-Redirect) for the subject a session
+ * keeps (its AUTH_SAML_SESSION_CLAIM object); *url (pool). GW_ENOTFOUND when the IdP has no
+ * single logout endpoint. */
+gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const json_t *subject,
+                                struct gw_pool *pool, const char **url, char *msg,
+                                size_t msgcap);
+
+struct auth_saml_slo {
+    bool is_request;          /* an IdP-initiated LogoutRequest (else a LogoutResponse) */
+    const char *name_id;      /* request: its subject (pool) */
+    const char *user;         /* request: the user of an ended session, or NULL (pool) */
+    size_t sessions_ended;    /* request */
+    const char *redirect;     /* request: where the browser takes our LogoutResponse (pool) */
+    bool success;             /* response: the IdP reports a complete logout */
+};
+/* A message on the SLO endpoint: the raw query string (redirect: the HTTP-Redirect binding,
+ * whose signature covers the exact bytes) or the base64 form field (HTTP-POST). It must be
+ * signed by the IdP. A LogoutRequest ends the local sessions of its NameID (only those of its
+ * SessionIndexes when it names some) and yields a signed LogoutResponse to redirect to. */
+gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st, bool request,
+                     bool redirect, const char *message, struct gw_pool *pool,
+                     struct auth_saml_slo *out, char *msg, size_t msgcap);
+
 /* --- identity mapping and sessions (auth_session.c) ------------------------------------- */
 
 struct auth_sso_identity {
@@ -104,16 +181,19 @@ struct auth_sso_identity {
     size_t n_groups;
     const char *mapped_by;   /* the group mapping that decided the role, or "default_role",
                                 or "identity.users" */
+    const char *protocol;    /* "oidc" or "saml" */
+    const json_t *saml;      /* SAML: the claims' AUTH_SAML_SESSION_CLAIM (borrowed) */
 };
 
-/* Claims → identity: user id, email, name, groups, org unit, team from the configured claims;
- * role from rbac.groupMappings (exact names and globs, first match in declared order), else
+/* Claims → identity: user id, email, name, groups, org unit, team from the configured claims
+ * (protocol "oidc": sso.oidc.claims; "saml": sso.saml.attributeMapping); role from
+ * rbac.groupMappings (exact names and globs, first match in declared order), else
  * sso.default_role; a user declared in identity.users keeps its declared role, org unit and
  * team. GW_EFORBIDDEN (msg: "no role mapping for your groups: ...", or "user ... is disabled")
  * when refused, GW_EUNAUTH when the user claim is missing or invalid. */
-gw_err auth_sso_map(const struct cfg *c, struct store *st, const json_t *claims,
-                    struct gw_pool *pool, struct auth_sso_identity *out, char *msg,
-                    size_t msgcap);
+gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
+                    const json_t *claims, struct gw_pool *pool, struct auth_sso_identity *out,
+                    char *msg, size_t msgcap);
 /* Just-in-time provisioning: records (or refreshes) a user not in identity.users. */
 gw_err auth_sso_provision(struct store *st, const struct cfg *c,
                           const struct auth_sso_identity *id);
@@ -133,6 +213,9 @@ gw_err auth_session_create(struct store *st, const struct cfg *c,
 gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap);
+/* The identity object a session keeps (role, groups, "idp", SAML subject), owned by the
+ * caller, or NULL when the cookie value names no session. */
+json_t *auth_session_identity(struct store *st, const char *secret);
 /* The session row of a secret's hash: GW_EUNAUTH with msg = unknown when there is none,
  * GW_ESTORE (msg set) when the store fails. */
 gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,

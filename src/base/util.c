@@ -216,6 +216,58 @@ void gw_b64(const unsigned char *in, size_t n, char *out)
     b64_generic(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
 }
 
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+bool gw_b64_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen)
+{
+    uint32_t acc = 0;
+    size_t have = 0, o = 0, pad = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64_value(c);
+        if (v < 0 || pad)
+            return false; /* a character after padding */
+        acc = acc << 6 | (uint32_t)v;
+        if (++have == 4) {
+            if (o + 3 > cap)
+                return false;
+            out[o++] = (unsigned char)(acc >> 16);
+            out[o++] = (unsigned char)(acc >> 8);
+            out[o++] = (unsigned char)acc;
+            acc = 0;
+            have = 0;
+        }
+    }
+    if (have == 1 || pad > 2 || (pad && pad != 4 - have))
+        return false;
+    if (have) {
+        size_t extra = have - 1;
+        if (o + extra > cap)
+            return false;
+        acc <<= 6 * (4 - have);
+        out[o++] = (unsigned char)(acc >> 16);
+        if (extra == 2)
+            out[o++] = (unsigned char)(acc >> 8);
+    }
+    *outlen = o;
+    return true;
+}
+
 void gw_sha256(const void *data, size_t n, unsigned char out[GW_SHA256_LEN])
 {
     SHA256(data, n, out);

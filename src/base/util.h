@@ -29,6 +29,9 @@ bool gw_unhex(const char *in, unsigned char *out, size_t outlen);
 void gw_b64url(const unsigned char *in, size_t n, char *out);
 /* Standard base64 with padding; out needs 4*ceil(n/3)+1 bytes. */
 void gw_b64(const unsigned char *in, size_t n, char *out);
+/* Decodes standard base64 (padding optional, ASCII whitespace ignored) into out, at most cap
+ * bytes. False on any other character, misplaced padding, a truncated quantum or overflow. */
+bool gw_b64_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen);
 
 #define GW_SHA256_LEN 32
 void gw_sha256(const void *data, size_t n, unsigned char out[GW_SHA256_LEN]);

@@ -42,10 +42,35 @@ struct cfg_group_mapping {
     char *role;  /* built-in or custom role name */
 };
 
-/* sso (issue 5): OpenID Connect relying party, role mapping policy and browser sessions.
- * Disabled (enabled false) unless sso.oidc is configured. */
-struct cfg_sso {
+/* sso.saml (issue 5): the SAML 2.0 service provider. Every file is read and checked at load
+ * (metadata structure, key and certificate parse and match), so a reload picks up a rotated key
+ * or new IdP metadata and a broken file is a configuration error, not a failed login. */
+struct cfg_saml {
     bool enabled;
+    char *idp_metadata;      /* the IdP's md:EntityDescriptor (file content) */
+    char *idp_entity_id;     /* its entityID */
+    char **idp_certs;        /* its signing certificates (base64 DER), NULL-terminated */
+    size_t n_idp_certs;
+    char *sp_entity_id;
+    char *acs_url;           /* absolute URL of POST /api/v1/auth/saml/acs */
+    char *slo_url;           /* absolute URL of /api/v1/auth/saml/slo, or NULL (no single logout) */
+    char *sp_key_pem;        /* the SP's RSA signing key (PEM text; never logged) */
+    char *sp_cert_pem;       /* its certificate, published in the SP metadata */
+    /* attributeMapping: where each identity field comes from ("NameID" = the subject) */
+    char *attr_user, *attr_email, *attr_name, *attr_groups, *attr_org_unit, *attr_team;
+    char *name_id_format;    /* URN asked for in the AuthnRequest's NameIDPolicy */
+    unsigned clock_skew_s;   /* default 60, at most 300 */
+    bool allow_unsolicited;  /* accept IdP-initiated Responses (no InResponseTo); default false */
+    bool sign_authn_requests; /* default true */
+};
+
+/* sso (issue 5): OpenID Connect relying party, SAML 2.0 service provider, role mapping policy
+ * and browser sessions. Disabled (enabled false) unless sso.oidc or sso.saml is configured. */
+struct cfg_sso {
+    bool enabled;            /* oidc_enabled || saml.enabled */
+    bool oidc_enabled;       /* the fields below up to timeout_ms belong to sso.oidc */
+    struct cfg_saml saml;
+    char *default_protocol;  /* "oidc" or "saml": what /api/v1/auth/login starts by default */
     char *issuer;            /* exact issuer URL; discovery at <issuer>/.well-known/... */
     char *client_id;
     char *client_secret;     /* from client_secret (${ENV}) or client_secret_file */

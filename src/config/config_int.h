@@ -120,6 +120,13 @@ char *cfg_path_resolve(const char *base, const char *p);
 bool cfg_get_path(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                   const char *data_dir, char **out);
 
+/* Reads the file named by a path value (see cfg_get_path), at most max bytes, into a malloc'd
+ * NUL-terminated *data. False (reported at the node's line, never quoting the content) when it
+ * is missing, too large or unreadable; false without a message when the value is not set. */
+struct cfg_loader;
+bool cfg_read_file(struct cfg_loader *L, const struct cfg_node *n, const char *what, size_t max,
+                   char **data, size_t *len);
+
 /* ---- syntax (config_syntax.c) ---- */
 
 bool cfg_org_unit_valid(const char *s);
@@ -155,5 +162,14 @@ void cfg_load_costs(struct cfg_loader *L, const struct cfg_node *n);
 /* After rbac and identity (default_role names a role). */
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_sso_free(struct cfg_sso *s);
+/* sso.saml (config_saml.c), called by cfg_load_sso. */
+void cfg_load_saml(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_saml_free(struct cfg_saml *s);
+/* Shared by the sso sections: an https URL (http only on a loopback host), and a string of
+ * 1..max visible ASCII characters. */
+void cfg_get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                       unsigned flags, char **out);
+bool cfg_loopback_url(const char *url);
+bool cfg_visible(const char *s, size_t max);
 
 #endif

@@ -11,6 +11,7 @@
 #include "base/prelude.h"
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/util.h"
 #include "config/config_int.h"
 
 #include <limits.h>
@@ -126,4 +127,25 @@ bool cfg_get_path(struct cfg_errlist *e, const struct cfg_node *n, const char *w
     }
     free(s);
     return ok;
+}
+
+bool cfg_read_file(struct cfg_loader *L, const struct cfg_node *n, const char *what, size_t max,
+                   char **data, size_t *len)
+{
+    struct cfg_errlist *e = L->errs;
+    char *path = NULL, shown[80];
+    *data = NULL;
+    *len = 0;
+    if (!cfg_get_path(e, n, what, L->c->data_dir, &path) || !path)
+        return false;
+    cfg_shown(path, shown, sizeof(shown));
+    gw_err rc = gw_file_read(path, max, data, len);
+    if (rc == GW_ETOOBIG)
+        cfg_err(e, n->line, "%s %s is larger than %zu bytes", what, shown, max);
+    else if (rc != GW_OK)
+        cfg_err(e, n->line, "%s %s %s", what, shown,
+                rc == GW_ENOTFOUND ? "does not exist"
+                                   : "cannot be read (not a readable regular file)");
+    free(path);
+    return rc == GW_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * config_sso.c — the sso section: the OpenID Connect relying party, the policy for users no
- * group mapping covers, browser sessions and just-in-time provisioning (issue 5).
+ * group mapping covers, browser sessions and just-in-time provisioning (issue 5); sso.saml has
+ * its own file (config_saml.c).
  *
  * Security-relevant choices are made here, once, so the runtime never has to guess: the
  * signature algorithms come from this list and never from the IdP's discovery document (some
@@ -19,10 +20,12 @@
 
 #define SECRET_MAX 4096
 
-enum { SS_OIDC, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT, SS__N };
+enum { SS_OIDC, SS_SAML, SS_DEFAULT_PROTOCOL, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT,
+       SS__N };
 static const char *const sso_keys[] = {
-    [SS_OIDC] = "oidc", [SS_DEFAULT_ROLE] = "default_role", [SS_UNMAPPED] = "unmapped",
-    [SS_SESSIONS] = "sessions", [SS_JIT] = "jit_provisioning", [SS__N] = NULL};
+    [SS_OIDC] = "oidc", [SS_SAML] = "saml", [SS_DEFAULT_PROTOCOL] = "default_protocol",
+    [SS_DEFAULT_ROLE] = "default_role", [SS_UNMAPPED] = "unmapped", [SS_SESSIONS] = "sessions",
+    [SS_JIT] = "jit_provisioning", [SS__N] = NULL};
 
 enum { OI_ISSUER, OI_CLIENT_ID, OI_SECRET, OI_SECRET_FILE, OI_AUTH, OI_REDIRECT, OI_SCOPES,
        OI_CLAIMS, OI_ALGS, OI_SKEW, OI_JWKS_CACHE, OI_USERINFO, OI_BEARER, OI_BEARER_AUD,
@@ -61,6 +64,7 @@ static const char *const session_keys[] = {
 
 static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
 static const char *const unmapped_values[] = {"refuse", "default", NULL};
+static const char *const protocols[] = {"oidc", "saml", NULL};
 static const char *const http_schemes[] = {"https", "http", NULL};
 /* Asymmetric JWS algorithms only: "none" and HS* can never be configured. */
 static const char *const known_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
@@ -87,11 +91,13 @@ void cfg_sso_free(struct cfg_sso *s)
     free(s->ca_file);
     free(s->default_role);
     free(s->cookie_name);
+    free(s->default_protocol);
+    cfg_saml_free(&s->saml);
     memset(s, 0, sizeof(*s));
 }
 
 /* Is the URL's host a loopback address (where plain http is tolerated)? */
-static bool loopback_url(const char *url)
+bool cfg_loopback_url(const char *url)
 {
     const char *h = strstr(url, "://");
     if (!h)
@@ -106,12 +112,12 @@ static bool loopback_url(const char *url)
     return false;
 }
 
-static void get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                          unsigned flags, char **out)
+void cfg_get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
+                       unsigned flags, char **out)
 {
     if (!cfg_get_url(e, n, what, http_schemes, flags, out) || !*out)
         return;
-    if (!strncmp(*out, "http://", 7) && !loopback_url(*out)) {
+    if (!strncmp(*out, "http://", 7) && !cfg_loopback_url(*out)) {
         cfg_err(e, n->line, "%s must be an https:// URL (http:// is only allowed on loopback)",
                 what);
         free(*out);
@@ -119,7 +125,7 @@ static void get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const
     }
 }
 
-static bool visible(const char *s, size_t max)
+bool cfg_visible(const char *s, size_t max)
 {
     size_t n = strlen(s);
     if (n == 0 || n > max)
@@ -133,35 +139,20 @@ static bool visible(const char *s, size_t max)
 /* The secret from a file: the content never appears in a message. */
 static void read_secret_file(struct cfg_loader *L, const struct cfg_node *n, char **out)
 {
-    struct cfg_errlist *e = L->errs;
     const char *what = "sso.oidc.client_secret_file";
-    char *path = NULL, *data = NULL, shown[80];
+    char *data = NULL;
     size_t len = 0;
-    if (!cfg_get_path(e, n, what, L->c->data_dir, &path) || !path)
+    if (!cfg_read_file(L, n, what, SECRET_MAX, &data, &len))
         return;
-    cfg_shown(path, shown, sizeof(shown));
-    gw_err rc = gw_file_read(path, SECRET_MAX, &data, &len);
-    if (rc != GW_OK) {
-        cfg_err(e, n->line, "%s %s %s", what, shown,
-                rc == GW_ENOTFOUND ? "does not exist"
-                : rc == GW_ETOOBIG ? "is larger than 4096 bytes"
-                                   : "cannot be read (not a readable regular file)");
-        goto out;
-    }
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         data[--len] = '\0';
-    if (len != strlen(data) || !visible(data, SECRET_MAX)) {
-        cfg_err(e, n->line, "%s %s must hold the secret alone (visible ASCII, a final newline "
-                "at most)", what, shown);
-        goto out;
-    }
-    *out = gw_xstrdup(data);
-out:
-    if (data) {
-        explicit_bzero(data, len);
-        free(data);
-    }
-    free(path);
+    if (len != strlen(data) || !cfg_visible(data, SECRET_MAX))
+        cfg_err(L->errs, n->line, "%s must hold the secret alone (visible ASCII, a final "
+                "newline at most)", what);
+    else
+        *out = gw_xstrdup(data);
+    explicit_bzero(data, len);
+    free(data);
 }
 
 /* A claim name: 1-64 characters of [A-Za-z0-9_:.-] (no spaces, no control characters). */
@@ -202,15 +193,15 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
     char shown[80];
     if (!cfg_map_slots(e, n, "sso.oidc", oidc_keys, v, NULL))
         return;
-    s->enabled = true;
+    s->oidc_enabled = true;
 
-    get_https_url(e, v[OI_ISSUER], "sso.oidc.issuer", CFG_URL_NO_SLASH, &s->issuer);
+    cfg_get_https_url(e, v[OI_ISSUER], "sso.oidc.issuer", CFG_URL_NO_SLASH, &s->issuer);
     if (!s->issuer && cfg_is_null(v[OI_ISSUER]))
         cfg_err(e, n->line, "sso.oidc.issuer is required");
 
     if (cfg_get_str(e, v[OI_CLIENT_ID], "sso.oidc.client_id", &s->client_id) && !s->client_id)
         cfg_err(e, n->line, "sso.oidc.client_id is required");
-    else if (s->client_id && !visible(s->client_id, 255))
+    else if (s->client_id && !cfg_visible(s->client_id, 255))
         cfg_err(e, v[OI_CLIENT_ID]->line,
                 "sso.oidc.client_id must be 1-255 visible ASCII characters");
 
@@ -219,7 +210,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
                 "are both set (use one of them)");
     } else if (!cfg_is_null(v[OI_SECRET])) {
         if (cfg_get_str(e, v[OI_SECRET], "sso.oidc.client_secret", &s->client_secret) &&
-            !visible(s->client_secret, SECRET_MAX))
+            !cfg_visible(s->client_secret, SECRET_MAX))
             cfg_err(e, v[OI_SECRET]->line,
                     "sso.oidc.client_secret must be 1-4096 visible ASCII characters");
     } else if (!cfg_is_null(v[OI_SECRET_FILE])) {
@@ -234,7 +225,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
         s->auth_post = !strcmp(method, "client_secret_post");
     free(method);
 
-    get_https_url(e, v[OI_REDIRECT], "sso.oidc.redirect_uri", 0, &s->redirect_uri);
+    cfg_get_https_url(e, v[OI_REDIRECT], "sso.oidc.redirect_uri", 0, &s->redirect_uri);
     if (!s->redirect_uri && cfg_is_null(v[OI_REDIRECT]))
         cfg_err(e, n->line, "sso.oidc.redirect_uri is required (the URL of "
                 "/api/v1/auth/callback as the browser reaches it)");
@@ -248,7 +239,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
             for (size_t i = 0; i < s->n_scopes; i++) {
                 const char *x = s->scopes[i];
                 openid |= !strcmp(x, "openid");
-                if (!visible(x, 128) || strchr(x, '"') || strchr(x, '\\'))
+                if (!cfg_visible(x, 128) || strchr(x, '"') || strchr(x, '\\'))
                     cfg_err(e, v[OI_SCOPES]->line, "sso.oidc.scopes[%zu] must be 1-128 visible "
                             "ASCII characters without quotes or backslashes", i);
             }
@@ -302,11 +293,11 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
     cfg_get_bool(e, v[OI_USERINFO], "sso.oidc.userinfo", &s->userinfo);
     cfg_get_bool(e, v[OI_BEARER], "sso.oidc.accept_bearer_jwt", &s->accept_bearer_jwt);
     if (cfg_get_str(e, v[OI_BEARER_AUD], "sso.oidc.bearer_audience", &s->bearer_audience) &&
-        s->bearer_audience && !visible(s->bearer_audience, 255))
+        s->bearer_audience && !cfg_visible(s->bearer_audience, 255))
         cfg_err(e, v[OI_BEARER_AUD]->line,
                 "sso.oidc.bearer_audience must be 1-255 visible ASCII characters");
-    get_https_url(e, v[OI_POST_LOGOUT], "sso.oidc.post_logout_redirect_uri", 0,
-                  &s->post_logout_redirect_uri);
+    cfg_get_https_url(e, v[OI_POST_LOGOUT], "sso.oidc.post_logout_redirect_uri", 0,
+                      &s->post_logout_redirect_uri);
     cfg_get_path(e, v[OI_CA], "sso.oidc.ca_file", L->c->data_dir, &s->ca_file);
     cfg_get_uint(e, v[OI_TIMEOUT], "sso.oidc.timeout_ms", 100, 60000, &s->timeout_ms);
 }
@@ -391,10 +382,23 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     const struct cfg_node *v[SS__N];
     if (!cfg_map_slots(e, n, "sso", sso_keys, v, NULL))
         return;
-    if (cfg_is_null(v[SS_OIDC]))
-        cfg_err(e, n->line, "sso needs an oidc section (SAML is not available yet)");
-    else
+    if (cfg_is_null(v[SS_OIDC]) && cfg_is_null(v[SS_SAML]))
+        cfg_err(e, n->line, "sso needs an oidc or a saml section");
+    if (!cfg_is_null(v[SS_OIDC]))
         load_oidc(L, v[SS_OIDC]);
+    cfg_load_saml(L, v[SS_SAML]);
+    s->enabled = s->oidc_enabled || s->saml.enabled;
+    if (cfg_get_enum(e, v[SS_DEFAULT_PROTOCOL], "sso.default_protocol", protocols,
+                     &s->default_protocol) && s->default_protocol) {
+        if (strcmp(s->default_protocol, "saml") ? !s->oidc_enabled : !s->saml.enabled)
+            cfg_err(e, v[SS_DEFAULT_PROTOCOL]->line, "sso.default_protocol is \"%s\" but "
+                    "sso.%s is not configured", s->default_protocol, s->default_protocol);
+    } else if (s->oidc_enabled && s->saml.enabled) {
+        cfg_err(e, n->line, "sso.default_protocol (oidc or saml) is required when both sso.oidc "
+                "and sso.saml are configured");
+    } else if (s->enabled) {
+        s->default_protocol = gw_xstrdup(s->oidc_enabled ? "oidc" : "saml");
+    }
     if (cfg_get_str(e, v[SS_DEFAULT_ROLE], "sso.default_role", &s->default_role) &&
         s->default_role && !cfg_role_is_builtin(s->default_role) &&
         !cfg_find_role(L->c, s->default_role)) {
@@ -417,6 +421,6 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     free(unmapped);
     load_sessions(L, v[SS_SESSIONS]);
     cfg_get_bool(e, v[SS_JIT], "sso.jit_provisioning", &s->jit_provisioning);
-    if (s->enabled && !s->bearer_audience && s->client_id)
+    if (s->oidc_enabled && !s->bearer_audience && s->client_id)
         s->bearer_audience = gw_xstrdup(s->client_id);
 }

@@ -167,6 +167,7 @@ static int run(struct gwd *g)
     }
     g->throttle = auth_throttle_new();
     g->oidc = auth_oidc_new();
+    g->saml = auth_saml_new();
     char pmsg[300] = "";
     if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
         gw_error("cannot load policies: %s", pmsg);
@@ -347,6 +348,7 @@ int gwd_main(int argc, char **argv)
     auth_registry_close(g.auth);
     auth_throttle_free(g.throttle);
     auth_oidc_free(g.oidc);
+    auth_saml_free(g.saml);
     if (g.audit)
         audit_close(g.audit);
     if (g.store)

@@ -27,6 +27,7 @@ struct gwd {
     struct auth_registry *auth;
     struct auth_throttle *throttle;
     struct auth_oidc *oidc;             /* OpenID Connect relying party caches (auth_sso.h) */
+    struct auth_saml *saml;             /* SAML 2.0 service provider (auth_sso.h) */
     struct ns_registry *ns;
     struct http_server *http;
     struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */

@@ -331,16 +331,17 @@ gw_err store_session_list(struct store *st, const char *tenant, const char *user
                           size_t limit, struct store_session **out, size_t *n);
 void store_session_list_free(struct store_session *list, size_t n);
 /* Removes sessions whose absolute end or (browser sessions) idle limit (last_seen_ms <
- * idle_before_ms) passed, and login states that expired. */
+ * idle_before_ms) passed, login states that expired and SAML assertion ids past their expiry. */
 gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms);
 
-/* A pending authorization request (state, nonce, PKCE verifier), single use. */
+/* A pending authorization request (OIDC: state, nonce, PKCE verifier; SAML: the AuthnRequest
+ * ID and the RelayState), single use. */
 struct store_login_state {
     char *state_hash;     /* SHA-256 hex of the state sent to the IdP */
     char *tenant;
     char *binding_hash;   /* SHA-256 hex of the pre-login cookie that binds it to the browser */
-    char *nonce;
-    char *verifier;       /* PKCE code_verifier */
+    char *nonce;          /* OIDC nonce; SAML: the RelayState */
+    char *verifier;       /* PKCE code_verifier; NULL for SAML */
     char *return_to;      /* local path to land on after login, may be NULL */
     int64_t created_ms, expires_ms;
 };
@@ -354,6 +355,17 @@ gw_err store_login_state_consume(struct store *st, const char *state_hash, int64
 /* Number of login states (used or not) of a browser binding created at or after since_ms. */
 gw_err store_login_state_count(struct store *st, const char *binding_hash, int64_t since_ms,
                                size_t *n);
+
+/* SAML: records the hash of an assertion's issuer and ID as used until expires_ms (when the
+ * assertion could no longer be accepted anyway). GW_ECONFLICT when it was recorded before: a
+ * replay. Works across restarts and, with a shared store, across nodes. */
+gw_err store_saml_assertion_use(struct store *st, const char *tenant, const char *id_hash,
+                                int64_t expires_ms);
+/* SAML single logout: deletes the sessions whose identity holds this NameID value (and this
+ * SessionIndex when session_index is not NULL). *n receives the count, *user (malloc'd, may be
+ * a NULL argument) the user of one of them. */
+gw_err store_session_delete_saml(struct store *st, const char *tenant, const char *name_id,
+                                 const char *session_index, size_t *n, char **user);
 
 /* --- CLI sign-in: authorization codes and CLI sessions (store_cli.c) ---------------------- */
 

@@ -32,6 +32,10 @@ struct store_sso_ops {
                                   struct store_login_state *out);
     gw_err (*login_state_count)(struct store *st, const char *binding_hash, int64_t since_ms,
                                 size_t *n);
+    gw_err (*saml_assertion_use)(struct store *st, const char *tenant, const char *id_hash,
+                                 int64_t expires_ms);
+    gw_err (*session_delete_saml)(struct store *st, const char *tenant, const char *name_id,
+                                  const char *session_index, size_t *n, char **user);
     gw_err (*sso_user_upsert)(struct store *st, const struct store_sso_user *u);
     gw_err (*sso_user_get)(struct store *st, const char *tenant, const char *id,
                            struct store_sso_user *out);

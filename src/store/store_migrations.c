@@ -209,7 +209,19 @@ static const struct migration migrations[] = {
      "  last_login_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, id)"
      ");"},
-    /* 7 is taken by a parallel change; versions only need to increase */
+    {7, "SAML 2.0: saml_assertions (replay cache), sessions by NameID (single logout)",
+     /* an assertion id is remembered until the assertion could no longer be accepted anyway */
+     "CREATE TABLE saml_assertions ("
+     "  tenant     TEXT NOT NULL,"
+     "  id_hash    TEXT NOT NULL,"
+     "  expires_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (tenant, id_hash)"
+     ");"
+     "CREATE INDEX saml_assertions_expiry ON saml_assertions (expires_ms);"
+     /* a SAML session keeps its NameID and SessionIndex in identity (auth_session.c); an IdP's
+      * LogoutRequest finds the sessions to end through this index */
+     "CREATE INDEX sessions_saml_name_id ON sessions "
+     "  (tenant, json_extract(identity, '$.saml.name_id'));"},
     {8, "CLI sign-in: session kinds and refresh tokens, cli_auth_codes, cli_refresh_used",
      "ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'browser';"
      "ALTER TABLE sessions ADD COLUMN refresh_hash TEXT;"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * store_sqlite_sso.c — the SQLite side of the single sign-on tables (schema 6): sessions,
- * pending login states and just-in-time provisioned users; and of the CLI sign-in (schema 8):
- * one-time authorization codes, CLI sessions and their refresh-token rotation.
+ * pending login states and just-in-time provisioned users; of schema 7: used SAML assertion
+ * ids (insert-if-absent, so the first use wins even with two nodes) and the NameID index that
+ * single logout finds sessions by; and of the CLI sign-in (schema 8): one-time authorization
+ * codes, CLI sessions and their refresh-token rotation.
  *
  * These run on the main connection (store_sqlite_main_lock) with statements prepared per call:
  * logins are rare, and a session lookup is one indexed read. Consuming a login state is one
@@ -236,18 +238,21 @@ out:
 static gw_err purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
 {
     sqlite3 *db = store_sqlite_main_lock(st);
-    sqlite3_stmt *q1 = NULL, *q2 = NULL;
+    sqlite3_stmt *q1 = NULL, *q2 = NULL, *q3 = NULL;
     gw_err rc = GW_OK;
     /* login states are kept a minute past expiry: they count for redirect-loop detection */
     if (!prepare(db, "DELETE FROM sessions WHERE expires_ms <= ?1 OR "
                      "(kind = 'browser' AND last_seen_ms < ?2)", &q1) ||
         !prepare(db, "DELETE FROM sso_login_states WHERE expires_ms <= ?1 - 60000", &q2) ||
+        !prepare(db, "DELETE FROM saml_assertions WHERE expires_ms <= ?1", &q3) ||
         (sqlite3_bind_int64(q1, 1, now_ms) | sqlite3_bind_int64(q1, 2, idle_before_ms) |
-         sqlite3_bind_int64(q2, 1, now_ms)) != SQLITE_OK ||
-        sqlite3_step(q1) != SQLITE_DONE || sqlite3_step(q2) != SQLITE_DONE)
+         sqlite3_bind_int64(q2, 1, now_ms) | sqlite3_bind_int64(q3, 1, now_ms)) != SQLITE_OK ||
+        sqlite3_step(q1) != SQLITE_DONE || sqlite3_step(q2) != SQLITE_DONE ||
+        sqlite3_step(q3) != SQLITE_DONE)
         rc = fail(db, "sso purge");
     sqlite3_finalize(q1);
     sqlite3_finalize(q2);
+    sqlite3_finalize(q3);
     store_sqlite_main_unlock(st);
     return rc;
 }
@@ -335,6 +340,45 @@ static gw_err login_state_count(struct store *st, const char *binding_hash, int6
     return rc;
 }
 
+static gw_err saml_assertion_use(struct store *st, const char *tenant, const char *id_hash,
+                                 int64_t expires_ms)
+{
+    int changes = 0;
+    gw_err rc = write1(st, "INSERT INTO saml_assertions (tenant, id_hash, expires_ms) "
+                           "VALUES (?1, ?2, ?3) ON CONFLICT (tenant, id_hash) DO NOTHING",
+                       "saml assertion use", tenant, id_hash, expires_ms, &changes);
+    return rc == GW_OK && changes == 0 ? GW_ECONFLICT : rc;
+}
+
+static gw_err session_delete_saml(struct store *st, const char *tenant, const char *name_id,
+                                  const char *session_index, size_t *n, char **user)
+{
+    sqlite3 *db = store_sqlite_main_lock(st);
+    sqlite3_stmt *q = NULL;
+    gw_err rc = GW_OK;
+    /* the expression matches the index sessions_saml_name_id (schema 7) */
+    if (!prepare(db, "DELETE FROM sessions WHERE tenant = ?1 AND "
+                     "json_extract(identity, '$.saml.name_id') = ?2 AND (?3 IS NULL OR "
+                     "json_extract(identity, '$.saml.session_index') = ?3) RETURNING user_id",
+                 &q) ||
+        (bind_str(q, 1, tenant) | bind_str(q, 2, name_id) | bind_str(q, 3, session_index)) !=
+            SQLITE_OK) {
+        rc = fail(db, "session delete by NameID");
+    } else {
+        int e;
+        while ((e = sqlite3_step(q)) == SQLITE_ROW) {
+            if (user && !*user)
+                *user = col_str(q, 0);
+            (*n)++;
+        }
+        if (e != SQLITE_DONE)
+            rc = fail(db, "session delete by NameID");
+    }
+    sqlite3_finalize(q);
+    store_sqlite_main_unlock(st);
+    return rc;
+}
+
 static gw_err sso_user_upsert(struct store *st, const struct store_sso_user *u)
 {
     sqlite3 *db = store_sqlite_main_lock(st);
@@ -403,6 +447,8 @@ const struct store_sso_ops store_sqlite_sso_ops = {
     .login_state_insert = login_state_insert,
     .login_state_consume = login_state_consume,
     .login_state_count = login_state_count,
+    .saml_assertion_use = saml_assertion_use,
+    .session_delete_saml = session_delete_saml,
     .sso_user_upsert = sso_user_upsert,
     .sso_user_get = sso_user_get,
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * store_sso.c — the public single sign-on store API: argument checks and dispatch through
- * struct store_sso_ops (sessions, pending login states, just-in-time provisioned users).
+ * struct store_sso_ops (sessions, pending login states, just-in-time provisioned users, used
+ * SAML assertion ids).
  *
  * Kept apart from store.c so the SSO tables grow without touching the core dispatch. Like the
  * rest of the store, the release functions only free malloc'd strings; secrets that pass
@@ -110,7 +111,7 @@ void store_login_state_release(struct store_login_state *s)
 
 gw_err store_login_state_insert(struct store *st, const struct store_login_state *s)
 {
-    if (!s || !s->state_hash || !s->tenant || !s->binding_hash || !s->nonce || !s->verifier)
+    if (!s || !s->state_hash || !s->tenant || !s->binding_hash || !s->nonce)
         return GW_EINVAL;
     return st->ops->sso->login_state_insert(st, s);
 }
@@ -131,6 +132,25 @@ gw_err store_login_state_count(struct store *st, const char *binding_hash, int64
         return GW_EINVAL;
     *n = 0;
     return st->ops->sso->login_state_count(st, binding_hash, since_ms, n);
+}
+
+gw_err store_saml_assertion_use(struct store *st, const char *tenant, const char *id_hash,
+                                int64_t expires_ms)
+{
+    if (!tenant || !id_hash)
+        return GW_EINVAL;
+    return st->ops->sso->saml_assertion_use(st, tenant, id_hash, expires_ms);
+}
+
+gw_err store_session_delete_saml(struct store *st, const char *tenant, const char *name_id,
+                                 const char *session_index, size_t *n, char **user)
+{
+    if (!tenant || !name_id || !n)
+        return GW_EINVAL;
+    *n = 0;
+    if (user)
+        *user = NULL;
+    return st->ops->sso->session_delete_saml(st, tenant, name_id, session_index, n, user);
 }
 
 void store_sso_user_release(struct store_sso_user *u)

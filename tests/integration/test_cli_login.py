@@ -8,7 +8,8 @@ listener. Then: the credential file is 0600 in a 0700 directory, `auth status` a
 show the user, role and org unit from the group mappings, API calls use the stored login, an
 expired access token is refreshed on its own (locally expired, and expired on the gateway:
 401 then retry), a reused refresh token revokes the CLI session, logout revokes it on the
-gateway, and the copy-paste mode (--no-browser) reads the pasted code.
+gateway, and the copy-paste mode (--no-browser) reads the pasted code. The same CLI login
+works unchanged when the gateway's browser login is SAML 2.0 (idp/saml_idp.py).
 Refusals: non-loopback redirect_uri, wrong code_verifier, replayed and expired codes (a
 replay revokes what the code produced), a GET authorize never issues a code (the POST needs
 the session's CSRF token), a state that does not match is rejected by the CLI, a cancelled
@@ -35,6 +36,11 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "idp"))
 import gwtest  # noqa: E402
 from gwtest import ADMIN_TOKEN, Raw  # noqa: E402
+
+import saml_idp  # noqa: E402
+
+HAVE_LASSO = subprocess.run([saml_idp.LASSO_PYTHON, "-c", "import lasso, lxml, xmlsec"],
+                            capture_output=True).returncode == 0
 
 try:
     from browser import query_params  # noqa: E402
@@ -166,10 +172,10 @@ def audit(g, **params):
     return r.json()["events"]
 
 
-def wait_audit(g, pred, what, **params):
+def wait_audit(g, pred, what, event):
     end = time.time() + 5
     while True:
-        ev = [e for e in audit(g, **params) if pred(e)]
+        ev = [e for e in audit(g, event=event) if e["type"] == event and pred(e)]
         if ev or time.time() > end:
             assert ev, "no audit event: " + what
             return ev
@@ -285,7 +291,7 @@ def test_expired_access_token_is_refreshed_before_the_request():
     assert stat.S_IMODE(os.stat(h.creds).st_mode) == 0o600
     assert api(g, "GET", "/api/v1/auth/userinfo", token=old["access_token"]).status == 401
     wait_audit(g, lambda e: e["resource"] == old["session_id"], "auth.cli.refresh",
-               type="auth.cli.refresh")
+               event="auth.cli.refresh")
 
 
 def test_access_token_expired_on_the_gateway_is_refreshed_after_401():
@@ -344,7 +350,7 @@ def test_refresh_token_reuse_revokes_the_cli_session():
     r = token_call(g, grant_type="refresh_token", refresh_token=thief["refresh_token"])
     assert r.status == 401, r
     ev = wait_audit(g, lambda e2: e2["resource"] == e["session_id"], "auth.cli.refresh.reused",
-                    type="auth.cli.refresh.reused")
+                    event="auth.cli.refresh.reused")
     assert ev[0]["details"]["revoked_session"] == e["session_id"], ev[0]
     # the CLI notices on its next call: the login ended, its entry is removed, exit 3
     h.edit_entry(g, expires_at=int(time.time()) - 5)
@@ -375,7 +381,7 @@ def test_logout_revokes_on_the_gateway():
     r = token_call(g, grant_type="refresh_token", refresh_token=e["refresh_token"])
     assert r.status == 401, r
     wait_audit(g, lambda x: x["resource"] == e["session_id"], "auth.cli.revoked",
-               type="auth.cli.revoked")
+               event="auth.cli.revoked")
     r = h.cli(g, "auth", "logout")
     assert r.rc == 0 and "Not logged in" in r.out, (r.rc, r.out)
 
@@ -455,7 +461,7 @@ def test_non_loopback_redirect_uris_are_refused():
     assert b.get(url.replace("code_challenge=", "code_challenge=x")).status == 400
     assert b.get(url + "&state=again").status == 400
     ev = wait_audit(g, lambda e: "redirect_uri" in str(e.get("details")),
-                    "auth.cli.authorize.failed", type="auth.cli.authorize.failed")
+                    "auth.cli.authorize.failed", event="auth.cli.authorize.failed")
     assert ev
 
 
@@ -489,7 +495,7 @@ def test_get_authorize_never_issues_a_code():
     r = b.post(form.action, vals)
     assert r.status == 302 and query_params(r.location).get("code"), (r.status, r.location)
     wait_audit(g, lambda e: "CSRF" in str(e.get("details")), "auth.cli.authorize.denied",
-               type="auth.cli.authorize.denied")
+               event="auth.cli.authorize.denied")
 
 
 def test_wrong_code_verifier_is_refused_and_burns_the_code():
@@ -509,7 +515,7 @@ def test_wrong_code_verifier_is_refused_and_burns_the_code():
                    redirect_uri=LOOPBACK % 4003)
     assert r.status == 401 and "redirect_uri" in r.json()["error"]["message"], r
     ev = wait_audit(g, lambda e: "code_verifier" in str(e.get("details")),
-                    "auth.cli.token.failed", type="auth.cli.token.failed")
+                    "auth.cli.token.failed", event="auth.cli.token.failed")
     assert ev[0]["details"]["user"] == "alice", ev[0]
 
 
@@ -529,7 +535,7 @@ def test_code_replay_is_refused_and_revokes_the_session():
     assert r.status == 401 and "already used" in r.json()["error"]["message"], r
     assert api(g, "GET", "/api/v1/auth/userinfo", token=t["access_token"]).status == 401
     wait_audit(g, lambda e: e["resource"] == t["session_id"], "auth.cli.code.replayed",
-               type="auth.cli.code.replayed")
+               event="auth.cli.code.replayed")
     # also as a form body
     r = api(g, "POST", "/api/v1/auth/cli/token", body=urllib.parse.urlencode(form),
             headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -593,6 +599,64 @@ def test_cli_wait_for_the_browser_is_bounded():
     assert time.time() - t0 < 15
     r = h.cli(g, "auth", "login", "--login-timeout", "0")
     assert r.rc == 2, r.rc
+
+
+def _saml_gateway():
+    """A gateway whose browser login is SAML 2.0 (saml_idp.py, Lasso in the IdP role)."""
+    assert HAVE_LASSO, "python3-lasso is missing (run tests/integration/idp/install.sh)"
+    port = gwtest.free_port()
+    base = "http://127.0.0.1:%d" % port
+    entity, acs, slo = (base + "/api/v1/auth/saml/" + x for x in ("metadata", "acs", "slo"))
+    d = gwtest.tempdir()
+    key, cert = saml_idp.gen_key_cert("openclaw-gateway-sp")
+    idp = saml_idp.SamlIdp(saml_idp.sp_metadata(entity, acs, slo, cert, requests_signed=True))
+    idp.start()
+    atexit.register(idp.cleanup)
+    files = {}
+    for name, text in (("idp.xml", idp.metadata_xml), ("sp.key", key), ("sp.crt", cert)):
+        files[name] = os.path.join(d, name)
+        with open(files[name], "w") as f:
+            f.write(text)
+    cfg = gwtest.seed_config(port=port)
+    cfg["rbac"] = {"groupMappings": {"eng-leads": "team_lead", "mark*": "user"}}
+    cfg["sso"] = {
+        "saml": {"idp_metadata": files["idp.xml"], "sp_entity_id": entity, "acs_url": acs,
+                 "slo_url": slo, "sp_key_file": files["sp.key"], "sp_cert_file": files["sp.crt"],
+                 "attributeMapping": {"userId": "NameID", "email": "email",
+                                      "name": "displayName", "groups": "groups",
+                                      "org_unit": "department"}},
+        "unmapped": "refuse",
+    }
+    g = gwtest.Gateway(config=cfg, port=port).start()
+    g.base = base
+    md = api(g, "GET", "/api/v1/auth/saml/metadata")
+    assert md.status == 200, md
+    with open(os.path.join(idp.dir, "sp-0.xml"), "w") as f:
+        f.write(md.text)
+    return g
+
+
+SAML = gwtest.Lazy(_saml_gateway)
+
+
+def test_login_through_a_saml_idp_works_unchanged():
+    g = SAML()
+    h = Home()
+    r = h.cli(g, "auth", "login", "--browser-command", BROWSER_CMD,
+              env={"CLI_BROWSER_USER": "bob", "CLI_BROWSER_PASSWORD": "bob-pw",
+                   "CLI_BROWSER_PROTOCOL": "saml"})
+    assert r.rc == 0, (r.rc, r.out, r.err, h.browser_report())
+    assert "Logged in to %s as bob" % g.base in r.out, r.out
+    assert "Role:          user" in r.out and "Org Unit:      Marketing" in r.out, r.out
+    r = h.cli(g, "status")
+    assert r.rc == 0 and "User:        bob" in r.out, (r.rc, r.out, r.err)
+    before = h.entry(g)
+    h.edit_entry(g, expires_at=int(time.time()) - 5)
+    r = h.cli(g, "auth", "status")
+    assert r.rc == 0 and "User:          bob" in r.out, (r.rc, r.out, r.err)
+    assert h.entry(g)["access_token"] != before["access_token"], "refreshed"
+    r = h.cli(g, "auth", "logout")
+    assert r.rc == 0 and "revoked" in r.out, (r.rc, r.out, r.err)
 
 
 PLAIN = gwtest.Lazy(lambda: gwtest.Gateway(gwtest.seed_config()).start())

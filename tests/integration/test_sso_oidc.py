@@ -178,11 +178,15 @@ def userinfo(g, b):
     return r.status, (json.loads(r.text) if r.text.startswith("{") else r.text)
 
 
-def audit_events(g, **params):
+def audit_events(g, type=None, **params):
+    if type:
+        params["event"] = type  # the API's filter parameter
     q = urllib.parse.urlencode(dict(params, limit=200))
     r = api(g, "GET", "/api/v1/audit?" + q, token=ADMIN_TOKEN)
     assert r.status == 200, r
-    return r.json()["events"]
+    events = r.json()["events"]
+    assert not type or all(e["type"] == type for e in events), "the event filter was ignored"
+    return events
 
 
 def wait_audit(g, pred, what, **params):
@@ -470,7 +474,11 @@ def test_evil_forged_id_tokens_are_refused_at_the_callback():
             bad.append("%s: %s %s" % (kind, r.status, r.text[:300]))
     assert not bad, "\n".join(bad)
     assert not any(q["path"] == "/attacker-jwks" for q in g.evil.requests), "jku was followed"
-    fails = audit_events(g, type="auth.login.failed")
+    fails = wait_audit(g, lambda e: True, "auth.login.failed", type="auth.login.failed")
+    end = time.time() + 5
+    while len(fails) < len(REFUSED) and time.time() < end:  # written asynchronously
+        time.sleep(0.1)
+        fails = audit_events(g, type="auth.login.failed")
     assert len(fails) >= len(REFUSED), len(fails)
     assert any("ID token rejected: wrong audience" in str(e.get("details")) for e in fails), \
         [e.get("details") for e in fails][:3]

@@ -12,6 +12,8 @@ the gateway's Secure cookies travel to a plain-http gateway on loopback.
 
 Environment:
   CLI_BROWSER_USER, CLI_BROWSER_PASSWORD   the IdP account (required unless MODE=idle/fail)
+  CLI_BROWSER_PROTOCOL oidc (default: LemonLDAP::NG's form) | saml (saml_idp.py's form and
+                       its auto-POST to the gateway's ACS)
   CLI_BROWSER_MODE     confirm (default) | cancel | tamper-state | idle (does nothing) |
                        fail (exits 3 at once, as a missing browser would)
   CLI_BROWSER_REPORT   a file that receives a JSON report of what the browser saw
@@ -41,11 +43,18 @@ def run(url, mode, report):
     b = loopback_browser()
     loopback = query_params(url)["redirect_uri"]
     gateway = origin(url)
-    # authorize → /auth/login → the IdP's form → back at the gateway's callback
-    callback = login(b, url, os.environ["CLI_BROWSER_USER"], os.environ["CLI_BROWSER_PASSWORD"],
-                     rp_prefix=gateway + "/api/v1/auth/callback")
-    # callback → (session cookie) → authorize again → the confirmation page
-    page = b.follow(callback, stop=lambda u: u.startswith(loopback))
+    user, pw = os.environ["CLI_BROWSER_USER"], os.environ["CLI_BROWSER_PASSWORD"]
+    if os.environ.get("CLI_BROWSER_PROTOCOL") == "saml":
+        import saml_idp
+        # authorize → /auth/login → the IdP (HTTP-Redirect) → its form → the auto-POST form
+        to_idp = b.follow(url, stop=lambda u: not u.startswith(gateway))
+        acs, fields = saml_idp.login(b, to_idp.location, user, pw)
+        back = b.post(acs, fields).location  # the ACS: session cookie, 302 to authorize
+    else:
+        # authorize → /auth/login → the IdP's form → back at the gateway's callback
+        back = login(b, url, user, pw, rp_prefix=gateway + "/api/v1/auth/callback")
+    # (session cookie) → authorize again → the confirmation page
+    page = b.follow(back, stop=lambda u: u.startswith(loopback))
     report["confirm_status"] = page.status
     report["confirm_page"] = page.text
     if page.location:

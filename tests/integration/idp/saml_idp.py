@@ -16,6 +16,7 @@ Two halves in one file:
                                    LogoutResponse redirect back to the SP
     GET  /saml/idp-logout          IdP-initiated single logout for the browser's
                                    IdP session: LogoutRequest redirect to the SP
+                                   (?binding=post: an auto-POST page instead)
     POST /control/variant          {"variant": NAME, "count": N} the next N
                                    Responses are deliberately broken (see VARIANTS)
     GET  /control/state            JSON: sessions, last response XML, variant
@@ -82,6 +83,15 @@ VARIANTS = {
     "status_failure": "Status is Responder/RequestDenied, no assertion",
     "response_unsigned": "Assertion signed, Response not (valid: many IdPs do this; must be ACCEPTED)",
     "resigned_good": "good Response re-signed by resign() (sanity check of the re-signing path)",
+    "unsolicited": "IdP-initiated: no InResponseTo in the Response nor in SubjectConfirmationData",
+    # attacker-made: no IdP key involved after the IdP signed the genuine message
+    "xsw_second_assertion": "signature wrapping: an unsigned forged Assertion (NameID admin, group "
+                            "admins) before the genuine signed one; Response signature dropped",
+    "xsw_nested": "signature wrapping: the forged unsigned Assertion carries the genuine signed "
+                  "one inside its Advice",
+    "comment_nameid": "comment injection: the IdP signs NameID 'alice.evil', the attacker makes it "
+                      "'alice<!---->.evil' (the signature still verifies: C14N drops comments)",
+    "xxe": "a DOCTYPE with an external entity (file:///etc/hostname) used in an attribute value",
 }
 
 DEFAULT_USERS = {
@@ -332,6 +342,16 @@ def idp_logout(session: Browser, idp: SamlIdp) -> str:
     return r.location
 
 
+def idp_logout_post(session: Browser, idp: SamlIdp) -> tuple[str, dict]:
+    """IdP-initiated SLO with the HTTP-POST binding: (the SP's SLO URL, {"SAMLRequest", ...})
+    from the auto-POST page."""
+    r = session.get(idp.base_url + "/saml/idp-logout?binding=post")
+    post = _auto_post(r) if r.status == 200 else None
+    if not post:
+        raise RuntimeError(f"no IdP-initiated POST logout: {r.status} {r.text[:300]}")
+    return post
+
+
 # --------------------------------------------------------------------------
 # server side (needs lasso)
 # --------------------------------------------------------------------------
@@ -392,6 +412,49 @@ def resign(xml: str, key_pem_path: str, cert_pem_path: str, mutate=None,
     for a in root.iterfind("saml:Assertion", ns):  # inner signature first
         redo(a, sign_assertion)
     redo(root, sign_response)
+    return etree.tostring(root, encoding="unicode")
+
+
+def forge(xml: str, variant: str, key_pem_path: str, cert_pem_path: str) -> str:
+    """The attacker-made variants, from a genuine (signed) Response."""
+    import copy
+    from lxml import etree
+    ns = {"ds": NS_DS, "saml": "urn:oasis:names:tc:SAML:2.0:assertion", "samlp": PROTO}
+    if variant == "comment_nameid":
+        def rename(root, ns):
+            for el in root.iterfind(".//saml:Subject/saml:NameID", ns):
+                el.text = "alice.evil"
+        signed = resign(xml, key_pem_path, cert_pem_path, rename)
+        return signed.replace(">alice.evil<", ">alice<!---->.evil<")
+    if variant == "xxe":
+        body = xml[xml.index("<samlp:Response"):] if "<samlp:Response" in xml else xml
+        body = body.replace(">eng-leads<", ">&xxe;<", 1)
+        return ('<?xml version="1.0"?>\n<!DOCTYPE samlp:Response [<!ENTITY xxe SYSTEM '
+                '"file:///etc/hostname">]>\n' + body)
+    root = etree.fromstring(xml.encode())
+    genuine = root.find("saml:Assertion", ns)
+    evil = copy.deepcopy(genuine)
+    evil.set("ID", "_evil" + secrets.token_hex(16))
+    sig = evil.find("ds:Signature", ns)
+    if sig is not None:
+        evil.remove(sig)
+    for el in evil.iterfind(".//saml:Subject/saml:NameID", ns):
+        el.text = "admin"
+    for el in evil.iterfind(".//saml:AttributeValue", ns):
+        if el.text in ("eng-leads", "marketing"):
+            el.text = "admins"
+    rsig = root.find("ds:Signature", ns)
+    if rsig is not None:
+        root.remove(rsig)
+    if variant == "xsw_second_assertion":
+        genuine.addprevious(evil)
+    elif variant == "xsw_nested":
+        root.replace(genuine, evil)
+        advice = etree.Element("{%s}Advice" % ns["saml"])
+        evil.find("saml:Conditions", ns).addnext(advice)
+        advice.append(genuine)
+    else:
+        raise ValueError(variant)
     return etree.tostring(root, encoding="unicode")
 
 
@@ -509,6 +572,11 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
         def set_destination(root, ns):
             root.set("Destination", evil_acs)
 
+        def drop_in_response_to(root, ns):
+            root.attrib.pop("InResponseTo", None)
+            for el in root.iterfind(".//saml:SubjectConfirmationData", ns):
+                el.attrib.pop("InResponseTo", None)
+
         K, C = P("idp-key.pem"), P("idp-cert.pem")
         if variant == "unsigned":
             xml = resign(xml, K, C, sign_assertion=False, sign_response=False)
@@ -522,6 +590,8 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
             xml = resign(xml, K, C, sign_assertion=True, sign_response=False)
         elif variant == "resigned_good":
             xml = resign(xml, K, C)
+        elif variant == "unsolicited":
+            xml = resign(xml, K, C, drop_in_response_to)
         elif variant == "tampered":
             xml2 = xml.replace(">eng-leads<", ">admins<").replace(">marketing<", ">admins<")
             assert xml2 != xml, "nothing to tamper with (user has no eng-leads/marketing group)"
@@ -529,6 +599,8 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
         elif variant == "tampered_nameid":
             nid = a.subject.nameID.content
             xml = re.sub(r"(<saml:NameID[^>]*>)" + re.escape(nid) + "<", r"\1admin<", xml)
+        elif variant in ("xsw_second_assertion", "xsw_nested", "comment_nameid", "xxe"):
+            xml = forge(xml, variant, K, C)
         if xml != base64.b64decode(body).decode():
             body = base64.b64encode(xml.encode()).decode()
         with lock:
@@ -601,7 +673,7 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
             if url.path == "/saml/slo":
                 return self._slo(url.query)
             if url.path == "/saml/idp-logout":
-                return self._idp_logout()
+                return self._idp_logout(urllib.parse.parse_qs(url.query).get("binding") == ["post"])
             self._send(404, "not found", "text/plain")
 
         def do_POST(self):
@@ -694,18 +766,20 @@ def serve(workdir: str):  # pragma: no cover - runs in the subprocess
             logout.buildResponseMsg()
             self._redirect(logout.msgUrl, {"Set-Cookie": "samlidp=; Path=/; Max-Age=0"})
 
-        def _idp_logout(self):
+        def _idp_logout(self, post=False):
             sid, sess = self._cookie_session()
             if not sess or not sess.get("session_dump"):
                 return self._send(400, "no IdP session", "text/plain")
             logout = lasso.Logout(new_server())
             logout.setSessionFromDump(sess["session_dump"])
             sp = logout.getNextProviderId()
-            logout.initRequest(sp, lasso.HTTP_METHOD_REDIRECT)
+            logout.initRequest(sp, lasso.HTTP_METHOD_POST if post else lasso.HTTP_METHOD_REDIRECT)
             logout.buildRequestMsg()
             with lock:
                 sess["logout_dump"] = logout.dump()
                 state["log"].append({"t": time.time(), "slo": "idp-initiated", "sp": sp})
+            if post:
+                return self._post_page(logout.msgUrl, "SAMLRequest", logout.msgBody, "")
             self._redirect(logout.msgUrl)
 
         def _slo_response(self, msg):
