@@ -404,6 +404,10 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 
 void api_auth_logout(struct api_call *c)
 {
+    if (c->p->method && strcmp(c->p->method, "cli") == 0) {
+        api_cli_logout(c); /* a CLI session presented as its bearer token */
+        return;
+    }
     if (!c->p->method || strcmp(c->p->method, "session") != 0) {
         http_respond_error(c->r, GW_EINVAL, "logout ends a browser session; this request is "
                            "authenticated with a %s (revoke tokens with DELETE /api/v1/tokens/{id})",
@@ -448,7 +452,8 @@ static json_t *session_json(struct api_call *c, const struct store_session *s)
     char jmsg[100];
     json_t *ident = gw_json_parse(s->identity ? s->identity : "{}",
                                   strlen(s->identity ? s->identity : "{}"), 4, jmsg, sizeof(jmsg));
-    json_t *o = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "id", s->id, "user", s->user_id,
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "id", s->id, "user",
+                          s->user_id, "kind", s->kind ? s->kind : "browser",
                           "role", gw_json_str(ident, "role"), "client_ip", s->client_ip,
                           "created_at", api_time(c, s->created_ms), "last_seen_at",
                           api_time(c, s->last_seen_ms), "expires_at", api_time(c, s->expires_ms));
@@ -483,7 +488,8 @@ void api_auth_sessions_list(struct api_call *c)
     json_t *arr = json_array();
     int64_t now = gw_now_ms(), idle = (int64_t)c->cfg->sso.idle_timeout_s * 1000;
     for (size_t i = 0; i < n; i++)
-        if (list[i].expires_ms > now && now - list[i].last_seen_ms < idle)
+        if (list[i].expires_ms > now &&
+            ((list[i].kind && !strcmp(list[i].kind, "cli")) || now - list[i].last_seen_ms < idle))
             json_array_append_new(arr, session_json(c, &list[i]));
     store_session_list_free(list, n);
     http_respond_json(c->r, 200, json_pack("{s:o}", "sessions", arr));
@@ -562,6 +568,9 @@ gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
         const char *tok = authz + 7;
         while (*tok == ' ')
             tok++;
+        if (auth_cli_is_access_token(tok))
+            return auth_cli_authenticate(c->g->store, c->cfg, tok, c->r->pool, &c->p, msg,
+                                         msgcap);
         if (!auth_looks_like_jwt(tok))
             return GW_ENOTFOUND; /* a gateway token */
         json_t *claims = NULL;
@@ -611,4 +620,16 @@ void api_auth_userinfo_extend(struct api_call *c, json_t *body)
             json_object_set_new(body, "csrf_token",
                                 json_string(auth_session_csrf(secret, c->r->pool)));
     }
+}
+
+/* --- shared with the CLI sign-in routes (api_auth_cli.c) ---------------------------------- */
+
+const char *api_session_cookie(struct api_call *c)
+{
+    return cookie(c, c->cfg->sso.cookie_name);
+}
+
+void api_html_escape(struct gw_buf *b, const char *s)
+{
+    html_escape(b, s);
 }

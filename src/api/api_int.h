@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "config/config.h"
@@ -47,6 +48,9 @@ gw_err api_audit_event_sync(struct api_call *c, const char *type, const char *re
 /* After api_audit_sync succeeded but applying the change failed: audits the failure too
  * (event "<type>.failed" with the status answered). */
 void api_audit_failed(struct api_call *c);
+/* Too many failed authentications from the client's address: answers 429 (Retry-After) and
+ * returns true. */
+bool api_throttled(struct api_call *c);
 /* Requires a scope/permission; answers 403 naming it and returns false when missing. */
 bool api_require(struct api_call *c, const char *scope);
 /* Parses the JSON body of a POST/PUT (content type checked); answers 4xx and returns NULL on
@@ -72,6 +76,7 @@ api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_appr
 api_handler_fn api_costs_get;
 api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sessions_list,
     api_auth_sessions_revoke, api_auth_user_sessions_revoke;
+api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;
 api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
 
 /* Single sign-on authentication (api_auth.c): an IdP bearer JWT or a session cookie (with the
@@ -97,6 +102,14 @@ void api_sso_fail(struct api_call *c, const char *type, const char *reason);
 /* SAML half of logout (api_saml.c): true when the session of this cookie value came from a SAML
  * login; *url is then the IdP's LogoutRequest URL, or NULL when the IdP has no single logout. */
 bool api_saml_logout(struct api_call *c, const char *secret, const char **url);
+/* The browser's session cookie value, or NULL. */
+const char *api_session_cookie(struct api_call *c);
+/* Appends s with the HTML special characters escaped. */
+void api_html_escape(struct gw_buf *b, const char *s);
+
+/* CLI sign-in (api_auth_cli.c): POST /api/v1/auth/logout authenticated by a CLI access
+ * token ends that CLI session. */
+void api_cli_logout(struct api_call *c);
 
 /* Agent turns (api_chat.c): "model": "openclaw/<ns>/<agent>" on /v1/chat/completions, and
  * channel messages to an agent that has a model. */

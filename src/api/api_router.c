@@ -18,7 +18,7 @@ enum route_flags {
     ROUTE_PUBLIC = 1,   /* no authentication, not audited (probes, public key) */
     ROUTE_OPENAI = 2,   /* OpenAI-compatible: errors in OpenAI's envelope */
     ROUTE_INLINE = 4,   /* never blocks: runs on the event-loop thread (api_inline) */
-    ROUTE_ANON = 8,     /* no authentication, but audited (the SSO login steps) */
+    ROUTE_ANON = 8,     /* no authentication, but audited (the SSO and CLI sign-in steps) */
 };
 
 struct route {
@@ -43,6 +43,11 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/auth/saml/slo", api_saml_slo, "auth.logout", ROUTE_ANON},
     {HTTP_POST, "/api/v1/auth/saml/slo", api_saml_slo, "auth.logout", ROUTE_ANON},
     {HTTP_POST, "/api/v1/auth/logout", api_auth_logout, "auth.logout", 0},
+    {HTTP_GET, "/api/v1/auth/cli/authorize", api_cli_authorize, "auth.cli.authorize", ROUTE_ANON},
+    {HTTP_POST, "/api/v1/auth/cli/authorize", api_cli_authorize_confirm, "auth.cli.authorized",
+     ROUTE_ANON},
+    {HTTP_POST, "/api/v1/auth/cli/token", api_cli_token, "auth.cli.token", ROUTE_ANON},
+    {HTTP_POST, "/api/v1/auth/cli/revoke", api_cli_revoke, "auth.cli.revoked", ROUTE_ANON},
     {HTTP_GET, "/api/v1/auth/sessions", api_auth_sessions_list, "auth.session.listed", 0},
     {HTTP_DELETE, "/api/v1/auth/sessions/{}", api_auth_sessions_revoke, "auth.session.revoked", 0},
     {HTTP_DELETE, "/api/v1/auth/users/{}/sessions", api_auth_user_sessions_revoke,
@@ -173,21 +178,28 @@ static void release_call(void *arg)
     cfg_unref(c->cfg);
 }
 
+bool api_throttled(struct api_call *c)
+{
+    unsigned wait = auth_throttle_check(c->g->throttle, c->r->client_ip,
+                                        c->cfg->failed_auth_limit);
+    if (!wait)
+        return false;
+    char retry[48];
+    snprintf(retry, sizeof(retry), "Retry-After: %u", wait);
+    const char *hdrs[] = {retry, NULL};
+    c->audit_type = "auth.throttled";
+    http_respond_error_h(c->r, GW_ETHROTTLED, hdrs,
+                         "too many failed authentications from this address; retry in %u s",
+                         wait);
+    return true;
+}
+
 static bool authenticate(struct api_call *c)
 {
     struct gwd *g = c->g;
     char msg[160];
-    unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->cfg->failed_auth_limit);
-    if (wait) {
-        char retry[48];
-        snprintf(retry, sizeof(retry), "Retry-After: %u", wait);
-        const char *hdrs[] = {retry, NULL};
-        c->audit_type = "auth.throttled";
-        http_respond_error_h(c->r, GW_ETHROTTLED, hdrs,
-                             "too many failed authentications from this address; retry in %u s",
-                             wait);
+    if (api_throttled(c))
         return false;
-    }
     /* SSO first (an IdP JWT or a session cookie), else a gateway token */
     gw_err rc = api_sso_authenticate(c, msg, sizeof(msg));
     if (rc == GW_ENOTFOUND)

@@ -38,8 +38,9 @@ struct auth_principal {
     size_t n_scopes;
     const char **perms;      /* the owner's role permissions, NULL when the token has no owner */
     size_t n_perms;
-    const char *method;      /* "token", "session" (cookie) or "bearer_jwt" (IdP access token) */
-    const char *session_id;  /* public session id when method is "session" */
+    const char *method;      /* "token", "session" (cookie), "bearer_jwt" (IdP access token)
+                                or "cli" (access token of `openclaw auth login`) */
+    const char *session_id;  /* public session id when method is "session" or "cli" */
     const char **groups;     /* directory groups of an SSO principal, NULL otherwise */
     size_t n_groups;
 };
@@ -131,5 +132,6 @@ unsigned auth_throttle_check(struct auth_throttle *t, const char *ip, unsigned l
 void auth_throttle_fail(struct auth_throttle *t, const char *ip);
 
 #include "auth/auth_sso.h" /* single sign-on: JWT, OIDC, sessions */
+#include "auth/auth_cli.h" /* signing in the CLI through the browser */
 
 #endif

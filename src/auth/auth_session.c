@@ -314,6 +314,47 @@ static const char **strv_of(const json_t *arr, struct gw_pool *pool, size_t *n)
     return v;
 }
 
+gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,
+                         const char *unknown, char *msg, size_t msgcap)
+{
+    gw_err rc = store_session_get(st, hash, s);
+    if (rc == GW_ENOTFOUND) {
+        snprintf(msg, msgcap, "%s", unknown);
+        return GW_EUNAUTH;
+    }
+    if (rc != GW_OK)
+        snprintf(msg, msgcap, "sessions cannot be read right now");
+    return rc;
+}
+
+gw_err auth_session_principal(const struct cfg *c, const char *user, const char *identity,
+                              const char *method, struct gw_pool *pool,
+                              struct auth_principal **out, char *msg, size_t msgcap)
+{
+    char jmsg[120];
+    const char *text = identity ? identity : "{}";
+    json_t *ident = gw_json_parse(text, strlen(text), 4, jmsg, sizeof(jmsg));
+    const struct cfg_user *cu = cfg_find_user(c, user);
+    struct auth_sso_identity id = {
+        .user = gw_pool_strdup(pool, user),
+        .email = gw_json_str(ident, "email"), .name = gw_json_str(ident, "name"),
+        .role = gw_json_str(ident, "role"), .org_unit = gw_json_str(ident, "org_unit"),
+        .team = gw_json_str(ident, "team"),
+    };
+    id.groups = strv_of(json_object_get(ident, "groups"), pool, &id.n_groups);
+    gw_err rc = GW_EUNAUTH;
+    if (cu && cu->disabled) {
+        snprintf(msg, msgcap, "user is disabled");
+    } else if (!id.role || !auth_role_permissions(c, id.role, NULL)) {
+        snprintf(msg, msgcap, "the session's role no longer exists: log in again");
+    } else {
+        *out = auth_sso_principal(c, &id, method, pool);
+        rc = GW_OK;
+    }
+    json_decref(ident);
+    return rc;
+}
+
 gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap)
@@ -329,19 +370,13 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
     char hash[65], sid[33];
     hash_and_id(secret, hash, sid);
     struct store_session s;
-    gw_err rc = store_session_get(st, hash, &s);
-    if (rc == GW_ENOTFOUND) {
-        snprintf(msg, msgcap, "unknown or ended session: log in again");
-        return GW_EUNAUTH;
-    }
-    if (rc != GW_OK) {
-        snprintf(msg, msgcap, "sessions cannot be read right now");
+    gw_err rc = auth_session_load(st, hash, &s, "unknown or ended session: log in again", msg,
+                                  msgcap);
+    if (rc != GW_OK)
         return rc;
-    }
     int64_t now = gw_now_ms();
-    json_t *ident = NULL;
     rc = GW_EUNAUTH;
-    if (strcmp(s.tenant, c->tenant_id) != 0) {
+    if (strcmp(s.tenant, c->tenant_id) != 0 || (s.kind && strcmp(s.kind, "browser") != 0)) {
         snprintf(msg, msgcap, "unknown or ended session: log in again");
     } else if (now >= s.expires_ms) {
         snprintf(msg, msgcap, "session expired (absolute timeout): log in again");
@@ -349,32 +384,12 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
     } else if (now - s.last_seen_ms >= (int64_t)c->sso.idle_timeout_s * 1000) {
         snprintf(msg, msgcap, "session expired (idle timeout): log in again");
         store_session_delete(st, s.tenant, s.id, NULL);
-    } else {
-        char jmsg[120];
-        ident = gw_json_parse(s.identity ? s.identity : "{}", strlen(s.identity ? s.identity : "{}"),
-                              4, jmsg, sizeof(jmsg));
-        const struct cfg_user *cu = cfg_find_user(c, s.user_id);
-        struct auth_sso_identity id = {
-            .user = gw_pool_strdup(pool, s.user_id),
-            .email = gw_json_str(ident, "email"), .name = gw_json_str(ident, "name"),
-            .role = gw_json_str(ident, "role"), .org_unit = gw_json_str(ident, "org_unit"),
-            .team = gw_json_str(ident, "team"),
-        };
-        id.groups = strv_of(json_object_get(ident, "groups"), pool, &id.n_groups);
-        if (cu && cu->disabled) {
-            snprintf(msg, msgcap, "user is disabled");
-        } else if (!id.role || !auth_role_permissions(c, id.role, NULL)) {
-            snprintf(msg, msgcap, "the session's role no longer exists: log in again");
-        } else {
-            struct auth_principal *p = auth_sso_principal(c, &id, "session", pool);
-            p->session_id = gw_pool_strdup(pool, sid);
-            *out = p;
-            rc = GW_OK;
-            if (now - s.last_seen_ms >= TOUCH_MS)
-                store_session_touch(st, hash, now);
-        }
+    } else if ((rc = auth_session_principal(c, s.user_id, s.identity, "session", pool, out, msg,
+                                            msgcap)) == GW_OK) {
+        (*out)->session_id = gw_pool_strdup(pool, sid);
+        if (now - s.last_seen_ms >= TOUCH_MS)
+            store_session_touch(st, hash, now);
     }
-    json_decref(ident);
     store_session_release(&s);
     return rc;
 }

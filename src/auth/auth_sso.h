@@ -28,6 +28,7 @@
 struct cfg;
 struct gw_pool;
 struct store;
+struct store_session;
 struct auth_principal;
 
 /* --- JWT / JWKS (auth_jwt.c) ------------------------------------------------------------ */
@@ -215,6 +216,16 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
 /* The identity object a session keeps (role, groups, "idp", SAML subject), owned by the
  * caller, or NULL when the cookie value names no session. */
 json_t *auth_session_identity(struct store *st, const char *secret);
+/* The session row of a secret's hash: GW_EUNAUTH with msg = unknown when there is none,
+ * GW_ESTORE (msg set) when the store fails. */
+gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,
+                         const char *unknown, char *msg, size_t msgcap);
+/* The principal of a stored identity (a session's identity JSON: role, org unit, team,
+ * groups ...) with the given method. GW_EUNAUTH with msg when the user is disabled in
+ * identity.users or the role no longer exists. */
+gw_err auth_session_principal(const struct cfg *c, const char *user, const char *identity,
+                              const char *method, struct gw_pool *pool,
+                              struct auth_principal **out, char *msg, size_t msgcap);
 /* Deletes the session of a cookie value (logout, rotation); GW_ENOTFOUND when none. */
 gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,
                         struct gw_pool *pool);

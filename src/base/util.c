@@ -333,7 +333,9 @@ gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len)
 gw_err gw_file_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
     char *tmp = gw_xasprintf("%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    /* a fresh file of ours: never through a leftover file or a link planted at that name */
+    (void)unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     gw_err rc = GW_OK;
     if (fd < 0) {
         free(tmp);

@@ -48,7 +48,8 @@ bool gw_ct_equal(const void *a, const void *b, size_t n);
 gw_err gw_fd_read_all(int fd, size_t max, char **out, size_t *len);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated string. */
 gw_err gw_file_read(const char *path, size_t max, char **out, size_t *len);
-/* Writes a file atomically (temp + fsync + rename) with the given mode. */
+/* Writes a file atomically (temp + fsync + rename) with the given mode; the temporary file is
+ * created exclusively (O_EXCL, O_NOFOLLOW) with that mode, so it is never wider. */
 gw_err gw_file_write_atomic(const char *path, const void *data, size_t len, int mode);
 /* mkdir -p with the given mode. */
 gw_err gw_mkdirs(const char *path, int mode);

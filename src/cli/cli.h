@@ -3,7 +3,7 @@
  *
  * cli_main is the whole program (src/main/cli_main.c only calls it). The rest of this header is
  * shared between the command families (one file each: tokens, agents, send, memory, audit,
- * status, config, policy; approvals and tools share one) and exposes the pure parts (argument parsing, config file reading/writing,
+ * status, config, policy, auth; approvals and tools share one) and exposes the pure parts (argument parsing, config file reading/writing,
  * settings precedence, exit code mapping, output formatting) to tests/unit/test_cli.c.
  *
  * Exit codes (also documented in docs/CLI.md):
@@ -148,6 +148,10 @@ struct cli_ctx {
     bool resolved;
     struct cli_settings set;
     bool warned_plaintext;
+    /* the token is the access token of `openclaw auth login` (credentials file): cli_http
+     * refreshes it when it expired or a request answers 401 */
+    bool login;
+    int64_t login_expires_at; /* epoch seconds */
 };
 
 /* Applies the global options found in a (--gateway, --token, --json, --timeout). */
@@ -251,6 +255,8 @@ void cli_print_json(const json_t *v);
 /* Writes a buffer to stdout. */
 void cli_print_buf(const struct gw_buf *b);
 
+/* "<label padded to width><value sanitized, "-" when empty>\n" (the report lines of status). */
+void cli_field(struct gw_buf *out, int width, const char *label, const char *value);
 /* `openclaw status` text for a /status reply and an optional /auth/userinfo reply. userinfo_err
  * is shown as the user line when the userinfo call failed (NULL otherwise). */
 void cli_format_status(struct gw_buf *out, const char *gateway, const json_t *status,
@@ -318,6 +324,44 @@ void cli_format_explain(struct gw_buf *out, const json_t *reply);
 void cli_format_invoke(struct gw_buf *out, long status, const json_t *reply);
 void cli_format_approval(struct gw_buf *out, const json_t *item);
 
+/* --- `openclaw auth`: browser sign-in and its credentials (cli_auth.c) ------------------- */
+
+#define CLI_MAX_CREDENTIALS_FILE ((size_t)1 << 20)
+#define CLI_DEFAULT_LOGIN_WAIT 300L /* seconds the login waits for the browser */
+#define CLI_LOGIN_REFRESH_MARGIN_S 30 /* refresh a little before the access token runs out */
+
+/* $XDG_CONFIG_HOME/openclaw/credentials.json (an absolute XDG_CONFIG_HOME only), else
+ * $HOME/.config/openclaw/credentials.json (the passwd entry when HOME is unset). */
+char *cli_credentials_path(void);
+/* Reads the credentials file: {"version":1,"gateways":{"<gateway url>":{entry}}}. A missing
+ * file is an empty document. *loose is set when the file is readable by others. */
+gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *err,
+                            size_t errcap);
+/* Writes it: directory 0700, file created 0600 under a temporary name (O_EXCL), synced and
+ * renamed over the old one, so it is never readable by others, not even for a moment. */
+gw_err cli_credentials_save(const char *path, const json_t *doc, char *err, size_t errcap);
+/* The entry of a gateway (borrowed from doc) when it has usable tokens, else NULL. */
+json_t *cli_credentials_entry(const json_t *doc, const char *gateway);
+/* Uses the stored login of the resolved gateway as the token (no --token/OPENCLAW_TOKEN). */
+void cli_login_apply(struct cli_ctx *ctx);
+/* Refreshes the stored login (rotating both tokens) under a lock on the credentials file;
+ * another process's fresh refresh is adopted instead. CLI_EXIT_OK with ctx->set.token
+ * replaced, else the exit code (CLI_EXIT_AUTH when the login ended: the entry is removed). */
+int cli_login_refresh(struct cli_ctx *ctx);
+
+/* PKCE (RFC 7636): a 43-character verifier and its S256 challenge. */
+void cli_pkce_pair(char verifier[44], char challenge[44]);
+
+/* What the browser brought to the loopback listener: GET /callback?code=&state= or
+ * ?error=&state=. Strings are malloc'd. */
+struct cli_callback {
+    char *code, *state, *error;
+};
+/* Parses the request target. 0: a callback; -1: another path; -2: malformed (a parameter
+ * repeated or badly escaped). */
+int cli_callback_parse(const char *target, struct cli_callback *cb);
+void cli_callback_release(struct cli_callback *cb);
+
 /* --- command families ------------------------------------------------------------------ */
 
 /* argv[0] is the family name ("tokens", ...). Each returns an exit code. */
@@ -333,6 +377,7 @@ int cli_cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_approvals(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_auth(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const char cli_help_config[];
 extern const char cli_help_status[];
@@ -346,6 +391,7 @@ extern const char cli_help_policy[];
 extern const char cli_help_approvals[];
 extern const char cli_help_tools[];
 extern const char cli_help_stats[];
+extern const char cli_help_auth[];
 
 /* `stats costs` text of a GET /api/v1/costs reply (cli_stats.c). */
 void cli_format_costs(struct gw_buf *out, const json_t *report);

@@ -5,7 +5,9 @@
  * (streamed exports use a stall timeout instead of a total one), no redirects, http/https only,
  * no dot-segment squashing, response bodies capped at 64 MiB unless streamed to a sink, and
  * the bearer token only when one is configured — never in a message. Non-2xx replies are
- * turned into an exit code and the gateway's error envelope is printed on stderr.
+ * turned into an exit code and the gateway's error envelope is printed on stderr. A token
+ * from `openclaw auth login` is refreshed here, before a request when it has run out and
+ * after a 401 (then the request is sent once more).
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -229,7 +231,9 @@ static bool transport_error(CURLcode c)
     }
 }
 
-int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs)
+/* One transfer; a non-2xx status is printed unless rq->quiet or defer_status. */
+static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs,
+                    bool defer_status)
 {
     int rc = CLI_EXIT_OK;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -348,7 +352,7 @@ int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_respo
         goto out;
     }
     rc = cli_exit_for_status(rs->status);
-    if (rc != CLI_EXIT_OK && !rq->quiet)
+    if (rc != CLI_EXIT_OK && !rq->quiet && !defer_status)
         cli_print_http_error(rs);
 out:
     curl_easy_cleanup(h);
@@ -359,6 +363,24 @@ out:
             *p++ = 0;
         free(auth);
     }
+    return rc;
+}
+
+int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs)
+{
+    /* with the stored login of `openclaw auth login`: refresh it when it has run out or the
+     * gateway says so (401), then send the request again once */
+    bool login = rq->auth && ctx->login;
+    if (login && ctx->login_expires_at <= gw_now_ms() / 1000 + CLI_LOGIN_REFRESH_MARGIN_S)
+        (void)cli_login_refresh(ctx);
+    int rc = transfer(ctx, rq, rs, login);
+    if (login && rs->status == 401 && ctx->login && cli_login_refresh(ctx) == CLI_EXIT_OK) {
+        cli_response_release(rs);
+        cli_response_init(rs);
+        return transfer(ctx, rq, rs, false);
+    }
+    if (login && rc != CLI_EXIT_OK && rs->status && !rq->quiet)
+        cli_print_http_error(rs);
     return rc;
 }
 

@@ -26,6 +26,7 @@ static const char main_help[] =
     "\n"
     "Commands:\n"
     "  status                          gateway reachability, identity and plugins\n"
+    "  auth login|status|logout        sign in through the company SSO in a browser\n"
     "  config set|get|unset|show       ~/.openclaw/config.yaml (gateway_url, token)\n"
     "  tokens create|list|rotate|revoke  gateway tokens\n"
     "  agents register|list            agents and their channels\n"
@@ -43,7 +44,8 @@ static const char main_help[] =
     "Global options (before or after the command):\n"
     "  --gateway URL       gateway base URL (env OPENCLAW_GATEWAY_URL, config gateway_url,\n"
     "                      default " CLI_DEFAULT_GATEWAY ")\n"
-    "  --token TOKEN       bearer token (env OPENCLAW_TOKEN, config token)\n"
+    "  --token TOKEN       bearer token (env OPENCLAW_TOKEN, then the `auth login`\n"
+    "                      credentials, then config token)\n"
     "  --json              print the gateway's JSON instead of tables\n"
     "  --timeout SECONDS   connect/request timeout (default 30)\n"
     "  --version           print the version\n"
@@ -242,6 +244,7 @@ int cli_ctx_resolve(struct cli_ctx *ctx)
         goto out;
     }
     ctx->resolved = true;
+    cli_login_apply(ctx);
 out:
     cli_config_release(&cfg);
     free(path);
@@ -317,6 +320,7 @@ static const struct family families[] = {
     {"tools", cli_cmd_tools, cli_help_tools},
     {"approvals", cli_cmd_approvals, cli_help_approvals},
     {"stats", cli_cmd_stats, cli_help_stats},
+    {"auth", cli_cmd_auth, cli_help_auth},
 };
 
 static const struct family *find_family(const char *name)

@@ -193,11 +193,16 @@ void cli_print_buf(const struct gw_buf *b)
 
 /* --- status ------------------------------------------------------------------------------ */
 
-static void line(struct gw_buf *out, const char *label, const char *value)
+void cli_field(struct gw_buf *out, int width, const char *label, const char *value)
 {
-    (void)gw_buf_printf(out, "%-13s", label);
+    (void)gw_buf_printf(out, "%-*s", width, label);
     cli_sanitize(out, value && *value ? value : "-");
     (void)gw_buf_puts(out, "\n");
+}
+
+static void line(struct gw_buf *out, const char *label, const char *value)
+{
+    cli_field(out, 13, label, value);
 }
 
 void cli_format_status(struct gw_buf *out, const char *gateway, const json_t *status,

@@ -92,6 +92,9 @@ struct cfg_sso {
     unsigned idle_timeout_s;     /* session idle timeout (default 3600) */
     unsigned absolute_timeout_s; /* session lifetime (default 43200) */
     char *cookie_name;       /* default "__Host-openclaw_session" */
+    unsigned cli_access_ttl_s;       /* `openclaw auth login`: access token lifetime (3600) */
+    unsigned cli_idle_timeout_s;     /* a CLI login not refreshed for this long ends (14 d) */
+    unsigned cli_absolute_timeout_s; /* a CLI login ends this long after sign-in (30 d) */
     bool jit_provisioning;   /* keep users unknown to identity.users in the store (default true) */
 };
 

@@ -56,10 +56,11 @@ static const char *const claim_keys[] = {
     [CL_USER] = "user",     [CL_EMAIL] = "email",       [CL_NAME] = "name",
     [CL_GROUPS] = "groups", [CL_ORG] = "org_unit",      [CL_TEAM] = "team", [CL__N] = NULL};
 
-enum { SE_IDLE, SE_ABS, SE_COOKIE, SE__N };
+enum { SE_IDLE, SE_ABS, SE_COOKIE, SE_CLI_ACCESS, SE_CLI_IDLE, SE_CLI_ABS, SE__N };
 static const char *const session_keys[] = {
     [SE_IDLE] = "idle_timeout_s", [SE_ABS] = "absolute_timeout_s", [SE_COOKIE] = "cookie_name",
-    [SE__N] = NULL};
+    [SE_CLI_ACCESS] = "cli_access_token_ttl_s", [SE_CLI_IDLE] = "cli_idle_timeout_s",
+    [SE_CLI_ABS] = "cli_absolute_timeout_s", [SE__N] = NULL};
 
 static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
 static const char *const unmapped_values[] = {"refuse", "default", NULL};
@@ -331,6 +332,20 @@ static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
             s->cookie_name = name;
         }
     }
+    cfg_get_uint(e, v[SE_CLI_ACCESS], "sso.sessions.cli_access_token_ttl_s", 60, 86400,
+                 &s->cli_access_ttl_s);
+    cfg_get_uint(e, v[SE_CLI_IDLE], "sso.sessions.cli_idle_timeout_s", 3600, 90 * 86400,
+                 &s->cli_idle_timeout_s);
+    cfg_get_uint(e, v[SE_CLI_ABS], "sso.sessions.cli_absolute_timeout_s", 3600, 365 * 86400,
+                 &s->cli_absolute_timeout_s);
+    if (s->cli_idle_timeout_s > s->cli_absolute_timeout_s) {
+        if (cfg_is_null(v[SE_CLI_IDLE])) /* a short absolute lifetime shortens the default */
+            s->cli_idle_timeout_s = s->cli_absolute_timeout_s;
+        else
+            cfg_err(e, n->line, "sso.sessions.cli_idle_timeout_s (%u) must not exceed "
+                    "cli_absolute_timeout_s (%u)", s->cli_idle_timeout_s,
+                    s->cli_absolute_timeout_s);
+    }
 }
 
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
@@ -360,6 +375,9 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     s->idle_timeout_s = 3600;
     s->absolute_timeout_s = 43200;
     s->cookie_name = gw_xstrdup("__Host-openclaw_session");
+    s->cli_access_ttl_s = 3600;
+    s->cli_idle_timeout_s = 14 * 86400;
+    s->cli_absolute_timeout_s = 30 * 86400;
     s->jit_provisioning = true;
 
     const struct cfg_node *v[SS__N];

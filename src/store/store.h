@@ -296,7 +296,10 @@ gw_err store_budget_alert_insert(struct store *st, const char *tenant, const cha
 /* --- single sign-on: browser sessions, login states, provisioned users (store_sso.c) ----- */
 
 /* A server-side session. Only the SHA-256 of the cookie secret is stored (hash); id is the
- * public handle (first 32 hex digits of the hash) used by listings and revocation. */
+ * public handle (first 32 hex digits of the hash) used by listings and revocation.
+ * A session of kind "cli" (`openclaw auth login`, store_cli_*) has a random id that stays
+ * the same across refreshes; hash is then the SHA-256 of its current access token and
+ * refresh_hash that of its current refresh token. */
 struct store_session {
     char *id;
     char *hash;
@@ -304,7 +307,11 @@ struct store_session {
     char *user_id;
     char *identity;       /* JSON object: email, name, role, org_unit, team, groups, idp */
     char *client_ip;      /* at login, may be NULL */
-    int64_t created_ms, last_seen_ms, expires_ms; /* expires_ms: absolute end */
+    int64_t created_ms, last_seen_ms, expires_ms; /* expires_ms: absolute end (cli: the end
+                                                     of the current refresh token) */
+    char *kind;           /* "browser" (NULL on insert means browser) or "cli" */
+    char *refresh_hash;   /* cli only */
+    int64_t access_expires_ms; /* cli only: end of the current access token */
 };
 
 void store_session_release(struct store_session *s);
@@ -323,8 +330,8 @@ gw_err store_session_delete_user(struct store *st, const char *tenant, const cha
 gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
                           size_t limit, struct store_session **out, size_t *n);
 void store_session_list_free(struct store_session *list, size_t n);
-/* Removes sessions whose absolute end or idle limit (last_seen_ms < idle_before_ms) passed,
- * login states that expired and SAML assertion ids past their expiry. */
+/* Removes sessions whose absolute end or (browser sessions) idle limit (last_seen_ms <
+ * idle_before_ms) passed, login states that expired and SAML assertion ids past their expiry. */
 gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms);
 
 /* A pending authorization request (OIDC: state, nonce, PKCE verifier; SAML: the AuthnRequest
@@ -359,6 +366,51 @@ gw_err store_saml_assertion_use(struct store *st, const char *tenant, const char
  * a NULL argument) the user of one of them. */
 gw_err store_session_delete_saml(struct store *st, const char *tenant, const char *name_id,
                                  const char *session_index, size_t *n, char **user);
+
+/* --- CLI sign-in: authorization codes and CLI sessions (store_cli.c) ---------------------- */
+
+/* A one-time authorization code of `openclaw auth login`; only its SHA-256 is stored. */
+struct store_cli_code {
+    char *code_hash;
+    char *tenant;
+    char *user_id;
+    char *identity;         /* identity JSON of the browser session that confirmed */
+    char *browser_session;  /* public id of that session */
+    char *challenge;        /* PKCE S256 code_challenge */
+    char *redirect_uri;
+    int64_t created_ms, expires_ms;
+    int64_t consumed_ms;    /* from consume: when it had been consumed already (0: first use) */
+    char *cli_session;      /* from consume: the CLI session issued for it, or NULL */
+};
+
+void store_cli_code_release(struct store_cli_code *c);
+gw_err store_cli_code_insert(struct store *st, const struct store_cli_code *c);
+/* Marks the code consumed (the first caller wins) and returns it as it was before, so
+ * consumed_ms and cli_session reveal a replay. GW_ENOTFOUND when unknown. */
+gw_err store_cli_code_consume(struct store *st, const char *code_hash, int64_t now_ms,
+                              struct store_cli_code *out);
+/* Records the CLI session issued for a code (a replay of the code revokes it). */
+gw_err store_cli_code_link(struct store *st, const char *code_hash, const char *session_id);
+
+/* The CLI session whose current refresh token has this hash. GW_ENOTFOUND when unknown;
+ * GW_ECONFLICT when it is a refresh token that was already used: out->id and out->tenant
+ * then name the session it belonged to (user_id too while that session exists). */
+gw_err store_cli_refresh_find(struct store *st, const char *refresh_hash,
+                              struct store_session *out);
+
+struct store_cli_rotation {
+    const char *id;               /* the CLI session */
+    const char *old_refresh_hash; /* must still be current (compare-and-set) */
+    const char *access_hash, *refresh_hash;
+    int64_t access_expires_ms, expires_ms, now_ms;
+};
+
+/* Replaces both tokens of a CLI session in one transaction and remembers the old refresh
+ * token as used. GW_ECONFLICT when old_refresh_hash is no longer current. */
+gw_err store_cli_rotate(struct store *st, const struct store_cli_rotation *r);
+/* Drops codes expired for more than ten minutes and the used-refresh records of sessions
+ * that no longer exist. */
+gw_err store_cli_purge(struct store *st, int64_t now_ms);
 
 /* A user provisioned just in time from the IdP (not declared in identity.users). */
 struct store_sso_user {

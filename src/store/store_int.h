@@ -41,9 +41,22 @@ struct store_sso_ops {
                            struct store_sso_user *out);
 };
 
+/* CLI sign-in operations (store_cli.c dispatches, store_sqlite_cli.c implements). */
+struct store_cli_ops {
+    gw_err (*code_insert)(struct store *st, const struct store_cli_code *c);
+    gw_err (*code_consume)(struct store *st, const char *code_hash, int64_t now_ms,
+                           struct store_cli_code *out);
+    gw_err (*code_link)(struct store *st, const char *code_hash, const char *session_id);
+    gw_err (*refresh_find)(struct store *st, const char *refresh_hash,
+                           struct store_session *out);
+    gw_err (*rotate)(struct store *st, const struct store_cli_rotation *r);
+    gw_err (*purge)(struct store *st, int64_t now_ms);
+};
+
 struct store_ops {
     const char *name;
     const struct store_sso_ops *sso;
+    const struct store_cli_ops *cli;
     void (*close)(struct store *st);
     gw_err (*ping)(struct store *st);
     int (*schema_version)(struct store *st);
@@ -121,6 +134,7 @@ gw_err store_sqlite_open(const char *data_dir, struct store **out);
 sqlite3 *store_sqlite_main_lock(struct store *st);
 void store_sqlite_main_unlock(struct store *st);
 extern const struct store_sso_ops store_sqlite_sso_ops;
+extern const struct store_cli_ops store_sqlite_cli_ops;
 
 /* --- SQLite migrations (store_migrations.c) -------------------------------------------- */
 

@@ -222,6 +222,31 @@ static const struct migration migrations[] = {
       * LogoutRequest finds the sessions to end through this index */
      "CREATE INDEX sessions_saml_name_id ON sessions "
      "  (tenant, json_extract(identity, '$.saml.name_id'));"},
+    {8, "CLI sign-in: session kinds and refresh tokens, cli_auth_codes, cli_refresh_used",
+     "ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'browser';"
+     "ALTER TABLE sessions ADD COLUMN refresh_hash TEXT;"
+     "ALTER TABLE sessions ADD COLUMN access_expires_ms INTEGER NOT NULL DEFAULT 0;"
+     "CREATE UNIQUE INDEX sessions_refresh ON sessions (refresh_hash);"
+     "CREATE TABLE cli_auth_codes ("
+     "  code_hash       TEXT PRIMARY KEY NOT NULL,"
+     "  tenant          TEXT NOT NULL,"
+     "  user_id         TEXT NOT NULL,"
+     "  identity        TEXT NOT NULL DEFAULT '{}',"
+     "  browser_session TEXT,"
+     "  challenge       TEXT NOT NULL,"
+     "  redirect_uri    TEXT NOT NULL,"
+     "  created_ms      INTEGER NOT NULL,"
+     "  expires_ms      INTEGER NOT NULL,"
+     "  consumed_ms     INTEGER NOT NULL DEFAULT 0,"
+     "  cli_session     TEXT"
+     ");"
+     "CREATE TABLE cli_refresh_used ("
+     "  hash       TEXT PRIMARY KEY NOT NULL,"
+     "  tenant     TEXT NOT NULL,"
+     "  session_id TEXT NOT NULL,"
+     "  used_ms    INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX cli_refresh_used_session ON cli_refresh_used (session_id);"},
 };
 
 int store_sqlite_latest_version(void)

@@ -1611,6 +1611,7 @@ void store_sqlite_main_unlock(struct store *st)
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .sso = &store_sqlite_sso_ops,
+    .cli = &store_sqlite_cli_ops,
     .close = sqlite_close,
     .ping = sqlite_ping,
     .schema_version = sqlite_schema_version,

@@ -28,6 +28,8 @@ void store_session_release(struct store_session *s)
     free(s->user_id);
     free(s->identity);
     free(s->client_ip);
+    free(s->kind);
+    free(s->refresh_hash);
     memset(s, 0, sizeof(*s));
 }
 

@@ -578,7 +578,8 @@ def cli(*args, home=None, url=None, token=None, env=None, timeout=30, stdin=None
     """Runs build/openclaw with HOME set to a temp dir (unless given) and the gateway URL/token
     passed through OPENCLAW_GATEWAY_URL / OPENCLAW_TOKEN."""
     assert os.access(CLI_BIN, os.X_OK), "CLI binary not built: %s" % CLI_BIN
-    e = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("OPENCLAW_") and k != "XDG_CONFIG_HOME"}
     e["HOME"] = home or tempdir("gwcli-home-")
     if url:
         e["OPENCLAW_GATEWAY_URL"] = url

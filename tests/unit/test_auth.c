@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * test_auth.c — scope/permission matching, delegation, roles and throttling (the scope and
- * name grammar itself is tested with the configuration, which owns it).
+ * name grammar itself is tested with the configuration, which owns it); the checks of the
+ * CLI sign-in (loopback redirect_uri, PKCE S256 with RFC 7636's example, verifier and state).
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
@@ -97,6 +98,74 @@ static void throttling(void **state)
     auth_throttle_free(t);
 }
 
+/* --- CLI sign-in: the checks of auth_cli.c ------------------------------------------------ */
+
+static void cli_redirect_uris(void **state)
+{
+    static const char *const loopback[] = {
+        "http://127.0.0.1:1/callback", "http://127.0.0.1:65535/callback",
+        "http://[::1]:8080/callback", "http://localhost:49152/callback",
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(loopback); i++)
+        assert_int_equal(auth_cli_redirect_kind(loopback[i]), AUTH_CLI_REDIRECT_LOOPBACK);
+    assert_int_equal(auth_cli_redirect_kind("urn:ietf:wg:oauth:2.0:oob"), AUTH_CLI_REDIRECT_OOB);
+    static const char *const bad[] = {
+        "https://127.0.0.1:8080/callback", "http://127.0.0.1/callback",
+        "http://127.0.0.1:/callback", "http://127.0.0.1:0/callback",
+        "http://127.0.0.1:65536/callback", "http://127.0.0.1:080/callback",
+        "http://127.0.0.1:123456/callback", "http://127.0.0.1:8080/callback/",
+        "http://127.0.0.1:8080/callback?x=1", "http://127.0.0.1:8080/callback#x",
+        "http://127.0.0.1:8080/other", "http://127.0.0.1:8080", "http://127.0.0.2:8080/callback",
+        "http://127.0.0.1:8080@evil.example/callback", "http://evil.example/callback",
+        "http://localhost.evil.example:80/callback", "http://LOCALHOST:80/callback",
+        "http://[::1]/callback", "http://[::2]:80/callback", "http://127.0.0.1:8x/callback",
+        "urn:ietf:wg:oauth:2.0:oob:auto", "", "//127.0.0.1:80/callback",
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
+        if (auth_cli_redirect_kind(bad[i]) != AUTH_CLI_REDIRECT_INVALID)
+            fail_msg("accepted redirect_uri %s", bad[i]);
+    }
+    assert_int_equal(auth_cli_redirect_kind(NULL), AUTH_CLI_REDIRECT_INVALID);
+}
+
+static void cli_pkce(void **state)
+{
+    /* RFC 7636 Appendix B */
+    const char *v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const char *ch = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    assert_true(auth_cli_pkce_matches(v, ch));
+    assert_false(auth_cli_pkce_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl", ch));
+    assert_false(auth_cli_pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
+    assert_false(auth_cli_pkce_matches(NULL, ch));
+    assert_true(auth_cli_challenge_ok(ch));
+    assert_false(auth_cli_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c"));
+    assert_false(auth_cli_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c="));
+    assert_false(auth_cli_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw.cM"));
+    /* verifiers: 43-128 characters of the unreserved set */
+    char buf[130];
+    memset(buf, 'a', sizeof(buf));
+    buf[42] = '\0';
+    assert_false(auth_cli_verifier_ok(buf));
+    buf[42] = '~';
+    buf[43] = '\0';
+    assert_true(auth_cli_verifier_ok(buf));
+    buf[43] = 'a';
+    buf[128] = '\0';
+    assert_true(auth_cli_verifier_ok(buf));
+    buf[128] = 'a';
+    buf[129] = '\0';
+    assert_false(auth_cli_verifier_ok(buf));
+    assert_false(auth_cli_verifier_ok("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX+"));
+    assert_true(auth_cli_state_ok("a"));
+    assert_true(auth_cli_state_ok("Az09-._~"));
+    assert_false(auth_cli_state_ok(""));
+    assert_false(auth_cli_state_ok("a b"));
+    assert_false(auth_cli_state_ok("a&b=c"));
+    assert_true(auth_cli_is_access_token("oca_x"));
+    assert_false(auth_cli_is_access_token("ocs_x"));
+    assert_false(auth_cli_is_access_token("ocw_x"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +174,8 @@ int main(void)
         cmocka_unit_test(delegation),
         cmocka_unit_test(roles),
         cmocka_unit_test(throttling),
+        cmocka_unit_test(cli_redirect_uris),
+        cmocka_unit_test(cli_pkce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

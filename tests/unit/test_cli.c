@@ -5,10 +5,13 @@
  * Policy, tools and approvals: request bodies built from arguments, violation lists, the
  * explain/invoke/effective reports.
  * A few end-to-end calls of cli_main cover usage errors, `config` and an unreachable gateway.
+ * `auth`: the credentials file (path, modes whatever the umask, loose files, links, foreign
+ * content), the loopback callback parser and the PKCE pair.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
 #include "audit/audit.h"
+#include "auth/auth_cli.h"
 #include "base/json.h"
 #include "base/mem.h"
 
@@ -958,8 +961,164 @@ static void test_main_policy_usage(void **state)
     unsetenv("OPENCLAW_CONFIG");
 }
 
+/* --- `openclaw auth`: credentials file, callback, PKCE ---------------------------------------- */
+
+static void test_credentials_path(void **state)
+{
+    char *home = getenv("HOME") ? gw_xstrdup(getenv("HOME")) : NULL;
+    setenv("XDG_CONFIG_HOME", "/x/cfg", 1);
+    setenv("HOME", "/home/u", 1);
+    char *p = cli_credentials_path();
+    assert_string_equal(p, "/x/cfg/openclaw/credentials.json");
+    free(p);
+    setenv("XDG_CONFIG_HOME", "relative/ignored", 1); /* the XDG spec: absolute paths only */
+    p = cli_credentials_path();
+    assert_string_equal(p, "/home/u/.config/openclaw/credentials.json");
+    free(p);
+    unsetenv("XDG_CONFIG_HOME");
+    p = cli_credentials_path();
+    assert_string_equal(p, "/home/u/.config/openclaw/credentials.json");
+    free(p);
+    setenv("XDG_CONFIG_HOME", "/nonexistent/openclaw-test-xdg", 1);
+    if (home)
+        setenv("HOME", home, 1);
+    else
+        unsetenv("HOME");
+    free(home);
+}
+
+static int mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    return (int)(st.st_mode & 0777);
+}
+
+static void test_credentials_file(void **state)
+{
+    char dir[64] = "/tmp/test_cli_cred_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *cdir = gw_xasprintf("%s/cfg/openclaw", dir);
+    char *path = gw_xasprintf("%s/credentials.json", cdir);
+    char err[300];
+    json_t *doc = NULL;
+    bool loose = true;
+    /* missing: an empty document */
+    assert_int_equal(cli_credentials_load(path, &doc, &loose, err, sizeof(err)), GW_OK);
+    assert_false(loose);
+    assert_null(cli_credentials_entry(doc, "http://gw"));
+    json_object_set_new(json_object_get(doc, "gateways"), "http://gw",
+                        json_pack("{s:s,s:s,s:I,s:s}", "access_token", "oca_a", "refresh_token",
+                                  "ocr_r", "expires_at", (json_int_t)42, "user", "alice"));
+    json_object_set_new(json_object_get(doc, "gateways"), "http://bad",
+                        json_pack("{s:s,s:s}", "access_token", "has space", "refresh_token", "r"));
+    /* even a umask that lets everything through cannot widen the file or the directory */
+    mode_t old = umask(0);
+    assert_int_equal(cli_credentials_save(path, doc, err, sizeof(err)), GW_OK);
+    umask(old);
+    json_decref(doc);
+    assert_int_equal(mode_of(path), 0600);
+    assert_int_equal(mode_of(cdir), 0700);
+    assert_int_equal(cli_credentials_load(path, &doc, &loose, err, sizeof(err)), GW_OK);
+    assert_false(loose);
+    json_t *e = cli_credentials_entry(doc, "http://gw");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "user")), "alice");
+    assert_null(cli_credentials_entry(doc, "http://bad")); /* unusable tokens */
+    assert_null(cli_credentials_entry(doc, "http://other"));
+    /* a directory left open to others is closed again on the next write */
+    assert_int_equal(chmod(cdir, 0755), 0);
+    assert_int_equal(cli_credentials_save(path, doc, err, sizeof(err)), GW_OK);
+    assert_int_equal(mode_of(cdir), 0700);
+    json_decref(doc);
+    /* a loose file is reported */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(cli_credentials_load(path, &doc, &loose, err, sizeof(err)), GW_OK);
+    assert_true(loose);
+    json_decref(doc);
+    /* no leftovers of the temporary file */
+    char *cmd = gw_xasprintf("test -z \"$(ls '%s' | grep -v '^credentials.json$')\"", cdir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    /* something else than a credentials file is an error, not an empty login */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"gateways\": []}", f);
+    fclose(f);
+    assert_int_equal(cli_credentials_load(path, &doc, NULL, err, sizeof(err)), GW_ECONFIG);
+    assert_null(doc);
+    assert_non_null(strstr(err, "not an openclaw credentials file"));
+    /* a link planted at the file's place is not followed */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink("/etc/passwd", path), 0);
+    assert_int_equal(cli_credentials_load(path, &doc, NULL, err, sizeof(err)), GW_EIO);
+    cmd = gw_xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+    free(cdir);
+}
+
+static void test_callback_parse(void **state)
+{
+    struct cli_callback cb;
+    assert_int_equal(cli_callback_parse("/callback?code=abc-_1&state=s.t~", &cb), 0);
+    assert_string_equal(cb.code, "abc-_1");
+    assert_string_equal(cb.state, "s.t~");
+    assert_null(cb.error);
+    cli_callback_release(&cb);
+    assert_int_equal(cli_callback_parse("/callback?error=access_denied&state=x&extra=1", &cb), 0);
+    assert_string_equal(cb.error, "access_denied");
+    assert_null(cb.code);
+    cli_callback_release(&cb);
+    assert_int_equal(cli_callback_parse("/callback?state=a%20b+c", &cb), 0);
+    assert_string_equal(cb.state, "a b c");
+    cli_callback_release(&cb);
+    assert_int_equal(cli_callback_parse("/callback", &cb), 0);
+    assert_null(cb.code);
+    cli_callback_release(&cb);
+    assert_int_equal(cli_callback_parse("/favicon.ico", &cb), -1);
+    assert_int_equal(cli_callback_parse("/callbackx?code=1", &cb), -1);
+    assert_int_equal(cli_callback_parse("/callback?code=1&code=2", &cb), -2);
+    assert_int_equal(cli_callback_parse("/callback?state=%00", &cb), -2);
+}
+
+static void test_pkce_pair(void **state)
+{
+    char v[44], c[44], v2[44], c2[44];
+    cli_pkce_pair(v, c);
+    cli_pkce_pair(v2, c2);
+    assert_int_equal(strlen(v), 43);
+    assert_int_equal(strlen(c), 43);
+    assert_true(auth_cli_verifier_ok(v));
+    assert_true(auth_cli_pkce_matches(v, c));
+    assert_string_not_equal(v, v2);
+    assert_false(auth_cli_pkce_matches(v2, c));
+}
+
+static void test_main_auth_usage(void **state)
+{
+    setenv("OPENCLAW_CONFIG", "/nonexistent/openclaw-test/config.yaml", 1);
+    setenv("OPENCLAW_GATEWAY_URL", "http://127.0.0.1:1", 1);
+    assert_int_equal(run(2, "auth", "--help"), CLI_EXIT_OK);
+    assert_int_equal(run(1, "auth"), CLI_EXIT_USAGE);
+    assert_int_equal(run(2, "auth", "whoami"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "auth", "status", "x"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "auth", "login", "--login-timeout", "0"), CLI_EXIT_USAGE);
+    assert_int_equal(run(5, "auth", "login", "--no-browser", "--browser-command", "x"),
+                     CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "auth", "logout", "--no-browser"), CLI_EXIT_USAGE);
+    /* nothing stored: not logged in (status 3, logout 0) */
+    assert_int_equal(run(2, "auth", "status"), CLI_EXIT_AUTH);
+    assert_int_equal(run(2, "auth", "logout"), CLI_EXIT_OK);
+    unsetenv("OPENCLAW_GATEWAY_URL");
+    unsetenv("OPENCLAW_CONFIG");
+}
+
 int main(void)
 {
+    /* never the credentials of whoever runs the tests */
+    setenv("XDG_CONFIG_HOME", "/nonexistent/openclaw-test-xdg", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_args_global_stop),
         cmocka_unit_test(test_args_command),
@@ -988,6 +1147,11 @@ int main(void)
         cmocka_unit_test(test_violations),
         cmocka_unit_test(test_policy_formats),
         cmocka_unit_test(test_main_policy_usage),
+        cmocka_unit_test(test_credentials_path),
+        cmocka_unit_test(test_credentials_file),
+        cmocka_unit_test(test_callback_parse),
+        cmocka_unit_test(test_pkce_pair),
+        cmocka_unit_test(test_main_auth_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1800,6 +1800,37 @@ static void test_agent_models(void **state)
     cfg_errors_release(&errs);
 }
 
+static void test_sso_cli_sessions(void **state)
+{
+    static const char base[] = "sso:\n"
+                               "  oidc:\n"
+                               "    issuer: http://127.0.0.1:9\n"
+                               "    client_id: openclaw\n"
+                               "    client_secret: s3cret\n"
+                               "    redirect_uri: http://127.0.0.1:8080/api/v1/auth/callback\n";
+    struct cfg *c = load_ok(base);
+    assert_int_equal(c->sso.cli_access_ttl_s, 3600);
+    assert_int_equal(c->sso.cli_idle_timeout_s, 14 * 86400);
+    assert_int_equal(c->sso.cli_absolute_timeout_s, 30 * 86400);
+    cfg_unref(c);
+    char *y = gw_xasprintf("%s  sessions:\n    cli_access_token_ttl_s: 60\n"
+                           "    cli_absolute_timeout_s: 86400\n", base);
+    c = load_ok(y); /* the default idle timeout follows a shorter lifetime */
+    assert_int_equal(c->sso.cli_access_ttl_s, 60);
+    assert_int_equal(c->sso.cli_idle_timeout_s, 86400);
+    assert_int_equal(c->sso.cli_absolute_timeout_s, 86400);
+    cfg_unref(c);
+    free(y);
+    y = gw_xasprintf("%s  sessions:\n    cli_idle_timeout_s: 172800\n"
+                     "    cli_absolute_timeout_s: 86400\n    cli_access_token_ttl_s: 59\n",
+                     base);
+    struct cfg_errors errs = load_bad(y);
+    assert_err(&errs, "cli_idle_timeout_s (172800) must not exceed cli_absolute_timeout_s");
+    assert_err(&errs, "sso.sessions.cli_access_token_ttl_s");
+    cfg_errors_release(&errs);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1831,6 +1862,7 @@ int main(void)
         cmocka_unit_test(test_models_secrets),
         cmocka_unit_test(test_costs_errors),
         cmocka_unit_test(test_agent_models),
+        cmocka_unit_test(test_sso_cli_sessions),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
