@@ -63,6 +63,7 @@ struct http_server {
     bool workers_stop;              /* under jobs_lock */
     pthread_t reaper;
     atomic_bool stopping;
+    MHD_socket quiesced_fd;   /* the listen socket after drain, closed once MHD stopped */
     char *tls_cert, *tls_key;       /* copies kept alive for MHD */
 };
 

@@ -478,6 +478,7 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
                          http_done_fn *done, void *ctx, struct http_server **out)
 {
     struct http_server *s = gw_xcalloc(1, sizeof(*s));
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     s->opt = *o;
     s->dispatch = dispatch;
     s->done = done;
@@ -561,9 +562,8 @@ unsigned http_server_active(const struct http_server *s)
 void http_server_drain(struct http_server *s, unsigned drain_ms)
 {
     if (!atomic_exchange(&s->stopping, true)) {
-        MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
-        if (lfd != MHD_INVALID_SOCKET)
-            close(lfd);
+        /* MHD's threads may still watch the socket: it is closed after MHD_stop_daemon */
+        s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
     }
     int64_t deadline = gw_mono_ns() + (int64_t)drain_ms * 1000000;
     while (atomic_load(&s->active) > 0 && gw_mono_ns() < deadline)
@@ -583,6 +583,8 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
     for (unsigned i = 0; i < s->n_workers; i++)
         pthread_join(s->workers[i], NULL);
     MHD_stop_daemon(s->daemon);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        close(s->quiesced_fd);
     pthread_mutex_destroy(&s->jobs_lock);
     pthread_cond_destroy(&s->jobs_cv);
     free(s->workers);
