@@ -61,7 +61,7 @@ static const char *cookie(struct api_call *c, const char *name)
 
 static const char *cookie_name(struct api_call *c, const char *suffix)
 {
-    return gw_pool_printf(c->r->pool, "%s%s", c->cfg->sso.cookie_name, suffix);
+    return gw_pool_printf(c->r->pool, "%s%s", api_idp_tenant(c)->sso->cookie_name, suffix);
 }
 
 /* "Set-Cookie: ..." with the attributes every cookie of ours carries; SameSite=None only for
@@ -144,7 +144,7 @@ static void audit_fail(struct api_call *c, const char *type, const char *reason)
 
 static bool sso_ready(struct api_call *c)
 {
-    if (c->cfg->sso.enabled)
+    if (api_idp_tenant(c)->sso->enabled)
         return true;
     audit_fail(c, "auth.login.failed", "single sign-on is not configured");
     http_respond_error(c->r, GW_ENOTFOUND, "single sign-on is not configured (no sso section)");
@@ -163,6 +163,11 @@ static const char *safe_return_to(const char *s)
 }
 
 /* --- shared with api_saml.c (api_int.h) ---------------------------------------------------- */
+
+const struct cfg_tenant *api_idp_tenant(const struct api_call *c)
+{
+    return c->tenant->sso->enabled ? c->tenant : &c->cfg->tenants[0];
+}
 
 const char *api_sso_binding(struct api_call *c)
 {
@@ -189,7 +194,7 @@ void api_sso_fail(struct api_call *c, const char *type, const char *reason)
 /* The protocol of a login: ?protocol= or sso.default_protocol; NULL once answered. */
 static const char *login_protocol(struct api_call *c)
 {
-    const struct cfg_sso *s = &c->cfg->sso;
+    const struct cfg_sso *s = api_idp_tenant(c)->sso;
     const char *p = http_query(c->r, "protocol");
     if (!p)
         return s->default_protocol;
@@ -252,9 +257,9 @@ void api_auth_login(struct api_call *c)
     auth_session_purge(c->g->store, c->cfg);
     const char *return_to = safe_return_to(http_query(c->r, "return_to"));
     const char *url = NULL;
-    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->cfg, c->g->store, binding, return_to,
+    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->cfg, api_idp_tenant(c), c->g->store, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg))
-                     : auth_oidc_begin(c->g->oidc, c->cfg, c->g->store, binding, return_to,
+                     : auth_oidc_begin(c->g->oidc, api_idp_tenant(c), c->g->store, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
@@ -299,7 +304,7 @@ void api_auth_callback(struct api_call *c)
     }
     if (!sso_ready(c))
         return;
-    if (!c->cfg->sso.oidc_enabled) {
+    if (!api_idp_tenant(c)->sso->oidc_enabled) {
         audit_fail(c, "auth.login.failed", "OpenID Connect is not configured");
         http_respond_error(c->r, GW_ENOTFOUND, "OpenID Connect is not configured (no sso.oidc)");
         return;
@@ -326,7 +331,7 @@ void api_auth_callback(struct api_call *c)
     }
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_oidc_finish(c->g->oidc, c->cfg, c->g->store, http_query(c->r, "code"),
+    gw_err rc = auth_oidc_finish(c->g->oidc, api_idp_tenant(c), c->g->store, http_query(c->r, "code"),
                                  http_query(c->r, "state"), binding, c->r->pool, &claims,
                                  &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
@@ -344,8 +349,8 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 {
     char msg[512];
     struct auth_sso_identity id;
-    gw_err rc = auth_sso_map(c->cfg, c->g->store, protocol, claims, c->r->pool, &id, msg,
-                             sizeof(msg));
+    gw_err rc = auth_sso_map(c->cfg, api_idp_tenant(c), c->g->store, protocol, claims,
+                             c->r->pool, &id, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.denied", msg);
         if (id.user) {
@@ -354,8 +359,9 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
         }
         page(c, rc == GW_EFORBIDDEN ? 403 : 401,
              rc == GW_EFORBIDDEN ? "403 Forbidden: missing role mapping" : "Sign-in failed", msg,
-             rc == GW_EFORBIDDEN ? "Check the identity provider's claims or attributes and rbac.groupMappings (or "
-                                   "sso.default_role) in the gateway configuration."
+             rc == GW_EFORBIDDEN ? "Check the identity provider's claims or attributes and "
+                                   "rbac.groupMappings (or sso.default_role) in the gateway "
+                                   "configuration."
                                  : NULL,
              NULL);
         return;
@@ -366,7 +372,7 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
         return;
     }
     /* rotation: a session this browser already had ends here */
-    const char *old = cookie(c, c->cfg->sso.cookie_name);
+    const char *old = cookie(c, api_idp_tenant(c)->sso->cookie_name);
     const char *old_id = NULL;
     if (old)
         auth_session_end(c->g->store, old, &old_id, c->r->pool);
@@ -385,11 +391,12 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
                                 (json_int_t)id.n_groups, "replaced_session", old_id, "email",
                                 id.email);
     if (!api_audit_sync(c, "auth.login", sid, 302, details)) {
-        store_session_delete(c->g->store, c->cfg->tenant_id, sid, NULL);
+        store_session_delete(c->g->store, id.tenant, sid, NULL);
         return; /* answered 503 */
     }
-    long max_age = (long)c->cfg->sso.absolute_timeout_s;
-    const char *loc = gw_pool_printf(c->r->pool, "Location: %s", return_to ? return_to : "/");
+    long max_age = (long)api_idp_tenant(c)->sso->absolute_timeout_s;
+    const char *loc = gw_pool_printf(c->r->pool, "Location: %s%s", c->base,
+                                     return_to ? return_to : "/");
     const char *hdrs[] = {
         loc,
         set_cookie(c, "", secret, max_age, true),
@@ -415,7 +422,7 @@ void api_auth_logout(struct api_call *c)
                                ? "bearer token of the identity provider" : "gateway token");
         return;
     }
-    const char *secret = cookie(c, c->cfg->sso.cookie_name);
+    const char *secret = cookie(c, api_idp_tenant(c)->sso->cookie_name);
     const char *slo = NULL; /* built while the session still names its SAML subject */
     bool saml = api_saml_logout(c, secret, &slo);
     if (!api_audit_sync(c, "auth.logout", c->p->session_id, 200,
@@ -426,10 +433,10 @@ void api_auth_logout(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "the session could not be ended");
         return;
     }
-    const char *end = saml ? slo
-                      : c->cfg->sso.oidc_enabled ? auth_oidc_logout_url(c->g->oidc, c->cfg,
-                                                                         c->r->pool)
-                                                 : NULL;
+    const struct cfg_tenant *idp = api_idp_tenant(c);
+    const char *end = saml                    ? slo
+                      : idp->sso->oidc_enabled ? auth_oidc_logout_url(c->g->oidc, idp, c->r->pool)
+                                               : NULL;
     const char *hdrs[] = {set_cookie(c, "", "", 0, true), set_cookie(c, "_csrf", "", 0, false),
                           NULL};
     json_t *body = json_pack("{s:b,s:s,s:s?}", "logged_out", 1, "session_id", c->p->session_id,
@@ -486,7 +493,7 @@ void api_auth_sessions_list(struct api_call *c)
         return;
     }
     json_t *arr = json_array();
-    int64_t now = gw_now_ms(), idle = (int64_t)c->cfg->sso.idle_timeout_s * 1000;
+    int64_t now = gw_now_ms(), idle = (int64_t)api_idp_tenant(c)->sso->idle_timeout_s * 1000;
     for (size_t i = 0; i < n; i++)
         if (list[i].expires_ms > now &&
             ((list[i].kind && !strcmp(list[i].kind, "cli")) || now - list[i].last_seen_ms < idle))
@@ -558,7 +565,7 @@ void api_auth_user_sessions_revoke(struct api_call *c)
 
 gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
 {
-    const struct cfg_sso *s = &c->cfg->sso;
+    const struct cfg_sso *s = api_idp_tenant(c)->sso;
     if (!s->enabled)
         return GW_ENOTFOUND;
     const char *authz = http_header(c->r, "Authorization");
@@ -574,11 +581,12 @@ gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
         if (!auth_looks_like_jwt(tok))
             return GW_ENOTFOUND; /* a gateway token */
         json_t *claims = NULL;
-        gw_err rc = auth_oidc_bearer(c->g->oidc, c->cfg, tok, &claims, msg, msgcap);
+        gw_err rc = auth_oidc_bearer(c->g->oidc, api_idp_tenant(c), tok, &claims, msg, msgcap);
         if (rc != GW_OK)
             return GW_EUNAUTH;
         struct auth_sso_identity id;
-        rc = auth_sso_map(c->cfg, c->g->store, "oidc", claims, c->r->pool, &id, msg, msgcap);
+        rc = auth_sso_map(c->cfg, api_idp_tenant(c), c->g->store, "oidc", claims, c->r->pool,
+                          &id, msg, msgcap);
         json_decref(claims);
         if (rc != GW_OK)
             return rc;
@@ -614,7 +622,7 @@ void api_auth_userinfo_extend(struct api_call *c, json_t *body)
         json_object_set_new(body, "groups", g);
     }
     if (p->session_id) {
-        const char *secret = cookie(c, c->cfg->sso.cookie_name);
+        const char *secret = cookie(c, api_idp_tenant(c)->sso->cookie_name);
         json_object_set_new(body, "session_id", json_string(p->session_id));
         if (secret)
             json_object_set_new(body, "csrf_token",
@@ -626,7 +634,7 @@ void api_auth_userinfo_extend(struct api_call *c, json_t *body)
 
 const char *api_session_cookie(struct api_call *c)
 {
-    return cookie(c, c->cfg->sso.cookie_name);
+    return cookie(c, api_idp_tenant(c)->sso->cookie_name);
 }
 
 void api_html_escape(struct gw_buf *b, const char *s)

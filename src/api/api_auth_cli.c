@@ -316,7 +316,7 @@ static void redirect(struct api_call *c, const char *location)
 
 static bool sso_on(struct api_call *c)
 {
-    if (c->cfg->sso.enabled)
+    if (api_idp_tenant(c)->sso->enabled)
         return true;
     set_audit(c, c->audit_type, json_pack("{s:s}", "reason", "single sign-on is not configured"));
     http_respond_error(c->r, GW_ENOTFOUND, "single sign-on is not configured (no sso section)");
@@ -325,10 +325,10 @@ static bool sso_on(struct api_call *c)
 
 /* A principal that only names who acts (events about a session whose owner is known, but
  * whose roles are not needed or may be gone). */
-static struct auth_principal *actor(struct api_call *c, const char *user)
+static struct auth_principal *actor(struct api_call *c, const char *tenant, const char *user)
 {
     struct auth_principal *p = gw_pool_calloc(c->r->pool, sizeof(*p));
-    p->tenant = c->cfg->tenant_id;
+    p->tenant = tenant ? tenant : c->tenant->id;
     p->actor = user ? user : "anonymous";
     p->user = user;
     p->method = "cli";
@@ -378,6 +378,7 @@ void api_cli_authorize(struct api_call *c)
         gw_buf_init(&path, 4096);
         gw_buf_init(&loc, 8192);
         authorize_path(&path, &a);
+        gw_buf_puts(&loc, c->base); /* the return path is relative to the tenant's base */
         gw_buf_puts(&loc, "/api/v1/auth/login?return_to=");
         pct_encode(&loc, path.data);
         set_audit(c, "auth.cli.authorize",
@@ -489,12 +490,12 @@ static void revoke_family(struct api_call *c, const char *type, const struct aut
                           const char *msg)
 {
     auth_throttle_fail(c->g->throttle, c->r->client_ip);
-    c->p = actor(c, NULL);
+    c->p = actor(c, g->tenant, NULL);
     json_t *details = json_pack("{s:s,s:s?,s:s?}", "reason", msg, "user", g->user,
                                 "revoked_session", g->session_id);
     bool audited = api_audit_sync(c, type, g->session_id, 401, details);
     if (g->session_id)
-        (void)store_session_delete(c->g->store, c->cfg->tenant_id, g->session_id, NULL);
+        (void)store_session_delete(c->g->store, c->p->tenant, g->session_id, NULL);
     if (audited)
         http_respond_error(c->r, GW_EUNAUTH, "%s", msg);
 }
@@ -572,7 +573,7 @@ static void token_from_refresh(struct api_call *c, const struct params *p)
         json_t *d = json_pack("{s:s,s:s}", "reason", msg, "revoked_session", g.session_id);
         (void)api_audit_event_sync(c, "auth.cli.refresh.reused", g.session_id, 401, d);
         json_decref(d);
-        (void)store_session_delete(c->g->store, c->cfg->tenant_id, g.session_id, NULL);
+        (void)store_session_delete(c->g->store, g.tenant, g.session_id, NULL);
         auth_throttle_fail(c->g->throttle, c->r->client_ip);
         http_respond_error(c->r, GW_EUNAUTH, "%s", msg);
         return;
@@ -617,7 +618,8 @@ void api_cli_revoke(struct api_call *c)
         return;
     }
     const char *sid = NULL, *user = NULL;
-    gw_err rc = auth_cli_find(c->g->store, c->cfg, token, c->r->pool, &sid, &user);
+    const char *tenant = NULL;
+    gw_err rc = auth_cli_find(c->g->store, c->cfg, token, c->r->pool, &sid, &user, &tenant);
     if (rc == GW_ENOTFOUND) { /* RFC 7009 §2.2: not an error for the client */
         auth_throttle_fail(c->g->throttle, c->r->client_ip);
         set_audit(c, "auth.cli.revoked",
@@ -629,12 +631,12 @@ void api_cli_revoke(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "sessions cannot be read right now");
         return;
     }
-    c->p = actor(c, user);
+    c->p = actor(c, tenant, user);
     c->p->session_id = sid;
     if (!api_audit_sync(c, "auth.cli.revoked", sid, 200,
                         json_pack("{s:s,s:s}", "session_id", sid, "by", "token")))
         return;
-    if (store_session_delete(c->g->store, c->cfg->tenant_id, sid, NULL) != GW_OK) {
+    if (store_session_delete(c->g->store, tenant, sid, NULL) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be revoked");
         return;

@@ -25,6 +25,8 @@ struct api_call {
     struct http_req *r;
     struct cfg *cfg;                   /* snapshot for this request (ref held) */
     struct auth_principal *p;          /* NULL on public routes */
+    const struct cfg_tenant *tenant;   /* the tenant this address serves (Host, path prefix) */
+    const char *base;                  /* the path prefix that routed here ("" or "/<t>") */
     const char *var[API_MAX_SEGMENTS]; /* decoded {variables} of the route, in order */
     size_t n_var;
     const char *audit_type;            /* event type (route default, handler may refine) */
@@ -89,6 +91,9 @@ gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap);
  * cookies → 302 to return_to (a local path) or "/". Answers the request in every case. */
 void api_sso_complete(struct api_call *c, const json_t *claims, const char *protocol,
                       const char *return_to);
+/* The tenant whose IdP signs users in at this address: the routed tenant when it has one,
+ * else the primary tenant (whose sso.tenant_claim routes users to theirs). */
+const struct cfg_tenant *api_idp_tenant(const struct api_call *c);
 /* Adds the SSO fields (auth_method, groups, session_id, csrf_token) to a userinfo body. */
 void api_auth_userinfo_extend(struct api_call *c, json_t *body);
 /* Shared by the SSO route files (api_auth.c): the browser's pre-login cookie value when

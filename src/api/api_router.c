@@ -109,9 +109,9 @@ bool api_inline(struct http_req *r, void *ctx)
 static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};
 
 /* Splits and decodes; returns false (and the reason) on a segment we refuse. */
-static bool split_path(struct http_req *r, char **seg, size_t *nseg, const char **why)
+static bool split_path(struct http_req *r, const char *p, char **seg, size_t *nseg,
+                       const char **why)
 {
-    const char *p = r->raw_path;
     *nseg = 0;
     if (p[0] != '/') {
         *why = "path must start with '/'";
@@ -194,6 +194,36 @@ bool api_throttled(struct api_call *c)
     return true;
 }
 
+/* The tenant this address serves: by Host header, else by path prefix (stripped from *path),
+ * else the primary tenant (whose users may belong to any tenant, by their IdP's claim). */
+static void route_tenant(struct api_call *c, const char **path)
+{
+    const struct cfg *cfg = c->cfg;
+    const char *rest = NULL;
+    c->base = "";
+    c->tenant = cfg_tenant_by_host(cfg, http_header(c->r, "Host"));
+    if (!c->tenant && (c->tenant = cfg_tenant_by_path(cfg, *path, &rest))) {
+        c->base = c->tenant->path_prefix;
+        *path = rest;
+    }
+    if (!c->tenant)
+        c->tenant = &cfg->tenants[0];
+}
+
+/* A credential is good for its own tenant only: an address routed to another tenant refuses
+ * it (the primary's addresses serve every tenant's credentials, each in its own tenant). */
+static bool tenant_matches(struct api_call *c)
+{
+    if (c->tenant->primary || strcmp(c->p->tenant, c->tenant->id) == 0)
+        return true;
+    c->audit_type = "auth.denied";
+    c->audit_details = json_pack("{s:s,s:s}", "reason", "credential of another tenant",
+                                 "tenant", c->tenant->id);
+    http_respond_error(c->r, GW_EFORBIDDEN, "this credential belongs to tenant '%s'; this "
+                       "address serves tenant '%s'", c->p->tenant, c->tenant->id);
+    return false;
+}
+
 static bool authenticate(struct api_call *c)
 {
     struct gwd *g = c->g;
@@ -234,8 +264,9 @@ void api_dispatch(struct http_req *r, void *ctx)
 
     char *seg[API_MAX_SEGMENTS];
     size_t nseg = 0;
-    const char *why = NULL;
-    if (!split_path(r, seg, &nseg, &why)) {
+    const char *why = NULL, *path = r->raw_path;
+    route_tenant(c, &path);
+    if (!split_path(r, path, seg, &nseg, &why)) {
         c->audit_type = "api.rejected";
         http_respond_error(r, GW_EINVAL, "%s", why);
         return;
@@ -267,7 +298,7 @@ void api_dispatch(struct http_req *r, void *ctx)
     }
     if (found->flags & ROUTE_OPENAI)
         r->openai_errors = true;
-    if (!(found->flags & (ROUTE_PUBLIC | ROUTE_ANON)) && !authenticate(c))
+    if (!(found->flags & (ROUTE_PUBLIC | ROUTE_ANON)) && (!authenticate(c) || !tenant_matches(c)))
         return;
     if (found->flags & ROUTE_PUBLIC)
         c->audit_done = true; /* probes and public keys are not audited */
@@ -310,7 +341,7 @@ void api_done(struct http_req *r, void *ctx)
         details = json_pack("{s:s,s:s}", "method", r->method_name, "path", r->raw_path);
         ev.details = details;
     }
-    if (audit_record(g->audit, p ? p->tenant : c->cfg->tenant_id, &ev) != GW_OK)
+    if (audit_record(g->audit, p ? p->tenant : c->tenant->id, &ev) != GW_OK)
         gw_error("api: audit event for request %s could not be queued", r->request_id);
     json_decref(details);
 }

@@ -22,7 +22,7 @@
 
 static bool saml_ready(struct api_call *c, const char *event)
 {
-    if (c->cfg->sso.saml.enabled)
+    if (api_idp_tenant(c)->sso->saml.enabled)
         return true;
     api_sso_fail(c, event, "SAML single sign-on is not configured");
     http_respond_error(c->r, GW_ENOTFOUND, "SAML single sign-on is not configured (no sso.saml)");
@@ -56,11 +56,11 @@ static const char *form_value(struct api_call *c, const char *name)
 
 void api_saml_metadata(struct api_call *c)
 {
-    if (!c->cfg->sso.saml.enabled) {
+    if (!api_idp_tenant(c)->sso->saml.enabled) {
         http_respond_error(c->r, GW_ENOTFOUND, "SAML single sign-on is not configured");
         return;
     }
-    char *xml = auth_saml_sp_metadata(c->cfg);
+    char *xml = auth_saml_sp_metadata(api_idp_tenant(c));
     http_respond(c->r, 200, "application/samlmetadata+xml", xml, strlen(xml), NULL);
     free(xml);
 }
@@ -72,7 +72,7 @@ void api_saml_acs(struct api_call *c)
     char msg[512];
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_saml_finish(c->g->saml, c->cfg, c->g->store, form_value(c, "SAMLResponse"),
+    gw_err rc = auth_saml_finish(c->g->saml, c->cfg, api_idp_tenant(c), c->g->store, form_value(c, "SAMLResponse"),
                                  form_value(c, "RelayState"), api_sso_binding(c), c->r->pool,
                                  &claims, &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
@@ -127,7 +127,7 @@ void api_saml_slo(struct api_call *c)
     const char *message = post ? (req ? req : resp) : c->r->raw_query;
     struct auth_saml_slo out;
     char msg[300];
-    gw_err rc = auth_saml_slo(c->g->saml, c->cfg, c->g->store, req != NULL, !post, message,
+    gw_err rc = auth_saml_slo(c->g->saml, c->cfg, api_idp_tenant(c), c->g->store, req != NULL, !post, message,
                               c->r->pool, &out, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_sso_fail(c, "auth.logout.failed", msg);
@@ -155,9 +155,9 @@ bool api_saml_logout(struct api_call *c, const char *secret, const char **url)
     json_t *ident = secret ? auth_session_identity(c->g->store, secret) : NULL;
     const char *idp = gw_json_str(ident, "idp");
     bool saml = idp && strcmp(idp, "saml") == 0;
-    if (saml && c->cfg->sso.saml.enabled) {
+    if (saml && api_idp_tenant(c)->sso->saml.enabled) {
         char msg[200];
-        gw_err rc = auth_saml_logout_request(c->g->saml, c->cfg, json_object_get(ident, "saml"),
+        gw_err rc = auth_saml_logout_request(c->g->saml, c->cfg, api_idp_tenant(c), json_object_get(ident, "saml"),
                                              c->r->pool, url, msg, sizeof(msg));
         if (rc != GW_OK && rc != GW_ENOTFOUND)
             gw_warn("sso: no SAML single logout for this session: %s", msg);

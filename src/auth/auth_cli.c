@@ -148,7 +148,7 @@ gw_err auth_cli_code_issue(struct store *st, const struct cfg *c, const char *br
                       ? AUTH_CLI_OOB_CODE_TTL_S
                       : AUTH_CLI_CODE_TTL_S;
     struct store_cli_code row = {
-        .code_hash = chash, .tenant = c->tenant_id, .user_id = s.user_id,
+        .code_hash = chash, .tenant = s.tenant, .user_id = s.user_id,
         .identity = s.identity, .browser_session = s.id, .challenge = (char *)challenge,
         .redirect_uri = (char *)redirect_uri, .created_ms = now, .expires_ms = now + ttl * 1000,
     };
@@ -163,10 +163,10 @@ gw_err auth_cli_code_issue(struct store *st, const struct cfg *c, const char *br
 
 /* identity.users is checked by auth_session_principal; users provisioned from the IdP can be
  * disabled in the store. */
-static bool disabled_in_store(struct store *st, const struct cfg *c, const char *user)
+static bool disabled_in_store(struct store *st, const char *tenant, const char *user)
 {
     struct store_sso_user u;
-    if (store_sso_user_get(st, c->tenant_id, user, &u) != GW_OK)
+    if (store_sso_user_get(st, tenant, user, &u) != GW_OK)
         return false;
     bool disabled = u.disabled;
     store_sso_user_release(&u);
@@ -174,18 +174,20 @@ static bool disabled_in_store(struct store *st, const struct cfg *c, const char 
 }
 
 /* The identity behind a grant, checked as at every use of a session. */
-static gw_err grant_identity(struct store *st, const struct cfg *c, const char *user,
-                             const char *identity, struct gw_pool *pool,
+static gw_err grant_identity(struct store *st, const struct cfg *c, const char *tenant,
+                             const char *user, const char *identity, struct gw_pool *pool,
                              struct auth_cli_grant *g, char *msg, size_t msgcap)
 {
-    if (disabled_in_store(st, c, user)) {
+    if (disabled_in_store(st, tenant, user)) {
         snprintf(msg, msgcap, "user is disabled");
         return GW_EUNAUTH;
     }
-    gw_err rc = auth_session_principal(c, user, identity, "cli", pool, &g->p, msg, msgcap);
+    gw_err rc = auth_session_principal(c, tenant, user, identity, "cli", pool, &g->p, msg,
+                                       msgcap);
     if (rc != GW_OK)
         return rc;
     g->user = g->p->user;
+    g->tenant = g->p->tenant;
     g->identity = gw_pool_strdup(pool, identity ? identity : "{}");
     return GW_OK;
 }
@@ -222,6 +224,7 @@ gw_err auth_cli_redeem_check(struct store *st, const struct cfg *c, const char *
         return rc;
     }
     rc = GW_EUNAUTH;
+    g->tenant = gw_pool_strdup(pool, row.tenant);
     if (row.consumed_ms) {
         /* RFC 6749 §4.1.2: a code used twice revokes what it produced */
         snprintf(msg, msgcap, "code already used%s",
@@ -232,14 +235,14 @@ gw_err auth_cli_redeem_check(struct store *st, const struct cfg *c, const char *
     } else if (now >= row.expires_ms) {
         snprintf(msg, msgcap, "code expired (it is valid for %lld seconds)",
                  (long long)((row.expires_ms - row.created_ms) / 1000));
-    } else if (strcmp(row.tenant, c->tenant_id) != 0) {
+    } else if (!cfg_find_tenant(c, row.tenant)) {
         snprintf(msg, msgcap, "unknown code");
     } else if (strcmp(row.redirect_uri, redirect_uri) != 0) {
         snprintf(msg, msgcap, "redirect_uri differs from the one the code was issued for");
     } else if (!auth_cli_pkce_matches(verifier, row.challenge)) {
         snprintf(msg, msgcap, "code_verifier does not match the code_challenge");
     } else {
-        rc = grant_identity(st, c, row.user_id, row.identity, pool, g, msg, msgcap);
+        rc = grant_identity(st, c, row.tenant, row.user_id, row.identity, pool, g, msg, msgcap);
         g->code_hash = gw_pool_strdup(pool, chash);
         g->browser_session = row.browser_session ? gw_pool_strdup(pool, row.browser_session)
                                                  : NULL;
@@ -259,7 +262,7 @@ static void new_tokens(const struct cfg *c, const struct auth_cli_grant *g, int6
                        int64_t now, struct gw_pool *pool, struct auth_cli_tokens *out,
                        char ahash[65], char rhash[65])
 {
-    const struct cfg_sso *s = &c->sso;
+    const struct cfg_sso *s = cfg_tenant_sso(c, cfg_find_tenant(c, g->tenant));
     memset(out, 0, sizeof(*out));
     out->access_token = new_secret(pool, AUTH_CLI_ACCESS_PREFIX, ahash);
     out->refresh_token = new_secret(pool, AUTH_CLI_REFRESH_PREFIX, rhash);
@@ -278,7 +281,8 @@ gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
     int64_t now = gw_now_ms();
     new_tokens(c, g, 0, now, pool, out, ahash, rhash);
     struct store_session row = {
-        .id = (char *)g->session_id, .hash = ahash, .tenant = c->tenant_id, .user_id = (char *)g->user,
+        .id = (char *)g->session_id, .hash = ahash, .tenant = (char *)g->tenant,
+        .user_id = (char *)g->user,
         .identity = (char *)g->identity, .client_ip = (char *)client_ip, .created_ms = now,
         .last_seen_ms = now, .expires_ms = out->expires_ms, .kind = "cli",
         .refresh_hash = rhash, .access_expires_ms = out->access_expires_ms,
@@ -311,17 +315,18 @@ gw_err auth_cli_refresh_check(struct store *st, const struct cfg *c, const char 
         snprintf(msg, msgcap, "unknown refresh token (the CLI session ended): log in again");
         return GW_EUNAUTH;
     }
-    if (rc == GW_ECONFLICT && s.tenant && strcmp(s.tenant, c->tenant_id) == 0) {
+    if (rc == GW_ECONFLICT && s.tenant && cfg_find_tenant(c, s.tenant)) {
         snprintf(msg, msgcap, "refresh token already used: the CLI session is revoked (reuse "
                  "of a rotated refresh token means it may have been copied)");
         g->session_id = gw_pool_strdup(pool, s.id);
         g->user = s.user_id ? gw_pool_strdup(pool, s.user_id) : NULL;
+        g->tenant = gw_pool_strdup(pool, s.tenant);
     } else if (rc == GW_ECONFLICT) {
         snprintf(msg, msgcap, "unknown refresh token (the CLI session ended): log in again");
         rc = GW_EUNAUTH;
     } else if (rc != GW_OK) {
         snprintf(msg, msgcap, "sessions cannot be read right now");
-    } else if (strcmp(s.tenant, c->tenant_id) != 0) {
+    } else if (!cfg_find_tenant(c, s.tenant)) {
         snprintf(msg, msgcap, "unknown refresh token (the CLI session ended): log in again");
         rc = GW_EUNAUTH;
     } else if (gw_now_ms() >= s.expires_ms) {
@@ -329,7 +334,7 @@ gw_err auth_cli_refresh_check(struct store *st, const struct cfg *c, const char 
         store_session_delete(st, s.tenant, s.id, NULL);
         rc = GW_EUNAUTH;
     } else {
-        rc = grant_identity(st, c, s.user_id, s.identity, pool, g, msg, msgcap);
+        rc = grant_identity(st, c, s.tenant, s.user_id, s.identity, pool, g, msg, msgcap);
         g->session_id = gw_pool_strdup(pool, s.id);
         g->refresh_hash = gw_pool_strdup(pool, rhash);
         g->created_ms = s.created_ms;
@@ -374,14 +379,14 @@ gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *
         return rc;
     int64_t now = gw_now_ms();
     rc = GW_EUNAUTH;
-    if (!s.kind || strcmp(s.kind, "cli") != 0 || strcmp(s.tenant, c->tenant_id) != 0) {
+    if (!s.kind || strcmp(s.kind, "cli") != 0 || !cfg_find_tenant(c, s.tenant)) {
         snprintf(msg, msgcap, "%s", unknown);
     } else if (now >= s.expires_ms) {
         snprintf(msg, msgcap, "the CLI login expired: log in again (openclaw auth login)");
     } else if (now >= s.access_expires_ms) {
         snprintf(msg, msgcap, "access token expired: refresh it");
-    } else if ((rc = auth_session_principal(c, s.user_id, s.identity, "cli", pool, out, msg,
-                                            msgcap)) == GW_OK) {
+    } else if ((rc = auth_session_principal(c, s.tenant, s.user_id, s.identity, "cli", pool,
+                                            out, msg, msgcap)) == GW_OK) {
         (*out)->session_id = gw_pool_strdup(pool, s.id);
         if (now - s.last_seen_ms >= TOUCH_MS)
             store_session_touch(st, hash, now);
@@ -391,7 +396,8 @@ gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *
 }
 
 gw_err auth_cli_find(struct store *st, const struct cfg *c, const char *token,
-                     struct gw_pool *pool, const char **session_id, const char **user)
+                     struct gw_pool *pool, const char **session_id, const char **user,
+                     const char **tenant)
 {
     bool access = token_shape(token, AUTH_CLI_ACCESS_PREFIX);
     if (!access && !token_shape(token, AUTH_CLI_REFRESH_PREFIX))
@@ -400,12 +406,12 @@ gw_err auth_cli_find(struct store *st, const struct cfg *c, const char *token,
     hash_of(token, hash);
     struct store_session s;
     gw_err rc = access ? store_session_get(st, hash, &s) : store_cli_refresh_find(st, hash, &s);
-    if (rc == GW_OK && (!s.kind || strcmp(s.kind, "cli") != 0 ||
-                        strcmp(s.tenant, c->tenant_id) != 0))
+    if (rc == GW_OK && (!s.kind || strcmp(s.kind, "cli") != 0 || !cfg_find_tenant(c, s.tenant)))
         rc = GW_ENOTFOUND;
     if (rc == GW_OK) {
         *session_id = gw_pool_strdup(pool, s.id);
         *user = gw_pool_strdup(pool, s.user_id);
+        *tenant = gw_pool_strdup(pool, s.tenant);
     } else if (rc == GW_ECONFLICT) {
         rc = GW_ENOTFOUND; /* a used refresh token names nothing to revoke */
     }

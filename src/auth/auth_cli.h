@@ -73,6 +73,7 @@ gw_err auth_cli_code_issue(struct store *st, const struct cfg *c, const char *br
 /* What a valid grant (a redeemed code or a refresh token) stands for; pool strings. */
 struct auth_cli_grant {
     struct auth_principal *p;  /* the identity, method "cli" */
+    const char *tenant;        /* of the session or code (set whenever one was found) */
     const char *user;
     const char *identity;      /* identity JSON carried into the CLI session */
     const char *code_hash;     /* authorization_code: linked to the new session */
@@ -120,9 +121,10 @@ gw_err auth_cli_rotate(struct store *st, const struct cfg *c, const struct auth_
 gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *token,
                              struct gw_pool *pool, struct auth_principal **out, char *msg,
                              size_t msgcap);
-/* The CLI session of an access or refresh token (current ones only): *session_id and *user
- * (pool). GW_ENOTFOUND when the token matches none. */
+/* The CLI session of an access or refresh token (current ones only): *session_id, *user and
+ * *tenant (pool). GW_ENOTFOUND when the token matches none. */
 gw_err auth_cli_find(struct store *st, const struct cfg *c, const char *token,
-                     struct gw_pool *pool, const char **session_id, const char **user);
+                     struct gw_pool *pool, const char **session_id, const char **user,
+                     const char **tenant);
 
 #endif

@@ -38,14 +38,22 @@ struct oidc_meta {
         *end_session_endpoint;
 };
 
-struct auth_oidc {
-    pthread_mutex_t mu;
-    char *issuer;             /* what the caches below belong to */
+/* What is cached of one IdP (an issuer): tenants may each have their own. */
+struct oidc_idp {
+    char *issuer;
     struct oidc_meta meta;
     int64_t meta_ms;          /* 0 = none */
     struct auth_jwks *jwks;
     int64_t jwks_ms;
     int64_t jwks_refetch_ms;  /* last forced refetch */
+};
+
+#define MAX_IDPS 256 /* as many as tenants; beyond (issuers changed by reloads) slots are reused */
+
+struct auth_oidc {
+    pthread_mutex_t mu;       /* guards every cache below */
+    struct oidc_idp idps[MAX_IDPS];
+    size_t n, next_reuse;
 };
 
 static void meta_release(struct oidc_meta *m)
@@ -65,13 +73,20 @@ struct auth_oidc *auth_oidc_new(void)
     return o;
 }
 
+static void idp_release(struct oidc_idp *k)
+{
+    meta_release(&k->meta);
+    auth_jwks_unref(k->jwks);
+    free(k->issuer);
+    memset(k, 0, sizeof(*k));
+}
+
 void auth_oidc_free(struct auth_oidc *o)
 {
     if (!o)
         return;
-    meta_release(&o->meta);
-    auth_jwks_unref(o->jwks);
-    free(o->issuer);
+    for (size_t i = 0; i < o->n; i++)
+        idp_release(&o->idps[i]);
     pthread_mutex_destroy(&o->mu);
     free(o);
 }
@@ -182,24 +197,27 @@ static bool url_ok(const char *u)
 
 /* --- discovery and JWKS (o->mu held) ----------------------------------------------------- */
 
-static void reset_if_other_issuer(struct auth_oidc *o, const struct cfg_sso *s)
+/* The cache of the IdP of s (created empty when new). */
+static struct oidc_idp *idp_of(struct auth_oidc *o, const struct cfg_sso *s)
 {
-    if (o->issuer && strcmp(o->issuer, s->issuer) == 0)
-        return;
-    free(o->issuer);
-    o->issuer = gw_xstrdup(s->issuer);
-    meta_release(&o->meta);
-    o->meta_ms = 0;
-    auth_jwks_unref(o->jwks);
-    o->jwks = NULL;
-    o->jwks_ms = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (!strcmp(o->idps[i].issuer, s->issuer))
+            return &o->idps[i];
+    struct oidc_idp *k;
+    if (o->n < MAX_IDPS) {
+        k = &o->idps[o->n++];
+    } else {
+        k = &o->idps[o->next_reuse++ % MAX_IDPS];
+        idp_release(k);
+    }
+    k->issuer = gw_xstrdup(s->issuer);
+    return k;
 }
 
-static gw_err discover(struct auth_oidc *o, const struct cfg_sso *s, char *msg, size_t msgcap)
+static gw_err discover(struct oidc_idp *k, const struct cfg_sso *s, char *msg, size_t msgcap)
 {
     int64_t now = gw_now_ms();
-    reset_if_other_issuer(o, s);
-    if (o->meta_ms && now - o->meta_ms < (int64_t)s->jwks_cache_s * 1000)
+    if (k->meta_ms && now - k->meta_ms < (int64_t)s->jwks_cache_s * 1000)
         return GW_OK;
     char *url = gw_xasprintf("%s/.well-known/openid-configuration", s->issuer);
     json_t *d = NULL;
@@ -227,9 +245,9 @@ static gw_err discover(struct auth_oidc *o, const struct cfg_sso *s, char *msg, 
         m.jwks_uri = gw_xstrdup(jw);
         m.userinfo_endpoint = ui ? gw_xstrdup(ui) : NULL;
         m.end_session_endpoint = es ? gw_xstrdup(es) : NULL;
-        meta_release(&o->meta);
-        o->meta = m;
-        o->meta_ms = now;
+        meta_release(&k->meta);
+        k->meta = m;
+        k->meta_ms = now;
     }
     json_decref(d);
     if (rc != GW_OK)
@@ -237,11 +255,11 @@ static gw_err discover(struct auth_oidc *o, const struct cfg_sso *s, char *msg, 
     return rc;
 }
 
-static gw_err fetch_jwks(struct auth_oidc *o, const struct cfg_sso *s, char *msg, size_t msgcap)
+static gw_err fetch_jwks(struct oidc_idp *k, const struct cfg_sso *s, char *msg, size_t msgcap)
 {
     struct gw_buf body;
     long status = 0;
-    gw_err rc = http_call(s, o->meta.jwks_uri, NULL, NULL, NULL, NULL, META_MAX, &status, &body,
+    gw_err rc = http_call(s, k->meta.jwks_uri, NULL, NULL, NULL, NULL, META_MAX, &status, &body,
                           msg, msgcap);
     if (rc == GW_OK && status != 200) {
         snprintf(msg, msgcap, "identity provider answered HTTP %ld to the JWKS request", status);
@@ -258,9 +276,9 @@ static gw_err fetch_jwks(struct auth_oidc *o, const struct cfg_sso *s, char *msg
     }
     gw_buf_release(&body);
     if (rc == GW_OK) {
-        auth_jwks_unref(o->jwks);
-        o->jwks = ks;
-        o->jwks_ms = gw_now_ms();
+        auth_jwks_unref(k->jwks);
+        k->jwks = ks;
+        k->jwks_ms = gw_now_ms();
     } else {
         gw_warn("sso: %s", msg);
     }
@@ -273,24 +291,25 @@ static gw_err get_jwks(struct auth_oidc *o, const struct cfg_sso *s, bool force,
                        struct auth_jwks **out, char *msg, size_t msgcap)
 {
     pthread_mutex_lock(&o->mu);
+    struct oidc_idp *k = idp_of(o, s);
     int64_t now = gw_now_ms();
-    gw_err rc = discover(o, s, msg, msgcap);
+    gw_err rc = discover(k, s, msg, msgcap);
     if (rc == GW_OK) {
-        bool stale = !o->jwks || now - o->jwks_ms >= (int64_t)s->jwks_cache_s * 1000;
+        bool stale = !k->jwks || now - k->jwks_ms >= (int64_t)s->jwks_cache_s * 1000;
         if (force && !stale) {
-            if (now - o->jwks_refetch_ms < JWKS_REFETCH_MS) {
+            if (now - k->jwks_refetch_ms < JWKS_REFETCH_MS) {
                 snprintf(msg, msgcap, "unknown signing key (kid not in the IdP's JWKS; "
                          "refetch rate-limited)");
                 rc = GW_EUNAUTH;
             } else {
                 stale = true;
-                o->jwks_refetch_ms = now;
+                k->jwks_refetch_ms = now;
             }
         }
         if (rc == GW_OK && stale)
-            rc = fetch_jwks(o, s, msg, msgcap);
+            rc = fetch_jwks(k, s, msg, msgcap);
     }
-    *out = rc == GW_OK ? auth_jwks_ref(o->jwks) : NULL;
+    *out = rc == GW_OK ? auth_jwks_ref(k->jwks) : NULL;
     pthread_mutex_unlock(&o->mu);
     return rc;
 }
@@ -366,14 +385,15 @@ bool auth_looks_like_jwt(const char *token)
 
 /* --- the flow ---------------------------------------------------------------------------- */
 
-gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg *c, struct store *st,
+gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
                        const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap)
 {
-    const struct cfg_sso *s = &c->sso;
+    const struct cfg_sso *s = t->sso;
     pthread_mutex_lock(&o->mu);
-    gw_err rc = discover(o, s, msg, msgcap);
-    char *authz = rc == GW_OK ? gw_xstrdup(o->meta.authorization_endpoint) : NULL;
+    struct oidc_idp *k = idp_of(o, s);
+    gw_err rc = discover(k, s, msg, msgcap);
+    char *authz = rc == GW_OK ? gw_xstrdup(k->meta.authorization_endpoint) : NULL;
     pthread_mutex_unlock(&o->mu);
     if (rc != GW_OK)
         return rc;
@@ -390,7 +410,7 @@ gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg *c, struct store *s
     gw_sha256_hex(binding, strlen(binding), binding_hash);
     int64_t now = gw_now_ms();
     struct store_login_state ls = {
-        .state_hash = state_hash, .tenant = c->tenant_id, .binding_hash = binding_hash,
+        .state_hash = state_hash, .tenant = t->id, .binding_hash = binding_hash,
         .nonce = nonce, .verifier = verifier, .return_to = (char *)return_to,
         .created_ms = now, .expires_ms = now + LOGIN_TTL_MS,
     };
@@ -441,8 +461,9 @@ static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *c
                      size_t msgcap)
 {
     pthread_mutex_lock(&o->mu);
-    gw_err rc = discover(o, s, msg, msgcap);
-    char *endpoint = rc == GW_OK ? gw_xstrdup(o->meta.token_endpoint) : NULL;
+    struct oidc_idp *k = idp_of(o, s);
+    gw_err rc = discover(k, s, msg, msgcap);
+    char *endpoint = rc == GW_OK ? gw_xstrdup(k->meta.token_endpoint) : NULL;
     pthread_mutex_unlock(&o->mu);
     if (rc != GW_OK)
         return rc;
@@ -470,10 +491,10 @@ static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *c
         if (status != 200) {
             const char *err = gw_json_str(doc, "error");
             char shown[48] = "";
-            size_t k = 0;
-            for (; err && err[k] && k + 1 < sizeof(shown); k++)
-                shown[k] = isalnum((unsigned char)err[k]) || err[k] == '_' ? err[k] : '?';
-            shown[k] = '\0';
+            size_t i = 0;
+            for (; err && err[i] && i + 1 < sizeof(shown); i++)
+                shown[i] = isalnum((unsigned char)err[i]) || err[i] == '_' ? err[i] : '?';
+            shown[i] = '\0';
             snprintf(msg, msgcap, "token endpoint refused the code (HTTP %ld%s%s)", status,
                      shown[0] ? ", " : "", shown);
             rc = GW_EUNAUTH;
@@ -512,7 +533,8 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
                              json_t *claims, char *msg, size_t msgcap)
 {
     pthread_mutex_lock(&o->mu);
-    char *ep = o->meta.userinfo_endpoint ? gw_xstrdup(o->meta.userinfo_endpoint) : NULL;
+    struct oidc_idp *k = idp_of(o, s);
+    char *ep = k->meta.userinfo_endpoint ? gw_xstrdup(k->meta.userinfo_endpoint) : NULL;
     pthread_mutex_unlock(&o->mu);
     if (!ep || !at) {
         free(ep);
@@ -530,23 +552,23 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
         snprintf(msg, msgcap, "userinfo names another subject than the ID token");
         rc = GW_EUNAUTH;
     } else {
-        const char *k;
+        const char *name;
         json_t *v;
-        json_object_foreach(ui, k, v) {
-            if (!json_object_get(claims, k))
-                json_object_set(claims, k, v);
+        json_object_foreach(ui, name, v) {
+            if (!json_object_get(claims, name))
+                json_object_set(claims, name, v);
         }
     }
     json_decref(ui);
     return rc;
 }
 
-gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg *c, struct store *st,
+gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
                         const char *code, const char *state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to,
                         char *msg, size_t msgcap)
 {
-    const struct cfg_sso *s = &c->sso;
+    const struct cfg_sso *s = t->sso;
     *claims = NULL;
     *return_to = NULL;
     if (!visible_bounded(state, MAX_STATE_LEN)) {
@@ -571,7 +593,7 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg *c, struct store *
         snprintf(msg, msgcap, "cannot read the login request");
         return rc;
     }
-    if (strcmp(ls.tenant, c->tenant_id) != 0 ||
+    if (strcmp(ls.tenant, t->id) != 0 ||
         !gw_ct_equal(ls.binding_hash, binding_hash, 64)) {
         snprintf(msg, msgcap, "this login was started in another browser (state not bound to "
                  "this browser)");
@@ -607,10 +629,10 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg *c, struct store *
     return rc;
 }
 
-gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg *c, const char *jwt,
+gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *jwt,
                         json_t **claims, char *msg, size_t msgcap)
 {
-    const struct cfg_sso *s = &c->sso;
+    const struct cfg_sso *s = t->sso;
     *claims = NULL;
     if (!s->enabled || !s->accept_bearer_jwt) {
         snprintf(msg, msgcap, "IdP access tokens are not accepted here (sso.oidc."
@@ -626,20 +648,22 @@ gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg *c, const char *jw
     return rc == GW_OK ? GW_OK : GW_EUNAUTH;
 }
 
-const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg *c, struct gw_pool *pool)
+const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg_tenant *t,
+                                 struct gw_pool *pool)
 {
-    const struct cfg_sso *s = &c->sso;
+    const struct cfg_sso *s = t->sso;
     char msg[200];
     const char *url = NULL;
     pthread_mutex_lock(&o->mu);
-    if (discover(o, s, msg, sizeof(msg)) == GW_OK && o->meta.end_session_endpoint) {
+    struct oidc_idp *k = idp_of(o, s);
+    if (discover(k, s, msg, sizeof(msg)) == GW_OK && k->meta.end_session_endpoint) {
         struct gw_buf q;
         gw_buf_init(&q, 8192);
         param(&q, "client_id", s->client_id);
         if (s->post_logout_redirect_uri)
             param(&q, "post_logout_redirect_uri", s->post_logout_redirect_uri);
-        url = gw_pool_printf(pool, "%s%c%s", o->meta.end_session_endpoint,
-                             strchr(o->meta.end_session_endpoint, '?') ? '&' : '?',
+        url = gw_pool_printf(pool, "%s%c%s", k->meta.end_session_endpoint,
+                             strchr(k->meta.end_session_endpoint, '?') ? '&' : '?',
                              q.data ? q.data : "");
         gw_buf_release(&q);
     }

@@ -49,9 +49,10 @@
 #define MAX_RELAY_STATE 80       /* saml-bindings 3.4.3 */
 
 struct auth_saml {
-    pthread_mutex_t mu;   /* every lasso call */
-    struct cfg *cfg;      /* the snapshot the server was built for (ref held) */
-    LassoServer *server;
+    pthread_mutex_t mu;       /* every lasso call */
+    struct cfg *cfg;          /* the snapshot the servers were built for (ref held) */
+    LassoServer **servers;    /* one per tenant of that snapshot (by index), built on demand */
+    size_t n_servers;
 };
 
 /* --- lasso, once per process ---------------------------------------------------------- */
@@ -86,13 +87,23 @@ struct auth_saml *auth_saml_new(void)
     return s;
 }
 
+static void drop_servers(struct auth_saml *s)
+{
+    for (size_t i = 0; i < s->n_servers; i++)
+        if (s->servers[i])
+            g_object_unref(s->servers[i]);
+    free(s->servers);
+    s->servers = NULL;
+    s->n_servers = 0;
+    cfg_unref(s->cfg);
+    s->cfg = NULL;
+}
+
 void auth_saml_free(struct auth_saml *s)
 {
     if (!s)
         return;
-    if (s->server)
-        g_object_unref(s->server);
-    cfg_unref(s->cfg);
+    drop_servers(s);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -133,11 +144,11 @@ static void cert_body(struct gw_buf *b, const char *pem)
             gw_buf_append(b, p, 1);
 }
 
-char *auth_saml_sp_metadata(const struct cfg *c)
+char *auth_saml_sp_metadata(const struct cfg_tenant *t)
 {
     static const char redirect[] = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
     static const char post[] = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
-    const struct cfg_saml *s = &c->sso.saml;
+    const struct cfg_saml *s = &t->sso->saml;
     struct gw_buf b;
     gw_buf_init(&b, 256 * 1024);
     gw_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor"
@@ -172,13 +183,22 @@ char *auth_saml_sp_metadata(const struct cfg *c)
 
 /* --- the lasso server of a configuration (s->mu held) ------------------------------------ */
 
-static LassoServer *server_for(struct auth_saml *s, const struct cfg *c, char *msg,
-                               size_t msgcap)
+static LassoServer *server_for(struct auth_saml *s, const struct cfg *c,
+                               const struct cfg_tenant *t, char *msg, size_t msgcap)
 {
-    if (s->server && s->cfg == c)
-        return s->server;
-    const struct cfg_saml *sc = &c->sso.saml;
-    char *md = auth_saml_sp_metadata(c);
+    if (s->cfg != c) {
+        drop_servers(s);
+        /* a reference keeps the snapshot (and so this pointer) from being reused; its
+         * refcount is the only part of a snapshot that ever changes */
+        s->cfg = cfg_ref((struct cfg *)c);
+        s->n_servers = c->n_tenants;
+        s->servers = gw_xcalloc(c->n_tenants, sizeof(*s->servers));
+    }
+    size_t ti = (size_t)(t - c->tenants);
+    if (s->servers[ti])
+        return s->servers[ti];
+    const struct cfg_saml *sc = &t->sso->saml;
+    char *md = auth_saml_sp_metadata(t);
     /* No certificate for lasso: it would attach it to each signature by trying it as a file
      * name first, which leaks in xmlsec 1.2.37 when it is PEM text; our messages are all
      * redirect-binding (detached signatures without KeyInfo) and the IdP verifies them with
@@ -199,13 +219,7 @@ static LassoServer *server_for(struct auth_saml *s, const struct cfg *c, char *m
         g_object_unref(srv);
         return NULL;
     }
-    if (s->server)
-        g_object_unref(s->server);
-    cfg_unref(s->cfg);
-    s->server = srv;
-    /* a reference keeps the snapshot (and so this pointer) from being reused; its refcount is
-     * the only part of a snapshot that ever changes */
-    s->cfg = cfg_ref((struct cfg *)c);
+    s->servers[ti] = srv;
     return srv;
 }
 
@@ -228,16 +242,16 @@ static void state_hash(const char *request_id, char out[65])
 
 /* --- the login ---------------------------------------------------------------------------- */
 
-gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, struct store *st,
+gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
                        const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap)
 {
-    const struct cfg_saml *sc = &c->sso.saml;
+    const struct cfg_saml *sc = &t->sso->saml;
     char relay[48], request_id[AUTH_SAML_MAX_ID + 1] = "";
     random_b64(relay);
     gw_err rc = GW_OK;
     pthread_mutex_lock(&s->mu);
-    LassoServer *srv = server_for(s, c, msg, msgcap);
+    LassoServer *srv = server_for(s, c, t, msg, msgcap);
     LassoLogin *login = srv ? lasso_login_new(srv) : NULL;
     if (!login) {
         rc = GW_EINTERNAL;
@@ -282,7 +296,7 @@ out:
     gw_sha256_hex(binding, strlen(binding), bh);
     int64_t now = gw_now_ms();
     struct store_login_state ls = {
-        .state_hash = sh, .tenant = c->tenant_id, .binding_hash = bh, .nonce = relay,
+        .state_hash = sh, .tenant = t->id, .binding_hash = bh, .nonce = relay,
         .return_to = (char *)return_to, .created_ms = now, .expires_ms = now + LOGIN_TTL_MS,
     };
     rc = store_login_state_insert(st, &ls);
@@ -311,11 +325,11 @@ static const char *signature_reason(int lrc)
 
 /* Lasso's processing and both signature checks, then our checks on the verified assertion
  * node; *ai is filled on success. s->mu held. */
-static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const char *b64,
+static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, const char *b64,
                             const struct auth_saml_response *ri, const struct auth_saml_expect *e,
                             struct auth_saml_assertion *ai, char *msg, size_t msgcap)
 {
-    LassoServer *srv = server_for(s, c, msg, msgcap);
+    LassoServer *srv = server_for(s, c, t, msg, msgcap);
     if (!srv)
         return GW_EINTERNAL;
     LassoLogin *login = lasso_login_new(srv);
@@ -327,7 +341,7 @@ static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const char
     lasso_profile_set_signature_verify_hint(prof, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
     gw_err rc = GW_EUNAUTH;
     int lrc = lasso_login_process_authn_response_msg(login, (gchar *)b64);
-    LassoProvider *idp = lasso_server_get_provider(srv, c->sso.saml.idp_entity_id);
+    LassoProvider *idp = lasso_server_get_provider(srv, t->sso->saml.idp_entity_id);
     LassoSamlp2Response *resp = LASSO_IS_SAMLP2_RESPONSE(prof->response)
                                     ? LASSO_SAMLP2_RESPONSE(prof->response) : NULL;
     LassoNode *assertion = resp && resp->Assertion && !resp->Assertion->next
@@ -357,7 +371,7 @@ static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const char
 }
 
 /* InResponseTo → our AuthnRequest (single use, same browser, same RelayState). */
-static gw_err solicited(const struct cfg *c, struct store *st, const char *irt,
+static gw_err solicited(const struct cfg_tenant *t, struct store *st, const char *irt,
                         const char *relay_state, const char *binding, struct gw_pool *pool,
                         const char **return_to, char *msg, size_t msgcap)
 {
@@ -377,7 +391,7 @@ static gw_err solicited(const struct cfg *c, struct store *st, const char *irt,
     if (binding)
         gw_sha256_hex(binding, strlen(binding), bh);
     size_t rl = relay_state ? strlen(relay_state) : 0;
-    if (strcmp(ls.tenant, c->tenant_id) != 0 || !binding || !gw_ct_equal(ls.binding_hash, bh, 64)) {
+    if (strcmp(ls.tenant, t->id) != 0 || !binding || !gw_ct_equal(ls.binding_hash, bh, 64)) {
         snprintf(msg, msgcap, "this login was started in another browser (the SAML request is "
                  "not bound to this browser's pre-login cookie)");
         rc = GW_EUNAUTH;
@@ -391,12 +405,12 @@ static gw_err solicited(const struct cfg *c, struct store *st, const char *irt,
     return rc;
 }
 
-gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, struct store *st,
+gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
                         const char *saml_response, const char *relay_state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
                         size_t msgcap)
 {
-    const struct cfg_saml *sc = &c->sso.saml;
+    const struct cfg_saml *sc = &t->sso->saml;
     *claims = NULL;
     *return_to = NULL;
     size_t b64len = saml_response ? strlen(saml_response) : 0;
@@ -429,7 +443,7 @@ gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, struct store *
         !auth_saml_response_ok(doc, &ri, msg, msgcap))
         goto out;
     pthread_mutex_lock(&s->mu);
-    rc = verify_locked(s, c, saml_response, &ri, &e, &ai, msg, msgcap);
+    rc = verify_locked(s, c, t, saml_response, &ri, &e, &ai, msg, msgcap);
     pthread_mutex_unlock(&s->mu);
     if (rc != GW_OK || !auth_saml_envelope_agrees(&ri, &ai, &e, msg, msgcap)) {
         rc = rc == GW_OK ? GW_EUNAUTH : rc;
@@ -446,7 +460,7 @@ gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, struct store *
     char kh[65];
     gw_sha256_hex(key, strlen(key), kh);
     free(key);
-    rc = store_saml_assertion_use(st, c->tenant_id, kh, ai.expires_ms);
+    rc = store_saml_assertion_use(st, t->id, kh, ai.expires_ms);
     if (rc == GW_ECONFLICT) {
         snprintf(msg, msgcap, "this SAML assertion was already used (replay refused)");
         rc = GW_EUNAUTH;
@@ -457,7 +471,7 @@ gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, struct store *
         goto out;
     }
     if (ai.in_response_to) {
-        rc = solicited(c, st, ai.in_response_to, relay_state, binding, pool, return_to, msg,
+        rc = solicited(t, st, ai.in_response_to, relay_state, binding, pool, return_to, msg,
                        msgcap);
         if (rc != GW_OK)
             goto out;
@@ -505,7 +519,7 @@ static void set_subject_session(LassoProfile *prof, const char *idp, const char 
     g_object_unref(a);
 }
 
-gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const json_t *subject,
+gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
                                 struct gw_pool *pool, const char **url, char *msg, size_t msgcap)
 {
     const char *name_id = gw_json_str(subject, "name_id");
@@ -515,9 +529,9 @@ gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const 
     }
     gw_err rc = GW_OK;
     pthread_mutex_lock(&s->mu);
-    LassoServer *srv = server_for(s, c, msg, msgcap);
+    LassoServer *srv = server_for(s, c, t, msg, msgcap);
     LassoLogout *lo = srv ? lasso_logout_new(srv) : NULL;
-    LassoProvider *idp = srv ? lasso_server_get_provider(srv, c->sso.saml.idp_entity_id) : NULL;
+    LassoProvider *idp = srv ? lasso_server_get_provider(srv, t->sso->saml.idp_entity_id) : NULL;
     gchar *slo = idp ? lasso_provider_get_metadata_one(idp, "SingleLogoutService HTTP-Redirect")
                      : NULL;
     if (!lo || !slo) {
@@ -527,12 +541,12 @@ gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const 
         goto out;
     }
     LassoProfile *prof = LASSO_PROFILE(lo);
-    set_subject_session(prof, c->sso.saml.idp_entity_id, name_id, gw_json_str(subject, "format"),
+    set_subject_session(prof, t->sso->saml.idp_entity_id, name_id, gw_json_str(subject, "format"),
                         gw_json_str(subject, "name_qualifier"),
                         gw_json_str(subject, "sp_name_qualifier"),
                         gw_json_str(subject, "session_index"));
     lasso_profile_set_signature_hint(prof, LASSO_PROFILE_SIGNATURE_HINT_FORCE);
-    int lrc = lasso_logout_init_request(lo, c->sso.saml.idp_entity_id, LASSO_HTTP_METHOD_REDIRECT);
+    int lrc = lasso_logout_init_request(lo, t->sso->saml.idp_entity_id, LASSO_HTTP_METHOD_REDIRECT);
     if (lrc == 0)
         lrc = lasso_logout_build_request_msg(lo);
     if (lrc != 0 || !prof->msg_url) {
@@ -552,7 +566,7 @@ out:
 
 /* An IdP-initiated LogoutRequest (signed, from the IdP): ends the sessions of its NameID
  * (and SessionIndex), then answers with a signed LogoutResponse. s->mu held. */
-static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct store *st,
+static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t, struct store *st,
                                     struct gw_pool *pool, struct auth_saml_slo *out, char *msg,
                                     size_t msgcap)
 {
@@ -566,13 +580,13 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
         snprintf(msg, msgcap, "the LogoutRequest has no usable NameID");
         return GW_EUNAUTH;
     }
-    if (dest && (!c->sso.saml.slo_url || strcmp(dest, c->sso.saml.slo_url) != 0)) {
+    if (dest && (!t->sso->saml.slo_url || strcmp(dest, t->sso->saml.slo_url) != 0)) {
         snprintf(msg, msgcap, "the LogoutRequest is for another destination (not "
                  "sso.saml.slo_url)");
         return GW_EUNAUTH;
     }
     if (req->NotOnOrAfter && (!gw_time_parse(req->NotOnOrAfter, &until) ||
-                              until + (int64_t)c->sso.saml.clock_skew_s * 1000 <= gw_now_ms())) {
+                              until + (int64_t)t->sso->saml.clock_skew_s * 1000 <= gw_now_ms())) {
         snprintf(msg, msgcap, "the LogoutRequest has expired");
         return GW_EUNAUTH;
     }
@@ -584,7 +598,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
     char *user = NULL;
     for (GList *i = indexes ? indexes : &none; i && rc == GW_OK; i = i->next) {
         size_t n = 0;
-        rc = store_session_delete_saml(st, c->tenant_id, nid->content, i->data, &n,
+        rc = store_session_delete_saml(st, t->id, nid->content, i->data, &n,
                                        user ? NULL : &user);
         out->sessions_ended += n;
     }
@@ -597,7 +611,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
         return rc;
     }
     /* the subject as asked: whether it had sessions here or not, it has none now */
-    set_subject_session(prof, c->sso.saml.idp_entity_id, nid->content, nid->Format,
+    set_subject_session(prof, t->sso->saml.idp_entity_id, nid->content, nid->Format,
                         nid->NameQualifier, nid->SPNameQualifier,
                         indexes ? indexes->data : NULL);
     g_list_free_full(indexes, g_free);
@@ -618,7 +632,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg *c, struct
     return GW_OK;
 }
 
-gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st, bool request,
+gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st, bool request,
                      bool redirect, const char *message, struct gw_pool *pool,
                      struct auth_saml_slo *out, char *msg, size_t msgcap)
 {
@@ -631,7 +645,7 @@ gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st,
         return GW_EUNAUTH;
     }
     char why[160], *unsigned_query = NULL;
-    if (redirect && !auth_saml_redirect_signature_ok(&c->sso.saml, message,
+    if (redirect && !auth_saml_redirect_signature_ok(&t->sso->saml, message,
                                            request ? "SAMLRequest" : "SAMLResponse",
                                            &unsigned_query, why, sizeof(why))) {
         snprintf(msg, msgcap, "the SAML logout %s is refused: %s", what, why);
@@ -639,7 +653,7 @@ gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st,
     }
     gw_err rc = GW_EUNAUTH;
     pthread_mutex_lock(&s->mu);
-    LassoServer *srv = server_for(s, c, msg, msgcap);
+    LassoServer *srv = server_for(s, c, t, msg, msgcap);
     LassoLogout *lo = srv ? lasso_logout_new(srv) : NULL;
     if (!lo) {
         rc = GW_EINTERNAL;
@@ -654,9 +668,9 @@ gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st,
     int lrc = request ? lasso_logout_process_request_msg(lo, m)
                       : lasso_logout_process_response_msg(lo, m);
     bool from_idp = prof->remote_providerID &&
-                    strcmp(prof->remote_providerID, c->sso.saml.idp_entity_id) == 0;
+                    strcmp(prof->remote_providerID, t->sso->saml.idp_entity_id) == 0;
     if (request && lrc == 0 && from_idp) {
-        rc = logout_request_locked(lo, c, st, pool, out, msg, msgcap);
+        rc = logout_request_locked(lo, t, st, pool, out, msg, msgcap);
     } else if (!request && from_idp && (lrc == 0 || lrc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
                                         lrc == LASSO_LOGOUT_ERROR_REQUEST_DENIED ||
                                         lrc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL)) {

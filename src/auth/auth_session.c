@@ -77,11 +77,28 @@ static struct claim_names names_of(const struct cfg_sso *s, bool saml)
                                        s->claim_groups, s->claim_org_unit, s->claim_team};
 }
 
-gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
-                    const json_t *claims, struct gw_pool *pool, struct auth_sso_identity *out,
-                    char *msg, size_t msgcap)
+/* The tenant a login at t's IdP belongs to: t itself, or (the primary IdP with
+ * sso.tenant_claim) the tenant its claim names. NULL with msg when the claim names none. */
+static const struct cfg_tenant *login_tenant(const struct cfg *c, const struct cfg_tenant *t,
+                                             const json_t *claims, struct gw_pool *pool,
+                                             char *msg, size_t msgcap)
 {
-    const struct cfg_sso *s = &c->sso;
+    const char *claim = t->primary ? t->sso->tenant_claim : NULL;
+    const char *value = claim ? claim_text(claims, claim, pool) : NULL;
+    if (!value || !strcmp(value, t->id))
+        return t;
+    const struct cfg_tenant *to = cfg_tenant_by_claim(c, value);
+    if (!to)
+        snprintf(msg, msgcap, "your identity provider assigns you to tenant \"%.64s\" (claim "
+                 "%s), which this gateway does not serve", value, claim);
+    return to;
+}
+
+gw_err auth_sso_map(const struct cfg *c, const struct cfg_tenant *t, struct store *st,
+                    const char *protocol, const json_t *claims, struct gw_pool *pool,
+                    struct auth_sso_identity *out, char *msg, size_t msgcap)
+{
+    const struct cfg_sso *s = t->sso;
     bool saml = strcmp(protocol, "saml") == 0;
     const struct claim_names k = names_of(s, saml);
     memset(out, 0, sizeof(*out));
@@ -95,6 +112,10 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
         return GW_EUNAUTH;
     }
     out->user = gw_pool_strdup(pool, user);
+    const struct cfg_tenant *to = login_tenant(c, t, claims, pool, msg, msgcap);
+    if (!to)
+        return GW_EFORBIDDEN;
+    out->tenant = to->id;
     out->email = claim_text(claims, k.email, pool);
     out->name = claim_text(claims, k.name, pool);
     out->org_unit = claim_text(claims, k.org_unit, pool);
@@ -117,7 +138,7 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
         }
     }
 
-    const struct cfg_user *cu = cfg_find_user(c, out->user);
+    const struct cfg_user *cu = to->primary ? cfg_find_user(c, out->user) : NULL;
     if (cu) {
         if (cu->disabled) {
             snprintf(msg, msgcap, "user %.100s is disabled", out->user);
@@ -137,7 +158,7 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
     }
     if (st) {
         struct store_sso_user su;
-        if (store_sso_user_get(st, c->tenant_id, out->user, &su) == GW_OK) {
+        if (store_sso_user_get(st, to->id, out->user, &su) == GW_OK) {
             bool disabled = su.disabled;
             store_sso_user_release(&su);
             if (disabled) {
@@ -146,15 +167,16 @@ gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
             }
         }
     }
-    for (size_t m = 0; m < c->n_group_mappings && !out->role; m++)
+    for (size_t m = 0; m < to->n_group_mappings && !out->role; m++)
         for (size_t i = 0; i < out->n_groups; i++)
-            if (group_matches(c->group_mappings[m].group, out->groups[i])) {
-                out->role = c->group_mappings[m].role;
-                out->mapped_by = c->group_mappings[m].group;
+            if (group_matches(to->group_mappings[m].group, out->groups[i])) {
+                out->role = to->group_mappings[m].role;
+                out->mapped_by = to->group_mappings[m].group;
                 break;
             }
-    if (!out->role && s->default_role) {
-        out->role = s->default_role;
+    const struct cfg_sso *policy = cfg_tenant_sso(c, to);
+    if (!out->role && policy->default_role) {
+        out->role = policy->default_role;
         out->mapped_by = "default_role";
     }
     if (!out->role) {
@@ -191,14 +213,15 @@ static json_t *groups_json(const char *const *groups, size_t n)
 gw_err auth_sso_provision(struct store *st, const struct cfg *c,
                           const struct auth_sso_identity *id)
 {
-    if (!c->sso.jit_provisioning || cfg_find_user(c, id->user))
+    const struct cfg_tenant *t = cfg_find_tenant(c, id->tenant);
+    if (!t || !cfg_tenant_sso(c, t)->jit_provisioning || (t->primary && cfg_find_user(c, id->user)))
         return GW_OK;
     json_t *g = groups_json(id->groups, id->n_groups);
     char *gs = gw_json_compact(g);
     json_decref(g);
     int64_t now = gw_now_ms();
     struct store_sso_user u = {
-        .tenant = c->tenant_id, .id = (char *)id->user, .email = (char *)id->email,
+        .tenant = (char *)id->tenant, .id = (char *)id->user, .email = (char *)id->email,
         .name = (char *)id->name, .role = (char *)id->role, .org_unit = (char *)id->org_unit,
         .team = (char *)id->team, .groups = gs, .created_ms = now, .last_login_ms = now,
     };
@@ -212,7 +235,7 @@ struct auth_principal *auth_sso_principal(const struct cfg *c,
                                           const char *method, struct gw_pool *pool)
 {
     struct auth_principal *p = gw_pool_calloc(pool, sizeof(*p));
-    p->tenant = gw_pool_strdup(pool, c->tenant_id);
+    p->tenant = gw_pool_strdup(pool, id->tenant);
     p->actor = p->user = gw_pool_strdup(pool, id->user);
     p->email = id->email ? gw_pool_strdup(pool, id->email) : NULL;
     p->name = id->name ? gw_pool_strdup(pool, id->name) : NULL;
@@ -285,10 +308,11 @@ gw_err auth_session_create(struct store *st, const struct cfg *c,
     char *it = gw_json_compact(ident);
     json_decref(ident);
     int64_t now = gw_now_ms();
+    const struct cfg_sso *policy = cfg_tenant_sso(c, cfg_find_tenant(c, id->tenant));
     struct store_session row = {
-        .id = sid, .hash = hash, .tenant = c->tenant_id, .user_id = (char *)id->user,
+        .id = sid, .hash = hash, .tenant = (char *)id->tenant, .user_id = (char *)id->user,
         .identity = it, .client_ip = (char *)client_ip, .created_ms = now, .last_seen_ms = now,
-        .expires_ms = now + (int64_t)c->sso.absolute_timeout_s * 1000,
+        .expires_ms = now + (int64_t)policy->absolute_timeout_s * 1000,
     };
     gw_err rc = store_session_insert(st, &row);
     free(it);
@@ -327,15 +351,21 @@ gw_err auth_session_load(struct store *st, const char *hash, struct store_sessio
     return rc;
 }
 
-gw_err auth_session_principal(const struct cfg *c, const char *user, const char *identity,
-                              const char *method, struct gw_pool *pool,
+gw_err auth_session_principal(const struct cfg *c, const char *tenant, const char *user,
+                              const char *identity, const char *method, struct gw_pool *pool,
                               struct auth_principal **out, char *msg, size_t msgcap)
 {
     char jmsg[120];
     const char *text = identity ? identity : "{}";
+    const struct cfg_tenant *t = cfg_find_tenant(c, tenant);
+    if (!t) {
+        snprintf(msg, msgcap, "tenant %.64s is no longer served by this gateway", tenant);
+        return GW_EUNAUTH;
+    }
     json_t *ident = gw_json_parse(text, strlen(text), 4, jmsg, sizeof(jmsg));
-    const struct cfg_user *cu = cfg_find_user(c, user);
+    const struct cfg_user *cu = t->primary ? cfg_find_user(c, user) : NULL;
     struct auth_sso_identity id = {
+        .tenant = t->id,
         .user = gw_pool_strdup(pool, user),
         .email = gw_json_str(ident, "email"), .name = gw_json_str(ident, "name"),
         .role = gw_json_str(ident, "role"), .org_unit = gw_json_str(ident, "org_unit"),
@@ -359,10 +389,6 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap)
 {
-    if (!c->sso.enabled) {
-        snprintf(msg, msgcap, "sessions are not enabled (no sso section)");
-        return GW_EUNAUTH;
-    }
     if (!secret_ok(secret)) {
         snprintf(msg, msgcap, "malformed session cookie");
         return GW_EUNAUTH;
@@ -375,17 +401,19 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
     if (rc != GW_OK)
         return rc;
     int64_t now = gw_now_ms();
+    const struct cfg_tenant *t = cfg_find_tenant(c, s.tenant);
+    const struct cfg_sso *policy = cfg_tenant_sso(c, t);
     rc = GW_EUNAUTH;
-    if (strcmp(s.tenant, c->tenant_id) != 0 || (s.kind && strcmp(s.kind, "browser") != 0)) {
+    if (!t || !policy->enabled || (s.kind && strcmp(s.kind, "browser") != 0)) {
         snprintf(msg, msgcap, "unknown or ended session: log in again");
     } else if (now >= s.expires_ms) {
         snprintf(msg, msgcap, "session expired (absolute timeout): log in again");
         store_session_delete(st, s.tenant, s.id, NULL);
-    } else if (now - s.last_seen_ms >= (int64_t)c->sso.idle_timeout_s * 1000) {
+    } else if (now - s.last_seen_ms >= (int64_t)policy->idle_timeout_s * 1000) {
         snprintf(msg, msgcap, "session expired (idle timeout): log in again");
         store_session_delete(st, s.tenant, s.id, NULL);
-    } else if ((rc = auth_session_principal(c, s.user_id, s.identity, "session", pool, out, msg,
-                                            msgcap)) == GW_OK) {
+    } else if ((rc = auth_session_principal(c, s.tenant, s.user_id, s.identity, "session", pool,
+                                            out, msg, msgcap)) == GW_OK) {
         (*out)->session_id = gw_pool_strdup(pool, sid);
         if (now - s.last_seen_ms >= TOUCH_MS)
             store_session_touch(st, hash, now);
@@ -450,7 +478,11 @@ bool auth_session_csrf_ok(const char *secret, const char *presented)
 
 void auth_session_purge(struct store *st, const struct cfg *c)
 {
+    /* the longest idle timeout of any tenant: sessions are checked exactly when used */
+    unsigned idle = 0;
+    for (size_t i = 0; i < c->n_tenants; i++)
+        idle = GW_MAX(idle, cfg_tenant_sso(c, &c->tenants[i])->idle_timeout_s);
     int64_t now = gw_now_ms();
-    if (store_sso_purge(st, now, now - (int64_t)c->sso.idle_timeout_s * 1000) != GW_OK)
+    if (store_sso_purge(st, now, now - (int64_t)idle * 1000) != GW_OK)
         gw_warn("sso: expired sessions could not be purged");
 }

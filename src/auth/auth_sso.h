@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 struct cfg;
+struct cfg_tenant;
 struct gw_pool;
 struct store;
 struct store_session;
@@ -75,7 +76,7 @@ void auth_oidc_free(struct auth_oidc *o);
 
 /* Starts a login: creates state, nonce and PKCE verifier, stores them bound to the browser
  * (binding = the pre-login cookie value) and returns the IdP authorization URL (pool). */
-gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg *c, struct store *st,
+gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
                        const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap);
 
@@ -84,18 +85,19 @@ gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg *c, struct store *s
  * (nonce included) and, when configured, merges the userinfo claims. *claims owned by the
  * caller; *return_to (pool) is the local path the login started from. On failure msg holds a
  * reason fit for the user and the audit; GW_EUNAUTH, GW_EUPSTREAM or GW_ESTORE. */
-gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg *c, struct store *st,
+gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
                         const char *code, const char *state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to,
                         char *msg, size_t msgcap);
 
 /* Validates an IdP-signed JWT access token presented as a Bearer token (issuer, audience
  * sso.oidc.bearer_audience, algorithms, times). *claims owned by the caller. */
-gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg *c, const char *jwt,
+gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *jwt,
                         json_t **claims, char *msg, size_t msgcap);
 
 /* The IdP's end_session_endpoint URL for an RP-initiated logout (pool), or NULL. */
-const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg *c, struct gw_pool *pool);
+const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg_tenant *t,
+                                 struct gw_pool *pool);
 
 /* Does the Authorization value look like a JWT ("Bearer xxx.yyy.zzz")? */
 bool auth_looks_like_jwt(const char *token);
@@ -116,12 +118,12 @@ void auth_saml_free(struct auth_saml *s);
 
 /* The SP metadata of the configuration (malloc'd XML): entity id, signing certificate, ACS
  * (HTTP-POST), SLO (HTTP-Redirect and HTTP-POST) when slo_url is set, WantAssertionsSigned. */
-char *auth_saml_sp_metadata(const struct cfg *c);
+char *auth_saml_sp_metadata(const struct cfg_tenant *t);
 
 /* Starts a login: an AuthnRequest (HTTP-Redirect, signed when sso.saml.sign_authn_requests)
  * whose ID is stored as a single-use login state bound to the browser (binding = the pre-login
  * cookie) with return_to and a random RelayState; *url (pool) is the IdP's SSO URL. */
-gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, struct store *st,
+gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
                        const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap);
 
@@ -131,7 +133,7 @@ gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, struct store *s
  * *claims (owned by the caller) come from the verified assertion only; *return_to (pool) is the
  * local path the login started from, or NULL. GW_EUNAUTH with a reason fit for the user and the
  * audit (never the assertion itself), or GW_ESTORE / GW_EINTERNAL. */
-gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, struct store *st,
+gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
                         const char *saml_response, const char *relay_state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
                         size_t msgcap);
@@ -153,7 +155,7 @@ gw_err auth_saml_check_response(const char *xml, size_t len, const struct auth_s
 /* SP-initiated single logout: a signed LogoutRequest (HTTP-Redirect) for the subject a session
  * keeps (its AUTH_SAML_SESSION_CLAIM object); *url (pool). GW_ENOTFOUND when the IdP has no
  * single logout endpoint. */
-gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const json_t *subject,
+gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
                                 struct gw_pool *pool, const char **url, char *msg,
                                 size_t msgcap);
 
@@ -169,13 +171,14 @@ struct auth_saml_slo {
  * whose signature covers the exact bytes) or the base64 form field (HTTP-POST). It must be
  * signed by the IdP. A LogoutRequest ends the local sessions of its NameID (only those of its
  * SessionIndexes when it names some) and yields a signed LogoutResponse to redirect to. */
-gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, struct store *st, bool request,
+gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st, bool request,
                      bool redirect, const char *message, struct gw_pool *pool,
                      struct auth_saml_slo *out, char *msg, size_t msgcap);
 
 /* --- identity mapping and sessions (auth_session.c) ------------------------------------- */
 
 struct auth_sso_identity {
+    const char *tenant;      /* the tenant the user belongs to (sso.tenant_claim may route) */
     const char *user, *email, *name, *org_unit, *team, *role;
     const char **groups;
     size_t n_groups;
@@ -185,15 +188,17 @@ struct auth_sso_identity {
     const json_t *saml;      /* SAML: the claims' AUTH_SAML_SESSION_CLAIM (borrowed) */
 };
 
-/* Claims → identity: user id, email, name, groups, org unit, team from the configured claims
- * (protocol "oidc": sso.oidc.claims; "saml": sso.saml.attributeMapping); role from
- * rbac.groupMappings (exact names and globs, first match in declared order), else
- * sso.default_role; a user declared in identity.users keeps its declared role, org unit and
- * team. GW_EFORBIDDEN (msg: "no role mapping for your groups: ...", or "user ... is disabled")
- * when refused, GW_EUNAUTH when the user claim is missing or invalid. */
-gw_err auth_sso_map(const struct cfg *c, struct store *st, const char *protocol,
-                    const json_t *claims, struct gw_pool *pool, struct auth_sso_identity *out,
-                    char *msg, size_t msgcap);
+/* Claims of a login at tenant t's IdP → identity: user id, email, name, groups, org unit, team
+ * from t's configured claims (protocol "oidc": sso.oidc.claims; "saml":
+ * sso.saml.attributeMapping); the tenant: t, or the one sso.tenant_claim names (primary IdP
+ * only); role from that tenant's group mappings (exact names and globs, first match in declared
+ * order), else its sso.default_role; a user declared in identity.users (primary tenant) keeps
+ * its declared role, org unit and team. GW_EFORBIDDEN (msg: "no role mapping for your groups:
+ * ...", "user ... is disabled", or a tenant this gateway does not serve) when refused,
+ * GW_EUNAUTH when the user claim is missing or invalid. */
+gw_err auth_sso_map(const struct cfg *c, const struct cfg_tenant *t, struct store *st,
+                    const char *protocol, const json_t *claims, struct gw_pool *pool,
+                    struct auth_sso_identity *out, char *msg, size_t msgcap);
 /* Just-in-time provisioning: records (or refreshes) a user not in identity.users. */
 gw_err auth_sso_provision(struct store *st, const struct cfg *c,
                           const struct auth_sso_identity *id);
@@ -223,8 +228,8 @@ gw_err auth_session_load(struct store *st, const char *hash, struct store_sessio
 /* The principal of a stored identity (a session's identity JSON: role, org unit, team,
  * groups ...) with the given method. GW_EUNAUTH with msg when the user is disabled in
  * identity.users or the role no longer exists. */
-gw_err auth_session_principal(const struct cfg *c, const char *user, const char *identity,
-                              const char *method, struct gw_pool *pool,
+gw_err auth_session_principal(const struct cfg *c, const char *tenant, const char *user,
+                              const char *identity, const char *method, struct gw_pool *pool,
                               struct auth_principal **out, char *msg, size_t msgcap);
 /* Deletes the session of a cookie value (logout, rotation); GW_ENOTFOUND when none. */
 gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,

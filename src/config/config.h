@@ -326,6 +326,9 @@ const struct cfg_tenant *cfg_tenant_by_host(const struct cfg *c, const char *hos
 const struct cfg_tenant *cfg_tenant_by_path(const struct cfg *c, const char *path,
                                             const char **rest);
 const struct cfg_tenant *cfg_tenant_by_claim(const struct cfg *c, const char *value);
+/* The sso settings that govern a tenant's sign-ins and sessions: its own when it has an IdP,
+ * else the primary tenant's (its users sign in there, routed by sso.tenant_claim). */
+const struct cfg_sso *cfg_tenant_sso(const struct cfg *c, const struct cfg_tenant *t);
 
 /* Syntax rules shared by the loader and the API (tokens and agents created at run time). */
 /* A namespace, agent, team, token id or tenant id: [a-z0-9][a-z0-9_-]{0,62}. */

@@ -136,3 +136,8 @@ const struct cfg_tenant *cfg_tenant_by_claim(const struct cfg *c, const char *va
             return &c->tenants[i];
     return NULL;
 }
+
+const struct cfg_sso *cfg_tenant_sso(const struct cfg *c, const struct cfg_tenant *t)
+{
+    return t && t->sso->enabled ? t->sso : c->tenants[0].sso;
+}
