@@ -61,7 +61,7 @@ static bool item(struct api_call *c, bool write)
     /* only documents that exist can be classified */
     const char *path = NULL;
     struct ns_agent_info info;
-    gw_err rc = shared ? ns_shared_memory_path(c->g->ns, ns, c->r->pool, &path)
+    gw_err rc = shared ? ns_shared_memory_path(c->g->ns, c->p->tenant, ns, c->r->pool, &path)
                        : ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info);
     if (rc != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, shared ? "no namespace %s" : "no agent %s",

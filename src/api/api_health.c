@@ -19,7 +19,8 @@ static const struct {
 } plugins[] = {
     {"policy-engine", "active", "hierarchical policies, decisions with trace, approvals, optional OPA"},
     {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints"},
-    {"auth-enterprise", "partial", "scoped tokens, RBAC, OIDC single sign-on and sessions active; SAML not built yet"},
+    {"auth-enterprise", "active", "scoped tokens, RBAC, OIDC and SAML 2.0 single sign-on, "
+                                  "sessions, CLI sign-in, tenants"},
     {"connector-gmail", "unavailable", "not built yet"},
     {"connector-gcal", "unavailable", "not built yet"},
     {"connector-jira", "unavailable", "not built yet"},
@@ -83,7 +84,7 @@ void api_status(struct api_call *c)
     json_t *body = json_pack(
         "{s:s,s:I,s:s,s:{s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
         "uptime_seconds", (json_int_t)((gw_now_ms() - c->g->started_ms) / 1000), "tenant",
-        c->cfg->tenant_id, "components", "store", store_ok ? "healthy" : "unhealthy", "audit",
+        c->tenant->id, "components", "store", store_ok ? "healthy" : "unhealthy", "audit",
         st.healthy ? "healthy" : "unhealthy", "http",
         atomic_load(&c->g->draining) ? "draining" : "healthy", "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",

@@ -37,7 +37,7 @@ static const char *resolve(struct api_call *c, const char *need)
         return NULL;
     const char *path = NULL;
     if (shared) {
-        if (ns_shared_memory_path(c->g->ns, ns, c->r->pool, &path) != GW_OK) {
+        if (ns_shared_memory_path(c->g->ns, c->p->tenant, ns, c->r->pool, &path) != GW_OK) {
             http_respond_error(c->r, GW_ENOTFOUND, "no namespace %s", ns);
             return NULL;
         }

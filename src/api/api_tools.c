@@ -105,7 +105,7 @@ gw_err api_tool_run(struct gwd *g, const struct auth_principal *p, const char *t
     const char *path = NULL;
     struct ns_agent_info info = {0};
     if (strcmp(agent, NS_SHARED) == 0) {
-        if (ns_shared_memory_path(g->ns, ns, pool, &path) != GW_OK) {
+        if (ns_shared_memory_path(g->ns, p->tenant, ns, pool, &path) != GW_OK) {
             snprintf(msg, cap, "no namespace %s", ns);
             return GW_ENOTFOUND;
         }

@@ -48,9 +48,10 @@ gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char
 /* All agents of the tenant, optionally of one namespace (NULL = all). */
 gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns,
                      struct gw_pool *pool, struct ns_agent_info **out, size_t *n);
-/* Shared memory path of a namespace; GW_ENOTFOUND when the namespace does not exist. */
-gw_err ns_shared_memory_path(struct ns_registry *reg, const char *ns, struct gw_pool *pool,
-                             const char **path);
+/* Shared memory path of a tenant's namespace; GW_ENOTFOUND when the tenant has no such
+ * namespace (configured namespaces belong to the primary tenant). */
+gw_err ns_shared_memory_path(struct ns_registry *reg, const char *tenant, const char *ns,
+                             struct gw_pool *pool, const char **path);
 
 /* Reads a memory document (GW_ENOTFOUND when never written, GW_EFORBIDDEN on a symlink,
  * GW_ETOOBIG above max). *out is malloc'd. */

@@ -152,6 +152,16 @@ static const struct ns_agent *find(struct ns_registry *reg, const char *tenant, 
     return NULL;
 }
 
+/* Where a tenant's memory documents live: the primary tenant's in <data>/memory (as before
+ * tenants existed), every other tenant's in <data>/tenants/<id>/memory, so two tenants with
+ * the same namespace and agent names never share a file. */
+static char *memory_root(const struct ns_registry *reg, const char *tenant)
+{
+    if (strcmp(tenant, reg->cfg->tenant_id) == 0)
+        return gw_xasprintf("%s/memory", reg->data_dir);
+    return gw_xasprintf("%s/tenants/%s/memory", reg->data_dir, tenant);
+}
+
 gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns,
                      const char *agent, struct gw_pool *pool, struct ns_agent_info *out)
 {
@@ -189,13 +199,15 @@ gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char
                          struct gw_pool *pool, struct ns_agent_info *out)
 {
     char *name = gw_xasprintf("%s/%s", ns, agent);
-    char *mem = gw_xasprintf("%s/memory/%s/%s.md", reg->data_dir, ns, agent);
+    pthread_rwlock_wrlock(&reg->lock); /* reg->cfg (memory_root) may change on reload */
+    char *root = memory_root(reg, tenant);
+    char *mem = gw_xasprintf("%s/%s/%s.md", root, ns, agent);
+    free(root);
     struct store_agent row = {
         .tenant = (char *)tenant, .name = name, .channel = name, .memory_path = mem,
         .description = (char *)description, .created_by = (char *)created_by,
         .created_ms = gw_now_ms(),
     };
-    pthread_rwlock_wrlock(&reg->lock);
     gw_err rc = find(reg, tenant, ns, agent) ? GW_ECONFLICT : store_agent_insert(reg->st, &row);
     if (rc == GW_OK) {
         push(reg, tenant, name, name, mem, description, false);
@@ -224,19 +236,22 @@ gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns
     return GW_OK;
 }
 
-gw_err ns_shared_memory_path(struct ns_registry *reg, const char *ns, struct gw_pool *pool,
-                             const char **path)
+gw_err ns_shared_memory_path(struct ns_registry *reg, const char *tenant, const char *ns,
+                             struct gw_pool *pool, const char **path)
 {
     gw_err rc = GW_ENOTFOUND;
     pthread_rwlock_rdlock(&reg->lock);
-    const struct cfg_namespace *cn = cfg_find_namespace(reg->cfg, ns);
+    bool primary = strcmp(tenant, reg->cfg->tenant_id) == 0;
+    const struct cfg_namespace *cn = primary ? cfg_find_namespace(reg->cfg, ns) : NULL;
     if (cn) {
         *path = gw_pool_strdup(pool, cn->shared_memory_path);
         rc = GW_OK;
     } else {
         for (size_t i = 0; i < reg->n && rc != GW_OK; i++) {
-            if (strcmp(reg->agents[i].ns, ns) == 0) {
-                *path = gw_pool_printf(pool, "%s/memory/%s/" NS_SHARED ".md", reg->data_dir, ns);
+            if (strcmp(reg->agents[i].ns, ns) == 0 && strcmp(reg->agents[i].tenant, tenant) == 0) {
+                char *root = memory_root(reg, tenant);
+                *path = gw_pool_printf(pool, "%s/%s/" NS_SHARED ".md", root, ns);
+                free(root);
                 rc = GW_OK;
             }
         }

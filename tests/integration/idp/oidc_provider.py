@@ -254,7 +254,9 @@ languages = en
             },
         }
         exported = {"gateway": dict(claims)}
-        extra_claims = {"gateway": {"groups": "groups", "org": "department org_unit"}}
+        # extra columns (e.g. a tenant) are released with the "org" scope
+        extra_claims = {"gateway": {"groups": "groups",
+                                    "org": " ".join(["department", "org_unit"] + extra_cols)}}
         if self.public_client_id:
             rps["cli"] = dict(rps["gateway"])
             rps["cli"].update({
