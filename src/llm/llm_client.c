@@ -4,7 +4,9 @@
  * An exchange moves through: NEW (just submitted) → QUEUED (waiting in its provider's
  * scheduler) → RUNNING (curl transfer) → DONE, with RETRY_WAIT between attempts. Only the I/O
  * thread touches an exchange's state; other threads only submit (incoming list) and cancel
- * (cancel list), both under the client's lock, then wake the loop with curl_multi_wakeup.
+ * (cancel list), both under the client's lock, then wake the loop through an eventfd. The loop
+ * waits in epoll on the transfers' sockets (curl's socket interface), so the cost of an event
+ * does not grow with the number of transfers in flight (512 streams).
  */
 #include "base/prelude.h"
 #include "llm/llm.h"
@@ -16,8 +18,12 @@
 #include "base/util.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #define ERROR_BODY_MAX ((size_t)64 * 1024)      /* upstream error bodies kept for the message */
 #define RESPONSE_BODY_MAX ((size_t)32 << 20)    /* a complete upstream answer */
@@ -73,6 +79,9 @@ struct llm_exchange {
 struct llm_client {
     pthread_t thread;
     CURLM *multi;
+    int epfd;                          /* the transfers' sockets and wakefd */
+    int wakefd;                        /* eventfd: submissions, cancels, stop */
+    int64_t curl_due_ms;               /* curl's timer (monotonic ms), -1 when none */
     pthread_mutex_t lock;              /* incoming, stop, slots array growth */
     struct llm_exchange *incoming;
     bool stop;
@@ -577,30 +586,87 @@ static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
     }
 }
 
+/* --- the loop: curl's socket interface on epoll ------------------------------------------ */
+
+static void wake(struct llm_client *cl)
+{
+    uint64_t one = 1;
+    while (write(cl->wakefd, &one, sizeof one) < 0 && errno == EINTR)
+        continue;
+}
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *socketp)
+{
+    GW_UNUSED(e);
+    struct llm_client *cl = arg;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(cl->epfd, EPOLL_CTL_DEL, fd, NULL); /* may already be closed: ignored */
+        return 0;
+    }
+    struct epoll_event ev = {.data.fd = fd};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    if (epoll_ctl(cl->epfd, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0 && !socketp)
+        curl_multi_assign(cl->multi, fd, cl); /* marks it as added */
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+    GW_UNUSED(m);
+    struct llm_client *cl = arg;
+    cl->curl_due_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return 0;
+}
+
+static void finish_transfers(struct llm_client *cl)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(cl->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct llm_exchange *x = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        if (x)
+            transfer_done(x, m->data.result);
+    }
+}
+
 static void *io_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "llm-io");
     struct llm_client *cl = arg;
     bool stop = false;
+    struct epoll_event ev[64];
+    int running = 0;
     while (!stop) {
         take_incoming(cl, &stop);
         if (stop)
             break;
-        int running = 0;
-        curl_multi_perform(cl->multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(cl->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            struct llm_exchange *x = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-            if (x)
-                transfer_done(x, m->data.result);
-        }
         int64_t timeout = 1000;
         run_timers(cl, &timeout);
-        curl_multi_poll(cl->multi, NULL, 0, (int)(timeout > 0 ? timeout : 0), NULL);
+        int64_t now = now_ms();
+        if (cl->curl_due_ms >= 0 && cl->curl_due_ms <= now) {
+            cl->curl_due_ms = -1;
+            curl_multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            finish_transfers(cl);
+        }
+        if (cl->curl_due_ms >= 0 && cl->curl_due_ms - now < timeout)
+            timeout = cl->curl_due_ms - now;
+        int n = epoll_wait(cl->epfd, ev, (int)GW_ARRAY_LEN(ev), (int)GW_MAX(timeout, 0));
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.fd == cl->wakefd) {
+                uint64_t v;
+                while (read(cl->wakefd, &v, sizeof v) < 0 && errno == EINTR)
+                    continue;
+                continue;
+            }
+            int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                        (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                        (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(cl->multi, ev[i].data.fd, flags, &running);
+        }
+        finish_transfers(cl);
     }
     while (cl->live)
         finish(cl->live, GW_ECANCELED, "the gateway is shutting down");
@@ -626,7 +692,20 @@ gw_err llm_client_start(struct llm_client **out)
         return GW_ENOMEM;
     }
     curl_multi_setopt(cl->multi, CURLMOPT_MAXCONNECTS, 1024L);
-    if (pthread_create(&cl->thread, NULL, io_main, cl) != 0) {
+    curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
+    curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
+    cl->curl_due_ms = -1;
+    cl->epfd = epoll_create1(EPOLL_CLOEXEC);
+    cl->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event wev = {.events = EPOLLIN, .data.fd = cl->wakefd};
+    if (cl->epfd < 0 || cl->wakefd < 0 || epoll_ctl(cl->epfd, EPOLL_CTL_ADD, cl->wakefd, &wev) ||
+        pthread_create(&cl->thread, NULL, io_main, cl) != 0) {
+        if (cl->epfd >= 0)
+            close(cl->epfd);
+        if (cl->wakefd >= 0)
+            close(cl->wakefd);
         curl_multi_cleanup(cl->multi);
         free(cl);
         return GW_EINTERNAL;
@@ -642,7 +721,7 @@ void llm_client_stop(struct llm_client *cl)
     pthread_mutex_lock(&cl->lock);
     cl->stop = true;
     pthread_mutex_unlock(&cl->lock);
-    curl_multi_wakeup(cl->multi);
+    wake(cl);
     pthread_join(cl->thread, NULL);
     /* submissions that raced with the stop never started: report them canceled too */
     for (struct llm_exchange *x = cl->incoming, *n; x; x = n) {
@@ -662,6 +741,8 @@ void llm_client_stop(struct llm_client *cl)
     while (cl->n_spare)
         curl_easy_cleanup(cl->spare[--cl->n_spare]);
     curl_multi_cleanup(cl->multi);
+    close(cl->epfd);
+    close(cl->wakefd);
     pthread_mutex_destroy(&cl->lock);
     free(cl);
 }
@@ -692,7 +773,7 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
     pthread_mutex_lock(&cl->lock);
     bool stopped = cl->stop;
     /* the submission that finds the list empty wakes the thread; later ones ride along */
-    bool wake = !cl->incoming;
+    bool wake_loop_now = !cl->incoming;
     if (!stopped) {
         x->link = cl->incoming;
         cl->incoming = x;
@@ -705,8 +786,8 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
         xunref(x);
         return x;
     }
-    if (wake)
-        curl_multi_wakeup(cl->multi);
+    if (wake_loop_now)
+        wake(cl);
     return x;
 }
 
@@ -715,7 +796,7 @@ void llm_cancel(struct llm_exchange *x)
     if (!x || atomic_exchange(&x->cancel_requested, true))
         return;
     atomic_fetch_add(&x->cl->cancels, 1);
-    curl_multi_wakeup(x->cl->multi);
+    wake(x->cl);
 }
 
 /* --- blocking form ------------------------------------------------------------------------- */
