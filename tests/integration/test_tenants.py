@@ -7,7 +7,8 @@ One TLS gateway serves three tenants:
   research             path prefix /research and host research.test, its own IdP (the scripted
                        OpenID provider of idp/evil_oidc.py, issuing correct tokens here) and its
                        own group mappings;
-  sales                no IdP of its own: reached by the claim value "sales" at acme's IdP.
+  sales                no IdP of its own: reached by the claim value "sales" at acme's IdP;
+  partners             path prefix /partners, a SAML 2.0 IdP of its own (idp/saml_idp.py, Lasso).
 The tests check that each address signs in at its tenant's IdP with that tenant's role
 mapping, that claim routing lands users in their tenant (and refuses an unknown one), that a
 credential is refused at another tenant's address, and that audit chains, tokens and memory
@@ -29,6 +30,7 @@ from test_sso_oidc import api, start_tls_gateway, tls_browser  # noqa: E402
 try:
     from oidc_provider import DEFAULT_USERS, OidcProvider, User, login  # noqa: E402
     from evil_oidc import EvilOidc  # noqa: E402
+    import saml_idp  # noqa: E402
     HAVE_IDP = os.path.exists("/usr/share/lemonldap-ng/portal/htdocs/index.psgi")
 except ImportError:
     HAVE_IDP = False
@@ -51,6 +53,17 @@ def _gateway():
     atexit.register(op.stop)
     lab = EvilOidc(client_id="research-gateway").start()  # correct tokens ("good") only
     atexit.register(lab.stop)
+    entity, acs, slo = (base + "/partners/api/v1/auth/saml/" + x for x in ("metadata", "acs", "slo"))
+    key, cert = saml_idp.gen_key_cert("partners-sp")
+    partners_idp = saml_idp.SamlIdp(saml_idp.sp_metadata(entity, acs, slo, cert,
+                                                         requests_signed=True)).start()
+    atexit.register(partners_idp.cleanup)
+    d = gwtest.tempdir()
+
+    def write(name, text):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        return os.path.join(d, name)
     cfg = gwtest.seed_config(port=port)
     cfg["rbac"] = {"groupMappings": {"eng-leads": "team_lead", "mark*": "user"}}
     cfg["sso"] = {
@@ -70,10 +83,18 @@ def _gateway():
          "rbac": {"groupMappings": {DEVELOPERS: "enterprise_admin"}}},
         {"id": "sales", "claim_value": "sales",
          "rbac": {"groupMappings": {"marketing": "team_lead"}}},
+        {"id": "partners", "path_prefix": "/partners",
+         "sso": {"saml": {"idp_metadata": write("idp.xml", partners_idp.metadata_xml),
+                          "sp_entity_id": entity, "acs_url": acs, "slo_url": slo,
+                          "sp_key_file": write("sp.key", key),
+                          "sp_cert_file": write("sp.crt", cert),
+                          "attributeMapping": {"userId": "NameID", "groups": "groups",
+                                               "org_unit": "department"}}},
+         "rbac": {"groupMappings": {"marketing": "org_admin"}}},
     ]
     g = start_tls_gateway(cfg, {"ACME_SECRET": op.client_secret,
                                 "LAB_SECRET": lab.client_secret}, port)
-    g.op, g.lab = op, lab
+    g.op, g.lab, g.partners_idp = op, lab, partners_idp
     return g
 
 
@@ -140,6 +161,24 @@ def test_each_address_signs_in_at_its_tenants_idp_with_its_mappings():
     assert r.status == 302, r.status
     st, info = userinfo(g, a)
     assert st == 200 and info["tenant"] == TENANT and info["role"] == "team_lead", info
+
+
+def test_a_tenant_with_a_saml_idp():
+    g = GW()
+    md = api(g, "GET", "/partners/api/v1/auth/saml/metadata")
+    assert md.status == 200 and "/partners/api/v1/auth/saml/acs" in md.text, md
+    assert api(g, "GET", "/api/v1/auth/saml/metadata").status == 404  # acme has no SAML
+    b = tls_browser(g.ctx)
+    r = b.get(g.base + "/partners/api/v1/auth/login")
+    assert r.status == 302 and r.location.startswith(g.partners_idp.sso_url + "?"), r.location
+    acs, fields = saml_idp.login(b, r.location, "bob", "bob-pw")
+    done = b.post(acs, fields)
+    assert done.status == 302 and done.location == g.base + "/partners/", (done.status,
+                                                                            done.text[:300])
+    st, info = userinfo(g, b, "/partners")
+    # partners maps "marketing" to org_admin; the OIDC tenants map bob otherwise
+    assert st == 200 and info["tenant"] == "partners" and info["role"] == "org_admin", info
+    assert info["org_unit"] == "Marketing", info
 
 
 def test_host_name_routes_to_the_tenant():
