@@ -193,8 +193,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
  * methods lasso offers use) and the certificate be the key's. */
 static bool sp_keypair_ok(const char *key_pem, const char *cert_pem, char *msg, size_t msgcap)
 {
-    BIO *kb = BIO_new_mem_buf(key_pem, -1), *cb = BIO_new_mem_buf(cert_pem, -1);
-    EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL) : NULL;
+    BIO *cb = BIO_new_mem_buf(cert_pem, -1);
+    EVP_PKEY *key = gw_pem_private_key(key_pem);
     X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, no_passphrase, NULL) : NULL;
     bool ok = false;
     if (!key)
@@ -210,7 +210,6 @@ static bool sp_keypair_ok(const char *key_pem, const char *cert_pem, char *msg, 
         ok = true;
     EVP_PKEY_free(key);
     X509_free(cert);
-    BIO_free(kb);
     BIO_free(cb);
     return ok;
 }
