@@ -466,13 +466,12 @@ gw_err auth_jwt_sign(const char *key_pem, const char *alg, const char *kid, cons
         json_object_set_new(hdr, "kid", json_string(kid));
     char *h = gw_json_compact(hdr), *c = gw_json_compact(claims);
     json_decref(hdr);
-    size_t hl = strlen(h), cl = strlen(c);
-    unsigned char sig[1024], raw[64];
-    size_t siglen = sizeof(sig);
-#define B64URL_LEN(n) (((n) + 2) / 3 * 4)
-    char *jws = gw_xmalloc(B64URL_LEN(hl) + 1 + B64URL_LEN(cl) + 1 + B64URL_LEN(sizeof(sig)) + 1);
+    /* header.claims.signature, each base64url: 4 characters per 3 bytes (rounded up) */
+    size_t hl = strlen(h), cl = strlen(c), siglen = (size_t)EVP_PKEY_get_size(key), n;
+    unsigned char *sig = gw_xmalloc(siglen), raw[64];
+    char *jws = gw_xmalloc((hl + 2) / 3 * 4 + (cl + 2) / 3 * 4 + (siglen + 2) / 3 * 4 + 3);
     gw_b64url((const unsigned char *)h, hl, jws);
-    size_t n = strlen(jws);
+    n = strlen(jws);
     jws[n++] = '.';
     gw_b64url((const unsigned char *)c, cl, jws + n);
     n += strlen(jws + n);
@@ -480,26 +479,26 @@ gw_err auth_jwt_sign(const char *key_pem, const char *alg, const char *kid, cons
     free(c);
 
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    bool ok = md && (size_t)EVP_PKEY_get_size(key) <= sizeof(sig) &&
-              EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+    bool ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
               EVP_DigestSign(md, sig, &siglen, (const unsigned char *)jws, n) == 1;
     const unsigned char *final = sig;
-    if (ok && !strcmp(alg, "ES256")) {
+    if (ok && !strcmp(alg, "ES256")) { /* DER from OpenSSL, r||s for JOSE */
         ok = ecdsa_der_to_jose(sig, siglen, raw);
         final = raw;
         siglen = sizeof(raw);
     }
     EVP_MD_CTX_free(md);
     EVP_PKEY_free(key);
-    if (!ok) {
+    if (ok) {
+        jws[n++] = '.';
+        gw_b64url(final, siglen, jws + n);
+        *out = jws;
+    } else {
         snprintf(msg, msgcap, "signing failed");
         free(jws);
-        return GW_EINTERNAL;
     }
-    jws[n++] = '.';
-    gw_b64url(final, siglen, jws + n);
-    *out = jws;
-    return GW_OK;
+    free(sig);
+    return ok ? GW_OK : GW_EINTERNAL;
 }
 
 gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const char *kid,
