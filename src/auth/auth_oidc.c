@@ -4,13 +4,13 @@
  * on the API (bearer JWTs, or token introspection, RFC 7662).
  *
  * Everything the IdP sends is untrusted: each response is bounded (discovery and JWKS 256 KiB,
- * token and userinfo 64 KiB), parsed strictly, and redirects are never followed. The discovery
- * document must name exactly the configured issuer, and its endpoints must be https (http only
- * on loopback). Discovery and JWKS are cached for sso.oidc.jwks_cache_s; a token whose kid is
- * unknown triggers one JWKS refetch, at most every JWKS_REFETCH_MS (key rotation without
- * letting forged kids hammer the IdP). The algorithm allow-list is the configuration's, never
- * the discovery document's. state, nonce and the verifier live in the store (single use, ten
- * minutes), bound to the browser's pre-login cookie.
+ * token, userinfo and introspection 64 KiB), parsed strictly, and redirects are never followed.
+ * The discovery document must name exactly the configured issuer, and its endpoints must be
+ * https (http only on loopback). Discovery and JWKS are cached for sso.oidc.jwks_cache_s; a
+ * token whose kid is unknown triggers one JWKS refetch, at most every JWKS_REFETCH_MS (key
+ * rotation without letting forged kids hammer the IdP). The algorithm allow-list is the
+ * configuration's, never the discovery document's. state, nonce and the verifier live in the
+ * store (single use, ten minutes), bound to the browser's pre-login cookie.
  *
  * The RP authenticates to the token and introspection endpoints with sso.oidc.auth_method:
  * client_secret_basic, client_secret_post, or private_key_jwt (a fresh 60-second assertion
@@ -611,10 +611,15 @@ static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *c
     return rc;
 }
 
+/* Members of an introspection answer that userinfo may not supply (they decide acceptance). */
+static const char *const introspection_members[] = {
+    "active", "iss", "aud", "exp", "nbf", "iat", "client_id", "scope", "token_type", "jti", NULL};
+
 /* Merges userinfo claims that the claims (of the ID token, or of an introspection answer:
- * what) lack; the subjects must agree. */
+ * what) lack, except those named in reserved (NULL: none); the subjects must agree. */
 static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const char *at,
-                             json_t *claims, const char *what, char *msg, size_t msgcap)
+                             json_t *claims, const char *what, const char *const *reserved,
+                             char *msg, size_t msgcap)
 {
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
@@ -639,7 +644,10 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
         const char *name;
         json_t *v;
         json_object_foreach(ui, name, v) {
-            if (!json_object_get(claims, name))
+            bool skip = json_object_get(claims, name) != NULL;
+            for (size_t i = 0; reserved && reserved[i] && !skip; i++)
+                skip = !strcmp(name, reserved[i]);
+            if (!skip)
                 json_object_set(claims, name, v);
         }
     }
@@ -699,7 +707,7 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct 
         }
     }
     if (rc == GW_OK && s->userinfo) {
-        rc = merge_userinfo(o, s, access_token, *claims, "ID token", msg, msgcap);
+        rc = merge_userinfo(o, s, access_token, *claims, "ID token", NULL, msg, msgcap);
         if (rc != GW_OK) {
             json_decref(*claims);
             *claims = NULL;
@@ -877,7 +885,8 @@ static gw_err introspect(struct auth_oidc *o, const struct cfg_sso *s, const cha
     if (!r) {
         rc = introspect_call(o, s, token, &r, msg, msgcap);
         if (rc == GW_OK && s->userinfo && introspection_ok(r, s, msg, msgcap) == GW_OK)
-            rc = merge_userinfo(o, s, token, r, "introspection answer", msg, msgcap);
+            rc = merge_userinfo(o, s, token, r, "introspection answer", introspection_members,
+                                msg, msgcap);
         if (rc == GW_OK && s->introspection_cache_s)
             result_put(o, s, key, r);
     }

@@ -440,15 +440,17 @@ static struct auth_jwks *jwks_of(EVP_PKEY *k, const char *kid)
 {
     char *doc;
     if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
-        char *n = bn_b64url(k, OSSL_PKEY_PARAM_RSA_N, 0), *e = bn_b64url(k, OSSL_PKEY_PARAM_RSA_E, 0);
-        doc = gw_xasprintf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"}]}",
-                           kid, n, e);
+        char *n = bn_b64url(k, OSSL_PKEY_PARAM_RSA_N, 0);
+        char *e = bn_b64url(k, OSSL_PKEY_PARAM_RSA_E, 0);
+        doc = gw_xasprintf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\","
+                           "\"e\":\"%s\"}]}", kid, n, e);
         free(n);
         free(e);
     } else {
-        char *x = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_X, 32), *y = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
-        doc = gw_xasprintf("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\","
-                           "\"y\":\"%s\"}]}", kid, x, y);
+        char *x = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_X, 32);
+        char *y = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
+        doc = gw_xasprintf("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\","
+                           "\"x\":\"%s\",\"y\":\"%s\"}]}", kid, x, y);
         free(x);
         free(y);
     }
@@ -539,7 +541,8 @@ static void client_assertions(void **state)
     refused_key(p384, "ES256", NULL);
     refused_key(ed, "ES256", NULL);
     refused_key(rsa, "HS256", NULL);
-    refused_key(NULL, "RS256", "-----BEGIN PRIVATE KEY-----\nMIIgarbage\n-----END PRIVATE KEY-----\n");
+    refused_key(NULL, "RS256",
+                "-----BEGIN PRIVATE KEY-----\nMIIgarbage\n-----END PRIVATE KEY-----\n");
     EVP_PKEY_free(rsa);
     EVP_PKEY_free(ec);
     EVP_PKEY_free(small);

@@ -1880,7 +1880,8 @@ static void test_sso_client_key(void **state)
     (void)state;
     char *rsa = key_file("rsa.pem", EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), false);
     char *ec = key_file("ec.pem", EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), false);
-    char *small = key_file("rsa1024.pem", EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024), false);
+    char *small = key_file("rsa1024.pem", EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024),
+                           false);
     char *p384 = key_file("p384.pem", EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"), false);
     char *ed = key_file("ed.pem", EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), false);
     char *enc = key_file("enc.pem", EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), true);
