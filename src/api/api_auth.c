@@ -578,19 +578,23 @@ gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
         if (auth_cli_is_access_token(tok))
             return auth_cli_authenticate(c->g->store, c->cfg, tok, c->r->pool, &c->p, msg,
                                          msgcap);
-        if (!auth_looks_like_jwt(tok))
+        /* An IdP access token? With introspection anything that is not one of our own
+         * credentials (those never reach the IdP); otherwise only what looks like a JWT. */
+        bool introspect = s->bearer_validation == CFG_BEARER_INTROSPECTION;
+        if (introspect ? auth_token_is_local(c->g->auth, tok) : !auth_looks_like_jwt(tok))
             return GW_ENOTFOUND; /* a gateway token */
         json_t *claims = NULL;
         gw_err rc = auth_oidc_bearer(c->g->oidc, api_idp_tenant(c), tok, &claims, msg, msgcap);
         if (rc != GW_OK)
-            return GW_EUNAUTH;
+            return rc == GW_EUPSTREAM ? GW_EUPSTREAM : GW_EUNAUTH;
         struct auth_sso_identity id;
         rc = auth_sso_map(c->cfg, api_idp_tenant(c), c->g->store, "oidc", claims, c->r->pool,
                           &id, msg, msgcap);
         json_decref(claims);
         if (rc != GW_OK)
             return rc;
-        c->p = auth_sso_principal(c->cfg, &id, "bearer_jwt", c->r->pool);
+        c->p = auth_sso_principal(c->cfg, &id, introspect ? "bearer_introspection" : "bearer_jwt",
+                                  c->r->pool);
         return GW_OK;
     }
     const char *secret = cookie(c, s->cookie_name);

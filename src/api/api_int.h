@@ -81,9 +81,10 @@ api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sess
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;
 api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
 
-/* Single sign-on authentication (api_auth.c): an IdP bearer JWT or a session cookie (with the
- * CSRF check for cookie-authenticated mutations) sets c->p. GW_ENOTFOUND when the request
- * carries neither (the gateway-token path applies), else GW_OK or the error with msg. */
+/* Single sign-on authentication (api_auth.c): an IdP access token (a JWT, or introspected) or a
+ * session cookie (with the CSRF check for cookie-authenticated mutations) sets c->p.
+ * GW_ENOTFOUND when the request carries neither (the gateway-token path applies), else GW_OK or
+ * the error with msg (GW_EUPSTREAM: the IdP could not introspect the token). */
 gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap);
 /* The end of every successful IdP login, whatever the protocol ("oidc", "saml"): claims →
  * identity and role (403 page when unmapped or disabled) → just-in-time provisioning → new

@@ -235,8 +235,9 @@ static bool authenticate(struct api_call *c)
     if (rc == GW_ENOTFOUND)
         rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->p,
                                msg, sizeof(msg));
-    if (rc == GW_EFORBIDDEN || rc == GW_ESTORE) { /* CSRF, role mapping; store down */
-        c->audit_type = rc == GW_ESTORE ? "auth.failed" : "auth.denied";
+    if (rc == GW_EFORBIDDEN || rc == GW_ESTORE || rc == GW_EUPSTREAM) {
+        /* CSRF, role mapping; store or IdP (introspection) down: not the client's fault */
+        c->audit_type = rc == GW_EFORBIDDEN ? "auth.denied" : "auth.failed";
         c->audit_details = json_pack("{s:s}", "reason", msg);
         http_respond_error(c->r, rc, "%s", msg);
         return false;

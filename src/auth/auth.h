@@ -81,6 +81,12 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
                          struct gw_pool *pool, struct auth_principal **out, char *msg,
                          size_t msgcap);
 
+/* Is a bearer token one of this gateway's own credentials, which must never be shown to an
+ * identity provider (token introspection)? True for the prefixes the gateway issues (ocw_
+ * tokens, oca_/ocr_ CLI tokens, ocs_ session secrets) and for any token the registry holds,
+ * configured ones included, whether active, expired or revoked. */
+bool auth_token_is_local(struct auth_registry *reg, const char *token);
+
 struct auth_token_request {
     const char *id;          /* NULL = generated */
     const char **scopes;

@@ -18,6 +18,12 @@ struct cfg_saml;
  * other bytes >= 0x80 allowed). */
 bool auth_text_ok(const char *s, size_t max);
 
+/* JWT claim rules that token introspection shares (auth_jwt.c): a NumericDate is an integer (or
+ * a real) within a sane range; an audience ("aud": a string or an array of strings) contains
+ * want (*count: how many audiences it names). */
+bool auth_numeric_date(const json_t *v, int64_t *out);
+bool auth_aud_contains(const json_t *aud, const char *want, size_t *count);
+
 /* --- SAML: the checks lasso does not make (auth_saml_check.c) ---------------------------- */
 
 #define AUTH_SAML_MAX_ID 256       /* request, assertion and session index ids */

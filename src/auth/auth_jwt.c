@@ -10,15 +10,24 @@
  * only and must fit the algorithm (RSA for RS/PS, the right curve for ES, its own "alg" if it
  * declares one). Then iss, aud, azp, exp, nbf, iat and nonce are checked (RFC 7519, OIDC Core
  * 3.1.3.7, RFC 8725).
+ *
+ * It also signs, for one purpose: the private_key_jwt client assertion (RFC 7523 section 3,
+ * OIDC Core section 9) with which the relying party authenticates to the IdP. OpenSSL signs
+ * (RS256, or ES256 with the signature converted from DER to JOSE's r||s); the key must fit the
+ * algorithm, and every assertion has a fresh random jti and a 60-second lifetime.
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/util.h"
 
 #include <cjose/cjose.h>
 #include <ctype.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <strings.h>
 
@@ -175,8 +184,7 @@ static bool alg_asymmetric(const char *alg)
     return false;
 }
 
-/* A NumericDate claim: an integer (or a real) within a sane range. */
-static bool numeric_date(const json_t *v, int64_t *out)
+bool auth_numeric_date(const json_t *v, int64_t *out)
 {
     double d;
     if (json_is_integer(v))
@@ -191,7 +199,7 @@ static bool numeric_date(const json_t *v, int64_t *out)
     return true;
 }
 
-static bool aud_contains(const json_t *aud, const char *want, size_t *count)
+bool auth_aud_contains(const json_t *aud, const char *want, size_t *count)
 {
     *count = 0;
     if (json_is_string(aud)) {
@@ -236,7 +244,7 @@ static gw_err check_claims(const json_t *cl, const struct auth_jwt_check *chk, c
         return GW_EUNAUTH;
     }
     size_t n_aud = 0;
-    if (!aud_contains(json_object_get(cl, "aud"), chk->audience, &n_aud)) {
+    if (!auth_aud_contains(json_object_get(cl, "aud"), chk->audience, &n_aud)) {
         snprintf(msg, msgcap, "wrong audience (aud does not contain %.100s)", chk->audience);
         return GW_EUNAUTH;
     }
@@ -253,7 +261,7 @@ static gw_err check_claims(const json_t *cl, const struct auth_jwt_check *chk, c
     }
     int64_t exp = 0, nbf = 0, iat = 0;
     json_t *v = json_object_get(cl, "exp");
-    if (!v || !numeric_date(v, &exp)) {
+    if (!v || !auth_numeric_date(v, &exp)) {
         snprintf(msg, msgcap, "token has no valid exp claim");
         return GW_EUNAUTH;
     }
@@ -262,7 +270,7 @@ static gw_err check_claims(const json_t *cl, const struct auth_jwt_check *chk, c
         return GW_EUNAUTH;
     }
     v = json_object_get(cl, "nbf");
-    if (v && !numeric_date(v, &nbf)) {
+    if (v && !auth_numeric_date(v, &nbf)) {
         snprintf(msg, msgcap, "token has an invalid nbf claim");
         return GW_EUNAUTH;
     }
@@ -271,7 +279,7 @@ static gw_err check_claims(const json_t *cl, const struct auth_jwt_check *chk, c
         return GW_EUNAUTH;
     }
     v = json_object_get(cl, "iat");
-    if ((v || chk->require_iat) && (!v || !numeric_date(v, &iat))) {
+    if ((v || chk->require_iat) && (!v || !auth_numeric_date(v, &iat))) {
         snprintf(msg, msgcap, "token has no valid iat claim");
         return GW_EUNAUTH;
     }
@@ -422,5 +430,91 @@ out:
     free(body_text);
     if (jws)
         cjose_jws_release(jws);
+    return rc;
+}
+
+/* --- signing (private_key_jwt client assertions) ----------------------------------------- */
+
+/* The DER ECDSA signature OpenSSL produces, as JOSE wants it (RFC 7518 3.4): r and s as
+ * big-endian 32-byte integers, concatenated. */
+static bool ecdsa_der_to_jose(const unsigned char *der, size_t len, unsigned char out[64])
+{
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
+    const BIGNUM *r = NULL, *s = NULL;
+    if (sig)
+        ECDSA_SIG_get0(sig, &r, &s);
+    bool ok = sig && BN_bn2binpad(r, out, 32) == 32 && BN_bn2binpad(s, out + 32, 32) == 32;
+    ECDSA_SIG_free(sig);
+    return ok;
+}
+
+gw_err auth_jwt_sign(const char *key_pem, const char *alg, const char *kid, const json_t *claims,
+                     char **out, char *msg, size_t msgcap)
+{
+    *out = NULL;
+    EVP_PKEY *key = key_pem ? gw_pem_private_key(key_pem) : NULL;
+    const char *fits = key ? gw_key_jws_alg(key) : NULL;
+    if (!key || !alg || !fits || strcmp(fits, alg) != 0) {
+        snprintf(msg, msgcap, "%s", !key ? "the signing key is not an unencrypted PEM private key"
+                                         : "the signing key does not fit the algorithm");
+        EVP_PKEY_free(key);
+        return GW_EINVAL;
+    }
+    json_t *hdr = json_pack("{s:s,s:s}", "alg", alg, "typ", "JWT");
+    if (kid)
+        json_object_set_new(hdr, "kid", json_string(kid));
+    char *h = gw_json_compact(hdr), *c = gw_json_compact(claims);
+    json_decref(hdr);
+    /* header.claims.signature, each base64url: 4 characters per 3 bytes (rounded up) */
+    size_t hl = strlen(h), cl = strlen(c), siglen = (size_t)EVP_PKEY_get_size(key), n;
+    unsigned char *sig = gw_xmalloc(siglen), raw[64];
+    char *jws = gw_xmalloc((hl + 2) / 3 * 4 + (cl + 2) / 3 * 4 + (siglen + 2) / 3 * 4 + 3);
+    gw_b64url((const unsigned char *)h, hl, jws);
+    n = strlen(jws);
+    jws[n++] = '.';
+    gw_b64url((const unsigned char *)c, cl, jws + n);
+    n += strlen(jws + n);
+    free(h);
+    free(c);
+
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+              EVP_DigestSign(md, sig, &siglen, (const unsigned char *)jws, n) == 1;
+    const unsigned char *final = sig;
+    if (ok && !strcmp(alg, "ES256")) { /* DER from OpenSSL, r||s for JOSE */
+        ok = ecdsa_der_to_jose(sig, siglen, raw);
+        final = raw;
+        siglen = sizeof(raw);
+    }
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    if (ok) {
+        jws[n++] = '.';
+        gw_b64url(final, siglen, jws + n);
+        *out = jws;
+    } else {
+        snprintf(msg, msgcap, "signing failed");
+        free(jws);
+    }
+    free(sig);
+    return ok ? GW_OK : GW_EINTERNAL;
+}
+
+gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const char *kid,
+                                 const char *client_id, const char *audience, int64_t now_s,
+                                 char **out, char *msg, size_t msgcap)
+{
+    unsigned char raw[32];
+    char jti[48];
+    gw_random(raw, sizeof(raw));
+    gw_b64url(raw, sizeof(raw), jti);
+    json_t *cl = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "iss", client_id, "sub", client_id,
+                           "aud", audience, "jti", jti, "iat", (json_int_t)now_s, "exp",
+                           (json_int_t)(now_s + AUTH_CLIENT_ASSERTION_TTL_S));
+    gw_err rc = cl ? auth_jwt_sign(key_pem, alg, kid, cl, out, msg, msgcap) : GW_EINVAL;
+    if (!cl)
+        snprintf(msg, msgcap, "client assertion claims are not valid UTF-8");
+    json_decref(cl);
     return rc;
 }

@@ -1,18 +1,27 @@
 /* SPDX-License-Identifier: MIT
  * auth_oidc.c — the OpenID Connect relying party: discovery, JWKS cache, authorization-code
- * flow with PKCE (S256), state and nonce, the token endpoint, userinfo and bearer JWTs.
+ * flow with PKCE (S256), state and nonce, the token endpoint, userinfo, and IdP access tokens
+ * on the API (bearer JWTs, or token introspection, RFC 7662).
  *
  * Everything the IdP sends is untrusted: each response is bounded (discovery and JWKS 256 KiB,
- * token and userinfo 64 KiB), parsed strictly, and redirects are never followed. The discovery
- * document must name exactly the configured issuer, and its endpoints must be https (http only
- * on loopback). Discovery and JWKS are cached for sso.oidc.jwks_cache_s; a token whose kid is
- * unknown triggers one JWKS refetch, at most every JWKS_REFETCH_MS (key rotation without
- * letting forged kids hammer the IdP). The algorithm allow-list is the configuration's, never
- * the discovery document's. state, nonce and the verifier live in the store (single use, ten
- * minutes), bound to the browser's pre-login cookie.
+ * token, userinfo and introspection 64 KiB), parsed strictly, and redirects are never followed.
+ * The discovery document must name exactly the configured issuer, and its endpoints must be
+ * https (http only on loopback). Discovery and JWKS are cached for sso.oidc.jwks_cache_s; a
+ * token whose kid is unknown triggers one JWKS refetch, at most every JWKS_REFETCH_MS (key
+ * rotation without letting forged kids hammer the IdP). The algorithm allow-list is the
+ * configuration's, never the discovery document's. state, nonce and the verifier live in the
+ * store (single use, ten minutes), bound to the browser's pre-login cookie.
+ *
+ * The RP authenticates to the token and introspection endpoints with sso.oidc.auth_method:
+ * client_secret_basic, client_secret_post, or private_key_jwt (a fresh 60-second assertion
+ * signed with the client's key for every call, aud = the token endpoint). Introspection results
+ * (accepted or not) are cached by a SHA-256 that covers the token, never by the token itself,
+ * in a bounded set-associative table, for at most sso.oidc.introspection_cache_s and never past
+ * the token's exp; IdP failures are not cached.
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -32,10 +41,22 @@
 #define LOGIN_TTL_MS (10 * 60 * 1000)
 #define MAX_CODE_LEN 2048
 #define MAX_STATE_LEN 128
+#define FORM_MAX ((size_t)64 * 1024) /* a bearer token (<= AUTH_JWT_MAX_LEN, escaped) + auth */
+#define CACHE_SETS 256               /* introspection cache: CACHE_SETS x CACHE_WAYS entries */
+#define CACHE_WAYS 4
+#define CACHE_ENTRY_MAX 8192         /* larger introspection results are not cached */
 
 struct oidc_meta {
     char *authorization_endpoint, *token_endpoint, *jwks_uri, *userinfo_endpoint,
-        *end_session_endpoint;
+        *end_session_endpoint, *introspection_endpoint;
+};
+
+/* An introspection result: the IdP's answer (with the userinfo claims merged when configured),
+ * rechecked at every use since times move on. */
+struct cached_result {
+    unsigned char key[GW_SHA256_LEN];
+    int64_t until_ms;         /* 0 = empty */
+    char *json;               /* compact text of the answer */
 };
 
 /* What is cached of one IdP (an issuer): tenants may each have their own. */
@@ -51,9 +72,11 @@ struct oidc_idp {
 #define MAX_IDPS 256 /* as many as tenants; beyond (issuers changed by reloads) slots are reused */
 
 struct auth_oidc {
-    pthread_mutex_t mu;       /* guards every cache below */
+    pthread_mutex_t mu;       /* guards the IdP caches (held during discovery and JWKS calls) */
     struct oidc_idp idps[MAX_IDPS];
     size_t n, next_reuse;
+    pthread_mutex_t cache_mu; /* guards results (never held during a call) */
+    struct cached_result results[CACHE_SETS][CACHE_WAYS];
 };
 
 static void meta_release(struct oidc_meta *m)
@@ -63,6 +86,7 @@ static void meta_release(struct oidc_meta *m)
     free(m->jwks_uri);
     free(m->userinfo_endpoint);
     free(m->end_session_endpoint);
+    free(m->introspection_endpoint);
     memset(m, 0, sizeof(*m));
 }
 
@@ -70,6 +94,7 @@ struct auth_oidc *auth_oidc_new(void)
 {
     struct auth_oidc *o = gw_xcalloc(1, sizeof(*o));
     pthread_mutex_init(&o->mu, NULL);
+    pthread_mutex_init(&o->cache_mu, NULL);
     return o;
 }
 
@@ -87,7 +112,11 @@ void auth_oidc_free(struct auth_oidc *o)
         return;
     for (size_t i = 0; i < o->n; i++)
         idp_release(&o->idps[i]);
+    for (size_t i = 0; i < CACHE_SETS; i++)
+        for (size_t w = 0; w < CACHE_WAYS; w++)
+            free(o->results[i][w].json);
     pthread_mutex_destroy(&o->mu);
+    pthread_mutex_destroy(&o->cache_mu);
     free(o);
 }
 
@@ -230,12 +259,13 @@ static gw_err discover(struct oidc_idp *k, const struct cfg_sso *s, char *msg, s
     const char *az = gw_json_str(d, "authorization_endpoint"), *tk = gw_json_str(d, "token_endpoint");
     const char *jw = gw_json_str(d, "jwks_uri"), *ui = gw_json_str(d, "userinfo_endpoint");
     const char *es = gw_json_str(d, "end_session_endpoint");
+    const char *ie = gw_json_str(d, "introspection_endpoint");
     if (!iss || strcmp(iss, s->issuer) != 0) {
         snprintf(msg, msgcap, "discovery document names another issuer than the configured one "
                  "(check sso.oidc.issuer)");
         rc = GW_EUPSTREAM;
     } else if (!url_ok(az) || !url_ok(tk) || !url_ok(jw) || (ui && !url_ok(ui)) ||
-               (es && !url_ok(es))) {
+               (es && !url_ok(es)) || (ie && !url_ok(ie))) {
         snprintf(msg, msgcap, "discovery document lacks authorization_endpoint, token_endpoint "
                  "or jwks_uri, or has an endpoint that is not https");
         rc = GW_EUPSTREAM;
@@ -245,6 +275,7 @@ static gw_err discover(struct oidc_idp *k, const struct cfg_sso *s, char *msg, s
         m.jwks_uri = gw_xstrdup(jw);
         m.userinfo_endpoint = ui ? gw_xstrdup(ui) : NULL;
         m.end_session_endpoint = es ? gw_xstrdup(es) : NULL;
+        m.introspection_endpoint = ie ? gw_xstrdup(ie) : NULL;
         meta_release(&k->meta);
         k->meta = m;
         k->meta_ms = now;
@@ -455,46 +486,106 @@ static void chk_init(struct auth_jwt_check *k, const struct cfg_sso *s)
     };
 }
 
+static void wipe(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* Copies of the IdP's token endpoint and (when introspection_ep) its introspection endpoint,
+ * or NULL when it has none; discovery first. */
+static gw_err endpoints(struct auth_oidc *o, const struct cfg_sso *s, char **token_ep,
+                        char **introspection_ep, char *msg, size_t msgcap)
+{
+    pthread_mutex_lock(&o->mu);
+    struct oidc_idp *k = idp_of(o, s);
+    gw_err rc = discover(k, s, msg, msgcap);
+    *token_ep = rc == GW_OK ? gw_xstrdup(k->meta.token_endpoint) : NULL;
+    if (introspection_ep)
+        *introspection_ep = rc == GW_OK && k->meta.introspection_endpoint
+                                ? gw_xstrdup(k->meta.introspection_endpoint) : NULL;
+    pthread_mutex_unlock(&o->mu);
+    return rc;
+}
+
+/* POSTs a form to one of the IdP's endpoints with the client authentication of
+ * sso.oidc.auth_method: HTTP Basic, client_id and client_secret in the form, or client_id and
+ * a fresh private_key_jwt assertion whose audience is the token endpoint token_ep (OIDC Core
+ * 9). The form is wiped and released; body as http_call. */
+static gw_err post_authenticated(const struct cfg_sso *s, const char *url, const char *token_ep,
+                                 struct gw_buf *form, long *status, struct gw_buf *body,
+                                 char *msg, size_t msgcap)
+{
+    const char *user = NULL, *pw = NULL;
+    gw_err rc = GW_OK;
+    gw_buf_init(body, TOKEN_RESP_MAX);
+    if (s->auth_method == CFG_OIDC_SECRET_BASIC) {
+        user = s->client_id;
+        pw = s->client_secret;
+    } else {
+        param(form, "client_id", s->client_id);
+        if (s->auth_method == CFG_OIDC_SECRET_POST) {
+            param(form, "client_secret", s->client_secret);
+        } else {
+            char *jwt = NULL, why[160];
+            rc = auth_jwt_client_assertion(s->client_key_pem, s->client_key_alg,
+                                           s->client_key_id, s->client_id, token_ep,
+                                           gw_now_ms() / 1000, &jwt, why, sizeof(why));
+            if (rc == GW_OK) {
+                param(form, "client_assertion_type", AUTH_CLIENT_ASSERTION_TYPE);
+                param(form, "client_assertion", jwt);
+            } else {
+                snprintf(msg, msgcap, "cannot sign the client assertion: %s", why);
+            }
+            wipe(jwt);
+        }
+    }
+    if (rc == GW_OK)
+        rc = http_call(s, url, form->data ? form->data : "", user, pw, NULL, TOKEN_RESP_MAX,
+                       status, body, msg, msgcap);
+    if (form->data)
+        explicit_bzero(form->data, form->len);
+    gw_buf_release(form);
+    return rc;
+}
+
+/* The OAuth "error" code of an answer, reduced to [A-Za-z0-9_] for a message ("" if none). */
+static void oauth_error(const json_t *doc, char *shown, size_t cap)
+{
+    const char *err = gw_json_str(doc, "error");
+    size_t i = 0;
+    for (; err && err[i] && i + 1 < cap; i++)
+        shown[i] = isalnum((unsigned char)err[i]) || err[i] == '_' ? err[i] : '?';
+    shown[i] = '\0';
+}
+
 /* Redeems the code; *id_token and *access_token are malloc'd (wiped by the caller). */
 static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *code,
                      const char *verifier, char **id_token, char **access_token, char *msg,
                      size_t msgcap)
 {
-    pthread_mutex_lock(&o->mu);
-    struct oidc_idp *k = idp_of(o, s);
-    gw_err rc = discover(k, s, msg, msgcap);
-    char *endpoint = rc == GW_OK ? gw_xstrdup(k->meta.token_endpoint) : NULL;
-    pthread_mutex_unlock(&o->mu);
+    char *endpoint = NULL;
+    gw_err rc = endpoints(o, s, &endpoint, NULL, msg, msgcap);
     if (rc != GW_OK)
         return rc;
     struct gw_buf form, body;
-    gw_buf_init(&form, 16384);
+    gw_buf_init(&form, FORM_MAX);
     param(&form, "grant_type", "authorization_code");
     param(&form, "code", code);
     param(&form, "redirect_uri", s->redirect_uri);
     param(&form, "code_verifier", verifier);
-    if (s->auth_post) {
-        param(&form, "client_id", s->client_id);
-        param(&form, "client_secret", s->client_secret);
-    }
     long status = 0;
-    rc = http_call(s, endpoint, form.data ? form.data : "", s->auth_post ? NULL : s->client_id,
-                   s->client_secret, NULL, TOKEN_RESP_MAX, &status, &body, msg, msgcap);
-    if (form.data)
-        explicit_bzero(form.data, form.len);
-    gw_buf_release(&form);
+    rc = post_authenticated(s, endpoint, endpoint, &form, &status, &body, msg, msgcap);
     free(endpoint);
     json_t *doc = NULL;
     if (rc == GW_OK) {
         char jmsg[160];
         doc = gw_json_parse(body.data ? body.data : "", body.len, 8, jmsg, sizeof(jmsg));
         if (status != 200) {
-            const char *err = gw_json_str(doc, "error");
-            char shown[48] = "";
-            size_t i = 0;
-            for (; err && err[i] && i + 1 < sizeof(shown); i++)
-                shown[i] = isalnum((unsigned char)err[i]) || err[i] == '_' ? err[i] : '?';
-            shown[i] = '\0';
+            char shown[48];
+            oauth_error(doc, shown, sizeof(shown));
             snprintf(msg, msgcap, "token endpoint refused the code (HTTP %ld%s%s)", status,
                      shown[0] ? ", " : "", shown);
             rc = GW_EUNAUTH;
@@ -520,17 +611,15 @@ static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *c
     return rc;
 }
 
-static void wipe(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
+/* Members of an introspection answer that userinfo may not supply (they decide acceptance). */
+static const char *const introspection_members[] = {
+    "active", "iss", "aud", "exp", "nbf", "iat", "client_id", "scope", "token_type", "jti", NULL};
 
-/* Merges userinfo claims that the ID token lacks; the subjects must agree. */
+/* Merges userinfo claims that the claims (of the ID token, or of an introspection answer:
+ * what) lack, except those named in reserved (NULL: none); the subjects must agree. */
 static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const char *at,
-                             json_t *claims, char *msg, size_t msgcap)
+                             json_t *claims, const char *what, const char *const *reserved,
+                             char *msg, size_t msgcap)
 {
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
@@ -547,15 +636,18 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
     free(ep);
     if (rc != GW_OK)
         return rc;
-    const char *sub = gw_json_str(ui, "sub");
-    if (!sub || strcmp(sub, gw_json_str(claims, "sub")) != 0) {
-        snprintf(msg, msgcap, "userinfo names another subject than the ID token");
+    const char *sub = gw_json_str(ui, "sub"), *want = gw_json_str(claims, "sub");
+    if (!sub || !want || strcmp(sub, want) != 0) {
+        snprintf(msg, msgcap, "userinfo names another subject than the %s", what);
         rc = GW_EUNAUTH;
     } else {
         const char *name;
         json_t *v;
         json_object_foreach(ui, name, v) {
-            if (!json_object_get(claims, name))
+            bool skip = json_object_get(claims, name) != NULL;
+            for (size_t i = 0; reserved && reserved[i] && !skip; i++)
+                skip = !strcmp(name, reserved[i]);
+            if (!skip)
                 json_object_set(claims, name, v);
         }
     }
@@ -615,7 +707,7 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct 
         }
     }
     if (rc == GW_OK && s->userinfo) {
-        rc = merge_userinfo(o, s, access_token, *claims, msg, msgcap);
+        rc = merge_userinfo(o, s, access_token, *claims, "ID token", NULL, msg, msgcap);
         if (rc != GW_OK) {
             json_decref(*claims);
             *claims = NULL;
@@ -629,22 +721,204 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct 
     return rc;
 }
 
-gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *jwt,
+/* --- token introspection (RFC 7662) ------------------------------------------------------ */
+
+/* The cache key of a token: SHA-256 over the issuer, the client (an IdP may answer each client
+ * differently), whether userinfo is merged, and the token. */
+static void result_key(const struct cfg_sso *s, const char *token,
+                       unsigned char key[GW_SHA256_LEN])
+{
+    char *text = gw_xasprintf("%s\n%s\n%d\n%s", s->issuer, s->client_id, (int)s->userinfo, token);
+    gw_sha256(text, strlen(text), key);
+    wipe(text);
+}
+
+/* The cached answer of a key (owned by the caller), or NULL. */
+static json_t *result_get(struct auth_oidc *o, const unsigned char *key)
+{
+    struct cached_result *set = o->results[key[0] % CACHE_SETS];
+    int64_t now = gw_now_ms();
+    char *text = NULL;
+    pthread_mutex_lock(&o->cache_mu);
+    for (size_t w = 0; w < CACHE_WAYS && !text; w++)
+        if (set[w].until_ms > now && !memcmp(set[w].key, key, GW_SHA256_LEN))
+            text = gw_xstrdup(set[w].json);
+    pthread_mutex_unlock(&o->cache_mu);
+    json_t *r = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return r;
+}
+
+/* Keeps an answer for sso.oidc.introspection_cache_s, and an active one no longer than its exp;
+ * the set's entry closest to expiry (an empty or expired one first) makes room. */
+static void result_put(struct auth_oidc *o, const struct cfg_sso *s, const unsigned char *key,
+                       const json_t *r)
+{
+    int64_t now = gw_now_ms(), until = now + (int64_t)s->introspection_cache_s * 1000, exp;
+    if (json_is_true(json_object_get(r, "active")) &&
+        auth_numeric_date(json_object_get(r, "exp"), &exp) && exp * 1000 < until)
+        until = exp * 1000;
+    if (until <= now)
+        return;
+    char *text = gw_json_compact(r);
+    if (!text || strlen(text) > CACHE_ENTRY_MAX) {
+        free(text);
+        return;
+    }
+    struct cached_result *set = o->results[key[0] % CACHE_SETS], *slot = &set[0];
+    pthread_mutex_lock(&o->cache_mu);
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        if (!memcmp(set[w].key, key, GW_SHA256_LEN)) {
+            slot = &set[w];
+            break;
+        }
+        if (set[w].until_ms < slot->until_ms)
+            slot = &set[w];
+    }
+    free(slot->json);
+    memcpy(slot->key, key, GW_SHA256_LEN);
+    slot->until_ms = until;
+    slot->json = text;
+    pthread_mutex_unlock(&o->cache_mu);
+}
+
+/* Does an introspection answer describe a token for this gateway? active must be true; iss,
+ * when present, the configured issuer; exp and nbf, when present, valid now (with the clock
+ * skew); the audience ours: aud, when present, must contain sso.oidc.bearer_audience, else
+ * client_id (the client the token was issued to) must be that audience. GW_EUNAUTH with the
+ * reason. */
+static gw_err introspection_ok(const json_t *r, const struct cfg_sso *s, char *msg,
+                               size_t msgcap)
+{
+    int64_t now = gw_now_ms() / 1000, skew = s->clock_skew_s, t = 0;
+    const char *want = s->bearer_audience ? s->bearer_audience : s->client_id;
+    const json_t *iss = json_object_get(r, "iss"), *exp = json_object_get(r, "exp"),
+                 *nbf = json_object_get(r, "nbf"), *aud = json_object_get(r, "aud");
+    const char *client = gw_json_str(r, "client_id");
+    size_t n_aud = 0;
+    if (!json_is_true(json_object_get(r, "active")))
+        snprintf(msg, msgcap, "token is not active (expired, revoked or unknown to the identity "
+                 "provider)");
+    else if (iss && (!json_is_string(iss) || strcmp(json_string_value(iss), s->issuer) != 0))
+        snprintf(msg, msgcap, "wrong issuer (iss is not the configured issuer)");
+    else if (exp && (!auth_numeric_date(exp, &t) || now >= t + skew))
+        snprintf(msg, msgcap, "token has expired");
+    else if (nbf && (!auth_numeric_date(nbf, &t) || t > now + skew))
+        snprintf(msg, msgcap, "token is not yet valid (nbf is in the future)");
+    else if (aud && !auth_aud_contains(aud, want, &n_aud))
+        snprintf(msg, msgcap, "wrong audience (aud does not contain %.100s)", want);
+    else if (!aud && !client)
+        snprintf(msg, msgcap, "the introspection answer names neither an audience (aud) nor a "
+                 "client (client_id)");
+    else if (!aud && strcmp(client, want) != 0)
+        snprintf(msg, msgcap, "token was issued to another client (client_id is not %.100s)",
+                 want);
+    else
+        return GW_OK;
+    return GW_EUNAUTH;
+}
+
+/* Asks the IdP's introspection endpoint about a token; *out (the answer, owned by the caller)
+ * has a boolean "active". GW_EUPSTREAM when the IdP cannot answer or refuses us. */
+static gw_err introspect_call(struct auth_oidc *o, const struct cfg_sso *s, const char *token,
+                              json_t **out, char *msg, size_t msgcap)
+{
+    char *tep = NULL, *iep = NULL;
+    struct gw_buf form, body;
+    long status = 0;
+    *out = NULL;
+    gw_buf_init(&body, 0);
+    gw_err rc = endpoints(o, s, &tep, &iep, msg, msgcap);
+    if (rc == GW_OK && !iep) {
+        snprintf(msg, msgcap, "the identity provider's discovery document has no "
+                 "introspection_endpoint (sso.oidc.bearer_validation is introspection)");
+        rc = GW_EUPSTREAM;
+    }
+    if (rc == GW_OK) {
+        gw_buf_init(&form, FORM_MAX);
+        param(&form, "token", token);
+        param(&form, "token_type_hint", "access_token");
+        rc = post_authenticated(s, iep, tep, &form, &status, &body, msg, msgcap);
+    }
+    if (rc == GW_OK) {
+        char jmsg[160], shown[48];
+        json_t *doc = gw_json_parse(body.data ? body.data : "", body.len, 16, jmsg, sizeof(jmsg));
+        if (status != 200) {
+            oauth_error(doc, shown, sizeof(shown));
+            snprintf(msg, msgcap, "introspection endpoint answered HTTP %ld%s%s", status,
+                     shown[0] ? ", " : "", shown);
+            rc = GW_EUPSTREAM;
+        } else if (!json_is_object(doc) || !json_is_boolean(json_object_get(doc, "active"))) {
+            snprintf(msg, msgcap, "identity provider sent an invalid introspection answer (%s)",
+                     doc ? "no boolean active" : jmsg);
+            rc = GW_EUPSTREAM;
+        } else {
+            *out = doc;
+            doc = NULL;
+        }
+        json_decref(doc);
+    }
+    if (body.data)
+        explicit_bzero(body.data, body.len);
+    gw_buf_release(&body);
+    free(tep);
+    free(iep);
+    if (rc != GW_OK)
+        gw_warn("sso: %s", msg);
+    return rc;
+}
+
+/* A bearer token by introspection (see the top for the cache); the claims are the answer's,
+ * with the userinfo claims it lacks when sso.oidc.userinfo is on. */
+static gw_err introspect(struct auth_oidc *o, const struct cfg_sso *s, const char *token,
+                         json_t **claims, char *msg, size_t msgcap)
+{
+    if (!visible_bounded(token, AUTH_JWT_MAX_LEN)) {
+        snprintf(msg, msgcap, "malformed bearer token (empty, longer than %d bytes or not "
+                 "visible ASCII)", AUTH_JWT_MAX_LEN);
+        return GW_EUNAUTH;
+    }
+    unsigned char key[GW_SHA256_LEN];
+    result_key(s, token, key);
+    json_t *r = result_get(o, key);
+    gw_err rc = GW_OK;
+    if (!r) {
+        rc = introspect_call(o, s, token, &r, msg, msgcap);
+        if (rc == GW_OK && s->userinfo && introspection_ok(r, s, msg, msgcap) == GW_OK)
+            rc = merge_userinfo(o, s, token, r, "introspection answer", introspection_members,
+                                msg, msgcap);
+        if (rc == GW_OK && s->introspection_cache_s)
+            result_put(o, s, key, r);
+    }
+    if (rc == GW_OK)
+        rc = introspection_ok(r, s, msg, msgcap);
+    if (rc == GW_OK)
+        *claims = r;
+    else
+        json_decref(r);
+    return rc;
+}
+
+/* --- IdP access tokens on the API ---------------------------------------------------------- */
+
+gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *token,
                         json_t **claims, char *msg, size_t msgcap)
 {
     const struct cfg_sso *s = t->sso;
     *claims = NULL;
-    if (!s->enabled || !s->accept_bearer_jwt) {
+    if (!s->enabled || s->bearer_validation == CFG_BEARER_NONE) {
         snprintf(msg, msgcap, "IdP access tokens are not accepted here (sso.oidc."
-                 "accept_bearer_jwt is off)");
+                 "bearer_validation is none)");
         return GW_EUNAUTH;
     }
+    if (s->bearer_validation == CFG_BEARER_INTROSPECTION)
+        return introspect(o, s, token, claims, msg, msgcap);
     struct auth_jwt_check chk;
     chk_init(&chk, s);
     chk.audience = s->bearer_audience ? s->bearer_audience : s->client_id;
     chk.azp = NULL; /* other clients of the IdP (the CLI) may hold tokens for this audience */
     chk.require_iat = false;
-    gw_err rc = verify(o, s, jwt, &chk, claims, msg, msgcap);
+    gw_err rc = verify(o, s, token, &chk, claims, msg, msgcap);
     return rc == GW_OK ? GW_OK : GW_EUNAUTH;
 }
 

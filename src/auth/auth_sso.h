@@ -68,6 +68,22 @@ gw_err auth_jwt_verify(const struct auth_jwks *ks, const char *jwt,
                        const struct auth_jwt_check *chk, json_t **claims, bool *unknown_kid,
                        char *msg, size_t msgcap);
 
+/* A JWS compact token of claims signed with a PEM private key: alg "RS256" (an RSA key of
+ * 2048 bits or more, PKCS#1 v1.5) or "ES256" (an EC P-256 key; the signature in JOSE form, r||s,
+ * not DER); header {"alg", "typ": "JWT", "kid" when given}. *out malloc'd. GW_EINVAL with msg
+ * when the key does not parse or does not fit alg (the key never appears in msg). */
+gw_err auth_jwt_sign(const char *key_pem, const char *alg, const char *kid, const json_t *claims,
+                     char **out, char *msg, size_t msgcap);
+
+#define AUTH_CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define AUTH_CLIENT_ASSERTION_TTL_S 60
+/* A private_key_jwt client assertion (RFC 7523 section 3, OIDC Core section 9), signed as
+ * auth_jwt_sign does: iss = sub = client_id, aud = audience (the IdP's token endpoint), a fresh
+ * random jti, iat = now_s, exp = now_s + AUTH_CLIENT_ASSERTION_TTL_S. *out malloc'd. */
+gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const char *kid,
+                                 const char *client_id, const char *audience, int64_t now_s,
+                                 char **out, char *msg, size_t msgcap);
+
 /* --- OpenID Connect relying party (auth_oidc.c) ----------------------------------------- */
 
 struct auth_oidc;
@@ -90,9 +106,14 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct 
                         struct gw_pool *pool, json_t **claims, const char **return_to,
                         char *msg, size_t msgcap);
 
-/* Validates an IdP-signed JWT access token presented as a Bearer token (issuer, audience
- * sso.oidc.bearer_audience, algorithms, times). *claims owned by the caller. */
-gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *jwt,
+/* Validates an IdP access token presented as a Bearer token, as sso.oidc.bearer_validation
+ * says: jwt (an IdP-signed JWT: issuer, audience sso.oidc.bearer_audience, algorithms, times)
+ * or introspection (the IdP's introspection endpoint, RFC 7662, with the RP's client
+ * authentication; accepted when active, iss and times fit and the audience is ours, see
+ * auth_oidc.c; results cached briefly by a hash of the token). *claims owned by the caller.
+ * GW_EUNAUTH with the reason, or GW_EUPSTREAM when the IdP could not answer an introspection
+ * (msg never contains the token). */
+gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *token,
                         json_t **claims, char *msg, size_t msgcap);
 
 /* The IdP's end_session_endpoint URL for an RP-initiated logout (pool), or NULL. */

@@ -369,6 +369,21 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
     return rc;
 }
 
+bool auth_token_is_local(struct auth_registry *reg, const char *token)
+{
+    static const char *const prefixes[] = {"ocw_", AUTH_CLI_ACCESS_PREFIX,
+                                           AUTH_CLI_REFRESH_PREFIX, "ocs_", NULL};
+    for (size_t i = 0; prefixes[i]; i++)
+        if (!strncmp(token, prefixes[i], strlen(prefixes[i])))
+            return true;
+    unsigned char h[GW_SHA256_LEN];
+    gw_sha256(token, strlen(token), h);
+    pthread_rwlock_rdlock(&reg->lock);
+    bool known = index_find(reg, h) != NULL;
+    pthread_rwlock_unlock(&reg->lock);
+    return known;
+}
+
 /* --- run-time token management --------------------------------------------------------- */
 
 static bool is_admin(const struct auth_principal *p)

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 
 int64_t gw_now_ms(void)
@@ -290,6 +291,36 @@ void gw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
 bool gw_ct_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    GW_UNUSED(buf);
+    GW_UNUSED(size);
+    GW_UNUSED(rwflag);
+    GW_UNUSED(u);
+    return 0;
+}
+
+EVP_PKEY *gw_pem_private_key(const char *pem)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+    BIO_free(b);
+    return key;
+}
+
+const char *gw_key_jws_alg(const EVP_PKEY *k)
+{
+    if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA)
+        return EVP_PKEY_get_bits(k) >= 2048 ? "RS256" : NULL;
+    char group[64];
+    size_t len = 0;
+    if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
+        EVP_PKEY_get_group_name(k, group, sizeof(group), &len) == 1 &&
+        !strcmp(group, "prime256v1"))
+        return "ES256";
+    return NULL;
 }
 
 gw_err gw_fd_read_all(int fd, size_t max, char **out, size_t *len)

@@ -42,6 +42,14 @@ void gw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
 /* Constant-time equality of two byte strings of the same length. */
 bool gw_ct_equal(const void *a, const void *b, size_t n);
 
+/* An unencrypted PEM private key (an OpenSSL EVP_PKEY, freed with EVP_PKEY_free), or NULL: an
+ * encrypted key is refused, never prompted for. */
+struct evp_pkey_st;
+struct evp_pkey_st *gw_pem_private_key(const char *pem);
+/* The JWS algorithm a private key signs with here: "RS256" for RSA of 2048 bits or more,
+ * "ES256" for EC on P-256, NULL for any other key (smaller RSA, RSA-PSS, other curves, EdDSA). */
+const char *gw_key_jws_alg(const struct evp_pkey_st *k);
+
 /* Reads the whole regular file open on fd (at most max bytes) into a malloc'd NUL-terminated
  * string and closes fd in every case. GW_EFORBIDDEN when fd is not a regular file,
  * GW_ETOOBIG above max. */

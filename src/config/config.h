@@ -64,6 +64,11 @@ struct cfg_saml {
     bool sign_authn_requests; /* default true */
 };
 
+/* sso.oidc.auth_method: client authentication at the IdP's token and introspection endpoints. */
+enum cfg_oidc_auth { CFG_OIDC_SECRET_BASIC, CFG_OIDC_SECRET_POST, CFG_OIDC_PRIVATE_KEY_JWT };
+/* sso.oidc.bearer_validation: how an IdP access token presented as a Bearer token is checked. */
+enum cfg_bearer { CFG_BEARER_NONE, CFG_BEARER_JWT, CFG_BEARER_INTROSPECTION };
+
 /* sso (issue 5): OpenID Connect relying party, SAML 2.0 service provider, role mapping policy
  * and browser sessions. Disabled (enabled false) unless sso.oidc or sso.saml is configured. */
 struct cfg_sso {
@@ -75,7 +80,11 @@ struct cfg_sso {
     char *issuer;            /* exact issuer URL; discovery at <issuer>/.well-known/... */
     char *client_id;
     char *client_secret;     /* from client_secret (${ENV}) or client_secret_file */
-    bool auth_post;          /* client_secret_post instead of client_secret_basic */
+    enum cfg_oidc_auth auth_method; /* how the RP authenticates at the token and
+                                       introspection endpoints */
+    char *client_key_pem;    /* private_key_jwt: the client's PEM private key (never logged) */
+    const char *client_key_alg; /* private_key_jwt: "RS256" (RSA >= 2048) or "ES256" (P-256) */
+    char *client_key_id;     /* private_key_jwt: the assertions' kid header, or NULL */
     char *redirect_uri;      /* absolute URL of GET /api/v1/auth/callback */
     char **scopes; size_t n_scopes;           /* always contains "openid" */
     char *claim_user, *claim_email, *claim_name, *claim_groups, *claim_org_unit, *claim_team;
@@ -83,8 +92,9 @@ struct cfg_sso {
     unsigned clock_skew_s;   /* default 60, at most 300 */
     unsigned jwks_cache_s;   /* discovery and JWKS cache lifetime (default 3600) */
     bool userinfo;           /* also call the userinfo endpoint at login */
-    bool accept_bearer_jwt;  /* IdP-signed JWT access tokens accepted on the API */
-    char *bearer_audience;   /* audience required in bearer JWTs (default client_id) */
+    enum cfg_bearer bearer_validation; /* IdP access tokens on the API: none, JWT, introspection */
+    char *bearer_audience;   /* audience required of IdP access tokens (default client_id) */
+    unsigned introspection_cache_s; /* introspection results kept at most this long (60) */
     char *post_logout_redirect_uri; /* sent to end_session_endpoint, or NULL */
     char *ca_file;           /* CA bundle for the IdP's TLS certificate, or NULL (system) */
     unsigned timeout_ms;     /* each back-channel request (default 5000) */

@@ -179,23 +179,14 @@ static bool idp_metadata_ok(const char *xml, size_t len, struct cfg_saml *s, cha
 
 /* --- the SP key and certificate ---------------------------------------------------------- */
 
-/* No passphrase prompt: an encrypted key is a configuration error. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    GW_UNUSED(buf);
-    GW_UNUSED(size);
-    GW_UNUSED(rwflag);
-    GW_UNUSED(u);
-    return 0;
-}
-
 /* The key and certificate must parse, the key be RSA >= 2048 bits (what the SAML signature
  * methods lasso offers use) and the certificate be the key's. */
 static bool sp_keypair_ok(const char *key_pem, const char *cert_pem, char *msg, size_t msgcap)
 {
-    BIO *kb = BIO_new_mem_buf(key_pem, -1), *cb = BIO_new_mem_buf(cert_pem, -1);
-    EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL) : NULL;
-    X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, no_passphrase, NULL) : NULL;
+    BIO *cb = BIO_new_mem_buf(cert_pem, -1);
+    EVP_PKEY *key = gw_pem_private_key(key_pem);
+    /* an empty passphrase instead of a prompt (gw_pem_private_key refuses encrypted keys) */
+    X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, (void *)"") : NULL;
     bool ok = false;
     if (!key)
         snprintf(msg, msgcap, "sso.saml.sp_key_file holds no unencrypted PEM private key");
@@ -210,7 +201,6 @@ static bool sp_keypair_ok(const char *key_pem, const char *cert_pem, char *msg, 
         ok = true;
     EVP_PKEY_free(key);
     X509_free(cert);
-    BIO_free(kb);
     BIO_free(cb);
     return ok;
 }

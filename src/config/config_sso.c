@@ -8,7 +8,11 @@
  * IdPs advertise "none" and HS256); "none" and the HMAC algorithms are refused outright, since
  * an HMAC key shared with the IdP is not what an ID token is verified with here. The issuer and
  * the redirect URI must be https except on a loopback host. The client secret comes from
- * ${ENV} or a file and never appears in a message. Group → role mappings are rbac.groupMappings.
+ * ${ENV} or a file and never appears in a message. With private_key_jwt the client's private key
+ * is read and checked here (RSA of 2048 bits or more → RS256, EC P-256 → ES256; anything else
+ * is refused), so the algorithm follows from the key and a wrong key is a start-up error, never
+ * a failed login; its content never appears in a message either. Group → role mappings are
+ * rbac.groupMappings.
  */
 #include "base/prelude.h"
 #include "base/mem.h"
@@ -16,9 +20,11 @@
 #include "config/config_int.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <strings.h>
 
 #define SECRET_MAX 4096
+#define KEY_PEM_MAX ((size_t)64 * 1024)
 
 enum { SS_OIDC, SS_SAML, SS_DEFAULT_PROTOCOL, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT,
        SS_TENANT_CLAIM, SS__N };
@@ -29,7 +35,8 @@ static const char *const sso_keys[] = {
 
 enum { OI_ISSUER, OI_CLIENT_ID, OI_SECRET, OI_SECRET_FILE, OI_AUTH, OI_REDIRECT, OI_SCOPES,
        OI_CLAIMS, OI_ALGS, OI_SKEW, OI_JWKS_CACHE, OI_USERINFO, OI_BEARER, OI_BEARER_AUD,
-       OI_POST_LOGOUT, OI_CA, OI_TIMEOUT, OI__N };
+       OI_POST_LOGOUT, OI_CA, OI_TIMEOUT, OI_KEY_FILE, OI_KEY_ID, OI_BEARER_VALIDATION,
+       OI_INTROSPECTION_CACHE, OI__N };
 static const char *const oidc_keys[] = {
     [OI_ISSUER] = "issuer",
     [OI_CLIENT_ID] = "client_id",
@@ -48,6 +55,10 @@ static const char *const oidc_keys[] = {
     [OI_POST_LOGOUT] = "post_logout_redirect_uri",
     [OI_CA] = "ca_file",
     [OI_TIMEOUT] = "timeout_ms",
+    [OI_KEY_FILE] = "client_key_file",
+    [OI_KEY_ID] = "client_key_id",
+    [OI_BEARER_VALIDATION] = "bearer_validation",
+    [OI_INTROSPECTION_CACHE] = "introspection_cache_s",
     [OI__N] = NULL,
 };
 
@@ -62,7 +73,10 @@ static const char *const session_keys[] = {
     [SE_CLI_ACCESS] = "cli_access_token_ttl_s", [SE_CLI_IDLE] = "cli_idle_timeout_s",
     [SE_CLI_ABS] = "cli_absolute_timeout_s", [SE__N] = NULL};
 
-static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
+/* In the order of enum cfg_oidc_auth and enum cfg_bearer. */
+static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
+                                           "private_key_jwt", NULL};
+static const char *const bearer_modes[] = {"none", "jwt", "introspection", NULL};
 static const char *const unmapped_values[] = {"refuse", "default", NULL};
 static const char *const protocols[] = {"oidc", "saml", NULL};
 static const char *const http_schemes[] = {"https", "http", NULL};
@@ -77,6 +91,10 @@ void cfg_sso_free(struct cfg_sso *s)
     if (s->client_secret)
         explicit_bzero(s->client_secret, strlen(s->client_secret));
     free(s->client_secret);
+    if (s->client_key_pem)
+        explicit_bzero(s->client_key_pem, strlen(s->client_key_pem));
+    free(s->client_key_pem);
+    free(s->client_key_id);
     free(s->redirect_uri);
     cfg_free_strv(s->scopes);
     free(s->claim_user);
@@ -186,6 +204,112 @@ static void get_claim(struct cfg_errlist *e, const struct cfg_node *n, const cha
     *out = s;
 }
 
+/* Position of a value cfg_get_enum accepted in its list. */
+static int index_of(const char *const *list, const char *value)
+{
+    int i = 0;
+    while (list[i] && strcmp(list[i], value) != 0)
+        i++;
+    return i;
+}
+
+/* The secret of client_secret_basic and client_secret_post. */
+static void load_client_secret(struct cfg_loader *L, const struct cfg_node *n,
+                               const struct cfg_node *const *v)
+{
+    struct cfg_errlist *e = L->errs;
+    struct cfg_sso *s = L->sso;
+    if (!cfg_is_null(v[OI_KEY_FILE]) || !cfg_is_null(v[OI_KEY_ID]))
+        cfg_err(e, (cfg_is_null(v[OI_KEY_FILE]) ? v[OI_KEY_ID] : v[OI_KEY_FILE])->line,
+                "sso.oidc.client_key_file and client_key_id are only used with auth_method "
+                "private_key_jwt");
+    if (!cfg_is_null(v[OI_SECRET]) && !cfg_is_null(v[OI_SECRET_FILE])) {
+        cfg_err(e, v[OI_SECRET]->line, "sso.oidc.client_secret and sso.oidc.client_secret_file "
+                "are both set (use one of them)");
+    } else if (!cfg_is_null(v[OI_SECRET])) {
+        if (cfg_get_str(e, v[OI_SECRET], "sso.oidc.client_secret", &s->client_secret) &&
+            !cfg_visible(s->client_secret, SECRET_MAX))
+            cfg_err(e, v[OI_SECRET]->line,
+                    "sso.oidc.client_secret must be 1-4096 visible ASCII characters");
+    } else if (!cfg_is_null(v[OI_SECRET_FILE])) {
+        read_secret_file(L, v[OI_SECRET_FILE], &s->client_secret);
+    } else {
+        cfg_err(e, n->line, "sso.oidc.client_secret (e.g. \"${OIDC_CLIENT_SECRET}\") or "
+                "sso.oidc.client_secret_file is required");
+    }
+}
+
+/* private_key_jwt: the key file (required; its content never appears in a message) and the
+ * optional kid; a client secret would go unused, so one is refused. */
+static void load_client_key(struct cfg_loader *L, const struct cfg_node *n,
+                            const struct cfg_node *const *v)
+{
+    struct cfg_errlist *e = L->errs;
+    struct cfg_sso *s = L->sso;
+    const char *what = "sso.oidc.client_key_file";
+    if (!cfg_is_null(v[OI_SECRET]) || !cfg_is_null(v[OI_SECRET_FILE]))
+        cfg_err(e, (cfg_is_null(v[OI_SECRET]) ? v[OI_SECRET_FILE] : v[OI_SECRET])->line,
+                "sso.oidc.client_secret and client_secret_file are not used with auth_method "
+                "private_key_jwt (remove them)");
+    if (cfg_get_str(e, v[OI_KEY_ID], "sso.oidc.client_key_id", &s->client_key_id) &&
+        s->client_key_id && !cfg_visible(s->client_key_id, 255))
+        cfg_err(e, v[OI_KEY_ID]->line,
+                "sso.oidc.client_key_id must be 1-255 visible ASCII characters");
+    if (cfg_is_null(v[OI_KEY_FILE])) {
+        cfg_err(e, n->line, "sso.oidc.client_key_file is required with auth_method "
+                "private_key_jwt (the PEM private key whose public key the IdP has registered)");
+        return;
+    }
+    char *pem = NULL;
+    size_t len = 0;
+    if (!cfg_read_file(L, v[OI_KEY_FILE], what, KEY_PEM_MAX, &pem, &len))
+        return;
+    EVP_PKEY *key = strlen(pem) == len ? gw_pem_private_key(pem) : NULL;
+    const char *alg = key ? gw_key_jws_alg(key) : NULL;
+    if (!key) {
+        cfg_err(e, v[OI_KEY_FILE]->line, "%s holds no unencrypted PEM private key", what);
+    } else if (!alg) {
+        cfg_err(e, v[OI_KEY_FILE]->line, "%s must be an RSA key of at least 2048 bits (RS256) "
+                "or an EC key on P-256 (ES256)", what);
+    } else {
+        s->client_key_pem = pem;
+        s->client_key_alg = alg;
+        pem = NULL;
+    }
+    EVP_PKEY_free(key);
+    if (pem) {
+        explicit_bzero(pem, len);
+        free(pem);
+    }
+}
+
+/* IdP access tokens on the API: bearer_validation, or its older spelling accept_bearer_jwt. */
+static void load_bearer(struct cfg_loader *L, const struct cfg_node *const *v)
+{
+    struct cfg_errlist *e = L->errs;
+    struct cfg_sso *s = L->sso;
+    bool legacy = false;
+    char *mode = NULL;
+    cfg_get_bool(e, v[OI_BEARER], "sso.oidc.accept_bearer_jwt", &legacy);
+    if (cfg_get_enum(e, v[OI_BEARER_VALIDATION], "sso.oidc.bearer_validation", bearer_modes,
+                     &mode) && mode) {
+        s->bearer_validation = (enum cfg_bearer)index_of(bearer_modes, mode);
+        if (!cfg_is_null(v[OI_BEARER]))
+            cfg_err(e, v[OI_BEARER]->line, "sso.oidc.accept_bearer_jwt and bearer_validation "
+                    "are both set (accept_bearer_jwt: true is the older spelling of "
+                    "bearer_validation: jwt; keep bearer_validation)");
+    } else if (legacy) {
+        s->bearer_validation = CFG_BEARER_JWT;
+    }
+    free(mode);
+    if (cfg_get_str(e, v[OI_BEARER_AUD], "sso.oidc.bearer_audience", &s->bearer_audience) &&
+        s->bearer_audience && !cfg_visible(s->bearer_audience, 255))
+        cfg_err(e, v[OI_BEARER_AUD]->line,
+                "sso.oidc.bearer_audience must be 1-255 visible ASCII characters");
+    cfg_get_uint(e, v[OI_INTROSPECTION_CACHE], "sso.oidc.introspection_cache_s", 0, 300,
+                 &s->introspection_cache_s);
+}
+
 static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_errlist *e = L->errs;
@@ -206,25 +330,14 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
         cfg_err(e, v[OI_CLIENT_ID]->line,
                 "sso.oidc.client_id must be 1-255 visible ASCII characters");
 
-    if (!cfg_is_null(v[OI_SECRET]) && !cfg_is_null(v[OI_SECRET_FILE])) {
-        cfg_err(e, v[OI_SECRET]->line, "sso.oidc.client_secret and sso.oidc.client_secret_file "
-                "are both set (use one of them)");
-    } else if (!cfg_is_null(v[OI_SECRET])) {
-        if (cfg_get_str(e, v[OI_SECRET], "sso.oidc.client_secret", &s->client_secret) &&
-            !cfg_visible(s->client_secret, SECRET_MAX))
-            cfg_err(e, v[OI_SECRET]->line,
-                    "sso.oidc.client_secret must be 1-4096 visible ASCII characters");
-    } else if (!cfg_is_null(v[OI_SECRET_FILE])) {
-        read_secret_file(L, v[OI_SECRET_FILE], &s->client_secret);
-    } else {
-        cfg_err(e, n->line, "sso.oidc.client_secret (e.g. \"${OIDC_CLIENT_SECRET}\") or "
-                "sso.oidc.client_secret_file is required");
-    }
-
     char *method = NULL;
     if (cfg_get_enum(e, v[OI_AUTH], "sso.oidc.auth_method", auth_methods, &method) && method)
-        s->auth_post = !strcmp(method, "client_secret_post");
+        s->auth_method = (enum cfg_oidc_auth)index_of(auth_methods, method);
     free(method);
+    if (s->auth_method == CFG_OIDC_PRIVATE_KEY_JWT)
+        load_client_key(L, n, v);
+    else
+        load_client_secret(L, n, v);
 
     cfg_get_https_url(e, v[OI_REDIRECT], "sso.oidc.redirect_uri", 0, &s->redirect_uri);
     if (!s->redirect_uri && cfg_is_null(v[OI_REDIRECT]))
@@ -292,11 +405,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
     cfg_get_uint(e, v[OI_SKEW], "sso.oidc.clock_skew_s", 0, 300, &s->clock_skew_s);
     cfg_get_uint(e, v[OI_JWKS_CACHE], "sso.oidc.jwks_cache_s", 10, 86400, &s->jwks_cache_s);
     cfg_get_bool(e, v[OI_USERINFO], "sso.oidc.userinfo", &s->userinfo);
-    cfg_get_bool(e, v[OI_BEARER], "sso.oidc.accept_bearer_jwt", &s->accept_bearer_jwt);
-    if (cfg_get_str(e, v[OI_BEARER_AUD], "sso.oidc.bearer_audience", &s->bearer_audience) &&
-        s->bearer_audience && !cfg_visible(s->bearer_audience, 255))
-        cfg_err(e, v[OI_BEARER_AUD]->line,
-                "sso.oidc.bearer_audience must be 1-255 visible ASCII characters");
+    load_bearer(L, v);
     cfg_get_https_url(e, v[OI_POST_LOGOUT], "sso.oidc.post_logout_redirect_uri", 0,
                       &s->post_logout_redirect_uri);
     cfg_get_path(e, v[OI_CA], "sso.oidc.ca_file", L->c->data_dir, &s->ca_file);
@@ -354,7 +463,9 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_sso *s = L->sso;
     char shown[80];
     /* defaults (also when the section is absent: SSO stays disabled) */
-    s->auth_post = false;
+    s->auth_method = CFG_OIDC_SECRET_BASIC;
+    s->bearer_validation = CFG_BEARER_NONE;
+    s->introspection_cache_s = 60;
     s->scopes = gw_xcalloc(4, sizeof(char *));
     s->scopes[0] = gw_xstrdup("openid");
     s->scopes[1] = gw_xstrdup("profile");

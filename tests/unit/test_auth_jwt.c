@@ -4,7 +4,10 @@
  * validator must refuse (alg none, HS256 signed with the RSA public key, unlisted algorithm,
  * unknown or missing kid, key of the wrong type, tampered payload, bad signature, key-bearing
  * headers), the claims checks (iss, aud, azp, exp, nbf, iat, nonce, sub) and JWKS parsing
- * (symmetric and private keys are never used).
+ * (symmetric and private keys are never used). Then the private_key_jwt client assertion
+ * (auth_jwt_client_assertion): keys generated with OpenSSL, the token decoded and its claims,
+ * header and signature checked here with OpenSSL (ES256 in JOSE r||s form) and by the validator
+ * above; keys that do not fit the algorithm are refused.
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
@@ -13,6 +16,10 @@
 #include "base/util.h"
 
 #include <cjose/cjose.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -345,6 +352,204 @@ static void jwks_parsing(void **state)
     cjose_get_dealloc()(priv);
 }
 
+/* --- private_key_jwt client assertions -------------------------------------------------- */
+
+#define CLIENT "openclaw-gateway"
+#define TOKEN_EP "https://idp.example.com/oauth2/token"
+
+static char *pem_of(EVP_PKEY *k)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL), 1);
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    char *out = gw_xstrndup(data, (size_t)n);
+    BIO_free(b);
+    return out;
+}
+
+static unsigned char *b64url_part(const char *s, size_t n, size_t *len)
+{
+    uint8_t *raw = NULL;
+    cjose_err err;
+    assert_true(cjose_base64url_decode(s, n, &raw, len, &err));
+    unsigned char *out = gw_xmalloc(*len + 1);
+    memcpy(out, raw, *len);
+    out[*len] = '\0';
+    cjose_get_dealloc()(raw);
+    return out;
+}
+
+static json_t *json_part(const char *s, size_t n)
+{
+    size_t len = 0;
+    unsigned char *text = b64url_part(s, n, &len);
+    json_t *j = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    free(text);
+    assert_true(json_is_object(j));
+    return j;
+}
+
+/* The signature over header.claims, checked with OpenSSL; ES256 is JOSE's r||s (64 bytes),
+ * turned back into DER here. */
+static bool signature_ok(EVP_PKEY *k, const char *alg, const char *jws)
+{
+    const char *dot = strrchr(jws, '.');
+    size_t len = 0;
+    unsigned char *sig = b64url_part(dot + 1, strlen(dot + 1), &len), *der = NULL;
+    const unsigned char *check = sig;
+    size_t check_len = len;
+    if (!strcmp(alg, "ES256")) {
+        assert_int_equal(len, 64);
+        ECDSA_SIG *es = ECDSA_SIG_new();
+        ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL));
+        int n = i2d_ECDSA_SIG(es, &der);
+        ECDSA_SIG_free(es);
+        assert_true(n > 0);
+        check = der;
+        check_len = (size_t)n;
+    } else {
+        assert_int_equal(len, (size_t)EVP_PKEY_get_size(k));
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+              EVP_DigestVerify(md, check, check_len, (const unsigned char *)jws,
+                               (size_t)(dot - jws)) == 1;
+    EVP_MD_CTX_free(md);
+    OPENSSL_free(der);
+    free(sig);
+    return ok;
+}
+
+static char *bn_b64url(EVP_PKEY *k, const char *name, size_t pad)
+{
+    BIGNUM *bn = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(k, name, &bn), 1);
+    size_t n = pad ? pad : (size_t)BN_num_bytes(bn);
+    unsigned char raw[512];
+    assert_true(n <= sizeof(raw));
+    assert_int_equal(BN_bn2binpad(bn, raw, (int)n), (int)n);
+    BN_free(bn);
+    char *out = gw_xmalloc(n * 2 + 4);
+    gw_b64url(raw, n, out);
+    return out;
+}
+
+/* The public key as a JWKS of one key, for the validator above. */
+static struct auth_jwks *jwks_of(EVP_PKEY *k, const char *kid)
+{
+    char *doc;
+    if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
+        char *n = bn_b64url(k, OSSL_PKEY_PARAM_RSA_N, 0);
+        char *e = bn_b64url(k, OSSL_PKEY_PARAM_RSA_E, 0);
+        doc = gw_xasprintf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\","
+                           "\"e\":\"%s\"}]}", kid, n, e);
+        free(n);
+        free(e);
+    } else {
+        char *x = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_X, 32);
+        char *y = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
+        doc = gw_xasprintf("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\","
+                           "\"x\":\"%s\",\"y\":\"%s\"}]}", kid, x, y);
+        free(x);
+        free(y);
+    }
+    struct auth_jwks *ks = NULL;
+    char msg[160];
+    assert_int_equal(auth_jwks_parse(doc, strlen(doc), &ks, msg, sizeof(msg)), GW_OK);
+    free(doc);
+    return ks;
+}
+
+static void one_assertion(EVP_PKEY *k, const char *alg, const char *kid)
+{
+    char *pem = pem_of(k), *a = NULL, *b = NULL, msg[160] = "";
+    assert_int_equal(auth_jwt_client_assertion(pem, alg, kid, CLIENT, TOKEN_EP, NOW, &a, msg,
+                                               sizeof(msg)), GW_OK);
+    const char *d1 = strchr(a, '.'), *d2 = strrchr(a, '.');
+    assert_true(d1 && d2 && d1 < d2 && strchr(d1 + 1, '.') == d2); /* three parts */
+    json_t *h = json_part(a, (size_t)(d1 - a)), *c = json_part(d1 + 1, (size_t)(d2 - d1 - 1));
+    assert_string_equal(gw_json_str(h, "alg"), alg);
+    assert_string_equal(gw_json_str(h, "typ"), "JWT");
+    if (kid)
+        assert_string_equal(gw_json_str(h, "kid"), kid);
+    else
+        assert_null(json_object_get(h, "kid"));
+    assert_int_equal(json_object_size(h), kid ? 3 : 2);
+    /* RFC 7523 3: iss = sub = the client, aud = the token endpoint, exp, jti; plus iat */
+    assert_string_equal(gw_json_str(c, "iss"), CLIENT);
+    assert_string_equal(gw_json_str(c, "sub"), CLIENT);
+    assert_string_equal(gw_json_str(c, "aud"), TOKEN_EP);
+    assert_int_equal(json_integer_value(json_object_get(c, "iat")), NOW);
+    assert_int_equal(json_integer_value(json_object_get(c, "exp")), NOW + 60);
+    const char *jti = gw_json_str(c, "jti");
+    assert_true(jti && strlen(jti) >= 32);
+    assert_int_equal(json_object_size(c), 6);
+    assert_true(signature_ok(k, alg, a));
+    /* the check can fail: another payload under the same signature */
+    char *forged = gw_xstrdup(a);
+    forged[(d1 - a) + 5] = forged[(d1 - a) + 5] == 'A' ? 'B' : 'A';
+    assert_false(signature_ok(k, alg, forged));
+    free(forged);
+    /* and the validator that checks the IdP's tokens accepts it (cjose, JOSE signature form) */
+    struct auth_jwks *ks = jwks_of(k, kid ? kid : "k");
+    const char *algs[] = {alg};
+    struct auth_jwt_check chk = {.issuer = CLIENT, .audience = TOKEN_EP, .algs = algs,
+                                 .n_algs = 1, .now_s = NOW + 1, .require_iat = true};
+    json_t *cl = NULL;
+    assert_int_equal(auth_jwt_verify(ks, a, &chk, &cl, NULL, msg, sizeof(msg)), GW_OK);
+    json_decref(cl);
+    auth_jwks_unref(ks);
+    /* every assertion has its own jti */
+    assert_int_equal(auth_jwt_client_assertion(pem, alg, kid, CLIENT, TOKEN_EP, NOW, &b, msg,
+                                               sizeof(msg)), GW_OK);
+    json_t *c2 = json_part(strchr(b, '.') + 1, (size_t)(strrchr(b, '.') - strchr(b, '.') - 1));
+    assert_string_not_equal(gw_json_str(c2, "jti"), jti);
+    json_decref(c2);
+    json_decref(h);
+    json_decref(c);
+    free(a);
+    free(b);
+    free(pem);
+}
+
+/* Signing with a key that does not fit fails, and the key never shows in the message. */
+static void refused_key(EVP_PKEY *k, const char *alg, const char *pem_text)
+{
+    char *pem = k ? pem_of(k) : gw_xstrdup(pem_text), *out = NULL, msg[160] = "";
+    json_t *cl = json_pack("{s:s}", "iss", CLIENT);
+    assert_int_equal(auth_jwt_sign(pem, alg, NULL, cl, &out, msg, sizeof(msg)), GW_EINVAL);
+    assert_null(out);
+    assert_true(msg[0] && !strstr(msg, "BEGIN") && !strstr(msg, "MII"));
+    json_decref(cl);
+    free(pem);
+}
+
+static void client_assertions(void **state)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    assert_true(rsa && ec && small && p384 && ed);
+    one_assertion(rsa, "RS256", "gw-key-1");
+    one_assertion(ec, "ES256", NULL);
+    refused_key(rsa, "ES256", NULL);
+    refused_key(ec, "RS256", NULL);
+    refused_key(small, "RS256", NULL);
+    refused_key(p384, "ES256", NULL);
+    refused_key(ed, "ES256", NULL);
+    refused_key(rsa, "HS256", NULL);
+    refused_key(NULL, "RS256",
+                "-----BEGIN PRIVATE KEY-----\nMIIgarbage\n-----END PRIVATE KEY-----\n");
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+    EVP_PKEY_free(small);
+    EVP_PKEY_free(p384);
+    EVP_PKEY_free(ed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +560,7 @@ int main(void)
         cmocka_unit_test(key_bearing_headers),
         cmocka_unit_test(claims_checks),
         cmocka_unit_test(jwks_parsing),
+        cmocka_unit_test(client_assertions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

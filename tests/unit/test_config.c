@@ -10,6 +10,8 @@
 #include "config/config.h"
 
 #include <ftw.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -1831,6 +1833,162 @@ static void test_sso_cli_sessions(void **state)
     free(y);
 }
 
+/* ---- sso.oidc: private_key_jwt and bearer validation ---- */
+
+/* Writes key as PEM to <tmpdir>/<name> (encrypted with a passphrase when encrypt); returns the
+ * path (malloc'd). The key is freed. */
+static char *key_file(const char *name, EVP_PKEY *key, bool encrypt)
+{
+    assert_non_null(key);
+    char *path = gw_xasprintf("%s/%s", tmpdir, name);
+    BIO *b = BIO_new_file(path, "w");
+    assert_non_null(b);
+    assert_int_equal(PEM_write_bio_PrivateKey(b, key, encrypt ? EVP_aes_256_cbc() : NULL,
+                                              encrypt ? (unsigned char *)"pass" : NULL,
+                                              encrypt ? 4 : 0, NULL, NULL), 1);
+    BIO_free(b);
+    EVP_PKEY_free(key);
+    return path;
+}
+
+static const char sso_base[] = "sso:\n"
+                               "  oidc:\n"
+                               "    issuer: http://127.0.0.1:9\n"
+                               "    client_id: openclaw\n"
+                               "    redirect_uri: http://127.0.0.1:8080/api/v1/auth/callback\n";
+
+/* sso_base plus extra lines (line 6 on), loaded; NULL want: must load. */
+static struct cfg *sso_with(const char *extra, const char *want)
+{
+    char *y = gw_xasprintf("%s%s", sso_base, extra);
+    struct cfg *c = NULL;
+    if (want) {
+        struct cfg_errors errs = load_bad(y);
+        assert_err(&errs, want);
+        for (size_t i = 0; i < errs.n; i++) /* key material never appears in a message */
+            assert_true(!strstr(errs.msgs[i], "BEGIN") && !strstr(errs.msgs[i], "MII"));
+        cfg_errors_release(&errs);
+    } else {
+        c = load_ok(y);
+    }
+    free(y);
+    return c;
+}
+
+static void test_sso_client_key(void **state)
+{
+    (void)state;
+    char *rsa = key_file("rsa.pem", EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), false);
+    char *ec = key_file("ec.pem", EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), false);
+    char *small = key_file("rsa1024.pem", EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024),
+                           false);
+    char *p384 = key_file("p384.pem", EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"), false);
+    char *ed = key_file("ed.pem", EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), false);
+    char *enc = key_file("enc.pem", EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), true);
+    char *junk = gw_xasprintf("%s/junk.pem", tmpdir);
+    write_file(junk, "-----BEGIN PRIVATE KEY-----\nMIIBnotakey\n-----END PRIVATE KEY-----\n");
+
+    /* the secret methods stay as they were: basic by default */
+    struct cfg *c = sso_with("    client_secret: s3cret\n", NULL);
+    assert_int_equal(c->sso.auth_method, CFG_OIDC_SECRET_BASIC);
+    assert_null(c->sso.client_key_pem);
+    cfg_unref(c);
+    c = sso_with("    client_secret: s3cret\n    auth_method: client_secret_post\n", NULL);
+    assert_int_equal(c->sso.auth_method, CFG_OIDC_SECRET_POST);
+    cfg_unref(c);
+
+    /* RSA 2048 → RS256 with a kid; EC P-256 → ES256; no secret needed */
+    char *y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n"
+                           "    client_key_id: gw-2024\n", rsa);
+    c = sso_with(y, NULL);
+    free(y);
+    assert_int_equal(c->sso.auth_method, CFG_OIDC_PRIVATE_KEY_JWT);
+    assert_string_equal(c->sso.client_key_alg, "RS256");
+    assert_string_equal(c->sso.client_key_id, "gw-2024");
+    assert_non_null(strstr(c->sso.client_key_pem, "PRIVATE KEY"));
+    assert_null(c->sso.client_secret);
+    cfg_unref(c);
+    y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n", ec);
+    c = sso_with(y, NULL);
+    free(y);
+    assert_string_equal(c->sso.client_key_alg, "ES256");
+    assert_null(c->sso.client_key_id);
+    cfg_unref(c);
+
+    /* keys that fit neither algorithm, or that cannot be read */
+    const char *bad_alg = "cfg.yaml:7: sso.oidc.client_key_file must be an RSA key of at least "
+                          "2048 bits (RS256) or an EC key on P-256 (ES256)";
+    const char *unreadable = "cfg.yaml:7: sso.oidc.client_key_file holds no unencrypted PEM "
+                             "private key";
+    struct { const char *path, *want; } bad[] = {
+        {small, bad_alg}, {p384, bad_alg}, {ed, bad_alg}, {enc, unreadable}, {junk, unreadable},
+        {"/nonexistent/key.pem", "cfg.yaml:7: sso.oidc.client_key_file /nonexistent/key.pem "
+                                 "does not exist"},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
+        y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n",
+                         bad[i].path);
+        sso_with(y, bad[i].want);
+        free(y);
+    }
+
+    /* the key file is required, a secret is refused with it, and the key needs the method */
+    sso_with("    auth_method: private_key_jwt\n", "cfg.yaml:3: sso.oidc.client_key_file is "
+             "required with auth_method private_key_jwt");
+    y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n"
+                     "    client_secret: s3cret\n", rsa);
+    sso_with(y, "cfg.yaml:8: sso.oidc.client_secret and client_secret_file are not used with "
+             "auth_method private_key_jwt");
+    free(y);
+    y = gw_xasprintf("    client_secret: s3cret\n    client_key_file: %s\n", rsa);
+    sso_with(y, "cfg.yaml:7: sso.oidc.client_key_file and client_key_id are only used with "
+             "auth_method private_key_jwt");
+    free(y);
+    y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n"
+                     "    client_key_id: \"two words\"\n", rsa);
+    sso_with(y, "cfg.yaml:8: sso.oidc.client_key_id must be 1-255 visible ASCII characters");
+    free(y);
+    sso_with("    auth_method: client_secret_jwt\n    client_secret: s\n",
+             "sso.oidc.auth_method must be one of client_secret_basic, client_secret_post, "
+             "private_key_jwt");
+
+    const char *paths[] = {rsa, ec, small, p384, ed, enc, junk};
+    for (size_t i = 0; i < GW_ARRAY_LEN(paths); i++)
+        free((char *)paths[i]);
+}
+
+static void test_sso_bearer_validation(void **state)
+{
+    (void)state;
+    struct cfg *c = sso_with("    client_secret: s\n", NULL);
+    assert_int_equal(c->sso.bearer_validation, CFG_BEARER_NONE);
+    assert_int_equal(c->sso.introspection_cache_s, 60);
+    assert_string_equal(c->sso.bearer_audience, "openclaw");
+    cfg_unref(c);
+    c = sso_with("    client_secret: s\n    accept_bearer_jwt: true\n", NULL);
+    assert_int_equal(c->sso.bearer_validation, CFG_BEARER_JWT); /* the older spelling */
+    cfg_unref(c);
+    c = sso_with("    client_secret: s\n    bearer_validation: jwt\n", NULL);
+    assert_int_equal(c->sso.bearer_validation, CFG_BEARER_JWT);
+    cfg_unref(c);
+    c = sso_with("    client_secret: s\n    bearer_validation: introspection\n"
+                 "    introspection_cache_s: 0\n    bearer_audience: api://gateway\n", NULL);
+    assert_int_equal(c->sso.bearer_validation, CFG_BEARER_INTROSPECTION);
+    assert_int_equal(c->sso.introspection_cache_s, 0);
+    assert_string_equal(c->sso.bearer_audience, "api://gateway");
+    cfg_unref(c);
+    c = sso_with("    client_secret: s\n    bearer_validation: none\n", NULL);
+    assert_int_equal(c->sso.bearer_validation, CFG_BEARER_NONE);
+    cfg_unref(c);
+    sso_with("    client_secret: s\n    bearer_validation: introspection\n"
+             "    accept_bearer_jwt: true\n",
+             "cfg.yaml:8: sso.oidc.accept_bearer_jwt and bearer_validation are both set");
+    sso_with("    client_secret: s\n    bearer_validation: opaque\n",
+             "cfg.yaml:7: sso.oidc.bearer_validation must be one of none, jwt, introspection");
+    sso_with("    client_secret: s\n    introspection_cache_s: 301\n",
+             "cfg.yaml:7: sso.oidc.introspection_cache_s");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1863,6 +2021,8 @@ int main(void)
         cmocka_unit_test(test_costs_errors),
         cmocka_unit_test(test_agent_models),
         cmocka_unit_test(test_sso_cli_sessions),
+        cmocka_unit_test(test_sso_client_key),
+        cmocka_unit_test(test_sso_bearer_validation),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -9,6 +9,18 @@ code (no login form), and a token endpoint whose ID token is forged in the way
 the test asks for.  Tokens are also available directly (mint/forge) for
 Bearer-token tests on the API.
 
+Client authentication is checked at the token and introspection endpoints: the
+client secret (HTTP Basic or client_secret_post), or, once a public key is
+registered with require_private_key_jwt(), only a private_key_jwt assertion
+(RFC 7523): RS256 or ES256 (JOSE r||s) signature by that key, kid when one was
+registered, iss = sub = client_id, aud = the token endpoint, exp in the future
+and at most 5 minutes away, iat not in the future, and a jti never seen before.
+Accepted assertions are kept in `assertions`, refusals in `client_auth_failures`.
+
+The introspection endpoint (RFC 7662) answers what `introspection[token]` says
+(issue_opaque() registers an active token), {"active": false} for anything else,
+or HTTP `introspection_status` when that is not 200.
+
 Needs `cryptography` (Debian: python3-cryptography; also in the pyenv Python).
 
     with EvilOidc(client_id="gw", redirect_uri=cb) as evil:
@@ -33,8 +45,12 @@ import time
 import urllib.parse
 from typing import Optional
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 FORGERIES = {
     "good": "correct RS256 token signed by the published key (control case)",
@@ -94,6 +110,9 @@ def sign(header: dict, payload: dict, key=None, hmac_key: Optional[bytes] = None
     if alg.startswith("HS"):
         h = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
         sig = hmac.new(hmac_key, signing_input.encode(), h).digest()
+    elif alg == "ES256":
+        r, s_ = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        sig = r.to_bytes(32, "big") + s_.to_bytes(32, "big")
     else:
         h = {"RS256": hashes.SHA256(), "RS384": hashes.SHA384(), "RS512": hashes.SHA512()}[alg]
         sig = key.sign(signing_input.encode(), padding.PKCS1v15(), h)
@@ -125,6 +144,14 @@ class EvilOidc:
                                "department": "Marketing", "org_unit": "Sales & Marketing"}}
         self.default_user = "alice"
         self.requests: list[dict] = []
+        self.client_key = None        # the RP's registered public key (private_key_jwt)
+        self.client_kid: Optional[str] = None
+        self.seen_jti: set[str] = set()
+        self.assertions: list[dict] = []          # accepted: {"path", "header", "claims", "raw"}
+        self.client_auth_failures: list[str] = []
+        self.introspection: dict[str, dict] = {}  # token -> introspection answer
+        self.introspection_status = 200
+        self._lock = threading.Lock()
         self._httpd = None
 
     # ------------------------------------------------------------------
@@ -137,7 +164,10 @@ class EvilOidc:
                 "jwks_uri": i + "/jwks", "userinfo_endpoint": i + "/userinfo",
                 "response_types_supported": ["code"], "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256", "none", "HS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "introspection_endpoint": i + "/introspect",
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
+                                                          "private_key_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
                 "code_challenge_methods_supported": ["S256"]}
 
     def base_claims(self, sub: str, nonce: Optional[str] = None, ttl: int = 300) -> dict:
@@ -231,6 +261,104 @@ class EvilOidc:
             return k
         return "good"
 
+    # --- client authentication -------------------------------------------
+    def require_private_key_jwt(self, public_key, kid: Optional[str] = None):
+        """From now on the client must authenticate with assertions signed by the private key
+        of public_key (an RSA or EC P-256 public key, or PEM text of one)."""
+        if isinstance(public_key, (str, bytes)):
+            public_key = serialization.load_pem_public_key(
+                public_key.encode() if isinstance(public_key, str) else public_key)
+        self.client_key, self.client_kid = public_key, kid
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.issuer + "/token"
+
+    def _check_assertion(self, form: dict, path: str) -> Optional[str]:
+        """Why a private_key_jwt assertion is refused, or None (then it is recorded)."""
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            return "client_assertion_type is not jwt-bearer"
+        raw = form.get("client_assertion", "")
+        parts = raw.split(".")
+        if len(parts) != 3:
+            return "assertion is not a signed JWT"
+        try:
+            h = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+            c = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            sig = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        except ValueError:
+            return "assertion does not decode"
+        want = "ES256" if isinstance(self.client_key, ec.EllipticCurvePublicKey) else "RS256"
+        if h.get("alg") != want:
+            return "alg %r is not the registered key's %s" % (h.get("alg"), want)
+        if self.client_kid is not None and h.get("kid") != self.client_kid:
+            return "kid is not the registered key's"
+        signed = (parts[0] + "." + parts[1]).encode()
+        try:
+            if want == "ES256":
+                if len(sig) != 64:
+                    return "ES256 signature is not 64 bytes of r||s"
+                der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+                self.client_key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+            else:
+                self.client_key.verify(sig, signed, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return "bad assertion signature"
+        now = time.time()
+        if c.get("iss") != self.client_id or c.get("sub") != self.client_id:
+            return "iss and sub must be the client_id"
+        if c.get("aud") != self.token_endpoint:
+            return "aud is not the token endpoint"
+        exp, iat = c.get("exp"), c.get("iat")
+        if not isinstance(exp, int) or exp <= now or exp > now + 300:
+            return "exp missing, past or too far ahead"
+        if iat is not None and (not isinstance(iat, int) or iat > now + 30):
+            return "iat in the future"
+        jti = c.get("jti")
+        if not isinstance(jti, str) or not jti:
+            return "no jti"
+        with self._lock:
+            if jti in self.seen_jti:
+                return "jti replayed"
+            self.seen_jti.add(jti)
+        if form.get("client_id") not in (None, self.client_id):
+            return "client_id is not the assertion's"
+        self.assertions.append({"path": path, "header": h, "claims": c, "raw": raw})
+        return None
+
+    def _check_client(self, form: dict, authorization: Optional[str], path: str) -> Optional[str]:
+        """Why the client's authentication is refused, or None."""
+        secret_sent = bool(authorization) or "client_secret" in form
+        if self.client_key is not None:
+            if secret_sent:
+                return "a client secret is not accepted (private_key_jwt is registered)"
+            return self._check_assertion(form, path)
+        if authorization and authorization.startswith("Basic "):
+            try:
+                cid, _, sec = base64.b64decode(authorization[6:]).decode().partition(":")
+            except ValueError:
+                return "bad Basic header"
+        else:
+            cid, sec = form.get("client_id"), form.get("client_secret")
+        if cid != self.client_id or sec != self.client_secret:
+            return "wrong client credentials"
+        return None
+
+    def issue_opaque(self, sub: str, **over) -> str:
+        """A random opaque access token whose introspection answer is active for sub (claims,
+        groups included), with `over` merged into the answer (a None value drops a member)."""
+        tok = secrets.token_urlsafe(32)
+        now = int(time.time())
+        answer = {"active": True, "iss": self.issuer, "sub": sub, "client_id": self.client_id,
+                  "scope": "openid profile", "token_type": "Bearer", "iat": now, "exp": now + 300,
+                  **self.claims.get(sub, {}), **over}
+        self.introspection[tok] = {k: v for k, v in answer.items() if v is not None}
+        return tok
+
+    def introspected(self) -> list[str]:
+        """The tokens sent to the introspection endpoint, in order."""
+        return [r["form"].get("token") for r in self.requests if r.get("path") == "/introspect"]
+
     # ------------------------------------------------------------------
     def start(self) -> "EvilOidc":
         evil = self
@@ -280,10 +408,19 @@ class EvilOidc:
                 u = urllib.parse.urlsplit(self.path)
                 n = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.rfile.read(n).decode()).items()}
+                authz = self.headers.get("Authorization")
                 evil.requests.append({"method": "POST", "path": u.path, "form": form,
-                                      "authorization": self.headers.get("Authorization")})
-                if u.path != "/token":
+                                      "authorization": authz})
+                if u.path not in ("/token", "/introspect"):
                     return self._json(404, {"error": "not_found"})
+                why = evil._check_client(form, authz, u.path)
+                if why:
+                    evil.client_auth_failures.append(why)
+                    return self._json(401, {"error": "invalid_client", "error_description": why})
+                if u.path == "/introspect":
+                    if evil.introspection_status != 200:
+                        return self._json(evil.introspection_status, {"error": "server_error"})
+                    return self._json(200, evil.introspection.get(form.get("token", ""), {"active": False}))
                 st = evil.codes.pop(form.get("code", ""), None)
                 if not st:
                     return self._json(400, {"error": "invalid_grant"})

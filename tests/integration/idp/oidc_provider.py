@@ -123,7 +123,8 @@ class OidcProvider:
                  post_logout_redirect_uris: Optional[list[str]] = None,
                  public_client_id: Optional[str] = "openclaw-cli",
                  public_redirect_uris: Optional[list[str]] = None,
-                 log_level: str = "warn", workdir: Optional[str] = None):
+                 log_level: str = "warn", workdir: Optional[str] = None,
+                 access_token_jwt: bool = True):
         self.port = port or free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.redirect_uris = redirect_uris or ["http://127.0.0.1:8080/api/v1/auth/callback"]
@@ -140,6 +141,7 @@ class OidcProvider:
         self.require_pkce = require_pkce
         self.bypass_consent = bypass_consent
         self.id_token_ttl = id_token_ttl
+        self.access_token_jwt = access_token_jwt  # False: opaque access tokens (session ids)
         self.log_level = log_level
         self._own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="llng-oidc-")
@@ -243,7 +245,7 @@ languages = en
                 "oidcRPMetaDataOptionsPostLogoutRedirectUris": " ".join(self.post_logout_redirect_uris),
                 "oidcRPMetaDataOptionsIDTokenSignAlg": "RS256",
                 "oidcRPMetaDataOptionsAccessTokenSignAlg": "RS256",
-                "oidcRPMetaDataOptionsAccessTokenJWT": 1,
+                "oidcRPMetaDataOptionsAccessTokenJWT": 1 if self.access_token_jwt else 0,
                 "oidcRPMetaDataOptionsIDTokenExpiration": self.id_token_ttl,
                 "oidcRPMetaDataOptionsIDTokenForceClaims": 1,
                 "oidcRPMetaDataOptionsAccessTokenClaims": 1,
