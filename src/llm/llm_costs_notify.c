@@ -436,7 +436,7 @@ static void handle(struct llm_notifier *n, const struct llm_alert *a)
 
 static void *notify_main(void *arg)
 {
-    pthread_setname_np(pthread_self(), "costs-notify");
+    gw_thread_role("costs-notify", true);
     struct llm_notifier *n = arg;
     pthread_mutex_lock(&n->mu);
     for (;;) {
