@@ -19,6 +19,7 @@ GW_BIN=${GW_BIN:-$BUILD/openclaw-gateway}
 tool() { local t; for t in "$BUILD/$1" "$SRC/build-bench/$1"; do [ -x "$t" ] && { echo "$t"; return; }; done; echo "$BUILD/$1"; }
 MOCK_BIN=${MOCK_BIN:-$(tool mock_upstream)}
 SL_BIN=${SL_BIN:-$(tool stream_load)}
+SC_BIN=${SC_BIN:-$(tool sys_cost)}
 TOKEN=${TOKEN:-bench-token-0123456789abcdef0123456789}
 PROVIDER=${PROVIDER:-mock}
 UP_MODEL=${UP_MODEL:-instant}
@@ -72,6 +73,7 @@ machine_info() {
   echo "loadavg=$(cut -d" " -f1-3 /proc/loadavg) cpu_pressure_some_avg60=$(awk '/^some/{print $3}' /proc/pressure/cpu 2>/dev/null | cut -d= -f2)"
   echo "gateway_bin=$GW_BIN commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null) uncommitted_files=$(git -C "$SRC" status --porcelain 2>/dev/null | wc -l) wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
   echo "pin=$PIN gateway_cpu=$GW_CPU load_cpu=$LOAD_CPU mock_cpu=$MOCK_CPU gateway_threads=$GW_THREADS work=$WORK"
+  [ -x "$SC_BIN" ] && "$SC_BIN" | tr '\n' ' ' && echo
 }
 
 # start_mock [mock_upstream flags...]: sets MOCK_PID MOCK_PORT MOCK_URL
