@@ -489,7 +489,7 @@ static gw_err reopen(struct audit *a, const struct file_cfg *c)
 
 static void *writer_main(void *arg)
 {
-    gw_thread_role("audit-writer", true);
+    pthread_setname_np(pthread_self(), "audit-writer"); /* visible in top, perf, gdb */
     struct audit *a = arg;
     int64_t next_cp = 0;
     pthread_mutex_lock(&a->mu);

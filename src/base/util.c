@@ -3,16 +3,12 @@
  */
 #include "base/prelude.h"
 #include "base/util.h"
-#include "base/log.h"
 #include "base/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -419,12 +415,4 @@ gw_err gw_mkdirs(const char *path, int mode)
     }
     free(p);
     return rc;
-}
-
-void gw_thread_role(const char *name, bool background)
-{
-    pthread_setname_np(pthread_self(), name); /* visible in top, perf, gdb */
-    /* Linux: a thread's nice value is per thread (its tid as the PRIO_PROCESS id) */
-    if (background && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
-        gw_debug("%s: cannot lower the thread's priority", name);
 }

@@ -19,10 +19,6 @@ bool gw_time_parse(const char *s, int64_t *ms);
 
 /* Cryptographically secure random bytes (getrandom); aborts if the kernel refuses. */
 void gw_random(void *out, size_t n);
-/* Names the calling thread and, when background, lowers its scheduling priority (nice +10), so
- * that threads serving requests preempt it at once: a writer's batch (SQLite insert, file
- * write) then no longer delays a request waiting for the same core. */
-void gw_thread_role(const char *name, bool background);
 /* n random bytes as lowercase hex into out (2n+1 bytes). */
 void gw_random_hex(char *out, size_t nbytes);
 

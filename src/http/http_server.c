@@ -242,7 +242,7 @@ static void job_push(struct http_server *s, struct http_req *r)
 
 static void *worker_main(void *arg)
 {
-    gw_thread_role("http-blocking", false);
+    pthread_setname_np(pthread_self(), "http-blocking");
     struct http_server *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->jobs_lock);
@@ -433,7 +433,7 @@ void http_async_finish(struct http_req *r)
 
 static void *reaper_main(void *arg)
 {
-    gw_thread_role("http-reaper", false);
+    pthread_setname_np(pthread_self(), "http-reaper");
     struct http_server *s = arg;
     while (!atomic_load(&s->stopping)) {
         usleep(REAPER_PERIOD_MS * 1000);

@@ -634,7 +634,7 @@ static void finish_transfers(struct llm_client *cl)
 
 static void *io_main(void *arg)
 {
-    gw_thread_role("llm-io", false);
+    pthread_setname_np(pthread_self(), "llm-io");
     struct llm_client *cl = arg;
     bool stop = false;
     struct epoll_event ev[64];

@@ -317,7 +317,7 @@ static bool batch_due(struct llm_costs *k, int64_t now)
 
 static void *writer_main(void *arg)
 {
-    gw_thread_role("costs-writer", true);
+    pthread_setname_np(pthread_self(), "costs-writer");
     struct llm_costs *k = arg;
     pthread_mutex_lock(&k->qmu);
     for (;;) {

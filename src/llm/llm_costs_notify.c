@@ -436,7 +436,7 @@ static void handle(struct llm_notifier *n, const struct llm_alert *a)
 
 static void *notify_main(void *arg)
 {
-    gw_thread_role("costs-notify", true);
+    pthread_setname_np(pthread_self(), "costs-notify");
     struct llm_notifier *n = arg;
     pthread_mutex_lock(&n->mu);
     for (;;) {
