@@ -538,9 +538,9 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
         if (L->tenant)
             cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim belongs to the top-level sso "
                     "section (the primary IdP routes users to tenants)");
-        else if (!claim_name_ok(s->tenant_claim))
-            cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim must be a claim or "
-                    "attribute name");
+        else if (!cfg_visible(s->tenant_claim, 256) || strpbrk(s->tenant_claim, "\"'\\"))
+            cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim must be a claim or SAML "
+                    "attribute name (1-256 visible ASCII characters, no quotes or backslashes)");
     }
     if (s->oidc_enabled && !s->bearer_audience && s->client_id)
         s->bearer_audience = gw_xstrdup(s->client_id);
