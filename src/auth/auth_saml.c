@@ -77,11 +77,20 @@ static void lasso_setup(void)
                                                 G_LOG_FLAG_RECURSION), lasso_log, NULL);
 }
 
-struct auth_saml *auth_saml_new(void)
+void auth_saml_prepare(const struct cfg *c)
 {
+    bool saml = false;
+    for (size_t i = 0; i < c->n_tenants && !saml; i++)
+        saml = c->tenants[i].sso->saml.enabled;
+    if (!saml)
+        return;
     pthread_once(&init_once, lasso_setup);
     if (init_rc != 0)
         gw_error("saml: lasso_init failed (%d): SAML logins will fail", init_rc);
+}
+
+struct auth_saml *auth_saml_new(void)
+{
     struct auth_saml *s = gw_xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->mu, NULL);
     return s;

@@ -133,8 +133,12 @@ bool auth_looks_like_jwt(const char *token);
 #define AUTH_SAML_MAX_MESSAGE ((size_t)256 * 1024)
 
 struct auth_saml;
-/* Initializes lasso (once per process, from the main thread before any other starts). */
 struct auth_saml *auth_saml_new(void);
+/* Initializes lasso once, when a configuration first uses SAML (its set-up costs ≈ 60 ms and
+ * several MB, which a gateway without SAML does not pay). lasso_init is not thread-safe: call it
+ * at start before other threads run, and on reload before the new configuration is in force
+ * (no SAML request can be using lasso before SAML was configured). */
+void auth_saml_prepare(const struct cfg *c);
 void auth_saml_free(struct auth_saml *s);
 
 /* The SP metadata of the configuration (malloc'd XML): entity id, signing certificate, ACS

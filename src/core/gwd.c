@@ -97,6 +97,7 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
         if (old->port != c->port || strcmp(old->host, c->host) != 0 || old->threads != c->threads ||
             old->tls != c->tls || strcmp(old->data_dir, c->data_dir) != 0)
             gw_warn("reload: listener and data directory changes take effect after a restart");
+        auth_saml_prepare(c);
         auth_registry_reload(g->auth, c);
         ns_registry_reload(g->ns, c);
         llm_costs_reload(g->costs, c);
@@ -168,6 +169,7 @@ static int run(struct gwd *g)
     g->throttle = auth_throttle_new();
     g->oidc = auth_oidc_new();
     g->saml = auth_saml_new();
+    auth_saml_prepare(c);
     char pmsg[300] = "";
     if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
         gw_error("cannot load policies: %s", pmsg);

@@ -58,8 +58,8 @@ struct http_server {
     pthread_cond_t jobs_cv;
     struct http_req **jobs;         /* ring buffer */
     size_t jobs_cap, jobs_head, jobs_len;
-    pthread_t *workers;
-    unsigned n_workers;
+    pthread_t *workers;             /* n_workers slots, the first n_started running */
+    unsigned n_workers, n_started, n_idle; /* n_started, n_idle under jobs_lock */
     bool workers_stop;              /* under jobs_lock */
     pthread_t reaper;
     atomic_bool stopping;

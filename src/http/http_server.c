@@ -21,6 +21,7 @@
 
 #define REAPER_PERIOD_MS 250
 #define DRAIN_LIMIT_FACTOR 16 /* bytes drained after a 413, relative to max_body_bytes */
+#define WORKERS_AT_START 2    /* blocking workers made at start; more as they are needed */
 
 static int64_t secs_ns(unsigned s)
 {
@@ -222,6 +223,8 @@ static void begin_request(struct http_server *s, struct http_req *r, const char 
 
 /* --- blocking workers ------------------------------------------------------------------------ */
 
+static void *worker_main(void *arg);
+
 static void job_push(struct http_server *s, struct http_req *r)
 {
     pthread_mutex_lock(&s->jobs_lock);
@@ -236,6 +239,11 @@ static void job_push(struct http_server *s, struct http_req *r)
         s->jobs_head = 0;
     }
     s->jobs[(s->jobs_head + s->jobs_len++) % s->jobs_cap] = r;
+    /* the pool grows when every started worker is busy, up to its size: 64 threads made at
+     * start cost tens of ms on a VM, and most gateways never need them all */
+    if (s->n_idle < s->jobs_len && s->n_started < s->n_workers && !s->workers_stop &&
+        pthread_create(&s->workers[s->n_started], NULL, worker_main, s) == 0)
+        s->n_started++;
     pthread_cond_signal(&s->jobs_cv);
     pthread_mutex_unlock(&s->jobs_lock);
 }
@@ -246,8 +254,10 @@ static void *worker_main(void *arg)
     struct http_server *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->jobs_lock);
+        s->n_idle++;
         while (s->jobs_len == 0 && !s->workers_stop)
             pthread_cond_wait(&s->jobs_cv, &s->jobs_lock);
+        s->n_idle--;
         if (s->jobs_len == 0) {
             pthread_mutex_unlock(&s->jobs_lock);
             return NULL;
@@ -543,8 +553,8 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
     pthread_cond_init(&s->jobs_cv, NULL);
     s->n_workers = o->blocking_workers;
     s->workers = gw_xcalloc(s->n_workers ? s->n_workers : 1, sizeof(pthread_t));
-    for (unsigned i = 0; i < s->n_workers; i++)
-        pthread_create(&s->workers[i], NULL, worker_main, s);
+    for (; s->n_started < GW_MIN(s->n_workers, WORKERS_AT_START); s->n_started++)
+        pthread_create(&s->workers[s->n_started], NULL, worker_main, s);
     *out = s;
     return GW_OK;
 }
@@ -577,10 +587,11 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
     http_server_drain(s, drain_ms);
     pthread_join(s->reaper, NULL);
     pthread_mutex_lock(&s->jobs_lock);
-    s->workers_stop = true;
+    s->workers_stop = true; /* from here on job_push starts no worker */
+    unsigned started = s->n_started;
     pthread_cond_broadcast(&s->jobs_cv);
     pthread_mutex_unlock(&s->jobs_lock);
-    for (unsigned i = 0; i < s->n_workers; i++)
+    for (unsigned i = 0; i < started; i++)
         pthread_join(s->workers[i], NULL);
     MHD_stop_daemon(s->daemon);
     if (s->quiesced_fd != MHD_INVALID_SOCKET)
