@@ -19,6 +19,7 @@
 #include "base/buf.h"
 
 #include <jansson.h>
+#include <sys/types.h>
 
 enum cli_exit {
     CLI_EXIT_OK = 0,
@@ -324,10 +325,9 @@ void cli_format_explain(struct gw_buf *out, const json_t *reply);
 void cli_format_invoke(struct gw_buf *out, long status, const json_t *reply);
 void cli_format_approval(struct gw_buf *out, const json_t *item);
 
-/* --- `openclaw auth`: browser sign-in and its credentials (cli_auth.c) ------------------- */
+/* --- `openclaw auth`: the stored login (cli_credentials.c) ------------------------------ */
 
 #define CLI_MAX_CREDENTIALS_FILE ((size_t)1 << 20)
-#define CLI_DEFAULT_LOGIN_WAIT 300L /* seconds the login waits for the browser */
 #define CLI_LOGIN_REFRESH_MARGIN_S 30 /* refresh a little before the access token runs out */
 
 /* $XDG_CONFIG_HOME/openclaw/credentials.json (an absolute XDG_CONFIG_HOME only), else
@@ -349,6 +349,10 @@ void cli_login_apply(struct cli_ctx *ctx);
  * replaced, else the exit code (CLI_EXIT_AUTH when the login ended: the entry is removed). */
 int cli_login_refresh(struct cli_ctx *ctx);
 
+/* --- `openclaw auth login`: PKCE and the loopback callback (cli_loopback.c) -------------- */
+
+#define CLI_DEFAULT_LOGIN_WAIT 300L /* seconds the login waits for the browser */
+
 /* PKCE (RFC 7636): a 43-character verifier and its S256 challenge. */
 void cli_pkce_pair(char verifier[44], char challenge[44]);
 
@@ -361,6 +365,54 @@ struct cli_callback {
  * repeated or badly escaped). */
 int cli_callback_parse(const char *target, struct cli_callback *cb);
 void cli_callback_release(struct cli_callback *cb);
+
+/* --- between the `openclaw auth` files only (auth, credentials, loopback) ----------------- */
+
+/* cli_credentials.c */
+/* The current time in epoch seconds. */
+int64_t cli_now_s(void);
+/* Zeroes a secret string, then frees it (NULL is fine). */
+void cli_wipe_free(char *s);
+/* The credentials file as a command holds it: read (and locked, to change it), with the
+ * login of the resolved gateway. */
+struct cli_stored {
+    char *path;
+    int lock;      /* -1: not locked */
+    json_t *doc;   /* NULL when the file could not be read (err says why) */
+    json_t *entry; /* the gateway's login (borrowed from doc), or NULL */
+    bool loose;    /* readable by others */
+    char err[320];
+};
+/* Reads the credentials file (locked first when lock) and finds the gateway's login. */
+gw_err cli_stored_open(const struct cli_ctx *ctx, struct cli_stored *s, bool lock);
+/* Frees what cli_stored_open holds and releases the lock. */
+void cli_stored_close(struct cli_stored *s);
+/* Sets (entry) or removes (NULL) the gateway's login and writes the file; prints errors. */
+bool cli_stored_put(struct cli_stored *s, const char *gateway, json_t *entry);
+/* Makes a stored login entry the token of this invocation (ctx->login set). */
+void cli_use_entry(struct cli_ctx *ctx, const json_t *e);
+/* POST /api/v1/auth/cli/<what> without the bearer token; *reply on 2xx. */
+int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body,
+                 struct cli_response *rs, json_t **reply);
+/* Prints a failed request (transport failure or error envelope); nothing for a 2xx. */
+void cli_print_failure(const struct cli_ctx *ctx, const struct cli_response *rs);
+/* The stored form of a token reply (tokens, expiries, identity); NULL when it is unusable. */
+json_t *cli_entry_from_reply(const json_t *r, const char *method, int64_t logged_in_at);
+
+/* cli_loopback.c */
+/* Listens on 127.0.0.1 at a random port (*port): the socket, or -1 (the error printed). */
+int cli_listen_loopback(unsigned *port);
+/* A small page (fixed texts only) on the browser connection, then closed; fd < 0: no-op. */
+void cli_answer_browser(int fd, int status, const char *title, const char *text);
+/* The browser command: --browser-command, else the first entry of $BROWSER, else xdg-open. */
+char *cli_browser_command(const char *flag);
+/* Runs the browser command with the URL as $1 (never parsed by the shell); its pid. */
+pid_t cli_launch_browser(const char *cmd, const char *url);
+/* Waits for GET /callback (*conn left open): 0 ok, -1 timeout, -2 malformed callback. */
+int cli_wait_callback(int lfd, int64_t deadline_ms, pid_t browser, int *conn,
+                      struct cli_callback *cb);
+/* A line from standard input within the deadline (the pasted code), trimmed, or NULL. */
+char *cli_read_pasted(int64_t deadline_ms);
 
 /* --- command families ------------------------------------------------------------------ */
 
