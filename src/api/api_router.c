@@ -299,7 +299,8 @@ void api_dispatch(struct http_req *r, void *ctx)
     }
     if (found->flags & ROUTE_OPENAI)
         r->openai_errors = true;
-    if (!(found->flags & (ROUTE_PUBLIC | ROUTE_ANON)) && (!authenticate(c) || !tenant_matches(c)))
+    bool anonymous = found->flags & (ROUTE_PUBLIC | ROUTE_ANON);
+    if (!anonymous && (!authenticate(c) || !tenant_matches(c)))
         return;
     if (found->flags & ROUTE_PUBLIC)
         c->audit_done = true; /* probes and public keys are not audited */

@@ -214,7 +214,8 @@ gw_err auth_sso_provision(struct store *st, const struct cfg *c,
                           const struct auth_sso_identity *id)
 {
     const struct cfg_tenant *t = cfg_find_tenant(c, id->tenant);
-    if (!t || !cfg_tenant_sso(c, t)->jit_provisioning || (t->primary && cfg_find_user(c, id->user)))
+    if (!t || !cfg_tenant_sso(c, t)->jit_provisioning ||
+        (t->primary && cfg_find_user(c, id->user)))
         return GW_OK;
     json_t *g = groups_json(id->groups, id->n_groups);
     char *gs = gw_json_compact(g);

@@ -121,7 +121,7 @@ const struct cfg_tenant *cfg_tenant_by_path(const struct cfg *c, const char *pat
     for (size_t i = 1; c && path && i < c->n_tenants; i++) {
         const char *pre = c->tenants[i].path_prefix;
         size_t n = pre ? strlen(pre) : 0;
-        if (n && !strncmp(path, pre, n) && (path[n] == '/' || path[n] == '\0' || path[n] == '?')) {
+        if (n && !strncmp(path, pre, n) && (path[n] == '/' || path[n] == '\0')) {
             *rest = path[n] == '/' ? path + n : "/";
             return &c->tenants[i];
         }

@@ -52,8 +52,8 @@ def write(d, name, text):
     return p
 
 
-def _gateway():
-    port = gwtest.free_port()
+def saml_setup(port):
+    """A Lasso IdP that knows an SP at port, and the gateway configuration using it."""
     base = "https://127.0.0.1:%d" % port
     entity, acs, slo = (base + "/api/v1/auth/saml/" + x for x in ("metadata", "acs", "slo"))
     d = gwtest.tempdir()
@@ -77,12 +77,19 @@ def _gateway():
         "unmapped": "refuse",
         "sessions": {"idle_timeout_s": 600, "absolute_timeout_s": 3600},
     }
+    return cfg, dict(idp=idp, sp_key=key, acs=acs, slo=slo, entity=entity)
+
+
+def _gateway():
+    port = gwtest.free_port()
+    cfg, ctx = saml_setup(port)
     g = start_tls_gateway(cfg, {}, port)
-    g.idp, g.sp_key, g.acs, g.slo, g.entity = idp, key, acs, slo, entity
+    g.idp, g.sp_key, g.acs, g.slo, g.entity = (ctx[k] for k in ("idp", "sp_key", "acs", "slo",
+                                                                "entity"))
     # from here on the IdP knows the gateway by the metadata the gateway itself publishes
     md = api(g, "GET", "/api/v1/auth/saml/metadata")
     assert md.status == 200, md
-    write(idp.dir, "sp-0.xml", md.text)
+    write(g.idp.dir, "sp-0.xml", md.text)
     return g
 
 
@@ -130,6 +137,30 @@ def failure_reasons(g, *words):
 
 
 # --- the happy path ------------------------------------------------------------------------
+
+def test_saml_configured_by_a_reload():
+    """lasso is set up only once a configuration uses SAML: here by SIGHUP, not at start."""
+    port = gwtest.free_port()
+    cfg, ctx = saml_setup(port)
+    sso = cfg.pop("sso")
+    g = start_tls_gateway(cfg, {}, port)
+    try:
+        assert api(g, "GET", "/api/v1/auth/saml/metadata").status == 404
+        cfg["sso"] = sso
+        g.write_config(cfg)
+        g.sighup()
+        gwtest.wait_until(lambda: api(g, "GET", "/api/v1/auth/saml/metadata").status == 200,
+                          what="SAML metadata after the reload")
+        b = tls_browser(g.ctx)
+        r = b.get(g.base + "/api/v1/auth/login")
+        assert r.status == 302 and r.location.startswith(ctx["idp"].sso_url + "?"), r.location
+        acs, fields = saml_idp.login(b, r.location, "bob", USERS["bob"]["password"])
+        assert post_acs(b, acs, fields).status == 302
+        st, me = userinfo(g, b)
+        assert st == 200 and me["user"] == "bob" and me["role"] == "user", me
+    finally:
+        g.stop()
+
 
 def test_sp_metadata_is_published():
     g = GW()

@@ -10,7 +10,8 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include <ftw.h>
+#include "test_tmp.h"
+
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -35,12 +36,6 @@ struct fx {
     const char *pii[4];
 };
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 static void fx_open_audit(struct fx *f)
 {
     assert_int_equal(audit_open(f->st, &f->o, &f->a), GW_OK);
@@ -49,8 +44,7 @@ static void fx_open_audit(struct fx *f)
 static struct fx *fx_new(bool with_file)
 {
     struct fx *f = gw_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/test-audit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_true(test_tmpdir(f->dir, sizeof f->dir, "test_audit"));
     f->log = gw_xasprintf("%s/log/audit.jsonl", f->dir);
     assert_int_equal(store_open(f->dir, &f->st), GW_OK);
     f->o.data_dir = f->dir;
@@ -72,7 +66,7 @@ static void fx_free(struct fx *f)
     if (f->a)
         audit_close(f->a);
     store_close(f->st);
-    nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    test_rmtree(f->dir);
     free(f->log);
     free(f);
 }

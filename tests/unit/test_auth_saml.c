@@ -13,7 +13,6 @@
 #include "base/util.h"
 #include "config/config.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -23,6 +22,8 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "test_tmp.h"
 
 #define IDP "https://idp.company.com/saml"
 #define SP "https://gw.company.com/api/v1/auth/saml/metadata"
@@ -93,20 +94,10 @@ static const char *metadata(const char *extra_head, const char *sso_location)
     return buf;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test_auth_saml.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir))
+    if (!test_tmpdir(tmpdir, sizeof(tmpdir), "test_auth_saml"))
         return -1;
     make_keypair("idp", true);
     make_keypair("sp", true);
@@ -119,7 +110,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return test_rmtree(tmpdir);
 }
 
 /* gateway.yaml with an sso section (saml block lines start at line 6) */

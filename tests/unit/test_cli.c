@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "test_tmp.h"
+
 /* --- arguments ----------------------------------------------------------------------------- */
 
 static const struct cli_optdef g_defs[] = {
@@ -248,8 +250,7 @@ static char tmpdir[256];
 
 static void test_config_save_load(void **state)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_cli_XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_true(test_tmpdir(tmpdir, sizeof(tmpdir), "test_cli"));
     char *path = gw_xasprintf("%s/home/.openclaw/config.yaml", tmpdir);
     struct cli_config c;
     char err[300];
@@ -280,9 +281,7 @@ static void test_config_save_load(void **state)
     assert_true(c.loose_mode);
     cli_config_release(&c);
 
-    char *cmd = gw_xasprintf("rm -rf '%s'", tmpdir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(test_rmtree(tmpdir), 0);
     free(dir);
     free(path);
 }
@@ -579,8 +578,8 @@ static void test_main_usage(void **state)
 
 static void test_main_config_and_unreachable(void **state)
 {
-    char dir[] = "/tmp/test_cli_main_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[256];
+    assert_true(test_tmpdir(dir, sizeof(dir), "test_cli_main"));
     char *cfg = gw_xasprintf("%s/cfg/config.yaml", dir);
     setenv("OPENCLAW_CONFIG", cfg, 1);
     unsetenv("OPENCLAW_GATEWAY_URL");
@@ -616,9 +615,7 @@ static void test_main_config_and_unreachable(void **state)
     cli_config_release(&c);
 
     unsetenv("OPENCLAW_CONFIG");
-    char *cmd = gw_xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(test_rmtree(dir), 0);
     free(cfg);
 }
 
@@ -661,10 +658,10 @@ static void test_policy_write_args(void **state)
     json_decref(b);
 
     /* --file: YAML and JSON files; a missing file is exit 1 */
-    char path[] = "/tmp/test_cli_policy_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
+    char pdir[256];
+    assert_true(test_tmpdir(pdir, sizeof(pdir), "test_cli_policy"));
+    char *path = gw_xasprintf("%s/policy.yaml", pdir);
+    FILE *f = fopen(path, "w");
     fputs("# team policy\nautonomous: [memory_read]\n", f);
     fclose(f);
     char *c3[] = {"p1", "--file", path, "--reason", "r", "--expected-version", "3"};
@@ -684,6 +681,7 @@ static void test_policy_write_args(void **state)
     unlink(path);
     assert_int_equal(cli_policy_write_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_FAIL);
     assert_null(b);
+    assert_int_equal(test_rmtree(pdir), 0);
 
     /* usage errors */
     struct {
@@ -723,6 +721,7 @@ static void test_policy_write_args(void **state)
     /* options of another subcommand are unknown */
     char *c4[] = {"p", "--scope", "team"};
     assert_int_equal(parse_sub(cli_policy_opts("update"), 3, c4, &a), CLI_EXIT_USAGE);
+    free(path);
 }
 
 static void test_policy_explain_args(void **state)
@@ -966,19 +965,28 @@ static void test_main_policy_usage(void **state)
 static void test_credentials_path(void **state)
 {
     char *home = getenv("HOME") ? gw_xstrdup(getenv("HOME")) : NULL;
-    setenv("XDG_CONFIG_HOME", "/x/cfg", 1);
-    setenv("HOME", "/home/u", 1);
+    char xdg[256], fake_home[256];
+    assert_true(test_tmpdir(xdg, sizeof(xdg), "test_cli_xdg"));
+    assert_true(test_tmpdir(fake_home, sizeof(fake_home), "test_cli_home"));
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+    setenv("HOME", fake_home, 1);
+    char *want_xdg = gw_xasprintf("%s/openclaw/credentials.json", xdg);
+    char *want_home = gw_xasprintf("%s/.config/openclaw/credentials.json", fake_home);
     char *p = cli_credentials_path();
-    assert_string_equal(p, "/x/cfg/openclaw/credentials.json");
+    assert_string_equal(p, want_xdg);
     free(p);
     setenv("XDG_CONFIG_HOME", "relative/ignored", 1); /* the XDG spec: absolute paths only */
     p = cli_credentials_path();
-    assert_string_equal(p, "/home/u/.config/openclaw/credentials.json");
+    assert_string_equal(p, want_home);
     free(p);
     unsetenv("XDG_CONFIG_HOME");
     p = cli_credentials_path();
-    assert_string_equal(p, "/home/u/.config/openclaw/credentials.json");
+    assert_string_equal(p, want_home);
     free(p);
+    free(want_xdg);
+    free(want_home);
+    assert_int_equal(test_rmtree(xdg), 0);
+    assert_int_equal(test_rmtree(fake_home), 0);
     setenv("XDG_CONFIG_HOME", "/nonexistent/openclaw-test-xdg", 1);
     if (home)
         setenv("HOME", home, 1);
@@ -996,8 +1004,8 @@ static int mode_of(const char *path)
 
 static void test_credentials_file(void **state)
 {
-    char dir[64] = "/tmp/test_cli_cred_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[256];
+    assert_true(test_tmpdir(dir, sizeof(dir), "test_cli_cred"));
     char *cdir = gw_xasprintf("%s/cfg/openclaw", dir);
     char *path = gw_xasprintf("%s/credentials.json", cdir);
     char err[300];
@@ -1052,9 +1060,7 @@ static void test_credentials_file(void **state)
     assert_int_equal(unlink(path), 0);
     assert_int_equal(symlink("/etc/passwd", path), 0);
     assert_int_equal(cli_credentials_load(path, &doc, NULL, err, sizeof(err)), GW_EIO);
-    cmd = gw_xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(test_rmtree(dir), 0);
     free(path);
     free(cdir);
 }

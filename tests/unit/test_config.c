@@ -9,7 +9,6 @@
 #include "base/mem.h"
 #include "config/config.h"
 
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <pthread.h>
@@ -21,24 +20,16 @@
 
 #include <cmocka.h>
 
+#include "test_tmp.h"
+
 static char tmpdir[PATH_MAX];
 static char datadir[PATH_MAX + 16];
 static char cfgpath[PATH_MAX + 16];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test_config.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir))
+    if (!test_tmpdir(tmpdir, sizeof(tmpdir), "test_config"))
         return -1;
     /* realpath: the loader reports canonical paths, /tmp may be a symlink */
     char *real = realpath(tmpdir, NULL);
@@ -54,7 +45,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return test_rmtree(tmpdir);
 }
 
 static void write_file(const char *path, const char *text)

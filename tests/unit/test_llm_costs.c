@@ -24,7 +24,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,6 +35,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
+
+#include "test_tmp.h"
 
 /* --- fixture ------------------------------------------------------------------------------- */
 
@@ -66,14 +67,6 @@ static const char base_yaml[] =
 
 static int64_t t_nov; /* 2026-11-15T12:00:00Z */
 static int64_t t_dec; /* 2026-12-01T00:00:00Z */
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static struct cfg *load_cfg(struct fx *f, const char *yaml)
 {
@@ -109,8 +102,7 @@ static void restart(struct fx *f)
 static int setup_yaml(void **state, const char *yaml)
 {
     struct fx *f = gw_xcalloc(1, sizeof(*f));
-    snprintf(f->root, sizeof(f->root), "/tmp/test_costs.XXXXXX");
-    assert_non_null(mkdtemp(f->root));
+    assert_true(test_tmpdir(f->root, sizeof(f->root), "test_costs"));
     snprintf(f->data, sizeof(f->data), "%s/data", f->root);
     snprintf(f->cfgpath, sizeof(f->cfgpath), "%s/gateway.yaml", f->root);
     snprintf(f->db, sizeof(f->db), "%s/gateway.db", f->data);
@@ -133,7 +125,7 @@ static int teardown(void **state)
     llm_costs_close(f->k);
     store_close(f->st);
     cfg_unref(f->cfg);
-    nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    test_rmtree(f->root);
     free(f);
     llm_costs_test_set_clock(0);
     return 0;

@@ -19,7 +19,6 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -31,6 +30,8 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
+#include "test_tmp.h"
+
 struct fx {
     char root[64];
     char data[128];
@@ -38,19 +39,10 @@ struct fx {
     struct store *st;
 };
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fx *f = gw_xcalloc(1, sizeof(*f));
-    snprintf(f->root, sizeof(f->root), "/tmp/test_store.XXXXXX");
-    assert_non_null(mkdtemp(f->root));
+    assert_true(test_tmpdir(f->root, sizeof(f->root), "test_store"));
     snprintf(f->data, sizeof(f->data), "%s/data/nested", f->root);
     snprintf(f->db, sizeof(f->db), "%s/gateway.db", f->data);
     assert_int_equal(store_open(f->data, &f->st), GW_OK);
@@ -63,7 +55,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f->st);
-    nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    test_rmtree(f->root);
     free(f);
     return 0;
 }
