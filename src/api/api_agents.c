@@ -44,7 +44,7 @@ void api_agents_register(struct api_call *c)
         goto out;
     }
     if (!auth_allows_channel(c->p, ns, agent)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s/%s", ns, agent);
+        api_deny_channel(c, ns, agent);
         goto out;
     }
     const char *d = desc ? json_string_value(desc) : NULL;
@@ -82,6 +82,43 @@ void api_agents_list(struct api_call *c)
     http_respond_json(c->r, 200, json_pack("{s:o}", "agents", arr));
 }
 
+void api_agents_delete(struct api_call *c)
+{
+    const char *ns = c->var[0], *agent = c->var[1];
+    if (!api_require(c, "agents:write"))
+        return;
+    if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
+        http_respond_error(c->r, GW_EINVAL, "namespace and agent must be 1-63 characters of "
+                                            "[a-z0-9_-] starting with a letter or digit");
+        return;
+    }
+    const char *name = c->audit_resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
+    if (!auth_allows_channel(c->p, ns, agent)) {
+        api_deny_channel(c, ns, agent);
+        return;
+    }
+    struct ns_agent_info info;
+    if (ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+        http_respond_error(c->r, GW_ENOTFOUND, "no agent %s", name);
+        return;
+    }
+    if (strcmp(info.source, "config") == 0) {
+        http_respond_error(c->r, GW_ECONFLICT, "agent %s is declared in the configuration "
+                                               "file; remove it there and reload", name);
+        return;
+    }
+    if (!api_audit_sync(c, "agent.deleted", name, 200, json_pack("{s:s}", "name", name)))
+        return;
+    gw_err rc = ns_agent_delete(c->g->ns, c->p->tenant, ns, agent);
+    if (rc != GW_OK) {
+        api_audit_failed(c);
+        http_respond_error(c->r, rc == GW_ENOTFOUND ? rc : GW_ESTORE,
+                           "agent %s could not be deleted", name);
+        return;
+    }
+    http_respond_json(c->r, 200, json_pack("{s:s,s:b}", "name", name, "deleted", 1));
+}
+
 /* Validates "{ns}/{agent}" variables; answers and returns false on failure. */
 static bool channel_vars(struct api_call *c, const char **ns, const char **agent)
 {
@@ -102,7 +139,7 @@ void api_messages_send(struct api_call *c)
     if (!channel_vars(c, &ns, &agent))
         return;
     if (!auth_allows_channel(c->p, ns, agent)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s/%s", ns, agent);
+        api_deny_channel(c, ns, agent);
         return;
     }
     struct ns_agent_info info;

@@ -67,6 +67,9 @@ gw_err api_approval_create(struct api_call *c, const char *tool, const json_t *a
                             strv_json(p->scopes, p->n_scopes), "perms",
                             p->perms ? strv_json(p->perms, p->n_perms) : NULL);
     json_object_set_new(who, "role", json_string(p->role));
+    json_object_set_new(who, "email", p->email ? json_string(p->email) : json_null());
+    if (p->groups)
+        json_object_set_new(who, "groups", strv_json(p->groups, p->n_groups));
     json_t *action = json_pack("{s:s,s:s,s:O,s:o}", "kind", "tool_call", "tool", tool, "args",
                                args, "principal", who);
     json_t *approvers = approvers_for(c->cfg, p);
@@ -192,9 +195,11 @@ void api_approvals_get(struct api_call *c)
     store_approval_release(&a);
 }
 
-/* Rebuilds the requester's frozen principal (its grants at request time). */
-static struct auth_principal *frozen_principal(struct gw_pool *pool, const json_t *who)
+/* Rebuilds the requester's frozen principal (its scopes at request time); its namespace
+ * grants are today's, so a grant withdrawn meanwhile is not used by the approval. */
+static struct auth_principal *frozen_principal(struct api_call *c, const json_t *who)
 {
+    struct gw_pool *pool = c->r->pool;
     struct auth_principal *p = gw_pool_calloc(pool, sizeof(*p));
     p->tenant = gw_pool_strdup(pool, gw_json_str(who, "tenant"));
     p->actor = gw_pool_strdup(pool, gw_json_str(who, "actor"));
@@ -203,22 +208,22 @@ static struct auth_principal *frozen_principal(struct gw_pool *pool, const json_
     p->role = gw_pool_strdup(pool, gw_json_str(who, "role"));
     p->org_unit = gw_pool_strdup(pool, gw_json_str(who, "org_unit"));
     p->team = gw_pool_strdup(pool, gw_json_str(who, "team"));
-    const json_t *lists[2] = {json_object_get(who, "scopes"), json_object_get(who, "perms")};
-    for (int k = 0; k < 2; k++) {
+    p->email = gw_pool_strdup(pool, gw_json_str(who, "email"));
+    const json_t *lists[3] = {json_object_get(who, "scopes"), json_object_get(who, "perms"),
+                              json_object_get(who, "groups")};
+    const char ***dst[3] = {&p->scopes, &p->perms, &p->groups};
+    size_t *count[3] = {&p->n_scopes, &p->n_perms, &p->n_groups};
+    for (int k = 0; k < 3; k++) {
         if (!json_is_array(lists[k]))
             continue;
         size_t n = json_array_size(lists[k]);
         const char **v = gw_pool_calloc(pool, (n + 1) * sizeof(char *));
         for (size_t i = 0; i < n; i++)
             v[i] = gw_pool_strdup(pool, json_string_value(json_array_get(lists[k], i)));
-        if (k == 0) {
-            p->scopes = v;
-            p->n_scopes = n;
-        } else {
-            p->perms = v;
-            p->n_perms = n;
-        }
+        *dst[k] = v;
+        *count[k] = n;
     }
+    auth_principal_attach_grants(p, c->g->grants, pool);
     return p;
 }
 
@@ -311,7 +316,7 @@ void api_approvals_approve(struct api_call *c)
         goto out;
     }
     /* exactly once: only the winner of pending → executing gets here */
-    struct auth_principal *who = frozen_principal(c->r->pool, json_object_get(action, "principal"));
+    struct auth_principal *who = frozen_principal(c, json_object_get(action, "principal"));
     json_t *result = NULL;
     rc = api_tool_run(c->g, who, tool, json_object_get(action, "args"), c->r->pool, &result, msg,
                       sizeof(msg));

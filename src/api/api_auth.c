@@ -564,7 +564,7 @@ void api_auth_user_sessions_revoke(struct api_call *c)
 
 /* --- authentication and userinfo -------------------------------------------------------- */
 
-gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
+gw_err api_sso_authenticate(struct api_call *c, bool local_only, char *msg, size_t msgcap)
 {
     const struct cfg_sso *s = api_idp_tenant(c)->sso;
     if (!s->enabled)
@@ -584,6 +584,8 @@ gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap)
         bool introspect = s->bearer_validation == CFG_BEARER_INTROSPECTION;
         if (introspect ? auth_token_is_local(c->g->auth, tok) : !auth_looks_like_jwt(tok))
             return GW_ENOTFOUND; /* a gateway token */
+        if (local_only)
+            return GW_ETHROTTLED;
         json_t *claims = NULL;
         gw_err rc = auth_oidc_bearer(c->g->oidc, api_idp_tenant(c), tok, &claims, msg, msgcap);
         if (rc != GW_OK)

@@ -260,7 +260,7 @@ void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_n
         return;
     }
     if (!auth_allows_channel(c->p, ch.ns, ch.name)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s", agent_name);
+        api_deny_channel(c, ch.ns, ch.name);
         return;
     }
     /* the client's own system messages are dropped: the agent's configuration is the system

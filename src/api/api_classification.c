@@ -52,6 +52,10 @@ static bool item(struct api_call *c, bool write)
     }
     c->audit_resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
     bool shared = strcmp(agent, NS_SHARED) == 0;
+    if (!auth_reaches(c->p, ns)) { /* classification:* holders too stay in their namespaces */
+        api_deny_channel(c, ns, shared ? NULL : agent);
+        return false;
+    }
     bool by_scope = shared ? auth_allows_namespace(c->p, ns) : auth_allows_channel(c->p, ns, agent);
     const char *need = write ? "classification:write" : "classification:read";
     if (!auth_allows(c->p, need) && (write || !by_scope)) {

@@ -55,16 +55,25 @@ void api_audit_failed(struct api_call *c);
 bool api_throttled(struct api_call *c);
 /* Requires a scope/permission; answers 403 naming it and returns false when missing. */
 bool api_require(struct api_call *c, const char *scope);
+/* Answers 403 saying why the caller may not use channel ns/agent (agent NULL: namespace ns):
+ * the missing scope, or the missing namespace grant and how to add it. */
+void api_deny_channel(struct api_call *c, const char *ns, const char *agent);
 /* Parses the JSON body of a POST/PUT (content type checked); answers 4xx and returns NULL on
  * error. The result is owned by the caller. */
 json_t *api_json_body(struct api_call *c);
+/* The namespaces of the caller's tenant (configured, with agents, or with members), sorted
+ * and unique, in the request pool; and the JSON array of those the caller reaches. */
+size_t api_known_namespaces(struct api_call *c, const char ***out);
+json_t *api_reachable_namespaces(struct api_call *c);
 /* Time as RFC 3339 string in the request pool (NULL for 0). */
 const char *api_time(struct api_call *c, int64_t ms);
 
 /* Handlers (one file per family). */
 api_handler_fn api_health, api_ready, api_status, api_userinfo, api_audit_public_key;
 api_handler_fn api_tokens_create, api_tokens_list, api_tokens_rotate, api_tokens_revoke;
-api_handler_fn api_agents_register, api_agents_list, api_messages_send;
+api_handler_fn api_agents_register, api_agents_list, api_agents_delete, api_messages_send;
+api_handler_fn api_namespaces_list, api_namespaces_get, api_namespaces_member_add,
+    api_namespaces_member_remove, api_scopes_list;
 api_handler_fn api_memory_get, api_memory_put;
 api_handler_fn api_audit_query, api_audit_export, api_audit_verify, api_audit_head;
 api_handler_fn api_admin_reload;
@@ -84,8 +93,9 @@ api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
 /* Single sign-on authentication (api_auth.c): an IdP access token (a JWT, or introspected) or a
  * session cookie (with the CSRF check for cookie-authenticated mutations) sets c->p.
  * GW_ENOTFOUND when the request carries neither (the gateway-token path applies), else GW_OK or
- * the error with msg (GW_EUPSTREAM: the IdP could not introspect the token). */
-gw_err api_sso_authenticate(struct api_call *c, char *msg, size_t msgcap);
+ * the error with msg (GW_EUPSTREAM: the IdP could not introspect the token). With local_only
+ * (a throttled address) an IdP access token is refused with GW_ETHROTTLED, unchecked. */
+gw_err api_sso_authenticate(struct api_call *c, bool local_only, char *msg, size_t msgcap);
 /* The end of every successful IdP login, whatever the protocol ("oidc", "saml"): claims →
  * identity and role (403 page when unmapped or disabled) → just-in-time provisioning → new
  * session (replacing the browser's previous one) → audit "auth.login" → session and CSRF

@@ -27,10 +27,7 @@ static const char *resolve(struct api_call *c, const char *need)
     bool shared = strcmp(agent, NS_SHARED) == 0;
     bool allowed = shared ? auth_allows_namespace(c->p, ns) : auth_allows_channel(c->p, ns, agent);
     if (!allowed) {
-        if (shared)
-            http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s/* (any channel of the namespace)", ns);
-        else
-            http_respond_error(c->r, GW_EFORBIDDEN, "missing scope channels:%s/%s", ns, agent);
+        api_deny_channel(c, ns, shared ? NULL : agent);
         return NULL;
     }
     if (!api_require(c, need))

@@ -58,6 +58,14 @@ static const struct route routes[] = {
     {HTTP_DELETE, "/api/v1/tokens/{}", api_tokens_revoke, "token.revoked", 0},
     {HTTP_POST, "/api/v1/agents", api_agents_register, "agent.registered", 0},
     {HTTP_GET, "/api/v1/agents", api_agents_list, "agent.listed", 0},
+    {HTTP_DELETE, "/api/v1/agents/{}/{}", api_agents_delete, "agent.deleted", 0},
+    {HTTP_GET, "/api/v1/namespaces", api_namespaces_list, "namespace.listed", 0},
+    {HTTP_GET, "/api/v1/namespaces/{}", api_namespaces_get, "namespace.read", 0},
+    {HTTP_POST, "/api/v1/namespaces/{}/members", api_namespaces_member_add,
+     "namespace.member_added", 0},
+    {HTTP_DELETE, "/api/v1/namespaces/{}/members", api_namespaces_member_remove,
+     "namespace.member_removed", 0},
+    {HTTP_GET, "/api/v1/scopes", api_scopes_list, "scope.listed", 0},
     {HTTP_POST, "/api/v1/channels/{}/{}/messages", api_messages_send, "message.sent", 0},
     {HTTP_GET, "/api/v1/memory/{}/{}", api_memory_get, "memory.read", 0},
     {HTTP_PUT, "/api/v1/memory/{}/{}", api_memory_put, "memory.written", 0},
@@ -178,12 +186,9 @@ static void release_call(void *arg)
     cfg_unref(c->cfg);
 }
 
-bool api_throttled(struct api_call *c)
+/* Answers 429 for an address that failed to authenticate too often (wait seconds left). */
+static void respond_throttled(struct api_call *c, unsigned wait)
 {
-    unsigned wait = auth_throttle_check(c->g->throttle, c->r->client_ip,
-                                        c->cfg->failed_auth_limit);
-    if (!wait)
-        return false;
     char retry[48];
     snprintf(retry, sizeof(retry), "Retry-After: %u", wait);
     const char *hdrs[] = {retry, NULL};
@@ -191,7 +196,15 @@ bool api_throttled(struct api_call *c)
     http_respond_error_h(c->r, GW_ETHROTTLED, hdrs,
                          "too many failed authentications from this address; retry in %u s",
                          wait);
-    return true;
+}
+
+bool api_throttled(struct api_call *c)
+{
+    unsigned wait = auth_throttle_check(c->g->throttle, c->r->client_ip,
+                                        c->cfg->failed_auth_limit);
+    if (wait)
+        respond_throttled(c, wait);
+    return wait != 0;
 }
 
 /* The tenant this address serves: by Host header, else by path prefix (stripped from *path),
@@ -224,17 +237,30 @@ static bool tenant_matches(struct api_call *c)
     return false;
 }
 
+/* A throttled address (too many failures from the real client, see gateway.trusted_proxies)
+ * is not locked out wholesale: credentials checked locally (gateway tokens, sessions, CLI
+ * tokens) still work, since they are 256-bit random secrets that no rate of guessing finds;
+ * what fails is answered 429, and IdP bearer tokens, whose check may cost the IdP a request,
+ * are refused unchecked. So one client behind a shared address cannot lock out the others,
+ * and a guesser gains nothing. */
 static bool authenticate(struct api_call *c)
 {
     struct gwd *g = c->g;
     char msg[160];
-    if (api_throttled(c))
-        return false;
+    unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->cfg->failed_auth_limit);
     /* SSO first (an IdP JWT or a session cookie), else a gateway token */
-    gw_err rc = api_sso_authenticate(c, msg, sizeof(msg));
+    gw_err rc = api_sso_authenticate(c, wait != 0, msg, sizeof(msg));
     if (rc == GW_ENOTFOUND)
         rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->p,
                                msg, sizeof(msg));
+    if (rc == GW_OK) {
+        auth_principal_attach_grants(c->p, g->grants, c->r->pool);
+        return true;
+    }
+    if (wait || rc == GW_ETHROTTLED) {
+        respond_throttled(c, wait ? wait : 1);
+        return false;
+    }
     if (rc == GW_EFORBIDDEN || rc == GW_ESTORE || rc == GW_EUPSTREAM) {
         /* CSRF, role mapping; store or IdP (introspection) down: not the client's fault */
         c->audit_type = rc == GW_EFORBIDDEN ? "auth.denied" : "auth.failed";
@@ -242,15 +268,12 @@ static bool authenticate(struct api_call *c)
         http_respond_error(c->r, rc, "%s", msg);
         return false;
     }
-    if (rc != GW_OK) {
-        auth_throttle_fail(g->throttle, c->r->client_ip);
-        c->audit_type = "auth.failed";
-        c->audit_details = json_pack("{s:s}", "reason", msg);
-        const char *hdrs[] = {"WWW-Authenticate: Bearer realm=\"openclaw\"", NULL};
-        http_respond_error_h(c->r, GW_EUNAUTH, hdrs, "%s", msg);
-        return false;
-    }
-    return true;
+    auth_throttle_fail(g->throttle, c->r->client_ip);
+    c->audit_type = "auth.failed";
+    c->audit_details = json_pack("{s:s}", "reason", msg);
+    const char *hdrs[] = {"WWW-Authenticate: Bearer realm=\"openclaw\"", NULL};
+    http_respond_error_h(c->r, GW_EUNAUTH, hdrs, "%s", msg);
+    return false;
 }
 
 void api_dispatch(struct http_req *r, void *ctx)
@@ -389,6 +412,13 @@ void api_audit_failed(struct api_call *c)
 {
     c->audit_type = gw_pool_printf(c->r->pool, "%s.failed", c->audit_type);
     c->audit_done = false;
+}
+
+void api_deny_channel(struct api_call *c, const char *ns, const char *agent)
+{
+    char why[512];
+    auth_deny_reason(c->p, ns, agent, why, sizeof(why));
+    http_respond_error(c->r, GW_EFORBIDDEN, "%s", why);
 }
 
 bool api_require(struct api_call *c, const char *scope)

@@ -72,18 +72,18 @@ gw_err api_tool_check(const struct cfg *cfg, const char *tool, const json_t *arg
     return GW_OK;
 }
 
-/* Scope check for the tool on behalf of p. */
+/* Scope and grant check for the tool on behalf of p; false with the reason in why. */
 static bool tool_allowed(const struct auth_principal *p, enum tool_kind k, const char *ns,
-                         const char *agent, const char **missing)
+                         const char *agent, char *why, size_t cap)
 {
     bool shared = strcmp(agent, NS_SHARED) == 0;
     if (!(shared ? auth_allows_namespace(p, ns) : auth_allows_channel(p, ns, agent))) {
-        *missing = "channel";
+        auth_deny_reason(p, ns, shared ? NULL : agent, why, cap);
         return false;
     }
     const char *need = k == TOOL_MEMORY_READ ? "memory:read" : k == TOOL_MEMORY_WRITE ? "memory:write" : NULL;
     if (need && !auth_allows(p, need)) {
-        *missing = need;
+        snprintf(why, cap, "missing scope %s", need);
         return false;
     }
     return true;
@@ -96,12 +96,8 @@ gw_err api_tool_run(struct gwd *g, const struct auth_principal *p, const char *t
     enum tool_kind k = tools[tool_index(tool)].kind;
     const char *ns = gw_json_str(args, "namespace"), *agent = gw_json_str(args, "agent");
     const char *content = gw_json_str(args, "content");
-    const char *missing = NULL;
-    if (!tool_allowed(p, k, ns, agent, &missing)) {
-        snprintf(msg, cap, "missing scope %s for %s/%s", strcmp(missing, "channel") == 0
-                 ? "channels:<namespace>/<agent>" : missing, ns, agent);
+    if (!tool_allowed(p, k, ns, agent, msg, cap))
         return GW_EFORBIDDEN;
-    }
     const char *path = NULL;
     struct ns_agent_info info = {0};
     if (strcmp(agent, NS_SHARED) == 0) {
@@ -160,12 +156,10 @@ json_t *api_tool_execute(struct api_call *c, const char *tool, json_t *args,
         return json_pack("{s:s}", "error", msg);
     const char *ns = gw_json_str(args, "namespace"), *agent = gw_json_str(args, "agent");
     const char *resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
-    const char *missing = NULL; /* as on /tools/invoke: scopes first, approval never widens */
-    if (!tool_allowed(c->p, tools[tool_index(tool)].kind, ns, agent, &missing)) {
+    /* as on /tools/invoke: scopes and grants first, approval never widens */
+    if (!tool_allowed(c->p, tools[tool_index(tool)].kind, ns, agent, msg, sizeof(msg))) {
         *status = "denied";
-        return json_pack("{s:s+}", "error", "missing scope ",
-                         strcmp(missing, "channel") == 0 ? "channels:<namespace>/<agent>"
-                                                         : missing);
+        return json_pack("{s:s}", "error", msg);
     }
     int overridden = api_classification_override(c->g, c->p->tenant, ns, agent);
     if (overridden >= 0)
@@ -224,12 +218,9 @@ void api_tools_invoke(struct api_call *c)
                                        gw_json_str(args, "agent"));
     c->audit_classification = pol_level_name(level);
     /* the caller must hold the scopes now; approval does not widen them */
-    const char *missing = NULL;
     if (!tool_allowed(c->p, tools[tool_index(tool)].kind, gw_json_str(args, "namespace"),
-                      gw_json_str(args, "agent"), &missing)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "missing scope %s for %s",
-                           strcmp(missing, "channel") == 0 ? "channels:<namespace>/<agent>" : missing,
-                           c->audit_resource);
+                      gw_json_str(args, "agent"), msg, sizeof(msg))) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "%s", msg);
         goto out;
     }
     /* an administrator's override of the document's level replaces the detectors' */

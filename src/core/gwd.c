@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
@@ -87,11 +88,69 @@ static void system_event(struct gwd *g, const char *type, json_t *details)
     json_decref(details);
 }
 
+/* A configuration whose token ids or agent names are taken by run-time ones would give two
+ * credentials (or two agents) one audit identity: refused at start and on reload. */
+static gw_err identity_conflicts(struct gwd *g, const struct cfg *c, struct cfg_errors *errs)
+{
+    char msg[400];
+    gw_err rc = GW_OK;
+    if (auth_registry_conflicts(g->auth, c, msg, sizeof(msg)) != GW_OK ||
+        ns_registry_conflicts(g->ns, c, msg, sizeof(msg)) != GW_OK) {
+        rc = GW_ECONFIG;
+        errs->msgs = gw_xrealloc(errs->msgs, (errs->n + 1) * sizeof(char *));
+        errs->msgs[errs->n++] = gw_xasprintf("%s: %s", c->path ? c->path : "configuration", msg);
+    }
+    return rc;
+}
+
+static bool in_list(const char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
+
+/* Namespaces without a member are reached only by enterprise administrators and by tokens
+ * whose scopes name them: say which, since that is rarely what an operator wants. */
+static void warn_unreachable(struct gwd *g, const struct cfg *c)
+{
+    struct gw_pool *pool = gw_pool_new();
+    struct auth_grant_set *set = auth_grants_current(g->grants);
+    struct ns_agent_info *agents = NULL;
+    size_t na = 0, ng, nu = 0;
+    ns_agent_list(g->ns, c->tenant_id, NULL, pool, &agents, &na);
+    const char **granted = NULL;
+    ng = auth_grants_namespaces(set, c->tenant_id, pool, &granted);
+    const char **lone = gw_pool_calloc(pool, (c->n_namespaces + na + 1) * sizeof(*lone));
+    for (size_t i = 0; i < c->n_namespaces + na; i++) {
+        const char *ns = i < c->n_namespaces ? c->namespaces[i].name
+                                             : agents[i - c->n_namespaces].ns;
+        if (!in_list(granted, ng, ns) && !in_list(lone, nu, ns))
+            lone[nu++] = ns;
+    }
+    struct gw_buf list;
+    gw_buf_init(&list, 4096);
+    for (size_t i = 0; i < nu; i++)
+        gw_buf_printf(&list, "%s%s", i ? ", " : "", lone[i]);
+    if (nu)
+        gw_warn("namespaces that only enterprise administrators (and tokens whose scopes name "
+                "them) can reach, for want of members: %s; add members under "
+                "namespaces.<name>.members or with `openclaw namespaces grant`", list.data);
+    gw_buf_release(&list);
+    auth_grant_set_unref(set);
+    gw_pool_free(pool);
+}
+
 gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
 {
     pthread_mutex_lock(&g->reload_lock);
     gw_err rc;
     struct cfg *c = load_config(g->config_path, &g->overrides, errs, &rc);
+    if (rc == GW_OK && (rc = identity_conflicts(g, c, errs)) != GW_OK) {
+        cfg_unref(c);
+        c = NULL;
+    }
     if (rc == GW_OK) {
         const struct cfg *old = g->cfg;
         if (old->port != c->port || strcmp(old->host, c->host) != 0 || old->threads != c->threads ||
@@ -99,6 +158,7 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
             gw_warn("reload: listener and data directory changes take effect after a restart");
         auth_saml_prepare(c);
         auth_registry_reload(g->auth, c);
+        auth_grants_reload(g->grants, c);
         ns_registry_reload(g->ns, c);
         llm_costs_reload(g->costs, c);
         struct audit_options ao;
@@ -113,6 +173,7 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
         cfg_unref(prev);
         gw_info("reload: configuration applied (%zu tokens, %zu agents)",
                 auth_registry_count(g->auth), ns_registry_count(g->ns));
+        warn_unreachable(g, c);
     } else {
         gw_warn("reload: new configuration rejected; the running one stays");
     }
@@ -162,10 +223,18 @@ static int run(struct gwd *g)
         return 1;
     }
     if (auth_registry_open(g->store, c, &g->auth) != GW_OK ||
+        auth_grants_open(g->store, c, &g->grants) != GW_OK ||
         ns_registry_open(g->store, c, &g->ns) != GW_OK) {
-        gw_error("cannot load tokens or agents from the store");
+        gw_error("cannot load tokens, namespace grants or agents from the store");
         return 1;
     }
+    struct cfg_errors conflicts = {0};
+    if (identity_conflicts(g, c, &conflicts) != GW_OK) {
+        gw_error("%s", conflicts.msgs[0]);
+        cfg_errors_release(&conflicts);
+        return CFG_EXIT_INVALID;
+    }
+    warn_unreachable(g, c);
     g->throttle = auth_throttle_new();
     g->oidc = auth_oidc_new();
     g->saml = auth_saml_new();
@@ -347,6 +416,7 @@ int gwd_main(int argc, char **argv)
     llm_costs_close(g.costs); /* after the model client: no usage is recorded any more */
     gwd_policy_close(g.policy);
     ns_registry_close(g.ns);
+    auth_grants_close(g.grants);
     auth_registry_close(g.auth);
     auth_throttle_free(g.throttle);
     auth_oidc_free(g.oidc);

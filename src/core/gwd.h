@@ -25,6 +25,7 @@ struct gwd {
     struct store *store;
     struct audit *audit;
     struct auth_registry *auth;
+    struct auth_grants *grants;         /* namespace members (auth_grants.c) */
     struct auth_throttle *throttle;
     struct auth_oidc *oidc;             /* OpenID Connect relying party caches (auth_sso.h) */
     struct auth_saml *saml;             /* SAML 2.0 service provider (auth_sso.h) */

@@ -721,6 +721,13 @@ static json_t *budget_json(const struct cfg *c, const struct cfg_budget *b, doub
 json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *period,
                          const char *workspace)
 {
+    return llm_costs_report_visible(k, tenant, period, workspace, NULL, NULL);
+}
+
+json_t *llm_costs_report_visible(struct llm_costs *k, const char *tenant, const char *period,
+                                 const char *workspace, llm_costs_visible_fn *visible,
+                                 void *arg)
+{
     if (!k || !tenant || llm_costs_period_parse(period) < 0)
         return NULL;
     struct acc a = {json_object(), json_object(), json_object(), 0, 0, 0, 0};
@@ -730,17 +737,21 @@ json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *pe
     pthread_rwlock_rdlock(&k->commit_lock);
     gw_err rc = store_usage_month(k->st, tenant, period, workspace, &sums, &n);
     if (rc == GW_OK) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            if (visible && !(sums[i].workspace && visible(sums[i].workspace, arg)))
+                continue;
             acc_add(&a, sums[i].workspace ? sums[i].workspace : NO_WORKSPACE, sums[i].user_id,
                     sums[i].provider ? sums[i].provider : NO_WORKSPACE,
                     sums[i].model ? sums[i].model : NO_WORKSPACE, sums[i].requests,
                     sums[i].prompt_tokens, sums[i].completion_tokens, sums[i].cost_usd);
+        }
         /* rows not written yet */
         pthread_mutex_lock(&k->qmu);
         for (size_t i = 0; i < k->q_len; i++) {
             const struct row *w = k->q[(k->q_head + i) & QMASK];
             if (strcmp(w->r.tenant, tenant) != 0 || strcmp(w->month, period) != 0 ||
-                (workspace && strcmp(w->r.workspace, workspace) != 0))
+                (workspace && strcmp(w->r.workspace, workspace) != 0) ||
+                (visible && !visible(w->r.workspace, arg)))
                 continue;
             acc_add(&a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
                     w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
@@ -762,7 +773,8 @@ json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *pe
     /* budgeted workspaces appear even before their first call */
     for (size_t i = 0; i < c->n_budgets; i++) {
         const char *w = c->budgets[i].workspace;
-        if ((!workspace || strcmp(workspace, w) == 0) && !json_object_get(a.ws, w))
+        if ((!workspace || strcmp(workspace, w) == 0) && !json_object_get(a.ws, w) &&
+            (!visible || visible(w, arg)))
             entry_add(a.ws, w, "workspace", w, NULL, NULL, 0, 0, 0, 0);
     }
     json_t *by_ws = sorted(a.ws);

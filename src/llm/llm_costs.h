@@ -51,6 +51,11 @@ double llm_costs_record(struct llm_costs *k, const struct llm_usage_record *u);
  *  "by_user":[...], "by_model":[...]} — new reference; NULL with GW_EINVAL on a bad period. */
 json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *period,
                          const char *workspace);
+/* The same, counting only the workspaces visible(workspace, arg) accepts (the caller's). */
+typedef bool llm_costs_visible_fn(const char *workspace, void *arg);
+json_t *llm_costs_report_visible(struct llm_costs *k, const char *tenant, const char *period,
+                                 const char *workspace, llm_costs_visible_fn *visible,
+                                 void *arg);
 /* Waits until queued rows are in the store and queued alerts were attempted (tests, shutdown). */
 void llm_costs_flush(struct llm_costs *k);
 

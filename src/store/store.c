@@ -146,6 +146,13 @@ gw_err store_agent_list(struct store *st, struct store_agent **out, size_t *n)
     return st->ops->agent_list(st, out, n);
 }
 
+gw_err store_agent_delete(struct store *st, const char *tenant, const char *name)
+{
+    if (!tenant || !name)
+        return GW_EINVAL;
+    return st->ops->agent_delete(st, tenant, name);
+}
+
 void store_agent_list_free(struct store_agent *list, size_t n)
 {
     for (size_t i = 0; list && i < n; i++)

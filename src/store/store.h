@@ -80,6 +80,8 @@ void store_agent_release(struct store_agent *a);
 gw_err store_agent_insert(struct store *st, const struct store_agent *a);
 gw_err store_agent_list(struct store *st, struct store_agent **out, size_t *n);
 void store_agent_list_free(struct store_agent *list, size_t n);
+/* GW_ENOTFOUND when (tenant, name) is not a run-time agent. */
+gw_err store_agent_delete(struct store *st, const char *tenant, const char *name);
 
 /* --- channel messages ------------------------------------------------------------------- */
 
@@ -426,5 +428,7 @@ gw_err store_sso_user_upsert(struct store *st, const struct store_sso_user *u);
 /* GW_ENOTFOUND when absent. */
 gw_err store_sso_user_get(struct store *st, const char *tenant, const char *id,
                           struct store_sso_user *out);
+
+#include "store/store_grants.h" /* namespace grants added at run time */
 
 #endif

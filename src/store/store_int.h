@@ -53,10 +53,19 @@ struct store_cli_ops {
     gw_err (*purge)(struct store *st, int64_t now_ms);
 };
 
+/* Namespace grants (store_grants.c dispatches, store_sqlite_grants.c implements). */
+struct store_grant_ops {
+    gw_err (*list)(struct store *st, struct store_grant **out, size_t *n);
+    gw_err (*insert)(struct store *st, const struct store_grant *g);
+    gw_err (*remove)(struct store *st, const char *tenant, const char *ns, const char *kind,
+                     const char *value);
+};
+
 struct store_ops {
     const char *name;
     const struct store_sso_ops *sso;
     const struct store_cli_ops *cli;
+    const struct store_grant_ops *grants;
     void (*close)(struct store *st);
     gw_err (*ping)(struct store *st);
     int (*schema_version)(struct store *st);
@@ -73,6 +82,7 @@ struct store_ops {
 
     gw_err (*agent_insert)(struct store *st, const struct store_agent *a);
     gw_err (*agent_list)(struct store *st, struct store_agent **out, size_t *n);
+    gw_err (*agent_delete)(struct store *st, const char *tenant, const char *name);
 
     gw_err (*message_insert)(struct store *st, const struct store_message *m);
 
@@ -135,6 +145,7 @@ sqlite3 *store_sqlite_main_lock(struct store *st);
 void store_sqlite_main_unlock(struct store *st);
 extern const struct store_sso_ops store_sqlite_sso_ops;
 extern const struct store_cli_ops store_sqlite_cli_ops;
+extern const struct store_grant_ops store_sqlite_grant_ops;
 
 /* --- SQLite migrations (store_migrations.c) -------------------------------------------- */
 

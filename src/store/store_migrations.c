@@ -247,6 +247,16 @@ static const struct migration migrations[] = {
      "  used_ms    INTEGER NOT NULL"
      ");"
      "CREATE INDEX cli_refresh_used_session ON cli_refresh_used (session_id);"},
+    {9, "namespace grants: namespace_grants",
+     "CREATE TABLE namespace_grants ("
+     "  tenant     TEXT NOT NULL,"
+     "  namespace  TEXT NOT NULL,"
+     "  kind       TEXT NOT NULL,"
+     "  value      TEXT NOT NULL,"
+     "  created_by TEXT NOT NULL,"
+     "  created_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (tenant, namespace, kind, value)"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)

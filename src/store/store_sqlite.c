@@ -661,6 +661,25 @@ static gw_err sqlite_agent_list(struct store *st, struct store_agent **out, size
     return GW_OK;
 }
 
+/* Rare (an administrator removing an agent): prepared per call. */
+static gw_err sqlite_agent_delete(struct store *st, const char *tenant, const char *name)
+{
+    struct store_sqlite *s = S(st);
+    gw_err rc = GW_OK;
+    sqlite3_stmt *q = NULL;
+    lock(&s->mu);
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM agents WHERE tenant = ? AND name = ?", -1, &q,
+                           NULL) != SQLITE_OK ||
+        (bind_str(q, 1, tenant) | bind_str(q, 2, name)) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_DONE)
+        rc = fail(s->db, "agent delete");
+    else if (sqlite3_changes(s->db) == 0)
+        rc = GW_ENOTFOUND;
+    sqlite3_finalize(q);
+    unlock(&s->mu);
+    return rc;
+}
+
 /* --- messages ---------------------------------------------------------------------------- */
 
 static gw_err sqlite_message_insert(struct store *st, const struct store_message *m)
@@ -1611,6 +1630,7 @@ void store_sqlite_main_unlock(struct store *st)
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .sso = &store_sqlite_sso_ops,
+    .grants = &store_sqlite_grant_ops,
     .cli = &store_sqlite_cli_ops,
     .close = sqlite_close,
     .ping = sqlite_ping,
@@ -1624,6 +1644,7 @@ static const struct store_ops sqlite_ops = {
     .token_list = sqlite_token_list,
     .agent_insert = sqlite_agent_insert,
     .agent_list = sqlite_agent_list,
+    .agent_delete = sqlite_agent_delete,
     .message_insert = sqlite_message_insert,
     .audit_append = sqlite_audit_append,
     .audit_head = sqlite_audit_head,
