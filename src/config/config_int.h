@@ -130,9 +130,10 @@ bool cfg_read_file(struct cfg_loader *L, const struct cfg_node *n, const char *w
 /* ---- syntax (config_syntax.c) ---- */
 
 bool cfg_org_unit_valid(const char *s);
-/* Reports what[j] when it is not a known scope (cfg_scope_known), listing the valid ones. */
+/* Reports what[j] when it is not a known scope (cfg_scope_known), listing the valid ones;
+ * noun is "scope" or "permission". */
 void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j,
-                     const char *scope);
+                     const char *scope, const char *noun);
 
 /* ---- snapshot lifecycle (config_default.c, config_free.c) ---- */
 

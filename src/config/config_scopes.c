@@ -85,13 +85,19 @@ void cfg_scope_names(char *buf, size_t cap)
 }
 
 void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j,
-                     const char *scope)
+                     const char *scope, const char *noun)
 {
     char shown[80], names[1024];
     if (cfg_scope_known(scope))
         return;
+    cfg_shown(scope, shown, sizeof(shown));
+    if (!cfg_scope_valid(scope)) {
+        cfg_err(e, line, "%s[%zu] '%s' is not a valid %s (expected \"*\", "
+                "\"channels:<ns>/<glob>\", \"memory:read\", \"memory:write\" or "
+                "\"word:word[:...]\" of [a-z0-9_*.-])", what, j, shown, noun);
+        return;
+    }
     cfg_scope_names(names, sizeof(names));
-    cfg_err(e, line, "%s[%zu] '%s' is not a known scope; valid: %s (with '*' globs, e.g. "
-            "memory:*, channels:engineering/*)", what, j, cfg_shown(scope, shown, sizeof(shown)),
-            names);
+    cfg_err(e, line, "%s[%zu] '%s' is not a known %s; valid: %s (with '*' globs, e.g. "
+            "memory:*, channels:engineering/*)", what, j, shown, noun, names);
 }

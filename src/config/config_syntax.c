@@ -84,7 +84,7 @@ bool cfg_scope_valid(const char *s)
         return name_n(glob, glen);
     }
     if (!strncmp(s, "memory:", 7))
-        return !strcmp(s + 7, "read") || !strcmp(s + 7, "write");
+        return !strcmp(s + 7, "read") || !strcmp(s + 7, "write") || !strcmp(s + 7, "*");
     /* any other permission: at least two ':'-separated segments of [a-z0-9_*.-] */
     size_t segments = 0;
     for (const char *p = s;;) {

@@ -175,8 +175,10 @@ def seed_config(port=None, **over):
             "log_level": "audit",
         },
         "namespaces": {
-            "engineering": {"shared_memory_path": "./memory/engineering/shared.md"},
-            "marketing": {"shared_memory_path": "./memory/marketing/shared.md"},
+            "engineering": {"shared_memory_path": "./memory/engineering/shared.md",
+                            "members": {"org_units": ["engineering"]}},
+            "marketing": {"shared_memory_path": "./memory/marketing/shared.md",
+                          "members": {"org_units": ["marketing"]}},
         },
         "agents": [
             {"name": "engineering/code-reviewer", "channel": "engineering/code-reviewer",
