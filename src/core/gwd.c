@@ -154,8 +154,12 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
     if (rc == GW_OK) {
         const struct cfg *old = g->cfg;
         if (old->port != c->port || strcmp(old->host, c->host) != 0 || old->threads != c->threads ||
-            old->tls != c->tls || strcmp(old->data_dir, c->data_dir) != 0)
-            gw_warn("reload: listener and data directory changes take effect after a restart");
+            old->tls != c->tls || strcmp(old->data_dir, c->data_dir) != 0 ||
+            old->n_trusted_proxies != c->n_trusted_proxies ||
+            (c->n_trusted_proxies && memcmp(old->trusted_proxies, c->trusted_proxies,
+                                            c->n_trusted_proxies * sizeof(struct gw_cidr))))
+            gw_warn("reload: listener, trusted proxy and data directory changes take effect "
+                    "after a restart");
         auth_saml_prepare(c);
         auth_registry_reload(g->auth, c);
         auth_grants_reload(g->grants, c);
@@ -279,6 +283,7 @@ static int run(struct gwd *g)
         .header_timeout_s = c->limits.header_timeout_s,
         .request_timeout_s = c->limits.request_timeout_s,
         .blocking_workers = BLOCKING_WORKERS, .inline_ok = api_inline,
+        .trusted_proxies = c->trusted_proxies, .n_trusted_proxies = c->n_trusted_proxies,
         .tls_cert_pem = cert, .tls_key_pem = key,
     };
     gw_err rc = http_server_start(&ho, api_dispatch, api_done, g, &g->http);
