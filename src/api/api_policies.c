@@ -418,6 +418,24 @@ void api_policies_effective(struct api_call *c)
         http_respond_json(c->r, 200, eff);
 }
 
+/* A declared user as a principal signed in with every scope its role allows (for explaining
+ * an enterprise_admin's question about someone else; its directory groups are unknown here). */
+static struct auth_principal *declared_principal(struct api_call *c, const struct cfg_user *u)
+{
+    static const char *const star[] = {"*"}, *const none[] = {NULL};
+    struct auth_principal *p = gw_pool_calloc(c->r->pool, sizeof(*p));
+    size_t n = 0;
+    const char *const *perms = auth_role_permissions(c->cfg, u->role, &n);
+    if (!perms) /* never NULL: that would read as an ownerless token */
+        perms = none;
+    *p = (struct auth_principal){.tenant = c->p->tenant, .actor = u->id, .user = u->id,
+                                 .email = u->email, .role = u->role, .org_unit = u->org_unit,
+                                 .team = u->team, .scopes = (const char **)star, .n_scopes = 1,
+                                 .perms = (const char **)perms, .n_perms = n};
+    auth_principal_attach_grants(p, c->g->grants, c->r->pool);
+    return p;
+}
+
 void api_policies_evaluate(struct api_call *c)
 {
     if (!api_require(c, "policies:read"))
@@ -426,15 +444,16 @@ void api_policies_evaluate(struct api_call *c)
     if (!body)
         return;
     const char *action = gw_json_str(body, "action"), *resource = gw_json_str(body, "resource");
-    const char *cls = gw_json_str(body, "classification");
+    const char *cls = gw_json_str(body, "classification"), *ns = gw_json_str(body, "namespace");
     json_t *ctx = json_object_get(body, "context"), *who = json_object_get(body, "principal");
+    struct auth_principal *subject = c->p; /* whose access to the namespace is explained */
     int act = action ? pol_action_parse(action) : -1;
     int level = cls ? pol_level_parse(cls) : POL_LEVEL_UNKNOWN;
     struct pol_request rq = {.tenant = c->p->tenant, .user = c->p->user ? c->p->user : c->p->actor,
                              .role = c->p->role, .org_unit = c->p->org_unit, .team = c->p->team};
     if (act < 0 || !resource || (cls && level < 0) || (ctx && !json_is_object(ctx)) ||
-        json_object_size(ctx) > 32) {
-        http_respond_error(c->r, GW_EINVAL, "expected {\"action\": tool_call|connector_read|connector_write|model_call|agent_message|feature_use|data_export, \"resource\": string, \"classification\"?: level, \"context\"?: {string: string} (at most 32)}");
+        json_object_size(ctx) > 32 || (json_object_get(body, "namespace") && !cfg_name_valid(ns))) {
+        http_respond_error(c->r, GW_EINVAL, "expected {\"action\": tool_call|connector_read|connector_write|model_call|agent_message|feature_use|data_export, \"resource\": string, \"classification\"?: level, \"namespace\"?: name, \"context\"?: {string: string} (at most 32)}");
         goto out;
     }
     if (who) {
@@ -452,6 +471,7 @@ void api_policies_evaluate(struct api_call *c)
         rq.role = cu->role;
         rq.org_unit = cu->org_unit;
         rq.team = cu->team;
+        subject = declared_principal(c, cu);
     }
     rq.action = (enum pol_action)act;
     rq.resource = resource;
@@ -474,6 +494,15 @@ void api_policies_evaluate(struct api_call *c)
     pol_decide(snap, &rq, c->r->pool, &dec, &trace);
     json_t *res = pol_decision_to_json(&dec, &trace);
     pol_snapshot_unref(snap);
+    if (ns) { /* the namespace check comes before any policy: explain it too */
+        char why[512] = "";
+        bool allowed = auth_allows_namespace(subject, ns);
+        if (!allowed)
+            auth_deny_reason(subject, ns, NULL, why, sizeof(why));
+        json_object_set_new(res, "access", json_pack("{s:s,s:b,s:s?}", "namespace", ns,
+                                                     "allowed", allowed, "reason",
+                                                     allowed ? NULL : why));
+    }
     c->audit_details = json_pack("{s:s,s:s,s:s,s:s}", "action", action, "resource", resource,
                                  "decision", pol_effect_name(dec.effect), "reason", dec.reason);
     http_respond_json(c->r, 200, res);

@@ -29,7 +29,8 @@ static const char main_help[] =
     "  auth login|status|logout        sign in through the company SSO in a browser\n"
     "  config set|get|unset|show       ~/.openclaw/config.yaml (gateway_url, token)\n"
     "  tokens create|list|rotate|revoke  gateway tokens\n"
-    "  agents register|list            agents and their channels\n"
+    "  agents register|list|delete     agents and their channels\n"
+    "  namespaces list|show|grant|revoke  who may use which namespace\n"
     "  send <namespace/agent> <text>   send a message to an agent; prints its reply\n"
     "  chat <namespace/agent>          talk with an agent, answers streamed as written\n"
     "  memory get|put                  agent and namespace memory documents\n"
@@ -315,6 +316,7 @@ struct family {
 static const struct family families[] = {
     {"status", cli_cmd_status, cli_help_status}, {"config", cli_cmd_config, cli_help_config},
     {"tokens", cli_cmd_tokens, cli_help_tokens}, {"agents", cli_cmd_agents, cli_help_agents},
+    {"namespaces", cli_cmd_namespaces, cli_help_namespaces},
     {"send", cli_cmd_send, cli_help_send},       {"chat", cli_cmd_chat, cli_help_chat},       {"memory", cli_cmd_memory, cli_help_memory},
     {"audit", cli_cmd_audit, cli_help_audit},    {"policy", cli_cmd_policy, cli_help_policy},
     {"tools", cli_cmd_tools, cli_help_tools},
