@@ -216,6 +216,13 @@ static void login_job(struct http_req *r, void *arg)
     api_auth_login(arg);
 }
 
+/* A browser treats these as secure origins even over http (Secure cookies work there). */
+static bool loopback_host(const char *host)
+{
+    return !host || !strncmp(host, "127.", 4) || !strncasecmp(host, "localhost", 9) ||
+           !strncmp(host, "[::1]", 5);
+}
+
 void api_auth_login(struct api_call *c)
 {
     if (!http_on_worker(c->r)) { /* discovery may go to the network */
@@ -227,6 +234,15 @@ void api_auth_login(struct api_call *c)
     const char *protocol = login_protocol(c);
     if (!protocol)
         return;
+    if (!c->r->https && !loopback_host(http_header(c->r, "Host"))) {
+        /* the session cookie is Secure: over plain http the browser would drop it and loop */
+        audit_fail(c, "auth.login.failed", "sign-in over plain http");
+        page(c, 400, "Sign-in needs https", "this request reached the gateway over plain http",
+             "Open the gateway with https://. Behind a reverse proxy that terminates TLS, list "
+             "the proxy's address in gateway.trusted_proxies so that its X-Forwarded-Proto "
+             "(or Forwarded proto=) header is believed.", NULL);
+        return;
+    }
     bool saml = strcmp(protocol, "saml") == 0;
     char msg[256];
     const char *binding = cookie(c, cookie_name(c, "_login"));

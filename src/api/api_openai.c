@@ -36,6 +36,8 @@ struct proxy {
 
 void api_models_list(struct api_call *c)
 {
+    if (!api_require(c, "models:invoke"))
+        return;
     json_t *data = json_array();
     for (size_t i = 0; i < c->cfg->n_providers; i++) {
         const struct cfg_provider *p = &c->cfg->providers[i];

@@ -98,6 +98,17 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/costs", api_costs_get, "costs.read", 0},
 };
 
+static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};
+
+void api_routes_print(FILE *f)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++)
+        fprintf(f, "%s %s %s\n", method_names[routes[i].method], routes[i].pattern,
+                routes[i].flags & ROUTE_PUBLIC ? "public"
+                : routes[i].flags & ROUTE_ANON ? "anon"
+                                               : "auth");
+}
+
 bool api_inline(struct http_req *r, void *ctx)
 {
     /* an OPA query is a blocking HTTP call: with OPA configured nothing runs inline */
@@ -113,8 +124,6 @@ bool api_inline(struct http_req *r, void *ctx)
             return true;
     return false;
 }
-
-static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OTHER"};
 
 /* Splits and decodes; returns false (and the reason) on a segment we refuse. */
 static bool split_path(struct http_req *r, const char *p, char **seg, size_t *nseg,

@@ -80,7 +80,7 @@ void api_tokens_create(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "expires_in must be a positive number of seconds");
         goto out;
     }
-    char msg[200];
+    char msg[1200];
     gw_err rc = auth_token_check_create(c->g->auth, c->p, &req, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
@@ -125,7 +125,7 @@ static const char *begin_change(struct api_call *c, const char *event)
     if (!api_require(c, "tokens:write"))
         return NULL;
     const char *id = c->var[0];
-    char msg[200];
+    char msg[1200];
     gw_err rc = auth_token_check_change(c->g->auth, c->p, id, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);

@@ -452,8 +452,11 @@ gw_err auth_token_check_create(struct auth_registry *reg, const struct auth_prin
         return GW_EINVAL;
     }
     for (size_t i = 0; i < req->n_scopes; i++) {
-        if (!cfg_scope_valid(req->scopes[i])) {
-            snprintf(msg, msgcap, "invalid scope '%.100s'", req->scopes[i]);
+        if (!cfg_scope_known(req->scopes[i])) {
+            char names[1024];
+            cfg_scope_names(names, sizeof(names));
+            snprintf(msg, msgcap, "unknown scope '%.100s'; valid: *, %s (with '*' globs)",
+                     req->scopes[i], names);
             return GW_EINVAL;
         }
         if (!auth_can_delegate(caller, req->scopes[i])) {

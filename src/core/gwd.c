@@ -194,6 +194,7 @@ static void usage(FILE *f)
             "  --data-dir DIR   state directory (store, audit keys, memory); default ./data\n"
             "  --port N         listen port (overrides gateway.port)\n"
             "  --check-config   validate the configuration and exit (0 valid, 78 invalid)\n"
+            "  --list-routes    print every HTTP route (method, path, access) and exit\n"
             "  --version        print the version\n"
             "\n"
             "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads tokens, roles, namespaces\n"
@@ -361,6 +362,9 @@ int gwd_main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             ov.port = (unsigned)p;
+        } else if (strcmp(a, "--list-routes") == 0) {
+            api_routes_print(stdout);
+            return 0;
         } else if (strcmp(a, "--check-config") == 0) {
             check_only = true;
         } else if (strcmp(a, "--version") == 0) {

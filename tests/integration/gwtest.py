@@ -252,7 +252,9 @@ def http_request(port, method, path, body=None, headers=None, token=None, timeou
     if own:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        # a Host header given by the test replaces http.client's own (tenant routing)
+        conn.putrequest(method, path, skip_accept_encoding=True,
+                        skip_host=any(k.lower() == "host" for k in hdrs))
         for k, v in hdrs.items():
             conn.putheader(k, v)
         if body is not None and not any(k.lower() == "content-length" for k in hdrs):
