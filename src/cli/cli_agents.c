@@ -147,29 +147,8 @@ static int agents_delete(struct cli_ctx *ctx, const struct cli_args *a, struct c
 int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const struct cli_optdef no_opts[] = {{NULL, 0}};
-    static const struct {
-        const char *name;
-        const struct cli_optdef *opts;
-        int (*run)(struct cli_ctx *, const struct cli_args *, struct cli_response *);
-    } subs[] = {{"register", register_opts, agents_register},
-                {"list", list_opts, agents_list},
-                {"delete", no_opts, agents_delete}};
-    int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_agents, &si);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    size_t k = 0;
-    while (k < GW_ARRAY_LEN(subs) && strcmp(argv[si], subs[k].name) != 0)
-        k++;
-    if (k == GW_ARRAY_LEN(subs))
-        return cli_usage_error(cli_help_agents, "unknown agents subcommand '%.80s'", argv[si]);
-    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    struct cli_response rs;
-    cli_response_init(&rs);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, subs[k].opts, cli_help_agents, a);
-    if (rc == CLI_EXIT_OK)
-        rc = subs[k].run(ctx, a, &rs);
-    cli_response_release(&rs);
-    free(a);
-    return rc;
+    static const struct cli_sub subs[] = {{"register", register_opts, agents_register},
+                                          {"list", list_opts, agents_list},
+                                          {"delete", no_opts, agents_delete}};
+    return cli_run_sub(ctx, argc, argv, "agents", cli_help_agents, subs, GW_ARRAY_LEN(subs));
 }

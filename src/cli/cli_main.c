@@ -305,6 +305,29 @@ int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, i
     return rc;
 }
 
+int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const char *family,
+                const char *help, const struct cli_sub *subs, size_t n)
+{
+    int si = 0;
+    int rc = cli_find_sub(ctx, argc, argv, help, &si);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    size_t k = 0;
+    while (k < n && strcmp(argv[si], subs[k].name) != 0)
+        k++;
+    if (k == n)
+        return cli_usage_error(help, "unknown %s subcommand '%.80s'", family, argv[si]);
+    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
+    struct cli_response rs;
+    cli_response_init(&rs);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, subs[k].opts, help, a);
+    if (rc == CLI_EXIT_OK)
+        rc = subs[k].run(ctx, a, &rs);
+    cli_response_release(&rs);
+    free(a);
+    return rc;
+}
+
 /* --- dispatch ---------------------------------------------------------------------------- */
 
 struct family {

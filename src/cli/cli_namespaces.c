@@ -213,32 +213,10 @@ static int ns_revoke(struct cli_ctx *ctx, const struct cli_args *a, struct cli_r
 
 int cli_cmd_namespaces(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        const struct cli_optdef *opts;
-        int (*run)(struct cli_ctx *, const struct cli_args *, struct cli_response *);
-    } subs[] = {{"list", no_opts, ns_list},
-                {"show", no_opts, ns_show},
-                {"grant", member_opts, ns_grant},
-                {"revoke", member_opts, ns_revoke}};
-    int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_namespaces, &si);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    size_t k = 0;
-    while (k < GW_ARRAY_LEN(subs) && strcmp(argv[si], subs[k].name) != 0)
-        k++;
-    if (k == GW_ARRAY_LEN(subs))
-        return cli_usage_error(cli_help_namespaces, "unknown namespaces subcommand '%.80s'",
-                               argv[si]);
-    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    struct cli_response rs;
-    cli_response_init(&rs);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, subs[k].opts, cli_help_namespaces,
-                       a);
-    if (rc == CLI_EXIT_OK)
-        rc = subs[k].run(ctx, a, &rs);
-    cli_response_release(&rs);
-    free(a);
-    return rc;
+    static const struct cli_sub subs[] = {{"list", no_opts, ns_list},
+                                          {"show", no_opts, ns_show},
+                                          {"grant", member_opts, ns_grant},
+                                          {"revoke", member_opts, ns_revoke}};
+    return cli_run_sub(ctx, argc, argv, "namespaces", cli_help_namespaces, subs,
+                       GW_ARRAY_LEN(subs));
 }
