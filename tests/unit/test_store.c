@@ -393,7 +393,7 @@ static char *dup_or_null(const char *s)
 }
 
 /* Row i (0-based) of a tenant's synthetic chain; every field malloc'd. */
-static void make_row(struct audit_row *r, const char *tenant, int64_t seq, size_t details_len)
+static void make_row(struct store_audit_row *r, const char *tenant, int64_t seq, size_t details_len)
 {
     size_t i = (size_t)(seq - 1);
     memset(r, 0, sizeof(*r));
@@ -426,27 +426,27 @@ static void make_row(struct audit_row *r, const char *tenant, int64_t seq, size_
 static void append_range(struct store *st, const char *tenant, int64_t from, int64_t to,
                          size_t batch, size_t details_len)
 {
-    struct audit_row *rows = gw_xcalloc(batch, sizeof(*rows));
+    struct store_audit_row *rows = gw_xcalloc(batch, sizeof(*rows));
     for (int64_t seq = from; seq <= to;) {
         size_t n = 0;
         while (n < batch && seq <= to)
             make_row(&rows[n++], tenant, seq++, details_len);
         assert_int_equal(store_audit_append(st, rows, n), GW_OK);
         for (size_t i = 0; i < n; i++)
-            audit_row_release(&rows[i]);
+            store_audit_row_release(&rows[i]);
     }
     free(rows);
 }
 
-/* The semantics of struct audit_filter, independently of SQL. */
-static bool ref_match(const struct audit_row *r, const struct audit_filter *f)
+/* The semantics of struct store_audit_filter, independently of SQL. */
+static bool ref_match(const struct store_audit_row *r, const struct store_audit_filter *f)
 {
     if (strcmp(r->tenant, f->tenant) != 0)
         return false;
     switch (f->vis) {
-    case AUDIT_VIS_ALL:
+    case STORE_AUDIT_VIS_ALL:
         break;
-    case AUDIT_VIS_ORG: {
+    case STORE_AUDIT_VIS_ORG: {
         size_t n = strlen(f->vis_scope);
         while (n > 0 && f->vis_scope[n - 1] == '/')
             n--;
@@ -457,11 +457,11 @@ static bool ref_match(const struct audit_row *r, const struct audit_filter *f)
             return false;
         break;
     }
-    case AUDIT_VIS_TEAM:
+    case STORE_AUDIT_VIS_TEAM:
         if (!r->team || strcmp(r->team, f->vis_scope))
             return false;
         break;
-    case AUDIT_VIS_ACTOR:
+    case STORE_AUDIT_VIS_ACTOR:
         if (strcmp(r->actor, f->vis_scope))
             return false;
         break;
@@ -498,7 +498,7 @@ static bool ref_match(const struct audit_row *r, const struct audit_filter *f)
 #define N_GLOBEX 60
 
 struct dataset {
-    struct audit_row rows[N_ACME + N_GLOBEX];
+    struct store_audit_row rows[N_ACME + N_GLOBEX];
     size_t n;
 };
 
@@ -510,7 +510,7 @@ static struct dataset *load_dataset(struct store *st)
     size_t k = 0;
     while (a <= N_ACME || g <= N_GLOBEX) {
         size_t ba = 1 + k % 17, bg = 1 + k % 5;
-        struct audit_row batch[32];
+        struct store_audit_row batch[32];
         size_t n = 0;
         for (size_t i = 0; i < ba && a <= N_ACME; i++)
             make_row(&batch[n++], "acme", a++, 40);
@@ -527,7 +527,7 @@ static struct dataset *load_dataset(struct store *st)
 static void free_dataset(struct dataset *d)
 {
     for (size_t i = 0; i < d->n; i++)
-        audit_row_release(&d->rows[i]);
+        store_audit_row_release(&d->rows[i]);
     free(d);
 }
 
@@ -538,7 +538,7 @@ static int cmp_seq_asc(const void *a, const void *b)
 }
 
 /* Expected seqs (in the filter's order); returns the count. */
-static size_t expected(const struct dataset *d, const struct audit_filter *f, int64_t *out)
+static size_t expected(const struct dataset *d, const struct store_audit_filter *f, int64_t *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < d->n; i++)
@@ -554,7 +554,7 @@ static size_t expected(const struct dataset *d, const struct audit_filter *f, in
     return n;
 }
 
-static void assert_row_equal(const struct audit_row *a, const struct audit_row *b)
+static void assert_row_equal(const struct store_audit_row *a, const struct store_audit_row *b)
 {
 #define STR_EQ(field)                                                                          \
     do {                                                                                       \
@@ -583,7 +583,7 @@ static void assert_row_equal(const struct audit_row *a, const struct audit_row *
 #undef STR_EQ
 }
 
-static const struct audit_row *dataset_row(const struct dataset *d, const char *tenant,
+static const struct store_audit_row *dataset_row(const struct dataset *d, const char *tenant,
                                            int64_t seq)
 {
     for (size_t i = 0; i < d->n; i++)
@@ -592,14 +592,14 @@ static const struct audit_row *dataset_row(const struct dataset *d, const char *
     return NULL;
 }
 
-static void check_query(struct store *st, const struct dataset *d, const struct audit_filter *f,
+static void check_query(struct store *st, const struct dataset *d, const struct store_audit_filter *f,
                         size_t limit)
 {
     int64_t exp[N_ACME + N_GLOBEX];
     size_t nexp = expected(d, f, exp);
     if (nexp > limit)
         nexp = limit;
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 99;
     assert_int_equal(store_audit_query(st, f, limit, &rows, &n), GW_OK);
     if (n != nexp)
@@ -661,7 +661,7 @@ static void test_audit_append_atomic(void **state)
 {
     struct fx *f = *state;
     append_range(f->st, "acme", 1, 10, 4, 10);
-    struct audit_row rows[3];
+    struct store_audit_row rows[3];
     make_row(&rows[0], "acme", 11, 10);
     make_row(&rows[1], "acme", 12, 10);
     make_row(&rows[2], "acme", 11, 10); /* duplicate seq inside the batch */
@@ -671,7 +671,7 @@ static void test_audit_append_atomic(void **state)
     rows[2].seq = 13;
     assert_int_equal(store_audit_append(f->st, rows, 3), GW_ESTORE);
     for (size_t i = 0; i < 3; i++)
-        audit_row_release(&rows[i]);
+        store_audit_row_release(&rows[i]);
 
     int64_t seq = 0;
     char *hash = NULL;
@@ -694,15 +694,15 @@ static void test_audit_query_filters(void **state)
     struct dataset *d = load_dataset(f->st);
 
     static const struct {
-        enum audit_visibility vis;
+        enum store_audit_visibility vis;
         const char *scope;
     } vis[] = {
-        {AUDIT_VIS_ALL, NULL},          {AUDIT_VIS_ORG, "eng"},   {AUDIT_VIS_ORG, "eng/"},
-        {AUDIT_VIS_ORG, "eng/platform"}, {AUDIT_VIS_ORG, "e_g"},  {AUDIT_VIS_ORG, "eng%"},
-        {AUDIT_VIS_ORG, "sales"},       {AUDIT_VIS_ORG, "nope"},  {AUDIT_VIS_TEAM, "t-red"},
-        {AUDIT_VIS_TEAM, "t-blue"},     {AUDIT_VIS_ACTOR, "bob"}, {AUDIT_VIS_ACTOR, "zed"},
+        {STORE_AUDIT_VIS_ALL, NULL},          {STORE_AUDIT_VIS_ORG, "eng"},   {STORE_AUDIT_VIS_ORG, "eng/"},
+        {STORE_AUDIT_VIS_ORG, "eng/platform"}, {STORE_AUDIT_VIS_ORG, "e_g"},  {STORE_AUDIT_VIS_ORG, "eng%"},
+        {STORE_AUDIT_VIS_ORG, "sales"},       {STORE_AUDIT_VIS_ORG, "nope"},  {STORE_AUDIT_VIS_TEAM, "t-red"},
+        {STORE_AUDIT_VIS_TEAM, "t-blue"},     {STORE_AUDIT_VIS_ACTOR, "bob"}, {STORE_AUDIT_VIS_ACTOR, "zed"},
     };
-    struct audit_filter extra[] = {
+    struct store_audit_filter extra[] = {
         {0},
         {.actor = "alice"},
         {.type = "message.sent"},
@@ -728,7 +728,7 @@ static void test_audit_query_filters(void **state)
     for (size_t v = 0; v < GW_ARRAY_LEN(vis); v++) {
         for (size_t e = 0; e < GW_ARRAY_LEN(extra); e++) {
             for (int desc = 0; desc < 2; desc++) {
-                struct audit_filter flt = extra[e];
+                struct store_audit_filter flt = extra[e];
                 flt.tenant = "acme";
                 flt.vis = vis[v].vis;
                 flt.vis_scope = vis[v].scope;
@@ -741,7 +741,7 @@ static void test_audit_query_filters(void **state)
     }
     /* Spot checks that the reference matcher itself means what the brief says. */
     int64_t exp[N_ACME + N_GLOBEX];
-    struct audit_filter org = {.tenant = "acme", .vis = AUDIT_VIS_ORG, .vis_scope = "eng"};
+    struct store_audit_filter org = {.tenant = "acme", .vis = STORE_AUDIT_VIS_ORG, .vis_scope = "eng"};
     size_t n = expected(d, &org, exp);
     size_t want = 0;
     for (size_t i = 0; i < N_ACME; i++) {
@@ -751,8 +751,8 @@ static void test_audit_query_filters(void **state)
     }
     assert_int_equal(n, want);
     assert_true(n > 0);
-    struct audit_filter wild = {.tenant = "acme", .vis = AUDIT_VIS_ORG, .vis_scope = "e_g"};
-    struct audit_row *rows = NULL;
+    struct store_audit_filter wild = {.tenant = "acme", .vis = STORE_AUDIT_VIS_ORG, .vis_scope = "e_g"};
+    struct store_audit_row *rows = NULL;
     assert_int_equal(store_audit_query(f->st, &wild, 1000, &rows, &n), GW_OK);
     for (size_t i = 0; i < n; i++)
         assert_string_equal(rows[i].org_unit, "e_g/x");
@@ -760,18 +760,18 @@ static void test_audit_query_filters(void **state)
     store_audit_rows_free(rows, n);
 
     /* other tenant, unknown tenant */
-    struct audit_filter g = {.tenant = "globex"};
+    struct store_audit_filter g = {.tenant = "globex"};
     check_query(f->st, d, &g, 1000);
     g.tenant = "initech";
     check_query(f->st, d, &g, 1000);
 
     /* invalid filters and limit 0 */
-    struct audit_filter bad = {.tenant = NULL};
+    struct store_audit_filter bad = {.tenant = NULL};
     assert_int_equal(store_audit_query(f->st, &bad, 10, &rows, &n), GW_EINVAL);
     bad.tenant = "acme";
-    bad.vis = AUDIT_VIS_TEAM;
+    bad.vis = STORE_AUDIT_VIS_TEAM;
     assert_int_equal(store_audit_query(f->st, &bad, 10, &rows, &n), GW_EINVAL);
-    struct audit_filter all = {.tenant = "acme"};
+    struct store_audit_filter all = {.tenant = "acme"};
     assert_int_equal(store_audit_query(f->st, &all, 0, &rows, &n), GW_OK);
     assert_int_equal(n, 0);
     assert_null(rows);
@@ -786,12 +786,12 @@ static void test_audit_cursors(void **state)
     int64_t exp[N_ACME + N_GLOBEX];
 
     for (int desc = 0; desc < 2; desc++) {
-        struct audit_filter flt = {.tenant = "acme", .type = "message.*", .descending = desc};
+        struct store_audit_filter flt = {.tenant = "acme", .type = "message.*", .descending = desc};
         size_t nexp = expected(d, &flt, exp);
         assert_true(nexp > 14);
         size_t got = 0;
         for (int pages = 0; pages < 100; pages++) {
-            struct audit_row *rows = NULL;
+            struct store_audit_row *rows = NULL;
             size_t n = 0;
             assert_int_equal(store_audit_query(f->st, &flt, 7, &rows, &n), GW_OK);
             for (size_t i = 0; i < n; i++) {
@@ -821,7 +821,7 @@ struct scan_ctx {
     bool ordered;
 };
 
-static int scan_cb(const struct audit_row *r, void *arg)
+static int scan_cb(const struct store_audit_row *r, void *arg)
 {
     struct scan_ctx *c = arg;
     if (r->seq <= c->last)
@@ -846,7 +846,7 @@ static void test_audit_scan(void **state)
     append_range(f->st, "big", 1, total, 64, 40);
     append_range(f->st, "small", 1, 10, 64, 40);
 
-    struct audit_filter flt = {.tenant = "big"};
+    struct store_audit_filter flt = {.tenant = "big"};
     struct scan_ctx c = {.st = f->st, .ordered = true};
     assert_int_equal(store_audit_scan(f->st, &flt, scan_cb, &c), GW_OK);
     assert_int_equal(c.count, (size_t)total);
@@ -899,7 +899,7 @@ static void test_audit_scan(void **state)
     assert_int_equal(c.count, STORE_SCAN_PAGE);
 
     /* empty */
-    struct audit_filter none = {.tenant = "nobody"};
+    struct store_audit_filter none = {.tenant = "nobody"};
     c = (struct scan_ctx){.st = f->st, .ordered = true};
     assert_int_equal(store_audit_scan(f->st, &none, scan_cb, &c), GW_OK);
     assert_int_equal(c.count, 0);
@@ -914,8 +914,8 @@ static void test_audit_tamper_visible(void **state)
     raw_exec(f->db, "UPDATE audit_events SET details = '{\"forged\":true}' "
                     "WHERE tenant = 'acme' AND seq = 2");
     raw_exec(f->db, "DELETE FROM audit_events WHERE tenant = 'acme' AND seq = 4");
-    struct audit_filter flt = {.tenant = "acme"};
-    struct audit_row *rows = NULL;
+    struct store_audit_filter flt = {.tenant = "acme"};
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
     assert_int_equal(store_audit_query(f->st, &flt, 100, &rows, &n), GW_OK);
     assert_int_equal(n, 4);
@@ -929,9 +929,9 @@ static void test_audit_tamper_visible(void **state)
 static void test_checkpoints(void **state)
 {
     struct fx *f = *state;
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     assert_int_equal(store_checkpoint_latest(f->st, "acme", &cp), GW_ENOTFOUND);
-    struct audit_checkpoint *l = NULL;
+    struct store_audit_checkpoint *l = NULL;
     size_t n = 9;
     assert_int_equal(store_checkpoint_list(f->st, "acme", &l, &n), GW_OK);
     assert_int_equal(n, 0);
@@ -942,7 +942,7 @@ static void test_checkpoints(void **state)
         char hash[80], sig[40];
         snprintf(hash, sizeof(hash), "%064" PRId64, seqs[i]);
         snprintf(sig, sizeof(sig), "sig-%" PRId64, seqs[i]);
-        struct audit_checkpoint c = {
+        struct store_audit_checkpoint c = {
             .tenant = (char *)"acme",
             .seq = seqs[i],
             .hash = hash,
@@ -953,7 +953,7 @@ static void test_checkpoints(void **state)
         assert_int_equal(store_checkpoint_insert(f->st, &c), GW_OK);
         assert_int_equal(store_checkpoint_insert(f->st, &c), GW_ECONFLICT);
     }
-    struct audit_checkpoint other = {.tenant = (char *)"globex", .seq = 999,
+    struct store_audit_checkpoint other = {.tenant = (char *)"globex", .seq = 999,
                                      .hash = (char *)"h", .ts_ms = 1,
                                      .key_id = (char *)"k", .signature = (char *)"s"};
     assert_int_equal(store_checkpoint_insert(f->st, &other), GW_OK);
@@ -964,7 +964,7 @@ static void test_checkpoints(void **state)
     assert_int_equal(cp.ts_ms, 3000);
     assert_string_equal(cp.signature, "sig-300");
     assert_string_equal(cp.key_id, "0123456789abcdef");
-    audit_checkpoint_release(&cp);
+    store_audit_checkpoint_release(&cp);
 
     assert_int_equal(store_checkpoint_list(f->st, "acme", &l, &n), GW_OK);
     assert_int_equal(n, 3);
@@ -985,7 +985,7 @@ struct writer_arg {
 static void *writer_main(void *p)
 {
     struct writer_arg *w = p;
-    struct audit_row rows[20];
+    struct store_audit_row rows[20];
     for (int64_t seq = 1; seq <= 2000;) {
         size_t n = 0;
         while (n < 20)
@@ -993,7 +993,7 @@ static void *writer_main(void *p)
         if (store_audit_append(w->st, rows, n) != GW_OK)
             w->failures++;
         for (size_t i = 0; i < n; i++)
-            audit_row_release(&rows[i]);
+            store_audit_row_release(&rows[i]);
     }
     return NULL;
 }
@@ -1008,8 +1008,8 @@ static void test_concurrent_reads_and_appends(void **state)
     assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
     int64_t last = 0;
     for (int i = 0; i < 300; i++) {
-        struct audit_filter flt = {.tenant = "conc", .descending = true};
-        struct audit_row *rows = NULL;
+        struct store_audit_filter flt = {.tenant = "conc", .descending = true};
+        struct store_audit_row *rows = NULL;
         size_t n = 0;
         assert_int_equal(store_audit_query(f->st, &flt, 5, &rows, &n), GW_OK);
         if (n > 0) {
@@ -1033,7 +1033,7 @@ static void test_append_throughput(void **state)
     struct fx *f = *state;
     const size_t total = 20000, batch = 64;
     /* Rows are prepared up front so only store_audit_append is timed. */
-    struct audit_row *rows = gw_xcalloc(total, sizeof(*rows));
+    struct store_audit_row *rows = gw_xcalloc(total, sizeof(*rows));
     for (size_t i = 0; i < total; i++)
         make_row(&rows[i], "bench", (int64_t)i + 1, 300);
     int64_t t0 = gw_mono_ns();
@@ -1045,7 +1045,7 @@ static void test_append_throughput(void **state)
                   total, batch, (double)dt / 1e6, (double)total * 1e9 / (double)dt,
                   strlen(rows[0].details));
     for (size_t i = 0; i < total; i++)
-        audit_row_release(&rows[i]);
+        store_audit_row_release(&rows[i]);
     free(rows);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM audit_events"), (int64_t)total);
 }
