@@ -64,7 +64,8 @@ void audit_canon_finish(const struct audit_canon *c, const char *prev_hash, int6
 void audit_hash_canonical(const char *canonical, size_t n, char out[65]);
 /* hash of an already-built object without "hash" (canonicalized here). */
 void audit_hash_object(const json_t *obj_nohash, char out[65]);
-/* Parses a checkpoint line object; strings malloc'd (release with store_audit_checkpoint_release). */
+/* Parses a checkpoint line object; strings malloc'd (release with
+ * store_audit_checkpoint_release). */
 gw_err audit_checkpoint_from_json(const json_t *obj, struct store_audit_checkpoint *out);
 /* A line object is a checkpoint when it has "signature" and no "prev_hash". */
 bool audit_json_is_checkpoint(const json_t *obj);

@@ -85,7 +85,8 @@ static void pend_add(struct chain *c, int64_t seq, const char *hash)
 }
 
 /* A checkpoint (signature already checked) against the chain; anchor: may start the chain. */
-static void chain_checkpoint_match(struct chain *c, const struct store_audit_checkpoint *cp, bool anchor)
+static void chain_checkpoint_match(struct chain *c, const struct store_audit_checkpoint *cp,
+                                   bool anchor)
 {
     if (anchor && c->events == 0 && c->expected == 1 && cp->seq > 0 && !c->broken) {
         c->expected = cp->seq + 1;

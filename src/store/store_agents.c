@@ -24,11 +24,7 @@ gw_err store_agent_insert(struct store *st, const struct store_agent *a)
 
 gw_err store_agent_list(struct store *st, struct store_agent **out, size_t *n)
 {
-    if (!out || !n)
-        return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
-    return st->ops->agents->agent_list(st, out, n);
+    return STORE_OUT_LIST(out, n) ? st->ops->agents->agent_list(st, out, n) : GW_EINVAL;
 }
 
 void store_agent_list_free(struct store_agent *list, size_t n)

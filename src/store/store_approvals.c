@@ -40,10 +40,8 @@ gw_err store_approval_transition(struct store *st, const char *tenant, const cha
 gw_err store_approval_list(struct store *st, const char *tenant, const char *status,
                            size_t limit, struct store_approval **out, size_t *n)
 {
-    if (!tenant || !out || !n)
+    if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
     if (limit == 0)
         return GW_OK;
     return st->ops->approvals->list(st, tenant, status, limit, out, n);
@@ -57,10 +55,8 @@ void store_approval_list_free(struct store_approval *list, size_t n)
 gw_err store_approval_due(struct store *st, int64_t now_ms, size_t limit,
                           struct store_approval **out, size_t *n)
 {
-    if (!out || !n)
+    if (!STORE_OUT_LIST(out, n))
         return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
     if (limit == 0)
         return GW_OK;
     return st->ops->approvals->due(st, now_ms, limit, out, n);

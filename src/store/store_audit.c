@@ -36,11 +36,7 @@ gw_err store_audit_head(struct store *st, const char *tenant, int64_t *seq, char
 
 gw_err store_audit_tenants(struct store *st, char ***out, size_t *n)
 {
-    if (!out || !n)
-        return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
-    return st->ops->audit->tenants(st, out, n);
+    return STORE_OUT_LIST(out, n) ? st->ops->audit->tenants(st, out, n) : GW_EINVAL;
 }
 
 static bool filter_valid(const struct store_audit_filter *f)
@@ -61,11 +57,7 @@ static bool filter_valid(const struct store_audit_filter *f)
 gw_err store_audit_query(struct store *st, const struct store_audit_filter *f, size_t limit,
                          struct store_audit_row **out, size_t *n)
 {
-    if (!out || !n)
-        return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!filter_valid(f))
+    if (!STORE_OUT_LIST(out, n) || !filter_valid(f))
         return GW_EINVAL;
     if (limit == 0)
         return GW_OK;
@@ -109,10 +101,8 @@ gw_err store_checkpoint_latest(struct store *st, const char *tenant,
 gw_err store_checkpoint_list(struct store *st, const char *tenant,
                              struct store_audit_checkpoint **out, size_t *n)
 {
-    if (!tenant || !out || !n)
+    if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
     return st->ops->audit->checkpoint_list(st, tenant, out, n);
 }
 

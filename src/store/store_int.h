@@ -139,6 +139,10 @@ void store_row_release(const struct store_cols *c, void *row);
 /* Releases n rows of a malloc'd array, then the array. */
 void store_rows_free(const struct store_cols *c, void *rows, size_t n);
 
+/* For the dispatch: checks an (array, count) out-parameter pair and clears it; false when
+ * either is NULL. */
+#define STORE_OUT_LIST(out, n) ((out) && (n) && ((*(out) = NULL), (*(n) = 0), true))
+
 /* --- per-domain operations: what a backend implements -------------------------------------- */
 
 /* The arguments have been checked by store_<domain>.c; out-parameters are zeroed there. */

@@ -18,11 +18,7 @@ gw_err store_policy_insert(struct store *st, const char *tenant, const char *id,
 
 gw_err store_policy_list(struct store *st, struct store_policy_version **out, size_t *n)
 {
-    if (!out || !n)
-        return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
-    return st->ops->policies->list(st, out, n);
+    return STORE_OUT_LIST(out, n) ? st->ops->policies->list(st, out, n) : GW_EINVAL;
 }
 
 void store_policy_list_free(struct store_policy_version *list, size_t n)

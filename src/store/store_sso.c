@@ -65,10 +65,8 @@ gw_err store_session_delete_user(struct store *st, const char *tenant, const cha
 gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
                           size_t limit, struct store_session **out, size_t *n)
 {
-    if (!tenant || !out || !n)
+    if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
     return st->ops->sso->session_list(st, tenant, user_id, limit, out, n);
 }
 

@@ -43,11 +43,7 @@ gw_err store_token_touch(struct store *st, const char *tenant, const char *id, i
 
 gw_err store_token_list(struct store *st, struct store_token **out, size_t *n)
 {
-    if (!out || !n)
-        return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
-    return st->ops->tokens->list(st, out, n);
+    return STORE_OUT_LIST(out, n) ? st->ops->tokens->list(st, out, n) : GW_EINVAL;
 }
 
 void store_token_list_free(struct store_token *list, size_t n)

@@ -26,10 +26,8 @@ gw_err store_usage_append(struct store *st, const struct store_usage_row *rows, 
 gw_err store_usage_month(struct store *st, const char *tenant, const char *month,
                          const char *workspace, struct store_usage_sum **out, size_t *n)
 {
-    if (!month || !out || !n)
+    if (!month || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
     return st->ops->usage->month(st, tenant, month, workspace, out, n);
 }
 

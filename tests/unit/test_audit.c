@@ -808,7 +808,8 @@ static json_t *stored_details(struct fx *f, int64_t seq)
 {
     struct store_audit_row *rows = NULL;
     size_t n = 0;
-    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL, .after_seq = seq - 1};
+    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL,
+                                     .after_seq = seq - 1};
     assert_int_equal(store_audit_query(f->st, &flt, 1, &rows, &n), GW_OK);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].seq, seq);

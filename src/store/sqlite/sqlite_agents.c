@@ -33,9 +33,7 @@ static const char CONV_TAIL[] = "SELECT message FROM (SELECT seq, message FROM "
 
 static gw_err agent_insert(struct store *st, const struct store_agent *a)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = AGENT_INSERT, .what = "agent insert",
-                                          .cols = &store_agent_cols, .row = a, .conflict = true),
-                              NULL);
+    return store_sqlite_insert(st, AGENT_INSERT, "agent insert", &store_agent_cols, a);
 }
 
 static gw_err agent_list(struct store *st, struct store_agent **out, size_t *n)
@@ -46,10 +44,7 @@ static gw_err agent_list(struct store *st, struct store_agent **out, size_t *n)
 
 static gw_err message_insert(struct store *st, const struct store_message *m)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = MESSAGE_INSERT, .what = "message insert",
-                                          .cols = &store_message_cols, .row = m,
-                                          .conflict = true),
-                              NULL);
+    return store_sqlite_insert(st, MESSAGE_INSERT, "message insert", &store_message_cols, m);
 }
 
 static gw_err conversation_open(struct store *st, const char *tenant, const char *user,
@@ -110,10 +105,7 @@ static gw_err conversation_tail(struct store *st, const char *id, size_t max, ch
 }
 
 const struct store_agent_ops store_sqlite_agent_ops = {
-    .agent_insert = agent_insert,
-    .agent_list = agent_list,
-    .message_insert = message_insert,
-    .conversation_open = conversation_open,
-    .conversation_append = conversation_append,
+    .agent_insert = agent_insert, .agent_list = agent_list, .message_insert = message_insert,
+    .conversation_open = conversation_open, .conversation_append = conversation_append,
     .conversation_tail = conversation_tail,
 };

@@ -40,10 +40,7 @@ static int64_t limit_i64(size_t limit)
 
 static gw_err insert(struct store *st, const struct store_approval *a)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = INSERT, .what = "approval insert",
-                                          .cols = &store_approval_cols, .row = a,
-                                          .conflict = true),
-                              NULL);
+    return store_sqlite_insert(st, INSERT, "approval insert", &store_approval_cols, a);
 }
 
 static gw_err get(struct store *st, const char *tenant, const char *id,
@@ -99,9 +96,5 @@ static gw_err due(struct store *st, int64_t now_ms, size_t limit, struct store_a
 }
 
 const struct store_approval_ops store_sqlite_approval_ops = {
-    .insert = insert,
-    .get = get,
-    .transition = transition,
-    .list = list,
-    .due = due,
+    .insert = insert, .get = get, .transition = transition, .list = list, .due = due,
 };

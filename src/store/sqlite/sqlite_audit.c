@@ -285,10 +285,7 @@ static gw_err scan(struct store *st, const struct store_audit_filter *f,
 
 static gw_err checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = CP_INSERT, .what = "checkpoint insert",
-                                          .cols = &store_checkpoint_cols, .row = c,
-                                          .conflict = true),
-                              NULL);
+    return store_sqlite_insert(st, CP_INSERT, "checkpoint insert", &store_checkpoint_cols, c);
 }
 
 static gw_err checkpoint_latest(struct store *st, const char *tenant,
@@ -308,12 +305,7 @@ static gw_err checkpoint_list(struct store *st, const char *tenant,
 }
 
 const struct store_audit_ops store_sqlite_audit_ops = {
-    .append = append,
-    .head = head,
-    .tenants = tenants,
-    .query = query,
-    .scan = scan,
-    .checkpoint_insert = checkpoint_insert,
-    .checkpoint_latest = checkpoint_latest,
+    .append = append, .head = head, .tenants = tenants, .query = query, .scan = scan,
+    .checkpoint_insert = checkpoint_insert, .checkpoint_latest = checkpoint_latest,
     .checkpoint_list = checkpoint_list,
 };

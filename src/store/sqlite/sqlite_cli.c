@@ -133,10 +133,6 @@ static gw_err purge(struct store *st, int64_t now_ms)
 }
 
 const struct store_cli_ops store_sqlite_cli_ops = {
-    .code_insert = code_insert,
-    .code_consume = code_consume,
-    .code_link = code_link,
-    .refresh_find = refresh_find,
-    .rotate = rotate,
-    .purge = purge,
+    .code_insert = code_insert, .code_consume = code_consume, .code_link = code_link,
+    .refresh_find = refresh_find, .rotate = rotate, .purge = purge,
 };

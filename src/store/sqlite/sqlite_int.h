@@ -109,6 +109,9 @@ gw_err store_sqlite_get(struct store *st, const struct store_sqlite_call *call,
 gw_err store_sqlite_list(struct store *st, const struct store_sqlite_call *call,
                          const struct store_cols *cols, void *out, size_t *n);
 
+/* Inserts row (every column of cols) on the main connection; an existing key is GW_ECONFLICT. */
+gw_err store_sqlite_insert(struct store *st, const char *sql, const char *what,
+                           const struct store_cols *cols, const void *row);
 /* Inserts n rows (an array of cols rows) with sql in one transaction on the writer connection:
  * all or nothing, fsynced when it returns GW_OK. */
 gw_err store_sqlite_append(struct store *st, const char *sql, const char *what,

@@ -27,6 +27,5 @@ static gw_err list(struct store *st, struct store_policy_version **out, size_t *
 }
 
 const struct store_policy_ops store_sqlite_policy_ops = {
-    .insert = insert,
-    .list = list,
+    .insert = insert, .list = list,
 };

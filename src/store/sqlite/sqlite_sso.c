@@ -66,10 +66,7 @@ static const char USER_GET[] = "SELECT " STORE_COL_NAMES(STORE_SSO_USER_COLUMNS)
 
 static gw_err session_insert(struct store *st, const struct store_session *s)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = SESSION_INSERT, .what = "session insert",
-                                          .cols = &store_session_cols, .row = s,
-                                          .conflict = true),
-                              NULL);
+    return store_sqlite_insert(st, SESSION_INSERT, "session insert", &store_session_cols, s);
 }
 
 static gw_err session_get(struct store *st, const char *hash, struct store_session *out)
@@ -238,18 +235,10 @@ static gw_err sso_user_get(struct store *st, const char *tenant, const char *id,
 }
 
 const struct store_sso_ops store_sqlite_sso_ops = {
-    .session_insert = session_insert,
-    .session_get = session_get,
-    .session_touch = session_touch,
-    .session_delete = session_delete,
-    .session_delete_user = session_delete_user,
-    .session_list = session_list,
-    .purge = purge,
-    .login_state_insert = login_state_insert,
-    .login_state_consume = login_state_consume,
-    .login_state_count = login_state_count,
-    .saml_assertion_use = saml_assertion_use,
-    .session_delete_saml = session_delete_saml,
-    .sso_user_upsert = sso_user_upsert,
-    .sso_user_get = sso_user_get,
+    .session_insert = session_insert, .session_get = session_get, .session_touch = session_touch,
+    .session_delete = session_delete, .session_delete_user = session_delete_user,
+    .session_list = session_list, .purge = purge, .login_state_insert = login_state_insert,
+    .login_state_consume = login_state_consume, .login_state_count = login_state_count,
+    .saml_assertion_use = saml_assertion_use, .session_delete_saml = session_delete_saml,
+    .sso_user_upsert = sso_user_upsert, .sso_user_get = sso_user_get,
 };

@@ -317,6 +317,13 @@ gw_err store_sqlite_list(struct store *st, const struct store_sqlite_call *call,
     return rc;
 }
 
+gw_err store_sqlite_insert(struct store *st, const char *sql, const char *what,
+                           const struct store_cols *cols, const void *row)
+{
+    return store_sqlite_write(
+        st, SQ_CALL(.sql = sql, .what = what, .cols = cols, .row = row, .conflict = true), NULL);
+}
+
 gw_err store_sqlite_append(struct store *st, const char *sql, const char *what,
                            const struct store_cols *cols, const void *rows, size_t n)
 {

@@ -24,9 +24,7 @@ static const char LIST[] = "SELECT " COLS " FROM tokens ORDER BY tenant, created
 
 static gw_err insert(struct store *st, const struct store_token *t)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = INSERT, .what = "token insert",
-                                          .cols = &store_token_cols, .row = t, .conflict = true),
-                              NULL);
+    return store_sqlite_insert(st, INSERT, "token insert", &store_token_cols, t);
 }
 
 static gw_err update(struct store *st, const char *sql, const char *what, const char *tenant,
@@ -61,9 +59,5 @@ static gw_err list(struct store *st, struct store_token **out, size_t *n)
 }
 
 const struct store_token_ops store_sqlite_token_ops = {
-    .insert = insert,
-    .set_hash = set_hash,
-    .revoke = revoke,
-    .touch = touch,
-    .list = list,
+    .insert = insert, .set_hash = set_hash, .revoke = revoke, .touch = touch, .list = list,
 };

@@ -63,7 +63,5 @@ static gw_err budget_alert_insert(struct store *st, const char *tenant, const ch
 }
 
 const struct store_usage_ops store_sqlite_usage_ops = {
-    .append = append,
-    .month = month_sums,
-    .budget_alert_insert = budget_alert_insert,
+    .append = append, .month = month_sums, .budget_alert_insert = budget_alert_insert,
 };
