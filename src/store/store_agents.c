@@ -5,10 +5,8 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_agent_cols =
-    STORE_COLS_INIT(store_agent, STORE_AGENT_COLUMNS);
-const struct store_cols store_message_cols =
-    STORE_COLS_INIT(store_message, STORE_MESSAGE_COLUMNS);
+const struct store_cols store_agent_cols = STORE_COLS_INIT(store_agent, STORE_AGENT_COLUMNS);
+const struct store_cols store_message_cols = STORE_COLS_INIT(store_message, STORE_MESSAGE_COLUMNS);
 
 void store_agent_release(struct store_agent *a)
 {

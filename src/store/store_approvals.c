@@ -23,9 +23,8 @@ gw_err store_approval_insert(struct store *st, const struct store_approval *a)
 gw_err store_approval_get(struct store *st, const char *tenant, const char *id,
                           struct store_approval *out)
 {
-    if (!tenant || !id || !out)
+    if (!tenant || !id || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->approvals->get(st, tenant, id, out);
 }
 

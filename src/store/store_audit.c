@@ -92,9 +92,8 @@ gw_err store_checkpoint_insert(struct store *st, const struct store_audit_checkp
 gw_err store_checkpoint_latest(struct store *st, const char *tenant,
                                struct store_audit_checkpoint *out)
 {
-    if (!tenant || !out)
+    if (!tenant || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->audit->checkpoint_latest(st, tenant, out);
 }
 

@@ -28,9 +28,8 @@ gw_err store_cli_code_insert(struct store *st, const struct store_cli_code *c)
 gw_err store_cli_code_consume(struct store *st, const char *code_hash, int64_t now_ms,
                               struct store_cli_code *out)
 {
-    if (!code_hash || !out)
+    if (!code_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->cli->code_consume(st, code_hash, now_ms, out);
 }
 
@@ -44,9 +43,8 @@ gw_err store_cli_code_link(struct store *st, const char *code_hash, const char *
 gw_err store_cli_refresh_find(struct store *st, const char *refresh_hash,
                               struct store_session *out)
 {
-    if (!refresh_hash || !out)
+    if (!refresh_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->cli->refresh_find(st, refresh_hash, out);
 }
 

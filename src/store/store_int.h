@@ -139,8 +139,9 @@ void store_row_release(const struct store_cols *c, void *row);
 /* Releases n rows of a malloc'd array, then the array. */
 void store_rows_free(const struct store_cols *c, void *rows, size_t n);
 
-/* For the dispatch: checks an (array, count) out-parameter pair and clears it; false when
- * either is NULL. */
+/* For the dispatch: check an out-parameter and clear it; false when it is NULL. A row: */
+#define STORE_OUT_ROW(out) ((out) && (memset((out), 0, sizeof(*(out))), true))
+/* An (array, count) pair: */
 #define STORE_OUT_LIST(out, n) ((out) && (n) && ((*(out) = NULL), (*(n) = 0), true))
 
 /* --- per-domain operations: what a backend implements -------------------------------------- */

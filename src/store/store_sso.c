@@ -9,8 +9,7 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_session_cols =
-    STORE_COLS_INIT(store_session, STORE_SESSION_COLUMNS);
+const struct store_cols store_session_cols = STORE_COLS_INIT(store_session, STORE_SESSION_COLUMNS);
 const struct store_cols store_login_state_cols =
     STORE_COLS_INIT(store_login_state, STORE_LOGIN_STATE_COLUMNS);
 const struct store_cols store_sso_user_cols =
@@ -30,9 +29,8 @@ gw_err store_session_insert(struct store *st, const struct store_session *s)
 
 gw_err store_session_get(struct store *st, const char *hash, struct store_session *out)
 {
-    if (!hash || !out)
+    if (!hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->sso->session_get(st, hash, out);
 }
 
@@ -95,9 +93,8 @@ gw_err store_login_state_insert(struct store *st, const struct store_login_state
 gw_err store_login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
                                  struct store_login_state *out)
 {
-    if (!state_hash || !out)
+    if (!state_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->sso->login_state_consume(st, state_hash, now_ms, out);
 }
 
@@ -144,8 +141,7 @@ gw_err store_sso_user_upsert(struct store *st, const struct store_sso_user *u)
 gw_err store_sso_user_get(struct store *st, const char *tenant, const char *id,
                           struct store_sso_user *out)
 {
-    if (!tenant || !id || !out)
+    if (!tenant || !id || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->sso->sso_user_get(st, tenant, id, out);
 }

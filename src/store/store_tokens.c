@@ -5,8 +5,7 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_token_cols =
-    STORE_COLS_INIT(store_token, STORE_TOKEN_COLUMNS);
+const struct store_cols store_token_cols = STORE_COLS_INIT(store_token, STORE_TOKEN_COLUMNS);
 
 void store_token_release(struct store_token *t)
 {

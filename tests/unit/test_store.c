@@ -3,7 +3,7 @@
  * the store itself and its small domains.
  *
  * Covers: file/dir modes, migrations (applied once, idempotent, future version refused), ping,
- * meta, tokens, agents, messages and policy versions. The other domains have their own
+ * meta, tokens, agents, messages, conversations and policy versions. The other domains have their own
  * test_store_<domain>.c.
  */
 #include "base/prelude.h"
@@ -281,6 +281,43 @@ static void test_messages(void **state)
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM messages WHERE sender IS NULL"), 1);
 }
 
+/* One conversation per (tenant, user, channel, session); messages come back oldest first. */
+static void test_conversations(void **state)
+{
+    struct fx *f = *state;
+    char id[STORE_CONV_ID_LEN], again[STORE_CONV_ID_LEN], other[STORE_CONV_ID_LEN];
+    assert_int_equal(store_conversation_open(f->st, "acme", "alice", "support", "s1", 10, id),
+                     GW_OK);
+    assert_int_equal(strncmp(id, "cnv_", 4), 0);
+    assert_int_equal(store_conversation_open(f->st, "acme", "alice", "support", "s1", 20, again),
+                     GW_OK);
+    assert_string_equal(again, id);
+    assert_int_equal(store_conversation_open(f->st, "acme", "alice", "support", "s2", 20, other),
+                     GW_OK);
+    assert_string_not_equal(other, id);
+
+    const char *first[] = {"{\"n\":1}", "{\"n\":2}", "{\"n\":3}"};
+    const char *second[] = {"{\"n\":4}", "{\"n\":5}"};
+    assert_int_equal(store_conversation_append(f->st, id, first, 3, 30), GW_OK);
+    assert_int_equal(store_conversation_append(f->st, id, second, 2, 40), GW_OK);
+    assert_int_equal(store_conversation_append(f->st, id, NULL, 0, 50), GW_OK);
+    assert_int_equal(raw_int(f->db, "SELECT MAX(updated_ms) FROM conversations"), 40);
+    char **msgs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_conversation_tail(f->st, id, 3, &msgs, &n), GW_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(msgs[0], "{\"n\":3}");
+    assert_string_equal(msgs[2], "{\"n\":5}");
+    store_strv_free(msgs, n);
+    assert_int_equal(store_conversation_tail(f->st, id, 100, &msgs, &n), GW_OK);
+    assert_int_equal(n, 5);
+    assert_string_equal(msgs[0], "{\"n\":1}");
+    store_strv_free(msgs, n);
+    assert_int_equal(store_conversation_tail(f->st, other, 100, &msgs, &n), GW_OK);
+    assert_int_equal(n, 0);
+    store_strv_free(msgs, n);
+}
+
 /* --- policies ---------------------------------------------------------------------------- */
 
 static void test_policies(void **state)
@@ -344,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conversations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,25 +46,16 @@ static gw_err code_insert(struct store *st, const struct store_cli_code *c)
                               NULL);
 }
 
+/* A replay finds the code consumed already: the caller sees consumed_ms and cli_session. */
 static gw_err code_consume(struct store *st, const char *code_hash, int64_t now_ms,
                            struct store_cli_code *out)
 {
-    struct store_sqlite_conn *c = &store_sqlite_of(st)->main;
-    store_sqlite_lock(c);
-    gw_err rc = store_sqlite_begin(c, "cli code consume: begin");
-    if (rc == GW_OK)
-        rc = store_sqlite_run_get(c, SQ_CALL(.sql = CODE_FIND, .what = "cli code consume",
-                                             SQ_ARGS(SQ_TEXT(code_hash))),
-                                  &store_cli_code_cols, out);
-    if (rc == GW_OK)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = CODE_MARK, .what = "cli code consume",
-                                         SQ_ARGS(SQ_TEXT(code_hash), SQ_I64(now_ms))),
-                              NULL);
-    rc = store_sqlite_end(c, rc, "cli code consume: commit");
-    store_sqlite_unlock(c);
-    if (rc != GW_OK)
-        store_cli_code_release(out);
-    return rc;
+    return store_sqlite_consume(st, SQ_CALL(.sql = CODE_FIND, .what = "cli code consume",
+                                            SQ_ARGS(SQ_TEXT(code_hash))),
+                                &store_cli_code_cols, out,
+                                SQ_CALL(.sql = CODE_MARK, .what = "cli code consume",
+                                        SQ_ARGS(SQ_TEXT(code_hash), SQ_I64(now_ms))),
+                                false);
 }
 
 static gw_err code_link(struct store *st, const char *code_hash, const char *session_id)

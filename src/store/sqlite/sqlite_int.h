@@ -109,6 +109,12 @@ gw_err store_sqlite_get(struct store *st, const struct store_sqlite_call *call,
 gw_err store_sqlite_list(struct store *st, const struct store_sqlite_call *call,
                          const struct store_cols *cols, void *out, size_t *n);
 
+/* Single use, atomically (one BEGIN IMMEDIATE on the main connection): reads the row of find
+ * into row (GW_ENOTFOUND when none), then runs mark; when must_change, mark changing no row
+ * fails it all. row is released on failure. */
+gw_err store_sqlite_consume(struct store *st, const struct store_sqlite_call *find,
+                            const struct store_cols *cols, void *row,
+                            const struct store_sqlite_call *mark, bool must_change);
 /* Inserts row (every column of cols) on the main connection; an existing key is GW_ECONFLICT. */
 gw_err store_sqlite_insert(struct store *st, const char *sql, const char *what,
                            const struct store_cols *cols, const void *row);

@@ -171,25 +171,12 @@ static gw_err login_state_insert(struct store *st, const struct store_login_stat
 static gw_err login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
                                   struct store_login_state *out)
 {
-    struct store_sqlite_conn *c = &store_sqlite_of(st)->main;
-    int changes = 0;
-    store_sqlite_lock(c);
-    gw_err rc = store_sqlite_begin(c, "login state consume: begin");
-    if (rc == GW_OK)
-        rc = store_sqlite_run_get(c, SQ_CALL(.sql = STATE_FIND, .what = "login state consume",
-                                             SQ_ARGS(SQ_TEXT(state_hash), SQ_I64(now_ms))),
-                                  &store_login_state_cols, out);
-    if (rc == GW_OK)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = STATE_MARK, .what = "login state consume",
-                                         SQ_ARGS(SQ_TEXT(state_hash), SQ_I64(now_ms))),
-                              &changes);
-    if (rc == GW_OK && changes != 1)
-        rc = store_sqlite_fail(c->db, "login state consume");
-    rc = store_sqlite_end(c, rc, "login state consume: commit");
-    store_sqlite_unlock(c);
-    if (rc != GW_OK)
-        store_login_state_release(out);
-    return rc;
+    return store_sqlite_consume(st, SQ_CALL(.sql = STATE_FIND, .what = "login state consume",
+                                            SQ_ARGS(SQ_TEXT(state_hash), SQ_I64(now_ms))),
+                                &store_login_state_cols, out,
+                                SQ_CALL(.sql = STATE_MARK, .what = "login state consume",
+                                        SQ_ARGS(SQ_TEXT(state_hash), SQ_I64(now_ms))),
+                                true);
 }
 
 static gw_err login_state_count(struct store *st, const char *binding_hash, int64_t since_ms,

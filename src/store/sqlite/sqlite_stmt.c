@@ -317,6 +317,27 @@ gw_err store_sqlite_list(struct store *st, const struct store_sqlite_call *call,
     return rc;
 }
 
+gw_err store_sqlite_consume(struct store *st, const struct store_sqlite_call *find,
+                            const struct store_cols *cols, void *row,
+                            const struct store_sqlite_call *mark, bool must_change)
+{
+    struct store_sqlite_conn *c = &store_sqlite_of(st)->main;
+    int changes = 0;
+    store_sqlite_lock(c);
+    gw_err rc = store_sqlite_begin(c, find->what);
+    if (rc == GW_OK)
+        rc = store_sqlite_run_get(c, find, cols, row);
+    if (rc == GW_OK)
+        rc = store_sqlite_run(c, mark, &changes);
+    if (rc == GW_OK && must_change && changes == 0)
+        rc = store_sqlite_fail(c->db, mark->what);
+    rc = store_sqlite_end(c, rc, find->what);
+    store_sqlite_unlock(c);
+    if (rc != GW_OK)
+        store_row_release(cols, row);
+    return rc;
+}
+
 gw_err store_sqlite_insert(struct store *st, const char *sql, const char *what,
                            const struct store_cols *cols, const void *row)
 {
