@@ -144,7 +144,7 @@ void store_rows_free(const struct store_cols *c, void *rows, size_t n);
 /* An (array, count) pair: */
 #define STORE_OUT_LIST(out, n) ((out) && (n) && ((*(out) = NULL), (*(n) = 0), true))
 
-/* --- per-domain operations: what a backend implements -------------------------------------- */
+/* --- per-domain operations: what a backend implements ------------------------------------- */
 
 /* The arguments have been checked by store_<domain>.c; out-parameters are zeroed there. */
 

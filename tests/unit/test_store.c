@@ -3,8 +3,8 @@
  * the store itself and its small domains.
  *
  * Covers: file/dir modes, migrations (applied once, idempotent, future version refused), ping,
- * meta, tokens, agents, messages, conversations and policy versions. The other domains have their own
- * test_store_<domain>.c.
+ * meta, tokens, agents, messages, conversations and policy versions. The other domains have
+ * their own test_store_<domain>.c.
  */
 #include "base/prelude.h"
 #include "test_store.h"

@@ -67,7 +67,7 @@ static gw_err tenants(struct store *st, char ***out, size_t *n)
                              &store_str_cols, out, n);
 }
 
-/* --- filtered reads -------------------------------------------------------------------------- */
+/* --- filtered reads ----------------------------------------------------------------------- */
 
 /* A SELECT on audit_events built from a filter: the SQL text holds only placeholders; the
  * values (borrowed from the filter, or owned copies for computed bounds) are bound later. */
@@ -281,7 +281,7 @@ static gw_err scan(struct store *st, const struct store_audit_filter *f,
     }
 }
 
-/* --- checkpoints ----------------------------------------------------------------------------- */
+/* --- checkpoints -------------------------------------------------------------------------- */
 
 static gw_err checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c)
 {

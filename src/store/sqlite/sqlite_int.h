@@ -21,7 +21,7 @@
 #include <sys/types.h>
 
 /* Prepared statements kept per connection (a power of two, above the number of SQL texts). */
-#define STORE_SQLITE_CACHE 128
+#define STORE_SQLITE_CACHE 256
 
 /* A connection, its mutex and its statements, prepared on first use (SQLITE_PREPARE_PERSISTENT)
  * and keyed by the address of their static SQL text. */
@@ -76,7 +76,7 @@ struct store_sqlite_call {
 };
 #define SQ_CALL(...) (&(const struct store_sqlite_call){__VA_ARGS__})
 
-/* --- sqlite_stmt.c: the plumbing ------------------------------------------------------------ */
+/* --- sqlite_stmt.c: the plumbing ---------------------------------------------------------- */
 
 extern const struct store_cols store_sqlite_i64_cols; /* one integer: an int64_t row */
 
@@ -130,14 +130,14 @@ int store_sqlite_bind_args(sqlite3_stmt *q, int first, const struct store_sqlite
 gw_err store_sqlite_collect(sqlite3 *db, sqlite3_stmt *q, const char *what,
                             const struct store_cols *cols, void *out, size_t *n);
 
-/* --- sqlite_migrations.c ---------------------------------------------------------------------- */
+/* --- sqlite_migrations.c ------------------------------------------------------------------ */
 
 /* Creates schema_migrations if needed, refuses a database newer than the binary (GW_ESTORE with
  * a clear log line), then applies every pending migration in its own IMMEDIATE transaction.
  * *version receives the schema version afterwards. */
 gw_err store_sqlite_migrate(sqlite3 *db, int *version);
 
-/* --- one file per domain ------------------------------------------------------------------- */
+/* --- one file per domain ------------------------------------------------------------------ */
 
 extern const struct store_token_ops store_sqlite_token_ops;       /* sqlite_tokens.c */
 extern const struct store_agent_ops store_sqlite_agent_ops;       /* sqlite_agents.c */

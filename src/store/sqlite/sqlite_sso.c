@@ -62,7 +62,7 @@ static const char USER_UPSERT[] = "INSERT INTO sso_users ("
 static const char USER_GET[] = "SELECT " STORE_COL_NAMES(STORE_SSO_USER_COLUMNS)
                                " FROM sso_users WHERE tenant = ?1 AND id = ?2";
 
-/* --- sessions ------------------------------------------------------------------------------ */
+/* --- sessions ----------------------------------------------------------------------------- */
 
 static gw_err session_insert(struct store *st, const struct store_session *s)
 {
@@ -159,7 +159,7 @@ static gw_err purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
     return rc;
 }
 
-/* --- login states and SAML assertion ids ----------------------------------------------------- */
+/* --- login states and SAML assertion ids -------------------------------------------------- */
 
 static gw_err login_state_insert(struct store *st, const struct store_login_state *s)
 {
@@ -202,7 +202,7 @@ static gw_err saml_assertion_use(struct store *st, const char *tenant, const cha
     return rc == GW_OK && changes == 0 ? GW_ECONFLICT : rc;
 }
 
-/* --- users provisioned just in time ---------------------------------------------------------- */
+/* --- users provisioned just in time ------------------------------------------------------- */
 
 /* Binds tenant..groups from the row and last_login_ms as ?9 (new rows: created then too). */
 static gw_err sso_user_upsert(struct store *st, const struct store_sso_user *u)

@@ -51,7 +51,7 @@ gw_err store_sqlite_exec(sqlite3 *db, const char *sql, const char *what)
     return GW_OK;
 }
 
-/* --- the statement cache ---------------------------------------------------------------------- */
+/* --- the statement cache ------------------------------------------------------------------ */
 
 /* The prepared statement of sql (open addressing on its address); NULL, logged, on failure. */
 static sqlite3_stmt *cached(struct store_sqlite_conn *c, const char *sql, const char *what)
@@ -82,7 +82,7 @@ static void finish(sqlite3_stmt *q)
     sqlite3_clear_bindings(q);
 }
 
-/* --- binding and reading by column list --------------------------------------------------------- */
+/* --- binding and reading by column list --------------------------------------------------- */
 
 static int bind_text(sqlite3_stmt *q, int i, const char *s)
 {
@@ -194,7 +194,7 @@ gw_err store_sqlite_collect(sqlite3 *db, sqlite3_stmt *q, const char *what,
     return GW_OK;
 }
 
-/* --- one call ------------------------------------------------------------------------------- */
+/* --- one call ----------------------------------------------------------------------------- */
 
 /* The call's statement with every parameter bound; NULL, logged, on failure. */
 static sqlite3_stmt *bound(struct store_sqlite_conn *c, const struct store_sqlite_call *call)
@@ -272,7 +272,7 @@ gw_err store_sqlite_run_list(struct store_sqlite_conn *c, const struct store_sql
     return rc;
 }
 
-/* --- transactions and the main connection ------------------------------------------------------ */
+/* --- transactions and the main connection ------------------------------------------------- */
 
 gw_err store_sqlite_begin(struct store_sqlite_conn *c, const char *what)
 {
