@@ -19,19 +19,19 @@
 
 #define PAGE 500
 
-static void visibility(const struct auth_principal *p, struct audit_filter *f)
+static void visibility(const struct auth_principal *p, struct store_audit_filter *f)
 {
     /* an ownerless token only reports enterprise_admin when it holds "*" (auth_tokens.c) */
     if (strcmp(p->role, "enterprise_admin") == 0) {
-        f->vis = AUDIT_VIS_ALL;
+        f->vis = STORE_AUDIT_VIS_ALL;
     } else if (strcmp(p->role, "org_admin") == 0 && p->org_unit) {
-        f->vis = AUDIT_VIS_ORG;
+        f->vis = STORE_AUDIT_VIS_ORG;
         f->vis_scope = p->org_unit;
     } else if (strcmp(p->role, "team_lead") == 0 && p->team) {
-        f->vis = AUDIT_VIS_TEAM;
+        f->vis = STORE_AUDIT_VIS_TEAM;
         f->vis_scope = p->team;
     } else {
-        f->vis = AUDIT_VIS_ACTOR;
+        f->vis = STORE_AUDIT_VIS_ACTOR;
         f->vis_scope = p->actor;
     }
 }
@@ -48,7 +48,7 @@ static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* Fills the filter from the query string; answers 400 and returns false on a bad value. */
-static bool parse_filter(struct api_call *c, struct audit_filter *f)
+static bool parse_filter(struct api_call *c, struct store_audit_filter *f)
 {
     memset(f, 0, sizeof(*f));
     f->tenant = c->p->tenant;
@@ -81,7 +81,7 @@ void api_audit_query(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
-    struct audit_filter f;
+    struct store_audit_filter f;
     if (!parse_filter(c, &f))
         return;
     int64_t limit = 100;
@@ -95,7 +95,7 @@ void api_audit_query(struct api_call *c)
         return;
     }
     f.descending = true;
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
     if (store_audit_query(c->g->store, &f, (size_t)limit, &rows, &n) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
@@ -115,11 +115,11 @@ void api_audit_query(struct api_call *c)
 
 struct export_ctx {
     struct store *st;
-    struct audit_filter f;
+    struct store_audit_filter f;
     char *strings[8];      /* owned copies of the filter strings */
     bool csv;
     bool header_sent, done;
-    struct audit_checkpoint *cps;  /* stored checkpoints, interleaved in full JSONL exports */
+    struct store_audit_checkpoint *cps;  /* stored checkpoints, interleaved in full JSONL exports */
     size_t n_cps, next_cp;
     struct gw_buf out;
     size_t out_pos;
@@ -149,7 +149,7 @@ static gw_err export_refill(struct export_ctx *x)
         x->header_sent = true;
         return gw_buf_puts(&x->out, audit_csv_header());
     }
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
     gw_err rc = store_audit_query(x->st, &x->f, PAGE, &rows, &n);
     if (rc != GW_OK)
@@ -211,7 +211,7 @@ void api_audit_export(struct api_call *c)
 {
     if (!api_require(c, "audit:export"))
         return;
-    struct audit_filter f;
+    struct store_audit_filter f;
     if (!parse_filter(c, &f))
         return;
     const char *fmt = http_query(c->r, "format");
@@ -242,7 +242,7 @@ void api_audit_export(struct api_call *c)
     x->f.request_id = own(x, 6, f.request_id);
     x->f.descending = false;
     gw_buf_init(&x->out, 64 * 1024 * 1024);
-    bool full = f.vis == AUDIT_VIS_ALL && !f.actor && !f.type && !f.resource && !f.outcome &&
+    bool full = f.vis == STORE_AUDIT_VIS_ALL && !f.actor && !f.type && !f.resource && !f.outcome &&
                 !f.request_id && !f.since_ms && !f.until_ms;
     if (!csv && full && store_checkpoint_list(x->st, f.tenant, &x->cps, &x->n_cps) != GW_OK) {
         x->cps = NULL;
@@ -280,12 +280,12 @@ void api_audit_head(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     memset(&cp, 0, sizeof(cp));
     if (audit_head(c->g->audit, c->p->tenant, &cp) != GW_OK) {
         http_respond_error(c->r, GW_EAUDIT, "the audit head could not be signed");
         return;
     }
     http_respond_json(c->r, 200, audit_checkpoint_to_json(&cp));
-    audit_checkpoint_release(&cp);
+    store_audit_checkpoint_release(&cp);
 }

@@ -38,7 +38,7 @@ struct waiter {
 };
 
 struct item {
-    struct audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
+    struct store_audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
     struct audit_canon canon; /* canonical text prepared by the submitter */
     uint64_t ticket;       /* enqueue order, for audit_flush */
     struct waiter *waiter; /* NULL for audit_record */
@@ -102,7 +102,7 @@ struct audit {
     pthread_t thread;
     struct audit_file file;
     struct gw_buf lines;
-    struct audit_row *rows;
+    struct store_audit_row *rows;
     struct undo *undo;
     size_t n_undo;
     struct item **batch;
@@ -195,14 +195,14 @@ static gw_err head_load(struct audit *a, const char *tenant, struct head **out)
     free(hash);
     h->committed_seq = h->seq;
     memcpy(h->committed_hash, h->hash, sizeof h->hash);
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     if (store_checkpoint_latest(a->st, tenant, &cp) == GW_OK) {
         h->cp_seq = cp.seq;
         if (cp.seq > seq)
             gw_error("audit: the store's chain of tenant %s ends at seq %lld but a signed "
                      "checkpoint covers seq %lld: rows were removed (verify will report it)",
                      tenant, (long long)seq, (long long)cp.seq);
-        audit_checkpoint_release(&cp);
+        store_audit_checkpoint_release(&cp);
     }
     h->cp_mono_ns = gw_mono_ns();
     pthread_mutex_lock(&a->mu);
@@ -230,7 +230,7 @@ void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, cha
 
 /* --- checkpoints (writer thread) ------------------------------------------------------------- */
 
-static void append_checkpoint_line(struct gw_buf *b, const struct audit_checkpoint *cp)
+static void append_checkpoint_line(struct gw_buf *b, const struct store_audit_checkpoint *cp)
 {
     json_t *o = audit_checkpoint_to_json(cp);
     char *s = gw_json_compact(o);
@@ -244,7 +244,7 @@ static void append_checkpoint_line(struct gw_buf *b, const struct audit_checkpoi
  * covers yet. */
 static void checkpoint_one(struct audit *a, struct head *h, struct gw_buf *b, int64_t now_ns)
 {
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, audit_now_ms(), &cp) != GW_OK) {
         gw_error("audit: cannot sign a checkpoint");
         return;
@@ -260,7 +260,7 @@ static void checkpoint_one(struct audit *a, struct head *h, struct gw_buf *b, in
     }
     h->cp_mono_ns = now_ns;
     append_checkpoint_line(b, &cp);
-    audit_checkpoint_release(&cp);
+    store_audit_checkpoint_release(&cp);
 }
 
 /* Anchors a (re)opened file: a checkpoint line for every non-empty chain. */
@@ -872,7 +872,7 @@ void audit_get_stats(struct audit *a, struct audit_stats *s)
     pthread_mutex_unlock(&a->mu);
 }
 
-gw_err audit_head(struct audit *a, const char *tenant, struct audit_checkpoint *out)
+gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkpoint *out)
 {
     memset(out, 0, sizeof *out);
     if (!tenant || strchr(tenant, '\n'))

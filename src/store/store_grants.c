@@ -1,36 +1,25 @@
 /* SPDX-License-Identifier: MIT
- * store_grants.c — the public store API of namespace grants: argument checks and dispatch
- * through struct store_grant_ops (store_sqlite_grants.c implements it).
+ * store_grants.c — the public store API of namespace grants (store_grants.h): argument
+ * checks and dispatch through struct store_grant_ops (sqlite/sqlite_grants.c implements it).
  */
 #include "base/prelude.h"
 #include "store/store_int.h"
 
+const struct store_cols store_grant_cols = STORE_COLS_INIT(store_grant, STORE_GRANT_COLUMNS);
+
 void store_grant_release(struct store_grant *g)
 {
-    if (!g)
-        return;
-    free(g->tenant);
-    free(g->ns);
-    free(g->kind);
-    free(g->value);
-    free(g->created_by);
-    memset(g, 0, sizeof(*g));
+    store_row_release(&store_grant_cols, g);
 }
 
 gw_err store_grant_list(struct store *st, struct store_grant **out, size_t *n)
 {
-    if (!out || !n)
-        return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
-    return st->ops->grants->list(st, out, n);
+    return STORE_OUT_LIST(out, n) ? st->ops->grants->list(st, out, n) : GW_EINVAL;
 }
 
 void store_grant_list_free(struct store_grant *list, size_t n)
 {
-    for (size_t i = 0; list && i < n; i++)
-        store_grant_release(&list[i]);
-    free(list);
+    store_rows_free(&store_grant_cols, list, n);
 }
 
 gw_err store_grant_insert(struct store *st, const struct store_grant *g)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * store_migrations.c — versioned schema of the SQLite backend.
+ * sqlite_migrations.c — versioned schema of the SQLite backend.
  *
  * The schema is a static, append-only table of {version, description, sql}. The table
  * schema_migrations records every applied version (with its description and the time it was
@@ -15,7 +15,7 @@
 #include "base/prelude.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "store/store_int.h"
+#include "store/sqlite/sqlite_int.h"
 
 struct migration {
     int version;
@@ -271,13 +271,9 @@ size_t store_sqlite_migration_count(void)
 
 static gw_err exec(sqlite3 *db, const char *sql, const char *what)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        gw_error("store: migration: %s: %s", what, msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return GW_ESTORE;
-    }
-    return GW_OK;
+    char label[160];
+    snprintf(label, sizeof(label), "migration: %s", what);
+    return store_sqlite_exec(db, sql, label);
 }
 
 static gw_err current_version(sqlite3 *db, int *version)
