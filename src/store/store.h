@@ -3,7 +3,8 @@
  *
  * Callers see domain operations only, one header per domain (included below): tokens,
  * agents (with channel messages and conversations), the audit trail's rows and checkpoints,
- * policy versions, the approval queue, usage metering, single sign-on and the CLI sign-in.
+ * policy versions, the approval queue, usage metering, single sign-on, the CLI sign-in and
+ * namespace grants.
  * Every SQL statement and dialect detail stays inside src/store. The embedded backend is SQLite
  * in WAL mode (src/store/sqlite/); a cluster backend (PostgreSQL) plugs in behind the same
  * per-domain ops tables (store_int.h) without touching callers. Migrations are versioned and
