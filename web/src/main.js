@@ -139,6 +139,7 @@ async function start() {
     session.user = await get("/api/v1/auth/userinfo", { quiet401: true });
     session.csrf = session.user.csrf_token || null;
     sessionStorage.removeItem("openclaw.signedOut");
+    sessionStorage.removeItem("openclaw.ssoTried");
   } catch (e) {
     session.user = null;
     if (session.token && e.status === 401) setToken(null);

@@ -6,7 +6,7 @@
 // is a "special" one (```openclaw-viz) is handed to specials[lang](text) instead.
 import { h } from "./dom.js";
 
-const INLINE = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([\s\S]+?)\*\*|__([\s\S]+?)__|~~([\s\S]+?)~~|\*([^*\s][^*]*?)\*|\b_([^_\s][^_]*?)_\b|\[([^\]]+)\]\(([^()\s]+)\)/;
+const INLINE = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([\s\S]+?)\*\*|(?<!\w)__(\S[\s\S]*?)__(?!\w)|~~([\s\S]+?)~~|\*([^*\s][^*]*?)\*|(?<!\w)_([^_\s][^_]*?)_(?!\w)|\[([^\]]+)\]\(([^()\s]+)\)/;
 
 function safeHref(url) {
   try {

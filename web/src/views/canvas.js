@@ -2,7 +2,7 @@
 // canvas.js — the Canvas page: open a visualization document (pasted or from a file) and
 // interact with it. Documents also arrive inline in chat answers; the work-intelligence
 // features will produce them later.
-import { h, mount, note, field } from "../dom.js";
+import { h, mount, field } from "../dom.js";
 import { parseViz, renderViz, VIZ_TYPES } from "./viz.js";
 
 export function canvasView(root) {
@@ -37,5 +37,5 @@ export function canvasView(root) {
       show(text.value);
     } }, field("Visualization document (JSON)", text), field("Or a file", file), msg,
     h("button", { type: "submit", class: "primary" }, "Show")),
-    stage, stage.childNodes.length ? null : note("Nothing open yet.")));
+    stage));
 }

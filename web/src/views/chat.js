@@ -126,6 +126,8 @@ export function chatView(root, params) {
     const text = input.value.trim();
     if (!text || !agent || ctl) return;
     input.value = "";
+    // kept until the gateway takes it: an expired session puts it back after sign-in
+    sessionStorage.setItem("openclaw.draft", text);
     log.append(h("li", { class: "msg user" }, h("div", { class: "body" }, text)));
     const body = h("div", { class: "body" });
     const tools = h("div", { class: "tools" });
@@ -150,6 +152,7 @@ export function chatView(root, params) {
     try {
       await stream(`/api/v1/channels/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/messages`,
         { content: text, stream: true, session: sessionOf(agent) }, (ev, data) => {
+          sessionStorage.removeItem("openclaw.draft");
           if (ev === "delta") {
             answer += data.text || "";
             if (!frame) frame = requestAnimationFrame(() => render(false));
@@ -160,11 +163,11 @@ export function chatView(root, params) {
             ended = true;
             answer = data.reply != null ? data.reply : answer;
             const u = data.usage || {};
-            append(foot, h("span", null, data.model || ""),
+            append(foot, [h("span", null, data.model || ""),
               u.total_tokens != null ? h("span", null, `${u.total_tokens} tokens`) : null,
               data.cost_usd != null ? h("span", null, fmtUsd(data.cost_usd)) : null,
               data.rerouted ? h("span", { class: "badge warn" },
-                                `rerouted by policy to ${data.model}`) : null);
+                                `rerouted by policy to ${data.model}`) : null]);
           } else if (ev === "error") {
             ended = true;
             const e = data.error || {};
@@ -183,6 +186,7 @@ export function chatView(root, params) {
       if (e.name === "AbortError") {
         foot.append(h("span", { class: "badge" }, "stopped"));
       } else {
+        if (e.status !== 401) sessionStorage.removeItem("openclaw.draft");
         msg.append(errorCard(e));
       }
     } finally {

@@ -34,7 +34,9 @@ export async function signIn(app, done, why) {
   const signedOut = sessionStorage.getItem("openclaw.signedOut") === "1";
   const expired = why instanceof ApiError && why.status === 401 && why.code === "unauthenticated" &&
                   sessionStorage.getItem(DRAFT_KEY);
-  if (sso && !signedOut && !sessionStorage.getItem("openclaw.ssoTried")) {
+  // "#/signin" shows this page without going to the IdP (e.g. to paste a token instead)
+  if (sso && !signedOut && !sessionStorage.getItem("openclaw.ssoTried") &&
+      location.hash !== "#/signin") {
     sessionStorage.setItem("openclaw.ssoTried", "1"); // once per tab: no redirect loop here
     location.assign(loginUrl());
     return;
