@@ -254,8 +254,9 @@ await scenario("approval_parked_and_approved", async () => {
   assert(facts.includes("alice") && /Expires/.test(facts), "facts: " + facts);
   await shot(adp, "approvals");
   await card.getByRole("button", { name: "Approve" }).click();
-  await until(async () => (await card.locator(".result").textContent()).includes("executed") ||
-    !(await card.count()), "the approval result");
+  await until(async () => (await adp.locator("#apr-status").textContent()).includes(
+    `Approved ${id}: executed`), "the approval result");
+  await until(async () => !(await card.count()), "the card leaving the pending list");
   const mem = await gw("GET", "/api/v1/memory/engineering/assistant");
   assert(mem.status === 200 && mem.text.includes(payload), "memory not written: " + mem.text);
   const apr = JSON.parse((await gw("GET", "/api/v1/approvals/" + id)).text);
@@ -288,7 +289,7 @@ await scenario("viz_graph", async () => {
          "critical path " + await adp.locator(".viz-stage").getAttribute("data-critical-path"));
   await adp.waitForTimeout(600); // let the layout settle a little
   const b = adp.locator(".viz-stage .node", { hasText: "build" });
-  await b.click({ force: true }); // the layout is still moving
+  await b.dispatchEvent("click"); // the layout may still be moving
   assert((await adp.locator(".viz-stage .node.dim").count()) === 2, "b's neighbours a, c stay lit");
   await adp.getByRole("button", { name: "Critical path" }).click();
   assert((await adp.locator(".viz-stage svg.show-critical").count()) === 1, "critical path shown");
@@ -335,6 +336,7 @@ await scenario("viz_matrix", async () => {
   assert((await adp.locator(".viz-stage .quadrant.dim").count()) === 3, "other quadrants dimmed");
   // drag "inbox zero" (eliminate) into do-first
   const t4 = adp.locator(".viz-stage .task", { hasText: "inbox zero" });
+  await adp.locator(".viz-stage svg").scrollIntoViewIfNeeded();
   const box = await t4.locator("circle").boundingBox();
   const target = await adp.locator(".viz-stage .quadrant.do-first rect").boundingBox();
   await adp.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -501,6 +503,7 @@ await scenario("a11y", async () => {
   }
   // keyboard: the skip link and the navigation are reachable with Tab
   await adp.goto(S.gateway + "/#/admin/status");
+  await adp.reload();
   await adp.waitForSelector("main h1");
   await adp.keyboard.press("Tab");
   assert(await adp.evaluate(() => document.activeElement.className) === "skip", "skip link");
@@ -556,10 +559,14 @@ await scenario("sign_out", async () => {
   await ap.goto(S.gateway + "/#/chat");
   await ap.waitForSelector("nav#nav");
   await ap.getByRole("button", { name: "Sign out" }).click();
-  // the browser goes to the IdP's end-session endpoint, which ends the IdP's session too
-  await until(async () => ap.url().startsWith(S.idp) &&
-    (await ap.locator('input[name="user"]').count()) > 0, "the IdP's signed-out login form",
-  20000);
+  // the browser goes to the IdP's end-session endpoint (it asks for a confirmation), which
+  // ends the IdP's session and sends the browser back (or shows its own login form)
+  await until(() => ap.url().startsWith(S.idp), "the IdP's sign-out", 15000);
+  await ap.getByRole("button", { name: "Accept" }).click();
+  await until(async () => (ap.url().startsWith(S.gateway) &&
+    (await ap.locator("text=You are signed out").count()) > 0) ||
+    (ap.url().startsWith(S.idp) && (await ap.locator('input[name="user"]').count()) > 0),
+  "the end of the IdP's sign-out", 20000);
   // back at the gateway: the sign-in page says so, without sending us to the IdP again
   await ap.goto(S.gateway + "/");
   await ap.locator("text=You are signed out").waitFor();

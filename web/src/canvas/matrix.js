@@ -69,7 +69,8 @@ export function priorityMatrix(el, doc) {
   });
   g.append("text").attr("class", "axis").attr("x", M + PW / 2).attr("y", H - 8)
     .attr("text-anchor", "middle").text("Urgency →");
-  g.append("text").attr("class", "axis").attr("transform", `translate(12,${M + PH / 2}) rotate(-90)`)
+  g.append("text").attr("class", "axis")
+    .attr("transform", `translate(12,${M + PH / 2}) rotate(-90)`)
     .attr("text-anchor", "middle").text("Importance →");
 
   const dots = g.append("g").selectAll("g").data(tasks, (t) => t.id).join("g")

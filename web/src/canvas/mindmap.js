@@ -13,7 +13,8 @@ const MAX_DEPTH = 8;
 function readTree(n, depth, budget) {
   const node = { name: str(n && (n.name ?? n.title ?? n.id)), type: str(n && n.type, 20),
                  value: num(n && n.value, 0, 1e9, 0),
-                 sources: Array.isArray(n && n.sources) ? n.sources.slice(0, 10).map((x) => str(x, 40)) : [] };
+                 sources: Array.isArray(n && n.sources)
+                   ? n.sources.slice(0, 10).map((x) => str(x, 40)) : [] };
   budget.left--;
   const kids = Array.isArray(n && n.children) ? n.children : [];
   if (depth < MAX_DEPTH && kids.length)

@@ -7,7 +7,7 @@ import { get, post, q, explain } from "../api.js";
 
 const REFRESH_MS = 5000;
 
-function card(a, refresh) {
+function card(a, refresh, status) {
   const msg = h("p", { class: "result", role: "status" });
   const comment = h("input", { type: "text", maxlength: "500" });
   const args = h("textarea", { rows: "5", spellcheck: "false" });
@@ -27,7 +27,8 @@ function card(a, refresh) {
     }
     try {
       const r = await post(`/api/v1/approvals/${encodeURIComponent(a.id)}/${verb}`, body);
-      msg.textContent = verb === "approve" ? `Approved and ${r.status}.` : "Rejected.";
+      status.textContent = verb === "approve" ? `Approved ${a.id}: ${r.status}.`
+                                              : `Rejected ${a.id}.`;
       refresh();
     } catch (e) {
       msg.textContent = `${explain(e)} ${e.message}`;
@@ -60,6 +61,7 @@ export function approvalsView(root) {
   const filter = h("select", { id: "apr-filter" },
     h("option", { value: "pending" }, "Pending"), h("option", { value: "" }, "All"));
   const listEl = h("div", { class: "approvals", "aria-live": "polite" });
+  const status = h("p", { id: "apr-status", role: "status" });
   let timer = null, busy = false;
   async function refresh() {
     if (busy || root.contains(document.activeElement) && listEl.contains(document.activeElement)
@@ -67,7 +69,7 @@ export function approvalsView(root) {
     busy = true;
     try {
       const r = await get("/api/v1/approvals" + q({ status: filter.value }));
-      mount(listEl, r.approvals.length ? r.approvals.map((a) => card(a, refresh))
+      mount(listEl, r.approvals.length ? r.approvals.map((a) => card(a, refresh, status))
                                        : note(filter.value ? "Nothing waits for a decision."
                                                            : "No approvals yet."));
     } catch (e) {
@@ -80,7 +82,7 @@ export function approvalsView(root) {
   mount(root, h("section", { class: "page" }, h("h1", null, "Approvals"),
     h("p", null, "Actions that a policy parked until someone decides. The action runs exactly " +
                  "once, with the requester's grants, when approved."),
-    field("Show", filter), listEl));
+    field("Show", filter), status, listEl));
   refresh();
   timer = setInterval(refresh, REFRESH_MS);
   return () => clearInterval(timer);

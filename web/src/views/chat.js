@@ -77,10 +77,10 @@ export function chatView(root, params) {
   let ctl = null; // AbortController of the answer being streamed
 
   const list = h("ul", { class: "agent-list", "aria-label": "Agents" });
-  const log = h("ol", { class: "transcript", role: "log", "aria-live": "polite",
-                        "aria-label": "Conversation" });
+  const log = h("div", { class: "transcript", role: "log", "aria-live": "polite",
+                         "aria-label": "Conversation" });
   const input = h("textarea", { id: "composer-input", rows: "3", required: true,
-                                placeholder: "Message the agent (Enter sends, Shift+Enter for a new line)" });
+    placeholder: "Message the agent (Enter sends, Shift+Enter for a new line)" });
   input.value = takeDraft();
   const send = h("button", { type: "submit", class: "primary" }, "Send");
   const stop = h("button", { type: "button", class: "danger", hidden: true,
@@ -128,11 +128,11 @@ export function chatView(root, params) {
     input.value = "";
     // kept until the gateway takes it: an expired session puts it back after sign-in
     sessionStorage.setItem("openclaw.draft", text);
-    log.append(h("li", { class: "msg user" }, h("div", { class: "body" }, text)));
+    log.append(h("div", { class: "msg user" }, h("div", { class: "body" }, text)));
     const body = h("div", { class: "body" });
     const tools = h("div", { class: "tools" });
     const foot = h("div", { class: "msg-foot" });
-    const msg = h("li", { class: "msg assistant streaming", "aria-busy": "true" },
+    const msg = h("div", { class: "msg assistant streaming", "aria-busy": "true" },
                   body, tools, foot);
     log.append(msg);
     scroll(true);
@@ -150,7 +150,8 @@ export function chatView(root, params) {
     const [ns, name] = agent.split("/");
     let ended = false;
     try {
-      await stream(`/api/v1/channels/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/messages`,
+      const path = `/api/v1/channels/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
+      await stream(path + "/messages",
         { content: text, stream: true, session: sessionOf(agent) }, (ev, data) => {
           sessionStorage.removeItem("openclaw.draft");
           if (ev === "delta") {

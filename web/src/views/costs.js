@@ -6,8 +6,8 @@ import { get, q, explain } from "../api.js";
 /** Horizontal bars: spend per workspace, with the budget limit marked. */
 function chart(rows) {
   const W = 640, bar = 22, gap = 12, left = 150, top = 8;
-  const max = Math.max(1e-9, ...rows.map((r) => Math.max(r.total_usd,
-                                                         r.budget ? r.budget.monthly_usd_limit : 0)));
+  const max = Math.max(1e-9, ...rows.map((r) =>
+    Math.max(r.total_usd, r.budget ? r.budget.monthly_usd_limit : 0)));
   const scale = (v) => ((W - left - 90) * v) / max;
   const H = top * 2 + rows.length * (bar + gap);
   return s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
@@ -43,9 +43,12 @@ export function costsView(root) {
   async function load() {
     mount(out, note("Loading…"));
     try {
-      const c = await get("/api/v1/costs" + q({ period: period.value, workspace: ws.value.trim() }));
-      const tok = (r) => [h("td", null, String(r.requests)), h("td", null, String(r.prompt_tokens)),
-                          h("td", null, String(r.completion_tokens)), h("td", null, fmtUsd(r.total_usd))];
+      const c = await get("/api/v1/costs" +
+                          q({ period: period.value, workspace: ws.value.trim() }));
+      const tok = (r) => [h("td", null, String(r.requests)),
+                          h("td", null, String(r.prompt_tokens)),
+                          h("td", null, String(r.completion_tokens)),
+                          h("td", null, fmtUsd(r.total_usd))];
       mount(out,
         h("p", { class: "total" }, `${c.period}: ${fmtUsd(c.total_usd)} ${c.currency} for ` +
                                    `${c.requests} requests`),

@@ -5,7 +5,8 @@
 import { h, mount, note, field, jsonText, fmtTime } from "../dom.js";
 import { get, post, put, q, explain, allows, ApiError } from "../api.js";
 
-const DOMAINS = ["models", "actions", "integrations", "agent-to-agent", "features", "data", "audit"];
+const DOMAINS = ["models", "actions", "integrations", "agent-to-agent", "features", "data",
+                 "audit"];
 const SCOPES = ["enterprise", "org", "team", "user"];
 const ACTIONS = ["tool_call", "connector_read", "connector_write", "model_call", "agent_message",
                  "feature_use", "data_export"];
@@ -43,9 +44,9 @@ function editor(p, done) {
       const r = p
         ? await put("/api/v1/policies/" + encodeURIComponent(p.id),
                     { content: c, change_reason: reason.value, expected_version: p.version })
-        : await post("/api/v1/policies", { scope: scope.value, scope_id: scopeId.value || undefined,
-                                           domain: domain.value, content: c,
-                                           change_reason: reason.value });
+        : await post("/api/v1/policies", {
+          scope: scope.value, scope_id: scopeId.value || undefined, domain: domain.value,
+          content: c, change_reason: reason.value });
       mount(out, h("p", { class: "ok", role: "status" }, `Saved as version ${r.version}.`));
       done(r);
     } catch (err) {
@@ -76,8 +77,9 @@ async function detail(box, id, reload) {
         mount(diffOut, d.changes.length ? h("table", { class: "diff" },
           h("thead", null, h("tr", null, ["Field", "From", "To"].map((c) =>
             h("th", { scope: "col" }, c)))),
-          h("tbody", null, d.changes.map((c) => h("tr", null, h("td", null, h("code", null, c.field)),
-            h("td", { class: "from" }, jsonText(c.from)), h("td", { class: "to" }, jsonText(c.to))))))
+          h("tbody", null, d.changes.map((c) => h("tr", null,
+            h("td", null, h("code", null, c.field)), h("td", { class: "from" }, jsonText(c.from)),
+            h("td", { class: "to" }, jsonText(c.to))))))
           : note("No differences."));
       } catch (e) {
         mount(diffOut, refusal(e));

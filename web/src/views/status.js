@@ -13,8 +13,9 @@ export function statusView(root) {
       h("p", null, `Version ${st.version}, tenant ${st.tenant}, up ${st.uptime_seconds} s.`),
       h("h2", null, "Components"), dl(st.components),
       h("h2", null, "Audit writer"), dl(st.audit),
-      h("h2", null, "Single sign-on"), dl({ enabled: st.sso && st.sso.enabled,
-                                           protocols: (st.sso && st.sso.protocols || []).join(", ") || "none" }),
+      h("h2", null, "Single sign-on"), dl({
+        enabled: !!(st.sso && st.sso.enabled),
+        protocols: ((st.sso && st.sso.protocols) || []).join(", ") || "none" }),
       st.model_queues ? [h("h2", null, "Model provider queues"),
         Object.keys(st.model_queues).length ? dl(st.model_queues) : note("No calls yet.")] : null,
       h("h2", null, "Plugins"),
