@@ -69,26 +69,27 @@ void http_response_finish(struct http_req *r, int status, struct MHD_Response *r
     queue(r, status, resp);
 }
 
-void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
-                  size_t len, const char *const *extra_headers)
+static void respond_buffer(struct http_req *r, int status, const char *content_type,
+                           const void *body, size_t len, const char *const *extra_headers,
+                           enum MHD_ResponseMemoryMode mode)
 {
     if (r->responded)
         return;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, mode);
     add_standard_headers(r, resp, content_type, extra_headers);
     queue(r, status, resp);
+}
+
+void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
+                  size_t len, const char *const *extra_headers)
+{
+    respond_buffer(r, status, content_type, body, len, extra_headers, MHD_RESPMEM_MUST_COPY);
 }
 
 void http_respond_static(struct http_req *r, int status, const char *content_type,
                          const void *body, size_t len, const char *const *extra_headers)
 {
-    if (r->responded)
-        return;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
-    add_standard_headers(r, resp, content_type, extra_headers);
-    queue(r, status, resp);
+    respond_buffer(r, status, content_type, body, len, extra_headers, MHD_RESPMEM_PERSISTENT);
 }
 
 void http_respond_json(struct http_req *r, int status, json_t *body)
