@@ -105,6 +105,7 @@ async function idpLogin(p, user) {
 
 async function tokenSignIn(p, base, token) {
   await p.goto(base + "/#/signin");
+  await p.locator("main.signin").waitFor();
   const details = p.locator("details", { hasText: "Use a gateway token instead" });
   if (await details.count()) await details.locator("summary").click();
   await p.getByLabel("Gateway token", { exact: true }).fill(token);

@@ -19,6 +19,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -101,7 +102,8 @@ def _run_browser():
     assert os.access(CHROMIUM, os.X_OK), "chromium missing (scripts/deps.sh test installs it)"
     assert os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")), \
         "tests/browser/node_modules missing (scripts/deps.sh test runs npm ci there)"
-    os.makedirs(ARTIFACTS, exist_ok=True)
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # screenshots of this run only
+    os.makedirs(ARTIFACTS)
     g, plain = SSO(), PLAIN()
     settings = {
         "gateway": g.base, "plain": plain.url, "admin_token": ADMIN_TOKEN,
