@@ -61,7 +61,8 @@ gw_err api_approval_create(struct api_call *c, const char *tool, const json_t *a
     char hex[25], id[32];
     gw_random_hex(hex, 12);
     snprintf(id, sizeof(id), "apr_%s", hex);
-    json_t *who = json_pack("{s:s,s:s,s:s?,s:s,s:s?,s:s?,s:o,s:o*}", "tenant", p->tenant,
+    /* token_id is NULL for a browser session (SSO): the principal is still recorded */
+    json_t *who = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o*}", "tenant", p->tenant,
                             "actor", p->actor, "user", p->user, "token_id", p->token_id,
                             "org_unit", p->org_unit, "team", p->team, "scopes",
                             strv_json(p->scopes, p->n_scopes), "perms",
