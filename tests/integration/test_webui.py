@@ -63,6 +63,9 @@ def _sso_gateway():
     cfg["identity"] = {"org_units": ["engineering"],
                        "teams": [{"id": "platform", "org_unit": "engineering"}]}
     cfg["rbac"] = {"groupMappings": {"eng-leads": "team_lead", "marketing": "user"}}
+    # who may use which namespace: the IdP sends groups, no org unit
+    cfg["namespaces"]["engineering"]["members"] = {"groups": ["eng-leads"]}
+    cfg["namespaces"]["marketing"]["members"] = {"groups": ["marketing"]}
     cfg["sso"] = {"oidc": {
         "issuer": op.issuer, "client_id": op.client_id,
         "client_secret": gwtest.Raw("${OIDC_SECRET}"), "auth_method": "client_secret_basic",
