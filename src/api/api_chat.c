@@ -337,10 +337,11 @@ void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, c
         save_conversation(&ch, user_msg, t.produced);
     if (stream) {
         if (t.answer)
-            send_event(&ch, "done", json_pack("{s:s,s:s,s:s?,s:o,s:f,s:O}", "reply", t.answer,
-                                              "conversation_id", ch.conversation, "model",
-                                              t.model, "usage", usage_json(&t), "cost_usd",
-                                              t.cost_usd, "tools", ch.tools_seen));
+            send_event(&ch, "done", json_pack("{s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",
+                                              t.answer, "conversation_id", ch.conversation,
+                                              "model", t.model, "rerouted", t.rerouted, "usage",
+                                              usage_json(&t), "cost_usd", t.cost_usd, "tools",
+                                              ch.tools_seen));
         http_stream_close(ch.hs, true);
     } else if (t.answer && !c->r->responded) {
         http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",

@@ -101,6 +101,16 @@ void api_status(struct api_call *c)
         atomic_load(&c->g->draining) ? "draining" : "healthy", "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
         (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
+    /* how people sign in here (the web UI's sign-in page): SSO protocols, or tokens only */
+    const struct cfg_sso *sso = api_idp_tenant(c)->sso;
+    json_t *protocols = json_array();
+    if (sso->enabled && sso->oidc_enabled)
+        json_array_append_new(protocols, json_string("oidc"));
+    if (sso->enabled && sso->saml.enabled)
+        json_array_append_new(protocols, json_string("saml"));
+    json_object_set_new(body, "sso", json_pack("{s:b,s:o,s:s?}", "enabled", sso->enabled,
+                                               "protocols", protocols, "default",
+                                               sso->enabled ? sso->default_protocol : NULL));
     /* identity is optional here: the endpoint is public, a valid credential (checked locally:
      * never an IdP round trip for a public endpoint) adds the principal */
     char msg[160];

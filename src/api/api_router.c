@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "ui/ui.h"
 
 #include <strings.h>
 
@@ -321,6 +322,10 @@ void api_dispatch(struct http_req *r, void *ctx)
         snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", method_names[routes[i].method]);
     }
     if (!found) {
+        if (!allow[0] && ui_serve(r, path, c->base)) { /* the web UI's pages (src/ui) */
+            c->gc.audit.done = true;
+            return;
+        }
         c->gc.audit.type = "api.not_found";
         if (allow[0]) {
             char hdr[128];

@@ -120,6 +120,10 @@ const char *http_query(struct http_req *r, const char *name);
 /* Responses: exactly one per request. Extra headers are "Name: value" strings, NULL-terminated. */
 void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
                   size_t len, const char *const *extra_headers);
+/* Same for a body that outlives the response (static data: not copied). A Cache-Control among
+ * the extra headers replaces the default "no-store". */
+void http_respond_static(struct http_req *r, int status, const char *content_type,
+                         const void *body, size_t len, const char *const *extra_headers);
 /* Steals the reference to body. */
 void http_respond_json(struct http_req *r, int status, json_t *body);
 /* {"error":{"code","message","request_id"}} with the status of the code. */
