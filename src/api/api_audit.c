@@ -11,6 +11,7 @@
 #include "base/prelude.h"
 #include "api/api_int.h"
 #include "audit/audit.h"
+#include "gov/gov_enforce.h"
 #include "base/buf.h"
 #include "base/util.h"
 #include "store/store.h"
@@ -221,6 +222,21 @@ void api_audit_export(struct api_call *c)
     bool csv = strcmp(fmt, "csv") == 0;
     if (!csv && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "json") != 0) {
         http_respond_error(c->r, GW_EINVAL, "format must be jsonl or csv");
+        return;
+    }
+    const char *dest = http_query(c->r, "destination");
+    if (dest && strcmp(dest, "internal") != 0 && strcmp(dest, "external") != 0) {
+        http_respond_error(c->r, GW_EINVAL, "destination must be internal or external");
+        return;
+    }
+    /* a data export: the data policy decides; with content the trail carries what users and
+     * models wrote, so it counts as confidential, metadata alone as internal */
+    char msg[POL_REASON_MAX + 100];
+    int level = c->gc.cfg->audit_log_content ? POL_LEVEL_CONFIDENTIAL : POL_LEVEL_INTERNAL;
+    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"),
+                                 msg, sizeof(msg));
+    if (rc != GW_OK) {
+        http_respond_error(c->r, rc, "%s", msg);
         return;
     }
     /* the export itself is audited first, so it appears in what it exports when unfiltered */
