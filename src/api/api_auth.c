@@ -580,60 +580,6 @@ void api_auth_user_sessions_revoke(struct api_call *c)
 
 /* --- authentication and userinfo -------------------------------------------------------- */
 
-gw_err api_sso_authenticate(struct api_call *c, bool local_only, char *msg, size_t msgcap)
-{
-    const struct cfg_sso *s = api_idp_tenant(c)->sso;
-    if (!s->enabled)
-        return GW_ENOTFOUND;
-    const char *authz = http_header(c->r, "Authorization");
-    if (authz) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0)
-            return GW_ENOTFOUND;
-        const char *tok = authz + 7;
-        while (*tok == ' ')
-            tok++;
-        if (auth_cli_is_access_token(tok))
-            return auth_cli_authenticate(c->g->store, c->gc.cfg, tok, c->r->pool, &c->gc.p, msg,
-                                         msgcap);
-        /* An IdP access token? With introspection anything that is not one of our own
-         * credentials (those never reach the IdP); otherwise only what looks like a JWT. */
-        bool introspect = s->bearer_validation == CFG_BEARER_INTROSPECTION;
-        if (introspect ? auth_token_is_local(c->g->auth, tok) : !auth_looks_like_jwt(tok))
-            return GW_ENOTFOUND; /* a gateway token */
-        if (local_only)
-            return GW_ETHROTTLED;
-        json_t *claims = NULL;
-        gw_err rc = auth_oidc_bearer(c->g->oidc, api_idp_tenant(c), tok, &claims, msg, msgcap);
-        if (rc != GW_OK)
-            return rc == GW_EUPSTREAM ? GW_EUPSTREAM : GW_EUNAUTH;
-        struct auth_sso_identity id;
-        rc = auth_sso_map(c->gc.cfg, api_idp_tenant(c), c->g->store, "oidc", claims, c->r->pool,
-                          &id, msg, msgcap);
-        json_decref(claims);
-        if (rc != GW_OK)
-            return rc;
-        c->gc.p = auth_sso_principal(c->gc.cfg, &id, introspect ? "bearer_introspection" : "bearer_jwt",
-                                  c->r->pool);
-        return GW_OK;
-    }
-    const char *secret = cookie(c, s->cookie_name);
-    if (!secret)
-        return GW_ENOTFOUND;
-    gw_err rc = auth_session_authenticate(c->g->store, c->gc.cfg, secret, c->r->pool, &c->gc.p, msg,
-                                          msgcap);
-    if (rc != GW_OK)
-        return rc == GW_EUNAUTH ? GW_EUNAUTH : rc;
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD &&
-        !auth_session_csrf_ok(secret, http_header(c->r, "X-CSRF-Token"))) {
-        snprintf(msg, msgcap, "missing or wrong X-CSRF-Token header (cookie-authenticated "
-                 "requests that change something must send the csrf_token from "
-                 "/api/v1/auth/userinfo)");
-        c->gc.p = NULL;
-        return GW_EFORBIDDEN;
-    }
-    return GW_OK;
-}
-
 void api_auth_userinfo_extend(struct api_call *c, json_t *body)
 {
     const struct auth_principal *p = c->gc.p;
@@ -657,7 +603,8 @@ void api_auth_userinfo_extend(struct api_call *c, json_t *body)
 
 const char *api_session_cookie(struct api_call *c)
 {
-    return cookie(c, api_idp_tenant(c)->sso->cookie_name);
+    const struct cfg_sso *s = api_idp_tenant(c)->sso;
+    return s->enabled && s->cookie_name ? cookie(c, s->cookie_name) : NULL;
 }
 
 void api_html_escape(struct gw_buf *b, const char *s)

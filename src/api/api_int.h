@@ -81,12 +81,11 @@ api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sess
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;
 api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
 
-/* Single sign-on authentication (api_auth.c): an IdP access token (a JWT, or introspected) or a
- * session cookie (with the CSRF check for cookie-authenticated mutations) sets c->p.
- * GW_ENOTFOUND when the request carries neither (the gateway-token path applies), else GW_OK or
- * the error with msg (GW_EUPSTREAM: the IdP could not introspect the token). With local_only
- * (a throttled address) an IdP access token is refused with GW_ETHROTTLED, unchecked. */
-gw_err api_sso_authenticate(struct api_call *c, bool local_only, char *msg, size_t msgcap);
+/* Identifies the caller through the login methods (auth_authn.c) from the request's
+ * Authorization header, session cookie and CSRF token; sets c->gc.p (and the call's tenant)
+ * and returns true, or returns false with the error in *rc and msg. With local_only (a
+ * throttled address) an IdP token is refused unchecked. */
+bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, size_t cap);
 /* The end of every successful IdP login, whatever the protocol ("oidc", "saml"): claims →
  * identity and role (403 page when unmapped or disabled) → just-in-time provisioning → new
  * session (replacing the browser's previous one) → audit "auth.login" → session and CSRF

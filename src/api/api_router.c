@@ -253,21 +253,36 @@ static bool tenant_matches(struct api_call *c)
  * what fails is answered 429, and IdP bearer tokens, whose check may cost the IdP a request,
  * are refused unchecked. So one client behind a shared address cannot lock out the others,
  * and a guesser gains nothing. */
+bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, size_t cap)
+{
+    struct gwd *g = c->g;
+    struct http_req *r = c->r;
+    struct auth_credentials cr = {
+        .authorization = http_header(r, "Authorization"),
+        .session_cookie = api_session_cookie(c),
+        .csrf_token = http_header(r, "X-CSRF-Token"),
+        .mutation = r->method != HTTP_GET && r->method != HTTP_HEAD,
+        .local_only = local_only,
+    };
+    struct auth_ctx x = {.tokens = g->auth, .grants = g->grants, .oidc = g->oidc,
+                         .store = g->store, .cfg = c->gc.cfg, .idp = api_idp_tenant(c)};
+    *rc = auth_identify(&x, &cr, r->pool, &c->gc.p, msg, cap);
+    if (*rc != GW_OK) {
+        c->gc.p = NULL;
+        return false;
+    }
+    c->gc.tenant = c->gc.p->tenant;
+    return true;
+}
+
 static bool authenticate(struct api_call *c)
 {
     struct gwd *g = c->g;
-    char msg[160];
+    char msg[200];
+    gw_err rc;
     unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->gc.cfg->failed_auth_limit);
-    /* SSO first (an IdP JWT or a session cookie), else a gateway token */
-    gw_err rc = api_sso_authenticate(c, wait != 0, msg, sizeof(msg));
-    if (rc == GW_ENOTFOUND)
-        rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->gc.p,
-                               msg, sizeof(msg));
-    if (rc == GW_OK) {
-        auth_principal_attach_grants(c->gc.p, g->grants, c->r->pool);
-        c->gc.tenant = c->gc.p->tenant;
+    if (api_identify(c, wait != 0, &rc, msg, sizeof(msg)))
         return true;
-    }
     if (wait || rc == GW_ETHROTTLED) {
         respond_throttled(c, wait ? wait : 1);
         return false;
