@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT
  * audit_writer.c — struct audit: the event queue, the writer thread and its group commit.
  *
- * Submitters filter details in their own thread and enqueue an owned copy of the event into a
- * bounded FIFO (AUDIT_QUEUE_CAP). One writer thread takes up to AUDIT_BATCH_MAX events from the
- * head, assigns per-tenant seq numbers and links them to the in-memory chain heads, writes the
- * whole batch to the JSONL file (one write + fdatasync), then to the store (one fsynced
- * transaction). Only when both succeeded are the events removed from the queue, the heads
- * committed and the synchronous submitters woken with GW_OK. On failure the file is cut back,
- * the heads are restored, synchronous submitters get GW_EAUDIT and asynchronous events stay at
- * the head of the queue, retried after AUDIT_RETRY_BACKOFF_MS. Between batches the writer signs
- * checkpoints (every checkpoint_every events or each second with new events, at every file
- * start and at close). The writer thread alone touches the file and the working chain heads;
- * everything shared with submitters is under a->mu.
+ * Submitters filter details in their own thread and post an owned copy of the event to the
+ * writer, a gw_worker (base/worker.h) with a bounded queue (AUDIT_QUEUE_CAP). It hands up to
+ * AUDIT_BATCH_MAX events to commit(), which assigns per-tenant seq numbers, links them to the
+ * in-memory chain heads, writes the whole batch to the JSONL file (one write + fdatasync), then
+ * to the store (one fsynced transaction). Only when both succeeded are the events removed from
+ * the queue, the heads committed and the synchronous submitters woken with GW_OK. On failure
+ * the file is cut back, the heads are restored, synchronous submitters get GW_EAUDIT and
+ * asynchronous events stay at the head of the queue, retried after AUDIT_RETRY_BACKOFF_MS.
+ * Between batches the writer signs checkpoints (every checkpoint_every events or each second
+ * with new events, at every file start and at close) and reopens the file when reconfigured.
+ * The writer thread alone touches the file and the working chain heads; everything shared with
+ * submitters is under a->mu.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -20,28 +21,16 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "base/worker.h"
 
-#include <errno.h>
 #include <stdatomic.h>
-#include <time.h>
 
-#define QMASK (AUDIT_QUEUE_CAP - 1)
 #define FIELD_MAX 16384 /* longest string field kept (keeps a row far below AUDIT_MAX_LINE) */
 #define NBUCKETS 64
-
-_Static_assert((AUDIT_QUEUE_CAP & QMASK) == 0, "queue capacity must be a power of two");
-
-struct waiter {
-    pthread_cond_t cv;
-    bool done;
-    gw_err rc;
-};
 
 struct item {
     struct audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
     struct audit_canon canon; /* canonical text prepared by the submitter */
-    uint64_t ticket;       /* enqueue order, for audit_flush */
-    struct waiter *waiter; /* NULL for audit_record */
     char prev[65], hash[65];
     char text[];
 };
@@ -72,40 +61,29 @@ struct file_cfg {
 struct audit {
     struct store *st;
     struct audit_keys keys;
+    struct gw_worker *writer;  /* the "audit-writer" thread and its queue */
 
     pthread_rwlock_t pol_lock; /* guards pol (filtering runs in submitters) */
     struct audit_policy pol;
 
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;    /* the writer waits for events, reopen or stop */
-    pthread_cond_t space_cv;   /* submitters wait for queue room */
-    pthread_cond_t idle_cv;    /* flush and reconfigure wait for progress */
-    struct item **q;           /* ring of AUDIT_QUEUE_CAP */
-    size_t q_head, q_len;
-    size_t in_flight;          /* the first in_flight queued items are being written */
-    uint64_t tickets;
-    unsigned urgent;           /* queued sync events + flush callers: no lingering */
-    int64_t oldest_ns;         /* when the oldest queued event arrived (monotonic, approx.) */
-    bool stopping, stopped;
-    int64_t retry_at_ns;       /* backoff after a failed batch (monotonic) */
+    pthread_cond_t reopen_cv;  /* reconfigure waits for the writer's reopen */
+    bool closed;
     struct file_cfg cfg;       /* wanted file options (reconfigure) */
     unsigned checkpoint_every;
     uint64_t reopen_gen, reopen_done_gen;
     gw_err reopen_rc;
-    uint64_t appended, batches, failures;
     bool healthy;
     struct head *buckets[NBUCKETS];
     struct head **all;         /* every head, for iteration */
     size_t n_all, cap_all;
 
     /* writer thread only */
-    pthread_t thread;
     struct audit_file file;
     struct gw_buf lines;
     struct audit_row *rows;
     struct undo *undo;
     size_t n_undo;
-    struct item **batch;
     EVP_MD_CTX *md;
     bool fail_logged;
 };
@@ -141,23 +119,6 @@ const char *audit_public_key(const struct audit *a)
 const char *audit_key_id(const struct audit *a)
 {
     return a->keys.key_id;
-}
-
-/* --- time helpers ---------------------------------------------------------------------------- */
-
-static void deadline_ts(struct timespec *ts, int64_t mono_ns)
-{
-    ts->tv_sec = (time_t)(mono_ns / 1000000000);
-    ts->tv_nsec = (long)(mono_ns % 1000000000);
-}
-
-static void cond_init_mono(pthread_cond_t *cv)
-{
-    pthread_condattr_t at;
-    pthread_condattr_init(&at);
-    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &at);
-    pthread_condattr_destroy(&at);
 }
 
 /* --- chain heads ----------------------------------------------------------------------------- */
@@ -350,7 +311,7 @@ static gw_err file_ready(struct audit *a, int64_t now_ms)
     return GW_OK;
 }
 
-static gw_err commit(struct audit *a, struct item **items, size_t n, const char **why)
+static gw_err commit(struct audit *a, void *const *items, size_t n, const char **why)
 {
     gw_err rc;
     bool use_file = a->file.path != NULL;
@@ -404,74 +365,6 @@ static void item_free(struct item *it)
     free(it);
 }
 
-static void waiter_done(struct waiter *w, gw_err rc)
-{
-    w->rc = rc;
-    w->done = true;
-    pthread_cond_signal(&w->cv);
-}
-
-/* Under a->mu: settles the first n queued items after a commit attempt. */
-static void settle(struct audit *a, size_t n, gw_err rc)
-{
-    if (rc == GW_OK) {
-        for (size_t i = 0; i < n; i++) {
-            struct item *it = a->q[(a->q_head + i) & QMASK];
-            if (it->waiter)
-                waiter_done(it->waiter, GW_OK);
-            item_free(it);
-        }
-        a->q_head = (a->q_head + n) & QMASK;
-        a->q_len -= n;
-        for (size_t i = 0; i < a->n_undo; i++) {
-            struct head *h = a->undo[i].h;
-            h->committed_seq = h->seq;
-            memcpy(h->committed_hash, h->hash, sizeof h->hash);
-        }
-        a->appended += n;
-        a->batches++;
-        a->healthy = true;
-        a->retry_at_ns = 0;
-    } else {
-        /* Drop the synchronous events (their submitters get the error), keep the asynchronous
-         * ones in order at the head of the queue. */
-        size_t slot = n; /* kept items are packed at the end of the batch's slots */
-        for (size_t i = n; i-- > 0;) {
-            struct item *it = a->q[(a->q_head + i) & QMASK];
-            if (it->waiter) {
-                waiter_done(it->waiter, rc);
-                item_free(it);
-            } else {
-                a->q[(a->q_head + --slot) & QMASK] = it;
-            }
-        }
-        a->q_head = (a->q_head + slot) & QMASK; /* skip the dropped ones */
-        a->q_len -= slot;
-        a->failures++;
-        a->healthy = false;
-        a->retry_at_ns = gw_mono_ns() + (int64_t)AUDIT_RETRY_BACKOFF_MS * 1000000;
-    }
-    a->in_flight = 0;
-    pthread_cond_broadcast(&a->space_cv);
-    pthread_cond_broadcast(&a->idle_cv);
-}
-
-/* Under a->mu, at shutdown after a failure: nothing more can be written. */
-static void drop_all(struct audit *a)
-{
-    if (a->q_len)
-        gw_error("audit: %zu queued audit events could not be written at shutdown", a->q_len);
-    while (a->q_len) {
-        struct item *it = a->q[a->q_head];
-        if (it->waiter)
-            waiter_done(it->waiter, GW_EAUDIT);
-        item_free(it);
-        a->q_head = (a->q_head + 1) & QMASK;
-        a->q_len--;
-    }
-    pthread_cond_broadcast(&a->idle_cv);
-}
-
 /* Writer thread, a->mu not held: applies the wanted file options. */
 static gw_err reopen(struct audit *a, const struct file_cfg *c)
 {
@@ -487,101 +380,88 @@ static gw_err reopen(struct audit *a, const struct file_cfg *c)
     return rc;
 }
 
-static void *writer_main(void *arg)
+/* --- the writer's callbacks (base/worker.h) ------------------------------------------------- */
+
+static gw_err writer_process(void *ctx, void *const *items, size_t n)
 {
-    pthread_setname_np(pthread_self(), "audit-writer"); /* visible in top, perf, gdb */
-    struct audit *a = arg;
-    int64_t next_cp = 0;
+    struct audit *a = ctx;
+    const char *why = "";
+    gw_err rc = commit(a, items, n, &why);
     pthread_mutex_lock(&a->mu);
-    for (;;) {
-        if (a->reopen_gen != a->reopen_done_gen) {
-            uint64_t gen = a->reopen_gen;
-            struct file_cfg c = {a->cfg.path ? gw_xstrdup(a->cfg.path) : NULL,
-                                 a->cfg.rotate_daily, a->cfg.retain_days};
-            pthread_mutex_unlock(&a->mu);
-            gw_err rc = reopen(a, &c);
-            free(c.path);
-            pthread_mutex_lock(&a->mu);
-            a->reopen_done_gen = gen;
-            a->reopen_rc = rc;
-            a->healthy = rc == GW_OK;
-            a->retry_at_ns = 0; /* retry queued events against the new sink right away */
-            pthread_cond_broadcast(&a->idle_cv);
-            continue;
-        }
-        int64_t now = gw_mono_ns();
-        /* Events nobody waits for linger a moment so that one commit (two fsyncs) carries
-         * several of them: at low concurrency every read would otherwise pay its own. */
-        int64_t linger_until = a->oldest_ns + (int64_t)AUDIT_LINGER_MS * 1000000;
-        bool linger = a->q_len > 0 && a->q_len < AUDIT_LINGER_EVENTS && a->urgent == 0 &&
-                      !a->stopping && now < linger_until;
-        if (linger) {
-            struct timespec ts;
-            deadline_ts(&ts, linger_until);
-            pthread_cond_timedwait(&a->work_cv, &a->mu, &ts);
-            continue;
-        }
-        if (a->q_len > 0 && (a->stopping || now >= a->retry_at_ns)) {
-            size_t n = GW_MIN(a->q_len, (size_t)AUDIT_BATCH_MAX);
-            for (size_t i = 0; i < n; i++)
-                a->batch[i] = a->q[(a->q_head + i) & QMASK];
-            a->in_flight = n;
-            pthread_mutex_unlock(&a->mu);
-            const char *why = "";
-            gw_err rc = commit(a, a->batch, n, &why);
-            pthread_mutex_lock(&a->mu);
-            settle(a, n, rc);
-            a->oldest_ns = gw_mono_ns(); /* what is left arrived during this commit */
-            if (rc != GW_OK) {
-                if (!a->fail_logged) {
-                    gw_error("audit: cannot write audit events (%s: %s); mutating requests "
-                             "fail with 503 until it recovers",
-                             why, *why == 'f' ? strerror(a->file.err) : "append failed");
-                    a->fail_logged = true;
-                }
-                if (a->stopping)
-                    drop_all(a);
-                continue;
-            }
-            if (a->fail_logged) {
-                gw_info("audit: audit trail writable again");
-                a->fail_logged = false;
-            }
-            unsigned every = a->checkpoint_every;
-            pthread_mutex_unlock(&a->mu);
-            next_cp = checkpoints_run(a, false, every);
-            pthread_mutex_lock(&a->mu);
-            continue;
-        }
-        if (a->stopping && a->q_len == 0)
-            break;
-        if (next_cp && now >= next_cp) {
-            unsigned every = a->checkpoint_every;
-            pthread_mutex_unlock(&a->mu);
-            next_cp = checkpoints_run(a, false, every);
-            pthread_mutex_lock(&a->mu);
-            continue;
-        }
-        int64_t wake = next_cp;
-        if (a->q_len > 0 && (wake == 0 || a->retry_at_ns < wake))
-            wake = a->retry_at_ns;
-        if (wake) {
-            struct timespec ts;
-            deadline_ts(&ts, wake);
-            pthread_cond_timedwait(&a->work_cv, &a->mu, &ts);
-        } else {
-            pthread_cond_wait(&a->work_cv, &a->mu);
+    if (rc == GW_OK) {
+        for (size_t i = 0; i < a->n_undo; i++) {
+            struct head *h = a->undo[i].h;
+            h->committed_seq = h->seq;
+            memcpy(h->committed_hash, h->hash, sizeof h->hash);
         }
     }
+    a->healthy = rc == GW_OK;
     pthread_mutex_unlock(&a->mu);
-    checkpoints_run(a, true, 1);
-    audit_file_release(&a->file);
-    pthread_mutex_lock(&a->mu);
-    a->stopped = true;
-    pthread_cond_broadcast(&a->idle_cv);
-    pthread_mutex_unlock(&a->mu);
-    return NULL;
+    if (rc != GW_OK && !a->fail_logged) {
+        gw_error("audit: cannot write audit events (%s: %s); mutating requests fail with 503 "
+                 "until it recovers",
+                 why, *why == 'f' ? strerror(a->file.err) : "append failed");
+        a->fail_logged = true;
+    } else if (rc == GW_OK && a->fail_logged) {
+        gw_info("audit: audit trail writable again");
+        a->fail_logged = false;
+    }
+    return rc;
 }
+
+static void writer_release(void *ctx, void *item)
+{
+    GW_UNUSED(ctx);
+    item_free(item);
+}
+
+/* Under the queue lock: timestamps follow queue order. */
+static void writer_stamp(void *ctx, void *item)
+{
+    GW_UNUSED(ctx);
+    ((struct item *)item)->row.ts_ms = audit_now_ms();
+}
+
+/* After each batch and when kicked: a wanted reopen, then the checkpoints that are due. */
+static int64_t writer_tick(void *ctx)
+{
+    struct audit *a = ctx;
+    pthread_mutex_lock(&a->mu);
+    if (a->reopen_gen != a->reopen_done_gen) {
+        uint64_t gen = a->reopen_gen;
+        struct file_cfg c = {a->cfg.path ? gw_xstrdup(a->cfg.path) : NULL, a->cfg.rotate_daily,
+                             a->cfg.retain_days};
+        pthread_mutex_unlock(&a->mu);
+        gw_err rc = reopen(a, &c);
+        free(c.path);
+        pthread_mutex_lock(&a->mu);
+        a->reopen_done_gen = gen;
+        a->reopen_rc = rc;
+        a->healthy = rc == GW_OK;
+        pthread_cond_broadcast(&a->reopen_cv);
+        pthread_mutex_unlock(&a->mu);
+        gw_worker_retry_now(a->writer); /* queued events: against the new sink right away */
+        pthread_mutex_lock(&a->mu);
+    }
+    unsigned every = a->checkpoint_every;
+    pthread_mutex_unlock(&a->mu);
+    return checkpoints_run(a, false, every);
+}
+
+static const struct gw_worker_ops writer_ops = {
+    .name = "audit-writer",
+    .what = "audit events",
+    .queue_cap = AUDIT_QUEUE_CAP,
+    .batch_max = AUDIT_BATCH_MAX,
+    .linger_ms = AUDIT_LINGER_MS,
+    .linger_items = AUDIT_LINGER_EVENTS,
+    .full_wait_ms = AUDIT_FULL_WAIT_MS,
+    .retry_ms = AUDIT_RETRY_BACKOFF_MS,
+    .process = writer_process,
+    .release = writer_release,
+    .stamp = writer_stamp,
+    .tick = writer_tick,
+};
 
 /* --- lifecycle --------------------------------------------------------------------------------- */
 
@@ -609,11 +489,7 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     pthread_rwlock_init(&a->pol_lock, NULL);
     audit_policy_init(&a->pol, o, a->keys.pii_key);
     pthread_mutex_init(&a->mu, NULL);
-    cond_init_mono(&a->work_cv);
-    cond_init_mono(&a->space_cv);
-    cond_init_mono(&a->idle_cv);
-    a->q = gw_xcalloc(AUDIT_QUEUE_CAP, sizeof *a->q);
-    a->batch = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->batch);
+    pthread_cond_init(&a->reopen_cv, NULL);
     a->rows = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->rows);
     a->undo = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->undo);
     gw_buf_init(&a->lines, (size_t)1 << 40);
@@ -637,7 +513,6 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     free(tenants);
     if (rc != GW_OK) {
         gw_error("audit: cannot read the chain heads from the store (%s)", gw_err_name(rc));
-        a->stopped = true; /* nothing to join */
         audit_close(a);
         return rc;
     }
@@ -645,10 +520,10 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
      * batch fails (503 for mutations) until it can be opened again. */
     if (reopen(a, &a->cfg) != GW_OK)
         a->healthy = false;
-    if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
-        a->stopped = true;
+    rc = gw_worker_start(&writer_ops, a, &a->writer);
+    if (rc != GW_OK) {
         audit_close(a);
-        return GW_EINTERNAL;
+        return rc;
     }
     *out = a;
     return GW_OK;
@@ -659,22 +534,19 @@ void audit_close(struct audit *a)
     if (!a)
         return;
     pthread_mutex_lock(&a->mu);
-    bool running = !a->stopped;
-    a->stopping = true;
-    pthread_cond_broadcast(&a->work_cv);
-    pthread_cond_broadcast(&a->space_cv);
+    a->closed = true;
+    pthread_cond_broadcast(&a->reopen_cv);
     pthread_mutex_unlock(&a->mu);
-    if (running)
-        pthread_join(a->thread, NULL);
-    else
-        audit_file_release(&a->file);
+    if (a->writer) { /* writes what is queued; then the writer's state is ours */
+        gw_worker_stop(a->writer);
+        checkpoints_run(a, true, 1);
+    }
+    audit_file_release(&a->file);
     for (size_t i = 0; i < a->n_all; i++) {
         free(a->all[i]->tenant);
         free(a->all[i]);
     }
     free(a->all);
-    free(a->q);
-    free(a->batch);
     free(a->rows);
     free(a->undo);
     gw_buf_release(&a->lines);
@@ -683,9 +555,7 @@ void audit_close(struct audit *a)
     audit_policy_release(&a->pol);
     pthread_rwlock_destroy(&a->pol_lock);
     pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->work_cv);
-    pthread_cond_destroy(&a->space_cv);
-    pthread_cond_destroy(&a->idle_cv);
+    pthread_cond_destroy(&a->reopen_cv);
     audit_keys_release(&a->keys);
     free(a);
 }
@@ -698,16 +568,18 @@ gw_err audit_reconfigure(struct audit *a, const struct audit_options *o)
     pthread_rwlock_unlock(&a->pol_lock);
 
     pthread_mutex_lock(&a->mu);
-    if (a->stopping) {
+    if (a->closed) {
         pthread_mutex_unlock(&a->mu);
         return GW_EAUDIT;
     }
     cfg_from_options(&a->cfg, o);
     a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
     uint64_t gen = ++a->reopen_gen;
-    pthread_cond_signal(&a->work_cv);
-    while (a->reopen_done_gen < gen && !a->stopped)
-        pthread_cond_wait(&a->idle_cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+    gw_worker_kick(a->writer);
+    pthread_mutex_lock(&a->mu);
+    while (a->reopen_done_gen < gen && !a->closed)
+        pthread_cond_wait(&a->reopen_cv, &a->mu);
     gw_err rc = a->reopen_done_gen >= gen ? a->reopen_rc : GW_EAUDIT;
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -786,88 +658,44 @@ static struct item *item_new(struct audit *a, const char *tenant, const struct a
 }
 
 static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_event *ev,
-                      struct waiter *w)
+                      bool sync)
 {
     if (!a || !tenant || !*tenant || strchr(tenant, '\n') || strlen(tenant) >= FIELD_MAX ||
         !ev || !ev->type || !ev->outcome)
         return GW_EINVAL;
     struct item *it = item_new(a, tenant, ev);
-    it->waiter = w;
-    gw_err rc = GW_OK;
-    pthread_mutex_lock(&a->mu);
-    if (a->q_len == AUDIT_QUEUE_CAP && !a->stopping) {
-        struct timespec ts;
-        deadline_ts(&ts, gw_mono_ns() + (int64_t)AUDIT_FULL_WAIT_MS * 1000000);
-        while (a->q_len == AUDIT_QUEUE_CAP && !a->stopping)
-            if (pthread_cond_timedwait(&a->space_cv, &a->mu, &ts) == ETIMEDOUT)
-                break;
-    }
-    if (a->stopping || a->q_len == AUDIT_QUEUE_CAP) {
-        pthread_mutex_unlock(&a->mu);
-        item_free(it);
-        return GW_EAUDIT;
-    }
-    it->row.ts_ms = audit_now_ms(); /* under the lock: timestamps follow queue order */
-    it->ticket = ++a->tickets;
-    a->q[(a->q_head + a->q_len) & QMASK] = it;
-    if (a->q_len++ == 0)
-        a->oldest_ns = gw_mono_ns();
-    if (w)
-        a->urgent++;
-    /* an async event alone need not wake the writer: it lingers for company (see writer) */
-    if (w || a->q_len == 1 || a->q_len >= AUDIT_LINGER_EVENTS)
-        pthread_cond_signal(&a->work_cv);
-    if (w) {
-        while (!w->done)
-            pthread_cond_wait(&w->cv, &a->mu);
-        a->urgent--;
-        rc = w->rc;
-    }
-    pthread_mutex_unlock(&a->mu);
-    return rc;
+    if (sync) /* the item is the writer's whatever the outcome */
+        return gw_worker_post_wait(a->writer, it) == GW_OK ? GW_OK : GW_EAUDIT;
+    if (gw_worker_post(a->writer, it) == GW_OK)
+        return GW_OK;
+    item_free(it);
+    return GW_EAUDIT;
 }
 
 gw_err audit_record_sync(struct audit *a, const char *tenant, const struct audit_event *ev)
 {
-    struct waiter w = {.done = false, .rc = GW_EAUDIT};
-    pthread_cond_init(&w.cv, NULL);
-    gw_err rc = enqueue(a, tenant, ev, &w);
-    pthread_cond_destroy(&w.cv);
-    return rc;
+    return enqueue(a, tenant, ev, true);
 }
 
 gw_err audit_record(struct audit *a, const char *tenant, const struct audit_event *ev)
 {
-    return enqueue(a, tenant, ev, NULL);
+    return enqueue(a, tenant, ev, false);
 }
 
 gw_err audit_flush(struct audit *a)
 {
-    pthread_mutex_lock(&a->mu);
-    uint64_t target = a->tickets, failures = a->failures;
-    gw_err rc = GW_OK;
-    a->urgent++;
-    pthread_cond_signal(&a->work_cv);
-    while (a->q_len > 0 && a->q[a->q_head]->ticket <= target) {
-        /* The oldest pending event is ours, so any failed batch since we started held it. */
-        if (a->failures != failures || a->stopped) {
-            rc = GW_EAUDIT;
-            break;
-        }
-        pthread_cond_wait(&a->idle_cv, &a->mu);
-    }
-    a->urgent--;
-    pthread_mutex_unlock(&a->mu);
-    return rc;
+    return gw_worker_flush(a->writer) == GW_OK ? GW_OK : GW_EAUDIT;
 }
 
 void audit_get_stats(struct audit *a, struct audit_stats *s)
 {
+    struct gw_worker_stats ws;
+    gw_worker_get_stats(a->writer, &ws);
+    s->appended = ws.processed;
+    s->batches = ws.batches;
+    s->failures = ws.failures;
+    s->queue_depth = ws.queued;
     pthread_mutex_lock(&a->mu);
-    s->appended = a->appended;
-    s->batches = a->batches;
-    s->failures = a->failures;
-    s->queue_depth = a->q_len;
     s->healthy = a->healthy;
     pthread_mutex_unlock(&a->mu);
 }

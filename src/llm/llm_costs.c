@@ -6,29 +6,27 @@
  * in-memory month total of its (tenant, workspace) (a small hash map under k->mu; a record of
  * a later UTC month starts the month over, one of an earlier month is stored but not counted),
  * decides whether a budget alert is due and queues an owned copy of the row. The "costs-writer"
- * thread writes queued rows in batches of up to LLM_COSTS_BATCH_MAX rows, at the latest
- * LLM_COSTS_FLUSH_MS after a row was queued, in one store transaction; a failed batch stays
- * queued and is retried. The queue is bounded and a recorder waits for room: rows are never
- * dropped while the store works. Reports add the rows still queued to what the store holds;
- * commit_lock makes a batch move from the queue to the store atomically for them.
- * Lock order: commit_lock, then qmu; k->mu is never held together with qmu.
+ * (a gw_worker, base/worker.h) writes queued rows in batches of up to LLM_COSTS_BATCH_MAX rows,
+ * at the latest LLM_COSTS_FLUSH_MS after a row was queued, in one store transaction; a failed
+ * batch stays queued and is retried. The queue is bounded and a recorder waits for room: rows
+ * are never dropped while the store works. Reports add the rows still queued to what the store
+ * holds; the worker's consistent view makes a batch move from the queue to the store atomically
+ * for them. k->mu is never held while calling the worker.
  */
 #include "base/prelude.h"
 #include "llm/llm_costs_int.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "base/worker.h"
 #include "store/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
-#define QMASK (LLM_COSTS_QUEUE_CAP - 1)
 #define NBUCKETS 128
 #define NO_WORKSPACE "-" /* never a valid workspace name (cfg_name_valid) */
-
-_Static_assert((LLM_COSTS_QUEUE_CAP & QMASK) == 0, "queue capacity must be a power of two");
 
 struct total {
     char *tenant, *workspace;
@@ -41,8 +39,6 @@ struct total {
 
 struct row {
     struct store_usage_row r; /* strings point into text[] */
-    uint64_t ticket;
-    int64_t queued_ns;
     char month[8];
     char text[];
 };
@@ -54,18 +50,8 @@ struct llm_costs {
     struct cfg *cfg;
     struct total *buckets[NBUCKETS];
 
-    pthread_rwlock_t commit_lock; /* writer: store append + dequeue; reports: read + scan */
-    pthread_mutex_t qmu;
-    pthread_cond_t work_cv, space_cv, idle_cv;
-    struct row **q;            /* ring of LLM_COSTS_QUEUE_CAP */
-    size_t q_head, q_len;
-    uint64_t tickets;          /* last ticket handed out */
-    uint64_t written;          /* every row up to this ticket is in the store */
-    uint64_t flush_target;     /* flush requested up to this ticket */
-    uint64_t failures;
-    int64_t retry_at_ns;
-    bool stopping, stopped, fail_logged;
-    pthread_t thread;
+    struct gw_worker *writer;  /* "costs-writer": usage rows to the store */
+    bool fail_logged;              /* writer thread only */
     struct store_usage_row *batch; /* writer thread only */
 
     struct llm_notifier *notify;
@@ -249,21 +235,6 @@ static gw_err totals_load(struct llm_costs *k)
 
 /* --- the writer ------------------------------------------------------------------------------- */
 
-static void deadline_ts(struct timespec *ts, int64_t mono_ns)
-{
-    ts->tv_sec = (time_t)(mono_ns / 1000000000);
-    ts->tv_nsec = (long)(mono_ns % 1000000000);
-}
-
-static void cond_init_mono(pthread_cond_t *cv)
-{
-    pthread_condattr_t at;
-    pthread_condattr_init(&at);
-    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &at);
-    pthread_condattr_destroy(&at);
-}
-
 static size_t text_len(const char *s)
 {
     return s ? strlen(s) + 1 : 0;
@@ -306,125 +277,49 @@ static struct row *row_new(const struct llm_usage_record *u, const char *workspa
     return w;
 }
 
-/* Under qmu: is a batch due now? */
-static bool batch_due(struct llm_costs *k, int64_t now)
+/* Writer thread: one store transaction per batch. */
+static gw_err writer_process(void *ctx, void *const *items, size_t n)
 {
-    if (k->q_len == 0 || (now < k->retry_at_ns && !k->stopping))
-        return false;
-    return k->stopping || k->flush_target > k->written || k->q_len >= LLM_COSTS_BATCH_MAX ||
-           now >= k->q[k->q_head]->queued_ns + (int64_t)LLM_COSTS_FLUSH_MS * 1000000;
+    struct llm_costs *k = ctx;
+    for (size_t i = 0; i < n; i++)
+        k->batch[i] = ((const struct row *)items[i])->r;
+    gw_err rc = store_usage_append(k->st, k->batch, n);
+    if (rc == GW_OK && k->fail_logged)
+        gw_info("costs: usage rows are written to the store again");
+    else if (rc != GW_OK && !k->fail_logged)
+        gw_error("costs: cannot write %zu usage rows to the store (%s); they stay queued and "
+                 "are retried", n, gw_err_name(rc));
+    k->fail_logged = rc != GW_OK;
+    return rc;
 }
 
-static void *writer_main(void *arg)
+static void writer_release(void *ctx, void *item)
 {
-    pthread_setname_np(pthread_self(), "costs-writer");
-    struct llm_costs *k = arg;
-    pthread_mutex_lock(&k->qmu);
-    for (;;) {
-        int64_t now = gw_mono_ns();
-        if (batch_due(k, now)) {
-            size_t n = GW_MIN(k->q_len, (size_t)LLM_COSTS_BATCH_MAX);
-            for (size_t i = 0; i < n; i++)
-                k->batch[i] = k->q[(k->q_head + i) & QMASK]->r;
-            pthread_mutex_unlock(&k->qmu);
-
-            pthread_rwlock_wrlock(&k->commit_lock);
-            gw_err rc = store_usage_append(k->st, k->batch, n);
-            pthread_mutex_lock(&k->qmu);
-            if (rc == GW_OK) {
-                for (size_t i = 0; i < n; i++) {
-                    struct row *w = k->q[k->q_head];
-                    k->written = w->ticket;
-                    free(w);
-                    k->q_head = (k->q_head + 1) & QMASK;
-                    k->q_len--;
-                }
-                k->retry_at_ns = 0;
-                if (k->fail_logged)
-                    gw_info("costs: usage rows are written to the store again");
-                k->fail_logged = false;
-            } else {
-                k->failures++;
-                k->retry_at_ns = gw_mono_ns() + (int64_t)LLM_COSTS_RETRY_MS * 1000000;
-                if (!k->fail_logged)
-                    gw_error("costs: cannot write %zu usage rows to the store (%s); they stay "
-                             "queued and are retried", n, gw_err_name(rc));
-                k->fail_logged = true;
-                if (k->stopping) {
-                    gw_error("costs: %zu usage rows could not be written at shutdown", k->q_len);
-                    while (k->q_len) {
-                        k->written = k->q[k->q_head]->ticket;
-                        free(k->q[k->q_head]);
-                        k->q_head = (k->q_head + 1) & QMASK;
-                        k->q_len--;
-                    }
-                }
-            }
-            pthread_cond_broadcast(&k->space_cv);
-            pthread_cond_broadcast(&k->idle_cv);
-            pthread_mutex_unlock(&k->qmu);
-            pthread_rwlock_unlock(&k->commit_lock);
-            pthread_mutex_lock(&k->qmu);
-            continue;
-        }
-        if (k->stopping && k->q_len == 0)
-            break;
-        if (k->q_len > 0) {
-            int64_t wake = k->q[k->q_head]->queued_ns + (int64_t)LLM_COSTS_FLUSH_MS * 1000000;
-            if (k->retry_at_ns > wake)
-                wake = k->retry_at_ns;
-            struct timespec ts;
-            deadline_ts(&ts, wake);
-            pthread_cond_timedwait(&k->work_cv, &k->qmu, &ts);
-        } else {
-            pthread_cond_wait(&k->work_cv, &k->qmu);
-        }
-    }
-    k->stopped = true;
-    pthread_cond_broadcast(&k->idle_cv);
-    pthread_cond_broadcast(&k->space_cv);
-    pthread_mutex_unlock(&k->qmu);
-    return NULL;
+    GW_UNUSED(ctx);
+    free(item);
 }
 
-/* Waits until every row queued before the call is in the store (or a batch failed meanwhile). */
-static void rows_flush(struct llm_costs *k)
-{
-    pthread_mutex_lock(&k->qmu);
-    uint64_t target = k->tickets, failures = k->failures;
-    if (k->flush_target < target)
-        k->flush_target = target;
-    pthread_cond_signal(&k->work_cv);
-    while (k->written < target && !k->stopped && k->failures == failures)
-        pthread_cond_wait(&k->idle_cv, &k->qmu);
-    pthread_mutex_unlock(&k->qmu);
-}
+static const struct gw_worker_ops writer_ops = {
+    .name = "costs-writer",
+    .what = "usage rows",
+    .queue_cap = LLM_COSTS_QUEUE_CAP,
+    .batch_max = LLM_COSTS_BATCH_MAX,
+    .linger_ms = LLM_COSTS_FLUSH_MS,
+    .linger_items = LLM_COSTS_BATCH_MAX,
+    .full_wait_ms = -1, /* rows are never dropped while the store works */
+    .retry_ms = LLM_COSTS_RETRY_MS,
+    .consistent_view = true,
+    .process = writer_process,
+    .release = writer_release,
+};
 
 static void enqueue(struct llm_costs *k, struct row *w)
 {
-    pthread_mutex_lock(&k->qmu);
-    bool warned = false;
-    while (k->q_len == LLM_COSTS_QUEUE_CAP && !k->stopped) {
-        if (!warned)
-            gw_warn("costs: the usage queue is full (%d rows); waiting for the store",
-                    LLM_COSTS_QUEUE_CAP);
-        warned = true;
-        pthread_cond_wait(&k->space_cv, &k->qmu);
-    }
-    if (k->stopped) { /* recorded after close began: nothing can write it any more */
-        pthread_mutex_unlock(&k->qmu);
-        gw_error("costs: a usage row of tenant %s arrived after shutdown and is lost",
-                 w->r.tenant);
-        free(w);
+    if (gw_worker_post(k->writer, w) == GW_OK)
         return;
-    }
-    w->ticket = ++k->tickets;
-    w->queued_ns = gw_mono_ns();
-    k->q[(k->q_head + k->q_len) & QMASK] = w;
-    k->q_len++;
-    if (k->q_len == 1 || k->q_len >= LLM_COSTS_BATCH_MAX)
-        pthread_cond_signal(&k->work_cv);
-    pthread_mutex_unlock(&k->qmu);
+    /* recorded after close: nothing can write it any more */
+    gw_error("costs: a usage row of tenant %s arrived after shutdown and is lost", w->r.tenant);
+    free(w);
 }
 
 /* --- lifecycle ------------------------------------------------------------------------------ */
@@ -448,14 +343,8 @@ static void costs_free(struct llm_costs *k)
 {
     totals_free(k);
     cfg_unref(k->cfg);
-    free(k->q);
     free(k->batch);
-    pthread_rwlock_destroy(&k->commit_lock);
     pthread_mutex_destroy(&k->mu);
-    pthread_mutex_destroy(&k->qmu);
-    pthread_cond_destroy(&k->work_cv);
-    pthread_cond_destroy(&k->space_cv);
-    pthread_cond_destroy(&k->idle_cv);
     free(k);
 }
 
@@ -470,12 +359,6 @@ gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **
     k->st = st;
     k->cfg = cfg_ref((struct cfg *)c); /* only the refcount changes */
     pthread_mutex_init(&k->mu, NULL);
-    pthread_rwlock_init(&k->commit_lock, NULL);
-    pthread_mutex_init(&k->qmu, NULL);
-    cond_init_mono(&k->work_cv);
-    cond_init_mono(&k->space_cv);
-    cond_init_mono(&k->idle_cv);
-    k->q = gw_xcalloc(LLM_COSTS_QUEUE_CAP, sizeof *k->q);
     k->batch = gw_xcalloc(LLM_COSTS_BATCH_MAX, sizeof *k->batch);
 
     gw_err rc = totals_load(k);
@@ -489,10 +372,11 @@ gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **
         costs_free(k);
         return rc;
     }
-    if (pthread_create(&k->thread, NULL, writer_main, k) != 0) {
+    rc = gw_worker_start(&writer_ops, k, &k->writer);
+    if (rc != GW_OK) {
         llm_notifier_stop(k->notify);
         costs_free(k);
-        return GW_EINTERNAL;
+        return rc;
     }
     *out = k;
     return GW_OK;
@@ -502,11 +386,7 @@ void llm_costs_close(struct llm_costs *k)
 {
     if (!k)
         return;
-    pthread_mutex_lock(&k->qmu);
-    k->stopping = true;
-    pthread_cond_broadcast(&k->work_cv);
-    pthread_mutex_unlock(&k->qmu);
-    pthread_join(k->thread, NULL);
+    gw_worker_stop(k->writer);
     llm_notifier_stop(k->notify);
     costs_free(k);
 }
@@ -528,7 +408,7 @@ void llm_costs_flush(struct llm_costs *k)
 {
     if (!k)
         return;
-    rows_flush(k);
+    gw_worker_flush(k->writer); /* a failed batch ends the wait: its rows stay queued */
     llm_notifier_flush(k->notify);
 }
 
@@ -718,6 +598,22 @@ static json_t *budget_json(const struct cfg *c, const struct cfg_budget *b, doub
                      c->costs_enabled && b->on_exceed == CFG_EXCEED_DISABLE);
 }
 
+struct queued_filter {
+    struct acc *a;
+    const char *tenant, *period, *workspace;
+};
+
+static void add_queued(void *arg, const void *item)
+{
+    const struct queued_filter *f = arg;
+    const struct row *w = item;
+    if (strcmp(w->r.tenant, f->tenant) != 0 || strcmp(w->month, f->period) != 0 ||
+        (f->workspace && strcmp(w->r.workspace, f->workspace) != 0))
+        return;
+    acc_add(f->a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
+            w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
+}
+
 json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *period,
                          const char *workspace)
 {
@@ -727,7 +623,7 @@ json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *pe
     struct store_usage_sum *sums = NULL;
     size_t n = 0;
 
-    pthread_rwlock_rdlock(&k->commit_lock);
+    gw_worker_view_begin(k->writer); /* no batch moves from the queue to the store meanwhile */
     gw_err rc = store_usage_month(k->st, tenant, period, workspace, &sums, &n);
     if (rc == GW_OK) {
         for (size_t i = 0; i < n; i++)
@@ -735,19 +631,10 @@ json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *pe
                     sums[i].provider ? sums[i].provider : NO_WORKSPACE,
                     sums[i].model ? sums[i].model : NO_WORKSPACE, sums[i].requests,
                     sums[i].prompt_tokens, sums[i].completion_tokens, sums[i].cost_usd);
-        /* rows not written yet */
-        pthread_mutex_lock(&k->qmu);
-        for (size_t i = 0; i < k->q_len; i++) {
-            const struct row *w = k->q[(k->q_head + i) & QMASK];
-            if (strcmp(w->r.tenant, tenant) != 0 || strcmp(w->month, period) != 0 ||
-                (workspace && strcmp(w->r.workspace, workspace) != 0))
-                continue;
-            acc_add(&a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
-                    w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
-        }
-        pthread_mutex_unlock(&k->qmu);
+        struct queued_filter f = {&a, tenant, period, workspace}; /* rows not written yet */
+        gw_worker_foreach(k->writer, add_queued, &f);
     }
-    pthread_rwlock_unlock(&k->commit_lock);
+    gw_worker_view_end(k->writer);
     store_usage_sums_free(sums, n);
     if (rc != GW_OK) {
         json_decref(a.ws);

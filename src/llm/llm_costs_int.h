@@ -46,7 +46,6 @@ struct llm_alert {
     enum cfg_on_exceed on_exceed;
     char *email;            /* recipients (comma-separated) or NULL */
     char *currency;
-    struct llm_alert *next;
 };
 
 void llm_alert_free(struct llm_alert *a);

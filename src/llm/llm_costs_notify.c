@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "base/worker.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -26,16 +27,10 @@
 
 struct llm_notifier {
     struct store *st;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;        /* work, stop */
-    pthread_cond_t idle_cv;   /* progress, for flush */
+    struct gw_worker *worker;  /* "costs-notify": one alert at a time */
+    pthread_mutex_t mu;        /* cfg, stats */
     struct cfg *cfg;
-    struct llm_alert *head, *tail;
-    size_t len;
-    uint64_t posted;
     struct llm_notifier_stats stats;
-    bool stopping, stopped;
-    pthread_t thread;
 };
 
 /* --- the alert and its messages ------------------------------------------------------------- */
@@ -346,26 +341,6 @@ out:
 
 /* --- the thread ------------------------------------------------------------------------------- */
 
-static void deadline_ts(struct timespec *ts, int64_t mono_ns)
-{
-    ts->tv_sec = (time_t)(mono_ns / 1000000000);
-    ts->tv_nsec = (long)(mono_ns % 1000000000);
-}
-
-/* Sleeps ms unless the notifier is stopping; false when it is. */
-static bool backoff(struct llm_notifier *n, unsigned ms)
-{
-    struct timespec ts;
-    deadline_ts(&ts, gw_mono_ns() + (int64_t)ms * 1000000);
-    pthread_mutex_lock(&n->mu);
-    while (!n->stopping)
-        if (pthread_cond_timedwait(&n->cv, &n->mu, &ts) != 0)
-            break;
-    bool go_on = !n->stopping;
-    pthread_mutex_unlock(&n->mu);
-    return go_on;
-}
-
 typedef bool send_fn(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap);
 
 static bool attempt(struct llm_notifier *n, const struct cfg *c, const struct llm_alert *a,
@@ -380,7 +355,7 @@ static bool attempt(struct llm_notifier *n, const struct cfg *c, const struct ll
         gw_warn("costs: %s of the %s alert of workspace '%s' failed (attempt %u of %d%s): %s",
                 channel, a->exceeded ? "exceeded" : "threshold", a->workspace, i,
                 LLM_ALERT_ATTEMPTS, last ? ", giving up" : "", why);
-        if (last || !backoff(n, wait))
+        if (last || !gw_worker_sleep(n->worker, wait))
             return false;
         wait *= 2;
     }
@@ -434,44 +409,33 @@ static void handle(struct llm_notifier *n, const struct llm_alert *a)
     cfg_unref(c);
 }
 
-static void *notify_main(void *arg)
+static gw_err notify_process(void *ctx, void *const *items, size_t n)
 {
-    pthread_setname_np(pthread_self(), "costs-notify");
-    struct llm_notifier *n = arg;
-    pthread_mutex_lock(&n->mu);
-    for (;;) {
-        if (n->head) {
-            struct llm_alert *a = n->head;
-            n->head = a->next;
-            if (!n->head)
-                n->tail = NULL;
-            n->len--;
-            pthread_mutex_unlock(&n->mu);
-            handle(n, a);
-            llm_alert_free(a);
-            pthread_mutex_lock(&n->mu);
-            n->stats.handled++;
-            pthread_cond_broadcast(&n->idle_cv);
-            continue;
-        }
-        if (n->stopping)
-            break;
-        pthread_cond_wait(&n->cv, &n->mu);
+    struct llm_notifier *nt = ctx;
+    for (size_t i = 0; i < n; i++) {
+        handle(nt, items[i]);
+        pthread_mutex_lock(&nt->mu);
+        nt->stats.handled++;
+        pthread_mutex_unlock(&nt->mu);
     }
-    n->stopped = true;
-    pthread_cond_broadcast(&n->idle_cv);
-    pthread_mutex_unlock(&n->mu);
-    return NULL;
+    return GW_OK;
 }
 
-static void cond_init_mono(pthread_cond_t *cv)
+static void notify_release(void *ctx, void *item)
 {
-    pthread_condattr_t at;
-    pthread_condattr_init(&at);
-    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &at);
-    pthread_condattr_destroy(&at);
+    GW_UNUSED(ctx);
+    llm_alert_free(item);
 }
+
+static const struct gw_worker_ops notify_ops = {
+    .name = "costs-notify",
+    .what = "budget alerts",
+    .queue_cap = LLM_ALERT_QUEUE_CAP,
+    .batch_max = 1,
+    .full_wait_ms = 0, /* more alerts are dropped (logged) */
+    .process = notify_process,
+    .release = notify_release,
+};
 
 gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct llm_notifier **out)
 {
@@ -480,15 +444,12 @@ gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct llm_noti
     n->st = st;
     n->cfg = cfg_ref((struct cfg *)c);
     pthread_mutex_init(&n->mu, NULL);
-    cond_init_mono(&n->cv);
-    cond_init_mono(&n->idle_cv);
-    if (pthread_create(&n->thread, NULL, notify_main, n) != 0) {
+    gw_err rc = gw_worker_start(&notify_ops, n, &n->worker);
+    if (rc != GW_OK) {
         cfg_unref(n->cfg);
         pthread_mutex_destroy(&n->mu);
-        pthread_cond_destroy(&n->cv);
-        pthread_cond_destroy(&n->idle_cv);
         free(n);
-        return GW_EINTERNAL;
+        return rc;
     }
     *out = n;
     return GW_OK;
@@ -498,20 +459,9 @@ void llm_notifier_stop(struct llm_notifier *n)
 {
     if (!n)
         return;
-    pthread_mutex_lock(&n->mu);
-    n->stopping = true;
-    pthread_cond_broadcast(&n->cv);
-    pthread_mutex_unlock(&n->mu);
-    pthread_join(n->thread, NULL);
-    while (n->head) { /* none: the thread drains the queue before it stops */
-        struct llm_alert *a = n->head;
-        n->head = a->next;
-        llm_alert_free(a);
-    }
+    gw_worker_stop(n->worker); /* every queued alert gets one attempt */
     cfg_unref(n->cfg);
     pthread_mutex_destroy(&n->mu);
-    pthread_cond_destroy(&n->cv);
-    pthread_cond_destroy(&n->idle_cv);
     free(n);
 }
 
@@ -527,35 +477,20 @@ void llm_notifier_reload(struct llm_notifier *n, const struct cfg *c)
 
 void llm_notifier_post(struct llm_notifier *n, struct llm_alert *a)
 {
-    a->next = NULL;
-    pthread_mutex_lock(&n->mu);
-    if (n->stopped || n->len >= LLM_ALERT_QUEUE_CAP) {
-        bool stopped = n->stopped;
-        n->stats.dropped++;
-        pthread_mutex_unlock(&n->mu);
-        gw_warn("costs: the budget alert of workspace '%s' was dropped (%s)", a->workspace,
-                stopped ? "shutting down" : "too many alerts queued");
-        llm_alert_free(a);
+    gw_err rc = gw_worker_post(n->worker, a);
+    if (rc == GW_OK)
         return;
-    }
-    if (n->tail)
-        n->tail->next = a;
-    else
-        n->head = a;
-    n->tail = a;
-    n->len++;
-    n->posted++;
-    pthread_cond_signal(&n->cv);
+    pthread_mutex_lock(&n->mu);
+    n->stats.dropped++;
     pthread_mutex_unlock(&n->mu);
+    gw_warn("costs: the budget alert of workspace '%s' was dropped (%s)", a->workspace,
+            rc == GW_ECANCELED ? "shutting down" : "too many alerts queued");
+    llm_alert_free(a);
 }
 
 void llm_notifier_flush(struct llm_notifier *n)
 {
-    pthread_mutex_lock(&n->mu);
-    uint64_t target = n->posted;
-    while (n->stats.handled < target && !n->stopped)
-        pthread_cond_wait(&n->idle_cv, &n->mu);
-    pthread_mutex_unlock(&n->mu);
+    gw_worker_flush(n->worker);
 }
 
 void llm_notifier_get_stats(struct llm_notifier *n, struct llm_notifier_stats *s)
