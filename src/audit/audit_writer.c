@@ -52,6 +52,11 @@ struct undo {
     char hash[65];
 };
 
+struct forwarder {
+    const struct audit_forwarder_ops *ops;
+    void *arg;
+};
+
 struct file_cfg {
     char *path;      /* NULL: no file sink */
     bool rotate_daily;
@@ -77,9 +82,15 @@ struct audit {
     struct head *buckets[NBUCKETS];
     struct head **all;         /* every head, for iteration */
     size_t n_all, cap_all;
+    struct forwarder fwd[AUDIT_MAX_FORWARDERS];
+    size_t n_fwd;
 
     /* writer thread only */
-    struct audit_file file;
+    struct audit_sink *file_sink, *store_sink;
+    struct audit_sink *sinks[2]; /* those a batch goes to, in order */
+    size_t n_sinks;
+    struct head **due;           /* scratch for checkpoint runs */
+    size_t cap_due;
     struct gw_buf lines;
     struct audit_row *rows;
     struct undo *undo;
@@ -201,68 +212,92 @@ static void append_checkpoint_line(struct gw_buf *b, const struct audit_checkpoi
     free(s);
 }
 
-/* Signs a checkpoint of h's head into b; stores it when it covers events no stored checkpoint
- * covers yet. */
-static void checkpoint_one(struct audit *a, struct head *h, struct gw_buf *b, int64_t now_ns)
+/* Signs a checkpoint of each of heads[0..n) and gives them to every sink; a head's stored
+ * checkpoint moves on when the store kept it. The first sink error is returned (*failed). */
+static gw_err checkpoints_sign(struct audit *a, struct head **heads, size_t n, int64_t now_ns,
+                               const struct audit_sink **failed)
 {
-    struct audit_checkpoint cp;
-    if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, audit_now_ms(), &cp) != GW_OK) {
-        gw_error("audit: cannot sign a checkpoint");
-        return;
+    struct audit_checkpoint *cps = gw_xcalloc(n, sizeof *cps);
+    bool *flags = gw_xcalloc(2 * n, sizeof *flags);
+    struct gw_buf lines;
+    gw_buf_init(&lines, (size_t)1 << 40);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct head *h = heads[i];
+        if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, audit_now_ms(),
+                                  &cps[k]) != GW_OK) {
+            gw_error("audit: cannot sign a checkpoint");
+            continue;
+        }
+        flags[k] = h->seq > h->cp_seq;
+        h->cp_mono_ns = now_ns;
+        append_checkpoint_line(&lines, &cps[k]);
+        heads[k++] = h;
     }
-    if (h->seq > h->cp_seq) {
-        gw_err rc = store_checkpoint_insert(a->st, &cp);
-        if (rc == GW_OK || rc == GW_ECONFLICT) {
-            h->cp_seq = h->seq;
-        } else {
-            gw_warn("audit: cannot store the checkpoint of %s at seq %lld (%s)", h->tenant,
-                    (long long)h->seq, gw_err_name(rc));
+    struct audit_checkpoint_set set = {cps, flags, flags + n, k, lines.data, lines.len};
+    gw_err rc = GW_OK;
+    for (size_t i = 0; k && i < a->n_sinks; i++) {
+        gw_err r = a->sinks[i]->ops->checkpoints(a->sinks[i], &set);
+        if (r != GW_OK && rc == GW_OK) {
+            rc = r;
+            *failed = a->sinks[i];
         }
     }
-    h->cp_mono_ns = now_ns;
-    append_checkpoint_line(b, &cp);
-    audit_checkpoint_release(&cp);
+    for (size_t i = 0; i < k; i++) {
+        if (set.kept[i])
+            heads[i]->cp_seq = cps[i].seq;
+        audit_checkpoint_release(&cps[i]);
+    }
+    gw_buf_release(&lines);
+    free(flags);
+    free(cps);
+    return rc;
 }
 
-/* Anchors a (re)opened file: a checkpoint line for every non-empty chain. */
-static gw_err write_anchors(struct audit *a)
+/* The writer's scratch array of heads, as large as the number of chains. */
+static struct head **due_heads(struct audit *a)
 {
-    struct gw_buf b;
-    gw_buf_init(&b, (size_t)1 << 40);
-    int64_t now = gw_mono_ns();
+    if (a->cap_due < a->n_all) {
+        a->cap_due = a->n_all;
+        a->due = gw_xrealloc(a->due, a->cap_due * sizeof *a->due);
+    }
+    return a->due;
+}
+
+/* Anchors a fresh file: a checkpoint of every non-empty chain. */
+static gw_err write_anchors(struct audit *a, const struct audit_sink **failed)
+{
+    struct head **due = due_heads(a);
+    size_t n = 0;
     for (size_t i = 0; i < a->n_all; i++)
         if (a->all[i]->seq > 0)
-            checkpoint_one(a, a->all[i], &b, now);
-    gw_err rc = b.len ? audit_file_append(&a->file, b.data, b.len, NULL) : GW_OK;
-    gw_buf_release(&b);
-    return rc;
+            due[n++] = a->all[i];
+    return n ? checkpoints_sign(a, due, n, gw_mono_ns(), failed) : GW_OK;
 }
 
 /* Signs the checkpoints that are due (all pending ones when force); returns the monotonic time
  * of the next one due, or 0 when nothing is pending. */
 static int64_t checkpoints_run(struct audit *a, bool force, unsigned every)
 {
+    const int64_t interval = (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
     int64_t now = gw_mono_ns(), next = 0;
-    struct gw_buf b;
-    gw_buf_init(&b, (size_t)1 << 40);
+    struct head **due = due_heads(a);
+    size_t n = 0;
     for (size_t i = 0; i < a->n_all; i++) {
         struct head *h = a->all[i];
-        if (h->seq <= h->cp_seq)
-            continue;
-        int64_t due_at = h->cp_mono_ns + (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
-        if (force || h->seq - h->cp_seq >= (int64_t)every || now >= due_at) {
-            checkpoint_one(a, h, &b, now);
-            due_at = now + (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
-            if (h->seq <= h->cp_seq)
-                continue;
-        }
-        if (next == 0 || due_at < next)
-            next = due_at;
+        if (h->seq > h->cp_seq &&
+            (force || h->seq - h->cp_seq >= (int64_t)every || now >= h->cp_mono_ns + interval))
+            due[n++] = h;
     }
-    if (b.len && a->file.path && audit_file_append(&a->file, b.data, b.len, NULL) != GW_OK)
-        gw_warn("audit: cannot append checkpoint lines to %s: %s", a->file.path,
-                strerror(a->file.err));
-    gw_buf_release(&b);
+    const struct audit_sink *failed = NULL;
+    if (n && checkpoints_sign(a, due, n, now, &failed) != GW_OK)
+        gw_warn("audit: cannot append checkpoint lines to the %s sink: %s", failed->ops->name,
+                failed->ops->error(failed));
+    for (size_t i = 0; i < a->n_all; i++) {
+        struct head *h = a->all[i];
+        if (h->seq > h->cp_seq && (next == 0 || h->cp_mono_ns + interval < next))
+            next = h->cp_mono_ns + interval;
+    }
     return next;
 }
 
@@ -287,44 +322,38 @@ static void undo_apply(struct audit *a)
     }
 }
 
-/* Makes sure the file sink is usable for this batch: reopens a broken one, rotates. */
-static gw_err file_ready(struct audit *a, int64_t now_ms)
+/* The sinks a batch goes to, in order: the file when one is configured, then the store. */
+static void sinks_update(struct audit *a)
 {
-    struct audit_file *f = &a->file;
-    if (!f->path)
-        return GW_OK;
-    if (f->fd < 0) {
-        if (audit_file_open(f, f->path, f->rotate_daily, f->retain_days, now_ms) != GW_OK)
-            return GW_EAUDIT;
-        if (write_anchors(a) != GW_OK)
-            return GW_EAUDIT;
-    }
-    if (audit_file_rotation_due(f, now_ms)) {
-        gw_err rc = audit_file_rotate(f, now_ms);
-        if (rc == GW_OK)
-            rc = write_anchors(a);
-        else if (rc == GW_ECONFLICT) /* not rotated, the current file stays usable */
-            rc = GW_OK;
-        if (rc != GW_OK)
-            return GW_EAUDIT;
-    }
-    return GW_OK;
+    a->n_sinks = 0;
+    if (audit_file_sink_enabled(a->file_sink))
+        a->sinks[a->n_sinks++] = a->file_sink;
+    a->sinks[a->n_sinks++] = a->store_sink;
 }
 
-static gw_err commit(struct audit *a, void *const *items, size_t n, const char **why)
+/* Chains items[0..n) and appends them to every sink; on failure nothing of the batch is kept
+ * (sinks rolled back, heads restored) and *failed says where it failed. */
+static gw_err commit(struct audit *a, void *const *items, size_t n,
+                     const struct audit_sink **failed)
 {
-    gw_err rc;
-    bool use_file = a->file.path != NULL;
     a->n_undo = 0;
     gw_buf_reset(&a->lines);
-    *why = "file";
-    if (file_ready(a, audit_now_ms()) != GW_OK)
-        return GW_EAUDIT;
-    *why = "store";
+    bool lines = false;
+    int64_t now_ms = audit_now_ms();
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        struct audit_sink *s = a->sinks[i];
+        bool fresh = false;
+        lines = lines || s->ops->wants_lines;
+        *failed = s;
+        if (s->ops->ready && (s->ops->ready(s, now_ms, &fresh) != GW_OK ||
+                              (fresh && write_anchors(a, failed) != GW_OK)))
+            return GW_EAUDIT;
+    }
+    *failed = a->store_sink; /* a new chain's head comes from the store */
     for (size_t i = 0; i < n; i++) {
         struct item *it = items[i];
         struct head *h = head_find(a, it->row.tenant);
-        if (!h && (rc = head_load(a, it->row.tenant, &h)) != GW_OK) {
+        if (!h && head_load(a, it->row.tenant, &h) != GW_OK) {
             undo_apply(a);
             return GW_EAUDIT;
         }
@@ -334,24 +363,19 @@ static gw_err commit(struct audit *a, void *const *items, size_t n, const char *
         it->row.prev_hash = it->prev;
         /* Hash, and the line: the canonical text with "hash" appended as the last member. */
         audit_canon_finish(&it->canon, it->prev, it->row.seq, it->row.ts_ms, a->md, it->hash,
-                           use_file ? &a->lines : NULL);
+                           lines ? &a->lines : NULL);
         it->row.hash = it->hash;
         memcpy(h->hash, it->hash, sizeof h->hash);
         a->rows[i] = it->row;
     }
-    off_t offset = 0;
-    if (use_file) {
-        *why = "file";
-        if (audit_file_append(&a->file, a->lines.data, a->lines.len, &offset) != GW_OK) {
-            undo_apply(a);
-            return GW_EAUDIT;
-        }
-    }
-    *why = "store";
-    rc = store_audit_append(a->st, a->rows, n);
-    if (rc != GW_OK) {
-        if (use_file)
-            audit_file_truncate(&a->file, offset);
+    struct audit_batch b = {a->rows, n, lines ? a->lines.data : NULL, a->lines.len};
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        if (a->sinks[i]->ops->append(a->sinks[i], &b) == GW_OK)
+            continue;
+        *failed = a->sinks[i];
+        while (i-- > 0)
+            if (a->sinks[i]->ops->rollback)
+                a->sinks[i]->ops->rollback(a->sinks[i]);
         undo_apply(a);
         return GW_EAUDIT;
     }
@@ -368,15 +392,15 @@ static void item_free(struct item *it)
 /* Writer thread, a->mu not held: applies the wanted file options. */
 static gw_err reopen(struct audit *a, const struct file_cfg *c)
 {
-    audit_file_release(&a->file);
-    if (!c->path)
-        return GW_OK;
-    gw_err rc = audit_file_open(&a->file, c->path, c->rotate_daily, c->retain_days,
-                                audit_now_ms());
-    if (rc == GW_OK)
-        rc = write_anchors(a);
+    gw_err rc = audit_file_sink_configure(a->file_sink, c->path, c->rotate_daily,
+                                          c->retain_days, audit_now_ms());
+    sinks_update(a);
+    const struct audit_sink *failed = NULL;
+    if (rc == GW_OK && c->path)
+        rc = write_anchors(a, &failed);
     if (rc != GW_OK)
-        gw_error("audit: cannot open the audit log %s: %s", c->path, strerror(a->file.err));
+        gw_error("audit: cannot open the audit log %s: %s", c->path,
+                 a->file_sink->ops->error(a->file_sink));
     return rc;
 }
 
@@ -385,8 +409,8 @@ static gw_err reopen(struct audit *a, const struct file_cfg *c)
 static gw_err writer_process(void *ctx, void *const *items, size_t n)
 {
     struct audit *a = ctx;
-    const char *why = "";
-    gw_err rc = commit(a, items, n, &why);
+    const struct audit_sink *failed = NULL;
+    gw_err rc = commit(a, items, n, &failed);
     pthread_mutex_lock(&a->mu);
     if (rc == GW_OK) {
         for (size_t i = 0; i < a->n_undo; i++) {
@@ -396,16 +420,21 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
         }
     }
     a->healthy = rc == GW_OK;
+    size_t n_fwd = a->n_fwd;
+    struct forwarder fwd[AUDIT_MAX_FORWARDERS];
+    memcpy(fwd, a->fwd, n_fwd * sizeof *fwd);
     pthread_mutex_unlock(&a->mu);
     if (rc != GW_OK && !a->fail_logged) {
         gw_error("audit: cannot write audit events (%s: %s); mutating requests fail with 503 "
-                 "until it recovers",
-                 why, *why == 'f' ? strerror(a->file.err) : "append failed");
+                 "until it recovers", failed->ops->name, failed->ops->error(failed));
         a->fail_logged = true;
     } else if (rc == GW_OK && a->fail_logged) {
         gw_info("audit: audit trail writable again");
         a->fail_logged = false;
     }
+    for (size_t f = 0; rc == GW_OK && f < n_fwd; f++)
+        for (size_t i = 0; i < a->n_undo; i++)
+            fwd[f].ops->committed(fwd[f].arg, a->undo[i].h->tenant, a->undo[i].h->seq);
     return rc;
 }
 
@@ -498,7 +527,9 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
         abort();
     a->healthy = true;
     a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
-    audit_file_init(&a->file);
+    a->file_sink = audit_file_sink_new();
+    a->store_sink = audit_store_sink_new(st);
+    sinks_update(a);
     cfg_from_options(&a->cfg, o);
 
     char **tenants = NULL;
@@ -541,12 +572,14 @@ void audit_close(struct audit *a)
         gw_worker_stop(a->writer);
         checkpoints_run(a, true, 1);
     }
-    audit_file_release(&a->file);
+    a->file_sink->ops->close(a->file_sink);
+    a->store_sink->ops->close(a->store_sink);
     for (size_t i = 0; i < a->n_all; i++) {
         free(a->all[i]->tenant);
         free(a->all[i]);
     }
     free(a->all);
+    free(a->due);
     free(a->rows);
     free(a->undo);
     gw_buf_release(&a->lines);
@@ -719,4 +752,16 @@ gw_err audit_head(struct audit *a, const char *tenant, struct audit_checkpoint *
         free(h);
     }
     return audit_checkpoint_sign(&a->keys, tenant, seq, hash, audit_now_ms(), out);
+}
+
+gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd)
+{
+    if (!a || !ops || !ops->committed)
+        return GW_EINVAL;
+    pthread_mutex_lock(&a->mu);
+    gw_err rc = a->n_fwd < AUDIT_MAX_FORWARDERS ? GW_OK : GW_ETOOBIG;
+    if (rc == GW_OK)
+        a->fwd[a->n_fwd++] = (struct forwarder){ops, fwd};
+    pthread_mutex_unlock(&a->mu);
+    return rc;
 }
