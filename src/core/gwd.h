@@ -31,6 +31,7 @@ struct gwd {
     struct ns_registry *ns;
     struct http_server *http;
     struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */
+    struct net_loop *net;               /* every outbound connection (net/net.h) */
     struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
     struct llm_costs *costs;            /* metering and budgets (llm/llm_costs.h) */
     int64_t started_ms;

@@ -80,7 +80,8 @@ enum pol_effect gwd_policy_decide(struct gwd *g, const struct auth_principal *p,
 /* One OPA query (gwd_opa.c): POST {"input": input} to url; fills effect and reason from
  * {"result": {"allow", "require_approval", "reason"}}. Any failure returns GW_EUPSTREAM with
  * the cause in reason. */
-gw_err gwd_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
-                      enum pol_effect *effect, char *reason, size_t cap);
+struct net_loop;
+gw_err gwd_opa_decide(struct net_loop *net, const char *url, unsigned timeout_ms,
+                      const json_t *input, enum pol_effect *effect, char *reason, size_t cap);
 
 #endif

@@ -348,7 +348,8 @@ static void costs_free(struct llm_costs *k)
     free(k);
 }
 
-gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **out)
+gw_err llm_costs_open(struct store *st, const struct cfg *c, struct net_loop *net,
+                      struct llm_costs **out)
 {
     if (!out)
         return GW_EINVAL;
@@ -367,7 +368,7 @@ gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **
         costs_free(k);
         return rc;
     }
-    rc = llm_notifier_start(st, c, &k->notify);
+    rc = llm_notifier_start(st, c, net, &k->notify);
     if (rc != GW_OK) {
         costs_free(k);
         return rc;

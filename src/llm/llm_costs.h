@@ -32,7 +32,10 @@ struct llm_usage_record {
     const char *request_id;
 };
 
-gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **out);
+struct net_loop;
+/* Alerts go out through net (e-mail, webhook), which must outlive the costs. */
+gw_err llm_costs_open(struct store *st, const struct cfg *c, struct net_loop *net,
+                      struct llm_costs **out);
 /* Flushes pending rows and stops the writer and notifier threads. */
 void llm_costs_close(struct llm_costs *k);
 /* New budgets / prices / SMTP settings (reload). */

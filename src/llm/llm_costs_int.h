@@ -65,7 +65,9 @@ struct llm_notifier;
 
 /* Starts the "costs-notify" thread. The notifier keeps its own reference to c (SMTP settings
  * and the webhook URL are read when an alert is sent). */
-gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct llm_notifier **out);
+struct net_loop;
+gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct net_loop *net,
+                          struct llm_notifier **out);
 /* Attempts every queued alert once more (no retries), then stops the thread. */
 void llm_notifier_stop(struct llm_notifier *n);
 void llm_notifier_reload(struct llm_notifier *n, const struct cfg *c);

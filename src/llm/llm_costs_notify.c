@@ -5,11 +5,12 @@
  * one of each kind per workspace and month and process). The thread first claims the alert in
  * the store (budget_alerts, insert-if-absent): a claim that already exists means an earlier run
  * sent it, and nothing is sent again. Then it sends the e-mail through the configured SMTP
- * relay (libcurl SMTP: MAIL FROM, RCPT TO, an RFC 5322 message) and POSTs the JSON webhook,
- * each with a 10 s transfer timeout and a few attempts with backoff. Failures are logged with
- * libcurl's reason (the SMTP password is never logged: it is not part of any message, and is
- * masked should a server echo it). The queue is bounded; at shutdown every queued alert gets one
- * attempt. Alerts are claimed before sending, so delivery is at most once.
+ * relay (net_smtp_send: MAIL FROM, RCPT TO, an RFC 5322 message) and POSTs the JSON webhook
+ * (net_fetch), each with a 10 s transfer timeout and a few attempts with backoff. Failures are
+ * logged with the transfer's reason (the SMTP password is never logged: it is not part of any
+ * message, and is masked should a server echo it). The queue is bounded; at shutdown every
+ * queued alert gets one attempt. Alerts are claimed before sending, so delivery is at most
+ * once.
  */
 #include "base/prelude.h"
 #include "llm/llm_costs_int.h"
@@ -19,14 +20,15 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "net/net.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <time.h>
 
 struct llm_notifier {
     struct store *st;
+    struct net_loop *net;      /* webhooks on the loop; e-mail under its egress policy */
     struct gw_worker *worker;  /* "costs-notify": one alert at a time */
     pthread_mutex_t mu;        /* cfg, stats */
     struct cfg *cfg;
@@ -165,22 +167,6 @@ json_t *llm_alert_webhook_json(const struct llm_alert *a)
 
 /* --- transports ------------------------------------------------------------------------------- */
 
-/* Replaces every occurrence of secret in msg by "***". */
-static void redact(char *msg, const char *secret)
-{
-    size_t n = secret ? strlen(secret) : 0;
-    if (n == 0)
-        return;
-    char *p;
-    while ((p = strstr(msg, secret)) != NULL) {
-        size_t rest = strlen(p + n);
-        memcpy(p, "***", 3);
-        memmove(p + 3, p + n, rest + 1);
-        if (n < 3) /* "***" could contain a 1-2 byte secret again */
-            break;
-    }
-}
-
 /* One mailbox: printable ASCII without blanks, brackets or commas, with one '@'. */
 static bool address_ok(const char *s)
 {
@@ -194,162 +180,86 @@ static bool address_ok(const char *s)
     return true;
 }
 
-struct upload {
-    const char *data;
-    size_t len, pos;
-};
-
-static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
-{
-    struct upload *u = arg;
-    size_t n = GW_MIN(size * nmemb, u->len - u->pos);
-    memcpy(buf, u->data + u->pos, n);
-    u->pos += n;
-    return n;
-}
-
-static size_t on_discard(char *buf, size_t size, size_t nmemb, void *arg)
-{
-    (void)buf;
-    (void)arg;
-    return size * nmemb;
-}
-
 /* Sends the e-mail; false with the reason in why. */
-static bool send_mail(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap)
+static bool send_mail(struct llm_notifier *n, const struct cfg *c, const struct llm_alert *a,
+                      char *why, size_t cap)
 {
-    struct curl_slist *rcpt = NULL;
     struct gw_buf to;
     gw_buf_init(&to, 8192);
     char *list = gw_xstrdup(a->email), *save = NULL;
+    const char **rcpt = gw_xcalloc(strlen(a->email) / 2 + 2, sizeof *rcpt);
+    size_t n_rcpt = 0;
     for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ')
             tok++;
-        size_t n = strlen(tok);
-        while (n && tok[n - 1] == ' ')
-            tok[--n] = '\0';
+        size_t len = strlen(tok);
+        while (len && tok[len - 1] == ' ')
+            tok[--len] = '\0';
         if (!address_ok(tok)) {
             gw_warn("costs: budget alert recipient '%.80s' is not a usable address; skipped", tok);
             continue;
         }
-        char *bracketed = gw_xasprintf("<%s>", tok);
-        rcpt = curl_slist_append(rcpt, bracketed);
-        free(bracketed);
+        rcpt[n_rcpt++] = tok;
         if (to.len)
             gw_buf_puts(&to, ", ");
         gw_buf_puts(&to, tok);
     }
-    free(list);
     bool ok = false;
     const char *from = c->smtp_from && address_ok(c->smtp_from) ? c->smtp_from
                                                                 : "openclaw-gateway@localhost";
-    if (!rcpt) {
+    if (n_rcpt == 0) {
         snprintf(why, cap, "no usable recipient");
-        gw_buf_release(&to);
-        return false;
-    }
-    char *msg = llm_alert_email(a, from, to.data, llm_costs_now_ms());
-    char *mail_from = gw_xasprintf("<%s>", from);
-    struct upload up = {msg, strlen(msg), 0};
-    char err[CURL_ERROR_SIZE] = "";
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(why, cap, "cannot create a libcurl handle");
-        goto out;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, c->smtp_url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from);
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &up);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
-    /* smtp://: STARTTLS when the relay offers it; smtps:// is TLS from the start */
-    curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-    if (c->smtp_username && *c->smtp_username) {
-        curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_username);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp_password ? c->smtp_password : "");
-    }
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, LLM_ALERT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, LLM_ALERT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-    CURLcode e = curl_easy_perform(h);
-    if (e == CURLE_OK) {
-        ok = true;
     } else {
-        long code = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-        if (code)
-            snprintf(why, cap, "%s (SMTP %ld)", err[0] ? err : curl_easy_strerror(e), code);
-        else
-            snprintf(why, cap, "%s", err[0] ? err : curl_easy_strerror(e));
-        redact(why, c->smtp_password);
+        char *msg = llm_alert_email(a, from, to.data, llm_costs_now_ms());
+        struct net_mail m = {.url = c->smtp_url, .from = from, .to = rcpt, .message = msg,
+                             .user = c->smtp_username, .password = c->smtp_password,
+                             .timeout_ms = LLM_ALERT_TIMEOUT_S * 1000};
+        ok = net_smtp_send(n->net, &m, why, cap) == GW_OK;
+        free(msg);
     }
-out:
-    if (h)
-        curl_easy_cleanup(h);
-    curl_slist_free_all(rcpt);
-    free(mail_from);
-    free(msg);
+    free(rcpt);
+    free(list);
     gw_buf_release(&to);
     return ok;
 }
 
-static bool send_webhook(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap)
+static bool send_webhook(struct llm_notifier *n, const struct cfg *c, const struct llm_alert *a,
+                         char *why, size_t cap)
 {
     json_t *j = llm_alert_webhook_json(a);
     char *body = gw_json_compact(j);
     json_decref(j);
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    hdrs = curl_slist_append(hdrs, "User-Agent: openclaw-gateway/" GW_VERSION);
-    char err[CURL_ERROR_SIZE] = "";
+    static const char *const headers[] = {"Content-Type: application/json",
+                                          "User-Agent: openclaw-gateway/" GW_VERSION, NULL};
+    struct net_request rq = {.url = c->alert_webhook, .body = body, .body_len = strlen(body),
+                             .headers = headers, .timeout_ms = LLM_ALERT_TIMEOUT_S * 1000,
+                             .max_body = 4096};
+    struct net_response r;
+    gw_err rc = net_fetch(n->net, &rq, &r);
     bool ok = false;
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(why, cap, "cannot create a libcurl handle");
-        goto out;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, c->alert_webhook);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_discard);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, LLM_ALERT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, LLM_ALERT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-    CURLcode e = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (e != CURLE_OK)
-        snprintf(why, cap, "%s", err[0] ? err : curl_easy_strerror(e));
-    else if (status < 200 || status > 299)
-        snprintf(why, cap, "HTTP status %ld", status);
+    if (rc != GW_OK)
+        snprintf(why, cap, "%s", r.msg);
+    else if (r.status < 200 || r.status > 299)
+        snprintf(why, cap, "HTTP status %ld", r.status);
     else
         ok = true;
-out:
-    if (h)
-        curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
+    net_response_release(&r);
     free(body);
     return ok;
 }
 
 /* --- the thread ------------------------------------------------------------------------------- */
 
-typedef bool send_fn(const struct cfg *c, const struct llm_alert *a, char *why, size_t cap);
+typedef bool send_fn(struct llm_notifier *n, const struct cfg *c, const struct llm_alert *a,
+                     char *why, size_t cap);
 
 static bool attempt(struct llm_notifier *n, const struct cfg *c, const struct llm_alert *a,
                     send_fn *fn, const char *channel)
 {
     unsigned wait = LLM_ALERT_BACKOFF_MS;
     for (unsigned i = 1;; i++) {
-        char why[CURL_ERROR_SIZE + 64] = "";
-        if (fn(c, a, why, sizeof why))
+        char why[320] = "";
+        if (fn(n, c, a, why, sizeof why))
             return true;
         bool last = i >= LLM_ALERT_ATTEMPTS;
         gw_warn("costs: %s of the %s alert of workspace '%s' failed (attempt %u of %d%s): %s",
@@ -437,11 +347,13 @@ static const struct gw_worker_ops notify_ops = {
     .release = notify_release,
 };
 
-gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct llm_notifier **out)
+gw_err llm_notifier_start(struct store *st, const struct cfg *c, struct net_loop *net,
+                          struct llm_notifier **out)
 {
     *out = NULL;
     struct llm_notifier *n = gw_xcalloc(1, sizeof *n);
     n->st = st;
+    n->net = net;
     n->cfg = cfg_ref((struct cfg *)c);
     pthread_mutex_init(&n->mu, NULL);
     gw_err rc = gw_worker_start(&notify_ops, n, &n->worker);

@@ -20,10 +20,10 @@
 #include "config/config.h"
 #include "llm/llm_costs.h"
 #include "llm/llm_costs_int.h"
+#include "net/net.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -65,6 +65,7 @@ static const char base_yaml[] =
     "    dev-team: {monthlyUsdLimit: 10, onExceed: alert}\n"
     "    public: {monthlyUsdLimit: 1, onExceed: disable}\n";
 
+static struct net_loop *net; /* alerts go out through it; loopback servers are allowed */
 static int64_t t_nov; /* 2026-11-15T12:00:00Z */
 static int64_t t_dec; /* 2026-12-01T00:00:00Z */
 
@@ -87,7 +88,7 @@ static struct cfg *load_cfg(struct fx *f, const char *yaml)
 
 static void open_costs(struct fx *f)
 {
-    assert_int_equal(llm_costs_open(f->st, f->cfg, &f->k), GW_OK);
+    assert_int_equal(llm_costs_open(f->st, f->cfg, net, &f->k), GW_OK);
 }
 
 /* Closes costs and store, reopens both (a restart). */
@@ -1021,7 +1022,14 @@ static void test_delivery_failure(void **state)
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    net_init();
+    assert_int_equal(net_loop_start(&net), GW_OK);
+    struct net_egress *eg = NULL;
+    struct net_egress_rules rules = {.allow_private = true, .proxy = ""};
+    char msg[100];
+    assert_int_equal(net_egress_new(&rules, &eg, msg, sizeof msg), GW_OK);
+    net_loop_set_egress(net, eg);
+    net_egress_unref(eg);
     assert_true(gw_time_parse("2026-11-15T12:00:00Z", &t_nov));
     assert_true(gw_time_parse("2026-12-01T00:00:00Z", &t_dec));
     const struct CMUnitTest tests[] = {
@@ -1039,6 +1047,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delivery_failure, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
+    net_loop_stop(net);
+    net_cleanup();
     return rc;
 }
