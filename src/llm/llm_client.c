@@ -282,21 +282,17 @@ static bool launch(struct llm_exchange *x)
         finish(x, GW_EINVAL, "request cannot be sent to %s: %s", p->name, msg);
         return false;
     }
+    const struct llm_provider *wire = llm_provider_get((enum llm_api)p->api);
     x->url = gw_xasprintf("%s%s", p->base_url, x->wreq.path);
     size_t n = 0;
     x->headers[n++] = "Content-Type: application/json";
     x->headers[n++] = "Expect:"; /* no 100-continue round trip */
     if (x->stream)
         x->headers[n++] = "Accept: text/event-stream";
-    if (p->api == CFG_LLM_ANTHROPIC) {
-        x->headers[n++] = "anthropic-version: 2023-06-01";
-        if (p->api_key) /* api keys are at most 4096 bytes (config) */
-            x->auth = gw_xasprintf("x-api-key: %.4096s", p->api_key);
-    } else if (p->api_key) {
-        x->auth = gw_xasprintf("Authorization: Bearer %.4096s", p->api_key);
-    }
-    if (x->auth)
-        x->headers[n++] = x->auth;
+    for (size_t i = 0; wire->headers && wire->headers[i] && n + 2 < MAX_HEADERS; i++)
+        x->headers[n++] = wire->headers[i];
+    if (p->api_key) /* api keys are at most 4096 bytes (config) */
+        x->headers[n++] = x->auth = gw_xasprintf("%s%.4096s", wire->auth_prefix, p->api_key);
     x->headers[n] = NULL;
     x->nreq = (struct net_request){
         .url = x->url, .body = x->wreq.body, .body_len = strlen(x->wreq.body),
