@@ -13,7 +13,7 @@
 #include "core/gwd_models.h"
 #include "llm/llm.h"
 #include "llm/llm_canon.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 #include "ns/ns.h"
 #include "policy/policy.h"
 
@@ -169,14 +169,14 @@ static gw_err call_model(struct agent_turn *t, json_t *messages, json_t *tools,
     json_decref(canon);
     t->model_calls++;
     if (res.served && (rc == GW_OK || res.streamed)) {
-        struct llm_usage_record u = {
+        struct meter_usage u = {
             .tenant = t->p->tenant, .user = t->p->user ? t->p->user : t->p->actor,
             .workspace = ns, .agent = t->agent->name, .provider = res.served->provider->name,
             .model = res.served->model->name, .prompt_tokens = res.usage.prompt_tokens,
             .completion_tokens = res.usage.completion_tokens, .at_ms = gw_now_ms(),
             .request_id = t->request_id,
         };
-        double cost = t->g->costs ? llm_costs_record(t->g->costs, &u) : 0;
+        double cost = t->g->costs ? meter_record(t->g->costs, &u) : 0;
         t->cost_usd += cost;
         t->usage.prompt_tokens += u.prompt_tokens;
         t->usage.completion_tokens += u.completion_tokens;

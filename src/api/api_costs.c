@@ -4,13 +4,13 @@
  * Needs stats:read (org_admin and team_lead roles have it, enterprise_admin through "*"). The
  * tenant is the principal's; period (YYYY-MM, default the current UTC month) and workspace
  * (a namespace name) are validated strictly before anything is read. The report itself
- * (totals, by workspace with its budget, by user, by model) is built by llm_costs_report.
+ * (totals, by workspace with its budget, by user, by model) is built by meter_report.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
 #include "http/http.h"
 #include "base/util.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 
 #include <time.h>
 
@@ -55,7 +55,7 @@ void api_costs_get(struct api_call *c)
         http_respond_error(c->r, GW_EUNAVAIL, "usage metering is not running");
         return;
     }
-    json_t *report = llm_costs_report(c->g->costs, c->p->tenant, period, workspace);
+    json_t *report = meter_report(c->g->costs, c->p->tenant, period, workspace);
     if (!report) {
         http_respond_error(c->r, GW_ESTORE, "the usage records could not be read");
         return;

@@ -20,7 +20,7 @@
 #include "core/gwd_models.h"
 #include "llm/llm.h"
 #include "llm/llm_canon.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 
 #define CLASSIFY_MAX_BYTES ((size_t)4 << 20)
 
@@ -74,14 +74,14 @@ static void meter(struct proxy *px, const struct llm_result *res, json_t *detail
                                                            res->served->model->name));
     if (res->err != GW_OK && !res->streamed)
         return; /* nothing was produced: nothing to pay */
-    struct llm_usage_record u = {
+    struct meter_usage u = {
         .tenant = c->p->tenant, .user = c->p->user ? c->p->user : c->p->actor,
         .workspace = px->workspace, .provider = res->served->provider->name,
         .model = res->served->model->name, .prompt_tokens = res->usage.prompt_tokens,
         .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
         .request_id = c->r->request_id,
     };
-    double cost = c->g->costs ? llm_costs_record(c->g->costs, &u) : 0;
+    double cost = c->g->costs ? meter_record(c->g->costs, &u) : 0;
     json_object_set_new(details, "usage", json_pack("{s:I,s:I,s:b}", "prompt_tokens",
                                                     (json_int_t)u.prompt_tokens,
                                                     "completion_tokens",

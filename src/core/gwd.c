@@ -17,7 +17,7 @@
 #include "base/util.h"
 #include "http/http.h"
 #include "llm/llm.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 #include "net/net.h"
 #include "ns/ns.h"
 #include "store/store.h"
@@ -127,7 +127,7 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
         apply_egress(g, c);
         auth_registry_reload(g->auth, c);
         ns_registry_reload(g->ns, c);
-        llm_costs_reload(g->costs, c);
+        meter_reload(g->costs, c);
         struct audit_options ao;
         audit_options_of(c, &ao);
         if (audit_reconfigure(g->audit, &ao) != GW_OK)
@@ -206,7 +206,7 @@ static int run(struct gwd *g)
         gw_error("cannot load policies: %s", pmsg);
         return CFG_EXIT_INVALID;
     }
-    if (llm_costs_open(g->store, c, g->net, &g->costs) != GW_OK) {
+    if (meter_open(g->store, c, g->net, &g->costs) != GW_OK) {
         gw_error("cannot load this month's model usage from the store");
         return 1;
     }
@@ -375,7 +375,7 @@ int gwd_main(int argc, char **argv)
     llm_client_stop(g.llm);
     if (g.http)
         http_server_stop(g.http, 0);
-    llm_costs_close(g.costs); /* after the model client: no usage is recorded any more */
+    meter_close(g.costs); /* after the model client: no usage is recorded any more */
     gwd_policy_close(g.policy);
     ns_registry_close(g.ns);
     auth_registry_close(g.auth);

@@ -33,7 +33,7 @@ struct gwd {
     struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */
     struct net_loop *net;               /* every outbound connection (net/net.h) */
     struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
-    struct llm_costs *costs;            /* metering and budgets (llm/llm_costs.h) */
+    struct meter *costs;                /* metering and budgets (meter/meter.h) */
     int64_t started_ms;
     atomic_bool draining;
     pthread_mutex_t reload_lock;        /* one reload at a time */

@@ -7,7 +7,7 @@
 #include "core/gwd_policy.h"
 #include "auth/auth.h"
 #include "base/mem.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 
 static bool region_allowed(const struct cfg *cfg, const struct cfg_provider *p)
 {
@@ -54,7 +54,7 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
         return GW_ENOTFOUND;
     }
     if (g->costs) {
-        gw_err rc = llm_costs_check(g->costs, p->tenant, workspace, &route->spent_usd, msg, cap);
+        gw_err rc = meter_check(g->costs, p->tenant, workspace, &route->spent_usd, msg, cap);
         if (rc != GW_OK)
             return rc;
     }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_anthropic.c — the Anthropic Messages API (POST /v1/messages).
+ * anthropic.c — the Anthropic Messages API (POST /v1/messages).
  *
  * Requests: system/developer messages become the top-level "system" string; the rest become
  * strictly alternating user/assistant messages made of content blocks (assistant tool_calls →

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_ollama.c — Ollama's native chat API (POST /api/chat).
+ * ollama.c — Ollama's native chat API (POST /api/chat).
  *
  * Requests: messages keep their roles (developer → system) with string content, inline images
  * go to "images", tool call arguments are objects (not JSON text), tool results name their

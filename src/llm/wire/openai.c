@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_openai.c — the OpenAI chat-completions wire format (also spoken by many
+ * openai.c — the OpenAI chat-completions wire format (also spoken by many
  * "OpenAI-compatible" servers).
  *
  * The canonical shape is this format, so translation is mostly identity: the request is passed

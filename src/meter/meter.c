@@ -1,24 +1,25 @@
 /* SPDX-License-Identifier: MIT
- * llm_costs.c — struct llm_costs: pricing, month totals per (tenant, workspace), budget checks,
- * the usage writer thread and cost reports.
+ * meter.c — struct meter: pricing, month totals per (tenant, workspace), budget checks and
+ * the usage writer thread (reports: meter_report.c, alerts: meter_alert.c).
  *
- * llm_costs_record prices a call with the current configuration snapshot, adds it to the
+ * meter_record prices a call with the current configuration snapshot, adds it to the
  * in-memory month total of its (tenant, workspace) (a small hash map under k->mu; a record of
  * a later UTC month starts the month over, one of an earlier month is stored but not counted),
  * decides whether a budget alert is due and queues an owned copy of the row. The "costs-writer"
- * (a gw_worker, base/worker.h) writes queued rows in batches of up to LLM_COSTS_BATCH_MAX rows,
- * at the latest LLM_COSTS_FLUSH_MS after a row was queued, in one store transaction; a failed
+ * (a gw_worker, base/worker.h) writes queued rows in batches of up to METER_BATCH_MAX rows,
+ * at the latest METER_FLUSH_MS after a row was queued, in one store transaction; a failed
  * batch stays queued and is retried. The queue is bounded and a recorder waits for room: rows
  * are never dropped while the store works. Reports add the rows still queued to what the store
  * holds; the worker's consistent view makes a batch move from the queue to the store atomically
  * for them. k->mu is never held while calling the worker.
  */
 #include "base/prelude.h"
-#include "llm/llm_costs_int.h"
+#include "meter/meter_int.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "notify/notify.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -26,24 +27,18 @@
 #include <time.h>
 
 #define NBUCKETS 128
-#define NO_WORKSPACE "-" /* never a valid workspace name (cfg_name_valid) */
+#define NO_WORKSPACE METER_NO_WORKSPACE
 
 struct total {
     char *tenant, *workspace;
-    int month;             /* llm_costs_month_of index of usd */
+    int month;             /* meter_month_of index of usd */
     double usd;
     bool threshold_sent;   /* alert queued this month (this process) */
     bool exceeded_sent;
     struct total *next;
 };
 
-struct row {
-    struct store_usage_row r; /* strings point into text[] */
-    char month[8];
-    char text[];
-};
-
-struct llm_costs {
+struct meter {
     struct store *st;
 
     pthread_mutex_t mu;        /* cfg and totals */
@@ -54,25 +49,25 @@ struct llm_costs {
     bool fail_logged;              /* writer thread only */
     struct store_usage_row *batch; /* writer thread only */
 
-    struct llm_notifier *notify;
+    struct notifier *notify;
 };
 
 /* --- clock, months, prices ----------------------------------------------------------------- */
 
 static _Atomic int64_t clock_override;
 
-int64_t llm_costs_now_ms(void)
+int64_t meter_now_ms(void)
 {
     int64_t o = atomic_load(&clock_override);
     return o > 0 ? o : gw_now_ms();
 }
 
-void llm_costs_test_set_clock(int64_t ms)
+void meter_test_set_clock(int64_t ms)
 {
     atomic_store(&clock_override, ms);
 }
 
-int llm_costs_month_of(int64_t ms, char out[8])
+int meter_month_of(int64_t ms, char out[8])
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -85,7 +80,7 @@ int llm_costs_month_of(int64_t ms, char out[8])
     return (tm.tm_year + 1900) * 12 + tm.tm_mon;
 }
 
-int llm_costs_period_parse(const char *s)
+int meter_period_parse(const char *s)
 {
     if (!s || strlen(s) != 7 || s[4] != '-')
         return -1;
@@ -99,7 +94,7 @@ int llm_costs_period_parse(const char *s)
     return year * 12 + mon - 1;
 }
 
-double llm_costs_price(const struct cfg *c, const char *provider, const char *model,
+double meter_price(const struct cfg *c, const char *provider, const char *model,
                        int64_t prompt_tokens, int64_t completion_tokens, bool *known)
 {
     char id[512];
@@ -118,7 +113,7 @@ double llm_costs_price(const struct cfg *c, const char *provider, const char *mo
     return pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6;
 }
 
-static const char *currency_of(const struct cfg *c)
+const char *meter_currency(const struct cfg *c)
 {
     return c && c->currency && *c->currency ? c->currency : "USD";
 }
@@ -136,7 +131,7 @@ static size_t bucket_of(const char *tenant, const char *workspace)
     return h % NBUCKETS;
 }
 
-static struct total *total_find(struct llm_costs *k, const char *tenant, const char *workspace)
+static struct total *total_find(struct meter *k, const char *tenant, const char *workspace)
 {
     for (struct total *t = k->buckets[bucket_of(tenant, workspace)]; t; t = t->next)
         if (strcmp(t->tenant, tenant) == 0 && strcmp(t->workspace, workspace) == 0)
@@ -144,7 +139,7 @@ static struct total *total_find(struct llm_costs *k, const char *tenant, const c
     return NULL;
 }
 
-static struct total *total_get(struct llm_costs *k, const char *tenant, const char *workspace,
+static struct total *total_get(struct meter *k, const char *tenant, const char *workspace,
                                int month)
 {
     struct total *t = total_find(k, tenant, workspace);
@@ -174,10 +169,10 @@ static bool total_roll(struct total *t, int month)
     return true;
 }
 
-static struct llm_alert *alert_new(const struct cfg *c, const struct total *t,
+static struct meter_alert *alert_new(const struct cfg *c, const struct total *t,
                                    const struct cfg_budget *b, const char *month, bool exceeded)
 {
-    struct llm_alert *a = gw_xcalloc(1, sizeof *a);
+    struct meter_alert *a = gw_xcalloc(1, sizeof *a);
     a->tenant = gw_xstrdup(t->tenant);
     a->workspace = gw_xstrdup(t->workspace);
     snprintf(a->month, sizeof a->month, "%s", month);
@@ -188,13 +183,13 @@ static struct llm_alert *alert_new(const struct cfg *c, const struct total *t,
     a->on_exceed = b->on_exceed;
     const char *to = b->alert_email ? b->alert_email : c->alert_email;
     a->email = to && *to ? gw_xstrdup(to) : NULL;
-    a->currency = gw_xstrdup(currency_of(c));
+    a->currency = gw_xstrdup(meter_currency(c));
     return a;
 }
 
 /* After t grew: the alert that is due now, if any. Reaching the limit supersedes the threshold
  * (the notifier then marks the threshold alert as sent too). */
-static struct llm_alert *alert_due(struct llm_costs *k, struct total *t, const char *month)
+static struct meter_alert *alert_due(struct meter *k, struct total *t, const char *month)
 {
     const struct cfg *c = k->cfg;
     if (!c->costs_enabled)
@@ -214,10 +209,10 @@ static struct llm_alert *alert_due(struct llm_costs *k, struct total *t, const c
     return NULL;
 }
 
-static gw_err totals_load(struct llm_costs *k)
+static gw_err totals_load(struct meter *k)
 {
     char month[8];
-    int idx = llm_costs_month_of(llm_costs_now_ms(), month);
+    int idx = meter_month_of(meter_now_ms(), month);
     struct store_usage_sum *sums = NULL;
     size_t n = 0;
     gw_err rc = store_usage_month(k->st, NULL, month, NULL, &sums, &n);
@@ -251,7 +246,7 @@ static const char *text_put(char **cursor, const char *s)
     return out;
 }
 
-static struct row *row_new(const struct llm_usage_record *u, const char *workspace, double cost,
+static struct meter_row *row_new(const struct meter_usage *u, const char *workspace, double cost,
                            const char *month, int64_t at_ms)
 {
     const char *provider = u->provider ? u->provider : NO_WORKSPACE;
@@ -259,7 +254,7 @@ static struct row *row_new(const struct llm_usage_record *u, const char *workspa
     size_t len = text_len(u->tenant) + text_len(u->user) + text_len(workspace) +
                  text_len(u->agent) + text_len(provider) + text_len(model) +
                  text_len(u->request_id);
-    struct row *w = gw_xcalloc(1, sizeof *w + len);
+    struct meter_row *w = gw_xcalloc(1, sizeof *w + len);
     char *c = w->text;
     w->r.tenant = text_put(&c, u->tenant);
     w->r.user_id = text_put(&c, u->user);
@@ -280,9 +275,9 @@ static struct row *row_new(const struct llm_usage_record *u, const char *workspa
 /* Writer thread: one store transaction per batch. */
 static gw_err writer_process(void *ctx, void *const *items, size_t n)
 {
-    struct llm_costs *k = ctx;
+    struct meter *k = ctx;
     for (size_t i = 0; i < n; i++)
-        k->batch[i] = ((const struct row *)items[i])->r;
+        k->batch[i] = ((const struct meter_row *)items[i])->r;
     gw_err rc = store_usage_append(k->st, k->batch, n);
     if (rc == GW_OK && k->fail_logged)
         gw_info("costs: usage rows are written to the store again");
@@ -302,18 +297,18 @@ static void writer_release(void *ctx, void *item)
 static const struct gw_worker_ops writer_ops = {
     .name = "costs-writer",
     .what = "usage rows",
-    .queue_cap = LLM_COSTS_QUEUE_CAP,
-    .batch_max = LLM_COSTS_BATCH_MAX,
-    .linger_ms = LLM_COSTS_FLUSH_MS,
-    .linger_items = LLM_COSTS_BATCH_MAX,
+    .queue_cap = METER_QUEUE_CAP,
+    .batch_max = METER_BATCH_MAX,
+    .linger_ms = METER_FLUSH_MS,
+    .linger_items = METER_BATCH_MAX,
     .full_wait_ms = -1, /* rows are never dropped while the store works */
-    .retry_ms = LLM_COSTS_RETRY_MS,
+    .retry_ms = METER_RETRY_MS,
     .consistent_view = true,
     .process = writer_process,
     .release = writer_release,
 };
 
-static void enqueue(struct llm_costs *k, struct row *w)
+static void enqueue(struct meter *k, struct meter_row *w)
 {
     if (gw_worker_post(k->writer, w) == GW_OK)
         return;
@@ -324,7 +319,7 @@ static void enqueue(struct llm_costs *k, struct row *w)
 
 /* --- lifecycle ------------------------------------------------------------------------------ */
 
-static void totals_free(struct llm_costs *k)
+static void totals_free(struct meter *k)
 {
     for (size_t b = 0; b < NBUCKETS; b++) {
         struct total *t = k->buckets[b];
@@ -339,7 +334,7 @@ static void totals_free(struct llm_costs *k)
     }
 }
 
-static void costs_free(struct llm_costs *k)
+static void costs_free(struct meter *k)
 {
     totals_free(k);
     cfg_unref(k->cfg);
@@ -348,19 +343,19 @@ static void costs_free(struct llm_costs *k)
     free(k);
 }
 
-gw_err llm_costs_open(struct store *st, const struct cfg *c, struct net_loop *net,
-                      struct llm_costs **out)
+gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net,
+                  struct meter **out)
 {
     if (!out)
         return GW_EINVAL;
     *out = NULL;
     if (!st || !c)
         return GW_EINVAL;
-    struct llm_costs *k = gw_xcalloc(1, sizeof *k);
+    struct meter *k = gw_xcalloc(1, sizeof *k);
     k->st = st;
     k->cfg = cfg_ref((struct cfg *)c); /* only the refcount changes */
     pthread_mutex_init(&k->mu, NULL);
-    k->batch = gw_xcalloc(LLM_COSTS_BATCH_MAX, sizeof *k->batch);
+    k->batch = gw_xcalloc(METER_BATCH_MAX, sizeof *k->batch);
 
     gw_err rc = totals_load(k);
     if (rc != GW_OK) {
@@ -368,14 +363,14 @@ gw_err llm_costs_open(struct store *st, const struct cfg *c, struct net_loop *ne
         costs_free(k);
         return rc;
     }
-    rc = llm_notifier_start(st, c, net, &k->notify);
+    rc = notify_start(c, net, &k->notify);
     if (rc != GW_OK) {
         costs_free(k);
         return rc;
     }
     rc = gw_worker_start(&writer_ops, k, &k->writer);
     if (rc != GW_OK) {
-        llm_notifier_stop(k->notify);
+        notify_stop(k->notify);
         costs_free(k);
         return rc;
     }
@@ -383,16 +378,16 @@ gw_err llm_costs_open(struct store *st, const struct cfg *c, struct net_loop *ne
     return GW_OK;
 }
 
-void llm_costs_close(struct llm_costs *k)
+void meter_close(struct meter *k)
 {
     if (!k)
         return;
     gw_worker_stop(k->writer);
-    llm_notifier_stop(k->notify);
+    notify_stop(k->notify);
     costs_free(k);
 }
 
-void llm_costs_reload(struct llm_costs *k, const struct cfg *c)
+void meter_reload(struct meter *k, const struct cfg *c)
 {
     if (!k || !c)
         return;
@@ -402,20 +397,20 @@ void llm_costs_reload(struct llm_costs *k, const struct cfg *c)
     k->cfg = nc;
     pthread_mutex_unlock(&k->mu);
     cfg_unref(old);
-    llm_notifier_reload(k->notify, c);
+    notify_reload(k->notify, c);
 }
 
-void llm_costs_flush(struct llm_costs *k)
+void meter_flush(struct meter *k)
 {
     if (!k)
         return;
     gw_worker_flush(k->writer); /* a failed batch ends the wait: its rows stay queued */
-    llm_notifier_flush(k->notify);
+    notify_flush(k->notify);
 }
 
 /* --- check and record ---------------------------------------------------------------------- */
 
-gw_err llm_costs_check(struct llm_costs *k, const char *tenant, const char *workspace,
+gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
                        double *spent_usd, char *msg, size_t cap)
 {
     if (spent_usd)
@@ -427,7 +422,7 @@ gw_err llm_costs_check(struct llm_costs *k, const char *tenant, const char *work
     if (!workspace)
         workspace = NO_WORKSPACE;
     char month[8];
-    int now = llm_costs_month_of(llm_costs_now_ms(), month);
+    int now = meter_month_of(meter_now_ms(), month);
     gw_err rc = GW_OK;
     pthread_mutex_lock(&k->mu);
     const struct total *t = total_find(k, tenant, workspace);
@@ -440,7 +435,7 @@ gw_err llm_costs_check(struct llm_costs *k, const char *tenant, const char *work
             snprintf(msg, cap,
                      "workspace '%s' reached its monthly budget of %.2f %s (spent %.2f %s in %s; "
                      "onExceed: disable)",
-                     workspace, b->monthly_usd_limit, currency_of(c), spent, currency_of(c),
+                     workspace, b->monthly_usd_limit, meter_currency(c), spent, meter_currency(c),
                      month);
     }
     pthread_mutex_unlock(&k->mu);
@@ -449,21 +444,21 @@ gw_err llm_costs_check(struct llm_costs *k, const char *tenant, const char *work
     return rc;
 }
 
-double llm_costs_record(struct llm_costs *k, const struct llm_usage_record *u)
+double meter_record(struct meter *k, const struct meter_usage *u)
 {
     if (!k || !u || !u->tenant || !*u->tenant) {
         gw_warn("costs: a usage record without a tenant was ignored");
         return 0;
     }
     const char *workspace = u->workspace && *u->workspace ? u->workspace : NO_WORKSPACE;
-    int64_t at = u->at_ms > 0 ? u->at_ms : llm_costs_now_ms();
+    int64_t at = u->at_ms > 0 ? u->at_ms : meter_now_ms();
     char month[8];
-    int idx = llm_costs_month_of(at, month);
+    int idx = meter_month_of(at, month);
 
-    struct llm_alert *alert = NULL;
+    struct meter_alert *alert = NULL;
     bool known = false;
     pthread_mutex_lock(&k->mu);
-    double cost = llm_costs_price(k->cfg, u->provider, u->model, u->prompt_tokens,
+    double cost = meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
                                   u->completion_tokens, &known);
     struct total *t = total_get(k, u->tenant, workspace, idx);
     if (total_roll(t, idx)) {
@@ -476,208 +471,34 @@ double llm_costs_record(struct llm_costs *k, const struct llm_usage_record *u)
                  u->provider ? u->provider : "?", u->model ? u->model : "?");
 
     enqueue(k, row_new(u, workspace, cost, month, at));
-    if (alert)
-        llm_notifier_post(k->notify, alert);
+    if (alert) {
+        meter_alert_send(k->notify, k->st, alert);
+        meter_alert_free(alert);
+    }
     return cost;
 }
 
-/* --- reports ---------------------------------------------------------------------------------- */
+/* --- for the reports and the tests ---------------------------------------------------------- */
 
-struct acc {
-    json_t *ws, *user, *model; /* key → entry object */
-    double total;
-    int64_t requests, prompt, completion;
-};
-
-/* Rounded to `scale` (1e6: micro-dollars); without libm. */
-static double round_to(double v, double scale)
+struct store *meter_store(struct meter *k)
 {
-    double x = v * scale;
-    if (!(x > -9e18 && x < 9e18)) /* huge or NaN: as it is */
-        return v;
-    int64_t i = (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
-    return (double)i / scale;
+    return k->st;
 }
 
-static double round6(double v)
+struct gw_worker *meter_writer(struct meter *k)
 {
-    return round_to(v, 1e6);
+    return k->writer;
 }
 
-static void entry_add(json_t *map, const char *key, const char *field, const char *value,
-                      const char *extra_field, const char *extra, int64_t requests,
-                      int64_t prompt, int64_t completion, double usd)
+struct cfg *meter_config(struct meter *k)
 {
-    json_t *e = json_object_get(map, key);
-    if (!e) {
-        e = json_object(); /* the name first: members keep their order on the wire */
-        json_object_set_new(e, field, value ? json_string(value) : json_null());
-        if (extra_field)
-            json_object_set_new(e, extra_field, extra ? json_string(extra) : json_null());
-        json_object_set_new(e, "total_usd", json_real(0));
-        json_object_set_new(e, "requests", json_integer(0));
-        json_object_set_new(e, "prompt_tokens", json_integer(0));
-        json_object_set_new(e, "completion_tokens", json_integer(0));
-        json_object_set_new(map, key, e);
-    }
-    json_real_set(json_object_get(e, "total_usd"),
-                  json_real_value(json_object_get(e, "total_usd")) + usd);
-    const char *ints[] = {"requests", "prompt_tokens", "completion_tokens"};
-    int64_t add[] = {requests, prompt, completion};
-    for (size_t i = 0; i < 3; i++) {
-        json_t *v = json_object_get(e, ints[i]);
-        json_integer_set(v, json_integer_value(v) + add[i]);
-    }
-}
-
-static void acc_add(struct acc *a, const char *workspace, const char *user, const char *provider,
-                    const char *model, int64_t requests, int64_t prompt, int64_t completion,
-                    double usd)
-{
-    a->total += usd;
-    a->requests += requests;
-    a->prompt += prompt;
-    a->completion += completion;
-    entry_add(a->ws, workspace, "workspace", workspace, NULL, NULL, requests, prompt, completion,
-              usd);
-    /* "\x01" cannot be a user id: it keys the rows recorded without one */
-    entry_add(a->user, user ? user : "\x01", "user", user, NULL, NULL, requests, prompt,
-              completion, usd);
-    char *id = gw_xasprintf("%s/%s", provider, model);
-    entry_add(a->model, id, "model", id, "provider", provider, requests, prompt, completion, usd);
-    free(id);
-}
-
-static int by_cost_desc(const void *pa, const void *pb)
-{
-    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-    double x = json_real_value(json_object_get(a, "total_usd"));
-    double y = json_real_value(json_object_get(b, "total_usd"));
-    if (x != y)
-        return x > y ? -1 : 1;
-    return strcmp(json_string_value(json_object_get(a, "_key")),
-                  json_string_value(json_object_get(b, "_key")));
-}
-
-/* The entries of map as an array, most expensive first (then by key), costs rounded. */
-static json_t *sorted(json_t *map)
-{
-    size_t n = json_object_size(map), i = 0;
-    json_t **v = gw_xcalloc(n ? n : 1, sizeof *v);
-    const char *key;
-    json_t *e;
-    json_object_foreach(map, key, e) {
-        json_object_set_new(e, "_key", json_string(key));
-        v[i++] = e;
-    }
-    qsort(v, n, sizeof *v, by_cost_desc);
-    json_t *arr = json_array();
-    for (i = 0; i < n; i++) {
-        json_object_del(v[i], "_key");
-        json_real_set(json_object_get(v[i], "total_usd"),
-                      round6(json_real_value(json_object_get(v[i], "total_usd"))));
-        json_array_append(arr, v[i]);
-    }
-    free(v);
-    return arr;
-}
-
-static json_t *budget_json(const struct cfg *c, const struct cfg_budget *b, double spent)
-{
-    if (!b)
-        return json_null();
-    double pct = b->monthly_usd_limit > 0 ? spent * 100 / b->monthly_usd_limit : 0;
-    const char *status = "ok";
-    if (b->monthly_usd_limit > 0 && spent >= b->monthly_usd_limit)
-        status = "exceeded";
-    else if (b->monthly_usd_limit > 0 && spent >= b->alert_threshold * b->monthly_usd_limit)
-        status = "threshold";
-    return json_pack("{s:f,s:f,s:s,s:f,s:s,s:b}", "monthly_usd_limit", b->monthly_usd_limit,
-                     "alert_threshold", b->alert_threshold, "on_exceed",
-                     b->on_exceed == CFG_EXCEED_DISABLE ? "disable" : "alert", "used_pct",
-                     round_to(pct, 10), "status", status, "enforced",
-                     c->costs_enabled && b->on_exceed == CFG_EXCEED_DISABLE);
-}
-
-struct queued_filter {
-    struct acc *a;
-    const char *tenant, *period, *workspace;
-};
-
-static void add_queued(void *arg, const void *item)
-{
-    const struct queued_filter *f = arg;
-    const struct row *w = item;
-    if (strcmp(w->r.tenant, f->tenant) != 0 || strcmp(w->month, f->period) != 0 ||
-        (f->workspace && strcmp(w->r.workspace, f->workspace) != 0))
-        return;
-    acc_add(f->a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
-            w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
-}
-
-json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *period,
-                         const char *workspace)
-{
-    if (!k || !tenant || llm_costs_period_parse(period) < 0)
-        return NULL;
-    struct acc a = {json_object(), json_object(), json_object(), 0, 0, 0, 0};
-    struct store_usage_sum *sums = NULL;
-    size_t n = 0;
-
-    gw_worker_view_begin(k->writer); /* no batch moves from the queue to the store meanwhile */
-    gw_err rc = store_usage_month(k->st, tenant, period, workspace, &sums, &n);
-    if (rc == GW_OK) {
-        for (size_t i = 0; i < n; i++)
-            acc_add(&a, sums[i].workspace ? sums[i].workspace : NO_WORKSPACE, sums[i].user_id,
-                    sums[i].provider ? sums[i].provider : NO_WORKSPACE,
-                    sums[i].model ? sums[i].model : NO_WORKSPACE, sums[i].requests,
-                    sums[i].prompt_tokens, sums[i].completion_tokens, sums[i].cost_usd);
-        struct queued_filter f = {&a, tenant, period, workspace}; /* rows not written yet */
-        gw_worker_foreach(k->writer, add_queued, &f);
-    }
-    gw_worker_view_end(k->writer);
-    store_usage_sums_free(sums, n);
-    if (rc != GW_OK) {
-        json_decref(a.ws);
-        json_decref(a.user);
-        json_decref(a.model);
-        return NULL;
-    }
-
     pthread_mutex_lock(&k->mu);
     struct cfg *c = cfg_ref(k->cfg);
     pthread_mutex_unlock(&k->mu);
-    /* budgeted workspaces appear even before their first call */
-    for (size_t i = 0; i < c->n_budgets; i++) {
-        const char *w = c->budgets[i].workspace;
-        if ((!workspace || strcmp(workspace, w) == 0) && !json_object_get(a.ws, w))
-            entry_add(a.ws, w, "workspace", w, NULL, NULL, 0, 0, 0, 0);
-    }
-    json_t *by_ws = sorted(a.ws);
-    size_t i;
-    json_t *e;
-    json_array_foreach(by_ws, i, e) {
-        const char *w = json_string_value(json_object_get(e, "workspace"));
-        double usd = json_real_value(json_object_get(e, "total_usd"));
-        json_object_set_new(e, "budget", budget_json(c, cfg_find_budget(c, w), usd));
-    }
-    json_t *out = json_pack("{s:s,s:s,s:o,s:f,s:I,s:I,s:I,s:o,s:o,s:o}", "period", period,
-                            "currency", currency_of(c), "workspace",
-                            workspace ? json_string(workspace) : json_null(), "total_usd",
-                            round6(a.total), "requests", (json_int_t)a.requests, "prompt_tokens",
-                            (json_int_t)a.prompt, "completion_tokens", (json_int_t)a.completion,
-                            "by_workspace", by_ws, "by_user", sorted(a.user), "by_model",
-                            sorted(a.model));
-    cfg_unref(c);
-    json_decref(a.ws);
-    json_decref(a.user);
-    json_decref(a.model);
-    return out;
+    return c;
 }
 
-/* --- tests ------------------------------------------------------------------------------------ */
-
-void llm_costs_notify_stats(struct llm_costs *k, struct llm_notifier_stats *s)
+void meter_notify_stats(struct meter *k, struct notify_stats *s)
 {
-    llm_notifier_get_stats(k->notify, s);
+    notify_get_stats(k->notify, s);
 }
