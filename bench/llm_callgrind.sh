@@ -19,12 +19,14 @@ start_mock || exit 1
 BODY='{"model":"'"$PROXY_MODEL"'","messages":[{"role":"user","content":"ping"}]}'
 wrk_lua "$WORK/gateway.lua" "$TOKEN" "$BODY"
 
-# ---- instructions -----------------------------------------------------------------------------
+# ---- instructions -------------------------------------------------------------------------------
+# (per thread: the audit and usage writers' shares depend on how many events each batch carries,
+# which varies with timing under valgrind; the request path does not)
 REAL_BIN=$GW_BIN
 CG_OUT=$WORK/callgrind.out
 cat > "$WORK/gw-valgrind" <<SH
 #!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file=$CG_OUT --dump-instr=no "$REAL_BIN" "\$@"
+exec valgrind --tool=callgrind --callgrind-out-file=$CG_OUT --dump-instr=no --separate-threads=yes "$REAL_BIN" "\$@"
 SH
 chmod +x "$WORK/gw-valgrind"
 GW_BIN=$WORK/gw-valgrind
@@ -49,8 +51,28 @@ callgrind_control -d "$GW_PID" >/dev/null
 sleep 1
 stop_pid "$GW_PID"; GW_PID=
 n=$((up1 - up0))
-ir=$(for f in "$CG_OUT"*; do grep -h '^summary:\|^totals:' "$f" | head -1 | awk '{print $2}'; done | sort -n | tail -1)
-echo "callgrind requests=$n conns=$CONNS instructions_total=$ir instructions_per_request=$(( ir / (n > 0 ? n : 1) ))"
+# one file per thread (and dump); the writers are told apart by their functions: the request
+# path (HTTP threads, the outbound loop) per request, the audit and usage writers per request
+# (their batches differ with timing, so they are shown apart)
+python3 - "$n" "$CONNS" "$CG_OUT" <<'PY'
+import glob, re, sys
+n = max(int(sys.argv[1]), 1)
+parts = {"request_path": 0, "audit_writer": 0, "usage_writer": 0}
+for f in glob.glob(sys.argv[3] + ".1-*") or glob.glob(sys.argv[3] + ".1"):
+    text = open(f, errors="replace").read()
+    m = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+    if not m:
+        continue
+    if re.search(r"\bsqlite_audit_append\b", text):
+        parts["audit_writer"] += int(m.group(1))
+    elif re.search(r"\bsqlite_usage_append\b", text):
+        parts["usage_writer"] += int(m.group(1))
+    else:
+        parts["request_path"] += int(m.group(1))
+print("callgrind requests=%d conns=%s instructions_per_request=%d" %
+      (n, sys.argv[2], sum(parts.values()) // n) +
+      "".join(" %s=%d" % (k, v // n) for k, v in parts.items()))
+PY
 
 # ---- system calls and context switches (no valgrind) -----------------------------------------
 GW_BIN=$REAL_BIN
@@ -62,7 +84,7 @@ read -r v0 nv0 < <(csw); up0=$(mock_stat chat)
 wrk -t1 -c"$CONNS" -d"${STRACE_DUR}s" -s "$WORK/gateway.lua" "$GW_URL/v1/chat/completions" >/dev/null 2>&1
 read -r v1 nv1 < <(csw); up1=$(mock_stat chat); n=$((up1 - up0))
 echo "context_switches requests=$n voluntary_per_request=$(echo "scale=2; ($v1 - $v0) / $n" | bc) involuntary_per_request=$(echo "scale=2; ($nv1 - $nv0) / $n" | bc)"
-strace -f -c -o "$WORK/strace.txt" -p "$GW_PID" 2>/dev/null &
+strace -f -c -o "$WORK/strace.txt" $(ls /proc/"$GW_PID"/task | sed "s/^/-p /") 2>/dev/null &  # every thread
 SPID=$!
 sleep 1
 up0=$(mock_stat chat)

@@ -39,8 +39,9 @@ struct llm_provider {
     /* canon (a validated canonical request) → the provider's request body (new object). */
     gw_err (*build)(const json_t *canon, const char *model, bool stream, json_t **body,
                     char *msg, size_t cap);
-    /* A complete 2xx answer v (an object without an error member, borrowed) → a canonical
-     * "chat.completion" (new reference) with client_model and id (NULL: keep or make one). */
+    /* A complete 2xx answer v (an object without an error member; the provider may change it
+     * and return it with a reference of its own) → a canonical "chat.completion" (new
+     * reference) with client_model and id (NULL: keep or make one). */
     gw_err (*parse)(json_t *v, const char *client_model, const char *id, json_t **out,
                     struct llm_usage *usage, char *msg, size_t cap);
     /* One stream event: an SSE event (its name, "" when none, and its data) or one NDJSON

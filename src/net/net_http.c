@@ -46,7 +46,7 @@ curl_socket_t net_open_socket(void *arg, curlsocktype purpose, struct curl_socka
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-/* A literal address as host: judged before anything is sent (also behind a proxy). */
+/* A literal address as host, behind a proxy: judged before anything is sent. */
 static enum net_verdict literal_verdict(const struct net_call *c, const char *host)
 {
     struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
@@ -119,13 +119,15 @@ static gw_err launch(struct net_call *c, char *msg, size_t cap)
     }
     c->allowed = net_egress_host_allowed(c->egress, host);
     c->trusted = net_egress_host_trusted(c->egress, host);
-    enum net_verdict v = literal_verdict(c, host);
+    const char *proxy = net_egress_proxy_for(c->egress, c->url);
+    c->via_proxy = *proxy != '\0';
+    /* behind a proxy the proxy connects: judge a literal address here (otherwise every
+     * connection is judged as it is opened) */
+    enum net_verdict v = c->via_proxy ? literal_verdict(c, host) : NET_ALLOW;
     if (v != NET_ALLOW) {
         snprintf(msg, cap, "the egress policy refuses %.64s (%s)", host, verdict_text(v));
         return GW_EFORBIDDEN;
     }
-    const char *proxy = net_egress_proxy_for(c->egress, c->url);
-    c->via_proxy = *proxy != '\0';
     c->status = 0;
     c->too_big = c->stopped = c->refused = false;
     gw_buf_reset(&c->body);

@@ -43,6 +43,8 @@ struct net_loop {
     struct net_call *live;
     CURL *spare[SPARE_HANDLES];
     size_t n_spare;
+    bool *parked;               /* parked[fd]: in the epoll set, curl not watching it */
+    size_t n_parked;
 };
 
 static int64_t now_ms(void)
@@ -220,17 +222,46 @@ void net_call_submit(struct net_loop *l, struct net_call *call, const struct net
 
 /* --- curl's socket interface on epoll ------------------------------------------------------- */
 
+static bool is_parked(const struct net_loop *l, int fd)
+{
+    return fd >= 0 && (size_t)fd < l->n_parked && l->parked[fd];
+}
+
+static void set_parked(struct net_loop *l, int fd, bool parked)
+{
+    if (fd < 0 || (!parked && (size_t)fd >= l->n_parked))
+        return;
+    if ((size_t)fd >= l->n_parked) {
+        size_t n = GW_MAX((size_t)fd + 1, 2 * l->n_parked);
+        l->parked = gw_xrealloc(l->parked, n * sizeof *l->parked);
+        memset(l->parked + l->n_parked, 0, (n - l->n_parked) * sizeof *l->parked);
+        l->n_parked = n;
+    }
+    l->parked[fd] = parked;
+}
+
+/* curl's socket interface. A socket curl stops watching (a kept-alive connection between two
+ * requests) stays in the epoll set, parked: taking it back for the next request is one MOD
+ * instead of a DEL now and an ADD then. A closed socket leaves the set by itself; a parked one
+ * that fires (the server closed the connection) is removed then. */
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *socketp)
 {
     GW_UNUSED(e);
     struct net_loop *l = arg;
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL); /* may already be closed: ignored */
+        set_parked(l, fd, true);
         return 0;
     }
     struct epoll_event ev = {.data.fd = fd};
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-    if (epoll_ctl(l->epfd, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0 && !socketp)
+    int op = socketp || is_parked(l, fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    int rc = epoll_ctl(l->epfd, op, fd, &ev);
+    if (rc != 0 && errno == ENOENT) /* parked, then closed: its number came back */
+        rc = epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+    else if (rc != 0 && errno == EEXIST)
+        rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+    set_parked(l, fd, false);
+    if (rc == 0 && !socketp)
         curl_multi_assign(l->multi, fd, l); /* marks it as added */
     return 0;
 }
@@ -324,6 +355,11 @@ static void *loop_main(void *arg)
                     continue;
                 continue;
             }
+            if (is_parked(l, ev[i].data.fd)) { /* an idle connection closed or spoke */
+                epoll_ctl(l->epfd, EPOLL_CTL_DEL, ev[i].data.fd, NULL);
+                set_parked(l, ev[i].data.fd, false);
+                continue;
+            }
             int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                         (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                         (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
@@ -403,5 +439,6 @@ void net_loop_stop(struct net_loop *l)
     close(l->wakefd);
     net_egress_unref(l->egress);
     pthread_mutex_destroy(&l->lock);
+    free(l->parked);
     free(l);
 }
