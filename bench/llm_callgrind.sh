@@ -16,7 +16,8 @@ CONNS=${CONNS:-8}; DUR=${DUR:-20}; STRACE_DUR=${STRACE_DUR:-5}; PIN=0
 command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 1; }
 machine_info
 start_mock || exit 1
-BODY='{"model":"'"$PROXY_MODEL"'","messages":[{"role":"user","content":"ping"}]}'
+# CLIENT_MODEL=openclaw/bench/assistant measures agent turns instead (one model call each)
+BODY='{"model":"'"${CLIENT_MODEL:-$PROXY_MODEL}"'","messages":[{"role":"user","content":"ping"}]}'
 wrk_lua "$WORK/gateway.lua" "$TOKEN" "$BODY"
 
 # ---- instructions -------------------------------------------------------------------------------
