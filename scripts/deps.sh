@@ -5,14 +5,15 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev
             libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev)
-test_pkgs=(libcmocka-dev python3 sqlite3 clang curl openssl)
+test_pkgs=(libcmocka-dev python3 sqlite3 clang curl openssl chromium)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")
 
-# The OpenAI SDK check needs Node.js and npm; a machine that already has them (for example
+# The web UI (web/) is bundled at build time with npm packages, and the OpenAI SDK check and
+# the browser tests run on Node.js: a machine that already has Node.js and npm (for example
 # from NodeSource, whose nodejs bundles npm) keeps its own, otherwise Debian's are installed.
-if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+if ! command -v npm >/dev/null 2>&1; then
   pkgs+=(nodejs npm)
 fi
 
@@ -35,8 +36,15 @@ if [ "${1:-build}" = test ]; then
   sh "$(dirname "$0")/../tests/integration/idp/install.sh"
 fi
 
-# npm packages of the test suite (pinned by package-lock.json)
+# npm packages (pinned by package-lock.json): the web UI's build tools, and the test suite's
+# (the OpenAI SDK; playwright-core and axe-core for the browser tests, which drive Debian's
+# chromium: no browser is downloaded)
+web="$(dirname "$0")/../web"
+[ -d "$web/node_modules/esbuild" ] || npm ci --prefix "$web" --no-audit --no-fund --silent
 if [ "${1:-build}" = test ]; then
   sdk="$(dirname "$0")/../tests/integration/sdk"
   [ -d "$sdk/node_modules/openai" ] || npm ci --prefix "$sdk" --no-audit --no-fund --silent
+  browser="$(dirname "$0")/../tests/browser"
+  [ -d "$browser/node_modules/playwright-core" ] ||
+    npm ci --prefix "$browser" --no-audit --no-fund --silent
 fi

@@ -11,6 +11,7 @@
 #include "base/prelude.h"
 #include "api/api_int.h"
 #include "audit/audit.h"
+#include "gov/gov_enforce.h"
 #include "base/buf.h"
 #include "base/util.h"
 #include "store/store.h"
@@ -19,19 +20,19 @@
 
 #define PAGE 500
 
-static void visibility(const struct auth_principal *p, struct audit_filter *f)
+static void visibility(const struct auth_principal *p, struct store_audit_filter *f)
 {
     /* an ownerless token only reports enterprise_admin when it holds "*" (auth_tokens.c) */
     if (strcmp(p->role, "enterprise_admin") == 0) {
-        f->vis = AUDIT_VIS_ALL;
+        f->vis = STORE_AUDIT_VIS_ALL;
     } else if (strcmp(p->role, "org_admin") == 0 && p->org_unit) {
-        f->vis = AUDIT_VIS_ORG;
+        f->vis = STORE_AUDIT_VIS_ORG;
         f->vis_scope = p->org_unit;
     } else if (strcmp(p->role, "team_lead") == 0 && p->team) {
-        f->vis = AUDIT_VIS_TEAM;
+        f->vis = STORE_AUDIT_VIS_TEAM;
         f->vis_scope = p->team;
     } else {
-        f->vis = AUDIT_VIS_ACTOR;
+        f->vis = STORE_AUDIT_VIS_ACTOR;
         f->vis_scope = p->actor;
     }
 }
@@ -48,11 +49,11 @@ static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* Fills the filter from the query string; answers 400 and returns false on a bad value. */
-static bool parse_filter(struct api_call *c, struct audit_filter *f)
+static bool parse_filter(struct api_call *c, struct store_audit_filter *f)
 {
     memset(f, 0, sizeof(*f));
-    f->tenant = c->p->tenant;
-    visibility(c->p, f);
+    f->tenant = c->gc.p->tenant;
+    visibility(c->gc.p, f);
     f->actor = http_query(c->r, "user");
     f->type = http_query(c->r, "event");
     f->resource = http_query(c->r, "channel");
@@ -81,7 +82,7 @@ void api_audit_query(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
-    struct audit_filter f;
+    struct store_audit_filter f;
     if (!parse_filter(c, &f))
         return;
     int64_t limit = 100;
@@ -95,7 +96,7 @@ void api_audit_query(struct api_call *c)
         return;
     }
     f.descending = true;
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
     if (store_audit_query(c->g->store, &f, (size_t)limit, &rows, &n) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
@@ -107,7 +108,7 @@ void api_audit_query(struct api_call *c)
     json_t *next = n == (size_t)limit && n > 0
                        ? json_sprintf("%lld", (long long)rows[n - 1].seq) : json_null();
     store_audit_rows_free(rows, n);
-    c->audit_details = json_pack("{s:I}", "returned", (json_int_t)n);
+    c->gc.audit.details = json_pack("{s:I}", "returned", (json_int_t)n);
     http_respond_json(c->r, 200, json_pack("{s:o,s:o}", "events", events, "next_cursor", next));
 }
 
@@ -115,11 +116,11 @@ void api_audit_query(struct api_call *c)
 
 struct export_ctx {
     struct store *st;
-    struct audit_filter f;
+    struct store_audit_filter f;
     char *strings[8];      /* owned copies of the filter strings */
     bool csv;
     bool header_sent, done;
-    struct audit_checkpoint *cps;  /* stored checkpoints, interleaved in full JSONL exports */
+    struct store_audit_checkpoint *cps;  /* stored checkpoints, interleaved in full JSONL exports */
     size_t n_cps, next_cp;
     struct gw_buf out;
     size_t out_pos;
@@ -149,7 +150,7 @@ static gw_err export_refill(struct export_ctx *x)
         x->header_sent = true;
         return gw_buf_puts(&x->out, audit_csv_header());
     }
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
     gw_err rc = store_audit_query(x->st, &x->f, PAGE, &rows, &n);
     if (rc != GW_OK)
@@ -211,16 +212,31 @@ void api_audit_export(struct api_call *c)
 {
     if (!api_require(c, "audit:export"))
         return;
-    struct audit_filter f;
+    struct store_audit_filter f;
     if (!parse_filter(c, &f))
         return;
     const char *fmt = http_query(c->r, "format");
     if (!fmt)
-        fmt = c->cfg->audit_export_format && strcmp(c->cfg->audit_export_format, "csv") == 0
+        fmt = c->gc.cfg->audit_export_format && strcmp(c->gc.cfg->audit_export_format, "csv") == 0
                   ? "csv" : "jsonl";
     bool csv = strcmp(fmt, "csv") == 0;
     if (!csv && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "json") != 0) {
         http_respond_error(c->r, GW_EINVAL, "format must be jsonl or csv");
+        return;
+    }
+    const char *dest = http_query(c->r, "destination");
+    if (dest && strcmp(dest, "internal") != 0 && strcmp(dest, "external") != 0) {
+        http_respond_error(c->r, GW_EINVAL, "destination must be internal or external");
+        return;
+    }
+    /* a data export: the data policy decides; with content the trail carries what users and
+     * models wrote, so it counts as confidential, metadata alone as internal */
+    char msg[POL_REASON_MAX + 100];
+    int level = c->gc.cfg->audit_log_content ? POL_LEVEL_CONFIDENTIAL : POL_LEVEL_INTERNAL;
+    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"),
+                                 msg, sizeof(msg));
+    if (rc != GW_OK) {
+        http_respond_error(c->r, rc, "%s", msg);
         return;
     }
     /* the export itself is audited first, so it appears in what it exports when unfiltered */
@@ -242,7 +258,7 @@ void api_audit_export(struct api_call *c)
     x->f.request_id = own(x, 6, f.request_id);
     x->f.descending = false;
     gw_buf_init(&x->out, 64 * 1024 * 1024);
-    bool full = f.vis == AUDIT_VIS_ALL && !f.actor && !f.type && !f.resource && !f.outcome &&
+    bool full = f.vis == STORE_AUDIT_VIS_ALL && !f.actor && !f.type && !f.resource && !f.outcome &&
                 !f.request_id && !f.since_ms && !f.until_ms;
     if (!csv && full && store_checkpoint_list(x->st, f.tenant, &x->cps, &x->n_cps) != GW_OK) {
         x->cps = NULL;
@@ -260,7 +276,7 @@ void api_audit_verify(struct api_call *c)
     if (!api_require(c, "audit:read"))
         return;
     struct audit_verify_result res;
-    if (audit_verify_store(c->g->audit, c->p->tenant, &res) != GW_OK) {
+    if (audit_verify_store(c->g->audit, c->gc.p->tenant, &res) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
         return;
     }
@@ -268,10 +284,10 @@ void api_audit_verify(struct api_call *c)
                              res.ok ? json_null() : json_integer(res.first_bad_seq),
                              "events_checked", (json_int_t)res.events_checked,
                              "checkpoints_checked", (json_int_t)res.checkpoints_checked,
-                             "last_seq", (json_int_t)res.last_seq, "tenant", c->p->tenant);
+                             "last_seq", (json_int_t)res.last_seq, "tenant", c->gc.p->tenant);
     if (!res.ok)
         json_object_set_new(body, "reason", json_string(res.reason));
-    c->audit_details = json_pack("{s:b,s:I}", "ok", res.ok, "first_bad_seq",
+    c->gc.audit.details = json_pack("{s:b,s:I}", "ok", res.ok, "first_bad_seq",
                                  (json_int_t)res.first_bad_seq);
     http_respond_json(c->r, 200, body);
 }
@@ -280,12 +296,12 @@ void api_audit_head(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     memset(&cp, 0, sizeof(cp));
-    if (audit_head(c->g->audit, c->p->tenant, &cp) != GW_OK) {
+    if (audit_head(c->g->audit, c->gc.p->tenant, &cp) != GW_OK) {
         http_respond_error(c->r, GW_EAUDIT, "the audit head could not be signed");
         return;
     }
     http_respond_json(c->r, 200, audit_checkpoint_to_json(&cp));
-    audit_checkpoint_release(&cp);
+    store_audit_checkpoint_release(&cp);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * api_costs.c — GET /api/v1/costs: model usage and spend of the caller's tenant for one month.
  *
- * Needs stats:read (org_admin and team_lead roles have it, enterprise_admin through "*"). The
- * tenant is the principal's; period (YYYY-MM, default the current UTC month) and workspace
+ * Needs stats:read (org_admin and team_lead roles have it, enterprise_admin through "*").
+ * enterprise_admin sees every workspace of its tenant; anyone else the workspaces it reaches as
+ * namespaces and its own team's. The tenant is the principal's; period (YYYY-MM, default the current UTC month) and workspace
  * (a namespace name) are validated strictly before anything is read. The report itself
  * (totals, by workspace with its budget, by user, by model) is built by meter_report.
  */
@@ -24,6 +25,13 @@ static bool period_valid(const char *s)
             return false;
     int year = atoi(s), mon = (s[5] - '0') * 10 + (s[6] - '0');
     return year >= 1970 && mon >= 1 && mon <= 12;
+}
+
+static bool visible(const char *workspace, void *arg)
+{
+    const struct auth_principal *p = arg;
+    return (p->team && !strcmp(workspace, p->team)) ||
+           (cfg_name_valid(workspace) && auth_allows_namespace(p, workspace));
 }
 
 void api_costs_get(struct api_call *c)
@@ -50,12 +58,15 @@ void api_costs_get(struct api_call *c)
                                             "([a-z0-9][a-z0-9_-]{0,62})");
         return;
     }
-    c->audit_details = json_pack("{s:s,s:s?}", "period", period, "workspace", workspace);
+    c->gc.audit.details = json_pack("{s:s,s:s?}", "period", period, "workspace", workspace);
     if (!c->g->costs) {
         http_respond_error(c->r, GW_EUNAVAIL, "usage metering is not running");
         return;
     }
-    json_t *report = meter_report(c->g->costs, c->p->tenant, period, workspace);
+    bool all = auth_allows(c->gc.p, "*") || (c->gc.p->perms && !strcmp(c->gc.p->role,
+                                                                  "enterprise_admin"));
+    json_t *report = meter_report_visible(c->g->costs, c->gc.p->tenant, period, workspace,
+                                          all ? NULL : visible, c->gc.p);
     if (!report) {
         http_respond_error(c->r, GW_ESTORE, "the usage records could not be read");
         return;

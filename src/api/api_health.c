@@ -55,21 +55,33 @@ void api_ready(struct api_call *c)
     http_respond_json(c->r, ready ? 200 : 503, body);
 }
 
-static json_t *principal_json(const struct auth_principal *p, const struct cfg *cfg)
+static json_t *strv_json(const char *const *v, size_t n)
 {
-    json_t *scopes = json_array(), *perms = json_array();
-    for (size_t i = 0; i < p->n_scopes; i++)
-        json_array_append_new(scopes, json_string(p->scopes[i]));
-    if (p->perms) {
-        for (size_t i = 0; i < p->n_perms; i++)
-            json_array_append_new(perms, json_string(p->perms[i]));
-    } else {
-        json_array_extend(perms, scopes);
-    }
-    return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:o}", "user", p->actor, "email",
-                     p->email, "name", p->name, "role", p->role, "tenant", p->tenant,
-                     "org_unit", p->org_unit, "team", p->team, "token_id", p->token_id,
-                     "scopes", scopes, "permissions", perms);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+/* Who the caller is and what it may really do: "scopes" are the effective ones (the token's
+ * capped by the role), "namespaces" those it reaches (every one in the tenant when
+ * all_namespaces). */
+static json_t *principal_json(struct api_call *c, const struct auth_principal *p)
+{
+    size_t ne = 0;
+    const char **eff = auth_effective_scopes(p, c->r->pool, &ne);
+    json_t *perms = p->perms ? strv_json(p->perms, p->n_perms) : strv_json(eff, ne);
+    bool all = (p->perms && !strcmp(p->role, "enterprise_admin")) ||
+               (!p->perms && auth_allows(p, "channels:*"));
+    json_t *j = json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:o,s:o,s:b}", "user",
+                          p->actor, "email", p->email, "name", p->name, "role", p->role,
+                          "tenant", p->tenant, "org_unit", p->org_unit, "team", p->team,
+                          "token_id", p->token_id, "scopes", strv_json(eff, ne),
+                          "permissions", perms, "namespaces", api_reachable_namespaces(c),
+                          "all_namespaces", all);
+    if (p->token_id)
+        json_object_set_new(j, "token_scopes", strv_json(p->scopes, p->n_scopes));
+    return j;
 }
 
 void api_status(struct api_call *c)
@@ -89,12 +101,24 @@ void api_status(struct api_call *c)
         atomic_load(&c->g->draining) ? "draining" : "healthy", "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
         (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
-    /* identity is optional here: the endpoint is public, a valid token adds the principal */
-    char msg[128];
-    struct auth_principal *p = NULL;
-    const char *authz = http_header(c->r, "Authorization");
-    if (authz && auth_authenticate(c->g->auth, authz, c->r->pool, &p, msg, sizeof(msg)) == GW_OK) {
-        json_object_set_new(body, "principal", principal_json(p, c->cfg));
+    /* how people sign in here (the web UI's sign-in page): SSO protocols, or tokens only */
+    const struct cfg_sso *sso = api_idp_tenant(c)->sso;
+    json_t *protocols = json_array();
+    if (sso->enabled && sso->oidc_enabled)
+        json_array_append_new(protocols, json_string("oidc"));
+    if (sso->enabled && sso->saml.enabled)
+        json_array_append_new(protocols, json_string("saml"));
+    json_object_set_new(body, "sso", json_pack("{s:b,s:o,s:s?}", "enabled", sso->enabled,
+                                               "protocols", protocols, "default",
+                                               sso->enabled ? sso->default_protocol : NULL));
+    /* identity is optional here: the endpoint is public, a valid credential (checked locally:
+     * never an IdP round trip for a public endpoint) adds the principal */
+    char msg[200];
+    gw_err rc;
+    bool who = (http_header(c->r, "Authorization") || api_session_cookie(c)) &&
+               api_identify(c, true, &rc, msg, sizeof(msg));
+    if (who && (c->tenant->primary || !strcmp(c->gc.p->tenant, c->tenant->id))) {
+        json_object_set_new(body, "principal", principal_json(c, c->gc.p));
         /* provider queues (depth, waits) are operational detail: authenticated callers only */
         if (c->g->llm)
             json_object_set_new(body, "model_queues", llm_client_status(c->g->llm));
@@ -104,7 +128,7 @@ void api_status(struct api_call *c)
 
 void api_userinfo(struct api_call *c)
 {
-    json_t *body = principal_json(c->p, c->cfg);
+    json_t *body = principal_json(c, c->gc.p);
     api_auth_userinfo_extend(c, body);
     http_respond_json(c->r, 200, body);
 }

@@ -88,7 +88,7 @@ void audit_get_stats(struct audit *a, struct audit_stats *s);
 const char *audit_public_key(const struct audit *a);
 const char *audit_key_id(const struct audit *a);
 /* A freshly signed checkpoint of the tenant's current head (after a flush). */
-gw_err audit_head(struct audit *a, const char *tenant, struct audit_checkpoint *out);
+gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkpoint *out);
 
 /* --- verification ------------------------------------------------------------------------ */
 
@@ -114,19 +114,19 @@ gw_err audit_verify_file(const char *path, const char *public_key, const char *t
 /* --- serialization (shared by the store sink, the file sink, export and verify) ------------ */
 
 /* Canonical text hashed for the row (all fields except "hash", sorted keys). Caller frees. */
-char *audit_row_canonical(const struct audit_row *r);
+char *audit_row_canonical(const struct store_audit_row *r);
 /* hash = hex SHA-256("openclaw-audit-v1\n" || canonical) into out. */
-void audit_row_compute_hash(const struct audit_row *r, char out[65]);
+void audit_row_compute_hash(const struct store_audit_row *r, char out[65]);
 /* The JSONL representation (canonical fields + "hash"); new reference. */
-json_t *audit_row_to_json(const struct audit_row *r);
+json_t *audit_row_to_json(const struct store_audit_row *r);
 /* Parses a JSONL event object back into a row (strings malloc'd). */
-gw_err audit_row_from_json(const json_t *obj, struct audit_row *out);
+gw_err audit_row_from_json(const json_t *obj, struct store_audit_row *out);
 /* One CSV line (with trailing \n) with cells neutralized against formula injection; caller
  * frees. audit_csv_header() is the matching header line. */
-char *audit_row_to_csv(const struct audit_row *r);
+char *audit_row_to_csv(const struct store_audit_row *r);
 const char *audit_csv_header(void);
 /* The exact bytes a checkpoint signature covers. Caller frees. */
-char *audit_checkpoint_message(const struct audit_checkpoint *c);
-json_t *audit_checkpoint_to_json(const struct audit_checkpoint *c);
+char *audit_checkpoint_message(const struct store_audit_checkpoint *c);
+json_t *audit_checkpoint_to_json(const struct store_audit_checkpoint *c);
 
 #endif

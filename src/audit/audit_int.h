@@ -45,7 +45,7 @@
 /* --- audit_row.c ------------------------------------------------------------------------- */
 
 /* The row object without "hash" (details parsed back from r->details). */
-json_t *audit_row_json_nohash(const struct audit_row *r);
+json_t *audit_row_json_nohash(const struct store_audit_row *r);
 
 /* The canonical text of a row prepared by the submitter, around the three values only the
  * writer knows: text = P0 <prev_hash> P1 <seq> P2 <ts> P3 with cut[] the ends of P0..P2. It is
@@ -57,7 +57,7 @@ struct audit_canon {
     size_t cut[3];
 };
 /* Ignores r->prev_hash, r->seq, r->ts_ms; details_canonical is the filtered details text. */
-void audit_canon_build(const struct audit_row *r, const char *details_canonical,
+void audit_canon_build(const struct store_audit_row *r, const char *details_canonical,
                        struct audit_canon *out);
 /* Fills in the values: hash (hex) of the row, and, when line != NULL, appends the JSONL line
  * (the canonical text with "hash" as last member, then '\n'). ctx is a reusable digest ctx. */
@@ -67,8 +67,9 @@ void audit_canon_finish(const struct audit_canon *c, const char *prev_hash, int6
 void audit_hash_canonical(const char *canonical, size_t n, char out[65]);
 /* hash of an already-built object without "hash" (canonicalized here). */
 void audit_hash_object(const json_t *obj_nohash, char out[65]);
-/* Parses a checkpoint line object; strings malloc'd (release with audit_checkpoint_release). */
-gw_err audit_checkpoint_from_json(const json_t *obj, struct audit_checkpoint *out);
+/* Parses a checkpoint line object; strings malloc'd (release with
+ * store_audit_checkpoint_release). */
+gw_err audit_checkpoint_from_json(const json_t *obj, struct store_audit_checkpoint *out);
 /* A line object is a checkpoint when it has "signature" and no "prev_hash". */
 bool audit_json_is_checkpoint(const json_t *obj);
 
@@ -88,10 +89,10 @@ gw_err audit_keys_load(struct audit_keys *k, const char *data_dir);
 void audit_keys_release(struct audit_keys *k);
 /* Fills out (strings malloc'd) with a checkpoint of (tenant, seq, hash, ts_ms) signed by k. */
 gw_err audit_checkpoint_sign(const struct audit_keys *k, const char *tenant, int64_t seq,
-                             const char *hash, int64_t ts_ms, struct audit_checkpoint *out);
+                             const char *hash, int64_t ts_ms, struct store_audit_checkpoint *out);
 /* true when c->signature is a valid signature of audit_checkpoint_message(c) by pub. */
 bool audit_checkpoint_check(const unsigned char pub[AUDIT_PUBKEY_LEN],
-                            const struct audit_checkpoint *c);
+                            const struct store_audit_checkpoint *c);
 /* base64url (raw 32 bytes) → bytes; false when malformed. */
 bool audit_pubkey_decode(const char *b64, unsigned char out[AUDIT_PUBKEY_LEN]);
 void audit_pubkey_id(const unsigned char pub[AUDIT_PUBKEY_LEN], char out[17]);

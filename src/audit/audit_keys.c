@@ -254,7 +254,7 @@ bool audit_pubkey_decode(const char *b64, unsigned char out[AUDIT_PUBKEY_LEN])
 }
 
 gw_err audit_checkpoint_sign(const struct audit_keys *k, const char *tenant, int64_t seq,
-                             const char *hash, int64_t ts_ms, struct audit_checkpoint *out)
+                             const char *hash, int64_t ts_ms, struct store_audit_checkpoint *out)
 {
     memset(out, 0, sizeof *out);
     out->tenant = gw_xstrdup(tenant);
@@ -272,7 +272,7 @@ gw_err audit_checkpoint_sign(const struct audit_keys *k, const char *tenant, int
     EVP_MD_CTX_free(ctx);
     free(msg);
     if (!ok) {
-        audit_checkpoint_release(out);
+        store_audit_checkpoint_release(out);
         memset(out, 0, sizeof *out);
         return GW_EINTERNAL;
     }
@@ -282,7 +282,7 @@ gw_err audit_checkpoint_sign(const struct audit_keys *k, const char *tenant, int
 }
 
 bool audit_checkpoint_check(const unsigned char pub[AUDIT_PUBKEY_LEN],
-                            const struct audit_checkpoint *c)
+                            const struct store_audit_checkpoint *c)
 {
     unsigned char sig[AUDIT_SIG_LEN + 4];
     if (!c->signature || !c->tenant || !c->hash || strlen(c->signature) != AUDIT_SIG_B64_LEN ||

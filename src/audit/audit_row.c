@@ -31,7 +31,7 @@ static json_t *details_from_text(const char *text)
     return str_or_null(text);
 }
 
-json_t *audit_row_json_nohash(const struct audit_row *r)
+json_t *audit_row_json_nohash(const struct store_audit_row *r)
 {
     char ts[40];
     gw_time_iso8601(r->ts_ms, ts, sizeof ts);
@@ -80,7 +80,7 @@ void audit_hash_object(const json_t *obj_nohash, char out[65])
     free(c);
 }
 
-char *audit_row_canonical(const struct audit_row *r)
+char *audit_row_canonical(const struct store_audit_row *r)
 {
     json_t *o = audit_row_json_nohash(r);
     char *c = gw_json_canonical(o);
@@ -88,14 +88,14 @@ char *audit_row_canonical(const struct audit_row *r)
     return c;
 }
 
-void audit_row_compute_hash(const struct audit_row *r, char out[65])
+void audit_row_compute_hash(const struct store_audit_row *r, char out[65])
 {
     json_t *o = audit_row_json_nohash(r);
     audit_hash_object(o, out);
     json_decref(o);
 }
 
-json_t *audit_row_to_json(const struct audit_row *r)
+json_t *audit_row_to_json(const struct store_audit_row *r)
 {
     json_t *o = audit_row_json_nohash(r);
     json_object_set_new(o, "hash", str_or_null(r->hash));
@@ -114,7 +114,7 @@ static void put_str(struct gw_buf *b, const char *key, const char *s)
     json_decref(v);
 }
 
-void audit_canon_build(const struct audit_row *r, const char *details_canonical,
+void audit_canon_build(const struct store_audit_row *r, const char *details_canonical,
                        struct audit_canon *out)
 {
     struct gw_buf b;
@@ -193,7 +193,7 @@ static bool opt_str(const json_t *obj, const char *key, char **out)
     return true;
 }
 
-gw_err audit_row_from_json(const json_t *obj, struct audit_row *out)
+gw_err audit_row_from_json(const json_t *obj, struct store_audit_row *out)
 {
     memset(out, 0, sizeof *out);
     if (!json_is_object(obj))
@@ -222,7 +222,7 @@ gw_err audit_row_from_json(const json_t *obj, struct audit_row *out)
     out->details = json_is_object(details) ? gw_json_canonical(details) : gw_xstrdup("{}");
     return GW_OK;
 bad:
-    audit_row_release(out);
+    store_audit_row_release(out);
     memset(out, 0, sizeof *out);
     return GW_EINVAL;
 }
@@ -261,7 +261,7 @@ static void csv_cell(struct gw_buf *b, const char *s, bool last)
     gw_buf_append(b, last ? "\n" : ",", 1);
 }
 
-char *audit_row_to_csv(const struct audit_row *r)
+char *audit_row_to_csv(const struct store_audit_row *r)
 {
     struct gw_buf b;
     gw_buf_init(&b, (size_t)1 << 40); /* bounded by the row; SIZE_MAX would overflow buf.c */
@@ -291,13 +291,13 @@ char *audit_row_to_csv(const struct audit_row *r)
 
 /* --- checkpoints ----------------------------------------------------------------------------- */
 
-char *audit_checkpoint_message(const struct audit_checkpoint *c)
+char *audit_checkpoint_message(const struct store_audit_checkpoint *c)
 {
     return gw_xasprintf(AUDIT_CHECKPOINT_DOMAIN "%s\n%lld\n%s\n%lld\n", c->tenant ? c->tenant : "",
                         (long long)c->seq, c->hash ? c->hash : "", (long long)c->ts_ms);
 }
 
-json_t *audit_checkpoint_to_json(const struct audit_checkpoint *c)
+json_t *audit_checkpoint_to_json(const struct store_audit_checkpoint *c)
 {
     char ts[40];
     gw_time_iso8601(c->ts_ms, ts, sizeof ts);
@@ -318,7 +318,7 @@ bool audit_json_is_checkpoint(const json_t *obj)
     return json_object_get(obj, "signature") != NULL && json_object_get(obj, "prev_hash") == NULL;
 }
 
-gw_err audit_checkpoint_from_json(const json_t *obj, struct audit_checkpoint *out)
+gw_err audit_checkpoint_from_json(const json_t *obj, struct store_audit_checkpoint *out)
 {
     memset(out, 0, sizeof *out);
     json_t *seq = json_object_get(obj, "seq");

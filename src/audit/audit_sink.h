@@ -27,7 +27,7 @@ struct audit;
 /* A chained batch: rows[i] has seq, prev_hash and hash; lines is their JSONL text (one line
  * each, "hash" last) when some sink wants_lines, else NULL. */
 struct audit_batch {
-    const struct audit_row *rows;
+    const struct store_audit_row *rows;
     size_t n;
     const char *lines;
     size_t len;
@@ -35,7 +35,7 @@ struct audit_batch {
 
 /* Checkpoints signed in one run (periodic, or anchors of a fresh file). */
 struct audit_checkpoint_set {
-    const struct audit_checkpoint *cps;
+    const struct store_audit_checkpoint *cps;
     const bool *new_coverage; /* cps[i] covers events no stored checkpoint covers yet */
     bool *kept;               /* set by a sink that now holds cps[i] durably (the store) */
     size_t n;

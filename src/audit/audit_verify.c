@@ -85,7 +85,8 @@ static void pend_add(struct chain *c, int64_t seq, const char *hash)
 }
 
 /* A checkpoint (signature already checked) against the chain; anchor: may start the chain. */
-static void chain_checkpoint_match(struct chain *c, const struct audit_checkpoint *cp, bool anchor)
+static void chain_checkpoint_match(struct chain *c, const struct store_audit_checkpoint *cp,
+                                   bool anchor)
 {
     if (anchor && c->events == 0 && c->expected == 1 && cp->seq > 0 && !c->broken) {
         c->expected = cp->seq + 1;
@@ -114,7 +115,7 @@ static void chain_checkpoint_match(struct chain *c, const struct audit_checkpoin
                    "(event modified or chain rewritten)", (long long)cp->seq, (long long)cp->seq);
 }
 
-static bool checkpoint_valid(struct chain *c, const struct audit_checkpoint *cp,
+static bool checkpoint_valid(struct chain *c, const struct store_audit_checkpoint *cp,
                              const unsigned char pub[AUDIT_PUBKEY_LEN], const char *key_id)
 {
     if (strcmp(cp->key_id, key_id) != 0) {
@@ -213,7 +214,7 @@ static void result_from(struct audit_verify_result *r, struct chain *chains, boo
 
 /* --- store ------------------------------------------------------------------------------------- */
 
-static int store_row_cb(const struct audit_row *row, void *ctx)
+static int store_row_cb(const struct store_audit_row *row, void *ctx)
 {
     struct chain *c = ctx;
     char computed[65];
@@ -238,7 +239,7 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, struct audit_veri
     audit_committed_head(a, tenant, &head, head_hash);
 
     struct chain *c = chain_new(tenant);
-    struct audit_checkpoint *cps = NULL;
+    struct store_audit_checkpoint *cps = NULL;
     size_t ncp = 0;
     gw_err rc = store_checkpoint_list(audit_store(a), tenant, &cps, &ncp);
     if (rc != GW_OK)
@@ -246,7 +247,7 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, struct audit_veri
     for (size_t i = 0; i < ncp; i++)
         if (checkpoint_valid(c, &cps[i], k->pub, k->key_id))
             chain_checkpoint_match(c, &cps[i], false);
-    struct audit_filter f = {.tenant = tenant, .vis = AUDIT_VIS_ALL};
+    struct store_audit_filter f = {.tenant = tenant, .vis = STORE_AUDIT_VIS_ALL};
     rc = store_audit_scan(audit_store(a), &f, store_row_cb, c);
     if (rc != GW_OK)
         goto out;
@@ -338,7 +339,7 @@ static bool file_line(struct chain **chains, struct chain **current, json_t *obj
         return true;
     struct chain *c = *current = chain_get(chains, t);
     if (audit_json_is_checkpoint(obj)) {
-        struct audit_checkpoint cp;
+        struct store_audit_checkpoint cp;
         if (audit_checkpoint_from_json(obj, &cp) != GW_OK) {
             chain_fail(c, c->expected, "line %zu is a malformed checkpoint", lineno);
             return false;
@@ -348,7 +349,7 @@ static bool file_line(struct chain **chains, struct chain **current, json_t *obj
          * rather than every event before it. */
         if (checkpoint_valid(c, &cp, pub, key_id) || anchor_slot)
             chain_checkpoint_match(c, &cp, true);
-        audit_checkpoint_release(&cp);
+        store_audit_checkpoint_release(&cp);
         return true;
     }
     json_t *seq = json_object_get(obj, "seq");

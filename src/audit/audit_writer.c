@@ -29,7 +29,7 @@
 #define NBUCKETS 64
 
 struct item {
-    struct audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
+    struct store_audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
     struct audit_canon canon; /* canonical text prepared by the submitter */
     char prev[65], hash[65];
     char text[];
@@ -92,7 +92,7 @@ struct audit {
     struct head **due;           /* scratch for checkpoint runs */
     size_t cap_due;
     struct gw_buf lines;
-    struct audit_row *rows;
+    struct store_audit_row *rows;
     struct undo *undo;
     size_t n_undo;
     EVP_MD_CTX *md;
@@ -167,14 +167,14 @@ static gw_err head_load(struct audit *a, const char *tenant, struct head **out)
     free(hash);
     h->committed_seq = h->seq;
     memcpy(h->committed_hash, h->hash, sizeof h->hash);
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     if (store_checkpoint_latest(a->st, tenant, &cp) == GW_OK) {
         h->cp_seq = cp.seq;
         if (cp.seq > seq)
             gw_error("audit: the store's chain of tenant %s ends at seq %lld but a signed "
                      "checkpoint covers seq %lld: rows were removed (verify will report it)",
                      tenant, (long long)seq, (long long)cp.seq);
-        audit_checkpoint_release(&cp);
+        store_audit_checkpoint_release(&cp);
     }
     h->cp_mono_ns = gw_mono_ns();
     pthread_mutex_lock(&a->mu);
@@ -202,7 +202,7 @@ void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, cha
 
 /* --- checkpoints (writer thread) ------------------------------------------------------------- */
 
-static void append_checkpoint_line(struct gw_buf *b, const struct audit_checkpoint *cp)
+static void append_checkpoint_line(struct gw_buf *b, const struct store_audit_checkpoint *cp)
 {
     json_t *o = audit_checkpoint_to_json(cp);
     char *s = gw_json_compact(o);
@@ -217,7 +217,7 @@ static void append_checkpoint_line(struct gw_buf *b, const struct audit_checkpoi
 static gw_err checkpoints_sign(struct audit *a, struct head **heads, size_t n, int64_t now_ns,
                                const struct audit_sink **failed)
 {
-    struct audit_checkpoint *cps = gw_xcalloc(n, sizeof *cps);
+    struct store_audit_checkpoint *cps = gw_xcalloc(n, sizeof *cps);
     bool *flags = gw_xcalloc(2 * n, sizeof *flags);
     struct gw_buf lines;
     gw_buf_init(&lines, (size_t)1 << 40);
@@ -246,7 +246,7 @@ static gw_err checkpoints_sign(struct audit *a, struct head **heads, size_t n, i
     for (size_t i = 0; i < k; i++) {
         if (set.kept[i])
             heads[i]->cp_seq = cps[i].seq;
-        audit_checkpoint_release(&cps[i]);
+        store_audit_checkpoint_release(&cps[i]);
     }
     gw_buf_release(&lines);
     free(flags);
@@ -733,7 +733,7 @@ void audit_get_stats(struct audit *a, struct audit_stats *s)
     pthread_mutex_unlock(&a->mu);
 }
 
-gw_err audit_head(struct audit *a, const char *tenant, struct audit_checkpoint *out)
+gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkpoint *out)
 {
     memset(out, 0, sizeof *out);
     if (!tenant || strchr(tenant, '\n'))

@@ -3,7 +3,9 @@
  *
  * Built-in permissions are patterns in the same language as token scopes. Visibility of the
  * audit trail by role is decided in the API layer from the role name, so reading and exporting
- * are safe to grant to every role: each sees only its own slice (user: own events).
+ * are safe to grant to every role: each sees only its own slice (user: own events). Channel,
+ * memory and agent permissions reach only granted namespaces (auth_grants.c), so "channels:*"
+ * here means "every channel of the namespaces this person is given".
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
@@ -12,13 +14,14 @@
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
-    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:*", NULL};
+    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:*",
+    NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", NULL};
+    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:read", NULL};
 static const char *const perms_user[] = {
-    "channels:*", "memory:*", "audit:read", "audit:export", "policies:read", "sessions:own",
-    "workspace:use:*", "models:invoke", NULL};
+    "channels:*", "memory:*", "agents:read", "audit:read", "audit:export", "policies:read",
+    "sessions:own", "workspace:use:*", "models:invoke", NULL};
 
 static size_t count(const char *const *v)
 {

@@ -8,6 +8,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "base/mem.h"
 
 #define CHANNELS "channels:"
 #define CHANNELS_LEN (sizeof(CHANNELS) - 1)
@@ -66,7 +67,7 @@ bool auth_allows_channel(const struct auth_principal *p, const char *ns, const c
 {
     char req[160];
     snprintf(req, sizeof(req), CHANNELS "%s/%s", ns, agent);
-    return auth_allows(p, req);
+    return auth_allows(p, req) && auth_reaches(p, ns);
 }
 
 /* A channel scope covers some agent of ns when its namespace part matches ns. */
@@ -89,7 +90,8 @@ static bool scope_covers_namespace(const char *scope, const char *ns)
     return glob(nspat, ns, true);
 }
 
-bool auth_allows_namespace(const struct auth_principal *p, const char *ns)
+/* Scopes and role permissions alone (no grants) cover some channel of ns. */
+static bool scopes_cover_namespace(const struct auth_principal *p, const char *ns)
 {
     bool by_scope = false, by_role = p->perms == NULL;
     for (size_t i = 0; i < p->n_scopes && !by_scope; i++)
@@ -99,9 +101,74 @@ bool auth_allows_namespace(const struct auth_principal *p, const char *ns)
     return by_scope && by_role;
 }
 
+bool auth_allows_namespace(const struct auth_principal *p, const char *ns)
+{
+    return scopes_cover_namespace(p, ns) && auth_reaches(p, ns);
+}
+
+void auth_deny_reason(const struct auth_principal *p, const char *ns, const char *agent,
+                      char *out, size_t cap)
+{
+    char req[160];
+    snprintf(req, sizeof(req), CHANNELS "%s/%s", ns, agent ? agent : "*");
+    bool scoped = agent ? auth_allows(p, req) : scopes_cover_namespace(p, ns);
+    if (!scoped)
+        snprintf(out, cap, "missing scope %s%s", req,
+                 agent ? "" : " (any channel of the namespace)");
+    else
+        auth_reach_explain(p, ns, out, cap);
+}
+
+/* The namespace part of a channel scope when it names one namespace literally, else NULL. */
+static const char *literal_namespace(const char *scope, char *buf, size_t cap)
+{
+    if (strncmp(scope, CHANNELS, CHANNELS_LEN) != 0)
+        return NULL;
+    const char *body = scope + CHANNELS_LEN, *slash = strchr(body, '/');
+    size_t n = slash ? (size_t)(slash - body) : 0;
+    if (!slash || n >= cap || memchr(body, '*', n))
+        return NULL;
+    memcpy(buf, body, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 bool auth_can_delegate(const struct auth_principal *p, const char *scope)
 {
     // The subject's '*' is literal: a caller holding "channels:eng/*" may delegate exactly
-    // that pattern or narrower ones, never "channels:*" or "*".
-    return auth_allows(p, scope);
+    // that pattern or narrower ones, never "channels:*" or "*". A channel scope naming one
+    // namespace also needs the caller's reach there; a glob stays capped by the new token's
+    // owner's grants whenever it is used.
+    char ns[80];
+    const char *lit = literal_namespace(scope, ns, sizeof(ns));
+    return auth_allows(p, scope) && (!lit || auth_reaches(p, lit));
+}
+
+/* A scope s of the principal intersected with its role permissions: s itself when a
+ * permission covers it, else each permission that s covers (narrower). */
+static size_t push_unique(const char **v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return n;
+    v[n] = s;
+    return n + 1;
+}
+
+const char **auth_effective_scopes(const struct auth_principal *p, struct gw_pool *pool,
+                                   size_t *count)
+{
+    size_t cap = p->n_scopes + p->n_scopes * p->n_perms + 1, n = 0;
+    const char **v = gw_pool_calloc(pool, cap * sizeof(*v));
+    for (size_t i = 0; i < p->n_scopes; i++) {
+        if (!p->perms || any_grants(p->perms, p->n_perms, p->scopes[i])) {
+            n = push_unique(v, n, p->scopes[i]);
+            continue;
+        }
+        for (size_t k = 0; k < p->n_perms; k++)
+            if (auth_pattern_grants(p->scopes[i], p->perms[k]))
+                n = push_unique(v, n, p->perms[k]);
+    }
+    *count = n;
+    return v;
 }

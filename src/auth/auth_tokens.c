@@ -223,6 +223,27 @@ gw_err auth_registry_reload(struct auth_registry *reg, const struct cfg *c)
     return GW_OK;
 }
 
+gw_err auth_registry_conflicts(struct auth_registry *reg, const struct cfg *c, char *msg,
+                               size_t msgcap)
+{
+    gw_err rc = GW_OK;
+    pthread_rwlock_rdlock(&reg->lock);
+    for (size_t i = 0; i < c->n_tokens && rc == GW_OK; i++) {
+        for (size_t k = 0; k < reg->n && rc == GW_OK; k++) {
+            const struct token_entry *e = reg->entries[k];
+            if (e->from_config || strcmp(e->id, c->tokens[i].id) != 0 ||
+                strcmp(e->tenant, c->tenant_id) != 0)
+                continue;
+            snprintf(msg, msgcap, "auth.tokens[%zu] id '%s' is the id of a token created "
+                     "through the API (by %s); two credentials would share one audit identity: "
+                     "rename this one", i, e->id, e->created_by);
+            rc = GW_ECONFLICT;
+        }
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return rc;
+}
+
 size_t auth_registry_count(struct auth_registry *reg)
 {
     int64_t now = gw_now_ms();
@@ -260,6 +281,23 @@ static gw_err principal_fill_user(struct auth_registry *reg, const struct cfg_us
                                   struct gw_pool *pool, struct auth_principal *p, char *msg,
                                   size_t msgcap);
 
+/* The JSON array of a provisioned user's groups (as its last sign-in reported them). */
+static const char **groups_of(const char *text, struct gw_pool *pool, size_t *n)
+{
+    char jmsg[80];
+    json_t *arr = gw_json_parse(text, strlen(text), 2, jmsg, sizeof(jmsg));
+    size_t cap = json_is_array(arr) ? json_array_size(arr) : 0, k = 0;
+    const char **v = gw_pool_calloc(pool, (cap + 1) * sizeof(*v));
+    for (size_t i = 0; i < cap; i++) {
+        const char *g = json_string_value(json_array_get(arr, i));
+        if (g)
+            v[k++] = gw_pool_strdup(pool, g);
+    }
+    json_decref(arr);
+    *n = k;
+    return v;
+}
+
 /* Fills identity fields from the owner (under the read lock). */
 static gw_err principal_fill(struct auth_registry *reg, const struct token_entry *e,
                              struct gw_pool *pool, struct auth_principal *p, char *msg,
@@ -289,6 +327,8 @@ static gw_err principal_fill(struct auth_registry *reg, const struct token_entry
     gw_err rc = u ? principal_fill_user(reg, u, pool, p, msg, msgcap) : GW_EUNAUTH;
     if (!u)
         snprintf(msg, msgcap, "token owner is not a known user");
+    if (rc == GW_OK && su.groups) /* namespace grants to directory groups reach its tokens too */
+        p->groups = groups_of(su.groups, pool, &p->n_groups);
     store_sso_user_release(&su);
     return rc;
 }
@@ -412,8 +452,11 @@ gw_err auth_token_check_create(struct auth_registry *reg, const struct auth_prin
         return GW_EINVAL;
     }
     for (size_t i = 0; i < req->n_scopes; i++) {
-        if (!cfg_scope_valid(req->scopes[i])) {
-            snprintf(msg, msgcap, "invalid scope '%.100s'", req->scopes[i]);
+        if (!cfg_scope_known(req->scopes[i])) {
+            char names[1024];
+            cfg_scope_names(names, sizeof(names));
+            snprintf(msg, msgcap, "unknown scope '%.100s'; valid: *, %s (with '*' globs)",
+                     req->scopes[i], names);
             return GW_EINVAL;
         }
         if (!auth_can_delegate(caller, req->scopes[i])) {

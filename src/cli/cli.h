@@ -168,6 +168,17 @@ int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_o
 /* For families with subcommands (argv[0] is the family): skips global options before the
  * subcommand and stores its index in *sub. Returns CLI_EXIT_OK, CLI_EXIT_USAGE or -1 (help). */
 int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, int *sub);
+/* A subcommand of a family: its options and what runs it. cli_run_sub finds argv's
+ * subcommand in subs (usage error naming the family when unknown), parses its arguments and
+ * runs it with a fresh response. */
+struct cli_response;
+struct cli_sub {
+    const char *name;
+    const struct cli_optdef *opts;
+    int (*run)(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs);
+};
+int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const char *family,
+                const char *help, const struct cli_sub *subs, size_t n);
 /* Prints "error: <msg>" plus a hint to stderr and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *help, const char *fmt, ...) GW_PRINTF(2, 3);
 
@@ -421,6 +432,7 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_tokens(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_namespaces(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_memory(struct cli_ctx *ctx, int argc, char **argv);
@@ -435,6 +447,7 @@ extern const char cli_help_config[];
 extern const char cli_help_status[];
 extern const char cli_help_tokens[];
 extern const char cli_help_agents[];
+extern const char cli_help_namespaces[];
 extern const char cli_help_send[];
 extern const char cli_help_chat[];
 extern const char cli_help_memory[];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * cli_agents.c — `openclaw agents register|list` (/api/v1/agents).
+ * cli_agents.c — `openclaw agents register|list|delete` (/api/v1/agents).
  *
  * The agent name "<namespace>/<agent>" travels in the JSON body as given; the gateway checks
  * the name rules and answers 400 with the reason, so the CLI does not duplicate them.
@@ -11,12 +11,15 @@
 
 const char cli_help_agents[] =
     "usage: openclaw agents register <namespace/agent> [--description TEXT] | list "
-    "[--namespace NS]\n"
+    "[--namespace NS] | delete <namespace/agent>\n"
     "\n"
     "  agents register <namespace/agent> [--description TEXT]\n"
     "      POST /api/v1/agents; creates the agent's channel and memory\n"
     "  agents list [--namespace NS]\n"
-    "      GET /api/v1/agents (only agents in channels the token may use, unless *)\n"
+    "      GET /api/v1/agents (only agents in channels the caller may use)\n"
+    "  agents delete <namespace/agent>\n"
+    "      DELETE /api/v1/agents/<namespace>/<agent>: removes an agent registered through the\n"
+    "      API and its memory document (audited); configured agents are removed in the file\n"
     "\n"
     "Names: namespace and agent are each 1-63 characters of [a-z0-9_-], starting with a\n"
     "letter or digit.\n";
@@ -114,24 +117,38 @@ out:
     return rc;
 }
 
+static int agents_delete(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
+{
+    char *ns = NULL, *agent = NULL;
+    if (a->npos != 1 || !cli_split_channel(a->pos[0], &ns, &agent))
+        return cli_usage_error(cli_help_agents, "agents delete needs exactly one "
+                                                "<namespace/agent>");
+    int rc = cli_ctx_resolve(ctx);
+    struct gw_buf url;
+    gw_buf_init(&url, 1);
+    if (rc == CLI_EXIT_OK) {
+        cli_url_begin(&url, ctx, "/api/v1/agents");
+        cli_url_segment(&url, ns);
+        cli_url_segment(&url, agent);
+        rc = cli_http_json(ctx, "DELETE", url.data, NULL, rs, NULL);
+    }
+    if (rc == CLI_EXIT_OK) {
+        if (ctx->json)
+            cli_print_raw(rs->body.data, rs->body.len);
+        else
+            printf("Deleted agent %s/%s\n", ns, agent);
+    }
+    gw_buf_release(&url);
+    free(ns);
+    free(agent);
+    return rc;
+}
+
 int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv)
 {
-    int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_agents, &si);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    const char *sub = argv[si];
-    bool reg = !strcmp(sub, "register");
-    if (!reg && strcmp(sub, "list") != 0)
-        return cli_usage_error(cli_help_agents, "unknown agents subcommand '%.80s'", sub);
-    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    struct cli_response rs;
-    cli_response_init(&rs);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, reg ? register_opts : list_opts,
-                       cli_help_agents, a);
-    if (rc == CLI_EXIT_OK)
-        rc = reg ? agents_register(ctx, a, &rs) : agents_list(ctx, a, &rs);
-    cli_response_release(&rs);
-    free(a);
-    return rc;
+    static const struct cli_optdef no_opts[] = {{NULL, 0}};
+    static const struct cli_sub subs[] = {{"register", register_opts, agents_register},
+                                          {"list", list_opts, agents_list},
+                                          {"delete", no_opts, agents_delete}};
+    return cli_run_sub(ctx, argc, argv, "agents", cli_help_agents, subs, GW_ARRAY_LEN(subs));
 }

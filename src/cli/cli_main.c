@@ -29,7 +29,8 @@ static const char main_help[] =
     "  auth login|status|logout        sign in through the company SSO in a browser\n"
     "  config set|get|unset|show       ~/.openclaw/config.yaml (gateway_url, token)\n"
     "  tokens create|list|rotate|revoke  gateway tokens\n"
-    "  agents register|list            agents and their channels\n"
+    "  agents register|list|delete     agents and their channels\n"
+    "  namespaces list|show|grant|revoke  who may use which namespace\n"
     "  send <namespace/agent> <text>   send a message to an agent; prints its reply\n"
     "  chat <namespace/agent>          talk with an agent, answers streamed as written\n"
     "  memory get|put                  agent and namespace memory documents\n"
@@ -304,6 +305,29 @@ int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, i
     return rc;
 }
 
+int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const char *family,
+                const char *help, const struct cli_sub *subs, size_t n)
+{
+    int si = 0;
+    int rc = cli_find_sub(ctx, argc, argv, help, &si);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    size_t k = 0;
+    while (k < n && strcmp(argv[si], subs[k].name) != 0)
+        k++;
+    if (k == n)
+        return cli_usage_error(help, "unknown %s subcommand '%.80s'", family, argv[si]);
+    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
+    struct cli_response rs;
+    cli_response_init(&rs);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, subs[k].opts, help, a);
+    if (rc == CLI_EXIT_OK)
+        rc = subs[k].run(ctx, a, &rs);
+    cli_response_release(&rs);
+    free(a);
+    return rc;
+}
+
 /* --- dispatch ---------------------------------------------------------------------------- */
 
 struct family {
@@ -315,6 +339,7 @@ struct family {
 static const struct family families[] = {
     {"status", cli_cmd_status, cli_help_status}, {"config", cli_cmd_config, cli_help_config},
     {"tokens", cli_cmd_tokens, cli_help_tokens}, {"agents", cli_cmd_agents, cli_help_agents},
+    {"namespaces", cli_cmd_namespaces, cli_help_namespaces},
     {"send", cli_cmd_send, cli_help_send},       {"chat", cli_cmd_chat, cli_help_chat},       {"memory", cli_cmd_memory, cli_help_memory},
     {"audit", cli_cmd_audit, cli_help_audit},    {"policy", cli_cmd_policy, cli_help_policy},
     {"tools", cli_cmd_tools, cli_help_tools},

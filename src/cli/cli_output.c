@@ -205,6 +205,24 @@ static void line(struct gw_buf *out, const char *label, const char *value)
     cli_field(out, 13, label, value);
 }
 
+/* Scopes capped by the role, namespaces reached through grants. */
+static void format_access(struct gw_buf *out, const json_t *who)
+{
+    (void)gw_buf_puts(out, "\nAccess:\n");
+    cli_field(out, 15, "  Team:", gw_json_str(who, "team"));
+    char *scopes = cli_json_cell(json_object_get(who, "scopes"));
+    cli_field(out, 15, "  Scopes:", scopes);
+    free(scopes);
+    const json_t *ns = json_object_get(who, "namespaces");
+    char *names = json_array_size(ns) ? cli_json_cell(ns) : gw_xstrdup("(none granted)");
+    char *shown = json_is_true(json_object_get(who, "all_namespaces"))
+                      ? gw_xasprintf("every namespace of the tenant (now: %s)", names)
+                      : gw_xstrdup(names);
+    cli_field(out, 15, "  Namespaces:", shown);
+    free(shown);
+    free(names);
+}
+
 void cli_format_status(struct gw_buf *out, const char *gateway, const json_t *status,
                        const json_t *userinfo, const char *userinfo_err)
 {
@@ -242,6 +260,8 @@ void cli_format_status(struct gw_buf *out, const char *gateway, const json_t *st
         (void)gw_buf_puts(out, "\n");
         gw_buf_release(&n);
     }
+    if (json_object_get(who, "scopes")) /* after the seed's shape: what the caller may do */
+        format_access(out, who);
 }
 
 void cli_format_unreachable(struct gw_buf *out, const char *gateway, const char *reason)

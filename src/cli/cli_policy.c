@@ -33,9 +33,10 @@ const char cli_help_policy[] =
     "  policy rollback <id> --version N --reason TEXT\n"
     "  policy effective --domain D\n"
     "      the caller's effective policy of a domain and the chain it was merged from\n"
-    "  policy explain --action A --resource R [--classification L] [--context KEY=VALUE ...]\n"
-    "                 [--user USER]\n"
-    "      POST /api/v1/policies/evaluate (dry run): decision, reason, deciding policy, trace.\n"
+    "  policy explain --action A --resource R [--classification L] [--namespace NS]\n"
+    "                 [--context KEY=VALUE ...] [--user USER]\n"
+    "      POST /api/v1/policies/evaluate (dry run): decision, reason, deciding policy, trace;\n"
+    "      with --namespace also whether the namespace is reachable, or the missing grant.\n"
     "      Exits 0 whenever the gateway answered, whatever the decision.\n"
     "\n"
     "Scopes: enterprise, org (--scope-id org-unit path), team (team id), user (user id).\n"
@@ -66,7 +67,7 @@ static const struct cli_optdef effective_opts[] = {{"domain", CLI_OPT_ARG}, {NUL
 static const struct cli_optdef explain_opts[] = {
     {"action", CLI_OPT_ARG},  {"resource", CLI_OPT_ARG},
     {"classification", CLI_OPT_ARG}, {"context", CLI_OPT_ARG | CLI_OPT_MULTI},
-    {"user", CLI_OPT_ARG},    {NULL, 0}};
+    {"user", CLI_OPT_ARG},    {"namespace", CLI_OPT_ARG}, {NULL, 0}};
 
 static const struct {
     const char *name;
@@ -323,6 +324,7 @@ int cli_explain_body(const struct cli_args *a, json_t **out, char *err, size_t e
     *out = NULL;
     const char *action = cli_args_get(a, "action"), *res = cli_args_get(a, "resource");
     const char *cls = cli_args_get(a, "classification"), *user = cli_args_get(a, "user");
+    const char *ns = cli_args_get(a, "namespace");
     if (a->npos) {
         snprintf(err, errcap, "policy explain takes no positional arguments");
         return CLI_EXIT_USAGE;
@@ -337,6 +339,8 @@ int cli_explain_body(const struct cli_args *a, json_t **out, char *err, size_t e
         rc = put_str(body, "resource", res, "resource", err, errcap);
     if (rc == CLI_EXIT_OK && cls)
         rc = put_str(body, "classification", cls, "classification", err, errcap);
+    if (rc == CLI_EXIT_OK && ns)
+        rc = put_str(body, "namespace", ns, "namespace", err, errcap);
     size_t n = cli_args_count(a, "context");
     if (rc == CLI_EXIT_OK && n) {
         json_t *c = json_object();
@@ -421,6 +425,14 @@ void cli_format_policy(struct gw_buf *out, const json_t *rec)
 
 void cli_format_explain(struct gw_buf *out, const json_t *r)
 {
+    const json_t *access = json_object_get(r, "access");
+    if (json_is_object(access)) { /* the namespace check comes first */
+        bool ok = json_is_true(json_object_get(access, "allowed"));
+        char *s = gw_xasprintf("%s: %s", gw_json_str(access, "namespace"),
+                               ok ? "reachable" : gw_json_str(access, "reason"));
+        field(out, "Access:", s);
+        free(s);
+    }
     field(out, "Decision:", gw_json_str(r, "decision"));
     field(out, "Reason:", gw_json_str(r, "reason"));
     const json_t *p = json_object_get(r, "policy");

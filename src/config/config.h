@@ -15,6 +15,7 @@
 #define GW_CONFIG_H
 
 #include "base/prelude.h"
+#include "base/cidr.h"
 #include "base/err.h"
 
 #include <stdatomic.h>
@@ -140,9 +141,21 @@ struct cfg_user {
     bool disabled;
 };
 
+/* Who may use a namespace (namespaces.<ns>.members; also added at run time through the API).
+ * A principal reaches a namespace when a member matches it: its org unit or an ancestor of it,
+ * its team, one of its directory groups (exact or glob), or its user id. */
+enum cfg_member_kind { CFG_MEMBER_ORG_UNIT, CFG_MEMBER_TEAM, CFG_MEMBER_GROUP, CFG_MEMBER_USER,
+                       CFG_MEMBER__N };
+
+struct cfg_member {
+    enum cfg_member_kind kind;
+    char *value;
+};
+
 struct cfg_namespace {
     char *name;               /* e.g. "engineering" */
     char *shared_memory_path; /* absolute after load */
+    struct cfg_member *members; size_t n_members; /* declared in the file (may be none) */
 };
 
 struct cfg_agent {
@@ -240,6 +253,8 @@ struct cfg {
     unsigned threads;/* HTTP worker threads */
     char *log_level; /* debug|info|warn|error */
     struct cfg_limits limits;
+    /* reverse proxies whose Forwarded / X-Forwarded-* headers are believed (none by default) */
+    struct gw_cidr *trusted_proxies; size_t n_trusted_proxies;
 
     /* tenant: */
     char *tenant_id;   /* default "default" */
@@ -365,5 +380,25 @@ bool cfg_agent_name_valid(const char *s);
 bool cfg_scope_valid(const char *s);
 /* enterprise_admin, org_admin, team_lead, user. */
 bool cfg_role_is_builtin(const char *name);
+/* A user id: 1-256 printable characters without spaces. */
+bool cfg_user_id_valid(const char *s);
+
+/* The scopes and permissions the gateway checks (config_scopes.c). cfg_scope_known: the
+ * pattern is valid and matches at least one catalog entry (a typo such as "audit:reed" does
+ * not); cfg_scope_names writes the catalog's names, comma-separated, for error messages. */
+struct cfg_scope_info {
+    const char *name;        /* "memory:read", "channels:<namespace>/<agent>", ... */
+    const char *description;
+};
+const struct cfg_scope_info *cfg_scope_catalog(size_t *n);
+bool cfg_scope_known(const char *s);
+void cfg_scope_names(char *buf, size_t cap);
+
+/* Namespace members (config_members.c): kind names ("org_unit", "team", "group", "user"; the
+ * plural YAML keys parse too), the value rule of each kind and a description of it. */
+const char *cfg_member_kind_name(enum cfg_member_kind k);
+bool cfg_member_kind_parse(const char *s, enum cfg_member_kind *out);
+bool cfg_member_valid(enum cfg_member_kind k, const char *value);
+const char *cfg_member_rule(enum cfg_member_kind k);
 
 #endif

@@ -12,8 +12,9 @@
 #include "base/mem.h"
 #include "config/config_int.h"
 
-enum { NS_SHARED, NS__N };
-static const char *const ns_keys[] = {[NS_SHARED] = "shared_memory_path", [NS__N] = NULL};
+enum { NS_SHARED, NS_MEMBERS, NS__N };
+static const char *const ns_keys[] = {[NS_SHARED] = "shared_memory_path",
+                                      [NS_MEMBERS] = "members", [NS__N] = NULL};
 
 enum { AG_NAME, AG_CHANNEL, AG_MEMORY, AG_DESC, AG_MODEL, AG_PROMPT, AG_TOOLS, AG__N };
 static const char *const agent_keys[] = {
@@ -64,6 +65,8 @@ static void load_namespaces(struct cfg_loader *L, const struct cfg_node *n, int 
         if (cfg_map_slots(e, n->vals[i], what, ns_keys, v, NULL)) {
             snprintf(what, sizeof(what), "namespaces.%s.shared_memory_path", shown);
             cfg_get_path(e, v[NS_SHARED], what, c->data_dir, &ns->shared_memory_path);
+            snprintf(what, sizeof(what), "namespaces.%s.members", shown);
+            cfg_load_members(L, v[NS_MEMBERS], what, &ns->members, &ns->n_members);
         }
         if (!ns->shared_memory_path)
             ns->shared_memory_path = default_ns_path(c, ns->name);

@@ -113,12 +113,7 @@ static bool load_token(struct cfg_loader *L, const struct cfg_node *item, size_t
         if (t->n_scopes == 0)
             cfg_err(e, v[TK_SCOPES]->line, "%s must not be empty", what);
         for (size_t j = 0; j < t->n_scopes; j++)
-            if (!cfg_scope_valid(t->scopes[j]))
-                cfg_err(e, v[TK_SCOPES]->vals[j]->line,
-                        "%s[%zu] '%s' is not a valid scope (expected \"*\", "
-                        "\"channels:<ns>/<glob>\", \"memory:read\", \"memory:write\" or "
-                        "\"word:word[:...]\" of [a-z0-9_*.-])",
-                        what, j, cfg_shown(t->scopes[j], shown, sizeof(shown)));
+            cfg_scope_check(e, v[TK_SCOPES]->vals[j]->line, what, j, t->scopes[j], "scope");
     }
 
     snprintf(what, sizeof(what), "auth.tokens[%zu].owner", i);

@@ -32,6 +32,7 @@ void cfg_free(struct cfg *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->log_level);
+    free(c->trusted_proxies);
     free(c->tenant_id);
     free(c->tenant_name);
     free(c->policy_bundle);
@@ -85,6 +86,7 @@ void cfg_free(struct cfg *c)
     for (size_t i = 0; i < c->n_namespaces; i++) {
         free(c->namespaces[i].name);
         free(c->namespaces[i].shared_memory_path);
+        cfg_members_free(c->namespaces[i].members, c->namespaces[i].n_members);
     }
     free(c->namespaces);
     for (size_t i = 0; i < c->n_agents; i++) {

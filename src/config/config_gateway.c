@@ -14,13 +14,15 @@
 #define GIB ((size_t)1 << 30)
 
 enum { GW_HOST, GW_PORT, GW_TLS, GW_TLS_CERT, GW_TLS_KEY, GW_THREADS, GW_LOG_LEVEL, GW_DATA_DIR,
-       GW_LIMITS, GW__N };
+       GW_LIMITS, GW_PROXIES, GW__N };
 static const char *const gateway_keys[] = {
     [GW_HOST] = "host",           [GW_PORT] = "port",         [GW_TLS] = "tls",
     [GW_TLS_CERT] = "tls_cert",   [GW_TLS_KEY] = "tls_key",   [GW_THREADS] = "threads",
     [GW_LOG_LEVEL] = "log_level", [GW_DATA_DIR] = "data_dir", [GW_LIMITS] = "limits",
-    [GW__N] = NULL,
+    [GW_PROXIES] = "trusted_proxies", [GW__N] = NULL,
 };
+
+#define MAX_TRUSTED_PROXIES 64
 
 enum { LIM_BODY, LIM_HEADER, LIM_CONN, LIM_CONN_IP, LIM_IDLE, LIM_HEADER_T, LIM_REQUEST_T,
        LIM_MEMORY, LIM_MESSAGE, LIM__N };
@@ -62,6 +64,32 @@ static void load_limits(struct cfg_loader *L, const struct cfg_node *n)
                  &l->max_memory_bytes);
     cfg_get_size(e, v[LIM_MESSAGE], "gateway.limits.max_message_bytes", 1, GIB,
                  &l->max_message_bytes);
+}
+
+/* gateway.trusted_proxies: CIDR blocks whose forwarded headers name the real client. */
+static void load_trusted_proxies(struct cfg_loader *L, const struct cfg_node *n)
+{
+    struct cfg *c = L->c;
+    char **list = NULL, shown[80];
+    size_t count = 0;
+    if (!cfg_get_strlist(L->errs, n, "gateway.trusted_proxies", &list, &count) || !list)
+        return;
+    if (count > MAX_TRUSTED_PROXIES) {
+        cfg_err(L->errs, n->line, "gateway.trusted_proxies lists at most %d blocks",
+                MAX_TRUSTED_PROXIES);
+        count = 0;
+    }
+    c->trusted_proxies = gw_xcalloc(count + 1, sizeof(*c->trusted_proxies));
+    for (size_t i = 0; i < count; i++) {
+        if (gw_cidr_parse(list[i], &c->trusted_proxies[c->n_trusted_proxies]))
+            c->n_trusted_proxies++;
+        else
+            cfg_err(L->errs, n->vals[i]->line,
+                    "gateway.trusted_proxies[%zu] '%s' is not an address or a CIDR block "
+                    "(e.g. 10.0.0.0/8, 192.168.1.10, fd00::/8; host bits must be zero)",
+                    i, cfg_shown(list[i], shown, sizeof(shown)));
+    }
+    cfg_free_strv(list);
 }
 
 static bool has_space(const char *s)
@@ -112,6 +140,7 @@ void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n)
                                                                          : "tls_key");
 
     load_limits(L, v[GW_LIMITS]);
+    load_trusted_proxies(L, v[GW_PROXIES]);
 }
 
 enum { TEN_ID, TEN_NAME, TEN__N };

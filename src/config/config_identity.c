@@ -34,18 +34,6 @@ static bool org_unit_known(const struct cfg *c, const char *ou)
     return false;
 }
 
-/* Printable, no spaces: ids end up in audit rows, headers and CSV exports. */
-static bool user_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 256)
-        return false;
-    for (; *s; s++)
-        if ((unsigned char)*s <= ' ' || *s == 0x7f)
-            return false;
-    return true;
-}
-
 static void load_org_units(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg *c = L->c;
@@ -158,7 +146,7 @@ static void load_users(struct cfg_loader *L, const struct cfg_node *n)
             ok = false;
         } else if (!cfg_get_str(e, v[US_ID], what, &u.id)) {
             ok = false;
-        } else if (!user_id_ok(u.id)) {
+        } else if (!cfg_user_id_valid(u.id)) {
             cfg_err(e, v[US_ID]->line, "%s must be 1-256 printable characters without spaces",
                     what);
             ok = false;
@@ -174,7 +162,7 @@ static void load_users(struct cfg_loader *L, const struct cfg_node *n)
 
         snprintf(what, sizeof(what), "identity.users[%zu].email", i);
         if (cfg_get_str(e, v[US_EMAIL], what, &u.email) && u.email &&
-            (!strchr(u.email, '@') || !user_id_ok(u.email)))
+            (!strchr(u.email, '@') || !cfg_user_id_valid(u.email)))
             cfg_err(e, v[US_EMAIL]->line, "%s is not an e-mail address", what);
         snprintf(what, sizeof(what), "identity.users[%zu].name", i);
         cfg_get_str(e, v[US_NAME], what, &u.name);

@@ -130,6 +130,10 @@ bool cfg_read_file(struct cfg_loader *L, const struct cfg_node *n, const char *w
 /* ---- syntax (config_syntax.c) ---- */
 
 bool cfg_org_unit_valid(const char *s);
+/* Reports what[j] when it is not a known scope (cfg_scope_known), listing the valid ones;
+ * noun is "scope" or "permission". */
+void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j,
+                     const char *scope, const char *noun);
 
 /* ---- snapshot lifecycle (config_default.c, config_free.c) ---- */
 
@@ -161,6 +165,10 @@ void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_agents(struct cfg_loader *L, const struct cfg_node *namespaces,
                      const struct cfg_node *agents);
 void cfg_load_costs(struct cfg_loader *L, const struct cfg_node *n);
+/* namespaces.<ns>.members (config_members.c); section names it in messages. */
+void cfg_load_members(struct cfg_loader *L, const struct cfg_node *n, const char *section,
+                      struct cfg_member **out, size_t *count);
+void cfg_members_free(struct cfg_member *m, size_t n);
 /* After rbac and identity (default_role names a role). */
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_sso_free(struct cfg_sso *s);

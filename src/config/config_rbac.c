@@ -67,12 +67,8 @@ static void load_roles(struct cfg_loader *L, const struct cfg_node *n)
         if (!cfg_get_strlist(e, v[RO_PERMS], what, &r->permissions, &r->n_permissions))
             continue;
         for (size_t j = 0; j < r->n_permissions; j++)
-            if (!cfg_scope_valid(r->permissions[j]))
-                cfg_err(e, v[RO_PERMS]->vals[j]->line,
-                        "%s[%zu] '%s' is not a valid permission (expected \"*\", "
-                        "\"channels:<ns>/<glob>\", \"memory:read\", \"memory:write\" or "
-                        "\"word:word[:...]\" of [a-z0-9_*.-])",
-                        what, j, cfg_shown(r->permissions[j], shown, sizeof(shown)));
+            cfg_scope_check(e, v[RO_PERMS]->vals[j]->line, what, j, r->permissions[j],
+                            "permission");
     }
     if (c->n_roles == 0) { /* keep "no roles" as NULL for consumers */
         free(c->roles);

@@ -68,8 +68,11 @@ bool cfg_scope_valid(const char *s)
     if (!strcmp(s, "*"))
         return true;
     if (!strncmp(s, "channels:", 9)) {
-        /* channels:<ns>/<glob>, glob = "*", an agent name, or a name prefix followed by "*" */
+        /* channels:<ns>/<glob>, glob = "*", an agent name, or a name prefix followed by "*";
+         * "channels:*" alone is every channel (of the namespaces the owner reaches) */
         const char *ns = s + 9, *slash = strchr(ns, '/');
+        if (!strcmp(ns, "*"))
+            return true;
         if (!slash || !name_n(ns, (size_t)(slash - ns)))
             return false;
         const char *glob = slash + 1;
@@ -81,7 +84,7 @@ bool cfg_scope_valid(const char *s)
         return name_n(glob, glen);
     }
     if (!strncmp(s, "memory:", 7))
-        return !strcmp(s + 7, "read") || !strcmp(s + 7, "write");
+        return !strcmp(s + 7, "read") || !strcmp(s + 7, "write") || !strcmp(s + 7, "*");
     /* any other permission: at least two ':'-separated segments of [a-z0-9_*.-] */
     size_t segments = 0;
     for (const char *p = s;;) {

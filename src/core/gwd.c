@@ -8,10 +8,12 @@
  */
 #include "base/prelude.h"
 #include "core/gwd.h"
-#include "core/gwd_policy.h"
+#include "gov/gov.h"
+#include "tools/tools.h"
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
@@ -113,19 +115,82 @@ static void system_event(struct gwd *g, const char *type, json_t *details)
     json_decref(details);
 }
 
+/* A configuration whose token ids or agent names are taken by run-time ones would give two
+ * credentials (or two agents) one audit identity: refused at start and on reload. */
+static gw_err identity_conflicts(struct gwd *g, const struct cfg *c, struct cfg_errors *errs)
+{
+    char msg[400];
+    gw_err rc = GW_OK;
+    if (auth_registry_conflicts(g->auth, c, msg, sizeof(msg)) != GW_OK ||
+        ns_registry_conflicts(g->ns, c, msg, sizeof(msg)) != GW_OK) {
+        rc = GW_ECONFIG;
+        errs->msgs = gw_xrealloc(errs->msgs, (errs->n + 1) * sizeof(char *));
+        errs->msgs[errs->n++] = gw_xasprintf("%s: %s", c->path ? c->path : "configuration", msg);
+    }
+    return rc;
+}
+
+static bool in_list(const char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
+
+/* Namespaces without a member are reached only by enterprise administrators and by tokens
+ * whose scopes name them: say which, since that is rarely what an operator wants. */
+static void warn_unreachable(struct gwd *g, const struct cfg *c)
+{
+    struct gw_pool *pool = gw_pool_new();
+    struct auth_grant_set *set = auth_grants_current(g->grants);
+    struct ns_agent_info *agents = NULL;
+    size_t na = 0, ng, nu = 0;
+    ns_agent_list(g->ns, c->tenant_id, NULL, pool, &agents, &na);
+    const char **granted = NULL;
+    ng = auth_grants_namespaces(set, c->tenant_id, pool, &granted);
+    const char **lone = gw_pool_calloc(pool, (c->n_namespaces + na + 1) * sizeof(*lone));
+    for (size_t i = 0; i < c->n_namespaces + na; i++) {
+        const char *ns = i < c->n_namespaces ? c->namespaces[i].name
+                                             : agents[i - c->n_namespaces].ns;
+        if (!in_list(granted, ng, ns) && !in_list(lone, nu, ns))
+            lone[nu++] = ns;
+    }
+    struct gw_buf list;
+    gw_buf_init(&list, 4096);
+    for (size_t i = 0; i < nu; i++)
+        gw_buf_printf(&list, "%s%s", i ? ", " : "", lone[i]);
+    if (nu)
+        gw_warn("namespaces that only enterprise administrators (and tokens whose scopes name "
+                "them) can reach, for want of members: %s; add members under "
+                "namespaces.<name>.members or with `openclaw namespaces grant`", list.data);
+    gw_buf_release(&list);
+    auth_grant_set_unref(set);
+    gw_pool_free(pool);
+}
+
 gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
 {
     pthread_mutex_lock(&g->reload_lock);
     gw_err rc;
     struct cfg *c = load_config(g->config_path, &g->overrides, errs, &rc);
+    if (rc == GW_OK && (rc = identity_conflicts(g, c, errs)) != GW_OK) {
+        cfg_unref(c);
+        c = NULL;
+    }
     if (rc == GW_OK) {
         const struct cfg *old = g->cfg;
         if (old->port != c->port || strcmp(old->host, c->host) != 0 || old->threads != c->threads ||
-            old->tls != c->tls || strcmp(old->data_dir, c->data_dir) != 0)
-            gw_warn("reload: listener and data directory changes take effect after a restart");
+            old->tls != c->tls || strcmp(old->data_dir, c->data_dir) != 0 ||
+            old->n_trusted_proxies != c->n_trusted_proxies ||
+            (c->n_trusted_proxies && memcmp(old->trusted_proxies, c->trusted_proxies,
+                                            c->n_trusted_proxies * sizeof(struct gw_cidr))))
+            gw_warn("reload: listener, trusted proxy and data directory changes take effect "
+                    "after a restart");
         auth_saml_prepare(c);
         apply_egress(g, c);
         auth_registry_reload(g->auth, c);
+        auth_grants_reload(g->grants, c);
         ns_registry_reload(g->ns, c);
         meter_reload(g->costs, c);
         struct audit_options ao;
@@ -140,6 +205,7 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
         cfg_unref(prev);
         gw_info("reload: configuration applied (%zu tokens, %zu agents)",
                 auth_registry_count(g->auth), ns_registry_count(g->ns));
+        warn_unreachable(g, c);
     } else {
         gw_warn("reload: new configuration rejected; the running one stays");
     }
@@ -156,6 +222,7 @@ static void usage(FILE *f)
             "  --data-dir DIR   state directory (store, audit keys, memory); default ./data\n"
             "  --port N         listen port (overrides gateway.port)\n"
             "  --check-config   validate the configuration and exit (0 valid, 78 invalid)\n"
+            "  --list-routes    print every HTTP route (method, path, access) and exit\n"
             "  --version        print the version\n"
             "\n"
             "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads tokens, roles, namespaces\n"
@@ -189,23 +256,26 @@ static int run(struct gwd *g)
         return 1;
     }
     if (auth_registry_open(g->store, c, &g->auth) != GW_OK ||
+        auth_grants_open(g->store, c, &g->grants) != GW_OK ||
         ns_registry_open(g->store, c, &g->ns) != GW_OK) {
-        gw_error("cannot load tokens or agents from the store");
+        gw_error("cannot load tokens, namespace grants or agents from the store");
         return 1;
     }
     if (net_loop_start(&g->net) != GW_OK || apply_egress(g, c) != GW_OK) {
         gw_error("cannot start the outbound network loop");
         return 1;
     }
+    struct cfg_errors conflicts = {0};
+    if (identity_conflicts(g, c, &conflicts) != GW_OK) {
+        gw_error("%s", conflicts.msgs[0]);
+        cfg_errors_release(&conflicts);
+        return CFG_EXIT_INVALID;
+    }
+    warn_unreachable(g, c);
     g->throttle = auth_throttle_new();
     g->oidc = auth_oidc_new(g->net);
     g->saml = auth_saml_new();
     auth_saml_prepare(c);
-    char pmsg[300] = "";
-    if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
-        gw_error("cannot load policies: %s", pmsg);
-        return CFG_EXIT_INVALID;
-    }
     if (meter_open(g->store, c, g->net, &g->costs) != GW_OK) {
         gw_error("cannot load this month's model usage from the store");
         return 1;
@@ -213,6 +283,15 @@ static int run(struct gwd *g)
     if (llm_client_start(g->net, &g->llm) != GW_OK) {
         gw_error("cannot start the model client");
         return 1;
+    }
+    char pmsg[300] = "";
+    struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
+                            .grants = g->grants, .llm = g->llm, .costs = g->costs,
+                            .net = g->net};
+    deps.actions = tools_all(&deps.n_actions);
+    if (gov_open(&deps, c, &g->gov, pmsg, sizeof(pmsg)) != GW_OK) {
+        gw_error("cannot load policies: %s", pmsg);
+        return CFG_EXIT_INVALID;
     }
     char *bootstrap = NULL;
     if (auth_bootstrap(g->auth, c, &bootstrap) != GW_OK) {
@@ -241,6 +320,7 @@ static int run(struct gwd *g)
         .header_timeout_s = c->limits.header_timeout_s,
         .request_timeout_s = c->limits.request_timeout_s,
         .blocking_workers = BLOCKING_WORKERS, .inline_ok = api_inline,
+        .trusted_proxies = c->trusted_proxies, .n_trusted_proxies = c->n_trusted_proxies,
         .tls_cert_pem = cert, .tls_key_pem = key,
     };
     gw_err rc = http_server_start(&ho, api_dispatch, api_done, g, &g->http);
@@ -274,7 +354,7 @@ static int run(struct gwd *g)
         struct timespec ts = {1, 0};
         int sig = sigtimedwait(&set, NULL, &ts);
         auth_registry_flush_last_use(g->auth);
-        api_approvals_expire(g);
+        gov_tick(g->gov);
         if (sig == SIGHUP) {
             struct cfg_errors errs = {0};
             system_event(g, "config.reloaded", json_pack("{s:s}", "trigger", "SIGHUP"));
@@ -318,6 +398,9 @@ int gwd_main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             ov.port = (unsigned)p;
+        } else if (strcmp(a, "--list-routes") == 0) {
+            api_routes_print(stdout);
+            return 0;
         } else if (strcmp(a, "--check-config") == 0) {
             check_only = true;
         } else if (strcmp(a, "--version") == 0) {
@@ -376,8 +459,9 @@ int gwd_main(int argc, char **argv)
     if (g.http)
         http_server_stop(g.http, 0);
     meter_close(g.costs); /* after the model client: no usage is recorded any more */
-    gwd_policy_close(g.policy);
+    gov_close(g.gov);
     ns_registry_close(g.ns);
+    auth_grants_close(g.grants);
     auth_registry_close(g.auth);
     auth_throttle_free(g.throttle);
     auth_oidc_free(g.oidc);

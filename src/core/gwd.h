@@ -25,12 +25,13 @@ struct gwd {
     struct store *store;
     struct audit *audit;
     struct auth_registry *auth;
+    struct auth_grants *grants;         /* namespace members (auth_grants.c) */
     struct auth_throttle *throttle;
     struct auth_oidc *oidc;             /* OpenID Connect relying party caches (auth_sso.h) */
     struct auth_saml *saml;             /* SAML 2.0 service provider (auth_sso.h) */
     struct ns_registry *ns;
     struct http_server *http;
-    struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */
+    struct gov *gov;                    /* the governance spine (src/gov) */
     struct net_loop *net;               /* every outbound connection (net/net.h) */
     struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
     struct meter *costs;                /* metering and budgets (meter/meter.h) */

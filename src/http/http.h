@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
+struct gw_cidr;
 struct gw_pool;
 struct http_server;
 struct http_conn;
@@ -42,7 +43,8 @@ struct http_req {
     const char *method_name;
     char *raw_path;                /* path as received, percent-encoded, without the query */
     char *raw_query;               /* after '?', or NULL */
-    char client_ip[64];
+    char client_ip[64];            /* the real client: the TCP peer, or what a trusted proxy says */
+    bool https;                    /* TLS here, or at a trusted proxy (X-Forwarded-Proto) */
     char request_id[65];
     int64_t start_ns;              /* monotonic */
     struct gw_buf body;            /* bounded by max_body_bytes */
@@ -85,6 +87,8 @@ struct http_options {
     unsigned request_timeout_s;
     unsigned blocking_workers;     /* threads for requests that may block (mutations) */
     http_inline_fn *inline_ok;     /* NULL: every request but GET/HEAD goes to a worker */
+    const struct gw_cidr *trusted_proxies; /* peers whose forwarded headers name the client */
+    size_t n_trusted_proxies;
     const char *tls_cert_pem;      /* PEM text (not a path) or NULL */
     const char *tls_key_pem;
 };
@@ -102,6 +106,13 @@ void http_server_stop(struct http_server *s, unsigned drain_ms);
 /* Requests currently being processed. */
 unsigned http_server_active(const struct http_server *s);
 
+/* The real client of a request from a trusted proxy: client holds the proxy's address on
+ * entry and the client's on return; *https is set when a proto value says http or https.
+ * forwarded (RFC 7239) wins over xff (X-Forwarded-For); either may be NULL. */
+void http_forwarded_client(const char *forwarded, const char *xff, const char *xfproto,
+                           const struct gw_cidr *trusted, size_t n_trusted, char *client,
+                           size_t cap, bool *https);
+
 /* Request accessors (values borrowed, valid for the request). */
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
@@ -109,6 +120,10 @@ const char *http_query(struct http_req *r, const char *name);
 /* Responses: exactly one per request. Extra headers are "Name: value" strings, NULL-terminated. */
 void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
                   size_t len, const char *const *extra_headers);
+/* Same for a body that outlives the response (static data: not copied). A Cache-Control among
+ * the extra headers replaces the default "no-store". */
+void http_respond_static(struct http_req *r, int status, const char *content_type,
+                         const void *body, size_t len, const char *const *extra_headers);
 /* Steals the reference to body. */
 void http_respond_json(struct http_req *r, int status, json_t *body);
 /* {"error":{"code","message","request_id"}} with the status of the code. */

@@ -29,6 +29,7 @@ struct http_conn {
     enum http_conn_state state;     /* under conns_lock */
     int64_t since_ns;               /* entered the current state */
     bool over_limit;                /* accepted above max_connections: answer 503 */
+    bool trusted;                   /* a trusted proxy: no per-address limit, headers believed */
     bool reaped;                    /* the reaper answered 408 / closed it */
 };
 
@@ -65,6 +66,7 @@ struct http_server {
     atomic_bool stopping;
     MHD_socket quiesced_fd;   /* the listen socket after drain, closed once MHD stopped */
     char *tls_cert, *tls_key;       /* copies kept alive for MHD */
+    struct gw_cidr *trusted;        /* copy of opt.trusted_proxies */
 };
 
 /* Adds the standard headers and queues resp (or stores it for a suspended request). */

@@ -11,6 +11,7 @@
 #include "base/mem.h"
 
 #include <stdarg.h>
+#include <strings.h>
 
 const char *http_header(struct http_req *r, const char *name)
 {
@@ -25,8 +26,12 @@ const char *http_query(struct http_req *r, const char *name)
 static void add_standard_headers(struct http_req *r, struct MHD_Response *resp,
                                  const char *content_type, const char *const *extra)
 {
+    bool own_cache = false; /* a caller's Cache-Control replaces the default no-store */
+    for (size_t i = 0; extra && extra[i] && !own_cache; i++)
+        own_cache = strncasecmp(extra[i], "Cache-Control:", 14) == 0;
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!own_cache)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
@@ -64,15 +69,27 @@ void http_response_finish(struct http_req *r, int status, struct MHD_Response *r
     queue(r, status, resp);
 }
 
-void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
-                  size_t len, const char *const *extra_headers)
+static void respond_buffer(struct http_req *r, int status, const char *content_type,
+                           const void *body, size_t len, const char *const *extra_headers,
+                           enum MHD_ResponseMemoryMode mode)
 {
     if (r->responded)
         return;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, mode);
     add_standard_headers(r, resp, content_type, extra_headers);
     queue(r, status, resp);
+}
+
+void http_respond(struct http_req *r, int status, const char *content_type, const void *body,
+                  size_t len, const char *const *extra_headers)
+{
+    respond_buffer(r, status, content_type, body, len, extra_headers, MHD_RESPMEM_MUST_COPY);
+}
+
+void http_respond_static(struct http_req *r, int status, const char *content_type,
+                         const void *body, size_t len, const char *const *extra_headers)
+{
+    respond_buffer(r, status, content_type, body, len, extra_headers, MHD_RESPMEM_PERSISTENT);
 }
 
 void http_respond_json(struct http_req *r, int status, json_t *body)

@@ -9,12 +9,14 @@
  */
 #include "base/prelude.h"
 #include "http/http_int.h"
+#include "base/cidr.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,9 +100,12 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
             s->conns->prev = c;
         s->conns = c;
         s->n_conns++;
+        /* a trusted proxy carries many clients: the per-address limit would let one of them
+         * lock out the rest, so only the total applies to it */
+        c->trusted = gw_cidr_list_contains(s->trusted, s->opt.n_trusted_proxies, c->ip);
         unsigned per_ip = ip_add(s, c->ip);
         c->over_limit = s->n_conns > s->opt.max_connections ||
-                        per_ip > s->opt.max_connections_per_ip;
+                        (!c->trusted && per_ip > s->opt.max_connections_per_ip);
         pthread_mutex_unlock(&s->conns_lock);
         *socket_context = c;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -187,11 +192,44 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
+struct header_join {
+    const char *name;
+    struct gw_buf out;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct header_join *j = cls;
+    if (value && strcasecmp(key, j->name) == 0)
+        gw_buf_printf(&j->out, "%s%s", j->out.len ? ", " : "", value);
+    return MHD_YES;
+}
+
+/* Every field line of a header, joined with ", " in order (RFC 9110 5.3), in the pool;
+ * NULL when absent or larger than 2 KiB (then it is not believed at all). */
+static const char *header_all(struct http_req *r, const char *name)
+{
+    struct header_join j = {.name = name};
+    gw_buf_init(&j.out, 2048);
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_header, &j);
+    const char *v = j.out.len && j.out.len < 2048 ? gw_pool_strndup(r->pool, j.out.data,
+                                                                     j.out.len) : NULL;
+    gw_buf_release(&j.out);
+    return v;
+}
+
 /* Head complete: method, request id, and the checks that need no body. */
 static void begin_request(struct http_server *s, struct http_req *r, const char *method)
 {
     r->method_name = gw_pool_strdup(r->pool, method);
     r->method = parse_method(method);
+    r->https = s->tls_cert != NULL;
+    if (r->hc && r->hc->trusted)
+        http_forwarded_client(header_all(r, "Forwarded"), header_all(r, "X-Forwarded-For"),
+                              header_all(r, "X-Forwarded-Proto"), s->trusted,
+                              s->opt.n_trusted_proxies, r->client_ip, sizeof(r->client_ip),
+                              &r->https);
     const char *rid = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
     if (rid && request_id_ok(rid))
         snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
@@ -513,6 +551,10 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
         free(s);
         return GW_ECONFIG;
     }
+    if (o->n_trusted_proxies) {
+        s->trusted = gw_xcalloc(o->n_trusted_proxies, sizeof(*s->trusted));
+        memcpy(s->trusted, o->trusted_proxies, o->n_trusted_proxies * sizeof(*s->trusted));
+    }
     if (o->tls_cert_pem && o->tls_key_pem) {
         flags |= MHD_USE_TLS;
         s->tls_cert = gw_xstrdup(o->tls_cert_pem);
@@ -529,7 +571,9 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
         MHD_OPTION_CONNECTION_LIMIT, o->max_connections + 64,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip + 16,
+        /* behind trusted proxies the per-address limit is ours alone (they are exempt) */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        o->n_trusted_proxies ? o->max_connections + 64 : o->max_connections_per_ip + 16,
         MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o->max_header_bytes + 4096),
         MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
@@ -543,6 +587,7 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
         gw_error("http: cannot listen on %s:%u (%s)", o->host, o->port, strerror(errno));
         free(s->tls_cert);
         free(s->tls_key);
+        free(s->trusted);
         free(s);
         return GW_EIO;
     }
@@ -604,5 +649,6 @@ void http_server_stop(struct http_server *s, unsigned drain_ms)
     free(s->ips);
     free(s->tls_cert);
     free(s->tls_key);
+    free(s->trusted);
     free(s);
 }

@@ -56,7 +56,11 @@ double meter_record(struct meter *k, const struct meter_usage *u);
  *  "by_workspace":[{"workspace","total_usd","requests",...,"budget":{...}|null}],
  *  "by_user":[...], "by_model":[...]} — new reference; NULL with GW_EINVAL on a bad period. */
 json_t *meter_report(struct meter *k, const char *tenant, const char *period,
-                         const char *workspace);
+                     const char *workspace);
+/* The same, counting only the workspaces visible(workspace, arg) accepts (the caller's). */
+typedef bool meter_visible_fn(const char *workspace, void *arg);
+json_t *meter_report_visible(struct meter *k, const char *tenant, const char *period,
+                             const char *workspace, meter_visible_fn *visible, void *arg);
 /* Waits until queued rows are in the store and queued alerts were attempted (tests, shutdown). */
 void meter_flush(struct meter *k);
 

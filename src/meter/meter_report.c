@@ -128,6 +128,8 @@ static json_t *budget_json(const struct cfg *c, const struct cfg_budget *b, doub
 struct queued_filter {
     struct acc *a;
     const char *tenant, *period, *workspace;
+    meter_visible_fn *visible;
+    void *arg;
 };
 
 static void add_queued(void *arg, const void *item)
@@ -135,14 +137,21 @@ static void add_queued(void *arg, const void *item)
     const struct queued_filter *f = arg;
     const struct meter_row *w = item;
     if (strcmp(w->r.tenant, f->tenant) != 0 || strcmp(w->month, f->period) != 0 ||
-        (f->workspace && strcmp(w->r.workspace, f->workspace) != 0))
+        (f->workspace && strcmp(w->r.workspace, f->workspace) != 0) ||
+        (f->visible && !f->visible(w->r.workspace, f->arg)))
         return;
     acc_add(f->a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
             w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
 }
 
 json_t *meter_report(struct meter *k, const char *tenant, const char *period,
-                         const char *workspace)
+                     const char *workspace)
+{
+    return meter_report_visible(k, tenant, period, workspace, NULL, NULL);
+}
+
+json_t *meter_report_visible(struct meter *k, const char *tenant, const char *period,
+                             const char *workspace, meter_visible_fn *visible, void *arg)
 {
     if (!k || !tenant || meter_period_parse(period) < 0)
         return NULL;
@@ -150,15 +159,18 @@ json_t *meter_report(struct meter *k, const char *tenant, const char *period,
     struct store_usage_sum *sums = NULL;
     size_t n = 0;
 
-    gw_worker_view_begin(meter_writer(k)); /* no batch moves from the queue to the store meanwhile */
+    gw_worker_view_begin(meter_writer(k)); /* no batch moves to the store meanwhile */
     gw_err rc = store_usage_month(meter_store(k), tenant, period, workspace, &sums, &n);
     if (rc == GW_OK) {
-        for (size_t i = 0; i < n; i++)
-            acc_add(&a, sums[i].workspace ? sums[i].workspace : METER_NO_WORKSPACE, sums[i].user_id,
-                    sums[i].provider ? sums[i].provider : METER_NO_WORKSPACE,
+        for (size_t i = 0; i < n; i++) {
+            if (visible && !(sums[i].workspace && visible(sums[i].workspace, arg)))
+                continue;
+            acc_add(&a, sums[i].workspace ? sums[i].workspace : METER_NO_WORKSPACE,
+                    sums[i].user_id, sums[i].provider ? sums[i].provider : METER_NO_WORKSPACE,
                     sums[i].model ? sums[i].model : METER_NO_WORKSPACE, sums[i].requests,
                     sums[i].prompt_tokens, sums[i].completion_tokens, sums[i].cost_usd);
-        struct queued_filter f = {&a, tenant, period, workspace}; /* rows not written yet */
+        }
+        struct queued_filter f = {&a, tenant, period, workspace, visible, arg}; /* queued */
         gw_worker_foreach(meter_writer(k), add_queued, &f);
     }
     gw_worker_view_end(meter_writer(k));
@@ -174,7 +186,8 @@ json_t *meter_report(struct meter *k, const char *tenant, const char *period,
     /* budgeted workspaces appear even before their first call */
     for (size_t i = 0; i < c->n_budgets; i++) {
         const char *w = c->budgets[i].workspace;
-        if ((!workspace || strcmp(workspace, w) == 0) && !json_object_get(a.ws, w))
+        if ((!workspace || strcmp(workspace, w) == 0) && !json_object_get(a.ws, w) &&
+            (!visible || visible(w, arg)))
             entry_add(a.ws, w, "workspace", w, NULL, NULL, 0, 0, 0, 0);
     }
     json_t *by_ws = sorted(a.ws);

@@ -45,6 +45,14 @@ gw_err ns_agent_check_register(struct ns_registry *reg, const char *tenant, cons
 gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char *ns,
                          const char *agent, const char *description, const char *created_by,
                          struct gw_pool *pool, struct ns_agent_info *out);
+/* Removes a run-time agent and its memory document (GW_ENOTFOUND when unknown, GW_ECONFLICT
+ * when it comes from the configuration file). */
+gw_err ns_agent_delete(struct ns_registry *reg, const char *tenant, const char *ns,
+                       const char *agent);
+/* Agents declared in c that the store also holds as run-time agents: GW_ECONFLICT with a
+ * message naming both (one name would stand for two agents). */
+gw_err ns_registry_conflicts(struct ns_registry *reg, const struct cfg *c, char *msg,
+                             size_t msgcap);
 /* All agents of the tenant, optionally of one namespace (NULL = all). */
 gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns,
                      struct gw_pool *pool, struct ns_agent_info **out, size_t *n);
@@ -53,11 +61,19 @@ gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns
 gw_err ns_shared_memory_path(struct ns_registry *reg, const char *tenant, const char *ns,
                              struct gw_pool *pool, const char **path);
 
+/* A fresh message id, "msg_<24 hex>" (cap at least 29). */
+void ns_message_id(char *out, size_t cap);
+/* Stores a message on a channel of the tenant (the mailbox of an agent without a model). */
+gw_err ns_message_post(struct ns_registry *reg, const char *tenant, const char *id,
+                       const char *channel, const char *sender, const char *content);
+
 /* Reads a memory document (GW_ENOTFOUND when never written, GW_EFORBIDDEN on a symlink,
  * GW_ETOOBIG above max). *out is malloc'd. */
 gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, char **out,
                       size_t *len);
 /* Replaces a memory document atomically (temp file + fsync + rename), creating directories. */
 gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *data, size_t len);
+/* Removes a memory document (GW_OK when it never existed; GW_EFORBIDDEN on a non-file). */
+gw_err ns_memory_remove(struct ns_registry *reg, const char *path);
 
 #endif

@@ -135,3 +135,23 @@ gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *da
     close(dirfd);
     return rc;
 }
+
+gw_err ns_memory_remove(struct ns_registry *reg, const char *path)
+{
+    int dirfd = -1;
+    const char *name = NULL;
+    gw_err rc = open_parent(reg, path, false, &dirfd, &name);
+    if (rc != GW_OK)
+        return rc == GW_ENOTFOUND ? GW_OK : rc;
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        rc = errno == ENOENT ? GW_OK : GW_EIO;
+    else if (!S_ISREG(st.st_mode))
+        rc = GW_EFORBIDDEN; /* never follow or remove what someone planted there */
+    else if (unlinkat(dirfd, name, 0) != 0)
+        rc = GW_EIO;
+    else
+        fsync(dirfd);
+    close(dirfd);
+    return rc;
+}

@@ -6,7 +6,7 @@
  */
 #include "base/prelude.h"
 #include "ns/ns_int.h"
-#include "auth/auth.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
@@ -219,6 +219,55 @@ gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char
     return rc;
 }
 
+gw_err ns_agent_delete(struct ns_registry *reg, const char *tenant, const char *ns,
+                       const char *agent)
+{
+    pthread_rwlock_wrlock(&reg->lock);
+    gw_err rc = GW_ENOTFOUND;
+    for (size_t i = 0; i < reg->n; i++) {
+        struct ns_agent *a = &reg->agents[i];
+        if (strcmp(a->ns, ns) != 0 || strcmp(a->agent, agent) != 0 ||
+            strcmp(a->tenant, tenant) != 0)
+            continue;
+        if (a->from_config) {
+            rc = GW_ECONFLICT;
+            break;
+        }
+        rc = store_agent_delete(reg->st, tenant, a->name);
+        if (rc != GW_OK)
+            break;
+        if (ns_memory_remove(reg, a->memory_path) != GW_OK)
+            gw_warn("agents: %s/%s deleted, but its memory document could not be removed",
+                    ns, agent);
+        agent_release(a);
+        memmove(a, a + 1, (reg->n - i - 1) * sizeof(*a));
+        reg->n--;
+        break;
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return rc;
+}
+
+gw_err ns_registry_conflicts(struct ns_registry *reg, const struct cfg *c, char *msg,
+                             size_t msgcap)
+{
+    gw_err rc = GW_OK;
+    pthread_rwlock_rdlock(&reg->lock);
+    for (size_t i = 0; i < c->n_agents && rc == GW_OK; i++)
+        for (size_t k = 0; k < reg->n && rc == GW_OK; k++) {
+            const struct ns_agent *a = &reg->agents[k];
+            if (!a->from_config && !strcmp(a->tenant, c->tenant_id) &&
+                !strcmp(a->name, c->agents[i].name)) {
+                snprintf(msg, msgcap, "agents[%zu] '%s' in the configuration has the name of an "
+                         "agent registered through the API (in the store); delete that one "
+                         "(openclaw agents delete %s) or rename this one", i, a->name, a->name);
+                rc = GW_ECONFLICT;
+            }
+        }
+    pthread_rwlock_unlock(&reg->lock);
+    return rc;
+}
+
 gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns,
                      struct gw_pool *pool, struct ns_agent_info **out, size_t *n)
 {
@@ -258,4 +307,20 @@ gw_err ns_shared_memory_path(struct ns_registry *reg, const char *tenant, const 
     }
     pthread_rwlock_unlock(&reg->lock);
     return rc;
+}
+
+void ns_message_id(char *out, size_t cap)
+{
+    char hex[25];
+    gw_random_hex(hex, 12);
+    snprintf(out, cap, "msg_%s", hex);
+}
+
+gw_err ns_message_post(struct ns_registry *reg, const char *tenant, const char *id,
+                       const char *channel, const char *sender, const char *content)
+{
+    struct store_message m = {.id = (char *)id, .tenant = (char *)tenant,
+                              .channel = (char *)channel, .sender = (char *)sender,
+                              .content = (char *)content, .created_ms = gw_now_ms()};
+    return store_message_insert(reg->st, &m);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * store_cli.c — the public store API of the CLI sign-in (`openclaw auth login`): argument
- * checks and dispatch through struct store_cli_ops (one-time authorization codes, CLI
+ * store_cli.c — the public store API of the CLI sign-in (`openclaw auth login`, store_cli.h):
+ * argument checks and dispatch through struct store_cli_ops (one-time authorization codes, CLI
  * sessions and the rotation of their refresh tokens).
  *
  * CLI sessions are rows of the sessions table (kind "cli"), so listing and revocation of
@@ -10,19 +10,12 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
+const struct store_cols store_cli_code_cols =
+    STORE_COLS_INIT(store_cli_code, STORE_CLI_CODE_COLUMNS);
+
 void store_cli_code_release(struct store_cli_code *c)
 {
-    if (!c)
-        return;
-    free(c->code_hash);
-    free(c->tenant);
-    free(c->user_id);
-    free(c->identity);
-    free(c->browser_session);
-    free(c->challenge);
-    free(c->redirect_uri);
-    free(c->cli_session);
-    memset(c, 0, sizeof(*c));
+    store_row_release(&store_cli_code_cols, c);
 }
 
 gw_err store_cli_code_insert(struct store *st, const struct store_cli_code *c)
@@ -35,9 +28,8 @@ gw_err store_cli_code_insert(struct store *st, const struct store_cli_code *c)
 gw_err store_cli_code_consume(struct store *st, const char *code_hash, int64_t now_ms,
                               struct store_cli_code *out)
 {
-    if (!code_hash || !out)
+    if (!code_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->cli->code_consume(st, code_hash, now_ms, out);
 }
 
@@ -51,9 +43,8 @@ gw_err store_cli_code_link(struct store *st, const char *code_hash, const char *
 gw_err store_cli_refresh_find(struct store *st, const char *refresh_hash,
                               struct store_session *out)
 {
-    if (!refresh_hash || !out)
+    if (!refresh_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->cli->refresh_find(st, refresh_hash, out);
 }
 

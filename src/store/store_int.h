@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * store_int.h — private to src/store: the backend vtable and the migration runner.
+ * store_int.h — private to src/store: the backend-neutral half of the store. Row layouts as
+ * column lists, the per-domain ops tables a backend fills, and the backends' entry points.
  *
- * store.c owns the public functions of store.h: it validates arguments that do not depend on
- * the backend and dispatches through st->ops. A backend embeds struct store as the first member
- * of its own struct and fills a const struct store_ops. The *_release / *_free functions are
- * backend independent and live in store.c.
+ * The store_<domain>.c files own the public functions of the domain headers: they validate
+ * arguments that do not depend on the backend and dispatch through st->ops-><domain>. A backend
+ * embeds struct store as the first member of its own struct and fills one const table per
+ * domain (src/store/sqlite/ is the SQLite one; README.md lists what a second backend writes).
+ * Nothing here names a database library.
  */
 #ifndef GW_STORE_INT_H
 #define GW_STORE_INT_H
@@ -13,9 +15,208 @@
 #include "base/err.h"
 #include "store/store.h"
 
-#include <sqlite3.h>
+/* --- row layouts ------------------------------------------------------------------------ */
 
-/* Single sign-on operations (store_sso.c dispatches, store_sqlite_sso.c implements). */
+/* How a field is held: TEXT (char *, malloc'd in results, NULL = SQL NULL), SECRET (TEXT that
+ * is wiped before it is freed), I64 (int64_t), INT (int), BOOL (bool), REAL (double). */
+enum store_col_type {
+    STORE_COL_TEXT,
+    STORE_COL_SECRET,
+    STORE_COL_I64,
+    STORE_COL_INT,
+    STORE_COL_BOOL,
+    STORE_COL_REAL,
+};
+
+struct store_col {
+    const char *name; /* the field, and the table column of the same name */
+    enum store_col_type type;
+    size_t offset;
+};
+
+/* The columns of one row struct, in table order: what a backend binds, reads and frees. */
+struct store_cols {
+    size_t size; /* sizeof the struct */
+    size_t n;
+    const struct store_col *col;
+};
+
+/* Each column list below is X(S, TYPE, field) joined by SEP, so one list generates the column
+ * table (STORE_COLS_INIT, the initializer of a struct store_cols for struct S), the SQL column
+ * list (STORE_COL_NAMES) and its placeholders (STORE_COL_PARAMS). */
+#define STORE_COL_ENTRY(S, T, f) {#f, STORE_COL_##T, offsetof(struct S, f)},
+#define STORE_COL_NAME(S, T, f) #f
+#define STORE_COL_PARAM(S, T, f) "?"
+#define STORE_COL_NAMES(LIST) LIST(STORE_COL_NAME, _, ", ")
+#define STORE_COL_PARAMS(LIST) LIST(STORE_COL_PARAM, _, ", ")
+#define STORE_COLS_INIT(S, LIST)                                                               \
+    {sizeof(struct S), GW_ARRAY_LEN(((const struct store_col[]){LIST(STORE_COL_ENTRY, S, )})), \
+     (const struct store_col[]){LIST(STORE_COL_ENTRY, S, )}}
+
+#define STORE_TOKEN_COLUMNS(X, S, SEP)                                                         \
+    X(S, TEXT, id) SEP X(S, TEXT, tenant) SEP X(S, TEXT, owner) SEP X(S, TEXT, hash) SEP        \
+    X(S, TEXT, scopes) SEP X(S, TEXT, created_by) SEP X(S, I64, created_ms) SEP                 \
+    X(S, I64, expires_ms) SEP X(S, I64, revoked_ms) SEP X(S, I64, last_used_ms)
+
+#define STORE_AGENT_COLUMNS(X, S, SEP)                                                         \
+    X(S, TEXT, tenant) SEP X(S, TEXT, name) SEP X(S, TEXT, channel) SEP                         \
+    X(S, TEXT, memory_path) SEP X(S, TEXT, description) SEP X(S, TEXT, created_by) SEP          \
+    X(S, I64, created_ms)
+
+#define STORE_GRANT_COLUMNS(X, S, SEP)                                                         \
+    X(S, TEXT, tenant) SEP X(S, TEXT, ns) SEP X(S, TEXT, kind) SEP X(S, TEXT, value) SEP        \
+    X(S, TEXT, created_by) SEP X(S, I64, created_ms)
+
+#define STORE_MESSAGE_COLUMNS(X, S, SEP)                                                       \
+    X(S, TEXT, id) SEP X(S, TEXT, tenant) SEP X(S, TEXT, channel) SEP X(S, TEXT, sender) SEP    \
+    X(S, TEXT, content) SEP X(S, I64, created_ms)
+
+#define STORE_AUDIT_ROW_COLUMNS(X, S, SEP)                                                     \
+    X(S, TEXT, tenant) SEP X(S, I64, seq) SEP X(S, I64, ts_ms) SEP X(S, TEXT, type) SEP         \
+    X(S, TEXT, outcome) SEP X(S, TEXT, actor) SEP X(S, TEXT, token_id) SEP                      \
+    X(S, TEXT, org_unit) SEP X(S, TEXT, team) SEP X(S, TEXT, resource) SEP                      \
+    X(S, TEXT, request_id) SEP X(S, TEXT, client_ip) SEP X(S, TEXT, classification) SEP         \
+    X(S, INT, status) SEP X(S, TEXT, details) SEP X(S, TEXT, prev_hash) SEP X(S, TEXT, hash)
+
+#define STORE_CHECKPOINT_COLUMNS(X, S, SEP)                                                    \
+    X(S, TEXT, tenant) SEP X(S, I64, seq) SEP X(S, TEXT, hash) SEP X(S, I64, ts_ms) SEP         \
+    X(S, TEXT, key_id) SEP X(S, TEXT, signature)
+
+#define STORE_POLICY_VERSION_COLUMNS(X, S, SEP)                                                \
+    X(S, TEXT, tenant) SEP X(S, TEXT, id) SEP X(S, I64, version) SEP X(S, TEXT, record)
+
+#define STORE_APPROVAL_COLUMNS(X, S, SEP)                                                      \
+    X(S, TEXT, id) SEP X(S, TEXT, tenant) SEP X(S, TEXT, requester) SEP                         \
+    X(S, TEXT, approvers) SEP X(S, TEXT, action) SEP X(S, TEXT, policy) SEP                     \
+    X(S, TEXT, status) SEP X(S, TEXT, decided_by) SEP X(S, TEXT, comment) SEP                   \
+    X(S, TEXT, result) SEP X(S, TEXT, request_id) SEP X(S, I64, created_ms) SEP                 \
+    X(S, I64, expires_ms) SEP X(S, I64, decided_ms) SEP X(S, I64, executed_ms)
+
+/* Input only: the strings are borrowed (const char *), never freed. */
+#define STORE_USAGE_ROW_COLUMNS(X, S, SEP)                                                     \
+    X(S, TEXT, tenant) SEP X(S, TEXT, user_id) SEP X(S, TEXT, workspace) SEP                    \
+    X(S, TEXT, agent) SEP X(S, TEXT, provider) SEP X(S, TEXT, model) SEP                        \
+    X(S, I64, prompt_tokens) SEP X(S, I64, completion_tokens) SEP X(S, REAL, cost_usd) SEP      \
+    X(S, TEXT, month) SEP X(S, I64, at_ms) SEP X(S, TEXT, request_id)
+
+/* A group of sums, read from an aggregate (the names are not table columns). */
+#define STORE_USAGE_SUM_COLUMNS(X, S, SEP)                                                     \
+    X(S, TEXT, tenant) SEP X(S, TEXT, workspace) SEP X(S, TEXT, user_id) SEP                    \
+    X(S, TEXT, provider) SEP X(S, TEXT, model) SEP X(S, I64, requests) SEP                      \
+    X(S, I64, prompt_tokens) SEP X(S, I64, completion_tokens) SEP X(S, REAL, cost_usd)
+
+#define STORE_SESSION_COLUMNS(X, S, SEP)                                                       \
+    X(S, TEXT, id) SEP X(S, TEXT, hash) SEP X(S, TEXT, tenant) SEP X(S, TEXT, user_id) SEP      \
+    X(S, TEXT, identity) SEP X(S, TEXT, client_ip) SEP X(S, I64, created_ms) SEP                \
+    X(S, I64, last_seen_ms) SEP X(S, I64, expires_ms) SEP X(S, TEXT, kind) SEP                  \
+    X(S, TEXT, refresh_hash) SEP X(S, I64, access_expires_ms)
+
+#define STORE_LOGIN_STATE_COLUMNS(X, S, SEP)                                                   \
+    X(S, TEXT, state_hash) SEP X(S, TEXT, tenant) SEP X(S, TEXT, binding_hash) SEP              \
+    X(S, SECRET, nonce) SEP X(S, SECRET, verifier) SEP X(S, TEXT, return_to) SEP                \
+    X(S, I64, created_ms) SEP X(S, I64, expires_ms)
+
+#define STORE_SSO_USER_COLUMNS(X, S, SEP)                                                      \
+    X(S, TEXT, tenant) SEP X(S, TEXT, id) SEP X(S, TEXT, email) SEP X(S, TEXT, name) SEP        \
+    X(S, TEXT, role) SEP X(S, TEXT, org_unit) SEP X(S, TEXT, team) SEP X(S, TEXT, groups) SEP   \
+    X(S, BOOL, disabled) SEP X(S, I64, created_ms) SEP X(S, I64, last_login_ms)
+
+/* The first nine are what an insert carries; the last two come back from consume. */
+#define STORE_CLI_CODE_COLUMNS(X, S, SEP)                                                      \
+    X(S, TEXT, code_hash) SEP X(S, TEXT, tenant) SEP X(S, TEXT, user_id) SEP                    \
+    X(S, TEXT, identity) SEP X(S, TEXT, browser_session) SEP X(S, TEXT, challenge) SEP          \
+    X(S, TEXT, redirect_uri) SEP X(S, I64, created_ms) SEP X(S, I64, expires_ms) SEP            \
+    X(S, I64, consumed_ms) SEP X(S, TEXT, cli_session)
+#define STORE_CLI_CODE_INSERT_COLS 9
+
+/* Defined beside the dispatch of their domain (store_<domain>.c). */
+extern const struct store_cols store_str_cols; /* one string: a char * row */
+extern const struct store_cols store_token_cols, store_agent_cols, store_message_cols;
+extern const struct store_cols store_audit_row_cols, store_checkpoint_cols;
+extern const struct store_cols store_policy_version_cols, store_approval_cols;
+extern const struct store_cols store_usage_row_cols, store_usage_sum_cols;
+extern const struct store_cols store_session_cols, store_login_state_cols;
+extern const struct store_cols store_sso_user_cols, store_cli_code_cols;
+extern const struct store_cols store_grant_cols;
+
+/* Frees the TEXT and SECRET fields of row (wiping SECRET ones) and zeroes it; NULL is a no-op. */
+void store_row_release(const struct store_cols *c, void *row);
+/* Releases n rows of a malloc'd array, then the array. */
+void store_rows_free(const struct store_cols *c, void *rows, size_t n);
+
+/* For the dispatch: check an out-parameter and clear it; false when it is NULL. A row: */
+#define STORE_OUT_ROW(out) ((out) && (memset((out), 0, sizeof(*(out))), true))
+/* An (array, count) pair: */
+#define STORE_OUT_LIST(out, n) ((out) && (n) && ((*(out) = NULL), (*(n) = 0), true))
+
+/* --- per-domain operations: what a backend implements ------------------------------------- */
+
+/* The arguments have been checked by store_<domain>.c; out-parameters are zeroed there. */
+
+struct store_token_ops {
+    gw_err (*insert)(struct store *st, const struct store_token *t);
+    gw_err (*set_hash)(struct store *st, const char *tenant, const char *id, const char *hash);
+    gw_err (*revoke)(struct store *st, const char *tenant, const char *id, int64_t ms);
+    gw_err (*touch)(struct store *st, const char *tenant, const char *id, int64_t ms);
+    gw_err (*list)(struct store *st, struct store_token **out, size_t *n);
+};
+
+struct store_agent_ops {
+    gw_err (*agent_insert)(struct store *st, const struct store_agent *a);
+    gw_err (*agent_list)(struct store *st, struct store_agent **out, size_t *n);
+    gw_err (*agent_delete)(struct store *st, const char *tenant, const char *name);
+    gw_err (*message_insert)(struct store *st, const struct store_message *m);
+    gw_err (*conversation_open)(struct store *st, const char *tenant, const char *user,
+                                const char *channel, const char *session, int64_t now_ms,
+                                char *id);
+    gw_err (*conversation_append)(struct store *st, const char *id,
+                                  const char *const *messages, size_t n, int64_t now_ms);
+    gw_err (*conversation_tail)(struct store *st, const char *id, size_t max,
+                                char ***messages, size_t *n);
+};
+
+struct store_audit_ops {
+    gw_err (*append)(struct store *st, const struct store_audit_row *rows, size_t n);
+    gw_err (*head)(struct store *st, const char *tenant, int64_t *seq, char **hash);
+    gw_err (*tenants)(struct store *st, char ***out, size_t *n);
+    gw_err (*query)(struct store *st, const struct store_audit_filter *f, size_t limit,
+                    struct store_audit_row **out, size_t *n);
+    gw_err (*scan)(struct store *st, const struct store_audit_filter *f,
+                   store_audit_row_fn *fn, void *ctx);
+    gw_err (*checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c);
+    gw_err (*checkpoint_latest)(struct store *st, const char *tenant,
+                                struct store_audit_checkpoint *out);
+    gw_err (*checkpoint_list)(struct store *st, const char *tenant,
+                              struct store_audit_checkpoint **out, size_t *n);
+};
+
+struct store_policy_ops {
+    gw_err (*insert)(struct store *st, const char *tenant, const char *id, int64_t version,
+                     const char *record_json);
+    gw_err (*list)(struct store *st, struct store_policy_version **out, size_t *n);
+};
+
+struct store_approval_ops {
+    gw_err (*insert)(struct store *st, const struct store_approval *a);
+    gw_err (*get)(struct store *st, const char *tenant, const char *id,
+                  struct store_approval *out);
+    gw_err (*transition)(struct store *st, const char *tenant, const char *id,
+                         const struct store_approval_change *ch);
+    gw_err (*list)(struct store *st, const char *tenant, const char *status, size_t limit,
+                   struct store_approval **out, size_t *n);
+    gw_err (*due)(struct store *st, int64_t now_ms, size_t limit, struct store_approval **out,
+                  size_t *n);
+};
+
+struct store_usage_ops {
+    gw_err (*append)(struct store *st, const struct store_usage_row *rows, size_t n);
+    gw_err (*month)(struct store *st, const char *tenant, const char *month,
+                    const char *workspace, struct store_usage_sum **out, size_t *n);
+    gw_err (*budget_alert_insert)(struct store *st, const char *tenant, const char *workspace,
+                                  const char *month, const char *kind, int64_t sent_at_ms,
+                                  bool *inserted);
+};
+
 struct store_sso_ops {
     gw_err (*session_insert)(struct store *st, const struct store_session *s);
     gw_err (*session_get)(struct store *st, const char *hash, struct store_session *out);
@@ -41,7 +242,13 @@ struct store_sso_ops {
                            struct store_sso_user *out);
 };
 
-/* CLI sign-in operations (store_cli.c dispatches, store_sqlite_cli.c implements). */
+struct store_grant_ops {
+    gw_err (*list)(struct store *st, struct store_grant **out, size_t *n);
+    gw_err (*insert)(struct store *st, const struct store_grant *g);
+    gw_err (*remove)(struct store *st, const char *tenant, const char *ns, const char *kind,
+                     const char *value);
+};
+
 struct store_cli_ops {
     gw_err (*code_insert)(struct store *st, const struct store_cli_code *c);
     gw_err (*code_consume)(struct store *st, const char *code_hash, int64_t now_ms,
@@ -53,71 +260,24 @@ struct store_cli_ops {
     gw_err (*purge)(struct store *st, int64_t now_ms);
 };
 
+/* A backend: the connection-level operations, then one table per domain. */
 struct store_ops {
     const char *name;
-    const struct store_sso_ops *sso;
-    const struct store_cli_ops *cli;
     void (*close)(struct store *st);
     gw_err (*ping)(struct store *st);
     int (*schema_version)(struct store *st);
-
     gw_err (*meta_get)(struct store *st, const char *key, char **value);
     gw_err (*meta_put)(struct store *st, const char *key, const char *value);
 
-    gw_err (*token_insert)(struct store *st, const struct store_token *t);
-    gw_err (*token_set_hash)(struct store *st, const char *tenant, const char *id,
-                             const char *hash);
-    gw_err (*token_revoke)(struct store *st, const char *tenant, const char *id, int64_t ms);
-    gw_err (*token_touch)(struct store *st, const char *tenant, const char *id, int64_t ms);
-    gw_err (*token_list)(struct store *st, struct store_token **out, size_t *n);
-
-    gw_err (*agent_insert)(struct store *st, const struct store_agent *a);
-    gw_err (*agent_list)(struct store *st, struct store_agent **out, size_t *n);
-
-    gw_err (*message_insert)(struct store *st, const struct store_message *m);
-
-    gw_err (*audit_append)(struct store *st, const struct audit_row *rows, size_t n);
-    gw_err (*audit_head)(struct store *st, const char *tenant, int64_t *seq, char **hash);
-    gw_err (*audit_tenants)(struct store *st, char ***out, size_t *n);
-    gw_err (*audit_query)(struct store *st, const struct audit_filter *f, size_t limit,
-                          struct audit_row **out, size_t *n);
-    gw_err (*audit_scan)(struct store *st, const struct audit_filter *f,
-                         store_audit_row_fn *fn, void *ctx);
-
-    gw_err (*checkpoint_insert)(struct store *st, const struct audit_checkpoint *c);
-    gw_err (*checkpoint_latest)(struct store *st, const char *tenant,
-                                struct audit_checkpoint *out);
-    gw_err (*checkpoint_list)(struct store *st, const char *tenant,
-                              struct audit_checkpoint **out, size_t *n);
-
-    gw_err (*policy_insert)(struct store *st, const char *tenant, const char *id,
-                            int64_t version, const char *record_json);
-    gw_err (*policy_list)(struct store *st, struct store_policy_version **out, size_t *n);
-
-    gw_err (*approval_insert)(struct store *st, const struct store_approval *a);
-    gw_err (*approval_get)(struct store *st, const char *tenant, const char *id,
-                           struct store_approval *out);
-    gw_err (*approval_transition)(struct store *st, const char *tenant, const char *id,
-                                  const struct store_approval_change *ch);
-    gw_err (*approval_list)(struct store *st, const char *tenant, const char *status,
-                            size_t limit, struct store_approval **out, size_t *n);
-    gw_err (*approval_due)(struct store *st, int64_t now_ms, size_t limit,
-                           struct store_approval **out, size_t *n);
-
-    gw_err (*conversation_open)(struct store *st, const char *tenant, const char *user,
-                                const char *channel, const char *session, int64_t now_ms,
-                                char *id);
-    gw_err (*conversation_append)(struct store *st, const char *id,
-                                  const char *const *messages, size_t n, int64_t now_ms);
-    gw_err (*conversation_tail)(struct store *st, const char *id, size_t max,
-                                char ***messages, size_t *n);
-
-    gw_err (*usage_append)(struct store *st, const struct store_usage_row *rows, size_t n);
-    gw_err (*usage_month)(struct store *st, const char *tenant, const char *month,
-                          const char *workspace, struct store_usage_sum **out, size_t *n);
-    gw_err (*budget_alert_insert)(struct store *st, const char *tenant, const char *workspace,
-                                  const char *month, const char *kind, int64_t sent_at_ms,
-                                  bool *inserted);
+    const struct store_token_ops *tokens;
+    const struct store_agent_ops *agents;
+    const struct store_audit_ops *audit;
+    const struct store_policy_ops *policies;
+    const struct store_approval_ops *approvals;
+    const struct store_usage_ops *usage;
+    const struct store_sso_ops *sso;
+    const struct store_cli_ops *cli;
+    const struct store_grant_ops *grants;
 };
 
 struct store {
@@ -127,24 +287,13 @@ struct store {
 /* Number of rows per page in store_audit_scan. */
 #define STORE_SCAN_PAGE 1000
 
-/* --- SQLite backend (store_sqlite.c) --------------------------------------------------- */
+/* --- backends ----------------------------------------------------------------------------- */
 
+/* SQLite (src/store/sqlite/): opens <data_dir>/gateway.db. */
 gw_err store_sqlite_open(const char *data_dir, struct store **out);
-/* The main connection, locked (for the operations kept in other files); unlock when done. */
-sqlite3 *store_sqlite_main_lock(struct store *st);
-void store_sqlite_main_unlock(struct store *st);
-extern const struct store_sso_ops store_sqlite_sso_ops;
-extern const struct store_cli_ops store_sqlite_cli_ops;
-
-/* --- SQLite migrations (store_migrations.c) -------------------------------------------- */
-
 /* Highest schema version this binary knows. */
 int store_sqlite_latest_version(void);
 /* Number of entries in the migration table. */
 size_t store_sqlite_migration_count(void);
-/* Creates schema_migrations if needed, refuses a database newer than the binary (GW_ESTORE with
- * a clear log line), then applies every pending migration in its own IMMEDIATE transaction.
- * *version receives the schema version afterwards. */
-gw_err store_sqlite_migrate(sqlite3 *db, int *version);
 
 #endif

@@ -1,36 +1,23 @@
 /* SPDX-License-Identifier: MIT
- * store_sso.c — the public single sign-on store API: argument checks and dispatch through
- * struct store_sso_ops (sessions, pending login states, just-in-time provisioned users, used
- * SAML assertion ids).
+ * store_sso.c — the public single sign-on store API (store_sso.h): argument checks and dispatch
+ * through struct store_sso_ops (sessions, pending login states, just-in-time provisioned users,
+ * used SAML assertion ids).
  *
- * Kept apart from store.c so the SSO tables grow without touching the core dispatch. Like the
- * rest of the store, the release functions only free malloc'd strings; secrets that pass
- * through here (nonce, PKCE verifier) are wiped before they are freed.
+ * Like the rest of the store, the release functions only free malloc'd strings; secrets that
+ * pass through here (nonce, PKCE verifier: SECRET columns) are wiped before they are freed.
  */
 #include "base/prelude.h"
-#include "base/mem.h"
 #include "store/store_int.h"
 
-static void wipe_free(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
-}
+const struct store_cols store_session_cols = STORE_COLS_INIT(store_session, STORE_SESSION_COLUMNS);
+const struct store_cols store_login_state_cols =
+    STORE_COLS_INIT(store_login_state, STORE_LOGIN_STATE_COLUMNS);
+const struct store_cols store_sso_user_cols =
+    STORE_COLS_INIT(store_sso_user, STORE_SSO_USER_COLUMNS);
 
 void store_session_release(struct store_session *s)
 {
-    if (!s)
-        return;
-    free(s->id);
-    free(s->hash);
-    free(s->tenant);
-    free(s->user_id);
-    free(s->identity);
-    free(s->client_ip);
-    free(s->kind);
-    free(s->refresh_hash);
-    memset(s, 0, sizeof(*s));
+    store_row_release(&store_session_cols, s);
 }
 
 gw_err store_session_insert(struct store *st, const struct store_session *s)
@@ -42,9 +29,8 @@ gw_err store_session_insert(struct store *st, const struct store_session *s)
 
 gw_err store_session_get(struct store *st, const char *hash, struct store_session *out)
 {
-    if (!hash || !out)
+    if (!hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->sso->session_get(st, hash, out);
 }
 
@@ -77,18 +63,14 @@ gw_err store_session_delete_user(struct store *st, const char *tenant, const cha
 gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
                           size_t limit, struct store_session **out, size_t *n)
 {
-    if (!tenant || !out || !n)
+    if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;
-    *out = NULL;
-    *n = 0;
     return st->ops->sso->session_list(st, tenant, user_id, limit, out, n);
 }
 
 void store_session_list_free(struct store_session *list, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        store_session_release(&list[i]);
-    free(list);
+    store_rows_free(&store_session_cols, list, n);
 }
 
 gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
@@ -98,15 +80,7 @@ gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
 
 void store_login_state_release(struct store_login_state *s)
 {
-    if (!s)
-        return;
-    free(s->state_hash);
-    free(s->tenant);
-    free(s->binding_hash);
-    wipe_free(s->nonce);
-    wipe_free(s->verifier);
-    free(s->return_to);
-    memset(s, 0, sizeof(*s));
+    store_row_release(&store_login_state_cols, s);
 }
 
 gw_err store_login_state_insert(struct store *st, const struct store_login_state *s)
@@ -119,9 +93,8 @@ gw_err store_login_state_insert(struct store *st, const struct store_login_state
 gw_err store_login_state_consume(struct store *st, const char *state_hash, int64_t now_ms,
                                  struct store_login_state *out)
 {
-    if (!state_hash || !out)
+    if (!state_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->sso->login_state_consume(st, state_hash, now_ms, out);
 }
 
@@ -155,17 +128,7 @@ gw_err store_session_delete_saml(struct store *st, const char *tenant, const cha
 
 void store_sso_user_release(struct store_sso_user *u)
 {
-    if (!u)
-        return;
-    free(u->tenant);
-    free(u->id);
-    free(u->email);
-    free(u->name);
-    free(u->role);
-    free(u->org_unit);
-    free(u->team);
-    free(u->groups);
-    memset(u, 0, sizeof(*u));
+    store_row_release(&store_sso_user_cols, u);
 }
 
 gw_err store_sso_user_upsert(struct store *st, const struct store_sso_user *u)
@@ -178,8 +141,7 @@ gw_err store_sso_user_upsert(struct store *st, const struct store_sso_user *u)
 gw_err store_sso_user_get(struct store *st, const char *tenant, const char *id,
                           struct store_sso_user *out)
 {
-    if (!tenant || !id || !out)
+    if (!tenant || !id || !STORE_OUT_ROW(out))
         return GW_EINVAL;
-    memset(out, 0, sizeof(*out));
     return st->ops->sso->sso_user_get(st, tenant, id, out);
 }

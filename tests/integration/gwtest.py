@@ -175,8 +175,10 @@ def seed_config(port=None, **over):
             "log_level": "audit",
         },
         "namespaces": {
-            "engineering": {"shared_memory_path": "./memory/engineering/shared.md"},
-            "marketing": {"shared_memory_path": "./memory/marketing/shared.md"},
+            "engineering": {"shared_memory_path": "./memory/engineering/shared.md",
+                            "members": {"org_units": ["engineering"]}},
+            "marketing": {"shared_memory_path": "./memory/marketing/shared.md",
+                          "members": {"org_units": ["marketing"]}},
         },
         "agents": [
             {"name": "engineering/code-reviewer", "channel": "engineering/code-reviewer",
@@ -200,6 +202,28 @@ def seed_config(port=None, **over):
             cfg.pop(k, None)
         else:
             cfg[k] = v
+    return cfg
+
+
+# The enterprise data policy that lets exports of the audit trail (confidential when it logs
+# content) go to the caller: audit exports are data exports, denied without a data policy.
+EXPORT_POLICY = {"scope": "enterprise", "domain": "data",
+                 "content": {"allow_data_export": True,
+                             "export_max_classification": "confidential"}}
+
+
+def policy_bundle(entries):
+    """A policy bundle file (policy.bundle) of the given entries."""
+    d = tempdir("gwtest-bundle-")
+    path = os.path.join(d, "policies.yaml")
+    with open(path, "w") as f:
+        f.write(to_yaml(list(entries)) + "\n")
+    return path
+
+
+def allow_exports(cfg, *more):
+    """cfg with a policy bundle of EXPORT_POLICY (and more entries): for tests that export."""
+    cfg.setdefault("policy", {})["bundle"] = policy_bundle([EXPORT_POLICY] + list(more))
     return cfg
 
 
@@ -250,7 +274,9 @@ def http_request(port, method, path, body=None, headers=None, token=None, timeou
     if own:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        # a Host header given by the test replaces http.client's own (tenant routing)
+        conn.putrequest(method, path, skip_accept_encoding=True,
+                        skip_host=any(k.lower() == "host" for k in hdrs))
         for k, v in hdrs.items():
             conn.putheader(k, v)
         if body is not None and not any(k.lower() == "content-length" for k in hdrs):

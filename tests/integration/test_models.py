@@ -107,7 +107,7 @@ def _config():
               "models:invoke"]
     for user, secret in TOK.items():
         cfg["auth"]["tokens"].append({"id": user.split("@")[0], "token": secret,
-                                      "scopes": scopes + (["approvals:*", "stats:read"]
+                                      "scopes": scopes + (["stats:read"]
                                                           if user == BOB else []),
                                       "owner": user})
     cfg["policy"] = {"bundle": _bundle(), "approver": "team_lead"}
@@ -190,9 +190,14 @@ def test_models_are_listed_with_agents():
     assert r.status == 200, r
     ids = [m["id"] for m in r.json()["data"]]
     for want in ("openai/gpt-4o", "anthropic/claude", "ollama/llama3",
-                 "openclaw/engineering/assistant", "openclaw/marketing/assistant"):
+                 "openclaw/engineering/assistant"):
         assert want in ids, ids
+    # carol's org unit (engineering) is a member of engineering only: marketing's agent is
+    # not hers to see, although her token's scopes name marketing channels
+    assert "openclaw/marketing/assistant" not in ids, ids
     assert r.json()["object"] == "list"
+    ids = [m["id"] for m in GW().get("/v1/models", token=TOK[EVE]).json()["data"]]
+    assert "openclaw/marketing/assistant" in ids and "openclaw/engineering/assistant" not in ids
 
 
 def test_openai_completion_is_proxied_metered_and_audited():
@@ -566,7 +571,7 @@ def test_alert_only_budget_keeps_working():
 
 def test_cost_report_by_workspace_user_and_model():
     period = time.strftime("%Y-%m", time.gmtime())
-    r = GW().get("/api/v1/costs?period=" + period, token=TOK[BOB])
+    r = GW().get("/api/v1/costs?period=" + period, token=ADMIN)
     assert r.status == 200, r
     rep = r.json()
     ws = {w["workspace"]: w for w in rep["by_workspace"]}
@@ -575,12 +580,18 @@ def test_cost_report_by_workspace_user_and_model():
     assert CAROL in users and EVE in users, rep
     models = {m["model"] for m in rep["by_model"]}
     assert "openai/pricey" in models or "pricey" in models, rep
-    r = GW().get("/api/v1/costs?period=" + period + "&workspace=growth", token=TOK[BOB])
+    r = GW().get("/api/v1/costs?period=" + period + "&workspace=growth", token=ADMIN)
     assert [w["workspace"] for w in r.json()["by_workspace"]] == ["growth"], r.json()
+    # bob leads platform: he sees his team's workspace, and nothing of growth's spend
+    rep = GW().get("/api/v1/costs?period=" + period, token=TOK[BOB]).json()
+    assert [w["workspace"] for w in rep["by_workspace"]] == ["platform"], rep
+    assert EVE not in {u["user"] for u in rep["by_user"]}, rep
+    rep = GW().get("/api/v1/costs?period=" + period + "&workspace=growth", token=TOK[BOB]).json()
+    assert rep["by_workspace"] == [] and rep["total_usd"] == 0, rep
     assert_error(GW().get("/api/v1/costs?period=2026-13", token=TOK[BOB]), 400)
     assert_error(GW().get("/api/v1/costs", token=TOK[CAROL]), 403)
     res = gwtest.cli("stats", "costs", "--period", period, "--workspace", "growth",
-                     url=GW().url, token=TOK[BOB])
+                     url=GW().url, token=ADMIN)
     assert res.rc == 0 and "growth" in res.out, res
 
 

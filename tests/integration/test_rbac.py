@@ -26,6 +26,9 @@ def _make():
     }
     cfg["identity"] = {"users": [{"id": "dana@company.com", "role": "developer"},
                                  {"id": "sam@company.com", "role": "support"}]}
+    # both may use engineering (a grant); what they may do there is their roles' business
+    cfg["namespaces"]["engineering"]["members"] = {"users": ["dana@company.com",
+                                                             "sam@company.com"]}
     cfg["auth"]["tokens"] += [
         {"id": "dana-star", "token": DEV_TOKEN, "scopes": ["*"], "owner": "dana@company.com"},
         {"id": "sam-star", "token": SUPPORT_TOKEN, "scopes": ["*"], "owner": "sam@company.com"},

@@ -191,7 +191,7 @@ static void lines_delete(struct lines *l, size_t i)
 static void test_row_canonical_and_hash(void **state)
 {
     (void)state;
-    struct audit_row r = {
+    struct store_audit_row r = {
         .tenant = "t", .seq = 1, .ts_ms = 1736501000123, .type = "message.sent",
         .outcome = "ok", .actor = "alice", .classification = "internal", .status = 202,
         .details = "{\"b\":1,\"a\":\"x\"}", .prev_hash = AUDIT_ZERO_HASH,
@@ -216,7 +216,7 @@ static void test_row_canonical_and_hash(void **state)
     json_t *o = audit_row_to_json(&r);
     assert_string_equal(gw_json_str(o, "hash"), got);
     assert_true(json_is_null(json_object_get(o, "team")));
-    struct audit_row back;
+    struct store_audit_row back;
     assert_int_equal(audit_row_from_json(o, &back), GW_OK);
     char again[65];
     audit_row_compute_hash(&back, again);
@@ -224,7 +224,7 @@ static void test_row_canonical_and_hash(void **state)
     assert_string_equal(back.details, "{\"a\":\"x\",\"b\":1}");
     assert_int_equal(back.ts_ms, r.ts_ms);
     assert_null(back.team);
-    audit_row_release(&back);
+    store_audit_row_release(&back);
     json_decref(o);
 }
 
@@ -236,7 +236,7 @@ static void test_canon_pieces_match_jansson(void **state)
         "{}", "{\"a\":[1,2.5,{\"z\":null}],\"u\":\"h\u00e9 \u2603\",\"q\":\"\\\"\\n\\u0001/\"}",
         "{\"seq\":0,\"status\":1,\"prev_hash\":\"x\"}",
     };
-    struct audit_row r = {
+    struct store_audit_row r = {
         .tenant = "t\"1", .type = "a.b", .outcome = "ok", .actor = "\u00e9l\u00e8ve \t\x01",
         .token_id = NULL, .org_unit = "org/x", .team = NULL, .resource = "</script>",
         .request_id = "r", .client_ip = "::1", .classification = "internal", .status = -5,
@@ -281,7 +281,7 @@ static void test_canon_pieces_match_jansson(void **state)
 static void test_csv_injection(void **state)
 {
     (void)state;
-    struct audit_row r = {
+    struct store_audit_row r = {
         .tenant = "t", .seq = 3, .ts_ms = 0, .type = "=HYPERLINK(\"x\")", .outcome = "ok",
         .actor = "+cmd", .token_id = "-2", .org_unit = "@SUM(A1)", .team = "\tx",
         .resource = "\rr", .request_id = "plain", .client_ip = NULL,
@@ -323,7 +323,7 @@ static void test_chain_verifies(void **state)
     assert_int_equal(s.failures, 0);
 
     /* The freshly signed head matches the last row and verifies with the public key. */
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     assert_int_equal(audit_head(f->a, TENANT, &cp), GW_OK);
     assert_int_equal(cp.seq, 50);
     int64_t seq;
@@ -336,15 +336,15 @@ static void test_chain_verifies(void **state)
     assert_true(audit_checkpoint_check(pub, &cp));
     cp.seq++;
     assert_false(audit_checkpoint_check(pub, &cp));
-    audit_checkpoint_release(&cp);
+    store_audit_checkpoint_release(&cp);
 
     /* Close signs a final checkpoint; a restart continues the chain. */
     char *pk = gw_xstrdup(audit_public_key(f->a));
     fx_close_audit(f);
-    struct audit_checkpoint last;
+    struct store_audit_checkpoint last;
     assert_int_equal(store_checkpoint_latest(f->st, TENANT, &last), GW_OK);
     assert_int_equal(last.seq, 50);
-    audit_checkpoint_release(&last);
+    store_audit_checkpoint_release(&last);
     fx_open_audit(f);
     assert_string_equal(audit_public_key(f->a), pk); /* key loaded, not recreated */
     record_n(f, TENANT, 5, true);
@@ -380,14 +380,14 @@ static void test_checkpoint_timer(void **state)
     struct fx *f = fx_new(false);
     fx_open_audit(f);
     record_n(f, TENANT, 3, true);
-    struct audit_checkpoint cp;
+    struct store_audit_checkpoint cp;
     gw_err rc = GW_ENOTFOUND;
     for (int i = 0; i < 40 && (rc = store_checkpoint_latest(f->st, TENANT, &cp)) != GW_OK; i++)
         usleep(100 * 1000); /* due one second after tracking started */
     assert_int_equal(rc, GW_OK);
     assert_int_equal(cp.seq, 3);
     assert_string_equal(cp.key_id, audit_key_id(f->a));
-    audit_checkpoint_release(&cp);
+    store_audit_checkpoint_release(&cp);
     fx_free(f);
 }
 
@@ -685,9 +685,9 @@ static void test_file_export_without_checkpoints(void **state)
     (void)state;
     /* An export: the store's rows through audit_row_to_json, one per line, no checkpoints. */
     struct fx *f = store_fixture(12);
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
-    struct audit_filter flt = {.tenant = TENANT, .vis = AUDIT_VIS_ALL};
+    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL};
     assert_int_equal(store_audit_query(f->st, &flt, 100, &rows, &n), GW_OK);
     assert_int_equal(n, 12);
     char *path = gw_xasprintf("%s/export.jsonl", f->dir);
@@ -869,9 +869,10 @@ static void test_forwarder_hears_commits(void **state)
 
 static json_t *stored_details(struct fx *f, int64_t seq)
 {
-    struct audit_row *rows = NULL;
+    struct store_audit_row *rows = NULL;
     size_t n = 0;
-    struct audit_filter flt = {.tenant = TENANT, .vis = AUDIT_VIS_ALL, .after_seq = seq - 1};
+    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL,
+                                     .after_seq = seq - 1};
     assert_int_equal(store_audit_query(f->st, &flt, 1, &rows, &n), GW_OK);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].seq, seq);

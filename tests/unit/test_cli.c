@@ -485,6 +485,21 @@ static void test_status_seed_shape(void **state)
                                 "  visualization       active\n");
     gw_buf_reset(&b);
 
+    /* with the effective rights of a userinfo reply: an Access section after the seed shape */
+    json_object_set_new(ui, "scopes", json_pack("[s,s]", "channels:*", "memory:read"));
+    json_object_set_new(ui, "namespaces", json_pack("[s,s]", "engineering", "infra"));
+    json_object_set_new(ui, "team", json_string("platform"));
+    cli_format_status(&b, "http://h", status, ui, NULL);
+    assert_non_null(strstr(b.data, "  visualization       active\n\nAccess:\n"
+                                   "  Team:        platform\n"
+                                   "  Scopes:      channels:*, memory:read\n"
+                                   "  Namespaces:  engineering, infra\n"));
+    gw_buf_reset(&b);
+    json_object_set_new(ui, "namespaces", json_array());
+    cli_format_status(&b, "http://h", status, ui, NULL);
+    assert_non_null(strstr(b.data, "  Namespaces:  (none granted)\n"));
+    gw_buf_reset(&b);
+
     /* null org unit, no token */
     json_object_set_new(ui, "org_unit", json_null());
     cli_format_status(&b, "http://h", status, ui, NULL);

@@ -621,7 +621,7 @@ static void test_unknown_keys(void **state)
                                       "audit:\n"                            /* 8 */
                                       "  retentionDays: 365\n");            /* 9 */
     assert_err2(&errs, "cfg.yaml:3: unknown key 'prot' in gateway (valid keys: host, port, tls, "
-                       "tls_cert, tls_key, threads, log_level, data_dir, limits)", NULL);
+                       "tls_cert, tls_key, threads, log_level, data_dir, limits, trusted_proxies)", NULL);
     assert_err2(&errs, "cfg.yaml:5: unknown key 'max_body' in gateway.limits", "max_body_bytes");
     assert_err2(&errs, "cfg.yaml:6: unknown key 'agent' in the top level", "agents");
     assert_err2(&errs, "cfg.yaml:9: unknown key 'retentionDays' in audit", "retain_days");
@@ -782,9 +782,9 @@ static void test_scope_syntax(void **state)
     static const char *const good[] = {
         "*", "channels:engineering/*", "channels:engineering/code-reviewer", "channels:eng/dev-*",
         "channels:a/b", "memory:read", "memory:write", "stats:read", "workspace:use:dev-*",
-        "sessions:own", "tokens:write", "audit:read", "a.b:c_d", NULL};
+        "sessions:own", "tokens:write", "audit:read", "a.b:c_d", "channels:*", NULL};
     static const char *const bad[] = {
-        "", "**", "channels:", "channels:*", "channels:eng", "channels:eng/", "channels:/x",
+        "", "**", "channels:", "channels:eng", "channels:eng/", "channels:/x",
         "channels:Eng/*", "channels:eng/*x", "channels:eng/a/b", "channels:-eng/x",
         "channels:eng/**", "memory:", "memory:delete", "memory:read:x", "admin", "stats:",
         ":read", "stats::read", "Stats:read", "stats:read ", "a:b c", "a/b:c", NULL};
@@ -794,6 +794,23 @@ static void test_scope_syntax(void **state)
     for (size_t i = 0; bad[i]; i++)
         if (cfg_scope_valid(bad[i]))
             fail_msg("'%s' should not be a valid scope", bad[i]);
+    /* valid syntax is not enough: a scope must name something the gateway checks */
+    static const char *const known[] = {
+        "*", "memory:*", "*:read", "audit:*", "channels:*", "channels:eng/x", "workspace:*",
+        "workspace:use:dev-*", "models:invoke", "namespaces:write", "admin:reload", NULL};
+    static const char *const unknown[] = {
+        "models:invok", "audit:reed", "a.b:c_d", "stats:write", "admin:*x", "Stats:read", NULL};
+    for (size_t i = 0; known[i]; i++)
+        if (!cfg_scope_known(known[i]))
+            fail_msg("'%s' should be a known scope", known[i]);
+    for (size_t i = 0; unknown[i]; i++)
+        if (cfg_scope_known(unknown[i]))
+            fail_msg("'%s' should not be a known scope", unknown[i]);
+    size_t n = 0;
+    const struct cfg_scope_info *cat = cfg_scope_catalog(&n);
+    for (size_t i = 0; i < n; i++) /* every catalog entry is described and known */
+        assert_true(cat[i].description[0] && (strchr(cat[i].name, '<') ||
+                                               cfg_scope_known(cat[i].name)));
 
     char long_name[80];
     memset(long_name, 'a', 64);
@@ -863,7 +880,8 @@ static void test_agents(void **state)
         "  - name: ops/four\n"                                               /* 18 */
         "    memory_path: memory/ops/shared.md\n");                          /* 19 */
     assert_err(&errs, "cfg.yaml:2: namespace name 'Engineering' is not valid");
-    assert_err(&errs, "cfg.yaml:4: unknown key 'path' in namespaces.ops (valid keys: shared_memory_path)");
+    assert_err(&errs, "cfg.yaml:4: unknown key 'path' in namespaces.ops (valid keys: shared_memory_path, "
+               "members)");
     assert_err(&errs, "cfg.yaml:6: agents[0].name 'code-reviewer' must be \"<namespace>/<agent>\"");
     assert_err(&errs, "cfg.yaml:7: agents[1].name 'engineering/Code'");
     assert_err(&errs, "cfg.yaml:9: agents[2].channel 'engineering/b' must be the agent's name 'engineering/a'");
