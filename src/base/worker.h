@@ -89,7 +89,7 @@ void gw_worker_view_end(struct gw_worker *w);
 /* Visits the queued items in order, under the queue lock. */
 void gw_worker_foreach(struct gw_worker *w, void (*fn)(void *arg, const void *item), void *arg);
 
-/* --- helpers for condition variables on the monotonic clock ------------------------------- */
+/* --- helpers for condition variables on the monotonic clock ----------------------------------- */
 
 void gw_cond_init_mono(pthread_cond_t *cv);
 /* pthread_cond_timedwait until the monotonic time deadline_ns (cv made by gw_cond_init_mono);

@@ -52,7 +52,7 @@ struct meter {
     struct notifier *notify;
 };
 
-/* --- clock, months, prices ----------------------------------------------------------------- */
+/* --- clock, months, prices -------------------------------------------------------------------- */
 
 static _Atomic int64_t clock_override;
 
@@ -118,7 +118,7 @@ const char *meter_currency(const struct cfg *c)
     return c && c->currency && *c->currency ? c->currency : "USD";
 }
 
-/* --- totals (under k->mu) ------------------------------------------------------------------ */
+/* --- totals (under k->mu) --------------------------------------------------------------------- */
 
 static size_t bucket_of(const char *tenant, const char *workspace)
 {
@@ -317,7 +317,7 @@ static void enqueue(struct meter *k, struct meter_row *w)
     free(w);
 }
 
-/* --- lifecycle ------------------------------------------------------------------------------ */
+/* --- lifecycle -------------------------------------------------------------------------------- */
 
 static void totals_free(struct meter *k)
 {
@@ -408,7 +408,7 @@ void meter_flush(struct meter *k)
     notify_flush(k->notify);
 }
 
-/* --- check and record ---------------------------------------------------------------------- */
+/* --- check and record ------------------------------------------------------------------------- */
 
 gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
                        double *spent_usd, char *msg, size_t cap)
@@ -478,7 +478,7 @@ double meter_record(struct meter *k, const struct meter_usage *u)
     return cost;
 }
 
-/* --- for the reports and the tests ---------------------------------------------------------- */
+/* --- for the reports and the tests ------------------------------------------------------------ */
 
 struct store *meter_store(struct meter *k)
 {

@@ -111,7 +111,7 @@ json_t *meter_alert_webhook_json(const struct meter_alert *a)
                      a->currency);
 }
 
-/* --- at most once ------------------------------------------------------------------------------ */
+/* --- at most once ----------------------------------------------------------------------------- */
 
 struct claim {
     struct store *st;

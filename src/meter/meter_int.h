@@ -50,7 +50,7 @@ struct cfg *meter_config(struct meter *k);
 /* The configured currency ("USD"). */
 const char *meter_currency(const struct cfg *c);
 
-/* --- budget alerts (meter_alert.c) --------------------------------------------------------- */
+/* --- budget alerts (meter_alert.c) ------------------------------------------------------------ */
 
 struct meter_alert {
     char *tenant, *workspace;

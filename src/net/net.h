@@ -24,6 +24,8 @@
  * judges literal addresses only (the proxy's own rules apply to names).
  *
  * SMTP (net_smtp.c) sends one message with a direct blocking transfer, under the same policy.
+ * Programs that are not the gateway (the openclaw CLI) use net_perform: one transfer on the
+ * calling thread with the same limits, without loop or policy.
  */
 #ifndef GW_NET_H
 #define GW_NET_H
@@ -35,13 +37,13 @@
 struct net_loop;
 struct net_egress;
 
-/* --- process ------------------------------------------------------------------------------ */
+/* --- process ---------------------------------------------------------------------------------- */
 
 /* libcurl's global set-up and tear-down: once per process, before and after every other use. */
 void net_init(void);
 void net_cleanup(void);
 
-/* --- egress policy -------------------------------------------------------------------------- */
+/* --- egress policy ---------------------------------------------------------------------------- */
 
 struct net_egress_rules {
     bool allow_private;              /* private and loopback destinations for any host */
@@ -66,7 +68,7 @@ enum net_verdict net_egress_check(const struct net_egress *e, const char *host,
 /* The proxy URL for a request to url ("" when none). */
 const char *net_egress_proxy_for(const struct net_egress *e, const char *url);
 
-/* --- the loop ----------------------------------------------------------------------------- */
+/* --- the loop --------------------------------------------------------------------------------- */
 
 /* Starts the "net-io" thread with a policy that refuses every non-public address. */
 gw_err net_loop_start(struct net_loop **out);
@@ -103,7 +105,7 @@ struct net_source {
 void net_loop_add_source(struct net_loop *l, struct net_source *s);
 void net_loop_remove_source(struct net_loop *l, struct net_source *s);
 
-/* --- HTTP calls -------------------------------------------------------------------------- */
+/* --- HTTP calls ------------------------------------------------------------------------------- */
 
 struct net_result {
     gw_err err;        /* GW_OK (whatever the HTTP status); GW_EUPTIMEOUT; GW_EUPSTREAM (no
@@ -136,6 +138,8 @@ struct net_request {
     unsigned connect_timeout_ms;     /* 0: timeout_ms */
     size_t max_body;                 /* kept body; 0: 1 MiB */
     unsigned max_redirects;          /* followed (each hop checked); 0: none */
+    bool stall_timeout;              /* timeout_ms bounds a stall, not the whole call */
+    bool path_as_is;                 /* no dot-segment squashing of the path */
     net_data_fn *on_data;
     net_header_fn *on_header;
     net_done_fn *on_done;            /* exactly once per started call */
@@ -168,7 +172,7 @@ void net_call_submit(struct net_loop *l, struct net_call *call, const struct net
 /* Loop thread: stops a started call; on_done is not called. */
 void net_call_abort(struct net_call *call);
 
-/* --- blocking form, for worker threads ------------------------------------------------------ */
+/* --- blocking form, for worker threads -------------------------------------------------------- */
 
 struct net_response {
     long status;
@@ -184,7 +188,19 @@ struct net_response {
 gw_err net_fetch(struct net_loop *l, const struct net_request *req, struct net_response *out);
 void net_response_release(struct net_response *r);
 
-/* --- SMTP ------------------------------------------------------------------------------------ */
+/* --- a transfer on the calling thread, without loop or policy --------------------------------- */
+
+/* For a program that is not the gateway (the openclaw CLI talks to the gateway its user names):
+ * runs req (on_done ignored) on the calling thread, keeping the body in *body (its max bounds
+ * a 2xx body). Nothing is judged by an egress policy and libcurl reads the proxy environment
+ * itself; msg carries libcurl's detailed reason. */
+gw_err net_perform(const struct net_request *req, struct gw_buf *body, struct net_result *res);
+/* Percent-encoding of a URL part and its inverse (malloc'd; NULL when the decoded text would
+ * hold a NUL byte; the intermediate copy is wiped). */
+char *net_url_escape(const char *s);
+char *net_url_unescape(const char *s, size_t len, size_t *out_len);
+
+/* --- SMTP ------------------------------------------------------------------------------------- */
 
 struct net_mail {
     const char *url;                 /* smtp://host:port (STARTTLS when offered) or smtps:// */

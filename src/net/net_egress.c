@@ -43,37 +43,6 @@ struct net_egress {
 
 /* --- hosts ------------------------------------------------------------------------------------ */
 
-bool net_url_host(const char *url, char *out, size_t cap)
-{
-    const char *p = url ? strstr(url, "://") : NULL;
-    if (!p || cap == 0)
-        return false;
-    p += 3;
-    size_t end = strcspn(p, "/?#");
-    const char *at = memchr(p, '@', end); /* user:password@ */
-    if (at) {
-        end -= (size_t)(at + 1 - p);
-        p = at + 1;
-    }
-    size_t n;
-    if (*p == '[') { /* [v6]:port */
-        const char *close = memchr(p, ']', end);
-        if (!close)
-            return false;
-        p++;
-        n = (size_t)(close - p);
-    } else {
-        const char *colon = memchr(p, ':', end);
-        n = colon ? (size_t)(colon - p) : end;
-    }
-    if (n == 0 || n >= cap)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-    out[n] = '\0';
-    return true;
-}
-
 /* host equals an entry, or lies below a ".domain" entry (or below "domain" when suffix_any). */
 static bool host_listed(char *const *list, size_t n, const char *host, bool suffix_any)
 {
@@ -241,7 +210,7 @@ enum net_verdict net_egress_check(const struct net_egress *e, const char *host,
                             host && net_egress_host_trusted(e, host), sockaddr);
 }
 
-/* --- proxy ------------------------------------------------------------------------------------- *- */
+/* --- proxy ------------------------------------------------------------------------------------ */
 
 static const char *env_first(const char *a, const char *b)
 {
@@ -277,7 +246,7 @@ const char *net_egress_proxy_for(const struct net_egress *e, const char *url)
     return proxy;
 }
 
-/* --- lifecycle --------------------------------------------------------------------------------- *- */
+/* --- lifecycle -------------------------------------------------------------------------------- */
 
 static gw_err add_allow(struct net_egress *e, const char *entry, char *msg, size_t cap)
 {

@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-/* --- connections ---------------------------------------------------------------------------- */
+/* --- connections ------------------------------------------------------------------------------ */
 
 static const char *verdict_text(enum net_verdict v)
 {
@@ -58,7 +58,7 @@ static enum net_verdict literal_verdict(const struct net_call *c, const char *ho
     return NET_ALLOW;
 }
 
-/* --- callbacks ---------------------------------------------------------------------------------- - */
+/* --- callbacks -------------------------------------------------------------------------------- */
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
@@ -93,19 +93,22 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
-/* --- set-up and clean-up ------------------------------------------------------------------------ - */
+/* --- set-up and clean-up ---------------------------------------------------------------------- */
 
 static void release(struct net_call *c)
 {
-    if (c->easy)
+    if (c->easy && c->loop)
         net_loop_easy_release(c->loop, c->easy);
+    else if (c->easy) /* a direct transfer (net_perform) */
+        curl_easy_cleanup(c->easy);
     c->easy = NULL;
     curl_slist_free_all(c->headers);
     c->headers = NULL;
 }
 
-/* Sets up and adds the transfer of the current hop (c->url). */
-static gw_err launch(struct net_call *c, char *msg, size_t cap)
+/* Sets up the transfer of the current hop (c->url): an easy handle of the loop, or of its own
+ * for a direct transfer (no loop, no policy: net_perform). */
+static gw_err setup(struct net_call *c, char *msg, size_t cap)
 {
     const struct net_request *r = c->req;
     char host[256];
@@ -117,10 +120,10 @@ static gw_err launch(struct net_call *c, char *msg, size_t cap)
         snprintf(msg, cap, "malformed URL");
         return GW_EINVAL;
     }
-    c->allowed = net_egress_host_allowed(c->egress, host);
-    c->trusted = net_egress_host_trusted(c->egress, host);
-    const char *proxy = net_egress_proxy_for(c->egress, c->url);
-    c->via_proxy = *proxy != '\0';
+    c->allowed = !c->egress || net_egress_host_allowed(c->egress, host);
+    c->trusted = c->egress && net_egress_host_trusted(c->egress, host);
+    const char *proxy = c->egress ? net_egress_proxy_for(c->egress, c->url) : NULL;
+    c->via_proxy = proxy && *proxy;
     /* behind a proxy the proxy connects: judge a literal address here (otherwise every
      * connection is judged as it is opened) */
     enum net_verdict v = c->via_proxy ? literal_verdict(c, host) : NET_ALLOW;
@@ -132,7 +135,7 @@ static gw_err launch(struct net_call *c, char *msg, size_t cap)
     c->too_big = c->stopped = c->refused = false;
     gw_buf_reset(&c->body);
 
-    CURL *e = c->easy = net_loop_easy(c->loop);
+    CURL *e = c->easy = c->loop ? net_loop_easy(c->loop) : curl_easy_init();
     if (!e) {
         snprintf(msg, cap, "cannot create an HTTP client");
         return GW_EINTERNAL;
@@ -143,14 +146,23 @@ static gw_err launch(struct net_call *c, char *msg, size_t cap)
     curl_easy_setopt(e, CURLOPT_URL, c->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    if (proxy) { /* else (no policy) libcurl's own reading of the proxy environment */
+        curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    }
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
+    if (r->stall_timeout) { /* no limit on the whole, a stall of timeout aborts */
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)GW_MAX(timeout / 1000, 1u));
+    } else {
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
+    }
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(r->connect_timeout_ms ? r->connect_timeout_ms : timeout));
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    if (r->path_as_is)
+        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     if (r->on_header) {
@@ -173,12 +185,19 @@ static gw_err launch(struct net_call *c, char *msg, size_t cap)
     if (r->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
-    if (curl_multi_add_handle(net_loop_multi(c->loop), e) != CURLM_OK) {
+    return GW_OK;
+}
+
+/* Sets up and adds the transfer of the current hop to the loop. */
+static gw_err launch(struct net_call *c, char *msg, size_t cap)
+{
+    gw_err rc = setup(c, msg, cap);
+    if (rc == GW_OK && c->loop && curl_multi_add_handle(net_loop_multi(c->loop), c->easy)) {
         release(c);
         snprintf(msg, cap, "cannot start the transfer");
         return GW_EINTERNAL;
     }
-    return GW_OK;
+    return rc;
 }
 
 /* Everything but the body (kept for on_done). */
@@ -275,8 +294,36 @@ static bool follow(struct net_call *c, struct net_result *res)
     c->hops++;
     c->as_get = c->as_get || c->status == 303 ||
                 ((c->status == 301 || c->status == 302) && c->req->body);
-    res->err = launch(c, res->msg, sizeof res->msg);
+    res->err = launch(c, res->msg, sizeof res->msg); /* setup only without a loop */
     return res->err == GW_OK;
+}
+
+/* The outcome of a finished hop (no redirect to follow). */
+static void result_of(struct net_call *c, CURLcode rc, struct net_result *res)
+{
+    res->status = c->status;
+    if (res->err != GW_OK) {
+        /* a redirect that cannot be followed: res says why */
+    } else if (rc == CURLE_OK) {
+        res->err = GW_OK;
+    } else if (c->refused) {
+        res->err = GW_EFORBIDDEN;
+        snprintf(res->msg, sizeof res->msg, "the egress policy refuses %s", c->refused_addr);
+    } else if (c->stopped) {
+        res->err = GW_ECANCELED;
+        snprintf(res->msg, sizeof res->msg, "stopped by the receiver");
+    } else if (c->too_big) {
+        res->err = GW_ETOOBIG;
+        snprintf(res->msg, sizeof res->msg, "response larger than %zu bytes", c->body.max);
+    } else {
+        res->err = rc == CURLE_OPERATION_TIMEDOUT ? GW_EUPTIMEOUT
+                   : rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ? GW_EINVAL
+                   : rc == CURLE_OUT_OF_MEMORY || rc == CURLE_BAD_FUNCTION_ARGUMENT ||
+                           rc == CURLE_NOT_BUILT_IN ? GW_EINTERNAL
+                                                    : GW_EUPSTREAM;
+        res->cut_short = rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR;
+        snprintf(res->msg, sizeof res->msg, "%s", curl_easy_strerror(rc));
+    }
 }
 
 void net_call_finished(struct net_call *c, CURLcode rc)
@@ -286,26 +333,36 @@ void net_call_finished(struct net_call *c, CURLcode rc)
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
     if (rc == CURLE_OK && c->req->max_redirects && follow(c, &res))
         return;
-    res.status = c->status;
-    if (res.err != GW_OK) {
-        /* a redirect that cannot be followed: res says why */
-    } else if (rc == CURLE_OK) {
-        res.err = GW_OK;
-    } else if (c->refused) {
-        res.err = GW_EFORBIDDEN;
-        snprintf(res.msg, sizeof res.msg, "the egress policy refuses %s", c->refused_addr);
-    } else if (c->stopped) {
-        res.err = GW_ECANCELED;
-        snprintf(res.msg, sizeof res.msg, "stopped by the receiver");
-    } else if (c->too_big) {
-        res.err = GW_ETOOBIG;
-        snprintf(res.msg, sizeof res.msg, "response larger than %zu bytes", c->body.max);
-    } else {
-        res.err = rc == CURLE_OPERATION_TIMEDOUT ? GW_EUPTIMEOUT : GW_EUPSTREAM;
-        res.cut_short = rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR;
-        snprintf(res.msg, sizeof res.msg, "%s", curl_easy_strerror(rc));
-    }
+    result_of(c, rc, &res);
     complete(c, &res);
+}
+
+/* --- on the calling thread (net_perform) ------------------------------------------------------ */
+
+gw_err net_perform(const struct net_request *req, struct gw_buf *body, struct net_result *res)
+{
+    struct net_call c = {.req = req, .url = req->url, .body = *body};
+    char err[CURL_ERROR_SIZE];
+    memset(res, 0, sizeof *res);
+    res->err = req->url ? setup(&c, res->msg, sizeof res->msg) : GW_EINVAL;
+    while (res->err == GW_OK) {
+        err[0] = '\0';
+        curl_easy_setopt(c.easy, CURLOPT_ERRORBUFFER, err);
+        CURLcode rc = curl_easy_perform(c.easy);
+        curl_easy_getinfo(c.easy, CURLINFO_RESPONSE_CODE, &c.status);
+        if (rc == CURLE_OK && req->max_redirects && follow(&c, res))
+            continue;
+        result_of(&c, rc, res);
+        if (rc != CURLE_OK && res->err != GW_ECANCELED && res->err != GW_ETOOBIG && err[0])
+            snprintf(res->msg, sizeof res->msg, "%.199s", err); /* the detail: the user's server */
+        break;
+    }
+    release(&c);
+    free(c.redirect_url);
+    *body = c.body;
+    res->body = body->data ? body->data : "";
+    res->len = body->len;
+    return res->err;
 }
 
 /* --- blocking form ---------------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
  * net_loop.c    the "net-io" thread: epoll, eventfd, libcurl multi, tasks, sources
  * net_http.c    HTTP calls on the loop: options, callbacks, limits, redirects; net_fetch
  * net_egress.c  the egress policy: address classes, allowed and trusted hosts, proxies
+ * net_url.c     the host of a URL, percent-encoding
  * net_smtp.c    one e-mail over SMTP
  */
 #ifndef GW_NET_INT_H
@@ -17,17 +18,18 @@
 #define NET_DEFAULT_TIMEOUT_MS 30000u
 #define NET_DEFAULT_MAX_BODY ((size_t)1 << 20)
 
-/* --- net_egress.c ------------------------------------------------------------------------- */
-
-/* The lowercase host of "scheme://[user@]host[:port]/..." (IPv6 without brackets). */
+/* The lowercase host of "scheme://[user@]host[:port]/..." (IPv6 without brackets; net_url.c). */
 bool net_url_host(const char *url, char *out, size_t cap);
+
+/* --- net_egress.c ----------------------------------------------------------------------------- */
+
 bool net_egress_host_allowed(const struct net_egress *e, const char *host);
 bool net_egress_host_trusted(const struct net_egress *e, const char *host);
 /* The verdict on sockaddr for a host whose allowed / trusted status is already known. */
 enum net_verdict net_egress_judge(const struct net_egress *e, bool host_allowed,
                                   bool host_trusted, const void *sockaddr);
 
-/* --- net_loop.c ------------------------------------------------------------------------------ */
+/* --- net_loop.c ------------------------------------------------------------------------------- */
 
 CURLM *net_loop_multi(struct net_loop *l);
 /* A reset easy handle from the loop's spares, or a new one (loop thread). */
@@ -39,7 +41,7 @@ bool net_loop_stopped(const struct net_loop *l);
 void net_loop_link(struct net_loop *l, struct net_call *c);
 void net_loop_unlink(struct net_loop *l, struct net_call *c);
 
-/* --- net_http.c ------------------------------------------------------------------------------ */
+/* --- net_http.c ------------------------------------------------------------------------------- */
 
 /* A transfer of the multi handle ended (loop thread). */
 void net_call_finished(struct net_call *c, CURLcode rc);

@@ -68,7 +68,7 @@ void net_cleanup(void)
     curl_global_cleanup();
 }
 
-/* --- pieces for net_http.c ------------------------------------------------------------------ */
+/* --- pieces for net_http.c -------------------------------------------------------------------- */
 
 CURLM *net_loop_multi(struct net_loop *l)
 {
@@ -220,7 +220,7 @@ void net_call_submit(struct net_loop *l, struct net_call *call, const struct net
     net_loop_wake(l);
 }
 
-/* --- curl's socket interface on epoll ------------------------------------------------------- */
+/* --- curl's socket interface on epoll --------------------------------------------------------- */
 
 static bool is_parked(const struct net_loop *l, int fd)
 {
@@ -288,7 +288,7 @@ static void finish_transfers(struct net_loop *l)
     }
 }
 
-/* --- the loop ----------------------------------------------------------------------------- */
+/* --- the loop --------------------------------------------------------------------------------- */
 
 /* Takes the posted tasks and calls and runs them in posting order; returns the stop flag. */
 static bool take_posted(struct net_loop *l)

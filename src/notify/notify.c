@@ -39,7 +39,7 @@ struct item {
     char strings[];
 };
 
-/* --- the e-mail -------------------------------------------------------------------------------- */
+/* --- the e-mail ------------------------------------------------------------------------------- */
 
 static void rfc5322_date(int64_t ms, char *out, size_t cap)
 {
@@ -107,7 +107,7 @@ static bool address_ok(const char *s)
     return true;
 }
 
-/* --- channels (notifier thread) ---------------------------------------------------------------- */
+/* --- channels (notifier thread) --------------------------------------------------------------- */
 
 static bool send_mail(struct notifier *n, const struct cfg *c, const struct item *it, char *why,
                       size_t cap)
@@ -223,7 +223,7 @@ static void handle(struct notifier *n, const struct item *it)
     cfg_unref(c);
 }
 
-/* --- the worker --------------------------------------------------------------------------------- */
+/* --- the worker ------------------------------------------------------------------------------- */
 
 static gw_err notify_process(void *ctx, void *const *items, size_t n)
 {

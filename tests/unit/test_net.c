@@ -6,7 +6,8 @@
  * to, so a name is judged by what it resolves to), the limits of every call (bounded bodies,
  * timeouts, http and https only, no redirects unless asked, and each followed hop judged
  * again), proxies (the rules' proxy is used, no_proxy bypasses it, names go through it), the
- * async API on the loop (streamed bodies, several calls at once, tasks) and SMTP's policy.
+ * async API on the loop (streamed bodies, several calls at once, tasks), SMTP's policy, and the
+ * direct transfer of programs that are not the gateway (net_perform) with URL encoding.
  */
 #include "base/prelude.h"
 #include "base/buf.h"
@@ -479,6 +480,42 @@ static void smtp_follows_the_policy(void **state)
     free(u);
 }
 
+static void direct_transfers(void **state)
+{
+    /* net_perform: on this thread, no loop and no policy (loopback is fine), body in the
+     * caller's buffer with its max */
+    struct gw_buf body;
+    gw_buf_init(&body, 1000);
+    struct net_result r;
+    char *u = url("127.0.0.1", "/ok");
+    struct net_request rq = {.url = u, .timeout_ms = 5000};
+    assert_int_equal(net_perform(&rq, &body, &r), GW_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(body.data, "hello");
+    free(u);
+    gw_buf_reset(&body);
+    u = url("127.0.0.1", "/big?n=1001");
+    rq.url = u;
+    assert_int_equal(net_perform(&rq, &body, &r), GW_ETOOBIG);
+    free(u);
+    rq.url = "ftp://127.0.0.1/x";
+    assert_int_equal(net_perform(&rq, &body, &r), GW_EFORBIDDEN);
+    rq.url = "http://127.0.0.1:1/"; /* nothing listens: the detailed reason */
+    assert_int_equal(net_perform(&rq, &body, &r), GW_EUPSTREAM);
+    assert_non_null(strstr(r.msg, "127.0.0.1"));
+    gw_buf_release(&body);
+
+    char *e = net_url_escape("a b/c?d=é");
+    assert_string_equal(e, "a%20b%2Fc%3Fd%3D%C3%A9");
+    size_t n = 0;
+    char *d = net_url_unescape(e, strlen(e), &n);
+    assert_string_equal(d, "a b/c?d=é");
+    assert_int_equal(n, strlen(d));
+    assert_null(net_url_unescape("a%00b", 5, NULL)); /* a NUL inside */
+    free(d);
+    free(e);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* the server writes to clients that timed out */
@@ -493,6 +530,7 @@ int main(void)
         cmocka_unit_test(proxies),
         cmocka_unit_test(async_calls),
         cmocka_unit_test(smtp_follows_the_policy),
+        cmocka_unit_test(direct_transfers),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     net_loop_stop(L);

@@ -17,7 +17,7 @@
 
 #define DEFAULT_MAX_TOKENS 4096
 
-/* --- request --------------------------------------------------------------------------------- */
+/* --- request ---------------------------------------------------------------------------------- */
 
 static gw_err image_block(const json_t *part, json_t **out, char *msg, size_t cap)
 {
@@ -286,7 +286,7 @@ out:
     return rc;
 }
 
-/* --- answers --------------------------------------------------------------------------------- */
+/* --- answers ---------------------------------------------------------------------------------- */
 
 static const char *finish_of(const char *stop_reason, bool tools)
 {
@@ -377,7 +377,7 @@ out:
     return rc;
 }
 
-/* --- stream events --------------------------------------------------------------------------- */
+/* --- stream events ---------------------------------------------------------------------------- */
 
 static gw_err emit_delta(struct llm_decoder *d, json_t *delta, const char *finish, char *msg,
                          size_t cap)

@@ -14,7 +14,7 @@
 #include "base/mem.h"
 #include "llm/wire/wire_int.h"
 
-/* --- request --------------------------------------------------------------------------------- */
+/* --- request ---------------------------------------------------------------------------------- */
 
 /* Text of a user message plus its inline images. */
 static gw_err user_content(const json_t *content, json_t *m, struct gw_buf *text, char *msg,
@@ -190,7 +190,7 @@ static gw_err build(const json_t *canon, const char *model, bool stream, json_t 
     return rc;
 }
 
-/* --- answers --------------------------------------------------------------------------------- */
+/* --- answers ---------------------------------------------------------------------------------- */
 
 /* Canonical tool calls (new array) from an Ollama message's tool_calls; first_index is the
  * "index" member of the first one (stream form) or -1 (no index: complete answer). */
@@ -275,7 +275,7 @@ static gw_err parse(json_t *v, const char *client_model, const char *id, json_t 
     return GW_OK;
 }
 
-/* --- stream lines ---------------------------------------------------------------------------- */
+/* --- stream lines ----------------------------------------------------------------------------- */
 
 static gw_err emit_delta(struct llm_decoder *d, json_t *delta, const char *finish, char *msg,
                          size_t cap)

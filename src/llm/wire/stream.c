@@ -100,7 +100,7 @@ static gw_err too_big(char *msg, size_t cap)
                     LLM_MAX_EVENT_BYTES);
 }
 
-/* --- SSE ------------------------------------------------------------------------------------- */
+/* --- SSE -------------------------------------------------------------------------------------- */
 
 static gw_err sse_dispatch(struct llm_decoder *d, char *msg, size_t cap)
 {
@@ -142,7 +142,7 @@ static gw_err sse_line(struct llm_decoder *d, const char *line, size_t len, char
     return GW_OK;
 }
 
-/* --- NDJSON ---------------------------------------------------------------------------------- */
+/* --- NDJSON ----------------------------------------------------------------------------------- */
 
 static bool is_space(char c)
 {
@@ -162,7 +162,7 @@ static gw_err nd_line(struct llm_decoder *d, const char *line, size_t len, char 
     return d->p->event(d, "", line, len, msg, cap);
 }
 
-/* --- feeding --------------------------------------------------------------------------------- */
+/* --- feeding ---------------------------------------------------------------------------------- */
 
 static gw_err on_line(struct llm_decoder *d, const char *line, size_t len, char *msg, size_t cap)
 {

@@ -24,7 +24,7 @@ const struct llm_provider *llm_provider_get(enum llm_api api)
     return (size_t)api < GW_ARRAY_LEN(providers) ? providers[api] : NULL;
 }
 
-/* --- entry points --------------------------------------------------------------------------- */
+/* --- entry points ----------------------------------------------------------------------------- */
 
 void llm_wire_req_release(struct llm_wire_req *w)
 {
@@ -90,7 +90,7 @@ gw_err llm_wire_parse_response(enum llm_api api, const char *body, size_t len,
     return rc;
 }
 
-/* --- error messages ------------------------------------------------------------------------ */
+/* --- error messages --------------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 when invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)

@@ -27,7 +27,7 @@
 #define LLM_TOKENS_MAX ((int64_t)1 << 40)    /* token counts above are clamped */
 #define LLM_ERRMSG_TEXT 200                  /* plain-text error bodies are cut to this */
 
-/* --- shared helpers (canon.c) ------------------------------------------------------------ */
+/* --- shared helpers (canon.c) ----------------------------------------------------------------- */
 
 /* snprintf into msg; msg may be NULL (cap 0). Always returns code. */
 gw_err llm_fail(gw_err code, char *msg, size_t cap, const char *fmt, ...) GW_PRINTF(4, 5);
@@ -94,11 +94,11 @@ gw_err llm_stop_array(const json_t *canon, json_t **out, char *msg, size_t cap);
 /* max_completion_tokens, else max_tokens; 0 when absent. GW_EINVAL when not a positive int. */
 gw_err llm_max_tokens(const json_t *canon, int64_t *out, char *msg, size_t cap);
 
-/* --- the providers (one file each), in the table of wire.c --------------------------------- */
+/* --- the providers (one file each), in the table of wire.c ------------------------------------ */
 
 extern const struct llm_provider llm_openai, llm_anthropic, llm_ollama;
 
-/* --- the stream decoder (stream.c) ---------------------------------------------------------- */
+/* --- the stream decoder (stream.c) ------------------------------------------------------------ */
 
 enum llm_block_kind { LLM_BLOCK_NONE, LLM_BLOCK_TEXT, LLM_BLOCK_TOOL, LLM_BLOCK_OTHER };
 
