@@ -110,8 +110,8 @@ void net_loop_remove_source(struct net_loop *l, struct net_source *s);
 struct net_result {
     gw_err err;        /* GW_OK (whatever the HTTP status); GW_EUPTIMEOUT; GW_EUPSTREAM (no
                           connection, transfer error); GW_ETOOBIG (a 2xx body above max_body);
-                          GW_EFORBIDDEN (egress policy, scheme, redirect refused); GW_ECANCELED
-                          (on_data stopped it, or the loop stops) */
+                          GW_EFORBIDDEN (egress policy, scheme, redirect refused); GW_EINVAL
+                          (malformed URL); GW_ECANCELED (on_data stopped it, the loop stops) */
     long status;
     const char *body;  /* the kept body, NUL-terminated (empty with on_data) */
     size_t len;
