@@ -189,7 +189,7 @@ int cli_exit_for_status(long status);
 
 /* URL building: base (no trailing slash) + "/api/v1" + path pieces. */
 void cli_url_begin(struct gw_buf *u, const struct cli_ctx *ctx, const char *fixed_path);
-/* Appends "/" + the percent-encoded segment (curl_easy_escape; "." and ".." are encoded too). */
+/* Appends "/" + the percent-encoded segment (net_url_escape; "." and ".." are encoded too). */
 void cli_url_segment(struct gw_buf *u, const char *seg);
 void cli_url_fixed(struct gw_buf *u, const char *fixed);
 /* Appends "?k=v" or "&k=v" (value percent-encoded); no-op when value is NULL. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * cli_http.c — the CLI's only way to talk to the gateway: one libcurl easy request at a time.
+ * cli_http.c — the CLI's only way to talk to the gateway: one request at a time, on this thread
+ * (net_perform, src/net/).
  *
- * Fixed policy for every request: no signals (CURLOPT_NOSIGNAL), connect and total timeouts
- * (streamed exports use a stall timeout instead of a total one), no redirects, http/https only,
+ * Fixed policy for every request: connect and total timeouts (streamed exports use a stall
+ * timeout instead of a total one), no redirects, http/https only,
  * no dot-segment squashing, response bodies capped at 64 MiB unless streamed to a sink, and
  * the bearer token only when one is configured — never in a message. Non-2xx replies are
  * turned into an exit code and the gateway's error envelope is printed on stderr. A token
@@ -14,8 +15,8 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "net/net.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <strings.h>
 
@@ -51,15 +52,13 @@ void cli_url_fixed(struct gw_buf *u, const char *fixed)
 void cli_url_segment(struct gw_buf *u, const char *seg)
 {
     (void)gw_buf_puts(u, "/");
-    if (!strcmp(seg, ".") || !strcmp(seg, "..")) { /* curl_easy_escape keeps dots */
+    if (!strcmp(seg, ".") || !strcmp(seg, "..")) { /* escaping keeps dots */
         (void)gw_buf_puts(u, seg[1] ? "%2E%2E" : "%2E");
         return;
     }
-    char *e = curl_easy_escape(NULL, seg, (int)strlen(seg));
-    if (!e)
-        abort();
+    char *e = net_url_escape(seg);
     (void)gw_buf_puts(u, e);
-    curl_free(e);
+    free(e);
 }
 
 void cli_url_query(struct gw_buf *u, const char *key, const char *value)
@@ -67,11 +66,9 @@ void cli_url_query(struct gw_buf *u, const char *key, const char *value)
     if (!value)
         return;
     bool first = !u->data || !strchr(u->data, '?');
-    char *e = curl_easy_escape(NULL, value, (int)strlen(value));
-    if (!e)
-        abort();
+    char *e = net_url_escape(value);
     (void)gw_buf_printf(u, "%c%s=%s", first ? '?' : '&', key, e);
-    curl_free(e);
+    free(e);
 }
 
 /* --- responses --------------------------------------------------------------------------- */
@@ -144,51 +141,30 @@ void cli_print_http_error(const struct cli_response *rs)
 struct xfer {
     const struct cli_request *rq;
     struct cli_response *rs;
-    CURL *h;
-    int mode; /* 0 undecided, 1 sink, 2 buffer */
-    bool too_big;
     int sink_errno;
     bool sink_failed;
 };
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+/* A 2xx body of a streamed request (net_perform keeps every other body in rs->body). */
+static bool on_body(void *arg, long status, const char *p, size_t n)
 {
+    GW_UNUSED(status);
     struct xfer *x = arg;
-    size_t n = size * nmemb;
-    if (x->mode == 0) {
-        long code = 0;
-        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
-        bool streaming = x->rq->sink || x->rq->on_data;
-        x->mode = streaming && code >= 200 && code < 300 ? 1 : 2;
-        if (x->mode == 2 && streaming)
-            x->rs->body.max = (size_t)1 << 20; /* an error envelope, not an export */
-    }
-    if (x->mode == 1 && x->rq->on_data) {
+    if (x->rq->on_data) {
         if (!x->rq->on_data(x->rq->on_data_arg, p, n))
-            return 0;
-        x->rs->streamed += n;
-        return n;
+            return false;
+    } else if (n && fwrite(p, 1, n, x->rq->sink) != n) {
+        x->sink_failed = true;
+        x->sink_errno = errno;
+        return false;
     }
-    if (x->mode == 1) {
-        if (n && fwrite(p, 1, n, x->rq->sink) != n) {
-            x->sink_failed = true;
-            x->sink_errno = errno;
-            return 0;
-        }
-        x->rs->streamed += n;
-        return n;
-    }
-    if (gw_buf_append(&x->rs->body, p, n) != GW_OK) {
-        x->too_big = true;
-        return 0;
-    }
-    return n;
+    x->rs->streamed += n;
+    return true;
 }
 
-static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+static void on_header(void *arg, const char *p, size_t n)
 {
     struct xfer *x = arg;
-    size_t n = size * nmemb;
     static const char rid[] = "x-request-id:";
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after 1xx) */
         x->rs->request_id[0] = '\0';
@@ -202,7 +178,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
         }
         x->rs->request_id[j] = '\0';
     }
-    return n;
 }
 
 static bool loopback_host(const char *url)
@@ -215,37 +190,14 @@ static bool loopback_host(const char *url)
     return (n == 9 && strncasecmp(h, "localhost", 9) == 0) || strncmp(h, "127.", 4) == 0;
 }
 
-static bool transport_error(CURLcode c)
-{
-    switch (c) {
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_WRITE_ERROR:
-    case CURLE_FILESIZE_EXCEEDED:
-    case CURLE_OUT_OF_MEMORY:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-    case CURLE_NOT_BUILT_IN:
-        return false;
-    default:
-        return true;
-    }
-}
-
-/* One transfer; a non-2xx status is printed unless rq->quiet or defer_status. */
+/* One transfer (net_perform: on this thread, no egress policy, http(s) only, no redirects); a
+ * non-2xx status is printed unless rq->quiet or defer_status. */
 static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs,
                     bool defer_status)
 {
     int rc = CLI_EXIT_OK;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char *auth = NULL;
-    struct curl_slist *hdrs = NULL;
+    char *auth = NULL, *ct = NULL, *reqid_hdr = NULL;
     struct xfer x = {.rq = rq, .rs = rs};
-    CURL *h = curl_easy_init();
-    if (!h) {
-        fprintf(stderr, "error: cannot create a libcurl handle\n");
-        return CLI_EXIT_FAIL;
-    }
-    x.h = h;
     bool send_token = rq->auth && ctx->set.token;
     if (send_token && !ctx->warned_plaintext && strncmp(rq->url, "http://", 7) == 0 &&
         !loopback_host(rq->url)) {
@@ -256,70 +208,37 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
 
     char reqid[40] = "cli-";
     gw_random_hex(reqid + 4, 12);
-    char *reqid_hdr = gw_xasprintf("X-Request-Id: %s", reqid);
-    hdrs = curl_slist_append(hdrs, reqid_hdr);
-    free(reqid_hdr);
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    if (send_token) {
-        auth = gw_xasprintf("Authorization: Bearer %s", ctx->set.token);
-        hdrs = curl_slist_append(hdrs, auth);
-    }
-    if (rq->content_type) {
-        char *ct = gw_xasprintf("Content-Type: %s", rq->content_type);
-        hdrs = curl_slist_append(hdrs, ct);
-        free(ct);
-    } else {
-        hdrs = curl_slist_append(hdrs, "Content-Type:"); /* no form-urlencoded default */
-    }
-    if (!hdrs)
-        abort();
-
-    curl_easy_setopt(h, CURLOPT_URL, rq->url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, ctx->timeout);
-    if (rq->sink || rq->on_data) {
-        /* exports and streams have no total time limit; a stall of --timeout seconds aborts */
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, ctx->timeout);
-    } else {
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, ctx->timeout);
-        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
-    }
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "openclaw/" GW_VERSION);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    const char *headers[6];
+    size_t nh = 0;
+    headers[nh++] = reqid_hdr = gw_xasprintf("X-Request-Id: %s", reqid);
+    headers[nh++] = "Expect:";
+    headers[nh++] = "User-Agent: openclaw/" GW_VERSION;
+    if (send_token)
+        headers[nh++] = auth = gw_xasprintf("Authorization: Bearer %s", ctx->set.token);
+    /* no form-urlencoded default */
+    headers[nh++] = ct = gw_xasprintf("Content-Type:%s%s", rq->content_type ? " " : "",
+                                      rq->content_type ? rq->content_type : "");
+    headers[nh] = NULL;
 
     const char *m = rq->method ? rq->method : "GET";
-    if (!strcmp(m, "GET")) {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else if (!strcmp(m, "DELETE")) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
-    } else {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-        if (strcmp(m, "POST") != 0)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
-    }
-
-    CURLcode cc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
+    bool streaming = rq->sink || rq->on_data;
+    bool has_body = strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0;
+    /* streamed: an error envelope at most, not an export */
+    rs->body.max = streaming ? (size_t)1 << 20 : CLI_MAX_RESPONSE;
+    struct net_request nr = {
+        .url = rq->url, .method = m, .body = has_body ? (rq->body ? rq->body : "") : NULL,
+        .body_len = has_body ? rq->body_len : 0, .headers = headers,
+        .timeout_ms = (unsigned)ctx->timeout * 1000, .stall_timeout = streaming,
+        .path_as_is = true, .on_data = streaming ? on_body : NULL, .on_header = on_header,
+        .arg = &x,
+    };
+    struct net_result res;
+    gw_err err = net_perform(&nr, &rs->body, &res);
+    rs->status = res.status;
     if (!rs->request_id[0] && rs->status)
         snprintf(rs->request_id, sizeof(rs->request_id), "%s", reqid);
-    if (cc != CURLE_OK) {
-        if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+    if (err != GW_OK) {
+        if (err == GW_ETOOBIG) {
             snprintf(rs->reason, sizeof(rs->reason), "response larger than %zu MiB",
                      CLI_MAX_RESPONSE >> 20);
             rc = CLI_EXIT_FAIL;
@@ -327,14 +246,13 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
             snprintf(rs->reason, sizeof(rs->reason), "writing the output failed: %s",
                      strerror(x.sink_errno ? x.sink_errno : EIO));
             rc = CLI_EXIT_FAIL;
-        } else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL) {
-            snprintf(rs->reason, sizeof(rs->reason), "invalid gateway URL: %s",
-                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        } else if (err == GW_EINVAL || err == GW_EFORBIDDEN) {
+            snprintf(rs->reason, sizeof(rs->reason), "invalid gateway URL: %s", res.msg);
             rc = CLI_EXIT_USAGE;
         } else {
-            snprintf(rs->reason, sizeof(rs->reason), "%s",
-                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
-            rc = transport_error(cc) ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAIL;
+            snprintf(rs->reason, sizeof(rs->reason), "%s", res.msg);
+            rc = err == GW_EUPSTREAM || err == GW_EUPTIMEOUT ? CLI_EXIT_UNREACHABLE
+                                                              : CLI_EXIT_FAIL;
             rs->unreachable = rc == CLI_EXIT_UNREACHABLE;
         }
         if (!rq->quiet) {
@@ -355,12 +273,10 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
     if (rc != CLI_EXIT_OK && !rq->quiet && !defer_status)
         cli_print_http_error(rs);
 out:
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
+    free(reqid_hdr);
+    free(ct);
     if (auth) {
-        volatile char *p = auth;
-        while (*p)
-            *p++ = 0;
+        explicit_bzero(auth, strlen(auth));
         free(auth);
     }
     return rc;

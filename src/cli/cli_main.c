@@ -10,8 +10,8 @@
 #include "base/prelude.h"
 #include "cli/cli.h"
 #include "base/mem.h"
+#include "net/net.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 
@@ -420,16 +420,12 @@ int cli_main(int argc, char **argv)
         rc = finish_output(CLI_EXIT_OK);
         goto out;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "error: cannot initialize libcurl\n");
-        rc = CLI_EXIT_FAIL;
-        goto out;
-    }
+    net_init();
     rc = f->fn(&ctx, argc - cmd, argv + cmd);
     if (rc < 0) /* help printed */
         rc = CLI_EXIT_OK;
     rc = finish_output(rc);
-    curl_global_cleanup();
+    net_cleanup();
 out:
     cli_settings_release(&ctx.set);
     free(ga);

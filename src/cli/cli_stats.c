@@ -5,7 +5,7 @@
  * (with its budget, the share used and the budget status), by user and by model; with --json
  * the gateway's reply as it came. The period is checked locally (YYYY-MM) so a typo is a usage
  * error (exit 2) rather than a round trip; everything else is the gateway's to judge.
- * cli_format_costs is pure (tests/unit/test_llm_costs.c checks its text).
+ * cli_format_costs is pure (tests/unit/test_meter.c checks its text).
  */
 #include "base/prelude.h"
 #include "cli/cli.h"

@@ -172,6 +172,9 @@ void cfg_members_free(struct cfg_member *m, size_t n);
 /* After rbac and identity (default_role names a role). */
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_sso_free(struct cfg_sso *s);
+/* egress (config_egress.c). */
+void cfg_load_egress(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_egress_free(struct cfg_egress *g);
 /* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
 void cfg_load_tenants(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_tenants_free(struct cfg *c);
