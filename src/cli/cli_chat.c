@@ -25,6 +25,8 @@ const char cli_help_chat[] =
     "\"main\"), so a later `openclaw chat` continues it. Type /quit or end the input to stop.\n";
 
 static const struct cli_optdef chat_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
+const struct cli_command cli_command_chat = {"chat", cli_help_chat, cli_cmd_chat, NULL, 0,
+                                             chat_opts};
 
 struct sse {
     struct gw_buf pending;  /* bytes of an incomplete event */

@@ -2,12 +2,15 @@
  * cli_http.c — the CLI's only way to talk to the gateway: one libcurl easy request at a time.
  *
  * Fixed policy for every request: no signals (CURLOPT_NOSIGNAL), connect and total timeouts
- * (streamed exports use a stall timeout instead of a total one), no redirects, http/https only,
- * no dot-segment squashing, response bodies capped at 64 MiB unless streamed to a sink, and
- * the bearer token only when one is configured — never in a message. Non-2xx replies are
- * turned into an exit code and the gateway's error envelope is printed on stderr. A token
- * from `openclaw auth login` is refreshed here, before a request when it has run out and
- * after a 401 (then the request is sent once more).
+ * (streamed exports use a stall timeout instead of a total one; agent turns a longer default),
+ * no redirects, http/https only, no dot-segment squashing, response bodies capped at 64 MiB
+ * unless streamed to a sink, extra CA certificates when configured, and the bearer token only
+ * when one is configured — never in a message. Non-2xx replies are turned into an exit code and
+ * the gateway's error envelope is printed on stderr; failures are told apart in words that say
+ * what to do (no connection, no answer in time, which certificate problem, not a gateway at
+ * all, no token). A token from `openclaw auth login` is refreshed here, before a request when
+ * it has run out and after a 401 (then the request is sent once more). A request can be
+ * cancelled from a signal handler (`chat` on Ctrl-C) through rq->cancel.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -17,6 +20,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/x509.h>
 #include <strings.h>
 
 int cli_exit_for_status(long status)
@@ -93,7 +97,9 @@ json_t *cli_response_json(const struct cli_response *rs)
     json_t *v = gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len,
                               GW_JSON_MAX_DEPTH, msg, sizeof(msg));
     if (!v) {
-        fprintf(stderr, "error: the gateway sent a response that is not valid JSON (%s)\n", msg);
+        fprintf(stderr, "error: the answer is not an OpenClaw gateway's JSON (%s: %s); check the "
+                        "gateway URL (openclaw config show)\n",
+                rs->content_type[0] ? rs->content_type : "no content type", msg);
         return NULL;
     }
     if (!json_is_object(v)) {
@@ -139,6 +145,70 @@ void cli_print_http_error(const struct cli_response *rs)
     gw_buf_release(&b);
 }
 
+bool cli_reply_is_json(const struct cli_response *rs)
+{
+    char msg[160];
+    json_t *v = rs->body.len ? gw_json_parse(rs->body.data, rs->body.len, GW_JSON_MAX_DEPTH, msg,
+                                             sizeof(msg))
+                             : NULL;
+    json_decref(v);
+    return v != NULL;
+}
+
+void cli_hint_not_gateway(const struct cli_ctx *ctx, const struct cli_response *rs)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 8192);
+    (void)gw_buf_puts(&b, "hint: ");
+    cli_sanitize(&b, ctx->set.gateway_url ? ctx->set.gateway_url : "");
+    (void)gw_buf_printf(&b, " answered HTTP %ld with ", rs->status);
+    cli_sanitize(&b, rs->content_type[0] ? rs->content_type : "no content type");
+    (void)gw_buf_puts(&b, ", not the JSON of an OpenClaw gateway: check the gateway URL "
+                          "(openclaw config show) or the proxy in front of it\n");
+    fputs(b.data, stderr);
+    gw_buf_release(&b);
+}
+
+/* The error of a non-2xx reply, with a hint when no token was sent or when the reply did not
+ * come from a gateway at all. */
+static void print_status_error(const struct cli_ctx *ctx, const struct cli_response *rs)
+{
+    cli_print_http_error(rs);
+    if (rs->status == 401 && !ctx->set.token)
+        fputs("hint: no token: run `openclaw auth login` or set OPENCLAW_TOKEN (or `openclaw "
+              "config set token -`)\n", stderr);
+    else if (!cli_reply_is_json(rs) && (rs->status < 300 || rs->status >= 400))
+        cli_hint_not_gateway(ctx, rs);
+}
+
+void cli_print_failure(const struct cli_ctx *ctx, const struct cli_response *rs)
+{
+    if (rs->status >= 200 && rs->status < 300)
+        return;
+    if (rs->status) {
+        print_status_error(ctx, rs);
+        return;
+    }
+    /* transport failures: the gateway URL, then why (sanitized: it may quote the server) */
+    struct gw_buf b;
+    gw_buf_init(&b, sizeof(rs->reason) * 4 + CLI_MAX_URL * 4);
+    (void)gw_buf_puts(&b, "error: ");
+    if (rs->unreachable) {
+        cli_sanitize(&b, ctx->set.gateway_url ? ctx->set.gateway_url : "");
+        (void)gw_buf_puts(&b, ": ");
+    }
+    cli_sanitize(&b, rs->reason);
+    fprintf(stderr, "%s\n", b.data);
+    gw_buf_release(&b);
+}
+
+long cli_timeout(const struct cli_ctx *ctx, bool turn)
+{
+    if (ctx->timeout > 0)
+        return ctx->timeout;
+    return turn ? CLI_DEFAULT_TURN_TIMEOUT : CLI_DEFAULT_TIMEOUT;
+}
+
 /* --- transfer ---------------------------------------------------------------------------- */
 
 struct xfer {
@@ -151,10 +221,25 @@ struct xfer {
     bool sink_failed;
 };
 
+static bool cancelled(struct xfer *x)
+{
+    if (x->rq->cancel && *x->rq->cancel)
+        x->rs->cancelled = true;
+    return x->rs->cancelled;
+}
+
+/* libcurl calls it often (at least once a second, and when a signal interrupts its wait). */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    return cancelled(arg) ? 1 : 0;
+}
+
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
     size_t n = size * nmemb;
+    if (cancelled(x))
+        return 0;
     if (x->mode == 0) {
         long code = 0;
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
@@ -231,6 +316,91 @@ static bool transport_error(CURLcode c)
     }
 }
 
+/* A certificate the gateway presented and libcurl refused: OpenSSL's reason, and what to do. */
+static void describe_tls(const struct cli_ctx *ctx, CURL *h, const char *curl_msg,
+                         struct cli_response *rs)
+{
+    long vr = 0;
+    curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &vr);
+    if (vr == X509_V_OK) { /* the chain was fine: the name did not match */
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate is not valid "
+                 "for this host name (%s); use the name it was issued for in the gateway URL",
+                 curl_msg);
+        return;
+    }
+    const char *why = X509_verify_cert_error_string(vr);
+    bool expired = vr == X509_V_ERR_CERT_HAS_EXPIRED || vr == X509_V_ERR_CERT_NOT_YET_VALID;
+    if (expired)
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+                 "%s (X509 error %ld); the gateway needs a valid certificate", why, vr);
+    else if (ctx->set.ca_bundle)
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+                 "%s (X509 error %ld); the CA bundle %.200s (from %s) does not vouch for it",
+                 why, vr, ctx->set.ca_bundle, ctx->set.ca_source);
+    else
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+                 "%s (X509 error %ld); if a private CA signed it, trust that CA with --cacert "
+                 "FILE, OPENCLAW_CA_BUNDLE=FILE or `openclaw config set ca_bundle FILE`", why, vr);
+}
+
+/* Why a transfer failed (rs->reason), told apart the way a user acts on it; the exit code. */
+static int describe_failure(const struct cli_ctx *ctx, const struct cli_request *rq, CURL *h,
+                            CURLcode cc, const char *errbuf, struct cli_response *rs)
+{
+    const char *msg = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    long t = cli_timeout(ctx, rq->turn);
+    curl_off_t connected_us = 0;
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+    bool plain = strncmp(rq->url, "http://", 7) == 0;
+    rs->unreachable = true;
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        if (connected_us <= 0 && !rs->status)
+            snprintf(rs->reason, sizeof(rs->reason), "cannot connect to the gateway: no "
+                     "answer to the connection within %ld s (%s)",
+                     ctx->timeout > 0 ? ctx->timeout : CLI_DEFAULT_TIMEOUT, msg);
+        else if (rq->sink || rq->on_data)
+            snprintf(rs->reason, sizeof(rs->reason), "the gateway sent nothing for %ld s; "
+                     "raise --timeout for a slow model or a long export", t);
+        else if (rq->turn)
+            snprintf(rs->reason, sizeof(rs->reason), "the gateway did not answer within %ld s; "
+                     "the agent's turn may still finish there (raise --timeout for a slow "
+                     "model)", t);
+        else
+            snprintf(rs->reason, sizeof(rs->reason), "the gateway did not answer within %ld s "
+                     "(it accepted the connection; raise --timeout if it is busy)", t);
+        return CLI_EXIT_UNREACHABLE;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        snprintf(rs->reason, sizeof(rs->reason), "cannot connect to the gateway (%s)", msg);
+        return CLI_EXIT_UNREACHABLE;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        describe_tls(ctx, h, msg, rs);
+        return CLI_EXIT_UNREACHABLE;
+    case CURLE_SSL_CACERT_BADFILE:
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the CA bundle %.200s (from %s) cannot "
+                 "be used (%s)", ctx->set.ca_bundle ? ctx->set.ca_bundle : "?",
+                 ctx->set.ca_source ? ctx->set.ca_source : "?", msg);
+        return CLI_EXIT_UNREACHABLE;
+    case CURLE_SSL_CONNECT_ERROR:
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the handshake with the gateway failed "
+                 "(%s)%s", msg, strstr(msg, "wrong version number")
+                                   ? "; the port does not speak TLS: use http:// for it"
+                                   : "");
+        return CLI_EXIT_UNREACHABLE;
+    case CURLE_GOT_NOTHING:
+        snprintf(rs->reason, sizeof(rs->reason), "the gateway closed the connection without "
+                 "answering%s (%s)", plain ? "; if it serves TLS on this port, use https://" : "",
+                 msg);
+        return CLI_EXIT_UNREACHABLE;
+    default:
+        snprintf(rs->reason, sizeof(rs->reason), "%s", msg);
+        rs->unreachable = transport_error(cc);
+        return rs->unreachable ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAIL;
+    }
+}
+
 /* One transfer; a non-2xx status is printed unless rq->quiet or defer_status. */
 static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs,
                     bool defer_status)
@@ -284,14 +454,23 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
 #endif
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, ctx->timeout);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+                     ctx->timeout > 0 ? ctx->timeout : CLI_DEFAULT_TIMEOUT);
+    long limit = cli_timeout(ctx, rq->turn);
     if (rq->sink || rq->on_data) {
         /* exports and streams have no total time limit; a stall of --timeout seconds aborts */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, ctx->timeout);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, limit);
     } else {
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, ctx->timeout);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, limit);
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
+    }
+    if (ctx->set.ca_bundle)
+        curl_easy_setopt(h, CURLOPT_CAINFO, ctx->set.ca_bundle);
+    if (rq->cancel) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
     }
     curl_easy_setopt(h, CURLOPT_USERAGENT, "openclaw/" GW_VERSION);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -316,8 +495,16 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
 
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
+    const char *ct = NULL;
+    if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+        snprintf(rs->content_type, sizeof(rs->content_type), "%s", ct);
     if (!rs->request_id[0] && rs->status)
         snprintf(rs->request_id, sizeof(rs->request_id), "%s", reqid);
+    if (cc != CURLE_OK && rs->cancelled) {
+        snprintf(rs->reason, sizeof(rs->reason), "cancelled");
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
     if (cc != CURLE_OK) {
         if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
             snprintf(rs->reason, sizeof(rs->reason), "response larger than %zu MiB",
@@ -332,28 +519,15 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
                      errbuf[0] ? errbuf : curl_easy_strerror(cc));
             rc = CLI_EXIT_USAGE;
         } else {
-            snprintf(rs->reason, sizeof(rs->reason), "%s",
-                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
-            rc = transport_error(cc) ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAIL;
-            rs->unreachable = rc == CLI_EXIT_UNREACHABLE;
+            rc = describe_failure(ctx, rq, h, cc, errbuf, rs);
         }
-        if (!rq->quiet) {
-            struct gw_buf b;
-            gw_buf_init(&b, sizeof(rs->reason) * 4 + CLI_MAX_URL * 4);
-            if (rs->unreachable) {
-                (void)gw_buf_puts(&b, "gateway ");
-                cli_sanitize(&b, ctx->set.gateway_url ? ctx->set.gateway_url : "");
-                (void)gw_buf_puts(&b, " unreachable: ");
-            }
-            cli_sanitize(&b, rs->reason);
-            fprintf(stderr, "error: %s\n", b.data);
-            gw_buf_release(&b);
-        }
+        if (!rq->quiet)
+            cli_print_failure(ctx, rs);
         goto out;
     }
     rc = cli_exit_for_status(rs->status);
     if (rc != CLI_EXIT_OK && !rq->quiet && !defer_status)
-        cli_print_http_error(rs);
+        print_status_error(ctx, rs);
 out:
     curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
@@ -380,7 +554,7 @@ int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_respo
         return transfer(ctx, rq, rs, false);
     }
     if (login && rc != CLI_EXIT_OK && rs->status && !rq->quiet)
-        cli_print_http_error(rs);
+        print_status_error(ctx, rs);
     return rc;
 }
 

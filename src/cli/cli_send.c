@@ -21,6 +21,8 @@ const char cli_help_send[] =
     "starts with a dash: openclaw send eng/bot -- \"-v please\"\n";
 
 static const struct cli_optdef send_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
+const struct cli_command cli_command_send = {"send", cli_help_send, cli_cmd_send, NULL, 0,
+                                             send_opts};
 
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 {
