@@ -565,10 +565,10 @@ extern volatile sig_atomic_t cli_interrupted;
 void cli_sigint_catch(bool on);
 
 struct cli_lines;
-/* Line input for `chat`: libedit with history when standard input and output are terminals
- * (history file: cli_xdg_dir() + "/chat_history", 0600, CLI_HISTORY_ENTRIES lines), else plain
- * reads without a prompt. */
-struct cli_lines *cli_lines_open(const char *prompt);
+/* Line input for `chat`: libedit with history (unless !keep_history) when standard input and
+ * output are terminals (history file: cli_history_path(), 0600, CLI_HISTORY_ENTRIES lines),
+ * else plain reads (the prompt only when standard input is a terminal). */
+struct cli_lines *cli_lines_open(const char *prompt, bool keep_history);
 bool cli_lines_interactive(const struct cli_lines *l);
 /* The next line without its newline (valid until the next call): 1 a line, 0 end of input
  * (Ctrl-D), -1 Ctrl-C at the prompt (the line is discarded), -2 a line above max bytes
