@@ -513,7 +513,8 @@ const char cli_help_config[] =
     "  config unset token          removes the key\n"
     "  config show                 effective settings and where each one comes from\n";
 
-static const struct cli_optdef config_opts[] = {{"reveal", 0}, {NULL, 0}};
+static const struct cli_optdef get_opts[] = {{"reveal", 0}, {NULL, 0}};
+static const struct cli_optdef no_opts[] = {{NULL, 0}};
 
 static const char *const config_keys[] = {"gateway_url", "token", "ca_bundle"};
 
@@ -598,10 +599,10 @@ static int config_show(struct cli_ctx *ctx)
     return CLI_EXIT_OK;
 }
 
-static const struct cli_sub subs[] = {{"set", config_opts, NULL},
-                                      {"get", config_opts, NULL},
-                                      {"unset", config_opts, NULL},
-                                      {"show", config_opts, NULL}};
+static const struct cli_sub subs[] = {{"set", no_opts, NULL},
+                                      {"get", get_opts, NULL},
+                                      {"unset", no_opts, NULL},
+                                      {"show", no_opts, NULL}};
 const struct cli_command cli_command_config = {"config", cli_help_config, cli_cmd_config, subs,
                                                GW_ARRAY_LEN(subs), NULL};
 
@@ -619,7 +620,7 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
     cli_config_init(&cfg);
     char *path = NULL, *value_owned = NULL;
     char err[320] = "";
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, config_opts, help, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, s->opts, help, a);
     if (rc != CLI_EXIT_OK)
         goto out;
     if (!strcmp(sub, "show")) {
@@ -638,10 +639,6 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_usage_error(help, "unknown key '%.80s'%s (known: gateway_url, token, "
                              "ca_bundle)", key, cli_suggest_hint(key, config_keys,
                              GW_ARRAY_LEN(config_keys), "", hint, sizeof(hint)));
-        goto out;
-    }
-    if (cli_args_has(a, "reveal") && !is_get) {
-        rc = cli_usage_error(help, "--reveal only applies to config get");
         goto out;
     }
     bool is_token = !strcmp(key, "token"), is_ca = !strcmp(key, "ca_bundle");
