@@ -316,31 +316,34 @@ static bool transport_error(CURLcode c)
     }
 }
 
-/* A certificate the gateway presented and libcurl refused: OpenSSL's reason, and what to do. */
+/* A certificate the gateway presented and libcurl refused: the reason (curl's words, which
+ * carry OpenSSL's, else OpenSSL's for the verify result) and what to do about it. */
 static void describe_tls(const struct cli_ctx *ctx, CURL *h, const char *curl_msg,
                          struct cli_response *rs)
 {
+    static const char problem[] = "SSL certificate problem: ";
     long vr = 0;
     curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &vr);
-    if (vr == X509_V_OK) { /* the chain was fine: the name did not match */
+    const char *why = !strncmp(curl_msg, problem, sizeof(problem) - 1)
+                          ? curl_msg + sizeof(problem) - 1
+                          : X509_verify_cert_error_string(vr);
+    if (strstr(curl_msg, "host name")) { /* the chain was fine: curl's name check failed */
         snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate is not valid "
                  "for this host name (%s); use the name it was issued for in the gateway URL",
                  curl_msg);
-        return;
+    } else if (vr == X509_V_ERR_CERT_HAS_EXPIRED || vr == X509_V_ERR_CERT_NOT_YET_VALID ||
+               strstr(why, "expired") || strstr(why, "not yet valid")) {
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+                 "%s; the gateway needs a valid certificate", why);
+    } else if (ctx->set.ca_bundle) {
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+                 "%s; the CA bundle %.200s (from %s) does not vouch for it", why,
+                 ctx->set.ca_bundle, ctx->set.ca_source);
+    } else {
+        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+                 "%s; if a private CA signed it, trust that CA with --cacert FILE, "
+                 "OPENCLAW_CA_BUNDLE=FILE or `openclaw config set ca_bundle FILE`", why);
     }
-    const char *why = X509_verify_cert_error_string(vr);
-    bool expired = vr == X509_V_ERR_CERT_HAS_EXPIRED || vr == X509_V_ERR_CERT_NOT_YET_VALID;
-    if (expired)
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
-                 "%s (X509 error %ld); the gateway needs a valid certificate", why, vr);
-    else if (ctx->set.ca_bundle)
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
-                 "%s (X509 error %ld); the CA bundle %.200s (from %s) does not vouch for it",
-                 why, vr, ctx->set.ca_bundle, ctx->set.ca_source);
-    else
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
-                 "%s (X509 error %ld); if a private CA signed it, trust that CA with --cacert "
-                 "FILE, OPENCLAW_CA_BUNDLE=FILE or `openclaw config set ca_bundle FILE`", why, vr);
 }
 
 /* Why a transfer failed (rs->reason), told apart the way a user acts on it; the exit code. */
