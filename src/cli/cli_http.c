@@ -110,6 +110,16 @@ json_t *cli_response_json(const struct cli_response *rs)
     return v;
 }
 
+/* ": <the first line of a plain-text body>", at most 200 bytes, sanitized. */
+static void plain_excerpt(struct gw_buf *b, const struct cli_response *rs)
+{
+    size_t n = strcspn(rs->body.data, "\r\n");
+    char *line = gw_xstrndup(rs->body.data, GW_MIN(n, (size_t)200));
+    (void)gw_buf_puts(b, ": ");
+    cli_sanitize(b, line);
+    free(line);
+}
+
 void cli_print_http_error(const struct cli_response *rs)
 {
     struct gw_buf b;
@@ -134,6 +144,8 @@ void cli_print_http_error(const struct cli_response *rs)
         if (rs->status >= 300 && rs->status < 400)
             (void)gw_buf_puts(&b, ": the gateway answered with a redirect, which is not "
                                   "followed (check the gateway URL)");
+        else if (!v && rs->body.len && !strncasecmp(rs->content_type, "text/plain", 10))
+            plain_excerpt(&b, rs); /* what a proxy or a plain-text answer says */
     }
     if (rid) {
         (void)gw_buf_puts(&b, " (request ");
