@@ -641,6 +641,21 @@ static void test_main_config_and_unreachable(void **state)
 
 /* --- policy, tools and approvals ----------------------------------------------------------- */
 
+static const struct cli_optdef *policy_opts(const char *sub)
+{
+    return cli_sub_opts(&cli_command_policy, sub);
+}
+
+static const struct cli_optdef *approvals_opts(const char *sub)
+{
+    return cli_sub_opts(&cli_command_approvals, sub);
+}
+
+static const struct cli_optdef *tools_opts(const char *sub)
+{
+    return cli_sub_opts(&cli_command_tools, sub);
+}
+
 static int parse_sub(const struct cli_optdef *defs, int argc, char **argv, struct cli_args *a)
 {
     assert_non_null(defs);
@@ -652,12 +667,12 @@ static void test_policy_write_args(void **state)
     struct cli_args a;
     char err[300];
     json_t *b = NULL;
-    assert_null(cli_sub_opts(&cli_command_policy, "bogus"));
+    assert_null(policy_opts("bogus"));
 
     /* JSON content (leading blanks) is parsed and sent as "content" */
     char *c1[] = {"--scope", "team", "--scope-id", "platform", "--domain", "actions",
                   "--content", "  {\"default_autonomy\":\"approve\"}", "--reason", "why"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "create"), 10, c1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("create"), 10, c1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"change_reason\":\"why\",\"content\":{\"default_autonomy\":"
@@ -669,7 +684,7 @@ static void test_policy_write_args(void **state)
     /* anything else is YAML text, sent as "content_yaml"; no scope_id for the enterprise */
     char *c2[] = {"--scope", "enterprise", "--domain", "actions", "--content",
                   "default_autonomy: block\n", "--reason", "r"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "create"), 8, c2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("create"), 8, c2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
                         "default_autonomy: block\n");
@@ -685,7 +700,7 @@ static void test_policy_write_args(void **state)
     fputs("# team policy\nautonomous: [memory_read]\n", f);
     fclose(f);
     char *c3[] = {"p1", "--file", path, "--reason", "r", "--expected-version", "3"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "update"), 7, c3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("update"), 7, c3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
                         "# team policy\nautonomous: [memory_read]\n");
@@ -728,8 +743,7 @@ static void test_policy_write_args(void **state)
          "--expected-version"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
-        const struct cli_optdef *defs =
-            cli_sub_opts(&cli_command_policy, bad[i].create ? "create" : "update");
+        const struct cli_optdef *defs = policy_opts(bad[i].create ? "create" : "update");
         assert_int_equal(parse_sub(defs, bad[i].argc, bad[i].argv, &a), CLI_EXIT_OK);
         err[0] = '\0';
         assert_int_equal(cli_policy_write_body(&a, bad[i].create, &b, err, sizeof(err)),
@@ -740,7 +754,7 @@ static void test_policy_write_args(void **state)
     }
     /* options of another subcommand are unknown */
     char *c4[] = {"p", "--scope", "team"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "update"), 3, c4, &a), CLI_EXIT_USAGE);
+    assert_int_equal(parse_sub(policy_opts("update"), 3, c4, &a), CLI_EXIT_USAGE);
     free(path);
 }
 
@@ -752,7 +766,7 @@ static void test_policy_explain_args(void **state)
     char *e1[] = {"--action", "tool_call", "--resource", "memory_write", "--classification",
                   "internal", "--context", "spent_usd=12", "--context=rounds=a=b",
                   "--user", "alice@company.com"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 11, e1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 11, e1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"action\":\"tool_call\",\"classification\":\"internal\","
@@ -763,29 +777,29 @@ static void test_policy_explain_args(void **state)
     json_decref(b);
 
     char *e2[] = {"--action", "model_call", "--resource", "gpt"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 4, e2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 4, e2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_int_equal(json_object_size(b), 2);
     json_decref(b);
 
     char *e3[] = {"--action", "tool_call"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 2, e3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 2, e3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     char *e4[] = {"--action", "a", "--resource", "r", "--context", "novalue"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 6, e4, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 6, e4, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "KEY=VALUE"));
     char *e5[] = {"--action", "a", "--resource", "r", "--context", "k=1", "--context", "k=2"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 8, e5, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 8, e5, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "more than once"));
     char *e6[] = {"--action", "a", "--resource", "r", "--context", "=v"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 6, e6, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 6, e6, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_null(b);
     /* --resource is not repeatable, --context is */
     char *e7[] = {"--resource", "a", "--resource", "b"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_policy, "explain"), 4, e7, &a), CLI_EXIT_USAGE);
+    assert_int_equal(parse_sub(policy_opts("explain"), 4, e7, &a), CLI_EXIT_USAGE);
 }
 
 static void test_tools_approvals_args(void **state)
@@ -793,12 +807,12 @@ static void test_tools_approvals_args(void **state)
     struct cli_args a;
     char err[300];
     json_t *b = NULL;
-    assert_null(cli_sub_opts(&cli_command_tools, "run"));
-    assert_null(cli_sub_opts(&cli_command_approvals, "delete"));
+    assert_null(tools_opts("run"));
+    assert_null(approvals_opts("delete"));
 
     char *t1[] = {"memory_write", "--args", "{\"namespace\":\"eng\",\"agent\":\"bot\"}",
                   "--arg", "content=a=b c"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_tools, "invoke"), 5, t1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 5, t1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"args\":{\"agent\":\"bot\",\"content\":\"a=b c\","
@@ -807,41 +821,41 @@ static void test_tools_approvals_args(void **state)
     json_decref(b);
 
     char *t2[] = {"memory_read"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_tools, "invoke"), 1, t2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 1, t2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_int_equal(json_object_size(json_object_get(b, "args")), 0);
     json_decref(b);
 
     char *t3[] = {"memory_read", "--args", "{\"agent\":\"x\"}", "--arg", "agent=y"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_tools, "invoke"), 5, t3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 5, t3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "more than once"));
     char *t4[] = {"memory_read", "--args", "[1]"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_tools, "invoke"), 3, t4, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 3, t4, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "JSON object"));
     char *t5[] = {"--arg", "a=b"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_tools, "invoke"), 2, t5, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 2, t5, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_null(b);
 
     char *p1[] = {"apr_1", "--args", "{\"content\":\"edited\"}", "--comment", "fine"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_approvals, "approve"), 5, p1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(approvals_opts("approve"), 5, p1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"args\":{\"content\":\"edited\"},\"comment\":\"fine\"}");
     free(txt);
     json_decref(b);
     char *p2[] = {"apr_1"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_approvals, "reject"), 1, p2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(approvals_opts("reject"), 1, p2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_int_equal(json_object_size(b), 0);
     json_decref(b);
     char *p3[] = {"apr_1", "--args", "{"};
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_approvals, "approve"), 3, p3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(approvals_opts("approve"), 3, p3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     char *p4[] = {"apr_1", "--args", "{}"}; /* reject takes no --args */
-    assert_int_equal(parse_sub(cli_sub_opts(&cli_command_approvals, "reject"), 3, p4, &a), CLI_EXIT_USAGE);
+    assert_int_equal(parse_sub(approvals_opts("reject"), 3, p4, &a), CLI_EXIT_USAGE);
 }
 
 static void test_violations(void **state)
@@ -1267,29 +1281,35 @@ static void test_settings_ca_and_timeouts(void **state)
     free(pem);
 }
 
-/* cli_main with stderr captured into err. */
-static int run_err(char *err, size_t cap, int n, char **args)
+/* cli_main with one of its output streams (stdout or stderr) captured into out. */
+static int run_capture(int fd_out, char *out, size_t cap, int n, char **args)
 {
     char *argv[32];
     argv[0] = "openclaw";
     for (int i = 0; i < n; i++)
         argv[i + 1] = args[i];
     argv[n + 1] = NULL;
-    fflush(stderr);
-    char path[] = "/tmp/test_cli_stderr.XXXXXX";
+    FILE *stream = fd_out == STDOUT_FILENO ? stdout : stderr;
+    fflush(stream);
+    char path[] = "/tmp/test_cli_output.XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    int saved = dup(STDERR_FILENO);
-    dup2(fd, STDERR_FILENO);
+    int saved = dup(fd_out);
+    dup2(fd, fd_out);
     int rc = cli_main(n + 1, argv);
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
+    fflush(stream);
+    dup2(saved, fd_out);
     close(saved);
-    ssize_t got = pread(fd, err, cap - 1, 0);
-    err[got > 0 ? got : 0] = '\0';
+    ssize_t got = pread(fd, out, cap - 1, 0);
+    out[got > 0 ? got : 0] = '\0';
     close(fd);
     unlink(path);
     return rc;
+}
+
+static int run_err(char *err, size_t cap, int n, char **args)
+{
+    return run_capture(STDERR_FILENO, err, cap, n, args);
 }
 
 static void test_main_did_you_mean_and_new_commands(void **state)
@@ -1479,6 +1499,17 @@ static void test_completion_man_page_and_docs_cover_every_command(void **state)
     }
     free(man);
     free(doc);
+
+    /* `openclaw --help` lists every command too */
+    char help[8192];
+    assert_int_equal(run_capture(STDOUT_FILENO, help, sizeof(help), 1, (char *[]){"--help"}),
+                     CLI_EXIT_OK);
+    for (size_t c = 0; c < cli_ncommands; c++) {
+        char *line = gw_xasprintf("\n  %s ", cli_commands[c]->name);
+        if (!strstr(help, line))
+            fail_msg("openclaw --help does not list %s", cli_commands[c]->name);
+        free(line);
+    }
 }
 
 int main(void)
