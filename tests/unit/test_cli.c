@@ -1291,8 +1291,10 @@ static int run_capture(int fd_out, char *out, size_t cap, int n, char **args)
     argv[n + 1] = NULL;
     FILE *stream = fd_out == STDOUT_FILENO ? stdout : stderr;
     fflush(stream);
-    char path[] = "/tmp/test_cli_output.XXXXXX";
-    int fd = mkstemp(path);
+    char dir[256];
+    assert_true(test_tmpdir(dir, sizeof(dir), "test_cli_output"));
+    char *path = gw_xasprintf("%s/out", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);
     int saved = dup(fd_out);
     dup2(fd, fd_out);
@@ -1304,6 +1306,8 @@ static int run_capture(int fd_out, char *out, size_t cap, int n, char **args)
     out[got > 0 ? got : 0] = '\0';
     close(fd);
     unlink(path);
+    rmdir(dir);
+    free(path);
     return rc;
 }
 
