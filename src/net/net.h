@@ -34,6 +34,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 
+#include <signal.h>
+
 struct net_loop;
 struct net_egress;
 
@@ -107,6 +109,19 @@ void net_loop_remove_source(struct net_loop *l, struct net_source *s);
 
 /* --- HTTP calls ------------------------------------------------------------------------------- */
 
+/* Transport failures told apart the way a user acts on them. */
+enum net_failure {
+    NET_FAIL_NONE,
+    NET_FAIL_RESOLVE,       /* the host (or proxy) name does not resolve */
+    NET_FAIL_CONNECT,       /* connection refused or unreachable */
+    NET_FAIL_TIMEOUT,       /* see connected: before or after the connection */
+    NET_FAIL_TLS_VERIFY,    /* the server's certificate was refused (tls_verify, msg) */
+    NET_FAIL_TLS_CA_FILE,   /* the CA bundle cannot be read */
+    NET_FAIL_TLS_HANDSHAKE, /* e.g. the port does not speak TLS */
+    NET_FAIL_NO_ANSWER,     /* the server closed the connection without a reply */
+    NET_FAIL_OTHER,
+};
+
 struct net_result {
     gw_err err;        /* GW_OK (whatever the HTTP status); GW_EUPTIMEOUT; GW_EUPSTREAM (no
                           connection, transfer error); GW_ETOOBIG (a 2xx body above max_body);
@@ -116,6 +131,9 @@ struct net_result {
     const char *body;  /* the kept body, NUL-terminated (empty with on_data) */
     size_t len;
     bool cut_short;    /* the connection ended before the body was complete */
+    enum net_failure failure; /* how a transfer failed, for a message that says what to do */
+    bool connected;    /* a connection was made (a timeout came after it) */
+    long tls_verify;   /* NET_FAIL_TLS_VERIFY: OpenSSL's verify result (X509_V_ERR_*) */
     char msg[200];     /* why it failed: never the URL's query, a header or a credential */
 };
 
@@ -140,6 +158,8 @@ struct net_request {
     unsigned max_redirects;          /* followed (each hop checked); 0: none */
     bool stall_timeout;              /* timeout_ms bounds a stall, not the whole call */
     bool path_as_is;                 /* no dot-segment squashing of the path */
+    const volatile sig_atomic_t *cancel; /* net_perform: a non-zero value (set from a signal
+                                            handler) stops the transfer within a second */
     net_data_fn *on_data;
     net_header_fn *on_header;
     net_done_fn *on_done;            /* exactly once per started call */

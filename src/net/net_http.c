@@ -85,6 +85,18 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     return len;
 }
 
+/* Direct transfers with a cancel flag: libcurl calls it at least once a second (and when a
+ * signal interrupts its wait). */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    GW_UNUSED(dt), GW_UNUSED(dn), GW_UNUSED(ut), GW_UNUSED(un);
+    struct net_call *c = ud;
+    if (!*c->req->cancel)
+        return 0;
+    c->stopped = true;
+    return 1;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
     struct net_call *c = ud;
@@ -184,6 +196,12 @@ static gw_err setup(struct net_call *c, char *msg, size_t cap)
     }
     if (r->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
+    if (r->cancel && !c->loop) {
+        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(e, CURLOPT_XFERINFODATA, c);
+    }
+    curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
     return GW_OK;
 }
@@ -298,6 +316,29 @@ static bool follow(struct net_call *c, struct net_result *res)
     return res->err == GW_OK;
 }
 
+static enum net_failure failure_of(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return NET_FAIL_RESOLVE;
+    case CURLE_COULDNT_CONNECT:
+        return NET_FAIL_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return NET_FAIL_TIMEOUT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return NET_FAIL_TLS_VERIFY;
+    case CURLE_SSL_CACERT_BADFILE:
+        return NET_FAIL_TLS_CA_FILE;
+    case CURLE_SSL_CONNECT_ERROR:
+        return NET_FAIL_TLS_HANDSHAKE;
+    case CURLE_GOT_NOTHING:
+        return NET_FAIL_NO_ANSWER;
+    default:
+        return NET_FAIL_OTHER;
+    }
+}
+
 /* The outcome of a finished hop (no redirect to follow). */
 static void result_of(struct net_call *c, CURLcode rc, struct net_result *res)
 {
@@ -311,7 +352,8 @@ static void result_of(struct net_call *c, CURLcode rc, struct net_result *res)
         snprintf(res->msg, sizeof res->msg, "the egress policy refuses %s", c->refused_addr);
     } else if (c->stopped) {
         res->err = GW_ECANCELED;
-        snprintf(res->msg, sizeof res->msg, "stopped by the receiver");
+        snprintf(res->msg, sizeof res->msg, "%s",
+                 c->req->cancel && *c->req->cancel ? "cancelled" : "stopped by the receiver");
     } else if (c->too_big) {
         res->err = GW_ETOOBIG;
         snprintf(res->msg, sizeof res->msg, "response larger than %zu bytes", c->body.max);
@@ -322,6 +364,12 @@ static void result_of(struct net_call *c, CURLcode rc, struct net_result *res)
                            rc == CURLE_NOT_BUILT_IN ? GW_EINTERNAL
                                                     : GW_EUPSTREAM;
         res->cut_short = rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR;
+        res->failure = failure_of(rc);
+        curl_off_t connect_us = 0;
+        res->connected = curl_easy_getinfo(c->easy, CURLINFO_CONNECT_TIME_T, &connect_us) ==
+                             CURLE_OK && connect_us > 0;
+        if (res->failure == NET_FAIL_TLS_VERIFY)
+            curl_easy_getinfo(c->easy, CURLINFO_SSL_VERIFYRESULT, &res->tls_verify);
         snprintf(res->msg, sizeof res->msg, "%s", curl_easy_strerror(rc));
     }
 }
