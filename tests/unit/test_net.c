@@ -7,7 +7,8 @@
  * timeouts, http and https only, no redirects unless asked, and each followed hop judged
  * again), proxies (the rules' proxy is used, no_proxy bypasses it, names go through it), the
  * async API on the loop (streamed bodies, several calls at once, tasks), SMTP's policy, and the
- * direct transfer of programs that are not the gateway (net_perform) with URL encoding.
+ * direct transfer of programs that are not the gateway (net_perform: failures told apart,
+ * cancelling) with URL encoding.
  */
 #include "base/prelude.h"
 #include "base/buf.h"
@@ -480,6 +481,13 @@ static void smtp_follows_the_policy(void **state)
     free(u);
 }
 
+static void *set_flag_later(void *flag)
+{
+    usleep(200 * 1000);
+    *(volatile sig_atomic_t *)flag = 1;
+    return NULL;
+}
+
 static void direct_transfers(void **state)
 {
     /* net_perform: on this thread, no loop and no policy (loopback is fine), body in the
@@ -503,6 +511,27 @@ static void direct_transfers(void **state)
     rq.url = "http://127.0.0.1:1/"; /* nothing listens: the detailed reason */
     assert_int_equal(net_perform(&rq, &body, &r), GW_EUPSTREAM);
     assert_non_null(strstr(r.msg, "127.0.0.1"));
+    assert_int_equal(r.failure, NET_FAIL_CONNECT);
+    assert_false(r.connected);
+
+    /* a timeout after the connection is told from one before it */
+    u = url("127.0.0.1", "/slow");
+    rq = (struct net_request){.url = u, .timeout_ms = 300};
+    assert_int_equal(net_perform(&rq, &body, &r), GW_EUPTIMEOUT);
+    assert_int_equal(r.failure, NET_FAIL_TIMEOUT);
+    assert_true(r.connected);
+
+    /* a cancel flag set from another thread (as a signal handler would) stops the transfer */
+    static volatile sig_atomic_t cancel;
+    cancel = 0;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, set_flag_later, (void *)&cancel), 0);
+    rq = (struct net_request){.url = u, .timeout_ms = 5000, .cancel = &cancel};
+    assert_int_equal(net_perform(&rq, &body, &r), GW_ECANCELED);
+    assert_int_equal(r.status, 0); /* /slow answers after 1.5 s: it was not waited for */
+    assert_string_equal(r.msg, "cancelled");
+    pthread_join(th, NULL);
+    free(u);
     gw_buf_release(&body);
 
     char *e = net_url_escape("a b/c?d=é");
