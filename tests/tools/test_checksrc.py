@@ -153,8 +153,13 @@ void *api_bad(void) { return malloc(4); }
             '#include "base/prelude.h"', "#include <stdio.h>"))
         self.write("src/base/via_other.h", CLEAN_H.replace("GW_CLEAN_H", "GW_VIA_OTHER_H").replace(
             '#include "base/prelude.h"', '#include "base/clean.h"'))
+        self.write("src/store/sqlite/sqlite_int.h", CLEAN_H.replace("GW_CLEAN_H",
+                                                                    "GW_STORE_SQLITE_INT_H"))
+        self.write("src/store/sqlite/sqlite_db.h", CLEAN_H.replace("GW_CLEAN_H",
+                                                                   "GW_STORE_SQLITE_INT_H"))
         self.assert_findings([("src/base/wrong_guard.h", 4, "guard"),
-                              ("src/base/sys_first.h", 7, "prelude")])
+                              ("src/base/sys_first.h", 7, "prelude"),
+                              ("src/store/sqlite/sqlite_db.h", 4, "guard")])
 
     def test_only_tracked_files_in_a_work_tree(self):
         if not shutil.which("git"):
@@ -200,20 +205,25 @@ void store_close(void) {}
 void audit_row_release(void) {}
 """)
         self.write("src/newdir/newdir.c", head("newdir.c") + "int newdir_x;\n")
+        # generated in the build directory: any registered prefix will do
+        self.write("build/gen_table.c", "int store_generated; int gw_generated; int loose;\n")
         lib = self.build_lib(["src/base/clean.c", "src/base/syms.c", "src/store/store.c",
-                              "src/newdir/newdir.c"])
+                              "src/newdir/newdir.c", "build/gen_table.c"])
         files = ["src/base/clean.c", "src/base/syms.c", "src/store/store.c", "src/newdir/newdir.c"]
         out = self.assert_findings([("src/base/syms.c", 9, "prefix"),
                                     ("src/base/syms.c", 10, "prefix"),
                                     ("src/store/store.c", 7, "prefix"),
                                     ("docs/CONVENTIONS.md", 14, "prefix"),
-                                    ("src/newdir/newdir.c", 1, "prefix")],
+                                    ("src/newdir/newdir.c", 1, "prefix"),
+                                    (lib + "(gen_table.c.o)", 1, "prefix")],
                                    "--lib", lib, *files)
         text = "\n".join(out)
         self.assertIn("unprefixed does not start with gw_", text)
         self.assertIn("audit_row_release does not start with store_ (warning only", text)
         self.assertIn("audit_checkpoint_release is listed as an exception", text)
         self.assertIn("newdir_x: no prefix registered", text)
+        self.assertIn("loose (a generated source) starts with none of the prefixes", text)
+        self.assertNotIn("_generated", text)
         self.assertNotIn("helper", text)
         self.assertNotIn("gw_ok", text)
         # the tolerated symbol alone does not fail
