@@ -78,6 +78,8 @@ api_handler_fn api_models_list, api_chat_completions;
 api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
     api_approvals_reject;
 api_handler_fn api_costs_get;
+api_handler_fn api_conversations_list, api_conversations_get, api_conversations_export,
+    api_conversations_delete, api_messages_list;
 api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sessions_list,
     api_auth_sessions_revoke, api_auth_user_sessions_revoke;
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;

@@ -257,6 +257,11 @@ static const struct migration migrations[] = {
      "  created_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, namespace, kind, value)"
      ");"},
+    {10, "readable conversations: the owner's org unit and team, lists by owner and activity",
+     "ALTER TABLE conversations ADD COLUMN org_unit TEXT;"
+     "ALTER TABLE conversations ADD COLUMN team TEXT;"
+     "CREATE INDEX conversations_by_user ON conversations (tenant, user_id, updated_ms);"
+     "CREATE INDEX conversations_by_activity ON conversations (tenant, updated_ms);"},
 };
 
 int store_sqlite_latest_version(void)
