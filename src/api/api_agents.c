@@ -186,8 +186,14 @@ void api_messages_send(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "the message could not be stored");
         goto out;
     }
-    http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s}", "id", id, "channel", info.channel,
-                                           "status", "stored"));
+    /* nothing answers: say so, and how to read the mailbox and to give the agent a model */
+    const char *hint = gw_pool_printf(c->r->pool, "%s has no model, so nothing answers: the "
+                                      "message waits in its mailbox (openclaw messages list "
+                                      "%s). Give it one: openclaw models set-agent %s "
+                                      "<provider>/<model>", info.name, info.name, info.name);
+    http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:n,s:s}", "id", id, "channel",
+                                           info.channel, "status", "stored", "model", "hint",
+                                           hint));
 out:
     json_decref(body);
 }

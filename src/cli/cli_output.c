@@ -364,3 +364,19 @@ gw_err cli_read_stream(FILE *f, struct gw_buf *b)
         }
     }
 }
+
+void cli_hint_more(const json_t *reply, const char *what, const char *command)
+{
+    const json_t *next = json_object_get(reply, "next_cursor");
+    if (!json_is_string(next) && !json_is_integer(next))
+        return;
+    char *cell = cli_json_cell(next);
+    struct gw_buf h;
+    gw_buf_init(&h, 4096);
+    cli_sanitize(&h, command);
+    (void)gw_buf_puts(&h, " --cursor ");
+    cli_sanitize(&h, cell);
+    fprintf(stderr, "(more %s: %s)\n", what, h.data);
+    gw_buf_release(&h);
+    free(cell);
+}
