@@ -110,11 +110,11 @@ gw_err agent_history_save(struct agent_history *h, const char *id, const json_t 
  * GW_OK with its result, or GW_EINVAL / GW_EFORBIDDEN / GW_ENOTFOUND / GW_ETOOBIG / GW_EAUDIT /
  * GW_ESTORE with msg. */
 
-#define AGENT_CONV_PAGE_MAX 200                    /* conversations per list page */
-#define AGENT_CONV_MESSAGES_MAX 500                /* messages per page of one conversation */
-#define AGENT_CONV_EXPORT_MAX ((size_t)16 << 20)   /* bytes of one export */
-#define AGENT_MAILBOX_PAGE_MAX 200                 /* mailbox messages per page */
-#define AGENT_CURSOR_MAX 64                        /* bytes of a list cursor */
+#define AGENT_CONV_PAGE_MAX 200                  /* conversations per list page */
+#define AGENT_CONV_MESSAGES_MAX 500              /* messages per page of one conversation */
+#define AGENT_CONV_EXPORT_MAX ((size_t)16 << 20) /* bytes of one export */
+#define AGENT_MAILBOX_PAGE_MAX 200               /* mailbox messages per page */
+#define AGENT_CURSOR_MAX 64                      /* bytes of a list cursor */
 
 struct agent_conv_filter {
     const char *user;   /* NULL: the caller's own; "*": everyone in reach; else that owner */
@@ -131,8 +131,8 @@ gw_err agent_conv_list(struct agent_history *h, struct gov_call *gc,
 /* {"conversation": summary, "messages": [...], "next_cursor": seq|null}: at most limit
  * messages after seq `after`, oldest first, each {"seq","created_at","role","content",
  * "tool_calls"?,"tool_call_id"?}. */
-gw_err agent_conv_read(struct agent_history *h, struct gov_call *gc, const char *id,
-                       int64_t after, size_t limit, json_t **page, char *msg, size_t cap);
+gw_err agent_conv_read(struct agent_history *h, struct gov_call *gc, const char *id, int64_t after,
+                       size_t limit, json_t **page, char *msg, size_t cap);
 
 enum agent_export_format { AGENT_EXPORT_JSON, AGENT_EXPORT_MARKDOWN };
 /* The whole conversation as one document (*text malloc'd, *len bytes): a data export,
@@ -150,7 +150,6 @@ gw_err agent_conv_delete(struct agent_history *h, struct gov_call *gc, const cha
  * {"messages": [{"id","channel","sender","content","created_at"}], "next_cursor"}. The door
  * checks the caller's access to the channel. */
 gw_err agent_mailbox_page(struct agent_history *h, const char *tenant, const char *channel,
-                          const char *cursor, size_t limit, json_t **page, char *msg,
-                          size_t cap);
+                          const char *cursor, size_t limit, json_t **page, char *msg, size_t cap);
 
 #endif

@@ -85,10 +85,10 @@ static json_t *time_json(int64_t ms)
 static json_t *summary_json(const struct store_conversation *c)
 {
     return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:o,s:o,s:I,s:s?}", "id", c->id, "agent",
-                     c->channel, "session", c->session, "user", c->user_id, "org_unit",
-                     c->org_unit, "team", c->team, "created_at", time_json(c->created_ms),
-                     "updated_at", time_json(c->updated_ms), "messages",
-                     (json_int_t)c->messages, "title", c->title);
+                     c->channel, "session", c->session, "user", c->user_id, "org_unit", c->org_unit,
+                     "team", c->team, "created_at", time_json(c->created_ms), "updated_at",
+                     time_json(c->updated_ms), "messages", (json_int_t)c->messages, "title",
+                     c->title);
 }
 
 /* A stored canonical message as the API shows it (only the members it defines). */
@@ -122,8 +122,8 @@ static bool cursor_parse(const char *s, int64_t *ms, char id[AGENT_CONVERSATION_
         return false;
     const char *p = end + 1;
     size_t n = strlen(p);
-    if (n == 0 || n >= AGENT_CONVERSATION_ID_LEN || strspn(p, "abcdefghijklmnopqrstuvwxyz"
-                                                              "0123456789_") != n)
+    if (n == 0 || n >= AGENT_CONVERSATION_ID_LEN ||
+        strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
         return false;
     *ms = v;
     memcpy(id, p, n + 1);
@@ -234,8 +234,8 @@ static gw_err audit_read(struct gov_call *gc, const char *type, const struct sto
     return GW_OK;
 }
 
-gw_err agent_conv_read(struct agent_history *h, struct gov_call *gc, const char *id,
-                       int64_t after, size_t limit, json_t **page, char *msg, size_t cap)
+gw_err agent_conv_read(struct agent_history *h, struct gov_call *gc, const char *id, int64_t after,
+                       size_t limit, json_t **page, char *msg, size_t cap)
 {
     *page = NULL;
     struct store_conversation c;
@@ -282,8 +282,8 @@ static gw_err export_messages(struct agent_history *h, const struct store_conver
     for (int64_t after = 0;;) {
         struct store_conversation_message *list = NULL;
         size_t n = 0;
-        gw_err rc = store_conversation_messages(h->st, c->id, after, AGENT_CONV_MESSAGES_MAX,
-                                                &list, &n);
+        gw_err rc = store_conversation_messages(h->st, c->id, after, AGENT_CONV_MESSAGES_MAX, &list,
+                                                &n);
         if (rc != GW_OK) {
             snprintf(msg, cap, "the conversation could not be read");
             return rc;
@@ -292,8 +292,8 @@ static gw_err export_messages(struct agent_history *h, const struct store_conver
             size_t len = strlen(list[i].message);
             bytes += len;
             if (bytes > AGENT_CONV_EXPORT_MAX) {
-                snprintf(msg, cap, "the conversation is larger than %zu MiB: read it page by "
-                         "page instead", AGENT_CONV_EXPORT_MAX >> 20);
+                snprintf(msg, cap, "the conversation is larger than %zu MiB: read it page by page",
+                         AGENT_CONV_EXPORT_MAX >> 20);
                 rc = GW_ETOOBIG;
                 break;
             }
@@ -357,9 +357,8 @@ gw_err agent_conv_export(struct agent_history *h, struct gov_call *gc, const cha
         goto out;
     /* an export is always on the record before it leaves */
     gc->audit.classification = pol_level_name(level);
-    json_t *details = json_pack("{s:s,s:s,s:s,s:s,s:I,s:b}", "owner", c.user_id, "agent",
-                                c.channel, "format", fmt == AGENT_EXPORT_MARKDOWN ? "markdown"
-                                                                                  : "json",
+    json_t *details = json_pack("{s:s,s:s,s:s,s:s,s:I,s:b}", "owner", c.user_id, "agent", c.channel,
+                                "format", fmt == AGENT_EXPORT_MARKDOWN ? "markdown" : "json",
                                 "destination", external ? "external" : "internal", "messages",
                                 (json_int_t)json_array_size(msgs), "others", others);
     if (gov_audit_ahead(gc, "conversation.exported", c.id, 200, details) != GW_OK) {
@@ -404,12 +403,12 @@ gw_err agent_conv_delete(struct agent_history *h, struct gov_call *gc, const cha
     rc = store_conversation_delete(h->st, gc->p->tenant, c.id, &removed);
     if (rc != GW_OK) {
         gov_audit_failed(gc);
-        snprintf(msg, cap, rc == GW_ENOTFOUND ? "no conversation %s"
-                                              : "conversation %s could not be deleted", id);
+        snprintf(msg, cap,
+                 rc == GW_ENOTFOUND ? "no conversation %s" : "conversation %s could not be deleted",
+                 id);
         goto out;
     }
-    *result = json_pack("{s:s,s:b,s:I}", "id", c.id, "deleted", 1, "messages",
-                        (json_int_t)removed);
+    *result = json_pack("{s:s,s:b,s:I}", "id", c.id, "deleted", 1, "messages", (json_int_t)removed);
 out:
     store_conversation_release(&c);
     return rc;
@@ -418,8 +417,7 @@ out:
 /* --- mailboxes ------------------------------------------------------------------------------ */
 
 gw_err agent_mailbox_page(struct agent_history *h, const char *tenant, const char *channel,
-                          const char *cursor, size_t limit, json_t **page, char *msg,
-                          size_t cap)
+                          const char *cursor, size_t limit, json_t **page, char *msg, size_t cap)
 {
     *page = NULL;
     int64_t before_ms = 0;
@@ -430,18 +428,18 @@ gw_err agent_mailbox_page(struct agent_history *h, const char *tenant, const cha
     }
     struct store_message *list = NULL;
     size_t n = 0;
-    gw_err rc = store_message_list(h->st, tenant, channel, before_ms,
-                                   before_ms ? before_id : NULL, limit, &list, &n);
+    gw_err rc = store_message_list(h->st, tenant, channel, before_ms, before_ms ? before_id : NULL,
+                                   limit, &list, &n);
     if (rc != GW_OK) {
         snprintf(msg, cap, "the messages could not be read");
         return rc;
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s?,s:s?,s:o}", "id", list[i].id,
-                                             "channel", list[i].channel, "sender",
-                                             list[i].sender, "content", list[i].content,
-                                             "created_at", time_json(list[i].created_ms)));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s?,s:s?,s:o}", "id", list[i].id, "channel",
+                                             list[i].channel, "sender", list[i].sender, "content",
+                                             list[i].content, "created_at",
+                                             time_json(list[i].created_ms)));
     *page = json_pack("{s:o,s:o}", "messages", arr, "next_cursor",
                       cursor_json(n && n == limit, n ? list[n - 1].created_ms : 0,
                                   n ? list[n - 1].id : ""));

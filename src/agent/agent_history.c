@@ -35,10 +35,12 @@ gw_err agent_history_load(struct agent_history *h, const struct auth_principal *
                           const char *agent, const char *session, json_t *history,
                           char id[AGENT_CONVERSATION_ID_LEN])
 {
-    const struct store_conversation c = {
-        .tenant = (char *)p->tenant, .user_id = (char *)agent_history_owner(p),
-        .channel = (char *)agent, .session = (char *)session,
-        .org_unit = (char *)p->org_unit, .team = (char *)p->team};
+    const struct store_conversation c = {.tenant = (char *)p->tenant,
+                                         .user_id = (char *)agent_history_owner(p),
+                                         .channel = (char *)agent,
+                                         .session = (char *)session,
+                                         .org_unit = (char *)p->org_unit,
+                                         .team = (char *)p->team};
     gw_err rc = store_conversation_open(h->st, &c, gw_now_ms(), id);
     if (rc != GW_OK)
         return rc;

@@ -78,10 +78,10 @@ static gw_err put_header(struct gw_buf *out, const json_t *doc)
         rc = put_inline(out, gw_json_str(c, "agent"));
     if (rc == GW_OK)
         rc = gw_buf_puts(out, "\n\n");
-    const char *const facts[][2] = {
-        {"Conversation", "id"},    {"Owner", "user"},     {"Org unit", "org_unit"},
-        {"Team", "team"},          {"Session", "session"}, {"Started", "created_at"},
-        {"Last activity", "updated_at"}};
+    const char *const facts[][2] = {{"Conversation", "id"},         {"Owner", "user"},
+                                    {"Org unit", "org_unit"},       {"Team", "team"},
+                                    {"Session", "session"},         {"Started", "created_at"},
+                                    {"Last activity", "updated_at"}};
     for (size_t i = 0; i < GW_ARRAY_LEN(facts) && rc == GW_OK; i++)
         if (gw_json_str(c, facts[i][1]))
             rc = put_fact(out, facts[i][0], gw_json_str(c, facts[i][1]));

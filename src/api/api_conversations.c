@@ -81,8 +81,8 @@ void api_conversations_get(struct api_call *c)
         return;
     json_t *page = NULL;
     char msg[300];
-    gw_err rc = agent_conv_read(c->d->history, &c->gc, c->var[0], after, (size_t)limit, &page,
-                                msg, sizeof(msg));
+    gw_err rc = agent_conv_read(c->d->history, &c->gc, c->var[0], after, (size_t)limit, &page, msg,
+                                sizeof(msg));
     if (rc != GW_OK)
         fail(c, rc, msg);
     else
@@ -107,16 +107,15 @@ void api_conversations_export(struct api_call *c)
     size_t len = 0;
     gw_err rc = agent_conv_export(c->d->history, &c->gc, c->var[0],
                                   md ? AGENT_EXPORT_MARKDOWN : AGENT_EXPORT_JSON,
-                                  dest && !strcmp(dest, "external"), &text, &len, msg,
-                                  sizeof(msg));
+                                  dest && !strcmp(dest, "external"), &text, &len, msg, sizeof(msg));
     if (rc != GW_OK) {
         fail(c, rc, msg);
         return;
     }
     /* the id was found in the store, so it is a safe file name */
     char disp[128];
-    snprintf(disp, sizeof(disp), "Content-Disposition: attachment; filename=\"%s.%s\"",
-             c->var[0], md ? "md" : "json");
+    snprintf(disp, sizeof(disp), "Content-Disposition: attachment; filename=\"%s.%s\"", c->var[0],
+             md ? "md" : "json");
     const char *hdrs[] = {disp, NULL};
     http_respond(c->r, 200, md ? "text/markdown; charset=utf-8" : "application/json", text, len,
                  hdrs);
@@ -140,8 +139,9 @@ void api_messages_list(struct api_call *c)
 {
     const char *ns = c->var[0], *agent = c->var[1];
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
-        http_respond_error(c->r, GW_EINVAL, "namespace and agent must be 1-63 characters of "
-                                            "[a-z0-9_-] starting with a letter or digit");
+        http_respond_error(c->r, GW_EINVAL,
+                           "namespace and agent must be 1-63 characters of "
+                           "[a-z0-9_-] starting with a letter or digit");
         return;
     }
     c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
@@ -168,7 +168,6 @@ void api_messages_list(struct api_call *c)
         return;
     }
     c->gc.audit.details = json_pack("{s:I}", "returned",
-                                    (json_int_t)json_array_size(json_object_get(page,
-                                                                                 "messages")));
+                                    (json_int_t)json_array_size(json_object_get(page, "messages")));
     http_respond_json(c->r, 200, page);
 }

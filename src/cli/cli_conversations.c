@@ -32,11 +32,12 @@ const char cli_help_conversations[] =
     "  conversations delete <id>\n"
     "      DELETE /api/v1/conversations/<id>: deletes one of your conversations (audited).\n";
 
-static const struct cli_optdef list_opts[] = {
-    {"user", CLI_OPT_ARG},  {"everyone", 0},        {"agent", CLI_OPT_ARG},
-    {"limit", CLI_OPT_ARG}, {"cursor", CLI_OPT_ARG}, {NULL, 0}};
-static const struct cli_optdef show_opts[] = {
-    {"limit", CLI_OPT_ARG}, {"cursor", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef list_opts[] = {{"user", CLI_OPT_ARG},   {"everyone", 0},
+                                              {"agent", CLI_OPT_ARG},  {"limit", CLI_OPT_ARG},
+                                              {"cursor", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef show_opts[] = {{"limit", CLI_OPT_ARG},
+                                              {"cursor", CLI_OPT_ARG},
+                                              {NULL, 0}};
 static const struct cli_optdef export_opts[] = {{"format", CLI_OPT_ARG},
                                                 {"output", CLI_OPT_ARG | CLI_OPT_FILE},
                                                 {"destination", CLI_OPT_ARG},
@@ -65,7 +66,8 @@ void cli_format_conversations(struct gw_buf *out, const json_t *reply)
     cli_table_init(&t, headers, GW_ARRAY_LEN(headers));
     size_t i;
     json_t *e;
-    json_array_foreach(list, i, e) cli_table_add_json(&t, e, keys);
+    json_array_foreach(list, i, e)
+        cli_table_add_json(&t, e, keys);
     cli_table_render(&t, out);
     cli_table_release(&t);
 }
@@ -120,7 +122,8 @@ void cli_format_conversation(struct gw_buf *out, const json_t *reply)
     free(n);
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(reply, "messages"), i, m) format_message(out, m);
+    json_array_foreach(json_object_get(reply, "messages"), i, m)
+        format_message(out, m);
 }
 
 static int conv_list(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
@@ -248,9 +251,9 @@ static const struct cli_sub subs[] = {{"list", list_opts, conv_list},
                                       {"show", show_opts, conv_show},
                                       {"export", export_opts, conv_export},
                                       {"delete", NULL, conv_delete}};
-const struct cli_command cli_command_conversations = {
-    "conversations", cli_help_conversations, cli_cmd_conversations, subs, GW_ARRAY_LEN(subs),
-    NULL};
+const struct cli_command cli_command_conversations = {"conversations",       cli_help_conversations,
+                                                      cli_cmd_conversations, subs,
+                                                      GW_ARRAY_LEN(subs),    NULL};
 
 int cli_cmd_conversations(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -66,8 +66,7 @@ int cli_export_get(struct cli_ctx *ctx, const char *url, const char *output, jso
             json_object_set_new(summary, "bytes", json_integer((json_int_t)rs.streamed));
             cli_print_json(summary);
         } else if (rc == CLI_EXIT_OK) {
-            fprintf(stderr, "Exported %llu bytes to %s\n", (unsigned long long)rs.streamed,
-                    output);
+            fprintf(stderr, "Exported %llu bytes to %s\n", (unsigned long long)rs.streamed, output);
         }
     } else if (rc != CLI_EXIT_OK && rs.streamed) {
         fprintf(stderr, "error: export incomplete (%llu bytes written)\n",

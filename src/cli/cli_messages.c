@@ -19,8 +19,9 @@ const char cli_help_messages[] =
     "      an agent without a model (what `openclaw send` left there), newest first, with\n"
     "      sender and time (--limit 1-200, default 50; --cursor continues a listing).\n";
 
-static const struct cli_optdef list_opts[] = {
-    {"limit", CLI_OPT_ARG}, {"cursor", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef list_opts[] = {{"limit", CLI_OPT_ARG},
+                                              {"cursor", CLI_OPT_ARG},
+                                              {NULL, 0}};
 
 void cli_format_messages(struct gw_buf *out, const json_t *reply)
 {
@@ -88,8 +89,8 @@ out:
 }
 
 static const struct cli_sub subs[] = {{"list", list_opts, messages_list}};
-const struct cli_command cli_command_messages = {"messages", cli_help_messages, cli_cmd_messages,
-                                                 subs, GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_messages = {"messages", cli_help_messages,  cli_cmd_messages,
+                                                 subs,       GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_messages(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -7,8 +7,8 @@
 
 const struct store_cols store_agent_cols = STORE_COLS_INIT(store_agent, STORE_AGENT_COLUMNS);
 const struct store_cols store_message_cols = STORE_COLS_INIT(store_message, STORE_MESSAGE_COLUMNS);
-const struct store_cols store_conversation_cols =
-    STORE_COLS_INIT(store_conversation, STORE_CONVERSATION_COLUMNS);
+const struct store_cols store_conversation_cols = STORE_COLS_INIT(store_conversation,
+                                                                  STORE_CONVERSATION_COLUMNS);
 const struct store_cols store_conversation_message_cols =
     STORE_COLS_INIT(store_conversation_message, STORE_CONVERSATION_MESSAGE_COLUMNS);
 
@@ -54,8 +54,7 @@ gw_err store_message_list(struct store *st, const char *tenant, const char *chan
 {
     if (!STORE_OUT_LIST(out, n) || !tenant || !channel || (before_ms && !before_id))
         return GW_EINVAL;
-    return st->ops->agents->message_list(st, tenant, channel, before_ms, before_id, limit, out,
-                                         n);
+    return st->ops->agents->message_list(st, tenant, channel, before_ms, before_id, limit, out, n);
 }
 
 void store_message_list_free(struct store_message *list, size_t n)
@@ -68,8 +67,8 @@ void store_conversation_release(struct store_conversation *c)
     store_row_release(&store_conversation_cols, c);
 }
 
-gw_err store_conversation_open(struct store *st, const struct store_conversation *c,
-                               int64_t now_ms, char *id)
+gw_err store_conversation_open(struct store *st, const struct store_conversation *c, int64_t now_ms,
+                               char *id)
 {
     if (!c || !c->tenant || !c->user_id || !c->channel || !c->session || !id)
         return GW_EINVAL;
@@ -116,8 +115,7 @@ gw_err store_conversation_get(struct store *st, const char *tenant, const char *
 }
 
 gw_err store_conversation_messages(struct store *st, const char *id, int64_t after_seq,
-                                   size_t limit, struct store_conversation_message **out,
-                                   size_t *n)
+                                   size_t limit, struct store_conversation_message **out, size_t *n)
 {
     if (!STORE_OUT_LIST(out, n) || !id)
         return GW_EINVAL;

@@ -58,12 +58,12 @@ void store_message_list_free(struct store_message *list, size_t n);
 
 /* A conversation and a summary of its messages. */
 struct store_conversation {
-    char *id;         /* "cnv_<24 hex>" */
+    char *id; /* "cnv_<24 hex>" */
     char *tenant;
-    char *user_id;    /* the owner: a user id, or "token:<id>" */
-    char *channel;    /* "<namespace>/<agent>" */
+    char *user_id; /* the owner: a user id, or "token:<id>" */
+    char *channel; /* "<namespace>/<agent>" */
     char *session;
-    char *org_unit;   /* the owner's when the conversation began, NULL when it had none */
+    char *org_unit; /* the owner's when the conversation began, NULL when it had none */
     char *team;
     int64_t created_ms;
     int64_t updated_ms;
@@ -74,8 +74,8 @@ struct store_conversation {
 void store_conversation_release(struct store_conversation *c);
 /* The conversation of (tenant, user_id, channel, session), created when new with the owner's
  * org_unit and team from c; its id ("cnv_…") goes to id (STORE_CONV_ID_LEN bytes). */
-gw_err store_conversation_open(struct store *st, const struct store_conversation *c,
-                               int64_t now_ms, char *id);
+gw_err store_conversation_open(struct store *st, const struct store_conversation *c, int64_t now_ms,
+                               char *id);
 /* Appends messages (canonical chat messages as JSON text) in one transaction; GW_ENOTFOUND
  * when the conversation is gone (deleted meanwhile). */
 gw_err store_conversation_append(struct store *st, const char *id, const char *const *messages,
@@ -87,10 +87,10 @@ gw_err store_conversation_tail(struct store *st, const char *id, size_t max, cha
 /* Which conversations a list returns: those of the tenant matching every field that is set. */
 struct store_conversation_filter {
     const char *tenant;
-    const char *user_id;   /* the owner */
-    const char *org_unit;  /* the owner's org unit is this one or below it */
+    const char *user_id;  /* the owner */
+    const char *org_unit; /* the owner's org unit is this one or below it */
     const char *channel;
-    int64_t before_ms;     /* cursor: updated_ms and id of the last one seen (0: first page) */
+    int64_t before_ms; /* cursor: updated_ms and id of the last one seen (0: first page) */
     const char *before_id;
 };
 

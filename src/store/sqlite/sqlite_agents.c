@@ -40,11 +40,11 @@ static const char CONV_TAIL[] = "SELECT message FROM (SELECT seq, message FROM "
                                 "conversation_messages WHERE conversation_id = ? "
                                 "ORDER BY seq DESC LIMIT ?) ORDER BY seq";
 /* the columns of struct store_conversation; the title is the first message's text, cut */
-#define CONV_SELECT                                                                            \
-    "SELECT c.id, c.tenant, c.user_id, c.channel, c.session, c.org_unit, c.team, "             \
-    "c.created_ms, c.updated_ms, (SELECT COUNT(*) FROM conversation_messages m WHERE "          \
-    "m.conversation_id = c.id), (SELECT substr(json_extract(m.message, '$.content'), 1, 120) "  \
-    "FROM conversation_messages m WHERE m.conversation_id = c.id ORDER BY m.seq LIMIT 1) "      \
+#define CONV_SELECT                                                                                \
+    "SELECT c.id, c.tenant, c.user_id, c.channel, c.session, c.org_unit, c.team, "                 \
+    "c.created_ms, c.updated_ms, (SELECT COUNT(*) FROM conversation_messages m WHERE "             \
+    "m.conversation_id = c.id), (SELECT substr(json_extract(m.message, '$.content'), 1, 120) "     \
+    "FROM conversation_messages m WHERE m.conversation_id = c.id ORDER BY m.seq LIMIT 1) "         \
     "FROM conversations c "
 /* ?3..?5: the org unit, then the bounds of its subtree ("ou/" <= x < "ou0": '0' follows '/') */
 static const char CONV_LIST[] = CONV_SELECT
@@ -94,10 +94,10 @@ static gw_err message_list(struct store *st, const char *tenant, const char *cha
                            int64_t before_ms, const char *before_id, size_t limit,
                            struct store_message **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = MESSAGE_LIST, .what = "message list",
-                                         SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(channel),
-                                                 SQ_I64(before_ms), SQ_TEXT(before_id),
-                                                 SQ_I64(limit_i64(limit)))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = MESSAGE_LIST, .what = "message list",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(channel), SQ_I64(before_ms),
+                                             SQ_TEXT(before_id), SQ_I64(limit_i64(limit)))),
                              &store_message_cols, out, n);
 }
 
@@ -118,11 +118,11 @@ static gw_err conversation_open(struct store *st, const struct store_conversatio
                                          .ncols = STORE_CONVERSATION_INSERT_COLS),
                                  NULL);
     if (rc == GW_OK)
-        rc = store_sqlite_run_get(
-            c, SQ_CALL(.sql = CONV_FIND, .what = "conversation open: select",
-                       SQ_ARGS(SQ_TEXT(conv->tenant), SQ_TEXT(conv->user_id),
-                               SQ_TEXT(conv->channel), SQ_TEXT(conv->session))),
-            &store_str_cols, &found);
+        rc = store_sqlite_run_get(c,
+                                  SQ_CALL(.sql = CONV_FIND, .what = "conversation open: select",
+                                          SQ_ARGS(SQ_TEXT(conv->tenant), SQ_TEXT(conv->user_id),
+                                                  SQ_TEXT(conv->channel), SQ_TEXT(conv->session))),
+                                  &store_str_cols, &found);
     store_sqlite_unlock(c);
     if (rc == GW_ENOTFOUND) /* inserted or present a moment ago, under the same lock */
         rc = GW_ESTORE;
@@ -141,15 +141,16 @@ static gw_err conversation_append(struct store *st, const char *id,
     gw_err rc = store_sqlite_begin(c, "conversation append: begin");
     /* touched first: a conversation deleted meanwhile gets nothing */
     if (rc == GW_OK)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = CONV_TOUCH, .what = "conversation append: touch",
-                                         SQ_ARGS(SQ_I64(now_ms), SQ_TEXT(id))),
+        rc = store_sqlite_run(c,
+                              SQ_CALL(.sql = CONV_TOUCH, .what = "conversation append: touch",
+                                      SQ_ARGS(SQ_I64(now_ms), SQ_TEXT(id))),
                               &changes);
     if (rc == GW_OK && changes == 0)
         rc = GW_ENOTFOUND;
     for (size_t i = 0; i < n && rc == GW_OK; i++)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = CONV_APPEND, .what = "conversation append",
-                                         SQ_ARGS(SQ_TEXT(id), SQ_TEXT(messages[i]),
-                                                 SQ_I64(now_ms))),
+        rc = store_sqlite_run(c,
+                              SQ_CALL(.sql = CONV_APPEND, .what = "conversation append",
+                                      SQ_ARGS(SQ_TEXT(id), SQ_TEXT(messages[i]), SQ_I64(now_ms))),
                               NULL);
     rc = store_sqlite_end(c, rc, "conversation append: commit");
     store_sqlite_unlock(c);
@@ -184,13 +185,13 @@ static gw_err conversation_list(struct store *st, const struct store_conversatio
 {
     char *ou[3];
     subtree(f->org_unit, ou);
-    gw_err rc = store_sqlite_list(
-        st, SQ_CALL(.sql = CONV_LIST, .what = "conversation list",
-                    SQ_ARGS(SQ_TEXT(f->tenant), SQ_TEXT(f->user_id), SQ_TEXT(ou[0]),
-                            SQ_TEXT(ou[1]), SQ_TEXT(ou[2]), SQ_TEXT(f->channel),
-                            SQ_I64(f->before_ms), SQ_TEXT(f->before_id),
-                            SQ_I64(limit_i64(limit)))),
-        &store_conversation_cols, out, n);
+    gw_err rc = store_sqlite_list(st,
+                                  SQ_CALL(.sql = CONV_LIST, .what = "conversation list",
+                                          SQ_ARGS(SQ_TEXT(f->tenant), SQ_TEXT(f->user_id),
+                                                  SQ_TEXT(ou[0]), SQ_TEXT(ou[1]), SQ_TEXT(ou[2]),
+                                                  SQ_TEXT(f->channel), SQ_I64(f->before_ms),
+                                                  SQ_TEXT(f->before_id), SQ_I64(limit_i64(limit)))),
+                                  &store_conversation_cols, out, n);
     for (size_t i = 0; i < 3; i++)
         free(ou[i]);
     return rc;
@@ -199,8 +200,9 @@ static gw_err conversation_list(struct store *st, const struct store_conversatio
 static gw_err conversation_get(struct store *st, const char *tenant, const char *id,
                                struct store_conversation *out)
 {
-    return store_sqlite_get(st, SQ_CALL(.sql = CONV_GET, .what = "conversation get",
-                                        SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id))),
+    return store_sqlite_get(st,
+                            SQ_CALL(.sql = CONV_GET, .what = "conversation get",
+                                    SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id))),
                             &store_conversation_cols, out);
 }
 
@@ -208,9 +210,10 @@ static gw_err conversation_messages(struct store *st, const char *id, int64_t af
                                     size_t limit, struct store_conversation_message **out,
                                     size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = CONV_MESSAGES, .what = "conversation messages",
-                                         SQ_ARGS(SQ_TEXT(id), SQ_I64(after_seq),
-                                                 SQ_I64(limit_i64(limit)))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = CONV_MESSAGES, .what = "conversation messages",
+                                     SQ_ARGS(SQ_TEXT(id), SQ_I64(after_seq),
+                                             SQ_I64(limit_i64(limit)))),
                              &store_conversation_message_cols, out, n);
 }
 
@@ -222,13 +225,15 @@ static gw_err conversation_delete(struct store *st, const char *tenant, const ch
     store_sqlite_lock(c);
     gw_err rc = store_sqlite_begin(c, "conversation delete: begin");
     if (rc == GW_OK)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = CONV_DELETE_MESSAGES,
-                                         .what = "conversation delete: messages",
-                                         SQ_ARGS(SQ_TEXT(id), SQ_TEXT(tenant))),
+        rc = store_sqlite_run(c,
+                              SQ_CALL(.sql = CONV_DELETE_MESSAGES,
+                                      .what = "conversation delete: messages",
+                                      SQ_ARGS(SQ_TEXT(id), SQ_TEXT(tenant))),
                               &removed);
     if (rc == GW_OK)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = CONV_DELETE, .what = "conversation delete",
-                                         SQ_ARGS(SQ_TEXT(id), SQ_TEXT(tenant))),
+        rc = store_sqlite_run(c,
+                              SQ_CALL(.sql = CONV_DELETE, .what = "conversation delete",
+                                      SQ_ARGS(SQ_TEXT(id), SQ_TEXT(tenant))),
                               &changes);
     if (rc == GW_OK && changes == 0)
         rc = GW_ENOTFOUND;
@@ -240,10 +245,16 @@ static gw_err conversation_delete(struct store *st, const char *tenant, const ch
 }
 
 const struct store_agent_ops store_sqlite_agent_ops = {
-    .agent_insert = agent_insert, .agent_list = agent_list, .agent_delete = agent_delete,
-    .message_insert = message_insert, .message_list = message_list,
-    .conversation_open = conversation_open, .conversation_append = conversation_append,
-    .conversation_tail = conversation_tail, .conversation_list = conversation_list,
-    .conversation_get = conversation_get, .conversation_messages = conversation_messages,
+    .agent_insert = agent_insert,
+    .agent_list = agent_list,
+    .agent_delete = agent_delete,
+    .message_insert = message_insert,
+    .message_list = message_list,
+    .conversation_open = conversation_open,
+    .conversation_append = conversation_append,
+    .conversation_tail = conversation_tail,
+    .conversation_list = conversation_list,
+    .conversation_get = conversation_get,
+    .conversation_messages = conversation_messages,
     .conversation_delete = conversation_delete,
 };

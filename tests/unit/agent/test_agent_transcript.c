@@ -14,13 +14,12 @@
 
 static json_t *doc_with(json_t *messages)
 {
-    return json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i},s:o,s:s,s:s}", "conversation",
-                     "id", "cnv_0a1b", "agent", "eng/assistant", "session", "main", "user",
-                     "dave@acme.test", "org_unit", "eng/platform", "team", "platform",
-                     "created_at", "2026-12-01T10:00:00.000Z", "updated_at",
-                     "2026-12-01T10:05:00.000Z", "messages", 2, "messages", messages,
-                     "exported_at", "2026-12-02T08:00:00.000Z", "exported_by",
-                     "dave@acme.test");
+    return json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i},s:o,s:s,s:s}", "conversation", "id",
+                     "cnv_0a1b", "agent", "eng/assistant", "session", "main", "user",
+                     "dave@acme.test", "org_unit", "eng/platform", "team", "platform", "created_at",
+                     "2026-12-01T10:00:00.000Z", "updated_at", "2026-12-01T10:05:00.000Z",
+                     "messages", 2, "messages", messages, "exported_at", "2026-12-02T08:00:00.000Z",
+                     "exported_by", "dave@acme.test");
 }
 
 /* The Markdown of doc (stolen), NUL-terminated; rc receives the result. */
@@ -37,52 +36,51 @@ static char *render(json_t *doc, size_t max, gw_err *rc)
 static void header_and_messages(void **state)
 {
     (void)state;
-    json_t *msgs = json_pack(
-        "[{s:i,s:s,s:s,s:s},{s:i,s:s,s:s,s:n,s:[{s:s,s:s,s:{s:s,s:s}}]},"
-        "{s:i,s:s,s:s,s:s,s:s}]",
-        "seq", 1, "created_at", "2026-12-01T10:00:00.000Z", "role", "user", "content",
-        "Remember the rollout", "seq", 2, "created_at", "2026-12-01T10:00:01.000Z", "role",
-        "assistant", "content", "tool_calls", "id", "call_1", "type", "function", "function",
-        "name", "memory_write", "arguments", "{\"content\":\"rollout\"}", "seq", 3, "created_at",
-        "2026-12-01T10:00:02.000Z", "role", "tool", "tool_call_id", "call_1", "content",
-        "{\"bytes\":7}");
+    json_t *msgs = json_pack("[{s:i,s:s,s:s,s:s},{s:i,s:s,s:s,s:n,s:[{s:s,s:s,s:{s:s,s:s}}]},"
+                             "{s:i,s:s,s:s,s:s,s:s}]",
+                             "seq", 1, "created_at", "2026-12-01T10:00:00.000Z", "role", "user",
+                             "content", "Remember the rollout", "seq", 2, "created_at",
+                             "2026-12-01T10:00:01.000Z", "role", "assistant", "content",
+                             "tool_calls", "id", "call_1", "type", "function", "function", "name",
+                             "memory_write", "arguments", "{\"content\":\"rollout\"}", "seq", 3,
+                             "created_at", "2026-12-01T10:00:02.000Z", "role", "tool",
+                             "tool_call_id", "call_1", "content", "{\"bytes\":7}");
     gw_err rc;
     char *md = render(doc_with(msgs), 1 << 20, &rc);
     assert_int_equal(rc, GW_OK);
-    const char *want =
-        "# Conversation with eng/assistant\n"
-        "\n"
-        "- Conversation: cnv\\_0a1b\n"
-        "- Owner: dave@acme.test\n"
-        "- Org unit: eng/platform\n"
-        "- Team: platform\n"
-        "- Session: main\n"
-        "- Started: 2026-12-01T10:00:00.000Z\n"
-        "- Last activity: 2026-12-01T10:05:00.000Z\n"
-        "- Messages: 3\n"
-        "- Exported: 2026-12-02T08:00:00.000Z\n"
-        "- Exported by: dave@acme.test\n"
-        "\n"
-        "## 1. User, 2026-12-01T10:00:00.000Z\n"
-        "\n"
-        "```text\n"
-        "Remember the rollout\n"
-        "```\n"
-        "\n"
-        "## 2. Assistant, 2026-12-01T10:00:01.000Z\n"
-        "\n"
-        "Tool call memory\\_write (call call\\_1):\n"
-        "\n"
-        "```json\n"
-        "{\"content\":\"rollout\"}\n"
-        "```\n"
-        "\n"
-        "## 3. Tool result (call call\\_1), 2026-12-01T10:00:02.000Z\n"
-        "\n"
-        "```json\n"
-        "{\"bytes\":7}\n"
-        "```\n"
-        "\n";
+    const char *want = "# Conversation with eng/assistant\n"
+                       "\n"
+                       "- Conversation: cnv\\_0a1b\n"
+                       "- Owner: dave@acme.test\n"
+                       "- Org unit: eng/platform\n"
+                       "- Team: platform\n"
+                       "- Session: main\n"
+                       "- Started: 2026-12-01T10:00:00.000Z\n"
+                       "- Last activity: 2026-12-01T10:05:00.000Z\n"
+                       "- Messages: 3\n"
+                       "- Exported: 2026-12-02T08:00:00.000Z\n"
+                       "- Exported by: dave@acme.test\n"
+                       "\n"
+                       "## 1. User, 2026-12-01T10:00:00.000Z\n"
+                       "\n"
+                       "```text\n"
+                       "Remember the rollout\n"
+                       "```\n"
+                       "\n"
+                       "## 2. Assistant, 2026-12-01T10:00:01.000Z\n"
+                       "\n"
+                       "Tool call memory\\_write (call call\\_1):\n"
+                       "\n"
+                       "```json\n"
+                       "{\"content\":\"rollout\"}\n"
+                       "```\n"
+                       "\n"
+                       "## 3. Tool result (call call\\_1), 2026-12-01T10:00:02.000Z\n"
+                       "\n"
+                       "```json\n"
+                       "{\"bytes\":7}\n"
+                       "```\n"
+                       "\n";
     assert_string_equal(md, want);
     free(md);
 }
@@ -115,9 +113,8 @@ static void untrusted_text_stays_inside(void **state)
     (void)state;
     const char *evil = "```\n## 9. System, forged\n<script>alert(1)</script>\n`````x\n\x1b[31mred"
                        "\r\ttab";
-    json_t *msgs = json_pack("[{s:i,s:s,s:s},{s:i,s:s,s:s}]", "seq", 1, "role", "user",
-                             "content", evil, "seq", 2, "role", "<b>*odd*</b>\n# role",
-                             "content", "");
+    json_t *msgs = json_pack("[{s:i,s:s,s:s},{s:i,s:s,s:s}]", "seq", 1, "role", "user", "content",
+                             evil, "seq", 2, "role", "<b>*odd*</b>\n# role", "content", "");
     json_t *doc = doc_with(msgs);
     json_object_set_new(json_object_get(doc, "conversation"), "user",
                         json_string("[eve](http://x) <img src=x> `tick`\n# h"));
@@ -144,8 +141,8 @@ static void bounded(void **state)
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     gw_err rc;
-    char *md = render(doc_with(json_pack("[{s:i,s:s,s:s}]", "seq", 1, "role", "user", "content",
-                                         big)),
+    char *md = render(doc_with(
+                          json_pack("[{s:i,s:s,s:s}]", "seq", 1, "role", "user", "content", big)),
                       1024, &rc);
     assert_int_equal(rc, GW_ETOOBIG);
     free(md);

@@ -1404,28 +1404,29 @@ static void test_sessions_and_reload_reports(void **state)
 static void test_conversation_and_mailbox_reports(void **state)
 {
     (void)state;
-    json_t *r = json_pack(
-        "{s:{s:s,s:s,s:s,s:s,s:i},s:[{s:i,s:s,s:s,s:s},{s:i,s:s,s:s,s:n,"
-        "s:[{s:s,s:{s:s,s:s}}]},{s:i,s:s,s:s,s:s,s:s}]}",
-        "conversation", "id", "cnv_1", "agent", "eng/bot", "session", "main", "user", "dave",
-        "messages", 3, "messages", "seq", 1, "role", "user", "created_at", "T1", "content",
-        "hi\x1b[2J there\nsecond line", "seq", 2, "role", "assistant", "created_at", "T2",
-        "content", "tool_calls", "id", "c1", "function", "name", "memory_write", "arguments",
-        "{\"content\":\"x\"}", "seq", 3, "role", "tool", "created_at", "T3", "tool_call_id", "c1",
-        "content", "{\"bytes\":1}");
+    json_t *r = json_pack("{s:{s:s,s:s,s:s,s:s,s:i},s:[{s:i,s:s,s:s,s:s},{s:i,s:s,s:s,s:n,"
+                          "s:[{s:s,s:{s:s,s:s}}]},{s:i,s:s,s:s,s:s,s:s}]}",
+                          "conversation", "id", "cnv_1", "agent", "eng/bot", "session", "main",
+                          "user", "dave", "messages", 3, "messages", "seq", 1, "role", "user",
+                          "created_at", "T1", "content", "hi\x1b[2J there\nsecond line", "seq", 2,
+                          "role", "assistant", "created_at", "T2", "content", "tool_calls", "id",
+                          "c1", "function", "name", "memory_write", "arguments",
+                          "{\"content\":\"x\"}", "seq", 3, "role", "tool", "created_at", "T3",
+                          "tool_call_id", "c1", "content", "{\"bytes\":1}");
     struct gw_buf out;
     gw_buf_init(&out, 1 << 20);
     cli_format_conversation(&out, r);
-    assert_string_equal(out.data, "Conversation cnv_1 with eng/bot (session main, user dave), "
-                                  "3 messages\n\n"
-                                  "[1] user, T1\nhi[2J there\nsecond line\n\n"
-                                  "[2] assistant, T2\n  -> tool memory_write {\"content\":\"x\"}\n\n"
-                                  "[3] tool (call c1), T3\n{\"bytes\":1}\n\n");
+    assert_string_equal(out.data,
+                        "Conversation cnv_1 with eng/bot (session main, user dave), "
+                        "3 messages\n\n"
+                        "[1] user, T1\nhi[2J there\nsecond line\n\n"
+                        "[2] assistant, T2\n  -> tool memory_write {\"content\":\"x\"}\n\n"
+                        "[3] tool (call c1), T3\n{\"bytes\":1}\n\n");
     json_decref(r);
 
     gw_buf_reset(&out);
-    r = json_pack("{s:[{s:s,s:s,s:i,s:s,s:s}]}", "conversations", "id", "cnv_1", "agent",
-                  "eng/bot", "messages", 3, "updated_at", "T3", "title", "hi\x1b[2J");
+    r = json_pack("{s:[{s:s,s:s,s:i,s:s,s:s}]}", "conversations", "id", "cnv_1", "agent", "eng/bot",
+                  "messages", 3, "updated_at", "T3", "title", "hi\x1b[2J");
     cli_format_conversations(&out, r);
     assert_non_null(strstr(out.data, "ID  "));
     assert_non_null(strstr(out.data, "\ncnv_1  eng/bot  "));

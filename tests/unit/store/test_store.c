@@ -289,13 +289,18 @@ static void test_message_list(void **state)
     const char *ids[] = {"msg_a", "msg_b", "msg_c"};
     const int64_t at[] = {100, 200, 200};
     for (size_t i = 0; i < 3; i++) {
-        struct store_message m = {.id = (char *)ids[i], .tenant = (char *)"acme",
-                                  .channel = (char *)"eng/bot", .sender = (char *)"alice",
-                                  .content = (char *)ids[i], .created_ms = at[i]};
+        struct store_message m = {.id = (char *)ids[i],
+                                  .tenant = (char *)"acme",
+                                  .channel = (char *)"eng/bot",
+                                  .sender = (char *)"alice",
+                                  .content = (char *)ids[i],
+                                  .created_ms = at[i]};
         assert_int_equal(store_message_insert(f->st, &m), GW_OK);
     }
-    struct store_message other = {.id = (char *)"msg_z", .tenant = (char *)"globex",
-                                  .channel = (char *)"eng/bot", .created_ms = 300};
+    struct store_message other = {.id = (char *)"msg_z",
+                                  .tenant = (char *)"globex",
+                                  .channel = (char *)"eng/bot",
+                                  .created_ms = 300};
     assert_int_equal(store_message_insert(f->st, &other), GW_OK);
     struct store_message *l = NULL;
     size_t n = 0;
@@ -305,21 +310,22 @@ static void test_message_list(void **state)
     assert_string_equal(l[1].id, "msg_b");
     assert_string_equal(l[1].sender, "alice");
     store_message_list_free(l, n);
-    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 200, "msg_b", 2, &l, &n),
-                     GW_OK);
+    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 200, "msg_b", 2, &l, &n), GW_OK);
     assert_int_equal(n, 1);
     assert_string_equal(l[0].id, "msg_a");
     store_message_list_free(l, n);
-    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 200, NULL, 2, &l, &n),
-                     GW_EINVAL);
+    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 200, NULL, 2, &l, &n), GW_EINVAL);
 }
 
 static void open_conv(struct fx *f, const char *user, const char *ou, const char *channel,
                       const char *session, int64_t now, char id[STORE_CONV_ID_LEN])
 {
-    struct store_conversation c = {.tenant = (char *)"acme", .user_id = (char *)user,
-                                   .org_unit = (char *)ou, .team = (char *)"platform",
-                                   .channel = (char *)channel, .session = (char *)session};
+    struct store_conversation c = {.tenant = (char *)"acme",
+                                   .user_id = (char *)user,
+                                   .org_unit = (char *)ou,
+                                   .team = (char *)"platform",
+                                   .channel = (char *)channel,
+                                   .session = (char *)session};
     assert_int_equal(store_conversation_open(f->st, &c, now, id), GW_OK);
 }
 
