@@ -7,7 +7,7 @@
 #include "config/config_int.h"
 
 enum { PO_BUNDLE, PO_APPROVER, PO_APPROVER_ROLE, PO_TTL, PO_OPA_URL, PO_OPA_TIMEOUT, PO__N };
-static const char *const policy_keys[] = {
+const char *const cfg_keys_policy[] = {
     [PO_BUNDLE] = "bundle", [PO_APPROVER] = "approver", [PO_APPROVER_ROLE] = "approver_role",
     [PO_TTL] = "approval_ttl_s", [PO_OPA_URL] = "opa_url", [PO_OPA_TIMEOUT] = "opa_timeout_ms",
     [PO__N] = NULL,
@@ -20,7 +20,7 @@ void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n)
     const struct cfg_node *v[PO__N];
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
-    if (!cfg_map_slots(e, n, "policy", policy_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "policy", cfg_keys_policy, v, NULL))
         return;
     cfg_get_path(e, v[PO_BUNDLE], "policy.bundle", c->data_dir, &c->policy_bundle);
     cfg_get_enum(e, v[PO_APPROVER], "policy.approver", approvers, &c->approver);

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT
+ * config_keys.c — the catalog of every section's keys, and what an unknown key is told.
+ *
+ * Each section file defines its key table (cfg_keys_*); the catalog below names them by path so
+ * an unknown key can be answered with the nearest key of its own section ("did you mean
+ * 'port'?") or, when it is spelled exactly like a key of another section, with that key's path
+ * (retain_days under gateway: "did you mean 'audit.retain_days'?"). Seed 001 and seed 003 keys
+ * are answered first, by config_seed.c. Comparisons ignore case, '_' and '-', so clientId and
+ * client_id are the same word to the suggester (never to the loader, which stays exact).
+ */
+#include "base/prelude.h"
+#include "config/config_int.h"
+
+#include <ctype.h>
+#include <limits.h>
+
+struct section {
+    const char *path; /* "" for the top level; "[]" marks list items, "<name>" mapping keys */
+    const char *const *keys;
+};
+
+static const struct section catalog[] = {
+    {"", cfg_keys_top},
+    {"gateway", cfg_keys_gateway},
+    {"gateway.limits", cfg_keys_limits},
+    {"tenant", cfg_keys_tenant},
+    {"identity", cfg_keys_identity},
+    {"identity.teams[]", cfg_keys_team},
+    {"identity.users[]", cfg_keys_user},
+    {"auth", cfg_keys_auth},
+    {"auth.tokens[]", cfg_keys_token},
+    {"rbac", cfg_keys_rbac},
+    {"rbac.roles.<name>", cfg_keys_role},
+    {"sso", cfg_keys_sso},
+    {"sso.oidc", cfg_keys_oidc},
+    {"sso.oidc.claims", cfg_keys_claims},
+    {"sso.sessions", cfg_keys_sessions},
+    {"sso.saml", cfg_keys_saml},
+    {"sso.saml.attributeMapping", cfg_keys_saml_attrs},
+    {"tenants[]", cfg_keys_tenants},
+    {"tenants[].rbac", cfg_keys_tenant_rbac},
+    {"audit", cfg_keys_audit},
+    {"policy", cfg_keys_policy},
+    {"namespaces.<ns>", cfg_keys_namespace},
+    {"namespaces.<ns>.members", cfg_keys_members},
+    {"agents[]", cfg_keys_agent},
+    {"models", cfg_keys_models},
+    {"models.providers[]", cfg_keys_provider},
+    {"models.providers[].limits", cfg_keys_provider_limits},
+    {"models.providers[].models[]", cfg_keys_model},
+    {"costManagement", cfg_keys_costs},
+    {"costManagement.smtp", cfg_keys_smtp},
+    {"costManagement.budgets.<workspace>", cfg_keys_budget},
+};
+
+#define WORD_MAX 64     /* longer keys get no suggestion (and cost nothing) */
+#define MAX_ELSEWHERE 3 /* other sections named in one message */
+
+/* Lower case without '_' and '-'; false when s is too long to compare. */
+static bool fold(const char *s, char out[WORD_MAX + 1])
+{
+    size_t o = 0;
+    for (; *s; s++) {
+        if (*s == '_' || *s == '-')
+            continue;
+        if (o == WORD_MAX)
+            return false;
+        out[o++] = (char)tolower((unsigned char)*s);
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* Optimal string alignment distance: insertions, deletions, substitutions and transpositions
+ * of neighbours cost 1 each ("prot" is one step from "port"). */
+static unsigned distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned d[WORD_MAX + 1][WORD_MAX + 1];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The key of keys closest to word, when close enough to be a likely typo: at most a third of
+ * the longer word (rounded up) and shorter than the word itself. The first of ties wins. */
+static const char *nearest(const char *word, const char *const *keys)
+{
+    char w[WORD_MAX + 1], k[WORD_MAX + 1];
+    const char *best = NULL;
+    unsigned best_d = UINT_MAX;
+    if (!fold(word, w) || !*w)
+        return NULL;
+    for (size_t i = 0; keys[i]; i++) {
+        if (!fold(keys[i], k))
+            continue;
+        size_t longer = strlen(w) > strlen(k) ? strlen(w) : strlen(k);
+        unsigned d = distance(w, k);
+        if (d < best_d && d <= (longer + 2) / 3 && d < strlen(w)) {
+            best = keys[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* Appends to buf the paths of other sections that have word as a key (folded comparison). */
+static size_t elsewhere(const char *word, const char *const *own, char *buf, size_t cap)
+{
+    char w[WORD_MAX + 1], k[WORD_MAX + 1];
+    size_t found = 0, o = strlen(buf);
+    if (!fold(word, w) || !*w)
+        return 0;
+    for (size_t s = 0; s < GW_ARRAY_LEN(catalog) && found < MAX_ELSEWHERE; s++) {
+        if (catalog[s].keys == own)
+            continue;
+        for (size_t i = 0; catalog[s].keys[i]; i++) {
+            if (!fold(catalog[s].keys[i], k) || strcmp(w, k) != 0)
+                continue;
+            const char *path = catalog[s].path;
+            int n = snprintf(buf + o, cap - o, "%s'%s%s%s'", found ? " or " : "", path,
+                             *path ? "." : "", catalog[s].keys[i]);
+            if (n < 0 || (size_t)n >= cap - o)
+                return found;
+            o += (size_t)n;
+            found++;
+            break;
+        }
+    }
+    return found;
+}
+
+void cfg_unknown_key(struct cfg_errlist *e, const char *section, const char *const *keys,
+                     const struct cfg_node *key, const struct cfg_node *val)
+{
+    char list[512] = "", hint[320] = "", shown[80];
+    if (cfg_seed_answer(e, section, key, val))
+        return;
+    size_t o = 0;
+    for (size_t j = 0; keys[j] && o < sizeof(list); j++)
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "", keys[j]);
+    const char *near = nearest(key->str, keys);
+    if (near) {
+        snprintf(hint, sizeof(hint), ": did you mean '%s'?", near);
+    } else {
+        char paths[256] = "";
+        if (elsewhere(key->str, keys, paths, sizeof(paths)))
+            snprintf(hint, sizeof(hint), ": did you mean %s?", paths);
+    }
+    cfg_err(e, key->line, "unknown key '%s' in %s%s (valid keys: %s)",
+            cfg_shown(key->str, shown, sizeof(shown)), section, hint, list);
+}
