@@ -97,25 +97,34 @@ static unsigned distance(const char *a, const char *b)
 }
 
 /* The key of keys closest to word, when close enough to be a likely typo: at most a third of
- * the longer word (rounded up) and shorter than the word itself. The first of ties wins. */
+ * the longer word (rounded up) and shorter than the word itself; else a key that contains the
+ * word or is contained in it (4 characters at least: max_body, regions), the nearest in
+ * length. The first of ties wins. */
 static const char *nearest(const char *word, const char *const *keys)
 {
     char w[WORD_MAX + 1], k[WORD_MAX + 1];
-    const char *best = NULL;
+    const char *best = NULL, *part = NULL;
     unsigned best_d = UINT_MAX;
+    size_t part_diff = SIZE_MAX;
     if (!fold(word, w) || !*w)
         return NULL;
+    size_t lw = strlen(w);
     for (size_t i = 0; keys[i]; i++) {
         if (!fold(keys[i], k))
             continue;
-        size_t longer = strlen(w) > strlen(k) ? strlen(w) : strlen(k);
+        size_t lk = strlen(k), longer = lw > lk ? lw : lk;
         unsigned d = distance(w, k);
-        if (d < best_d && d <= (longer + 2) / 3 && d < strlen(w)) {
+        if (d < best_d && d <= (longer + 2) / 3 && d < lw) {
             best = keys[i];
             best_d = d;
         }
+        size_t diff = lw > lk ? lw - lk : lk - lw;
+        if (diff < part_diff && lw >= 4 && lk >= 4 && (strstr(k, w) || strstr(w, k))) {
+            part = keys[i];
+            part_diff = diff;
+        }
     }
-    return best;
+    return best ? best : part;
 }
 
 /* Appends to buf the paths of other sections that have word as a key (folded comparison). */
