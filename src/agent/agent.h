@@ -4,7 +4,7 @@
  * A turn starts from the conversation so far (the caller loads it and appends the new user
  * message) and the agent's configuration: the system prompt is the agent's system_prompt
  * followed by its memory document. Then, up to models.max_tool_rounds times: route the call
- * (gwd_models.h: budget, policy, reroute — the data sent is classified each round, so a
+ * (gov_route.h: budget, policy, reroute — the data sent is classified each round, so a
  * confidential tool result cannot leave for an external model), call the model (streaming text
  * to the sink as it arrives), and when it asks for tools, run each through the caller's tool
  * runner, which enforces scopes, namespace rules, policy and approvals, and feed the results
@@ -24,11 +24,8 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
-struct gwd;
-struct cfg;
 struct cfg_agent;
-struct gw_pool;
-struct auth_principal;
+struct gov_call;
 
 /* "openclaw/<ns>/<agent>", "openclaw:<ns>/<agent>" or "agent:<ns>/<agent>" → the
  * "<ns>/<agent>" part (a pointer into model), else NULL. */
@@ -51,14 +48,11 @@ struct agent_sink {
 
 struct agent_turn {
     /* in */
-    struct gwd *g;
-    const struct cfg *cfg;
-    const struct auth_principal *p;
+    struct gov_call *gc;        /* the governed call the turn belongs to (principal, pool,
+                                   configuration, request id, audit) */
     const struct cfg_agent *agent;
     json_t *history;            /* canonical messages: the conversation + the new user message */
     bool stream;
-    struct gw_pool *pool;
-    const char *request_id;
     agent_tool_fn *run_tool;
     void *tool_arg;
     struct agent_sink sink;

@@ -9,17 +9,12 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
-#include "core/gwd.h"
-#include "core/gwd_models.h"
-#include "llm/llm.h"
-#include "llm/llm_canon.h"
-#include "llm/llm_costs.h"
+#include "gov/gov_model.h"
 #include "ns/ns.h"
 #include "policy/policy.h"
 
 #define MEMORY_IN_PROMPT_MAX ((size_t)16 * 1024)
 #define TOOL_ARGS_MAX_DEPTH 8
-#define CLASSIFY_MAX ((size_t)4 << 20)
 
 const char *agent_model_name(const char *model)
 {
@@ -95,7 +90,8 @@ static json_t *system_message(struct agent_turn *t)
     char *mem = NULL;
     size_t len = 0;
     if (t->agent->memory_path &&
-        ns_memory_read(t->g->ns, t->agent->memory_path, MEMORY_IN_PROMPT_MAX, &mem, &len) ==
+        ns_memory_read(gov_deps(t->gc->gov)->ns, t->agent->memory_path, MEMORY_IN_PROMPT_MAX,
+                       &mem, &len) ==
             GW_OK &&
         len) {
         gw_buf_printf(&b, "\n\n# Your memory (%s)\n", t->agent->name);
@@ -120,74 +116,39 @@ static int text_chunk(void *arg, json_t *chunk)
     return 0;
 }
 
-static int classify(const json_t *messages)
-{
-    json_t *wrapper = json_pack("{s:O}", "messages", messages);
-    struct gw_buf text;
-    gw_buf_init(&text, CLASSIFY_MAX);
-    llm_canon_text(wrapper, &text);
-    /* conversations with an agent are company data: internal at least */
-    int level = pol_classify_raise(POL_LEVEL_INTERNAL, text.data ? text.data : "", text.len);
-    gw_buf_release(&text);
-    json_decref(wrapper);
-    return level;
-}
-
 static gw_err call_model(struct agent_turn *t, json_t *messages, json_t *tools,
                          json_t **message)
 {
+    struct gov_call *gc = t->gc;
     char ns[128];
     const char *slash = strchr(t->agent->name, '/');
     snprintf(ns, sizeof(ns), "%.*s", (int)(slash ? slash - t->agent->name : 0), t->agent->name);
-    int level = classify(messages);
-    struct gwd_route route;
-    gw_err rc = gwd_model_route(t->g, t->cfg, t->p, t->agent->model, level, ns, t->pool, &route,
-                                t->msg, sizeof(t->msg));
-    json_t *call = gwd_route_details(&route);
-    json_array_append_new(t->calls, call);
-    if (rc != GW_OK)
-        return rc;
-    t->model = route.routed;
-    t->rerouted |= route.rerouted;
-    json_t *canon = json_pack("{s:s,s:O}", "model", route.routed, "messages", messages);
-    if (route.decision.ob.redact) { /* the policy masks findings before data leaves */
-        json_object_set_new(canon, "messages", json_deep_copy(messages));
-        json_object_set_new(call, "redacted", json_integer((json_int_t)llm_canon_redact(canon)));
-    }
+    json_t *canon = json_pack("{s:s,s:O}", "model", t->agent->model, "messages", messages);
     if (json_array_size(tools))
         json_object_set(canon, "tools", tools);
-    char *client_model = gw_pool_printf(t->pool, "openclaw/%s", t->agent->name);
-    struct llm_request rq = {
-        .cfg = (struct cfg *)t->cfg, .canon = canon, .stream = t->stream,
-        .targets = route.targets, .n_targets = route.n_targets, .tenant = t->p->tenant,
-        .user = t->p->user ? t->p->user : t->p->actor, .client_model = client_model,
-        .on_chunk = text_chunk, .arg = t,
+    /* conversations with an agent are company data: internal at least; every round is
+     * classified again, so a confidential tool result cannot leave for an external model */
+    struct gov_model_req rq = {
+        .model = t->agent->model, .canon = canon, .floor = POL_LEVEL_INTERNAL, .workspace = ns,
+        .agent = t->agent->name,
+        .client_model = gw_pool_printf(gc->pool, "openclaw/%s", t->agent->name),
+        .stream = t->stream, .on_chunk = text_chunk, .arg = t,
     };
-    struct llm_result res;
+    struct gov_model *m = NULL;
     json_t *resp = NULL;
-    rc = llm_call(t->g->llm, &rq, t->cancel, &res, &resp);
+    gw_err rc = gov_model_prepare(gc, &rq, &m, t->msg, sizeof(t->msg));
     json_decref(canon);
-    t->model_calls++;
-    if (res.served && (rc == GW_OK || res.streamed)) {
-        struct llm_usage_record u = {
-            .tenant = t->p->tenant, .user = t->p->user ? t->p->user : t->p->actor,
-            .workspace = ns, .agent = t->agent->name, .provider = res.served->provider->name,
-            .model = res.served->model->name, .prompt_tokens = res.usage.prompt_tokens,
-            .completion_tokens = res.usage.completion_tokens, .at_ms = gw_now_ms(),
-            .request_id = t->request_id,
-        };
-        double cost = t->g->costs ? llm_costs_record(t->g->costs, &u) : 0;
-        t->cost_usd += cost;
-        t->usage.prompt_tokens += u.prompt_tokens;
-        t->usage.completion_tokens += u.completion_tokens;
-        json_object_set_new(call, "usage", json_pack("{s:I,s:I}", "prompt_tokens",
-                                                     (json_int_t)u.prompt_tokens,
-                                                     "completion_tokens",
-                                                     (json_int_t)u.completion_tokens));
-        json_object_set_new(call, "cost_usd", json_real(cost));
+    if (rc == GW_OK) {
+        t->model = m->route.routed;
+        t->rerouted |= m->route.rerouted;
+        rc = gov_model_wait(m, t->cancel, &resp, t->msg, sizeof(t->msg));
+        t->model_calls++;
+        t->cost_usd += m->cost_usd;
+        t->usage.prompt_tokens += m->usage.prompt_tokens;
+        t->usage.completion_tokens += m->usage.completion_tokens;
     }
+    json_array_append(t->calls, m->details);
     if (rc != GW_OK) {
-        snprintf(t->msg, sizeof(t->msg), "%s", res.msg);
         json_decref(resp);
         return rc;
     }
@@ -244,7 +205,7 @@ gw_err agent_turn_run(struct agent_turn *t)
     json_array_extend(messages, t->history);
     json_t *tools = tool_defs(t->agent);
     gw_err rc = GW_OK;
-    unsigned rounds = t->cfg->max_tool_rounds ? t->cfg->max_tool_rounds : 8;
+    unsigned rounds = t->gc->cfg->max_tool_rounds ? t->gc->cfg->max_tool_rounds : 8;
     for (unsigned round = 0;; round++) {
         if (t->cancel && atomic_load(t->cancel)) {
             snprintf(t->msg, sizeof(t->msg), "the client went away");
@@ -252,7 +213,7 @@ gw_err agent_turn_run(struct agent_turn *t)
             break;
         }
         if (round == rounds) {
-            t->answer = gw_pool_printf(t->pool, "I stopped after %u model calls "
+            t->answer = gw_pool_printf(t->gc->pool, "I stopped after %u model calls "
                                        "(models.max_tool_rounds) without a final answer.", rounds);
             json_array_append_new(t->produced, json_pack("{s:s,s:s}", "role", "assistant",
                                                          "content", t->answer));
@@ -268,7 +229,7 @@ gw_err agent_turn_run(struct agent_turn *t)
         const json_t *calls = json_object_get(msg, "tool_calls");
         if (!json_array_size(calls)) {
             const char *content = gw_json_str(msg, "content");
-            t->answer = gw_pool_strdup(t->pool, content ? content : "");
+            t->answer = gw_pool_strdup(t->gc->pool, content ? content : "");
             json_decref(msg);
             break;
         }

@@ -28,7 +28,7 @@ void api_admin_reload(struct api_call *c)
         http_respond_json(c->r, 400, body);
         return;
     }
-    struct cfg *now = gwd_config(c->g); /* c->cfg is the snapshot this request started with */
+    struct cfg *now = gwd_config(c->g); /* c->gc.cfg is the snapshot this request started with */
     http_respond_json(c->r, 200,
                       json_pack("{s:b,s:I,s:I,s:I}", "reloaded", 1, "tokens",
                                 (json_int_t)auth_registry_count(c->g->auth), "agents",

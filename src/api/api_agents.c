@@ -38,12 +38,12 @@ void api_agents_register(struct api_call *c)
     char *ns = gw_pool_strndup(c->r->pool, name, (size_t)(slash - name));
     const char *agent = slash + 1;
     char msg[200];
-    gw_err rc = ns_agent_check_register(c->g->ns, c->p->tenant, ns, agent, msg, sizeof(msg));
+    gw_err rc = ns_agent_check_register(c->g->ns, c->gc.p->tenant, ns, agent, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
     }
-    if (!auth_allows_channel(c->p, ns, agent)) {
+    if (!auth_allows_channel(c->gc.p, ns, agent)) {
         api_deny_channel(c, ns, agent);
         goto out;
     }
@@ -52,7 +52,7 @@ void api_agents_register(struct api_call *c)
                                                                "description", d)))
         goto out;
     struct ns_agent_info info;
-    rc = ns_agent_register(c->g->ns, c->p->tenant, ns, agent, d, c->p->actor, c->r->pool, &info);
+    rc = ns_agent_register(c->g->ns, c->gc.p->tenant, ns, agent, d, c->gc.p->actor, c->r->pool, &info);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc == GW_ECONFLICT ? rc : GW_ESTORE, "agent could not be registered");
@@ -74,10 +74,10 @@ void api_agents_list(struct api_call *c)
     }
     struct ns_agent_info *list = NULL;
     size_t n = 0;
-    ns_agent_list(c->g->ns, c->p->tenant, ns, c->r->pool, &list, &n);
+    ns_agent_list(c->g->ns, c->gc.p->tenant, ns, c->r->pool, &list, &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        if (auth_allows_channel(c->p, list[i].ns, list[i].agent))
+        if (auth_allows_channel(c->gc.p, list[i].ns, list[i].agent))
             json_array_append_new(arr, agent_json(&list[i]));
     http_respond_json(c->r, 200, json_pack("{s:o}", "agents", arr));
 }
@@ -92,13 +92,13 @@ void api_agents_delete(struct api_call *c)
                                             "[a-z0-9_-] starting with a letter or digit");
         return;
     }
-    const char *name = c->audit_resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
-    if (!auth_allows_channel(c->p, ns, agent)) {
+    const char *name = c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
+    if (!auth_allows_channel(c->gc.p, ns, agent)) {
         api_deny_channel(c, ns, agent);
         return;
     }
     struct ns_agent_info info;
-    if (ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+    if (ns_agent_find(c->g->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent %s", name);
         return;
     }
@@ -109,7 +109,7 @@ void api_agents_delete(struct api_call *c)
     }
     if (!api_audit_sync(c, "agent.deleted", name, 200, json_pack("{s:s}", "name", name)))
         return;
-    gw_err rc = ns_agent_delete(c->g->ns, c->p->tenant, ns, agent);
+    gw_err rc = ns_agent_delete(c->g->ns, c->gc.p->tenant, ns, agent);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc == GW_ENOTFOUND ? rc : GW_ESTORE,
@@ -129,7 +129,7 @@ static bool channel_vars(struct api_call *c, const char **ns, const char **agent
                            "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return false;
     }
-    c->audit_resource = gw_pool_printf(c->r->pool, "%s/%s", *ns, *agent);
+    c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", *ns, *agent);
     return true;
 }
 
@@ -138,12 +138,12 @@ void api_messages_send(struct api_call *c)
     const char *ns, *agent;
     if (!channel_vars(c, &ns, &agent))
         return;
-    if (!auth_allows_channel(c->p, ns, agent)) {
+    if (!auth_allows_channel(c->gc.p, ns, agent)) {
         api_deny_channel(c, ns, agent);
         return;
     }
     struct ns_agent_info info;
-    if (ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+    if (ns_agent_find(c->g->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
         return;
     }
@@ -161,33 +161,28 @@ void api_messages_send(struct api_call *c)
         goto out;
     }
     size_t len = json_string_length(content);
-    if (len == 0 || len > c->cfg->limits.max_message_bytes) {
+    if (len == 0 || len > c->gc.cfg->limits.max_message_bytes) {
         http_respond_error(c->r, len ? GW_ETOOBIG : GW_EINVAL,
-                           "content must be 1 to %zu bytes", c->cfg->limits.max_message_bytes);
+                           "content must be 1 to %zu bytes", c->gc.cfg->limits.max_message_bytes);
         goto out;
     }
     /* an agent with a model answers: the message runs a turn */
-    const struct cfg_agent *runner = cfg_find_agent(c->cfg, info.name);
+    const struct cfg_agent *runner = cfg_find_agent(c->gc.cfg, info.name);
     if (runner && runner->model) {
         const char *accept = http_header(c->r, "Accept");
         bool sse = json_is_true(stream) || (accept && strstr(accept, "text/event-stream"));
-        c->audit_type = "agent.turn";
+        c->gc.audit.type = "agent.turn";
         api_agent_channel_turn(c, runner, json_string_value(content),
                                session ? json_string_value(session) : "main", sse);
         goto out;
     }
-    char id[40], hex[25];
-    gw_random_hex(hex, 12);
-    snprintf(id, sizeof(id), "msg_%s", hex);
+    char id[40];
+    ns_message_id(id, sizeof(id));
     json_t *details = json_pack("{s:s,s:O}", "message_id", id, "content", content);
     if (!api_audit_sync(c, "message.sent", info.channel, 202, details))
         goto out;
-    struct store_message m = {
-        .id = id, .tenant = (char *)c->p->tenant, .channel = (char *)info.channel,
-        .sender = (char *)c->p->actor, .content = (char *)json_string_value(content),
-        .created_ms = gw_now_ms(),
-    };
-    if (store_message_insert(c->g->store, &m) != GW_OK) {
+    if (ns_message_post(c->g->ns, c->gc.p->tenant, id, info.channel, c->gc.p->actor,
+                        json_string_value(content)) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the message could not be stored");
         goto out;

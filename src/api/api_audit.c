@@ -11,6 +11,7 @@
 #include "base/prelude.h"
 #include "api/api_int.h"
 #include "audit/audit.h"
+#include "gov/gov_enforce.h"
 #include "base/buf.h"
 #include "base/util.h"
 #include "store/store.h"
@@ -51,8 +52,8 @@ static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 static bool parse_filter(struct api_call *c, struct store_audit_filter *f)
 {
     memset(f, 0, sizeof(*f));
-    f->tenant = c->p->tenant;
-    visibility(c->p, f);
+    f->tenant = c->gc.p->tenant;
+    visibility(c->gc.p, f);
     f->actor = http_query(c->r, "user");
     f->type = http_query(c->r, "event");
     f->resource = http_query(c->r, "channel");
@@ -107,7 +108,7 @@ void api_audit_query(struct api_call *c)
     json_t *next = n == (size_t)limit && n > 0
                        ? json_sprintf("%lld", (long long)rows[n - 1].seq) : json_null();
     store_audit_rows_free(rows, n);
-    c->audit_details = json_pack("{s:I}", "returned", (json_int_t)n);
+    c->gc.audit.details = json_pack("{s:I}", "returned", (json_int_t)n);
     http_respond_json(c->r, 200, json_pack("{s:o,s:o}", "events", events, "next_cursor", next));
 }
 
@@ -216,11 +217,26 @@ void api_audit_export(struct api_call *c)
         return;
     const char *fmt = http_query(c->r, "format");
     if (!fmt)
-        fmt = c->cfg->audit_export_format && strcmp(c->cfg->audit_export_format, "csv") == 0
+        fmt = c->gc.cfg->audit_export_format && strcmp(c->gc.cfg->audit_export_format, "csv") == 0
                   ? "csv" : "jsonl";
     bool csv = strcmp(fmt, "csv") == 0;
     if (!csv && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "json") != 0) {
         http_respond_error(c->r, GW_EINVAL, "format must be jsonl or csv");
+        return;
+    }
+    const char *dest = http_query(c->r, "destination");
+    if (dest && strcmp(dest, "internal") != 0 && strcmp(dest, "external") != 0) {
+        http_respond_error(c->r, GW_EINVAL, "destination must be internal or external");
+        return;
+    }
+    /* a data export: the data policy decides; with content the trail carries what users and
+     * models wrote, so it counts as confidential, metadata alone as internal */
+    char msg[POL_REASON_MAX + 100];
+    int level = c->gc.cfg->audit_log_content ? POL_LEVEL_CONFIDENTIAL : POL_LEVEL_INTERNAL;
+    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"),
+                                 msg, sizeof(msg));
+    if (rc != GW_OK) {
+        http_respond_error(c->r, rc, "%s", msg);
         return;
     }
     /* the export itself is audited first, so it appears in what it exports when unfiltered */
@@ -260,7 +276,7 @@ void api_audit_verify(struct api_call *c)
     if (!api_require(c, "audit:read"))
         return;
     struct audit_verify_result res;
-    if (audit_verify_store(c->g->audit, c->p->tenant, &res) != GW_OK) {
+    if (audit_verify_store(c->g->audit, c->gc.p->tenant, &res) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
         return;
     }
@@ -268,10 +284,10 @@ void api_audit_verify(struct api_call *c)
                              res.ok ? json_null() : json_integer(res.first_bad_seq),
                              "events_checked", (json_int_t)res.events_checked,
                              "checkpoints_checked", (json_int_t)res.checkpoints_checked,
-                             "last_seq", (json_int_t)res.last_seq, "tenant", c->p->tenant);
+                             "last_seq", (json_int_t)res.last_seq, "tenant", c->gc.p->tenant);
     if (!res.ok)
         json_object_set_new(body, "reason", json_string(res.reason));
-    c->audit_details = json_pack("{s:b,s:I}", "ok", res.ok, "first_bad_seq",
+    c->gc.audit.details = json_pack("{s:b,s:I}", "ok", res.ok, "first_bad_seq",
                                  (json_int_t)res.first_bad_seq);
     http_respond_json(c->r, 200, body);
 }
@@ -282,7 +298,7 @@ void api_audit_head(struct api_call *c)
         return;
     struct store_audit_checkpoint cp;
     memset(&cp, 0, sizeof(cp));
-    if (audit_head(c->g->audit, c->p->tenant, &cp) != GW_OK) {
+    if (audit_head(c->g->audit, c->gc.p->tenant, &cp) != GW_OK) {
         http_respond_error(c->r, GW_EAUDIT, "the audit head could not be signed");
         return;
     }

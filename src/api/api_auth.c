@@ -137,9 +137,9 @@ static void page(struct api_call *c, int status, const char *title, const char *
 
 static void audit_fail(struct api_call *c, const char *type, const char *reason)
 {
-    c->audit_type = type;
-    json_decref(c->audit_details);
-    c->audit_details = json_pack("{s:s}", "reason", reason);
+    c->gc.audit.type = type;
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = json_pack("{s:s}", "reason", reason);
 }
 
 static bool sso_ready(struct api_call *c)
@@ -166,7 +166,7 @@ static const char *safe_return_to(const char *s)
 
 const struct cfg_tenant *api_idp_tenant(const struct api_call *c)
 {
-    return c->tenant->sso->enabled ? c->tenant : &c->cfg->tenants[0];
+    return c->tenant->sso->enabled ? c->tenant : &c->gc.cfg->tenants[0];
 }
 
 const char *api_sso_binding(struct api_call *c)
@@ -270,11 +270,11 @@ void api_auth_login(struct api_call *c)
             return;
         }
     }
-    auth_session_purge(c->g->store, c->cfg);
+    auth_session_purge(c->g->store, c->gc.cfg);
     const char *return_to = safe_return_to(http_query(c->r, "return_to"));
     const char *url = NULL;
     const struct cfg_tenant *idp = api_idp_tenant(c);
-    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->cfg, idp, c->g->store, binding, return_to,
+    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->gc.cfg, idp, c->g->store, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg))
                      : auth_oidc_begin(c->g->oidc, idp, c->g->store, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg));
@@ -284,9 +284,9 @@ void api_auth_login(struct api_call *c)
              "The identity provider could not be reached or answered unexpectedly.", NULL);
         return;
     }
-    c->audit_type = "auth.login.started";
-    json_decref(c->audit_details);
-    c->audit_details = json_pack("{s:s?,s:s}", "return_to", return_to, "protocol", protocol);
+    c->gc.audit.type = "auth.login.started";
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = json_pack("{s:s?,s:s}", "return_to", return_to, "protocol", protocol);
     const char *loc = gw_pool_printf(c->r->pool, "Location: %s", url);
     const char *hdrs[] = {
         loc, cookie_header(c, "_login", binding, 600, true, saml ? "None" : "Lax"), NULL};
@@ -366,13 +366,13 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 {
     char msg[512];
     struct auth_sso_identity id;
-    gw_err rc = auth_sso_map(c->cfg, api_idp_tenant(c), c->g->store, protocol, claims,
+    gw_err rc = auth_sso_map(c->gc.cfg, api_idp_tenant(c), c->g->store, protocol, claims,
                              c->r->pool, &id, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.denied", msg);
         if (id.user) {
-            json_object_set_new(c->audit_details, "user", json_string(id.user));
-            json_object_set_new(c->audit_details, "groups", json_integer((json_int_t)id.n_groups));
+            json_object_set_new(c->gc.audit.details, "user", json_string(id.user));
+            json_object_set_new(c->gc.audit.details, "groups", json_integer((json_int_t)id.n_groups));
         }
         page(c, rc == GW_EFORBIDDEN ? 403 : 401,
              rc == GW_EFORBIDDEN ? "403 Forbidden: missing role mapping" : "Sign-in failed", msg,
@@ -383,7 +383,7 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
              NULL);
         return;
     }
-    if (auth_sso_provision(c->g->store, c->cfg, &id) != GW_OK) {
+    if (auth_sso_provision(c->g->store, c->gc.cfg, &id) != GW_OK) {
         audit_fail(c, "auth.login.failed", "the user could not be provisioned in the store");
         page(c, 503, "Sign-in failed", "the gateway's store is unavailable", NULL, NULL);
         return;
@@ -394,15 +394,15 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
     if (old)
         auth_session_end(c->g->store, old, &old_id, c->r->pool);
     const char *secret = NULL, *sid = NULL;
-    rc = auth_session_create(c->g->store, c->cfg, &id, c->r->client_ip, c->r->pool, &secret,
+    rc = auth_session_create(c->g->store, c->gc.cfg, &id, c->r->client_ip, c->r->pool, &secret,
                              &sid);
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", "the session could not be stored");
         page(c, 503, "Sign-in failed", "the gateway's store is unavailable", NULL, NULL);
         return;
     }
-    c->p = auth_sso_principal(c->cfg, &id, "session", c->r->pool);
-    c->p->session_id = sid;
+    c->gc.p = auth_sso_principal(c->gc.cfg, &id, "session", c->r->pool);
+    c->gc.p->session_id = sid;
     json_t *details = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:s?,s:s?}", "method", protocol,
                                 "session_id", sid, "role", id.role, "mapped_by", id.mapped_by, "groups",
                                 (json_int_t)id.n_groups, "replaced_session", old_id, "email",
@@ -428,22 +428,22 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 
 void api_auth_logout(struct api_call *c)
 {
-    if (c->p->method && strcmp(c->p->method, "cli") == 0) {
+    if (c->gc.p->method && strcmp(c->gc.p->method, "cli") == 0) {
         api_cli_logout(c); /* a CLI session presented as its bearer token */
         return;
     }
-    if (!c->p->method || strcmp(c->p->method, "session") != 0) {
+    if (!c->gc.p->method || strcmp(c->gc.p->method, "session") != 0) {
         http_respond_error(c->r, GW_EINVAL, "logout ends a browser session; this request is "
                            "authenticated with a %s (revoke tokens with DELETE /api/v1/tokens/{id})",
-                           c->p->method && !strcmp(c->p->method, "bearer_jwt")
+                           c->gc.p->method && !strcmp(c->gc.p->method, "bearer_jwt")
                                ? "bearer token of the identity provider" : "gateway token");
         return;
     }
     const char *secret = cookie(c, api_idp_tenant(c)->sso->cookie_name);
     const char *slo = NULL; /* built while the session still names its SAML subject */
     bool saml = api_saml_logout(c, secret, &slo);
-    if (!api_audit_sync(c, "auth.logout", c->p->session_id, 200,
-                        json_pack("{s:s,s:s}", "session_id", c->p->session_id, "method", "local")))
+    if (!api_audit_sync(c, "auth.logout", c->gc.p->session_id, 200,
+                        json_pack("{s:s,s:s}", "session_id", c->gc.p->session_id, "method", "local")))
         return;
     if (auth_session_end(c->g->store, secret, NULL, c->r->pool) != GW_OK) {
         api_audit_failed(c);
@@ -456,7 +456,7 @@ void api_auth_logout(struct api_call *c)
                                                : NULL;
     const char *hdrs[] = {set_cookie(c, "", "", 0, true), set_cookie(c, "_csrf", "", 0, false),
                           NULL};
-    json_t *body = json_pack("{s:b,s:s,s:s?}", "logged_out", 1, "session_id", c->p->session_id,
+    json_t *body = json_pack("{s:b,s:s,s:s?}", "logged_out", 1, "session_id", c->gc.p->session_id,
                              "end_session_url", end);
     char *text = gw_json_compact(body);
     json_decref(body);
@@ -481,7 +481,7 @@ static json_t *session_json(struct api_call *c, const struct store_session *s)
                           "role", gw_json_str(ident, "role"), "client_ip", s->client_ip,
                           "created_at", api_time(c, s->created_ms), "last_seen_at",
                           api_time(c, s->last_seen_ms), "expires_at", api_time(c, s->expires_ms));
-    if (c->p->session_id && !strcmp(c->p->session_id, s->id))
+    if (c->gc.p->session_id && !strcmp(c->gc.p->session_id, s->id))
         json_object_set_new(o, "current", json_true());
     json_decref(ident);
     return o;
@@ -490,21 +490,21 @@ static json_t *session_json(struct api_call *c, const struct store_session *s)
 void api_auth_sessions_list(struct api_call *c)
 {
     const char *user = http_query(c->r, "user");
-    if (!is_admin(c->p)) {
-        if (user && (!c->p->user || strcmp(user, c->p->user) != 0)) {
+    if (!is_admin(c->gc.p)) {
+        if (user && (!c->gc.p->user || strcmp(user, c->gc.p->user) != 0)) {
             http_respond_error(c->r, GW_EFORBIDDEN, "only an administrator can list the "
                                "sessions of another user");
             return;
         }
-        if (!c->p->user) {
+        if (!c->gc.p->user) {
             http_respond_json(c->r, 200, json_pack("{s:[]}", "sessions"));
             return;
         }
-        user = c->p->user;
+        user = c->gc.p->user;
     }
     struct store_session *list = NULL;
     size_t n = 0;
-    if (store_session_list(c->g->store, c->p->tenant, user, SESSIONS_LIST_MAX, &list, &n) !=
+    if (store_session_list(c->g->store, c->gc.p->tenant, user, SESSIONS_LIST_MAX, &list, &n) !=
         GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "sessions cannot be read right now");
         return;
@@ -522,12 +522,12 @@ void api_auth_sessions_list(struct api_call *c)
 /* Does the session belong to the caller? */
 static bool own_session(struct api_call *c, const char *id)
 {
-    if (!c->p->user)
+    if (!c->gc.p->user)
         return false;
     struct store_session *list = NULL;
     size_t n = 0;
     bool own = false;
-    if (store_session_list(c->g->store, c->p->tenant, c->p->user, SESSIONS_LIST_MAX, &list, &n) ==
+    if (store_session_list(c->g->store, c->gc.p->tenant, c->gc.p->user, SESSIONS_LIST_MAX, &list, &n) ==
         GW_OK)
         for (size_t i = 0; i < n && !own; i++)
             own = strcmp(list[i].id, id) == 0;
@@ -538,15 +538,15 @@ static bool own_session(struct api_call *c, const char *id)
 void api_auth_sessions_revoke(struct api_call *c)
 {
     const char *id = c->var[0];
-    if (!b64url_token(id, 32) || (!is_admin(c->p) && !own_session(c, id))) {
+    if (!b64url_token(id, 32) || (!is_admin(c->gc.p) && !own_session(c, id))) {
         http_respond_error(c->r, GW_ENOTFOUND, "no session '%.40s'", id);
         return;
     }
     if (!api_audit_sync(c, "auth.session.revoked", id, 200,
-                        json_pack("{s:s,s:s}", "session_id", id, "by", c->p->actor)))
+                        json_pack("{s:s,s:s}", "session_id", id, "by", c->gc.p->actor)))
         return;
     char *owner = NULL;
-    gw_err rc = store_session_delete(c->g->store, c->p->tenant, id, &owner);
+    gw_err rc = store_session_delete(c->g->store, c->gc.p->tenant, id, &owner);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc, rc == GW_ENOTFOUND ? "no session '%.40s'"
@@ -561,16 +561,16 @@ void api_auth_sessions_revoke(struct api_call *c)
 void api_auth_user_sessions_revoke(struct api_call *c)
 {
     const char *user = c->var[0];
-    if (!is_admin(c->p) && !(c->p->user && strcmp(c->p->user, user) == 0)) {
+    if (!is_admin(c->gc.p) && !(c->gc.p->user && strcmp(c->gc.p->user, user) == 0)) {
         http_respond_error(c->r, GW_EFORBIDDEN, "only an administrator can revoke the sessions "
                            "of another user");
         return;
     }
     if (!api_audit_sync(c, "auth.session.revoked", user,
-                        200, json_pack("{s:s,s:s}", "user", user, "by", c->p->actor)))
+                        200, json_pack("{s:s,s:s}", "user", user, "by", c->gc.p->actor)))
         return;
     size_t n = 0;
-    if (store_session_delete_user(c->g->store, c->p->tenant, user, &n) != GW_OK) {
+    if (store_session_delete_user(c->g->store, c->gc.p->tenant, user, &n) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the sessions could not be revoked");
         return;
@@ -580,63 +580,9 @@ void api_auth_user_sessions_revoke(struct api_call *c)
 
 /* --- authentication and userinfo -------------------------------------------------------- */
 
-gw_err api_sso_authenticate(struct api_call *c, bool local_only, char *msg, size_t msgcap)
-{
-    const struct cfg_sso *s = api_idp_tenant(c)->sso;
-    if (!s->enabled)
-        return GW_ENOTFOUND;
-    const char *authz = http_header(c->r, "Authorization");
-    if (authz) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0)
-            return GW_ENOTFOUND;
-        const char *tok = authz + 7;
-        while (*tok == ' ')
-            tok++;
-        if (auth_cli_is_access_token(tok))
-            return auth_cli_authenticate(c->g->store, c->cfg, tok, c->r->pool, &c->p, msg,
-                                         msgcap);
-        /* An IdP access token? With introspection anything that is not one of our own
-         * credentials (those never reach the IdP); otherwise only what looks like a JWT. */
-        bool introspect = s->bearer_validation == CFG_BEARER_INTROSPECTION;
-        if (introspect ? auth_token_is_local(c->g->auth, tok) : !auth_looks_like_jwt(tok))
-            return GW_ENOTFOUND; /* a gateway token */
-        if (local_only)
-            return GW_ETHROTTLED;
-        json_t *claims = NULL;
-        gw_err rc = auth_oidc_bearer(c->g->oidc, api_idp_tenant(c), tok, &claims, msg, msgcap);
-        if (rc != GW_OK)
-            return rc == GW_EUPSTREAM ? GW_EUPSTREAM : GW_EUNAUTH;
-        struct auth_sso_identity id;
-        rc = auth_sso_map(c->cfg, api_idp_tenant(c), c->g->store, "oidc", claims, c->r->pool,
-                          &id, msg, msgcap);
-        json_decref(claims);
-        if (rc != GW_OK)
-            return rc;
-        c->p = auth_sso_principal(c->cfg, &id, introspect ? "bearer_introspection" : "bearer_jwt",
-                                  c->r->pool);
-        return GW_OK;
-    }
-    const char *secret = cookie(c, s->cookie_name);
-    if (!secret)
-        return GW_ENOTFOUND;
-    gw_err rc = auth_session_authenticate(c->g->store, c->cfg, secret, c->r->pool, &c->p, msg,
-                                          msgcap);
-    if (rc != GW_OK)
-        return rc == GW_EUNAUTH ? GW_EUNAUTH : rc;
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD &&
-        !auth_session_csrf_ok(secret, http_header(c->r, "X-CSRF-Token"))) {
-        snprintf(msg, msgcap, "missing or wrong X-CSRF-Token header (cookie-authenticated "
-                 "requests that change something must send the csrf_token from "
-                 "/api/v1/auth/userinfo)");
-        c->p = NULL;
-        return GW_EFORBIDDEN;
-    }
-    return GW_OK;
-}
-
 void api_auth_userinfo_extend(struct api_call *c, json_t *body)
 {
-    const struct auth_principal *p = c->p;
+    const struct auth_principal *p = c->gc.p;
     json_object_set_new(body, "auth_method", json_string(p->method ? p->method : "token"));
     if (p->groups) {
         json_t *g = json_array();
@@ -657,7 +603,8 @@ void api_auth_userinfo_extend(struct api_call *c, json_t *body)
 
 const char *api_session_cookie(struct api_call *c)
 {
-    return cookie(c, api_idp_tenant(c)->sso->cookie_name);
+    const struct cfg_sso *s = api_idp_tenant(c)->sso;
+    return s->enabled && s->cookie_name ? cookie(c, s->cookie_name) : NULL;
 }
 
 void api_html_escape(struct gw_buf *b, const char *s)

@@ -213,9 +213,9 @@ static void authorize_path(struct gw_buf *b, const struct authz *a)
 
 static void set_audit(struct api_call *c, const char *type, json_t *details)
 {
-    c->audit_type = type;
-    json_decref(c->audit_details);
-    c->audit_details = details;
+    c->gc.audit.type = type;
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = details;
 }
 
 static void refuse_page(struct api_call *c, int status, const char *type, const char *title,
@@ -258,7 +258,7 @@ static void page_end(struct api_call *c, struct gw_buf *b)
 
 static void confirm_page(struct api_call *c, const struct authz *a, const char *secret)
 {
-    const struct auth_principal *p = c->p;
+    const struct auth_principal *p = c->gc.p;
     struct gw_buf b;
     page_start(&b, "Sign in the openclaw CLI?");
     gw_buf_puts(&b, "<p id=\"question\">Sign in the openclaw CLI on this computer as <b id=\"user\">");
@@ -318,7 +318,7 @@ static bool sso_on(struct api_call *c)
 {
     if (api_idp_tenant(c)->sso->enabled)
         return true;
-    set_audit(c, c->audit_type, json_pack("{s:s}", "reason", "single sign-on is not configured"));
+    set_audit(c, c->gc.audit.type, json_pack("{s:s}", "reason", "single sign-on is not configured"));
     http_respond_error(c->r, GW_ENOTFOUND, "single sign-on is not configured (no sso section)");
     return false;
 }
@@ -348,7 +348,7 @@ static gw_err browser_session(struct api_call *c, const char **secret, struct au
         snprintf(msg, msgcap, "this browser is not signed in");
         return GW_EUNAUTH;
     }
-    return auth_session_authenticate(c->g->store, c->cfg, *secret, c->r->pool, bp, msg, msgcap);
+    return auth_session_authenticate(c->g->store, c->gc.cfg, *secret, c->r->pool, bp, msg, msgcap);
 }
 
 void api_cli_authorize(struct api_call *c)
@@ -388,7 +388,7 @@ void api_cli_authorize(struct api_call *c)
         gw_buf_release(&loc);
         return;
     }
-    c->p = bp;
+    c->gc.p = bp;
     set_audit(c, "auth.cli.authorize",
               json_pack("{s:s,s:s,s:s}", "step", "confirm", "redirect", redirect_name(a.kind),
                         "browser_session", bp->session_id));
@@ -432,7 +432,7 @@ void api_cli_authorize_confirm(struct api_call *c)
                     rc == GW_EUNAUTH ? msg : "the gateway's store is unavailable", again);
         return;
     }
-    c->p = bp;
+    c->gc.p = bp;
     if (!auth_session_csrf_ok(secret, param(&p, "csrf_token"))) {
         refuse_page(c, 403, "auth.cli.authorize.denied", "CLI sign-in refused",
                     "missing or wrong CSRF token: the confirmation did not come from the page "
@@ -457,7 +457,7 @@ void api_cli_authorize_confirm(struct api_call *c)
                         a.kind == AUTH_CLI_REDIRECT_LOOPBACK ? 302 : 200, details))
         return; /* answered 503 */
     const char *code = NULL, *browser_session = NULL;
-    rc = auth_cli_code_issue(c->g->store, c->cfg, secret, a.challenge, a.redirect_uri,
+    rc = auth_cli_code_issue(c->g->store, c->gc.cfg, secret, a.challenge, a.redirect_uri,
                              c->r->pool, &code, &browser_session);
     if (rc != GW_OK) {
         api_audit_failed(c);
@@ -490,19 +490,19 @@ static void revoke_family(struct api_call *c, const char *type, const struct aut
                           const char *msg)
 {
     auth_throttle_fail(c->g->throttle, c->r->client_ip);
-    c->p = actor(c, g->tenant, NULL);
+    c->gc.p = actor(c, g->tenant, NULL);
     json_t *details = json_pack("{s:s,s:s?,s:s?}", "reason", msg, "user", g->user,
                                 "revoked_session", g->session_id);
     bool audited = api_audit_sync(c, type, g->session_id, 401, details);
     if (g->session_id)
-        (void)store_session_delete(c->g->store, c->p->tenant, g->session_id, NULL);
+        (void)store_session_delete(c->g->store, c->gc.p->tenant, g->session_id, NULL);
     if (audited)
         http_respond_error(c->r, GW_EUNAUTH, "%s", msg);
 }
 
 static void respond_tokens(struct api_call *c, const struct auth_cli_tokens *t)
 {
-    const struct auth_principal *p = c->p;
+    const struct auth_principal *p = c->gc.p;
     int64_t now = gw_now_ms();
     json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?}",
                           "access_token", t->access_token, "refresh_token", t->refresh_token,
@@ -529,8 +529,8 @@ static bool grant_accepted(struct api_call *c, gw_err rc, struct auth_cli_grant 
         grant_refused(c, failed_type, rc, g->user, msg);
         return false;
     }
-    c->p = g->p;
-    c->p->session_id = g->session_id;
+    c->gc.p = g->p;
+    c->gc.p->session_id = g->session_id;
     json_t *details = json_pack("{s:s,s:s,s:s?}", "session_id", g->session_id, "role",
                                 g->p->role, "browser_session", g->browser_session);
     return api_audit_sync(c, ok_type, g->session_id, 200, details);
@@ -540,14 +540,14 @@ static void token_from_code(struct api_call *c, const struct params *p)
 {
     char msg[256];
     struct auth_cli_grant g;
-    gw_err rc = auth_cli_redeem_check(c->g->store, c->cfg, param(p, "code"),
+    gw_err rc = auth_cli_redeem_check(c->g->store, c->gc.cfg, param(p, "code"),
                                       param(p, "code_verifier"), param(p, "redirect_uri"),
                                       c->r->pool, &g, msg, sizeof(msg));
     if (!grant_accepted(c, rc, &g, msg, "auth.cli.token", "auth.cli.token.failed",
                         "auth.cli.code.replayed"))
         return;
     struct auth_cli_tokens t;
-    if (auth_cli_session_create(c->g->store, c->cfg, &g, c->r->client_ip, c->r->pool, &t) !=
+    if (auth_cli_session_create(c->g->store, c->gc.cfg, &g, c->r->client_ip, c->r->pool, &t) !=
         GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be stored");
@@ -560,18 +560,18 @@ static void token_from_refresh(struct api_call *c, const struct params *p)
 {
     char msg[256];
     struct auth_cli_grant g;
-    gw_err rc = auth_cli_refresh_check(c->g->store, c->cfg, param(p, "refresh_token"),
+    gw_err rc = auth_cli_refresh_check(c->g->store, c->gc.cfg, param(p, "refresh_token"),
                                        c->r->pool, &g, msg, sizeof(msg));
     if (!grant_accepted(c, rc, &g, msg, "auth.cli.refresh", "auth.cli.refresh.failed",
                         "auth.cli.refresh.reused"))
         return;
     struct auth_cli_tokens t;
-    rc = auth_cli_rotate(c->g->store, c->cfg, &g, c->r->pool, &t);
+    rc = auth_cli_rotate(c->g->store, c->gc.cfg, &g, c->r->pool, &t);
     if (rc == GW_ECONFLICT) { /* the same refresh token won elsewhere a moment ago */
         api_audit_failed(c);
         snprintf(msg, sizeof(msg), "refresh token already used: the CLI session is revoked");
         json_t *d = json_pack("{s:s,s:s}", "reason", msg, "revoked_session", g.session_id);
-        (void)api_audit_event_sync(c, "auth.cli.refresh.reused", g.session_id, 401, d);
+        (void)gov_audit_step(&c->gc, "auth.cli.refresh.reused", g.session_id, 401, d);
         json_decref(d);
         (void)store_session_delete(c->g->store, g.tenant, g.session_id, NULL);
         auth_throttle_fail(c->g->throttle, c->r->client_ip);
@@ -619,7 +619,7 @@ void api_cli_revoke(struct api_call *c)
     }
     const char *sid = NULL, *user = NULL;
     const char *tenant = NULL;
-    gw_err rc = auth_cli_find(c->g->store, c->cfg, token, c->r->pool, &sid, &user, &tenant);
+    gw_err rc = auth_cli_find(c->g->store, c->gc.cfg, token, c->r->pool, &sid, &user, &tenant);
     if (rc == GW_ENOTFOUND) { /* RFC 7009 §2.2: not an error for the client */
         auth_throttle_fail(c->g->throttle, c->r->client_ip);
         set_audit(c, "auth.cli.revoked",
@@ -631,8 +631,8 @@ void api_cli_revoke(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "sessions cannot be read right now");
         return;
     }
-    c->p = actor(c, tenant, user);
-    c->p->session_id = sid;
+    c->gc.p = actor(c, tenant, user);
+    c->gc.p->session_id = sid;
     if (!api_audit_sync(c, "auth.cli.revoked", sid, 200,
                         json_pack("{s:s,s:s}", "session_id", sid, "by", "token")))
         return;
@@ -646,11 +646,11 @@ void api_cli_revoke(struct api_call *c)
 
 void api_cli_logout(struct api_call *c)
 {
-    const char *sid = c->p->session_id;
+    const char *sid = c->gc.p->session_id;
     if (!api_audit_sync(c, "auth.logout", sid, 200,
                         json_pack("{s:s,s:s}", "session_id", sid, "method", "cli")))
         return;
-    if (store_session_delete(c->g->store, c->p->tenant, sid, NULL) != GW_OK) {
+    if (store_session_delete(c->g->store, c->gc.p->tenant, sid, NULL) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be ended");
         return;

@@ -3,14 +3,15 @@
  *
  * Both run agent_turn_run on this (blocking worker) thread. The model's text streams to the
  * client as it arrives: OpenAI chunks on /v1/chat/completions, named SSE events (delta, tool,
- * done, error) on the channel endpoint. Tools the model asks for run here through
- * api_tool_execute (scopes, namespace rules, policy, approvals, audit); the model can only name
- * its own agent's memory, its namespace's shared memory and agents of its own namespace.
+ * done, error) on the channel endpoint. Tools the model asks for run here through the spine
+ * (gov_act: scopes, namespace rules, policy, approvals, audit) as steps of the turn; the model
+ * can only name its own agent's memory, its namespace's shared memory and agents of its own
+ * namespace.
  */
 #include "base/prelude.h"
 #include "agent/agent.h"
 #include "api/api_int.h"
-#include "api/api_tools.h"
+#include "gov/gov_action.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
@@ -39,8 +40,8 @@ struct chat {
 static gw_err load_conversation(struct chat *ch, const char *session, json_t *history)
 {
     struct api_call *c = ch->c;
-    const char *user = c->p->user ? c->p->user : c->p->actor;
-    gw_err rc = store_conversation_open(c->g->store, c->p->tenant, user, ch->agent->name,
+    const char *user = c->gc.p->user ? c->gc.p->user : c->gc.p->actor;
+    gw_err rc = store_conversation_open(c->g->store, c->gc.p->tenant, user, ch->agent->name,
                                         session, gw_now_ms(), ch->conversation);
     if (rc != GW_OK)
         return rc;
@@ -91,6 +92,36 @@ static bool split_agent(struct chat *ch, const char *name)
 
 /* --- tools: the model's arguments mapped onto the agent's own namespace ------------------- */
 
+/* One tool call of the turn through the spine, as a step of this request; the result the
+ * model sees and its status ("executed", "pending_approval", "denied", "error"). */
+static json_t *act(struct api_call *c, const char *name, const json_t *args,
+                   const char **status)
+{
+    const struct gov_action *a = gov_action_find(c->gc.gov, name);
+    if (!a) {
+        *status = "error";
+        return json_pack("{s:s}", "error", "unknown tool");
+    }
+    struct gov_outcome out;
+    gov_act(&c->gc, a, args, GOV_ACT_STEP, &out);
+    json_t *result;
+    switch (out.state) {
+    case GOV_EXECUTED:
+        *status = "executed";
+        result = json_incref(out.result);
+        break;
+    case GOV_PENDING:
+        *status = "pending_approval";
+        result = json_pack("{s:s,s:s}", "approval_id", out.approval_id, "message", out.msg);
+        break;
+    default:
+        *status = out.err == GW_EFORBIDDEN ? "denied" : "error";
+        result = json_pack("{s:s}", "error", out.msg);
+    }
+    gov_outcome_release(&out);
+    return result;
+}
+
 static json_t *run_tool(void *arg, const char *name, const json_t *margs, const char **status)
 {
     struct chat *ch = arg;
@@ -118,7 +149,7 @@ static json_t *run_tool(void *arg, const char *name, const json_t *margs, const 
         }
         json_object_set(args, "content", (json_t *)content);
     }
-    json_t *result = api_tool_execute(ch->c, name, args, status);
+    json_t *result = act(ch->c, name, args, status);
     json_array_append_new(ch->tools_seen, json_pack("{s:s,s:O,s:s}", "tool", name, "args", args,
                                                     "status", *status));
     json_decref(args);
@@ -185,14 +216,14 @@ static json_t *usage_json(const struct agent_turn *t)
 static void audit_turn(struct chat *ch, const struct agent_turn *t, gw_err rc)
 {
     struct api_call *c = ch->c;
-    c->audit_resource = gw_pool_strdup(c->r->pool, ch->agent->name);
-    json_decref(c->audit_details);
-    c->audit_details = json_pack("{s:s,s:s?,s:b,s:I,s:o,s:O,s:f,s:O}", "agent", ch->agent->name,
+    c->gc.audit.resource = gw_pool_strdup(c->r->pool, ch->agent->name);
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = json_pack("{s:s,s:s?,s:b,s:I,s:o,s:O,s:f,s:O}", "agent", ch->agent->name,
                                  "model", t->model, "rerouted", t->rerouted, "model_calls",
                                  (json_int_t)t->model_calls, "usage", usage_json(t), "calls",
                                  t->calls, "cost_usd", t->cost_usd, "tools", ch->tools_seen);
     if (rc != GW_OK)
-        json_object_set_new(c->audit_details, "error", json_string(t->msg));
+        json_object_set_new(c->gc.audit.details, "error", json_string(t->msg));
 }
 
 /* Runs the turn and answers (JSON or stream). history is the conversation including the new
@@ -206,8 +237,7 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
     gw_random_hex(hex, 12);
     snprintf(ch->id, sizeof(ch->id), "chatcmpl-%s", hex);
     *t = (struct agent_turn){
-        .g = c->g, .cfg = c->cfg, .p = c->p, .agent = ch->agent, .history = history,
-        .stream = stream, .pool = c->r->pool, .request_id = c->r->request_id,
+        .gc = &c->gc, .agent = ch->agent, .history = history, .stream = stream,
         .run_tool = run_tool, .tool_arg = ch, .cancel = &ch->gone,
         .sink = {.text = stream ? on_text : NULL, .tool = stream ? on_tool : NULL, .arg = ch},
     };
@@ -253,13 +283,13 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
 
 void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_name)
 {
-    const struct cfg_agent *agent = cfg_find_agent(c->cfg, agent_name);
+    const struct cfg_agent *agent = cfg_find_agent(c->gc.cfg, agent_name);
     struct chat ch = {.c = c, .agent = agent, .openai = true};
     if (!agent || !agent->model || !split_agent(&ch, agent_name)) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent '%s' with a model", agent_name);
         return;
     }
-    if (!auth_allows_channel(c->p, ch.ns, ch.name)) {
+    if (!auth_allows_channel(c->gc.p, ch.ns, ch.name)) {
         api_deny_channel(c, ch.ns, ch.name);
         return;
     }

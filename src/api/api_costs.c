@@ -58,15 +58,15 @@ void api_costs_get(struct api_call *c)
                                             "([a-z0-9][a-z0-9_-]{0,62})");
         return;
     }
-    c->audit_details = json_pack("{s:s,s:s?}", "period", period, "workspace", workspace);
+    c->gc.audit.details = json_pack("{s:s,s:s?}", "period", period, "workspace", workspace);
     if (!c->g->costs) {
         http_respond_error(c->r, GW_EUNAVAIL, "usage metering is not running");
         return;
     }
-    bool all = auth_allows(c->p, "*") || (c->p->perms && !strcmp(c->p->role,
+    bool all = auth_allows(c->gc.p, "*") || (c->gc.p->perms && !strcmp(c->gc.p->role,
                                                                   "enterprise_admin"));
-    json_t *report = llm_costs_report_visible(c->g->costs, c->p->tenant, period, workspace,
-                                              all ? NULL : visible, c->p);
+    json_t *report = llm_costs_report_visible(c->g->costs, c->gc.p->tenant, period, workspace,
+                                              all ? NULL : visible, c->gc.p);
     if (!report) {
         http_respond_error(c->r, GW_ESTORE, "the usage records could not be read");
         return;

@@ -113,14 +113,12 @@ void api_status(struct api_call *c)
                                                sso->enabled ? sso->default_protocol : NULL));
     /* identity is optional here: the endpoint is public, a valid credential (checked locally:
      * never an IdP round trip for a public endpoint) adds the principal */
-    char msg[160];
-    gw_err rc = api_sso_authenticate(c, true, msg, sizeof(msg));
-    const char *authz = http_header(c->r, "Authorization");
-    if (rc == GW_ENOTFOUND && authz)
-        rc = auth_authenticate(c->g->auth, authz, c->r->pool, &c->p, msg, sizeof(msg));
-    if (rc == GW_OK && c->p && (c->tenant->primary || !strcmp(c->p->tenant, c->tenant->id))) {
-        auth_principal_attach_grants(c->p, c->g->grants, c->r->pool);
-        json_object_set_new(body, "principal", principal_json(c, c->p));
+    char msg[200];
+    gw_err rc;
+    bool who = (http_header(c->r, "Authorization") || api_session_cookie(c)) &&
+               api_identify(c, true, &rc, msg, sizeof(msg));
+    if (who && (c->tenant->primary || !strcmp(c->gc.p->tenant, c->tenant->id))) {
+        json_object_set_new(body, "principal", principal_json(c, c->gc.p));
         /* provider queues (depth, waits) are operational detail: authenticated callers only */
         if (c->g->llm)
             json_object_set_new(body, "model_queues", llm_client_status(c->g->llm));
@@ -130,7 +128,7 @@ void api_status(struct api_call *c)
 
 void api_userinfo(struct api_call *c)
 {
-    json_t *body = principal_json(c, c->p);
+    json_t *body = principal_json(c, c->gc.p);
     api_auth_userinfo_extend(c, body);
     http_respond_json(c->r, 200, body);
 }

@@ -16,40 +16,31 @@
 #include "base/mem.h"
 #include "config/config.h"
 #include "core/gwd.h"
+#include "gov/gov.h"
 
 #define API_MAX_SEGMENTS 8
 #define API_MAX_SEGMENT 128
 
+/* An HTTP request as a governed call: the spine's call first (pool, configuration snapshot,
+ * principal, request id, client address, the one audit event), then what only HTTP has. */
 struct api_call {
+    struct gov_call gc;                /* first: a struct api_call * is a struct gov_call * */
     struct gwd *g;
     struct http_req *r;
-    struct cfg *cfg;                   /* snapshot for this request (ref held) */
-    struct auth_principal *p;          /* NULL on public routes */
     const struct cfg_tenant *tenant;   /* the tenant this address serves (Host, path prefix) */
     const char *base;                  /* the path prefix that routed here ("" or "/<t>") */
     const char *var[API_MAX_SEGMENTS]; /* decoded {variables} of the route, in order */
     size_t n_var;
-    const char *audit_type;            /* event type (route default, handler may refine) */
-    const char *audit_resource;        /* channel, memory path, token id ... */
-    const char *audit_classification;
-    json_t *audit_details;             /* owned; added to the event */
-    bool audit_done;                   /* written synchronously already */
 };
 
 typedef void api_handler_fn(struct api_call *c);
 
-/* Writes this request's audit event durably, recording the status the request will answer
- * when the change succeeds (a later failure adds a "<type>.failed" event). On failure answers
- * 503 and returns false, and the caller must not apply its change. details is stolen. */
+/* gov_audit_ahead for a mutation of this request; on failure answers 503 and returns false,
+ * and the caller must not apply its change. details is stolen. */
 bool api_audit_sync(struct api_call *c, const char *type, const char *resource, int status,
                     json_t *details);
-/* Writes an extra event durably (not the request's own event): a step of a longer request
- * such as a tool run inside an agent turn. details is borrowed. */
-gw_err api_audit_event_sync(struct api_call *c, const char *type, const char *resource,
-                            int status, json_t *details);
-/* After api_audit_sync succeeded but applying the change failed: audits the failure too
- * (event "<type>.failed" with the status answered). */
-void api_audit_failed(struct api_call *c);
+/* After api_audit_sync succeeded but applying the change failed. */
+#define api_audit_failed(c) gov_audit_failed(&(c)->gc)
 /* Too many failed authentications from the client's address: answers 429 (Retry-After) and
  * returns true. */
 bool api_throttled(struct api_call *c);
@@ -90,12 +81,11 @@ api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sess
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;
 api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
 
-/* Single sign-on authentication (api_auth.c): an IdP access token (a JWT, or introspected) or a
- * session cookie (with the CSRF check for cookie-authenticated mutations) sets c->p.
- * GW_ENOTFOUND when the request carries neither (the gateway-token path applies), else GW_OK or
- * the error with msg (GW_EUPSTREAM: the IdP could not introspect the token). With local_only
- * (a throttled address) an IdP access token is refused with GW_ETHROTTLED, unchecked. */
-gw_err api_sso_authenticate(struct api_call *c, bool local_only, char *msg, size_t msgcap);
+/* Identifies the caller through the login methods (auth_authn.c) from the request's
+ * Authorization header, session cookie and CSRF token; sets c->gc.p (and the call's tenant)
+ * and returns true, or returns false with the error in *rc and msg. With local_only (a
+ * throttled address) an IdP token is refused unchecked. */
+bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, size_t cap);
 /* The end of every successful IdP login, whatever the protocol ("oidc", "saml"): claims →
  * identity and role (403 page when unmapped or disabled) → just-in-time provisioning → new
  * session (replacing the browser's previous one) → audit "auth.login" → session and CSRF

@@ -23,9 +23,9 @@ static const char *resolve(struct api_call *c, const char *need)
                            "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return NULL;
     }
-    c->audit_resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
+    c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
     bool shared = strcmp(agent, NS_SHARED) == 0;
-    bool allowed = shared ? auth_allows_namespace(c->p, ns) : auth_allows_channel(c->p, ns, agent);
+    bool allowed = shared ? auth_allows_namespace(c->gc.p, ns) : auth_allows_channel(c->gc.p, ns, agent);
     if (!allowed) {
         api_deny_channel(c, ns, shared ? NULL : agent);
         return NULL;
@@ -34,13 +34,13 @@ static const char *resolve(struct api_call *c, const char *need)
         return NULL;
     const char *path = NULL;
     if (shared) {
-        if (ns_shared_memory_path(c->g->ns, c->p->tenant, ns, c->r->pool, &path) != GW_OK) {
+        if (ns_shared_memory_path(c->g->ns, c->gc.p->tenant, ns, c->r->pool, &path) != GW_OK) {
             http_respond_error(c->r, GW_ENOTFOUND, "no namespace %s", ns);
             return NULL;
         }
     } else {
         struct ns_agent_info info;
-        if (ns_agent_find(c->g->ns, c->p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+        if (ns_agent_find(c->g->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
             http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
             return NULL;
         }
@@ -73,12 +73,12 @@ void api_memory_get(struct api_call *c)
         return;
     char *data = NULL;
     size_t len = 0;
-    gw_err rc = ns_memory_read(c->g->ns, path, c->cfg->limits.max_memory_bytes, &data, &len);
+    gw_err rc = ns_memory_read(c->g->ns, path, c->gc.cfg->limits.max_memory_bytes, &data, &len);
     if (rc != GW_OK) {
         respond_io(c, rc);
         return;
     }
-    c->audit_details = json_pack("{s:I}", "bytes", (json_int_t)len);
+    c->gc.audit.details = json_pack("{s:I}", "bytes", (json_int_t)len);
     http_respond(c->r, 200, "text/markdown; charset=utf-8", data, len, NULL);
     free(data);
 }
@@ -103,9 +103,9 @@ void api_memory_put(struct api_call *c)
     }
     const char *data = c->r->body.data ? c->r->body.data : "";
     size_t len = c->r->body.len;
-    if (len > c->cfg->limits.max_memory_bytes) {
+    if (len > c->gc.cfg->limits.max_memory_bytes) {
         http_respond_error(c->r, GW_ETOOBIG, "memory documents are limited to %zu bytes",
-                           c->cfg->limits.max_memory_bytes);
+                           c->gc.cfg->limits.max_memory_bytes);
         return;
     }
     if (memchr(data, '\0', len) || !utf8_valid((const unsigned char *)data, len)) {
@@ -115,7 +115,7 @@ void api_memory_put(struct api_call *c)
     char digest[65];
     gw_sha256_hex(data, len, digest);
     json_t *details = json_pack("{s:I,s:s}", "bytes", (json_int_t)len, "sha256", digest);
-    if (!api_audit_sync(c, "memory.written", c->audit_resource, 200, details))
+    if (!api_audit_sync(c, "memory.written", c->gc.audit.resource, 200, details))
         return;
     gw_err rc = ns_memory_write(c->g->ns, path, data, len);
     if (rc != GW_OK) {
@@ -123,6 +123,6 @@ void api_memory_put(struct api_call *c)
         respond_io(c, rc);
         return;
     }
-    http_respond_json(c->r, 200, json_pack("{s:s,s:I}", "path", c->audit_resource, "bytes",
+    http_respond_json(c->r, 200, json_pack("{s:s,s:I}", "path", c->gc.audit.resource, "bytes",
                                            (json_int_t)len));
 }

@@ -20,21 +20,21 @@ static int str_cmp(const void *a, const void *b)
 
 size_t api_known_namespaces(struct api_call *c, const char ***out)
 {
-    const char *tenant = c->p->tenant;
+    const char *tenant = c->gc.p->tenant;
     const char **gv = NULL;
-    size_t ng = c->p->grants ? auth_grants_namespaces(c->p->grants, tenant, c->r->pool, &gv) : 0;
+    size_t ng = c->gc.p->grants ? auth_grants_namespaces(c->gc.p->grants, tenant, c->r->pool, &gv) : 0;
     struct ns_agent_info *agents = NULL;
     size_t na = 0;
     ns_agent_list(c->g->ns, tenant, NULL, c->r->pool, &agents, &na);
-    bool primary = strcmp(tenant, c->cfg->tenant_id) == 0;
-    size_t nc = primary ? c->cfg->n_namespaces : 0, n = 0;
+    bool primary = strcmp(tenant, c->gc.cfg->tenant_id) == 0;
+    size_t nc = primary ? c->gc.cfg->n_namespaces : 0, n = 0;
     const char **v = gw_pool_calloc(c->r->pool, (ng + na + nc + 1) * sizeof(*v));
     for (size_t i = 0; i < ng; i++)
         v[n++] = gv[i];
     for (size_t i = 0; i < na; i++)
         v[n++] = agents[i].ns;
     for (size_t i = 0; i < nc; i++)
-        v[n++] = c->cfg->namespaces[i].name;
+        v[n++] = c->gc.cfg->namespaces[i].name;
     qsort(v, n, sizeof(*v), str_cmp);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -57,7 +57,7 @@ json_t *api_reachable_namespaces(struct api_call *c)
     size_t n = api_known_namespaces(c, &v);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        if (auth_allows_namespace(c->p, v[i]))
+        if (auth_allows_namespace(c->gc.p, v[i]))
             json_array_append_new(arr, json_string(v[i]));
     return arr;
 }
@@ -75,8 +75,8 @@ static json_t *members_json(struct api_call *c, const char *ns, bool config_only
     }
     struct auth_member_info *m = NULL;
     size_t n = 0;
-    if (c->p->grants)
-        auth_grants_members(c->p->grants, c->p->tenant, ns, c->r->pool, &m, &n);
+    if (c->gc.p->grants)
+        auth_grants_members(c->gc.p->grants, c->gc.p->tenant, ns, c->r->pool, &m, &n);
     for (size_t i = 0; i < n; i++)
         if (!config_only || !strcmp(m[i].source, "config"))
             json_array_append_new(by_kind[m[i].kind], json_string(m[i].value));
@@ -87,13 +87,13 @@ static json_t *namespace_json(struct api_call *c, const char *ns)
 {
     struct ns_agent_info *agents = NULL;
     size_t na = 0;
-    ns_agent_list(c->g->ns, c->p->tenant, ns, c->r->pool, &agents, &na);
+    ns_agent_list(c->g->ns, c->gc.p->tenant, ns, c->r->pool, &agents, &na);
     json_t *names = json_array();
     for (size_t i = 0; i < na; i++)
-        if (auth_allows_channel(c->p, ns, agents[i].agent))
+        if (auth_allows_channel(c->gc.p, ns, agents[i].agent))
             json_array_append_new(names, json_string(agents[i].agent));
     json_t *j = json_pack("{s:s,s:o}", "name", ns, "agents", names);
-    if (auth_allows(c->p, "namespaces:read")) {
+    if (auth_allows(c->gc.p, "namespaces:read")) {
         json_object_set_new(j, "members", members_json(c, ns, false));
         json_object_set_new(j, "config_members", members_json(c, ns, true));
     }
@@ -106,7 +106,7 @@ void api_namespaces_list(struct api_call *c)
     size_t n = api_known_namespaces(c, &v);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        if (auth_allows_namespace(c->p, v[i]))
+        if (auth_allows_namespace(c->gc.p, v[i]))
             json_array_append_new(arr, namespace_json(c, v[i]));
     http_respond_json(c->r, 200, json_pack("{s:o}", "namespaces", arr));
 }
@@ -120,8 +120,8 @@ static const char *namespace_var(struct api_call *c)
                                             "starting with a letter or digit");
         return NULL;
     }
-    c->audit_resource = gw_pool_strdup(c->r->pool, ns);
-    if (!auth_allows_namespace(c->p, ns)) {
+    c->gc.audit.resource = gw_pool_strdup(c->r->pool, ns);
+    if (!auth_allows_namespace(c->gc.p, ns)) {
         api_deny_channel(c, ns, NULL);
         return NULL;
     }
@@ -175,8 +175,8 @@ static void change(struct api_call *c, bool add)
     char msg[512];
     if (!member_of(c, body, &kind, &value))
         goto out;
-    c->audit_resource = gw_pool_strdup(c->r->pool, ns);
-    gw_err rc = auth_grant_check(c->p, ns, kind, value, msg, sizeof(msg));
+    c->gc.audit.resource = gw_pool_strdup(c->r->pool, ns);
+    gw_err rc = auth_grant_check(c->gc.p, ns, kind, value, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
@@ -200,7 +200,7 @@ static void change(struct api_call *c, bool add)
     struct auth_member_info *m = NULL;
     size_t n = 0;
     bool present = false;
-    auth_grants_members(c->p->grants, c->p->tenant, ns, c->r->pool, &m, &n);
+    auth_grants_members(c->gc.p->grants, c->gc.p->tenant, ns, c->r->pool, &m, &n);
     for (size_t i = 0; i < n; i++)
         if (m[i].kind == kind && !strcmp(m[i].value, value)) {
             present = true;
@@ -221,8 +221,8 @@ static void change(struct api_call *c, bool add)
         json_decref(after);
         goto out;
     }
-    rc = add ? auth_grant_add(c->g->grants, c->p, ns, kind, value, msg, sizeof(msg))
-             : auth_grant_remove(c->g->grants, c->p, ns, kind, value, msg, sizeof(msg));
+    rc = add ? auth_grant_add(c->g->grants, c->gc.p, ns, kind, value, msg, sizeof(msg))
+             : auth_grant_remove(c->g->grants, c->gc.p, ns, kind, value, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_audit_failed(c);
         json_decref(after);
@@ -255,6 +255,6 @@ void api_scopes_list(struct api_call *c)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "name", v[i].name, "description",
                                              v[i].description, "held",
                                              !strchr(v[i].name, '<') &&
-                                                 auth_allows(c->p, v[i].name)));
+                                                 auth_allows(c->gc.p, v[i].name)));
     http_respond_json(c->r, 200, json_pack("{s:o}", "scopes", arr));
 }

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * api_openai.c — the OpenAI-compatible surface: GET /v1/models, POST /v1/chat/completions.
  *
- * A chat request with "model": "<provider>/<model>" is a governed proxy call: checked
- * (llm_canon.h), classified by the detectors (a client may raise the level with
- * X-OpenClaw-Classification, never lower it), routed (gwd_models.h: budget, policy, reroute,
- * residency, fallbacks), then handed to the model client without blocking this thread. The
- * answer comes back on the I/O thread: complete, or as SSE chunks forwarded as they arrive
- * and closed with "data: [DONE]". The call is metered and its single audit event carries the
- * route, the policy decision, the usage and the cost. "model": "openclaw/<ns>/<agent>" runs a
+ * A chat request with "model": "<provider>/<model>" is a governed model call (gov_model.h):
+ * checked (llm_canon.h), classified (a client may raise the level with
+ * X-OpenClaw-Classification, never lower it), routed, redacted, handed to the model client
+ * without blocking this thread, and metered. The answer comes back on the I/O thread: complete,
+ * or as SSE chunks forwarded as they arrive and closed with "data: [DONE]". The call's single
+ * audit event carries the route, the policy decision, the usage and the cost. "model": "openclaw/<ns>/<agent>" runs a
  * turn of that agent instead (agent/agent.h). Errors use OpenAI's envelope.
  */
 #include "base/prelude.h"
@@ -17,17 +16,11 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
-#include "core/gwd_models.h"
-#include "llm/llm.h"
+#include "gov/gov_model.h"
 #include "llm/llm_canon.h"
-#include "llm/llm_costs.h"
-
-#define CLASSIFY_MAX_BYTES ((size_t)4 << 20)
 
 struct proxy {
     struct api_call *c;
-    struct gwd_route route;
-    const char *workspace;
     bool include_usage;         /* the client asked for the usage chunk */
     struct http_stream *hs;     /* once the first chunk arrived */
     bool stream_failed;         /* the client went away or read too slowly */
@@ -39,22 +32,22 @@ void api_models_list(struct api_call *c)
     if (!api_require(c, "models:invoke"))
         return;
     json_t *data = json_array();
-    for (size_t i = 0; i < c->cfg->n_providers; i++) {
-        const struct cfg_provider *p = &c->cfg->providers[i];
+    for (size_t i = 0; i < c->gc.cfg->n_providers; i++) {
+        const struct cfg_provider *p = &c->gc.cfg->providers[i];
         for (size_t j = 0; j < p->n_models; j++)
             json_array_append_new(data, json_pack("{s:s++,s:s,s:i,s:s,s:s}", "id", p->name, "/",
                                                   p->models[j].name, "object", "model",
                                                   "created", 0, "owned_by", p->name, "kind",
                                                   p->self_hosted ? "self_hosted" : "external"));
     }
-    for (size_t i = 0; i < c->cfg->n_agents; i++) {
-        const struct cfg_agent *a = &c->cfg->agents[i];
+    for (size_t i = 0; i < c->gc.cfg->n_agents; i++) {
+        const struct cfg_agent *a = &c->gc.cfg->agents[i];
         const char *slash = strchr(a->name, '/');
         if (!a->model || !slash)
             continue;
         char ns[128];
         snprintf(ns, sizeof(ns), "%.*s", (int)(slash - a->name), a->name);
-        if (!auth_allows_channel(c->p, ns, slash + 1))
+        if (!auth_allows_channel(c->gc.p, ns, slash + 1))
             continue;
         json_array_append_new(data, json_pack("{s:s+,s:s,s:i,s:s,s:s}", "id", "openclaw/",
                                               a->name, "object", "model", "created", 0,
@@ -64,33 +57,6 @@ void api_models_list(struct api_call *c)
 }
 
 /* --- answers, on the I/O thread ------------------------------------------------------------- */
-
-static void meter(struct proxy *px, const struct llm_result *res, json_t *details)
-{
-    struct api_call *c = px->c;
-    json_object_set_new(details, "attempts", json_integer(res->attempts));
-    json_object_set_new(details, "queued_ms", json_integer(res->queued_ms));
-    if (!res->served || res->attempts == 0)
-        return;
-    json_object_set_new(details, "served_by", json_sprintf("%s/%s", res->served->provider->name,
-                                                           res->served->model->name));
-    if (res->err != GW_OK && !res->streamed)
-        return; /* nothing was produced: nothing to pay */
-    struct llm_usage_record u = {
-        .tenant = c->p->tenant, .user = c->p->user ? c->p->user : c->p->actor,
-        .workspace = px->workspace, .provider = res->served->provider->name,
-        .model = res->served->model->name, .prompt_tokens = res->usage.prompt_tokens,
-        .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
-        .request_id = c->r->request_id,
-    };
-    double cost = c->g->costs ? llm_costs_record(c->g->costs, &u) : 0;
-    json_object_set_new(details, "usage", json_pack("{s:I,s:I,s:b}", "prompt_tokens",
-                                                    (json_int_t)u.prompt_tokens,
-                                                    "completion_tokens",
-                                                    (json_int_t)u.completion_tokens, "reported",
-                                                    res->usage.known));
-    json_object_set_new(details, "cost_usd", json_real(cost));
-}
 
 static void stream_write(struct proxy *px, const char *text, size_t len)
 {
@@ -125,19 +91,15 @@ static int proxy_chunk(void *arg, json_t *chunk)
     return px->stream_failed ? 1 : 0;
 }
 
-static void proxy_done(void *arg, const struct llm_result *res)
+static void proxy_done(void *arg, struct gov_model *m, const struct llm_result *res)
 {
     struct proxy *px = arg;
     struct api_call *c = px->c;
     struct http_req *r = c->r;
-    json_t *details = gwd_route_details(&px->route);
-    json_object_set_new(details, "workspace", json_string(px->workspace));
-    json_object_set_new(details, "stream", json_boolean(px->hs != NULL));
-    meter(px, res, details);
-    if (res->err != GW_OK)
-        json_object_set_new(details, "error", json_string(res->msg));
-    json_decref(c->audit_details);
-    c->audit_details = details;
+    json_object_set_new(m->details, "stream", json_boolean(px->hs != NULL));
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = m->details;
+    m->details = NULL;
     if (px->hs) {
         if (res->err == GW_OK) {
             stream_write(px, "data: [DONE]\n\n", 14);
@@ -175,23 +137,8 @@ static const char *workspace_of(struct api_call *c)
 {
     const char *w = http_header(c->r, "X-OpenClaw-Workspace");
     if (w)
-        return cfg_name_valid(w) && auth_allows_namespace(c->p, w) ? w : NULL;
-    return c->p->team ? c->p->team : "default";
-}
-
-static int classify(struct api_call *c, const json_t *body)
-{
-    struct gw_buf text;
-    gw_buf_init(&text, CLASSIFY_MAX_BYTES);
-    llm_canon_text(body, &text);
-    int level = pol_classify_text(text.data ? text.data : "", text.len);
-    gw_buf_release(&text);
-    const char *hdr = http_header(c->r, "X-OpenClaw-Classification");
-    int asked = hdr ? pol_level_parse(hdr) : -1;
-    if (asked > level)
-        return asked;
-    /* nothing found and nothing declared: the policy's data.default_classification applies */
-    return level == POL_LEVEL_PUBLIC && asked < 0 ? POL_LEVEL_UNKNOWN : level;
+        return cfg_name_valid(w) && auth_allows_namespace(c->gc.p, w) ? w : NULL;
+    return c->gc.p->team ? c->gc.p->team : "default";
 }
 
 static void chat_on_worker(struct http_req *r, void *arg)
@@ -229,48 +176,40 @@ void api_chat_completions(struct api_call *c)
     }
     struct proxy *px = gw_pool_calloc(c->r->pool, sizeof(*px));
     px->c = c;
-    px->workspace = workspace_of(c);
-    if (!px->workspace) {
+    const char *workspace = workspace_of(c);
+    if (!workspace) {
         http_respond_error(c->r, GW_EFORBIDDEN, "X-OpenClaw-Workspace names a workspace this "
                            "token has no access to");
         goto out;
     }
-    c->audit_resource = gw_pool_strdup(c->r->pool, model);
-    int level = classify(c, body);
-    gw_err rc = gwd_model_route(c->g, c->cfg, c->p, model, level, px->workspace, c->r->pool,
-                                &px->route, msg, sizeof(msg));
-    if (px->route.classification >= 0)
-        c->audit_classification = pol_level_name(px->route.classification);
+    c->gc.audit.resource = gw_pool_strdup(c->r->pool, model);
+    bool stream = json_is_true(json_object_get(body, "stream"));
+    px->include_usage = json_is_true(
+        json_object_get(json_object_get(body, "stream_options"), "include_usage"));
+    struct gov_model_req rq = {
+        .model = model, .canon = body, .floor = hdr ? pol_level_parse(hdr) : -1,
+        .workspace = workspace, .stream = stream, .prompt_bytes = c->r->body.len,
+        .on_chunk = proxy_chunk, .arg = px,
+    };
+    struct gov_model *m = NULL;
+    gw_err rc = gov_model_prepare(&c->gc, &rq, &m, msg, sizeof(msg));
+    if (m->route.classification >= 0)
+        c->gc.audit.classification = pol_level_name(m->route.classification);
     if (rc != GW_OK) {
-        c->audit_details = gwd_route_details(&px->route);
+        c->gc.audit.details = m->details;
+        m->details = NULL;
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
     }
     size_t h = 0;
-    px->headers[h++] = gw_pool_printf(c->r->pool, "X-OpenClaw-Model: %s", px->route.routed);
-    if (px->route.rerouted)
+    px->headers[h++] = gw_pool_printf(c->r->pool, "X-OpenClaw-Model: %s", m->route.routed);
+    if (m->route.rerouted)
         px->headers[h++] = gw_pool_printf(c->r->pool, "X-OpenClaw-Rerouted: %s -> %s",
-                                          px->route.requested, px->route.routed);
-    json_t *canon = json_incref(body);
-    if (px->route.decision.ob.redact) { /* the policy masks findings before data leaves */
-        json_decref(canon);
-        canon = json_deep_copy(body);
-        px->route.redacted = llm_canon_redact(canon);
-    }
-    bool stream = json_is_true(json_object_get(body, "stream"));
-    px->include_usage = json_is_true(
-        json_object_get(json_object_get(body, "stream_options"), "include_usage"));
-    struct llm_request rq = {
-        .cfg = c->cfg, .canon = canon, .stream = stream, .targets = px->route.targets,
-        .n_targets = px->route.n_targets, .tenant = c->p->tenant,
-        .user = c->p->user ? c->p->user : c->p->actor, .client_model = px->route.routed,
-        .prompt_bytes = c->r->body.len,
-        .on_chunk = proxy_chunk, .on_done = proxy_done, .arg = px,
-    };
+                                          m->route.requested, m->route.routed);
+    /* answered from the I/O thread: the connection waits suspended, the request held */
     http_async_begin(c->r);
     http_req_hold(c->r); /* the proxy's own hold, released in proxy_done */
-    llm_exchange_unref(llm_submit(c->g->llm, &rq));
-    json_decref(canon);
+    gov_model_submit(m, proxy_done, px);
 out:
     json_decref(body);
 }

@@ -10,7 +10,7 @@
 #include "base/prelude.h"
 #include "api/api_int.h"
 #include "base/util.h"
-#include "core/gwd_policy.h"
+#include "gov/gov_policy.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -122,7 +122,7 @@ static const char *reason_of(struct api_call *c, json_t *body)
 }
 
 /* Audits durably, applies, answers. */
-static void write_policy(struct api_call *c, enum gwd_policy_op op, const char *event,
+static void write_policy(struct api_call *c, enum gov_policy_op op, const char *event,
                          const char *id, int64_t to, struct pol_change *ch,
                          const struct pol_position *pos, int status)
 {
@@ -134,18 +134,18 @@ static void write_policy(struct api_call *c, enum gwd_policy_op op, const char *
     struct pol_issues is = {0};
     json_t *record = NULL;
     /* validate before auditing so a refused write is not recorded as done */
-    struct pol_snapshot *snap = gwd_policy_acquire(c->g->policy);
-    bool ok = !ch->content || op == GWD_POLICY_DEPRECATE || pol_validate(snap, pos, ch->content, &is);
+    struct pol_snapshot *snap = gov_policy_acquire(gov_policies(c->gc.gov));
+    bool ok = !ch->content || op == GOV_POLICY_DEPRECATE || pol_validate(snap, pos, ch->content, &is);
     pol_snapshot_unref(snap);
     if (!ok) {
-        c->audit_details = details;
+        c->gc.audit.details = details;
         respond_issues(c, GW_EPOLICY, "the policy would loosen a policy above it", &is);
         pol_issues_release(&is);
         return;
     }
     if (!api_audit_sync(c, event, id, status, details))
         return;
-    gw_err rc = gwd_policy_write(c->g->policy, op, id, to, ch, pos, &record, &is);
+    gw_err rc = gov_policy_write(gov_policies(c->gc.gov), op, id, to, ch, pos, &record, &is);
     if (rc == GW_OK) {
         http_respond_json(c->r, status, record);
     } else {
@@ -185,12 +185,12 @@ void api_policies_create(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "scope_id is required for org, team and user policies and not allowed for enterprise");
         goto out;
     }
-    if (!position_of(c->cfg, c->p->tenant, (enum pol_scope)scope, scope_id, &pos)) {
+    if (!position_of(c->gc.cfg, c->gc.p->tenant, (enum pol_scope)scope, scope_id, &pos)) {
         http_respond_error(c->r, GW_EINVAL, "no %s '%.100s' in the identity configuration", scope_s, scope_id);
         goto out;
     }
-    if (!may_write(c->p, &pos)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not write %s policies here", c->p->role, scope_s);
+    if (!may_write(c->gc.p, &pos)) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not write %s policies here", c->gc.p->role, scope_s);
         goto out;
     }
     const char *reason = reason_of(c, body);
@@ -210,11 +210,11 @@ void api_policies_create(struct api_call *c)
         id = gw_pool_printf(c->r->pool, "pol_%s", hex);
     }
     struct pol_change ch = {
-        .tenant = c->p->tenant, .scope = (enum pol_scope)scope, .scope_id = scope_id,
+        .tenant = c->gc.p->tenant, .scope = (enum pol_scope)scope, .scope_id = scope_id,
         .domain = (enum pol_domain)domain, .id = id, .content = doc,
-        .author = c->p->actor, .change_reason = reason, .now_ms = gw_now_ms(),
+        .author = c->gc.p->actor, .change_reason = reason, .now_ms = gw_now_ms(),
     };
-    write_policy(c, GWD_POLICY_CREATE, "policy.created", ch.id, 0, &ch, &pos, 201);
+    write_policy(c, GOV_POLICY_CREATE, "policy.created", ch.id, 0, &ch, &pos, 201);
 out:
     pol_doc_free(doc);
     pol_issues_release(&is);
@@ -226,14 +226,14 @@ static bool existing(struct api_call *c, bool write, struct pol_position *pos, c
                      size_t cap, enum pol_domain *d)
 {
     enum pol_scope scope;
-    if (gwd_policy_slot(c->g->policy, c->p->tenant, c->var[0], &scope, scope_id, cap, d) != GW_OK ||
-        !position_of(c->cfg, c->p->tenant, scope, scope_id[0] ? scope_id : NULL, pos) ||
-        !may_read(c->p, pos)) {
+    if (gov_policy_slot(gov_policies(c->gc.gov), c->gc.p->tenant, c->var[0], &scope, scope_id, cap, d) != GW_OK ||
+        !position_of(c->gc.cfg, c->gc.p->tenant, scope, scope_id[0] ? scope_id : NULL, pos) ||
+        !may_read(c->gc.p, pos)) {
         http_respond_error(c->r, GW_ENOTFOUND, "no policy '%.64s'", c->var[0]);
         return false;
     }
-    if (write && !may_write(c->p, pos)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not change this policy", c->p->role);
+    if (write && !may_write(c->gc.p, pos)) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not change this policy", c->gc.p->role);
         return false;
     }
     return true;
@@ -273,10 +273,10 @@ void api_policies_update(struct api_call *c)
     }
     json_t *ev = json_object_get(body, "expected_version");
     struct pol_change ch = {
-        .domain = d, .content = doc, .author = c->p->actor, .change_reason = reason,
+        .domain = d, .content = doc, .author = c->gc.p->actor, .change_reason = reason,
         .expected_version = json_is_integer(ev) ? json_integer_value(ev) : 0, .now_ms = gw_now_ms(),
     };
-    write_policy(c, GWD_POLICY_UPDATE, "policy.updated", c->var[0], 0, &ch, &pos, 200);
+    write_policy(c, GOV_POLICY_UPDATE, "policy.updated", c->var[0], 0, &ch, &pos, 200);
 out:
     pol_doc_free(doc);
     pol_issues_release(&is);
@@ -293,9 +293,9 @@ void api_policies_deprecate(struct api_call *c)
     const char *reason = reason_of(c, NULL);
     if (!reason)
         return;
-    struct pol_change ch = {.domain = d, .author = c->p->actor, .change_reason = reason,
+    struct pol_change ch = {.domain = d, .author = c->gc.p->actor, .change_reason = reason,
                             .now_ms = gw_now_ms()};
-    write_policy(c, GWD_POLICY_DEPRECATE, "policy.deprecated", c->var[0], 0, &ch, &pos, 200);
+    write_policy(c, GOV_POLICY_DEPRECATE, "policy.deprecated", c->var[0], 0, &ch, &pos, 200);
 }
 
 void api_policies_rollback(struct api_call *c)
@@ -315,9 +315,9 @@ void api_policies_rollback(struct api_call *c)
         reason = NULL;
     }
     if (reason) {
-        struct pol_change ch = {.domain = d, .author = c->p->actor, .change_reason = reason,
+        struct pol_change ch = {.domain = d, .author = c->gc.p->actor, .change_reason = reason,
                                 .now_ms = gw_now_ms()};
-        write_policy(c, GWD_POLICY_ROLLBACK, "policy.rolled_back", c->var[0],
+        write_policy(c, GOV_POLICY_ROLLBACK, "policy.rolled_back", c->var[0],
                      json_integer_value(v), &ch, &pos, 200);
     }
     json_decref(body);
@@ -336,7 +336,7 @@ void api_policies_get(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "version must be a positive integer");
         return;
     }
-    json_t *r = gwd_policy_get(c->g->policy, c->p->tenant, c->var[0], version);
+    json_t *r = gov_policy_get(gov_policies(c->gc.gov), c->gc.p->tenant, c->var[0], version);
     if (!r)
         http_respond_error(c->r, GW_ENOTFOUND, "no such version");
     else
@@ -350,7 +350,7 @@ void api_policies_history(struct api_call *c)
     enum pol_domain d;
     if (!existing(c, false, &pos, sid, sizeof(sid), &d))
         return;
-    json_t *h = gwd_policy_history(c->g->policy, c->p->tenant, c->var[0]);
+    json_t *h = gov_policy_history(gov_policies(c->gc.gov), c->gc.p->tenant, c->var[0]);
     http_respond_json(c->r, 200, json_pack("{s:o}", "versions", h ? h : json_array()));
 }
 
@@ -367,7 +367,7 @@ void api_policies_diff(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "from and to must be version numbers");
         return;
     }
-    json_t *diff = gwd_policy_diff(c->g->policy, c->p->tenant, c->var[0], from, to);
+    json_t *diff = gov_policy_diff(gov_policies(c->gc.gov), c->gc.p->tenant, c->var[0], from, to);
     if (!diff)
         http_respond_error(c->r, GW_ENOTFOUND, "no such version");
     else
@@ -384,14 +384,14 @@ void api_policies_list(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "unknown scope or domain");
         return;
     }
-    json_t *all = gwd_policy_list(c->g->policy, c->p->tenant, scope, domain), *out = json_array();
+    json_t *all = gov_policy_list(gov_policies(c->gc.gov), c->gc.p->tenant, scope, domain), *out = json_array();
     size_t i;
     json_t *r;
     json_array_foreach(all, i, r) {
         struct pol_position pos;
         int sc = pol_scope_parse(gw_json_str(r, "scope"));
-        if (sc >= 0 && position_of(c->cfg, c->p->tenant, (enum pol_scope)sc,
-                                   gw_json_str(r, "scope_id"), &pos) && may_read(c->p, &pos))
+        if (sc >= 0 && position_of(c->gc.cfg, c->gc.p->tenant, (enum pol_scope)sc,
+                                   gw_json_str(r, "scope_id"), &pos) && may_read(c->gc.p, &pos))
             json_array_append(out, r);
     }
     json_decref(all);
@@ -408,8 +408,8 @@ void api_policies_effective(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "domain is required: models, actions, integrations, agent-to-agent, features, data or audit");
         return;
     }
-    struct pol_snapshot *snap = gwd_policy_acquire(c->g->policy);
-    json_t *eff = pol_effective_json(snap, c->p->tenant, c->p->org_unit, c->p->team, c->p->user,
+    struct pol_snapshot *snap = gov_policy_acquire(gov_policies(c->gc.gov));
+    json_t *eff = pol_effective_json(snap, c->gc.p->tenant, c->gc.p->org_unit, c->gc.p->team, c->gc.p->user,
                                      (enum pol_domain)domain);
     pol_snapshot_unref(snap);
     if (!eff)
@@ -425,10 +425,10 @@ static struct auth_principal *declared_principal(struct api_call *c, const struc
     static const char *const star[] = {"*"}, *const none[] = {NULL};
     struct auth_principal *p = gw_pool_calloc(c->r->pool, sizeof(*p));
     size_t n = 0;
-    const char *const *perms = auth_role_permissions(c->cfg, u->role, &n);
+    const char *const *perms = auth_role_permissions(c->gc.cfg, u->role, &n);
     if (!perms) /* never NULL: that would read as an ownerless token */
         perms = none;
-    *p = (struct auth_principal){.tenant = c->p->tenant, .actor = u->id, .user = u->id,
+    *p = (struct auth_principal){.tenant = c->gc.p->tenant, .actor = u->id, .user = u->id,
                                  .email = u->email, .role = u->role, .org_unit = u->org_unit,
                                  .team = u->team, .scopes = (const char **)star, .n_scopes = 1,
                                  .perms = (const char **)perms, .n_perms = n};
@@ -446,11 +446,11 @@ void api_policies_evaluate(struct api_call *c)
     const char *action = gw_json_str(body, "action"), *resource = gw_json_str(body, "resource");
     const char *cls = gw_json_str(body, "classification"), *ns = gw_json_str(body, "namespace");
     json_t *ctx = json_object_get(body, "context"), *who = json_object_get(body, "principal");
-    struct auth_principal *subject = c->p; /* whose access to the namespace is explained */
+    struct auth_principal *subject = c->gc.p; /* whose access to the namespace is explained */
     int act = action ? pol_action_parse(action) : -1;
     int level = cls ? pol_level_parse(cls) : POL_LEVEL_UNKNOWN;
-    struct pol_request rq = {.tenant = c->p->tenant, .user = c->p->user ? c->p->user : c->p->actor,
-                             .role = c->p->role, .org_unit = c->p->org_unit, .team = c->p->team};
+    struct pol_request rq = {.tenant = c->gc.p->tenant, .user = c->gc.p->user ? c->gc.p->user : c->gc.p->actor,
+                             .role = c->gc.p->role, .org_unit = c->gc.p->org_unit, .team = c->gc.p->team};
     if (act < 0 || !resource || (cls && level < 0) || (ctx && !json_is_object(ctx)) ||
         json_object_size(ctx) > 32 || (json_object_get(body, "namespace") && !cfg_name_valid(ns))) {
         http_respond_error(c->r, GW_EINVAL, "expected {\"action\": tool_call|connector_read|connector_write|model_call|agent_message|feature_use|data_export, \"resource\": string, \"classification\"?: level, \"namespace\"?: name, \"context\"?: {string: string} (at most 32)}");
@@ -458,8 +458,8 @@ void api_policies_evaluate(struct api_call *c)
     }
     if (who) {
         const char *u = gw_json_str(who, "user");
-        const struct cfg_user *cu = u ? cfg_find_user(c->cfg, u) : NULL;
-        if (!is_role(c->p, "enterprise_admin")) {
+        const struct cfg_user *cu = u ? cfg_find_user(c->gc.cfg, u) : NULL;
+        if (!is_role(c->gc.p, "enterprise_admin")) {
             http_respond_error(c->r, GW_EFORBIDDEN, "only an enterprise_admin may evaluate for another principal");
             goto out;
         }
@@ -488,7 +488,7 @@ void api_policies_evaluate(struct api_call *c)
         kv[rq.n_ctx++].value = json_string_value(v);
     }
     rq.ctx = kv;
-    struct pol_snapshot *snap = gwd_policy_acquire(c->g->policy);
+    struct pol_snapshot *snap = gov_policy_acquire(gov_policies(c->gc.gov));
     struct pol_decision dec;
     struct pol_trace trace;
     pol_decide(snap, &rq, c->r->pool, &dec, &trace);
@@ -503,7 +503,7 @@ void api_policies_evaluate(struct api_call *c)
                                                      "allowed", allowed, "reason",
                                                      allowed ? NULL : why));
     }
-    c->audit_details = json_pack("{s:s,s:s,s:s,s:s}", "action", action, "resource", resource,
+    c->gc.audit.details = json_pack("{s:s,s:s,s:s,s:s}", "action", action, "resource", resource,
                                  "decision", pol_effect_name(dec.effect), "reason", dec.reason);
     http_respond_json(c->r, 200, res);
 out:

@@ -192,8 +192,8 @@ static bool match(const char *pattern, char **seg, size_t nseg, struct api_call 
 static void release_call(void *arg)
 {
     struct api_call *c = arg;
-    json_decref(c->audit_details);
-    cfg_unref(c->cfg);
+    json_decref(c->gc.audit.details);
+    cfg_unref(c->gc.cfg);
 }
 
 /* Answers 429 for an address that failed to authenticate too often (wait seconds left). */
@@ -202,7 +202,7 @@ static void respond_throttled(struct api_call *c, unsigned wait)
     char retry[48];
     snprintf(retry, sizeof(retry), "Retry-After: %u", wait);
     const char *hdrs[] = {retry, NULL};
-    c->audit_type = "auth.throttled";
+    c->gc.audit.type = "auth.throttled";
     http_respond_error_h(c->r, GW_ETHROTTLED, hdrs,
                          "too many failed authentications from this address; retry in %u s",
                          wait);
@@ -211,7 +211,7 @@ static void respond_throttled(struct api_call *c, unsigned wait)
 bool api_throttled(struct api_call *c)
 {
     unsigned wait = auth_throttle_check(c->g->throttle, c->r->client_ip,
-                                        c->cfg->failed_auth_limit);
+                                        c->gc.cfg->failed_auth_limit);
     if (wait)
         respond_throttled(c, wait);
     return wait != 0;
@@ -221,7 +221,7 @@ bool api_throttled(struct api_call *c)
  * else the primary tenant (whose users may belong to any tenant, by their IdP's claim). */
 static void route_tenant(struct api_call *c, const char **path)
 {
-    const struct cfg *cfg = c->cfg;
+    const struct cfg *cfg = c->gc.cfg;
     const char *rest = NULL;
     c->base = "";
     c->tenant = cfg_tenant_by_host(cfg, http_header(c->r, "Host"));
@@ -237,13 +237,13 @@ static void route_tenant(struct api_call *c, const char **path)
  * it (the primary's addresses serve every tenant's credentials, each in its own tenant). */
 static bool tenant_matches(struct api_call *c)
 {
-    if (c->tenant->primary || strcmp(c->p->tenant, c->tenant->id) == 0)
+    if (c->tenant->primary || strcmp(c->gc.p->tenant, c->tenant->id) == 0)
         return true;
-    c->audit_type = "auth.denied";
-    c->audit_details = json_pack("{s:s,s:s}", "reason", "credential of another tenant",
+    c->gc.audit.type = "auth.denied";
+    c->gc.audit.details = json_pack("{s:s,s:s}", "reason", "credential of another tenant",
                                  "tenant", c->tenant->id);
     http_respond_error(c->r, GW_EFORBIDDEN, "this credential belongs to tenant '%s'; this "
-                       "address serves tenant '%s'", c->p->tenant, c->tenant->id);
+                       "address serves tenant '%s'", c->gc.p->tenant, c->tenant->id);
     return false;
 }
 
@@ -253,34 +253,50 @@ static bool tenant_matches(struct api_call *c)
  * what fails is answered 429, and IdP bearer tokens, whose check may cost the IdP a request,
  * are refused unchecked. So one client behind a shared address cannot lock out the others,
  * and a guesser gains nothing. */
+bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, size_t cap)
+{
+    struct gwd *g = c->g;
+    struct http_req *r = c->r;
+    struct auth_credentials cr = {
+        .authorization = http_header(r, "Authorization"),
+        .session_cookie = api_session_cookie(c),
+        .csrf_token = http_header(r, "X-CSRF-Token"),
+        .mutation = r->method != HTTP_GET && r->method != HTTP_HEAD,
+        .local_only = local_only,
+    };
+    struct auth_ctx x = {.tokens = g->auth, .grants = g->grants, .oidc = g->oidc,
+                         .store = g->store, .cfg = c->gc.cfg, .idp = api_idp_tenant(c)};
+    *rc = auth_identify(&x, &cr, r->pool, &c->gc.p, msg, cap);
+    if (*rc != GW_OK) {
+        c->gc.p = NULL;
+        return false;
+    }
+    c->gc.tenant = c->gc.p->tenant;
+    return true;
+}
+
 static bool authenticate(struct api_call *c)
 {
     struct gwd *g = c->g;
-    char msg[160];
-    unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->cfg->failed_auth_limit);
-    /* SSO first (an IdP JWT or a session cookie), else a gateway token */
-    gw_err rc = api_sso_authenticate(c, wait != 0, msg, sizeof(msg));
-    if (rc == GW_ENOTFOUND)
-        rc = auth_authenticate(g->auth, http_header(c->r, "Authorization"), c->r->pool, &c->p,
-                               msg, sizeof(msg));
-    if (rc == GW_OK) {
-        auth_principal_attach_grants(c->p, g->grants, c->r->pool);
+    char msg[200];
+    gw_err rc;
+    unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->gc.cfg->failed_auth_limit);
+    if (api_identify(c, wait != 0, &rc, msg, sizeof(msg)))
         return true;
-    }
     if (wait || rc == GW_ETHROTTLED) {
         respond_throttled(c, wait ? wait : 1);
         return false;
     }
     if (rc == GW_EFORBIDDEN || rc == GW_ESTORE || rc == GW_EUPSTREAM) {
         /* CSRF, role mapping; store or IdP (introspection) down: not the client's fault */
-        c->audit_type = rc == GW_EFORBIDDEN ? "auth.denied" : "auth.failed";
-        c->audit_details = json_pack("{s:s}", "reason", msg);
+        c->gc.audit.type = rc == GW_EFORBIDDEN ? "auth.denied" : "auth.failed";
+        c->gc.audit.details = json_pack("{s:s}", "reason", msg);
         http_respond_error(c->r, rc, "%s", msg);
         return false;
     }
     auth_throttle_fail(g->throttle, c->r->client_ip);
-    c->audit_type = "auth.failed";
-    c->audit_details = json_pack("{s:s}", "reason", msg);
+    c->gc.audit.type = "auth.failed";
+    c->gc.audit.details = json_pack("{s:s}", "reason", msg);
     const char *hdrs[] = {"WWW-Authenticate: Bearer realm=\"openclaw\"", NULL};
     http_respond_error_h(c->r, GW_EUNAUTH, hdrs, "%s", msg);
     return false;
@@ -292,7 +308,8 @@ void api_dispatch(struct http_req *r, void *ctx)
     struct api_call *c = gw_pool_calloc(r->pool, sizeof(*c));
     c->g = g;
     c->r = r;
-    c->cfg = gwd_config(g);
+    c->gc = (struct gov_call){.gov = g->gov, .pool = r->pool, .cfg = gwd_config(g),
+                              .request_id = r->request_id, .client_ip = r->client_ip};
     r->user = c;
     gw_pool_cleanup_add(r->pool, release_call, c);
 
@@ -300,8 +317,9 @@ void api_dispatch(struct http_req *r, void *ctx)
     size_t nseg = 0;
     const char *why = NULL, *path = r->raw_path;
     route_tenant(c, &path);
+    c->gc.tenant = c->tenant->id;
     if (!split_path(r, path, seg, &nseg, &why)) {
-        c->audit_type = "api.rejected";
+        c->gc.audit.type = "api.rejected";
         http_respond_error(r, GW_EINVAL, "%s", why);
         return;
     }
@@ -320,10 +338,10 @@ void api_dispatch(struct http_req *r, void *ctx)
     }
     if (!found) {
         if (!allow[0] && ui_serve(r, path, c->base)) { /* the web UI's pages (src/ui) */
-            c->audit_done = true;
+            c->gc.audit.done = true;
             return;
         }
-        c->audit_type = "api.not_found";
+        c->gc.audit.type = "api.not_found";
         if (allow[0]) {
             char hdr[128];
             snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
@@ -340,104 +358,44 @@ void api_dispatch(struct http_req *r, void *ctx)
     if (!anonymous && (!authenticate(c) || !tenant_matches(c)))
         return;
     if (found->flags & ROUTE_PUBLIC)
-        c->audit_done = true; /* probes and public keys are not audited */
-    c->audit_type = found->event;
+        c->gc.audit.done = true; /* probes and public keys are not audited */
+    c->gc.audit.type = found->event;
     found->handler(c);
-}
-
-static const char *outcome_of(int status)
-{
-    if (status < 400)
-        return "ok";
-    if (status == 401 || status == 403 || status == 429)
-        return "denied";
-    return status >= 500 ? "error" : "failed";
 }
 
 void api_done(struct http_req *r, void *ctx)
 {
-    struct gwd *g = ctx;
+    GW_UNUSED(ctx);
     struct api_call *c = r->user;
-    if (!c || c->audit_done || !c->audit_type)
+    if (!c)
         return;
-    const struct auth_principal *p = c->p;
-    struct audit_event ev = {
-        .type = c->audit_type,
-        .outcome = outcome_of(r->status),
-        .actor = p ? p->actor : "anonymous",
-        .token_id = p ? p->token_id : NULL,
-        .org_unit = p ? p->org_unit : NULL,
-        .team = p ? p->team : NULL,
-        .resource = c->audit_resource,
-        .request_id = r->request_id,
-        .client_ip = r->client_ip,
-        .classification = c->audit_classification,
-        .status = r->status,
-        .details = c->audit_details,
-    };
-    json_t *details = NULL;
-    if (!ev.details) {
-        details = json_pack("{s:s,s:s}", "method", r->method_name, "path", r->raw_path);
-        ev.details = details;
-    }
-    if (audit_record(g->audit, p ? p->tenant : c->tenant->id, &ev) != GW_OK)
-        gw_error("api: audit event for request %s could not be queued", r->request_id);
-    json_decref(details);
+    json_t *fallback = c->gc.audit.done || c->gc.audit.details || !c->gc.audit.type
+                           ? NULL
+                           : json_pack("{s:s,s:s}", "method", r->method_name, "path",
+                                       r->raw_path);
+    gov_audit_finish(&c->gc, r->status, fallback);
+    json_decref(fallback);
 }
 
 bool api_audit_sync(struct api_call *c, const char *type, const char *resource, int status,
                     json_t *details)
 {
-    const struct auth_principal *p = c->p;
-    c->audit_type = type;
-    /* copied: callers often pass strings borrowed from the request body, freed before api_done */
-    c->audit_resource = gw_pool_strdup(c->r->pool, resource);
-    json_decref(c->audit_details);
-    c->audit_details = details;
-    struct audit_event ev = {
-        .type = type, .outcome = "ok", .actor = p->actor, .token_id = p->token_id,
-        .org_unit = p->org_unit, .team = p->team, .resource = resource,
-        .request_id = c->r->request_id, .client_ip = c->r->client_ip,
-        .classification = c->audit_classification, .status = status, .details = details,
-    };
-    if (audit_record_sync(c->g->audit, p->tenant, &ev) != GW_OK) {
-        c->audit_type = "audit.unavailable";
-        http_respond_error(c->r, GW_EAUDIT, "the audit trail cannot be written; nothing was changed");
-        return false;
-    }
-    c->audit_done = true;
-    return true;
-}
-
-gw_err api_audit_event_sync(struct api_call *c, const char *type, const char *resource,
-                            int status, json_t *details)
-{
-    const struct auth_principal *p = c->p;
-    struct audit_event ev = {
-        .type = type, .outcome = status >= 400 ? "denied" : "ok", .actor = p->actor,
-        .token_id = p->token_id, .org_unit = p->org_unit, .team = p->team,
-        .resource = resource, .request_id = c->r->request_id, .client_ip = c->r->client_ip,
-        .classification = c->audit_classification, .status = status, .details = details,
-    };
-    return audit_record_sync(c->g->audit, p->tenant, &ev) == GW_OK ? GW_OK : GW_EAUDIT;
-}
-
-void api_audit_failed(struct api_call *c)
-{
-    c->audit_type = gw_pool_printf(c->r->pool, "%s.failed", c->audit_type);
-    c->audit_done = false;
+    if (gov_audit_ahead(&c->gc, type, resource, status, details) == GW_OK)
+        return true;
+    http_respond_error(c->r, GW_EAUDIT, "the audit trail cannot be written; nothing was changed");
+    return false;
 }
 
 void api_deny_channel(struct api_call *c, const char *ns, const char *agent)
 {
     char why[512];
-    auth_deny_reason(c->p, ns, agent, why, sizeof(why));
+    auth_deny_reason(c->gc.p, ns, agent, why, sizeof(why));
     http_respond_error(c->r, GW_EFORBIDDEN, "%s", why);
 }
 
 bool api_require(struct api_call *c, const char *scope)
 {
-    if (auth_allows(c->p, scope))
+    if (auth_allows(c->gc.p, scope))
         return true;
     http_respond_error(c->r, GW_EFORBIDDEN, "missing scope %s", scope);
     return false;

@@ -72,12 +72,12 @@ void api_saml_acs(struct api_call *c)
     char msg[512];
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_saml_finish(c->g->saml, c->cfg, api_idp_tenant(c), c->g->store, form_value(c, "SAMLResponse"),
+    gw_err rc = auth_saml_finish(c->g->saml, c->gc.cfg, api_idp_tenant(c), c->g->store, form_value(c, "SAMLResponse"),
                                  form_value(c, "RelayState"), api_sso_binding(c), c->r->pool,
                                  &claims, &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_sso_fail(c, "auth.login.failed", msg);
-        json_object_set_new(c->audit_details, "method", json_string("saml"));
+        json_object_set_new(c->gc.audit.details, "method", json_string("saml"));
         api_sso_page(c, rc == GW_EUNAUTH ? 401 : 503, "Sign-in failed", msg, NULL, NULL);
         return;
     }
@@ -95,9 +95,9 @@ static void slo_job(struct http_req *r, void *arg)
  * cookies and send it back to the IdP with our LogoutResponse. */
 static void idp_logout_done(struct api_call *c, const struct auth_saml_slo *out)
 {
-    c->audit_type = "auth.logout";
-    json_decref(c->audit_details);
-    c->audit_details = json_pack("{s:s,s:s,s:I,s:s?}", "method", "saml_slo", "initiated_by",
+    c->gc.audit.type = "auth.logout";
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = json_pack("{s:s,s:s,s:I,s:s?}", "method", "saml_slo", "initiated_by",
                                  "idp", "sessions_ended", (json_int_t)out->sessions_ended,
                                  "user", out->user);
     const char *hdrs[] = {gw_pool_printf(c->r->pool, "Location: %s", out->redirect),
@@ -127,7 +127,7 @@ void api_saml_slo(struct api_call *c)
     const char *message = post ? (req ? req : resp) : c->r->raw_query;
     struct auth_saml_slo out;
     char msg[300];
-    gw_err rc = auth_saml_slo(c->g->saml, c->cfg, api_idp_tenant(c), c->g->store, req != NULL, !post, message,
+    gw_err rc = auth_saml_slo(c->g->saml, c->gc.cfg, api_idp_tenant(c), c->g->store, req != NULL, !post, message,
                               c->r->pool, &out, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_sso_fail(c, "auth.logout.failed", msg);
@@ -138,9 +138,9 @@ void api_saml_slo(struct api_call *c)
         idp_logout_done(c, &out);
         return;
     }
-    c->audit_type = "auth.logout.completed";
-    json_decref(c->audit_details);
-    c->audit_details = json_pack("{s:s,s:s,s:b}", "method", "saml_slo", "initiated_by", "sp",
+    c->gc.audit.type = "auth.logout.completed";
+    json_decref(c->gc.audit.details);
+    c->gc.audit.details = json_pack("{s:s,s:s,s:b}", "method", "saml_slo", "initiated_by", "sp",
                                  "complete", out.success);
     api_sso_page(c, 200, "Signed out",
                  out.success ? "You are signed out of the gateway and of the identity provider."
@@ -157,7 +157,7 @@ bool api_saml_logout(struct api_call *c, const char *secret, const char **url)
     bool saml = idp && strcmp(idp, "saml") == 0;
     if (saml && api_idp_tenant(c)->sso->saml.enabled) {
         char msg[200];
-        gw_err rc = auth_saml_logout_request(c->g->saml, c->cfg, api_idp_tenant(c), json_object_get(ident, "saml"),
+        gw_err rc = auth_saml_logout_request(c->g->saml, c->gc.cfg, api_idp_tenant(c), json_object_get(ident, "saml"),
                                              c->r->pool, url, msg, sizeof(msg));
         if (rc != GW_OK && rc != GW_ENOTFOUND)
             gw_warn("sso: no SAML single logout for this session: %s", msg);

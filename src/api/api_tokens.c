@@ -81,7 +81,7 @@ void api_tokens_create(struct api_call *c)
         goto out;
     }
     char msg[1200];
-    gw_err rc = auth_token_check_create(c->g->auth, c->p, &req, msg, sizeof(msg));
+    gw_err rc = auth_token_check_create(c->g->auth, c->gc.p, &req, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
@@ -92,7 +92,7 @@ void api_tokens_create(struct api_call *c)
         goto out;
     struct auth_token_info info;
     const char *secret = NULL;
-    rc = auth_token_create(c->g->auth, c->p, &req, c->r->pool, &info, &secret);
+    rc = auth_token_create(c->g->auth, c->gc.p, &req, c->r->pool, &info, &secret);
     if (rc != GW_OK) {
         api_audit_failed(c);
         respond_store_error(c, rc);
@@ -111,7 +111,7 @@ void api_tokens_list(struct api_call *c)
         return;
     struct auth_token_info *list = NULL;
     size_t n = 0;
-    auth_token_list(c->g->auth, c->p, c->r->pool, &list, &n);
+    auth_token_list(c->g->auth, c->gc.p, c->r->pool, &list, &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, info_json(c, &list[i]));
@@ -126,7 +126,7 @@ static const char *begin_change(struct api_call *c, const char *event)
         return NULL;
     const char *id = c->var[0];
     char msg[1200];
-    gw_err rc = auth_token_check_change(c->g->auth, c->p, id, msg, sizeof(msg));
+    gw_err rc = auth_token_check_change(c->g->auth, c->gc.p, id, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         return NULL;
@@ -141,7 +141,7 @@ void api_tokens_rotate(struct api_call *c)
         return;
     struct auth_token_info info;
     const char *secret = NULL;
-    gw_err rc = auth_token_rotate(c->g->auth, c->p, id, c->r->pool, &info, &secret);
+    gw_err rc = auth_token_rotate(c->g->auth, c->gc.p, id, c->r->pool, &info, &secret);
     if (rc != GW_OK) {
         api_audit_failed(c);
         respond_store_error(c, rc);
@@ -158,7 +158,7 @@ void api_tokens_revoke(struct api_call *c)
     if (!id)
         return;
     int64_t when = 0;
-    gw_err rc = auth_token_revoke(c->g->auth, c->p, id, &when);
+    gw_err rc = auth_token_revoke(c->g->auth, c->gc.p, id, &when);
     if (rc != GW_OK) {
         api_audit_failed(c);
         respond_store_error(c, rc);

@@ -192,6 +192,46 @@ void auth_registry_flush_last_use(struct auth_registry *reg);
  * *secret (malloc'd) is NULL when nothing was created. */
 gw_err auth_bootstrap(struct auth_registry *reg, const struct cfg *c, char **secret);
 
+/* --- identifying a caller: the login methods (auth_authn.c) -------------------------------- */
+
+struct auth_oidc;
+
+/* What a request carried, whatever the door (strings borrowed). */
+struct auth_credentials {
+    const char *authorization;  /* the Authorization header, or NULL */
+    const char *session_cookie; /* the value of the tenant's session cookie, or NULL */
+    const char *csrf_token;     /* X-CSRF-Token, or NULL */
+    bool mutation;              /* the request changes something (cookies need the CSRF token) */
+    bool local_only;            /* a throttled address: never ask the IdP (GW_ETHROTTLED) */
+};
+
+/* The services and settings the methods check credentials against. */
+struct auth_ctx {
+    struct auth_registry *tokens;
+    struct auth_grants *grants;
+    struct auth_oidc *oidc;
+    struct store *store;
+    const struct cfg *cfg;
+    const struct cfg_tenant *idp; /* the tenant whose IdP signs users in at this address */
+};
+
+struct auth_method {
+    const char *name;           /* "cli", "idp_token", "session", "token" */
+    bool (*detect)(const struct auth_ctx *x, const struct auth_credentials *cr);
+    gw_err (*authenticate)(const struct auth_ctx *x, const struct auth_credentials *cr,
+                           struct gw_pool *pool, struct auth_principal **out, char *msg,
+                           size_t cap);
+};
+
+/* The table, in the order it is tried. */
+const struct auth_method *auth_methods(size_t *n);
+/* The first method that recognises the credentials decides: GW_OK with *out (its namespace
+ * grants attached for the pool's lifetime), GW_EUNAUTH (bad credential), GW_EFORBIDDEN (CSRF,
+ * role mapping, disabled user), GW_ETHROTTLED (local_only and an IdP token), GW_EUPSTREAM or
+ * GW_ESTORE (not the caller's fault); msg says why. */
+gw_err auth_identify(const struct auth_ctx *x, const struct auth_credentials *cr,
+                     struct gw_pool *pool, struct auth_principal **out, char *msg, size_t cap);
+
 /* --- failed-authentication throttling per client address -------------------------------- */
 
 struct auth_throttle;

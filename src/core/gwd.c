@@ -8,7 +8,8 @@
  */
 #include "base/prelude.h"
 #include "core/gwd.h"
-#include "core/gwd_policy.h"
+#include "gov/gov.h"
+#include "tools/tools.h"
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -244,11 +245,6 @@ static int run(struct gwd *g)
     g->oidc = auth_oidc_new();
     g->saml = auth_saml_new();
     auth_saml_prepare(c);
-    char pmsg[300] = "";
-    if (gwd_policy_open(g->store, c, &g->policy, pmsg, sizeof(pmsg)) != GW_OK) {
-        gw_error("cannot load policies: %s", pmsg);
-        return CFG_EXIT_INVALID;
-    }
     if (llm_costs_open(g->store, c, &g->costs) != GW_OK) {
         gw_error("cannot load this month's model usage from the store");
         return 1;
@@ -256,6 +252,14 @@ static int run(struct gwd *g)
     if (llm_client_start(&g->llm) != GW_OK) {
         gw_error("cannot start the model client");
         return 1;
+    }
+    char pmsg[300] = "";
+    struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
+                            .grants = g->grants, .llm = g->llm, .costs = g->costs};
+    deps.actions = tools_all(&deps.n_actions);
+    if (gov_open(&deps, c, &g->gov, pmsg, sizeof(pmsg)) != GW_OK) {
+        gw_error("cannot load policies: %s", pmsg);
+        return CFG_EXIT_INVALID;
     }
     char *bootstrap = NULL;
     if (auth_bootstrap(g->auth, c, &bootstrap) != GW_OK) {
@@ -318,7 +322,7 @@ static int run(struct gwd *g)
         struct timespec ts = {1, 0};
         int sig = sigtimedwait(&set, NULL, &ts);
         auth_registry_flush_last_use(g->auth);
-        api_approvals_expire(g);
+        gov_tick(g->gov);
         if (sig == SIGHUP) {
             struct cfg_errors errs = {0};
             system_event(g, "config.reloaded", json_pack("{s:s}", "trigger", "SIGHUP"));
@@ -423,7 +427,7 @@ int gwd_main(int argc, char **argv)
     if (g.http)
         http_server_stop(g.http, 0);
     llm_costs_close(g.costs); /* after the model client: no usage is recorded any more */
-    gwd_policy_close(g.policy);
+    gov_close(g.gov);
     ns_registry_close(g.ns);
     auth_grants_close(g.grants);
     auth_registry_close(g.auth);

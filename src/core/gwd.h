@@ -31,7 +31,7 @@ struct gwd {
     struct auth_saml *saml;             /* SAML 2.0 service provider (auth_sso.h) */
     struct ns_registry *ns;
     struct http_server *http;
-    struct gwd_policy *policy;          /* policy engine runtime (core/gwd_policy.c) */
+    struct gov *gov;                    /* the governance spine (src/gov) */
     struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
     struct llm_costs *costs;            /* metering and budgets (llm/llm_costs.h) */
     int64_t started_ms;

@@ -61,6 +61,12 @@ gw_err ns_agent_list(struct ns_registry *reg, const char *tenant, const char *ns
 gw_err ns_shared_memory_path(struct ns_registry *reg, const char *tenant, const char *ns,
                              struct gw_pool *pool, const char **path);
 
+/* A fresh message id, "msg_<24 hex>" (cap at least 29). */
+void ns_message_id(char *out, size_t cap);
+/* Stores a message on a channel of the tenant (the mailbox of an agent without a model). */
+gw_err ns_message_post(struct ns_registry *reg, const char *tenant, const char *id,
+                       const char *channel, const char *sender, const char *content);
+
 /* Reads a memory document (GW_ENOTFOUND when never written, GW_EFORBIDDEN on a symlink,
  * GW_ETOOBIG above max). *out is malloc'd. */
 gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, char **out,

@@ -308,3 +308,19 @@ gw_err ns_shared_memory_path(struct ns_registry *reg, const char *tenant, const 
     pthread_rwlock_unlock(&reg->lock);
     return rc;
 }
+
+void ns_message_id(char *out, size_t cap)
+{
+    char hex[25];
+    gw_random_hex(hex, 12);
+    snprintf(out, cap, "msg_%s", hex);
+}
+
+gw_err ns_message_post(struct ns_registry *reg, const char *tenant, const char *id,
+                       const char *channel, const char *sender, const char *content)
+{
+    struct store_message m = {.id = (char *)id, .tenant = (char *)tenant,
+                              .channel = (char *)channel, .sender = (char *)sender,
+                              .content = (char *)content, .created_ms = gw_now_ms()};
+    return store_message_insert(reg->st, &m);
+}

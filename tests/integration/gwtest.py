@@ -205,6 +205,28 @@ def seed_config(port=None, **over):
     return cfg
 
 
+# The enterprise data policy that lets exports of the audit trail (confidential when it logs
+# content) go to the caller: audit exports are data exports, denied without a data policy.
+EXPORT_POLICY = {"scope": "enterprise", "domain": "data",
+                 "content": {"allow_data_export": True,
+                             "export_max_classification": "confidential"}}
+
+
+def policy_bundle(entries):
+    """A policy bundle file (policy.bundle) of the given entries."""
+    d = tempdir("gwtest-bundle-")
+    path = os.path.join(d, "policies.yaml")
+    with open(path, "w") as f:
+        f.write(to_yaml(list(entries)) + "\n")
+    return path
+
+
+def allow_exports(cfg, *more):
+    """cfg with a policy bundle of EXPORT_POLICY (and more entries): for tests that export."""
+    cfg.setdefault("policy", {})["bundle"] = policy_bundle([EXPORT_POLICY] + list(more))
+    return cfg
+
+
 # --------------------------------------------------------------------------------------------
 # HTTP
 

@@ -106,12 +106,8 @@ def _config(port, op):
          "expires_at": "2020-01-01T00:00:00Z"},
     ]
     cfg["tenants"] = [{"id": "globex", "hosts": [OTHER_HOST]}]
-    d = gwtest.tempdir("gwtest-matrix-")
-    bundle = os.path.join(d, "policies.yaml")
-    with open(bundle, "w") as f:
-        f.write(gwtest.to_yaml([{"scope": "enterprise", "domain": "actions",
-                                 "content": {"default_autonomy": "autonomous"}}]) + "\n")
-    cfg["policy"] = {"bundle": bundle}
+    gwtest.allow_exports(cfg, {"scope": "enterprise", "domain": "actions",
+                               "content": {"default_autonomy": "autonomous"}})
     cfg["sso"] = {
         "oidc": {"issuer": op.issuer, "client_id": op.client_id,
                  "client_secret": Raw("${OIDC_SECRET}"),

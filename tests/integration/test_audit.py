@@ -30,7 +30,7 @@ UTOK = {u: "tok-%s-%s" % (u.split("@")[0], hashlib.sha256(u.encode()).hexdigest(
 
 
 def _identity_cfg(**over):
-    cfg = gwtest.seed_config(**over)
+    cfg = gwtest.allow_exports(gwtest.seed_config(**over))
     users = []
     for u, (role, ou, team) in USERS.items():
         d = {"id": u, "email": u, "name": u.split("@")[0].title(), "role": role}
@@ -389,7 +389,7 @@ def test_verify_ok_api_cli_and_independent_chain_check():
 # --- tampering in the store ------------------------------------------------------------------
 
 def _tamper_daemon():
-    cfg = gwtest.seed_config()
+    cfg = gwtest.allow_exports(gwtest.seed_config())
     cfg["audit"]["checkpoint_every"] = 5
     g = gwtest.Gateway(cfg).start()
     for i in range(12):
@@ -597,7 +597,7 @@ def _swap_link(link, target):
 
 
 def test_unwritable_sink_refuses_mutations():
-    g0 = gwtest.Gateway(gwtest.seed_config())
+    g0 = gwtest.Gateway(gwtest.allow_exports(gwtest.seed_config()))
     real = os.path.join(g0.data_dir, "real-audit.jsonl")
     link = os.path.join(g0.data_dir, "audit-link.jsonl")
     open(real, "wb").close()
@@ -658,7 +658,7 @@ def test_unwritable_sink_refuses_mutations():
 
 
 def test_dev_full_log_path_fails_closed():
-    cfg = gwtest.seed_config()
+    cfg = gwtest.allow_exports(gwtest.seed_config())
     cfg["audit"]["log_path"] = "/dev/full"
     g = gwtest.Gateway(cfg)
     g.start(wait=False)
@@ -695,7 +695,7 @@ def test_dev_full_log_path_fails_closed():
 # --- PII and content -------------------------------------------------------------------------
 
 def _content_case(audit_over, check):
-    cfg = gwtest.seed_config()
+    cfg = gwtest.allow_exports(gwtest.seed_config())
     cfg["audit"].update(audit_over)
     g = gwtest.Gateway(cfg).start()
     try:
@@ -737,6 +737,29 @@ def test_log_level_metadata_keeps_content_out():
     def check(v, content):
         assert v == {"omitted": True, "length": len(content.encode())}, "content stored as %r" % (v,)
     _content_case({"log_level": "metadata"}, check)
+
+
+def test_export_is_a_data_export_the_data_policy_decides():
+    # without a data policy exports are denied (default deny), and the decision is audited
+    g = gwtest.Gateway(gwtest.seed_config()).start()
+    try:
+        r = g.get("/api/v1/audit/export", token=ADMIN_TOKEN,
+                  headers={"X-Request-Id": "export-denied-1"})
+        assert_error(r, 403, "forbidden", "denied by policy")
+        rows = g.audit_rows_for("export-denied-1")
+        assert any(e["type"] == "policy.decision" and e["details"]["action"] == "data_export"
+                   for e in rows), rows
+    finally:
+        g.stop()
+    # allowed internally up to confidential, but never outside the tenant above internal
+    g = gwtest.Gateway(gwtest.allow_exports(gwtest.seed_config())).start()
+    try:
+        assert g.get("/api/v1/audit/export", token=ADMIN_TOKEN).status == 200
+        r = g.get("/api/v1/audit/export?destination=external", token=ADMIN_TOKEN)
+        assert_error(r, 403, "forbidden", "external_sharing_max")
+        assert_error(g.get("/api/v1/audit/export?destination=mars", token=ADMIN_TOKEN), 400)
+    finally:
+        g.stop()
 
 
 if __name__ == "__main__":

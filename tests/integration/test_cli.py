@@ -11,7 +11,7 @@ import stat
 import gwtest
 from gwtest import ADMIN_TOKEN, ENG_TOKEN, MKT_TOKEN, TENANT, cli
 
-GW = gwtest.Lazy(lambda: gwtest.Gateway(gwtest.seed_config()).start())
+GW = gwtest.Lazy(lambda: gwtest.Gateway(gwtest.allow_exports(gwtest.seed_config())).start())
 
 
 def test_version():

@@ -14,7 +14,7 @@ EXPIRED_TOKEN = "expired-token-" + "e" * 32
 
 
 def _make():
-    cfg = gwtest.seed_config()
+    cfg = gwtest.allow_exports(gwtest.seed_config())
     cfg["auth"]["tokens"].append({"id": "expired-one", "token": EXPIRED_TOKEN,
                                   "scopes": ["agents:read"], "expires_at": "2020-01-01T00:00:00Z"})
     return gwtest.Gateway(cfg).start()

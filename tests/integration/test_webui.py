@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "idp"))
@@ -192,9 +193,19 @@ def test_api_paths_keep_their_json_404_and_other_methods_are_refused():
     gwtest.assert_error(PLAIN().get("/ui/..%2f..%2fetc%2fpasswd"), 400)
 
 
+def _settled(g, name):
+    """Returns once every event queued so far is written (the audit queue is in order): an
+    audited request's own event is then visible."""
+    rid = "settle-%s-%d" % (name, time.time_ns())
+    g.get("/api/v1/agents", token=gwtest.ADMIN_TOKEN, headers={"X-Request-Id": rid})
+    assert g.audit_rows_for(rid), "the audit queue did not settle"
+
+
 def test_ui_requests_are_not_audited():
+    _settled(PLAIN(), "before")
     before = PLAIN().audit_query(limit=1000)["events"]
     _index(PLAIN())
+    _settled(PLAIN(), "after")
     after = PLAIN().audit_query(limit=1000)["events"]
     new = [e for e in after if e["seq"] > max([x["seq"] for x in before] or [0])]
     assert not [e for e in new if e["type"] == "api.not_found"], new

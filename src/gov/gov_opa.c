@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * gwd_opa.c — the optional Open Policy Agent query (OPA's data API, one POST per decision).
+ * gov_opa.c — the optional Open Policy Agent query (OPA's data API, one POST per decision).
  *
  * Everything OPA sends back is untrusted: the body is bounded, parsed strictly, and anything
  * but a well-formed {"result": {"allow": bool, ...}} is a failure, which the caller turns into a
  * deny. Redirects are not followed; only http and https are allowed.
  */
 #include "base/prelude.h"
-#include "core/gwd_policy.h"
+#include "gov/gov.h"
 #include "base/buf.h"
 #include "base/json.h"
 
@@ -20,7 +20,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return gw_buf_append(b, data, size * n) == GW_OK ? size * n : 0;
 }
 
-gw_err gwd_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
+gw_err gov_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
                       enum pol_effect *effect, char *reason, size_t cap)
 {
     gw_err rc = GW_EUPSTREAM;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * gwd_policy.c — policy runtime: stored versions, the bundle, the write path, hot swap.
+ * gov_policy.c — policy runtime: stored versions, the bundle, the write path, hot swap.
  *
  * The store keeps every version (pol_record_to_json); at start they are loaded into a pol_set,
  * then the configured bundle is applied, then a snapshot is compiled and installed. Each write
@@ -8,7 +8,7 @@
  */
 #include "base/prelude.h"
 #include "base/json.h"
-#include "core/gwd_policy.h"
+#include "gov/gov_policy.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
@@ -17,7 +17,7 @@
 
 #include <pthread.h>
 
-struct gwd_policy {
+struct gov_policy {
     pthread_mutex_t lock;      /* serializes writers and set access */
     struct store *st;
     struct pol_set *set;
@@ -51,7 +51,7 @@ static gw_err load_set(struct store *st, struct pol_set **out)
 }
 
 /* Compiles the set and installs the snapshot (caller holds the lock). */
-static void install(struct gwd_policy *p)
+static void install(struct gov_policy *p)
 {
     struct pol_snapshot *snap = NULL;
     struct pol_issues is = {0};
@@ -68,7 +68,7 @@ static void install(struct gwd_policy *p)
     pol_engine_swap(p->engine, snap);
 }
 
-static gw_err persist(struct gwd_policy *p, const struct pol_record *r)
+static gw_err persist(struct gov_policy *p, const struct pol_record *r)
 {
     json_t *j = pol_record_to_json(r);
     char *text = gw_json_canonical(j);
@@ -89,7 +89,7 @@ static gw_err persist(struct gwd_policy *p, const struct pol_record *r)
 
 /* --- the bundle ------------------------------------------------------------------------------ */
 
-static gw_err apply_bundle_entry(struct gwd_policy *p, const struct cfg *c, const json_t *e,
+static gw_err apply_bundle_entry(struct gov_policy *p, const struct cfg *c, const json_t *e,
                                  size_t idx, char *msg, size_t msgcap)
 {
     const char *scope_s = json_string_value(json_object_get(e, "scope"));
@@ -139,7 +139,7 @@ static gw_err apply_bundle_entry(struct gwd_policy *p, const struct cfg *c, cons
     return rc;
 }
 
-static gw_err apply_bundle(struct gwd_policy *p, const struct cfg *c, char *msg, size_t msgcap)
+static gw_err apply_bundle(struct gov_policy *p, const struct cfg *c, char *msg, size_t msgcap)
 {
     char *text = NULL;
     size_t len = 0;
@@ -166,10 +166,10 @@ static gw_err apply_bundle(struct gwd_policy *p, const struct cfg *c, char *msg,
 
 /* --- lifecycle ------------------------------------------------------------------------------- */
 
-gw_err gwd_policy_open(struct store *st, const struct cfg *c, struct gwd_policy **out,
+gw_err gov_policy_open(struct store *st, const struct cfg *c, struct gov_policy **out,
                        char *msg, size_t msgcap)
 {
-    struct gwd_policy *p = gw_xcalloc(1, sizeof(*p));
+    struct gov_policy *p = gw_xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->lock, NULL);
     p->st = st;
     p->engine = pol_engine_new(NULL);
@@ -179,7 +179,7 @@ gw_err gwd_policy_open(struct store *st, const struct cfg *c, struct gwd_policy 
     if (rc == GW_OK && c->policy_bundle)
         rc = apply_bundle(p, c, msg, msgcap);
     if (rc != GW_OK) {
-        gwd_policy_close(p);
+        gov_policy_close(p);
         return rc;
     }
     install(p);
@@ -187,7 +187,7 @@ gw_err gwd_policy_open(struct store *st, const struct cfg *c, struct gwd_policy 
     return GW_OK;
 }
 
-void gwd_policy_close(struct gwd_policy *p)
+void gov_policy_close(struct gov_policy *p)
 {
     if (!p)
         return;
@@ -197,12 +197,12 @@ void gwd_policy_close(struct gwd_policy *p)
     free(p);
 }
 
-struct pol_snapshot *gwd_policy_acquire(struct gwd_policy *p)
+struct pol_snapshot *gov_policy_acquire(struct gov_policy *p)
 {
     return pol_engine_acquire(p->engine);
 }
 
-size_t gwd_policy_count(struct gwd_policy *p)
+size_t gov_policy_count(struct gov_policy *p)
 {
     pthread_mutex_lock(&p->lock);
     size_t n = pol_set_count(p->set);
@@ -212,7 +212,7 @@ size_t gwd_policy_count(struct gwd_policy *p)
 
 /* --- writes ------------------------------------------------------------------------------------ */
 
-gw_err gwd_policy_write(struct gwd_policy *p, enum gwd_policy_op op, const char *id, int64_t to,
+gw_err gov_policy_write(struct gov_policy *p, enum gov_policy_op op, const char *id, int64_t to,
                         const struct pol_change *ch, const struct pol_position *pos,
                         json_t **record, struct pol_issues *issues)
 {
@@ -221,12 +221,12 @@ gw_err gwd_policy_write(struct gwd_policy *p, enum gwd_policy_op op, const char 
     pthread_mutex_lock(&p->lock);
     /* rollback: validate the content it brings back like any other write */
     const struct pol_doc *doc = ch->content;
-    const struct pol_record *target = op == GWD_POLICY_ROLLBACK ? pol_set_get(p->set, id, to) : NULL;
-    if (op == GWD_POLICY_ROLLBACK && !target)
+    const struct pol_record *target = op == GOV_POLICY_ROLLBACK ? pol_set_get(p->set, id, to) : NULL;
+    if (op == GOV_POLICY_ROLLBACK && !target)
         rc = GW_ENOTFOUND;
     if (target)
         doc = target->content;
-    if (rc == GW_OK && doc && op != GWD_POLICY_DEPRECATE) {
+    if (rc == GW_OK && doc && op != GOV_POLICY_DEPRECATE) {
         struct pol_snapshot *snap = pol_engine_acquire(p->engine);
         if (!pol_validate(snap, pos, doc, issues))
             rc = GW_EPOLICY;
@@ -234,16 +234,16 @@ gw_err gwd_policy_write(struct gwd_policy *p, enum gwd_policy_op op, const char 
     }
     if (rc == GW_OK) {
         switch (op) {
-        case GWD_POLICY_CREATE:
+        case GOV_POLICY_CREATE:
             rc = pol_set_create(p->set, ch, &out, issues);
             break;
-        case GWD_POLICY_UPDATE:
+        case GOV_POLICY_UPDATE:
             rc = pol_set_update(p->set, id, ch, &out, issues);
             break;
-        case GWD_POLICY_DEPRECATE:
+        case GOV_POLICY_DEPRECATE:
             rc = pol_set_deprecate(p->set, id, ch, &out, issues);
             break;
-        case GWD_POLICY_ROLLBACK:
+        case GOV_POLICY_ROLLBACK:
             rc = pol_set_rollback(p->set, id, to, ch, &out, issues);
             break;
         }
@@ -265,7 +265,7 @@ static bool same_tenant(const struct pol_record *r, const char *tenant)
     return r && strcmp(r->tenant, tenant) == 0;
 }
 
-json_t *gwd_policy_get(struct gwd_policy *p, const char *tenant, const char *id, int64_t version)
+json_t *gov_policy_get(struct gov_policy *p, const char *tenant, const char *id, int64_t version)
 {
     pthread_mutex_lock(&p->lock);
     const struct pol_record *r = pol_set_get(p->set, id, version);
@@ -274,7 +274,7 @@ json_t *gwd_policy_get(struct gwd_policy *p, const char *tenant, const char *id,
     return j;
 }
 
-gw_err gwd_policy_slot(struct gwd_policy *p, const char *tenant, const char *id,
+gw_err gov_policy_slot(struct gov_policy *p, const char *tenant, const char *id,
                        enum pol_scope *scope, char *scope_id, size_t cap, enum pol_domain *d)
 {
     pthread_mutex_lock(&p->lock);
@@ -289,7 +289,7 @@ gw_err gwd_policy_slot(struct gwd_policy *p, const char *tenant, const char *id,
     return ok ? GW_OK : GW_ENOTFOUND;
 }
 
-json_t *gwd_policy_history(struct gwd_policy *p, const char *tenant, const char *id)
+json_t *gov_policy_history(struct gov_policy *p, const char *tenant, const char *id)
 {
     pthread_mutex_lock(&p->lock);
     const struct pol_record *const *v = NULL;
@@ -304,7 +304,7 @@ json_t *gwd_policy_history(struct gwd_policy *p, const char *tenant, const char 
     return arr;
 }
 
-json_t *gwd_policy_diff(struct gwd_policy *p, const char *tenant, const char *id, int64_t from,
+json_t *gov_policy_diff(struct gov_policy *p, const char *tenant, const char *id, int64_t from,
                         int64_t to)
 {
     pthread_mutex_lock(&p->lock);
@@ -315,7 +315,7 @@ json_t *gwd_policy_diff(struct gwd_policy *p, const char *tenant, const char *id
     return d;
 }
 
-json_t *gwd_policy_list(struct gwd_policy *p, const char *tenant, int scope, int domain)
+json_t *gov_policy_list(struct gov_policy *p, const char *tenant, int scope, int domain)
 {
     pthread_mutex_lock(&p->lock);
     size_t n = pol_set_count(p->set);

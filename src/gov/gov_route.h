@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * gwd_models.h — choosing where a model call may go: the one path the OpenAI-compatible proxy
+ * gov_route.h — choosing where a model call may go: the one path the OpenAI-compatible proxy
  * and the agent loop share.
  *
  * For a requested "<provider>/<model>" and the classification of the data it carries:
@@ -9,23 +9,20 @@
  * in an allowed region (models.allowed_regions); and each configured fallback is kept only if
  * the same checks allow it, so a fallback can never send data where the primary could not.
  */
-#ifndef GW_GWD_MODELS_H
-#define GW_GWD_MODELS_H
+#ifndef GW_GOV_ROUTE_H
+#define GW_GOV_ROUTE_H
 
 #include "base/prelude.h"
 #include "base/err.h"
 #include "llm/llm.h"
 #include "policy/policy.h"
 
-struct gwd;
-struct cfg;
-struct gw_pool;
-struct auth_principal;
+struct gov_call;
 
-#define GWD_MAX_TARGETS 5 /* the primary and up to four fallbacks */
+#define GOV_MAX_TARGETS 5 /* the primary and up to four fallbacks */
 
-struct gwd_route {
-    struct llm_target targets[GWD_MAX_TARGETS];
+struct gov_route {
+    struct llm_target targets[GOV_MAX_TARGETS];
     size_t n_targets;
     const char *requested;      /* "<provider>/<model>" asked for */
     const char *routed;         /* where it goes ("<provider>/<model>"), == requested unless rerouted */
@@ -38,12 +35,11 @@ struct gwd_route {
 };
 
 /* Fills route or returns: GW_ENOTFOUND (unknown model), GW_EPAYMENT (budget), GW_EFORBIDDEN
- * (policy or residency), with the reason in msg. Strings are in pool. */
-gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_principal *p,
-                       const char *model_id, int level, const char *workspace,
-                       struct gw_pool *pool, struct gwd_route *route, char *msg, size_t cap);
+ * (policy or residency), with the reason in msg. Strings are in the call's pool. */
+gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
+                       const char *workspace, struct gov_route *route, char *msg, size_t cap);
 
 /* The decision of a route as audit details (new reference). */
-json_t *gwd_route_details(const struct gwd_route *route);
+json_t *gov_route_details(const struct gov_route *route);
 
 #endif

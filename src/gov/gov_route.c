@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * gwd_models.c — model routing: configuration, budget, policy, residency, fallbacks.
+ * gov_route.c — model routing: configuration, budget, policy, residency, fallbacks.
  */
 #include "base/prelude.h"
-#include "core/gwd_models.h"
-#include "core/gwd.h"
-#include "core/gwd_policy.h"
+#include "gov/gov_route.h"
+#include "gov/gov_int.h"
 #include "auth/auth.h"
 #include "base/mem.h"
 #include "llm/llm_costs.h"
@@ -20,9 +19,8 @@ static bool region_allowed(const struct cfg *cfg, const struct cfg_provider *p)
 }
 
 /* The policy decision for sending data of `level` to `id` at provider p. */
-static enum pol_effect decide(struct gwd *g, const struct auth_principal *p,
-                              const struct cfg_provider *prov, const char *id, int level,
-                              double spent, struct gw_pool *pool, struct pol_decision *dec)
+static enum pol_effect decide(struct gov_call *gc, const struct cfg_provider *prov,
+                              const char *id, int level, double spent, struct pol_decision *dec)
 {
     char spent_s[32], ceiling[24];
     snprintf(spent_s, sizeof(spent_s), "%lld", (long long)spent);
@@ -34,14 +32,16 @@ static enum pol_effect decide(struct gwd *g, const struct auth_principal *p,
         {"spent_usd", spent_s},
         {"provider_ceiling", ceiling},
     };
-    return gwd_policy_decide(g, p, POL_ACT_MODEL_CALL, id, level, ctx,
-                             prov->max_classification >= 0 ? 4 : 3, pool, dec);
+    return gov_decide(gc, POL_ACT_MODEL_CALL, id, level, ctx,
+                      prov->max_classification >= 0 ? 4 : 3, dec);
 }
 
-gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_principal *p,
-                       const char *model_id, int level, const char *workspace,
-                       struct gw_pool *pool, struct gwd_route *route, char *msg, size_t cap)
+gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
+                       const char *workspace, struct gov_route *route, char *msg, size_t cap)
 {
+    const struct cfg *cfg = gc->cfg;
+    struct gw_pool *pool = gc->pool;
+    struct llm_costs *costs = gc->gov->d.costs;
     memset(route, 0, sizeof(*route));
     route->requested = gw_pool_strdup(pool, model_id);
     route->routed = route->requested;
@@ -53,13 +53,13 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
                  model_id);
         return GW_ENOTFOUND;
     }
-    if (g->costs) {
-        gw_err rc = llm_costs_check(g->costs, p->tenant, workspace, &route->spent_usd, msg, cap);
+    if (costs) {
+        gw_err rc = llm_costs_check(costs, gc->p->tenant, workspace, &route->spent_usd, msg, cap);
         if (rc != GW_OK)
             return rc;
     }
     struct pol_decision *dec = &route->decision;
-    enum pol_effect eff = decide(g, p, prov, model_id, level, route->spent_usd, pool, dec);
+    enum pol_effect eff = decide(gc, prov, model_id, level, route->spent_usd, dec);
     route->decided = true;
     route->classification = dec->classification; /* data.default_classification if unknown */
     if (eff == POL_ALLOW && dec->ob.reroute_model) {
@@ -73,7 +73,7 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
         }
         /* the reroute target must itself be allowed for this data */
         struct pol_decision rdec;
-        if (decide(g, p, rprov, to, level, route->spent_usd, pool, &rdec) != POL_ALLOW ||
+        if (decide(gc, rprov, to, level, route->spent_usd, &rdec) != POL_ALLOW ||
             rdec.ob.reroute_model) {
             snprintf(msg, cap, "policy reroutes this call to '%s', which the policy does not "
                      "allow either: %s", to, rdec.reason);
@@ -99,12 +99,12 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
     }
     route->targets[0] = (struct llm_target){prov, model};
     route->n_targets = 1;
-    for (size_t i = 0; i < prov->n_fallback && route->n_targets < GWD_MAX_TARGETS; i++) {
+    for (size_t i = 0; i < prov->n_fallback && route->n_targets < GOV_MAX_TARGETS; i++) {
         const struct cfg_provider *fprov = NULL;
         const struct cfg_model *fmodel = cfg_find_model(cfg, prov->fallback[i], &fprov);
         struct pol_decision fdec;
         if (!fmodel || !region_allowed(cfg, fprov) ||
-            decide(g, p, fprov, prov->fallback[i], level, route->spent_usd, pool, &fdec) !=
+            decide(gc, fprov, prov->fallback[i], level, route->spent_usd, &fdec) !=
                 POL_ALLOW ||
             fdec.ob.reroute_model)
             continue;
@@ -115,7 +115,7 @@ gw_err gwd_model_route(struct gwd *g, const struct cfg *cfg, const struct auth_p
     return GW_OK;
 }
 
-json_t *gwd_route_details(const struct gwd_route *route)
+json_t *gov_route_details(const struct gov_route *route)
 {
     const struct pol_decision *d = &route->decision;
     json_t *fallbacks = json_array();

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * gwd_enforce.c — the one enforcement hook: built-in decision, optional OPA, audit.
+ * gov_decide.c — the one enforcement hook: built-in decision, optional OPA, audit.
  *
  * The built-in engine always decides first (microseconds, in-process). When OPA is configured
  * it sees the same request plus the principal's scope chain, the effective policy and the
@@ -7,8 +7,8 @@
  * what the built-in policies allow, and a failing OPA denies.
  */
 #include "base/prelude.h"
-#include "core/gwd.h"
-#include "core/gwd_policy.h"
+#include "gov/gov_int.h"
+#include "gov/gov_policy.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "base/log.h"
@@ -49,7 +49,7 @@ static void ask_opa(const struct cfg *c, struct pol_snapshot *snap, const struct
         pol_decision_to_json(dec, NULL));
     enum pol_effect opa = POL_DENY;
     char reason[POL_REASON_MAX];
-    if (gwd_opa_decide(c->opa_url, c->opa_timeout_ms, input, &opa, reason, sizeof(reason)) != GW_OK) {
+    if (gov_opa_decide(c->opa_url, c->opa_timeout_ms, input, &opa, reason, sizeof(reason)) != GW_OK) {
         opa = POL_DENY;
         snprintf(dec->reason, sizeof(dec->reason), "%.250s: denied (fail closed)", reason);
         dec->effect = POL_DENY;
@@ -60,48 +60,45 @@ static void ask_opa(const struct cfg *c, struct pol_snapshot *snap, const struct
     json_decref(input);
 }
 
-enum pol_effect gwd_policy_decide(struct gwd *g, const struct auth_principal *p,
-                                  enum pol_action action, const char *resource, int level,
-                                  const struct pol_kv *ctx, size_t n_ctx, struct gw_pool *pool,
-                                  struct pol_decision *out)
+enum pol_effect gov_decide(struct gov_call *gc, enum pol_action action, const char *resource,
+                           int level, const struct pol_kv *ctx, size_t n_ctx,
+                           struct pol_decision *out)
 {
+    const struct auth_principal *p = gc->p;
     struct pol_request rq = {
         .tenant = p->tenant, .user = p->user ? p->user : p->actor, .role = p->role,
         .org_unit = p->org_unit, .team = p->team, .action = action, .resource = resource,
         .classification = level, .ctx = ctx, .n_ctx = n_ctx,
     };
-    struct cfg *c = gwd_config(g);
-    struct pol_snapshot *snap = gwd_policy_acquire(g->policy);
-    pol_decide(snap, &rq, pool, out, NULL);
+    struct pol_snapshot *snap = gov_policy_acquire(gc->gov->policy);
+    pol_decide(snap, &rq, gc->pool, out, NULL);
     /* the decision's strings point into the snapshot, released below: keep copies */
-    out->policy_id = gw_pool_strdup(pool, out->policy_id);
-    out->scope_id = gw_pool_strdup(pool, out->scope_id);
-    out->ob.reroute_model = gw_pool_strdup(pool, out->ob.reroute_model);
-    if (c->opa_url && out->effect != POL_DENY)
-        ask_opa(c, snap, p, &rq, out);
+    out->policy_id = gw_pool_strdup(gc->pool, out->policy_id);
+    out->scope_id = gw_pool_strdup(gc->pool, out->scope_id);
+    out->ob.reroute_model = gw_pool_strdup(gc->pool, out->ob.reroute_model);
+    if (gc->cfg->opa_url && out->effect != POL_DENY)
+        ask_opa(gc->cfg, snap, p, &rq, out);
     pol_snapshot_unref(snap);
-    cfg_unref(c);
     return out->effect;
 }
 
-enum pol_effect gwd_policy_enforce(struct gwd *g, const struct auth_principal *p,
-                                   enum pol_action action, const char *resource, int level,
-                                   const struct pol_kv *ctx, size_t n_ctx,
-                                   const char *request_id, struct gw_pool *pool,
-                                   struct pol_decision *out)
+enum pol_effect gov_decide_audited(struct gov_call *gc, enum pol_action action,
+                                   const char *resource, int level, const struct pol_kv *ctx,
+                                   size_t n_ctx, struct pol_decision *out)
 {
-    gwd_policy_decide(g, p, action, resource, level, ctx, n_ctx, pool, out);
+    gov_decide(gc, action, resource, level, ctx, n_ctx, out);
     json_t *details = pol_decision_to_json(out, NULL);
     json_object_set_new(details, "action", json_string(pol_action_name(action)));
     json_object_set_new(details, "resource", json_string(resource));
+    const struct auth_principal *p = gc->p;
     struct audit_event ev = {
         .type = "policy.decision", .outcome = out->effect == POL_DENY ? "denied" : "ok",
         .actor = p->actor, .token_id = p->token_id, .org_unit = p->org_unit, .team = p->team,
-        .resource = resource, .request_id = request_id,
+        .resource = resource, .request_id = gc->request_id, .client_ip = gc->client_ip,
         .classification = pol_level_name(out->classification), .details = details,
     };
-    if (audit_record(g->audit, p->tenant, &ev) != GW_OK)
-        gw_error("policy: decision for %s could not be queued for the audit", request_id);
+    if (audit_record(gc->gov->d.audit, p->tenant, &ev) != GW_OK)
+        gw_error("policy: decision for %s could not be queued for the audit", gc->request_id);
     json_decref(details);
     return out->effect;
 }
