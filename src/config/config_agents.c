@@ -14,7 +14,7 @@
 
 enum { NS_SHARED, NS_MEMBERS, NS__N };
 const char *const cfg_keys_namespace[] = {[NS_SHARED] = "shared_memory_path",
-                                      [NS_MEMBERS] = "members", [NS__N] = NULL};
+                                          [NS_MEMBERS] = "members", [NS__N] = NULL};
 
 enum { AG_NAME, AG_CHANNEL, AG_MEMORY, AG_DESC, AG_MODEL, AG_PROMPT, AG_TOOLS, AG__N };
 const char *const cfg_keys_agent[] = {

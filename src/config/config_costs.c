@@ -21,8 +21,8 @@ const char *const cfg_keys_costs[] = {
 
 enum { SM_URL, SM_FROM, SM_USER, SM_PASSWORD, SM__N };
 const char *const cfg_keys_smtp[] = {[SM_URL] = "url", [SM_FROM] = "from",
-                                        [SM_USER] = "username", [SM_PASSWORD] = "password",
-                                        [SM__N] = NULL};
+                                     [SM_USER] = "username", [SM_PASSWORD] = "password",
+                                     [SM__N] = NULL};
 
 enum { BU_LIMIT, BU_EXCEED, BU_THRESHOLD, BU_EMAIL, BU__N };
 const char *const cfg_keys_budget[] = {

@@ -15,7 +15,8 @@ const char *const cfg_keys_identity[] = {
     [ID_ORG_UNITS] = "org_units", [ID_TEAMS] = "teams", [ID_USERS] = "users", [ID__N] = NULL};
 
 enum { TE_ID, TE_ORG_UNIT, TE__N };
-const char *const cfg_keys_team[] = {[TE_ID] = "id", [TE_ORG_UNIT] = "org_unit", [TE__N] = NULL};
+const char *const cfg_keys_team[] = {[TE_ID] = "id", [TE_ORG_UNIT] = "org_unit",
+                                     [TE__N] = NULL};
 
 enum { US_ID, US_EMAIL, US_NAME, US_ROLE, US_ORG_UNIT, US_TEAM, US_DISABLED, US__N };
 const char *const cfg_keys_user[] = {

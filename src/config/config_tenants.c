@@ -25,7 +25,8 @@ const char *const cfg_keys_tenants[] = {
     [TE_CLAIM] = "claim_value", [TE_SSO] = "sso", [TE_RBAC] = "rbac", [TE__N] = NULL};
 
 enum { TR_GROUPS, TR__N };
-const char *const cfg_keys_tenant_rbac[] = {[TR_GROUPS] = "groupMappings", [TR__N] = NULL};
+const char *const cfg_keys_tenant_rbac[] = {[TR_GROUPS] = "groupMappings",
+                                            [TR__N] = NULL};
 
 /* First path segments the gateway answers itself. */
 static const char *const reserved_prefixes[] = {"api", "v1", "healthz", "readyz", NULL};

@@ -687,7 +687,8 @@ static void test_seed_keys(void **state)
                 "    hosts: [lab.example.com]\n"
                 "    sso:\n"
                 "      oidc: {issuer: \"https://idp.lab.example\", clientId: lab,\n"
-                "             clientSecret: lab-secret, redirectUri: \"https://lab.example.com/cb\"}\n");
+                "             clientSecret: lab-secret,\n"
+                "             redirectUri: \"https://lab.example.com/cb\"}\n");
     assert_string_equal(cfg_find_tenant(c, "lab")->sso->client_id, "lab");
     cfg_unref(c);
 
