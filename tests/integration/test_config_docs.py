@@ -2,7 +2,7 @@
 """docs/CONFIG.md, gateway.example.yaml and the loader agree on every key.
 
 - gateway.example.yaml passes `openclaw-gateway --check-config` as written, in an environment
-  without any of the variables it names;
+  without any of the variables it names, and the daemon serves it;
 - every key of docs/CONFIG.md's key tables appears in the example (commented-out sections
   count: an IdP, secrets or an OPA server cannot be part of a file valid as written);
 - for every section the tables document, the keys the loader takes are exactly the documented
@@ -45,6 +45,20 @@ def test_example_valid_as_written():
     rc, err = _check(EXAMPLE, gwtest.tempdir())
     assert rc == 0, "gateway.example.yaml is refused as written (variables it names: %s): %s" % (
         ", ".join(names), err[-2000:])
+
+
+def test_example_starts_as_written():
+    g = gwtest.Gateway(config_text=_read(EXAMPLE)).start()
+    try:
+        token = g.bootstrap_token()
+        assert token, "no bootstrap token in the banner: %r" % g.stdout()[-500:]
+        r = g.get("/api/v1/agents", token=token)
+        assert r.status == 200, "agents with the bootstrap token: %r" % r
+        names = {a.get("name") for a in r.json().get("agents", [])}
+        assert {"engineering/code-reviewer", "marketing/content-writer"} <= names, \
+            "the example's agents are not served: %r" % sorted(names)
+    finally:
+        g.stop()
 
 
 def test_example_shows_every_documented_key():
