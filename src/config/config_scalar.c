@@ -327,6 +327,14 @@ bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char
     return ok;
 }
 
+static size_t slot_of(const char *const *keys, size_t nkeys, const char *name)
+{
+    size_t k = 0;
+    while (k < nkeys && strcmp(keys[k], name) != 0)
+        k++;
+    return k;
+}
+
 bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *section,
                    const char *const *keys, const struct cfg_node **vals, int *keyline)
 {
@@ -350,10 +358,10 @@ bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *
         const struct cfg_node *key = n->keys[i];
         if (key->bad)
             continue;
-        const char *name = cfg_seed_alias(section, key->str);
-        size_t k = 0;
-        while (k < nkeys && strcmp(keys[k], key->str) != 0 && !(name && !strcmp(keys[k], name)))
-            k++;
+        size_t k = slot_of(keys, nkeys, key->str);
+        const char *house = k == nkeys ? cfg_seed_alias(section, key->str) : NULL;
+        if (house)
+            k = slot_of(keys, nkeys, house);
         if (k == nkeys) {
             cfg_unknown_key(e, section, keys, key, n->vals[i]);
         } else if (!by[k]) {
@@ -361,7 +369,7 @@ bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *
             vals[k] = n->vals[i];
             if (keyline)
                 keyline[k] = key->line;
-        } else if (strcmp(by[k]->str, key->str) != 0) { /* a duplicate was reported already */
+        } else if (strcmp(by[k]->str, key->str) != 0) { /* (a duplicate was reported already) */
             const char *alias = strcmp(key->str, keys[k]) ? key->str : by[k]->str;
             char shown[80];
             cfg_err(e, key->line, "%s.%s and %s.%s are both set (%s is another name for %s): "

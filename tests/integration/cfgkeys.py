@@ -90,7 +90,7 @@ def _flow_keys(text, base, out, line):
                 out.append((".".join(path + [k[1]]), line))
                 if peek() == ("sym", ":"):
                     take()
-                    if peek()[0] == "str" or peek()[1] in "{[":
+                    if peek()[0] == "str" or peek() in (("sym", "{"), ("sym", "[")):
                         value(path + [k[1]])
                 if peek() == ("sym", ","):
                     take()

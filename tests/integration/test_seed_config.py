@@ -18,6 +18,7 @@ that the seed does not have); they are reported at the mapping's first line. The
 each fixture as written must be exactly the expected ones.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -308,6 +309,30 @@ def test_accepted_keys_land_on_their_house_key():
                     fixture, line, path, house, at or got)
             checked += 1
     assert checked >= 60, "only %d accepted keys checked" % checked
+
+
+def test_seed_json_as_it_is():
+    # JSON is YAML: a block pasted as the seed prints it (seed 001's OIDC block) is read the same
+    block = {"auth": {"provider": "oidc", "oidc": {
+        "issuer": "https://accounts.yourcompany.com", "clientId": "${OIDC_CLIENT_ID}",
+        "clientSecret": "${OIDC_CLIENT_SECRET}",
+        "redirectUri": "https://openclaw.yourcompany.com/auth/callback",
+        "scopes": ["openid", "email", "profile", "groups"]}}}
+    path = os.path.join(gwtest.tempdir(), "gateway.json")
+    with open(path, "w") as f:
+        json.dump(block, f, indent=2)
+    rc, got = _check(path)
+    assert rc == 0 and not got, "seed 001's OIDC block as JSON: exit %d %r" % (rc, got)
+    block["auth"]["oidc"]["clientID"] = "x"
+    with open(path, "w") as f:
+        json.dump(block, f, indent=2)
+    rc, got = _check(path)
+    assert rc == 78 and [m for _, m in got] == [
+        "unknown key 'clientID' in sso.oidc: did you mean 'client_id'? (valid keys: issuer, "
+        "client_id, client_secret, client_secret_file, auth_method, redirect_uri, scopes, claims, "
+        "allowed_algs, clock_skew_s, jwks_cache_s, userinfo, accept_bearer_jwt, bearer_audience, "
+        "post_logout_redirect_uri, ca_file, timeout_ms, client_key_file, client_key_id, "
+        "bearer_validation, introspection_cache_s)"], "a misspelt seed key: %r" % got
 
 
 def test_docs_list_every_seed_key():
