@@ -284,6 +284,8 @@ struct cfg {
 
     /* policy: */
     char *policy_bundle;          /* YAML/JSON file of policies loaded at start, or NULL */
+    bool policy_starter;          /* write the starter policy set at the first start without a
+                                     bundle (default true; gov_policy.c) */
     char *approver;               /* "team_lead" (default) | "self" | "role" */
     char *approver_role;          /* role that approves when approver is "role" */
     unsigned approval_ttl_s;      /* parked actions expire after this (default 86400) */

@@ -45,6 +45,7 @@ struct cfg *cfg_new_defaults(void)
     c->pii_handling = CFG_PII_PLAIN;
     c->checkpoint_every = 1000;
     c->approver = gw_xstrdup("team_lead");
+    c->policy_starter = true;
     c->approval_ttl_s = 86400;
     c->opa_timeout_ms = 500;
     c->max_tool_rounds = 8;

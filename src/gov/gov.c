@@ -7,7 +7,10 @@
 #include "base/prelude.h"
 #include "gov/gov_int.h"
 #include "gov/gov_policy.h"
+#include "config/config.h"
+#include "audit/audit.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 gw_err gov_open(const struct gov_deps *deps, const struct cfg *c, struct gov **out, char *msg,
@@ -20,12 +23,23 @@ gw_err gov_open(const struct gov_deps *deps, const struct cfg *c, struct gov **o
     for (size_t i = 0; i < deps->n_actions; i++)
         gw_buf_printf(&names, "%s%s", i ? ", " : "", deps->actions[i]->name);
     g->action_names = names.data ? gw_buf_detach(&names, NULL) : gw_xstrdup("");
-    gw_err rc = gov_policy_open(deps->store, c, &g->policy, msg, msgcap);
+    json_t *created = json_array();
+    gw_err rc = gov_policy_open(deps->store, c, &g->policy, created, msg, msgcap);
     if (rc != GW_OK) {
+        json_decref(created);
         free(g->action_names);
         free(g);
         return rc;
     }
+    size_t i;
+    json_t *rec;
+    json_array_foreach(created, i, rec) { /* the starter set: the system's policies */
+        struct audit_event ev = {.type = "policy.created", .outcome = "ok", .actor = "system",
+                                 .resource = gw_json_str(rec, "id"), .request_id = "-",
+                                 .status = 201, .details = rec};
+        audit_record(deps->audit, c->tenant_id, &ev);
+    }
+    json_decref(created);
     *out = g;
     return GW_OK;
 }

@@ -113,6 +113,11 @@ enum pol_effect gov_decide_audited(struct gov_call *gc, enum pol_action action,
                                    const char *resource, int level, const struct pol_kv *ctx,
                                    size_t n_ctx, struct pol_decision *out);
 
+/* "<prefix><reason> (policy <id> v<n>, <scope>: change it with `openclaw policy update
+ * <id> ...`)", or for a default deny how to create the missing policy: every refusal names
+ * what decided it and what would change it. */
+void gov_denial(const struct pol_decision *d, const char *prefix, char *out, size_t cap);
+
 /* One OPA query (gov_opa.c): POST {"input": input} to url; fills effect and reason from
  * {"result": {"allow", "require_approval", "reason"}}. Any failure returns GW_EUPSTREAM with
  * the cause in reason. */

@@ -87,7 +87,7 @@ gw_err gov_act(struct gov_call *gc, const struct gov_action *a, const json_t *ar
             return out->err;
         }
         if (eff == POL_DENY) {
-            snprintf(out->msg, sizeof(out->msg), "denied by policy: %s", out->decision.reason);
+            gov_denial(&out->decision, "denied by policy: ", out->msg, sizeof(out->msg));
             if (!step) {
                 gc->audit.type = event(gc, a, "denied");
                 gc->audit.details = json_pack("{s:s,s:O,s:s,s:s}", "tool", a->name, "args",

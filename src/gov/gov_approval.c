@@ -288,6 +288,24 @@ static void expire_one(struct gov *g, const struct store_approval *a, const char
     json_decref(d);
 }
 
+/* Who may approve, in words (the requester never approves its own action but with
+ * approver: self). */
+static void who_approves(const struct store_approval *a, char *text, size_t cap)
+{
+    json_t *ap = parse(a->approvers);
+    const char *mode = gw_json_str(ap, "mode");
+    if (mode && !strcmp(mode, "self"))
+        snprintf(text, cap, "only its requester (%s) approves it", a->requester);
+    else if (mode && !strcmp(mode, "team_lead"))
+        snprintf(text, cap, "a team_lead of team %s other than the requester (%s) "
+                 "approves it (policy.approver)", gw_json_str(ap, "team"), a->requester);
+    else
+        snprintf(text, cap, "a holder of the role %s other than the requester (%s) "
+                 "approves it (policy.approver)", gw_json_str(ap, "role") ? gw_json_str(ap, "role")
+                                                                        : "?", a->requester);
+    json_decref(ap);
+}
+
 /* Who may decide a pending, unexpired item; the message says why not. */
 static gw_err decidable(struct gov_call *gc, const struct store_approval *a, bool reject,
                         json_t **result, char *msg, size_t cap)
@@ -300,7 +318,9 @@ static gw_err decidable(struct gov_call *gc, const struct store_approval *a, boo
               (reject && strcmp(gc->p->actor, a->requester) == 0);
     json_decref(approvers);
     if (!ok) {
-        snprintf(msg, cap, "you are not the approver of %s", a->id);
+        char who[300];
+        who_approves(a, who, sizeof(who));
+        snprintf(msg, cap, "you are not an approver of %s: %s", a->id, who);
         return GW_EFORBIDDEN;
     }
     if (a->expires_ms <= gw_now_ms()) {

@@ -102,3 +102,17 @@ enum pol_effect gov_decide_audited(struct gov_call *gc, enum pol_action action,
     json_decref(details);
     return out->effect;
 }
+
+void gov_denial(const struct pol_decision *d, const char *prefix, char *out, size_t cap)
+{
+    const char *domain = pol_domain_name(d->domain);
+    if (d->has_policy && d->policy_id)
+        snprintf(out, cap, "%s%s (policy %s v%lld, %s%s%s; change it with `openclaw policy "
+                 "update %s`)", prefix, d->reason, d->policy_id, (long long)d->policy_version,
+                 pol_scope_name(d->scope), d->scope_id ? " " : "", d->scope_id ? d->scope_id : "",
+                 d->policy_id);
+    else
+        snprintf(out, cap, "%s%s (no %s policy decided; an administrator can write one: "
+                 "`openclaw policy create --scope enterprise --domain %s ...`)", prefix,
+                 d->reason, domain, domain);
+}

@@ -45,8 +45,8 @@ gw_err gov_export_check(struct gov_call *gc, const char *what, int level, bool e
     enum pol_effect eff = gov_decide_audited(gc, POL_ACT_DATA_EXPORT, what, level, ctx, 1, &dec);
     if (eff == POL_ALLOW)
         return GW_OK;
-    snprintf(msg, cap, eff == POL_DENY ? "denied by policy: %s"
-                                       : "policy requires an approval for this export, and "
-                                         "exports cannot wait for one: %s", dec.reason);
+    gov_denial(&dec, eff == POL_DENY ? "denied by policy: "
+                                     : "an approval is required, and exports cannot wait for "
+                                       "one: ", msg, cap);
     return GW_EFORBIDDEN;
 }

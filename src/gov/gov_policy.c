@@ -90,7 +90,8 @@ static gw_err persist(struct gov_policy *p, const struct pol_record *r)
 /* --- the bundle ------------------------------------------------------------------------------ */
 
 static gw_err apply_bundle_entry(struct gov_policy *p, const struct cfg *c, const json_t *e,
-                                 size_t idx, char *msg, size_t msgcap)
+                                 size_t idx, const char *author, const char *default_reason,
+                                 json_t *created, char *msg, size_t msgcap)
 {
     const char *scope_s = json_string_value(json_object_get(e, "scope"));
     const char *domain_s = json_string_value(json_object_get(e, "domain"));
@@ -111,10 +112,10 @@ static gw_err apply_bundle_entry(struct gov_policy *p, const struct cfg *c, cons
         return GW_EINVAL;
     }
     char why[256];
-    snprintf(why, sizeof(why), "%s", reason ? reason : "loaded from the configured policy bundle");
+    snprintf(why, sizeof(why), "%s", reason ? reason : default_reason);
     struct pol_change ch = {
         .tenant = c->tenant_id, .scope = (enum pol_scope)scope, .scope_id = scope_id,
-        .domain = (enum pol_domain)domain, .content = doc, .author = "bundle",
+        .domain = (enum pol_domain)domain, .content = doc, .author = author,
         .change_reason = why, .now_ms = gw_now_ms(),
     };
     const struct pol_record *cur = pol_set_find(p->set, c->tenant_id, ch.scope, scope_id, ch.domain);
@@ -132,10 +133,21 @@ static gw_err apply_bundle_entry(struct gov_policy *p, const struct cfg *c, cons
     }
     if (rc != GW_OK)
         snprintf(msg, msgcap, "bundle entry %zu: %s", idx, is.n ? is.v[0].msg : gw_err_message(rc));
-    else if (out)
-        rc = persist(p, out);
+    else if (out && (rc = persist(p, out)) == GW_OK && created)
+        json_array_append_new(created, pol_record_to_json(out));
     pol_doc_free(doc);
     pol_issues_release(&is);
+    return rc;
+}
+
+static gw_err apply_list(struct gov_policy *p, const struct cfg *c, const json_t *list,
+                         const char *author, const char *reason, json_t *created, char *msg,
+                         size_t msgcap)
+{
+    gw_err rc = GW_OK;
+    for (size_t i = 0; rc == GW_OK && i < json_array_size(list); i++)
+        rc = apply_bundle_entry(p, c, json_array_get(list, i), i + 1, author, reason, created,
+                                msg, msgcap);
     return rc;
 }
 
@@ -157,17 +169,57 @@ static gw_err apply_bundle(struct gov_policy *p, const struct cfg *c, char *msg,
                  c->policy_bundle, is.n ? ": " : "", is.n ? is.v[0].msg : "");
         rc = GW_EINVAL;
     }
-    for (size_t i = 0; rc == GW_OK && i < json_array_size(list); i++)
-        rc = apply_bundle_entry(p, c, json_array_get(list, i), i + 1, msg, msgcap);
+    if (rc == GW_OK)
+        rc = apply_list(p, c, list, "bundle", "loaded from the configured policy bundle", NULL,
+                        msg, msgcap);
     pol_issues_release(&is);
     json_decref(root);
+    return rc;
+}
+
+/* --- the starter set ------------------------------------------------------------------------ */
+
+/* What a new gateway starts with (docs/POLICY.md, "Starter policy"): model calls to any
+ * configured model, with data above internal kept from external providers (rerouted to a
+ * self-hosted model once one is named, else refused); memory reads run, every other action
+ * waits for an approval; exports of data up to confidential to the caller, nothing above
+ * internal leaving the tenant. Written once, as the system's, through the normal write path. */
+static const char starter_json[] =
+    "[{\"scope\":\"enterprise\",\"domain\":\"models\",\"content\":{"
+    "\"allowed_providers\":[\"*\"],\"allowed_models\":[\"*\"],"
+    "\"max_classification_external\":\"internal\"}},"
+    "{\"scope\":\"enterprise\",\"domain\":\"actions\",\"content\":{"
+    "\"default_autonomy\":\"approve\",\"autonomous\":[\"memory_read\"]}},"
+    "{\"scope\":\"enterprise\",\"domain\":\"data\",\"content\":{"
+    "\"allow_data_export\":true,\"export_max_classification\":\"confidential\","
+    "\"external_sharing_max\":\"internal\"}}]";
+
+#define STARTER_META "starter_policy"
+
+/* On the first start of a store without policies and without a configured bundle. */
+static gw_err apply_starter(struct gov_policy *p, const struct cfg *c, json_t *created,
+                            char *msg, size_t msgcap)
+{
+    char *done = NULL;
+    gw_err rc = store_meta_get(p->st, STARTER_META, &done);
+    free(done);
+    if (rc != GW_ENOTFOUND || c->policy_bundle || !c->policy_starter ||
+        pol_set_count(p->set) > 0)
+        return rc == GW_ENOTFOUND || rc == GW_OK ? GW_OK : rc;
+    json_error_t je;
+    json_t *list = json_loads(starter_json, 0, &je);
+    rc = apply_list(p, c, list, "system", "starter policy, written at the first start "
+                    "(docs/POLICY.md#starter-policy)", created, msg, msgcap);
+    json_decref(list);
+    if (rc == GW_OK)
+        rc = store_meta_put(p->st, STARTER_META, "1");
     return rc;
 }
 
 /* --- lifecycle ------------------------------------------------------------------------------- */
 
 gw_err gov_policy_open(struct store *st, const struct cfg *c, struct gov_policy **out,
-                       char *msg, size_t msgcap)
+                       json_t *created, char *msg, size_t msgcap)
 {
     struct gov_policy *p = gw_xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->lock, NULL);
@@ -178,6 +230,8 @@ gw_err gov_policy_open(struct store *st, const struct cfg *c, struct gov_policy 
         snprintf(msg, msgcap, "cannot load policies from the store");
     if (rc == GW_OK && c->policy_bundle)
         rc = apply_bundle(p, c, msg, msgcap);
+    if (rc == GW_OK)
+        rc = apply_starter(p, c, created, msg, msgcap);
     if (rc != GW_OK) {
         gov_policy_close(p);
         return rc;

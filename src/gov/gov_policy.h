@@ -21,9 +21,11 @@ struct gov_policy;
 
 /* Loads every stored version, then applies the configured bundle (policy.bundle), which is
  * authoritative at start: an empty slot gets the bundle's policy, a different one a new
- * version. msg explains a failure (unreadable or invalid bundle). */
+ * version. Without a bundle, the first start of an empty store writes the starter set (once;
+ * policy.starter: false skips it); its records are appended to created (may be NULL) for the
+ * audit. msg explains a failure (unreadable or invalid bundle). */
 gw_err gov_policy_open(struct store *st, const struct cfg *c, struct gov_policy **out,
-                       char *msg, size_t msgcap);
+                       json_t *created, char *msg, size_t msgcap);
 void gov_policy_close(struct gov_policy *p);
 
 /* Current snapshot with a reference (pol_snapshot_unref when done); never NULL. */

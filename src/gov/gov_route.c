@@ -84,11 +84,11 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
         prov = rprov;
         model = rmodel;
     } else if (eff == POL_REQUIRE_APPROVAL) {
-        snprintf(msg, cap, "policy requires approval for this model call, and model calls "
-                 "cannot wait for one: %s", dec->reason);
+        gov_denial(dec, "policy requires approval for this model call, and model calls cannot "
+                   "wait for one: ", msg, cap);
         return GW_EFORBIDDEN;
     } else if (eff != POL_ALLOW) {
-        snprintf(msg, cap, "%s", dec->reason);
+        gov_denial(dec, "", msg, cap);
         return GW_EFORBIDDEN;
     }
     if (!region_allowed(cfg, prov)) {

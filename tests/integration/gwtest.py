@@ -174,6 +174,9 @@ def seed_config(port=None, **over):
             "log_path": "audit.jsonl",
             "log_level": "audit",
         },
+        # tests start from no policies at all unless they say otherwise (a fresh gateway
+        # writes the starter set: test_first_hour.py)
+        "policy": {"starter": False},
         "namespaces": {
             "engineering": {"shared_memory_path": "./memory/engineering/shared.md",
                             "members": {"org_units": ["engineering"]}},

@@ -64,7 +64,7 @@ def _config(policy=None, agents=()):
     for a in agents:
         cfg["agents"].append({"name": "engineering/" + a, "channel": "engineering/" + a})
     if policy:
-        cfg["policy"] = policy
+        cfg["policy"].update(policy)
     return cfg
 
 
