@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev
-            libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev)
+            libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev
+            libedit-dev)
 test_pkgs=(libcmocka-dev python3 sqlite3 clang curl openssl chromium)
 
 pkgs=("${build_pkgs[@]}")

@@ -5,13 +5,13 @@
  * enterprise_admin sees every workspace of its tenant; anyone else the workspaces it reaches as
  * namespaces and its own team's. The tenant is the principal's; period (YYYY-MM, default the current UTC month) and workspace
  * (a namespace name) are validated strictly before anything is read. The report itself
- * (totals, by workspace with its budget, by user, by model) is built by llm_costs_report.
+ * (totals, by workspace with its budget, by user, by model) is built by meter_report.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
 #include "http/http.h"
 #include "base/util.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 
 #include <time.h>
 
@@ -65,8 +65,8 @@ void api_costs_get(struct api_call *c)
     }
     bool all = auth_allows(c->gc.p, "*") || (c->gc.p->perms && !strcmp(c->gc.p->role,
                                                                   "enterprise_admin"));
-    json_t *report = llm_costs_report_visible(c->g->costs, c->gc.p->tenant, period, workspace,
-                                              all ? NULL : visible, c->gc.p);
+    json_t *report = meter_report_visible(c->g->costs, c->gc.p->tenant, period, workspace,
+                                          all ? NULL : visible, c->gc.p);
     if (!report) {
         http_respond_error(c->r, GW_ESTORE, "the usage records could not be read");
         return;

@@ -4,7 +4,9 @@
  * audit_row.c     serialization (canonical text, JSONL object, CSV) and hashing
  * audit_keys.c    Ed25519 signing key and PII key: load or create, sign, verify
  * audit_filter.c  details filtering (log_content, PII) before chaining
+ * audit_sink.h    the sink vtable (file, store) and the forwarder slot
  * audit_file.c    the JSON Lines sink: open, append + fdatasync, truncate back, rotation
+ * audit_sink_store.c  the store sink: one transaction per batch, checkpoints
  * audit_writer.c  struct audit: queue, writer thread, group commit, checkpoints, lifecycle
  * audit_verify.c  chain verification of the store and of JSONL files
  */
@@ -13,6 +15,7 @@
 
 #include "base/prelude.h"
 #include "audit/audit.h"
+#include "audit/audit_sink.h"
 #include "base/buf.h"
 #include "base/json.h"
 

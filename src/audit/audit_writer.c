@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT
  * audit_writer.c — struct audit: the event queue, the writer thread and its group commit.
  *
- * Submitters filter details in their own thread and enqueue an owned copy of the event into a
- * bounded FIFO (AUDIT_QUEUE_CAP). One writer thread takes up to AUDIT_BATCH_MAX events from the
- * head, assigns per-tenant seq numbers and links them to the in-memory chain heads, writes the
- * whole batch to the JSONL file (one write + fdatasync), then to the store (one fsynced
- * transaction). Only when both succeeded are the events removed from the queue, the heads
- * committed and the synchronous submitters woken with GW_OK. On failure the file is cut back,
- * the heads are restored, synchronous submitters get GW_EAUDIT and asynchronous events stay at
- * the head of the queue, retried after AUDIT_RETRY_BACKOFF_MS. Between batches the writer signs
- * checkpoints (every checkpoint_every events or each second with new events, at every file
- * start and at close). The writer thread alone touches the file and the working chain heads;
- * everything shared with submitters is under a->mu.
+ * Submitters filter details in their own thread and post an owned copy of the event to the
+ * writer, a gw_worker (base/worker.h) with a bounded queue (AUDIT_QUEUE_CAP). It hands up to
+ * AUDIT_BATCH_MAX events to commit(), which assigns per-tenant seq numbers, links them to the
+ * in-memory chain heads, writes the whole batch to the JSONL file (one write + fdatasync), then
+ * to the store (one fsynced transaction). Only when both succeeded are the events removed from
+ * the queue, the heads committed and the synchronous submitters woken with GW_OK. On failure
+ * the file is cut back, the heads are restored, synchronous submitters get GW_EAUDIT and
+ * asynchronous events stay at the head of the queue, retried after AUDIT_RETRY_BACKOFF_MS.
+ * Between batches the writer signs checkpoints (every checkpoint_every events or each second
+ * with new events, at every file start and at close) and reopens the file when reconfigured.
+ * The writer thread alone touches the file and the working chain heads; everything shared with
+ * submitters is under a->mu.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -20,28 +21,16 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "base/worker.h"
 
-#include <errno.h>
 #include <stdatomic.h>
-#include <time.h>
 
-#define QMASK (AUDIT_QUEUE_CAP - 1)
 #define FIELD_MAX 16384 /* longest string field kept (keeps a row far below AUDIT_MAX_LINE) */
 #define NBUCKETS 64
-
-_Static_assert((AUDIT_QUEUE_CAP & QMASK) == 0, "queue capacity must be a power of two");
-
-struct waiter {
-    pthread_cond_t cv;
-    bool done;
-    gw_err rc;
-};
 
 struct item {
     struct store_audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
     struct audit_canon canon; /* canonical text prepared by the submitter */
-    uint64_t ticket;       /* enqueue order, for audit_flush */
-    struct waiter *waiter; /* NULL for audit_record */
     char prev[65], hash[65];
     char text[];
 };
@@ -63,6 +52,11 @@ struct undo {
     char hash[65];
 };
 
+struct forwarder {
+    const struct audit_forwarder_ops *ops;
+    void *arg;
+};
+
 struct file_cfg {
     char *path;      /* NULL: no file sink */
     bool rotate_daily;
@@ -72,40 +66,35 @@ struct file_cfg {
 struct audit {
     struct store *st;
     struct audit_keys keys;
+    struct gw_worker *writer;  /* the "audit-writer" thread and its queue */
 
     pthread_rwlock_t pol_lock; /* guards pol (filtering runs in submitters) */
     struct audit_policy pol;
 
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;    /* the writer waits for events, reopen or stop */
-    pthread_cond_t space_cv;   /* submitters wait for queue room */
-    pthread_cond_t idle_cv;    /* flush and reconfigure wait for progress */
-    struct item **q;           /* ring of AUDIT_QUEUE_CAP */
-    size_t q_head, q_len;
-    size_t in_flight;          /* the first in_flight queued items are being written */
-    uint64_t tickets;
-    unsigned urgent;           /* queued sync events + flush callers: no lingering */
-    int64_t oldest_ns;         /* when the oldest queued event arrived (monotonic, approx.) */
-    bool stopping, stopped;
-    int64_t retry_at_ns;       /* backoff after a failed batch (monotonic) */
+    pthread_cond_t reopen_cv;  /* reconfigure waits for the writer's reopen */
+    bool closed;
     struct file_cfg cfg;       /* wanted file options (reconfigure) */
     unsigned checkpoint_every;
     uint64_t reopen_gen, reopen_done_gen;
     gw_err reopen_rc;
-    uint64_t appended, batches, failures;
     bool healthy;
     struct head *buckets[NBUCKETS];
     struct head **all;         /* every head, for iteration */
     size_t n_all, cap_all;
+    struct forwarder fwd[AUDIT_MAX_FORWARDERS];
+    size_t n_fwd;
 
     /* writer thread only */
-    pthread_t thread;
-    struct audit_file file;
+    struct audit_sink *file_sink, *store_sink;
+    struct audit_sink *sinks[2]; /* those a batch goes to, in order */
+    size_t n_sinks;
+    struct head **due;           /* scratch for checkpoint runs */
+    size_t cap_due;
     struct gw_buf lines;
     struct store_audit_row *rows;
     struct undo *undo;
     size_t n_undo;
-    struct item **batch;
     EVP_MD_CTX *md;
     bool fail_logged;
 };
@@ -141,23 +130,6 @@ const char *audit_public_key(const struct audit *a)
 const char *audit_key_id(const struct audit *a)
 {
     return a->keys.key_id;
-}
-
-/* --- time helpers ---------------------------------------------------------------------------- */
-
-static void deadline_ts(struct timespec *ts, int64_t mono_ns)
-{
-    ts->tv_sec = (time_t)(mono_ns / 1000000000);
-    ts->tv_nsec = (long)(mono_ns % 1000000000);
-}
-
-static void cond_init_mono(pthread_cond_t *cv)
-{
-    pthread_condattr_t at;
-    pthread_condattr_init(&at);
-    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &at);
-    pthread_condattr_destroy(&at);
 }
 
 /* --- chain heads ----------------------------------------------------------------------------- */
@@ -240,68 +212,92 @@ static void append_checkpoint_line(struct gw_buf *b, const struct store_audit_ch
     free(s);
 }
 
-/* Signs a checkpoint of h's head into b; stores it when it covers events no stored checkpoint
- * covers yet. */
-static void checkpoint_one(struct audit *a, struct head *h, struct gw_buf *b, int64_t now_ns)
+/* Signs a checkpoint of each of heads[0..n) and gives them to every sink; a head's stored
+ * checkpoint moves on when the store kept it. The first sink error is returned (*failed). */
+static gw_err checkpoints_sign(struct audit *a, struct head **heads, size_t n, int64_t now_ns,
+                               const struct audit_sink **failed)
 {
-    struct store_audit_checkpoint cp;
-    if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, audit_now_ms(), &cp) != GW_OK) {
-        gw_error("audit: cannot sign a checkpoint");
-        return;
+    struct store_audit_checkpoint *cps = gw_xcalloc(n, sizeof *cps);
+    bool *flags = gw_xcalloc(2 * n, sizeof *flags);
+    struct gw_buf lines;
+    gw_buf_init(&lines, (size_t)1 << 40);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct head *h = heads[i];
+        if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, audit_now_ms(),
+                                  &cps[k]) != GW_OK) {
+            gw_error("audit: cannot sign a checkpoint");
+            continue;
+        }
+        flags[k] = h->seq > h->cp_seq;
+        h->cp_mono_ns = now_ns;
+        append_checkpoint_line(&lines, &cps[k]);
+        heads[k++] = h;
     }
-    if (h->seq > h->cp_seq) {
-        gw_err rc = store_checkpoint_insert(a->st, &cp);
-        if (rc == GW_OK || rc == GW_ECONFLICT) {
-            h->cp_seq = h->seq;
-        } else {
-            gw_warn("audit: cannot store the checkpoint of %s at seq %lld (%s)", h->tenant,
-                    (long long)h->seq, gw_err_name(rc));
+    struct audit_checkpoint_set set = {cps, flags, flags + n, k, lines.data, lines.len};
+    gw_err rc = GW_OK;
+    for (size_t i = 0; k && i < a->n_sinks; i++) {
+        gw_err r = a->sinks[i]->ops->checkpoints(a->sinks[i], &set);
+        if (r != GW_OK && rc == GW_OK) {
+            rc = r;
+            *failed = a->sinks[i];
         }
     }
-    h->cp_mono_ns = now_ns;
-    append_checkpoint_line(b, &cp);
-    store_audit_checkpoint_release(&cp);
+    for (size_t i = 0; i < k; i++) {
+        if (set.kept[i])
+            heads[i]->cp_seq = cps[i].seq;
+        store_audit_checkpoint_release(&cps[i]);
+    }
+    gw_buf_release(&lines);
+    free(flags);
+    free(cps);
+    return rc;
 }
 
-/* Anchors a (re)opened file: a checkpoint line for every non-empty chain. */
-static gw_err write_anchors(struct audit *a)
+/* The writer's scratch array of heads, as large as the number of chains. */
+static struct head **due_heads(struct audit *a)
 {
-    struct gw_buf b;
-    gw_buf_init(&b, (size_t)1 << 40);
-    int64_t now = gw_mono_ns();
+    if (a->cap_due < a->n_all) {
+        a->cap_due = a->n_all;
+        a->due = gw_xrealloc(a->due, a->cap_due * sizeof *a->due);
+    }
+    return a->due;
+}
+
+/* Anchors a fresh file: a checkpoint of every non-empty chain. */
+static gw_err write_anchors(struct audit *a, const struct audit_sink **failed)
+{
+    struct head **due = due_heads(a);
+    size_t n = 0;
     for (size_t i = 0; i < a->n_all; i++)
         if (a->all[i]->seq > 0)
-            checkpoint_one(a, a->all[i], &b, now);
-    gw_err rc = b.len ? audit_file_append(&a->file, b.data, b.len, NULL) : GW_OK;
-    gw_buf_release(&b);
-    return rc;
+            due[n++] = a->all[i];
+    return n ? checkpoints_sign(a, due, n, gw_mono_ns(), failed) : GW_OK;
 }
 
 /* Signs the checkpoints that are due (all pending ones when force); returns the monotonic time
  * of the next one due, or 0 when nothing is pending. */
 static int64_t checkpoints_run(struct audit *a, bool force, unsigned every)
 {
+    const int64_t interval = (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
     int64_t now = gw_mono_ns(), next = 0;
-    struct gw_buf b;
-    gw_buf_init(&b, (size_t)1 << 40);
+    struct head **due = due_heads(a);
+    size_t n = 0;
     for (size_t i = 0; i < a->n_all; i++) {
         struct head *h = a->all[i];
-        if (h->seq <= h->cp_seq)
-            continue;
-        int64_t due_at = h->cp_mono_ns + (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
-        if (force || h->seq - h->cp_seq >= (int64_t)every || now >= due_at) {
-            checkpoint_one(a, h, &b, now);
-            due_at = now + (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
-            if (h->seq <= h->cp_seq)
-                continue;
-        }
-        if (next == 0 || due_at < next)
-            next = due_at;
+        if (h->seq > h->cp_seq &&
+            (force || h->seq - h->cp_seq >= (int64_t)every || now >= h->cp_mono_ns + interval))
+            due[n++] = h;
     }
-    if (b.len && a->file.path && audit_file_append(&a->file, b.data, b.len, NULL) != GW_OK)
-        gw_warn("audit: cannot append checkpoint lines to %s: %s", a->file.path,
-                strerror(a->file.err));
-    gw_buf_release(&b);
+    const struct audit_sink *failed = NULL;
+    if (n && checkpoints_sign(a, due, n, now, &failed) != GW_OK)
+        gw_warn("audit: cannot append checkpoint lines to the %s sink: %s", failed->ops->name,
+                failed->ops->error(failed));
+    for (size_t i = 0; i < a->n_all; i++) {
+        struct head *h = a->all[i];
+        if (h->seq > h->cp_seq && (next == 0 || h->cp_mono_ns + interval < next))
+            next = h->cp_mono_ns + interval;
+    }
     return next;
 }
 
@@ -326,44 +322,38 @@ static void undo_apply(struct audit *a)
     }
 }
 
-/* Makes sure the file sink is usable for this batch: reopens a broken one, rotates. */
-static gw_err file_ready(struct audit *a, int64_t now_ms)
+/* The sinks a batch goes to, in order: the file when one is configured, then the store. */
+static void sinks_update(struct audit *a)
 {
-    struct audit_file *f = &a->file;
-    if (!f->path)
-        return GW_OK;
-    if (f->fd < 0) {
-        if (audit_file_open(f, f->path, f->rotate_daily, f->retain_days, now_ms) != GW_OK)
-            return GW_EAUDIT;
-        if (write_anchors(a) != GW_OK)
-            return GW_EAUDIT;
-    }
-    if (audit_file_rotation_due(f, now_ms)) {
-        gw_err rc = audit_file_rotate(f, now_ms);
-        if (rc == GW_OK)
-            rc = write_anchors(a);
-        else if (rc == GW_ECONFLICT) /* not rotated, the current file stays usable */
-            rc = GW_OK;
-        if (rc != GW_OK)
-            return GW_EAUDIT;
-    }
-    return GW_OK;
+    a->n_sinks = 0;
+    if (audit_file_sink_enabled(a->file_sink))
+        a->sinks[a->n_sinks++] = a->file_sink;
+    a->sinks[a->n_sinks++] = a->store_sink;
 }
 
-static gw_err commit(struct audit *a, struct item **items, size_t n, const char **why)
+/* Chains items[0..n) and appends them to every sink; on failure nothing of the batch is kept
+ * (sinks rolled back, heads restored) and *failed says where it failed. */
+static gw_err commit(struct audit *a, void *const *items, size_t n,
+                     const struct audit_sink **failed)
 {
-    gw_err rc;
-    bool use_file = a->file.path != NULL;
     a->n_undo = 0;
     gw_buf_reset(&a->lines);
-    *why = "file";
-    if (file_ready(a, audit_now_ms()) != GW_OK)
-        return GW_EAUDIT;
-    *why = "store";
+    bool lines = false;
+    int64_t now_ms = audit_now_ms();
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        struct audit_sink *s = a->sinks[i];
+        bool fresh = false;
+        lines = lines || s->ops->wants_lines;
+        *failed = s;
+        if (s->ops->ready && (s->ops->ready(s, now_ms, &fresh) != GW_OK ||
+                              (fresh && write_anchors(a, failed) != GW_OK)))
+            return GW_EAUDIT;
+    }
+    *failed = a->store_sink; /* a new chain's head comes from the store */
     for (size_t i = 0; i < n; i++) {
         struct item *it = items[i];
         struct head *h = head_find(a, it->row.tenant);
-        if (!h && (rc = head_load(a, it->row.tenant, &h)) != GW_OK) {
+        if (!h && head_load(a, it->row.tenant, &h) != GW_OK) {
             undo_apply(a);
             return GW_EAUDIT;
         }
@@ -373,24 +363,19 @@ static gw_err commit(struct audit *a, struct item **items, size_t n, const char 
         it->row.prev_hash = it->prev;
         /* Hash, and the line: the canonical text with "hash" appended as the last member. */
         audit_canon_finish(&it->canon, it->prev, it->row.seq, it->row.ts_ms, a->md, it->hash,
-                           use_file ? &a->lines : NULL);
+                           lines ? &a->lines : NULL);
         it->row.hash = it->hash;
         memcpy(h->hash, it->hash, sizeof h->hash);
         a->rows[i] = it->row;
     }
-    off_t offset = 0;
-    if (use_file) {
-        *why = "file";
-        if (audit_file_append(&a->file, a->lines.data, a->lines.len, &offset) != GW_OK) {
-            undo_apply(a);
-            return GW_EAUDIT;
-        }
-    }
-    *why = "store";
-    rc = store_audit_append(a->st, a->rows, n);
-    if (rc != GW_OK) {
-        if (use_file)
-            audit_file_truncate(&a->file, offset);
+    struct audit_batch b = {a->rows, n, lines ? a->lines.data : NULL, a->lines.len};
+    for (size_t i = 0; i < a->n_sinks; i++) {
+        if (a->sinks[i]->ops->append(a->sinks[i], &b) == GW_OK)
+            continue;
+        *failed = a->sinks[i];
+        while (i-- > 0)
+            if (a->sinks[i]->ops->rollback)
+                a->sinks[i]->ops->rollback(a->sinks[i]);
         undo_apply(a);
         return GW_EAUDIT;
     }
@@ -404,184 +389,108 @@ static void item_free(struct item *it)
     free(it);
 }
 
-static void waiter_done(struct waiter *w, gw_err rc)
+/* Writer thread, a->mu not held: applies the wanted file options. */
+static gw_err reopen(struct audit *a, const struct file_cfg *c)
 {
-    w->rc = rc;
-    w->done = true;
-    pthread_cond_signal(&w->cv);
+    gw_err rc = audit_file_sink_configure(a->file_sink, c->path, c->rotate_daily,
+                                          c->retain_days, audit_now_ms());
+    sinks_update(a);
+    const struct audit_sink *failed = NULL;
+    if (rc == GW_OK && c->path)
+        rc = write_anchors(a, &failed);
+    if (rc != GW_OK)
+        gw_error("audit: cannot open the audit log %s: %s", c->path,
+                 a->file_sink->ops->error(a->file_sink));
+    return rc;
 }
 
-/* Under a->mu: settles the first n queued items after a commit attempt. */
-static void settle(struct audit *a, size_t n, gw_err rc)
+/* --- the writer's callbacks (base/worker.h) ------------------------------------------------- */
+
+static gw_err writer_process(void *ctx, void *const *items, size_t n)
 {
+    struct audit *a = ctx;
+    const struct audit_sink *failed = NULL;
+    gw_err rc = commit(a, items, n, &failed);
+    pthread_mutex_lock(&a->mu);
     if (rc == GW_OK) {
-        for (size_t i = 0; i < n; i++) {
-            struct item *it = a->q[(a->q_head + i) & QMASK];
-            if (it->waiter)
-                waiter_done(it->waiter, GW_OK);
-            item_free(it);
-        }
-        a->q_head = (a->q_head + n) & QMASK;
-        a->q_len -= n;
         for (size_t i = 0; i < a->n_undo; i++) {
             struct head *h = a->undo[i].h;
             h->committed_seq = h->seq;
             memcpy(h->committed_hash, h->hash, sizeof h->hash);
         }
-        a->appended += n;
-        a->batches++;
-        a->healthy = true;
-        a->retry_at_ns = 0;
-    } else {
-        /* Drop the synchronous events (their submitters get the error), keep the asynchronous
-         * ones in order at the head of the queue. */
-        size_t slot = n; /* kept items are packed at the end of the batch's slots */
-        for (size_t i = n; i-- > 0;) {
-            struct item *it = a->q[(a->q_head + i) & QMASK];
-            if (it->waiter) {
-                waiter_done(it->waiter, rc);
-                item_free(it);
-            } else {
-                a->q[(a->q_head + --slot) & QMASK] = it;
-            }
-        }
-        a->q_head = (a->q_head + slot) & QMASK; /* skip the dropped ones */
-        a->q_len -= slot;
-        a->failures++;
-        a->healthy = false;
-        a->retry_at_ns = gw_mono_ns() + (int64_t)AUDIT_RETRY_BACKOFF_MS * 1000000;
     }
-    a->in_flight = 0;
-    pthread_cond_broadcast(&a->space_cv);
-    pthread_cond_broadcast(&a->idle_cv);
-}
-
-/* Under a->mu, at shutdown after a failure: nothing more can be written. */
-static void drop_all(struct audit *a)
-{
-    if (a->q_len)
-        gw_error("audit: %zu queued audit events could not be written at shutdown", a->q_len);
-    while (a->q_len) {
-        struct item *it = a->q[a->q_head];
-        if (it->waiter)
-            waiter_done(it->waiter, GW_EAUDIT);
-        item_free(it);
-        a->q_head = (a->q_head + 1) & QMASK;
-        a->q_len--;
+    a->healthy = rc == GW_OK;
+    size_t n_fwd = a->n_fwd;
+    struct forwarder fwd[AUDIT_MAX_FORWARDERS];
+    memcpy(fwd, a->fwd, n_fwd * sizeof *fwd);
+    pthread_mutex_unlock(&a->mu);
+    if (rc != GW_OK && !a->fail_logged) {
+        gw_error("audit: cannot write audit events (%s: %s); mutating requests fail with 503 "
+                 "until it recovers", failed->ops->name, failed->ops->error(failed));
+        a->fail_logged = true;
+    } else if (rc == GW_OK && a->fail_logged) {
+        gw_info("audit: audit trail writable again");
+        a->fail_logged = false;
     }
-    pthread_cond_broadcast(&a->idle_cv);
-}
-
-/* Writer thread, a->mu not held: applies the wanted file options. */
-static gw_err reopen(struct audit *a, const struct file_cfg *c)
-{
-    audit_file_release(&a->file);
-    if (!c->path)
-        return GW_OK;
-    gw_err rc = audit_file_open(&a->file, c->path, c->rotate_daily, c->retain_days,
-                                audit_now_ms());
-    if (rc == GW_OK)
-        rc = write_anchors(a);
-    if (rc != GW_OK)
-        gw_error("audit: cannot open the audit log %s: %s", c->path, strerror(a->file.err));
+    for (size_t f = 0; rc == GW_OK && f < n_fwd; f++)
+        for (size_t i = 0; i < a->n_undo; i++)
+            fwd[f].ops->committed(fwd[f].arg, a->undo[i].h->tenant, a->undo[i].h->seq);
     return rc;
 }
 
-static void *writer_main(void *arg)
+static void writer_release(void *ctx, void *item)
 {
-    pthread_setname_np(pthread_self(), "audit-writer"); /* visible in top, perf, gdb */
-    struct audit *a = arg;
-    int64_t next_cp = 0;
-    pthread_mutex_lock(&a->mu);
-    for (;;) {
-        if (a->reopen_gen != a->reopen_done_gen) {
-            uint64_t gen = a->reopen_gen;
-            struct file_cfg c = {a->cfg.path ? gw_xstrdup(a->cfg.path) : NULL,
-                                 a->cfg.rotate_daily, a->cfg.retain_days};
-            pthread_mutex_unlock(&a->mu);
-            gw_err rc = reopen(a, &c);
-            free(c.path);
-            pthread_mutex_lock(&a->mu);
-            a->reopen_done_gen = gen;
-            a->reopen_rc = rc;
-            a->healthy = rc == GW_OK;
-            a->retry_at_ns = 0; /* retry queued events against the new sink right away */
-            pthread_cond_broadcast(&a->idle_cv);
-            continue;
-        }
-        int64_t now = gw_mono_ns();
-        /* Events nobody waits for linger a moment so that one commit (two fsyncs) carries
-         * several of them: at low concurrency every read would otherwise pay its own. */
-        int64_t linger_until = a->oldest_ns + (int64_t)AUDIT_LINGER_MS * 1000000;
-        bool linger = a->q_len > 0 && a->q_len < AUDIT_LINGER_EVENTS && a->urgent == 0 &&
-                      !a->stopping && now < linger_until;
-        if (linger) {
-            struct timespec ts;
-            deadline_ts(&ts, linger_until);
-            pthread_cond_timedwait(&a->work_cv, &a->mu, &ts);
-            continue;
-        }
-        if (a->q_len > 0 && (a->stopping || now >= a->retry_at_ns)) {
-            size_t n = GW_MIN(a->q_len, (size_t)AUDIT_BATCH_MAX);
-            for (size_t i = 0; i < n; i++)
-                a->batch[i] = a->q[(a->q_head + i) & QMASK];
-            a->in_flight = n;
-            pthread_mutex_unlock(&a->mu);
-            const char *why = "";
-            gw_err rc = commit(a, a->batch, n, &why);
-            pthread_mutex_lock(&a->mu);
-            settle(a, n, rc);
-            a->oldest_ns = gw_mono_ns(); /* what is left arrived during this commit */
-            if (rc != GW_OK) {
-                if (!a->fail_logged) {
-                    gw_error("audit: cannot write audit events (%s: %s); mutating requests "
-                             "fail with 503 until it recovers",
-                             why, *why == 'f' ? strerror(a->file.err) : "append failed");
-                    a->fail_logged = true;
-                }
-                if (a->stopping)
-                    drop_all(a);
-                continue;
-            }
-            if (a->fail_logged) {
-                gw_info("audit: audit trail writable again");
-                a->fail_logged = false;
-            }
-            unsigned every = a->checkpoint_every;
-            pthread_mutex_unlock(&a->mu);
-            next_cp = checkpoints_run(a, false, every);
-            pthread_mutex_lock(&a->mu);
-            continue;
-        }
-        if (a->stopping && a->q_len == 0)
-            break;
-        if (next_cp && now >= next_cp) {
-            unsigned every = a->checkpoint_every;
-            pthread_mutex_unlock(&a->mu);
-            next_cp = checkpoints_run(a, false, every);
-            pthread_mutex_lock(&a->mu);
-            continue;
-        }
-        int64_t wake = next_cp;
-        if (a->q_len > 0 && (wake == 0 || a->retry_at_ns < wake))
-            wake = a->retry_at_ns;
-        if (wake) {
-            struct timespec ts;
-            deadline_ts(&ts, wake);
-            pthread_cond_timedwait(&a->work_cv, &a->mu, &ts);
-        } else {
-            pthread_cond_wait(&a->work_cv, &a->mu);
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-    checkpoints_run(a, true, 1);
-    audit_file_release(&a->file);
-    pthread_mutex_lock(&a->mu);
-    a->stopped = true;
-    pthread_cond_broadcast(&a->idle_cv);
-    pthread_mutex_unlock(&a->mu);
-    return NULL;
+    GW_UNUSED(ctx);
+    item_free(item);
 }
+
+/* Under the queue lock: timestamps follow queue order. */
+static void writer_stamp(void *ctx, void *item)
+{
+    GW_UNUSED(ctx);
+    ((struct item *)item)->row.ts_ms = audit_now_ms();
+}
+
+/* After each batch and when kicked: a wanted reopen, then the checkpoints that are due. */
+static int64_t writer_tick(void *ctx)
+{
+    struct audit *a = ctx;
+    pthread_mutex_lock(&a->mu);
+    if (a->reopen_gen != a->reopen_done_gen) {
+        uint64_t gen = a->reopen_gen;
+        struct file_cfg c = {a->cfg.path ? gw_xstrdup(a->cfg.path) : NULL, a->cfg.rotate_daily,
+                             a->cfg.retain_days};
+        pthread_mutex_unlock(&a->mu);
+        gw_err rc = reopen(a, &c);
+        free(c.path);
+        pthread_mutex_lock(&a->mu);
+        a->reopen_done_gen = gen;
+        a->reopen_rc = rc;
+        a->healthy = rc == GW_OK;
+        pthread_cond_broadcast(&a->reopen_cv);
+        pthread_mutex_unlock(&a->mu);
+        gw_worker_retry_now(a->writer); /* queued events: against the new sink right away */
+        pthread_mutex_lock(&a->mu);
+    }
+    unsigned every = a->checkpoint_every;
+    pthread_mutex_unlock(&a->mu);
+    return checkpoints_run(a, false, every);
+}
+
+static const struct gw_worker_ops writer_ops = {
+    .name = "audit-writer",
+    .what = "audit events",
+    .queue_cap = AUDIT_QUEUE_CAP,
+    .batch_max = AUDIT_BATCH_MAX,
+    .linger_ms = AUDIT_LINGER_MS,
+    .linger_items = AUDIT_LINGER_EVENTS,
+    .full_wait_ms = AUDIT_FULL_WAIT_MS,
+    .retry_ms = AUDIT_RETRY_BACKOFF_MS,
+    .process = writer_process,
+    .release = writer_release,
+    .stamp = writer_stamp,
+    .tick = writer_tick,
+};
 
 /* --- lifecycle --------------------------------------------------------------------------------- */
 
@@ -609,11 +518,7 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     pthread_rwlock_init(&a->pol_lock, NULL);
     audit_policy_init(&a->pol, o, a->keys.pii_key);
     pthread_mutex_init(&a->mu, NULL);
-    cond_init_mono(&a->work_cv);
-    cond_init_mono(&a->space_cv);
-    cond_init_mono(&a->idle_cv);
-    a->q = gw_xcalloc(AUDIT_QUEUE_CAP, sizeof *a->q);
-    a->batch = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->batch);
+    pthread_cond_init(&a->reopen_cv, NULL);
     a->rows = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->rows);
     a->undo = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->undo);
     gw_buf_init(&a->lines, (size_t)1 << 40);
@@ -622,7 +527,9 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
         abort();
     a->healthy = true;
     a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
-    audit_file_init(&a->file);
+    a->file_sink = audit_file_sink_new();
+    a->store_sink = audit_store_sink_new(st);
+    sinks_update(a);
     cfg_from_options(&a->cfg, o);
 
     char **tenants = NULL;
@@ -637,7 +544,6 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     free(tenants);
     if (rc != GW_OK) {
         gw_error("audit: cannot read the chain heads from the store (%s)", gw_err_name(rc));
-        a->stopped = true; /* nothing to join */
         audit_close(a);
         return rc;
     }
@@ -645,10 +551,10 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
      * batch fails (503 for mutations) until it can be opened again. */
     if (reopen(a, &a->cfg) != GW_OK)
         a->healthy = false;
-    if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
-        a->stopped = true;
+    rc = gw_worker_start(&writer_ops, a, &a->writer);
+    if (rc != GW_OK) {
         audit_close(a);
-        return GW_EINTERNAL;
+        return rc;
     }
     *out = a;
     return GW_OK;
@@ -659,22 +565,21 @@ void audit_close(struct audit *a)
     if (!a)
         return;
     pthread_mutex_lock(&a->mu);
-    bool running = !a->stopped;
-    a->stopping = true;
-    pthread_cond_broadcast(&a->work_cv);
-    pthread_cond_broadcast(&a->space_cv);
+    a->closed = true;
+    pthread_cond_broadcast(&a->reopen_cv);
     pthread_mutex_unlock(&a->mu);
-    if (running)
-        pthread_join(a->thread, NULL);
-    else
-        audit_file_release(&a->file);
+    if (a->writer) { /* writes what is queued; then the writer's state is ours */
+        gw_worker_stop(a->writer);
+        checkpoints_run(a, true, 1);
+    }
+    a->file_sink->ops->close(a->file_sink);
+    a->store_sink->ops->close(a->store_sink);
     for (size_t i = 0; i < a->n_all; i++) {
         free(a->all[i]->tenant);
         free(a->all[i]);
     }
     free(a->all);
-    free(a->q);
-    free(a->batch);
+    free(a->due);
     free(a->rows);
     free(a->undo);
     gw_buf_release(&a->lines);
@@ -683,9 +588,7 @@ void audit_close(struct audit *a)
     audit_policy_release(&a->pol);
     pthread_rwlock_destroy(&a->pol_lock);
     pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->work_cv);
-    pthread_cond_destroy(&a->space_cv);
-    pthread_cond_destroy(&a->idle_cv);
+    pthread_cond_destroy(&a->reopen_cv);
     audit_keys_release(&a->keys);
     free(a);
 }
@@ -698,16 +601,18 @@ gw_err audit_reconfigure(struct audit *a, const struct audit_options *o)
     pthread_rwlock_unlock(&a->pol_lock);
 
     pthread_mutex_lock(&a->mu);
-    if (a->stopping) {
+    if (a->closed) {
         pthread_mutex_unlock(&a->mu);
         return GW_EAUDIT;
     }
     cfg_from_options(&a->cfg, o);
     a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
     uint64_t gen = ++a->reopen_gen;
-    pthread_cond_signal(&a->work_cv);
-    while (a->reopen_done_gen < gen && !a->stopped)
-        pthread_cond_wait(&a->idle_cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+    gw_worker_kick(a->writer);
+    pthread_mutex_lock(&a->mu);
+    while (a->reopen_done_gen < gen && !a->closed)
+        pthread_cond_wait(&a->reopen_cv, &a->mu);
     gw_err rc = a->reopen_done_gen >= gen ? a->reopen_rc : GW_EAUDIT;
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -786,88 +691,44 @@ static struct item *item_new(struct audit *a, const char *tenant, const struct a
 }
 
 static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_event *ev,
-                      struct waiter *w)
+                      bool sync)
 {
     if (!a || !tenant || !*tenant || strchr(tenant, '\n') || strlen(tenant) >= FIELD_MAX ||
         !ev || !ev->type || !ev->outcome)
         return GW_EINVAL;
     struct item *it = item_new(a, tenant, ev);
-    it->waiter = w;
-    gw_err rc = GW_OK;
-    pthread_mutex_lock(&a->mu);
-    if (a->q_len == AUDIT_QUEUE_CAP && !a->stopping) {
-        struct timespec ts;
-        deadline_ts(&ts, gw_mono_ns() + (int64_t)AUDIT_FULL_WAIT_MS * 1000000);
-        while (a->q_len == AUDIT_QUEUE_CAP && !a->stopping)
-            if (pthread_cond_timedwait(&a->space_cv, &a->mu, &ts) == ETIMEDOUT)
-                break;
-    }
-    if (a->stopping || a->q_len == AUDIT_QUEUE_CAP) {
-        pthread_mutex_unlock(&a->mu);
-        item_free(it);
-        return GW_EAUDIT;
-    }
-    it->row.ts_ms = audit_now_ms(); /* under the lock: timestamps follow queue order */
-    it->ticket = ++a->tickets;
-    a->q[(a->q_head + a->q_len) & QMASK] = it;
-    if (a->q_len++ == 0)
-        a->oldest_ns = gw_mono_ns();
-    if (w)
-        a->urgent++;
-    /* an async event alone need not wake the writer: it lingers for company (see writer) */
-    if (w || a->q_len == 1 || a->q_len >= AUDIT_LINGER_EVENTS)
-        pthread_cond_signal(&a->work_cv);
-    if (w) {
-        while (!w->done)
-            pthread_cond_wait(&w->cv, &a->mu);
-        a->urgent--;
-        rc = w->rc;
-    }
-    pthread_mutex_unlock(&a->mu);
-    return rc;
+    if (sync) /* the item is the writer's whatever the outcome */
+        return gw_worker_post_wait(a->writer, it) == GW_OK ? GW_OK : GW_EAUDIT;
+    if (gw_worker_post(a->writer, it) == GW_OK)
+        return GW_OK;
+    item_free(it);
+    return GW_EAUDIT;
 }
 
 gw_err audit_record_sync(struct audit *a, const char *tenant, const struct audit_event *ev)
 {
-    struct waiter w = {.done = false, .rc = GW_EAUDIT};
-    pthread_cond_init(&w.cv, NULL);
-    gw_err rc = enqueue(a, tenant, ev, &w);
-    pthread_cond_destroy(&w.cv);
-    return rc;
+    return enqueue(a, tenant, ev, true);
 }
 
 gw_err audit_record(struct audit *a, const char *tenant, const struct audit_event *ev)
 {
-    return enqueue(a, tenant, ev, NULL);
+    return enqueue(a, tenant, ev, false);
 }
 
 gw_err audit_flush(struct audit *a)
 {
-    pthread_mutex_lock(&a->mu);
-    uint64_t target = a->tickets, failures = a->failures;
-    gw_err rc = GW_OK;
-    a->urgent++;
-    pthread_cond_signal(&a->work_cv);
-    while (a->q_len > 0 && a->q[a->q_head]->ticket <= target) {
-        /* The oldest pending event is ours, so any failed batch since we started held it. */
-        if (a->failures != failures || a->stopped) {
-            rc = GW_EAUDIT;
-            break;
-        }
-        pthread_cond_wait(&a->idle_cv, &a->mu);
-    }
-    a->urgent--;
-    pthread_mutex_unlock(&a->mu);
-    return rc;
+    return gw_worker_flush(a->writer) == GW_OK ? GW_OK : GW_EAUDIT;
 }
 
 void audit_get_stats(struct audit *a, struct audit_stats *s)
 {
+    struct gw_worker_stats ws;
+    gw_worker_get_stats(a->writer, &ws);
+    s->appended = ws.processed;
+    s->batches = ws.batches;
+    s->failures = ws.failures;
+    s->queue_depth = ws.queued;
     pthread_mutex_lock(&a->mu);
-    s->appended = a->appended;
-    s->batches = a->batches;
-    s->failures = a->failures;
-    s->queue_depth = a->q_len;
     s->healthy = a->healthy;
     pthread_mutex_unlock(&a->mu);
 }
@@ -891,4 +752,16 @@ gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkp
         free(h);
     }
     return audit_checkpoint_sign(&a->keys, tenant, seq, hash, audit_now_ms(), out);
+}
+
+gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd)
+{
+    if (!a || !ops || !ops->committed)
+        return GW_EINVAL;
+    pthread_mutex_lock(&a->mu);
+    gw_err rc = a->n_fwd < AUDIT_MAX_FORWARDERS ? GW_OK : GW_ETOOBIG;
+    if (rc == GW_OK)
+        a->fwd[a->n_fwd++] = (struct forwarder){ops, fwd};
+    pthread_mutex_unlock(&a->mu);
+    return rc;
 }

@@ -28,10 +28,10 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "net/net.h"
 #include "store/store.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <pthread.h>
 #include <strings.h>
 
@@ -72,6 +72,7 @@ struct oidc_idp {
 #define MAX_IDPS 256 /* as many as tenants; beyond (issuers changed by reloads) slots are reused */
 
 struct auth_oidc {
+    struct net_loop *net;     /* every back-channel call (net/net.h) */
     pthread_mutex_t mu;       /* guards the IdP caches (held during discovery and JWKS calls) */
     struct oidc_idp idps[MAX_IDPS];
     size_t n, next_reuse;
@@ -90,9 +91,10 @@ static void meta_release(struct oidc_meta *m)
     memset(m, 0, sizeof(*m));
 }
 
-struct auth_oidc *auth_oidc_new(void)
+struct auth_oidc *auth_oidc_new(struct net_loop *net)
 {
     struct auth_oidc *o = gw_xcalloc(1, sizeof(*o));
+    o->net = net;
     pthread_mutex_init(&o->mu, NULL);
     pthread_mutex_init(&o->cache_mu, NULL);
     return o;
@@ -122,73 +124,48 @@ void auth_oidc_free(struct auth_oidc *o)
 
 /* --- back-channel HTTP ----------------------------------------------------------------- */
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    return gw_buf_append(arg, data, size * n) == GW_OK ? size * n : 0;
-}
-
-/* GET (form NULL) or POST a form; the body is bounded. basic: "id:secret" for HTTP Basic.
- * msg never contains the URL's query, the form or the credentials. */
-static gw_err http_call(const struct cfg_sso *s, const char *url, const char *form,
-                        const char *basic_user, const char *basic_pw, const char *bearer,
-                        size_t max, long *status, struct gw_buf *body, char *msg, size_t msgcap)
+/* GET (form NULL) or POST a form through the outbound loop (net/net.h: bounded body, no
+ * redirects, http(s) only, the egress policy: endpoints on another host than the issuer must
+ * be public addresses unless allowed). basic_user: HTTP Basic. body is initialized here and
+ * released by the caller. msg never contains the URL's query, the form or the credentials. */
+static gw_err http_call(struct auth_oidc *o, const struct cfg_sso *s, const char *url,
+                        const char *form, const char *basic_user, const char *basic_pw,
+                        const char *bearer, size_t max, long *status, struct gw_buf *body,
+                        char *msg, size_t msgcap)
 {
     gw_buf_init(body, max);
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(msg, msgcap, "cannot create an HTTP client");
-        return GW_EINTERNAL;
-    }
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
-    char *auth = NULL;
-    if (bearer) {
-        auth = gw_xasprintf("Authorization: Bearer %s", bearer);
-        hdrs = curl_slist_append(hdrs, auth);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(s->timeout_ms ? s->timeout_ms : 5000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(s->timeout_ms ? s->timeout_ms : 5000));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
-    if (s->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
-    if (form)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-    if (basic_user) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, basic_user);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, basic_pw);
-    }
-    CURLcode cc = curl_easy_perform(h);
-    *status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    gw_err rc = GW_OK;
-    if (cc != CURLE_OK) {
+    char *auth = bearer ? gw_xasprintf("Authorization: Bearer %s", bearer) : NULL;
+    const char *headers[] = {"Accept: application/json", auth, NULL};
+    unsigned timeout = s->timeout_ms ? s->timeout_ms : 5000;
+    struct net_request rq = {.url = url, .body = form, .body_len = form ? strlen(form) : 0,
+                             .headers = headers, .user = basic_user, .password = basic_pw,
+                             .ca_file = s->ca_file, .timeout_ms = timeout, .max_body = max};
+    struct net_response r;
+    gw_err rc = net_fetch(o->net, &rq, &r);
+    *status = r.status;
+    if (rc != GW_OK) {
         snprintf(msg, msgcap, "identity provider unreachable (%s)",
-                 cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED
-                     ? "response too large" : curl_easy_strerror(cc));
+                 rc == GW_ETOOBIG ? "response too large" : r.msg);
         rc = GW_EUPSTREAM;
+    } else {
+        gw_buf_append(body, r.body, r.len);
     }
-    curl_slist_free_all(hdrs);
+    net_response_release(&r);
     if (auth) {
         explicit_bzero(auth, strlen(auth));
         free(auth);
     }
-    curl_easy_cleanup(h);
     return rc;
 }
 
-static gw_err get_json(const struct cfg_sso *s, const char *url, size_t max, const char *bearer,
-                       json_t **out, char *msg, size_t msgcap, const char *what)
+static gw_err get_json(struct auth_oidc *o, const struct cfg_sso *s, const char *url, size_t max,
+                       const char *bearer, json_t **out, char *msg, size_t msgcap,
+                       const char *what)
 {
     struct gw_buf body;
     long status = 0;
-    gw_err rc = http_call(s, url, NULL, NULL, NULL, bearer, max, &status, &body, msg, msgcap);
+    gw_err rc = http_call(o, s, url, NULL, NULL, NULL, bearer, max, &status, &body, msg,
+                          msgcap);
     *out = NULL;
     if (rc == GW_OK && status != 200) {
         snprintf(msg, msgcap, "identity provider answered HTTP %ld to the %s request", status,
@@ -243,14 +220,15 @@ static struct oidc_idp *idp_of(struct auth_oidc *o, const struct cfg_sso *s)
     return k;
 }
 
-static gw_err discover(struct oidc_idp *k, const struct cfg_sso *s, char *msg, size_t msgcap)
+static gw_err discover(struct auth_oidc *o, struct oidc_idp *k, const struct cfg_sso *s,
+                       char *msg, size_t msgcap)
 {
     int64_t now = gw_now_ms();
     if (k->meta_ms && now - k->meta_ms < (int64_t)s->jwks_cache_s * 1000)
         return GW_OK;
     char *url = gw_xasprintf("%s/.well-known/openid-configuration", s->issuer);
     json_t *d = NULL;
-    gw_err rc = get_json(s, url, META_MAX, NULL, &d, msg, msgcap, "discovery");
+    gw_err rc = get_json(o, s, url, META_MAX, NULL, &d, msg, msgcap, "discovery");
     free(url);
     if (rc != GW_OK)
         return rc;
@@ -286,11 +264,12 @@ static gw_err discover(struct oidc_idp *k, const struct cfg_sso *s, char *msg, s
     return rc;
 }
 
-static gw_err fetch_jwks(struct oidc_idp *k, const struct cfg_sso *s, char *msg, size_t msgcap)
+static gw_err fetch_jwks(struct auth_oidc *o, struct oidc_idp *k, const struct cfg_sso *s,
+                         char *msg, size_t msgcap)
 {
     struct gw_buf body;
     long status = 0;
-    gw_err rc = http_call(s, k->meta.jwks_uri, NULL, NULL, NULL, NULL, META_MAX, &status, &body,
+    gw_err rc = http_call(o, s, k->meta.jwks_uri, NULL, NULL, NULL, NULL, META_MAX, &status, &body,
                           msg, msgcap);
     if (rc == GW_OK && status != 200) {
         snprintf(msg, msgcap, "identity provider answered HTTP %ld to the JWKS request", status);
@@ -324,7 +303,7 @@ static gw_err get_jwks(struct auth_oidc *o, const struct cfg_sso *s, bool force,
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
     int64_t now = gw_now_ms();
-    gw_err rc = discover(k, s, msg, msgcap);
+    gw_err rc = discover(o, k, s, msg, msgcap);
     if (rc == GW_OK) {
         bool stale = !k->jwks || now - k->jwks_ms >= (int64_t)s->jwks_cache_s * 1000;
         if (force && !stale) {
@@ -338,7 +317,7 @@ static gw_err get_jwks(struct auth_oidc *o, const struct cfg_sso *s, bool force,
             }
         }
         if (rc == GW_OK && stale)
-            rc = fetch_jwks(k, s, msg, msgcap);
+            rc = fetch_jwks(o, k, s, msg, msgcap);
     }
     *out = rc == GW_OK ? auth_jwks_ref(k->jwks) : NULL;
     pthread_mutex_unlock(&o->mu);
@@ -423,7 +402,7 @@ gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg_tenant *t, struct s
     const struct cfg_sso *s = t->sso;
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
-    gw_err rc = discover(k, s, msg, msgcap);
+    gw_err rc = discover(o, k, s, msg, msgcap);
     char *authz = rc == GW_OK ? gw_xstrdup(k->meta.authorization_endpoint) : NULL;
     pthread_mutex_unlock(&o->mu);
     if (rc != GW_OK)
@@ -501,7 +480,7 @@ static gw_err endpoints(struct auth_oidc *o, const struct cfg_sso *s, char **tok
 {
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
-    gw_err rc = discover(k, s, msg, msgcap);
+    gw_err rc = discover(o, k, s, msg, msgcap);
     *token_ep = rc == GW_OK ? gw_xstrdup(k->meta.token_endpoint) : NULL;
     if (introspection_ep)
         *introspection_ep = rc == GW_OK && k->meta.introspection_endpoint
@@ -514,9 +493,9 @@ static gw_err endpoints(struct auth_oidc *o, const struct cfg_sso *s, char **tok
  * sso.oidc.auth_method: HTTP Basic, client_id and client_secret in the form, or client_id and
  * a fresh private_key_jwt assertion whose audience is the token endpoint token_ep (OIDC Core
  * 9). The form is wiped and released; body as http_call. */
-static gw_err post_authenticated(const struct cfg_sso *s, const char *url, const char *token_ep,
-                                 struct gw_buf *form, long *status, struct gw_buf *body,
-                                 char *msg, size_t msgcap)
+static gw_err post_authenticated(struct auth_oidc *o, const struct cfg_sso *s, const char *url,
+                                 const char *token_ep, struct gw_buf *form, long *status,
+                                 struct gw_buf *body, char *msg, size_t msgcap)
 {
     const char *user = NULL, *pw = NULL;
     gw_err rc = GW_OK;
@@ -543,7 +522,7 @@ static gw_err post_authenticated(const struct cfg_sso *s, const char *url, const
         }
     }
     if (rc == GW_OK)
-        rc = http_call(s, url, form->data ? form->data : "", user, pw, NULL, TOKEN_RESP_MAX,
+        rc = http_call(o, s, url, form->data ? form->data : "", user, pw, NULL, TOKEN_RESP_MAX,
                        status, body, msg, msgcap);
     if (form->data)
         explicit_bzero(form->data, form->len);
@@ -577,7 +556,7 @@ static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *c
     param(&form, "redirect_uri", s->redirect_uri);
     param(&form, "code_verifier", verifier);
     long status = 0;
-    rc = post_authenticated(s, endpoint, endpoint, &form, &status, &body, msg, msgcap);
+    rc = post_authenticated(o, s, endpoint, endpoint, &form, &status, &body, msg, msgcap);
     free(endpoint);
     json_t *doc = NULL;
     if (rc == GW_OK) {
@@ -632,7 +611,7 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
         return GW_EUPSTREAM;
     }
     json_t *ui = NULL;
-    gw_err rc = get_json(s, ep, TOKEN_RESP_MAX, at, &ui, msg, msgcap, "userinfo");
+    gw_err rc = get_json(o, s, ep, TOKEN_RESP_MAX, at, &ui, msg, msgcap, "userinfo");
     free(ep);
     if (rc != GW_OK)
         return rc;
@@ -838,7 +817,7 @@ static gw_err introspect_call(struct auth_oidc *o, const struct cfg_sso *s, cons
         gw_buf_init(&form, FORM_MAX);
         param(&form, "token", token);
         param(&form, "token_type_hint", "access_token");
-        rc = post_authenticated(s, iep, tep, &form, &status, &body, msg, msgcap);
+        rc = post_authenticated(o, s, iep, tep, &form, &status, &body, msg, msgcap);
     }
     if (rc == GW_OK) {
         char jmsg[160], shown[48];
@@ -930,7 +909,7 @@ const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg_tenant *t
     const char *url = NULL;
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
-    if (discover(k, s, msg, sizeof(msg)) == GW_OK && k->meta.end_session_endpoint) {
+    if (discover(o, k, s, msg, sizeof(msg)) == GW_OK && k->meta.end_session_endpoint) {
         struct gw_buf q;
         gw_buf_init(&q, 8192);
         param(&q, "client_id", s->client_id);

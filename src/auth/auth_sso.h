@@ -87,7 +87,9 @@ gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const cha
 /* --- OpenID Connect relying party (auth_oidc.c) ----------------------------------------- */
 
 struct auth_oidc;
-struct auth_oidc *auth_oidc_new(void);
+struct net_loop;
+/* Back-channel calls go through net (net/net.h), which must outlive o. */
+struct auth_oidc *auth_oidc_new(struct net_loop *net);
 void auth_oidc_free(struct auth_oidc *o);
 
 /* Starts a login: creates state, nonce and PKCE verifier, stores them bound to the browser

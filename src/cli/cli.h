@@ -2,9 +2,12 @@
  * cli.h — the `openclaw` command-line client.
  *
  * cli_main is the whole program (src/main/cli_main.c only calls it). The rest of this header is
- * shared between the command families (one file each: tokens, agents, send, memory, audit,
- * status, config, policy, auth; approvals and tools share one) and exposes the pure parts (argument parsing, config file reading/writing,
- * settings precedence, exit code mapping, output formatting) to tests/unit/test_cli.c.
+ * shared between the command families (one file each: tokens, agents, send, chat, memory,
+ * audit, status, config, policy, auth, sessions, admin, completion; approvals and tools share
+ * one), each described by a `struct cli_command` in one table (cli_commands) that dispatch,
+ * "did you mean", bash completion and the man page check all read. It exposes the pure parts
+ * (argument parsing, config file reading/writing, settings precedence, exit code mapping,
+ * output formatting) to tests/unit/test_cli.c.
  *
  * Exit codes (also documented in docs/CLI.md):
  *   0 ok, 1 verification failed / generic failure, 2 usage error, 3 authentication error (401),
@@ -19,6 +22,7 @@
 #include "base/buf.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <sys/types.h>
 
 enum cli_exit {
@@ -33,7 +37,8 @@ enum cli_exit {
 };
 
 #define CLI_DEFAULT_GATEWAY "http://127.0.0.1:8080"
-#define CLI_DEFAULT_TIMEOUT 30L
+#define CLI_DEFAULT_TIMEOUT 30L       /* API calls, and connecting */
+#define CLI_DEFAULT_TURN_TIMEOUT 300L /* agent turns (`send`, `chat`): a model may be slow */
 #define CLI_MAX_TIMEOUT 86400L
 #define CLI_MAX_RESPONSE ((size_t)64 << 20)   /* non-streamed response bodies */
 #define CLI_MAX_STDIN_MESSAGE ((size_t)1 << 20) /* `send <channel> -` */
@@ -46,12 +51,16 @@ int cli_main(int argc, char **argv);
 
 /* --- argument parsing (cli_main.c) ----------------------------------------------------- */
 
-enum { CLI_OPT_ARG = 1u, CLI_OPT_MULTI = 2u };
+enum { CLI_OPT_ARG = 1u, CLI_OPT_MULTI = 2u, CLI_OPT_FILE = 4u };
 
 struct cli_optdef {
     const char *name; /* long name without "--"; NULL terminates a table */
-    unsigned flags;   /* CLI_OPT_ARG: takes a value; CLI_OPT_MULTI: may be repeated */
+    unsigned flags;   /* CLI_OPT_ARG: takes a value; CLI_OPT_MULTI: may be repeated;
+                       * CLI_OPT_FILE: the value is a file name (shell completion) */
 };
+
+/* The global options (--gateway, --token, --json, --timeout, --cacert, --help, --version). */
+extern const struct cli_optdef cli_global_opts[];
 
 #define CLI_MAX_ARGS 128
 
@@ -64,7 +73,7 @@ struct cli_args {
     } opt[CLI_MAX_ARGS];
     size_t nopt;
     int stop_index; /* with stop_at_positional: index of the first positional, or argc */
-    char err[200];  /* usage error message */
+    char err[240];  /* usage error message (with "did you mean" for an unknown option) */
 };
 
 /* Parses argv[0..argc) (argv[0] is NOT skipped) against two option tables (either may be NULL).
@@ -83,6 +92,19 @@ const char *cli_args_nth(const struct cli_args *a, const char *name, size_t i);
 /* Strict decimal integer in [min, max]. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 
+/* --- "did you mean" (cli_suggest.c) ----------------------------------------------------- */
+
+/* Optimal string alignment distance (insertions, deletions, substitutions and transpositions
+ * of neighbours each cost 1); stops counting at 255. */
+unsigned cli_edit_distance(const char *a, const char *b);
+/* The candidate closest to word when it is close enough to be a likely typo (distance at most
+ * a third of the longer name, rounded up, and less than the word's length), else NULL. The
+ * first of equally close candidates wins. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+/* " (did you mean <prefix><name>?)" for cli_suggest's answer, or "" (static storage). */
+const char *cli_suggest_hint(const char *word, const char *const *cands, size_t n,
+                             const char *prefix, char *buf, size_t cap);
+
 /* --- configuration file and settings (cli_config.c) ------------------------------------ */
 
 #define CLI_CONFIG_MAX_EXTRA 64
@@ -92,6 +114,7 @@ struct cli_config {
     char *token;        /* top-level token */
     char *nested_url;   /* gateway.url (seed 000 form) */
     char *nested_token; /* gateway.token */
+    char *ca_bundle;    /* top-level ca_bundle: a PEM file of CA certificates to trust */
     /* other top-level scalar entries, preserved when the file is rewritten */
     struct {
         char *key;
@@ -130,6 +153,8 @@ struct cli_settings {
     const char *gateway_source; /* "--gateway", "OPENCLAW_GATEWAY_URL", "config", "default" */
     char *token;                /* NULL when none */
     const char *token_source;
+    char *ca_bundle;            /* extra CA certificates (PEM file), NULL: the system's */
+    const char *ca_source;      /* "--cacert", "OPENCLAW_CA_BUNDLE", "config ca_bundle", "none" */
 };
 
 /* Precedence: flags > environment > config (flat keys, then gateway.url/gateway.token) >
@@ -138,14 +163,19 @@ bool cli_settings_resolve(const char *flag_url, const char *flag_token, const ch
                           const char *env_token, const struct cli_config *cfg,
                           struct cli_settings *out, char *err, size_t errcap);
 void cli_settings_release(struct cli_settings *s);
+/* The CA bundle: flag > environment > config ca_bundle > none. The file must be readable
+ * (false with err otherwise). */
+bool cli_settings_ca(struct cli_settings *s, const char *flag, const char *env,
+                     const struct cli_config *cfg, char *err, size_t errcap);
 
 /* --- shared state of one invocation ---------------------------------------------------- */
 
 struct cli_ctx {
     bool json;
-    long timeout;           /* seconds */
+    long timeout;           /* seconds; 0: the default of the request (API call or turn) */
     const char *flag_gateway;
     const char *flag_token;
+    const char *flag_cacert;
     bool resolved;
     struct cli_settings set;
     bool warned_plaintext;
@@ -155,10 +185,35 @@ struct cli_ctx {
     int64_t login_expires_at; /* epoch seconds */
 };
 
-/* Applies the global options found in a (--gateway, --token, --json, --timeout). */
+/* Applies the global options found in a (--gateway, --token, --json, --timeout, --cacert). */
 int cli_ctx_apply_globals(struct cli_ctx *ctx, const struct cli_args *a);
 /* Resolves gateway and token (once). Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
 int cli_ctx_resolve(struct cli_ctx *ctx);
+
+/* A subcommand of a family: its options and what runs it (NULL when the family's own
+ * function dispatches after cli_find_sub). */
+struct cli_response;
+struct cli_sub {
+    const char *name;
+    const struct cli_optdef *opts;
+    int (*run)(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs);
+};
+
+/* One command (family) of the table: dispatch, "did you mean", completion and the man page
+ * check all read it, so a command cannot exist without being in each of them. */
+struct cli_command {
+    const char *name;
+    const char *help;
+    int (*fn)(struct cli_ctx *ctx, int argc, char **argv); /* argv[0] is the name */
+    const struct cli_sub *subs; /* NULL for a command without subcommands */
+    size_t nsubs;
+    const struct cli_optdef *opts; /* a command without subcommands: its options */
+};
+
+/* Every command, in the order of `openclaw --help`. */
+extern const struct cli_command *const cli_commands[];
+extern const size_t cli_ncommands;
+const struct cli_command *cli_command_find(const char *name);
 
 /* Parses a command's arguments (argv[0] is the first word after the command family, e.g.
  * "create") with its table plus the global options, applies the globals, handles --help by
@@ -166,19 +221,14 @@ int cli_ctx_resolve(struct cli_ctx *ctx);
 int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optdef *defs,
                   const char *help, struct cli_args *a);
 /* For families with subcommands (argv[0] is the family): skips global options before the
- * subcommand and stores its index in *sub. Returns CLI_EXIT_OK, CLI_EXIT_USAGE or -1 (help). */
-int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, int *sub);
-/* A subcommand of a family: its options and what runs it. cli_run_sub finds argv's
- * subcommand in subs (usage error naming the family when unknown), parses its arguments and
- * runs it with a fresh response. */
-struct cli_response;
-struct cli_sub {
-    const char *name;
-    const struct cli_optdef *opts;
-    int (*run)(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs);
-};
-int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const char *family,
-                const char *help, const struct cli_sub *subs, size_t n);
+ * subcommand, finds it in cmd->subs ("did you mean" when unknown) and stores its index in *si
+ * and its entry in *sub. Returns CLI_EXIT_OK, CLI_EXIT_USAGE or -1 (help printed). */
+int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd,
+                 int *si, const struct cli_sub **sub);
+/* cli_find_sub, then parses the subcommand's arguments and runs it with a fresh response. */
+int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd);
+/* The option table of a family's subcommand (NULL when unknown), for tests. */
+const struct cli_optdef *cli_sub_opts(const struct cli_command *cmd, const char *sub);
 /* Prints "error: <msg>" plus a hint to stderr and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *help, const char *fmt, ...) GW_PRINTF(2, 3);
 
@@ -189,7 +239,7 @@ int cli_exit_for_status(long status);
 
 /* URL building: base (no trailing slash) + "/api/v1" + path pieces. */
 void cli_url_begin(struct gw_buf *u, const struct cli_ctx *ctx, const char *fixed_path);
-/* Appends "/" + the percent-encoded segment (curl_easy_escape; "." and ".." are encoded too). */
+/* Appends "/" + the percent-encoded segment (net_url_escape; "." and ".." are encoded too). */
 void cli_url_segment(struct gw_buf *u, const char *seg);
 void cli_url_fixed(struct gw_buf *u, const char *fixed);
 /* Appends "?k=v" or "&k=v" (value percent-encoded); no-op when value is NULL. */
@@ -207,6 +257,9 @@ struct cli_request {
     bool (*on_data)(void *arg, const char *data, size_t len);
     void *on_data_arg;
     bool quiet;               /* do not print errors on stderr */
+    bool turn;                /* an agent turn: the longer default timeout */
+    /* non-NULL: the transfer is abandoned (rs->cancelled) as soon as it becomes non-zero */
+    const volatile sig_atomic_t *cancel;
 };
 
 struct cli_response {
@@ -214,8 +267,10 @@ struct cli_response {
     struct gw_buf body;        /* body (error body only when streaming) */
     uint64_t streamed;         /* bytes written to the sink */
     char request_id[72];
-    char reason[320];          /* transport failure, for messages */
-    bool unreachable;
+    char content_type[96];     /* of the reply, "" when none */
+    char reason[480];          /* transport failure, for messages */
+    bool unreachable;          /* exit 7: no connection, TLS refused, timeout, broken reply */
+    bool cancelled;            /* rq->cancel became non-zero */
 };
 
 void cli_response_init(struct cli_response *rs);
@@ -225,6 +280,17 @@ void cli_response_release(struct cli_response *rs);
 int cli_http(struct cli_ctx *ctx, const struct cli_request *rq, struct cli_response *rs);
 /* Prints the gateway's error envelope (or HTTP status) on stderr. */
 void cli_print_http_error(const struct cli_response *rs);
+/* Prints a failed request on stderr: "<gateway>: <why>" for a transport failure, else the
+ * error envelope with the hints of a reply without a token or not from a gateway; nothing
+ * for a 2xx. */
+void cli_print_failure(const struct cli_ctx *ctx, const struct cli_response *rs);
+/* The timeout in seconds of a request: --timeout, else the default of an API call or of an
+ * agent turn. */
+long cli_timeout(const struct cli_ctx *ctx, bool turn);
+/* Whether a reply came from an OpenClaw gateway: a JSON body (error envelopes included). */
+bool cli_reply_is_json(const struct cli_response *rs);
+/* Prints on stderr why a reply that is not an OpenClaw gateway's suggests a wrong URL. */
+void cli_hint_not_gateway(const struct cli_ctx *ctx, const struct cli_response *rs);
 /* Convenience: method + url, optional JSON body; on 2xx parses the body into *out (may be
  * NULL to skip). Prints errors. */
 int cli_http_json(struct cli_ctx *ctx, const char *method, const char *url, const json_t *body,
@@ -260,6 +326,11 @@ void cli_table_add_json(struct cli_table *t, const json_t *obj, const char *cons
 /* Columns separated by two spaces, widths by UTF-8 code points, last column unpadded. */
 void cli_table_render(const struct cli_table *t, struct gw_buf *out);
 
+/* Money: rounded to the micro-unit (6 decimals), trailing zeros dropped but at least two
+ * decimals kept ("412.50", "0.00043", "0.000001"); a non-zero amount below half a micro-unit
+ * is "<0.000001" so it never reads as nothing. Caller frees. */
+char *cli_money(double v);
+
 /* Writes the raw body (adding a final newline if missing) to stdout. */
 void cli_print_raw(const char *data, size_t len);
 /* Pretty JSON of a local object to stdout. */
@@ -292,11 +363,6 @@ gw_err cli_read_stream(FILE *f, struct gw_buf *b);
 /* --- policies, tools and approvals (cli_policy.c, cli_approvals.c) ----------------------- */
 
 #define CLI_MAX_POLICY_INPUT ((size_t)4 << 20) /* `policy create|update --file` */
-
-/* Option tables of a subcommand (NULL when unknown), for tests. */
-const struct cli_optdef *cli_policy_opts(const char *sub);
-const struct cli_optdef *cli_approvals_opts(const char *sub);
-const struct cli_optdef *cli_tools_opts(const char *sub);
 
 /* Request bodies from parsed arguments. Each returns CLI_EXIT_OK (*out set, caller decrefs),
  * CLI_EXIT_USAGE or CLI_EXIT_FAIL (unreadable --file), with a message in err. */
@@ -341,8 +407,13 @@ void cli_format_approval(struct gw_buf *out, const json_t *item);
 #define CLI_MAX_CREDENTIALS_FILE ((size_t)1 << 20)
 #define CLI_LOGIN_REFRESH_MARGIN_S 30 /* refresh a little before the access token runs out */
 
-/* $XDG_CONFIG_HOME/openclaw/credentials.json (an absolute XDG_CONFIG_HOME only), else
- * $HOME/.config/openclaw/credentials.json (the passwd entry when HOME is unset). */
+/* $XDG_CONFIG_HOME/openclaw (an absolute XDG_CONFIG_HOME only), else $HOME/.config/openclaw
+ * (the passwd entry when HOME is unset): stored logins and the chat history. */
+char *cli_xdg_dir(void);
+/* Creates the directory of file_path (0700) and checks that it is ours and closed to others
+ * (tightened to 0700 when it is not). */
+gw_err cli_private_dir(const char *file_path, char *err, size_t errcap);
+/* cli_xdg_dir() + "/credentials.json". */
 char *cli_credentials_path(void);
 /* Reads the credentials file: {"version":1,"gateways":{"<gateway url>":{entry}}}. A missing
  * file is an empty document. *loose is set when the file is readable by others. */
@@ -405,8 +476,6 @@ void cli_use_entry(struct cli_ctx *ctx, const json_t *e);
 /* POST /api/v1/auth/cli/<what> without the bearer token; *reply on 2xx. */
 int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body,
                  struct cli_response *rs, json_t **reply);
-/* Prints a failed request (transport failure or error envelope); nothing for a 2xx. */
-void cli_print_failure(const struct cli_ctx *ctx, const struct cli_response *rs);
 /* The stored form of a token reply (tokens, expiries, identity); NULL when it is unusable. */
 json_t *cli_entry_from_reply(const json_t *r, const char *method, int64_t logged_in_at);
 
@@ -442,6 +511,9 @@ int cli_cmd_approvals(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_auth(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_sessions(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_admin(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_completion(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const char cli_help_config[];
 extern const char cli_help_status[];
@@ -457,8 +529,55 @@ extern const char cli_help_approvals[];
 extern const char cli_help_tools[];
 extern const char cli_help_stats[];
 extern const char cli_help_auth[];
+extern const char cli_help_sessions[];
+extern const char cli_help_admin[];
+extern const char cli_help_completion[];
+
+/* The entries of cli_commands, one per family file. */
+extern const struct cli_command cli_command_status, cli_command_auth, cli_command_config,
+    cli_command_tokens, cli_command_agents, cli_command_namespaces, cli_command_sessions,
+    cli_command_send, cli_command_chat, cli_command_memory, cli_command_audit,
+    cli_command_policy, cli_command_tools, cli_command_approvals, cli_command_stats,
+    cli_command_admin, cli_command_completion;
 
 /* `stats costs` text of a GET /api/v1/costs reply (cli_stats.c). */
 void cli_format_costs(struct gw_buf *out, const json_t *report);
+
+/* `sessions list` table of a GET /api/v1/auth/sessions reply (cli_sessions.c). */
+void cli_format_sessions(struct gw_buf *out, const json_t *reply);
+/* `admin reload` report of a 200 reply, or the errors of a refused (400) one (cli_admin.c). */
+void cli_format_reload(struct gw_buf *out, long status, const json_t *reply);
+
+/* `openclaw completion bash`: the bash completion script, generated from cli_commands
+ * (cli_complete.c; share/bash-completion/completions/openclaw is its output). */
+void cli_completion_bash(struct gw_buf *out);
+
+/* --- `chat` line input (cli_editline.c) -------------------------------------------------- */
+
+#define CLI_HISTORY_ENTRIES 1000
+#define CLI_HISTORY_MAX_LINE 4096             /* longer lines are not kept in the history */
+#define CLI_HISTORY_MAX_FILE ((size_t)8 << 20) /* a larger history file is not loaded */
+
+/* Set by SIGINT while cli_sigint_catch is in force. */
+extern volatile sig_atomic_t cli_interrupted;
+/* Catches SIGINT (no SA_RESTART, so a blocking read returns) into cli_interrupted; false
+ * restores the previous disposition. */
+void cli_sigint_catch(bool on);
+
+struct cli_lines;
+/* Line input for `chat`: libedit with history (unless !keep_history) when standard input and
+ * output are terminals (history file: cli_history_path(), 0600, CLI_HISTORY_ENTRIES lines),
+ * else plain reads (the prompt only when standard input is a terminal). */
+struct cli_lines *cli_lines_open(const char *prompt, bool keep_history);
+bool cli_lines_interactive(const struct cli_lines *l);
+/* The next line without its newline (valid until the next call): 1 a line, 0 end of input
+ * (Ctrl-D), -1 Ctrl-C at the prompt (the line is discarded), -2 a line above max bytes
+ * (discarded). */
+int cli_lines_read(struct cli_lines *l, size_t max, const char **line);
+/* Adds a line to the history and saves the file. */
+void cli_lines_remember(struct cli_lines *l, const char *line);
+void cli_lines_close(struct cli_lines *l);
+/* The history file (caller frees). */
+char *cli_history_path(void);
 
 #endif

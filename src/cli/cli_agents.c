@@ -144,11 +144,14 @@ static int agents_delete(struct cli_ctx *ctx, const struct cli_args *a, struct c
     return rc;
 }
 
+static const struct cli_optdef no_opts[] = {{NULL, 0}};
+static const struct cli_sub subs[] = {{"register", register_opts, agents_register},
+                                      {"list", list_opts, agents_list},
+                                      {"delete", no_opts, agents_delete}};
+const struct cli_command cli_command_agents = {"agents", cli_help_agents, cli_cmd_agents, subs,
+                                               GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct cli_optdef no_opts[] = {{NULL, 0}};
-    static const struct cli_sub subs[] = {{"register", register_opts, agents_register},
-                                          {"list", list_opts, agents_list},
-                                          {"delete", no_opts, agents_delete}};
-    return cli_run_sub(ctx, argc, argv, "agents", cli_help_agents, subs, GW_ARRAY_LEN(subs));
+    return cli_run_sub(ctx, argc, argv, &cli_command_agents);
 }

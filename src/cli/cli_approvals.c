@@ -47,23 +47,18 @@ static const struct cli_optdef reject_opts[] = {{"comment", CLI_OPT_ARG}, {NULL,
 static const struct cli_optdef invoke_opts[] = {
     {"arg", CLI_OPT_ARG | CLI_OPT_MULTI}, {"args", CLI_OPT_ARG}, {NULL, 0}};
 
-const struct cli_optdef *cli_approvals_opts(const char *sub)
-{
-    if (!strcmp(sub, "list"))
-        return list_opts;
-    if (!strcmp(sub, "show"))
-        return no_opts;
-    if (!strcmp(sub, "approve"))
-        return approve_opts;
-    if (!strcmp(sub, "reject"))
-        return reject_opts;
-    return NULL;
-}
-
-const struct cli_optdef *cli_tools_opts(const char *sub)
-{
-    return !strcmp(sub, "invoke") ? invoke_opts : NULL;
-}
+static const struct cli_sub approvals_subs[] = {
+    {"list", list_opts, NULL},
+    {"show", no_opts, NULL},
+    {"approve", approve_opts, NULL},
+    {"reject", reject_opts, NULL},
+};
+const struct cli_command cli_command_approvals = {"approvals", cli_help_approvals,
+                                                  cli_cmd_approvals, approvals_subs,
+                                                  GW_ARRAY_LEN(approvals_subs), NULL};
+static const struct cli_sub tools_subs[] = {{"invoke", invoke_opts, NULL}};
+const struct cli_command cli_command_tools = {"tools", cli_help_tools, cli_cmd_tools, tools_subs,
+                                              GW_ARRAY_LEN(tools_subs), NULL};
 
 /* --- request bodies ---------------------------------------------------------------------- */
 
@@ -308,21 +303,18 @@ out:
 int cli_cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_approvals, &si);
+    const struct cli_sub *sub = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_approvals, &si, &sub);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    const struct cli_optdef *defs = cli_approvals_opts(sub);
-    if (!defs)
-        return cli_usage_error(cli_help_approvals, "unknown approvals subcommand '%.80s'", sub);
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_response rs;
     struct gw_buf out;
     cli_response_init(&rs);
     gw_buf_init(&out, CLI_MAX_RESPONSE * 4);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, defs, cli_help_approvals, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, sub->opts, cli_help_approvals, a);
     if (rc == CLI_EXIT_OK)
-        rc = approvals_run(ctx, sub, a, &rs, &out);
+        rc = approvals_run(ctx, sub->name, a, &rs, &out);
     if (rc == CLI_EXIT_OK)
         cli_print_buf(&out);
     gw_buf_release(&out);
@@ -334,13 +326,10 @@ int cli_cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_tools, &si);
+    const struct cli_sub *sub = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_tools, &si, &sub);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    const struct cli_optdef *defs = cli_tools_opts(sub);
-    if (!defs)
-        return cli_usage_error(cli_help_tools, "unknown tools subcommand '%.80s'", sub);
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_response rs;
     struct gw_buf out, url;
@@ -349,7 +338,7 @@ int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv)
     gw_buf_init(&url, 1);
     json_t *body = NULL, *reply = NULL;
     char err[300];
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, defs, cli_help_tools, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, sub->opts, cli_help_tools, a);
     if (rc != CLI_EXIT_OK)
         goto out;
     if (cli_invoke_body(a, &body, err, sizeof(err)) != CLI_EXIT_OK) {

@@ -48,10 +48,10 @@ static const struct cli_optdef query_opts[] = {
     FILTER_OPTS, {"limit", CLI_OPT_ARG}, {"cursor", CLI_OPT_ARG}, {"all", 0}, {NULL, 0},
 };
 static const struct cli_optdef export_opts[] = {
-    FILTER_OPTS, {"format", CLI_OPT_ARG}, {"output", CLI_OPT_ARG}, {NULL, 0},
+    FILTER_OPTS, {"format", CLI_OPT_ARG}, {"output", CLI_OPT_ARG | CLI_OPT_FILE}, {NULL, 0},
 };
 static const struct cli_optdef verify_opts[] = {
-    {"file", CLI_OPT_ARG},
+    {"file", CLI_OPT_ARG | CLI_OPT_FILE},
     {"public-key", CLI_OPT_ARG},
     {"tenant", CLI_OPT_ARG},
     {"expected-last-seq", CLI_OPT_ARG},
@@ -302,7 +302,7 @@ static json_t *fetch_json(struct cli_ctx *ctx, const char *path, bool quiet, int
         snprintf(why, whycap, "HTTP %ld%s%s", rs.status, code ? " " : "", code ? code : "");
         json_decref(e);
     } else {
-        snprintf(why, whycap, "%s", rs.reason);
+        snprintf(why, whycap, "%.300s", rs.reason);
     }
     cli_response_release(&rs);
     gw_buf_release(&url);
@@ -434,29 +434,24 @@ static int audit_verify(struct cli_ctx *ctx, const struct cli_args *a)
     return rc != CLI_EXIT_OK ? rc : verify_remote(ctx);
 }
 
+static const struct cli_sub subs[] = {
+    {"query", query_opts, NULL}, {"export", export_opts, NULL}, {"verify", verify_opts, NULL}};
+const struct cli_command cli_command_audit = {"audit", cli_help_audit, cli_cmd_audit, subs,
+                                              GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_audit, &si);
+    const struct cli_sub *sub = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_audit, &si, &sub);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    const struct cli_optdef *defs;
-    int (*fn)(struct cli_ctx *, const struct cli_args *);
-    if (!strcmp(sub, "query")) {
-        defs = query_opts;
-        fn = audit_query;
-    } else if (!strcmp(sub, "export")) {
-        defs = export_opts;
-        fn = audit_export;
-    } else if (!strcmp(sub, "verify")) {
-        defs = verify_opts;
-        fn = audit_verify;
-    } else {
-        return cli_usage_error(cli_help_audit, "unknown audit subcommand '%.80s'", sub);
-    }
+    int (*fn)(struct cli_ctx *, const struct cli_args *) =
+        !strcmp(sub->name, "query")    ? audit_query
+        : !strcmp(sub->name, "export") ? audit_export
+                                       : audit_verify;
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, defs, cli_help_audit, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, sub->opts, cli_help_audit, a);
     if (rc == CLI_EXIT_OK)
         rc = fn(ctx, a);
     free(a);

@@ -504,26 +504,28 @@ static int cmd_logout(struct cli_ctx *ctx)
     return rc;
 }
 
+static const struct cli_sub subs[] = {
+    {"login", login_opts, NULL}, {"status", no_opts, NULL}, {"logout", no_opts, NULL}};
+const struct cli_command cli_command_auth = {"auth", cli_help_auth, cli_cmd_auth, subs,
+                                             GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_auth(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_auth, &si);
+    const struct cli_sub *sub = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_auth, &si, &sub);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    bool login = !strcmp(sub, "login");
-    if (!login && strcmp(sub, "status") != 0 && strcmp(sub, "logout") != 0)
-        return cli_usage_error(cli_help_auth, "unknown auth subcommand '%.80s'", sub);
+    bool login = !strcmp(sub->name, "login");
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, login ? login_opts : no_opts,
-                       cli_help_auth, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, sub->opts, cli_help_auth, a);
     if (rc == CLI_EXIT_OK) {
         if (login)
             rc = cmd_login(ctx, a);
         else if (a->npos)
-            rc = cli_usage_error(cli_help_auth, "auth %s takes no arguments", sub);
+            rc = cli_usage_error(cli_help_auth, "auth %s takes no arguments", sub->name);
         else
-            rc = !strcmp(sub, "status") ? cmd_status(ctx) : cmd_logout(ctx);
+            rc = !strcmp(sub->name, "status") ? cmd_status(ctx) : cmd_logout(ctx);
     }
     free(a);
     return rc;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * cli_chat.c — `openclaw chat <namespace/agent>`: an interactive conversation with an agent.
  *
- * Each line read from standard input is one message (POST .../messages with "stream": true);
- * the agent's answer is printed as its text streams in (SSE "delta" events), tool calls as
- * one bracketed line each, then a blank line. "/quit" or end of input ends the session.
+ * Each line read (cli_editline.c: libedit on a terminal) is one message (POST .../messages
+ * with "stream": true); the agent's answer is printed as its text streams in (SSE "delta"
+ * events), tool calls as one bracketed line each, then a newline. On a terminal Ctrl-C cancels
+ * the answer being streamed (the transfer is abandoned and the connection closed, so the
+ * gateway stops the model call) and the session goes on; Ctrl-D, "/exit" or "/quit" ends it.
  * Everything printed from the model is stripped of control characters, so an answer cannot
  * drive the terminal. The conversation is kept by the gateway (--session names it).
  */
@@ -12,19 +14,29 @@
 #include "base/json.h"
 #include "base/mem.h"
 
-#include <unistd.h>
+#include <time.h>
+
 
 #define SSE_EVENT_MAX ((size_t)1 << 20)
 
 const char cli_help_chat[] =
-    "usage: openclaw chat <namespace/agent> [--session NAME]\n"
+    "usage: openclaw chat <namespace/agent> [--session NAME] [--no-history]\n"
     "\n"
     "Talks with an agent: each line you type is a message, the answer streams back as it is\n"
     "written. Tool calls the agent makes are shown in brackets, including those waiting for\n"
     "an approval. The gateway keeps the conversation per user, agent and session (default\n"
-    "\"main\"), so a later `openclaw chat` continues it. Type /quit or end the input to stop.\n";
+    "\"main\"), so a later `openclaw chat` continues it.\n"
+    "\n"
+    "On a terminal the line can be edited (arrows, Ctrl-A/E, Ctrl-R searches the history) and\n"
+    "earlier lines come back with the up arrow; they are kept in\n"
+    "~/.config/openclaw/chat_history (0600; --no-history neither reads nor writes it).\n"
+    "Ctrl-C cancels the answer being written (or the line being typed) and keeps the chat;\n"
+    "Ctrl-D, /exit or /quit ends it. Lines can also be piped in, one message per line.\n";
 
-static const struct cli_optdef chat_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef chat_opts[] = {
+    {"session", CLI_OPT_ARG}, {"no-history", 0}, {NULL, 0}};
+const struct cli_command cli_command_chat = {"chat", cli_help_chat, cli_cmd_chat, NULL, 0,
+                                             chat_opts};
 
 struct sse {
     struct gw_buf pending;  /* bytes of an incomplete event */
@@ -118,7 +130,9 @@ static bool on_data(void *arg, const char *data, size_t len)
     return true;
 }
 
-static int turn(struct cli_ctx *ctx, const char *url, const char *text, const char *session)
+/* One message and its streamed answer; *cancelled when Ctrl-C cut it short. */
+static int turn(struct cli_ctx *ctx, const char *url, const char *text, const char *session,
+                bool interactive, bool *cancelled)
 {
     json_t *body = json_pack("{s:s,s:b}", "content", text, "stream", 1);
     if (session)
@@ -130,11 +144,19 @@ static int turn(struct cli_ctx *ctx, const char *url, const char *text, const ch
     struct cli_response rs;
     cli_response_init(&rs);
     struct cli_request rq = {.method = "POST", .url = url, .content_type = "application/json",
-                             .body = b, .body_len = strlen(b), .auth = true,
-                             .on_data = on_data, .on_data_arg = &st};
+                             .body = b, .body_len = strlen(b), .auth = true, .turn = true,
+                             .on_data = on_data, .on_data_arg = &st,
+                             .cancel = interactive ? &cli_interrupted : NULL};
+    cli_interrupted = 0;
     int rc = cli_http(ctx, &rq, &rs);
-    if (st.printed)
+    *cancelled = rs.cancelled;
+    if (rs.cancelled) {
+        /* the terminal discards pending output when it sends SIGINT; let it finish first */
+        nanosleep(&(struct timespec){.tv_nsec = 30 * 1000 * 1000}, NULL);
+        fputs("\n[answer cancelled]\n", stdout);
+    } else if (st.printed) {
         fputc('\n', stdout);
+    }
     fflush(stdout);
     if (rc == CLI_EXIT_OK && st.failed)
         rc = CLI_EXIT_SERVER;
@@ -144,12 +166,25 @@ static int turn(struct cli_ctx *ctx, const char *url, const char *text, const ch
     return rc;
 }
 
+static void banner(const char *channel, const char *session)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 4096);
+    (void)gw_buf_puts(&b, "Chat with ");
+    cli_sanitize(&b, channel);
+    (void)gw_buf_puts(&b, " (session ");
+    cli_sanitize(&b, session ? session : "main");
+    (void)gw_buf_puts(&b, "). Ctrl-C cancels an answer; Ctrl-D or /exit ends the chat.\n");
+    fputs(b.data, stdout);
+    gw_buf_release(&b);
+}
+
 int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    struct gw_buf url, line;
+    struct gw_buf url;
     gw_buf_init(&url, 1);
-    gw_buf_init(&line, CLI_MAX_STDIN_MESSAGE);
+    struct cli_lines *in = NULL;
     char *ns = NULL, *agent = NULL;
     int rc = cli_parse_cmd(ctx, argc - 1, argv + 1, chat_opts, cli_help_chat, a);
     if (rc != CLI_EXIT_OK)
@@ -165,41 +200,48 @@ int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv)
     cli_url_segment(&url, ns);
     cli_url_segment(&url, agent);
     cli_url_fixed(&url, "/messages");
-    bool tty = isatty(STDIN_FILENO);
     const char *session = cli_args_get(a, "session");
+    in = cli_lines_open("you> ", !cli_args_has(a, "no-history"));
+    bool interactive = cli_lines_interactive(in);
+    if (interactive) {
+        banner(a->pos[0], session);
+        cli_sigint_catch(true);
+    }
     for (;;) {
-        if (tty) {
-            fputs("you> ", stdout);
-            fflush(stdout);
-        }
-        gw_buf_reset(&line);
-        int c;
-        bool too_long = false;
-        while ((c = getchar()) != EOF && c != '\n')
-            if (gw_buf_append(&line, &(char){(char)c}, 1) != GW_OK)
-                too_long = true;
-        if (c == EOF && line.len == 0)
+        const char *line = NULL;
+        int got = cli_lines_read(in, CLI_MAX_STDIN_MESSAGE, &line);
+        if (got == 0) {
+            if (interactive)
+                fputc('\n', stdout);
             break;
-        if (too_long) {
+        }
+        if (got == -1)
+            continue; /* Ctrl-C at the prompt */
+        if (got == -2) {
             fprintf(stderr, "error: a message is limited to 1 MiB\n");
             rc = CLI_EXIT_FAIL;
             continue;
         }
-        if (line.len == 0)
+        if (!*line)
             continue;
-        if (!strcmp(line.data, "/quit"))
+        if (!strcmp(line, "/exit") || !strcmp(line, "/quit"))
             break;
-        rc = turn(ctx, url.data, line.data, session);
+        cli_lines_remember(in, line);
+        bool cancelled = false;
+        int trc = turn(ctx, url.data, line, session, interactive, &cancelled);
+        if (cancelled)
+            continue; /* the session goes on; the exit code stays that of the last turn */
+        rc = trc;
         if (rc == CLI_EXIT_UNREACHABLE || rc == CLI_EXIT_AUTH)
             break; /* nothing later can work either */
-        if (c == EOF)
-            break;
     }
 out:
+    if (in && cli_lines_interactive(in))
+        cli_sigint_catch(false);
+    cli_lines_close(in);
     free(ns);
     free(agent);
     gw_buf_release(&url);
-    gw_buf_release(&line);
     free(a);
     return rc;
 }

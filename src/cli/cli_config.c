@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * cli_config.c — ~/.openclaw/config.yaml and the precedence of settings, plus `openclaw config`.
  *
- * The file is read with libyaml (flat keys gateway_url/token, or the nested gateway.url /
- * gateway.token form of the enterprise documentation) and written back in a flat
+ * The file is read with libyaml (flat keys gateway_url/token/ca_bundle, or the nested
+ * gateway.url / gateway.token form of the enterprise documentation) and written back in a flat
  * `key: "value"` form by hand: directory 0700, file 0600, atomic replace. Other top-level
  * scalar entries survive a rewrite; anything we cannot represent is named in a warning.
  * Values are validated on the way in and on the way out (a token is sent in an HTTP header,
@@ -99,6 +99,7 @@ void cli_config_release(struct cli_config *c)
     free(c->token);
     free(c->nested_url);
     free(c->nested_token);
+    free(c->ca_bundle);
     for (size_t i = 0; i < c->nextra; i++) {
         free(c->extra[i].key);
         free(c->extra[i].value);
@@ -201,8 +202,11 @@ gw_err cli_config_parse(const char *text, size_t len, struct cli_config *c, char
             note_dropped(c, "(complex key)");
             continue;
         }
-        if (!strcmp(k, "gateway_url") || !strcmp(k, "token")) {
-            if (!take_scalar(v, !strcmp(k, "token") ? &c->token : &c->gateway_url)) {
+        if (!strcmp(k, "gateway_url") || !strcmp(k, "token") || !strcmp(k, "ca_bundle")) {
+            char **slot = !strcmp(k, "token")       ? &c->token
+                          : !strcmp(k, "ca_bundle") ? &c->ca_bundle
+                                                    : &c->gateway_url;
+            if (!take_scalar(v, slot)) {
                 snprintf(err, errcap, "%s must be a string", k);
                 rc = GW_ECONFIG;
                 goto out;
@@ -317,6 +321,11 @@ char *cli_config_serialize(const struct cli_config *c)
         cli_yaml_quote(&b, token);
         (void)gw_buf_puts(&b, "\n");
     }
+    if (c->ca_bundle) {
+        (void)gw_buf_puts(&b, "ca_bundle: ");
+        cli_yaml_quote(&b, c->ca_bundle);
+        (void)gw_buf_puts(&b, "\n");
+    }
     for (size_t i = 0; i < c->nextra; i++) {
         if (key_plain(c->extra[i].key))
             (void)gw_buf_puts(&b, c->extra[i].key);
@@ -383,6 +392,22 @@ char *cli_config_path(void)
 
 /* --- settings ---------------------------------------------------------------------------- */
 
+/* A CA bundle must be a readable regular file; libcurl would only say "problem with the SSL
+ * CA cert" at the first request. */
+static bool ca_readable(const char *path, char *err, size_t errcap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+        snprintf(err, errcap, "cannot read the CA bundle %.200s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errcap, "the CA bundle %.200s is not a file", path);
+        return false;
+    }
+    return true;
+}
+
 static const char *nonempty(const char *s)
 {
     return s && *s ? s : NULL;
@@ -434,9 +459,34 @@ bool cli_settings_resolve(const char *flag_url, const char *flag_token, const ch
     return true;
 }
 
+bool cli_settings_ca(struct cli_settings *s, const char *flag, const char *env,
+                     const struct cli_config *cfg, char *err, size_t errcap)
+{
+    const char *path;
+    if ((path = nonempty(flag)))
+        s->ca_source = "--cacert";
+    else if ((path = nonempty(env)))
+        s->ca_source = "OPENCLAW_CA_BUNDLE";
+    else if (cfg && (path = nonempty(cfg->ca_bundle)))
+        s->ca_source = "config ca_bundle";
+    else {
+        s->ca_source = "none";
+        return true;
+    }
+    if (!ca_readable(path, err, errcap)) {
+        size_t n = strlen(err);
+        snprintf(err + n, errcap - n, " (from %s)", s->ca_source);
+        return false;
+    }
+    free(s->ca_bundle);
+    s->ca_bundle = gw_xstrdup(path);
+    return true;
+}
+
 void cli_settings_release(struct cli_settings *s)
 {
     free(s->gateway_url);
+    free(s->ca_bundle);
     if (s->token) {
         volatile char *p = s->token;
         while (*p)
@@ -451,21 +501,29 @@ void cli_settings_release(struct cli_settings *s)
 const char cli_help_config[] =
     "usage: openclaw config set <key> <value|-> | get <key> [--reveal] | unset <key> | show\n"
     "\n"
-    "Keys: gateway_url, token. The file is $OPENCLAW_CONFIG or ~/.openclaw/config.yaml\n"
-    "(directory 0700, file 0600, replaced atomically).\n"
+    "Keys: gateway_url, token, ca_bundle. The file is $OPENCLAW_CONFIG or\n"
+    "~/.openclaw/config.yaml (directory 0700, file 0600, replaced atomically).\n"
     "\n"
     "  config set gateway_url https://openclaw.internal.company.com\n"
     "  config set token -          read the token from standard input (keeps it out of\n"
     "                              the shell history)\n"
+    "  config set ca_bundle FILE   trust the CA certificates in FILE (PEM) for https\n"
+    "                              (stored as an absolute path)\n"
     "  config get token            prints the token masked; --reveal prints it in full\n"
     "  config unset token          removes the key\n"
     "  config show                 effective settings and where each one comes from\n";
 
-static const struct cli_optdef config_opts[] = {{"reveal", 0}, {NULL, 0}};
+static const struct cli_optdef get_opts[] = {{"reveal", 0}, {NULL, 0}};
+static const struct cli_optdef no_opts[] = {{NULL, 0}};
+
+static const char *const config_keys[] = {"gateway_url", "token", "ca_bundle"};
 
 static bool known_key(const char *k)
 {
-    return !strcmp(k, "gateway_url") || !strcmp(k, "token");
+    for (size_t i = 0; i < GW_ARRAY_LEN(config_keys); i++)
+        if (!strcmp(k, config_keys[i]))
+            return true;
+    return false;
 }
 
 static char *read_value_stdin(void)
@@ -508,12 +566,16 @@ static int config_show(struct cli_ctx *ctx)
         return rc;
     char *path = cli_config_path();
     char *masked = ctx->set.token ? cli_mask_token(ctx->set.token) : NULL;
+    long api = cli_timeout(ctx, false), turn = cli_timeout(ctx, true);
     if (ctx->json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "config_file", path,
-                              "gateway_url", ctx->set.gateway_url, "gateway_source",
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:I, s:I}", "config_file",
+                              path, "gateway_url", ctx->set.gateway_url, "gateway_source",
                               ctx->set.gateway_source, "token",
                               masked ? json_string(masked) : json_null(), "token_source",
-                              ctx->set.token_source, "timeout", (json_int_t)ctx->timeout);
+                              ctx->set.token_source, "ca_bundle",
+                              ctx->set.ca_bundle ? json_string(ctx->set.ca_bundle) : json_null(),
+                              "ca_source", ctx->set.ca_source, "timeout", (json_int_t)api,
+                              "turn_timeout", (json_int_t)turn);
         cli_print_json(o);
         json_decref(o);
     } else {
@@ -523,9 +585,12 @@ static int config_show(struct cli_ctx *ctx)
         cli_sanitize(&b, path);
         (void)gw_buf_puts(&b, "\nGateway:     ");
         cli_sanitize(&b, ctx->set.gateway_url);
-        (void)gw_buf_printf(&b, "  (%s)\nToken:       %s  (%s)\nTimeout:     %lds\n",
+        (void)gw_buf_printf(&b, "  (%s)\nToken:       %s  (%s)\nCA bundle:   ",
                             ctx->set.gateway_source, masked ? masked : "-",
-                            ctx->set.token_source, ctx->timeout);
+                            ctx->set.token_source);
+        cli_sanitize(&b, ctx->set.ca_bundle ? ctx->set.ca_bundle : "- (the system's CAs)");
+        (void)gw_buf_printf(&b, "  (%s)\nTimeout:     %lds, agent turns %lds%s\n",
+                            ctx->set.ca_source, api, turn, ctx->timeout ? "  (--timeout)" : "");
         cli_print_buf(&b);
         gw_buf_release(&b);
     }
@@ -534,32 +599,35 @@ static int config_show(struct cli_ctx *ctx)
     return CLI_EXIT_OK;
 }
 
+static const struct cli_sub subs[] = {{"set", no_opts, NULL},
+                                      {"get", get_opts, NULL},
+                                      {"unset", no_opts, NULL},
+                                      {"show", no_opts, NULL}};
+const struct cli_command cli_command_config = {"config", cli_help_config, cli_cmd_config, subs,
+                                               GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *help = cli_help_config;
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, help, &si);
+    const struct cli_sub *s = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_config, &si, &s);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
+    const char *sub = s->name;
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_config cfg;
     cli_config_init(&cfg);
     char *path = NULL, *value_owned = NULL;
     char err[320] = "";
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, config_opts, help, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, s->opts, help, a);
     if (rc != CLI_EXIT_OK)
         goto out;
     if (!strcmp(sub, "show")) {
         rc = a->npos == 0 ? config_show(ctx) : cli_usage_error(help, "show takes no arguments");
         goto out;
     }
-    bool is_set = !strcmp(sub, "set"), is_get = !strcmp(sub, "get"),
-         is_unset = !strcmp(sub, "unset");
-    if (!is_set && !is_get && !is_unset) {
-        rc = cli_usage_error(help, "unknown config subcommand '%.80s'", sub);
-        goto out;
-    }
+    bool is_set = !strcmp(sub, "set"), is_get = !strcmp(sub, "get");
     if (a->npos != (is_set ? 2u : 1u)) {
         rc = cli_usage_error(help, is_set ? "config set needs <key> <value>"
                                           : "config %s needs exactly one <key>", sub);
@@ -567,14 +635,16 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
     }
     const char *key = a->pos[0];
     if (!known_key(key)) {
-        rc = cli_usage_error(help, "unknown key '%.80s' (known: gateway_url, token)", key);
+        char hint[120];
+        rc = cli_usage_error(help, "unknown key '%.80s'%s (known: gateway_url, token, "
+                             "ca_bundle)", key, cli_suggest_hint(key, config_keys,
+                             GW_ARRAY_LEN(config_keys), "", hint, sizeof(hint)));
         goto out;
     }
-    if (cli_args_has(a, "reveal") && !is_get) {
-        rc = cli_usage_error(help, "--reveal only applies to config get");
-        goto out;
-    }
-    bool is_token = !strcmp(key, "token");
+    bool is_token = !strcmp(key, "token"), is_ca = !strcmp(key, "ca_bundle");
+    char *none = NULL;
+    char **slot = is_token ? &cfg.token : is_ca ? &cfg.ca_bundle : &cfg.gateway_url;
+    char **nested = is_token ? &cfg.nested_token : is_ca ? &none : &cfg.nested_url;
     path = cli_config_path();
     if (cli_config_load(path, &cfg, err, sizeof(err)) != GW_OK) {
         fprintf(stderr, "error: %s\n", err);
@@ -582,8 +652,7 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
     if (is_get) {
-        const char *v = is_token ? (cfg.token ? cfg.token : cfg.nested_token)
-                                 : (cfg.gateway_url ? cfg.gateway_url : cfg.nested_url);
+        const char *v = *slot ? *slot : *nested;
         if (!v) {
             fprintf(stderr, "%s is not set in %s\n", key, path);
             rc = CLI_EXIT_FAIL;
@@ -606,16 +675,21 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
                 goto out;
             }
         }
-        char why[160];
+        char why[300];
         bool ok = is_token ? cli_valid_token(value, why, sizeof(why))
+                  : is_ca  ? ca_readable(value, why, sizeof(why))
                            : cli_valid_gateway_url(value, why, sizeof(why));
         if (!ok) {
             rc = cli_usage_error(help, "%s", why);
             goto out;
         }
+        if (is_ca) { /* the file is read from any working directory later */
+            char *abs = realpath(value, NULL);
+            if (value_owned)
+                free(value_owned);
+            value = value_owned = abs ? abs : gw_xstrdup(value);
+        }
     }
-    char **slot = is_token ? &cfg.token : &cfg.gateway_url;
-    char **nested = is_token ? &cfg.nested_token : &cfg.nested_url;
     free(*slot);
     *slot = value ? gw_xstrdup(value) : NULL;
     free(*nested); /* the flat key now decides; never leave a stale nested value behind */

@@ -38,17 +38,25 @@ void cli_wipe_free(char *s)
 
 /* --- the credentials file ------------------------------------------------------------------- */
 
-char *cli_credentials_path(void)
+char *cli_xdg_dir(void)
 {
     const char *x = getenv("XDG_CONFIG_HOME");
     if (x && x[0] == '/')
-        return gw_xasprintf("%s/openclaw/credentials.json", x);
+        return gw_xasprintf("%s/openclaw", x);
     const char *home = getenv("HOME");
     if (!home || !*home) {
         struct passwd *pw = getpwuid(getuid());
         home = pw && pw->pw_dir ? pw->pw_dir : ".";
     }
-    return gw_xasprintf("%s/.config/openclaw/credentials.json", home);
+    return gw_xasprintf("%s/.config/openclaw", home);
+}
+
+char *cli_credentials_path(void)
+{
+    char *dir = cli_xdg_dir();
+    char *p = gw_xasprintf("%s/credentials.json", dir);
+    free(dir);
+    return p;
 }
 
 gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *err,
@@ -103,8 +111,7 @@ static char *dir_of(const char *path)
     return dir;
 }
 
-/* Creates the credentials directory (0700) and makes sure it is ours and closed to others. */
-static gw_err own_dir(const char *path, char *err, size_t errcap)
+gw_err cli_private_dir(const char *path, char *err, size_t errcap)
 {
     char *dir = dir_of(path);
     gw_err rc = GW_OK;
@@ -125,7 +132,7 @@ static gw_err own_dir(const char *path, char *err, size_t errcap)
 
 gw_err cli_credentials_save(const char *path, const json_t *doc, char *err, size_t errcap)
 {
-    gw_err rc = own_dir(path, err, errcap);
+    gw_err rc = cli_private_dir(path, err, errcap);
     if (rc != GW_OK)
         return rc;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -158,7 +165,7 @@ json_t *cli_credentials_entry(const json_t *doc, const char *gateway)
 static int lock_credentials(const char *path)
 {
     char err[200];
-    if (own_dir(path, err, sizeof(err)) != GW_OK)
+    if (cli_private_dir(path, err, sizeof(err)) != GW_OK)
         return -1;
     char *lp = gw_xasprintf("%s.lock", path);
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -267,18 +274,6 @@ int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body,
     if (rc == CLI_EXIT_OK && reply && !(*reply = cli_response_json(rs)))
         rc = CLI_EXIT_FAIL;
     return rc;
-}
-
-/* Prints a failed request (transport failure or error envelope); a 2xx reply that could not
- * be used was reported already. */
-void cli_print_failure(const struct cli_ctx *ctx, const struct cli_response *rs)
-{
-    if (rs->status >= 200 && rs->status < 300)
-        return;
-    if (rs->status)
-        cli_print_http_error(rs);
-    else
-        fprintf(stderr, "error: gateway %s unreachable: %s\n", ctx->set.gateway_url, rs->reason);
 }
 
 /* The stored form of a token reply (tokens, expiries, identity); NULL when it is unusable. */

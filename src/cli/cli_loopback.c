@@ -13,9 +13,9 @@
 #include "cli/cli.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "net/net.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -56,14 +56,9 @@ static char *form_value(const char *s, size_t len)
     for (char *p = raw; *p; p++)
         if (*p == '+')
             *p = ' ';
-    int n = 0;
-    char *d = curl_easy_unescape(NULL, raw, (int)len, &n);
+    char *out = net_url_unescape(raw, len, NULL);
+    explicit_bzero(raw, len);
     free(raw);
-    char *out = d && (size_t)n == strlen(d) ? gw_xstrdup(d) : NULL;
-    if (d) {
-        explicit_bzero(d, (size_t)n);
-        curl_free(d);
-    }
     return out;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * cli_main.c — entry point of the `openclaw` command: global options, dispatch to the command
- * families, help texts and the small argument parser they all share.
+ * cli_main.c — entry point of the `openclaw` command: global options, the table of commands
+ * and dispatch to them ("did you mean" for unknown names), help texts and the small argument
+ * parser they all share.
  *
  * Global options may appear before the command or anywhere after it
  * (`openclaw --json tokens list` and `openclaw tokens list --json` are the same). Settings are
@@ -10,19 +11,20 @@
 #include "base/prelude.h"
 #include "cli/cli.h"
 #include "base/mem.h"
+#include "net/net.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 
-static const struct cli_optdef global_opts[] = {
+const struct cli_optdef cli_global_opts[] = {
     {"gateway", CLI_OPT_ARG}, {"token", CLI_OPT_ARG}, {"json", 0},
-    {"timeout", CLI_OPT_ARG}, {"help", 0},            {"version", 0},
-    {NULL, 0},
+    {"timeout", CLI_OPT_ARG}, {"cacert", CLI_OPT_ARG | CLI_OPT_FILE},
+    {"help", 0},              {"version", 0},         {NULL, 0},
 };
 
 static const char main_help[] =
-    "usage: openclaw [--gateway URL] [--token TOKEN] [--json] [--timeout SECONDS] <command> ...\n"
+    "usage: openclaw [--gateway URL] [--token TOKEN] [--json] [--timeout SECONDS]\n"
+    "                [--cacert FILE] <command> ...\n"
     "\n"
     "Commands:\n"
     "  status                          gateway reachability, identity and plugins\n"
@@ -31,6 +33,7 @@ static const char main_help[] =
     "  tokens create|list|rotate|revoke  gateway tokens\n"
     "  agents register|list|delete     agents and their channels\n"
     "  namespaces list|show|grant|revoke  who may use which namespace\n"
+    "  sessions list|revoke            sign-in sessions (browser and CLI); revoke them\n"
     "  send <namespace/agent> <text>   send a message to an agent; prints its reply\n"
     "  chat <namespace/agent>          talk with an agent, answers streamed as written\n"
     "  memory get|put                  agent and namespace memory documents\n"
@@ -40,6 +43,8 @@ static const char main_help[] =
     "  tools invoke <tool>             run a built-in tool (may park it for approval)\n"
     "  approvals list|show|approve|reject  actions waiting for an approval\n"
     "  stats costs                     model spend by workspace, user and model; budgets\n"
+    "  admin reload                    reload the gateway's configuration file\n"
+    "  completion bash                 the bash completion script\n"
     "  help [command]                  this text, or a command's usage\n"
     "\n"
     "Global options (before or after the command):\n"
@@ -48,7 +53,10 @@ static const char main_help[] =
     "  --token TOKEN       bearer token (env OPENCLAW_TOKEN, then the `auth login`\n"
     "                      credentials, then config token)\n"
     "  --json              print the gateway's JSON instead of tables\n"
-    "  --timeout SECONDS   connect/request timeout (default 30)\n"
+    "  --timeout SECONDS   how long to wait for the gateway (default 30; agent turns of\n"
+    "                      send and chat 300)\n"
+    "  --cacert FILE       trust the CA certificates in FILE (PEM; env OPENCLAW_CA_BUNDLE,\n"
+    "                      config ca_bundle)\n"
     "  --version           print the version\n"
     "  --help              usage (also `openclaw <command> --help`)\n"
     "\n"
@@ -64,6 +72,22 @@ static const struct cli_optdef *find_def(const struct cli_optdef *defs, const ch
         if (strlen(defs[i].name) == namelen && memcmp(defs[i].name, name, namelen) == 0)
             return &defs[i];
     return NULL;
+}
+
+/* "unknown option --x", with the closest option of either table when there is one. */
+static void unknown_option(struct cli_args *a, const char *name, size_t namelen,
+                           const struct cli_optdef *defs1, const struct cli_optdef *defs2)
+{
+    const char *cands[2 * CLI_MAX_ARGS];
+    size_t n = 0;
+    const struct cli_optdef *tables[2] = {defs1, defs2};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; tables[k] && tables[k][i].name && n < GW_ARRAY_LEN(cands); i++)
+            cands[n++] = tables[k][i].name;
+    char word[81], hint[120];
+    snprintf(word, sizeof(word), "%.*s", (int)GW_MIN(namelen, 80), name);
+    snprintf(a->err, sizeof(a->err), "unknown option --%s%s", word,
+             cli_suggest_hint(word, cands, n, "--", hint, sizeof(hint)));
 }
 
 int cli_args_parse(int argc, char **argv, const struct cli_optdef *defs1,
@@ -111,8 +135,7 @@ int cli_args_parse(int argc, char **argv, const struct cli_optdef *defs1,
         if (!d)
             d = find_def(defs2, name, namelen);
         if (!d) {
-            snprintf(a->err, sizeof(a->err), "unknown option --%.*s", (int)GW_MIN(namelen, 80),
-                     name);
+            unknown_option(a, name, namelen, defs1, defs2);
             return CLI_EXIT_USAGE;
         }
         const char *val = "";
@@ -200,6 +223,8 @@ int cli_ctx_apply_globals(struct cli_ctx *ctx, const struct cli_args *a)
         ctx->flag_gateway = v;
     if ((v = cli_args_get(a, "token")))
         ctx->flag_token = v;
+    if ((v = cli_args_get(a, "cacert")))
+        ctx->flag_cacert = v;
     if (cli_args_has(a, "json"))
         ctx->json = true;
     if ((v = cli_args_get(a, "timeout"))) {
@@ -239,7 +264,9 @@ int cli_ctx_resolve(struct cli_ctx *ctx)
                         "(chmod 600 it)\n", path);
     if (!cli_settings_resolve(ctx->flag_gateway, ctx->flag_token,
                               env_nonempty("OPENCLAW_GATEWAY_URL"), env_nonempty("OPENCLAW_TOKEN"),
-                              &cfg, &ctx->set, err, sizeof(err))) {
+                              &cfg, &ctx->set, err, sizeof(err)) ||
+        !cli_settings_ca(&ctx->set, ctx->flag_cacert, env_nonempty("OPENCLAW_CA_BUNDLE"), &cfg,
+                         err, sizeof(err))) {
         fprintf(stderr, "error: %s\n", err);
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -272,7 +299,7 @@ int cli_usage_error(const char *help, const char *fmt, ...)
 int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optdef *defs,
                   const char *help, struct cli_args *a)
 {
-    if (cli_args_parse(argc, argv, defs, global_opts, false, a) != CLI_EXIT_OK)
+    if (cli_args_parse(argc, argv, defs, cli_global_opts, false, a) != CLI_EXIT_OK)
         return cli_usage_error(help, "%s", a->err);
     if (cli_args_has(a, "help")) {
         fputs(help, stdout);
@@ -284,45 +311,72 @@ int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_o
     return cli_ctx_apply_globals(ctx, a);
 }
 
-int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const char *help, int *sub)
+/* "unknown <what> 'x'" with the closest of names, as a usage error. */
+static int unknown_name(const char *help, const char *what, const char *word,
+                        const char *const *names, size_t n)
+{
+    char hint[120];
+    return cli_usage_error(help, "unknown %s '%.80s'%s", what, word,
+                           cli_suggest_hint(word, names, n, "", hint, sizeof(hint)));
+}
+
+int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd,
+                 int *si, const struct cli_sub **sub)
 {
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    int rc = cli_args_parse(argc - 1, argv + 1, global_opts, NULL, true, a);
+    int rc = cli_args_parse(argc - 1, argv + 1, cli_global_opts, NULL, true, a);
     if (rc != CLI_EXIT_OK) {
-        rc = cli_usage_error(help, "%s", a->err);
+        rc = cli_usage_error(cmd->help, "%s", a->err);
     } else if (cli_args_has(a, "help")) {
-        fputs(help, stdout);
+        fputs(cmd->help, stdout);
         rc = -1;
     } else if (cli_args_has(a, "version")) {
-        rc = cli_usage_error(help, "--version is a global option: openclaw --version");
+        rc = cli_usage_error(cmd->help, "--version is a global option: openclaw --version");
     } else if (a->stop_index >= argc - 1) {
-        rc = cli_usage_error(help, "missing subcommand");
+        rc = cli_usage_error(cmd->help, "missing subcommand");
     } else {
         rc = cli_ctx_apply_globals(ctx, a);
-        *sub = 1 + a->stop_index;
+        *si = 1 + a->stop_index;
+        const char *name = argv[*si];
+        const char *names[32];
+        size_t k = 0;
+        while (k < cmd->nsubs && strcmp(name, cmd->subs[k].name) != 0)
+            k++;
+        if (rc == CLI_EXIT_OK && k == cmd->nsubs) {
+            for (k = 0; k < cmd->nsubs && k < GW_ARRAY_LEN(names); k++)
+                names[k] = cmd->subs[k].name;
+            char what[64];
+            snprintf(what, sizeof(what), "%s subcommand", cmd->name);
+            rc = unknown_name(cmd->help, what, name, names, k);
+        } else if (rc == CLI_EXIT_OK) {
+            *sub = &cmd->subs[k];
+        }
     }
     free(a);
     return rc;
 }
 
-int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const char *family,
-                const char *help, const struct cli_sub *subs, size_t n)
+const struct cli_optdef *cli_sub_opts(const struct cli_command *cmd, const char *sub)
+{
+    for (size_t k = 0; k < cmd->nsubs; k++)
+        if (!strcmp(cmd->subs[k].name, sub))
+            return cmd->subs[k].opts;
+    return NULL;
+}
+
+int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, help, &si);
+    const struct cli_sub *sub = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, cmd, &si, &sub);
     if (rc != CLI_EXIT_OK)
         return rc;
-    size_t k = 0;
-    while (k < n && strcmp(argv[si], subs[k].name) != 0)
-        k++;
-    if (k == n)
-        return cli_usage_error(help, "unknown %s subcommand '%.80s'", family, argv[si]);
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_response rs;
     cli_response_init(&rs);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, subs[k].opts, help, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, sub->opts, cmd->help, a);
     if (rc == CLI_EXIT_OK)
-        rc = subs[k].run(ctx, a, &rs);
+        rc = sub->run(ctx, a, &rs);
     cli_response_release(&rs);
     free(a);
     return rc;
@@ -330,30 +384,32 @@ int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const char *family,
 
 /* --- dispatch ---------------------------------------------------------------------------- */
 
-struct family {
-    const char *name;
-    int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
-    const char *help;
+const struct cli_command *const cli_commands[] = {
+    &cli_command_status,     &cli_command_auth,       &cli_command_config,
+    &cli_command_tokens,     &cli_command_agents,     &cli_command_namespaces,
+    &cli_command_sessions,   &cli_command_send,       &cli_command_chat,
+    &cli_command_memory,     &cli_command_audit,      &cli_command_policy,
+    &cli_command_tools,      &cli_command_approvals,  &cli_command_stats,
+    &cli_command_admin,      &cli_command_completion,
 };
+const size_t cli_ncommands = GW_ARRAY_LEN(cli_commands);
 
-static const struct family families[] = {
-    {"status", cli_cmd_status, cli_help_status}, {"config", cli_cmd_config, cli_help_config},
-    {"tokens", cli_cmd_tokens, cli_help_tokens}, {"agents", cli_cmd_agents, cli_help_agents},
-    {"namespaces", cli_cmd_namespaces, cli_help_namespaces},
-    {"send", cli_cmd_send, cli_help_send},       {"chat", cli_cmd_chat, cli_help_chat},       {"memory", cli_cmd_memory, cli_help_memory},
-    {"audit", cli_cmd_audit, cli_help_audit},    {"policy", cli_cmd_policy, cli_help_policy},
-    {"tools", cli_cmd_tools, cli_help_tools},
-    {"approvals", cli_cmd_approvals, cli_help_approvals},
-    {"stats", cli_cmd_stats, cli_help_stats},
-    {"auth", cli_cmd_auth, cli_help_auth},
-};
-
-static const struct family *find_family(const char *name)
+const struct cli_command *cli_command_find(const char *name)
 {
-    for (size_t i = 0; i < GW_ARRAY_LEN(families); i++)
-        if (strcmp(families[i].name, name) == 0)
-            return &families[i];
+    for (size_t i = 0; i < cli_ncommands; i++)
+        if (strcmp(cli_commands[i]->name, name) == 0)
+            return cli_commands[i];
     return NULL;
+}
+
+/* A usage error for a command that does not exist, with the closest one. */
+static int unknown_command(const char *word)
+{
+    const char *names[GW_ARRAY_LEN(cli_commands) + 1];
+    for (size_t i = 0; i < cli_ncommands; i++)
+        names[i] = cli_commands[i]->name;
+    names[cli_ncommands] = "help";
+    return unknown_name(main_help, "command", word, names, cli_ncommands + 1);
 }
 
 static int finish_output(int rc)
@@ -369,7 +425,6 @@ int cli_main(int argc, char **argv)
 {
     struct cli_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
-    ctx.timeout = CLI_DEFAULT_TIMEOUT;
     int rc;
     struct cli_args *ga = gw_xcalloc(1, sizeof(*ga));
 
@@ -377,7 +432,7 @@ int cli_main(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    if (cli_args_parse(argc - 1, argv + 1, global_opts, NULL, true, ga) != CLI_EXIT_OK) {
+    if (cli_args_parse(argc - 1, argv + 1, cli_global_opts, NULL, true, ga) != CLI_EXIT_OK) {
         rc = cli_usage_error(main_help, "%s", ga->err);
         goto out;
     }
@@ -401,18 +456,18 @@ int cli_main(int argc, char **argv)
         goto out;
     const char *name = argv[cmd];
     if (strcmp(name, "help") == 0) {
-        const struct family *f = cmd + 1 < argc ? find_family(argv[cmd + 1]) : NULL;
+        const struct cli_command *f = cmd + 1 < argc ? cli_command_find(argv[cmd + 1]) : NULL;
         if (cmd + 1 < argc && !f) {
-            rc = cli_usage_error(main_help, "unknown command '%.80s'", argv[cmd + 1]);
+            rc = unknown_command(argv[cmd + 1]);
             goto out;
         }
         fputs(f ? f->help : main_help, stdout);
         rc = finish_output(CLI_EXIT_OK);
         goto out;
     }
-    const struct family *f = find_family(name);
+    const struct cli_command *f = cli_command_find(name);
     if (!f) {
-        rc = cli_usage_error(main_help, "unknown command '%.80s'", name);
+        rc = unknown_command(name);
         goto out;
     }
     if (cli_args_has(ga, "help")) { /* openclaw --help tokens */
@@ -420,16 +475,12 @@ int cli_main(int argc, char **argv)
         rc = finish_output(CLI_EXIT_OK);
         goto out;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "error: cannot initialize libcurl\n");
-        rc = CLI_EXIT_FAIL;
-        goto out;
-    }
+    net_init();
     rc = f->fn(&ctx, argc - cmd, argv + cmd);
     if (rc < 0) /* help printed */
         rc = CLI_EXIT_OK;
     rc = finish_output(rc);
-    curl_global_cleanup();
+    net_cleanup();
 out:
     cli_settings_release(&ctx.set);
     free(ga);

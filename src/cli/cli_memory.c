@@ -27,7 +27,7 @@ const char cli_help_memory[] =
     "With --json, get prints {\"path\", \"bytes\", \"content\"} and put the gateway's reply.\n";
 
 static const struct cli_optdef get_opts[] = {{NULL, 0}};
-static const struct cli_optdef put_opts[] = {{"file", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef put_opts[] = {{"file", CLI_OPT_ARG | CLI_OPT_FILE}, {NULL, 0}};
 
 static void memory_url(struct cli_ctx *ctx, struct gw_buf *url, const char *ns, const char *ag)
 {
@@ -145,22 +145,23 @@ out:
     return rc;
 }
 
+static const struct cli_sub subs[] = {{"get", get_opts, NULL}, {"put", put_opts, NULL}};
+const struct cli_command cli_command_memory = {"memory", cli_help_memory, cli_cmd_memory, subs,
+                                               GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_memory(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_memory, &si);
+    const struct cli_sub *sub = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_memory, &si, &sub);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    bool put = !strcmp(sub, "put");
-    if (!put && strcmp(sub, "get") != 0)
-        return cli_usage_error(cli_help_memory, "unknown memory subcommand '%.80s'", sub);
+    bool put = !strcmp(sub->name, "put");
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_response rs;
     cli_response_init(&rs);
     char *ns = NULL, *ag = NULL;
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, put ? put_opts : get_opts,
-                       cli_help_memory, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, sub->opts, cli_help_memory, a);
     if (rc != CLI_EXIT_OK)
         goto out;
     bool has_file = cli_args_has(a, "file");

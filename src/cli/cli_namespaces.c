@@ -211,12 +211,14 @@ static int ns_revoke(struct cli_ctx *ctx, const struct cli_args *a, struct cli_r
     return ns_change(ctx, a, rs, false);
 }
 
+static const struct cli_sub subs[] = {{"list", no_opts, ns_list},
+                                      {"show", no_opts, ns_show},
+                                      {"grant", member_opts, ns_grant},
+                                      {"revoke", member_opts, ns_revoke}};
+const struct cli_command cli_command_namespaces = {
+    "namespaces", cli_help_namespaces, cli_cmd_namespaces, subs, GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_namespaces(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct cli_sub subs[] = {{"list", no_opts, ns_list},
-                                          {"show", no_opts, ns_show},
-                                          {"grant", member_opts, ns_grant},
-                                          {"revoke", member_opts, ns_revoke}};
-    return cli_run_sub(ctx, argc, argv, "namespaces", cli_help_namespaces, subs,
-                       GW_ARRAY_LEN(subs));
+    return cli_run_sub(ctx, argc, argv, &cli_command_namespaces);
 }

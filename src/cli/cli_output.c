@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * cli_output.c — everything the CLI prints for humans: tables, the `status` report, audit
- * verification reports, and the sanitizing of strings that came from the gateway.
+ * cli_output.c — everything the CLI prints for humans: tables, amounts of money, the `status`
+ * report, audit verification reports, and the sanitizing of strings that came from the gateway.
  *
  * Formatting functions append to a gw_buf so tests can compare exact text; the print helpers
  * write to stdout. Strings from the gateway (audit rows carry client-supplied text) never
@@ -13,6 +13,7 @@
 #include "base/mem.h"
 
 #include <errno.h>
+#include <math.h>
 
 void cli_sanitize(struct gw_buf *b, const char *s)
 {
@@ -164,6 +165,22 @@ void cli_table_render(const struct cli_table *t, struct gw_buf *out)
 }
 
 /* --- printing ---------------------------------------------------------------------------- */
+
+char *cli_money(double v)
+{
+    if (!isfinite(v))
+        return gw_xstrdup("-");
+    if (v > 0 && v < 0.0000005)
+        return gw_xstrdup("<0.000001");
+    char *s = gw_xasprintf("%.6f", v);
+    size_t n = strlen(s);
+    char *dot = strchr(s, '.');
+    while (dot && s + n - dot > 3 && s[n - 1] == '0')
+        s[--n] = '\0';
+    if (!strcmp(s, "-0.00"))
+        memmove(s, s + 1, n);
+    return s;
+}
 
 void cli_print_raw(const char *data, size_t len)
 {

@@ -52,10 +52,10 @@ static const struct cli_optdef list_opts[] = {
 static const struct cli_optdef get_opts[] = {{"version", CLI_OPT_ARG}, {NULL, 0}};
 static const struct cli_optdef create_opts[] = {
     {"scope", CLI_OPT_ARG},  {"scope-id", CLI_OPT_ARG}, {"domain", CLI_OPT_ARG},
-    {"file", CLI_OPT_ARG},   {"content", CLI_OPT_ARG},  {"reason", CLI_OPT_ARG},
+    {"file", CLI_OPT_ARG | CLI_OPT_FILE}, {"content", CLI_OPT_ARG},  {"reason", CLI_OPT_ARG},
     {NULL, 0}};
 static const struct cli_optdef update_opts[] = {
-    {"file", CLI_OPT_ARG},   {"content", CLI_OPT_ARG}, {"reason", CLI_OPT_ARG},
+    {"file", CLI_OPT_ARG | CLI_OPT_FILE}, {"content", CLI_OPT_ARG}, {"reason", CLI_OPT_ARG},
     {"expected-version", CLI_OPT_ARG}, {NULL, 0}};
 static const struct cli_optdef reason_opts[] = {{"reason", CLI_OPT_ARG}, {NULL, 0}};
 static const struct cli_optdef no_opts[] = {{NULL, 0}};
@@ -69,23 +69,15 @@ static const struct cli_optdef explain_opts[] = {
     {"classification", CLI_OPT_ARG}, {"context", CLI_OPT_ARG | CLI_OPT_MULTI},
     {"user", CLI_OPT_ARG},    {"namespace", CLI_OPT_ARG}, {NULL, 0}};
 
-static const struct {
-    const char *name;
-    const struct cli_optdef *opts;
-} subs[] = {
-    {"list", list_opts},           {"get", get_opts},         {"create", create_opts},
-    {"update", update_opts},       {"deprecate", reason_opts}, {"history", no_opts},
-    {"diff", diff_opts},           {"rollback", rollback_opts}, {"effective", effective_opts},
-    {"explain", explain_opts},
+static const struct cli_sub subs[] = {
+    {"list", list_opts, NULL},         {"get", get_opts, NULL},
+    {"create", create_opts, NULL},     {"update", update_opts, NULL},
+    {"deprecate", reason_opts, NULL},  {"history", no_opts, NULL},
+    {"diff", diff_opts, NULL},         {"rollback", rollback_opts, NULL},
+    {"effective", effective_opts, NULL}, {"explain", explain_opts, NULL},
 };
-
-const struct cli_optdef *cli_policy_opts(const char *sub)
-{
-    for (size_t i = 0; i < GW_ARRAY_LEN(subs); i++)
-        if (!strcmp(subs[i].name, sub))
-            return subs[i].opts;
-    return NULL;
-}
+const struct cli_command cli_command_policy = {"policy", cli_help_policy, cli_cmd_policy, subs,
+                                               GW_ARRAY_LEN(subs), NULL};
 
 #define MAX_VERSION 2147483647L
 
@@ -780,20 +772,18 @@ static int p_explain(struct pcall *pc)
 int cli_cmd_policy(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_policy, &si);
+    const struct cli_sub *s = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_policy, &si, &s);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    const struct cli_optdef *defs = cli_policy_opts(sub);
-    if (!defs)
-        return cli_usage_error(cli_help_policy, "unknown policy subcommand '%.80s'", sub);
+    const char *sub = s->name;
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_response rs;
     cli_response_init(&rs);
     struct pcall pc = {.ctx = ctx, .a = a, .rs = &rs};
     gw_buf_init(&pc.url, 1);
     gw_buf_init(&pc.out, CLI_MAX_RESPONSE * 4);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, defs, cli_help_policy, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, s->opts, cli_help_policy, a);
     if (rc == CLI_EXIT_OK) {
         if (!strcmp(sub, "list"))
             rc = p_list(&pc);

@@ -5,6 +5,7 @@
  *
  * "-" reads the text from standard input, at most 1 MiB. The two channel parts are
  * percent-encoded path segments and otherwise passed as given (the gateway validates names).
+ * A turn waits up to CLI_DEFAULT_TURN_TIMEOUT (a model may be slow), not the API default.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -21,6 +22,8 @@ const char cli_help_send[] =
     "starts with a dash: openclaw send eng/bot -- \"-v please\"\n";
 
 static const struct cli_optdef send_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
+const struct cli_command cli_command_send = {"send", cli_help_send, cli_cmd_send, NULL, 0,
+                                             send_opts};
 
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -76,7 +79,15 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
     cli_url_segment(&url, ns);
     cli_url_segment(&url, agent);
     cli_url_fixed(&url, "/messages");
-    rc = cli_http_json(ctx, "POST", url.data, body, &rs, &reply);
+    char *text_body = gw_json_compact(body);
+    struct cli_request rq = {.method = "POST", .url = url.data,
+                             .content_type = "application/json", .body = text_body,
+                             .body_len = text_body ? strlen(text_body) : 0, .auth = true,
+                             .turn = true};
+    rc = text_body ? cli_http(ctx, &rq, &rs) : CLI_EXIT_FAIL;
+    free(text_body);
+    if (rc == CLI_EXIT_OK && !(reply = cli_response_json(&rs)))
+        rc = CLI_EXIT_FAIL;
     if (rc != CLI_EXIT_OK)
         goto out;
     if (ctx->json) {

@@ -5,7 +5,9 @@
  * (with its budget, the share used and the budget status), by user and by model; with --json
  * the gateway's reply as it came. The period is checked locally (YYYY-MM) so a typo is a usage
  * error (exit 2) rather than a round trip; everything else is the gateway's to judge.
- * cli_format_costs is pure (tests/unit/test_llm_costs.c checks its text).
+ * Amounts are printed by cli_money: to the micro-dollar, without float noise, and never "0.00"
+ * for a spend that is not nothing. cli_format_costs is pure (tests/unit/test_meter.c and
+ * test_cli.c check its text).
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -44,14 +46,6 @@ static double num(const json_t *o, const char *key)
     return json_number_value(json_object_get(o, key));
 }
 
-/* Money: two decimals, four below one cent (so small test spends are not shown as 0.00). */
-static char *money(double v)
-{
-    if (v > 0 && v < 0.01)
-        return gw_xasprintf("%.4f", v);
-    return gw_xasprintf("%.2f", v);
-}
-
 static char *count(const json_t *o, const char *key)
 {
     return gw_xasprintf("%lld", (long long)json_integer_value(json_object_get(o, key)));
@@ -74,7 +68,7 @@ static void section(struct gw_buf *out, const char *title, const json_t *arr,
     json_array_foreach(arr, i, e) {
         char *cells[5];
         cells[0] = cli_json_cell(json_object_get(e, name_key));
-        cells[1] = money(num(e, "total_usd"));
+        cells[1] = cli_money(num(e, "total_usd"));
         cells[2] = count(e, "requests");
         cells[3] = count(e, "prompt_tokens");
         cells[4] = count(e, "completion_tokens");
@@ -103,7 +97,7 @@ void cli_format_costs(struct gw_buf *out, const json_t *r)
     (void)gw_buf_puts(&h, ")\n");
     (void)gw_buf_append(out, h.data, h.len);
     gw_buf_release(&h);
-    char *total = money(num(r, "total_usd"));
+    char *total = cli_money(num(r, "total_usd"));
     (void)gw_buf_printf(out, "  Total:     %s\n  Requests:  %lld\n  Tokens:    %lld prompt, %lld "
                              "completion\n",
                         total, (long long)json_integer_value(json_object_get(r, "requests")),
@@ -126,10 +120,10 @@ void cli_format_costs(struct gw_buf *out, const json_t *r)
             const json_t *b = json_object_get(e, "budget");
             char *cells[7];
             cells[0] = cli_json_cell(json_object_get(e, "workspace"));
-            cells[1] = money(num(e, "total_usd"));
+            cells[1] = cli_money(num(e, "total_usd"));
             cells[2] = count(e, "requests");
             if (json_is_object(b)) {
-                cells[3] = money(num(b, "monthly_usd_limit"));
+                cells[3] = cli_money(num(b, "monthly_usd_limit"));
                 cells[4] = gw_xasprintf("%.1f%%", num(b, "used_pct"));
                 cells[5] = cli_json_cell(json_object_get(b, "status"));
                 cells[6] = cli_json_cell(json_object_get(b, "on_exceed"));
@@ -150,8 +144,9 @@ void cli_format_costs(struct gw_buf *out, const json_t *r)
     section(out, "By model", json_object_get(r, "by_model"), "model", "MODEL");
 }
 
-static int stats_costs(struct cli_ctx *ctx, const struct cli_args *a)
+static int stats_costs(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rsp)
 {
+    (void)rsp;
     if (a->npos)
         return cli_usage_error(cli_help_stats, "stats costs takes no positional arguments");
     const char *period = cli_args_get(a, "period"), *ws = cli_args_get(a, "workspace");
@@ -187,19 +182,11 @@ static int stats_costs(struct cli_ctx *ctx, const struct cli_args *a)
     return rc;
 }
 
+static const struct cli_sub subs[] = {{"costs", costs_opts, stats_costs}};
+const struct cli_command cli_command_stats = {"stats", cli_help_stats, cli_cmd_stats, subs,
+                                              GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 {
-    int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_stats, &si);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    const char *sub = argv[si];
-    if (strcmp(sub, "costs") != 0)
-        return cli_usage_error(cli_help_stats, "unknown stats subcommand '%.80s'", sub);
-    struct cli_args *a = gw_xcalloc(1, sizeof(*a));
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, costs_opts, cli_help_stats, a);
-    if (rc == CLI_EXIT_OK)
-        rc = stats_costs(ctx, a);
-    free(a);
-    return rc;
+    return cli_run_sub(ctx, argc, argv, &cli_command_stats);
 }

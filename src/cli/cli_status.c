@@ -4,7 +4,8 @@
  * GET /api/v1/status (no authentication needed) and, when a token is configured,
  * GET /api/v1/auth/userinfo. The text report has exactly the shape of the enterprise
  * documentation (seed 000). An unreachable gateway is a report too (Status: Unreachable
- * (reason)) with exit code 7; a rejected token still prints the report and exits 3/4.
+ * (reason)) with exit code 7; a rejected token still prints the report and exits 3/4; a URL
+ * that answers but is not a gateway (an HTML page, JSON of another service) is said so.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -20,6 +21,8 @@ const char cli_help_status[] =
     "{\"gateway\", \"connected\", \"status\": <status reply>, \"userinfo\": <reply>|null}.\n";
 
 static const struct cli_optdef status_opts[] = {{NULL, 0}};
+const struct cli_command cli_command_status = {"status", cli_help_status, cli_cmd_status, NULL, 0,
+                                               status_opts};
 
 static char *error_summary(const struct cli_response *rs)
 {
@@ -33,6 +36,13 @@ static char *error_summary(const struct cli_response *rs)
                    : gw_xasprintf("userinfo failed: HTTP %ld", rs->status);
     json_decref(v);
     return s;
+}
+
+/* A JSON object on /api/v1/status is not enough: another service may answer JSON there too. */
+static bool is_gateway_status(const json_t *st)
+{
+    return gw_json_str(st, "version") && gw_json_str(st, "tenant") &&
+           json_is_array(json_object_get(st, "plugins"));
 }
 
 int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
@@ -73,13 +83,17 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
     if (rc != CLI_EXIT_OK) {
-        if (st.reason[0])
-            fprintf(stderr, "error: %s\n", st.reason);
-        else
-            cli_print_http_error(&st);
+        cli_print_failure(ctx, &st);
         goto out;
     }
     if (!(status = cli_response_json(&st))) {
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (!is_gateway_status(status)) {
+        fprintf(stderr, "error: %s/api/v1/status answered, but not as an OpenClaw gateway does "
+                        "(no version, tenant or plugins): check the gateway URL (openclaw config "
+                        "show)\n", ctx->set.gateway_url);
         rc = CLI_EXIT_FAIL;
         goto out;
     }
@@ -94,12 +108,10 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
                 rc = CLI_EXIT_FAIL;
                 goto out;
             }
-        } else if (!ui.reason[0]) {
-            ui_err = error_summary(&ui);
-            cli_print_http_error(&ui);
         } else {
-            ui_err = gw_xasprintf("userinfo failed: %s", ui.reason);
-            fprintf(stderr, "error: %s\n", ui.reason);
+            ui_err = ui.reason[0] ? gw_xasprintf("userinfo failed: %s", ui.reason)
+                                  : error_summary(&ui);
+            cli_print_failure(ctx, &ui);
         }
     }
 

@@ -212,24 +212,25 @@ out:
     return rc;
 }
 
+static const struct cli_sub subs[] = {{"create", create_opts, NULL},
+                                      {"list", no_opts, NULL},
+                                      {"rotate", no_opts, NULL},
+                                      {"revoke", no_opts, NULL}};
+const struct cli_command cli_command_tokens = {"tokens", cli_help_tokens, cli_cmd_tokens, subs,
+                                               GW_ARRAY_LEN(subs), NULL};
+
 int cli_cmd_tokens(struct cli_ctx *ctx, int argc, char **argv)
 {
     int si = 0;
-    int rc = cli_find_sub(ctx, argc, argv, cli_help_tokens, &si);
+    const struct cli_sub *s = NULL;
+    int rc = cli_find_sub(ctx, argc, argv, &cli_command_tokens, &si, &s);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const char *sub = argv[si];
-    const struct cli_optdef *defs;
-    if (!strcmp(sub, "create"))
-        defs = create_opts;
-    else if (!strcmp(sub, "list") || !strcmp(sub, "rotate") || !strcmp(sub, "revoke"))
-        defs = no_opts;
-    else
-        return cli_usage_error(cli_help_tokens, "unknown tokens subcommand '%.80s'", sub);
+    const char *sub = s->name;
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     struct cli_response rs;
     cli_response_init(&rs);
-    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, defs, cli_help_tokens, a);
+    rc = cli_parse_cmd(ctx, argc - si - 1, argv + si + 1, s->opts, cli_help_tokens, a);
     if (rc == CLI_EXIT_OK) {
         if (!strcmp(sub, "create"))
             rc = tokens_create(ctx, a, &rs);

@@ -231,6 +231,14 @@ struct cfg_limits {
     size_t max_message_bytes;       /* size cap of one channel message */
 };
 
+/* egress: where outbound connections may go (net/net.h, struct net_egress_rules). */
+struct cfg_egress {
+    bool allow_private;              /* private and loopback hosts not named in the file */
+    char **allow; size_t n_allow;    /* hosts, addresses, CIDRs always allowed (NULL-terminated) */
+    char *proxy;                     /* proxy URL; "": none; NULL: the environment */
+    char **no_proxy; size_t n_no_proxy; /* NULL: no_proxy from the environment */
+};
+
 struct cfg {
     atomic_int refcount;
     char *path;      /* the file it came from */
@@ -311,6 +319,9 @@ struct cfg {
     char *smtp_url;               /* smtp://host:port or smtps://, or NULL (no e-mail) */
     char *smtp_from;
     char *smtp_username, *smtp_password;
+
+    /* egress (config_egress.c, applied by net/): */
+    struct cfg_egress egress;
 };
 
 /* Overrides given on the command line; they win over the file. */
@@ -356,6 +367,10 @@ const struct cfg_tenant *cfg_tenant_by_claim(const struct cfg *c, const char *va
 /* The sso settings that govern a tenant's sign-ins and sessions: its own when it has an IdP,
  * else the primary tenant's (its users sign in there, routed by sso.tenant_claim). */
 const struct cfg_sso *cfg_tenant_sso(const struct cfg *c, const struct cfg_tenant *t);
+/* The outbound URLs the configuration names (provider base URLs, OIDC issuers, OPA, the alert
+ * webhook, the SMTP relay): at most cap of them into out (borrowed); returns how many there
+ * are (call with cap 0 to size out). */
+size_t cfg_outbound_urls(const struct cfg *c, const char **out, size_t cap);
 
 /* Syntax rules shared by the loader and the API (tokens and agents created at run time). */
 /* A namespace, agent, team, token id or tenant id: [a-z0-9][a-z0-9_-]{0,62}. */

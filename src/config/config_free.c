@@ -132,5 +132,6 @@ void cfg_free(struct cfg *c)
     if (c->smtp_password)
         explicit_bzero(c->smtp_password, strlen(c->smtp_password));
     free(c->smtp_password);
+    cfg_egress_free(&c->egress);
     free(c);
 }

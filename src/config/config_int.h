@@ -122,7 +122,8 @@ extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_k
     *const cfg_keys_audit[], *const cfg_keys_policy[], *const cfg_keys_namespace[],
     *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
     *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
-    *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[];
+    *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
+    *const cfg_keys_egress[];
 
 /* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
  * (cfg_seed_answer), else "unknown key" with the nearest key of the section or the other
@@ -203,6 +204,9 @@ void cfg_members_free(struct cfg_member *m, size_t n);
 /* After rbac and identity (default_role names a role). */
 void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_sso_free(struct cfg_sso *s);
+/* egress (config_egress.c). */
+void cfg_load_egress(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_egress_free(struct cfg_egress *g);
 /* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
 void cfg_load_tenants(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_tenants_free(struct cfg *c);

@@ -51,6 +51,7 @@ static const struct section catalog[] = {
     {"costManagement", cfg_keys_costs},
     {"costManagement.smtp", cfg_keys_smtp},
     {"costManagement.budgets.<workspace>", cfg_keys_budget},
+    {"egress", cfg_keys_egress},
 };
 
 #define WORD_MAX 64     /* longer keys get no suggestion (and cost nothing) */

@@ -19,11 +19,11 @@
 #include "base/util.h"
 #include "http/http.h"
 #include "llm/llm.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
+#include "net/net.h"
 #include "ns/ns.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>
@@ -69,6 +69,32 @@ static void audit_options_of(const struct cfg *c, struct audit_options *o)
     o->pii_fields = (const char *const *)c->pii_fields;
     o->pii_handling = (int)c->pii_handling;
     o->checkpoint_every = c->checkpoint_every;
+}
+
+/* The egress policy of a configuration: its egress section, and the outbound URLs it names. */
+static gw_err apply_egress(struct gwd *g, const struct cfg *c)
+{
+    size_t n = cfg_outbound_urls(c, NULL, 0);
+    const char **urls = gw_xcalloc(n + 1, sizeof *urls);
+    cfg_outbound_urls(c, urls, n);
+    struct net_egress_rules r = {
+        .allow_private = c->egress.allow_private,
+        .allow = (const char *const *)c->egress.allow,
+        .trusted_urls = urls,
+        .proxy = c->egress.proxy,
+        .no_proxy = (const char *const *)c->egress.no_proxy,
+    };
+    struct net_egress *e = NULL;
+    char msg[200];
+    gw_err rc = net_egress_new(&r, &e, msg, sizeof msg);
+    free(urls);
+    if (rc != GW_OK) {
+        gw_error("egress: %s", msg);
+        return rc;
+    }
+    net_loop_set_egress(g->net, e);
+    net_egress_unref(e);
+    return GW_OK;
 }
 
 static struct cfg *load_config(const char *path, const struct cfg_overrides *ov,
@@ -162,10 +188,11 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
             gw_warn("reload: listener, trusted proxy and data directory changes take effect "
                     "after a restart");
         auth_saml_prepare(c);
+        apply_egress(g, c);
         auth_registry_reload(g->auth, c);
         auth_grants_reload(g->grants, c);
         ns_registry_reload(g->ns, c);
-        llm_costs_reload(g->costs, c);
+        meter_reload(g->costs, c);
         struct audit_options ao;
         audit_options_of(c, &ao);
         if (audit_reconfigure(g->audit, &ao) != GW_OK)
@@ -234,6 +261,10 @@ static int run(struct gwd *g)
         gw_error("cannot load tokens, namespace grants or agents from the store");
         return 1;
     }
+    if (net_loop_start(&g->net) != GW_OK || apply_egress(g, c) != GW_OK) {
+        gw_error("cannot start the outbound network loop");
+        return 1;
+    }
     struct cfg_errors conflicts = {0};
     if (identity_conflicts(g, c, &conflicts) != GW_OK) {
         gw_error("%s", conflicts.msgs[0]);
@@ -242,20 +273,21 @@ static int run(struct gwd *g)
     }
     warn_unreachable(g, c);
     g->throttle = auth_throttle_new();
-    g->oidc = auth_oidc_new();
+    g->oidc = auth_oidc_new(g->net);
     g->saml = auth_saml_new();
     auth_saml_prepare(c);
-    if (llm_costs_open(g->store, c, &g->costs) != GW_OK) {
+    if (meter_open(g->store, c, g->net, &g->costs) != GW_OK) {
         gw_error("cannot load this month's model usage from the store");
         return 1;
     }
-    if (llm_client_start(&g->llm) != GW_OK) {
+    if (llm_client_start(g->net, &g->llm) != GW_OK) {
         gw_error("cannot start the model client");
         return 1;
     }
     char pmsg[300] = "";
     struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
-                            .grants = g->grants, .llm = g->llm, .costs = g->costs};
+                            .grants = g->grants, .llm = g->llm, .costs = g->costs,
+                            .net = g->net};
     deps.actions = tools_all(&deps.n_actions);
     if (gov_open(&deps, c, &g->gov, pmsg, sizeof(pmsg)) != GW_OK) {
         gw_error("cannot load policies: %s", pmsg);
@@ -413,7 +445,7 @@ int gwd_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: OPA queries use libcurl */
+    net_init(); /* before any thread */
     struct gwd g = {0};
     pthread_mutex_init(&g.cfg_lock, NULL);
     pthread_mutex_init(&g.reload_lock, NULL);
@@ -426,7 +458,7 @@ int gwd_main(int argc, char **argv)
     llm_client_stop(g.llm);
     if (g.http)
         http_server_stop(g.http, 0);
-    llm_costs_close(g.costs); /* after the model client: no usage is recorded any more */
+    meter_close(g.costs); /* after the model client: no usage is recorded any more */
     gov_close(g.gov);
     ns_registry_close(g.ns);
     auth_grants_close(g.grants);
@@ -434,6 +466,7 @@ int gwd_main(int argc, char **argv)
     auth_throttle_free(g.throttle);
     auth_oidc_free(g.oidc);
     auth_saml_free(g.saml);
+    net_loop_stop(g.net); /* after every user of outbound calls */
     if (g.audit)
         audit_close(g.audit);
     if (g.store)
@@ -442,7 +475,7 @@ int gwd_main(int argc, char **argv)
     free(g.config_path);
     pthread_mutex_destroy(&g.cfg_lock);
     pthread_mutex_destroy(&g.reload_lock);
-    curl_global_cleanup();
+    net_cleanup();
     gw_info("stopped");
     return code;
 }

@@ -32,8 +32,9 @@ struct gwd {
     struct ns_registry *ns;
     struct http_server *http;
     struct gov *gov;                    /* the governance spine (src/gov) */
+    struct net_loop *net;               /* every outbound connection (net/net.h) */
     struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
-    struct llm_costs *costs;            /* metering and budgets (llm/llm_costs.h) */
+    struct meter *costs;                /* metering and budgets (meter/meter.h) */
     int64_t started_ms;
     atomic_bool draining;
     pthread_mutex_t reload_lock;        /* one reload at a time */

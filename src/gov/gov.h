@@ -31,7 +31,8 @@ struct auth_principal;
 struct cfg;
 struct gw_pool;
 struct llm_client;
-struct llm_costs;
+struct meter;
+struct net_loop;
 struct ns_registry;
 struct store;
 struct gov;
@@ -46,7 +47,8 @@ struct gov_deps {
     struct ns_registry *ns;
     struct auth_grants *grants;
     struct llm_client *llm;
-    struct llm_costs *costs;   /* may be NULL (metering off) */
+    struct meter *costs;       /* may be NULL (metering off) */
+    struct net_loop *net;      /* outbound calls (OPA) */
     const struct gov_action *const *actions; /* every action the doors may run (tools/) */
     size_t n_actions;
 };
@@ -121,7 +123,7 @@ void gov_denial(const struct pol_decision *d, const char *prefix, char *out, siz
 /* One OPA query (gov_opa.c): POST {"input": input} to url; fills effect and reason from
  * {"result": {"allow", "require_approval", "reason"}}. Any failure returns GW_EUPSTREAM with
  * the cause in reason. */
-gw_err gov_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
-                      enum pol_effect *effect, char *reason, size_t cap);
+gw_err gov_opa_decide(struct net_loop *net, const char *url, unsigned timeout_ms,
+                      const json_t *input, enum pol_effect *effect, char *reason, size_t cap);
 
 #endif

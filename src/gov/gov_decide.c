@@ -32,8 +32,9 @@ static json_t *scope_chain(const struct auth_principal *p)
     return chain;
 }
 
-static void ask_opa(const struct cfg *c, struct pol_snapshot *snap, const struct auth_principal *p,
-                    const struct pol_request *rq, struct pol_decision *dec)
+static void ask_opa(struct net_loop *net, const struct cfg *c, struct pol_snapshot *snap,
+                    const struct auth_principal *p, const struct pol_request *rq,
+                    struct pol_decision *dec)
 {
     json_t *ctx = json_object();
     for (size_t i = 0; i < rq->n_ctx; i++)
@@ -49,7 +50,8 @@ static void ask_opa(const struct cfg *c, struct pol_snapshot *snap, const struct
         pol_decision_to_json(dec, NULL));
     enum pol_effect opa = POL_DENY;
     char reason[POL_REASON_MAX];
-    if (gov_opa_decide(c->opa_url, c->opa_timeout_ms, input, &opa, reason, sizeof(reason)) != GW_OK) {
+    if (gov_opa_decide(net, c->opa_url, c->opa_timeout_ms, input, &opa, reason,
+                       sizeof(reason)) != GW_OK) {
         opa = POL_DENY;
         snprintf(dec->reason, sizeof(dec->reason), "%.250s: denied (fail closed)", reason);
         dec->effect = POL_DENY;
@@ -77,7 +79,7 @@ enum pol_effect gov_decide(struct gov_call *gc, enum pol_action action, const ch
     out->scope_id = gw_pool_strdup(gc->pool, out->scope_id);
     out->ob.reroute_model = gw_pool_strdup(gc->pool, out->ob.reroute_model);
     if (gc->cfg->opa_url && out->effect != POL_DENY)
-        ask_opa(gc->cfg, snap, p, &rq, out);
+        ask_opa(gc->gov->d.net, gc->cfg, snap, p, &rq, out);
     pol_snapshot_unref(snap);
     return out->effect;
 }

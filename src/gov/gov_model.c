@@ -9,7 +9,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "llm/llm_canon.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 
 #define CLASSIFY_MAX_BYTES ((size_t)4 << 20)
 
@@ -98,7 +98,7 @@ static void meter(struct gov_model *m, const struct llm_result *res)
     if (res->err != GW_OK && !res->streamed)
         return; /* nothing was produced: nothing to pay */
     const struct auth_principal *p = gc->p;
-    struct llm_usage_record u = {
+    struct meter_usage u = {
         .tenant = p->tenant, .user = p->user ? p->user : p->actor,
         .workspace = m->rq.workspace, .agent = m->rq.agent,
         .provider = res->served->provider->name, .model = res->served->model->name,
@@ -106,8 +106,8 @@ static void meter(struct gov_model *m, const struct llm_result *res)
         .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
         .request_id = gc->request_id,
     };
-    struct llm_costs *costs = gc->gov->d.costs;
-    m->cost_usd = costs ? llm_costs_record(costs, &u) : 0;
+    struct meter *costs = gc->gov->d.costs;
+    m->cost_usd = costs ? meter_record(costs, &u) : 0;
     m->usage = res->usage;
     json_object_set_new(m->details, "usage", json_pack("{s:I,s:I,s:b}", "prompt_tokens",
                                                        (json_int_t)u.prompt_tokens,

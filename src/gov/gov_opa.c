@@ -7,53 +7,34 @@
  */
 #include "base/prelude.h"
 #include "gov/gov.h"
-#include "base/buf.h"
 #include "base/json.h"
-
-#include <curl/curl.h>
+#include "net/net.h"
 
 #define OPA_MAX_RESPONSE (256 * 1024)
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    struct gw_buf *b = arg;
-    return gw_buf_append(b, data, size * n) == GW_OK ? size * n : 0;
-}
-
-gw_err gov_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
-                      enum pol_effect *effect, char *reason, size_t cap)
+gw_err gov_opa_decide(struct net_loop *net, const char *url, unsigned timeout_ms,
+                      const json_t *input, enum pol_effect *effect, char *reason, size_t cap)
 {
     gw_err rc = GW_EUPSTREAM;
-    struct gw_buf body;
-    gw_buf_init(&body, OPA_MAX_RESPONSE);
     json_t *req = json_pack("{s:O}", "input", input);
     char *text = gw_json_compact(req);
     json_decref(req);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    struct net_request rq = {.url = url, .body = text, .body_len = strlen(text),
+                             .headers = headers, .timeout_ms = timeout_ms,
+                             .max_body = OPA_MAX_RESPONSE};
+    struct net_response r;
     json_t *doc = NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK) {
-        snprintf(reason, cap, "OPA unreachable (%s)", curl_easy_strerror(cc));
+    if (net_fetch(net, &rq, &r) != GW_OK) {
+        snprintf(reason, cap, "OPA unreachable (%s)", r.msg);
         goto out;
     }
-    if (status < 200 || status > 299) {
-        snprintf(reason, cap, "OPA answered HTTP %ld", status);
+    if (r.status < 200 || r.status > 299) {
+        snprintf(reason, cap, "OPA answered HTTP %ld", r.status);
         goto out;
     }
     char msg[160];
-    doc = gw_json_parse(body.data ? body.data : "", body.len, GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    doc = gw_json_parse(r.body, r.len, GW_JSON_MAX_DEPTH, msg, sizeof(msg));
     json_t *result = json_object_get(doc, "result");
     json_t *allow = json_object_get(result, "allow");
     json_t *approval = json_object_get(result, "require_approval");
@@ -69,9 +50,7 @@ gw_err gov_opa_decide(const char *url, unsigned timeout_ms, const json_t *input,
     rc = GW_OK;
 out:
     json_decref(doc);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+    net_response_release(&r);
     free(text);
-    gw_buf_release(&body);
     return rc;
 }

@@ -6,7 +6,7 @@
 #include "gov/gov_int.h"
 #include "auth/auth.h"
 #include "base/mem.h"
-#include "llm/llm_costs.h"
+#include "meter/meter.h"
 
 static bool region_allowed(const struct cfg *cfg, const struct cfg_provider *p)
 {
@@ -41,7 +41,7 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
 {
     const struct cfg *cfg = gc->cfg;
     struct gw_pool *pool = gc->pool;
-    struct llm_costs *costs = gc->gov->d.costs;
+    struct meter *costs = gc->gov->d.costs;
     memset(route, 0, sizeof(*route));
     route->requested = gw_pool_strdup(pool, model_id);
     route->routed = route->requested;
@@ -54,7 +54,7 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
         return GW_ENOTFOUND;
     }
     if (costs) {
-        gw_err rc = llm_costs_check(costs, gc->p->tenant, workspace, &route->spent_usd, msg, cap);
+        gw_err rc = meter_check(costs, gc->p->tenant, workspace, &route->spent_usd, msg, cap);
         if (rc != GW_OK)
             return rc;
     }

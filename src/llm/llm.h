@@ -2,8 +2,8 @@
  * llm.h — calling model providers: one I/O thread, libcurl multi, fair admission, retries and
  * fallbacks.
  *
- * A request thread describes a call (llm_submit) and returns at once; the "llm-io" thread owns
- * every upstream transfer: it asks the provider's scheduler for a slot (llm_sched.h), sends the
+ * A request thread describes a call (llm_submit) and returns at once; the outbound loop
+ * ("net-io", net/net.h) owns every upstream transfer: it asks the provider's scheduler for a slot (llm_sched.h), sends the
  * request in the provider's wire format (llm_wire.h), decodes the answer (streamed chunks are
  * passed on as they arrive), retries on 429/5xx/connection errors with backoff honouring
  * Retry-After, moves to the next target when a provider keeps failing, and reports the outcome
@@ -68,8 +68,10 @@ struct llm_request {
     void *arg;
 };
 
-gw_err llm_client_start(struct llm_client **out);
-/* Cancels every call in flight (their on_done report GW_ECANCELED), then stops the thread. */
+struct net_loop;
+/* The client runs on the outbound loop net (net/net.h), which must outlive it. */
+gw_err llm_client_start(struct net_loop *net, struct llm_client **out);
+/* Cancels every call in flight (their on_done report GW_ECANCELED) and leaves the loop. */
 void llm_client_stop(struct llm_client *c);
 
 /* Starts a call. The returned reference lets the caller cancel it; drop it with

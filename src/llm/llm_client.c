@@ -1,35 +1,34 @@
 /* SPDX-License-Identifier: MIT
- * llm_client.c — the "llm-io" thread: admission, transfers, retries, fallbacks (see llm.h).
+ * llm_client.c — model calls on the outbound loop: admission, transfers, retries, fallbacks
+ * (see llm.h).
  *
  * An exchange moves through: NEW (just submitted) → QUEUED (waiting in its provider's
- * scheduler) → RUNNING (curl transfer) → DONE, with RETRY_WAIT between attempts. Only the I/O
- * thread touches an exchange's state; other threads only submit (incoming list) and cancel
- * (cancel list), both under the client's lock, then wake the loop through an eventfd. The loop
- * waits in epoll on the transfers' sockets (curl's socket interface), so the cost of an event
- * does not grow with the number of transfers in flight (512 streams).
+ * scheduler) → RUNNING (an HTTP call on the net loop) → DONE, with RETRY_WAIT between attempts.
+ * The client is a source of the "net-io" loop (net/net.h): on every turn of the loop it takes
+ * the new submissions, handles cancels and runs the retry timers and the schedulers; the calls
+ * themselves are net calls embedded in the exchanges. Only the loop thread touches an
+ * exchange's state; other threads only submit (incoming list) and cancel (a flag and a
+ * counter), then wake the loop.
  */
 #include "base/prelude.h"
 #include "llm/llm.h"
 #include "llm/llm_sched.h"
-#include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "base/worker.h"
+#include "net/net.h"
 
-#include <curl/curl.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <strings.h>
 
 #define ERROR_BODY_MAX ((size_t)64 * 1024)      /* upstream error bodies kept for the message */
 #define RESPONSE_BODY_MAX ((size_t)32 << 20)    /* a complete upstream answer */
 #define MAX_RETRY_DELAY_MS 30000                /* longer Retry-After: move to the next target */
 #define DEFAULT_COMPLETION_ESTIMATE 512         /* tokens, when max_tokens is absent */
-#define SPARE_HANDLES 256
+#define MAX_HEADERS 6
 
 enum xstate { X_NEW, X_QUEUED, X_RETRY_WAIT, X_RUNNING, X_DONE };
 
@@ -62,12 +61,13 @@ struct llm_exchange {
     struct llm_ticket ticket;
     struct llm_sched *sched;
     int64_t due_ms, queued_at_ms;
-    CURL *easy;
-    struct curl_slist *headers;
+    struct net_call call;              /* the attempt's HTTP call */
+    struct net_request nreq;
+    char *url, *auth;                  /* of nreq */
+    const char *headers[MAX_HEADERS + 1];
     struct llm_wire_req wreq;
     long status;
     unsigned retry_after_s;
-    struct gw_buf body;
     struct llm_decoder *dec;
     gw_err stream_err;
     char stream_msg[200];
@@ -77,22 +77,17 @@ struct llm_exchange {
 };
 
 struct llm_client {
-    pthread_t thread;
-    CURLM *multi;
-    int epfd;                          /* the transfers' sockets and wakefd */
-    int wakefd;                        /* eventfd: submissions, cancels, stop */
-    int64_t curl_due_ms;               /* curl's timer (monotonic ms), -1 when none */
+    struct net_loop *net;
+    struct net_source source;          /* runs on every turn of the loop */
     pthread_mutex_t lock;              /* incoming, stop, slots array growth */
     struct llm_exchange *incoming;
     bool stop;
     atomic_int cancels;                /* llm_cancel calls not yet handled by the loop */
     struct provider_slot *slots;
     size_t n_slots;
-    /* I/O thread only */
+    /* loop thread only */
     struct llm_exchange *live;
     struct llm_exchange *retrying;
-    CURL *spare[SPARE_HANDLES];        /* reset easy handles, reused (saves their set-up) */
-    size_t n_spare;
 };
 
 static int64_t now_ms(void)
@@ -142,21 +137,15 @@ static struct llm_sched *sched_for(struct llm_client *cl, const struct cfg_provi
 
 static void transfer_cleanup(struct llm_exchange *x)
 {
-    if (x->easy) {
-        struct llm_client *cl = x->cl;
-        curl_multi_remove_handle(cl->multi, x->easy);
-        if (cl->n_spare < SPARE_HANDLES) {
-            curl_easy_reset(x->easy);
-            cl->spare[cl->n_spare++] = x->easy;
-        } else {
-            curl_easy_cleanup(x->easy);
-        }
-        x->easy = NULL;
+    net_call_abort(&x->call); /* nothing when the call ended already */
+    free(x->url);
+    x->url = NULL;
+    if (x->auth) {
+        explicit_bzero(x->auth, strlen(x->auth));
+        free(x->auth);
+        x->auth = NULL;
     }
-    curl_slist_free_all(x->headers);
-    x->headers = NULL;
     llm_wire_req_release(&x->wreq);
-    gw_buf_release(&x->body);
     if (x->dec) {
         llm_decoder_free(x->dec);
         x->dec = NULL;
@@ -252,51 +241,30 @@ static int on_chunk(void *arg, json_t *chunk)
     return 0;
 }
 
-static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
+static bool on_data(void *arg, long status, const char *data, size_t len)
 {
-    struct llm_exchange *x = ud;
-    size_t len = size * nmemb;
+    struct llm_exchange *x = arg;
     if (atomic_load(&x->cancel_requested))
-        return 0;
-    if (!x->status)
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
-    if (x->stream && x->status >= 200 && x->status < 300) {
-        if (!x->dec)
-            x->dec = llm_decoder_new((enum llm_api)x->targets[x->cur].provider->api,
-                                     x->client_model, x->id, on_chunk, x);
-        x->stream_err = llm_decoder_feed(x->dec, data, len, x->stream_msg, sizeof(x->stream_msg));
-        return x->stream_err == GW_OK ? len : 0;
-    }
-    if (gw_buf_append(&x->body, data, len) != GW_OK) {
-        if (x->status >= 200 && x->status < 300) {
-            x->stream_err = GW_ETOOBIG;
-            snprintf(x->stream_msg, sizeof(x->stream_msg), "answer larger than %zu bytes",
-                     RESPONSE_BODY_MAX);
-            return 0;
-        }
-        return len; /* an error body is only kept for its message: drop the rest */
-    }
-    return len;
+        return false;
+    x->status = status;
+    if (!x->dec)
+        x->dec = llm_decoder_new((enum llm_api)x->targets[x->cur].provider->api,
+                                 x->client_model, x->id, on_chunk, x);
+    x->stream_err = llm_decoder_feed(x->dec, data, len, x->stream_msg, sizeof(x->stream_msg));
+    return x->stream_err == GW_OK;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+static void on_header(void *arg, const char *data, size_t len)
 {
-    struct llm_exchange *x = ud;
-    size_t len = size * nmemb;
+    struct llm_exchange *x = arg;
     if (len > 12 && strncasecmp(data, "retry-after:", 12) == 0) {
         long v = strtol(data + 12, NULL, 10);
         if (v > 0 && v < 3600)
             x->retry_after_s = (unsigned)v;
     }
-    return len;
 }
 
-static void add_header(struct llm_exchange *x, const char *name, const char *value)
-{
-    char line[4200]; /* api keys are at most 4096 bytes (config) */
-    snprintf(line, sizeof(line), "%s: %s", name, value);
-    x->headers = curl_slist_append(x->headers, line);
-}
+static void transfer_done(void *arg, const struct net_result *res);
 
 static bool launch(struct llm_exchange *x)
 {
@@ -314,43 +282,32 @@ static bool launch(struct llm_exchange *x)
         finish(x, GW_EINVAL, "request cannot be sent to %s: %s", p->name, msg);
         return false;
     }
-    gw_buf_init(&x->body, x->stream ? ERROR_BODY_MAX : RESPONSE_BODY_MAX);
-    char *url = gw_xasprintf("%s%s", p->base_url, x->wreq.path);
-    x->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    x->headers = curl_slist_append(x->headers, "Expect:"); /* no 100-continue round trip */
+    const struct llm_provider *wire = llm_provider_get((enum llm_api)p->api);
+    x->url = gw_xasprintf("%s%s", p->base_url, x->wreq.path);
+    size_t n = 0;
+    x->headers[n++] = "Content-Type: application/json";
+    x->headers[n++] = "Expect:"; /* no 100-continue round trip */
     if (x->stream)
-        x->headers = curl_slist_append(x->headers, "Accept: text/event-stream");
-    if (p->api == CFG_LLM_ANTHROPIC) {
-        x->headers = curl_slist_append(x->headers, "anthropic-version: 2023-06-01");
-        if (p->api_key)
-            add_header(x, "x-api-key", p->api_key);
-    } else if (p->api_key) {
-        {
-        char bearer[4120];
-        snprintf(bearer, sizeof(bearer), "Bearer %.4096s", p->api_key);
-        add_header(x, "Authorization", bearer);
+        x->headers[n++] = "Accept: text/event-stream";
+    for (size_t i = 0; wire->headers && wire->headers[i] && n + 2 < MAX_HEADERS; i++)
+        x->headers[n++] = wire->headers[i];
+    if (p->api_key) /* api keys are at most 4096 bytes (config) */
+        x->headers[n++] = x->auth = gw_xasprintf("%s%.4096s", wire->auth_prefix, p->api_key);
+    x->headers[n] = NULL;
+    x->nreq = (struct net_request){
+        .url = x->url, .body = x->wreq.body, .body_len = strlen(x->wreq.body),
+        .headers = x->headers, .timeout_ms = p->timeout_ms,
+        .connect_timeout_ms = p->connect_timeout_ms,
+        .max_body = x->stream ? ERROR_BODY_MAX : RESPONSE_BODY_MAX,
+        .on_data = x->stream ? on_data : NULL, .on_header = on_header,
+        .on_done = transfer_done, .arg = x,
+    };
+    if (net_call_start(x->cl->net, &x->call, &x->nreq, msg, sizeof(msg)) != GW_OK) {
+        llm_sched_release(x->sched, &x->ticket, 0, now_ms());
+        finish(x, GW_EUPSTREAM, "provider %s: %s", p->name, msg);
+        return false;
     }
-    }
-    struct llm_client *cl = x->cl;
-    CURL *e = cl->n_spare ? cl->spare[--cl->n_spare] : curl_easy_init();
-    x->easy = e;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->wreq.body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->wreq.body));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-    free(url);
     x->state = X_RUNNING;
-    curl_multi_add_handle(cl->multi, e);
     return true;
 }
 
@@ -436,11 +393,13 @@ static void attempt_failed(struct llm_exchange *x, gw_err err, const char *msg)
     finish(x, err, "%s", msg);
 }
 
-static void transfer_done(struct llm_exchange *x, CURLcode rc)
+/* The attempt's HTTP call ended (loop thread; the call is over, x->call may be reused). */
+static void transfer_done(void *arg, const struct net_result *res)
 {
+    struct llm_exchange *x = arg;
     const struct cfg_provider *p = x->targets[x->cur].provider;
     if (!x->status)
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+        x->status = res->status;
     struct llm_usage u = {0};
     char msg[300];
     if (atomic_load(&x->cancel_requested)) {
@@ -448,14 +407,20 @@ static void transfer_done(struct llm_exchange *x, CURLcode rc)
         finish(x, GW_ECANCELED, "canceled");
         return;
     }
-    if (rc != CURLE_OK && x->stream_err == GW_OK) {
+    if (res->err == GW_ETOOBIG && x->stream_err == GW_OK) { /* a 2xx answer above the cap */
+        x->stream_err = GW_ETOOBIG;
+        snprintf(x->stream_msg, sizeof(x->stream_msg), "answer larger than %zu bytes",
+                 RESPONSE_BODY_MAX);
+    } else if (res->err != GW_OK && x->stream_err == GW_OK) {
         llm_sched_release(x->sched, &x->ticket, -1, now_ms());
-        if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR)
+        if (res->cut_short)
             snprintf(msg, sizeof(msg), "provider %s closed the connection before the answer "
                      "was complete", p->name);
         else
-            snprintf(msg, sizeof(msg), "provider %s: %s", p->name, curl_easy_strerror(rc));
-        attempt_failed(x, rc == CURLE_OPERATION_TIMEDOUT ? GW_EUPTIMEOUT : GW_EUPSTREAM, msg);
+            snprintf(msg, sizeof(msg), "provider %s: %s", p->name, res->msg);
+        if (res->err == GW_EFORBIDDEN) /* the egress policy will not change: fall back */
+            x->tries = p->retries;
+        attempt_failed(x, res->err == GW_EUPTIMEOUT ? GW_EUPTIMEOUT : GW_EUPSTREAM, msg);
         return;
     }
     if (x->status >= 200 && x->status < 300) {
@@ -467,9 +432,9 @@ static void transfer_done(struct llm_exchange *x, CURLcode rc)
         if (err == GW_OK && x->stream)
             llm_decoder_usage(x->dec, &u);
         if (err == GW_OK && !x->stream)
-            err = llm_wire_parse_response((enum llm_api)p->api, x->body.data ? x->body.data : "",
-                                          x->body.len, x->client_model, x->id, &x->res.response,
-                                          &u, dmsg, sizeof(dmsg));
+            err = llm_wire_parse_response((enum llm_api)p->api, res->body, res->len,
+                                          x->client_model, x->id, &x->res.response, &u, dmsg,
+                                          sizeof(dmsg));
         if (err == GW_OK && !x->stream && !u.known) { /* estimate from the answer's text */
             const json_t *m = json_object_get(
                 json_array_get(json_object_get(x->res.response, "choices"), 0), "message");
@@ -489,7 +454,7 @@ static void transfer_done(struct llm_exchange *x, CURLcode rc)
     }
     llm_sched_release(x->sched, &x->ticket, -1, now_ms());
     char emsg[200];
-    llm_wire_error_message(x->body.data ? x->body.data : "", x->body.len, emsg, sizeof(emsg));
+    llm_wire_error_message(res->body, res->len, emsg, sizeof(emsg));
     snprintf(msg, sizeof(msg), "provider %s answered %ld: %s", p->name, x->status, emsg);
     if (retryable_status(x->status)) {
         if (x->status == 429) /* told to the client if this ends the call (x may be freed) */
@@ -507,12 +472,11 @@ static void transfer_done(struct llm_exchange *x, CURLcode rc)
 
 /* --- the loop ------------------------------------------------------------------------------- */
 
-static void take_incoming(struct llm_client *cl, bool *stop)
+static void take_incoming(struct llm_client *cl)
 {
     pthread_mutex_lock(&cl->lock);
     struct llm_exchange *in = cl->incoming;
     cl->incoming = NULL;
-    *stop = cl->stop;
     pthread_mutex_unlock(&cl->lock);
     struct llm_exchange *rev = NULL; /* the list is newest first: restore submission order */
     while (in) {
@@ -586,145 +550,42 @@ static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
     }
 }
 
-/* --- the loop: curl's socket interface on epoll ------------------------------------------ */
-
-static void wake(struct llm_client *cl)
+/* The client's turn on the loop: submissions, cancels, timers. */
+static void client_run(void *arg, int64_t now, int64_t *timeout_ms)
 {
-    uint64_t one = 1;
-    while (write(cl->wakefd, &one, sizeof one) < 0 && errno == EINTR)
-        continue;
-}
-
-static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *socketp)
-{
-    GW_UNUSED(e);
+    GW_UNUSED(now);
     struct llm_client *cl = arg;
-    if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(cl->epfd, EPOLL_CTL_DEL, fd, NULL); /* may already be closed: ignored */
-        return 0;
-    }
-    struct epoll_event ev = {.data.fd = fd};
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-    if (epoll_ctl(cl->epfd, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0 && !socketp)
-        curl_multi_assign(cl->multi, fd, cl); /* marks it as added */
-    return 0;
-}
-
-static int on_timer(CURLM *m, long timeout_ms, void *arg)
-{
-    GW_UNUSED(m);
-    struct llm_client *cl = arg;
-    cl->curl_due_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-    return 0;
-}
-
-static void finish_transfers(struct llm_client *cl)
-{
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(cl->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        struct llm_exchange *x = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        if (x)
-            transfer_done(x, m->data.result);
-    }
-}
-
-static void *io_main(void *arg)
-{
-    pthread_setname_np(pthread_self(), "llm-io");
-    struct llm_client *cl = arg;
-    bool stop = false;
-    struct epoll_event ev[64];
-    int running = 0;
-    while (!stop) {
-        take_incoming(cl, &stop);
-        if (stop)
-            break;
-        int64_t timeout = 1000;
-        run_timers(cl, &timeout);
-        int64_t now = now_ms();
-        if (cl->curl_due_ms >= 0 && cl->curl_due_ms <= now) {
-            cl->curl_due_ms = -1;
-            curl_multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-            finish_transfers(cl);
-        }
-        if (cl->curl_due_ms >= 0 && cl->curl_due_ms - now < timeout)
-            timeout = cl->curl_due_ms - now;
-        int n = epoll_wait(cl->epfd, ev, (int)GW_ARRAY_LEN(ev), (int)GW_MAX(timeout, 0));
-        for (int i = 0; i < n; i++) {
-            if (ev[i].data.fd == cl->wakefd) {
-                uint64_t v;
-                while (read(cl->wakefd, &v, sizeof v) < 0 && errno == EINTR)
-                    continue;
-                continue;
-            }
-            int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                        (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                        (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            curl_multi_socket_action(cl->multi, ev[i].data.fd, flags, &running);
-        }
-        finish_transfers(cl);
-    }
-    while (cl->live)
-        finish(cl->live, GW_ECANCELED, "the gateway is shutting down");
-    return NULL;
+    take_incoming(cl);
+    run_timers(cl, timeout_ms);
 }
 
 /* --- public --------------------------------------------------------------------------------- */
 
-static void curl_init_once(void)
+static void attach(void *arg)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct llm_client *cl = arg;
+    net_loop_add_source(cl->net, &cl->source);
 }
 
-gw_err llm_client_start(struct llm_client **out)
+gw_err llm_client_start(struct net_loop *net, struct llm_client **out)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, curl_init_once);
     struct llm_client *cl = gw_xcalloc(1, sizeof(*cl));
     pthread_mutex_init(&cl->lock, NULL);
-    cl->multi = curl_multi_init();
-    if (!cl->multi) {
-        free(cl);
-        return GW_ENOMEM;
-    }
-    curl_multi_setopt(cl->multi, CURLMOPT_MAXCONNECTS, 1024L);
-    curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
-    curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
-    cl->curl_due_ms = -1;
-    cl->epfd = epoll_create1(EPOLL_CLOEXEC);
-    cl->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    struct epoll_event wev = {.events = EPOLLIN, .data.fd = cl->wakefd};
-    if (cl->epfd < 0 || cl->wakefd < 0 || epoll_ctl(cl->epfd, EPOLL_CTL_ADD, cl->wakefd, &wev) ||
-        pthread_create(&cl->thread, NULL, io_main, cl) != 0) {
-        if (cl->epfd >= 0)
-            close(cl->epfd);
-        if (cl->wakefd >= 0)
-            close(cl->wakefd);
-        curl_multi_cleanup(cl->multi);
-        free(cl);
-        return GW_EINTERNAL;
-    }
+    cl->net = net;
+    cl->source = (struct net_source){.run = client_run, .arg = cl};
+    net_loop_call(net, attach, cl);
     *out = cl;
     return GW_OK;
 }
 
-void llm_client_stop(struct llm_client *cl)
+/* On the loop: no more submissions; every call ends with GW_ECANCELED. */
+static void detach(void *arg)
 {
-    if (!cl)
-        return;
+    struct llm_client *cl = arg;
     pthread_mutex_lock(&cl->lock);
     cl->stop = true;
     pthread_mutex_unlock(&cl->lock);
-    wake(cl);
-    pthread_join(cl->thread, NULL);
-    /* submissions that raced with the stop never started: report them canceled too */
-    for (struct llm_exchange *x = cl->incoming, *n; x; x = n) {
+    for (struct llm_exchange *x = cl->incoming, *n; x; x = n) { /* never started */
         n = x->link;
         x->link = NULL;
         x->next = cl->live;
@@ -733,16 +594,23 @@ void llm_client_stop(struct llm_client *cl)
         cl->live = x;
     }
     cl->incoming = NULL;
-    while (cl->live)
-        finish(cl->live, GW_ECANCELED, "the gateway is shutting down");
+    while (cl->live) {
+        struct llm_exchange *x = cl->live;
+        if (x->state == X_RUNNING)
+            llm_sched_release(x->sched, &x->ticket, -1, now_ms());
+        finish(x, GW_ECANCELED, "the gateway is shutting down");
+    }
+    net_loop_remove_source(cl->net, &cl->source);
+}
+
+void llm_client_stop(struct llm_client *cl)
+{
+    if (!cl)
+        return;
+    net_loop_call(cl->net, detach, cl);
     for (size_t i = 0; i < cl->n_slots; i++)
         llm_sched_free(cl->slots[i].sched);
     free(cl->slots);
-    while (cl->n_spare)
-        curl_easy_cleanup(cl->spare[--cl->n_spare]);
-    curl_multi_cleanup(cl->multi);
-    close(cl->epfd);
-    close(cl->wakefd);
     pthread_mutex_destroy(&cl->lock);
     free(cl);
 }
@@ -750,7 +618,7 @@ void llm_client_stop(struct llm_client *cl)
 struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request *rq)
 {
     struct llm_exchange *x = gw_xcalloc(1, sizeof(*x));
-    atomic_init(&x->refs, 2); /* the caller's and the I/O thread's */
+    atomic_init(&x->refs, 2); /* the caller's and the loop's */
     x->cl = cl;
     x->cfg = cfg_ref(rq->cfg);
     x->canon = json_incref(rq->canon);
@@ -772,8 +640,6 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
     x->state = X_NEW;
     pthread_mutex_lock(&cl->lock);
     bool stopped = cl->stop;
-    /* the submission that finds the list empty wakes the thread; later ones ride along */
-    bool wake_loop_now = !cl->incoming;
     if (!stopped) {
         x->link = cl->incoming;
         cl->incoming = x;
@@ -786,8 +652,7 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
         xunref(x);
         return x;
     }
-    if (wake_loop_now)
-        wake(cl);
+    net_loop_wake(cl->net); /* one wake-up for a burst of submissions */
     return x;
 }
 
@@ -796,7 +661,7 @@ void llm_cancel(struct llm_exchange *x)
     if (!x || atomic_exchange(&x->cancel_requested, true))
         return;
     atomic_fetch_add(&x->cl->cancels, 1);
-    wake(x->cl);
+    net_loop_wake(x->cl->net);
 }
 
 /* --- blocking form ------------------------------------------------------------------------- */
@@ -838,7 +703,7 @@ gw_err llm_call(struct llm_client *cl, const struct llm_request *rq, const atomi
     struct sync_call sc = {.acc = llm_accum_new(), .user_chunk = rq->on_chunk,
                            .user_arg = rq->arg};
     pthread_mutex_init(&sc.lock, NULL);
-    pthread_cond_init(&sc.cv, NULL);
+    gw_cond_init_mono(&sc.cv);
     struct llm_request r = *rq;
     r.on_chunk = sync_chunk;
     r.on_done = sync_done;
@@ -847,14 +712,7 @@ gw_err llm_call(struct llm_client *cl, const struct llm_request *rq, const atomi
     bool canceled = false;
     pthread_mutex_lock(&sc.lock);
     while (!sc.done) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&sc.cv, &sc.lock, &ts);
+        gw_cond_wait_until(&sc.cv, &sc.lock, gw_mono_ns() + 100 * 1000000); /* polls cancel */
         if (!sc.done && !canceled && cancel && atomic_load(cancel)) {
             canceled = true;
             llm_cancel(x);

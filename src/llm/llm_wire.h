@@ -24,6 +24,35 @@ enum llm_api { LLM_API_OPENAI, LLM_API_ANTHROPIC, LLM_API_OLLAMA };
 
 #define LLM_MAX_EVENT_BYTES ((size_t)1 << 20) /* one SSE event / NDJSON line from upstream */
 
+struct llm_decoder;
+struct llm_usage;
+
+/* One provider's wire format (src/llm/wire/<name>.c): a const table, one row per provider, so
+ * that a fourth provider is a file and a row rather than a case in every switch. */
+enum llm_framing { LLM_FRAMING_SSE, LLM_FRAMING_NDJSON };
+struct llm_provider {
+    const char *name;           /* the configuration's api: "openai", "anthropic", "ollama" */
+    const char *path;           /* appended to the provider's base URL */
+    enum llm_framing framing;   /* of its streams */
+    const char *const *headers; /* fixed request headers ("Name: value"), NULL-terminated */
+    const char *auth_prefix;    /* the API key's header, up to the key: "x-api-key: " */
+    /* canon (a validated canonical request) → the provider's request body (new object). */
+    gw_err (*build)(const json_t *canon, const char *model, bool stream, json_t **body,
+                    char *msg, size_t cap);
+    /* A complete 2xx answer v (an object without an error member; the provider may change it
+     * and return it with a reference of its own) → a canonical "chat.completion" (new
+     * reference) with client_model and id (NULL: keep or make one). */
+    gw_err (*parse)(json_t *v, const char *client_model, const char *id, json_t **out,
+                    struct llm_usage *usage, char *msg, size_t cap);
+    /* One stream event: an SSE event (its name, "" when none, and its data) or one NDJSON
+     * line (event ""), translated into canonical chunks through the decoder. */
+    gw_err (*event)(struct llm_decoder *d, const char *event, const char *data, size_t len,
+                    char *msg, size_t cap);
+};
+
+/* The provider of an API, NULL when there is none. */
+const struct llm_provider *llm_provider_get(enum llm_api api);
+
 struct llm_usage {
     int64_t prompt_tokens;
     int64_t completion_tokens;
@@ -32,8 +61,8 @@ struct llm_usage {
 
 /* The upstream HTTP request for a canonical request. */
 struct llm_wire_req {
-    char *path; /* appended to the provider's base URL, e.g. "/chat/completions" (malloc'd) */
-    char *body; /* JSON text (malloc'd) */
+    const char *path; /* appended to the provider's base URL, e.g. "/chat/completions" */
+    char *body;       /* JSON text (malloc'd) */
 };
 void llm_wire_req_release(struct llm_wire_req *w);
 
@@ -62,8 +91,6 @@ void llm_wire_error_message(const char *body, size_t len, char *msg, size_t cap)
  * "usage") is emitted at the end when the upstream reported usage. Return non-zero to stop:
  * llm_decoder_feed then returns GW_ECANCELED. */
 typedef int llm_chunk_fn(void *arg, json_t *chunk);
-
-struct llm_decoder;
 
 /* Incremental decoder of an upstream stream body (bytes may be split anywhere). */
 struct llm_decoder *llm_decoder_new(enum llm_api api, const char *client_model, const char *id,

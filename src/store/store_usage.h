@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * store_usage.h — model usage metering and budget alerts (src/llm/llm_costs.c owns the
+ * store_usage.h — model usage metering and budget alerts (src/meter/ owns the
  * meaning). Part of the store interface (store.h).
  */
 #ifndef GW_STORE_USAGE_H

@@ -672,18 +672,45 @@ def test_cli_says_at_once_when_the_gateway_cannot_sign_it_in():
     assert "cannot sign the CLI in" in r.err and "Code:" not in r.err, r.err
     r = gwtest.cli("auth", "login", "--browser-command", "false", home=h.home,
                    url="http://127.0.0.1:%d" % gwtest.free_port(), env={"XDG_CONFIG_HOME": h.xdg})
-    assert r.rc == 7 and "unreachable" in r.err, (r.rc, r.err)
+    assert r.rc == 7 and "cannot connect to the gateway" in r.err, (r.rc, r.err)
     assert time.time() - t0 < 10, "no wait for a browser"
 
 
-def test_admin_revocation_ends_cli_logins():
+def test_sessions_list_and_revoke_with_the_cli():
     g = GW()
     h = Home()
     assert h.login(g, "bob", "bob-pw").rc == 0
-    r = api(g, "DELETE", "/api/v1/auth/users/bob/sessions", token=ADMIN_TOKEN)
-    assert r.status == 200 and r.json()["revoked"] >= 1, r
+    mine = h.entry(g)["session_id"]
+    # bob's own sessions through his stored login: the table marks the one in use
+    r = h.cli(g, "sessions", "list")
+    assert r.rc == 0, (r.rc, r.out, r.err)
+    head = r.out.splitlines()[0].split()
+    assert head[:3] == ["ID", "KIND", "USER"] and head[-1] == "CURRENT", r.out
+    row = [ln.split() for ln in r.out.splitlines() if ln.startswith(mine)]
+    assert row and row[0][1] == "cli" and row[0][2] == "bob" and row[0][-1] == "yes", r.out
+    # an administrator lists them; bob may not list alice's
+    r = gwtest.cli("sessions", "list", "--user", "bob", "--json", url=g.base, token=ADMIN_TOKEN)
+    assert r.rc == 0 and mine in {x["id"] for x in r.json()["sessions"]}, (r.rc, r.out, r.err)
+    r = h.cli(g, "sessions", "list", "--user", "alice")
+    assert r.rc == 4 and "only an administrator" in r.err, (r.rc, r.err)
+    # bob ends another sign-in of his by its id
+    h2 = Home()
+    assert h2.login(g, "bob", "bob-pw").rc == 0
+    other = h2.entry(g)["session_id"]
+    r = h.cli(g, "sessions", "revoke", other)
+    assert r.rc == 0 and r.out.strip() == "Session %s revoked" % other, (r.rc, r.out, r.err)
+    assert h2.cli(g, "auth", "status").rc == 3, "the revoked sign-in still works"
+    assert h.cli(g, "auth", "status").rc == 0, "revoking another session ended this one"
+    r = h.cli(g, "sessions", "revoke", "no-such-session")
+    assert r.rc == 5 and "no session" in r.err, (r.rc, r.err)
+    # an administrator ends every session of bob
+    r = gwtest.cli("sessions", "revoke", "--user", "bob", url=g.base, token=ADMIN_TOKEN)
+    assert r.rc == 0 and re.match(r"Revoked [1-9]\d* sessions? of bob$", r.out.strip()), \
+        (r.rc, r.out, r.err)
     r = h.cli(g, "auth", "status")
     assert r.rc == 3, (r.rc, r.out, r.err)
+    types = {e["type"] for e in audit(g, event="auth.session.*")}
+    assert "auth.session.revoked" in types, types
 
 
 def test_no_secrets_in_the_audit_trail_or_the_log():

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * test_audit.c — the audit trail against the real store: chaining, group commit, failure
- * semantics (a broken file sink), filtering, checkpoints, rotation, CSV, and verification of
- * the store and of JSONL files under each kind of tampering (edit, delete, insert, reorder,
- * truncate), with the exact first bad seq.
+ * semantics (a broken file sink, a store that refuses a batch), forwarders, filtering,
+ * checkpoints, rotation, CSV, and verification of the store and of JSONL files under each kind
+ * of tampering (edit, delete, insert, reorder, truncate), with the exact first bad seq.
  */
 #include "base/prelude.h"
 
@@ -802,6 +802,69 @@ static void test_async_survives_failure(void **state)
     fx_free(f);
 }
 
+static void test_store_refusal_leaves_the_file_clean(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new(true);
+    fx_open_audit(f);
+    record_n(f, TENANT, 2, true);
+    /* the store (the last sink) refuses the next batch: the file, written first, is cut back */
+    db_exec(f, "CREATE TRIGGER refuse BEFORE INSERT ON audit_events "
+               "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    struct stat before, after;
+    assert_int_equal(stat(f->log, &before), 0);
+    struct audit_event ev = ev_basic("token.created", NULL);
+    assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_EAUDIT);
+    assert_int_equal(stat(f->log, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    db_exec(f, "DROP TRIGGER refuse");
+    assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
+    char *pk = gw_xstrdup(audit_public_key(f->a));
+    fx_close_audit(f);
+    struct audit_verify_result r;
+    assert_int_equal(audit_verify_file(f->log, pk, TENANT, 3, &r), GW_OK);
+    assert_true(r.ok);
+    assert_int_equal(r.events_checked, 3);
+    free(pk);
+    fx_free(f);
+}
+
+struct heard {
+    char tenant[32];
+    int64_t seq;
+    int calls;
+};
+
+static void heard_committed(void *arg, const char *tenant, int64_t seq)
+{
+    struct heard *h = arg;
+    snprintf(h->tenant, sizeof h->tenant, "%s", tenant);
+    h->seq = seq;
+    h->calls++;
+}
+
+static const struct audit_forwarder_ops heard_ops = {"test", heard_committed};
+
+static void test_forwarder_hears_commits(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new(false);
+    fx_open_audit(f);
+    struct heard h = {0};
+    assert_int_equal(audit_forwarder_add(f->a, &heard_ops, &h), GW_OK);
+    record_n(f, TENANT, 3, true);
+    assert_string_equal(h.tenant, TENANT);
+    assert_int_equal(h.seq, 3);
+    assert_int_equal(h.calls, 3); /* one committed batch each (synchronous events) */
+    f->o.log_path = "/dev/full"; /* failed batches are not announced */
+    f->o.enabled = true;
+    assert_int_equal(audit_reconfigure(f->a, &f->o), GW_EAUDIT); /* no room for anchors */
+    struct audit_event ev = ev_basic("token.created", NULL);
+    assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_EAUDIT);
+    assert_int_equal(h.calls, 3);
+    fx_free(f);
+}
+
 /* --- filtering ----------------------------------------------------------------------------------- */
 
 static json_t *stored_details(struct fx *f, int64_t seq)
@@ -1076,6 +1139,8 @@ int main(void)
         cmocka_unit_test(test_sync_fails_on_broken_disk),
         cmocka_unit_test(test_unopenable_file_does_not_abort),
         cmocka_unit_test(test_async_survives_failure),
+        cmocka_unit_test(test_store_refusal_leaves_the_file_clean),
+        cmocka_unit_test(test_forwarder_hears_commits),
         cmocka_unit_test(test_filter_pii_and_content),
         cmocka_unit_test(test_rotation_and_retention),
         cmocka_unit_test(test_concurrent_tenants),

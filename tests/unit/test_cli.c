@@ -7,6 +7,9 @@
  * A few end-to-end calls of cli_main cover usage errors, `config` and an unreachable gateway.
  * `auth`: the credentials file (path, modes whatever the umask, loose files, links, foreign
  * content), the loopback callback parser and the PKCE pair.
+ * "Did you mean", money, the CA bundle setting, `sessions` and `admin reload` arguments and
+ * reports, and the command table against the bash completion file, the man page and
+ * docs/CLI.md (a command missing from any of them fails here).
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -14,6 +17,7 @@
 #include "auth/auth_cli.h"
 #include "base/json.h"
 #include "base/mem.h"
+#include "base/util.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 
 #include "test_tmp.h"
 
@@ -636,6 +641,21 @@ static void test_main_config_and_unreachable(void **state)
 
 /* --- policy, tools and approvals ----------------------------------------------------------- */
 
+static const struct cli_optdef *policy_opts(const char *sub)
+{
+    return cli_sub_opts(&cli_command_policy, sub);
+}
+
+static const struct cli_optdef *approvals_opts(const char *sub)
+{
+    return cli_sub_opts(&cli_command_approvals, sub);
+}
+
+static const struct cli_optdef *tools_opts(const char *sub)
+{
+    return cli_sub_opts(&cli_command_tools, sub);
+}
+
 static int parse_sub(const struct cli_optdef *defs, int argc, char **argv, struct cli_args *a)
 {
     assert_non_null(defs);
@@ -647,12 +667,12 @@ static void test_policy_write_args(void **state)
     struct cli_args a;
     char err[300];
     json_t *b = NULL;
-    assert_null(cli_policy_opts("bogus"));
+    assert_null(policy_opts("bogus"));
 
     /* JSON content (leading blanks) is parsed and sent as "content" */
     char *c1[] = {"--scope", "team", "--scope-id", "platform", "--domain", "actions",
                   "--content", "  {\"default_autonomy\":\"approve\"}", "--reason", "why"};
-    assert_int_equal(parse_sub(cli_policy_opts("create"), 10, c1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("create"), 10, c1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"change_reason\":\"why\",\"content\":{\"default_autonomy\":"
@@ -664,7 +684,7 @@ static void test_policy_write_args(void **state)
     /* anything else is YAML text, sent as "content_yaml"; no scope_id for the enterprise */
     char *c2[] = {"--scope", "enterprise", "--domain", "actions", "--content",
                   "default_autonomy: block\n", "--reason", "r"};
-    assert_int_equal(parse_sub(cli_policy_opts("create"), 8, c2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("create"), 8, c2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
                         "default_autonomy: block\n");
@@ -680,7 +700,7 @@ static void test_policy_write_args(void **state)
     fputs("# team policy\nautonomous: [memory_read]\n", f);
     fclose(f);
     char *c3[] = {"p1", "--file", path, "--reason", "r", "--expected-version", "3"};
-    assert_int_equal(parse_sub(cli_policy_opts("update"), 7, c3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("update"), 7, c3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
                         "# team policy\nautonomous: [memory_read]\n");
@@ -723,9 +743,8 @@ static void test_policy_write_args(void **state)
          "--expected-version"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
-        assert_int_equal(parse_sub(cli_policy_opts(bad[i].create ? "create" : "update"),
-                                   bad[i].argc, bad[i].argv, &a),
-                         CLI_EXIT_OK);
+        const struct cli_optdef *defs = policy_opts(bad[i].create ? "create" : "update");
+        assert_int_equal(parse_sub(defs, bad[i].argc, bad[i].argv, &a), CLI_EXIT_OK);
         err[0] = '\0';
         assert_int_equal(cli_policy_write_body(&a, bad[i].create, &b, err, sizeof(err)),
                          CLI_EXIT_USAGE);
@@ -735,7 +754,7 @@ static void test_policy_write_args(void **state)
     }
     /* options of another subcommand are unknown */
     char *c4[] = {"p", "--scope", "team"};
-    assert_int_equal(parse_sub(cli_policy_opts("update"), 3, c4, &a), CLI_EXIT_USAGE);
+    assert_int_equal(parse_sub(policy_opts("update"), 3, c4, &a), CLI_EXIT_USAGE);
     free(path);
 }
 
@@ -747,7 +766,7 @@ static void test_policy_explain_args(void **state)
     char *e1[] = {"--action", "tool_call", "--resource", "memory_write", "--classification",
                   "internal", "--context", "spent_usd=12", "--context=rounds=a=b",
                   "--user", "alice@company.com"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 11, e1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 11, e1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"action\":\"tool_call\",\"classification\":\"internal\","
@@ -758,29 +777,29 @@ static void test_policy_explain_args(void **state)
     json_decref(b);
 
     char *e2[] = {"--action", "model_call", "--resource", "gpt"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 4, e2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 4, e2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_int_equal(json_object_size(b), 2);
     json_decref(b);
 
     char *e3[] = {"--action", "tool_call"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 2, e3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 2, e3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     char *e4[] = {"--action", "a", "--resource", "r", "--context", "novalue"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 6, e4, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 6, e4, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "KEY=VALUE"));
     char *e5[] = {"--action", "a", "--resource", "r", "--context", "k=1", "--context", "k=2"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 8, e5, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 8, e5, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "more than once"));
     char *e6[] = {"--action", "a", "--resource", "r", "--context", "=v"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 6, e6, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(policy_opts("explain"), 6, e6, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_null(b);
     /* --resource is not repeatable, --context is */
     char *e7[] = {"--resource", "a", "--resource", "b"};
-    assert_int_equal(parse_sub(cli_policy_opts("explain"), 4, e7, &a), CLI_EXIT_USAGE);
+    assert_int_equal(parse_sub(policy_opts("explain"), 4, e7, &a), CLI_EXIT_USAGE);
 }
 
 static void test_tools_approvals_args(void **state)
@@ -788,12 +807,12 @@ static void test_tools_approvals_args(void **state)
     struct cli_args a;
     char err[300];
     json_t *b = NULL;
-    assert_null(cli_tools_opts("run"));
-    assert_null(cli_approvals_opts("delete"));
+    assert_null(tools_opts("run"));
+    assert_null(approvals_opts("delete"));
 
     char *t1[] = {"memory_write", "--args", "{\"namespace\":\"eng\",\"agent\":\"bot\"}",
                   "--arg", "content=a=b c"};
-    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 5, t1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 5, t1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"args\":{\"agent\":\"bot\",\"content\":\"a=b c\","
@@ -802,41 +821,41 @@ static void test_tools_approvals_args(void **state)
     json_decref(b);
 
     char *t2[] = {"memory_read"};
-    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 1, t2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 1, t2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_int_equal(json_object_size(json_object_get(b, "args")), 0);
     json_decref(b);
 
     char *t3[] = {"memory_read", "--args", "{\"agent\":\"x\"}", "--arg", "agent=y"};
-    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 5, t3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 5, t3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "more than once"));
     char *t4[] = {"memory_read", "--args", "[1]"};
-    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 3, t4, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 3, t4, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "JSON object"));
     char *t5[] = {"--arg", "a=b"};
-    assert_int_equal(parse_sub(cli_tools_opts("invoke"), 2, t5, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(tools_opts("invoke"), 2, t5, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     assert_null(b);
 
     char *p1[] = {"apr_1", "--args", "{\"content\":\"edited\"}", "--comment", "fine"};
-    assert_int_equal(parse_sub(cli_approvals_opts("approve"), 5, p1, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(approvals_opts("approve"), 5, p1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     txt = gw_json_canonical(b);
     assert_string_equal(txt, "{\"args\":{\"content\":\"edited\"},\"comment\":\"fine\"}");
     free(txt);
     json_decref(b);
     char *p2[] = {"apr_1"};
-    assert_int_equal(parse_sub(cli_approvals_opts("reject"), 1, p2, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(approvals_opts("reject"), 1, p2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_int_equal(json_object_size(b), 0);
     json_decref(b);
     char *p3[] = {"apr_1", "--args", "{"};
-    assert_int_equal(parse_sub(cli_approvals_opts("approve"), 3, p3, &a), CLI_EXIT_OK);
+    assert_int_equal(parse_sub(approvals_opts("approve"), 3, p3, &a), CLI_EXIT_OK);
     assert_int_equal(cli_approve_body(&a, &b, err, sizeof(err)), CLI_EXIT_USAGE);
     char *p4[] = {"apr_1", "--args", "{}"}; /* reject takes no --args */
-    assert_int_equal(parse_sub(cli_approvals_opts("reject"), 3, p4, &a), CLI_EXIT_USAGE);
+    assert_int_equal(parse_sub(approvals_opts("reject"), 3, p4, &a), CLI_EXIT_USAGE);
 }
 
 static void test_violations(void **state)
@@ -1136,6 +1155,367 @@ static void test_main_auth_usage(void **state)
     unsetenv("OPENCLAW_CONFIG");
 }
 
+/* --- did you mean, money, CA bundle, timeouts ---------------------------------------------- */
+
+static void test_suggest(void **state)
+{
+    assert_int_equal(cli_edit_distance("tokens", "tokens"), 0);
+    assert_int_equal(cli_edit_distance("tokns", "tokens"), 1);
+    assert_int_equal(cli_edit_distance("tokesn", "tokens"), 1); /* a swap of neighbours */
+    assert_int_equal(cli_edit_distance("", "abc"), 3);
+    assert_int_equal(cli_edit_distance("kitten", "sitting"), 3);
+    static const char *const cmds[] = {"status", "auth", "config", "tokens", "tools", "policy",
+                                       "sessions", "send", "stats", "admin"};
+    size_t n = GW_ARRAY_LEN(cmds);
+    assert_string_equal(cli_suggest("tokns", cmds, n), "tokens");
+    assert_string_equal(cli_suggest("tokesn", cmds, n), "tokens");
+    assert_string_equal(cli_suggest("policies", cmds, n), "policy");
+    assert_string_equal(cli_suggest("session", cmds, n), "sessions");
+    assert_string_equal(cli_suggest("statu", cmds, n), "status");
+    assert_null(cli_suggest("tokens", cmds, n));   /* not a typo: the name itself */
+    assert_null(cli_suggest("frobnicate", cmds, n)); /* nothing like any of them */
+    assert_null(cli_suggest("x", cmds, n));
+    char buf[100];
+    assert_string_equal(cli_suggest_hint("--jsn", (const char *const[]){"json", "token"}, 2,
+                                         "--", buf, sizeof(buf)),
+                        "");                        /* the caller strips the dashes */
+    assert_string_equal(cli_suggest_hint("jsn", (const char *const[]){"json", "token"}, 2, "--",
+                                         buf, sizeof(buf)),
+                        " (did you mean --json?)");
+    /* options: both tables are searched */
+    struct cli_args a;
+    char *argv[] = {"--scpoe", "x"};
+    static const struct cli_optdef defs[] = {{"scope", CLI_OPT_ARG}, {NULL, 0}};
+    assert_int_equal(cli_args_parse(2, argv, defs, cli_global_opts, false, &a), CLI_EXIT_USAGE);
+    assert_string_equal(a.err, "unknown option --scpoe (did you mean --scope?)");
+    char *argv2[] = {"--cacrt", "f"};
+    assert_int_equal(cli_args_parse(2, argv2, NULL, cli_global_opts, false, &a), CLI_EXIT_USAGE);
+    assert_string_equal(a.err, "unknown option --cacrt (did you mean --cacert?)");
+}
+
+static void test_money(void **state)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0, "0.00"},          {412.5, "412.50"},   {4.6, "4.60"},       {10, "10.00"},
+        {0.004, "0.004"},     {0.00043, "0.00043"}, {0.00043000000000000004, "0.00043"},
+        {1.2345678, "1.234568"}, {0.0000004, "<0.000001"}, {0.0000006, "0.000001"},
+        {-0.0000001, "0.00"}, {-2.5, "-2.50"},     {1e9 + 0.25, "1000000000.25"},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
+        char *s = cli_money(cases[i].v);
+        if (strcmp(s, cases[i].want) != 0)
+            fail_msg("cli_money(%.17g) = %s, want %s", cases[i].v, s, cases[i].want);
+        free(s);
+    }
+    /* the costs report: no "0.00" for a spend that is not nothing, no float noise */
+    json_t *r = json_pack("{s:s,s:s,s:f,s:i,s:i,s:i,s:[{s:s,s:f,s:i,s:{s:f,s:f,s:s,s:s}}],"
+                          "s:[],s:[]}",
+                          "period", "2026-11", "currency", "USD", "total_usd",
+                          0.00043000000000000004, "requests", 1, "prompt_tokens", 10,
+                          "completion_tokens", 5, "by_workspace", "workspace", "dev",
+                          "total_usd", 0.00043000000000000004, "requests", 1, "budget",
+                          "monthly_usd_limit", 0.005, "used_pct", 8.6, "status", "ok",
+                          "on_exceed", "alert", "by_user", "by_model");
+    struct gw_buf out;
+    gw_buf_init(&out, 1 << 20);
+    cli_format_costs(&out, r);
+    assert_non_null(strstr(out.data, "  Total:     0.00043\n"));
+    assert_non_null(strstr(out.data, "dev        0.00043  1         0.005   8.6%  ok      alert"));
+    assert_null(strstr(out.data, "0.00\n"));
+    assert_null(strstr(out.data, "00000000"));
+    gw_buf_release(&out);
+    json_decref(r);
+}
+
+static void test_settings_ca_and_timeouts(void **state)
+{
+    char dir[256];
+    assert_true(test_tmpdir(dir, sizeof(dir), "test_cli_ca"));
+    char *pem = gw_xasprintf("%s/ca.pem", dir);
+    FILE *f = fopen(pem, "w");
+    assert_non_null(f);
+    fputs("-----BEGIN CERTIFICATE-----\n", f);
+    fclose(f);
+    struct cli_config c;
+    cli_config_init(&c);
+    c.ca_bundle = gw_xstrdup(pem);
+    struct cli_settings s;
+    memset(&s, 0, sizeof(s));
+    char err[400];
+    assert_true(cli_settings_ca(&s, NULL, NULL, NULL, err, sizeof(err)));
+    assert_null(s.ca_bundle);
+    assert_string_equal(s.ca_source, "none");
+    assert_true(cli_settings_ca(&s, NULL, "", &c, err, sizeof(err)));
+    assert_string_equal(s.ca_bundle, pem);
+    assert_string_equal(s.ca_source, "config ca_bundle");
+    assert_true(cli_settings_ca(&s, NULL, pem, &c, err, sizeof(err)));
+    assert_string_equal(s.ca_source, "OPENCLAW_CA_BUNDLE");
+    assert_false(cli_settings_ca(&s, "/nonexistent/ca.pem", pem, &c, err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot read the CA bundle /nonexistent/ca.pem"));
+    assert_non_null(strstr(err, "--cacert"));
+    assert_false(cli_settings_ca(&s, dir, NULL, NULL, err, sizeof(err))); /* a directory */
+    cli_settings_release(&s);
+
+    /* the config file keeps ca_bundle */
+    char *text = cli_config_serialize(&c);
+    struct cli_config back;
+    cli_config_init(&back);
+    assert_int_equal(cli_config_parse(text, strlen(text), &back, err, sizeof(err)), GW_OK);
+    assert_string_equal(back.ca_bundle, pem);
+    cli_config_release(&back);
+    free(text);
+    cli_config_release(&c);
+
+    struct cli_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    assert_int_equal(cli_timeout(&ctx, false), CLI_DEFAULT_TIMEOUT);
+    assert_int_equal(cli_timeout(&ctx, true), CLI_DEFAULT_TURN_TIMEOUT);
+    assert_true(CLI_DEFAULT_TURN_TIMEOUT > CLI_DEFAULT_TIMEOUT);
+    ctx.timeout = 7;
+    assert_int_equal(cli_timeout(&ctx, false), 7);
+    assert_int_equal(cli_timeout(&ctx, true), 7);
+    assert_int_equal(test_rmtree(dir), 0);
+    free(pem);
+}
+
+/* cli_main with one of its output streams (stdout or stderr) captured into out. */
+static int run_capture(int fd_out, char *out, size_t cap, int n, char **args)
+{
+    char *argv[32];
+    argv[0] = "openclaw";
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = args[i];
+    argv[n + 1] = NULL;
+    FILE *stream = fd_out == STDOUT_FILENO ? stdout : stderr;
+    fflush(stream);
+    char dir[256];
+    assert_true(test_tmpdir(dir, sizeof(dir), "test_cli_output"));
+    char *path = gw_xasprintf("%s/out", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    int saved = dup(fd_out);
+    dup2(fd, fd_out);
+    int rc = cli_main(n + 1, argv);
+    fflush(stream);
+    dup2(saved, fd_out);
+    close(saved);
+    ssize_t got = pread(fd, out, cap - 1, 0);
+    out[got > 0 ? got : 0] = '\0';
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    return rc;
+}
+
+static int run_err(char *err, size_t cap, int n, char **args)
+{
+    return run_capture(STDERR_FILENO, err, cap, n, args);
+}
+
+static void test_main_did_you_mean_and_new_commands(void **state)
+{
+    setenv("OPENCLAW_CONFIG", "/nonexistent/openclaw-test/config.yaml", 1);
+    char err[4096];
+    assert_int_equal(run_err(err, sizeof(err), 1, (char *[]){"tokns"}), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "unknown command 'tokns' (did you mean tokens?)"));
+    assert_int_equal(run_err(err, sizeof(err), 2, (char *[]){"help", "sesions"}), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "(did you mean sessions?)"));
+    assert_int_equal(run_err(err, sizeof(err), 2, (char *[]){"sessions", "revok"}),
+                     CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "unknown sessions subcommand 'revok' (did you mean revoke?)"));
+    assert_int_equal(run_err(err, sizeof(err), 3, (char *[]){"agents", "list", "--namespce"}),
+                     CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "(did you mean --namespace?)"));
+    assert_int_equal(run_err(err, sizeof(err), 3, (char *[]){"config", "get", "gatway_url"}),
+                     CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "(did you mean gateway_url?)"));
+    assert_int_equal(run_err(err, sizeof(err), 1, (char *[]){"zzzzzzzz"}), CLI_EXIT_USAGE);
+    assert_null(strstr(err, "did you mean"));
+
+    /* sessions and admin: argument checks before any request */
+    assert_int_equal(run(2, "sessions", "revoke"), CLI_EXIT_USAGE);
+    assert_int_equal(run(5, "sessions", "revoke", "s1", "--user", "bob"), CLI_EXIT_USAGE);
+    assert_int_equal(run(4, "sessions", "revoke", "--user", ""), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "sessions", "list", "extra"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "admin", "reload", "now"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "admin", "reload", "--force"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "completion", "bash", "x"), CLI_EXIT_USAGE);
+    assert_int_equal(run(2, "completion", "zsh"), CLI_EXIT_USAGE);
+    assert_int_equal(run(3, "--cacert", "/nonexistent/ca.pem", "status"), CLI_EXIT_USAGE);
+    const struct cli_optdef *d = cli_sub_opts(&cli_command_sessions, "revoke");
+    assert_non_null(d);
+    struct cli_args a;
+    char *argv[] = {"--user", "alice@acme.test"};
+    assert_int_equal(cli_args_parse(2, argv, d, NULL, false, &a), CLI_EXIT_OK);
+    assert_string_equal(cli_args_get(&a, "user"), "alice@acme.test");
+    assert_null(cli_sub_opts(&cli_command_admin, "restart"));
+    unsetenv("OPENCLAW_CONFIG");
+}
+
+static void test_sessions_and_reload_reports(void **state)
+{
+    json_t *r = json_pack("{s:[{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b},{s:s,s:s,s:s,s:s,s:n,"
+                          "s:s,s:s,s:s}]}", "sessions",
+                          "id", "s1", "kind", "browser", "user", "alice", "role", "user",
+                          "client_ip", "10.0.0.1", "created_at", "2026-12-01T10:00:00Z",
+                          "last_seen_at", "2026-12-01T11:00:00Z", "expires_at",
+                          "2026-12-02T10:00:00Z", "current", 1,
+                          "id", "s2\x1b[31m", "kind", "cli", "user", "alice", "role", "user",
+                          "client_ip", "created_at", "2026-12-01T09:00:00Z", "last_seen_at",
+                          "2026-12-01T09:30:00Z", "expires_at", "2026-12-15T09:00:00Z");
+    struct gw_buf out;
+    gw_buf_init(&out, 1 << 20);
+    cli_format_sessions(&out, r);
+    assert_non_null(strstr(out.data, "ID  "));
+    assert_non_null(strstr(out.data, "CURRENT\n"));
+    assert_non_null(strstr(out.data, "s1  "));
+    assert_non_null(strstr(out.data, "10.0.0.1"));
+    assert_non_null(strstr(out.data, "  yes\n"));
+    assert_null(strchr(out.data, '\x1b')); /* sanitized */
+    json_decref(r);
+    gw_buf_reset(&out);
+    r = json_pack("{s:[]}", "sessions");
+    cli_format_sessions(&out, r);
+    assert_string_equal(out.data, "No sessions.\n");
+    json_decref(r);
+
+    gw_buf_reset(&out);
+    r = json_pack("{s:b,s:i,s:i,s:i}", "reloaded", 1, "tokens", 5, "agents", 3, "roles", 4);
+    cli_format_reload(&out, 200, r);
+    assert_string_equal(out.data, "Configuration reloaded: 5 tokens, 3 agents, 4 roles\n");
+    json_decref(r);
+    gw_buf_reset(&out);
+    r = json_pack("{s:{s:s,s:s,s:[s,s]}}", "error", "code", "invalid_request", "message",
+                  "the new configuration is invalid", "errors", "gateway.yaml:3: unknown key",
+                  "gateway.yaml:9: bad\x07 value");
+    cli_format_reload(&out, 400, r);
+    assert_string_equal(out.data, "  - gateway.yaml:3: unknown key\n"
+                                  "  - gateway.yaml:9: bad? value\n");
+    json_decref(r);
+    gw_buf_release(&out);
+}
+
+/* --- the command table against the completion file, the man page and docs/CLI.md ---------- */
+
+/* A file of the repository (found from this source file's path), NUL-terminated. */
+static char *repo_file(const char *rel)
+{
+    const char *me = __FILE__;
+    const char *tail = strstr(me, "tests/unit/test_cli.c");
+    assert_non_null(tail);
+    char *path = gw_xasprintf("%.*s%s", (int)(tail - me), me, rel);
+    char *text = NULL;
+    size_t len = 0;
+    if (gw_file_read(path, (size_t)4 << 20, &text, &len) != GW_OK)
+        fail_msg("cannot read %s", path);
+    free(path);
+    return text;
+}
+
+/* The man page as plain text: font escapes dropped, "\-" as "-". */
+static char *man_text(void)
+{
+    char *t = repo_file("share/man/man1/openclaw.1");
+    char *w = t;
+    for (const char *r = t; *r;) {
+        if (r[0] == '\\' && r[1] == 'f' && r[2]) {
+            r += 3;
+        } else if (r[0] == '\\' && r[1] == '-') {
+            *w++ = '-';
+            r += 2;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return t;
+}
+
+static void check_opts(const char *where, const char *text, const struct cli_optdef *t,
+                       const char *cmd)
+{
+    for (size_t i = 0; t && t[i].name; i++) {
+        char *opt = gw_xasprintf("--%s", t[i].name);
+        if (!strstr(text, opt))
+            fail_msg("%s does not mention %s (of openclaw %s)", where, opt, cmd);
+        free(opt);
+    }
+}
+
+/* A "### ..." line of the document that names `name`. */
+static bool has_heading(const char *doc, const char *name)
+{
+    char *want = gw_xasprintf("`%s`", name);
+    bool found = false;
+    for (const char *p = strstr(doc, "\n### "); p && !found; p = strstr(p + 1, "\n### ")) {
+        const char *end = strchr(p + 1, '\n');
+        const char *hit = strstr(p, want);
+        found = hit && (!end || hit < end);
+    }
+    free(want);
+    return found;
+}
+
+static void test_completion_man_page_and_docs_cover_every_command(void **state)
+{
+    /* the completion file is exactly what `openclaw completion bash` prints */
+    char *file = repo_file("share/bash-completion/completions/openclaw");
+    struct gw_buf gen;
+    gw_buf_init(&gen, 1 << 20);
+    cli_completion_bash(&gen);
+    if (strcmp(file, gen.data) != 0)
+        fail_msg("share/bash-completion/completions/openclaw differs from the command table: "
+                 "regenerate it with `build/openclaw completion bash > "
+                 "share/bash-completion/completions/openclaw`");
+    gw_buf_release(&gen);
+    free(file);
+
+    char *man = man_text();
+    char *doc = repo_file("docs/CLI.md");
+    check_opts("the man page", man, cli_global_opts, "");
+    check_opts("docs/CLI.md", doc, cli_global_opts, "");
+    for (size_t c = 0; c < cli_ncommands; c++) {
+        const struct cli_command *cmd = cli_commands[c];
+        char *sec = gw_xasprintf(".SS \"openclaw %s", cmd->name);
+        if (!strstr(man, sec))
+            fail_msg("the man page has no section for openclaw %s", cmd->name);
+        free(sec);
+        if (!has_heading(doc, cmd->name))
+            fail_msg("docs/CLI.md has no section for openclaw %s", cmd->name);
+        check_opts("the man page", man, cmd->opts, cmd->name);
+        check_opts("docs/CLI.md", doc, cmd->opts, cmd->name);
+        for (size_t s = 0; s < cmd->nsubs; s++) {
+            char *use = gw_xasprintf("%s %s", cmd->name, cmd->subs[s].name);
+            if (!strstr(man, use))
+                fail_msg("the man page does not mention openclaw %s", use);
+            char *doc_use = gw_xasprintf("openclaw %s", use);
+            if (!strstr(doc, doc_use))
+                fail_msg("docs/CLI.md does not mention %s", doc_use);
+            free(doc_use);
+            check_opts("the man page", man, cmd->subs[s].opts, use);
+            check_opts("docs/CLI.md", doc, cmd->subs[s].opts, use);
+            free(use);
+        }
+    }
+    free(man);
+    free(doc);
+
+    /* `openclaw --help` lists every command too */
+    char help[8192];
+    assert_int_equal(run_capture(STDOUT_FILENO, help, sizeof(help), 1, (char *[]){"--help"}),
+                     CLI_EXIT_OK);
+    for (size_t c = 0; c < cli_ncommands; c++) {
+        char *line = gw_xasprintf("\n  %s ", cli_commands[c]->name);
+        if (!strstr(help, line))
+            fail_msg("openclaw --help does not list %s", cli_commands[c]->name);
+        free(line);
+    }
+}
+
 int main(void)
 {
     /* never the credentials of whoever runs the tests */
@@ -1173,6 +1553,12 @@ int main(void)
         cmocka_unit_test(test_callback_parse),
         cmocka_unit_test(test_pkce_pair),
         cmocka_unit_test(test_main_auth_usage),
+        cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_money),
+        cmocka_unit_test(test_settings_ca_and_timeouts),
+        cmocka_unit_test(test_main_did_you_mean_and_new_commands),
+        cmocka_unit_test(test_sessions_and_reload_reports),
+        cmocka_unit_test(test_completion_man_page_and_docs_cover_every_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * test_llm_wire.c — provider wire formats: request building (openai, anthropic, ollama),
  * complete answers, stream decoding (whole and split anywhere), usage, truncation, malformed
- * and oversize input, upstream error events and messages, and rebuilding a completion from
- * chunks.
+ * and oversize input, upstream error events and messages, rebuilding a completion from
+ * chunks, and the provider table.
  */
 #include "base/prelude.h"
 #include "base/mem.h"
@@ -1245,6 +1245,55 @@ static void accum_plain(void **state)
     llm_accum_free(NULL);
 }
 
+/* --- the provider table ------------------------------------------------------------------ */
+
+static int count_chunks(void *arg, json_t *chunk)
+{
+    GW_UNUSED(chunk);
+    ++*(int *)arg;
+    return 0;
+}
+
+static void provider_table(void **state)
+{
+    (void)state;
+    /* one row per API the configuration accepts, in the order of its enum */
+    static const struct {
+        enum llm_api api;
+        const char *name, *path;
+        enum llm_framing f;
+    } rows[] = {
+        {LLM_API_OPENAI, "openai", "/chat/completions", LLM_FRAMING_SSE},
+        {LLM_API_ANTHROPIC, "anthropic", "/v1/messages", LLM_FRAMING_SSE},
+        {LLM_API_OLLAMA, "ollama", "/api/chat", LLM_FRAMING_NDJSON},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
+        const struct llm_provider *p = llm_provider_get(rows[i].api);
+        assert_non_null(p);
+        assert_string_equal(p->name, rows[i].name);
+        assert_string_equal(p->path, rows[i].path);
+        assert_int_equal(p->framing, rows[i].f);
+        assert_non_null(p->build);
+        assert_non_null(p->parse);
+        assert_non_null(p->event);
+        assert_non_null(p->auth_prefix);
+    }
+    assert_string_equal(llm_provider_get(LLM_API_ANTHROPIC)->headers[0],
+                        "anthropic-version: 2023-06-01");
+    assert_null(llm_provider_get((enum llm_api)99));
+    char msg[128];
+    struct llm_wire_req w;
+    json_t *canon = jparse("{\"model\":\"m\",\"messages\":[]}");
+    assert_int_equal(llm_wire_build((enum llm_api)99, canon, "m", false, &w, msg, sizeof msg),
+                     GW_EINTERNAL);
+    json_decref(canon);
+    int chunks = 0;
+    struct llm_decoder *d = llm_decoder_new((enum llm_api)99, "m", "id", count_chunks, &chunks);
+    assert_int_not_equal(llm_decoder_feed(d, "data: {}\n\n", 10, msg, sizeof msg), GW_OK);
+    assert_int_equal(chunks, 0);
+    llm_decoder_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1272,6 +1321,7 @@ int main(void)
         cmocka_unit_test(accum_tool_calls),
         cmocka_unit_test(accum_bounded),
         cmocka_unit_test(accum_plain),
+        cmocka_unit_test(provider_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * llm_costs.h — usage metering, monthly budgets per workspace, alerts, cost reports.
+ * meter.h — usage metering, monthly budgets per workspace, alerts, cost reports.
+ *
+ * meter/ owns what a model call costs and whether a workspace may spend more; it may include
+ * base/, config/, store/ (usage rows, budget alert claims) and notify/ (the alert channels).
  *
  * Every model call that reaches a provider is recorded with tenant, user, workspace
  * (= namespace), agent, provider, model and tokens; its price comes from the model's entry in
@@ -9,10 +12,10 @@
  * Crossing alertThreshold sends one alert per workspace and month (e-mail through the SMTP
  * relay and a JSON webhook, from a notifier thread, remembered in the store so a restart does
  * not repeat it); reaching the limit sends an "exceeded" alert and, with onExceed: disable,
- * makes llm_costs_check refuse further calls of that workspace until the month ends.
+ * makes meter_check refuse further calls of that workspace until the month ends.
  */
-#ifndef GW_LLM_COSTS_H
-#define GW_LLM_COSTS_H
+#ifndef GW_METER_H
+#define GW_METER_H
 
 #include "base/prelude.h"
 #include "base/err.h"
@@ -21,9 +24,9 @@
 
 struct cfg;
 struct store;
-struct llm_costs;
+struct meter;
 
-struct llm_usage_record {
+struct meter_usage {
     const char *tenant, *user, *workspace;
     const char *agent;       /* "<ns>/<agent>" or NULL for direct proxy calls */
     const char *provider, *model;
@@ -32,31 +35,33 @@ struct llm_usage_record {
     const char *request_id;
 };
 
-gw_err llm_costs_open(struct store *st, const struct cfg *c, struct llm_costs **out);
+struct net_loop;
+/* Alerts go out through net (e-mail, webhook), which must outlive the costs. */
+gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net,
+                  struct meter **out);
 /* Flushes pending rows and stops the writer and notifier threads. */
-void llm_costs_close(struct llm_costs *k);
+void meter_close(struct meter *k);
 /* New budgets / prices / SMTP settings (reload). */
-void llm_costs_reload(struct llm_costs *k, const struct cfg *c);
+void meter_reload(struct meter *k, const struct cfg *c);
 
 /* Before a call: GW_OK with this month's spend, or GW_EPAYMENT (msg says which budget) when the
  * workspace reached a monthly limit whose onExceed is disable. */
-gw_err llm_costs_check(struct llm_costs *k, const char *tenant, const char *workspace,
+gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
                        double *spent_usd, char *msg, size_t cap);
 /* After a call: prices it, adds it to the totals, queues the row, fires alerts. Returns the
  * cost in USD. */
-double llm_costs_record(struct llm_costs *k, const struct llm_usage_record *u);
+double meter_record(struct meter *k, const struct meter_usage *u);
 /* Report of one tenant for one month ("YYYY-MM"), optionally one workspace:
  * {"period","currency","total_usd","requests","prompt_tokens","completion_tokens",
  *  "by_workspace":[{"workspace","total_usd","requests",...,"budget":{...}|null}],
  *  "by_user":[...], "by_model":[...]} — new reference; NULL with GW_EINVAL on a bad period. */
-json_t *llm_costs_report(struct llm_costs *k, const char *tenant, const char *period,
-                         const char *workspace);
+json_t *meter_report(struct meter *k, const char *tenant, const char *period,
+                     const char *workspace);
 /* The same, counting only the workspaces visible(workspace, arg) accepts (the caller's). */
-typedef bool llm_costs_visible_fn(const char *workspace, void *arg);
-json_t *llm_costs_report_visible(struct llm_costs *k, const char *tenant, const char *period,
-                                 const char *workspace, llm_costs_visible_fn *visible,
-                                 void *arg);
+typedef bool meter_visible_fn(const char *workspace, void *arg);
+json_t *meter_report_visible(struct meter *k, const char *tenant, const char *period,
+                             const char *workspace, meter_visible_fn *visible, void *arg);
 /* Waits until queued rows are in the store and queued alerts were attempted (tests, shutdown). */
-void llm_costs_flush(struct llm_costs *k);
+void meter_flush(struct meter *k);
 
 #endif

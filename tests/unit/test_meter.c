@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * test_llm_costs.c — usage metering and budgets (src/llm/llm_costs*.c) against a temporary
- * store and configuration file.
+ * test_meter.c — usage metering and budgets (src/meter/), with their alerts through the
+ * notifier (src/notify/), against a temporary store and configuration file.
  *
  * Covers: pricing math and months, month totals per (tenant, workspace) with UTC rollover and
  * late records, totals reloaded from the store, the threshold alert exactly once (also after
@@ -8,7 +8,7 @@
  * → never blocks), alert-only budgets never block, reports (grouping, sorting, budgets, the
  * workspace filter, rows still queued counted once), flush durability, the alert e-mail and
  * webhook texts, delivery to an in-test SMTP server and HTTP webhook, a failing webhook, and
- * the CLI's text of a report. The clock is pinned with llm_costs_test_set_clock.
+ * the CLI's text of a report. The clock is pinned with meter_test_set_clock.
  */
 #include "base/prelude.h"
 #include "base/buf.h"
@@ -18,12 +18,13 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "config/config.h"
-#include "llm/llm_costs.h"
-#include "llm/llm_costs_int.h"
+#include "meter/meter.h"
+#include "meter/meter_int.h"
+#include "net/net.h"
+#include "notify/notify.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -47,7 +48,7 @@ struct fx {
     char db[192];
     struct store *st;
     struct cfg *cfg;
-    struct llm_costs *k;
+    struct meter *k;
 };
 
 static const char base_yaml[] =
@@ -65,6 +66,7 @@ static const char base_yaml[] =
     "    dev-team: {monthlyUsdLimit: 10, onExceed: alert}\n"
     "    public: {monthlyUsdLimit: 1, onExceed: disable}\n";
 
+static struct net_loop *net; /* alerts go out through it; loopback servers are allowed */
 static int64_t t_nov; /* 2026-11-15T12:00:00Z */
 static int64_t t_dec; /* 2026-12-01T00:00:00Z */
 
@@ -87,13 +89,13 @@ static struct cfg *load_cfg(struct fx *f, const char *yaml)
 
 static void open_costs(struct fx *f)
 {
-    assert_int_equal(llm_costs_open(f->st, f->cfg, &f->k), GW_OK);
+    assert_int_equal(meter_open(f->st, f->cfg, net, &f->k), GW_OK);
 }
 
 /* Closes costs and store, reopens both (a restart). */
 static void restart(struct fx *f)
 {
-    llm_costs_close(f->k);
+    meter_close(f->k);
     store_close(f->st);
     assert_int_equal(store_open(f->data, &f->st), GW_OK);
     open_costs(f);
@@ -106,7 +108,7 @@ static int setup_yaml(void **state, const char *yaml)
     snprintf(f->data, sizeof(f->data), "%s/data", f->root);
     snprintf(f->cfgpath, sizeof(f->cfgpath), "%s/gateway.yaml", f->root);
     snprintf(f->db, sizeof(f->db), "%s/gateway.db", f->data);
-    llm_costs_test_set_clock(t_nov);
+    meter_test_set_clock(t_nov);
     assert_int_equal(store_open(f->data, &f->st), GW_OK);
     f->cfg = load_cfg(f, yaml);
     open_costs(f);
@@ -122,12 +124,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    llm_costs_close(f->k);
+    meter_close(f->k);
     store_close(f->st);
     cfg_unref(f->cfg);
     test_rmtree(f->root);
     free(f);
-    llm_costs_test_set_clock(0);
+    meter_test_set_clock(0);
     return 0;
 }
 
@@ -162,11 +164,11 @@ static bool near(double a, double b)
 static double rec(struct fx *f, const char *tenant, const char *user, const char *ws,
                   const char *model, int64_t pt, int64_t ct, int64_t at)
 {
-    struct llm_usage_record u = {.tenant = tenant, .user = user, .workspace = ws,
+    struct meter_usage u = {.tenant = tenant, .user = user, .workspace = ws,
                                  .agent = NULL, .provider = "openai", .model = model,
                                  .prompt_tokens = pt, .completion_tokens = ct, .at_ms = at,
                                  .request_id = "req"};
-    return llm_costs_record(f->k, &u);
+    return meter_record(f->k, &u);
 }
 
 /* A call costing exactly usd (gpt-4o-mini completion tokens are 0.6 USD per million: use
@@ -180,7 +182,7 @@ static double spent(struct fx *f, const char *tenant, const char *ws, gw_err *rc
 {
     double s = -1;
     char msg[256];
-    *rc = llm_costs_check(f->k, tenant, ws, &s, msg, sizeof msg);
+    *rc = meter_check(f->k, tenant, ws, &s, msg, sizeof msg);
     return s;
 }
 
@@ -190,23 +192,23 @@ static void test_pricing(void **state)
 {
     struct fx *f = *state;
     bool known = false;
-    assert_near(llm_costs_price(f->cfg, "openai", "gpt-4o", 1000000, 0, &known), 2.5);
+    assert_near(meter_price(f->cfg, "openai", "gpt-4o", 1000000, 0, &known), 2.5);
     assert_true(known);
-    assert_near(llm_costs_price(f->cfg, "openai", "gpt-4o", 0, 1000000, NULL), 10);
-    assert_near(llm_costs_price(f->cfg, "openai", "gpt-4o", 1000, 500, NULL), 0.0025 + 0.005);
-    assert_near(llm_costs_price(f->cfg, "openai", "gpt-4o-mini", 2000000, 1000000, NULL),
+    assert_near(meter_price(f->cfg, "openai", "gpt-4o", 0, 1000000, NULL), 10);
+    assert_near(meter_price(f->cfg, "openai", "gpt-4o", 1000, 500, NULL), 0.0025 + 0.005);
+    assert_near(meter_price(f->cfg, "openai", "gpt-4o-mini", 2000000, 1000000, NULL),
                 0.3 + 0.6);
-    assert_near(llm_costs_price(f->cfg, "openai", "gpt-4o", -5, -5, NULL), 0);
-    assert_near(llm_costs_price(f->cfg, "openai", "nope", 1000000, 1000000, &known), 0);
+    assert_near(meter_price(f->cfg, "openai", "gpt-4o", -5, -5, NULL), 0);
+    assert_near(meter_price(f->cfg, "openai", "nope", 1000000, 1000000, &known), 0);
     assert_false(known);
-    assert_near(llm_costs_price(f->cfg, "other", "gpt-4o", 1000000, 0, &known), 0);
+    assert_near(meter_price(f->cfg, "other", "gpt-4o", 1000000, 0, &known), 0);
     assert_false(known);
-    assert_near(llm_costs_price(f->cfg, NULL, "gpt-4o", 1000000, 0, &known), 0);
+    assert_near(meter_price(f->cfg, NULL, "gpt-4o", 1000000, 0, &known), 0);
 
     /* the recorded cost is the price; an unknown model is recorded at 0 */
     assert_near(rec(f, "acme", "alice", "dev-team", "gpt-4o", 1000, 500, t_nov), 0.0075);
     assert_near(rec(f, "acme", "alice", "dev-team", "mystery", 1000, 500, t_nov), 0);
-    llm_costs_flush(f->k);
+    meter_flush(f->k);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records"), 2);
     assert_int_equal(raw_int(f->db, "SELECT prompt_tokens FROM usage_records "
                                     "WHERE model = 'mystery'"), 1000);
@@ -216,21 +218,21 @@ static void test_months(void **state)
 {
     (void)state;
     char m[8];
-    int nov = llm_costs_month_of(t_nov, m);
+    int nov = meter_month_of(t_nov, m);
     assert_string_equal(m, "2026-11");
     assert_int_equal(nov, 2026 * 12 + 10);
-    assert_int_equal(llm_costs_month_of(t_dec, m), nov + 1);
+    assert_int_equal(meter_month_of(t_dec, m), nov + 1);
     assert_string_equal(m, "2026-12");
-    assert_int_equal(llm_costs_month_of(t_dec - 1, m), nov); /* 23:59:59.999 on Nov 30 */
+    assert_int_equal(meter_month_of(t_dec - 1, m), nov); /* 23:59:59.999 on Nov 30 */
     assert_string_equal(m, "2026-11");
-    assert_int_equal(llm_costs_period_parse("2026-11"), nov);
-    assert_int_equal(llm_costs_period_parse("2026-01"), 2026 * 12);
-    assert_int_equal(llm_costs_period_parse("2026-12"), 2026 * 12 + 11);
+    assert_int_equal(meter_period_parse("2026-11"), nov);
+    assert_int_equal(meter_period_parse("2026-01"), 2026 * 12);
+    assert_int_equal(meter_period_parse("2026-12"), 2026 * 12 + 11);
     const char *bad[] = {"2026-13", "2026-00", "2026-1", "26-11", "2026/11", "2026-1x",
                          "2026-11-01", "", "1969-12", "２０２６-11", " 2026-11"};
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++)
-        assert_int_equal(llm_costs_period_parse(bad[i]), -1);
-    assert_int_equal(llm_costs_period_parse(NULL), -1);
+        assert_int_equal(meter_period_parse(bad[i]), -1);
+    assert_int_equal(meter_period_parse(NULL), -1);
 }
 
 /* --- totals --------------------------------------------------------------------------------- */
@@ -253,7 +255,7 @@ static void test_totals_and_rollover(void **state)
     /* a record of December starts a new month */
     rec(f, "acme", "alice", "dev-team", "gpt-4o", 200000, 0, t_dec + 1000);
     assert_near(spent(f, "acme", "dev-team", &rc), 0); /* it is still November */
-    llm_costs_test_set_clock(t_dec + 5000);
+    meter_test_set_clock(t_dec + 5000);
     assert_near(spent(f, "acme", "dev-team", &rc), 0.5);
     /* a late November record is stored but not counted in December */
     rec(f, "acme", "alice", "dev-team", "gpt-4o", 400000, 0, t_nov);
@@ -261,7 +263,7 @@ static void test_totals_and_rollover(void **state)
     /* globex has no December record: the clock decides */
     assert_near(spent(f, "globex", "dev-team", &rc), 0);
 
-    json_t *r = llm_costs_report(f->k, "acme", "2026-11", NULL);
+    json_t *r = meter_report(f->k, "acme", "2026-11", NULL);
     assert_non_null(r);
     assert_near(json_real_value(json_object_get(r, "total_usd")), 4.75);
     json_decref(r);
@@ -269,7 +271,7 @@ static void test_totals_and_rollover(void **state)
     /* totals come back from the store at open (current month only) */
     restart(f);
     assert_near(spent(f, "acme", "dev-team", &rc), 0.5);
-    llm_costs_test_set_clock(t_nov);
+    meter_test_set_clock(t_nov);
     assert_near(spent(f, "acme", "dev-team", &rc), 0); /* loaded December; now says November */
     restart(f);
     assert_near(spent(f, "acme", "dev-team", &rc), 4.75);
@@ -281,16 +283,16 @@ static void test_totals_and_rollover(void **state)
 static void test_threshold_once(void **state)
 {
     struct fx *f = *state;
-    struct llm_notifier_stats s;
+    struct notify_stats s;
     spend(f, "dev-team", 3); /* limit 10, threshold 0.8 */
     spend(f, "dev-team", 3);
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 0);
     spend(f, "dev-team", 2.5); /* 8.5 */
     spend(f, "dev-team", 0.5); /* 9.0: no second threshold alert */
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 1);
     assert_int_equal(s.delivered, 1);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts WHERE kind = "
@@ -303,42 +305,42 @@ static void test_threshold_once(void **state)
     gw_err rc;
     assert_near(spent(f, "acme", "dev-team", &rc), 9);
     spend(f, "dev-team", 0.25);
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 1);
     assert_int_equal(s.duplicates, 1);
     assert_int_equal(s.delivered, 0);
     spend(f, "dev-team", 0.25); /* nothing new is even queued */
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 1);
 
     /* reaching the limit: one exceeded alert; alert-only never blocks */
     spend(f, "dev-team", 0.5); /* 10.0 */
     spend(f, "dev-team", 5);
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 2);
     assert_int_equal(s.delivered, 1);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts WHERE kind = "
                                     "'exceeded'"), 1);
     char msg[256] = "x";
     double sp = 0;
-    assert_int_equal(llm_costs_check(f->k, "acme", "dev-team", &sp, msg, sizeof msg), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "dev-team", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 15);
     assert_string_equal(msg, "");
     restart(f);
     spend(f, "dev-team", 1);
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 1);
     assert_int_equal(s.duplicates, 1);
 
     /* a new month alerts again */
-    llm_costs_test_set_clock(t_dec + 1);
+    meter_test_set_clock(t_dec + 1);
     rec(f, "acme", "alice", "dev-team", "gpt-4o", 4000000, 0, t_dec + 1); /* 10 USD at once */
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 2);
     assert_int_equal(s.delivered, 1);
     /* the limit was reached at once: one exceeded alert, the threshold one is claimed too */
@@ -347,8 +349,8 @@ static void test_threshold_once(void **state)
     restart(f);
     spend(f, "dev-team", 1); /* at_ms November: late, no alert */
     rec(f, "acme", "alice", "dev-team", "gpt-4o", 1000, 0, t_dec + 2);
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &s);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &s);
     assert_int_equal(s.handled, 1); /* exceeded again in memory, a duplicate in the store */
     assert_int_equal(s.duplicates, 1);
 }
@@ -359,29 +361,29 @@ static void test_exceeded_disable(void **state)
     char msg[256];
     double sp = -1;
     spend(f, "public", 0.6);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 0.6);
     spend(f, "public", 0.4); /* exactly the limit */
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
     assert_string_equal(msg, "workspace 'public' reached its monthly budget of 1.00 USD (spent "
                              "1.00 USD in 2026-11; onExceed: disable)");
     spend(f, "public", 0.12);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
     assert_near(sp, 1.12);
     assert_string_equal(msg, "workspace 'public' reached its monthly budget of 1.00 USD (spent "
                              "1.12 USD in 2026-11; onExceed: disable)");
     /* other tenants and workspaces are not affected; a NULL message buffer is fine */
-    assert_int_equal(llm_costs_check(f->k, "globex", "public", &sp, NULL, 0), GW_OK);
-    assert_int_equal(llm_costs_check(f->k, "acme", "dev-team", NULL, NULL, 0), GW_OK);
-    assert_int_equal(llm_costs_check(f->k, NULL, "public", &sp, msg, sizeof msg), GW_EINVAL);
+    assert_int_equal(meter_check(f->k, "globex", "public", &sp, NULL, 0), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "dev-team", NULL, NULL, 0), GW_OK);
+    assert_int_equal(meter_check(f->k, NULL, "public", &sp, msg, sizeof msg), GW_EINVAL);
     /* still refused after a restart */
     restart(f);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
     /* the next month starts from zero */
-    llm_costs_test_set_clock(t_dec);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
+    meter_test_set_clock(t_dec);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 0);
-    llm_costs_test_set_clock(t_nov);
+    meter_test_set_clock(t_nov);
 
     /* costManagement disabled: never blocks, still meters */
     struct cfg *off = load_cfg(f, "models:\n"
@@ -396,17 +398,17 @@ static void test_exceeded_disable(void **state)
                                   "  enabled: false\n"
                                   "  budgets:\n"
                                   "    public: {monthlyUsdLimit: 1, onExceed: disable}\n");
-    llm_costs_reload(f->k, off);
+    meter_reload(f->k, off);
     cfg_unref(off);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 1.12);
     spend(f, "public", 1);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 2.12);
     /* and back on: refused again */
-    llm_costs_reload(f->k, f->cfg);
-    assert_int_equal(llm_costs_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
-    llm_costs_flush(f->k);
+    meter_reload(f->k, f->cfg);
+    assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
+    meter_flush(f->k);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records WHERE workspace = "
                                     "'public'"), 4);
 }
@@ -418,11 +420,11 @@ static void test_alert_only_never_blocks(void **state)
         spend(f, "dev-team", 2.5);
     double sp = 0;
     char msg[128];
-    assert_int_equal(llm_costs_check(f->k, "acme", "dev-team", &sp, msg, sizeof msg), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "dev-team", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 25);
     /* without a budget: never blocks either */
     spend(f, "nobudget", 1000);
-    assert_int_equal(llm_costs_check(f->k, "acme", "nobudget", &sp, msg, sizeof msg), GW_OK);
+    assert_int_equal(meter_check(f->k, "acme", "nobudget", &sp, msg, sizeof msg), GW_OK);
     assert_near(sp, 1000);
 }
 
@@ -509,50 +511,50 @@ static void test_report(void **state)
     struct fx *f = *state;
     record_mix(f);
     /* before the writer ran: queued rows are counted */
-    json_t *r = llm_costs_report(f->k, "acme", "2026-11", NULL);
+    json_t *r = meter_report(f->k, "acme", "2026-11", NULL);
     assert_non_null(r);
     check_full_report(r);
     json_decref(r);
     /* after: the same, not twice */
-    llm_costs_flush(f->k);
-    r = llm_costs_report(f->k, "acme", "2026-11", NULL);
+    meter_flush(f->k);
+    r = meter_report(f->k, "acme", "2026-11", NULL);
     check_full_report(r);
     char *text = gw_json_compact(r);
     json_decref(r);
 
     /* workspace filter */
-    r = llm_costs_report(f->k, "acme", "2026-11", "marketing");
+    r = meter_report(f->k, "acme", "2026-11", "marketing");
     assert_string_equal(gw_json_str(r, "workspace"), "marketing");
     assert_near(json_real_value(json_object_get(r, "total_usd")), 0.5);
     assert_int_equal(json_array_size(json_object_get(r, "by_workspace")), 1);
     assert_int_equal(json_array_size(json_object_get(r, "by_user")), 2);
     assert_null(find(json_object_get(r, "by_user"), "user", "alice"));
     json_decref(r);
-    r = llm_costs_report(f->k, "acme", "2026-11", "public"); /* budget, no usage */
+    r = meter_report(f->k, "acme", "2026-11", "public"); /* budget, no usage */
     assert_int_equal(json_array_size(json_object_get(r, "by_workspace")), 1);
     assert_int_equal(json_array_size(json_object_get(r, "by_user")), 0);
     json_decref(r);
-    r = llm_costs_report(f->k, "acme", "2026-11", "unknown");
+    r = meter_report(f->k, "acme", "2026-11", "unknown");
     assert_int_equal(json_array_size(json_object_get(r, "by_workspace")), 0);
     assert_near(json_real_value(json_object_get(r, "total_usd")), 0);
     json_decref(r);
 
     /* other month and tenant */
-    r = llm_costs_report(f->k, "acme", "2026-12", NULL);
+    r = meter_report(f->k, "acme", "2026-12", NULL);
     assert_near(json_real_value(json_object_get(r, "total_usd")), 2.5);
     json_decref(r);
-    r = llm_costs_report(f->k, "globex", "2026-11", NULL);
+    r = meter_report(f->k, "globex", "2026-11", NULL);
     assert_near(json_real_value(json_object_get(r, "total_usd")), 2.5);
     assert_int_equal(json_integer_value(json_object_get(r, "requests")), 1);
     json_decref(r);
 
-    assert_null(llm_costs_report(f->k, "acme", "2026-13", NULL));
-    assert_null(llm_costs_report(f->k, "acme", "november", NULL));
-    assert_null(llm_costs_report(f->k, "acme", NULL, NULL));
+    assert_null(meter_report(f->k, "acme", "2026-13", NULL));
+    assert_null(meter_report(f->k, "acme", "november", NULL));
+    assert_null(meter_report(f->k, "acme", NULL, NULL));
 
     /* the same after a restart */
     restart(f);
-    r = llm_costs_report(f->k, "acme", "2026-11", NULL);
+    r = meter_report(f->k, "acme", "2026-11", NULL);
     char *again = gw_json_compact(r);
     assert_string_equal(again, text);
     free(again);
@@ -581,14 +583,14 @@ static void test_flush_durable(void **state)
     struct fx *f = *state;
     for (int i = 0; i < 600; i++) /* more than two batches */
         rec(f, "acme", i % 2 ? "alice" : "bob", "dev-team", "gpt-4o", 1000, 100, t_nov + i);
-    llm_costs_flush(f->k);
+    meter_flush(f->k);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records"), 600);
-    llm_costs_flush(f->k); /* nothing queued: returns at once */
+    meter_flush(f->k); /* nothing queued: returns at once */
 
     /* close flushes too */
     for (int i = 0; i < 10; i++)
         rec(f, "acme", "alice", "marketing", "gpt-4o", 1000, 100, t_nov);
-    llm_costs_close(f->k);
+    meter_close(f->k);
     f->k = NULL;
     store_close(f->st);
     assert_int_equal(store_open(f->data, &f->st), GW_OK);
@@ -634,18 +636,18 @@ static void test_concurrent_record(void **state)
         pthread_join(th[i], NULL);
     gw_err rc;
     assert_near(spent(f, "acme", "dev-team", &rc), 2000 * 0.0025);
-    json_t *r = llm_costs_report(f->k, "acme", "2026-11", NULL);
+    json_t *r = meter_report(f->k, "acme", "2026-11", NULL);
     assert_int_equal(json_integer_value(json_object_get(r, "requests")), 2000);
     json_decref(r);
-    llm_costs_flush(f->k);
+    meter_flush(f->k);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records"), 2000);
 }
 
 /* --- alert messages --------------------------------------------------------------------------- */
 
-static struct llm_alert *sample_alert(bool exceeded)
+static struct meter_alert *sample_alert(bool exceeded)
 {
-    struct llm_alert *a = gw_xcalloc(1, sizeof *a);
+    struct meter_alert *a = gw_xcalloc(1, sizeof *a);
     a->tenant = gw_xstrdup("acme");
     a->workspace = gw_xstrdup("dev-team");
     snprintf(a->month, sizeof a->month, "2026-11");
@@ -662,14 +664,14 @@ static struct llm_alert *sample_alert(bool exceeded)
 static void test_alert_texts(void **state)
 {
     (void)state;
-    struct llm_alert *a = sample_alert(false);
-    char *subj = llm_alert_subject(a);
+    struct meter_alert *a = sample_alert(false);
+    char *subj = meter_alert_subject(a);
     assert_string_equal(subj, "[OpenClaw] Budget alert: workspace dev-team at 82% of 500.00 USD "
                               "(2026-11)");
     free(subj);
     int64_t at = 0;
     assert_true(gw_time_parse("2026-11-03T10:04:05Z", &at));
-    char *m = llm_alert_email(a, "gw@company.com", "leads@company.com", at);
+    char *m = meter_alert_email(a, "gw@company.com", "leads@company.com", at);
     assert_non_null(strstr(m, "Date: Tue, 03 Nov 2026 10:04:05 +0000\r\n"));
     assert_non_null(strstr(m, "From: gw@company.com\r\n"));
     assert_non_null(strstr(m, "To: leads@company.com\r\n"));
@@ -694,7 +696,7 @@ static void test_alert_texts(void **state)
     assert_true(strlen(m) >= 2 && !strcmp(m + strlen(m) - 2, "\r\n"));
     free(m);
 
-    json_t *j = llm_alert_webhook_json(a);
+    json_t *j = meter_alert_webhook_json(a);
     assert_string_equal(gw_json_str(j, "type"), "budget.threshold");
     assert_string_equal(gw_json_str(j, "tenant"), "acme");
     assert_string_equal(gw_json_str(j, "workspace"), "dev-team");
@@ -704,21 +706,21 @@ static void test_alert_texts(void **state)
     assert_near(json_real_value(json_object_get(j, "limit_usd")), 500);
     assert_near(json_real_value(json_object_get(j, "threshold")), 0.8);
     json_decref(j);
-    llm_alert_free(a);
+    meter_alert_free(a);
 
     a = sample_alert(true);
-    subj = llm_alert_subject(a);
+    subj = meter_alert_subject(a);
     assert_string_equal(subj, "[OpenClaw] Budget exceeded: workspace dev-team at 102% of "
                               "500.00 USD (2026-11)");
     free(subj);
-    j = llm_alert_webhook_json(a);
+    j = meter_alert_webhook_json(a);
     assert_string_equal(gw_json_str(j, "type"), "budget.exceeded");
     assert_string_equal(gw_json_str(j, "on_exceed"), "disable");
     json_decref(j);
-    m = llm_alert_email(a, "gw@company.com", "leads@company.com", at);
+    m = meter_alert_email(a, "gw@company.com", "leads@company.com", at);
     assert_non_null(strstr(m, "refuses further model calls"));
     free(m);
-    llm_alert_free(a);
+    meter_alert_free(a);
 }
 
 /* --- delivery: a tiny SMTP server and an HTTP webhook receiver -------------------------------- */
@@ -917,13 +919,13 @@ static void test_delivery(void **state)
     char *yaml = delivery_yaml(smtp.port, hook.port);
     struct cfg *c = load_cfg(f, yaml);
     free(yaml);
-    llm_costs_reload(f->k, c);
+    meter_reload(f->k, c);
     cfg_unref(c);
 
     spend(f, "dev-team", 6); /* 60% of 10, threshold 50% */
-    llm_costs_flush(f->k);
-    struct llm_notifier_stats st;
-    llm_costs_notify_stats(f->k, &st);
+    meter_flush(f->k);
+    struct notify_stats st;
+    meter_notify_stats(f->k, &st);
     assert_int_equal(st.handled, 1);
     assert_int_equal(st.delivered, 1);
 
@@ -966,8 +968,8 @@ static void test_delivery(void **state)
 
     /* exceeded on public goes to the section's address */
     spend(f, "public", 1.5);
-    llm_costs_flush(f->k);
-    llm_costs_notify_stats(f->k, &st);
+    meter_flush(f->k);
+    meter_notify_stats(f->k, &st);
     assert_int_equal(st.handled, 2);
     assert_int_equal(st.delivered, 2);
     pthread_mutex_lock(&smtp.mu);
@@ -996,23 +998,23 @@ static void test_delivery_failure(void **state)
     char *yaml = delivery_yaml(closed_port, hook.port);
     struct cfg *c = load_cfg(f, yaml);
     free(yaml);
-    llm_costs_reload(f->k, c);
+    meter_reload(f->k, c);
     cfg_unref(c);
 
     int64_t t0 = gw_mono_ns();
     spend(f, "dev-team", 6);
-    llm_costs_flush(f->k);
+    meter_flush(f->k);
     int64_t ms = (gw_mono_ns() - t0) / 1000000;
-    struct llm_notifier_stats st;
-    llm_costs_notify_stats(f->k, &st);
+    struct notify_stats st;
+    meter_notify_stats(f->k, &st);
     assert_int_equal(st.handled, 1);
     assert_int_equal(st.failures, 1);
     assert_int_equal(st.delivered, 0);
     pthread_mutex_lock(&hook.mu);
-    assert_int_equal(hook.sessions, LLM_ALERT_ATTEMPTS);
+    assert_int_equal(hook.sessions, NOTIFY_ATTEMPTS);
     pthread_mutex_unlock(&hook.mu);
     /* two channels, each with backoffs of 1 s and 2 s */
-    assert_true(ms >= 2 * 3 * LLM_ALERT_BACKOFF_MS - 100);
+    assert_true(ms >= 2 * 3 * NOTIFY_BACKOFF_MS - 100);
     /* the claim stays: a failed alert is not repeated */
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts"), 1);
     srv_stop(&hook);
@@ -1021,7 +1023,14 @@ static void test_delivery_failure(void **state)
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    net_init();
+    assert_int_equal(net_loop_start(&net), GW_OK);
+    struct net_egress *eg = NULL;
+    struct net_egress_rules rules = {.allow_private = true, .proxy = ""};
+    char msg[100];
+    assert_int_equal(net_egress_new(&rules, &eg, msg, sizeof msg), GW_OK);
+    net_loop_set_egress(net, eg);
+    net_egress_unref(eg);
     assert_true(gw_time_parse("2026-11-15T12:00:00Z", &t_nov));
     assert_true(gw_time_parse("2026-12-01T00:00:00Z", &t_dec));
     const struct CMUnitTest tests[] = {
@@ -1039,6 +1048,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delivery_failure, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
+    net_loop_stop(net);
+    net_cleanup();
     return rc;
 }

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_stream.c — the incremental decoder of upstream stream bodies.
+ * stream.c — the incremental decoder of upstream stream bodies.
  *
  * Owns the framing: Server-Sent Events for openai and anthropic (lines ending in LF, CRLF or
  * CR; "data:" lines joined with LF; "event:" kept; comments and other fields ignored; an empty
  * line dispatches) and NDJSON for ollama. Bytes may arrive split anywhere; a line or an event
  * above LLM_MAX_EVENT_BYTES is an error. Each complete event goes to the provider's translator
- * (llm_wire_<api>.c). Also owns the outcome: a sticky error, the end marker (without it the
- * stream was truncated) and the final usage-only chunk emitted by llm_decoder_finish.
+ * (the event member of its struct llm_provider). Also owns the outcome: a sticky error, the end
+ * marker (without it the stream was truncated) and the final usage-only chunk emitted by
+ * llm_decoder_finish.
  */
 #include "base/prelude.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "llm/llm_wire.h"
-#include "llm/llm_wire_int.h"
+#include "llm/wire/wire_int.h"
 
 json_t *llm_dec_chunk(struct llm_decoder *d, json_t *delta, const char *finish_reason)
 {
@@ -48,7 +49,12 @@ struct llm_decoder *llm_decoder_new(enum llm_api api, const char *client_model, 
                                     llm_chunk_fn *fn, void *arg)
 {
     struct llm_decoder *d = gw_xcalloc(1, sizeof(*d));
-    d->api = api;
+    d->p = llm_provider_get(api);
+    if (!d->p) { /* no such API: every feed fails */
+        d->err = GW_EINTERNAL;
+        snprintf(d->errmsg, sizeof(d->errmsg), "unknown provider API %d", (int)api);
+        d->p = &llm_openai;
+    }
     d->client_model = gw_xstrdup(client_model ? client_model : "");
     if (id) {
         d->id = gw_xstrdup(id);
@@ -94,18 +100,13 @@ static gw_err too_big(char *msg, size_t cap)
                     LLM_MAX_EVENT_BYTES);
 }
 
-/* --- SSE ------------------------------------------------------------------------------------- */
+/* --- SSE -------------------------------------------------------------------------------------- */
 
 static gw_err sse_dispatch(struct llm_decoder *d, char *msg, size_t cap)
 {
     gw_err rc = GW_OK;
-    if (d->has_data) {
-        const char *data = d->data.data ? d->data.data : "";
-        if (d->api == LLM_API_ANTHROPIC)
-            rc = llm_anthropic_event(d, d->event, data, d->data.len, msg, cap);
-        else if (d->data.len > 0)
-            rc = llm_openai_event(d, data, d->data.len, msg, cap);
-    }
+    if (d->has_data)
+        rc = d->p->event(d, d->event, d->data.data ? d->data.data : "", d->data.len, msg, cap);
     gw_buf_reset(&d->data);
     d->has_data = false;
     d->event[0] = '\0';
@@ -141,7 +142,7 @@ static gw_err sse_line(struct llm_decoder *d, const char *line, size_t len, char
     return GW_OK;
 }
 
-/* --- NDJSON ---------------------------------------------------------------------------------- */
+/* --- NDJSON ----------------------------------------------------------------------------------- */
 
 static bool is_space(char c)
 {
@@ -158,14 +159,14 @@ static gw_err nd_line(struct llm_decoder *d, const char *line, size_t len, char 
         len--;
     if (len == 0)
         return GW_OK;
-    return llm_ollama_line(d, line, len, msg, cap);
+    return d->p->event(d, "", line, len, msg, cap);
 }
 
-/* --- feeding --------------------------------------------------------------------------------- */
+/* --- feeding ---------------------------------------------------------------------------------- */
 
 static gw_err on_line(struct llm_decoder *d, const char *line, size_t len, char *msg, size_t cap)
 {
-    if (d->api == LLM_API_OLLAMA)
+    if (d->p->framing == LLM_FRAMING_NDJSON)
         return nd_line(d, line, len, msg, cap);
     return sse_line(d, line, len, msg, cap);
 }
@@ -237,7 +238,7 @@ gw_err llm_decoder_finish(struct llm_decoder *d, char *msg, size_t cap)
         return GW_OK;
     d->finished = true;
     /* NDJSON: the last object may lack its newline; it is complete when it parses. */
-    if (!d->done && d->api == LLM_API_OLLAMA && d->line.len > 0) {
+    if (!d->done && d->p->framing == LLM_FRAMING_NDJSON && d->line.len > 0) {
         char detail[8];
         json_t *v = gw_json_parse(d->line.data, d->line.len, LLM_JSON_DEPTH, detail,
                                   sizeof(detail));

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_int.h — private to the wire translation files (llm_wire*.c, llm_accum.c).
+ * wire_int.h — private to src/llm/wire: the model providers' wire formats.
  *
- * llm_wire.c holds the shared helpers and the dispatch by API; llm_wire_openai.c,
- * llm_wire_anthropic.c and llm_wire_ollama.c each own one provider's request building,
- * response parsing and stream-event translation; llm_wire_stream.c owns the decoder (SSE and
- * NDJSON framing, bounds, end marker, final usage chunk); llm_accum.c rebuilds a completion.
+ * The folder owns the translation between the canonical chat shape (OpenAI chat-completions)
+ * and each provider's format, as pure functions; it includes base/ and its public header
+ * llm/llm_wire.h only. wire.c holds the provider table and the entry points; openai.c,
+ * anthropic.c and ollama.c each define one const struct llm_provider (request building,
+ * answer parsing, stream-event translation, headers); canon.c the shapes they share; stream.c
+ * the decoder (SSE and NDJSON framing, bounds, end marker, final usage chunk); accum.c
+ * rebuilds a completion from chunks.
  */
 #ifndef GW_LLM_WIRE_INT_H
 #define GW_LLM_WIRE_INT_H
@@ -24,27 +27,52 @@
 #define LLM_TOKENS_MAX ((int64_t)1 << 40)    /* token counts above are clamped */
 #define LLM_ERRMSG_TEXT 200                  /* plain-text error bodies are cut to this */
 
-/* --- shared helpers (llm_wire.c) --------------------------------------------------------- */
+/* --- shared helpers (canon.c) ----------------------------------------------------------------- */
 
 /* snprintf into msg; msg may be NULL (cap 0). Always returns code. */
 gw_err llm_fail(gw_err code, char *msg, size_t cap, const char *fmt, ...) GW_PRINTF(4, 5);
 /* Strict parse of upstream JSON; on error msg = "<what> is not valid JSON: <detail>". */
 json_t *llm_parse_upstream(const char *data, size_t len, const char *what, char *msg,
                            size_t cap);
+/* The same, and the value must be an object ("<what> is not a JSON object"). */
+json_t *llm_parse_object(const char *data, size_t len, const char *what, char *msg, size_t cap);
 /* "<prefix><24 hex digits>" into out (cap >= strlen(prefix) + 25). */
 void llm_new_id(const char *prefix, char *out, size_t cap);
+/* The id of a canonical answer: the caller's id, else the upstream's, else a new
+ * "chatcmpl-<hex>" written into gen. */
+const char *llm_answer_id(const char *id, const char *upstream, char *gen, size_t cap);
 int64_t llm_now_s(void);
 /* The message of an error object in an upstream JSON value: error.message, error (string),
  * message; NULL when there is none. */
 const char *llm_error_in(const json_t *v);
+/* Calls fn for each part of a canonical message content: a string is one "text" part (part
+ * NULL, text set); null or absent: none; an array: each element, with its "type" and, when it
+ * is a string, its "text". Anything else: GW_EINVAL "<role> message content must be a string
+ * or an array". */
+typedef gw_err llm_part_fn(void *arg, size_t i, const json_t *part, const char *type,
+                           const json_t *text, char *msg, size_t cap);
+gw_err llm_content_each(const json_t *content, const char *role, llm_part_fn *fn, void *arg,
+                        char *msg, size_t cap);
 /* Text of a canonical content (string, null, or array of {type:"text",text} parts joined
  * with "\n") appended to out. Other part types are refused with GW_EINVAL. */
 gw_err llm_content_text(const json_t *content, const char *role, struct gw_buf *out,
                         char *msg, size_t cap);
 /* Tool call arguments (JSON text; "" means {}) → object (new reference) or NULL + msg. */
 json_t *llm_args_object(const json_t *arguments, const char *name, char *msg, size_t cap);
+/* Calls fn for each tool call of a canonical assistant message (null or absent: none; not an
+ * array: GW_EINVAL "tool_calls must be an array") with its id and function name (either may be
+ * NULL: fn decides) and its arguments as an object (new reference, stolen by fn; only when the
+ * name is set, else NULL). */
+typedef gw_err llm_tool_call_fn(void *arg, size_t i, const char *id, const char *name,
+                                json_t *args, char *msg, size_t cap);
+gw_err llm_tool_calls_each(const json_t *tool_calls, llm_tool_call_fn *fn, void *arg,
+                           char *msg, size_t cap);
 /* {"prompt_tokens","completion_tokens","total_tokens"} */
 json_t *llm_usage_json(const struct llm_usage *u);
+/* Token counts from obj's members prompt_key and completion_key: known when either is a
+ * non-negative integer (the other counts 0); u unchanged when neither is. */
+void llm_usage_read(const json_t *obj, const char *prompt_key, const char *completion_key,
+                    struct llm_usage *u);
 /* "data:<media type>;base64,<data>" → true with the parts (not copied). */
 bool llm_data_url(const char *url, const char **media, size_t *media_len, const char **data);
 /* Integer member (a token count): -1 when absent, negative or not an integer; clamped to
@@ -66,24 +94,11 @@ gw_err llm_stop_array(const json_t *canon, json_t **out, char *msg, size_t cap);
 /* max_completion_tokens, else max_tokens; 0 when absent. GW_EINVAL when not a positive int. */
 gw_err llm_max_tokens(const json_t *canon, int64_t *out, char *msg, size_t cap);
 
-/* --- per provider ------------------------------------------------------------------------ */
+/* --- the providers (one file each), in the table of wire.c ------------------------------------ */
 
-gw_err llm_openai_build(const json_t *canon, const char *model, bool stream, json_t **body,
-                        char *msg, size_t cap);
-gw_err llm_anthropic_build(const json_t *canon, const char *model, bool stream, json_t **body,
-                           char *msg, size_t cap);
-gw_err llm_ollama_build(const json_t *canon, const char *model, bool stream, json_t **body,
-                        char *msg, size_t cap);
+extern const struct llm_provider llm_openai, llm_anthropic, llm_ollama;
 
-/* v: the parsed upstream body (borrowed). */
-gw_err llm_openai_parse(json_t *v, const char *client_model, const char *id, json_t **out,
-                        struct llm_usage *usage, char *msg, size_t cap);
-gw_err llm_anthropic_parse(json_t *v, const char *client_model, const char *id, json_t **out,
-                           struct llm_usage *usage, char *msg, size_t cap);
-gw_err llm_ollama_parse(json_t *v, const char *client_model, const char *id, json_t **out,
-                        struct llm_usage *usage, char *msg, size_t cap);
-
-/* --- the stream decoder (llm_wire_stream.c) ---------------------------------------------- */
+/* --- the stream decoder (stream.c) ------------------------------------------------------------ */
 
 enum llm_block_kind { LLM_BLOCK_NONE, LLM_BLOCK_TEXT, LLM_BLOCK_TOOL, LLM_BLOCK_OTHER };
 
@@ -94,7 +109,7 @@ struct llm_block {
 };
 
 struct llm_decoder {
-    enum llm_api api;
+    const struct llm_provider *p;
     char *client_model;
     char *id;
     int64_t created;
@@ -130,15 +145,5 @@ struct llm_decoder {
 json_t *llm_dec_chunk(struct llm_decoder *d, json_t *delta, const char *finish_reason);
 /* Passes chunk (stolen) to the callback; GW_ECANCELED when it asks to stop. */
 gw_err llm_dec_emit(struct llm_decoder *d, json_t *chunk, char *msg, size_t cap);
-
-/* One SSE event's data (openai); data is NUL-terminated at len. */
-gw_err llm_openai_event(struct llm_decoder *d, const char *data, size_t len, char *msg,
-                        size_t cap);
-/* One SSE event (anthropic); event may be "" (then the data's "type" is used). */
-gw_err llm_anthropic_event(struct llm_decoder *d, const char *event, const char *data,
-                           size_t len, char *msg, size_t cap);
-/* One NDJSON line (ollama), whitespace trimmed, not empty. */
-gw_err llm_ollama_line(struct llm_decoder *d, const char *line, size_t len, char *msg,
-                       size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * llm_accum.c — rebuilds a "chat.completion" from canonical stream chunks.
+ * accum.c — rebuilds a "chat.completion" from canonical stream chunks.
  *
  * Used when the gateway itself needs the whole answer of a streamed call (the agent loop):
  * content deltas are concatenated, tool calls are merged by their index (id, type and name are
@@ -12,7 +12,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "llm/llm_wire.h"
-#include "llm/llm_wire_int.h"
+#include "llm/wire/wire_int.h"
 
 struct acc_tool {
     bool seen;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_anthropic.c — the Anthropic Messages API (POST /v1/messages).
+ * anthropic.c — the Anthropic Messages API (POST /v1/messages).
  *
  * Requests: system/developer messages become the top-level "system" string; the rest become
  * strictly alternating user/assistant messages made of content blocks (assistant tool_calls →
@@ -13,11 +13,11 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
-#include "llm/llm_wire_int.h"
+#include "llm/wire/wire_int.h"
 
 #define DEFAULT_MAX_TOKENS 4096
 
-/* --- request --------------------------------------------------------------------------------- */
+/* --- request ---------------------------------------------------------------------------------- */
 
 static gw_err image_block(const json_t *part, json_t **out, char *msg, size_t cap)
 {
@@ -40,65 +40,56 @@ static gw_err image_block(const json_t *part, json_t **out, char *msg, size_t ca
     return llm_fail(GW_EINVAL, msg, cap, "image url must be a data: URL (base64) or http(s)");
 }
 
+struct blocks_of {
+    json_t *blocks;
+    const char *role;
+};
+
+static gw_err content_part(void *arg, size_t i, const json_t *part, const char *type,
+                           const json_t *text, char *msg, size_t cap)
+{
+    struct blocks_of *bo = arg;
+    if (type && strcmp(type, "text") == 0 && text) {
+        if (json_string_length(text) > 0)
+            json_array_append_new(bo->blocks, json_pack("{s:s,s:O}", "type", "text", "text",
+                                                        text));
+        return GW_OK;
+    }
+    if (type && strcmp(type, "image_url") == 0 && strcmp(bo->role, "user") == 0) {
+        json_t *b = NULL;
+        gw_err rc = image_block(part, &b, msg, cap);
+        if (rc == GW_OK)
+            json_array_append_new(bo->blocks, b);
+        return rc;
+    }
+    return llm_fail(GW_EINVAL, msg, cap, "%s message content part %zu: unsupported type",
+                    bo->role, i);
+}
+
 /* Appends the blocks of a canonical content (string or parts) to blocks. */
 static gw_err content_blocks(const json_t *content, const char *role, json_t *blocks, char *msg,
                              size_t cap)
 {
-    if (!content || json_is_null(content))
-        return GW_OK;
-    if (json_is_string(content)) {
-        if (json_string_length(content) > 0)
-            json_array_append_new(blocks, json_pack("{s:s,s:s}", "type", "text", "text",
-                                                    json_string_value(content)));
-        return GW_OK;
+    struct blocks_of bo = {blocks, role};
+    return llm_content_each(content, role, content_part, &bo, msg, cap);
+}
+
+static gw_err tool_use_block(void *arg, size_t i, const char *id, const char *name,
+                             json_t *input, char *msg, size_t cap)
+{
+    if (!id || !name) {
+        json_decref(input);
+        return llm_fail(GW_EINVAL, msg, cap, "tool_calls[%zu] needs an id and a function name",
+                        i);
     }
-    if (!json_is_array(content))
-        return llm_fail(GW_EINVAL, msg, cap, "%s message content must be a string or an array",
-                        role);
-    size_t i;
-    json_t *part;
-    json_array_foreach(content, i, part) {
-        const char *type = gw_json_str(part, "type");
-        if (type && strcmp(type, "text") == 0 && json_is_string(json_object_get(part, "text"))) {
-            const char *t = gw_json_str(part, "text");
-            if (*t)
-                json_array_append_new(blocks, json_pack("{s:s,s:s}", "type", "text", "text", t));
-        } else if (type && strcmp(type, "image_url") == 0 && strcmp(role, "user") == 0) {
-            json_t *b = NULL;
-            gw_err rc = image_block(part, &b, msg, cap);
-            if (rc != GW_OK)
-                return rc;
-            json_array_append_new(blocks, b);
-        } else {
-            return llm_fail(GW_EINVAL, msg, cap, "%s message content part %zu: unsupported type",
-                            role, i);
-        }
-    }
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id", id,
+                                         "name", name, "input", input));
     return GW_OK;
 }
 
 static gw_err tool_use_blocks(const json_t *tool_calls, json_t *blocks, char *msg, size_t cap)
 {
-    if (!tool_calls || json_is_null(tool_calls))
-        return GW_OK;
-    if (!json_is_array(tool_calls))
-        return llm_fail(GW_EINVAL, msg, cap, "tool_calls must be an array");
-    size_t i;
-    json_t *tc;
-    json_array_foreach(tool_calls, i, tc) {
-        json_t *fn = json_object_get(tc, "function");
-        const char *id = gw_json_str(tc, "id");
-        const char *name = gw_json_str(fn, "name");
-        if (!id || !name)
-            return llm_fail(GW_EINVAL, msg, cap, "tool_calls[%zu] needs an id and a function name",
-                            i);
-        json_t *input = llm_args_object(json_object_get(fn, "arguments"), name, msg, cap);
-        if (!input)
-            return GW_EINVAL;
-        json_array_append_new(blocks, json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id", id,
-                                                "name", name, "input", input));
-    }
-    return GW_OK;
+    return llm_tool_calls_each(tool_calls, tool_use_block, blocks, msg, cap);
 }
 
 static gw_err build_messages(const json_t *messages, json_t *out, struct gw_buf *system,
@@ -245,7 +236,7 @@ static gw_err build_tools(const json_t *canon, json_t *body, char *msg, size_t c
     return GW_OK;
 }
 
-gw_err llm_anthropic_build(const json_t *canon, const char *model, bool stream, json_t **body,
+static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body,
                            char *msg, size_t cap)
 {
     gw_err rc;
@@ -295,7 +286,7 @@ out:
     return rc;
 }
 
-/* --- answers --------------------------------------------------------------------------------- */
+/* --- answers ---------------------------------------------------------------------------------- */
 
 static const char *finish_of(const char *stop_reason, bool tools)
 {
@@ -322,7 +313,7 @@ static int64_t prompt_tokens(const json_t *usage)
     return in + (w > 0 ? w : 0) + (r > 0 ? r : 0);
 }
 
-gw_err llm_anthropic_parse(json_t *v, const char *client_model, const char *id, json_t **out,
+static gw_err parse(json_t *v, const char *client_model, const char *id, json_t **out,
                            struct llm_usage *usage, char *msg, size_t cap)
 {
     json_t *content = json_object_get(v, "content");
@@ -376,13 +367,7 @@ gw_err llm_anthropic_parse(json_t *v, const char *client_model, const char *id, 
         ujson = llm_usage_json(usage);
     }
     char gen[48];
-    if (!id) {
-        id = gw_json_str(v, "id");
-        if (!id) {
-            llm_new_id("chatcmpl-", gen, sizeof(gen));
-            id = gen;
-        }
-    }
+    id = llm_answer_id(id, gw_json_str(v, "id"), gen, sizeof(gen));
     const char *finish = finish_of(stop_reason, json_array_size(tools) > 0);
     json_t *message = llm_assistant_message(text.data ? text.data : "", json_incref(tools));
     *out = llm_completion(id, llm_now_s(), client_model, message, finish, ujson);
@@ -392,7 +377,7 @@ out:
     return rc;
 }
 
-/* --- stream events --------------------------------------------------------------------------- */
+/* --- stream events ---------------------------------------------------------------------------- */
 
 static gw_err emit_delta(struct llm_decoder *d, json_t *delta, const char *finish, char *msg,
                          size_t cap)
@@ -539,17 +524,13 @@ static gw_err on_error_event(const json_t *ev, char *msg, size_t cap)
                     m ? m : type ? type : "unknown error");
 }
 
-gw_err llm_anthropic_event(struct llm_decoder *d, const char *event, const char *data,
-                           size_t len, char *msg, size_t cap)
+static gw_err event(struct llm_decoder *d, const char *event, const char *data, size_t len,
+                    char *msg, size_t cap)
 {
-    json_t *ev = llm_parse_upstream(data, len, "upstream stream event", msg, cap);
+    json_t *ev = llm_parse_object(data, len, "upstream stream event", msg, cap);
     if (!ev)
         return GW_EUPSTREAM;
     gw_err rc = GW_OK;
-    if (!json_is_object(ev)) {
-        rc = llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream event is not a JSON object");
-        goto out;
-    }
     const char *type = *event ? event : gw_json_str(ev, "type");
     if (!type) {
         rc = llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream event without a type");
@@ -595,3 +576,16 @@ out:
     json_decref(ev);
     return rc;
 }
+
+static const char *const headers[] = {"anthropic-version: 2023-06-01", NULL};
+
+const struct llm_provider llm_anthropic = {
+    .name = "anthropic",
+    .path = "/v1/messages",
+    .framing = LLM_FRAMING_SSE,
+    .headers = headers,
+    .auth_prefix = "x-api-key: ",
+    .build = build,
+    .parse = parse,
+    .event = event,
+};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * llm_wire_ollama.c — Ollama's native chat API (POST /api/chat).
+ * ollama.c — Ollama's native chat API (POST /api/chat).
  *
  * Requests: messages keep their roles (developer → system) with string content, inline images
  * go to "images", tool call arguments are objects (not JSON text), tool results name their
@@ -12,9 +12,9 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
-#include "llm/llm_wire_int.h"
+#include "llm/wire/wire_int.h"
 
-/* --- request --------------------------------------------------------------------------------- */
+/* --- request ---------------------------------------------------------------------------------- */
 
 /* Text of a user message plus its inline images. */
 static gw_err user_content(const json_t *content, json_t *m, struct gw_buf *text, char *msg,
@@ -53,29 +53,20 @@ out:
     return rc;
 }
 
-static gw_err tool_calls_out(const json_t *tool_calls, json_t *m, char *msg, size_t cap)
+static gw_err tool_call_out(void *arg, size_t i, const char *id, const char *name, json_t *args,
+                            char *msg, size_t cap)
 {
-    if (!tool_calls || json_is_null(tool_calls))
-        return GW_OK;
-    if (!json_is_array(tool_calls))
-        return llm_fail(GW_EINVAL, msg, cap, "tool_calls must be an array");
-    if (json_array_size(tool_calls) == 0)
-        return GW_OK;
-    json_t *out = json_array();
-    json_object_set_new(m, "tool_calls", out);
-    size_t i;
-    json_t *tc;
-    json_array_foreach(tool_calls, i, tc) {
-        json_t *fn = json_object_get(tc, "function");
-        const char *name = gw_json_str(fn, "name");
-        if (!name)
-            return llm_fail(GW_EINVAL, msg, cap, "tool_calls[%zu] has no function name", i);
-        json_t *args = llm_args_object(json_object_get(fn, "arguments"), name, msg, cap);
-        if (!args)
-            return GW_EINVAL;
-        json_array_append_new(out, json_pack("{s:{s:s,s:o}}", "function", "name", name,
-                                             "arguments", args));
+    GW_UNUSED(id); /* Ollama's tool calls have no ids */
+    json_t *m = arg;
+    if (!name)
+        return llm_fail(GW_EINVAL, msg, cap, "tool_calls[%zu] has no function name", i);
+    json_t *out = json_object_get(m, "tool_calls");
+    if (!out) {
+        out = json_array();
+        json_object_set_new(m, "tool_calls", out);
     }
+    json_array_append_new(out, json_pack("{s:{s:s,s:o}}", "function", "name", name, "arguments",
+                                         args));
     return GW_OK;
 }
 
@@ -120,7 +111,8 @@ static gw_err build_messages(const json_t *messages, json_t *out, char *msg, siz
         } else if (strcmp(role, "assistant") == 0) {
             rc = llm_content_text(content, role, &text, msg, cap);
             if (rc == GW_OK)
-                rc = tool_calls_out(json_object_get(m, "tool_calls"), extra, msg, cap);
+                rc = llm_tool_calls_each(json_object_get(m, "tool_calls"), tool_call_out,
+                                         extra, msg, cap);
         } else if (strcmp(role, "tool") == 0) {
             rc = llm_content_text(content, role, &text, msg, cap);
             const char *tcid = gw_json_str(m, "tool_call_id");
@@ -145,7 +137,7 @@ static gw_err build_messages(const json_t *messages, json_t *out, char *msg, siz
     return rc;
 }
 
-gw_err llm_ollama_build(const json_t *canon, const char *model, bool stream, json_t **body,
+static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body,
                         char *msg, size_t cap)
 {
     json_t *b = json_object();
@@ -198,7 +190,7 @@ gw_err llm_ollama_build(const json_t *canon, const char *model, bool stream, jso
     return rc;
 }
 
-/* --- answers --------------------------------------------------------------------------------- */
+/* --- answers ---------------------------------------------------------------------------------- */
 
 /* Canonical tool calls (new array) from an Ollama message's tool_calls; first_index is the
  * "index" member of the first one (stream form) or -1 (no index: complete answer). */
@@ -257,17 +249,11 @@ static const char *finish_of(const char *done_reason, bool tools)
 
 static void read_usage(const json_t *v, struct llm_usage *u)
 {
-    int64_t p = llm_int_member(v, "prompt_eval_count");
-    int64_t c = llm_int_member(v, "eval_count");
-    if (p < 0 && c < 0)
-        return;
-    u->prompt_tokens = p < 0 ? 0 : p;
-    u->completion_tokens = c < 0 ? 0 : c;
-    u->known = true;
+    llm_usage_read(v, "prompt_eval_count", "eval_count", u);
 }
 
-gw_err llm_ollama_parse(json_t *v, const char *client_model, const char *id, json_t **out,
-                        struct llm_usage *usage, char *msg, size_t cap)
+static gw_err parse(json_t *v, const char *client_model, const char *id, json_t **out,
+                    struct llm_usage *usage, char *msg, size_t cap)
 {
     json_t *m = json_object_get(v, "message");
     if (!json_is_object(m))
@@ -281,10 +267,7 @@ gw_err llm_ollama_parse(json_t *v, const char *client_model, const char *id, jso
         return rc;
     read_usage(v, usage);
     char gen[48];
-    if (!id) {
-        llm_new_id("chatcmpl-", gen, sizeof(gen));
-        id = gen;
-    }
+    id = llm_answer_id(id, NULL, gen, sizeof(gen)); /* Ollama's answers have no id */
     const char *finish = finish_of(gw_json_str(v, "done_reason"), json_array_size(tools) > 0);
     json_t *message = llm_assistant_message(json_string_value(content), tools);
     *out = llm_completion(id, llm_now_s(), client_model, message, finish,
@@ -292,7 +275,7 @@ gw_err llm_ollama_parse(json_t *v, const char *client_model, const char *id, jso
     return GW_OK;
 }
 
-/* --- stream lines ---------------------------------------------------------------------------- */
+/* --- stream lines ----------------------------------------------------------------------------- */
 
 static gw_err emit_delta(struct llm_decoder *d, json_t *delta, const char *finish, char *msg,
                          size_t cap)
@@ -309,17 +292,14 @@ static gw_err emit_delta(struct llm_decoder *d, json_t *delta, const char *finis
     return llm_dec_emit(d, llm_dec_chunk(d, delta, finish), msg, cap);
 }
 
-gw_err llm_ollama_line(struct llm_decoder *d, const char *line, size_t len, char *msg,
-                       size_t cap)
+static gw_err event(struct llm_decoder *d, const char *name, const char *line, size_t len,
+                    char *msg, size_t cap)
 {
-    json_t *v = llm_parse_upstream(line, len, "upstream stream line", msg, cap);
+    GW_UNUSED(name);
+    json_t *v = llm_parse_object(line, len, "upstream stream line", msg, cap);
     if (!v)
         return GW_EUPSTREAM;
     gw_err rc = GW_OK;
-    if (!json_is_object(v)) {
-        rc = llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream line is not a JSON object");
-        goto out;
-    }
     const char *emsg = llm_error_in(v);
     if (emsg) {
         rc = llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream error: %.200s", emsg);
@@ -368,3 +348,13 @@ out:
     json_decref(v);
     return rc;
 }
+
+const struct llm_provider llm_ollama = {
+    .name = "ollama",
+    .path = "/api/chat",
+    .framing = LLM_FRAMING_NDJSON,
+    .auth_prefix = "Authorization: Bearer ",
+    .build = build,
+    .parse = parse,
+    .event = event,
+};

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT
+ * audit_sink.h — where committed audit events go: sinks on the commit path, and the slot for
+ * forwarders off it.
+ *
+ * Sinks. The writer (audit_writer.c) chains a batch and appends it to each sink in order: the
+ * JSON Lines file (audit_file.c), then the store (audit_sink_store.c). The batch is committed
+ * when every sink accepted it. When one refuses it, the sinks that took it already roll it back
+ * in reverse order, so a failed batch leaves nothing behind in any sink; a sink that cannot take
+ * an append back (a committed store transaction) must come last. Every signed checkpoint goes to
+ * every sink. Sinks are used by the writer thread only.
+ *
+ * Forwarders (SIEM export over HEC, syslog, ...; a later issue) are not sinks: a slow or
+ * unreachable SIEM must neither hold up nor fail a commit. A forwarder keeps a cursor
+ * (tenant, seq) per tenant, reads the committed chain after it from the store
+ * (store_audit_query) on its own gw_worker and delivers at least once. The writer only tells it,
+ * after each committed batch, where each tenant's chain ends now, so it need not poll.
+ */
+#ifndef GW_AUDIT_SINK_H
+#define GW_AUDIT_SINK_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+#include "store/store.h"
+
+struct audit;
+
+/* A chained batch: rows[i] has seq, prev_hash and hash; lines is their JSONL text (one line
+ * each, "hash" last) when some sink wants_lines, else NULL. */
+struct audit_batch {
+    const struct store_audit_row *rows;
+    size_t n;
+    const char *lines;
+    size_t len;
+};
+
+/* Checkpoints signed in one run (periodic, or anchors of a fresh file). */
+struct audit_checkpoint_set {
+    const struct store_audit_checkpoint *cps;
+    const bool *new_coverage; /* cps[i] covers events no stored checkpoint covers yet */
+    bool *kept;               /* set by a sink that now holds cps[i] durably (the store) */
+    size_t n;
+    const char *lines;        /* their JSONL lines */
+    size_t len;
+};
+
+struct audit_sink;
+
+struct audit_sink_ops {
+    const char *name;  /* "file", "store": log lines */
+    bool wants_lines;  /* appends need the JSONL text */
+    /* Optional, before each batch: make the sink usable (reopen a broken file, rotate);
+     * *fresh when it starts a new file, which the writer then anchors with checkpoints. */
+    gw_err (*ready)(struct audit_sink *s, int64_t now_ms, bool *fresh);
+    /* Appends the batch durably, all or nothing. */
+    gw_err (*append)(struct audit_sink *s, const struct audit_batch *b);
+    /* Takes back the last append (a later sink refused the batch); NULL: cannot. */
+    void (*rollback)(struct audit_sink *s);
+    gw_err (*checkpoints)(struct audit_sink *s, struct audit_checkpoint_set *set);
+    /* The reason of the last failure, for the log. */
+    const char *(*error)(const struct audit_sink *s);
+    void (*close)(struct audit_sink *s);
+};
+
+struct audit_sink {
+    const struct audit_sink_ops *ops; /* first member of every implementation */
+};
+
+/* --- the JSON Lines file (audit_file.c) ---------------------------------------------------- */
+
+/* A file sink with no file yet. */
+struct audit_sink *audit_file_sink_new(void);
+/* Opens path (NULL or "": no file) with these options, closing the current file. GW_EAUDIT
+ * when it cannot be opened: the sink then stays configured but broken (ready retries). */
+gw_err audit_file_sink_configure(struct audit_sink *s, const char *path, bool rotate_daily,
+                                 unsigned retain_days, int64_t now_ms);
+bool audit_file_sink_enabled(const struct audit_sink *s);
+
+/* --- the store (audit_sink_store.c) ---------------------------------------------------------- */
+
+struct audit_sink *audit_store_sink_new(struct store *st);
+
+/* --- forwarders ---------------------------------------------------------------------------- */
+
+struct audit_forwarder_ops {
+    const char *name;
+    /* Writer thread, after a batch committed: tenant's chain ends at seq now. Must not block
+     * (post to or kick the forwarder's own worker). */
+    void (*committed)(void *fwd, const char *tenant, int64_t seq);
+};
+
+#define AUDIT_MAX_FORWARDERS 8
+
+/* Registers a forwarder before the first event is recorded; ops and fwd outlive a. */
+gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd);
+
+#endif
