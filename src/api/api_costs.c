@@ -23,7 +23,7 @@ static bool period_valid(const char *s)
     for (int i = 0; i < 7; i++)
         if (i != 4 && (s[i] < '0' || s[i] > '9'))
             return false;
-    int year = atoi(s), mon = (s[5] - '0') * 10 + (s[6] - '0');
+    int year = (int)strtol(s, NULL, 10), mon = (s[5] - '0') * 10 + (s[6] - '0');
     return year >= 1970 && mon >= 1 && mon <= 12;
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/prelude.h"
 
+/* clang-format off */
 /*        code          http  wire name               default message */
 #define GW_ERR_MAP(X)                                                                          \
     X(OK,              200, "ok",                    "ok")                                   \
@@ -32,7 +33,8 @@
     X(EUPTIMEOUT,      504, "upstream_timeout",      "upstream did not answer in time")     \
     X(ECANCELED,       499, "canceled",              "the client went away")                \
     X(EUNAVAIL,        503, "unavailable",           "service unavailable")                 \
-    X(EAUDIT,          503, "audit_unavailable",     "audit trail cannot be written; nothing was changed") \
+    X(EAUDIT,          503, "audit_unavailable",     "audit trail cannot be written; "      \
+                                                     "nothing was changed")                 \
     X(ESTORE,          503, "store_unavailable",     "store unavailable")                   \
     X(ECONFIG,         500, "config_error",          "configuration error")                 \
     X(EIO,             500, "io_error",              "i/o error")                           \
@@ -44,6 +46,7 @@ typedef enum {
 #undef GW_ERR_ENUM
     GW_ERR__COUNT
 } gw_err;
+/* clang-format on */
 
 /* HTTP status for an error code. */
 int gw_err_http_status(gw_err e);

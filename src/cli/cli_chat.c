@@ -96,8 +96,8 @@ static void on_event(struct sse *st, const char *event, json_t *data)
 static void parse_event(struct sse *st, char *ev)
 {
     const char *event = "message";
-    char *data = NULL;
-    for (char *line = strtok(ev, "\n"); line; line = strtok(NULL, "\n")) {
+    char *data = NULL, *save = NULL;
+    for (char *line = strtok_r(ev, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (!strncmp(line, "event: ", 7))
             event = line + 7;
         else if (!strncmp(line, "data: ", 6))

@@ -102,13 +102,10 @@ gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *e
 /* The directory of path (malloc'd). */
 static char *dir_of(const char *path)
 {
-    char *dir = gw_xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir)
-        *slash = '\0';
-    else
-        strcpy(dir, slash ? "/" : ".");
-    return dir;
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return gw_xstrdup(".");
+    return slash == path ? gw_xstrdup("/") : gw_xstrndup(path, (size_t)(slash - path));
 }
 
 gw_err cli_private_dir(const char *path, char *err, size_t errcap)

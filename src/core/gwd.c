@@ -288,7 +288,7 @@ static int run(struct gwd *g)
     struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
                             .grants = g->grants, .llm = g->llm, .costs = g->costs,
                             .net = g->net};
-    deps.actions = tools_all(&deps.n_actions);
+    deps.actions = tool_all(&deps.n_actions);
     if (gov_open(&deps, c, &g->gov, pmsg, sizeof(pmsg)) != GW_OK) {
         gw_error("cannot load policies: %s", pmsg);
         return CFG_EXIT_INVALID;

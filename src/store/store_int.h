@@ -44,6 +44,7 @@ struct store_cols {
 /* Each column list below is X(S, TYPE, field) joined by SEP, so one list generates the column
  * table (STORE_COLS_INIT, the initializer of a struct store_cols for struct S), the SQL column
  * list (STORE_COL_NAMES) and its placeholders (STORE_COL_PARAMS). */
+/* clang-format off */
 #define STORE_COL_ENTRY(S, T, f) {#f, STORE_COL_##T, offsetof(struct S, f)},
 #define STORE_COL_NAME(S, T, f) #f
 #define STORE_COL_PARAM(S, T, f) "?"
@@ -128,6 +129,7 @@ struct store_cols {
     X(S, TEXT, redirect_uri) SEP X(S, I64, created_ms) SEP X(S, I64, expires_ms) SEP            \
     X(S, I64, consumed_ms) SEP X(S, TEXT, cli_session)
 #define STORE_CLI_CODE_INSERT_COLS 9
+/* clang-format on */
 
 /* Defined beside the dispatch of their domain (store_<domain>.c). */
 extern const struct store_cols store_str_cols; /* one string: a char * row */

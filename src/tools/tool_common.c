@@ -57,7 +57,7 @@ gw_err tool_document(const struct gov_call *gc, struct ns_registry *reg,
     return GW_OK;
 }
 
-const struct gov_action *const *tools_all(size_t *n)
+const struct gov_action *const *tool_all(size_t *n)
 {
     static const struct gov_action *const all[] = {&tool_memory_read, &tool_memory_write,
                                                    &tool_send_message, NULL};
