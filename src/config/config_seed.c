@@ -67,8 +67,8 @@ static const struct seed_rule rules[] = {
      "namespaces and memory documents are kept in the data directory"},
     {"cluster", "nodeId", ALIAS, "node_id", NULL, NULL},
     /* seed 001 "Data Residency": the house enforces it on the model providers */
-    {TOP, "dataResidency", SECTION, "models.allowed_regions and models.providers[].region",
-     NULL, NULL},
+    {TOP, "dataResidency", SECTION, "models.allowed_regions and models.providers[].region", NULL,
+     NULL},
     {"dataResidency", "region", USE, "models.allowed_regions", NULL,
      "every provider must then declare a region from that list"},
     {"dataResidency", "providers", SECTION, "models.providers[]", NULL, NULL},
@@ -271,8 +271,8 @@ void cfg_seed_reshape(struct cfg_errlist *e, struct cfg_node *root)
                     rules[r].to);
         else
             cfg_err(e, key->line, "%s.%s is read as %s, but %.*s is not a mapping",
-                    rules[r].section, rules[r].key, rules[r].to,
-                    (int)(leaf - 1 - rules[r].to), rules[r].to);
+                    rules[r].section, rules[r].key, rules[r].to, (int)(leaf - 1 - rules[r].to),
+                    rules[r].to);
         cfg_node_free(key);
         cfg_node_free(val);
     }
