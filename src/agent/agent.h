@@ -74,4 +74,24 @@ struct agent_turn {
 gw_err agent_turn_run(struct agent_turn *t);
 void agent_turn_release(struct agent_turn *t);
 
+/* --- conversations (agent_history.c) ------------------------------------------------------- */
+
+/* The stored conversations of (tenant, user, agent, session): what a turn starts from and what
+ * it adds. One per daemon, over the store. */
+struct agent_history;
+struct store;
+#define AGENT_CONVERSATION_ID_LEN 40
+#define AGENT_HISTORY_MAX_MESSAGES 64 /* of a stored conversation, fed back to the model */
+
+struct agent_history *agent_history_new(struct store *st);
+void agent_history_free(struct agent_history *h);
+/* Opens (or creates) the conversation and appends its last messages to history, never
+ * starting with the results of a tool call that was cut away; its id goes to id. */
+gw_err agent_history_load(struct agent_history *h, const char *tenant, const char *user,
+                          const char *agent, const char *session, json_t *history,
+                          char id[AGENT_CONVERSATION_ID_LEN]);
+/* Stores the user's message and what the turn produced. */
+gw_err agent_history_save(struct agent_history *h, const char *id, const json_t *user_msg,
+                          const json_t *produced);
+
 #endif

@@ -10,11 +10,11 @@ void api_admin_reload(struct api_call *c)
 {
     if (!api_require(c, "admin:reload"))
         return;
-    if (!api_audit_sync(c, "config.reloaded", c->g->config_path, 200,
+    if (!api_audit_sync(c, "config.reloaded", c->d->host.config_path, 200,
                         json_pack("{s:s}", "trigger", "api")))
         return;
     struct cfg_errors errs = {0};
-    gw_err rc = gwd_reload(c->g, &errs);
+    gw_err rc = c->d->host.reload(c->d->host.arg, &errs);
     if (rc != GW_OK) {
         api_audit_failed(c);
         json_t *list = json_array();
@@ -28,11 +28,11 @@ void api_admin_reload(struct api_call *c)
         http_respond_json(c->r, 400, body);
         return;
     }
-    struct cfg *now = gwd_config(c->g); /* c->gc.cfg is the snapshot this request started with */
+    struct cfg *now = api_config(c->d); /* c->gc.cfg is the snapshot this request started with */
     http_respond_json(c->r, 200,
                       json_pack("{s:b,s:I,s:I,s:I}", "reloaded", 1, "tokens",
-                                (json_int_t)auth_registry_count(c->g->auth), "agents",
-                                (json_int_t)ns_registry_count(c->g->ns), "roles",
+                                (json_int_t)auth_registry_count(c->d->auth), "agents",
+                                (json_int_t)ns_registry_count(c->d->ns), "roles",
                                 (json_int_t)now->n_roles));
     cfg_unref(now);
 }

@@ -9,7 +9,6 @@
 #include "api/api_int.h"
 #include "base/util.h"
 #include "ns/ns.h"
-#include "store/store.h"
 
 static json_t *agent_json(const struct ns_agent_info *a)
 {
@@ -38,7 +37,7 @@ void api_agents_register(struct api_call *c)
     char *ns = gw_pool_strndup(c->r->pool, name, (size_t)(slash - name));
     const char *agent = slash + 1;
     char msg[200];
-    gw_err rc = ns_agent_check_register(c->g->ns, c->gc.p->tenant, ns, agent, msg, sizeof(msg));
+    gw_err rc = ns_agent_check_register(c->d->ns, c->gc.p->tenant, ns, agent, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
@@ -52,7 +51,7 @@ void api_agents_register(struct api_call *c)
                                                                "description", d)))
         goto out;
     struct ns_agent_info info;
-    rc = ns_agent_register(c->g->ns, c->gc.p->tenant, ns, agent, d, c->gc.p->actor, c->r->pool, &info);
+    rc = ns_agent_register(c->d->ns, c->gc.p->tenant, ns, agent, d, c->gc.p->actor, c->r->pool, &info);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc == GW_ECONFLICT ? rc : GW_ESTORE, "agent could not be registered");
@@ -74,7 +73,7 @@ void api_agents_list(struct api_call *c)
     }
     struct ns_agent_info *list = NULL;
     size_t n = 0;
-    ns_agent_list(c->g->ns, c->gc.p->tenant, ns, c->r->pool, &list, &n);
+    ns_agent_list(c->d->ns, c->gc.p->tenant, ns, c->r->pool, &list, &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         if (auth_allows_channel(c->gc.p, list[i].ns, list[i].agent))
@@ -98,7 +97,7 @@ void api_agents_delete(struct api_call *c)
         return;
     }
     struct ns_agent_info info;
-    if (ns_agent_find(c->g->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent %s", name);
         return;
     }
@@ -109,7 +108,7 @@ void api_agents_delete(struct api_call *c)
     }
     if (!api_audit_sync(c, "agent.deleted", name, 200, json_pack("{s:s}", "name", name)))
         return;
-    gw_err rc = ns_agent_delete(c->g->ns, c->gc.p->tenant, ns, agent);
+    gw_err rc = ns_agent_delete(c->d->ns, c->gc.p->tenant, ns, agent);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc == GW_ENOTFOUND ? rc : GW_ESTORE,
@@ -143,7 +142,7 @@ void api_messages_send(struct api_call *c)
         return;
     }
     struct ns_agent_info info;
-    if (ns_agent_find(c->g->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
         return;
     }
@@ -181,7 +180,7 @@ void api_messages_send(struct api_call *c)
     json_t *details = json_pack("{s:s,s:O}", "message_id", id, "content", content);
     if (!api_audit_sync(c, "message.sent", info.channel, 202, details))
         goto out;
-    if (ns_message_post(c->g->ns, c->gc.p->tenant, id, info.channel, c->gc.p->actor,
+    if (ns_message_post(c->d->ns, c->gc.p->tenant, id, info.channel, c->gc.p->actor,
                         json_string_value(content)) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the message could not be stored");

@@ -3,7 +3,7 @@
  *
  * Visibility comes from the caller's role, never from a parameter: enterprise_admin (or an
  * ownerless "*" token) sees the tenant, org_admin its org subtree, team_lead its team, anyone
- * else its own events. Exports stream page by page from the store with no row cap; a full
+ * else its own events. Exports stream page by page (audit_export_*) with no row cap; a full
  * JSONL export (whole tenant, no filter) carries the stored signed checkpoints after the rows
  * they cover, so it verifies offline like the log file. A filtered export has gaps in the chain:
  * its rows keep their hashes, but only a full export can be verified as a chain.
@@ -14,26 +14,23 @@
 #include "gov/gov_enforce.h"
 #include "base/buf.h"
 #include "base/util.h"
-#include "store/store.h"
 
 #include <errno.h>
 
-#define PAGE 500
-
-static void visibility(const struct auth_principal *p, struct store_audit_filter *f)
+static void visibility(const struct auth_principal *p, struct audit_query *f)
 {
     /* an ownerless token only reports enterprise_admin when it holds "*" (auth_tokens.c) */
     if (strcmp(p->role, "enterprise_admin") == 0) {
-        f->vis = STORE_AUDIT_VIS_ALL;
+        f->vis = AUDIT_SEE_ALL;
     } else if (strcmp(p->role, "org_admin") == 0 && p->org_unit) {
-        f->vis = STORE_AUDIT_VIS_ORG;
-        f->vis_scope = p->org_unit;
+        f->vis = AUDIT_SEE_ORG;
+        f->scope = p->org_unit;
     } else if (strcmp(p->role, "team_lead") == 0 && p->team) {
-        f->vis = STORE_AUDIT_VIS_TEAM;
-        f->vis_scope = p->team;
+        f->vis = AUDIT_SEE_TEAM;
+        f->scope = p->team;
     } else {
-        f->vis = STORE_AUDIT_VIS_ACTOR;
-        f->vis_scope = p->actor;
+        f->vis = AUDIT_SEE_OWN;
+        f->scope = p->actor;
     }
 }
 
@@ -49,7 +46,7 @@ static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* Fills the filter from the query string; answers 400 and returns false on a bad value. */
-static bool parse_filter(struct api_call *c, struct store_audit_filter *f)
+static bool parse_filter(struct api_call *c, struct audit_query *f)
 {
     memset(f, 0, sizeof(*f));
     f->tenant = c->gc.p->tenant;
@@ -82,137 +79,47 @@ void api_audit_query(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
-    struct store_audit_filter f;
-    if (!parse_filter(c, &f))
+    struct audit_query q;
+    if (!parse_filter(c, &q))
         return;
-    int64_t limit = 100;
+    int64_t limit = 100, before = 0, next = 0;
     const char *l = http_query(c->r, "limit"), *cur = http_query(c->r, "cursor");
     if (l && !parse_int(l, 1, 1000, &limit)) {
         http_respond_error(c->r, GW_EINVAL, "limit must be an integer from 1 to 1000");
         return;
     }
-    if (cur && !parse_int(cur, 1, INT64_MAX, &f.before_seq)) {
+    if (cur && !parse_int(cur, 1, INT64_MAX, &before)) {
         http_respond_error(c->r, GW_EINVAL, "invalid cursor");
         return;
     }
-    f.descending = true;
-    struct store_audit_row *rows = NULL;
-    size_t n = 0;
-    if (store_audit_query(c->g->store, &f, (size_t)limit, &rows, &n) != GW_OK) {
+    json_t *events = NULL;
+    if (audit_page(c->d->audit, &q, before, (size_t)limit, &events, &next) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
         return;
     }
-    json_t *events = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(events, audit_row_to_json(&rows[i]));
-    json_t *next = n == (size_t)limit && n > 0
-                       ? json_sprintf("%lld", (long long)rows[n - 1].seq) : json_null();
-    store_audit_rows_free(rows, n);
-    c->gc.audit.details = json_pack("{s:I}", "returned", (json_int_t)n);
-    http_respond_json(c->r, 200, json_pack("{s:o,s:o}", "events", events, "next_cursor", next));
+    c->gc.audit.details = json_pack("{s:I}", "returned", (json_int_t)json_array_size(events));
+    http_respond_json(c->r, 200, json_pack("{s:o,s:o}", "events", events, "next_cursor",
+                                           next ? json_sprintf("%lld", (long long)next)
+                                                : json_null()));
 }
 
 /* --- streamed export ----------------------------------------------------------------------- */
 
-struct export_ctx {
-    struct store *st;
-    struct store_audit_filter f;
-    char *strings[8];      /* owned copies of the filter strings */
-    bool csv;
-    bool header_sent, done;
-    struct store_audit_checkpoint *cps;  /* stored checkpoints, interleaved in full JSONL exports */
-    size_t n_cps, next_cp;
-    struct gw_buf out;
-    size_t out_pos;
-};
-
-static char *own(struct export_ctx *x, size_t i, const char *s)
+static ssize_t export_fill(void *arg, char *out, size_t cap)
 {
-    x->strings[i] = s ? gw_xstrdup(s) : NULL;
-    return x->strings[i];
+    return audit_export_read(arg, out, cap);
 }
 
 static void export_free(void *arg)
 {
-    struct export_ctx *x = arg;
-    for (size_t i = 0; i < GW_ARRAY_LEN(x->strings); i++)
-        free(x->strings[i]);
-    gw_buf_release(&x->out);
-    store_checkpoint_list_free(x->cps, x->n_cps);
-    free(x);
-}
-
-static gw_err export_refill(struct export_ctx *x)
-{
-    gw_buf_reset(&x->out);
-    x->out_pos = 0;
-    if (x->csv && !x->header_sent) {
-        x->header_sent = true;
-        return gw_buf_puts(&x->out, audit_csv_header());
-    }
-    struct store_audit_row *rows = NULL;
-    size_t n = 0;
-    gw_err rc = store_audit_query(x->st, &x->f, PAGE, &rows, &n);
-    if (rc != GW_OK)
-        return rc;
-    for (size_t i = 0; i < n && rc == GW_OK; i++) {
-        char *line;
-        if (x->csv) {
-            line = audit_row_to_csv(&rows[i]);
-        } else {
-            json_t *j = audit_row_to_json(&rows[i]);
-            line = gw_json_compact(j);
-            json_decref(j);
-        }
-        rc = gw_buf_puts(&x->out, line);
-        if (rc == GW_OK && !x->csv)
-            rc = gw_buf_puts(&x->out, "\n");
-        free(line);
-        /* a checkpoint signed when this row was written follows it, so the export can be
-         * verified offline, signatures included */
-        while (rc == GW_OK && x->next_cp < x->n_cps && x->cps[x->next_cp].seq <= rows[i].seq) {
-            if (x->cps[x->next_cp].seq == rows[i].seq) {
-                json_t *j = audit_checkpoint_to_json(&x->cps[x->next_cp]);
-                char *cl = gw_json_compact(j);
-                json_decref(j);
-                rc = gw_buf_puts(&x->out, cl);
-                if (rc == GW_OK)
-                    rc = gw_buf_puts(&x->out, "\n");
-                free(cl);
-            }
-            x->next_cp++;
-        }
-    }
-    if (n > 0)
-        x->f.after_seq = rows[n - 1].seq;
-    if (n < PAGE)
-        x->done = true;
-    store_audit_rows_free(rows, n);
-    return rc;
-}
-
-static ssize_t export_fill(void *arg, char *out, size_t cap)
-{
-    struct export_ctx *x = arg;
-    while (x->out_pos >= x->out.len) {
-        if (x->done && x->header_sent)
-            return 0;
-        if (export_refill(x) != GW_OK)
-            return -1;
-        if (x->out.len == 0 && x->done)
-            return 0;
-    }
-    size_t n = GW_MIN(cap, x->out.len - x->out_pos);
-    memcpy(out, x->out.data + x->out_pos, n);
-    x->out_pos += n;
-    return (ssize_t)n;
+    audit_export_close(arg);
 }
 
 void api_audit_export(struct api_call *c)
 {
     if (!api_require(c, "audit:export"))
         return;
-    struct store_audit_filter f;
+    struct audit_query f;
     if (!parse_filter(c, &f))
         return;
     const char *fmt = http_query(c->r, "format");
@@ -244,26 +151,8 @@ void api_audit_export(struct api_call *c)
                                 "user", f.actor, "event", f.type, "channel", f.resource);
     if (!api_audit_sync(c, "audit.exported", NULL, 200, details))
         return;
-    struct export_ctx *x = gw_xcalloc(1, sizeof(*x));
-    x->st = c->g->store;
-    x->csv = csv;
-    x->header_sent = !csv;
-    x->f = f;
-    x->f.tenant = own(x, 0, f.tenant);
-    x->f.vis_scope = own(x, 1, f.vis_scope);
-    x->f.actor = own(x, 2, f.actor);
-    x->f.type = own(x, 3, f.type);
-    x->f.resource = own(x, 4, f.resource);
-    x->f.outcome = own(x, 5, f.outcome);
-    x->f.request_id = own(x, 6, f.request_id);
-    x->f.descending = false;
-    gw_buf_init(&x->out, 64 * 1024 * 1024);
-    bool full = f.vis == STORE_AUDIT_VIS_ALL && !f.actor && !f.type && !f.resource && !f.outcome &&
-                !f.request_id && !f.since_ms && !f.until_ms;
-    if (!csv && full && store_checkpoint_list(x->st, f.tenant, &x->cps, &x->n_cps) != GW_OK) {
-        x->cps = NULL;
-        x->n_cps = 0;
-    }
+    struct audit_export *x =
+        audit_export_open(c->d->audit, &f, csv ? AUDIT_EXPORT_CSV : AUDIT_EXPORT_JSONL);
     const char *hdrs[] = {csv ? "Content-Disposition: attachment; filename=\"audit-export.csv\""
                               : "Content-Disposition: attachment; filename=\"audit-export.jsonl\"",
                           NULL};
@@ -276,7 +165,7 @@ void api_audit_verify(struct api_call *c)
     if (!api_require(c, "audit:read"))
         return;
     struct audit_verify_result res;
-    if (audit_verify_store(c->g->audit, c->gc.p->tenant, &res) != GW_OK) {
+    if (audit_verify_store(c->d->audit, c->gc.p->tenant, &res) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
         return;
     }
@@ -296,12 +185,10 @@ void api_audit_head(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
-    struct store_audit_checkpoint cp;
-    memset(&cp, 0, sizeof(cp));
-    if (audit_head(c->g->audit, c->gc.p->tenant, &cp) != GW_OK) {
+    json_t *head = NULL;
+    if (audit_head_json(c->d->audit, c->gc.p->tenant, &head) != GW_OK) {
         http_respond_error(c->r, GW_EAUDIT, "the audit head could not be signed");
         return;
     }
-    http_respond_json(c->r, 200, audit_checkpoint_to_json(&cp));
-    store_audit_checkpoint_release(&cp);
+    http_respond_json(c->r, 200, head);
 }

@@ -24,7 +24,6 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "store/store.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -256,7 +255,7 @@ void api_auth_login(struct api_call *c)
         char bh[65];
         size_t n = 0;
         gw_sha256_hex(binding, strlen(binding), bh);
-        if (store_login_state_count(c->g->store, bh, gw_now_ms() - LOOP_WINDOW_MS, &n) == GW_OK &&
+        if (auth_login_count(c->d->sso, bh, gw_now_ms() - LOOP_WINDOW_MS, &n) == GW_OK &&
             n >= LOOP_MAX_LOGINS) {
             snprintf(msg, sizeof(msg), "this browser started %zu logins in %d seconds", n,
                      LOOP_WINDOW_MS / 1000);
@@ -270,13 +269,13 @@ void api_auth_login(struct api_call *c)
             return;
         }
     }
-    auth_session_purge(c->g->store, c->gc.cfg);
+    auth_session_purge(c->d->sso, c->gc.cfg);
     const char *return_to = safe_return_to(http_query(c->r, "return_to"));
     const char *url = NULL;
     const struct cfg_tenant *idp = api_idp_tenant(c);
-    gw_err rc = saml ? auth_saml_begin(c->g->saml, c->gc.cfg, idp, c->g->store, binding, return_to,
+    gw_err rc = saml ? auth_saml_begin(c->d->sso, c->gc.cfg, idp, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg))
-                     : auth_oidc_begin(c->g->oidc, idp, c->g->store, binding, return_to,
+                     : auth_oidc_begin(c->d->sso, idp, binding, return_to,
                                        c->r->pool, &url, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
@@ -348,8 +347,7 @@ void api_auth_callback(struct api_call *c)
     }
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_oidc_finish(c->g->oidc, api_idp_tenant(c), c->g->store,
-                                 http_query(c->r, "code"), http_query(c->r, "state"), binding,
+    gw_err rc = auth_oidc_finish(c->d->sso, api_idp_tenant(c), http_query(c->r, "code"), http_query(c->r, "state"), binding,
                                  c->r->pool, &claims, &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
@@ -366,7 +364,7 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 {
     char msg[512];
     struct auth_sso_identity id;
-    gw_err rc = auth_sso_map(c->gc.cfg, api_idp_tenant(c), c->g->store, protocol, claims,
+    gw_err rc = auth_sso_map(c->d->sso, c->gc.cfg, api_idp_tenant(c), protocol, claims,
                              c->r->pool, &id, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.denied", msg);
@@ -383,7 +381,7 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
              NULL);
         return;
     }
-    if (auth_sso_provision(c->g->store, c->gc.cfg, &id) != GW_OK) {
+    if (auth_sso_provision(c->d->sso, c->gc.cfg, &id) != GW_OK) {
         audit_fail(c, "auth.login.failed", "the user could not be provisioned in the store");
         page(c, 503, "Sign-in failed", "the gateway's store is unavailable", NULL, NULL);
         return;
@@ -392,9 +390,9 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
     const char *old = cookie(c, api_idp_tenant(c)->sso->cookie_name);
     const char *old_id = NULL;
     if (old)
-        auth_session_end(c->g->store, old, &old_id, c->r->pool);
+        auth_session_end(c->d->sso, old, &old_id, c->r->pool);
     const char *secret = NULL, *sid = NULL;
-    rc = auth_session_create(c->g->store, c->gc.cfg, &id, c->r->client_ip, c->r->pool, &secret,
+    rc = auth_session_create(c->d->sso, c->gc.cfg, &id, c->r->client_ip, c->r->pool, &secret,
                              &sid);
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", "the session could not be stored");
@@ -408,7 +406,7 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
                                 (json_int_t)id.n_groups, "replaced_session", old_id, "email",
                                 id.email);
     if (!api_audit_sync(c, "auth.login", sid, 302, details)) {
-        store_session_delete(c->g->store, id.tenant, sid, NULL);
+        auth_session_revoke(c->d->sso, id.tenant, sid, NULL, NULL);
         return; /* answered 503 */
     }
     long max_age = (long)api_idp_tenant(c)->sso->absolute_timeout_s;
@@ -445,14 +443,14 @@ void api_auth_logout(struct api_call *c)
     if (!api_audit_sync(c, "auth.logout", c->gc.p->session_id, 200,
                         json_pack("{s:s,s:s}", "session_id", c->gc.p->session_id, "method", "local")))
         return;
-    if (auth_session_end(c->g->store, secret, NULL, c->r->pool) != GW_OK) {
+    if (auth_session_end(c->d->sso, secret, NULL, c->r->pool) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the session could not be ended");
         return;
     }
     const struct cfg_tenant *idp = api_idp_tenant(c);
     const char *end = saml                    ? slo
-                      : idp->sso->oidc_enabled ? auth_oidc_logout_url(c->g->oidc, idp, c->r->pool)
+                      : idp->sso->oidc_enabled ? auth_oidc_logout_url(c->d->sso, idp, c->r->pool)
                                                : NULL;
     const char *hdrs[] = {set_cookie(c, "", "", 0, true), set_cookie(c, "_csrf", "", 0, false),
                           NULL};
@@ -471,20 +469,24 @@ static bool is_admin(const struct auth_principal *p)
     return auth_allows(p, "*");
 }
 
-static json_t *session_json(struct api_call *c, const struct store_session *s)
+static json_t *session_json(struct api_call *c, const struct auth_session_info *s)
 {
-    char jmsg[100];
-    json_t *ident = gw_json_parse(s->identity ? s->identity : "{}",
-                                  strlen(s->identity ? s->identity : "{}"), 4, jmsg, sizeof(jmsg));
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "id", s->id, "user",
-                          s->user_id, "kind", s->kind ? s->kind : "browser",
-                          "role", gw_json_str(ident, "role"), "client_ip", s->client_ip,
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "id", s->id, "user", s->user,
+                          "kind", s->kind, "role", s->role, "client_ip", s->client_ip,
                           "created_at", api_time(c, s->created_ms), "last_seen_at",
                           api_time(c, s->last_seen_ms), "expires_at", api_time(c, s->expires_ms));
     if (c->gc.p->session_id && !strcmp(c->gc.p->session_id, s->id))
         json_object_set_new(o, "current", json_true());
-    json_decref(ident);
     return o;
+}
+
+/* The caller's tenant's live sessions (of user only when set). */
+static gw_err sessions_of(struct api_call *c, const char *user, struct auth_session_info **list,
+                          size_t *n)
+{
+    int64_t idle = (int64_t)api_idp_tenant(c)->sso->idle_timeout_s * 1000;
+    return auth_session_list(c->d->sso, c->gc.p->tenant, user, SESSIONS_LIST_MAX, idle,
+                             c->r->pool, list, n);
 }
 
 void api_auth_sessions_list(struct api_call *c)
@@ -502,20 +504,15 @@ void api_auth_sessions_list(struct api_call *c)
         }
         user = c->gc.p->user;
     }
-    struct store_session *list = NULL;
+    struct auth_session_info *list = NULL;
     size_t n = 0;
-    if (store_session_list(c->g->store, c->gc.p->tenant, user, SESSIONS_LIST_MAX, &list, &n) !=
-        GW_OK) {
+    if (sessions_of(c, user, &list, &n) != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "sessions cannot be read right now");
         return;
     }
     json_t *arr = json_array();
-    int64_t now = gw_now_ms(), idle = (int64_t)api_idp_tenant(c)->sso->idle_timeout_s * 1000;
     for (size_t i = 0; i < n; i++)
-        if (list[i].expires_ms > now &&
-            ((list[i].kind && !strcmp(list[i].kind, "cli")) || now - list[i].last_seen_ms < idle))
-            json_array_append_new(arr, session_json(c, &list[i]));
-    store_session_list_free(list, n);
+        json_array_append_new(arr, session_json(c, &list[i]));
     http_respond_json(c->r, 200, json_pack("{s:o}", "sessions", arr));
 }
 
@@ -524,14 +521,12 @@ static bool own_session(struct api_call *c, const char *id)
 {
     if (!c->gc.p->user)
         return false;
-    struct store_session *list = NULL;
+    struct auth_session_info *list = NULL;
     size_t n = 0;
     bool own = false;
-    if (store_session_list(c->g->store, c->gc.p->tenant, c->gc.p->user, SESSIONS_LIST_MAX, &list, &n) ==
-        GW_OK)
+    if (sessions_of(c, c->gc.p->user, &list, &n) == GW_OK)
         for (size_t i = 0; i < n && !own; i++)
             own = strcmp(list[i].id, id) == 0;
-    store_session_list_free(list, n);
     return own;
 }
 
@@ -545,8 +540,8 @@ void api_auth_sessions_revoke(struct api_call *c)
     if (!api_audit_sync(c, "auth.session.revoked", id, 200,
                         json_pack("{s:s,s:s}", "session_id", id, "by", c->gc.p->actor)))
         return;
-    char *owner = NULL;
-    gw_err rc = store_session_delete(c->g->store, c->gc.p->tenant, id, &owner);
+    const char *owner = NULL;
+    gw_err rc = auth_session_revoke(c->d->sso, c->gc.p->tenant, id, c->r->pool, &owner);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc, rc == GW_ENOTFOUND ? "no session '%.40s'"
@@ -555,7 +550,6 @@ void api_auth_sessions_revoke(struct api_call *c)
         return;
     }
     http_respond_json(c->r, 200, json_pack("{s:s,s:s?,s:b}", "id", id, "user", owner, "revoked", 1));
-    free(owner);
 }
 
 void api_auth_user_sessions_revoke(struct api_call *c)
@@ -570,7 +564,7 @@ void api_auth_user_sessions_revoke(struct api_call *c)
                         200, json_pack("{s:s,s:s}", "user", user, "by", c->gc.p->actor)))
         return;
     size_t n = 0;
-    if (store_session_delete_user(c->g->store, c->gc.p->tenant, user, &n) != GW_OK) {
+    if (auth_session_revoke_user(c->d->sso, c->gc.p->tenant, user, &n) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the sessions could not be revoked");
         return;

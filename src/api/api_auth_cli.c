@@ -22,7 +22,6 @@
 #include "api/api_int.h"
 #include "base/buf.h"
 #include "base/util.h"
-#include "store/store.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -348,7 +347,7 @@ static gw_err browser_session(struct api_call *c, const char **secret, struct au
         snprintf(msg, msgcap, "this browser is not signed in");
         return GW_EUNAUTH;
     }
-    return auth_session_authenticate(c->g->store, c->gc.cfg, *secret, c->r->pool, bp, msg, msgcap);
+    return auth_session_authenticate(c->d->sso, c->gc.cfg, *secret, c->r->pool, bp, msg, msgcap);
 }
 
 void api_cli_authorize(struct api_call *c)
@@ -457,7 +456,7 @@ void api_cli_authorize_confirm(struct api_call *c)
                         a.kind == AUTH_CLI_REDIRECT_LOOPBACK ? 302 : 200, details))
         return; /* answered 503 */
     const char *code = NULL, *browser_session = NULL;
-    rc = auth_cli_code_issue(c->g->store, c->gc.cfg, secret, a.challenge, a.redirect_uri,
+    rc = auth_cli_code_issue(c->d->sso, c->gc.cfg, secret, a.challenge, a.redirect_uri,
                              c->r->pool, &code, &browser_session);
     if (rc != GW_OK) {
         api_audit_failed(c);
@@ -479,7 +478,7 @@ static void grant_refused(struct api_call *c, const char *type, gw_err rc, const
                           const char *msg)
 {
     if (rc == GW_EUNAUTH)
-        auth_throttle_fail(c->g->throttle, c->r->client_ip);
+        auth_throttle_fail(c->d->throttle, c->r->client_ip);
     set_audit(c, type, json_pack("{s:s,s:s?}", "reason", msg, "user", user));
     http_respond_error(c->r, rc, "%s", msg);
 }
@@ -489,13 +488,13 @@ static void grant_refused(struct api_call *c, const char *type, gw_err rc, const
 static void revoke_family(struct api_call *c, const char *type, const struct auth_cli_grant *g,
                           const char *msg)
 {
-    auth_throttle_fail(c->g->throttle, c->r->client_ip);
+    auth_throttle_fail(c->d->throttle, c->r->client_ip);
     c->gc.p = actor(c, g->tenant, NULL);
     json_t *details = json_pack("{s:s,s:s?,s:s?}", "reason", msg, "user", g->user,
                                 "revoked_session", g->session_id);
     bool audited = api_audit_sync(c, type, g->session_id, 401, details);
     if (g->session_id)
-        (void)store_session_delete(c->g->store, c->gc.p->tenant, g->session_id, NULL);
+        (void)auth_session_revoke(c->d->sso, c->gc.p->tenant, g->session_id, NULL, NULL);
     if (audited)
         http_respond_error(c->r, GW_EUNAUTH, "%s", msg);
 }
@@ -540,14 +539,14 @@ static void token_from_code(struct api_call *c, const struct params *p)
 {
     char msg[256];
     struct auth_cli_grant g;
-    gw_err rc = auth_cli_redeem_check(c->g->store, c->gc.cfg, param(p, "code"),
+    gw_err rc = auth_cli_redeem_check(c->d->sso, c->gc.cfg, param(p, "code"),
                                       param(p, "code_verifier"), param(p, "redirect_uri"),
                                       c->r->pool, &g, msg, sizeof(msg));
     if (!grant_accepted(c, rc, &g, msg, "auth.cli.token", "auth.cli.token.failed",
                         "auth.cli.code.replayed"))
         return;
     struct auth_cli_tokens t;
-    if (auth_cli_session_create(c->g->store, c->gc.cfg, &g, c->r->client_ip, c->r->pool, &t) !=
+    if (auth_cli_session_create(c->d->sso, c->gc.cfg, &g, c->r->client_ip, c->r->pool, &t) !=
         GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be stored");
@@ -560,21 +559,21 @@ static void token_from_refresh(struct api_call *c, const struct params *p)
 {
     char msg[256];
     struct auth_cli_grant g;
-    gw_err rc = auth_cli_refresh_check(c->g->store, c->gc.cfg, param(p, "refresh_token"),
+    gw_err rc = auth_cli_refresh_check(c->d->sso, c->gc.cfg, param(p, "refresh_token"),
                                        c->r->pool, &g, msg, sizeof(msg));
     if (!grant_accepted(c, rc, &g, msg, "auth.cli.refresh", "auth.cli.refresh.failed",
                         "auth.cli.refresh.reused"))
         return;
     struct auth_cli_tokens t;
-    rc = auth_cli_rotate(c->g->store, c->gc.cfg, &g, c->r->pool, &t);
+    rc = auth_cli_rotate(c->d->sso, c->gc.cfg, &g, c->r->pool, &t);
     if (rc == GW_ECONFLICT) { /* the same refresh token won elsewhere a moment ago */
         api_audit_failed(c);
         snprintf(msg, sizeof(msg), "refresh token already used: the CLI session is revoked");
         json_t *d = json_pack("{s:s,s:s}", "reason", msg, "revoked_session", g.session_id);
         (void)gov_audit_step(&c->gc, "auth.cli.refresh.reused", g.session_id, 401, d);
         json_decref(d);
-        (void)store_session_delete(c->g->store, g.tenant, g.session_id, NULL);
-        auth_throttle_fail(c->g->throttle, c->r->client_ip);
+        (void)auth_session_revoke(c->d->sso, g.tenant, g.session_id, NULL, NULL);
+        auth_throttle_fail(c->d->throttle, c->r->client_ip);
         http_respond_error(c->r, GW_EUNAUTH, "%s", msg);
         return;
     }
@@ -619,9 +618,9 @@ void api_cli_revoke(struct api_call *c)
     }
     const char *sid = NULL, *user = NULL;
     const char *tenant = NULL;
-    gw_err rc = auth_cli_find(c->g->store, c->gc.cfg, token, c->r->pool, &sid, &user, &tenant);
+    gw_err rc = auth_cli_find(c->d->sso, c->gc.cfg, token, c->r->pool, &sid, &user, &tenant);
     if (rc == GW_ENOTFOUND) { /* RFC 7009 §2.2: not an error for the client */
-        auth_throttle_fail(c->g->throttle, c->r->client_ip);
+        auth_throttle_fail(c->d->throttle, c->r->client_ip);
         set_audit(c, "auth.cli.revoked",
                   json_pack("{s:s}", "reason", "unknown token or ended session"));
         http_respond_json(c->r, 200, json_pack("{s:b}", "revoked", 0));
@@ -636,7 +635,7 @@ void api_cli_revoke(struct api_call *c)
     if (!api_audit_sync(c, "auth.cli.revoked", sid, 200,
                         json_pack("{s:s,s:s}", "session_id", sid, "by", "token")))
         return;
-    if (store_session_delete(c->g->store, tenant, sid, NULL) != GW_OK) {
+    if (auth_session_revoke(c->d->sso, tenant, sid, NULL, NULL) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be revoked");
         return;
@@ -650,7 +649,7 @@ void api_cli_logout(struct api_call *c)
     if (!api_audit_sync(c, "auth.logout", sid, 200,
                         json_pack("{s:s,s:s}", "session_id", sid, "method", "cli")))
         return;
-    if (store_session_delete(c->g->store, c->gc.p->tenant, sid, NULL) != GW_OK) {
+    if (auth_session_revoke(c->d->sso, c->gc.p->tenant, sid, NULL, NULL) != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be ended");
         return;

@@ -15,9 +15,6 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
-#include "store/store.h"
-
-#define HISTORY_MAX_MESSAGES 64 /* of a stored conversation, fed back to the model */
 
 struct chat {
     struct api_call *c;
@@ -31,53 +28,22 @@ struct chat {
     int64_t created;
     atomic_bool gone;               /* the client went away: the turn is canceled */
     json_t *tools_seen;             /* tool calls of the turn (for the answer and the audit) */
-    char conversation[STORE_CONV_ID_LEN];
+    char conversation[AGENT_CONVERSATION_ID_LEN];
 };
 
 /* --- conversations ----------------------------------------------------------------------- */
 
-/* Opens (tenant, user, agent channel, session) and loads its last messages into history. */
 static gw_err load_conversation(struct chat *ch, const char *session, json_t *history)
 {
-    struct api_call *c = ch->c;
-    const char *user = c->gc.p->user ? c->gc.p->user : c->gc.p->actor;
-    gw_err rc = store_conversation_open(c->g->store, c->gc.p->tenant, user, ch->agent->name,
-                                        session, gw_now_ms(), ch->conversation);
-    if (rc != GW_OK)
-        return rc;
-    char **msgs = NULL;
-    size_t n = 0;
-    rc = store_conversation_tail(c->g->store, ch->conversation, HISTORY_MAX_MESSAGES, &msgs, &n);
-    size_t first = 0;
-    for (size_t i = 0; rc == GW_OK && i < n; i++) {
-        json_error_t e;
-        json_t *m = json_loads(msgs[i], 0, &e);
-        if (m)
-            json_array_append_new(history, m);
-    }
-    /* a cut history must not start with tool results whose call was cut away */
-    while (first < json_array_size(history) &&
-           strcmp(gw_json_str(json_array_get(history, first), "role"), "user") != 0)
-        first++;
-    for (; first > 0; first--)
-        json_array_remove(history, 0);
-    store_strv_free(msgs, n);
-    return rc;
+    const struct auth_principal *p = ch->c->gc.p;
+    return agent_history_load(ch->c->d->history, p->tenant, p->user ? p->user : p->actor,
+                              ch->agent->name, session, history, ch->conversation);
 }
 
-/* Stores the user's message and what the turn produced. */
 static void save_conversation(struct chat *ch, const json_t *user_msg, const json_t *produced)
 {
-    size_t n = 1 + json_array_size(produced), i;
-    char **texts = gw_xcalloc(n, sizeof(*texts));
-    texts[0] = gw_json_compact(user_msg);
-    json_t *m;
-    json_array_foreach(produced, i, m)
-        texts[i + 1] = gw_json_compact(m);
-    if (store_conversation_append(ch->c->g->store, ch->conversation, (const char *const *)texts,
-                                  n, gw_now_ms()) != GW_OK)
+    if (agent_history_save(ch->c->d->history, ch->conversation, user_msg, produced) != GW_OK)
         gw_error("chat: conversation %s could not be stored", ch->conversation);
-    store_strv_free(texts, n);
 }
 
 static bool split_agent(struct chat *ch, const char *name)

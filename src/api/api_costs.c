@@ -59,13 +59,13 @@ void api_costs_get(struct api_call *c)
         return;
     }
     c->gc.audit.details = json_pack("{s:s,s:s?}", "period", period, "workspace", workspace);
-    if (!c->g->costs) {
+    if (!c->d->costs) {
         http_respond_error(c->r, GW_EUNAVAIL, "usage metering is not running");
         return;
     }
     bool all = auth_allows(c->gc.p, "*") || (c->gc.p->perms && !strcmp(c->gc.p->role,
                                                                   "enterprise_admin"));
-    json_t *report = meter_report_visible(c->g->costs, c->gc.p->tenant, period, workspace,
+    json_t *report = meter_report_visible(c->d->costs, c->gc.p->tenant, period, workspace,
                                           all ? NULL : visible, c->gc.p);
     if (!report) {
         http_respond_error(c->r, GW_ESTORE, "the usage records could not be read");

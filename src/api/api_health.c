@@ -10,7 +10,6 @@
 #include "audit/audit.h"
 #include "base/util.h"
 #include "http/http.h"
-#include "store/store.h"
 
 static const struct {
     const char *name;
@@ -43,9 +42,10 @@ void api_health(struct api_call *c)
 void api_ready(struct api_call *c)
 {
     struct audit_stats st;
-    audit_get_stats(c->g->audit, &st);
-    bool store_ok = store_ping(c->g->store) == GW_OK;
-    bool draining = atomic_load(&c->g->draining);
+    audit_get_stats(c->d->audit, &st);
+    struct api_health h;
+    c->d->host.health(c->d->host.arg, &h);
+    bool store_ok = h.store_ok, draining = h.draining;
     bool ready = store_ok && st.healthy && !draining;
     json_t *body = json_pack("{s:b,s:{s:s,s:s}}", "ready", ready, "checks", "store",
                              store_ok ? "ok" : "unreachable", "audit",
@@ -87,18 +87,18 @@ static json_t *principal_json(struct api_call *c, const struct auth_principal *p
 void api_status(struct api_call *c)
 {
     struct audit_stats st;
-    audit_get_stats(c->g->audit, &st);
-    bool store_ok = store_ping(c->g->store) == GW_OK;
+    audit_get_stats(c->d->audit, &st);
+    struct api_health h;
+    c->d->host.health(c->d->host.arg, &h);
     json_t *pl = json_array();
     for (size_t i = 0; i < GW_ARRAY_LEN(plugins); i++)
         json_array_append_new(pl, json_pack("{s:s,s:s,s:s}", "name", plugins[i].name, "state",
                                             plugins[i].state, "detail", plugins[i].detail));
     json_t *body = json_pack(
         "{s:s,s:I,s:s,s:{s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
-        "uptime_seconds", (json_int_t)((gw_now_ms() - c->g->started_ms) / 1000), "tenant",
-        c->tenant->id, "components", "store", store_ok ? "healthy" : "unhealthy", "audit",
-        st.healthy ? "healthy" : "unhealthy", "http",
-        atomic_load(&c->g->draining) ? "draining" : "healthy", "audit", "appended",
+        "uptime_seconds", (json_int_t)((gw_now_ms() - h.started_ms) / 1000), "tenant",
+        c->tenant->id, "components", "store", h.store_ok ? "healthy" : "unhealthy", "audit",
+        st.healthy ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy", "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
         (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
     /* how people sign in here (the web UI's sign-in page): SSO protocols, or tokens only */
@@ -120,8 +120,8 @@ void api_status(struct api_call *c)
     if (who && (c->tenant->primary || !strcmp(c->gc.p->tenant, c->tenant->id))) {
         json_object_set_new(body, "principal", principal_json(c, c->gc.p));
         /* provider queues (depth, waits) are operational detail: authenticated callers only */
-        if (c->g->llm)
-            json_object_set_new(body, "model_queues", llm_client_status(c->g->llm));
+        if (c->d->llm)
+            json_object_set_new(body, "model_queues", llm_client_status(c->d->llm));
     }
     http_respond_json(c->r, 200, body);
 }
@@ -137,6 +137,6 @@ void api_audit_public_key(struct api_call *c)
 {
     http_respond_json(c->r, 200,
                       json_pack("{s:s,s:s,s:s}", "algorithm", "Ed25519", "public_key",
-                                audit_public_key(c->g->audit), "key_id",
-                                audit_key_id(c->g->audit)));
+                                audit_public_key(c->d->audit), "key_id",
+                                audit_key_id(c->d->audit)));
 }

@@ -15,7 +15,6 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "config/config.h"
-#include "core/gwd.h"
 #include "gov/gov.h"
 
 #define API_MAX_SEGMENTS 8
@@ -25,7 +24,7 @@
  * principal, request id, client address, the one audit event), then what only HTTP has. */
 struct api_call {
     struct gov_call gc;                /* first: a struct api_call * is a struct gov_call * */
-    struct gwd *g;
+    struct api_deps *d;                /* the services (api.h), owned by the daemon */
     struct http_req *r;
     const struct cfg_tenant *tenant;   /* the tenant this address serves (Host, path prefix) */
     const char *base;                  /* the path prefix that routed here ("" or "/<t>") */
@@ -56,6 +55,9 @@ json_t *api_json_body(struct api_call *c);
  * and unique, in the request pool; and the JSON array of those the caller reaches. */
 size_t api_known_namespaces(struct api_call *c, const char ***out);
 json_t *api_reachable_namespaces(struct api_call *c);
+/* A new reference to the daemon's current configuration (cfg_unref it); the call's own
+ * snapshot is c->gc.cfg. */
+#define api_config(d) ((d)->host.config((d)->host.arg))
 /* Time as RFC 3339 string in the request pool (NULL for 0). */
 const char *api_time(struct api_call *c, int64_t ms);
 

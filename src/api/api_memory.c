@@ -34,13 +34,13 @@ static const char *resolve(struct api_call *c, const char *need)
         return NULL;
     const char *path = NULL;
     if (shared) {
-        if (ns_shared_memory_path(c->g->ns, c->gc.p->tenant, ns, c->r->pool, &path) != GW_OK) {
+        if (ns_shared_memory_path(c->d->ns, c->gc.p->tenant, ns, c->r->pool, &path) != GW_OK) {
             http_respond_error(c->r, GW_ENOTFOUND, "no namespace %s", ns);
             return NULL;
         }
     } else {
         struct ns_agent_info info;
-        if (ns_agent_find(c->g->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+        if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
             http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
             return NULL;
         }
@@ -73,7 +73,7 @@ void api_memory_get(struct api_call *c)
         return;
     char *data = NULL;
     size_t len = 0;
-    gw_err rc = ns_memory_read(c->g->ns, path, c->gc.cfg->limits.max_memory_bytes, &data, &len);
+    gw_err rc = ns_memory_read(c->d->ns, path, c->gc.cfg->limits.max_memory_bytes, &data, &len);
     if (rc != GW_OK) {
         respond_io(c, rc);
         return;
@@ -117,7 +117,7 @@ void api_memory_put(struct api_call *c)
     json_t *details = json_pack("{s:I,s:s}", "bytes", (json_int_t)len, "sha256", digest);
     if (!api_audit_sync(c, "memory.written", c->gc.audit.resource, 200, details))
         return;
-    gw_err rc = ns_memory_write(c->g->ns, path, data, len);
+    gw_err rc = ns_memory_write(c->d->ns, path, data, len);
     if (rc != GW_OK) {
         api_audit_failed(c);
         respond_io(c, rc);

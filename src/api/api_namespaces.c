@@ -25,7 +25,7 @@ size_t api_known_namespaces(struct api_call *c, const char ***out)
     size_t ng = c->gc.p->grants ? auth_grants_namespaces(c->gc.p->grants, tenant, c->r->pool, &gv) : 0;
     struct ns_agent_info *agents = NULL;
     size_t na = 0;
-    ns_agent_list(c->g->ns, tenant, NULL, c->r->pool, &agents, &na);
+    ns_agent_list(c->d->ns, tenant, NULL, c->r->pool, &agents, &na);
     bool primary = strcmp(tenant, c->gc.cfg->tenant_id) == 0;
     size_t nc = primary ? c->gc.cfg->n_namespaces : 0, n = 0;
     const char **v = gw_pool_calloc(c->r->pool, (ng + na + nc + 1) * sizeof(*v));
@@ -87,7 +87,7 @@ static json_t *namespace_json(struct api_call *c, const char *ns)
 {
     struct ns_agent_info *agents = NULL;
     size_t na = 0;
-    ns_agent_list(c->g->ns, c->gc.p->tenant, ns, c->r->pool, &agents, &na);
+    ns_agent_list(c->d->ns, c->gc.p->tenant, ns, c->r->pool, &agents, &na);
     json_t *names = json_array();
     for (size_t i = 0; i < na; i++)
         if (auth_allows_channel(c->gc.p, ns, agents[i].agent))
@@ -221,8 +221,8 @@ static void change(struct api_call *c, bool add)
         json_decref(after);
         goto out;
     }
-    rc = add ? auth_grant_add(c->g->grants, c->gc.p, ns, kind, value, msg, sizeof(msg))
-             : auth_grant_remove(c->g->grants, c->gc.p, ns, kind, value, msg, sizeof(msg));
+    rc = add ? auth_grant_add(c->d->grants, c->gc.p, ns, kind, value, msg, sizeof(msg))
+             : auth_grant_remove(c->d->grants, c->gc.p, ns, kind, value, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_audit_failed(c);
         json_decref(after);

@@ -432,7 +432,7 @@ static struct auth_principal *declared_principal(struct api_call *c, const struc
                                  .email = u->email, .role = u->role, .org_unit = u->org_unit,
                                  .team = u->team, .scopes = (const char **)star, .n_scopes = 1,
                                  .perms = (const char **)perms, .n_perms = n};
-    auth_principal_attach_grants(p, c->g->grants, c->r->pool);
+    auth_principal_attach_grants(p, c->d->grants, c->r->pool);
     return p;
 }
 

@@ -113,7 +113,7 @@ void api_routes_print(FILE *f)
 bool api_inline(struct http_req *r, void *ctx)
 {
     /* an OPA query is a blocking HTTP call: with OPA configured nothing runs inline */
-    struct cfg *c = gwd_config(ctx);
+    struct cfg *c = api_config((struct api_deps *)ctx);
     bool opa = c->opa_url != NULL;
     cfg_unref(c);
     if (opa)
@@ -210,7 +210,7 @@ static void respond_throttled(struct api_call *c, unsigned wait)
 
 bool api_throttled(struct api_call *c)
 {
-    unsigned wait = auth_throttle_check(c->g->throttle, c->r->client_ip,
+    unsigned wait = auth_throttle_check(c->d->throttle, c->r->client_ip,
                                         c->gc.cfg->failed_auth_limit);
     if (wait)
         respond_throttled(c, wait);
@@ -255,7 +255,7 @@ static bool tenant_matches(struct api_call *c)
  * and a guesser gains nothing. */
 bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, size_t cap)
 {
-    struct gwd *g = c->g;
+    struct api_deps *d = c->d;
     struct http_req *r = c->r;
     struct auth_credentials cr = {
         .authorization = http_header(r, "Authorization"),
@@ -264,8 +264,8 @@ bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, si
         .mutation = r->method != HTTP_GET && r->method != HTTP_HEAD,
         .local_only = local_only,
     };
-    struct auth_ctx x = {.tokens = g->auth, .grants = g->grants, .oidc = g->oidc,
-                         .store = g->store, .cfg = c->gc.cfg, .idp = api_idp_tenant(c)};
+    struct auth_ctx x = {.tokens = d->auth, .grants = d->grants, .sso = d->sso,
+                         .cfg = c->gc.cfg, .idp = api_idp_tenant(c)};
     *rc = auth_identify(&x, &cr, r->pool, &c->gc.p, msg, cap);
     if (*rc != GW_OK) {
         c->gc.p = NULL;
@@ -277,10 +277,10 @@ bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, si
 
 static bool authenticate(struct api_call *c)
 {
-    struct gwd *g = c->g;
+    struct api_deps *d = c->d;
     char msg[200];
     gw_err rc;
-    unsigned wait = auth_throttle_check(g->throttle, c->r->client_ip, c->gc.cfg->failed_auth_limit);
+    unsigned wait = auth_throttle_check(d->throttle, c->r->client_ip, c->gc.cfg->failed_auth_limit);
     if (api_identify(c, wait != 0, &rc, msg, sizeof(msg)))
         return true;
     if (wait || rc == GW_ETHROTTLED) {
@@ -294,7 +294,7 @@ static bool authenticate(struct api_call *c)
         http_respond_error(c->r, rc, "%s", msg);
         return false;
     }
-    auth_throttle_fail(g->throttle, c->r->client_ip);
+    auth_throttle_fail(d->throttle, c->r->client_ip);
     c->gc.audit.type = "auth.failed";
     c->gc.audit.details = json_pack("{s:s}", "reason", msg);
     const char *hdrs[] = {"WWW-Authenticate: Bearer realm=\"openclaw\"", NULL};
@@ -304,11 +304,11 @@ static bool authenticate(struct api_call *c)
 
 void api_dispatch(struct http_req *r, void *ctx)
 {
-    struct gwd *g = ctx;
+    struct api_deps *d = ctx;
     struct api_call *c = gw_pool_calloc(r->pool, sizeof(*c));
-    c->g = g;
+    c->d = d;
     c->r = r;
-    c->gc = (struct gov_call){.gov = g->gov, .pool = r->pool, .cfg = gwd_config(g),
+    c->gc = (struct gov_call){.gov = d->gov, .pool = r->pool, .cfg = api_config(d),
                               .request_id = r->request_id, .client_ip = r->client_ip};
     r->user = c;
     gw_pool_cleanup_add(r->pool, release_call, c);

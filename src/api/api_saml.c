@@ -72,7 +72,7 @@ void api_saml_acs(struct api_call *c)
     char msg[512];
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_saml_finish(c->g->saml, c->gc.cfg, api_idp_tenant(c), c->g->store, form_value(c, "SAMLResponse"),
+    gw_err rc = auth_saml_finish(c->d->sso, c->gc.cfg, api_idp_tenant(c), form_value(c, "SAMLResponse"),
                                  form_value(c, "RelayState"), api_sso_binding(c), c->r->pool,
                                  &claims, &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
@@ -127,7 +127,7 @@ void api_saml_slo(struct api_call *c)
     const char *message = post ? (req ? req : resp) : c->r->raw_query;
     struct auth_saml_slo out;
     char msg[300];
-    gw_err rc = auth_saml_slo(c->g->saml, c->gc.cfg, api_idp_tenant(c), c->g->store, req != NULL, !post, message,
+    gw_err rc = auth_saml_slo(c->d->sso, c->gc.cfg, api_idp_tenant(c), req != NULL, !post, message,
                               c->r->pool, &out, msg, sizeof(msg));
     if (rc != GW_OK) {
         api_sso_fail(c, "auth.logout.failed", msg);
@@ -152,12 +152,12 @@ void api_saml_slo(struct api_call *c)
 bool api_saml_logout(struct api_call *c, const char *secret, const char **url)
 {
     *url = NULL;
-    json_t *ident = secret ? auth_session_identity(c->g->store, secret) : NULL;
+    json_t *ident = secret ? auth_session_identity(c->d->sso, secret) : NULL;
     const char *idp = gw_json_str(ident, "idp");
     bool saml = idp && strcmp(idp, "saml") == 0;
     if (saml && api_idp_tenant(c)->sso->saml.enabled) {
         char msg[200];
-        gw_err rc = auth_saml_logout_request(c->g->saml, c->gc.cfg, api_idp_tenant(c), json_object_get(ident, "saml"),
+        gw_err rc = auth_saml_logout_request(c->d->sso, c->gc.cfg, api_idp_tenant(c), json_object_get(ident, "saml"),
                                              c->r->pool, url, msg, sizeof(msg));
         if (rc != GW_OK && rc != GW_ENOTFOUND)
             gw_warn("sso: no SAML single logout for this session: %s", msg);

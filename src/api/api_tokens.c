@@ -26,7 +26,7 @@ static json_t *info_json(struct api_call *c, const struct auth_token_info *t)
                      api_time(c, t->last_used_ms));
 }
 
-static void respond_store_error(struct api_call *c, gw_err rc)
+static void respond_registry_error(struct api_call *c, gw_err rc)
 {
     if (rc == GW_ECONFLICT)
         http_respond_error(c->r, rc, "a token with this id exists");
@@ -81,7 +81,7 @@ void api_tokens_create(struct api_call *c)
         goto out;
     }
     char msg[1200];
-    gw_err rc = auth_token_check_create(c->g->auth, c->gc.p, &req, msg, sizeof(msg));
+    gw_err rc = auth_token_check_create(c->d->auth, c->gc.p, &req, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
@@ -92,10 +92,10 @@ void api_tokens_create(struct api_call *c)
         goto out;
     struct auth_token_info info;
     const char *secret = NULL;
-    rc = auth_token_create(c->g->auth, c->gc.p, &req, c->r->pool, &info, &secret);
+    rc = auth_token_create(c->d->auth, c->gc.p, &req, c->r->pool, &info, &secret);
     if (rc != GW_OK) {
         api_audit_failed(c);
-        respond_store_error(c, rc);
+        respond_registry_error(c, rc);
         goto out;
     }
     json_t *resp = info_json(c, &info);
@@ -111,7 +111,7 @@ void api_tokens_list(struct api_call *c)
         return;
     struct auth_token_info *list = NULL;
     size_t n = 0;
-    auth_token_list(c->g->auth, c->gc.p, c->r->pool, &list, &n);
+    auth_token_list(c->d->auth, c->gc.p, c->r->pool, &list, &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, info_json(c, &list[i]));
@@ -126,7 +126,7 @@ static const char *begin_change(struct api_call *c, const char *event)
         return NULL;
     const char *id = c->var[0];
     char msg[1200];
-    gw_err rc = auth_token_check_change(c->g->auth, c->gc.p, id, msg, sizeof(msg));
+    gw_err rc = auth_token_check_change(c->d->auth, c->gc.p, id, msg, sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         return NULL;
@@ -141,10 +141,10 @@ void api_tokens_rotate(struct api_call *c)
         return;
     struct auth_token_info info;
     const char *secret = NULL;
-    gw_err rc = auth_token_rotate(c->g->auth, c->gc.p, id, c->r->pool, &info, &secret);
+    gw_err rc = auth_token_rotate(c->d->auth, c->gc.p, id, c->r->pool, &info, &secret);
     if (rc != GW_OK) {
         api_audit_failed(c);
-        respond_store_error(c, rc);
+        respond_registry_error(c, rc);
         return;
     }
     json_t *resp = info_json(c, &info);
@@ -158,10 +158,10 @@ void api_tokens_revoke(struct api_call *c)
     if (!id)
         return;
     int64_t when = 0;
-    gw_err rc = auth_token_revoke(c->g->auth, c->gc.p, id, &when);
+    gw_err rc = auth_token_revoke(c->d->auth, c->gc.p, id, &when);
     if (rc != GW_OK) {
         api_audit_failed(c);
-        respond_store_error(c, rc);
+        respond_registry_error(c, rc);
         return;
     }
     http_respond_json(c->r, 200, json_pack("{s:s,s:s}", "id", id, "revoked_at", api_time(c, when)));

@@ -29,6 +29,7 @@
 #include "store/store.h"
 
 #include <jansson.h>
+#include <sys/types.h>
 
 struct audit;
 
@@ -89,6 +90,44 @@ const char *audit_public_key(const struct audit *a);
 const char *audit_key_id(const struct audit *a);
 /* A freshly signed checkpoint of the tenant's current head (after a flush). */
 gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkpoint *out);
+
+/* The tenant's head as a freshly signed checkpoint, in its JSON form (new reference). */
+gw_err audit_head_json(struct audit *a, const char *tenant, json_t **out);
+
+/* --- reading the trail (audit_read.c) ------------------------------------------------------- */
+
+/* What a reader may see of a tenant's trail (the caller decides it from the reader's role). */
+enum audit_visibility {
+    AUDIT_SEE_ALL,   /* the whole tenant */
+    AUDIT_SEE_ORG,   /* events of actors in org unit `scope` or below it */
+    AUDIT_SEE_TEAM,  /* events of actors in team `scope` */
+    AUDIT_SEE_OWN,   /* events whose actor is `scope` */
+};
+
+struct audit_query {
+    const char *tenant;                    /* required */
+    enum audit_visibility vis;
+    const char *scope;
+    const char *actor, *type, *resource, *outcome, *request_id; /* exact (type: prefix*) */
+    int64_t since_ms, until_ms;            /* inclusive, 0: open */
+};
+
+/* One page, newest first, of at most limit events older than before_seq (0: the newest):
+ * *events a JSON array of event objects, *next the before_seq of the next page (0: none). */
+gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq,
+                  size_t limit, json_t **events, int64_t *next);
+
+/* A streamed export in seq order, read page by page (no cap on the rows). A JSON Lines export
+ * of the whole tenant (AUDIT_SEE_ALL, no filter) carries the stored signed checkpoints after
+ * the rows they cover, so it verifies offline like the log file. */
+enum audit_export_format { AUDIT_EXPORT_JSONL, AUDIT_EXPORT_CSV };
+struct audit_export;
+/* Copies q. */
+struct audit_export *audit_export_open(struct audit *a, const struct audit_query *q,
+                                       enum audit_export_format fmt);
+/* Up to cap bytes of the export into out: the count, 0 at the end, -1 when the store fails. */
+ssize_t audit_export_read(struct audit_export *x, char *out, size_t cap);
+void audit_export_close(struct audit_export *x);
 
 /* --- verification ------------------------------------------------------------------------ */
 

@@ -209,8 +209,7 @@ struct auth_credentials {
 struct auth_ctx {
     struct auth_registry *tokens;
     struct auth_grants *grants;
-    struct auth_oidc *oidc;
-    struct store *store;
+    struct auth_sso *sso;
     const struct cfg *cfg;
     const struct cfg_tenant *idp; /* the tenant whose IdP signs users in at this address */
 };

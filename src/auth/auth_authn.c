@@ -9,6 +9,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/mem.h"
 #include "config/config.h"
 
@@ -42,7 +43,7 @@ static bool cli_detect(const struct auth_ctx *x, const struct auth_credentials *
 static gw_err cli_auth(const struct auth_ctx *x, const struct auth_credentials *cr,
                        struct gw_pool *pool, struct auth_principal **out, char *msg, size_t cap)
 {
-    return auth_cli_authenticate(x->store, x->cfg, bearer(cr), pool, out, msg, cap);
+    return auth_cli_authenticate(x->sso, x->cfg, bearer(cr), pool, out, msg, cap);
 }
 
 /* --- IdP access tokens: JWT validation or introspection ------------------------------------ */
@@ -70,11 +71,11 @@ static gw_err idp_auth(const struct auth_ctx *x, const struct auth_credentials *
         return GW_ETHROTTLED;
     }
     json_t *claims = NULL;
-    gw_err rc = auth_oidc_bearer(x->oidc, x->idp, bearer(cr), &claims, msg, cap);
+    gw_err rc = auth_oidc_bearer(x->sso, x->idp, bearer(cr), &claims, msg, cap);
     if (rc != GW_OK)
         return rc == GW_EUPSTREAM ? GW_EUPSTREAM : GW_EUNAUTH;
     struct auth_sso_identity id;
-    rc = auth_sso_map(x->cfg, x->idp, x->store, "oidc", claims, pool, &id, msg, cap);
+    rc = auth_sso_map(x->sso, x->cfg, x->idp, "oidc", claims, pool, &id, msg, cap);
     json_decref(claims);
     if (rc == GW_OK)
         *out = auth_sso_principal(x->cfg, &id,
@@ -93,7 +94,7 @@ static gw_err session_auth(const struct auth_ctx *x, const struct auth_credentia
                            struct gw_pool *pool, struct auth_principal **out, char *msg,
                            size_t cap)
 {
-    gw_err rc = auth_session_authenticate(x->store, x->cfg, cr->session_cookie, pool, out, msg,
+    gw_err rc = auth_session_authenticate(x->sso, x->cfg, cr->session_cookie, pool, out, msg,
                                           cap);
     if (rc != GW_OK)
         return rc;

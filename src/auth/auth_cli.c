@@ -12,6 +12,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
@@ -131,11 +132,12 @@ static void hash_of(const char *secret, char hash[65])
 
 /* --- codes ---------------------------------------------------------------------------------- */
 
-gw_err auth_cli_code_issue(struct store *st, const struct cfg *c, const char *browser_secret,
+gw_err auth_cli_code_issue(struct auth_sso *sso, const struct cfg *c, const char *browser_secret,
                            const char *challenge, const char *redirect_uri,
                            struct gw_pool *pool, const char **code,
                            const char **browser_session)
 {
+    struct store *st = sso->store;
     char bhash[65], chash[65];
     hash_of(browser_secret, bhash);
     struct store_session s;
@@ -192,11 +194,12 @@ static gw_err grant_identity(struct store *st, const struct cfg *c, const char *
     return GW_OK;
 }
 
-gw_err auth_cli_redeem_check(struct store *st, const struct cfg *c, const char *code,
+gw_err auth_cli_redeem_check(struct auth_sso *sso, const struct cfg *c, const char *code,
                              const char *verifier, const char *redirect_uri,
                              struct gw_pool *pool, struct auth_cli_grant *g, char *msg,
                              size_t msgcap)
 {
+    struct store *st = sso->store;
     memset(g, 0, sizeof(*g));
     if (!chars_ok(code, AUTH_CLI_CODE_LEN, AUTH_CLI_CODE_LEN, b64url_char)) {
         snprintf(msg, msgcap, "code must be %d base64url characters", AUTH_CLI_CODE_LEN);
@@ -273,10 +276,11 @@ static void new_tokens(const struct cfg *c, const struct auth_cli_grant *g, int6
     out->access_expires_ms = GW_MIN(now + (int64_t)s->cli_access_ttl_s * 1000, out->expires_ms);
 }
 
-gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
+gw_err auth_cli_session_create(struct auth_sso *sso, const struct cfg *c,
                                const struct auth_cli_grant *g, const char *client_ip,
                                struct gw_pool *pool, struct auth_cli_tokens *out)
 {
+    struct store *st = sso->store;
     char ahash[65], rhash[65];
     int64_t now = gw_now_ms();
     new_tokens(c, g, 0, now, pool, out, ahash, rhash);
@@ -298,10 +302,11 @@ gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
 
 /* --- refresh ---------------------------------------------------------------------------------- */
 
-gw_err auth_cli_refresh_check(struct store *st, const struct cfg *c, const char *refresh_token,
+gw_err auth_cli_refresh_check(struct auth_sso *sso, const struct cfg *c, const char *refresh_token,
                               struct gw_pool *pool, struct auth_cli_grant *g, char *msg,
                               size_t msgcap)
 {
+    struct store *st = sso->store;
     memset(g, 0, sizeof(*g));
     if (!token_shape(refresh_token, AUTH_CLI_REFRESH_PREFIX)) {
         snprintf(msg, msgcap, "refresh_token is malformed");
@@ -345,9 +350,10 @@ gw_err auth_cli_refresh_check(struct store *st, const struct cfg *c, const char 
     return rc;
 }
 
-gw_err auth_cli_rotate(struct store *st, const struct cfg *c, const struct auth_cli_grant *g,
+gw_err auth_cli_rotate(struct auth_sso *sso, const struct cfg *c, const struct auth_cli_grant *g,
                        struct gw_pool *pool, struct auth_cli_tokens *out)
 {
+    struct store *st = sso->store;
     char ahash[65], rhash[65];
     int64_t now = gw_now_ms();
     new_tokens(c, g, g->created_ms, now, pool, out, ahash, rhash);
@@ -361,10 +367,11 @@ gw_err auth_cli_rotate(struct store *st, const struct cfg *c, const struct auth_
 
 /* --- bearer authentication and lookup --------------------------------------------------------- */
 
-gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *token,
+gw_err auth_cli_authenticate(struct auth_sso *sso, const struct cfg *c, const char *token,
                              struct gw_pool *pool, struct auth_principal **out, char *msg,
                              size_t msgcap)
 {
+    struct store *st = sso->store;
     if (!token_shape(token, AUTH_CLI_ACCESS_PREFIX)) {
         snprintf(msg, msgcap, "malformed CLI access token");
         return GW_EUNAUTH;
@@ -395,10 +402,11 @@ gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *
     return rc;
 }
 
-gw_err auth_cli_find(struct store *st, const struct cfg *c, const char *token,
+gw_err auth_cli_find(struct auth_sso *sso, const struct cfg *c, const char *token,
                      struct gw_pool *pool, const char **session_id, const char **user,
                      const char **tenant)
 {
+    struct store *st = sso->store;
     bool access = token_shape(token, AUTH_CLI_ACCESS_PREFIX);
     if (!access && !token_shape(token, AUTH_CLI_REFRESH_PREFIX))
         return GW_ENOTFOUND;

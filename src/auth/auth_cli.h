@@ -25,7 +25,7 @@
 
 struct cfg;
 struct gw_pool;
-struct store;
+struct auth_sso;
 struct auth_principal;
 
 /* The redirect_uri of the copy-paste mode: the code is shown on a page instead. */
@@ -65,7 +65,7 @@ bool auth_cli_is_access_token(const char *token);
 /* Issues a code for the browser session of browser_secret (authenticated by the caller):
  * the code row copies that session's user and identity. *code and *browser_session (the
  * session's public id) are pool strings. */
-gw_err auth_cli_code_issue(struct store *st, const struct cfg *c, const char *browser_secret,
+gw_err auth_cli_code_issue(struct auth_sso *sso, const struct cfg *c, const char *browser_secret,
                            const char *challenge, const char *redirect_uri,
                            struct gw_pool *pool, const char **code,
                            const char **browser_session);
@@ -95,12 +95,12 @@ struct auth_cli_tokens {
  * user not disabled, the role still exists). GW_EINVAL (malformed), GW_EUNAUTH (refused) or
  * GW_ESTORE with msg; GW_ECONFLICT when the code had been redeemed already: g->session_id is
  * the session it produced, which the caller revokes. */
-gw_err auth_cli_redeem_check(struct store *st, const struct cfg *c, const char *code,
+gw_err auth_cli_redeem_check(struct auth_sso *sso, const struct cfg *c, const char *code,
                              const char *verifier, const char *redirect_uri,
                              struct gw_pool *pool, struct auth_cli_grant *g, char *msg,
                              size_t msgcap);
 /* Second half, after the audit event is durable: creates the CLI session. */
-gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
+gw_err auth_cli_session_create(struct auth_sso *sso, const struct cfg *c,
                                const struct auth_cli_grant *g, const char *client_ip,
                                struct gw_pool *pool, struct auth_cli_tokens *out);
 
@@ -108,22 +108,22 @@ gw_err auth_cli_session_create(struct store *st, const struct cfg *c,
  * (not expired, user not disabled, role exists). GW_EINVAL, GW_EUNAUTH or GW_ESTORE with msg;
  * GW_ECONFLICT when the token was used already (reuse): g->session_id names the session to
  * revoke. */
-gw_err auth_cli_refresh_check(struct store *st, const struct cfg *c, const char *refresh_token,
+gw_err auth_cli_refresh_check(struct auth_sso *sso, const struct cfg *c, const char *refresh_token,
                               struct gw_pool *pool, struct auth_cli_grant *g, char *msg,
                               size_t msgcap);
 /* Second half: rotates both tokens. GW_ECONFLICT when another refresh with the same token
  * won the race (the caller treats it as reuse). */
-gw_err auth_cli_rotate(struct store *st, const struct cfg *c, const struct auth_cli_grant *g,
+gw_err auth_cli_rotate(struct auth_sso *sso, const struct cfg *c, const struct auth_cli_grant *g,
                        struct gw_pool *pool, struct auth_cli_tokens *out);
 
 /* Authenticates a CLI access token (Authorization: Bearer oca_...). GW_EUNAUTH with a reason
  * ("access token expired" tells the CLI to refresh). */
-gw_err auth_cli_authenticate(struct store *st, const struct cfg *c, const char *token,
+gw_err auth_cli_authenticate(struct auth_sso *sso, const struct cfg *c, const char *token,
                              struct gw_pool *pool, struct auth_principal **out, char *msg,
                              size_t msgcap);
 /* The CLI session of an access or refresh token (current ones only): *session_id, *user and
  * *tenant (pool). GW_ENOTFOUND when the token matches none. */
-gw_err auth_cli_find(struct store *st, const struct cfg *c, const char *token,
+gw_err auth_cli_find(struct auth_sso *sso, const struct cfg *c, const char *token,
                      struct gw_pool *pool, const char **session_id, const char **user,
                      const char **tenant);
 

@@ -13,6 +13,25 @@
 
 struct auth_saml_expect;
 struct cfg_saml;
+struct net_loop;
+struct store;
+
+/* The sign-in service (auth_sso.h): its parts live in auth_oidc.c and auth_saml.c. */
+struct auth_sso {
+    struct store *store;
+    struct auth_oidc *oidc;
+    struct auth_saml *saml;
+};
+struct auth_oidc *auth_oidc_new(struct net_loop *net);
+void auth_oidc_free(struct auth_oidc *o);
+struct auth_saml *auth_saml_new(void);
+void auth_saml_free(struct auth_saml *s);
+
+struct store_session;
+/* The session row of a secret's hash: GW_EUNAUTH with msg = unknown when there is none,
+ * GW_ESTORE (msg set) when the store fails. */
+gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,
+                         const char *unknown, char *msg, size_t msgcap);
 
 /* A value from an IdP fit to show and store: 1..max bytes, no control characters (UTF-8 and
  * other bytes >= 0x80 allowed). */

@@ -395,10 +395,12 @@ bool auth_looks_like_jwt(const char *token)
 
 /* --- the flow ---------------------------------------------------------------------------- */
 
-gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
+gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t,
                        const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap)
 {
+    struct auth_oidc *o = sso->oidc;
+    struct store *st = sso->store;
     const struct cfg_sso *s = t->sso;
     pthread_mutex_lock(&o->mu);
     struct oidc_idp *k = idp_of(o, s);
@@ -634,11 +636,13 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
     return rc;
 }
 
-gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
-                        const char *code, const char *state, const char *binding,
+gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
+                       const char *code, const char *state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to,
                         char *msg, size_t msgcap)
 {
+    struct auth_oidc *o = sso->oidc;
+    struct store *st = sso->store;
     const struct cfg_sso *s = t->sso;
     *claims = NULL;
     *return_to = NULL;
@@ -880,9 +884,10 @@ static gw_err introspect(struct auth_oidc *o, const struct cfg_sso *s, const cha
 
 /* --- IdP access tokens on the API ---------------------------------------------------------- */
 
-gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *token,
+gw_err auth_oidc_bearer(struct auth_sso *sso, const struct cfg_tenant *t, const char *token,
                         json_t **claims, char *msg, size_t msgcap)
 {
+    struct auth_oidc *o = sso->oidc;
     const struct cfg_sso *s = t->sso;
     *claims = NULL;
     if (!s->enabled || s->bearer_validation == CFG_BEARER_NONE) {
@@ -901,9 +906,10 @@ gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const c
     return rc == GW_OK ? GW_OK : GW_EUNAUTH;
 }
 
-const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg_tenant *t,
+const char *auth_oidc_logout_url(struct auth_sso *sso, const struct cfg_tenant *t,
                                  struct gw_pool *pool)
 {
+    struct auth_oidc *o = sso->oidc;
     const struct cfg_sso *s = t->sso;
     char msg[200];
     const char *url = NULL;

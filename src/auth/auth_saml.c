@@ -251,10 +251,12 @@ static void state_hash(const char *request_id, char out[65])
 
 /* --- the login ---------------------------------------------------------------------------- */
 
-gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
-                       const char *binding, const char *return_to, struct gw_pool *pool,
+gw_err auth_saml_begin(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
+                    const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap)
 {
+    struct auth_saml *s = sso->saml;
+    struct store *st = sso->store;
     const struct cfg_saml *sc = &t->sso->saml;
     char relay[48], request_id[AUTH_SAML_MAX_ID + 1] = "";
     random_b64(relay);
@@ -414,11 +416,13 @@ static gw_err solicited(const struct cfg_tenant *t, struct store *st, const char
     return rc;
 }
 
-gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
-                        const char *saml_response, const char *relay_state, const char *binding,
+gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
+                    const char *saml_response, const char *relay_state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
                         size_t msgcap)
 {
+    struct auth_saml *s = sso->saml;
+    struct store *st = sso->store;
     const struct cfg_saml *sc = &t->sso->saml;
     *claims = NULL;
     *return_to = NULL;
@@ -528,9 +532,10 @@ static void set_subject_session(LassoProfile *prof, const char *idp, const char 
     g_object_unref(a);
 }
 
-gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
+gw_err auth_saml_logout_request(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
                                 struct gw_pool *pool, const char **url, char *msg, size_t msgcap)
 {
+    struct auth_saml *s = sso->saml;
     const char *name_id = gw_json_str(subject, "name_id");
     if (!name_id) {
         snprintf(msg, msgcap, "the session has no SAML subject");
@@ -641,10 +646,13 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t,
     return GW_OK;
 }
 
-gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st, bool request,
+gw_err auth_saml_slo(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
+                    bool request,
                      bool redirect, const char *message, struct gw_pool *pool,
                      struct auth_saml_slo *out, char *msg, size_t msgcap)
 {
+    struct auth_saml *s = sso->saml;
+    struct store *st = sso->store;
     memset(out, 0, sizeof(*out));
     out->is_request = request;
     const char *what = request ? "request" : "response";

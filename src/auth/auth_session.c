@@ -94,10 +94,11 @@ static const struct cfg_tenant *login_tenant(const struct cfg *c, const struct c
     return to;
 }
 
-gw_err auth_sso_map(const struct cfg *c, const struct cfg_tenant *t, struct store *st,
+gw_err auth_sso_map(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
                     const char *protocol, const json_t *claims, struct gw_pool *pool,
                     struct auth_sso_identity *out, char *msg, size_t msgcap)
 {
+    struct store *st = sso ? sso->store : NULL; /* NULL: no disabled-user check (tests) */
     const struct cfg_sso *s = t->sso;
     bool saml = strcmp(protocol, "saml") == 0;
     const struct claim_names k = names_of(s, saml);
@@ -210,9 +211,10 @@ static json_t *groups_json(const char *const *groups, size_t n)
     return a;
 }
 
-gw_err auth_sso_provision(struct store *st, const struct cfg *c,
+gw_err auth_sso_provision(struct auth_sso *sso, const struct cfg *c,
                           const struct auth_sso_identity *id)
 {
+    struct store *st = sso->store;
     const struct cfg_tenant *t = cfg_find_tenant(c, id->tenant);
     if (!t || !cfg_tenant_sso(c, t)->jit_provisioning ||
         (t->primary && cfg_find_user(c, id->user)))
@@ -289,10 +291,11 @@ const char *auth_session_id_of(const char *secret, struct gw_pool *pool)
     return gw_pool_strdup(pool, id);
 }
 
-gw_err auth_session_create(struct store *st, const struct cfg *c,
+gw_err auth_session_create(struct auth_sso *sso, const struct cfg *c,
                            const struct auth_sso_identity *id, const char *client_ip,
                            struct gw_pool *pool, const char **secret, const char **session_id)
 {
+    struct store *st = sso->store;
     unsigned char raw[32];
     char b64[48], hash[65], sid[33];
     gw_random(raw, sizeof(raw));
@@ -386,10 +389,11 @@ gw_err auth_session_principal(const struct cfg *c, const char *tenant, const cha
     return rc;
 }
 
-gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
+gw_err auth_session_authenticate(struct auth_sso *sso, const struct cfg *c, const char *secret,
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap)
 {
+    struct store *st = sso->store;
     if (!secret_ok(secret)) {
         snprintf(msg, msgcap, "malformed session cookie");
         return GW_EUNAUTH;
@@ -423,9 +427,10 @@ gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const ch
     return rc;
 }
 
-gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,
+gw_err auth_session_end(struct auth_sso *sso, const char *secret, const char **session_id,
                         struct gw_pool *pool)
 {
+    struct store *st = sso->store;
     if (!secret_ok(secret))
         return GW_ENOTFOUND;
     char hash[65], sid[33];
@@ -441,8 +446,9 @@ gw_err auth_session_end(struct store *st, const char *secret, const char **sessi
     return rc;
 }
 
-json_t *auth_session_identity(struct store *st, const char *secret)
+json_t *auth_session_identity(struct auth_sso *sso, const char *secret)
 {
+    struct store *st = sso->store;
     if (!secret_ok(secret))
         return NULL;
     char hash[65], sid[33];
@@ -477,8 +483,9 @@ bool auth_session_csrf_ok(const char *secret, const char *presented)
     return gw_ct_equal(b64, presented, 43);
 }
 
-void auth_session_purge(struct store *st, const struct cfg *c)
+void auth_session_purge(struct auth_sso *sso, const struct cfg *c)
 {
+    struct store *st = sso->store;
     /* the longest idle timeout of any tenant: sessions are checked exactly when used */
     unsigned idle = 0;
     for (size_t i = 0; i < c->n_tenants; i++)

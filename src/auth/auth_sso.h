@@ -32,6 +32,38 @@ struct store;
 struct store_session;
 struct auth_principal;
 
+/* --- the sign-in service (auth_sso.c) ------------------------------------------------------ */
+
+/* Everything a sign-in needs beyond the configuration: the store its login states, sessions
+ * and CLI grants live in, the OIDC caches and the SAML servers. One per daemon; the HTTP
+ * adapters hold it, never the store. */
+struct auth_sso;
+struct net_loop;
+/* Back-channel calls go through net (net/net.h), which must outlive the service. */
+struct auth_sso *auth_sso_new(struct store *st, struct net_loop *net);
+void auth_sso_free(struct auth_sso *sso);
+
+/* A session as the session list shows it (pool strings). */
+struct auth_session_info {
+    const char *id, *user, *kind, *role, *client_ip;
+    int64_t created_ms, last_seen_ms, expires_ms;
+};
+/* The live sessions of a tenant (of user only when set), newest first, at most max: unexpired,
+ * and browser sessions seen within idle_ms. */
+gw_err auth_session_list(struct auth_sso *sso, const char *tenant, const char *user,
+                         size_t max, int64_t idle_ms, struct gw_pool *pool,
+                         struct auth_session_info **out, size_t *n);
+/* Ends one session by public id (*owner: its user, pool, may be NULL); GW_ENOTFOUND. */
+gw_err auth_session_revoke(struct auth_sso *sso, const char *tenant, const char *id,
+                           struct gw_pool *pool, const char **owner);
+/* Ends every session of a user; *n how many. */
+gw_err auth_session_revoke_user(struct auth_sso *sso, const char *tenant, const char *user,
+                                size_t *n);
+/* Logins a browser (the SHA-256 hex of its pre-login cookie) started since since_ms: a
+ * redirect loop shows as many. */
+gw_err auth_login_count(struct auth_sso *sso, const char *binding_hash, int64_t since_ms,
+                        size_t *n);
+
 /* --- JWT / JWKS (auth_jwt.c) ------------------------------------------------------------ */
 
 #define AUTH_JWT_MAX_LEN 16384
@@ -86,15 +118,9 @@ gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const cha
 
 /* --- OpenID Connect relying party (auth_oidc.c) ----------------------------------------- */
 
-struct auth_oidc;
-struct net_loop;
-/* Back-channel calls go through net (net/net.h), which must outlive o. */
-struct auth_oidc *auth_oidc_new(struct net_loop *net);
-void auth_oidc_free(struct auth_oidc *o);
-
 /* Starts a login: creates state, nonce and PKCE verifier, stores them bound to the browser
  * (binding = the pre-login cookie value) and returns the IdP authorization URL (pool). */
-gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
+gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t,
                        const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap);
 
@@ -103,8 +129,8 @@ gw_err auth_oidc_begin(struct auth_oidc *o, const struct cfg_tenant *t, struct s
  * (nonce included) and, when configured, merges the userinfo claims. *claims owned by the
  * caller; *return_to (pool) is the local path the login started from. On failure msg holds a
  * reason fit for the user and the audit; GW_EUNAUTH, GW_EUPSTREAM or GW_ESTORE. */
-gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct store *st,
-                        const char *code, const char *state, const char *binding,
+gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
+                       const char *code, const char *state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to,
                         char *msg, size_t msgcap);
 
@@ -115,11 +141,11 @@ gw_err auth_oidc_finish(struct auth_oidc *o, const struct cfg_tenant *t, struct 
  * auth_oidc.c; results cached briefly by a hash of the token). *claims owned by the caller.
  * GW_EUNAUTH with the reason, or GW_EUPSTREAM when the IdP could not answer an introspection
  * (msg never contains the token). */
-gw_err auth_oidc_bearer(struct auth_oidc *o, const struct cfg_tenant *t, const char *token,
+gw_err auth_oidc_bearer(struct auth_sso *sso, const struct cfg_tenant *t, const char *token,
                         json_t **claims, char *msg, size_t msgcap);
 
 /* The IdP's end_session_endpoint URL for an RP-initiated logout (pool), or NULL. */
-const char *auth_oidc_logout_url(struct auth_oidc *o, const struct cfg_tenant *t,
+const char *auth_oidc_logout_url(struct auth_sso *sso, const struct cfg_tenant *t,
                                  struct gw_pool *pool);
 
 /* Does the Authorization value look like a JWT ("Bearer xxx.yyy.zzz")? */
@@ -134,14 +160,11 @@ bool auth_looks_like_jwt(const char *token);
 /* Largest base64 SAMLResponse / logout message accepted (the decoded XML is smaller). */
 #define AUTH_SAML_MAX_MESSAGE ((size_t)256 * 1024)
 
-struct auth_saml;
-struct auth_saml *auth_saml_new(void);
 /* Initializes lasso once, when a configuration first uses SAML (its set-up costs ≈ 60 ms and
  * several MB, which a gateway without SAML does not pay). lasso_init is not thread-safe: call it
  * at start before other threads run, and on reload before the new configuration is in force
  * (no SAML request can be using lasso before SAML was configured). */
 void auth_saml_prepare(const struct cfg *c);
-void auth_saml_free(struct auth_saml *s);
 
 /* The SP metadata of the configuration (malloc'd XML): entity id, signing certificate, ACS
  * (HTTP-POST), SLO (HTTP-Redirect and HTTP-POST) when slo_url is set, WantAssertionsSigned. */
@@ -150,8 +173,8 @@ char *auth_saml_sp_metadata(const struct cfg_tenant *t);
 /* Starts a login: an AuthnRequest (HTTP-Redirect, signed when sso.saml.sign_authn_requests)
  * whose ID is stored as a single-use login state bound to the browser (binding = the pre-login
  * cookie) with return_to and a random RelayState; *url (pool) is the IdP's SSO URL. */
-gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
-                       const char *binding, const char *return_to, struct gw_pool *pool,
+gw_err auth_saml_begin(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
+                    const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap);
 
 /* Completes a login from the ACS (the base64 SAMLResponse of the HTTP-POST binding): checks
@@ -160,8 +183,8 @@ gw_err auth_saml_begin(struct auth_saml *s, const struct cfg *c, const struct cf
  * *claims (owned by the caller) come from the verified assertion only; *return_to (pool) is the
  * local path the login started from, or NULL. GW_EUNAUTH with a reason fit for the user and the
  * audit (never the assertion itself), or GW_ESTORE / GW_EINTERNAL. */
-gw_err auth_saml_finish(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st,
-                        const char *saml_response, const char *relay_state, const char *binding,
+gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
+                    const char *saml_response, const char *relay_state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
                         size_t msgcap);
 
@@ -182,7 +205,7 @@ gw_err auth_saml_check_response(const char *xml, size_t len, const struct auth_s
 /* SP-initiated single logout: a signed LogoutRequest (HTTP-Redirect) for the subject a session
  * keeps (its AUTH_SAML_SESSION_CLAIM object); *url (pool). GW_ENOTFOUND when the IdP has no
  * single logout endpoint. */
-gw_err auth_saml_logout_request(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
+gw_err auth_saml_logout_request(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
                                 struct gw_pool *pool, const char **url, char *msg,
                                 size_t msgcap);
 
@@ -198,7 +221,8 @@ struct auth_saml_slo {
  * whose signature covers the exact bytes) or the base64 form field (HTTP-POST). It must be
  * signed by the IdP. A LogoutRequest ends the local sessions of its NameID (only those of its
  * SessionIndexes when it names some) and yields a signed LogoutResponse to redirect to. */
-gw_err auth_saml_slo(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, struct store *st, bool request,
+gw_err auth_saml_slo(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
+                    bool request,
                      bool redirect, const char *message, struct gw_pool *pool,
                      struct auth_saml_slo *out, char *msg, size_t msgcap);
 
@@ -223,11 +247,11 @@ struct auth_sso_identity {
  * its declared role, org unit and team. GW_EFORBIDDEN (msg: "no role mapping for your groups:
  * ...", "user ... is disabled", or a tenant this gateway does not serve) when refused,
  * GW_EUNAUTH when the user claim is missing or invalid. */
-gw_err auth_sso_map(const struct cfg *c, const struct cfg_tenant *t, struct store *st,
+gw_err auth_sso_map(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
                     const char *protocol, const json_t *claims, struct gw_pool *pool,
                     struct auth_sso_identity *out, char *msg, size_t msgcap);
 /* Just-in-time provisioning: records (or refreshes) a user not in identity.users. */
-gw_err auth_sso_provision(struct store *st, const struct cfg *c,
+gw_err auth_sso_provision(struct auth_sso *sso, const struct cfg *c,
                           const struct auth_sso_identity *id);
 /* Principal of an SSO identity (scopes "*", bounded by the role's permissions). */
 struct auth_principal *auth_sso_principal(const struct cfg *c,
@@ -237,21 +261,17 @@ struct auth_principal *auth_sso_principal(const struct cfg *c,
 #define AUTH_SESSION_SECRET_MAX 128
 
 /* Creates a session; *secret is the cookie value (pool), *id the public session id. */
-gw_err auth_session_create(struct store *st, const struct cfg *c,
+gw_err auth_session_create(struct auth_sso *sso, const struct cfg *c,
                            const struct auth_sso_identity *id, const char *client_ip,
                            struct gw_pool *pool, const char **secret, const char **session_id);
 /* Authenticates a session cookie value (idle and absolute timeouts; the user is checked
  * against identity.users for being disabled). GW_EUNAUTH with a reason. */
-gw_err auth_session_authenticate(struct store *st, const struct cfg *c, const char *secret,
+gw_err auth_session_authenticate(struct auth_sso *sso, const struct cfg *c, const char *secret,
                                  struct gw_pool *pool, struct auth_principal **out, char *msg,
                                  size_t msgcap);
 /* The identity object a session keeps (role, groups, "idp", SAML subject), owned by the
  * caller, or NULL when the cookie value names no session. */
-json_t *auth_session_identity(struct store *st, const char *secret);
-/* The session row of a secret's hash: GW_EUNAUTH with msg = unknown when there is none,
- * GW_ESTORE (msg set) when the store fails. */
-gw_err auth_session_load(struct store *st, const char *hash, struct store_session *s,
-                         const char *unknown, char *msg, size_t msgcap);
+json_t *auth_session_identity(struct auth_sso *sso, const char *secret);
 /* The principal of a stored identity (a session's identity JSON: role, org unit, team,
  * groups ...) with the given method. GW_EUNAUTH with msg when the user is disabled in
  * identity.users or the role no longer exists. */
@@ -259,7 +279,7 @@ gw_err auth_session_principal(const struct cfg *c, const char *tenant, const cha
                               const char *identity, const char *method, struct gw_pool *pool,
                               struct auth_principal **out, char *msg, size_t msgcap);
 /* Deletes the session of a cookie value (logout, rotation); GW_ENOTFOUND when none. */
-gw_err auth_session_end(struct store *st, const char *secret, const char **session_id,
+gw_err auth_session_end(struct auth_sso *sso, const char *secret, const char **session_id,
                         struct gw_pool *pool);
 /* CSRF token of a session (derived from the secret, pool): X-CSRF-Token must carry it on
  * cookie-authenticated requests other than GET/HEAD. */
@@ -269,6 +289,6 @@ bool auth_session_csrf_ok(const char *secret, const char *presented);
 /* The public id of a session secret (pool). */
 const char *auth_session_id_of(const char *secret, struct gw_pool *pool);
 /* Drops expired sessions and login states. */
-void auth_session_purge(struct store *st, const struct cfg *c);
+void auth_session_purge(struct auth_sso *sso, const struct cfg *c);
 
 #endif

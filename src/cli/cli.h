@@ -7,7 +7,7 @@
  * one), each described by a `struct cli_command` in one table (cli_commands) that dispatch,
  * "did you mean", bash completion and the man page check all read. It exposes the pure parts
  * (argument parsing, config file reading/writing, settings precedence, exit code mapping,
- * output formatting) to tests/unit/test_cli.c.
+ * output formatting) to tests/unit/cli/test_cli.c.
  *
  * Exit codes (also documented in docs/CLI.md):
  *   0 ok, 1 verification failed / generic failure, 2 usage error, 3 authentication error (401),

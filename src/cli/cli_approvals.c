@@ -6,7 +6,7 @@
  * a success (exit 0) and is printed as "pending approval <id> (expires ...)"; a denial is the
  * gateway's 403 (exit 4). Tool arguments come from --args (a JSON object) and/or repeated
  * --arg KEY=VALUE (string values); a key given twice is a usage error. Approve may replace the
- * frozen arguments with --args. Bodies are built by pure functions for tests/unit/test_cli.c.
+ * frozen arguments with --args. Bodies are built by pure functions for tests/unit/cli/test_cli.c.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"

@@ -8,7 +8,7 @@
  * Every write needs --reason (the gateway's "change_reason", recorded in the audit trail).
  * Policy writes that the gateway refuses carry a "violations" list in the error envelope;
  * cli_call prints each one on its own line below the usual error line. The request-body
- * builders and formatters are pure so tests/unit/test_cli.c can check them without a gateway.
+ * builders and formatters are pure so tests/unit/cli/test_cli.c can check them without a gateway.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"

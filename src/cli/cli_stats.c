@@ -6,7 +6,7 @@
  * the gateway's reply as it came. The period is checked locally (YYYY-MM) so a typo is a usage
  * error (exit 2) rather than a round trip; everything else is the gateway's to judge.
  * Amounts are printed by cli_money: to the micro-dollar, without float noise, and never "0.00"
- * for a spend that is not nothing. cli_format_costs is pure (tests/unit/test_meter.c and
+ * for a spend that is not nothing. cli_format_costs is pure (tests/unit/meter/test_meter.c and
  * test_cli.c check its text).
  */
 #include "base/prelude.h"

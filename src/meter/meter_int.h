@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * meter_int.h — private to src/meter: limits, the clock, months, pricing and budget alerts,
- * exposed to tests/unit/test_meter.c.
+ * exposed to tests/unit/meter/test_meter.c.
  */
 #ifndef GW_METER_INT_H
 #define GW_METER_INT_H

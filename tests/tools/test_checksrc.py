@@ -28,6 +28,12 @@ CONVENTIONS = """# Conventions (test copy)
 |---|---|---|---|
 | `src/base` | `gw_` | | base |
 | `src/store` | `store_` | `audit_row_release`, `audit_checkpoint_release` | store |
+
+<!-- checksrc: layers -->
+| directory | may not include | except in | why |
+|---|---|---|---|
+| `src` | `core/` | `src/core`, `src/main` | the root |
+| `src/api` | `store/` | | adapters |
 """
 
 
@@ -90,6 +96,14 @@ class CheckSrc(unittest.TestCase):
         self.assertEqual(sorted(got), sorted(want), "\n".join(out))
         self.assertEqual(rc, status, "\n".join(out))
         return out
+
+    def test_layers(self):
+        self.write("src/api/a.c", head("a.c") + '#include "store/store.h" /* no */\n'
+                   '#include "core/gwd.h"\n#include "auth/auth.h"\n/* #include "store/x.h" */\n')
+        self.write("src/main/m.c", head("m.c") + '#include "core/gwd.h"\n')
+        self.write("src/core/c.c", head("c.c") + '#include "core/gwd_int.h"\n'
+                   '#include "store/store.h"\n')
+        self.assert_findings([("src/api/a.c", 5, "layer"), ("src/api/a.c", 6, "layer")])
 
     def test_clean_tree_passes(self):
         self.assert_findings([], status=0)

@@ -292,7 +292,7 @@ static void mapping(void **state)
                                "email", "alice@company.com", "memberOf", "CN=Dev", "eng-leads",
                                "department", "Engineering", AUTH_SAML_SESSION_CLAIM, "name_id",
                                "alice", "session_index", "_s1");
-    assert_int_equal(auth_sso_map(c, &c->tenants[0], NULL, "saml", claims, pool, &id, msg, sizeof(msg)), GW_OK);
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg, sizeof(msg)), GW_OK);
     assert_string_equal(id.user, "alice");
     assert_string_equal(id.role, "team_lead");
     assert_string_equal(id.mapped_by, "eng-leads");
@@ -301,18 +301,18 @@ static void mapping(void **state)
     assert_string_equal(id.protocol, "saml");
     assert_string_equal(json_string_value(json_object_get(id.saml, "session_index")), "_s1");
     /* the same claims read as OIDC use the OIDC claim names: no "sub" */
-    assert_int_equal(auth_sso_map(c, &c->tenants[0], NULL, "oidc", claims, pool, &id, msg, sizeof(msg)),
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "oidc", claims, pool, &id, msg, sizeof(msg)),
                      GW_EUNAUTH);
     json_decref(claims);
 
     claims = json_pack("{s:s,s:s}", "NameID", "bob", "memberOf", "nobody");
-    assert_int_equal(auth_sso_map(c, &c->tenants[0], NULL, "saml", claims, pool, &id, msg, sizeof(msg)),
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg, sizeof(msg)),
                      GW_EFORBIDDEN);
     assert_non_null(strstr(msg, "no role mapping for your groups: nobody"));
     json_decref(claims);
 
     claims = json_pack("{s:s}", "email", "x@company.com");
-    assert_int_equal(auth_sso_map(c, &c->tenants[0], NULL, "saml", claims, pool, &id, msg, sizeof(msg)),
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg, sizeof(msg)),
                      GW_EUNAUTH);
     assert_non_null(strstr(msg, "attributeMapping.userId"));
     json_decref(claims);

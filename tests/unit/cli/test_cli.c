@@ -1405,7 +1405,7 @@ static void test_sessions_and_reload_reports(void **state)
 static char *repo_file(const char *rel)
 {
     const char *me = __FILE__;
-    const char *tail = strstr(me, "tests/unit/test_cli.c");
+    const char *tail = strstr(me, "tests/unit/cli/test_cli.c");
     assert_non_null(tail);
     char *path = gw_xasprintf("%.*s%s", (int)(tail - me), me, rel);
     char *text = NULL;

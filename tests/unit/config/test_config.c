@@ -1322,9 +1322,9 @@ static void test_refcount_threads(void **state)
 static void test_example_file(void **state)
 {
     (void)state;
-    /* tests/unit/test_config.c → repository root */
+    /* tests/unit/config/test_config.c → repository root */
     char *src = gw_xstrdup(__FILE__);
-    char *p = strstr(src, "tests/unit/test_config.c");
+    char *p = strstr(src, "tests/unit/config/test_config.c");
     if (p)
         strcpy(p, "gateway.example.yaml");
     if (!p || access(src, R_OK) != 0) {
