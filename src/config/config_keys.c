@@ -10,6 +10,7 @@
  */
 #include "base/prelude.h"
 #include "config/config_int.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -72,31 +73,6 @@ static bool fold(const char *s, char out[WORD_MAX + 1])
     return true;
 }
 
-/* Optimal string alignment distance: insertions, deletions, substitutions and transpositions
- * of neighbours cost 1 each ("prot" is one step from "port"). */
-static unsigned distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned d[WORD_MAX + 1][WORD_MAX + 1];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (unsigned)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
 /* The key of keys closest to word, when close enough to be a likely typo: at most a third of
  * the longer word (rounded up) and shorter than the word itself; else a key that contains the
  * word or is contained in it (4 characters at least: max_body, regions), the nearest in
@@ -114,7 +90,7 @@ static const char *nearest(const char *word, const char *const *keys)
         if (!fold(keys[i], k))
             continue;
         size_t lk = strlen(k), longer = lw > lk ? lw : lk;
-        unsigned d = distance(w, k);
+        unsigned d = gw_edit_distance(w, k);
         if (d < best_d && d <= (longer + 2) / 3 && d < lw) {
             best = keys[i];
             best_d = d;
