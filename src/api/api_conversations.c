@@ -137,23 +137,9 @@ void api_conversations_delete(struct api_call *c)
 
 void api_messages_list(struct api_call *c)
 {
-    const char *ns = c->var[0], *agent = c->var[1];
-    if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
-        http_respond_error(c->r, GW_EINVAL,
-                           "namespace and agent must be 1-63 characters of "
-                           "[a-z0-9_-] starting with a letter or digit");
-        return;
-    }
-    c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
-    if (!auth_allows_channel(c->gc.p, ns, agent)) {
-        api_deny_channel(c, ns, agent);
-        return;
-    }
     struct ns_agent_info info;
-    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
-        http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
+    if (!api_channel_agent(c, &info))
         return;
-    }
     int64_t limit;
     const char *cursor;
     if (!query_int(c, "limit", 1, AGENT_MAILBOX_PAGE_MAX, 50, &limit) ||

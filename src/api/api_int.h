@@ -48,6 +48,11 @@ bool api_require(struct api_call *c, const char *scope);
 /* Answers 403 saying why the caller may not use channel ns/agent (agent NULL: namespace ns):
  * the missing scope, or the missing namespace grant and how to add it. */
 void api_deny_channel(struct api_call *c, const char *ns, const char *agent);
+/* The agent of a channel route's "{ns}/{agent}" variables (the call's audit resource), when
+ * the names are valid, the caller may use the channel and the agent exists; otherwise answers
+ * 400, 403 or 404 and returns false (api_agents.c). */
+struct ns_agent_info;
+bool api_channel_agent(struct api_call *c, struct ns_agent_info *info);
 /* Parses the JSON body of a POST/PUT (content type checked); answers 4xx and returns NULL on
  * error. The result is owned by the caller. */
 json_t *api_json_body(struct api_call *c);

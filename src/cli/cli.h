@@ -239,6 +239,9 @@ void cli_url_begin(struct gw_buf *u, const struct cli_ctx *ctx, const char *fixe
 /* Appends "/" + the percent-encoded segment (net_url_escape; "." and ".." are encoded too). */
 void cli_url_segment(struct gw_buf *u, const char *seg);
 void cli_url_fixed(struct gw_buf *u, const char *fixed);
+/* base + "/api/v1/channels/<ns>/<agent>/messages" (a channel's messages: send, chat, mailbox). */
+void cli_url_messages(struct gw_buf *u, const struct cli_ctx *ctx, const char *ns,
+                      const char *agent);
 /* Appends "?k=v" or "&k=v" (value percent-encoded); no-op when value is NULL. */
 void cli_url_query(struct gw_buf *u, const char *key, const char *value);
 
@@ -558,8 +561,12 @@ void cli_format_sessions(struct gw_buf *out, const json_t *reply);
 void cli_format_conversations(struct gw_buf *out, const json_t *reply);
 void cli_format_conversation(struct gw_buf *out, const json_t *reply);
 void cli_format_messages(struct gw_buf *out, const json_t *reply);
-/* "(more <what>: <command> --cursor <next_cursor>)" on stderr when reply has a next_cursor. */
-void cli_hint_more(const json_t *reply, const char *what, const char *command);
+/* One page of a list: GET url, then with --json the reply as it came, else format's text on
+ * stdout and, when the reply has a next_cursor, "(more <what>: <again> --cursor C)" on stderr
+ * (cli_output.c). Returns the exit code. */
+typedef void cli_format_fn(struct gw_buf *out, const json_t *reply);
+int cli_get_page(struct cli_ctx *ctx, const char *url, struct cli_response *rs,
+                 cli_format_fn *format, const char *what, const char *again);
 /* `admin reload` report of a 200 reply, or the errors of a refused (400) one (cli_admin.c). */
 void cli_format_reload(struct gw_buf *out, long status, const json_t *reply);
 

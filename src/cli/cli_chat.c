@@ -219,10 +219,7 @@ int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         goto out;
     gw_buf_release(&url);
-    cli_url_begin(&url, ctx, "/api/v1/channels");
-    cli_url_segment(&url, ns);
-    cli_url_segment(&url, agent);
-    cli_url_fixed(&url, "/messages");
+    cli_url_messages(&url, ctx, ns, agent);
     const char *session = cli_args_get(a, "session");
     in = cli_lines_open("you> ", !cli_args_has(a, "no-history"));
     bool interactive = cli_lines_interactive(in);

@@ -138,25 +138,15 @@ static int conv_list(struct cli_ctx *ctx, const struct cli_args *a, struct cli_r
     int rc = cli_ctx_resolve(ctx);
     if (rc != CLI_EXIT_OK)
         return rc;
-    struct gw_buf url, out;
+    struct gw_buf url;
     cli_url_begin(&url, ctx, "/api/v1/conversations");
     cli_url_query(&url, "user", cli_args_has(a, "everyone") ? "*" : cli_args_get(a, "user"));
     cli_url_query(&url, "agent", cli_args_get(a, "agent"));
     cli_url_query(&url, "limit", cli_args_get(a, "limit"));
     cli_url_query(&url, "cursor", cli_args_get(a, "cursor"));
-    gw_buf_init(&out, CLI_MAX_RESPONSE * 2);
-    json_t *reply = NULL;
-    rc = cli_http_json(ctx, "GET", url.data, NULL, rs, &reply);
-    if (rc == CLI_EXIT_OK && ctx->json) {
-        cli_print_raw(rs->body.data, rs->body.len);
-    } else if (rc == CLI_EXIT_OK) {
-        cli_format_conversations(&out, reply);
-        cli_print_buf(&out);
-        cli_hint_more(reply, "conversations", "openclaw conversations list");
-    }
-    json_decref(reply);
+    rc = cli_get_page(ctx, url.data, rs, cli_format_conversations, "conversations",
+                      "openclaw conversations list");
     gw_buf_release(&url);
-    gw_buf_release(&out);
     return rc;
 }
 
@@ -169,26 +159,15 @@ static int conv_show(struct cli_ctx *ctx, const struct cli_args *a, struct cli_r
     int rc = cli_ctx_resolve(ctx);
     if (rc != CLI_EXIT_OK)
         return rc;
-    struct gw_buf url, out;
+    struct gw_buf url;
     cli_url_begin(&url, ctx, "/api/v1/conversations");
     cli_url_segment(&url, a->pos[0]);
     cli_url_query(&url, "limit", cli_args_get(a, "limit"));
     cli_url_query(&url, "cursor", cli_args_get(a, "cursor"));
-    gw_buf_init(&out, CLI_MAX_RESPONSE * 2);
-    json_t *reply = NULL;
-    rc = cli_http_json(ctx, "GET", url.data, NULL, rs, &reply);
-    if (rc == CLI_EXIT_OK && ctx->json) {
-        cli_print_raw(rs->body.data, rs->body.len);
-    } else if (rc == CLI_EXIT_OK) {
-        cli_format_conversation(&out, reply);
-        cli_print_buf(&out);
-        char *again = gw_xasprintf("openclaw conversations show %s", a->pos[0]);
-        cli_hint_more(reply, "messages", again);
-        free(again);
-    }
-    json_decref(reply);
+    char *again = gw_xasprintf("openclaw conversations show %s", a->pos[0]);
+    rc = cli_get_page(ctx, url.data, rs, cli_format_conversation, "messages", again);
+    free(again);
     gw_buf_release(&url);
-    gw_buf_release(&out);
     return rc;
 }
 

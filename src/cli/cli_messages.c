@@ -56,35 +56,18 @@ static int messages_list(struct cli_ctx *ctx, const struct cli_args *a, struct c
     int rc = ls && !cli_parse_long(ls, 1, 200, &limit)
                  ? cli_usage_error(cli_help_messages, "--limit must be 1-200")
                  : cli_ctx_resolve(ctx);
-    struct gw_buf url, out;
-    gw_buf_init(&url, 1);
-    gw_buf_init(&out, CLI_MAX_RESPONSE * 2);
-    json_t *reply = NULL;
-    if (rc != CLI_EXIT_OK)
-        goto out;
-    gw_buf_release(&url);
-    cli_url_begin(&url, ctx, "/api/v1/channels");
-    cli_url_segment(&url, ns);
-    cli_url_segment(&url, agent);
-    cli_url_fixed(&url, "/messages");
-    cli_url_query(&url, "limit", ls);
-    cli_url_query(&url, "cursor", cli_args_get(a, "cursor"));
-    rc = cli_http_json(ctx, "GET", url.data, NULL, rs, &reply);
-    if (rc == CLI_EXIT_OK && ctx->json) {
-        cli_print_raw(rs->body.data, rs->body.len);
-    } else if (rc == CLI_EXIT_OK) {
-        cli_format_messages(&out, reply);
-        cli_print_buf(&out);
+    if (rc == CLI_EXIT_OK) {
+        struct gw_buf url;
+        cli_url_messages(&url, ctx, ns, agent);
+        cli_url_query(&url, "limit", ls);
+        cli_url_query(&url, "cursor", cli_args_get(a, "cursor"));
         char *again = gw_xasprintf("openclaw messages list %s", a->pos[0]);
-        cli_hint_more(reply, "messages", again);
+        rc = cli_get_page(ctx, url.data, rs, cli_format_messages, "messages", again);
         free(again);
+        gw_buf_release(&url);
     }
-out:
-    json_decref(reply);
     free(ns);
     free(agent);
-    gw_buf_release(&url);
-    gw_buf_release(&out);
     return rc;
 }
 

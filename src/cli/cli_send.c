@@ -78,10 +78,7 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         goto out;
     gw_buf_release(&url);
-    cli_url_begin(&url, ctx, "/api/v1/channels");
-    cli_url_segment(&url, ns);
-    cli_url_segment(&url, agent);
-    cli_url_fixed(&url, "/messages");
+    cli_url_messages(&url, ctx, ns, agent);
     char *text_body = gw_json_compact(body);
     struct cli_request rq = {.method = "POST", .url = url.data,
                              .content_type = "application/json", .body = text_body,
