@@ -190,7 +190,10 @@ gw_err agent_conv_list(struct agent_history *h, struct gov_call *gc,
     const char *own = agent_history_owner(gc->p);
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(arr, summary_json(&list[i]));
-        if (strcmp(list[i].user_id, own) != 0)
+        bool seen = !strcmp(list[i].user_id, own);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(list[j].user_id, list[i].user_id);
+        if (!seen) /* each other owner once */
             json_array_append_new(owners, json_string(list[i].user_id));
     }
     *page = json_pack("{s:o,s:o}", "conversations", arr, "next_cursor",
