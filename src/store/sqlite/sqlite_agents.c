@@ -21,10 +21,11 @@ static const char AGENT_LIST[] = "SELECT " AGENT_COLS " FROM agents ORDER BY ten
 static const char AGENT_DELETE[] = "DELETE FROM agents WHERE tenant = ? AND name = ?";
 static const char MESSAGE_INSERT[] = "INSERT INTO messages (" MESSAGE_COLS ") "
                                      "VALUES (" STORE_COL_PARAMS(STORE_MESSAGE_COLUMNS) ")";
+/* Pages: rows before the cursor (the sort key of the last row seen) as a row-value range, so
+ * the index seeks to it; no cursor is (INT64_MAX, ""), before every row. */
 static const char MESSAGE_LIST[] = "SELECT " MESSAGE_COLS " FROM messages "
-                                   "WHERE tenant = ?1 AND channel = ?2 AND (?3 = 0 OR "
-                                   "created_ms < ?3 OR (created_ms = ?3 AND id < ?4)) "
-                                   "ORDER BY created_ms DESC, id DESC LIMIT ?5";
+                                   "WHERE tenant = ?1 AND channel = ?2 AND (created_ms, id) < "
+                                   "(?3, ?4) ORDER BY created_ms DESC, id DESC LIMIT ?5";
 /* the first STORE_CONVERSATION_INSERT_COLS columns of struct store_conversation */
 static const char CONV_INSERT[] = "INSERT OR IGNORE INTO conversations (id, tenant, user_id, "
                                   "channel, session, org_unit, team, created_ms, updated_ms) "
@@ -46,12 +47,16 @@ static const char CONV_TAIL[] = "SELECT message FROM (SELECT seq, message FROM "
     "m.conversation_id = c.id), (SELECT substr(json_extract(m.message, '$.content'), 1, 120) "     \
     "FROM conversation_messages m WHERE m.conversation_id = c.id ORDER BY m.seq LIMIT 1) "         \
     "FROM conversations c "
-/* ?3..?5: the org unit, then the bounds of its subtree ("ou/" <= x < "ou0": '0' follows '/') */
-static const char CONV_LIST[] = CONV_SELECT
-    "WHERE c.tenant = ?1 AND (?2 IS NULL OR c.user_id = ?2) AND (?3 IS NULL OR "
-    "c.org_unit = ?3 OR (c.org_unit >= ?4 AND c.org_unit < ?5)) AND (?6 IS NULL OR "
-    "c.channel = ?6) AND (?7 = 0 OR c.updated_ms < ?7 OR (c.updated_ms = ?7 AND c.id < ?8)) "
-    "ORDER BY c.updated_ms DESC, c.id DESC LIMIT ?9";
+/* ?3..?5: the org unit, then the bounds of its subtree ("ou/" <= x < "ou0": '0' follows '/').
+ * A list by owner has a statement of its own, so that it seeks in conversations_by_user. */
+#define CONV_LIST_FILTER                                                                           \
+    "AND (?3 IS NULL OR c.org_unit = ?3 OR (c.org_unit >= ?4 AND c.org_unit < ?5)) AND (?6 IS "    \
+    "NULL OR c.channel = ?6) AND (c.updated_ms, c.id) < (?7, ?8) ORDER BY c.updated_ms DESC, "     \
+    "c.id DESC LIMIT ?9"
+static const char CONV_LIST_USER[] = CONV_SELECT
+    "WHERE c.tenant = ?1 AND c.user_id = ?2 " CONV_LIST_FILTER;
+static const char CONV_LIST_ALL[] = CONV_SELECT
+    "WHERE c.tenant = ?1 AND ?2 IS NULL " CONV_LIST_FILTER;
 static const char CONV_GET[] = CONV_SELECT "WHERE c.tenant = ? AND c.id = ?";
 static const char CONV_MESSAGES[] = "SELECT seq, message, created_ms FROM conversation_messages "
                                     "WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?";
@@ -96,8 +101,10 @@ static gw_err message_list(struct store *st, const char *tenant, const char *cha
 {
     return store_sqlite_list(st,
                              SQ_CALL(.sql = MESSAGE_LIST, .what = "message list",
-                                     SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(channel), SQ_I64(before_ms),
-                                             SQ_TEXT(before_id), SQ_I64(limit_i64(limit)))),
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(channel),
+                                             SQ_I64(before_ms ? before_ms : INT64_MAX),
+                                             SQ_TEXT(before_ms ? before_id : ""),
+                                             SQ_I64(limit_i64(limit)))),
                              &store_message_cols, out, n);
 }
 
@@ -185,13 +192,14 @@ static gw_err conversation_list(struct store *st, const struct store_conversatio
 {
     char *ou[3];
     subtree(f->org_unit, ou);
-    gw_err rc = store_sqlite_list(st,
-                                  SQ_CALL(.sql = CONV_LIST, .what = "conversation list",
-                                          SQ_ARGS(SQ_TEXT(f->tenant), SQ_TEXT(f->user_id),
-                                                  SQ_TEXT(ou[0]), SQ_TEXT(ou[1]), SQ_TEXT(ou[2]),
-                                                  SQ_TEXT(f->channel), SQ_I64(f->before_ms),
-                                                  SQ_TEXT(f->before_id), SQ_I64(limit_i64(limit)))),
-                                  &store_conversation_cols, out, n);
+    gw_err rc = store_sqlite_list(
+        st,
+        SQ_CALL(.sql = f->user_id ? CONV_LIST_USER : CONV_LIST_ALL, .what = "conversation list",
+                SQ_ARGS(SQ_TEXT(f->tenant), SQ_TEXT(f->user_id), SQ_TEXT(ou[0]), SQ_TEXT(ou[1]),
+                        SQ_TEXT(ou[2]), SQ_TEXT(f->channel),
+                        SQ_I64(f->before_ms ? f->before_ms : INT64_MAX),
+                        SQ_TEXT(f->before_ms ? f->before_id : ""), SQ_I64(limit_i64(limit)))),
+        &store_conversation_cols, out, n);
     for (size_t i = 0; i < 3; i++)
         free(ou[i]);
     return rc;
