@@ -142,8 +142,8 @@ class Walk:
             assert re.search(r"^Role:\s+enterprise_admin$", out, re.M), "status: %r" % out
 
     def chat(self, argv):
-        """One line typed into the chat (standard input is a pipe), then Ctrl-D. The answer
-        must arrive in pieces: its first word is printed while the model is still writing."""
+        """One line typed into the chat (standard input is a pipe), then end of input. The
+        answer must arrive in pieces: its first word is printed while the model still writes."""
         line = "Hello from the README"
         want = "echo: " + line
         self.mock.script({"chunk_delay_ms": CHUNK_GAP_MS, "path": "/v1/chat/completions"})
@@ -151,7 +151,7 @@ class Walk:
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             p.stdin.write((line + "\n").encode())
-            p.stdin.flush()
+            p.stdin.close()  # Ctrl-D: the chat ends after this answer
             out = b""
             partial = None  # what was printed when the first word appeared
             end = time.time() + 60
@@ -164,7 +164,6 @@ class Walk:
                     out += chunk
                     if partial is None and b"echo:" in out:
                         partial = out.decode("utf-8", "replace")
-            p.stdin.close()
             rc = p.wait(30)
             out += p.stdout.read()
             err = p.stderr.read().decode("utf-8", "replace")
