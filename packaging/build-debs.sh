@@ -59,7 +59,9 @@ for pkg in openclaw openclaw-gateway; do
   install -D -m 0644 "$root/packaging/debian/copyright" "$d/usr/share/doc/$pkg/copyright"
   mkdir -p "$d/DEBIAN"
 done
-install -m 0755 "$root"/packaging/debian/openclaw-gateway.{postinst,prerm,postrm} "$gw/DEBIAN/"
+for script in postinst prerm postrm; do
+  install -m 0755 "$root/packaging/debian/openclaw-gateway.$script" "$gw/DEBIAN/$script"
+done
 echo /etc/openclaw/gateway.yaml > "$gw/DEBIAN/conffiles"
 
 # Library dependencies as dpkg-shlibdeps finds them (it reads debian/control).
