@@ -106,6 +106,7 @@ control openclaw-gateway "$(shlibs openclaw-gateway openclaw-gateway), adduser" 
 mkdir -p "$out"
 for pkg in openclaw openclaw-gateway; do
   deb="$out/${pkg}_${version}_${arch}.deb"
-  dpkg-deb --root-owner-group --build "$work/debian/$pkg" "$deb" >/dev/null
+  # xz level 1: ~15 % more bytes than the default level 6, in a tenth of the time
+  dpkg-deb -Zxz -z1 --root-owner-group --build "$work/debian/$pkg" "$deb" >/dev/null
   echo "$deb"
 done
