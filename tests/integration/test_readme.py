@@ -32,7 +32,7 @@ README = os.path.join(gwtest.SOURCE_DIR, "README.md")
 RUN_SH = os.path.join(gwtest.SOURCE_DIR, "scripts", "run.sh")
 # scripts/run.sh checks the packages and brings the build up to date before it starts the
 # daemon: generous, since the build directory may be behind the sources
-START_DEADLINE_S = 600
+START_DEADLINE_S = 240
 CHUNK_GAP_MS = 700  # between the mock's stream events: the answer arrives over seconds
 
 
