@@ -47,23 +47,13 @@ PY
 LUA=$GW_DIR/auth.lua
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$ADMIN_TOKEN" > "$LUA"
 
-bench() { # name path
-  local name=$1 path=$2 out
+for path in "/api/v1/conversations?limit=50" "/api/v1/conversations/cnv_b00000000000000000004242"; do
   curl -fs -o /dev/null -H "Authorization: Bearer $ADMIN_TOKEN" "$GW_URL$path" \
-    || { echo "$name: GET $path failed" >&2; exit 1; }
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d2s -s "$LUA" "$GW_URL$path" >/dev/null 2>&1
-  for i in $(seq 1 "$RUNS"); do
-    out=$GW_DIR/$name.$i.txt
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -s "$LUA" "$GW_URL$path" > "$out" 2>&1
-    echo "$name run=$i $(wrk_field "$out" | awk '{printf "rps=%s p50_ms=%s p99_ms=%s", $1, $2, $3}')"
-  done | tee "$GW_DIR/$name.sum"
-  echo "$name median rps=$(grep -o 'rps=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)" \
-       "p50_ms=$(grep -o 'p50_ms=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)" \
-       "p99_ms=$(grep -o 'p99_ms=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)"
-}
-bench own_list "/api/v1/conversations?limit=50"
-bench others_list "/api/v1/conversations?user=*&limit=50"
-bench others_read "/api/v1/conversations/cnv_b00000000000000000004242?limit=100"
+    || { echo "GET $path failed" >&2; exit 1; }
+done
+wrk_runs own_list "/api/v1/conversations?limit=50" "$LUA"
+wrk_runs others_list "/api/v1/conversations?user=*&limit=50" "$LUA"
+wrk_runs others_read "/api/v1/conversations/cnv_b00000000000000000004242?limit=100" "$LUA"
 
 for fmt in json markdown; do
   for i in $(seq 1 "$RUNS"); do
