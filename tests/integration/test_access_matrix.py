@@ -650,7 +650,9 @@ def test_per_address_connection_limit_spares_a_trusted_proxy():
         for c in conns:
             c.close()
         if expect_limited:
-            assert statuses[:2] == [200, 200] and 503 in statuses[2:], statuses
+            # at most two get through (connections of earlier requests the server has not
+            # yet seen closed count too, so which two varies)
+            assert statuses.count(200) <= 2 and statuses.count(503) >= 2, statuses
         else:
             assert statuses == [200] * 4, statuses
 
