@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * fuzz_stream_anthropic.c — the Anthropic Messages stream (SSE events message_start … message_stop)
- * through the gateway's stream decoder; see fuzz_stream.h for what is checked.
+ * fuzz_stream_anthropic.c — the Anthropic Messages stream (SSE events message_start …
+ * message_stop) through the gateway's stream decoder; see fuzz_stream.h for what is checked.
  */
 #include "base/prelude.h"
 #include "fuzz_stream.h"
