@@ -604,6 +604,11 @@ static void test_tenants(void **state)
     assert_err2(&errs, "cfg.yaml:13: ", "sso.tenant_claim belongs to the top-level sso");
     assert_err2(&errs, "cfg.yaml:14: ", "tenants['e'] is unreachable");
     cfg_errors_release(&errs);
+
+    /* an entry that is not a mapping, then one that looks the tenants up (fuzz_config) */
+    errs = load_bad("tenants:\n  -\n  - id: research\n    hosts: [r.example]\n");
+    assert_err(&errs, "cfg.yaml:2: tenants[0] must be a mapping");
+    cfg_errors_release(&errs);
 }
 
 /* ---- unknown keys, types, ranges, enums ---- */
