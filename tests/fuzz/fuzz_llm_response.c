@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * fuzz_llm_response.c — a complete (non-streamed) upstream answer through
- * llm_wire_parse_response (src/llm/llm_wire*.c), and an upstream error body through
+ * llm_wire_parse_response (src/llm/wire/), and an upstream error body through
  * llm_wire_error_message. The first input byte chooses the provider (openai, anthropic,
  * ollama); the rest is the body.
  * Checks: an accepted answer carries the gateway's id and the client's model and its first

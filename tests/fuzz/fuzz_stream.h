@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * fuzz_stream.h — the body of the three stream decoder targets (fuzz_stream_<provider>.c):
  * an upstream stream body (SSE for openai and anthropic, NDJSON for ollama) through
- * llm_decoder (src/llm/llm_wire_stream.c and the provider's translator), every chunk into
+ * llm_decoder (src/llm/wire/stream.c and the provider's translator), every chunk into
  * llm_accum as an agent turn does.
  *
  * The body is decoded twice: in one piece, and cut into pieces of 1..16 bytes (the sizes
