@@ -1034,6 +1034,12 @@ static void test_agents(void **state)
     assert_err(&errs, "cfg.yaml:17: agents[8].name is required");
     assert_err2(&errs, "cfg.yaml:18: memory file ", "of agent 'ops/four' is also the memory of namespace 'ops' (line 3)");
     cfg_errors_release(&errs);
+
+    /* a members list with an entry that is not a string is refused, and the list the loader
+     * had built is freed (the sanitizer build checks leaks; found by fuzz_config) */
+    errs = load_bad("namespaces:\n  eng:\n    members: {teams: [[x]], users: [alice]}\n");
+    assert_err(&errs, "cfg.yaml:3: namespaces.eng.members.teams[0] must be a string");
+    cfg_errors_release(&errs);
 }
 
 /* ---- paths ---- */
