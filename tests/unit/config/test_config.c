@@ -1040,6 +1040,9 @@ static void test_agents(void **state)
     errs = load_bad("namespaces:\n  eng:\n    members: {teams: [[x]], users: [alice]}\n");
     assert_err(&errs, "cfg.yaml:3: namespaces.eng.members.teams[0] must be a string");
     cfg_errors_release(&errs);
+    errs = load_bad("gateway:\n  trusted_proxies: [10.0.0.0/8, [x]]\n");
+    assert_err(&errs, "cfg.yaml:2: gateway.trusted_proxies[1] must be a string");
+    cfg_errors_release(&errs);
 }
 
 /* ---- paths ---- */
