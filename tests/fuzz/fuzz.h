@@ -32,8 +32,8 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
     return gw_xstrndup((const char *)data, size);
 }
 
-/* A private directory "<$TMPDIR>/<name>.XXXXXX" (out: PATH_MAX bytes). Left behind on exit:
- * libFuzzer ends the process from many places; $TMPDIR is the place to clean. */
+/* A private directory "<$TMPDIR>/<name>.XXXXXX" (out: PATH_MAX bytes); the target removes it
+ * at exit (a crash leaves it behind). */
 static inline void fuzz_tmpdir(char *out, size_t cap, const char *name)
 {
     const char *base = getenv("TMPDIR");
