@@ -11,8 +11,7 @@
 #include "base/mem.h"
 #include "http/http.h"
 
-bool api_path_split(struct gw_pool *pool, const char *p, char **seg, size_t *nseg,
-                    const char **why)
+bool api_path_split(struct gw_pool *pool, const char *p, char **seg, size_t *nseg, const char **why)
 {
     *nseg = 0;
     if (p[0] != '/') {

@@ -30,8 +30,8 @@ static void put(const char *name, const char *text, size_t len)
 static void put_pem(const char *name, EVP_PKEY *k, X509 *x)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    FUZZ_CHECK(x ? PEM_write_bio_X509(b, x) : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0,
-                                                                       NULL, NULL));
+    FUZZ_CHECK(x ? PEM_write_bio_X509(b, x)
+                 : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
     char *text;
     long len = BIO_get_mem_data(b, &text);
     put(name, text, (size_t)len);
@@ -90,8 +90,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(cleanup);
     make_files();
     static const char *const vars[] = {"OPENCLAW_ADMIN_TOKEN", "OPENCLAW_ENG_TOKEN",
-                                       "OPENCLAW_MKT_TOKEN", "OPENAI_API_KEY",
-                                       "ANTHROPIC_API_KEY", "OIDC_CLIENT_SECRET", "SMTP_PASSWORD"};
+                                       "OPENCLAW_MKT_TOKEN",   "OPENAI_API_KEY",
+                                       "ANTHROPIC_API_KEY",    "OIDC_CLIENT_SECRET",
+                                       "SMTP_PASSWORD"};
     for (size_t i = 0; i < GW_ARRAY_LEN(vars); i++) {
         char value[64]; /* distinct: two tokens may not share a secret */
         snprintf(value, sizeof(value), "%zu-0123456789abcdef0123456789abcdef", i);

@@ -21,15 +21,15 @@ static struct gw_cidr trusted[3];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    FUZZ_CHECK(gw_cidr_parse("10.0.0.0/8", &trusted[0]) && gw_cidr_parse("192.168.1.1",
-                                                                         &trusted[1]) &&
+    FUZZ_CHECK(gw_cidr_parse("10.0.0.0/8", &trusted[0]) &&
+               gw_cidr_parse("192.168.1.1", &trusted[1]) &&
                gw_cidr_parse("2001:db8::/32", &trusted[2]));
     return 0;
 }
 
 /* The client for these headers (NULL: absent). */
-static void client_of(const char *fwd, const char *xff, const char *proto, char *client,
-                      size_t cap, bool *https)
+static void client_of(const char *fwd, const char *xff, const char *proto, char *client, size_t cap,
+                      bool *https)
 {
     snprintf(client, cap, "%s", PEER);
     *https = false;

@@ -21,7 +21,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cjose_jwk_t *k = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &err);
     json_t *hdr = json_pack("{s:s,s:s}", "alg", "ES256", "kid", "ec-1");
     char *claims = gw_xasprintf("{\"iss\":\"https://idp.example.com\",\"sub\":\"alice\","
-                                "\"aud\":\"gw\",\"exp\":%d}", NOW + 300);
+                                "\"aud\":\"gw\",\"exp\":%d}",
+                                NOW + 300);
     cjose_jws_t *jws = cjose_jws_sign(k, hdr, (const uint8_t *)claims, strlen(claims), &err);
     const char *ser = NULL;
     FUZZ_CHECK(jws && cjose_jws_export(jws, &ser, &err));
@@ -43,8 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(auth_jwks_count(ks) >= 1 && auth_jwks_count(ks) <= AUTH_JWKS_MAX_KEYS);
     static const char *const algs[] = {"ES256", "RS256", "PS384", "ES512"};
-    struct auth_jwt_check chk = {.issuer = "https://idp.example.com", .audience = "gw",
-                                 .algs = algs, .n_algs = GW_ARRAY_LEN(algs), .now_s = NOW};
+    struct auth_jwt_check chk = {.issuer = "https://idp.example.com",
+                                 .audience = "gw",
+                                 .algs = algs,
+                                 .n_algs = GW_ARRAY_LEN(algs),
+                                 .now_s = NOW};
     json_t *claims = NULL;
     auth_jwt_verify(ks, token, &chk, &claims, NULL, msg, sizeof(msg));
     json_decref(claims);

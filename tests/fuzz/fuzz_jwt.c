@@ -68,8 +68,8 @@ static char *signed_token(const char *in, size_t len, bool rsa)
     const char *payload = nl ? nl + 1 : "";
     size_t plen = nl ? len - hlen - 1 : 0;
     cjose_err err;
-    cjose_jws_t *jws = cjose_jws_sign(rsa ? rsa_key : ec_key, hdr, (const uint8_t *)payload,
-                                      plen, &err);
+    cjose_jws_t *jws = cjose_jws_sign(rsa ? rsa_key : ec_key, hdr, (const uint8_t *)payload, plen,
+                                      &err);
     const char *ser = NULL;
     char *out = jws && cjose_jws_export(jws, &ser, &err) ? gw_xstrdup(ser) : NULL;
     if (jws)
@@ -99,8 +99,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!tok)
         return 0;
     static const char *const algs[] = {"RS256", "ES256", "PS256", "ES384"};
-    struct auth_jwt_check chk = {.issuer = ISS, .audience = AUD, .azp = AUD, .algs = algs,
-                                 .n_algs = GW_ARRAY_LEN(algs), .now_s = NOW, .skew_s = 60,
+    struct auth_jwt_check chk = {.issuer = ISS,
+                                 .audience = AUD,
+                                 .azp = AUD,
+                                 .algs = algs,
+                                 .n_algs = GW_ARRAY_LEN(algs),
+                                 .now_s = NOW,
+                                 .skew_s = 60,
                                  .nonce = data[0] & 4 ? "n-123" : NULL,
                                  .require_iat = data[0] & 8};
     json_t *claims = NULL;

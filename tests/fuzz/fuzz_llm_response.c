@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *out = NULL;
     struct llm_usage usage = {0};
     char msg[256] = "";
-    if (llm_wire_parse_response(api, body, len, "client-model", "chatcmpl-fuzz", &out, &usage,
-                                msg, sizeof(msg)) == GW_OK) {
+    if (llm_wire_parse_response(api, body, len, "client-model", "chatcmpl-fuzz", &out, &usage, msg,
+                                sizeof(msg)) == GW_OK) {
         FUZZ_CHECK(strcmp(gw_json_str(out, "model"), "client-model") == 0);
         FUZZ_CHECK(strcmp(gw_json_str(out, "id"), "chatcmpl-fuzz") == 0);
         json_t *message = json_object_get(json_array_get(json_object_get(out, "choices"), 0),

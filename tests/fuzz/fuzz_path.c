@@ -10,9 +10,16 @@
 
 /* Every shape of the route table (src/api/api_router.c). */
 static const char *const patterns[] = {
-    "/healthz", "/api/v1/tokens", "/api/v1/tokens/{}", "/api/v1/tokens/{}/rotate",
-    "/api/v1/channels/{}/{}/messages", "/api/v1/memory/{}/{}", "/api/v1/auth/users/{}/sessions",
-    "/api/v1/policies/{}/history", "/v1/chat/completions", "/api/v1/classification/{}/{}",
+    "/healthz",
+    "/api/v1/tokens",
+    "/api/v1/tokens/{}",
+    "/api/v1/tokens/{}/rotate",
+    "/api/v1/channels/{}/{}/messages",
+    "/api/v1/memory/{}/{}",
+    "/api/v1/auth/users/{}/sessions",
+    "/api/v1/policies/{}/history",
+    "/v1/chat/completions",
+    "/api/v1/classification/{}/{}",
 };
 
 static size_t variables(const char *pattern)

@@ -38,9 +38,12 @@ static const char *const parents[POL_D__COUNT] = {
 
 /* The requests compared for each domain: action, resources and context. */
 static const enum pol_action action_of[POL_D__COUNT] = {
-    [POL_D_MODELS] = POL_ACT_MODEL_CALL, [POL_D_ACTIONS] = POL_ACT_TOOL_CALL,
-    [POL_D_INTEGRATIONS] = POL_ACT_CONNECTOR_WRITE, [POL_D_A2A] = POL_ACT_AGENT_MESSAGE,
-    [POL_D_FEATURES] = POL_ACT_FEATURE_USE, [POL_D_DATA] = POL_ACT_DATA_EXPORT,
+    [POL_D_MODELS] = POL_ACT_MODEL_CALL,
+    [POL_D_ACTIONS] = POL_ACT_TOOL_CALL,
+    [POL_D_INTEGRATIONS] = POL_ACT_CONNECTOR_WRITE,
+    [POL_D_A2A] = POL_ACT_AGENT_MESSAGE,
+    [POL_D_FEATURES] = POL_ACT_FEATURE_USE,
+    [POL_D_DATA] = POL_ACT_DATA_EXPORT,
     [POL_D_AUDIT] = POL_ACT_TOOL_CALL,
 };
 static const char *const resources[POL_D__COUNT][3] = {
@@ -53,12 +56,21 @@ static const char *const resources[POL_D__COUNT][3] = {
     [POL_D_AUDIT] = {"search", "memory_read", "send_email"},
 };
 static const struct pol_kv contexts[2][8] = {
-    {{"provider", "openai"}, {"provider_kind", "external"}, {"provider_ceiling", "internal"},
-     {"spent_usd", "10"}, {"exchange_type", "information_query"}, {"rounds", "1"},
-     {"destination", "internal"}, {"visibility", "private"}},
-    {{"provider", "ollama"}, {"provider_kind", "self_hosted"},
-     {"provider_ceiling", "restricted"}, {"spent_usd", "5000"},
-     {"exchange_type", "commitment_request"}, {"rounds", "4"}, {"destination", "external"},
+    {{"provider", "openai"},
+     {"provider_kind", "external"},
+     {"provider_ceiling", "internal"},
+     {"spent_usd", "10"},
+     {"exchange_type", "information_query"},
+     {"rounds", "1"},
+     {"destination", "internal"},
+     {"visibility", "private"}},
+    {{"provider", "ollama"},
+     {"provider_kind", "self_hosted"},
+     {"provider_ceiling", "restricted"},
+     {"spent_usd", "5000"},
+     {"exchange_type", "commitment_request"},
+     {"rounds", "4"},
+     {"destination", "external"},
      {"target_org", "marketing"}},
 };
 
@@ -97,8 +109,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     for (int d = 0; d < POL_D__COUNT; d++) {
         struct pol_issues errs = {0};
-        struct pol_doc *doc = pol_doc_parse(d, parents[d], strlen(parents[d]), POL_FMT_YAML,
-                                            &errs);
+        struct pol_doc *doc = pol_doc_parse(d, parents[d], strlen(parents[d]), POL_FMT_YAML, &errs);
         FUZZ_CHECK(doc);
         char id[16];
         snprintf(id, sizeof(id), "ent-%d", d);
@@ -145,10 +156,15 @@ static void only_restricts(const struct pol_doc *doc, enum pol_domain d,
     for (size_t r = 0; r < 3; r++)
         for (int level = POL_LEVEL_UNKNOWN; level < POL_LEVEL__COUNT; level++)
             for (size_t c = 0; c < 2; c++) {
-                struct pol_request rq = {.tenant = T, .user = "bob", .role = "user",
-                                         .org_unit = "engineering/platform", .team = "core",
-                                         .action = action_of[d], .resource = resources[d][r],
-                                         .classification = level, .ctx = contexts[c],
+                struct pol_request rq = {.tenant = T,
+                                         .user = "bob",
+                                         .role = "user",
+                                         .org_unit = "engineering/platform",
+                                         .team = "core",
+                                         .action = action_of[d],
+                                         .resource = resources[d][r],
+                                         .classification = level,
+                                         .ctx = contexts[c],
                                          .n_ctx = 8};
                 struct pol_decision a, b;
                 struct pol_trace trace;
@@ -172,10 +188,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum pol_format fmt = fmts[(data[0] / POL_D__COUNT) % 3];
     static const struct pol_position positions[] = {
         {.tenant = T, .scope = POL_SCOPE_ORG, .scope_id = "engineering"},
-        {.tenant = T, .scope = POL_SCOPE_TEAM, .scope_id = "core",
+        {.tenant = T,
+         .scope = POL_SCOPE_TEAM,
+         .scope_id = "core",
          .org_unit = "engineering/platform"},
-        {.tenant = T, .scope = POL_SCOPE_USER, .scope_id = "bob",
-         .org_unit = "engineering/platform", .team = "core"},
+        {.tenant = T,
+         .scope = POL_SCOPE_USER,
+         .scope_id = "bob",
+         .org_unit = "engineering/platform",
+         .team = "core"},
     };
     const struct pol_position *pos = &positions[(data[0] / (POL_D__COUNT * 3)) % 3];
     struct pol_issues errs = {0};

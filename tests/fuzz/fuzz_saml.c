@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct auth_saml_expect e = {.idp = "https://idp.example.com/saml",
                                  .audience = "https://gw.example.com/saml/metadata",
                                  .recipient = "https://gw.example.com/api/v1/auth/saml/acs",
-                                 .now_ms = INT64_C(1704067200000), .skew_s = 60};
+                                 .now_ms = INT64_C(1704067200000),
+                                 .skew_s = 60};
     json_t *claims = NULL;
     char msg[400] = "";
     if (auth_saml_check_response((const char *)data, size, &e, &claims, msg, sizeof(msg)) ==

@@ -22,7 +22,7 @@
 struct stream_run {
     struct gw_buf chunks; /* canonical chunks, one per line */
     struct llm_accum *acc;
-    gw_err rc;            /* first failure of feed, else of finish */
+    gw_err rc; /* first failure of feed, else of finish */
     struct llm_usage usage;
 };
 
@@ -61,8 +61,8 @@ static void stream_decode(enum llm_api api, const uint8_t *data, size_t size, bo
     gw_buf_init(&run->chunks, SIZE_MAX);
     run->acc = llm_accum_new();
     run->rc = GW_OK;
-    struct llm_decoder *d = llm_decoder_new(api, "client-model", "chatcmpl-fuzz",
-                                            stream_on_chunk, run);
+    struct llm_decoder *d = llm_decoder_new(api, "client-model", "chatcmpl-fuzz", stream_on_chunk,
+                                            run);
     char msg[256];
     size_t step = 1 + (size ? data[size / 2] % 16 : 0);
     for (size_t i = 0; i < size && run->rc == GW_OK;) {
@@ -88,8 +88,8 @@ static int stream_fuzz(enum llm_api api, const uint8_t *data, size_t size)
     stream_decode(api, data, size, true, &cut);
     FUZZ_CHECK(whole.rc == cut.rc);
     FUZZ_CHECK(whole.chunks.len == cut.chunks.len);
-    FUZZ_CHECK(whole.chunks.len == 0 || memcmp(whole.chunks.data, cut.chunks.data,
-                                               whole.chunks.len) == 0);
+    FUZZ_CHECK(whole.chunks.len == 0 ||
+               memcmp(whole.chunks.data, cut.chunks.data, whole.chunks.len) == 0);
     FUZZ_CHECK(memcmp(&whole.usage, &cut.usage, sizeof(whole.usage)) == 0);
     gw_buf_release(&whole.chunks);
     gw_buf_release(&cut.chunks);
