@@ -157,6 +157,9 @@ void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_identity(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n);
+/* audit.siem (config_siem.c), called by cfg_load_audit. */
+void cfg_load_siem(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_siem_free(struct cfg_siem *s);
 void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n);
 /* Providers and their models, before agents (agents name a model). */
 void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n);

@@ -257,6 +257,14 @@ static const struct migration migrations[] = {
      "  created_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, namespace, kind, value)"
      ");"},
+    {10, "SIEM forwarding: audit_fwd_cursors",
+     "CREATE TABLE audit_fwd_cursors ("
+     "  destination TEXT NOT NULL,"
+     "  tenant      TEXT NOT NULL,"
+     "  seq         INTEGER NOT NULL,"
+     "  updated_ms  INTEGER NOT NULL,"
+     "  PRIMARY KEY (destination, tenant)"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)
