@@ -308,14 +308,14 @@ static int round_for(struct audit_fwd_dest *d, struct fwd_tenant *snap, bool hea
             t->head = last;
         pthread_mutex_unlock(&p->mu);
     }
-    struct store_audit_checkpoint cp;
+    struct store_audit_checkpoint cp = {0};
     int64_t cp_seq = 0;
     if (due_head(d, snap->tenant, last, snap->head_cp, &cp)) {
         add_head(d, &cp);
         cp_seq = cp.seq;
-        store_audit_checkpoint_release(&cp);
     }
     int r = p->b.n ? deliver(d, snap->tenant, last, cp_seq, k) : 0;
+    store_audit_checkpoint_release(&cp); /* the records point into cp and rows until here */
     store_audit_rows_free(rows, n);
     return r;
 }
