@@ -7,6 +7,7 @@ travel with the events verify with the published key."""
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -253,6 +254,18 @@ def test_rsyslog_outage_loses_nothing():
         n = head_seq(g)
         gwtest.wait_until(lambda: set(range(1, n + 1)) <= set(syslog_seqs(rs, json.loads)), 20,
                           what="every event after the second outage")
+        # a receiver that hangs, takes events into its socket buffer, then dies: what the
+        # connection took in its last second goes again
+        time.sleep(1.5)
+        rs.proc.send_signal(signal.SIGSTOP)
+        activity(g, 3, "in-buffer")
+        time.sleep(0.3)
+        rs.proc.kill()
+        rs.proc.wait()
+        rs.start()
+        n = head_seq(g)
+        gwtest.wait_until(lambda: set(range(1, n + 1)) <= set(syslog_seqs(rs, json.loads)), 20,
+                          what="the events a dying receiver had taken")
         gwtest.wait_until(lambda: dest_status(g, "rsyslog")["tenants"][0]["lag_events"] == 0,
                           10)
     finally:
