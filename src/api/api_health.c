@@ -18,7 +18,8 @@ static const struct {
     const char *detail;
 } plugins[] = {
     {"policy-engine", "active", "hierarchical policies, decisions with trace, approvals, optional OPA"},
-    {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints"},
+    {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints, SIEM "
+                                  "forwarding (CEF, LEEF, JSON, HEC, ECS, OCSF)"},
     {"auth-enterprise", "active", "scoped tokens, RBAC, OIDC and SAML 2.0 single sign-on, "
                                   "sessions, CLI sign-in, tenants"},
     {"connector-gmail", "unavailable", "not built yet"},

@@ -87,7 +87,10 @@ static bool load_dest(struct cfg_loader *L, const struct cfg_node *const *v, int
     if (!d->format)
         d->format = gw_xstrdup("json");
     if (cfg_get_str(e, v[SD_API_KEY], KEY("apiKey"), &d->api_key) && d->api_key &&
-        !cfg_visible(d->api_key, 4096))
+        !*d->api_key) { /* "${KEY:-}" unset: no key */
+        free(d->api_key);
+        d->api_key = NULL;
+    } else if (d->api_key && !cfg_visible(d->api_key, 4096))
         cfg_err(e, v[SD_API_KEY]->line, "%s must be 1-4096 visible ASCII characters", key);
     cfg_get_path(e, v[SD_CA_FILE], KEY("ca_file"), L->c->data_dir, &d->ca_file);
     if (cfg_get_str(e, v[SD_INDEX], KEY("index"), &d->index) && d->index &&
