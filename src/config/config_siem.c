@@ -26,7 +26,7 @@ enum {
     SD_DESTS,
     SD__N
 };
-static const char *const siem_keys[] = {
+const char *const cfg_keys_siem[] = {
     [SD_NAME] = "name",
     [SD_ENABLED] = "enabled",
     [SD_ENDPOINT] = "endpoint",
@@ -128,7 +128,7 @@ void cfg_load_siem(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_errlist *e = L->errs;
     const struct cfg_node *v[SD__N];
     char shown[80];
-    if (!cfg_map_slots(e, n, "audit.siem", siem_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "audit.siem", cfg_keys_siem, v, NULL))
         return;
     s->enabled = true;
     cfg_get_bool(e, v[SD_ENABLED], "audit.siem.enabled", &s->enabled);
@@ -149,7 +149,7 @@ void cfg_load_siem(struct cfg_loader *L, const struct cfg_node *n)
         const struct cfg_node *item = v[SD_DESTS]->vals[i], *w[SD__N];
         char what[64];
         snprintf(what, sizeof what, "audit.siem.destinations[%zu]", i);
-        if (!cfg_map_slots(e, item, what, siem_keys, w, NULL)) {
+        if (!cfg_map_slots(e, item, what, cfg_keys_siem, w, NULL)) {
             if (cfg_is_null(item))
                 cfg_err(e, item->line, "%s must be a mapping", what);
             continue;
