@@ -2,7 +2,7 @@
  * config_siem.c — audit.siem: the destinations the audit trail is forwarded to (src/audit/fwd).
  *
  * Seed 001's block {enabled, endpoint, format: cef|leef|json, apiKey} is one destination named
- * "siem"; `destinations` lists more, each with the same keys plus a name. The endpoint's scheme
+ * "siem" (or its name); `destinations` lists more, each with the same keys plus a name. The endpoint's scheme
  * chooses the transport: tcp:// and tls:// are syslog (RFC 5424, octet counting), https:// is
  * an HTTP POST (http:// only on loopback). hec and ecs are HTTP-only envelopes. The API key
  * goes into a header, so it must be visible ASCII (no CR/LF); it is never quoted in messages.
@@ -132,13 +132,13 @@ void cfg_load_siem(struct cfg_loader *L, const struct cfg_node *n)
         return;
     s->enabled = true;
     cfg_get_bool(e, v[SD_ENABLED], "audit.siem.enabled", &s->enabled);
-    if (v[SD_NAME])
-        cfg_err(e, v[SD_NAME]->line,
-                "audit.siem.name: the seed destination is named \"siem\"; "
-                "name the others under audit.siem.destinations");
     struct cfg_siem_dest d = {0};
     if ((v[SD_ENDPOINT] || !v[SD_DESTS]) && load_dest(L, v, n->line, "audit.siem", &d)) {
-        d.name = gw_xstrdup("siem");
+        cfg_get_str(e, v[SD_NAME], "audit.siem.name", &d.name);
+        if (d.name && !cfg_name_valid(d.name))
+            cfg_err(e, v[SD_NAME]->line, "audit.siem.name must be [a-z0-9][a-z0-9_-]{0,62}");
+        if (!d.name)
+            d.name = gw_xstrdup("siem");
         add_dest(s, &d);
     } else {
         dest_free(&d);
