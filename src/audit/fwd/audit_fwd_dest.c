@@ -29,6 +29,7 @@
 struct fwd_tenant {
     char *tenant;
     int64_t head, sent, cursor;
+    int64_t marked;       /* sent when the settle mark was taken (stream transports) */
     int64_t head_cp;      /* seq of the last signed checkpoint forwarded */
     int64_t oldest_ts_ms; /* ts of an undelivered event (lag), 0: none known */
     bool loaded, initial;
@@ -42,7 +43,7 @@ struct audit_fwd_dest_private {
     atomic_bool stopping;
     uint64_t delivered, heads, failures;
     unsigned backoff_ms, failing_rounds;
-    int64_t sent_mono_ns; /* when the unsettled records went out (worker only) */
+    int64_t mark_ns; /* when the marks were taken, 0: none (worker only) */
     int64_t last_ok_ms, last_error_ms, retry_at_ms;
     char last_error[200];
     struct audit_fwd_batch b; /* worker only */
@@ -152,7 +153,10 @@ static void persist(struct audit_fwd_dest *d, const char *tenant, int64_t seq)
                 d->cfg.name, tenant, seq);
 }
 
-/* Stream transports: settle what a live connection took, or rewind after a broken one. */
+/* Stream transports: what the connection had taken when the mark was set counts as delivered
+ * once the connection is still open SETTLE_MS later (so a busy destination settles every
+ * second, not only when idle); a connection found closed sends everything since the cursor
+ * again. */
 static void settle(struct audit_fwd_dest *d, int64_t now_ns)
 {
     struct audit_fwd_dest_private *p = d->priv;
@@ -166,17 +170,21 @@ static void settle(struct audit_fwd_dest *d, int64_t now_ns)
     if (!unsettled && !d->conn)
         return;
     bool alive = d->cfg.tr->alive(d);
-    if (unsettled && alive && now_ns - p->sent_mono_ns < (int64_t)SETTLE_MS * 1000000)
+    bool due = p->mark_ns && now_ns - p->mark_ns >= (int64_t)SETTLE_MS * 1000000;
+    if (alive && p->mark_ns && !due)
         return;
     size_t rewound = 0;
     pthread_mutex_lock(&p->mu);
     for (size_t i = 0; i < p->n; i++) {
         struct fwd_tenant *t = &p->t[i];
-        if (t->sent == t->cursor)
+        if (!alive) {
+            rewound += (size_t)(t->sent - t->cursor);
+            t->sent = t->marked = t->cursor;
             continue;
-        if (alive) {
-            p->delivered += (uint64_t)(t->sent - t->cursor);
-            t->cursor = t->sent;
+        }
+        if (due && t->marked > t->cursor) {
+            p->delivered += (uint64_t)(t->marked - t->cursor);
+            t->cursor = t->marked;
             t->oldest_ts_ms = t->cursor < t->head ? t->oldest_ts_ms : 0;
             char *tenant = gw_xstrdup(t->tenant);
             int64_t seq = t->cursor;
@@ -184,11 +192,11 @@ static void settle(struct audit_fwd_dest *d, int64_t now_ns)
             persist(d, tenant, seq);
             free(tenant);
             pthread_mutex_lock(&p->mu);
-        } else {
-            rewound += (size_t)(t->sent - t->cursor);
-            t->sent = t->cursor;
+            t = &p->t[i]; /* the array may have grown meanwhile */
         }
+        t->marked = t->sent; /* the next mark */
     }
+    p->mark_ns = alive && unsettled ? now_ns : 0;
     pthread_mutex_unlock(&p->mu);
     if (rewound)
         gw_warn("siem %s: the connection closed; %zu events it took go again", d->cfg.name,
@@ -271,11 +279,14 @@ static int deliver(struct audit_fwd_dest *d, const char *tenant, int64_t last, i
         t->oldest_ts_ms = t->cursor < t->head ? t->oldest_ts_ms : 0;
     }
     int64_t cursor = t->cursor;
+    if (!at_once && !p->mark_ns) { /* what the connection took so far settles in a second */
+        for (size_t i = 0; i < p->n; i++)
+            p->t[i].marked = p->t[i].sent;
+        p->mark_ns = gw_mono_ns();
+    }
     pthread_mutex_unlock(&p->mu);
     if (at_once && events)
         persist(d, tenant, cursor);
-    if (!at_once)
-        p->sent_mono_ns = gw_mono_ns();
     return 1;
 }
 
@@ -388,7 +399,7 @@ static int64_t dest_tick(void *ctx)
             unsettled = unsettled || p->t[i].sent > p->t[i].cursor;
         pthread_mutex_unlock(&p->mu);
         if (unsettled && !more)
-            return p->sent_mono_ns + (int64_t)SETTLE_MS * 1000000;
+            return (p->mark_ns ? p->mark_ns : gw_mono_ns()) + (int64_t)SETTLE_MS * 1000000;
     }
     return more ? gw_mono_ns() : gw_mono_ns() + (int64_t)IDLE_MS * 1000000;
 backoff:
