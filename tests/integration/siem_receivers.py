@@ -237,13 +237,11 @@ def _unescape(s, i):
     return {"n": "\n", "r": "\r", "t": "\t"}.get(n, n), i + 2
 
 
-def parse_cef(line):
-    """The 7 header fields and the extension of a CEF:0 line, unescaped; fails on any
-    character the specification requires escaped."""
-    assert "\n" not in line and "\r" not in line, "raw line break in %r" % line[:100]
-    assert line.startswith("CEF:0|"), line[:40]
+def _header(line, count):
+    """The first count '|'-separated header fields (\\ and \\| escaped) and where the rest
+    starts."""
     fields, cur, i = [], "", 0
-    while len(fields) < 7:
+    while len(fields) < count:
         c = line[i]
         if c == "\\":
             assert line[i + 1] in "\\|", "bad header escape at %d: %r" % (i, line[i:i + 10])
@@ -253,6 +251,15 @@ def parse_cef(line):
             cur, i = "", i + 1
         else:
             cur, i = cur + c, i + 1
+    return fields, i
+
+
+def parse_cef(line):
+    """The 7 header fields and the extension of a CEF:0 line, unescaped; fails on any
+    character the specification requires escaped."""
+    assert "\n" not in line and "\r" not in line, "raw line break in %r" % line[:100]
+    assert line.startswith("CEF:0|"), line[:40]
+    fields, i = _header(line, 7)
     ext, out = line[i:], {}
     m = re.match(r"([A-Za-z0-9_]+)=", ext)
     assert m, "extension does not start with a key: %r" % ext[:40]
@@ -293,17 +300,7 @@ def parse_leef(line):
     """Header fields and attributes of a LEEF 2.0 line (tab delimiter named as x09)."""
     assert "\n" not in line and "\r" not in line, "raw line break in %r" % line[:100]
     assert line.startswith("LEEF:2.0|"), line[:40]
-    fields, cur, i = [], "", 0
-    while len(fields) < 6:
-        c = line[i]
-        if c == "\\":
-            assert line[i + 1] in "\\|", "bad header escape %r" % line[i:i + 5]
-            cur, i = cur + line[i + 1], i + 2
-        elif c == "|":
-            fields.append(cur)
-            cur, i = "", i + 1
-        else:
-            cur, i = cur + c, i + 1
+    fields, i = _header(line, 6)
     assert fields[0] == "LEEF:2.0" and fields[1:3] == ["OpenClaw", "Enterprise Gateway"], fields
     assert fields[5] == "x09", "delimiter field %r" % fields[5]
     attrs = {}

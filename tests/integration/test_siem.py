@@ -85,6 +85,16 @@ def dest_status(g, name):
     raise AssertionError("no destination %s in /api/v1/status" % name)
 
 
+def stored_cursor(g, name):
+    c = g.db()
+    try:
+        r = c.execute("SELECT seq FROM audit_fwd_cursors WHERE destination=? AND tenant=?",
+                      (name, TENANT)).fetchone()
+        return r[0] if r else 0
+    finally:
+        c.close()
+
+
 def verify_head(g, cp):
     """The forwarded checkpoint verifies with the gateway's published Ed25519 key (what a
     witness does)."""
@@ -301,7 +311,9 @@ def test_https_outage_and_restart_exactly_once():
                           what="delivery after the restart")
         got = seqs_of(rx.records("/events"), json_seq)
         assert sorted(got) == list(range(1, len(got) + 1)), "lost or repeated: %s" % got
-        g2.kill()  # kill -9 once everything is delivered: the cursor was stored
+        top = max(got)
+        gwtest.wait_until(lambda: stored_cursor(g2, "hook") >= top, 10, what="the stored cursor")
+        g2.kill()  # kill -9 once everything is delivered and the cursor stored
         before = len(rx.records("/events"))
         g3 = gwtest.Gateway(config=cfg, data_dir=data_dir, port=g.port).start()
         activity(g3, 1, "after-kill")
