@@ -3,8 +3,8 @@
  *
  * Keys are seed 003's (enabled, log_path, log_level, rotate_daily, retain_days, log_content,
  * export_format) plus seed 001's piiFields/piiHandling and siem (config_siem.c), and
- * checkpoint_every for the signed checkpoints of the chain. Only these: seed 001's retentionDays, backend or logLevel are
- * refused by name rather than half-supported.
+ * checkpoint_every for the signed checkpoints of the chain. Only these: seed 001's retentionDays,
+ * backend or logLevel are refused by name rather than half-supported.
  */
 #include "base/prelude.h"
 #include "base/mem.h"

@@ -2,9 +2,9 @@
  * config_siem.c — audit.siem: the destinations the audit trail is forwarded to (src/audit/fwd).
  *
  * Seed 001's block {enabled, endpoint, format: cef|leef|json, apiKey} is one destination named
- * "siem" (or its name); `destinations` lists more, each with the same keys plus a name. The endpoint's scheme
- * chooses the transport: tcp:// and tls:// are syslog (RFC 5424, octet counting), https:// is
- * an HTTP POST (http:// only on loopback). hec and ecs are HTTP-only envelopes. The API key
+ * "siem" (or its name); `destinations` lists more, each with the same keys plus a name. The
+ * endpoint's scheme chooses the transport: tcp:// and tls:// are syslog (RFC 5424, octet
+ * counting), https:// is an HTTP POST (http:// only on loopback). hec and ecs are HTTP-only envelopes. The API key
  * goes into a header, so it must be visible ASCII (no CR/LF); it is never quoted in messages.
  */
 #include "base/prelude.h"
