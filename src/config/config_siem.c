@@ -4,8 +4,9 @@
  * Seed 001's block {enabled, endpoint, format: cef|leef|json, apiKey} is one destination named
  * "siem" (or its name); `destinations` lists more, each with the same keys plus a name. The
  * endpoint's scheme chooses the transport: tcp:// and tls:// are syslog (RFC 5424, octet
- * counting), https:// is an HTTP POST (http:// only on loopback). hec and ecs are HTTP-only envelopes. The API key
- * goes into a header, so it must be visible ASCII (no CR/LF); it is never quoted in messages.
+ * counting), https:// is an HTTP POST (http:// only on loopback). hec and ecs are HTTP-only
+ * envelopes. The API key goes into a header, so it must be visible ASCII (no CR/LF); it is never
+ * quoted in messages.
  */
 #include "base/prelude.h"
 #include "base/mem.h"
@@ -110,7 +111,9 @@ static bool load_dest(struct cfg_loader *L, const struct cfg_node *const *v, int
     if (d->endpoint && !http && (!strcmp(d->format, "hec") || !strcmp(d->format, "ecs")))
         cfg_err(e, v[SD_FORMAT]->line, "%s: %s is sent over HTTP: use an https:// endpoint",
                 KEY("format"), d->format);
-    if (!d->endpoint && enabled && !v[SD_DESTS])
+    /* an empty block configures nothing; anything else needs somewhere to send to */
+    bool asked = v[SD_ENABLED] || v[SD_FORMAT] || v[SD_API_KEY] || v[SD_NAME];
+    if (!d->endpoint && enabled && !v[SD_DESTS] && asked)
         cfg_err(e, line, "%s needs an endpoint", what);
 #undef KEY
     return enabled && d->endpoint;

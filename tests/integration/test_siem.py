@@ -29,7 +29,8 @@ def siem_cfg(dests, seed=None):
     siem = dict(seed or {})
     if dests:
         siem["destinations"] = dests
-    cfg["audit"]["siem"] = siem
+    if siem:
+        cfg["audit"]["siem"] = siem
     cfg["audit"]["checkpoint_every"] = 5
     return cfg
 
@@ -324,6 +325,34 @@ def test_https_outage_and_restart_exactly_once():
         assert len(got) > before - 2
         g3.stop()
     finally:
+        rx.stop()
+
+
+# --- reload ---------------------------------------------------------------------------------
+
+def test_reload_adds_and_removes_destinations():
+    rx = sr.HttpsReceiver(KEY, CRT, API_KEY).start()
+    g = gwtest.Gateway(config=siem_cfg([])).start()
+    try:
+        assert status(g)["components"]["siem"] == "disabled"
+        activity(g, 2, "before")
+        n = head_seq(g)
+        cfg = siem_cfg([dest("late", rx.url("/late"), "json", apiKey=API_KEY),
+                        dest("fresh", rx.url("/fresh"), "json", apiKey=API_KEY, start="now")])
+        g.write_config(cfg)
+        g.sighup()
+        gwtest.wait_until(lambda: len(seqs_of(rx.records("/late"), json_seq)) >= n, 10,
+                          what="a destination added by reload to send the trail from seq 1")
+        assert min(seqs_of(rx.records("/late"), json_seq)) == 1
+        activity(g, 1, "after")
+        m = head_seq(g)
+        gwtest.wait_until(lambda: m in seqs_of(rx.records("/fresh"), json_seq), 10)
+        assert min(seqs_of(rx.records("/fresh"), json_seq)) > n, "start: now sent old events"
+        g.write_config(siem_cfg([]))
+        g.sighup()
+        gwtest.wait_until(lambda: status(g)["components"]["siem"] == "disabled", 10)
+    finally:
+        g.stop()
         rx.stop()
 
 
