@@ -305,6 +305,13 @@ static int round_for(struct audit_fwd_dest *d, struct fwd_tenant *snap, bool hea
             return -1;
         }
     }
+    if (!heads_only && n == 0) { /* the writer's head is ahead of the store: believe the store */
+        pthread_mutex_lock(&p->mu);
+        struct fwd_tenant *t = tenant_find(p, snap->tenant);
+        if (t->head == snap->head && t->sent == snap->sent)
+            t->head = t->sent;
+        pthread_mutex_unlock(&p->mu);
+    }
     batch_reset(&p->b);
     size_t k = 0;
     for (; k < n && (k == 0 || p->b.text.len < TEXT_SOFT_MAX); k++)
@@ -331,7 +338,7 @@ static int round_for(struct audit_fwd_dest *d, struct fwd_tenant *snap, bool hea
     return r;
 }
 
-/* A copy of the next tenant with work (round robin), or of any tenant when heads is set. */
+/* A copy of the i-th tenant counted from the round-robin start; false past the last. */
 static bool pick(struct audit_fwd_dest_private *p, struct fwd_tenant *out, size_t i)
 {
     pthread_mutex_lock(&p->mu);

@@ -16,7 +16,7 @@
 #include "net/net.h"
 
 #define HTTP_TIMEOUT_MS 15000u
-#define ANSWER_MAX ((size_t)1 << 20)
+#define ANSWER_MAX ((size_t)4 << 20) /* a bulk answer: ~150 bytes per item */
 
 static void body_of(const struct audit_fwd_dest *d, const struct audit_fwd_batch *b,
                     struct gw_buf *body)
