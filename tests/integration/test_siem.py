@@ -294,8 +294,11 @@ def test_https_outage_and_restart_exactly_once():
     try:
         activity(g, 10, "outage")  # receiver down for these
         gwtest.wait_until(lambda: dest_status(g, "hook")["state"] == "retrying", 10)
-        lag = dest_status(g, "hook")["tenants"][0]
-        assert lag["lag_events"] >= 10 and lag["cursor"] == 0, lag
+        time.sleep(1.1)
+        d = dest_status(g, "hook")
+        lag = d["tenants"][0]
+        assert lag["lag_events"] >= 10 and lag["cursor"] == 0 and lag["lag_seconds"] >= 1, d
+        assert "refused" in d["last_error"].lower() or "connect" in d["last_error"].lower(), d
         rx.start()
         n = head_seq(g)
         gwtest.wait_until(lambda: len(seqs_of(rx.records("/events"), json_seq)) >= n, 15,
