@@ -4,8 +4,8 @@
  *
  * The writer calls committed() after each batch under its own lock; the hub only takes a read
  * lock and kicks workers, so a slow SIEM never holds up a commit. A reload that changes the
- * destinations swaps the list under the write lock and stops the old workers outside it (each
- * may be finishing a delivery); the new ones start from the stored cursors.
+ * destinations takes the list out under the write lock, stops the old workers outside it (each
+ * may be finishing a delivery), then starts the new ones from the stored cursors.
  */
 #include "base/prelude.h"
 #include "audit/fwd/audit_fwd_int.h"
@@ -184,19 +184,25 @@ void audit_fwd_reload(struct audit_fwd *f, const struct cfg_siem *c)
 {
     if (same_cfg(&f->cfg, c))
         return;
+    /* the old workers stop before the new ones start, so no destination runs twice; commits
+     * meanwhile are found by the new workers' first look at the store */
+    pthread_rwlock_wrlock(&f->lock);
+    struct audit_fwd_dest *old = f->dests;
+    size_t n_old = f->n;
+    f->dests = NULL;
+    f->n = 0;
+    pthread_rwlock_unlock(&f->lock);
+    stop_dests(old, n_old);
     struct cfg_siem next = {0};
     copy_cfg(&next, c);
     size_t n = 0;
     struct audit_fwd_dest *d = start_dests(f, &next, &n);
     pthread_rwlock_wrlock(&f->lock);
-    struct audit_fwd_dest *old = f->dests;
-    size_t n_old = f->n;
     struct cfg_siem old_cfg = f->cfg;
     f->dests = d;
     f->n = n;
     f->cfg = next;
     pthread_rwlock_unlock(&f->lock);
-    stop_dests(old, n_old);
     free_cfg(&old_cfg);
     gw_info("siem: %zu destination(s) after reload", n);
 }

@@ -353,6 +353,25 @@ static bool pick(struct audit_fwd_dest_private *p, struct fwd_tenant *out, size_
     return found;
 }
 
+/* The store's head of the tenant, for commits the writer's word did not reach (a destination
+ * started while the trail was being written): true when it is ahead of what was known. */
+static bool refresh_head(struct audit_fwd_dest *d, const char *tenant)
+{
+    int64_t seq = 0;
+    char *hash = NULL;
+    if (store_audit_head(d->st, tenant, &seq, &hash) != GW_OK)
+        return false;
+    free(hash);
+    struct audit_fwd_dest_private *p = d->priv;
+    pthread_mutex_lock(&p->mu);
+    struct fwd_tenant *t = tenant_find(p, tenant);
+    bool ahead = seq > t->head;
+    if (ahead)
+        t->head = seq;
+    pthread_mutex_unlock(&p->mu);
+    return ahead;
+}
+
 static int64_t dest_tick(void *ctx)
 {
     struct audit_fwd_dest *d = ctx;
@@ -390,9 +409,11 @@ static int64_t dest_tick(void *ctx)
         if (!sent && !more)
             break;
     }
-    if (!more) { /* idle: the heads signed since the last events went */
+    if (!more) { /* idle: a commit nobody told about, and the heads signed since */
         struct fwd_tenant snap;
         for (size_t i = 0; pick(p, &snap, i); i++) {
+            bool ahead = refresh_head(d, snap.tenant);
+            more = more || ahead;
             int r = snap.loaded ? round_for(d, &snap, true) : 0;
             free(snap.tenant);
             if (r < 0)
