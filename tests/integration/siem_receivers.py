@@ -49,6 +49,7 @@ class HttpsReceiver:
         self.bulk_ids = set()
         self.lock = threading.Lock()
         self.server = None
+        self.conns = []
 
     def url(self, path):
         return "https://127.0.0.1:%d%s" % (self.port, path)
@@ -85,6 +86,7 @@ class HttpsReceiver:
 
             def get_request(self):
                 sock, addr = self.socket.accept()
+                recv.conns.append(sock)
                 return ctx.wrap_socket(sock, server_side=True), addr
 
         self.server = Server(("127.0.0.1", self.port), Handler)
@@ -92,11 +94,18 @@ class HttpsReceiver:
         return self
 
     def stop(self):
-        """Down: the listening socket is closed, connections are refused."""
+        """Down: the listening socket and every open connection are closed; new connections
+        are refused."""
         if self.server:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.conns = []
 
     def fail(self, msg):
         with self.lock:
