@@ -8,6 +8,9 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev li
             libedit-dev)
 test_pkgs=(libcmocka-dev python3 sqlite3 clang clang-format curl openssl chromium rsyslog
            rsyslog-gnutls)
+# the package test: systemd-analyze (rates the unit, expands its system-call groups) and
+# libseccomp's Python binding (applies the unit's filters where systemd is not PID 1)
+test_pkgs+=(systemd python3-seccomp)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -310,7 +310,7 @@ static gw_err checkpoint_list(struct store *st, const char *tenant,
                              &store_checkpoint_cols, out, n);
 }
 
-/* --- forwarding cursors (schema 10) ------------------------------------------------------ */
+/* --- forwarding cursors (schema 11) ------------------------------------------------------ */
 
 static gw_err cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
 {
