@@ -731,8 +731,7 @@ static void test_seed_keys(void **state)
                       "(retentionDays is another name for retain_days): keep one");
     assert_err(&errs, "cfg.yaml:14: audit.backend is not available in this build: cluster mode "
                       "(issue 15) brings it as store.backend; ");
-    assert_err(&errs, "cfg.yaml:15: audit.siem is not available in this build: SIEM forwarding "
-                      "(issue 12) brings it; ");
+    assert_err(&errs, "cfg.yaml:15: audit.siem needs an endpoint");
     assert_err(&errs, "cfg.yaml:16: cluster is not available in this build: cluster mode (issue "
                       "15) brings it; this build runs one node");
     assert_err(&errs, "cfg.yaml:17: store is not available in this build: cluster mode (issue "
