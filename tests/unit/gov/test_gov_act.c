@@ -404,7 +404,7 @@ static void steps_add_their_own_events(void **state)
                          GOV_ACT_STEP, &out), GOV_DENIED);
     gov_outcome_release(&out);
     /* a parked step is an extra event too */
-    assert_int_equal(act(&gc, &fake_gated, fake_args("engineering", "writer", "c"),
+    assert_int_equal(act(&gc, &fake_gated, fake_args("engineering", "writer", CARD),
                          GOV_ACT_STEP, &out), GOV_PENDING);
     gov_outcome_release(&out);
     assert_string_equal(gc.audit.type, "agent.turn");
@@ -420,7 +420,11 @@ static void steps_add_their_own_events(void **state)
     assert_int_equal(n, 8);
     assert_string_equal(rows[1].resource, "engineering/reviewer");
     assert_string_equal(rows[3].resource, "engineering/writer");
+    /* each step's event carries the level of its own data, not the call's */
+    assert_string_equal(rows[1].classification, "internal");
     assert_string_equal(rows[3].classification, "confidential");
+    assert_string_equal(rows[6].classification, "confidential");
+    assert_string_equal(rows[7].classification, "internal");
     store_audit_rows_free(rows, n);
     assert_int_equal(ran.runs, 2);
 
