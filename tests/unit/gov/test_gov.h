@@ -76,8 +76,11 @@ static inline struct fx *fx_open(const char *yaml, const char *bundle, struct go
     free(bpath);
     assert_int_equal(gw_mkdirs(f->data, 0700), GW_OK);
     assert_int_equal(store_open(f->data, &f->st), GW_OK);
-    f->ao = (struct audit_options){.data_dir = f->data, .enabled = true, .log_path = f->log,
-                                   .log_content = true, .checkpoint_every = 1000};
+    f->ao = (struct audit_options){.data_dir = f->data,
+                                   .enabled = true,
+                                   .log_path = f->log,
+                                   .log_content = true,
+                                   .checkpoint_every = 1000};
     assert_int_equal(audit_open(f->st, &f->ao, &f->audit), GW_OK);
     assert_int_equal(auth_grants_open(f->st, f->cfg, &f->grants), GW_OK);
     assert_int_equal(ns_registry_open(f->st, f->cfg, &f->ns), GW_OK);
@@ -126,10 +129,17 @@ static inline struct auth_principal *fx_person(struct fx *f, const char *user, c
     size_t n_perms = 0;
     const char *const *perms = auth_role_permissions(f->cfg, role, &n_perms);
     assert_non_null(perms);
-    *p = (struct auth_principal){
-        .tenant = TENANT, .actor = user, .user = user, .role = role, .org_unit = org_unit,
-        .team = team, .scopes = scopes ? scopes : star, .n_scopes = scopes ? n_scopes : 1,
-        .perms = (const char **)perms, .n_perms = n_perms, .method = "session"};
+    *p = (struct auth_principal){.tenant = TENANT,
+                                 .actor = user,
+                                 .user = user,
+                                 .role = role,
+                                 .org_unit = org_unit,
+                                 .team = team,
+                                 .scopes = scopes ? scopes : star,
+                                 .n_scopes = scopes ? n_scopes : 1,
+                                 .perms = (const char **)perms,
+                                 .n_perms = n_perms,
+                                 .method = "session"};
     auth_principal_attach_grants(p, f->grants, f->pool);
     return p;
 }
@@ -137,7 +147,10 @@ static inline struct auth_principal *fx_person(struct fx *f, const char *user, c
 /* A governed call of p with a fresh request id, as a door makes it. */
 static inline struct gov_call fx_call(struct fx *f, struct auth_principal *p)
 {
-    return (struct gov_call){.gov = f->gov, .pool = f->pool, .cfg = f->cfg, .p = p,
+    return (struct gov_call){.gov = f->gov,
+                             .pool = f->pool,
+                             .cfg = f->cfg,
+                             .p = p,
                              .tenant = p->tenant,
                              .request_id = gw_pool_printf(f->pool, "req-%u", ++f->next_request),
                              .client_ip = "127.0.0.1"};
@@ -148,7 +161,8 @@ static inline struct store_audit_row *fx_rows(struct fx *f, const char *request_
 {
     assert_int_equal(audit_flush(f->audit), GW_OK);
     struct store_audit_row *rows = NULL;
-    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL,
+    struct store_audit_filter flt = {.tenant = TENANT,
+                                     .vis = STORE_AUDIT_VIS_ALL,
                                      .request_id = request_id};
     assert_int_equal(store_audit_query(f->st, &flt, 100, &rows, n), GW_OK);
     return rows;
@@ -171,8 +185,8 @@ static inline const char *fx_events(struct fx *f, const char *request_id)
 
 /* The one row of that type for the request (caller frees it with store_audit_rows_free(r, 1)),
  * its details parsed into *details when asked. */
-static inline struct store_audit_row *fx_row(struct fx *f, const char *request_id,
-                                             const char *type, json_t **details)
+static inline struct store_audit_row *fx_row(struct fx *f, const char *request_id, const char *type,
+                                             json_t **details)
 {
     size_t n = 0;
     struct store_audit_row *rows = fx_rows(f, request_id, &n), *found = NULL;
@@ -184,18 +198,17 @@ static inline struct store_audit_row *fx_row(struct fx *f, const char *request_i
         }
     store_audit_rows_free(rows, n);
     if (!found)
-        fail_msg("no %s event for %s (events: %s)", type, request_id,
-                 fx_events(f, request_id));
+        fail_msg("no %s event for %s (events: %s)", type, request_id, fx_events(f, request_id));
     if (details)
         *details = json_loads(found->details, 0, NULL);
     return found;
 }
 
-#define assert_contains(haystack, needle)                                                        \
-    do {                                                                                         \
-        const char *h_ = (haystack), *n_ = (needle);                                             \
-        if (!h_ || !strstr(h_, n_))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);                  \
+#define assert_contains(haystack, needle)                                                          \
+    do {                                                                                           \
+        const char *h_ = (haystack), *n_ = (needle);                                               \
+        if (!h_ || !strstr(h_, n_))                                                                \
+            fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);                    \
     } while (0)
 
 #endif

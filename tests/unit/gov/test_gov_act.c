@@ -14,20 +14,19 @@
 
 #include "test_gov_actions.h"
 
-static const char yaml[] =
-    "tenant: {id: acme}\n"
-    "identity:\n"
-    "  org_units: [engineering, sales]\n"
-    "  teams:\n"
-    "    - {id: platform, org_unit: engineering}\n"
-    "namespaces:\n"
-    "  engineering:\n"
-    "    members: {org_units: [engineering]}\n"
-    "  sales:\n"
-    "    members: {org_units: [sales]}\n"
-    "agents:\n"
-    "  - {name: engineering/reviewer, channel: engineering/reviewer}\n"
-    "  - {name: engineering/writer, channel: engineering/writer}\n";
+static const char yaml[] = "tenant: {id: acme}\n"
+                           "identity:\n"
+                           "  org_units: [engineering, sales]\n"
+                           "  teams:\n"
+                           "    - {id: platform, org_unit: engineering}\n"
+                           "namespaces:\n"
+                           "  engineering:\n"
+                           "    members: {org_units: [engineering]}\n"
+                           "  sales:\n"
+                           "    members: {org_units: [sales]}\n"
+                           "agents:\n"
+                           "  - {name: engineering/reviewer, channel: engineering/reviewer}\n"
+                           "  - {name: engineering/writer, channel: engineering/writer}\n";
 
 static int setup(void **state)
 {
@@ -53,8 +52,8 @@ static enum gov_state act(struct gov_call *gc, const struct gov_action *a, json_
 {
     gw_err rc = gov_act(gc, a, args, flags, out);
     json_decref(args);
-    assert_int_equal(rc, out->state == GOV_EXECUTED || out->state == GOV_PENDING ? GW_OK
-                                                                                  : out->err);
+    assert_int_equal(rc,
+                     out->state == GOV_EXECUTED || out->state == GOV_PENDING ? GW_OK : out->err);
     return out->state;
 }
 
@@ -92,8 +91,7 @@ static void reach_and_scope_come_before_the_decision(void **state)
     struct gov_outcome out;
     /* no grant of the namespace */
     struct gov_call gc = fx_call(f, bob(f));
-    assert_int_equal(act(&gc, &fake_write, fake_args("sales", "desk", "hi"), 0, &out),
-                     GOV_DENIED);
+    assert_int_equal(act(&gc, &fake_write, fake_args("sales", "desk", "hi"), 0, &out), GOV_DENIED);
     assert_int_equal(out.err, GW_EFORBIDDEN);
     assert_contains(out.msg, "no grant of namespace sales");
     assert_false(out.decided);
@@ -103,8 +101,7 @@ static void reach_and_scope_come_before_the_decision(void **state)
 
     /* the namespace is reached, the action's permission is not held */
     static const char *narrow[] = {"channels:engineering/*", "memory:read"};
-    struct auth_principal *tok = fx_person(f, "bob", "user", "engineering", "platform", narrow,
-                                           2);
+    struct auth_principal *tok = fx_person(f, "bob", "user", "engineering", "platform", narrow, 2);
     gc = fx_call(f, tok);
     assert_int_equal(act(&gc, &fake_write, fake_args("engineering", "reviewer", "hi"), 0, &out),
                      GOV_DENIED);
@@ -182,14 +179,15 @@ static void an_override_replaces_the_detectors_level(void **state)
     /* lowered: a private key in the text, the administrator's level decides */
     struct gov_call gc = fx_call(f, bob(f));
     assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "reviewer", PRIVATE_KEY), 0,
-                         &out), GOV_EXECUTED);
+                         &out),
+                     GOV_EXECUTED);
     assert_int_equal(out.target.level, POL_LEVEL_PUBLIC);
     decided_at(f, &gc, &out, POL_LEVEL_PUBLIC);
     gov_outcome_release(&out);
     /* the override is the document's: another agent's keeps the detectors' level */
     gc = fx_call(f, bob(f));
-    assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "writer", PRIVATE_KEY), 0,
-                         &out), GOV_EXECUTED);
+    assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "writer", PRIVATE_KEY), 0, &out),
+                     GOV_EXECUTED);
     decided_at(f, &gc, &out, POL_LEVEL_RESTRICTED);
     gov_outcome_release(&out);
 
@@ -209,12 +207,14 @@ static void an_override_replaces_the_detectors_level(void **state)
     /* cleared: the detectors decide again */
     set = fx_call(f, admin);
     assert_int_equal(gov_classification_clear(&set, "engineering", "reviewer", "reviewed", &item,
-                                              msg, sizeof(msg)), GW_OK);
+                                              msg, sizeof(msg)),
+                     GW_OK);
     json_decref(item);
     gov_audit_finish(&set, 200, NULL);
     gc = fx_call(f, bob(f));
     assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "reviewer", PRIVATE_KEY), 0,
-                         &out), GOV_EXECUTED);
+                         &out),
+                     GOV_EXECUTED);
     decided_at(f, &gc, &out, POL_LEVEL_RESTRICTED);
     gov_outcome_release(&out);
 }
@@ -304,8 +304,7 @@ static void approval_parks_the_frozen_action(void **state)
     assert_string_equal(gw_json_str(who, "actor"), "bob");
     assert_string_equal(gw_json_str(who, "team"), "platform");
     assert_string_equal(gw_json_str(who, "role"), "user");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(who, "scopes"), 0)),
-                        "*");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(who, "scopes"), 0)), "*");
     assert_string_equal(gw_json_str(policy, "id"), out.decision.policy_id);
     json_decref(action);
     json_decref(policy);
@@ -392,20 +391,24 @@ static void steps_add_their_own_events(void **state)
     struct gov_outcome out;
     struct gov_call gc = fx_call(f, bob(f));
     gc.audit.type = "agent.turn"; /* the door's own event */
-    assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "reviewer", "a"),
-                         GOV_ACT_STEP, &out), GOV_EXECUTED);
+    assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "reviewer", "a"), GOV_ACT_STEP,
+                         &out),
+                     GOV_EXECUTED);
     assert_true(ran.ahead); /* a step's event is durable before it runs, even a read's */
     gov_outcome_release(&out);
-    assert_int_equal(act(&gc, &fake_write, fake_args("engineering", "writer", CARD),
-                         GOV_ACT_STEP, &out), GOV_EXECUTED);
+    assert_int_equal(act(&gc, &fake_write, fake_args("engineering", "writer", CARD), GOV_ACT_STEP,
+                         &out),
+                     GOV_EXECUTED);
     gov_outcome_release(&out);
     /* a denied step leaves the call's event alone */
-    assert_int_equal(act(&gc, &fake_blocked, fake_args("engineering", "writer", "b"),
-                         GOV_ACT_STEP, &out), GOV_DENIED);
+    assert_int_equal(act(&gc, &fake_blocked, fake_args("engineering", "writer", "b"), GOV_ACT_STEP,
+                         &out),
+                     GOV_DENIED);
     gov_outcome_release(&out);
     /* a parked step is an extra event too */
-    assert_int_equal(act(&gc, &fake_gated, fake_args("engineering", "writer", CARD),
-                         GOV_ACT_STEP, &out), GOV_PENDING);
+    assert_int_equal(act(&gc, &fake_gated, fake_args("engineering", "writer", CARD), GOV_ACT_STEP,
+                         &out),
+                     GOV_PENDING);
     gov_outcome_release(&out);
     assert_string_equal(gc.audit.type, "agent.turn");
     assert_null(gc.audit.resource);
@@ -431,8 +434,9 @@ static void steps_add_their_own_events(void **state)
     /* a step whose event cannot be written does not run */
     gc = fx_call(f, bob(f));
     fx_audit_broken(f, true);
-    assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "reviewer", "a"),
-                         GOV_ACT_STEP, &out), GOV_FAILED);
+    assert_int_equal(act(&gc, &fake_read, fake_args("engineering", "reviewer", "a"), GOV_ACT_STEP,
+                         &out),
+                     GOV_FAILED);
     fx_audit_broken(f, false);
     assert_int_equal(out.err, GW_EAUDIT);
     assert_int_equal(ran.runs, 2);
@@ -444,12 +448,10 @@ int main(void)
     gw_log_set_level(GW_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(check_refuses_invalid_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(reach_and_scope_come_before_the_decision, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(reach_and_scope_come_before_the_decision, setup, teardown),
         cmocka_unit_test_setup_teardown(detectors_classify_what_the_action_carries, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(an_override_replaces_the_detectors_level, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(an_override_replaces_the_detectors_level, setup, teardown),
         cmocka_unit_test_setup_teardown(a_deny_names_the_deciding_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(an_allowed_action_runs_once, setup, teardown),
         cmocka_unit_test_setup_teardown(approval_parks_the_frozen_action, setup, teardown),

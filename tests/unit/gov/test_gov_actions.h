@@ -13,22 +13,21 @@
 #include "test_gov.h"
 #include "base/json.h"
 
-static const char FAKE_POLICIES[] =
-    "- scope: enterprise\n"
-    "  domain: actions\n"
-    "  content:\n"
-    "    default_autonomy: approve\n"
-    "    autonomous: [fake_read, fake_write]\n"
-    "    blocked: [fake_blocked]\n";
+static const char FAKE_POLICIES[] = "- scope: enterprise\n"
+                                    "  domain: actions\n"
+                                    "  content:\n"
+                                    "    default_autonomy: approve\n"
+                                    "    autonomous: [fake_read, fake_write]\n"
+                                    "    blocked: [fake_blocked]\n";
 
 /* How the fakes ran since fake_reset. */
 static struct {
     int runs;
-    gw_err fail;         /* what run returns (GW_OK: succeeds) */
-    const char *actor;   /* whom the last run acted as (in the call's pool) */
-    json_t *args;        /* the arguments the last run got */
-    int level;           /* the target's level the last run got */
-    bool ahead;          /* its "<audit>.invoked" event was durable when it ran */
+    gw_err fail;       /* what run returns (GW_OK: succeeds) */
+    const char *actor; /* whom the last run acted as (in the call's pool) */
+    json_t *args;      /* the arguments the last run got */
+    int level;         /* the target's level the last run got */
+    bool ahead;        /* its "<audit>.invoked" event was durable when it ran */
 } ran;
 
 static inline void fake_reset(void)
@@ -38,8 +37,8 @@ static inline void fake_reset(void)
     ran.level = -1;
 }
 
-static inline gw_err fake_check(const struct gov_call *gc, const json_t *args,
-                                struct gov_target *t, char *msg, size_t cap)
+static inline gw_err fake_check(const struct gov_call *gc, const json_t *args, struct gov_target *t,
+                                char *msg, size_t cap)
 {
     const char *ns = gw_json_str(args, "namespace"), *agent = gw_json_str(args, "agent");
     const char *text = gw_json_str(args, "text");
@@ -59,8 +58,10 @@ static inline bool fake_durable(struct gov_call *gc, const char *type)
 {
     struct store_audit_row *rows = NULL;
     size_t n = 0;
-    struct store_audit_filter flt = {.tenant = gc->tenant, .vis = STORE_AUDIT_VIS_ALL,
-                                     .request_id = gc->request_id, .type = type};
+    struct store_audit_filter flt = {.tenant = gc->tenant,
+                                     .vis = STORE_AUDIT_VIS_ALL,
+                                     .request_id = gc->request_id,
+                                     .type = type};
     assert_int_equal(store_audit_query(gov_deps(gc->gov)->store, &flt, 10, &rows, &n), GW_OK);
     store_audit_rows_free(rows, n);
     return n > 0;
@@ -83,10 +84,14 @@ static inline gw_err fake_run(struct gov_call *gc, const json_t *args, const str
     return GW_OK;
 }
 
-#define FAKE(id, mut, perm)                                                                      \
-    static const struct gov_action id = {.name = #id, .pol = POL_ACT_TOOL_CALL, .scope = perm,  \
-                                         .audit = "tool", .mutation = mut,                       \
-                                         .check = fake_check, .run = fake_run}
+#define FAKE(id, mut, perm)                                                                        \
+    static const struct gov_action id = {.name = #id,                                              \
+                                         .pol = POL_ACT_TOOL_CALL,                                 \
+                                         .scope = perm,                                            \
+                                         .audit = "tool",                                          \
+                                         .mutation = mut,                                          \
+                                         .check = fake_check,                                      \
+                                         .run = fake_run}
 FAKE(fake_read, false, "memory:read");
 FAKE(fake_write, true, "memory:write");
 FAKE(fake_blocked, true, NULL);
