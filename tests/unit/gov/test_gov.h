@@ -50,10 +50,9 @@ static inline void fx_write(const char *path, const char *text)
     assert_int_equal(fclose(fp), 0);
 }
 
-/* The spine on real services: yaml is gateway.yaml without its policy section, bundle the
- * policies (policy.bundle) it starts with. deps fills what the caller adds (actions, the model
- * client, metering); the fixture sets the rest. */
-static inline struct fx *fx_open(const char *yaml, const char *bundle, struct gov_deps *deps)
+/* The services on a scratch data directory: yaml is gateway.yaml without its policy section,
+ * bundle the policies (policy.bundle) the spine starts with. */
+static inline struct fx *fx_services(const char *yaml, const char *bundle)
 {
     struct fx *f = gw_xcalloc(1, sizeof(*f));
     assert_true(test_tmpdir(f->root, sizeof(f->root), "test_gov"));
@@ -84,16 +83,21 @@ static inline struct fx *fx_open(const char *yaml, const char *bundle, struct go
     assert_int_equal(audit_open(f->st, &f->ao, &f->audit), GW_OK);
     assert_int_equal(auth_grants_open(f->st, f->cfg, &f->grants), GW_OK);
     assert_int_equal(ns_registry_open(f->st, f->cfg, &f->ns), GW_OK);
+    f->pool = gw_pool_new();
+    return f;
+}
+
+/* Opens the spine on them; deps has what the caller adds (actions, the model client, metering),
+ * the fixture sets the rest. */
+static inline void fx_spine(struct fx *f, struct gov_deps *deps)
+{
     deps->store = f->st;
     deps->audit = f->audit;
     deps->grants = f->grants;
     deps->ns = f->ns;
     char msg[256] = "";
-    rc = gov_open(deps, f->cfg, &f->gov, msg, sizeof(msg));
-    if (rc != GW_OK)
+    if (gov_open(deps, f->cfg, &f->gov, msg, sizeof(msg)) != GW_OK)
         fail_msg("gov_open: %s", msg);
-    f->pool = gw_pool_new();
-    return f;
 }
 
 static inline void fx_close(struct fx *f)

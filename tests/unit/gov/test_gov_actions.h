@@ -105,7 +105,9 @@ static inline struct fx *fake_open(const char *yaml)
 {
     struct gov_deps deps = {.actions = fake_actions, .n_actions = GW_ARRAY_LEN(fake_actions)};
     fake_reset();
-    return fx_open(yaml, FAKE_POLICIES, &deps);
+    struct fx *f = fx_services(yaml, FAKE_POLICIES);
+    fx_spine(f, &deps);
+    return f;
 }
 
 /* {"namespace": ns, "agent": agent, "text": text} */
