@@ -419,15 +419,20 @@ static void fallbacks_are_checked_like_the_primary(void **state)
 
 /* Data residency. A validated configuration lists only providers of allowed regions, so the
  * check is the last line of defence; the test moves a provider out of its region in its own
- * snapshot to reach it (restored before the snapshot is freed). */
+ * snapshot to reach it. */
+static void move(struct t *t, const char *model, const char *region)
+{
+    const struct cfg_provider *cp = NULL;
+    assert_non_null(cfg_find_model(t->f->cfg, model, &cp));
+    struct cfg_provider *p = (struct cfg_provider *)cp;
+    free(p->region);
+    p->region = gw_xstrdup(region);
+}
+
 static void residency_keeps_data_in_the_allowed_regions(void **state)
 {
     struct t *t = *state;
-    const struct cfg_provider *cp = NULL;
-    assert_non_null(cfg_find_model(t->f->cfg, "backup/gpt-b", &cp));
-    struct cfg_provider *backup = (struct cfg_provider *)cp;
-    char *region = backup->region;
-    backup->region = "us-east-1";
+    move(t, "backup/gpt-b", "us-east-1");
     struct call *c = prepare(t, t->carol, "backup/gpt-b", chat("hi", NULL), -1, "w");
     assert_int_equal(c->rc, GW_EFORBIDDEN);
     assert_contains(c->msg, "region 'us-east-1', which data residency");
@@ -435,7 +440,7 @@ static void residency_keeps_data_in_the_allowed_regions(void **state)
     c = prepare(t, t->carol, "openai/gpt-4o", chat("hi", NULL), -1, "w");
     assert_int_equal(c->rc, GW_OK);
     assert_int_equal(c->m->route.n_targets, 1);
-    backup->region = region;
+    move(t, "backup/gpt-b", "eu-west-1");
     c = prepare(t, t->carol, "backup/gpt-b", chat("hi", NULL), -1, "w");
     assert_int_equal(c->rc, GW_OK);
 }
@@ -511,6 +516,50 @@ static void the_call_is_metered_against_the_workspace(void **state)
     json_decref(d);
 }
 
+/* The asynchronous form (the OpenAI-compatible door): done runs once, after metering. */
+struct done {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    gw_err err;
+    double cost;
+};
+
+static void on_done(void *arg, struct gov_model *m, const struct llm_result *res)
+{
+    struct done *d = arg;
+    pthread_mutex_lock(&d->mu);
+    d->calls++;
+    d->err = res->err;
+    d->cost = m->cost_usd;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void a_submitted_call_is_metered_before_done(void **state)
+{
+    struct t *t = *state;
+    struct done d = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    struct call *c = prepare(t, t->carol, "openai/gpt-4o", chat("hi", NULL), -1, "w");
+    assert_int_equal(c->rc, GW_OK);
+    gov_model_submit(c->m, on_done, &d);
+    pthread_mutex_lock(&d.mu);
+    while (!d.calls)
+        pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+    assert_int_equal(d.err, GW_OK);
+    assert_true(d.cost > 0);
+    double spent = -1;
+    char msg[256];
+    assert_int_equal(meter_check(t->costs, TENANT, "w", &spent, msg, sizeof(msg)), GW_OK);
+    assert_true(spent >= d.cost - 1e-9);
+    usleep(50 * 1000); /* exactly once */
+    assert_int_equal(d.calls, 1);
+    json_t *ev = door_event(t, c, 200);
+    assert_string_equal(gw_json_str(ev, "served_by"), "openai/gpt-4o");
+    json_decref(ev);
+}
+
 int main(void)
 {
     gw_log_set_level(GW_LOG_WARN);
@@ -528,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(redaction_masks_findings_before_they_leave, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_call_is_metered_against_the_workspace, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_submitted_call_is_metered_before_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
