@@ -18,6 +18,9 @@ struct cfg_errors;
 struct api_health {
     bool store_ok;    /* the store answers */
     bool draining;    /* SIGTERM received: finishing requests in flight */
+    const char *shared_backend; /* the cluster's shared state: "in-process" or "redis" */
+    bool shared_ok;             /* every guarantee of the shared state holds */
+    char shared_detail[256];    /* what it is, or what degrades (no secret) */
     int64_t started_ms;
 };
 

@@ -52,6 +52,12 @@ void api_ready(struct api_call *c)
     json_t *body = json_pack("{s:b,s:{s:s,s:s}}", "ready", ready, "checks", "store",
                              store_ok ? "ok" : "unreachable", "audit",
                              st.healthy ? "ok" : "failing");
+    /* Redis down does not take the node out of the balancer: it serves what it can still
+     * guarantee (shared/README.md) and says so */
+    json_object_set_new(json_object_get(body, "checks"), "shared",
+                        json_string(h.shared_ok ? "ok" : "degraded"));
+    if (!h.shared_ok)
+        json_object_set_new(body, "degraded", json_string(h.shared_detail));
     if (draining)
         json_object_set_new(body, "draining", json_true());
     http_respond_json(c->r, ready ? 200 : 503, body);
@@ -103,6 +109,9 @@ void api_status(struct api_call *c)
         st.healthy ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy", "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
         (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
+    json_object_set_new(json_object_get(body, "components"), "shared",
+                        json_pack("{s:s,s:s,s:s}", "state", h.shared_ok ? "healthy" : "degraded",
+                                  "backend", h.shared_backend, "detail", h.shared_detail));
     /* how people sign in here (the web UI's sign-in page): SSO protocols, or tokens only */
     const struct cfg_sso *sso = api_idp_tenant(c)->sso;
     json_t *protocols = json_array();

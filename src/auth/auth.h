@@ -139,6 +139,10 @@ gw_err auth_registry_conflicts(struct auth_registry *reg, const struct cfg *c, c
                                size_t msgcap);
 /* Number of active tokens (config + api). */
 size_t auth_registry_count(struct auth_registry *reg);
+struct shared;
+/* Revocations go to the other nodes through s, and theirs are checked (shared/shared.h):
+ * a run-time token is refused (GW_EUNAVAIL) while this node cannot know them. */
+void auth_registry_share(struct auth_registry *reg, struct shared *s);
 
 /* Authenticates an Authorization header value. GW_EUNAUTH with a reason in msg on failure. */
 gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
@@ -234,7 +238,8 @@ gw_err auth_identify(const struct auth_ctx *x, const struct auth_credentials *cr
 /* --- failed-authentication throttling per client address -------------------------------- */
 
 struct auth_throttle;
-struct auth_throttle *auth_throttle_new(void);
+/* Counts in s (shared/shared.h): every node of a cluster sees the same failures. */
+struct auth_throttle *auth_throttle_new(struct shared *s);
 void auth_throttle_free(struct auth_throttle *t);
 /* Seconds to wait when the address is throttled, 0 otherwise. */
 unsigned auth_throttle_check(struct auth_throttle *t, const char *ip, unsigned limit);

@@ -12,6 +12,7 @@
 #include "auth/auth_int.h"
 #include "base/mem.h"
 #include "config/config.h"
+#include "shared/shared.h"
 
 #include <strings.h>
 
@@ -137,6 +138,28 @@ const struct auth_method *auth_methods(size_t *n)
     return methods;
 }
 
+/* A session (browser or CLI) ended on another node, or a node that cannot know: refused. */
+static gw_err session_revoked_elsewhere(const struct auth_ctx *x, const struct auth_principal *p,
+                                        char *msg, size_t cap)
+{
+    bool revoked = false;
+    char key[128];
+    if (!p->session_id || !x->sso || !x->sso->shared)
+        return GW_OK;
+    snprintf(key, sizeof(key), "session:%.100s", p->session_id);
+    gw_err rc = shared_revoked(x->sso->shared, key, &revoked);
+    if (rc == GW_EUNAVAIL) {
+        snprintf(msg, cap, "session revocations cannot be checked (the cluster's Redis is "
+                 "unreachable)");
+        return GW_EUNAVAIL;
+    }
+    if (rc == GW_OK && revoked) {
+        snprintf(msg, cap, "session has ended");
+        return GW_EUNAUTH;
+    }
+    return GW_OK;
+}
+
 gw_err auth_identify(const struct auth_ctx *x, const struct auth_credentials *cr,
                      struct gw_pool *pool, struct auth_principal **out, char *msg, size_t cap)
 {
@@ -144,6 +167,8 @@ gw_err auth_identify(const struct auth_ctx *x, const struct auth_credentials *cr
         if (!methods[i].detect(x, cr))
             continue;
         gw_err rc = methods[i].authenticate(x, cr, pool, out, msg, cap);
+        if (rc == GW_OK)
+            rc = session_revoked_elsewhere(x, *out, msg, cap);
         if (rc == GW_OK)
             auth_principal_attach_grants(*out, x->grants, pool);
         return rc;

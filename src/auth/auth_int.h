@@ -21,6 +21,7 @@ struct auth_sso {
     struct store *store;
     struct auth_oidc *oidc;
     struct auth_saml *saml;
+    struct shared *shared; /* sessions revoked on other nodes (auth_sso_share); NULL: none */
 };
 struct auth_oidc *auth_oidc_new(struct net_loop *net);
 void auth_oidc_free(struct auth_oidc *o);

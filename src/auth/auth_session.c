@@ -440,6 +440,8 @@ gw_err auth_session_end(struct auth_sso *sso, const char *secret, const char **s
     if (rc != GW_OK)
         return rc;
     rc = store_session_delete(st, s.tenant, s.id, NULL);
+    if (rc == GW_OK)
+        auth_session_shared_end(sso, s.id);
     store_session_release(&s);
     if (session_id)
         *session_id = gw_pool_strdup(pool, sid);

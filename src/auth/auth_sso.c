@@ -7,8 +7,10 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "shared/shared.h"
 #include "store/store.h"
 
 struct auth_sso *auth_sso_new(struct store *st, struct net_loop *net)
@@ -27,6 +29,23 @@ void auth_sso_free(struct auth_sso *sso)
     auth_oidc_free(sso->oidc);
     auth_saml_free(sso->saml);
     free(sso);
+}
+
+void auth_sso_share(struct auth_sso *sso, struct shared *s)
+{
+    sso->shared = s;
+}
+
+/* Long enough for any session's lifetime (browser and CLI sessions alike). */
+#define SESSION_REVOKE_TTL_MS (400LL * 24 * 3600 * 1000)
+
+void auth_session_shared_end(struct auth_sso *sso, const char *id)
+{
+    char key[128];
+    snprintf(key, sizeof(key), "session:%.100s", id);
+    if (sso->shared && shared_revoke(sso->shared, key, SESSION_REVOKE_TTL_MS) != GW_OK)
+        gw_warn("session ended here; the other nodes could not be told (Redis unreachable): "
+                "they refuse sessions until it is back");
 }
 
 static const char *pool_dup(struct gw_pool *pool, const char *s)
@@ -74,6 +93,8 @@ gw_err auth_session_revoke(struct auth_sso *sso, const char *tenant, const char 
 {
     char *user = NULL;
     gw_err rc = store_session_delete(sso->store, tenant, id, owner ? &user : NULL);
+    if (rc == GW_OK)
+        auth_session_shared_end(sso, id);
     if (owner)
         *owner = pool_dup(pool, user);
     free(user);

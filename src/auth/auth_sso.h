@@ -42,6 +42,11 @@ struct net_loop;
 /* Back-channel calls go through net (net/net.h), which must outlive the service. */
 struct auth_sso *auth_sso_new(struct store *st, struct net_loop *net);
 void auth_sso_free(struct auth_sso *sso);
+struct shared;
+/* Ended sessions go to the other nodes through s, and theirs are checked (shared/shared.h). */
+void auth_sso_share(struct auth_sso *sso, struct shared *s);
+/* Records a session ended here for the other nodes (logged when they cannot be told). */
+void auth_session_shared_end(struct auth_sso *sso, const char *id);
 
 /* A session as the session list shows it (pool strings). */
 struct auth_session_info {

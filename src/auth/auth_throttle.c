@@ -1,97 +1,57 @@
 /* SPDX-License-Identifier: MIT
  * auth_throttle.c — failed-authentication throttling per client address.
  *
- * A fixed-size hash table of addresses with a one-minute window each; when a probe window is
- * full its oldest entry is recycled, so an attacker spraying addresses cannot grow memory.
+ * A counter per address in a one-minute window from its first failure, kept in the shared
+ * state (shared/shared.h): in-process on one node (a fixed-size table whose oldest entries are
+ * recycled, so an attacker spraying addresses cannot grow memory), in Redis in a cluster, so a
+ * guesser spreading attempts over the nodes meets one limit; with Redis unreachable each node
+ * counts alone.
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
 #include "base/mem.h"
-#include "base/util.h"
+#include "shared/shared.h"
 
-#include <pthread.h>
-
-#define THROTTLE_SLOTS 4096
 #define WINDOW_MS 60000
-#define PROBE 8
-
-struct slot {
-    char ip[64];
-    int64_t window_start_ms;
-    unsigned failures;
-};
 
 struct auth_throttle {
-    pthread_mutex_t lock;
-    struct slot slots[THROTTLE_SLOTS];
+    struct shared *shared;
 };
 
-struct auth_throttle *auth_throttle_new(void)
+struct auth_throttle *auth_throttle_new(struct shared *s)
 {
     struct auth_throttle *t = gw_xcalloc(1, sizeof(*t));
-    pthread_mutex_init(&t->lock, NULL);
+    t->shared = s;
     return t;
 }
 
 void auth_throttle_free(struct auth_throttle *t)
 {
-    if (!t)
-        return;
-    pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
-static uint32_t ip_hash(const char *ip)
+static void key_of(const char *ip, char *key, size_t cap)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *ip; ip++)
-        h = (h ^ (unsigned char)*ip) * 16777619u;
-    return h;
-}
-
-/* Open addressing over a short probe window; a full window recycles its oldest slot. */
-static struct slot *find(struct auth_throttle *t, const char *ip, bool create, int64_t now)
-{
-    uint32_t h = ip_hash(ip);
-    struct slot *victim = NULL;
-    for (size_t i = 0; i < PROBE; i++) {
-        struct slot *s = &t->slots[(h + i) % THROTTLE_SLOTS];
-        if (s->ip[0] && strcmp(s->ip, ip) == 0)
-            return s;
-        if (!victim || !s->ip[0] || (victim->ip[0] && s->window_start_ms < victim->window_start_ms))
-            victim = s;
-    }
-    if (!create)
-        return NULL;
-    snprintf(victim->ip, sizeof(victim->ip), "%s", ip);
-    victim->window_start_ms = now;
-    victim->failures = 0;
-    return victim;
+    snprintf(key, cap, "authfail:%.64s", ip && *ip ? ip : "unknown");
 }
 
 unsigned auth_throttle_check(struct auth_throttle *t, const char *ip, unsigned limit)
 {
+    char key[80];
+    int64_t failures = 0, left_ms = 0;
     if (limit == 0)
         return 0;
-    int64_t now = gw_now_ms();
-    unsigned wait = 0;
-    pthread_mutex_lock(&t->lock);
-    struct slot *s = find(t, ip, false, now);
-    if (s && now - s->window_start_ms < WINDOW_MS && s->failures >= limit)
-        wait = (unsigned)((WINDOW_MS - (now - s->window_start_ms)) / 1000) + 1;
-    pthread_mutex_unlock(&t->lock);
-    return wait;
+    key_of(ip, key, sizeof(key));
+    if (shared_counter_get(t->shared, key, &failures, &left_ms) != GW_OK ||
+        failures < (int64_t)limit || left_ms <= 0)
+        return 0;
+    return (unsigned)(left_ms / 1000) + 1;
 }
 
 void auth_throttle_fail(struct auth_throttle *t, const char *ip)
 {
-    int64_t now = gw_now_ms();
-    pthread_mutex_lock(&t->lock);
-    struct slot *s = find(t, ip, true, now);
-    if (now - s->window_start_ms >= WINDOW_MS) {
-        s->window_start_ms = now;
-        s->failures = 0;
-    }
-    s->failures++;
-    pthread_mutex_unlock(&t->lock);
+    char key[80];
+    int64_t failures;
+    key_of(ip, key, sizeof(key));
+    (void)shared_counter_incr(t->shared, key, 1, WINDOW_MS, &failures);
 }

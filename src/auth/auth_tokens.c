@@ -14,6 +14,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "shared/shared.h"
 #include "store/store.h"
 
 #include <ctype.h>
@@ -44,6 +45,7 @@ struct auth_registry {
     size_t n, cap;
     int32_t *index;               /* entry index or -1; size index_cap (power of two) */
     size_t index_cap;
+    struct shared *shared;        /* revocations shared with other nodes (shared/shared.h) */
 };
 
 /* --- entries and index ------------------------------------------------------------------- */
@@ -358,6 +360,29 @@ static gw_err principal_fill_user(struct auth_registry *reg, const struct cfg_us
     return GW_OK;
 }
 
+/* A run-time token revoked on another node, or a node that cannot know: refused (never fails
+ * open). Tokens of the configuration are revoked by editing it on every node. */
+static gw_err revoked_elsewhere(struct auth_registry *reg, const struct token_entry *e, char *msg,
+                                size_t msgcap)
+{
+    char key[256];
+    bool revoked = false;
+    if (!reg->shared)
+        return GW_OK;
+    snprintf(key, sizeof(key), "token:%s", e->id);
+    gw_err rc = shared_revoked(reg->shared, key, &revoked);
+    if (rc == GW_EUNAVAIL) {
+        snprintf(msg, msgcap, "revocations cannot be checked (the cluster's Redis is "
+                 "unreachable); only tokens of the configuration are accepted meanwhile");
+        return GW_EUNAVAIL;
+    }
+    if (rc == GW_OK && revoked) {
+        snprintf(msg, msgcap, "token has been revoked");
+        return GW_EUNAUTH;
+    }
+    return GW_OK;
+}
+
 gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
                          struct gw_pool *pool, struct auth_principal **out, char *msg,
                          size_t msgcap)
@@ -396,6 +421,8 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
         snprintf(msg, msgcap, "token has expired");
     else
         rc = principal_fill(reg, e, pool, p, msg, msgcap);
+    if (rc == GW_OK && !e->from_config)
+        rc = revoked_elsewhere(reg, e, msg, msgcap);
     if (rc == GW_OK) {
         /* cheap enough to do on every request; the flusher persists it */
         if (atomic_load(&e->last_used_ms) / 1000 != now / 1000) {
@@ -407,6 +434,11 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
     if (rc == GW_OK)
         *out = p;
     return rc;
+}
+
+void auth_registry_share(struct auth_registry *reg, struct shared *s)
+{
+    reg->shared = s;
 }
 
 bool auth_token_is_local(struct auth_registry *reg, const char *token)
@@ -612,6 +644,17 @@ gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal 
     return rc;
 }
 
+/* Tells the other nodes; the token stays in their revoked set until it would have expired. */
+static void share_revocation(struct auth_registry *reg, const struct token_entry *e)
+{
+    char key[256];
+    int64_t left = e->expires_ms ? e->expires_ms - gw_now_ms() : MAX_EXPIRES_S * 1000;
+    snprintf(key, sizeof(key), "token:%s", e->id);
+    if (reg->shared && left > 0 && shared_revoke(reg->shared, key, left) != GW_OK)
+        gw_warn("token '%.64s' revoked here; the other nodes could not be told (Redis "
+                "unreachable): they refuse run-time tokens until it is back", e->id);
+}
+
 gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal *caller,
                          const char *id, int64_t *revoked_ms)
 {
@@ -624,6 +667,7 @@ gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal 
         if (!e->revoked_ms)
             e->revoked_ms = now;
         *revoked_ms = e->revoked_ms;
+        share_revocation(reg, e);
     }
     pthread_rwlock_unlock(&reg->lock);
     return rc;

@@ -231,6 +231,15 @@ struct cfg_limits {
     size_t max_message_bytes;       /* size cap of one channel message */
 };
 
+/* cluster: state shared with other nodes through Redis (shared/shared.h). */
+struct cfg_cluster {
+    bool enabled;
+    char *node_id;       /* default: the host name */
+    char *redis_url;     /* may hold a password: never logged */
+    bool redis_tls;
+    char *redis_ca_file; /* NULL: the system's CA certificates */
+};
+
 /* egress: where outbound connections may go (net/net.h, struct net_egress_rules). */
 struct cfg_egress {
     bool allow_private;              /* private and loopback hosts not named in the file */
@@ -342,6 +351,9 @@ struct cfg {
 
     /* egress (config_egress.c, applied by net/): */
     struct cfg_egress egress;
+
+    /* cluster (config_cluster.c, applied by shared/): */
+    struct cfg_cluster cluster;
 };
 
 /* Overrides given on the command line; they win over the file. */

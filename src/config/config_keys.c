@@ -55,6 +55,8 @@ static const struct section catalog[] = {
     {"costManagement.smtp", cfg_keys_smtp},
     {"costManagement.budgets.<workspace>", cfg_keys_budget},
     {"egress", cfg_keys_egress},
+    {"cluster", cfg_keys_cluster},
+    {"cluster.redis", cfg_keys_cluster_redis},
 };
 
 #define WORD_MAX 64     /* longer keys get no suggestion (and cost nothing) */

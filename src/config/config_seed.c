@@ -56,10 +56,7 @@ static const struct seed_rule rules[] = {
     {"audit", "connectionString", LATER, "store.url", CLUSTER,
      "this build keeps the audit trail in the embedded SQLite store"},
     /* seed 001 "High Availability"; store and cluster are issue 15's own keys */
-    {TOP, "cluster", LATER, "cluster", CLUSTER, SINGLE_NODE},
     {TOP, "store", LATER, "store", CLUSTER, SINGLE_NODE},
-    {TOP, "sessionStore", LATER, "cluster.redis", CLUSTER,
-     "sessions are kept in the gateway's store"},
     {TOP, "workspaceStore", LATER, "cluster.redis", CLUSTER,
      "namespaces and memory documents are kept in the data directory"},
     {"cluster", "nodeId", ALIAS, "node_id", NULL, NULL},

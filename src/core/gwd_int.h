@@ -24,6 +24,8 @@ struct gwd {
     char *config_path;                  /* NULL when running on defaults */
     struct cfg_overrides overrides;
     struct store *store;
+    struct shared *shared;              /* state shared with other nodes (shared/shared.h) */
+    atomic_bool shared_reload;          /* another node reloaded: the next tick reloads here */
     struct audit *audit;
     struct net_loop *net;               /* every outbound connection (net/net.h) */
     struct audit_fwd *siem;             /* SIEM forwarding (audit/fwd/audit_fwd.h) */

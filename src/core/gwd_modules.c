@@ -21,6 +21,7 @@
 #include "meter/meter.h"
 #include "net/net.h"
 #include "ns/ns.h"
+#include "shared/shared.h"
 #include "store/store.h"
 #include "tools/tools.h"
 
@@ -53,6 +54,62 @@ static void store_mod_close(struct gwd *g)
     if (g->store)
         store_close(g->store);
     g->store = NULL;
+}
+
+/* --- state shared with the other nodes of a cluster ------------------------------------- */
+
+/* Another node reloaded its configuration: this one re-reads its own on the next tick (on the
+ * main thread, like SIGHUP), and does not tell the others again. */
+static void on_config(void *arg, enum shared_channel ch, const char *payload)
+{
+    GW_UNUSED(ch);
+    GW_UNUSED(payload);
+    struct gwd *g = arg;
+    atomic_store(&g->shared_reload, true);
+}
+
+static int shared_mod_open(struct gwd *g, const struct cfg *c)
+{
+    const struct cfg_cluster *cl = &c->cluster;
+    struct shared_options o = {.node_id = cl->node_id,
+                               .redis_url = cl->enabled ? cl->redis_url : NULL,
+                               .tls = cl->redis_tls, .ca_file = cl->redis_ca_file};
+    if (shared_open(&o, &g->shared) != GW_OK)
+        return CFG_EXIT_INVALID;
+    shared_subscribe(g->shared, SHARED_CONFIG, on_config, g);
+    if (cl->enabled)
+        gw_info("cluster: node %s, shared state in Redis%s", cl->node_id,
+                cl->redis_tls ? " over TLS" : "");
+    return 0;
+}
+
+static gw_err shared_mod_check(struct gwd *g, const struct cfg *c, struct cfg_errors *errs)
+{
+    GW_UNUSED(errs);
+    const struct cfg_cluster *a = &g->cfg->cluster, *b = &c->cluster;
+    if (a->enabled != b->enabled || a->redis_tls != b->redis_tls ||
+        strcmp(a->node_id, b->node_id) != 0 ||
+        (a->redis_url && b->redis_url ? strcmp(a->redis_url, b->redis_url) != 0
+                                      : a->redis_url != b->redis_url))
+        gw_warn("reload: cluster changes take effect after a restart");
+    return GW_OK;
+}
+
+static void shared_mod_tick(struct gwd *g)
+{
+    if (!atomic_exchange(&g->shared_reload, false))
+        return;
+    struct cfg_errors errs = {0};
+    if (gwd_reload(g, &errs) != GW_OK)
+        for (size_t i = 0; i < errs.n; i++)
+            gw_error("reload (another node reloaded): %s", errs.msgs[i]);
+    cfg_errors_release(&errs);
+}
+
+static void shared_mod_close(struct gwd *g)
+{
+    shared_close(g->shared);
+    g->shared = NULL;
 }
 
 /* --- audit ------------------------------------------------------------------------------- */
@@ -232,6 +289,7 @@ static int identity_mod_open(struct gwd *g, const struct cfg *c)
         gw_error("cannot load tokens, namespace grants or agents from the store");
         return 1;
     }
+    auth_registry_share(g->auth, g->shared);
     struct cfg_errors conflicts = {0};
     if (identity_check(g, c, &conflicts) != GW_OK) {
         gw_error("%s", conflicts.msgs[0]);
@@ -273,8 +331,9 @@ static void identity_mod_close(struct gwd *g)
 
 static int sso_mod_open(struct gwd *g, const struct cfg *c)
 {
-    g->throttle = auth_throttle_new();
+    g->throttle = auth_throttle_new(g->shared);
     g->sso = auth_sso_new(g->store, g->net);
+    auth_sso_share(g->sso, g->shared);
     auth_saml_prepare(c);
     return 0;
 }
@@ -384,9 +443,14 @@ static struct cfg *host_config(void *arg)
     return gwd_config(arg);
 }
 
+/* A reload asked through the API is the cluster's: the other nodes reload too. */
 static gw_err host_reload(void *arg, struct cfg_errors *errs)
 {
-    return gwd_reload(arg, errs);
+    struct gwd *g = arg;
+    gw_err rc = gwd_reload(g, errs);
+    if (rc == GW_OK && shared_publish(g->shared, SHARED_CONFIG, "") != GW_OK)
+        gw_warn("reload: the other nodes could not be told (Redis unreachable)");
+    return rc;
 }
 
 static void host_health(void *arg, struct api_health *out)
@@ -395,6 +459,8 @@ static void host_health(void *arg, struct api_health *out)
     out->store_ok = store_ping(g->store) == GW_OK;
     out->draining = atomic_load(&g->draining);
     out->started_ms = g->started_ms;
+    out->shared_backend = shared_backend(g->shared);
+    out->shared_ok = shared_health(g->shared, out->shared_detail, sizeof(out->shared_detail));
 }
 
 static char *read_pem(const char *path)
@@ -551,6 +617,8 @@ static void http_mod_close(struct gwd *g)
 
 static const struct gwd_module modules[] = {
     {.name = "store", .open = store_mod_open, .close = store_mod_close},
+    {.name = "shared", .open = shared_mod_open, .check = shared_mod_check,
+     .tick = shared_mod_tick, .close = shared_mod_close},
     {.name = "audit", .open = audit_mod_open, .reload = audit_mod_reload,
      .close = audit_mod_close},
     {.name = "net", .open = net_mod_open, .reload = net_mod_reload, .close = net_mod_close},

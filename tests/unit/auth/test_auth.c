@@ -5,6 +5,7 @@
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
+#include "shared/shared.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,7 +80,9 @@ static void roles(void **state)
 
 static void throttling(void **state)
 {
-    struct auth_throttle *t = auth_throttle_new();
+    struct shared *ts = NULL;
+    assert_int_equal(shared_open(NULL, &ts), GW_OK);
+    struct auth_throttle *t = auth_throttle_new(ts);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(auth_throttle_check(t, "10.0.0.1", 5), 0);
         auth_throttle_fail(t, "10.0.0.1");
@@ -97,6 +100,7 @@ static void throttling(void **state)
     }
     assert_int_equal(auth_throttle_check(t, "10.0.0.3", 5), 0);
     auth_throttle_free(t);
+    shared_close(ts);
 }
 
 /* --- CLI sign-in: the checks of auth_cli.c ------------------------------------------------ */

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT
+ * shared.h — state that every node of a cluster must see alike, behind one seam: counters in
+ * fixed windows, a set of revoked credential ids with expiry, and notifications on named
+ * channels. In-process (one node, today's behaviour, the default) or on Redis (cluster.redis).
+ *
+ * Threading: every function may be called from any thread. Notifications of other nodes are
+ * delivered on the subscriber thread ("shared-sub"); a handler must be short (set a flag, mark
+ * an id, post work). A node never receives its own notifications: it applied the change itself.
+ */
+#ifndef GW_SHARED_H
+#define GW_SHARED_H
+
+#include "base/prelude.h"
+#include "base/err.h"
+
+struct shared;
+
+/* The notification channels (shared_channel_name gives their wire names). */
+enum shared_channel {
+    SHARED_REVOKE,  /* a credential revoked: payload "token:<id>" or "session:<id>" */
+    SHARED_POLICY,  /* policies changed: payload the tenant */
+    SHARED_CONFIG,  /* the configuration was reloaded: payload "" */
+    SHARED_MODELS,  /* run-time providers or models changed: payload "" */
+    SHARED__CHANNELS
+};
+
+struct shared_options {
+    const char *node_id;   /* this node's name in notifications (cluster.node_id) */
+    const char *redis_url; /* redis://[[user]:password@]host[:port][/db]; NULL: in-process */
+    bool tls;              /* TLS to Redis (cluster.redis.tls, or a rediss:// URL) */
+    const char *ca_file;   /* PEM CA for the Redis server's certificate; NULL: the system's */
+};
+
+typedef void (*shared_notify_fn)(void *arg, enum shared_channel ch, const char *payload);
+
+/* In-process when o->redis_url is NULL. With Redis the connections are made in the background:
+ * opening never fails for an unreachable server (shared_health says so). GW_ECONFIG: a URL
+ * this client cannot use. */
+gw_err shared_open(const struct shared_options *o, struct shared **out);
+void shared_close(struct shared *s);
+
+const char *shared_backend(const struct shared *s); /* "in-process" or "redis" */
+const char *shared_channel_name(enum shared_channel ch);
+
+/* Whether every guarantee holds (always in-process); msg says what degrades when not. */
+bool shared_health(struct shared *s, char *msg, size_t cap);
+
+/* --- counters: a value per key in a window of window_ms from its first increment ------------ */
+
+/* Adds by and gives the new value. With Redis unreachable the node counts on its own
+ * (GW_OK still: a per-node limit is the guarantee left). Keys: printable, at most 200 bytes. */
+gw_err shared_counter_incr(struct shared *s, const char *key, int64_t by, int64_t window_ms,
+                           int64_t *value);
+/* The value (0 when absent or expired) and the milliseconds left in its window. */
+gw_err shared_counter_get(struct shared *s, const char *key, int64_t *value, int64_t *left_ms);
+gw_err shared_counter_reset(struct shared *s, const char *key);
+
+/* --- revoked credentials ------------------------------------------------------------------ */
+
+/* Records id ("token:<id>", "session:<id>") as revoked for ttl_ms and tells the other nodes.
+ * GW_EUNAVAIL when the cluster could not be told (the caller's own revocation still holds). */
+gw_err shared_revoke(struct shared *s, const char *id, int64_t ttl_ms);
+/* *revoked for an id revoked on any node. GW_EUNAVAIL when this node cannot know (Redis
+ * unreachable, or not yet resynchronised after a reconnect): the caller must refuse. */
+gw_err shared_revoked(struct shared *s, const char *id, bool *revoked);
+
+/* --- notifications ------------------------------------------------------------------------ */
+
+/* Tells the other nodes (payload at most 512 bytes, printable). In-process: nothing to do. */
+gw_err shared_publish(struct shared *s, enum shared_channel ch, const char *payload);
+/* Calls fn for every notification of another node on ch (at most 16 handlers in all). */
+void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn fn, void *arg);
+
+#endif
