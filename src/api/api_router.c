@@ -226,7 +226,7 @@ static bool authenticate(struct api_call *c)
         respond_throttled(c, wait ? wait : 1);
         return false;
     }
-    if (rc == GW_EFORBIDDEN || rc == GW_ESTORE || rc == GW_EUPSTREAM) {
+    if (rc == GW_EFORBIDDEN || rc == GW_ESTORE || rc == GW_EUPSTREAM || rc == GW_EUNAVAIL) {
         /* CSRF, role mapping; store or IdP (introspection) down: not the client's fault */
         c->gc.audit.type = rc == GW_EFORBIDDEN ? "auth.denied" : "auth.failed";
         c->gc.audit.details = json_pack("{s:s}", "reason", msg);

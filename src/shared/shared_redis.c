@@ -11,7 +11,7 @@
  * and tells the handlers of every channel that notifications may have been missed.
  *
  * Keys: openclaw:c:<key> (counters, PEXPIRE NX: Redis 7), openclaw:revoked (a sorted set
- * scored by expiry), channels openclaw:<name> carrying "<node id> <payload>". The password is
+ * scored by expiry), channels openclaw:<name> carrying "<node id>/<process id> <payload>". The password is
  * only sent in AUTH, never logged.
  */
 #include "base/prelude.h"
@@ -440,7 +440,7 @@ static void *sub_main(void *arg)
         if (dial(r, &c, false, msg, sizeof(msg)) == GW_OK) {
             session(r, &c, &was_synced);
             shared_conn_close(&c);
-            if (atomic_exchange(&r->synced, false)) {
+            if (atomic_exchange(&r->synced, false) && !atomic_load(&r->stop)) {
                 backoff = BACKOFF_MIN_MS;
                 warned = false;
                 gw_warn("shared: lost Redis at %s:%u; run-time tokens and sessions are refused "
@@ -510,7 +510,11 @@ gw_err shared_redis_open(struct shared *s, const struct shared_options *o, void 
         return GW_ECONFIG;
     }
     r->s = s;
-    r->node_id = gw_xstrdup(o->node_id ? o->node_id : "node");
+    /* the origin of our messages: the node's name and this process's own random id, so two
+     * processes that share a name (one configuration file) still hear each other */
+    char inst[9];
+    gw_random_hex(inst, 4);
+    r->node_id = gw_xasprintf("%s/%s", o->node_id ? o->node_id : "node", inst);
     pthread_mutex_init(&r->lock, NULL);
     shared_conn_init(&r->cmd);
     r->mirror = shared_idset_new();

@@ -363,7 +363,7 @@ static gw_err parse(struct rd *r, struct shared_reply *out, int depth)
         out->type = RESP_INT;
         return integer(ln + 1, &out->i) ? GW_OK : GW_EUPSTREAM;
     case '$':
-        if (!integer(ln + 1, &v) || v < -1 || v > SHARED_BULK_MAX || (size_t)v > r->budget)
+        if (!integer(ln + 1, &v) || v < -1 || v > SHARED_BULK_MAX || (v > 0 && (size_t)v > r->budget))
             return GW_EUPSTREAM;
         if (v == -1) {
             out->type = RESP_NIL;
@@ -381,7 +381,7 @@ static gw_err parse(struct rd *r, struct shared_reply *out, int depth)
         return GW_OK;
     case '*':
         if (!integer(ln + 1, &v) || v < -1 || v > SHARED_ARRAY_MAX || depth >= DEPTH_MAX ||
-            (size_t)v * sizeof(*out->v) > r->budget)
+            (v > 0 && (size_t)v * sizeof(*out->v) > r->budget))
             return GW_EUPSTREAM;
         if (v == -1) {
             out->type = RESP_NIL;

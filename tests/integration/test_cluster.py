@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Cluster mode's shared state (issue 15 item 2): two real gateway processes share one real
+redis-server (Debian's, on loopback; plain, with a password, and TLS only).
+
+- failed-auth throttling counts the failures of both nodes against one limit (each node with
+  its own data directory: the test is about the counter);
+- a token revoked on one node is refused by the other within one second (the second node's
+  data directory is a copy of the first's taken after the token was made, so both know the
+  token and only the notification can tell the second of the revocation; one store shared by
+  both is the PostgreSQL store of issue 15 item 1);
+- an API reload on one node makes the other re-read its configuration (both read one file);
+- Redis down: /readyz stays 200 and says "degraded", /api/v1/status shows the component,
+  configuration tokens still work, run-time tokens are refused (503, never accepted
+  unchecked), and everything recovers when Redis is back without a restart.
+"""
+
+import os
+import shutil
+import sqlite3
+import time
+
+import gwtest
+from gwtest import ADMIN_TOKEN, ENG_TOKEN, assert_error
+import redis_server
+
+
+def _node(r, name, data_dir=None, limit=10000, config_path=None):
+    cfg = gwtest.seed_config(cluster=r.cluster(name), auth={"failed_auth_limit": limit})
+    g = gwtest.Gateway(cfg, data_dir=data_dir, write_config=config_path is None)
+    if config_path:
+        g.config_path = config_path
+    return g
+
+
+def _wait_status(fn, want, timeout=1.0):
+    """Polls fn() until it gives want; returns the seconds it took (fails after timeout)."""
+    t0 = time.time()
+    last = None
+    while time.time() - t0 < timeout:
+        last = fn()
+        if last == want:
+            return time.time() - t0
+        time.sleep(0.02)
+    raise AssertionError("still %r after %.1f s (want %r)" % (last, timeout, want))
+
+
+def _userinfo(g, token):
+    return lambda: g.get("/api/v1/auth/userinfo", token=token).status
+
+
+def test_failed_auth_counted_across_nodes():
+    r = redis_server.Redis(password="s3cret-redis-pw").start()
+    a = _node(r, "node-a", limit=5).start()
+    b = _node(r, "node-b", limit=5).start()
+    try:
+        for g in (a, b, a):
+            assert_error(g.get("/api/v1/auth/userinfo", token="wrong-1"), 401)
+        for g in (b, a):
+            assert_error(g.get("/api/v1/auth/userinfo", token="wrong-2"), 401)
+        # five failures in all, none on one node alone: both nodes now throttle the address
+        for g in (a, b):
+            resp = g.get("/api/v1/auth/userinfo", token="wrong-3")
+            assert_error(resp, 429)
+            assert resp.header("Retry-After"), resp
+        # a valid local credential still passes (see api_identify)
+        assert a.get("/api/v1/auth/userinfo", token=ENG_TOKEN).status == 200
+        for g in (a, b):
+            assert "s3cret-redis-pw" not in g.stdout() + g.stderr(), "password in the log"
+    finally:
+        a.stop()
+        b.stop()
+        r.stop()
+
+
+def _copy_data_dir(src):
+    """A copy of a running node's data directory (the store through SQLite's backup API)."""
+    dst = os.path.join(gwtest.tempdir(), "data")
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("gateway.db*"))
+    with sqlite3.connect(os.path.join(src, "gateway.db")) as s, \
+            sqlite3.connect(os.path.join(dst, "gateway.db")) as d:
+        s.backup(d)
+    return dst
+
+
+def _revocation(r):
+    a = _node(r, "node-a").start()
+    try:
+        resp = a.post("/api/v1/tokens", body={"id": "ci-bot", "scopes": ["agents:read"]},
+                      token=ADMIN_TOKEN)
+        assert resp.status == 201, resp
+        secret = resp.json()["token"]
+        b = _node(r, "node-b", data_dir=_copy_data_dir(a.data_dir)).start()
+        try:
+            assert b.get("/api/v1/auth/userinfo", token=secret).status == 200
+            resp = a.req("DELETE", "/api/v1/tokens/ci-bot", token=ADMIN_TOKEN)
+            assert resp.status == 200, resp
+            took = _wait_status(_userinfo(b, secret), 401, timeout=1.0)
+            print("  revocation reached the other node in %.0f ms" % (took * 1000))
+            # only the notification told it: its own store still has the token active
+            with sqlite3.connect(b.db_path) as db:
+                row = db.execute("SELECT revoked_ms FROM tokens WHERE id = 'ci-bot'").fetchone()
+            assert row is not None and not row[0], row
+            assert b.get("/api/v1/auth/userinfo", token=ENG_TOKEN).status == 200
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+def test_revocation_reaches_the_other_node():
+    r = redis_server.Redis().start()
+    try:
+        _revocation(r)
+    finally:
+        r.stop()
+
+
+def test_revocation_over_tls():
+    r = redis_server.Redis(tls=True).start()
+    try:
+        _revocation(r)
+    finally:
+        r.stop()
+
+
+def test_tls_refuses_an_unknown_certificate_authority():
+    r = redis_server.Redis(tls=True).start()
+    cfg = gwtest.seed_config(cluster=r.cluster("node-a"))
+    del cfg["cluster"]["redis"]["ca_file"]  # the system's CAs do not know the test CA
+    g = gwtest.Gateway(cfg).start()
+    try:
+        j = g.get("/readyz").json()
+        assert j["checks"]["shared"] == "degraded", j
+        assert "certificate" in j["degraded"], j
+    finally:
+        g.stop()
+        r.stop()
+
+
+def test_reload_on_one_node_reloads_the_other():
+    r = redis_server.Redis().start()
+    a = _node(r, "node-a")
+    b = _node(r, "node-b", config_path=a.config_path)
+    a.start()
+    b.start()
+    try:
+        extra = "extra-token-5d1e0c9b8a7f6e5d4c3b2a1908f7e6d5"
+        assert_error(b.get("/api/v1/auth/userinfo", token=extra), 401)
+        cfg = a.config
+        cfg["auth"]["tokens"].append({"id": "extra", "token": extra, "scopes": ["agents:read"]})
+        cfg["gateway"]["port"] = a.port
+        a.write_config(cfg)
+        assert a.post("/api/v1/admin/reload", token=ADMIN_TOKEN).status == 200
+        assert a.get("/api/v1/auth/userinfo", token=extra).status == 200
+        took = _wait_status(_userinfo(b, extra), 200, timeout=2.5)
+        print("  the other node reloaded in %.0f ms" % (took * 1000))
+    finally:
+        a.stop()
+        b.stop()
+        r.stop()
+
+
+def test_redis_down_degrades_and_never_fails_open():
+    r = redis_server.Redis().start()
+    a = _node(r, "node-a").start()
+    try:
+        s = a.get("/api/v1/status", token=ADMIN_TOKEN).json()["components"]["shared"]
+        assert s["state"] == "healthy" and s["backend"] == "redis", s
+        resp = a.post("/api/v1/tokens", body={"id": "bot", "scopes": ["agents:read"]},
+                      token=ADMIN_TOKEN)
+        secret = resp.json()["token"]
+        assert a.get("/api/v1/auth/userinfo", token=secret).status == 200
+        r.stop()
+        gwtest.wait_until(lambda: a.get("/readyz").json()["checks"]["shared"] == "degraded",
+                          what="readyz degraded")
+        ready = a.get("/readyz")
+        assert ready.status == 200 and "unreachable" in ready.json()["degraded"], ready
+        s = a.get("/api/v1/status", token=ADMIN_TOKEN).json()["components"]["shared"]
+        assert s["state"] == "degraded", s
+        assert a.get("/api/v1/auth/userinfo", token=ENG_TOKEN).status == 200
+        e = assert_error(a.get("/api/v1/auth/userinfo", token=secret), 503)
+        assert "revocation" in e["message"], e
+        r.start()  # same port: the node reconnects with backoff
+        gwtest.wait_until(lambda: a.get("/api/v1/auth/userinfo", token=secret).status == 200,
+                          timeout=10, what="run-time token accepted again")
+        assert a.get("/readyz").json()["checks"]["shared"] == "ok"
+    finally:
+        a.stop()
+        r.stop()
+
+
+def test_in_process_by_default():
+    g = gwtest.Gateway().start()
+    try:
+        s = g.get("/api/v1/status", token=ADMIN_TOKEN).json()["components"]["shared"]
+        assert s == {"state": "healthy", "backend": "in-process",
+                     "detail": "in-process (one node)"}, s
+    finally:
+        g.stop()
+
+
+if __name__ == "__main__":
+    gwtest.main(globals())
