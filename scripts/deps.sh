@@ -14,6 +14,8 @@ test_pkgs+=(rsyslog rsyslog-gnutls)
 # the package test: systemd-analyze (rates the unit, expands its system-call groups) and
 # libseccomp's Python binding (applies the unit's filters where systemd is not PID 1)
 test_pkgs+=(systemd python3-seccomp)
+# cluster mode: the shared state tests run two gateways on a real Redis (plain and TLS)
+test_pkgs+=(redis-server)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")

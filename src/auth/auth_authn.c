@@ -149,7 +149,8 @@ static gw_err session_revoked_elsewhere(const struct auth_ctx *x, const struct a
     snprintf(key, sizeof(key), "session:%.100s", p->session_id);
     gw_err rc = shared_revoked(x->sso->shared, key, &revoked);
     if (rc == GW_EUNAVAIL) {
-        snprintf(msg, cap, "session revocations cannot be checked (the cluster's Redis is "
+        snprintf(msg, cap,
+                 "session revocations cannot be checked (the cluster's Redis is "
                  "unreachable)");
         return GW_EUNAVAIL;
     }

@@ -45,7 +45,7 @@ struct auth_registry {
     size_t n, cap;
     int32_t *index;               /* entry index or -1; size index_cap (power of two) */
     size_t index_cap;
-    struct shared *shared;        /* revocations shared with other nodes (shared/shared.h) */
+    struct shared *shared; /* revocations shared with other nodes (shared/shared.h) */
 };
 
 /* --- entries and index ------------------------------------------------------------------- */
@@ -372,7 +372,8 @@ static gw_err revoked_elsewhere(struct auth_registry *reg, const struct token_en
     snprintf(key, sizeof(key), "token:%s", e->id);
     gw_err rc = shared_revoked(reg->shared, key, &revoked);
     if (rc == GW_EUNAVAIL) {
-        snprintf(msg, msgcap, "revocations cannot be checked (the cluster's Redis is "
+        snprintf(msg, msgcap,
+                 "revocations cannot be checked (the cluster's Redis is "
                  "unreachable); only tokens of the configuration are accepted meanwhile");
         return GW_EUNAVAIL;
     }
@@ -652,7 +653,8 @@ static void share_revocation(struct auth_registry *reg, const struct token_entry
     snprintf(key, sizeof(key), "token:%s", e->id);
     if (reg->shared && left > 0 && shared_revoke(reg->shared, key, left) != GW_OK)
         gw_warn("token '%.64s' revoked here; the other nodes could not be told (Redis "
-                "unreachable): they refuse run-time tokens until it is back", e->id);
+                "unreachable): they refuse run-time tokens until it is back",
+                e->id);
 }
 
 gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal *caller,

@@ -234,8 +234,8 @@ struct cfg_limits {
 /* cluster: state shared with other nodes through Redis (shared/shared.h). */
 struct cfg_cluster {
     bool enabled;
-    char *node_id;       /* default: the host name */
-    char *redis_url;     /* may hold a password: never logged */
+    char *node_id;   /* default: the host name */
+    char *redis_url; /* may hold a password: never logged */
     bool redis_tls;
     char *redis_ca_file; /* NULL: the system's CA certificates */
 };

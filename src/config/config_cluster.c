@@ -16,12 +16,18 @@
 
 enum { CL_ENABLED, CL_NODE_ID, CL_REDIS, CL__N };
 const char *const cfg_keys_cluster[] = {
-    [CL_ENABLED] = "enabled", [CL_NODE_ID] = "node_id", [CL_REDIS] = "redis", [CL__N] = NULL,
+    [CL_ENABLED] = "enabled",
+    [CL_NODE_ID] = "node_id",
+    [CL_REDIS] = "redis",
+    [CL__N] = NULL,
 };
 
 enum { RD_URL, RD_TLS, RD_CA_FILE, RD__N };
 const char *const cfg_keys_cluster_redis[] = {
-    [RD_URL] = "url", [RD_TLS] = "tls", [RD_CA_FILE] = "ca_file", [RD__N] = NULL,
+    [RD_URL] = "url",
+    [RD_TLS] = "tls",
+    [RD_CA_FILE] = "ca_file",
+    [RD__N] = NULL,
 };
 
 static bool node_id_ok(const char *s)
@@ -58,9 +64,10 @@ void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n,
             cfg_err(e, v[CL_NODE_ID]->line,
                     "cluster.node_id must be 1 to 64 letters, digits, '-', '_' or '.'");
         if (cfg_map_slots(e, v[CL_REDIS], "cluster.redis", cfg_keys_cluster_redis, r, NULL)) {
-            if (cfg_get_str(e, r[RD_URL], "cluster.redis.url", &cl->redis_url) &&
-                cl->redis_url && !redis_url_ok(cl->redis_url))
-                cfg_err(e, r[RD_URL]->line, "cluster.redis.url must be a redis:// or rediss:// "
+            if (cfg_get_str(e, r[RD_URL], "cluster.redis.url", &cl->redis_url) && cl->redis_url &&
+                !redis_url_ok(cl->redis_url))
+                cfg_err(e, r[RD_URL]->line,
+                        "cluster.redis.url must be a redis:// or rediss:// "
                         "URL (redis://[[user]:password@]host[:port][/db])");
             cfg_get_bool(e, r[RD_TLS], "cluster.redis.tls", &cl->redis_tls);
             cfg_get_str(e, r[RD_CA_FILE], "cluster.redis.ca_file", &cl->redis_ca_file);
@@ -76,10 +83,12 @@ void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n,
     char *store = NULL;
     if (cfg_get_str(e, session_store, "sessionStore", &store) && store) {
         if (strcmp(store, "redis") != 0)
-            cfg_err(e, session_store->line, "sessionStore must be \"redis\" (sessions are kept "
+            cfg_err(e, session_store->line,
+                    "sessionStore must be \"redis\" (sessions are kept "
                     "in the gateway's store; with redis their revocations are shared)");
         else if (!cl->enabled)
-            cfg_err(e, session_store->line, "sessionStore: redis needs cluster.enabled: true "
+            cfg_err(e, session_store->line,
+                    "sessionStore: redis needs cluster.enabled: true "
                     "and cluster.redis.url");
     }
     free(store);

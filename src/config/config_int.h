@@ -123,8 +123,8 @@ extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_k
     *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
     *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
     *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
-    *const cfg_keys_egress[], *const cfg_keys_siem[], *const cfg_keys_cluster[],
-    *const cfg_keys_cluster_redis[];
+    *const cfg_keys_egress[], *const cfg_keys_siem[];
+extern const char *const cfg_keys_cluster[], *const cfg_keys_cluster_redis[];
 
 /* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
  * (cfg_seed_answer), else "unknown key" with the nearest key of the section or the other

@@ -32,7 +32,9 @@ struct shared {
 };
 
 static const char *const channel_names[SHARED__CHANNELS] = {
-    [SHARED_REVOKE] = "revoke", [SHARED_POLICY] = "policy", [SHARED_CONFIG] = "config",
+    [SHARED_REVOKE] = "revoke",
+    [SHARED_POLICY] = "policy",
+    [SHARED_CONFIG] = "config",
     [SHARED_MODELS] = "models",
 };
 

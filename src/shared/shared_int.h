@@ -74,16 +74,16 @@ enum shared_reply_type { RESP_STATUS, RESP_ERROR, RESP_INT, RESP_BULK, RESP_NIL,
 
 struct shared_reply {
     enum shared_reply_type type;
-    int64_t i;                 /* RESP_INT */
-    char *s;                   /* RESP_STATUS, RESP_ERROR, RESP_BULK: NUL-terminated */
+    int64_t i; /* RESP_INT */
+    char *s;   /* RESP_STATUS, RESP_ERROR, RESP_BULK: NUL-terminated */
     size_t len;
-    struct shared_reply *v;    /* RESP_ARRAY */
+    struct shared_reply *v; /* RESP_ARRAY */
     size_t n;
 };
 
-#define SHARED_BULK_MAX 8192            /* one string of a reply (fits struct shared_conn) */
-#define SHARED_ARRAY_MAX 1000000        /* elements of one array */
-#define SHARED_REPLY_BYTES (64u << 20)  /* everything one reply may allocate */
+#define SHARED_BULK_MAX 8192           /* one string of a reply (fits struct shared_conn) */
+#define SHARED_ARRAY_MAX 1000000       /* elements of one array */
+#define SHARED_REPLY_BYTES (64u << 20) /* everything one reply may allocate */
 
 void shared_conn_init(struct shared_conn *c);
 gw_err shared_conn_open(struct shared_conn *c, const char *host, unsigned port, SSL_CTX *tls,

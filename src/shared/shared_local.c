@@ -56,8 +56,7 @@ static struct slot *find(struct local *l, const char *key, bool create, int64_t 
     return victim;
 }
 
-static gw_err local_incr(void *impl, const char *key, int64_t by, int64_t window_ms,
-                         int64_t *value)
+static gw_err local_incr(void *impl, const char *key, int64_t by, int64_t window_ms, int64_t *value)
 {
     struct local *l = impl;
     int64_t now = gw_now_ms();
@@ -142,9 +141,15 @@ void *shared_local_new(void)
 }
 
 const struct shared_ops shared_local_ops = {
-    .name = "in-process", .incr = local_incr, .get = local_get, .reset = local_reset,
-    .revoke = local_revoke, .revoked = local_revoked, .publish = local_publish,
-    .health = local_health, .close = local_close,
+    .name = "in-process",
+    .incr = local_incr,
+    .get = local_get,
+    .reset = local_reset,
+    .revoke = local_revoke,
+    .revoked = local_revoked,
+    .publish = local_publish,
+    .health = local_health,
+    .close = local_close,
 };
 
 /* --- the id set: open addressing, doubled (without the expired) at half full --------------- */

@@ -11,8 +11,8 @@
  * and tells the handlers of every channel that notifications may have been missed.
  *
  * Keys: openclaw:c:<key> (counters, PEXPIRE NX: Redis 7), openclaw:revoked (a sorted set
- * scored by expiry), channels openclaw:<name> carrying "<node id>/<process id> <payload>". The password is
- * only sent in AUTH, never logged.
+ * scored by expiry), channels openclaw:<name> carrying "<node id>/<process id> <payload>". The
+ * password is only sent in AUTH, never logged.
  */
 #include "base/prelude.h"
 #include "shared/shared_int.h"
@@ -92,8 +92,8 @@ static gw_err dial(struct redis *r, struct shared_conn *c, bool select, char *ms
         struct shared_reply rep;
         rc = shared_conn_reply(c, dl, &rep);
         if (rc == GW_OK && rep.type == RESP_ERROR) {
-            snprintf(msg, cap, "Redis refused %s: %.80s", i == 0 && r->url.password[0]
-                     ? "the credentials" : "SELECT", rep.s);
+            snprintf(msg, cap, "Redis refused %s: %.80s",
+                     i == 0 && r->url.password[0] ? "the credentials" : "SELECT", rep.s);
             rc = GW_EUNAUTH;
         } else if (rc != GW_OK)
             snprintf(msg, cap, "no answer from Redis at %.100s:%u", r->url.host, r->url.port);
@@ -167,8 +167,7 @@ static void counter_key(char *out, size_t cap, const char *key)
     snprintf(out, cap, "openclaw:c:%s", key);
 }
 
-static gw_err redis_incr(void *impl, const char *key, int64_t by, int64_t window_ms,
-                         int64_t *value)
+static gw_err redis_incr(void *impl, const char *key, int64_t by, int64_t window_ms, int64_t *value)
 {
     char k[SHARED_KEY_MAX + 16], n[24], w[24];
     counter_key(k, sizeof(k), key);
@@ -347,8 +346,8 @@ static gw_err on_message(struct redis *r, const struct shared_reply *m)
     if (!sp)
         return GW_EUPSTREAM;
     const char *payload = sp + 1;
-    if (strlen(m->v[2].s) != m->v[2].len || (*payload && !shared_key_ok(payload,
-                                                                         SHARED_PAYLOAD_MAX)))
+    if (strlen(m->v[2].s) != m->v[2].len ||
+        (*payload && !shared_key_ok(payload, SHARED_PAYLOAD_MAX)))
         return GW_EUPSTREAM;
     if ((size_t)(sp - m->v[2].s) == strlen(r->node_id) &&
         strncmp(m->v[2].s, r->node_id, (size_t)(sp - m->v[2].s)) == 0)
@@ -395,8 +394,8 @@ static void session(struct redis *r, struct shared_conn *c, bool *was_synced)
     if (rc != GW_OK)
         return;
     atomic_store(&r->synced, true);
-    gw_info("shared: Redis at %s:%u%s reachable; revocations and notifications shared",
-            r->url.host, r->url.port, r->tls ? " (TLS)" : "");
+    gw_info("shared: Redis at %s:%u%s reachable; revocations and notifications shared", r->url.host,
+            r->url.port, r->tls ? " (TLS)" : "");
     if (*was_synced) /* messages of the outage are lost: everyone re-reads what they cache */
         for (int ch = SHARED_POLICY; ch < SHARED__CHANNELS; ch++)
             shared_deliver(r->s, (enum shared_channel)ch, "");
@@ -444,7 +443,8 @@ static void *sub_main(void *arg)
                 backoff = BACKOFF_MIN_MS;
                 warned = false;
                 gw_warn("shared: lost Redis at %s:%u; run-time tokens and sessions are refused "
-                        "until it is back", r->url.host, r->url.port);
+                        "until it is back",
+                        r->url.host, r->url.port);
             }
         } else {
             pthread_mutex_lock(&r->lock);
@@ -534,7 +534,13 @@ gw_err shared_redis_open(struct shared *s, const struct shared_options *o, void 
 }
 
 const struct shared_ops shared_redis_ops = {
-    .name = "redis", .incr = redis_incr, .get = redis_get, .reset = redis_reset,
-    .revoke = redis_revoke, .revoked = redis_revoked, .publish = redis_publish,
-    .health = redis_health, .close = redis_close,
+    .name = "redis",
+    .incr = redis_incr,
+    .get = redis_get,
+    .reset = redis_reset,
+    .revoke = redis_revoke,
+    .revoked = redis_revoked,
+    .publish = redis_publish,
+    .health = redis_health,
+    .close = redis_close,
 };

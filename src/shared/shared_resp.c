@@ -173,7 +173,9 @@ static gw_err tcp_connect(struct shared_conn *c, const char *host, unsigned port
             rc = GW_OK;
         } else {
             snprintf(msg, cap, "cannot connect to %s:%u: %s", host, port,
-                     strerror(err ? err : errno ? errno : ETIMEDOUT));
+                     strerror(err     ? err
+                              : errno ? errno
+                                      : ETIMEDOUT));
             close(fd);
         }
     }
@@ -363,7 +365,8 @@ static gw_err parse(struct rd *r, struct shared_reply *out, int depth)
         out->type = RESP_INT;
         return integer(ln + 1, &out->i) ? GW_OK : GW_EUPSTREAM;
     case '$':
-        if (!integer(ln + 1, &v) || v < -1 || v > SHARED_BULK_MAX || (v > 0 && (size_t)v > r->budget))
+        if (!integer(ln + 1, &v) || v < -1 || v > SHARED_BULK_MAX ||
+            (v > 0 && (size_t)v > r->budget))
             return GW_EUPSTREAM;
         if (v == -1) {
             out->type = RESP_NIL;
