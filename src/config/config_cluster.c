@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * config_cluster.c — the cluster section (issue 15): whether this node shares its state with
- * others through Redis, its name among them, and how to reach Redis; and seed 001's
- * sessionStore, which names where sessions are shared.
+ * others through Redis, its name among them, and how to reach Redis.
  *
- * cluster: {enabled, node_id, redis: {url, tls, ca_file}}; seed 001's cluster.nodeId is an
- * alias of node_id (config_seed.c). The URL may carry a password (take it from ${ENV}): it is
- * never quoted in messages. sessionStore: redis needs the cluster on: sessions stay in the
- * store, their revocations travel through Redis (shared/README.md).
+ * cluster: {enabled, node_id, redis: {url, tls, ca_file}, session_store}; seed 001's
+ * cluster.nodeId is an alias of node_id and its top-level sessionStore is read as
+ * cluster.session_store (config_seed.c). The URL may carry a password (take it from ${ENV}):
+ * it is never quoted in messages. session_store: redis needs the cluster on: sessions stay in
+ * the store, their revocations travel through Redis (shared/README.md).
  */
 #include "base/prelude.h"
 #include "base/mem.h"
@@ -14,11 +14,10 @@
 
 #include <unistd.h>
 
-enum { CL_ENABLED, CL_NODE_ID, CL_REDIS, CL__N };
+enum { CL_ENABLED, CL_NODE_ID, CL_REDIS, CL_SESSION_STORE, CL__N };
 const char *const cfg_keys_cluster[] = {
-    [CL_ENABLED] = "enabled",
-    [CL_NODE_ID] = "node_id",
-    [CL_REDIS] = "redis",
+    [CL_ENABLED] = "enabled", [CL_NODE_ID] = "node_id",
+    [CL_REDIS] = "redis",     [CL_SESSION_STORE] = "session_store",
     [CL__N] = NULL,
 };
 
@@ -50,12 +49,11 @@ static bool redis_url_ok(const char *s)
     return true;
 }
 
-void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n,
-                      const struct cfg_node *session_store)
+void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_cluster *cl = &L->c->cluster;
     struct cfg_errlist *e = L->errs;
-    const struct cfg_node *v[CL__N], *r[RD__N] = {0};
+    const struct cfg_node *v[CL__N] = {0}, *r[RD__N] = {0};
     int line = n ? n->line : 0;
     if (cfg_map_slots(e, n, "cluster", cfg_keys_cluster, v, NULL)) {
         cfg_get_bool(e, v[CL_ENABLED], "cluster.enabled", &cl->enabled);
@@ -81,15 +79,15 @@ void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n,
         cl->node_id = gw_xstrdup(node_id_ok(host) ? host : "node");
     }
     char *store = NULL;
-    if (cfg_get_str(e, session_store, "sessionStore", &store) && store) {
+    if (cfg_get_str(e, v[CL_SESSION_STORE], "cluster.session_store", &store) && store) {
         if (strcmp(store, "redis") != 0)
-            cfg_err(e, session_store->line,
-                    "sessionStore must be \"redis\" (sessions are kept "
-                    "in the gateway's store; with redis their revocations are shared)");
+            cfg_err(e, v[CL_SESSION_STORE]->line,
+                    "cluster.session_store must be \"redis\" (sessions are kept in the "
+                    "gateway's store; with redis their revocations are shared)");
         else if (!cl->enabled)
-            cfg_err(e, session_store->line,
-                    "sessionStore: redis needs cluster.enabled: true "
-                    "and cluster.redis.url");
+            cfg_err(e, v[CL_SESSION_STORE]->line,
+                    "cluster.session_store: redis needs cluster.enabled: true and "
+                    "cluster.redis.url");
     }
     free(store);
 }

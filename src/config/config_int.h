@@ -211,8 +211,7 @@ void cfg_sso_free(struct cfg_sso *s);
 /* egress (config_egress.c). */
 void cfg_load_egress(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_egress_free(struct cfg_egress *g);
-void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n,
-                      const struct cfg_node *session_store);
+void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_cluster_free(struct cfg_cluster *cl);
 /* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
 void cfg_load_tenants(struct cfg_loader *L, const struct cfg_node *n);

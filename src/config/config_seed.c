@@ -57,6 +57,7 @@ static const struct seed_rule rules[] = {
      "this build keeps the audit trail in the embedded SQLite store"},
     /* seed 001 "High Availability"; store and cluster are issue 15's own keys */
     {TOP, "store", LATER, "store", CLUSTER, SINGLE_NODE},
+    {TOP, "sessionStore", MOVE, "cluster.session_store", NULL, NULL},
     {TOP, "workspaceStore", LATER, "cluster.redis", CLUSTER,
      "namespaces and memory documents are kept in the data directory"},
     {"cluster", "nodeId", ALIAS, "node_id", NULL, NULL},
@@ -240,7 +241,9 @@ void cfg_seed_reshape(struct cfg_errlist *e, struct cfg_node *root)
         if (rules[r].kind != MOVE)
             continue;
         size_t s = key_index(root, rules[r].section, strlen(rules[r].section));
-        struct cfg_node *from = s < root->n ? root->vals[s] : NULL;
+        struct cfg_node *from = !strcmp(rules[r].section, TOP) ? root
+                                : s < root->n                  ? root->vals[s]
+                                                               : NULL;
         if (!from || from->kind != CFG_NODE_MAP)
             continue;
         size_t i = key_index(from, rules[r].key, strlen(rules[r].key));

@@ -125,14 +125,13 @@ OUTCOMES = {
                                           "that file: keep both in that region)",
     },
     "001_cluster.yaml": {
-        "cluster": "cluster is not available in this build: " + CLUSTER + "; " + SINGLE,
-        "cluster.enabled": COVERED,
-        "cluster.nodeId": COVERED,
-        "cluster.redis": COVERED,
-        "cluster.redis.url": COVERED,
-        "cluster.redis.tls": COVERED,
-        "sessionStore": "sessionStore is not available in this build: " + CLUSTER +
-                        " as cluster.redis; sessions are kept in the gateway's store",
+        "cluster": ok("cluster"),
+        "cluster.enabled": ok("cluster.enabled"),
+        "cluster.nodeId": ok("cluster.node_id"),
+        "cluster.redis": ok("cluster.redis"),
+        "cluster.redis.url": ok("cluster.redis.url"),
+        "cluster.redis.tls": ok("cluster.redis.tls"),
+        "sessionStore": ok("cluster.session_store"),
         "workspaceStore": "workspaceStore is not available in this build: " + CLUSTER +
                           " as cluster.redis; namespaces and memory documents are kept in the "
                           "data directory",
