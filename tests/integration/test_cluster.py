@@ -190,6 +190,36 @@ def test_redis_down_degrades_and_never_fails_open():
         r.stop()
 
 
+def test_cluster_section_checked():
+    d = gwtest.tempdir()
+    cases = [
+        ({"enabled": True}, "cluster.enabled needs cluster.redis.url"),
+        ({"enabled": True, "redis": {"url": "http://:hunter2-pw@h"}},
+         "cluster.redis.url must be a redis:// or rediss:// URL"),
+        ({"enabled": True, "node_id": "no spaces", "redis": {"url": "redis://h"}},
+         "cluster.node_id must be"),
+        ({"session_store": "redis"}, "cluster.session_store: redis needs cluster.enabled"),
+        ({"enabled": True, "session_store": "memcached", "redis": {"url": "redis://h"}},
+         "cluster.session_store must be \"redis\""),
+    ]
+    for i, (cluster, msg) in enumerate(cases):
+        path = os.path.join(d, "c%d.yaml" % i)
+        with open(path, "w") as f:
+            f.write(gwtest.to_yaml(gwtest.seed_config(cluster=cluster)) + "\n")
+        rc, out, err = gwtest.check_config(path)
+        assert rc == 78 and msg in err, "%r: exit %d, %s" % (cluster, rc, err[-500:])
+        assert "hunter2-pw" not in out + err, "the Redis password was quoted: %s" % err
+    # seed 001's block: nodeId and sessionStore land on their house keys
+    path = os.path.join(d, "seed.yaml")
+    cfg = gwtest.seed_config(cluster={"enabled": True, "nodeId": "node-1",
+                                      "redis": {"url": "redis://127.0.0.1:1", "tls": False}},
+                             sessionStore="redis")
+    with open(path, "w") as f:
+        f.write(gwtest.to_yaml(cfg) + "\n")
+    rc, out, err = gwtest.check_config(path)
+    assert rc == 0, "seed 001's cluster block: exit %d, %s" % (rc, err[-500:])
+
+
 def test_in_process_by_default():
     g = gwtest.Gateway().start()
     try:
