@@ -416,7 +416,7 @@ static int gov_mod_open(struct gwd *g, const struct cfg *c)
     char msg[300] = "";
     struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
                             .grants = g->grants, .llm = g->llm, .costs = g->costs,
-                            .net = g->net};
+                            .net = g->net, .shared = g->shared};
     deps.actions = tool_all(&deps.n_actions);
     if (gov_open(&deps, c, &g->gov, msg, sizeof(msg)) != GW_OK) {
         gw_error("cannot load policies: %s", msg);

@@ -31,6 +31,7 @@ gw_err gov_open(const struct gov_deps *deps, const struct cfg *c, struct gov **o
         free(g);
         return rc;
     }
+    gov_policy_share(g->policy, deps->shared);
     size_t i;
     json_t *rec;
     json_array_foreach(created, i, rec) { /* the starter set: the system's policies */
@@ -48,6 +49,7 @@ void gov_close(struct gov *g)
 {
     if (!g)
         return;
+    gov_policy_share(g->policy, NULL);
     gov_policy_close(g->policy);
     free(g->action_names);
     free(g);

@@ -49,6 +49,7 @@ struct gov_deps {
     struct llm_client *llm;
     struct meter *costs;       /* may be NULL (metering off) */
     struct net_loop *net;      /* outbound calls (OPA) */
+    struct shared *shared;     /* policy changes told to the other nodes (shared/shared.h) */
     const struct gov_action *const *actions; /* every action the doors may run (tools/) */
     size_t n_actions;
 };

@@ -13,6 +13,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "shared/shared.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -22,6 +23,7 @@ struct gov_policy {
     struct store *st;
     struct pol_set *set;
     struct pol_engine *engine;
+    struct shared *shared;     /* the other nodes (gov_policy_share); NULL: none */
 };
 
 static gw_err load_set(struct store *st, struct pol_set **out)
@@ -241,6 +243,36 @@ gw_err gov_policy_open(struct store *st, const struct cfg *c, struct gov_policy 
     return GW_OK;
 }
 
+/* Another node changed policies (or notifications were missed): every version again from the
+ * store, compiled and swapped in like a local write. */
+static void on_policy(void *arg, enum shared_channel ch, const char *tenant)
+{
+    GW_UNUSED(ch);
+    struct gov_policy *p = arg;
+    struct pol_set *fresh = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (load_set(p->st, &fresh) == GW_OK) {
+        pol_set_free(p->set);
+        p->set = fresh;
+        install(p);
+        gw_info("policy: reloaded %zu policies from the store (changed on another node%s%s)",
+                pol_set_count(p->set), *tenant ? ", tenant " : "", tenant);
+    } else {
+        gw_warn("policy: another node changed policies, but the store cannot be read; the "
+                "current ones stay");
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void gov_policy_share(struct gov_policy *p, struct shared *s)
+{
+    if (p->shared)
+        shared_unsubscribe(p->shared, p);
+    p->shared = s;
+    if (s)
+        shared_subscribe(s, SHARED_POLICY, on_policy, p);
+}
+
 void gov_policy_close(struct gov_policy *p)
 {
     if (!p)
@@ -309,6 +341,8 @@ gw_err gov_policy_write(struct gov_policy *p, enum gov_policy_op op, const char 
         install(p);
     }
     pthread_mutex_unlock(&p->lock);
+    if (rc == GW_OK && p->shared && shared_publish(p->shared, SHARED_POLICY, out->tenant) != GW_OK)
+        gw_warn("policy: changed here; the other nodes could not be told (Redis unreachable)");
     return rc;
 }
 

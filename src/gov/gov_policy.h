@@ -27,6 +27,10 @@ struct gov_policy;
 gw_err gov_policy_open(struct store *st, const struct cfg *c, struct gov_policy **out,
                        json_t *created, char *msg, size_t msgcap);
 void gov_policy_close(struct gov_policy *p);
+struct shared;
+/* Writes are told to the other nodes through s, and theirs make this node reload every version
+ * from the store (a store shared by the nodes); NULL stops listening (before close). */
+void gov_policy_share(struct gov_policy *p, struct shared *s);
 
 /* Current snapshot with a reference (pol_snapshot_unref when done); never NULL. */
 struct pol_snapshot *gov_policy_acquire(struct gov_policy *p);

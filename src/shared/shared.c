@@ -25,8 +25,8 @@ struct handler {
 struct shared {
     const struct shared_ops *ops;
     void *impl;
-    void *local; /* in-process counters: the backend, or Redis's fallback */
-    pthread_mutex_t lock;
+    void *local;           /* in-process counters: the backend, or Redis's fallback */
+    pthread_rwlock_t lock; /* handlers: read while they run, written to change them */
     struct handler handlers[MAX_HANDLERS];
     size_t n_handlers;
 };
@@ -56,7 +56,7 @@ bool shared_key_ok(const char *key, size_t max)
 gw_err shared_open(const struct shared_options *o, struct shared **out)
 {
     struct shared *s = gw_xcalloc(1, sizeof(*s));
-    pthread_mutex_init(&s->lock, NULL);
+    pthread_rwlock_init(&s->lock, NULL);
     s->local = shared_local_new();
     s->ops = &shared_local_ops;
     s->impl = s->local;
@@ -80,7 +80,7 @@ void shared_close(struct shared *s)
     if (s->impl && s->impl != s->local)
         s->ops->close(s->impl); /* stops the subscriber: no handler runs after this */
     shared_local_ops.close(s->local);
-    pthread_mutex_destroy(&s->lock);
+    pthread_rwlock_destroy(&s->lock);
     free(s);
 }
 
@@ -146,22 +146,30 @@ gw_err shared_publish(struct shared *s, enum shared_channel ch, const char *payl
 
 void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn fn, void *arg)
 {
-    pthread_mutex_lock(&s->lock);
+    pthread_rwlock_wrlock(&s->lock);
     if (s->n_handlers < MAX_HANDLERS)
         s->handlers[s->n_handlers++] = (struct handler){ch, fn, arg};
     else
         gw_error("shared: more than %d notification handlers; one is ignored", MAX_HANDLERS);
-    pthread_mutex_unlock(&s->lock);
+    pthread_rwlock_unlock(&s->lock);
+}
+
+void shared_unsubscribe(struct shared *s, void *arg)
+{
+    pthread_rwlock_wrlock(&s->lock); /* waits for a delivery in progress */
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_handlers; i++)
+        if (s->handlers[i].arg != arg)
+            s->handlers[k++] = s->handlers[i];
+    s->n_handlers = k;
+    pthread_rwlock_unlock(&s->lock);
 }
 
 void shared_deliver(struct shared *s, enum shared_channel ch, const char *payload)
 {
-    struct handler hs[MAX_HANDLERS];
-    pthread_mutex_lock(&s->lock);
-    size_t n = s->n_handlers;
-    memcpy(hs, s->handlers, n * sizeof(*hs));
-    pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < n; i++)
-        if (hs[i].ch == ch)
-            hs[i].fn(hs[i].arg, ch, payload);
+    pthread_rwlock_rdlock(&s->lock);
+    for (size_t i = 0; i < s->n_handlers; i++)
+        if (s->handlers[i].ch == ch)
+            s->handlers[i].fn(s->handlers[i].arg, ch, payload);
+    pthread_rwlock_unlock(&s->lock);
 }

@@ -70,5 +70,7 @@ gw_err shared_revoked(struct shared *s, const char *id, bool *revoked);
 gw_err shared_publish(struct shared *s, enum shared_channel ch, const char *payload);
 /* Calls fn for every notification of another node on ch (at most 16 handlers in all). */
 void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn fn, void *arg);
+/* Removes the handlers of arg; once it returns none of them runs (not from a handler). */
+void shared_unsubscribe(struct shared *s, void *arg);
 
 #endif

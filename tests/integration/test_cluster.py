@@ -10,6 +10,9 @@ redis-server (Debian's, on loopback; plain, with a password, and TLS only).
   token and only the notification can tell the second of the revocation; one store shared by
   both is the PostgreSQL store of issue 15 item 1);
 - an API reload on one node makes the other re-read its configuration (both read one file);
+- a policy write on one node makes the other reload its policies from its store (each node
+  has its own store here: the test copies the first version into the second node's store, as
+  a shared store would hold it, and the next write's notification makes it appear there);
 - Redis down: /readyz stays 200 and says "degraded", /api/v1/status shows the component,
   configuration tokens still work, run-time tokens are refused (503, never accepted
   unchecked), and everything recovers when Redis is back without a restart.
@@ -155,6 +158,42 @@ def test_reload_on_one_node_reloads_the_other():
         assert a.get("/api/v1/auth/userinfo", token=extra).status == 200
         took = _wait_status(_userinfo(b, extra), 200, timeout=2.5)
         print("  the other node reloaded in %.0f ms" % (took * 1000))
+    finally:
+        a.stop()
+        b.stop()
+        r.stop()
+
+
+def _policy_ids(g):
+    r = g.get("/api/v1/policies", token=ADMIN_TOKEN)
+    assert r.status == 200, r
+    j = r.json()
+    items = j.get("policies", j) if isinstance(j, dict) else j
+    return {p["id"] for p in items}
+
+
+def test_policy_change_reloads_the_other_node():
+    r = redis_server.Redis().start()
+    a = _node(r, "node-a").start()
+    b = _node(r, "node-b").start()
+    try:
+        resp = a.post("/api/v1/policies", token=ADMIN_TOKEN, body={
+            "scope": "enterprise", "domain": "data", "change_reason": "cluster test",
+            "content": {"allow_data_export": True, "export_max_classification": "internal"}})
+        assert resp.status == 201, resp
+        pid = resp.json()["id"]
+        time.sleep(0.3)  # b has heard of it and reloaded its own store: nothing there yet
+        assert pid not in _policy_ids(b)
+        with sqlite3.connect(a.db_path) as src, sqlite3.connect(b.db_path) as dst:
+            rows = src.execute("SELECT tenant, id, version, record, created_ms FROM "
+                               "policy_versions WHERE id = ?", (pid,)).fetchall()
+            dst.executemany("INSERT INTO policy_versions VALUES (?, ?, ?, ?, ?)", rows)
+        assert pid not in _policy_ids(b)  # nothing reads the store by itself
+        resp = a.req("PUT", "/api/v1/policies/" + pid, token=ADMIN_TOKEN, body={
+            "change_reason": "tighter", "content": {"allow_data_export": False}})
+        assert resp.status == 200, resp
+        took = _wait_status(lambda: pid in _policy_ids(b), True, timeout=1.0)
+        print("  the other node reloaded its policies in %.0f ms" % (took * 1000))
     finally:
         a.stop()
         b.stop()
