@@ -360,6 +360,7 @@ static int meter_mod_open(struct gwd *g, const struct cfg *c)
         gw_error("cannot load this month's model usage from the store");
         return 1;
     }
+    meter_share(g->costs, g->shared);
     return 0;
 }
 

@@ -12,6 +12,11 @@
  * are never dropped while the store works. Reports add the rows still queued to what the store
  * holds; the worker's consistent view makes a batch move from the queue to the store atomically
  * for them. k->mu is never held while calling the worker.
+ *
+ * In a cluster (meter_share) every call's cost is also added, in micro-USD, to the shared
+ * counter of its (tenant, workspace, month); checks and alerts take the larger of that
+ * cluster-wide total and this node's own, so a budget counts the spend of every node once.
+ * With Redis unreachable each node counts alone again (shared/README.md).
  */
 #include "base/prelude.h"
 #include "meter/meter_int.h"
@@ -20,6 +25,7 @@
 #include "base/util.h"
 #include "base/worker.h"
 #include "notify/notify.h"
+#include "shared/shared.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -33,6 +39,7 @@ struct total {
     char *tenant, *workspace;
     int month;             /* meter_month_of index of usd */
     double usd;
+    double cluster_usd;    /* the cluster's total for the month, as last seen (meter_share) */
     bool threshold_sent;   /* alert queued this month (this process) */
     bool exceeded_sent;
     struct total *next;
@@ -50,7 +57,21 @@ struct meter {
     struct store_usage_row *batch; /* writer thread only */
 
     struct notifier *notify;
+    struct shared *shared;     /* month totals of every node (meter_share); NULL: this one's */
 };
+
+#define SPEND_WINDOW_MS (40LL * 24 * 3600 * 1000) /* a month's counter outlives the month */
+
+static double spent_of(const struct total *t)
+{
+    return t->usd > t->cluster_usd ? t->usd : t->cluster_usd;
+}
+
+static void spend_key(char *out, size_t cap, const char *tenant, const char *workspace,
+                      const char *month)
+{
+    snprintf(out, cap, "spend:%.64s:%.64s:%s", tenant, workspace, month);
+}
 
 /* --- clock, months, prices -------------------------------------------------------------------- */
 
@@ -163,6 +184,7 @@ static bool total_roll(struct total *t, int month)
     if (month > t->month) {
         t->month = month;
         t->usd = 0;
+        t->cluster_usd = 0;
         t->threshold_sent = false;
         t->exceeded_sent = false;
     }
@@ -177,7 +199,7 @@ static struct meter_alert *alert_new(const struct cfg *c, const struct total *t,
     a->workspace = gw_xstrdup(t->workspace);
     snprintf(a->month, sizeof a->month, "%s", month);
     a->exceeded = exceeded;
-    a->spent_usd = t->usd;
+    a->spent_usd = spent_of(t);
     a->limit_usd = b->monthly_usd_limit;
     a->threshold = b->alert_threshold;
     a->on_exceed = b->on_exceed;
@@ -197,12 +219,12 @@ static struct meter_alert *alert_due(struct meter *k, struct total *t, const cha
     const struct cfg_budget *b = cfg_find_budget(c, t->workspace);
     if (!b || b->monthly_usd_limit <= 0)
         return NULL;
-    if (t->usd >= b->monthly_usd_limit && !t->exceeded_sent) {
+    if (spent_of(t) >= b->monthly_usd_limit && !t->exceeded_sent) {
         t->exceeded_sent = true;
         t->threshold_sent = true;
         return alert_new(c, t, b, month, true);
     }
-    if (t->usd >= b->alert_threshold * b->monthly_usd_limit && !t->threshold_sent) {
+    if (spent_of(t) >= b->alert_threshold * b->monthly_usd_limit && !t->threshold_sent) {
         t->threshold_sent = true;
         return alert_new(c, t, b, month, false);
     }
@@ -387,6 +409,11 @@ void meter_close(struct meter *k)
     costs_free(k);
 }
 
+void meter_share(struct meter *k, struct shared *s)
+{
+    k->shared = s;
+}
+
 void meter_reload(struct meter *k, const struct cfg *c)
 {
     if (!k || !c)
@@ -421,12 +448,18 @@ gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
         return GW_EINVAL;
     if (!workspace)
         workspace = NO_WORKSPACE;
-    char month[8];
+    char month[8], key[160];
     int now = meter_month_of(meter_now_ms(), month);
     gw_err rc = GW_OK;
+    int64_t micro = 0, left = 0;
+    spend_key(key, sizeof key, tenant, workspace, month);
+    if (k->shared && shared_counter_get(k->shared, key, &micro, &left) != GW_OK)
+        micro = 0;
     pthread_mutex_lock(&k->mu);
     const struct total *t = total_find(k, tenant, workspace);
     double spent = t && t->month == now ? t->usd : 0;
+    if ((double)micro / 1e6 > spent)
+        spent = (double)micro / 1e6;
     const struct cfg *c = k->cfg;
     const struct cfg_budget *b = c->costs_enabled ? cfg_find_budget(c, workspace) : NULL;
     if (b && b->on_exceed == CFG_EXCEED_DISABLE && spent >= b->monthly_usd_limit) {
@@ -460,9 +493,20 @@ double meter_record(struct meter *k, const struct meter_usage *u)
     pthread_mutex_lock(&k->mu);
     double cost = meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
                                   u->completion_tokens, &known);
+    pthread_mutex_unlock(&k->mu);
+    char key[160];
+    int64_t cluster = -1;
+    spend_key(key, sizeof key, u->tenant, workspace, month);
+    int64_t micro = (int64_t)(cost * 1e6 + 0.5);
+    if (k->shared &&
+        shared_counter_incr(k->shared, key, micro, SPEND_WINDOW_MS, &cluster) != GW_OK)
+        cluster = -1;
+    pthread_mutex_lock(&k->mu);
     struct total *t = total_get(k, u->tenant, workspace, idx);
     if (total_roll(t, idx)) {
         t->usd += cost;
+        if ((double)cluster / 1e6 > t->cluster_usd)
+            t->cluster_usd = (double)cluster / 1e6;
         alert = alert_due(k, t, month);
     }
     pthread_mutex_unlock(&k->mu);

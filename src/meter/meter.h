@@ -41,6 +41,10 @@ gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net,
                   struct meter **out);
 /* Flushes pending rows and stops the writer and notifier threads. */
 void meter_close(struct meter *k);
+struct shared;
+/* Month spend is also counted in s (shared/shared.h): budgets then hold for the spend of every
+ * node of a cluster, not only this one's. */
+void meter_share(struct meter *k, struct shared *s);
 /* New budgets / prices / SMTP settings (reload). */
 void meter_reload(struct meter *k, const struct cfg *c);
 

@@ -13,6 +13,8 @@ redis-server (Debian's, on loopback; plain, with a password, and TLS only).
 - a policy write on one node makes the other reload its policies from its store (each node
   has its own store here: the test copies the first version into the second node's store, as
   a shared store would hold it, and the next write's notification makes it appear there);
+- monthly spend: calls on both nodes count once against one budget, and `onExceed: disable`
+  stops the workspace on both (each node with its own store: the test is about the counter);
 - Redis down: /readyz stays 200 and says "degraded", /api/v1/status shows the component,
   configuration tokens still work, run-time tokens are refused (503, never accepted
   unchecked), and everything recovers when Redis is back without a restart.
@@ -25,6 +27,7 @@ import time
 
 import gwtest
 from gwtest import ADMIN_TOKEN, ENG_TOKEN, assert_error
+from mock_llm import MockLLM
 import redis_server
 
 
@@ -198,6 +201,70 @@ def test_policy_change_reloads_the_other_node():
         a.stop()
         b.stop()
         r.stop()
+
+
+CAROL = "carol@acme.test"
+CAROL_TOKEN = "cl-carol-token-3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"
+
+
+def _budget_node(r, llm, name):
+    cfg = gwtest.seed_config(cluster=r.cluster(name))
+    cfg["identity"] = {"org_units": ["engineering", "engineering/platform"],
+                       "teams": [{"id": "platform", "org_unit": "engineering/platform"}],
+                       "users": [{"id": CAROL, "email": CAROL, "role": "user",
+                                  "team": "platform"}]}
+    cfg["auth"]["tokens"].append({"id": "carol", "token": CAROL_TOKEN, "owner": CAROL,
+                                  "scopes": ["models:invoke"]})
+    cfg["models"] = {"providers": [{
+        "name": "openai", "api": "openai", "base_url": llm.url + "/v1", "api_key": "sk-test",
+        "retries": 0, "models": [{"name": "pricey", "input_per_mtok": 100000,
+                                  "output_per_mtok": 100000}]}]}
+    cfg["costManagement"] = {"budgets": {"platform": {"monthlyUsdLimit": 5,
+                                                      "onExceed": "disable"}}}
+    bundle = os.path.join(gwtest.tempdir(), "policies.yaml")
+    with open(bundle, "w") as f:
+        f.write(gwtest.to_yaml([{"scope": "enterprise", "domain": "models", "content": {
+            "allowed_providers": ["*"], "allowed_models": ["*"]}}]) + "\n")
+    cfg["policy"] = {"bundle": bundle}
+    return gwtest.Gateway(cfg)
+
+
+def test_budget_counts_the_spend_of_both_nodes():
+    llm = MockLLM().start()
+    r = redis_server.Redis().start()
+    a = _budget_node(r, llm, "node-a").start()
+    b = _budget_node(r, llm, "node-b").start()
+    try:
+        def chat(g):
+            return g.post("/v1/chat/completions", token=CAROL_TOKEN, body={
+                "model": "openai/pricey", "messages": [{"role": "user", "content": "hi"}]})
+        # each call costs (prompt + completion tokens) * 0.1 USD, a fraction of the 5 USD
+        # budget
+        first = chat(a)
+        assert first.status == 200, first
+        cost = (first.json()["usage"]["prompt_tokens"] +
+                first.json()["usage"]["completion_tokens"]) * 0.1
+        assert 0 < cost < 5, cost
+        calls = 1
+        spent = cost
+        g = b
+        while spent < 5:
+            resp = chat(g)
+            assert resp.status == 200, "call %d (%.2f USD spent in all): %r" % (calls, spent, resp)
+            spent += cost
+            calls += 1
+            g = a if g is b else b
+        # the budget is reached in all, though not on either node alone (calls alternate)
+        assert cost * ((calls + 1) // 2) < 5, (calls, cost)
+        print("  %d calls of %.2f USD, alternating: both nodes refuse the next" % (calls, cost))
+        for g in (a, b):
+            e = assert_error(chat(g), 402)
+            assert "platform" in e["message"], e
+    finally:
+        a.stop()
+        b.stop()
+        r.stop()
+        llm.stop()
 
 
 def test_redis_down_degrades_and_never_fails_open():
