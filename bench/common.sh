@@ -52,6 +52,7 @@ agents:
   - name: engineering/code-reviewer
     channel: engineering/code-reviewer
     memory_path: ./memory/engineering/code-reviewer.md
+${EXTRA_YAML:-}
 YAML
 }
 

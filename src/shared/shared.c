@@ -128,12 +128,20 @@ gw_err shared_revoke(struct shared *s, const char *id, int64_t ttl_ms)
     return s->ops->revoke(s->impl, id, gw_now_ms() + ttl_ms);
 }
 
-gw_err shared_revoked(struct shared *s, const char *id, bool *revoked)
+gw_err shared_revoked_until(struct shared *s, const char *id, int64_t *until_ms)
 {
-    *revoked = false;
+    *until_ms = 0;
     if (!shared_key_ok(id, SHARED_KEY_MAX))
         return GW_EINVAL;
-    return s->ops->revoked(s->impl, id, revoked);
+    return s->ops->revoked(s->impl, id, until_ms);
+}
+
+gw_err shared_revoked(struct shared *s, const char *id, bool *revoked)
+{
+    int64_t until = 0;
+    gw_err rc = shared_revoked_until(s, id, &until);
+    *revoked = until != 0;
+    return rc;
 }
 
 gw_err shared_publish(struct shared *s, enum shared_channel ch, const char *payload)

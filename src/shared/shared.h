@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * shared.h — state that every node of a cluster must see alike, behind one seam: counters in
- * fixed windows, a set of revoked credential ids with expiry, and notifications on named
+ * fixed windows, a set of revoked ids with expiry, and notifications on named
  * channels. In-process (one node, today's behaviour, the default) or on Redis (cluster.redis).
  *
  * Threading: every function may be called from any thread. Notifications of other nodes are
@@ -55,14 +55,17 @@ gw_err shared_counter_incr(struct shared *s, const char *key, int64_t by, int64_
 gw_err shared_counter_get(struct shared *s, const char *key, int64_t *value, int64_t *left_ms);
 gw_err shared_counter_reset(struct shared *s, const char *key);
 
-/* --- revoked credentials ------------------------------------------------------------------ */
+/* --- revoked ids: in force on every node until they expire ----------------------------------- */
 
-/* Records id ("token:<id>", "session:<id>") as revoked for ttl_ms and tells the other nodes.
- * GW_EUNAVAIL when the cluster could not be told (the caller's own revocation still holds). */
+/* Records id ("token:<id>", "session:<id>", "throttle:<address>") as revoked for ttl_ms and
+ * tells the other nodes. GW_EUNAVAIL when the cluster could not be told (the caller's own
+ * revocation still holds here). Checks read a local copy: no round trip. */
 gw_err shared_revoke(struct shared *s, const char *id, int64_t ttl_ms);
 /* *revoked for an id revoked on any node. GW_EUNAVAIL when this node cannot know (Redis
  * unreachable, or not yet resynchronised after a reconnect): the caller must refuse. */
 gw_err shared_revoked(struct shared *s, const char *id, bool *revoked);
+/* The same with the time the revocation ends (ms since the epoch), 0 when not revoked. */
+gw_err shared_revoked_until(struct shared *s, const char *id, int64_t *until_ms);
 
 /* --- notifications ------------------------------------------------------------------------ */
 

@@ -20,7 +20,7 @@ struct shared_ops {
     gw_err (*get)(void *impl, const char *key, int64_t *value, int64_t *left_ms);
     gw_err (*reset)(void *impl, const char *key);
     gw_err (*revoke)(void *impl, const char *id, int64_t expires_ms);
-    gw_err (*revoked)(void *impl, const char *id, bool *revoked);
+    gw_err (*revoked)(void *impl, const char *id, int64_t *until_ms); /* 0: not revoked */
     gw_err (*publish)(void *impl, enum shared_channel ch, const char *payload);
     bool (*health)(void *impl, char *msg, size_t cap);
     void (*close)(void *impl);
@@ -39,6 +39,8 @@ struct shared_idset *shared_idset_new(void);
 void shared_idset_free(struct shared_idset *set);
 void shared_idset_add(struct shared_idset *set, const char *id, int64_t expires_ms);
 bool shared_idset_contains(struct shared_idset *set, const char *id, int64_t now_ms);
+/* When id expires, or 0 when it is absent or expired. */
+int64_t shared_idset_until(struct shared_idset *set, const char *id, int64_t now_ms);
 void shared_idset_clear(struct shared_idset *set);
 
 /* --- the facade (shared.c) ------------------------------------------------------------------ */

@@ -102,10 +102,10 @@ static gw_err local_revoke(void *impl, const char *id, int64_t expires_ms)
     return GW_OK;
 }
 
-static gw_err local_revoked(void *impl, const char *id, bool *revoked)
+static gw_err local_revoked(void *impl, const char *id, int64_t *until_ms)
 {
     struct local *l = impl;
-    *revoked = shared_idset_contains(l->revoked, id, gw_now_ms());
+    *until_ms = shared_idset_until(l->revoked, id, gw_now_ms());
     return GW_OK;
 }
 
@@ -248,11 +248,16 @@ void shared_idset_add(struct shared_idset *set, const char *id, int64_t expires_
     pthread_mutex_unlock(&set->lock);
 }
 
-bool shared_idset_contains(struct shared_idset *set, const char *id, int64_t now_ms)
+int64_t shared_idset_until(struct shared_idset *set, const char *id, int64_t now_ms)
 {
     pthread_mutex_lock(&set->lock);
     struct entry *e = slot_of(set->v, set->cap, id);
-    bool in = e->id && e->expires_ms > now_ms;
+    int64_t until = e->id && e->expires_ms > now_ms ? e->expires_ms : 0;
     pthread_mutex_unlock(&set->lock);
-    return in;
+    return until;
+}
+
+bool shared_idset_contains(struct shared_idset *set, const char *id, int64_t now_ms)
+{
+    return shared_idset_until(set, id, now_ms) != 0;
 }

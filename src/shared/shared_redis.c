@@ -237,7 +237,8 @@ static gw_err redis_revoke(void *impl, const char *id, int64_t expires_ms)
 {
     struct redis *r = impl;
     shared_idset_add(r->mirror, id, expires_ms); /* in force here whatever Redis says */
-    char score[24], now[24], ch[32], *msg = gw_xasprintf("%s %s", r->node_id, id);
+    char score[24], now[24], ch[32];
+    char *msg = gw_xasprintf("%s %s %" PRId64, r->node_id, id, expires_ms);
     snprintf(score, sizeof(score), "%" PRId64, expires_ms);
     snprintf(now, sizeof(now), "%" PRId64, gw_now_ms());
     channel_key(ch, sizeof(ch), SHARED_REVOKE);
@@ -254,12 +255,12 @@ static gw_err redis_revoke(void *impl, const char *id, int64_t expires_ms)
     return rc == GW_OK ? GW_OK : GW_EUNAVAIL;
 }
 
-static gw_err redis_revoked(void *impl, const char *id, bool *revoked)
+static gw_err redis_revoked(void *impl, const char *id, int64_t *until_ms)
 {
     struct redis *r = impl;
     if (!atomic_load(&r->synced))
         return GW_EUNAVAIL;
-    *revoked = shared_idset_contains(r->mirror, id, gw_now_ms());
+    *until_ms = shared_idset_until(r->mirror, id, gw_now_ms());
     return GW_OK;
 }
 
@@ -332,40 +333,52 @@ static gw_err resync(struct redis *r)
     return rc;
 }
 
-/* A pub/sub message ["message", channel, "<node> <payload>"]: handled unless our own. */
-static gw_err on_message(struct redis *r, const struct shared_reply *m)
+/* A revocation "<id> <expires_ms>": into the mirror, the payload cut to the id. */
+static gw_err on_revoke(struct redis *r, char *payload)
+{
+    char *sp = strchr(payload, ' '), *e = NULL;
+    if (!sp)
+        return GW_EUPSTREAM;
+    *sp = '\0';
+    long long exp = strtoll(sp + 1, &e, 10);
+    if (!shared_key_ok(payload, SHARED_KEY_MAX) || e == sp + 1 || *e || exp <= 0)
+        return GW_EUPSTREAM;
+    shared_idset_add(r->mirror, payload, exp);
+    return GW_OK;
+}
+
+/* A pub/sub message ["message", channel, "<node> <payload>"]: handled unless our own. The
+ * payload of a revocation is "<id> <expires_ms>" (handlers get the id). */
+static gw_err on_message(struct redis *r, struct shared_reply *m)
 {
     if (m->type != RESP_ARRAY || m->n < 1 || m->v[0].type != RESP_BULK)
         return GW_EUPSTREAM;
     if (strcmp(m->v[0].s, "pong") == 0 || strcmp(m->v[0].s, "subscribe") == 0)
         return GW_OK;
     if (strcmp(m->v[0].s, "message") != 0 || m->n != 3 || m->v[1].type != RESP_BULK ||
-        m->v[2].type != RESP_BULK || m->v[2].len > SHARED_PAYLOAD_MAX + 256)
+        m->v[2].type != RESP_BULK || m->v[2].len > SHARED_PAYLOAD_MAX + 256 ||
+        strlen(m->v[2].s) != m->v[2].len)
         return GW_EUPSTREAM;
-    const char *sp = strchr(m->v[2].s, ' ');
+    char *text = m->v[2].s, *sp = strchr(text, ' ');
     if (!sp)
         return GW_EUPSTREAM;
-    const char *payload = sp + 1;
-    if (strlen(m->v[2].s) != m->v[2].len ||
-        (*payload && !shared_key_ok(payload, SHARED_PAYLOAD_MAX)))
-        return GW_EUPSTREAM;
-    if ((size_t)(sp - m->v[2].s) == strlen(r->node_id) &&
-        strncmp(m->v[2].s, r->node_id, (size_t)(sp - m->v[2].s)) == 0)
+    if ((size_t)(sp - text) == strlen(r->node_id) &&
+        strncmp(text, r->node_id, (size_t)(sp - text)) == 0)
         return GW_OK; /* our own */
+    char *payload = sp + 1;
     for (int ch = 0; ch < SHARED__CHANNELS; ch++) {
         char key[32];
         channel_key(key, sizeof(key), (enum shared_channel)ch);
         if (strcmp(key, m->v[1].s) != 0)
             continue;
-        if (ch == SHARED_REVOKE) {
-            if (!shared_key_ok(payload, SHARED_KEY_MAX))
-                return GW_EUPSTREAM;
-            /* until the next resync reads its real expiry */
-            shared_idset_add(r->mirror, payload, INT64_MAX);
-        }
+        if (ch == SHARED_REVOKE && on_revoke(r, payload) != GW_OK)
+            return GW_EUPSTREAM;
+        if (*payload && !shared_key_ok(payload, SHARED_PAYLOAD_MAX))
+            return GW_EUPSTREAM;
         shared_deliver(r->s, (enum shared_channel)ch, payload);
+        return GW_OK;
     }
-    return GW_OK;
+    return GW_EUPSTREAM;
 }
 
 /* Subscribes, resyncs, then handles messages until the connection fails or we stop. */
