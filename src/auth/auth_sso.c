@@ -101,10 +101,23 @@ gw_err auth_session_revoke(struct auth_sso *sso, const char *tenant, const char 
     return rc;
 }
 
+/* Sessions of one user a cluster's other nodes are told of at most (more are ended here). */
+#define SHARED_USER_SESSIONS 1000
+
 gw_err auth_session_revoke_user(struct auth_sso *sso, const char *tenant, const char *user,
                                 size_t *n)
 {
-    return store_session_delete_user(sso->store, tenant, user, n);
+    struct store_session *list = NULL;
+    size_t total = 0;
+    gw_err rc = sso->shared ? store_session_list(sso->store, tenant, user, SHARED_USER_SESSIONS,
+                                                 &list, &total)
+                            : GW_OK;
+    if (rc == GW_OK)
+        rc = store_session_delete_user(sso->store, tenant, user, n);
+    for (size_t i = 0; rc == GW_OK && i < total; i++)
+        auth_session_shared_end(sso, list[i].id);
+    store_session_list_free(list, total);
+    return rc;
 }
 
 gw_err auth_login_count(struct auth_sso *sso, const char *binding_hash, int64_t since_ms,
