@@ -403,9 +403,12 @@ bool api_require(struct api_call *c, const char *scope)
 
 json_t *api_json_body(struct api_call *c)
 {
+    /* OpenAI-compatible servers read a body sent without a Content-Type as JSON, and clients
+     * of /v1 rely on it; a wrong explicit type is refused everywhere */
     const char *ct = http_header(c->r, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+    bool absent_ok = c->r->openai_errors && (!ct || !*ct);
+    if (!absent_ok && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+                       (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' '))) {
         http_respond_error(c->r, GW_EMEDIA, "expected Content-Type: application/json");
         return NULL;
     }
