@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """TLS: gateway.tls with tls_cert/tls_key serves HTTPS (verified against the test's own CA
-certificate), refuses plain HTTP on the same port, and still authenticates and audits."""
+certificate), answers plain HTTP on the same port with a 400 that says so, and still
+authenticates and audits."""
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -72,14 +74,40 @@ def test_https_authenticated_request():
     assert status == 401
 
 
-def test_plain_http_is_not_served():
+def test_plain_http_gets_a_400_that_says_so():
     g = GW()
-    try:
-        r = gwtest.http_request(g.port, "GET", "/healthz", timeout=3)
-        ok = r.status == 200
-    except Exception:
-        ok = False
-    assert not ok, "plain HTTP answered 200 on the TLS port"
+    r = gwtest.http_request(g.port, "GET", "/healthz", timeout=3,
+                            headers={"Host": "localhost:%d" % g.port})
+    e = gwtest.assert_error(r, 400, "invalid_request", msg_contains="this port speaks HTTPS")
+    assert "https://localhost:%d/" % g.port in e["message"], e
+    assert r.header("Connection") == "close", r.headers
+    # a request split over several writes, and a POST with a body, get the same answer
+    raw = g.raw(b"POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    parsed = gwtest.parse_raw_response(raw)
+    assert parsed and parsed[0] == 400 and b"speaks HTTPS" in parsed[2], raw[:300]
+    # HTTPS on the same port still works afterwards
+    assert https(g.port, g.ctx, "GET", "/healthz")[0] == 200
+
+
+def test_slow_and_silent_clients():
+    """The first byte decides: a TLS client that waits before its handshake is still served,
+    and a connection that sends nothing does not hold anything up."""
+    g = GW()
+    silent = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    slow = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    time.sleep(0.6)
+    tls = g.ctx.wrap_socket(slow, server_hostname="localhost")
+    tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    got = b""
+    while True:
+        b = tls.recv(4096)
+        if not b:
+            break
+        got += b
+    tls.close()
+    assert got.startswith(b"HTTP/1.1 200"), got[:200]
+    assert https(g.port, g.ctx, "GET", "/healthz")[0] == 200
+    silent.close()
 
 
 def test_wrong_ca_is_rejected_by_client():
