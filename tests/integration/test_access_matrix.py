@@ -271,6 +271,7 @@ ROUTES = [
     Row("GET", "/readyz", fixed(200), access="public"),
     Row("GET", "/api/v1/health", fixed(200), access="public"),
     Row("GET", "/api/v1/status", fixed(200), access="public"),
+    Row("GET", "/api/v1/openapi.json", fixed(200), access="public"),
     Row("GET", "/api/v1/audit/public-key", fixed(200), access="public"),
     Row("GET", "/api/v1/auth/saml/metadata", fixed(404), access="public"),
     Row("GET", "/api/v1/auth/login", fixed(302), access="anon"),
