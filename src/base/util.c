@@ -47,11 +47,11 @@ void gw_money(double v, char out[GW_MONEY_MAX])
         snprintf(out, GW_MONEY_MAX, "-");
         return;
     }
-    if (v > 0 && v < 0.0000005) {
+    int n = snprintf(out, GW_MONEY_MAX, "%.6f", v);
+    if (v > 0 && strtod(out, NULL) == 0) { /* not nothing, but below what six decimals show */
         snprintf(out, GW_MONEY_MAX, "<0.000001");
         return;
     }
-    int n = snprintf(out, GW_MONEY_MAX, "%.6f", v);
     while (n > 0 && out[n - 1] == '0' && out[n - 3] != '.')
         out[--n] = '\0';
     if (strcmp(out, "-0.00") == 0)
