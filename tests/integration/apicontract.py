@@ -182,10 +182,11 @@ def _show(v):
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 _loaded = None
 
 
-def contract(source_dir):
+def contract(source_dir=SOURCE_DIR):
     """The repository's document, loaded once per process."""
     global _loaded
     if _loaded is None:
@@ -194,14 +195,20 @@ def contract(source_dir):
 
 
 def check(source_dir, method, path, response):
-    """Raises AssertionError when the answer does not conform to the document."""
+    """Raises AssertionError when the answer (a gwtest.Response) does not conform."""
+    check_parts(method, path, response.status, response.headers, response.body, source_dir)
+
+
+def check_parts(method, path, status, headers, body, source_dir=SOURCE_DIR):
+    """The same for an answer in parts: headers as (name, value) pairs; path may be a URL."""
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
     c = contract(source_dir)
-    problems = c.check(method, path, response.status, response.headers, response.body)
+    problems = c.check(method, path, status, headers, body)
     log = os.environ.get("GWTEST_CONTRACT_LOG")
     found = c.operation(method, path) if log else None
     if found:  # which operations and statuses the suite exercised
         with open(log, "a") as f:
-            f.write("%s %s %d\n" % ("GET" if method == "HEAD" else method, found[0],
-                                    response.status))
+            f.write("%s %s %d\n" % ("GET" if method == "HEAD" else method, found[0], status))
     if problems:
         raise AssertionError("answer does not match docs/openapi.json: " + "; ".join(problems))
