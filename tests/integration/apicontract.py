@@ -4,7 +4,8 @@
 gwtest.http_request passes every answer it receives here: when the request's method and path
 name a documented operation, the status must be one of its responses (its "default" covers errors only), the
 Content-Type one of that response's media types, a required response header present, and a
-JSON body (each line of an NDJSON body) valid against the schema. A mismatch raises
+JSON body (each line of an NDJSON body; each event of a text/event-stream body against the
+schema of its name in the media type's "x-openclaw-events") valid against the schema. A mismatch raises
 AssertionError in the test that received the answer. With GWTEST_CONTRACT_LOG=<file>, each
 checked answer appends "METHOD /path/template status" to that file (what the suite covers). Paths under a tenant prefix
 ("/research/api/v1/...") are matched without it.
@@ -88,10 +89,12 @@ class Contract:
         if media is None:
             return problems + ["%s: Content-Type %r not documented (documented: %s)"
                                % (where, ctype, ", ".join(content))]
+        texts = body.decode("utf-8", "replace")
+        if ctype == "text/event-stream" and "x-openclaw-events" in media:
+            return problems + self.check_events(where, texts, media["x-openclaw-events"])
         schema = media.get("schema")
         if schema is None or not (ctype.endswith("json")):
             return problems
-        texts = body.decode("utf-8", "replace")
         docs = [ln for ln in texts.split("\n") if ln.strip()] if ctype == "application/x-ndjson" \
             else [texts]
         for text in docs:
@@ -103,6 +106,34 @@ class Contract:
             self.validate(value, schema, "$", errs)
             problems += ["%s: %s" % (where, e) for e in errs[:5]]
         return problems
+
+    def check_events(self, where, text, schemas):
+        """Server-sent events: each event's data (JSON, or "[DONE]") against the schema of its
+        name ("message" when it has none) in the media type's x-openclaw-events."""
+        problems = []
+        for block in text.replace("\r\n", "\n").split("\n\n"):
+            name, data = "message", []
+            for line in block.split("\n"):
+                field, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if field == "event":
+                    name = value
+                elif field == "data":
+                    data.append(value)
+            if not data or data == ["[DONE]"]:
+                continue
+            if name not in schemas:
+                problems.append("%s: event %r not documented" % (where, name))
+                continue
+            try:
+                value = json.loads("\n".join(data))
+            except ValueError as e:
+                problems.append("%s: event %r is not JSON (%s)" % (where, name, e))
+                continue
+            errs = []
+            self.validate(value, schemas[name], "event %s: $" % name, errs)
+            problems += ["%s: %s" % (where, e) for e in errs[:5]]
+        return problems[:10]
 
     # --- JSON Schema (the subset above) -------------------------------------------------------
 
@@ -167,13 +198,15 @@ class Contract:
         for key, want in (("anyOf", None), ("oneOf", 1)):
             if key not in s:
                 continue
-            ok = 0
+            ok, closest = 0, None
             for sub in s[key]:
                 e = []
                 self.validate(v, sub, at, e)
                 ok += not e
+                closest = e if closest is None or len(e) < len(closest) else closest
             if ok == 0 or (want and ok != want):
-                errs.append("%s: %s matches %d of the %s alternatives" % (at, _show(v), ok, key))
+                errs.append("%s: %s matches %d of the %s alternatives%s" % (
+                    at, _show(v), ok, key, " (closest: %s)" % closest[0] if closest else ""))
         del errs[n + 5:]
 
 
