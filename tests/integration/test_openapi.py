@@ -171,6 +171,18 @@ def test_the_hook_refuses_answers_that_do_not_match():
              "member 'type' missing")
     _refused("GET", "/api/v1/openapi.json", _answer(200, {"openapi": "3.1.0", "paths": {}}),
              "header ETag missing")
+    # streams: each event against the schema of its name
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+             "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": None}]}
+    sse = "data: %s\n\ndata: [DONE]\n\n" % json.dumps(chunk)
+    apicontract.check(gwtest.SOURCE_DIR, "POST", "/v1/chat/completions",
+                      _answer(200, sse.encode(), "text/event-stream"))
+    _refused("POST", "/v1/chat/completions",
+             _answer(200, sse.replace('"index": 0', '"index": "0"').encode(), "text/event-stream"),
+             "event message")
+    _refused("POST", "/api/v1/channels/ns/bot/messages",
+             _answer(200, b'event: delta\ndata: {"text":"a"}\n\nevent: bogus\ndata: {}\n\n',
+                     "text/event-stream"), "event 'bogus' not documented")
     # a route that is not documented is not checked (the route test above finds it)
     apicontract.check(gwtest.SOURCE_DIR, "GET", "/api/v1/nothing-here", _answer(200, "x"))
 
