@@ -77,6 +77,11 @@ struct http_server {
 gw_err http_sniff_start(struct http_server *s, const struct sockaddr *sa, socklen_t len);
 void http_sniff_stop(struct http_sniff *sn);
 
+/* Writes an error straight on a socket, where MHD cannot queue one (a connection past its
+ * deadline, plain HTTP on the TLS port): the error envelope with a new request id, and
+ * Connection: close. The caller shuts the socket down. */
+void http_raw_error(int fd, gw_err code, const char *message);
+
 /* Adds the standard headers and queues resp (or stores it for a suspended request). */
 void http_response_finish(struct http_req *r, int status, struct MHD_Response *resp,
                           const char *content_type, const char *const *extra_headers);

@@ -322,15 +322,7 @@ static void *worker_main(void *arg)
 /* Answers 408 directly on the socket (for states where MHD cannot queue a response). */
 static void send_408(int fd, const char *why)
 {
-    char body[160], resp[320];
-    int bn = snprintf(body, sizeof(body),
-                      "{\"error\":{\"code\":\"request_timeout\",\"message\":\"%s\"}}", why);
-    int n = snprintf(resp, sizeof(resp),
-                     "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     bn, body);
-    ssize_t w = send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    GW_UNUSED(w);
+    http_raw_error(fd, GW_ETIMEOUT, why);
     shutdown(fd, SHUT_RDWR);
 }
 

@@ -64,34 +64,17 @@ static bool host_of(const char *head, char *out, size_t cap)
 }
 
 /* Reads what the client sent (so closing does not reset the connection before it reads the
- * answer), answers 400 in the gateway's error envelope and closes. */
+ * answer), answers 400 naming the https URL, and closes. */
 static void refuse_plain(int fd)
 {
-    char head[SNIFF_READ_MAX + 1], host[256], rid[33], body[512], resp[1024];
+    char head[SNIFF_READ_MAX + 1], host[256], msg[400];
     ssize_t got = recv(fd, head, SNIFF_READ_MAX, MSG_DONTWAIT);
     head[got > 0 ? got : 0] = '\0';
-    gw_random_hex(rid, 16);
-    int bn;
-    if (host_of(head, host, sizeof host))
-        bn = snprintf(body, sizeof body,
-                      "{\"error\":{\"code\":\"invalid_request\",\"message\":\"this port speaks "
-                      "HTTPS: a plain HTTP request was sent to it (use https://%s/)\","
-                      "\"request_id\":\"%s\"}}\n",
-                      host, rid);
-    else
-        bn = snprintf(body, sizeof body,
-                      "{\"error\":{\"code\":\"invalid_request\",\"message\":\"this port speaks "
-                      "HTTPS: a plain HTTP request was sent to it (use https://)\","
-                      "\"request_id\":\"%s\"}}\n",
-                      rid);
-    int n = snprintf(resp, sizeof resp,
-                     "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %d\r\n"
-                     "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
-                     "X-Content-Type-Options: nosniff\r\n\r\n%s",
-                     bn, rid, body);
-    ssize_t w = send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    GW_UNUSED(w);
+    bool named = host_of(head, host, sizeof host);
+    snprintf(msg, sizeof msg,
+             "this port speaks HTTPS: a plain HTTP request was sent to it (use https://%s%s)",
+             named ? host : "", named ? "/" : "");
+    http_raw_error(fd, GW_EINVAL, msg);
     shutdown(fd, SHUT_WR);
     close(fd);
 }
