@@ -29,15 +29,19 @@ struct llm_client;
 struct llm_exchange;
 
 struct llm_target {
-    const struct cfg_provider *provider; /* borrowed from the request's cfg snapshot */
+    const struct cfg_provider *provider; /* borrowed from the request's cfg snapshot, or from
+                                            its catalog of run-time entries (llm_registry.h) */
     const struct cfg_model *model;
+    const char *tenant; /* the tenant of a run-time provider (its own scheduler), else NULL */
 };
 
 struct llm_result {
     gw_err err;          /* GW_OK; GW_ETHROTTLED (queue full or wait too long: see
                             retry_after_s); GW_EUPSTREAM; GW_EUPTIMEOUT; GW_EINVAL (the provider
                             refused the request); GW_ECANCELED */
-    char msg[320];
+    char msg[480];       /* after fallbacks: every target tried and why each failed */
+    long status;         /* the last upstream HTTP status, 0 when none came */
+    int failure;         /* how the last transfer failed (enum net_failure, net/net.h), or 0 */
     json_t *response;    /* non-streamed success: canonical chat.completion (borrowed) */
     struct llm_usage usage; /* reported by the provider, else estimated (known = false) */
     const struct llm_target *served; /* the target that answered (or was tried last) */
@@ -52,8 +56,11 @@ struct llm_result {
 typedef int llm_on_chunk_fn(void *arg, json_t *chunk);
 typedef void llm_on_done_fn(void *arg, const struct llm_result *res);
 
+struct llm_catalog;
 struct llm_request {
     struct cfg *cfg;            /* snapshot the targets come from (a reference is taken) */
+    struct llm_catalog *catalog; /* run-time entries they may come from (a reference is
+                                    taken), or NULL */
     json_t *canon;              /* validated canonical request (a reference is taken) */
     bool stream;
     const struct llm_target *targets; /* primary first, then fallbacks; must stay valid
