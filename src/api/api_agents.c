@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "api/api_int.h"
 #include "base/util.h"
+#include "llm/llm_registry.h"
 #include "ns/ns.h"
 
 static json_t *agent_json(const struct ns_agent_info *a)
@@ -109,6 +110,8 @@ void api_agents_delete(struct api_call *c)
     if (!api_audit_sync(c, "agent.deleted", name, 200, json_pack("{s:s}", "name", name)))
         return;
     gw_err rc = ns_agent_delete(c->d->ns, c->gc.p->tenant, ns, agent);
+    if (rc == GW_OK) /* a later agent of this name starts without it */
+        rc = llm_registry_forget_agent(c->d->models, c->gc.p->tenant, name);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc == GW_ENOTFOUND ? rc : GW_ESTORE,
@@ -166,7 +169,7 @@ void api_messages_send(struct api_call *c)
         goto out;
     }
     /* an agent with a model answers: the message runs a turn */
-    const struct cfg_agent *runner = cfg_find_agent(c->gc.cfg, info.name);
+    const struct cfg_agent *runner = api_agent_runner(c, info.name);
     if (runner && runner->model) {
         const char *accept = http_header(c->r, "Accept");
         bool sse = json_is_true(stream) || (accept && strstr(accept, "text/event-stream"));

@@ -5,7 +5,8 @@
  * audit trail by role is decided in the API layer from the role name, so reading and exporting
  * are safe to grant to every role: each sees only its own slice (user: own events). Channel,
  * memory and agent permissions reach only granted namespaces (auth_grants.c), so "channels:*"
- * here means "every channel of the namespaces this person is given".
+ * here means "every channel of the namespaces this person is given". Providers and models are
+ * the tenant's (models:admin): only enterprise administrators manage them.
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
@@ -14,11 +15,12 @@
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
-    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:*",
-    NULL};
+    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:invoke",
+    "models:read", "namespaces:*", NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:read", NULL};
+    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:invoke", "models:read",
+    "namespaces:read", NULL};
 static const char *const perms_user[] = {
     "channels:*", "memory:*", "agents:read", "audit:read", "audit:export", "policies:read",
     "sessions:own", "workspace:use:*", "models:invoke", NULL};

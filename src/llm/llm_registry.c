@@ -620,3 +620,13 @@ gw_err llm_registry_commit(struct llm_registry *r, const struct cfg *cfg, struct
     llm_catalog_unref(cat);
     return rc;
 }
+
+gw_err llm_registry_forget_agent(struct llm_registry *r, const char *tenant, const char *agent)
+{
+    pthread_mutex_lock(&r->lock);
+    gw_err rc = store_agent_model_delete(r->st, tenant, agent);
+    if (rc == GW_OK)
+        rc = refresh(r);
+    pthread_mutex_unlock(&r->lock);
+    return rc == GW_ENOTFOUND ? GW_OK : rc;
+}

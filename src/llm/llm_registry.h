@@ -132,6 +132,9 @@ gw_err llm_registry_commit(struct llm_registry *r, const struct cfg *cfg, struct
                            json_t **result, char *msg, size_t cap);
 void llm_change_free(struct llm_change *ch);
 
+/* An agent was deleted: its run-time model goes too (GW_OK when it had none). */
+gw_err llm_registry_forget_agent(struct llm_registry *r, const char *tenant, const char *agent);
+
 /* "set" and the last four characters of a key (only "set" for a short one): what may be shown
  * of a secret (new reference). */
 json_t *llm_secret_json(const char *key);
