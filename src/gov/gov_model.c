@@ -103,6 +103,7 @@ static void meter(struct gov_model *m, const struct llm_result *res)
         .tenant = p->tenant, .user = p->user ? p->user : p->actor,
         .workspace = m->rq.workspace, .agent = m->rq.agent,
         .provider = res->served->provider->name, .model = res->served->model->name,
+        .price = res->served->model,
         .prompt_tokens = res->usage.prompt_tokens,
         .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
         .request_id = gc->request_id,

@@ -115,7 +115,8 @@ static void record(struct probe_slot *s, const struct llm_result *res)
     struct meter_usage u = {
         .tenant = p->tenant, .user = p->user ? p->user : p->actor,
         .workspace = s->run->workspace, .provider = s->target.provider->name,
-        .model = s->target.model->name, .prompt_tokens = res->usage.prompt_tokens,
+        .model = s->target.model->name, .price = s->target.model,
+        .prompt_tokens = res->usage.prompt_tokens,
         .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
         .request_id = gc->request_id,
     };

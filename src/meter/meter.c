@@ -106,8 +106,11 @@ double meter_price(const struct cfg *c, const char *provider, const char *model,
     }
     if (known)
         *known = m != NULL;
-    if (!m)
-        return 0;
+    return m ? meter_cost(m, prompt_tokens, completion_tokens) : 0;
+}
+
+double meter_cost(const struct cfg_model *m, int64_t prompt_tokens, int64_t completion_tokens)
+{
     double pt = prompt_tokens > 0 ? (double)prompt_tokens : 0;
     double ct = completion_tokens > 0 ? (double)completion_tokens : 0;
     return pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6;
@@ -458,8 +461,10 @@ double meter_record(struct meter *k, const struct meter_usage *u)
     struct meter_alert *alert = NULL;
     bool known = false;
     pthread_mutex_lock(&k->mu);
-    double cost = meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
-                                  u->completion_tokens, &known);
+    double cost = u->price ? meter_cost(u->price, u->prompt_tokens, u->completion_tokens)
+                           : meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
+                                         u->completion_tokens, &known);
+    known |= u->price != NULL; /* a model added at run time brings its prices */
     struct total *t = total_get(k, u->tenant, workspace, idx);
     if (total_roll(t, idx)) {
         t->usd += cost;
