@@ -49,11 +49,13 @@ const struct cfg_agent *api_agent_runner(struct api_call *c, const char *name)
         return NULL;
     /* an agent registered through the API: its model, the default prompt and memory tools */
     struct cfg_agent *r = gw_pool_calloc(c->r->pool, sizeof(*r));
-    *r = (struct cfg_agent){
-        .name = (char *)info.name, .channel = (char *)info.channel,
-        .memory_path = (char *)info.memory_path, .description = (char *)info.description,
-        .model = gw_pool_strdup(c->r->pool, model), .tools = (char **)default_tools,
-        .n_tools = 2};
+    *r = (struct cfg_agent){.name = (char *)info.name,
+                            .channel = (char *)info.channel,
+                            .memory_path = (char *)info.memory_path,
+                            .description = (char *)info.description,
+                            .model = gw_pool_strdup(c->r->pool, model),
+                            .tools = (char **)default_tools,
+                            .n_tools = 2};
     return r;
 }
 
@@ -61,16 +63,16 @@ const struct cfg_agent *api_agent_runner(struct api_call *c, const char *name)
 
 static json_t *openai_model(const char *id, const char *owner, const char *kind)
 {
-    return json_pack("{s:s,s:s,s:i,s:s,s:s}", "id", id, "object", "model", "created", 0,
-                     "owned_by", owner, "kind", kind);
+    return json_pack("{s:s,s:s,s:i,s:s,s:s}", "id", id, "object", "model", "created", 0, "owned_by",
+                     owner, "kind", kind);
 }
 
 static void list_one(void *arg, const struct cfg_provider *p, const struct cfg_model *m)
 {
     char id[200];
     snprintf(id, sizeof(id), "%s/%s", p->name, m->name);
-    json_array_append_new(arg, openai_model(id, p->name,
-                                            p->self_hosted ? "self_hosted" : "external"));
+    json_array_append_new(arg,
+                          openai_model(id, p->name, p->self_hosted ? "self_hosted" : "external"));
 }
 
 /* The agents of the caller's tenant that the caller reaches and that answer with a model. */
@@ -97,9 +99,9 @@ void api_models_list(struct api_call *c)
     for (size_t i = 0; i < n; i++) {
         const struct cfg_agent *a = api_agent_runner(c, agents[i].name);
         if (a && a->model)
-            json_array_append_new(data, openai_model(gw_pool_printf(c->r->pool, "openclaw/%s",
-                                                                    a->name),
-                                                     "openclaw", "agent"));
+            json_array_append_new(data,
+                                  openai_model(gw_pool_printf(c->r->pool, "openclaw/%s", a->name),
+                                               "openclaw", "agent"));
     }
     http_respond_json(c->r, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
 }
@@ -119,8 +121,10 @@ void api_models_get(struct api_call *c)
             http_respond_json(c->r, 200, openai_model(id, "openclaw", "agent"));
             return;
         }
-        http_respond_error(c->r, GW_ENOTFOUND, "The model '%s' does not exist or you do not "
-                           "have access to it", id);
+        http_respond_error(c->r, GW_ENOTFOUND,
+                           "The model '%s' does not exist or you do not "
+                           "have access to it",
+                           id);
         return;
     }
     struct llm_target t;
@@ -129,9 +133,9 @@ void api_models_get(struct api_call *c)
         http_respond_error(c->r, GW_ENOTFOUND, "%s", msg);
         return;
     }
-    http_respond_json(c->r, 200, openai_model(id, t.provider->name,
-                                              t.provider->self_hosted ? "self_hosted"
-                                                                      : "external"));
+    http_respond_json(c->r, 200,
+                      openai_model(id, t.provider->name,
+                                   t.provider->self_hosted ? "self_hosted" : "external"));
 }
 
 /* --- administration views ------------------------------------------------------------------ */
@@ -149,8 +153,8 @@ static json_t *agents_json(struct api_call *c, struct llm_catalog *cat, json_t *
         struct llm_target t;
         if (!model)
             snprintf(msg, sizeof(msg), "no model: messages are kept in its mailbox");
-        else if (llm_catalog_find(cat, c->gc.cfg, c->gc.p->tenant, model, &t, msg,
-                                  sizeof(msg)) == GW_OK)
+        else if (llm_catalog_find(cat, c->gc.cfg, c->gc.p->tenant, model, &t, msg, sizeof(msg)) ==
+                 GW_OK)
             snprintf(msg, sizeof(msg), "active");
         if (model) {
             json_t *users = json_object_get(agents_of, model);
@@ -158,9 +162,9 @@ static json_t *agents_json(struct api_call *c, struct llm_catalog *cat, json_t *
                 json_object_set_new(agents_of, model, users = json_array());
             json_array_append_new(users, json_string(agents[i].name));
         }
-        json_array_append_new(list, json_pack("{s:s,s:s?,s:s,s:s}", "agent", agents[i].name,
-                                              "model", model, "source", agents[i].source,
-                                              "state", msg));
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s?,s:s,s:s}", "agent", agents[i].name, "model",
+                                        model, "source", agents[i].source, "state", msg));
     }
     return list;
 }
@@ -221,14 +225,16 @@ void api_catalog_get(struct api_call *c)
 /* --- changes ------------------------------------------------------------------------------- */
 
 /* Checked, audited durably, then applied; answered with the entry as the views show it. */
-static void change(struct api_call *c, enum llm_change_kind kind, const char *name,
-                   bool with_body)
+static void change(struct api_call *c, enum llm_change_kind kind, const char *name, bool with_body)
 {
     json_t *body = with_body ? api_json_body(c) : NULL;
     if (with_body && !body)
         return;
-    struct llm_change_req rq = {.kind = kind, .tenant = c->gc.p->tenant,
-                                .actor = c->gc.p->actor, .name = name, .body = body};
+    struct llm_change_req rq = {.kind = kind,
+                                .tenant = c->gc.p->tenant,
+                                .actor = c->gc.p->actor,
+                                .name = name,
+                                .body = body};
     struct llm_change *ch = NULL;
     json_t *result = NULL;
     char msg[400];
@@ -301,8 +307,9 @@ void api_agents_model_set(struct api_call *c)
     if (!api_require(c, "agents:write"))
         return;
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
-        http_respond_error(c->r, GW_EINVAL, "namespace and agent must be 1-63 characters of "
-                                            "[a-z0-9_-] starting with a letter or digit");
+        http_respond_error(c->r, GW_EINVAL,
+                           "namespace and agent must be 1-63 characters of "
+                           "[a-z0-9_-] starting with a letter or digit");
         return;
     }
     const char *name = c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
@@ -316,8 +323,10 @@ void api_agents_model_set(struct api_call *c)
         return;
     }
     if (!strcmp(info.source, "config")) {
-        http_respond_error(c->r, GW_ECONFLICT, "agent %s is declared in gateway.yaml: set "
-                           "agents[].model there and reload", name);
+        http_respond_error(c->r, GW_ECONFLICT,
+                           "agent %s is declared in gateway.yaml: set "
+                           "agents[].model there and reload",
+                           name);
         return;
     }
     change(c, LLM_AGENT_MODEL, name, true);
@@ -327,8 +336,8 @@ void api_agents_model_set(struct api_call *c)
 
 static json_t *probe_json(const struct gov_probe *pr, bool with_answer)
 {
-    json_t *o = json_pack("{s:s,s:b,s:I}", "model", pr->model, "ok", pr->err == GW_OK,
-                          "latency_ms", (json_int_t)pr->latency_ms);
+    json_t *o = json_pack("{s:s,s:b,s:I}", "model", pr->model, "ok", pr->err == GW_OK, "latency_ms",
+                          (json_int_t)pr->latency_ms);
     if (pr->status)
         json_object_set_new(o, "status", json_integer(pr->status));
     if (pr->err != GW_OK) {
@@ -340,11 +349,11 @@ static json_t *probe_json(const struct gov_probe *pr, bool with_answer)
     }
     if (with_answer) /* answers are not audited */
         json_object_set_new(o, "answer", json_string(pr->answer));
-    json_object_set_new(o, "usage", json_pack("{s:I,s:I,s:b}", "prompt_tokens",
-                                              (json_int_t)pr->usage.prompt_tokens,
-                                              "completion_tokens",
-                                              (json_int_t)pr->usage.completion_tokens,
-                                              "reported", pr->usage.known));
+    json_object_set_new(o, "usage",
+                        json_pack("{s:I,s:I,s:b}", "prompt_tokens",
+                                  (json_int_t)pr->usage.prompt_tokens, "completion_tokens",
+                                  (json_int_t)pr->usage.completion_tokens, "reported",
+                                  pr->usage.known));
     json_object_set_new(o, "cost_usd", json_real(pr->cost_usd));
     return o;
 }
@@ -363,8 +372,8 @@ static void probe(struct api_call *c, const char **ids, size_t n, const char *no
         json_array_append_new(audited, probe_json(&pr[i], false));
     }
     c->gc.audit.details = json_pack("{s:b,s:o}", "ok", ok, "results", audited);
-    http_respond_json(c->r, 200, json_pack("{s:b,s:o,s:s?}", "ok", ok, "results", results,
-                                           "note", note));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:b,s:o,s:s?}", "ok", ok, "results", results, "note", note));
 }
 
 void api_providers_test(struct api_call *c)
@@ -390,9 +399,12 @@ void api_providers_test(struct api_call *c)
         ids[i] = gw_pool_printf(c->r->pool, "%s/%s", name,
                                 json_string_value(json_array_get(models, i)));
     json_decref(p);
-    probe(c, ids, k, n > k ? gw_pool_printf(c->r->pool, "the first %d of %zu models were "
-                                            "tested", MAX_PROBES, n)
-                           : NULL);
+    probe(c, ids, k,
+          n > k ? gw_pool_printf(c->r->pool,
+                                 "the first %d of %zu models were "
+                                 "tested",
+                                 MAX_PROBES, n)
+                : NULL);
 }
 
 void api_catalog_test(struct api_call *c)

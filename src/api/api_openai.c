@@ -7,8 +7,9 @@
  * X-OpenClaw-Classification, never lower it), routed, redacted, handed to the model client
  * without blocking this thread, and metered. The answer comes back on the I/O thread: complete,
  * or as SSE chunks forwarded as they arrive and closed with "data: [DONE]". The call's single
- * audit event carries the route, the policy decision, the usage and the cost. "model": "openclaw/<ns>/<agent>" runs a
- * turn of that agent instead (agent/agent.h). Errors use OpenAI's envelope.
+ * audit event carries the route, the policy decision, the usage and the cost. "model":
+ * "openclaw/<ns>/<agent>" runs a turn of that agent instead (agent/agent.h). Errors use OpenAI's
+ * envelope.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"

@@ -14,13 +14,13 @@
 
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
-    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:invoke",
-    "models:read", "namespaces:*", NULL};
+    "channels:*",    "memory:*",         "tokens:*",     "agents:*",   "audit:*",
+    "policies:*",    "classification:*", "stats:read",   "sessions:*", "workspace:*",
+    "models:invoke", "models:read",      "namespaces:*", NULL};
 static const char *const perms_team_lead[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:invoke", "models:read",
-    "namespaces:read", NULL};
+    "channels:*",    "memory:*",    "tokens:*",        "agents:*",   "audit:read",
+    "audit:export",  "policies:*",  "stats:read",      "sessions:*", "workspace:*",
+    "models:invoke", "models:read", "namespaces:read", NULL};
 static const char *const perms_user[] = {
     "channels:*", "memory:*", "agents:read", "audit:read", "audit:export", "policies:read",
     "sessions:own", "workspace:use:*", "models:invoke", NULL};

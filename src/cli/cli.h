@@ -540,9 +540,9 @@ extern const char cli_help_completion[];
 /* The entries of cli_commands, one per family file. */
 extern const struct cli_command cli_command_status, cli_command_auth, cli_command_config,
     cli_command_tokens, cli_command_agents, cli_command_namespaces, cli_command_sessions,
-    cli_command_send, cli_command_chat, cli_command_memory, cli_command_audit,
-    cli_command_policy, cli_command_tools, cli_command_approvals, cli_command_stats,
-    cli_command_admin, cli_command_completion, cli_command_models, cli_command_providers;
+    cli_command_send, cli_command_chat, cli_command_memory, cli_command_audit, cli_command_policy,
+    cli_command_tools, cli_command_approvals, cli_command_stats, cli_command_admin,
+    cli_command_completion, cli_command_models, cli_command_providers;
 
 /* `stats costs` text of a GET /api/v1/costs reply (cli_stats.c). */
 void cli_format_costs(struct gw_buf *out, const json_t *report);

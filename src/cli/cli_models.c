@@ -134,8 +134,8 @@ static int read_key(const struct cli_args *a, json_t *body, char *err, size_t ca
             fclose(f);
         rc = e == GW_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     }
-    while (rc == CLI_EXIT_OK && in.len && (in.data[in.len - 1] == '\n' ||
-                                           in.data[in.len - 1] == '\r'))
+    while (rc == CLI_EXIT_OK && in.len &&
+           (in.data[in.len - 1] == '\n' || in.data[in.len - 1] == '\r'))
         in.data[--in.len] = '\0';
     if (rc == CLI_EXIT_OK && (!in.len || strlen(in.data) != in.len)) {
         snprintf(err, cap, "the API key is empty");
@@ -151,12 +151,14 @@ static int read_key(const struct cli_args *a, json_t *body, char *err, size_t ca
 
 int cli_provider_body(const struct cli_args *a, bool add, json_t **out, char *err, size_t cap)
 {
-    static const char *const strs[][2] = {
-        {"api", "api"}, {"base-url", "base_url"}, {"kind", "kind"},
-        {"max-classification", "max_classification"}, {"region", "region"}};
-    static const char *const nums[][2] = {
-        {"timeout-ms", "timeout_ms"}, {"connect-timeout-ms", "connect_timeout_ms"},
-        {"retries", "retries"}};
+    static const char *const strs[][2] = {{"api", "api"},
+                                          {"base-url", "base_url"},
+                                          {"kind", "kind"},
+                                          {"max-classification", "max_classification"},
+                                          {"region", "region"}};
+    static const char *const nums[][2] = {{"timeout-ms", "timeout_ms"},
+                                          {"connect-timeout-ms", "connect_timeout_ms"},
+                                          {"retries", "retries"}};
     json_t *body = json_object();
     int rc = CLI_EXIT_OK;
     if (add && !cli_json_put(body, "name", a->pos[0]))
@@ -181,8 +183,7 @@ int cli_provider_body(const struct cli_args *a, bool add, json_t **out, char *er
     if (rc == CLI_EXIT_OK && nm) {
         json_t *models = json_array();
         for (size_t i = 0; i < nm; i++)
-            json_array_append_new(models, json_pack("{s:s}", "name",
-                                                    cli_args_nth(a, "model", i)));
+            json_array_append_new(models, json_pack("{s:s}", "name", cli_args_nth(a, "model", i)));
         json_object_set_new(body, "models", models);
     }
     if (rc == CLI_EXIT_OK && cli_args_has(a, "disabled"))
@@ -220,15 +221,15 @@ int cli_model_body(const struct cli_args *a, bool add, json_t **out, char *err, 
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK && cli_args_get(a, "input-price"))
-        rc = price(body, "input_per_mtok", "input-price", cli_args_get(a, "input-price"), err,
-                   cap);
+        rc = price(body, "input_per_mtok", "input-price", cli_args_get(a, "input-price"), err, cap);
     if (rc == CLI_EXIT_OK && cli_args_get(a, "output-price"))
-        rc = price(body, "output_per_mtok", "output-price", cli_args_get(a, "output-price"),
-                   err, cap);
+        rc = price(body, "output_per_mtok", "output-price", cli_args_get(a, "output-price"), err,
+                   cap);
     if (rc == CLI_EXIT_OK && cli_args_has(a, "disabled"))
         json_object_set_new(body, "enabled", json_false());
     if (rc == CLI_EXIT_OK && !add && json_object_size(body) == 0) {
-        snprintf(err, cap, "nothing to change: give --upstream, --input-price or "
+        snprintf(err, cap,
+                 "nothing to change: give --upstream, --input-price or "
                  "--output-price (or use enable|disable)");
         rc = CLI_EXIT_USAGE;
     }
@@ -273,10 +274,12 @@ void cli_format_models(struct gw_buf *out, const json_t *reply, const char *prov
         const char *prov = gw_json_str(m, "provider");
         if (provider && (!prov || strcmp(provider, prov) != 0))
             continue;
-        char *cells[GW_ARRAY_LEN(mh)] = {
-            cli_json_cell(json_object_get(m, "id")), cli_json_cell(json_object_get(m, "source")),
-            cli_json_cell(json_object_get(m, "state")), cli_json_cell(json_object_get(m, "kind")),
-            price_cell(m), cli_json_cell(json_object_get(m, "agents"))};
+        char *cells[GW_ARRAY_LEN(mh)] = {cli_json_cell(json_object_get(m, "id")),
+                                         cli_json_cell(json_object_get(m, "source")),
+                                         cli_json_cell(json_object_get(m, "state")),
+                                         cli_json_cell(json_object_get(m, "kind")),
+                                         price_cell(m),
+                                         cli_json_cell(json_object_get(m, "agents"))};
         cli_table_add(&t, (const char *const *)cells);
         for (size_t k = 0; k < GW_ARRAY_LEN(cells); k++)
             free(cells[k]);
@@ -292,7 +295,8 @@ void cli_format_models(struct gw_buf *out, const json_t *reply, const char *prov
         return;
     static const char *const keys[] = {"agent", "model", "source", "state"};
     cli_table_init(&t, ah, GW_ARRAY_LEN(ah));
-    json_array_foreach(agents, i, m) cli_table_add_json(&t, m, keys);
+    json_array_foreach(agents, i, m)
+        cli_table_add_json(&t, m, keys);
     (void)gw_buf_puts(out, "\n");
     cli_table_render(&t, out);
     cli_table_release(&t);
@@ -300,8 +304,8 @@ void cli_format_models(struct gw_buf *out, const json_t *reply, const char *prov
 
 void cli_format_providers(struct gw_buf *out, const json_t *reply)
 {
-    static const char *const h[] = {"NAME", "SOURCE", "STATE", "API", "BASE URL", "API KEY",
-                                    "MODELS"};
+    static const char *const h[] = {"NAME",     "SOURCE",  "STATE", "API",
+                                    "BASE URL", "API KEY", "MODELS"};
     static const char *const keys[] = {"name", "source", "state", "api", "base_url"};
     struct cli_table t;
     cli_table_init(&t, h, GW_ARRAY_LEN(h));
@@ -338,12 +342,22 @@ void cli_format_provider(struct gw_buf *out, const json_t *p)
     cli_sanitize(out, gw_json_str(p, "name"));
     (void)gw_buf_puts(out, "\n");
     static const char *const rows[][2] = {
-        {"  Source:", "source"}, {"  State:", "state"}, {"  Problem:", "problem"},
-        {"  API:", "api"}, {"  Base URL:", "base_url"}, {"  Kind:", "kind"},
-        {"  Max classification:", "max_classification"}, {"  Region:", "region"},
-        {"  Timeout (ms):", "timeout_ms"}, {"  Connect (ms):", "connect_timeout_ms"},
-        {"  Retries:", "retries"}, {"  Fallback:", "fallback"}, {"  Limits:", "limits"},
-        {"  Models:", "models"}, {"  Updated by:", "updated_by"}, {"  Updated at:", "updated_at"},
+        {"  Source:", "source"},
+        {"  State:", "state"},
+        {"  Problem:", "problem"},
+        {"  API:", "api"},
+        {"  Base URL:", "base_url"},
+        {"  Kind:", "kind"},
+        {"  Max classification:", "max_classification"},
+        {"  Region:", "region"},
+        {"  Timeout (ms):", "timeout_ms"},
+        {"  Connect (ms):", "connect_timeout_ms"},
+        {"  Retries:", "retries"},
+        {"  Fallback:", "fallback"},
+        {"  Limits:", "limits"},
+        {"  Models:", "models"},
+        {"  Updated by:", "updated_by"},
+        {"  Updated at:", "updated_at"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
         const json_t *v = json_object_get(p, rows[i][1]);
@@ -472,9 +486,11 @@ static int one_name(const struct cli_args *a, const char *help, const char *what
 /* --- openclaw models ------------------------------------------------------------------------ */
 
 static const struct cli_optdef list_opts[] = {{"provider", CLI_OPT_ARG}, {NULL, 0}};
-static const struct cli_optdef model_add_opts[] = {
-    {"upstream", CLI_OPT_ARG}, {"input-price", CLI_OPT_ARG}, {"output-price", CLI_OPT_ARG},
-    {"disabled", 0},           {NULL, 0}};
+static const struct cli_optdef model_add_opts[] = {{"upstream", CLI_OPT_ARG},
+                                                   {"input-price", CLI_OPT_ARG},
+                                                   {"output-price", CLI_OPT_ARG},
+                                                   {"disabled", 0},
+                                                   {NULL, 0}};
 static const struct cli_optdef model_set_opts[] = {{"upstream", CLI_OPT_ARG},
                                                    {"input-price", CLI_OPT_ARG},
                                                    {"output-price", CLI_OPT_ARG},
@@ -531,8 +547,7 @@ static int toggle(struct cli_ctx *ctx, const struct cli_args *a, struct cli_resp
     if (rc != CLI_EXIT_OK || (rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         return rc;
     struct gw_buf url;
-    entry_url(&url, ctx, provider ? "/api/v1/providers" : "/api/v1/models", a->pos[0],
-              !provider);
+    entry_url(&url, ctx, provider ? "/api/v1/providers" : "/api/v1/models", a->pos[0], !provider);
     char *msg = gw_xasprintf("%s %s %s", provider ? "Provider" : "Model", a->pos[0],
                              enabled ? "enabled" : "disabled");
     rc = request(ctx, "PATCH", &url, json_pack("{s:b}", "enabled", enabled), rs, say, msg);
@@ -559,8 +574,7 @@ static int remove_entry(struct cli_ctx *ctx, const struct cli_args *a, struct cl
     if (rc != CLI_EXIT_OK || (rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         return rc;
     struct gw_buf url;
-    entry_url(&url, ctx, provider ? "/api/v1/providers" : "/api/v1/models", a->pos[0],
-              !provider);
+    entry_url(&url, ctx, provider ? "/api/v1/providers" : "/api/v1/models", a->pos[0], !provider);
     char *msg = gw_xasprintf("Removed %s %s", provider ? "provider" : "model", a->pos[0]);
     rc = request(ctx, "DELETE", &url, NULL, rs, say, msg);
     free(msg);
@@ -613,7 +627,7 @@ static int models_assign(struct cli_ctx *ctx, const struct cli_args *a, struct c
     bool none = !strcmp(a->pos[1], "none");
     int rc = none ? (json_object_set_new(body, "model", json_null()), CLI_EXIT_OK)
              : cli_json_put(body, "model", a->pos[1]) ? CLI_EXIT_OK
-                                                     : CLI_EXIT_USAGE;
+                                                      : CLI_EXIT_USAGE;
     if (rc == CLI_EXIT_OK)
         rc = cli_ctx_resolve(ctx);
     if (rc != CLI_EXIT_OK) {
@@ -627,8 +641,8 @@ static int models_assign(struct cli_ctx *ctx, const struct cli_args *a, struct c
     cli_url_segment(&url, ns);
     cli_url_segment(&url, agent);
     cli_url_fixed(&url, "/model");
-    char *msg = none ? gw_xasprintf("Agent %s/%s has no model now (messages go to its mailbox)",
-                                    ns, agent)
+    char *msg = none ? gw_xasprintf("Agent %s/%s has no model now (messages go to its mailbox)", ns,
+                                    agent)
                      : gw_xasprintf("Agent %s/%s answers with %s", ns, agent, a->pos[1]);
     rc = request(ctx, "PUT", &url, body, rs, say, msg);
     free(msg);
@@ -638,12 +652,12 @@ static int models_assign(struct cli_ctx *ctx, const struct cli_args *a, struct c
 }
 
 static const struct cli_sub model_subs[] = {
-    {"list", list_opts, models_list},        {"add", model_add_opts, models_add},
-    {"set", model_set_opts, models_set},     {"test", NULL, models_test},
-    {"disable", NULL, models_disable},       {"enable", NULL, models_enable},
-    {"remove", NULL, models_remove},         {"assign", NULL, models_assign},
+    {"list", list_opts, models_list},    {"add", model_add_opts, models_add},
+    {"set", model_set_opts, models_set}, {"test", NULL, models_test},
+    {"disable", NULL, models_disable},   {"enable", NULL, models_enable},
+    {"remove", NULL, models_remove},     {"assign", NULL, models_assign},
 };
-const struct cli_command cli_command_models = {"models", cli_help_models, cli_cmd_models,
+const struct cli_command cli_command_models = {"models",   cli_help_models,          cli_cmd_models,
                                                model_subs, GW_ARRAY_LEN(model_subs), NULL};
 
 int cli_cmd_models(struct cli_ctx *ctx, int argc, char **argv)
@@ -653,20 +667,25 @@ int cli_cmd_models(struct cli_ctx *ctx, int argc, char **argv)
 
 /* --- openclaw providers --------------------------------------------------------------------- */
 
-#define PROVIDER_OPTS                                                                          \
-    {"api", CLI_OPT_ARG}, {"base-url", CLI_OPT_ARG},                                           \
-        {"api-key-file", CLI_OPT_ARG | CLI_OPT_FILE}, {"api-key-env", CLI_OPT_ARG},            \
-        {"kind", CLI_OPT_ARG}, {"max-classification", CLI_OPT_ARG}, {"region", CLI_OPT_ARG},   \
-        {"timeout-ms", CLI_OPT_ARG}, {"connect-timeout-ms", CLI_OPT_ARG},                      \
-        {"retries", CLI_OPT_ARG}, {"fallback", CLI_OPT_ARG | CLI_OPT_MULTI}
+#define PROVIDER_OPTS                                                                              \
+    {"api", CLI_OPT_ARG}, {"base-url", CLI_OPT_ARG}, {"api-key-file", CLI_OPT_ARG | CLI_OPT_FILE}, \
+        {"api-key-env", CLI_OPT_ARG}, {"kind", CLI_OPT_ARG}, {"max-classification", CLI_OPT_ARG},  \
+        {"region", CLI_OPT_ARG}, {"timeout-ms", CLI_OPT_ARG}, {"connect-timeout-ms", CLI_OPT_ARG}, \
+        {"retries", CLI_OPT_ARG},                                                                  \
+    {                                                                                              \
+        "fallback", CLI_OPT_ARG | CLI_OPT_MULTI                                                    \
+    }
 
-static const struct cli_optdef provider_add_opts[] = {
-    PROVIDER_OPTS, {"model", CLI_OPT_ARG | CLI_OPT_MULTI}, {"disabled", 0}, {NULL, 0}};
-static const struct cli_optdef provider_set_opts[] = {
-    PROVIDER_OPTS, {"no-api-key", 0}, {"no-fallback", 0}, {NULL, 0}};
+static const struct cli_optdef provider_add_opts[] = {PROVIDER_OPTS,
+                                                      {"model", CLI_OPT_ARG | CLI_OPT_MULTI},
+                                                      {"disabled", 0},
+                                                      {NULL, 0}};
+static const struct cli_optdef provider_set_opts[] = {PROVIDER_OPTS,
+                                                      {"no-api-key", 0},
+                                                      {"no-fallback", 0},
+                                                      {NULL, 0}};
 
-static int providers_list(struct cli_ctx *ctx, const struct cli_args *a,
-                          struct cli_response *rs)
+static int providers_list(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
     if (a->npos)
         return cli_usage_error(cli_help_providers, "providers list takes no positional "
@@ -679,8 +698,7 @@ static int providers_list(struct cli_ctx *ctx, const struct cli_args *a,
     return request(ctx, "GET", &url, NULL, rs, show_providers, NULL);
 }
 
-static int providers_show(struct cli_ctx *ctx, const struct cli_args *a,
-                          struct cli_response *rs)
+static int providers_show(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
     int rc = one_name(a, cli_help_providers, "give one <provider>", false);
     if (rc != CLI_EXIT_OK || (rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
@@ -690,8 +708,8 @@ static int providers_show(struct cli_ctx *ctx, const struct cli_args *a,
     return request(ctx, "GET", &url, NULL, rs, show_provider, NULL);
 }
 
-static int provider_write(struct cli_ctx *ctx, const struct cli_args *a,
-                          struct cli_response *rs, bool add)
+static int provider_write(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs,
+                          bool add)
 {
     int rc = one_name(a, cli_help_providers, "give one <provider>", false);
     json_t *body = NULL;
@@ -723,20 +741,17 @@ static int providers_set(struct cli_ctx *ctx, const struct cli_args *a, struct c
     return provider_write(ctx, a, rs, false);
 }
 
-static int providers_disable(struct cli_ctx *ctx, const struct cli_args *a,
-                             struct cli_response *rs)
+static int providers_disable(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
     return toggle(ctx, a, rs, true, false);
 }
 
-static int providers_enable(struct cli_ctx *ctx, const struct cli_args *a,
-                            struct cli_response *rs)
+static int providers_enable(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
     return toggle(ctx, a, rs, true, true);
 }
 
-static int providers_remove(struct cli_ctx *ctx, const struct cli_args *a,
-                            struct cli_response *rs)
+static int providers_remove(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
     return remove_entry(ctx, a, rs, true);
 }
@@ -750,14 +765,18 @@ static int providers_test(struct cli_ctx *ctx, const struct cli_args *a, struct 
 }
 
 static const struct cli_sub provider_subs[] = {
-    {"list", NULL, providers_list},          {"show", NULL, providers_show},
-    {"add", provider_add_opts, providers_add}, {"set", provider_set_opts, providers_set},
-    {"test", NULL, providers_test},          {"disable", NULL, providers_disable},
-    {"enable", NULL, providers_enable},      {"remove", NULL, providers_remove},
+    {"list", NULL, providers_list},
+    {"show", NULL, providers_show},
+    {"add", provider_add_opts, providers_add},
+    {"set", provider_set_opts, providers_set},
+    {"test", NULL, providers_test},
+    {"disable", NULL, providers_disable},
+    {"enable", NULL, providers_enable},
+    {"remove", NULL, providers_remove},
 };
 const struct cli_command cli_command_providers = {
-    "providers", cli_help_providers, cli_cmd_providers, provider_subs,
-    GW_ARRAY_LEN(provider_subs), NULL};
+    "providers",   cli_help_providers,          cli_cmd_providers,
+    provider_subs, GW_ARRAY_LEN(provider_subs), NULL};
 
 int cli_cmd_providers(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -70,13 +70,13 @@ gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **r
 /* --- a test call (`openclaw models test`) ------------------------------------------------ */
 
 struct gov_probe {
-    const char *model;      /* in: "<provider>/<model>" */
-    gw_err err;             /* out: GW_OK when the model answered */
-    long status;            /* the upstream's HTTP status, 0 when none came */
-    int64_t latency_ms;     /* from the request to the complete answer */
-    char error[480];        /* what went wrong */
-    char hint[300];         /* what to do about it, in plain words ("": nothing to add) */
-    char answer[128];       /* the start of the answer */
+    const char *model;  /* in: "<provider>/<model>" */
+    gw_err err;         /* out: GW_OK when the model answered */
+    long status;        /* the upstream's HTTP status, 0 when none came */
+    int64_t latency_ms; /* from the request to the complete answer */
+    char error[480];    /* what went wrong */
+    char hint[300];     /* what to do about it, in plain words ("": nothing to add) */
+    char answer[128];   /* the start of the answer */
     struct llm_usage usage;
     double cost_usd;
 };

@@ -47,50 +47,65 @@ static void hint(struct gov_probe *pr, const struct llm_result *res, const struc
     const char *up = t->model->upstream ? t->model->upstream : t->model->name;
     size_t cap = sizeof(pr->hint);
     if (strstr(res->msg, "egress policy"))
-        snprintf(pr->hint, cap, "the gateway's egress policy does not let it connect there: "
+        snprintf(pr->hint, cap,
+                 "the gateway's egress policy does not let it connect there: "
                  "allow the host in gateway.yaml (egress.allow, or egress.allow_private for "
                  "private addresses) and reload");
     else if (res->status == 401 || res->status == 403)
-        snprintf(pr->hint, cap, "the provider refused the credentials: check the API key "
-                 "(`openclaw providers set %s --api-key-file FILE`)", p->name);
+        snprintf(pr->hint, cap,
+                 "the provider refused the credentials: check the API key "
+                 "(`openclaw providers set %s --api-key-file FILE`)",
+                 p->name);
     else if (res->status == 404)
-        snprintf(pr->hint, cap, "the server has no such endpoint or model: check base_url "
+        snprintf(pr->hint, cap,
+                 "the server has no such endpoint or model: check base_url "
                  "(OpenAI-compatible servers usually end in /v1) and the upstream name '%s'",
                  up);
     else if (res->status == 429)
-        snprintf(pr->hint, cap, "the provider is limiting this key's rate: try again later or "
+        snprintf(pr->hint, cap,
+                 "the provider is limiting this key's rate: try again later or "
                  "raise the key's quota");
     else if (res->status >= 500)
-        snprintf(pr->hint, cap, "the provider is failing (HTTP %ld): try again later",
-                 res->status);
+        snprintf(pr->hint, cap, "the provider is failing (HTTP %ld): try again later", res->status);
     else if (res->status >= 400)
-        snprintf(pr->hint, cap, "the provider refused the request: check the model's upstream "
-                 "name '%s' and the api (%s)", up,
-                 p->api == CFG_LLM_ANTHROPIC ? "anthropic" : p->api == CFG_LLM_OLLAMA ? "ollama"
-                                                                                      : "openai");
+        snprintf(pr->hint, cap,
+                 "the provider refused the request: check the model's upstream "
+                 "name '%s' and the api (%s)",
+                 up,
+                 p->api == CFG_LLM_ANTHROPIC ? "anthropic"
+                 : p->api == CFG_LLM_OLLAMA  ? "ollama"
+                                             : "openai");
     else if (res->failure == NET_FAIL_RESOLVE)
         snprintf(pr->hint, cap, "the host name of base_url does not resolve: check the address");
     else if (res->failure == NET_FAIL_CONNECT)
-        snprintf(pr->hint, cap, "nothing accepts connections at base_url: is the server "
+        snprintf(pr->hint, cap,
+                 "nothing accepts connections at base_url: is the server "
                  "running, and are the host and port right?");
     else if (res->failure == NET_FAIL_TLS_VERIFY)
         snprintf(pr->hint, cap, "the server's TLS certificate is not trusted by this machine");
     else if (res->failure == NET_FAIL_TLS_HANDSHAKE)
-        snprintf(pr->hint, cap, "TLS failed: does this port speak https? (http:// for a plain "
+        snprintf(pr->hint, cap,
+                 "TLS failed: does this port speak https? (http:// for a plain "
                  "server)");
     else if (res->err == GW_EUPTIMEOUT || res->failure == NET_FAIL_TIMEOUT)
-        snprintf(pr->hint, cap, "no answer within %u ms: is the server overloaded, or the "
-                 "address one that drops connections?", t->provider->timeout_ms);
+        snprintf(pr->hint, cap,
+                 "no answer within %u ms: is the server overloaded, or the "
+                 "address one that drops connections?",
+                 t->provider->timeout_ms);
     else if (res->failure == NET_FAIL_NO_ANSWER || strstr(res->msg, "closed the connection"))
-        snprintf(pr->hint, cap, "the server closed the connection without an answer: is it the "
+        snprintf(pr->hint, cap,
+                 "the server closed the connection without an answer: is it the "
                  "right port and protocol?");
     else if (strstr(res->msg, "invalid answer"))
-        snprintf(pr->hint, cap, "the server does not answer in the format of api '%s': check "
+        snprintf(pr->hint, cap,
+                 "the server does not answer in the format of api '%s': check "
                  "the provider's api and base_url",
-                 p->api == CFG_LLM_ANTHROPIC ? "anthropic" : p->api == CFG_LLM_OLLAMA ? "ollama"
-                                                                                      : "openai");
+                 p->api == CFG_LLM_ANTHROPIC ? "anthropic"
+                 : p->api == CFG_LLM_OLLAMA  ? "ollama"
+                                             : "openai");
     else if (res->err == GW_ETHROTTLED)
-        snprintf(pr->hint, cap, "this gateway's limits for the provider are full "
+        snprintf(pr->hint, cap,
+                 "this gateway's limits for the provider are full "
                  "(limits.max_concurrent, rpm, tpm): try again in a moment");
 }
 
@@ -106,18 +121,22 @@ static void record(struct probe_slot *s, const struct llm_result *res)
         hint(pr, res, &s->target);
         return;
     }
-    const json_t *m = json_object_get(
-        json_array_get(json_object_get(res->response, "choices"), 0), "message");
+    const json_t *m = json_object_get(json_array_get(json_object_get(res->response, "choices"), 0),
+                                      "message");
     const char *text = json_string_value(json_object_get(m, "content"));
     snprintf(pr->answer, sizeof(pr->answer), "%s", text ? text : "");
     struct meter *costs = gc->gov->d.costs;
     const struct auth_principal *p = gc->p;
     struct meter_usage u = {
-        .tenant = p->tenant, .user = p->user ? p->user : p->actor,
-        .workspace = s->run->workspace, .provider = s->target.provider->name,
-        .model = s->target.model->name, .price = s->target.model,
+        .tenant = p->tenant,
+        .user = p->user ? p->user : p->actor,
+        .workspace = s->run->workspace,
+        .provider = s->target.provider->name,
+        .model = s->target.model->name,
+        .price = s->target.model,
         .prompt_tokens = res->usage.prompt_tokens,
-        .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
+        .completion_tokens = res->usage.completion_tokens,
+        .at_ms = gw_now_ms(),
         .request_id = gc->request_id,
     };
     pr->cost_usd = costs ? meter_record(costs, &u) : 0;
@@ -169,10 +188,16 @@ void gov_model_probe(struct gov_call *gc, struct gov_probe *probes, size_t n)
         json_t *canon = json_pack("{s:s,s:[{s:s,s:s}],s:i}", "model", s->pr->model, "messages",
                                   "role", "user", "content", PROBE_PROMPT, "max_tokens", 16);
         struct llm_request rq = {
-            .cfg = gc->cfg, .catalog = cat, .canon = canon, .targets = &s->target,
-            .n_targets = 1, .tenant = gc->p->tenant,
-            .user = gc->p->user ? gc->p->user : gc->p->actor, .client_model = s->pr->model,
-            .on_done = probe_done, .arg = s,
+            .cfg = gc->cfg,
+            .catalog = cat,
+            .canon = canon,
+            .targets = &s->target,
+            .n_targets = 1,
+            .tenant = gc->p->tenant,
+            .user = gc->p->user ? gc->p->user : gc->p->actor,
+            .client_model = s->pr->model,
+            .on_done = probe_done,
+            .arg = s,
         };
         s->started_ns = gw_mono_ns();
         llm_exchange_unref(llm_submit(d->llm, &rq));

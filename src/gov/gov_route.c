@@ -84,8 +84,10 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
         struct llm_target rt;
         char why[200];
         if (llm_catalog_find(cat, cfg, tenant, to, &rt, why, sizeof(why)) != GW_OK) {
-            snprintf(msg, cap, "policy reroutes this call to '%s', which cannot be used (%s): "
-                     "refused rather than sent to '%s'", to, why, model_id);
+            snprintf(msg, cap,
+                     "policy reroutes this call to '%s', which cannot be used (%s): "
+                     "refused rather than sent to '%s'",
+                     to, why, model_id);
             return GW_EFORBIDDEN;
         }
         /* the reroute target must itself be allowed for this data */
@@ -151,9 +153,8 @@ json_t *gov_route_details(const struct gov_route *route)
                     d->policy_id, "policy_version", (json_int_t)d->policy_version, "reason",
                     d->reason)
         : json_null(); /* refused before the policy was asked (unknown model, budget) */
-    return json_pack("{s:s,s:s,s:b,s:s?,s:o,s:s?,s:I,s:o}", "requested_model",
-                     route->requested, "model", route->routed, "rerouted", route->rerouted,
-                     "classification",
+    return json_pack("{s:s,s:s,s:b,s:s?,s:o,s:s?,s:I,s:o}", "requested_model", route->requested,
+                     "model", route->routed, "rerouted", route->rerouted, "classification",
                      route->classification >= 0 ? pol_level_name(route->classification) : NULL,
                      "fallbacks", fallbacks, "fallbacks_skipped", route->skipped, "redacted",
                      (json_int_t)route->redacted, "policy", policy);

@@ -3,11 +3,12 @@
  * and the agent loop share.
  *
  * For a requested "<provider>/<model>" and the classification of the data it carries:
- * the model must be configured (in gateway.yaml or at run time, llm_registry.h); the workspace's budget must not be exhausted (onExceed:
- * disable); the policy's models domain decides (allow, deny, or reroute to the self-hosted
- * sensitive_data_model — a reroute is reported, never silent); the provider must process data
- * in an allowed region (models.allowed_regions); and each configured fallback is kept only if
- * the same checks allow it, so a fallback can never send data where the primary could not.
+ * the model must be configured (in gateway.yaml or at run time, llm_registry.h); the workspace's
+ * budget must not be exhausted (onExceed: disable); the policy's models domain decides (allow,
+ * deny, or reroute to the self-hosted sensitive_data_model — a reroute is reported, never silent);
+ * the provider must process data in an allowed region (models.allowed_regions); and each configured
+ * fallback is kept only if the same checks allow it, so a fallback can never send data where the
+ * primary could not.
  */
 #ifndef GW_GOV_ROUTE_H
 #define GW_GOV_ROUTE_H

@@ -69,19 +69,23 @@ struct llm_catalog *llm_catalog_new(struct store_model_provider *prow, size_t n_
         qsort(mrow, n_models, sizeof(*mrow), model_cmp);
     if (n_agents)
         qsort(arow, n_agents, sizeof(*arow), agent_cmp);
-    *cat = (struct llm_catalog){.prow = prow, .n_prov = n_prov, .mrow = mrow,
-                                .n_models = n_models, .arow = arow, .n_agents = n_agents};
+    *cat = (struct llm_catalog){.prow = prow,
+                                .n_prov = n_prov,
+                                .mrow = mrow,
+                                .n_models = n_models,
+                                .arow = arow,
+                                .n_agents = n_agents};
     atomic_init(&cat->refs, 1);
     cat->prov = gw_xcalloc(n_prov + 1, sizeof(*cat->prov));
     for (size_t i = 0; i < n_prov; i++)
         parse_provider(&prow[i], &cat->prov[i]);
     cat->models = gw_xcalloc(n_models + 1, sizeof(*cat->models));
     for (size_t i = 0; i < n_models; i++)
-        cat->models[i] = (struct llm_rt_model){
-            .row = &mrow[i],
-            .m = {.name = gw_xstrdup(mrow[i].name), .upstream = gw_xstrdup(mrow[i].upstream),
-                  .input_per_mtok = mrow[i].input_per_mtok,
-                  .output_per_mtok = mrow[i].output_per_mtok}};
+        cat->models[i] = (struct llm_rt_model){.row = &mrow[i],
+                                               .m = {.name = gw_xstrdup(mrow[i].name),
+                                                     .upstream = gw_xstrdup(mrow[i].upstream),
+                                                     .input_per_mtok = mrow[i].input_per_mtok,
+                                                     .output_per_mtok = mrow[i].output_per_mtok}};
     return cat;
 }
 
@@ -116,8 +120,8 @@ const struct llm_rt_provider *llm_catalog_provider(const struct llm_catalog *cat
     if (!cat)
         return NULL;
     struct store_model_provider key = {.tenant = (char *)tenant, .name = (char *)name};
-    const struct store_model_provider *r =
-        bsearch(&key, cat->prow, cat->n_prov, sizeof(*cat->prow), prov_cmp);
+    const struct store_model_provider *r = bsearch(&key, cat->prow, cat->n_prov, sizeof(*cat->prow),
+                                                   prov_cmp);
     return r ? &cat->prov[r - cat->prow] : NULL;
 }
 
@@ -126,10 +130,11 @@ const struct llm_rt_model *llm_catalog_model(const struct llm_catalog *cat, cons
 {
     if (!cat)
         return NULL;
-    struct store_model_entry key = {.tenant = (char *)tenant, .provider = (char *)provider,
+    struct store_model_entry key = {.tenant = (char *)tenant,
+                                    .provider = (char *)provider,
                                     .name = (char *)name};
-    const struct store_model_entry *r =
-        bsearch(&key, cat->mrow, cat->n_models, sizeof(*cat->mrow), model_cmp);
+    const struct store_model_entry *r = bsearch(&key, cat->mrow, cat->n_models, sizeof(*cat->mrow),
+                                                model_cmp);
     return r ? &cat->models[r - cat->mrow] : NULL;
 }
 
@@ -139,8 +144,8 @@ const char *llm_catalog_agent_model(const struct llm_catalog *cat, const char *t
     if (!cat || !tenant || !agent)
         return NULL;
     struct store_agent_model key = {.tenant = (char *)tenant, .agent = (char *)agent};
-    const struct store_agent_model *r =
-        bsearch(&key, cat->arow, cat->n_agents, sizeof(*cat->arow), agent_cmp);
+    const struct store_agent_model *r = bsearch(&key, cat->arow, cat->n_agents, sizeof(*cat->arow),
+                                                agent_cmp);
     return r ? r->model : NULL;
 }
 
@@ -186,18 +191,23 @@ static gw_err lookup(const struct llm_catalog *cat, const struct cfg *cfg, const
         return GW_ENOTFOUND;
     }
     if (!cp && !rp)
-        snprintf(msg, cap, "model '%s' is not served: its provider '%s' is no longer "
-                 "configured", id, pn);
+        snprintf(msg, cap,
+                 "model '%s' is not served: its provider '%s' is no longer "
+                 "configured",
+                 id, pn);
     else if (rp && !rp->row->enabled && !disabled)
-        snprintf(msg, cap, "model '%s' is not served: provider '%s' is disabled (`openclaw "
-                 "providers enable %s`)", id, pn, pn);
+        snprintf(msg, cap,
+                 "model '%s' is not served: provider '%s' is disabled (`openclaw "
+                 "providers enable %s`)",
+                 id, pn, pn);
     else if (rp && !rp->valid)
         snprintf(msg, cap, "model '%s' is not served: provider '%s' is invalid (%s)", id, pn,
                  rp->why);
     else if (!rm->row->enabled && !disabled)
         snprintf(msg, cap, "model '%s' is disabled (`openclaw models enable %s`)", id, id);
     else {
-        *out = (struct llm_target){.provider = cp ? cp : &rp->p, .model = &rm->m,
+        *out = (struct llm_target){.provider = cp ? cp : &rp->p,
+                                   .model = &rm->m,
                                    .tenant = rp ? rp->row->tenant : NULL};
         return GW_OK;
     }
@@ -272,8 +282,8 @@ static json_t *time_json(int64_t ms)
 }
 
 /* Who added or last changed a run-time entry, and when. */
-static void add_meta(json_t *o, const char *created_by, int64_t created_ms,
-                     const char *updated_by, int64_t updated_ms)
+static void add_meta(json_t *o, const char *created_by, int64_t created_ms, const char *updated_by,
+                     int64_t updated_ms)
 {
     json_object_set_new(o, "created_by", created_by ? json_string(created_by) : json_null());
     json_object_set_new(o, "created_at", time_json(created_ms));
@@ -291,8 +301,10 @@ static json_t *provider_json(const struct llm_catalog *cat, const struct cfg_pro
     for (size_t i = 0; cat && i < cat->n_models; i++)
         if (!strcmp(cat->mrow[i].tenant, tenant) && !strcmp(cat->mrow[i].provider, p->name))
             json_array_append_new(models, json_string(cat->mrow[i].name));
-    const char *state = !rp ? "active" : !rp->valid ? "invalid" : rp->row->enabled ? "active"
-                                                                                  : "disabled";
+    const char *state = !rp                ? "active"
+                        : !rp->valid       ? "invalid"
+                        : rp->row->enabled ? "active"
+                                           : "disabled";
     json_object_set_new(o, "name", json_string(p->name));
     json_object_set_new(o, "source", json_string(rp ? "api" : "config"));
     json_object_set_new(o, "api_key", llm_secret_json(p->api_key));
@@ -326,9 +338,9 @@ json_t *llm_catalog_providers_json(const struct llm_catalog *cat, const struct c
     return one;
 }
 
-static json_t *model_json(const struct cfg_provider *p, const struct cfg_model *m,
-                          const char *id, const char *source, const char *provider_source,
-                          bool enabled, const char *state, const json_t *agents_of)
+static json_t *model_json(const struct cfg_provider *p, const struct cfg_model *m, const char *id,
+                          const char *source, const char *provider_source, bool enabled,
+                          const char *state, const json_t *agents_of)
 {
     json_t *agents = json_object_get(agents_of, id);
     return json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:s?,s:b,s:s,s:O}", "id", id, "provider",
@@ -350,8 +362,8 @@ json_t *llm_catalog_models_json(const struct llm_catalog *cat, const struct cfg 
         for (size_t j = 0; j < p->n_models; j++) {
             snprintf(mid, sizeof(mid), "%s/%s", p->name, p->models[j].name);
             if (!id || !strcmp(id, mid))
-                json_array_append_new(list, model_json(p, &p->models[j], mid, "config",
-                                                       "config", true, "active", agents_of));
+                json_array_append_new(list, model_json(p, &p->models[j], mid, "config", "config",
+                                                       true, "active", agents_of));
         }
     }
     for (size_t i = 0; cat && i < cat->n_models; i++) {
@@ -366,9 +378,14 @@ json_t *llm_catalog_models_json(const struct llm_catalog *cat, const struct cfg 
                             : rp && !rp->row->enabled ? "provider disabled"
                             : !row->enabled           ? "disabled"
                                                       : "active";
-        json_t *o = model_json(cp ? cp : rp ? &rp->p : NULL, &cat->models[i].m, mid, "api",
-                               cp ? "config" : rp ? "api" : "missing", row->enabled, state,
-                               agents_of);
+        json_t *o = model_json(cp   ? cp
+                               : rp ? &rp->p
+                                    : NULL,
+                               &cat->models[i].m, mid, "api",
+                               cp   ? "config"
+                               : rp ? "api"
+                                    : "missing",
+                               row->enabled, state, agents_of);
         add_meta(o, row->created_by, row->created_ms, row->updated_by, row->updated_ms);
         json_array_append_new(list, o);
     }

@@ -127,8 +127,7 @@ static struct llm_sched *sched_for(struct llm_client *cl, const struct llm_targe
 {
     const struct cfg_provider *p = t->provider;
     char key[sizeof(cl->slots->name)];
-    snprintf(key, sizeof(key), "%s%s%s", t->tenant ? t->tenant : "", t->tenant ? ":" : "",
-             p->name);
+    snprintf(key, sizeof(key), "%s%s%s", t->tenant ? t->tenant : "", t->tenant ? ":" : "", p->name);
     for (size_t i = 0; i < cl->n_slots; i++) {
         if (strcmp(cl->slots[i].name, key) == 0) {
             llm_sched_set_limits(cl->slots[i].sched, &p->limits);

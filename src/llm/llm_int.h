@@ -17,8 +17,8 @@
 struct llm_rt_provider {
     const struct store_model_provider *row;
     struct cfg_provider p;
-    bool valid;     /* the stored spec still passes validation */
-    char why[160];  /* otherwise: why not */
+    bool valid;    /* the stored spec still passes validation */
+    char why[160]; /* otherwise: why not */
 };
 
 struct llm_rt_model {
@@ -30,12 +30,12 @@ struct llm_catalog {
     atomic_int refs;
     struct store_model_provider *prow; /* as the store has them, sorted by (tenant, name) */
     size_t n_prov;
-    struct store_model_entry *mrow;    /* sorted by (tenant, provider, name) */
+    struct store_model_entry *mrow; /* sorted by (tenant, provider, name) */
     size_t n_models;
-    struct store_agent_model *arow;    /* sorted by (tenant, agent) */
+    struct store_agent_model *arow; /* sorted by (tenant, agent) */
     size_t n_agents;
-    struct llm_rt_provider *prov;      /* parallel to prow */
-    struct llm_rt_model *models;       /* parallel to mrow */
+    struct llm_rt_provider *prov; /* parallel to prow */
+    struct llm_rt_model *models;  /* parallel to mrow */
 };
 
 /* Builds a catalog from rows it takes over (arrays and strings). */

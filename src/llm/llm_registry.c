@@ -34,7 +34,7 @@ struct llm_change {
     struct store_model_provider prov;
     struct store_model_entry *models; /* a new provider's, or the one model changed */
     size_t n_models;
-    struct store_agent_model agent;   /* model NULL: none */
+    struct store_agent_model agent; /* model NULL: none */
 };
 
 /* --- loading --------------------------------------------------------------------------------- */
@@ -116,26 +116,28 @@ struct llm_catalog *llm_registry_catalog(struct llm_registry *r)
     return cat;
 }
 
-gw_err llm_registry_conflicts(struct llm_registry *r, const struct cfg *c, char *msg,
-                              size_t cap)
+gw_err llm_registry_conflicts(struct llm_registry *r, const struct cfg *c, char *msg, size_t cap)
 {
     struct llm_catalog *cat = llm_registry_catalog(r);
     gw_err rc = GW_OK;
     for (size_t i = 0; i < cat->n_prov && rc == GW_OK; i++)
         if (cfg_find_provider(c, cat->prow[i].name)) {
-            snprintf(msg, cap, "models.providers '%s' is also a provider added at run time "
+            snprintf(msg, cap,
+                     "models.providers '%s' is also a provider added at run time "
                      "(tenant %s): remove it with `openclaw providers remove %s`, or give the "
-                     "file's another name", cat->prow[i].name, cat->prow[i].tenant,
-                     cat->prow[i].name);
+                     "file's another name",
+                     cat->prow[i].name, cat->prow[i].tenant, cat->prow[i].name);
             rc = GW_ECONFLICT;
         }
     for (size_t i = 0; i < cat->n_models && rc == GW_OK; i++) {
         char id[200];
         snprintf(id, sizeof(id), "%s/%s", cat->mrow[i].provider, cat->mrow[i].name);
         if (cfg_find_model(c, id, NULL)) {
-            snprintf(msg, cap, "models.providers model '%s' is also a model added at run time "
+            snprintf(msg, cap,
+                     "models.providers model '%s' is also a model added at run time "
                      "(tenant %s): remove it with `openclaw models remove %s`, or give the "
-                     "file's another name", id, cat->mrow[i].tenant, id);
+                     "file's another name",
+                     id, cat->mrow[i].tenant, id);
             rc = GW_ECONFLICT;
         }
     }
@@ -213,8 +215,10 @@ static gw_err check_provider(const struct llm_catalog *cat, const struct cfg *cf
     for (size_t i = 0; i < p->n_fallback; i++) {
         size_t n = strlen(name);
         if (!strncmp(p->fallback[i], name, n) && p->fallback[i][n] == '/') {
-            snprintf(msg, cap, "fallback[%zu] names the provider itself (a fallback must be "
-                     "another provider)", i);
+            snprintf(msg, cap,
+                     "fallback[%zu] names the provider itself (a fallback must be "
+                     "another provider)",
+                     i);
             return GW_EINVAL;
         }
         if (!model_exists(cat, cfg, tenant, p->fallback[i])) {
@@ -235,7 +239,8 @@ static size_t users_of(const struct llm_catalog *cat, const char *tenant, const 
     out[0] = '\0';
     for (size_t i = 0; i < cat->n_agents; i++) {
         const struct store_agent_model *a = &cat->arow[i];
-        bool uses = id ? !strcmp(a->model, id) : !strncmp(a->model, prov, pl) && a->model[pl] == '/';
+        bool uses = id ? !strcmp(a->model, id)
+                       : !strncmp(a->model, prov, pl) && a->model[pl] == '/';
         if (strcmp(a->tenant, tenant) != 0 || !uses)
             continue;
         if (len < cap)
@@ -252,10 +257,14 @@ static void fill_provider_row(struct llm_change *ch, const struct llm_change_req
     json_t *spec = llm_spec_provider_json(p);
     int64_t now = gw_now_ms();
     ch->prov = (struct store_model_provider){
-        .tenant = gw_xstrdup(rq->tenant), .name = gw_xstrdup(ch->resource),
-        .spec = gw_json_compact(spec), .api_key = dup_or_null(key), .enabled = enabled,
+        .tenant = gw_xstrdup(rq->tenant),
+        .name = gw_xstrdup(ch->resource),
+        .spec = gw_json_compact(spec),
+        .api_key = dup_or_null(key),
+        .enabled = enabled,
         .created_by = gw_xstrdup(old ? (old->created_by ? old->created_by : "") : rq->actor),
-        .created_ms = old ? old->created_ms : now, .updated_by = gw_xstrdup(rq->actor),
+        .created_ms = old ? old->created_ms : now,
+        .updated_by = gw_xstrdup(rq->actor),
         .updated_ms = now};
     ch->details = json_pack("{s:s,s:o,s:o,s:b}", "provider", ch->resource, "settings", spec,
                             "api_key", llm_secret_json(key), "enabled", enabled);
@@ -267,25 +276,29 @@ static void fill_model_row(struct store_model_entry *row, const struct llm_chang
 {
     int64_t now = gw_now_ms();
     *row = (struct store_model_entry){
-        .tenant = gw_xstrdup(rq->tenant), .provider = gw_xstrdup(prov),
-        .name = gw_xstrdup(m->name), .upstream = gw_xstrdup(m->upstream),
-        .input_per_mtok = m->input_per_mtok, .output_per_mtok = m->output_per_mtok,
+        .tenant = gw_xstrdup(rq->tenant),
+        .provider = gw_xstrdup(prov),
+        .name = gw_xstrdup(m->name),
+        .upstream = gw_xstrdup(m->upstream),
+        .input_per_mtok = m->input_per_mtok,
+        .output_per_mtok = m->output_per_mtok,
         .enabled = enabled,
         .created_by = gw_xstrdup(old ? (old->created_by ? old->created_by : "") : rq->actor),
-        .created_ms = old ? old->created_ms : now, .updated_by = gw_xstrdup(rq->actor),
+        .created_ms = old ? old->created_ms : now,
+        .updated_by = gw_xstrdup(rq->actor),
         .updated_ms = now};
 }
 
 static json_t *model_details(const char *id, const struct store_model_entry *row)
 {
     return json_pack("{s:s,s:s,s:f,s:f,s:b}", "model", id, "upstream", row->upstream,
-                     "input_per_mtok", row->input_per_mtok, "output_per_mtok",
-                     row->output_per_mtok, "enabled", row->enabled);
+                     "input_per_mtok", row->input_per_mtok, "output_per_mtok", row->output_per_mtok,
+                     "enabled", row->enabled);
 }
 
 /* The models given with a new provider: [{"name", "upstream"?, prices?, "enabled"?}]. */
-static gw_err new_models(struct llm_change *ch, const struct llm_change_req *rq,
-                         const json_t *list, char *msg, size_t cap)
+static gw_err new_models(struct llm_change *ch, const struct llm_change_req *rq, const json_t *list,
+                         char *msg, size_t cap)
 {
     if (!list || json_is_null(list))
         return GW_OK;
@@ -327,20 +340,23 @@ static gw_err new_models(struct llm_change *ch, const struct llm_change_req *rq,
 }
 
 static gw_err prepare_provider(const struct llm_catalog *cat, const struct cfg *cfg,
-                               const struct llm_change_req *rq, struct llm_change *ch,
-                               char *msg, size_t cap)
+                               const struct llm_change_req *rq, struct llm_change *ch, char *msg,
+                               size_t cap)
 {
     bool add = rq->kind == LLM_PROVIDER_ADD;
     const char *name = add ? json_string_value(json_object_get(rq->body, "name")) : rq->name;
     if (!name || !cfg_name_valid(name)) {
-        snprintf(msg, cap, "name must be 1-63 characters of [a-z0-9_-], starting with a letter "
+        snprintf(msg, cap,
+                 "name must be 1-63 characters of [a-z0-9_-], starting with a letter "
                  "or digit");
         return GW_EINVAL;
     }
     ch->resource = gw_xstrdup(name);
     if (cfg_find_provider(cfg, name)) {
-        snprintf(msg, cap, "provider '%s' is defined in gateway.yaml: change it there and "
-                 "reload", name);
+        snprintf(msg, cap,
+                 "provider '%s' is defined in gateway.yaml: change it there and "
+                 "reload",
+                 name);
         return GW_ECONFLICT;
     }
     const struct llm_rt_provider *rp = llm_catalog_provider(cat, rq->tenant, name);
@@ -356,8 +372,10 @@ static gw_err prepare_provider(const struct llm_catalog *cat, const struct cfg *
     if (rq->kind == LLM_PROVIDER_REMOVE) {
         char users[300];
         if (users_of(cat, rq->tenant, NULL, name, users, sizeof(users))) {
-            snprintf(msg, cap, "provider '%s' serves agents %s: give them another model first "
-                     "(`openclaw models assign <agent> <provider/model>`)", name, users);
+            snprintf(msg, cap,
+                     "provider '%s' serves agents %s: give them another model first "
+                     "(`openclaw models assign <agent> <provider/model>`)",
+                     name, users);
             return GW_ECONFLICT;
         }
         json_t *models = json_array();
@@ -370,7 +388,8 @@ static gw_err prepare_provider(const struct llm_catalog *cat, const struct cfg *
     const json_t *body = rq->body;
     const char *body_name = json_string_value(json_object_get(body, "name"));
     if (!add && (json_object_get(body, "models") || (body_name && strcmp(body_name, name)))) {
-        snprintf(msg, cap, "a provider's name and models are not changed here: add models with "
+        snprintf(msg, cap,
+                 "a provider's name and models are not changed here: add models with "
                  "POST /api/v1/models, rename by adding a new provider");
         return GW_EINVAL;
     }
@@ -417,15 +436,15 @@ static gw_err prepare_model(const struct llm_catalog *cat, const struct cfg *cfg
     const char *id = add ? json_string_value(json_object_get(rq->body, "id")) : rq->name;
     char pn[64], mn[129];
     if (!llm_spec_split_id(id, pn, sizeof(pn), mn, sizeof(mn))) {
-        snprintf(msg, cap, "id must be \"<provider>/<model>\" (model: 1-128 characters of "
+        snprintf(msg, cap,
+                 "id must be \"<provider>/<model>\" (model: 1-128 characters of "
                  "[A-Za-z0-9._:-])");
         return GW_EINVAL;
     }
     ch->resource = gw_xstrdup(id);
     const struct cfg_provider *cp = cfg_find_provider(cfg, pn);
     if (cfg_find_model(cfg, id, NULL)) {
-        snprintf(msg, cap, "model '%s' is defined in gateway.yaml: change it there and reload",
-                 id);
+        snprintf(msg, cap, "model '%s' is defined in gateway.yaml: change it there and reload", id);
         return GW_ECONFLICT;
     }
     const struct llm_rt_model *rm = llm_catalog_model(cat, rq->tenant, pn, mn);
@@ -445,8 +464,10 @@ static gw_err prepare_model(const struct llm_catalog *cat, const struct cfg *cfg
     if (rq->kind == LLM_MODEL_REMOVE) {
         char users[300];
         if (users_of(cat, rq->tenant, id, NULL, users, sizeof(users))) {
-            snprintf(msg, cap, "model '%s' serves agents %s: give them another model first "
-                     "(`openclaw models assign <agent> <provider/model>`)", id, users);
+            snprintf(msg, cap,
+                     "model '%s' serves agents %s: give them another model first "
+                     "(`openclaw models assign <agent> <provider/model>`)",
+                     id, users);
             return GW_ECONFLICT;
         }
         ch->details = json_pack("{s:s}", "model", id);
@@ -477,8 +498,8 @@ static gw_err prepare_agent(const struct llm_catalog *cat, const struct cfg *cfg
                             size_t cap)
 {
     const json_t *model = json_object_get(rq->body, "model");
-    if (!rq->name || !cfg_agent_name_valid(rq->name) || !model ||
-        json_object_size(rq->body) != 1 || (!json_is_string(model) && !json_is_null(model))) {
+    if (!rq->name || !cfg_agent_name_valid(rq->name) || !model || json_object_size(rq->body) != 1 ||
+        (!json_is_string(model) && !json_is_null(model))) {
         snprintf(msg, cap, "expected {\"model\": \"<provider>/<model>\" | null}");
         return GW_EINVAL;
     }
@@ -489,11 +510,12 @@ static gw_err prepare_agent(const struct llm_catalog *cat, const struct cfg *cfg
     if (rc != GW_OK)
         return GW_EINVAL; /* the agent exists: the model named is what is wrong */
     const char *before = llm_catalog_agent_model(cat, rq->tenant, rq->name);
-    ch->agent = (struct store_agent_model){
-        .tenant = gw_xstrdup(rq->tenant), .agent = gw_xstrdup(rq->name),
-        .model = dup_or_null(id), .set_by = gw_xstrdup(rq->actor), .set_ms = gw_now_ms()};
-    ch->details = json_pack("{s:s,s:s?,s:s?}", "agent", rq->name, "model", id, "previous",
-                            before);
+    ch->agent = (struct store_agent_model){.tenant = gw_xstrdup(rq->tenant),
+                                           .agent = gw_xstrdup(rq->name),
+                                           .model = dup_or_null(id),
+                                           .set_by = gw_xstrdup(rq->actor),
+                                           .set_ms = gw_now_ms()};
+    ch->details = json_pack("{s:s,s:s?,s:s?}", "agent", rq->name, "model", id, "previous", before);
     return GW_OK;
 }
 
@@ -606,16 +628,16 @@ gw_err llm_registry_commit(struct llm_registry *r, const struct cfg *cfg, struct
     struct llm_catalog *cat = rc == GW_OK ? llm_catalog_ref(r->cur) : NULL;
     pthread_mutex_unlock(&r->lock);
     if (rc == GW_OK) {
-        gw_info("models: %s changed by a run-time change (tenant %s)", ch->resource,
-                ch->tenant);
+        gw_info("models: %s changed by a run-time change (tenant %s)", ch->resource, ch->tenant);
         if (r->on_change)
             r->on_change(r->on_change_arg);
         if (result)
             *result = result_of(ch, cat, cfg);
     } else if (!msg[0]) {
-        snprintf(msg, cap, "%s", rc == GW_ECONFLICT   ? "it exists already"
-                                 : rc == GW_ENOTFOUND ? "it no longer exists"
-                                                      : "the store refused the change");
+        snprintf(msg, cap, "%s",
+                 rc == GW_ECONFLICT   ? "it exists already"
+                 : rc == GW_ENOTFOUND ? "it no longer exists"
+                                      : "the store refused the change");
     }
     llm_catalog_unref(cat);
     return rc;

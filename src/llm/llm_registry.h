@@ -51,8 +51,7 @@ void llm_registry_close(struct llm_registry *r);
 gw_err llm_registry_reload(struct llm_registry *r);
 /* GW_ECONFLICT with a message when c defines a provider, or a model of a provider, that the
  * store holds as a run-time one (one name would stand for two). */
-gw_err llm_registry_conflicts(struct llm_registry *r, const struct cfg *c, char *msg,
-                              size_t cap);
+gw_err llm_registry_conflicts(struct llm_registry *r, const struct cfg *c, char *msg, size_t cap);
 /* fn(arg) runs after every committed change (on the changing thread), e.g. to update the
  * egress policy. */
 void llm_registry_on_change(struct llm_registry *r, void (*fn)(void *arg), void *arg);

@@ -44,10 +44,10 @@ static const struct uint_field limit_uints[] = {
 
 /* Members of a provider body that are not settings (the registry reads them). */
 static const char *const provider_other[] = {"name", "api_key", "enabled", "models"};
-static const char *const provider_strs[] = {"api",  "base_url", "kind", "max_classification",
+static const char *const provider_strs[] = {"api",    "base_url", "kind",  "max_classification",
                                             "region", "fallback", "limits"};
-static const char *const model_keys[] = {"id",    "name", "enabled", "upstream", "input_per_mtok",
-                                         "output_per_mtok"};
+static const char *const model_keys[] = {"id",       "name",           "enabled",
+                                         "upstream", "input_per_mtok", "output_per_mtok"};
 
 static const struct cfg_provider defaults = {
     .max_classification = -1,
@@ -135,8 +135,8 @@ static bool known_key(const char *key, const char *const *v, size_t n)
 }
 
 /* A whole number in [min, max]; null: the default. */
-static gw_err get_uint(const json_t *v, const char *what, unsigned min, unsigned max,
-                       unsigned def, unsigned *out, char *msg, size_t cap)
+static gw_err get_uint(const json_t *v, const char *what, unsigned min, unsigned max, unsigned def,
+                       unsigned *out, char *msg, size_t cap)
 {
     if (json_is_null(v)) {
         *out = def;
@@ -189,16 +189,18 @@ static gw_err apply_limits(const json_t *v, struct cfg_provider_limits *l, char 
             if (!strcmp(key, limit_uints[i].key))
                 f = &limit_uints[i];
         if (!f) {
-            snprintf(msg, cap, "limits has no member '%.40s' (max_concurrent, rpm, tpm, "
-                     "max_queue, max_wait_ms)", key);
+            snprintf(msg, cap,
+                     "limits has no member '%.40s' (max_concurrent, rpm, tpm, "
+                     "max_queue, max_wait_ms)",
+                     key);
             return GW_EINVAL;
         }
         char what[48];
         snprintf(what, sizeof(what), "limits.%s", f->key);
         unsigned *dst = (unsigned *)((char *)l + f->off);
         gw_err rc = get_uint(m, what, f->min, f->max,
-                             *(const unsigned *)((const char *)&defaults.limits + f->off), dst,
-                             msg, cap);
+                             *(const unsigned *)((const char *)&defaults.limits + f->off), dst, msg,
+                             cap);
         if (rc != GW_OK)
             return rc;
     }
@@ -277,7 +279,8 @@ static gw_err apply_str(const char *key, const json_t *v, struct cfg_provider *p
     if (!strcmp(key, "max_classification")) {
         p->max_classification = s ? pol_level_parse(s) : -1;
         if (s && p->max_classification < 0) {
-            snprintf(msg, cap, "max_classification must be public, internal, confidential or "
+            snprintf(msg, cap,
+                     "max_classification must be public, internal, confidential or "
                      "restricted");
             return GW_EINVAL;
         }
@@ -342,9 +345,11 @@ gw_err llm_spec_provider(const json_t *body, const struct cfg_provider *base,
         else if (known_key(key, provider_strs, GW_ARRAY_LEN(provider_strs)))
             rc = apply_str(key, v, out, msg, cap);
         else if (!known_key(key, provider_other, GW_ARRAY_LEN(provider_other))) {
-            snprintf(msg, cap, "unknown field '%.40s' (api, base_url, api_key, kind, "
+            snprintf(msg, cap,
+                     "unknown field '%.40s' (api, base_url, api_key, kind, "
                      "max_classification, region, timeout_ms, connect_timeout_ms, retries, "
-                     "retry_base_ms, fallback, limits, models, enabled)", key);
+                     "retry_base_ms, fallback, limits, models, enabled)",
+                     key);
             rc = GW_EINVAL;
         }
         if (rc != GW_OK)
@@ -374,8 +379,8 @@ json_t *llm_spec_provider_json(const struct cfg_provider *p)
     for (size_t i = 0; i < p->n_fallback; i++)
         json_array_append_new(fb, json_string(p->fallback[i]));
     const struct cfg_provider_limits *l = &p->limits;
-    return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I}}",
-                     "api", apis[p->api], "base_url", p->base_url ? p->base_url : "", "kind",
+    return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "api",
+                     apis[p->api], "base_url", p->base_url ? p->base_url : "", "kind",
                      p->self_hosted ? "self_hosted" : "external", "max_classification",
                      p->max_classification >= 0 ? pol_level_name(p->max_classification) : NULL,
                      "region", p->region, "timeout_ms", (json_int_t)p->timeout_ms,
@@ -394,8 +399,7 @@ static gw_err get_price(const json_t *v, const char *what, double *out, char *ms
     }
     double d = json_number_value(v);
     if (!json_is_number(v) || !isfinite(d) || d < 0 || d > MAX_PRICE) {
-        snprintf(msg, cap, "%s must be a number of USD per million tokens from 0 to 1000000",
-                 what);
+        snprintf(msg, cap, "%s must be a number of USD per million tokens from 0 to 1000000", what);
         return GW_EINVAL;
     }
     *out = d;
@@ -437,8 +441,10 @@ gw_err llm_spec_model(const json_t *body, const char *name, const struct cfg_mod
         } else if (!strcmp(key, "output_per_mtok")) {
             rc = get_price(v, key, &out->output_per_mtok, msg, cap);
         } else if (!known_key(key, model_keys, GW_ARRAY_LEN(model_keys))) {
-            snprintf(msg, cap, "unknown field '%.40s' (id, upstream, input_per_mtok, "
-                     "output_per_mtok, enabled)", key);
+            snprintf(msg, cap,
+                     "unknown field '%.40s' (id, upstream, input_per_mtok, "
+                     "output_per_mtok, enabled)",
+                     key);
             rc = GW_EINVAL;
         }
     }

@@ -89,8 +89,11 @@ static gw_err run(struct fx *f, enum llm_change_kind kind, const char *tenant, c
     json_t *body = body_json ? json_loads(body_json, 0, &je) : NULL;
     if (body_json)
         assert_non_null(body);
-    struct llm_change_req rq = {.kind = kind, .tenant = tenant, .actor = "admin@acme.test",
-                                .name = name, .body = body};
+    struct llm_change_req rq = {.kind = kind,
+                                .tenant = tenant,
+                                .actor = "admin@acme.test",
+                                .name = name,
+                                .body = body};
     struct llm_change *ch = NULL;
     gw_err rc = llm_registry_prepare(f->reg, f->cfg, &rq, &ch, msg, cap);
     if (rc == GW_OK) {
@@ -104,12 +107,12 @@ static gw_err run(struct fx *f, enum llm_change_kind kind, const char *tenant, c
     return rc;
 }
 
-#define OK(f, kind, tenant, name, body)                                                        \
-    do {                                                                                       \
-        char m_[400] = "";                                                                     \
-        gw_err r_ = run(f, kind, tenant, name, body, m_, sizeof(m_));                          \
-        if (r_ != GW_OK)                                                                       \
-            fail_msg("%s: %s", gw_err_name(r_), m_);                                           \
+#define OK(f, kind, tenant, name, body)                                                            \
+    do {                                                                                           \
+        char m_[400] = "";                                                                         \
+        gw_err r_ = run(f, kind, tenant, name, body, m_, sizeof(m_));                              \
+        if (r_ != GW_OK)                                                                           \
+            fail_msg("%s: %s", gw_err_name(r_), m_);                                               \
     } while (0)
 
 static const char local_json[] = "{\"name\":\"local\",\"api\":\"openai\","
@@ -123,8 +126,7 @@ static void not_found(struct fx *f, const char *tenant, const char *id, const ch
     struct llm_catalog *cat = llm_registry_catalog(f->reg);
     struct llm_target t;
     char msg[400] = "";
-    assert_int_equal(llm_catalog_find(cat, f->cfg, tenant, id, &t, msg, sizeof(msg)),
-                     GW_ENOTFOUND);
+    assert_int_equal(llm_catalog_find(cat, f->cfg, tenant, id, &t, msg, sizeof(msg)), GW_ENOTFOUND);
     if (!strstr(msg, want))
         fail_msg("'%s' does not say '%s'", msg, want);
     llm_catalog_unref(cat);
@@ -135,8 +137,8 @@ static void test_config_entries_win_and_stay_read_only(void **state)
     struct fx *f = *state;
     char msg[400];
     assert_int_equal(run(f, LLM_PROVIDER_ADD, "acme", NULL,
-                         "{\"name\":\"openai\",\"api\":\"openai\",\"base_url\":\"http://x\"}",
-                         msg, sizeof(msg)),
+                         "{\"name\":\"openai\",\"api\":\"openai\",\"base_url\":\"http://x\"}", msg,
+                         sizeof(msg)),
                      GW_ECONFLICT);
     assert_non_null(strstr(msg, "gateway.yaml"));
     assert_int_equal(run(f, LLM_PROVIDER_SET, "acme", "openai", "{\"retries\":1}", msg,
@@ -151,8 +153,7 @@ static void test_config_entries_win_and_stay_read_only(void **state)
     OK(f, LLM_MODEL_ADD, "acme", NULL, "{\"id\":\"openai/gpt-4.1\",\"input_per_mtok\":2}");
     struct llm_catalog *cat = llm_registry_catalog(f->reg);
     struct llm_target t;
-    assert_int_equal(llm_catalog_find(cat, f->cfg, "acme", "openai/gpt-4.1", &t, msg,
-                                      sizeof(msg)),
+    assert_int_equal(llm_catalog_find(cat, f->cfg, "acme", "openai/gpt-4.1", &t, msg, sizeof(msg)),
                      GW_OK);
     assert_ptr_equal(t.provider, &f->cfg->providers[0]);
     assert_null(t.tenant); /* the file's provider: its scheduler is the file's */
@@ -238,8 +239,7 @@ static void test_disabled_entries_are_not_served(void **state)
     not_found(f, "acme", "local/llama", "openclaw models enable local/llama");
     struct llm_catalog *cat = llm_registry_catalog(f->reg);
     struct llm_target t;
-    assert_int_equal(llm_catalog_find_any(cat, f->cfg, "acme", "local/llama", &t, msg,
-                                          sizeof(msg)),
+    assert_int_equal(llm_catalog_find_any(cat, f->cfg, "acme", "local/llama", &t, msg, sizeof(msg)),
                      GW_OK); /* a test before enabling it */
     llm_catalog_unref(cat);
     OK(f, LLM_MODEL_SET, "acme", "local/llama", "{\"enabled\":true,\"upstream\":\"llama3.3\"}");
@@ -307,8 +307,7 @@ static void test_provider_bodies_are_checked(void **state)
         char msg[400] = "";
         gw_err rc = run(f, LLM_PROVIDER_ADD, "acme", NULL, bad[i].body, msg, sizeof(msg));
         if (rc != GW_EINVAL || !strstr(msg, bad[i].says))
-            fail_msg("%s: %s '%s' (wanted '%s')", bad[i].body, gw_err_name(rc), msg,
-                     bad[i].says);
+            fail_msg("%s: %s '%s' (wanted '%s')", bad[i].body, gw_err_name(rc), msg, bad[i].says);
     }
     /* a valid fallback names another provider's model; residency is the file's */
     OK(f, LLM_PROVIDER_ADD, "acme", NULL,
@@ -394,8 +393,7 @@ static void test_entries_survive_a_restart(void **state)
     struct llm_catalog *cat = llm_registry_catalog(f->reg);
     assert_string_equal(llm_catalog_agent_model(cat, "acme", "eng/helper"), "openai/gpt-4o");
     struct llm_target t;
-    assert_int_equal(llm_catalog_find_any(cat, f->cfg, "acme", "local/llama", &t, msg,
-                                          sizeof(msg)),
+    assert_int_equal(llm_catalog_find_any(cat, f->cfg, "acme", "local/llama", &t, msg, sizeof(msg)),
                      GW_OK);
     assert_string_equal(t.provider->api_key, "sk-runtime-key-1234");
     llm_catalog_unref(cat);
