@@ -329,10 +329,25 @@ void cli_format_providers(struct gw_buf *out, const json_t *reply)
     cli_table_release(&t);
 }
 
+#define FIELD_WIDTH 23
+
+/* "64 concurrent, rpm 0, tpm 0, queue 1024, wait 10000 ms" (0: unlimited). Caller frees. */
+static char *limits_cell(const json_t *l)
+{
+    if (!json_is_object(l))
+        return gw_xstrdup("-");
+    return gw_xasprintf("%lld concurrent, rpm %lld, tpm %lld, queue %lld, wait %lld ms",
+                        (long long)json_integer_value(json_object_get(l, "max_concurrent")),
+                        (long long)json_integer_value(json_object_get(l, "rpm")),
+                        (long long)json_integer_value(json_object_get(l, "tpm")),
+                        (long long)json_integer_value(json_object_get(l, "max_queue")),
+                        (long long)json_integer_value(json_object_get(l, "max_wait_ms")));
+}
+
 static void field_json(struct gw_buf *out, const char *label, const json_t *v)
 {
     char *c = cli_json_cell(v);
-    cli_field(out, 21, label, c);
+    cli_field(out, FIELD_WIDTH, label, c);
     free(c);
 }
 
@@ -363,23 +378,33 @@ void cli_format_provider(struct gw_buf *out, const json_t *p)
         const json_t *v = json_object_get(p, rows[i][1]);
         if (i == 3) {
             char *k = key_cell(json_object_get(p, "api_key"));
-            cli_field(out, 21, "  API key:", k);
+            cli_field(out, FIELD_WIDTH, "  API key:", k);
             free(k);
         }
-        if (v || i > 2)
+        if (!strcmp(rows[i][1], "limits")) {
+            char *l = limits_cell(v);
+            cli_field(out, FIELD_WIDTH, rows[i][0], l);
+            free(l);
+        } else if (v || i > 2) {
             field_json(out, rows[i][0], v);
+        }
     }
 }
 
 void cli_format_probe(struct gw_buf *out, const json_t *reply)
 {
-    size_t i;
+    size_t i, width = 0;
     json_t *r;
     json_array_foreach(json_object_get(reply, "results"), i, r) {
+        size_t n = strlen(gw_json_str(r, "model") ? gw_json_str(r, "model") : "");
+        width = n > width ? n : width;
+    }
+    json_array_foreach(json_object_get(reply, "results"), i, r) {
         bool ok = json_is_true(json_object_get(r, "ok"));
+        const char *model = gw_json_str(r, "model");
         (void)gw_buf_printf(out, "%-7s ", ok ? "ok" : "FAILED");
-        cli_sanitize(out, gw_json_str(r, "model"));
-        (void)gw_buf_printf(out, "  %lld ms",
+        cli_sanitize(out, model);
+        (void)gw_buf_printf(out, "%*s  %lld ms", (int)(width - strlen(model ? model : "")), "",
                             (long long)json_integer_value(json_object_get(r, "latency_ms")));
         if (ok) {
             (void)gw_buf_puts(out, "  answer: ");
