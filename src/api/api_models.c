@@ -39,8 +39,11 @@ const struct cfg_agent *api_agent_runner(struct api_call *c, const char *name)
     const struct cfg_agent *a = cfg_find_agent(c->gc.cfg, name);
     if (a)
         return a;
+    struct llm_catalog *cat = llm_registry_catalog(c->d->models);
     const char *slash = strchr(name, '/');
-    const char *model = llm_catalog_agent_model(catalog(c), c->gc.p->tenant, name);
+    const char *model = llm_catalog_agent_model(cat, c->gc.p->tenant, name);
+    model = model ? gw_pool_strdup(c->r->pool, model) : NULL;
+    llm_catalog_unref(cat);
     struct ns_agent_info info;
     if (!slash || !model)
         return NULL;
@@ -53,7 +56,7 @@ const struct cfg_agent *api_agent_runner(struct api_call *c, const char *name)
                             .channel = (char *)info.channel,
                             .memory_path = (char *)info.memory_path,
                             .description = (char *)info.description,
-                            .model = gw_pool_strdup(c->r->pool, model),
+                            .model = (char *)model,
                             .tools = (char **)default_tools,
                             .n_tools = 2};
     return r;

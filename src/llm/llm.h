@@ -95,7 +95,8 @@ void llm_exchange_unref(struct llm_exchange *x);
 gw_err llm_call(struct llm_client *c, const struct llm_request *rq, const atomic_bool *cancel,
                 struct llm_result *res, json_t **response);
 
-/* Per provider: running, queued, admitted, rejected, expired, wait p50/p99/max (ms). */
-json_t *llm_client_status(struct llm_client *c);
+/* Per provider: running, queued, admitted, rejected, expired, wait p50/p99/max (ms); the
+ * configuration's providers and tenant's run-time ones (other tenants' are not shown). */
+json_t *llm_client_status(struct llm_client *c, const char *tenant);
 
 #endif

@@ -775,14 +775,18 @@ gw_err llm_call(struct llm_client *cl, const struct llm_request *rq, const atomi
     return sc.res.err;
 }
 
-json_t *llm_client_status(struct llm_client *cl)
+json_t *llm_client_status(struct llm_client *cl, const char *tenant)
 {
     json_t *out = json_object();
+    size_t tl = tenant ? strlen(tenant) : 0;
     pthread_mutex_lock(&cl->lock);
     for (size_t i = 0; i < cl->n_slots; i++) {
+        const char *name = cl->slots[i].name, *colon = strchr(name, ':');
+        if (colon && ((size_t)(colon - name) != tl || strncmp(name, tenant, tl) != 0))
+            continue; /* another tenant's provider */
         struct llm_sched_stats st;
         llm_sched_stats(cl->slots[i].sched, &st);
-        json_object_set_new(out, cl->slots[i].name,
+        json_object_set_new(out, colon ? colon + 1 : name,
             json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "running", (json_int_t)st.running,
                       "queued", (json_int_t)st.queued, "max_concurrent",
                       (json_int_t)st.max_concurrent, "admitted", (json_int_t)st.admitted,

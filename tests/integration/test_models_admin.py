@@ -154,6 +154,8 @@ def test_provider_added_at_run_time_serves_the_next_call():
     d = [e for e in GW().audit_rows_for(r.header("X-Request-Id"))
          if e["type"] == "model.completion"][0]["details"]
     assert d["served_by"] == "local/llama" and d["cost_usd"] > 0, d
+    queues = GW().get("/api/v1/status", token=ADMIN).json()["model_queues"]
+    assert queues["local"]["admitted"] >= 1, queues
     secrets_nowhere()
 
 
