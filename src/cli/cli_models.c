@@ -533,34 +533,44 @@ static int models_list(struct cli_ctx *ctx, const struct cli_args *a, struct cli
     return request(ctx, "GET", &url, NULL, rs, show_models, (void *)cli_args_get(a, "provider"));
 }
 
-static int model_write(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs,
-                       bool add)
+/* add (POST to the family) or set (PATCH the entry) a provider or a model. */
+static int write_entry(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs,
+                       bool provider, bool add)
 {
-    int rc = one_name(a, cli_help_models, "give one <provider/model>", true);
+    const char *help = provider ? cli_help_providers : cli_help_models;
+    const char *family = provider ? "/api/v1/providers" : "/api/v1/models";
+    int rc = one_name(a, help, provider ? "give one <provider>" : "give one <provider/model>",
+                      !provider);
     json_t *body = NULL;
     char err[240] = "";
-    if (rc == CLI_EXIT_OK && (rc = cli_model_body(a, add, &body, err, sizeof(err))) != 0)
-        return rc == CLI_EXIT_USAGE ? cli_usage_error(cli_help_models, "%s", err) : rc;
+    if (rc == CLI_EXIT_OK)
+        rc = provider ? cli_provider_body(a, add, &body, err, sizeof(err))
+                      : cli_model_body(a, add, &body, err, sizeof(err));
+    if (rc == CLI_EXIT_USAGE && err[0])
+        return cli_usage_error(help, "%s", err);
+    if (rc != CLI_EXIT_OK && err[0])
+        fprintf(stderr, "error: %s\n", err);
     if (rc != CLI_EXIT_OK || (rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK) {
         json_decref(body);
         return rc;
     }
     struct gw_buf url;
     if (add)
-        cli_url_begin(&url, ctx, "/api/v1/models");
+        cli_url_begin(&url, ctx, family);
     else
-        entry_url(&url, ctx, "/api/v1/models", a->pos[0], true);
-    return request(ctx, add ? "POST" : "PATCH", &url, body, rs, show_model, NULL);
+        entry_url(&url, ctx, family, a->pos[0], !provider);
+    return request(ctx, add ? "POST" : "PATCH", &url, body, rs,
+                   provider ? show_provider : show_model, NULL);
 }
 
 static int models_add(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
-    return model_write(ctx, a, rs, true);
+    return write_entry(ctx, a, rs, false, true);
 }
 
 static int models_set(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
-    return model_write(ctx, a, rs, false);
+    return write_entry(ctx, a, rs, false, false);
 }
 
 static int toggle(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs,
@@ -733,37 +743,14 @@ static int providers_show(struct cli_ctx *ctx, const struct cli_args *a, struct 
     return request(ctx, "GET", &url, NULL, rs, show_provider, NULL);
 }
 
-static int provider_write(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs,
-                          bool add)
-{
-    int rc = one_name(a, cli_help_providers, "give one <provider>", false);
-    json_t *body = NULL;
-    char err[240] = "";
-    if (rc == CLI_EXIT_OK && (rc = cli_provider_body(a, add, &body, err, sizeof(err))) != 0) {
-        if (rc != CLI_EXIT_USAGE)
-            fprintf(stderr, "error: %s\n", err);
-        return rc == CLI_EXIT_USAGE ? cli_usage_error(cli_help_providers, "%s", err) : rc;
-    }
-    if (rc != CLI_EXIT_OK || (rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK) {
-        json_decref(body);
-        return rc;
-    }
-    struct gw_buf url;
-    if (add)
-        cli_url_begin(&url, ctx, "/api/v1/providers");
-    else
-        entry_url(&url, ctx, "/api/v1/providers", a->pos[0], false);
-    return request(ctx, add ? "POST" : "PATCH", &url, body, rs, show_provider, NULL);
-}
-
 static int providers_add(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
-    return provider_write(ctx, a, rs, true);
+    return write_entry(ctx, a, rs, true, true);
 }
 
 static int providers_set(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)
 {
-    return provider_write(ctx, a, rs, false);
+    return write_entry(ctx, a, rs, true, false);
 }
 
 static int providers_disable(struct cli_ctx *ctx, const struct cli_args *a, struct cli_response *rs)

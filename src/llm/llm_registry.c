@@ -250,6 +250,35 @@ static size_t users_of(const struct llm_catalog *cat, const char *tenant, const 
     return n;
 }
 
+/* An entry to add must be absent, with room for it; one to change or remove, present. */
+static gw_err presence(bool add, bool exists, size_t count, size_t max, const char *what,
+                       const char *name, char *msg, size_t cap)
+{
+    if (add && exists)
+        snprintf(msg, cap, "%s '%s' exists", what, name);
+    else if (add && count >= max)
+        snprintf(msg, cap, "this tenant has %zu %ss already", max, what);
+    else if (!add && !exists)
+        snprintf(msg, cap, "no %s '%s'", what, name);
+    else
+        return GW_OK;
+    return add ? GW_ECONFLICT : GW_ENOTFOUND;
+}
+
+/* True (with msg) while agents of tenant use the model id, or any model of provider prov. */
+static bool in_use(const struct llm_catalog *cat, const char *tenant, const char *id,
+                   const char *prov, char *msg, size_t cap)
+{
+    char users[300];
+    if (!users_of(cat, tenant, id, prov, users, sizeof(users)))
+        return false;
+    snprintf(msg, cap,
+             "%s '%s' serves agents %s: give them another model first (`openclaw "
+             "models assign <agent> <provider/model>`)",
+             id ? "model" : "provider", id ? id : prov, users);
+    return true;
+}
+
 static void fill_provider_row(struct llm_change *ch, const struct llm_change_req *rq,
                               const struct cfg_provider *p, const char *key, bool enabled,
                               const struct store_model_provider *old)
@@ -353,31 +382,19 @@ static gw_err prepare_provider(const struct llm_catalog *cat, const struct cfg *
     }
     ch->resource = gw_xstrdup(name);
     if (cfg_find_provider(cfg, name)) {
-        snprintf(msg, cap,
-                 "provider '%s' is defined in gateway.yaml: change it there and "
-                 "reload",
+        snprintf(msg, cap, "provider '%s' is defined in gateway.yaml: change it there and reload",
                  name);
         return GW_ECONFLICT;
     }
     const struct llm_rt_provider *rp = llm_catalog_provider(cat, rq->tenant, name);
     size_t np, nm;
     llm_catalog_counts(cat, rq->tenant, &np, &nm);
-    if (add ? rp != NULL || np >= LLM_MAX_PROVIDERS : !rp) {
-        if (add && !rp)
-            snprintf(msg, cap, "this tenant has %d providers already", LLM_MAX_PROVIDERS);
-        else
-            snprintf(msg, cap, add ? "provider '%s' exists" : "no provider '%s'", name);
-        return add ? GW_ECONFLICT : GW_ENOTFOUND;
-    }
+    gw_err rc = presence(add, rp != NULL, np, LLM_MAX_PROVIDERS, "provider", name, msg, cap);
+    if (rc != GW_OK)
+        return rc;
     if (rq->kind == LLM_PROVIDER_REMOVE) {
-        char users[300];
-        if (users_of(cat, rq->tenant, NULL, name, users, sizeof(users))) {
-            snprintf(msg, cap,
-                     "provider '%s' serves agents %s: give them another model first "
-                     "(`openclaw models assign <agent> <provider/model>`)",
-                     name, users);
+        if (in_use(cat, rq->tenant, NULL, name, msg, cap))
             return GW_ECONFLICT;
-        }
         json_t *models = json_array();
         for (size_t i = 0; i < cat->n_models; i++)
             if (!strcmp(cat->mrow[i].tenant, rq->tenant) && !strcmp(cat->mrow[i].provider, name))
@@ -402,7 +419,7 @@ static gw_err prepare_provider(const struct llm_catalog *cat, const struct cfg *
     if (!get_bool(body, "enabled", add || rp->row->enabled, &enabled, msg, cap))
         return GW_EINVAL;
     struct cfg_provider p;
-    gw_err rc = llm_spec_provider(body, rp && rp->valid ? &rp->p : NULL, &p, msg, cap);
+    rc = llm_spec_provider(body, rp && rp->valid ? &rp->p : NULL, &p, msg, cap);
     if (rc != GW_OK)
         return rc;
     rc = check_provider(cat, cfg, rq->tenant, &p, name, msg, cap);
@@ -454,22 +471,12 @@ static gw_err prepare_model(const struct llm_catalog *cat, const struct cfg *cfg
         snprintf(msg, cap, "no provider '%s': add it first (`openclaw providers add`)", pn);
         return GW_ENOTFOUND;
     }
-    if (add ? rm != NULL || nm >= LLM_MAX_MODELS : !rm) {
-        if (add && !rm)
-            snprintf(msg, cap, "this tenant has %d models already", LLM_MAX_MODELS);
-        else
-            snprintf(msg, cap, add ? "model '%s' exists" : "no model '%s'", id);
-        return add ? GW_ECONFLICT : GW_ENOTFOUND;
-    }
+    gw_err rc = presence(add, rm != NULL, nm, LLM_MAX_MODELS, "model", id, msg, cap);
+    if (rc != GW_OK)
+        return rc;
     if (rq->kind == LLM_MODEL_REMOVE) {
-        char users[300];
-        if (users_of(cat, rq->tenant, id, NULL, users, sizeof(users))) {
-            snprintf(msg, cap,
-                     "model '%s' serves agents %s: give them another model first "
-                     "(`openclaw models assign <agent> <provider/model>`)",
-                     id, users);
+        if (in_use(cat, rq->tenant, id, NULL, msg, cap))
             return GW_ECONFLICT;
-        }
         ch->details = json_pack("{s:s}", "model", id);
         return GW_OK;
     }
@@ -482,7 +489,7 @@ static gw_err prepare_model(const struct llm_catalog *cat, const struct cfg *cfg
     struct cfg_model m;
     if (!get_bool(rq->body, "enabled", add || rm->row->enabled, &enabled, msg, cap))
         return GW_EINVAL;
-    gw_err rc = llm_spec_model(rq->body, mn, rm ? &rm->m : NULL, &m, msg, cap);
+    rc = llm_spec_model(rq->body, mn, rm ? &rm->m : NULL, &m, msg, cap);
     if (rc != GW_OK)
         return rc;
     ch->models = gw_xcalloc(1, sizeof(*ch->models));
@@ -562,7 +569,6 @@ gw_err llm_registry_prepare(struct llm_registry *r, const struct cfg *cfg,
 static gw_err apply(struct llm_registry *r, const struct llm_change *ch, char *msg, size_t cap)
 {
     struct store *st = r->st;
-    char users[300];
     const char *what = ch->resource;
     switch (ch->kind) {
     case LLM_PROVIDER_ADD:
@@ -570,10 +576,8 @@ static gw_err apply(struct llm_registry *r, const struct llm_change *ch, char *m
     case LLM_PROVIDER_SET:
         return store_model_provider_update(st, &ch->prov);
     case LLM_PROVIDER_REMOVE:
-        if (users_of(r->cur, ch->tenant, NULL, what, users, sizeof(users))) {
-            snprintf(msg, cap, "provider '%s' serves agents %s now", what, users);
+        if (in_use(r->cur, ch->tenant, NULL, what, msg, cap))
             return GW_ECONFLICT;
-        }
         return store_model_provider_delete(st, ch->tenant, what);
     case LLM_MODEL_ADD:
         return store_model_entry_insert(st, ch->models);
@@ -581,10 +585,8 @@ static gw_err apply(struct llm_registry *r, const struct llm_change *ch, char *m
         return store_model_entry_update(st, ch->models);
     case LLM_MODEL_REMOVE: {
         char pn[64], mn[129];
-        if (users_of(r->cur, ch->tenant, what, NULL, users, sizeof(users))) {
-            snprintf(msg, cap, "model '%s' serves agents %s now", what, users);
+        if (in_use(r->cur, ch->tenant, what, NULL, msg, cap))
             return GW_ECONFLICT;
-        }
         llm_spec_split_id(what, pn, sizeof(pn), mn, sizeof(mn)); /* checked when prepared */
         return store_model_entry_delete(st, ch->tenant, pn, mn);
     }
