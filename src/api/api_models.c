@@ -78,7 +78,7 @@ static void list_one(void *arg, const struct cfg_provider *p, const struct cfg_m
                           openai_model(id, p->name, p->self_hosted ? "self_hosted" : "external"));
 }
 
-/* The agents of the caller's tenant that the caller reaches and that answer with a model. */
+/* The agents of the caller's tenant whose channel the caller may use. */
 static size_t reachable_agents(struct api_call *c, struct ns_agent_info **out)
 {
     struct ns_agent_info *list = NULL;

@@ -117,7 +117,7 @@ void llm_catalog_unref(struct llm_catalog *cat)
 const struct llm_rt_provider *llm_catalog_provider(const struct llm_catalog *cat,
                                                    const char *tenant, const char *name)
 {
-    if (!cat)
+    if (!cat || !cat->n_prov)
         return NULL;
     struct store_model_provider key = {.tenant = (char *)tenant, .name = (char *)name};
     const struct store_model_provider *r = bsearch(&key, cat->prow, cat->n_prov, sizeof(*cat->prow),
@@ -128,7 +128,7 @@ const struct llm_rt_provider *llm_catalog_provider(const struct llm_catalog *cat
 const struct llm_rt_model *llm_catalog_model(const struct llm_catalog *cat, const char *tenant,
                                              const char *provider, const char *name)
 {
-    if (!cat)
+    if (!cat || !cat->n_models)
         return NULL;
     struct store_model_entry key = {.tenant = (char *)tenant,
                                     .provider = (char *)provider,
@@ -141,7 +141,7 @@ const struct llm_rt_model *llm_catalog_model(const struct llm_catalog *cat, cons
 const char *llm_catalog_agent_model(const struct llm_catalog *cat, const char *tenant,
                                     const char *agent)
 {
-    if (!cat || !tenant || !agent)
+    if (!cat || !cat->n_agents || !tenant || !agent)
         return NULL;
     struct store_agent_model key = {.tenant = (char *)tenant, .agent = (char *)agent};
     const struct store_agent_model *r = bsearch(&key, cat->arow, cat->n_agents, sizeof(*cat->arow),
@@ -343,13 +343,13 @@ static json_t *model_json(const struct cfg_provider *p, const struct cfg_model *
                           const char *state, const json_t *agents_of)
 {
     json_t *agents = json_object_get(agents_of, id);
-    return json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:s?,s:b,s:s,s:O}", "id", id, "provider",
+    return json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:s?,s:b,s:s,s:o}", "id", id, "provider",
                      p ? p->name : "", "name", m->name, "upstream",
                      m->upstream ? m->upstream : m->name, "input_per_mtok", m->input_per_mtok,
                      "output_per_mtok", m->output_per_mtok, "source", source, "provider_source",
                      provider_source, "kind",
                      p ? (p->self_hosted ? "self_hosted" : "external") : NULL, "enabled", enabled,
-                     "state", state, "agents", agents ? agents : json_array());
+                     "state", state, "agents", agents ? json_incref(agents) : json_array());
 }
 
 json_t *llm_catalog_models_json(const struct llm_catalog *cat, const struct cfg *cfg,

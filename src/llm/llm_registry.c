@@ -374,10 +374,10 @@ static gw_err prepare_provider(const struct llm_catalog *cat, const struct cfg *
 {
     bool add = rq->kind == LLM_PROVIDER_ADD;
     const char *name = add ? json_string_value(json_object_get(rq->body, "name")) : rq->name;
-    if (!name || !cfg_name_valid(name)) {
+    if (!name || !cfg_name_valid(name) || !strcmp(name, "openclaw")) {
         snprintf(msg, cap,
                  "name must be 1-63 characters of [a-z0-9_-], starting with a letter "
-                 "or digit");
+                 "or digit, and not openclaw (openclaw/<ns>/<agent> names an agent)");
         return GW_EINVAL;
     }
     ch->resource = gw_xstrdup(name);

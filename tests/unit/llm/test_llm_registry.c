@@ -268,6 +268,7 @@ static void test_provider_bodies_are_checked(void **state)
         const char *body, *says;
     } bad[] = {
         {"{\"name\":\"Bad Name\",\"api\":\"openai\",\"base_url\":\"http://x\"}", "name"},
+        {"{\"name\":\"openclaw\",\"api\":\"openai\",\"base_url\":\"http://x\"}", "names an agent"},
         {"{\"name\":\"p\",\"api\":\"grpc\",\"base_url\":\"http://x\"}", "api"},
         {"{\"name\":\"p\",\"api\":\"openai\"}", "base_url are required"},
         {"{\"name\":\"p\",\"api\":\"openai\",\"base_url\":\"ftp://x\"}", "http://"},
