@@ -243,7 +243,9 @@ def test_an_api_agent_gets_a_model():
     assert r.status == 201, r
     send = lambda: GW().post("/api/v1/channels/engineering/helper/messages",  # noqa: E731
                              {"content": "are you there"}, token=ADMIN, timeout=20)
-    assert send().status == 202     # no model: kept in its mailbox
+    r = send()     # no model: kept in its mailbox, and how to give it one
+    assert r.status == 202, r
+    assert "openclaw models assign engineering/helper <provider>/<model>" in r.json()["hint"], r
     r = GW().req("PUT", "/api/v1/agents/engineering/helper/model",
                  body={"model": "local/llama"}, token=ADMIN)
     assert r.status == 200 and r.json() == {"agent": "engineering/helper",
