@@ -82,31 +82,40 @@ void api_agents_list(struct api_call *c)
     http_respond_json(c->r, 200, json_pack("{s:o}", "agents", arr));
 }
 
-void api_agents_delete(struct api_call *c)
+bool api_runtime_agent(struct api_call *c, const char *in_file, struct ns_agent_info *info)
 {
     const char *ns = c->var[0], *agent = c->var[1];
     if (!api_require(c, "agents:write"))
-        return;
+        return false;
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         http_respond_error(c->r, GW_EINVAL, "namespace and agent must be 1-63 characters of "
                                             "[a-z0-9_-] starting with a letter or digit");
-        return;
+        return false;
     }
     const char *name = c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
     if (!auth_allows_channel(c->gc.p, ns, agent)) {
         api_deny_channel(c, ns, agent);
-        return;
+        return false;
     }
-    struct ns_agent_info info;
-    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, info) != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent %s", name);
-        return;
+        return false;
     }
-    if (strcmp(info.source, "config") == 0) {
+    if (strcmp(info->source, "config") == 0) {
         http_respond_error(c->r, GW_ECONFLICT, "agent %s is declared in the configuration "
-                                               "file; remove it there and reload", name);
-        return;
+                                               "file; %s there and reload", name, in_file);
+        return false;
     }
+    return true;
+}
+
+void api_agents_delete(struct api_call *c)
+{
+    const char *ns = c->var[0], *agent = c->var[1];
+    struct ns_agent_info info;
+    if (!api_runtime_agent(c, "remove it", &info))
+        return;
+    const char *name = info.name;
     if (!api_audit_sync(c, "agent.deleted", name, 200, json_pack("{s:s}", "name", name)))
         return;
     gw_err rc = ns_agent_delete(c->d->ns, c->gc.p->tenant, ns, agent);

@@ -130,6 +130,10 @@ void api_html_escape(struct gw_buf *b, const char *s);
  * token ends that CLI session. */
 void api_cli_logout(struct api_call *c);
 
+/* The agent {ns}/{agent} of the route for a change (api_agents.c): agents:write, valid names,
+ * the caller's reach, and an agent registered through the API (one declared in gateway.yaml is
+ * 409: "<in_file> there and reload"). Answers and returns false otherwise. */
+bool api_runtime_agent(struct api_call *c, const char *in_file, struct ns_agent_info *info);
 /* The agent "<ns>/<agent>" of the caller's tenant as a turn runs it: the configuration's, or
  * one registered through the API with the model set at run time (api_models.c); NULL when
  * neither (unknown, or an API agent without a model). */

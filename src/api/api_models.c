@@ -306,33 +306,9 @@ void api_catalog_remove(struct api_call *c)
  * the models policy still decides every call it makes. */
 void api_agents_model_set(struct api_call *c)
 {
-    const char *ns = c->var[0], *agent = c->var[1];
-    if (!api_require(c, "agents:write"))
-        return;
-    if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
-        http_respond_error(c->r, GW_EINVAL,
-                           "namespace and agent must be 1-63 characters of "
-                           "[a-z0-9_-] starting with a letter or digit");
-        return;
-    }
-    const char *name = c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
-    if (!auth_allows_channel(c->gc.p, ns, agent)) {
-        api_deny_channel(c, ns, agent);
-        return;
-    }
     struct ns_agent_info info;
-    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
-        http_respond_error(c->r, GW_ENOTFOUND, "no agent %s", name);
-        return;
-    }
-    if (!strcmp(info.source, "config")) {
-        http_respond_error(c->r, GW_ECONFLICT,
-                           "agent %s is declared in gateway.yaml: set "
-                           "agents[].model there and reload",
-                           name);
-        return;
-    }
-    change(c, LLM_AGENT_MODEL, name, true);
+    if (api_runtime_agent(c, "set agents[].model", &info))
+        change(c, LLM_AGENT_MODEL, info.name, true);
 }
 
 /* --- test calls ---------------------------------------------------------------------------- */

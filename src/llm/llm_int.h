@@ -68,8 +68,6 @@ gw_err llm_spec_model(const json_t *body, const char *name, const struct cfg_mod
 void llm_spec_model_release(struct cfg_model *m);
 /* An API key from a body member: 1-4096 visible ASCII characters. */
 bool llm_spec_key_ok(const char *key);
-/* A model name (after "<provider>/"): 1-128 of [A-Za-z0-9._:-]. */
-bool llm_spec_model_name_ok(const char *s);
 /* Splits "<provider>/<model>" (both checked) into pool-free buffers; false when malformed. */
 bool llm_spec_split_id(const char *id, char *prov, size_t pcap, char *model, size_t mcap);
 

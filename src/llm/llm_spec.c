@@ -58,32 +58,9 @@ static const struct cfg_provider defaults = {
     .limits = {.max_concurrent = 64, .max_queue = 1024, .max_wait_ms = 10000},
 };
 
-static bool visible(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++)
-        if (*s < 0x21 || *s > 0x7e)
-            return false;
-    return true;
-}
-
 bool llm_spec_key_ok(const char *key)
 {
-    return key && visible(key, KEY_MAX);
-}
-
-bool llm_spec_model_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 128)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '_' || *s == ':' || *s == '-'))
-            return false;
-    return true;
+    return key && cfg_visible(key, KEY_MAX);
 }
 
 bool llm_spec_split_id(const char *id, char *prov, size_t pcap, char *model, size_t mcap)
@@ -93,7 +70,7 @@ bool llm_spec_split_id(const char *id, char *prov, size_t pcap, char *model, siz
         return false;
     snprintf(prov, pcap, "%.*s", (int)(slash - id), id);
     snprintf(model, mcap, "%s", slash + 1);
-    return cfg_name_valid(prov) && llm_spec_model_name_ok(model);
+    return cfg_name_valid(prov) && cfg_model_name_valid(model);
 }
 
 /* http(s)://host[:port][/path] without credentials, query or fragment; trailing '/' cut. */
@@ -286,7 +263,7 @@ static gw_err apply_str(const char *key, const json_t *v, struct cfg_provider *p
         }
         return GW_OK;
     }
-    if (s && !visible(s, 64)) { /* region */
+    if (s && !cfg_visible(s, 64)) { /* region */
         snprintf(msg, cap, "region must be 1-64 visible ASCII characters (no spaces)");
         return GW_EINVAL;
     }
@@ -416,7 +393,7 @@ gw_err llm_spec_model(const json_t *body, const char *name, const struct cfg_mod
                                   .output_per_mtok = base->output_per_mtok};
     out->name = gw_xstrdup(name);
     gw_err rc = GW_OK;
-    if (!llm_spec_model_name_ok(name)) {
+    if (!cfg_model_name_valid(name)) {
         snprintf(msg, cap, "model name must be 1-128 characters of [A-Za-z0-9._:-]");
         rc = GW_EINVAL;
     } else if (body && !json_is_object(body)) {
@@ -430,7 +407,7 @@ gw_err llm_spec_model(const json_t *body, const char *name, const struct cfg_mod
             break;
         const char *s = NULL;
         if (!strcmp(key, "upstream")) {
-            if (!get_str(v, "upstream", &s, msg, cap) || (s && !visible(s, 256))) {
+            if (!get_str(v, "upstream", &s, msg, cap) || (s && !cfg_visible(s, 256))) {
                 snprintf(msg, cap, "upstream must be 1-256 visible ASCII characters");
                 rc = GW_EINVAL;
             } else {

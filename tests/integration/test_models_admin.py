@@ -270,7 +270,7 @@ def test_an_api_agent_gets_a_model():
     assert_error(delete("/api/v1/providers/local"), 409, msg_contains="engineering/helper")
     assert_error(GW().req("PUT", "/api/v1/agents/engineering/assistant/model",
                           body={"model": "local/llama"}, token=ADMIN), 409,
-                 msg_contains="gateway.yaml")
+                 msg_contains="set agents[].model there")
     assert_error(GW().req("PUT", "/api/v1/agents/engineering/helper/model",
                           body={"model": "nope/x"}, token=ADMIN), 400,
                  msg_contains="not configured")
