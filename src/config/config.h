@@ -352,6 +352,8 @@ const struct cfg_agent *cfg_find_agent(const struct cfg *c, const char *name);
 const struct cfg_namespace *cfg_find_namespace(const struct cfg *c, const char *name);
 const struct cfg_team *cfg_find_team(const struct cfg *c, const char *id);
 const struct cfg_provider *cfg_find_provider(const struct cfg *c, const char *name);
+/* The defaults of a models.providers[] entry (also of providers added at run time). */
+extern const struct cfg_provider cfg_provider_defaults;
 /* "<provider>/<model>" → the provider and its model entry (both NULL when unknown). */
 const struct cfg_model *cfg_find_model(const struct cfg *c, const char *id,
                                        const struct cfg_provider **provider);

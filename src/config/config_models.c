@@ -67,6 +67,15 @@ struct origin {
 #define NAME_RULE "1-63 characters of [a-z0-9_-], starting with a letter or digit"
 #define MAX_PRICE 1000000.0 /* USD per million tokens */
 
+const struct cfg_provider cfg_provider_defaults = {
+    .max_classification = -1,
+    .timeout_ms = 120000,
+    .connect_timeout_ms = 5000,
+    .retries = 2,
+    .retry_base_ms = 250,
+    .limits = {.max_concurrent = 64, .max_queue = 1024, .max_wait_ms = 10000},
+};
+
 /* [A-Za-z0-9._:-]{1,128}: no '/', which separates provider and model. */
 bool cfg_model_name_valid(const char *s)
 {
@@ -253,14 +262,7 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
                     prefix);
         return false;
     }
-    *p = (struct cfg_provider){
-        .max_classification = -1,
-        .timeout_ms = 120000,
-        .connect_timeout_ms = 5000,
-        .retries = 2,
-        .retry_base_ms = 250,
-        .limits = {.max_concurrent = 64, .max_queue = 1024, .max_wait_ms = 10000},
-    };
+    *p = cfg_provider_defaults;
 
     snprintf(what, sizeof(what), "%s.name", prefix);
     if (cfg_is_null(v[PR_NAME])) {

@@ -49,15 +49,6 @@ static const char *const provider_strs[] = {"api",    "base_url", "kind",  "max_
 static const char *const model_keys[] = {"id",       "name",           "enabled",
                                          "upstream", "input_per_mtok", "output_per_mtok"};
 
-static const struct cfg_provider defaults = {
-    .max_classification = -1,
-    .timeout_ms = 120000,
-    .connect_timeout_ms = 5000,
-    .retries = 2,
-    .retry_base_ms = 250,
-    .limits = {.max_concurrent = 64, .max_queue = 1024, .max_wait_ms = 10000},
-};
-
 bool llm_spec_key_ok(const char *key)
 {
     return key && cfg_visible(key, KEY_MAX);
@@ -151,7 +142,7 @@ static void replace(char **dst, const char *s)
 static gw_err apply_limits(const json_t *v, struct cfg_provider_limits *l, char *msg, size_t cap)
 {
     if (json_is_null(v)) {
-        *l = defaults.limits;
+        *l = cfg_provider_defaults.limits;
         return GW_OK;
     }
     if (!json_is_object(v)) {
@@ -176,8 +167,9 @@ static gw_err apply_limits(const json_t *v, struct cfg_provider_limits *l, char 
         snprintf(what, sizeof(what), "limits.%s", f->key);
         unsigned *dst = (unsigned *)((char *)l + f->off);
         gw_err rc = get_uint(m, what, f->min, f->max,
-                             *(const unsigned *)((const char *)&defaults.limits + f->off), dst, msg,
-                             cap);
+                             *(const unsigned *)((const char *)&cfg_provider_defaults.limits +
+                                                 f->off),
+                             dst, msg, cap);
         if (rc != GW_OK)
             return rc;
     }
@@ -291,7 +283,7 @@ static void copy_provider(const struct cfg_provider *src, struct cfg_provider *d
 gw_err llm_spec_provider(const json_t *body, const struct cfg_provider *base,
                          struct cfg_provider *out, char *msg, size_t cap)
 {
-    copy_provider(base ? base : &defaults, out);
+    copy_provider(base ? base : &cfg_provider_defaults, out);
     gw_err rc = GW_OK;
     if (!json_is_object(body)) {
         snprintf(msg, cap, "a provider must be a JSON object");
@@ -313,7 +305,7 @@ gw_err llm_spec_provider(const json_t *body, const struct cfg_provider *base,
                 f = &provider_uints[i];
         if (f)
             rc = get_uint(v, f->key, f->min, f->max,
-                          *(const unsigned *)((const char *)&defaults + f->off),
+                          *(const unsigned *)((const char *)&cfg_provider_defaults + f->off),
                           (unsigned *)((char *)out + f->off), msg, cap);
         else if (!strcmp(key, "limits"))
             rc = apply_limits(v, &out->limits, msg, cap);
