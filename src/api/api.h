@@ -45,6 +45,7 @@ struct api_deps {
     struct llm_client *llm;
     struct llm_registry *models; /* run-time providers and models (llm/llm_registry.h) */
     struct meter *costs;
+    struct audit_fwd *siem;     /* SIEM forwarding: back-pressure for /api/v1/status */
 };
 
 /* http_dispatch_fn / http_done_fn with ctx = struct api_deps *. */

@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * api_router.c — the route table, path segmentation, authentication and the audit hook.
- *
- * Paths are split on '/' while still percent-encoded and each segment is decoded on its own,
- * so an encoded slash ("%2f") stays inside its segment and is then refused by the name rules.
- * Segments that decode to "." or "..", contain '/', '\', control bytes or non-ASCII bytes are
- * refused with 400 before any route sees them.
+ * api_router.c — the route table, authentication and the audit hook. Paths are split and
+ * matched by api_path.c.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
@@ -146,72 +142,8 @@ bool api_inline(struct http_req *r, void *ctx)
     return false;
 }
 
-/* Splits and decodes; returns false (and the reason) on a segment we refuse. */
-static bool split_path(struct http_req *r, const char *p, char **seg, size_t *nseg,
-                       const char **why)
-{
-    *nseg = 0;
-    if (p[0] != '/') {
-        *why = "path must start with '/'";
-        return false;
-    }
-    while (*p == '/') {
-        p++;
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (*nseg == API_MAX_SEGMENTS) {
-            *why = "path has too many segments";
-            return false;
-        }
-        char *d = gw_pool_alloc(r->pool, API_MAX_SEGMENT + 1);
-        if (len > API_MAX_SEGMENT * 3 || !http_pct_decode(p, len, d, API_MAX_SEGMENT + 1)) {
-            *why = "malformed path segment";
-            return false;
-        }
-        if (strcmp(d, ".") == 0 || strcmp(d, "..") == 0) {
-            *why = "'.' and '..' are not allowed in paths";
-            return false;
-        }
-        for (const unsigned char *c = (const unsigned char *)d; *c; c++) {
-            if (*c == '/' || *c == '\\' || *c < 0x20 || *c >= 0x7f) {
-                *why = "path segment contains a forbidden character";
-                return false;
-            }
-        }
-        seg[(*nseg)++] = d;
-        p += len;
-    }
-    return true;
-}
-
-/* Matches segments against a pattern, collecting variables. */
-static bool match(const char *pattern, char **seg, size_t nseg, struct api_call *c)
-{
-    size_t i = 0;
-    c->n_var = 0;
-    const char *p = pattern;
-    while (*p == '/') {
-        p++;
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (i >= nseg)
-            return false;
-        if (len == 2 && p[0] == '{' && p[1] == '}') {
-            if (!seg[i][0])
-                return false;
-            c->var[c->n_var++] = seg[i];
-        } else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {
-            return false;
-        }
-        i++;
-        p += len;
-    }
-    return i == nseg;
-}
-
 /* A route whose pattern ends in "{*}" takes the rest of the path as one variable, '/' included
- * however the client wrote it ("%2F" or not): a model id "<provider>/<model>" is one name.
- * Each '/'-separated part of it is held to the segment rules above. */
+ * however the client wrote it ("%2F" or not): a model id "<provider>/<model>" is one name. */
 static const struct route *match_rest(struct api_call *c, const char *path, const char **why)
 {
     for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
@@ -219,19 +151,9 @@ static const struct route *match_rest(struct api_call *c, const char *path, cons
         size_t n = strlen(pat) - 3;
         if (strcmp(pat + n, "{*}") != 0 || strncmp(path, pat, n) != 0 || !path[n])
             continue;
-        size_t len = strlen(path + n);
-        char *d = gw_pool_alloc(c->r->pool, 2 * API_MAX_SEGMENT + 1);
-        bool ok = len <= 6 * API_MAX_SEGMENT &&
-                  http_pct_decode(path + n, len, d, 2 * API_MAX_SEGMENT + 1);
-        for (const char *p = d; ok && *p; p++)
-            ok = *p > 0x20 && *p < 0x7f && *p != '\\' &&
-                 !((p == d || p[-1] == '/') &&
-                   (*p == '/' || !strcmp(p, ".") || !strncmp(p, "./", 2) || !strcmp(p, "..") ||
-                    !strncmp(p, "../", 3)));
-        if (!ok || d[strlen(d) - 1] == '/') {
-            *why = "malformed path segment";
+        char *d = api_path_rest(c->r->pool, path + n, why);
+        if (!d)
             return NULL;
-        }
         c->var[0] = d;
         c->n_var = 1;
         return &routes[i];
@@ -376,13 +298,13 @@ void api_dispatch(struct http_req *r, void *ctx)
         snprintf(allow, sizeof(allow), "%s", method_names[found->method]);
         found = NULL;
     }
-    if (why || (!rest && !split_path(r, path, seg, &nseg, &why))) {
+    if (why || (!rest && !api_path_split(r->pool, path, seg, &nseg, &why))) {
         c->gc.audit.type = "api.rejected";
         http_respond_error(r, GW_EINVAL, "%s", why);
         return;
     }
     for (size_t i = 0; i < GW_ARRAY_LEN(routes) && !rest; i++) {
-        if (!match(routes[i].pattern, seg, nseg, c))
+        if (!api_path_match(routes[i].pattern, seg, nseg, c->var, &c->n_var))
             continue;
         if (routes[i].method == r->method ||
             (r->method == HTTP_HEAD && routes[i].method == HTTP_GET)) {

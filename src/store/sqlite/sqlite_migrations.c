@@ -265,7 +265,15 @@ static const struct migration migrations[] = {
      "CREATE INDEX conversations_by_activity ON conversations (tenant, updated_ms, id);"
      "DROP INDEX messages_by_channel;"
      "CREATE INDEX messages_by_channel ON messages (tenant, channel, created_ms, id);"},
-    {11, "run-time models: model_providers, model_entries, agent_models",
+    {11, "SIEM forwarding: audit_fwd_cursors",
+     "CREATE TABLE audit_fwd_cursors ("
+     "  destination TEXT NOT NULL,"
+     "  tenant      TEXT NOT NULL,"
+     "  seq         INTEGER NOT NULL,"
+     "  updated_ms  INTEGER NOT NULL,"
+     "  PRIMARY KEY (destination, tenant)"
+     ");"},
+    {12, "run-time models: model_providers, model_entries, agent_models",
      "CREATE TABLE model_providers ("
      "  tenant     TEXT NOT NULL,"
      "  name       TEXT NOT NULL,"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * sqlite_models.c — run-time model providers, models and agents' models (schema 10) in
+ * sqlite_models.c — run-time model providers, models and agents' models (schema 12) in
  * SQLite. A provider is inserted with its first models, and deleted with all of its models, in
  * one transaction, so no model outlives its run-time provider. Read once at start; changes are
  * rare.
