@@ -272,23 +272,14 @@ json_t *llm_secret_json(const char *key)
                    : json_pack("{s:b}", "set", true);
 }
 
-static json_t *time_json(int64_t ms)
-{
-    char t[40];
-    if (!ms)
-        return json_null();
-    gw_time_iso8601(ms, t, sizeof(t));
-    return json_string(t);
-}
-
 /* Who added or last changed a run-time entry, and when. */
 static void add_meta(json_t *o, const char *created_by, int64_t created_ms, const char *updated_by,
                      int64_t updated_ms)
 {
     json_object_set_new(o, "created_by", created_by ? json_string(created_by) : json_null());
-    json_object_set_new(o, "created_at", time_json(created_ms));
+    json_object_set_new(o, "created_at", gw_json_time(created_ms));
     json_object_set_new(o, "updated_by", updated_by ? json_string(updated_by) : json_null());
-    json_object_set_new(o, "updated_at", time_json(updated_ms));
+    json_object_set_new(o, "updated_at", gw_json_time(updated_ms));
 }
 
 static json_t *provider_json(const struct llm_catalog *cat, const struct cfg_provider *p,
