@@ -227,6 +227,5 @@ void cfg_saml_free(struct cfg_saml *s);
 void cfg_get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                        unsigned flags, char **out);
 bool cfg_loopback_url(const char *url);
-bool cfg_visible(const char *s, size_t max);
 
 #endif

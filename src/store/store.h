@@ -3,8 +3,8 @@
  *
  * Callers see domain operations only, one header per domain (included below): tokens,
  * agents (with channel messages and conversations), the audit trail's rows and checkpoints,
- * policy versions, the approval queue, usage metering, single sign-on, the CLI sign-in and
- * namespace grants.
+ * policy versions, the approval queue, usage metering, single sign-on, the CLI sign-in,
+ * namespace grants and the model providers and models added at run time.
  * Every SQL statement and dialect detail stays inside src/store. The embedded backend is SQLite
  * in WAL mode (src/store/sqlite/); a cluster backend (PostgreSQL) plugs in behind the same
  * per-domain ops tables (store_int.h) without touching callers. Migrations are versioned and
@@ -25,6 +25,7 @@
 #include "store/store_audit.h"
 #include "store/store_cli.h"
 #include "store/store_grants.h"
+#include "store/store_models.h"
 #include "store/store_policies.h"
 #include "store/store_sso.h"
 #include "store/store_tokens.h"

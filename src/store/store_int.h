@@ -140,6 +140,21 @@ struct store_cols {
     X(S, TEXT, redirect_uri) SEP X(S, I64, created_ms) SEP X(S, I64, expires_ms) SEP            \
     X(S, I64, consumed_ms) SEP X(S, TEXT, cli_session)
 #define STORE_CLI_CODE_INSERT_COLS 9
+
+#define STORE_MODEL_PROVIDER_COLUMNS(X, S, SEP)                                                \
+    X(S, TEXT, tenant) SEP X(S, TEXT, name) SEP X(S, TEXT, spec) SEP X(S, SECRET, api_key) SEP  \
+    X(S, BOOL, enabled) SEP X(S, TEXT, created_by) SEP X(S, I64, created_ms) SEP                \
+    X(S, TEXT, updated_by) SEP X(S, I64, updated_ms)
+
+#define STORE_MODEL_ENTRY_COLUMNS(X, S, SEP)                                                   \
+    X(S, TEXT, tenant) SEP X(S, TEXT, provider) SEP X(S, TEXT, name) SEP                        \
+    X(S, TEXT, upstream) SEP X(S, REAL, input_per_mtok) SEP X(S, REAL, output_per_mtok) SEP     \
+    X(S, BOOL, enabled) SEP X(S, TEXT, created_by) SEP X(S, I64, created_ms) SEP                \
+    X(S, TEXT, updated_by) SEP X(S, I64, updated_ms)
+
+#define STORE_AGENT_MODEL_COLUMNS(X, S, SEP)                                                   \
+    X(S, TEXT, tenant) SEP X(S, TEXT, agent) SEP X(S, TEXT, model) SEP X(S, TEXT, set_by) SEP   \
+    X(S, I64, set_ms)
 /* clang-format on */
 
 /* Defined beside the dispatch of their domain (store_<domain>.c). */
@@ -152,6 +167,8 @@ extern const struct store_cols store_session_cols, store_login_state_cols;
 extern const struct store_cols store_sso_user_cols, store_cli_code_cols;
 extern const struct store_cols store_grant_cols;
 extern const struct store_cols store_conversation_cols, store_conversation_message_cols;
+extern const struct store_cols store_model_provider_cols, store_model_entry_cols;
+extern const struct store_cols store_agent_model_cols;
 
 /* Frees the TEXT and SECRET fields of row (wiping SECRET ones) and zeroes it; NULL is a no-op. */
 void store_row_release(const struct store_cols *c, void *row);
@@ -288,6 +305,22 @@ struct store_cli_ops {
     gw_err (*purge)(struct store *st, int64_t now_ms);
 };
 
+struct store_model_ops {
+    gw_err (*provider_list)(struct store *st, struct store_model_provider **out, size_t *n);
+    gw_err (*provider_insert)(struct store *st, const struct store_model_provider *p,
+                              const struct store_model_entry *models, size_t n);
+    gw_err (*provider_update)(struct store *st, const struct store_model_provider *p);
+    gw_err (*provider_delete)(struct store *st, const char *tenant, const char *name);
+    gw_err (*entry_list)(struct store *st, struct store_model_entry **out, size_t *n);
+    gw_err (*entry_insert)(struct store *st, const struct store_model_entry *m);
+    gw_err (*entry_update)(struct store *st, const struct store_model_entry *m);
+    gw_err (*entry_delete)(struct store *st, const char *tenant, const char *provider,
+                           const char *name);
+    gw_err (*agent_list)(struct store *st, struct store_agent_model **out, size_t *n);
+    gw_err (*agent_put)(struct store *st, const struct store_agent_model *a);
+    gw_err (*agent_delete)(struct store *st, const char *tenant, const char *agent);
+};
+
 /* A backend: the connection-level operations, then one table per domain. */
 struct store_ops {
     const char *name;
@@ -306,6 +339,7 @@ struct store_ops {
     const struct store_sso_ops *sso;
     const struct store_cli_ops *cli;
     const struct store_grant_ops *grants;
+    const struct store_model_ops *models;
 };
 
 struct store {
