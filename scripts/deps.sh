@@ -4,9 +4,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev
-            libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev
+            libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev
             libedit-dev)
-test_pkgs=(libcmocka-dev python3 sqlite3 clang clang-format curl openssl chromium)
+test_pkgs=(libcmocka-dev python3 sqlite3 postgresql clang clang-format curl openssl chromium)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")
