@@ -8,12 +8,13 @@
 #   tests/pg/cluster.sh start DIR [--durable]   prints the libpq conninfo of database gw
 #   tests/pg/cluster.sh restart DIR             pg_ctl restart -m fast (clients are cut off)
 #   tests/pg/cluster.sh stop DIR                pg_ctl stop -m fast
+#   tests/pg/cluster.sh resume DIR              starts a stopped cluster again
 #
 # Without --durable fsync is off (the suite's data is thrown away; crash safety is not what it
 # tests); benchmarks pass --durable so a commit waits for the disk as in production.
 set -euo pipefail
-cmd=${1:?usage: cluster.sh start|restart|stop DIR [--durable]}
-dir=${2:?usage: cluster.sh start|restart|stop DIR [--durable]}
+cmd=${1:?usage: cluster.sh start|restart|stop|resume DIR [--durable]}
+dir=${2:?usage: cluster.sh start|restart|stop|resume DIR [--durable]}
 durable=${3:-}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bin/initdb" ] || { echo "cluster.sh: PostgreSQL server binaries not found" >&2; exit 1; }
@@ -38,6 +39,7 @@ start)
   [ "$durable" = --durable ] && fsync=on
   opts="-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=$fsync"
   opts="$opts -c full_page_writes=$fsync -c max_connections=200 -c shared_buffers=64MB"
+  printf '%s\n' "$opts" >"$dir/options"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$opts" -w -t 30 start \
     >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   as_owner "$bin/createdb" -h "$dir" -U "$user" gw
@@ -45,6 +47,10 @@ start)
   ;;
 restart)
   as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 restart >/dev/null
+  ;;
+resume)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$(cat "$dir/options")" -w \
+    -t 30 start >/dev/null
   ;;
 stop)
   [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null
