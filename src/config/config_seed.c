@@ -33,8 +33,8 @@ struct seed_rule {
 #define TOP "the top level"
 #define CLUSTER "cluster mode (issue 15)"
 #define SIEM "SIEM forwarding (issue 12)"
-#define SINGLE_NODE                                                                            \
-    "this build shares only the store between nodes (store.backend: postgresql); each node "   \
+#define SINGLE_NODE                                                                                \
+    "this build shares only the store between nodes (store.backend: postgresql); each node "       \
     "keeps its own caches, throttling and counters"
 
 static const struct seed_rule rules[] = {

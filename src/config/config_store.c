@@ -53,14 +53,17 @@ void cfg_load_store(struct cfg_loader *L, const struct cfg_node *n)
         return;
     int line = v[ST_URL] ? v[ST_URL]->line : v[ST_BACKEND] ? v[ST_BACKEND]->line : n->line;
     if (pg && (!s->url || !*s->url))
-        cfg_err(e, line, "store.url is required with store.backend postgresql (a libpq URI such "
-                         "as \"${DATABASE_URL}\")");
+        cfg_err(e, line,
+                "store.url is required with store.backend postgresql (a libpq URI such "
+                "as \"${DATABASE_URL}\")");
     else if (!pg && s->url)
-        cfg_err(e, line, "store.url is only read with store.backend postgresql (sqlite keeps "
-                         "its file in the data directory)");
+        cfg_err(e, line,
+                "store.url is only read with store.backend postgresql (sqlite keeps "
+                "its file in the data directory)");
     else if (pg && !url_ok(s->url))
-        cfg_err(e, line, "store.url must be a postgresql:// (or postgres://) URI or a key=value "
-                         "connection string, without control characters, at most %d bytes",
+        cfg_err(e, line,
+                "store.url must be a postgresql:// (or postgres://) URI or a key=value "
+                "connection string, without control characters, at most %d bytes",
                 URL_MAX);
 }
 

@@ -323,8 +323,8 @@ void store_audit_sql_release(struct store_audit_sql *q);
 
 /* One page of a scan: the rows of f after cursor, ascending, at most STORE_SCAN_PAGE. */
 typedef gw_err store_audit_page_fn(struct store *st, const struct store_audit_filter *f,
-                                   int64_t cursor, bool force_after,
-                                   struct store_audit_row **out, size_t *n);
+                                   int64_t cursor, bool force_after, struct store_audit_row **out,
+                                   size_t *n);
 /* store_audit_scan on top of a backend's page reader. */
 gw_err store_audit_scan_pages(struct store *st, const struct store_audit_filter *f,
                               store_audit_row_fn *fn, void *ctx, store_audit_page_fn *page);

@@ -41,15 +41,16 @@ static gw_err agent_insert(struct store *st, const struct store_agent *a)
 
 static gw_err agent_list(struct store *st, struct store_agent **out, size_t *n)
 {
-    return store_pg_list(st, PG_CALL(.sql = AGENT_LIST, .what = "agent list"),
-                         &store_agent_cols, out, n);
+    return store_pg_list(st, PG_CALL(.sql = AGENT_LIST, .what = "agent list"), &store_agent_cols,
+                         out, n);
 }
 
 static gw_err agent_delete(struct store *st, const char *tenant, const char *name)
 {
     int changes = 0;
-    gw_err rc = store_pg_write(st, PG_CALL(.sql = AGENT_DELETE, .what = "agent delete",
-                                           PG_ARGS(PG_TEXT(tenant), PG_TEXT(name))),
+    gw_err rc = store_pg_write(st,
+                               PG_CALL(.sql = AGENT_DELETE, .what = "agent delete",
+                                       PG_ARGS(PG_TEXT(tenant), PG_TEXT(name))),
                                &changes);
     return rc == GW_OK && changes == 0 ? GW_ENOTFOUND : rc;
 }
@@ -60,8 +61,7 @@ static gw_err message_insert(struct store *st, const struct store_message *m)
 }
 
 static gw_err conversation_open(struct store *st, const char *tenant, const char *user,
-                                const char *channel, const char *session, int64_t now_ms,
-                                char *id)
+                                const char *channel, const char *session, int64_t now_ms, char *id)
 {
     struct store_pg *s = store_pg_of(st);
     char fresh[STORE_CONV_ID_LEN], hex[25], *found = NULL;
@@ -70,15 +70,17 @@ static gw_err conversation_open(struct store *st, const char *tenant, const char
     struct store_pg_conn *c = store_pg_acquire(s, "conversation open");
     if (!c)
         return GW_ESTORE;
-    gw_err rc = store_pg_run(
-        c, PG_CALL(.sql = CONV_INSERT, .what = "conversation open: insert",
-                   PG_ARGS(PG_TEXT(fresh), PG_TEXT(tenant), PG_TEXT(user), PG_TEXT(channel),
-                           PG_TEXT(session), PG_I64(now_ms), PG_I64(now_ms))),
-        NULL);
+    gw_err rc = store_pg_run(c,
+                             PG_CALL(.sql = CONV_INSERT, .what = "conversation open: insert",
+                                     PG_ARGS(PG_TEXT(fresh), PG_TEXT(tenant), PG_TEXT(user),
+                                             PG_TEXT(channel), PG_TEXT(session), PG_I64(now_ms),
+                                             PG_I64(now_ms))),
+                             NULL);
     if (rc == GW_OK)
-        rc = store_pg_run_get(c, PG_CALL(.sql = CONV_FIND, .what = "conversation open: select",
-                                         PG_ARGS(PG_TEXT(tenant), PG_TEXT(user),
-                                                 PG_TEXT(channel), PG_TEXT(session))),
+        rc = store_pg_run_get(c,
+                              PG_CALL(.sql = CONV_FIND, .what = "conversation open: select",
+                                      PG_ARGS(PG_TEXT(tenant), PG_TEXT(user), PG_TEXT(channel),
+                                              PG_TEXT(session))),
                               &store_str_cols, &found);
     store_pg_release(s, c);
     if (rc == GW_ENOTFOUND) /* inserted or present a moment ago; conversations stay */
@@ -89,8 +91,8 @@ static gw_err conversation_open(struct store *st, const char *tenant, const char
     return rc;
 }
 
-static gw_err conversation_append(struct store *st, const char *id,
-                                  const char *const *messages, size_t n, int64_t now_ms)
+static gw_err conversation_append(struct store *st, const char *id, const char *const *messages,
+                                  size_t n, int64_t now_ms)
 {
     struct store_pg *s = store_pg_of(st);
     struct store_pg_conn *c = store_pg_acquire(s, "conversation append");
@@ -99,19 +101,22 @@ static gw_err conversation_append(struct store *st, const char *id,
     char *locked = NULL;
     gw_err rc = store_pg_begin(c, "conversation append: begin");
     if (rc == GW_OK) /* absent: the insert below fails on the foreign key, as in SQLite */
-        rc = store_pg_run_get(c, PG_CALL(.sql = CONV_LOCK, .what = "conversation append: lock",
-                                         PG_ARGS(PG_TEXT(id))),
+        rc = store_pg_run_get(c,
+                              PG_CALL(.sql = CONV_LOCK, .what = "conversation append: lock",
+                                      PG_ARGS(PG_TEXT(id))),
                               &store_str_cols, &locked);
     if (rc == GW_ENOTFOUND)
         rc = GW_OK;
     free(locked);
     for (size_t i = 0; i < n && rc == GW_OK; i++)
-        rc = store_pg_run(c, PG_CALL(.sql = CONV_APPEND, .what = "conversation append",
-                                     PG_ARGS(PG_TEXT(id), PG_TEXT(messages[i]), PG_I64(now_ms))),
+        rc = store_pg_run(c,
+                          PG_CALL(.sql = CONV_APPEND, .what = "conversation append",
+                                  PG_ARGS(PG_TEXT(id), PG_TEXT(messages[i]), PG_I64(now_ms))),
                           NULL);
     if (rc == GW_OK)
-        rc = store_pg_run(c, PG_CALL(.sql = CONV_TOUCH, .what = "conversation append: touch",
-                                     PG_ARGS(PG_I64(now_ms), PG_TEXT(id))),
+        rc = store_pg_run(c,
+                          PG_CALL(.sql = CONV_TOUCH, .what = "conversation append: touch",
+                                  PG_ARGS(PG_I64(now_ms), PG_TEXT(id))),
                           NULL);
     rc = store_pg_end(c, rc, "conversation append: commit");
     store_pg_release(s, c);
@@ -122,14 +127,18 @@ static gw_err conversation_tail(struct store *st, const char *id, size_t max, ch
                                 size_t *n)
 {
     int64_t lim = max > INT32_MAX ? INT32_MAX : (int64_t)max;
-    return store_pg_list(st, PG_CALL(.sql = CONV_TAIL, .what = "conversation tail",
-                                     PG_ARGS(PG_TEXT(id), PG_I64(lim))),
+    return store_pg_list(st,
+                         PG_CALL(.sql = CONV_TAIL, .what = "conversation tail",
+                                 PG_ARGS(PG_TEXT(id), PG_I64(lim))),
                          &store_str_cols, messages, n);
 }
 
 const struct store_agent_ops store_pg_agent_ops = {
-    .agent_insert = agent_insert, .agent_list = agent_list, .agent_delete = agent_delete,
+    .agent_insert = agent_insert,
+    .agent_list = agent_list,
+    .agent_delete = agent_delete,
     .message_insert = message_insert,
-    .conversation_open = conversation_open, .conversation_append = conversation_append,
+    .conversation_open = conversation_open,
+    .conversation_append = conversation_append,
     .conversation_tail = conversation_tail,
 };

@@ -42,11 +42,11 @@ static gw_err insert(struct store *st, const struct store_approval *a)
     return store_pg_insert(st, INSERT, "approval insert", &store_approval_cols, a);
 }
 
-static gw_err get(struct store *st, const char *tenant, const char *id,
-                  struct store_approval *out)
+static gw_err get(struct store *st, const char *tenant, const char *id, struct store_approval *out)
 {
-    return store_pg_get(st, PG_CALL(.sql = GET, .what = "approval get",
-                                    PG_ARGS(PG_TEXT(tenant), PG_TEXT(id))),
+    return store_pg_get(st,
+                        PG_CALL(.sql = GET, .what = "approval get",
+                                PG_ARGS(PG_TEXT(tenant), PG_TEXT(id))),
                         &store_approval_cols, out);
 }
 
@@ -60,15 +60,16 @@ static gw_err transition(struct store *st, const char *tenant, const char *id,
     int changes = 0;
     int64_t one = 0;
     gw_err rc = store_pg_run(
-        c, PG_CALL(.sql = TRANSITION, .what = "approval transition",
-                   PG_ARGS(PG_TEXT(tenant), PG_TEXT(id), PG_TEXT(ch->from), PG_TEXT(ch->to),
-                           PG_TEXT(ch->decided_by), PG_TEXT(ch->comment), PG_TEXT(ch->action),
-                           PG_TEXT(ch->result), PG_I64(ch->decided_ms),
-                           PG_I64(ch->executed_ms))),
+        c,
+        PG_CALL(.sql = TRANSITION, .what = "approval transition",
+                PG_ARGS(PG_TEXT(tenant), PG_TEXT(id), PG_TEXT(ch->from), PG_TEXT(ch->to),
+                        PG_TEXT(ch->decided_by), PG_TEXT(ch->comment), PG_TEXT(ch->action),
+                        PG_TEXT(ch->result), PG_I64(ch->decided_ms), PG_I64(ch->executed_ms))),
         &changes);
     if (rc == GW_OK && changes == 0) {
-        rc = store_pg_run_get(c, PG_CALL(.sql = EXISTS, .what = "approval transition: lookup",
-                                         PG_ARGS(PG_TEXT(tenant), PG_TEXT(id))),
+        rc = store_pg_run_get(c,
+                              PG_CALL(.sql = EXISTS, .what = "approval transition: lookup",
+                                      PG_ARGS(PG_TEXT(tenant), PG_TEXT(id))),
                               &store_pg_i64_cols, &one);
         if (rc == GW_OK)
             rc = GW_ECONFLICT;
@@ -91,11 +92,16 @@ static gw_err list(struct store *st, const char *tenant, const char *status, siz
 static gw_err due(struct store *st, int64_t now_ms, size_t limit, struct store_approval **out,
                   size_t *n)
 {
-    return store_pg_list(st, PG_CALL(.sql = DUE, .what = "approval due",
-                                     PG_ARGS(PG_I64(now_ms), PG_I64(limit_i64(limit)))),
+    return store_pg_list(st,
+                         PG_CALL(.sql = DUE, .what = "approval due",
+                                 PG_ARGS(PG_I64(now_ms), PG_I64(limit_i64(limit)))),
                          &store_approval_cols, out, n);
 }
 
 const struct store_approval_ops store_pg_approval_ops = {
-    .insert = insert, .get = get, .transition = transition, .list = list, .due = due,
+    .insert = insert,
+    .get = get,
+    .transition = transition,
+    .list = list,
+    .due = due,
 };

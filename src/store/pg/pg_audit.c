@@ -64,10 +64,10 @@ static gw_err append(struct store *st, const struct store_audit_row *rows, size_
     if (rc == GW_OK) {
         for (size_t i = 0; i < n; i++)
             if (first_of_tenant(rows, i))
-                store_pg_pipeline_send(c, PG_CALL(.sql = CLAIM, .what = "audit append: claim",
-                                                  PG_ARGS(PG_TEXT(rows[i].tenant),
-                                                          PG_I64(rows[i].seq),
-                                                          PG_TEXT(rows[i].prev_hash))));
+                store_pg_pipeline_send(c,
+                                       PG_CALL(.sql = CLAIM, .what = "audit append: claim",
+                                               PG_ARGS(PG_TEXT(rows[i].tenant), PG_I64(rows[i].seq),
+                                                       PG_TEXT(rows[i].prev_hash))));
         for (size_t i = 0; i < n; i++)
             store_pg_pipeline_send(c, PG_CALL(.sql = APPEND, .what = "audit append",
                                               .cols = &store_audit_row_cols, .row = &rows[i]));
@@ -80,8 +80,8 @@ static gw_err append(struct store *st, const struct store_audit_row *rows, size_
 static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **hash)
 {
     struct head h = {0};
-    gw_err rc = store_pg_get(st, PG_CALL(.sql = HEAD, .what = "audit head",
-                                         PG_ARGS(PG_TEXT(tenant))),
+    gw_err rc = store_pg_get(st,
+                             PG_CALL(.sql = HEAD, .what = "audit head", PG_ARGS(PG_TEXT(tenant))),
                              &head_cols, &h);
     if (rc == GW_ENOTFOUND) /* an empty chain */
         return GW_OK;
@@ -92,15 +92,15 @@ static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **ha
 
 static gw_err tenants(struct store *st, char ***out, size_t *n)
 {
-    return store_pg_list(st, PG_CALL(.sql = TENANTS, .what = "audit tenants"), &store_str_cols,
-                         out, n);
+    return store_pg_list(st, PG_CALL(.sql = TENANTS, .what = "audit tenants"), &store_str_cols, out,
+                         n);
 }
 
 /* --- filtered reads ----------------------------------------------------------------------- */
 
 /* Runs q on a pooled connection and collects the rows; releases q. */
-static gw_err run_query(struct store *st, struct store_audit_sql *q,
-                        struct store_audit_row **out, size_t *n)
+static gw_err run_query(struct store *st, struct store_audit_sql *q, struct store_audit_row **out,
+                        size_t *n)
 {
     gw_err rc = store_audit_sql_check(q);
     if (rc != GW_OK)
@@ -110,8 +110,7 @@ static gw_err run_query(struct store *st, struct store_audit_sql *q,
         args[i] = (struct store_pg_arg){q->args[i].text, q->args[i].s, q->args[i].i};
     struct store_pg *s = store_pg_of(st);
     struct store_pg_conn *c = store_pg_acquire(s, "audit query");
-    rc = c ? store_pg_query(c, q->sql, "audit query", args, q->nargs, &store_audit_row_cols, out,
-                            n)
+    rc = c ? store_pg_query(c, q->sql, "audit query", args, q->nargs, &store_audit_row_cols, out, n)
            : GW_ESTORE;
     store_pg_release(s, c);
     store_audit_sql_release(q);
@@ -139,8 +138,8 @@ static gw_err page(struct store *st, const struct store_audit_filter *f, int64_t
     return run_query(st, &q, out, n);
 }
 
-static gw_err scan(struct store *st, const struct store_audit_filter *f,
-                   store_audit_row_fn *fn, void *ctx)
+static gw_err scan(struct store *st, const struct store_audit_filter *f, store_audit_row_fn *fn,
+                   void *ctx)
 {
     return store_audit_scan_pages(st, f, fn, ctx, page);
 }
@@ -155,21 +154,28 @@ static gw_err checkpoint_insert(struct store *st, const struct store_audit_check
 static gw_err checkpoint_latest(struct store *st, const char *tenant,
                                 struct store_audit_checkpoint *out)
 {
-    return store_pg_get(st, PG_CALL(.sql = CP_LATEST, .what = "checkpoint latest",
-                                    PG_ARGS(PG_TEXT(tenant))),
+    return store_pg_get(st,
+                        PG_CALL(.sql = CP_LATEST, .what = "checkpoint latest",
+                                PG_ARGS(PG_TEXT(tenant))),
                         &store_checkpoint_cols, out);
 }
 
 static gw_err checkpoint_list(struct store *st, const char *tenant,
                               struct store_audit_checkpoint **out, size_t *n)
 {
-    return store_pg_list(st, PG_CALL(.sql = CP_LIST, .what = "checkpoint list",
-                                     PG_ARGS(PG_TEXT(tenant))),
+    return store_pg_list(st,
+                         PG_CALL(.sql = CP_LIST, .what = "checkpoint list",
+                                 PG_ARGS(PG_TEXT(tenant))),
                          &store_checkpoint_cols, out, n);
 }
 
 const struct store_audit_ops store_pg_audit_ops = {
-    .append = append, .head = head, .tenants = tenants, .query = query, .scan = scan,
-    .checkpoint_insert = checkpoint_insert, .checkpoint_latest = checkpoint_latest,
+    .append = append,
+    .head = head,
+    .tenants = tenants,
+    .query = query,
+    .scan = scan,
+    .checkpoint_insert = checkpoint_insert,
+    .checkpoint_latest = checkpoint_latest,
     .checkpoint_list = checkpoint_list,
 };

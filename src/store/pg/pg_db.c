@@ -48,8 +48,8 @@ gw_err store_pg_open(const struct store_options *o, struct store **out)
     s->url = gw_xstrdup(o->url);
     s->n = (size_t)or_default(o->pool_size, STORE_DEFAULT_POOL_SIZE);
     s->connect_timeout_s = or_default(o->connect_timeout_s, STORE_DEFAULT_CONNECT_TIMEOUT_S);
-    s->statement_timeout_ms =
-        or_default(o->statement_timeout_ms, STORE_DEFAULT_STATEMENT_TIMEOUT_MS);
+    s->statement_timeout_ms = or_default(o->statement_timeout_ms,
+                                         STORE_DEFAULT_STATEMENT_TIMEOUT_MS);
     s->acquire_timeout_ms = or_default(o->acquire_timeout_ms, s->statement_timeout_ms);
     s->conns = gw_xcalloc(s->n, sizeof(*s->conns));
     pthread_mutex_init(&s->mu, NULL);
@@ -72,8 +72,8 @@ gw_err store_pg_open(const struct store_options *o, struct store **out)
         const char *host = PQhost(c->pg);
         gw_info("store: opened PostgreSQL database %s on %s (server %d, schema version %d, "
                 "pool of %zu)",
-                PQdb(c->pg), !host || *host == '/' ? "a Unix socket" : host,
-                PQserverVersion(c->pg), s->version, s->n);
+                PQdb(c->pg), !host || *host == '/' ? "a Unix socket" : host, PQserverVersion(c->pg),
+                s->version, s->n);
     }
     if (rc != GW_OK) {
         pg_close(&s->base);
@@ -103,9 +103,10 @@ static gw_err pg_meta_get(struct store *st, const char *key, char **value)
 
 static gw_err pg_meta_put(struct store *st, const char *key, const char *value)
 {
-    return store_pg_write(
-        st, PG_CALL(.sql = META_PUT, .what = "meta put", PG_ARGS(PG_TEXT(key), PG_TEXT(value))),
-        NULL);
+    return store_pg_write(st,
+                          PG_CALL(.sql = META_PUT, .what = "meta put",
+                                  PG_ARGS(PG_TEXT(key), PG_TEXT(value))),
+                          NULL);
 }
 
 static const struct store_ops pg_ops = {

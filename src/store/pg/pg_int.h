@@ -72,20 +72,20 @@ struct store_pg_arg {
 };
 #define PG_TEXT(v) ((struct store_pg_arg){.text = true, .s = (v)})
 #define PG_I64(v) ((struct store_pg_arg){.i = (v)})
-#define PG_ARGS(...)                                                                           \
-    .args = (const struct store_pg_arg[]){__VA_ARGS__},                                        \
+#define PG_ARGS(...)                                                                               \
+    .args = (const struct store_pg_arg[]){__VA_ARGS__},                                            \
     .nargs = GW_ARRAY_LEN(((const struct store_pg_arg[]){__VA_ARGS__}))
 
 /* One execution of a prepared statement: $1.. take the row's first columns, then the args. */
 struct store_pg_call {
-    const char *sql;                 /* static text: the cache keys on its address */
-    const char *what;                /* names the operation in log lines */
-    const struct store_cols *cols;   /* optional: bind these columns of row */
+    const char *sql;               /* static text: the cache keys on its address */
+    const char *what;              /* names the operation in log lines */
+    const struct store_cols *cols; /* optional: bind these columns of row */
     const void *row;
     size_t ncols;                    /* how many of them; 0: all */
     const struct store_pg_arg *args; /* then these */
     size_t nargs;
-    bool conflict;                   /* a unique violation is GW_ECONFLICT */
+    bool conflict; /* a unique violation is GW_ECONFLICT */
 };
 #define PG_CALL(...) (&(const struct store_pg_call){__VA_ARGS__})
 
@@ -135,8 +135,8 @@ gw_err store_pg_list(struct store *st, const struct store_pg_call *call,
  * UPDATE) into row (GW_ENOTFOUND when none), then runs mark; when must_change, mark changing
  * no row fails it all. row is released on failure. */
 gw_err store_pg_consume(struct store *st, const struct store_pg_call *find,
-                        const struct store_cols *cols, void *row,
-                        const struct store_pg_call *mark, bool must_change);
+                        const struct store_cols *cols, void *row, const struct store_pg_call *mark,
+                        bool must_change);
 /* Inserts row (every column of cols); an existing key is GW_ECONFLICT. */
 gw_err store_pg_insert(struct store *st, const char *sql, const char *what,
                        const struct store_cols *cols, const void *row);
@@ -159,8 +159,8 @@ gw_err store_pg_append(struct store *st, const char *sql, const char *what,
 /* For SQL built at run time (audit filters): executes it unnamed with args as $1.. and
  * collects the rows. */
 gw_err store_pg_query(struct store_pg_conn *c, const char *sql, const char *what,
-                      const struct store_pg_arg *args, size_t nargs,
-                      const struct store_cols *cols, void *out, size_t *n);
+                      const struct store_pg_arg *args, size_t nargs, const struct store_cols *cols,
+                      void *out, size_t *n);
 
 /* --- pg_migrations.c ----------------------------------------------------------------------- */
 

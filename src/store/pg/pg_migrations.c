@@ -203,9 +203,10 @@ static gw_err apply_one(struct store_pg_conn *c, const struct migration *m)
     if (rc == GW_OK)
         rc = store_pg_exec(c, m->sql, what);
     if (rc == GW_OK)
-        rc = store_pg_run(c, PG_CALL(.sql = RECORD, .what = what,
-                                     PG_ARGS(PG_I64(m->version), PG_TEXT(m->description),
-                                             PG_I64(gw_now_ms()))),
+        rc = store_pg_run(c,
+                          PG_CALL(.sql = RECORD, .what = what,
+                                  PG_ARGS(PG_I64(m->version), PG_TEXT(m->description),
+                                          PG_I64(gw_now_ms()))),
                           NULL);
     rc = store_pg_end(c, rc, what);
     if (rc == GW_OK)

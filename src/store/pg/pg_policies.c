@@ -9,15 +9,16 @@
 
 static const char INSERT[] = "INSERT INTO policy_versions (tenant, id, version, record, "
                              "created_ms) VALUES ($1, $2, $3, $4, $5)";
-static const char LIST[] = "SELECT " STORE_COL_NAMES(STORE_POLICY_VERSION_COLUMNS)
-                           " FROM policy_versions ORDER BY tenant, id, version";
+static const char LIST[] = "SELECT " STORE_COL_NAMES(
+    STORE_POLICY_VERSION_COLUMNS) " FROM policy_versions ORDER BY tenant, id, version";
 
 static gw_err insert(struct store *st, const char *tenant, const char *id, int64_t version,
                      const char *record_json)
 {
-    return store_pg_write(st, PG_CALL(.sql = INSERT, .what = "policy insert", .conflict = true,
-                                      PG_ARGS(PG_TEXT(tenant), PG_TEXT(id), PG_I64(version),
-                                              PG_TEXT(record_json), PG_I64(gw_now_ms()))),
+    return store_pg_write(st,
+                          PG_CALL(.sql = INSERT, .what = "policy insert", .conflict = true,
+                                  PG_ARGS(PG_TEXT(tenant), PG_TEXT(id), PG_I64(version),
+                                          PG_TEXT(record_json), PG_I64(gw_now_ms()))),
                           NULL);
 }
 
@@ -28,5 +29,6 @@ static gw_err list(struct store *st, struct store_policy_version **out, size_t *
 }
 
 const struct store_policy_ops store_pg_policy_ops = {
-    .insert = insert, .list = list,
+    .insert = insert,
+    .list = list,
 };

@@ -116,7 +116,8 @@ struct store_pg_conn *store_pg_acquire(struct store_pg *s, const char *what)
     pthread_mutex_unlock(&s->mu);
     if (!c) {
         gw_error("store: %s: every PostgreSQL connection of the pool stayed busy for %d ms "
-                 "(raise store.pool_size)", what, s->acquire_timeout_ms);
+                 "(raise store.pool_size)",
+                 what, s->acquire_timeout_ms);
         return NULL;
     }
     if (healthy(c))

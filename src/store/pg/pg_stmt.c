@@ -249,8 +249,8 @@ static gw_err execute(struct store_pg_conn *c, const struct store_pg_call *call,
         return GW_OK;
     }
     gw_err rc = call->conflict && state_is(r, SQLSTATE_UNIQUE) ? GW_ECONFLICT
-                : state_is(r, STORE_PG_CHAIN_MOVED)              ? GW_ECONFLICT
-                                                                 : store_pg_fail(c, r, call->what);
+                : state_is(r, STORE_PG_CHAIN_MOVED)            ? GW_ECONFLICT
+                                                               : store_pg_fail(c, r, call->what);
     PQclear(r);
     return rc;
 }
@@ -290,8 +290,8 @@ gw_err store_pg_run_list(struct store_pg_conn *c, const struct store_pg_call *ca
 }
 
 gw_err store_pg_query(struct store_pg_conn *c, const char *sql, const char *what,
-                      const struct store_pg_arg *args, size_t nargs,
-                      const struct store_cols *cols, void *out, size_t *n)
+                      const struct store_pg_arg *args, size_t nargs, const struct store_cols *cols,
+                      void *out, size_t *n)
 {
     struct params p;
     if (!bind_call(&p, PG_CALL(.sql = sql, .what = what, .args = args, .nargs = nargs)))
@@ -358,8 +358,8 @@ gw_err store_pg_list(struct store *st, const struct store_pg_call *call,
 }
 
 gw_err store_pg_consume(struct store *st, const struct store_pg_call *find,
-                        const struct store_cols *cols, void *row,
-                        const struct store_pg_call *mark, bool must_change)
+                        const struct store_cols *cols, void *row, const struct store_pg_call *mark,
+                        bool must_change)
 {
     struct store_pg *s = store_pg_of(st);
     struct store_pg_conn *c = store_pg_acquire(s, find->what);

@@ -31,8 +31,9 @@ static gw_err update(struct store *st, const char *sql, const char *what, const 
                      const char *id, struct store_pg_arg value)
 {
     int changes = 0;
-    gw_err rc = store_pg_write(st, PG_CALL(.sql = sql, .what = what, .conflict = true,
-                                           PG_ARGS(PG_TEXT(tenant), PG_TEXT(id), value)),
+    gw_err rc = store_pg_write(st,
+                               PG_CALL(.sql = sql, .what = what, .conflict = true,
+                                       PG_ARGS(PG_TEXT(tenant), PG_TEXT(id), value)),
                                &changes);
     return rc == GW_OK && changes == 0 ? GW_ENOTFOUND : rc;
 }
@@ -54,10 +55,13 @@ static gw_err touch(struct store *st, const char *tenant, const char *id, int64_
 
 static gw_err list(struct store *st, struct store_token **out, size_t *n)
 {
-    return store_pg_list(st, PG_CALL(.sql = LIST, .what = "token list"), &store_token_cols, out,
-                         n);
+    return store_pg_list(st, PG_CALL(.sql = LIST, .what = "token list"), &store_token_cols, out, n);
 }
 
 const struct store_token_ops store_pg_token_ops = {
-    .insert = insert, .set_hash = set_hash, .revoke = revoke, .touch = touch, .list = list,
+    .insert = insert,
+    .set_hash = set_hash,
+    .revoke = revoke,
+    .touch = touch,
+    .list = list,
 };

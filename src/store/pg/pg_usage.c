@@ -12,8 +12,8 @@
 #define GROUP "tenant, workspace, user_id, provider, model"
 /* SQLite's order: NULL first */
 #define ORDER "tenant, workspace, user_id NULLS FIRST, provider, model"
-#define SUMS                                                                                   \
-    GROUP ", COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), " \
+#define SUMS                                                                                       \
+    GROUP ", COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "     \
           "COALESCE(SUM(cost_usd), 0)"
 
 static const char APPEND[] = "INSERT INTO usage_records (" STORE_COL_NAMES(
@@ -36,11 +36,12 @@ static gw_err append(struct store *st, const struct store_usage_row *rows, size_
 static gw_err month_sums(struct store *st, const char *tenant, const char *month,
                          const char *workspace, struct store_usage_sum **out, size_t *n)
 {
-    const struct store_pg_call *call =
-        tenant ? PG_CALL(.sql = MONTH, .what = "usage month",
-                         PG_ARGS(PG_TEXT(tenant), PG_TEXT(month), PG_TEXT(workspace)))
-               : PG_CALL(.sql = MONTH_ALL, .what = "usage month",
-                         PG_ARGS(PG_TEXT(month), PG_TEXT(workspace)));
+    const struct store_pg_call *call = tenant
+                                           ? PG_CALL(.sql = MONTH, .what = "usage month",
+                                                     PG_ARGS(PG_TEXT(tenant), PG_TEXT(month),
+                                                             PG_TEXT(workspace)))
+                                           : PG_CALL(.sql = MONTH_ALL, .what = "usage month",
+                                                     PG_ARGS(PG_TEXT(month), PG_TEXT(workspace)));
     return store_pg_list(st, call, &store_usage_sum_cols, out, n);
 }
 
@@ -49,15 +50,17 @@ static gw_err budget_alert_insert(struct store *st, const char *tenant, const ch
                                   bool *inserted)
 {
     int changes = 0;
-    gw_err rc = store_pg_write(st, PG_CALL(.sql = ALERT_INSERT, .what = "budget alert insert",
-                                           PG_ARGS(PG_TEXT(tenant), PG_TEXT(workspace),
-                                                   PG_TEXT(month), PG_TEXT(kind),
-                                                   PG_I64(sent_at_ms))),
+    gw_err rc = store_pg_write(st,
+                               PG_CALL(.sql = ALERT_INSERT, .what = "budget alert insert",
+                                       PG_ARGS(PG_TEXT(tenant), PG_TEXT(workspace), PG_TEXT(month),
+                                               PG_TEXT(kind), PG_I64(sent_at_ms))),
                                &changes);
     *inserted = rc == GW_OK && changes > 0;
     return rc;
 }
 
 const struct store_usage_ops store_pg_usage_ops = {
-    .append = append, .month = month_sums, .budget_alert_insert = budget_alert_insert,
+    .append = append,
+    .month = month_sums,
+    .budget_alert_insert = budget_alert_insert,
 };

@@ -2170,11 +2170,11 @@ static void test_store_section(void **state)
     assert_string_equal(c->store.url, "host=/run/postgresql dbname=gw");
     cfg_unref(c);
 
-    struct cfg_errors errs = load_bad("store:\n"                                 /* 1 */
-                                      "  backend: postgres\n"                    /* 2 */
-                                      "  pool_size: 0\n"                         /* 3 */
-                                      "  statement_timeout_ms: 10\n"             /* 4 */
-                                      "  colour: blue\n");                       /* 5 */
+    struct cfg_errors errs = load_bad("store:\n"                     /* 1 */
+                                      "  backend: postgres\n"        /* 2 */
+                                      "  pool_size: 0\n"             /* 3 */
+                                      "  statement_timeout_ms: 10\n" /* 4 */
+                                      "  colour: blue\n");           /* 5 */
     assert_err(&errs, "cfg.yaml:2: store.backend must be one of");
     assert_err(&errs, "cfg.yaml:3: store.pool_size must be");
     assert_err(&errs, "cfg.yaml:4: store.statement_timeout_ms must be");

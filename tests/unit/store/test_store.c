@@ -37,8 +37,7 @@ static void pg_migrations(struct fx *f)
         assert_int_equal(store_schema_version(f->st), latest);
         assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM schema_migrations"),
                          (int64_t)store_pg_migration_count());
-        assert_int_equal(raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations"),
-                         applied);
+        assert_int_equal(raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations"), applied);
     }
 }
 
@@ -136,11 +135,15 @@ static void test_ping_file_removed(void **state)
     assert_int_equal(store_ping(f->st), GW_OK);
     if (test_pg()) { /* the server ends every connection of the pool: the next ones are new */
         char sql[192];
-        snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                 "WHERE application_name = '%s' AND pid <> pg_backend_pid()", f->schema);
+        snprintf(sql, sizeof(sql),
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = '%s' AND pid <> pg_backend_pid()",
+                 f->schema);
         raw_exec(f->db, sql);
-        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM pg_stat_activity "
-                 "WHERE application_name = '%s' AND pid <> pg_backend_pid()", f->schema);
+        snprintf(sql, sizeof(sql),
+                 "SELECT COUNT(*) FROM pg_stat_activity "
+                 "WHERE application_name = '%s' AND pid <> pg_backend_pid()",
+                 f->schema);
         for (int i = 0; i < 200 && raw_int(f->db, sql) > 0; i++)
             usleep(10000); /* the backends are gone: their sockets say so */
         assert_int_equal(store_ping(f->st), GW_OK);
