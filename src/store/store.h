@@ -6,7 +6,7 @@
  * policy versions, the approval queue, usage metering, single sign-on, the CLI sign-in and
  * namespace grants.
  * Every SQL statement and dialect detail stays inside src/store. The embedded backend is SQLite
- * in WAL mode (src/store/sqlite/); a cluster backend (PostgreSQL) plugs in behind the same
+ * in WAL mode (src/store/sqlite/); the cluster backend (PostgreSQL, src/store/pg/) fills the same
  * per-domain ops tables (store_int.h) without touching callers. Migrations are versioned and
  * applied at open. src/store/README.md says how the folder is laid out.
  *
