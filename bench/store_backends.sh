@@ -23,12 +23,14 @@ for i in $(seq "$RUNS"); do
   "$BUILD/store_bench" postgresql "$url" "$SECS" "$THREADS" 2>/dev/null | tee -a "$out"
 done
 echo "== medians of $RUNS runs (per second; p50 and p99 of one operation in ms)"
-awk '/^backend/ {b = $2; next}
-     { key = b ": " substr($0, 1, 34); n[key]++; r[key, n[key]] = $2 + 0;
-       p50[key, n[key]] = $(NF - 3) + 0; p99[key, n[key]] = $(NF - 1) + 0; order[key] = NR }
+awk '/^backend/ { b = $2; next }
+     /\/s / { key = b ": " substr($0, 1, 34); split(substr($0, 35), f, " "); c = ++n[key];
+       r[key, c] = f[1] + 0;
+       for (i = 1; i < length(f); i++) { if (f[i] == "p50") p50[key, c] = f[i + 1] + 0;
+                                        if (f[i] == "p99") p99[key, c] = f[i + 1] + 0 } }
      function med(a, k, c,    i, j, t, v) { for (i = 1; i <= c; i++) v[i] = a[k, i];
        for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
        return v[int((c + 1) / 2)] }
-     END { for (k in n) printf "%s %10.0f/s  p50 %.3f  p99 %.3f\n", k, med(r, k, n[k]),
+     END { for (k in n) printf "%-48s %10.0f/s  p50 %.3f  p99 %.3f\n", k, med(r, k, n[k]),
            med(p50, k, n[k]), med(p99, k, n[k]) }' "$out" | sort
 uptime
