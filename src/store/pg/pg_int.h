@@ -52,8 +52,9 @@ struct store_pg {
     int connect_timeout_s;
     int statement_timeout_ms;
     int acquire_timeout_ms;
-    pthread_mutex_t mu; /* guards in_use of every connection, and down */
-    bool down;          /* the last connection attempt failed (logged once) */
+    pthread_mutex_t mu;  /* guards in_use of every connection, and down */
+    bool down;           /* the last connection attempt failed (logged once) */
+    int64_t down_try_ms; /* when it was made (monotonic) */
     pthread_cond_t freed;
     size_t n;
     struct store_pg_conn *conns;

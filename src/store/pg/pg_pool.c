@@ -5,19 +5,24 @@
  * A connection is checked as it is taken: one that failed, or whose socket is readable while
  * it sits idle (the server only speaks unprompted to say it is going away: a restart, an
  * administrator's terminate), is closed and opened anew. So while PostgreSQL is down every
- * operation fails fast with GW_ESTORE, and the first one after it is back succeeds, without a
- * restart of the gateway. The log says when the server became unreachable and when it came
+ * operation fails fast with GW_ESTORE (one connection attempt per RETRY_MS, the others do not
+ * wait for a connect timeout), and an operation after it is back succeeds, without a restart
+ * of the gateway. The log says when the server became unreachable and when it came
  * back, once each, not once per failed operation. The URL is never logged (it may carry a
  * password); libpq's own connection errors name the host and the user, never the password.
  */
 #include "base/prelude.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/util.h"
 #include "store/pg/pg_int.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
+
+/* While the server is unreachable, how often a connection is attempted. */
+#define RETRY_MS 250
 
 /* Notices (e.g. "relation already exists, skipping") are not the gateway's log lines. */
 static void quiet(void *arg, const char *message)
@@ -124,6 +129,17 @@ struct store_pg_conn *store_pg_acquire(struct store_pg *s, const char *what)
         return c;
     bool had = c->pg != NULL;
     conn_reset(c);
+    /* while the server is down, one attempt per RETRY_MS: the others fail at once */
+    int64_t now = gw_mono_ns() / 1000000;
+    pthread_mutex_lock(&s->mu);
+    bool retry = !s->down || now - s->down_try_ms >= RETRY_MS;
+    if (retry)
+        s->down_try_ms = now;
+    pthread_mutex_unlock(&s->mu);
+    if (!retry) {
+        store_pg_release(s, c);
+        return NULL;
+    }
     c->pg = store_pg_connect(s, "pool");
     pthread_mutex_lock(&s->mu);
     bool was_down = s->down;

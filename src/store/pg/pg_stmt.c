@@ -24,6 +24,7 @@
 #define OID_FLOAT8 701
 
 #define SQLSTATE_UNIQUE "23505"
+#define STMT_NAME_MAX 24 /* "s" and a slot number */
 
 static const struct store_col i64_col[] = {{"value", STORE_COL_I64, 0}};
 const struct store_cols store_pg_i64_cols = {sizeof(int64_t), 1, i64_col};
@@ -213,7 +214,7 @@ static size_t find_slot(struct store_pg_conn *c, const char *sql, bool *fresh)
 
 /* The name of call's statement on c, prepared now if needed; false, logged, on failure. */
 static bool prepared(struct store_pg_conn *c, const struct store_pg_call *call,
-                     const struct params *p, char name[16])
+                     const struct params *p, char name[STMT_NAME_MAX])
 {
     bool fresh = false;
     size_t i = find_slot(c, call->sql, &fresh);
@@ -221,7 +222,7 @@ static bool prepared(struct store_pg_conn *c, const struct store_pg_call *call,
         gw_error("store: %s: statement cache full (raise STORE_PG_CACHE)", call->what);
         return false;
     }
-    snprintf(name, 16, "s%zu", i);
+    snprintf(name, STMT_NAME_MAX, "s%zu", i);
     if (!fresh)
         return true;
     PGresult *r = PQprepare(c->pg, name, call->sql, (int)p->n, p->type);
@@ -239,7 +240,7 @@ static gw_err execute(struct store_pg_conn *c, const struct store_pg_call *call,
                       ExecStatusType want, PGresult **res)
 {
     struct params p;
-    char name[16];
+    char name[STMT_NAME_MAX];
     *res = NULL;
     if (!bind_call(&p, call) || !prepared(c, call, &p, name))
         return GW_ESTORE;
@@ -428,7 +429,7 @@ gw_err store_pg_pipeline_begin(struct store_pg_conn *c, const char *what)
 gw_err store_pg_pipeline_send(struct store_pg_conn *c, const struct store_pg_call *call)
 {
     struct params p;
-    char name[16];
+    char name[STMT_NAME_MAX];
     bool fresh = false;
     size_t i = find_slot(c, call->sql, &fresh);
     if (c->pipe_failed || i == SIZE_MAX || !bind_call(&p, call)) {
