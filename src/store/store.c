@@ -10,6 +10,7 @@
  * (store_int.h) does it for every struct.
  */
 #include "base/prelude.h"
+#include "base/mem.h"
 #include "store/store_int.h"
 
 /* --- rows ------------------------------------------------------------------------------- */
@@ -41,6 +42,19 @@ void store_rows_free(const struct store_cols *c, void *rows, size_t n)
 void store_strv_free(char **v, size_t n)
 {
     store_rows_free(&store_str_cols, v, n);
+}
+
+void store_org_subtree(const char *ou, char *owned[3])
+{
+    owned[0] = owned[1] = owned[2] = NULL;
+    if (!ou)
+        return;
+    size_t n = strlen(ou);
+    while (n > 1 && ou[n - 1] == '/')
+        n--;
+    owned[0] = gw_xstrndup(ou, n);
+    owned[1] = gw_xasprintf("%s/", owned[0]);
+    owned[2] = gw_xasprintf("%s0", owned[0]);
 }
 
 /* --- lifecycle ------------------------------------------------------------------------- */

@@ -257,6 +257,14 @@ static const struct migration migrations[] = {
      "  created_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, namespace, kind, value)"
      ");"},
+    {10, "readable conversations: the owner's org unit and team; lists by owner, activity and "
+         "mailbox in the order of their cursors",
+     "ALTER TABLE conversations ADD COLUMN org_unit TEXT;"
+     "ALTER TABLE conversations ADD COLUMN team TEXT;"
+     "CREATE INDEX conversations_by_user ON conversations (tenant, user_id, updated_ms, id);"
+     "CREATE INDEX conversations_by_activity ON conversations (tenant, updated_ms, id);"
+     "DROP INDEX messages_by_channel;"
+     "CREATE INDEX messages_by_channel ON messages (tenant, channel, created_ms, id);"},
 };
 
 int store_sqlite_latest_version(void)
