@@ -32,7 +32,6 @@ struct seed_rule {
 
 #define TOP "the top level"
 #define CLUSTER "cluster mode (issue 15)"
-#define SIEM "SIEM forwarding (issue 12)"
 #define SINGLE_NODE                                                                                \
     "this build shares only the store between nodes (store.backend: postgresql); each node "       \
     "keeps its own caches, throttling and counters"
@@ -56,8 +55,6 @@ static const struct seed_rule rules[] = {
     {"audit", "logLevel", ALIAS, "log_level", NULL, NULL},
     {"audit", "backend", MOVE, "store.backend", NULL, NULL},
     {"audit", "connectionString", MOVE, "store.url", NULL, NULL},
-    {"audit", "siem", LATER, NULL, SIEM,
-     "meanwhile ship the JSON Lines of audit.log_path to the SIEM"},
     /* seed 001 "High Availability"; cluster is issue 15's own key */
     {TOP, "cluster", LATER, "cluster", CLUSTER, SINGLE_NODE},
     {TOP, "sessionStore", LATER, "cluster.redis", CLUSTER,

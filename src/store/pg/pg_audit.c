@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * pg_audit.c — the audit trail in PostgreSQL (audit_events and audit_checkpoints, schema 2).
+ * pg_audit.c — the audit trail in PostgreSQL (audit_events and audit_checkpoints, schema 2;
+ * the SIEM forwarding cursors, schema 11).
  *
  * A batch is one pipeline: for each tenant it extends, a claim (audit_claim(), schema 2: a
  * per-tenant transaction lock and a check that the chain ends where the batch's first row
@@ -35,6 +36,14 @@ static const char CP_LATEST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE
                                 "ORDER BY seq DESC LIMIT 1";
 static const char CP_LIST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = $1 "
                               "ORDER BY seq";
+static const char CURSOR_GET[] = "SELECT seq FROM audit_fwd_cursors "
+                                 "WHERE destination = $1 AND tenant = $2";
+/* never backwards: two nodes forwarding one destination keep the larger cursor */
+static const char CURSOR_SET[] = "INSERT INTO audit_fwd_cursors (destination, tenant, seq, "
+                                 "updated_ms) VALUES ($1, $2, $3, $4) "
+                                 "ON CONFLICT (destination, tenant) DO UPDATE SET "
+                                 "seq = GREATEST(audit_fwd_cursors.seq, excluded.seq), "
+                                 "updated_ms = excluded.updated_ms";
 
 struct head {
     int64_t seq;
@@ -169,6 +178,27 @@ static gw_err checkpoint_list(struct store *st, const char *tenant,
                          &store_checkpoint_cols, out, n);
 }
 
+/* --- forwarding cursors (schema 11) ------------------------------------------------------ */
+
+static gw_err cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
+{
+    gw_err rc = store_pg_get(st,
+                             PG_CALL(.sql = CURSOR_GET, .what = "forwarding cursor",
+                                     PG_ARGS(PG_TEXT(dest), PG_TEXT(tenant))),
+                             &store_pg_i64_cols, seq);
+    return rc == GW_ENOTFOUND ? GW_OK : rc;
+}
+
+static gw_err cursor_set(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                         int64_t now_ms)
+{
+    return store_pg_write(st,
+                          PG_CALL(.sql = CURSOR_SET, .what = "forwarding cursor set",
+                                  PG_ARGS(PG_TEXT(dest), PG_TEXT(tenant), PG_I64(seq),
+                                          PG_I64(now_ms))),
+                          NULL);
+}
+
 const struct store_audit_ops store_pg_audit_ops = {
     .append = append,
     .head = head,
@@ -178,4 +208,6 @@ const struct store_audit_ops store_pg_audit_ops = {
     .checkpoint_insert = checkpoint_insert,
     .checkpoint_latest = checkpoint_latest,
     .checkpoint_list = checkpoint_list,
+    .cursor_get = cursor_get,
+    .cursor_set = cursor_set,
 };

@@ -169,6 +169,11 @@ static const struct migration migrations[] = {
      "CREATE INDEX conversations_by_activity ON conversations (tenant, updated_ms, id);"
      "DROP INDEX messages_by_channel;"
      "CREATE INDEX messages_by_channel ON messages (tenant, channel, created_ms, id);"},
+
+    {11, "SIEM forwarding: audit_fwd_cursors",
+     "CREATE TABLE audit_fwd_cursors ("
+     "  destination " T " NOT NULL, tenant " T " NOT NULL, seq " I " NOT NULL,"
+     "  updated_ms " I " NOT NULL, PRIMARY KEY (destination, tenant));"},
 };
 
 int store_pg_latest_version(void)
