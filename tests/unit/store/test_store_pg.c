@@ -273,6 +273,73 @@ static void test_two_nodes_one_audit_chain(void **state)
     drop_schema(schema);
 }
 
+/* --- one conversation, two nodes ------------------------------------------------------------ */
+
+#define CONV_TURNS 40
+
+struct talker {
+    struct store *st;
+    const char *name;
+    char id[STORE_CONV_ID_LEN];
+    int failures;
+};
+
+/* Like one node serving turns of one session: open (find or create), then append a turn. */
+static void *talker_main(void *p)
+{
+    struct talker *t = p;
+    struct store_conversation c = {.tenant = (char *)"acme",
+                                   .user_id = (char *)"alice",
+                                   .channel = (char *)"eng/bot",
+                                   .session = (char *)"s1"};
+    for (int i = 0; i < CONV_TURNS; i++) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "{\"role\":\"user\",\"content\":\"%s-%d\"}", t->name, i);
+        const char *one[] = {msg};
+        if (store_conversation_open(t->st, &c, 1000 + i, t->id) != GW_OK ||
+            store_conversation_append(t->st, t->id, one, 1, 1000 + i) != GW_OK)
+            t->failures++;
+    }
+    return NULL;
+}
+
+/* Two nodes serving one session agree on its conversation and number its messages 1..2N. */
+static void test_two_nodes_one_conversation(void **state)
+{
+    (void)state;
+    char schema[32], url[640];
+    fresh_schema(schema, sizeof schema, url, sizeof url);
+    struct talker t[2] = {{.name = "node-a"}, {.name = "node-b"}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(open_pg(url, &t[i].st), GW_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, talker_main, &t[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(t[i].failures, 0);
+    assert_string_equal(t[0].id, t[1].id);
+    struct store_conversation_message *m = NULL;
+    size_t n = 0;
+    assert_int_equal(store_conversation_messages(t[0].st, t[0].id, 0, 4 * CONV_TURNS, &m, &n),
+                     GW_OK);
+    assert_int_equal(n, 2 * CONV_TURNS);
+    int next[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(m[i].seq, (int64_t)i + 1);
+        /* each node's turns in the order it sent them */
+        int k = strstr(m[i].message, "node-a") ? 0 : 1;
+        char want[32];
+        snprintf(want, sizeof want, "%s-%d\"", t[k].name, next[k]++);
+        assert_non_null(strstr(m[i].message, want));
+    }
+    store_conversation_messages_free(m, n);
+    for (int i = 0; i < 2; i++)
+        store_close(t[i].st);
+    drop_schema(schema);
+}
+
 /* --- secrets -------------------------------------------------------------------------------- */
 
 static void test_url_password_never_logged(void **state)
@@ -315,6 +382,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations_once_while_others_wait),
         cmocka_unit_test(test_two_nodes_one_audit_chain),
+        cmocka_unit_test(test_two_nodes_one_conversation),
         cmocka_unit_test(test_url_password_never_logged),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
