@@ -705,6 +705,17 @@ class Lazy:
         return self.get()
 
 
+def make_cert(d, name="tls"):
+    """A self-signed P-256 certificate for localhost and 127.0.0.1 in d: (key path, cert path)."""
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return key, crt
+
+
 def wait_until(fn, timeout=5.0, interval=0.05, what="condition"):
     end = time.time() + timeout
     last = None

@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import ssl
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -42,16 +41,6 @@ except ImportError:  # python3-cryptography missing
 
 COOKIE = "__Host-openclaw_session"
 MAPPINGS = {"eng-leads": "team_lead", "mark*": "user"}
-
-
-def make_cert(d):
-    key, crt = os.path.join(d, "tls.key"), os.path.join(d, "tls.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-                    "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return key, crt
 
 
 def tls_browser(ctx):
@@ -83,7 +72,7 @@ def api(g, method, path, token=None, headers=None, body=None, cookie=None):
 
 def start_tls_gateway(cfg, env, port):
     d = gwtest.tempdir()
-    key, crt = make_cert(d)
+    key, crt = gwtest.make_cert(d)
     cfg["gateway"].update({"tls": True, "tls_cert": crt, "tls_key": key})
     g = gwtest.Gateway(config=cfg, env=env, port=port).start(wait=False)
     g.ctx = ssl.create_default_context(cafile=crt)

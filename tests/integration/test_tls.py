@@ -3,7 +3,6 @@
 certificate), refuses plain HTTP on the same port, and still authenticates and audits."""
 import os
 import ssl
-import subprocess
 import sys
 import time
 import http.client
@@ -11,16 +10,6 @@ import http.client
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwtest
 from gwtest import ADMIN_TOKEN
-
-
-def make_cert(d):
-    key, crt = os.path.join(d, "tls.key"), os.path.join(d, "tls.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-                    "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return key, crt
 
 
 def https(port, ctx, method, path, token=None):
@@ -35,7 +24,7 @@ def https(port, ctx, method, path, token=None):
 
 def _tls_gateway():
     d = gwtest.tempdir()
-    key, crt = make_cert(d)
+    key, crt = gwtest.make_cert(d)
     cfg = gwtest.seed_config()
     cfg["gateway"].update({"tls": True, "tls_cert": crt, "tls_key": key})
     g = gwtest.Gateway(config=cfg).start(wait=False)
