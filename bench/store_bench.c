@@ -138,9 +138,14 @@ static void lookup_phase(int threads)
     for (int i = 0; i < SESSIONS; i++) {
         snprintf(id, sizeof id, "s%d", i);
         snprintf(hash, sizeof hash, "session-hash-%d", i);
-        struct store_session s = {.id = id, .hash = hash, .tenant = "acme-corp",
-                                  .user_id = "alice", .identity = "{\"role\":\"user\"}",
-                                  .created_ms = 1, .last_seen_ms = 1, .expires_ms = INT64_MAX};
+        struct store_session s = {.id = id,
+                                  .hash = hash,
+                                  .tenant = "acme-corp",
+                                  .user_id = "alice",
+                                  .identity = "{\"role\":\"user\"}",
+                                  .created_ms = 1,
+                                  .last_seen_ms = 1,
+                                  .expires_ms = INT64_MAX};
         gw_err rc = store_session_insert(g_st, &s);
         if (rc != GW_OK && rc != GW_ECONFLICT) {
             fprintf(stderr, "session insert failed\n");
@@ -173,11 +178,18 @@ static void usage_phase(void)
 {
     struct store_usage_row rows[256];
     for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++)
-        rows[i] = (struct store_usage_row){
-            .tenant = "acme-corp", .user_id = "alice", .workspace = "engineering",
-            .agent = "code-reviewer", .provider = "openai", .model = "gpt-4o",
-            .prompt_tokens = 1200, .completion_tokens = 300, .cost_usd = 0.0105,
-            .month = "2026-12", .at_ms = gw_now_ms(), .request_id = "req"};
+        rows[i] = (struct store_usage_row){.tenant = "acme-corp",
+                                           .user_id = "alice",
+                                           .workspace = "engineering",
+                                           .agent = "code-reviewer",
+                                           .provider = "openai",
+                                           .model = "gpt-4o",
+                                           .prompt_tokens = 1200,
+                                           .completion_tokens = 300,
+                                           .cost_usd = 0.0105,
+                                           .month = "2026-12",
+                                           .at_ms = gw_now_ms(),
+                                           .request_id = "req"};
     size_t total = 0;
     int64_t start = gw_mono_ns(), end = start + (int64_t)(g_seconds * 1e9);
     while (gw_mono_ns() < end) {
@@ -189,8 +201,7 @@ static void usage_phase(void)
         sample(t0);
         total += GW_ARRAY_LEN(rows);
     }
-    report("usage rows, 256-row batches", total / 256, total,
-           (double)(gw_mono_ns() - start) / 1e9);
+    report("usage rows, 256-row batches", total / 256, total, (double)(gw_mono_ns() - start) / 1e9);
 }
 
 /* --- pipelining, PostgreSQL only ---------------------------------------------------------- */
@@ -246,8 +257,8 @@ static void pipeline_phase(const char *url)
             sample(t0);
             total += 64;
         }
-        report(mode ? "64 inserts, one pipeline" : "64 inserts, 66 round trips", total / 64,
-               total, (double)(gw_mono_ns() - start) / 1e9);
+        report(mode ? "64 inserts, one pipeline" : "64 inserts, 66 round trips", total / 64, total,
+               (double)(gw_mono_ns() - start) / 1e9);
     }
     PQfinish(pg);
 }
