@@ -482,6 +482,15 @@ static bool stdout_is_journal(void)
 
 /* The one-time bootstrap token: on the terminal (or the pipe of whoever started the daemon),
  * but never into the journal: there it goes to <data_dir>/bootstrap-token (0600) instead. */
+/* How many providers the primary tenant added at run time (openclaw providers add). */
+static size_t run_time_providers(struct gwd *g, const struct cfg *c)
+{
+    struct llm_catalog *cat = g->models ? llm_registry_catalog(g->models) : NULL;
+    size_t n = llm_catalog_urls(cat, c->tenant_id, NULL, 0);
+    llm_catalog_unref(cat);
+    return n;
+}
+
 static void show_bootstrap(struct gwd *g, const struct cfg *c)
 {
     if (!stdout_is_journal()) {
@@ -529,13 +538,9 @@ static void print_banner(struct gwd *g, const struct cfg *c)
         printf("Sign in:     %s://%s%s%s:%u/api/v1/auth/login in a browser, or `openclaw auth "
                "login`\n",
                scheme, v6 && !any ? "[" : "", host, v6 && !any ? "]" : "", port);
-    if (c->n_providers == 0 && g->config_path)
-        printf("Next step:   connect a model provider: add it under `models` in %s,\n"
-               "             then `openclaw admin reload` (docs/MODELS.md)\n",
-               g->config_path);
-    else if (c->n_providers == 0)
-        printf("Next step:   connect a model provider: write it under `models` in a gateway.yaml\n"
-               "             and restart with --config gateway.yaml (README.md, Quick start)\n");
+    if (c->n_providers == 0 && run_time_providers(g, c) == 0)
+        printf("Next step:   connect a model provider: `openclaw providers add` (README.md, Quick\n"
+               "             start), or under `models` in gateway.yaml (docs/MODELS.md)\n");
     fflush(stdout);
 }
 
