@@ -123,7 +123,7 @@ extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_k
     *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
     *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
     *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
-    *const cfg_keys_egress[], *const cfg_keys_siem[];
+    *const cfg_keys_egress[], *const cfg_keys_store[], *const cfg_keys_siem[];
 extern const char *const cfg_keys_cluster[], *const cfg_keys_cluster_redis[];
 
 /* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
@@ -211,6 +211,9 @@ void cfg_sso_free(struct cfg_sso *s);
 /* egress (config_egress.c). */
 void cfg_load_egress(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_egress_free(struct cfg_egress *g);
+/* store (config_store.c). */
+void cfg_load_store(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_store_free(struct cfg_store *s);
 void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_cluster_free(struct cfg_cluster *cl);
 /* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
@@ -230,6 +233,5 @@ void cfg_saml_free(struct cfg_saml *s);
 void cfg_get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                        unsigned flags, char **out);
 bool cfg_loopback_url(const char *url);
-bool cfg_visible(const char *s, size_t max);
 
 #endif

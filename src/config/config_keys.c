@@ -55,6 +55,7 @@ static const struct section catalog[] = {
     {"costManagement.smtp", cfg_keys_smtp},
     {"costManagement.budgets.<workspace>", cfg_keys_budget},
     {"egress", cfg_keys_egress},
+    {"store", cfg_keys_store},
     {"cluster", cfg_keys_cluster},
     {"cluster.redis", cfg_keys_cluster_redis},
 };

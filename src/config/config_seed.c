@@ -32,7 +32,6 @@ struct seed_rule {
 
 #define TOP "the top level"
 #define CLUSTER "cluster mode (issue 15)"
-#define SINGLE_NODE "this build runs one node on the embedded SQLite store in the data directory"
 
 static const struct seed_rule rules[] = {
     /* seed 001 "Single Sign-On": auth.provider + auth.oidc / auth.saml is the house sso */
@@ -51,12 +50,9 @@ static const struct seed_rule rules[] = {
     /* seed 001 "Compliance and Audit Logging" */
     {"audit", "retentionDays", ALIAS, "retain_days", NULL, NULL},
     {"audit", "logLevel", ALIAS, "log_level", NULL, NULL},
-    {"audit", "backend", LATER, "store.backend", CLUSTER,
-     "this build keeps the audit trail in the embedded SQLite store"},
-    {"audit", "connectionString", LATER, "store.url", CLUSTER,
-     "this build keeps the audit trail in the embedded SQLite store"},
+    {"audit", "backend", MOVE, "store.backend", NULL, NULL},
+    {"audit", "connectionString", MOVE, "store.url", NULL, NULL},
     /* seed 001 "High Availability"; store and cluster are issue 15's own keys */
-    {TOP, "store", LATER, "store", CLUSTER, SINGLE_NODE},
     {TOP, "sessionStore", MOVE, "cluster.session_store", NULL, NULL},
     {TOP, "workspaceStore", LATER, "cluster.redis", CLUSTER,
      "namespaces and memory documents are kept in the data directory"},
