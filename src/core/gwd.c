@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 64
 
@@ -99,6 +100,11 @@ gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs)
     return rc;
 }
 
+void gwd_wake(void)
+{
+    kill(getpid(), SIGUSR1);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -137,6 +143,7 @@ static int run(struct gwd *g, size_t *opened)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1); /* a module asks for the ticks now (gwd_wake) */
     for (;;) {
         struct timespec ts = {1, 0};
         int sig = sigtimedwait(&set, NULL, &ts);
@@ -225,6 +232,7 @@ int gwd_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 

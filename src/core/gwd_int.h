@@ -72,6 +72,9 @@ const struct gwd_module *gwd_modules(size_t *n);
 struct cfg *gwd_config(struct gwd *g);
 /* Re-reads the configuration file; on validation failure errs is filled and nothing changes. */
 gw_err gwd_reload(struct gwd *g, struct cfg_errors *errs);
+/* Runs the modules' ticks on the main thread now rather than within the second (any thread;
+ * before the main loop runs they wait for it). */
+void gwd_wake(void);
 /* Adds a message to errs (a reload's or a start's refusal). */
 void gwd_error(struct cfg_errors *errs, const char *fmt, ...) GW_PRINTF(2, 3);
 

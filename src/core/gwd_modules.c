@@ -64,14 +64,15 @@ static void store_mod_close(struct gwd *g)
 
 /* --- state shared with the other nodes of a cluster ------------------------------------- */
 
-/* Another node reloaded its configuration: this one re-reads its own on the next tick (on the
- * main thread, like SIGHUP), and does not tell the others again. */
+/* Another node reloaded its configuration: this one re-reads its own on the main thread (like
+ * SIGHUP, woken at once), and does not tell the others again. */
 static void on_config(void *arg, enum shared_channel ch, const char *payload)
 {
     GW_UNUSED(ch);
     GW_UNUSED(payload);
     struct gwd *g = arg;
     atomic_store(&g->shared_reload, true);
+    gwd_wake();
 }
 
 static int shared_mod_open(struct gwd *g, const struct cfg *c)
@@ -236,6 +237,24 @@ static void models_changed(void *arg)
     struct cfg *c = gwd_config(g);
     (void)apply_egress(g, c);
     cfg_unref(c);
+    if (shared_publish(g->shared, SHARED_MODELS, "") != GW_OK)
+        gw_warn("models: changed here; the other nodes could not be told (Redis unreachable)");
+}
+
+/* Another node changed the run-time providers or models (in the store the nodes share): read
+ * them again, and the egress policy that follows their hosts. */
+static void models_elsewhere(void *arg, enum shared_channel ch, const char *payload)
+{
+    GW_UNUSED(ch);
+    GW_UNUSED(payload);
+    struct gwd *g = arg;
+    if (llm_registry_reload(g->models) != GW_OK) {
+        gw_warn("models: changed on another node, but the store cannot be read");
+        return;
+    }
+    struct cfg *c = gwd_config(g);
+    (void)apply_egress(g, c);
+    cfg_unref(c);
 }
 
 static int models_mod_open(struct gwd *g, const struct cfg *c)
@@ -251,6 +270,7 @@ static int models_mod_open(struct gwd *g, const struct cfg *c)
         return CFG_EXIT_INVALID;
     }
     llm_registry_on_change(g->models, models_changed, g);
+    shared_subscribe(g->shared, SHARED_MODELS, models_elsewhere, g);
     return apply_egress(g, c) == GW_OK ? 0 : 1;
 }
 
@@ -264,6 +284,7 @@ static void models_mod_reload(struct gwd *g, const struct cfg *c)
 
 static void models_mod_close(struct gwd *g)
 {
+    shared_unsubscribe(g->shared, models_elsewhere, g);
     llm_registry_close(g->models);
     g->models = NULL;
 }

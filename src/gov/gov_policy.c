@@ -267,7 +267,7 @@ static void on_policy(void *arg, enum shared_channel ch, const char *tenant)
 void gov_policy_share(struct gov_policy *p, struct shared *s)
 {
     if (p->shared)
-        shared_unsubscribe(p->shared, p);
+        shared_unsubscribe(p->shared, on_policy, p);
     p->shared = s;
     if (s)
         shared_subscribe(s, SHARED_POLICY, on_policy, p);

@@ -162,12 +162,12 @@ void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn
     pthread_rwlock_unlock(&s->lock);
 }
 
-void shared_unsubscribe(struct shared *s, void *arg)
+void shared_unsubscribe(struct shared *s, shared_notify_fn fn, void *arg)
 {
     pthread_rwlock_wrlock(&s->lock); /* waits for a delivery in progress */
     size_t k = 0;
     for (size_t i = 0; i < s->n_handlers; i++)
-        if (s->handlers[i].arg != arg)
+        if (s->handlers[i].fn != fn || s->handlers[i].arg != arg)
             s->handlers[k++] = s->handlers[i];
     s->n_handlers = k;
     pthread_rwlock_unlock(&s->lock);

@@ -73,7 +73,7 @@ gw_err shared_revoked_until(struct shared *s, const char *id, int64_t *until_ms)
 gw_err shared_publish(struct shared *s, enum shared_channel ch, const char *payload);
 /* Calls fn for every notification of another node on ch (at most 16 handlers in all). */
 void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn fn, void *arg);
-/* Removes the handlers of arg; once it returns none of them runs (not from a handler). */
-void shared_unsubscribe(struct shared *s, void *arg);
+/* Removes fn with arg; once it returns it does not run any more (not from a handler). */
+void shared_unsubscribe(struct shared *s, shared_notify_fn fn, void *arg);
 
 #endif

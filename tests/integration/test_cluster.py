@@ -13,6 +13,8 @@ redis-server (Debian's, on loopback; plain, with a password, and TLS only).
 - a policy write on one node makes the other reload its policies from its store (each node
   has its own store here: the test copies the first version into the second node's store, as
   a shared store would hold it, and the next write's notification makes it appear there);
+- a run-time provider changed on one node is read again by the other (rows copied the same
+  way);
 - monthly spend: calls on both nodes count once against one budget, and `onExceed: disable`
   stops the workspace on both (each node with its own store: the test is about the counter);
 - Redis down: /readyz stays 200 and says "degraded", /api/v1/status shows the component,
@@ -168,7 +170,7 @@ def test_reload_on_one_node_reloads_the_other():
             g.write_config(cfg)
         assert a.post("/api/v1/admin/reload", token=ADMIN_TOKEN).status == 200
         assert a.get("/api/v1/auth/userinfo", token=extra).status == 200
-        took = _wait_status(_userinfo(b, extra), 200, timeout=2.5)
+        took = _wait_status(_userinfo(b, extra), 200, timeout=1.0)
         print("  the other node reloaded in %.0f ms" % (took * 1000))
     finally:
         a.stop()
@@ -203,6 +205,36 @@ def test_policy_change_reloads_the_other_node():
         assert resp.status == 200, resp
         took = _wait_status(lambda: pid in _policy_ids(b), True, timeout=1.0)
         print("  the other node reloaded its policies in %.0f ms" % (took * 1000))
+    finally:
+        a.stop()
+        b.stop()
+        r.stop()
+
+
+def _providers(g):
+    r = g.get("/api/v1/providers", token=ADMIN_TOKEN)
+    assert r.status == 200, r
+    return {p["name"] for p in r.json()["providers"]}
+
+
+def test_runtime_models_change_reaches_the_other_node():
+    r = redis_server.Redis().start()
+    a = _node(r, "node-a").start()
+    b = _node(r, "node-b").start()
+    try:
+        resp = a.post("/api/v1/providers", token=ADMIN_TOKEN, body={
+            "name": "edge", "api": "openai", "base_url": "http://localhost:9/v1/",
+            "api_key": "sk-edge-test-key", "kind": "self_hosted",
+            "models": [{"name": "llama", "upstream": "llama3.2"}]})
+        assert resp.status == 201, resp
+        time.sleep(0.3)
+        _copy_rows(a, b, "model_providers", "name = ?", ("edge",))
+        _copy_rows(a, b, "model_entries", "provider = ?", ("edge",))
+        assert "edge" not in _providers(b)  # nothing reads the store by itself
+        resp = a.req("PATCH", "/api/v1/providers/edge", token=ADMIN_TOKEN, body={"retries": 0})
+        assert resp.status == 200, resp
+        took = _wait_status(lambda: "edge" in _providers(b), True, timeout=1.0)
+        print("  the other node read the run-time providers again in %.0f ms" % (took * 1000))
     finally:
         a.stop()
         b.stop()
