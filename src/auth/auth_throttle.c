@@ -57,8 +57,7 @@ unsigned auth_throttle_check(struct auth_throttle *t, const char *ip, unsigned l
     if (shared_revoked_until(t->shared, key, &until) == GW_OK)
         return seconds_left(until - gw_now_ms());
     key_of("authfail", ip, key, sizeof(key));
-    if (shared_counter_get(t->shared, key, &failures, &left) != GW_OK ||
-        failures < (int64_t)limit)
+    if (shared_counter_get(t->shared, key, &failures, &left) != GW_OK || failures < (int64_t)limit)
         return 0;
     return seconds_left(left);
 }
