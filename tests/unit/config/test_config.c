@@ -732,11 +732,9 @@ static void test_seed_keys(void **state)
     assert_err(&errs, "cfg.yaml:14: audit.backend and store.backend are both set (audit.backend "
                       "is read as store.backend): keep one");
     assert_err(&errs, "cfg.yaml:15: audit.siem needs an endpoint");
-    assert_err(&errs, "cfg.yaml:16: cluster is not available in this build: cluster mode (issue "
-                      "15) brings it; this build shares only the store");
+    /* nodeId is node_id; sessionStore is read as cluster.session_store (redis: accepted) */
+    assert_err(&errs, "cfg.yaml:16: cluster.enabled needs cluster.redis.url");
     assert_err(&errs, "cfg.yaml:17: store.url is required with store.backend postgresql");
-    assert_err(&errs, "cfg.yaml:18: sessionStore is not available in this build: cluster mode "
-                      "(issue 15) brings it as cluster.redis; ");
     assert_err(&errs, "cfg.yaml:20: dataResidency.region: use models.allowed_regions instead");
     assert_err(&errs, "cfg.yaml:21: dataResidency.providers.anthropic.apiEndpoint: use "
                       "models.providers[].base_url instead");
@@ -746,7 +744,7 @@ static void test_seed_keys(void **state)
                       "there: region, providers, storageRegion, logStorageRegion)");
     assert_err(&errs, "cfg.yaml:23: agent: use agents instead (a list: each agent: block of "
                       "seed 003 is one item)");
-    assert_int_equal(errs.n, 14);
+    assert_int_equal(errs.n, 13);
     cfg_errors_release(&errs);
 
     /* the seed's SAML block: aliases taken, entryPoint and cert answered */

@@ -99,13 +99,17 @@ static void idset_grows(void **state)
     int64_t now = gw_now_ms();
     for (int i = 0; i < 5000; i++) {
         snprintf(id, sizeof(id), "id-%d", i);
-        shared_idset_add(set, id, i % 2 ? now + 60000 : now + 1);
+        shared_idset_add(set, id, i % 2 ? now + 60000 : now + 30000);
     }
     assert_true(shared_idset_contains(set, "id-4999", now));
     assert_true(shared_idset_contains(set, "id-0", now));
-    assert_false(shared_idset_contains(set, "id-0", now + 2));
-    assert_true(shared_idset_contains(set, "id-1", now + 2));
+    assert_int_equal(shared_idset_until(set, "id-0", now), now + 30000);
+    assert_false(shared_idset_contains(set, "id-0", now + 40000));
+    assert_true(shared_idset_contains(set, "id-1", now + 40000));
     assert_false(shared_idset_contains(set, "id-5000", now));
+    /* expired entries leave as the table grows */
+    shared_idset_add(set, "short", now - 1);
+    assert_false(shared_idset_contains(set, "short", now));
     shared_idset_clear(set);
     assert_false(shared_idset_contains(set, "id-1", now));
     shared_idset_free(set);
