@@ -360,17 +360,22 @@ static gw_err principal_fill_user(struct auth_registry *reg, const struct cfg_us
     return GW_OK;
 }
 
-/* A run-time token revoked on another node, or a node that cannot know: refused (never fails
- * open). Tokens of the configuration are revoked by editing it on every node. */
+/* A run-time token revoked on another node (or the secret a rotation there replaced), or a node
+ * that cannot know: refused (never fails open). Tokens of the configuration are revoked by
+ * editing it on every node. */
 static gw_err revoked_elsewhere(struct auth_registry *reg, const struct token_entry *e, char *msg,
                                 size_t msgcap)
 {
-    char key[256];
-    bool revoked = false;
+    char key[256], old[64 + 8] = "secret:";
+    bool revoked = false, rotated = false;
     if (!reg->shared)
         return GW_OK;
     snprintf(key, sizeof(key), "token:%s", e->id);
+    gw_hex(e->hash, GW_SHA256_LEN, old + 7);
     gw_err rc = shared_revoked(reg->shared, key, &revoked);
+    if (rc == GW_OK)
+        rc = shared_revoked(reg->shared, old, &rotated);
+    revoked = revoked || rotated;
     if (rc == GW_EUNAVAIL) {
         snprintf(msg, msgcap,
                  "revocations cannot be checked (the cluster's Redis is "
@@ -624,6 +629,18 @@ gw_err auth_token_check_change(struct auth_registry *reg, const struct auth_prin
     return rc;
 }
 
+/* Tells the other nodes that key ("token:<id>", or "secret:<hash>" for a rotated-out secret)
+ * is revoked until the token would have expired (called without the registry lock: a round
+ * trip to Redis). */
+static void share_revocation(struct auth_registry *reg, const char *key, int64_t expires_ms)
+{
+    int64_t left = expires_ms ? expires_ms - gw_now_ms() : MAX_EXPIRES_S * 1000;
+    if (reg->shared && left > 0 && shared_revoke(reg->shared, key, left) != GW_OK)
+        gw_warn("%.80s revoked here; the other nodes could not be told (Redis unreachable): "
+                "they refuse run-time tokens until it is back",
+                key);
+}
+
 gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal *caller,
                          const char *id, struct gw_pool *pool, struct auth_token_info *info,
                          const char **secret)
@@ -636,25 +653,19 @@ gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal 
     struct token_entry *e = find_by_id(reg, caller->tenant, id);
     gw_err rc = (!e || e->from_config || e->revoked_ms) ? GW_ENOTFOUND
                                                         : store_token_set_hash(reg->st, e->tenant, id, hash_hex);
+    char old[64 + 8] = "secret:";
+    int64_t expires = 0;
     if (rc == GW_OK) {
+        gw_hex(e->hash, GW_SHA256_LEN, old + 7);
+        expires = e->expires_ms;
         memcpy(e->hash, hash, sizeof(hash));
         index_rebuild(reg);
         info_fill(pool, e, info);
     }
     pthread_rwlock_unlock(&reg->lock);
+    if (rc == GW_OK) /* a node that still knows the old secret refuses it */
+        share_revocation(reg, old, expires);
     return rc;
-}
-
-/* Tells the other nodes; the token stays in their revoked set until it would have expired. */
-static void share_revocation(struct auth_registry *reg, const struct token_entry *e)
-{
-    char key[256];
-    int64_t left = e->expires_ms ? e->expires_ms - gw_now_ms() : MAX_EXPIRES_S * 1000;
-    snprintf(key, sizeof(key), "token:%s", e->id);
-    if (reg->shared && left > 0 && shared_revoke(reg->shared, key, left) != GW_OK)
-        gw_warn("token '%.64s' revoked here; the other nodes could not be told (Redis "
-                "unreachable): they refuse run-time tokens until it is back",
-                e->id);
 }
 
 gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal *caller,
@@ -665,13 +676,18 @@ gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal 
     struct token_entry *e = find_by_id(reg, caller->tenant, id);
     gw_err rc = (!e || e->from_config) ? GW_ENOTFOUND
                                        : store_token_revoke(reg->st, e->tenant, id, now);
+    char key[256];
+    int64_t expires = 0;
     if (rc == GW_OK) {
         if (!e->revoked_ms)
             e->revoked_ms = now;
         *revoked_ms = e->revoked_ms;
-        share_revocation(reg, e);
+        snprintf(key, sizeof(key), "token:%s", e->id);
+        expires = e->expires_ms;
     }
     pthread_rwlock_unlock(&reg->lock);
+    if (rc == GW_OK)
+        share_revocation(reg, key, expires);
     return rc;
 }
 

@@ -5,9 +5,10 @@ redis-server (Debian's, on loopback; plain, with a password, and TLS only).
 
 - failed-auth throttling counts the failures of both nodes against one limit (each node with
   its own data directory: the test is about the counter);
-- a token revoked on one node is refused by the other within one second (each node has its
-  own store; the token's row is copied into the second's before it starts, as a store shared by
-  both would hold it, so only the notification can tell the second of the revocation);
+- a token revoked on one node, or the old secret of a token rotated there, is refused by the
+  other within one second (each node has its own store; the tokens' rows are copied into the
+  second's before it starts, as a store shared by both would hold them, so only the
+  notification can tell the second);
 - an API reload on one node makes the other re-read its configuration (the same change in
   each node's file);
 - a policy write on one node makes the other reload its policies from its store (each node
@@ -97,28 +98,36 @@ def test_failed_auth_counted_across_nodes():
 def _revocation(r):
     a = _node(r, "node-a").start()
     try:
-        resp = a.post("/api/v1/tokens", body={"id": "ci-bot", "scopes": ["agents:read"]},
-                      token=ADMIN_TOKEN)
-        assert resp.status == 201, resp
-        secret = resp.json()["token"]
+        secrets = {}
+        for tid in ("ci-bot", "rot-bot"):
+            resp = a.post("/api/v1/tokens", body={"id": tid, "scopes": ["agents:read"]},
+                          token=ADMIN_TOKEN)
+            assert resp.status == 201, resp
+            secrets[tid] = resp.json()["token"]
         b = _node(r, "node-b").start()  # creates its store
         b.stop()
-        _copy_rows(a, b, "tokens", "id = ?", ("ci-bot",))
+        _copy_rows(a, b, "tokens", "id IN (?, ?)", ("ci-bot", "rot-bot"))
         b.start()
         try:
-            assert b.get("/api/v1/auth/userinfo", token=secret).status == 200
+            for secret in secrets.values():
+                assert b.get("/api/v1/auth/userinfo", token=secret).status == 200
             resp = a.req("DELETE", "/api/v1/tokens/ci-bot", token=ADMIN_TOKEN)
             assert resp.status == 200, resp
-            took = _wait_status(_userinfo(b, secret), 401, timeout=1.0)
+            took = _wait_status(_userinfo(b, secrets["ci-bot"]), 401, timeout=1.0)
             print("  revocation reached the other node in %.0f ms" % (took * 1000))
-            # only the notification told it: its own store still has the token active
+            # a rotation retires the old secret everywhere
+            resp = a.post("/api/v1/tokens/rot-bot/rotate", token=ADMIN_TOKEN)
+            assert resp.status == 200, resp
+            _wait_status(_userinfo(b, secrets["rot-bot"]), 401, timeout=1.0)
+            assert a.get("/api/v1/auth/userinfo", token=resp.json()["token"]).status == 200
+            # only the notifications told it: its own store still has both tokens as they were
             db = b.db()
             try:
-                row = db.execute("SELECT revoked_ms FROM tokens WHERE id = ?",
-                                 ("ci-bot",)).fetchone()
+                rows = db.execute("SELECT revoked_ms FROM tokens WHERE id IN (?, ?)",
+                                  ("ci-bot", "rot-bot")).fetchall()
             finally:
                 db.close()
-            assert row is not None and not row[0], row
+            assert len(rows) == 2 and not any(row[0] for row in rows), rows
             assert b.get("/api/v1/auth/userinfo", token=ENG_TOKEN).status == 200
         finally:
             b.stop()
