@@ -10,15 +10,13 @@
 #define GW_API_INT_H
 
 #include "api/api.h"
+#include "api/api_path.h"
 #include "auth/auth.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "config/config.h"
 #include "gov/gov.h"
-
-#define API_MAX_SEGMENTS 8
-#define API_MAX_SEGMENT 128
 
 /* An HTTP request as a governed call: the spine's call first (pool, configuration snapshot,
  * principal, request id, client address, the one audit event), then what only HTTP has. */

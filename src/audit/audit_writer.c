@@ -82,6 +82,7 @@ struct audit {
     struct head *buckets[NBUCKETS];
     struct head **all;         /* every head, for iteration */
     size_t n_all, cap_all;
+    pthread_mutex_t fwd_mu;    /* guards fwd, n_fwd; held while the writer calls them */
     struct forwarder fwd[AUDIT_MAX_FORWARDERS];
     size_t n_fwd;
 
@@ -420,9 +421,6 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
         }
     }
     a->healthy = rc == GW_OK;
-    size_t n_fwd = a->n_fwd;
-    struct forwarder fwd[AUDIT_MAX_FORWARDERS];
-    memcpy(fwd, a->fwd, n_fwd * sizeof *fwd);
     pthread_mutex_unlock(&a->mu);
     if (rc != GW_OK && !a->fail_logged) {
         gw_error("audit: cannot write audit events (%s: %s); mutating requests fail with 503 "
@@ -432,9 +430,11 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
         gw_info("audit: audit trail writable again");
         a->fail_logged = false;
     }
-    for (size_t f = 0; rc == GW_OK && f < n_fwd; f++)
+    pthread_mutex_lock(&a->fwd_mu);
+    for (size_t f = 0; rc == GW_OK && f < a->n_fwd; f++)
         for (size_t i = 0; i < a->n_undo; i++)
-            fwd[f].ops->committed(fwd[f].arg, a->undo[i].h->tenant, a->undo[i].h->seq);
+            a->fwd[f].ops->committed(a->fwd[f].arg, a->undo[i].h->tenant, a->undo[i].h->seq);
+    pthread_mutex_unlock(&a->fwd_mu);
     return rc;
 }
 
@@ -518,6 +518,7 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     pthread_rwlock_init(&a->pol_lock, NULL);
     audit_policy_init(&a->pol, o, a->keys.pii_key);
     pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->fwd_mu, NULL);
     pthread_cond_init(&a->reopen_cv, NULL);
     a->rows = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->rows);
     a->undo = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->undo);
@@ -588,6 +589,7 @@ void audit_close(struct audit *a)
     audit_policy_release(&a->pol);
     pthread_rwlock_destroy(&a->pol_lock);
     pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->fwd_mu);
     pthread_cond_destroy(&a->reopen_cv);
     audit_keys_release(&a->keys);
     free(a);
@@ -758,10 +760,21 @@ gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *op
 {
     if (!a || !ops || !ops->committed)
         return GW_EINVAL;
-    pthread_mutex_lock(&a->mu);
+    pthread_mutex_lock(&a->fwd_mu);
     gw_err rc = a->n_fwd < AUDIT_MAX_FORWARDERS ? GW_OK : GW_ETOOBIG;
     if (rc == GW_OK)
         a->fwd[a->n_fwd++] = (struct forwarder){ops, fwd};
-    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_unlock(&a->fwd_mu);
     return rc;
+}
+
+void audit_forwarder_remove(struct audit *a, void *fwd)
+{
+    pthread_mutex_lock(&a->fwd_mu);
+    size_t k = 0;
+    for (size_t i = 0; i < a->n_fwd; i++)
+        if (a->fwd[i].arg != fwd)
+            a->fwd[k++] = a->fwd[i];
+    a->n_fwd = k;
+    pthread_mutex_unlock(&a->fwd_mu);
 }

@@ -82,6 +82,7 @@ void cfg_free(struct cfg *c)
     free(c->audit_log_level);
     free(c->audit_export_format);
     cfg_free_strv(c->pii_fields);
+    cfg_siem_free(&c->siem);
 
     for (size_t i = 0; i < c->n_namespaces; i++) {
         free(c->namespaces[i].name);

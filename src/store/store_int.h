@@ -213,6 +213,9 @@ struct store_audit_ops {
                                 struct store_audit_checkpoint *out);
     gw_err (*checkpoint_list)(struct store *st, const char *tenant,
                               struct store_audit_checkpoint **out, size_t *n);
+    gw_err (*cursor_get)(struct store *st, const char *dest, const char *tenant, int64_t *seq);
+    gw_err (*cursor_set)(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                         int64_t now_ms);
 };
 
 struct store_policy_ops {

@@ -31,6 +31,12 @@ static const char CP_INSERT[] = "INSERT INTO audit_checkpoints (" CP_COLS ") "
                                 "VALUES (" STORE_COL_PARAMS(STORE_CHECKPOINT_COLUMNS) ")";
 static const char CP_LATEST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
                                 "ORDER BY seq DESC LIMIT 1";
+static const char CURSOR_GET[] = "SELECT seq FROM audit_fwd_cursors "
+                                 "WHERE destination = ?1 AND tenant = ?2";
+static const char CURSOR_SET[] = "INSERT INTO audit_fwd_cursors (destination, tenant, seq, "
+                                 "updated_ms) VALUES (?1, ?2, ?3, ?4) "
+                                 "ON CONFLICT (destination, tenant) DO UPDATE SET "
+                                 "seq = MAX(seq, excluded.seq), updated_ms = excluded.updated_ms";
 static const char CP_LIST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
                               "ORDER BY seq";
 
@@ -304,8 +310,27 @@ static gw_err checkpoint_list(struct store *st, const char *tenant,
                              &store_checkpoint_cols, out, n);
 }
 
+/* --- forwarding cursors (schema 11) ------------------------------------------------------ */
+
+static gw_err cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
+{
+    gw_err rc = store_sqlite_get(st, SQ_CALL(.sql = CURSOR_GET, .what = "forwarding cursor",
+                                             SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant))),
+                                 &store_sqlite_i64_cols, seq);
+    return rc == GW_ENOTFOUND ? GW_OK : rc;
+}
+
+static gw_err cursor_set(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                         int64_t now_ms)
+{
+    return store_sqlite_write(st, SQ_CALL(.sql = CURSOR_SET, .what = "forwarding cursor set",
+                                          SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant), SQ_I64(seq),
+                                                  SQ_I64(now_ms))),
+                              NULL);
+}
+
 const struct store_audit_ops store_sqlite_audit_ops = {
     .append = append, .head = head, .tenants = tenants, .query = query, .scan = scan,
     .checkpoint_insert = checkpoint_insert, .checkpoint_latest = checkpoint_latest,
-    .checkpoint_list = checkpoint_list,
+    .checkpoint_list = checkpoint_list, .cursor_get = cursor_get, .cursor_set = cursor_set,
 };

@@ -265,6 +265,14 @@ static const struct migration migrations[] = {
      "CREATE INDEX conversations_by_activity ON conversations (tenant, updated_ms, id);"
      "DROP INDEX messages_by_channel;"
      "CREATE INDEX messages_by_channel ON messages (tenant, channel, created_ms, id);"},
+    {11, "SIEM forwarding: audit_fwd_cursors",
+     "CREATE TABLE audit_fwd_cursors ("
+     "  destination TEXT NOT NULL,"
+     "  tenant      TEXT NOT NULL,"
+     "  seq         INTEGER NOT NULL,"
+     "  updated_ms  INTEGER NOT NULL,"
+     "  PRIMARY KEY (destination, tenant)"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)
