@@ -709,8 +709,19 @@ await scenario("expired_session_keeps_draft", async () => {
   await ap.goto(S.gateway + "/#/chat");
   await ap.waitForSelector(".agent[aria-pressed=true]");
   await ap.fill("#composer-input", "my unsent thoughts");
-  const r = await gw("DELETE", "/api/v1/auth/users/alice/sessions");
-  assert(r.status === 200, "revocation " + r.text);
+  // an administrator revokes alice's browser session in the Sessions view
+  await adp.goto(S.gateway + "/#/admin/sessions");
+  await adp.getByLabel("User").fill("alice");
+  await adp.getByRole("button", { name: "Show" }).click();
+  const row = adp.locator("tbody tr", { hasText: "browser" });
+  await until(async () => (await row.count()) === 1 &&
+    (await row.locator("td").first().textContent()) === "alice", "alice's browser session");
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await until(async () => (await adp.locator("p[role=status]").textContent()) ===
+    "Session of alice revoked.", "the revocation confirmed");
+  await until(async () => (await row.count()) === 0, "the session leaving the list");
+  const left = JSON.parse((await gw("GET", "/api/v1/auth/sessions?user=alice")).text);
+  assert(left.sessions.every((x) => x.kind !== "browser"), "revoked? " + JSON.stringify(left));
   await ap.press("#composer-input", "Enter");
   // 401 → sign-in → the IdP still knows alice → straight back to the chat
   await until(async () => (await ap.locator("#composer-input").count()) &&
