@@ -356,7 +356,7 @@ await scenario("conversations", async () => {
   const notice = await stored.locator(".notice").textContent();
   assert(/^Stored in the agent's mailbox \(msg_/.test(notice) &&
          notice.includes("has no model, so nothing answers") &&
-         notice.includes("<provider>/<model>"), "the hint: " + notice);
+         notice.includes("Give it one: "), "the hint: " + notice);
   // back to the assistant: its list again, and the new conversation the deletion left open
   await ap.click('.agent[data-agent="engineering/assistant"]');
   await first.waitFor();
