@@ -65,7 +65,7 @@ json_t *api_reachable_namespaces(struct api_call *c);
 const char *api_time(struct api_call *c, int64_t ms);
 
 /* Handlers (one file per family). */
-api_handler_fn api_health, api_ready, api_status, api_userinfo, api_audit_public_key;
+api_handler_fn api_health, api_ready, api_status, api_userinfo, api_audit_public_key, api_openapi;
 api_handler_fn api_tokens_create, api_tokens_list, api_tokens_rotate, api_tokens_revoke;
 api_handler_fn api_agents_register, api_agents_list, api_agents_delete, api_messages_send;
 api_handler_fn api_namespaces_list, api_namespaces_get, api_namespaces_member_add,

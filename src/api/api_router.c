@@ -31,6 +31,7 @@ static const struct route routes[] = {
     {HTTP_GET, "/readyz", api_ready, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/health", api_health, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/status", api_status, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/openapi.json", api_openapi, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/audit/public-key", api_audit_public_key, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/auth/userinfo", api_userinfo, "auth.userinfo", 0},
     {HTTP_GET, "/api/v1/auth/login", api_auth_login, "auth.login.started", ROUTE_ANON},
@@ -342,9 +343,12 @@ bool api_require(struct api_call *c, const char *scope)
 
 json_t *api_json_body(struct api_call *c)
 {
+    /* OpenAI-compatible servers read a body sent without a Content-Type as JSON, and clients
+     * of /v1 rely on it; a wrong explicit type is refused everywhere */
     const char *ct = http_header(c->r, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+    bool absent_ok = c->r->openai_errors && (!ct || !*ct);
+    if (!absent_ok && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+                       (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' '))) {
         http_respond_error(c->r, GW_EMEDIA, "expected Content-Type: application/json");
         return NULL;
     }

@@ -94,6 +94,20 @@ int meter_period_parse(const char *s)
     return year * 12 + mon - 1;
 }
 
+double meter_round(double v, double scale)
+{
+    double x = v * scale;
+    if (!(x > -9e18 && x < 9e18)) /* huge or NaN: as it is */
+        return v;
+    int64_t i = (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
+    return (double)i / scale;
+}
+
+double meter_usd(double usd)
+{
+    return meter_round(usd, 1e10);
+}
+
 double meter_price(const struct cfg *c, const char *provider, const char *model,
                        int64_t prompt_tokens, int64_t completion_tokens, bool *known)
 {
@@ -110,7 +124,7 @@ double meter_price(const struct cfg *c, const char *provider, const char *model,
         return 0;
     double pt = prompt_tokens > 0 ? (double)prompt_tokens : 0;
     double ct = completion_tokens > 0 ? (double)completion_tokens : 0;
-    return pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6;
+    return meter_usd(pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6);
 }
 
 const char *meter_currency(const struct cfg *c)
@@ -431,12 +445,14 @@ gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
     const struct cfg_budget *b = c->costs_enabled ? cfg_find_budget(c, workspace) : NULL;
     if (b && b->on_exceed == CFG_EXCEED_DISABLE && spent >= b->monthly_usd_limit) {
         rc = GW_EPAYMENT;
+        char lim[GW_MONEY_MAX], sp[GW_MONEY_MAX];
+        gw_money(b->monthly_usd_limit, lim);
+        gw_money(spent, sp);
         if (msg && cap)
             snprintf(msg, cap,
-                     "workspace '%s' reached its monthly budget of %.2f %s (spent %.2f %s in %s; "
+                     "workspace '%s' reached its monthly budget of %s %s (spent %s %s in %s; "
                      "onExceed: disable)",
-                     workspace, b->monthly_usd_limit, meter_currency(c), spent, meter_currency(c),
-                     month);
+                     workspace, lim, meter_currency(c), sp, meter_currency(c), month);
     }
     pthread_mutex_unlock(&k->mu);
     if (spent_usd)

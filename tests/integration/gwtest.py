@@ -5,6 +5,8 @@ It starts the real `openclaw-gateway` binary on a free loopback port with a temp
 directory and a generated gateway.yaml, waits for /readyz (10 s deadline), talks HTTP to it
 (http.client for normal requests, raw sockets for malformed ones), runs the `openclaw` CLI and
 stops the daemon with SIGTERM, checking that it exits 0. Python 3 standard library only.
+Every answer http_request receives on a route of docs/openapi.json is checked against it
+(apicontract.py): a test that receives a non-conforming answer fails.
 
 A test file defines functions named test_* and ends with `gwtest.main(globals())`, which runs
 them in source order, prints PASS/FAIL lines with the assertion message and a final
@@ -27,6 +29,8 @@ import tempfile
 import threading
 import time
 import traceback
+
+import apicontract
 
 SOURCE_DIR = os.environ.get("OPENCLAW_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -264,7 +268,8 @@ class Response:
 
 def http_request(port, method, path, body=None, headers=None, token=None, timeout=10.0,
                  conn=None):
-    """One request with http.client; the path is sent exactly as given (no normalization)."""
+    """One request with http.client; the path is sent exactly as given (no normalization).
+    The answer is checked against docs/openapi.json (AssertionError when it does not match)."""
     hdrs = dict(headers or {})
     if token is not None:
         hdrs["Authorization"] = "Bearer " + token
@@ -287,10 +292,13 @@ def http_request(port, method, path, body=None, headers=None, token=None, timeou
         conn.endheaders(body)
         r = conn.getresponse()
         data = r.read()
-        return Response(r.status, r.reason, r.getheaders(), data)
+        resp = Response(r.status, r.reason, r.getheaders(), data)
     finally:
         if own:
             conn.close()
+    # every answer on a documented route must match docs/openapi.json (apicontract.py)
+    apicontract.check(SOURCE_DIR, method, path, resp)
+    return resp
 
 
 def raw_exchange(port, data, timeout=5.0, read_all=True, chunks=None, delay=0.0):
@@ -649,6 +657,17 @@ class Lazy:
 
     def __call__(self):
         return self.get()
+
+
+def make_cert(d, name="tls"):
+    """A self-signed P-256 certificate for localhost and 127.0.0.1 in d: (key path, cert path)."""
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return key, crt
 
 
 def wait_until(fn, timeout=5.0, interval=0.05, what="condition"):
