@@ -250,7 +250,7 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
 
 void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_name)
 {
-    const struct cfg_agent *agent = cfg_find_agent(c->gc.cfg, agent_name);
+    const struct cfg_agent *agent = api_agent_runner(c, agent_name);
     struct chat ch = {.c = c, .agent = agent, .openai = true};
     if (!agent || !agent->model || !split_agent(&ch, agent_name)) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent '%s' with a model", agent_name);

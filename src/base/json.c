@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/util.h"
 
 /* jansson's own nesting limit is a compile-time 2048; scan first so the bound is ours. */
 static bool depth_ok(const char *s, size_t len, size_t max_depth)
@@ -289,4 +290,13 @@ char *gw_json_canonical(const json_t *v)
 char *gw_json_compact(const json_t *v)
 {
     return dump(v, false);
+}
+
+json_t *gw_json_time(int64_t ms)
+{
+    char t[40];
+    if (!ms)
+        return json_null();
+    gw_time_iso8601(ms, t, sizeof(t));
+    return json_string(t);
 }

@@ -29,5 +29,7 @@ bool gw_json_write(struct gw_buf *b, const json_t *v, bool sort_keys);
 char *gw_json_canonical(const json_t *v);
 /* Compact serialization preserving insertion order, shortest reals; caller frees. */
 char *gw_json_compact(const json_t *v);
+/* A time in Unix milliseconds as an ISO 8601 UTC string; JSON null for 0 (never happened). */
+json_t *gw_json_time(int64_t ms);
 
 #endif

@@ -109,7 +109,7 @@ double meter_usd(double usd)
 }
 
 double meter_price(const struct cfg *c, const char *provider, const char *model,
-                       int64_t prompt_tokens, int64_t completion_tokens, bool *known)
+                   int64_t prompt_tokens, int64_t completion_tokens, bool *known)
 {
     char id[512];
     const struct cfg_model *m = NULL;
@@ -120,8 +120,11 @@ double meter_price(const struct cfg *c, const char *provider, const char *model,
     }
     if (known)
         *known = m != NULL;
-    if (!m)
-        return 0;
+    return m ? meter_cost(m, prompt_tokens, completion_tokens) : 0;
+}
+
+double meter_cost(const struct cfg_model *m, int64_t prompt_tokens, int64_t completion_tokens)
+{
     double pt = prompt_tokens > 0 ? (double)prompt_tokens : 0;
     double ct = completion_tokens > 0 ? (double)completion_tokens : 0;
     return meter_usd(pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6);
@@ -474,8 +477,10 @@ double meter_record(struct meter *k, const struct meter_usage *u)
     struct meter_alert *alert = NULL;
     bool known = false;
     pthread_mutex_lock(&k->mu);
-    double cost = meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
-                                  u->completion_tokens, &known);
+    double cost = u->price ? meter_cost(u->price, u->prompt_tokens, u->completion_tokens)
+                           : meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
+                                         u->completion_tokens, &known);
+    known |= u->price != NULL; /* a model added at run time brings its prices */
     struct total *t = total_get(k, u->tenant, workspace, idx);
     if (total_roll(t, idx)) {
         t->usd += cost;

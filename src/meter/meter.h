@@ -30,6 +30,7 @@ struct meter_usage {
     const char *tenant, *user, *workspace;
     const char *agent;       /* "<ns>/<agent>" or NULL for direct proxy calls */
     const char *provider, *model;
+    const struct cfg_model *price; /* the served model's prices; NULL: the configuration's */
     int64_t prompt_tokens, completion_tokens;
     int64_t at_ms;           /* wall clock */
     const char *request_id;

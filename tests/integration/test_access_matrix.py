@@ -239,10 +239,11 @@ class Row:
     {user} "vera", {index} the principal's number, others from prep or vars)."""
 
     def __init__(self, method, path, expected, body=None, prep=None, access="auth",
-                 headers=None, name=None, vars=None):
+                 headers=None, name=None, vars=None, route=None):
         self.method, self.path, self.expected = method, path, expected
         self.body, self.prep, self.access = body, prep, access
         self.headers, self.name, self.vars = headers or {}, name or "", vars or {}
+        self.route = route  # the route's pattern when the path does not show it ("{*}")
 
     def targets(self):
         if isinstance(self.expected, dict) and "own" in self.expected and \
@@ -252,6 +253,8 @@ class Row:
 
     def pattern(self):
         """The route as --list-routes prints it: every segment with a variable is "{}"."""
+        if self.route:
+            return self.route
         return "/".join("{}" if "{" in seg else seg for seg in self.path.split("?")[0].split("/"))
 
 
@@ -382,6 +385,35 @@ ROUTES = [
     Row("GET", "/v1/models", expect(200, "ea oa tl u wide capped")),
     Row("POST", "/v1/chat/completions", expect(404, "ea oa tl u wide capped"),
         body={"model": "none/none", "messages": [{"role": "user", "content": "hi"}]}),
+    Row("GET", "/v1/models/{prov}/m", expect(200, "ea oa tl u wide capped"),
+        prep=lambda g, p: shared_provider(g, p), route="/v1/models/{*}"),
+    # providers and models added at run time: enterprise administrators change and test them,
+    # the admin roles read them
+    Row("GET", "/api/v1/providers", expect(200, "ea oa tl wide")),
+    Row("GET", "/api/v1/providers/{prov}", expect(200, "ea oa tl wide"),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("POST", "/api/v1/providers", expect(201, ADMINS),
+        body=lambda p: provider_body("mxn-%d" % p.index)),
+    Row("PATCH", "/api/v1/providers/{prov}", expect(200, ADMINS), body={"retries": 1},
+        prep=lambda g, p: own_provider(g, p, "mxs")),
+    Row("POST", "/api/v1/providers/{prov}/test", expect(200, ADMINS),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("DELETE", "/api/v1/providers/{prov}", expect(200, ADMINS),
+        prep=lambda g, p: own_provider(g, p, "mxd")),
+    Row("GET", "/api/v1/models", expect(200, "ea oa tl wide")),
+    Row("GET", "/api/v1/models/{prov}/{model}", expect(200, "ea oa tl wide"),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("POST", "/api/v1/models", expect(201, ADMINS), prep=lambda g, p: shared_provider(g, p),
+        body=lambda p: {"id": "mx/n-%d" % p.index}),
+    Row("PATCH", "/api/v1/models/{prov}/{model}", expect(200, ADMINS), body={"upstream": "u2"},
+        prep=lambda g, p: own_model(g, p, "s")),
+    Row("POST", "/api/v1/models/{prov}/{model}/test", expect(200, ADMINS),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("DELETE", "/api/v1/models/{prov}/{model}", expect(200, ADMINS),
+        prep=lambda g, p: own_model(g, p, "d")),
+    Row("PUT", "/api/v1/agents/{ns}/{agent}/model",
+        per_target("ea oa tl wide", "ea oa wide", ADMINS), body={"model": "mx/m"},
+        prep=lambda g, p: dict(shared_provider(g, p), **api_agent(g, p))),
     # policies: own (a user policy the caller writes for "its" dummy user) vs another's
     Row("GET", "/api/v1/policies", expect(200, POLICY_READERS)),
     Row("GET", "/api/v1/policies/effective?domain=actions", expect(200, POLICY_READERS)),
@@ -444,6 +476,39 @@ def pre_agent(g, p):
         g.req("POST", "/api/v1/agents", body={"name": "%s/del-%d" % (ns, p.index)},
               token=ADMIN_TOKEN)
     return {"agent": "del-%d" % p.index}
+
+
+def provider_body(name):
+    """A provider whose server is not there (tests of it fail at once)."""
+    return {"name": name, "api": "openai", "base_url": "http://127.0.0.1:1/v1",
+            "models": [{"name": "m"}]}
+
+
+def shared_provider(g, p):
+    if "mx" not in CACHE:
+        CACHE["mx"] = admin(g, "POST", "/api/v1/providers", provider_body("mx")).json()["name"]
+    return {"prov": CACHE["mx"], "model": "m"}
+
+
+def own_provider(g, p, prefix):
+    name = "%s-%d" % (prefix, p.index)
+    g.req("POST", "/api/v1/providers", body=provider_body(name), token=ADMIN_TOKEN)
+    return {"prov": name}
+
+
+def own_model(g, p, prefix):
+    shared_provider(g, p)
+    name = "%s-%d" % (prefix, p.index)
+    g.req("POST", "/api/v1/models", body={"id": "mx/" + name}, token=ADMIN_TOKEN)
+    return {"prov": "mx", "model": name}
+
+
+def api_agent(g, p):
+    """Agents registered through the API (those of the file keep their model there)."""
+    for ns in ("platform-ns", "data-ns", "sales-ns"):
+        g.req("POST", "/api/v1/agents", body={"name": "%s/mdl-%d" % (ns, p.index)},
+              token=ADMIN_TOKEN)
+    return {"agent": "mdl-%d" % p.index}
 
 
 def vera_approval(g):

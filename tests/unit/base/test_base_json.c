@@ -193,6 +193,18 @@ static void parse_stays_strict(void **state)
     json_decref(v);
 }
 
+/* 0 means "never" (null); a real time is ISO 8601 UTC with milliseconds. */
+static void time_is_iso8601_or_null(void **state)
+{
+    (void)state;
+    json_t *never = gw_json_time(0);
+    assert_true(json_is_null(never));
+    json_t *t = gw_json_time(1000LL * 86400 + 5);
+    assert_string_equal(json_string_value(t), "1970-01-02T00:00:00.005Z");
+    json_decref(t);
+    json_decref(never);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +213,7 @@ int main(void)
         cmocka_unit_test(writer_sorts_and_escapes),
         cmocka_unit_test(writer_respects_the_buffer_max),
         cmocka_unit_test(parse_stays_strict),
+        cmocka_unit_test(time_is_iso8601_or_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
