@@ -573,6 +573,112 @@ await scenario("admin_namespaces", async () => {
   await ap.waitForSelector(".agent[aria-pressed=true]");
 });
 
+await scenario("admin_models", async () => {
+  await mock("/_control/reset", {});
+  const KEY = "sk-local-secret-7a3f9b21";
+  const reg = await gw("POST", "/api/v1/agents", { name: "engineering/helper" });
+  assert(reg.status === 201, "agent " + reg.text);
+  await adp.goto(S.gateway + "/#/admin/models");
+  const status = adp.locator("section.page > p[role=status]");
+  const conf = adp.locator('tr[data-provider="openai"]');
+  await conf.waitFor();
+  assert((await conf.textContent()).includes("gateway.yaml"), await conf.textContent());
+  assert(!(await conf.getByRole("button", { name: /Edit|Disable|Remove/ }).count()),
+         "gateway.yaml's provider changed in the UI");
+  // a provider with a key and a first model; the key is write-only
+  await adp.getByLabel("Provider name").fill("local");
+  await adp.getByLabel("Base URL").fill(S.mock + "/v1");
+  await adp.getByLabel("API key").fill(KEY);
+  await adp.getByLabel("Kind").selectOption("self_hosted");
+  await adp.getByLabel("First model (optional)").fill("m1");
+  await adp.getByRole("button", { name: "Add provider" }).click();
+  const row = adp.locator('tr[data-provider="local"]');
+  await row.waitFor();
+  const text = await row.textContent();
+  assert(text.includes("API") && text.includes("…9b21") && text.includes("active") &&
+         text.includes("m1"), "provider row " + text);
+  assert(!(await adp.content()).includes(KEY), "the key is still in the page");
+  const p = JSON.parse((await gw("GET", "/api/v1/providers/local")).text);
+  assert(p.kind === "self_hosted" && p.api_key.last4 === "9b21" &&
+         !JSON.stringify(p).includes(KEY), "stored " + JSON.stringify(p));
+  // editing without typing a key keeps it
+  await row.getByRole("button", { name: "Edit" }).click();
+  assert((await adp.getByLabel("API key").inputValue()) === "", "the key filled in");
+  await adp.getByLabel("Region (optional)").fill("eu-west-1");
+  await adp.getByRole("button", { name: "Save provider" }).click();
+  await until(async () => (await status.textContent()) === "Provider local saved.", "saved");
+  const p2 = JSON.parse((await gw("GET", "/api/v1/providers/local")).text);
+  assert(p2.region === "eu-west-1" && p2.api_key.last4 === "9b21", "edit " + JSON.stringify(p2));
+
+  // a test: the model's answer is text; a failing one says why with the gateway's hint
+  await mock("/_control/script", { reply: "OK " + XSS, path: "/v1/chat" });
+  await row.getByRole("button", { name: "Test" }).click();
+  const res = adp.locator(".test-results li");
+  await until(async () => (await res.count()) === 1, "the test's result");
+  const ok = await res.textContent();
+  assert(ok.startsWith("OK local/m1") && ok.includes(XSS), "test " + ok);
+  assert(!(await res.locator("img").count()), "the model's answer as markup");
+  await noXss(adp);
+  await adp.getByLabel("Provider", { exact: true }).selectOption("local");
+  await adp.getByLabel("Model name").fill("m2");
+  await adp.getByLabel("Input price").fill("0.5");
+  await adp.getByRole("button", { name: "Add model" }).click();
+  const m2 = adp.locator('tr[data-model="local/m2"]');
+  await m2.waitFor();
+  assert((await m2.textContent()).includes("$0.50/M in"), "price " + await m2.textContent());
+  await mock("/_control/script", { status: 404, path: "/v1/chat" });
+  await m2.getByRole("button", { name: "Test" }).click();
+  await until(async () => /^Failed local\/m2 .*HTTP 404/.test(await res.first().textContent()),
+              "the failed test");
+  assert((await res.locator(".hint").textContent()).includes("base_url"), "the hint");
+
+  // disable and enable the provider: its models follow
+  await row.getByRole("button", { name: "Disable" }).click();
+  await until(async () => (await row.locator(".badge").textContent()) === "disabled" &&
+    (await m2.locator(".badge").textContent()) === "provider disabled", "disabled");
+  await row.getByRole("button", { name: "Enable" }).click();
+  await until(async () => (await m2.locator(".badge").textContent()) === "active", "enabled");
+
+  // the agent's model; a model in use cannot be removed, and the page says why
+  const agent = adp.locator('tr[data-agent="engineering/helper"]');
+  assert(await adp.locator('tr[data-agent="engineering/assistant"] select').isDisabled(),
+         "gateway.yaml's agent changed in the UI");
+  await agent.getByLabel("Model of engineering/helper").selectOption("local/m1");
+  await agent.getByRole("button", { name: "Set model" }).click();
+  await until(async () => (await status.textContent()) ===
+    "engineering/helper now answers with local/m1.", "the agent's model set");
+  const m1 = adp.locator('tr[data-model="local/m1"]');
+  await until(async () => (await m1.textContent()).includes("engineering/helper"), "used by");
+  adp.once("dialog", (d) => d.accept());
+  await m1.getByRole("button", { name: "Remove" }).click();
+  await until(async () => /conflicts.*engineering\/helper/.test(await status.textContent()),
+              "the 409 naming the agent");
+  await shot(adp, "admin-models");
+  await axe(adp, "models");
+
+  // the agent answers in the chat with the model given in the UI
+  await mock("/_control/reset", {});
+  await adp.goto(S.gateway + "/#/chat?agent=engineering/helper");
+  await adp.waitForSelector('.agent[data-agent="engineering/helper"][aria-pressed=true]');
+  const msg = await sendAndWait(adp, "hello helper");
+  assert((await msg.locator(".body").textContent()) === "echo: hello helper", "answer");
+  const calls = await mock("/_control/requests");
+  assert(calls.some((c) => c.path.startsWith("/v1/chat") &&
+                    c.headers.authorization === "Bearer " + KEY), "the key not used");
+
+  // back to a mailbox, then the provider goes
+  await adp.goto(S.gateway + "/#/admin/models");
+  await agent.getByLabel("Model of engineering/helper").selectOption("");
+  await agent.getByRole("button", { name: "Set model" }).click();
+  await until(async () => (await status.textContent()) ===
+    "engineering/helper now keeps messages in its mailbox.", "the model unset");
+  adp.once("dialog", (d) => d.accept());
+  await row.getByRole("button", { name: "Remove" }).click();
+  await until(async () => (await row.count()) === 0, "the provider removed");
+  assert((await gw("GET", "/api/v1/providers/local")).status === 404, "still there");
+  assert((await gw("DELETE", "/api/v1/agents/engineering/helper")).status === 200, "agent");
+});
+
 await scenario("admin_policy", async () => {
   await adp.goto(S.gateway + "/#/admin/policies");
   await adp.getByRole("button", { name: /actions · team platform/ }).click();
@@ -659,7 +765,7 @@ await scenario("a11y", async () => {
   for (const [route, screen] of [["chat", "chat"], ["approvals", "approvals"],
                                  ["canvas", "canvas"], ["admin/costs", "costs"],
                                  ["admin/sessions", "sessions"], ["admin/status", "status"],
-                                 ["admin/namespaces", "namespaces"]]) {
+                                 ["admin/namespaces", "namespaces"], ["admin/models", "models"]]) {
     await adp.goto(S.gateway + "/#/" + route);
     await adp.waitForSelector("main h1");
     await adp.waitForTimeout(400);
@@ -693,7 +799,8 @@ await scenario("phone_and_dark", async () => {
   await axe(p, "chat (phone)");
   // every other screen fits a phone too (wide tables scroll inside their frame)
   for (const route of ["approvals", "canvas", "admin/audit", "admin/tokens", "admin/costs",
-                       "admin/policies", "admin/namespaces", "admin/sessions", "admin/status"]) {
+                       "admin/policies", "admin/namespaces", "admin/models", "admin/sessions",
+                       "admin/status"]) {
     await p.goto(S.gateway + "/#/" + route);
     await p.waitForSelector("main h1");
     await p.waitForTimeout(300);

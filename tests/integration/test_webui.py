@@ -296,6 +296,10 @@ def test_browser_admin_namespace_grants():
     scenario("admin_namespaces")
 
 
+def test_browser_admin_providers_and_models():
+    scenario("admin_models")
+
+
 def test_browser_admin_policy_edit_422_and_explain():
     scenario("admin_policy")
 
@@ -329,7 +333,7 @@ def test_browser_screenshots_kept():
     shots = [f for f in os.listdir(ARTIFACTS) if f.endswith(".png")]
     for name in ("signin-token", "chat", "chat-conversations", "approvals", "canvas-graph",
                  "canvas-matrix", "canvas-mindmap", "admin-audit", "admin-tokens", "admin-costs",
-                 "admin-policies", "admin-namespaces", "admin-sessions", "admin-status",
+                 "admin-policies", "admin-namespaces", "admin-models", "admin-sessions", "admin-status",
                  "chat-phone", "chat-dark"):
         assert name + ".png" in shots, "screenshot %s missing (have %s)" % (name, shots)
 

@@ -76,6 +76,7 @@ export async function api(method, path, body, opts = {}) {
 export const get = (path, opts) => api("GET", path, undefined, opts);
 export const post = (path, body, opts) => api("POST", path, body === undefined ? {} : body, opts);
 export const put = (path, body) => api("PUT", path, body);
+export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path) => api("DELETE", path);
 
 /** GETs path and saves the answer as a file named name (exports). */
