@@ -653,6 +653,7 @@ await scenario("admin_models", async () => {
   await m1.getByRole("button", { name: "Remove" }).click();
   await until(async () => /conflicts.*engineering\/helper/.test(await status.textContent()),
               "the 409 naming the agent");
+  await adp.locator("main h1").scrollIntoViewIfNeeded();
   await shot(adp, "admin-models");
   await axe(adp, "models");
 
