@@ -165,48 +165,45 @@ export function modelsView(root) {
 
   async function setEnabled(path, what, enabled) {
     await patch(API + path, { enabled });
-    msg.textContent = `${what} ${enabled ? "enabled" : "disabled"}.`;
+    msg.textContent = `${enabled ? "Enabled" : "Disabled"} ${what}.`;
     load();
   }
 
   async function remove(path, what) {
     if (!confirm(`Remove ${what}? Calls to it stop at once.`)) return;
     await del(API + path);
-    msg.textContent = `${what} removed.`;
+    msg.textContent = `Removed ${what}.`;
     load();
   }
+
+  /** Test (models:admin); edit, disable or enable, remove what was added at run time. */
+  const actions = (x, path, what, edit) => h("td", null,
+    admin ? act("Test", () => test(path, what)) : null,
+    admin && x.source === "api" ? [act("Edit", async () => edit(x)),
+      act(x.enabled ? "Disable" : "Enable", () => setEnabled(path, what, !x.enabled)),
+      act("Remove", () => remove(path, what), "small danger")] : null);
 
   function providerRow(p) {
     const path = "providers/" + encodeURIComponent(p.name), what = `provider ${p.name}`;
     const key = p.api_key && p.api_key.set
       ? "set" + (p.api_key.last4 ? ` (…${p.api_key.last4})` : "") : "none";
-    const own = admin && p.source === "api";
     return h("tr", { "data-provider": p.name }, h("th", { scope: "row" }, p.name),
       h("td", null, source(p.source)),
       h("td", null, badge(p.state), p.problem ? h("small", null, " " + String(p.problem)) : null),
       h("td", null, `${p.api} · ${p.kind || "external"}`),
       h("td", null, h("code", null, String(p.base_url))), h("td", null, key),
       h("td", null, (p.models || []).join(", ") || "—"),
-      h("td", null, admin ? act("Test", () => test(path, what)) : null,
-        own ? [act("Edit", async () => editProvider(p)),
-               act(p.enabled ? "Disable" : "Enable",
-                   () => setEnabled(path, `Provider ${p.name}`, !p.enabled)),
-               act("Remove", () => remove(path, what), "small danger")] : null));
+      actions(p, path, what, editProvider));
   }
 
   function modelRow(m) {
     const path = "models/" + enc(m.id), what = `model ${m.id}`;
-    const own = admin && m.source === "api";
     return h("tr", { "data-model": m.id }, h("th", { scope: "row" }, m.id),
       h("td", null, m.upstream && m.upstream !== m.name ? h("code", null, m.upstream) : "—"),
       h("td", null, `${price(m.input_per_mtok)} in, ${price(m.output_per_mtok)} out`),
       h("td", null, source(m.source)), h("td", null, badge(m.state)),
       h("td", null, (m.agents || []).join(", ") || "—"),
-      h("td", null, admin ? act("Test", () => test(path, what)) : null,
-        own ? [act("Edit", async () => editModel(m)),
-               act(m.enabled ? "Disable" : "Enable",
-                   () => setEnabled(path, `Model ${m.id}`, !m.enabled)),
-               act("Remove", () => remove(path, what), "small danger")] : null));
+      actions(m, path, what, editModel));
   }
 
   function agentRow(a) {
