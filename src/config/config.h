@@ -239,6 +239,15 @@ struct cfg_egress {
     char **no_proxy; size_t n_no_proxy; /* NULL: no_proxy from the environment */
 };
 
+/* store: the backend of the gateway's state (config_store.c, applied at start by the store). */
+struct cfg_store {
+    char *backend;                 /* "sqlite" or "postgresql"; NULL: sqlite */
+    char *url;                     /* postgresql only; may hold a password: never logged */
+    unsigned pool_size;            /* 0: the store's default */
+    unsigned connect_timeout_s;    /* 0: the store's default */
+    unsigned statement_timeout_ms; /* 0: the store's default */
+};
+
 /* audit.siem (config_siem.c): where the audit trail is forwarded (src/audit/fwd). */
 struct cfg_siem_dest {
     char *name;            /* cursor key: renaming a destination starts it afresh */
@@ -342,6 +351,9 @@ struct cfg {
 
     /* egress (config_egress.c, applied by net/): */
     struct cfg_egress egress;
+
+    /* store (config_store.c): */
+    struct cfg_store store;
 };
 
 /* Overrides given on the command line; they win over the file. */

@@ -42,8 +42,13 @@ static int store_mod_open(struct gwd *g, const struct cfg *c)
         gw_error("cannot create data directory %s: %s", c->data_dir, strerror(errno));
         return 1;
     }
-    if (store_open(c->data_dir, &g->store) != GW_OK) {
-        gw_error("cannot open the store in %s", c->data_dir);
+    struct store_options o = {.backend = c->store.backend,
+                              .url = c->store.url,
+                              .pool_size = (int)c->store.pool_size,
+                              .connect_timeout_s = (int)c->store.connect_timeout_s,
+                              .statement_timeout_ms = (int)c->store.statement_timeout_ms};
+    if (store_open_with(c->data_dir, &o, &g->store) != GW_OK) {
+        gw_error("cannot open the store (%s)", c->store.url ? "store.url" : c->data_dir);
         return 1;
     }
     return 0;

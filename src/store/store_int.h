@@ -175,6 +175,11 @@ void store_row_release(const struct store_cols *c, void *row);
 /* Releases n rows of a malloc'd array, then the array. */
 void store_rows_free(const struct store_cols *c, void *rows, size_t n);
 
+/* An org unit filter as three parameters, in owned[0..2] (malloc'd; NULL when ou is NULL): the
+ * unit without trailing '/', then the bounds of its subtree ("ou/" <= x < "ou0": '0' follows
+ * '/'), for "x = ?1 OR (x >= ?2 AND x < ?3)" under a bytewise collation. */
+void store_org_subtree(const char *ou, char *owned[3]);
+
 /* For the dispatch: check an out-parameter and clear it; false when it is NULL. A row: */
 #define STORE_OUT_ROW(out) ((out) && (memset((out), 0, sizeof(*(out))), true))
 /* An (array, count) pair: */
@@ -349,6 +354,46 @@ struct store {
 /* Number of rows per page in store_audit_scan. */
 #define STORE_SCAN_PAGE 1000
 
+/* --- audit reads, shared by the backends (store_audit_sql.c) ------------------------------- */
+
+#define STORE_AUDIT_SQL_MAX_ARGS 24
+#define STORE_AUDIT_SQL_MAX_OWNED 8
+
+/* A parameter: text (borrowed from the filter or owned by the query) or an integer. */
+struct store_audit_sql_arg {
+    bool text;
+    const char *s;
+    int64_t i;
+};
+
+/* The SELECT of a filtered read: SQL text with placeholders only, and its parameters. */
+struct store_audit_sql {
+    bool dollar; /* set by the caller: "$1, $2 ..." (PostgreSQL) rather than "?" */
+    char sql[2048];
+    size_t len;
+    bool overflow;
+    size_t nargs;
+    struct store_audit_sql_arg args[STORE_AUDIT_SQL_MAX_ARGS];
+    int nowned;
+    char *owned[STORE_AUDIT_SQL_MAX_OWNED];
+};
+
+/* The rows of f after seq `after` (when after > 0 or force_after: the scan's cursor) and
+ * below f->before_seq, newest first when descending, at most limit. */
+void store_audit_sql_select(struct store_audit_sql *q, const struct store_audit_filter *f,
+                            int64_t after, bool force_after, bool descending, int64_t limit);
+/* GW_OK, or (released, logged) GW_EINTERNAL when the statement did not fit. */
+gw_err store_audit_sql_check(struct store_audit_sql *q);
+void store_audit_sql_release(struct store_audit_sql *q);
+
+/* One page of a scan: the rows of f after cursor, ascending, at most STORE_SCAN_PAGE. */
+typedef gw_err store_audit_page_fn(struct store *st, const struct store_audit_filter *f,
+                                   int64_t cursor, bool force_after, struct store_audit_row **out,
+                                   size_t *n);
+/* store_audit_scan on top of a backend's page reader. */
+gw_err store_audit_scan_pages(struct store *st, const struct store_audit_filter *f,
+                              store_audit_row_fn *fn, void *ctx, store_audit_page_fn *page);
+
 /* --- backends ----------------------------------------------------------------------------- */
 
 /* SQLite (src/store/sqlite/): opens <data_dir>/gateway.db. */
@@ -357,5 +402,11 @@ gw_err store_sqlite_open(const char *data_dir, struct store **out);
 int store_sqlite_latest_version(void);
 /* Number of entries in the migration table. */
 size_t store_sqlite_migration_count(void);
+
+/* PostgreSQL (src/store/pg/): a pool of connections to o->url. */
+gw_err store_pg_open(const struct store_options *o, struct store **out);
+/* Highest schema version this binary knows (the same numbers as SQLite's). */
+int store_pg_latest_version(void);
+size_t store_pg_migration_count(void);
 
 #endif

@@ -618,6 +618,30 @@ static void test_checkpoints(void **state)
     store_checkpoint_list_free(l, n);
 }
 
+/* --- forwarding cursors ------------------------------------------------------------------ */
+
+/* One cursor per (destination, tenant), 0 until stored, never moved backwards. */
+static void test_forwarding_cursors(void **state)
+{
+    struct fx *f = *state;
+    int64_t seq = -1;
+    assert_int_equal(store_audit_cursor_get(f->st, "splunk", "acme", &seq), GW_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(store_audit_cursor_set(f->st, "splunk", "acme", 500, 10), GW_OK);
+    assert_int_equal(store_audit_cursor_set(f->st, "splunk", "globex", 7, 10), GW_OK);
+    assert_int_equal(store_audit_cursor_set(f->st, "splunk", "acme", 300, 20), GW_OK);
+    assert_int_equal(store_audit_cursor_get(f->st, "splunk", "acme", &seq), GW_OK);
+    assert_int_equal(seq, 500);
+    assert_int_equal(store_audit_cursor_set(f->st, "splunk", "acme", 1000, 30), GW_OK);
+    assert_int_equal(store_audit_cursor_get(f->st, "splunk", "acme", &seq), GW_OK);
+    assert_int_equal(seq, 1000);
+    assert_int_equal(store_audit_cursor_get(f->st, "splunk", "globex", &seq), GW_OK);
+    assert_int_equal(seq, 7);
+    assert_int_equal(store_audit_cursor_get(f->st, "elastic", "acme", &seq), GW_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(store_audit_cursor_set(f->st, "splunk", "acme", -1, 40), GW_EINVAL);
+}
+
 /* --- concurrency and throughput ---------------------------------------------------------- */
 
 struct writer_arg {
@@ -704,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_tamper_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forwarding_cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_reads_and_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_throughput, setup, teardown),
     };
