@@ -176,6 +176,11 @@ def test_the_hook_refuses_answers_that_do_not_match():
     _refused("GET", "/v1/models", _answer(401, {"error": {"code": "unauthenticated",
                                                           "message": "m", "request_id": "r"}}),
              "member 'type' missing")
+    # a '{*}' route's rest parameter takes the rest of the path, slashes and all
+    for path in ("/v1/models/local/llama", "/acme/v1/models/openclaw/eng/bot"):
+        _refused("GET", path, _answer(404, {"error": {"code": "not_found", "message": "m",
+                                                      "request_id": "r"}}),
+                 "member 'type' missing")
     _refused("GET", "/api/v1/openapi.json", _answer(200, {"openapi": "3.1.0", "paths": {}}),
              "header ETag missing")
     # streams: each event against the schema of its name
