@@ -13,6 +13,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -192,8 +193,14 @@ gw_err shared_conn_open(struct shared_conn *c, const char *host, unsigned port, 
         return rc;
     c->ssl = SSL_new(tls);
     SSL_set_fd(c->ssl, c->fd);
-    SSL_set_tlsext_host_name(c->ssl, host);
-    SSL_set1_host(c->ssl, host); /* a name or an address: checked against the certificate */
+    /* the certificate must name what the URL names: an address (IP SAN, no SNI) or a host */
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host);
+    } else {
+        SSL_set_tlsext_host_name(c->ssl, host);
+        SSL_set1_host(c->ssl, host);
+    }
     int r;
     while ((r = SSL_connect(c->ssl)) != 1)
         if ((rc = ssl_wait(c, r, deadline_ns)) != GW_OK)

@@ -17,29 +17,29 @@ def _openssl(*args, cwd):
                    stderr=subprocess.DEVNULL)
 
 
-def make_certs(d):
-    """A CA and a server certificate for 127.0.0.1 / localhost; returns (ca, cert, key)."""
+def make_certs(d, san="IP:127.0.0.1,DNS:localhost"):
+    """A CA and a server certificate for san; returns (ca, cert, key)."""
     _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
              "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test redis CA",
              cwd=d)
     _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
              "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d)
     with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        f.write("subjectAltName=%s\n" % san)
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
              "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
     return (os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key"))
 
 
 class Redis:
-    def __init__(self, tls=False, password=None):
+    def __init__(self, tls=False, password=None, san="IP:127.0.0.1,DNS:localhost"):
         self.dir = gwtest.tempdir("gwtest-redis-")
         self.port = gwtest.free_port()
         self.tls = tls
         self.password = password
         self.proc = None
         if tls:
-            self.ca, self.cert, self.key = make_certs(self.dir)
+            self.ca, self.cert, self.key = make_certs(self.dir, san)
 
     @property
     def url(self):

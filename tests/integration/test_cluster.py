@@ -157,9 +157,23 @@ def test_tls_refuses_an_unknown_certificate_authority():
     del cfg["cluster"]["redis"]["ca_file"]  # the system's CAs do not know the test CA
     g = gwtest.Gateway(cfg).start()
     try:
-        j = g.get("/readyz").json()
-        assert j["checks"]["shared"] == "degraded", j
-        assert "certificate" in j["degraded"], j
+        gwtest.wait_until(lambda: "certificate" in g.get("/readyz").json().get("degraded", ""),
+                          what="readyz names the certificate")
+        assert g.get("/readyz").json()["checks"]["shared"] == "degraded"
+    finally:
+        g.stop()
+        r.stop()
+
+
+def test_tls_refuses_a_certificate_for_another_name():
+    # signed by the CA the node trusts, but for another server (also named "127.0.0.1" in its
+    # subject, which does not count: only the subject alternative names do)
+    r = redis_server.Redis(tls=True, san="DNS:other.example").start()
+    g = gwtest.Gateway(gwtest.seed_config(cluster=r.cluster("node-a"))).start()
+    try:
+        gwtest.wait_until(lambda: "mismatch" in g.get("/readyz").json().get("degraded", ""),
+                          what="readyz names the mismatch")
+        assert g.get("/readyz").json()["checks"]["shared"] == "degraded"
     finally:
         g.stop()
         r.stop()
