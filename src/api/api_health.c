@@ -46,10 +46,11 @@ void api_ready(struct api_call *c)
     struct api_health h;
     c->d->host.health(c->d->host.arg, &h);
     bool store_ok = h.store_ok, draining = h.draining;
-    bool ready = store_ok && st.healthy && !draining;
-    json_t *body = json_pack("{s:b,s:{s:s,s:s}}", "ready", ready, "checks", "store",
+    bool ready = store_ok && st.healthy && st.integrity_ok && !draining;
+    json_t *body = json_pack("{s:b,s:{s:s,s:s,s:s}}", "ready", ready, "checks", "store",
                              store_ok ? "ok" : "unreachable", "audit",
-                             st.healthy ? "ok" : "failing");
+                             st.healthy ? "ok" : "failing", "audit_integrity",
+                             st.integrity_ok ? "ok" : "failing");
     if (draining)
         json_object_set_new(body, "draining", json_true());
     http_respond_json(c->r, ready ? 200 : 503, body);
@@ -131,12 +132,4 @@ void api_userinfo(struct api_call *c)
     json_t *body = principal_json(c, c->gc.p);
     api_auth_userinfo_extend(c, body);
     http_respond_json(c->r, 200, body);
-}
-
-void api_audit_public_key(struct api_call *c)
-{
-    http_respond_json(c->r, 200,
-                      json_pack("{s:s,s:s,s:s}", "algorithm", "Ed25519", "public_key",
-                                audit_public_key(c->d->audit), "key_id",
-                                audit_key_id(c->d->audit)));
 }

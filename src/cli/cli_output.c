@@ -293,12 +293,7 @@ void cli_format_unreachable(struct gw_buf *out, const char *gateway, const char 
 
 json_t *cli_verify_result_json(const struct audit_verify_result *r)
 {
-    return json_pack("{s:b, s:o, s:I, s:I, s:I, s:s}", "ok", r->ok, "first_bad_seq",
-                     !r->ok && r->first_bad_seq > 0 ? json_integer(r->first_bad_seq)
-                                                     : json_null(),
-                     "events_checked", (json_int_t)r->events_checked, "checkpoints_checked",
-                     (json_int_t)r->checkpoints_checked, "last_seq", (json_int_t)r->last_seq,
-                     "reason", r->reason);
+    return audit_verify_result_json(r);
 }
 
 static void verify_line(struct gw_buf *out, const char *label, const json_t *v)

@@ -2,24 +2,41 @@
  * config_audit.c — the audit section.
  *
  * Keys are seed 003's (enabled, log_path, log_level, rotate_daily, retain_days, log_content,
- * export_format) plus seed 001's piiFields/piiHandling, and checkpoint_every for the signed
- * checkpoints of the chain. Only these: seed 001's retentionDays, backend or logLevel are
- * refused by name rather than half-supported.
+ * export_format) plus seed 001's piiFields/piiHandling, checkpoint_every (no longer used:
+ * every commit is signed; accepted so older files still load) and witness (url, token: where
+ * every new signed head is posted). Only these: seed 001's retentionDays, backend or logLevel
+ * are refused by name rather than half-supported.
  */
 #include "base/prelude.h"
 #include "base/mem.h"
 #include "config/config_int.h"
 
 enum { AD_ENABLED, AD_LOG_PATH, AD_LOG_LEVEL, AD_ROTATE, AD_RETAIN, AD_CONTENT, AD_EXPORT,
-       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD__N };
+       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_WITNESS, AD__N };
 static const char *const audit_keys[] = {
     [AD_ENABLED] = "enabled",          [AD_LOG_PATH] = "log_path",
     [AD_LOG_LEVEL] = "log_level",      [AD_ROTATE] = "rotate_daily",
     [AD_RETAIN] = "retain_days",       [AD_CONTENT] = "log_content",
     [AD_EXPORT] = "export_format",     [AD_PII_FIELDS] = "piiFields",
     [AD_PII_HANDLING] = "piiHandling", [AD_CHECKPOINT] = "checkpoint_every",
-    [AD__N] = NULL,
+    [AD_WITNESS] = "witness",          [AD__N] = NULL,
 };
+
+enum { WI_URL, WI_TOKEN, WI__N };
+static const char *const witness_keys[] = {[WI_URL] = "url", [WI_TOKEN] = "token", [WI__N] = NULL};
+static const char *const http_schemes[] = {"http", "https", NULL};
+
+static void load_witness(struct cfg_errlist *e, const struct cfg_node *n, struct cfg *c)
+{
+    const struct cfg_node *v[WI__N];
+    if (!cfg_map_slots(e, n, "audit.witness", witness_keys, v, NULL))
+        return;
+    cfg_get_url(e, v[WI_URL], "audit.witness.url", http_schemes, CFG_URL_QUERY,
+                &c->audit_witness_url);
+    cfg_get_str(e, v[WI_TOKEN], "audit.witness.token", &c->audit_witness_token);
+    if (!c->audit_witness_url && c->audit_witness_token)
+        cfg_err(e, n->line, "audit.witness.token needs audit.witness.url");
+}
 
 static const char *const log_levels[] = {"audit", "full", "metadata", NULL};
 static const char *const export_formats[] = {"json", "jsonl", "csv", NULL};
@@ -56,6 +73,7 @@ void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n)
                  &c->audit_export_format);
     cfg_get_uint(e, v[AD_CHECKPOINT], "audit.checkpoint_every", 1, 1000000,
                  &c->checkpoint_every);
+    load_witness(e, v[AD_WITNESS], c);
 
     char *mode = NULL;
     if (cfg_get_enum(e, v[AD_PII_HANDLING], "audit.piiHandling", pii_modes, &mode) && mode)

@@ -106,6 +106,7 @@ size_t cfg_outbound_urls(const struct cfg *c, const char **out, size_t cap)
     ADD(c->opa_url);
     ADD(c->alert_webhook);
     ADD(c->smtp_url);
+    ADD(c->audit_witness_url);
 #undef ADD
     return n;
 }
