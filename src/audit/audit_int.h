@@ -279,6 +279,7 @@ struct audit_head {
     int64_t committed_seq;       /* durable end */
     char committed_hash[65];
     int64_t expected;            /* how far the trail must reach (a signed head said so) */
+    int64_t writing;             /* the end of a commit under way, 0: none */
     struct audit_head *next;     /* bucket chain */
 };
 
@@ -358,6 +359,9 @@ void audit_trusted_keys(struct audit *a, struct audit_keyring *out);
  * and the size the trail must reach (larger when a signed head in the file says so). */
 void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, char hash[65],
                           int64_t *expected);
+/* The furthest seq the writer may have in the store right now (its end, or the end of a
+ * commit under way). */
+int64_t audit_writing_end(struct audit *a, const char *tenant);
 /* Records a failed integrity check (log, failure list, alert hook, event once running). */
 void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad,
                           const char *fmt, ...) GW_PRINTF(4, 5);

@@ -131,16 +131,16 @@ static enum verdict judge(struct audit *a, const json_t *o)
     if (!tenant || !hash || !json_is_integer(seq))
         return LINE_OTHER;
     const struct audit_head *h = audit_head_find(a, tenant);
+    bool head = audit_json_is_checkpoint(o);
+    struct store_audit_checkpoint cp;
+    bool valid = head && signed_head(o, &a->ring, &cp);
+    if (valid)
+        store_audit_checkpoint_release(&cp);
     if (!h) /* a tenant the store never had */
-        return audit_json_is_checkpoint(o) ? LINE_CONTRADICTS : LINE_BEYOND;
+        return valid ? LINE_CONTRADICTS : LINE_BEYOND;
     enum verdict v = against_store(a, h, json_integer_value(seq), hash);
-    if (v == LINE_BEYOND && audit_json_is_checkpoint(o)) {
-        struct store_audit_checkpoint cp; /* a signed head the store never reached */
-        if (signed_head(o, &a->ring, &cp)) {
-            store_audit_checkpoint_release(&cp);
-            return LINE_CONTRADICTS;
-        }
-    }
+    if (head && (v == LINE_BEYOND ? valid : !valid))
+        return LINE_CONTRADICTS; /* a signed head the store never reached, or a forged one */
     return v;
 }
 
@@ -344,7 +344,9 @@ gw_err audit_reconcile(struct audit *a)
     size_t appended = 0;
     for (size_t i = 0; rc == GW_OK && i < a->n_all; i++) {
         const struct audit_head *h = a->all[i];
-        int64_t from = p.last[i] >= 0 ? p.last[i] : anchor(a, h, &b);
+        /* a tenant a fresh file does not know starts at its head; one missing from a file
+         * that has lines lost them all in the crash (it would have an anchor otherwise) */
+        int64_t from = p.last[i] >= 0 ? p.last[i] : p.keep == 0 ? anchor(a, h, &b) : 0;
         if (from < h->committed_seq)
             appended += (size_t)(h->committed_seq - from);
         rc = from < h->committed_seq ? fill(a, f, h, from, &b) : GW_OK;

@@ -346,9 +346,10 @@ static void chain_finish(struct chain *c, int64_t expected_last, const char *wha
         chain_fail(c, c->last_seq + 1, "truncated: the log ends at seq %lld but %s is seq %lld",
                    (long long)c->last_seq, what, (long long)expected_last);
     if (c->n_win) {
-        chain_fail(c, c->confirmed + 1, "events %lld..%lld are not covered by a signed head "
-                   "(added outside the gateway, or the log was cut before its head)",
-                   (long long)c->confirmed + 1, (long long)c->win[c->n_win - 1].seq);
+        if (!c->broken) /* else the break says why no head confirms them */
+            chain_fail(c, c->confirmed + 1, "events %lld..%lld are not covered by a signed "
+                       "head (added outside the gateway, or the log was cut before its head)",
+                       (long long)c->confirmed + 1, (long long)c->win[c->n_win - 1].seq);
         unsigned_range(c, c->confirmed + 1, c->win[c->n_win - 1].seq);
     }
 }
@@ -453,7 +454,8 @@ struct store_walk {
     struct walk *w;
     struct chain *c;
     struct store *st;
-    int64_t end;                       /* rows and heads beyond it are not looked at */
+    int64_t end;                       /* the writer's end when the walk started */
+    int64_t beyond, n_beyond;          /* rows after it: the first one, how many */
     struct store_audit_checkpoint *cps;
     size_t ncp, icp;
     int64_t cp_after;
@@ -477,10 +479,12 @@ static void store_heads(struct store_walk *s, int64_t upto)
             s->cp_after = s->cps[s->ncp - 1].seq;
         }
         const struct store_audit_checkpoint *h = &s->cps[s->icp];
-        if (h->seq > upto || h->seq > s->end)
+        if (h->seq > upto)
             return;
         s->icp++;
-        if (h->seq > 0 && head_trusted(s->w, s->c, h))
+        /* beyond the end read at the start: a commit since (its signature holds), or forged */
+        bool trusted = h->seq > 0 && head_trusted(s->w, s->c, h);
+        if (trusted && h->seq <= s->end)
             head_at(s->c, h, "the signed head");
     }
 }
@@ -488,6 +492,11 @@ static void store_heads(struct store_walk *s, int64_t upto)
 static int store_row(const struct store_audit_row *row, void *ctx)
 {
     struct store_walk *s = ctx;
+    if (row->seq > s->end) { /* committed since the walk started, or not by the writer */
+        s->beyond = s->beyond ? s->beyond : row->seq;
+        s->n_beyond++;
+        return 0;
+    }
     char computed[65];
     audit_row_compute_hash(row, computed);
     event(s->c, row->seq, row->prev_hash ? row->prev_hash : "", row->hash ? row->hash : "",
@@ -511,13 +520,20 @@ gw_err audit_verify_store(struct audit *a, const char *tenant,
     struct chain *c = chain_new(tenant);
     gw_err rc = take_supplied(&w, c);
     struct store_walk s = {.w = &w, .c = c, .st = audit_store(a), .end = end};
-    struct store_audit_filter f = {.tenant = tenant, .vis = STORE_AUDIT_VIS_ALL,
-                                   .before_seq = end + 1};
-    if (rc == GW_OK && end > 0)
+    struct store_audit_filter f = {.tenant = tenant, .vis = STORE_AUDIT_VIS_ALL};
+    if (rc == GW_OK)
         rc = store_audit_scan(s.st, &f, store_row, &s);
     if (rc == GW_OK) {
-        store_heads(&s, end);
+        store_heads(&s, INT64_MAX);
         rc = s.rc;
+    }
+    int64_t now = audit_writing_end(a, tenant); /* rows up to it may be a commit under way */
+    if (rc == GW_OK && s.beyond > now) {
+        chain_fail(c, s.beyond, "events from %lld on follow the writer's end (%lld): added "
+                   "outside the gateway", (long long)s.beyond, (long long)now);
+        unsigned_range(c, s.beyond, s.beyond + s.n_beyond - 1);
+        c->events += s.n_beyond;
+        c->last_seq = GW_MAX(c->last_seq, s.beyond + s.n_beyond - 1);
     }
     if (rc == GW_OK) {
         int64_t want = GW_MAX(expected, opts ? opts->expected_last_seq : 0);

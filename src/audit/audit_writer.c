@@ -98,6 +98,15 @@ void audit_trusted_keys(struct audit *a, struct audit_keyring *out)
     pthread_mutex_unlock(&a->mu);
 }
 
+int64_t audit_writing_end(struct audit *a, const char *tenant)
+{
+    pthread_mutex_lock(&a->mu);
+    struct audit_head *h = audit_head_find(a, tenant);
+    int64_t end = h ? GW_MAX(h->committed_seq, h->writing) : 0;
+    pthread_mutex_unlock(&a->mu);
+    return end;
+}
+
 void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, char hash[65],
                           int64_t *expected)
 {
@@ -282,6 +291,15 @@ static gw_err sign_heads(struct audit *a, bool lines)
     return GW_OK;
 }
 
+/* Tells verifiers how far the store may reach while the commit is under way. */
+static void writing(struct audit *a, bool on)
+{
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->n_undo; i++)
+        a->undo[i].h->writing = on ? a->undo[i].h->seq : 0;
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* Chains items[0..n), commits them to the store and writes them to the file. GW_OK: committed
  * (the file may still have failed: then a->file_dirty); else nothing was kept and *failed says
  * where it failed. */
@@ -307,8 +325,10 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
         rc = sign_heads(a, file);
     struct audit_batch b = {a->rows, n, a->heads, a->n_heads, a->nodes, a->n_nodes,
                             file ? a->lines.data : NULL, a->lines.len};
+    writing(a, true);
     if (rc == GW_OK)
         rc = a->store_sink->ops->append(a->store_sink, &b);
+    writing(a, false);
     if (rc != GW_OK) {
         undo_apply(a);
         return GW_EAUDIT;
