@@ -96,10 +96,12 @@ void api_status(struct api_call *c)
         json_array_append_new(pl, json_pack("{s:s,s:s,s:s}", "name", plugins[i].name, "state",
                                             plugins[i].state, "detail", plugins[i].detail));
     json_t *body = json_pack(
-        "{s:s,s:I,s:s,s:{s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
+        "{s:s,s:I,s:s,s:{s:s,s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
         "uptime_seconds", (json_int_t)((gw_now_ms() - h.started_ms) / 1000), "tenant",
         c->tenant->id, "components", "store", h.store_ok ? "healthy" : "unhealthy", "audit",
-        st.healthy ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy", "audit", "appended",
+        st.healthy ? "healthy" : "unhealthy", "audit_integrity",
+        st.integrity_ok ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy",
+        "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
         (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
     /* how people sign in here (the web UI's sign-in page): SSO protocols, or tokens only */

@@ -241,17 +241,44 @@ static bool head_trusted(struct walk *w, struct chain *c, const struct store_aud
     return true;
 }
 
-/* The caller's head: matched when the walk stands at its size. */
+/* The first event of the leftmost complete subtree in which two trees of the same size
+ * differ (0: none): where a log and the head the auditor kept part ways. */
+static int64_t first_difference(const struct audit_frontier *a, const struct audit_frontier *b)
+{
+    int64_t start = 0;
+    for (int level = AUDIT_TREE_LEVELS - 1; level >= 0; level--) {
+        if (!((uint64_t)a->size >> level & 1))
+            continue;
+        if (memcmp(a->h[level], b->h[level], AUDIT_HASH_LEN) != 0)
+            return start + 1;
+        start += (int64_t)1 << level;
+    }
+    return 0;
+}
+
+/* The caller's head: matched when the walk stands at its size. With both frontiers known, a
+ * log that parted from it is found to the first differing subtree of the head's frontier
+ * (the log's own heads may be signed over the other branch: the gateway cannot know of a cut
+ * tail it was never shown). */
 static void supplied_at(struct chain *c)
 {
-    if (c->supplied && !c->sup_checked && !c->broken && c->expected - 1 == c->sup.seq) {
-        c->sup_checked = true;
-        if (c->sup.seq > c->confirmed)
-            confirm(c, &c->sup, "your head");
-        else if (strcmp(c->sup.hash, c->confirmed_hash) != 0 ||
-                 (c->tree_known && !root_is(&c->tree, c->sup.root)))
-            chain_fail(c, GW_MAX(c->sup.seq, 1), "the log does not match your head at seq %lld "
-                       "(rewritten before it)", (long long)c->sup.seq);
+    if (!c->supplied || c->sup_checked || c->broken || c->expected - 1 != c->sup.seq)
+        return;
+    c->sup_checked = true;
+    int64_t apart = c->tree_known && c->sup_tree_known ? first_difference(&c->tree, &c->sup_tree)
+                                                       : -1;
+    if (apart > 0) {
+        chain_fail(c, apart, "events from %lld on are not the log your head at seq %lld covers "
+                   "(rewritten, or cut and written again)", (long long)apart,
+                   (long long)c->sup.seq);
+        unsigned_range(c, apart, c->sup.seq);
+        c->failed_once = true;
+    } else if (c->sup.seq > c->confirmed) {
+        confirm(c, &c->sup, "your head");
+    } else if (strcmp(c->sup.hash, c->confirmed_hash) != 0 ||
+               (c->tree_known && !root_is(&c->tree, c->sup.root))) {
+        chain_fail(c, GW_MAX(c->sup.seq, 1), "the log does not match your head at seq %lld "
+                   "(rewritten before it)", (long long)c->sup.seq);
     }
 }
 

@@ -2,7 +2,8 @@
  * audit_watch.c — signed heads leave the machine, and integrity failures reach people.
  *
  * Witness: with audit.witness.url set, every tenant's newest signed head is POSTed there (JSON,
- * the head as GET /api/v1/audit/head shows it, Bearer audit.witness.token when set) through
+ * the head and its frontier as GET /api/v1/audit/head shows them, Bearer audit.witness.token
+ * when set) through
  * net/ under the egress policy, on its own worker thread ("audit-witness"), never on the commit
  * path: the writer only marks the tenant as having a new head (a forwarder, audit_sink.h).
  * Heads are coalesced (the witness gets the newest, which covers every earlier one) and posted
@@ -77,6 +78,12 @@ static gw_err post(struct audit_watch *w, const char *tenant, const char *url, c
     if (rc != GW_OK)
         return rc;
     json_t *o = audit_checkpoint_to_json(&cp);
+    struct audit_frontier *fr = gw_xmalloc(sizeof *fr);
+    struct audit_store_tree src = {audit_store(w->a), tenant};
+    /* with the frontier, a kept head locates where a log later parted from it */
+    if (cp.root && audit_frontier_build(fr, cp.seq, audit_store_subtree, &src) == GW_OK)
+        json_object_set_new(o, "frontier", audit_frontier_to_json(fr));
+    free(fr);
     char *body = gw_json_compact(o);
     json_decref(o);
     store_audit_checkpoint_release(&cp);
