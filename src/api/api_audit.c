@@ -293,6 +293,13 @@ void api_audit_rotate_key(struct api_call *c)
 {
     if (!api_require(c, "audit:admin"))
         return;
+    /* one key signs every tenant's heads: the gateway's operator rotates it */
+    if (strcmp(c->gc.p->role, "enterprise_admin") != 0 ||
+        strcmp(c->gc.p->tenant, c->gc.cfg->tenant_id) != 0) {
+        http_respond_error(c->r, GW_EFORBIDDEN, "the signing key is the gateway's: only an "
+                           "enterprise administrator of the primary tenant rotates it");
+        return;
+    }
     json_t *d = json_pack("{s:s}", "previous_key_id", audit_key_id(c->d->audit));
     if (!api_audit_sync(c, "audit.key_rotated", NULL, 200, d))
         return;
