@@ -29,8 +29,8 @@ static int cmp64(const void *a, const void *b)
 static void report(const char *what, int64_t *ns, size_t n)
 {
     qsort(ns, n, sizeof *ns, cmp64);
-    printf("%-44s median %8.1f us   p99 %8.1f us   (%zu samples)\n", what,
-           (double)ns[n / 2] / 1e3, (double)ns[n * 99 / 100] / 1e3, n);
+    printf("%-44s median %8.1f us   p99 %8.1f us   (%zu samples)\n", what, (double)ns[n / 2] / 1e3,
+           (double)ns[n * 99 / 100] / 1e3, n);
 }
 
 static uint64_t rnd(uint64_t *s)
@@ -48,9 +48,13 @@ static void fill(struct audit *a, int64_t have, int64_t want)
     for (int64_t i = have; i < want; i++) {
         char rid[40];
         snprintf(rid, sizeof rid, "bench-%lld", (long long)i);
-        struct audit_event ev = {.type = "memory.read", .outcome = "ok",
-                                 .actor = "user@company.com", .resource = "engineering/x",
-                                 .request_id = rid, .status = 200, .details = d};
+        struct audit_event ev = {.type = "memory.read",
+                                 .outcome = "ok",
+                                 .actor = "user@company.com",
+                                 .resource = "engineering/x",
+                                 .request_id = rid,
+                                 .status = 200,
+                                 .details = d};
         if (audit_record(a, TENANT, &ev) != GW_OK) {
             fprintf(stderr, "append failed\n");
             exit(1);
@@ -96,8 +100,7 @@ int main(int argc, char **argv)
     json_t *latest = NULL;
     if (audit_head_json(a, TENANT, &latest) != GW_OK)
         return 1;
-    printf("%-44s %8.1f ms\n", "latest head with its frontier",
-           (double)(gw_mono_ns() - t0) / 1e6);
+    printf("%-44s %8.1f ms\n", "latest head with its frontier", (double)(gw_mono_ns() - t0) / 1e6);
     int64_t size = json_integer_value(json_object_get(latest, "seq"));
     if (store_checkpoint_page(st, TENANT, 0, 1000000, &heads, &nh) != GW_OK || nh < 2)
         return 1;
@@ -160,8 +163,7 @@ int main(int argc, char **argv)
         char msg[200];
         t0 = gw_mono_ns();
         if (audit_check_proof(p, kept, keys, 1, msg, sizeof msg) != GW_OK) {
-            fprintf(stderr, "consistency from %lld does not hold: %s\n", (long long)h1->seq,
-                    msg);
+            fprintf(stderr, "consistency from %lld does not hold: %s\n", (long long)h1->seq, msg);
             return 1;
         }
         chk[i] = gw_mono_ns() - t0;

@@ -63,7 +63,8 @@ static bool parse_filter(struct api_call *c, struct audit_query *f)
     for (size_t i = 0; i < 2; i++) {
         const char *v = http_query(c->r, names[i]);
         if (v && !gw_time_parse(v, dst[i])) {
-            http_respond_error(c->r, GW_EINVAL, "%s must be an RFC 3339 time, e.g. 2025-01-10T09:00:00Z", names[i]);
+            http_respond_error(c->r, GW_EINVAL,
+                               "%s must be an RFC 3339 time, e.g. 2025-01-10T09:00:00Z", names[i]);
             return false;
         }
     }
@@ -100,9 +101,9 @@ void api_audit_query(struct api_call *c)
         return;
     }
     c->gc.audit.details = json_pack("{s:I}", "returned", (json_int_t)json_array_size(events));
-    http_respond_json(c->r, 200, json_pack("{s:o,s:o}", "events", events, "next_cursor",
-                                           next ? json_sprintf("%lld", (long long)next)
-                                                : json_null()));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:o,s:o}", "events", events, "next_cursor",
+                                next ? json_sprintf("%lld", (long long)next) : json_null()));
 }
 
 /* --- streamed export ----------------------------------------------------------------------- */
@@ -127,7 +128,8 @@ void api_audit_export(struct api_call *c)
     const char *fmt = http_query(c->r, "format");
     if (!fmt)
         fmt = c->gc.cfg->audit_export_format && strcmp(c->gc.cfg->audit_export_format, "csv") == 0
-                  ? "csv" : "jsonl";
+                  ? "csv"
+                  : "jsonl";
     bool csv = strcmp(fmt, "csv") == 0;
     if (!csv && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "json") != 0) {
         http_respond_error(c->r, GW_EINVAL, "format must be jsonl or csv");
@@ -142,19 +144,19 @@ void api_audit_export(struct api_call *c)
      * models wrote, so it counts as confidential, metadata alone as internal */
     char msg[POL_REASON_MAX + 100];
     int level = c->gc.cfg->audit_log_content ? POL_LEVEL_CONFIDENTIAL : POL_LEVEL_INTERNAL;
-    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"),
-                                 msg, sizeof(msg));
+    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"), msg,
+                                 sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         return;
     }
     /* the export itself is audited first, so it appears in what it exports when unfiltered */
-    json_t *details = json_pack("{s:s,s:s?,s:s?,s:s?}", "format", csv ? "csv" : "jsonl",
-                                "user", f.actor, "event", f.type, "channel", f.resource);
+    json_t *details = json_pack("{s:s,s:s?,s:s?,s:s?}", "format", csv ? "csv" : "jsonl", "user",
+                                f.actor, "event", f.type, "channel", f.resource);
     if (!api_audit_sync(c, "audit.exported", NULL, 200, details))
         return;
-    struct audit_export *x =
-        audit_export_open(c->d->audit, &f, csv ? AUDIT_EXPORT_CSV : AUDIT_EXPORT_JSONL);
+    struct audit_export *x = audit_export_open(c->d->audit, &f,
+                                               csv ? AUDIT_EXPORT_CSV : AUDIT_EXPORT_JSONL);
     const char *hdrs[] = {csv ? "Content-Disposition: attachment; filename=\"audit-export.csv\""
                               : "Content-Disposition: attachment; filename=\"audit-export.jsonl\"",
                           NULL};
@@ -285,8 +287,8 @@ void api_audit_public_key(struct api_call *c)
     }
     http_respond_json(c->r, 200,
                       json_pack("{s:s,s:s,s:s,s:o}", "algorithm", "Ed25519", "public_key",
-                                audit_public_key(c->d->audit), "key_id",
-                                audit_key_id(c->d->audit), "keys", keys));
+                                audit_public_key(c->d->audit), "key_id", audit_key_id(c->d->audit),
+                                "keys", keys));
 }
 
 void api_audit_rotate_key(struct api_call *c)
@@ -296,7 +298,8 @@ void api_audit_rotate_key(struct api_call *c)
     /* one key signs every tenant's heads: the gateway's operator rotates it */
     if (strcmp(c->gc.p->role, "enterprise_admin") != 0 ||
         strcmp(c->gc.p->tenant, c->gc.cfg->tenant_id) != 0) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "the signing key is the gateway's: only an "
+        http_respond_error(c->r, GW_EFORBIDDEN,
+                           "the signing key is the gateway's: only an "
                            "enterprise administrator of the primary tenant rotates it");
         return;
     }
@@ -309,6 +312,7 @@ void api_audit_rotate_key(struct api_call *c)
         http_respond_error(c->r, GW_EAUDIT, "the signing key could not be rotated");
         return;
     }
-    http_respond_json(c->r, 200, json_pack("{s:s,s:s}", "key_id", id, "public_key",
-                                           audit_public_key(c->d->audit)));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:s}", "key_id", id, "public_key",
+                                audit_public_key(c->d->audit)));
 }

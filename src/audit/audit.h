@@ -42,22 +42,22 @@
 struct audit;
 
 struct audit_options {
-    const char *data_dir;     /* keys live here */
-    bool enabled;             /* false: events are still chained into the store, no file */
-    const char *log_path;     /* JSONL file or NULL */
-    bool rotate_daily;        /* rename to <log_path>.YYYY-MM-DD at UTC midnight */
-    unsigned retain_days;     /* delete rotated files older than this, 0 = keep */
-    bool log_content;         /* keep message bodies in details */
+    const char *data_dir;          /* keys live here */
+    bool enabled;                  /* false: events are still chained into the store, no file */
+    const char *log_path;          /* JSONL file or NULL */
+    bool rotate_daily;             /* rename to <log_path>.YYYY-MM-DD at UTC midnight */
+    unsigned retain_days;          /* delete rotated files older than this, 0 = keep */
+    bool log_content;              /* keep message bodies in details */
     const char *const *pii_fields; /* NULL-terminated detail keys to hash */
-    int pii_handling;         /* enum cfg_pii_handling */
-    unsigned checkpoint_every;/* unused: every commit is signed (kept for old configurations) */
+    int pii_handling;              /* enum cfg_pii_handling */
+    unsigned checkpoint_every; /* unused: every commit is signed (kept for old configurations) */
 };
 
 /* One event as submitted by a subsystem. All strings are borrowed for the duration of the call;
  * details is borrowed (not stolen) and may be NULL. */
 struct audit_event {
-    const char *type;           /* "message.sent", "auth.failed", "token.created", ... */
-    const char *outcome;        /* "ok" | "denied" | "error" | "failed" */
+    const char *type;    /* "message.sent", "auth.failed", "token.created", ... */
+    const char *outcome; /* "ok" | "denied" | "error" | "failed" */
     const char *actor;
     const char *token_id;
     const char *org_unit;
@@ -85,12 +85,12 @@ gw_err audit_record(struct audit *a, const char *tenant, const struct audit_even
 gw_err audit_flush(struct audit *a);
 
 struct audit_stats {
-    uint64_t appended;     /* events durably written since start */
-    uint64_t batches;      /* group commits */
-    uint64_t failures;     /* failed batches */
-    size_t queue_depth;    /* events waiting */
-    bool healthy;          /* last batch succeeded and the file is in step (or nothing failed) */
-    bool integrity_ok;     /* no tenant's trail failed its check at start */
+    uint64_t appended;  /* events durably written since start */
+    uint64_t batches;   /* group commits */
+    uint64_t failures;  /* failed batches */
+    size_t queue_depth; /* events waiting */
+    bool healthy;       /* last batch succeeded and the file is in step (or nothing failed) */
+    bool integrity_ok;  /* no tenant's trail failed its check at start */
 };
 void audit_get_stats(struct audit *a, struct audit_stats *s);
 
@@ -126,7 +126,8 @@ gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkp
  * and later proves, offline or against the gateway, that the log only grew from it. */
 gw_err audit_head_json(struct audit *a, const char *tenant, json_t **out);
 
-/* --- witnesses and alerts (audit_watch.c) ------------------------------------------------------ */
+/* --- witnesses and alerts (audit_watch.c) ------------------------------------------------------
+ */
 
 struct cfg;
 struct net_loop;
@@ -154,24 +155,24 @@ gw_err audit_prove_consistency(struct audit *a, const char *tenant, int64_t from
 
 /* What a reader may see of a tenant's trail (the caller decides it from the reader's role). */
 enum audit_visibility {
-    AUDIT_SEE_ALL,   /* the whole tenant */
-    AUDIT_SEE_ORG,   /* events of actors in org unit `scope` or below it */
-    AUDIT_SEE_TEAM,  /* events of actors in team `scope` */
-    AUDIT_SEE_OWN,   /* events whose actor is `scope` */
+    AUDIT_SEE_ALL,  /* the whole tenant */
+    AUDIT_SEE_ORG,  /* events of actors in org unit `scope` or below it */
+    AUDIT_SEE_TEAM, /* events of actors in team `scope` */
+    AUDIT_SEE_OWN,  /* events whose actor is `scope` */
 };
 
 struct audit_query {
-    const char *tenant;                    /* required */
+    const char *tenant; /* required */
     enum audit_visibility vis;
     const char *scope;
     const char *actor, *type, *resource, *outcome, *request_id; /* exact (type: prefix*) */
-    int64_t since_ms, until_ms;            /* inclusive, 0: open */
+    int64_t since_ms, until_ms;                                 /* inclusive, 0: open */
 };
 
 /* One page, newest first, of at most limit events older than before_seq (0: the newest):
  * *events a JSON array of event objects, *next the before_seq of the next page (0: none). */
-gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq,
-                  size_t limit, json_t **events, int64_t *next);
+gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq, size_t limit,
+                  json_t **events, int64_t *next);
 
 /* Event seq as the reader may see it (q's visibility; its filters apply too): GW_ENOTFOUND
  * when there is none or the reader may not see it. */
@@ -203,11 +204,11 @@ struct audit_range {
 
 struct audit_verify_result {
     bool ok;
-    int64_t first_bad_seq;   /* 0 when ok */
+    int64_t first_bad_seq; /* 0 when ok */
     int64_t events_checked;
     int64_t checkpoints_checked; /* signed heads whose signature and content were checked */
-    int64_t last_seq;        /* last seq seen */
-    char reason[256];        /* human explanation of the first failure */
+    int64_t last_seq;            /* last seq seen */
+    char reason[256];            /* human explanation of the first failure */
     enum audit_anchor anchor;
     int64_t anchor_seq;      /* the walk covers events anchor_seq+1 .. last_seq */
     int64_t signed_events;   /* events confirmed by a signed head */
@@ -215,8 +216,8 @@ struct audit_verify_result {
     int64_t signed_through;  /* the largest seq s with every event up to s confirmed */
     struct audit_range unsigned_ranges[AUDIT_VERIFY_RANGES]; /* the first ones */
     size_t n_unsigned_ranges;
-    bool roots_checked;      /* heads' Merkle roots were recomputed (false: chain only) */
-    int64_t expected_last;   /* the head the tail was checked against, 0: none */
+    bool roots_checked;    /* heads' Merkle roots were recomputed (false: chain only) */
+    int64_t expected_last; /* the head the tail was checked against, 0: none */
 };
 
 /* What a verifier trusts and expects. Keys: the base64url public keys the caller trusts (a
@@ -234,8 +235,8 @@ struct audit_verify_opts {
 
 /* Verifies the tenant's trail in the store against the gateway's keys and its in-memory head
  * (and opts->head, opts->expected_last_seq when given; keys and tenant are ignored). */
-gw_err audit_verify_store(struct audit *a, const char *tenant,
-                          const struct audit_verify_opts *opts, struct audit_verify_result *r);
+gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audit_verify_opts *opts,
+                          struct audit_verify_result *r);
 
 /* Verifies a JSONL log or export file offline. GW_EINVAL: no usable key or a malformed head. */
 gw_err audit_verify_file(const char *path, const struct audit_verify_opts *opts,
@@ -265,8 +266,8 @@ bool audit_consistency_verify(int64_t size1, int64_t size2,
  * the event's hash and the path (inclusion), or the path from a head the auditor kept
  * (consistency: old_head is required). When trusted_head is given, the proof must be
  * against it (inclusion: the same tree) or start from it (consistency). msg says why not. */
-gw_err audit_check_proof(const json_t *proof, const json_t *trusted_head,
-                         const char *const *keys, size_t n_keys, char *msg, size_t cap);
+gw_err audit_check_proof(const json_t *proof, const json_t *trusted_head, const char *const *keys,
+                         size_t n_keys, char *msg, size_t cap);
 
 /* --- serialization (shared by the store sink, the file sink, export and verify) ------------ */
 

@@ -36,8 +36,7 @@ static gw_err head_of(const json_t *o, const struct audit_keyring *ring, const c
     if (!out->root || !gw_unhex(out->root, root, AUDIT_HASH_LEN))
         rc = fail(msg, cap, "%s has no Merkle root (a checkpoint of an older gateway)", what);
     else if (!k)
-        rc = fail(msg, cap, "%s is signed by key %.16s, which is not trusted", what,
-                  out->key_id);
+        rc = fail(msg, cap, "%s is signed by key %.16s, which is not trusted", what, out->key_id);
     else if (!audit_checkpoint_check(k->pub, out))
         rc = fail(msg, cap, "%s has an invalid signature (forged or altered)", what);
     if (rc != GW_OK)
@@ -83,13 +82,14 @@ static gw_err event_leaf(const json_t *proof, unsigned char leaf[AUDIT_HASH_LEN]
     return GW_OK;
 }
 
-static bool same_tree(const struct store_audit_checkpoint *x, const struct store_audit_checkpoint *y)
+static bool same_tree(const struct store_audit_checkpoint *x,
+                      const struct store_audit_checkpoint *y)
 {
     return strcmp(x->tenant, y->tenant) == 0 && x->seq == y->seq && strcmp(x->root, y->root) == 0;
 }
 
-gw_err audit_check_proof(const json_t *proof, const json_t *trusted_head,
-                         const char *const *keys, size_t n_keys, char *msg, size_t cap)
+gw_err audit_check_proof(const json_t *proof, const json_t *trusted_head, const char *const *keys,
+                         size_t n_keys, char *msg, size_t cap)
 {
     struct audit_keyring ring = {0};
     for (size_t i = 0; i < n_keys; i++)
@@ -98,8 +98,8 @@ gw_err audit_check_proof(const json_t *proof, const json_t *trusted_head,
     unsigned char root[AUDIT_HASH_LEN], old_root[AUDIT_HASH_LEN];
     struct audit_proof *p = gw_xmalloc(sizeof *p);
     const char *type = gw_json_str(proof, "type");
-    gw_err rc = head_of(json_object_get(proof, "head"), &ring, "the proof's head", &head, root,
-                        msg, cap);
+    gw_err rc = head_of(json_object_get(proof, "head"), &ring, "the proof's head", &head, root, msg,
+                        cap);
     if (rc == GW_OK && trusted_head)
         rc = head_of(trusted_head, &ring, "your head", &old, old_root, msg, cap);
     if (rc == GW_OK && !path_of(json_object_get(proof, "path"), p))
@@ -125,7 +125,8 @@ gw_err audit_check_proof(const json_t *proof, const json_t *trusted_head,
             rc = fail(msg, cap, "the proof starts at size %lld, your head is of size %lld",
                       (long long)from, (long long)old.seq);
         else if (!audit_consistency_verify(old.seq, head.seq, old_root, root, p))
-            rc = fail(msg, cap, "the log of size %lld does not extend your head of size %lld: "
+            rc = fail(msg, cap,
+                      "the log of size %lld does not extend your head of size %lld: "
                       "rewritten or truncated before it",
                       (long long)head.seq, (long long)old.seq);
     } else {

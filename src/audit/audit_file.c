@@ -238,7 +238,7 @@ gw_err audit_file_set_aside(struct audit_file *f, const char *tag, int64_t now_m
 
 struct audit_tail {
     int fd;
-    off_t pos;       /* file offset of buf[0] */
+    off_t pos; /* file offset of buf[0] */
     char *buf;
     size_t len, cap; /* buf holds [pos, pos + len): whole lines after the first '\n' of it */
     bool bof;        /* buf reaches the start of the file */

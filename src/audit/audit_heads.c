@@ -112,7 +112,9 @@ static gw_err adopt(struct audit *a, struct audit_head *h)
                                    &head);
     }
     if (rc == GW_OK) {
-        struct store_audit_commit c = {.heads = &head, .n_heads = 1, .nodes = ns.v,
+        struct store_audit_commit c = {.heads = &head,
+                                       .n_heads = 1,
+                                       .nodes = ns.v,
                                        .n_nodes = ns.n};
         rc = store_audit_commit(a->st, &c);
     }
@@ -163,8 +165,8 @@ static gw_err check(struct audit *a, struct audit_head *h, const struct audit_fi
                              "gateway's keys: forged or altered",
                              s);
     else if ((!have || !cp.root) && rows > 0 && !a->adopt)
-        audit_integrity_fail(a, t, s + 1, "events %lld..%lld are covered by no signed head",
-                             s + 1, n);
+        audit_integrity_fail(a, t, s + 1, "events %lld..%lld are covered by no signed head", s + 1,
+                             n);
     else if (!have || !cp.root)
         bad = false, rc = rows > 0 ? adopt(a, h) : GW_OK;
     else if (rows > cp.seq)

@@ -32,22 +32,22 @@
 #define AUDIT_CHECKPOINT_DOMAIN "openclaw-audit-checkpoint-v1\n"
 #define AUDIT_HEAD_DOMAIN "openclaw-audit-head-v2\n"
 #define AUDIT_KEY_DOMAIN "openclaw-audit-key-v1\n"
-#define AUDIT_TREE_STRIDE 8             /* stored subtrees: heights 8, 16, 24, ... */
+#define AUDIT_TREE_STRIDE 8               /* stored subtrees: heights 8, 16, 24, ... */
 #define AUDIT_RECONCILE_SLACK (64u << 20) /* bytes of unmatched tail a reconcile may cut */
 #define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-#define AUDIT_QUEUE_CAP 8192u           /* events waiting for the writer */
-#define AUDIT_BATCH_MAX 1024u           /* events per group commit */
-#define AUDIT_LINGER_MS 5               /* async events wait at most this for company */
-#define AUDIT_LINGER_EVENTS 64u         /* ... unless this many are queued already */
-#define AUDIT_FULL_WAIT_MS 5000         /* a submitter waits this long for queue space */
-#define AUDIT_RETRY_BACKOFF_MS 200      /* pause after a failed batch */
-#define AUDIT_MAX_LINE (1024u * 1024u)  /* longest JSONL line verification accepts */
-#define AUDIT_MAX_DETAILS (256u * 1024u)/* larger filtered details are replaced by a marker */
+#define AUDIT_QUEUE_CAP 8192u            /* events waiting for the writer */
+#define AUDIT_BATCH_MAX 1024u            /* events per group commit */
+#define AUDIT_LINGER_MS 5                /* async events wait at most this for company */
+#define AUDIT_LINGER_EVENTS 64u          /* ... unless this many are queued already */
+#define AUDIT_FULL_WAIT_MS 5000          /* a submitter waits this long for queue space */
+#define AUDIT_RETRY_BACKOFF_MS 200       /* pause after a failed batch */
+#define AUDIT_MAX_LINE (1024u * 1024u)   /* longest JSONL line verification accepts */
+#define AUDIT_MAX_DETAILS (256u * 1024u) /* larger filtered details are replaced by a marker */
 #define AUDIT_DETAILS_MAX_DEPTH (GW_JSON_MAX_DEPTH - 2) /* so a whole row parses strictly */
 #define AUDIT_PUBKEY_LEN 32
 #define AUDIT_SIG_LEN 64
-#define AUDIT_PUBKEY_B64_LEN 43         /* base64url, no padding, of 32 bytes */
-#define AUDIT_SIG_B64_LEN 86            /* base64url, no padding, of 64 bytes */
+#define AUDIT_PUBKEY_B64_LEN 43 /* base64url, no padding, of 32 bytes */
+#define AUDIT_SIG_B64_LEN 86    /* base64url, no padding, of 64 bytes */
 
 /* --- audit_row.c ------------------------------------------------------------------------- */
 
@@ -145,12 +145,12 @@ struct audit_keyring {
 };
 
 struct audit_keys {
-    EVP_PKEY *pkey;                                  /* Ed25519 private key */
-    unsigned char pub[AUDIT_PUBKEY_LEN];             /* raw public key */
-    char public_key[AUDIT_PUBKEY_B64_LEN + 1];       /* base64url of pub */
-    char key_id[17];                                 /* hex SHA-256(pub), 16 chars */
-    unsigned char pii_key[32];                       /* HMAC key for PII fields */
-    char *dir;                                       /* the data directory */
+    EVP_PKEY *pkey;                            /* Ed25519 private key */
+    unsigned char pub[AUDIT_PUBKEY_LEN];       /* raw public key */
+    char public_key[AUDIT_PUBKEY_B64_LEN + 1]; /* base64url of pub */
+    char key_id[17];                           /* hex SHA-256(pub), 16 chars */
+    unsigned char pii_key[32];                 /* HMAC key for PII fields */
+    char *dir;                                 /* the data directory */
 };
 
 /* Loads <data_dir>/audit_ed25519.pem and <data_dir>/audit_pii.key, creating them (0600) at
@@ -192,8 +192,7 @@ void audit_keyring_extend(struct audit_keyring *r, const struct store_audit_key 
 gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyring *r);
 /* A fresh key in <dir>/audit_ed25519.pem.next, its rotation statement signed by k and by it
  * (returned in *rec, strings malloc'd), not yet in use. */
-gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *rec,
-                          EVP_PKEY **next);
+gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *rec, EVP_PKEY **next);
 /* Makes the prepared key current: rename over the pem, then k takes it (next is consumed). */
 gw_err audit_keys_switch(struct audit_keys *k, EVP_PKEY *next);
 /* A key line of the file (type "key") and back. */
@@ -204,9 +203,9 @@ gw_err audit_key_from_json(const json_t *o, struct store_audit_key *out, char **
 
 struct audit_policy {
     bool log_content;
-    char **pii_fields;   /* owned copies */
+    char **pii_fields; /* owned copies */
     size_t n_pii;
-    int pii_handling;    /* enum cfg_pii_handling */
+    int pii_handling;             /* enum cfg_pii_handling */
     const unsigned char *pii_key; /* 32 bytes, borrowed from struct audit_keys */
 };
 
@@ -220,13 +219,13 @@ char *audit_details_text(const struct audit_policy *p, const json_t *details);
 /* --- audit_file.c ------------------------------------------------------------------------ */
 
 struct audit_file {
-    char *path;           /* NULL: no file sink */
-    int fd;               /* -1 when not open (open failed: every append fails) */
-    bool regular;         /* regular file: sync and cut apply */
+    char *path;   /* NULL: no file sink */
+    int fd;       /* -1 when not open (open failed: every append fails) */
+    bool regular; /* regular file: sync and cut apply */
     bool rotate_daily;
     unsigned retain_days;
-    int64_t day;          /* UTC day number (days since epoch) the file belongs to */
-    int err;              /* errno of the last failure, for the writer's log line */
+    int64_t day; /* UTC day number (days since epoch) the file belongs to */
+    int err;     /* errno of the last failure, for the writer's log line */
 };
 
 void audit_file_init(struct audit_file *f);
@@ -270,17 +269,17 @@ struct audit_file *audit_file_sink_file(struct audit_sink *s);
 struct audit_head {
     char *tenant;
     /* writer thread only (and audit_open before the writer runs) */
-    int64_t seq;                 /* working end: seq of the last event chained */
+    int64_t seq; /* working end: seq of the last event chained */
     char hash[65];
-    struct audit_frontier tree;  /* the Merkle tree's frontier at seq (unused when tainted) */
-    bool tainted;                /* the start-up check failed: no head is signed any more */
-    bool stale;                  /* a store commit failed: reload before the next use */
+    struct audit_frontier tree; /* the Merkle tree's frontier at seq (unused when tainted) */
+    bool tainted;               /* the start-up check failed: no head is signed any more */
+    bool stale;                 /* a store commit failed: reload before the next use */
     /* under a->mu */
-    int64_t committed_seq;       /* durable end */
+    int64_t committed_seq; /* durable end */
     char committed_hash[65];
-    int64_t expected;            /* how far the trail must reach (a signed head said so) */
-    int64_t writing;             /* the end of a commit under way, 0: none */
-    struct audit_head *next;     /* bucket chain */
+    int64_t expected;        /* how far the trail must reach (a signed head said so) */
+    int64_t writing;         /* the end of a commit under way, 0: none */
+    struct audit_head *next; /* bucket chain */
 };
 
 #define AUDIT_BUCKETS 64
@@ -305,25 +304,25 @@ struct audit_file_cfg {
 
 struct audit {
     struct store *st;
-    struct audit_keys keys;      /* the signing key: writer thread (and open/close) */
-    struct gw_worker *writer;    /* the "audit-writer" thread and its queue */
+    struct audit_keys keys;   /* the signing key: writer thread (and open/close) */
+    struct gw_worker *writer; /* the "audit-writer" thread and its queue */
 
-    pthread_rwlock_t pol_lock;   /* guards pol (filtering runs in submitters) */
+    pthread_rwlock_t pol_lock; /* guards pol (filtering runs in submitters) */
     struct audit_policy pol;
 
     pthread_mutex_t mu;
-    pthread_cond_t cv;           /* reconfigure and rotation wait for the writer */
+    pthread_cond_t cv; /* reconfigure and rotation wait for the writer */
     bool closed;
-    struct audit_file_cfg cfg;   /* wanted file options (reconfigure) */
+    struct audit_file_cfg cfg; /* wanted file options (reconfigure) */
     uint64_t reopen_gen, reopen_done_gen, rotate_gen, rotate_done_gen;
     gw_err reopen_rc, rotate_rc;
     bool healthy;
     struct audit_pubkey *_Atomic pubkey; /* the current key; older ones linked */
-    struct audit_keyring ring;   /* keys whose heads are accepted */
+    struct audit_keyring ring;           /* keys whose heads are accepted */
     struct audit_head *buckets[AUDIT_BUCKETS];
-    struct audit_head **all;     /* every head, for iteration */
+    struct audit_head **all; /* every head, for iteration */
     size_t n_all, cap_all;
-    pthread_mutex_t fwd_mu;      /* forwarders: held while they are told of a commit */
+    pthread_mutex_t fwd_mu; /* forwarders: held while they are told of a commit */
     struct audit_forwarder fwd[AUDIT_MAX_FORWARDERS];
     size_t n_fwd;
     struct audit_integrity_failure *fails;
@@ -333,8 +332,8 @@ struct audit {
 
     /* writer thread only */
     struct audit_sink *file_sink, *store_sink;
-    bool file_dirty;             /* reconcile the file before the next batch */
-    bool adopt;                  /* rows from before signed heads may be adopted (open only) */
+    bool file_dirty; /* reconcile the file before the next batch */
+    bool adopt;      /* rows from before signed heads may be adopted (open only) */
     struct gw_buf lines;
     struct store_audit_row *rows;
     struct store_audit_checkpoint *heads; /* signed for the batch */
@@ -363,8 +362,8 @@ void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, cha
  * commit under way). */
 int64_t audit_writing_end(struct audit *a, const char *tenant);
 /* Records a failed integrity check (log, failure list, alert hook, event once running). */
-void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad,
-                          const char *fmt, ...) GW_PRINTF(4, 5);
+void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad, const char *fmt,
+                          ...) GW_PRINTF(4, 5);
 
 struct audit_file_tenant;
 
@@ -398,8 +397,8 @@ void audit_file_scan_release(struct audit_file_scan *s);
 
 /* The newest validly signed head line of each tenant, read from the end of the file until
  * every tenant of want[] has one (or the start of the file). */
-gw_err audit_file_heads(struct audit_file *f, const struct audit_keyring *ring,
-                        char *const *want, size_t n_want, struct audit_file_scan *out);
+gw_err audit_file_heads(struct audit_file *f, const struct audit_keyring *ring, char *const *want,
+                        size_t n_want, struct audit_file_scan *out);
 /* Writer: brings the file in step with the store. Lines after the last one the store holds
  * are cut (a torn or uncommitted tail), missing events and their heads appended, tenants the
  * file does not know anchored with their latest head. A file that contradicts the store is set

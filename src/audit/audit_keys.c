@@ -349,8 +349,8 @@ static bool sig_ok(const unsigned char pub[AUDIT_PUBKEY_LEN], const char *signat
         return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
-              EVP_DigestVerify(ctx, sig, AUDIT_SIG_LEN, (const unsigned char *)msg,
-                               strlen(msg)) == 1;
+              EVP_DigestVerify(ctx, sig, AUDIT_SIG_LEN, (const unsigned char *)msg, strlen(msg)) ==
+                  1;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pk);
     return ok;
@@ -492,7 +492,8 @@ gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyr
         return rc;
     if (!key_by_id(keys, n, k->key_id)) {
         /* first start, or a key put in place by hand: it succeeds nothing */
-        struct store_audit_key rec = {.key_id = k->key_id, .public_key = k->public_key,
+        struct store_audit_key rec = {.key_id = k->key_id,
+                                      .public_key = k->public_key,
                                       .ts_ms = gw_now_ms()};
         char *msg = audit_key_message(NULL, k->public_key, rec.ts_ms);
         rec.sig_new = sign(k->pkey, msg);
@@ -514,8 +515,7 @@ out:
     return rc;
 }
 
-gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *rec,
-                          EVP_PKEY **next)
+gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *rec, EVP_PKEY **next)
 {
     memset(rec, 0, sizeof *rec);
     *next = NULL;
@@ -570,10 +570,10 @@ json_t *audit_key_to_json(const struct store_audit_key *k, const char *prev_publ
 {
     char ts[40];
     gw_time_iso8601(k->ts_ms, ts, sizeof ts);
-    return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s?,s:s}", "type", "key", "key_id",
-                     k->key_id, "public_key", k->public_key, "prev_key_id", k->prev_key_id,
-                     "prev_public_key", prev_public_key, "ts", ts, "ts_ms", (json_int_t)k->ts_ms,
-                     "sig_prev", k->sig_prev, "sig_new", k->sig_new);
+    return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s?,s:s}", "type", "key", "key_id", k->key_id,
+                     "public_key", k->public_key, "prev_key_id", k->prev_key_id, "prev_public_key",
+                     prev_public_key, "ts", ts, "ts_ms", (json_int_t)k->ts_ms, "sig_prev",
+                     k->sig_prev, "sig_new", k->sig_new);
 }
 
 gw_err audit_key_from_json(const json_t *o, struct store_audit_key *out, char **prev_public)

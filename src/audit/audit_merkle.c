@@ -311,8 +311,7 @@ bool audit_frontier_from_json(const json_t *arr, int64_t size, const char *root_
         if (!((uint64_t)size >> level & 1))
             continue;
         const char *h = json_string_value(json_array_get(arr, i++));
-        if (!h || strlen(h) != 2 * AUDIT_HASH_LEN ||
-            !gw_unhex(h, out->h[level], AUDIT_HASH_LEN))
+        if (!h || strlen(h) != 2 * AUDIT_HASH_LEN || !gw_unhex(h, out->h[level], AUDIT_HASH_LEN))
             return false;
     }
     out->size = size;

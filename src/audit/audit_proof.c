@@ -129,10 +129,10 @@ gw_err audit_prove_inclusion(struct audit *a, const char *tenant, int64_t seq, i
         rc = audit_proof_inclusion(seq - 1, head.seq, audit_store_subtree, &src, p);
     if (rc == GW_OK) {
         gw_hex(leaf, sizeof leaf, leaf_hex);
-        *out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "type", "inclusion", "tenant",
-                         tenant, "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
-                         "tree_size", (json_int_t)head.seq, "leaf_hash", leaf_hex, "path",
-                         path_json(p), "head", audit_checkpoint_to_json(&head));
+        *out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "type", "inclusion", "tenant", tenant,
+                         "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1), "tree_size",
+                         (json_int_t)head.seq, "leaf_hash", leaf_hex, "path", path_json(p), "head",
+                         audit_checkpoint_to_json(&head));
     }
     free(p);
     store_audit_checkpoint_release(&head);
@@ -155,8 +155,8 @@ gw_err audit_prove_consistency(struct audit *a, const char *tenant, int64_t from
                          : audit_proof_consistency(from, head.seq, audit_store_subtree, &src, p);
     if (rc == GW_OK)
         *out = json_pack("{s:s,s:s,s:I,s:I,s:o,s:o}", "type", "consistency", "tenant", tenant,
-                         "from", (json_int_t)from, "to", (json_int_t)head.seq, "path",
-                         path_json(p), "head", audit_checkpoint_to_json(&head));
+                         "from", (json_int_t)from, "to", (json_int_t)head.seq, "path", path_json(p),
+                         "head", audit_checkpoint_to_json(&head));
     free(p);
     store_audit_checkpoint_release(&head);
     return rc;

@@ -22,14 +22,21 @@ static const enum store_audit_visibility store_vis[] = {
 static void filter_of(const struct audit_query *q, struct store_audit_filter *f)
 {
     *f = (struct store_audit_filter){
-        .tenant = q->tenant, .vis = store_vis[q->vis], .vis_scope = q->scope,
-        .actor = q->actor, .type = q->type, .resource = q->resource, .outcome = q->outcome,
-        .request_id = q->request_id, .since_ms = q->since_ms, .until_ms = q->until_ms,
+        .tenant = q->tenant,
+        .vis = store_vis[q->vis],
+        .vis_scope = q->scope,
+        .actor = q->actor,
+        .type = q->type,
+        .resource = q->resource,
+        .outcome = q->outcome,
+        .request_id = q->request_id,
+        .since_ms = q->since_ms,
+        .until_ms = q->until_ms,
     };
 }
 
-gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq,
-                  size_t limit, json_t **events, int64_t *next)
+gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq, size_t limit,
+                  json_t **events, int64_t *next)
 {
     struct store_audit_filter f;
     filter_of(q, &f);
@@ -91,16 +98,16 @@ gw_err audit_head_json(struct audit *a, const char *tenant, json_t **out)
 struct audit_export {
     struct store *st;
     struct store_audit_filter f;
-    char *strings[7];                    /* owned copies of the query's strings */
+    char *strings[7]; /* owned copies of the query's strings */
     bool csv, header_sent, done;
-    bool heads;                          /* full JSON Lines exports: keys and heads */
-    struct store_audit_checkpoint *cps;  /* a page of heads */
+    bool heads;                         /* full JSON Lines exports: keys and heads */
+    struct store_audit_checkpoint *cps; /* a page of heads */
     size_t n_cps, next_cp;
     int64_t cps_after;
     bool cps_done;
     struct gw_buf out;
     size_t out_pos;
-    struct audit *keys;                  /* the key lines go first, then NULL */
+    struct audit *keys; /* the key lines go first, then NULL */
 };
 
 static const char *own(struct audit_export *x, size_t i, const char *s)

@@ -69,8 +69,8 @@ static bool signed_head(const json_t *o, const struct audit_keyring *ring,
     return false;
 }
 
-gw_err audit_file_heads(struct audit_file *f, const struct audit_keyring *ring,
-                        char *const *want, size_t n_want, struct audit_file_scan *out)
+gw_err audit_file_heads(struct audit_file *f, const struct audit_keyring *ring, char *const *want,
+                        size_t n_want, struct audit_file_scan *out)
 {
     memset(out, 0, sizeof *out);
     struct audit_tail *t = audit_tail_open(f->fd);
@@ -145,9 +145,9 @@ static enum verdict judge(struct audit *a, const json_t *o)
 }
 
 struct position {
-    off_t keep;          /* the file's committed part ends here (-1: not found yet) */
+    off_t keep; /* the file's committed part ends here (-1: not found yet) */
     bool contradicts;
-    int64_t *last;       /* per a->all[i]: the last seq the file has, -1: not found */
+    int64_t *last; /* per a->all[i]: the last seq the file has, -1: not found */
     size_t missing;
 };
 
@@ -195,12 +195,13 @@ static gw_err locate(struct audit *a, struct audit_file *f, struct position *p)
         if (any_json)
             p->contradicts = true; /* JSON lines, none of them the store's */
         else
-            p->keep = 0;           /* empty, or nothing but a torn line */
+            p->keep = 0; /* empty, or nothing but a torn line */
     }
     return GW_OK;
 }
 
-/* --- what the file lacks ----------------------------------------------------------------------- */
+/* --- what the file lacks -----------------------------------------------------------------------
+ */
 
 static gw_err flush(struct audit_file *f, struct gw_buf *b, bool force)
 {
@@ -254,8 +255,8 @@ static int64_t anchor(struct audit *a, const struct audit_head *h, struct gw_buf
 
 /* Appends h's events after seq `from` up to its committed end, each commit's head after its
  * last event. */
-static gw_err fill(struct audit *a, struct audit_file *f, const struct audit_head *h,
-                   int64_t from, struct gw_buf *b)
+static gw_err fill(struct audit *a, struct audit_file *f, const struct audit_head *h, int64_t from,
+                   struct gw_buf *b)
 {
     struct store_audit_filter flt = {.tenant = h->tenant, .vis = STORE_AUDIT_VIS_ALL};
     struct store_audit_checkpoint *cps = NULL;

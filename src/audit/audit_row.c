@@ -107,7 +107,7 @@ void audit_row_line(struct gw_buf *b, const struct store_audit_row *r)
 {
     char *c = audit_row_canonical(r);
     if (!c)
-        abort(); /* jansson only fails here on OOM */
+        abort();                        /* jansson only fails here on OOM */
     gw_buf_append(b, c, strlen(c) - 1); /* without its '}' */
     gw_buf_printf(b, ",\"hash\":\"%s\"}\n", r->hash ? r->hash : "");
     free(c);
@@ -162,7 +162,10 @@ void audit_canon_finish(const struct audit_canon *c, const char *prev_hash, int6
     char seqs[24], ts[40];
     int seqlen = snprintf(seqs, sizeof seqs, "%lld", (long long)seq);
     gw_time_iso8601(ts_ms, ts, sizeof ts);
-    const struct { const char *p; size_t n; } part[] = {
+    const struct {
+        const char *p;
+        size_t n;
+    } part[] = {
         {c->text, c->cut[0]},
         {prev_hash, strlen(prev_hash)},
         {c->text + c->cut[0], c->cut[1] - c->cut[0]},

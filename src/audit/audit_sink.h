@@ -42,8 +42,8 @@ struct audit_batch {
 struct audit_sink;
 
 struct audit_sink_ops {
-    const char *name;  /* "file", "store": log lines */
-    bool wants_lines;  /* appends need the JSONL text */
+    const char *name; /* "file", "store": log lines */
+    bool wants_lines; /* appends need the JSONL text */
     /* Optional, before each batch: make the sink usable (reopen a broken file, rotate);
      * *fresh when it starts a new file, which the writer then anchors with checkpoints. */
     gw_err (*ready)(struct audit_sink *s, int64_t now_ms, bool *fresh);

@@ -37,26 +37,26 @@ struct event {
 
 struct chain {
     char *tenant;
-    int64_t expected;           /* next seq */
-    char prev[65];              /* stored hash of the last event walked */
-    bool broken;                /* sequence broken: events are only counted from here */
-    bool started;               /* an event or an anchor was seen */
-    int64_t confirmed;          /* events up to here are confirmed (or before the anchor) */
-    char confirmed_hash[65];    /* the authentic hash of event `confirmed` */
+    int64_t expected;        /* next seq */
+    char prev[65];           /* stored hash of the last event walked */
+    bool broken;             /* sequence broken: events are only counted from here */
+    bool started;            /* an event or an anchor was seen */
+    int64_t confirmed;       /* events up to here are confirmed (or before the anchor) */
+    char confirmed_hash[65]; /* the authentic hash of event `confirmed` */
     struct audit_frontier tree, tree_confirmed;
-    bool tree_known;            /* tree is over every leaf from 1 */
-    struct event *win;          /* events confirmed+1 .. expected-1 */
+    bool tree_known;   /* tree is over every leaf from 1 */
+    struct event *win; /* events confirmed+1 .. expected-1 */
     size_t n_win, cap_win;
     struct store_audit_checkpoint *pend; /* heads beyond the walk, ascending */
     size_t n_pend;
-    const json_t *supplied;     /* the caller's head of this tenant */
+    const json_t *supplied; /* the caller's head of this tenant */
     struct store_audit_checkpoint sup;
     struct audit_frontier sup_tree;
     bool sup_tree_known, sup_checked;
     int64_t bad;
     char reason[256];
     int64_t events, heads, last_seq, signed_events, signed_through;
-    bool failed_once;           /* confirmation stopped being continuous */
+    bool failed_once; /* confirmation stopped being continuous */
     enum audit_anchor anchor;
     int64_t anchor_seq;
     struct audit_range ranges[AUDIT_VERIFY_RANGES];
@@ -148,8 +148,10 @@ static void confirm(struct chain *c, const struct store_audit_checkpoint *h, con
     if (chain_ok && (!h->root || !c->tree_known || root_is(&c->tree, h->root))) {
         c->signed_events += (int64_t)c->n_win;
     } else if (chain_ok) {
-        chain_fail(c, GW_MAX(last, 1), "%s at seq %lld does not have the root of the events "
-                   "it names (the tree was rewritten)", what, (long long)last);
+        chain_fail(c, GW_MAX(last, 1),
+                   "%s at seq %lld does not have the root of the events "
+                   "it names (the tree was rewritten)",
+                   what, (long long)last);
         unsigned_range(c, first, last);
         c->tree_known = false;
     } else if (k == 0) {
@@ -175,10 +177,13 @@ static void confirm(struct chain *c, const struct store_audit_checkpoint *h, con
         int64_t from = exact ? bad : first;
         if (strcmp(e->computed, e->stored) != 0)
             chain_fail(c, from, "event %lld modified (its content does not match its hash)%s",
-                       (long long)bad, exact ? "" : "; the events before it since the last "
-                                                    "head cannot be confirmed either");
+                       (long long)bad,
+                       exact ? ""
+                             : "; the events before it since the last "
+                               "head cannot be confirmed either");
         else
-            chain_fail(c, from, "event %lld is not the event %s at seq %lld covers (edited "
+            chain_fail(c, from,
+                       "event %lld is not the event %s at seq %lld covers (edited "
                        "with a recomputed hash, inserted or rewritten)%s",
                        (long long)bad, what, (long long)last,
                        exact ? "" : "; events from here cannot be confirmed");
@@ -219,22 +224,27 @@ static void head_at(struct chain *c, const struct store_audit_checkpoint *h, con
     if (h->seq == pos && h->seq > c->confirmed)
         confirm(c, h, what);
     else if (h->seq == c->confirmed && strcmp(h->hash, c->confirmed_hash) != 0)
-        chain_fail(c, GW_MAX(h->seq, 1), "%s at seq %lld names another event %lld than the "
-                   "signed head before it", what, (long long)h->seq, (long long)h->seq);
+        chain_fail(c, GW_MAX(h->seq, 1),
+                   "%s at seq %lld names another event %lld than the "
+                   "signed head before it",
+                   what, (long long)h->seq, (long long)h->seq);
 }
 
 static bool head_trusted(struct walk *w, struct chain *c, const struct store_audit_checkpoint *h)
 {
     const struct audit_keyring_key *k = audit_keyring_find(&w->ring, h->key_id);
     if (!k) {
-        chain_fail(c, GW_MAX(h->seq, 1), "the head at seq %lld is signed by key %.16s, which "
+        chain_fail(c, GW_MAX(h->seq, 1),
+                   "the head at seq %lld is signed by key %.16s, which "
                    "is not trusted (forged, or a key you do not hold)",
                    (long long)h->seq, h->key_id ? h->key_id : "?");
         return false;
     }
     if (!audit_checkpoint_check(k->pub, h)) {
-        chain_fail(c, GW_MAX(h->seq, 1), "the head at seq %lld has an invalid signature "
-                   "(forged or altered)", (long long)h->seq);
+        chain_fail(c, GW_MAX(h->seq, 1),
+                   "the head at seq %lld has an invalid signature "
+                   "(forged or altered)",
+                   (long long)h->seq);
         return false;
     }
     c->heads++;
@@ -268,21 +278,25 @@ static void supplied_at(struct chain *c)
     int64_t apart = c->tree_known && c->sup_tree_known ? first_difference(&c->tree, &c->sup_tree)
                                                        : -1;
     if (apart > 0) {
-        chain_fail(c, apart, "events from %lld on are not the log your head at seq %lld covers "
-                   "(rewritten, or cut and written again)", (long long)apart,
-                   (long long)c->sup.seq);
+        chain_fail(c, apart,
+                   "events from %lld on are not the log your head at seq %lld covers "
+                   "(rewritten, or cut and written again)",
+                   (long long)apart, (long long)c->sup.seq);
         unsigned_range(c, apart, c->sup.seq);
         c->failed_once = true;
     } else if (c->sup.seq > c->confirmed) {
         confirm(c, &c->sup, "your head");
     } else if (strcmp(c->sup.hash, c->confirmed_hash) != 0 ||
                (c->tree_known && !root_is(&c->tree, c->sup.root))) {
-        chain_fail(c, GW_MAX(c->sup.seq, 1), "the log does not match your head at seq %lld "
-                   "(rewritten before it)", (long long)c->sup.seq);
+        chain_fail(c, GW_MAX(c->sup.seq, 1),
+                   "the log does not match your head at seq %lld "
+                   "(rewritten before it)",
+                   (long long)c->sup.seq);
     }
 }
 
-/* --- events ------------------------------------------------------------------------------------- */
+/* --- events -------------------------------------------------------------------------------------
+ */
 
 static void event(struct chain *c, int64_t seq, const char *prev, const char *stored,
                   const char *computed)
@@ -297,19 +311,25 @@ static void event(struct chain *c, int64_t seq, const char *prev, const char *st
     if (seq != c->expected) {
         c->broken = true;
         if (seq > c->expected)
-            chain_fail(c, c->expected, "expected event %lld, found %lld: missing (deleted), "
-                       "reordered or cut before", (long long)c->expected, (long long)seq);
+            chain_fail(c, c->expected,
+                       "expected event %lld, found %lld: missing (deleted), "
+                       "reordered or cut before",
+                       (long long)c->expected, (long long)seq);
         else
-            chain_fail(c, seq, "event %lld appears again after event %lld: inserted or "
-                       "reordered", (long long)seq, (long long)c->expected - 1);
+            chain_fail(c, seq,
+                       "event %lld appears again after event %lld: inserted or "
+                       "reordered",
+                       (long long)seq, (long long)c->expected - 1);
         unsigned_range(c, GW_MIN(seq, c->confirmed + 1), c->expected - 1);
         unsigned_range(c, seq, seq);
         return;
     }
     if (c->n_win == WINDOW_MAX) {
         c->broken = true;
-        chain_fail(c, c->confirmed + 1, "more than %d events follow seq %lld without a signed "
-                   "head", WINDOW_MAX, (long long)c->confirmed);
+        chain_fail(c, c->confirmed + 1,
+                   "more than %d events follow seq %lld without a signed "
+                   "head",
+                   WINDOW_MAX, (long long)c->confirmed);
         unsigned_range(c, c->confirmed + 1, seq);
         return;
     }
@@ -358,23 +378,28 @@ static void chain_finish(struct chain *c, int64_t expected_last, const char *wha
 {
     if (c->supplied && !c->sup_checked) {
         if (c->last_seq < c->sup.seq && !c->broken)
-            chain_fail(c, c->last_seq + 1, "truncated: the log ends at seq %lld but your head "
-                       "is at seq %lld", (long long)c->last_seq, (long long)c->sup.seq);
+            chain_fail(c, c->last_seq + 1,
+                       "truncated: the log ends at seq %lld but your head "
+                       "is at seq %lld",
+                       (long long)c->last_seq, (long long)c->sup.seq);
         else if (c->anchor_seq > c->sup.seq && c->bad == 0)
-            snprintf(c->reason, sizeof c->reason, "the log starts after your head (at seq "
+            snprintf(c->reason, sizeof c->reason,
+                     "the log starts after your head (at seq "
                      "%lld, yours is %lld): it cannot be checked against it here",
                      (long long)c->anchor_seq, (long long)c->sup.seq);
     }
     if (c->n_pend)
-        chain_fail(c, c->last_seq + 1, "truncated: the log ends at seq %lld but a signed head "
-                   "at seq %lld covers more", (long long)c->last_seq,
-                   (long long)c->pend[c->n_pend - 1].seq);
+        chain_fail(c, c->last_seq + 1,
+                   "truncated: the log ends at seq %lld but a signed head "
+                   "at seq %lld covers more",
+                   (long long)c->last_seq, (long long)c->pend[c->n_pend - 1].seq);
     if (expected_last > c->last_seq && !c->n_pend)
         chain_fail(c, c->last_seq + 1, "truncated: the log ends at seq %lld but %s is seq %lld",
                    (long long)c->last_seq, what, (long long)expected_last);
     if (c->n_win) {
         if (!c->broken) /* else the break says why no head confirms them */
-            chain_fail(c, c->confirmed + 1, "events %lld..%lld are not covered by a signed "
+            chain_fail(c, c->confirmed + 1,
+                       "events %lld..%lld are not covered by a signed "
                        "head (added outside the gateway, or the log was cut before its head)",
                        (long long)c->confirmed + 1, (long long)c->win[c->n_win - 1].seq);
         unsigned_range(c, c->confirmed + 1, c->win[c->n_win - 1].seq);
@@ -407,8 +432,7 @@ static void result_of(struct audit_verify_result *r, struct chain *chains, bool 
             r->ok = false;
             r->first_bad_seq = c->bad;
             if (name_tenant)
-                snprintf(r->reason, sizeof r->reason, "tenant %.64s: %.180s", c->tenant,
-                         c->reason);
+                snprintf(r->reason, sizeof r->reason, "tenant %.64s: %.180s", c->tenant, c->reason);
             else
                 snprintf(r->reason, sizeof r->reason, "%s", c->reason);
         }
@@ -430,8 +454,7 @@ json_t *audit_verify_result_json(const struct audit_verify_result *r)
                                                 (json_int_t)r->unsigned_ranges[i].to));
     return json_pack("{s:b,s:o,s:I,s:I,s:I,s:s,s:{s:s,s:I},s:I,s:I,s:I,s:o,s:b,s:o}", "ok", r->ok,
                      "first_bad_seq",
-                     !r->ok && r->first_bad_seq > 0 ? json_integer(r->first_bad_seq)
-                                                    : json_null(),
+                     !r->ok && r->first_bad_seq > 0 ? json_integer(r->first_bad_seq) : json_null(),
                      "events_checked", (json_int_t)r->events_checked, "checkpoints_checked",
                      (json_int_t)r->checkpoints_checked, "last_seq", (json_int_t)r->last_seq,
                      "reason", r->reason, "anchor", "kind", anchor_names[r->anchor], "seq",
@@ -475,14 +498,15 @@ static void start_from_supplied(struct chain *c, int64_t first_seq)
     }
 }
 
-/* --- store ------------------------------------------------------------------------------------- */
+/* --- store -------------------------------------------------------------------------------------
+ */
 
 struct store_walk {
     struct walk *w;
     struct chain *c;
     struct store *st;
-    int64_t end;                       /* the writer's end when the walk started */
-    int64_t beyond, n_beyond;          /* rows after it: the first one, how many */
+    int64_t end;              /* the writer's end when the walk started */
+    int64_t beyond, n_beyond; /* rows after it: the first one, how many */
     struct store_audit_checkpoint *cps;
     size_t ncp, icp;
     int64_t cp_after;
@@ -532,8 +556,8 @@ static int store_row(const struct store_audit_row *row, void *ctx)
     return s->rc != GW_OK;
 }
 
-gw_err audit_verify_store(struct audit *a, const char *tenant,
-                          const struct audit_verify_opts *opts, struct audit_verify_result *r)
+gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audit_verify_opts *opts,
+                          struct audit_verify_result *r)
 {
     memset(r, 0, sizeof *r);
     if (!a || !tenant)
@@ -556,8 +580,10 @@ gw_err audit_verify_store(struct audit *a, const char *tenant,
     }
     int64_t now = audit_writing_end(a, tenant); /* rows up to it may be a commit under way */
     if (rc == GW_OK && s.beyond > now) {
-        chain_fail(c, s.beyond, "events from %lld on follow the writer's end (%lld): added "
-                   "outside the gateway", (long long)s.beyond, (long long)now);
+        chain_fail(c, s.beyond,
+                   "events from %lld on follow the writer's end (%lld): added "
+                   "outside the gateway",
+                   (long long)s.beyond, (long long)now);
         unsigned_range(c, s.beyond, s.beyond + s.n_beyond - 1);
         c->events += s.n_beyond;
         c->last_seq = GW_MAX(c->last_seq, s.beyond + s.n_beyond - 1);
@@ -573,7 +599,8 @@ gw_err audit_verify_store(struct audit *a, const char *tenant,
     return rc;
 }
 
-/* --- files ------------------------------------------------------------------------------------- */
+/* --- files -------------------------------------------------------------------------------------
+ */
 
 struct reader {
     int fd;
@@ -699,8 +726,7 @@ static bool file_line(struct walk *w, struct chain **current, json_t *obj, size_
     json_t *seq = json_object_get(obj, "seq");
     const char *prev = gw_json_str(obj, "prev_hash"), *hash = gw_json_str(obj, "hash");
     if (!json_is_integer(seq) || !prev || !hash) {
-        chain_fail(c, c->expected, "line %zu is not an audit event (seq, prev_hash, hash)",
-                   lineno);
+        chain_fail(c, c->expected, "line %zu is not an audit event (seq, prev_hash, hash)", lineno);
         return false;
     }
     start_from_supplied(c, json_integer_value(seq));

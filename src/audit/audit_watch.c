@@ -34,11 +34,11 @@ struct audit_watch {
     struct notifier *notify;
     struct gw_worker *w;
     pthread_mutex_t mu;
-    char *url, *auth;        /* under mu: the witness, its Authorization header */
-    char *alert_email;       /* under mu */
-    char **dirty;            /* under mu: tenants whose newest head was not witnessed */
+    char *url, *auth;  /* under mu: the witness, its Authorization header */
+    char *alert_email; /* under mu */
+    char **dirty;      /* under mu: tenants whose newest head was not witnessed */
     size_t n_dirty;
-    unsigned backoff_ms;     /* worker only */
+    unsigned backoff_ms; /* worker only */
     int64_t next_ns;
     bool failing;
 };
@@ -88,9 +88,13 @@ static gw_err post(struct audit_watch *w, const char *tenant, const char *url, c
     json_decref(o);
     store_audit_checkpoint_release(&cp);
     const char *headers[] = {"Content-Type: application/json", auth, NULL};
-    struct net_request rq = {.url = url, .method = "POST", .body = body,
-                             .body_len = strlen(body), .headers = headers,
-                             .timeout_ms = POST_TIMEOUT_MS, .max_body = 4096};
+    struct net_request rq = {.url = url,
+                             .method = "POST",
+                             .body = body,
+                             .body_len = strlen(body),
+                             .headers = headers,
+                             .timeout_ms = POST_TIMEOUT_MS,
+                             .max_body = 4096};
     struct net_response rs = {0};
     rc = net_fetch(w->net, &rq, &rs);
     if (rc == GW_OK && (rs.status < 200 || rs.status > 299)) {
@@ -98,8 +102,8 @@ static gw_err post(struct audit_watch *w, const char *tenant, const char *url, c
         rc = GW_EUPSTREAM;
     }
     if (rc != GW_OK && !w->failing)
-        gw_warn("audit: the witness did not take the head of tenant %s (%s); retrying",
-                tenant, rs.msg[0] ? rs.msg : gw_err_name(rc));
+        gw_warn("audit: the witness did not take the head of tenant %s (%s); retrying", tenant,
+                rs.msg[0] ? rs.msg : gw_err_name(rc));
     net_response_release(&rs);
     free(body);
     return rc;
@@ -186,9 +190,13 @@ static void alert(void *arg, const struct audit_integrity_failure *f)
     pthread_mutex_lock(&w->mu);
     char *to = w->alert_email ? gw_xstrdup(w->alert_email) : NULL;
     pthread_mutex_unlock(&w->mu);
-    struct notify_msg m = {.type = "audit.integrity_failure", .about = about,
-                           .email_to = to, .subject = subject, .text = text,
-                           .at_ms = gw_now_ms(), .webhook = hook};
+    struct notify_msg m = {.type = "audit.integrity_failure",
+                           .about = about,
+                           .email_to = to,
+                           .subject = subject,
+                           .text = text,
+                           .at_ms = gw_now_ms(),
+                           .webhook = hook};
     notify_post(w->notify, &m);
     json_decref(hook);
     free(to);

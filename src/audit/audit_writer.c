@@ -35,8 +35,8 @@
 #define RECONCILE_RETRY_MS 1000
 
 struct item {
-    struct store_audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
-    struct audit_canon canon; /* canonical text prepared by the submitter */
+    struct store_audit_row row; /* strings point into text[] (details: malloc'd canonical text) */
+    struct audit_canon canon;   /* canonical text prepared by the submitter */
     char prev[65], hash[65];
     char text[];
 };
@@ -121,8 +121,8 @@ void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, cha
 
 /* --- integrity failures -------------------------------------------------------------------- */
 
-void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad,
-                          const char *fmt, ...)
+void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad, const char *fmt,
+                          ...)
 {
     struct audit_integrity_failure f = {.first_bad_seq = first_bad};
     snprintf(f.tenant, sizeof f.tenant, "%s", tenant);
@@ -147,8 +147,11 @@ void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad
     if (running) { /* found after start: recorded now (at start: once the writer runs) */
         json_t *d = json_pack("{s:I,s:s}", "first_bad_seq", (json_int_t)first_bad, "reason",
                               f.reason);
-        struct audit_event ev = {.type = "audit.integrity_failure", .outcome = "failed",
-                                 .actor = "gateway", .resource = tenant, .details = d};
+        struct audit_event ev = {.type = "audit.integrity_failure",
+                                 .outcome = "failed",
+                                 .actor = "gateway",
+                                 .resource = tenant,
+                                 .details = d};
         audit_record(a, tenant, &ev);
         json_decref(d);
     }
@@ -323,8 +326,9 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
     gw_err rc = chain(a, items, n, file);
     if (rc == GW_OK)
         rc = sign_heads(a, file);
-    struct audit_batch b = {a->rows, n, a->heads, a->n_heads, a->nodes, a->n_nodes,
-                            file ? a->lines.data : NULL, a->lines.len};
+    struct audit_batch b = {
+        a->rows,     n, a->heads, a->n_heads, a->nodes, a->n_nodes, file ? a->lines.data : NULL,
+        a->lines.len};
     writing(a, true);
     if (rc == GW_OK)
         rc = a->store_sink->ops->append(a->store_sink, &b);
@@ -352,8 +356,8 @@ static void item_free(struct item *it)
 /* Writer thread, a->mu not held: applies the wanted file options. */
 static gw_err reopen(struct audit *a, const struct audit_file_cfg *c)
 {
-    gw_err rc = audit_file_sink_configure(a->file_sink, c->path, c->rotate_daily,
-                                          c->retain_days, audit_now_ms());
+    gw_err rc = audit_file_sink_configure(a->file_sink, c->path, c->rotate_daily, c->retain_days,
+                                          audit_now_ms());
     a->file_dirty = c->path != NULL;
     if (rc == GW_OK && c->path)
         rc = audit_reconcile(a);
@@ -417,7 +421,8 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
     pthread_mutex_unlock(&a->mu);
     if (rc != GW_OK && !a->fail_logged) {
         gw_error("audit: cannot write audit events (%s: %s); mutating requests fail with 503 "
-                 "until it recovers", failed->ops->name, failed->ops->error(failed));
+                 "until it recovers",
+                 failed->ops->name, failed->ops->error(failed));
         a->fail_logged = true;
     } else if (rc == GW_OK && a->fail_logged && !a->file_dirty) {
         gw_info("audit: audit trail writable again");
@@ -502,7 +507,8 @@ static const struct gw_worker_ops writer_ops = {
     .tick = writer_tick,
 };
 
-/* --- lifecycle --------------------------------------------------------------------------------- */
+/* --- lifecycle ---------------------------------------------------------------------------------
+ */
 
 static void cfg_from_options(struct audit_file_cfg *c, const struct audit_options *o)
 {
@@ -610,8 +616,11 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     for (size_t i = 0; i < nf; i++) {
         json_t *d = json_pack("{s:I,s:s}", "first_bad_seq", (json_int_t)fails[i].first_bad_seq,
                               "reason", fails[i].reason);
-        struct audit_event ev = {.type = "audit.integrity_failure", .outcome = "failed",
-                                 .actor = "gateway", .resource = fails[i].tenant, .details = d};
+        struct audit_event ev = {.type = "audit.integrity_failure",
+                                 .outcome = "failed",
+                                 .actor = "gateway",
+                                 .resource = fails[i].tenant,
+                                 .details = d};
         audit_record(a, fails[i].tenant, &ev);
         json_decref(d);
     }
@@ -733,8 +742,11 @@ static void utf8_fix(char *s)
     unsigned char *p = (unsigned char *)s;
     while (*p) {
         unsigned c = *p;
-        size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
-                 : (c & 0xF8) == 0xF0 ? 3 : 9;
+        size_t n = c < 0x80             ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 9;
         bool ok = n != 9 && !(c == 0xC0 || c == 0xC1 || c > 0xF4);
         for (size_t i = 1; ok && i <= n; i++)
             ok = (p[i] & 0xC0) == 0x80;
@@ -797,11 +809,10 @@ static struct item *item_new(struct audit *a, const char *tenant, const struct a
     return it;
 }
 
-static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_event *ev,
-                      bool sync)
+static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_event *ev, bool sync)
 {
-    if (!a || !tenant || !*tenant || strchr(tenant, '\n') || strlen(tenant) >= FIELD_MAX ||
-        !ev || !ev->type || !ev->outcome)
+    if (!a || !tenant || !*tenant || strchr(tenant, '\n') || strlen(tenant) >= FIELD_MAX || !ev ||
+        !ev->type || !ev->outcome)
         return GW_EINVAL;
     struct item *it = item_new(a, tenant, ev);
     if (sync) /* the item is the writer's whatever the outcome */

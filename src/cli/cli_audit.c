@@ -57,16 +57,21 @@ const char cli_help_audit[] =
     "         --request-id R   (times are RFC 3339, e.g. 2025-01-10T09:00:00Z)\n"
     "Verification exit code: 0 intact, 1 not intact.\n";
 
-#define FILTER_OPTS                                                                            \
-    {"user", CLI_OPT_ARG}, {"event", CLI_OPT_ARG}, {"channel", CLI_OPT_ARG},                   \
-        {"outcome", CLI_OPT_ARG}, {"since", CLI_OPT_ARG}, {"until", CLI_OPT_ARG},              \
-        {"request-id", CLI_OPT_ARG}
+#define FILTER_OPTS                                                                                \
+    {"user", CLI_OPT_ARG}, {"event", CLI_OPT_ARG}, {"channel", CLI_OPT_ARG},                       \
+        {"outcome", CLI_OPT_ARG}, {"since", CLI_OPT_ARG}, {"until", CLI_OPT_ARG},                  \
+    {                                                                                              \
+        "request-id", CLI_OPT_ARG                                                                  \
+    }
 
 static const struct cli_optdef query_opts[] = {
     FILTER_OPTS, {"limit", CLI_OPT_ARG}, {"cursor", CLI_OPT_ARG}, {"all", 0}, {NULL, 0},
 };
 static const struct cli_optdef export_opts[] = {
-    FILTER_OPTS, {"format", CLI_OPT_ARG}, {"output", CLI_OPT_ARG | CLI_OPT_FILE}, {NULL, 0},
+    FILTER_OPTS,
+    {"format", CLI_OPT_ARG},
+    {"output", CLI_OPT_ARG | CLI_OPT_FILE},
+    {NULL, 0},
 };
 static const struct cli_optdef verify_opts[] = {
     {"file", CLI_OPT_ARG | CLI_OPT_FILE},
@@ -95,8 +100,12 @@ static const struct cli_optdef rotate_opts[] = {
 static void add_filters(struct gw_buf *url, const struct cli_args *a)
 {
     static const char *const map[][2] = {
-        {"user", "user"},       {"event", "event"}, {"channel", "channel"},
-        {"outcome", "outcome"}, {"since", "since"}, {"until", "until"},
+        {"user", "user"},
+        {"event", "event"},
+        {"channel", "channel"},
+        {"outcome", "outcome"},
+        {"since", "since"},
+        {"until", "until"},
         {"request-id", "request_id"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(map); i++)
@@ -270,8 +279,7 @@ static int audit_export(struct cli_ctx *ctx, const struct cli_args *a)
             cli_print_json(o);
             json_decref(o);
         } else {
-            fprintf(stderr, "Exported %llu bytes to %s\n", (unsigned long long)rs.streamed,
-                    output);
+            fprintf(stderr, "Exported %llu bytes to %s\n", (unsigned long long)rs.streamed, output);
         }
     } else if (rc != CLI_EXIT_OK && rs.streamed) {
         fprintf(stderr, "error: export incomplete (%llu bytes written)\n",
@@ -286,8 +294,8 @@ static int audit_export(struct cli_ctx *ctx, const struct cli_args *a)
 /* --- shared by verify and prove ---------------------------------------------------------- */
 
 /* GET a small JSON document; NULL (with *rc set and why filled) on failure. */
-static json_t *fetch_json(struct cli_ctx *ctx, const char *path, bool quiet, int *rc,
-                          char *why, size_t whycap)
+static json_t *fetch_json(struct cli_ctx *ctx, const char *path, bool quiet, int *rc, char *why,
+                          size_t whycap)
 {
     struct gw_buf url;
     cli_url_begin(&url, ctx, path);
@@ -304,8 +312,8 @@ static json_t *fetch_json(struct cli_ctx *ctx, const char *path, bool quiet, int
         }
     } else if (!rs.reason[0]) {
         char msg[160];
-        json_t *e = gw_json_parse(rs.body.data ? rs.body.data : "", rs.body.len,
-                                  GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+        json_t *e = gw_json_parse(rs.body.data ? rs.body.data : "", rs.body.len, GW_JSON_MAX_DEPTH,
+                                  msg, sizeof(msg));
         const char *code = gw_json_str(json_object_get(e, "error"), "code");
         snprintf(why, whycap, "HTTP %ld%s%s", rs.status, code ? " " : "", code ? code : "");
         json_decref(e);
@@ -441,21 +449,19 @@ static int verify_remote(struct cli_ctx *ctx, const struct cli_args *a, const js
         struct keyset ks;
         json_int_t from = json_integer_value(json_object_get(since, "seq"));
         char path[96], msg[300] = "", why[400] = "";
-        snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%lld",
-                 (long long)from);
+        snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%lld", (long long)from);
         rc = keys_of(ctx, a, &ks);
         json_t *proof = rc == CLI_EXIT_OK ? fetch_json(ctx, path, true, &rc, why, sizeof(why))
                                           : NULL;
         if (rc != CLI_EXIT_OK && !why[0])
             snprintf(why, sizeof(why), "no public key");
-        bool consistent = proof && audit_check_proof(proof, since, ks.k, ks.n, msg,
-                                                     sizeof(msg)) == GW_OK;
+        bool consistent = proof &&
+                          audit_check_proof(proof, since, ks.k, ks.n, msg, sizeof(msg)) == GW_OK;
         json_object_set_new(reply, "consistent_with_your_head", json_boolean(consistent));
         if (!consistent) {
             ok = false;
             json_object_set_new(reply, "ok", json_false());
-            json_object_set_new(reply, "consistency_reason",
-                                json_string(proof ? msg : why));
+            json_object_set_new(reply, "consistency_reason", json_string(proof ? msg : why));
         }
         json_decref(proof);
         json_decref(ks.owner);
@@ -498,9 +504,10 @@ static long expected_end(struct cli_ctx *ctx, const char **tenant, char **tenant
         error_line("note: cannot get the gateway's signed head (", missing,
                    "): truncation of the tail cannot be checked offline\n");
     else if (expected > 0)
-        fprintf(stderr, "note: expecting the log to reach seq %ld (the gateway's head now); an "
-                        "export older than that will look truncated - use "
-                        "--expected-last-seq to override\n",
+        fprintf(stderr,
+                "note: expecting the log to reach seq %ld (the gateway's head now); an "
+                "export older than that will look truncated - use "
+                "--expected-last-seq to override\n",
                 expected);
     json_decref(head);
     return expected;
@@ -651,10 +658,8 @@ static int audit_prove(struct cli_ctx *ctx, const struct cli_args *a)
     else if (seq)
         snprintf(path, sizeof(path), "/api/v1/audit/proof/inclusion/%ld", seq);
     else
-        snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%lld",
-                 (long long)size);
-    json_t *proof = rc == CLI_EXIT_OK ? fetch_json(ctx, path, false, &rc, why, sizeof(why))
-                                      : NULL;
+        snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%lld", (long long)size);
+    json_t *proof = rc == CLI_EXIT_OK ? fetch_json(ctx, path, false, &rc, why, sizeof(why)) : NULL;
     if (proof && audit_check_proof(proof, head, ks.k, ks.n, msg, sizeof(msg)) != GW_OK) {
         error_line("error: the gateway's proof does not hold: ", msg, "\n");
         rc = CLI_EXIT_FAIL;
@@ -683,7 +688,8 @@ static int audit_rotate(struct cli_ctx *ctx, const struct cli_args *a)
     if (rc == CLI_EXIT_OK && ctx->json)
         cli_print_raw(rs.body.data, rs.body.len);
     else if (rc == CLI_EXIT_OK)
-        error_line("Signing key now ", gw_json_str(reply, "key_id") ? gw_json_str(reply, "key_id") : "?",
+        error_line("Signing key now ",
+                   gw_json_str(reply, "key_id") ? gw_json_str(reply, "key_id") : "?",
                    " (the previous one stays published)\n");
     json_decref(reply);
     cli_response_release(&rs);
@@ -692,12 +698,11 @@ static int audit_rotate(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 static const struct cli_sub subs[] = {
-    {"query", query_opts, NULL},  {"export", export_opts, NULL},
-    {"verify", verify_opts, NULL}, {"head", head_opts, NULL},
-    {"prove", prove_opts, NULL},  {"rotate-key", rotate_opts, NULL},
+    {"query", query_opts, NULL}, {"export", export_opts, NULL}, {"verify", verify_opts, NULL},
+    {"head", head_opts, NULL},   {"prove", prove_opts, NULL},   {"rotate-key", rotate_opts, NULL},
 };
-const struct cli_command cli_command_audit = {"audit", cli_help_audit, cli_cmd_audit, subs,
-                                              GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_audit = {"audit", cli_help_audit,     cli_cmd_audit,
+                                              subs,    GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {

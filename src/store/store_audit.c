@@ -6,16 +6,16 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_audit_row_cols =
-    STORE_COLS_INIT(store_audit_row, STORE_AUDIT_ROW_COLUMNS);
-const struct store_cols store_checkpoint_cols =
-    STORE_COLS_INIT(store_audit_checkpoint, STORE_CHECKPOINT_COLUMNS);
-const struct store_cols store_audit_node_cols =
-    STORE_COLS_INIT(store_audit_node, STORE_AUDIT_NODE_COLUMNS);
-const struct store_cols store_audit_hash_cols =
-    STORE_COLS_INIT(store_audit_hash, STORE_AUDIT_HASH_COLUMNS);
-const struct store_cols store_audit_key_cols =
-    STORE_COLS_INIT(store_audit_key, STORE_AUDIT_KEY_COLUMNS);
+const struct store_cols store_audit_row_cols = STORE_COLS_INIT(store_audit_row,
+                                                               STORE_AUDIT_ROW_COLUMNS);
+const struct store_cols store_checkpoint_cols = STORE_COLS_INIT(store_audit_checkpoint,
+                                                                STORE_CHECKPOINT_COLUMNS);
+const struct store_cols store_audit_node_cols = STORE_COLS_INIT(store_audit_node,
+                                                                STORE_AUDIT_NODE_COLUMNS);
+const struct store_cols store_audit_hash_cols = STORE_COLS_INIT(store_audit_hash,
+                                                                STORE_AUDIT_HASH_COLUMNS);
+const struct store_cols store_audit_key_cols = STORE_COLS_INIT(store_audit_key,
+                                                               STORE_AUDIT_KEY_COLUMNS);
 
 void store_audit_row_release(struct store_audit_row *r)
 {
@@ -29,8 +29,7 @@ static bool head_valid(const struct store_audit_checkpoint *c)
 
 gw_err store_audit_commit(struct store *st, const struct store_audit_commit *c)
 {
-    if (!c || (c->n_rows && !c->rows) || (c->n_heads && !c->heads) ||
-        (c->n_nodes && !c->nodes))
+    if (!c || (c->n_rows && !c->rows) || (c->n_heads && !c->heads) || (c->n_nodes && !c->nodes))
         return GW_EINVAL;
     for (size_t i = 0; i < c->n_heads; i++)
         if (!head_valid(&c->heads[i]))
@@ -133,8 +132,8 @@ void store_checkpoint_list_free(struct store_audit_checkpoint *list, size_t n)
     store_rows_free(&store_checkpoint_cols, list, n);
 }
 
-gw_err store_checkpoint_page(struct store *st, const char *tenant, int64_t after_seq,
-                             size_t limit, struct store_audit_checkpoint **out, size_t *n)
+gw_err store_checkpoint_page(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                             struct store_audit_checkpoint **out, size_t *n)
 {
     if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;

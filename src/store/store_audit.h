@@ -17,22 +17,22 @@ struct store;
 
 struct store_audit_row {
     char *tenant;
-    int64_t seq;           /* 1, 2, 3 ... per tenant */
+    int64_t seq; /* 1, 2, 3 ... per tenant */
     int64_t ts_ms;
-    char *type;            /* e.g. "message.sent" */
-    char *outcome;         /* ok | denied | error | failed */
-    char *actor;           /* user id, "token:<id>" or "anonymous" */
-    char *token_id;        /* may be NULL */
-    char *org_unit;        /* actor's org unit, may be NULL */
-    char *team;            /* actor's team, may be NULL */
-    char *resource;        /* channel, memory path, token id ...; may be NULL */
+    char *type;     /* e.g. "message.sent" */
+    char *outcome;  /* ok | denied | error | failed */
+    char *actor;    /* user id, "token:<id>" or "anonymous" */
+    char *token_id; /* may be NULL */
+    char *org_unit; /* actor's org unit, may be NULL */
+    char *team;     /* actor's team, may be NULL */
+    char *resource; /* channel, memory path, token id ...; may be NULL */
     char *request_id;
-    char *client_ip;       /* may be NULL */
-    char *classification;  /* public | internal | confidential | restricted */
-    int status;            /* HTTP status answered, 0 when not applicable */
-    char *details;         /* canonical JSON object text */
-    char *prev_hash;       /* hex, 64 zeros for seq 1 */
-    char *hash;            /* hex */
+    char *client_ip;      /* may be NULL */
+    char *classification; /* public | internal | confidential | restricted */
+    int status;           /* HTTP status answered, 0 when not applicable */
+    char *details;        /* canonical JSON object text */
+    char *prev_hash;      /* hex, 64 zeros for seq 1 */
+    char *hash;           /* hex */
 };
 
 void store_audit_row_release(struct store_audit_row *r);
@@ -64,25 +64,25 @@ gw_err store_audit_head(struct store *st, const char *tenant, int64_t *seq, char
 gw_err store_audit_tenants(struct store *st, char ***out, size_t *n);
 
 enum store_audit_visibility {
-    STORE_AUDIT_VIS_ALL,      /* enterprise admin */
-    STORE_AUDIT_VIS_ORG,      /* org_unit == scope or under scope + "/" */
-    STORE_AUDIT_VIS_TEAM,     /* team == scope */
-    STORE_AUDIT_VIS_ACTOR,    /* actor == scope */
+    STORE_AUDIT_VIS_ALL,   /* enterprise admin */
+    STORE_AUDIT_VIS_ORG,   /* org_unit == scope or under scope + "/" */
+    STORE_AUDIT_VIS_TEAM,  /* team == scope */
+    STORE_AUDIT_VIS_ACTOR, /* actor == scope */
 };
 
 struct store_audit_filter {
-    const char *tenant;          /* required */
+    const char *tenant; /* required */
     enum store_audit_visibility vis;
-    const char *vis_scope;       /* org path, team id or actor, per vis */
-    const char *actor;           /* exact, optional */
-    const char *type;            /* exact, or prefix when it ends with '*' */
-    const char *resource;        /* exact, optional (the "channel" filter) */
-    const char *outcome;         /* exact, optional */
-    const char *request_id;      /* exact, optional */
-    int64_t since_ms, until_ms;  /* inclusive range, 0 = open */
-    int64_t after_seq;           /* ascending scan starts after this seq (cursor) */
-    int64_t before_seq;          /* descending scan starts below this seq, 0 = from the end */
-    bool descending;             /* newest first */
+    const char *vis_scope;      /* org path, team id or actor, per vis */
+    const char *actor;          /* exact, optional */
+    const char *type;           /* exact, or prefix when it ends with '*' */
+    const char *resource;       /* exact, optional (the "channel" filter) */
+    const char *outcome;        /* exact, optional */
+    const char *request_id;     /* exact, optional */
+    int64_t since_ms, until_ms; /* inclusive range, 0 = open */
+    int64_t after_seq;          /* ascending scan starts after this seq (cursor) */
+    int64_t before_seq;         /* descending scan starts below this seq, 0 = from the end */
+    bool descending;            /* newest first */
 };
 
 /* Returns up to limit rows matching f (malloc'd array). */
@@ -100,12 +100,12 @@ gw_err store_audit_scan(struct store *st, const struct store_audit_filter *f,
  * before heads had roots keep their "checkpoints" (root NULL, signed without it). */
 struct store_audit_checkpoint {
     char *tenant;
-    int64_t seq;      /* the size: the head covers events 1..seq */
-    char *hash;       /* hash of event seq (the chain's end) */
+    int64_t seq; /* the size: the head covers events 1..seq */
+    char *hash;  /* hash of event seq (the chain's end) */
     int64_t ts_ms;
-    char *key_id;     /* hex SHA-256 of the public key, first 16 chars */
-    char *signature;  /* base64url Ed25519 signature over audit_checkpoint_message() */
-    char *root;       /* hex Merkle tree hash of events 1..seq; NULL: a checkpoint */
+    char *key_id;    /* hex SHA-256 of the public key, first 16 chars */
+    char *signature; /* base64url Ed25519 signature over audit_checkpoint_message() */
+    char *root;      /* hex Merkle tree hash of events 1..seq; NULL: a checkpoint */
 };
 
 void store_audit_checkpoint_release(struct store_audit_checkpoint *c);
@@ -117,8 +117,8 @@ gw_err store_checkpoint_latest(struct store *st, const char *tenant,
 gw_err store_checkpoint_list(struct store *st, const char *tenant,
                              struct store_audit_checkpoint **out, size_t *n);
 /* Up to limit heads with seq > after_seq, in seq order (malloc'd array). */
-gw_err store_checkpoint_page(struct store *st, const char *tenant, int64_t after_seq,
-                             size_t limit, struct store_audit_checkpoint **out, size_t *n);
+gw_err store_checkpoint_page(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                             struct store_audit_checkpoint **out, size_t *n);
 void store_checkpoint_list_free(struct store_audit_checkpoint *list, size_t n);
 
 /* --- the Merkle tree (RFC 6962 shape; src/audit computes it) ---------------------------- */

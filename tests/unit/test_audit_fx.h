@@ -68,9 +68,15 @@ static inline void fx_free(struct fx *f)
 static inline struct audit_event ev_basic(const char *type, json_t *details)
 {
     struct audit_event ev = {
-        .type = type, .outcome = "ok", .actor = "token:team-engineering",
-        .token_id = "team-engineering", .resource = "engineering/code-reviewer",
-        .request_id = "req-1", .client_ip = "127.0.0.1", .status = 202, .details = details,
+        .type = type,
+        .outcome = "ok",
+        .actor = "token:team-engineering",
+        .token_id = "team-engineering",
+        .resource = "engineering/code-reviewer",
+        .request_id = "req-1",
+        .client_ip = "127.0.0.1",
+        .status = 202,
+        .details = details,
     };
     return ev;
 }

@@ -2,8 +2,8 @@
  * sqlite_audit.c — the audit trail in SQLite: audit_events and audit_checkpoints (schema 2),
  * the signed heads' roots, audit_tree and audit_keys (schema 10).
  *
- * A group commit (rows, heads, tree nodes) is one transaction on the writer connection. Reads run on the main
- * connection: filtered queries are built from a struct store_audit_filter with only
+ * A group commit (rows, heads, tree nodes) is one transaction on the writer connection. Reads run
+ * on the main connection: filtered queries are built from a struct store_audit_filter with only
  * placeholders in the SQL text, never values, and with byte ranges instead of LIKE so that no
  * wildcard in a scope or prefix can widen a match and the indexes stay usable. A scan holds
  * the connection for one page at a time, so API requests interleave with a long export.
@@ -65,8 +65,9 @@ static gw_err put_all(struct store_sqlite_conn *c, const char *sql, const char *
 {
     gw_err rc = GW_OK;
     for (size_t i = 0; i < n && rc == GW_OK; i++)
-        rc = store_sqlite_run(c, SQ_CALL(.sql = sql, .what = what, .cols = cols,
-                                         .row = (const char *)rows + i * cols->size),
+        rc = store_sqlite_run(c,
+                              SQ_CALL(.sql = sql, .what = what, .cols = cols,
+                                      .row = (const char *)rows + i * cols->size),
                               NULL);
     return rc;
 }
@@ -90,9 +91,8 @@ static gw_err commit(struct store *st, const struct store_audit_commit *b)
 static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **hash)
 {
     struct head h = {0};
-    gw_err rc = store_sqlite_get(st, SQ_CALL(.sql = HEAD, .what = "audit head",
-                                             SQ_ARGS(SQ_TEXT(tenant))),
-                                 &head_cols, &h);
+    gw_err rc = store_sqlite_get(
+        st, SQ_CALL(.sql = HEAD, .what = "audit head", SQ_ARGS(SQ_TEXT(tenant))), &head_cols, &h);
     if (rc == GW_ENOTFOUND) /* an empty chain */
         return GW_OK;
     *seq = h.seq;
@@ -102,8 +102,8 @@ static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **ha
 
 static gw_err tenants(struct store *st, char ***out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = TENANTS, .what = "audit tenants"),
-                             &store_str_cols, out, n);
+    return store_sqlite_list(st, SQ_CALL(.sql = TENANTS, .what = "audit tenants"), &store_str_cols,
+                             out, n);
 }
 
 /* --- filtered reads ----------------------------------------------------------------------- */
@@ -255,8 +255,7 @@ static void build_where(struct query *q, const struct store_audit_filter *f, int
 }
 
 /* Runs q on the main connection and collects the rows; releases q. */
-static gw_err run_query(struct store *st, struct query *q, struct store_audit_row **out,
-                        size_t *n)
+static gw_err run_query(struct store *st, struct query *q, struct store_audit_row **out, size_t *n)
 {
     if (q->overflow) {
         q_release(q);
@@ -295,8 +294,8 @@ static gw_err query(struct store *st, const struct store_audit_filter *f, size_t
     return run_query(st, &q, out, n);
 }
 
-static gw_err scan(struct store *st, const struct store_audit_filter *f,
-                   store_audit_row_fn *fn, void *ctx)
+static gw_err scan(struct store *st, const struct store_audit_filter *f, store_audit_row_fn *fn,
+                   void *ctx)
 {
     int64_t cursor = f->after_seq;
     for (bool first = true;; first = false) {
@@ -330,25 +329,28 @@ static gw_err checkpoint_insert(struct store *st, const struct store_audit_check
 static gw_err checkpoint_latest(struct store *st, const char *tenant,
                                 struct store_audit_checkpoint *out)
 {
-    return store_sqlite_get(st, SQ_CALL(.sql = CP_LATEST, .what = "checkpoint latest",
-                                        SQ_ARGS(SQ_TEXT(tenant))),
+    return store_sqlite_get(st,
+                            SQ_CALL(.sql = CP_LATEST, .what = "checkpoint latest",
+                                    SQ_ARGS(SQ_TEXT(tenant))),
                             &store_checkpoint_cols, out);
 }
 
 static gw_err checkpoint_list(struct store *st, const char *tenant,
                               struct store_audit_checkpoint **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = CP_LIST, .what = "checkpoint list",
-                                         SQ_ARGS(SQ_TEXT(tenant))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = CP_LIST, .what = "checkpoint list",
+                                     SQ_ARGS(SQ_TEXT(tenant))),
                              &store_checkpoint_cols, out, n);
 }
 
-static gw_err checkpoint_page(struct store *st, const char *tenant, int64_t after_seq,
-                              size_t limit, struct store_audit_checkpoint **out, size_t *n)
+static gw_err checkpoint_page(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                              struct store_audit_checkpoint **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = CP_PAGE, .what = "checkpoint page",
-                                         SQ_ARGS(SQ_TEXT(tenant), SQ_I64(after_seq),
-                                                 SQ_I64(limit_i64(limit)))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = CP_PAGE, .what = "checkpoint page",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_I64(after_seq),
+                                             SQ_I64(limit_i64(limit)))),
                              &store_checkpoint_cols, out, n);
 }
 
@@ -362,18 +364,20 @@ static int64_t end_of(int64_t first, size_t count)
 static gw_err hashes(struct store *st, const char *tenant, int64_t first, size_t count,
                      struct store_audit_hash **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = HASHES, .what = "audit hashes",
-                                         SQ_ARGS(SQ_TEXT(tenant), SQ_I64(first),
-                                                 SQ_I64(end_of(first, count)))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = HASHES, .what = "audit hashes",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_I64(first),
+                                             SQ_I64(end_of(first, count)))),
                              &store_audit_hash_cols, out, n);
 }
 
-static gw_err nodes(struct store *st, const char *tenant, int level, int64_t first,
-                    size_t count, struct store_audit_hash **out, size_t *n)
+static gw_err nodes(struct store *st, const char *tenant, int level, int64_t first, size_t count,
+                    struct store_audit_hash **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = NODES, .what = "audit tree nodes",
-                                         SQ_ARGS(SQ_TEXT(tenant), SQ_I64(level), SQ_I64(first),
-                                                 SQ_I64(end_of(first, count)))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = NODES, .what = "audit tree nodes",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_I64(level), SQ_I64(first),
+                                             SQ_I64(end_of(first, count)))),
                              &store_audit_hash_cols, out, n);
 }
 
@@ -389,8 +393,17 @@ static gw_err key_list(struct store *st, struct store_audit_key **out, size_t *n
 }
 
 const struct store_audit_ops store_sqlite_audit_ops = {
-    .commit = commit, .head = head, .tenants = tenants, .query = query, .scan = scan,
-    .checkpoint_insert = checkpoint_insert, .checkpoint_latest = checkpoint_latest,
-    .checkpoint_list = checkpoint_list, .checkpoint_page = checkpoint_page, .hashes = hashes,
-    .nodes = nodes, .key_insert = key_insert, .key_list = key_list,
+    .commit = commit,
+    .head = head,
+    .tenants = tenants,
+    .query = query,
+    .scan = scan,
+    .checkpoint_insert = checkpoint_insert,
+    .checkpoint_latest = checkpoint_latest,
+    .checkpoint_list = checkpoint_list,
+    .checkpoint_page = checkpoint_page,
+    .hashes = hashes,
+    .nodes = nodes,
+    .key_insert = key_insert,
+    .key_list = key_list,
 };

@@ -25,17 +25,25 @@ static void test_row_canonical_and_hash(void **state)
 {
     (void)state;
     struct store_audit_row r = {
-        .tenant = "t", .seq = 1, .ts_ms = 1736501000123, .type = "message.sent",
-        .outcome = "ok", .actor = "alice", .classification = "internal", .status = 202,
-        .details = "{\"b\":1,\"a\":\"x\"}", .prev_hash = AUDIT_ZERO_HASH,
+        .tenant = "t",
+        .seq = 1,
+        .ts_ms = 1736501000123,
+        .type = "message.sent",
+        .outcome = "ok",
+        .actor = "alice",
+        .classification = "internal",
+        .status = 202,
+        .details = "{\"b\":1,\"a\":\"x\"}",
+        .prev_hash = AUDIT_ZERO_HASH,
     };
     char *c = audit_row_canonical(&r);
     assert_string_equal(c,
-        "{\"actor\":\"alice\",\"classification\":\"internal\",\"client_ip\":null,"
-        "\"details\":{\"a\":\"x\",\"b\":1},\"org_unit\":null,\"outcome\":\"ok\","
-        "\"prev_hash\":\"" AUDIT_ZERO_HASH "\",\"request_id\":null,\"resource\":null,"
-        "\"seq\":1,\"status\":202,\"team\":null,\"tenant\":\"t\",\"token_id\":null,"
-        "\"ts\":\"2025-01-10T09:23:20.123Z\",\"type\":\"message.sent\"}");
+                        "{\"actor\":\"alice\",\"classification\":\"internal\",\"client_ip\":null,"
+                        "\"details\":{\"a\":\"x\",\"b\":1},\"org_unit\":null,\"outcome\":\"ok\","
+                        "\"prev_hash\":\"" AUDIT_ZERO_HASH
+                        "\",\"request_id\":null,\"resource\":null,"
+                        "\"seq\":1,\"status\":202,\"team\":null,\"tenant\":\"t\",\"token_id\":null,"
+                        "\"ts\":\"2025-01-10T09:23:20.123Z\",\"type\":\"message.sent\"}");
     char *msg = gw_xasprintf("openclaw-audit-v1\n%s", c);
     char want[65], got[65];
     gw_sha256_hex(msg, strlen(msg), want);
@@ -66,13 +74,23 @@ static void test_canon_pieces_match_jansson(void **state)
 {
     (void)state;
     const char *details[] = {
-        "{}", "{\"a\":[1,2.5,{\"z\":null}],\"u\":\"h\u00e9 \u2603\",\"q\":\"\\\"\\n\\u0001/\"}",
+        "{}",
+        "{\"a\":[1,2.5,{\"z\":null}],\"u\":\"h\u00e9 \u2603\",\"q\":\"\\\"\\n\\u0001/\"}",
         "{\"seq\":0,\"status\":1,\"prev_hash\":\"x\"}",
     };
     struct store_audit_row r = {
-        .tenant = "t\"1", .type = "a.b", .outcome = "ok", .actor = "\u00e9l\u00e8ve \t\x01",
-        .token_id = NULL, .org_unit = "org/x", .team = NULL, .resource = "</script>",
-        .request_id = "r", .client_ip = "::1", .classification = "internal", .status = -5,
+        .tenant = "t\"1",
+        .type = "a.b",
+        .outcome = "ok",
+        .actor = "\u00e9l\u00e8ve \t\x01",
+        .token_id = NULL,
+        .org_unit = "org/x",
+        .team = NULL,
+        .resource = "</script>",
+        .request_id = "r",
+        .client_ip = "::1",
+        .classification = "internal",
+        .status = -5,
     };
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     for (size_t i = 0; i < GW_ARRAY_LEN(details); i++) {
@@ -115,23 +133,37 @@ static void test_csv_injection(void **state)
 {
     (void)state;
     struct store_audit_row r = {
-        .tenant = "t", .seq = 3, .ts_ms = 0, .type = "=HYPERLINK(\"x\")", .outcome = "ok",
-        .actor = "+cmd", .token_id = "-2", .org_unit = "@SUM(A1)", .team = "\tx",
-        .resource = "\rr", .request_id = "plain", .client_ip = NULL,
-        .classification = "a,b", .status = 0, .details = "{\"k\":\"v,\\\"q\\\"\"}",
-        .prev_hash = "p", .hash = "h",
+        .tenant = "t",
+        .seq = 3,
+        .ts_ms = 0,
+        .type = "=HYPERLINK(\"x\")",
+        .outcome = "ok",
+        .actor = "+cmd",
+        .token_id = "-2",
+        .org_unit = "@SUM(A1)",
+        .team = "\tx",
+        .resource = "\rr",
+        .request_id = "plain",
+        .client_ip = NULL,
+        .classification = "a,b",
+        .status = 0,
+        .details = "{\"k\":\"v,\\\"q\\\"\"}",
+        .prev_hash = "p",
+        .hash = "h",
     };
-    assert_string_equal(audit_csv_header(),
+    assert_string_equal(
+        audit_csv_header(),
         "seq,ts,tenant,type,outcome,actor,token_id,org_unit,team,resource,request_id,client_ip,"
         "classification,status,details,prev_hash,hash\n");
     char *s = audit_row_to_csv(&r);
-    assert_string_equal(s,
-        "3,1970-01-01T00:00:00.000Z,t,\"'=HYPERLINK(\"\"x\"\")\",ok,'+cmd,'-2,'@SUM(A1),'\tx,"
-        "\"'\rr\",plain,,\"a,b\",0,\"{\"\"k\"\":\"\"v,\\\"\"q\\\"\"\"\"}\",p,h\n");
+    assert_string_equal(
+        s, "3,1970-01-01T00:00:00.000Z,t,\"'=HYPERLINK(\"\"x\"\")\",ok,'+cmd,'-2,'@SUM(A1),'\tx,"
+           "\"'\rr\",plain,,\"a,b\",0,\"{\"\"k\"\":\"\"v,\\\"\"q\\\"\"\"\"}\",p,h\n");
     free(s);
 }
 
-/* --- chain in the store ------------------------------------------------------------------------ */
+/* --- chain in the store ------------------------------------------------------------------------
+ */
 
 /* The root of events 1..n recomputed here from the stored hashes. */
 static void root_of_store(struct fx *f, int64_t n, char out[65])
@@ -276,7 +308,8 @@ static void test_invalid_events(void **state)
     fx_free(f);
 }
 
-/* --- failure semantics --------------------------------------------------------------------------- */
+/* --- failure semantics ---------------------------------------------------------------------------
+ */
 
 static void test_sync_fails_on_broken_disk(void **state)
 {
@@ -452,7 +485,7 @@ static void test_forwarder_hears_commits(void **state)
     assert_string_equal(h.tenant, TENANT);
     assert_int_equal(h.seq, 3);
     assert_int_equal(h.calls, 3); /* one committed batch each (synchronous events) */
-    f->o.log_path = "/dev/full"; /* failed batches are not announced */
+    f->o.log_path = "/dev/full";  /* failed batches are not announced */
     f->o.enabled = true;
     assert_int_equal(audit_reconfigure(f->a, &f->o), GW_EAUDIT); /* no room for anchors */
     audit_forwarder_remove(f->a, &heard_ops, &h);
@@ -463,13 +496,15 @@ static void test_forwarder_hears_commits(void **state)
     fx_free(f);
 }
 
-/* --- filtering ----------------------------------------------------------------------------------- */
+/* --- filtering -----------------------------------------------------------------------------------
+ */
 
 static json_t *stored_details(struct fx *f, int64_t seq)
 {
     struct store_audit_row *rows = NULL;
     size_t n = 0;
-    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL,
+    struct store_audit_filter flt = {.tenant = TENANT,
+                                     .vis = STORE_AUDIT_VIS_ALL,
                                      .after_seq = seq - 1};
     assert_int_equal(store_audit_query(f->st, &flt, 1, &rows, &n), GW_OK);
     assert_int_equal(n, 1);
@@ -492,8 +527,8 @@ static void test_filter_pii_and_content(void **state)
     f->o.log_content = false;
     fx_open_audit(f);
     json_t *d = json_pack("{s:s, s:i, s:s, s:{s:i}, s:s, s:[i]}", "email", "alice@example.com",
-                          "phone", 5551234, "content", "hello", "message", "x", 1, "keep",
-                          "v", "body", 1);
+                          "phone", 5551234, "content", "hello", "message", "x", 1, "keep", "v",
+                          "body", 1);
     struct audit_event ev = ev_basic("message.sent", d);
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
     assert_string_equal(gw_json_str(d, "email"), "alice@example.com"); /* caller's untouched */
@@ -540,7 +575,8 @@ static void test_filter_pii_and_content(void **state)
 
     /* Awkward details round-trip exactly: reals, unicode, nesting, a non-object. */
     d = json_loads("{\"f\":0.1,\"g\":1e300,\"u\":\"h\\u00e9llo \\u2603 \\ud83d\\ude00\","
-                   "\"n\":null,\"a\":[1,2.5,{\"z\":[]}],\"ctl\":\"\\t\\u0001\"}", 0, NULL);
+                   "\"n\":null,\"a\":[1,2.5,{\"z\":[]}],\"ctl\":\"\\t\\u0001\"}",
+                   0, NULL);
     assert_non_null(d);
     ev.details = d;
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
@@ -564,7 +600,8 @@ static void test_filter_pii_and_content(void **state)
     fx_free(f);
 }
 
-/* --- rotation ------------------------------------------------------------------------------------ */
+/* --- rotation ------------------------------------------------------------------------------------
+ */
 
 static void touch(const char *path)
 {
@@ -632,7 +669,8 @@ static void test_rotation_and_retention(void **state)
     fx_free(f);
 }
 
-/* --- multi-tenant and concurrency ---------------------------------------------------------------- */
+/* --- multi-tenant and concurrency ----------------------------------------------------------------
+ */
 
 struct thr {
     struct fx *f;

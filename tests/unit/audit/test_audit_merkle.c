@@ -15,8 +15,8 @@
 #include "audit/audit_int.h"
 #include "base/util.h"
 
-#define N 70          /* trees whose every proof is compared with the reference */
-#define LEAVES 1100   /* leaves made, for the stored subtrees (heights 8 and more) */
+#define N 70        /* trees whose every proof is compared with the reference */
+#define LEAVES 1100 /* leaves made, for the stored subtrees (heights 8 and more) */
 
 static unsigned char leaves[LEAVES][AUDIT_HASH_LEN];
 
@@ -103,8 +103,13 @@ static void setup_leaves(void)
 static void test_rfc6962_vectors(void **state)
 {
     (void)state;
-    static const char *const data[] = {"", "\x00", "\x10", "\x20\x21", "\x30\x31",
-                                       "\x40\x41\x42\x43", "\x50\x51\x52\x53\x54\x55\x56\x57",
+    static const char *const data[] = {"",
+                                       "\x00",
+                                       "\x10",
+                                       "\x20\x21",
+                                       "\x30\x31",
+                                       "\x40\x41\x42\x43",
+                                       "\x50\x51\x52\x53\x54\x55\x56\x57",
                                        "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d"
                                        "\x6e\x6f"};
     static const size_t len[] = {0, 1, 1, 2, 2, 4, 8, 16};
@@ -279,10 +284,8 @@ int main(void)
 {
     setup_leaves();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc6962_vectors),
-        cmocka_unit_test(test_frontier_matches_tree),
-        cmocka_unit_test(test_stored_subtrees),
-        cmocka_unit_test(test_inclusion_proofs),
+        cmocka_unit_test(test_rfc6962_vectors),    cmocka_unit_test(test_frontier_matches_tree),
+        cmocka_unit_test(test_stored_subtrees),    cmocka_unit_test(test_inclusion_proofs),
         cmocka_unit_test(test_consistency_proofs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,8 +58,9 @@ static void test_inclusion_from_the_store(void **state)
     json_decref(p);
     p = inclusion(f, 256, 0);
     json_t *path = json_object_get(p, "path");
-    json_array_set_new(path, 0, json_string("00000000000000000000000000000000"
-                                             "00000000000000000000000000000000"));
+    json_array_set_new(path, 0,
+                       json_string("00000000000000000000000000000000"
+                                   "00000000000000000000000000000000"));
     check(p, NULL, f->pk, false); /* the path altered */
     json_decref(p);
     p = inclusion(f, 5, 0);
@@ -92,8 +93,7 @@ static void test_consistency_from_the_store(void **state)
     for (int i = 0; i < 4; i++) {
         for (int j = i; j < 4; j++) {
             json_t *p = NULL;
-            assert_int_equal(audit_prove_consistency(f->a, TENANT, sizes[i], sizes[j], &p),
-                             GW_OK);
+            assert_int_equal(audit_prove_consistency(f->a, TENANT, sizes[i], sizes[j], &p), GW_OK);
             check(p, kept[i], f->pk, true);
             if (i > 0)
                 check(p, kept[i - 1], f->pk, false); /* not from that head */
@@ -105,8 +105,9 @@ static void test_consistency_from_the_store(void **state)
     assert_int_equal(audit_prove_consistency(f->a, TENANT, sizes[1], 0, &p), GW_OK);
     check(p, NULL, f->pk, false); /* a consistency proof needs the auditor's head */
     json_t *forged = json_deep_copy(kept[1]);
-    json_object_set_new(forged, "root", json_string("11111111111111111111111111111111"
-                                                     "11111111111111111111111111111111"));
+    json_object_set_new(forged, "root",
+                        json_string("11111111111111111111111111111111"
+                                    "11111111111111111111111111111111"));
     check(p, forged, f->pk, false); /* a head that was not signed */
     json_decref(forged);
     json_decref(p);

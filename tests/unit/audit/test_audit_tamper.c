@@ -139,8 +139,8 @@ static void insert_at(struct fx *f, int64_t k, bool computed)
         int64_t old = rows[i].seq;
         rows[i].seq = old >= k ? old + 1 : old; /* the rest of the row stays as it was */
         sqlite3_stmt *q = NULL;
-        sqlite3_prepare_v2(db, "UPDATE audit_events SET seq=?1 WHERE tenant=?2 AND seq=?3", -1,
-                           &q, NULL);
+        sqlite3_prepare_v2(db, "UPDATE audit_events SET seq=?1 WHERE tenant=?2 AND seq=?3", -1, &q,
+                           NULL);
         sqlite3_bind_int64(q, 1, rows[i].seq);
         sqlite3_bind_text(q, 2, TENANT, -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 3, old + 1000000);
@@ -170,8 +170,8 @@ static void store_case(const char *what, void (*tamper)(struct fx *), int64_t ba
     tamper(f);
     verify_store(f, &r);
     if (r.ok || r.first_bad_seq != bad)
-        fail_msg("store %s: expected first bad %lld, got ok=%d bad=%lld (%s)", what,
-                 (long long)bad, r.ok, (long long)r.first_bad_seq, r.reason);
+        fail_msg("store %s: expected first bad %lld, got ok=%d bad=%lld (%s)", what, (long long)bad,
+                 r.ok, (long long)r.first_bad_seq, r.reason);
     assert_true(r.unsigned_events > 0 || strstr(r.reason, "head") || strstr(r.reason, "trunc"));
     fx_free(f);
 }
@@ -231,13 +231,12 @@ static void t_insert_computed(struct fx *f)
 static void t_swap(struct fx *f)
 {
     /* rows 5 and 6 exchange everything but their seq */
-    db_exec(f,
-            "CREATE TEMP TABLE t AS SELECT * FROM audit_events WHERE seq IN (5,6);"
-            "UPDATE audit_events SET (ts_ms,type,outcome,actor,token_id,org_unit,team,resource,"
-            " request_id,client_ip,classification,status,details,prev_hash,hash) = "
-            " (SELECT ts_ms,type,outcome,actor,token_id,org_unit,team,resource,request_id,"
-            "  client_ip,classification,status,details,prev_hash,hash FROM t "
-            "  WHERE t.seq = 11 - audit_events.seq) WHERE seq IN (5,6);");
+    db_exec(f, "CREATE TEMP TABLE t AS SELECT * FROM audit_events WHERE seq IN (5,6);"
+               "UPDATE audit_events SET (ts_ms,type,outcome,actor,token_id,org_unit,team,resource,"
+               " request_id,client_ip,classification,status,details,prev_hash,hash) = "
+               " (SELECT ts_ms,type,outcome,actor,token_id,org_unit,team,resource,request_id,"
+               "  client_ip,classification,status,details,prev_hash,hash FROM t "
+               "  WHERE t.seq = 11 - audit_events.seq) WHERE seq IN (5,6);");
 }
 
 static void t_reorder(struct fx *f)
@@ -383,7 +382,8 @@ static void test_store_tail_cut_after_restart(void **state)
     fx_free(f);
 }
 
-/* --- the start-up check ------------------------------------------------------------------------ */
+/* --- the start-up check ------------------------------------------------------------------------
+ */
 
 struct alerts {
     int n;
@@ -431,7 +431,7 @@ static void test_start_refuses_to_sign_over_forged_rows(void **state)
     size_t heads = heads_of(f, TENANT), heads2 = heads_of(f, "t2");
     record_n(f, TENANT, 3, true);
     record_n(f, "t2", 3, true);
-    assert_int_equal(heads_of(f, TENANT), heads); /* never signed over the forged row */
+    assert_int_equal(heads_of(f, TENANT), heads);    /* never signed over the forged row */
     assert_int_equal(heads_of(f, "t2"), heads2 + 3); /* other tenants are signed as before */
     struct audit_verify_result r;
     verify_store(f, &r);
@@ -441,7 +441,8 @@ static void test_start_refuses_to_sign_over_forged_rows(void **state)
     assert_int_equal(audit_verify_store(f->a, "t2", NULL, &r), GW_OK);
     expect_ok(&r);
     /* the failure is itself an event */
-    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL,
+    struct store_audit_filter flt = {.tenant = TENANT,
+                                     .vis = STORE_AUDIT_VIS_ALL,
                                      .type = "audit.integrity_failure"};
     struct store_audit_row *rows = NULL;
     size_t n = 0;
@@ -484,7 +485,8 @@ static void test_start_detects_rewritten_tail_and_forged_head(void **state)
     fx_free(f);
 }
 
-/* --- the log file -------------------------------------------------------------------------------- */
+/* --- the log file --------------------------------------------------------------------------------
+ */
 
 struct file_case {
     struct fx *f;
@@ -508,15 +510,14 @@ static struct file_case file_fixture(void)
     return c;
 }
 
-static void file_check(struct file_case *c, const char *what, int64_t expected_last,
-                       int64_t bad)
+static void file_check(struct file_case *c, const char *what, int64_t expected_last, int64_t bad)
 {
     lines_write(c->f->log, &c->l);
     struct audit_verify_result r;
     assert_int_equal(verify_file(c->f->log, c->f->pk, TENANT, expected_last, &r), GW_OK);
     if (r.ok || r.first_bad_seq != bad)
-        fail_msg("file %s: expected first bad %lld, got ok=%d bad=%lld (%s)", what,
-                 (long long)bad, r.ok, (long long)r.first_bad_seq, r.reason);
+        fail_msg("file %s: expected first bad %lld, got ok=%d bad=%lld (%s)", what, (long long)bad,
+                 r.ok, (long long)r.first_bad_seq, r.reason);
     lines_free(&c->l);
     c->l = lines_read(c->f->log);
 }
@@ -539,8 +540,9 @@ static void e_inserted(json_t *o)
 
 static void e_root(json_t *o)
 {
-    json_object_set_new(o, "root", json_string("00000000000000000000000000000000"
-                                                "00000000000000000000000000000000"));
+    json_object_set_new(o, "root",
+                        json_string("00000000000000000000000000000000"
+                                    "00000000000000000000000000000000"));
 }
 
 /* Each case starts from a fresh copy of the file. */
