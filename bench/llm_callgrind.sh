@@ -64,9 +64,9 @@ for f in glob.glob(sys.argv[3] + ".1-*") or glob.glob(sys.argv[3] + ".1"):
     m = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
     if not m:
         continue
-    if re.search(r"\bsqlite_audit_append\b", text):
+    if re.search(r"\b(?:sqlite_audit_append|store_audit_append)\b", text):
         parts["audit_writer"] += int(m.group(1))
-    elif re.search(r"\bsqlite_usage_append\b", text):
+    elif re.search(r"\b(?:sqlite_usage_append|store_usage_append)\b", text):
         parts["usage_writer"] += int(m.group(1))
     else:
         parts["request_path"] += int(m.group(1))

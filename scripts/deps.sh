@@ -7,6 +7,9 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev li
             libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev
             libedit-dev)
 test_pkgs=(libcmocka-dev python3 sqlite3 clang clang-format curl openssl chromium)
+# the package test: systemd-analyze (rates the unit, expands its system-call groups) and
+# libseccomp's Python binding (applies the unit's filters where systemd is not PID 1)
+test_pkgs+=(systemd python3-seccomp)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")

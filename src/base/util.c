@@ -416,3 +416,27 @@ gw_err gw_mkdirs(const char *path, int mode)
     free(p);
     return rc;
 }
+
+unsigned gw_edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > GW_EDIT_DISTANCE_MAX_LEN || m > GW_EDIT_DISTANCE_MAX_LEN)
+        return 255;
+    /* three rows of the dynamic programme: i-2, i-1, i */
+    unsigned rows[3][GW_EDIT_DISTANCE_MAX_LEN + 1];
+    for (size_t j = 0; j <= m; j++)
+        rows[0][j] = rows[1][j] = (unsigned)j;
+    for (size_t i = 1; i <= n; i++) {
+        unsigned *cur = rows[i % 3], *prev = rows[(i + 2) % 3], *prev2 = rows[(i + 1) % 3];
+        cur[0] = (unsigned)i;
+        for (size_t j = 1; j <= m; j++) {
+            unsigned cost = a[i - 1] != b[j - 1];
+            unsigned d = GW_MIN(prev[j] + 1, cur[j - 1] + 1);
+            d = GW_MIN(d, prev[j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d = GW_MIN(d, prev2[j - 2] + 1);
+            cur[j] = d;
+        }
+    }
+    return GW_MIN(rows[n % 3][m], 255u);
+}

@@ -62,4 +62,10 @@ gw_err gw_file_write_atomic(const char *path, const void *data, size_t len, int 
 /* mkdir -p with the given mode. */
 gw_err gw_mkdirs(const char *path, int mode);
 
+/* Optimal string alignment distance ("did you mean"): insertions, deletions, substitutions and
+ * swaps of neighbours ("tokesn") cost 1 each; 255 when a word is longer than 64 bytes (never a
+ * typo of one of our names). */
+#define GW_EDIT_DISTANCE_MAX_LEN 64
+unsigned gw_edit_distance(const char *a, const char *b);
+
 #endif

@@ -94,9 +94,6 @@ bool cli_parse_long(const char *s, long min, long max, long *out);
 
 /* --- "did you mean" (cli_suggest.c) ----------------------------------------------------- */
 
-/* Optimal string alignment distance (insertions, deletions, substitutions and transpositions
- * of neighbours each cost 1); stops counting at 255. */
-unsigned cli_edit_distance(const char *a, const char *b);
 /* The candidate closest to word when it is close enough to be a likely typo (distance at most
  * a third of the longer name, rounded up, and less than the word's length), else NULL. The
  * first of equally close candidates wins. */

@@ -13,11 +13,11 @@
 #include "config/config_int.h"
 
 enum { NS_SHARED, NS_MEMBERS, NS__N };
-static const char *const ns_keys[] = {[NS_SHARED] = "shared_memory_path",
-                                      [NS_MEMBERS] = "members", [NS__N] = NULL};
+const char *const cfg_keys_namespace[] = {[NS_SHARED] = "shared_memory_path",
+                                          [NS_MEMBERS] = "members", [NS__N] = NULL};
 
 enum { AG_NAME, AG_CHANNEL, AG_MEMORY, AG_DESC, AG_MODEL, AG_PROMPT, AG_TOOLS, AG__N };
-static const char *const agent_keys[] = {
+const char *const cfg_keys_agent[] = {
     [AG_NAME] = "name", [AG_CHANNEL] = "channel", [AG_MEMORY] = "memory_path",
     [AG_DESC] = "description", [AG_MODEL] = "model", [AG_PROMPT] = "system_prompt",
     [AG_TOOLS] = "tools", [AG__N] = NULL};
@@ -62,7 +62,7 @@ static void load_namespaces(struct cfg_loader *L, const struct cfg_node *n, int 
         ns->name = gw_xstrdup(key->str);
         const struct cfg_node *v[NS__N];
         snprintf(what, sizeof(what), "namespaces.%s", shown);
-        if (cfg_map_slots(e, n->vals[i], what, ns_keys, v, NULL)) {
+        if (cfg_map_slots(e, n->vals[i], what, cfg_keys_namespace, v, NULL)) {
             snprintf(what, sizeof(what), "namespaces.%s.shared_memory_path", shown);
             cfg_get_path(e, v[NS_SHARED], what, c->data_dir, &ns->shared_memory_path);
             snprintf(what, sizeof(what), "namespaces.%s.members", shown);
@@ -140,7 +140,7 @@ static void load_agent(struct cfg_loader *L, const struct cfg_node *item, size_t
     bool ok = true;
 
     snprintf(what, sizeof(what), "agents[%zu]", i);
-    if (!cfg_map_slots(e, item, what, agent_keys, v, NULL)) {
+    if (!cfg_map_slots(e, item, what, cfg_keys_agent, v, NULL)) {
         if (cfg_is_null(item))
             cfg_err(e, item->line, "%s must be a mapping with a name", what);
         return;

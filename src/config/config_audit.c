@@ -13,7 +13,7 @@
 
 enum { AD_ENABLED, AD_LOG_PATH, AD_LOG_LEVEL, AD_ROTATE, AD_RETAIN, AD_CONTENT, AD_EXPORT,
        AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_WITNESS, AD__N };
-static const char *const audit_keys[] = {
+const char *const cfg_keys_audit[] = {
     [AD_ENABLED] = "enabled",          [AD_LOG_PATH] = "log_path",
     [AD_LOG_LEVEL] = "log_level",      [AD_ROTATE] = "rotate_daily",
     [AD_RETAIN] = "retain_days",       [AD_CONTENT] = "log_content",
@@ -23,13 +23,13 @@ static const char *const audit_keys[] = {
 };
 
 enum { WI_URL, WI_TOKEN, WI__N };
-static const char *const witness_keys[] = {[WI_URL] = "url", [WI_TOKEN] = "token", [WI__N] = NULL};
+const char *const cfg_keys_witness[] = {[WI_URL] = "url", [WI_TOKEN] = "token", [WI__N] = NULL};
 static const char *const http_schemes[] = {"http", "https", NULL};
 
 static void load_witness(struct cfg_errlist *e, const struct cfg_node *n, struct cfg *c)
 {
     const struct cfg_node *v[WI__N];
-    if (!cfg_map_slots(e, n, "audit.witness", witness_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "audit.witness", cfg_keys_witness, v, NULL))
         return;
     cfg_get_url(e, v[WI_URL], "audit.witness.url", http_schemes, CFG_URL_QUERY,
                 &c->audit_witness_url);
@@ -60,7 +60,7 @@ void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
     char shown[80];
-    if (!cfg_map_slots(e, n, "audit", audit_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "audit", cfg_keys_audit, v, NULL))
         return;
 
     cfg_get_bool(e, v[AD_ENABLED], "audit.enabled", &c->audit_enabled);

@@ -15,12 +15,12 @@
 #define TOKEN_MAX_LEN 512
 
 enum { AU_TOKENS, AU_BOOTSTRAP, AU_FAILED, AU__N };
-static const char *const auth_keys[] = {
+const char *const cfg_keys_auth[] = {
     [AU_TOKENS] = "tokens", [AU_BOOTSTRAP] = "bootstrap_token",
     [AU_FAILED] = "failed_auth_limit", [AU__N] = NULL};
 
 enum { TK_ID, TK_TOKEN, TK_SCOPES, TK_OWNER, TK_EXPIRES, TK__N };
-static const char *const token_keys[] = {
+const char *const cfg_keys_token[] = {
     [TK_ID] = "id",       [TK_TOKEN] = "token",          [TK_SCOPES] = "scopes",
     [TK_OWNER] = "owner", [TK_EXPIRES] = "expires_at",   [TK__N] = NULL};
 
@@ -57,7 +57,7 @@ static bool load_token(struct cfg_loader *L, const struct cfg_node *item, size_t
     bool ok = true;
 
     snprintf(what, sizeof(what), "auth.tokens[%zu]", i);
-    if (!cfg_map_slots(e, item, what, token_keys, v, NULL)) {
+    if (!cfg_map_slots(e, item, what, cfg_keys_token, v, NULL)) {
         if (cfg_is_null(item))
             cfg_err(e, item->line, "%s must be a mapping with id, token and scopes", what);
         return false;
@@ -155,7 +155,7 @@ void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n)
 {
     const struct cfg_node *v[AU__N];
     struct cfg_errlist *e = L->errs;
-    if (!cfg_map_slots(e, n, "auth", auth_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "auth", cfg_keys_auth, v, NULL))
         return;
     load_tokens(L, v[AU_TOKENS]);
     cfg_get_bool(e, v[AU_BOOTSTRAP], "auth.bootstrap_token", &L->c->bootstrap_token);

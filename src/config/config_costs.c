@@ -12,7 +12,7 @@
 #include "config/config_int.h"
 
 enum { CO_ENABLED, CO_CURRENCY, CO_THRESHOLD, CO_EMAIL, CO_WEBHOOK, CO_SMTP, CO_BUDGETS, CO__N };
-static const char *const costs_keys[] = {
+const char *const cfg_keys_costs[] = {
     [CO_ENABLED] = "enabled",          [CO_CURRENCY] = "currency",
     [CO_THRESHOLD] = "alertThreshold", [CO_EMAIL] = "alertEmail",
     [CO_WEBHOOK] = "alertWebhook",     [CO_SMTP] = "smtp",
@@ -20,12 +20,12 @@ static const char *const costs_keys[] = {
 };
 
 enum { SM_URL, SM_FROM, SM_USER, SM_PASSWORD, SM__N };
-static const char *const smtp_keys[] = {[SM_URL] = "url", [SM_FROM] = "from",
-                                        [SM_USER] = "username", [SM_PASSWORD] = "password",
-                                        [SM__N] = NULL};
+const char *const cfg_keys_smtp[] = {[SM_URL] = "url", [SM_FROM] = "from",
+                                     [SM_USER] = "username", [SM_PASSWORD] = "password",
+                                     [SM__N] = NULL};
 
 enum { BU_LIMIT, BU_EXCEED, BU_THRESHOLD, BU_EMAIL, BU__N };
-static const char *const budget_keys[] = {
+const char *const cfg_keys_budget[] = {
     [BU_LIMIT] = "monthlyUsdLimit", [BU_EXCEED] = "onExceed",
     [BU_THRESHOLD] = "alertThreshold", [BU_EMAIL] = "alertEmail", [BU__N] = NULL};
 
@@ -63,7 +63,7 @@ static void load_smtp(struct cfg_loader *L, const struct cfg_node *n, int keylin
     const struct cfg_node *v[SM__N];
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
-    if (!cfg_map_slots(e, n, "costManagement.smtp", smtp_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "costManagement.smtp", cfg_keys_smtp, v, NULL))
         return;
     cfg_get_url(e, v[SM_URL], "costManagement.smtp.url", smtp_schemes, CFG_URL_NO_SLASH,
                 &c->smtp_url);
@@ -113,7 +113,7 @@ static void load_budgets(struct cfg_loader *L, const struct cfg_node *n)
         if (cfg_find_budget(c, key->str))
             continue; /* duplicate key, reported by the parser */
         snprintf(what, sizeof(what), "costManagement.budgets.%s", shown);
-        if (!cfg_map_slots(e, item, what, budget_keys, v, NULL)) {
+        if (!cfg_map_slots(e, item, what, cfg_keys_budget, v, NULL)) {
             if (cfg_is_null(item))
                 cfg_err(e, key->line, "%s must be a mapping with monthlyUsdLimit", what);
             continue;
@@ -156,7 +156,7 @@ void cfg_load_costs(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
     char shown[80];
-    if (!cfg_map_slots(e, n, "costManagement", costs_keys, v, keyline))
+    if (!cfg_map_slots(e, n, "costManagement", cfg_keys_costs, v, keyline))
         return;
 
     cfg_get_bool(e, v[CO_ENABLED], "costManagement.enabled", &c->costs_enabled);

@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 
 enum { EG_ALLOW_PRIVATE, EG_ALLOW, EG_PROXY, EG_NO_PROXY, EG__N };
-static const char *const egress_keys[] = {
+const char *const cfg_keys_egress[] = {
     [EG_ALLOW_PRIVATE] = "allow_private", [EG_ALLOW] = "allow", [EG_PROXY] = "proxy",
     [EG_NO_PROXY] = "no_proxy", [EG__N] = NULL,
 };
@@ -65,7 +65,7 @@ void cfg_load_egress(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_errlist *e = L->errs;
     const struct cfg_node *v[EG__N];
     char shown[80];
-    if (!cfg_map_slots(e, n, "egress", egress_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "egress", cfg_keys_egress, v, NULL))
         return;
     cfg_get_bool(e, v[EG_ALLOW_PRIVATE], "egress.allow_private", &g->allow_private);
     if (cfg_get_strlist(e, v[EG_ALLOW], "egress.allow", &g->allow, &g->n_allow))

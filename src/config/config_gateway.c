@@ -15,7 +15,7 @@
 
 enum { GW_HOST, GW_PORT, GW_TLS, GW_TLS_CERT, GW_TLS_KEY, GW_THREADS, GW_LOG_LEVEL, GW_DATA_DIR,
        GW_LIMITS, GW_PROXIES, GW__N };
-static const char *const gateway_keys[] = {
+const char *const cfg_keys_gateway[] = {
     [GW_HOST] = "host",           [GW_PORT] = "port",         [GW_TLS] = "tls",
     [GW_TLS_CERT] = "tls_cert",   [GW_TLS_KEY] = "tls_key",   [GW_THREADS] = "threads",
     [GW_LOG_LEVEL] = "log_level", [GW_DATA_DIR] = "data_dir", [GW_LIMITS] = "limits",
@@ -26,7 +26,7 @@ static const char *const gateway_keys[] = {
 
 enum { LIM_BODY, LIM_HEADER, LIM_CONN, LIM_CONN_IP, LIM_IDLE, LIM_HEADER_T, LIM_REQUEST_T,
        LIM_MEMORY, LIM_MESSAGE, LIM__N };
-static const char *const limit_keys[] = {
+const char *const cfg_keys_limits[] = {
     [LIM_BODY] = "max_body_bytes",
     [LIM_HEADER] = "max_header_bytes",
     [LIM_CONN] = "max_connections",
@@ -46,7 +46,7 @@ static void load_limits(struct cfg_loader *L, const struct cfg_node *n)
     const struct cfg_node *v[LIM__N];
     struct cfg_limits *l = &L->c->limits;
     struct cfg_errlist *e = L->errs;
-    if (!cfg_map_slots(e, n, "gateway.limits", limit_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "gateway.limits", cfg_keys_limits, v, NULL))
         return;
     cfg_get_size(e, v[LIM_BODY], "gateway.limits.max_body_bytes", 1, GIB, &l->max_body_bytes);
     cfg_get_size(e, v[LIM_HEADER], "gateway.limits.max_header_bytes", 1024, 1 << 20,
@@ -106,7 +106,7 @@ void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
     /* Even without a gateway section the data directory must be settled. */
-    cfg_map_slots(e, n, "gateway", gateway_keys, v, NULL);
+    cfg_map_slots(e, n, "gateway", cfg_keys_gateway, v, NULL);
 
     char *dd = NULL;
     if (cfg_get_str(e, v[GW_DATA_DIR], "gateway.data_dir", &dd) && dd &&
@@ -144,7 +144,7 @@ void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n)
 }
 
 enum { TEN_ID, TEN_NAME, TEN__N };
-static const char *const tenant_keys[] = {[TEN_ID] = "id", [TEN_NAME] = "name", [TEN__N] = NULL};
+const char *const cfg_keys_tenant[] = {[TEN_ID] = "id", [TEN_NAME] = "name", [TEN__N] = NULL};
 
 void cfg_load_tenant(struct cfg_loader *L, const struct cfg_node *n)
 {
@@ -152,7 +152,7 @@ void cfg_load_tenant(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
     char shown[80];
-    if (cfg_map_slots(e, n, "tenant", tenant_keys, v, NULL)) {
+    if (cfg_map_slots(e, n, "tenant", cfg_keys_tenant, v, NULL)) {
         if (cfg_get_str(e, v[TEN_ID], "tenant.id", &c->tenant_id) &&
             !cfg_name_valid(c->tenant_id))
             cfg_err(e, v[TEN_ID]->line,

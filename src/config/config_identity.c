@@ -11,14 +11,15 @@
 #include "config/config_int.h"
 
 enum { ID_ORG_UNITS, ID_TEAMS, ID_USERS, ID__N };
-static const char *const identity_keys[] = {
+const char *const cfg_keys_identity[] = {
     [ID_ORG_UNITS] = "org_units", [ID_TEAMS] = "teams", [ID_USERS] = "users", [ID__N] = NULL};
 
 enum { TE_ID, TE_ORG_UNIT, TE__N };
-static const char *const team_keys[] = {[TE_ID] = "id", [TE_ORG_UNIT] = "org_unit", [TE__N] = NULL};
+const char *const cfg_keys_team[] = {[TE_ID] = "id", [TE_ORG_UNIT] = "org_unit",
+                                     [TE__N] = NULL};
 
 enum { US_ID, US_EMAIL, US_NAME, US_ROLE, US_ORG_UNIT, US_TEAM, US_DISABLED, US__N };
-static const char *const user_keys[] = {
+const char *const cfg_keys_user[] = {
     [US_ID] = "id",           [US_EMAIL] = "email",       [US_NAME] = "name",
     [US_ROLE] = "role",       [US_ORG_UNIT] = "org_unit", [US_TEAM] = "team",
     [US_DISABLED] = "disabled", [US__N] = NULL,
@@ -80,7 +81,7 @@ static void load_teams(struct cfg_loader *L, const struct cfg_node *n)
         const struct cfg_node *v[TE__N];
         char *id = NULL, *ou = NULL;
         snprintf(what, sizeof(what), "identity.teams[%zu]", i);
-        if (!cfg_map_slots(e, n->vals[i], what, team_keys, v, NULL)) {
+        if (!cfg_map_slots(e, n->vals[i], what, cfg_keys_team, v, NULL)) {
             if (cfg_is_null(n->vals[i]))
                 cfg_err(e, n->vals[i]->line, "%s must be a mapping with an id", what);
             continue;
@@ -134,7 +135,7 @@ static void load_users(struct cfg_loader *L, const struct cfg_node *n)
         struct cfg_user u = {0};
         bool ok = true;
         snprintf(what, sizeof(what), "identity.users[%zu]", i);
-        if (!cfg_map_slots(e, n->vals[i], what, user_keys, v, NULL)) {
+        if (!cfg_map_slots(e, n->vals[i], what, cfg_keys_user, v, NULL)) {
             if (cfg_is_null(n->vals[i]))
                 cfg_err(e, n->vals[i]->line, "%s must be a mapping with an id", what);
             continue;
@@ -213,7 +214,7 @@ static void load_users(struct cfg_loader *L, const struct cfg_node *n)
 void cfg_load_identity(struct cfg_loader *L, const struct cfg_node *n)
 {
     const struct cfg_node *v[ID__N];
-    if (!cfg_map_slots(L->errs, n, "identity", identity_keys, v, NULL))
+    if (!cfg_map_slots(L->errs, n, "identity", cfg_keys_identity, v, NULL))
         return;
     /* in dependency order: users name teams and org units, teams name org units */
     load_org_units(L, v[ID_ORG_UNITS]);

@@ -101,13 +101,45 @@ bool cfg_get_enum(struct cfg_errlist *e, const struct cfg_node *n, const char *w
 bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                      char ***out, size_t *count);
 /* Checks that n is a mapping (false without a message when n is null) and files each value
- * under its key's index in keys (NULL-terminated); unknown keys are reported with the list of
- * valid ones. keyline (optional) receives the line of each key found. */
+ * under its key's index in keys (NULL-terminated), the value of a seed alias (cfg_seed_alias)
+ * under its house key's; unknown keys are answered by cfg_unknown_key. keyline (optional)
+ * receives the line of each key found. */
 bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *section,
                    const char *const *keys, const struct cfg_node **vals, int *keyline);
 /* n is a list (false without a message when n is null). */
 bool cfg_want_seq(struct cfg_errlist *e, const struct cfg_node *n, const char *what);
 void cfg_free_strv(char **v);
+
+/* ---- keys (config_keys.c, config_seed.c) ---- */
+
+/* The key table of each section, defined next to its loader; config_keys.c catalogs them. */
+extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_keys_limits[],
+    *const cfg_keys_tenant[], *const cfg_keys_identity[], *const cfg_keys_team[],
+    *const cfg_keys_user[], *const cfg_keys_auth[], *const cfg_keys_token[],
+    *const cfg_keys_rbac[], *const cfg_keys_role[], *const cfg_keys_sso[], *const cfg_keys_oidc[],
+    *const cfg_keys_claims[], *const cfg_keys_sessions[], *const cfg_keys_saml[],
+    *const cfg_keys_saml_attrs[], *const cfg_keys_tenants[], *const cfg_keys_tenant_rbac[],
+    *const cfg_keys_audit[], *const cfg_keys_witness[], *const cfg_keys_policy[], *const cfg_keys_namespace[],
+    *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
+    *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
+    *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
+    *const cfg_keys_egress[];
+
+/* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
+ * (cfg_seed_answer), else "unknown key" with the nearest key of the section or the other
+ * sections that have it ("did you mean ...?") and the list of valid keys. */
+void cfg_unknown_key(struct cfg_errlist *e, const char *section, const char *const *keys,
+                     const struct cfg_node *key, const struct cfg_node *val);
+/* Seed 001's auth.oidc, auth.saml and auth.provider moved to their house places under sso
+ * (and every other row that moves a key), before the sections are loaded. */
+void cfg_seed_reshape(struct cfg_errlist *e, struct cfg_node *root);
+/* The house key of section that key is another name for (clientId in sso.oidc: "client_id"),
+ * or NULL. */
+const char *cfg_seed_alias(const char *section, const char *key);
+/* When key is a seed key section does not take, reports what to write instead or that the
+ * feature is not in this build (and which issue brings it) and returns true. */
+bool cfg_seed_answer(struct cfg_errlist *e, const char *section, const struct cfg_node *key,
+                     const struct cfg_node *val);
 
 /* ---- paths (config_paths.c) ---- */
 

@@ -18,7 +18,7 @@
 enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_POLICY,
        TOP_NAMESPACES, TOP_AGENTS, TOP_MODELS, TOP_COSTS, TOP_SSO, TOP_TENANTS, TOP_EGRESS,
        TOP__N };
-static const char *const top_keys[] = {
+const char *const cfg_keys_top[] = {
     [TOP_GATEWAY] = "gateway", [TOP_TENANT] = "tenant",         [TOP_IDENTITY] = "identity",
     [TOP_AUTH] = "auth",       [TOP_RBAC] = "rbac",             [TOP_AUDIT] = "audit",
     [TOP_POLICY] = "policy",
@@ -70,8 +70,9 @@ gw_err cfg_load(const char *path, const struct cfg_overrides *ov, struct cfg **o
     if (!cfg_yaml_parse(data, len, &el, &root))
         goto out;
 
+    cfg_seed_reshape(&el, root); /* seed 001's auth.oidc is sso.oidc, and so on */
     const struct cfg_node *top[TOP__N];
-    if (!cfg_map_slots(&el, root, "the top level", top_keys, top, NULL) && root &&
+    if (!cfg_map_slots(&el, root, "the top level", cfg_keys_top, top, NULL) && root &&
         !cfg_is_null(root))
         goto out; /* the document is a list or a scalar: nothing else can be checked */
 

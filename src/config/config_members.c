@@ -16,7 +16,7 @@ static const char *const kind_names[CFG_MEMBER__N] = {
     [CFG_MEMBER_ORG_UNIT] = "org_unit", [CFG_MEMBER_TEAM] = "team",
     [CFG_MEMBER_GROUP] = "group", [CFG_MEMBER_USER] = "user"};
 /* the YAML keys: plural of the kind */
-static const char *const member_keys[CFG_MEMBER__N + 1] = {
+const char *const cfg_keys_members[CFG_MEMBER__N + 1] = {
     [CFG_MEMBER_ORG_UNIT] = "org_units", [CFG_MEMBER_TEAM] = "teams",
     [CFG_MEMBER_GROUP] = "groups", [CFG_MEMBER_USER] = "users", [CFG_MEMBER__N] = NULL};
 
@@ -28,7 +28,7 @@ const char *cfg_member_kind_name(enum cfg_member_kind k)
 bool cfg_member_kind_parse(const char *s, enum cfg_member_kind *out)
 {
     for (int k = 0; s && k < CFG_MEMBER__N; k++)
-        if (!strcmp(s, kind_names[k]) || !strcmp(s, member_keys[k])) {
+        if (!strcmp(s, kind_names[k]) || !strcmp(s, cfg_keys_members[k])) {
             *out = (enum cfg_member_kind)k;
             return true;
         }
@@ -95,7 +95,7 @@ void cfg_load_members(struct cfg_loader *L, const struct cfg_node *n, const char
     char what[200], shown[80];
     *out = NULL;
     *count = 0;
-    if (!cfg_map_slots(e, n, section, member_keys, v, NULL))
+    if (!cfg_map_slots(e, n, section, cfg_keys_members, v, NULL))
         return;
     size_t cap = 0;
     for (int k = 0; k < CFG_MEMBER__N; k++)
@@ -105,7 +105,7 @@ void cfg_load_members(struct cfg_loader *L, const struct cfg_node *n, const char
     for (int k = 0; k < CFG_MEMBER__N; k++) {
         char **vals = NULL;
         size_t nv = 0;
-        snprintf(what, sizeof(what), "%s.%s", section, member_keys[k]);
+        snprintf(what, sizeof(what), "%s.%s", section, cfg_keys_members[k]);
         if (!cfg_get_strlist(e, v[k], what, &vals, &nv) || !vals)
             continue;
         for (size_t i = 0; i < nv && nm < cap; i++) {

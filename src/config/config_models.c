@@ -17,13 +17,13 @@
 #define API_KEY_MAX 4096 /* bytes, for api_key and api_key_file alike */
 
 enum { MO_REGIONS, MO_ROUNDS, MO_PROVIDERS, MO__N };
-static const char *const models_keys[] = {
+const char *const cfg_keys_models[] = {
     [MO_REGIONS] = "allowed_regions", [MO_ROUNDS] = "max_tool_rounds",
     [MO_PROVIDERS] = "providers",     [MO__N] = NULL};
 
 enum { PR_NAME, PR_API, PR_URL, PR_KEY, PR_KEY_FILE, PR_KIND, PR_CLASS, PR_REGION, PR_TIMEOUT,
        PR_CONNECT, PR_RETRIES, PR_RETRY_BASE, PR_FALLBACK, PR_LIMITS, PR_MODELS, PR__N };
-static const char *const provider_keys[] = {
+const char *const cfg_keys_provider[] = {
     [PR_NAME] = "name",
     [PR_API] = "api",
     [PR_URL] = "base_url",
@@ -43,12 +43,12 @@ static const char *const provider_keys[] = {
 };
 
 enum { LI_CONC, LI_RPM, LI_TPM, LI_QUEUE, LI_WAIT, LI__N };
-static const char *const limit_keys[] = {
+const char *const cfg_keys_provider_limits[] = {
     [LI_CONC] = "max_concurrent", [LI_RPM] = "rpm",          [LI_TPM] = "tpm",
     [LI_QUEUE] = "max_queue",     [LI_WAIT] = "max_wait_ms", [LI__N] = NULL};
 
 enum { MD_NAME, MD_UPSTREAM, MD_IN, MD_OUT, MD__N };
-static const char *const model_keys[] = {
+const char *const cfg_keys_model[] = {
     [MD_NAME] = "name", [MD_UPSTREAM] = "upstream", [MD_IN] = "input_per_mtok",
     [MD_OUT] = "output_per_mtok", [MD__N] = NULL};
 
@@ -120,7 +120,7 @@ static void load_limits(struct cfg_loader *L, const struct cfg_node *n, const ch
     const struct cfg_node *v[LI__N];
     struct cfg_errlist *e = L->errs;
     char what[160];
-    if (!cfg_map_slots(e, n, prefix, limit_keys, v, NULL))
+    if (!cfg_map_slots(e, n, prefix, cfg_keys_provider_limits, v, NULL))
         return;
     snprintf(what, sizeof(what), "%.120s.max_concurrent", prefix);
     cfg_get_uint(e, v[LI_CONC], what, 1, 100000, &l->max_concurrent);
@@ -158,7 +158,7 @@ static void load_models(struct cfg_loader *L, const struct cfg_node *n, const ch
         struct cfg_model m = {0};
         bool ok = true;
         snprintf(what, sizeof(what), "%s.models[%zu]", prefix, i);
-        if (!cfg_map_slots(e, item, what, model_keys, v, NULL)) {
+        if (!cfg_map_slots(e, item, what, cfg_keys_model, v, NULL)) {
             if (cfg_is_null(item))
                 cfg_err(e, item->line, "%s must be a mapping with a name", what);
             continue;
@@ -259,7 +259,7 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
     bool ok = true;
 
     snprintf(prefix, sizeof(prefix), "models.providers[%zu]", i);
-    if (!cfg_map_slots(e, item, prefix, provider_keys, v, NULL)) {
+    if (!cfg_map_slots(e, item, prefix, cfg_keys_provider, v, NULL)) {
         if (cfg_is_null(item))
             cfg_err(e, item->line, "%s must be a mapping with name, api, base_url and models",
                     prefix);
@@ -442,7 +442,7 @@ void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n)
     const struct cfg_node *v[MO__N];
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
-    if (!cfg_map_slots(e, n, "models", models_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "models", cfg_keys_models, v, NULL))
         return;
 
     cfg_get_uint(e, v[MO_ROUNDS], "models.max_tool_rounds", 1, 64, &c->max_tool_rounds);

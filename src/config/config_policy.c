@@ -9,7 +9,7 @@
 
 enum { PO_BUNDLE, PO_STARTER, PO_APPROVER, PO_APPROVER_ROLE, PO_TTL, PO_OPA_URL,
        PO_OPA_TIMEOUT, PO__N };
-static const char *const policy_keys[] = {
+const char *const cfg_keys_policy[] = {
     [PO_BUNDLE] = "bundle", [PO_STARTER] = "starter", [PO_APPROVER] = "approver",
     [PO_APPROVER_ROLE] = "approver_role", [PO_TTL] = "approval_ttl_s", [PO_OPA_URL] = "opa_url",
     [PO_OPA_TIMEOUT] = "opa_timeout_ms", [PO__N] = NULL,
@@ -22,7 +22,7 @@ void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n)
     const struct cfg_node *v[PO__N];
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
-    if (!cfg_map_slots(e, n, "policy", policy_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "policy", cfg_keys_policy, v, NULL))
         return;
     cfg_get_path(e, v[PO_BUNDLE], "policy.bundle", c->data_dir, &c->policy_bundle);
     cfg_get_bool(e, v[PO_STARTER], "policy.starter", &c->policy_starter);

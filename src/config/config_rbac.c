@@ -11,11 +11,11 @@
 #include "config/config_int.h"
 
 enum { RB_ROLES, RB_GROUPS, RB__N };
-static const char *const rbac_keys[] = {
+const char *const cfg_keys_rbac[] = {
     [RB_ROLES] = "roles", [RB_GROUPS] = "groupMappings", [RB__N] = NULL};
 
 enum { RO_DESC, RO_PERMS, RO__N };
-static const char *const role_keys[] = {
+const char *const cfg_keys_role[] = {
     [RO_DESC] = "description", [RO_PERMS] = "permissions", [RO__N] = NULL};
 
 static bool role_known(const struct cfg *c, const char *name)
@@ -59,7 +59,7 @@ static void load_roles(struct cfg_loader *L, const struct cfg_node *n)
         r->permissions = gw_xcalloc(1, sizeof(char *)); /* NULL-terminated even when empty */
         snprintf(what, sizeof(what), "rbac.roles.%s", shown);
         const struct cfg_node *v[RO__N];
-        if (!cfg_map_slots(e, val, what, role_keys, v, NULL))
+        if (!cfg_map_slots(e, val, what, cfg_keys_role, v, NULL))
             continue;
         snprintf(what, sizeof(what), "rbac.roles.%s.description", shown);
         cfg_get_str(e, v[RO_DESC], what, &r->description);
@@ -137,7 +137,7 @@ void cfg_group_mappings_free(struct cfg_group_mapping *g, size_t n)
 void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n)
 {
     const struct cfg_node *v[RB__N];
-    if (!cfg_map_slots(L->errs, n, "rbac", rbac_keys, v, NULL))
+    if (!cfg_map_slots(L->errs, n, "rbac", cfg_keys_rbac, v, NULL))
         return;
     load_roles(L, v[RB_ROLES]); /* first: the mappings refer to them */
     cfg_load_group_mappings(L, v[RB_GROUPS], "rbac.groupMappings", &L->c->group_mappings,

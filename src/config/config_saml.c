@@ -30,7 +30,7 @@
 
 enum { SA_IDP_METADATA, SA_SP_ENTITY, SA_ACS, SA_SLO, SA_KEY, SA_CERT, SA_ATTRS, SA_NAME_ID,
        SA_SKEW, SA_UNSOLICITED, SA_SIGN, SA__N };
-static const char *const saml_keys[] = {
+const char *const cfg_keys_saml[] = {
     [SA_IDP_METADATA] = "idp_metadata",
     [SA_SP_ENTITY] = "sp_entity_id",
     [SA_ACS] = "acs_url",
@@ -46,7 +46,7 @@ static const char *const saml_keys[] = {
 };
 
 enum { AM_USER, AM_EMAIL, AM_NAME, AM_GROUPS, AM_ORG, AM_TEAM, AM__N };
-static const char *const attr_keys[] = {
+const char *const cfg_keys_saml_attrs[] = {
     [AM_USER] = "userId", [AM_EMAIL] = "email", [AM_NAME] = "name", [AM_GROUPS] = "groups",
     [AM_ORG] = "org_unit", [AM_TEAM] = "team", [AM__N] = NULL};
 
@@ -230,7 +230,7 @@ static void get_attr(struct cfg_errlist *e, const struct cfg_node *n, const char
 static void load_attributes(struct cfg_errlist *e, const struct cfg_node *n, struct cfg_saml *s)
 {
     const struct cfg_node *v[AM__N];
-    if (!cfg_map_slots(e, n, "sso.saml.attributeMapping", attr_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "sso.saml.attributeMapping", cfg_keys_saml_attrs, v, NULL))
         return;
     get_attr(e, v[AM_USER], "userId", &s->attr_user);
     get_attr(e, v[AM_EMAIL], "email", &s->attr_email);
@@ -305,7 +305,7 @@ void cfg_load_saml(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_saml *s = &L->sso->saml;
     const struct cfg_node *v[SA__N];
     defaults(s);
-    if (!cfg_map_slots(e, n, "sso.saml", saml_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "sso.saml", cfg_keys_saml, v, NULL))
         return;
     s->enabled = true;
     load_idp_metadata(L, v[SA_IDP_METADATA], n->line, s);

@@ -327,6 +327,14 @@ bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char
     return ok;
 }
 
+static size_t slot_of(const char *const *keys, size_t nkeys, const char *name)
+{
+    size_t k = 0;
+    while (k < nkeys && strcmp(keys[k], name) != 0)
+        k++;
+    return k;
+}
+
 bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *section,
                    const char *const *keys, const struct cfg_node **vals, int *keyline)
 {
@@ -344,27 +352,31 @@ bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *
         cfg_err(e, n->line, "%s must be a mapping, not %s", section, kind_name(n));
         return false;
     }
+    /* the key that filled each slot: a seed alias and its house key may not both be set */
+    const struct cfg_node **by = gw_xcalloc(nkeys + 1, sizeof(*by));
     for (size_t i = 0; i < n->n; i++) {
         const struct cfg_node *key = n->keys[i];
         if (key->bad)
             continue;
-        size_t k = 0;
-        while (k < nkeys && strcmp(keys[k], key->str) != 0)
-            k++;
-        if (k < nkeys) {
-            if (!vals[k]) { /* a duplicate was reported by the parser; the first one counts */
-                vals[k] = n->vals[i];
-                if (keyline)
-                    keyline[k] = key->line;
-            }
-            continue;
+        size_t k = slot_of(keys, nkeys, key->str);
+        const char *house = k == nkeys ? cfg_seed_alias(section, key->str) : NULL;
+        if (house)
+            k = slot_of(keys, nkeys, house);
+        if (k == nkeys) {
+            cfg_unknown_key(e, section, keys, key, n->vals[i]);
+        } else if (!by[k]) {
+            by[k] = key;
+            vals[k] = n->vals[i];
+            if (keyline)
+                keyline[k] = key->line;
+        } else if (strcmp(by[k]->str, key->str) != 0) { /* (a duplicate was reported already) */
+            const char *alias = strcmp(key->str, keys[k]) ? key->str : by[k]->str;
+            char shown[80];
+            cfg_err(e, key->line, "%s.%s and %s.%s are both set (%s is another name for %s): "
+                    "keep one", section, cfg_shown(alias, shown, sizeof(shown)), section,
+                    keys[k], shown, keys[k]);
         }
-        char list[512] = "", shown[80];
-        size_t o = 0;
-        for (size_t j = 0; j < nkeys && o < sizeof(list); j++)
-            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "", keys[j]);
-        cfg_err(e, key->line, "unknown key '%s' in %s (valid keys: %s)",
-                cfg_shown(key->str, shown, sizeof(shown)), section, list);
     }
+    free(by);
     return true;
 }

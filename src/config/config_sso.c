@@ -28,7 +28,7 @@
 
 enum { SS_OIDC, SS_SAML, SS_DEFAULT_PROTOCOL, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT,
        SS_TENANT_CLAIM, SS__N };
-static const char *const sso_keys[] = {
+const char *const cfg_keys_sso[] = {
     [SS_OIDC] = "oidc", [SS_SAML] = "saml", [SS_DEFAULT_PROTOCOL] = "default_protocol",
     [SS_DEFAULT_ROLE] = "default_role", [SS_UNMAPPED] = "unmapped", [SS_SESSIONS] = "sessions",
     [SS_JIT] = "jit_provisioning", [SS_TENANT_CLAIM] = "tenant_claim", [SS__N] = NULL};
@@ -37,7 +37,7 @@ enum { OI_ISSUER, OI_CLIENT_ID, OI_SECRET, OI_SECRET_FILE, OI_AUTH, OI_REDIRECT,
        OI_CLAIMS, OI_ALGS, OI_SKEW, OI_JWKS_CACHE, OI_USERINFO, OI_BEARER, OI_BEARER_AUD,
        OI_POST_LOGOUT, OI_CA, OI_TIMEOUT, OI_KEY_FILE, OI_KEY_ID, OI_BEARER_VALIDATION,
        OI_INTROSPECTION_CACHE, OI__N };
-static const char *const oidc_keys[] = {
+const char *const cfg_keys_oidc[] = {
     [OI_ISSUER] = "issuer",
     [OI_CLIENT_ID] = "client_id",
     [OI_SECRET] = "client_secret",
@@ -63,12 +63,12 @@ static const char *const oidc_keys[] = {
 };
 
 enum { CL_USER, CL_EMAIL, CL_NAME, CL_GROUPS, CL_ORG, CL_TEAM, CL__N };
-static const char *const claim_keys[] = {
+const char *const cfg_keys_claims[] = {
     [CL_USER] = "user",     [CL_EMAIL] = "email",       [CL_NAME] = "name",
     [CL_GROUPS] = "groups", [CL_ORG] = "org_unit",      [CL_TEAM] = "team", [CL__N] = NULL};
 
 enum { SE_IDLE, SE_ABS, SE_COOKIE, SE_CLI_ACCESS, SE_CLI_IDLE, SE_CLI_ABS, SE__N };
-static const char *const session_keys[] = {
+const char *const cfg_keys_sessions[] = {
     [SE_IDLE] = "idle_timeout_s", [SE_ABS] = "absolute_timeout_s", [SE_COOKIE] = "cookie_name",
     [SE_CLI_ACCESS] = "cli_access_token_ttl_s", [SE_CLI_IDLE] = "cli_idle_timeout_s",
     [SE_CLI_ABS] = "cli_absolute_timeout_s", [SE__N] = NULL};
@@ -316,7 +316,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_sso *s = L->sso;
     const struct cfg_node *v[OI__N];
     char shown[80];
-    if (!cfg_map_slots(e, n, "sso.oidc", oidc_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "sso.oidc", cfg_keys_oidc, v, NULL))
         return;
     s->oidc_enabled = true;
 
@@ -363,7 +363,7 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
     }
 
     const struct cfg_node *cv[CL__N];
-    if (cfg_map_slots(e, v[OI_CLAIMS], "sso.oidc.claims", claim_keys, cv, NULL)) {
+    if (cfg_map_slots(e, v[OI_CLAIMS], "sso.oidc.claims", cfg_keys_claims, cv, NULL)) {
         get_claim(e, cv[CL_USER], "user", &s->claim_user);
         get_claim(e, cv[CL_EMAIL], "email", &s->claim_email);
         get_claim(e, cv[CL_NAME], "name", &s->claim_name);
@@ -417,7 +417,7 @@ static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_errlist *e = L->errs;
     struct cfg_sso *s = L->sso;
     const struct cfg_node *v[SE__N];
-    if (!cfg_map_slots(e, n, "sso.sessions", session_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "sso.sessions", cfg_keys_sessions, v, NULL))
         return;
     cfg_get_uint(e, v[SE_IDLE], "sso.sessions.idle_timeout_s", 60, 30 * 86400,
                  &s->idle_timeout_s);
@@ -492,7 +492,7 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     s->jit_provisioning = true;
 
     const struct cfg_node *v[SS__N];
-    if (!cfg_map_slots(e, n, "sso", sso_keys, v, NULL))
+    if (!cfg_map_slots(e, n, "sso", cfg_keys_sso, v, NULL))
         return;
     if (cfg_is_null(v[SS_OIDC]) && cfg_is_null(v[SS_SAML]))
         cfg_err(e, n->line, "sso needs an oidc or a saml section");

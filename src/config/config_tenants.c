@@ -20,12 +20,13 @@
 #define DEFAULT_COOKIE "__Host-openclaw_session"
 
 enum { TE_ID, TE_NAME, TE_HOSTS, TE_PREFIX, TE_CLAIM, TE_SSO, TE_RBAC, TE__N };
-static const char *const tenant_keys[] = {
+const char *const cfg_keys_tenants[] = {
     [TE_ID] = "id", [TE_NAME] = "name", [TE_HOSTS] = "hosts", [TE_PREFIX] = "path_prefix",
     [TE_CLAIM] = "claim_value", [TE_SSO] = "sso", [TE_RBAC] = "rbac", [TE__N] = NULL};
 
 enum { TR_GROUPS, TR__N };
-static const char *const tenant_rbac_keys[] = {[TR_GROUPS] = "groupMappings", [TR__N] = NULL};
+const char *const cfg_keys_tenant_rbac[] = {[TR_GROUPS] = "groupMappings",
+                                            [TR__N] = NULL};
 
 /* First path segments the gateway answers itself. */
 static const char *const reserved_prefixes[] = {"api", "v1", "healthz", "readyz", NULL};
@@ -157,7 +158,7 @@ static void load_one(struct cfg_loader *L, const struct cfg_node *n, size_t inde
     char what[96], shown[80];
     const struct cfg_node *v[TE__N];
     snprintf(what, sizeof(what), "tenants[%zu]", index - 1);
-    if (!cfg_map_slots(e, n, what, tenant_keys, v, NULL)) {
+    if (!cfg_map_slots(e, n, what, cfg_keys_tenants, v, NULL)) {
         if (cfg_is_null(n))
             cfg_err(e, n ? n->line : 0, "%s must be a mapping", what);
         return;
@@ -199,7 +200,7 @@ static void load_one(struct cfg_loader *L, const struct cfg_node *n, size_t inde
     load_sso(L, v[TE_SSO], t);
     const struct cfg_node *rb[TR__N];
     snprintf(sub, sizeof(sub), "%s.rbac", what);
-    if (cfg_map_slots(e, v[TE_RBAC], sub, tenant_rbac_keys, rb, NULL)) {
+    if (cfg_map_slots(e, v[TE_RBAC], sub, cfg_keys_tenant_rbac, rb, NULL)) {
         snprintf(sub, sizeof(sub), "%s.rbac.groupMappings", what);
         cfg_load_group_mappings(L, rb[TR_GROUPS], sub, &t->group_mappings,
                                 &t->n_group_mappings);

@@ -25,6 +25,8 @@
 #include "tools/tools.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DRAIN_MS 10000
 /* Mutations wait for their durable audit event; this many can wait at once (and share one
@@ -416,20 +418,75 @@ static char *read_pem(const char *path)
     return data;
 }
 
+/* systemd sets JOURNAL_STREAM to the device and inode of the journal stream it connects
+ * (systemd.exec(5)): when that is stdout, whatever the banner prints is kept in the journal. */
+static bool stdout_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    struct stat st;
+    char own[64];
+    if (!js || fstat(STDOUT_FILENO, &st) != 0)
+        return false;
+    snprintf(own, sizeof(own), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+    return strcmp(js, own) == 0;
+}
+
+/* The one-time bootstrap token: on the terminal (or the pipe of whoever started the daemon),
+ * but never into the journal: there it goes to <data_dir>/bootstrap-token (0600) instead. */
+static void show_bootstrap(struct gwd *g, const struct cfg *c)
+{
+    if (!stdout_is_journal()) {
+        printf("Bootstrap admin token: %s\n", g->bootstrap);
+        printf("  (shown once; scope \"*\": keep it safe, give it to the CLI as OPENCLAW_TOKEN,\n"
+               "   create scoped tokens with it and revoke it with `openclaw tokens revoke "
+               "bootstrap-admin`)\n");
+        return;
+    }
+    char *path = gw_xasprintf("%s/bootstrap-token", c->data_dir);
+    char *line = gw_xasprintf("%s\n", g->bootstrap);
+    if (gw_file_write_atomic(path, line, strlen(line), 0600) == GW_OK)
+        printf("Bootstrap admin token written to %s (read it once, store it safely, then "
+               "delete the file)\n",
+               path);
+    else
+        gw_error("cannot write the bootstrap token to %s: configure an admin token under "
+                 "auth.tokens instead (docs/CONFIG.md)",
+                 path);
+    explicit_bzero(line, strlen(line));
+    free(line);
+    free(path);
+}
+
+/* What a new operator needs first: where it listens, where its state is, the credential, and
+ * the next step (sign in through the IdP, or connect a model provider). */
 static void print_banner(struct gwd *g, const struct cfg *c)
 {
     bool v6 = strchr(c->host, ':') != NULL;
-    printf("OpenClaw gateway %s (tenant %s, data %s)\n", GW_VERSION, c->tenant_id, c->data_dir);
-    printf("Listening on %s://%s%s%s:%u\n", c->tls ? "https" : "http", v6 ? "[" : "", c->host,
-           v6 ? "]" : "", http_server_port(g->http));
+    const char *scheme = c->tls ? "https" : "http";
+    unsigned port = http_server_port(g->http);
+    /* a wildcard address is not one to browse to: the URLs below name this machine */
+    bool any = !strcmp(c->host, "0.0.0.0") || !strcmp(c->host, "::");
+    const char *host = any ? (v6 ? "[::1]" : "127.0.0.1") : c->host;
+    printf("OpenClaw gateway %s (tenant %s)\n", GW_VERSION, c->tenant_id);
+    printf("Listening on %s://%s%s%s:%u\n", scheme, v6 ? "[" : "", c->host, v6 ? "]" : "", port);
+    printf("State:       %s (store, audit trail and keys, memory)\n", c->data_dir);
     if (g->bootstrap) {
-        printf("Bootstrap admin token: %s\n", g->bootstrap);
-        printf("  (shown once; it has scope \"*\": store it safely, create scoped tokens with it,\n"
-               "   and revoke it with `openclaw tokens revoke bootstrap-admin` when done)\n");
+        show_bootstrap(g, c);
         explicit_bzero(g->bootstrap, strlen(g->bootstrap));
         free(g->bootstrap);
         g->bootstrap = NULL;
     }
+    if (c->sso.enabled)
+        printf("Sign in:     %s://%s%s%s:%u/api/v1/auth/login in a browser, or `openclaw auth "
+               "login`\n",
+               scheme, v6 && !any ? "[" : "", host, v6 && !any ? "]" : "", port);
+    if (c->n_providers == 0 && g->config_path)
+        printf("Next step:   connect a model provider: add it under `models` in %s,\n"
+               "             then `openclaw admin reload` (docs/MODELS.md)\n",
+               g->config_path);
+    else if (c->n_providers == 0)
+        printf("Next step:   connect a model provider: write it under `models` in a gateway.yaml\n"
+               "             and restart with --config gateway.yaml (README.md, Quick start)\n");
     fflush(stdout);
 }
 

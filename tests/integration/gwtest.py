@@ -175,7 +175,7 @@ def seed_config(port=None, **over):
             "log_level": "audit",
         },
         # tests start from no policies at all unless they say otherwise (a fresh gateway
-        # writes the starter set: test_first_hour.py)
+        # writes the starter set: test_starter_policy.py)
         "policy": {"starter": False},
         "namespaces": {
             "engineering": {"shared_memory_path": "./memory/engineering/shared.md",

@@ -1176,11 +1176,11 @@ static void test_main_auth_usage(void **state)
 
 static void test_suggest(void **state)
 {
-    assert_int_equal(cli_edit_distance("tokens", "tokens"), 0);
-    assert_int_equal(cli_edit_distance("tokns", "tokens"), 1);
-    assert_int_equal(cli_edit_distance("tokesn", "tokens"), 1); /* a swap of neighbours */
-    assert_int_equal(cli_edit_distance("", "abc"), 3);
-    assert_int_equal(cli_edit_distance("kitten", "sitting"), 3);
+    assert_int_equal(gw_edit_distance("tokens", "tokens"), 0);
+    assert_int_equal(gw_edit_distance("tokns", "tokens"), 1);
+    assert_int_equal(gw_edit_distance("tokesn", "tokens"), 1); /* a swap of neighbours */
+    assert_int_equal(gw_edit_distance("", "abc"), 3);
+    assert_int_equal(gw_edit_distance("kitten", "sitting"), 3);
     static const char *const cmds[] = {"status", "auth", "config", "tokens", "tools", "policy",
                                        "sessions", "send", "stats", "admin"};
     size_t n = GW_ARRAY_LEN(cmds);

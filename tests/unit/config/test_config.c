@@ -616,16 +616,153 @@ static void test_unknown_keys(void **state)
                                       "  prot: 1\n"                         /* 3 */
                                       "  limits:\n"                         /* 4 */
                                       "    max_body: 10\n"                  /* 5 */
-                                      "agent:\n"                            /* 6 */
-                                      "  name: engineering/code-reviewer\n" /* 7 */
-                                      "audit:\n"                            /* 8 */
-                                      "  retentionDays: 365\n");            /* 9 */
-    assert_err2(&errs, "cfg.yaml:3: unknown key 'prot' in gateway (valid keys: host, port, tls, "
-                       "tls_cert, tls_key, threads, log_level, data_dir, limits, trusted_proxies)", NULL);
-    assert_err2(&errs, "cfg.yaml:5: unknown key 'max_body' in gateway.limits", "max_body_bytes");
-    assert_err2(&errs, "cfg.yaml:6: unknown key 'agent' in the top level", "agents");
-    assert_err2(&errs, "cfg.yaml:9: unknown key 'retentionDays' in audit", "retain_days");
-    assert_int_equal(errs.n, 4);
+                                      "  retain_days: 3\n"                  /* 6 */
+                                      "  tlsCert: x.pem\n"                  /* 7 */
+                                      "  colour: blue\n"                    /* 8 */
+                                      "port: 1\n"                           /* 9 */
+                                      "audit:\n"                            /* 10 */
+                                      "  logPath: a.jsonl\n"                /* 11 */
+                                      "  checkpoint: 5\n");                 /* 12 */
+    /* the nearest key of the section (a transposition, a prefix, camelCase) */
+    assert_err2(&errs, "cfg.yaml:3: unknown key 'prot' in gateway: did you mean 'port'? (valid "
+                       "keys: host, port, tls, tls_cert, tls_key, threads, log_level, data_dir, "
+                       "limits, trusted_proxies)", NULL);
+    assert_err(&errs, "cfg.yaml:5: unknown key 'max_body' in gateway.limits: did you mean "
+                      "'max_body_bytes'? (valid keys: ");
+    assert_err(&errs, "cfg.yaml:7: unknown key 'tlsCert' in gateway: did you mean 'tls_cert'?");
+    assert_err(&errs, "cfg.yaml:11: unknown key 'logPath' in audit: did you mean 'log_path'?");
+    assert_err(&errs, "cfg.yaml:12: unknown key 'checkpoint' in audit: did you mean "
+                      "'checkpoint_every'?");
+    /* a key of another section */
+    assert_err(&errs, "cfg.yaml:6: unknown key 'retain_days' in gateway: did you mean "
+                      "'audit.retain_days'? (valid keys: ");
+    assert_err(&errs, "cfg.yaml:9: unknown key 'port' in the top level: did you mean "
+                      "'gateway.port'? (valid keys: gateway, ");
+    /* nothing close: the valid keys only */
+    assert_err(&errs, "cfg.yaml:8: unknown key 'colour' in gateway (valid keys: host, ");
+    assert_int_equal(errs.n, 8);
+    cfg_errors_release(&errs);
+
+    /* a key that several sections have: each of them (at most 3) */
+    errs = load_bad("tenant:\n  org_unit: x\n");
+    assert_err(&errs, "cfg.yaml:2: unknown key 'org_unit' in tenant: did you mean "
+                      "'identity.teams[].org_unit' or 'identity.users[].org_unit' or "
+                      "'sso.oidc.claims.org_unit'? (valid keys: id, name)");
+    cfg_errors_release(&errs);
+}
+
+/* Seed 001's key names: aliases land on the house keys, the seed's sso shape is moved under
+ * sso, refused keys say what to write or which issue brings them. */
+static void test_seed_keys(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("auth:\n"
+                            "  provider: oidc\n"
+                            "  oidc:\n"
+                            "    issuer: https://accounts.example.com\n"
+                            "    clientId: openclaw\n"
+                            "    clientSecret: oidc-secret-value\n"
+                            "    redirectUri: https://gw.example.com/api/v1/auth/callback\n"
+                            "    scopes: [openid, email, profile, groups]\n"
+                            "  tokens:\n"
+                            "    - {id: ops, token: ops-token-0123456789, scopes: [\"*\"]}\n"
+                            "audit:\n"
+                            "  retentionDays: 365\n"
+                            "  logLevel: full\n");
+    assert_true(c->sso.enabled && c->sso.oidc_enabled);
+    assert_string_equal(c->sso.default_protocol, "oidc");
+    assert_string_equal(c->sso.issuer, "https://accounts.example.com");
+    assert_string_equal(c->sso.client_id, "openclaw");
+    assert_string_equal(c->sso.client_secret, "oidc-secret-value");
+    assert_string_equal(c->sso.redirect_uri, "https://gw.example.com/api/v1/auth/callback");
+    assert_int_equal(c->sso.n_scopes, 4);
+    assert_int_equal(c->n_tokens, 1); /* the rest of auth is read as before */
+    assert_int_equal(c->audit_retain_days, 365);
+    assert_string_equal(c->audit_log_level, "full");
+    cfg_unref(c);
+
+    /* a tenant's sso takes the aliases too */
+    c = load_ok("tenants:\n"
+                "  - id: lab\n"
+                "    hosts: [lab.example.com]\n"
+                "    sso:\n"
+                "      oidc: {issuer: \"https://idp.lab.example\", clientId: lab,\n"
+                "             clientSecret: lab-secret,\n"
+                "             redirectUri: \"https://lab.example.com/cb\"}\n");
+    assert_string_equal(cfg_find_tenant(c, "lab")->sso->client_id, "lab");
+    cfg_unref(c);
+
+    struct cfg_errors errs = load_bad(
+        "auth:\n"                                                       /* 1 */
+        "  oidc: {issuer: \"https://a.example\"}\n"                     /* 2 */
+        "  provider: saml\n"                                            /* 3 */
+        "sso:\n"                                                        /* 4 */
+        "  oidc:\n"                                                     /* 5 */
+        "    issuer: https://b.example\n"                               /* 6 */
+        "    clientId: a\n"                                             /* 7 */
+        "    client_id: b\n"                                            /* 8 */
+        "    client_secret: c\n"                                        /* 9 */
+        "    redirect_uri: https://b.example/cb\n"                      /* 10 */
+        "audit:\n"                                                      /* 11 */
+        "  retain_days: 30\n"                                           /* 12 */
+        "  retentionDays: 365\n"                                        /* 13 */
+        "  backend: postgresql\n"                                       /* 14 */
+        "  siem: {enabled: true}\n"                                     /* 15 */
+        "cluster: {enabled: true, nodeId: node-1}\n"                    /* 16 */
+        "store: {backend: postgresql}\n"                                /* 17 */
+        "sessionStore: redis\n"                                         /* 18 */
+        "dataResidency:\n"                                              /* 19 */
+        "  region: eu-west-1\n"                                         /* 20 */
+        "  providers: {anthropic: {apiEndpoint: x, weight: 1}}\n"       /* 21 */
+        "  colour: 1\n"                                                 /* 22 */
+        "agent: {name: engineering/code-reviewer}\n");                  /* 23 */
+    assert_err(&errs, "cfg.yaml:2: auth.oidc and sso.oidc are both set (auth.oidc is read as "
+                      "sso.oidc): keep one");
+    assert_err(&errs, "cfg.yaml:3: sso.default_protocol is \"saml\" but sso.saml is not "
+                      "configured");
+    assert_err(&errs, "cfg.yaml:8: sso.oidc.clientId and sso.oidc.client_id are both set "
+                      "(clientId is another name for client_id): keep one");
+    assert_err(&errs, "cfg.yaml:13: audit.retentionDays and audit.retain_days are both set "
+                      "(retentionDays is another name for retain_days): keep one");
+    assert_err(&errs, "cfg.yaml:14: audit.backend is not available in this build: cluster mode "
+                      "(issue 15) brings it as store.backend; ");
+    assert_err(&errs, "cfg.yaml:15: audit.siem is not available in this build: SIEM forwarding "
+                      "(issue 12) brings it; ");
+    assert_err(&errs, "cfg.yaml:16: cluster is not available in this build: cluster mode (issue "
+                      "15) brings it; this build runs one node");
+    assert_err(&errs, "cfg.yaml:17: store is not available in this build: cluster mode (issue "
+                      "15) brings it; ");
+    assert_err(&errs, "cfg.yaml:18: sessionStore is not available in this build: cluster mode "
+                      "(issue 15) brings it as cluster.redis; ");
+    assert_err(&errs, "cfg.yaml:20: dataResidency.region: use models.allowed_regions instead");
+    assert_err(&errs, "cfg.yaml:21: dataResidency.providers.anthropic.apiEndpoint: use "
+                      "models.providers[].base_url instead");
+    assert_err(&errs, "cfg.yaml:21: unknown key 'weight' in dataResidency.providers.anthropic "
+                      "(seed 001's keys there: apiEndpoint, dataProcessingRegion)");
+    assert_err(&errs, "cfg.yaml:22: unknown key 'colour' in dataResidency (seed 001's keys "
+                      "there: region, providers, storageRegion, logStorageRegion)");
+    assert_err(&errs, "cfg.yaml:23: agent: use agents instead (a list: each agent: block of "
+                      "seed 003 is one item)");
+    assert_int_equal(errs.n, 14);
+    cfg_errors_release(&errs);
+
+    /* the seed's SAML block: aliases taken, entryPoint and cert answered */
+    errs = load_bad("auth:\n"                                                       /* 1 */
+                    "  saml:\n"                                                     /* 2 */
+                    "    entryPoint: https://idp.example.com/sso/saml\n"            /* 3 */
+                    "    issuer: [x]\n"                                             /* 4 */
+                    "    cert: MIIC\n"                                              /* 5 */
+                    "    callbackUrl: ftp://gw.example.com/cb\n");                  /* 6 */
+    assert_err(&errs, "cfg.yaml:3: sso.saml.entryPoint: use sso.saml.idp_metadata instead");
+    assert_err(&errs, "cfg.yaml:4: sso.saml.sp_entity_id must be a string, not a list");
+    assert_err(&errs, "cfg.yaml:5: sso.saml.cert: use sso.saml.idp_metadata instead");
+    assert_err(&errs, "cfg.yaml:6: sso.saml.acs_url must be a ");
+    cfg_errors_release(&errs);
+
+    /* auth.provider moved next to an sso that is not a mapping */
+    errs = load_bad("sso: [x]\nauth:\n  provider: oidc\n");
+    assert_err(&errs, "cfg.yaml:3: auth.provider is read as sso.default_protocol, but sso is not "
+                      "a mapping");
     cfg_errors_release(&errs);
 }
 
@@ -880,8 +1017,8 @@ static void test_agents(void **state)
         "  - name: ops/four\n"                                               /* 18 */
         "    memory_path: memory/ops/shared.md\n");                          /* 19 */
     assert_err(&errs, "cfg.yaml:2: namespace name 'Engineering' is not valid");
-    assert_err(&errs, "cfg.yaml:4: unknown key 'path' in namespaces.ops (valid keys: shared_memory_path, "
-               "members)");
+    assert_err(&errs, "cfg.yaml:4: unknown key 'path' in namespaces.ops: did you mean "
+               "'shared_memory_path'? (valid keys: shared_memory_path, members)");
     assert_err(&errs, "cfg.yaml:6: agents[0].name 'code-reviewer' must be \"<namespace>/<agent>\"");
     assert_err(&errs, "cfg.yaml:7: agents[1].name 'engineering/Code'");
     assert_err(&errs, "cfg.yaml:9: agents[2].channel 'engineering/b' must be the agent's name 'engineering/a'");
@@ -1194,9 +1331,9 @@ static void test_example_file(void **state)
         free(src);
         skip();
     }
-    setenv("OPENCLAW_ADMIN_TOKEN", "example-admin-token-123", 1);
-    setenv("OPENCLAW_ENG_TOKEN", "example-eng-token-456", 1);
-    setenv("OPENCLAW_MKT_TOKEN", "example-mkt-token-789", 1);
+    /* valid as written: no variable of the file needs to be set */
+    unsetenv("OPENCLAW_HOST");
+    unsetenv("OPENCLAW_PORT");
     struct cfg_overrides ov = {.data_dir = datadir};
     struct cfg *c = NULL;
     struct cfg_errors errs = {0};
@@ -1204,22 +1341,26 @@ static void test_example_file(void **state)
     if (rc != GW_OK)
         dump(&errs);
     assert_int_equal(rc, GW_OK);
-    assert_true(c->n_tokens >= 3);
+    assert_string_equal(c->host, "127.0.0.1");
+    assert_int_equal(c->port, 8080);
+    assert_int_equal(c->n_tokens, 0); /* their secrets come from the environment */
     assert_true(c->n_agents >= 2);
     assert_non_null(cfg_find_agent(c, "engineering/code-reviewer"));
     assert_non_null(cfg_find_model(c, cfg_find_agent(c, "engineering/code-reviewer")->model,
                                    NULL));
     assert_non_null(cfg_find_budget(c, "engineering"));
+    assert_string_equal(c->approver, "team_lead");
+    assert_int_equal(c->approval_ttl_s, 86400);
+    assert_null(c->opa_url); /* an OPA that does not run would deny everything */
     cfg_unref(c);
 
-    /* without the secrets in the environment the example is refused, naming the variable */
-    unsetenv("OPENCLAW_ADMIN_TOKEN");
+    /* its ${NAME:-default} values follow the environment */
+    setenv("OPENCLAW_PORT", "9099", 1);
     rc = cfg_load(src, &ov, &c, &errs);
-    assert_int_equal(rc, GW_ECONFIG);
-    assert_err(&errs, "environment variable OPENCLAW_ADMIN_TOKEN is not set");
-    cfg_errors_release(&errs);
-    unsetenv("OPENCLAW_ENG_TOKEN");
-    unsetenv("OPENCLAW_MKT_TOKEN");
+    assert_int_equal(rc, GW_OK);
+    assert_int_equal(c->port, 9099);
+    cfg_unref(c);
+    unsetenv("OPENCLAW_PORT");
     free(src);
 }
 
@@ -1512,8 +1653,9 @@ static void test_models_errors(void **state)
         "      api_key_file: secrets/missing.key\n"                          /* 41 */
         "      models: [{name: llama3, output_per_mtok: 1e400}]\n");         /* 42 */
     assert_err(&errs, "cfg.yaml:2: models.max_tool_rounds must be between 1 and 64 (got 65)");
-    assert_err2(&errs, "cfg.yaml:3: unknown key 'regions' in models (valid keys: "
-                       "allowed_regions, max_tool_rounds, providers)", NULL);
+    assert_err2(&errs, "cfg.yaml:3: unknown key 'regions' in models: did you mean "
+                       "'allowed_regions'? (valid keys: allowed_regions, max_tool_rounds, "
+                       "providers)", NULL);
     assert_err(&errs, "cfg.yaml:6: models.providers[0].api must be one of openai, anthropic, "
                       "ollama (got 'openia')");
     assert_err(&errs, "cfg.yaml:9: models.providers[0].api_key_file and "
@@ -1532,8 +1674,8 @@ static void test_models_errors(void **state)
                       "public, internal, confidential, restricted (got 'secret')");
     assert_err(&errs, "cfg.yaml:13: models.providers[0].kind must be one of external, "
                       "self_hosted (got 'cloud')");
-    assert_err2(&errs, "cfg.yaml:14: unknown key 'model' in models.providers[0] (valid keys: ",
-                "models)");
+    assert_err2(&errs, "cfg.yaml:14: unknown key 'model' in models.providers[0]: did you mean "
+                       "'models'? (valid keys: ", "models)");
     assert_err(&errs, "cfg.yaml:17: models.providers[0].models[0].input_per_mtok must be "
                       "between 0 and 1e+06 (got -1)");
     assert_err(&errs, "cfg.yaml:18: models.providers[0].models[0].output_per_mtok must be a "
@@ -1713,8 +1855,8 @@ static void test_costs_errors(void **state)
                       "URL");
     assert_err(&errs, "cfg.yaml:8: costManagement.smtp.from is required when "
                       "costManagement.smtp.url is set");
-    assert_err2(&errs, "cfg.yaml:9: unknown key 'host' in costManagement.smtp (valid keys: "
-                       "url, from, username, password)", NULL);
+    assert_err2(&errs, "cfg.yaml:9: unknown key 'host' in costManagement.smtp: did you mean "
+                       "'gateway.host'? (valid keys: url, from, username, password)", NULL);
     assert_err(&errs, "cfg.yaml:11: costManagement.budgets.dev-team.onExceed must be one of "
                       "alert, disable (got 'block')");
     assert_err(&errs, "cfg.yaml:12: costManagement.budgets.qa.monthlyUsdLimit must be greater "
@@ -2009,6 +2151,7 @@ int main(void)
         cmocka_unit_test(test_rbac_errors),
         cmocka_unit_test(test_tenants),
         cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_seed_keys),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_enums),
