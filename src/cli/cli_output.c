@@ -337,8 +337,7 @@ void cli_format_verify(struct gw_buf *out, const json_t *result)
     if (kind && strcmp(kind, "genesis") == 0)
         (void)gw_buf_printf(out, "%-21s%s\n", "Anchor:", "event 1 (the whole log)");
     else if (kind)
-        (void)gw_buf_printf(out, "%-21s%s at seq %lld (events before it not checked)\n",
-                            "Anchor:",
+        (void)gw_buf_printf(out, "%-21s%s at seq %lld (events before it not checked)\n", "Anchor:",
                             strcmp(kind, "supplied_head") == 0 ? "your head"
                                                                : "a signed head in the file",
                             (long long)aseq);
@@ -346,16 +345,16 @@ void cli_format_verify(struct gw_buf *out, const json_t *result)
     verify_line(out, "Heads checked:", json_object_get(result, "checkpoints_checked"));
     const json_t *signd = json_object_get(result, "signed_events");
     if (signd)
-        (void)gw_buf_printf(out, "%-21s%lld (all events through seq %lld)\n", "Signed events:",
-                            (long long)json_integer_value(signd),
-                            (long long)json_integer_value(json_object_get(result,
-                                                                          "signed_through")));
+        (void)gw_buf_printf(out, "%-21s%lld (all events through seq %lld)\n",
+                            "Signed events:", (long long)json_integer_value(signd),
+                            (long long)json_integer_value(
+                                json_object_get(result, "signed_through")));
     const json_t *ranges = json_object_get(result, "unsigned_ranges");
     if (json_array_size(ranges)) {
         char *t = ranges_text(ranges);
         (void)gw_buf_printf(out, "%-21s%lld (%s)\n", "Not signed:",
-                            (long long)json_integer_value(json_object_get(result,
-                                                                          "unsigned_events")),
+                            (long long)json_integer_value(
+                                json_object_get(result, "unsigned_events")),
                             t);
         free(t);
     }

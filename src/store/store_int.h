@@ -200,12 +200,12 @@ struct store_audit_ops {
                                 struct store_audit_checkpoint *out);
     gw_err (*checkpoint_list)(struct store *st, const char *tenant,
                               struct store_audit_checkpoint **out, size_t *n);
-    gw_err (*checkpoint_page)(struct store *st, const char *tenant, int64_t after_seq,
-                              size_t limit, struct store_audit_checkpoint **out, size_t *n);
+    gw_err (*checkpoint_page)(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                              struct store_audit_checkpoint **out, size_t *n);
     gw_err (*hashes)(struct store *st, const char *tenant, int64_t first, size_t count,
                      struct store_audit_hash **out, size_t *n);
-    gw_err (*nodes)(struct store *st, const char *tenant, int level, int64_t first,
-                    size_t count, struct store_audit_hash **out, size_t *n);
+    gw_err (*nodes)(struct store *st, const char *tenant, int level, int64_t first, size_t count,
+                    struct store_audit_hash **out, size_t *n);
     gw_err (*key_insert)(struct store *st, const struct store_audit_key *k);
     gw_err (*key_list)(struct store *st, struct store_audit_key **out, size_t *n);
 };
