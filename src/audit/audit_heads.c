@@ -63,28 +63,10 @@ void audit_heads_free(struct audit *a)
 
 /* --- adoption of a trail from before signed heads ------------------------------------------ */
 
-struct nodes {
-    struct store_audit_node *v;
-    size_t n, cap;
-    const char *tenant;
-};
-
-static void keep_node(void *arg, int level, int64_t idx, const unsigned char hash[AUDIT_HASH_LEN])
-{
-    struct nodes *ns = arg;
-    if (ns->n == ns->cap) {
-        ns->cap = ns->cap ? 2 * ns->cap : 64;
-        ns->v = gw_xrealloc(ns->v, ns->cap * sizeof *ns->v);
-    }
-    char *hex = gw_xmalloc(2 * AUDIT_HASH_LEN + 1);
-    gw_hex(hash, AUDIT_HASH_LEN, hex);
-    ns->v[ns->n++] = (struct store_audit_node){(char *)ns->tenant, level, idx, hex};
-}
-
 /* Builds the tree of rows 1..seq from their hashes, stores its nodes and a signed head. */
 static gw_err adopt(struct audit *a, struct audit_head *h)
 {
-    struct nodes ns = {.tenant = h->tenant};
+    struct audit_nodes ns = {.tenant = h->tenant};
     gw_err rc = GW_OK;
     memset(&h->tree, 0, sizeof h->tree);
     while (rc == GW_OK && h->tree.size < h->seq) {
@@ -96,7 +78,7 @@ static gw_err adopt(struct audit *a, struct audit_head *h)
             if (v[i].n != h->tree.size + 1 || !audit_leaf_of_hex(v[i].hash, leaf))
                 rc = GW_ECONFLICT;
             else
-                audit_frontier_push(&h->tree, leaf, keep_node, &ns);
+                audit_frontier_push(&h->tree, leaf, audit_nodes_keep, &ns);
         }
         if (rc == GW_OK && n == 0)
             rc = GW_ECONFLICT;
@@ -123,8 +105,7 @@ static gw_err adopt(struct audit *a, struct audit_head *h)
                 "tree and a signed head",
                 h->tenant, (long long)h->seq);
     store_audit_checkpoint_release(&head);
-    for (size_t i = 0; i < ns.n; i++)
-        free(ns.v[i].hash);
+    audit_nodes_clear(&ns);
     free(ns.v);
     return rc;
 }

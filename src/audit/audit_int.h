@@ -109,6 +109,16 @@ void audit_frontier_push(struct audit_frontier *f, const unsigned char leaf[AUDI
                          audit_node_fn *emit, void *arg);
 void audit_frontier_root(const struct audit_frontier *f, unsigned char out[AUDIT_HASH_LEN]);
 size_t audit_frontier_count(int64_t size);
+/* Completed subtrees collected for a commit (the arg of audit_nodes_keep, an audit_node_fn):
+ * they belong to `tenant` as it is when they are kept. */
+struct audit_nodes {
+    struct store_audit_node *v;
+    size_t n, cap;
+    char *tenant;
+};
+void audit_nodes_keep(void *arg, int level, int64_t idx, const unsigned char hash[AUDIT_HASH_LEN]);
+/* Frees the kept hashes (the array stays for the next commit). */
+void audit_nodes_clear(struct audit_nodes *ns);
 /* The frontier of a tree of `size` leaves from its subtrees. */
 gw_err audit_frontier_build(struct audit_frontier *f, int64_t size, audit_subtree_fn *get,
                             void *arg);
@@ -338,8 +348,7 @@ struct audit {
     struct store_audit_row *rows;
     struct store_audit_checkpoint *heads; /* signed for the batch */
     size_t n_heads;
-    struct store_audit_node *nodes;
-    size_t n_nodes, cap_nodes;
+    struct audit_nodes nodes; /* tree nodes the batch completes */
     struct audit_undo *undo;
     size_t n_undo, cap_undo;
     EVP_MD_CTX *md;

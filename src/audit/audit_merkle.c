@@ -12,6 +12,7 @@
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
+#include "base/mem.h"
 #include "base/util.h"
 
 #include <openssl/evp.h>
@@ -88,6 +89,25 @@ void audit_frontier_root(const struct audit_frontier *f, unsigned char out[AUDIT
             memcpy(out, f->h[level], AUDIT_HASH_LEN);
         have = true;
     }
+}
+
+void audit_nodes_keep(void *arg, int level, int64_t idx, const unsigned char hash[AUDIT_HASH_LEN])
+{
+    struct audit_nodes *ns = arg;
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? 2 * ns->cap : 16;
+        ns->v = gw_xrealloc(ns->v, ns->cap * sizeof *ns->v);
+    }
+    char *hex = gw_xmalloc(2 * AUDIT_HASH_LEN + 1);
+    gw_hex(hash, AUDIT_HASH_LEN, hex);
+    ns->v[ns->n++] = (struct store_audit_node){ns->tenant, level, idx, hex};
+}
+
+void audit_nodes_clear(struct audit_nodes *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i].hash);
+    ns->n = 0;
 }
 
 size_t audit_frontier_count(int64_t size)

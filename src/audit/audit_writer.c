@@ -210,25 +210,12 @@ static void undo_apply(struct audit *a)
     }
 }
 
-static void keep_node(void *arg, int level, int64_t idx, const unsigned char hash[AUDIT_HASH_LEN])
-{
-    struct audit *a = arg;
-    if (a->n_nodes == a->cap_nodes) {
-        a->cap_nodes = a->cap_nodes ? 2 * a->cap_nodes : 16;
-        a->nodes = gw_xrealloc(a->nodes, a->cap_nodes * sizeof *a->nodes);
-    }
-    char *hex = gw_xmalloc(2 * AUDIT_HASH_LEN + 1);
-    gw_hex(hash, AUDIT_HASH_LEN, hex);
-    a->nodes[a->n_nodes++] = (struct store_audit_node){NULL, level, idx, hex};
-}
-
 static void batch_release(struct audit *a)
 {
     for (size_t i = 0; i < a->n_heads; i++)
         store_audit_checkpoint_release(&a->heads[i]);
-    for (size_t i = 0; i < a->n_nodes; i++)
-        free(a->nodes[i].hash);
-    a->n_heads = a->n_nodes = 0;
+    a->n_heads = 0;
+    audit_nodes_clear(&a->nodes);
 }
 
 /* The head (tenant, loaded and current) an event extends. */
@@ -264,10 +251,8 @@ static gw_err chain(struct audit *a, void *const *items, size_t n, bool lines)
             continue;
         unsigned char leaf[AUDIT_HASH_LEN];
         audit_leaf_of_hex(it->hash, leaf);
-        size_t first = a->n_nodes;
-        audit_frontier_push(&h->tree, leaf, keep_node, a);
-        for (size_t k = first; k < a->n_nodes; k++)
-            a->nodes[k].tenant = h->tenant;
+        a->nodes.tenant = h->tenant;
+        audit_frontier_push(&h->tree, leaf, audit_nodes_keep, &a->nodes);
     }
     return GW_OK;
 }
@@ -326,9 +311,14 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
     gw_err rc = chain(a, items, n, file);
     if (rc == GW_OK)
         rc = sign_heads(a, file);
-    struct audit_batch b = {
-        a->rows,     n, a->heads, a->n_heads, a->nodes, a->n_nodes, file ? a->lines.data : NULL,
-        a->lines.len};
+    struct audit_batch b = {.rows = a->rows,
+                            .n = n,
+                            .heads = a->heads,
+                            .n_heads = a->n_heads,
+                            .nodes = a->nodes.v,
+                            .n_nodes = a->nodes.n,
+                            .lines = file ? a->lines.data : NULL,
+                            .len = a->lines.len};
     writing(a, true);
     if (rc == GW_OK)
         rc = a->store_sink->ops->append(a->store_sink, &b);
@@ -644,7 +634,7 @@ void audit_close(struct audit *a)
     audit_heads_free(a);
     free(a->rows);
     free(a->heads);
-    free(a->nodes);
+    free(a->nodes.v);
     free(a->undo);
     free(a->fails);
     gw_buf_release(&a->lines);

@@ -435,8 +435,7 @@ static void test_file_failure_after_commit(void **state)
     struct fx *f = fx_new(true);
     fx_open_audit(f);
     record_n(f, TENANT, 2, true);
-    /* a file that refuses writes but was open: swap it for a directory-less path is not
-     * possible in place, so close its descriptor under the writer (EBADF on the next write) */
+    /* the writer's descriptor closed under it: its next write fails (EBADF) after the commit */
     struct audit_file *af = audit_file_sink_file(f->a->file_sink);
     int saved = dup(af->fd);
     close(af->fd);
