@@ -92,6 +92,23 @@ wrk_field() {
        END {printf "%s %.3f %.3f\n", rps, p50, p99}' "$1"
 }
 
+# wrk_runs NAME PATH [LUA]: a 2 s warm-up, then RUNS runs of wrk -t1 -c$CONNS -d${DUR}s --latency
+# on $GW_URL$PATH (wrk pinned to $LOAD_CPU); one line per run, then the medians.
+wrk_runs() {
+  local name=$1 path=$2 lua=${3:-} out
+  local s=(); [ -n "$lua" ] && s=(-s "$lua")
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d2s "${s[@]}" "$GW_URL$path" >/dev/null 2>&1  # warm-up
+  for i in $(seq 1 "$RUNS"); do
+    out=$GW_DIR/$name.$i.txt
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${s[@]}" "$GW_URL$path" > "$out" 2>&1
+    local non2xx; non2xx=$(awk '/Non-2xx/{print $NF}' "$out")
+    echo "$name run=$i $(wrk_field "$out" | awk '{printf "rps=%s p50_ms=%s p99_ms=%s", $1, $2, $3}') non2xx=${non2xx:-0}"
+  done | tee "$GW_DIR/$name.sum"
+  echo "$name median rps=$(grep -o 'rps=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)" \
+       "p50_ms=$(grep -o 'p50_ms=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)" \
+       "p99_ms=$(grep -o 'p99_ms=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)"
+}
+
 machine_info() {
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"

@@ -22,21 +22,7 @@ curl -fs -X PUT -H "Authorization: Bearer $ENG_TOKEN" -H 'Content-Type: text/mar
 curl -fs -o /dev/null -H "Authorization: Bearer $ENG_TOKEN" "$GW_URL/api/v1/memory/engineering/code-reviewer" \
   || { echo "memory GET failed" >&2; exit 1; }
 
-bench() { # name path [lua]
-  local name=$1 path=$2 lua=${3:-} out
-  local s=(); [ -n "$lua" ] && s=(-s "$lua")
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d2s "${s[@]}" "$GW_URL$path" >/dev/null 2>&1  # warm-up
-  for i in $(seq 1 "$RUNS"); do
-    out=$GW_DIR/$name.$i.txt
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${s[@]}" "$GW_URL$path" > "$out" 2>&1
-    local non2xx; non2xx=$(awk '/Non-2xx/{print $NF}' "$out")
-    echo "$name run=$i $(wrk_field "$out" | awk '{printf "rps=%s p50_ms=%s p99_ms=%s", $1, $2, $3}') non2xx=${non2xx:-0}"
-  done | tee "$GW_DIR/$name.sum"
-  echo "$name median rps=$(grep -o 'rps=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)" \
-       "p50_ms=$(grep -o 'p50_ms=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)" \
-       "p99_ms=$(grep -o 'p99_ms=[0-9.]*' "$GW_DIR/$name.sum" | cut -d= -f2 | median)"
-}
-bench health /api/v1/health
-bench memory_get_authed /api/v1/memory/engineering/code-reviewer "$LUA"
+wrk_runs health /api/v1/health
+wrk_runs memory_get_authed /api/v1/memory/engineering/code-reviewer "$LUA"
 echo "rss_after_load_kb=$(rss_kb $GW_PID)"
 echo "audit_stats=$(curl -fs "$GW_URL/api/v1/status" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin).get("audit")))')"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for the whole suite: install test dependencies, build with gcc (warnings as
 # errors), check that clang builds it too, then run every unit and integration test twice:
-# on the normal build and on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# on the normal build and on an AddressSanitizer + UndefinedBehaviorSanitizer build; last, each
+# libFuzzer target runs a few seconds on its corpus (tests/fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -33,9 +34,16 @@ echo "== build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 
+echo "== build (libFuzzer targets)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DGW_FUZZ=ON -DGW_TESTS=OFF \
+  -DGW_UI=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz >/dev/null
+
 echo "== tests (sanitizers)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2 || status=1
 echo "== tests (release build)"
 ctest --test-dir build --output-on-failure -j2 || status=1
+echo "== fuzz (5 s per target)"
+tests/fuzz/run.sh -t 5 -j "$jobs" build-fuzz || status=1
 exit $status

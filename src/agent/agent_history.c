@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: MIT
- * agent_history.c — conversations: the messages of (tenant, user, agent, session) kept in the
+ * agent_history.c — conversations: the messages of (tenant, owner, agent, session) kept in the
  * store as canonical JSON, loaded as the start of the next turn and extended by what it
- * produced.
+ * produced. The owner's org unit and team are kept with the conversation when it begins: they
+ * decide which administrators may read it (agent_conversations.c).
  */
 #include "base/prelude.h"
-#include "agent/agent.h"
+#include "agent/agent_int.h"
+#include "auth/auth.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "store/store.h"
 
 _Static_assert(AGENT_CONVERSATION_ID_LEN == STORE_CONV_ID_LEN, "conversation ids");
-
-struct agent_history {
-    struct store *st;
-};
 
 struct agent_history *agent_history_new(struct store *st)
 {
@@ -28,11 +26,22 @@ void agent_history_free(struct agent_history *h)
     free(h);
 }
 
-gw_err agent_history_load(struct agent_history *h, const char *tenant, const char *user,
+const char *agent_history_owner(const struct auth_principal *p)
+{
+    return p->user ? p->user : p->actor;
+}
+
+gw_err agent_history_load(struct agent_history *h, const struct auth_principal *p,
                           const char *agent, const char *session, json_t *history,
                           char id[AGENT_CONVERSATION_ID_LEN])
 {
-    gw_err rc = store_conversation_open(h->st, tenant, user, agent, session, gw_now_ms(), id);
+    const struct store_conversation c = {.tenant = (char *)p->tenant,
+                                         .user_id = (char *)agent_history_owner(p),
+                                         .channel = (char *)agent,
+                                         .session = (char *)session,
+                                         .org_unit = (char *)p->org_unit,
+                                         .team = (char *)p->team};
+    gw_err rc = store_conversation_open(h->st, &c, gw_now_ms(), id);
     if (rc != GW_OK)
         return rc;
     char **msgs = NULL;

@@ -44,6 +44,7 @@ struct api_deps {
     struct gov *gov;
     struct llm_client *llm;
     struct meter *costs;
+    struct audit_fwd *siem;     /* SIEM forwarding: back-pressure for /api/v1/status */
 };
 
 /* http_dispatch_fn / http_done_fn with ctx = struct api_deps *. */

@@ -118,34 +118,31 @@ void api_agents_delete(struct api_call *c)
     http_respond_json(c->r, 200, json_pack("{s:s,s:b}", "name", name, "deleted", 1));
 }
 
-/* Validates "{ns}/{agent}" variables; answers and returns false on failure. */
-static bool channel_vars(struct api_call *c, const char **ns, const char **agent)
+bool api_channel_agent(struct api_call *c, struct ns_agent_info *info)
 {
-    *ns = c->var[0];
-    *agent = c->var[1];
-    if (!cfg_name_valid(*ns) || !cfg_name_valid(*agent)) {
+    const char *ns = c->var[0], *agent = c->var[1];
+    if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         http_respond_error(c->r, GW_EINVAL,
                            "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return false;
     }
-    c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", *ns, *agent);
+    c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
+    if (!auth_allows_channel(c->gc.p, ns, agent)) {
+        api_deny_channel(c, ns, agent);
+        return false;
+    }
+    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, info) != GW_OK) {
+        http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
+        return false;
+    }
     return true;
 }
 
 void api_messages_send(struct api_call *c)
 {
-    const char *ns, *agent;
-    if (!channel_vars(c, &ns, &agent))
-        return;
-    if (!auth_allows_channel(c->gc.p, ns, agent)) {
-        api_deny_channel(c, ns, agent);
-        return;
-    }
     struct ns_agent_info info;
-    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
-        http_respond_error(c->r, GW_ENOTFOUND, "no agent %s/%s", ns, agent);
+    if (!api_channel_agent(c, &info))
         return;
-    }
     json_t *body = api_json_body(c);
     if (!body)
         return;
@@ -186,8 +183,14 @@ void api_messages_send(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "the message could not be stored");
         goto out;
     }
-    http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s}", "id", id, "channel", info.channel,
-                                           "status", "stored"));
+    /* nothing answers: say so, and how to read the mailbox and to give the agent a model */
+    const char *hint = gw_pool_printf(c->r->pool, "%s has no model, so nothing answers: the "
+                                      "message waits in its mailbox (openclaw messages list "
+                                      "%s). Give it one: openclaw models set-agent %s "
+                                      "<provider>/<model>", info.name, info.name, info.name);
+    http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:n,s:s}", "id", id, "channel",
+                                           info.channel, "status", "stored", "model", "hint",
+                                           hint));
 out:
     json_decref(body);
 }

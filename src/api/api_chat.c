@@ -35,9 +35,8 @@ struct chat {
 
 static gw_err load_conversation(struct chat *ch, const char *session, json_t *history)
 {
-    const struct auth_principal *p = ch->c->gc.p;
-    return agent_history_load(ch->c->d->history, p->tenant, p->user ? p->user : p->actor,
-                              ch->agent->name, session, history, ch->conversation);
+    return agent_history_load(ch->c->d->history, ch->c->gc.p, ch->agent->name, session, history,
+                              ch->conversation);
 }
 
 static void save_conversation(struct chat *ch, const json_t *user_msg, const json_t *produced)

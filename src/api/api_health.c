@@ -8,6 +8,7 @@
 #include "api/api_int.h"
 #include "llm/llm.h"
 #include "audit/audit.h"
+#include "audit/fwd/audit_fwd.h"
 #include "base/util.h"
 #include "http/http.h"
 
@@ -17,7 +18,8 @@ static const struct {
     const char *detail;
 } plugins[] = {
     {"policy-engine", "active", "hierarchical policies, decisions with trace, approvals, optional OPA"},
-    {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints"},
+    {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints, SIEM "
+                                  "forwarding (CEF, LEEF, JSON, HEC, ECS, OCSF)"},
     {"auth-enterprise", "active", "scoped tokens, RBAC, OIDC and SAML 2.0 single sign-on, "
                                   "sessions, CLI sign-in, tenants"},
     {"connector-gmail", "unavailable", "not built yet"},
@@ -111,6 +113,8 @@ void api_status(struct api_call *c)
         json_array_append_new(protocols, json_string("oidc"));
     if (sso->enabled && sso->saml.enabled)
         json_array_append_new(protocols, json_string("saml"));
+    json_object_set_new(json_object_get(body, "components"), "siem",
+                        json_string(audit_fwd_state(c->d->siem)));
     json_object_set_new(body, "sso", json_pack("{s:b,s:o,s:s?}", "enabled", sso->enabled,
                                                "protocols", protocols, "default",
                                                sso->enabled ? sso->default_protocol : NULL));
@@ -125,6 +129,8 @@ void api_status(struct api_call *c)
         /* provider queues (depth, waits) are operational detail: authenticated callers only */
         if (c->d->llm)
             json_object_set_new(body, "model_queues", llm_client_status(c->d->llm));
+        /* SIEM back-pressure: the caller's own tenant's cursors only */
+        json_object_set_new(body, "siem", audit_fwd_status(c->d->siem, c->gc.p->tenant));
     }
     http_respond_json(c->r, 200, body);
 }

@@ -10,15 +10,13 @@
 #define GW_API_INT_H
 
 #include "api/api.h"
+#include "api/api_path.h"
 #include "auth/auth.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "config/config.h"
 #include "gov/gov.h"
-
-#define API_MAX_SEGMENTS 8
-#define API_MAX_SEGMENT 128
 
 /* An HTTP request as a governed call: the spine's call first (pool, configuration snapshot,
  * principal, request id, client address, the one audit event), then what only HTTP has. */
@@ -48,6 +46,11 @@ bool api_require(struct api_call *c, const char *scope);
 /* Answers 403 saying why the caller may not use channel ns/agent (agent NULL: namespace ns):
  * the missing scope, or the missing namespace grant and how to add it. */
 void api_deny_channel(struct api_call *c, const char *ns, const char *agent);
+/* The agent of a channel route's "{ns}/{agent}" variables (the call's audit resource), when
+ * the names are valid, the caller may use the channel and the agent exists; otherwise answers
+ * 400, 403 or 404 and returns false (api_agents.c). */
+struct ns_agent_info;
+bool api_channel_agent(struct api_call *c, struct ns_agent_info *info);
 /* Parses the JSON body of a POST/PUT (content type checked); answers 4xx and returns NULL on
  * error. The result is owned by the caller. */
 json_t *api_json_body(struct api_call *c);
@@ -79,6 +82,8 @@ api_handler_fn api_models_list, api_chat_completions;
 api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
     api_approvals_reject;
 api_handler_fn api_costs_get;
+api_handler_fn api_conversations_list, api_conversations_get, api_conversations_export,
+    api_conversations_delete, api_messages_list;
 api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sessions_list,
     api_auth_sessions_revoke, api_auth_user_sessions_revoke;
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;

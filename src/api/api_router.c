@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * api_router.c — the route table, path segmentation, authentication and the audit hook.
- *
- * Paths are split on '/' while still percent-encoded and each segment is decoded on its own,
- * so an encoded slash ("%2f") stays inside its segment and is then refused by the name rules.
- * Segments that decode to "." or "..", contain '/', '\', control bytes or non-ASCII bytes are
- * refused with 400 before any route sees them.
+ * api_router.c — the route table, authentication and the audit hook. Paths are split and
+ * matched by api_path.c.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
@@ -68,6 +64,12 @@ static const struct route routes[] = {
      "namespace.member_removed", 0},
     {HTTP_GET, "/api/v1/scopes", api_scopes_list, "scope.listed", 0},
     {HTTP_POST, "/api/v1/channels/{}/{}/messages", api_messages_send, "message.sent", 0},
+    {HTTP_GET, "/api/v1/channels/{}/{}/messages", api_messages_list, "message.listed", 0},
+    {HTTP_GET, "/api/v1/conversations", api_conversations_list, "conversation.listed", 0},
+    {HTTP_GET, "/api/v1/conversations/{}", api_conversations_get, "conversation.read", 0},
+    {HTTP_DELETE, "/api/v1/conversations/{}", api_conversations_delete, "conversation.deleted", 0},
+    {HTTP_GET, "/api/v1/conversations/{}/export", api_conversations_export,
+     "conversation.exported", 0},
     {HTTP_GET, "/api/v1/memory/{}/{}", api_memory_get, "memory.read", 0},
     {HTTP_PUT, "/api/v1/memory/{}/{}", api_memory_put, "memory.written", 0},
     {HTTP_GET, "/api/v1/audit", api_audit_query, "audit.queried", 0},
@@ -128,69 +130,6 @@ bool api_inline(struct http_req *r, void *ctx)
             strcmp(routes[i].pattern, r->raw_path) == 0)
             return true;
     return false;
-}
-
-/* Splits and decodes; returns false (and the reason) on a segment we refuse. */
-static bool split_path(struct http_req *r, const char *p, char **seg, size_t *nseg,
-                       const char **why)
-{
-    *nseg = 0;
-    if (p[0] != '/') {
-        *why = "path must start with '/'";
-        return false;
-    }
-    while (*p == '/') {
-        p++;
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (*nseg == API_MAX_SEGMENTS) {
-            *why = "path has too many segments";
-            return false;
-        }
-        char *d = gw_pool_alloc(r->pool, API_MAX_SEGMENT + 1);
-        if (len > API_MAX_SEGMENT * 3 || !http_pct_decode(p, len, d, API_MAX_SEGMENT + 1)) {
-            *why = "malformed path segment";
-            return false;
-        }
-        if (strcmp(d, ".") == 0 || strcmp(d, "..") == 0) {
-            *why = "'.' and '..' are not allowed in paths";
-            return false;
-        }
-        for (const unsigned char *c = (const unsigned char *)d; *c; c++) {
-            if (*c == '/' || *c == '\\' || *c < 0x20 || *c >= 0x7f) {
-                *why = "path segment contains a forbidden character";
-                return false;
-            }
-        }
-        seg[(*nseg)++] = d;
-        p += len;
-    }
-    return true;
-}
-
-/* Matches segments against a pattern, collecting variables. */
-static bool match(const char *pattern, char **seg, size_t nseg, struct api_call *c)
-{
-    size_t i = 0;
-    c->n_var = 0;
-    const char *p = pattern;
-    while (*p == '/') {
-        p++;
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (i >= nseg)
-            return false;
-        if (len == 2 && p[0] == '{' && p[1] == '}') {
-            if (!seg[i][0])
-                return false;
-            c->var[c->n_var++] = seg[i];
-        } else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {
-            return false;
-        }
-        i++;
-        p += len;
-    }
-    return i == nseg;
 }
 
 static void release_call(void *arg)
@@ -322,7 +261,7 @@ void api_dispatch(struct http_req *r, void *ctx)
     const char *why = NULL, *path = r->raw_path;
     route_tenant(c, &path);
     c->gc.tenant = c->tenant->id;
-    if (!split_path(r, path, seg, &nseg, &why)) {
+    if (!api_path_split(r->pool, path, seg, &nseg, &why)) {
         c->gc.audit.type = "api.rejected";
         http_respond_error(r, GW_EINVAL, "%s", why);
         return;
@@ -330,7 +269,7 @@ void api_dispatch(struct http_req *r, void *ctx)
     const struct route *found = NULL;
     char allow[96] = "";
     for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
-        if (!match(routes[i].pattern, seg, nseg, c))
+        if (!api_path_match(routes[i].pattern, seg, nseg, c->var, &c->n_var))
             continue;
         if (routes[i].method == r->method ||
             (r->method == HTTP_HEAD && routes[i].method == HTTP_GET)) {

@@ -83,10 +83,10 @@ struct audit_forwarder_ops {
 
 #define AUDIT_MAX_FORWARDERS 8
 
-/* Registers a forwarder; ops and fwd must stay valid until audit_forwarder_remove (or the
- * close of a). */
+/* Registers a forwarder before the first event is recorded; ops and fwd stay valid until
+ * audit_forwarder_remove or audit_close. */
 gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd);
-/* Unregisters it; once this returns, committed is no longer running nor called for it. */
-void audit_forwarder_remove(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd);
+/* Unregisters it: once this returns, committed is not called for fwd any more. */
+void audit_forwarder_remove(struct audit *a, void *fwd);
 
 #endif

@@ -270,7 +270,7 @@ void audit_watch_stop(struct audit_watch *w)
     if (!w)
         return;
     audit_set_alert(w->a, NULL, NULL);
-    audit_forwarder_remove(w->a, &witness_ops, w);
+    audit_forwarder_remove(w->a, w);
     if (w->w)
         gw_worker_stop(w->w);
     if (w->notify)

@@ -866,15 +866,13 @@ gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *op
     return rc;
 }
 
-void audit_forwarder_remove(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd)
+void audit_forwarder_remove(struct audit *a, void *fwd)
 {
     pthread_mutex_lock(&a->fwd_mu);
-    for (size_t i = 0; i < a->n_fwd; i++) {
-        if (a->fwd[i].ops == ops && a->fwd[i].arg == fwd) {
-            memmove(&a->fwd[i], &a->fwd[i + 1], (a->n_fwd - i - 1) * sizeof *a->fwd);
-            a->n_fwd--;
-            break;
-        }
-    }
+    size_t k = 0;
+    for (size_t i = 0; i < a->n_fwd; i++)
+        if (a->fwd[i].arg != fwd)
+            a->fwd[k++] = a->fwd[i];
+    a->n_fwd = k;
     pthread_mutex_unlock(&a->fwd_mu);
 }

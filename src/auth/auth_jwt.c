@@ -47,6 +47,22 @@ struct auth_jwks {
 
 /* --- JWKS ------------------------------------------------------------------------------- */
 
+static bool b64url_chars(const char *s, size_t n);
+
+/* The members cjose base64url-decodes must be base64url without padding (RFC 7518 section 6):
+ * cjose 0.6 aborts the process on an '=' after 4k+1 characters ("A=", found by fuzz_jwks). */
+static bool key_members_b64url(const json_t *k)
+{
+    static const char *const members[] = {"n", "e", "x", "y", "p", "q", "dp", "dq", "qi"};
+    for (size_t i = 0; i < GW_ARRAY_LEN(members); i++) {
+        const json_t *v = json_object_get(k, members[i]);
+        if (v && (!json_is_string(v) ||
+                  !b64url_chars(json_string_value(v), json_string_length(v))))
+            return false;
+    }
+    return true;
+}
+
 gw_err auth_jwks_parse(const char *json, size_t len, struct auth_jwks **out, char *msg,
                        size_t msgcap)
 {
@@ -74,6 +90,8 @@ gw_err auth_jwks_parse(const char *json, size_t len, struct auth_jwks **out, cha
             continue;
         if (json_object_get(k, "d"))
             continue; /* a private key published by mistake: refuse to use it */
+        if (!key_members_b64url(k))
+            continue;
         char *text = gw_json_compact(k);
         cjose_err err;
         cjose_jwk_t *jwk = text ? cjose_jwk_import(text, strlen(text), &err) : NULL;

@@ -3,7 +3,9 @@
  *
  * Built-in permissions are patterns in the same language as token scopes. Visibility of the
  * audit trail by role is decided in the API layer from the role name, so reading and exporting
- * are safe to grant to every role: each sees only its own slice (user: own events). Channel,
+ * are safe to grant to every role: each sees only its own slice (user: own events). Reading
+ * other people's conversations (conversations:read_all) is for administrators only: team
+ * leads read their own, like everyone else. Channel,
  * memory and agent permissions reach only granted namespaces (auth_grants.c), so "channels:*"
  * here means "every channel of the namespaces this person is given".
  */
@@ -15,13 +17,15 @@ static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
     "classification:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:*",
-    NULL};
+    "conversations:*", NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:read", NULL};
+    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:read",
+    "conversations:read", "conversations:write", NULL};
 static const char *const perms_user[] = {
     "channels:*", "memory:*", "agents:read", "audit:read", "audit:export", "policies:read",
-    "sessions:own", "workspace:use:*", "models:invoke", NULL};
+    "sessions:own", "workspace:use:*", "models:invoke", "conversations:read",
+    "conversations:write", NULL};
 
 static size_t count(const char *const *v)
 {

@@ -239,6 +239,9 @@ void cli_url_begin(struct gw_buf *u, const struct cli_ctx *ctx, const char *fixe
 /* Appends "/" + the percent-encoded segment (net_url_escape; "." and ".." are encoded too). */
 void cli_url_segment(struct gw_buf *u, const char *seg);
 void cli_url_fixed(struct gw_buf *u, const char *fixed);
+/* base + "/api/v1/channels/<ns>/<agent>/messages" (a channel's messages: send, chat, mailbox). */
+void cli_url_messages(struct gw_buf *u, const struct cli_ctx *ctx, const char *ns,
+                      const char *agent);
 /* Appends "?k=v" or "&k=v" (value percent-encoded); no-op when value is NULL. */
 void cli_url_query(struct gw_buf *u, const char *key, const char *value);
 
@@ -356,6 +359,12 @@ bool cli_json_put(json_t *o, const char *key, const char *s);
 bool cli_split_channel(const char *s, char **ns, char **agent);
 /* Reads a whole stream into b (bounded by b->max). */
 gw_err cli_read_stream(FILE *f, struct gw_buf *b);
+
+/* GET url (an export) streamed to output: a file created 0600 under a temporary name and
+ * renamed only when complete, or stdout when output is NULL, "" or "-". For a file, --json
+ * prints summary (stolen; "output" and "bytes" added), else "Exported N bytes to FILE" goes
+ * to stderr (cli_export.c). Returns the exit code. */
+int cli_export_get(struct cli_ctx *ctx, const char *url, const char *output, json_t *summary);
 
 /* --- policies, tools and approvals (cli_policy.c, cli_approvals.c) ----------------------- */
 
@@ -509,6 +518,8 @@ int cli_cmd_tools(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_auth(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sessions(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_conversations(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_messages(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_admin(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_completion(struct cli_ctx *ctx, int argc, char **argv);
 
@@ -527,13 +538,16 @@ extern const char cli_help_tools[];
 extern const char cli_help_stats[];
 extern const char cli_help_auth[];
 extern const char cli_help_sessions[];
+extern const char cli_help_conversations[];
+extern const char cli_help_messages[];
 extern const char cli_help_admin[];
 extern const char cli_help_completion[];
 
 /* The entries of cli_commands, one per family file. */
 extern const struct cli_command cli_command_status, cli_command_auth, cli_command_config,
     cli_command_tokens, cli_command_agents, cli_command_namespaces, cli_command_sessions,
-    cli_command_send, cli_command_chat, cli_command_memory, cli_command_audit,
+    cli_command_send, cli_command_chat, cli_command_conversations, cli_command_messages,
+    cli_command_memory, cli_command_audit,
     cli_command_policy, cli_command_tools, cli_command_approvals, cli_command_stats,
     cli_command_admin, cli_command_completion;
 
@@ -542,6 +556,17 @@ void cli_format_costs(struct gw_buf *out, const json_t *report);
 
 /* `sessions list` table of a GET /api/v1/auth/sessions reply (cli_sessions.c). */
 void cli_format_sessions(struct gw_buf *out, const json_t *reply);
+/* `conversations list` table and `conversations show` transcript of their replies
+ * (cli_conversations.c); `messages list` of a mailbox page (cli_messages.c). */
+void cli_format_conversations(struct gw_buf *out, const json_t *reply);
+void cli_format_conversation(struct gw_buf *out, const json_t *reply);
+void cli_format_messages(struct gw_buf *out, const json_t *reply);
+/* One page of a list: GET url, then with --json the reply as it came, else format's text on
+ * stdout and, when the reply has a next_cursor, "(more <what>: <again> --cursor C)" on stderr
+ * (cli_output.c). Returns the exit code. */
+typedef void cli_format_fn(struct gw_buf *out, const json_t *reply);
+int cli_get_page(struct cli_ctx *ctx, const char *url, struct cli_response *rs,
+                 cli_format_fn *format, const char *what, const char *again);
 /* `admin reload` report of a 200 reply, or the errors of a refused (400) one (cli_admin.c). */
 void cli_format_reload(struct gw_buf *out, long status, const json_t *reply);
 

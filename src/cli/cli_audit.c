@@ -227,67 +227,16 @@ static int audit_export(struct cli_ctx *ctx, const struct cli_args *a)
     const char *format = cli_args_get(a, "format");
     if (format && strcmp(format, "jsonl") != 0 && strcmp(format, "csv") != 0)
         return cli_usage_error(cli_help_audit, "--format must be jsonl or csv");
-    const char *output = cli_args_get(a, "output");
-    if (output && (!*output || !strcmp(output, "-")))
-        output = NULL;
     int rc = cli_ctx_resolve(ctx);
     if (rc != CLI_EXIT_OK)
         return rc;
-
-    char *tmp = NULL;
-    FILE *sink = stdout;
-    if (output) {
-        tmp = gw_xasprintf("%s.partial.%d", output, (int)getpid());
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 || !(sink = fdopen(fd, "wb"))) {
-            fprintf(stderr, "error: cannot create %s: %s\n", tmp, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            free(tmp);
-            return CLI_EXIT_FAIL;
-        }
-    }
     struct gw_buf url;
     cli_url_begin(&url, ctx, "/api/v1/audit/export");
     cli_url_query(&url, "format", format ? format : "jsonl");
     add_filters(&url, a);
-    struct cli_response rs;
-    cli_response_init(&rs);
-    struct cli_request rq = {.method = "GET", .url = url.data, .auth = true, .sink = sink};
-    rc = cli_http(ctx, &rq, &rs);
-    if (output) {
-        bool ok = rc == CLI_EXIT_OK;
-        if (fflush(sink) != 0 || (ok && fsync(fileno(sink)) != 0))
-            ok = false;
-        if (fclose(sink) != 0)
-            ok = false;
-        if (ok && rename(tmp, output) != 0) {
-            fprintf(stderr, "error: cannot rename %s to %s: %s\n", tmp, output, strerror(errno));
-            ok = false;
-        } else if (!ok && rc == CLI_EXIT_OK) {
-            fprintf(stderr, "error: writing %s failed: %s\n", tmp, strerror(errno));
-        }
-        if (!ok) {
-            unlink(tmp);
-            if (rc == CLI_EXIT_OK)
-                rc = CLI_EXIT_FAIL;
-            fprintf(stderr, "error: %s%s was not written\n",
-                    rs.streamed ? "export incomplete; " : "", output);
-        } else if (ctx->json) {
-            json_t *o = json_pack("{s:s, s:s, s:I}", "output", output, "format",
-                                  format ? format : "jsonl", "bytes", (json_int_t)rs.streamed);
-            cli_print_json(o);
-            json_decref(o);
-        } else {
-            fprintf(stderr, "Exported %llu bytes to %s\n", (unsigned long long)rs.streamed, output);
-        }
-    } else if (rc != CLI_EXIT_OK && rs.streamed) {
-        fprintf(stderr, "error: export incomplete (%llu bytes written)\n",
-                (unsigned long long)rs.streamed);
-    }
-    free(tmp);
+    rc = cli_export_get(ctx, url.data, cli_args_get(a, "output"),
+                        json_pack("{s:s}", "format", format ? format : "jsonl"));
     gw_buf_release(&url);
-    cli_response_release(&rs);
     return rc;
 }
 

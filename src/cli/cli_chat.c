@@ -7,7 +7,9 @@
  * the answer being streamed (the transfer is abandoned and the connection closed, so the
  * gateway stops the model call) and the session goes on; Ctrl-D, "/exit" or "/quit" ends it.
  * Everything printed from the model is stripped of control characters, so an answer cannot
- * drive the terminal. The conversation is kept by the gateway (--session names it).
+ * drive the terminal. The conversation is kept by the gateway (--session names it). An agent
+ * without a model cannot chat: the first line goes to its mailbox, the gateway's hint says how
+ * to give the agent a model, and the chat ends.
  */
 #include "base/prelude.h"
 #include "cli/cli.h"
@@ -130,9 +132,29 @@ static bool on_data(void *arg, const char *data, size_t len)
     return true;
 }
 
-/* One message and its streamed answer; *cancelled when Ctrl-C cut it short. */
+/* A 202 instead of a stream: the agent has no model and the line went to its mailbox. Prints
+ * the gateway's hint (how to give it one) and returns true: nothing will ever answer here. */
+static bool no_model(const struct cli_response *rs, const struct sse *st)
+{
+    if (rs->status != 202)
+        return false;
+    char msg[160];
+    json_t *v = gw_json_parse(st->pending.data ? st->pending.data : "", st->pending.len,
+                              GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    const char *hint = gw_json_str(v, "hint");
+    struct gw_buf b;
+    gw_buf_init(&b, 4096);
+    cli_sanitize(&b, hint ? hint : "this agent has no model: nothing answers");
+    fprintf(stderr, "%s\nThe message was stored; the chat ends.\n", b.data);
+    gw_buf_release(&b);
+    json_decref(v);
+    return true;
+}
+
+/* One message and its streamed answer; *cancelled when Ctrl-C cut it short, *ended when the
+ * agent cannot answer at all. */
 static int turn(struct cli_ctx *ctx, const char *url, const char *text, const char *session,
-                bool interactive, bool *cancelled)
+                bool interactive, bool *cancelled, bool *ended)
 {
     json_t *body = json_pack("{s:s,s:b}", "content", text, "stream", 1);
     if (session)
@@ -160,6 +182,7 @@ static int turn(struct cli_ctx *ctx, const char *url, const char *text, const ch
     fflush(stdout);
     if (rc == CLI_EXIT_OK && st.failed)
         rc = CLI_EXIT_SERVER;
+    *ended = rc == CLI_EXIT_OK && no_model(&rs, &st);
     cli_response_release(&rs);
     gw_buf_release(&st.pending);
     free(b);
@@ -196,10 +219,7 @@ int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         goto out;
     gw_buf_release(&url);
-    cli_url_begin(&url, ctx, "/api/v1/channels");
-    cli_url_segment(&url, ns);
-    cli_url_segment(&url, agent);
-    cli_url_fixed(&url, "/messages");
+    cli_url_messages(&url, ctx, ns, agent);
     const char *session = cli_args_get(a, "session");
     in = cli_lines_open("you> ", !cli_args_has(a, "no-history"));
     bool interactive = cli_lines_interactive(in);
@@ -227,12 +247,12 @@ int cli_cmd_chat(struct cli_ctx *ctx, int argc, char **argv)
         if (!strcmp(line, "/exit") || !strcmp(line, "/quit"))
             break;
         cli_lines_remember(in, line);
-        bool cancelled = false;
-        int trc = turn(ctx, url.data, line, session, interactive, &cancelled);
+        bool cancelled = false, ended = false;
+        int trc = turn(ctx, url.data, line, session, interactive, &cancelled, &ended);
         if (cancelled)
             continue; /* the session goes on; the exit code stays that of the last turn */
         rc = trc;
-        if (rc == CLI_EXIT_UNREACHABLE || rc == CLI_EXIT_AUTH)
+        if (ended || rc == CLI_EXIT_UNREACHABLE || rc == CLI_EXIT_AUTH)
             break; /* nothing later can work either */
     }
 out:

@@ -65,6 +65,15 @@ void cli_url_segment(struct gw_buf *u, const char *seg)
     free(e);
 }
 
+void cli_url_messages(struct gw_buf *u, const struct cli_ctx *ctx, const char *ns,
+                      const char *agent)
+{
+    cli_url_begin(u, ctx, "/api/v1/channels");
+    cli_url_segment(u, ns);
+    cli_url_segment(u, agent);
+    cli_url_fixed(u, "/messages");
+}
+
 void cli_url_query(struct gw_buf *u, const char *key, const char *value)
 {
     if (!value)

@@ -36,6 +36,8 @@ static const char main_help[] =
     "  sessions list|revoke            sign-in sessions (browser and CLI); revoke them\n"
     "  send <namespace/agent> <text>   send a message to an agent; prints its reply\n"
     "  chat <namespace/agent>          talk with an agent, answers streamed as written\n"
+    "  conversations list|show|export|delete  your conversations with agents\n"
+    "  messages list <namespace/agent> the mailbox of an agent without a model\n"
     "  memory get|put                  agent and namespace memory documents\n"
     "  audit query|export|verify       the tamper-evident audit trail\n"
     "  policy list|get|create|update|deprecate|history|diff|rollback|effective|explain\n"
@@ -388,6 +390,7 @@ const struct cli_command *const cli_commands[] = {
     &cli_command_status,     &cli_command_auth,       &cli_command_config,
     &cli_command_tokens,     &cli_command_agents,     &cli_command_namespaces,
     &cli_command_sessions,   &cli_command_send,       &cli_command_chat,
+    &cli_command_conversations, &cli_command_messages,
     &cli_command_memory,     &cli_command_audit,      &cli_command_policy,
     &cli_command_tools,      &cli_command_approvals,  &cli_command_stats,
     &cli_command_admin,      &cli_command_completion,

@@ -408,3 +408,39 @@ gw_err cli_read_stream(FILE *f, struct gw_buf *b)
         }
     }
 }
+
+/* "(more <what>: <again> --cursor C)" on stderr when reply has a next_cursor. */
+static void hint_more(const json_t *reply, const char *what, const char *again)
+{
+    const json_t *next = json_object_get(reply, "next_cursor");
+    if (!json_is_string(next) && !json_is_integer(next))
+        return;
+    char *cell = cli_json_cell(next);
+    struct gw_buf h;
+    gw_buf_init(&h, 4096);
+    cli_sanitize(&h, again);
+    (void)gw_buf_puts(&h, " --cursor ");
+    cli_sanitize(&h, cell);
+    fprintf(stderr, "(more %s: %s)\n", what, h.data);
+    gw_buf_release(&h);
+    free(cell);
+}
+
+int cli_get_page(struct cli_ctx *ctx, const char *url, struct cli_response *rs,
+                 cli_format_fn *format, const char *what, const char *again)
+{
+    struct gw_buf out;
+    gw_buf_init(&out, CLI_MAX_RESPONSE * 2);
+    json_t *reply = NULL;
+    int rc = cli_http_json(ctx, "GET", url, NULL, rs, &reply);
+    if (rc == CLI_EXIT_OK && ctx->json) {
+        cli_print_raw(rs->body.data, rs->body.len);
+    } else if (rc == CLI_EXIT_OK) {
+        format(&out, reply);
+        cli_print_buf(&out);
+        hint_more(reply, what, again);
+    }
+    json_decref(reply);
+    gw_buf_release(&out);
+    return rc;
+}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * cli_send.c — `openclaw send <namespace/agent> <text|->`: one message into an agent's channel
  * (POST /api/v1/channels/<ns>/<agent>/messages {"content": text}). An agent with a model
- * answers (its reply is printed); one without stores the message in its mailbox.
+ * answers (its reply is printed); one without stores the message in its mailbox, and the
+ * gateway's hint (no model: how to read the mailbox and how to give the agent one) goes to
+ * stderr.
  *
  * "-" reads the text from standard input, at most 1 MiB. The two channel parts are
  * percent-encoded path segments and otherwise passed as given (the gateway validates names).
@@ -17,7 +19,8 @@ const char cli_help_send[] =
     "\n"
     "Sends a message to the agent's channel (POST /api/v1/channels/<ns>/<agent>/messages).\n"
     "An agent with a model runs a turn and its reply is printed (--session NAME picks the\n"
-    "conversation, default \"main\"); an agent without one keeps the message in its mailbox.\n"
+    "conversation, default \"main\"); an agent without one keeps the message in its mailbox\n"
+    "(`openclaw messages list <namespace/agent>` reads it) and says how to give it a model.\n"
     "\"-\" reads the text from standard input (at most 1 MiB). Use `--` before a text that\n"
     "starts with a dash: openclaw send eng/bot -- \"-v please\"\n";
 
@@ -75,10 +78,7 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = cli_ctx_resolve(ctx)) != CLI_EXIT_OK)
         goto out;
     gw_buf_release(&url);
-    cli_url_begin(&url, ctx, "/api/v1/channels");
-    cli_url_segment(&url, ns);
-    cli_url_segment(&url, agent);
-    cli_url_fixed(&url, "/messages");
+    cli_url_messages(&url, ctx, ns, agent);
     char *text_body = gw_json_compact(body);
     struct cli_request rq = {.method = "POST", .url = url.data,
                              .content_type = "application/json", .body = text_body,
@@ -115,6 +115,12 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
     }
     (void)gw_buf_puts(&out, "\n");
     cli_print_buf(&out);
+    const char *hint = gw_json_str(reply, "hint"); /* why nothing answered, and what to do */
+    if (hint) {
+        gw_buf_reset(&out);
+        cli_sanitize(&out, hint);
+        fprintf(stderr, "%s\n", out.data);
+    }
 out:
     json_decref(body);
     json_decref(reply);

@@ -239,6 +239,25 @@ struct cfg_egress {
     char **no_proxy; size_t n_no_proxy; /* NULL: no_proxy from the environment */
 };
 
+/* audit.siem (config_siem.c): where the audit trail is forwarded (src/audit/fwd). */
+struct cfg_siem_dest {
+    char *name;            /* cursor key: renaming a destination starts it afresh */
+    char *endpoint;        /* tcp:// or tls:// (syslog), https:// (http:// on loopback) */
+    char *format;          /* cef | leef | json | hec | ecs | ocsf */
+    char *api_key;         /* secret (never logged), or NULL */
+    char *ca_file;         /* CA bundle for tls:// and https://, absolute; NULL: the system's */
+    char *index;           /* Splunk index / Elasticsearch index, or NULL */
+    unsigned batch;        /* events per delivery (default 500) */
+    unsigned max_backoff_s;/* retry pause grows to this (default 60) */
+    unsigned facility;     /* syslog facility (default 13, log audit) */
+    bool from_now;         /* start: now (a new destination starts at the head) */
+};
+
+struct cfg_siem {
+    bool enabled;          /* false: no forwarding (cursors are kept) */
+    struct cfg_siem_dest *dests; size_t n_dests;
+};
+
 struct cfg {
     atomic_int refcount;
     char *path;      /* the file it came from */
@@ -291,6 +310,7 @@ struct cfg {
     unsigned checkpoint_every;   /* unused: every commit is signed */
     char *audit_witness_url;     /* every new signed head is POSTed here, or NULL */
     char *audit_witness_token;   /* Bearer token for it, or NULL */
+    struct cfg_siem siem;        /* audit.siem: SIEM forwarding */
 
     /* policy: */
     char *policy_bundle;          /* YAML/JSON file of policies loaded at start, or NULL */
@@ -370,7 +390,7 @@ const struct cfg_tenant *cfg_tenant_by_claim(const struct cfg *c, const char *va
  * else the primary tenant's (its users sign in there, routed by sso.tenant_claim). */
 const struct cfg_sso *cfg_tenant_sso(const struct cfg *c, const struct cfg_tenant *t);
 /* The outbound URLs the configuration names (provider base URLs, OIDC issuers, OPA, the alert
- * webhook, the SMTP relay): at most cap of them into out (borrowed); returns how many there
+ * webhook, the SMTP relay, the SIEM endpoints): at most cap of them into out (borrowed); returns how many there
  * are (call with cap 0 to size out). */
 size_t cfg_outbound_urls(const struct cfg *c, const char **out, size_t cap);
 

@@ -2,24 +2,25 @@
  * config_audit.c — the audit section.
  *
  * Keys are seed 003's (enabled, log_path, log_level, rotate_daily, retain_days, log_content,
- * export_format) plus seed 001's piiFields/piiHandling, checkpoint_every (no longer used:
- * every commit is signed; accepted so older files still load) and witness (url, token: where
- * every new signed head is posted). Only these: seed 001's retentionDays, backend or logLevel
- * are refused by name rather than half-supported.
+ * export_format) plus seed 001's piiFields/piiHandling, siem (config_siem.c), checkpoint_every
+ * (no longer used: every commit is signed; accepted so older files still load) and witness
+ * (url, token: where every new signed head is posted). Only these: seed 001's retentionDays,
+ * backend or logLevel are refused by name rather than half-supported.
  */
 #include "base/prelude.h"
 #include "base/mem.h"
 #include "config/config_int.h"
 
 enum { AD_ENABLED, AD_LOG_PATH, AD_LOG_LEVEL, AD_ROTATE, AD_RETAIN, AD_CONTENT, AD_EXPORT,
-       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_WITNESS, AD__N };
+       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_WITNESS, AD_SIEM, AD__N };
 const char *const cfg_keys_audit[] = {
     [AD_ENABLED] = "enabled",          [AD_LOG_PATH] = "log_path",
     [AD_LOG_LEVEL] = "log_level",      [AD_ROTATE] = "rotate_daily",
     [AD_RETAIN] = "retain_days",       [AD_CONTENT] = "log_content",
     [AD_EXPORT] = "export_format",     [AD_PII_FIELDS] = "piiFields",
     [AD_PII_HANDLING] = "piiHandling", [AD_CHECKPOINT] = "checkpoint_every",
-    [AD_WITNESS] = "witness",          [AD__N] = NULL,
+    [AD_WITNESS] = "witness",          [AD_SIEM] = "siem",
+    [AD__N] = NULL,
 };
 
 enum { WI_URL, WI_TOKEN, WI__N };
@@ -74,6 +75,7 @@ void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n)
     cfg_get_uint(e, v[AD_CHECKPOINT], "audit.checkpoint_every", 1, 1000000,
                  &c->checkpoint_every);
     load_witness(e, v[AD_WITNESS], c);
+    cfg_load_siem(L, v[AD_SIEM]);
 
     char *mode = NULL;
     if (cfg_get_enum(e, v[AD_PII_HANDLING], "audit.piiHandling", pii_modes, &mode) && mode)

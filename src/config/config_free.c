@@ -86,6 +86,7 @@ void cfg_free(struct cfg *c)
         explicit_bzero(c->audit_witness_token, strlen(c->audit_witness_token));
     free(c->audit_witness_token);
     cfg_free_strv(c->pii_fields);
+    cfg_siem_free(&c->siem);
 
     for (size_t i = 0; i < c->n_namespaces; i++) {
         free(c->namespaces[i].name);

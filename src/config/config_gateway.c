@@ -72,8 +72,10 @@ static void load_trusted_proxies(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg *c = L->c;
     char **list = NULL, shown[80];
     size_t count = 0;
-    if (!cfg_get_strlist(L->errs, n, "gateway.trusted_proxies", &list, &count) || !list)
+    if (!cfg_get_strlist(L->errs, n, "gateway.trusted_proxies", &list, &count) || !list) {
+        cfg_free_strv(list); /* a refused list is still allocated */
         return;
+    }
     if (count > MAX_TRUSTED_PROXIES) {
         cfg_err(L->errs, n->line, "gateway.trusted_proxies lists at most %d blocks",
                 MAX_TRUSTED_PROXIES);

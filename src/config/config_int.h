@@ -123,7 +123,7 @@ extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_k
     *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
     *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
     *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
-    *const cfg_keys_egress[];
+    *const cfg_keys_egress[], *const cfg_keys_siem[];
 
 /* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
  * (cfg_seed_answer), else "unknown key" with the nearest key of the section or the other
@@ -189,6 +189,9 @@ void cfg_load_rbac(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_identity(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n);
+/* audit.siem (config_siem.c), called by cfg_load_audit. */
+void cfg_load_siem(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_siem_free(struct cfg_siem *s);
 void cfg_load_policy(struct cfg_loader *L, const struct cfg_node *n);
 /* Providers and their models, before agents (agents name a model). */
 void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n);

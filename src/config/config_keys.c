@@ -42,6 +42,8 @@ static const struct section catalog[] = {
     {"tenants[].rbac", cfg_keys_tenant_rbac},
     {"audit", cfg_keys_audit},
     {"audit.witness", cfg_keys_witness},
+    {"audit.siem", cfg_keys_siem},
+    {"audit.siem.destinations[]", cfg_keys_siem},
     {"policy", cfg_keys_policy},
     {"namespaces.<ns>", cfg_keys_namespace},
     {"namespaces.<ns>.members", cfg_keys_members},

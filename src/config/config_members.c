@@ -106,8 +106,10 @@ void cfg_load_members(struct cfg_loader *L, const struct cfg_node *n, const char
         char **vals = NULL;
         size_t nv = 0;
         snprintf(what, sizeof(what), "%s.%s", section, cfg_keys_members[k]);
-        if (!cfg_get_strlist(e, v[k], what, &vals, &nv) || !vals)
+        if (!cfg_get_strlist(e, v[k], what, &vals, &nv) || !vals) {
+            cfg_free_strv(vals); /* a refused list is still allocated (found by fuzz_config) */
             continue;
+        }
         for (size_t i = 0; i < nv && nm < cap; i++) {
             int line = v[k]->vals[i]->line;
             bool dup = false;

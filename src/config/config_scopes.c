@@ -29,6 +29,11 @@ static const struct cfg_scope_info catalog[] = {
     {"policies:write", "create, change and roll back policies at one's own level"},
     {"classification:read", "read data classification overrides"},
     {"classification:write", "set and clear data classification overrides"},
+    {"conversations:read", "list, read and export one's own conversations with agents"},
+    {"conversations:write", "delete one's own conversations"},
+    {"conversations:read_all",
+     "read and export other people's conversations within one's reach (the tenant for "
+     "enterprise administrators, else one's org unit subtree); every such read is audited"},
     {"models:invoke", "call models through the OpenAI-compatible API"},
     {"stats:read", "read usage and cost reports of reachable workspaces"},
     {"sessions:own", "list and end one's own sessions"},

@@ -32,7 +32,6 @@ struct seed_rule {
 
 #define TOP "the top level"
 #define CLUSTER "cluster mode (issue 15)"
-#define SIEM "SIEM forwarding (issue 12)"
 #define SINGLE_NODE "this build runs one node on the embedded SQLite store in the data directory"
 
 static const struct seed_rule rules[] = {
@@ -56,8 +55,6 @@ static const struct seed_rule rules[] = {
      "this build keeps the audit trail in the embedded SQLite store"},
     {"audit", "connectionString", LATER, "store.url", CLUSTER,
      "this build keeps the audit trail in the embedded SQLite store"},
-    {"audit", "siem", LATER, NULL, SIEM,
-     "meanwhile ship the JSON Lines of audit.log_path to the SIEM"},
     /* seed 001 "High Availability"; store and cluster are issue 15's own keys */
     {TOP, "cluster", LATER, "cluster", CLUSTER, SINGLE_NODE},
     {TOP, "store", LATER, "store", CLUSTER, SINGLE_NODE},

@@ -161,6 +161,7 @@ static void load_one(struct cfg_loader *L, const struct cfg_node *n, size_t inde
     if (!cfg_map_slots(e, n, what, cfg_keys_tenants, v, NULL)) {
         if (cfg_is_null(n))
             cfg_err(e, n ? n->line : 0, "%s must be a mapping", what);
+        t->id = gw_xasprintf("#%zu", index); /* later entries look ids up (found by fuzz_config) */
         return;
     }
     if (!cfg_get_str(e, v[TE_ID], "tenants[].id", &t->id) || !t->id) {

@@ -28,6 +28,7 @@ struct gwd {
     struct audit *audit;
     struct net_loop *net;               /* every outbound connection (net/net.h) */
     struct audit_watch *audit_watch;    /* witness posts, integrity alerts (audit/audit.h) */
+    struct audit_fwd *siem;             /* SIEM forwarding (audit/fwd/audit_fwd.h) */
     struct auth_registry *auth;
     struct auth_grants *grants;         /* namespace members (auth_grants.c) */
     struct ns_registry *ns;

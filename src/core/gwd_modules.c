@@ -9,6 +9,7 @@
 #include "core/gwd_int.h"
 #include "agent/agent.h"
 #include "audit/audit.h"
+#include "audit/fwd/audit_fwd.h"
 #include "auth/auth.h"
 #include "base/buf.h"
 #include "base/dirlock.h"
@@ -182,6 +183,28 @@ static void audit_watch_mod_close(struct gwd *g)
 {
     audit_watch_stop(g->audit_watch);
     g->audit_watch = NULL;
+}
+
+/* --- SIEM forwarding (after the audit trail and the outbound loop it reads and sends with) -- */
+
+static int siem_mod_open(struct gwd *g, const struct cfg *c)
+{
+    if (audit_fwd_open(g->audit, g->store, g->net, &c->siem, &g->siem) != GW_OK) {
+        gw_error("cannot start SIEM forwarding");
+        return 1;
+    }
+    return 0;
+}
+
+static void siem_mod_reload(struct gwd *g, const struct cfg *c)
+{
+    audit_fwd_reload(g->siem, &c->siem);
+}
+
+static void siem_mod_close(struct gwd *g)
+{
+    audit_fwd_close(g->siem);
+    g->siem = NULL;
 }
 
 /* --- identities: tokens, namespace members, agents --------------------------------------- */
@@ -497,7 +520,7 @@ static int http_mod_open(struct gwd *g, const struct cfg *c)
                  .health = host_health, .config_path = g->config_path},
         .audit = g->audit, .auth = g->auth, .grants = g->grants, .throttle = g->throttle,
         .sso = g->sso, .ns = g->ns, .history = g->history, .gov = g->gov, .llm = g->llm,
-        .costs = g->costs,
+        .costs = g->costs, .siem = g->siem,
     };
     char *cert = NULL, *key = NULL;
     if (c->tls) {
@@ -569,6 +592,7 @@ static const struct gwd_module modules[] = {
     {.name = "net", .open = net_mod_open, .reload = net_mod_reload, .close = net_mod_close},
     {.name = "audit-watch", .open = audit_watch_mod_open, .reload = audit_watch_mod_reload,
      .close = audit_watch_mod_close},
+    {.name = "siem", .open = siem_mod_open, .reload = siem_mod_reload, .close = siem_mod_close},
     {.name = "identity", .open = identity_mod_open, .check = identity_check,
      .reload = identity_mod_reload, .tick = identity_mod_tick, .close = identity_mod_close},
     {.name = "sso", .open = sso_mod_open, .reload = sso_mod_reload, .close = sso_mod_close},

@@ -17,7 +17,8 @@ static const struct gov_enforcement table[POL_ACT__COUNT] = {
     [POL_ACT_MODEL_CALL] = {"gov_model_prepare (gov_model.c): POST /v1/chat/completions and "
                             "every model call of an agent turn, for the primary target, a "
                             "reroute and each fallback", NULL},
-    [POL_ACT_DATA_EXPORT] = {"gov_export_check (gov_enforce.c): GET /api/v1/audit/export", NULL},
+    [POL_ACT_DATA_EXPORT] = {"gov_export_check (gov_enforce.c): GET /api/v1/audit/export, "
+                             "GET /api/v1/conversations/{id}/export", NULL},
     [POL_ACT_CONNECTOR_READ] = {NULL, "no connector exists in this build; connector operations "
                                       "become gov_action entries decided as connector_read"},
     [POL_ACT_CONNECTOR_WRITE] = {NULL, "no connector exists in this build; connector "

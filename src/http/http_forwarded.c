@@ -54,13 +54,26 @@ static bool hop_address(char *hop, char *out, size_t cap)
     return true;
 }
 
+/* Appends v to out[0..*n), keeping the right-most max values: the proxies append on the right,
+ * so a long list must lose what the client wrote on the left, never our proxy's own hop
+ * (keeping the left-most let a client that sent MAX_HOPS addresses choose its own; found by
+ * fuzz_forwarded). */
+static void keep_right(char **out, size_t *n, size_t max, char *v)
+{
+    if (*n == max) {
+        memmove(out, out + 1, (max - 1) * sizeof(*out));
+        (*n)--;
+    }
+    out[(*n)++] = v;
+}
+
 /* The "for" (or, with key "proto", the proto) value of each element of a Forwarded value, in
- * order. Returns the count (at most max). */
+ * order: the right-most max of them. Returns the count. */
 static size_t forwarded_values(char *value, const char *key, char **out, size_t max)
 {
     size_t n = 0;
     size_t klen = strlen(key);
-    for (char *elem = value; elem && n < max;) {
+    for (char *elem = value; elem;) {
         char *next = strchr(elem, ',');
         if (next)
             *next++ = '\0';
@@ -74,7 +87,7 @@ static size_t forwarded_values(char *value, const char *key, char **out, size_t 
                 found = trim(p + klen + 1);
             pair = semi;
         }
-        out[n++] = found ? found : (char *)"";
+        keep_right(out, &n, max, found ? found : (char *)"");
         elem = next;
     }
     return n;
@@ -83,11 +96,11 @@ static size_t forwarded_values(char *value, const char *key, char **out, size_t 
 static size_t list_values(char *value, char **out, size_t max)
 {
     size_t n = 0;
-    for (char *item = value; item && n < max;) {
+    for (char *item = value; item;) {
         char *next = strchr(item, ',');
         if (next)
             *next++ = '\0';
-        out[n++] = trim(item);
+        keep_right(out, &n, max, trim(item));
         item = next;
     }
     return n;

@@ -220,6 +220,21 @@ gw_err net_perform(const struct net_request *req, struct gw_buf *body, struct ne
 char *net_url_escape(const char *s);
 char *net_url_unescape(const char *s, size_t len, size_t *out_len);
 
+/* --- streams: TCP or TLS (net_stream.c) ------------------------------------------------------ */
+
+/* A blocking byte stream for a worker thread (syslog to a SIEM), under l's egress policy. */
+struct net_stream;
+/* url: tcp://host:port or tls://host:port (the TLS certificate is checked against ca_file, NULL:
+ * the system's CAs, and the host name). timeout_ms bounds the connection and each write. */
+gw_err net_stream_open(struct net_loop *l, const char *url, const char *ca_file,
+                       unsigned timeout_ms, struct net_stream **out, char *why, size_t cap);
+/* Writes every byte (GW_EUPTIMEOUT when the receiver takes nothing for timeout_ms). */
+gw_err net_stream_write(struct net_stream *s, const void *data, size_t len, char *why,
+                        size_t cap);
+/* false once the receiver closed the stream or it broke (reads and drops what it sent). */
+bool net_stream_alive(struct net_stream *s);
+void net_stream_close(struct net_stream *s);
+
 /* --- SMTP ------------------------------------------------------------------------------------- */
 
 struct net_mail {

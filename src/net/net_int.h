@@ -6,6 +6,7 @@
  * net_egress.c  the egress policy: address classes, allowed and trusted hosts, proxies
  * net_url.c     the host of a URL, percent-encoding
  * net_smtp.c    one e-mail over SMTP
+ * net_stream.c  a TCP or TLS byte stream (syslog)
  */
 #ifndef GW_NET_INT_H
 #define GW_NET_INT_H

@@ -186,3 +186,22 @@ void store_audit_key_list_free(struct store_audit_key *v, size_t n)
 {
     store_rows_free(&store_audit_key_cols, v, n);
 }
+
+/* --- forwarding cursors ------------------------------------------------------------------ */
+
+gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *tenant,
+                              int64_t *seq)
+{
+    if (!dest || !tenant || !seq)
+        return GW_EINVAL;
+    *seq = 0;
+    return st->ops->audit->cursor_get(st, dest, tenant, seq);
+}
+
+gw_err store_audit_cursor_set(struct store *st, const char *dest, const char *tenant,
+                              int64_t seq, int64_t now_ms)
+{
+    if (!dest || !tenant || seq < 0)
+        return GW_EINVAL;
+    return st->ops->audit->cursor_set(st, dest, tenant, seq, now_ms);
+}

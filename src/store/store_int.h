@@ -72,6 +72,17 @@ struct store_cols {
     X(S, TEXT, id) SEP X(S, TEXT, tenant) SEP X(S, TEXT, channel) SEP X(S, TEXT, sender) SEP    \
     X(S, TEXT, content) SEP X(S, I64, created_ms)
 
+/* The last two are computed by the query (how many messages, the first one's text). */
+#define STORE_CONVERSATION_COLUMNS(X, S, SEP)                                                  \
+    X(S, TEXT, id) SEP X(S, TEXT, tenant) SEP X(S, TEXT, user_id) SEP X(S, TEXT, channel) SEP   \
+    X(S, TEXT, session) SEP X(S, TEXT, org_unit) SEP X(S, TEXT, team) SEP                       \
+    X(S, I64, created_ms) SEP X(S, I64, updated_ms) SEP X(S, I64, messages) SEP                 \
+    X(S, TEXT, title)
+#define STORE_CONVERSATION_INSERT_COLS 9
+
+#define STORE_CONVERSATION_MESSAGE_COLUMNS(X, S, SEP)                                          \
+    X(S, I64, seq) SEP X(S, TEXT, message) SEP X(S, I64, created_ms)
+
 #define STORE_AUDIT_ROW_COLUMNS(X, S, SEP)                                                     \
     X(S, TEXT, tenant) SEP X(S, I64, seq) SEP X(S, I64, ts_ms) SEP X(S, TEXT, type) SEP         \
     X(S, TEXT, outcome) SEP X(S, TEXT, actor) SEP X(S, TEXT, token_id) SEP                      \
@@ -150,6 +161,7 @@ extern const struct store_cols store_usage_row_cols, store_usage_sum_cols;
 extern const struct store_cols store_session_cols, store_login_state_cols;
 extern const struct store_cols store_sso_user_cols, store_cli_code_cols;
 extern const struct store_cols store_grant_cols;
+extern const struct store_cols store_conversation_cols, store_conversation_message_cols;
 
 /* Frees the TEXT and SECRET fields of row (wiping SECRET ones) and zeroes it; NULL is a no-op. */
 void store_row_release(const struct store_cols *c, void *row);
@@ -178,13 +190,24 @@ struct store_agent_ops {
     gw_err (*agent_list)(struct store *st, struct store_agent **out, size_t *n);
     gw_err (*agent_delete)(struct store *st, const char *tenant, const char *name);
     gw_err (*message_insert)(struct store *st, const struct store_message *m);
-    gw_err (*conversation_open)(struct store *st, const char *tenant, const char *user,
-                                const char *channel, const char *session, int64_t now_ms,
-                                char *id);
+    gw_err (*message_list)(struct store *st, const char *tenant, const char *channel,
+                           int64_t before_ms, const char *before_id, size_t limit,
+                           struct store_message **out, size_t *n);
+    gw_err (*conversation_open)(struct store *st, const struct store_conversation *c,
+                                int64_t now_ms, char *id);
     gw_err (*conversation_append)(struct store *st, const char *id,
                                   const char *const *messages, size_t n, int64_t now_ms);
     gw_err (*conversation_tail)(struct store *st, const char *id, size_t max,
                                 char ***messages, size_t *n);
+    gw_err (*conversation_list)(struct store *st, const struct store_conversation_filter *f,
+                                size_t limit, struct store_conversation **out, size_t *n);
+    gw_err (*conversation_get)(struct store *st, const char *tenant, const char *id,
+                               struct store_conversation *out);
+    gw_err (*conversation_messages)(struct store *st, const char *id, int64_t after_seq,
+                                    size_t limit, struct store_conversation_message **out,
+                                    size_t *n);
+    gw_err (*conversation_delete)(struct store *st, const char *tenant, const char *id,
+                                  int64_t *messages);
 };
 
 struct store_audit_ops {
@@ -208,6 +231,9 @@ struct store_audit_ops {
                     struct store_audit_hash **out, size_t *n);
     gw_err (*key_insert)(struct store *st, const struct store_audit_key *k);
     gw_err (*key_list)(struct store *st, struct store_audit_key **out, size_t *n);
+    gw_err (*cursor_get)(struct store *st, const char *dest, const char *tenant, int64_t *seq);
+    gw_err (*cursor_set)(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                         int64_t now_ms);
 };
 
 struct store_policy_ops {

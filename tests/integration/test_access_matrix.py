@@ -330,6 +330,21 @@ ROUTES = [
         per_target("ea oa tl wide", "ea oa wide", ADMINS), prep=lambda g, p: pre_agent(g, p)),
     Row("POST", "/api/v1/channels/{ns}/{agent}/messages",
         per_target(ALL, "ea oa wide", ADMINS, ok=202), body={"content": "hello"}),
+    Row("GET", "/api/v1/channels/{ns}/{agent}/messages", per_target(ALL, "ea oa wide", ADMINS)),
+    # conversations: one's own; another's (vera, org sales) only with conversations:read_all
+    # and within reach (the tenant for ea and the ownerless "*" token; oa's is engineering)
+    Row("GET", "/api/v1/conversations", expect(200, "ea oa tl u wide capped")),
+    Row("GET", "/api/v1/conversations?user=vera", expect(200, ADMINS + " oa"),
+        name="another user's"),
+    Row("GET", "/api/v1/conversations/{conv}", expect(200, ADMINS, deny=404, custom=403,
+                                                      narrow=403),
+        prep=lambda g, p: {"conv": vera_conversation(g)}),
+    Row("GET", "/api/v1/conversations/{conv}/export", expect(200, ADMINS, deny=404, custom=403,
+                                                             narrow=403),
+        prep=lambda g, p: {"conv": vera_conversation(g)}),
+    Row("DELETE", "/api/v1/conversations/{conv}", expect(403, ADMINS, deny=404, custom=403,
+                                                         narrow=403),
+        prep=lambda g, p: {"conv": vera_conversation(g)}),
     # memory
     Row("GET", "/api/v1/memory/{ns}/{agent}", per_target(ALL, "ea oa wide", ADMINS)),
     Row("GET", "/api/v1/memory/{ns}/{agent}", per_target(ALL, "ea oa wide", ADMINS),
@@ -446,6 +461,24 @@ def vera_approval(g):
         assert r.status == 202, r
         CACHE["approval"] = r.json()["approval_id"]
     return CACHE["approval"]
+
+
+def vera_conversation(g):
+    """A conversation of another user (vera, org unit sales). Turns need a model this gateway
+    does not have, so the row is written into the store as a turn would leave it."""
+    if "conv" not in CACHE:
+        c = g.db()
+        now = int(time.time() * 1000)
+        c.execute("INSERT INTO conversations (id, tenant, user_id, channel, session, org_unit, "
+                  "team, created_ms, updated_ms) VALUES (?, ?, 'vera', 'sales-ns/bot', 'main', "
+                  "'sales', 'deals', ?, ?)", ("cnv_matrix0vera", TENANT, now, now))
+        c.execute("INSERT INTO conversation_messages (conversation_id, seq, message, created_ms) "
+                  "VALUES ('cnv_matrix0vera', 1, ?, ?)",
+                  (json.dumps({"role": "user", "content": "hello"}), now))
+        c.commit()
+        c.close()
+        CACHE["conv"] = "cnv_matrix0vera"
+    return CACHE["conv"]
 
 
 def deals_policy(g):
@@ -622,7 +655,9 @@ def test_per_address_connection_limit_spares_a_trusted_proxy():
         for c in conns:
             c.close()
         if expect_limited:
-            assert statuses[:2] == [200, 200] and 503 in statuses[2:], statuses
+            # at most two get through (connections of earlier requests the server has not
+            # yet seen closed count too, so which two varies)
+            assert statuses.count(200) <= 2 and statuses.count(503) >= 2, statuses
         else:
             assert statuses == [200] * 4, statuses
 

@@ -58,6 +58,15 @@ def installed(pkg):
     return r.returncode == 0 and r.stdout.strip() != "" and "not-installed" not in r.stdout
 
 
+def left_over_by_a_test(pkg):
+    """A package this test built (the placeholder maintainer address build-debs.sh uses when
+    DEBEMAIL is unset) that a run stopped before its purge left behind: the machine's copy of a
+    real release carries a real address and is never touched."""
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Maintainer}", pkg], capture_output=True,
+                       text=True)
+    return r.returncode == 0 and "@openclaw.invalid>" in r.stdout
+
+
 def cli(*args, token=None, port=None, stdin=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
     env.update(HOME=gwtest.tempdir("gwpkg-home-"))
@@ -80,6 +89,8 @@ def test_packages_build_install_start_status_purge():
     lock = open(LOCK, "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     for pkg in PACKAGES:
+        if installed(pkg) and left_over_by_a_test(pkg):
+            must(["dpkg", "--purge"] + PACKAGES)
         assert not installed(pkg), ("%s is installed on this machine; this test installs and "
                                     "purges it: dpkg --purge openclaw-gateway openclaw" % pkg)
     out = gwtest.tempdir("gwpkg-")

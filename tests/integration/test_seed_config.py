@@ -99,12 +99,11 @@ OUTCOMES = {
     },
     "001_audit_siem.yaml": {
         "audit": ok("audit"),
-        "audit.siem": "audit.siem is not available in this build: SIEM forwarding (issue 12) "
-                      "brings it; meanwhile ship the JSON Lines of audit.log_path to the SIEM",
-        "audit.siem.enabled": COVERED,
-        "audit.siem.endpoint": COVERED,
-        "audit.siem.format": COVERED,
-        "audit.siem.apiKey": COVERED,
+        "audit.siem": ok("audit.siem"),
+        "audit.siem.enabled": ok("audit.siem.enabled"),
+        "audit.siem.endpoint": ok("audit.siem.endpoint"),
+        "audit.siem.format": ok("audit.siem.format"),
+        "audit.siem.apiKey": ok("audit.siem.apiKey"),
     },
     "001_data_residency.yaml": {
         "dataResidency": COVERED,  # answered key by key

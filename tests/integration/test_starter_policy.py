@@ -47,7 +47,9 @@ def test_first_start_writes_three_enterprise_policies_by_system():
     assert pol["actions"]["content"]["default_autonomy"] == "approve", pol["actions"]
     assert pol["actions"]["content"]["autonomous"] == ["memory_read"], pol["actions"]
     assert pol["data"]["content"]["external_sharing_max"] == "internal", pol["data"]
-    events = _created_events(g)
+    # the audit writer commits in batches: the events follow the policies within a moment
+    events = gwtest.wait_until(lambda: len(_created_events(g)) >= 3 and _created_events(g),
+                               what="three policy.created events")
     assert len(events) == 3 and {e["actor"] for e in events} == {"system"}, events
 
 

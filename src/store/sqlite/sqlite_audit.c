@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * sqlite_audit.c — the audit trail in SQLite: audit_events and audit_checkpoints (schema 2),
- * the signed heads' roots, audit_tree and audit_keys (schema 10).
+ * the signed heads' roots, audit_tree and audit_keys (schema 12).
  *
  * A group commit (rows, heads, tree nodes) is one transaction on the writer connection. Reads run
  * on the main connection: filtered queries are built from a struct store_audit_filter with only
@@ -47,6 +47,12 @@ static const char KEY_INSERT[] = "INSERT INTO audit_keys (" KEY_COLS ") "
 static const char KEY_LIST[] = "SELECT " KEY_COLS " FROM audit_keys ORDER BY ts_ms, rowid";
 static const char CP_LATEST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
                                 "ORDER BY seq DESC LIMIT 1";
+static const char CURSOR_GET[] = "SELECT seq FROM audit_fwd_cursors "
+                                 "WHERE destination = ?1 AND tenant = ?2";
+static const char CURSOR_SET[] = "INSERT INTO audit_fwd_cursors (destination, tenant, seq, "
+                                 "updated_ms) VALUES (?1, ?2, ?3, ?4) "
+                                 "ON CONFLICT (destination, tenant) DO UPDATE SET "
+                                 "seq = MAX(seq, excluded.seq), updated_ms = excluded.updated_ms";
 static const char CP_LIST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
                               "ORDER BY seq";
 
@@ -392,6 +398,25 @@ static gw_err key_list(struct store *st, struct store_audit_key **out, size_t *n
                              &store_audit_key_cols, out, n);
 }
 
+/* --- forwarding cursors (schema 11) ------------------------------------------------------ */
+
+static gw_err cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
+{
+    gw_err rc = store_sqlite_get(st, SQ_CALL(.sql = CURSOR_GET, .what = "forwarding cursor",
+                                             SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant))),
+                                 &store_sqlite_i64_cols, seq);
+    return rc == GW_ENOTFOUND ? GW_OK : rc;
+}
+
+static gw_err cursor_set(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                         int64_t now_ms)
+{
+    return store_sqlite_write(st, SQ_CALL(.sql = CURSOR_SET, .what = "forwarding cursor set",
+                                          SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant), SQ_I64(seq),
+                                                  SQ_I64(now_ms))),
+                              NULL);
+}
+
 const struct store_audit_ops store_sqlite_audit_ops = {
     .commit = commit,
     .head = head,
@@ -406,4 +431,6 @@ const struct store_audit_ops store_sqlite_audit_ops = {
     .nodes = nodes,
     .key_insert = key_insert,
     .key_list = key_list,
+    .cursor_get = cursor_get,
+    .cursor_set = cursor_set,
 };

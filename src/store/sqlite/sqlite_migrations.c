@@ -257,7 +257,23 @@ static const struct migration migrations[] = {
      "  created_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, namespace, kind, value)"
      ");"},
-    {10, "audit integrity: signed heads with Merkle roots, audit_tree, audit_keys",
+    {10, "readable conversations: the owner's org unit and team; lists by owner, activity and "
+         "mailbox in the order of their cursors",
+     "ALTER TABLE conversations ADD COLUMN org_unit TEXT;"
+     "ALTER TABLE conversations ADD COLUMN team TEXT;"
+     "CREATE INDEX conversations_by_user ON conversations (tenant, user_id, updated_ms, id);"
+     "CREATE INDEX conversations_by_activity ON conversations (tenant, updated_ms, id);"
+     "DROP INDEX messages_by_channel;"
+     "CREATE INDEX messages_by_channel ON messages (tenant, channel, created_ms, id);"},
+    {11, "SIEM forwarding: audit_fwd_cursors",
+     "CREATE TABLE audit_fwd_cursors ("
+     "  destination TEXT NOT NULL,"
+     "  tenant      TEXT NOT NULL,"
+     "  seq         INTEGER NOT NULL,"
+     "  updated_ms  INTEGER NOT NULL,"
+     "  PRIMARY KEY (destination, tenant)"
+     ");"},
+    {12, "audit integrity: signed heads with Merkle roots, audit_tree, audit_keys",
      /* heads signed before this version keep root NULL (checkpoints of the hash chain) */
      "ALTER TABLE audit_checkpoints ADD COLUMN root TEXT;"
      "CREATE TABLE audit_tree ("

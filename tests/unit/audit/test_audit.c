@@ -487,7 +487,7 @@ static void test_forwarder_hears_commits(void **state)
     f->o.log_path = "/dev/full";  /* failed batches are not announced */
     f->o.enabled = true;
     assert_int_equal(audit_reconfigure(f->a, &f->o), GW_EAUDIT); /* no room for anchors */
-    audit_forwarder_remove(f->a, &heard_ops, &h);
+    audit_forwarder_remove(f->a, &h);
     assert_int_equal(audit_forwarder_add(f->a, &heard_ops, &h), GW_OK);
     struct audit_event ev = ev_basic("token.created", NULL);
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_EAUDIT);

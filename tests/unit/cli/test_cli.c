@@ -1416,6 +1416,59 @@ static void test_sessions_and_reload_reports(void **state)
     gw_buf_release(&out);
 }
 
+/* `conversations show` prints each message with its number, role and time, the text without
+ * terminal escapes, and the tool calls; `messages list` each message with sender and time. */
+static void test_conversation_and_mailbox_reports(void **state)
+{
+    (void)state;
+    json_t *r = json_pack("{s:{s:s,s:s,s:s,s:s,s:i},s:[{s:i,s:s,s:s,s:s},{s:i,s:s,s:s,s:n,"
+                          "s:[{s:s,s:{s:s,s:s}}]},{s:i,s:s,s:s,s:s,s:s}]}",
+                          "conversation", "id", "cnv_1", "agent", "eng/bot", "session", "main",
+                          "user", "dave", "messages", 3, "messages", "seq", 1, "role", "user",
+                          "created_at", "T1", "content", "hi\x1b[2J there\nsecond line", "seq", 2,
+                          "role", "assistant", "created_at", "T2", "content", "tool_calls", "id",
+                          "c1", "function", "name", "memory_write", "arguments",
+                          "{\"content\":\"x\"}", "seq", 3, "role", "tool", "created_at", "T3",
+                          "tool_call_id", "c1", "content", "{\"bytes\":1}");
+    struct gw_buf out;
+    gw_buf_init(&out, 1 << 20);
+    cli_format_conversation(&out, r);
+    assert_string_equal(out.data,
+                        "Conversation cnv_1 with eng/bot (session main, user dave), "
+                        "3 messages\n\n"
+                        "[1] user, T1\nhi[2J there\nsecond line\n\n"
+                        "[2] assistant, T2\n  -> tool memory_write {\"content\":\"x\"}\n\n"
+                        "[3] tool (call c1), T3\n{\"bytes\":1}\n\n");
+    json_decref(r);
+
+    gw_buf_reset(&out);
+    r = json_pack("{s:[{s:s,s:s,s:i,s:s,s:s}]}", "conversations", "id", "cnv_1", "agent", "eng/bot",
+                  "messages", 3, "updated_at", "T3", "title", "hi\x1b[2J");
+    cli_format_conversations(&out, r);
+    assert_non_null(strstr(out.data, "ID  "));
+    assert_non_null(strstr(out.data, "\ncnv_1  eng/bot  "));
+    assert_non_null(strstr(out.data, "  T3       hi?[2J\n")); /* UPDATED is padded to its title */
+    json_decref(r);
+    gw_buf_reset(&out);
+    r = json_pack("{s:[]}", "conversations");
+    cli_format_conversations(&out, r);
+    assert_string_equal(out.data, "No conversations.\n");
+    json_decref(r);
+
+    gw_buf_reset(&out);
+    r = json_pack("{s:[{s:s,s:s,s:s,s:s}]}", "messages", "id", "msg_1", "sender", "dave",
+                  "created_at", "T1", "content", "please \x07review");
+    cli_format_messages(&out, r);
+    assert_string_equal(out.data, "msg_1 from dave, T1\nplease review\n\n");
+    json_decref(r);
+    gw_buf_reset(&out);
+    r = json_pack("{s:[]}", "messages");
+    cli_format_messages(&out, r);
+    assert_string_equal(out.data, "No messages.\n");
+    json_decref(r);
+    gw_buf_release(&out);
+}
+
 /* --- the command table against the completion file, the man page and docs/CLI.md ---------- */
 
 /* A file of the repository (found from this source file's path), NUL-terminated. */
@@ -1575,6 +1628,7 @@ int main(void)
         cmocka_unit_test(test_settings_ca_and_timeouts),
         cmocka_unit_test(test_main_did_you_mean_and_new_commands),
         cmocka_unit_test(test_sessions_and_reload_reports),
+        cmocka_unit_test(test_conversation_and_mailbox_reports),
         cmocka_unit_test(test_completion_man_page_and_docs_cover_every_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

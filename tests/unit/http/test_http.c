@@ -76,6 +76,16 @@ static void forwarded(void **state)
     assert_string_equal(client_of(NULL, "1.2.3.4, junk, 10.2.2.2", NULL, &https), "10.2.2.2");
     assert_string_equal(client_of(NULL, "junk", NULL, &https), "10.0.0.5");
     assert_string_equal(client_of(NULL, NULL, NULL, &https), "10.0.0.5");
+    /* more hops than are kept: the client's own 32 on the left cannot hide the proxy's one */
+    char xff[1024] = "", fwd[1024] = "";
+    for (int i = 0; i < 32; i++) {
+        snprintf(xff + strlen(xff), sizeof(xff) - strlen(xff), "6.6.6.%d, ", i);
+        snprintf(fwd + strlen(fwd), sizeof(fwd) - strlen(fwd), "for=6.6.6.%d, ", i);
+    }
+    snprintf(xff + strlen(xff), sizeof(xff) - strlen(xff), "1.2.3.4");
+    snprintf(fwd + strlen(fwd), sizeof(fwd) - strlen(fwd), "for=1.2.3.4");
+    assert_string_equal(client_of(NULL, xff, NULL, &https), "1.2.3.4");
+    assert_string_equal(client_of(fwd, NULL, NULL, &https), "1.2.3.4");
     /* RFC 7239, with ports, quotes, IPv6, and precedence over X-Forwarded-For */
     assert_string_equal(client_of("for=192.0.2.60;proto=https;by=10.0.0.5", "9.9.9.9", NULL,
                                   &https), "192.0.2.60");

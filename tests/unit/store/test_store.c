@@ -3,7 +3,8 @@
  * the store itself and its small domains.
  *
  * Covers: file/dir modes, migrations (applied once, idempotent, future version refused), ping,
- * meta, tokens, agents, messages, conversations and policy versions. The other domains have
+ * meta, tokens, agents, messages (and mailbox pages), conversations (lists, pages, deletion)
+ * and policy versions. The other domains have
  * their own test_store_<domain>.c.
  */
 #include "base/prelude.h"
@@ -281,19 +282,63 @@ static void test_messages(void **state)
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM messages WHERE sender IS NULL"), 1);
 }
 
+/* A mailbox reads newest first, page by page through the (created_ms, id) cursor. */
+static void test_message_list(void **state)
+{
+    struct fx *f = *state;
+    const char *ids[] = {"msg_a", "msg_b", "msg_c"};
+    const int64_t at[] = {100, 200, 200};
+    for (size_t i = 0; i < 3; i++) {
+        struct store_message m = {.id = (char *)ids[i],
+                                  .tenant = (char *)"acme",
+                                  .channel = (char *)"eng/bot",
+                                  .sender = (char *)"alice",
+                                  .content = (char *)ids[i],
+                                  .created_ms = at[i]};
+        assert_int_equal(store_message_insert(f->st, &m), GW_OK);
+    }
+    struct store_message other = {.id = (char *)"msg_z",
+                                  .tenant = (char *)"globex",
+                                  .channel = (char *)"eng/bot",
+                                  .created_ms = 300};
+    assert_int_equal(store_message_insert(f->st, &other), GW_OK);
+    struct store_message *l = NULL;
+    size_t n = 0;
+    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 0, NULL, 2, &l, &n), GW_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(l[0].id, "msg_c");
+    assert_string_equal(l[1].id, "msg_b");
+    assert_string_equal(l[1].sender, "alice");
+    store_message_list_free(l, n);
+    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 200, "msg_b", 2, &l, &n), GW_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(l[0].id, "msg_a");
+    store_message_list_free(l, n);
+    assert_int_equal(store_message_list(f->st, "acme", "eng/bot", 200, NULL, 2, &l, &n), GW_EINVAL);
+}
+
+static void open_conv(struct fx *f, const char *user, const char *ou, const char *channel,
+                      const char *session, int64_t now, char id[STORE_CONV_ID_LEN])
+{
+    struct store_conversation c = {.tenant = (char *)"acme",
+                                   .user_id = (char *)user,
+                                   .org_unit = (char *)ou,
+                                   .team = (char *)"platform",
+                                   .channel = (char *)channel,
+                                   .session = (char *)session};
+    assert_int_equal(store_conversation_open(f->st, &c, now, id), GW_OK);
+}
+
 /* One conversation per (tenant, user, channel, session); messages come back oldest first. */
 static void test_conversations(void **state)
 {
     struct fx *f = *state;
     char id[STORE_CONV_ID_LEN], again[STORE_CONV_ID_LEN], other[STORE_CONV_ID_LEN];
-    assert_int_equal(store_conversation_open(f->st, "acme", "alice", "support", "s1", 10, id),
-                     GW_OK);
+    open_conv(f, "alice", "eng", "support", "s1", 10, id);
     assert_int_equal(strncmp(id, "cnv_", 4), 0);
-    assert_int_equal(store_conversation_open(f->st, "acme", "alice", "support", "s1", 20, again),
-                     GW_OK);
+    open_conv(f, "alice", "eng", "support", "s1", 20, again);
     assert_string_equal(again, id);
-    assert_int_equal(store_conversation_open(f->st, "acme", "alice", "support", "s2", 20, other),
-                     GW_OK);
+    open_conv(f, "alice", "eng", "support", "s2", 20, other);
     assert_string_not_equal(other, id);
 
     const char *first[] = {"{\"n\":1}", "{\"n\":2}", "{\"n\":3}"};
@@ -316,6 +361,87 @@ static void test_conversations(void **state)
     assert_int_equal(store_conversation_tail(f->st, other, 100, &msgs, &n), GW_OK);
     assert_int_equal(n, 0);
     store_strv_free(msgs, n);
+
+    /* pages of messages after a seq */
+    struct store_conversation_message *m = NULL;
+    assert_int_equal(store_conversation_messages(f->st, id, 2, 2, &m, &n), GW_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(m[0].seq, 3);
+    assert_string_equal(m[1].message, "{\"n\":4}");
+    assert_int_equal(m[1].created_ms, 40);
+    store_conversation_messages_free(m, n);
+}
+
+/* Lists filter by owner, org subtree and agent, newest activity first, through a cursor; a
+ * conversation is read and deleted only inside its tenant; nothing is appended to a deleted
+ * one. */
+static void test_conversation_lists_and_delete(void **state)
+{
+    struct fx *f = *state;
+    char a[STORE_CONV_ID_LEN], b[STORE_CONV_ID_LEN], c[STORE_CONV_ID_LEN], d[STORE_CONV_ID_LEN];
+    open_conv(f, "alice", "eng/platform", "eng/bot", "main", 10, a);
+    open_conv(f, "bob", "eng", "eng/bot", "main", 20, b);
+    open_conv(f, "carol", "engineering", "eng/other", "main", 30, c); /* not under "eng" */
+    open_conv(f, "dave", NULL, "eng/bot", "main", 40, d);
+    const char *hello[] = {"{\"role\":\"user\",\"content\":\"hello there\"}",
+                           "{\"role\":\"assistant\",\"content\":\"hi\"}"};
+    assert_int_equal(store_conversation_append(f->st, a, hello, 2, 50), GW_OK);
+
+    struct store_conversation *l = NULL;
+    size_t n = 0;
+    struct store_conversation_filter all = {.tenant = "acme"};
+    assert_int_equal(store_conversation_list(f->st, &all, 10, &l, &n), GW_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(l[0].id, a); /* most recent activity first */
+    assert_int_equal(l[0].messages, 2);
+    assert_string_equal(l[0].title, "hello there");
+    assert_string_equal(l[0].org_unit, "eng/platform");
+    assert_string_equal(l[0].team, "platform");
+    assert_string_equal(l[1].id, d);
+    assert_null(l[1].title);
+    store_conversation_list_free(l, n);
+
+    struct store_conversation_filter sub = {.tenant = "acme", .org_unit = "eng/"};
+    assert_int_equal(store_conversation_list(f->st, &sub, 10, &l, &n), GW_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(l[0].user_id, "alice");
+    assert_string_equal(l[1].user_id, "bob");
+    store_conversation_list_free(l, n);
+
+    struct store_conversation_filter page = {.tenant = "acme", .channel = "eng/bot"};
+    assert_int_equal(store_conversation_list(f->st, &page, 2, &l, &n), GW_OK);
+    assert_int_equal(n, 2);
+    page.before_ms = l[1].updated_ms;
+    page.before_id = d;
+    store_conversation_list_free(l, n);
+    assert_int_equal(store_conversation_list(f->st, &page, 2, &l, &n), GW_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(l[0].id, b);
+    store_conversation_list_free(l, n);
+
+    struct store_conversation_filter mine = {.tenant = "acme", .user_id = "bob"};
+    assert_int_equal(store_conversation_list(f->st, &mine, 10, &l, &n), GW_OK);
+    assert_int_equal(n, 1);
+    store_conversation_list_free(l, n);
+
+    struct store_conversation one;
+    assert_int_equal(store_conversation_get(f->st, "acme", a, &one), GW_OK);
+    assert_string_equal(one.user_id, "alice");
+    assert_int_equal(one.created_ms, 10);
+    assert_int_equal(one.updated_ms, 50);
+    store_conversation_release(&one);
+    assert_int_equal(store_conversation_get(f->st, "globex", a, &one), GW_ENOTFOUND);
+
+    int64_t removed = -1;
+    assert_int_equal(store_conversation_delete(f->st, "globex", a, &removed), GW_ENOTFOUND);
+    assert_int_equal(removed, 0);
+    assert_int_equal(store_conversation_delete(f->st, "acme", a, &removed), GW_OK);
+    assert_int_equal(removed, 2);
+    assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM conversation_messages"), 0);
+    assert_int_equal(store_conversation_get(f->st, "acme", a, &one), GW_ENOTFOUND);
+    assert_int_equal(store_conversation_append(f->st, a, hello, 1, 60), GW_ENOTFOUND);
+    assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM conversation_messages"), 0);
+    assert_int_equal(store_conversation_delete(f->st, "acme", a, &removed), GW_ENOTFOUND);
 }
 
 /* --- policies ---------------------------------------------------------------------------- */
@@ -381,7 +507,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conversation_lists_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
