@@ -161,7 +161,7 @@ size_t audit_integrity_failures(struct audit *a, struct audit_integrity_failure 
 {
     pthread_mutex_lock(&a->mu);
     size_t n = a->n_fails;
-    if (out)
+    if (out && n && cap) /* a->fails is NULL while n is 0 */
         memcpy(out, a->fails, GW_MIN(n, cap) * sizeof *out);
     pthread_mutex_unlock(&a->mu);
     return n;
@@ -174,7 +174,8 @@ void audit_set_alert(struct audit *a, audit_alert_fn *fn, void *arg)
     a->alert_arg = arg;
     size_t n = a->n_fails;
     struct audit_integrity_failure *copy = gw_xcalloc(n + 1, sizeof *copy);
-    memcpy(copy, a->fails, n * sizeof *copy);
+    if (n)
+        memcpy(copy, a->fails, n * sizeof *copy);
     pthread_mutex_unlock(&a->mu);
     for (size_t i = 0; fn && i < n; i++)
         fn(arg, &copy[i]);
