@@ -4,11 +4,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev
-            libsqlite3-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev
+            libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev libcjose-dev liblasso3-dev
             libedit-dev)
 # libclang-rt-14-dev: libFuzzer for Debian 12's clang (only recommended by clang, not pulled in)
-test_pkgs=(libcmocka-dev python3 sqlite3 clang clang-format libclang-rt-14-dev curl openssl
-           chromium)
+test_pkgs=(libcmocka-dev python3 sqlite3 postgresql clang clang-format libclang-rt-14-dev curl
+           openssl chromium)
 # the SIEM tests forward to a real rsyslog over TCP and TLS
 test_pkgs+=(rsyslog rsyslog-gnutls)
 # the package test: systemd-analyze (rates the unit, expands its system-call groups) and

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One command for the whole suite: install test dependencies, build with gcc (warnings as
-# errors), check that clang builds it too, then run every unit and integration test twice:
-# on the normal build and on an AddressSanitizer + UndefinedBehaviorSanitizer build; last, each
-# libFuzzer target runs a few seconds on its corpus (tests/fuzz/README.md).
+# errors), check that clang builds it too, then run every unit and integration test on the
+# normal build and on an AddressSanitizer + UndefinedBehaviorSanitizer build (both on the SQLite
+# store), once more on the normal build with the store on PostgreSQL (a throwaway cluster from
+# tests/pg/cluster.sh, Unix socket only, removed afterwards); last, each libFuzzer target runs a
+# few seconds on its corpus (tests/fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -44,6 +46,21 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j2 || status=1
 echo "== tests (release build)"
 ctest --test-dir build --output-on-failure -j2 || status=1
+
+echo "== tests (release build, store on PostgreSQL)"
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/gwtest-pg.XXXXXX")
+chmod 755 "$pgdir"
+trap 'tests/pg/cluster.sh stop "$pgdir/pg" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
+t0=$(date +%s)
+if pg=$(tests/pg/cluster.sh start "$pgdir/pg"); then
+  GWTEST_STORE=postgresql GWTEST_PG="$pg" ctest --test-dir build --output-on-failure -j2 ||
+    status=1
+else
+  echo "cannot start the PostgreSQL test cluster"
+  status=1
+fi
+echo "(PostgreSQL pass: $(($(date +%s) - t0)) s)"
+
 echo "== fuzz (5 s per target)"
 tests/fuzz/run.sh -t 5 -j "$jobs" build-fuzz || status=1
 exit $status

@@ -73,21 +73,12 @@ static gw_err readable(struct agent_history *h, const struct auth_principal *p, 
 
 /* --- rendering ------------------------------------------------------------------------------ */
 
-static json_t *time_json(int64_t ms)
-{
-    char t[40];
-    if (!ms)
-        return json_null();
-    gw_time_iso8601(ms, t, sizeof(t));
-    return json_string(t);
-}
-
 static json_t *summary_json(const struct store_conversation *c)
 {
     return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:o,s:o,s:I,s:s?}", "id", c->id, "agent",
                      c->channel, "session", c->session, "user", c->user_id, "org_unit", c->org_unit,
-                     "team", c->team, "created_at", time_json(c->created_ms), "updated_at",
-                     time_json(c->updated_ms), "messages", (json_int_t)c->messages, "title",
+                     "team", c->team, "created_at", gw_json_time(c->created_ms), "updated_at",
+                     gw_json_time(c->updated_ms), "messages", (json_int_t)c->messages, "title",
                      c->title);
 }
 
@@ -95,7 +86,7 @@ static json_t *summary_json(const struct store_conversation *c)
 static json_t *message_json(const struct store_conversation_message *m)
 {
     json_t *out = json_pack("{s:I,s:o}", "seq", (json_int_t)m->seq, "created_at",
-                            time_json(m->created_ms));
+                            gw_json_time(m->created_ms));
     json_t *v = json_loads(m->message, JSON_REJECT_DUPLICATES, NULL);
     static const char *const keys[] = {"role", "content", "tool_calls", "tool_call_id"};
     for (size_t i = 0; i < GW_ARRAY_LEN(keys); i++) {
@@ -353,7 +344,7 @@ gw_err agent_conv_export(struct agent_history *h, struct gov_call *gc, const cha
     if (rc != GW_OK)
         goto out;
     doc = json_pack("{s:o,s:O,s:o,s:s}", "conversation", summary_json(&c), "messages", msgs,
-                    "exported_at", time_json(gw_now_ms()), "exported_by",
+                    "exported_at", gw_json_time(gw_now_ms()), "exported_by",
                     agent_history_owner(gc->p));
     rc = render(doc, fmt, text, len, msg, cap);
     if (rc != GW_OK)
@@ -442,7 +433,7 @@ gw_err agent_mailbox_page(struct agent_history *h, const char *tenant, const cha
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s?,s:s?,s:o}", "id", list[i].id, "channel",
                                              list[i].channel, "sender", list[i].sender, "content",
                                              list[i].content, "created_at",
-                                             time_json(list[i].created_ms)));
+                                             gw_json_time(list[i].created_ms)));
     *page = json_pack("{s:o,s:o}", "messages", arr, "next_cursor",
                       cursor_json(n && n == limit, n ? list[n - 1].created_ms : 0,
                                   n ? list[n - 1].id : ""));

@@ -43,6 +43,7 @@ struct api_deps {
     struct agent_history *history; /* conversations (agent/agent.h) */
     struct gov *gov;
     struct llm_client *llm;
+    struct llm_registry *models; /* run-time providers and models (llm/llm_registry.h) */
     struct meter *costs;
     struct audit_fwd *siem;     /* SIEM forwarding: back-pressure for /api/v1/status */
 };

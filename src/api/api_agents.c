@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "api/api_int.h"
 #include "base/util.h"
+#include "llm/llm_registry.h"
 #include "ns/ns.h"
 
 static json_t *agent_json(const struct ns_agent_info *a)
@@ -81,34 +82,45 @@ void api_agents_list(struct api_call *c)
     http_respond_json(c->r, 200, json_pack("{s:o}", "agents", arr));
 }
 
-void api_agents_delete(struct api_call *c)
+bool api_runtime_agent(struct api_call *c, const char *in_file, struct ns_agent_info *info)
 {
     const char *ns = c->var[0], *agent = c->var[1];
     if (!api_require(c, "agents:write"))
-        return;
+        return false;
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         http_respond_error(c->r, GW_EINVAL, "namespace and agent must be 1-63 characters of "
                                             "[a-z0-9_-] starting with a letter or digit");
-        return;
+        return false;
     }
     const char *name = c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
     if (!auth_allows_channel(c->gc.p, ns, agent)) {
         api_deny_channel(c, ns, agent);
-        return;
+        return false;
     }
-    struct ns_agent_info info;
-    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, &info) != GW_OK) {
+    if (ns_agent_find(c->d->ns, c->gc.p->tenant, ns, agent, c->r->pool, info) != GW_OK) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent %s", name);
-        return;
+        return false;
     }
-    if (strcmp(info.source, "config") == 0) {
+    if (strcmp(info->source, "config") == 0) {
         http_respond_error(c->r, GW_ECONFLICT, "agent %s is declared in the configuration "
-                                               "file; remove it there and reload", name);
-        return;
+                                               "file; %s there and reload", name, in_file);
+        return false;
     }
+    return true;
+}
+
+void api_agents_delete(struct api_call *c)
+{
+    const char *ns = c->var[0], *agent = c->var[1];
+    struct ns_agent_info info;
+    if (!api_runtime_agent(c, "remove it", &info))
+        return;
+    const char *name = info.name;
     if (!api_audit_sync(c, "agent.deleted", name, 200, json_pack("{s:s}", "name", name)))
         return;
     gw_err rc = ns_agent_delete(c->d->ns, c->gc.p->tenant, ns, agent);
+    if (rc == GW_OK) /* a later agent of this name starts without it */
+        rc = llm_registry_forget_agent(c->d->models, c->gc.p->tenant, name);
     if (rc != GW_OK) {
         api_audit_failed(c);
         http_respond_error(c->r, rc == GW_ENOTFOUND ? rc : GW_ESTORE,
@@ -163,7 +175,7 @@ void api_messages_send(struct api_call *c)
         goto out;
     }
     /* an agent with a model answers: the message runs a turn */
-    const struct cfg_agent *runner = cfg_find_agent(c->gc.cfg, info.name);
+    const struct cfg_agent *runner = api_agent_runner(c, info.name);
     if (runner && runner->model) {
         const char *accept = http_header(c->r, "Accept");
         bool sse = json_is_true(stream) || (accept && strstr(accept, "text/event-stream"));
@@ -184,10 +196,15 @@ void api_messages_send(struct api_call *c)
         goto out;
     }
     /* nothing answers: say so, and how to read the mailbox and to give the agent a model */
+    bool file = !strcmp(info.source, "config");
     const char *hint = gw_pool_printf(c->r->pool, "%s has no model, so nothing answers: the "
                                       "message waits in its mailbox (openclaw messages list "
-                                      "%s). Give it one: openclaw models set-agent %s "
-                                      "<provider>/<model>", info.name, info.name, info.name);
+                                      "%s). Give it one: %s%s%s", info.name, info.name,
+                                      file ? "its agents[].model in gateway.yaml, then openclaw "
+                                             "admin reload"
+                                           : "openclaw models assign ",
+                                      file ? "" : info.name,
+                                      file ? "" : " <provider>/<model>");
     http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:n,s:s}", "id", id, "channel",
                                            info.channel, "status", "stored", "model", "hint",
                                            hint));

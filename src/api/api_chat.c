@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "meter/meter.h"
 
 struct chat {
     struct api_call *c;
@@ -184,9 +185,10 @@ static void audit_turn(struct chat *ch, const struct agent_turn *t, gw_err rc)
     c->gc.audit.resource = gw_pool_strdup(c->r->pool, ch->agent->name);
     json_decref(c->gc.audit.details);
     c->gc.audit.details = json_pack("{s:s,s:s?,s:b,s:I,s:o,s:O,s:f,s:O}", "agent", ch->agent->name,
-                                 "model", t->model, "rerouted", t->rerouted, "model_calls",
-                                 (json_int_t)t->model_calls, "usage", usage_json(t), "calls",
-                                 t->calls, "cost_usd", t->cost_usd, "tools", ch->tools_seen);
+                                    "model", t->model, "rerouted", t->rerouted, "model_calls",
+                                    (json_int_t)t->model_calls, "usage", usage_json(t), "calls",
+                                    t->calls, "cost_usd", meter_usd(t->cost_usd), "tools",
+                                    ch->tools_seen);
     if (rc != GW_OK)
         json_object_set_new(c->gc.audit.details, "error", json_string(t->msg));
 }
@@ -248,7 +250,7 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
 
 void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_name)
 {
-    const struct cfg_agent *agent = cfg_find_agent(c->gc.cfg, agent_name);
+    const struct cfg_agent *agent = api_agent_runner(c, agent_name);
     struct chat ch = {.c = c, .agent = agent, .openai = true};
     if (!agent || !agent->model || !split_agent(&ch, agent_name)) {
         http_respond_error(c->r, GW_ENOTFOUND, "no agent '%s' with a model", agent_name);
@@ -302,19 +304,19 @@ void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, c
         save_conversation(&ch, user_msg, t.produced);
     if (stream) {
         if (t.answer)
-            send_event(&ch, "done", json_pack("{s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",
-                                              t.answer, "conversation_id", ch.conversation,
-                                              "model", t.model, "rerouted", t.rerouted, "usage",
-                                              usage_json(&t), "cost_usd", t.cost_usd, "tools",
-                                              ch.tools_seen));
+            send_event(&ch, "done",
+                       json_pack("{s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply", t.answer,
+                                 "conversation_id", ch.conversation, "model", t.model, "rerouted",
+                                 t.rerouted, "usage", usage_json(&t), "cost_usd",
+                                 meter_usd(t.cost_usd), "tools", ch.tools_seen));
         http_stream_close(ch.hs, true);
     } else if (t.answer && !c->r->responded) {
-        http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply",
-                                               t.answer, "agent", agent->name,
-                                               "conversation_id", ch.conversation, "model",
-                                               t.model, "rerouted", t.rerouted, "usage",
-                                               usage_json(&t), "cost_usd", t.cost_usd, "tools",
-                                               ch.tools_seen));
+        http_respond_json(c->r, 200,
+                          json_pack("{s:s,s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply", t.answer,
+                                    "agent", agent->name, "conversation_id", ch.conversation,
+                                    "model", t.model, "rerouted", t.rerouted, "usage",
+                                    usage_json(&t), "cost_usd", meter_usd(t.cost_usd), "tools",
+                                    ch.tools_seen));
     }
     agent_turn_release(&t);
     json_decref(ch.tools_seen);

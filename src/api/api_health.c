@@ -128,7 +128,8 @@ void api_status(struct api_call *c)
         json_object_set_new(body, "principal", principal_json(c, c->gc.p));
         /* provider queues (depth, waits) are operational detail: authenticated callers only */
         if (c->d->llm)
-            json_object_set_new(body, "model_queues", llm_client_status(c->d->llm));
+            json_object_set_new(body, "model_queues",
+                                llm_client_status(c->d->llm, c->gc.p->tenant));
         /* SIEM back-pressure: the caller's own tenant's cursors only */
         json_object_set_new(body, "siem", audit_fwd_status(c->d->siem, c->gc.p->tenant));
     }

@@ -65,7 +65,7 @@ json_t *api_reachable_namespaces(struct api_call *c);
 const char *api_time(struct api_call *c, int64_t ms);
 
 /* Handlers (one file per family). */
-api_handler_fn api_health, api_ready, api_status, api_userinfo, api_audit_public_key;
+api_handler_fn api_health, api_ready, api_status, api_userinfo, api_audit_public_key, api_openapi;
 api_handler_fn api_tokens_create, api_tokens_list, api_tokens_rotate, api_tokens_revoke;
 api_handler_fn api_agents_register, api_agents_list, api_agents_delete, api_messages_send;
 api_handler_fn api_namespaces_list, api_namespaces_get, api_namespaces_member_add,
@@ -78,7 +78,11 @@ api_handler_fn api_policies_create, api_policies_list, api_policies_get, api_pol
     api_policies_deprecate, api_policies_history, api_policies_diff, api_policies_rollback,
     api_policies_effective, api_policies_evaluate;
 api_handler_fn api_classification_get, api_classification_put, api_classification_clear;
-api_handler_fn api_models_list, api_chat_completions;
+api_handler_fn api_models_list, api_models_get, api_chat_completions;
+api_handler_fn api_providers_list, api_providers_get, api_providers_add, api_providers_set,
+    api_providers_remove, api_providers_test;
+api_handler_fn api_catalog_list, api_catalog_get, api_catalog_add, api_catalog_set,
+    api_catalog_remove, api_catalog_test, api_agents_model_set;
 api_handler_fn api_tools_invoke, api_approvals_list, api_approvals_get, api_approvals_approve,
     api_approvals_reject;
 api_handler_fn api_costs_get;
@@ -124,6 +128,15 @@ void api_html_escape(struct gw_buf *b, const char *s);
 /* CLI sign-in (api_auth_cli.c): POST /api/v1/auth/logout authenticated by a CLI access
  * token ends that CLI session. */
 void api_cli_logout(struct api_call *c);
+
+/* The agent {ns}/{agent} of the route for a change (api_agents.c): agents:write, valid names,
+ * the caller's reach, and an agent registered through the API (one declared in gateway.yaml is
+ * 409: "<in_file> there and reload"). Answers and returns false otherwise. */
+bool api_runtime_agent(struct api_call *c, const char *in_file, struct ns_agent_info *info);
+/* The agent "<ns>/<agent>" of the caller's tenant as a turn runs it: the configuration's, or
+ * one registered through the API with the model set at run time (api_models.c); NULL when
+ * neither (unknown, or an API agent without a model). */
+const struct cfg_agent *api_agent_runner(struct api_call *c, const char *name);
 
 /* Agent turns (api_chat.c): "model": "openclaw/<ns>/<agent>" on /v1/chat/completions, and
  * channel messages to an agent that has a model. */

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT
- * api_openai.c — the OpenAI-compatible surface: GET /v1/models, POST /v1/chat/completions.
+ * api_openai.c — the OpenAI-compatible chat: POST /v1/chat/completions (the model list is in
+ * api_models.c).
  *
  * A chat request with "model": "<provider>/<model>" is a governed model call (gov_model.h):
  * checked (llm_canon.h), classified (a client may raise the level with
  * X-OpenClaw-Classification, never lower it), routed, redacted, handed to the model client
  * without blocking this thread, and metered. The answer comes back on the I/O thread: complete,
  * or as SSE chunks forwarded as they arrive and closed with "data: [DONE]". The call's single
- * audit event carries the route, the policy decision, the usage and the cost. "model": "openclaw/<ns>/<agent>" runs a
- * turn of that agent instead (agent/agent.h). Errors use OpenAI's envelope.
+ * audit event carries the route, the policy decision, the usage and the cost. "model":
+ * "openclaw/<ns>/<agent>" runs a turn of that agent instead (agent/agent.h). Errors use OpenAI's
+ * envelope.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
@@ -26,35 +28,6 @@ struct proxy {
     bool stream_failed;         /* the client went away or read too slowly */
     const char *headers[3];
 };
-
-void api_models_list(struct api_call *c)
-{
-    if (!api_require(c, "models:invoke"))
-        return;
-    json_t *data = json_array();
-    for (size_t i = 0; i < c->gc.cfg->n_providers; i++) {
-        const struct cfg_provider *p = &c->gc.cfg->providers[i];
-        for (size_t j = 0; j < p->n_models; j++)
-            json_array_append_new(data, json_pack("{s:s++,s:s,s:i,s:s,s:s}", "id", p->name, "/",
-                                                  p->models[j].name, "object", "model",
-                                                  "created", 0, "owned_by", p->name, "kind",
-                                                  p->self_hosted ? "self_hosted" : "external"));
-    }
-    for (size_t i = 0; i < c->gc.cfg->n_agents; i++) {
-        const struct cfg_agent *a = &c->gc.cfg->agents[i];
-        const char *slash = strchr(a->name, '/');
-        if (!a->model || !slash)
-            continue;
-        char ns[128];
-        snprintf(ns, sizeof(ns), "%.*s", (int)(slash - a->name), a->name);
-        if (!auth_allows_channel(c->gc.p, ns, slash + 1))
-            continue;
-        json_array_append_new(data, json_pack("{s:s+,s:s,s:i,s:s,s:s}", "id", "openclaw/",
-                                              a->name, "object", "model", "created", 0,
-                                              "owned_by", "openclaw", "kind", "agent"));
-    }
-    http_respond_json(c->r, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
-}
 
 /* --- answers, on the I/O thread ------------------------------------------------------------- */
 

@@ -4,7 +4,8 @@
  * Paths are split on '/' while still percent-encoded and each segment is decoded on its own,
  * so an encoded slash ("%2f") stays inside its segment and is then refused by the name rules.
  * Segments that decode to "." or "..", contain '/', '\', control bytes or non-ASCII bytes are
- * refused with 400 before any route sees them.
+ * refused with 400 before any route sees them. The rest of a path after a "{*}" route's prefix
+ * is decoded whole (api_path_rest), with the same rules for each part between slashes.
  */
 #include "base/prelude.h"
 #include "api/api_path.h"
@@ -70,4 +71,21 @@ bool api_path_match(const char *pattern, char *const *seg, size_t nseg, const ch
         p += len;
     }
     return i == nseg;
+}
+
+char *api_path_rest(struct gw_pool *pool, const char *rest, const char **why)
+{
+    size_t len = strlen(rest);
+    char *d = gw_pool_alloc(pool, 2 * API_MAX_SEGMENT + 1);
+    bool ok = len > 0 && len <= 6 * API_MAX_SEGMENT &&
+              http_pct_decode(rest, len, d, 2 * API_MAX_SEGMENT + 1) && d[0];
+    for (const char *p = d; ok && *p; p++)
+        ok = *p > 0x20 && *p < 0x7f && *p != '\\' &&
+             !((p == d || p[-1] == '/') && (*p == '/' || !strcmp(p, ".") || !strncmp(p, "./", 2) ||
+                                            !strcmp(p, "..") || !strncmp(p, "../", 3)));
+    if (!ok || d[strlen(d) - 1] == '/') {
+        *why = "malformed path segment";
+        return NULL;
+    }
+    return d;
 }

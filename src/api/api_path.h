@@ -22,5 +22,10 @@ bool api_path_split(struct gw_pool *pool, const char *path, char **seg, size_t *
  * (var has room for API_MAX_SEGMENTS). */
 bool api_path_match(const char *pattern, char *const *seg, size_t nseg, const char **var,
                     size_t *n_var);
+/* Decodes the rest of a path (after a "{*}" route's prefix) into one variable that may hold
+ * '/' however the client wrote it ("%2F" or not): a model id "<provider>/<model>". Each part
+ * between slashes is non-empty, not "." or "..", printable ASCII without '\'; the whole is at
+ * most 2 * API_MAX_SEGMENT bytes and does not end in '/'. NULL with the reason in *why. */
+char *api_path_rest(struct gw_pool *pool, const char *rest, const char **why);
 
 #endif

@@ -31,6 +31,7 @@ static const struct route routes[] = {
     {HTTP_GET, "/readyz", api_ready, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/health", api_health, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/status", api_status, NULL, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/openapi.json", api_openapi, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/audit/public-key", api_audit_public_key, NULL, ROUTE_PUBLIC},
     {HTTP_GET, "/api/v1/auth/userinfo", api_userinfo, "auth.userinfo", 0},
     {HTTP_GET, "/api/v1/auth/login", api_auth_login, "auth.login.started", ROUTE_ANON},
@@ -92,6 +93,20 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/policies/{}/diff", api_policies_diff, "policy.diff_read", 0},
     {HTTP_POST, "/api/v1/policies/{}/rollback", api_policies_rollback, "policy.rolled_back", 0},
     {HTTP_GET, "/v1/models", api_models_list, "model.listed", ROUTE_OPENAI},
+    {HTTP_GET, "/v1/models/{*}", api_models_get, "model.read", ROUTE_OPENAI},
+    {HTTP_GET, "/api/v1/providers", api_providers_list, "provider.listed", 0},
+    {HTTP_POST, "/api/v1/providers", api_providers_add, "provider.created", 0},
+    {HTTP_GET, "/api/v1/providers/{}", api_providers_get, "provider.read", 0},
+    {HTTP_PATCH, "/api/v1/providers/{}", api_providers_set, "provider.updated", 0},
+    {HTTP_DELETE, "/api/v1/providers/{}", api_providers_remove, "provider.removed", 0},
+    {HTTP_POST, "/api/v1/providers/{}/test", api_providers_test, "provider.tested", 0},
+    {HTTP_GET, "/api/v1/models", api_catalog_list, "model.catalog_listed", 0},
+    {HTTP_POST, "/api/v1/models", api_catalog_add, "model.created", 0},
+    {HTTP_GET, "/api/v1/models/{}/{}", api_catalog_get, "model.catalog_read", 0},
+    {HTTP_PATCH, "/api/v1/models/{}/{}", api_catalog_set, "model.updated", 0},
+    {HTTP_DELETE, "/api/v1/models/{}/{}", api_catalog_remove, "model.removed", 0},
+    {HTTP_POST, "/api/v1/models/{}/{}/test", api_catalog_test, "model.tested", 0},
+    {HTTP_PUT, "/api/v1/agents/{}/{}/model", api_agents_model_set, "agent.model_set", 0},
     {HTTP_POST, "/v1/chat/completions", api_chat_completions, "model.completion",
      ROUTE_OPENAI | ROUTE_INLINE},
     {HTTP_POST, "/api/v1/tools/invoke", api_tools_invoke, "tool.invoked", 0},
@@ -130,6 +145,25 @@ bool api_inline(struct http_req *r, void *ctx)
             strcmp(routes[i].pattern, r->raw_path) == 0)
             return true;
     return false;
+}
+
+/* A route whose pattern ends in "{*}" takes the rest of the path as one variable, '/' included
+ * however the client wrote it ("%2F" or not): a model id "<provider>/<model>" is one name. */
+static const struct route *match_rest(struct api_call *c, const char *path, const char **why)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
+        const char *pat = routes[i].pattern;
+        size_t n = strlen(pat) - 3;
+        if (strcmp(pat + n, "{*}") != 0 || strncmp(path, pat, n) != 0 || !path[n])
+            continue;
+        char *d = api_path_rest(c->r->pool, path + n, why);
+        if (!d)
+            return NULL;
+        c->var[0] = d;
+        c->n_var = 1;
+        return &routes[i];
+    }
+    return NULL;
 }
 
 static void release_call(void *arg)
@@ -261,14 +295,20 @@ void api_dispatch(struct http_req *r, void *ctx)
     const char *why = NULL, *path = r->raw_path;
     route_tenant(c, &path);
     c->gc.tenant = c->tenant->id;
-    if (!api_path_split(r->pool, path, seg, &nseg, &why)) {
+    const struct route *found = match_rest(c, path, &why);
+    bool rest = found != NULL;
+    char allow[96] = "";
+    if (rest && found->method != r->method &&
+        !(r->method == HTTP_HEAD && found->method == HTTP_GET)) {
+        snprintf(allow, sizeof(allow), "%s", method_names[found->method]);
+        found = NULL;
+    }
+    if (why || (!rest && !api_path_split(r->pool, path, seg, &nseg, &why))) {
         c->gc.audit.type = "api.rejected";
         http_respond_error(r, GW_EINVAL, "%s", why);
         return;
     }
-    const struct route *found = NULL;
-    char allow[96] = "";
-    for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
+    for (size_t i = 0; i < GW_ARRAY_LEN(routes) && !rest; i++) {
         if (!api_path_match(routes[i].pattern, seg, nseg, c->var, &c->n_var))
             continue;
         if (routes[i].method == r->method ||
@@ -346,9 +386,12 @@ bool api_require(struct api_call *c, const char *scope)
 
 json_t *api_json_body(struct api_call *c)
 {
+    /* OpenAI-compatible servers read a body sent without a Content-Type as JSON, and clients
+     * of /v1 rely on it; a wrong explicit type is refused everywhere */
     const char *ct = http_header(c->r, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+    bool absent_ok = c->r->openai_errors && (!ct || !*ct);
+    if (!absent_ok && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+                       (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' '))) {
         http_respond_error(c->r, GW_EMEDIA, "expected Content-Type: application/json");
         return NULL;
     }

@@ -7,7 +7,8 @@
  * other people's conversations (conversations:read_all) is for administrators only: team
  * leads read their own, like everyone else. Channel,
  * memory and agent permissions reach only granted namespaces (auth_grants.c), so "channels:*"
- * here means "every channel of the namespaces this person is given".
+ * here means "every channel of the namespaces this person is given". Providers and models are
+ * the tenant's (models:admin): only enterprise administrators manage them.
  */
 #include "base/prelude.h"
 #include "auth/auth.h"
@@ -16,12 +17,12 @@
 static const char *const perms_enterprise_admin[] = {"*", NULL};
 static const char *const perms_org_admin[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
-    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:*",
-    "conversations:*", NULL};
+    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:invoke",
+    "models:read", "namespaces:*", "conversations:*", NULL};
 static const char *const perms_team_lead[] = {
     "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:*", "namespaces:read",
-    "conversations:read", "conversations:write", NULL};
+    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:invoke", "models:read",
+    "namespaces:read", "conversations:read", "conversations:write", NULL};
 static const char *const perms_user[] = {
     "channels:*", "memory:*", "agents:read", "audit:read", "audit:export", "policies:read",
     "sessions:own", "workspace:use:*", "models:invoke", "conversations:read",

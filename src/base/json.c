@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/util.h"
 
 /* jansson's own nesting limit is a compile-time 2048; scan first so the bound is ours. */
 static bool depth_ok(const char *s, size_t len, size_t max_depth)
@@ -54,8 +55,7 @@ const char *gw_json_str(const json_t *obj, const char *key)
  * model proxy path (request, response, audit event) it was the largest user-space cost. This
  * writer produces the same bytes as json_dumps(JSON_COMPACT [| JSON_SORT_KEYS]) — the audit
  * chain hashes this text, so byte equality matters and is tested against jansson — directly
- * into a buffer. Reals (rare: costs) are still formatted by jansson, to keep its shortest
- * round-trip output. */
+ * into a buffer. Reals are the exception (put_real). */
 
 #define WRITE_MAX_DEPTH 2048 /* jansson's own dump limit */
 
@@ -143,6 +143,52 @@ static int member_cmp(const void *a, const void *b)
 
 static void write_value(struct writer *w, const json_t *v, unsigned depth);
 
+/* The canonical form keeps jansson's reals ("%.17g": 0.1 is 0.10000000000000001), which the
+ * audit chain hashes. Everything else gets the shortest text that reads back as the same
+ * double (0.1, 0.00243), so answers never show binary noise; jansson's other rules are kept:
+ * a real always has '.' or an exponent, and the exponent has no '+' nor leading zeros. */
+static void put_real(struct writer *w, double d)
+{
+    char num[40];
+    if (w->sort) {
+        json_t *v = json_real(d);
+        char *text = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+        if (text)
+            put(w, text, strlen(text));
+        else
+            w->ok = false;
+        free(text);
+        json_decref(v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, d);
+        if (strtod(num, NULL) == d)
+            break;
+    }
+    char out[48], *o = out;
+    bool point = false;
+    for (const char *p = num; *p; p++) {
+        if (*p == '.')
+            point = true;
+        *o++ = *p;
+        if (*p != 'e')
+            continue;
+        point = true;
+        if (p[1] == '-')
+            *o++ = *++p;
+        else if (p[1] == '+')
+            p++;
+        while (p[1] == '0' && p[2])
+            p++;
+    }
+    if (!point) {
+        *o++ = '.';
+        *o++ = '0';
+    }
+    put(w, out, (size_t)(o - out));
+}
+
 static void write_object(struct writer *w, const json_t *v, unsigned depth)
 {
     size_t n = json_object_size(v);
@@ -196,15 +242,9 @@ static void write_value(struct writer *w, const json_t *v, unsigned depth)
         put(w, num, (size_t)n);
         return;
     }
-    case JSON_REAL: {
-        char *text = json_dumps(v, JSON_ENCODE_ANY);
-        if (text)
-            put(w, text, strlen(text));
-        else
-            w->ok = false;
-        free(text);
+    case JSON_REAL:
+        put_real(w, json_real_value(v));
         return;
-    }
     case JSON_TRUE:
         put(w, "true", 4);
         return;
@@ -250,4 +290,13 @@ char *gw_json_canonical(const json_t *v)
 char *gw_json_compact(const json_t *v)
 {
     return dump(v, false);
+}
+
+json_t *gw_json_time(int64_t ms)
+{
+    char t[40];
+    if (!ms)
+        return json_null();
+    gw_time_iso8601(ms, t, sizeof(t));
+    return json_string(t);
 }

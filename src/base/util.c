@@ -41,6 +41,23 @@ void gw_time_iso8601(int64_t ms, char *out, size_t cap)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+void gw_money(double v, char out[GW_MONEY_MAX])
+{
+    if (!(v == v) || v > 1e30 || v < -1e30) { /* NaN, infinite, or too long to print */
+        snprintf(out, GW_MONEY_MAX, "-");
+        return;
+    }
+    int n = snprintf(out, GW_MONEY_MAX, "%.6f", v);
+    if (v > 0 && strtod(out, NULL) == 0) { /* not nothing, but below what six decimals show */
+        snprintf(out, GW_MONEY_MAX, "<0.000001");
+        return;
+    }
+    while (n > 0 && out[n - 1] == '0' && out[n - 3] != '.')
+        out[--n] = '\0';
+    if (strcmp(out, "-0.00") == 0)
+        memmove(out, out + 1, (size_t)n);
+}
+
 static bool parse_digits(const char **p, int n, int *out)
 {
     int v = 0;

@@ -17,6 +17,11 @@ void gw_time_iso8601(int64_t ms, char *out, size_t cap);
  * into epoch ms. Returns false on any malformed input. */
 bool gw_time_parse(const char *s, int64_t *ms);
 
+/* An amount of money for people: two decimals, more when they matter (at most six: 50.00,
+ * 50.12, 0.00043), "<0.000001" for a positive amount below that, "-" when not finite. */
+#define GW_MONEY_MAX 48
+void gw_money(double v, char out[GW_MONEY_MAX]);
+
 /* Cryptographically secure random bytes (getrandom); aborts if the kernel refuses. */
 void gw_random(void *out, size_t n);
 /* n random bytes as lowercase hex into out (2n+1 bytes). */

@@ -521,6 +521,8 @@ int cli_cmd_sessions(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_conversations(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_messages(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_admin(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_models(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_providers(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_completion(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const char cli_help_config[];
@@ -541,6 +543,8 @@ extern const char cli_help_sessions[];
 extern const char cli_help_conversations[];
 extern const char cli_help_messages[];
 extern const char cli_help_admin[];
+extern const char cli_help_models[];
+extern const char cli_help_providers[];
 extern const char cli_help_completion[];
 
 /* The entries of cli_commands, one per family file. */
@@ -549,10 +553,23 @@ extern const struct cli_command cli_command_status, cli_command_auth, cli_comman
     cli_command_send, cli_command_chat, cli_command_conversations, cli_command_messages,
     cli_command_memory, cli_command_audit,
     cli_command_policy, cli_command_tools, cli_command_approvals, cli_command_stats,
-    cli_command_admin, cli_command_completion;
+    cli_command_admin, cli_command_completion, cli_command_models, cli_command_providers;
 
 /* `stats costs` text of a GET /api/v1/costs reply (cli_stats.c). */
 void cli_format_costs(struct gw_buf *out, const json_t *report);
+
+/* Models and providers (cli_models.c). Request bodies from parsed arguments: CLI_EXIT_OK
+ * (*out set), CLI_EXIT_USAGE or CLI_EXIT_FAIL (an unreadable key file), with err. A provider:
+ * a->pos[0] is the name (add); the key comes from --api-key-file (or "-") / --api-key-env. */
+int cli_provider_body(const struct cli_args *a, bool add, json_t **out, char *err, size_t cap);
+/* A model: a->pos[0] is "<provider>/<model>" (add). */
+int cli_model_body(const struct cli_args *a, bool add, json_t **out, char *err, size_t cap);
+/* `models list` of a GET /api/v1/models reply (only provider's models when not NULL, then
+ * without the agents), `providers list` and `providers show`, and a test's results. */
+void cli_format_models(struct gw_buf *out, const json_t *reply, const char *provider);
+void cli_format_providers(struct gw_buf *out, const json_t *reply);
+void cli_format_provider(struct gw_buf *out, const json_t *p);
+void cli_format_probe(struct gw_buf *out, const json_t *reply);
 
 /* `sessions list` table of a GET /api/v1/auth/sessions reply (cli_sessions.c). */
 void cli_format_sessions(struct gw_buf *out, const json_t *reply);

@@ -34,6 +34,10 @@ static const char main_help[] =
     "  agents register|list|delete     agents and their channels\n"
     "  namespaces list|show|grant|revoke  who may use which namespace\n"
     "  sessions list|revoke            sign-in sessions (browser and CLI); revoke them\n"
+    "  providers list|show|add|set|test|disable|enable|remove\n"
+    "                                  model providers (gateway.yaml's and run-time ones)\n"
+    "  models list|add|set|test|disable|enable|remove|assign\n"
+    "                                  models, test calls, the model of each agent\n"
     "  send <namespace/agent> <text>   send a message to an agent; prints its reply\n"
     "  chat <namespace/agent>          talk with an agent, answers streamed as written\n"
     "  conversations list|show|export|delete  your conversations with agents\n"
@@ -389,7 +393,8 @@ int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_com
 const struct cli_command *const cli_commands[] = {
     &cli_command_status,     &cli_command_auth,       &cli_command_config,
     &cli_command_tokens,     &cli_command_agents,     &cli_command_namespaces,
-    &cli_command_sessions,   &cli_command_send,       &cli_command_chat,
+    &cli_command_sessions,   &cli_command_providers,  &cli_command_models,
+    &cli_command_send,       &cli_command_chat,
     &cli_command_conversations, &cli_command_messages,
     &cli_command_memory,     &cli_command_audit,      &cli_command_policy,
     &cli_command_tools,      &cli_command_approvals,  &cli_command_stats,

@@ -11,9 +11,9 @@
 #include "audit/audit.h"
 #include "base/json.h"
 #include "base/mem.h"
+#include "base/util.h"
 
 #include <errno.h>
-#include <math.h>
 
 void cli_sanitize(struct gw_buf *b, const char *s)
 {
@@ -168,18 +168,9 @@ void cli_table_render(const struct cli_table *t, struct gw_buf *out)
 
 char *cli_money(double v)
 {
-    if (!isfinite(v))
-        return gw_xstrdup("-");
-    if (v > 0 && v < 0.0000005)
-        return gw_xstrdup("<0.000001");
-    char *s = gw_xasprintf("%.6f", v);
-    size_t n = strlen(s);
-    char *dot = strchr(s, '.');
-    while (dot && s + n - dot > 3 && s[n - 1] == '0')
-        s[--n] = '\0';
-    if (!strcmp(s, "-0.00"))
-        memmove(s, s + 1, n);
-    return s;
+    char s[GW_MONEY_MAX];
+    gw_money(v, s);
+    return gw_xstrdup(s);
 }
 
 void cli_print_raw(const char *data, size_t len)

@@ -239,6 +239,15 @@ struct cfg_egress {
     char **no_proxy; size_t n_no_proxy; /* NULL: no_proxy from the environment */
 };
 
+/* store: the backend of the gateway's state (config_store.c, applied at start by the store). */
+struct cfg_store {
+    char *backend;                 /* "sqlite" or "postgresql"; NULL: sqlite */
+    char *url;                     /* postgresql only; may hold a password: never logged */
+    unsigned pool_size;            /* 0: the store's default */
+    unsigned connect_timeout_s;    /* 0: the store's default */
+    unsigned statement_timeout_ms; /* 0: the store's default */
+};
+
 /* audit.siem (config_siem.c): where the audit trail is forwarded (src/audit/fwd). */
 struct cfg_siem_dest {
     char *name;            /* cursor key: renaming a destination starts it afresh */
@@ -344,6 +353,9 @@ struct cfg {
 
     /* egress (config_egress.c, applied by net/): */
     struct cfg_egress egress;
+
+    /* store (config_store.c): */
+    struct cfg_store store;
 };
 
 /* Overrides given on the command line; they win over the file. */
@@ -374,6 +386,8 @@ const struct cfg_agent *cfg_find_agent(const struct cfg *c, const char *name);
 const struct cfg_namespace *cfg_find_namespace(const struct cfg *c, const char *name);
 const struct cfg_team *cfg_find_team(const struct cfg *c, const char *id);
 const struct cfg_provider *cfg_find_provider(const struct cfg *c, const char *name);
+/* The defaults of a models.providers[] entry (also of providers added at run time). */
+extern const struct cfg_provider cfg_provider_defaults;
 /* "<provider>/<model>" → the provider and its model entry (both NULL when unknown). */
 const struct cfg_model *cfg_find_model(const struct cfg *c, const char *id,
                                        const struct cfg_provider **provider);
@@ -406,6 +420,10 @@ bool cfg_scope_valid(const char *s);
 bool cfg_role_is_builtin(const char *name);
 /* A user id: 1-256 printable characters without spaces. */
 bool cfg_user_id_valid(const char *s);
+/* A model name after "<provider>/": 1-128 characters of [A-Za-z0-9._:-]. */
+bool cfg_model_name_valid(const char *s);
+/* 1-max visible ASCII characters, no spaces (upstream names, regions, keys, claims). */
+bool cfg_visible(const char *s, size_t max);
 
 /* The scopes and permissions the gateway checks (config_scopes.c). cfg_scope_known: the
  * pattern is valid and matches at least one catalog entry (a typo such as "audit:reed" does

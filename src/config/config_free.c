@@ -138,5 +138,6 @@ void cfg_free(struct cfg *c)
         explicit_bzero(c->smtp_password, strlen(c->smtp_password));
     free(c->smtp_password);
     cfg_egress_free(&c->egress);
+    cfg_store_free(&c->store);
     free(c);
 }

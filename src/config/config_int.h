@@ -123,7 +123,7 @@ extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_k
     *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
     *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
     *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
-    *const cfg_keys_egress[], *const cfg_keys_siem[];
+    *const cfg_keys_egress[], *const cfg_keys_store[], *const cfg_keys_siem[];
 
 /* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
  * (cfg_seed_answer), else "unknown key" with the nearest key of the section or the other
@@ -210,6 +210,9 @@ void cfg_sso_free(struct cfg_sso *s);
 /* egress (config_egress.c). */
 void cfg_load_egress(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_egress_free(struct cfg_egress *g);
+/* store (config_store.c). */
+void cfg_load_store(struct cfg_loader *L, const struct cfg_node *n);
+void cfg_store_free(struct cfg_store *s);
 /* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
 void cfg_load_tenants(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_tenants_free(struct cfg *c);
@@ -227,6 +230,5 @@ void cfg_saml_free(struct cfg_saml *s);
 void cfg_get_https_url(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                        unsigned flags, char **out);
 bool cfg_loopback_url(const char *url);
-bool cfg_visible(const char *s, size_t max);
 
 #endif

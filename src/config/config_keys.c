@@ -56,6 +56,7 @@ static const struct section catalog[] = {
     {"costManagement.smtp", cfg_keys_smtp},
     {"costManagement.budgets.<workspace>", cfg_keys_budget},
     {"egress", cfg_keys_egress},
+    {"store", cfg_keys_store},
 };
 
 #define WORD_MAX 64     /* longer keys get no suggestion (and cost nothing) */

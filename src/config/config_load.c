@@ -17,14 +17,14 @@
 
 enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_POLICY,
        TOP_NAMESPACES, TOP_AGENTS, TOP_MODELS, TOP_COSTS, TOP_SSO, TOP_TENANTS, TOP_EGRESS,
-       TOP__N };
+       TOP_STORE, TOP__N };
 const char *const cfg_keys_top[] = {
     [TOP_GATEWAY] = "gateway", [TOP_TENANT] = "tenant",         [TOP_IDENTITY] = "identity",
     [TOP_AUTH] = "auth",       [TOP_RBAC] = "rbac",             [TOP_AUDIT] = "audit",
     [TOP_POLICY] = "policy",
     [TOP_NAMESPACES] = "namespaces", [TOP_AGENTS] = "agents",   [TOP_MODELS] = "models",
     [TOP_COSTS] = "costManagement", [TOP_SSO] = "sso", [TOP_TENANTS] = "tenants",
-    [TOP_EGRESS] = "egress", [TOP__N] = NULL,
+    [TOP_EGRESS] = "egress", [TOP_STORE] = "store", [TOP__N] = NULL,
 };
 
 static bool read_file(const char *path, struct cfg_errlist *errs, char **data, size_t *len)
@@ -94,6 +94,7 @@ gw_err cfg_load(const char *path, const struct cfg_overrides *ov, struct cfg **o
     cfg_load_sso(&L, top[TOP_SSO]);
     cfg_load_tenants(&L, top[TOP_TENANTS]);
     cfg_load_egress(&L, top[TOP_EGRESS]);
+    cfg_load_store(&L, top[TOP_STORE]);
 
 out:
     cfg_node_free(root);

@@ -67,8 +67,17 @@ struct origin {
 #define NAME_RULE "1-63 characters of [a-z0-9_-], starting with a letter or digit"
 #define MAX_PRICE 1000000.0 /* USD per million tokens */
 
+const struct cfg_provider cfg_provider_defaults = {
+    .max_classification = -1,
+    .timeout_ms = 120000,
+    .connect_timeout_ms = 5000,
+    .retries = 2,
+    .retry_base_ms = 250,
+    .limits = {.max_concurrent = 64, .max_queue = 1024, .max_wait_ms = 10000},
+};
+
 /* [A-Za-z0-9._:-]{1,128}: no '/', which separates provider and model. */
-static bool model_name_ok(const char *s)
+bool cfg_model_name_valid(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 128)
@@ -76,18 +85,6 @@ static bool model_name_ok(const char *s)
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '.' || *s == '_' || *s == ':' || *s == '-'))
-            return false;
-    return true;
-}
-
-/* Visible ASCII, 1-max bytes: upstream names, regions and keys go into headers and JSON. */
-static bool visible_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++)
-        if (*s < 0x21 || *s > 0x7e)
             return false;
     return true;
 }
@@ -169,7 +166,7 @@ static void load_models(struct cfg_loader *L, const struct cfg_node *n, const ch
             ok = false;
         } else if (!cfg_get_str(e, v[MD_NAME], what, &m.name)) {
             ok = false;
-        } else if (!model_name_ok(m.name)) {
+        } else if (!cfg_model_name_valid(m.name)) {
             cfg_err(e, v[MD_NAME]->line,
                     "%s '%s' is not valid (1-128 characters of [A-Za-z0-9._:-])", what,
                     cfg_shown(m.name, shown, sizeof(shown)));
@@ -186,7 +183,7 @@ static void load_models(struct cfg_loader *L, const struct cfg_node *n, const ch
         }
         snprintf(what, sizeof(what), "%s.models[%zu].upstream", prefix, i);
         if (cfg_get_str(e, v[MD_UPSTREAM], what, &m.upstream) && m.upstream &&
-            !visible_ok(m.upstream, 256))
+            !cfg_visible(m.upstream, 256))
             cfg_err(e, v[MD_UPSTREAM]->line,
                     "%s must be 1-256 visible ASCII characters (no spaces)", what);
         snprintf(what, sizeof(what), "%s.models[%zu].input_per_mtok", prefix, i);
@@ -231,7 +228,7 @@ static void read_key_file(struct cfg_loader *L, const struct cfg_node *n, const 
     }
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         data[--len] = '\0';
-    if (len != strlen(data) || !visible_ok(data, API_KEY_MAX)) {
+    if (len != strlen(data) || !cfg_visible(data, API_KEY_MAX)) {
         cfg_err(e, n->line,
                 "%s %s must hold the key alone: 1-%d visible ASCII characters and a final "
                 "newline at most",
@@ -265,14 +262,7 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
                     prefix);
         return false;
     }
-    *p = (struct cfg_provider){
-        .max_classification = -1,
-        .timeout_ms = 120000,
-        .connect_timeout_ms = 5000,
-        .retries = 2,
-        .retry_base_ms = 250,
-        .limits = {.max_concurrent = 64, .max_queue = 1024, .max_wait_ms = 10000},
-    };
+    *p = cfg_provider_defaults;
 
     snprintf(what, sizeof(what), "%s.name", prefix);
     if (cfg_is_null(v[PR_NAME])) {
@@ -315,7 +305,7 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
         cfg_err(e, v[PR_KEY_FILE]->line,
                 "%s.api_key_file and %s.api_key are both set (use one of them)", prefix, prefix);
     } else if (!cfg_is_null(v[PR_KEY])) {
-        if (cfg_get_str(e, v[PR_KEY], what, &p->api_key) && !visible_ok(p->api_key, API_KEY_MAX))
+        if (cfg_get_str(e, v[PR_KEY], what, &p->api_key) && !cfg_visible(p->api_key, API_KEY_MAX))
             cfg_err(e, v[PR_KEY]->line, "%s must be 1-%d visible ASCII characters", what,
                     API_KEY_MAX);
     } else if (!cfg_is_null(v[PR_KEY_FILE])) {
@@ -342,7 +332,7 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
 
     snprintf(what, sizeof(what), "%s.region", prefix);
     if (cfg_get_str(e, v[PR_REGION], what, &p->region) && p->region &&
-        !visible_ok(p->region, 64)) {
+        !cfg_visible(p->region, 64)) {
         cfg_err(e, v[PR_REGION]->line, "%s must be 1-64 visible ASCII characters (no spaces)",
                 what);
         free(p->region);
@@ -458,7 +448,7 @@ void cfg_load_models(struct cfg_loader *L, const struct cfg_node *n)
             regions_ok = false;
         }
         for (size_t i = 0; i < c->n_allowed_regions; i++)
-            if (!visible_ok(c->allowed_regions[i], 64)) {
+            if (!cfg_visible(c->allowed_regions[i], 64)) {
                 cfg_err(e, v[MO_REGIONS]->vals[i]->line,
                         "models.allowed_regions[%zu] must be 1-64 visible ASCII characters", i);
                 regions_ok = false;

@@ -35,6 +35,10 @@ static const struct cfg_scope_info catalog[] = {
      "read and export other people's conversations within one's reach (the tenant for "
      "enterprise administrators, else one's org unit subtree); every such read is audited"},
     {"models:invoke", "call models through the OpenAI-compatible API"},
+    {"models:read", "see the tenant's providers and models and which agent uses which"},
+    {"models:admin",
+     "add, change, test, disable and remove the tenant's providers and models (API keys are "
+     "write-only)"},
     {"stats:read", "read usage and cost reports of reachable workspaces"},
     {"sessions:own", "list and end one's own sessions"},
     {"sessions:read", "list sessions"},

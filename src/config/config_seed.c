@@ -32,7 +32,9 @@ struct seed_rule {
 
 #define TOP "the top level"
 #define CLUSTER "cluster mode (issue 15)"
-#define SINGLE_NODE "this build runs one node on the embedded SQLite store in the data directory"
+#define SINGLE_NODE                                                                                \
+    "this build shares only the store between nodes (store.backend: postgresql); each node "       \
+    "keeps its own caches, throttling and counters"
 
 static const struct seed_rule rules[] = {
     /* seed 001 "Single Sign-On": auth.provider + auth.oidc / auth.saml is the house sso */
@@ -51,13 +53,10 @@ static const struct seed_rule rules[] = {
     /* seed 001 "Compliance and Audit Logging" */
     {"audit", "retentionDays", ALIAS, "retain_days", NULL, NULL},
     {"audit", "logLevel", ALIAS, "log_level", NULL, NULL},
-    {"audit", "backend", LATER, "store.backend", CLUSTER,
-     "this build keeps the audit trail in the embedded SQLite store"},
-    {"audit", "connectionString", LATER, "store.url", CLUSTER,
-     "this build keeps the audit trail in the embedded SQLite store"},
-    /* seed 001 "High Availability"; store and cluster are issue 15's own keys */
+    {"audit", "backend", MOVE, "store.backend", NULL, NULL},
+    {"audit", "connectionString", MOVE, "store.url", NULL, NULL},
+    /* seed 001 "High Availability"; cluster is issue 15's own key */
     {TOP, "cluster", LATER, "cluster", CLUSTER, SINGLE_NODE},
-    {TOP, "store", LATER, "store", CLUSTER, SINGLE_NODE},
     {TOP, "sessionStore", LATER, "cluster.redis", CLUSTER,
      "sessions are kept in the gateway's store"},
     {TOP, "workspaceStore", LATER, "cluster.redis", CLUSTER,

@@ -36,6 +36,7 @@ struct gwd {
     struct auth_sso *sso;               /* sessions, CLI sign-in, OIDC, SAML (auth_sso.h) */
     struct meter *costs;                /* metering and budgets (meter/meter.h) */
     struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
+    struct llm_registry *models;        /* run-time providers and models (llm_registry.h) */
     struct agent_history *history;      /* conversations (agent/agent.h) */
     struct gov *gov;                    /* the governance spine (src/gov) */
     struct http_server *http;

@@ -19,6 +19,7 @@
 #include "gov/gov.h"
 #include "http/http.h"
 #include "llm/llm.h"
+#include "llm/llm_registry.h"
 #include "meter/meter.h"
 #include "net/net.h"
 #include "ns/ns.h"
@@ -53,8 +54,13 @@ static int store_mod_open(struct gwd *g, const struct cfg *c)
         gw_error("cannot lock the data directory %s: %s", c->data_dir, strerror(errno));
         return 1;
     }
-    if (store_open(c->data_dir, &g->store) != GW_OK) {
-        gw_error("cannot open the store in %s", c->data_dir);
+    struct store_options o = {.backend = c->store.backend,
+                              .url = c->store.url,
+                              .pool_size = (int)c->store.pool_size,
+                              .connect_timeout_s = (int)c->store.connect_timeout_s,
+                              .statement_timeout_ms = (int)c->store.statement_timeout_ms};
+    if (store_open_with(c->data_dir, &o, &g->store) != GW_OK) {
+        gw_error("cannot open the store (%s)", c->store.url ? "store.url" : c->data_dir);
         return 1;
     }
     return 0;
@@ -116,12 +122,16 @@ static void audit_mod_close(struct gwd *g)
 
 /* --- outbound connections ---------------------------------------------------------------- */
 
-/* The egress policy of a configuration: its egress section, and the outbound URLs it names. */
+/* The egress policy of a configuration: its egress section, and the outbound URLs it names
+ * and those of the primary tenant's run-time providers (its administrators run the gateway;
+ * other tenants' providers get no private address that the file does not allow). */
 static gw_err apply_egress(struct gwd *g, const struct cfg *c)
 {
-    size_t n = cfg_outbound_urls(c, NULL, 0);
-    const char **urls = gw_xcalloc(n + 1, sizeof *urls);
+    struct llm_catalog *cat = g->models ? llm_registry_catalog(g->models) : NULL;
+    size_t n = cfg_outbound_urls(c, NULL, 0), m = llm_catalog_urls(cat, c->tenant_id, NULL, 0);
+    const char **urls = gw_xcalloc(n + m + 1, sizeof *urls);
     cfg_outbound_urls(c, urls, n);
+    llm_catalog_urls(cat, c->tenant_id, urls + n, m);
     struct net_egress_rules r = {
         .allow_private = c->egress.allow_private,
         .allow = (const char *const *)c->egress.allow,
@@ -133,6 +143,7 @@ static gw_err apply_egress(struct gwd *g, const struct cfg *c)
     char msg[200];
     gw_err rc = net_egress_new(&r, &e, msg, sizeof msg);
     free(urls);
+    llm_catalog_unref(cat);
     if (rc != GW_OK) {
         gw_error("egress: %s", msg);
         return rc;
@@ -183,6 +194,57 @@ static void audit_watch_mod_close(struct gwd *g)
 {
     audit_watch_stop(g->audit_watch);
     g->audit_watch = NULL;
+}
+
+/* --- run-time providers and models ------------------------------------------------------- */
+
+/* A name of the file's that the store holds as a run-time provider or model is refused, as
+ * for tokens and agents (one name, two meanings). */
+static gw_err models_check(struct gwd *g, const struct cfg *c, struct cfg_errors *errs)
+{
+    char msg[400];
+    if (llm_registry_conflicts(g->models, c, msg, sizeof(msg)) == GW_OK)
+        return GW_OK;
+    gwd_error(errs, "%s: %s", c->path ? c->path : "configuration", msg);
+    return GW_ECONFIG;
+}
+
+static void models_changed(void *arg)
+{
+    struct gwd *g = arg;
+    struct cfg *c = gwd_config(g);
+    (void)apply_egress(g, c);
+    cfg_unref(c);
+}
+
+static int models_mod_open(struct gwd *g, const struct cfg *c)
+{
+    if (llm_registry_open(g->store, &g->models) != GW_OK) {
+        gw_error("cannot load the run-time providers and models from the store");
+        return 1;
+    }
+    struct cfg_errors conflicts = {0};
+    if (models_check(g, c, &conflicts) != GW_OK) {
+        gw_error("%s", conflicts.msgs[0]);
+        cfg_errors_release(&conflicts);
+        return CFG_EXIT_INVALID;
+    }
+    llm_registry_on_change(g->models, models_changed, g);
+    return apply_egress(g, c) == GW_OK ? 0 : 1;
+}
+
+/* The store may hold what another node changed; the egress policy follows both. */
+static void models_mod_reload(struct gwd *g, const struct cfg *c)
+{
+    if (llm_registry_reload(g->models) != GW_OK)
+        gw_warn("reload: the run-time providers and models could not be read again");
+    (void)apply_egress(g, c);
+}
+
+static void models_mod_close(struct gwd *g)
+{
+    llm_registry_close(g->models);
+    g->models = NULL;
 }
 
 /* --- SIEM forwarding (after the audit trail and the outbound loop it reads and sends with) -- */
@@ -392,8 +454,8 @@ static int gov_mod_open(struct gwd *g, const struct cfg *c)
 {
     char msg[300] = "";
     struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
-                            .grants = g->grants, .llm = g->llm, .costs = g->costs,
-                            .net = g->net};
+                            .grants = g->grants, .llm = g->llm, .models = g->models,
+                            .costs = g->costs, .net = g->net};
     deps.actions = tool_all(&deps.n_actions);
     if (gov_open(&deps, c, &g->gov, msg, sizeof(msg)) != GW_OK) {
         gw_error("cannot load policies: %s", msg);
@@ -456,6 +518,15 @@ static bool stdout_is_journal(void)
 
 /* The one-time bootstrap token: on the terminal (or the pipe of whoever started the daemon),
  * but never into the journal: there it goes to <data_dir>/bootstrap-token (0600) instead. */
+/* How many providers the primary tenant added at run time (openclaw providers add). */
+static size_t run_time_providers(struct gwd *g, const struct cfg *c)
+{
+    struct llm_catalog *cat = g->models ? llm_registry_catalog(g->models) : NULL;
+    size_t n = llm_catalog_urls(cat, c->tenant_id, NULL, 0);
+    llm_catalog_unref(cat);
+    return n;
+}
+
 static void show_bootstrap(struct gwd *g, const struct cfg *c)
 {
     if (!stdout_is_journal()) {
@@ -503,13 +574,9 @@ static void print_banner(struct gwd *g, const struct cfg *c)
         printf("Sign in:     %s://%s%s%s:%u/api/v1/auth/login in a browser, or `openclaw auth "
                "login`\n",
                scheme, v6 && !any ? "[" : "", host, v6 && !any ? "]" : "", port);
-    if (c->n_providers == 0 && g->config_path)
-        printf("Next step:   connect a model provider: add it under `models` in %s,\n"
-               "             then `openclaw admin reload` (docs/MODELS.md)\n",
-               g->config_path);
-    else if (c->n_providers == 0)
-        printf("Next step:   connect a model provider: write it under `models` in a gateway.yaml\n"
-               "             and restart with --config gateway.yaml (README.md, Quick start)\n");
+    if (c->n_providers == 0 && run_time_providers(g, c) == 0)
+        printf("Next step:   connect a model provider: `openclaw providers add` (README.md, Quick\n"
+               "             start), or under `models` in gateway.yaml (docs/MODELS.md)\n");
     fflush(stdout);
 }
 
@@ -520,7 +587,7 @@ static int http_mod_open(struct gwd *g, const struct cfg *c)
                  .health = host_health, .config_path = g->config_path},
         .audit = g->audit, .auth = g->auth, .grants = g->grants, .throttle = g->throttle,
         .sso = g->sso, .ns = g->ns, .history = g->history, .gov = g->gov, .llm = g->llm,
-        .costs = g->costs, .siem = g->siem,
+        .models = g->models, .costs = g->costs, .siem = g->siem,
     };
     char *cert = NULL, *key = NULL;
     if (c->tls) {
@@ -592,6 +659,8 @@ static const struct gwd_module modules[] = {
     {.name = "net", .open = net_mod_open, .reload = net_mod_reload, .close = net_mod_close},
     {.name = "audit-watch", .open = audit_watch_mod_open, .reload = audit_watch_mod_reload,
      .close = audit_watch_mod_close},
+    {.name = "models", .open = models_mod_open, .check = models_check,
+     .reload = models_mod_reload, .close = models_mod_close},
     {.name = "siem", .open = siem_mod_open, .reload = siem_mod_reload, .close = siem_mod_close},
     {.name = "identity", .open = identity_mod_open, .check = identity_check,
      .reload = identity_mod_reload, .tick = identity_mod_tick, .close = identity_mod_close},

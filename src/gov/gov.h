@@ -31,6 +31,7 @@ struct auth_principal;
 struct cfg;
 struct gw_pool;
 struct llm_client;
+struct llm_registry;
 struct meter;
 struct net_loop;
 struct ns_registry;
@@ -47,6 +48,7 @@ struct gov_deps {
     struct ns_registry *ns;
     struct auth_grants *grants;
     struct llm_client *llm;
+    struct llm_registry *models; /* run-time providers and models (may be NULL: the file's) */
     struct meter *costs;       /* may be NULL (metering off) */
     struct net_loop *net;      /* outbound calls (OPA) */
     const struct gov_action *const *actions; /* every action the doors may run (tools/) */

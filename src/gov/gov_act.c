@@ -104,7 +104,7 @@ gw_err gov_act(struct gov_call *gc, const struct gov_action *a, const json_t *ar
                                     out->decision.reason);
         const char *type = event(gc, a, "invoked");
         if (step) {
-            rc = gov_audit_step(gc, type, t->resource, 200, details);
+            rc = gov_audit_step_at(gc, type, t->resource, (int)t->level, 200, details);
             json_decref(details);
         } else if (a->mutation) {
             rc = gov_audit_ahead(gc, type, t->resource, 200, details);

@@ -144,7 +144,7 @@ void gov_approval_park(struct gov_call *gc, const struct gov_action *a, const js
                                 "args", args, "approvers", approvers, "policy", policy);
     gw_err rc;
     if (flags & GOV_ACT_STEP) {
-        rc = gov_audit_step(gc, "approval.requested", id, 202, details);
+        rc = gov_audit_step_at(gc, "approval.requested", id, (int)out->target.level, 202, details);
         json_decref(details);
     } else {
         rc = gov_audit_ahead(gc, "approval.requested", id, 202, details);

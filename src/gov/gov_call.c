@@ -18,19 +18,34 @@ const char *gov_outcome_of(int status)
     return status >= 500 ? "error" : "failed";
 }
 
-/* The event of the call as the principal's (or anonymous) act. */
+/* The event of the call as the principal's (or anonymous) act, about data of that level. */
+static struct audit_event event_at(const struct gov_call *gc, const char *type,
+                                   const char *resource, const char *classification, int status,
+                                   const char *outcome, json_t *details)
+{
+    const struct auth_principal *p = gc->p;
+    return (struct audit_event){
+        .type = type,
+        .outcome = outcome,
+        .actor = p ? p->actor : "anonymous",
+        .token_id = p ? p->token_id : NULL,
+        .org_unit = p ? p->org_unit : NULL,
+        .team = p ? p->team : NULL,
+        .resource = resource,
+        .request_id = gc->request_id,
+        .client_ip = gc->client_ip,
+        .classification = classification,
+        .status = status,
+        .details = details,
+    };
+}
+
+/* The call's own level. */
 static struct audit_event event_of(const struct gov_call *gc, const char *type,
                                    const char *resource, int status, const char *outcome,
                                    json_t *details)
 {
-    const struct auth_principal *p = gc->p;
-    return (struct audit_event){
-        .type = type, .outcome = outcome, .actor = p ? p->actor : "anonymous",
-        .token_id = p ? p->token_id : NULL, .org_unit = p ? p->org_unit : NULL,
-        .team = p ? p->team : NULL, .resource = resource, .request_id = gc->request_id,
-        .client_ip = gc->client_ip, .classification = gc->audit.classification,
-        .status = status, .details = details,
-    };
+    return event_at(gc, type, resource, gc->audit.classification, status, outcome, details);
 }
 
 gw_err gov_audit_ahead(struct gov_call *gc, const char *type, const char *resource, int status,
@@ -56,12 +71,19 @@ void gov_audit_failed(struct gov_call *gc)
     gc->audit.done = false;
 }
 
+gw_err gov_audit_step_at(struct gov_call *gc, const char *type, const char *resource, int level,
+                         int status, json_t *details)
+{
+    const char *classification = level >= 0 ? pol_level_name(level) : gc->audit.classification;
+    struct audit_event ev = event_at(gc, type, resource, classification, status,
+                                     status >= 400 ? "denied" : "ok", details);
+    return audit_record_sync(gc->gov->d.audit, gc->tenant, &ev) == GW_OK ? GW_OK : GW_EAUDIT;
+}
+
 gw_err gov_audit_step(struct gov_call *gc, const char *type, const char *resource, int status,
                       json_t *details)
 {
-    struct audit_event ev = event_of(gc, type, resource, status,
-                                     status >= 400 ? "denied" : "ok", details);
-    return audit_record_sync(gc->gov->d.audit, gc->tenant, &ev) == GW_OK ? GW_OK : GW_EAUDIT;
+    return gov_audit_step_at(gc, type, resource, -1, status, details);
 }
 
 void gov_audit_finish(struct gov_call *gc, int status, const json_t *fallback_details)

@@ -18,6 +18,10 @@ struct gov {
  * call's own event, or a step with GOV_ACT_STEP). Fills out (GOV_PENDING, or GOV_FAILED). */
 void gov_approval_park(struct gov_call *gc, const struct gov_action *a, const json_t *args,
                        unsigned flags, struct gov_outcome *out);
+/* gov_audit_step of a step that carries data of its own level (enum pol_level; -1: the call's),
+ * which its event records instead of the call's. */
+gw_err gov_audit_step_at(struct gov_call *gc, const char *type, const char *resource, int level,
+                         int status, json_t *details);
 /* The level an administrator set for a document, or -1 (gov_classify.c). */
 int gov_classification_override(struct gov_call *gc, const char *ns, const char *agent);
 

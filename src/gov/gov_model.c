@@ -74,7 +74,8 @@ static struct llm_request request_of(struct gov_model *m)
 {
     const struct auth_principal *p = m->gc->p;
     return (struct llm_request){
-        .cfg = m->gc->cfg, .canon = m->canon, .stream = m->rq.stream,
+        .cfg = m->gc->cfg, .catalog = m->route.catalog, .canon = m->canon,
+        .stream = m->rq.stream,
         .targets = m->route.targets, .n_targets = m->route.n_targets, .tenant = p->tenant,
         .user = p->user ? p->user : p->actor,
         .client_model = m->rq.client_model ? m->rq.client_model : m->route.routed,
@@ -102,6 +103,7 @@ static void meter(struct gov_model *m, const struct llm_result *res)
         .tenant = p->tenant, .user = p->user ? p->user : p->actor,
         .workspace = m->rq.workspace, .agent = m->rq.agent,
         .provider = res->served->provider->name, .model = res->served->model->name,
+        .price = res->served->model,
         .prompt_tokens = res->usage.prompt_tokens,
         .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
         .request_id = gc->request_id,
@@ -117,9 +119,23 @@ static void meter(struct gov_model *m, const struct llm_result *res)
     json_object_set_new(m->details, "cost_usd", json_real(m->cost_usd));
 }
 
+/* A failed call's message also names the configured fallbacks that were not tried. */
+static const struct llm_result *explained(const struct gov_model *m,
+                                          const struct llm_result *res, struct llm_result *copy)
+{
+    if (res->err == GW_OK || res->err == GW_ECANCELED || !m->route.skipped)
+        return res;
+    *copy = *res;
+    snprintf(copy->msg, sizeof(copy->msg), "%.300s; fallbacks not tried: %s", res->msg,
+             m->route.skipped);
+    return copy;
+}
+
 static void on_done(void *arg, const struct llm_result *res)
 {
     struct gov_model *m = arg;
+    struct llm_result copy;
+    res = explained(m, res, &copy);
     meter(m, res);
     m->done(m->done_arg, m, res);
 }
@@ -140,9 +156,11 @@ gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **r
 {
     struct llm_request lr = request_of(m);
     struct llm_result res;
+    struct llm_result copy;
     gw_err rc = llm_call(m->gc->gov->d.llm, &lr, cancel, &res, response);
-    meter(m, &res);
+    const struct llm_result *r = explained(m, &res, &copy);
+    meter(m, r);
     if (rc != GW_OK)
-        snprintf(msg, cap, "%s", res.msg);
+        snprintf(msg, cap, "%s", r->msg);
     return rc;
 }

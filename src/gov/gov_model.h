@@ -67,4 +67,25 @@ void gov_model_submit(struct gov_model *m,
 gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **response,
                       char *msg, size_t cap);
 
+/* --- a test call (`openclaw models test`) ------------------------------------------------ */
+
+struct gov_probe {
+    const char *model;  /* in: "<provider>/<model>" */
+    gw_err err;         /* out: GW_OK when the model answered */
+    long status;        /* the upstream's HTTP status, 0 when none came */
+    int64_t latency_ms; /* from the request to the complete answer */
+    char error[480];    /* what went wrong */
+    char hint[300];     /* what to do about it, in plain words ("": nothing to add) */
+    char answer[128];   /* the start of the answer */
+    struct llm_usage usage;
+    double cost_usd;
+};
+
+/* Sends one fixed line ("Reply with the single word OK.", nothing of the caller's) to every
+ * model of probes at once, disabled ones included, each without retries or fallbacks and for
+ * at most 30 s, and waits for all (a worker thread). No classification or policy decision:
+ * no data of the caller's leaves; the usage is metered like any call's, in the caller's team's
+ * workspace (or "default"). */
+void gov_model_probe(struct gov_call *gc, struct gov_probe *probes, size_t n);
+
 #endif

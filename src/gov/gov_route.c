@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * gov_route.c — model routing: configuration, budget, policy, residency, fallbacks.
+ * gov_route.c — model routing: configuration (and the run-time catalog, llm_registry.h), budget,
+ * policy, residency, fallbacks.
  */
 #include "base/prelude.h"
 #include "gov/gov_route.h"
 #include "gov/gov_int.h"
 #include "auth/auth.h"
 #include "base/mem.h"
+#include "llm/llm_registry.h"
 #include "meter/meter.h"
 
 static bool region_allowed(const struct cfg *cfg, const struct cfg_provider *p)
@@ -36,44 +38,61 @@ static enum pol_effect decide(struct gov_call *gc, const struct cfg_provider *pr
                       prov->max_classification >= 0 ? 4 : 3, dec);
 }
 
+static void catalog_release(void *arg)
+{
+    llm_catalog_unref(arg);
+}
+
+/* Why a configured fallback is not kept, for the audit and a failed call's message. */
+static void skip(struct gov_call *gc, struct gov_route *route, const char *id, const char *why)
+{
+    route->skipped = gw_pool_printf(gc->pool, "%s%s%s (%s)", route->skipped ? route->skipped : "",
+                                    route->skipped ? ", " : "", id, why);
+}
+
 gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
                        const char *workspace, struct gov_route *route, char *msg, size_t cap)
 {
     const struct cfg *cfg = gc->cfg;
     struct gw_pool *pool = gc->pool;
     struct meter *costs = gc->gov->d.costs;
+    const char *tenant = gc->p->tenant;
     memset(route, 0, sizeof(*route));
     route->requested = gw_pool_strdup(pool, model_id);
     route->routed = route->requested;
     route->classification = level;
-    const struct cfg_provider *prov = NULL;
-    const struct cfg_model *model = cfg_find_model(cfg, model_id, &prov);
-    if (!model) {
-        snprintf(msg, cap, "model '%s' is not configured (GET /v1/models lists the models)",
-                 model_id);
-        return GW_ENOTFOUND;
+    if (gc->gov->d.models) { /* held as long as the call: its targets may point into it */
+        route->catalog = llm_registry_catalog(gc->gov->d.models);
+        gw_pool_cleanup_add(pool, catalog_release, route->catalog);
     }
+    const struct llm_catalog *cat = route->catalog;
+    struct llm_target t;
+    gw_err rc = llm_catalog_find(cat, cfg, tenant, model_id, &t, msg, cap);
+    if (rc != GW_OK)
+        return rc;
     if (costs) {
-        gw_err rc = meter_check(costs, gc->p->tenant, workspace, &route->spent_usd, msg, cap);
+        rc = meter_check(costs, tenant, workspace, &route->spent_usd, msg, cap);
         if (rc != GW_OK)
             return rc;
     }
     struct pol_decision *dec = &route->decision;
-    enum pol_effect eff = decide(gc, prov, model_id, level, route->spent_usd, dec);
+    enum pol_effect eff = decide(gc, t.provider, model_id, level, route->spent_usd, dec);
     route->decided = true;
     route->classification = dec->classification; /* data.default_classification if unknown */
     if (eff == POL_ALLOW && dec->ob.reroute_model) {
         const char *to = dec->ob.reroute_model;
-        const struct cfg_provider *rprov = NULL;
-        const struct cfg_model *rmodel = cfg_find_model(cfg, to, &rprov);
-        if (!rmodel) {
-            snprintf(msg, cap, "policy reroutes this call to '%s', which is not configured: "
-                     "refused rather than sent to '%s'", to, model_id);
+        struct llm_target rt;
+        char why[200];
+        if (llm_catalog_find(cat, cfg, tenant, to, &rt, why, sizeof(why)) != GW_OK) {
+            snprintf(msg, cap,
+                     "policy reroutes this call to '%s', which cannot be used (%s): "
+                     "refused rather than sent to '%s'",
+                     to, why, model_id);
             return GW_EFORBIDDEN;
         }
         /* the reroute target must itself be allowed for this data */
         struct pol_decision rdec;
-        if (decide(gc, rprov, to, level, route->spent_usd, &rdec) != POL_ALLOW ||
+        if (decide(gc, rt.provider, to, level, route->spent_usd, &rdec) != POL_ALLOW ||
             rdec.ob.reroute_model) {
             snprintf(msg, cap, "policy reroutes this call to '%s', which the policy does not "
                      "allow either: %s", to, rdec.reason);
@@ -81,8 +100,7 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
         }
         route->rerouted = true;
         route->routed = gw_pool_strdup(pool, to);
-        prov = rprov;
-        model = rmodel;
+        t = rt;
     } else if (eff == POL_REQUIRE_APPROVAL) {
         gov_denial(dec, "policy requires approval for this model call, and model calls cannot "
                    "wait for one: ", msg, cap);
@@ -91,26 +109,34 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
         gov_denial(dec, "", msg, cap);
         return GW_EFORBIDDEN;
     }
+    const struct cfg_provider *prov = t.provider;
     if (!region_allowed(cfg, prov)) {
         snprintf(msg, cap, "provider '%s' processes data in region '%s', which data residency "
                  "(models.allowed_regions) does not allow", prov->name,
                  prov->region ? prov->region : "unspecified");
         return GW_EFORBIDDEN;
     }
-    route->targets[0] = (struct llm_target){prov, model};
+    route->targets[0] = t;
     route->n_targets = 1;
-    for (size_t i = 0; i < prov->n_fallback && route->n_targets < GOV_MAX_TARGETS; i++) {
-        const struct cfg_provider *fprov = NULL;
-        const struct cfg_model *fmodel = cfg_find_model(cfg, prov->fallback[i], &fprov);
+    for (size_t i = 0; i < prov->n_fallback; i++) {
+        const char *id = prov->fallback[i];
+        struct llm_target ft;
         struct pol_decision fdec;
-        if (!fmodel || !region_allowed(cfg, fprov) ||
-            decide(gc, fprov, prov->fallback[i], level, route->spent_usd, &fdec) !=
-                POL_ALLOW ||
-            fdec.ob.reroute_model)
-            continue;
-        route->targets[route->n_targets++] = (struct llm_target){fprov, fmodel};
-        /* the text sent is one for every target: any target's obligation applies to all */
-        dec->ob.redact |= fdec.ob.redact;
+        char why[8];
+        if (route->n_targets == GOV_MAX_TARGETS)
+            skip(gc, route, id, "more than four fallbacks");
+        else if (llm_catalog_find(cat, cfg, tenant, id, &ft, why, sizeof(why)) != GW_OK)
+            skip(gc, route, id, "not configured or disabled");
+        else if (!region_allowed(cfg, ft.provider))
+            skip(gc, route, id, "region not allowed");
+        else if (decide(gc, ft.provider, id, level, route->spent_usd, &fdec) != POL_ALLOW ||
+                 fdec.ob.reroute_model)
+            skip(gc, route, id, "not allowed by the policy for this data");
+        else {
+            route->targets[route->n_targets++] = ft;
+            /* the text sent is one for every target: any target's obligation applies to all */
+            dec->ob.redact |= fdec.ob.redact;
+        }
     }
     return GW_OK;
 }
@@ -127,9 +153,9 @@ json_t *gov_route_details(const struct gov_route *route)
                     d->policy_id, "policy_version", (json_int_t)d->policy_version, "reason",
                     d->reason)
         : json_null(); /* refused before the policy was asked (unknown model, budget) */
-    return json_pack("{s:s,s:s,s:b,s:s?,s:o,s:I,s:o}", "requested_model", route->requested,
+    return json_pack("{s:s,s:s,s:b,s:s?,s:o,s:s?,s:I,s:o}", "requested_model", route->requested,
                      "model", route->routed, "rerouted", route->rerouted, "classification",
                      route->classification >= 0 ? pol_level_name(route->classification) : NULL,
-                     "fallbacks", fallbacks, "redacted", (json_int_t)route->redacted, "policy",
-                     policy);
+                     "fallbacks", fallbacks, "fallbacks_skipped", route->skipped, "redacted",
+                     (json_int_t)route->redacted, "policy", policy);
 }

@@ -3,11 +3,12 @@
  * and the agent loop share.
  *
  * For a requested "<provider>/<model>" and the classification of the data it carries:
- * the model must be configured; the workspace's budget must not be exhausted (onExceed:
- * disable); the policy's models domain decides (allow, deny, or reroute to the self-hosted
- * sensitive_data_model — a reroute is reported, never silent); the provider must process data
- * in an allowed region (models.allowed_regions); and each configured fallback is kept only if
- * the same checks allow it, so a fallback can never send data where the primary could not.
+ * the model must be configured (in gateway.yaml or at run time, llm_registry.h); the workspace's
+ * budget must not be exhausted (onExceed: disable); the policy's models domain decides (allow,
+ * deny, or reroute to the self-hosted sensitive_data_model — a reroute is reported, never silent);
+ * the provider must process data in an allowed region (models.allowed_regions); and each configured
+ * fallback is kept only if the same checks allow it, so a fallback can never send data where the
+ * primary could not.
  */
 #ifndef GW_GOV_ROUTE_H
 #define GW_GOV_ROUTE_H
@@ -18,6 +19,7 @@
 #include "policy/policy.h"
 
 struct gov_call;
+struct llm_catalog;
 
 #define GOV_MAX_TARGETS 5 /* the primary and up to four fallbacks */
 
@@ -32,10 +34,14 @@ struct gov_route {
     struct pol_decision decision; /* the deciding policy decision for the primary target */
     bool decided;               /* the policy was asked (not refused before: model, budget) */
     size_t redacted;            /* findings masked by the caller (decision.ob.redact) */
+    const char *skipped;        /* configured fallbacks not kept, each with why, or NULL */
+    struct llm_catalog *catalog; /* the run-time entries the targets may point into (held by
+                                    the call's pool), or NULL */
 };
 
-/* Fills route or returns: GW_ENOTFOUND (unknown model), GW_EPAYMENT (budget), GW_EFORBIDDEN
- * (policy or residency), with the reason in msg. Strings are in the call's pool. */
+/* Fills route or returns: GW_ENOTFOUND (unknown or disabled model), GW_EPAYMENT (budget),
+ * GW_EFORBIDDEN (policy or residency), with the reason in msg. Strings are in the call's
+ * pool. */
 gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
                        const char *workspace, struct gov_route *route, char *msg, size_t cap);
 

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 enum http_conn_state { CONN_IDLE, CONN_HEAD, CONN_BODY, CONN_BUSY };
 
@@ -67,7 +68,19 @@ struct http_server {
     MHD_socket quiesced_fd;   /* the listen socket after drain, closed once MHD stopped */
     char *tls_cert, *tls_key;       /* copies kept alive for MHD */
     struct gw_cidr *trusted;        /* copy of opt.trusted_proxies */
+    struct http_sniff *sniff;       /* with TLS: our own listener (http_sniff.c), else NULL */
 };
+
+/* With TLS the server listens itself: a thread accepts, answers plain HTTP with a 400 and hands
+ * everything else to MHD (which then runs without a listen socket). Start sets s->sniff and
+ * s->port; stop (idempotent on NULL) closes the listener and the connections still waiting. */
+gw_err http_sniff_start(struct http_server *s, const struct sockaddr *sa, socklen_t len);
+void http_sniff_stop(struct http_sniff *sn);
+
+/* Writes an error straight on a socket, where MHD cannot queue one (a connection past its
+ * deadline, plain HTTP on the TLS port): the error envelope with a new request id, and
+ * Connection: close. The caller shuts the socket down. */
+void http_raw_error(int fd, gw_err code, const char *message);
 
 /* Adds the standard headers and queues resp (or stores it for a suspended request). */
 void http_response_finish(struct http_req *r, int status, struct MHD_Response *resp,

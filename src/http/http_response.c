@@ -9,9 +9,11 @@
 #include "http/http_int.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/util.h"
 
 #include <stdarg.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 const char *http_header(struct http_req *r, const char *name)
 {
@@ -162,6 +164,27 @@ void http_respond_error_h(struct http_req *r, gw_err code, const char *const *ex
     va_start(ap, fmt);
     respond_error_v(r, code, extra_headers, fmt, ap);
     va_end(ap);
+}
+
+void http_raw_error(int fd, gw_err code, const char *message)
+{
+    char rid[33];
+    gw_random_hex(rid, 16);
+    json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gw_err_name(code), "message",
+                          message, "request_id", rid);
+    char *body = gw_json_compact(e);
+    json_decref(e);
+    int status = gw_err_http_status(code);
+    char *resp = gw_xasprintf("HTTP/1.1 %d %s\r\nConnection: close\r\n"
+                              "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                              "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
+                              "X-Content-Type-Options: nosniff\r\n\r\n%s\n",
+                              status, MHD_get_reason_phrase_for((unsigned)status), strlen(body) + 1,
+                              rid, body);
+    ssize_t w = send(fd, resp, strlen(resp), MSG_NOSIGNAL | MSG_DONTWAIT);
+    GW_UNUSED(w);
+    free(resp);
+    free(body);
 }
 
 struct stream_ctx {

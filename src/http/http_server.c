@@ -322,15 +322,7 @@ static void *worker_main(void *arg)
 /* Answers 408 directly on the socket (for states where MHD cannot queue a response). */
 static void send_408(int fd, const char *why)
 {
-    char body[160], resp[320];
-    int bn = snprintf(body, sizeof(body),
-                      "{\"error\":{\"code\":\"request_timeout\",\"message\":\"%s\"}}", why);
-    int n = snprintf(resp, sizeof(resp),
-                     "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     bn, body);
-    ssize_t w = send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    GW_UNUSED(w);
+    http_raw_error(fd, GW_ETIMEOUT, why);
     shutdown(fd, SHUT_RDWR);
 }
 
@@ -555,20 +547,18 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
         s->trusted = gw_xcalloc(o->n_trusted_proxies, sizeof(*s->trusted));
         memcpy(s->trusted, o->trusted_proxies, o->n_trusted_proxies * sizeof(*s->trusted));
     }
+    /* with TLS our own listener sees each connection first (http_sniff.c) */
+    struct MHD_OptionItem opts[3] = {{MHD_OPTION_SOCK_ADDR, 0, &ss}, {MHD_OPTION_END, 0, NULL}};
     if (o->tls_cert_pem && o->tls_key_pem) {
-        flags |= MHD_USE_TLS;
+        flags |= MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET;
         s->tls_cert = gw_xstrdup(o->tls_cert_pem);
         s->tls_key = gw_xstrdup(o->tls_key_pem);
+        opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
     }
-    struct MHD_OptionItem tls_opts[] = {
-        {s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
-        {s->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
-        {MHD_OPTION_END, 0, NULL},
-    };
     /* MHD's own hard limit sits above ours so that we can answer 503 instead of resetting. */
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, &on_request, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
         MHD_OPTION_CONNECTION_LIMIT, o->max_connections + 64,
         /* behind trusted proxies the per-address limit is ours alone (they are exempt) */
@@ -581,8 +571,15 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_ARRAY, opts,
         MHD_OPTION_END);
+    socklen_t sa_len = ss.ss_family == AF_INET6 ? sizeof(*sin6) : sizeof(*sin);
+    if (s->daemon && s->tls_cert && http_sniff_start(s, (struct sockaddr *)&ss, sa_len) != GW_OK) {
+        int err = errno;
+        MHD_stop_daemon(s->daemon);
+        s->daemon = NULL;
+        errno = err;
+    }
     if (!s->daemon) {
         gw_error("http: cannot listen on %s:%u (%s)", o->host, o->port, strerror(errno));
         free(s->tls_cert);
@@ -592,7 +589,8 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
         return GW_EIO;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : o->port;
+    if (!s->sniff)
+        s->port = di ? di->port : o->port;
     pthread_create(&s->reaper, NULL, reaper_main, s);
     pthread_mutex_init(&s->jobs_lock, NULL);
     pthread_cond_init(&s->jobs_cv, NULL);
@@ -618,7 +616,9 @@ void http_server_drain(struct http_server *s, unsigned drain_ms)
 {
     if (!atomic_exchange(&s->stopping, true)) {
         /* MHD's threads may still watch the socket: it is closed after MHD_stop_daemon */
-        s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
+        s->quiesced_fd = s->sniff ? MHD_INVALID_SOCKET : MHD_quiesce_daemon(s->daemon);
+        http_sniff_stop(s->sniff);
+        s->sniff = NULL;
     }
     int64_t deadline = gw_mono_ns() + (int64_t)drain_ms * 1000000;
     while (atomic_load(&s->active) > 0 && gw_mono_ns() < deadline)

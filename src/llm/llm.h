@@ -29,15 +29,19 @@ struct llm_client;
 struct llm_exchange;
 
 struct llm_target {
-    const struct cfg_provider *provider; /* borrowed from the request's cfg snapshot */
+    const struct cfg_provider *provider; /* borrowed from the request's cfg snapshot, or from
+                                            its catalog of run-time entries (llm_registry.h) */
     const struct cfg_model *model;
+    const char *tenant; /* the tenant of a run-time provider (its own scheduler), else NULL */
 };
 
 struct llm_result {
     gw_err err;          /* GW_OK; GW_ETHROTTLED (queue full or wait too long: see
                             retry_after_s); GW_EUPSTREAM; GW_EUPTIMEOUT; GW_EINVAL (the provider
                             refused the request); GW_ECANCELED */
-    char msg[320];
+    char msg[480];       /* after fallbacks: every target tried and why each failed */
+    long status;         /* the last upstream HTTP status, 0 when none came */
+    int failure;         /* how the last transfer failed (enum net_failure, net/net.h), or 0 */
     json_t *response;    /* non-streamed success: canonical chat.completion (borrowed) */
     struct llm_usage usage; /* reported by the provider, else estimated (known = false) */
     const struct llm_target *served; /* the target that answered (or was tried last) */
@@ -52,8 +56,11 @@ struct llm_result {
 typedef int llm_on_chunk_fn(void *arg, json_t *chunk);
 typedef void llm_on_done_fn(void *arg, const struct llm_result *res);
 
+struct llm_catalog;
 struct llm_request {
     struct cfg *cfg;            /* snapshot the targets come from (a reference is taken) */
+    struct llm_catalog *catalog; /* run-time entries they may come from (a reference is
+                                    taken), or NULL */
     json_t *canon;              /* validated canonical request (a reference is taken) */
     bool stream;
     const struct llm_target *targets; /* primary first, then fallbacks; must stay valid
@@ -88,7 +95,8 @@ void llm_exchange_unref(struct llm_exchange *x);
 gw_err llm_call(struct llm_client *c, const struct llm_request *rq, const atomic_bool *cancel,
                 struct llm_result *res, json_t **response);
 
-/* Per provider: running, queued, admitted, rejected, expired, wait p50/p99/max (ms). */
-json_t *llm_client_status(struct llm_client *c);
+/* Per provider: running, queued, admitted, rejected, expired, wait p50/p99/max (ms); the
+ * configuration's providers and tenant's run-time ones (other tenants' are not shown). */
+json_t *llm_client_status(struct llm_client *c, const char *tenant);
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include "base/prelude.h"
 #include "llm/llm.h"
+#include "llm/llm_registry.h"
 #include "llm/llm_sched.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -33,7 +34,7 @@
 enum xstate { X_NEW, X_QUEUED, X_RETRY_WAIT, X_RUNNING, X_DONE };
 
 struct provider_slot {
-    char name[64];
+    char name[136]; /* "<provider>", or "<tenant>:<provider>" for a run-time one */
     struct llm_sched *sched;
 };
 
@@ -41,12 +42,15 @@ struct llm_exchange {
     atomic_int refs;
     struct llm_client *cl;
     struct cfg *cfg;
+    struct llm_catalog *catalog;
     json_t *canon;
     bool stream;
     struct llm_target *targets;
     const struct llm_target *caller_targets; /* the caller's array, for llm_result.served */
     size_t n_targets, cur;
     unsigned tries;               /* attempts on the current target */
+    char tried[384];              /* earlier targets and why each failed: "p/m: why; " */
+    unsigned n_tried;
     char *tenant, *user, *client_model;
     size_t prompt_bytes;
     char id[48];
@@ -100,6 +104,7 @@ static void xunref(struct llm_exchange *x)
     if (atomic_fetch_sub(&x->refs, 1) != 1)
         return;
     cfg_unref(x->cfg);
+    llm_catalog_unref(x->catalog);
     json_decref(x->canon);
     free(x->targets);
     free(x->tenant);
@@ -116,10 +121,15 @@ void llm_exchange_unref(struct llm_exchange *x)
 
 /* --- providers' schedulers ---------------------------------------------------------------- */
 
-static struct llm_sched *sched_for(struct llm_client *cl, const struct cfg_provider *p)
+/* One scheduler per provider: the configuration's by name, a run-time one by tenant and name
+ * (two tenants may each have a provider of one name). */
+static struct llm_sched *sched_for(struct llm_client *cl, const struct llm_target *t)
 {
+    const struct cfg_provider *p = t->provider;
+    char key[sizeof(cl->slots->name)];
+    snprintf(key, sizeof(key), "%s%s%s", t->tenant ? t->tenant : "", t->tenant ? ":" : "", p->name);
     for (size_t i = 0; i < cl->n_slots; i++) {
-        if (strcmp(cl->slots[i].name, p->name) == 0) {
+        if (strcmp(cl->slots[i].name, key) == 0) {
             llm_sched_set_limits(cl->slots[i].sched, &p->limits);
             return cl->slots[i].sched;
         }
@@ -127,7 +137,7 @@ static struct llm_sched *sched_for(struct llm_client *cl, const struct cfg_provi
     pthread_mutex_lock(&cl->lock);
     cl->slots = gw_xrealloc(cl->slots, (cl->n_slots + 1) * sizeof(*cl->slots));
     struct provider_slot *s = &cl->slots[cl->n_slots++];
-    snprintf(s->name, sizeof(s->name), "%s", p->name);
+    snprintf(s->name, sizeof(s->name), "%s", key);
     s->sched = llm_sched_new(&p->limits);
     pthread_mutex_unlock(&cl->lock);
     return s->sched;
@@ -193,6 +203,31 @@ static void estimate_usage(struct llm_exchange *x)
     x->res.usage.completion_tokens = x->streamed_chars / 4 + (x->streamed_chars ? 1 : 0);
 }
 
+/* A target is given up (why): remembered for the message of a call that fails in the end. */
+static void note_tried(struct llm_exchange *x, const char *why)
+{
+    const struct llm_target *t = &x->targets[x->cur];
+    size_t len = strlen(x->tried);
+    snprintf(x->tried + len, sizeof(x->tried) - len, "%s/%s: %.110s; ", t->provider->name,
+             t->model->name, why);
+    x->n_tried++;
+}
+
+/* The message of a call that failed after a fallback: every target tried, and why. */
+static void name_targets(struct llm_exchange *x)
+{
+    char last[sizeof(x->res.msg)];
+    snprintf(last, sizeof(last), "%s", x->res.msg);
+    if (x->cur >= x->n_targets) { /* the last one was noted too */
+        snprintf(x->res.msg, sizeof(x->res.msg), "all %u targets failed: %.250s%.200s", x->n_tried,
+                 x->tried, last);
+        return;
+    }
+    const struct llm_target *t = &x->targets[x->cur];
+    snprintf(x->res.msg, sizeof(x->res.msg), "all %u targets failed: %.250s%s/%s: %.180s",
+             x->n_tried + 1, x->tried, t->provider->name, t->model->name, last);
+}
+
 static void finish(struct llm_exchange *x, gw_err err, const char *fmt, ...) GW_PRINTF(3, 4);
 static void finish(struct llm_exchange *x, gw_err err, const char *fmt, ...)
 {
@@ -204,12 +239,15 @@ static void finish(struct llm_exchange *x, gw_err err, const char *fmt, ...)
         retry_remove(x);
     x->state = X_DONE;
     x->res.err = err;
+    x->res.status = x->status;
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(x->res.msg, sizeof(x->res.msg), fmt, ap);
         va_end(ap);
     }
+    if (err != GW_OK && err != GW_ECANCELED && x->n_tried)
+        name_targets(x);
     if (x->n_targets)
         x->res.served = &x->caller_targets[x->cur < x->n_targets ? x->cur : x->n_targets - 1];
     estimate_usage(x);
@@ -273,6 +311,7 @@ static bool launch(struct llm_exchange *x)
     const char *upstream = t->model->upstream ? t->model->upstream : t->model->name;
     char msg[200];
     x->res.attempts++;
+    x->res.failure = 0;
     x->status = 0;
     x->retry_after_s = 0;
     x->stream_err = GW_OK;
@@ -333,7 +372,7 @@ static void start_target(struct llm_exchange *x)
                    x->res.retry_after_s ? x->res.retry_after_s : 1);
             return;
         }
-        x->sched = sched_for(x->cl, x->targets[x->cur].provider);
+        x->sched = sched_for(x->cl, &x->targets[x->cur]);
         x->ticket = (struct llm_ticket){.tenant = x->tenant, .user = x->user,
                                         .est_tokens = estimate_tokens(x)};
         x->queued_at_ms = now_ms();
@@ -347,6 +386,7 @@ static void start_target(struct llm_exchange *x)
             return;
         }
         x->res.retry_after_s = llm_sched_retry_after_s(x->sched, now_ms());
+        note_tried(x, "at its limit (queue full)");
         x->cur++;
         x->tries = 0;
     }
@@ -385,6 +425,7 @@ static void attempt_failed(struct llm_exchange *x, gw_err err, const char *msg)
     if (x->cur + 1 < x->n_targets) {
         gw_warn("llm: %s failed (%s); falling back to %s/%s", p->name, msg,
                 x->targets[x->cur + 1].provider->name, x->targets[x->cur + 1].model->name);
+        note_tried(x, msg);
         x->cur++;
         x->tries = 0;
         start_target(x);
@@ -413,6 +454,7 @@ static void transfer_done(void *arg, const struct net_result *res)
                  RESPONSE_BODY_MAX);
     } else if (res->err != GW_OK && x->stream_err == GW_OK) {
         llm_sched_release(x->sched, &x->ticket, -1, now_ms());
+        x->res.failure = (int)res->failure;
         if (res->cut_short)
             snprintf(msg, sizeof(msg), "provider %s closed the connection before the answer "
                      "was complete", p->name);
@@ -528,6 +570,7 @@ static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
             x->res.retry_after_s = llm_sched_retry_after_s(s, now);
             x->state = X_NEW; /* no longer queued */
             if (x->cur + 1 < x->n_targets) {
+                note_tried(x, "at its limit (waited too long)");
                 x->cur++;
                 x->tries = 0;
                 start_target(x);
@@ -621,6 +664,7 @@ struct llm_exchange *llm_submit(struct llm_client *cl, const struct llm_request 
     atomic_init(&x->refs, 2); /* the caller's and the loop's */
     x->cl = cl;
     x->cfg = cfg_ref(rq->cfg);
+    x->catalog = llm_catalog_ref(rq->catalog);
     x->canon = json_incref(rq->canon);
     x->stream = rq->stream;
     x->targets = gw_xmalloc((rq->n_targets ? rq->n_targets : 1) * sizeof(*x->targets));
@@ -731,14 +775,18 @@ gw_err llm_call(struct llm_client *cl, const struct llm_request *rq, const atomi
     return sc.res.err;
 }
 
-json_t *llm_client_status(struct llm_client *cl)
+json_t *llm_client_status(struct llm_client *cl, const char *tenant)
 {
     json_t *out = json_object();
+    size_t tl = tenant ? strlen(tenant) : 0;
     pthread_mutex_lock(&cl->lock);
     for (size_t i = 0; i < cl->n_slots; i++) {
+        const char *name = cl->slots[i].name, *colon = strchr(name, ':');
+        if (colon && ((size_t)(colon - name) != tl || strncmp(name, tenant, tl) != 0))
+            continue; /* another tenant's provider */
         struct llm_sched_stats st;
         llm_sched_stats(cl->slots[i].sched, &st);
-        json_object_set_new(out, cl->slots[i].name,
+        json_object_set_new(out, colon ? colon + 1 : name,
             json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "running", (json_int_t)st.running,
                       "queued", (json_int_t)st.queued, "max_concurrent",
                       (json_int_t)st.max_concurrent, "admitted", (json_int_t)st.admitted,

@@ -94,8 +94,22 @@ int meter_period_parse(const char *s)
     return year * 12 + mon - 1;
 }
 
+double meter_round(double v, double scale)
+{
+    double x = v * scale;
+    if (!(x > -9e18 && x < 9e18)) /* huge or NaN: as it is */
+        return v;
+    int64_t i = (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
+    return (double)i / scale;
+}
+
+double meter_usd(double usd)
+{
+    return meter_round(usd, 1e10);
+}
+
 double meter_price(const struct cfg *c, const char *provider, const char *model,
-                       int64_t prompt_tokens, int64_t completion_tokens, bool *known)
+                   int64_t prompt_tokens, int64_t completion_tokens, bool *known)
 {
     char id[512];
     const struct cfg_model *m = NULL;
@@ -106,11 +120,14 @@ double meter_price(const struct cfg *c, const char *provider, const char *model,
     }
     if (known)
         *known = m != NULL;
-    if (!m)
-        return 0;
+    return m ? meter_cost(m, prompt_tokens, completion_tokens) : 0;
+}
+
+double meter_cost(const struct cfg_model *m, int64_t prompt_tokens, int64_t completion_tokens)
+{
     double pt = prompt_tokens > 0 ? (double)prompt_tokens : 0;
     double ct = completion_tokens > 0 ? (double)completion_tokens : 0;
-    return pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6;
+    return meter_usd(pt * m->input_per_mtok / 1e6 + ct * m->output_per_mtok / 1e6);
 }
 
 const char *meter_currency(const struct cfg *c)
@@ -431,12 +448,14 @@ gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
     const struct cfg_budget *b = c->costs_enabled ? cfg_find_budget(c, workspace) : NULL;
     if (b && b->on_exceed == CFG_EXCEED_DISABLE && spent >= b->monthly_usd_limit) {
         rc = GW_EPAYMENT;
+        char lim[GW_MONEY_MAX], sp[GW_MONEY_MAX];
+        gw_money(b->monthly_usd_limit, lim);
+        gw_money(spent, sp);
         if (msg && cap)
             snprintf(msg, cap,
-                     "workspace '%s' reached its monthly budget of %.2f %s (spent %.2f %s in %s; "
+                     "workspace '%s' reached its monthly budget of %s %s (spent %s %s in %s; "
                      "onExceed: disable)",
-                     workspace, b->monthly_usd_limit, meter_currency(c), spent, meter_currency(c),
-                     month);
+                     workspace, lim, meter_currency(c), sp, meter_currency(c), month);
     }
     pthread_mutex_unlock(&k->mu);
     if (spent_usd)
@@ -458,8 +477,10 @@ double meter_record(struct meter *k, const struct meter_usage *u)
     struct meter_alert *alert = NULL;
     bool known = false;
     pthread_mutex_lock(&k->mu);
-    double cost = meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
-                                  u->completion_tokens, &known);
+    double cost = u->price ? meter_cost(u->price, u->prompt_tokens, u->completion_tokens)
+                           : meter_price(k->cfg, u->provider, u->model, u->prompt_tokens,
+                                         u->completion_tokens, &known);
+    known |= u->price != NULL; /* a model added at run time brings its prices */
     struct total *t = total_get(k, u->tenant, workspace, idx);
     if (total_roll(t, idx)) {
         t->usd += cost;

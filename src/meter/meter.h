@@ -30,6 +30,7 @@ struct meter_usage {
     const char *tenant, *user, *workspace;
     const char *agent;       /* "<ns>/<agent>" or NULL for direct proxy calls */
     const char *provider, *model;
+    const struct cfg_model *price; /* the served model's prices; NULL: the configuration's */
     int64_t prompt_tokens, completion_tokens;
     int64_t at_ms;           /* wall clock */
     const char *request_id;
@@ -48,6 +49,10 @@ void meter_reload(struct meter *k, const struct cfg *c);
  * workspace reached a monthly limit whose onExceed is disable. */
 gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
                        double *spent_usd, char *msg, size_t cap);
+/* An amount of money rounded to 1e-10 USD, the precision it needs: a price per million tokens
+ * with up to four decimals times a whole number of tokens stays exact, and the sum of such
+ * amounts loses its binary noise (0.00043, not 0.00043000000000000004). */
+double meter_usd(double usd);
 /* After a call: prices it, adds it to the totals, queues the row, fires alerts. Returns the
  * cost in USD. */
 double meter_record(struct meter *k, const struct meter_usage *u);

@@ -12,6 +12,7 @@
 #include "meter/meter_int.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/util.h"
 #include "notify/notify.h"
 #include "store/store.h"
 
@@ -51,29 +52,34 @@ static int percent(const struct meter_alert *a)
 
 char *meter_alert_subject(const struct meter_alert *a)
 {
-    return gw_xasprintf("[OpenClaw] Budget %s: workspace %s at %d%% of %.2f %s (%s)",
-                        a->exceeded ? "exceeded" : "alert", a->workspace, percent(a),
-                        a->limit_usd, a->currency, a->month);
+    char limit[GW_MONEY_MAX];
+    gw_money(a->limit_usd, limit);
+    return gw_xasprintf("[OpenClaw] Budget %s: workspace %s at %d%% of %s %s (%s)",
+                        a->exceeded ? "exceeded" : "alert", a->workspace, percent(a), limit,
+                        a->currency, a->month);
 }
 
 char *meter_alert_text(const struct meter_alert *a)
 {
     const char *cur = a->currency;
+    char spent[GW_MONEY_MAX], limit[GW_MONEY_MAX];
+    gw_money(a->spent_usd, spent);
+    gw_money(a->limit_usd, limit);
     char *what;
     if (a->exceeded)
         what = gw_xasprintf(
-            "Workspace %s (tenant %s) has reached its monthly budget: it spent %.2f %s of "
-            "%.2f %s in %s (%d%%).\r\n\r\n%s\r\n",
-            a->workspace, a->tenant, a->spent_usd, cur, a->limit_usd, cur, a->month, percent(a),
+            "Workspace %s (tenant %s) has reached its monthly budget: it spent %s %s of "
+            "%s %s in %s (%d%%).\r\n\r\n%s\r\n",
+            a->workspace, a->tenant, spent, cur, limit, cur, a->month, percent(a),
             a->on_exceed == CFG_EXCEED_DISABLE
                 ? "onExceed is disable: the gateway refuses further model calls of this "
                   "workspace until the month ends (or the budget is raised)."
                 : "onExceed is alert: model calls of this workspace continue.");
     else
         what = gw_xasprintf(
-            "Workspace %s (tenant %s) has spent %.2f %s of its monthly budget of %.2f %s in %s "
+            "Workspace %s (tenant %s) has spent %s %s of its monthly budget of %s %s in %s "
             "(%d%%), above the alert threshold of %.0f%%.\r\n\r\n%s\r\n",
-            a->workspace, a->tenant, a->spent_usd, cur, a->limit_usd, cur, a->month, percent(a),
+            a->workspace, a->tenant, spent, cur, limit, cur, a->month, percent(a),
             a->threshold * 100,
             a->on_exceed == CFG_EXCEED_DISABLE
                 ? "onExceed is disable: model calls of this workspace will be refused once the "
@@ -82,12 +88,12 @@ char *meter_alert_text(const struct meter_alert *a)
     char *text = gw_xasprintf("%s"
                               "\r\n"
                               "Period: %s (UTC calendar month)\r\n"
-                              "Spent: %.2f %s\r\n"
-                              "Limit: %.2f %s\r\n"
+                              "Spent: %s %s\r\n"
+                              "Limit: %s %s\r\n"
                               "Alert threshold: %.0f%%\r\n"
                               "onExceed: %s\r\n",
-                              what, a->month, a->spent_usd, cur, a->limit_usd, cur,
-                              a->threshold * 100, on_exceed_of(a));
+                              what, a->month, spent, cur, limit, cur, a->threshold * 100,
+                              on_exceed_of(a));
     free(what);
     return text;
 }
@@ -104,11 +110,10 @@ char *meter_alert_email(const struct meter_alert *a, const char *from, const cha
 
 json_t *meter_alert_webhook_json(const struct meter_alert *a)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:s,s:s}", "type", meter_alert_type(a),
-                     "tenant", a->tenant, "workspace", a->workspace, "period", a->month,
-                     "spent_usd", a->spent_usd, "limit_usd", a->limit_usd,
-                     "threshold", a->threshold, "on_exceed", on_exceed_of(a), "currency",
-                     a->currency);
+    return json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:s,s:s}", "type", meter_alert_type(a), "tenant",
+                     a->tenant, "workspace", a->workspace, "period", a->month, "spent_usd",
+                     meter_usd(a->spent_usd), "limit_usd", a->limit_usd, "threshold", a->threshold,
+                     "on_exceed", on_exceed_of(a), "currency", a->currency);
 }
 
 /* --- at most once ----------------------------------------------------------------------------- */
@@ -156,10 +161,13 @@ void meter_alert_send(struct notifier *n, struct store *st, const struct meter_a
     c->workspace = memcpy(c->text + lt, a->workspace, lw);
     char *subject = meter_alert_subject(a), *text = meter_alert_text(a);
     char *about = gw_xasprintf("the %s alert of workspace '%s'", kind_of(a), a->workspace);
-    char *log = gw_xasprintf("costs: budget %s: workspace '%s' (tenant %s) spent %.2f of %.2f %s "
-                             "in %s (onExceed: %s)", a->exceeded ? "exceeded" : "alert",
-                             a->workspace, a->tenant, a->spent_usd, a->limit_usd, a->currency,
-                             a->month, on_exceed_of(a));
+    char spent[GW_MONEY_MAX], limit[GW_MONEY_MAX];
+    gw_money(a->spent_usd, spent);
+    gw_money(a->limit_usd, limit);
+    char *log = gw_xasprintf("costs: budget %s: workspace '%s' (tenant %s) spent %s of %s %s "
+                             "in %s (onExceed: %s)",
+                             a->exceeded ? "exceeded" : "alert", a->workspace, a->tenant, spent,
+                             limit, a->currency, a->month, on_exceed_of(a));
     json_t *hook = meter_alert_webhook_json(a);
     struct notify_msg m = {.type = meter_alert_type(a), .about = about, .log = log,
                            .email_to = a->email, .subject = subject, .text = text,

@@ -28,8 +28,14 @@ int meter_month_of(int64_t ms, char out[8]);
 /* "YYYY-MM" with month 01-12 (and year 1970-9999): its index, or -1. */
 int meter_period_parse(const char *s);
 
-/* USD of one call: prompt * input_per_mtok / 1e6 + completion * output_per_mtok / 1e6 of the
- * model "<provider>/<model>" in c; 0 (and *known false) for a model without a price entry. */
+/* v rounded to 1/scale (1e6: micro-dollars; 10: tenths); without libm. */
+double meter_round(double v, double scale);
+
+/* USD of one call at a model's prices: prompt * input_per_mtok / 1e6 + completion *
+ * output_per_mtok / 1e6. */
+double meter_cost(const struct cfg_model *m, int64_t prompt_tokens, int64_t completion_tokens);
+/* The same for the model "<provider>/<model>" in c; 0 (and *known false) for a model without a
+ * price entry. */
 double meter_price(const struct cfg *c, const char *provider, const char *model,
                    int64_t prompt_tokens, int64_t completion_tokens, bool *known);
 

@@ -15,19 +15,9 @@ struct acc {
     int64_t requests, prompt, completion;
 };
 
-/* Rounded to `scale` (1e6: micro-dollars); without libm. */
-static double round_to(double v, double scale)
-{
-    double x = v * scale;
-    if (!(x > -9e18 && x < 9e18)) /* huge or NaN: as it is */
-        return v;
-    int64_t i = (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
-    return (double)i / scale;
-}
-
 static double round6(double v)
 {
-    return round_to(v, 1e6);
+    return meter_round(v, 1e6);
 }
 
 static void entry_add(json_t *map, const char *key, const char *field, const char *value,
@@ -121,7 +111,7 @@ static json_t *budget_json(const struct cfg *c, const struct cfg_budget *b, doub
     return json_pack("{s:f,s:f,s:s,s:f,s:s,s:b}", "monthly_usd_limit", b->monthly_usd_limit,
                      "alert_threshold", b->alert_threshold, "on_exceed",
                      b->on_exceed == CFG_EXCEED_DISABLE ? "disable" : "alert", "used_pct",
-                     round_to(pct, 10), "status", status, "enforced",
+                     meter_round(pct, 10), "status", status, "enforced",
                      c->costs_enabled && b->on_exceed == CFG_EXCEED_DISABLE);
 }
 

@@ -3,12 +3,14 @@
  *
  * Callers only ever see store.h and the domain headers. The store_<domain>.c files beside this
  * one check the arguments whose validity does not depend on the backend (required strings
- * present, output pointers set), then forward to the backend's table for that domain. Today the
- * only backend is SQLite (src/store/sqlite/); a PostgreSQL backend fills another set of tables
- * and store_open picks it. Releasing a row only frees malloc'd strings, so it is backend
- * independent: one walk over the row's column list (store_int.h) does it for every struct.
+ * present, output pointers set), then forward to the backend's table for that domain. The
+ * backends are SQLite (src/store/sqlite/, the default) and PostgreSQL (src/store/pg/);
+ * store_open_with picks one from the store section of the configuration. Releasing a row only
+ * frees malloc'd strings, so it is backend independent: one walk over the row's column list
+ * (store_int.h) does it for every struct.
  */
 #include "base/prelude.h"
+#include "base/mem.h"
 #include "store/store_int.h"
 
 /* --- rows ------------------------------------------------------------------------------- */
@@ -42,16 +44,43 @@ void store_strv_free(char **v, size_t n)
     store_rows_free(&store_str_cols, v, n);
 }
 
+void store_org_subtree(const char *ou, char *owned[3])
+{
+    owned[0] = owned[1] = owned[2] = NULL;
+    if (!ou)
+        return;
+    size_t n = strlen(ou);
+    while (n > 1 && ou[n - 1] == '/')
+        n--;
+    owned[0] = gw_xstrndup(ou, n);
+    owned[1] = gw_xasprintf("%s/", owned[0]);
+    owned[2] = gw_xasprintf("%s0", owned[0]);
+}
+
 /* --- lifecycle ------------------------------------------------------------------------- */
 
 gw_err store_open(const char *data_dir, struct store **out)
 {
+    return store_open_with(data_dir, NULL, out);
+}
+
+gw_err store_open_with(const char *data_dir, const struct store_options *o, struct store **out)
+{
     if (!out)
         return GW_EINVAL;
     *out = NULL;
+    if (o && o->backend && strcmp(o->backend, "postgresql") == 0)
+        return o->url && *o->url ? store_pg_open(o, out) : GW_EINVAL;
+    if (o && o->backend && strcmp(o->backend, "sqlite") != 0)
+        return GW_EINVAL;
     if (!data_dir || !*data_dir)
         return GW_EINVAL;
     return store_sqlite_open(data_dir, out);
+}
+
+const char *store_backend(const struct store *st)
+{
+    return st->ops->name;
 }
 
 void store_close(struct store *st)

@@ -149,6 +149,21 @@ struct store_cols {
     X(S, TEXT, redirect_uri) SEP X(S, I64, created_ms) SEP X(S, I64, expires_ms) SEP            \
     X(S, I64, consumed_ms) SEP X(S, TEXT, cli_session)
 #define STORE_CLI_CODE_INSERT_COLS 9
+
+#define STORE_MODEL_PROVIDER_COLUMNS(X, S, SEP)                                                \
+    X(S, TEXT, tenant) SEP X(S, TEXT, name) SEP X(S, TEXT, spec) SEP X(S, SECRET, api_key) SEP  \
+    X(S, BOOL, enabled) SEP X(S, TEXT, created_by) SEP X(S, I64, created_ms) SEP                \
+    X(S, TEXT, updated_by) SEP X(S, I64, updated_ms)
+
+#define STORE_MODEL_ENTRY_COLUMNS(X, S, SEP)                                                   \
+    X(S, TEXT, tenant) SEP X(S, TEXT, provider) SEP X(S, TEXT, name) SEP                        \
+    X(S, TEXT, upstream) SEP X(S, REAL, input_per_mtok) SEP X(S, REAL, output_per_mtok) SEP     \
+    X(S, BOOL, enabled) SEP X(S, TEXT, created_by) SEP X(S, I64, created_ms) SEP                \
+    X(S, TEXT, updated_by) SEP X(S, I64, updated_ms)
+
+#define STORE_AGENT_MODEL_COLUMNS(X, S, SEP)                                                   \
+    X(S, TEXT, tenant) SEP X(S, TEXT, agent) SEP X(S, TEXT, model) SEP X(S, TEXT, set_by) SEP   \
+    X(S, I64, set_ms)
 /* clang-format on */
 
 /* Defined beside the dispatch of their domain (store_<domain>.c). */
@@ -162,11 +177,18 @@ extern const struct store_cols store_session_cols, store_login_state_cols;
 extern const struct store_cols store_sso_user_cols, store_cli_code_cols;
 extern const struct store_cols store_grant_cols;
 extern const struct store_cols store_conversation_cols, store_conversation_message_cols;
+extern const struct store_cols store_model_provider_cols, store_model_entry_cols;
+extern const struct store_cols store_agent_model_cols;
 
 /* Frees the TEXT and SECRET fields of row (wiping SECRET ones) and zeroes it; NULL is a no-op. */
 void store_row_release(const struct store_cols *c, void *row);
 /* Releases n rows of a malloc'd array, then the array. */
 void store_rows_free(const struct store_cols *c, void *rows, size_t n);
+
+/* An org unit filter as three parameters, in owned[0..2] (malloc'd; NULL when ou is NULL): the
+ * unit without trailing '/', then the bounds of its subtree ("ou/" <= x < "ou0": '0' follows
+ * '/'), for "x = ?1 OR (x >= ?2 AND x < ?3)" under a bytewise collation. */
+void store_org_subtree(const char *ou, char *owned[3]);
 
 /* For the dispatch: check an out-parameter and clear it; false when it is NULL. A row: */
 #define STORE_OUT_ROW(out) ((out) && (memset((out), 0, sizeof(*(out))), true))
@@ -306,6 +328,22 @@ struct store_cli_ops {
     gw_err (*purge)(struct store *st, int64_t now_ms);
 };
 
+struct store_model_ops {
+    gw_err (*provider_list)(struct store *st, struct store_model_provider **out, size_t *n);
+    gw_err (*provider_insert)(struct store *st, const struct store_model_provider *p,
+                              const struct store_model_entry *models, size_t n);
+    gw_err (*provider_update)(struct store *st, const struct store_model_provider *p);
+    gw_err (*provider_delete)(struct store *st, const char *tenant, const char *name);
+    gw_err (*entry_list)(struct store *st, struct store_model_entry **out, size_t *n);
+    gw_err (*entry_insert)(struct store *st, const struct store_model_entry *m);
+    gw_err (*entry_update)(struct store *st, const struct store_model_entry *m);
+    gw_err (*entry_delete)(struct store *st, const char *tenant, const char *provider,
+                           const char *name);
+    gw_err (*agent_list)(struct store *st, struct store_agent_model **out, size_t *n);
+    gw_err (*agent_put)(struct store *st, const struct store_agent_model *a);
+    gw_err (*agent_delete)(struct store *st, const char *tenant, const char *agent);
+};
+
 /* A backend: the connection-level operations, then one table per domain. */
 struct store_ops {
     const char *name;
@@ -324,6 +362,7 @@ struct store_ops {
     const struct store_sso_ops *sso;
     const struct store_cli_ops *cli;
     const struct store_grant_ops *grants;
+    const struct store_model_ops *models;
 };
 
 struct store {
@@ -333,6 +372,46 @@ struct store {
 /* Number of rows per page in store_audit_scan. */
 #define STORE_SCAN_PAGE 1000
 
+/* --- audit reads, shared by the backends (store_audit_sql.c) ------------------------------- */
+
+#define STORE_AUDIT_SQL_MAX_ARGS 24
+#define STORE_AUDIT_SQL_MAX_OWNED 8
+
+/* A parameter: text (borrowed from the filter or owned by the query) or an integer. */
+struct store_audit_sql_arg {
+    bool text;
+    const char *s;
+    int64_t i;
+};
+
+/* The SELECT of a filtered read: SQL text with placeholders only, and its parameters. */
+struct store_audit_sql {
+    bool dollar; /* set by the caller: "$1, $2 ..." (PostgreSQL) rather than "?" */
+    char sql[2048];
+    size_t len;
+    bool overflow;
+    size_t nargs;
+    struct store_audit_sql_arg args[STORE_AUDIT_SQL_MAX_ARGS];
+    int nowned;
+    char *owned[STORE_AUDIT_SQL_MAX_OWNED];
+};
+
+/* The rows of f after seq `after` (when after > 0 or force_after: the scan's cursor) and
+ * below f->before_seq, newest first when descending, at most limit. */
+void store_audit_sql_select(struct store_audit_sql *q, const struct store_audit_filter *f,
+                            int64_t after, bool force_after, bool descending, int64_t limit);
+/* GW_OK, or (released, logged) GW_EINTERNAL when the statement did not fit. */
+gw_err store_audit_sql_check(struct store_audit_sql *q);
+void store_audit_sql_release(struct store_audit_sql *q);
+
+/* One page of a scan: the rows of f after cursor, ascending, at most STORE_SCAN_PAGE. */
+typedef gw_err store_audit_page_fn(struct store *st, const struct store_audit_filter *f,
+                                   int64_t cursor, bool force_after, struct store_audit_row **out,
+                                   size_t *n);
+/* store_audit_scan on top of a backend's page reader. */
+gw_err store_audit_scan_pages(struct store *st, const struct store_audit_filter *f,
+                              store_audit_row_fn *fn, void *ctx, store_audit_page_fn *page);
+
 /* --- backends ----------------------------------------------------------------------------- */
 
 /* SQLite (src/store/sqlite/): opens <data_dir>/gateway.db. */
@@ -341,5 +420,11 @@ gw_err store_sqlite_open(const char *data_dir, struct store **out);
 int store_sqlite_latest_version(void);
 /* Number of entries in the migration table. */
 size_t store_sqlite_migration_count(void);
+
+/* PostgreSQL (src/store/pg/): a pool of connections to o->url. */
+gw_err store_pg_open(const struct store_options *o, struct store **out);
+/* Highest schema version this binary knows (the same numbers as SQLite's). */
+int store_pg_latest_version(void);
+size_t store_pg_migration_count(void);
 
 #endif

@@ -3,6 +3,8 @@
  * path. Checks what the router relies on: an accepted path has at most API_MAX_SEGMENTS
  * decoded segments, each short, printable ASCII without '/' or '\' and never "." or "..";
  * a refused one says why; a match yields one non-empty variable per "{}" of the pattern.
+ * The rest of a "{*}" route (api_path_rest) is bounded, printable, and has no empty, "." or
+ * ".." part between its slashes.
  */
 #include "base/prelude.h"
 #include "api/api_path.h"
@@ -34,6 +36,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *path = fuzz_cstr(data, size);
     struct gw_pool *pool = gw_pool_new();
+    const char *rest_why = NULL;
+    const char *rest = api_path_rest(pool, path, &rest_why);
+    FUZZ_CHECK(rest || rest_why);
+    if (rest) {
+        FUZZ_CHECK(strlen(rest) <= 2 * API_MAX_SEGMENT);
+        for (const char *p = rest; *p; p++)
+            FUZZ_CHECK(*p > 0x20 && *p < 0x7f && *p != '\\');
+        for (const char *part = rest; part;
+             part = strchr(part, '/') ? strchr(part, '/') + 1 : NULL) {
+            size_t n = strcspn(part, "/");
+            FUZZ_CHECK(n > 0 && !(n == 1 && part[0] == '.') &&
+                       !(n == 2 && !strncmp(part, "..", 2)));
+        }
+    }
     char *seg[API_MAX_SEGMENTS];
     size_t nseg = 0;
     const char *why = NULL;

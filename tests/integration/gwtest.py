@@ -5,11 +5,19 @@ It starts the real `openclaw-gateway` binary on a free loopback port with a temp
 directory and a generated gateway.yaml, waits for /readyz (10 s deadline), talks HTTP to it
 (http.client for normal requests, raw sockets for malformed ones), runs the `openclaw` CLI and
 stops the daemon with SIGTERM, checking that it exits 0. Python 3 standard library only.
+Every answer http_request receives on a route of docs/openapi.json is checked against it
+(apicontract.py): a test that receives a non-conforming answer fails.
 
 A test file defines functions named test_* and ends with `gwtest.main(globals())`, which runs
 them in source order, prints PASS/FAIL lines with the assertion message and a final
 "N passed, N failed" line, and exits non-zero when anything failed (including a daemon that does
 not shut down cleanly). Set GWTEST_KEEP=1 to keep the temporary directories for inspection.
+
+The store's backend comes from the environment: GWTEST_STORE=postgresql with GWTEST_PG (the
+conninfo tests/pg/cluster.sh prints) gives every gateway whose configuration the harness writes
+a `store: {backend: postgresql, url: ...}` section and a schema of its own in that database
+(one per data directory, so a restarted gateway finds its state), and `Gateway.db()` answers
+from it through pgwire; otherwise each gateway keeps SQLite in its data directory.
 """
 
 import atexit
@@ -27,6 +35,9 @@ import tempfile
 import threading
 import time
 import traceback
+
+import apicontract
+import pgwire
 
 SOURCE_DIR = os.environ.get("OPENCLAW_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -51,6 +62,9 @@ ENG_TOKEN = "eng-token-3f9a1c7e5b2d4a6c8e0f1a2b3c4d5e6f"
 MKT_TOKEN = "mkt-token-8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d"
 ADMIN_TOKEN = "admin-token-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 TENANT = "acme-corp"
+
+PG = os.environ.get("GWTEST_STORE") == "postgresql"
+PG_CONNINFO = os.environ.get("GWTEST_PG", "")
 
 _tmpdirs = []
 _live = []
@@ -264,7 +278,8 @@ class Response:
 
 def http_request(port, method, path, body=None, headers=None, token=None, timeout=10.0,
                  conn=None):
-    """One request with http.client; the path is sent exactly as given (no normalization)."""
+    """One request with http.client; the path is sent exactly as given (no normalization).
+    The answer is checked against docs/openapi.json (AssertionError when it does not match)."""
     hdrs = dict(headers or {})
     if token is not None:
         hdrs["Authorization"] = "Bearer " + token
@@ -287,10 +302,13 @@ def http_request(port, method, path, body=None, headers=None, token=None, timeou
         conn.endheaders(body)
         r = conn.getresponse()
         data = r.read()
-        return Response(r.status, r.reason, r.getheaders(), data)
+        resp = Response(r.status, r.reason, r.getheaders(), data)
     finally:
         if own:
             conn.close()
+    # every answer on a documented route must match docs/openapi.json (apicontract.py)
+    apicontract.check(SOURCE_DIR, method, path, resp)
+    return resp
 
 
 def raw_exchange(port, data, timeout=5.0, read_all=True, chunks=None, delay=0.0):
@@ -397,6 +415,7 @@ class Gateway:
 
     # config ----------------------------------------------------------------------------
     def write_config(self, config):
+        config = self.with_store(config)
         text = config if isinstance(config, str) else to_yaml(config) + "\n"
         if isinstance(config, dict):
             self.config = config
@@ -417,6 +436,46 @@ class Gateway:
     @property
     def db_path(self):
         return os.path.join(self.data_dir, "gateway.db")
+
+    # PostgreSQL --------------------------------------------------------------------------
+    @property
+    def pg_schema(self):
+        """This data directory's schema in the test database, created on first use."""
+        marker = os.path.join(self.data_dir, ".gwtest-pg-schema")
+        try:
+            with open(marker) as f:
+                return f.read().strip()
+        except OSError:
+            pass
+        name = "g_" + os.urandom(8).hex()
+        c = pgwire.connect(PG_CONNINFO)
+        try:
+            c.execute("CREATE SCHEMA " + name)
+        finally:
+            c.close()
+        with open(marker, "w") as f:
+            f.write(name)
+        return name
+
+    @property
+    def store_url(self):
+        return "%s options='-csearch_path=%s'" % (PG_CONNINFO, self.pg_schema)
+
+    def with_store(self, config):
+        """config (a dict or YAML text) with this gateway's store section, on PostgreSQL."""
+        if not PG:
+            return config
+        if isinstance(config, dict):
+            if "store" not in config:
+                config = dict(config)
+                config["store"] = {"backend": "postgresql", "url": self.store_url}
+            return config
+        lines = [ln for ln in config.splitlines() if ln.strip() and not ln.startswith("#")]
+        if lines and re.match(r"^[A-Za-z_]\w*:", lines[0]) and \
+                not re.search(r"^store:", config, re.M):
+            config = config.rstrip("\n") + "\nstore:\n  backend: postgresql\n  url: %s\n" % (
+                json.dumps(self.store_url))
+        return config
 
     # process ---------------------------------------------------------------------------
     def argv(self):
@@ -557,6 +616,8 @@ class Gateway:
             time.sleep(0.05)
 
     def db(self):
+        if PG:
+            return pgwire.connect(PG_CONNINFO, search_path=self.pg_schema)
         c = sqlite3.connect(self.db_path, timeout=10)
         c.row_factory = sqlite3.Row
         return c
@@ -649,6 +710,17 @@ class Lazy:
 
     def __call__(self):
         return self.get()
+
+
+def make_cert(d, name="tls"):
+    """A self-signed P-256 certificate for localhost and 127.0.0.1 in d: (key path, cert path)."""
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return key, crt
 
 
 def wait_until(fn, timeout=5.0, interval=0.05, what="condition"):

@@ -27,13 +27,7 @@ import gwtest
 
 
 def make_cert(d):
-    key, crt = os.path.join(d, "siem.key"), os.path.join(d, "siem.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-                    "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return key, crt
+    return gwtest.make_cert(d, "siem")
 
 
 # --- HTTPS ----------------------------------------------------------------------------------

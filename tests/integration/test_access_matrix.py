@@ -18,6 +18,7 @@ another's outcome. Escalation attempts (tokens, members, policies beyond one's o
 the trusted-proxy cases are rows and tests of their own.
 """
 import atexit
+import http.client
 import json
 import os
 import subprocess
@@ -238,10 +239,11 @@ class Row:
     {user} "vera", {index} the principal's number, others from prep or vars)."""
 
     def __init__(self, method, path, expected, body=None, prep=None, access="auth",
-                 headers=None, name=None, vars=None):
+                 headers=None, name=None, vars=None, route=None):
         self.method, self.path, self.expected = method, path, expected
         self.body, self.prep, self.access = body, prep, access
         self.headers, self.name, self.vars = headers or {}, name or "", vars or {}
+        self.route = route  # the route's pattern when the path does not show it ("{*}")
 
     def targets(self):
         if isinstance(self.expected, dict) and "own" in self.expected and \
@@ -251,6 +253,8 @@ class Row:
 
     def pattern(self):
         """The route as --list-routes prints it: every segment with a variable is "{}"."""
+        if self.route:
+            return self.route
         return "/".join("{}" if "{" in seg else seg for seg in self.path.split("?")[0].split("/"))
 
 
@@ -271,6 +275,7 @@ ROUTES = [
     Row("GET", "/readyz", fixed(200), access="public"),
     Row("GET", "/api/v1/health", fixed(200), access="public"),
     Row("GET", "/api/v1/status", fixed(200), access="public"),
+    Row("GET", "/api/v1/openapi.json", fixed(200), access="public"),
     Row("GET", "/api/v1/audit/public-key", fixed(200), access="public"),
     Row("GET", "/api/v1/auth/saml/metadata", fixed(404), access="public"),
     Row("GET", "/api/v1/auth/login", fixed(302), access="anon"),
@@ -385,6 +390,35 @@ ROUTES = [
     Row("GET", "/v1/models", expect(200, "ea oa tl u wide capped")),
     Row("POST", "/v1/chat/completions", expect(404, "ea oa tl u wide capped"),
         body={"model": "none/none", "messages": [{"role": "user", "content": "hi"}]}),
+    Row("GET", "/v1/models/{prov}/m", expect(200, "ea oa tl u wide capped"),
+        prep=lambda g, p: shared_provider(g, p), route="/v1/models/{*}"),
+    # providers and models added at run time: enterprise administrators change and test them,
+    # the admin roles read them
+    Row("GET", "/api/v1/providers", expect(200, "ea oa tl wide")),
+    Row("GET", "/api/v1/providers/{prov}", expect(200, "ea oa tl wide"),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("POST", "/api/v1/providers", expect(201, ADMINS),
+        body=lambda p: provider_body("mxn-%d" % p.index)),
+    Row("PATCH", "/api/v1/providers/{prov}", expect(200, ADMINS), body={"retries": 1},
+        prep=lambda g, p: own_provider(g, p, "mxs")),
+    Row("POST", "/api/v1/providers/{prov}/test", expect(200, ADMINS),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("DELETE", "/api/v1/providers/{prov}", expect(200, ADMINS),
+        prep=lambda g, p: own_provider(g, p, "mxd")),
+    Row("GET", "/api/v1/models", expect(200, "ea oa tl wide")),
+    Row("GET", "/api/v1/models/{prov}/{model}", expect(200, "ea oa tl wide"),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("POST", "/api/v1/models", expect(201, ADMINS), prep=lambda g, p: shared_provider(g, p),
+        body=lambda p: {"id": "mx/n-%d" % p.index}),
+    Row("PATCH", "/api/v1/models/{prov}/{model}", expect(200, ADMINS), body={"upstream": "u2"},
+        prep=lambda g, p: own_model(g, p, "s")),
+    Row("POST", "/api/v1/models/{prov}/{model}/test", expect(200, ADMINS),
+        prep=lambda g, p: shared_provider(g, p)),
+    Row("DELETE", "/api/v1/models/{prov}/{model}", expect(200, ADMINS),
+        prep=lambda g, p: own_model(g, p, "d")),
+    Row("PUT", "/api/v1/agents/{ns}/{agent}/model",
+        per_target("ea oa tl wide", "ea oa wide", ADMINS), body={"model": "mx/m"},
+        prep=lambda g, p: dict(shared_provider(g, p), **api_agent(g, p))),
     # policies: own (a user policy the caller writes for "its" dummy user) vs another's
     Row("GET", "/api/v1/policies", expect(200, POLICY_READERS)),
     Row("GET", "/api/v1/policies/effective?domain=actions", expect(200, POLICY_READERS)),
@@ -447,6 +481,39 @@ def pre_agent(g, p):
         g.req("POST", "/api/v1/agents", body={"name": "%s/del-%d" % (ns, p.index)},
               token=ADMIN_TOKEN)
     return {"agent": "del-%d" % p.index}
+
+
+def provider_body(name):
+    """A provider whose server is not there (tests of it fail at once)."""
+    return {"name": name, "api": "openai", "base_url": "http://127.0.0.1:1/v1",
+            "models": [{"name": "m"}]}
+
+
+def shared_provider(g, p):
+    if "mx" not in CACHE:
+        CACHE["mx"] = admin(g, "POST", "/api/v1/providers", provider_body("mx")).json()["name"]
+    return {"prov": CACHE["mx"], "model": "m"}
+
+
+def own_provider(g, p, prefix):
+    name = "%s-%d" % (prefix, p.index)
+    g.req("POST", "/api/v1/providers", body=provider_body(name), token=ADMIN_TOKEN)
+    return {"prov": name}
+
+
+def own_model(g, p, prefix):
+    shared_provider(g, p)
+    name = "%s-%d" % (prefix, p.index)
+    g.req("POST", "/api/v1/models", body={"id": "mx/" + name}, token=ADMIN_TOKEN)
+    return {"prov": "mx", "model": name}
+
+
+def api_agent(g, p):
+    """Agents registered through the API (those of the file keep their model there)."""
+    for ns in ("platform-ns", "data-ns", "sales-ns"):
+        g.req("POST", "/api/v1/agents", body={"name": "%s/mdl-%d" % (ns, p.index)},
+              token=ADMIN_TOKEN)
+    return {"agent": "mdl-%d" % p.index}
 
 
 def vera_approval(g):
@@ -635,11 +702,19 @@ def test_one_failing_client_locks_out_nobody_else():
     # ... and everyone else behind the same proxy is untouched
     assert g.get("/api/v1/agents", token="wrong-" + "y" * 30, headers=b).status == 401
     assert g.get("/api/v1/agents", token=ADMIN_TOKEN, headers=b).status == 200
-    # without trusted proxies the proxy itself is the client: its failures throttle it
+    # without trusted proxies the proxy itself is the client: its failures throttle it (one
+    # connection: this gateway allows two per address, and closed ones may not be counted
+    # out yet under load)
     d = DIRECT()
-    for _ in range(3):
-        d.get("/api/v1/agents", token="wrong-" + "x" * 30, headers=a)
-    assert d.get("/api/v1/agents", token="wrong-" + "x" * 30, headers=b).status == 429
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    try:
+        for _ in range(3):
+            r = d.get("/api/v1/agents", token="wrong-" + "x" * 30, headers=a, conn=conn)
+            assert r.status == 401, r
+        r = d.get("/api/v1/agents", token="wrong-" + "x" * 30, headers=b, conn=conn)
+        assert r.status == 429, r
+    finally:
+        conn.close()
 
 
 def test_per_address_connection_limit_spares_a_trusted_proxy():

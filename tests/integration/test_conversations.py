@@ -270,7 +270,7 @@ def test_send_without_a_model_says_so_and_the_mailbox_reads_back():
                      token=TOK[DAVE])
     assert res.rc == 0 and "stored" in res.out, res
     assert "has no model" in res.err, res
-    assert "openclaw models set-agent engineering/code-reviewer" in res.err, res
+    assert "its agents[].model in gateway.yaml" in res.err, res     # a configured agent
     assert "openclaw messages list engineering/code-reviewer" in res.err, res
     for text in ("second note", "third \x1b[31mnote"):
         r = GW().post("/api/v1/channels/engineering/code-reviewer/messages", {"content": text},

@@ -703,6 +703,8 @@ def test_openai_npm_sdk_lists_completes_and_streams():
     assert p.returncode == 0, (p.stdout, p.stderr)
     result = json.loads(p.stdout.strip().split("\n")[-1])
     assert "ollama/llama3" in result["models"], result
+    assert result["retrieved"] == {"id": "ollama/llama3", "object": "model",
+                                   "owned_by": "ollama"}, result
     assert result["completion"]["content"].startswith("echo:"), result
     assert result["stream"]["text"].startswith("echo:") and result["stream"]["chunks"] > 1
 

@@ -5,15 +5,18 @@ configuration of README.md's "Quick start" section, read from the file at test t
 the test fails when the README and the product drift apart.
 
 Each fenced block of the section is taken in order: `sh` lines are run, a `yaml` block whose
-first line is "# <file>" is written to that file. A line the test does not know fails it. The
-only liberties, all of them places where a reader's machine differs from the test's:
+first line is "# <file>" is written to that file. A line the test does not know fails it. After
+the walk the gateway is started once more as the section started it: the provider added at run
+time is still there, so the banner prints neither a bootstrap token nor the next step. The only
+liberties, all of them places where a reader's machine differs from the test's:
   - the commands run in a scratch directory (./data and gateway.yaml go there); the README's
     repository-relative `scripts/` and `build/` point to this source tree and the build
     under test (OPENCLAW_BUILD_DIR, which scripts/run.sh honours);
   - `scripts/run.sh` gets `--port <free port>` appended (the README documents passing
     arguments), and the CLI gets that address in OPENCLAW_GATEWAY_URL;
   - `<...>` in `export OPENCLAW_TOKEN=<...>` is the token the banner printed;
-  - the provider's `base_url` (a loopback address in the README) is the mock's;
+  - the provider's base URL (`--base-url` or `base_url:`, a loopback address in the README) is
+    the mock's;
   - "stop the gateway (Ctrl-C)" in the prose is a SIGINT before the next scripts/run.sh.
 """
 
@@ -58,6 +61,7 @@ class Walk:
         self.proc = None
         self.starts = []  # stdout of each scripts/run.sh
         self.chat_out = None
+        self.provider_added = False
 
     # --- scripts/run.sh ---------------------------------------------------------------------
     def stop(self):
@@ -133,6 +137,8 @@ class Walk:
         argv = [gwtest.CLI_BIN] + args
         if args[:1] == ["chat"]:
             return self.chat(argv)
+        if args[:2] == ["providers", "add"]:
+            argv = [gwtest.CLI_BIN] + self.local_url(args)
         p = subprocess.run(argv, env=self.cli_env(), capture_output=True, timeout=60)
         out = p.stdout.decode("utf-8", "replace")
         assert p.returncode == 0, "openclaw %s: exit %d: %s %s" % (
@@ -179,6 +185,14 @@ class Walk:
             "the answer was not streamed: the first word came with the rest (%r)" % partial)
         self.chat_out = text
 
+    def local_url(self, args):
+        """args with the value of --base-url, a loopback address, replaced by the mock's."""
+        i = args.index("--base-url") + 1
+        assert re.match(r"http://(127\.0\.0\.1|localhost)(:\d+)?/", args[i]), (
+            "the README's provider is not on this machine: %s" % args[i])
+        self.provider_added = True
+        return args[:i] + [self.mock.url + "/v1"] + args[i + 1:]
+
     # --- gateway.yaml -----------------------------------------------------------------------
     def write_file(self, text):
         first, _, body = text.partition("\n")
@@ -210,7 +224,6 @@ class Walk:
 
 def test_quick_start_from_an_empty_data_directory_to_a_streamed_answer():
     blocks = quick_start_blocks()
-    assert any(lang == "yaml" for lang, _ in blocks), "no configuration block in the quick start"
     mock = MockLLM().start()
     walk = Walk(mock)
     try:
@@ -224,24 +237,28 @@ def test_quick_start_from_an_empty_data_directory_to_a_streamed_answer():
             else:
                 raise AssertionError("a quick start block of an unknown kind: %r" % lang)
         assert walk.chat_out, "the quick start never chats with an agent"
+        assert walk.provider_added or any(lang == "yaml" for lang, _ in blocks), (
+            "the quick start connects no model provider")
         first = walk.starts[0]
         assert re.search(r"^== built in \d+ (min \d+ )?s", first, re.M), (
             "scripts/run.sh did not print the build time: %r" % first)
         assert "Listening on http://127.0.0.1:%d" % walk.port in first, first
         assert "State:       %s/data " % walk.dir in first, "the banner names no state: %r" % first
-        assert re.search(r"^Next step: +connect a model provider: .*`models`", first, re.M), (
-            "the first banner names no next step: %r" % first)
-        assert len(walk.starts) >= 2, "the quick start never restarts with the provider"
+        assert re.search(r"^Next step: +connect a model provider: `openclaw providers add`",
+                         first, re.M), "the first banner names no next step: %r" % first
+        sent = mock.requests("/v1/chat/completions")
+        assert len(sent) >= 1 and sent[-1]["stream"] is True, "upstream requests: %r" % sent
+        commands = "\n".join(t for _, t in blocks)
+        upstream = re.search(r"(?:--upstream\s+|upstream:\s*)(\S+)", commands)
+        assert upstream and sent[-1]["model"] == upstream.group(1), (
+            "the provider got model %r, the README names %r" % (
+                sent[-1]["model"], upstream and upstream.group(1)))
+        # started again the way the section first started it: the state stayed
+        walk.run_sh(shlex.split(re.search(r"^scripts/run\.sh.*$", commands, re.M).group(0))[1:])
         last = walk.starts[-1]
         assert "Bootstrap admin token" not in last, "a second bootstrap token: %r" % last
-        assert "Next step" not in last, "a provider is configured, still told to add one: %r" % (
+        assert "Next step" not in last, "a provider is connected, still told to add one: %r" % (
             last)
-        sent = mock.requests("/v1/chat/completions")
-        assert len(sent) == 1 and sent[0]["stream"] is True, "upstream requests: %r" % sent
-        upstream = re.search(r"upstream:\s*(\S+)", "".join(t for k, t in blocks if k == "yaml"))
-        assert upstream and sent[0]["model"] == upstream.group(1), (
-            "the provider got model %r, the README names %r" % (
-                sent[0]["model"], upstream and upstream.group(1)))
         walk.stop()
     finally:
         if walk.proc is not None and walk.proc.poll() is None:

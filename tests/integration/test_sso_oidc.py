@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import ssl
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -44,16 +43,6 @@ COOKIE = "__Host-openclaw_session"
 MAPPINGS = {"eng-leads": "team_lead", "mark*": "user"}
 
 
-def make_cert(d):
-    key, crt = os.path.join(d, "tls.key"), os.path.join(d, "tls.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-                    "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return key, crt
-
-
 def tls_browser(ctx):
     b = Browser()
     b._opener = urllib.request.build_opener(
@@ -69,21 +58,15 @@ def api(g, method, path, token=None, headers=None, body=None, cookie=None):
         h["Authorization"] = "Bearer " + token
     if cookie:
         h["Cookie"] = cookie
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    c.request(method, path, body=data, headers=h)
-    r = c.getresponse()
-    raw = r.read()
-    out = gwtest.Response(r.status, r.reason, r.getheaders(), raw)
-    c.close()
-    return out
+    try:  # through gwtest, so the answer is checked against docs/openapi.json
+        return gwtest.http_request(g.port, method, path, body=body, headers=h, conn=c)
+    finally:
+        c.close()
 
 
 def start_tls_gateway(cfg, env, port):
     d = gwtest.tempdir()
-    key, crt = make_cert(d)
+    key, crt = gwtest.make_cert(d)
     cfg["gateway"].update({"tls": True, "tls_cert": crt, "tls_key": key})
     g = gwtest.Gateway(config=cfg, env=env, port=port).start(wait=False)
     g.ctx = ssl.create_default_context(cafile=crt)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """TLS: gateway.tls with tls_cert/tls_key serves HTTPS (verified against the test's own CA
-certificate), refuses plain HTTP on the same port, and still authenticates and audits."""
+certificate), answers plain HTTP on the same port with a 400 that says so, and still
+authenticates and audits."""
 import os
+import socket
 import ssl
-import subprocess
 import sys
 import time
 import http.client
@@ -11,16 +12,6 @@ import http.client
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwtest
 from gwtest import ADMIN_TOKEN
-
-
-def make_cert(d):
-    key, crt = os.path.join(d, "tls.key"), os.path.join(d, "tls.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-                    "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return key, crt
 
 
 def https(port, ctx, method, path, token=None):
@@ -35,7 +26,7 @@ def https(port, ctx, method, path, token=None):
 
 def _tls_gateway():
     d = gwtest.tempdir()
-    key, crt = make_cert(d)
+    key, crt = gwtest.make_cert(d)
     cfg = gwtest.seed_config()
     cfg["gateway"].update({"tls": True, "tls_cert": crt, "tls_key": key})
     g = gwtest.Gateway(config=cfg).start(wait=False)
@@ -72,14 +63,40 @@ def test_https_authenticated_request():
     assert status == 401
 
 
-def test_plain_http_is_not_served():
+def test_plain_http_gets_a_400_that_says_so():
     g = GW()
-    try:
-        r = gwtest.http_request(g.port, "GET", "/healthz", timeout=3)
-        ok = r.status == 200
-    except Exception:
-        ok = False
-    assert not ok, "plain HTTP answered 200 on the TLS port"
+    r = gwtest.http_request(g.port, "GET", "/healthz", timeout=3,
+                            headers={"Host": "localhost:%d" % g.port})
+    e = gwtest.assert_error(r, 400, "invalid_request", msg_contains="this port speaks HTTPS")
+    assert "https://localhost:%d/" % g.port in e["message"], e
+    assert r.header("Connection") == "close", r.headers
+    # a request split over several writes, and a POST with a body, get the same answer
+    raw = g.raw(b"POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    parsed = gwtest.parse_raw_response(raw)
+    assert parsed and parsed[0] == 400 and b"speaks HTTPS" in parsed[2], raw[:300]
+    # HTTPS on the same port still works afterwards
+    assert https(g.port, g.ctx, "GET", "/healthz")[0] == 200
+
+
+def test_slow_and_silent_clients():
+    """The first byte decides: a TLS client that waits before its handshake is still served,
+    and a connection that sends nothing does not hold anything up."""
+    g = GW()
+    silent = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    slow = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    time.sleep(0.6)
+    tls = g.ctx.wrap_socket(slow, server_hostname="localhost")
+    tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    got = b""
+    while True:
+        b = tls.recv(4096)
+        if not b:
+            break
+        got += b
+    tls.close()
+    assert got.startswith(b"HTTP/1.1 200"), got[:200]
+    assert https(g.port, g.ctx, "GET", "/healthz")[0] == 200
+    silent.close()
 
 
 def test_wrong_ca_is_rejected_by_client():

@@ -172,26 +172,11 @@ static gw_err conversation_tail(struct store *st, const char *id, size_t max, ch
                              &store_str_cols, messages, n);
 }
 
-/* The org unit filter's three parameters: the unit without trailing '/', then its subtree's
- * bounds, in owned[0..2] (NULL when there is no filter). */
-static void subtree(const char *ou, char *owned[3])
-{
-    owned[0] = owned[1] = owned[2] = NULL;
-    if (!ou)
-        return;
-    size_t n = strlen(ou);
-    while (n > 1 && ou[n - 1] == '/')
-        n--;
-    owned[0] = gw_xstrndup(ou, n);
-    owned[1] = gw_xasprintf("%s/", owned[0]);
-    owned[2] = gw_xasprintf("%s0", owned[0]);
-}
-
 static gw_err conversation_list(struct store *st, const struct store_conversation_filter *f,
                                 size_t limit, struct store_conversation **out, size_t *n)
 {
     char *ou[3];
-    subtree(f->org_unit, ou);
+    store_org_subtree(f->org_unit, ou);
     gw_err rc = store_sqlite_list(
         st,
         SQ_CALL(.sql = f->user_id ? CONV_LIST_USER : CONV_LIST_ALL, .what = "conversation list",

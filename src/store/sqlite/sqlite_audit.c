@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * sqlite_audit.c — the audit trail in SQLite: audit_events and audit_checkpoints (schema 2),
- * the signed heads' roots, audit_tree and audit_keys (schema 12).
+ * the signed heads' roots, audit_tree and audit_keys (schema 13).
  *
- * A group commit (rows, heads, tree nodes) is one transaction on the writer connection. Reads run
- * on the main connection: filtered queries are built from a struct store_audit_filter with only
- * placeholders in the SQL text, never values, and with byte ranges instead of LIKE so that no
- * wildcard in a scope or prefix can widen a match and the indexes stay usable. A scan holds
- * the connection for one page at a time, so API requests interleave with a long export.
+ * A group commit (rows, heads, tree nodes) is one transaction on the writer connection. Reads
+ * run on the main connection: filtered queries come from store_audit_sql.c (placeholders only,
+ * byte ranges instead of LIKE). A scan holds the connection for one page at a time, so API
+ * requests interleave with a long export.
  */
 #include "base/prelude.h"
 #include "base/log.h"
@@ -114,173 +113,28 @@ static gw_err tenants(struct store *st, char ***out, size_t *n)
 
 /* --- filtered reads ----------------------------------------------------------------------- */
 
-/* A SELECT on audit_events built from a filter: the SQL text holds only placeholders; the
- * values (borrowed from the filter, or owned copies for computed bounds) are bound later. */
-#define QUERY_MAX_ARGS 24
-#define QUERY_MAX_OWNED 8
-
-struct query {
-    char sql[2048];
-    size_t len;
-    bool overflow;
-    size_t nargs;
-    struct store_sqlite_arg args[QUERY_MAX_ARGS];
-    int nowned;
-    char *owned[QUERY_MAX_OWNED];
-};
-
-static void q_sql(struct query *q, const char *text)
+/* Runs q (store_audit_sql.c) on the main connection and collects the rows; releases q. */
+static gw_err run_query(struct store *st, struct store_audit_sql *q, struct store_audit_row **out,
+                        size_t *n)
 {
-    size_t n = strlen(text);
-    if (q->len + n >= sizeof(q->sql)) {
-        q->overflow = true;
-        return;
-    }
-    memcpy(q->sql + q->len, text, n + 1);
-    q->len += n;
-}
-
-static void q_arg(struct query *q, struct store_sqlite_arg a)
-{
-    if (q->nargs >= QUERY_MAX_ARGS) {
-        q->overflow = true;
-        return;
-    }
-    q->args[q->nargs++] = a;
-}
-
-/* Keeps a computed string alive until q_release and binds it. */
-static void q_owned(struct query *q, char *v)
-{
-    if (q->nowned >= QUERY_MAX_OWNED) {
-        free(v);
-        q->overflow = true;
-        return;
-    }
-    q->owned[q->nowned++] = v;
-    q_arg(q, SQ_TEXT(v));
-}
-
-static void q_release(struct query *q)
-{
-    for (int i = 0; i < q->nowned; i++)
-        free(q->owned[i]);
-    q->nowned = 0;
-}
-
-/* "AND col = ?" when v is set. */
-static void q_eq(struct query *q, const char *col, const char *v)
-{
-    if (!v)
-        return;
-    q_sql(q, " AND ");
-    q_sql(q, col);
-    q_sql(q, " = ?");
-    q_arg(q, SQ_TEXT(v));
-}
-
-/* "AND <cond> ?" with an integer. */
-static void q_int(struct query *q, const char *cond, int64_t v)
-{
-    q_sql(q, cond);
-    q_arg(q, SQ_I64(v));
-}
-
-/* Smallest byte string greater than every string starting with prefix, or NULL when none
- * exists (prefix made only of 0xff bytes). Comparison is memcmp (the BINARY collation). */
-static char *prefix_successor(const char *prefix, size_t len)
-{
-    while (len > 0 && (unsigned char)prefix[len - 1] == 0xff)
-        len--;
-    if (len == 0)
-        return NULL;
-    char *succ = gw_xstrndup(prefix, len);
-    succ[len - 1] = (char)((unsigned char)succ[len - 1] + 1);
-    return succ;
-}
-
-/* The WHERE clause of f. after/before: seq bounds (0 = none) unless force_after, which always
- * adds seq > after (scan cursor). */
-static void build_where(struct query *q, const struct store_audit_filter *f, int64_t after,
-                        bool force_after, int64_t before)
-{
-    q_sql(q, " WHERE tenant = ?");
-    q_arg(q, SQ_TEXT(f->tenant));
-
-    switch (f->vis) {
-    case STORE_AUDIT_VIS_ALL:
-        break;
-    case STORE_AUDIT_VIS_ORG: {
-        /* org_unit == scope, or org_unit in [scope + "/", scope + "0"): '0' follows '/'. */
-        size_t n = strlen(f->vis_scope);
-        while (n > 0 && f->vis_scope[n - 1] == '/')
-            n--;
-        char *scope = gw_xstrndup(f->vis_scope, n);
-        q_sql(q, " AND (org_unit = ? OR (org_unit >= ? AND org_unit < ?))");
-        q_owned(q, scope);
-        q_owned(q, gw_xasprintf("%s/", scope));
-        q_owned(q, gw_xasprintf("%s0", scope));
-        break;
-    }
-    case STORE_AUDIT_VIS_TEAM:
-        q_eq(q, "team", f->vis_scope);
-        break;
-    case STORE_AUDIT_VIS_ACTOR:
-        q_eq(q, "actor", f->vis_scope);
-        break;
-    }
-
-    q_eq(q, "actor", f->actor);
-    if (f->type) {
-        size_t n = strlen(f->type);
-        if (n > 0 && f->type[n - 1] == '*') {
-            char *succ = prefix_successor(f->type, n - 1);
-            if (n > 1) {
-                q_sql(q, " AND type >= ?");
-                q_owned(q, gw_xstrndup(f->type, n - 1));
-            }
-            if (succ) {
-                q_sql(q, " AND type < ?");
-                q_owned(q, succ);
-            }
-        } else {
-            q_eq(q, "type", f->type);
-        }
-    }
-    q_eq(q, "resource", f->resource);
-    q_eq(q, "outcome", f->outcome);
-    q_eq(q, "request_id", f->request_id);
-    if (f->since_ms != 0)
-        q_int(q, " AND ts_ms >= ?", f->since_ms);
-    if (f->until_ms != 0)
-        q_int(q, " AND ts_ms <= ?", f->until_ms);
-    if (after > 0 || force_after)
-        q_int(q, " AND seq > ?", after);
-    if (before > 0)
-        q_int(q, " AND seq < ?", before);
-}
-
-/* Runs q on the main connection and collects the rows; releases q. */
-static gw_err run_query(struct store *st, struct query *q, struct store_audit_row **out, size_t *n)
-{
-    if (q->overflow) {
-        q_release(q);
-        gw_error("store: audit query: statement too large");
-        return GW_EINTERNAL;
-    }
+    gw_err rc = store_audit_sql_check(q);
+    if (rc != GW_OK)
+        return rc;
+    struct store_sqlite_arg args[STORE_AUDIT_SQL_MAX_ARGS];
+    for (size_t i = 0; i < q->nargs; i++)
+        args[i] = (struct store_sqlite_arg){q->args[i].text, q->args[i].s, q->args[i].i};
     struct store_sqlite_conn *c = &store_sqlite_of(st)->main;
     sqlite3_stmt *stmt = NULL;
-    gw_err rc = GW_OK;
     store_sqlite_lock(c);
     if (sqlite3_prepare_v3(c->db, q->sql, (int)q->len, 0, &stmt, NULL) != SQLITE_OK)
         rc = store_sqlite_fail(c->db, "audit query: prepare");
-    else if (store_sqlite_bind_args(stmt, 1, q->args, q->nargs) != SQLITE_OK)
+    else if (store_sqlite_bind_args(stmt, 1, args, q->nargs) != SQLITE_OK)
         rc = store_sqlite_fail(c->db, "audit query: bind");
     else
         rc = store_sqlite_collect(c->db, stmt, "audit query", &store_audit_row_cols, out, n);
     sqlite3_finalize(stmt);
     store_sqlite_unlock(c);
-    q_release(q);
+    store_audit_sql_release(q);
     return rc;
 }
 
@@ -292,37 +146,23 @@ static int64_t limit_i64(size_t limit)
 static gw_err query(struct store *st, const struct store_audit_filter *f, size_t limit,
                     struct store_audit_row **out, size_t *n)
 {
-    struct query q = {0};
-    q_sql(&q, "SELECT " AUDIT_COLS " FROM audit_events");
-    build_where(&q, f, f->after_seq, false, f->before_seq);
-    q_int(&q, f->descending ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq ASC LIMIT ?",
-          limit_i64(limit));
+    struct store_audit_sql q = {0};
+    store_audit_sql_select(&q, f, f->after_seq, false, f->descending, limit_i64(limit));
+    return run_query(st, &q, out, n);
+}
+
+static gw_err page(struct store *st, const struct store_audit_filter *f, int64_t cursor,
+                   bool force_after, struct store_audit_row **out, size_t *n)
+{
+    struct store_audit_sql q = {0};
+    store_audit_sql_select(&q, f, cursor, force_after, false, STORE_SCAN_PAGE);
     return run_query(st, &q, out, n);
 }
 
 static gw_err scan(struct store *st, const struct store_audit_filter *f, store_audit_row_fn *fn,
                    void *ctx)
 {
-    int64_t cursor = f->after_seq;
-    for (bool first = true;; first = false) {
-        struct query q = {0};
-        q_sql(&q, "SELECT " AUDIT_COLS " FROM audit_events");
-        build_where(&q, f, cursor, !first, f->before_seq);
-        q_int(&q, " ORDER BY seq ASC LIMIT ?", STORE_SCAN_PAGE);
-        struct store_audit_row *rows = NULL;
-        size_t n = 0;
-        gw_err rc = run_query(st, &q, &rows, &n);
-        if (rc != GW_OK)
-            return rc;
-        bool stop = false;
-        for (size_t i = 0; i < n && !stop; i++)
-            stop = fn(&rows[i], ctx) != 0;
-        if (n > 0)
-            cursor = rows[n - 1].seq;
-        store_audit_rows_free(rows, n);
-        if (stop || n < STORE_SCAN_PAGE)
-            return GW_OK;
-    }
+    return store_audit_scan_pages(st, f, fn, ctx, page);
 }
 
 /* --- checkpoints -------------------------------------------------------------------------- */

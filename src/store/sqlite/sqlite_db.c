@@ -232,4 +232,5 @@ static const struct store_ops sqlite_ops = {
     .sso = &store_sqlite_sso_ops,
     .cli = &store_sqlite_cli_ops,
     .grants = &store_sqlite_grant_ops,
+    .models = &store_sqlite_model_ops,
 };

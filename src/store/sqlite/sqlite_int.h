@@ -148,5 +148,6 @@ extern const struct store_usage_ops store_sqlite_usage_ops;       /* sqlite_usag
 extern const struct store_sso_ops store_sqlite_sso_ops;           /* sqlite_sso.c */
 extern const struct store_cli_ops store_sqlite_cli_ops;           /* sqlite_cli.c */
 extern const struct store_grant_ops store_sqlite_grant_ops;       /* sqlite_grants.c */
+extern const struct store_model_ops store_sqlite_model_ops;       /* sqlite_models.c */
 
 #endif

@@ -21,6 +21,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+try:  # run from tests/integration: the gateway's answers must match docs/openapi.json
+    import apicontract
+except ImportError:
+    apicontract = None
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401
@@ -148,9 +153,13 @@ class Browser:
         req = urllib.request.Request(url, data=body, headers=hdrs, method=method.upper())
         try:
             with self._opener.open(req, timeout=self.timeout) as r:
-                return Response(r.geturl(), r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
+                resp = Response(r.geturl(), r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
         except urllib.error.HTTPError as e:
-            return Response(url, e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
+            resp = Response(url, e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
+        if apicontract:
+            apicontract.check_parts(method.upper(), url, resp.status, resp.headers.items(),
+                                    resp.body)
+        return resp
 
     def get(self, url, headers=None) -> Response:
         return self.request("GET", url, headers=headers)

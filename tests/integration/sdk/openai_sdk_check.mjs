@@ -4,12 +4,13 @@
 // Usage: OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 OPENAI_API_KEY=... \
 //          node openai_sdk_check.mjs MODEL [PROMPT]
 //
-// Steps: models.list() (prints the ids), chat.completions.create without streaming (prints
-// the content and usage), then with stream: true and stream_options.include_usage (collects
-// the deltas, prints the joined text and the number of chunks). The last line printed is one
-// JSON object with every result: {"ok": true, "models": [...], "completion": {...},
-// "stream": {...}}. Any error prints {"ok": false, "step": ..., "error": ..., "status": ...}
-// as the last line and exits 1; a usage error exits 2.
+// Steps: models.list() (prints the ids), models.retrieve(MODEL), chat.completions.create
+// without streaming (prints the content and usage), then with stream: true and
+// stream_options.include_usage (collects the deltas, prints the joined text and the number of
+// chunks). The last line printed is one JSON object with every result: {"ok": true,
+// "models": [...], "retrieved": {...}, "completion": {...}, "stream": {...}}. Any error prints
+// {"ok": false, "step": ..., "error": ..., "status": ...} as the last line and exits 1; a usage
+// error exits 2.
 // Install its dependency first: npm ci --prefix tests/integration/sdk
 
 import OpenAI from "openai";
@@ -51,6 +52,11 @@ try {
   for await (const m of client.models.list()) ids.push(m.id);
   result.models = ids;
   console.log(`models: ${ids.join(", ")}`);
+
+  step = "models.retrieve";
+  const one = await client.models.retrieve(model);
+  result.retrieved = { id: one.id, object: one.object, owned_by: one.owned_by };
+  console.log(`retrieved: ${JSON.stringify(result.retrieved)}`);
 
   step = "chat.completions.create";
   const completion = await client.chat.completions.create({

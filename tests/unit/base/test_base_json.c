@@ -25,8 +25,9 @@ static uint64_t next(void)
  * multi-byte sequences (2, 3 and 4 bytes). */
 static json_t *random_string(void)
 {
-    static const char *const pieces[] = {"\"", "\\", "/", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
-                                         "\xf0\x9f\x98\x80", "a", "Z", " ", "{}[],:"};
+    static const char *const pieces[] = {
+        "\"", "\\", "/", "\x7f",  "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "a",  "Z",  " ", "{}[],:"};
     char s[64];
     size_t n = 0, len = next() % 24;
     for (size_t i = 0; i < len; i++) {
@@ -52,20 +53,23 @@ static json_t *random_string(void)
 static json_t *random_value(int depth)
 {
     switch (next() % (depth > 4 ? 6 : 8)) {
-    case 0: return json_true();
-    case 1: return json_false();
-    case 2: return json_null();
+    case 0:
+        return json_true();
+    case 1:
+        return json_false();
+    case 2:
+        return json_null();
     case 3: {
         static const json_int_t edge[] = {0, -1, 1, INT64_MAX, INT64_MIN, 1000000007};
-        return json_integer(next() % 2 ? edge[next() % GW_ARRAY_LEN(edge)]
-                                       : (json_int_t)next());
+        return json_integer(next() % 2 ? edge[next() % GW_ARRAY_LEN(edge)] : (json_int_t)next());
     }
     case 4: {
         static const double edge[] = {0.0, -0.0, 2.3e-5, 1e300, -1.5, 0.1, 123456.789};
         return json_real(next() % 2 ? edge[next() % GW_ARRAY_LEN(edge)]
                                     : (double)(int64_t)next() / 1e6);
     }
-    case 5: return random_string();
+    case 5:
+        return random_string();
     case 6: {
         json_t *a = json_array();
         for (size_t i = next() % 5; i > 0; i--)
@@ -88,16 +92,48 @@ static void writer_matches_jansson(void **state)
 {
     for (int i = 0; i < 3000; i++) {
         json_t *v = random_value(0);
-        char *ours = gw_json_compact(v), *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        /* compact: jansson's bytes but for reals, so equal once read back */
+        char *ours = gw_json_compact(v);
         assert_non_null(ours);
-        assert_string_equal(ours, theirs);
+        json_t *back = json_loads(ours, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        assert_true(json_equal(back, v));
+        json_decref(back);
         free(ours);
-        free(theirs);
         ours = gw_json_canonical(v);
-        theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         assert_string_equal(ours, theirs);
         free(ours);
         free(theirs);
+        json_decref(v);
+    }
+}
+
+/* Answers show reals as written by people; the canonical (hashed) form keeps jansson's. */
+static void writer_shortest_reals(void **state)
+{
+    static const struct {
+        double d;
+        const char *compact, *canonical;
+    } cases[] = {
+        {0.00043, "0.00043", "0.00042999999999999999"},
+        {0.1 + 0.2, "0.30000000000000004", "0.30000000000000004"},
+        {412.5, "412.5", "412.5"},
+        {3.0, "3.0", "3.0"},
+        {-0.0, "-0.0", "-0.0"},
+        {1e-7, "1e-7", "9.9999999999999995e-8"},
+        {2.5e300, "2.5e300", "2.5000000000000001e300"},
+        {123456.789, "123456.789", "123456.789"},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
+        json_t *v = json_real(cases[i].d);
+        char *o = gw_json_compact(v), *c = gw_json_canonical(v),
+             *j = json_dumps(v, JSON_ENCODE_ANY);
+        assert_string_equal(o, cases[i].compact);
+        assert_string_equal(c, cases[i].canonical);
+        assert_string_equal(c, j);
+        free(o);
+        free(c);
+        free(j);
         json_decref(v);
     }
 }
@@ -145,8 +181,8 @@ static void writer_respects_the_buffer_max(void **state)
 static void parse_stays_strict(void **state)
 {
     char msg[128];
-    static const char *const bad[] = {"{\"a\":1,\"a\":2}", "{\"a\":1} x", "\"\\u0000\"",
-                                      "\"\xff\"", "[[[[[1]]]]]"};
+    static const char *const bad[] = {"{\"a\":1,\"a\":2}", "{\"a\":1} x", "\"\\u0000\"", "\"\xff\"",
+                                      "[[[[[1]]]]]"};
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
         json_t *v = gw_json_parse(bad[i], strlen(bad[i]), 4, msg, sizeof msg);
         assert_null(v);
@@ -157,13 +193,27 @@ static void parse_stays_strict(void **state)
     json_decref(v);
 }
 
+/* 0 means "never" (null); a real time is ISO 8601 UTC with milliseconds. */
+static void time_is_iso8601_or_null(void **state)
+{
+    (void)state;
+    json_t *never = gw_json_time(0);
+    assert_true(json_is_null(never));
+    json_t *t = gw_json_time(1000LL * 86400 + 5);
+    assert_string_equal(json_string_value(t), "1970-01-02T00:00:00.005Z");
+    json_decref(t);
+    json_decref(never);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(writer_matches_jansson),
+        cmocka_unit_test(writer_shortest_reals),
         cmocka_unit_test(writer_sorts_and_escapes),
         cmocka_unit_test(writer_respects_the_buffer_max),
         cmocka_unit_test(parse_stays_strict),
+        cmocka_unit_test(time_is_iso8601_or_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

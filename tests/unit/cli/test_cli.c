@@ -1218,7 +1218,8 @@ static void test_money(void **state)
     } cases[] = {
         {0, "0.00"},          {412.5, "412.50"},   {4.6, "4.60"},       {10, "10.00"},
         {0.004, "0.004"},     {0.00043, "0.00043"}, {0.00043000000000000004, "0.00043"},
-        {1.2345678, "1.234568"}, {0.0000004, "<0.000001"}, {0.0000006, "0.000001"},
+        {1.2345678, "1.234568"}, {0.0000004, "<0.000001"}, {0.0000005, "<0.000001"},
+        {0.0000006, "0.000001"},
         {-0.0000001, "0.00"}, {-2.5, "-2.50"},     {1e9 + 0.25, "1000000000.25"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
@@ -1413,6 +1414,130 @@ static void test_sessions_and_reload_reports(void **state)
     assert_string_equal(out.data, "  - gateway.yaml:3: unknown key\n"
                                   "  - gateway.yaml:9: bad? value\n");
     json_decref(r);
+    gw_buf_release(&out);
+}
+
+/* --- providers and models ---------------------------------------------------------------- */
+
+static void test_models_bodies(void **state)
+{
+    (void)state;
+    struct cli_args a;
+    char err[240] = "";
+    json_t *b = NULL;
+    const struct cli_optdef *add = cli_sub_opts(&cli_command_providers, "add");
+    const struct cli_optdef *set = cli_sub_opts(&cli_command_providers, "set");
+    char kdir[128];
+    assert_true(test_tmpdir(kdir, sizeof(kdir), "test_cli_models"));
+    char *keyfile = gw_xasprintf("%s/key", kdir);
+    FILE *f = fopen(keyfile, "w");
+    fputs("sk-from-a-file-1234\r\n", f);
+    fclose(f);
+    char *a1[] = {"vllm",       "--api",     "openai", "--base-url", "http://h:8000/v1",
+                  "--api-key-file", keyfile, "--retries", "1",       "--fallback",
+                  "openai/gpt-4o", "--model", "qwen",   "--model",   "coder",
+                  "--disabled"};
+    assert_int_equal(parse_sub(add, 16, a1, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_provider_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
+    char *txt = gw_json_canonical(b);
+    assert_string_equal(txt, "{\"api\":\"openai\",\"api_key\":\"sk-from-a-file-1234\","
+                             "\"base_url\":\"http://h:8000/v1\",\"enabled\":false,"
+                             "\"fallback\":[\"openai/gpt-4o\"],\"models\":[{\"name\":\"qwen\"},"
+                             "{\"name\":\"coder\"}],\"name\":\"vllm\",\"retries\":1}");
+    free(txt);
+    json_decref(b);
+    /* the key from the environment; a change of nothing, or contradictions, are usage errors */
+    setenv("TEST_CLI_MODELS_KEY", "sk-from-env", 1);
+    char *a2[] = {"vllm", "--api-key-env", "TEST_CLI_MODELS_KEY", "--no-fallback"};
+    assert_int_equal(parse_sub(set, 4, a2, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_provider_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_OK);
+    assert_string_equal(json_string_value(json_object_get(b, "api_key")), "sk-from-env");
+    assert_int_equal(json_array_size(json_object_get(b, "fallback")), 0);
+    assert_null(json_object_get(b, "name")); /* the name is in the path of a change */
+    json_decref(b);
+    struct {
+        int argc;
+        char *argv[4];
+        const char *says;
+    } bad[] = {
+        {1, {"vllm"}, "nothing to change"},
+        {3, {"vllm", "--api-key-env", "TEST_CLI_MODELS_UNSET"}, "not set"},
+        {4, {"vllm", "--no-api-key", "--api-key-env", "TEST_CLI_MODELS_KEY"}, "contradict"},
+        {3, {"vllm", "--retries", "-1"}, "--retries"},
+    };
+    for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
+        err[0] = '\0';
+        assert_int_equal(parse_sub(set, bad[i].argc, bad[i].argv, &a), CLI_EXIT_OK);
+        assert_int_equal(cli_provider_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+        if (!strstr(err, bad[i].says))
+            fail_msg("'%s' does not say '%s'", err, bad[i].says);
+    }
+    char *a3[] = {"vllm", "--api-key-file", "/nonexistent/key"};
+    assert_int_equal(parse_sub(set, 3, a3, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_provider_body(&a, false, &b, err, sizeof(err)), CLI_EXIT_FAIL);
+    /* --model is for add only */
+    char *a4[] = {"vllm", "--model", "x"};
+    assert_int_equal(parse_sub(set, 3, a4, &a), CLI_EXIT_USAGE);
+
+    const struct cli_optdef *madd = cli_sub_opts(&cli_command_models, "add");
+    char *m1[] = {"vllm/coder", "--upstream", "qwen2.5-coder", "--input-price", "0.5",
+                  "--output-price", "1.5"};
+    assert_int_equal(parse_sub(madd, 7, m1, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_model_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
+    txt = gw_json_canonical(b);
+    assert_string_equal(txt, "{\"id\":\"vllm/coder\",\"input_per_mtok\":0.5,"
+                             "\"output_per_mtok\":1.5,\"upstream\":\"qwen2.5-coder\"}");
+    free(txt);
+    json_decref(b);
+    char *m2[] = {"vllm/coder", "--input-price", "cheap"};
+    assert_int_equal(parse_sub(madd, 3, m2, &a), CLI_EXIT_OK);
+    assert_int_equal(cli_model_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_USAGE);
+    assert_non_null(strstr(err, "--input-price"));
+    unlink(keyfile);
+    free(keyfile);
+    test_rmtree(kdir);
+}
+
+static void test_models_formats(void **state)
+{
+    (void)state;
+    struct gw_buf out;
+    gw_buf_init(&out, 1 << 16);
+    json_error_t je;
+    json_t *providers = json_loads(
+        "{\"providers\":[{\"name\":\"vllm\",\"source\":\"api\",\"state\":\"active\","
+        "\"api\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key\":{\"set\":true,"
+        "\"last4\":\"c0de\"},\"models\":[\"qwen\"],\"limits\":{\"max_concurrent\":4,\"rpm\":60,"
+        "\"tpm\":0,\"max_queue\":10,\"max_wait_ms\":500}},{\"name\":\"x\",\"source\":\"config\","
+        "\"state\":\"active\",\"api\":\"ollama\",\"base_url\":\"http://o\",\"api_key\":{\"set\":"
+        "false},\"models\":[]}]}",
+        0, &je);
+    assert_non_null(providers);
+    cli_format_providers(&out, providers);
+    assert_non_null(strstr(out.data, "NAME  SOURCE  STATE   API     BASE URL     API KEY"));
+    assert_non_null(strstr(out.data, "vllm  api     active  openai  http://h/v1  set ...c0de"));
+    out.len = 0;
+    cli_format_provider(&out, json_array_get(json_object_get(providers, "providers"), 0));
+    assert_non_null(strstr(out.data, "  API key:             set ...c0de\n"));
+    assert_non_null(strstr(out.data, "4 concurrent, rpm 60, tpm 0, queue 10, wait 500 ms"));
+    json_decref(providers);
+    out.len = 0;
+    json_t *probe = json_loads(
+        "{\"ok\":false,\"results\":[{\"model\":\"a/long-name\",\"ok\":true,\"latency_ms\":41,"
+        "\"answer\":\"OK\\u001b[2J\"},{\"model\":\"b/m\",\"ok\":false,\"latency_ms\":3,"
+        "\"error\":\"provider b answered 401\",\"hint\":\"check the API key\"}]}",
+        0, &je);
+    cli_format_probe(&out, probe);
+    assert_string_equal(out.data, "ok      a/long-name  41 ms  answer: OK?[2J\n"
+                                  "FAILED  b/m          3 ms\n"
+                                  "        error: provider b answered 401\n"
+                                  "        what to do: check the API key\n");
+    json_decref(probe);
+    out.len = 0;
+    json_t *models = json_loads("{\"models\":[],\"agents\":[]}", 0, &je);
+    cli_format_models(&out, models, NULL);
+    assert_non_null(strstr(out.data, "No models. Add a provider"));
+    json_decref(models);
     gw_buf_release(&out);
 }
 
@@ -1628,6 +1753,8 @@ int main(void)
         cmocka_unit_test(test_settings_ca_and_timeouts),
         cmocka_unit_test(test_main_did_you_mean_and_new_commands),
         cmocka_unit_test(test_sessions_and_reload_reports),
+        cmocka_unit_test(test_models_bodies),
+        cmocka_unit_test(test_models_formats),
         cmocka_unit_test(test_conversation_and_mailbox_reports),
         cmocka_unit_test(test_completion_man_page_and_docs_cover_every_command),
     };

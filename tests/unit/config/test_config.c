@@ -729,13 +729,12 @@ static void test_seed_keys(void **state)
                       "(clientId is another name for client_id): keep one");
     assert_err(&errs, "cfg.yaml:13: audit.retentionDays and audit.retain_days are both set "
                       "(retentionDays is another name for retain_days): keep one");
-    assert_err(&errs, "cfg.yaml:14: audit.backend is not available in this build: cluster mode "
-                      "(issue 15) brings it as store.backend; ");
+    assert_err(&errs, "cfg.yaml:14: audit.backend and store.backend are both set (audit.backend "
+                      "is read as store.backend): keep one");
     assert_err(&errs, "cfg.yaml:15: audit.siem needs an endpoint");
     assert_err(&errs, "cfg.yaml:16: cluster is not available in this build: cluster mode (issue "
-                      "15) brings it; this build runs one node");
-    assert_err(&errs, "cfg.yaml:17: store is not available in this build: cluster mode (issue "
-                      "15) brings it; ");
+                      "15) brings it; this build shares only the store");
+    assert_err(&errs, "cfg.yaml:17: store.url is required with store.backend postgresql");
     assert_err(&errs, "cfg.yaml:18: sessionStore is not available in this build: cluster mode "
                       "(issue 15) brings it as cluster.redis; ");
     assert_err(&errs, "cfg.yaml:20: dataResidency.region: use models.allowed_regions instead");
@@ -2153,6 +2152,63 @@ static void test_sso_bearer_validation(void **state)
              "cfg.yaml:7: sso.oidc.introspection_cache_s");
 }
 
+/* store (issue 15): the backend, its URL (never quoted), the pool and the timeouts; seed 001's
+ * audit.backend and audit.connectionString read as store.backend and store.url. */
+static void test_store_section(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("gateway: {port: 8080}\n");
+    assert_null(c->store.backend); /* sqlite in the data directory */
+    assert_null(c->store.url);
+    cfg_unref(c);
+
+    setenv("TEST_CFG_DATABASE_URL", "postgresql://gw:s3cret-pw@db.example.com:5432/gw", 1);
+    c = load_ok("store:\n"
+                "  backend: postgresql\n"
+                "  url: \"${TEST_CFG_DATABASE_URL}\"\n"
+                "  pool_size: 12\n"
+                "  connect_timeout_s: 3\n"
+                "  statement_timeout_ms: 5000\n");
+    assert_string_equal(c->store.backend, "postgresql");
+    assert_string_equal(c->store.url, "postgresql://gw:s3cret-pw@db.example.com:5432/gw");
+    assert_int_equal(c->store.pool_size, 12);
+    assert_int_equal(c->store.connect_timeout_s, 3);
+    assert_int_equal(c->store.statement_timeout_ms, 5000);
+    cfg_unref(c);
+
+    c = load_ok("audit:\n"
+                "  backend: postgresql\n"
+                "  connectionString: \"host=/run/postgresql dbname=gw\"\n");
+    assert_string_equal(c->store.backend, "postgresql");
+    assert_string_equal(c->store.url, "host=/run/postgresql dbname=gw");
+    cfg_unref(c);
+
+    struct cfg_errors errs = load_bad("store:\n"                     /* 1 */
+                                      "  backend: postgres\n"        /* 2 */
+                                      "  pool_size: 0\n"             /* 3 */
+                                      "  statement_timeout_ms: 10\n" /* 4 */
+                                      "  colour: blue\n");           /* 5 */
+    assert_err(&errs, "cfg.yaml:2: store.backend must be one of");
+    assert_err(&errs, "cfg.yaml:3: store.pool_size must be");
+    assert_err(&errs, "cfg.yaml:4: store.statement_timeout_ms must be");
+    assert_err(&errs, "cfg.yaml:5: unknown key 'colour' in store");
+    cfg_errors_release(&errs);
+
+    errs = load_bad("store: {backend: postgresql}\n");
+    assert_err(&errs, "store.url is required with store.backend postgresql");
+    cfg_errors_release(&errs);
+    errs = load_bad("store: {url: \"postgresql://db/gw\"}\n");
+    assert_err(&errs, "store.url is only read with store.backend postgresql");
+    cfg_errors_release(&errs);
+    /* a bad URL is refused without being quoted (it may hold a password) */
+    errs = load_bad("store: {backend: postgresql, url: \"mysql://u:hunter2@db/gw\"}\n");
+    assert_err(&errs, "cfg.yaml:1: store.url must be a postgresql://");
+    for (size_t i = 0; i < errs.n; i++)
+        assert_null(strstr(errs.msgs[i], "hunter2"));
+    cfg_errors_release(&errs);
+    unsetenv("TEST_CFG_DATABASE_URL");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2188,6 +2244,7 @@ int main(void)
         cmocka_unit_test(test_sso_cli_sessions),
         cmocka_unit_test(test_sso_client_key),
         cmocka_unit_test(test_sso_bearer_validation),
+        cmocka_unit_test(test_store_section),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -12,29 +12,14 @@
 
 #include <cmocka.h>
 
+#include "test_cfg_load.h"
 #include "test_tmp.h"
 
 static char dir[PATH_MAX];
 
 static gw_err load(const char *yaml, struct cfg **out, struct cfg_errors *errs)
 {
-    char path[PATH_MAX + 16], data[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
-    snprintf(data, sizeof data, "%s/data", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(yaml, f);
-    fclose(f);
-    struct cfg_overrides ov = {.data_dir = data};
-    return cfg_load(path, &ov, out, errs);
-}
-
-static bool has_error(const struct cfg_errors *e, const char *text)
-{
-    for (size_t i = 0; i < e->n; i++)
-        if (strstr(e->msgs[i], text))
-            return true;
-    return false;
+    return test_cfg_load(dir, yaml, out, errs);
 }
 
 static void egress_keys(void **state)
@@ -75,11 +60,11 @@ static void egress_keys(void **state)
                           "  alow: []\n",
                           &c, &errs),
                      GW_ECONFIG);
-    assert_true(has_error(&errs, "cfg.yaml:2: egress.allow[0] 'not a host' is neither"));
-    assert_true(has_error(&errs, "egress.allow[1] '10.0.0.0/99'"));
-    assert_true(has_error(&errs, "cfg.yaml:3: egress.proxy must be"));
-    assert_true(has_error(&errs, "cfg.yaml:4: egress.allow_private"));
-    assert_true(has_error(&errs, "unknown key 'alow' in egress"));
+    assert_true(test_cfg_has_error(&errs, "cfg.yaml:2: egress.allow[0] 'not a host' is neither"));
+    assert_true(test_cfg_has_error(&errs, "egress.allow[1] '10.0.0.0/99'"));
+    assert_true(test_cfg_has_error(&errs, "cfg.yaml:3: egress.proxy must be"));
+    assert_true(test_cfg_has_error(&errs, "cfg.yaml:4: egress.allow_private"));
+    assert_true(test_cfg_has_error(&errs, "unknown key 'alow' in egress"));
     cfg_errors_release(&errs);
 }
 

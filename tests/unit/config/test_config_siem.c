@@ -14,29 +14,14 @@
 
 #include <cmocka.h>
 
+#include "test_cfg_load.h"
 #include "test_tmp.h"
 
 static char dir[PATH_MAX];
 
 static gw_err load(const char *yaml, struct cfg **out, struct cfg_errors *errs)
 {
-    char path[PATH_MAX + 16], data[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
-    snprintf(data, sizeof data, "%s/data", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(yaml, f);
-    fclose(f);
-    struct cfg_overrides ov = {.data_dir = data};
-    return cfg_load(path, &ov, out, errs);
-}
-
-static bool has_error(const struct cfg_errors *e, const char *text)
-{
-    for (size_t i = 0; i < e->n; i++)
-        if (strstr(e->msgs[i], text))
-            return true;
-    return false;
+    return test_cfg_load(dir, yaml, out, errs);
 }
 
 static void seed_block(void **state)
@@ -120,14 +105,14 @@ static void refusals(void **state)
                           "      - {name: x, endpoint: 'tls://h:1', format: xml, facility: 24}\n",
                           &c, &errs),
                      GW_ECONFIG);
-    assert_true(has_error(&errs, "cfg.yaml:4: audit.siem.format: hec is sent over HTTP"));
-    assert_true(has_error(&errs, "cfg.yaml:5: audit.siem.apiKey must be"));
-    assert_true(has_error(&errs, "'siem' is used twice"));
-    assert_true(has_error(&errs, "http:// is only allowed on loopback"));
-    assert_true(has_error(&errs, "destinations[1].name is required"));
-    assert_true(has_error(&errs, "destinations[2].format"));
-    assert_true(has_error(&errs, "destinations[2].facility"));
-    assert_false(has_error(&errs, "a b")); /* the key is never quoted */
+    assert_true(test_cfg_has_error(&errs, "cfg.yaml:4: audit.siem.format: hec is sent over HTTP"));
+    assert_true(test_cfg_has_error(&errs, "cfg.yaml:5: audit.siem.apiKey must be"));
+    assert_true(test_cfg_has_error(&errs, "'siem' is used twice"));
+    assert_true(test_cfg_has_error(&errs, "http:// is only allowed on loopback"));
+    assert_true(test_cfg_has_error(&errs, "destinations[1].name is required"));
+    assert_true(test_cfg_has_error(&errs, "destinations[2].format"));
+    assert_true(test_cfg_has_error(&errs, "destinations[2].facility"));
+    assert_false(test_cfg_has_error(&errs, "a b")); /* the key is never quoted */
     cfg_errors_release(&errs);
 }
 

@@ -22,9 +22,33 @@ static int file_mode(const char *path)
 
 /* --- lifecycle and migrations ------------------------------------------------------------ */
 
+/* PostgreSQL: the same versions as SQLite, applied once, nothing re-applied on reopen. */
+static void pg_migrations(struct fx *f)
+{
+    int latest = store_pg_latest_version();
+    assert_int_equal(latest, store_sqlite_latest_version());
+    assert_int_equal(store_pg_migration_count(), store_sqlite_migration_count());
+    assert_int_equal(store_schema_version(f->st), latest);
+    assert_string_equal(store_backend(f->st), "postgresql");
+    int64_t applied = raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations");
+    for (int i = 0; i < 2; i++) {
+        store_close(f->st);
+        f->st = NULL;
+        assert_int_equal(test_open(f, &f->st), GW_OK);
+        assert_int_equal(store_schema_version(f->st), latest);
+        assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM schema_migrations"),
+                         (int64_t)store_pg_migration_count());
+        assert_int_equal(raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations"), applied);
+    }
+}
+
 static void test_open_modes_and_migrations(void **state)
 {
     struct fx *f = *state;
+    if (test_pg()) {
+        pg_migrations(f);
+        return;
+    }
     int latest = store_sqlite_latest_version();
     int nmig = (int)store_sqlite_migration_count();
     assert_true(latest >= 1);
@@ -57,7 +81,7 @@ static void test_open_modes_and_migrations(void **state)
     for (int i = 0; i < 2; i++) {
         store_close(f->st);
         f->st = NULL;
-        assert_int_equal(store_open(f->data, &f->st), GW_OK);
+        assert_int_equal(test_open(f, &f->st), GW_OK);
         assert_int_equal(store_schema_version(f->st), latest);
         assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM schema_migrations"), nmig);
         assert_int_equal(raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations"),
@@ -69,7 +93,7 @@ static void test_open_modes_and_migrations(void **state)
     store_close(f->st);
     f->st = NULL;
     assert_int_equal(chmod(f->db, 0644), 0);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_int_equal(file_mode(f->db), 0600);
 }
 
@@ -85,11 +109,11 @@ static void test_future_version_refused(void **state)
              store_sqlite_latest_version() + 1);
     raw_exec(f->db, sql);
     struct store *st = (struct store *)1;
-    assert_int_equal(store_open(f->data, &st), GW_ESTORE);
+    assert_int_equal(test_open(f, &st), GW_ESTORE);
     assert_null(st);
     /* Removing the future row makes it openable again. */
     raw_exec(f->db, "DELETE FROM schema_migrations WHERE description = 'from the future'");
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
 }
 
 static void test_not_a_database(void **state)
@@ -110,6 +134,23 @@ static void test_ping_file_removed(void **state)
 {
     struct fx *f = *state;
     assert_int_equal(store_ping(f->st), GW_OK);
+    if (test_pg()) { /* the server ends every connection of the pool: the next ones are new */
+        char sql[192];
+        snprintf(sql, sizeof(sql),
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = '%s' AND pid <> pg_backend_pid()",
+                 f->schema);
+        raw_exec(f->db, sql);
+        snprintf(sql, sizeof(sql),
+                 "SELECT COUNT(*) FROM pg_stat_activity "
+                 "WHERE application_name = '%s' AND pid <> pg_backend_pid()",
+                 f->schema);
+        for (int i = 0; i < 200 && raw_int(f->db, sql) > 0; i++)
+            usleep(10000); /* the backends are gone: their sockets say so */
+        assert_int_equal(store_ping(f->st), GW_OK);
+        assert_int_equal(store_meta_put(f->st, "after", "reconnect"), GW_OK);
+        return;
+    }
     assert_int_equal(unlink(f->db), 0);
     assert_int_equal(store_ping(f->st), GW_ESTORE);
 }
@@ -209,7 +250,7 @@ static void test_tokens(void **state)
 
     /* mutations survive a reopen */
     store_close(f->st);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_int_equal(store_token_list(f->st, &l, &n), GW_OK);
     assert_int_equal(n, 3);
     assert_string_equal(find_tok(l, n, "acme", "t1")->hash, "h1b");
@@ -488,7 +529,7 @@ static void test_policies(void **state)
 
     /* durable across a reopen */
     store_close(f->st);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_int_equal(store_policy_list(f->st, &l, &n), GW_OK);
     assert_int_equal(n, 5);
     assert_string_equal(l[3].record, "{\"a\":10}");

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * test_store.h — what the store's unit tests share (test_store*.c, one executable per domain):
- * a store opened on a fresh data directory per test, raw access to the database file through a
- * separate SQLite connection, and a token fixture.
+ * a store opened on a fresh data directory per test, raw access to the database through a
+ * separate connection, and a token fixture.
+ *
+ * The backend comes from the environment: GWTEST_STORE=postgresql with GWTEST_PG (a libpq
+ * conninfo, tests/pg/cluster.sh prints one) runs every test on PostgreSQL, each in a schema of
+ * its own (search_path in the URL) dropped afterwards; otherwise SQLite in the data directory.
  */
 #ifndef GW_TEST_STORE_H
 #define GW_TEST_STORE_H
@@ -14,6 +18,7 @@
 #include "store/store_int.h"
 
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <setjmp.h>
@@ -26,8 +31,47 @@ struct fx {
     char root[64];
     char data[128];
     char db[192];
+    char schema[32]; /* PostgreSQL: this test's schema */
     struct store *st;
 };
+
+/* PostgreSQL: the URL of this test's schema ("" with SQLite); raw_* use it. */
+static char test_pg_url[1024];
+
+static inline bool test_pg(void)
+{
+    const char *b = getenv("GWTEST_STORE");
+    return b && strcmp(b, "postgresql") == 0;
+}
+
+static inline void pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Runs sql on a fresh connection to conninfo (the server's database, not a test schema). */
+static inline void pg_admin(const char *conninfo, const char *sql)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    PQsetNoticeProcessor(pg, pg_quiet, NULL);
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "pg_admin: %s", PQresultErrorMessage(r));
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(pg);
+}
+
+/* The store of this test (the same database every time it is called). */
+static inline gw_err test_open(struct fx *f, struct store **st)
+{
+    if (!test_pg_url[0])
+        return store_open(f->data, st);
+    struct store_options o = {.backend = "postgresql", .url = test_pg_url, .pool_size = 4};
+    return store_open_with(f->data, &o, st);
+}
 
 static inline int setup(void **state)
 {
@@ -35,7 +79,19 @@ static inline int setup(void **state)
     assert_true(test_tmpdir(f->root, sizeof(f->root), "test_store"));
     snprintf(f->data, sizeof(f->data), "%s/data/nested", f->root);
     snprintf(f->db, sizeof(f->db), "%s/gateway.db", f->data);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    test_pg_url[0] = '\0';
+    if (test_pg()) {
+        const char *base = getenv("GWTEST_PG");
+        assert_non_null(base);
+        char hex[17], sql[96];
+        gw_random_hex(hex, 8);
+        snprintf(f->schema, sizeof(f->schema), "t_%s", hex);
+        snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
+        pg_admin(base, sql);
+        snprintf(test_pg_url, sizeof(test_pg_url),
+                 "%s options='-csearch_path=%s' application_name=%s", base, f->schema, f->schema);
+    }
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_non_null(f->st);
     *state = f;
     return 0;
@@ -45,6 +101,11 @@ static inline int teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f->st);
+    if (f->schema[0]) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
+        pg_admin(getenv("GWTEST_PG"), sql);
+    }
     test_rmtree(f->root);
     free(f);
     return 0;
@@ -52,8 +113,25 @@ static inline int teardown(void **state)
 
 /* --- raw access through a separate connection ------------------------------------------- */
 
+static inline PGresult *raw_pg(const char *sql)
+{
+    PGconn *pg = PQconnectdb(test_pg_url);
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType e = PQresultStatus(r);
+    if (e != PGRES_COMMAND_OK && e != PGRES_TUPLES_OK)
+        fprintf(stderr, "raw_pg: %s", PQresultErrorMessage(r));
+    PQfinish(pg);
+    assert_true(e == PGRES_COMMAND_OK || e == PGRES_TUPLES_OK);
+    return r;
+}
+
 static inline void raw_exec(const char *db, const char *sql)
 {
+    if (test_pg_url[0]) {
+        PQclear(raw_pg(sql));
+        return;
+    }
     sqlite3 *h = NULL;
     assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(h, 5000);
@@ -68,6 +146,13 @@ static inline void raw_exec(const char *db, const char *sql)
 
 static inline int64_t raw_int(const char *db, const char *sql)
 {
+    if (test_pg_url[0]) {
+        PGresult *r = raw_pg(sql);
+        assert_true(PQntuples(r) >= 1);
+        int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        return v;
+    }
     sqlite3 *h = NULL;
     sqlite3_stmt *q = NULL;
     assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);

@@ -141,7 +141,7 @@ static void test_approvals_insert_get_list(void **state)
 
     /* durable across a reopen */
     store_close(f->st);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_int_equal(store_approval_get(f->st, "acme", "apr_2", &g), GW_OK);
     assert_string_equal(g.status, "rejected");
     store_approval_release(&g);
@@ -266,7 +266,7 @@ static void test_approval_transition_race(void **state)
     /* Odd rounds race through a second handle (its own connection): the CAS must hold in SQL,
      * not only under one handle's mutex. */
     struct store *st2 = NULL;
-    assert_int_equal(store_open(f->data, &st2), GW_OK);
+    assert_int_equal(test_open(f, &st2), GW_OK);
     int wins[2] = {0, 0};
     for (int i = 0; i < 100; i++) {
         char id[32];

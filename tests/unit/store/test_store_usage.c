@@ -95,8 +95,14 @@ static void test_usage_append_atomic(void **state)
                                       "2026-11", 1);
     assert_int_equal(store_usage_append(f->st, &ok, 1), GW_OK);
     /* a trigger makes the third row of a batch fail: nothing of the batch stays */
-    raw_exec(f->db, "CREATE TRIGGER no_bad BEFORE INSERT ON usage_records "
-                    "WHEN NEW.model = 'bad' BEGIN SELECT RAISE(ABORT, 'bad'); END;");
+    if (test_pg())
+        raw_exec(f->db, "CREATE FUNCTION no_bad() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                        "BEGIN IF NEW.model = 'bad' THEN RAISE EXCEPTION 'bad'; END IF; "
+                        "RETURN NEW; END $$; CREATE TRIGGER no_bad BEFORE INSERT ON "
+                        "usage_records FOR EACH ROW EXECUTE FUNCTION no_bad();");
+    else
+        raw_exec(f->db, "CREATE TRIGGER no_bad BEFORE INSERT ON usage_records "
+                        "WHEN NEW.model = 'bad' BEGIN SELECT RAISE(ABORT, 'bad'); END;");
     struct store_usage_row batch[] = {ok, ok, ok};
     batch[2].model = "bad";
     assert_int_equal(store_usage_append(f->st, batch, 3), GW_ESTORE);
@@ -136,7 +142,7 @@ static void test_budget_alerts(void **state)
                                                &fresh), GW_EINVAL);
     /* remembered across a reopen */
     store_close(f->st);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "exceeded", 70,
                                                &fresh), GW_OK);
     assert_false(fresh);
