@@ -156,6 +156,8 @@ static const struct route *match_rest(struct api_call *c, const char *path, cons
         size_t n = strlen(pat) - 3;
         if (strcmp(pat + n, "{*}") != 0 || strncmp(path, pat, n) != 0 || !path[n])
             continue;
+        if (routes[i].flags & ROUTE_OPENAI) /* its errors, a bad rest of the path too */
+            c->r->openai_errors = true;
         char *d = api_path_rest(c->r->pool, path + n, why);
         if (!d)
             return NULL;

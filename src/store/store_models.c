@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * store_models.c — the public store API of run-time providers, models and agents' models
  * (store_models.h): argument checks and dispatch through struct store_model_ops
- * (sqlite/sqlite_models.c implements it).
+ * (sqlite/sqlite_models.c and pg/pg_models.c implement it).
  */
 #include "base/prelude.h"
 #include "store/store_int.h"

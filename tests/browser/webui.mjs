@@ -265,6 +265,126 @@ await scenario("approval_parked_and_approved", async () => {
   await noXss(adp);
 });
 
+/** alice's conversations with the assistant, as an administrator reads them (read_all). */
+async function convsOfAlice() {
+  const r = await gw("GET", "/api/v1/conversations?user=*&agent=engineering/assistant");
+  assert(r.status === 200, "conversations " + r.text);
+  return JSON.parse(r.text).conversations.filter((c) => c.user === "alice");
+}
+
+/** Clicks a button that starts a download; returns the saved file's text. */
+async function downloaded(p, button, name) {
+  const [dl] = await Promise.all([p.waitForEvent("download"), button.click()]);
+  const file = join(S.artifacts, name);
+  await dl.saveAs(file);
+  return readFileSync(file, "utf8");
+}
+
+await scenario("conversations", async () => {
+  await mock("/_control/reset", {});
+  // after a reload the chat reopens this tab's conversation with the agent, from the gateway
+  await ap.reload();
+  const first = ap.locator(".conv", { hasText: "hello stream" });
+  await first.waitFor();
+  await until(async () => (await first.getAttribute("aria-current")) === "true" &&
+    (await ap.locator(".transcript .msg.user").count()) >= 4, "the conversation reopened");
+  const users = await ap.locator(".transcript .msg.user").allTextContents();
+  assert(users[0] === "hello stream" && users.includes("show me html"), "history " + users);
+  // what the model and its tools wrote is text again: answer, visualization title, arguments
+  const answer = ap.locator(".transcript .msg.assistant", { hasText: "Look:" });
+  assert((await answer.locator("img, script, b").count()) === 0, "markup from the history");
+  assert((await answer.textContent()).includes(XSS), "the answer's payload as text");
+  assert((await answer.locator("strong").textContent()) === "bold", "history as Markdown");
+  const fig = ap.locator(".transcript figure.viz-inline");
+  await fig.locator("svg .node").first().waitFor({ timeout: 10000 });
+  assert((await fig.locator("figcaption").textContent()).includes(XSS), "viz title as text");
+  const tool = ap.locator(".transcript .tool", { hasText: "memory_write" });
+  assert((await tool.locator(".badge").textContent()) === "pending_approval", "tool status");
+  assert((await tool.locator("pre").first().textContent()).includes("onerror=window.__xss=3"),
+         "tool arguments");
+  assert(/^Sent for approval apr_/.test(await tool.locator(".hint").textContent()), "approval");
+  await noXss(ap);
+
+  // a new conversation, titled by its first message (a title is text too)
+  await ap.getByRole("button", { name: "New conversation" }).click();
+  assert((await ap.locator(".transcript .msg").count()) === 0, "a new conversation is empty");
+  const TITLE = "Second topic " + XSS;
+  await sendAndWait(ap, TITLE);
+  const second = ap.locator(".conv", { hasText: "Second topic" });
+  await until(async () => (await second.count()) === 1 &&
+    (await second.getAttribute("aria-current")) === "true", "the new conversation listed");
+  assert((await second.locator(".conv-title").textContent()) === TITLE, "title");
+  assert((await ap.locator(".conv-current").textContent()) === TITLE, "title in the header");
+  await noXss(ap);
+  const json = JSON.parse(await downloaded(ap, ap.getByRole("button", { name: "Export JSON" }),
+                                           "conversation.json"));
+  assert(json.messages.length === 2 && json.messages[0].content === TITLE &&
+         json.messages[1].content === "echo: " + TITLE && json.exported_by === "alice",
+         "JSON export " + JSON.stringify(json).slice(0, 400));
+  const md = await downloaded(ap, ap.getByRole("button", { name: "Export Markdown" }),
+                              "conversation.md");
+  assert(md.includes("## 1. User") && md.includes("\n" + TITLE + "\n"), "Markdown export " + md);
+
+  // the first one again: the next message continues it (the channel's session)
+  const before = (await convsOfAlice()).find((c) => c.title === "hello stream");
+  await first.click();
+  await until(async () => (await ap.locator(".transcript .msg.user").first().textContent()) ===
+    "hello stream", "the first conversation shown");
+  const msg = await sendAndWait(ap, "and one more thing");
+  assert((await msg.locator(".body").textContent()) === "echo: and one more thing", "answer");
+  const after = (await convsOfAlice()).find((c) => c.id === before.id);
+  assert(after.messages === before.messages + 2, `continued: ${before.messages} → ` +
+         after.messages);
+  await until(async () => (await ap.locator(".conv").first().textContent())
+    .includes("hello stream"), "the conversation moved to the front");
+
+  // delete the second one
+  await second.click();
+  await until(async () => (await ap.locator(".transcript .msg.user").first().textContent()) ===
+    TITLE, "the second conversation shown");
+  const id = (await convsOfAlice()).find((c) => c.title === TITLE).id;
+  ap.once("dialog", (d) => d.accept());
+  await ap.getByRole("button", { name: "Delete" }).click();
+  await until(async () => (await second.count()) === 0, "the conversation leaving the list");
+  assert((await ap.locator(".transcript .msg").count()) === 0, "the transcript was cleared");
+  const gone = await gw("GET", "/api/v1/conversations/" + id);
+  assert(gone.status === 404, "deleted conversation still there: " + gone.status);
+
+  // an agent without a model: the message is kept, and the gateway's hint says what to do
+  await ap.click('.agent[data-agent="engineering/code-reviewer"]');
+  const stored = await sendAndWait(ap, "are you there?");
+  const notice = await stored.locator(".notice").textContent();
+  assert(/^Stored in the agent's mailbox \(msg_/.test(notice) &&
+         notice.includes("has no model, so nothing answers") &&
+         notice.includes("Give it one: "), "the hint: " + notice);
+  // back to the assistant: its list again, and the new conversation the deletion left open
+  await ap.click('.agent[data-agent="engineering/assistant"]');
+  await first.waitFor();
+  assert((await ap.locator(".conv[aria-current=true]").count()) === 0 &&
+         (await ap.locator(".conv-current").textContent()) === "New conversation", "current");
+});
+
+await scenario("conversation_pages", async () => {
+  await mock("/_control/reset", {});
+  for (let i = 1; i <= 55; i++) {
+    const r = await gw("POST", "/api/v1/channels/engineering/assistant/messages",
+                       { content: `turn ${i}`, session: "long" });
+    assert(r.status === 200, "turn " + r.text);
+  }
+  await adp.goto(S.gateway + "/#/chat?agent=engineering/assistant");
+  await adp.locator(".conv", { hasText: "turn 1" }).click();
+  const users = adp.locator(".transcript .msg.user");
+  await until(async () => (await users.count()) === 50, "the last 100 messages");
+  assert((await users.first().textContent()) === "turn 6", "starts at turn 6");
+  assert((await users.last().textContent()) === "turn 55", "ends at turn 55");
+  await adp.getByRole("button", { name: "Show earlier messages" }).click();
+  await until(async () => (await users.count()) === 55, "the earlier messages");
+  assert((await users.first().textContent()) === "turn 1", "starts at turn 1");
+  assert(!(await adp.getByRole("button", { name: "Show earlier messages" }).count()), "more");
+  await shot(adp, "chat-conversations");
+  await axe(adp, "chat (conversations)");
+});
+
 const GRAPH = { openclaw_viz: 1, type: "dependency-graph", title: "Release " + XSS, data: {
   nodes: [{ id: "a", title: "design " + XSS, priorityScore: 90, status: "done" },
           { id: "b", title: "build", priorityScore: 70 }, { id: "c", title: "test", priorityScore: 40 },
@@ -411,6 +531,155 @@ await scenario("admin_tokens", async () => {
   await axe(adp, "tokens");
 });
 
+await scenario("admin_namespaces", async () => {
+  await adp.goto(S.gateway + "/#/admin/namespaces");
+  const eng = adp.locator("article.namespace", { has: adp.locator("h2", { hasText: /^engineering$/ }) });
+  await eng.waitFor();
+  const fromFile = eng.locator("tr", { hasText: "eng-leads" });
+  assert((await fromFile.textContent()).includes("gateway.yaml"), await fromFile.textContent());
+  assert((await fromFile.getByRole("button").count()) === 0, "a member of the file: no revoke");
+  assert((await eng.textContent()).includes("Agents: code-reviewer, assistant"), "agents");
+  const grant = async () => {
+    await adp.getByLabel("Namespace", { exact: true }).fill("engineering");
+    await adp.getByLabel("Kind").selectOption("team");
+    await adp.getByLabel("Member", { exact: true }).fill("platform");
+    await adp.getByRole("button", { name: "Grant" }).click();
+  };
+  await grant();
+  const row = eng.locator("tr", { hasText: "platform" });
+  await row.waitFor();
+  assert((await row.textContent()).includes("API"), "source " + await row.textContent());
+  const ns = JSON.parse((await gw("GET", "/api/v1/namespaces/engineering")).text);
+  assert(ns.members.teams.includes("platform"), "not granted: " + JSON.stringify(ns));
+  await grant(); // again: the gateway's refusal in plain words
+  await until(async () => /conflicts.*already a member/i.test(
+    await adp.locator("section.page > p[role=status]").textContent()), "the 409");
+  await shot(adp, "admin-namespaces");
+  await axe(adp, "namespaces");
+  adp.once("dialog", (d) => d.accept());
+  await row.getByRole("button", { name: "Revoke Team platform" }).click();
+  await until(async () => (await row.count()) === 0, "the member leaving the list");
+  const left = JSON.parse((await gw("GET", "/api/v1/namespaces/engineering")).text);
+  assert(!left.members.teams.includes("platform"), "not revoked: " + JSON.stringify(left));
+  // a team lead (namespaces:read) sees the members of its namespaces and changes nothing
+  await ap.goto(S.gateway + "/#/admin/namespaces");
+  await ap.locator("article.namespace").first().waitFor();
+  assert((await ap.locator("article.namespace h2").allTextContents()).join() === "engineering",
+         "alice reaches engineering only");
+  assert(!(await ap.getByRole("button", { name: /Grant|Revoke/ }).count()), "alice may change");
+  assert((await ap.locator("article.namespace tr", { hasText: "eng-leads" }).count()) === 1,
+         "members shown to a team lead");
+  await ap.goto(S.gateway + "/#/chat");
+  await ap.waitForSelector(".agent[aria-pressed=true]");
+});
+
+await scenario("admin_models", async () => {
+  await mock("/_control/reset", {});
+  const KEY = "sk-local-secret-7a3f9b21";
+  const reg = await gw("POST", "/api/v1/agents", { name: "engineering/helper" });
+  assert(reg.status === 201, "agent " + reg.text);
+  await adp.goto(S.gateway + "/#/admin/models");
+  const status = adp.locator("section.page > p[role=status]");
+  const conf = adp.locator('tr[data-provider="openai"]');
+  await conf.waitFor();
+  assert((await conf.textContent()).includes("gateway.yaml"), await conf.textContent());
+  assert(!(await conf.getByRole("button", { name: /Edit|Disable|Remove/ }).count()),
+         "gateway.yaml's provider changed in the UI");
+  // a provider with a key and a first model; the key is write-only
+  await adp.getByLabel("Provider name").fill("local");
+  await adp.getByLabel("Base URL").fill(S.mock + "/v1");
+  await adp.getByLabel("API key").fill(KEY);
+  await adp.getByLabel("Kind").selectOption("self_hosted");
+  await adp.getByLabel("First model (optional)").fill("m1");
+  await adp.getByRole("button", { name: "Add provider" }).click();
+  const row = adp.locator('tr[data-provider="local"]');
+  await row.waitFor();
+  const text = await row.textContent();
+  assert(text.includes("API") && text.includes("…9b21") && text.includes("active") &&
+         text.includes("m1"), "provider row " + text);
+  assert(!(await adp.content()).includes(KEY), "the key is still in the page");
+  const p = JSON.parse((await gw("GET", "/api/v1/providers/local")).text);
+  assert(p.kind === "self_hosted" && p.api_key.last4 === "9b21" &&
+         !JSON.stringify(p).includes(KEY), "stored " + JSON.stringify(p));
+  // editing without typing a key keeps it
+  await row.getByRole("button", { name: "Edit" }).click();
+  assert((await adp.getByLabel("API key").inputValue()) === "", "the key filled in");
+  await adp.getByLabel("Region (optional)").fill("eu-west-1");
+  await adp.getByRole("button", { name: "Save provider" }).click();
+  await until(async () => (await status.textContent()) === "Provider local saved.", "saved");
+  const p2 = JSON.parse((await gw("GET", "/api/v1/providers/local")).text);
+  assert(p2.region === "eu-west-1" && p2.api_key.last4 === "9b21", "edit " + JSON.stringify(p2));
+
+  // a test: the model's answer is text; a failing one says why with the gateway's hint
+  await mock("/_control/script", { reply: "OK " + XSS, path: "/v1/chat" });
+  await row.getByRole("button", { name: "Test" }).click();
+  const res = adp.locator(".test-results li");
+  await until(async () => (await res.count()) === 1, "the test's result");
+  const ok = await res.textContent();
+  assert(ok.startsWith("OK local/m1") && ok.includes(XSS), "test " + ok);
+  assert(!(await res.locator("img").count()), "the model's answer as markup");
+  await noXss(adp);
+  await adp.getByLabel("Provider", { exact: true }).selectOption("local");
+  await adp.getByLabel("Model name").fill("m2");
+  await adp.getByLabel("Input price").fill("0.5");
+  await adp.getByRole("button", { name: "Add model" }).click();
+  const m2 = adp.locator('tr[data-model="local/m2"]');
+  await m2.waitFor();
+  assert((await m2.textContent()).includes("$0.50/M in"), "price " + await m2.textContent());
+  await mock("/_control/script", { status: 404, path: "/v1/chat" });
+  await m2.getByRole("button", { name: "Test" }).click();
+  await until(async () => /^Failed local\/m2 .*HTTP 404/.test(await res.first().textContent()),
+              "the failed test");
+  assert((await res.locator(".hint").textContent()).includes("base_url"), "the hint");
+
+  // disable and enable the provider: its models follow
+  await row.getByRole("button", { name: "Disable" }).click();
+  await until(async () => (await row.locator(".badge").textContent()) === "disabled" &&
+    (await m2.locator(".badge").textContent()) === "provider disabled", "disabled");
+  await row.getByRole("button", { name: "Enable" }).click();
+  await until(async () => (await m2.locator(".badge").textContent()) === "active", "enabled");
+
+  // the agent's model; a model in use cannot be removed, and the page says why
+  const agent = adp.locator('tr[data-agent="engineering/helper"]');
+  assert(await adp.locator('tr[data-agent="engineering/assistant"] select').isDisabled(),
+         "gateway.yaml's agent changed in the UI");
+  await agent.getByLabel("Model of engineering/helper").selectOption("local/m1");
+  await agent.getByRole("button", { name: "Set model" }).click();
+  await until(async () => (await status.textContent()) ===
+    "engineering/helper now answers with local/m1.", "the agent's model set");
+  const m1 = adp.locator('tr[data-model="local/m1"]');
+  await until(async () => (await m1.textContent()).includes("engineering/helper"), "used by");
+  adp.once("dialog", (d) => d.accept());
+  await m1.getByRole("button", { name: "Remove" }).click();
+  await until(async () => /conflicts.*engineering\/helper/.test(await status.textContent()),
+              "the 409 naming the agent");
+  await adp.locator("main h1").scrollIntoViewIfNeeded();
+  await shot(adp, "admin-models");
+  await axe(adp, "models");
+
+  // the agent answers in the chat with the model given in the UI
+  await mock("/_control/reset", {});
+  await adp.goto(S.gateway + "/#/chat?agent=engineering/helper");
+  await adp.waitForSelector('.agent[data-agent="engineering/helper"][aria-pressed=true]');
+  const msg = await sendAndWait(adp, "hello helper");
+  assert((await msg.locator(".body").textContent()) === "echo: hello helper", "answer");
+  const calls = await mock("/_control/requests");
+  assert(calls.some((c) => c.path.startsWith("/v1/chat") &&
+                    c.headers.authorization === "Bearer " + KEY), "the key not used");
+
+  // back to a mailbox, then the provider goes
+  await adp.goto(S.gateway + "/#/admin/models");
+  await agent.getByLabel("Model of engineering/helper").selectOption("");
+  await agent.getByRole("button", { name: "Set model" }).click();
+  await until(async () => (await status.textContent()) ===
+    "engineering/helper now keeps messages in its mailbox.", "the model unset");
+  adp.once("dialog", (d) => d.accept());
+  await row.getByRole("button", { name: "Remove" }).click();
+  await until(async () => (await row.count()) === 0, "the provider removed");
+  assert((await gw("GET", "/api/v1/providers/local")).status === 404, "still there");
+  assert((await gw("DELETE", "/api/v1/agents/engineering/helper")).status === 200, "agent");
+});
+
 await scenario("admin_policy", async () => {
   await adp.goto(S.gateway + "/#/admin/policies");
   await adp.getByRole("button", { name: /actions · team platform/ }).click();
@@ -496,7 +765,8 @@ await scenario("token_sign_in", async () => {
 await scenario("a11y", async () => {
   for (const [route, screen] of [["chat", "chat"], ["approvals", "approvals"],
                                  ["canvas", "canvas"], ["admin/costs", "costs"],
-                                 ["admin/sessions", "sessions"], ["admin/status", "status"]]) {
+                                 ["admin/sessions", "sessions"], ["admin/status", "status"],
+                                 ["admin/namespaces", "namespaces"], ["admin/models", "models"]]) {
     await adp.goto(S.gateway + "/#/" + route);
     await adp.waitForSelector("main h1");
     await adp.waitForTimeout(400);
@@ -528,6 +798,16 @@ await scenario("phone_and_dark", async () => {
   assert(!overflow, "the page scrolls sideways on a phone");
   await shot(p, "chat-phone");
   await axe(p, "chat (phone)");
+  // every other screen fits a phone too (wide tables scroll inside their frame)
+  for (const route of ["approvals", "canvas", "admin/audit", "admin/tokens", "admin/costs",
+                       "admin/policies", "admin/namespaces", "admin/models", "admin/sessions",
+                       "admin/status"]) {
+    await p.goto(S.gateway + "/#/" + route);
+    await p.waitForSelector("main h1");
+    await p.waitForTimeout(300);
+    assert(await p.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1),
+           route + " scrolls sideways on a phone");
+  }
   await ctx.close();
   await adp.goto(S.gateway + "/#/chat");
   await adp.getByRole("button", { name: /light and dark/ }).click();
@@ -538,6 +818,9 @@ await scenario("phone_and_dark", async () => {
   await adp.goto(S.gateway + "/#/admin/policies");
   await adp.waitForSelector(".policy-list li");
   await axe(adp, "policies (dark)");
+  await adp.goto(S.gateway + "/#/admin/namespaces");
+  await adp.waitForSelector("article.namespace");
+  await axe(adp, "namespaces (dark)");
   await adp.getByRole("button", { name: /light and dark/ }).click();
   assert(dark === "dark", "theme " + dark);
 });
@@ -546,8 +829,19 @@ await scenario("expired_session_keeps_draft", async () => {
   await ap.goto(S.gateway + "/#/chat");
   await ap.waitForSelector(".agent[aria-pressed=true]");
   await ap.fill("#composer-input", "my unsent thoughts");
-  const r = await gw("DELETE", "/api/v1/auth/users/alice/sessions");
-  assert(r.status === 200, "revocation " + r.text);
+  // an administrator revokes alice's browser session in the Sessions view
+  await adp.goto(S.gateway + "/#/admin/sessions");
+  await adp.getByLabel("User").fill("alice");
+  await adp.getByRole("button", { name: "Show" }).click();
+  const row = adp.locator("tbody tr", { hasText: "browser" });
+  await until(async () => (await row.count()) === 1 &&
+    (await row.locator("td").first().textContent()) === "alice", "alice's browser session");
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await until(async () => (await adp.locator("p[role=status]").textContent()) ===
+    "Session of alice revoked.", "the revocation confirmed");
+  await until(async () => (await row.count()) === 0, "the session leaving the list");
+  const left = JSON.parse((await gw("GET", "/api/v1/auth/sessions?user=alice")).text);
+  assert(left.sessions.every((x) => x.kind !== "browser"), "revoked? " + JSON.stringify(left));
   await ap.press("#composer-input", "Enter");
   // 401 → sign-in → the IdP still knows alice → straight back to the chat
   await until(async () => (await ap.locator("#composer-input").count()) &&

@@ -35,13 +35,16 @@ _TYPES = {
 class Contract:
     def __init__(self, doc):
         self.doc = doc
-        self.ops = []  # (literal segment count, method, template segments, template, operation)
+        # (literal segment count, method, template segments, rest, template, operation); rest:
+        # the last variable takes the rest of the path, '/' included (x-openclaw-rest)
+        self.ops = []
         for template, item in doc.get("paths", {}).items():
             segs = template.split("/")[1:]
             literals = sum(1 for s in segs if not s.startswith("{"))
             for method, op in item.items():
                 if method in ("get", "put", "post", "delete", "patch"):
-                    self.ops.append((literals, method.upper(), segs, template, op))
+                    rest = "{%s}" % rest_parameter(op) == segs[-1]
+                    self.ops.append((literals, method.upper(), segs, rest, template, op))
         self.ops.sort(key=lambda o: -o[0])  # a literal segment wins over a variable
 
     @classmethod
@@ -54,9 +57,12 @@ class Contract:
         method = "GET" if method == "HEAD" else method
         segs = [unquote(s) for s in path.split("?", 1)[0].split("/")[1:]]
         for candidate in (segs, segs[1:]):  # as sent, then without a tenant path prefix
-            for _, m, tsegs, template, op in self.ops:
-                if m == method and len(tsegs) == len(candidate) and all(
-                        t == s or (t.startswith("{") and s) for t, s in zip(tsegs, candidate)):
+            for _, m, tsegs, rest, template, op in self.ops:
+                got = candidate
+                if rest and len(got) > len(tsegs):
+                    got = got[:len(tsegs) - 1] + ["/".join(got[len(tsegs) - 1:])]
+                if m == method and len(tsegs) == len(got) and all(
+                        t == s or (t.startswith("{") and s) for t, s in zip(tsegs, got)):
                     return template, op
         return None
 
@@ -208,6 +214,12 @@ class Contract:
                 errs.append("%s: %s matches %d of the %s alternatives%s" % (
                     at, _show(v), ok, key, " (closest: %s)" % closest[0] if closest else ""))
         del errs[n + 5:]
+
+
+def rest_parameter(op):
+    """The name of the operation's path parameter that takes the rest of the path, or None."""
+    return next((p["name"] for p in op.get("parameters", [])
+                 if p.get("in") == "path" and p.get("x-openclaw-rest")), None)
 
 
 def _show(v):

@@ -35,13 +35,20 @@ def routes():
     return out
 
 
+def pattern(path, op):
+    """The route table's pattern of a documented path: "{}" per variable, "{*}" for the one
+    that takes the rest of the path (x-openclaw-rest)."""
+    rest = apicontract.rest_parameter(op)
+    return re.sub(r"\{([^}/]+)\}", lambda m: "{*}" if m.group(1) == rest else "{}", path)
+
+
 def documented(d):
-    """{(METHOD, pattern with "{}"): operation} of the document."""
+    """{(METHOD, pattern): operation} of the document."""
     out = {}
     for path, item in d["paths"].items():
         for method, op in item.items():
             if method in METHODS:
-                out[(method.upper(), re.sub(r"\{[^}/]+\}", "{}", path))] = op
+                out[(method.upper(), pattern(path, op))] = op
     return out
 
 
@@ -79,7 +86,7 @@ def test_paths_are_in_order_and_operations_well_formed():
                 "%s: path parameters %s, declared %s" % (where, names, declared)
             assert any(s.startswith("2") or s.startswith("3") for s in op["responses"]), \
                 "%s: no success response" % where
-            access = table.get((method.upper(), re.sub(r"\{[^}/]+\}", "{}", path)))
+            access = table.get((method.upper(), pattern(path, op)))
             anonymous = op["security"] == [] or {} in op["security"]
             if access == "public":
                 assert anonymous, "%s is public: its security must allow no credential" % where
@@ -169,6 +176,11 @@ def test_the_hook_refuses_answers_that_do_not_match():
     _refused("GET", "/v1/models", _answer(401, {"error": {"code": "unauthenticated",
                                                           "message": "m", "request_id": "r"}}),
              "member 'type' missing")
+    # a '{*}' route's rest parameter takes the rest of the path, slashes and all
+    for path in ("/v1/models/local/llama", "/acme/v1/models/openclaw/eng/bot"):
+        _refused("GET", path, _answer(404, {"error": {"code": "not_found", "message": "m",
+                                                      "request_id": "r"}}),
+                 "member 'type' missing")
     _refused("GET", "/api/v1/openapi.json", _answer(200, {"openapi": "3.1.0", "paths": {}}),
              "header ETag missing")
     # streams: each event against the schema of its name

@@ -47,6 +47,7 @@ def _policy_bundle():
         {"scope": "enterprise", "domain": "actions",
          "content": {"default_autonomy": "approve",
                      "autonomous": ["memory_read", "send_message"]}},
+        gwtest.EXPORT_POLICY,  # conversation exports are data exports
     ]
     with open(path, "w") as f:
         f.write(gwtest.to_yaml(bundle) + "\n")
@@ -267,6 +268,14 @@ def test_browser_parked_action_approved_in_the_inbox():
     scenario("approval_parked_and_approved")
 
 
+def test_browser_conversations_reopen_continue_export_delete():
+    scenario("conversations")
+
+
+def test_browser_long_conversation_in_pages():
+    scenario("conversation_pages")
+
+
 def test_browser_dependency_graph():
     scenario("viz_graph")
 
@@ -281,6 +290,14 @@ def test_browser_mind_map():
 
 def test_browser_admin_tokens_create_and_revoke():
     scenario("admin_tokens")
+
+
+def test_browser_admin_namespace_grants():
+    scenario("admin_namespaces")
+
+
+def test_browser_admin_providers_and_models():
+    scenario("admin_models")
 
 
 def test_browser_admin_policy_edit_422_and_explain():
@@ -314,9 +331,10 @@ def test_browser_phone_viewport_and_dark_theme():
 def test_browser_screenshots_kept():
     BROWSER()
     shots = [f for f in os.listdir(ARTIFACTS) if f.endswith(".png")]
-    for name in ("signin-token", "chat", "approvals", "canvas-graph", "canvas-matrix",
-                 "canvas-mindmap", "admin-audit", "admin-tokens", "admin-costs",
-                 "admin-policies", "admin-sessions", "admin-status", "chat-phone", "chat-dark"):
+    for name in ("signin-token", "chat", "chat-conversations", "approvals", "canvas-graph",
+                 "canvas-matrix", "canvas-mindmap", "admin-audit", "admin-tokens", "admin-costs",
+                 "admin-policies", "admin-namespaces", "admin-models", "admin-sessions", "admin-status",
+                 "chat-phone", "chat-dark"):
         assert name + ".png" in shots, "screenshot %s missing (have %s)" % (name, shots)
 
 

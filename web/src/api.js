@@ -76,7 +76,21 @@ export async function api(method, path, body, opts = {}) {
 export const get = (path, opts) => api("GET", path, undefined, opts);
 export const post = (path, body, opts) => api("POST", path, body === undefined ? {} : body, opts);
 export const put = (path, body) => api("PUT", path, body);
+export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path) => api("DELETE", path);
+
+/** GETs path and saves the answer as a file named name (exports). */
+export async function download(path, name) {
+  const r = await request("GET", path);
+  const url = URL.createObjectURL(await r.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
 
 export const q = (params) => {
   const u = new URLSearchParams();
@@ -149,7 +163,7 @@ export function explain(err) {
     case "unauthenticated": return "Your sign-in has expired.";
     case "policy_violation": return "The change would loosen a policy set above this one.";
     case "not_found": return "Not found.";
-    case "conflict": return "Someone else changed this first.";
+    case "conflict": return "This conflicts with what the gateway has.";
     case "audit_unavailable": case "store_unavailable": case "unavailable":
       return "The gateway cannot record this right now; nothing was changed.";
     case "invalid_request": case "invalid_json": return "The gateway refused the request.";

@@ -11,6 +11,8 @@ import { auditView } from "./views/audit.js";
 import { tokensView } from "./views/tokens.js";
 import { costsView } from "./views/costs.js";
 import { policiesView } from "./views/policies.js";
+import { namespacesView } from "./views/namespaces.js";
+import { modelsView } from "./views/models.js";
 import { sessionsView } from "./views/sessions.js";
 import { statusView } from "./views/status.js";
 
@@ -23,6 +25,9 @@ const ROUTES = [
   { path: "admin/costs", label: "Costs", view: costsView, scope: "stats:read", admin: true },
   { path: "admin/policies", label: "Policies", view: policiesView, scope: "policies:read",
     admin: true },
+  { path: "admin/namespaces", label: "Namespaces", view: namespacesView,
+    scope: "namespaces:read", admin: true },
+  { path: "admin/models", label: "Models", view: modelsView, scope: "models:read", admin: true },
   { path: "admin/sessions", label: "Sessions", view: sessionsView, admin: true },
   { path: "admin/status", label: "Status", view: statusView, admin: true },
 ];

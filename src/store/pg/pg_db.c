@@ -125,4 +125,5 @@ static const struct store_ops pg_ops = {
     .sso = &store_pg_sso_ops,
     .cli = &store_pg_cli_ops,
     .grants = &store_pg_grant_ops,
+    .models = &store_pg_model_ops,
 };

@@ -175,6 +175,21 @@ static const struct migration migrations[] = {
      "  destination " T " NOT NULL, tenant " T " NOT NULL, seq " I " NOT NULL,"
      "  updated_ms " I " NOT NULL, PRIMARY KEY (destination, tenant));"},
 
+    {12, "run-time models: model_providers, model_entries, agent_models",
+     "CREATE TABLE model_providers ("
+     "  tenant " T " NOT NULL, name " T " NOT NULL, spec " T " NOT NULL, api_key " T ","
+     "  enabled INTEGER NOT NULL DEFAULT 1, created_by " T ", created_ms " I " NOT NULL,"
+     "  updated_by " T ", updated_ms " I " NOT NULL, PRIMARY KEY (tenant, name));"
+     "CREATE TABLE model_entries ("
+     "  tenant " T " NOT NULL, provider " T " NOT NULL, name " T " NOT NULL,"
+     "  upstream " T " NOT NULL, input_per_mtok DOUBLE PRECISION NOT NULL DEFAULT 0,"
+     "  output_per_mtok DOUBLE PRECISION NOT NULL DEFAULT 0,"
+     "  enabled INTEGER NOT NULL DEFAULT 1, created_by " T ", created_ms " I " NOT NULL,"
+     "  updated_by " T ", updated_ms " I " NOT NULL, PRIMARY KEY (tenant, provider, name));"
+     "CREATE TABLE agent_models ("
+     "  tenant " T " NOT NULL, agent " T " NOT NULL, model " T " NOT NULL, set_by " T ","
+     "  set_ms " I " NOT NULL, PRIMARY KEY (tenant, agent));"},
+
     {13, "audit integrity: signed heads with Merkle roots, audit_tree, audit_keys",
      /* heads signed before this version keep root NULL (checkpoints of the hash chain) */
      "ALTER TABLE audit_checkpoints ADD COLUMN root " T ";"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * test_store_models.c — unit tests of the store's run-time providers, models and agents'
- * models (SQLite backend).
+ * models, on the backend GWTEST_STORE chooses (test_store.h).
  *
  * Covers: a provider inserted with its models in one transaction (a conflicting model rolls
  * the provider back), updates that change only what they name, a provider deleted with its
@@ -136,7 +136,7 @@ static void test_models_and_agents(void **state)
     assert_int_equal(store_agent_model_put(f->st, &a), GW_OK); /* replaced, not added */
     assert_int_equal(store_agent_model_put(f->st, &(struct store_agent_model){0}), GW_EINVAL);
     store_close(f->st);
-    assert_int_equal(store_open(f->data, &f->st), GW_OK);
+    assert_int_equal(test_open(f, &f->st), GW_OK);
     struct store_agent_model *al = NULL;
     assert_int_equal(store_agent_model_list(f->st, &al, &n), GW_OK);
     assert_int_equal(n, 1);

@@ -2,7 +2,7 @@
 // audit.js — the audit trail: search with filters (newest first, paged by cursor), export as
 // JSONL or CSV, and the chain's verification status.
 import { h, mount, note, field, fmtTime, jsonText } from "../dom.js";
-import { get, request, q, explain, allows } from "../api.js";
+import { get, download, q, explain, allows } from "../api.js";
 
 const FILTERS = [["user", "User"], ["event", "Event (prefix*)"], ["channel", "Channel"],
                  ["outcome", "Outcome"], ["since", "Since (RFC 3339)"],
@@ -54,19 +54,9 @@ export function auditView(root) {
     }
   }
 
-  async function exportAs(format) {
-    try {
-      const r = await request("GET", "/api/v1/audit/export" + q({ ...params(), format }));
-      const url = URL.createObjectURL(await r.blob());
-      const a = h("a", { href: url, download: `audit.${format}` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
-    } catch (e) {
-      mount(status, note(`${explain(e)} ${e.message}`, "error"));
-    }
-  }
+  const exportAs = (format) => download("/api/v1/audit/export" + q({ ...params(), format }),
+                                        `audit.${format}`)
+    .catch((e) => mount(status, note(`${explain(e)} ${e.message}`, "error")));
 
   mount(root, h("section", { class: "page" },
     h("h1", null, "Audit trail"),

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-// chat.js — chat with an agent: the agents the caller may use, answers streamed over SSE
-// (POST /api/v1/channels/{ns}/{agent}/messages) and rendered as safe Markdown, tool calls and
-// pending approvals inline, stop, errors in plain words with the gateway's reason, and
-// visualization blocks (```openclaw-viz) rendered inline once the answer is complete.
-import { h, mount, note, jsonText, fmtUsd, append } from "../dom.js";
-import { get, post, stream, explain, ApiError } from "../api.js";
-import { markdown } from "../markdown.js";
+// chat.js — chat with an agent: the agents the caller may use and its conversations with
+// each (reopened, exported, deleted: conversations.js), answers streamed over SSE
+// (POST /api/v1/channels/{ns}/{agent}/messages, whose `session` names the conversation) and
+// rendered as safe Markdown, tool calls and pending approvals inline, stop, and errors in
+// plain words with the gateway's reason (transcript.js).
+import { h, mount, note, fmtUsd, append } from "../dom.js";
+import { get, stream, explain, ApiError } from "../api.js";
 import { takeDraft } from "./signin.js";
-import { vizBlock } from "./viz.js";
+import { errorCard, toolCard, renderAnswer, userMsg, assistantMsg, storedMessages }
+  from "./transcript.js";
+import { conversationList, readLatest, readEarlier, exportConversation, deleteConversation }
+  from "./conversations.js";
 
 const SESSION_KEY = (agent) => "openclaw.session." + agent;
 const sessionOf = (agent) => sessionStorage.getItem(SESSION_KEY(agent)) || "main";
@@ -25,68 +28,32 @@ async function loadAgents() {
   }
 }
 
-function errorCard(err, message, code, requestId) {
-  const plain = err ? explain(err) : explain(new ApiError(0, code, message));
-  return h("div", { class: "msg-error", role: "alert" },
-    h("strong", null, plain), " ", h("span", { class: "reason" }, err ? err.message : message),
-    (err && err.requestId) || requestId
-      ? h("small", { class: "rid" }, " (request " + ((err && err.requestId) || requestId) + ")")
-      : null);
-}
-
-/** Inline approve / reject for an action the turn parked. */
-export function approvalWidget(id, onDone) {
-  const out = h("span", { class: "approval-result", role: "status" });
-  const act = (verb) => async () => {
-    for (const b of box.querySelectorAll("button")) b.disabled = true;
-    try {
-      const r = await post(`/api/v1/approvals/${encodeURIComponent(id)}/${verb}`, {});
-      out.textContent = verb === "approve" ? `Approved: ${r.status}` : "Rejected";
-      if (onDone) onDone(r);
-    } catch (e) {
-      out.textContent = `${explain(e)} ${e.message || ""}`;
-      for (const b of box.querySelectorAll("button")) b.disabled = false;
-    }
-  };
-  const box = h("div", { class: "approval-inline" },
-    h("span", null, "Waiting for approval ", h("code", null, id)),
-    h("button", { type: "button", class: "primary small", onclick: act("approve") }, "Approve"),
-    h("button", { type: "button", class: "small", onclick: act("reject") }, "Reject"),
-    out);
-  return box;
-}
-
-function toolCard(ev) {
-  const pending = ev.status === "pending_approval";
-  return h("div", { class: "tool " + (ev.status || ""), role: "group",
-                    "aria-label": `Tool call ${ev.tool}` },
-    h("div", { class: "tool-head" }, h("span", { class: "tool-name" }, "Tool ", h("code", null,
-      String(ev.tool))), h("span", { class: "badge " + ev.status }, String(ev.status))),
-    h("details", null, h("summary", null, "Arguments"),
-      h("pre", { class: "code" }, ev.args === null ? "(not a JSON object)" : jsonText(ev.args))),
-    ev.result != null && !pending
-      ? h("details", null, h("summary", null, "Result"), h("pre", { class: "code" },
-                                                           jsonText(ev.result)))
-      : null,
-    pending && ev.result && ev.result.approval_id ? approvalWidget(ev.result.approval_id) : null);
-}
-
 export function chatView(root, params) {
-  let agents = [];
   let agent = params.get("agent");
+  let conv = null; // the open conversation's summary; null until the gateway has one
   let ctl = null; // AbortController of the answer being streamed
+  let gen = 0; // bumped on every switch: answers for an earlier agent or conversation are dropped
 
   const list = h("ul", { class: "agent-list", "aria-label": "Agents" });
   const log = h("div", { class: "transcript", role: "log", "aria-live": "polite",
-                         "aria-label": "Conversation" });
+                         "aria-label": "Conversation", tabindex: "0" });
   const input = h("textarea", { id: "composer-input", rows: "3", required: true,
     placeholder: "Message the agent (Enter sends, Shift+Enter for a new line)" });
   input.value = takeDraft();
   const send = h("button", { type: "submit", class: "primary" }, "Send");
   const stop = h("button", { type: "button", class: "danger", hidden: true,
                              onclick: () => ctl && ctl.abort() }, "Stop");
-  const title = h("h1", { class: "chat-title" }, "Chat");
-  const sessionLabel = h("span", { class: "hint" });
+  const title = h("h1", { class: "chat-title", id: "chat-title" }, "Chat");
+  const convTitle = h("span", { class: "conv-current" });
+  const status = h("p", { class: "conv-status", role: "status" });
+  const fail = (e) => (status.textContent = `${explain(e)} ${e.message}`);
+  const convActions = h("div", { class: "actions conv-actions", hidden: true },
+    h("button", { type: "button", class: "small", onclick: () => conv &&
+      exportConversation(conv, "json").catch(fail) }, "Export JSON"),
+    h("button", { type: "button", class: "small", onclick: () => conv &&
+      exportConversation(conv, "markdown").catch(fail) }, "Export Markdown"),
+    h("button", { type: "button", class: "small danger", onclick: () => remove() }, "Delete"));
+  const convs = conversationList((c) => open(c));
   const form = h("form", { class: "composer", onsubmit: (e) => {
     e.preventDefault();
     submit();
@@ -104,51 +71,117 @@ export function chatView(root, params) {
     if (force || nearBottom()) log.scrollTop = log.scrollHeight;
   };
 
+  function show(c) {
+    conv = c;
+    convTitle.textContent = c ? c.title || "(no text)" : "New conversation";
+    convActions.hidden = !c;
+    convs.mark(c && c.id);
+  }
+
+  /** Leaves what is shown (stopping an answer being streamed) for something else. */
+  function leave() {
+    if (ctl) ctl.abort();
+    status.textContent = "";
+    return ++gen;
+  }
+
   function pick(name) {
+    const g = leave();
     agent = name;
     history.replaceState(null, "", "#/chat?agent=" + encodeURIComponent(name));
     for (const b of list.querySelectorAll("button"))
       b.setAttribute("aria-pressed", String(b.dataset.agent === name));
     title.textContent = name;
-    sessionLabel.textContent = `conversation “${sessionOf(name)}”`;
+    show(null);
     mount(log);
+    // the conversation of this tab's session with the agent, if the gateway has one
+    convs.load(name).then(() => {
+      const c = convs.find((x) => x.session === sessionOf(name));
+      if (c && g === gen && !log.children.length) open(c);
+    });
     input.focus();
+  }
+
+  function earlier(c, before) {
+    const b = h("button", { type: "button", class: "small earlier", onclick: async () => {
+      b.disabled = true;
+      try {
+        const r = await readEarlier(c, before);
+        b.replaceWith(...(r.start > 0 ? [earlier(c, r.start)] : []),
+                      ...storedMessages(r.messages));
+      } catch (e) {
+        b.disabled = false;
+        fail(e);
+      }
+    } }, "Show earlier messages");
+    return b;
+  }
+
+  async function open(c) {
+    const g = leave();
+    sessionStorage.setItem(SESSION_KEY(agent), c.session);
+    show(c);
+    mount(log, note("Loading the conversation…"));
+    try {
+      const r = await readLatest(c);
+      if (g !== gen) return;
+      show(r.conversation);
+      mount(log, r.start > 0 ? earlier(c, r.start) : null, storedMessages(r.messages));
+      scroll(true);
+    } catch (e) {
+      if (g === gen) mount(log, errorCard(e));
+    }
   }
 
   function newConversation() {
     if (!agent) return;
+    leave();
     const id = "web-" + crypto.getRandomValues(new Uint32Array(2)).join("").slice(0, 12);
     sessionStorage.setItem(SESSION_KEY(agent), id);
-    pick(agent);
+    show(null);
+    mount(log);
+    input.focus();
+  }
+
+  async function remove() {
+    const c = conv;
+    if (!c || !confirm(`Delete the conversation “${c.title}” and its ${c.messages} ` +
+                       "messages? This cannot be undone.")) return;
+    try {
+      await deleteConversation(c);
+      newConversation();
+      status.textContent = "Conversation deleted.";
+      convs.load(agent);
+    } catch (e) {
+      fail(e);
+    }
   }
 
   async function submit() {
     const text = input.value.trim();
     if (!text || !agent || ctl) return;
+    const g = gen;
     input.value = "";
+    status.textContent = "";
     // kept until the gateway takes it: an expired session puts it back after sign-in
     sessionStorage.setItem("openclaw.draft", text);
-    log.append(h("div", { class: "msg user" }, h("div", { class: "body" }, text)));
-    const body = h("div", { class: "body" });
-    const tools = h("div", { class: "tools" });
-    const foot = h("div", { class: "msg-foot" });
-    const msg = h("div", { class: "msg assistant streaming", "aria-busy": "true" },
-                  body, tools, foot);
-    log.append(msg);
+    log.append(userMsg(text));
+    const m = assistantMsg();
+    m.el.classList.add("streaming");
+    m.el.setAttribute("aria-busy", "true");
+    log.append(m.el);
     scroll(true);
-    let answer = "";
-    let frame = 0;
+    let answer = "", notice = null, frame = 0, ended = false, convId = null;
     const render = (final) => {
       frame = 0;
-      mount(body, markdown(answer, { "openclaw-viz": (src, closed) =>
-        vizBlock(src, final && closed) }));
+      if (notice) mount(m.body, notice);
+      else renderAnswer(m.body, answer, final);
       scroll();
     };
     ctl = new AbortController();
     send.hidden = true;
     stop.hidden = false;
     const [ns, name] = agent.split("/");
-    let ended = false;
     try {
       const path = `/api/v1/channels/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
       await stream(path + "/messages",
@@ -158,13 +191,14 @@ export function chatView(root, params) {
             answer += data.text || "";
             if (!frame) frame = requestAnimationFrame(() => render(false));
           } else if (ev === "tool") {
-            tools.append(toolCard(data));
+            m.tools.append(toolCard(data));
             scroll();
           } else if (ev === "done") {
             ended = true;
+            convId = data.conversation_id || null;
             answer = data.reply != null ? data.reply : answer;
             const u = data.usage || {};
-            append(foot, [h("span", null, data.model || ""),
+            append(m.foot, [h("span", null, data.model || ""),
               u.total_tokens != null ? h("span", null, `${u.total_tokens} tokens`) : null,
               data.cost_usd != null ? h("span", null, fmtUsd(data.cost_usd)) : null,
               data.rerouted ? h("span", { class: "badge warn" },
@@ -172,56 +206,60 @@ export function chatView(root, params) {
           } else if (ev === "error") {
             ended = true;
             const e = data.error || {};
-            msg.append(errorCard(null, e.message, e.code));
+            m.el.append(errorCard(null, e.message, e.code));
           } else if (ev === "json") {
-            ended = true;
-            answer = data.status === "stored"
-              ? `Stored in the agent's mailbox (${data.id}). This agent has no model, so ` +
-                "no answer comes here."
-              : jsonText(data);
+            ended = true; // an agent without a model: kept in its mailbox, the gateway says why
+            notice = h("p", { class: "notice" }, `Stored in the agent's mailbox (${data.id}). `,
+              data.hint ? String(data.hint) : "This agent has no model, so no answer comes here.");
           }
         }, ctl.signal);
-      if (!ended) msg.append(h("div", { class: "msg-error", role: "alert" },
-                               "The answer ended early (the connection was closed)."));
+      if (!ended) m.el.append(h("div", { class: "msg-error", role: "alert" },
+                                "The answer ended early (the connection was closed)."));
     } catch (e) {
       if (e.name === "AbortError") {
-        foot.append(h("span", { class: "badge" }, "stopped"));
+        m.foot.append(h("span", { class: "badge" }, "stopped"));
       } else {
         if (e.status !== 401) sessionStorage.removeItem("openclaw.draft");
-        msg.append(errorCard(e));
+        m.el.append(errorCard(e));
       }
     } finally {
       if (frame) cancelAnimationFrame(frame);
       render(true);
-      msg.classList.remove("streaming");
-      msg.removeAttribute("aria-busy");
+      m.el.classList.remove("streaming");
+      m.el.removeAttribute("aria-busy");
       ctl = null;
       send.hidden = false;
       stop.hidden = true;
-      input.focus();
+      if (g === gen) input.focus();
+    }
+    // the turn is in a conversation now: list it (first or moved to the front) and offer it
+    if (convId && g === gen) {
+      await convs.load(agent);
+      const c = convs.find((x) => x.id === convId);
+      if (c && g === gen) show(c);
     }
   }
 
   mount(root, h("div", { class: "chat" },
     h("aside", { class: "chat-side", "aria-label": "Agents and conversations" },
       h("h2", null, "Agents"), list,
-      h("button", { type: "button", onclick: newConversation }, "New conversation")),
+      h("button", { type: "button", class: "primary new-conv", onclick: newConversation },
+        "New conversation"),
+      convs.el),
     h("section", { class: "chat-main", "aria-labelledby": "chat-title" },
-      h("div", { class: "chat-head" }, title, sessionLabel), log, form)));
-  title.id = "chat-title";
+      h("div", { class: "chat-head" }, title, convTitle, convActions), status, log, form)));
 
   loadAgents().then((a) => {
-    agents = a;
-    if (!agents.length) {
+    if (!a.length) {
       mount(list, h("li", null, note("No agent is open to you. An administrator registers " +
                                      "agents and grants channels.")));
       return;
     }
-    mount(list, agents.map((x) => h("li", null, h("button", { type: "button",
+    mount(list, a.map((x) => h("li", null, h("button", { type: "button",
       class: "agent", "data-agent": x.name, "aria-pressed": "false",
       onclick: () => pick(x.name) }, h("span", null, x.name),
       x.description ? h("small", null, x.description) : null))));
-    pick(agents.some((x) => x.name === agent) ? agent : agents[0].name);
+    pick(a.some((x) => x.name === agent) ? agent : a[0].name);
   }, (e) => mount(list, h("li", null, errorCard(e))));
 
   return () => ctl && ctl.abort();
