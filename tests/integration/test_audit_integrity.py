@@ -12,7 +12,6 @@ import json
 import os
 import random
 import re
-import sqlite3
 import threading
 import time
 
@@ -305,21 +304,18 @@ def _forge_append(g):
     forged.update(seq=last["seq"] + 1, prev_hash=last["hash"], type="token.created",
                   details={"forged": True})
     forged["hash"] = event_hash(forged)
-    db = sqlite3.connect(g.db_path, timeout=10)
+    prev = [r for r in g.store_audit_rows() if r["seq"] == last["seq"]][0]
+    cols = list(prev)
+    vals = []
+    for col in cols:
+        if col == "ts_ms":
+            vals.append(prev["ts_ms"])
+        elif col == "details":
+            vals.append(json.dumps(forged["details"], sort_keys=True, separators=(",", ":")))
+        else:
+            vals.append(forged.get(col))
+    db = g.db()  # the store of either backend
     try:
-        cols = [r[1] for r in db.execute("PRAGMA table_info(audit_events)")]
-        ts = last["ts"]
-        vals = []
-        for col in cols:
-            if col == "ts_ms":
-                prev = db.execute("SELECT ts_ms FROM audit_events WHERE tenant=? AND seq=?",
-                                  (TENANT, last["seq"])).fetchone()[0]
-                vals.append(prev)
-            elif col == "details":
-                vals.append(json.dumps(forged["details"], sort_keys=True, separators=(",", ":")))
-            else:
-                vals.append(forged.get(col))
-        assert ts
         db.execute("INSERT INTO audit_events (%s) VALUES (%s)" % (",".join(cols),
                                                                  ",".join("?" * len(cols))), vals)
         db.commit()
@@ -442,10 +438,8 @@ def test_proofs_api_and_cli():
         assert c.rc == 0 and c.json()["consistent_with_your_head"] is True, c
         # rewrite event 3 before the kept head, hashes recomputed: the log no longer extends it
         g.stop()
-        db = sqlite3.connect(g.db_path)
-        cols = [x[1] for x in db.execute("PRAGMA table_info(audit_events)")]
-        row = dict(zip(cols, db.execute("SELECT * FROM audit_events WHERE tenant=? AND seq=3",
-                                        (TENANT,)).fetchone()))
+        row = [r for r in g.store_audit_rows() if r["seq"] == 3][0]
+        db = g.db()
         line = [x for x in g.file_audit_lines() if x.get("seq") == 3 and "prev_hash" in x][0]
         line["outcome"] = "denied"
         db.execute("UPDATE audit_events SET outcome='denied', hash=? WHERE tenant=? AND seq=3",
@@ -500,7 +494,7 @@ def test_witness_gets_heads_and_catches_a_truncation():
         # the last subtree of the witnessed head's frontier (verification against a kept head
         # finds where the log parted from it to the subtree)
         cut = kept["seq"] - (kept["seq"] & -kept["seq"])
-        db = sqlite3.connect(g.db_path)
+        db = g.db()
         db.execute("DELETE FROM audit_events WHERE tenant=? AND seq>?", (TENANT, cut))
         db.execute("DELETE FROM audit_checkpoints WHERE tenant=? AND seq>?", (TENANT, cut))
         db.commit()
