@@ -628,9 +628,13 @@ static void test_audit_commit_heads_nodes_keys(void **state)
         make_row(&rows[i], "acme", i + 1, 10);
     char h3[80];
     snprintf(h3, sizeof(h3), "%064d", 3);
-    struct store_audit_checkpoint head = {.tenant = (char *)"acme", .seq = 3, .hash = h3,
-                                          .ts_ms = 5, .key_id = (char *)"k1",
-                                          .signature = (char *)"sig", .root = (char *)"r3"};
+    struct store_audit_checkpoint head = {.tenant = (char *)"acme",
+                                          .seq = 3,
+                                          .hash = h3,
+                                          .ts_ms = 5,
+                                          .key_id = (char *)"k1",
+                                          .signature = (char *)"sig",
+                                          .root = (char *)"r3"};
     struct store_audit_node nodes[2] = {{(char *)"acme", 8, 0, (char *)"n0"},
                                         {(char *)"acme", 8, 0, (char *)"n0bis"}};
     struct store_audit_commit c = {rows, 3, &head, 1, nodes, 1};
@@ -673,11 +677,16 @@ static void test_audit_commit_heads_nodes_keys(void **state)
     for (int i = 0; i < 3; i++)
         store_audit_row_release(&rows[i]);
 
-    struct store_audit_key k1 = {.key_id = (char *)"k1", .public_key = (char *)"p1",
-                                 .ts_ms = 1, .sig_new = (char *)"s1"};
-    struct store_audit_key k2 = {.key_id = (char *)"k2", .public_key = (char *)"p2",
-                                 .prev_key_id = (char *)"k1", .ts_ms = 2,
-                                 .sig_prev = (char *)"sp", .sig_new = (char *)"s2"};
+    struct store_audit_key k1 = {.key_id = (char *)"k1",
+                                 .public_key = (char *)"p1",
+                                 .ts_ms = 1,
+                                 .sig_new = (char *)"s1"};
+    struct store_audit_key k2 = {.key_id = (char *)"k2",
+                                 .public_key = (char *)"p2",
+                                 .prev_key_id = (char *)"k1",
+                                 .ts_ms = 2,
+                                 .sig_prev = (char *)"sp",
+                                 .sig_new = (char *)"s2"};
     assert_int_equal(store_audit_key_insert(f->st, &k2), GW_OK);
     assert_int_equal(store_audit_key_insert(f->st, &k1), GW_OK);
     assert_int_equal(store_audit_key_insert(f->st, &k1), GW_ECONFLICT);
