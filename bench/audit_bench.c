@@ -101,7 +101,7 @@ int main(int argc, char **argv)
            batches ? (double)events / (double)batches : 0.0,
            n ? (double)g_lat[n / 2] / 1e3 : 0.0, n ? (double)g_lat[n * 99 / 100] / 1e3 : 0.0);
     struct audit_verify_result vr;
-    audit_verify_store(g_audit, "acme-corp", &vr);
+    audit_verify_store(g_audit, "acme-corp", NULL, &vr);
     printf("verify ok=%d events_checked=%lld\n", vr.ok, (long long)vr.events_checked);
     audit_close(g_audit);
     store_close(st);

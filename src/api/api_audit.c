@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT
- * api_audit.c — querying, exporting and verifying the audit trail.
+ * api_audit.c — querying, exporting, verifying and proving the audit trail; the signing keys.
  *
  * Visibility comes from the caller's role, never from a parameter: enterprise_admin (or an
  * ownerless "*" token) sees the tenant, org_admin its org subtree, team_lead its team, anyone
  * else its own events. Exports stream page by page (audit_export_*) with no row cap; a full
- * JSONL export (whole tenant, no filter) carries the stored signed checkpoints after the rows
- * they cover, so it verifies offline like the log file. A filtered export has gaps in the chain:
- * its rows keep their hashes, but only a full export can be verified as a chain.
+ * JSONL export (whole tenant, no filter) carries the signing keys and the signed heads after
+ * the rows they cover, so it verifies offline like the log file. A filtered export has gaps in
+ * the chain: its rows keep their hashes, but only a full export can be verified as a chain.
+ * Proofs carry hashes and signed heads only; an inclusion proof adds the event itself only when
+ * the caller may see it. The tenant is always the caller's.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
@@ -61,7 +63,8 @@ static bool parse_filter(struct api_call *c, struct audit_query *f)
     for (size_t i = 0; i < 2; i++) {
         const char *v = http_query(c->r, names[i]);
         if (v && !gw_time_parse(v, dst[i])) {
-            http_respond_error(c->r, GW_EINVAL, "%s must be an RFC 3339 time, e.g. 2025-01-10T09:00:00Z", names[i]);
+            http_respond_error(c->r, GW_EINVAL,
+                               "%s must be an RFC 3339 time, e.g. 2025-01-10T09:00:00Z", names[i]);
             return false;
         }
     }
@@ -98,9 +101,9 @@ void api_audit_query(struct api_call *c)
         return;
     }
     c->gc.audit.details = json_pack("{s:I}", "returned", (json_int_t)json_array_size(events));
-    http_respond_json(c->r, 200, json_pack("{s:o,s:o}", "events", events, "next_cursor",
-                                           next ? json_sprintf("%lld", (long long)next)
-                                                : json_null()));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:o,s:o}", "events", events, "next_cursor",
+                                next ? json_sprintf("%lld", (long long)next) : json_null()));
 }
 
 /* --- streamed export ----------------------------------------------------------------------- */
@@ -125,7 +128,8 @@ void api_audit_export(struct api_call *c)
     const char *fmt = http_query(c->r, "format");
     if (!fmt)
         fmt = c->gc.cfg->audit_export_format && strcmp(c->gc.cfg->audit_export_format, "csv") == 0
-                  ? "csv" : "jsonl";
+                  ? "csv"
+                  : "jsonl";
     bool csv = strcmp(fmt, "csv") == 0;
     if (!csv && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "json") != 0) {
         http_respond_error(c->r, GW_EINVAL, "format must be jsonl or csv");
@@ -140,19 +144,19 @@ void api_audit_export(struct api_call *c)
      * models wrote, so it counts as confidential, metadata alone as internal */
     char msg[POL_REASON_MAX + 100];
     int level = c->gc.cfg->audit_log_content ? POL_LEVEL_CONFIDENTIAL : POL_LEVEL_INTERNAL;
-    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"),
-                                 msg, sizeof(msg));
+    gw_err rc = gov_export_check(&c->gc, "audit", level, dest && !strcmp(dest, "external"), msg,
+                                 sizeof(msg));
     if (rc != GW_OK) {
         http_respond_error(c->r, rc, "%s", msg);
         return;
     }
     /* the export itself is audited first, so it appears in what it exports when unfiltered */
-    json_t *details = json_pack("{s:s,s:s?,s:s?,s:s?}", "format", csv ? "csv" : "jsonl",
-                                "user", f.actor, "event", f.type, "channel", f.resource);
+    json_t *details = json_pack("{s:s,s:s?,s:s?,s:s?}", "format", csv ? "csv" : "jsonl", "user",
+                                f.actor, "event", f.type, "channel", f.resource);
     if (!api_audit_sync(c, "audit.exported", NULL, 200, details))
         return;
-    struct audit_export *x =
-        audit_export_open(c->d->audit, &f, csv ? AUDIT_EXPORT_CSV : AUDIT_EXPORT_JSONL);
+    struct audit_export *x = audit_export_open(c->d->audit, &f,
+                                               csv ? AUDIT_EXPORT_CSV : AUDIT_EXPORT_JSONL);
     const char *hdrs[] = {csv ? "Content-Disposition: attachment; filename=\"audit-export.csv\""
                               : "Content-Disposition: attachment; filename=\"audit-export.jsonl\"",
                           NULL};
@@ -164,21 +168,34 @@ void api_audit_verify(struct api_call *c)
 {
     if (!api_require(c, "audit:read"))
         return;
+    json_t *body = NULL;
+    if (c->r->method == HTTP_POST && !(body = api_json_body(c)))
+        return;
+    const json_t *head = json_object_get(body, "head");
+    if (body && !json_is_object(head)) {
+        json_decref(body);
+        http_respond_error(c->r, GW_EINVAL, "the body must be {\"head\": <a signed head>}");
+        return;
+    }
+    struct audit_verify_opts o = {.head = head};
     struct audit_verify_result res;
-    if (audit_verify_store(c->d->audit, c->gc.p->tenant, &res) != GW_OK) {
+    gw_err rc = audit_verify_store(c->d->audit, c->gc.p->tenant, &o, &res);
+    json_decref(body);
+    if (rc == GW_EINVAL) {
+        http_respond_error(c->r, rc, "head is not a signed head with a root");
+        return;
+    }
+    if (rc != GW_OK) {
         http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
         return;
     }
-    json_t *body = json_pack("{s:b,s:o,s:I,s:I,s:I,s:s}", "ok", res.ok, "first_bad_seq",
-                             res.ok ? json_null() : json_integer(res.first_bad_seq),
-                             "events_checked", (json_int_t)res.events_checked,
-                             "checkpoints_checked", (json_int_t)res.checkpoints_checked,
-                             "last_seq", (json_int_t)res.last_seq, "tenant", c->gc.p->tenant);
-    if (!res.ok)
-        json_object_set_new(body, "reason", json_string(res.reason));
+    json_t *out = audit_verify_result_json(&res);
+    json_object_set_new(out, "tenant", json_string(c->gc.p->tenant));
+    if (res.ok)
+        json_object_del(out, "reason");
     c->gc.audit.details = json_pack("{s:b,s:I}", "ok", res.ok, "first_bad_seq",
-                                 (json_int_t)res.first_bad_seq);
-    http_respond_json(c->r, 200, body);
+                                    (json_int_t)res.first_bad_seq);
+    http_respond_json(c->r, 200, out);
 }
 
 void api_audit_head(struct api_call *c)
@@ -186,9 +203,116 @@ void api_audit_head(struct api_call *c)
     if (!api_require(c, "audit:read"))
         return;
     json_t *head = NULL;
-    if (audit_head_json(c->d->audit, c->gc.p->tenant, &head) != GW_OK) {
-        http_respond_error(c->r, GW_EAUDIT, "the audit head could not be signed");
+    gw_err rc = audit_head_json(c->d->audit, c->gc.p->tenant, &head);
+    if (rc == GW_ENOTFOUND) {
+        http_respond_error(c->r, rc, "the tenant's trail has no signed head yet");
+        return;
+    }
+    if (rc != GW_OK) {
+        http_respond_error(c->r, GW_EAUDIT, "the audit head could not be read");
         return;
     }
     http_respond_json(c->r, 200, head);
+}
+
+/* --- proofs ---------------------------------------------------------------------------------- */
+
+static bool query_int(struct api_call *c, const char *name, int64_t *out)
+{
+    const char *v = http_query(c->r, name);
+    *out = 0;
+    if (!v || parse_int(v, 1, INT64_MAX, out))
+        return true;
+    http_respond_error(c->r, GW_EINVAL, "%s must be a positive integer", name);
+    return false;
+}
+
+static void respond_proof(struct api_call *c, gw_err rc, json_t *proof)
+{
+    if (rc == GW_OK)
+        http_respond_json(c->r, 200, proof);
+    else if (rc == GW_ENOTFOUND)
+        http_respond_error(c->r, rc, "no such event, or no signed head of that size");
+    else if (rc == GW_EINVAL)
+        http_respond_error(c->r, rc, "sizes out of range (seq <= size, from <= to)");
+    else
+        http_respond_error(c->r, GW_ESTORE, "the audit trail could not be read");
+}
+
+void api_audit_proof_inclusion(struct api_call *c)
+{
+    if (!api_require(c, "audit:read"))
+        return;
+    int64_t seq = 0, size = 0;
+    if (!parse_int(c->var[0], 1, INT64_MAX, &seq)) {
+        http_respond_error(c->r, GW_EINVAL, "the event's seq must be a positive integer");
+        return;
+    }
+    if (!query_int(c, "size", &size))
+        return;
+    json_t *proof = NULL;
+    gw_err rc = audit_prove_inclusion(c->d->audit, c->gc.p->tenant, seq, size, &proof);
+    struct audit_query q = {.tenant = c->gc.p->tenant};
+    visibility(c->gc.p, &q);
+    json_t *ev = NULL;
+    if (rc == GW_OK && audit_event_json(c->d->audit, &q, seq, &ev) == GW_OK)
+        json_object_set_new(proof, "event", ev);
+    respond_proof(c, rc, proof);
+}
+
+void api_audit_proof_consistency(struct api_call *c)
+{
+    if (!api_require(c, "audit:read"))
+        return;
+    int64_t from = 0, to = 0;
+    if (!query_int(c, "from", &from) || !query_int(c, "to", &to))
+        return;
+    if (!from) {
+        http_respond_error(c->r, GW_EINVAL, "from (the size of the head you kept) is required");
+        return;
+    }
+    json_t *proof = NULL;
+    gw_err rc = audit_prove_consistency(c->d->audit, c->gc.p->tenant, from, to, &proof);
+    respond_proof(c, rc, proof);
+}
+
+/* --- signing keys ---------------------------------------------------------------------------- */
+
+void api_audit_public_key(struct api_call *c)
+{
+    json_t *keys = NULL;
+    if (audit_keys_json(c->d->audit, &keys) != GW_OK) {
+        http_respond_error(c->r, GW_ESTORE, "the signing keys could not be read");
+        return;
+    }
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:s,s:s,s:o}", "algorithm", "Ed25519", "public_key",
+                                audit_public_key(c->d->audit), "key_id", audit_key_id(c->d->audit),
+                                "keys", keys));
+}
+
+void api_audit_rotate_key(struct api_call *c)
+{
+    if (!api_require(c, "audit:admin"))
+        return;
+    /* one key signs every tenant's heads: the gateway's operator rotates it */
+    if (strcmp(c->gc.p->role, "enterprise_admin") != 0 ||
+        strcmp(c->gc.p->tenant, c->gc.cfg->tenant_id) != 0) {
+        http_respond_error(c->r, GW_EFORBIDDEN,
+                           "the signing key is the gateway's: only an "
+                           "enterprise administrator of the primary tenant rotates it");
+        return;
+    }
+    json_t *d = json_pack("{s:s}", "previous_key_id", audit_key_id(c->d->audit));
+    if (!api_audit_sync(c, "audit.key_rotated", NULL, 200, d))
+        return;
+    char id[17];
+    if (audit_rotate_key(c->d->audit, id) != GW_OK) {
+        api_audit_failed(c);
+        http_respond_error(c->r, GW_EAUDIT, "the signing key could not be rotated");
+        return;
+    }
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:s}", "key_id", id, "public_key",
+                                audit_public_key(c->d->audit)));
 }

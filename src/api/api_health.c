@@ -48,10 +48,11 @@ void api_ready(struct api_call *c)
     struct api_health h;
     c->d->host.health(c->d->host.arg, &h);
     bool store_ok = h.store_ok, draining = h.draining;
-    bool ready = store_ok && st.healthy && !draining;
-    json_t *body = json_pack("{s:b,s:{s:s,s:s}}", "ready", ready, "checks", "store",
+    bool ready = store_ok && st.healthy && st.integrity_ok && !draining;
+    json_t *body = json_pack("{s:b,s:{s:s,s:s,s:s}}", "ready", ready, "checks", "store",
                              store_ok ? "ok" : "unreachable", "audit",
-                             st.healthy ? "ok" : "failing");
+                             st.healthy ? "ok" : "failing", "audit_integrity",
+                             st.integrity_ok ? "ok" : "failing");
     /* Redis down does not take the node out of the balancer: it serves what it can still
      * guarantee (shared/README.md) and says so */
     json_object_set_new(json_object_get(body, "checks"), "shared",
@@ -103,10 +104,12 @@ void api_status(struct api_call *c)
         json_array_append_new(pl, json_pack("{s:s,s:s,s:s}", "name", plugins[i].name, "state",
                                             plugins[i].state, "detail", plugins[i].detail));
     json_t *body = json_pack(
-        "{s:s,s:I,s:s,s:{s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
+        "{s:s,s:I,s:s,s:{s:s,s:s,s:s,s:s},s:{s:I,s:I,s:I,s:I},s:o}", "version", GW_VERSION,
         "uptime_seconds", (json_int_t)((gw_now_ms() - h.started_ms) / 1000), "tenant",
         c->tenant->id, "components", "store", h.store_ok ? "healthy" : "unhealthy", "audit",
-        st.healthy ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy", "audit", "appended",
+        st.healthy ? "healthy" : "unhealthy", "audit_integrity",
+        st.integrity_ok ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy",
+        "audit", "appended",
         (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
         (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
     json_object_set_new(json_object_get(body, "components"), "shared",
@@ -147,12 +150,4 @@ void api_userinfo(struct api_call *c)
     json_t *body = principal_json(c, c->gc.p);
     api_auth_userinfo_extend(c, body);
     http_respond_json(c->r, 200, body);
-}
-
-void api_audit_public_key(struct api_call *c)
-{
-    http_respond_json(c->r, 200,
-                      json_pack("{s:s,s:s,s:s}", "algorithm", "Ed25519", "public_key",
-                                audit_public_key(c->d->audit), "key_id",
-                                audit_key_id(c->d->audit)));
 }

@@ -71,7 +71,8 @@ api_handler_fn api_agents_register, api_agents_list, api_agents_delete, api_mess
 api_handler_fn api_namespaces_list, api_namespaces_get, api_namespaces_member_add,
     api_namespaces_member_remove, api_scopes_list;
 api_handler_fn api_memory_get, api_memory_put;
-api_handler_fn api_audit_query, api_audit_export, api_audit_verify, api_audit_head;
+api_handler_fn api_audit_query, api_audit_export, api_audit_verify, api_audit_head,
+    api_audit_proof_inclusion, api_audit_proof_consistency, api_audit_rotate_key;
 api_handler_fn api_admin_reload;
 api_handler_fn api_policies_create, api_policies_list, api_policies_get, api_policies_update,
     api_policies_deprecate, api_policies_history, api_policies_diff, api_policies_rollback,

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * audit_file.c — the JSON Lines sink of the audit trail.
  *
- * Owns the file descriptor only; what goes into the file (rows, checkpoint lines) is decided
- * by the writer. Appends are all-or-nothing from the chain's point of view: the whole batch is
- * written, then fdatasync'd, and on any failure a regular file is truncated back to its size
- * before the batch. Non-regular targets (a pipe, /dev/stdout, /dev/full) are written without
- * sync or truncation. Daily rotation renames the file to <path>.YYYY-MM-DD (the UTC day it was
- * written) and retention deletes rotated files by the date in their name.
+ * Owns the file descriptor only; what goes into the file (rows, head lines) is decided by the
+ * writer, after the store committed it. The file is derived from the store, which is durable,
+ * so a batch is written without a sync of its own: a crash that loses the end of the file is
+ * repaired from the store at the next start (audit_reconcile.c), which reads the file back from
+ * its end with audit_tail_*. A failed write cuts a regular file back to its size before it.
+ * Non-regular targets (a pipe, /dev/stdout, /dev/full) are written without sync or cut. The file
+ * is synced when it is closed or rotated. Daily rotation renames the file to <path>.YYYY-MM-DD
+ * (the UTC day it was written) and retention deletes rotated files by the date in their name.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -66,8 +68,10 @@ void audit_file_init(struct audit_file *f)
 
 void audit_file_close(struct audit_file *f)
 {
-    if (f->fd >= 0)
+    if (f->fd >= 0) {
+        audit_file_sync(f);
         close(f->fd);
+    }
     f->fd = -1;
 }
 
@@ -85,8 +89,11 @@ static gw_err open_fd(struct audit_file *f, int64_t now_ms)
     if (stat(dir, &st) != 0)
         gw_mkdirs(dir, 0700); /* the open below reports any failure */
     free(dir);
-    /* No O_NOFOLLOW: operators may point log_path at /dev/stdout or a FIFO. */
-    f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    /* No O_NOFOLLOW: operators may point log_path at /dev/stdout or a FIFO. Read access is for
+     * reading the tail back; a target that refuses it is written only. */
+    f->fd = open(f->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (f->fd < 0 && errno != ENOENT)
+        f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (f->fd < 0) {
         f->err = errno;
         return GW_EAUDIT;
@@ -146,14 +153,14 @@ gw_err audit_file_rotate(struct audit_file *f, int64_t now_ms)
     }
     free(target);
     sync_dir(f->path);
-    audit_file_close(f);
+    audit_file_close(f); /* synced: the rotated file is complete */
     gw_err rc = open_fd(f, now_ms);
     f->day = day_of(now_ms); /* the fresh file belongs to today whatever its mtime says */
     audit_file_apply_retention(f, now_ms);
     return rc;
 }
 
-gw_err audit_file_append(struct audit_file *f, const char *data, size_t n, off_t *offset)
+gw_err audit_file_append(struct audit_file *f, const char *data, size_t n)
 {
     off_t start = 0;
     if (f->fd < 0)
@@ -165,8 +172,6 @@ gw_err audit_file_append(struct audit_file *f, const char *data, size_t n, off_t
             return GW_EAUDIT;
         }
     }
-    if (offset)
-        *offset = start;
     size_t off = 0;
     while (off < n) {
         ssize_t w = write(f->fd, data + off, n - off);
@@ -178,14 +183,18 @@ gw_err audit_file_append(struct audit_file *f, const char *data, size_t n, off_t
         }
         off += (size_t)w;
     }
-    if (f->regular && fdatasync(f->fd) != 0) {
-        f->err = errno;
-        goto fail;
-    }
     return GW_OK;
 fail:
     if (f->regular && off > 0)
         audit_file_truncate(f, start);
+    return GW_EAUDIT;
+}
+
+gw_err audit_file_sync(struct audit_file *f)
+{
+    if (f->fd < 0 || !f->regular || fdatasync(f->fd) == 0)
+        return GW_OK;
+    f->err = errno;
     return GW_EAUDIT;
 }
 
@@ -195,12 +204,116 @@ gw_err audit_file_truncate(struct audit_file *f, off_t offset)
         return GW_OK;
     if (ftruncate(f->fd, offset) != 0 || fdatasync(f->fd) != 0) {
         f->err = errno;
-        gw_error("audit: cannot truncate %s back to %lld bytes: %s; the file now holds lines "
-                 "the store does not have, verify will flag them",
+        gw_error("audit: cannot cut %s to %lld bytes: %s (it is reconciled again before the "
+                 "next batch)",
                  f->path, (long long)offset, strerror(errno));
         return GW_EAUDIT;
     }
     return GW_OK;
+}
+
+gw_err audit_file_set_aside(struct audit_file *f, const char *tag, int64_t now_ms)
+{
+    char ts[40];
+    gw_time_iso8601(now_ms, ts, sizeof ts);
+    char *target = gw_xasprintf("%s.%s-%s", f->path, tag, ts);
+    gw_err rc = GW_OK;
+    if (rename(f->path, target) != 0) {
+        f->err = errno;
+        rc = GW_EAUDIT;
+    } else {
+        gw_error("audit: %s does not match the store; kept as %s, a new file starts", f->path,
+                 target);
+        sync_dir(f->path);
+        audit_file_close(f);
+        rc = open_fd(f, now_ms);
+    }
+    free(target);
+    return rc;
+}
+
+/* --- reading lines back from the end ------------------------------------------------------- */
+
+#define TAIL_CHUNK (256u * 1024u)
+
+struct audit_tail {
+    int fd;
+    off_t pos; /* file offset of buf[0] */
+    char *buf;
+    size_t len, cap; /* buf holds [pos, pos + len): whole lines after the first '\n' of it */
+    bool bof;        /* buf reaches the start of the file */
+};
+
+struct audit_tail *audit_tail_open(int fd)
+{
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0)
+        return NULL;
+    struct audit_tail *t = gw_xcalloc(1, sizeof *t);
+    t->fd = fd;
+    t->pos = end;
+    t->cap = AUDIT_MAX_LINE + TAIL_CHUNK + 2;
+    t->buf = gw_xmalloc(t->cap);
+    t->bof = end == 0;
+    return t;
+}
+
+void audit_tail_close(struct audit_tail *t)
+{
+    if (!t)
+        return;
+    free(t->buf);
+    free(t);
+}
+
+/* Reads up to TAIL_CHUNK bytes before buf into its front. */
+static int tail_fill(struct audit_tail *t)
+{
+    size_t want = (size_t)GW_MIN((off_t)TAIL_CHUNK, t->pos);
+    if (t->len + want > t->cap)
+        want = t->cap - t->len;
+    memmove(t->buf + want, t->buf, t->len);
+    size_t got = 0;
+    while (got < want) {
+        ssize_t r = pread(t->fd, t->buf + got, want - got, t->pos - (off_t)want + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    t->pos -= (off_t)want;
+    t->len += want;
+    t->bof = t->pos == 0;
+    return 0;
+}
+
+int audit_tail_prev(struct audit_tail *t, const char **line, size_t *len, off_t *offset)
+{
+    size_t skipped = 0; /* bytes of an overlong line already dropped from the end of buf */
+    for (;;) {
+        /* the previous line ends at the end of buf (a final '\n' is its terminator) */
+        size_t end = t->len;
+        if (skipped == 0 && end > 0 && t->buf[end - 1] == '\n')
+            end--;
+        char *nl = end ? memrchr(t->buf, '\n', end) : NULL;
+        if (nl || (t->bof && (end > 0 || skipped > 0))) {
+            size_t start = nl ? (size_t)(nl - t->buf) + 1 : 0;
+            *offset = t->pos + (off_t)start;
+            *len = end - start + skipped;
+            *line = *len > AUDIT_MAX_LINE ? NULL : t->buf + start;
+            t->len = start; /* its '\n' stays: the end of the line before */
+            return 1;
+        }
+        if (t->bof)
+            return 0;
+        if (t->len + 1 >= t->cap) { /* longer than any line we read: forget what we have */
+            skipped += end;
+            t->len = 0;
+        }
+        if (tail_fill(t) != 0)
+            return -1;
+    }
 }
 
 /* "YYYY-MM-DD" at s (exactly 10 chars) → UTC day number. */
@@ -267,7 +380,6 @@ void audit_file_apply_retention(const struct audit_file *f, int64_t now_ms)
 struct file_sink {
     struct audit_sink base;
     struct audit_file f;
-    off_t last_start; /* size before the last append, for rollback */
 };
 
 static gw_err file_ready(struct audit_sink *s, int64_t now_ms, bool *fresh)
@@ -293,19 +405,7 @@ static gw_err file_ready(struct audit_sink *s, int64_t now_ms, bool *fresh)
 static gw_err file_append(struct audit_sink *s, const struct audit_batch *b)
 {
     struct file_sink *fs = (struct file_sink *)s;
-    return audit_file_append(&fs->f, b->lines, b->len, &fs->last_start);
-}
-
-static void file_rollback(struct audit_sink *s)
-{
-    struct file_sink *fs = (struct file_sink *)s;
-    audit_file_truncate(&fs->f, fs->last_start);
-}
-
-static gw_err file_checkpoints(struct audit_sink *s, struct audit_checkpoint_set *set)
-{
-    struct file_sink *fs = (struct file_sink *)s;
-    return set->len ? audit_file_append(&fs->f, set->lines, set->len, NULL) : GW_OK;
+    return b->len ? audit_file_append(&fs->f, b->lines, b->len) : GW_OK;
 }
 
 static const char *file_error(const struct audit_sink *s)
@@ -324,8 +424,6 @@ static const struct audit_sink_ops file_ops = {
     .wants_lines = true,
     .ready = file_ready,
     .append = file_append,
-    .rollback = file_rollback,
-    .checkpoints = file_checkpoints,
     .error = file_error,
     .close = file_close,
 };
@@ -351,4 +449,9 @@ gw_err audit_file_sink_configure(struct audit_sink *s, const char *path, bool ro
 bool audit_file_sink_enabled(const struct audit_sink *s)
 {
     return ((const struct file_sink *)s)->f.path != NULL;
+}
+
+struct audit_file *audit_file_sink_file(struct audit_sink *s)
+{
+    return &((struct file_sink *)s)->f;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * audit_read.c — reading the committed trail for people: filtered pages (newest first) and
- * streamed exports (JSON Lines with the signed checkpoints interleaved, or CSV), straight from
- * the store, page by page so that no export holds the trail in memory.
+ * audit_read.c — reading the committed trail for people: filtered pages (newest first), one
+ * event, the latest signed head, and streamed exports (JSON Lines with the signing keys and
+ * the signed heads interleaved, or CSV), straight from the store, page by page so that no
+ * export holds the trail in memory.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -21,14 +22,21 @@ static const enum store_audit_visibility store_vis[] = {
 static void filter_of(const struct audit_query *q, struct store_audit_filter *f)
 {
     *f = (struct store_audit_filter){
-        .tenant = q->tenant, .vis = store_vis[q->vis], .vis_scope = q->scope,
-        .actor = q->actor, .type = q->type, .resource = q->resource, .outcome = q->outcome,
-        .request_id = q->request_id, .since_ms = q->since_ms, .until_ms = q->until_ms,
+        .tenant = q->tenant,
+        .vis = store_vis[q->vis],
+        .vis_scope = q->scope,
+        .actor = q->actor,
+        .type = q->type,
+        .resource = q->resource,
+        .outcome = q->outcome,
+        .request_id = q->request_id,
+        .since_ms = q->since_ms,
+        .until_ms = q->until_ms,
     };
 }
 
-gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq,
-                  size_t limit, json_t **events, int64_t *next)
+gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_seq, size_t limit,
+                  json_t **events, int64_t *next)
 {
     struct store_audit_filter f;
     filter_of(q, &f);
@@ -50,11 +58,37 @@ gw_err audit_page(struct audit *a, const struct audit_query *q, int64_t before_s
     return GW_OK;
 }
 
+gw_err audit_event_json(struct audit *a, const struct audit_query *q, int64_t seq, json_t **out)
+{
+    struct store_audit_filter f;
+    filter_of(q, &f);
+    f.after_seq = seq - 1;
+    struct store_audit_row *rows = NULL;
+    size_t n = 0;
+    *out = NULL;
+    gw_err rc = seq < 1 ? GW_EINVAL : store_audit_query(audit_store(a), &f, 1, &rows, &n);
+    if (rc == GW_OK && (n != 1 || rows[0].seq != seq))
+        rc = GW_ENOTFOUND;
+    if (rc == GW_OK)
+        *out = audit_row_to_json(&rows[0]);
+    store_audit_rows_free(rows, n);
+    return rc;
+}
+
 gw_err audit_head_json(struct audit *a, const char *tenant, json_t **out)
 {
     struct store_audit_checkpoint cp = {0};
+    *out = NULL;
     gw_err rc = audit_head(a, tenant, &cp);
-    *out = rc == GW_OK ? audit_checkpoint_to_json(&cp) : NULL;
+    struct audit_frontier *f = gw_xmalloc(sizeof *f);
+    struct audit_store_tree src = {audit_store(a), tenant};
+    if (rc == GW_OK) {
+        *out = audit_checkpoint_to_json(&cp);
+        /* with the frontier a kept head can start a later offline check (docs/AUDIT.md) */
+        if (cp.root && audit_frontier_build(f, cp.seq, audit_store_subtree, &src) == GW_OK)
+            json_object_set_new(*out, "frontier", audit_frontier_to_json(f));
+    }
+    free(f);
     store_audit_checkpoint_release(&cp);
     return rc;
 }
@@ -64,12 +98,16 @@ gw_err audit_head_json(struct audit *a, const char *tenant, json_t **out)
 struct audit_export {
     struct store *st;
     struct store_audit_filter f;
-    char *strings[7];                    /* owned copies of the query's strings */
+    char *strings[7]; /* owned copies of the query's strings */
     bool csv, header_sent, done;
-    struct store_audit_checkpoint *cps;  /* full JSON Lines exports: interleaved */
+    bool heads;                         /* full JSON Lines exports: keys and heads */
+    struct store_audit_checkpoint *cps; /* a page of heads */
     size_t n_cps, next_cp;
+    int64_t cps_after;
+    bool cps_done;
     struct gw_buf out;
     size_t out_pos;
+    struct audit *keys; /* the key lines go first, then NULL */
 };
 
 static const char *own(struct audit_export *x, size_t i, const char *s)
@@ -101,12 +139,9 @@ struct audit_export *audit_export_open(struct audit *a, const struct audit_query
     copy.request_id = own(x, 6, q->request_id);
     filter_of(&copy, &x->f);
     gw_buf_init(&x->out, EXPORT_BUFFER);
-    /* without its checkpoints a full export still verifies as a chain, unsigned */
-    if (!x->csv && whole_tenant(q) &&
-        store_checkpoint_list(x->st, x->f.tenant, &x->cps, &x->n_cps) != GW_OK) {
-        x->cps = NULL;
-        x->n_cps = 0;
-    }
+    x->heads = !x->csv && whole_tenant(q);
+    x->cps_done = !x->heads;
+    x->keys = a;
     return x;
 }
 
@@ -132,6 +167,31 @@ static gw_err put_json_line(struct gw_buf *b, json_t *j)
     return rc;
 }
 
+/* The heads that follow row seq (their page read as needed). */
+static gw_err heads_after(struct audit_export *x, int64_t seq)
+{
+    gw_err rc = GW_OK;
+    while (rc == GW_OK && !x->cps_done) {
+        if (x->next_cp == x->n_cps) {
+            store_checkpoint_list_free(x->cps, x->n_cps);
+            x->cps = NULL;
+            x->next_cp = x->n_cps = 0;
+            rc = store_checkpoint_page(x->st, x->f.tenant, x->cps_after, EXPORT_PAGE, &x->cps,
+                                       &x->n_cps);
+            x->cps_done = rc != GW_OK || x->n_cps == 0;
+            if (x->cps_done)
+                break;
+            x->cps_after = x->cps[x->n_cps - 1].seq;
+        }
+        if (x->cps[x->next_cp].seq > seq)
+            break;
+        if (x->cps[x->next_cp].seq == seq)
+            rc = put_json_line(&x->out, audit_checkpoint_to_json(&x->cps[x->next_cp]));
+        x->next_cp++;
+    }
+    return rc == GW_OK ? GW_OK : GW_ESTORE;
+}
+
 static gw_err refill(struct audit_export *x)
 {
     gw_buf_reset(&x->out);
@@ -139,6 +199,20 @@ static gw_err refill(struct audit_export *x)
     if (!x->header_sent) {
         x->header_sent = true;
         return gw_buf_puts(&x->out, audit_csv_header());
+    }
+    if (x->heads && x->keys) { /* the keys first: an old key's holder can follow rotations */
+        json_t *keys = NULL;
+        gw_err rc = audit_keys_json(x->keys, &keys);
+        x->keys = NULL;
+        size_t i;
+        json_t *k;
+        json_array_foreach(keys, i, k) {
+            json_object_set_new(k, "type", json_string("key"));
+            if (rc == GW_OK)
+                rc = put_json_line(&x->out, json_incref(k));
+        }
+        json_decref(keys);
+        return rc;
     }
     struct store_audit_row *rows = NULL;
     size_t n = 0;
@@ -153,12 +227,9 @@ static gw_err refill(struct audit_export *x)
             continue;
         }
         rc = put_json_line(&x->out, audit_row_to_json(&rows[i]));
-        /* a checkpoint signed when this row was written follows it, so the export can be
-         * verified offline, signatures included */
-        for (; rc == GW_OK && x->next_cp < x->n_cps && x->cps[x->next_cp].seq <= rows[i].seq;
-             x->next_cp++)
-            if (x->cps[x->next_cp].seq == rows[i].seq)
-                rc = put_json_line(&x->out, audit_checkpoint_to_json(&x->cps[x->next_cp]));
+        /* the head signed with this row follows it, so the export verifies offline */
+        if (rc == GW_OK)
+            rc = heads_after(x, rows[i].seq);
     }
     if (n > 0)
         x->f.after_seq = rows[n - 1].seq;

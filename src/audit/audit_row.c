@@ -5,7 +5,8 @@
  * from the same object, so a row read back from the store and the same row read from a file
  * hash identically: details are kept in the store as canonical JSON text and parsed back into
  * an object, absent strings are JSON null, ts is ISO 8601 UTC with milliseconds. Also the CSV
- * form (RFC 4180, formula injection neutralized) and checkpoint messages/objects.
+ * form (RFC 4180, formula injection neutralized), and the signed heads' messages, objects and
+ * lines.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -102,6 +103,16 @@ json_t *audit_row_to_json(const struct store_audit_row *r)
     return o;
 }
 
+void audit_row_line(struct gw_buf *b, const struct store_audit_row *r)
+{
+    char *c = audit_row_canonical(r);
+    if (!c)
+        abort();                        /* jansson only fails here on OOM */
+    gw_buf_append(b, c, strlen(c) - 1); /* without its '}' */
+    gw_buf_printf(b, ",\"hash\":\"%s\"}\n", r->hash ? r->hash : "");
+    free(c);
+}
+
 /* --- canonical text assembled around (prev_hash, seq, ts) --------------------------------- */
 
 /* A string value exactly as jansson serializes it (null when absent or not UTF-8). */
@@ -151,7 +162,10 @@ void audit_canon_finish(const struct audit_canon *c, const char *prev_hash, int6
     char seqs[24], ts[40];
     int seqlen = snprintf(seqs, sizeof seqs, "%lld", (long long)seq);
     gw_time_iso8601(ts_ms, ts, sizeof ts);
-    const struct { const char *p; size_t n; } part[] = {
+    const struct {
+        const char *p;
+        size_t n;
+    } part[] = {
         {c->text, c->cut[0]},
         {prev_hash, strlen(prev_hash)},
         {c->text + c->cut[0], c->cut[1] - c->cut[0]},
@@ -293,6 +307,10 @@ char *audit_row_to_csv(const struct store_audit_row *r)
 
 char *audit_checkpoint_message(const struct store_audit_checkpoint *c)
 {
+    if (c->root)
+        return gw_xasprintf(AUDIT_HEAD_DOMAIN "%s\n%lld\n%s\n%s\n%lld\n%s\n",
+                            c->tenant ? c->tenant : "", (long long)c->seq, c->hash ? c->hash : "",
+                            c->root, (long long)c->ts_ms, c->key_id ? c->key_id : "");
     return gw_xasprintf(AUDIT_CHECKPOINT_DOMAIN "%s\n%lld\n%s\n%lld\n", c->tenant ? c->tenant : "",
                         (long long)c->seq, c->hash ? c->hash : "", (long long)c->ts_ms);
 }
@@ -302,10 +320,12 @@ json_t *audit_checkpoint_to_json(const struct store_audit_checkpoint *c)
     char ts[40];
     gw_time_iso8601(c->ts_ms, ts, sizeof ts);
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("checkpoint"));
+    json_object_set_new(o, "type", json_string(c->root ? "head" : "checkpoint"));
     json_object_set_new(o, "tenant", str_or_null(c->tenant));
     json_object_set_new(o, "seq", json_integer(c->seq));
     json_object_set_new(o, "hash", str_or_null(c->hash));
+    if (c->root)
+        json_object_set_new(o, "root", json_string(c->root));
     json_object_set_new(o, "ts", json_string(ts));
     json_object_set_new(o, "ts_ms", json_integer(c->ts_ms));
     json_object_set_new(o, "key_id", str_or_null(c->key_id));
@@ -318,6 +338,26 @@ bool audit_json_is_checkpoint(const json_t *obj)
     return json_object_get(obj, "signature") != NULL && json_object_get(obj, "prev_hash") == NULL;
 }
 
+void audit_head_line(struct gw_buf *b, const struct store_audit_checkpoint *c)
+{
+    json_t *o = audit_checkpoint_to_json(c);
+    char *s = gw_json_compact(o);
+    json_decref(o);
+    gw_buf_puts(b, s);
+    gw_buf_append(b, "\n", 1);
+    free(s);
+}
+
+static bool hex64(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
 gw_err audit_checkpoint_from_json(const json_t *obj, struct store_audit_checkpoint *out)
 {
     memset(out, 0, sizeof *out);
@@ -326,9 +366,11 @@ gw_err audit_checkpoint_from_json(const json_t *obj, struct store_audit_checkpoi
     const char *tenant = gw_json_str(obj, "tenant"), *hash = gw_json_str(obj, "hash");
     const char *key_id = gw_json_str(obj, "key_id"), *sig = gw_json_str(obj, "signature");
     const char *type = gw_json_str(obj, "type"), *ts = gw_json_str(obj, "ts");
-    if (!json_is_object(obj) || !type || strcmp(type, "checkpoint") != 0 ||
+    const char *root = gw_json_str(obj, "root");
+    bool head = type && strcmp(type, "head") == 0;
+    if (!json_is_object(obj) || !type || (!head && strcmp(type, "checkpoint") != 0) ||
         !json_is_integer(seq) || json_integer_value(seq) < 0 || !json_is_integer(ts_ms) ||
-        !tenant || !hash || !key_id || !sig)
+        !tenant || !hash || !key_id || !sig || head != (root != NULL) || (root && !hex64(root)))
         return GW_EINVAL;
     if (ts) { /* "ts" is informative but must agree with the signed ts_ms */
         char want[40];
@@ -342,5 +384,6 @@ gw_err audit_checkpoint_from_json(const json_t *obj, struct store_audit_checkpoi
     out->ts_ms = json_integer_value(ts_ms);
     out->key_id = gw_xstrdup(key_id);
     out->signature = gw_xstrdup(sig);
+    out->root = root ? gw_xstrdup(root) : NULL;
     return GW_OK;
 }

@@ -2,12 +2,13 @@
  * audit_sink.h — where committed audit events go: sinks on the commit path, and the slot for
  * forwarders off it.
  *
- * Sinks. The writer (audit_writer.c) chains a batch and appends it to each sink in order: the
- * JSON Lines file (audit_file.c), then the store (audit_sink_store.c). The batch is committed
- * when every sink accepted it. When one refuses it, the sinks that took it already roll it back
- * in reverse order, so a failed batch leaves nothing behind in any sink; a sink that cannot take
- * an append back (a committed store transaction) must come last. Every signed checkpoint goes to
- * every sink. Sinks are used by the writer thread only.
+ * Sinks. The writer (audit_writer.c) chains a batch, signs the head of every tenant it extends
+ * and appends it to each sink in order: the store first (audit_sink_store.c), the single source
+ * of truth: the batch is committed when the store's transaction is; then the derived sinks (the
+ * JSON Lines file, audit_file.c), which only ever receive committed events. A derived sink that
+ * fails does not undo the commit: the writer brings it back in step with the store (reconcile)
+ * before the next batch, and refuses batches while it cannot. Sinks are used by the writer
+ * thread only.
  *
  * Forwarders (SIEM export over HEC, syslog, ...; a later issue) are not sinks: a slow or
  * unreachable SIEM must neither hold up nor fail a commit. A forwarder keeps a cursor
@@ -24,38 +25,30 @@
 
 struct audit;
 
-/* A chained batch: rows[i] has seq, prev_hash and hash; lines is their JSONL text (one line
- * each, "hash" last) when some sink wants_lines, else NULL. */
+/* A chained batch: rows[i] has seq, prev_hash and hash; heads are the signed heads of the
+ * tenants it extends, nodes the tree nodes it completes; lines is the JSONL text of the rows
+ * (one line each, "hash" last) followed by the heads' lines, when some sink wants_lines. */
 struct audit_batch {
     const struct store_audit_row *rows;
     size_t n;
+    const struct store_audit_checkpoint *heads;
+    size_t n_heads;
+    const struct store_audit_node *nodes;
+    size_t n_nodes;
     const char *lines;
-    size_t len;
-};
-
-/* Checkpoints signed in one run (periodic, or anchors of a fresh file). */
-struct audit_checkpoint_set {
-    const struct store_audit_checkpoint *cps;
-    const bool *new_coverage; /* cps[i] covers events no stored checkpoint covers yet */
-    bool *kept;               /* set by a sink that now holds cps[i] durably (the store) */
-    size_t n;
-    const char *lines;        /* their JSONL lines */
     size_t len;
 };
 
 struct audit_sink;
 
 struct audit_sink_ops {
-    const char *name;  /* "file", "store": log lines */
-    bool wants_lines;  /* appends need the JSONL text */
+    const char *name; /* "file", "store": log lines */
+    bool wants_lines; /* appends need the JSONL text */
     /* Optional, before each batch: make the sink usable (reopen a broken file, rotate);
      * *fresh when it starts a new file, which the writer then anchors with checkpoints. */
     gw_err (*ready)(struct audit_sink *s, int64_t now_ms, bool *fresh);
-    /* Appends the batch durably, all or nothing. */
+    /* Appends the batch, all or nothing (the store: durably). */
     gw_err (*append)(struct audit_sink *s, const struct audit_batch *b);
-    /* Takes back the last append (a later sink refused the batch); NULL: cannot. */
-    void (*rollback)(struct audit_sink *s);
-    gw_err (*checkpoints)(struct audit_sink *s, struct audit_checkpoint_set *set);
     /* The reason of the last failure, for the log. */
     const char *(*error)(const struct audit_sink *s);
     void (*close)(struct audit_sink *s);

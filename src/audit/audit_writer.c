@@ -3,16 +3,20 @@
  *
  * Submitters filter details in their own thread and post an owned copy of the event to the
  * writer, a gw_worker (base/worker.h) with a bounded queue (AUDIT_QUEUE_CAP). It hands up to
- * AUDIT_BATCH_MAX events to commit(), which assigns per-tenant seq numbers, links them to the
- * in-memory chain heads, writes the whole batch to the JSONL file (one write + fdatasync), then
- * to the store (one fsynced transaction). Only when both succeeded are the events removed from
- * the queue, the heads committed and the synchronous submitters woken with GW_OK. On failure
- * the file is cut back, the heads are restored, synchronous submitters get GW_EAUDIT and
- * asynchronous events stay at the head of the queue, retried after AUDIT_RETRY_BACKOFF_MS.
- * Between batches the writer signs checkpoints (every checkpoint_every events or each second
- * with new events, at every file start and at close) and reopens the file when reconfigured.
- * The writer thread alone touches the file and the working chain heads; everything shared with
- * submitters is under a->mu.
+ * AUDIT_BATCH_MAX events to commit(), which first makes sure the log file is in step with the
+ * store (reconciling it when a write failed or a fresh file started), then assigns per-tenant
+ * seq numbers, links each event to its tenant's chain and appends it to the tenant's Merkle
+ * tree, signs one head per tenant the batch extends, and commits rows, heads and completed
+ * tree nodes in one store transaction. That commit is the acknowledgement: the events are
+ * removed from the queue and the synchronous submitters woken with GW_OK. Only then are the
+ * lines written to the file, so the file never holds an event the store does not; if that
+ * write fails the file is reconciled before the next batch, and batches are refused while it
+ * cannot be. A batch the store refuses leaves the heads as they were (and reloads them from the
+ * store before their next use, so no seq is ever reused): synchronous submitters get GW_EAUDIT,
+ * asynchronous events stay at the head of the queue and are retried after
+ * AUDIT_RETRY_BACKOFF_MS. Between batches the writer reopens the file when reconfigured and
+ * rotates the signing key when asked. The writer thread alone touches the sinks, the working
+ * heads and the signing key; everything shared with other threads is under a->mu.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -23,81 +27,25 @@
 #include "base/util.h"
 #include "base/worker.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
 
 #define FIELD_MAX 16384 /* longest string field kept (keeps a row far below AUDIT_MAX_LINE) */
-#define NBUCKETS 64
+#define FAILS_MAX 64    /* integrity failures remembered */
+#define RECONCILE_RETRY_MS 1000
 
 struct item {
-    struct store_audit_row row;  /* strings point into text[] (details: malloc'd canonical text) */
-    struct audit_canon canon; /* canonical text prepared by the submitter */
+    struct store_audit_row row; /* strings point into text[] (details: malloc'd canonical text) */
+    struct audit_canon canon;   /* canonical text prepared by the submitter */
     char prev[65], hash[65];
     char text[];
 };
 
-struct head {
-    char *tenant;
-    int64_t seq;               /* working head: writer thread only */
-    char hash[65];
-    int64_t committed_seq;     /* durable head: written by the writer under a->mu */
-    char committed_hash[65];
-    int64_t cp_seq;            /* last checkpoint in the store (writer only) */
-    int64_t cp_mono_ns;        /* when it was signed or tracking started (writer only) */
-    struct head *next;         /* bucket chain */
-};
-
-struct undo {
-    struct head *h;
+struct audit_undo {
+    struct audit_head *h;
     int64_t seq;
     char hash[65];
-};
-
-struct forwarder {
-    const struct audit_forwarder_ops *ops;
-    void *arg;
-};
-
-struct file_cfg {
-    char *path;      /* NULL: no file sink */
-    bool rotate_daily;
-    unsigned retain_days;
-};
-
-struct audit {
-    struct store *st;
-    struct audit_keys keys;
-    struct gw_worker *writer;  /* the "audit-writer" thread and its queue */
-
-    pthread_rwlock_t pol_lock; /* guards pol (filtering runs in submitters) */
-    struct audit_policy pol;
-
-    pthread_mutex_t mu;
-    pthread_cond_t reopen_cv;  /* reconfigure waits for the writer's reopen */
-    bool closed;
-    struct file_cfg cfg;       /* wanted file options (reconfigure) */
-    unsigned checkpoint_every;
-    uint64_t reopen_gen, reopen_done_gen;
-    gw_err reopen_rc;
-    bool healthy;
-    struct head *buckets[NBUCKETS];
-    struct head **all;         /* every head, for iteration */
-    size_t n_all, cap_all;
-    pthread_mutex_t fwd_mu;    /* guards fwd, n_fwd; held while the writer calls them */
-    struct forwarder fwd[AUDIT_MAX_FORWARDERS];
-    size_t n_fwd;
-
-    /* writer thread only */
-    struct audit_sink *file_sink, *store_sink;
-    struct audit_sink *sinks[2]; /* those a batch goes to, in order */
-    size_t n_sinks;
-    struct head **due;           /* scratch for checkpoint runs */
-    size_t cap_due;
-    struct gw_buf lines;
-    struct store_audit_row *rows;
-    struct undo *undo;
-    size_t n_undo;
-    EVP_MD_CTX *md;
-    bool fail_logged;
+    struct audit_frontier tree;
 };
 
 static _Atomic int64_t clock_override;
@@ -118,246 +66,178 @@ struct store *audit_store(const struct audit *a)
     return a->st;
 }
 
-const struct audit_keys *audit_get_keys(const struct audit *a)
-{
-    return &a->keys;
-}
-
 const char *audit_public_key(const struct audit *a)
 {
-    return a->keys.public_key;
+    return atomic_load(&((struct audit *)a)->pubkey)->public_key;
 }
 
 const char *audit_key_id(const struct audit *a)
 {
-    return a->keys.key_id;
+    return atomic_load(&((struct audit *)a)->pubkey)->key_id;
 }
 
-/* --- chain heads ----------------------------------------------------------------------------- */
-
-static size_t bucket_of(const char *tenant)
+/* Publishes the signing key's public half (kept until close: borrowed pointers stay valid). */
+static void publish_key(struct audit *a)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)tenant; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % NBUCKETS;
-}
-
-/* Caller holds a->mu or is the writer thread (the only one that inserts). */
-static struct head *head_find(struct audit *a, const char *tenant)
-{
-    for (struct head *h = a->buckets[bucket_of(tenant)]; h; h = h->next)
-        if (strcmp(h->tenant, tenant) == 0)
-            return h;
-    return NULL;
-}
-
-/* Loads a tenant's head from the store (first event of a tenant since start). Writer only, or
- * audit_open before the writer exists. Inserts under a->mu. */
-static gw_err head_load(struct audit *a, const char *tenant, struct head **out)
-{
-    int64_t seq = 0;
-    char *hash = NULL;
-    gw_err rc = store_audit_head(a->st, tenant, &seq, &hash);
-    if (rc != GW_OK)
-        return rc;
-    struct head *h = gw_xcalloc(1, sizeof *h);
-    h->tenant = gw_xstrdup(tenant);
-    h->seq = seq;
-    snprintf(h->hash, sizeof h->hash, "%s", seq > 0 && hash ? hash : AUDIT_ZERO_HASH);
-    free(hash);
-    h->committed_seq = h->seq;
-    memcpy(h->committed_hash, h->hash, sizeof h->hash);
-    struct store_audit_checkpoint cp;
-    if (store_checkpoint_latest(a->st, tenant, &cp) == GW_OK) {
-        h->cp_seq = cp.seq;
-        if (cp.seq > seq)
-            gw_error("audit: the store's chain of tenant %s ends at seq %lld but a signed "
-                     "checkpoint covers seq %lld: rows were removed (verify will report it)",
-                     tenant, (long long)seq, (long long)cp.seq);
-        store_audit_checkpoint_release(&cp);
-    }
-    h->cp_mono_ns = gw_mono_ns();
+    struct audit_pubkey *p = gw_xcalloc(1, sizeof *p);
+    memcpy(p->public_key, a->keys.public_key, sizeof p->public_key);
+    memcpy(p->key_id, a->keys.key_id, sizeof p->key_id);
     pthread_mutex_lock(&a->mu);
-    size_t b = bucket_of(tenant);
-    h->next = a->buckets[b];
-    a->buckets[b] = h;
-    if (a->n_all == a->cap_all) {
-        a->cap_all = a->cap_all ? 2 * a->cap_all : 8;
-        a->all = gw_xrealloc(a->all, a->cap_all * sizeof *a->all);
-    }
-    a->all[a->n_all++] = h;
+    p->older = atomic_load(&a->pubkey);
+    audit_keyring_add(&a->ring, p->public_key);
+    atomic_store(&a->pubkey, p);
     pthread_mutex_unlock(&a->mu);
-    *out = h;
-    return GW_OK;
 }
 
-void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, char hash[65])
+void audit_trusted_keys(struct audit *a, struct audit_keyring *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->ring.n; i++)
+        audit_keyring_add(out, a->ring.k[i].public_key);
+    pthread_mutex_unlock(&a->mu);
+}
+
+int64_t audit_writing_end(struct audit *a, const char *tenant)
 {
     pthread_mutex_lock(&a->mu);
-    struct head *h = head_find(a, tenant);
+    struct audit_head *h = audit_head_find(a, tenant);
+    int64_t end = h ? GW_MAX(h->committed_seq, h->writing) : 0;
+    pthread_mutex_unlock(&a->mu);
+    return end;
+}
+
+void audit_committed_head(struct audit *a, const char *tenant, int64_t *seq, char hash[65],
+                          int64_t *expected)
+{
+    pthread_mutex_lock(&a->mu);
+    struct audit_head *h = audit_head_find(a, tenant);
     *seq = h ? h->committed_seq : 0;
     memcpy(hash, h ? h->committed_hash : AUDIT_ZERO_HASH, 65);
+    if (expected)
+        *expected = h ? GW_MAX(h->expected, h->committed_seq) : 0;
     pthread_mutex_unlock(&a->mu);
 }
 
-/* --- checkpoints (writer thread) ------------------------------------------------------------- */
+/* --- integrity failures -------------------------------------------------------------------- */
 
-static void append_checkpoint_line(struct gw_buf *b, const struct store_audit_checkpoint *cp)
+void audit_integrity_fail(struct audit *a, const char *tenant, int64_t first_bad, const char *fmt,
+                          ...)
 {
-    json_t *o = audit_checkpoint_to_json(cp);
-    char *s = gw_json_compact(o);
-    json_decref(o);
-    gw_buf_puts(b, s);
-    gw_buf_append(b, "\n", 1);
-    free(s);
+    struct audit_integrity_failure f = {.first_bad_seq = first_bad};
+    snprintf(f.tenant, sizeof f.tenant, "%s", tenant);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f.reason, sizeof f.reason, fmt, ap);
+    va_end(ap);
+    gw_error("audit: INTEGRITY FAILURE of tenant %s at event %lld: %s; no head will be signed "
+             "over its trail (verify reports it; see docs/AUDIT.md)",
+             f.tenant, (long long)first_bad, f.reason);
+    pthread_mutex_lock(&a->mu);
+    if (a->n_fails < FAILS_MAX) {
+        a->fails = gw_xrealloc(a->fails, (a->n_fails + 1) * sizeof *a->fails);
+        a->fails[a->n_fails++] = f;
+    }
+    audit_alert_fn *fn = a->alert;
+    void *arg = a->alert_arg;
+    bool running = a->writer != NULL;
+    pthread_mutex_unlock(&a->mu);
+    if (fn)
+        fn(arg, &f);
+    if (running) { /* found after start: recorded now (at start: once the writer runs) */
+        json_t *d = json_pack("{s:I,s:s}", "first_bad_seq", (json_int_t)first_bad, "reason",
+                              f.reason);
+        struct audit_event ev = {.type = "audit.integrity_failure",
+                                 .outcome = "failed",
+                                 .actor = "gateway",
+                                 .resource = tenant,
+                                 .details = d};
+        audit_record(a, tenant, &ev);
+        json_decref(d);
+    }
 }
 
-/* Signs a checkpoint of each of heads[0..n) and gives them to every sink; a head's stored
- * checkpoint moves on when the store kept it. The first sink error is returned (*failed). */
-static gw_err checkpoints_sign(struct audit *a, struct head **heads, size_t n, int64_t now_ns,
-                               const struct audit_sink **failed)
+size_t audit_integrity_failures(struct audit *a, struct audit_integrity_failure *out, size_t cap)
 {
-    struct store_audit_checkpoint *cps = gw_xcalloc(n, sizeof *cps);
-    bool *flags = gw_xcalloc(2 * n, sizeof *flags);
-    struct gw_buf lines;
-    gw_buf_init(&lines, (size_t)1 << 40);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct head *h = heads[i];
-        if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, audit_now_ms(),
-                                  &cps[k]) != GW_OK) {
-            gw_error("audit: cannot sign a checkpoint");
-            continue;
-        }
-        flags[k] = h->seq > h->cp_seq;
-        h->cp_mono_ns = now_ns;
-        append_checkpoint_line(&lines, &cps[k]);
-        heads[k++] = h;
-    }
-    struct audit_checkpoint_set set = {cps, flags, flags + n, k, lines.data, lines.len};
-    gw_err rc = GW_OK;
-    for (size_t i = 0; k && i < a->n_sinks; i++) {
-        gw_err r = a->sinks[i]->ops->checkpoints(a->sinks[i], &set);
-        if (r != GW_OK && rc == GW_OK) {
-            rc = r;
-            *failed = a->sinks[i];
-        }
-    }
-    for (size_t i = 0; i < k; i++) {
-        if (set.kept[i])
-            heads[i]->cp_seq = cps[i].seq;
-        store_audit_checkpoint_release(&cps[i]);
-    }
-    gw_buf_release(&lines);
-    free(flags);
-    free(cps);
-    return rc;
+    pthread_mutex_lock(&a->mu);
+    size_t n = a->n_fails;
+    if (out && n && cap) /* a->fails is NULL while n is 0 */
+        memcpy(out, a->fails, GW_MIN(n, cap) * sizeof *out);
+    pthread_mutex_unlock(&a->mu);
+    return n;
 }
 
-/* The writer's scratch array of heads, as large as the number of chains. */
-static struct head **due_heads(struct audit *a)
+void audit_set_alert(struct audit *a, audit_alert_fn *fn, void *arg)
 {
-    if (a->cap_due < a->n_all) {
-        a->cap_due = a->n_all;
-        a->due = gw_xrealloc(a->due, a->cap_due * sizeof *a->due);
-    }
-    return a->due;
-}
-
-/* Anchors a fresh file: a checkpoint of every non-empty chain. */
-static gw_err write_anchors(struct audit *a, const struct audit_sink **failed)
-{
-    struct head **due = due_heads(a);
-    size_t n = 0;
-    for (size_t i = 0; i < a->n_all; i++)
-        if (a->all[i]->seq > 0)
-            due[n++] = a->all[i];
-    return n ? checkpoints_sign(a, due, n, gw_mono_ns(), failed) : GW_OK;
-}
-
-/* Signs the checkpoints that are due (all pending ones when force); returns the monotonic time
- * of the next one due, or 0 when nothing is pending. */
-static int64_t checkpoints_run(struct audit *a, bool force, unsigned every)
-{
-    const int64_t interval = (int64_t)AUDIT_CHECKPOINT_INTERVAL_MS * 1000000;
-    int64_t now = gw_mono_ns(), next = 0;
-    struct head **due = due_heads(a);
-    size_t n = 0;
-    for (size_t i = 0; i < a->n_all; i++) {
-        struct head *h = a->all[i];
-        if (h->seq > h->cp_seq &&
-            (force || h->seq - h->cp_seq >= (int64_t)every || now >= h->cp_mono_ns + interval))
-            due[n++] = h;
-    }
-    const struct audit_sink *failed = NULL;
-    if (n && checkpoints_sign(a, due, n, now, &failed) != GW_OK)
-        gw_warn("audit: cannot append checkpoint lines to the %s sink: %s", failed->ops->name,
-                failed->ops->error(failed));
-    for (size_t i = 0; i < a->n_all; i++) {
-        struct head *h = a->all[i];
-        if (h->seq > h->cp_seq && (next == 0 || h->cp_mono_ns + interval < next))
-            next = h->cp_mono_ns + interval;
-    }
-    return next;
+    pthread_mutex_lock(&a->mu);
+    a->alert = fn;
+    a->alert_arg = arg;
+    size_t n = a->n_fails;
+    struct audit_integrity_failure *copy = gw_xcalloc(n + 1, sizeof *copy);
+    if (n)
+        memcpy(copy, a->fails, n * sizeof *copy);
+    pthread_mutex_unlock(&a->mu);
+    for (size_t i = 0; fn && i < n; i++)
+        fn(arg, &copy[i]);
+    free(copy);
 }
 
 /* --- group commit (writer thread) ------------------------------------------------------------ */
 
-static void undo_note(struct audit *a, struct head *h)
+static void undo_note(struct audit *a, struct audit_head *h)
 {
     for (size_t i = 0; i < a->n_undo; i++)
         if (a->undo[i].h == h)
             return;
-    struct undo *u = &a->undo[a->n_undo++];
+    if (a->n_undo == a->cap_undo) {
+        a->cap_undo = a->cap_undo ? 2 * a->cap_undo : 8;
+        a->undo = gw_xrealloc(a->undo, a->cap_undo * sizeof *a->undo);
+    }
+    struct audit_undo *u = &a->undo[a->n_undo++];
     u->h = h;
     u->seq = h->seq;
     memcpy(u->hash, h->hash, sizeof u->hash);
+    memcpy(&u->tree, &h->tree, sizeof u->tree);
 }
 
 static void undo_apply(struct audit *a)
 {
     for (size_t i = 0; i < a->n_undo; i++) {
-        a->undo[i].h->seq = a->undo[i].seq;
-        memcpy(a->undo[i].h->hash, a->undo[i].hash, sizeof a->undo[i].hash);
+        struct audit_undo *u = &a->undo[i];
+        u->h->seq = u->seq;
+        memcpy(u->h->hash, u->hash, sizeof u->hash);
+        memcpy(&u->h->tree, &u->tree, sizeof u->tree);
+        u->h->stale = true; /* the store decides what was kept */
     }
 }
 
-/* The sinks a batch goes to, in order: the file when one is configured, then the store. */
-static void sinks_update(struct audit *a)
+static void batch_release(struct audit *a)
 {
-    a->n_sinks = 0;
-    if (audit_file_sink_enabled(a->file_sink))
-        a->sinks[a->n_sinks++] = a->file_sink;
-    a->sinks[a->n_sinks++] = a->store_sink;
+    for (size_t i = 0; i < a->n_heads; i++)
+        store_audit_checkpoint_release(&a->heads[i]);
+    a->n_heads = 0;
+    audit_nodes_clear(&a->nodes);
 }
 
-/* Chains items[0..n) and appends them to every sink; on failure nothing of the batch is kept
- * (sinks rolled back, heads restored) and *failed says where it failed. */
-static gw_err commit(struct audit *a, void *const *items, size_t n,
-                     const struct audit_sink **failed)
+/* The head (tenant, loaded and current) an event extends. */
+static struct audit_head *head_for(struct audit *a, const char *tenant)
 {
-    a->n_undo = 0;
-    gw_buf_reset(&a->lines);
-    bool lines = false;
-    int64_t now_ms = audit_now_ms();
-    for (size_t i = 0; i < a->n_sinks; i++) {
-        struct audit_sink *s = a->sinks[i];
-        bool fresh = false;
-        lines = lines || s->ops->wants_lines;
-        *failed = s;
-        if (s->ops->ready && (s->ops->ready(s, now_ms, &fresh) != GW_OK ||
-                              (fresh && write_anchors(a, failed) != GW_OK)))
-            return GW_EAUDIT;
-    }
-    *failed = a->store_sink; /* a new chain's head comes from the store */
+    struct audit_head *h = audit_head_find(a, tenant);
+    if (!h && audit_head_load(a, tenant, NULL, &h) != GW_OK)
+        return NULL;
+    if (h->stale && audit_head_reload(a, h) != GW_OK)
+        return NULL;
+    return h;
+}
+
+/* Chains the batch into the heads, its trees and its lines. */
+static gw_err chain(struct audit *a, void *const *items, size_t n, bool lines)
+{
     for (size_t i = 0; i < n; i++) {
         struct item *it = items[i];
-        struct head *h = head_find(a, it->row.tenant);
-        if (!h && head_load(a, it->row.tenant, &h) != GW_OK) {
-            undo_apply(a);
+        struct audit_head *h = head_for(a, it->row.tenant);
+        if (!h)
             return GW_EAUDIT;
-        }
         undo_note(a, h);
         it->row.seq = ++h->seq;
         memcpy(it->prev, h->hash, sizeof it->prev);
@@ -368,17 +248,91 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
         it->row.hash = it->hash;
         memcpy(h->hash, it->hash, sizeof h->hash);
         a->rows[i] = it->row;
-    }
-    struct audit_batch b = {a->rows, n, lines ? a->lines.data : NULL, a->lines.len};
-    for (size_t i = 0; i < a->n_sinks; i++) {
-        if (a->sinks[i]->ops->append(a->sinks[i], &b) == GW_OK)
+        if (h->tainted)
             continue;
-        *failed = a->sinks[i];
-        while (i-- > 0)
-            if (a->sinks[i]->ops->rollback)
-                a->sinks[i]->ops->rollback(a->sinks[i]);
+        unsigned char leaf[AUDIT_HASH_LEN];
+        audit_leaf_of_hex(it->hash, leaf);
+        a->nodes.tenant = h->tenant;
+        audit_frontier_push(&h->tree, leaf, audit_nodes_keep, &a->nodes);
+    }
+    return GW_OK;
+}
+
+/* A signed head for every untainted tenant the batch extends, and their lines. */
+static gw_err sign_heads(struct audit *a, bool lines)
+{
+    int64_t now = audit_now_ms();
+    for (size_t i = 0; i < a->n_undo; i++) {
+        struct audit_head *h = a->undo[i].h;
+        if (h->tainted)
+            continue;
+        unsigned char root[AUDIT_HASH_LEN];
+        char hex[2 * AUDIT_HASH_LEN + 1];
+        audit_frontier_root(&h->tree, root);
+        gw_hex(root, sizeof root, hex);
+        struct store_audit_checkpoint *c = &a->heads[a->n_heads];
+        if (audit_checkpoint_sign(&a->keys, h->tenant, h->seq, h->hash, hex, now, c) != GW_OK)
+            return GW_EAUDIT;
+        a->n_heads++;
+        if (lines)
+            audit_head_line(&a->lines, c);
+    }
+    return GW_OK;
+}
+
+/* Tells verifiers how far the store may reach while the commit is under way. */
+static void writing(struct audit *a, bool on)
+{
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->n_undo; i++)
+        a->undo[i].h->writing = on ? a->undo[i].h->seq : 0;
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Chains items[0..n), commits them to the store and writes them to the file. GW_OK: committed
+ * (the file may still have failed: then a->file_dirty); else nothing was kept and *failed says
+ * where it failed. */
+static gw_err commit(struct audit *a, void *const *items, size_t n,
+                     const struct audit_sink **failed)
+{
+    a->n_undo = 0;
+    batch_release(a);
+    gw_buf_reset(&a->lines);
+    bool file = audit_file_sink_enabled(a->file_sink);
+    if (file) {
+        bool fresh = false;
+        *failed = a->file_sink;
+        if (a->file_sink->ops->ready(a->file_sink, audit_now_ms(), &fresh) != GW_OK)
+            return GW_EAUDIT;
+        a->file_dirty = a->file_dirty || fresh;
+        if (a->file_dirty && audit_reconcile(a) != GW_OK)
+            return GW_EAUDIT;
+    }
+    *failed = a->store_sink;
+    gw_err rc = chain(a, items, n, file);
+    if (rc == GW_OK)
+        rc = sign_heads(a, file);
+    struct audit_batch b = {.rows = a->rows,
+                            .n = n,
+                            .heads = a->heads,
+                            .n_heads = a->n_heads,
+                            .nodes = a->nodes.v,
+                            .n_nodes = a->nodes.n,
+                            .lines = file ? a->lines.data : NULL,
+                            .len = a->lines.len};
+    writing(a, true);
+    if (rc == GW_OK)
+        rc = a->store_sink->ops->append(a->store_sink, &b);
+    writing(a, false);
+    if (rc != GW_OK) {
         undo_apply(a);
         return GW_EAUDIT;
+    }
+    if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
+        gw_error("audit: cannot write to the audit log (%s): the events are committed in the "
+                 "store; the file is brought up to date before the next batch",
+                 a->file_sink->ops->error(a->file_sink));
+        a->file_dirty = true;
     }
     return GW_OK;
 }
@@ -391,17 +345,51 @@ static void item_free(struct item *it)
 }
 
 /* Writer thread, a->mu not held: applies the wanted file options. */
-static gw_err reopen(struct audit *a, const struct file_cfg *c)
+static gw_err reopen(struct audit *a, const struct audit_file_cfg *c)
 {
-    gw_err rc = audit_file_sink_configure(a->file_sink, c->path, c->rotate_daily,
-                                          c->retain_days, audit_now_ms());
-    sinks_update(a);
-    const struct audit_sink *failed = NULL;
+    gw_err rc = audit_file_sink_configure(a->file_sink, c->path, c->rotate_daily, c->retain_days,
+                                          audit_now_ms());
+    a->file_dirty = c->path != NULL;
     if (rc == GW_OK && c->path)
-        rc = write_anchors(a, &failed);
+        rc = audit_reconcile(a);
     if (rc != GW_OK)
         gw_error("audit: cannot open the audit log %s: %s", c->path,
                  a->file_sink->ops->error(a->file_sink));
+    return rc;
+}
+
+/* Writer thread: a new signing key (audit_rotate_key). */
+static gw_err rotate(struct audit *a)
+{
+    struct store_audit_key rec;
+    EVP_PKEY *next = NULL;
+    char old_pub[AUDIT_PUBKEY_B64_LEN + 1];
+    memcpy(old_pub, a->keys.public_key, sizeof old_pub);
+    gw_err rc = audit_keys_prepare(&a->keys, &rec, &next);
+    if (rc == GW_OK && (rc = store_audit_key_insert(a->st, &rec)) != GW_OK)
+        EVP_PKEY_free(next); /* <pem>.next stays; the next start removes it: the store lacks it */
+    if (rc == GW_OK)
+        rc = audit_keys_switch(&a->keys, next);
+    if (rc == GW_OK) {
+        publish_key(a);
+        gw_info("audit: signing key %s replaces %s (both stay published)", rec.key_id,
+                rec.prev_key_id);
+        if (audit_file_sink_enabled(a->file_sink)) {
+            json_t *line = audit_key_to_json(&rec, old_pub);
+            char *s = gw_json_compact(line);
+            struct gw_buf b;
+            gw_buf_init(&b, (size_t)1 << 20);
+            gw_buf_puts(&b, s);
+            gw_buf_puts(&b, "\n");
+            struct audit_batch kb = {.lines = b.data, .len = b.len};
+            if (a->file_sink->ops->append(a->file_sink, &kb) != GW_OK)
+                a->file_dirty = true;
+            gw_buf_release(&b);
+            free(s);
+            json_decref(line);
+        }
+    }
+    store_audit_key_release(&rec);
     return rc;
 }
 
@@ -415,18 +403,19 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
     pthread_mutex_lock(&a->mu);
     if (rc == GW_OK) {
         for (size_t i = 0; i < a->n_undo; i++) {
-            struct head *h = a->undo[i].h;
+            struct audit_head *h = a->undo[i].h;
             h->committed_seq = h->seq;
             memcpy(h->committed_hash, h->hash, sizeof h->hash);
         }
     }
-    a->healthy = rc == GW_OK;
+    a->healthy = rc == GW_OK && !a->file_dirty;
     pthread_mutex_unlock(&a->mu);
     if (rc != GW_OK && !a->fail_logged) {
         gw_error("audit: cannot write audit events (%s: %s); mutating requests fail with 503 "
-                 "until it recovers", failed->ops->name, failed->ops->error(failed));
+                 "until it recovers",
+                 failed->ops->name, failed->ops->error(failed));
         a->fail_logged = true;
-    } else if (rc == GW_OK && a->fail_logged) {
+    } else if (rc == GW_OK && a->fail_logged && !a->file_dirty) {
         gw_info("audit: audit trail writable again");
         a->fail_logged = false;
     }
@@ -435,6 +424,7 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
         for (size_t i = 0; i < a->n_undo; i++)
             a->fwd[f].ops->committed(a->fwd[f].arg, a->undo[i].h->tenant, a->undo[i].h->seq);
     pthread_mutex_unlock(&a->fwd_mu);
+    batch_release(a);
     return rc;
 }
 
@@ -451,15 +441,16 @@ static void writer_stamp(void *ctx, void *item)
     ((struct item *)item)->row.ts_ms = audit_now_ms();
 }
 
-/* After each batch and when kicked: a wanted reopen, then the checkpoints that are due. */
+/* After each batch and when kicked: a wanted reopen or key rotation; a file left behind by a
+ * failed write is brought up to date even when no event comes. */
 static int64_t writer_tick(void *ctx)
 {
     struct audit *a = ctx;
     pthread_mutex_lock(&a->mu);
     if (a->reopen_gen != a->reopen_done_gen) {
         uint64_t gen = a->reopen_gen;
-        struct file_cfg c = {a->cfg.path ? gw_xstrdup(a->cfg.path) : NULL, a->cfg.rotate_daily,
-                             a->cfg.retain_days};
+        struct audit_file_cfg c = {a->cfg.path ? gw_xstrdup(a->cfg.path) : NULL,
+                                   a->cfg.rotate_daily, a->cfg.retain_days};
         pthread_mutex_unlock(&a->mu);
         gw_err rc = reopen(a, &c);
         free(c.path);
@@ -467,14 +458,29 @@ static int64_t writer_tick(void *ctx)
         a->reopen_done_gen = gen;
         a->reopen_rc = rc;
         a->healthy = rc == GW_OK;
-        pthread_cond_broadcast(&a->reopen_cv);
+        pthread_cond_broadcast(&a->cv);
         pthread_mutex_unlock(&a->mu);
         gw_worker_retry_now(a->writer); /* queued events: against the new sink right away */
         pthread_mutex_lock(&a->mu);
     }
-    unsigned every = a->checkpoint_every;
+    if (a->rotate_gen != a->rotate_done_gen) {
+        uint64_t gen = a->rotate_gen;
+        pthread_mutex_unlock(&a->mu);
+        gw_err rc = rotate(a);
+        pthread_mutex_lock(&a->mu);
+        a->rotate_done_gen = gen;
+        a->rotate_rc = rc;
+        pthread_cond_broadcast(&a->cv);
+    }
+    bool dirty = a->file_dirty && audit_file_sink_enabled(a->file_sink);
     pthread_mutex_unlock(&a->mu);
-    return checkpoints_run(a, false, every);
+    if (!dirty)
+        return 0;
+    gw_err rc = audit_reconcile(a);
+    pthread_mutex_lock(&a->mu);
+    a->healthy = rc == GW_OK;
+    pthread_mutex_unlock(&a->mu);
+    return rc == GW_OK ? 0 : gw_mono_ns() + (int64_t)RECONCILE_RETRY_MS * 1000000;
 }
 
 static const struct gw_worker_ops writer_ops = {
@@ -492,14 +498,48 @@ static const struct gw_worker_ops writer_ops = {
     .tick = writer_tick,
 };
 
-/* --- lifecycle --------------------------------------------------------------------------------- */
+/* --- lifecycle ---------------------------------------------------------------------------------
+ */
 
-static void cfg_from_options(struct file_cfg *c, const struct audit_options *o)
+static void cfg_from_options(struct audit_file_cfg *c, const struct audit_options *o)
 {
     free(c->path);
     c->path = o->enabled && o->log_path && *o->log_path ? gw_xstrdup(o->log_path) : NULL;
     c->rotate_daily = o->rotate_daily;
     c->retain_days = o->retain_days;
+}
+
+#define META_SIGNED "audit.signed_heads"
+
+/* Every tenant's head, checked against the store's signed heads and the file's. */
+static gw_err load_heads(struct audit *a)
+{
+    char *mark = NULL;
+    a->adopt = store_meta_get(a->st, META_SIGNED, &mark) == GW_ENOTFOUND;
+    free(mark);
+    char **tenants = NULL;
+    size_t nt = 0;
+    gw_err rc = store_audit_tenants(a->st, &tenants, &nt);
+    struct audit_file_scan scan = {0};
+    struct audit_file *f = audit_file_sink_file(a->file_sink);
+    if (rc == GW_OK && f->fd >= 0 && f->regular &&
+        audit_file_heads(f, &a->ring, tenants, nt, &scan) != GW_OK)
+        gw_warn("audit: cannot read the audit log %s back: %s", f->path, strerror(f->err));
+    for (size_t i = 0; rc == GW_OK && i < nt; i++) {
+        struct audit_head *h;
+        rc = audit_head_load(a, tenants[i], audit_file_scan_find(&scan, tenants[i]), &h);
+    }
+    for (size_t i = 0; rc == GW_OK && i < scan.n; i++) { /* in the file, gone from the store */
+        struct audit_head *h;
+        if (!audit_head_find(a, scan.t[i].tenant))
+            rc = audit_head_load(a, scan.t[i].tenant, &scan.t[i], &h);
+    }
+    if (rc == GW_OK && a->adopt)
+        rc = store_meta_put(a->st, META_SIGNED, "1");
+    a->adopt = false;
+    audit_file_scan_release(&scan);
+    store_strv_free(tenants, nt);
+    return rc;
 }
 
 gw_err audit_open(struct store *st, const struct audit_options *o, struct audit **out)
@@ -509,53 +549,71 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
         return GW_EINVAL;
     struct audit *a = gw_xcalloc(1, sizeof *a);
     a->st = st;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->fwd_mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    pthread_rwlock_init(&a->pol_lock, NULL);
     gw_mkdirs(o->data_dir, 0700);
-    gw_err rc = audit_keys_load(&a->keys, o->data_dir);
+    gw_err rc = audit_keys_load(&a->keys, o->data_dir, st);
+    if (rc == GW_OK)
+        rc = audit_keys_sync(&a->keys, st, &a->ring);
     if (rc != GW_OK) {
+        gw_error("audit: cannot load the signing keys (%s)", gw_err_name(rc));
+        audit_keys_release(&a->keys);
+        audit_keyring_release(&a->ring);
+        pthread_rwlock_destroy(&a->pol_lock);
+        pthread_mutex_destroy(&a->mu);
+        pthread_mutex_destroy(&a->fwd_mu);
+        pthread_cond_destroy(&a->cv);
         free(a);
         return rc;
     }
-    pthread_rwlock_init(&a->pol_lock, NULL);
+    publish_key(a);
     audit_policy_init(&a->pol, o, a->keys.pii_key);
-    pthread_mutex_init(&a->mu, NULL);
-    pthread_mutex_init(&a->fwd_mu, NULL);
-    pthread_cond_init(&a->reopen_cv, NULL);
     a->rows = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->rows);
-    a->undo = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->undo);
+    a->heads = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->heads);
     gw_buf_init(&a->lines, (size_t)1 << 40);
     a->md = EVP_MD_CTX_new();
     if (!a->md)
         abort();
     a->healthy = true;
-    a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
     a->file_sink = audit_file_sink_new();
     a->store_sink = audit_store_sink_new(st);
-    sinks_update(a);
     cfg_from_options(&a->cfg, o);
 
-    char **tenants = NULL;
-    size_t nt = 0;
-    rc = store_audit_tenants(st, &tenants, &nt);
-    for (size_t i = 0; rc == GW_OK && i < nt; i++) {
-        struct head *h;
-        rc = head_load(a, tenants[i], &h);
-    }
-    for (size_t i = 0; i < nt; i++)
-        free(tenants[i]);
-    free(tenants);
+    /* A file that cannot be opened does not stop the gateway: the sink is unhealthy and every
+     * batch fails (503 for mutations) until it can be opened again. */
+    bool file_ok = audit_file_sink_configure(a->file_sink, a->cfg.path, a->cfg.rotate_daily,
+                                             a->cfg.retain_days, audit_now_ms()) == GW_OK;
+    if (!file_ok)
+        gw_error("audit: cannot open the audit log %s: %s", a->cfg.path,
+                 a->file_sink->ops->error(a->file_sink));
+    rc = load_heads(a);
     if (rc != GW_OK) {
         gw_error("audit: cannot read the chain heads from the store (%s)", gw_err_name(rc));
         audit_close(a);
         return rc;
     }
-    /* A file that cannot be opened does not stop the gateway: the sink is unhealthy and every
-     * batch fails (503 for mutations) until it can be opened again. */
-    if (reopen(a, &a->cfg) != GW_OK)
+    a->file_dirty = a->cfg.path != NULL;
+    if (!file_ok || (a->file_dirty && audit_reconcile(a) != GW_OK))
         a->healthy = false;
     rc = gw_worker_start(&writer_ops, a, &a->writer);
     if (rc != GW_OK) {
         audit_close(a);
         return rc;
+    }
+    struct audit_integrity_failure fails[FAILS_MAX];
+    size_t nf = GW_MIN(audit_integrity_failures(a, fails, FAILS_MAX), (size_t)FAILS_MAX);
+    for (size_t i = 0; i < nf; i++) {
+        json_t *d = json_pack("{s:I,s:s}", "first_bad_seq", (json_int_t)fails[i].first_bad_seq,
+                              "reason", fails[i].reason);
+        struct audit_event ev = {.type = "audit.integrity_failure",
+                                 .outcome = "failed",
+                                 .actor = "gateway",
+                                 .resource = fails[i].tenant,
+                                 .details = d};
+        audit_record(a, fails[i].tenant, &ev);
+        json_decref(d);
     }
     *out = a;
     return GW_OK;
@@ -567,22 +625,19 @@ void audit_close(struct audit *a)
         return;
     pthread_mutex_lock(&a->mu);
     a->closed = true;
-    pthread_cond_broadcast(&a->reopen_cv);
+    pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    if (a->writer) { /* writes what is queued; then the writer's state is ours */
+    if (a->writer) /* writes what is queued; then the writer's state is ours */
         gw_worker_stop(a->writer);
-        checkpoints_run(a, true, 1);
-    }
     a->file_sink->ops->close(a->file_sink);
     a->store_sink->ops->close(a->store_sink);
-    for (size_t i = 0; i < a->n_all; i++) {
-        free(a->all[i]->tenant);
-        free(a->all[i]);
-    }
-    free(a->all);
-    free(a->due);
+    batch_release(a);
+    audit_heads_free(a);
     free(a->rows);
+    free(a->heads);
+    free(a->nodes.v);
     free(a->undo);
+    free(a->fails);
     gw_buf_release(&a->lines);
     EVP_MD_CTX_free(a->md);
     free(a->cfg.path);
@@ -590,9 +645,30 @@ void audit_close(struct audit *a)
     pthread_rwlock_destroy(&a->pol_lock);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->fwd_mu);
-    pthread_cond_destroy(&a->reopen_cv);
+    pthread_cond_destroy(&a->cv);
+    for (struct audit_pubkey *p = atomic_load(&a->pubkey), *o; p; p = o) {
+        o = p->older;
+        free(p);
+    }
+    audit_keyring_release(&a->ring);
     audit_keys_release(&a->keys);
     free(a);
+}
+
+/* With a->mu held (released on return): asks the writer to run a request (*gen bumped) and
+ * waits until it did; its result. */
+static gw_err writer_request(struct audit *a, uint64_t *gen, const uint64_t *done,
+                             const gw_err *result)
+{
+    uint64_t want = ++*gen;
+    pthread_mutex_unlock(&a->mu);
+    gw_worker_kick(a->writer);
+    pthread_mutex_lock(&a->mu);
+    while (*done < want && !a->closed)
+        pthread_cond_wait(&a->cv, &a->mu);
+    gw_err rc = *done >= want ? *result : GW_EAUDIT;
+    pthread_mutex_unlock(&a->mu);
+    return rc;
 }
 
 gw_err audit_reconfigure(struct audit *a, const struct audit_options *o)
@@ -608,18 +684,47 @@ gw_err audit_reconfigure(struct audit *a, const struct audit_options *o)
         return GW_EAUDIT;
     }
     cfg_from_options(&a->cfg, o);
-    a->checkpoint_every = o->checkpoint_every ? o->checkpoint_every : 1000;
-    uint64_t gen = ++a->reopen_gen;
-    pthread_mutex_unlock(&a->mu);
-    gw_worker_kick(a->writer);
+    return writer_request(a, &a->reopen_gen, &a->reopen_done_gen, &a->reopen_rc);
+}
+
+gw_err audit_rotate_key(struct audit *a, char key_id[17])
+{
     pthread_mutex_lock(&a->mu);
-    while (a->reopen_done_gen < gen && !a->closed)
-        pthread_cond_wait(&a->reopen_cv, &a->mu);
-    gw_err rc = a->reopen_done_gen >= gen ? a->reopen_rc : GW_EAUDIT;
-    pthread_mutex_unlock(&a->mu);
+    if (a->closed) {
+        pthread_mutex_unlock(&a->mu);
+        return GW_EAUDIT;
+    }
+    gw_err rc = writer_request(a, &a->rotate_gen, &a->rotate_done_gen, &a->rotate_rc);
+    snprintf(key_id, 17, "%s", audit_key_id(a));
     return rc;
 }
 
+gw_err audit_keys_json(struct audit *a, json_t **out)
+{
+    struct store_audit_key *keys = NULL;
+    size_t n = 0;
+    *out = NULL;
+    gw_err rc = store_audit_key_list(a->st, &keys, &n);
+    if (rc != GW_OK)
+        return rc;
+    struct audit_keyring ring;
+    audit_trusted_keys(a, &ring);
+    *out = json_array();
+    for (size_t i = 0; i < n; i++) { /* only the line of keys this gateway trusts */
+        if (!audit_keyring_find(&ring, keys[i].key_id))
+            continue;
+        const char *prev_pub = NULL;
+        for (size_t j = 0; keys[i].prev_key_id && j < n; j++)
+            if (strcmp(keys[j].key_id, keys[i].prev_key_id) == 0)
+                prev_pub = keys[j].public_key;
+        json_t *k = audit_key_to_json(&keys[i], prev_pub);
+        json_object_del(k, "type");
+        json_array_append_new(*out, k);
+    }
+    audit_keyring_release(&ring);
+    store_audit_key_list_free(keys, n);
+    return GW_OK;
+}
 /* --- submission ---------------------------------------------------------------------------- */
 
 /* Replaces bytes that are not well-formed UTF-8 by '?' (JSON strings must be UTF-8). */
@@ -628,8 +733,11 @@ static void utf8_fix(char *s)
     unsigned char *p = (unsigned char *)s;
     while (*p) {
         unsigned c = *p;
-        size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
-                 : (c & 0xF8) == 0xF0 ? 3 : 9;
+        size_t n = c < 0x80             ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 9;
         bool ok = n != 9 && !(c == 0xC0 || c == 0xC1 || c > 0xF4);
         for (size_t i = 1; ok && i <= n; i++)
             ok = (p[i] & 0xC0) == 0x80;
@@ -692,11 +800,10 @@ static struct item *item_new(struct audit *a, const char *tenant, const struct a
     return it;
 }
 
-static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_event *ev,
-                      bool sync)
+static gw_err enqueue(struct audit *a, const char *tenant, const struct audit_event *ev, bool sync)
 {
-    if (!a || !tenant || !*tenant || strchr(tenant, '\n') || strlen(tenant) >= FIELD_MAX ||
-        !ev || !ev->type || !ev->outcome)
+    if (!a || !tenant || !*tenant || strchr(tenant, '\n') || strlen(tenant) >= FIELD_MAX || !ev ||
+        !ev->type || !ev->outcome)
         return GW_EINVAL;
     struct item *it = item_new(a, tenant, ev);
     if (sync) /* the item is the writer's whatever the outcome */
@@ -732,6 +839,7 @@ void audit_get_stats(struct audit *a, struct audit_stats *s)
     s->queue_depth = ws.queued;
     pthread_mutex_lock(&a->mu);
     s->healthy = a->healthy;
+    s->integrity_ok = a->n_fails == 0;
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -743,17 +851,8 @@ gw_err audit_head(struct audit *a, const char *tenant, struct store_audit_checkp
     gw_err rc = audit_flush(a);
     if (rc != GW_OK)
         return rc;
-    int64_t seq;
-    char hash[65];
-    audit_committed_head(a, tenant, &seq, hash);
-    if (seq == 0) { /* a tenant the writer has not seen: ask the store */
-        char *h = NULL;
-        if (store_audit_head(a->st, tenant, &seq, &h) != GW_OK)
-            return GW_ESTORE;
-        snprintf(hash, sizeof hash, "%s", seq > 0 && h ? h : AUDIT_ZERO_HASH);
-        free(h);
-    }
-    return audit_checkpoint_sign(&a->keys, tenant, seq, hash, audit_now_ms(), out);
+    rc = store_checkpoint_latest(a->st, tenant, out);
+    return rc == GW_OK || rc == GW_ENOTFOUND ? rc : GW_ESTORE;
 }
 
 gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *ops, void *fwd)
@@ -763,7 +862,7 @@ gw_err audit_forwarder_add(struct audit *a, const struct audit_forwarder_ops *op
     pthread_mutex_lock(&a->fwd_mu);
     gw_err rc = a->n_fwd < AUDIT_MAX_FORWARDERS ? GW_OK : GW_ETOOBIG;
     if (rc == GW_OK)
-        a->fwd[a->n_fwd++] = (struct forwarder){ops, fwd};
+        a->fwd[a->n_fwd++] = (struct audit_forwarder){ops, fwd};
     pthread_mutex_unlock(&a->fwd_mu);
     return rc;
 }

@@ -284,12 +284,7 @@ void cli_format_unreachable(struct gw_buf *out, const char *gateway, const char 
 
 json_t *cli_verify_result_json(const struct audit_verify_result *r)
 {
-    return json_pack("{s:b, s:o, s:I, s:I, s:I, s:s}", "ok", r->ok, "first_bad_seq",
-                     !r->ok && r->first_bad_seq > 0 ? json_integer(r->first_bad_seq)
-                                                     : json_null(),
-                     "events_checked", (json_int_t)r->events_checked, "checkpoints_checked",
-                     (json_int_t)r->checkpoints_checked, "last_seq", (json_int_t)r->last_seq,
-                     "reason", r->reason);
+    return audit_verify_result_json(r);
 }
 
 static void verify_line(struct gw_buf *out, const char *label, const json_t *v)
@@ -305,16 +300,65 @@ static void verify_line(struct gw_buf *out, const char *label, const json_t *v)
     free(c);
 }
 
+/* "from..to, ..." of the unsigned ranges ([from, to] pairs). */
+static char *ranges_text(const json_t *ranges)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 4096);
+    size_t i;
+    json_t *r;
+    json_array_foreach(ranges, i, r) {
+        long long from = json_integer_value(json_array_get(r, 0));
+        long long to = json_integer_value(json_array_get(r, 1));
+        (void)gw_buf_printf(&b, i ? ", %lld" : "%lld", from);
+        if (to != from)
+            (void)gw_buf_printf(&b, "..%lld", to);
+    }
+    return gw_buf_detach(&b, NULL);
+}
+
 void cli_format_verify(struct gw_buf *out, const json_t *result)
 {
     bool ok = json_is_true(json_object_get(result, "ok"));
     (void)gw_buf_printf(out, "%-21s%s\n", "Audit chain:", ok ? "OK" : "FAILED");
     verify_line(out, "Tenant:", json_object_get(result, "tenant"));
+    const json_t *anchor = json_object_get(result, "anchor");
+    const char *kind = gw_json_str(anchor, "kind");
+    json_int_t aseq = json_integer_value(json_object_get(anchor, "seq"));
+    if (kind && strcmp(kind, "genesis") == 0)
+        (void)gw_buf_printf(out, "%-21s%s\n", "Anchor:", "event 1 (the whole log)");
+    else if (kind)
+        (void)gw_buf_printf(out, "%-21s%s at seq %lld (events before it not checked)\n", "Anchor:",
+                            strcmp(kind, "supplied_head") == 0 ? "your head"
+                                                               : "a signed head in the file",
+                            (long long)aseq);
     verify_line(out, "Events checked:", json_object_get(result, "events_checked"));
-    verify_line(out, "Checkpoints checked:", json_object_get(result, "checkpoints_checked"));
+    verify_line(out, "Heads checked:", json_object_get(result, "checkpoints_checked"));
+    const json_t *signd = json_object_get(result, "signed_events");
+    if (signd)
+        (void)gw_buf_printf(out, "%-21s%lld (all events through seq %lld)\n",
+                            "Signed events:", (long long)json_integer_value(signd),
+                            (long long)json_integer_value(
+                                json_object_get(result, "signed_through")));
+    const json_t *ranges = json_object_get(result, "unsigned_ranges");
+    if (json_array_size(ranges)) {
+        char *t = ranges_text(ranges);
+        (void)gw_buf_printf(out, "%-21s%lld (%s)\n", "Not signed:",
+                            (long long)json_integer_value(
+                                json_object_get(result, "unsigned_events")),
+                            t);
+        free(t);
+    }
+    const json_t *roots = json_object_get(result, "roots_checked");
+    if (roots)
+        (void)gw_buf_printf(out, "%-21s%s\n", "Merkle roots:",
+                            json_is_true(roots) ? "recomputed and matched"
+                                                : "not recomputed (hash chain only)");
     verify_line(out, "Last seq:", json_object_get(result, "last_seq"));
+    verify_line(out, "Expected last seq:", json_object_get(result, "expected_last_seq"));
     verify_line(out, "First bad seq:", json_object_get(result, "first_bad_seq"));
     verify_line(out, "Reason:", json_object_get(result, "reason"));
+    verify_line(out, "Your head:", json_object_get(result, "consistency_reason"));
 }
 
 /* --- small input helpers ----------------------------------------------------------------- */

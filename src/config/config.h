@@ -325,7 +325,9 @@ struct cfg {
     char *audit_export_format;   /* "json" (jsonl) or "csv" */
     char **pii_fields; size_t n_pii_fields; /* detail fields subject to pii_handling */
     enum cfg_pii_handling pii_handling;
-    unsigned checkpoint_every;   /* sign a checkpoint every N events (default 1000) */
+    unsigned checkpoint_every;   /* unused: every commit is signed */
+    char *audit_witness_url;     /* every new signed head is POSTed here, or NULL */
+    char *audit_witness_token;   /* Bearer token for it, or NULL */
     struct cfg_siem siem;        /* audit.siem: SIEM forwarding */
 
     /* policy: */

@@ -2,8 +2,9 @@
  * config_audit.c — the audit section.
  *
  * Keys are seed 003's (enabled, log_path, log_level, rotate_daily, retain_days, log_content,
- * export_format) plus seed 001's piiFields/piiHandling and siem (config_siem.c), and
- * checkpoint_every for the signed checkpoints of the chain. Only these: seed 001's retentionDays,
+ * export_format) plus seed 001's piiFields/piiHandling, siem (config_siem.c), checkpoint_every
+ * (no longer used: every commit is signed; accepted so older files still load) and witness
+ * (url, token: where every new signed head is posted). Only these: seed 001's retentionDays,
  * backend or logLevel are refused by name rather than half-supported.
  */
 #include "base/prelude.h"
@@ -11,15 +12,32 @@
 #include "config/config_int.h"
 
 enum { AD_ENABLED, AD_LOG_PATH, AD_LOG_LEVEL, AD_ROTATE, AD_RETAIN, AD_CONTENT, AD_EXPORT,
-       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_SIEM, AD__N };
+       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_WITNESS, AD_SIEM, AD__N };
 const char *const cfg_keys_audit[] = {
     [AD_ENABLED] = "enabled",          [AD_LOG_PATH] = "log_path",
     [AD_LOG_LEVEL] = "log_level",      [AD_ROTATE] = "rotate_daily",
     [AD_RETAIN] = "retain_days",       [AD_CONTENT] = "log_content",
     [AD_EXPORT] = "export_format",     [AD_PII_FIELDS] = "piiFields",
     [AD_PII_HANDLING] = "piiHandling", [AD_CHECKPOINT] = "checkpoint_every",
-    [AD_SIEM] = "siem",                [AD__N] = NULL,
+    [AD_WITNESS] = "witness",          [AD_SIEM] = "siem",
+    [AD__N] = NULL,
 };
+
+enum { WI_URL, WI_TOKEN, WI__N };
+const char *const cfg_keys_witness[] = {[WI_URL] = "url", [WI_TOKEN] = "token", [WI__N] = NULL};
+static const char *const http_schemes[] = {"http", "https", NULL};
+
+static void load_witness(struct cfg_errlist *e, const struct cfg_node *n, struct cfg *c)
+{
+    const struct cfg_node *v[WI__N];
+    if (!cfg_map_slots(e, n, "audit.witness", cfg_keys_witness, v, NULL))
+        return;
+    cfg_get_url(e, v[WI_URL], "audit.witness.url", http_schemes, CFG_URL_QUERY,
+                &c->audit_witness_url);
+    cfg_get_str(e, v[WI_TOKEN], "audit.witness.token", &c->audit_witness_token);
+    if (!c->audit_witness_url && c->audit_witness_token)
+        cfg_err(e, n->line, "audit.witness.token needs audit.witness.url");
+}
 
 static const char *const log_levels[] = {"audit", "full", "metadata", NULL};
 static const char *const export_formats[] = {"json", "jsonl", "csv", NULL};
@@ -56,6 +74,7 @@ void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n)
                  &c->audit_export_format);
     cfg_get_uint(e, v[AD_CHECKPOINT], "audit.checkpoint_every", 1, 1000000,
                  &c->checkpoint_every);
+    load_witness(e, v[AD_WITNESS], c);
     cfg_load_siem(L, v[AD_SIEM]);
 
     char *mode = NULL;

@@ -106,6 +106,7 @@ size_t cfg_outbound_urls(const struct cfg *c, const char **out, size_t cap)
     ADD(c->opa_url);
     ADD(c->alert_webhook);
     ADD(c->smtp_url);
+    ADD(c->audit_witness_url);
     for (size_t i = 0; i < c->siem.n_dests; i++)
         ADD(c->siem.dests[i].endpoint);
 #undef ADD

@@ -81,6 +81,10 @@ void cfg_free(struct cfg *c)
     free(c->audit_log_path);
     free(c->audit_log_level);
     free(c->audit_export_format);
+    free(c->audit_witness_url);
+    if (c->audit_witness_token)
+        explicit_bzero(c->audit_witness_token, strlen(c->audit_witness_token));
+    free(c->audit_witness_token);
     cfg_free_strv(c->pii_fields);
     cfg_siem_free(&c->siem);
 

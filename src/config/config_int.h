@@ -119,7 +119,7 @@ extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_k
     *const cfg_keys_rbac[], *const cfg_keys_role[], *const cfg_keys_sso[], *const cfg_keys_oidc[],
     *const cfg_keys_claims[], *const cfg_keys_sessions[], *const cfg_keys_saml[],
     *const cfg_keys_saml_attrs[], *const cfg_keys_tenants[], *const cfg_keys_tenant_rbac[],
-    *const cfg_keys_audit[], *const cfg_keys_policy[], *const cfg_keys_namespace[],
+    *const cfg_keys_audit[], *const cfg_keys_witness[], *const cfg_keys_policy[], *const cfg_keys_namespace[],
     *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
     *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
     *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],

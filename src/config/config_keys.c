@@ -41,6 +41,7 @@ static const struct section catalog[] = {
     {"tenants[]", cfg_keys_tenants},
     {"tenants[].rbac", cfg_keys_tenant_rbac},
     {"audit", cfg_keys_audit},
+    {"audit.witness", cfg_keys_witness},
     {"audit.siem", cfg_keys_siem},
     {"audit.siem.destinations[]", cfg_keys_siem},
     {"policy", cfg_keys_policy},

@@ -24,6 +24,7 @@ static const struct cfg_scope_info catalog[] = {
     {"tokens:write", "create, rotate and revoke tokens (never beyond one's own rights)"},
     {"audit:read", "query and verify the audit trail (each role sees its own slice)"},
     {"audit:export", "export the audit trail"},
+    {"audit:admin", "rotate the audit trail's signing key"},
     {"policies:read", "read policies, explain and evaluate decisions"},
     {"policies:write", "create, change and roll back policies at one's own level"},
     {"classification:read", "read data classification overrides"},

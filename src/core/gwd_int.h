@@ -23,11 +23,13 @@ struct gwd {
     struct cfg *cfg;                    /* current snapshot (ref held) */
     char *config_path;                  /* NULL when running on defaults */
     struct cfg_overrides overrides;
+    struct gw_dirlock *lock;            /* the data directory's (base/dirlock.h) */
     struct store *store;
     struct shared *shared;              /* state shared with other nodes (shared/shared.h) */
     atomic_bool shared_reload;          /* another node reloaded: the next tick reloads here */
     struct audit *audit;
     struct net_loop *net;               /* every outbound connection (net/net.h) */
+    struct audit_watch *audit_watch;    /* witness posts, integrity alerts (audit/audit.h) */
     struct audit_fwd *siem;             /* SIEM forwarding (audit/fwd/audit_fwd.h) */
     struct auth_registry *auth;
     struct auth_grants *grants;         /* namespace members (auth_grants.c) */

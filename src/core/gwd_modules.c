@@ -12,6 +12,7 @@
 #include "audit/fwd/audit_fwd.h"
 #include "auth/auth.h"
 #include "base/buf.h"
+#include "base/dirlock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
@@ -43,6 +44,17 @@ static int store_mod_open(struct gwd *g, const struct cfg *c)
         gw_error("cannot create data directory %s: %s", c->data_dir, strerror(errno));
         return 1;
     }
+    pid_t holder = 0;
+    gw_err rc = gw_dirlock_acquire(c->data_dir, &g->lock, &holder);
+    if (rc == GW_ECONFLICT) {
+        gw_error("another gateway (PID %ld) is running on the data directory %s; stop it first",
+                 (long)holder, c->data_dir);
+        return 1;
+    }
+    if (rc != GW_OK) {
+        gw_error("cannot lock the data directory %s: %s", c->data_dir, strerror(errno));
+        return 1;
+    }
     struct store_options o = {.backend = c->store.backend,
                               .url = c->store.url,
                               .pool_size = (int)c->store.pool_size,
@@ -60,6 +72,8 @@ static void store_mod_close(struct gwd *g)
     if (g->store)
         store_close(g->store);
     g->store = NULL;
+    gw_dirlock_release(g->lock);
+    g->lock = NULL;
 }
 
 /* --- state shared with the other nodes of a cluster ------------------------------------- */
@@ -216,6 +230,28 @@ static void net_mod_close(struct gwd *g)
     if (g->net)
         net_loop_stop(g->net); /* after every user of outbound calls */
     g->net = NULL;
+}
+
+/* --- the audit trail's witness and integrity alerts (needs net) ---------------------------- */
+
+static int audit_watch_mod_open(struct gwd *g, const struct cfg *c)
+{
+    if (audit_watch_start(g->audit, c, g->net, &g->audit_watch) != GW_OK) {
+        gw_error("cannot start the audit witness");
+        return 1;
+    }
+    return 0;
+}
+
+static void audit_watch_mod_reload(struct gwd *g, const struct cfg *c)
+{
+    audit_watch_reload(g->audit_watch, c);
+}
+
+static void audit_watch_mod_close(struct gwd *g)
+{
+    audit_watch_stop(g->audit_watch);
+    g->audit_watch = NULL;
 }
 
 /* --- run-time providers and models ------------------------------------------------------- */
@@ -712,6 +748,8 @@ static const struct gwd_module modules[] = {
     {.name = "audit", .open = audit_mod_open, .reload = audit_mod_reload,
      .close = audit_mod_close},
     {.name = "net", .open = net_mod_open, .reload = net_mod_reload, .close = net_mod_close},
+    {.name = "audit-watch", .open = audit_watch_mod_open, .reload = audit_watch_mod_reload,
+     .close = audit_watch_mod_close},
     {.name = "models", .open = models_mod_open, .check = models_check,
      .reload = models_mod_reload, .close = models_mod_close},
     {.name = "siem", .open = siem_mod_open, .reload = siem_mod_reload, .close = siem_mod_close},

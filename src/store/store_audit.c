@@ -6,23 +6,45 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_audit_row_cols =
-    STORE_COLS_INIT(store_audit_row, STORE_AUDIT_ROW_COLUMNS);
-const struct store_cols store_checkpoint_cols =
-    STORE_COLS_INIT(store_audit_checkpoint, STORE_CHECKPOINT_COLUMNS);
+const struct store_cols store_audit_row_cols = STORE_COLS_INIT(store_audit_row,
+                                                               STORE_AUDIT_ROW_COLUMNS);
+const struct store_cols store_checkpoint_cols = STORE_COLS_INIT(store_audit_checkpoint,
+                                                                STORE_CHECKPOINT_COLUMNS);
+const struct store_cols store_audit_node_cols = STORE_COLS_INIT(store_audit_node,
+                                                                STORE_AUDIT_NODE_COLUMNS);
+const struct store_cols store_audit_hash_cols = STORE_COLS_INIT(store_audit_hash,
+                                                                STORE_AUDIT_HASH_COLUMNS);
+const struct store_cols store_audit_key_cols = STORE_COLS_INIT(store_audit_key,
+                                                               STORE_AUDIT_KEY_COLUMNS);
 
 void store_audit_row_release(struct store_audit_row *r)
 {
     store_row_release(&store_audit_row_cols, r);
 }
 
+static bool head_valid(const struct store_audit_checkpoint *c)
+{
+    return c->tenant && c->hash && c->key_id && c->signature && c->seq >= 0;
+}
+
+gw_err store_audit_commit(struct store *st, const struct store_audit_commit *c)
+{
+    if (!c || (c->n_rows && !c->rows) || (c->n_heads && !c->heads) || (c->n_nodes && !c->nodes))
+        return GW_EINVAL;
+    for (size_t i = 0; i < c->n_heads; i++)
+        if (!head_valid(&c->heads[i]))
+            return GW_EINVAL;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (!c->nodes[i].tenant || !c->nodes[i].hash || c->nodes[i].level < 0)
+            return GW_EINVAL;
+    if (c->n_rows + c->n_heads + c->n_nodes == 0)
+        return GW_OK;
+    return st->ops->audit->commit(st, c);
+}
+
 gw_err store_audit_append(struct store *st, const struct store_audit_row *rows, size_t n)
 {
-    if (n == 0)
-        return GW_OK;
-    if (!rows)
-        return GW_EINVAL;
-    return st->ops->audit->append(st, rows, n);
+    return store_audit_commit(st, &(struct store_audit_commit){.rows = rows, .n_rows = n});
 }
 
 gw_err store_audit_head(struct store *st, const char *tenant, int64_t *seq, char **hash)
@@ -84,7 +106,7 @@ void store_audit_checkpoint_release(struct store_audit_checkpoint *c)
 
 gw_err store_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c)
 {
-    if (!c || !c->tenant || !c->hash || !c->key_id || !c->signature)
+    if (!c || !head_valid(c))
         return GW_EINVAL;
     return st->ops->audit->checkpoint_insert(st, c);
 }
@@ -109,6 +131,63 @@ void store_checkpoint_list_free(struct store_audit_checkpoint *list, size_t n)
 {
     store_rows_free(&store_checkpoint_cols, list, n);
 }
+
+gw_err store_checkpoint_page(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                             struct store_audit_checkpoint **out, size_t *n)
+{
+    if (!tenant || !STORE_OUT_LIST(out, n))
+        return GW_EINVAL;
+    return limit ? st->ops->audit->checkpoint_page(st, tenant, after_seq, limit, out, n) : GW_OK;
+}
+
+/* --- the Merkle tree --------------------------------------------------------------------- */
+
+gw_err store_audit_hashes(struct store *st, const char *tenant, int64_t first, size_t count,
+                          struct store_audit_hash **out, size_t *n)
+{
+    if (!tenant || first < 1 || !STORE_OUT_LIST(out, n))
+        return GW_EINVAL;
+    return count ? st->ops->audit->hashes(st, tenant, first, count, out, n) : GW_OK;
+}
+
+gw_err store_audit_nodes(struct store *st, const char *tenant, int level, int64_t first,
+                         size_t count, struct store_audit_hash **out, size_t *n)
+{
+    if (!tenant || level < 0 || first < 0 || !STORE_OUT_LIST(out, n))
+        return GW_EINVAL;
+    return count ? st->ops->audit->nodes(st, tenant, level, first, count, out, n) : GW_OK;
+}
+
+void store_audit_hashes_free(struct store_audit_hash *v, size_t n)
+{
+    store_rows_free(&store_audit_hash_cols, v, n);
+}
+
+/* --- signing keys ------------------------------------------------------------------------ */
+
+void store_audit_key_release(struct store_audit_key *k)
+{
+    store_row_release(&store_audit_key_cols, k);
+}
+
+gw_err store_audit_key_insert(struct store *st, const struct store_audit_key *k)
+{
+    if (!k || !k->key_id || !k->public_key || !k->sig_new || (k->prev_key_id && !k->sig_prev))
+        return GW_EINVAL;
+    return st->ops->audit->key_insert(st, k);
+}
+
+gw_err store_audit_key_list(struct store *st, struct store_audit_key **out, size_t *n)
+{
+    return STORE_OUT_LIST(out, n) ? st->ops->audit->key_list(st, out, n) : GW_EINVAL;
+}
+
+void store_audit_key_list_free(struct store_audit_key *v, size_t n)
+{
+    store_rows_free(&store_audit_key_cols, v, n);
+}
+
+/* --- forwarding cursors ------------------------------------------------------------------ */
 
 gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *tenant,
                               int64_t *seq)

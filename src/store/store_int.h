@@ -92,7 +92,16 @@ struct store_cols {
 
 #define STORE_CHECKPOINT_COLUMNS(X, S, SEP)                                                    \
     X(S, TEXT, tenant) SEP X(S, I64, seq) SEP X(S, TEXT, hash) SEP X(S, I64, ts_ms) SEP         \
-    X(S, TEXT, key_id) SEP X(S, TEXT, signature)
+    X(S, TEXT, key_id) SEP X(S, TEXT, signature) SEP X(S, TEXT, root)
+
+#define STORE_AUDIT_NODE_COLUMNS(X, S, SEP)                                                    \
+    X(S, TEXT, tenant) SEP X(S, INT, level) SEP X(S, I64, idx) SEP X(S, TEXT, hash)
+
+#define STORE_AUDIT_HASH_COLUMNS(X, S, SEP) X(S, I64, n) SEP X(S, TEXT, hash)
+
+#define STORE_AUDIT_KEY_COLUMNS(X, S, SEP)                                                     \
+    X(S, TEXT, key_id) SEP X(S, TEXT, public_key) SEP X(S, TEXT, prev_key_id) SEP              \
+    X(S, I64, ts_ms) SEP X(S, TEXT, sig_prev) SEP X(S, TEXT, sig_new)
 
 #define STORE_POLICY_VERSION_COLUMNS(X, S, SEP)                                                \
     X(S, TEXT, tenant) SEP X(S, TEXT, id) SEP X(S, I64, version) SEP X(S, TEXT, record)
@@ -161,6 +170,7 @@ struct store_cols {
 extern const struct store_cols store_str_cols; /* one string: a char * row */
 extern const struct store_cols store_token_cols, store_agent_cols, store_message_cols;
 extern const struct store_cols store_audit_row_cols, store_checkpoint_cols;
+extern const struct store_cols store_audit_node_cols, store_audit_hash_cols, store_audit_key_cols;
 extern const struct store_cols store_policy_version_cols, store_approval_cols;
 extern const struct store_cols store_usage_row_cols, store_usage_sum_cols;
 extern const struct store_cols store_session_cols, store_login_state_cols;
@@ -223,7 +233,7 @@ struct store_agent_ops {
 };
 
 struct store_audit_ops {
-    gw_err (*append)(struct store *st, const struct store_audit_row *rows, size_t n);
+    gw_err (*commit)(struct store *st, const struct store_audit_commit *c);
     gw_err (*head)(struct store *st, const char *tenant, int64_t *seq, char **hash);
     gw_err (*tenants)(struct store *st, char ***out, size_t *n);
     gw_err (*query)(struct store *st, const struct store_audit_filter *f, size_t limit,
@@ -235,6 +245,14 @@ struct store_audit_ops {
                                 struct store_audit_checkpoint *out);
     gw_err (*checkpoint_list)(struct store *st, const char *tenant,
                               struct store_audit_checkpoint **out, size_t *n);
+    gw_err (*checkpoint_page)(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                              struct store_audit_checkpoint **out, size_t *n);
+    gw_err (*hashes)(struct store *st, const char *tenant, int64_t first, size_t count,
+                     struct store_audit_hash **out, size_t *n);
+    gw_err (*nodes)(struct store *st, const char *tenant, int level, int64_t first, size_t count,
+                    struct store_audit_hash **out, size_t *n);
+    gw_err (*key_insert)(struct store *st, const struct store_audit_key *k);
+    gw_err (*key_list)(struct store *st, struct store_audit_key **out, size_t *n);
     gw_err (*cursor_get)(struct store *st, const char *dest, const char *tenant, int64_t *seq);
     gw_err (*cursor_set)(struct store *st, const char *dest, const char *tenant, int64_t seq,
                          int64_t now_ms);

@@ -378,7 +378,12 @@ ROUTES = [
     Row("GET", "/api/v1/audit", expect(200, READERS)),
     Row("GET", "/api/v1/audit/export", expect(200, "ea oa tl u wide capped")),
     Row("GET", "/api/v1/audit/verify", expect(200, READERS)),
+    Row("POST", "/api/v1/audit/verify", expect(400, READERS), body={"head": {"type": "head"}},
+        name="with a head that is not a signed head"),
     Row("GET", "/api/v1/audit/head", expect(200, READERS)),
+    Row("GET", "/api/v1/audit/proof/inclusion/{seq}", expect(200, READERS), vars={"seq": "1"}),
+    Row("GET", "/api/v1/audit/proof/consistency?from=1", expect(200, READERS)),
+    Row("POST", "/api/v1/audit/keys/rotate", expect(200, ADMINS)),
     # costs
     Row("GET", "/api/v1/costs", expect(200, "ea oa tl wide")),
     # models

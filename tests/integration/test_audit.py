@@ -54,9 +54,7 @@ def _identity_cfg(**over):
 
 
 def _make():
-    cfg = _identity_cfg()
-    cfg["audit"]["checkpoint_every"] = 5
-    return gwtest.Gateway(cfg).start()
+    return gwtest.Gateway(_identity_cfg()).start()
 
 
 GW = gwtest.Lazy(_make)
@@ -265,7 +263,7 @@ def test_role_scoped_visibility():
     r = g.get("/api/v1/audit/export?format=jsonl", token=UTOK["carol@company.com"])
     assert r.status == 200, repr(r)
     lines = [json.loads(x) for x in r.body.splitlines() if x.strip()]
-    assert lines and {x["actor"] for x in lines if x.get("type") != "checkpoint"} == {"carol@company.com"}, \
+    assert lines and {x["actor"] for x in lines if "prev_hash" in x} == {"carol@company.com"}, \
         "export visibility for a user"
 
 
@@ -286,7 +284,10 @@ def test_export_jsonl_and_csv_thousands_streamed():
     assert r.status == 200, repr(r)
     assert r.header("Content-Length") is None or r.header("Transfer-Encoding"), "export not streamed (Content-Length set)"
     events = [json.loads(x) for x in r.body.splitlines() if x.strip()]
-    events = [e for e in events if e.get("type") != "checkpoint"]
+    assert events and events[0].get("type") == "key", "a full export starts with the signing keys"
+    heads = [e for e in events if e.get("type") == "head"]
+    events = [e for e in events if "prev_hash" in e]
+    assert heads and heads[-1]["seq"] >= head, "a full export carries the signed heads"
     seqs = [e["seq"] for e in events]
     assert len(seqs) >= 2100 and seqs[:head] == list(range(1, head + 1)), \
         "JSONL export: %d rows, head %d, first gap at %r" % (len(seqs), head, next((i + 1 for i, s in enumerate(seqs) if s != i + 1), None))
@@ -300,7 +301,8 @@ def test_export_jsonl_and_csv_thousands_streamed():
     assert len(rows) - 1 >= head, "CSV export has %d rows, head is %d (capped?)" % (len(rows) - 1, head)
     r = g.get("/api/v1/audit/export?format=jsonl&event=message.*", token=ADMIN_TOKEN)
     ev = [json.loads(x) for x in r.body.splitlines() if x.strip()]
-    assert all(e["type"].startswith("message.") for e in ev if e.get("type") != "checkpoint"), "export filters ignored"
+    assert all(e["type"].startswith("message.") for e in ev if "prev_hash" in e), "export filters ignored"
+    assert not [e for e in ev if "prev_hash" not in e], "a filtered export carries no heads"
     assert_error(g.get("/api/v1/audit/export?format=xml", token=ADMIN_TOKEN), 400, "invalid_request")
     tok = g.post("/api/v1/tokens", body={"scopes": ["audit:read"]}, token=ADMIN_TOKEN).json()["token"]
     assert_error(g.get("/api/v1/audit/export?format=jsonl", token=tok), 403, "forbidden", msg_contains="audit:export")
@@ -354,13 +356,15 @@ def test_verify_ok_api_cli_and_independent_chain_check():
     j = r.json()
     assert j.get("ok") is True and j.get("first_bad_seq") is None and j.get("tenant") == TENANT, "verify %r" % j
     assert j.get("events_checked", 0) >= 10 and j.get("last_seq", 0) >= j["events_checked"] - 1, "verify %r" % j
-    assert j.get("checkpoints_checked", 0) >= 1, "no checkpoint checked (checkpoint_every is 5): %r" % j
+    assert j.get("checkpoints_checked", 0) >= 3, "a signed head per commit: %r" % j
+    assert j.get("signed_events") == j["events_checked"] and j.get("unsigned_events") == 0, j
+    assert j.get("anchor") == {"kind": "genesis", "seq": 0} and j.get("roots_checked") is True, j
     r = g.get("/api/v1/audit/head", token=ADMIN_TOKEN)
     assert r.status == 200, repr(r)
     h = r.json()
-    for k in ("type", "tenant", "seq", "hash", "ts", "key_id", "signature"):
+    for k in ("type", "tenant", "seq", "hash", "root", "ts", "key_id", "signature", "frontier"):
         assert k in h, "head lacks %r: %r" % (k, h)
-    assert h["type"] == "checkpoint" and h["tenant"] == TENANT
+    assert h["type"] == "head" and h["tenant"] == TENANT
     pk = g.get("/api/v1/audit/public-key")
     assert pk.status == 200 and pk.json().get("algorithm") == "Ed25519" and pk.json().get("key_id") == h["key_id"], repr(pk)
     import base64
@@ -370,8 +374,8 @@ def test_verify_ok_api_cli_and_independent_chain_check():
     prev = "0" * 64
     n = 0
     for line in g.file_audit_lines():
-        if line.get("type") == "checkpoint":
-            continue
+        if "prev_hash" not in line:
+            continue  # signed heads and key lines
         n += 1
         assert line["prev_hash"] == prev, "seq %d: prev_hash does not link" % line["seq"]
         assert _hash_row(line) == line["hash"], "seq %d: hash != SHA-256(\"openclaw-audit-v1\\n\" + canonical JSON)" % line["seq"]
@@ -389,9 +393,7 @@ def test_verify_ok_api_cli_and_independent_chain_check():
 # --- tampering in the store ------------------------------------------------------------------
 
 def _tamper_daemon():
-    cfg = gwtest.allow_exports(gwtest.seed_config())
-    cfg["audit"]["checkpoint_every"] = 5
-    g = gwtest.Gateway(cfg).start()
+    g = gwtest.Gateway(gwtest.allow_exports(gwtest.seed_config())).start()
     for i in range(12):
         g.post("/api/v1/channels/engineering/code-reviewer/messages", body={"content": "m%d" % i}, token=ENG_TOKEN)
     r = g.put_memory("engineering/code-reviewer", "last sync event\n", ENG_TOKEN)
@@ -513,7 +515,7 @@ def _file_lines(g):
 def _seq_index(lines, seq):
     for i, ln in enumerate(lines):
         j = json.loads(ln)
-        if j.get("type") != "checkpoint" and j.get("seq") == seq:
+        if "prev_hash" in j and j.get("seq") == seq:
             return i
     raise AssertionError("seq %d not in the file" % seq)
 
@@ -563,7 +565,7 @@ def test_file_tamper_insert():
     forged["hash"] = _hash_row(forged)  # a well-formed row that does not belong to the chain
     lines.insert(i, json.dumps(forged, separators=(",", ":")).encode())
     # The forged row links to seq 4 and hashes correctly, but the file now holds two rows with
-    # seq 5 and the signed checkpoint at seq 5 names the genuine hash: the first bad seq is 5
+    # seq 5 and the signed head at seq 5 names the genuine hash: the first bad seq is 5
     # (not 6: no row with seq 6 was touched).
     _verify_file(g, lines, "insert", 5)
 
@@ -590,13 +592,13 @@ def test_file_tamper_reorder():
 def test_file_tamper_truncate():
     g = FILE_GW()
     lines = _file_lines(g)
-    cps = [k for k, ln in enumerate(lines) if json.loads(ln).get("type") == "checkpoint" and json.loads(ln).get("seq", 0) >= 8]
-    assert cps, "no checkpoint line with seq >= 8 in the file (checkpoint_every is 5)"
-    k = cps[-1]
+    heads = [k for k, ln in enumerate(lines) if json.loads(ln).get("type") == "head"]
+    assert heads, "no signed head in the file"
+    k = heads[-1]
     s = json.loads(lines[k])["seq"]
-    # cut the last three events the checkpoint covers (and everything after it)
-    keep = [ln for ln in lines[:k] if json.loads(ln).get("type") == "checkpoint" or json.loads(ln)["seq"] <= s - 3]
-    _verify_file(g, keep + [lines[k]], "truncate", s - 2)
+    # cut the last three events the head covers, keep the heads
+    keep = [ln for ln in lines[:k + 1] if "prev_hash" not in json.loads(ln) or json.loads(ln)["seq"] <= s - 3]
+    _verify_file(g, keep, "truncate", s - 2)
 
 
 # --- fail-closed audit sink ------------------------------------------------------------------

@@ -115,8 +115,14 @@ def verify_head(g, cp):
     with open(os.path.join(d, "pub.pem"), "w") as f:
         f.write("-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n"
                 % base64.b64encode(der).decode())
-    msg = "openclaw-audit-checkpoint-v1\n%s\n%d\n%s\n%d\n" % (cp["tenant"], cp["seq"],
-                                                                cp["hash"], cp["ts_ms"])
+    # a head (one per commit) signs its Merkle root and key id too; a checkpoint of the older
+    # hash chain does not (docs/AUDIT.md, "The Merkle tree and the signed heads")
+    if "root" in cp:
+        msg = "openclaw-audit-head-v2\n%s\n%d\n%s\n%s\n%d\n%s\n" % (
+            cp["tenant"], cp["seq"], cp["hash"], cp["root"], cp["ts_ms"], cp["key_id"])
+    else:
+        msg = "openclaw-audit-checkpoint-v1\n%s\n%d\n%s\n%d\n" % (
+            cp["tenant"], cp["seq"], cp["hash"], cp["ts_ms"])
     sig = cp["signature"]
     with open(os.path.join(d, "msg"), "w") as f:
         f.write(msg)

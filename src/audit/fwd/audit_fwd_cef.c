@@ -137,6 +137,7 @@ static void head(const struct audit_fwd_env *env, const struct store_audit_check
     ext_label(out, "cn1", "seq", num);
     ext_label(out, "cs2", "hash", c->hash);
     ext_label(out, "cs3", "keyId", c->key_id);
+    ext_label(out, "cs4", "root", c->root); /* a head; NULL for an older checkpoint */
     ext_label(out, "cs5", "signature", c->signature);
     snprintf(num, sizeof num, "%" PRId64, c->ts_ms);
     ext_label(out, "cn3", "tsMs", num);

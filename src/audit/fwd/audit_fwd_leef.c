@@ -100,6 +100,7 @@ static void head(const struct audit_fwd_env *env, const struct store_audit_check
     snprintf(num, sizeof num, "%" PRId64, c->seq);
     attr(out, &first, "seq", num);
     attr(out, &first, "hash", c->hash);
+    attr(out, &first, "root", c->root); /* a head; NULL for an older checkpoint */
     snprintf(num, sizeof num, "%" PRId64, c->ts_ms);
     attr(out, &first, "tsMs", num);
     attr(out, &first, "keyId", c->key_id);

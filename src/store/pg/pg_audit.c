@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * pg_audit.c — the audit trail in PostgreSQL (audit_events and audit_checkpoints, schema 2;
- * the SIEM forwarding cursors, schema 11).
+ * the SIEM forwarding cursors, schema 11; the heads' roots, audit_tree and audit_keys, 13).
  *
- * A batch is one pipeline: for each tenant it extends, a claim (audit_claim(), schema 2: a
- * per-tenant transaction lock and a check that the chain ends where the batch's first row
- * links to), then every insert, then one Sync. One round trip, one implicit transaction, one
- * WAL flush; all or nothing. Two nodes appending to one tenant therefore never write the same
- * sequence number or fork the chain: the one whose view of the head is stale gets
+ * A group commit is one pipeline: for each tenant it extends, a claim (audit_claim(), schema 2:
+ * a per-tenant transaction lock and a check that the chain ends where the batch's first row
+ * links to), then every row, signed head and tree node, then one Sync. One round trip, one implicit
+ * transaction, one WAL flush; all or nothing. Two nodes appending to one tenant therefore never
+ * write the same sequence number or fork the chain: the one whose view of the head is stale gets
  * GW_ECONFLICT and writes nothing. Reads build their SQL with store_audit_sql.c and run
  * unnamed (the filter decides the text); a scan takes a connection per page.
  */
@@ -30,8 +30,29 @@ static const char TENANTS[] = "WITH RECURSIVE t(tenant) AS ("
                               "WHERE tenant > t.tenant)"
                               "  FROM t WHERE t.tenant IS NOT NULL"
                               ") SELECT tenant FROM t WHERE tenant IS NOT NULL";
+#define NODE_COLS STORE_COL_NAMES(STORE_AUDIT_NODE_COLUMNS)
+#define KEY_COLS STORE_COL_NAMES(STORE_AUDIT_KEY_COLUMNS)
+
 static const char CP_INSERT[] = "INSERT INTO audit_checkpoints (" CP_COLS ") "
-                                "VALUES ($1, $2, $3, $4, $5, $6)";
+                                "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/* a head signed again over the same size (adoption of an older trail) replaces it */
+static const char HEAD_PUT[] = "INSERT INTO audit_checkpoints (" CP_COLS ") "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                               "ON CONFLICT (tenant, seq) DO UPDATE SET hash = excluded.hash, "
+                               "ts_ms = excluded.ts_ms, key_id = excluded.key_id, "
+                               "signature = excluded.signature, root = excluded.root";
+static const char NODE_PUT[] =
+    "INSERT INTO audit_tree (" NODE_COLS ") VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (tenant, level, idx) DO UPDATE SET hash = excluded.hash";
+static const char CP_PAGE[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = $1 "
+                              "AND seq > $2 ORDER BY seq LIMIT $3";
+static const char HASHES[] = "SELECT seq, hash FROM audit_events WHERE tenant = $1 "
+                             "AND seq >= $2 AND seq < $3 ORDER BY seq";
+static const char NODES[] = "SELECT idx, hash FROM audit_tree WHERE tenant = $1 AND level = $2 "
+                            "AND idx >= $3 AND idx < $4 ORDER BY idx";
+static const char KEY_INSERT[] = "INSERT INTO audit_keys (" KEY_COLS ") "
+                                 "VALUES ($1, $2, $3, $4, $5, $6)";
+static const char KEY_LIST[] = "SELECT " KEY_COLS " FROM audit_keys ORDER BY ts_ms, added";
 static const char CP_LATEST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = $1 "
                                 "ORDER BY seq DESC LIMIT 1";
 static const char CP_LIST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = $1 "
@@ -63,24 +84,34 @@ static bool first_of_tenant(const struct store_audit_row *rows, size_t i)
     return true;
 }
 
-static gw_err append(struct store *st, const struct store_audit_row *rows, size_t n)
+/* Sends each of n rows of cols with sql into the open pipeline. */
+static void send_all(struct store_pg_conn *c, const char *sql, const char *what,
+                     const struct store_cols *cols, const void *rows, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        store_pg_pipeline_send(c, PG_CALL(.sql = sql, .what = what, .cols = cols,
+                                          .row = (const char *)rows + i * cols->size));
+}
+
+static gw_err commit(struct store *st, const struct store_audit_commit *b)
+{
+    const struct store_audit_row *rows = b->rows;
     struct store_pg *s = store_pg_of(st);
-    struct store_pg_conn *c = store_pg_acquire(s, "audit append");
+    struct store_pg_conn *c = store_pg_acquire(s, "audit commit");
     if (!c)
         return GW_ESTORE;
-    gw_err rc = store_pg_pipeline_begin(c, "audit append");
+    gw_err rc = store_pg_pipeline_begin(c, "audit commit");
     if (rc == GW_OK) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < b->n_rows; i++)
             if (first_of_tenant(rows, i))
                 store_pg_pipeline_send(c,
                                        PG_CALL(.sql = CLAIM, .what = "audit append: claim",
                                                PG_ARGS(PG_TEXT(rows[i].tenant), PG_I64(rows[i].seq),
                                                        PG_TEXT(rows[i].prev_hash))));
-        for (size_t i = 0; i < n; i++)
-            store_pg_pipeline_send(c, PG_CALL(.sql = APPEND, .what = "audit append",
-                                              .cols = &store_audit_row_cols, .row = &rows[i]));
-        rc = store_pg_pipeline_end(c, "audit append");
+        send_all(c, APPEND, "audit append", &store_audit_row_cols, rows, b->n_rows);
+        send_all(c, HEAD_PUT, "audit head", &store_checkpoint_cols, b->heads, b->n_heads);
+        send_all(c, NODE_PUT, "audit tree", &store_audit_node_cols, b->nodes, b->n_nodes);
+        rc = store_pg_pipeline_end(c, "audit commit");
     }
     store_pg_release(s, c);
     return rc;
@@ -178,6 +209,54 @@ static gw_err checkpoint_list(struct store *st, const char *tenant,
                          &store_checkpoint_cols, out, n);
 }
 
+static gw_err checkpoint_page(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                              struct store_audit_checkpoint **out, size_t *n)
+{
+    return store_pg_list(st,
+                         PG_CALL(.sql = CP_PAGE, .what = "checkpoint page",
+                                 PG_ARGS(PG_TEXT(tenant), PG_I64(after_seq),
+                                         PG_I64(limit_i64(limit)))),
+                         &store_checkpoint_cols, out, n);
+}
+
+/* --- the tree and the keys (schema 13) ---------------------------------------------------- */
+
+static int64_t end_of(int64_t first, size_t count)
+{
+    return count > (size_t)(INT64_MAX - first) ? INT64_MAX : first + (int64_t)count;
+}
+
+static gw_err hashes(struct store *st, const char *tenant, int64_t first, size_t count,
+                     struct store_audit_hash **out, size_t *n)
+{
+    return store_pg_list(st,
+                         PG_CALL(.sql = HASHES, .what = "audit hashes",
+                                 PG_ARGS(PG_TEXT(tenant), PG_I64(first),
+                                         PG_I64(end_of(first, count)))),
+                         &store_audit_hash_cols, out, n);
+}
+
+static gw_err nodes(struct store *st, const char *tenant, int level, int64_t first, size_t count,
+                    struct store_audit_hash **out, size_t *n)
+{
+    return store_pg_list(st,
+                         PG_CALL(.sql = NODES, .what = "audit tree nodes",
+                                 PG_ARGS(PG_TEXT(tenant), PG_I64(level), PG_I64(first),
+                                         PG_I64(end_of(first, count)))),
+                         &store_audit_hash_cols, out, n);
+}
+
+static gw_err key_insert(struct store *st, const struct store_audit_key *k)
+{
+    return store_pg_insert(st, KEY_INSERT, "audit key insert", &store_audit_key_cols, k);
+}
+
+static gw_err key_list(struct store *st, struct store_audit_key **out, size_t *n)
+{
+    return store_pg_list(st, PG_CALL(.sql = KEY_LIST, .what = "audit key list"),
+                         &store_audit_key_cols, out, n);
+}
+
 /* --- forwarding cursors (schema 11) ------------------------------------------------------ */
 
 static gw_err cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
@@ -200,7 +279,7 @@ static gw_err cursor_set(struct store *st, const char *dest, const char *tenant,
 }
 
 const struct store_audit_ops store_pg_audit_ops = {
-    .append = append,
+    .commit = commit,
     .head = head,
     .tenants = tenants,
     .query = query,
@@ -208,6 +287,11 @@ const struct store_audit_ops store_pg_audit_ops = {
     .checkpoint_insert = checkpoint_insert,
     .checkpoint_latest = checkpoint_latest,
     .checkpoint_list = checkpoint_list,
+    .checkpoint_page = checkpoint_page,
+    .hashes = hashes,
+    .nodes = nodes,
+    .key_insert = key_insert,
+    .key_list = key_list,
     .cursor_get = cursor_get,
     .cursor_set = cursor_set,
 };

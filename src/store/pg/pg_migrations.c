@@ -189,6 +189,18 @@ static const struct migration migrations[] = {
      "CREATE TABLE agent_models ("
      "  tenant " T " NOT NULL, agent " T " NOT NULL, model " T " NOT NULL, set_by " T ","
      "  set_ms " I " NOT NULL, PRIMARY KEY (tenant, agent));"},
+
+    {13, "audit integrity: signed heads with Merkle roots, audit_tree, audit_keys",
+     /* heads signed before this version keep root NULL (checkpoints of the hash chain) */
+     "ALTER TABLE audit_checkpoints ADD COLUMN root " T ";"
+     "CREATE TABLE audit_tree ("
+     "  tenant " T " NOT NULL, level INTEGER NOT NULL, idx " I " NOT NULL, hash " T " NOT NULL,"
+     "  PRIMARY KEY (tenant, level, idx));"
+     /* added: the order keys were introduced in (SQLite's rowid) */
+     "CREATE TABLE audit_keys ("
+     "  key_id " T " PRIMARY KEY, public_key " T " NOT NULL, prev_key_id " T ","
+     "  ts_ms " I " NOT NULL, sig_prev " T ", sig_new " T " NOT NULL,"
+     "  added BIGSERIAL NOT NULL);"},
 };
 
 int store_pg_latest_version(void)

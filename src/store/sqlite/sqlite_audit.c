@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * sqlite_audit.c — the audit trail in SQLite (audit_events and audit_checkpoints, schema 2).
+ * sqlite_audit.c — the audit trail in SQLite: audit_events and audit_checkpoints (schema 2),
+ * the signed heads' roots, audit_tree and audit_keys (schema 13).
  *
- * Appends go to the writer connection in one transaction per batch. Reads run on the main
- * connection: filtered queries come from store_audit_sql.c (placeholders only, byte ranges
- * instead of LIKE). A scan holds the connection for one page at a time, so API requests
- * interleave with a long export.
+ * A group commit (rows, heads, tree nodes) is one transaction on the writer connection. Reads
+ * run on the main connection: filtered queries come from store_audit_sql.c (placeholders only,
+ * byte ranges instead of LIKE). A scan holds the connection for one page at a time, so API
+ * requests interleave with a long export.
  */
 #include "base/prelude.h"
 #include "base/log.h"
@@ -13,6 +14,8 @@
 
 #define AUDIT_COLS STORE_COL_NAMES(STORE_AUDIT_ROW_COLUMNS)
 #define CP_COLS STORE_COL_NAMES(STORE_CHECKPOINT_COLUMNS)
+#define NODE_COLS STORE_COL_NAMES(STORE_AUDIT_NODE_COLUMNS)
+#define KEY_COLS STORE_COL_NAMES(STORE_AUDIT_KEY_COLUMNS)
 
 static const char APPEND[] = "INSERT INTO audit_events (" AUDIT_COLS ") "
                              "VALUES (" STORE_COL_PARAMS(STORE_AUDIT_ROW_COLUMNS) ")";
@@ -28,6 +31,19 @@ static const char TENANTS[] = "WITH RECURSIVE t(tenant) AS ("
                               ") SELECT tenant FROM t WHERE tenant IS NOT NULL";
 static const char CP_INSERT[] = "INSERT INTO audit_checkpoints (" CP_COLS ") "
                                 "VALUES (" STORE_COL_PARAMS(STORE_CHECKPOINT_COLUMNS) ")";
+static const char HEAD_PUT[] = "INSERT OR REPLACE INTO audit_checkpoints (" CP_COLS ") "
+                               "VALUES (" STORE_COL_PARAMS(STORE_CHECKPOINT_COLUMNS) ")";
+static const char NODE_PUT[] = "INSERT OR REPLACE INTO audit_tree (" NODE_COLS ") "
+                               "VALUES (" STORE_COL_PARAMS(STORE_AUDIT_NODE_COLUMNS) ")";
+static const char CP_PAGE[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
+                              "AND seq > ?2 ORDER BY seq LIMIT ?3";
+static const char HASHES[] = "SELECT seq, hash FROM audit_events WHERE tenant = ?1 "
+                             "AND seq >= ?2 AND seq < ?3 ORDER BY seq";
+static const char NODES[] = "SELECT idx, hash FROM audit_tree WHERE tenant = ?1 AND level = ?2 "
+                            "AND idx >= ?3 AND idx < ?4 ORDER BY idx";
+static const char KEY_INSERT[] = "INSERT INTO audit_keys (" KEY_COLS ") "
+                                 "VALUES (" STORE_COL_PARAMS(STORE_AUDIT_KEY_COLUMNS) ")";
+static const char KEY_LIST[] = "SELECT " KEY_COLS " FROM audit_keys ORDER BY ts_ms, rowid";
 static const char CP_LATEST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = ?1 "
                                 "ORDER BY seq DESC LIMIT 1";
 static const char CURSOR_GET[] = "SELECT seq FROM audit_fwd_cursors "
@@ -48,17 +64,40 @@ static const struct store_cols head_cols = STORE_COLS_INIT(head, HEAD_COLUMNS);
 
 /* --- append and the chain's ends ---------------------------------------------------------- */
 
-static gw_err append(struct store *st, const struct store_audit_row *rows, size_t n)
+/* Runs sql for each of n rows of cols inside the caller's transaction. */
+static gw_err put_all(struct store_sqlite_conn *c, const char *sql, const char *what,
+                      const struct store_cols *cols, const void *rows, size_t n)
 {
-    return store_sqlite_append(st, APPEND, "audit append", &store_audit_row_cols, rows, n);
+    gw_err rc = GW_OK;
+    for (size_t i = 0; i < n && rc == GW_OK; i++)
+        rc = store_sqlite_run(c,
+                              SQ_CALL(.sql = sql, .what = what, .cols = cols,
+                                      .row = (const char *)rows + i * cols->size),
+                              NULL);
+    return rc;
+}
+
+static gw_err commit(struct store *st, const struct store_audit_commit *b)
+{
+    struct store_sqlite_conn *c = &store_sqlite_of(st)->writer;
+    store_sqlite_lock(c);
+    gw_err rc = store_sqlite_begin(c, "audit commit");
+    if (rc == GW_OK)
+        rc = put_all(c, APPEND, "audit append", &store_audit_row_cols, b->rows, b->n_rows);
+    if (rc == GW_OK)
+        rc = put_all(c, HEAD_PUT, "audit head", &store_checkpoint_cols, b->heads, b->n_heads);
+    if (rc == GW_OK)
+        rc = put_all(c, NODE_PUT, "audit tree", &store_audit_node_cols, b->nodes, b->n_nodes);
+    rc = store_sqlite_end(c, rc, "audit commit");
+    store_sqlite_unlock(c);
+    return rc;
 }
 
 static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **hash)
 {
     struct head h = {0};
-    gw_err rc = store_sqlite_get(st, SQ_CALL(.sql = HEAD, .what = "audit head",
-                                             SQ_ARGS(SQ_TEXT(tenant))),
-                                 &head_cols, &h);
+    gw_err rc = store_sqlite_get(
+        st, SQ_CALL(.sql = HEAD, .what = "audit head", SQ_ARGS(SQ_TEXT(tenant))), &head_cols, &h);
     if (rc == GW_ENOTFOUND) /* an empty chain */
         return GW_OK;
     *seq = h.seq;
@@ -68,8 +107,8 @@ static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **ha
 
 static gw_err tenants(struct store *st, char ***out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = TENANTS, .what = "audit tenants"),
-                             &store_str_cols, out, n);
+    return store_sqlite_list(st, SQ_CALL(.sql = TENANTS, .what = "audit tenants"), &store_str_cols,
+                             out, n);
 }
 
 /* --- filtered reads ----------------------------------------------------------------------- */
@@ -120,8 +159,8 @@ static gw_err page(struct store *st, const struct store_audit_filter *f, int64_t
     return run_query(st, &q, out, n);
 }
 
-static gw_err scan(struct store *st, const struct store_audit_filter *f,
-                   store_audit_row_fn *fn, void *ctx)
+static gw_err scan(struct store *st, const struct store_audit_filter *f, store_audit_row_fn *fn,
+                   void *ctx)
 {
     return store_audit_scan_pages(st, f, fn, ctx, page);
 }
@@ -136,17 +175,67 @@ static gw_err checkpoint_insert(struct store *st, const struct store_audit_check
 static gw_err checkpoint_latest(struct store *st, const char *tenant,
                                 struct store_audit_checkpoint *out)
 {
-    return store_sqlite_get(st, SQ_CALL(.sql = CP_LATEST, .what = "checkpoint latest",
-                                        SQ_ARGS(SQ_TEXT(tenant))),
+    return store_sqlite_get(st,
+                            SQ_CALL(.sql = CP_LATEST, .what = "checkpoint latest",
+                                    SQ_ARGS(SQ_TEXT(tenant))),
                             &store_checkpoint_cols, out);
 }
 
 static gw_err checkpoint_list(struct store *st, const char *tenant,
                               struct store_audit_checkpoint **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = CP_LIST, .what = "checkpoint list",
-                                         SQ_ARGS(SQ_TEXT(tenant))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = CP_LIST, .what = "checkpoint list",
+                                     SQ_ARGS(SQ_TEXT(tenant))),
                              &store_checkpoint_cols, out, n);
+}
+
+static gw_err checkpoint_page(struct store *st, const char *tenant, int64_t after_seq, size_t limit,
+                              struct store_audit_checkpoint **out, size_t *n)
+{
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = CP_PAGE, .what = "checkpoint page",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_I64(after_seq),
+                                             SQ_I64(limit_i64(limit)))),
+                             &store_checkpoint_cols, out, n);
+}
+
+/* --- the tree and the keys ---------------------------------------------------------------- */
+
+static int64_t end_of(int64_t first, size_t count)
+{
+    return count > (size_t)(INT64_MAX - first) ? INT64_MAX : first + (int64_t)count;
+}
+
+static gw_err hashes(struct store *st, const char *tenant, int64_t first, size_t count,
+                     struct store_audit_hash **out, size_t *n)
+{
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = HASHES, .what = "audit hashes",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_I64(first),
+                                             SQ_I64(end_of(first, count)))),
+                             &store_audit_hash_cols, out, n);
+}
+
+static gw_err nodes(struct store *st, const char *tenant, int level, int64_t first, size_t count,
+                    struct store_audit_hash **out, size_t *n)
+{
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = NODES, .what = "audit tree nodes",
+                                     SQ_ARGS(SQ_TEXT(tenant), SQ_I64(level), SQ_I64(first),
+                                             SQ_I64(end_of(first, count)))),
+                             &store_audit_hash_cols, out, n);
+}
+
+static gw_err key_insert(struct store *st, const struct store_audit_key *k)
+{
+    return store_sqlite_insert(st, KEY_INSERT, "audit key insert", &store_audit_key_cols, k);
+}
+
+static gw_err key_list(struct store *st, struct store_audit_key **out, size_t *n)
+{
+    return store_sqlite_list(st, SQ_CALL(.sql = KEY_LIST, .what = "audit key list"),
+                             &store_audit_key_cols, out, n);
 }
 
 /* --- forwarding cursors (schema 11) ------------------------------------------------------ */
@@ -169,7 +258,19 @@ static gw_err cursor_set(struct store *st, const char *dest, const char *tenant,
 }
 
 const struct store_audit_ops store_sqlite_audit_ops = {
-    .append = append, .head = head, .tenants = tenants, .query = query, .scan = scan,
-    .checkpoint_insert = checkpoint_insert, .checkpoint_latest = checkpoint_latest,
-    .checkpoint_list = checkpoint_list, .cursor_get = cursor_get, .cursor_set = cursor_set,
+    .commit = commit,
+    .head = head,
+    .tenants = tenants,
+    .query = query,
+    .scan = scan,
+    .checkpoint_insert = checkpoint_insert,
+    .checkpoint_latest = checkpoint_latest,
+    .checkpoint_list = checkpoint_list,
+    .checkpoint_page = checkpoint_page,
+    .hashes = hashes,
+    .nodes = nodes,
+    .key_insert = key_insert,
+    .key_list = key_list,
+    .cursor_get = cursor_get,
+    .cursor_set = cursor_set,
 };

@@ -308,6 +308,24 @@ static const struct migration migrations[] = {
      "  set_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, agent)"
      ");"},
+    {13, "audit integrity: signed heads with Merkle roots, audit_tree, audit_keys",
+     /* heads signed before this version keep root NULL (checkpoints of the hash chain) */
+     "ALTER TABLE audit_checkpoints ADD COLUMN root TEXT;"
+     "CREATE TABLE audit_tree ("
+     "  tenant TEXT NOT NULL,"
+     "  level  INTEGER NOT NULL,"
+     "  idx    INTEGER NOT NULL,"
+     "  hash   TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant, level, idx)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE audit_keys ("
+     "  key_id      TEXT PRIMARY KEY NOT NULL,"
+     "  public_key  TEXT NOT NULL,"
+     "  prev_key_id TEXT,"
+     "  ts_ms       INTEGER NOT NULL,"
+     "  sig_prev    TEXT,"
+     "  sig_new     TEXT NOT NULL"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)

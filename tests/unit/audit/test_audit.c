@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * test_audit.c — the audit trail against the real store: chaining, group commit, failure
- * semantics (a broken file sink, a store that refuses a batch), forwarders, filtering,
- * checkpoints, rotation, CSV, and verification of the store and of JSONL files under each kind
- * of tampering (edit, delete, insert, reorder, truncate), with the exact first bad seq.
+ * test_audit.c — the audit trail against the real store: serialization, chaining, group commit
+ * with a signed head per commit, failure semantics (a broken file, a store that refuses a
+ * batch, a file that fails after the commit), forwarders, filtering, daily rotation, CSV,
+ * several tenants at once. Tampering is test_audit_tamper.c, the tree test_audit_merkle.c,
+ * proofs and keys test_audit_proof.c.
  */
 #include "base/prelude.h"
 
@@ -10,181 +11,13 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "test_tmp.h"
+#include "test_audit_fx.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit/audit.h"
-#include "audit/audit_int.h"
-#include "base/json.h"
-#include "base/mem.h"
-#include "base/util.h"
 #include "config/config.h"
-#include "store/store.h"
-
-#define TENANT "acme-corp"
-
-struct fx {
-    char dir[64];
-    char *log;
-    struct store *st;
-    struct audit *a;
-    struct audit_options o;
-    const char *pii[4];
-};
-
-static void fx_open_audit(struct fx *f)
-{
-    assert_int_equal(audit_open(f->st, &f->o, &f->a), GW_OK);
-}
-
-static struct fx *fx_new(bool with_file)
-{
-    struct fx *f = gw_xcalloc(1, sizeof *f);
-    assert_true(test_tmpdir(f->dir, sizeof f->dir, "test_audit"));
-    f->log = gw_xasprintf("%s/log/audit.jsonl", f->dir);
-    assert_int_equal(store_open(f->dir, &f->st), GW_OK);
-    f->o.data_dir = f->dir;
-    f->o.enabled = with_file;
-    f->o.log_path = with_file ? f->log : NULL;
-    f->o.log_content = true;
-    f->o.checkpoint_every = 1000;
-    return f;
-}
-
-static void fx_close_audit(struct fx *f)
-{
-    audit_close(f->a);
-    f->a = NULL;
-}
-
-static void fx_free(struct fx *f)
-{
-    if (f->a)
-        audit_close(f->a);
-    store_close(f->st);
-    test_rmtree(f->dir);
-    free(f->log);
-    free(f);
-}
-
-static struct audit_event ev_basic(const char *type, json_t *details)
-{
-    struct audit_event ev = {
-        .type = type, .outcome = "ok", .actor = "token:team-engineering",
-        .token_id = "team-engineering", .resource = "engineering/code-reviewer",
-        .request_id = "req-1", .client_ip = "127.0.0.1", .status = 202, .details = details,
-    };
-    return ev;
-}
-
-static void record_n(struct fx *f, const char *tenant, int n, bool sync)
-{
-    for (int i = 0; i < n; i++) {
-        json_t *d = json_pack("{s:i, s:s}", "i", i, "content", "hello");
-        struct audit_event ev = ev_basic("message.sent", d);
-        gw_err rc = sync ? audit_record_sync(f->a, tenant, &ev) : audit_record(f->a, tenant, &ev);
-        assert_int_equal(rc, GW_OK);
-        json_decref(d);
-    }
-    if (!sync)
-        assert_int_equal(audit_flush(f->a), GW_OK);
-}
-
-static sqlite3 *db_open(struct fx *f)
-{
-    char *path = gw_xasprintf("%s/gateway.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    free(path);
-    return db;
-}
-
-static void db_exec(struct fx *f, const char *sql)
-{
-    sqlite3 *db = db_open(f);
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK)
-        fail_msg("sqlite: %s (%s)", err ? err : "?", sql);
-    sqlite3_close(db);
-}
-
-static void verify_store(struct fx *f, struct audit_verify_result *r)
-{
-    assert_int_equal(audit_verify_store(f->a, TENANT, r), GW_OK);
-}
-
-/* --- file helpers ------------------------------------------------------------------------- */
-
-struct lines {
-    char **v;
-    size_t n;
-};
-
-static struct lines lines_read(const char *path)
-{
-    struct lines l = {0};
-    char *data = NULL;
-    size_t len = 0;
-    assert_int_equal(gw_file_read(path, 64u << 20, &data, &len), GW_OK);
-    char *save = NULL;
-    for (char *s = strtok_r(data, "\n", &save); s; s = strtok_r(NULL, "\n", &save)) {
-        l.v = gw_xrealloc(l.v, (l.n + 1) * sizeof *l.v);
-        l.v[l.n++] = gw_xstrdup(s);
-    }
-    free(data);
-    return l;
-}
-
-static void lines_write(const char *path, const struct lines *l)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (size_t i = 0; i < l->n; i++)
-        fprintf(fp, "%s\n", l->v[i]);
-    fclose(fp);
-}
-
-static void lines_free(struct lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-static bool line_is_checkpoint(const char *s)
-{
-    return strstr(s, "\"signature\"") && !strstr(s, "\"prev_hash\"");
-}
-
-/* Index of the event line with this seq. */
-static size_t line_of_seq(const struct lines *l, int64_t seq)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (line_is_checkpoint(l->v[i]))
-            continue;
-        json_t *o = json_loads(l->v[i], 0, NULL);
-        assert_non_null(o);
-        int64_t s = json_integer_value(json_object_get(o, "seq"));
-        json_decref(o);
-        if (s == seq)
-            return i;
-    }
-    fail_msg("no line for seq %lld", (long long)seq);
-    return 0;
-}
-
-static void lines_delete(struct lines *l, size_t i)
-{
-    free(l->v[i]);
-    memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
-    l->n--;
-}
 
 /* --- serialization --------------------------------------------------------------------------- */
 
@@ -192,17 +25,25 @@ static void test_row_canonical_and_hash(void **state)
 {
     (void)state;
     struct store_audit_row r = {
-        .tenant = "t", .seq = 1, .ts_ms = 1736501000123, .type = "message.sent",
-        .outcome = "ok", .actor = "alice", .classification = "internal", .status = 202,
-        .details = "{\"b\":1,\"a\":\"x\"}", .prev_hash = AUDIT_ZERO_HASH,
+        .tenant = "t",
+        .seq = 1,
+        .ts_ms = 1736501000123,
+        .type = "message.sent",
+        .outcome = "ok",
+        .actor = "alice",
+        .classification = "internal",
+        .status = 202,
+        .details = "{\"b\":1,\"a\":\"x\"}",
+        .prev_hash = AUDIT_ZERO_HASH,
     };
     char *c = audit_row_canonical(&r);
     assert_string_equal(c,
-        "{\"actor\":\"alice\",\"classification\":\"internal\",\"client_ip\":null,"
-        "\"details\":{\"a\":\"x\",\"b\":1},\"org_unit\":null,\"outcome\":\"ok\","
-        "\"prev_hash\":\"" AUDIT_ZERO_HASH "\",\"request_id\":null,\"resource\":null,"
-        "\"seq\":1,\"status\":202,\"team\":null,\"tenant\":\"t\",\"token_id\":null,"
-        "\"ts\":\"2025-01-10T09:23:20.123Z\",\"type\":\"message.sent\"}");
+                        "{\"actor\":\"alice\",\"classification\":\"internal\",\"client_ip\":null,"
+                        "\"details\":{\"a\":\"x\",\"b\":1},\"org_unit\":null,\"outcome\":\"ok\","
+                        "\"prev_hash\":\"" AUDIT_ZERO_HASH
+                        "\",\"request_id\":null,\"resource\":null,"
+                        "\"seq\":1,\"status\":202,\"team\":null,\"tenant\":\"t\",\"token_id\":null,"
+                        "\"ts\":\"2025-01-10T09:23:20.123Z\",\"type\":\"message.sent\"}");
     char *msg = gw_xasprintf("openclaw-audit-v1\n%s", c);
     char want[65], got[65];
     gw_sha256_hex(msg, strlen(msg), want);
@@ -233,13 +74,23 @@ static void test_canon_pieces_match_jansson(void **state)
 {
     (void)state;
     const char *details[] = {
-        "{}", "{\"a\":[1,2.5,{\"z\":null}],\"u\":\"h\u00e9 \u2603\",\"q\":\"\\\"\\n\\u0001/\"}",
+        "{}",
+        "{\"a\":[1,2.5,{\"z\":null}],\"u\":\"h\u00e9 \u2603\",\"q\":\"\\\"\\n\\u0001/\"}",
         "{\"seq\":0,\"status\":1,\"prev_hash\":\"x\"}",
     };
     struct store_audit_row r = {
-        .tenant = "t\"1", .type = "a.b", .outcome = "ok", .actor = "\u00e9l\u00e8ve \t\x01",
-        .token_id = NULL, .org_unit = "org/x", .team = NULL, .resource = "</script>",
-        .request_id = "r", .client_ip = "::1", .classification = "internal", .status = -5,
+        .tenant = "t\"1",
+        .type = "a.b",
+        .outcome = "ok",
+        .actor = "\u00e9l\u00e8ve \t\x01",
+        .token_id = NULL,
+        .org_unit = "org/x",
+        .team = NULL,
+        .resource = "</script>",
+        .request_id = "r",
+        .client_ip = "::1",
+        .classification = "internal",
+        .status = -5,
     };
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     for (size_t i = 0; i < GW_ARRAY_LEN(details); i++) {
@@ -282,81 +133,124 @@ static void test_csv_injection(void **state)
 {
     (void)state;
     struct store_audit_row r = {
-        .tenant = "t", .seq = 3, .ts_ms = 0, .type = "=HYPERLINK(\"x\")", .outcome = "ok",
-        .actor = "+cmd", .token_id = "-2", .org_unit = "@SUM(A1)", .team = "\tx",
-        .resource = "\rr", .request_id = "plain", .client_ip = NULL,
-        .classification = "a,b", .status = 0, .details = "{\"k\":\"v,\\\"q\\\"\"}",
-        .prev_hash = "p", .hash = "h",
+        .tenant = "t",
+        .seq = 3,
+        .ts_ms = 0,
+        .type = "=HYPERLINK(\"x\")",
+        .outcome = "ok",
+        .actor = "+cmd",
+        .token_id = "-2",
+        .org_unit = "@SUM(A1)",
+        .team = "\tx",
+        .resource = "\rr",
+        .request_id = "plain",
+        .client_ip = NULL,
+        .classification = "a,b",
+        .status = 0,
+        .details = "{\"k\":\"v,\\\"q\\\"\"}",
+        .prev_hash = "p",
+        .hash = "h",
     };
-    assert_string_equal(audit_csv_header(),
+    assert_string_equal(
+        audit_csv_header(),
         "seq,ts,tenant,type,outcome,actor,token_id,org_unit,team,resource,request_id,client_ip,"
         "classification,status,details,prev_hash,hash\n");
     char *s = audit_row_to_csv(&r);
-    assert_string_equal(s,
-        "3,1970-01-01T00:00:00.000Z,t,\"'=HYPERLINK(\"\"x\"\")\",ok,'+cmd,'-2,'@SUM(A1),'\tx,"
-        "\"'\rr\",plain,,\"a,b\",0,\"{\"\"k\"\":\"\"v,\\\"\"q\\\"\"\"\"}\",p,h\n");
+    assert_string_equal(
+        s, "3,1970-01-01T00:00:00.000Z,t,\"'=HYPERLINK(\"\"x\"\")\",ok,'+cmd,'-2,'@SUM(A1),'\tx,"
+           "\"'\rr\",plain,,\"a,b\",0,\"{\"\"k\"\":\"\"v,\\\"\"q\\\"\"\"\"}\",p,h\n");
     free(s);
 }
 
-/* --- chain in the store ------------------------------------------------------------------------ */
+/* --- chain in the store ------------------------------------------------------------------------
+ */
+
+/* The root of events 1..n recomputed here from the stored hashes. */
+static void root_of_store(struct fx *f, int64_t n, char out[65])
+{
+    struct audit_frontier t = {0};
+    struct store_audit_hash *v = NULL;
+    size_t got = 0;
+    assert_int_equal(store_audit_hashes(f->st, TENANT, 1, (size_t)n, &v, &got), GW_OK);
+    assert_int_equal(got, (size_t)n);
+    for (size_t i = 0; i < got; i++) {
+        unsigned char leaf[AUDIT_HASH_LEN];
+        assert_true(audit_leaf_of_hex(v[i].hash, leaf));
+        audit_frontier_push(&t, leaf, NULL, NULL);
+    }
+    store_audit_hashes_free(v, got);
+    unsigned char root[AUDIT_HASH_LEN];
+    audit_frontier_root(&t, root);
+    gw_hex(root, sizeof root, out);
+}
 
 static void test_chain_verifies(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    f->o.checkpoint_every = 10;
     fx_open_audit(f);
     record_n(f, TENANT, 25, true);
     record_n(f, TENANT, 25, false);
     struct audit_verify_result r;
     verify_store(f, &r);
-    assert_true(r.ok);
-    assert_int_equal(r.first_bad_seq, 0);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 50);
     assert_int_equal(r.last_seq, 50);
-    assert_true(r.checkpoints_checked >= 2); /* the last one may still be in flight */
+    assert_int_equal(r.signed_events, 50);
+    assert_int_equal(r.unsigned_events, 0);
+    assert_int_equal(r.signed_through, 50);
+    assert_true(r.roots_checked);
+    assert_int_equal(r.anchor, AUDIT_ANCHOR_GENESIS);
+    assert_true(r.checkpoints_checked >= 26); /* one head per synchronous event, and more */
 
     struct audit_stats s;
     audit_get_stats(f->a, &s);
     assert_int_equal(s.appended, 50);
     assert_true(s.healthy);
+    assert_true(s.integrity_ok);
     assert_int_equal(s.failures, 0);
 
-    /* The freshly signed head matches the last row and verifies with the public key. */
+    /* The latest head covers the last row, has the root of the 50 events and its signature. */
     struct store_audit_checkpoint cp;
     assert_int_equal(audit_head(f->a, TENANT, &cp), GW_OK);
     assert_int_equal(cp.seq, 50);
     int64_t seq;
-    char *hash = NULL;
+    char *hash = NULL, root[65];
     assert_int_equal(store_audit_head(f->st, TENANT, &seq, &hash), GW_OK);
     assert_string_equal(cp.hash, hash);
     free(hash);
+    root_of_store(f, 50, root);
+    assert_string_equal(cp.root, root);
     unsigned char pub[32];
     assert_true(audit_pubkey_decode(audit_public_key(f->a), pub));
     assert_true(audit_checkpoint_check(pub, &cp));
     cp.seq++;
     assert_false(audit_checkpoint_check(pub, &cp));
+    cp.seq--;
+    cp.root[0] = cp.root[0] == 'a' ? 'b' : 'a';
+    assert_false(audit_checkpoint_check(pub, &cp));
     store_audit_checkpoint_release(&cp);
 
-    /* Close signs a final checkpoint; a restart continues the chain. */
-    char *pk = gw_xstrdup(audit_public_key(f->a));
+    /* A restart continues the chain and the tree. */
     fx_close_audit(f);
-    struct store_audit_checkpoint last;
-    assert_int_equal(store_checkpoint_latest(f->st, TENANT, &last), GW_OK);
-    assert_int_equal(last.seq, 50);
-    store_audit_checkpoint_release(&last);
+    char pk[64];
+    snprintf(pk, sizeof pk, "%s", f->pk);
     fx_open_audit(f);
     assert_string_equal(audit_public_key(f->a), pk); /* key loaded, not recreated */
     record_n(f, TENANT, 5, true);
     verify_store(f, &r);
-    assert_true(r.ok);
+    expect_ok(&r);
     assert_int_equal(r.last_seq, 55);
+    assert_int_equal(audit_head(f->a, TENANT, &cp), GW_OK);
+    root_of_store(f, 55, root);
+    assert_string_equal(cp.root, root);
+    store_audit_checkpoint_release(&cp);
     fx_close_audit(f);
-    assert_int_equal(audit_verify_file(f->log, pk, TENANT, 55, &r), GW_OK);
-    assert_true(r.ok);
+    assert_int_equal(verify_file(f->log, pk, TENANT, 55, &r), GW_OK);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 55);
-    assert_true(r.checkpoints_checked >= 2);
-    free(pk);
+    assert_int_equal(r.signed_events, 55);
+    assert_true(r.checkpoints_checked >= 31);
 
     /* Key files are private. */
     struct stat st;
@@ -374,20 +268,30 @@ static void test_chain_verifies(void **state)
     fx_free(f);
 }
 
-static void test_checkpoint_timer(void **state)
+/* Every commit stores the head of each tenant it extends, in the same transaction. */
+static void test_head_per_commit(void **state)
 {
     (void)state;
     struct fx *f = fx_new(false);
     fx_open_audit(f);
     record_n(f, TENANT, 3, true);
-    struct store_audit_checkpoint cp;
-    gw_err rc = GW_ENOTFOUND;
-    for (int i = 0; i < 40 && (rc = store_checkpoint_latest(f->st, TENANT, &cp)) != GW_OK; i++)
-        usleep(100 * 1000); /* due one second after tracking started */
-    assert_int_equal(rc, GW_OK);
-    assert_int_equal(cp.seq, 3);
-    assert_string_equal(cp.key_id, audit_key_id(f->a));
-    store_audit_checkpoint_release(&cp);
+    record_n(f, "t2", 2, true);
+    struct store_audit_checkpoint *v = NULL;
+    size_t n = 0;
+    assert_int_equal(store_checkpoint_list(f->st, TENANT, &v, &n), GW_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        char root[65];
+        assert_int_equal(v[i].seq, (int64_t)i + 1);
+        assert_non_null(v[i].root);
+        root_of_store(f, v[i].seq, root);
+        assert_string_equal(v[i].root, root);
+        assert_string_equal(v[i].key_id, audit_key_id(f->a));
+    }
+    store_checkpoint_list_free(v, n);
+    assert_int_equal(store_checkpoint_list(f->st, "t2", &v, &n), GW_OK);
+    assert_int_equal(n, 2);
+    store_checkpoint_list_free(v, n);
     fx_free(f);
 }
 
@@ -404,314 +308,8 @@ static void test_invalid_events(void **state)
     fx_free(f);
 }
 
-/* Tampering with the store through a second SQLite connection. */
-static struct fx *store_fixture(int n)
-{
-    struct fx *f = fx_new(false);
-    fx_open_audit(f);
-    record_n(f, TENANT, n, false);
-    return f;
-}
-
-static void expect_bad(struct audit_verify_result *r, int64_t seq)
-{
-    if (r->ok || r->first_bad_seq != seq)
-        fail_msg("expected first bad seq %lld, got ok=%d bad=%lld (%s)", (long long)seq, r->ok,
-                 (long long)r->first_bad_seq, r->reason);
-    assert_true(r->reason[0] != '\0');
-}
-
-static void test_store_tamper_update(void **state)
-{
-    (void)state;
-    struct fx *f = store_fixture(20);
-    struct audit_verify_result r;
-    db_exec(f, "UPDATE audit_events SET details='{\"i\":99}' WHERE seq=7");
-    verify_store(f, &r);
-    expect_bad(&r, 7);
-    assert_non_null(strstr(r.reason, "modified"));
-    db_exec(f, "UPDATE audit_events SET outcome='denied' WHERE seq=4");
-    verify_store(f, &r);
-    expect_bad(&r, 4);
-    fx_free(f);
-}
-
-static void test_store_tamper_delete(void **state)
-{
-    (void)state;
-    struct fx *f = store_fixture(20);
-    struct audit_verify_result r;
-    db_exec(f, "DELETE FROM audit_events WHERE seq=11");
-    verify_store(f, &r);
-    expect_bad(&r, 11);
-    assert_non_null(strstr(r.reason, "missing"));
-    fx_free(f);
-}
-
-static void test_store_tamper_insert(void **state)
-{
-    (void)state;
-    struct fx *f = store_fixture(20);
-    struct audit_verify_result r;
-    db_exec(f, "INSERT INTO audit_events (tenant,seq,ts_ms,type,outcome,actor,status,details,"
-               "prev_hash,hash) VALUES ('" TENANT "',21,1,'token.created','ok','mallory',200,"
-               "'{}','" AUDIT_ZERO_HASH "','" AUDIT_ZERO_HASH "')");
-    verify_store(f, &r);
-    expect_bad(&r, 21);
-    assert_int_equal(r.last_seq, 21);
-    /* Even with the right prev_hash, a forged row does not hash to its stored hash... */
-    db_exec(f, "UPDATE audit_events SET prev_hash=(SELECT hash FROM audit_events WHERE seq=20) "
-               "WHERE seq=21");
-    verify_store(f, &r);
-    expect_bad(&r, 21);
-    fx_free(f);
-}
-
-static void test_store_tamper_reorder(void **state)
-{
-    (void)state;
-    struct fx *f = store_fixture(20);
-    struct audit_verify_result r;
-    /* Swap the contents (everything but the key) of rows 5 and 9. */
-    db_exec(f,
-        "CREATE TEMP TABLE t AS SELECT * FROM audit_events WHERE seq IN (5,9);"
-        "UPDATE audit_events SET (ts_ms,type,outcome,actor,token_id,org_unit,team,resource,"
-        " request_id,client_ip,classification,status,details,prev_hash,hash) = "
-        " (SELECT ts_ms,type,outcome,actor,token_id,org_unit,team,resource,request_id,client_ip,"
-        "  classification,status,details,prev_hash,hash FROM t WHERE t.seq = 14 - audit_events.seq)"
-        " WHERE seq IN (5,9);");
-    verify_store(f, &r);
-    expect_bad(&r, 5);
-    fx_free(f);
-}
-
-static void test_store_tamper_truncate(void **state)
-{
-    (void)state;
-    struct fx *f = store_fixture(20);
-    struct audit_verify_result r;
-    db_exec(f, "DELETE FROM audit_events WHERE seq>=18");
-    verify_store(f, &r); /* against the writer's in-memory head */
-    expect_bad(&r, 18);
-    assert_non_null(strstr(r.reason, "truncated"));
-    assert_int_equal(r.last_seq, 17);
-    /* After a restart the head comes from the store; the checkpoint signed at close (20)
-     * still reveals the missing tail. */
-    fx_close_audit(f);
-    db_exec(f, "DELETE FROM audit_events WHERE seq>=18");
-    fx_open_audit(f);
-    verify_store(f, &r);
-    expect_bad(&r, 18);
-    fx_free(f);
-}
-
-static void test_store_checkpoint_forged(void **state)
-{
-    (void)state;
-    struct fx *f = store_fixture(10);
-    fx_close_audit(f); /* checkpoint at 10 */
-    fx_open_audit(f);
-    struct audit_verify_result r;
-    verify_store(f, &r);
-    assert_true(r.ok);
-    assert_true(r.checkpoints_checked >= 1);
-    db_exec(f, "UPDATE audit_checkpoints SET ts_ms = ts_ms + 1 WHERE seq=10");
-    verify_store(f, &r);
-    expect_bad(&r, 10);
-    assert_non_null(strstr(r.reason, "signature"));
-    fx_free(f);
-}
-
-/* --- JSONL file ---------------------------------------------------------------------------------- */
-
-struct file_case {
-    struct fx *f;
-    char *pk;
-    struct lines l;
-};
-
-static struct file_case file_fixture(int n)
-{
-    struct file_case c = {0};
-    c.f = fx_new(true);
-    fx_open_audit(c.f);
-    record_n(c.f, TENANT, n / 2, true);
-    record_n(c.f, "other-tenant", 3, true);
-    record_n(c.f, TENANT, n - n / 2, false);
-    c.pk = gw_xstrdup(audit_public_key(c.f->a));
-    fx_close_audit(c.f);
-    c.l = lines_read(c.f->log);
-    struct audit_verify_result r;
-    assert_int_equal(audit_verify_file(c.f->log, c.pk, TENANT, n, &r), GW_OK);
-    if (!r.ok)
-        fail_msg("untouched file does not verify: %s", r.reason);
-    assert_int_equal(r.events_checked, n);
-    assert_int_equal(r.last_seq, n);
-    assert_int_equal(audit_verify_file(c.f->log, c.pk, NULL, 0, &r), GW_OK);
-    assert_true(r.ok);
-    assert_int_equal(r.events_checked, n + 3);
-    return c;
-}
-
-static void file_case_free(struct file_case *c)
-{
-    lines_free(&c->l);
-    free(c->pk);
-    fx_free(c->f);
-}
-
-static void file_expect_bad(struct file_case *c, int64_t expected_last, int64_t seq)
-{
-    lines_write(c->f->log, &c->l);
-    struct audit_verify_result r;
-    assert_int_equal(audit_verify_file(c->f->log, c->pk, TENANT, expected_last, &r), GW_OK);
-    expect_bad(&r, seq);
-}
-
-static void test_file_tamper_edit(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(20);
-    size_t i = line_of_seq(&c.l, 7);
-    char *p = strstr(c.l.v[i], "\"outcome\":\"ok\"");
-    assert_non_null(p);
-    memcpy(p, "\"outcome\":\"no\"", 14);
-    file_expect_bad(&c, 20, 7);
-    file_case_free(&c);
-}
-
-static void test_file_tamper_delete(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(20);
-    lines_delete(&c.l, line_of_seq(&c.l, 7));
-    file_expect_bad(&c, 20, 7);
-    file_case_free(&c);
-}
-
-static void test_file_tamper_duplicate(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(20);
-    size_t i = line_of_seq(&c.l, 7);
-    c.l.v = gw_xrealloc(c.l.v, (c.l.n + 1) * sizeof *c.l.v);
-    memmove(&c.l.v[i + 1], &c.l.v[i], (c.l.n - i) * sizeof *c.l.v);
-    c.l.v[i + 1] = gw_xstrdup(c.l.v[i]);
-    c.l.n++;
-    file_expect_bad(&c, 20, 7); /* the inserted copy is named, not the position after it */
-    file_case_free(&c);
-}
-
-static void test_file_tamper_swap(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(20);
-    size_t i = line_of_seq(&c.l, 5), j = line_of_seq(&c.l, 9);
-    char *t = c.l.v[i];
-    c.l.v[i] = c.l.v[j];
-    c.l.v[j] = t;
-    file_expect_bad(&c, 20, 5);
-    file_case_free(&c);
-}
-
-static void test_file_tamper_truncate(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(20);
-    size_t i = line_of_seq(&c.l, 18);
-    while (c.l.n > i)
-        lines_delete(&c.l, c.l.n - 1);
-    file_expect_bad(&c, 20, 18);
-    file_case_free(&c);
-}
-
-static void test_file_malformed_and_long_lines(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(10);
-    size_t i = line_of_seq(&c.l, 4);
-    free(c.l.v[i]);
-    c.l.v[i] = gw_xstrdup("{\"tenant\": \"" TENANT "\", broken");
-    file_expect_bad(&c, 10, 4);
-    free(c.l.v[i]);
-    c.l.v[i] = gw_xmalloc(AUDIT_MAX_LINE + 10);
-    memset(c.l.v[i], 'x', AUDIT_MAX_LINE + 9);
-    c.l.v[i][AUDIT_MAX_LINE + 9] = '\0';
-    file_expect_bad(&c, 10, 4);
-    file_case_free(&c);
-}
-
-/* The public key of a fresh Ed25519 key pair, base64url. */
-static void other_pubkey(char out[64])
-{
-    unsigned char raw[32];
-    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    size_t len = sizeof raw;
-    assert_int_equal(EVP_PKEY_get_raw_public_key(pk, raw, &len), 1);
-    EVP_PKEY_free(pk);
-    gw_b64url(raw, sizeof raw, out);
-}
-
-static void test_file_wrong_key(void **state)
-{
-    (void)state;
-    struct file_case c = file_fixture(10);
-    char b64[64];
-    other_pubkey(b64);
-    struct audit_verify_result r;
-    assert_int_equal(audit_verify_file(c.f->log, b64, TENANT, 0, &r), GW_OK);
-    assert_false(r.ok);
-    assert_non_null(strstr(r.reason, "key"));
-    assert_int_equal(audit_verify_file(c.f->log, "not-a-key", TENANT, 0, &r), GW_EINVAL);
-    /* A checkpoint line whose signature was altered. */
-    for (size_t i = 0; i < c.l.n; i++) {
-        if (!line_is_checkpoint(c.l.v[i]) || !strstr(c.l.v[i], "\"tenant\":\"" TENANT "\""))
-            continue;
-        char *sig = strstr(c.l.v[i], "\"signature\":\"");
-        assert_non_null(sig);
-        sig += 13;
-        *sig = *sig == 'A' ? 'B' : 'A';
-        break;
-    }
-    lines_write(c.f->log, &c.l);
-    assert_int_equal(audit_verify_file(c.f->log, c.pk, TENANT, 0, &r), GW_OK);
-    assert_false(r.ok);
-    assert_non_null(strstr(r.reason, "signature"));
-    file_case_free(&c);
-}
-
-static void test_file_export_without_checkpoints(void **state)
-{
-    (void)state;
-    /* An export: the store's rows through audit_row_to_json, one per line, no checkpoints. */
-    struct fx *f = store_fixture(12);
-    struct store_audit_row *rows = NULL;
-    size_t n = 0;
-    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL};
-    assert_int_equal(store_audit_query(f->st, &flt, 100, &rows, &n), GW_OK);
-    assert_int_equal(n, 12);
-    char *path = gw_xasprintf("%s/export.jsonl", f->dir);
-    FILE *fp = fopen(path, "w");
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = audit_row_to_json(&rows[i]);
-        char *s = json_dumps(o, JSON_COMPACT);
-        fprintf(fp, "%s\n", s);
-        free(s);
-        json_decref(o);
-    }
-    fclose(fp);
-    store_audit_rows_free(rows, n);
-    struct audit_verify_result r;
-    assert_int_equal(audit_verify_file(path, audit_public_key(f->a), TENANT, 12, &r), GW_OK);
-    assert_true(r.ok);
-    assert_int_equal(r.events_checked, 12);
-    assert_int_equal(audit_verify_file(path, audit_public_key(f->a), TENANT, 13, &r), GW_OK);
-    expect_bad(&r, 13);
-    free(path);
-    fx_free(f);
-}
-
-/* --- failure semantics --------------------------------------------------------------------------- */
+/* --- failure semantics ---------------------------------------------------------------------------
+ */
 
 static void test_sync_fails_on_broken_disk(void **state)
 {
@@ -792,23 +390,21 @@ static void test_async_survives_failure(void **state)
     free(hash);
     struct audit_verify_result r;
     verify_store(f, &r);
-    assert_true(r.ok);
-    char *pk = gw_xstrdup(audit_public_key(f->a));
+    expect_ok(&r);
     fx_close_audit(f);
-    assert_int_equal(audit_verify_file(f->log, pk, TENANT, 5, &r), GW_OK);
-    assert_true(r.ok);
+    assert_int_equal(verify_file(f->log, f->pk, TENANT, 5, &r), GW_OK);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 5);
-    free(pk);
     fx_free(f);
 }
 
+/* The store refuses a batch: nothing reaches the file, which is written after the commit. */
 static void test_store_refusal_leaves_the_file_clean(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
     fx_open_audit(f);
     record_n(f, TENANT, 2, true);
-    /* the store (the last sink) refuses the next batch: the file, written first, is cut back */
     db_exec(f, "CREATE TRIGGER refuse BEFORE INSERT ON audit_events "
                "BEGIN SELECT RAISE(ABORT, 'refused'); END");
     struct stat before, after;
@@ -818,14 +414,46 @@ static void test_store_refusal_leaves_the_file_clean(void **state)
     assert_int_equal(stat(f->log, &after), 0);
     assert_int_equal(after.st_size, before.st_size);
     db_exec(f, "DROP TRIGGER refuse");
+    /* the seq the refused batch used is not skipped: the store decides */
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
-    char *pk = gw_xstrdup(audit_public_key(f->a));
+    struct audit_verify_result r;
+    verify_store(f, &r);
+    expect_ok(&r);
+    assert_int_equal(r.last_seq, 3);
+    fx_close_audit(f);
+    assert_int_equal(verify_file(f->log, f->pk, TENANT, 3, &r), GW_OK);
+    expect_ok(&r);
+    assert_int_equal(r.events_checked, 3);
+    fx_free(f);
+}
+
+/* The file fails after the store committed: the batch is acknowledged (it is durable in the
+ * source of truth), the file is brought up to date before the next batch. */
+static void test_file_failure_after_commit(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new(true);
+    fx_open_audit(f);
+    record_n(f, TENANT, 2, true);
+    /* the writer's descriptor closed under it: its next write fails (EBADF) after the commit */
+    struct audit_file *af = audit_file_sink_file(f->a->file_sink);
+    int saved = dup(af->fd);
+    close(af->fd);
+    struct audit_event ev = ev_basic("token.created", NULL);
+    assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK); /* committed */
+    struct audit_stats s;
+    audit_get_stats(f->a, &s);
+    assert_false(s.healthy); /* the file is behind */
+    assert_int_equal(dup2(saved, af->fd), af->fd);
+    close(saved);
+    assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK); /* reconciles first */
+    audit_get_stats(f->a, &s);
+    assert_true(s.healthy);
     fx_close_audit(f);
     struct audit_verify_result r;
-    assert_int_equal(audit_verify_file(f->log, pk, TENANT, 3, &r), GW_OK);
-    assert_true(r.ok);
-    assert_int_equal(r.events_checked, 3);
-    free(pk);
+    assert_int_equal(verify_file(f->log, f->pk, TENANT, 4, &r), GW_OK);
+    expect_ok(&r);
+    assert_int_equal(r.events_checked, 4);
     fx_free(f);
 }
 
@@ -856,22 +484,26 @@ static void test_forwarder_hears_commits(void **state)
     assert_string_equal(h.tenant, TENANT);
     assert_int_equal(h.seq, 3);
     assert_int_equal(h.calls, 3); /* one committed batch each (synchronous events) */
-    f->o.log_path = "/dev/full"; /* failed batches are not announced */
+    f->o.log_path = "/dev/full";  /* failed batches are not announced */
     f->o.enabled = true;
     assert_int_equal(audit_reconfigure(f->a, &f->o), GW_EAUDIT); /* no room for anchors */
+    audit_forwarder_remove(f->a, &h);
+    assert_int_equal(audit_forwarder_add(f->a, &heard_ops, &h), GW_OK);
     struct audit_event ev = ev_basic("token.created", NULL);
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_EAUDIT);
     assert_int_equal(h.calls, 3);
     fx_free(f);
 }
 
-/* --- filtering ----------------------------------------------------------------------------------- */
+/* --- filtering -----------------------------------------------------------------------------------
+ */
 
 static json_t *stored_details(struct fx *f, int64_t seq)
 {
     struct store_audit_row *rows = NULL;
     size_t n = 0;
-    struct store_audit_filter flt = {.tenant = TENANT, .vis = STORE_AUDIT_VIS_ALL,
+    struct store_audit_filter flt = {.tenant = TENANT,
+                                     .vis = STORE_AUDIT_VIS_ALL,
                                      .after_seq = seq - 1};
     assert_int_equal(store_audit_query(f->st, &flt, 1, &rows, &n), GW_OK);
     assert_int_equal(n, 1);
@@ -894,8 +526,8 @@ static void test_filter_pii_and_content(void **state)
     f->o.log_content = false;
     fx_open_audit(f);
     json_t *d = json_pack("{s:s, s:i, s:s, s:{s:i}, s:s, s:[i]}", "email", "alice@example.com",
-                          "phone", 5551234, "content", "hello", "message", "x", 1, "keep",
-                          "v", "body", 1);
+                          "phone", 5551234, "content", "hello", "message", "x", 1, "keep", "v",
+                          "body", 1);
     struct audit_event ev = ev_basic("message.sent", d);
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
     assert_string_equal(gw_json_str(d, "email"), "alice@example.com"); /* caller's untouched */
@@ -942,7 +574,8 @@ static void test_filter_pii_and_content(void **state)
 
     /* Awkward details round-trip exactly: reals, unicode, nesting, a non-object. */
     d = json_loads("{\"f\":0.1,\"g\":1e300,\"u\":\"h\\u00e9llo \\u2603 \\ud83d\\ude00\","
-                   "\"n\":null,\"a\":[1,2.5,{\"z\":[]}],\"ctl\":\"\\t\\u0001\"}", 0, NULL);
+                   "\"n\":null,\"a\":[1,2.5,{\"z\":[]}],\"ctl\":\"\\t\\u0001\"}",
+                   0, NULL);
     assert_non_null(d);
     ev.details = d;
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
@@ -957,19 +590,17 @@ static void test_filter_pii_and_content(void **state)
     json_decref(s);
     struct audit_verify_result r;
     verify_store(f, &r);
-    assert_true(r.ok);
-    char *pk = gw_xstrdup(audit_public_key(f->a));
+    expect_ok(&r);
     fx_close_audit(f);
-    assert_int_equal(audit_verify_file(f->log, pk, TENANT, 4, &r), GW_OK);
-    if (!r.ok)
-        fail_msg("%s", r.reason);
-    free(pk);
+    assert_int_equal(verify_file(f->log, f->pk, TENANT, 4, &r), GW_OK);
+    expect_ok(&r);
     free(key);
     free(kp);
     fx_free(f);
 }
 
-/* --- rotation ------------------------------------------------------------------------------------ */
+/* --- rotation ------------------------------------------------------------------------------------
+ */
 
 static void touch(const char *path)
 {
@@ -997,29 +628,33 @@ static void test_rotation_and_retention(void **state)
     record_n(f, TENANT, 5, true);
     audit_test_set_clock(day1 + 12 * 3600 * 1000LL + 1000); /* 2030-01-02T00:00:01Z */
     record_n(f, TENANT, 5, true);
-    char *pk = gw_xstrdup(audit_public_key(f->a));
+    const char *pk = f->pk;
     fx_close_audit(f);
     audit_test_set_clock(0);
 
     char *rotated = gw_xasprintf("%s.2030-01-01", f->log);
     struct audit_verify_result r;
-    assert_int_equal(audit_verify_file(rotated, pk, TENANT, 5, &r), GW_OK);
-    assert_true(r.ok);
+    assert_int_equal(verify_file(rotated, pk, TENANT, 5, &r), GW_OK);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 5);
     struct lines l = lines_read(f->log);
-    assert_true(l.n >= 6);
-    assert_true(line_is_checkpoint(l.v[0])); /* anchored on the head before its first event */
-    assert_non_null(strstr(l.v[0], "\"seq\":5"));
-    assert_non_null(strstr(l.v[1], "\"seq\":6"));
+    assert_true(l.n >= 8);
+    assert_non_null(strstr(l.v[0], "\"type\":\"key\"")); /* the signing keys, then */
+    assert_true(line_is_head(l.v[1])); /* the anchor: the head before its first event */
+    assert_non_null(strstr(l.v[1], "\"seq\":5"));
+    assert_non_null(strstr(l.v[1], "\"frontier\""));
+    assert_non_null(strstr(l.v[2], "\"seq\":6"));
     lines_free(&l);
-    assert_int_equal(audit_verify_file(f->log, pk, TENANT, 10, &r), GW_OK);
-    if (!r.ok)
-        fail_msg("%s", r.reason);
+    assert_int_equal(verify_file(f->log, pk, TENANT, 10, &r), GW_OK);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 5);
     assert_int_equal(r.last_seq, 10);
+    assert_int_equal(r.anchor, AUDIT_ANCHOR_FILE_HEAD);
+    assert_int_equal(r.anchor_seq, 5);
+    assert_true(r.roots_checked); /* the anchor's frontier lets the roots be recomputed */
     char wrong[64];
     other_pubkey(wrong);
-    assert_int_equal(audit_verify_file(f->log, wrong, TENANT, 10, &r), GW_OK);
+    assert_int_equal(verify_file(f->log, wrong, TENANT, 10, &r), GW_OK);
     expect_bad(&r, 5); /* the anchor does not verify */
     assert_non_null(strstr(r.reason, "key"));
     struct stat st;
@@ -1030,11 +665,11 @@ static void test_rotation_and_retention(void **state)
     free(recent);
     free(other);
     free(rotated);
-    free(pk);
     fx_free(f);
 }
 
-/* --- multi-tenant and concurrency ---------------------------------------------------------------- */
+/* --- multi-tenant and concurrency ----------------------------------------------------------------
+ */
 
 struct thr {
     struct fx *f;
@@ -1057,7 +692,6 @@ static void test_concurrent_tenants(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    f->o.checkpoint_every = 50;
     fx_open_audit(f);
     pthread_t th[4];
     struct thr t[4] = {{f, TENANT, 200}, {f, "t2", 200}, {f, TENANT, 200}, {f, "t2", 200}};
@@ -1070,22 +704,20 @@ static void test_concurrent_tenants(void **state)
     }
     struct audit_verify_result r;
     verify_store(f, &r);
-    assert_true(r.ok);
+    expect_ok(&r);
     assert_int_equal(r.last_seq, 400);
-    assert_int_equal(audit_verify_store(f->a, "t2", &r), GW_OK);
-    assert_true(r.ok);
+    assert_int_equal(audit_verify_store(f->a, "t2", NULL, &r), GW_OK);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 400);
     struct audit_stats s;
     audit_get_stats(f->a, &s);
     assert_int_equal(s.appended, 800);
-    char *pk = gw_xstrdup(audit_public_key(f->a));
     fx_close_audit(f);
-    assert_int_equal(audit_verify_file(f->log, pk, NULL, 0, &r), GW_OK);
-    assert_true(r.ok);
+    assert_int_equal(verify_file(f->log, f->pk, NULL, 0, &r), GW_OK);
+    expect_ok(&r);
     assert_int_equal(r.events_checked, 800);
-    assert_int_equal(audit_verify_file(f->log, pk, "t2", 400, &r), GW_OK);
-    assert_true(r.ok);
-    free(pk);
+    assert_int_equal(verify_file(f->log, f->pk, "t2", 400, &r), GW_OK);
+    expect_ok(&r);
     fx_free(f);
 }
 
@@ -1120,26 +752,13 @@ int main(void)
         cmocka_unit_test(test_canon_pieces_match_jansson),
         cmocka_unit_test(test_csv_injection),
         cmocka_unit_test(test_chain_verifies),
-        cmocka_unit_test(test_checkpoint_timer),
+        cmocka_unit_test(test_head_per_commit),
         cmocka_unit_test(test_invalid_events),
-        cmocka_unit_test(test_store_tamper_update),
-        cmocka_unit_test(test_store_tamper_delete),
-        cmocka_unit_test(test_store_tamper_insert),
-        cmocka_unit_test(test_store_tamper_reorder),
-        cmocka_unit_test(test_store_tamper_truncate),
-        cmocka_unit_test(test_store_checkpoint_forged),
-        cmocka_unit_test(test_file_tamper_edit),
-        cmocka_unit_test(test_file_tamper_delete),
-        cmocka_unit_test(test_file_tamper_duplicate),
-        cmocka_unit_test(test_file_tamper_swap),
-        cmocka_unit_test(test_file_tamper_truncate),
-        cmocka_unit_test(test_file_malformed_and_long_lines),
-        cmocka_unit_test(test_file_wrong_key),
-        cmocka_unit_test(test_file_export_without_checkpoints),
         cmocka_unit_test(test_sync_fails_on_broken_disk),
         cmocka_unit_test(test_unopenable_file_does_not_abort),
         cmocka_unit_test(test_async_survives_failure),
         cmocka_unit_test(test_store_refusal_leaves_the_file_clean),
+        cmocka_unit_test(test_file_failure_after_commit),
         cmocka_unit_test(test_forwarder_hears_commits),
         cmocka_unit_test(test_filter_pii_and_content),
         cmocka_unit_test(test_rotation_and_retention),

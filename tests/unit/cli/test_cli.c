@@ -531,28 +531,45 @@ static void test_verify_json(void **state)
     r.events_checked = 42;
     r.checkpoints_checked = 2;
     r.last_seq = 42;
+    r.signed_events = 42;
+    r.signed_through = 42;
+    r.roots_checked = true;
     json_t *j = cli_verify_result_json(&r);
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     assert_string_equal(s, "{\"ok\":true,\"first_bad_seq\":null,\"events_checked\":42,"
-                           "\"checkpoints_checked\":2,\"last_seq\":42,\"reason\":\"\"}");
+                           "\"checkpoints_checked\":2,\"last_seq\":42,\"reason\":\"\","
+                           "\"anchor\":{\"kind\":\"genesis\",\"seq\":0},\"signed_events\":42,"
+                           "\"unsigned_events\":0,\"signed_through\":42,\"unsigned_ranges\":[],"
+                           "\"roots_checked\":true,\"expected_last_seq\":null}");
     free(s);
     struct gw_buf b;
     gw_buf_init(&b, 4096);
     cli_format_verify(&b, j);
     assert_string_equal(b.data, "Audit chain:         OK\n"
+                                "Anchor:              event 1 (the whole log)\n"
                                 "Events checked:      42\n"
-                                "Checkpoints checked: 2\n"
+                                "Heads checked:       2\n"
+                                "Signed events:       42 (all events through seq 42)\n"
+                                "Merkle roots:        recomputed and matched\n"
                                 "Last seq:            42\n");
     json_decref(j);
 
     r.ok = false;
     r.first_bad_seq = 17;
+    r.anchor = AUDIT_ANCHOR_FILE_HEAD;
+    r.anchor_seq = 8;
+    r.unsigned_events = 3;
+    r.unsigned_ranges[0] = (struct audit_range){17, 17};
+    r.unsigned_ranges[1] = (struct audit_range){30, 31};
+    r.n_unsigned_ranges = 2;
     snprintf(r.reason, sizeof(r.reason), "hash mismatch at seq 17");
     j = cli_verify_result_json(&r);
     assert_int_equal(json_integer_value(json_object_get(j, "first_bad_seq")), 17);
     gw_buf_reset(&b);
     cli_format_verify(&b, j);
     assert_non_null(strstr(b.data, "Audit chain:         FAILED\n"));
+    assert_non_null(strstr(b.data, "Anchor:              a signed head in the file at seq 8 "));
+    assert_non_null(strstr(b.data, "Not signed:          3 (17, 30..31)\n"));
     assert_non_null(strstr(b.data, "First bad seq:       17\n"));
     assert_non_null(strstr(b.data, "Reason:              hash mismatch at seq 17\n"));
     json_decref(j);
