@@ -35,10 +35,17 @@ static void *worker(void *arg)
     while (!atomic_load(&g_stop)) {
         gw_random_hex(rid, 16);
         struct audit_event ev = {
-            .type = "memory.written", .outcome = "ok", .actor = actor, .token_id = "bench",
-            .org_unit = "engineering/platform", .team = "platform",
-            .resource = "engineering/code-reviewer", .request_id = rid,
-            .client_ip = "127.0.0.1", .status = 200, .details = details,
+            .type = "memory.written",
+            .outcome = "ok",
+            .actor = actor,
+            .token_id = "bench",
+            .org_unit = "engineering/platform",
+            .team = "platform",
+            .resource = "engineering/code-reviewer",
+            .request_id = rid,
+            .client_ip = "127.0.0.1",
+            .status = 200,
+            .details = details,
         };
         int64_t t0 = gw_mono_ns();
         if ((g_async ? audit_record : audit_record_sync)(g_audit, "acme-corp", &ev) != GW_OK) {
@@ -74,8 +81,11 @@ int main(int argc, char **argv)
     if (store_open(dir, &st) != GW_OK)
         return 1;
     char *log = gw_xasprintf("%s/audit.jsonl", dir);
-    struct audit_options o = {.data_dir = dir, .enabled = true, .log_path = log,
-                              .log_content = true, .checkpoint_every = 1000};
+    struct audit_options o = {.data_dir = dir,
+                              .enabled = true,
+                              .log_path = log,
+                              .log_content = true,
+                              .checkpoint_every = 1000};
     if (audit_open(st, &o, &g_audit) != GW_OK)
         return 1;
     g_lat = gw_xmalloc(MAX_SAMPLES * sizeof(int64_t));
@@ -95,10 +105,11 @@ int main(int argc, char **argv)
     size_t n = GW_MIN(atomic_load(&g_nlat), (size_t)MAX_SAMPLES);
     qsort(g_lat, n, sizeof(int64_t), cmp64);
     uint64_t events = after.appended - before.appended, batches = after.batches - before.batches;
-    printf("mode=%s threads=%d seconds=%.1f durable_events=%llu events_per_s=%.0f events_per_commit=%.1f "
+    printf("mode=%s threads=%d seconds=%.1f durable_events=%llu events_per_s=%.0f "
+           "events_per_commit=%.1f "
            "p50_us=%.0f p99_us=%.0f\n",
-           g_async ? "async" : "sync", threads, secs, (unsigned long long)events, (double)events / secs,
-           batches ? (double)events / (double)batches : 0.0,
+           g_async ? "async" : "sync", threads, secs, (unsigned long long)events,
+           (double)events / secs, batches ? (double)events / (double)batches : 0.0,
            n ? (double)g_lat[n / 2] / 1e3 : 0.0, n ? (double)g_lat[n * 99 / 100] / 1e3 : 0.0);
     struct audit_verify_result vr;
     audit_verify_store(g_audit, "acme-corp", NULL, &vr);

@@ -51,7 +51,12 @@ static struct {
     int port, threads, chunks, delay_ms, ttft_ms, pad;
     const char *host;
     bool quiet;
-} opt = {.port = 18900, .threads = 1, .chunks = 8, .delay_ms = 0, .ttft_ms = 0, .pad = 0,
+} opt = {.port = 18900,
+         .threads = 1,
+         .chunks = 8,
+         .delay_ms = 0,
+         .ttft_ms = 0,
+         .pad = 0,
          .host = "127.0.0.1"};
 
 static atomic_ullong n_requests, n_chat, n_streams, n_streams_done, n_bad;
@@ -310,16 +315,21 @@ static int piece(struct stream *s, char *dst, size_t cap, const char *fmt_kind, 
     size_t c = cap - (size_t)n;
     int m;
     if (fmt_kind[0] == 'r')
-        m = snprintf(d, c, "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
-                           "\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+        m = snprintf(d, c,
+                     "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+                     "\"content\":\"\"},\"finish_reason\":null}]}\n\n");
     else if (fmt_kind[0] == 'c')
-        m = snprintf(d, c, "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t=%" PRId64
-                           " %s\"},\"finish_reason\":null}]}\n\n", ts, g_pad);
+        m = snprintf(d, c,
+                     "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t=%" PRId64
+                     " %s\"},\"finish_reason\":null}]}\n\n",
+                     ts, g_pad);
     else if (fmt_kind[0] == 's')
-        m = snprintf(d, c, "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+        m = snprintf(d, c,
+                     "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
     else
-        m = snprintf(d, c, "\"choices\":[],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":%d,"
-                           "\"total_tokens\":%u}}\n\n",
+        m = snprintf(d, c,
+                     "\"choices\":[],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":%d,"
+                     "\"total_tokens\":%u}}\n\n",
                      s->prompt_tokens, s->total, s->prompt_tokens + (unsigned)s->total);
     return n + m;
 }
@@ -429,8 +439,8 @@ struct req {
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *ctype,
                              const char *body, size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+                                                             MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", ctype);
@@ -502,8 +512,8 @@ static enum MHD_Result chat(struct MHD_Connection *c, struct req *rq)
     }
     atomic_fetch_add(&n_streams, 1);
     atomic_fetch_add(&n_active, 1);
-    struct MHD_Response *r =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st, stream_free);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                               stream_reader, st, stream_free);
     if (!r) {
         stream_free(st);
         return MHD_NO;
@@ -522,8 +532,8 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -623,15 +633,32 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt(argc, argv, "p:H:t:n:d:f:s:q")) != -1) {
         switch (ch) {
-        case 'p': opt.port = atoi(optarg); break;
-        case 'H': opt.host = optarg; break;
-        case 't': opt.threads = atoi(optarg); break;
-        case 'n': opt.chunks = atoi(optarg); break;
-        case 'd': opt.delay_ms = atoi(optarg); break;
-        case 'f': opt.ttft_ms = atoi(optarg); break;
-        case 's': opt.pad = atoi(optarg); break;
-        case 'q': opt.quiet = true; break;
-        default: usage();
+        case 'p':
+            opt.port = atoi(optarg);
+            break;
+        case 'H':
+            opt.host = optarg;
+            break;
+        case 't':
+            opt.threads = atoi(optarg);
+            break;
+        case 'n':
+            opt.chunks = atoi(optarg);
+            break;
+        case 'd':
+            opt.delay_ms = atoi(optarg);
+            break;
+        case 'f':
+            opt.ttft_ms = atoi(optarg);
+            break;
+        case 's':
+            opt.pad = atoi(optarg);
+            break;
+        case 'q':
+            opt.quiet = true;
+            break;
+        default:
+            usage();
         }
     }
     if (opt.port <= 0 || opt.port > 65535 || opt.threads < 1 || opt.chunks < 0 ||
@@ -667,15 +694,14 @@ int main(int argc, char **argv)
         return 2;
     }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)opt.port, NULL, NULL, on_request, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt.threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)16384,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)opt.port, NULL, NULL, on_request, NULL,
+                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt.threads,
+                                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)16384,
+                                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+                                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                            MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "mock_upstream: cannot listen on %s:%d\n", opt.host, opt.port);
         return 1;

@@ -57,7 +57,8 @@ static void push(struct tenant *t, enum pol_scope scope, const char *scope_id, e
     struct pol_issues errs = {0};
     struct pol_doc *doc = pol_doc_parse(d, text, strlen(text), POL_FMT_YAML, &errs);
     if (!doc) {
-        fprintf(stderr, "bench policy does not parse: %s\n%s\n", errs.n ? errs.v[0].msg : "?", text);
+        fprintf(stderr, "bench policy does not parse: %s\n%s\n", errs.n ? errs.v[0].msg : "?",
+                text);
         exit(1);
     }
     if (t->n_recs == t->cap_recs) {
@@ -79,14 +80,15 @@ static void push(struct tenant *t, enum pol_scope scope, const char *scope_id, e
     t->recs[t->n_recs++] = r;
 }
 
-static const char *const tools[] = {"email_read", "calendar_read", "jira_read", "github_pr_read",
-                                    "gdrive_read", "send_email", "jira_create", "deleteEmail",
-                                    "closeGitHubPR", "calendar_write", "slack_post", "wire_money"};
+static const char *const tools[] = {"email_read",     "calendar_read", "jira_read",
+                                    "github_pr_read", "gdrive_read",   "send_email",
+                                    "jira_create",    "deleteEmail",   "closeGitHubPR",
+                                    "calendar_write", "slack_post",    "wire_money"};
 static const char *const connectors[] = {"gmail", "gcal", "jira", "github", "gdrive", "slack"};
-static const char *const models[] = {"openai/gpt-4o", "anthropic/claude-3-5", "self-hosted/llama-3-70b",
-                                     "google/gemini-pro"};
-static const char *const features[] = {"daily_briefing", "auto_response", "work_tracking", "ocip",
-                                       "org_intelligence", "visualization"};
+static const char *const models[] = {"openai/gpt-4o", "anthropic/claude-3-5",
+                                     "self-hosted/llama-3-70b", "google/gemini-pro"};
+static const char *const features[] = {"daily_briefing", "auto_response",    "work_tracking",
+                                       "ocip",           "org_intelligence", "visualization"};
 
 static void build_tenant(struct tenant *t, size_t scale)
 {
@@ -188,8 +190,10 @@ static void free_tenant(struct tenant *t)
 }
 
 static struct pol_kv ctx_model_ext[] = {{"provider_kind", "external"}};
-static struct pol_kv ctx_model_sh[] = {{"provider_kind", "self_hosted"}, {"provider", "self-hosted"}};
-static struct pol_kv ctx_agent[] = {{"exchange_type", "information_query"}, {"rounds", "1"},
+static struct pol_kv ctx_model_sh[] = {{"provider_kind", "self_hosted"},
+                                       {"provider", "self-hosted"}};
+static struct pol_kv ctx_agent[] = {{"exchange_type", "information_query"},
+                                    {"rounds", "1"},
                                     {"target_org", "div3"}};
 static struct pol_kv ctx_export[] = {{"destination", "external"}};
 
@@ -310,15 +314,19 @@ static void run(size_t scale, size_t n, int threads)
     t0 = now_ns();
     for (size_t u = 0; u < t.n_user; u++) {
         size_t team = t.user_team[u];
-        struct pol_request c = {.tenant = "acme", .user = t.user[u], .team = t.team[team],
-                                .org_unit = t.org[t.team_org[team]], .action = POL_ACT_TOOL_CALL,
-                                .resource = "email_read", .classification = -1};
+        struct pol_request c = {.tenant = "acme",
+                                .user = t.user[u],
+                                .team = t.team[team],
+                                .org_unit = t.org[t.team_org[team]],
+                                .action = POL_ACT_TOOL_CALL,
+                                .resource = "email_read",
+                                .classification = -1};
         pol_decide(s, &c, NULL, &d, NULL);
     }
     int64_t t_cold = now_ns() - t0;
     printf("cold (cache fill, one decision per user): %.2f us per user, %zu chains cached, "
-           "RSS %ld MB\n", (double)t_cold / 1e3 / (double)t.n_user, pol_snapshot_cached_chains(s),
-           rss_mb());
+           "RSS %ld MB\n",
+           (double)t_cold / 1e3 / (double)t.n_user, pol_snapshot_cached_chains(s), rss_mb());
 
     /* batches of 16 */
     size_t nb = n / BATCH;
@@ -361,7 +369,8 @@ static void run(size_t scale, size_t n, int threads)
     }
     qsort(lat, n1, sizeof(*lat), cmp_i64);
     printf("single-decision timing (%zu, incl. clock overhead): median %.0f ns, p99 %.0f ns, "
-           "p99.9 %.0f ns\n", n1, pct(lat, n1, 0.5), pct(lat, n1, 0.99), pct(lat, n1, 0.999));
+           "p99.9 %.0f ns\n",
+           n1, pct(lat, n1, 0.5), pct(lat, n1, 0.99), pct(lat, n1, 0.999));
     free(lat);
 
     /* with a trace (explain) */
@@ -379,7 +388,10 @@ static void run(size_t scale, size_t n, int threads)
         pthread_t th[16];
         int nt = threads > 16 ? 16 : threads;
         for (int i = 0; i < nt; i++) {
-            m[i] = (struct mt){.s = s, .t = &t, .n = n / (size_t)nt, .seed = seed + (uint64_t)i * 7919};
+            m[i] = (struct mt){.s = s,
+                               .t = &t,
+                               .n = n / (size_t)nt,
+                               .seed = seed + (uint64_t)i * 7919};
             pthread_create(&th[i], NULL, mt_run, &m[i]);
         }
         double rate = 0;

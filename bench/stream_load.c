@@ -11,7 +11,8 @@
  * (arrival − emission), so the added latency of a proxy in between can be measured per chunk.
  * A stream is completed when the status is 200 and "data: [DONE]" arrived before the body ended.
  * With -r the connections are opened evenly over ramp_ms instead of all at once (so the chunks
- * of concurrent streams do not all fall due at the same instant). With -p PID it samples that process's VmRSS every 100 ms (the gateway under load).
+ * of concurrent streams do not all fall due at the same instant). With -p PID it samples that
+ * process's VmRSS every 100 ms (the gateway under load).
  *
  * Usage: stream_load -u http://127.0.0.1:PORT/v1/chat/completions [-c conns] [-n streams]
  *          [-b body | -f body_file] [-a bearer_token] [-H 'Name: value']... [-T timeout_s]
@@ -605,22 +606,43 @@ int main(int argc, char **argv)
     g.timeout_s = 60;
     while ((ch = getopt(argc, argv, "u:c:n:b:f:a:H:T:p:r:q")) != -1) {
         switch (ch) {
-        case 'u': url = optarg; break;
-        case 'c': g.conns = atoi(optarg); break;
-        case 'n': g.total = atoi(optarg); break;
-        case 'b': body = optarg; break;
-        case 'f': body_file = optarg; break;
-        case 'a': token = optarg; break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'c':
+            g.conns = atoi(optarg);
+            break;
+        case 'n':
+            g.total = atoi(optarg);
+            break;
+        case 'b':
+            body = optarg;
+            break;
+        case 'f':
+            body_file = optarg;
+            break;
+        case 'a':
+            token = optarg;
+            break;
         case 'H':
             if (nh == MAX_HEADERS)
                 die("too many -H");
             hdrs[nh++] = optarg;
             break;
-        case 'T': g.timeout_s = atoi(optarg); break;
-        case 'p': g.rss_pid = atoi(optarg); break;
-        case 'r': g.ramp_ms = atoi(optarg); break;
-        case 'q': g.quiet = true; break;
-        default: usage();
+        case 'T':
+            g.timeout_s = atoi(optarg);
+            break;
+        case 'p':
+            g.rss_pid = atoi(optarg);
+            break;
+        case 'r':
+            g.ramp_ms = atoi(optarg);
+            break;
+        case 'q':
+            g.quiet = true;
+            break;
+        default:
+            usage();
         }
     }
     if (!url || g.conns < 1 || g.timeout_s < 1 || g.ramp_ms < 0)
@@ -633,8 +655,9 @@ int main(int argc, char **argv)
         b = read_file(body_file, &blen);
     } else {
         if (!body)
-            body = "{\"model\":\"mock/instant\",\"stream\":true,\"stream_options\":"
-                   "{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
+            body =
+                "{\"model\":\"mock/instant\",\"stream\":true,\"stream_options\":"
+                "{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
         b = strdup(body);
         blen = strlen(body);
     }
@@ -686,8 +709,7 @@ int main(int argc, char **argv)
     struct epoll_event evs[256];
     for (;;) {
         int64_t t = now_ns();
-        while (started < g.conns &&
-               t >= t_start + (int64_t)g.ramp_ms * 1000000 * started / g.conns)
+        while (started < g.conns && t >= t_start + (int64_t)g.ramp_ms * 1000000 * started / g.conns)
             start_next(&cs[started++]);
         int active = 0;
         for (int i = 0; i < g.conns; i++)

@@ -18,7 +18,7 @@ status=0
 echo "== source checks (docs/CONVENTIONS.md)"
 # Set formatted=1 in the whole-tree clang-format commit: from then on formatting drift and lines
 # over 100 columns fail the suite; until then they are only listed.
-formatted=0
+formatted=1
 if [ $formatted = 1 ]; then
   tools/checksrc --lib build/libgw.a || status=1
   scripts/format.sh --check || status=1

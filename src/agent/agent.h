@@ -34,8 +34,7 @@ const char *agent_model_name(const char *model);
 /* Runs one tool call chosen by the model. name is one of the agent's tools; args come from the
  * model (untrusted). Returns the result to feed back (new reference) and sets *status to
  * "executed", "denied", "pending_approval" or "error". */
-typedef json_t *agent_tool_fn(void *arg, const char *name, const json_t *args,
-                              const char **status);
+typedef json_t *agent_tool_fn(void *arg, const char *name, const json_t *args, const char **status);
 
 /* Streaming observers (may be NULL); they run on the model client's I/O thread for text and on
  * the turn's thread for tools. Return non-zero from text to cancel (client gone). */
@@ -48,25 +47,25 @@ struct agent_sink {
 
 struct agent_turn {
     /* in */
-    struct gov_call *gc;        /* the governed call the turn belongs to (principal, pool,
-                                   configuration, request id, audit) */
+    struct gov_call *gc; /* the governed call the turn belongs to (principal, pool,
+                            configuration, request id, audit) */
     const struct cfg_agent *agent;
-    json_t *history;            /* canonical messages: the conversation + the new user message */
+    json_t *history; /* canonical messages: the conversation + the new user message */
     bool stream;
     agent_tool_fn *run_tool;
     void *tool_arg;
     struct agent_sink sink;
-    const atomic_bool *cancel;  /* set when the client went away */
+    const atomic_bool *cancel; /* set when the client went away */
     /* out */
-    json_t *produced;           /* assistant and tool messages of this turn (owned) */
-    const char *answer;         /* final assistant text (in pool) */
-    const char *model;          /* model that answered last ("<provider>/<model>") */
+    json_t *produced;   /* assistant and tool messages of this turn (owned) */
+    const char *answer; /* final assistant text (in pool) */
+    const char *model;  /* model that answered last ("<provider>/<model>") */
     bool rerouted;
     unsigned model_calls;
-    struct llm_usage usage;     /* summed over the turn's model calls */
+    struct llm_usage usage; /* summed over the turn's model calls */
     double cost_usd;
-    json_t *calls;              /* per model call: route, usage, cost (owned, for the audit) */
-    char msg[400];              /* error message */
+    json_t *calls; /* per model call: route, usage, cost (owned, for the audit) */
+    char msg[400]; /* error message */
 };
 
 /* GW_OK with answer set; GW_ENOTFOUND/GW_EPAYMENT/GW_EFORBIDDEN/GW_ETHROTTLED/GW_EUPSTREAM...

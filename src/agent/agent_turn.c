@@ -32,7 +32,8 @@ const char *agent_model_name(const char *model)
 static json_t *scope_param(void)
 {
     return json_pack("{s:s,s:[ss],s:s}", "type", "string", "enum", "agent", "namespace",
-                     "description", "'agent': this agent's own memory (default); 'namespace': "
+                     "description",
+                     "'agent': this agent's own memory (default); 'namespace': "
                      "the memory shared by every agent of this namespace");
 }
 
@@ -42,19 +43,17 @@ static json_t *tool_def(const char *name)
     const char *desc = NULL;
     if (strcmp(name, "memory_read") == 0) {
         desc = "Read a memory document.";
-        params = json_pack("{s:s,s:{s:o}}", "type", "object", "properties", "scope",
-                           scope_param());
+        params = json_pack("{s:s,s:{s:o}}", "type", "object", "properties", "scope", scope_param());
     } else if (strcmp(name, "memory_write") == 0) {
         desc = "Replace a memory document with new content.";
-        params = json_pack("{s:s,s:{s:o,s:{s:s}},s:[s]}", "type", "object", "properties",
-                           "scope", scope_param(), "content", "type", "string", "required",
-                           "content");
+        params = json_pack("{s:s,s:{s:o,s:{s:s}},s:[s]}", "type", "object", "properties", "scope",
+                           scope_param(), "content", "type", "string", "required", "content");
     } else if (strcmp(name, "send_message") == 0) {
         desc = "Send a message to another agent of this namespace.";
-        params = json_pack("{s:s,s:{s:{s:s,s:s},s:{s:s}},s:[ss]}", "type", "object",
-                           "properties", "to", "type", "string", "description",
-                           "the agent's name within this namespace", "content", "type",
-                           "string", "required", "to", "content");
+        params = json_pack("{s:s,s:{s:{s:s,s:s},s:{s:s}},s:[ss]}", "type", "object", "properties",
+                           "to", "type", "string", "description",
+                           "the agent's name within this namespace", "content", "type", "string",
+                           "required", "to", "content");
     } else {
         return NULL;
     }
@@ -85,21 +84,19 @@ static json_t *system_message(struct agent_turn *t)
 {
     struct gw_buf b;
     gw_buf_init(&b, MEMORY_IN_PROMPT_MAX * 2 + 65536);
-    gw_buf_puts(&b, t->agent->system_prompt ? t->agent->system_prompt
-                                            : "You are a helpful assistant.");
+    gw_buf_puts(&b,
+                t->agent->system_prompt ? t->agent->system_prompt : "You are a helpful assistant.");
     char *mem = NULL;
     size_t len = 0;
     if (t->agent->memory_path &&
-        ns_memory_read(gov_deps(t->gc->gov)->ns, t->agent->memory_path, MEMORY_IN_PROMPT_MAX,
-                       &mem, &len) ==
-            GW_OK &&
+        ns_memory_read(gov_deps(t->gc->gov)->ns, t->agent->memory_path, MEMORY_IN_PROMPT_MAX, &mem,
+                       &len) == GW_OK &&
         len) {
         gw_buf_printf(&b, "\n\n# Your memory (%s)\n", t->agent->name);
         gw_buf_append(&b, mem, len);
     }
     free(mem);
-    json_t *m = json_pack("{s:s,s:s%}", "role", "system", "content", b.data ? b.data : "",
-                          b.len);
+    json_t *m = json_pack("{s:s,s:s%}", "role", "system", "content", b.data ? b.data : "", b.len);
     gw_buf_release(&b);
     return m;
 }
@@ -116,8 +113,7 @@ static int text_chunk(void *arg, json_t *chunk)
     return 0;
 }
 
-static gw_err call_model(struct agent_turn *t, json_t *messages, json_t *tools,
-                         json_t **message)
+static gw_err call_model(struct agent_turn *t, json_t *messages, json_t *tools, json_t **message)
 {
     struct gov_call *gc = t->gc;
     char ns[128];
@@ -129,10 +125,15 @@ static gw_err call_model(struct agent_turn *t, json_t *messages, json_t *tools,
     /* conversations with an agent are company data: internal at least; every round is
      * classified again, so a confidential tool result cannot leave for an external model */
     struct gov_model_req rq = {
-        .model = t->agent->model, .canon = canon, .floor = POL_LEVEL_INTERNAL, .workspace = ns,
+        .model = t->agent->model,
+        .canon = canon,
+        .floor = POL_LEVEL_INTERNAL,
+        .workspace = ns,
         .agent = t->agent->name,
         .client_model = gw_pool_printf(gc->pool, "openclaw/%s", t->agent->name),
-        .stream = t->stream, .on_chunk = text_chunk, .arg = t,
+        .stream = t->stream,
+        .on_chunk = text_chunk,
+        .arg = t,
     };
     struct gov_model *m = NULL;
     json_t *resp = NULL;
@@ -213,8 +214,10 @@ gw_err agent_turn_run(struct agent_turn *t)
             break;
         }
         if (round == rounds) {
-            t->answer = gw_pool_printf(t->gc->pool, "I stopped after %u model calls "
-                                       "(models.max_tool_rounds) without a final answer.", rounds);
+            t->answer = gw_pool_printf(t->gc->pool,
+                                       "I stopped after %u model calls "
+                                       "(models.max_tool_rounds) without a final answer.",
+                                       rounds);
             json_array_append_new(t->produced, json_pack("{s:s,s:s}", "role", "assistant",
                                                          "content", t->answer));
             break;

@@ -16,8 +16,8 @@ struct cfg_errors;
 
 /* What the daemon itself answers for (core/ implements these; api/ never includes it). */
 struct api_health {
-    bool store_ok;    /* the store answers */
-    bool draining;    /* SIGTERM received: finishing requests in flight */
+    bool store_ok;              /* the store answers */
+    bool draining;              /* SIGTERM received: finishing requests in flight */
     const char *shared_backend; /* the cluster's shared state: "in-process" or "redis" */
     bool shared_ok;             /* every guarantee of the shared state holds */
     char shared_detail[256];    /* what it is, or what degrades (no secret) */
@@ -41,14 +41,14 @@ struct api_deps {
     struct auth_registry *auth;
     struct auth_grants *grants;
     struct auth_throttle *throttle;
-    struct auth_sso *sso;       /* sessions, CLI sign-in, OIDC and SAML (auth/auth_sso.h) */
+    struct auth_sso *sso; /* sessions, CLI sign-in, OIDC and SAML (auth/auth_sso.h) */
     struct ns_registry *ns;
     struct agent_history *history; /* conversations (agent/agent.h) */
     struct gov *gov;
     struct llm_client *llm;
     struct llm_registry *models; /* run-time providers and models (llm/llm_registry.h) */
     struct meter *costs;
-    struct audit_fwd *siem;     /* SIEM forwarding: back-pressure for /api/v1/status */
+    struct audit_fwd *siem; /* SIEM forwarding: back-pressure for /api/v1/status */
 };
 
 /* http_dispatch_fn / http_done_fn with ctx = struct api_deps *. */

@@ -20,8 +20,8 @@ void api_admin_reload(struct api_call *c)
         json_t *list = json_array();
         for (size_t i = 0; i < errs.n; i++)
             json_array_append_new(list, json_string(errs.msgs[i]));
-        json_t *body = json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code",
-                                 gw_err_name(GW_EINVAL), "message",
+        json_t *body = json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code", gw_err_name(GW_EINVAL),
+                                 "message",
                                  "the new configuration is invalid; the running one stays",
                                  "request_id", c->r->request_id, "errors", list);
         cfg_errors_release(&errs);

@@ -14,8 +14,8 @@
 static json_t *agent_json(const struct ns_agent_info *a)
 {
     /* "memory" is the memory API address, never the server-side file path */
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "name", a->name, "namespace", a->ns,
-                     "agent", a->agent, "channel", a->channel, "memory", a->name, "description",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "name", a->name, "namespace", a->ns, "agent",
+                     a->agent, "channel", a->channel, "memory", a->name, "description",
                      a->description, "source", a->source);
 }
 
@@ -32,7 +32,8 @@ void api_agents_register(struct api_call *c)
     if (!slash || (desc && !json_is_string(desc)) ||
         (desc && strlen(json_string_value(desc)) > 1024)) {
         http_respond_error(c->r, GW_EINVAL,
-                           "expected {\"name\": \"<namespace>/<agent>\", \"description\"?: string (at most 1024 bytes)}");
+                           "expected {\"name\": \"<namespace>/<agent>\", \"description\"?: string "
+                           "(at most 1024 bytes)}");
         goto out;
     }
     char *ns = gw_pool_strndup(c->r->pool, name, (size_t)(slash - name));
@@ -48,14 +49,16 @@ void api_agents_register(struct api_call *c)
         goto out;
     }
     const char *d = desc ? json_string_value(desc) : NULL;
-    if (!api_audit_sync(c, "agent.registered", name, 201, json_pack("{s:s,s:s?}", "name", name,
-                                                               "description", d)))
+    if (!api_audit_sync(c, "agent.registered", name, 201,
+                        json_pack("{s:s,s:s?}", "name", name, "description", d)))
         goto out;
     struct ns_agent_info info;
-    rc = ns_agent_register(c->d->ns, c->gc.p->tenant, ns, agent, d, c->gc.p->actor, c->r->pool, &info);
+    rc = ns_agent_register(c->d->ns, c->gc.p->tenant, ns, agent, d, c->gc.p->actor, c->r->pool,
+                           &info);
     if (rc != GW_OK) {
         api_audit_failed(c);
-        http_respond_error(c->r, rc == GW_ECONFLICT ? rc : GW_ESTORE, "agent could not be registered");
+        http_respond_error(c->r, rc == GW_ECONFLICT ? rc : GW_ESTORE,
+                           "agent could not be registered");
         goto out;
     }
     http_respond_json(c->r, 201, agent_json(&info));
@@ -88,8 +91,9 @@ bool api_runtime_agent(struct api_call *c, const char *in_file, struct ns_agent_
     if (!api_require(c, "agents:write"))
         return false;
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
-        http_respond_error(c->r, GW_EINVAL, "namespace and agent must be 1-63 characters of "
-                                            "[a-z0-9_-] starting with a letter or digit");
+        http_respond_error(c->r, GW_EINVAL,
+                           "namespace and agent must be 1-63 characters of "
+                           "[a-z0-9_-] starting with a letter or digit");
         return false;
     }
     const char *name = c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
@@ -102,8 +106,10 @@ bool api_runtime_agent(struct api_call *c, const char *in_file, struct ns_agent_
         return false;
     }
     if (strcmp(info->source, "config") == 0) {
-        http_respond_error(c->r, GW_ECONFLICT, "agent %s is declared in the configuration "
-                                               "file; %s there and reload", name, in_file);
+        http_respond_error(c->r, GW_ECONFLICT,
+                           "agent %s is declared in the configuration "
+                           "file; %s there and reload",
+                           name, in_file);
         return false;
     }
     return true;
@@ -135,7 +141,8 @@ bool api_channel_agent(struct api_call *c, struct ns_agent_info *info)
     const char *ns = c->var[0], *agent = c->var[1];
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         http_respond_error(c->r, GW_EINVAL,
-                           "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
+                           "namespace and agent must be 1-63 characters of [a-z0-9_-] starting "
+                           "with a letter or digit");
         return false;
     }
     c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
@@ -164,14 +171,15 @@ void api_messages_send(struct api_call *c)
     if (!json_is_string(content) || (stream && !json_is_boolean(stream)) ||
         (session && (!json_is_string(session) || !cfg_name_valid(json_string_value(session)))) ||
         json_object_size(body) != 1u + (stream != NULL) + (session != NULL)) {
-        http_respond_error(c->r, GW_EINVAL, "expected {\"content\": string, \"stream\"?: bool, "
+        http_respond_error(c->r, GW_EINVAL,
+                           "expected {\"content\": string, \"stream\"?: bool, "
                            "\"session\"?: name}");
         goto out;
     }
     size_t len = json_string_length(content);
     if (len == 0 || len > c->gc.cfg->limits.max_message_bytes) {
-        http_respond_error(c->r, len ? GW_ETOOBIG : GW_EINVAL,
-                           "content must be 1 to %zu bytes", c->gc.cfg->limits.max_message_bytes);
+        http_respond_error(c->r, len ? GW_ETOOBIG : GW_EINVAL, "content must be 1 to %zu bytes",
+                           c->gc.cfg->limits.max_message_bytes);
         goto out;
     }
     /* an agent with a model answers: the message runs a turn */
@@ -197,17 +205,18 @@ void api_messages_send(struct api_call *c)
     }
     /* nothing answers: say so, and how to read the mailbox and to give the agent a model */
     bool file = !strcmp(info.source, "config");
-    const char *hint = gw_pool_printf(c->r->pool, "%s has no model, so nothing answers: the "
+    const char *hint = gw_pool_printf(c->r->pool,
+                                      "%s has no model, so nothing answers: the "
                                       "message waits in its mailbox (openclaw messages list "
-                                      "%s). Give it one: %s%s%s", info.name, info.name,
+                                      "%s). Give it one: %s%s%s",
+                                      info.name, info.name,
                                       file ? "its agents[].model in gateway.yaml, then openclaw "
                                              "admin reload"
                                            : "openclaw models assign ",
-                                      file ? "" : info.name,
-                                      file ? "" : " <provider>/<model>");
-    http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:n,s:s}", "id", id, "channel",
-                                           info.channel, "status", "stored", "model", "hint",
-                                           hint));
+                                      file ? "" : info.name, file ? "" : " <provider>/<model>");
+    http_respond_json(c->r, 202,
+                      json_pack("{s:s,s:s,s:s,s:n,s:s}", "id", id, "channel", info.channel,
+                                "status", "stored", "model", "hint", hint));
 out:
     json_decref(body);
 }

@@ -35,8 +35,9 @@ static json_t *decision_body(struct api_call *c)
 
 static void respond_executed(struct api_call *c, json_t *result)
 {
-    http_respond_json(c->r, 200, json_pack("{s:s,s:s,s:o}", "id", c->var[0], "status",
-                                           "executed", "result", result ? result : json_null()));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:s,s:o}", "id", c->var[0], "status", "executed", "result",
+                                result ? result : json_null()));
 }
 
 void api_approvals_approve(struct api_call *c)
@@ -62,14 +63,13 @@ void api_approvals_reject(struct api_call *c)
         return;
     json_t *repeated = NULL;
     char msg[256];
-    gw_err rc = gov_approval_reject(&c->gc, c->var[0], gw_json_str(body, "comment"), &repeated,
-                                    msg, sizeof(msg));
+    gw_err rc = gov_approval_reject(&c->gc, c->var[0], gw_json_str(body, "comment"), &repeated, msg,
+                                    sizeof(msg));
     if (rc != GW_OK)
         http_respond_error(c->r, rc, "%s", msg);
     else if (repeated)
         respond_executed(c, repeated);
     else
-        http_respond_json(c->r, 200, json_pack("{s:s,s:s}", "id", c->var[0], "status",
-                                               "rejected"));
+        http_respond_json(c->r, 200, json_pack("{s:s,s:s}", "id", c->var[0], "status", "rejected"));
     json_decref(body);
 }

@@ -68,9 +68,11 @@ static const char *cookie_name(struct api_call *c, const char *suffix)
 static const char *cookie_header(struct api_call *c, const char *suffix, const char *value,
                                  long max_age, bool http_only, const char *same_site)
 {
-    return gw_pool_printf(c->r->pool, "Set-Cookie: %s=%s; Max-Age=%ld; Path=/; Secure; "
-                          "SameSite=%s%s", cookie_name(c, suffix), value ? value : "",
-                          max_age, same_site, http_only ? "; HttpOnly" : "");
+    return gw_pool_printf(c->r->pool,
+                          "Set-Cookie: %s=%s; Max-Age=%ld; Path=/; Secure; "
+                          "SameSite=%s%s",
+                          cookie_name(c, suffix), value ? value : "", max_age, same_site,
+                          http_only ? "; HttpOnly" : "");
 }
 
 static const char *set_cookie(struct api_call *c, const char *suffix, const char *value,
@@ -95,12 +97,23 @@ static void html_escape(struct gw_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': gw_buf_puts(b, "&lt;"); break;
-        case '>': gw_buf_puts(b, "&gt;"); break;
-        case '&': gw_buf_puts(b, "&amp;"); break;
-        case '"': gw_buf_puts(b, "&quot;"); break;
-        case '\'': gw_buf_puts(b, "&#39;"); break;
-        default: gw_buf_append(b, s, 1);
+        case '<':
+            gw_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            gw_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            gw_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            gw_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            gw_buf_puts(b, "&#39;");
+            break;
+        default:
+            gw_buf_append(b, s, 1);
         }
     }
 }
@@ -239,7 +252,8 @@ void api_auth_login(struct api_call *c)
         page(c, 400, "Sign-in needs https", "this request reached the gateway over plain http",
              "Open the gateway with https://. Behind a reverse proxy that terminates TLS, list "
              "the proxy's address in gateway.trusted_proxies so that its X-Forwarded-Proto "
-             "(or Forwarded proto=) header is believed.", NULL);
+             "(or Forwarded proto=) header is believed.",
+             NULL);
         return;
     }
     bool saml = strcmp(protocol, "saml") == 0;
@@ -273,10 +287,10 @@ void api_auth_login(struct api_call *c)
     const char *return_to = safe_return_to(http_query(c->r, "return_to"));
     const char *url = NULL;
     const struct cfg_tenant *idp = api_idp_tenant(c);
-    gw_err rc = saml ? auth_saml_begin(c->d->sso, c->gc.cfg, idp, binding, return_to,
-                                       c->r->pool, &url, msg, sizeof(msg))
-                     : auth_oidc_begin(c->d->sso, idp, binding, return_to,
-                                       c->r->pool, &url, msg, sizeof(msg));
+    gw_err rc = saml ? auth_saml_begin(c->d->sso, c->gc.cfg, idp, binding, return_to, c->r->pool,
+                                       &url, msg, sizeof(msg))
+                     : auth_oidc_begin(c->d->sso, idp, binding, return_to, c->r->pool, &url, msg,
+                                       sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
         page(c, rc == GW_EUPSTREAM ? 502 : 503, "Sign-in is unavailable", msg,
@@ -287,8 +301,9 @@ void api_auth_login(struct api_call *c)
     json_decref(c->gc.audit.details);
     c->gc.audit.details = json_pack("{s:s?,s:s}", "return_to", return_to, "protocol", protocol);
     const char *loc = gw_pool_printf(c->r->pool, "Location: %s", url);
-    const char *hdrs[] = {
-        loc, cookie_header(c, "_login", binding, 600, true, saml ? "None" : "Lax"), NULL};
+    const char *hdrs[] = {loc,
+                          cookie_header(c, "_login", binding, 600, true, saml ? "None" : "Lax"),
+                          NULL};
     static const char body[] = "redirecting to the identity provider\n";
     http_respond(c->r, 302, "text/plain", body, sizeof(body) - 1, hdrs);
 }
@@ -342,17 +357,22 @@ void api_auth_callback(struct api_call *c)
              "The browser did not send back the cookie set when the login started. Open the "
              "gateway over https (its cookies are Secure), on the same host name as "
              "sso.oidc.redirect_uri, with cookies allowed, then start again at "
-             "/api/v1/auth/login.", NULL);
+             "/api/v1/auth/login.",
+             NULL);
         return;
     }
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_oidc_finish(c->d->sso, api_idp_tenant(c), http_query(c->r, "code"), http_query(c->r, "state"), binding,
-                                 c->r->pool, &claims, &return_to, msg, sizeof(msg));
+    gw_err rc = auth_oidc_finish(c->d->sso, api_idp_tenant(c), http_query(c->r, "code"),
+                                 http_query(c->r, "state"), binding, c->r->pool, &claims,
+                                 &return_to, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", msg);
-        page(c, rc == GW_EUNAUTH ? 401 : rc == GW_EUPSTREAM ? 502 : 503, "Sign-in failed", msg,
-             NULL, NULL);
+        page(c,
+             rc == GW_EUNAUTH     ? 401
+             : rc == GW_EUPSTREAM ? 502
+                                  : 503,
+             "Sign-in failed", msg, NULL, NULL);
         return;
     }
     api_sso_complete(c, claims, "oidc", return_to);
@@ -364,13 +384,14 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
 {
     char msg[512];
     struct auth_sso_identity id;
-    gw_err rc = auth_sso_map(c->d->sso, c->gc.cfg, api_idp_tenant(c), protocol, claims,
-                             c->r->pool, &id, msg, sizeof(msg));
+    gw_err rc = auth_sso_map(c->d->sso, c->gc.cfg, api_idp_tenant(c), protocol, claims, c->r->pool,
+                             &id, msg, sizeof(msg));
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.denied", msg);
         if (id.user) {
             json_object_set_new(c->gc.audit.details, "user", json_string(id.user));
-            json_object_set_new(c->gc.audit.details, "groups", json_integer((json_int_t)id.n_groups));
+            json_object_set_new(c->gc.audit.details, "groups",
+                                json_integer((json_int_t)id.n_groups));
         }
         page(c, rc == GW_EFORBIDDEN ? 403 : 401,
              rc == GW_EFORBIDDEN ? "403 Forbidden: missing role mapping" : "Sign-in failed", msg,
@@ -392,8 +413,7 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
     if (old)
         auth_session_end(c->d->sso, old, &old_id, c->r->pool);
     const char *secret = NULL, *sid = NULL;
-    rc = auth_session_create(c->d->sso, c->gc.cfg, &id, c->r->client_ip, c->r->pool, &secret,
-                             &sid);
+    rc = auth_session_create(c->d->sso, c->gc.cfg, &id, c->r->client_ip, c->r->pool, &secret, &sid);
     if (rc != GW_OK) {
         audit_fail(c, "auth.login.failed", "the session could not be stored");
         page(c, 503, "Sign-in failed", "the gateway's store is unavailable", NULL, NULL);
@@ -402,9 +422,9 @@ void api_sso_complete(struct api_call *c, const json_t *claims, const char *prot
     c->gc.p = auth_sso_principal(c->gc.cfg, &id, "session", c->r->pool);
     c->gc.p->session_id = sid;
     json_t *details = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:s?,s:s?}", "method", protocol,
-                                "session_id", sid, "role", id.role, "mapped_by", id.mapped_by, "groups",
-                                (json_int_t)id.n_groups, "replaced_session", old_id, "email",
-                                id.email);
+                                "session_id", sid, "role", id.role, "mapped_by", id.mapped_by,
+                                "groups", (json_int_t)id.n_groups, "replaced_session", old_id,
+                                "email", id.email);
     if (!api_audit_sync(c, "auth.login", sid, 302, details)) {
         auth_session_revoke(c->d->sso, id.tenant, sid, NULL, NULL);
         return; /* answered 503 */
@@ -431,17 +451,21 @@ void api_auth_logout(struct api_call *c)
         return;
     }
     if (!c->gc.p->method || strcmp(c->gc.p->method, "session") != 0) {
-        http_respond_error(c->r, GW_EINVAL, "logout ends a browser session; this request is "
-                           "authenticated with a %s (revoke tokens with DELETE /api/v1/tokens/{id})",
-                           c->gc.p->method && !strcmp(c->gc.p->method, "bearer_jwt")
-                               ? "bearer token of the identity provider" : "gateway token");
+        http_respond_error(
+            c->r, GW_EINVAL,
+            "logout ends a browser session; this request is "
+            "authenticated with a %s (revoke tokens with DELETE /api/v1/tokens/{id})",
+            c->gc.p->method && !strcmp(c->gc.p->method, "bearer_jwt")
+                ? "bearer token of the identity provider"
+                : "gateway token");
         return;
     }
     const char *secret = cookie(c, api_idp_tenant(c)->sso->cookie_name);
     const char *slo = NULL; /* built while the session still names its SAML subject */
     bool saml = api_saml_logout(c, secret, &slo);
     if (!api_audit_sync(c, "auth.logout", c->gc.p->session_id, 200,
-                        json_pack("{s:s,s:s}", "session_id", c->gc.p->session_id, "method", "local")))
+                        json_pack("{s:s,s:s}", "session_id", c->gc.p->session_id, "method",
+                                  "local")))
         return;
     if (auth_session_end(c->d->sso, secret, NULL, c->r->pool) != GW_OK) {
         api_audit_failed(c);
@@ -449,7 +473,7 @@ void api_auth_logout(struct api_call *c)
         return;
     }
     const struct cfg_tenant *idp = api_idp_tenant(c);
-    const char *end = saml                    ? slo
+    const char *end = saml                     ? slo
                       : idp->sso->oidc_enabled ? auth_oidc_logout_url(c->d->sso, idp, c->r->pool)
                                                : NULL;
     const char *hdrs[] = {set_cookie(c, "", "", 0, true), set_cookie(c, "_csrf", "", 0, false),
@@ -472,9 +496,9 @@ static bool is_admin(const struct auth_principal *p)
 static json_t *session_json(struct api_call *c, const struct auth_session_info *s)
 {
     json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "id", s->id, "user", s->user,
-                          "kind", s->kind, "role", s->role, "client_ip", s->client_ip,
-                          "created_at", api_time(c, s->created_ms), "last_seen_at",
-                          api_time(c, s->last_seen_ms), "expires_at", api_time(c, s->expires_ms));
+                          "kind", s->kind, "role", s->role, "client_ip", s->client_ip, "created_at",
+                          api_time(c, s->created_ms), "last_seen_at", api_time(c, s->last_seen_ms),
+                          "expires_at", api_time(c, s->expires_ms));
     if (c->gc.p->session_id && !strcmp(c->gc.p->session_id, s->id))
         json_object_set_new(o, "current", json_true());
     return o;
@@ -485,8 +509,8 @@ static gw_err sessions_of(struct api_call *c, const char *user, struct auth_sess
                           size_t *n)
 {
     int64_t idle = (int64_t)api_idp_tenant(c)->sso->idle_timeout_s * 1000;
-    return auth_session_list(c->d->sso, c->gc.p->tenant, user, SESSIONS_LIST_MAX, idle,
-                             c->r->pool, list, n);
+    return auth_session_list(c->d->sso, c->gc.p->tenant, user, SESSIONS_LIST_MAX, idle, c->r->pool,
+                             list, n);
 }
 
 void api_auth_sessions_list(struct api_call *c)
@@ -494,7 +518,8 @@ void api_auth_sessions_list(struct api_call *c)
     const char *user = http_query(c->r, "user");
     if (!is_admin(c->gc.p)) {
         if (user && (!c->gc.p->user || strcmp(user, c->gc.p->user) != 0)) {
-            http_respond_error(c->r, GW_EFORBIDDEN, "only an administrator can list the "
+            http_respond_error(c->r, GW_EFORBIDDEN,
+                               "only an administrator can list the "
                                "sessions of another user");
             return;
         }
@@ -544,24 +569,27 @@ void api_auth_sessions_revoke(struct api_call *c)
     gw_err rc = auth_session_revoke(c->d->sso, c->gc.p->tenant, id, c->r->pool, &owner);
     if (rc != GW_OK) {
         api_audit_failed(c);
-        http_respond_error(c->r, rc, rc == GW_ENOTFOUND ? "no session '%.40s'"
-                                                        : "session '%.40s' could not be revoked",
+        http_respond_error(c->r, rc,
+                           rc == GW_ENOTFOUND ? "no session '%.40s'"
+                                              : "session '%.40s' could not be revoked",
                            id);
         return;
     }
-    http_respond_json(c->r, 200, json_pack("{s:s,s:s?,s:b}", "id", id, "user", owner, "revoked", 1));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:s?,s:b}", "id", id, "user", owner, "revoked", 1));
 }
 
 void api_auth_user_sessions_revoke(struct api_call *c)
 {
     const char *user = c->var[0];
     if (!is_admin(c->gc.p) && !(c->gc.p->user && strcmp(c->gc.p->user, user) == 0)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "only an administrator can revoke the sessions "
+        http_respond_error(c->r, GW_EFORBIDDEN,
+                           "only an administrator can revoke the sessions "
                            "of another user");
         return;
     }
-    if (!api_audit_sync(c, "auth.session.revoked", user,
-                        200, json_pack("{s:s,s:s}", "user", user, "by", c->gc.p->actor)))
+    if (!api_audit_sync(c, "auth.session.revoked", user, 200,
+                        json_pack("{s:s,s:s}", "user", user, "by", c->gc.p->actor)))
         return;
     size_t n = 0;
     if (auth_session_revoke_user(c->d->sso, c->gc.p->tenant, user, &n) != GW_OK) {

@@ -260,7 +260,8 @@ static void confirm_page(struct api_call *c, const struct authz *a, const char *
     const struct auth_principal *p = c->gc.p;
     struct gw_buf b;
     page_start(&b, "Sign in the openclaw CLI?");
-    gw_buf_puts(&b, "<p id=\"question\">Sign in the openclaw CLI on this computer as <b id=\"user\">");
+    gw_buf_puts(&b,
+                "<p id=\"question\">Sign in the openclaw CLI on this computer as <b id=\"user\">");
     api_html_escape(&b, p->user);
     gw_buf_puts(&b, "</b> (role <span id=\"role\">");
     api_html_escape(&b, p->role);
@@ -297,8 +298,9 @@ static void code_page(struct api_call *c, const char *code)
 {
     struct gw_buf b;
     page_start(&b, "Your openclaw CLI sign-in code");
-    gw_buf_printf(&b, "<p>Copy this code into the terminal where <code>openclaw auth login</code> "
-                      "is waiting. It works once, within %d minutes.</p><p><code id=\"code\">",
+    gw_buf_printf(&b,
+                  "<p>Copy this code into the terminal where <code>openclaw auth login</code> "
+                  "is waiting. It works once, within %d minutes.</p><p><code id=\"code\">",
                   AUTH_CLI_OOB_CODE_TTL_S / 60);
     api_html_escape(&b, code);
     gw_buf_puts(&b, "</code></p><p>Do not give it to anyone else.</p>");
@@ -317,7 +319,8 @@ static bool sso_on(struct api_call *c)
 {
     if (api_idp_tenant(c)->sso->enabled)
         return true;
-    set_audit(c, c->gc.audit.type, json_pack("{s:s}", "reason", "single sign-on is not configured"));
+    set_audit(c, c->gc.audit.type,
+              json_pack("{s:s}", "reason", "single sign-on is not configured"));
     http_respond_error(c->r, GW_ENOTFOUND, "single sign-on is not configured (no sso section)");
     return false;
 }
@@ -334,7 +337,8 @@ static struct auth_principal *actor(struct api_call *c, const char *tenant, cons
     return p;
 }
 
-/* --- GET and POST /api/v1/auth/cli/authorize --------------------------------------------------- */
+/* --- GET and POST /api/v1/auth/cli/authorize ---------------------------------------------------
+ */
 
 /* The browser session of the request (its cookie value in *secret): GW_OK with *bp, GW_EUNAUTH
  * when there is none or it ended (msg says why), or a store error. */
@@ -408,8 +412,7 @@ void api_cli_authorize_confirm(struct api_call *c)
                     "the confirmation must be a form (application/x-www-form-urlencoded)", again);
         return;
     }
-    if (!parse_form(c->r->pool, c->r->body.data ? c->r->body.data : "", c->r->body.len, &p,
-                    &why) ||
+    if (!parse_form(c->r->pool, c->r->body.data ? c->r->body.data : "", c->r->body.len, &p, &why) ||
         !authz_parse(&p, &a, &why)) {
         refuse_page(c, 400, "auth.cli.authorize.failed", bad, why, again);
         return;
@@ -435,7 +438,8 @@ void api_cli_authorize_confirm(struct api_call *c)
     if (!auth_session_csrf_ok(secret, param(&p, "csrf_token"))) {
         refuse_page(c, 403, "auth.cli.authorize.denied", "CLI sign-in refused",
                     "missing or wrong CSRF token: the confirmation did not come from the page "
-                    "the gateway showed", again);
+                    "the gateway showed",
+                    again);
         return;
     }
     if (!confirm) {
@@ -446,8 +450,7 @@ void api_cli_authorize_confirm(struct api_call *c)
             redirect(c, gw_pool_printf(c->r->pool, "%s?error=access_denied&state=%s",
                                        a.redirect_uri, a.state));
         else
-            api_sso_page(c, 200, "CLI sign-in cancelled", "Nothing was signed in.", NULL,
-                          no_frame);
+            api_sso_page(c, 200, "CLI sign-in cancelled", "Nothing was signed in.", NULL, no_frame);
         return;
     }
     json_t *details = json_pack("{s:s,s:s,s:s}", "browser_session", bp->session_id, "redirect",
@@ -456,22 +459,23 @@ void api_cli_authorize_confirm(struct api_call *c)
                         a.kind == AUTH_CLI_REDIRECT_LOOPBACK ? 302 : 200, details))
         return; /* answered 503 */
     const char *code = NULL, *browser_session = NULL;
-    rc = auth_cli_code_issue(c->d->sso, c->gc.cfg, secret, a.challenge, a.redirect_uri,
-                             c->r->pool, &code, &browser_session);
+    rc = auth_cli_code_issue(c->d->sso, c->gc.cfg, secret, a.challenge, a.redirect_uri, c->r->pool,
+                             &code, &browser_session);
     if (rc != GW_OK) {
         api_audit_failed(c);
         api_sso_page(c, 503, "Sign-in failed", "the gateway's store is unavailable", again,
-                      no_frame);
+                     no_frame);
         return;
     }
     if (a.kind == AUTH_CLI_REDIRECT_LOOPBACK)
-        redirect(c, gw_pool_printf(c->r->pool, "%s?code=%s&state=%s", a.redirect_uri, code,
-                                   a.state));
+        redirect(c,
+                 gw_pool_printf(c->r->pool, "%s?code=%s&state=%s", a.redirect_uri, code, a.state));
     else
         code_page(c, code);
 }
 
-/* --- POST /api/v1/auth/cli/token ---------------------------------------------------------------- */
+/* --- POST /api/v1/auth/cli/token ----------------------------------------------------------------
+ */
 
 /* A refused grant: counted as a failed authentication, audited with the reason. */
 static void grant_refused(struct api_call *c, const char *type, gw_err rc, const char *user,
@@ -506,19 +510,17 @@ static void respond_tokens(struct api_call *c, const struct auth_cli_tokens *t)
     json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?}",
                           "access_token", t->access_token, "refresh_token", t->refresh_token,
                           "token_type", "Bearer", "expires_in",
-                          (json_int_t)((t->access_expires_ms - now) / 1000),
-                          "refresh_expires_in", (json_int_t)((t->expires_ms - now) / 1000),
-                          "session_id", t->session_id, "user", p->user, "email", p->email,
-                          "name", p->name, "role", p->role, "tenant", p->tenant, "org_unit",
-                          p->org_unit, "team", p->team);
+                          (json_int_t)((t->access_expires_ms - now) / 1000), "refresh_expires_in",
+                          (json_int_t)((t->expires_ms - now) / 1000), "session_id", t->session_id,
+                          "user", p->user, "email", p->email, "name", p->name, "role", p->role,
+                          "tenant", p->tenant, "org_unit", p->org_unit, "team", p->team);
     http_respond_json(c->r, 200, o);
 }
 
 /* Where both grants meet: a replay or reuse revokes, a refusal is answered, a valid grant
  * becomes the caller and its event is made durable. False when the request was answered. */
-static bool grant_accepted(struct api_call *c, gw_err rc, struct auth_cli_grant *g,
-                           const char *msg, const char *ok_type, const char *failed_type,
-                           const char *revoked_type)
+static bool grant_accepted(struct api_call *c, gw_err rc, struct auth_cli_grant *g, const char *msg,
+                           const char *ok_type, const char *failed_type, const char *revoked_type)
 {
     if (rc == GW_ECONFLICT) {
         revoke_family(c, revoked_type, g, msg);
@@ -530,8 +532,8 @@ static bool grant_accepted(struct api_call *c, gw_err rc, struct auth_cli_grant 
     }
     c->gc.p = g->p;
     c->gc.p->session_id = g->session_id;
-    json_t *details = json_pack("{s:s,s:s,s:s?}", "session_id", g->session_id, "role",
-                                g->p->role, "browser_session", g->browser_session);
+    json_t *details = json_pack("{s:s,s:s,s:s?}", "session_id", g->session_id, "role", g->p->role,
+                                "browser_session", g->browser_session);
     return api_audit_sync(c, ok_type, g->session_id, 200, details);
 }
 
@@ -559,8 +561,8 @@ static void token_from_refresh(struct api_call *c, const struct params *p)
 {
     char msg[256];
     struct auth_cli_grant g;
-    gw_err rc = auth_cli_refresh_check(c->d->sso, c->gc.cfg, param(p, "refresh_token"),
-                                       c->r->pool, &g, msg, sizeof(msg));
+    gw_err rc = auth_cli_refresh_check(c->d->sso, c->gc.cfg, param(p, "refresh_token"), c->r->pool,
+                                       &g, msg, sizeof(msg));
     if (!grant_accepted(c, rc, &g, msg, "auth.cli.refresh", "auth.cli.refresh.failed",
                         "auth.cli.refresh.reused"))
         return;
@@ -602,7 +604,8 @@ void api_cli_token(struct api_call *c)
                       "grant_type must be authorization_code or refresh_token");
 }
 
-/* --- revocation and logout ------------------------------------------------------------------------ */
+/* --- revocation and logout
+ * ------------------------------------------------------------------------ */
 
 void api_cli_revoke(struct api_call *c)
 {
@@ -654,6 +657,7 @@ void api_cli_logout(struct api_call *c)
         http_respond_error(c->r, GW_ESTORE, "the CLI session could not be ended");
         return;
     }
-    http_respond_json(c->r, 200, json_pack("{s:b,s:s,s:n}", "logged_out", 1, "session_id", sid,
-                                            "end_session_url"));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:b,s:s,s:n}", "logged_out", 1, "session_id", sid,
+                                "end_session_url"));
 }

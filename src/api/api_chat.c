@@ -20,15 +20,15 @@
 struct chat {
     struct api_call *c;
     const struct cfg_agent *agent;
-    char ns[64], name[64];          /* the agent's namespace and short name */
-    struct http_stream *hs;         /* streaming only */
-    bool openai;                    /* chunk format */
+    char ns[64], name[64];  /* the agent's namespace and short name */
+    struct http_stream *hs; /* streaming only */
+    bool openai;            /* chunk format */
     bool include_usage;
     bool role_sent;
     char id[48];
     int64_t created;
-    atomic_bool gone;               /* the client went away: the turn is canceled */
-    json_t *tools_seen;             /* tool calls of the turn (for the answer and the audit) */
+    atomic_bool gone;   /* the client went away: the turn is canceled */
+    json_t *tools_seen; /* tool calls of the turn (for the answer and the audit) */
     char conversation[AGENT_CONVERSATION_ID_LEN];
 };
 
@@ -60,8 +60,7 @@ static bool split_agent(struct chat *ch, const char *name)
 
 /* One tool call of the turn through the spine, as a step of this request; the result the
  * model sees and its status ("executed", "pending_approval", "denied", "error"). */
-static json_t *act(struct api_call *c, const char *name, const json_t *args,
-                   const char **status)
+static json_t *act(struct api_call *c, const char *name, const json_t *args, const char **status)
 {
     const struct gov_action *a = gov_action_find(c->gc.gov, name);
     if (!a) {
@@ -165,8 +164,9 @@ static void on_tool(void *arg, const char *name, const json_t *args, const char 
 {
     struct chat *ch = arg;
     if (!ch->openai)
-        send_event(ch, "tool", json_pack("{s:s,s:O?,s:s,s:O}", "tool", name, "args", args,
-                                         "status", status, "result", result));
+        send_event(ch, "tool",
+                   json_pack("{s:s,s:O?,s:s,s:O}", "tool", name, "args", args, "status", status,
+                             "result", result));
 }
 
 /* --- the turn ------------------------------------------------------------------------------ */
@@ -174,8 +174,7 @@ static void on_tool(void *arg, const char *name, const json_t *args, const char 
 static json_t *usage_json(const struct agent_turn *t)
 {
     return json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)t->usage.prompt_tokens,
-                     "completion_tokens", (json_int_t)t->usage.completion_tokens,
-                     "total_tokens",
+                     "completion_tokens", (json_int_t)t->usage.completion_tokens, "total_tokens",
                      (json_int_t)(t->usage.prompt_tokens + t->usage.completion_tokens));
 }
 
@@ -204,8 +203,13 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
     gw_random_hex(hex, 12);
     snprintf(ch->id, sizeof(ch->id), "chatcmpl-%s", hex);
     *t = (struct agent_turn){
-        .gc = &c->gc, .agent = ch->agent, .history = history, .stream = stream,
-        .run_tool = run_tool, .tool_arg = ch, .cancel = &ch->gone,
+        .gc = &c->gc,
+        .agent = ch->agent,
+        .history = history,
+        .stream = stream,
+        .run_tool = run_tool,
+        .tool_arg = ch,
+        .cancel = &ch->gone,
         .sink = {.text = stream ? on_text : NULL, .tool = stream ? on_tool : NULL, .arg = ch},
     };
     if (stream) {
@@ -219,19 +223,20 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
         if (rc != GW_OK) {
             http_respond_error(c->r, rc, "%s", t->msg);
         } else if (ch->openai) {
-            json_t *resp = json_pack(
-                "{s:s,s:s,s:I,s:s+,s:[{s:i,s:{s:s,s:s},s:s}],s:o}", "id", ch->id, "object",
-                "chat.completion", "created", (json_int_t)ch->created, "model", "openclaw/",
-                ch->agent->name, "choices", "index", 0, "message", "role", "assistant",
-                "content", t->answer, "finish_reason", "stop", "usage", usage_json(t));
+            json_t *resp = json_pack("{s:s,s:s,s:I,s:s+,s:[{s:i,s:{s:s,s:s},s:s}],s:o}", "id",
+                                     ch->id, "object", "chat.completion", "created",
+                                     (json_int_t)ch->created, "model", "openclaw/", ch->agent->name,
+                                     "choices", "index", 0, "message", "role", "assistant",
+                                     "content", t->answer, "finish_reason", "stop", "usage",
+                                     usage_json(t));
             http_respond_json(c->r, 200, resp);
         }
         return; /* the channel form answers in its caller (it adds the conversation) */
     }
     if (rc != GW_OK) {
         c->r->status = gw_err_http_status(rc);
-        json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "message", t->msg, "type",
-                              "api_error", "code", gw_err_name(rc));
+        json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "message", t->msg, "type", "api_error",
+                              "code", gw_err_name(rc));
         send_event(ch, ch->openai ? NULL : "error", e);
         return; /* as on the proxy: an error event ends the stream, without [DONE] */
     } else if (ch->openai) {

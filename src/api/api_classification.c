@@ -28,9 +28,8 @@ void api_classification_put(struct api_call *c)
     if (!body)
         return;
     char msg[512];
-    gw_err rc = gov_classification_set(&c->gc, c->var[0], c->var[1],
-                                       gw_json_str(body, "level"), gw_json_str(body, "reason"),
-                                       &item, msg, sizeof(msg));
+    gw_err rc = gov_classification_set(&c->gc, c->var[0], c->var[1], gw_json_str(body, "level"),
+                                       gw_json_str(body, "reason"), &item, msg, sizeof(msg));
     respond(c, rc, item, msg);
     json_decref(body);
 }
@@ -39,7 +38,7 @@ void api_classification_clear(struct api_call *c)
 {
     json_t *item = NULL;
     char msg[512];
-    gw_err rc = gov_classification_clear(&c->gc, c->var[0], c->var[1],
-                                         http_query(c->r, "reason"), &item, msg, sizeof(msg));
+    gw_err rc = gov_classification_clear(&c->gc, c->var[0], c->var[1], http_query(c->r, "reason"),
+                                         &item, msg, sizeof(msg));
     respond(c, rc, item, msg);
 }

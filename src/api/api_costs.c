@@ -3,9 +3,10 @@
  *
  * Needs stats:read (org_admin and team_lead roles have it, enterprise_admin through "*").
  * enterprise_admin sees every workspace of its tenant; anyone else the workspaces it reaches as
- * namespaces and its own team's. The tenant is the principal's; period (YYYY-MM, default the current UTC month) and workspace
- * (a namespace name) are validated strictly before anything is read. The report itself
- * (totals, by workspace with its budget, by user, by model) is built by meter_report.
+ * namespaces and its own team's. The tenant is the principal's; period (YYYY-MM, default the
+ * current UTC month) and workspace (a namespace name) are validated strictly before anything is
+ * read. The report itself (totals, by workspace with its budget, by user, by model) is built by
+ * meter_report.
  */
 #include "base/prelude.h"
 #include "api/api_int.h"
@@ -49,13 +50,15 @@ void api_costs_get(struct api_call *c)
                  (unsigned)(tm.tm_mon + 1) % 100u);
         period = month;
     } else if (!period_valid(period)) {
-        http_respond_error(c->r, GW_EINVAL, "period must be a month as YYYY-MM (01-12), "
-                                            "e.g. 2026-11");
+        http_respond_error(c->r, GW_EINVAL,
+                           "period must be a month as YYYY-MM (01-12), "
+                           "e.g. 2026-11");
         return;
     }
     if (workspace && !cfg_name_valid(workspace)) {
-        http_respond_error(c->r, GW_EINVAL, "workspace must be a namespace name "
-                                            "([a-z0-9][a-z0-9_-]{0,62})");
+        http_respond_error(c->r, GW_EINVAL,
+                           "workspace must be a namespace name "
+                           "([a-z0-9][a-z0-9_-]{0,62})");
         return;
     }
     c->gc.audit.details = json_pack("{s:s,s:s?}", "period", period, "workspace", workspace);
@@ -63,8 +66,8 @@ void api_costs_get(struct api_call *c)
         http_respond_error(c->r, GW_EUNAVAIL, "usage metering is not running");
         return;
     }
-    bool all = auth_allows(c->gc.p, "*") || (c->gc.p->perms && !strcmp(c->gc.p->role,
-                                                                  "enterprise_admin"));
+    bool all = auth_allows(c->gc.p, "*") ||
+               (c->gc.p->perms && !strcmp(c->gc.p->role, "enterprise_admin"));
     json_t *report = meter_report_visible(c->d->costs, c->gc.p->tenant, period, workspace,
                                           all ? NULL : visible, c->gc.p);
     if (!report) {

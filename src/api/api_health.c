@@ -17,11 +17,14 @@ static const struct {
     const char *state;
     const char *detail;
 } plugins[] = {
-    {"policy-engine", "active", "hierarchical policies, decisions with trace, approvals, optional OPA"},
-    {"audit-enterprise", "active", "hash-chained audit trail with signed checkpoints, SIEM "
-                                  "forwarding (CEF, LEEF, JSON, HEC, ECS, OCSF)"},
-    {"auth-enterprise", "active", "scoped tokens, RBAC, OIDC and SAML 2.0 single sign-on, "
-                                  "sessions, CLI sign-in, tenants"},
+    {"policy-engine", "active",
+     "hierarchical policies, decisions with trace, approvals, optional OPA"},
+    {"audit-enterprise", "active",
+     "hash-chained audit trail with signed checkpoints, SIEM "
+     "forwarding (CEF, LEEF, JSON, HEC, ECS, OCSF)"},
+    {"auth-enterprise", "active",
+     "scoped tokens, RBAC, OIDC and SAML 2.0 single sign-on, "
+     "sessions, CLI sign-in, tenants"},
     {"connector-gmail", "unavailable", "not built yet"},
     {"connector-gcal", "unavailable", "not built yet"},
     {"connector-jira", "unavailable", "not built yet"},
@@ -83,11 +86,10 @@ static json_t *principal_json(struct api_call *c, const struct auth_principal *p
     bool all = (p->perms && !strcmp(p->role, "enterprise_admin")) ||
                (!p->perms && auth_allows(p, "channels:*"));
     json_t *j = json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:o,s:o,s:b}", "user",
-                          p->actor, "email", p->email, "name", p->name, "role", p->role,
-                          "tenant", p->tenant, "org_unit", p->org_unit, "team", p->team,
-                          "token_id", p->token_id, "scopes", strv_json(eff, ne),
-                          "permissions", perms, "namespaces", api_reachable_namespaces(c),
-                          "all_namespaces", all);
+                          p->actor, "email", p->email, "name", p->name, "role", p->role, "tenant",
+                          p->tenant, "org_unit", p->org_unit, "team", p->team, "token_id",
+                          p->token_id, "scopes", strv_json(eff, ne), "permissions", perms,
+                          "namespaces", api_reachable_namespaces(c), "all_namespaces", all);
     if (p->token_id)
         json_object_set_new(j, "token_scopes", strv_json(p->scopes, p->n_scopes));
     return j;
@@ -109,9 +111,8 @@ void api_status(struct api_call *c)
         c->tenant->id, "components", "store", h.store_ok ? "healthy" : "unhealthy", "audit",
         st.healthy ? "healthy" : "unhealthy", "audit_integrity",
         st.integrity_ok ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy",
-        "audit", "appended",
-        (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth, "batches",
-        (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
+        "audit", "appended", (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth,
+        "batches", (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
     json_object_set_new(json_object_get(body, "components"), "shared",
                         json_pack("{s:s,s:s,s:s}", "state", h.shared_ok ? "healthy" : "degraded",
                                   "backend", h.shared_backend, "detail", h.shared_detail));
@@ -124,9 +125,9 @@ void api_status(struct api_call *c)
         json_array_append_new(protocols, json_string("saml"));
     json_object_set_new(json_object_get(body, "components"), "siem",
                         json_string(audit_fwd_state(c->d->siem)));
-    json_object_set_new(body, "sso", json_pack("{s:b,s:o,s:s?}", "enabled", sso->enabled,
-                                               "protocols", protocols, "default",
-                                               sso->enabled ? sso->default_protocol : NULL));
+    json_object_set_new(body, "sso",
+                        json_pack("{s:b,s:o,s:s?}", "enabled", sso->enabled, "protocols", protocols,
+                                  "default", sso->enabled ? sso->default_protocol : NULL));
     /* identity is optional here: the endpoint is public, a valid credential (checked locally:
      * never an IdP round trip for a public endpoint) adds the principal */
     char msg[200];

@@ -21,8 +21,8 @@
 /* An HTTP request as a governed call: the spine's call first (pool, configuration snapshot,
  * principal, request id, client address, the one audit event), then what only HTTP has. */
 struct api_call {
-    struct gov_call gc;                /* first: a struct api_call * is a struct gov_call * */
-    struct api_deps *d;                /* the services (api.h), owned by the daemon */
+    struct gov_call gc; /* first: a struct api_call * is a struct gov_call * */
+    struct api_deps *d; /* the services (api.h), owned by the daemon */
     struct http_req *r;
     const struct cfg_tenant *tenant;   /* the tenant this address serves (Host, path prefix) */
     const char *base;                  /* the path prefix that routed here ("" or "/<t>") */

@@ -20,12 +20,14 @@ static const char *resolve(struct api_call *c, const char *need)
     const char *ns = c->var[0], *agent = c->var[1];
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
         http_respond_error(c->r, GW_EINVAL,
-                           "namespace and agent must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
+                           "namespace and agent must be 1-63 characters of [a-z0-9_-] starting "
+                           "with a letter or digit");
         return NULL;
     }
     c->gc.audit.resource = gw_pool_printf(c->r->pool, "%s/%s", ns, agent);
     bool shared = strcmp(agent, NS_SHARED) == 0;
-    bool allowed = shared ? auth_allows_namespace(c->gc.p, ns) : auth_allows_channel(c->gc.p, ns, agent);
+    bool allowed = shared ? auth_allows_namespace(c->gc.p, ns)
+                          : auth_allows_channel(c->gc.p, ns, agent);
     if (!allowed) {
         api_deny_channel(c, ns, shared ? NULL : agent);
         return NULL;
@@ -56,7 +58,9 @@ static void respond_io(struct api_call *c, gw_err rc)
         http_respond_error(c->r, rc, "this memory has not been written yet");
         break;
     case GW_EFORBIDDEN:
-        http_respond_error(c->r, rc, "memory path is not a regular file inside the memory tree (symlinks are refused)");
+        http_respond_error(
+            c->r, rc,
+            "memory path is not a regular file inside the memory tree (symlinks are refused)");
         break;
     case GW_ETOOBIG:
         http_respond_error(c->r, rc, "memory document larger than the configured limit");
@@ -98,7 +102,8 @@ void api_memory_put(struct api_call *c)
         return;
     const char *ct = http_header(c->r, "Content-Type");
     if (ct && strncasecmp(ct, "text/markdown", 13) != 0 && strncasecmp(ct, "text/plain", 10) != 0) {
-        http_respond_error(c->r, GW_EMEDIA, "memory is text: use Content-Type text/markdown or text/plain");
+        http_respond_error(c->r, GW_EMEDIA,
+                           "memory is text: use Content-Type text/markdown or text/plain");
         return;
     }
     const char *data = c->r->body.data ? c->r->body.data : "";
@@ -123,6 +128,7 @@ void api_memory_put(struct api_call *c)
         respond_io(c, rc);
         return;
     }
-    http_respond_json(c->r, 200, json_pack("{s:s,s:I}", "path", c->gc.audit.resource, "bytes",
-                                           (json_int_t)len));
+    http_respond_json(c->r, 200,
+                      json_pack("{s:s,s:I}", "path", c->gc.audit.resource, "bytes",
+                                (json_int_t)len));
 }

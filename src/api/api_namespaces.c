@@ -22,7 +22,8 @@ size_t api_known_namespaces(struct api_call *c, const char ***out)
 {
     const char *tenant = c->gc.p->tenant;
     const char **gv = NULL;
-    size_t ng = c->gc.p->grants ? auth_grants_namespaces(c->gc.p->grants, tenant, c->r->pool, &gv) : 0;
+    size_t ng = c->gc.p->grants ? auth_grants_namespaces(c->gc.p->grants, tenant, c->r->pool, &gv)
+                                : 0;
     struct ns_agent_info *agents = NULL;
     size_t na = 0;
     ns_agent_list(c->d->ns, tenant, NULL, c->r->pool, &agents, &na);
@@ -69,8 +70,9 @@ static json_t *members_json(struct api_call *c, const char *ns, bool config_only
     json_t *by_kind[CFG_MEMBER__N], *o = json_object();
     for (int k = 0; k < CFG_MEMBER__N; k++) {
         by_kind[k] = json_array();
-        json_object_set_new(o, gw_pool_printf(c->r->pool, "%ss",
-                                              cfg_member_kind_name((enum cfg_member_kind)k)),
+        json_object_set_new(o,
+                            gw_pool_printf(c->r->pool, "%ss",
+                                           cfg_member_kind_name((enum cfg_member_kind)k)),
                             by_kind[k]);
     }
     struct auth_member_info *m = NULL;
@@ -116,8 +118,9 @@ static const char *namespace_var(struct api_call *c)
 {
     const char *ns = c->var[0];
     if (!cfg_name_valid(ns)) {
-        http_respond_error(c->r, GW_EINVAL, "namespace must be 1-63 characters of [a-z0-9_-] "
-                                            "starting with a letter or digit");
+        http_respond_error(c->r, GW_EINVAL,
+                           "namespace must be 1-63 characters of [a-z0-9_-] "
+                           "starting with a letter or digit");
         return NULL;
     }
     c->gc.audit.resource = gw_pool_strdup(c->r->pool, ns);
@@ -210,7 +213,7 @@ static void change(struct api_call *c, bool add)
         json_decref(details);
         json_decref(after);
         http_respond_error(c->r, add || from_config ? GW_ECONFLICT : GW_ENOTFOUND,
-                           add ? "%s %s is already a member of namespace %s"
+                           add           ? "%s %s is already a member of namespace %s"
                            : from_config ? "%s %s is a member of namespace %s in gateway.yaml: "
                                            "edit the file and reload"
                                          : "%s %s is not a member of namespace %s",
@@ -229,9 +232,9 @@ static void change(struct api_call *c, bool add)
         http_respond_error(c->r, rc, "%s", msg);
         goto out;
     }
-    http_respond_json(c->r, add ? 201 : 200, json_pack("{s:s,s:{s:s,s:s},s:o}", "namespace", ns,
-                                                       "member", "kind", kname, "value", value,
-                                                       "members", after));
+    http_respond_json(c->r, add ? 201 : 200,
+                      json_pack("{s:s,s:{s:s,s:s},s:o}", "namespace", ns, "member", "kind", kname,
+                                "value", value, "members", after));
 out:
     json_decref(body);
 }

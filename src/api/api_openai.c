@@ -23,9 +23,9 @@
 
 struct proxy {
     struct api_call *c;
-    bool include_usage;         /* the client asked for the usage chunk */
-    struct http_stream *hs;     /* once the first chunk arrived */
-    bool stream_failed;         /* the client went away or read too slowly */
+    bool include_usage;     /* the client asked for the usage chunk */
+    struct http_stream *hs; /* once the first chunk arrived */
+    bool stream_failed;     /* the client went away or read too slowly */
     const char *headers[3];
 };
 
@@ -143,7 +143,8 @@ void api_chat_completions(struct api_call *c)
     }
     const char *hdr = http_header(c->r, "X-OpenClaw-Classification");
     if (hdr && pol_level_parse(hdr) < 0) {
-        http_respond_error(c->r, GW_EINVAL, "X-OpenClaw-Classification must be public, "
+        http_respond_error(c->r, GW_EINVAL,
+                           "X-OpenClaw-Classification must be public, "
                            "internal, confidential or restricted");
         goto out;
     }
@@ -151,7 +152,8 @@ void api_chat_completions(struct api_call *c)
     px->c = c;
     const char *workspace = workspace_of(c);
     if (!workspace) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "X-OpenClaw-Workspace names a workspace this "
+        http_respond_error(c->r, GW_EFORBIDDEN,
+                           "X-OpenClaw-Workspace names a workspace this "
                            "token has no access to");
         goto out;
     }
@@ -160,9 +162,14 @@ void api_chat_completions(struct api_call *c)
     px->include_usage = json_is_true(
         json_object_get(json_object_get(body, "stream_options"), "include_usage"));
     struct gov_model_req rq = {
-        .model = model, .canon = body, .floor = hdr ? pol_level_parse(hdr) : -1,
-        .workspace = workspace, .stream = stream, .prompt_bytes = c->r->body.len,
-        .on_chunk = proxy_chunk, .arg = px,
+        .model = model,
+        .canon = body,
+        .floor = hdr ? pol_level_parse(hdr) : -1,
+        .workspace = workspace,
+        .stream = stream,
+        .prompt_bytes = c->r->body.len,
+        .on_chunk = proxy_chunk,
+        .arg = px,
     };
     struct gov_model *m = NULL;
     gw_err rc = gov_model_prepare(&c->gc, &rq, &m, msg, sizeof(msg));

@@ -93,8 +93,8 @@ static void respond_issues(struct api_call *c, gw_err code, const char *message,
                                               is->v[i].msg));
     http_respond_json(c->r, gw_err_http_status(code),
                       json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code", gw_err_name(code),
-                                "message", message, "request_id", c->r->request_id,
-                                "violations", list));
+                                "message", message, "request_id", c->r->request_id, "violations",
+                                list));
 }
 
 /* The content of a write: "content" (object) or "content_yaml" (text). */
@@ -107,7 +107,8 @@ static struct pol_doc *body_doc(struct api_call *c, json_t *body, enum pol_domai
         return pol_doc_from_json(d, content, is);
     if (yaml && !content)
         return pol_doc_parse(d, yaml, strlen(yaml), POL_FMT_AUTO, is);
-    http_respond_error(c->r, GW_EINVAL, "give the policy as \"content\" (an object) or \"content_yaml\" (text)");
+    http_respond_error(c->r, GW_EINVAL,
+                       "give the policy as \"content\" (an object) or \"content_yaml\" (text)");
     return NULL;
 }
 
@@ -135,7 +136,8 @@ static void write_policy(struct api_call *c, enum gov_policy_op op, const char *
     json_t *record = NULL;
     /* validate before auditing so a refused write is not recorded as done */
     struct pol_snapshot *snap = gov_policy_acquire(gov_policies(c->gc.gov));
-    bool ok = !ch->content || op == GOV_POLICY_DEPRECATE || pol_validate(snap, pos, ch->content, &is);
+    bool ok = !ch->content || op == GOV_POLICY_DEPRECATE ||
+              pol_validate(snap, pos, ch->content, &is);
     pol_snapshot_unref(snap);
     if (!ok) {
         c->gc.audit.details = details;
@@ -151,12 +153,16 @@ static void write_policy(struct api_call *c, enum gov_policy_op op, const char *
     } else {
         api_audit_failed(c);
         if (rc == GW_EPOLICY || rc == GW_EINVAL || (rc == GW_ECONFLICT && is.n))
-            respond_issues(c, rc, rc == GW_EPOLICY ? "the policy would loosen a policy above it"
-                                                   : "the policy was refused", &is);
+            respond_issues(c, rc,
+                           rc == GW_EPOLICY ? "the policy would loosen a policy above it"
+                                            : "the policy was refused",
+                           &is);
         else if (rc == GW_ENOTFOUND)
             http_respond_error(c->r, rc, "no such policy or version");
         else if (rc == GW_ECONFLICT)
-            http_respond_error(c->r, rc, "the policy changed meanwhile (expected_version is stale) or the slot is taken");
+            http_respond_error(
+                c->r, rc,
+                "the policy changed meanwhile (expected_version is stale) or the slot is taken");
         else
             http_respond_error(c->r, GW_ESTORE, "the policy could not be saved");
     }
@@ -178,19 +184,25 @@ void api_policies_create(struct api_call *c)
     struct pol_position pos;
     struct pol_doc *doc = NULL;
     if (scope < 0 || domain < 0) {
-        http_respond_error(c->r, GW_EINVAL, "scope must be enterprise|org|team|user and domain one of models, actions, integrations, agent-to-agent, features, data, audit");
+        http_respond_error(c->r, GW_EINVAL,
+                           "scope must be enterprise|org|team|user and domain one of models, "
+                           "actions, integrations, agent-to-agent, features, data, audit");
         goto out;
     }
     if ((scope == POL_SCOPE_ENTERPRISE) != (scope_id == NULL)) {
-        http_respond_error(c->r, GW_EINVAL, "scope_id is required for org, team and user policies and not allowed for enterprise");
+        http_respond_error(
+            c->r, GW_EINVAL,
+            "scope_id is required for org, team and user policies and not allowed for enterprise");
         goto out;
     }
     if (!position_of(c->gc.cfg, c->gc.p->tenant, (enum pol_scope)scope, scope_id, &pos)) {
-        http_respond_error(c->r, GW_EINVAL, "no %s '%.100s' in the identity configuration", scope_s, scope_id);
+        http_respond_error(c->r, GW_EINVAL, "no %s '%.100s' in the identity configuration", scope_s,
+                           scope_id);
         goto out;
     }
     if (!may_write(c->gc.p, &pos)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not write %s policies here", c->gc.p->role, scope_s);
+        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not write %s policies here",
+                           c->gc.p->role, scope_s);
         goto out;
     }
     const char *reason = reason_of(c, body);
@@ -210,9 +222,15 @@ void api_policies_create(struct api_call *c)
         id = gw_pool_printf(c->r->pool, "pol_%s", hex);
     }
     struct pol_change ch = {
-        .tenant = c->gc.p->tenant, .scope = (enum pol_scope)scope, .scope_id = scope_id,
-        .domain = (enum pol_domain)domain, .id = id, .content = doc,
-        .author = c->gc.p->actor, .change_reason = reason, .now_ms = gw_now_ms(),
+        .tenant = c->gc.p->tenant,
+        .scope = (enum pol_scope)scope,
+        .scope_id = scope_id,
+        .domain = (enum pol_domain)domain,
+        .id = id,
+        .content = doc,
+        .author = c->gc.p->actor,
+        .change_reason = reason,
+        .now_ms = gw_now_ms(),
     };
     write_policy(c, GOV_POLICY_CREATE, "policy.created", ch.id, 0, &ch, &pos, 201);
 out:
@@ -226,14 +244,16 @@ static bool existing(struct api_call *c, bool write, struct pol_position *pos, c
                      size_t cap, enum pol_domain *d)
 {
     enum pol_scope scope;
-    if (gov_policy_slot(gov_policies(c->gc.gov), c->gc.p->tenant, c->var[0], &scope, scope_id, cap, d) != GW_OK ||
+    if (gov_policy_slot(gov_policies(c->gc.gov), c->gc.p->tenant, c->var[0], &scope, scope_id, cap,
+                        d) != GW_OK ||
         !position_of(c->gc.cfg, c->gc.p->tenant, scope, scope_id[0] ? scope_id : NULL, pos) ||
         !may_read(c->gc.p, pos)) {
         http_respond_error(c->r, GW_ENOTFOUND, "no policy '%.64s'", c->var[0]);
         return false;
     }
     if (write && !may_write(c->gc.p, pos)) {
-        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not change this policy", c->gc.p->role);
+        http_respond_error(c->r, GW_EFORBIDDEN, "role %s may not change this policy",
+                           c->gc.p->role);
         return false;
     }
     return true;
@@ -273,8 +293,12 @@ void api_policies_update(struct api_call *c)
     }
     json_t *ev = json_object_get(body, "expected_version");
     struct pol_change ch = {
-        .domain = d, .content = doc, .author = c->gc.p->actor, .change_reason = reason,
-        .expected_version = json_is_integer(ev) ? json_integer_value(ev) : 0, .now_ms = gw_now_ms(),
+        .domain = d,
+        .content = doc,
+        .author = c->gc.p->actor,
+        .change_reason = reason,
+        .expected_version = json_is_integer(ev) ? json_integer_value(ev) : 0,
+        .now_ms = gw_now_ms(),
     };
     write_policy(c, GOV_POLICY_UPDATE, "policy.updated", c->var[0], 0, &ch, &pos, 200);
 out:
@@ -293,7 +317,9 @@ void api_policies_deprecate(struct api_call *c)
     const char *reason = reason_of(c, NULL);
     if (!reason)
         return;
-    struct pol_change ch = {.domain = d, .author = c->gc.p->actor, .change_reason = reason,
+    struct pol_change ch = {.domain = d,
+                            .author = c->gc.p->actor,
+                            .change_reason = reason,
                             .now_ms = gw_now_ms()};
     write_policy(c, GOV_POLICY_DEPRECATE, "policy.deprecated", c->var[0], 0, &ch, &pos, 200);
 }
@@ -315,10 +341,12 @@ void api_policies_rollback(struct api_call *c)
         reason = NULL;
     }
     if (reason) {
-        struct pol_change ch = {.domain = d, .author = c->gc.p->actor, .change_reason = reason,
+        struct pol_change ch = {.domain = d,
+                                .author = c->gc.p->actor,
+                                .change_reason = reason,
                                 .now_ms = gw_now_ms()};
-        write_policy(c, GOV_POLICY_ROLLBACK, "policy.rolled_back", c->var[0],
-                     json_integer_value(v), &ch, &pos, 200);
+        write_policy(c, GOV_POLICY_ROLLBACK, "policy.rolled_back", c->var[0], json_integer_value(v),
+                     &ch, &pos, 200);
     }
     json_decref(body);
 }
@@ -384,14 +412,17 @@ void api_policies_list(struct api_call *c)
         http_respond_error(c->r, GW_EINVAL, "unknown scope or domain");
         return;
     }
-    json_t *all = gov_policy_list(gov_policies(c->gc.gov), c->gc.p->tenant, scope, domain), *out = json_array();
+    json_t *all = gov_policy_list(gov_policies(c->gc.gov), c->gc.p->tenant, scope, domain),
+           *out = json_array();
     size_t i;
     json_t *r;
     json_array_foreach(all, i, r) {
         struct pol_position pos;
         int sc = pol_scope_parse(gw_json_str(r, "scope"));
-        if (sc >= 0 && position_of(c->gc.cfg, c->gc.p->tenant, (enum pol_scope)sc,
-                                   gw_json_str(r, "scope_id"), &pos) && may_read(c->gc.p, &pos))
+        if (sc >= 0 &&
+            position_of(c->gc.cfg, c->gc.p->tenant, (enum pol_scope)sc, gw_json_str(r, "scope_id"),
+                        &pos) &&
+            may_read(c->gc.p, &pos))
             json_array_append(out, r);
     }
     json_decref(all);
@@ -405,15 +436,18 @@ void api_policies_effective(struct api_call *c)
     const char *d = http_query(c->r, "domain");
     int domain = d ? pol_domain_parse(d) : -1;
     if (domain < 0) {
-        http_respond_error(c->r, GW_EINVAL, "domain is required: models, actions, integrations, agent-to-agent, features, data or audit");
+        http_respond_error(c->r, GW_EINVAL,
+                           "domain is required: models, actions, integrations, agent-to-agent, "
+                           "features, data or audit");
         return;
     }
     struct pol_snapshot *snap = gov_policy_acquire(gov_policies(c->gc.gov));
-    json_t *eff = pol_effective_json(snap, c->gc.p->tenant, c->gc.p->org_unit, c->gc.p->team, c->gc.p->user,
-                                     (enum pol_domain)domain);
+    json_t *eff = pol_effective_json(snap, c->gc.p->tenant, c->gc.p->org_unit, c->gc.p->team,
+                                     c->gc.p->user, (enum pol_domain)domain);
     pol_snapshot_unref(snap);
     if (!eff)
-        http_respond_error(c->r, GW_ENOTFOUND, "no %s policy applies to you (everything in this domain is denied)", d);
+        http_respond_error(c->r, GW_ENOTFOUND,
+                           "no %s policy applies to you (everything in this domain is denied)", d);
     else
         http_respond_json(c->r, 200, eff);
 }
@@ -428,10 +462,17 @@ static struct auth_principal *declared_principal(struct api_call *c, const struc
     const char *const *perms = auth_role_permissions(c->gc.cfg, u->role, &n);
     if (!perms) /* never NULL: that would read as an ownerless token */
         perms = none;
-    *p = (struct auth_principal){.tenant = c->gc.p->tenant, .actor = u->id, .user = u->id,
-                                 .email = u->email, .role = u->role, .org_unit = u->org_unit,
-                                 .team = u->team, .scopes = (const char **)star, .n_scopes = 1,
-                                 .perms = (const char **)perms, .n_perms = n};
+    *p = (struct auth_principal){.tenant = c->gc.p->tenant,
+                                 .actor = u->id,
+                                 .user = u->id,
+                                 .email = u->email,
+                                 .role = u->role,
+                                 .org_unit = u->org_unit,
+                                 .team = u->team,
+                                 .scopes = (const char **)star,
+                                 .n_scopes = 1,
+                                 .perms = (const char **)perms,
+                                 .n_perms = n};
     auth_principal_attach_grants(p, c->d->grants, c->r->pool);
     return p;
 }
@@ -449,18 +490,27 @@ void api_policies_evaluate(struct api_call *c)
     struct auth_principal *subject = c->gc.p; /* whose access to the namespace is explained */
     int act = action ? pol_action_parse(action) : -1;
     int level = cls ? pol_level_parse(cls) : POL_LEVEL_UNKNOWN;
-    struct pol_request rq = {.tenant = c->gc.p->tenant, .user = c->gc.p->user ? c->gc.p->user : c->gc.p->actor,
-                             .role = c->gc.p->role, .org_unit = c->gc.p->org_unit, .team = c->gc.p->team};
+    struct pol_request rq = {.tenant = c->gc.p->tenant,
+                             .user = c->gc.p->user ? c->gc.p->user : c->gc.p->actor,
+                             .role = c->gc.p->role,
+                             .org_unit = c->gc.p->org_unit,
+                             .team = c->gc.p->team};
     if (act < 0 || !resource || (cls && level < 0) || (ctx && !json_is_object(ctx)) ||
         json_object_size(ctx) > 32 || (json_object_get(body, "namespace") && !cfg_name_valid(ns))) {
-        http_respond_error(c->r, GW_EINVAL, "expected {\"action\": tool_call|connector_read|connector_write|model_call|agent_message|feature_use|data_export, \"resource\": string, \"classification\"?: level, \"namespace\"?: name, \"context\"?: {string: string} (at most 32)}");
+        http_respond_error(
+            c->r, GW_EINVAL,
+            "expected {\"action\": "
+            "tool_call|connector_read|connector_write|model_call|agent_message|feature_use|data_"
+            "export, \"resource\": string, \"classification\"?: level, \"namespace\"?: name, "
+            "\"context\"?: {string: string} (at most 32)}");
         goto out;
     }
     if (who) {
         const char *u = gw_json_str(who, "user");
         const struct cfg_user *cu = u ? cfg_find_user(c->gc.cfg, u) : NULL;
         if (!is_role(c->gc.p, "enterprise_admin")) {
-            http_respond_error(c->r, GW_EFORBIDDEN, "only an enterprise_admin may evaluate for another principal");
+            http_respond_error(c->r, GW_EFORBIDDEN,
+                               "only an enterprise_admin may evaluate for another principal");
             goto out;
         }
         if (!cu) {
@@ -499,12 +549,12 @@ void api_policies_evaluate(struct api_call *c)
         bool allowed = auth_allows_namespace(subject, ns);
         if (!allowed)
             auth_deny_reason(subject, ns, NULL, why, sizeof(why));
-        json_object_set_new(res, "access", json_pack("{s:s,s:b,s:s?}", "namespace", ns,
-                                                     "allowed", allowed, "reason",
-                                                     allowed ? NULL : why));
+        json_object_set_new(res, "access",
+                            json_pack("{s:s,s:b,s:s?}", "namespace", ns, "allowed", allowed,
+                                      "reason", allowed ? NULL : why));
     }
     c->gc.audit.details = json_pack("{s:s,s:s,s:s,s:s}", "action", action, "resource", resource,
-                                 "decision", pol_effect_name(dec.effect), "reason", dec.reason);
+                                    "decision", pol_effect_name(dec.effect), "reason", dec.reason);
     http_respond_json(c->r, 200, res);
 out:
     json_decref(body);

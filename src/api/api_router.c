@@ -12,17 +12,17 @@
 #include <strings.h>
 
 enum route_flags {
-    ROUTE_PUBLIC = 1,   /* no authentication, not audited (probes, public key) */
-    ROUTE_OPENAI = 2,   /* OpenAI-compatible: errors in OpenAI's envelope */
-    ROUTE_INLINE = 4,   /* never blocks: runs on the event-loop thread (api_inline) */
-    ROUTE_ANON = 8,     /* no authentication, but audited (the SSO and CLI sign-in steps) */
+    ROUTE_PUBLIC = 1, /* no authentication, not audited (probes, public key) */
+    ROUTE_OPENAI = 2, /* OpenAI-compatible: errors in OpenAI's envelope */
+    ROUTE_INLINE = 4, /* never blocks: runs on the event-loop thread (api_inline) */
+    ROUTE_ANON = 8,   /* no authentication, but audited (the SSO and CLI sign-in steps) */
 };
 
 struct route {
     enum http_method method;
-    const char *pattern;     /* literal segments and "{}" for a variable */
+    const char *pattern; /* literal segments and "{}" for a variable */
     api_handler_fn *handler;
-    const char *event;       /* audit event type */
+    const char *event; /* audit event type */
     unsigned flags;
 };
 
@@ -69,8 +69,8 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/conversations", api_conversations_list, "conversation.listed", 0},
     {HTTP_GET, "/api/v1/conversations/{}", api_conversations_get, "conversation.read", 0},
     {HTTP_DELETE, "/api/v1/conversations/{}", api_conversations_delete, "conversation.deleted", 0},
-    {HTTP_GET, "/api/v1/conversations/{}/export", api_conversations_export,
-     "conversation.exported", 0},
+    {HTTP_GET, "/api/v1/conversations/{}/export", api_conversations_export, "conversation.exported",
+     0},
     {HTTP_GET, "/api/v1/memory/{}/{}", api_memory_get, "memory.read", 0},
     {HTTP_PUT, "/api/v1/memory/{}/{}", api_memory_put, "memory.written", 0},
     {HTTP_GET, "/api/v1/audit", api_audit_query, "audit.queried", 0},
@@ -111,8 +111,10 @@ static const struct route routes[] = {
      ROUTE_OPENAI | ROUTE_INLINE},
     {HTTP_POST, "/api/v1/tools/invoke", api_tools_invoke, "tool.invoked", 0},
     {HTTP_GET, "/api/v1/classification/{}/{}", api_classification_get, "classification.read", 0},
-    {HTTP_PUT, "/api/v1/classification/{}/{}", api_classification_put, "classification.overridden", 0},
-    {HTTP_DELETE, "/api/v1/classification/{}/{}", api_classification_clear, "classification.cleared", 0},
+    {HTTP_PUT, "/api/v1/classification/{}/{}", api_classification_put, "classification.overridden",
+     0},
+    {HTTP_DELETE, "/api/v1/classification/{}/{}", api_classification_clear,
+     "classification.cleared", 0},
     {HTTP_GET, "/api/v1/approvals", api_approvals_list, "approval.listed", 0},
     {HTTP_GET, "/api/v1/approvals/{}", api_approvals_get, "approval.read", 0},
     {HTTP_POST, "/api/v1/approvals/{}/approve", api_approvals_approve, "approval.approved", 0},
@@ -183,8 +185,7 @@ static void respond_throttled(struct api_call *c, unsigned wait)
     const char *hdrs[] = {retry, NULL};
     c->gc.audit.type = "auth.throttled";
     http_respond_error_h(c->r, GW_ETHROTTLED, hdrs,
-                         "too many failed authentications from this address; retry in %u s",
-                         wait);
+                         "too many failed authentications from this address; retry in %u s", wait);
 }
 
 bool api_throttled(struct api_call *c)
@@ -219,10 +220,12 @@ static bool tenant_matches(struct api_call *c)
     if (c->tenant->primary || strcmp(c->gc.p->tenant, c->tenant->id) == 0)
         return true;
     c->gc.audit.type = "auth.denied";
-    c->gc.audit.details = json_pack("{s:s,s:s}", "reason", "credential of another tenant",
-                                 "tenant", c->tenant->id);
-    http_respond_error(c->r, GW_EFORBIDDEN, "this credential belongs to tenant '%s'; this "
-                       "address serves tenant '%s'", c->gc.p->tenant, c->tenant->id);
+    c->gc.audit.details = json_pack("{s:s,s:s}", "reason", "credential of another tenant", "tenant",
+                                    c->tenant->id);
+    http_respond_error(c->r, GW_EFORBIDDEN,
+                       "this credential belongs to tenant '%s'; this "
+                       "address serves tenant '%s'",
+                       c->gc.p->tenant, c->tenant->id);
     return false;
 }
 
@@ -243,8 +246,11 @@ bool api_identify(struct api_call *c, bool local_only, gw_err *rc, char *msg, si
         .mutation = r->method != HTTP_GET && r->method != HTTP_HEAD,
         .local_only = local_only,
     };
-    struct auth_ctx x = {.tokens = d->auth, .grants = d->grants, .sso = d->sso,
-                         .cfg = c->gc.cfg, .idp = api_idp_tenant(c)};
+    struct auth_ctx x = {.tokens = d->auth,
+                         .grants = d->grants,
+                         .sso = d->sso,
+                         .cfg = c->gc.cfg,
+                         .idp = api_idp_tenant(c)};
     *rc = auth_identify(&x, &cr, r->pool, &c->gc.p, msg, cap);
     if (*rc != GW_OK) {
         c->gc.p = NULL;
@@ -287,8 +293,11 @@ void api_dispatch(struct http_req *r, void *ctx)
     struct api_call *c = gw_pool_calloc(r->pool, sizeof(*c));
     c->d = d;
     c->r = r;
-    c->gc = (struct gov_call){.gov = d->gov, .pool = r->pool, .cfg = api_config(d),
-                              .request_id = r->request_id, .client_ip = r->client_ip};
+    c->gc = (struct gov_call){.gov = d->gov,
+                              .pool = r->pool,
+                              .cfg = api_config(d),
+                              .request_id = r->request_id,
+                              .client_ip = r->client_ip};
     r->user = c;
     gw_pool_cleanup_add(r->pool, release_call, c);
 
@@ -319,7 +328,8 @@ void api_dispatch(struct http_req *r, void *ctx)
             break;
         }
         size_t n = strlen(allow);
-        snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", method_names[routes[i].method]);
+        snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "",
+                 method_names[routes[i].method]);
     }
     if (!found) {
         if (!allow[0] && ui_serve(r, path, c->base)) { /* the web UI's pages (src/ui) */
@@ -356,8 +366,7 @@ void api_done(struct http_req *r, void *ctx)
         return;
     json_t *fallback = c->gc.audit.done || c->gc.audit.details || !c->gc.audit.type
                            ? NULL
-                           : json_pack("{s:s,s:s}", "method", r->method_name, "path",
-                                       r->raw_path);
+                           : json_pack("{s:s,s:s}", "method", r->method_name, "path", r->raw_path);
     gov_audit_finish(&c->gc, r->status, fallback);
     json_decref(fallback);
 }

@@ -72,9 +72,10 @@ void api_saml_acs(struct api_call *c)
     char msg[512];
     json_t *claims = NULL;
     const char *return_to = NULL;
-    gw_err rc = auth_saml_finish(c->d->sso, c->gc.cfg, api_idp_tenant(c), form_value(c, "SAMLResponse"),
-                                 form_value(c, "RelayState"), api_sso_binding(c), c->r->pool,
-                                 &claims, &return_to, msg, sizeof(msg));
+    gw_err rc = auth_saml_finish(c->d->sso, c->gc.cfg, api_idp_tenant(c),
+                                 form_value(c, "SAMLResponse"), form_value(c, "RelayState"),
+                                 api_sso_binding(c), c->r->pool, &claims, &return_to, msg,
+                                 sizeof(msg));
     if (rc != GW_OK) {
         api_sso_fail(c, "auth.login.failed", msg);
         json_object_set_new(c->gc.audit.details, "method", json_string("saml"));
@@ -98,8 +99,8 @@ static void idp_logout_done(struct api_call *c, const struct auth_saml_slo *out)
     c->gc.audit.type = "auth.logout";
     json_decref(c->gc.audit.details);
     c->gc.audit.details = json_pack("{s:s,s:s,s:I,s:s?}", "method", "saml_slo", "initiated_by",
-                                 "idp", "sessions_ended", (json_int_t)out->sessions_ended,
-                                 "user", out->user);
+                                    "idp", "sessions_ended", (json_int_t)out->sessions_ended,
+                                    "user", out->user);
     const char *hdrs[] = {gw_pool_printf(c->r->pool, "Location: %s", out->redirect),
                           api_sso_clear_cookie(c, ""), api_sso_clear_cookie(c, "_csrf"), NULL};
     static const char body[] = "signed out\n";
@@ -119,8 +120,10 @@ void api_saml_slo(struct api_call *c)
     const char *resp = post ? form_value(c, "SAMLResponse") : http_query(c->r, "SAMLResponse");
     if (!req == !resp) {
         api_sso_fail(c, "auth.logout.failed", "no SAMLRequest or SAMLResponse");
-        api_sso_page(c, 400, "Sign-out failed", "the request carries no (or more than one) SAML "
-                     "logout message", NULL, NULL);
+        api_sso_page(c, 400, "Sign-out failed",
+                     "the request carries no (or more than one) SAML "
+                     "logout message",
+                     NULL, NULL);
         return;
     }
     /* HTTP-Redirect: lasso checks the signature over the exact query string */
@@ -141,7 +144,7 @@ void api_saml_slo(struct api_call *c)
     c->gc.audit.type = "auth.logout.completed";
     json_decref(c->gc.audit.details);
     c->gc.audit.details = json_pack("{s:s,s:s,s:b}", "method", "saml_slo", "initiated_by", "sp",
-                                 "complete", out.success);
+                                    "complete", out.success);
     api_sso_page(c, 200, "Signed out",
                  out.success ? "You are signed out of the gateway and of the identity provider."
                              : "You are signed out of the gateway; the identity provider reported "
@@ -157,8 +160,9 @@ bool api_saml_logout(struct api_call *c, const char *secret, const char **url)
     bool saml = idp && strcmp(idp, "saml") == 0;
     if (saml && api_idp_tenant(c)->sso->saml.enabled) {
         char msg[200];
-        gw_err rc = auth_saml_logout_request(c->d->sso, c->gc.cfg, api_idp_tenant(c), json_object_get(ident, "saml"),
-                                             c->r->pool, url, msg, sizeof(msg));
+        gw_err rc = auth_saml_logout_request(c->d->sso, c->gc.cfg, api_idp_tenant(c),
+                                             json_object_get(ident, "saml"), c->r->pool, url, msg,
+                                             sizeof(msg));
         if (rc != GW_OK && rc != GW_ENOTFOUND)
             gw_warn("sso: no SAML single logout for this session: %s", msg);
     }

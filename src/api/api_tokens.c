@@ -56,12 +56,15 @@ void api_tokens_create(struct api_call *c)
             bad = key;
     }
     if (bad) {
-        http_respond_error(c->r, GW_EINVAL, "unknown field '%.64s' (allowed: id, scopes, owner, expires_in)", bad);
+        http_respond_error(c->r, GW_EINVAL,
+                           "unknown field '%.64s' (allowed: id, scopes, owner, expires_in)", bad);
         goto out;
     }
     if (!json_is_array(scopes) || (id && !json_is_string(id)) ||
         (owner && !json_is_string(owner)) || (exp && !json_is_integer(exp))) {
-        http_respond_error(c->r, GW_EINVAL, "expected {\"scopes\": [strings], \"id\"?: string, \"owner\"?: string, \"expires_in\"?: integer seconds}");
+        http_respond_error(c->r, GW_EINVAL,
+                           "expected {\"scopes\": [strings], \"id\"?: string, \"owner\"?: string, "
+                           "\"expires_in\"?: integer seconds}");
         goto out;
     }
     req.n_scopes = json_array_size(scopes);

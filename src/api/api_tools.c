@@ -27,15 +27,16 @@ void api_tools_invoke(struct api_call *c)
     json_t *decision = out.decided ? pol_decision_to_json(&out.decision, NULL) : NULL;
     switch (out.state) {
     case GOV_EXECUTED:
-        http_respond_json(c->r, 200, json_pack("{s:s,s:O,s:o}", "status", "executed", "result",
-                                               out.result, "decision", decision));
+        http_respond_json(c->r, 200,
+                          json_pack("{s:s,s:O,s:o}", "status", "executed", "result", out.result,
+                                    "decision", decision));
         break;
     case GOV_PENDING:
-        http_respond_json(c->r, 202, json_pack("{s:s,s:s,s:s,s:O,s:o}", "status",
-                                               "pending_approval", "approval_id",
-                                               out.approval_id, "expires_at",
-                                               api_time(c, out.expires_ms), "approvers",
-                                               out.approvers, "decision", decision));
+        http_respond_json(c->r, 202,
+                          json_pack("{s:s,s:s,s:s,s:O,s:o}", "status", "pending_approval",
+                                    "approval_id", out.approval_id, "expires_at",
+                                    api_time(c, out.expires_ms), "approvers", out.approvers,
+                                    "decision", decision));
         break;
     default:
         json_decref(decision);

@@ -28,24 +28,24 @@ struct store;
 /* The authenticated caller, allocated in a request pool (all strings borrowed from it). */
 struct auth_principal {
     const char *tenant;
-    const char *actor;       /* owner user id, or "token:<id>" for a token without owner */
+    const char *actor; /* owner user id, or "token:<id>" for a token without owner */
     const char *token_id;
-    const char *user;        /* owner user id or NULL */
+    const char *user; /* owner user id or NULL */
     const char *email;
     const char *name;
-    const char *role;        /* owner's role; "enterprise_admin" for an ownerless "*" token,
-                                else "token" */
+    const char *role; /* owner's role; "enterprise_admin" for an ownerless "*" token,
+                         else "token" */
     const char *org_unit;
     const char *team;
-    const char **scopes;     /* the token's scopes */
+    const char **scopes; /* the token's scopes */
     size_t n_scopes;
-    const char **perms;      /* the owner's role permissions, NULL when the token has no owner */
+    const char **perms; /* the owner's role permissions, NULL when the token has no owner */
     size_t n_perms;
-    const char *method;      /* "token", "session" (cookie), "bearer_jwt" (IdP access token)
-                                or "cli" (access token of `openclaw auth login`) */
-    const char *session_id;  /* public session id when method is "session" or "cli" */
-    const char **groups;     /* directory groups of an SSO principal (or of a token's owner
-                                as of the owner's last sign-in), NULL otherwise */
+    const char *method;     /* "token", "session" (cookie), "bearer_jwt" (IdP access token)
+                               or "cli" (access token of `openclaw auth login`) */
+    const char *session_id; /* public session id when method is "session" or "cli" */
+    const char **groups;    /* directory groups of an SSO principal (or of a token's owner
+                               as of the owner's last sign-in), NULL otherwise */
     size_t n_groups;
     const struct auth_grant_set *grants; /* namespace grants in force for this request
                                             (auth_principal_attach_grants); NULL = none */
@@ -65,8 +65,8 @@ bool auth_allows_channel(const struct auth_principal *p, const char *ns, const c
 bool auth_allows_namespace(const struct auth_principal *p, const char *ns);
 /* Why auth_allows_channel (agent given) or auth_allows_namespace (agent NULL) said no: the
  * missing scope, or the missing grant and how an administrator would add it. */
-void auth_deny_reason(const struct auth_principal *p, const char *ns, const char *agent,
-                      char *out, size_t cap);
+void auth_deny_reason(const struct auth_principal *p, const char *ns, const char *agent, char *out,
+                      size_t cap);
 /* Can the caller delegate `scope` to a new token (its own grants cover the whole pattern, and
  * it reaches a namespace the scope names)? */
 bool auth_can_delegate(const struct auth_principal *p, const char *scope);
@@ -77,8 +77,8 @@ const char **auth_effective_scopes(const struct auth_principal *p, struct gw_poo
 
 /* --- namespace grants (auth_grants.c) ------------------------------------------------------ */
 
-struct auth_grants;                 /* the registry: config members + run-time members */
-struct auth_grant_set;              /* an immutable, refcounted snapshot of all members */
+struct auth_grants;    /* the registry: config members + run-time members */
+struct auth_grant_set; /* an immutable, refcounted snapshot of all members */
 
 gw_err auth_grants_open(struct store *st, const struct cfg *c, struct auth_grants **out);
 void auth_grants_close(struct auth_grants *g);
@@ -116,9 +116,8 @@ gw_err auth_grant_check(const struct auth_principal *caller, const char *ns,
  * a configuration member) a run-time member in the caller's tenant, persisted before the swap. */
 gw_err auth_grant_add(struct auth_grants *g, const struct auth_principal *caller, const char *ns,
                       enum cfg_member_kind kind, const char *value, char *msg, size_t msgcap);
-gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *caller,
-                         const char *ns, enum cfg_member_kind kind, const char *value, char *msg,
-                         size_t msgcap);
+gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *caller, const char *ns,
+                         enum cfg_member_kind kind, const char *value, char *msg, size_t msgcap);
 
 /* --- roles ---------------------------------------------------------------------------------- */
 
@@ -145,9 +144,8 @@ struct shared;
 void auth_registry_share(struct auth_registry *reg, struct shared *s);
 
 /* Authenticates an Authorization header value. GW_EUNAUTH with a reason in msg on failure. */
-gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
-                         struct gw_pool *pool, struct auth_principal **out, char *msg,
-                         size_t msgcap);
+gw_err auth_authenticate(struct auth_registry *reg, const char *authorization, struct gw_pool *pool,
+                         struct auth_principal **out, char *msg, size_t msgcap);
 
 /* Is a bearer token one of this gateway's own credentials, which must never be shown to an
  * identity provider (token introspection)? True for the prefixes the gateway issues (ocw_
@@ -156,11 +154,11 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
 bool auth_token_is_local(struct auth_registry *reg, const char *token);
 
 struct auth_token_request {
-    const char *id;          /* NULL = generated */
+    const char *id; /* NULL = generated */
     const char **scopes;
     size_t n_scopes;
-    const char *owner;       /* NULL = caller's owner */
-    int64_t expires_in_s;    /* 0 = never */
+    const char *owner;    /* NULL = caller's owner */
+    int64_t expires_in_s; /* 0 = never */
 };
 
 /* Information about one token (no secret). Strings owned by the pool given to the call. */
@@ -219,7 +217,7 @@ struct auth_ctx {
 };
 
 struct auth_method {
-    const char *name;           /* "cli", "idp_token", "session", "token" */
+    const char *name; /* "cli", "idp_token", "session", "token" */
     bool (*detect)(const struct auth_ctx *x, const struct auth_credentials *cr);
     gw_err (*authenticate)(const struct auth_ctx *x, const struct auth_credentials *cr,
                            struct gw_pool *pool, struct auth_principal **out, char *msg,

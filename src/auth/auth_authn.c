@@ -92,15 +92,14 @@ static bool session_detect(const struct auth_ctx *x, const struct auth_credentia
 }
 
 static gw_err session_auth(const struct auth_ctx *x, const struct auth_credentials *cr,
-                           struct gw_pool *pool, struct auth_principal **out, char *msg,
-                           size_t cap)
+                           struct gw_pool *pool, struct auth_principal **out, char *msg, size_t cap)
 {
-    gw_err rc = auth_session_authenticate(x->sso, x->cfg, cr->session_cookie, pool, out, msg,
-                                          cap);
+    gw_err rc = auth_session_authenticate(x->sso, x->cfg, cr->session_cookie, pool, out, msg, cap);
     if (rc != GW_OK)
         return rc;
     if (cr->mutation && !auth_session_csrf_ok(cr->session_cookie, cr->csrf_token)) {
-        snprintf(msg, cap, "missing or wrong X-CSRF-Token header (cookie-authenticated "
+        snprintf(msg, cap,
+                 "missing or wrong X-CSRF-Token header (cookie-authenticated "
                  "requests that change something must send the csrf_token from "
                  "/api/v1/auth/userinfo)");
         *out = NULL;
@@ -119,8 +118,7 @@ static bool token_detect(const struct auth_ctx *x, const struct auth_credentials
 }
 
 static gw_err token_auth(const struct auth_ctx *x, const struct auth_credentials *cr,
-                         struct gw_pool *pool, struct auth_principal **out, char *msg,
-                         size_t cap)
+                         struct gw_pool *pool, struct auth_principal **out, char *msg, size_t cap)
 {
     return auth_authenticate(x->tokens, cr->authorization, pool, out, msg, cap);
 }

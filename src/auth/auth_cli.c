@@ -65,8 +65,7 @@ enum auth_cli_redirect auth_cli_redirect_kind(const char *uri)
             port = port * 10 + (unsigned)(*p - '0');
         if (digits == 0 || digits > 5 || h[n + 1] == '0' || port > 65535)
             return AUTH_CLI_REDIRECT_INVALID;
-        return strcmp(p, "/callback") == 0 ? AUTH_CLI_REDIRECT_LOOPBACK
-                                           : AUTH_CLI_REDIRECT_INVALID;
+        return strcmp(p, "/callback") == 0 ? AUTH_CLI_REDIRECT_LOOPBACK : AUTH_CLI_REDIRECT_INVALID;
     }
     return AUTH_CLI_REDIRECT_INVALID;
 }
@@ -133,9 +132,8 @@ static void hash_of(const char *secret, char hash[65])
 /* --- codes ---------------------------------------------------------------------------------- */
 
 gw_err auth_cli_code_issue(struct auth_sso *sso, const struct cfg *c, const char *browser_secret,
-                           const char *challenge, const char *redirect_uri,
-                           struct gw_pool *pool, const char **code,
-                           const char **browser_session)
+                           const char *challenge, const char *redirect_uri, struct gw_pool *pool,
+                           const char **code, const char **browser_session)
 {
     struct store *st = sso->store;
     char bhash[65], chash[65];
@@ -150,9 +148,15 @@ gw_err auth_cli_code_issue(struct auth_sso *sso, const struct cfg *c, const char
                       ? AUTH_CLI_OOB_CODE_TTL_S
                       : AUTH_CLI_CODE_TTL_S;
     struct store_cli_code row = {
-        .code_hash = chash, .tenant = s.tenant, .user_id = s.user_id,
-        .identity = s.identity, .browser_session = s.id, .challenge = (char *)challenge,
-        .redirect_uri = (char *)redirect_uri, .created_ms = now, .expires_ms = now + ttl * 1000,
+        .code_hash = chash,
+        .tenant = s.tenant,
+        .user_id = s.user_id,
+        .identity = s.identity,
+        .browser_session = s.id,
+        .challenge = (char *)challenge,
+        .redirect_uri = (char *)redirect_uri,
+        .created_ms = now,
+        .expires_ms = now + ttl * 1000,
     };
     rc = store_cli_code_insert(st, &row);
     if (rc == GW_OK) {
@@ -184,8 +188,7 @@ static gw_err grant_identity(struct store *st, const struct cfg *c, const char *
         snprintf(msg, msgcap, "user is disabled");
         return GW_EUNAUTH;
     }
-    gw_err rc = auth_session_principal(c, tenant, user, identity, "cli", pool, &g->p, msg,
-                                       msgcap);
+    gw_err rc = auth_session_principal(c, tenant, user, identity, "cli", pool, &g->p, msg, msgcap);
     if (rc != GW_OK)
         return rc;
     g->user = g->p->user;
@@ -195,9 +198,8 @@ static gw_err grant_identity(struct store *st, const struct cfg *c, const char *
 }
 
 gw_err auth_cli_redeem_check(struct auth_sso *sso, const struct cfg *c, const char *code,
-                             const char *verifier, const char *redirect_uri,
-                             struct gw_pool *pool, struct auth_cli_grant *g, char *msg,
-                             size_t msgcap)
+                             const char *verifier, const char *redirect_uri, struct gw_pool *pool,
+                             struct auth_cli_grant *g, char *msg, size_t msgcap)
 {
     struct store *st = sso->store;
     memset(g, 0, sizeof(*g));
@@ -247,8 +249,7 @@ gw_err auth_cli_redeem_check(struct auth_sso *sso, const struct cfg *c, const ch
     } else {
         rc = grant_identity(st, c, row.tenant, row.user_id, row.identity, pool, g, msg, msgcap);
         g->code_hash = gw_pool_strdup(pool, chash);
-        g->browser_session = row.browser_session ? gw_pool_strdup(pool, row.browser_session)
-                                                 : NULL;
+        g->browser_session = row.browser_session ? gw_pool_strdup(pool, row.browser_session) : NULL;
         char sid[33];
         gw_random_hex(sid, 16);
         g->session_id = gw_pool_strdup(pool, sid);
@@ -285,11 +286,18 @@ gw_err auth_cli_session_create(struct auth_sso *sso, const struct cfg *c,
     int64_t now = gw_now_ms();
     new_tokens(c, g, 0, now, pool, out, ahash, rhash);
     struct store_session row = {
-        .id = (char *)g->session_id, .hash = ahash, .tenant = (char *)g->tenant,
+        .id = (char *)g->session_id,
+        .hash = ahash,
+        .tenant = (char *)g->tenant,
         .user_id = (char *)g->user,
-        .identity = (char *)g->identity, .client_ip = (char *)client_ip, .created_ms = now,
-        .last_seen_ms = now, .expires_ms = out->expires_ms, .kind = "cli",
-        .refresh_hash = rhash, .access_expires_ms = out->access_expires_ms,
+        .identity = (char *)g->identity,
+        .client_ip = (char *)client_ip,
+        .created_ms = now,
+        .last_seen_ms = now,
+        .expires_ms = out->expires_ms,
+        .kind = "cli",
+        .refresh_hash = rhash,
+        .access_expires_ms = out->access_expires_ms,
     };
     gw_err rc = store_session_insert(st, &row);
     if (rc != GW_OK)
@@ -321,7 +329,8 @@ gw_err auth_cli_refresh_check(struct auth_sso *sso, const struct cfg *c, const c
         return GW_EUNAUTH;
     }
     if (rc == GW_ECONFLICT && s.tenant && cfg_find_tenant(c, s.tenant)) {
-        snprintf(msg, msgcap, "refresh token already used: the CLI session is revoked (reuse "
+        snprintf(msg, msgcap,
+                 "refresh token already used: the CLI session is revoked (reuse "
                  "of a rotated refresh token means it may have been copied)");
         g->session_id = gw_pool_strdup(pool, s.id);
         g->user = s.user_id ? gw_pool_strdup(pool, s.user_id) : NULL;
@@ -358,9 +367,13 @@ gw_err auth_cli_rotate(struct auth_sso *sso, const struct cfg *c, const struct a
     int64_t now = gw_now_ms();
     new_tokens(c, g, g->created_ms, now, pool, out, ahash, rhash);
     struct store_cli_rotation r = {
-        .id = g->session_id, .old_refresh_hash = g->refresh_hash, .access_hash = ahash,
-        .refresh_hash = rhash, .access_expires_ms = out->access_expires_ms,
-        .expires_ms = out->expires_ms, .now_ms = now,
+        .id = g->session_id,
+        .old_refresh_hash = g->refresh_hash,
+        .access_hash = ahash,
+        .refresh_hash = rhash,
+        .access_expires_ms = out->access_expires_ms,
+        .expires_ms = out->expires_ms,
+        .now_ms = now,
     };
     return store_cli_rotate(st, &r);
 }
@@ -392,8 +405,8 @@ gw_err auth_cli_authenticate(struct auth_sso *sso, const struct cfg *c, const ch
         snprintf(msg, msgcap, "the CLI login expired: log in again (openclaw auth login)");
     } else if (now >= s.access_expires_ms) {
         snprintf(msg, msgcap, "access token expired: refresh it");
-    } else if ((rc = auth_session_principal(c, s.tenant, s.user_id, s.identity, "cli", pool,
-                                            out, msg, msgcap)) == GW_OK) {
+    } else if ((rc = auth_session_principal(c, s.tenant, s.user_id, s.identity, "cli", pool, out,
+                                            msg, msgcap)) == GW_OK) {
         (*out)->session_id = gw_pool_strdup(pool, s.id);
         if (now - s.last_seen_ms >= TOUCH_MS)
             store_session_touch(st, hash, now);

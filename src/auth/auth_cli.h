@@ -32,9 +32,9 @@ struct auth_principal;
 #define AUTH_CLI_OOB "urn:ietf:wg:oauth:2.0:oob"
 #define AUTH_CLI_ACCESS_PREFIX "oca_"
 #define AUTH_CLI_REFRESH_PREFIX "ocr_"
-#define AUTH_CLI_TOKEN_LEN 47      /* prefix + 43 base64url characters (32 random bytes) */
-#define AUTH_CLI_CODE_LEN 43       /* 32 random bytes, base64url */
-#define AUTH_CLI_CODE_TTL_S 60     /* loopback: the browser hands the code over at once */
+#define AUTH_CLI_TOKEN_LEN 47       /* prefix + 43 base64url characters (32 random bytes) */
+#define AUTH_CLI_CODE_LEN 43        /* 32 random bytes, base64url */
+#define AUTH_CLI_CODE_TTL_S 60      /* loopback: the browser hands the code over at once */
 #define AUTH_CLI_OOB_CODE_TTL_S 300 /* copy-paste: a person copies it to a terminal */
 #define AUTH_CLI_STATE_MAX 128
 
@@ -66,23 +66,22 @@ bool auth_cli_is_access_token(const char *token);
  * the code row copies that session's user and identity. *code and *browser_session (the
  * session's public id) are pool strings. */
 gw_err auth_cli_code_issue(struct auth_sso *sso, const struct cfg *c, const char *browser_secret,
-                           const char *challenge, const char *redirect_uri,
-                           struct gw_pool *pool, const char **code,
-                           const char **browser_session);
+                           const char *challenge, const char *redirect_uri, struct gw_pool *pool,
+                           const char **code, const char **browser_session);
 
 /* What a valid grant (a redeemed code or a refresh token) stands for; pool strings. */
 struct auth_cli_grant {
-    struct auth_principal *p;  /* the identity, method "cli" */
-    const char *tenant;        /* of the session or code (set whenever one was found) */
+    struct auth_principal *p; /* the identity, method "cli" */
+    const char *tenant;       /* of the session or code (set whenever one was found) */
     const char *user;
-    const char *identity;      /* identity JSON carried into the CLI session */
-    const char *code_hash;     /* authorization_code: linked to the new session */
+    const char *identity;        /* identity JSON carried into the CLI session */
+    const char *code_hash;       /* authorization_code: linked to the new session */
     const char *browser_session; /* authorization_code: the session that confirmed */
-    const char *session_id;    /* the CLI session (authorization_code: the id the new session
-                                  will have); on GW_ECONFLICT: the session to revoke (NULL
-                                  when there is none any more) */
-    const char *refresh_hash;  /* refresh: the presented refresh token's hash */
-    int64_t created_ms;        /* refresh: when the CLI login happened */
+    const char *session_id;      /* the CLI session (authorization_code: the id the new session
+                                    will have); on GW_ECONFLICT: the session to revoke (NULL
+                                    when there is none any more) */
+    const char *refresh_hash;    /* refresh: the presented refresh token's hash */
+    int64_t created_ms;          /* refresh: when the CLI login happened */
 };
 
 struct auth_cli_tokens {
@@ -96,9 +95,8 @@ struct auth_cli_tokens {
  * GW_ESTORE with msg; GW_ECONFLICT when the code had been redeemed already: g->session_id is
  * the session it produced, which the caller revokes. */
 gw_err auth_cli_redeem_check(struct auth_sso *sso, const struct cfg *c, const char *code,
-                             const char *verifier, const char *redirect_uri,
-                             struct gw_pool *pool, struct auth_cli_grant *g, char *msg,
-                             size_t msgcap);
+                             const char *verifier, const char *redirect_uri, struct gw_pool *pool,
+                             struct auth_cli_grant *g, char *msg, size_t msgcap);
 /* Second half, after the audit event is durable: creates the CLI session. */
 gw_err auth_cli_session_create(struct auth_sso *sso, const struct cfg *c,
                                const struct auth_cli_grant *g, const char *client_ip,

@@ -36,19 +36,19 @@ struct team_ou {
 
 struct auth_grant_set {
     atomic_int refs;
-    struct grant *v;          /* sorted by (tenant, ns) */
+    struct grant *v; /* sorted by (tenant, ns) */
     size_t n;
-    struct team_ou *teams;    /* configured teams and their org units (org_admin reach) */
+    struct team_ou *teams; /* configured teams and their org units (org_admin reach) */
     size_t n_teams;
 };
 
 struct auth_grants {
-    pthread_mutex_t lock;     /* guards cur and rows; changes are serialized under it */
+    pthread_mutex_t lock; /* guards cur and rows; changes are serialized under it */
     struct store *st;
     struct auth_grant_set *cur;
     struct store_grant *rows; /* the run-time members, as the store has them */
     size_t n_rows;
-    struct cfg *cfg;          /* the configuration the set was built from (ref held) */
+    struct cfg *cfg; /* the configuration the set was built from (ref held) */
 };
 
 /* --- sets ------------------------------------------------------------------------------- */
@@ -95,20 +95,24 @@ static struct auth_grant_set *set_build(const struct cfg *c, const struct store_
     for (size_t i = 0; i < c->n_namespaces; i++) {
         const struct cfg_namespace *ns = &c->namespaces[i];
         for (size_t k = 0; k < ns->n_members; k++)
-            s->v[s->n++] = (struct grant){
-                .tenant = gw_xstrdup(c->tenant_id), .ns = gw_xstrdup(ns->name),
-                .value = gw_xstrdup(ns->members[k].value), .created_by = gw_xstrdup("config"),
-                .kind = ns->members[k].kind, .from_config = true};
+            s->v[s->n++] = (struct grant){.tenant = gw_xstrdup(c->tenant_id),
+                                          .ns = gw_xstrdup(ns->name),
+                                          .value = gw_xstrdup(ns->members[k].value),
+                                          .created_by = gw_xstrdup("config"),
+                                          .kind = ns->members[k].kind,
+                                          .from_config = true};
     }
     for (size_t i = 0; i < n_rows; i++) {
         enum cfg_member_kind kind;
         if (!cfg_member_kind_parse(rows[i].kind, &kind))
             continue; /* written by a newer binary: ignored, never widened */
-        s->v[s->n++] = (struct grant){
-            .tenant = gw_xstrdup(rows[i].tenant), .ns = gw_xstrdup(rows[i].ns),
-            .value = gw_xstrdup(rows[i].value),
-            .created_by = gw_xstrdup(rows[i].created_by ? rows[i].created_by : ""),
-            .kind = kind, .created_ms = rows[i].created_ms};
+        s->v[s->n++] = (struct grant){.tenant = gw_xstrdup(rows[i].tenant),
+                                      .ns = gw_xstrdup(rows[i].ns),
+                                      .value = gw_xstrdup(rows[i].value),
+                                      .created_by = gw_xstrdup(
+                                          rows[i].created_by ? rows[i].created_by : ""),
+                                      .kind = kind,
+                                      .created_ms = rows[i].created_ms};
     }
     qsort(s->v, s->n, sizeof(*s->v), grant_cmp);
     s->teams = gw_xcalloc(c->n_teams + 1, sizeof(*s->teams));
@@ -218,8 +222,7 @@ static bool member_matches(const struct grant *m, const struct auth_principal *p
                 return true;
         return false;
     case CFG_MEMBER_USER:
-        return (p->user && !strcmp(m->value, p->user)) ||
-               (p->email && !strcmp(m->value, p->email));
+        return (p->user && !strcmp(m->value, p->user)) || (p->email && !strcmp(m->value, p->email));
     default:
         return false;
     }
@@ -295,12 +298,15 @@ void auth_reach_explain(const struct auth_principal *p, const char *ns, char *ou
         if (parts[i][1])
             len += (size_t)snprintf(out + len, cap - len, ", %s %s", parts[i][0], parts[i][1]);
     for (size_t i = 0; i < p->n_groups && i < 4 && len < cap; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : ", groups ",
-                                p->groups[i]);
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : ", groups ", p->groups[i]);
     if (len < cap)
-        snprintf(out + len, cap - len, " (an administrator can add one: openclaw namespaces "
-                 "grant %s --%s %s)", ns, p->team ? "team" : "user",
-                 p->team ? p->team : p->user ? p->user : p->actor);
+        snprintf(out + len, cap - len,
+                 " (an administrator can add one: openclaw namespaces "
+                 "grant %s --%s %s)",
+                 ns, p->team ? "team" : "user",
+                 p->team   ? p->team
+                 : p->user ? p->user
+                           : p->actor);
 }
 
 /* --- listing ---------------------------------------------------------------------------- */
@@ -312,11 +318,11 @@ gw_err auth_grants_members(const struct auth_grant_set *s, const char *tenant, c
     const struct grant *g = first_of(s, tenant, ns, &count);
     struct auth_member_info *v = gw_pool_calloc(pool, (count + 1) * sizeof(*v));
     for (size_t i = 0; i < count; i++)
-        v[i] = (struct auth_member_info){
-            .kind = g[i].kind, .value = gw_pool_strdup(pool, g[i].value),
-            .source = g[i].from_config ? "config" : "api",
-            .created_by = gw_pool_strdup(pool, g[i].created_by),
-            .created_ms = g[i].created_ms};
+        v[i] = (struct auth_member_info){.kind = g[i].kind,
+                                         .value = gw_pool_strdup(pool, g[i].value),
+                                         .source = g[i].from_config ? "config" : "api",
+                                         .created_by = gw_pool_strdup(pool, g[i].created_by),
+                                         .created_ms = g[i].created_ms};
     *out = v;
     *n = count;
     return GW_OK;
@@ -340,7 +346,8 @@ gw_err auth_grant_check(const struct auth_principal *caller, const char *ns,
                         enum cfg_member_kind kind, const char *value, char *msg, size_t msgcap)
 {
     if (!cfg_name_valid(ns)) {
-        snprintf(msg, msgcap, "namespace must be 1-63 characters of [a-z0-9_-] starting with a "
+        snprintf(msg, msgcap,
+                 "namespace must be 1-63 characters of [a-z0-9_-] starting with a "
                  "letter or digit");
         return GW_EINVAL;
     }
@@ -363,10 +370,10 @@ gw_err auth_grant_check(const struct auth_principal *caller, const char *ns,
     if (is_role(caller, "org_admin") && caller->org_unit && caller->grants &&
         member_in_subtree(caller->grants, kind, value, caller->org_unit))
         return GW_OK;
-    snprintf(msg, msgcap, "%s %s is outside your authority: %s", cfg_member_kind_name(kind),
-             value, is_role(caller, "org_admin")
-                        ? "an org_admin grants only to org units and teams of its own subtree"
-                        : "only administrators grant namespaces");
+    snprintf(msg, msgcap, "%s %s is outside your authority: %s", cfg_member_kind_name(kind), value,
+             is_role(caller, "org_admin")
+                 ? "an org_admin grants only to org units and teams of its own subtree"
+                 : "only administrators grant namespaces");
     return GW_EFORBIDDEN;
 }
 
@@ -386,10 +393,12 @@ static bool set_has(const struct auth_grant_set *s, const char *tenant, const ch
 gw_err auth_grant_add(struct auth_grants *g, const struct auth_principal *caller, const char *ns,
                       enum cfg_member_kind kind, const char *value, char *msg, size_t msgcap)
 {
-    struct store_grant row = {
-        .tenant = (char *)caller->tenant, .ns = (char *)ns,
-        .kind = (char *)cfg_member_kind_name(kind), .value = (char *)value,
-        .created_by = (char *)caller->actor, .created_ms = gw_now_ms()};
+    struct store_grant row = {.tenant = (char *)caller->tenant,
+                              .ns = (char *)ns,
+                              .kind = (char *)cfg_member_kind_name(kind),
+                              .value = (char *)value,
+                              .created_by = (char *)caller->actor,
+                              .created_ms = gw_now_ms()};
     pthread_mutex_lock(&g->lock);
     bool from_config = false;
     gw_err rc = set_has(g->cur, caller->tenant, ns, kind, value, &from_config)
@@ -397,10 +406,12 @@ gw_err auth_grant_add(struct auth_grants *g, const struct auth_principal *caller
                     : store_grant_insert(g->st, &row);
     if (rc == GW_OK) {
         g->rows = gw_xrealloc(g->rows, (g->n_rows + 1) * sizeof(*g->rows));
-        g->rows[g->n_rows++] = (struct store_grant){
-            .tenant = gw_xstrdup(row.tenant), .ns = gw_xstrdup(ns), .kind = gw_xstrdup(row.kind),
-            .value = gw_xstrdup(value), .created_by = gw_xstrdup(row.created_by),
-            .created_ms = row.created_ms};
+        g->rows[g->n_rows++] = (struct store_grant){.tenant = gw_xstrdup(row.tenant),
+                                                    .ns = gw_xstrdup(ns),
+                                                    .kind = gw_xstrdup(row.kind),
+                                                    .value = gw_xstrdup(value),
+                                                    .created_by = gw_xstrdup(row.created_by),
+                                                    .created_ms = row.created_ms};
         set_swap(g, set_build(g->cfg, g->rows, g->n_rows));
     } else if (rc == GW_ECONFLICT) {
         snprintf(msg, msgcap, "%s %s is already a member of namespace %s%s",
@@ -412,9 +423,8 @@ gw_err auth_grant_add(struct auth_grants *g, const struct auth_principal *caller
     return rc;
 }
 
-gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *caller,
-                         const char *ns, enum cfg_member_kind kind, const char *value, char *msg,
-                         size_t msgcap)
+gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *caller, const char *ns,
+                         enum cfg_member_kind kind, const char *value, char *msg, size_t msgcap)
 {
     const char *kname = cfg_member_kind_name(kind);
     pthread_mutex_lock(&g->lock);
@@ -424,8 +434,10 @@ gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *cal
         snprintf(msg, msgcap, "%s %s is not a member of namespace %s", kname, value, ns);
         rc = GW_ENOTFOUND;
     } else if (from_config) {
-        snprintf(msg, msgcap, "%s %s is a member of namespace %s in gateway.yaml: edit the file "
-                 "and reload", kname, value, ns);
+        snprintf(msg, msgcap,
+                 "%s %s is a member of namespace %s in gateway.yaml: edit the file "
+                 "and reload",
+                 kname, value, ns);
         rc = GW_ECONFLICT;
     } else if ((rc = store_grant_delete(g->st, caller->tenant, ns, kname, value)) != GW_OK) {
         snprintf(msg, msgcap, "the grant could not be removed");

@@ -46,27 +46,26 @@ bool auth_aud_contains(const json_t *aud, const char *want, size_t *count);
 
 /* --- SAML: the checks lasso does not make (auth_saml_check.c) ---------------------------- */
 
-#define AUTH_SAML_MAX_ID 256       /* request, assertion and session index ids */
+#define AUTH_SAML_MAX_ID 256 /* request, assertion and session index ids */
 #define AUTH_SAML_MAX_NAME_ID 256
 
 /* The Response envelope, from our own parse (strings borrowed from that document). */
 struct auth_saml_response {
-    bool signed_;                   /* a ds:Signature child of the Response */
-    const char *destination;        /* may be NULL */
+    bool signed_;            /* a ds:Signature child of the Response */
+    const char *destination; /* may be NULL */
     const char *in_response_to;
 };
 
 /* What a verified assertion yields. */
 struct auth_saml_assertion {
-    char *id, *in_response_to;      /* malloc'd; in_response_to NULL when unsolicited */
-    int64_t expires_ms;             /* until when a replay must be recognized */
-    json_t *claims;                 /* see AUTH_SAML_SESSION_CLAIM */
+    char *id, *in_response_to; /* malloc'd; in_response_to NULL when unsolicited */
+    int64_t expires_ms;        /* until when a replay must be recognized */
+    json_t *claims;            /* see AUTH_SAML_SESSION_CLAIM */
 };
 
 /* Status Success, and the structure rules (one assertion, a child of the Response, no
  * comments, PIs, entity references, encrypted assertions or duplicate IDs). */
-bool auth_saml_response_ok(xmlDoc *doc, struct auth_saml_response *ri, char *msg,
-                           size_t msgcap);
+bool auth_saml_response_ok(xmlDoc *doc, struct auth_saml_response *ri, char *msg, size_t msgcap);
 /* Everything about an assertion but its signature; a is the node whose signature was
  * verified. GW_EUNAUTH with the reason. */
 gw_err auth_saml_assertion_ok(const xmlNode *a, const struct auth_saml_expect *e,
@@ -81,8 +80,7 @@ bool auth_saml_envelope_agrees(const struct auth_saml_response *ri,
  * "<kind>=…[&RelayState=…]&SigAlg=…", RSA with SHA-256/384/512, by one of the IdP's metadata
  * certificates. On success *unsigned_query (malloc'd) is the message without SigAlg and
  * Signature, for lasso to parse. */
-bool auth_saml_redirect_signature_ok(const struct cfg_saml *sc, const char *query,
-                                     const char *kind, char **unsigned_query, char *msg,
-                                     size_t msgcap);
+bool auth_saml_redirect_signature_ok(const struct cfg_saml *sc, const char *query, const char *kind,
+                                     char **unsigned_query, char *msg, size_t msgcap);
 
 #endif

@@ -33,10 +33,10 @@
 
 struct jwks_key {
     cjose_jwk_t *jwk;
-    char *kid;              /* may be NULL */
-    char *alg;              /* the key's own "alg", may be NULL */
+    char *kid; /* may be NULL */
+    char *alg; /* the key's own "alg", may be NULL */
     cjose_jwk_kty_t kty;
-    int curve;              /* EC: CJOSE_JWK_EC_* */
+    int curve; /* EC: CJOSE_JWK_EC_* */
 };
 
 struct auth_jwks {
@@ -56,8 +56,7 @@ static bool key_members_b64url(const json_t *k)
     static const char *const members[] = {"n", "e", "x", "y", "p", "q", "dp", "dq", "qi"};
     for (size_t i = 0; i < GW_ARRAY_LEN(members); i++) {
         const json_t *v = json_object_get(k, members[i]);
-        if (v && (!json_is_string(v) ||
-                  !b64url_chars(json_string_value(v), json_string_length(v))))
+        if (v && (!json_is_string(v) || !b64url_chars(json_string_value(v), json_string_length(v))))
             return false;
     }
     return true;
@@ -194,8 +193,8 @@ static bool key_fits(const struct jwks_key *k, const char *alg)
 
 static bool alg_asymmetric(const char *alg)
 {
-    static const char *const ok[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                                     "ES256", "ES384", "ES512", NULL};
+    static const char *const ok[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
+                                     "PS512", "ES256", "ES384", "ES512", NULL};
     for (size_t i = 0; ok[i]; i++)
         if (!strcmp(alg, ok[i]))
             return true;
@@ -308,9 +307,10 @@ static gw_err check_claims(const json_t *cl, const struct auth_jwt_check *chk, c
     if (chk->nonce) {
         const char *nonce = gw_json_str(cl, "nonce");
         if (!nonce || !str_ct_equal(nonce, chk->nonce)) {
-            snprintf(msg, msgcap, nonce ? "nonce does not match the login request (replayed "
-                                          "or forged token)"
-                                        : "token has no nonce");
+            snprintf(msg, msgcap,
+                     nonce ? "nonce does not match the login request (replayed "
+                             "or forged token)"
+                           : "token has no nonce");
             return GW_EUNAUTH;
         }
     }
@@ -375,8 +375,10 @@ gw_err auth_jwt_verify(const struct auth_jwks *ks, const char *jwt,
     static const char *const refused[] = {"jku", "x5u", "jwk", "crit", NULL};
     for (size_t i = 0; refused[i]; i++)
         if (json_object_get(hdr, refused[i])) {
-            snprintf(msg, msgcap, "token header \"%s\" is not accepted (keys come only from "
-                     "the IdP's JWKS)", refused[i]);
+            snprintf(msg, msgcap,
+                     "token header \"%s\" is not accepted (keys come only from "
+                     "the IdP's JWKS)",
+                     refused[i]);
             goto out;
         }
     json_t *kidv = json_object_get(hdr, "kid");
@@ -404,7 +406,8 @@ gw_err auth_jwt_verify(const struct auth_jwks *ks, const char *jwt,
                 key = &ks->keys[i];
             }
         if (fits != 1) {
-            snprintf(msg, msgcap, "token has no kid and the JWKS does not have exactly one "
+            snprintf(msg, msgcap,
+                     "token has no kid and the JWKS does not have exactly one "
                      "matching key");
             key = NULL;
             goto out;
@@ -474,8 +477,9 @@ gw_err auth_jwt_sign(const char *key_pem, const char *alg, const char *kid, cons
     EVP_PKEY *key = key_pem ? gw_pem_private_key(key_pem) : NULL;
     const char *fits = key ? gw_key_jws_alg(key) : NULL;
     if (!key || !alg || !fits || strcmp(fits, alg) != 0) {
-        snprintf(msg, msgcap, "%s", !key ? "the signing key is not an unencrypted PEM private key"
-                                         : "the signing key does not fit the algorithm");
+        snprintf(msg, msgcap, "%s",
+                 !key ? "the signing key is not an unencrypted PEM private key"
+                      : "the signing key does not fit the algorithm");
         EVP_PKEY_free(key);
         return GW_EINVAL;
     }
@@ -527,8 +531,8 @@ gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const cha
     char jti[48];
     gw_random(raw, sizeof(raw));
     gw_b64url(raw, sizeof(raw), jti);
-    json_t *cl = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "iss", client_id, "sub", client_id,
-                           "aud", audience, "jti", jti, "iat", (json_int_t)now_s, "exp",
+    json_t *cl = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "iss", client_id, "sub", client_id, "aud",
+                           audience, "jti", jti, "iat", (json_int_t)now_s, "exp",
                            (json_int_t)(now_s + AUTH_CLIENT_ASSERTION_TTL_S));
     gw_err rc = cl ? auth_jwt_sign(key_pem, alg, kid, cl, out, msg, msgcap) : GW_EINVAL;
     if (!cl)

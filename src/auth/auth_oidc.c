@@ -44,7 +44,7 @@
 #define FORM_MAX ((size_t)64 * 1024) /* a bearer token (<= AUTH_JWT_MAX_LEN, escaped) + auth */
 #define CACHE_SETS 256               /* introspection cache: CACHE_SETS x CACHE_WAYS entries */
 #define CACHE_WAYS 4
-#define CACHE_ENTRY_MAX 8192         /* larger introspection results are not cached */
+#define CACHE_ENTRY_MAX 8192 /* larger introspection results are not cached */
 
 struct oidc_meta {
     char *authorization_endpoint, *token_endpoint, *jwks_uri, *userinfo_endpoint,
@@ -55,25 +55,26 @@ struct oidc_meta {
  * rechecked at every use since times move on. */
 struct cached_result {
     unsigned char key[GW_SHA256_LEN];
-    int64_t until_ms;         /* 0 = empty */
-    char *json;               /* compact text of the answer */
+    int64_t until_ms; /* 0 = empty */
+    char *json;       /* compact text of the answer */
 };
 
 /* What is cached of one IdP (an issuer): tenants may each have their own. */
 struct oidc_idp {
     char *issuer;
     struct oidc_meta meta;
-    int64_t meta_ms;          /* 0 = none */
+    int64_t meta_ms; /* 0 = none */
     struct auth_jwks *jwks;
     int64_t jwks_ms;
-    int64_t jwks_refetch_ms;  /* last forced refetch */
+    int64_t jwks_refetch_ms; /* last forced refetch */
 };
 
-#define MAX_IDPS 256 /* as many as tenants; beyond (issuers changed by reloads) slots are reused */
+/* as many as tenants; beyond that (issuers changed by reloads) slots are reused */
+#define MAX_IDPS 256
 
 struct auth_oidc {
-    struct net_loop *net;     /* every back-channel call (net/net.h) */
-    pthread_mutex_t mu;       /* guards the IdP caches (held during discovery and JWKS calls) */
+    struct net_loop *net; /* every back-channel call (net/net.h) */
+    pthread_mutex_t mu;   /* guards the IdP caches (held during discovery and JWKS calls) */
     struct oidc_idp idps[MAX_IDPS];
     size_t n, next_reuse;
     pthread_mutex_t cache_mu; /* guards results (never held during a call) */
@@ -137,9 +138,15 @@ static gw_err http_call(struct auth_oidc *o, const struct cfg_sso *s, const char
     char *auth = bearer ? gw_xasprintf("Authorization: Bearer %s", bearer) : NULL;
     const char *headers[] = {"Accept: application/json", auth, NULL};
     unsigned timeout = s->timeout_ms ? s->timeout_ms : 5000;
-    struct net_request rq = {.url = url, .body = form, .body_len = form ? strlen(form) : 0,
-                             .headers = headers, .user = basic_user, .password = basic_pw,
-                             .ca_file = s->ca_file, .timeout_ms = timeout, .max_body = max};
+    struct net_request rq = {.url = url,
+                             .body = form,
+                             .body_len = form ? strlen(form) : 0,
+                             .headers = headers,
+                             .user = basic_user,
+                             .password = basic_pw,
+                             .ca_file = s->ca_file,
+                             .timeout_ms = timeout,
+                             .max_body = max};
     struct net_response r;
     gw_err rc = net_fetch(o->net, &rq, &r);
     *status = r.status;
@@ -159,13 +166,11 @@ static gw_err http_call(struct auth_oidc *o, const struct cfg_sso *s, const char
 }
 
 static gw_err get_json(struct auth_oidc *o, const struct cfg_sso *s, const char *url, size_t max,
-                       const char *bearer, json_t **out, char *msg, size_t msgcap,
-                       const char *what)
+                       const char *bearer, json_t **out, char *msg, size_t msgcap, const char *what)
 {
     struct gw_buf body;
     long status = 0;
-    gw_err rc = http_call(o, s, url, NULL, NULL, NULL, bearer, max, &status, &body, msg,
-                          msgcap);
+    gw_err rc = http_call(o, s, url, NULL, NULL, NULL, bearer, max, &status, &body, msg, msgcap);
     *out = NULL;
     if (rc == GW_OK && status != 200) {
         snprintf(msg, msgcap, "identity provider answered HTTP %ld to the %s request", status,
@@ -220,8 +225,8 @@ static struct oidc_idp *idp_of(struct auth_oidc *o, const struct cfg_sso *s)
     return k;
 }
 
-static gw_err discover(struct auth_oidc *o, struct oidc_idp *k, const struct cfg_sso *s,
-                       char *msg, size_t msgcap)
+static gw_err discover(struct auth_oidc *o, struct oidc_idp *k, const struct cfg_sso *s, char *msg,
+                       size_t msgcap)
 {
     int64_t now = gw_now_ms();
     if (k->meta_ms && now - k->meta_ms < (int64_t)s->jwks_cache_s * 1000)
@@ -234,17 +239,20 @@ static gw_err discover(struct auth_oidc *o, struct oidc_idp *k, const struct cfg
         return rc;
     struct oidc_meta m = {0};
     const char *iss = gw_json_str(d, "issuer");
-    const char *az = gw_json_str(d, "authorization_endpoint"), *tk = gw_json_str(d, "token_endpoint");
+    const char *az = gw_json_str(d, "authorization_endpoint"),
+               *tk = gw_json_str(d, "token_endpoint");
     const char *jw = gw_json_str(d, "jwks_uri"), *ui = gw_json_str(d, "userinfo_endpoint");
     const char *es = gw_json_str(d, "end_session_endpoint");
     const char *ie = gw_json_str(d, "introspection_endpoint");
     if (!iss || strcmp(iss, s->issuer) != 0) {
-        snprintf(msg, msgcap, "discovery document names another issuer than the configured one "
+        snprintf(msg, msgcap,
+                 "discovery document names another issuer than the configured one "
                  "(check sso.oidc.issuer)");
         rc = GW_EUPSTREAM;
     } else if (!url_ok(az) || !url_ok(tk) || !url_ok(jw) || (ui && !url_ok(ui)) ||
                (es && !url_ok(es)) || (ie && !url_ok(ie))) {
-        snprintf(msg, msgcap, "discovery document lacks authorization_endpoint, token_endpoint "
+        snprintf(msg, msgcap,
+                 "discovery document lacks authorization_endpoint, token_endpoint "
                  "or jwks_uri, or has an endpoint that is not https");
         rc = GW_EUPSTREAM;
     } else {
@@ -308,7 +316,8 @@ static gw_err get_jwks(struct auth_oidc *o, const struct cfg_sso *s, bool force,
         bool stale = !k->jwks || now - k->jwks_ms >= (int64_t)s->jwks_cache_s * 1000;
         if (force && !stale) {
             if (now - k->jwks_refetch_ms < JWKS_REFETCH_MS) {
-                snprintf(msg, msgcap, "unknown signing key (kid not in the IdP's JWKS; "
+                snprintf(msg, msgcap,
+                         "unknown signing key (kid not in the IdP's JWKS; "
                          "refetch rate-limited)");
                 rc = GW_EUNAUTH;
             } else {
@@ -395,9 +404,9 @@ bool auth_looks_like_jwt(const char *token)
 
 /* --- the flow ---------------------------------------------------------------------------- */
 
-gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t,
-                       const char *binding, const char *return_to, struct gw_pool *pool,
-                       const char **url, char *msg, size_t msgcap)
+gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t, const char *binding,
+                       const char *return_to, struct gw_pool *pool, const char **url, char *msg,
+                       size_t msgcap)
 {
     struct auth_oidc *o = sso->oidc;
     struct store *st = sso->store;
@@ -422,9 +431,14 @@ gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t,
     gw_sha256_hex(binding, strlen(binding), binding_hash);
     int64_t now = gw_now_ms();
     struct store_login_state ls = {
-        .state_hash = state_hash, .tenant = t->id, .binding_hash = binding_hash,
-        .nonce = nonce, .verifier = verifier, .return_to = (char *)return_to,
-        .created_ms = now, .expires_ms = now + LOGIN_TTL_MS,
+        .state_hash = state_hash,
+        .tenant = t->id,
+        .binding_hash = binding_hash,
+        .nonce = nonce,
+        .verifier = verifier,
+        .return_to = (char *)return_to,
+        .created_ms = now,
+        .expires_ms = now + LOGIN_TTL_MS,
     };
     rc = store_login_state_insert(st, &ls);
     if (rc != GW_OK) {
@@ -461,9 +475,13 @@ gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t,
 static void chk_init(struct auth_jwt_check *k, const struct cfg_sso *s)
 {
     *k = (struct auth_jwt_check){
-        .issuer = s->issuer, .audience = s->client_id, .azp = s->client_id,
-        .algs = (const char *const *)s->allowed_algs, .n_algs = s->n_allowed_algs,
-        .skew_s = s->clock_skew_s, .require_iat = true,
+        .issuer = s->issuer,
+        .audience = s->client_id,
+        .azp = s->client_id,
+        .algs = (const char *const *)s->allowed_algs,
+        .n_algs = s->n_allowed_algs,
+        .skew_s = s->clock_skew_s,
+        .require_iat = true,
     };
 }
 
@@ -486,7 +504,8 @@ static gw_err endpoints(struct auth_oidc *o, const struct cfg_sso *s, char **tok
     *token_ep = rc == GW_OK ? gw_xstrdup(k->meta.token_endpoint) : NULL;
     if (introspection_ep)
         *introspection_ep = rc == GW_OK && k->meta.introspection_endpoint
-                                ? gw_xstrdup(k->meta.introspection_endpoint) : NULL;
+                                ? gw_xstrdup(k->meta.introspection_endpoint)
+                                : NULL;
     pthread_mutex_unlock(&o->mu);
     return rc;
 }
@@ -511,9 +530,9 @@ static gw_err post_authenticated(struct auth_oidc *o, const struct cfg_sso *s, c
             param(form, "client_secret", s->client_secret);
         } else {
             char *jwt = NULL, why[160];
-            rc = auth_jwt_client_assertion(s->client_key_pem, s->client_key_alg,
-                                           s->client_key_id, s->client_id, token_ep,
-                                           gw_now_ms() / 1000, &jwt, why, sizeof(why));
+            rc = auth_jwt_client_assertion(s->client_key_pem, s->client_key_alg, s->client_key_id,
+                                           s->client_id, token_ep, gw_now_ms() / 1000, &jwt, why,
+                                           sizeof(why));
             if (rc == GW_OK) {
                 param(form, "client_assertion_type", AUTH_CLIENT_ASSERTION_TYPE);
                 param(form, "client_assertion", jwt);
@@ -593,8 +612,9 @@ static gw_err redeem(struct auth_oidc *o, const struct cfg_sso *s, const char *c
 }
 
 /* Members of an introspection answer that userinfo may not supply (they decide acceptance). */
-static const char *const introspection_members[] = {
-    "active", "iss", "aud", "exp", "nbf", "iat", "client_id", "scope", "token_type", "jti", NULL};
+static const char *const introspection_members[] = {"active",     "iss", "aud",       "exp",
+                                                    "nbf",        "iat", "client_id", "scope",
+                                                    "token_type", "jti", NULL};
 
 /* Merges userinfo claims that the claims (of the ID token, or of an introspection answer:
  * what) lack, except those named in reserved (NULL: none); the subjects must agree. */
@@ -608,7 +628,8 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
     pthread_mutex_unlock(&o->mu);
     if (!ep || !at) {
         free(ep);
-        snprintf(msg, msgcap, "userinfo is configured but the IdP has no userinfo endpoint or "
+        snprintf(msg, msgcap,
+                 "userinfo is configured but the IdP has no userinfo endpoint or "
                  "sent no access token");
         return GW_EUPSTREAM;
     }
@@ -636,10 +657,9 @@ static gw_err merge_userinfo(struct auth_oidc *o, const struct cfg_sso *s, const
     return rc;
 }
 
-gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
-                       const char *code, const char *state, const char *binding,
-                        struct gw_pool *pool, json_t **claims, const char **return_to,
-                        char *msg, size_t msgcap)
+gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t, const char *code,
+                        const char *state, const char *binding, struct gw_pool *pool,
+                        json_t **claims, const char **return_to, char *msg, size_t msgcap)
 {
     struct auth_oidc *o = sso->oidc;
     struct store *st = sso->store;
@@ -660,7 +680,8 @@ gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
     struct store_login_state ls;
     gw_err rc = store_login_state_consume(st, state_hash, gw_now_ms(), &ls);
     if (rc == GW_ENOTFOUND) {
-        snprintf(msg, msgcap, "unknown, expired or already used login state (replayed "
+        snprintf(msg, msgcap,
+                 "unknown, expired or already used login state (replayed "
                  "callback?): start the login again");
         return GW_EUNAUTH;
     }
@@ -668,16 +689,15 @@ gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
         snprintf(msg, msgcap, "cannot read the login request");
         return rc;
     }
-    if (strcmp(ls.tenant, t->id) != 0 ||
-        !gw_ct_equal(ls.binding_hash, binding_hash, 64)) {
-        snprintf(msg, msgcap, "this login was started in another browser (state not bound to "
+    if (strcmp(ls.tenant, t->id) != 0 || !gw_ct_equal(ls.binding_hash, binding_hash, 64)) {
+        snprintf(msg, msgcap,
+                 "this login was started in another browser (state not bound to "
                  "this browser)");
         store_login_state_release(&ls);
         return GW_EUNAUTH;
     }
     char *id_token = NULL, *access_token = NULL;
-    rc = redeem(o, s, code, ls.verifier ? ls.verifier : "", &id_token, &access_token, msg,
-                msgcap);
+    rc = redeem(o, s, code, ls.verifier ? ls.verifier : "", &id_token, &access_token, msg, msgcap);
     if (rc == GW_OK) {
         struct auth_jwt_check chk;
         chk_init(&chk, s);
@@ -708,8 +728,7 @@ gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
 
 /* The cache key of a token: SHA-256 over the issuer, the client (an IdP may answer each client
  * differently), whether userinfo is merged, and the token. */
-static void result_key(const struct cfg_sso *s, const char *token,
-                       unsigned char key[GW_SHA256_LEN])
+static void result_key(const struct cfg_sso *s, const char *token, unsigned char key[GW_SHA256_LEN])
 {
     char *text = gw_xasprintf("%s\n%s\n%d\n%s", s->issuer, s->client_id, (int)s->userinfo, token);
     gw_sha256(text, strlen(text), key);
@@ -770,8 +789,7 @@ static void result_put(struct auth_oidc *o, const struct cfg_sso *s, const unsig
  * skew); the audience ours: aud, when present, must contain sso.oidc.bearer_audience, else
  * client_id (the client the token was issued to) must be that audience. GW_EUNAUTH with the
  * reason. */
-static gw_err introspection_ok(const json_t *r, const struct cfg_sso *s, char *msg,
-                               size_t msgcap)
+static gw_err introspection_ok(const json_t *r, const struct cfg_sso *s, char *msg, size_t msgcap)
 {
     int64_t now = gw_now_ms() / 1000, skew = s->clock_skew_s, t = 0;
     const char *want = s->bearer_audience ? s->bearer_audience : s->client_id;
@@ -780,7 +798,8 @@ static gw_err introspection_ok(const json_t *r, const struct cfg_sso *s, char *m
     const char *client = gw_json_str(r, "client_id");
     size_t n_aud = 0;
     if (!json_is_true(json_object_get(r, "active")))
-        snprintf(msg, msgcap, "token is not active (expired, revoked or unknown to the identity "
+        snprintf(msg, msgcap,
+                 "token is not active (expired, revoked or unknown to the identity "
                  "provider)");
     else if (iss && (!json_is_string(iss) || strcmp(json_string_value(iss), s->issuer) != 0))
         snprintf(msg, msgcap, "wrong issuer (iss is not the configured issuer)");
@@ -791,11 +810,11 @@ static gw_err introspection_ok(const json_t *r, const struct cfg_sso *s, char *m
     else if (aud && !auth_aud_contains(aud, want, &n_aud))
         snprintf(msg, msgcap, "wrong audience (aud does not contain %.100s)", want);
     else if (!aud && !client)
-        snprintf(msg, msgcap, "the introspection answer names neither an audience (aud) nor a "
+        snprintf(msg, msgcap,
+                 "the introspection answer names neither an audience (aud) nor a "
                  "client (client_id)");
     else if (!aud && strcmp(client, want) != 0)
-        snprintf(msg, msgcap, "token was issued to another client (client_id is not %.100s)",
-                 want);
+        snprintf(msg, msgcap, "token was issued to another client (client_id is not %.100s)", want);
     else
         return GW_OK;
     return GW_EUNAUTH;
@@ -813,7 +832,8 @@ static gw_err introspect_call(struct auth_oidc *o, const struct cfg_sso *s, cons
     gw_buf_init(&body, 0);
     gw_err rc = endpoints(o, s, &tep, &iep, msg, msgcap);
     if (rc == GW_OK && !iep) {
-        snprintf(msg, msgcap, "the identity provider's discovery document has no "
+        snprintf(msg, msgcap,
+                 "the identity provider's discovery document has no "
                  "introspection_endpoint (sso.oidc.bearer_validation is introspection)");
         rc = GW_EUPSTREAM;
     }
@@ -857,8 +877,10 @@ static gw_err introspect(struct auth_oidc *o, const struct cfg_sso *s, const cha
                          json_t **claims, char *msg, size_t msgcap)
 {
     if (!visible_bounded(token, AUTH_JWT_MAX_LEN)) {
-        snprintf(msg, msgcap, "malformed bearer token (empty, longer than %d bytes or not "
-                 "visible ASCII)", AUTH_JWT_MAX_LEN);
+        snprintf(msg, msgcap,
+                 "malformed bearer token (empty, longer than %d bytes or not "
+                 "visible ASCII)",
+                 AUTH_JWT_MAX_LEN);
         return GW_EUNAUTH;
     }
     unsigned char key[GW_SHA256_LEN];
@@ -868,8 +890,8 @@ static gw_err introspect(struct auth_oidc *o, const struct cfg_sso *s, const cha
     if (!r) {
         rc = introspect_call(o, s, token, &r, msg, msgcap);
         if (rc == GW_OK && s->userinfo && introspection_ok(r, s, msg, msgcap) == GW_OK)
-            rc = merge_userinfo(o, s, token, r, "introspection answer", introspection_members,
-                                msg, msgcap);
+            rc = merge_userinfo(o, s, token, r, "introspection answer", introspection_members, msg,
+                                msgcap);
         if (rc == GW_OK && s->introspection_cache_s)
             result_put(o, s, key, r);
     }
@@ -891,7 +913,8 @@ gw_err auth_oidc_bearer(struct auth_sso *sso, const struct cfg_tenant *t, const 
     const struct cfg_sso *s = t->sso;
     *claims = NULL;
     if (!s->enabled || s->bearer_validation == CFG_BEARER_NONE) {
-        snprintf(msg, msgcap, "IdP access tokens are not accepted here (sso.oidc."
+        snprintf(msg, msgcap,
+                 "IdP access tokens are not accepted here (sso.oidc."
                  "bearer_validation is none)");
         return GW_EUNAUTH;
     }

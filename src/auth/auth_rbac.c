@@ -15,18 +15,33 @@
 #include "config/config.h"
 
 static const char *const perms_enterprise_admin[] = {"*", NULL};
-static const char *const perms_org_admin[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:*", "policies:*",
-    "classification:*", "stats:read", "sessions:*", "workspace:*", "models:invoke",
-    "models:read", "namespaces:*", "conversations:*", NULL};
-static const char *const perms_team_lead[] = {
-    "channels:*", "memory:*", "tokens:*", "agents:*", "audit:read", "audit:export",
-    "policies:*", "stats:read", "sessions:*", "workspace:*", "models:invoke", "models:read",
-    "namespaces:read", "conversations:read", "conversations:write", NULL};
-static const char *const perms_user[] = {
-    "channels:*", "memory:*", "agents:read", "audit:read", "audit:export", "policies:read",
-    "sessions:own", "workspace:use:*", "models:invoke", "conversations:read",
-    "conversations:write", NULL};
+static const char *const perms_org_admin[] = {"channels:*",       "memory:*",        "tokens:*",
+                                              "agents:*",         "audit:*",         "policies:*",
+                                              "classification:*", "stats:read",      "sessions:*",
+                                              "workspace:*",      "models:invoke",   "models:read",
+                                              "namespaces:*",     "conversations:*", NULL};
+static const char *const perms_team_lead[] = {"channels:*",
+                                              "memory:*",
+                                              "tokens:*",
+                                              "agents:*",
+                                              "audit:read",
+                                              "audit:export",
+                                              "policies:*",
+                                              "stats:read",
+                                              "sessions:*",
+                                              "workspace:*",
+                                              "models:invoke",
+                                              "models:read",
+                                              "namespaces:read",
+                                              "conversations:read",
+                                              "conversations:write",
+                                              NULL};
+static const char *const perms_user[] = {"channels:*",          "memory:*",
+                                         "agents:read",         "audit:read",
+                                         "audit:export",        "policies:read",
+                                         "sessions:own",        "workspace:use:*",
+                                         "models:invoke",       "conversations:read",
+                                         "conversations:write", NULL};
 
 static size_t count(const char *const *v)
 {

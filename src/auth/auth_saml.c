@@ -46,12 +46,12 @@
 
 #define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
 #define LOGIN_TTL_MS (10 * 60 * 1000)
-#define MAX_RELAY_STATE 80       /* saml-bindings 3.4.3 */
+#define MAX_RELAY_STATE 80 /* saml-bindings 3.4.3 */
 
 struct auth_saml {
-    pthread_mutex_t mu;       /* every lasso call */
-    struct cfg *cfg;          /* the snapshot the servers were built for (ref held) */
-    LassoServer **servers;    /* one per tenant of that snapshot (by index), built on demand */
+    pthread_mutex_t mu;    /* every lasso call */
+    struct cfg *cfg;       /* the snapshot the servers were built for (ref held) */
+    LassoServer **servers; /* one per tenant of that snapshot (by index), built on demand */
     size_t n_servers;
 };
 
@@ -73,8 +73,9 @@ static void lasso_log(const gchar *domain, GLogLevelFlags level, const gchar *me
 static void lasso_setup(void)
 {
     init_rc = lasso_init();
-    g_log_set_handler("Lasso", (GLogLevelFlags)(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
-                                                G_LOG_FLAG_RECURSION), lasso_log, NULL);
+    g_log_set_handler("Lasso",
+                      (GLogLevelFlags)(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
+                      lasso_log, NULL);
 }
 
 void auth_saml_prepare(const struct cfg *c)
@@ -123,11 +124,20 @@ static void xml_escape(struct gw_buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': gw_buf_puts(b, "&lt;"); break;
-        case '>': gw_buf_puts(b, "&gt;"); break;
-        case '&': gw_buf_puts(b, "&amp;"); break;
-        case '"': gw_buf_puts(b, "&quot;"); break;
-        default: gw_buf_append(b, s, 1);
+        case '<':
+            gw_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            gw_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            gw_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            gw_buf_puts(b, "&quot;");
+            break;
+        default:
+            gw_buf_append(b, s, 1);
         }
     }
 }
@@ -192,8 +202,8 @@ char *auth_saml_sp_metadata(const struct cfg_tenant *t)
 
 /* --- the lasso server of a configuration (s->mu held) ------------------------------------ */
 
-static LassoServer *server_for(struct auth_saml *s, const struct cfg *c,
-                               const struct cfg_tenant *t, char *msg, size_t msgcap)
+static LassoServer *server_for(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t,
+                               char *msg, size_t msgcap)
 {
     if (s->cfg != c) {
         drop_servers(s);
@@ -215,13 +225,14 @@ static LassoServer *server_for(struct auth_saml *s, const struct cfg *c,
     LassoServer *srv = lasso_server_new_from_buffers(md, sc->sp_key_pem, NULL, NULL);
     free(md);
     if (!srv) {
-        snprintf(msg, msgcap, "the SAML service provider cannot be set up (SP key or metadata "
+        snprintf(msg, msgcap,
+                 "the SAML service provider cannot be set up (SP key or metadata "
                  "refused by lasso)");
         return NULL;
     }
     srv->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
-    int rc = lasso_server_add_provider_from_buffer(srv, LASSO_PROVIDER_ROLE_IDP,
-                                                   sc->idp_metadata, NULL, NULL);
+    int rc = lasso_server_add_provider_from_buffer(srv, LASSO_PROVIDER_ROLE_IDP, sc->idp_metadata,
+                                                   NULL, NULL);
     if (rc != 0 || !lasso_server_get_provider(srv, sc->idp_entity_id)) {
         snprintf(msg, msgcap, "the IdP metadata (sso.saml.idp_metadata) is refused by lasso: %s",
                  rc ? lasso_strerror(rc) : "entity not found");
@@ -252,7 +263,7 @@ static void state_hash(const char *request_id, char out[65])
 /* --- the login ---------------------------------------------------------------------------- */
 
 gw_err auth_saml_begin(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
-                    const char *binding, const char *return_to, struct gw_pool *pool,
+                       const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap)
 {
     struct auth_saml *s = sso->saml;
@@ -307,8 +318,13 @@ out:
     gw_sha256_hex(binding, strlen(binding), bh);
     int64_t now = gw_now_ms();
     struct store_login_state ls = {
-        .state_hash = sh, .tenant = t->id, .binding_hash = bh, .nonce = relay,
-        .return_to = (char *)return_to, .created_ms = now, .expires_ms = now + LOGIN_TTL_MS,
+        .state_hash = sh,
+        .tenant = t->id,
+        .binding_hash = bh,
+        .nonce = relay,
+        .return_to = (char *)return_to,
+        .created_ms = now,
+        .expires_ms = now + LOGIN_TTL_MS,
     };
     rc = store_login_state_insert(st, &ls);
     if (rc != GW_OK)
@@ -336,9 +352,10 @@ static const char *signature_reason(int lrc)
 
 /* Lasso's processing and both signature checks, then our checks on the verified assertion
  * node; *ai is filled on success. s->mu held. */
-static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t, const char *b64,
-                            const struct auth_saml_response *ri, const struct auth_saml_expect *e,
-                            struct auth_saml_assertion *ai, char *msg, size_t msgcap)
+static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const struct cfg_tenant *t,
+                            const char *b64, const struct auth_saml_response *ri,
+                            const struct auth_saml_expect *e, struct auth_saml_assertion *ai,
+                            char *msg, size_t msgcap)
 {
     LassoServer *srv = server_for(s, c, t, msg, msgcap);
     if (!srv)
@@ -354,22 +371,27 @@ static gw_err verify_locked(struct auth_saml *s, const struct cfg *c, const stru
     int lrc = lasso_login_process_authn_response_msg(login, (gchar *)b64);
     LassoProvider *idp = lasso_server_get_provider(srv, t->sso->saml.idp_entity_id);
     LassoSamlp2Response *resp = LASSO_IS_SAMLP2_RESPONSE(prof->response)
-                                    ? LASSO_SAMLP2_RESPONSE(prof->response) : NULL;
+                                    ? LASSO_SAMLP2_RESPONSE(prof->response)
+                                    : NULL;
     LassoNode *assertion = resp && resp->Assertion && !resp->Assertion->next
-                               ? LASSO_NODE(resp->Assertion->data) : NULL;
+                               ? LASSO_NODE(resp->Assertion->data)
+                               : NULL;
     const char *why = signature_reason(lrc);
     if (lrc != 0) {
-        snprintf(msg, msgcap, "%s", why ? why : "the SAML Response signature does not verify "
-                 "(tampered, or signed by a key the IdP metadata does not list)");
+        snprintf(msg, msgcap, "%s",
+                 why ? why
+                     : "the SAML Response signature does not verify "
+                       "(tampered, or signed by a key the IdP metadata does not list)");
         if (!why)
             gw_debug("saml: response refused by lasso: %s", lasso_strerror(lrc));
     } else if (!assertion || !LASSO_IS_SAML2_ASSERTION(assertion)) {
         snprintf(msg, msgcap, "the SAML Response carries no single assertion");
     } else if (lasso_provider_verify_single_node_signature(idp, assertion, "ID") != 0) {
-        snprintf(msg, msgcap, "the assertion is not signed by the IdP: signed assertions are "
+        snprintf(msg, msgcap,
+                 "the assertion is not signed by the IdP: signed assertions are "
                  "required");
-    } else if (ri->signed_ && lasso_provider_verify_signature(idp, b64, "ID",
-                                                              LASSO_MESSAGE_FORMAT_BASE64) != 0) {
+    } else if (ri->signed_ &&
+               lasso_provider_verify_signature(idp, b64, "ID", LASSO_MESSAGE_FORMAT_BASE64) != 0) {
         snprintf(msg, msgcap, "the SAML Response signature does not verify");
     } else {
         xmlNode *node = lasso_node_get_original_xmlnode(assertion);
@@ -391,7 +413,8 @@ static gw_err solicited(const struct cfg_tenant *t, struct store *st, const char
     struct store_login_state ls;
     gw_err rc = store_login_state_consume(st, sh, gw_now_ms(), &ls);
     if (rc == GW_ENOTFOUND) {
-        snprintf(msg, msgcap, "the SAML Response answers a request this gateway did not send "
+        snprintf(msg, msgcap,
+                 "the SAML Response answers a request this gateway did not send "
                  "(InResponseTo unknown, expired or already used): start the login again");
         return GW_EUNAUTH;
     }
@@ -403,7 +426,8 @@ static gw_err solicited(const struct cfg_tenant *t, struct store *st, const char
         gw_sha256_hex(binding, strlen(binding), bh);
     size_t rl = relay_state ? strlen(relay_state) : 0;
     if (strcmp(ls.tenant, t->id) != 0 || !binding || !gw_ct_equal(ls.binding_hash, bh, 64)) {
-        snprintf(msg, msgcap, "this login was started in another browser (the SAML request is "
+        snprintf(msg, msgcap,
+                 "this login was started in another browser (the SAML request is "
                  "not bound to this browser's pre-login cookie)");
         rc = GW_EUNAUTH;
     } else if (!ls.nonce || rl != strlen(ls.nonce) || !gw_ct_equal(ls.nonce, relay_state, rl)) {
@@ -417,7 +441,7 @@ static gw_err solicited(const struct cfg_tenant *t, struct store *st, const char
 }
 
 gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
-                    const char *saml_response, const char *relay_state, const char *binding,
+                        const char *saml_response, const char *relay_state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
                         size_t msgcap)
 {
@@ -428,8 +452,9 @@ gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct 
     *return_to = NULL;
     size_t b64len = saml_response ? strlen(saml_response) : 0;
     if (b64len == 0 || b64len > AUTH_SAML_MAX_MESSAGE) {
-        snprintf(msg, msgcap, b64len ? "SAMLResponse is larger than %zu bytes"
-                                     : "the request carries no SAMLResponse",
+        snprintf(msg, msgcap,
+                 b64len ? "SAMLResponse is larger than %zu bytes"
+                        : "the request carries no SAMLResponse",
                  AUTH_SAML_MAX_MESSAGE);
         return GW_EUNAUTH;
     }
@@ -443,8 +468,11 @@ gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct 
     struct auth_saml_response ri;
     struct auth_saml_assertion ai = {0};
     struct auth_saml_expect e = {
-        .idp = sc->idp_entity_id, .audience = sc->sp_entity_id, .recipient = sc->acs_url,
-        .now_ms = gw_now_ms(), .skew_s = sc->clock_skew_s,
+        .idp = sc->idp_entity_id,
+        .audience = sc->sp_entity_id,
+        .recipient = sc->acs_url,
+        .now_ms = gw_now_ms(),
+        .skew_s = sc->clock_skew_s,
     };
     gw_err rc = GW_EUNAUTH;
     if (!gw_b64_decode(saml_response, b64len, raw, cap, &len)) {
@@ -463,7 +491,8 @@ gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct 
         goto out;
     }
     if (!ai.in_response_to && !sc->allow_unsolicited) {
-        snprintf(msg, msgcap, "unsolicited SAML Response (no InResponseTo) refused: "
+        snprintf(msg, msgcap,
+                 "unsolicited SAML Response (no InResponseTo) refused: "
                  "sso.saml.allow_unsolicited is off");
         rc = GW_EUNAUTH;
         goto out;
@@ -511,15 +540,15 @@ static void set_subject_session(LassoProfile *prof, const char *idp, const char 
     random_b64(id);
     a->ID = g_strdup_printf("_%s", id);
     a->Subject = LASSO_SAML2_SUBJECT(lasso_saml2_subject_new());
-    LassoSaml2NameID *nid =
-        LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string((char *)name_id));
+    LassoSaml2NameID *nid = LASSO_SAML2_NAME_ID(
+        lasso_saml2_name_id_new_with_string((char *)name_id));
     nid->Format = format ? g_strdup(format) : NULL;
     nid->NameQualifier = nq ? g_strdup(nq) : NULL;
     nid->SPNameQualifier = spnq ? g_strdup(spnq) : NULL;
     a->Subject->NameID = nid;
     if (session_index) {
-        LassoSaml2AuthnStatement *as =
-            LASSO_SAML2_AUTHN_STATEMENT(lasso_saml2_authn_statement_new());
+        LassoSaml2AuthnStatement *as = LASSO_SAML2_AUTHN_STATEMENT(
+            lasso_saml2_authn_statement_new());
         as->SessionIndex = g_strdup(session_index);
         a->AuthnStatement = g_list_append(NULL, as);
     }
@@ -532,7 +561,8 @@ static void set_subject_session(LassoProfile *prof, const char *idp, const char 
     g_object_unref(a);
 }
 
-gw_err auth_saml_logout_request(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
+gw_err auth_saml_logout_request(struct auth_sso *sso, const struct cfg *c,
+                                const struct cfg_tenant *t, const json_t *subject,
                                 struct gw_pool *pool, const char **url, char *msg, size_t msgcap)
 {
     struct auth_saml *s = sso->saml;
@@ -586,7 +616,8 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t,
 {
     LassoProfile *prof = LASSO_PROFILE(lo);
     LassoSamlp2LogoutRequest *req = LASSO_IS_SAMLP2_LOGOUT_REQUEST(prof->request)
-                                        ? LASSO_SAMLP2_LOGOUT_REQUEST(prof->request) : NULL;
+                                        ? LASSO_SAMLP2_LOGOUT_REQUEST(prof->request)
+                                        : NULL;
     LassoSaml2NameID *nid = req ? req->NameID : NULL;
     const char *dest = req ? LASSO_SAMLP2_REQUEST_ABSTRACT(req)->Destination : NULL;
     int64_t until = 0;
@@ -595,7 +626,8 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t,
         return GW_EUNAUTH;
     }
     if (dest && (!t->sso->saml.slo_url || strcmp(dest, t->sso->saml.slo_url) != 0)) {
-        snprintf(msg, msgcap, "the LogoutRequest is for another destination (not "
+        snprintf(msg, msgcap,
+                 "the LogoutRequest is for another destination (not "
                  "sso.saml.slo_url)");
         return GW_EUNAUTH;
     }
@@ -612,8 +644,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t,
     char *user = NULL;
     for (GList *i = indexes ? indexes : &none; i && rc == GW_OK; i = i->next) {
         size_t n = 0;
-        rc = store_session_delete_saml(st, t->id, nid->content, i->data, &n,
-                                       user ? NULL : &user);
+        rc = store_session_delete_saml(st, t->id, nid->content, i->data, &n, user ? NULL : &user);
         out->sessions_ended += n;
     }
     if (user)
@@ -626,8 +657,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t,
     }
     /* the subject as asked: whether it had sessions here or not, it has none now */
     set_subject_session(prof, t->sso->saml.idp_entity_id, nid->content, nid->Format,
-                        nid->NameQualifier, nid->SPNameQualifier,
-                        indexes ? indexes->data : NULL);
+                        nid->NameQualifier, nid->SPNameQualifier, indexes ? indexes->data : NULL);
     g_list_free_full(indexes, g_free);
     lasso_profile_set_signature_hint(prof, LASSO_PROFILE_SIGNATURE_HINT_FORCE);
     int lrc = lasso_logout_validate_request(lo);
@@ -647,8 +677,7 @@ static gw_err logout_request_locked(LassoLogout *lo, const struct cfg_tenant *t,
 }
 
 gw_err auth_saml_slo(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
-                    bool request,
-                     bool redirect, const char *message, struct gw_pool *pool,
+                     bool request, bool redirect, const char *message, struct gw_pool *pool,
                      struct auth_saml_slo *out, char *msg, size_t msgcap)
 {
     struct auth_saml *s = sso->saml;
@@ -663,8 +692,8 @@ gw_err auth_saml_slo(struct auth_sso *sso, const struct cfg *c, const struct cfg
     }
     char why[160], *unsigned_query = NULL;
     if (redirect && !auth_saml_redirect_signature_ok(&t->sso->saml, message,
-                                           request ? "SAMLRequest" : "SAMLResponse",
-                                           &unsigned_query, why, sizeof(why))) {
+                                                     request ? "SAMLRequest" : "SAMLResponse",
+                                                     &unsigned_query, why, sizeof(why))) {
         snprintf(msg, msgcap, "the SAML logout %s is refused: %s", what, why);
         return GW_EUNAUTH;
     }
@@ -688,9 +717,10 @@ gw_err auth_saml_slo(struct auth_sso *sso, const struct cfg *c, const struct cfg
                     strcmp(prof->remote_providerID, t->sso->saml.idp_entity_id) == 0;
     if (request && lrc == 0 && from_idp) {
         rc = logout_request_locked(lo, t, st, pool, out, msg, msgcap);
-    } else if (!request && from_idp && (lrc == 0 || lrc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
-                                        lrc == LASSO_LOGOUT_ERROR_REQUEST_DENIED ||
-                                        lrc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL)) {
+    } else if (!request && from_idp &&
+               (lrc == 0 || lrc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
+                lrc == LASSO_LOGOUT_ERROR_REQUEST_DENIED ||
+                lrc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL)) {
         out->success = lrc == 0;
         rc = GW_OK;
     } else {

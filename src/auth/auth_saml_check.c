@@ -26,9 +26,9 @@
 #define NS_DS "http://www.w3.org/2000/09/xmldsig#"
 #define STATUS_SUCCESS "urn:oasis:names:tc:SAML:2.0:status:Success"
 #define CM_BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-#define MAX_NODES 20000          /* elements, text and the rest in one Response */
+#define MAX_NODES 20000 /* elements, text and the rest in one Response */
 #define MAX_ATTRIBUTES 128
-#define MAX_VALUES 256           /* per attribute */
+#define MAX_VALUES 256 /* per attribute */
 #define MAX_VALUE_LEN 1024
 
 /* Times are xs:dateTime in UTC; a missing or malformed one fails. */
@@ -60,7 +60,8 @@ static bool walk_ok(const xmlNode *root, size_t *assertions, char *msg, size_t m
                      MAX_NODES);
             ok = false;
         } else if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) {
-            snprintf(msg, msgcap, "the SAML Response contains XML comments or processing "
+            snprintf(msg, msgcap,
+                     "the SAML Response contains XML comments or processing "
                      "instructions (comment injection is refused)");
             ok = false;
         } else if (n->type == XML_ENTITY_REF_NODE || n->type == XML_DTD_NODE) {
@@ -70,7 +71,8 @@ static bool walk_ok(const xmlNode *root, size_t *assertions, char *msg, size_t m
             snprintf(msg, msgcap, "encrypted assertions are not supported");
             ok = false;
         } else if (gw_xml_is(n, NS_SAML, "Assertion") && n->parent != root) {
-            snprintf(msg, msgcap, "an assertion is nested inside another element (signature "
+            snprintf(msg, msgcap,
+                     "an assertion is nested inside another element (signature "
                      "wrapping is refused)");
             ok = false;
         } else if (n->type == XML_ELEMENT_NODE) {
@@ -92,7 +94,8 @@ static bool walk_ok(const xmlNode *root, size_t *assertions, char *msg, size_t m
         qsort(ids, n_ids, sizeof(char *), cmp_str);
         for (size_t i = 1; i < n_ids && ok; i++)
             if (strcmp(ids[i - 1], ids[i]) == 0) {
-                snprintf(msg, msgcap, "the SAML Response uses the same ID twice (signature "
+                snprintf(msg, msgcap,
+                         "the SAML Response uses the same ID twice (signature "
                          "wrapping is refused)");
                 ok = false;
             }
@@ -102,8 +105,7 @@ static bool walk_ok(const xmlNode *root, size_t *assertions, char *msg, size_t m
 }
 
 /* From our own parse of the exact bytes lasso gets. */
-bool auth_saml_response_ok(xmlDoc *doc, struct auth_saml_response *ri, char *msg,
-                           size_t msgcap)
+bool auth_saml_response_ok(xmlDoc *doc, struct auth_saml_response *ri, char *msg, size_t msgcap)
 {
     xmlNode *root = xmlDocGetRootElement(doc);
     memset(ri, 0, sizeof(*ri));
@@ -126,9 +128,10 @@ bool auth_saml_response_ok(xmlDoc *doc, struct auth_saml_response *ri, char *msg
     if (!walk_ok(root, &assertions, msg, msgcap))
         return false;
     if (assertions != 1) {
-        snprintf(msg, msgcap, assertions ? "the SAML Response carries %zu assertions (signature "
-                                           "wrapping is refused: exactly one is accepted)"
-                                         : "the SAML Response carries no assertion",
+        snprintf(msg, msgcap,
+                 assertions ? "the SAML Response carries %zu assertions (signature "
+                              "wrapping is refused: exactly one is accepted)"
+                            : "the SAML Response carries no assertion",
                  assertions);
         return false;
     }
@@ -162,13 +165,15 @@ static char *only_text(const xmlNode *parent, const char *name, size_t max, char
     return t;
 }
 
-static bool window_ok(const xmlNode *n, const char *what, int64_t now, int64_t skew,
-                      bool need_end, int64_t *end, char *msg, size_t msgcap)
+static bool window_ok(const xmlNode *n, const char *what, int64_t now, int64_t skew, bool need_end,
+                      int64_t *end, char *msg, size_t msgcap)
 {
     int64_t t = 0;
     if (gw_xml_attr(n, "NotBefore") && (!saml_time(n, "NotBefore", &t) || now + skew < t)) {
-        snprintf(msg, msgcap, "the assertion is not yet valid (%s NotBefore is in the future, "
-                 "beyond the allowed clock skew)", what);
+        snprintf(msg, msgcap,
+                 "the assertion is not yet valid (%s NotBefore is in the future, "
+                 "beyond the allowed clock skew)",
+                 what);
         return false;
     }
     if (!gw_xml_attr(n, "NotOnOrAfter")) {
@@ -178,8 +183,10 @@ static bool window_ok(const xmlNode *n, const char *what, int64_t now, int64_t s
         return false;
     }
     if (!saml_time(n, "NotOnOrAfter", &t) || now - skew >= t) {
-        snprintf(msg, msgcap, "the assertion has expired (%s NotOnOrAfter is in the past, beyond "
-                 "the allowed clock skew)", what);
+        snprintf(msg, msgcap,
+                 "the assertion has expired (%s NotOnOrAfter is in the past, beyond "
+                 "the allowed clock skew)",
+                 what);
         return false;
     }
     *end = GW_MAX(*end, t + skew);
@@ -201,14 +208,17 @@ static bool subject_confirmation_ok(const xmlNode *subject, const struct auth_sa
         }
     }
     if (n != 1) {
-        snprintf(msg, msgcap, "the assertion must have exactly one bearer SubjectConfirmation "
-                 "(it has %zu)", n);
+        snprintf(msg, msgcap,
+                 "the assertion must have exactly one bearer SubjectConfirmation "
+                 "(it has %zu)",
+                 n);
         return false;
     }
     xmlNode *d = gw_xml_child(bearer, NS_SAML, "SubjectConfirmationData");
     const char *recipient = d ? gw_xml_attr(d, "Recipient") : NULL;
     if (!recipient || strcmp(recipient, e->recipient) != 0) {
-        snprintf(msg, msgcap, "the assertion is for another recipient (SubjectConfirmationData "
+        snprintf(msg, msgcap,
+                 "the assertion is for another recipient (SubjectConfirmationData "
                  "Recipient is not sso.saml.acs_url)");
         return false;
     }
@@ -230,12 +240,13 @@ static bool conditions_ok(const xmlNode *a, const struct auth_saml_expect *e,
 {
     xmlNode *cond = gw_xml_child(a, NS_SAML, "Conditions");
     if (!cond || gw_xml_next(cond)) {
-        snprintf(msg, msgcap, "the assertion must have one Conditions element (audience and "
+        snprintf(msg, msgcap,
+                 "the assertion must have one Conditions element (audience and "
                  "validity)");
         return false;
     }
-    if (!window_ok(cond, "Conditions", e->now_ms, (int64_t)e->skew_s * 1000, true,
-                   &out->expires_ms, msg, msgcap))
+    if (!window_ok(cond, "Conditions", e->now_ms, (int64_t)e->skew_s * 1000, true, &out->expires_ms,
+                   msg, msgcap))
         return false;
     xmlNode *ar = gw_xml_child(cond, NS_SAML, "AudienceRestriction");
     if (!ar) {
@@ -244,14 +255,14 @@ static bool conditions_ok(const xmlNode *a, const struct auth_saml_expect *e,
     }
     for (; ar; ar = gw_xml_next(ar)) { /* each restriction must name us */
         bool us = false;
-        for (xmlNode *au = gw_xml_child(ar, NS_SAML, "Audience"); au && !us;
-             au = gw_xml_next(au)) {
+        for (xmlNode *au = gw_xml_child(ar, NS_SAML, "Audience"); au && !us; au = gw_xml_next(au)) {
             char *t = gw_xml_text(au);
             us = t && strcmp(t, e->audience) == 0;
             free(t);
         }
         if (!us) {
-            snprintf(msg, msgcap, "the assertion is for another audience (AudienceRestriction "
+            snprintf(msg, msgcap,
+                     "the assertion is for another audience (AudienceRestriction "
                      "does not name sso.saml.sp_entity_id): wrong audience");
             return false;
         }
@@ -290,7 +301,7 @@ static void add_attributes(const xmlNode *a, json_t *claims)
 
 /* Issuer, subject, confirmation, conditions, attributes. */
 gw_err auth_saml_assertion_ok(const xmlNode *a, const struct auth_saml_expect *e,
-                           struct auth_saml_assertion *out, char *msg, size_t msgcap)
+                              struct auth_saml_assertion *out, char *msg, size_t msgcap)
 {
     memset(out, 0, sizeof(*out));
     char *issuer = NULL, *name_id = NULL;
@@ -303,7 +314,8 @@ gw_err auth_saml_assertion_ok(const xmlNode *a, const struct auth_saml_expect *e
         goto out;
     }
     if (issued > e->now_ms + (int64_t)e->skew_s * 1000) {
-        snprintf(msg, msgcap, "the assertion was issued in the future (IssueInstant beyond the "
+        snprintf(msg, msgcap,
+                 "the assertion was issued in the future (IssueInstant beyond the "
                  "allowed clock skew)");
         goto out;
     }
@@ -314,7 +326,8 @@ gw_err auth_saml_assertion_ok(const xmlNode *a, const struct auth_saml_expect *e
     if (!(issuer = only_text(a, "Issuer", 1024, msg, msgcap)))
         goto out;
     if (strcmp(issuer, e->idp) != 0) {
-        snprintf(msg, msgcap, "the assertion was issued by another entity than the configured "
+        snprintf(msg, msgcap,
+                 "the assertion was issued by another entity than the configured "
                  "IdP");
         goto out;
     }
@@ -333,7 +346,8 @@ gw_err auth_saml_assertion_ok(const xmlNode *a, const struct auth_saml_expect *e
     for (xmlNode *as = gw_xml_child(a, NS_SAML, "AuthnStatement"); as; as = gw_xml_next(as)) {
         int64_t end = 0;
         if (saml_time(as, "SessionNotOnOrAfter", &end) && end <= e->now_ms) {
-            snprintf(msg, msgcap, "the IdP session of the assertion has ended "
+            snprintf(msg, msgcap,
+                     "the IdP session of the assertion has ended "
                      "(SessionNotOnOrAfter)");
             goto out;
         }
@@ -363,10 +377,11 @@ out:
 
 bool auth_saml_envelope_agrees(const struct auth_saml_response *ri,
                                const struct auth_saml_assertion *ai,
-                            const struct auth_saml_expect *e, char *msg, size_t msgcap)
+                               const struct auth_saml_expect *e, char *msg, size_t msgcap)
 {
     if (ri->destination && strcmp(ri->destination, e->recipient) != 0) {
-        snprintf(msg, msgcap, "the Response is for another destination (Destination is not "
+        snprintf(msg, msgcap,
+                 "the Response is for another destination (Destination is not "
                  "sso.saml.acs_url)");
         return false;
     }
@@ -403,7 +418,7 @@ gw_err auth_saml_check_response(const char *xml, size_t len, const struct auth_s
 /* --- HTTP-Redirect binding signatures --------------------------------------------------------- */
 
 struct query_param {
-    const char *at;   /* the raw "name=value" bytes in the query */
+    const char *at; /* the raw "name=value" bytes in the query */
     size_t len;
     const char *value;
     size_t value_len;
@@ -431,7 +446,10 @@ static char *param_value(const struct query_param *q)
 
 static const EVP_MD *sig_alg(const char *uri)
 {
-    static const struct { const char *uri; const EVP_MD *(*md)(void); } algs[] = {
+    static const struct {
+        const char *uri;
+        const EVP_MD *(*md)(void);
+    } algs[] = {
         {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", EVP_sha256},
         {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", EVP_sha384},
         {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", EVP_sha512},
@@ -466,9 +484,8 @@ static bool idp_key_verifies(const struct cfg_saml *sc, const EVP_MD *md, const 
 }
 
 /* Checked here rather than by lasso, whose query check leaks the decoded signature in 2.8.1. */
-bool auth_saml_redirect_signature_ok(const struct cfg_saml *sc, const char *query,
-                                     const char *kind,
-                                  char **unsigned_query, char *msg, size_t msgcap)
+bool auth_saml_redirect_signature_ok(const struct cfg_saml *sc, const char *query, const char *kind,
+                                     char **unsigned_query, char *msg, size_t msgcap)
 {
     struct query_param msgp = {0}, relay = {0}, alg = {0}, sig = {0};
     for (const char *p = query; *p;) {
@@ -496,7 +513,8 @@ bool auth_saml_redirect_signature_ok(const struct cfg_saml *sc, const char *quer
     if (!msgp.at || !alg.at || !sig.at || !sig_b64) {
         snprintf(msg, msgcap, "it is not signed");
     } else if (!md) {
-        snprintf(msg, msgcap, "it is not signed with an accepted algorithm (RSA with SHA-256, "
+        snprintf(msg, msgcap,
+                 "it is not signed with an accepted algorithm (RSA with SHA-256, "
                  "-384 or -512)");
     } else if (!gw_b64_decode(sig_b64, strlen(sig_b64), raw, sizeof(raw), &rawlen)) {
         snprintf(msg, msgcap, "its signature is malformed");
@@ -522,4 +540,3 @@ bool auth_saml_redirect_signature_ok(const struct cfg_saml *sc, const char *quer
     free(sig_b64);
     return ok;
 }
-

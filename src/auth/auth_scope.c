@@ -106,8 +106,8 @@ bool auth_allows_namespace(const struct auth_principal *p, const char *ns)
     return scopes_cover_namespace(p, ns) && auth_reaches(p, ns);
 }
 
-void auth_deny_reason(const struct auth_principal *p, const char *ns, const char *agent,
-                      char *out, size_t cap)
+void auth_deny_reason(const struct auth_principal *p, const char *ns, const char *agent, char *out,
+                      size_t cap)
 {
     char req[160];
     snprintf(req, sizeof(req), CHANNELS "%s/%s", ns, agent ? agent : "*");

@@ -71,17 +71,17 @@ struct claim_names {
 static struct claim_names names_of(const struct cfg_sso *s, bool saml)
 {
     const struct cfg_saml *a = &s->saml;
-    return saml ? (struct claim_names){a->attr_user, a->attr_email, a->attr_name, a->attr_groups,
-                                       a->attr_org_unit, a->attr_team}
-                : (struct claim_names){s->claim_user, s->claim_email, s->claim_name,
+    return saml ? (struct claim_names){a->attr_user,   a->attr_email,    a->attr_name,
+                                       a->attr_groups, a->attr_org_unit, a->attr_team}
+                : (struct claim_names){s->claim_user,   s->claim_email,    s->claim_name,
                                        s->claim_groups, s->claim_org_unit, s->claim_team};
 }
 
 /* The tenant a login at t's IdP belongs to: t itself, or (the primary IdP with
  * sso.tenant_claim) the tenant its claim names. NULL with msg when the claim names none. */
 static const struct cfg_tenant *login_tenant(const struct cfg *c, const struct cfg_tenant *t,
-                                             const json_t *claims, struct gw_pool *pool,
-                                             char *msg, size_t msgcap)
+                                             const json_t *claims, struct gw_pool *pool, char *msg,
+                                             size_t msgcap)
 {
     const char *claim = t->primary ? t->sso->tenant_claim : NULL;
     const char *value = claim ? claim_text(claims, claim, pool) : NULL;
@@ -89,8 +89,10 @@ static const struct cfg_tenant *login_tenant(const struct cfg *c, const struct c
         return t;
     const struct cfg_tenant *to = cfg_tenant_by_claim(c, value);
     if (!to)
-        snprintf(msg, msgcap, "your identity provider assigns you to tenant \"%.64s\" (claim "
-                 "%s), which this gateway does not serve", value, claim);
+        snprintf(msg, msgcap,
+                 "your identity provider assigns you to tenant \"%.64s\" (claim "
+                 "%s), which this gateway does not serve",
+                 value, claim);
     return to;
 }
 
@@ -106,9 +108,10 @@ gw_err auth_sso_map(struct auth_sso *sso, const struct cfg *c, const struct cfg_
     out->protocol = saml ? "saml" : "oidc";
     const char *user = gw_json_str(claims, k.user);
     if (!auth_text_ok(user, MAX_FIELD_LEN) || strchr(user, ' ')) {
-        snprintf(msg, msgcap, saml ? "the assertion has no usable \"%s\" (sso.saml."
-                                     "attributeMapping.userId) for the user id"
-                                   : "the ID token has no usable \"%s\" claim for the user id",
+        snprintf(msg, msgcap,
+                 saml ? "the assertion has no usable \"%s\" (sso.saml."
+                        "attributeMapping.userId) for the user id"
+                      : "the ID token has no usable \"%s\" claim for the user id",
                  k.user);
         return GW_EUNAUTH;
     }
@@ -182,16 +185,19 @@ gw_err auth_sso_map(struct auth_sso *sso, const struct cfg *c, const struct cfg_
     }
     if (!out->role) {
         if (out->n_groups == 0) {
-            snprintf(msg, msgcap, "no role mapping for your groups: the identity provider sent "
+            snprintf(msg, msgcap,
+                     "no role mapping for your groups: the identity provider sent "
                      "no groups for %.100s (an administrator must add a group mapping or "
-                     "sso.default_role)", out->user);
+                     "sso.default_role)",
+                     out->user);
         } else {
             size_t o = (size_t)snprintf(msg, msgcap, "no role mapping for your groups: ");
             for (size_t i = 0; i < out->n_groups && o < msgcap; i++)
                 o += (size_t)snprintf(msg + o, msgcap - o, "%s%.120s", i ? ", " : "",
                                       out->groups[i]);
             if (o < msgcap)
-                snprintf(msg + o, msgcap - o, " (an administrator must add one to "
+                snprintf(msg + o, msgcap - o,
+                         " (an administrator must add one to "
                          "rbac.groupMappings)");
         }
         return GW_EFORBIDDEN;
@@ -216,25 +222,30 @@ gw_err auth_sso_provision(struct auth_sso *sso, const struct cfg *c,
 {
     struct store *st = sso->store;
     const struct cfg_tenant *t = cfg_find_tenant(c, id->tenant);
-    if (!t || !cfg_tenant_sso(c, t)->jit_provisioning ||
-        (t->primary && cfg_find_user(c, id->user)))
+    if (!t || !cfg_tenant_sso(c, t)->jit_provisioning || (t->primary && cfg_find_user(c, id->user)))
         return GW_OK;
     json_t *g = groups_json(id->groups, id->n_groups);
     char *gs = gw_json_compact(g);
     json_decref(g);
     int64_t now = gw_now_ms();
     struct store_sso_user u = {
-        .tenant = (char *)id->tenant, .id = (char *)id->user, .email = (char *)id->email,
-        .name = (char *)id->name, .role = (char *)id->role, .org_unit = (char *)id->org_unit,
-        .team = (char *)id->team, .groups = gs, .created_ms = now, .last_login_ms = now,
+        .tenant = (char *)id->tenant,
+        .id = (char *)id->user,
+        .email = (char *)id->email,
+        .name = (char *)id->name,
+        .role = (char *)id->role,
+        .org_unit = (char *)id->org_unit,
+        .team = (char *)id->team,
+        .groups = gs,
+        .created_ms = now,
+        .last_login_ms = now,
     };
     gw_err rc = store_sso_user_upsert(st, &u);
     free(gs);
     return rc;
 }
 
-struct auth_principal *auth_sso_principal(const struct cfg *c,
-                                          const struct auth_sso_identity *id,
+struct auth_principal *auth_sso_principal(const struct cfg *c, const struct auth_sso_identity *id,
                                           const char *method, struct gw_pool *pool)
 {
     struct auth_principal *p = gw_pool_calloc(pool, sizeof(*p));
@@ -305,8 +316,8 @@ gw_err auth_session_create(struct auth_sso *sso, const struct cfg *c,
     explicit_bzero(b64, sizeof(b64));
     hash_and_id(sec, hash, sid);
     json_t *ident = json_pack("{s:s?,s:s?,s:s,s:s?,s:s?,s:o,s:s?,s:s,s:O*}", "email", id->email,
-                              "name", id->name, "role", id->role, "org_unit", id->org_unit,
-                              "team", id->team, "groups", groups_json(id->groups, id->n_groups),
+                              "name", id->name, "role", id->role, "org_unit", id->org_unit, "team",
+                              id->team, "groups", groups_json(id->groups, id->n_groups),
                               "mapped_by", id->mapped_by, "idp",
                               id->protocol ? id->protocol : "oidc", "saml", id->saml);
     char *it = gw_json_compact(ident);
@@ -314,8 +325,14 @@ gw_err auth_session_create(struct auth_sso *sso, const struct cfg *c,
     int64_t now = gw_now_ms();
     const struct cfg_sso *policy = cfg_tenant_sso(c, cfg_find_tenant(c, id->tenant));
     struct store_session row = {
-        .id = sid, .hash = hash, .tenant = (char *)id->tenant, .user_id = (char *)id->user,
-        .identity = it, .client_ip = (char *)client_ip, .created_ms = now, .last_seen_ms = now,
+        .id = sid,
+        .hash = hash,
+        .tenant = (char *)id->tenant,
+        .user_id = (char *)id->user,
+        .identity = it,
+        .client_ip = (char *)client_ip,
+        .created_ms = now,
+        .last_seen_ms = now,
         .expires_ms = now + (int64_t)policy->absolute_timeout_s * 1000,
     };
     gw_err rc = store_session_insert(st, &row);
@@ -371,8 +388,10 @@ gw_err auth_session_principal(const struct cfg *c, const char *tenant, const cha
     struct auth_sso_identity id = {
         .tenant = t->id,
         .user = gw_pool_strdup(pool, user),
-        .email = gw_json_str(ident, "email"), .name = gw_json_str(ident, "name"),
-        .role = gw_json_str(ident, "role"), .org_unit = gw_json_str(ident, "org_unit"),
+        .email = gw_json_str(ident, "email"),
+        .name = gw_json_str(ident, "name"),
+        .role = gw_json_str(ident, "role"),
+        .org_unit = gw_json_str(ident, "org_unit"),
         .team = gw_json_str(ident, "team"),
     };
     id.groups = strv_of(json_object_get(ident, "groups"), pool, &id.n_groups);

@@ -53,9 +53,9 @@ static const char *pool_dup(struct gw_pool *pool, const char *s)
     return s ? gw_pool_strdup(pool, s) : NULL;
 }
 
-gw_err auth_session_list(struct auth_sso *sso, const char *tenant, const char *user,
-                         size_t max, int64_t idle_ms, struct gw_pool *pool,
-                         struct auth_session_info **out, size_t *n)
+gw_err auth_session_list(struct auth_sso *sso, const char *tenant, const char *user, size_t max,
+                         int64_t idle_ms, struct gw_pool *pool, struct auth_session_info **out,
+                         size_t *n)
 {
     struct store_session *list = NULL;
     size_t total = 0;
@@ -75,10 +75,14 @@ gw_err auth_session_list(struct auth_sso *sso, const char *tenant, const char *u
         const char *ident = s->identity ? s->identity : "{}";
         json_t *j = gw_json_parse(ident, strlen(ident), 4, jmsg, sizeof(jmsg));
         v[*n] = (struct auth_session_info){
-            .id = pool_dup(pool, s->id), .user = pool_dup(pool, s->user_id),
-            .kind = cli ? "cli" : "browser", .role = pool_dup(pool, gw_json_str(j, "role")),
-            .client_ip = pool_dup(pool, s->client_ip), .created_ms = s->created_ms,
-            .last_seen_ms = s->last_seen_ms, .expires_ms = s->expires_ms,
+            .id = pool_dup(pool, s->id),
+            .user = pool_dup(pool, s->user_id),
+            .kind = cli ? "cli" : "browser",
+            .role = pool_dup(pool, gw_json_str(j, "role")),
+            .client_ip = pool_dup(pool, s->client_ip),
+            .created_ms = s->created_ms,
+            .last_seen_ms = s->last_seen_ms,
+            .expires_ms = s->expires_ms,
         };
         json_decref(j);
         (*n)++;
@@ -120,8 +124,7 @@ gw_err auth_session_revoke_user(struct auth_sso *sso, const char *tenant, const 
     return rc;
 }
 
-gw_err auth_login_count(struct auth_sso *sso, const char *binding_hash, int64_t since_ms,
-                        size_t *n)
+gw_err auth_login_count(struct auth_sso *sso, const char *binding_hash, int64_t since_ms, size_t *n)
 {
     return store_login_state_count(sso->store, binding_hash, since_ms, n);
 }

@@ -55,9 +55,9 @@ struct auth_session_info {
 };
 /* The live sessions of a tenant (of user only when set), newest first, at most max: unexpired,
  * and browser sessions seen within idle_ms. */
-gw_err auth_session_list(struct auth_sso *sso, const char *tenant, const char *user,
-                         size_t max, int64_t idle_ms, struct gw_pool *pool,
-                         struct auth_session_info **out, size_t *n);
+gw_err auth_session_list(struct auth_sso *sso, const char *tenant, const char *user, size_t max,
+                         int64_t idle_ms, struct gw_pool *pool, struct auth_session_info **out,
+                         size_t *n);
 /* Ends one session by public id (*owner: its user, pool, may be NULL); GW_ENOTFOUND. */
 gw_err auth_session_revoke(struct auth_sso *sso, const char *tenant, const char *id,
                            struct gw_pool *pool, const char **owner);
@@ -86,16 +86,16 @@ void auth_jwks_unref(struct auth_jwks *ks);
 size_t auth_jwks_count(const struct auth_jwks *ks);
 
 struct auth_jwt_check {
-    const char *issuer;            /* required: exact match of "iss" */
-    const char *audience;          /* required: must be (one of) "aud" */
-    const char *azp;               /* when set: "azp" must equal it if present, and must be
-                                      present when "aud" has several values */
-    const char *const *algs;       /* allow-list, e.g. {"RS256"} */
+    const char *issuer;      /* required: exact match of "iss" */
+    const char *audience;    /* required: must be (one of) "aud" */
+    const char *azp;         /* when set: "azp" must equal it if present, and must be
+                                present when "aud" has several values */
+    const char *const *algs; /* allow-list, e.g. {"RS256"} */
     size_t n_algs;
-    int64_t now_s;                 /* 0 = the current time */
+    int64_t now_s; /* 0 = the current time */
     unsigned skew_s;
-    const char *nonce;             /* when set: "nonce" must equal it */
-    bool require_iat;              /* ID tokens: "iat" required */
+    const char *nonce; /* when set: "nonce" must equal it */
+    bool require_iat;  /* ID tokens: "iat" required */
 };
 
 /* Verifies signature and claims. GW_EUNAUTH with the reason in msg; *unknown_kid (optional)
@@ -125,19 +125,18 @@ gw_err auth_jwt_client_assertion(const char *key_pem, const char *alg, const cha
 
 /* Starts a login: creates state, nonce and PKCE verifier, stores them bound to the browser
  * (binding = the pre-login cookie value) and returns the IdP authorization URL (pool). */
-gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t,
-                       const char *binding, const char *return_to, struct gw_pool *pool,
-                       const char **url, char *msg, size_t msgcap);
+gw_err auth_oidc_begin(struct auth_sso *sso, const struct cfg_tenant *t, const char *binding,
+                       const char *return_to, struct gw_pool *pool, const char **url, char *msg,
+                       size_t msgcap);
 
 /* Completes a login from the callback: consumes the state (single use, same browser),
  * redeems the code at the token endpoint with the PKCE verifier, validates the ID token
  * (nonce included) and, when configured, merges the userinfo claims. *claims owned by the
  * caller; *return_to (pool) is the local path the login started from. On failure msg holds a
  * reason fit for the user and the audit; GW_EUNAUTH, GW_EUPSTREAM or GW_ESTORE. */
-gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t,
-                       const char *code, const char *state, const char *binding,
-                        struct gw_pool *pool, json_t **claims, const char **return_to,
-                        char *msg, size_t msgcap);
+gw_err auth_oidc_finish(struct auth_sso *sso, const struct cfg_tenant *t, const char *code,
+                        const char *state, const char *binding, struct gw_pool *pool,
+                        json_t **claims, const char **return_to, char *msg, size_t msgcap);
 
 /* Validates an IdP access token presented as a Bearer token, as sso.oidc.bearer_validation
  * says: jwt (an IdP-signed JWT: issuer, audience sso.oidc.bearer_audience, algorithms, times)
@@ -179,7 +178,7 @@ char *auth_saml_sp_metadata(const struct cfg_tenant *t);
  * whose ID is stored as a single-use login state bound to the browser (binding = the pre-login
  * cookie) with return_to and a random RelayState; *url (pool) is the IdP's SSO URL. */
 gw_err auth_saml_begin(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
-                    const char *binding, const char *return_to, struct gw_pool *pool,
+                       const char *binding, const char *return_to, struct gw_pool *pool,
                        const char **url, char *msg, size_t msgcap);
 
 /* Completes a login from the ACS (the base64 SAMLResponse of the HTTP-POST binding): checks
@@ -189,16 +188,16 @@ gw_err auth_saml_begin(struct auth_sso *sso, const struct cfg *c, const struct c
  * local path the login started from, or NULL. GW_EUNAUTH with a reason fit for the user and the
  * audit (never the assertion itself), or GW_ESTORE / GW_EINTERNAL. */
 gw_err auth_saml_finish(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
-                    const char *saml_response, const char *relay_state, const char *binding,
+                        const char *saml_response, const char *relay_state, const char *binding,
                         struct gw_pool *pool, json_t **claims, const char **return_to, char *msg,
                         size_t msgcap);
 
 /* What auth_saml_finish expects of the assertion (unit tests drive the checks through
  * auth_saml_check_response). */
 struct auth_saml_expect {
-    const char *idp;        /* Issuer */
-    const char *audience;   /* our entity id */
-    const char *recipient;  /* our ACS URL */
+    const char *idp;       /* Issuer */
+    const char *audience;  /* our entity id */
+    const char *recipient; /* our ACS URL */
     int64_t now_ms;
     unsigned skew_s;
 };
@@ -210,38 +209,37 @@ gw_err auth_saml_check_response(const char *xml, size_t len, const struct auth_s
 /* SP-initiated single logout: a signed LogoutRequest (HTTP-Redirect) for the subject a session
  * keeps (its AUTH_SAML_SESSION_CLAIM object); *url (pool). GW_ENOTFOUND when the IdP has no
  * single logout endpoint. */
-gw_err auth_saml_logout_request(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t, const json_t *subject,
-                                struct gw_pool *pool, const char **url, char *msg,
-                                size_t msgcap);
+gw_err auth_saml_logout_request(struct auth_sso *sso, const struct cfg *c,
+                                const struct cfg_tenant *t, const json_t *subject,
+                                struct gw_pool *pool, const char **url, char *msg, size_t msgcap);
 
 struct auth_saml_slo {
-    bool is_request;          /* an IdP-initiated LogoutRequest (else a LogoutResponse) */
-    const char *name_id;      /* request: its subject (pool) */
-    const char *user;         /* request: the user of an ended session, or NULL (pool) */
-    size_t sessions_ended;    /* request */
-    const char *redirect;     /* request: where the browser takes our LogoutResponse (pool) */
-    bool success;             /* response: the IdP reports a complete logout */
+    bool is_request;       /* an IdP-initiated LogoutRequest (else a LogoutResponse) */
+    const char *name_id;   /* request: its subject (pool) */
+    const char *user;      /* request: the user of an ended session, or NULL (pool) */
+    size_t sessions_ended; /* request */
+    const char *redirect;  /* request: where the browser takes our LogoutResponse (pool) */
+    bool success;          /* response: the IdP reports a complete logout */
 };
 /* A message on the SLO endpoint: the raw query string (redirect: the HTTP-Redirect binding,
  * whose signature covers the exact bytes) or the base64 form field (HTTP-POST). It must be
  * signed by the IdP. A LogoutRequest ends the local sessions of its NameID (only those of its
  * SessionIndexes when it names some) and yields a signed LogoutResponse to redirect to. */
 gw_err auth_saml_slo(struct auth_sso *sso, const struct cfg *c, const struct cfg_tenant *t,
-                    bool request,
-                     bool redirect, const char *message, struct gw_pool *pool,
+                     bool request, bool redirect, const char *message, struct gw_pool *pool,
                      struct auth_saml_slo *out, char *msg, size_t msgcap);
 
 /* --- identity mapping and sessions (auth_session.c) ------------------------------------- */
 
 struct auth_sso_identity {
-    const char *tenant;      /* the tenant the user belongs to (sso.tenant_claim may route) */
+    const char *tenant; /* the tenant the user belongs to (sso.tenant_claim may route) */
     const char *user, *email, *name, *org_unit, *team, *role;
     const char **groups;
     size_t n_groups;
-    const char *mapped_by;   /* the group mapping that decided the role, or "default_role",
-                                or "identity.users" */
-    const char *protocol;    /* "oidc" or "saml" */
-    const json_t *saml;      /* SAML: the claims' AUTH_SAML_SESSION_CLAIM (borrowed) */
+    const char *mapped_by; /* the group mapping that decided the role, or "default_role",
+                              or "identity.users" */
+    const char *protocol;  /* "oidc" or "saml" */
+    const json_t *saml;    /* SAML: the claims' AUTH_SAML_SESSION_CLAIM (borrowed) */
 };
 
 /* Claims of a login at tenant t's IdP → identity: user id, email, name, groups, org unit, team
@@ -259,8 +257,7 @@ gw_err auth_sso_map(struct auth_sso *sso, const struct cfg *c, const struct cfg_
 gw_err auth_sso_provision(struct auth_sso *sso, const struct cfg *c,
                           const struct auth_sso_identity *id);
 /* Principal of an SSO identity (scopes "*", bounded by the role's permissions). */
-struct auth_principal *auth_sso_principal(const struct cfg *c,
-                                          const struct auth_sso_identity *id,
+struct auth_principal *auth_sso_principal(const struct cfg *c, const struct auth_sso_identity *id,
                                           const char *method, struct gw_pool *pool);
 
 #define AUTH_SESSION_SECRET_MAX 128

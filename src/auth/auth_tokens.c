@@ -40,10 +40,10 @@ struct token_entry {
 struct auth_registry {
     pthread_rwlock_t lock;
     struct store *st;
-    struct cfg *cfg;              /* identity (users, roles); ref held */
+    struct cfg *cfg; /* identity (users, roles); ref held */
     struct token_entry **entries;
     size_t n, cap;
-    int32_t *index;               /* entry index or -1; size index_cap (power of two) */
+    int32_t *index; /* entry index or -1; size index_cap (power of two) */
     size_t index_cap;
     struct shared *shared; /* revocations shared with other nodes (shared/shared.h) */
 };
@@ -109,8 +109,7 @@ static void entries_push(struct auth_registry *reg, struct token_entry *e)
     reg->entries[reg->n++] = e;
 }
 
-static struct token_entry *find_by_id(struct auth_registry *reg, const char *tenant,
-                                      const char *id)
+static struct token_entry *find_by_id(struct auth_registry *reg, const char *tenant, const char *id)
 {
     for (size_t i = 0; i < reg->n; i++)
         if (strcmp(reg->entries[i]->id, id) == 0 && strcmp(reg->entries[i]->tenant, tenant) == 0)
@@ -236,9 +235,11 @@ gw_err auth_registry_conflicts(struct auth_registry *reg, const struct cfg *c, c
             if (e->from_config || strcmp(e->id, c->tokens[i].id) != 0 ||
                 strcmp(e->tenant, c->tenant_id) != 0)
                 continue;
-            snprintf(msg, msgcap, "auth.tokens[%zu] id '%s' is the id of a token created "
+            snprintf(msg, msgcap,
+                     "auth.tokens[%zu] id '%s' is the id of a token created "
                      "through the API (by %s); two credentials would share one audit identity: "
-                     "rename this one", i, e->id, e->created_by);
+                     "rename this one",
+                     i, e->id, e->created_by);
             rc = GW_ECONFLICT;
         }
     }
@@ -320,8 +321,12 @@ static gw_err principal_fill(struct auth_registry *reg, const struct token_entry
     struct store_sso_user su = {0};
     if (!u && store_sso_user_get(reg->st, e->tenant, e->owner, &su) == GW_OK) {
         /* a user provisioned at SSO login (not in identity.users) */
-        jit = (struct cfg_user){.id = su.id, .email = su.email, .name = su.name,
-                                .role = su.role, .org_unit = su.org_unit, .team = su.team,
+        jit = (struct cfg_user){.id = su.id,
+                                .email = su.email,
+                                .name = su.name,
+                                .role = su.role,
+                                .org_unit = su.org_unit,
+                                .team = su.team,
                                 .disabled = su.disabled};
         if (jit.role)
             u = &jit;
@@ -389,9 +394,8 @@ static gw_err revoked_elsewhere(struct auth_registry *reg, const struct token_en
     return GW_OK;
 }
 
-gw_err auth_authenticate(struct auth_registry *reg, const char *authorization,
-                         struct gw_pool *pool, struct auth_principal **out, char *msg,
-                         size_t msgcap)
+gw_err auth_authenticate(struct auth_registry *reg, const char *authorization, struct gw_pool *pool,
+                         struct auth_principal **out, char *msg, size_t msgcap)
 {
     if (!authorization) {
         snprintf(msg, msgcap, "missing Authorization header (expected: Bearer <token>)");
@@ -449,8 +453,8 @@ void auth_registry_share(struct auth_registry *reg, struct shared *s)
 
 bool auth_token_is_local(struct auth_registry *reg, const char *token)
 {
-    static const char *const prefixes[] = {"ocw_", AUTH_CLI_ACCESS_PREFIX,
-                                           AUTH_CLI_REFRESH_PREFIX, "ocs_", NULL};
+    static const char *const prefixes[] = {"ocw_", AUTH_CLI_ACCESS_PREFIX, AUTH_CLI_REFRESH_PREFIX,
+                                           "ocs_", NULL};
     for (size_t i = 0; prefixes[i]; i++)
         if (!strncmp(token, prefixes[i], strlen(prefixes[i])))
             return true;
@@ -482,7 +486,8 @@ gw_err auth_token_check_create(struct auth_registry *reg, const struct auth_prin
                                const struct auth_token_request *req, char *msg, size_t msgcap)
 {
     if (req->id && !cfg_name_valid(req->id)) {
-        snprintf(msg, msgcap, "token id must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
+        snprintf(msg, msgcap,
+                 "token id must be 1-63 characters of [a-z0-9_-] starting with a letter or digit");
         return GW_EINVAL;
     }
     if (req->n_scopes == 0 || req->n_scopes > MAX_SCOPES) {
@@ -591,12 +596,18 @@ gw_err auth_token_create(struct auth_registry *reg, const struct auth_principal 
     gw_hex(e->hash, GW_SHA256_LEN, hash_hex);
     char *sj = scopes_json(e->scopes, e->n_scopes);
     struct store_token row = {
-        .id = e->id, .tenant = e->tenant, .owner = e->owner, .hash = hash_hex,
-        .scopes = sj, .created_by = e->created_by, .created_ms = e->created_ms,
+        .id = e->id,
+        .tenant = e->tenant,
+        .owner = e->owner,
+        .hash = hash_hex,
+        .scopes = sj,
+        .created_by = e->created_by,
+        .created_ms = e->created_ms,
         .expires_ms = e->expires_ms,
     };
     pthread_rwlock_wrlock(&reg->lock);
-    gw_err rc = find_by_id(reg, e->tenant, e->id) ? GW_ECONFLICT : store_token_insert(reg->st, &row);
+    gw_err rc = find_by_id(reg, e->tenant, e->id) ? GW_ECONFLICT
+                                                  : store_token_insert(reg->st, &row);
     if (rc == GW_OK) {
         entries_push(reg, e);
         index_rebuild(reg);
@@ -619,7 +630,9 @@ gw_err auth_token_check_change(struct auth_registry *reg, const struct auth_prin
         snprintf(msg, msgcap, "no token '%.64s'", id);
         rc = GW_ENOTFOUND;
     } else if (e->from_config) {
-        snprintf(msg, msgcap, "token '%.64s' is declared in the configuration file; edit it there and reload", id);
+        snprintf(msg, msgcap,
+                 "token '%.64s' is declared in the configuration file; edit it there and reload",
+                 id);
         rc = GW_ECONFLICT;
     } else if (e->revoked_ms) {
         snprintf(msg, msgcap, "token '%.64s' is revoked", id);
@@ -651,8 +664,9 @@ gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal 
     gw_hex(hash, GW_SHA256_LEN, hash_hex);
     pthread_rwlock_wrlock(&reg->lock);
     struct token_entry *e = find_by_id(reg, caller->tenant, id);
-    gw_err rc = (!e || e->from_config || e->revoked_ms) ? GW_ENOTFOUND
-                                                        : store_token_set_hash(reg->st, e->tenant, id, hash_hex);
+    gw_err rc = (!e || e->from_config || e->revoked_ms)
+                    ? GW_ENOTFOUND
+                    : store_token_set_hash(reg->st, e->tenant, id, hash_hex);
     char old[64 + 8] = "secret:";
     int64_t expires = 0;
     if (rc == GW_OK) {
@@ -732,7 +746,10 @@ gw_err auth_bootstrap(struct auth_registry *reg, const struct cfg *c, char **sec
     struct gw_pool *pool = gw_pool_new();
     const char *scopes[] = {"*"};
     struct auth_principal system = {
-        .tenant = c->tenant_id, .actor = "system", .scopes = scopes, .n_scopes = 1,
+        .tenant = c->tenant_id,
+        .actor = "system",
+        .scopes = scopes,
+        .n_scopes = 1,
     };
     struct auth_token_request req = {.id = "bootstrap-admin", .scopes = scopes, .n_scopes = 1};
     struct auth_token_info info;

@@ -12,10 +12,10 @@
 #include "base/err.h"
 
 struct gw_buf {
-    char *data;  /* owned; NULL until the first append */
-    size_t len;  /* bytes used */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* hard limit on len */
+    char *data; /* owned; NULL until the first append */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard limit on len */
 };
 
 void gw_buf_init(struct gw_buf *b, size_t max);

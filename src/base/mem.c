@@ -80,8 +80,8 @@ struct pool_cleanup {
 };
 
 struct gw_pool {
-    struct pool_chunk *chunks;      /* current chunk first */
-    struct pool_cleanup *cleanups;  /* LIFO */
+    struct pool_chunk *chunks;     /* current chunk first */
+    struct pool_cleanup *cleanups; /* LIFO */
 };
 
 struct gw_pool *gw_pool_new(void)

@@ -81,8 +81,8 @@ bool gw_time_parse(const char *s, int64_t *ms)
         return false;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
-        if (!parse_digits(&p, 2, &h) || *p++ != ':' || !parse_digits(&p, 2, &mi) ||
-            *p++ != ':' || !parse_digits(&p, 2, &sec))
+        if (!parse_digits(&p, 2, &h) || *p++ != ':' || !parse_digits(&p, 2, &mi) || *p++ != ':' ||
+            !parse_digits(&p, 2, &sec))
             return false;
         if (*p == '.') {
             p++;
@@ -107,8 +107,12 @@ bool gw_time_parse(const char *s, int64_t *ms)
     }
     if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return false;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return false;
@@ -226,12 +230,14 @@ static void b64_generic(const unsigned char *in, size_t n, char *out, const char
 
 void gw_b64url(const unsigned char *in, size_t n, char *out)
 {
-    b64_generic(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+    b64_generic(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                false);
 }
 
 void gw_b64(const unsigned char *in, size_t n, char *out)
 {
-    b64_generic(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+    b64_generic(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                true);
 }
 
 static int b64_value(char c)
@@ -334,8 +340,7 @@ const char *gw_key_jws_alg(const EVP_PKEY *k)
     char group[64];
     size_t len = 0;
     if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
-        EVP_PKEY_get_group_name(k, group, sizeof(group), &len) == 1 &&
-        !strcmp(group, "prime256v1"))
+        EVP_PKEY_get_group_name(k, group, sizeof(group), &len) == 1 && !strcmp(group, "prime256v1"))
         return "ES256";
     return NULL;
 }
@@ -417,7 +422,7 @@ gw_err gw_mkdirs(const char *path, int mode)
 {
     char *p = gw_xstrdup(path);
     gw_err rc = GW_OK;
-    for (char *s = p + 1; ; s++) {
+    for (char *s = p + 1;; s++) {
         if (*s == '/' || *s == '\0') {
             char saved = *s;
             *s = '\0';

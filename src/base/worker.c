@@ -36,16 +36,16 @@ struct gw_worker {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t work_cv, space_cv, idle_cv;
-    pthread_rwlock_t view;     /* ops->consistent_view: held for writing by a batch */
-    struct slot *q;            /* ring of ops->queue_cap */
+    pthread_rwlock_t view; /* ops->consistent_view: held for writing by a batch */
+    struct slot *q;        /* ring of ops->queue_cap */
     size_t head, len;
-    uint64_t tickets;          /* last ticket handed out */
-    unsigned urgent;           /* waiting posters and flush callers: no lingering */
-    int64_t retry_at_ns;       /* end of the pause after a failed batch */
-    int64_t tick_at_ns;        /* next timed ops->tick, 0 = none */
+    uint64_t tickets;    /* last ticket handed out */
+    unsigned urgent;     /* waiting posters and flush callers: no lingering */
+    int64_t retry_at_ns; /* end of the pause after a failed batch */
+    int64_t tick_at_ns;  /* next timed ops->tick, 0 = none */
     bool kicked, stopping, stopped;
     struct gw_worker_stats st;
-    void **batch;              /* worker thread only */
+    void **batch; /* worker thread only */
 };
 
 void gw_cond_init_mono(pthread_cond_t *cv)
@@ -243,8 +243,8 @@ static gw_err wait_room(struct gw_worker *w)
     const struct gw_worker_ops *ops = w->ops;
     if (w->len == ops->queue_cap && !w->stopped && ops->full_wait_ms != 0) {
         if (ops->full_wait_ms < 0)
-            gw_warn("%s: the queue is full (%zu %s); waiting for room", ops->name,
-                    ops->queue_cap, ops->what);
+            gw_warn("%s: the queue is full (%zu %s); waiting for room", ops->name, ops->queue_cap,
+                    ops->what);
         int64_t until = gw_mono_ns() + (int64_t)ops->full_wait_ms * 1000000;
         while (w->len == ops->queue_cap && !w->stopped) {
             if (ops->full_wait_ms < 0)

@@ -31,15 +31,15 @@
 struct gw_worker;
 
 struct gw_worker_ops {
-    const char *name;      /* thread name (at most 15 characters) and log prefix */
-    const char *what;      /* the items in log lines, plural: "audit events" */
-    size_t queue_cap;      /* items queued at most, the batch in progress included */
-    size_t batch_max;      /* items per process call */
-    unsigned linger_ms;    /* an unwaited item waits this long for company ... */
-    size_t linger_items;   /* ... unless this many are queued (0: no lingering) */
-    int full_wait_ms;      /* a post on a full queue waits this long; -1: until room */
-    unsigned retry_ms;     /* pause after a failed batch */
-    bool consistent_view;  /* gw_worker_view_begin excludes a batch's process + removal */
+    const char *name;     /* thread name (at most 15 characters) and log prefix */
+    const char *what;     /* the items in log lines, plural: "audit events" */
+    size_t queue_cap;     /* items queued at most, the batch in progress included */
+    size_t batch_max;     /* items per process call */
+    unsigned linger_ms;   /* an unwaited item waits this long for company ... */
+    size_t linger_items;  /* ... unless this many are queued (0: no lingering) */
+    int full_wait_ms;     /* a post on a full queue waits this long; -1: until room */
+    unsigned retry_ms;    /* pause after a failed batch */
+    bool consistent_view; /* gw_worker_view_begin excludes a batch's process + removal */
     /* Worker thread, no lock held: processes items[0..n). */
     gw_err (*process)(void *ctx, void *const *items, size_t n);
     /* Frees an item that left the queue, processed or dropped (under the queue lock). */
@@ -52,11 +52,11 @@ struct gw_worker_ops {
 };
 
 struct gw_worker_stats {
-    size_t queued;         /* items in the queue, the batch in progress included */
-    uint64_t processed;    /* items a successful batch removed */
-    uint64_t batches;      /* successful batches */
-    uint64_t failures;     /* failed batches */
-    uint64_t dropped;      /* items removed unprocessed (failed with a waiter, or at stop) */
+    size_t queued;      /* items in the queue, the batch in progress included */
+    uint64_t processed; /* items a successful batch removed */
+    uint64_t batches;   /* successful batches */
+    uint64_t failures;  /* failed batches */
+    uint64_t dropped;   /* items removed unprocessed (failed with a waiter, or at stop) */
 };
 
 /* Starts the thread; ops must outlive the worker. */

@@ -33,7 +33,8 @@ xmlDoc *gw_xml_parse(const char *data, size_t len, char *msg, size_t msgcap)
         }
         snprintf(msg, msgcap, "not well-formed XML (line %d: %s)", e ? e->line : 0, why);
     } else if (doc->intSubset || doc->extSubset) {
-        snprintf(msg, msgcap, "XML with a DOCTYPE is refused (DTDs and entities are never "
+        snprintf(msg, msgcap,
+                 "XML with a DOCTYPE is refused (DTDs and entities are never "
                  "accepted: XXE)");
         xmlFreeDoc(doc);
         doc = NULL;

@@ -40,9 +40,10 @@ enum cli_exit {
 #define CLI_DEFAULT_TIMEOUT 30L       /* API calls, and connecting */
 #define CLI_DEFAULT_TURN_TIMEOUT 300L /* agent turns (`send`, `chat`): a model may be slow */
 #define CLI_MAX_TIMEOUT 86400L
-#define CLI_MAX_RESPONSE ((size_t)64 << 20)   /* non-streamed response bodies */
+#define CLI_MAX_RESPONSE ((size_t)64 << 20)     /* non-streamed response bodies */
 #define CLI_MAX_STDIN_MESSAGE ((size_t)1 << 20) /* `send <channel> -` */
-#define CLI_MAX_MEMORY_INPUT ((size_t)64 << 20) /* `memory put` input; the gateway has its own cap */
+#define CLI_MAX_MEMORY_INPUT                                                                       \
+    ((size_t)64 << 20) /* `memory put` input; the gateway has its own cap */
 #define CLI_MAX_CONFIG_FILE ((size_t)64 << 10)
 #define CLI_MAX_URL 2048
 #define CLI_MAX_TOKEN 4096
@@ -68,7 +69,7 @@ struct cli_args {
     const char *pos[CLI_MAX_ARGS]; /* positional arguments, in order */
     size_t npos;
     struct {
-        const char *name; /* borrowed from the optdef table */
+        const char *name;  /* borrowed from the optdef table */
         const char *value; /* "" for flags without a value */
     } opt[CLI_MAX_ARGS];
     size_t nopt;
@@ -150,8 +151,8 @@ struct cli_settings {
     const char *gateway_source; /* "--gateway", "OPENCLAW_GATEWAY_URL", "config", "default" */
     char *token;                /* NULL when none */
     const char *token_source;
-    char *ca_bundle;            /* extra CA certificates (PEM file), NULL: the system's */
-    const char *ca_source;      /* "--cacert", "OPENCLAW_CA_BUNDLE", "config ca_bundle", "none" */
+    char *ca_bundle;       /* extra CA certificates (PEM file), NULL: the system's */
+    const char *ca_source; /* "--cacert", "OPENCLAW_CA_BUNDLE", "config ca_bundle", "none" */
 };
 
 /* Precedence: flags > environment > config (flat keys, then gateway.url/gateway.token) >
@@ -169,7 +170,7 @@ bool cli_settings_ca(struct cli_settings *s, const char *flag, const char *env,
 
 struct cli_ctx {
     bool json;
-    long timeout;           /* seconds; 0: the default of the request (API call or turn) */
+    long timeout; /* seconds; 0: the default of the request (API call or turn) */
     const char *flag_gateway;
     const char *flag_token;
     const char *flag_cacert;
@@ -220,8 +221,8 @@ int cli_parse_cmd(struct cli_ctx *ctx, int argc, char **argv, const struct cli_o
 /* For families with subcommands (argv[0] is the family): skips global options before the
  * subcommand, finds it in cmd->subs ("did you mean" when unknown) and stores its index in *si
  * and its entry in *sub. Returns CLI_EXIT_OK, CLI_EXIT_USAGE or -1 (help printed). */
-int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd,
-                 int *si, const struct cli_sub **sub);
+int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd, int *si,
+                 const struct cli_sub **sub);
 /* cli_find_sub, then parses the subcommand's arguments and runs it with a fresh response. */
 int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd);
 /* The option table of a family's subcommand (NULL when unknown), for tests. */
@@ -246,31 +247,31 @@ void cli_url_messages(struct gw_buf *u, const struct cli_ctx *ctx, const char *n
 void cli_url_query(struct gw_buf *u, const char *key, const char *value);
 
 struct cli_request {
-    const char *method;       /* GET, POST, PUT, DELETE */
+    const char *method; /* GET, POST, PUT, DELETE */
     const char *url;
     const char *content_type; /* NULL: no body */
     const char *body;
     size_t body_len;
-    bool auth;                /* send the token when one is configured */
-    FILE *sink;               /* non-NULL: stream a 2xx body here (no size cap) */
+    bool auth;  /* send the token when one is configured */
+    FILE *sink; /* non-NULL: stream a 2xx body here (no size cap) */
     /* non-NULL: a 2xx body is passed here as it arrives (SSE); return false to abort */
     bool (*on_data)(void *arg, const char *data, size_t len);
     void *on_data_arg;
-    bool quiet;               /* do not print errors on stderr */
-    bool turn;                /* an agent turn: the longer default timeout */
+    bool quiet; /* do not print errors on stderr */
+    bool turn;  /* an agent turn: the longer default timeout */
     /* non-NULL: the transfer is abandoned (rs->cancelled) as soon as it becomes non-zero */
     const volatile sig_atomic_t *cancel;
 };
 
 struct cli_response {
-    long status;               /* 0 when no response */
-    struct gw_buf body;        /* body (error body only when streaming) */
-    uint64_t streamed;         /* bytes written to the sink */
+    long status;        /* 0 when no response */
+    struct gw_buf body; /* body (error body only when streaming) */
+    uint64_t streamed;  /* bytes written to the sink */
     char request_id[72];
-    char content_type[96];     /* of the reply, "" when none */
-    char reason[480];          /* transport failure, for messages */
-    bool unreachable;          /* exit 7: no connection, TLS refused, timeout, broken reply */
-    bool cancelled;            /* rq->cancel became non-zero */
+    char content_type[96]; /* of the reply, "" when none */
+    char reason[480];      /* transport failure, for messages */
+    bool unreachable;      /* exit 7: no connection, TLS refused, timeout, broken reply */
+    bool cancelled;        /* rq->cancel became non-zero */
 };
 
 void cli_response_init(struct cli_response *rs);
@@ -423,8 +424,7 @@ gw_err cli_private_dir(const char *file_path, char *err, size_t errcap);
 char *cli_credentials_path(void);
 /* Reads the credentials file: {"version":1,"gateways":{"<gateway url>":{entry}}}. A missing
  * file is an empty document. *loose is set when the file is readable by others. */
-gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *err,
-                            size_t errcap);
+gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *err, size_t errcap);
 /* Writes it: directory 0700, file created 0600 under a temporary name (O_EXCL), synced and
  * renamed over the old one, so it is never readable by others, not even for a moment. */
 gw_err cli_credentials_save(const char *path, const json_t *doc, char *err, size_t errcap);
@@ -480,8 +480,8 @@ bool cli_stored_put(struct cli_stored *s, const char *gateway, json_t *entry);
 /* Makes a stored login entry the token of this invocation (ctx->login set). */
 void cli_use_entry(struct cli_ctx *ctx, const json_t *e);
 /* POST /api/v1/auth/cli/<what> without the bearer token; *reply on 2xx. */
-int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body,
-                 struct cli_response *rs, json_t **reply);
+int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body, struct cli_response *rs,
+                 json_t **reply);
 /* The stored form of a token reply (tokens, expiries, identity); NULL when it is unusable. */
 json_t *cli_entry_from_reply(const json_t *r, const char *method, int64_t logged_in_at);
 
@@ -551,9 +551,9 @@ extern const char cli_help_completion[];
 extern const struct cli_command cli_command_status, cli_command_auth, cli_command_config,
     cli_command_tokens, cli_command_agents, cli_command_namespaces, cli_command_sessions,
     cli_command_send, cli_command_chat, cli_command_conversations, cli_command_messages,
-    cli_command_memory, cli_command_audit,
-    cli_command_policy, cli_command_tools, cli_command_approvals, cli_command_stats,
-    cli_command_admin, cli_command_completion, cli_command_models, cli_command_providers;
+    cli_command_memory, cli_command_audit, cli_command_policy, cli_command_tools,
+    cli_command_approvals, cli_command_stats, cli_command_admin, cli_command_completion,
+    cli_command_models, cli_command_providers;
 
 /* `stats costs` text of a GET /api/v1/costs reply (cli_stats.c). */
 void cli_format_costs(struct gw_buf *out, const json_t *report);
@@ -594,7 +594,7 @@ void cli_completion_bash(struct gw_buf *out);
 /* --- `chat` line input (cli_editline.c) -------------------------------------------------- */
 
 #define CLI_HISTORY_ENTRIES 1000
-#define CLI_HISTORY_MAX_LINE 4096             /* longer lines are not kept in the history */
+#define CLI_HISTORY_MAX_LINE 4096              /* longer lines are not kept in the history */
 #define CLI_HISTORY_MAX_FILE ((size_t)8 << 20) /* a larger history file is not loaded */
 
 /* Set by SIGINT while cli_sigint_catch is in force. */

@@ -52,8 +52,13 @@ static int admin_reload(struct cli_ctx *ctx, const struct cli_args *a, struct cl
     struct gw_buf url, out;
     cli_url_begin(&url, ctx, "/api/v1/admin/reload");
     gw_buf_init(&out, CLI_MAX_RESPONSE * 2);
-    struct cli_request rq = {.method = "POST", .url = url.data, .auth = true, .quiet = true,
-                             .content_type = "application/json", .body = "{}", .body_len = 2};
+    struct cli_request rq = {.method = "POST",
+                             .url = url.data,
+                             .auth = true,
+                             .quiet = true,
+                             .content_type = "application/json",
+                             .body = "{}",
+                             .body_len = 2};
     rc = cli_http(ctx, &rq, rs);
     char msg[160];
     json_t *reply = rs->status ? gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len,
@@ -77,8 +82,8 @@ static int admin_reload(struct cli_ctx *ctx, const struct cli_args *a, struct cl
 }
 
 static const struct cli_sub subs[] = {{"reload", no_opts, admin_reload}};
-const struct cli_command cli_command_admin = {"admin", cli_help_admin, cli_cmd_admin, subs,
-                                              GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_admin = {"admin", cli_help_admin,     cli_cmd_admin,
+                                              subs,    GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_admin(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -59,8 +59,10 @@ static int agents_register(struct cli_ctx *ctx, const struct cli_args *a, struct
     cli_sanitize(&out, name ? name : a->pos[0]);
     (void)gw_buf_puts(&out, "\n");
     static const char *const rows[][2] = {
-        {"  Namespace: ", "namespace"}, {"  Agent:     ", "agent"},
-        {"  Channel:   ", "channel"},   {"  Memory:    ", "memory"},
+        {"  Namespace: ", "namespace"},
+        {"  Agent:     ", "agent"},
+        {"  Channel:   ", "channel"},
+        {"  Memory:    ", "memory"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
         json_t *v = json_object_get(reply, rows[i][1]);
@@ -106,7 +108,8 @@ static int agents_list(struct cli_ctx *ctx, const struct cli_args *a, struct cli
     cli_table_init(&t, headers, GW_ARRAY_LEN(headers));
     size_t i;
     json_t *ag;
-    json_array_foreach(json_object_get(reply, "agents"), i, ag) cli_table_add_json(&t, ag, keys);
+    json_array_foreach(json_object_get(reply, "agents"), i, ag)
+        cli_table_add_json(&t, ag, keys);
     cli_table_render(&t, &out);
     cli_table_release(&t);
     cli_print_buf(&out);
@@ -148,8 +151,8 @@ static const struct cli_optdef no_opts[] = {{NULL, 0}};
 static const struct cli_sub subs[] = {{"register", register_opts, agents_register},
                                       {"list", list_opts, agents_list},
                                       {"delete", no_opts, agents_delete}};
-const struct cli_command cli_command_agents = {"agents", cli_help_agents, cli_cmd_agents, subs,
-                                               GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_agents = {"agents", cli_help_agents,    cli_cmd_agents,
+                                               subs,     GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_agents(struct cli_ctx *ctx, int argc, char **argv)
 {

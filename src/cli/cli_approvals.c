@@ -41,11 +41,13 @@ const char cli_help_tools[] =
 
 static const struct cli_optdef list_opts[] = {{"status", CLI_OPT_ARG}, {NULL, 0}};
 static const struct cli_optdef no_opts[] = {{NULL, 0}};
-static const struct cli_optdef approve_opts[] = {
-    {"args", CLI_OPT_ARG}, {"comment", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef approve_opts[] = {{"args", CLI_OPT_ARG},
+                                                 {"comment", CLI_OPT_ARG},
+                                                 {NULL, 0}};
 static const struct cli_optdef reject_opts[] = {{"comment", CLI_OPT_ARG}, {NULL, 0}};
-static const struct cli_optdef invoke_opts[] = {
-    {"arg", CLI_OPT_ARG | CLI_OPT_MULTI}, {"args", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef invoke_opts[] = {{"arg", CLI_OPT_ARG | CLI_OPT_MULTI},
+                                                {"args", CLI_OPT_ARG},
+                                                {NULL, 0}};
 
 static const struct cli_sub approvals_subs[] = {
     {"list", list_opts, NULL},
@@ -53,12 +55,12 @@ static const struct cli_sub approvals_subs[] = {
     {"approve", approve_opts, NULL},
     {"reject", reject_opts, NULL},
 };
-const struct cli_command cli_command_approvals = {"approvals", cli_help_approvals,
-                                                  cli_cmd_approvals, approvals_subs,
-                                                  GW_ARRAY_LEN(approvals_subs), NULL};
+const struct cli_command cli_command_approvals = {
+    "approvals",    cli_help_approvals,           cli_cmd_approvals,
+    approvals_subs, GW_ARRAY_LEN(approvals_subs), NULL};
 static const struct cli_sub tools_subs[] = {{"invoke", invoke_opts, NULL}};
-const struct cli_command cli_command_tools = {"tools", cli_help_tools, cli_cmd_tools, tools_subs,
-                                              GW_ARRAY_LEN(tools_subs), NULL};
+const struct cli_command cli_command_tools = {"tools",    cli_help_tools,           cli_cmd_tools,
+                                              tools_subs, GW_ARRAY_LEN(tools_subs), NULL};
 
 /* --- request bodies ---------------------------------------------------------------------- */
 
@@ -229,8 +231,8 @@ static void format_approvals_table(struct gw_buf *out, const json_t *reply)
 
 /* --- commands ---------------------------------------------------------------------------- */
 
-static int run_call(struct cli_ctx *ctx, const char *method, struct gw_buf *url,
-                    const json_t *body, struct cli_response *rs, json_t **reply)
+static int run_call(struct cli_ctx *ctx, const char *method, struct gw_buf *url, const json_t *body,
+                    struct cli_response *rs, json_t **reply)
 {
     int rc = cli_call(ctx, method, url->data, body, rs, reply);
     if (rc == CLI_EXIT_OK && ctx->json)

@@ -41,7 +41,9 @@ const char cli_help_auth[] =
     "command when no --token or OPENCLAW_TOKEN is given; it is refreshed automatically.\n";
 
 static const struct cli_optdef login_opts[] = {
-    {"no-browser", 0}, {"browser-command", CLI_OPT_ARG}, {"login-timeout", CLI_OPT_ARG},
+    {"no-browser", 0},
+    {"browser-command", CLI_OPT_ARG},
+    {"login-timeout", CLI_OPT_ARG},
     {NULL, 0},
 };
 static const struct cli_optdef no_opts[] = {{NULL, 0}};
@@ -64,15 +66,14 @@ static json_t *login_json(const char *gateway, const json_t *e, const char *path
 {
     char a[40], r[40];
     json_t *o = json_pack("{s:s,s:b}", "gateway", gateway, "logged_in", 1);
-    static const char *const keep[] = {"user", "email", "name", "role", "tenant", "org_unit",
-                                       "team", "session_id", "method"};
+    static const char *const keep[] = {"user",     "email", "name",       "role",  "tenant",
+                                       "org_unit", "team",  "session_id", "method"};
     for (size_t i = 0; i < GW_ARRAY_LEN(keep); i++)
-        json_object_set_new(o, keep[i], gw_json_str(e, keep[i])
-                                            ? json_string(gw_json_str(e, keep[i]))
-                                            : json_null());
+        json_object_set_new(o, keep[i],
+                            gw_json_str(e, keep[i]) ? json_string(gw_json_str(e, keep[i]))
+                                                    : json_null());
     const char *ea = iso((int64_t)json_integer_value(json_object_get(e, "expires_at")), a);
-    const char *ra = iso((int64_t)json_integer_value(json_object_get(e, "refresh_expires_at")),
-                         r);
+    const char *ra = iso((int64_t)json_integer_value(json_object_get(e, "refresh_expires_at")), r);
     json_object_set_new(o, "access_expires_at", ea ? json_string(ea) : json_null());
     json_object_set_new(o, "login_expires_at", ra ? json_string(ra) : json_null());
     json_object_set_new(o, "credentials_file", json_string(path));
@@ -90,8 +91,9 @@ static void login_text(struct gw_buf *b, const char *gateway, const json_t *e, c
     line(b, "Tenant:", gw_json_str(e, "tenant"));
     line(b, "Org Unit:", gw_json_str(e, "org_unit"));
     line(b, "Team:", gw_json_str(e, "team"));
-    line(b, "Method:", m && !strcmp(m, "copy-paste") ? "single sign-on in a browser (code pasted)"
-                                                      : "single sign-on in a browser (loopback)");
+    line(b, "Method:",
+         m && !strcmp(m, "copy-paste") ? "single sign-on in a browser (code pasted)"
+                                       : "single sign-on in a browser (loopback)");
     line(b, "Session:", gw_json_str(e, "session_id"));
     const char *exp = iso((int64_t)json_integer_value(json_object_get(e, "expires_at")), a);
     char *acc = gw_xasprintf("expires %s (refreshed automatically)", exp ? exp : "-");
@@ -165,8 +167,10 @@ static int obtain_code(struct cli_ctx *ctx, struct login_run *L, bool oob, const
         goto out;
     rc = CLI_EXIT_FAIL;
     if (oob) {
-        fprintf(stderr, "Open this URL in a browser (on any device), sign in and confirm, then "
-                        "paste the code it shows:\n\n  %s\n\n", url.data);
+        fprintf(stderr,
+                "Open this URL in a browser (on any device), sign in and confirm, then "
+                "paste the code it shows:\n\n  %s\n\n",
+                url.data);
         if (isatty(0))
             fprintf(stderr, "Code: ");
         fflush(stderr);
@@ -174,20 +178,24 @@ static int obtain_code(struct cli_ctx *ctx, struct login_run *L, bool oob, const
         if (L->code)
             rc = CLI_EXIT_OK;
         else
-            fprintf(stderr, "error: no code was entered (end of input, or %ld seconds "
-                            "passed)\n", wait_s);
+            fprintf(stderr,
+                    "error: no code was entered (end of input, or %ld seconds "
+                    "passed)\n",
+                    wait_s);
         goto out;
     }
     char *command = cli_browser_command(cmd);
-    fprintf(stderr, "Opening a browser to sign in to %s.\nIf it does not open, visit:\n\n  %s\n\n"
-                    "Waiting for the sign-in (up to %ld seconds)...\n",
+    fprintf(stderr,
+            "Opening a browser to sign in to %s.\nIf it does not open, visit:\n\n  %s\n\n"
+            "Waiting for the sign-in (up to %ld seconds)...\n",
             ctx->set.gateway_url, url.data, wait_s);
     L->browser = cli_launch_browser(command, url.data);
     free(command);
     int w = cli_wait_callback(L->lfd, deadline, L->browser, &L->conn, &L->cb);
     if (w == -1) {
-        fprintf(stderr, "error: the browser did not come back within %ld seconds; run openclaw "
-                        "auth login again (--no-browser on a machine without a browser)\n",
+        fprintf(stderr,
+                "error: the browser did not come back within %ld seconds; run openclaw "
+                "auth login again (--no-browser on a machine without a browser)\n",
                 wait_s);
     } else if (w == -2) {
         cli_answer_browser(L->conn, 400, "Sign-in failed", "The sign-in answer was malformed.");
@@ -224,8 +232,7 @@ out:
 
 /* POST /api/v1/auth/cli/revoke with a refresh token: CLI_EXIT_OK (*revoked: the gateway
  * ended a session) or the exit code, the failure printed when print. */
-static int revoke_token(struct cli_ctx *ctx, const char *refresh_token, bool *revoked,
-                        bool print)
+static int revoke_token(struct cli_ctx *ctx, const char *refresh_token, bool *revoked, bool print)
 {
     json_t *body = json_pack("{s:s}", "token", refresh_token), *reply = NULL;
     struct cli_response rs;
@@ -417,11 +424,12 @@ static int cmd_status(struct cli_ctx *ctx)
     }
     if (rc == CLI_EXIT_OK && (me = cli_response_json(&rs))) {
         /* the gateway's view is authoritative: the role or org unit may have changed */
-        static const char *const fields[] = {"user", "email", "name", "role", "tenant",
-                                             "org_unit", "team"};
+        static const char *const fields[] = {"user",   "email",    "name", "role",
+                                             "tenant", "org_unit", "team"};
         for (size_t i = 0; i < GW_ARRAY_LEN(fields); i++)
-            json_object_set(e, fields[i], json_object_get(me, fields[i]) ?
-                                              json_object_get(me, fields[i]) : json_null());
+            json_object_set(e, fields[i],
+                            json_object_get(me, fields[i]) ? json_object_get(me, fields[i])
+                                                           : json_null());
     } else if (rc == CLI_EXIT_OK) {
         rc = CLI_EXIT_FAIL;
     } else {
@@ -476,14 +484,16 @@ static int cmd_logout(struct cli_ctx *ctx)
         return CLI_EXIT_FAIL;
     }
     if (revoke != CLI_EXIT_OK) {
-        fprintf(stderr, "warning: the login was removed from this computer, but the gateway did "
-                        "not revoke session %s; it stays valid there until it expires or an "
-                        "administrator revokes it\n", session);
+        fprintf(stderr,
+                "warning: the login was removed from this computer, but the gateway did "
+                "not revoke session %s; it stays valid there until it expires or an "
+                "administrator revokes it\n",
+                session);
         rc = revoke;
     }
     if (ctx->json) {
-        json_t *o = json_pack("{s:s,s:b,s:s,s:b}", "gateway", ctx->set.gateway_url,
-                              "logged_out", 1, "session_id", session, "revoked", revoked);
+        json_t *o = json_pack("{s:s,s:b,s:s,s:b}", "gateway", ctx->set.gateway_url, "logged_out", 1,
+                              "session_id", session, "revoked", revoked);
         cli_print_json(o);
         json_decref(o);
     } else {
@@ -494,9 +504,9 @@ static int cmd_logout(struct cli_ctx *ctx)
         gw_buf_puts(&b, revoked ? " (session " : " (");
         if (revoked)
             cli_sanitize(&b, session);
-        gw_buf_puts(&b, revoked ? " revoked)\n"
-                    : revoke == CLI_EXIT_OK ? "the session had already ended)\n"
-                                            : "on this computer only)\n");
+        gw_buf_puts(&b, revoked                 ? " revoked)\n"
+                        : revoke == CLI_EXIT_OK ? "the session had already ended)\n"
+                                                : "on this computer only)\n");
         cli_print_buf(&b);
         gw_buf_release(&b);
     }
@@ -504,10 +514,11 @@ static int cmd_logout(struct cli_ctx *ctx)
     return rc;
 }
 
-static const struct cli_sub subs[] = {
-    {"login", login_opts, NULL}, {"status", no_opts, NULL}, {"logout", no_opts, NULL}};
-const struct cli_command cli_command_auth = {"auth", cli_help_auth, cli_cmd_auth, subs,
-                                             GW_ARRAY_LEN(subs), NULL};
+static const struct cli_sub subs[] = {{"login", login_opts, NULL},
+                                      {"status", no_opts, NULL},
+                                      {"logout", no_opts, NULL}};
+const struct cli_command cli_command_auth = {"auth", cli_help_auth,      cli_cmd_auth,
+                                             subs,   GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_auth(struct cli_ctx *ctx, int argc, char **argv)
 {

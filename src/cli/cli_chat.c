@@ -18,7 +18,6 @@
 
 #include <time.h>
 
-
 #define SSE_EVENT_MAX ((size_t)1 << 20)
 
 const char cli_help_chat[] =
@@ -35,15 +34,16 @@ const char cli_help_chat[] =
     "Ctrl-C cancels the answer being written (or the line being typed) and keeps the chat;\n"
     "Ctrl-D, /exit or /quit ends it. Lines can also be piped in, one message per line.\n";
 
-static const struct cli_optdef chat_opts[] = {
-    {"session", CLI_OPT_ARG}, {"no-history", 0}, {NULL, 0}};
-const struct cli_command cli_command_chat = {"chat", cli_help_chat, cli_cmd_chat, NULL, 0,
-                                             chat_opts};
+static const struct cli_optdef chat_opts[] = {{"session", CLI_OPT_ARG},
+                                              {"no-history", 0},
+                                              {NULL, 0}};
+const struct cli_command cli_command_chat = {"chat", cli_help_chat, cli_cmd_chat, NULL,
+                                             0,      chat_opts};
 
 struct sse {
-    struct gw_buf pending;  /* bytes of an incomplete event */
-    bool failed;            /* an error event arrived */
-    bool printed;           /* text was printed on the current line */
+    struct gw_buf pending; /* bytes of an incomplete event */
+    bool failed;           /* an error event arrived */
+    bool printed;          /* text was printed on the current line */
 };
 
 static void print_clean(const char *s, size_t n)
@@ -165,9 +165,15 @@ static int turn(struct cli_ctx *ctx, const char *url, const char *text, const ch
     gw_buf_init(&st.pending, SSE_EVENT_MAX);
     struct cli_response rs;
     cli_response_init(&rs);
-    struct cli_request rq = {.method = "POST", .url = url, .content_type = "application/json",
-                             .body = b, .body_len = strlen(b), .auth = true, .turn = true,
-                             .on_data = on_data, .on_data_arg = &st,
+    struct cli_request rq = {.method = "POST",
+                             .url = url,
+                             .content_type = "application/json",
+                             .body = b,
+                             .body_len = strlen(b),
+                             .auth = true,
+                             .turn = true,
+                             .on_data = on_data,
+                             .on_data_arg = &st,
                              .cancel = interactive ? &cli_interrupted : NULL};
     cli_interrupted = 0;
     int rc = cli_http(ctx, &rq, &rs);

@@ -120,8 +120,7 @@ static bool is_null_scalar(yaml_node_t *n)
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
     const char *v = (const char *)n->data.scalar.value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 /* Plain scalars that can be written back unquoted without changing their meaning. */
@@ -544,9 +543,8 @@ static char *read_value_stdin(void)
 static int config_print(struct cli_ctx *ctx, const char *key, const char *value, bool masked)
 {
     if (ctx->json) {
-        json_t *o = json_pack("{s:s, s:o, s:b}", "key", key,
-                              "value", value ? json_string(value) : json_null(), "masked",
-                              masked);
+        json_t *o = json_pack("{s:s, s:o, s:b}", "key", key, "value",
+                              value ? json_string(value) : json_null(), "masked", masked);
         cli_print_json(o);
         json_decref(o);
     } else if (value) {
@@ -568,8 +566,8 @@ static int config_show(struct cli_ctx *ctx)
     char *masked = ctx->set.token ? cli_mask_token(ctx->set.token) : NULL;
     long api = cli_timeout(ctx, false), turn = cli_timeout(ctx, true);
     if (ctx->json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:I, s:I}", "config_file",
-                              path, "gateway_url", ctx->set.gateway_url, "gateway_source",
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:I, s:I}", "config_file", path,
+                              "gateway_url", ctx->set.gateway_url, "gateway_source",
                               ctx->set.gateway_source, "token",
                               masked ? json_string(masked) : json_null(), "token_source",
                               ctx->set.token_source, "ca_bundle",
@@ -585,9 +583,9 @@ static int config_show(struct cli_ctx *ctx)
         cli_sanitize(&b, path);
         (void)gw_buf_puts(&b, "\nGateway:     ");
         cli_sanitize(&b, ctx->set.gateway_url);
-        (void)gw_buf_printf(&b, "  (%s)\nToken:       %s  (%s)\nCA bundle:   ",
-                            ctx->set.gateway_source, masked ? masked : "-",
-                            ctx->set.token_source);
+        (void)gw_buf_printf(&b,
+                            "  (%s)\nToken:       %s  (%s)\nCA bundle:   ", ctx->set.gateway_source,
+                            masked ? masked : "-", ctx->set.token_source);
         cli_sanitize(&b, ctx->set.ca_bundle ? ctx->set.ca_bundle : "- (the system's CAs)");
         (void)gw_buf_printf(&b, "  (%s)\nTimeout:     %lds, agent turns %lds%s\n",
                             ctx->set.ca_source, api, turn, ctx->timeout ? "  (--timeout)" : "");
@@ -603,8 +601,8 @@ static const struct cli_sub subs[] = {{"set", no_opts, NULL},
                                       {"get", get_opts, NULL},
                                       {"unset", no_opts, NULL},
                                       {"show", no_opts, NULL}};
-const struct cli_command cli_command_config = {"config", cli_help_config, cli_cmd_config, subs,
-                                               GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_config = {"config", cli_help_config,    cli_cmd_config,
+                                               subs,     GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -629,16 +627,21 @@ int cli_cmd_config(struct cli_ctx *ctx, int argc, char **argv)
     }
     bool is_set = !strcmp(sub, "set"), is_get = !strcmp(sub, "get");
     if (a->npos != (is_set ? 2u : 1u)) {
-        rc = cli_usage_error(help, is_set ? "config set needs <key> <value>"
-                                          : "config %s needs exactly one <key>", sub);
+        rc = cli_usage_error(help,
+                             is_set ? "config set needs <key> <value>"
+                                    : "config %s needs exactly one <key>",
+                             sub);
         goto out;
     }
     const char *key = a->pos[0];
     if (!known_key(key)) {
         char hint[120];
-        rc = cli_usage_error(help, "unknown key '%.80s'%s (known: gateway_url, token, "
-                             "ca_bundle)", key, cli_suggest_hint(key, config_keys,
-                             GW_ARRAY_LEN(config_keys), "", hint, sizeof(hint)));
+        rc = cli_usage_error(help,
+                             "unknown key '%.80s'%s (known: gateway_url, token, "
+                             "ca_bundle)",
+                             key,
+                             cli_suggest_hint(key, config_keys, GW_ARRAY_LEN(config_keys), "", hint,
+                                              sizeof(hint)));
         goto out;
     }
     bool is_token = !strcmp(key, "token"), is_ca = !strcmp(key, "ca_bundle");

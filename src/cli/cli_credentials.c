@@ -59,8 +59,7 @@ char *cli_credentials_path(void)
     return p;
 }
 
-gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *err,
-                            size_t errcap)
+gw_err cli_credentials_load(const char *path, json_t **doc, bool *loose, char *err, size_t errcap)
 {
     *doc = NULL;
     if (loose)
@@ -254,16 +253,21 @@ void cli_login_apply(struct cli_ctx *ctx)
 }
 
 /* POST /api/v1/auth/cli/<what> without the bearer token; *reply on 2xx. */
-int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body,
-                 struct cli_response *rs, json_t **reply)
+int cli_endpoint(struct cli_ctx *ctx, const char *what, const json_t *body, struct cli_response *rs,
+                 json_t **reply)
 {
     struct gw_buf url;
     cli_url_begin(&url, ctx, "/api/v1/auth/cli/");
     cli_url_fixed(&url, what);
     char *text = gw_json_compact(body);
     struct cli_request rq = {
-        .method = "POST", .url = url.data, .content_type = "application/json", .body = text,
-        .body_len = strlen(text), .auth = false, .quiet = true,
+        .method = "POST",
+        .url = url.data,
+        .content_type = "application/json",
+        .body = text,
+        .body_len = strlen(text),
+        .auth = false,
+        .quiet = true,
     };
     int rc = cli_http(ctx, &rq, rs);
     cli_wipe_free(text);
@@ -287,8 +291,8 @@ json_t *cli_entry_from_reply(const json_t *r, const char *method, int64_t logged
                           "expires_at", (json_int_t)(now + json_integer_value(ei)),
                           "refresh_expires_at", (json_int_t)(now + json_integer_value(ri)),
                           "method", method, "logged_in_at", (json_int_t)logged_in_at);
-    static const char *const keep[] = {"session_id", "user", "email", "name", "role", "tenant",
-                                       "org_unit", "team"};
+    static const char *const keep[] = {"session_id", "user",   "email",    "name",
+                                       "role",       "tenant", "org_unit", "team"};
     for (size_t i = 0; i < GW_ARRAY_LEN(keep); i++)
         if (gw_json_str(r, keep[i]))
             json_object_set_new(e, keep[i], json_string(gw_json_str(r, keep[i])));

@@ -48,8 +48,8 @@ void cli_sigint_catch(bool on)
 }
 
 struct cli_lines {
-    EditLine *el;      /* NULL: plain reads */
-    History *hist;     /* NULL: no history file */
+    EditLine *el;  /* NULL: plain reads */
+    History *hist; /* NULL: no history file */
     char *prompt;
     char *history;     /* the history file */
     bool warned;       /* the history could not be saved (said once) */
@@ -80,8 +80,10 @@ static void history_load(struct cli_lines *l)
         return;
     if (!S_ISREG(st.st_mode) || st.st_uid != getuid() ||
         (size_t)st.st_size > CLI_HISTORY_MAX_FILE) {
-        fprintf(stderr, "warning: %s is not a history file of yours under %zu MiB; it is not "
-                        "read\n", l->history, CLI_HISTORY_MAX_FILE >> 20);
+        fprintf(stderr,
+                "warning: %s is not a history file of yours under %zu MiB; it is not "
+                "read\n",
+                l->history, CLI_HISTORY_MAX_FILE >> 20);
         return;
     }
     (void)history(l->hist, &ev, H_LOAD, l->history);

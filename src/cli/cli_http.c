@@ -100,11 +100,12 @@ void cli_response_release(struct cli_response *rs)
 json_t *cli_response_json(const struct cli_response *rs)
 {
     char msg[160];
-    json_t *v = gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len,
-                              GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    json_t *v = gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len, GW_JSON_MAX_DEPTH,
+                              msg, sizeof(msg));
     if (!v) {
-        fprintf(stderr, "error: the answer is not an OpenClaw gateway's JSON (%s: %s); check the "
-                        "gateway URL (openclaw config show)\n",
+        fprintf(stderr,
+                "error: the answer is not an OpenClaw gateway's JSON (%s: %s); check the "
+                "gateway URL (openclaw config show)\n",
                 rs->content_type[0] ? rs->content_type : "no content type", msg);
         return NULL;
     }
@@ -194,7 +195,8 @@ static void print_status_error(const struct cli_ctx *ctx, const struct cli_respo
     cli_print_http_error(rs);
     if (rs->status == 401 && !ctx->set.token)
         fputs("hint: no token: run `openclaw auth login` or set OPENCLAW_TOKEN (or `openclaw "
-              "config set token -`)\n", stderr);
+              "config set token -`)\n",
+              stderr);
     else if (!cli_reply_is_json(rs) && (rs->status < 300 || rs->status >= 400))
         cli_hint_not_gateway(ctx, rs);
 }
@@ -273,8 +275,8 @@ static bool header_value(const char *p, size_t n, const char *name, char *out, s
 
 static bool id_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 static bool printable(char c)
@@ -317,27 +319,33 @@ static void describe_tls(const struct cli_ctx *ctx, const struct net_result *res
                           ? msg + sizeof(problem) - 1
                           : X509_verify_cert_error_string(vr);
     if (strstr(msg, "host name")) { /* the chain was fine: the name check failed */
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate is not valid "
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "TLS: the gateway's certificate is not valid "
                  "for this host name (%s); use the name it was issued for in the gateway URL",
                  msg);
     } else if (vr == X509_V_ERR_CERT_HAS_EXPIRED || vr == X509_V_ERR_CERT_NOT_YET_VALID ||
                strstr(why, "expired") || strstr(why, "not yet valid")) {
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
-                 "%s; the gateway needs a valid certificate", why);
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "TLS: the gateway's certificate was refused: "
+                 "%s; the gateway needs a valid certificate",
+                 why);
     } else if (ctx->set.ca_bundle) {
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
-                 "%s; the CA bundle %.200s (from %s) does not vouch for it", why,
-                 ctx->set.ca_bundle, ctx->set.ca_source);
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "TLS: the gateway's certificate was refused: "
+                 "%s; the CA bundle %.200s (from %s) does not vouch for it",
+                 why, ctx->set.ca_bundle, ctx->set.ca_source);
     } else {
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the gateway's certificate was refused: "
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "TLS: the gateway's certificate was refused: "
                  "%s; if a private CA signed it, trust that CA with --cacert FILE, "
-                 "OPENCLAW_CA_BUNDLE=FILE or `openclaw config set ca_bundle FILE`", why);
+                 "OPENCLAW_CA_BUNDLE=FILE or `openclaw config set ca_bundle FILE`",
+                 why);
     }
 }
 
 /* Why a transfer failed (rs->reason), told apart the way a user acts on it; the exit code. */
-static int describe_failure(const struct cli_ctx *ctx, const struct cli_request *rq,
-                            gw_err err, const struct net_result *res, struct cli_response *rs)
+static int describe_failure(const struct cli_ctx *ctx, const struct cli_request *rq, gw_err err,
+                            const struct net_result *res, struct cli_response *rs)
 {
     const char *msg = res->msg;
     long t = cli_timeout(ctx, rq->turn);
@@ -346,19 +354,26 @@ static int describe_failure(const struct cli_ctx *ctx, const struct cli_request 
     switch (res->failure) {
     case NET_FAIL_TIMEOUT:
         if (!res->connected && !rs->status)
-            snprintf(rs->reason, sizeof(rs->reason), "cannot connect to the gateway: no "
+            snprintf(rs->reason, sizeof(rs->reason),
+                     "cannot connect to the gateway: no "
                      "answer to the connection within %ld s (%s)",
                      ctx->timeout > 0 ? ctx->timeout : CLI_DEFAULT_TIMEOUT, msg);
         else if (rq->sink || rq->on_data)
-            snprintf(rs->reason, sizeof(rs->reason), "the gateway sent nothing for %ld s; "
-                     "raise --timeout for a slow model or a long export", t);
+            snprintf(rs->reason, sizeof(rs->reason),
+                     "the gateway sent nothing for %ld s; "
+                     "raise --timeout for a slow model or a long export",
+                     t);
         else if (rq->turn)
-            snprintf(rs->reason, sizeof(rs->reason), "the gateway did not answer within %ld s; "
+            snprintf(rs->reason, sizeof(rs->reason),
+                     "the gateway did not answer within %ld s; "
                      "the agent's turn may still finish there (raise --timeout for a slow "
-                     "model)", t);
+                     "model)",
+                     t);
         else
-            snprintf(rs->reason, sizeof(rs->reason), "the gateway did not answer within %ld s "
-                     "(it accepted the connection; raise --timeout if it is busy)", t);
+            snprintf(rs->reason, sizeof(rs->reason),
+                     "the gateway did not answer within %ld s "
+                     "(it accepted the connection; raise --timeout if it is busy)",
+                     t);
         return CLI_EXIT_UNREACHABLE;
     case NET_FAIL_RESOLVE:
     case NET_FAIL_CONNECT:
@@ -368,20 +383,26 @@ static int describe_failure(const struct cli_ctx *ctx, const struct cli_request 
         describe_tls(ctx, res, rs);
         return CLI_EXIT_UNREACHABLE;
     case NET_FAIL_TLS_CA_FILE:
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the CA bundle %.200s (from %s) cannot "
-                 "be used (%s)", ctx->set.ca_bundle ? ctx->set.ca_bundle : "?",
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "TLS: the CA bundle %.200s (from %s) cannot "
+                 "be used (%s)",
+                 ctx->set.ca_bundle ? ctx->set.ca_bundle : "?",
                  ctx->set.ca_source ? ctx->set.ca_source : "?", msg);
         return CLI_EXIT_UNREACHABLE;
     case NET_FAIL_TLS_HANDSHAKE:
-        snprintf(rs->reason, sizeof(rs->reason), "TLS: the handshake with the gateway failed "
-                 "(%s)%s", msg, strstr(msg, "wrong version number")
-                                   ? "; the port does not speak TLS: use http:// for it"
-                                   : "");
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "TLS: the handshake with the gateway failed "
+                 "(%s)%s",
+                 msg,
+                 strstr(msg, "wrong version number")
+                     ? "; the port does not speak TLS: use http:// for it"
+                     : "");
         return CLI_EXIT_UNREACHABLE;
     case NET_FAIL_NO_ANSWER:
-        snprintf(rs->reason, sizeof(rs->reason), "the gateway closed the connection without "
-                 "answering%s (%s)", plain ? "; if it serves TLS on this port, use https://" : "",
-                 msg);
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "the gateway closed the connection without "
+                 "answering%s (%s)",
+                 plain ? "; if it serves TLS on this port, use https://" : "", msg);
         return CLI_EXIT_UNREACHABLE;
     default:
         snprintf(rs->reason, sizeof(rs->reason), "%s", msg);
@@ -427,13 +448,20 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
     rs->body.max = streaming ? (size_t)1 << 20 : CLI_MAX_RESPONSE;
     long connect_s = ctx->timeout > 0 ? ctx->timeout : CLI_DEFAULT_TIMEOUT;
     struct net_request nr = {
-        .url = rq->url, .method = m, .body = has_body ? (rq->body ? rq->body : "") : NULL,
-        .body_len = has_body ? rq->body_len : 0, .headers = headers,
+        .url = rq->url,
+        .method = m,
+        .body = has_body ? (rq->body ? rq->body : "") : NULL,
+        .body_len = has_body ? rq->body_len : 0,
+        .headers = headers,
         .ca_file = ctx->set.ca_bundle,
         .timeout_ms = (unsigned)cli_timeout(ctx, rq->turn) * 1000,
-        .connect_timeout_ms = (unsigned)connect_s * 1000, .stall_timeout = streaming,
-        .path_as_is = true, .cancel = rq->cancel, .on_data = streaming ? on_body : NULL,
-        .on_header = on_header, .arg = &x,
+        .connect_timeout_ms = (unsigned)connect_s * 1000,
+        .stall_timeout = streaming,
+        .path_as_is = true,
+        .cancel = rq->cancel,
+        .on_data = streaming ? on_body : NULL,
+        .on_header = on_header,
+        .arg = &x,
     };
     struct net_result res;
     gw_err err = net_perform(&nr, &rs->body, &res);

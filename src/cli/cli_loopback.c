@@ -24,8 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_REQUEST_HEAD 8192  /* what the loopback listener reads of a browser request */
-#define CONN_WAIT_MS 10000     /* per browser connection */
+#define MAX_REQUEST_HEAD 8192 /* what the loopback listener reads of a browser request */
+#define CONN_WAIT_MS 10000    /* per browser connection */
 #define MAX_PASTED_CODE 512
 
 void cli_pkce_pair(char verifier[44], char challenge[44])
@@ -98,8 +98,7 @@ int cli_listen_loopback(unsigned *port)
     socklen_t alen = sizeof(a);
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 8) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
-        fprintf(stderr, "error: cannot listen on 127.0.0.1 for the browser: %s\n",
-                strerror(errno));
+        fprintf(stderr, "error: cannot listen on 127.0.0.1 for the browser: %s\n", strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -143,12 +142,15 @@ void cli_answer_browser(int fd, int status, const char *title, const char *text)
     if (fd < 0)
         return;
     char body[1024], head[256];
-    int bl = snprintf(body, sizeof(body), "<!doctype html><html><head><meta charset=\"utf-8\">"
+    int bl = snprintf(body, sizeof(body),
+                      "<!doctype html><html><head><meta charset=\"utf-8\">"
                       "<title>%s</title></head><body><h1>%s</h1><p>%s</p></body></html>\n",
                       title, title, text);
-    int hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: text/html; "
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d %s\r\nContent-Type: text/html; "
                       "charset=utf-8\r\nContent-Length: %d\r\nCache-Control: no-store\r\n"
-                      "Connection: close\r\n\r\n", status, status == 200 ? "OK" : "Error", bl);
+                      "Connection: close\r\n\r\n",
+                      status, status == 200 ? "OK" : "Error", bl);
     (void)!send(fd, head, (size_t)hl, MSG_NOSIGNAL);
     (void)!send(fd, body, (size_t)bl, MSG_NOSIGNAL);
     close(fd);
@@ -210,8 +212,9 @@ int cli_wait_callback(int lfd, int64_t deadline_ms, pid_t browser, int *conn,
         if (!browser_done && waitpid(browser, &status, WNOHANG) == browser) {
             browser_done = true;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fprintf(stderr, "The browser command failed (exit status %d): open the URL "
-                                "above yourself.\n",
+                fprintf(stderr,
+                        "The browser command failed (exit status %d): open the URL "
+                        "above yourself.\n",
                         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         }
         if (pr <= 0)

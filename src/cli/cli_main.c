@@ -17,9 +17,14 @@
 #include <stdarg.h>
 
 const struct cli_optdef cli_global_opts[] = {
-    {"gateway", CLI_OPT_ARG}, {"token", CLI_OPT_ARG}, {"json", 0},
-    {"timeout", CLI_OPT_ARG}, {"cacert", CLI_OPT_ARG | CLI_OPT_FILE},
-    {"help", 0},              {"version", 0},         {NULL, 0},
+    {"gateway", CLI_OPT_ARG},
+    {"token", CLI_OPT_ARG},
+    {"json", 0},
+    {"timeout", CLI_OPT_ARG},
+    {"cacert", CLI_OPT_ARG | CLI_OPT_FILE},
+    {"help", 0},
+    {"version", 0},
+    {NULL, 0},
 };
 
 static const char main_help[] =
@@ -266,13 +271,15 @@ int cli_ctx_resolve(struct cli_ctx *ctx)
         goto out;
     }
     if (cfg.loose_mode && (cfg.token || cfg.nested_token))
-        fprintf(stderr, "warning: %s holds a token but is readable by other users "
-                        "(chmod 600 it)\n", path);
+        fprintf(stderr,
+                "warning: %s holds a token but is readable by other users "
+                "(chmod 600 it)\n",
+                path);
     if (!cli_settings_resolve(ctx->flag_gateway, ctx->flag_token,
                               env_nonempty("OPENCLAW_GATEWAY_URL"), env_nonempty("OPENCLAW_TOKEN"),
                               &cfg, &ctx->set, err, sizeof(err)) ||
-        !cli_settings_ca(&ctx->set, ctx->flag_cacert, env_nonempty("OPENCLAW_CA_BUNDLE"), &cfg,
-                         err, sizeof(err))) {
+        !cli_settings_ca(&ctx->set, ctx->flag_cacert, env_nonempty("OPENCLAW_CA_BUNDLE"), &cfg, err,
+                         sizeof(err))) {
         fprintf(stderr, "error: %s\n", err);
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -326,8 +333,8 @@ static int unknown_name(const char *help, const char *what, const char *word,
                            cli_suggest_hint(word, names, n, "", hint, sizeof(hint)));
 }
 
-int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd,
-                 int *si, const struct cli_sub **sub)
+int cli_find_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_command *cmd, int *si,
+                 const struct cli_sub **sub)
 {
     struct cli_args *a = gw_xcalloc(1, sizeof(*a));
     int rc = cli_args_parse(argc - 1, argv + 1, cli_global_opts, NULL, true, a);
@@ -391,14 +398,13 @@ int cli_run_sub(struct cli_ctx *ctx, int argc, char **argv, const struct cli_com
 /* --- dispatch ---------------------------------------------------------------------------- */
 
 const struct cli_command *const cli_commands[] = {
-    &cli_command_status,     &cli_command_auth,       &cli_command_config,
-    &cli_command_tokens,     &cli_command_agents,     &cli_command_namespaces,
-    &cli_command_sessions,   &cli_command_providers,  &cli_command_models,
-    &cli_command_send,       &cli_command_chat,
-    &cli_command_conversations, &cli_command_messages,
-    &cli_command_memory,     &cli_command_audit,      &cli_command_policy,
-    &cli_command_tools,      &cli_command_approvals,  &cli_command_stats,
-    &cli_command_admin,      &cli_command_completion,
+    &cli_command_status,   &cli_command_auth,      &cli_command_config,
+    &cli_command_tokens,   &cli_command_agents,    &cli_command_namespaces,
+    &cli_command_sessions, &cli_command_providers, &cli_command_models,
+    &cli_command_send,     &cli_command_chat,      &cli_command_conversations,
+    &cli_command_messages, &cli_command_memory,    &cli_command_audit,
+    &cli_command_policy,   &cli_command_tools,     &cli_command_approvals,
+    &cli_command_stats,    &cli_command_admin,     &cli_command_completion,
 };
 const size_t cli_ncommands = GW_ARRAY_LEN(cli_commands);
 

@@ -87,8 +87,9 @@ static int read_input(const struct cli_args *a, struct gw_buf *in)
     if (!strcmp(text, "-")) {
         gw_err e = cli_read_stream(stdin, in);
         if (e != GW_OK) {
-            fprintf(stderr, "error: %s\n", e == GW_ETOOBIG ? "standard input is larger than 64 MiB"
-                                                           : "cannot read standard input");
+            fprintf(stderr, "error: %s\n",
+                    e == GW_ETOOBIG ? "standard input is larger than 64 MiB"
+                                    : "cannot read standard input");
             return CLI_EXIT_FAIL;
         }
         return CLI_EXIT_OK;
@@ -146,8 +147,8 @@ out:
 }
 
 static const struct cli_sub subs[] = {{"get", get_opts, NULL}, {"put", put_opts, NULL}};
-const struct cli_command cli_command_memory = {"memory", cli_help_memory, cli_cmd_memory, subs,
-                                               GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_memory = {"memory", cli_help_memory,    cli_cmd_memory,
+                                               subs,     GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_memory(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -26,12 +26,16 @@ const char cli_help_namespaces[] =
     "units and teams of its own subtree; an enterprise_admin anything in its tenant.\n";
 
 static const struct cli_optdef no_opts[] = {{NULL, 0}};
-static const struct cli_optdef member_opts[] = {
-    {"org-unit", CLI_OPT_ARG}, {"team", CLI_OPT_ARG}, {"group", CLI_OPT_ARG},
-    {"user", CLI_OPT_ARG},     {NULL, 0}};
+static const struct cli_optdef member_opts[] = {{"org-unit", CLI_OPT_ARG},
+                                                {"team", CLI_OPT_ARG},
+                                                {"group", CLI_OPT_ARG},
+                                                {"user", CLI_OPT_ARG},
+                                                {NULL, 0}};
 /* option name → member kind on the wire */
-static const char *const kinds[][2] = {
-    {"org-unit", "org_unit"}, {"team", "team"}, {"group", "group"}, {"user", "user"}};
+static const char *const kinds[][2] = {{"org-unit", "org_unit"},
+                                       {"team", "team"},
+                                       {"group", "group"},
+                                       {"user", "user"}};
 
 static void members_line(struct gw_buf *out, const json_t *members, const json_t *config)
 {
@@ -44,10 +48,9 @@ static void members_line(struct gw_buf *out, const json_t *members, const json_t
             bool from_file = false;
             size_t j;
             json_t *c;
-            json_array_foreach(json_object_get(config, keys[k]), j, c) from_file |=
-                json_equal(c, v);
-            (void)gw_buf_printf(out, "%s%.*s:", any ? ", " : "",
-                                (int)strlen(keys[k]) - 1, keys[k]);
+            json_array_foreach(json_object_get(config, keys[k]), j, c)
+                from_file |= json_equal(c, v);
+            (void)gw_buf_printf(out, "%s%.*s:", any ? ", " : "", (int)strlen(keys[k]) - 1, keys[k]);
             cli_sanitize(out, json_string_value(v));
             if (from_file)
                 (void)gw_buf_puts(out, " (gateway.yaml)");
@@ -161,8 +164,10 @@ static int member_arg(const struct cli_args *a, const char *verb, const char **k
             found++;
         }
     if (a->npos != 1 || found != 1)
-        return cli_usage_error(cli_help_namespaces, "namespaces %s needs <ns> and exactly one "
-                               "of --org-unit, --team, --group, --user", verb);
+        return cli_usage_error(cli_help_namespaces,
+                               "namespaces %s needs <ns> and exactly one "
+                               "of --org-unit, --team, --group, --user",
+                               verb);
     return CLI_EXIT_OK;
 }
 
@@ -215,8 +220,9 @@ static const struct cli_sub subs[] = {{"list", no_opts, ns_list},
                                       {"show", no_opts, ns_show},
                                       {"grant", member_opts, ns_grant},
                                       {"revoke", member_opts, ns_revoke}};
-const struct cli_command cli_command_namespaces = {
-    "namespaces", cli_help_namespaces, cli_cmd_namespaces, subs, GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_namespaces = {"namespaces",       cli_help_namespaces,
+                                                   cli_cmd_namespaces, subs,
+                                                   GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_namespaces(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -47,37 +47,48 @@ const char cli_help_policy[] =
     "starts with '{' must be a JSON object. Refused writes list each violation as\n"
     "\"  - field: message\" on stderr (exit code 5).\n";
 
-static const struct cli_optdef list_opts[] = {
-    {"scope", CLI_OPT_ARG}, {"domain", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef list_opts[] = {{"scope", CLI_OPT_ARG},
+                                              {"domain", CLI_OPT_ARG},
+                                              {NULL, 0}};
 static const struct cli_optdef get_opts[] = {{"version", CLI_OPT_ARG}, {NULL, 0}};
-static const struct cli_optdef create_opts[] = {
-    {"scope", CLI_OPT_ARG},  {"scope-id", CLI_OPT_ARG}, {"domain", CLI_OPT_ARG},
-    {"file", CLI_OPT_ARG | CLI_OPT_FILE}, {"content", CLI_OPT_ARG},  {"reason", CLI_OPT_ARG},
-    {NULL, 0}};
-static const struct cli_optdef update_opts[] = {
-    {"file", CLI_OPT_ARG | CLI_OPT_FILE}, {"content", CLI_OPT_ARG}, {"reason", CLI_OPT_ARG},
-    {"expected-version", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef create_opts[] = {{"scope", CLI_OPT_ARG},
+                                                {"scope-id", CLI_OPT_ARG},
+                                                {"domain", CLI_OPT_ARG},
+                                                {"file", CLI_OPT_ARG | CLI_OPT_FILE},
+                                                {"content", CLI_OPT_ARG},
+                                                {"reason", CLI_OPT_ARG},
+                                                {NULL, 0}};
+static const struct cli_optdef update_opts[] = {{"file", CLI_OPT_ARG | CLI_OPT_FILE},
+                                                {"content", CLI_OPT_ARG},
+                                                {"reason", CLI_OPT_ARG},
+                                                {"expected-version", CLI_OPT_ARG},
+                                                {NULL, 0}};
 static const struct cli_optdef reason_opts[] = {{"reason", CLI_OPT_ARG}, {NULL, 0}};
 static const struct cli_optdef no_opts[] = {{NULL, 0}};
-static const struct cli_optdef diff_opts[] = {
-    {"from", CLI_OPT_ARG}, {"to", CLI_OPT_ARG}, {NULL, 0}};
-static const struct cli_optdef rollback_opts[] = {
-    {"version", CLI_OPT_ARG}, {"reason", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef diff_opts[] = {{"from", CLI_OPT_ARG},
+                                              {"to", CLI_OPT_ARG},
+                                              {NULL, 0}};
+static const struct cli_optdef rollback_opts[] = {{"version", CLI_OPT_ARG},
+                                                  {"reason", CLI_OPT_ARG},
+                                                  {NULL, 0}};
 static const struct cli_optdef effective_opts[] = {{"domain", CLI_OPT_ARG}, {NULL, 0}};
-static const struct cli_optdef explain_opts[] = {
-    {"action", CLI_OPT_ARG},  {"resource", CLI_OPT_ARG},
-    {"classification", CLI_OPT_ARG}, {"context", CLI_OPT_ARG | CLI_OPT_MULTI},
-    {"user", CLI_OPT_ARG},    {"namespace", CLI_OPT_ARG}, {NULL, 0}};
+static const struct cli_optdef explain_opts[] = {{"action", CLI_OPT_ARG},
+                                                 {"resource", CLI_OPT_ARG},
+                                                 {"classification", CLI_OPT_ARG},
+                                                 {"context", CLI_OPT_ARG | CLI_OPT_MULTI},
+                                                 {"user", CLI_OPT_ARG},
+                                                 {"namespace", CLI_OPT_ARG},
+                                                 {NULL, 0}};
 
 static const struct cli_sub subs[] = {
-    {"list", list_opts, NULL},         {"get", get_opts, NULL},
-    {"create", create_opts, NULL},     {"update", update_opts, NULL},
-    {"deprecate", reason_opts, NULL},  {"history", no_opts, NULL},
-    {"diff", diff_opts, NULL},         {"rollback", rollback_opts, NULL},
+    {"list", list_opts, NULL},           {"get", get_opts, NULL},
+    {"create", create_opts, NULL},       {"update", update_opts, NULL},
+    {"deprecate", reason_opts, NULL},    {"history", no_opts, NULL},
+    {"diff", diff_opts, NULL},           {"rollback", rollback_opts, NULL},
     {"effective", effective_opts, NULL}, {"explain", explain_opts, NULL},
 };
-const struct cli_command cli_command_policy = {"policy", cli_help_policy, cli_cmd_policy, subs,
-                                               GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_policy = {"policy", cli_help_policy,    cli_cmd_policy,
+                                               subs,     GW_ARRAY_LEN(subs), NULL};
 
 #define MAX_VERSION 2147483647L
 
@@ -115,8 +126,7 @@ int cli_call(struct cli_ctx *ctx, const char *method, const char *url, const jso
     int rc = cli_http_json(ctx, method, url, body, rs, out);
     if (rc != CLI_EXIT_OK && rs->status >= 400 && rs->body.len) {
         char msg[160];
-        json_t *v = gw_json_parse(rs->body.data, rs->body.len, GW_JSON_MAX_DEPTH, msg,
-                                  sizeof(msg));
+        json_t *v = gw_json_parse(rs->body.data, rs->body.len, GW_JSON_MAX_DEPTH, msg, sizeof(msg));
         struct gw_buf b;
         gw_buf_init(&b, CLI_MAX_RESPONSE * 2);
         if (v && cli_format_violations(&b, v))
@@ -258,8 +268,7 @@ static int need_reason(const struct cli_args *a, json_t *body, char *err, size_t
     return put_str(body, "change_reason", r, "reason", err, errcap);
 }
 
-static int version_opt(const struct cli_args *a, const char *opt, long *v, char *err,
-                       size_t errcap)
+static int version_opt(const struct cli_args *a, const char *opt, long *v, char *err, size_t errcap)
 {
     const char *s = cli_args_get(a, opt);
     if (s && !cli_parse_long(s, 1, MAX_VERSION, v)) {
@@ -446,8 +455,9 @@ void cli_format_explain(struct gw_buf *out, const json_t *r)
         json_t *set = json_object();
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)ob, k, v) if (!json_is_null(v) && !json_is_false(v))
-            json_object_set(set, k, v);
+        json_object_foreach((json_t *)ob, k, v)
+            if (!json_is_null(v) && !json_is_false(v))
+                json_object_set(set, k, v);
         if (json_object_size(set))
             field_json(out, "Obligations:", set);
         json_decref(set);
@@ -456,7 +466,7 @@ void cli_format_explain(struct gw_buf *out, const json_t *r)
     if (!json_is_array(trace) || !json_array_size(trace))
         return;
     (void)gw_buf_puts(out, "\nTrace:\n");
-    static const char *const headers[] = {"SCOPE", "SCOPE ID", "POLICY",
+    static const char *const headers[] = {"SCOPE",   "SCOPE ID", "POLICY",
                                           "VERSION", "DECIDING", "NOTE"};
     static const char *const keys[] = {"scope", "scope_id", "policy_id", "version"};
     struct cli_table t;
@@ -507,7 +517,8 @@ void cli_format_effective(struct gw_buf *out, const json_t *r)
         cli_table_init(&t, headers, GW_ARRAY_LEN(headers));
         size_t i;
         json_t *e;
-        json_array_foreach(chain, i, e) cli_table_add_json(&t, e, keys);
+        json_array_foreach(chain, i, e)
+            cli_table_add_json(&t, e, keys);
     }
     struct gw_buf tb;
     gw_buf_init(&tb, CLI_MAX_RESPONSE * 2);
@@ -595,7 +606,7 @@ static int p_list(struct pcall *pc)
     cli_url_query(&pc->url, "domain", cli_args_get(pc->a, "domain"));
     if ((rc = send_call(pc, "GET")) != CLI_EXIT_OK || pc->ctx->json)
         return rc;
-    static const char *const headers[] = {"ID",     "SCOPE",  "SCOPE ID", "DOMAIN",
+    static const char *const headers[] = {"ID",      "SCOPE",  "SCOPE ID", "DOMAIN",
                                           "VERSION", "STATUS", "AUTHOR",   "CREATED"};
     static const char *const keys[] = {"id",      "scope",  "scope_id", "domain",
                                        "version", "status", "author",   "created_at"};
@@ -701,8 +712,7 @@ static int p_diff(struct pcall *pc)
         return rc;
     json_t *changes = json_object_get(pc->reply, "changes");
     if (!json_array_size(changes)) {
-        (void)gw_buf_printf(&pc->out, "No changes between version %ld and version %ld\n", from,
-                            to);
+        (void)gw_buf_printf(&pc->out, "No changes between version %ld and version %ld\n", from, to);
         return CLI_EXIT_OK;
     }
     static const char *const headers[] = {"FIELD", "FROM", "TO"};
@@ -711,7 +721,8 @@ static int p_diff(struct pcall *pc)
     cli_table_init(&t, headers, GW_ARRAY_LEN(headers));
     size_t i;
     json_t *e;
-    json_array_foreach(changes, i, e) cli_table_add_json(&t, e, keys);
+    json_array_foreach(changes, i, e)
+        cli_table_add_json(&t, e, keys);
     cli_table_render(&t, &pc->out);
     cli_table_release(&t);
     return CLI_EXIT_OK;

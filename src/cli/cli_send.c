@@ -25,8 +25,8 @@ const char cli_help_send[] =
     "starts with a dash: openclaw send eng/bot -- \"-v please\"\n";
 
 static const struct cli_optdef send_opts[] = {{"session", CLI_OPT_ARG}, {NULL, 0}};
-const struct cli_command cli_command_send = {"send", cli_help_send, cli_cmd_send, NULL, 0,
-                                             send_opts};
+const struct cli_command cli_command_send = {"send", cli_help_send, cli_cmd_send, NULL,
+                                             0,      send_opts};
 
 int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -57,9 +57,9 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
     if (!strcmp(content, "-")) {
         gw_err e = cli_read_stream(stdin, &text);
         if (e != GW_OK) {
-            fprintf(stderr, "error: %s\n", e == GW_ETOOBIG
-                                               ? "standard input is larger than 1 MiB"
-                                               : "cannot read standard input");
+            fprintf(stderr, "error: %s\n",
+                    e == GW_ETOOBIG ? "standard input is larger than 1 MiB"
+                                    : "cannot read standard input");
             rc = CLI_EXIT_FAIL;
             goto out;
         }
@@ -80,9 +80,12 @@ int cli_cmd_send(struct cli_ctx *ctx, int argc, char **argv)
     gw_buf_release(&url);
     cli_url_messages(&url, ctx, ns, agent);
     char *text_body = gw_json_compact(body);
-    struct cli_request rq = {.method = "POST", .url = url.data,
-                             .content_type = "application/json", .body = text_body,
-                             .body_len = text_body ? strlen(text_body) : 0, .auth = true,
+    struct cli_request rq = {.method = "POST",
+                             .url = url.data,
+                             .content_type = "application/json",
+                             .body = text_body,
+                             .body_len = text_body ? strlen(text_body) : 0,
+                             .auth = true,
                              .turn = true};
     rc = text_body ? cli_http(ctx, &rq, &rs) : CLI_EXIT_FAIL;
     free(text_body);

@@ -32,9 +32,8 @@ void cli_format_sessions(struct gw_buf *out, const json_t *reply)
 {
     static const char *const headers[] = {"ID",      "KIND",      "USER",    "ROLE",   "CLIENT",
                                           "CREATED", "LAST SEEN", "EXPIRES", "CURRENT"};
-    static const char *const keys[] = {"id",         "kind",         "user",
-                                       "role",       "client_ip",    "created_at",
-                                       "last_seen_at", "expires_at"};
+    static const char *const keys[] = {"id",        "kind",       "user",         "role",
+                                       "client_ip", "created_at", "last_seen_at", "expires_at"};
     const json_t *list = json_object_get(reply, "sessions");
     if (!json_array_size(list)) {
         (void)gw_buf_puts(out, "No sessions.\n");
@@ -48,8 +47,8 @@ void cli_format_sessions(struct gw_buf *out, const json_t *reply)
         char *cells[GW_ARRAY_LEN(headers)];
         for (size_t k = 0; k < GW_ARRAY_LEN(keys); k++)
             cells[k] = cli_json_cell(json_object_get(e, keys[k]));
-        cells[GW_ARRAY_LEN(keys)] =
-            gw_xstrdup(json_is_true(json_object_get(e, "current")) ? "yes" : "-");
+        cells[GW_ARRAY_LEN(keys)] = gw_xstrdup(json_is_true(json_object_get(e, "current")) ? "yes"
+                                                                                           : "-");
         cli_table_add(&t, (const char *const *)cells);
         for (size_t k = 0; k < GW_ARRAY_LEN(cells); k++)
             free(cells[k]);
@@ -128,8 +127,8 @@ static int sessions_revoke(struct cli_ctx *ctx, const struct cli_args *a, struct
 
 static const struct cli_sub subs[] = {{"list", user_opts, sessions_list},
                                       {"revoke", user_opts, sessions_revoke}};
-const struct cli_command cli_command_sessions = {"sessions", cli_help_sessions, cli_cmd_sessions,
-                                                 subs, GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_sessions = {"sessions", cli_help_sessions,  cli_cmd_sessions,
+                                                 subs,       GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_sessions(struct cli_ctx *ctx, int argc, char **argv)
 {

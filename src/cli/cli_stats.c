@@ -51,8 +51,8 @@ static char *count(const json_t *o, const char *key)
     return gw_xasprintf("%lld", (long long)json_integer_value(json_object_get(o, key)));
 }
 
-static void section(struct gw_buf *out, const char *title, const json_t *arr,
-                    const char *name_key, const char *name_header)
+static void section(struct gw_buf *out, const char *title, const json_t *arr, const char *name_key,
+                    const char *name_header)
 {
     (void)gw_buf_printf(out, "\n%s\n", title);
     if (!json_is_array(arr) || json_array_size(arr) == 0) {
@@ -98,8 +98,9 @@ void cli_format_costs(struct gw_buf *out, const json_t *r)
     (void)gw_buf_append(out, h.data, h.len);
     gw_buf_release(&h);
     char *total = cli_money(num(r, "total_usd"));
-    (void)gw_buf_printf(out, "  Total:     %s\n  Requests:  %lld\n  Tokens:    %lld prompt, %lld "
-                             "completion\n",
+    (void)gw_buf_printf(out,
+                        "  Total:     %s\n  Requests:  %lld\n  Tokens:    %lld prompt, %lld "
+                        "completion\n",
                         total, (long long)json_integer_value(json_object_get(r, "requests")),
                         (long long)json_integer_value(json_object_get(r, "prompt_tokens")),
                         (long long)json_integer_value(json_object_get(r, "completion_tokens")));
@@ -110,8 +111,8 @@ void cli_format_costs(struct gw_buf *out, const json_t *r)
     if (!json_is_array(arr) || json_array_size(arr) == 0) {
         (void)gw_buf_puts(out, "  (none)\n");
     } else {
-        static const char *const headers[] = {"WORKSPACE", "SPENT", "REQUESTS", "BUDGET",
-                                              "USED", "STATUS", "ON EXCEED"};
+        static const char *const headers[] = {"WORKSPACE", "SPENT",  "REQUESTS", "BUDGET",
+                                              "USED",      "STATUS", "ON EXCEED"};
         struct cli_table t;
         cli_table_init(&t, headers, GW_ARRAY_LEN(headers));
         size_t i;
@@ -183,8 +184,8 @@ static int stats_costs(struct cli_ctx *ctx, const struct cli_args *a, struct cli
 }
 
 static const struct cli_sub subs[] = {{"costs", costs_opts, stats_costs}};
-const struct cli_command cli_command_stats = {"stats", cli_help_stats, cli_cmd_stats, subs,
-                                              GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_stats = {"stats", cli_help_stats,     cli_cmd_stats,
+                                              subs,    GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 {

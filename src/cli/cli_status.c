@@ -21,14 +21,14 @@ const char cli_help_status[] =
     "{\"gateway\", \"connected\", \"status\": <status reply>, \"userinfo\": <reply>|null}.\n";
 
 static const struct cli_optdef status_opts[] = {{NULL, 0}};
-const struct cli_command cli_command_status = {"status", cli_help_status, cli_cmd_status, NULL, 0,
-                                               status_opts};
+const struct cli_command cli_command_status = {"status", cli_help_status, cli_cmd_status, NULL,
+                                               0,        status_opts};
 
 static char *error_summary(const struct cli_response *rs)
 {
     char msg[160];
-    json_t *v = gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len,
-                              GW_JSON_MAX_DEPTH, msg, sizeof(msg));
+    json_t *v = gw_json_parse(rs->body.data ? rs->body.data : "", rs->body.len, GW_JSON_MAX_DEPTH,
+                              msg, sizeof(msg));
     json_t *e = json_object_get(v, "error");
     const char *code = gw_json_str(e, "code");
     const char *m = gw_json_str(e, "message");
@@ -72,8 +72,8 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
     rc = cli_http(ctx, &rq, &st);
     if (rc == CLI_EXIT_UNREACHABLE) {
         if (ctx->json) {
-            json_t *o = json_pack("{s:s, s:b, s:s}", "gateway", ctx->set.gateway_url,
-                                  "connected", false, "reason", st.reason);
+            json_t *o = json_pack("{s:s, s:b, s:s}", "gateway", ctx->set.gateway_url, "connected",
+                                  false, "reason", st.reason);
             cli_print_json(o);
             json_decref(o);
         } else {
@@ -91,9 +91,11 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
     if (!is_gateway_status(status)) {
-        fprintf(stderr, "error: %s/api/v1/status answered, but not as an OpenClaw gateway does "
-                        "(no version, tenant or plugins): check the gateway URL (openclaw config "
-                        "show)\n", ctx->set.gateway_url);
+        fprintf(stderr,
+                "error: %s/api/v1/status answered, but not as an OpenClaw gateway does "
+                "(no version, tenant or plugins): check the gateway URL (openclaw config "
+                "show)\n",
+                ctx->set.gateway_url);
         rc = CLI_EXIT_FAIL;
         goto out;
     }
@@ -116,8 +118,8 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
     }
 
     if (ctx->json) {
-        json_t *o = json_pack("{s:s, s:b, s:O, s:O}", "gateway", ctx->set.gateway_url,
-                              "connected", true, "status", status, "userinfo",
+        json_t *o = json_pack("{s:s, s:b, s:O, s:O}", "gateway", ctx->set.gateway_url, "connected",
+                              true, "status", status, "userinfo",
                               userinfo ? userinfo : json_null());
         if (ui_err)
             json_object_set_new(o, "userinfo_error", json_string(ui_err));

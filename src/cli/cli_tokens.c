@@ -46,7 +46,7 @@ static void print_secret(const json_t *o, const char *verb)
     cli_sanitize(&b, id ? id : "?");
     (void)gw_buf_puts(&b, "\n");
     static const char *const rows[][2] = {
-        {"  Tenant:   ", "tenant"}, {"  Owner:    ", "owner"},     {"  Scopes:   ", "scopes"},
+        {"  Tenant:   ", "tenant"},     {"  Owner:    ", "owner"},      {"  Scopes:   ", "scopes"},
         {"  Created:  ", "created_at"}, {"  Expires:  ", "expires_at"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
@@ -153,7 +153,8 @@ static int tokens_list(struct cli_ctx *ctx, const struct cli_args *a, struct cli
     cli_table_init(&t, headers, GW_ARRAY_LEN(headers));
     size_t i;
     json_t *tok;
-    json_array_foreach(json_object_get(reply, "tokens"), i, tok) cli_table_add_json(&t, tok, keys);
+    json_array_foreach(json_object_get(reply, "tokens"), i, tok)
+        cli_table_add_json(&t, tok, keys);
     cli_table_render(&t, &out);
     cli_table_release(&t);
     cli_print_buf(&out);
@@ -216,8 +217,8 @@ static const struct cli_sub subs[] = {{"create", create_opts, NULL},
                                       {"list", no_opts, NULL},
                                       {"rotate", no_opts, NULL},
                                       {"revoke", no_opts, NULL}};
-const struct cli_command cli_command_tokens = {"tokens", cli_help_tokens, cli_cmd_tokens, subs,
-                                               GW_ARRAY_LEN(subs), NULL};
+const struct cli_command cli_command_tokens = {"tokens", cli_help_tokens,    cli_cmd_tokens,
+                                               subs,     GW_ARRAY_LEN(subs), NULL};
 
 int cli_cmd_tokens(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -13,14 +13,14 @@
 #include "config/config_int.h"
 
 enum { NS_SHARED, NS_MEMBERS, NS__N };
-const char *const cfg_keys_namespace[] = {[NS_SHARED] = "shared_memory_path",
-                                          [NS_MEMBERS] = "members", [NS__N] = NULL};
+const char *const cfg_keys_namespace[] = {
+    [NS_SHARED] = "shared_memory_path", [NS_MEMBERS] = "members", [NS__N] = NULL};
 
 enum { AG_NAME, AG_CHANNEL, AG_MEMORY, AG_DESC, AG_MODEL, AG_PROMPT, AG_TOOLS, AG__N };
-const char *const cfg_keys_agent[] = {
-    [AG_NAME] = "name", [AG_CHANNEL] = "channel", [AG_MEMORY] = "memory_path",
-    [AG_DESC] = "description", [AG_MODEL] = "model", [AG_PROMPT] = "system_prompt",
-    [AG_TOOLS] = "tools", [AG__N] = NULL};
+const char *const cfg_keys_agent[] = {[AG_NAME] = "name",          [AG_CHANNEL] = "channel",
+                                      [AG_MEMORY] = "memory_path", [AG_DESC] = "description",
+                                      [AG_MODEL] = "model",        [AG_PROMPT] = "system_prompt",
+                                      [AG_TOOLS] = "tools",        [AG__N] = NULL};
 
 /* The tools an agent's model may call; without a tools key it gets the memory tools. */
 static const char *const known_tools[] = {"memory_read", "memory_write", "send_message", NULL};
@@ -118,8 +118,8 @@ static void load_agent_llm(struct cfg_loader *L, const struct cfg_node *const *v
             int line = v[AG_TOOLS]->vals[j]->line;
             cfg_shown(a->tools[j], shown, sizeof(shown));
             if (!known_tools[k])
-                cfg_err(e, line, "%s[%zu] '%s' is not a known tool (valid: " TOOLS_LIST ")",
-                        what, j, shown);
+                cfg_err(e, line, "%s[%zu] '%s' is not a known tool (valid: " TOOLS_LIST ")", what,
+                        j, shown);
             for (size_t m = 0; m < j; m++)
                 if (!strcmp(a->tools[m], a->tools[j])) {
                     cfg_err(e, line, "%s[%zu] '%s' is listed twice", what, j, shown);
@@ -195,7 +195,8 @@ static void load_agent(struct cfg_loader *L, const struct cfg_node *item, size_t
     if (!cfg_find_namespace(c, nsname)) { /* implicit namespace */
         ns_lines[c->n_namespaces] = item->line;
         c->namespaces[c->n_namespaces++] =
-            (struct cfg_namespace){.name = nsname, .shared_memory_path = default_ns_path(c, nsname)};
+            (struct cfg_namespace){.name = nsname,
+                                   .shared_memory_path = default_ns_path(c, nsname)};
     } else {
         free(nsname);
     }

@@ -11,15 +11,34 @@
 #include "base/mem.h"
 #include "config/config_int.h"
 
-enum { AD_ENABLED, AD_LOG_PATH, AD_LOG_LEVEL, AD_ROTATE, AD_RETAIN, AD_CONTENT, AD_EXPORT,
-       AD_PII_FIELDS, AD_PII_HANDLING, AD_CHECKPOINT, AD_WITNESS, AD_SIEM, AD__N };
+enum {
+    AD_ENABLED,
+    AD_LOG_PATH,
+    AD_LOG_LEVEL,
+    AD_ROTATE,
+    AD_RETAIN,
+    AD_CONTENT,
+    AD_EXPORT,
+    AD_PII_FIELDS,
+    AD_PII_HANDLING,
+    AD_CHECKPOINT,
+    AD_WITNESS,
+    AD_SIEM,
+    AD__N
+};
 const char *const cfg_keys_audit[] = {
-    [AD_ENABLED] = "enabled",          [AD_LOG_PATH] = "log_path",
-    [AD_LOG_LEVEL] = "log_level",      [AD_ROTATE] = "rotate_daily",
-    [AD_RETAIN] = "retain_days",       [AD_CONTENT] = "log_content",
-    [AD_EXPORT] = "export_format",     [AD_PII_FIELDS] = "piiFields",
-    [AD_PII_HANDLING] = "piiHandling", [AD_CHECKPOINT] = "checkpoint_every",
-    [AD_WITNESS] = "witness",          [AD_SIEM] = "siem",
+    [AD_ENABLED] = "enabled",
+    [AD_LOG_PATH] = "log_path",
+    [AD_LOG_LEVEL] = "log_level",
+    [AD_ROTATE] = "rotate_daily",
+    [AD_RETAIN] = "retain_days",
+    [AD_CONTENT] = "log_content",
+    [AD_EXPORT] = "export_format",
+    [AD_PII_FIELDS] = "piiFields",
+    [AD_PII_HANDLING] = "piiHandling",
+    [AD_CHECKPOINT] = "checkpoint_every",
+    [AD_WITNESS] = "witness",
+    [AD_SIEM] = "siem",
     [AD__N] = NULL,
 };
 
@@ -70,10 +89,8 @@ void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n)
     cfg_get_bool(e, v[AD_ROTATE], "audit.rotate_daily", &c->audit_rotate_daily);
     cfg_get_uint(e, v[AD_RETAIN], "audit.retain_days", 0, 36500, &c->audit_retain_days);
     cfg_get_bool(e, v[AD_CONTENT], "audit.log_content", &c->audit_log_content);
-    cfg_get_enum(e, v[AD_EXPORT], "audit.export_format", export_formats,
-                 &c->audit_export_format);
-    cfg_get_uint(e, v[AD_CHECKPOINT], "audit.checkpoint_every", 1, 1000000,
-                 &c->checkpoint_every);
+    cfg_get_enum(e, v[AD_EXPORT], "audit.export_format", export_formats, &c->audit_export_format);
+    cfg_get_uint(e, v[AD_CHECKPOINT], "audit.checkpoint_every", 1, 1000000, &c->checkpoint_every);
     load_witness(e, v[AD_WITNESS], c);
     cfg_load_siem(L, v[AD_SIEM]);
 
@@ -84,8 +101,7 @@ void cfg_load_audit(struct cfg_loader *L, const struct cfg_node *n)
                                                   : CFG_PII_PLAIN;
     free(mode);
 
-    if (cfg_get_strlist(e, v[AD_PII_FIELDS], "audit.piiFields", &c->pii_fields,
-                        &c->n_pii_fields))
+    if (cfg_get_strlist(e, v[AD_PII_FIELDS], "audit.piiFields", &c->pii_fields, &c->n_pii_fields))
         for (size_t i = 0; i < c->n_pii_fields; i++)
             if (!field_ok(c->pii_fields[i]))
                 cfg_err(e, v[AD_PII_FIELDS]->vals[i]->line,

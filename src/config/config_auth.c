@@ -15,14 +15,15 @@
 #define TOKEN_MAX_LEN 512
 
 enum { AU_TOKENS, AU_BOOTSTRAP, AU_FAILED, AU__N };
-const char *const cfg_keys_auth[] = {
-    [AU_TOKENS] = "tokens", [AU_BOOTSTRAP] = "bootstrap_token",
-    [AU_FAILED] = "failed_auth_limit", [AU__N] = NULL};
+const char *const cfg_keys_auth[] = {[AU_TOKENS] = "tokens",
+                                     [AU_BOOTSTRAP] = "bootstrap_token",
+                                     [AU_FAILED] = "failed_auth_limit",
+                                     [AU__N] = NULL};
 
 enum { TK_ID, TK_TOKEN, TK_SCOPES, TK_OWNER, TK_EXPIRES, TK__N };
 const char *const cfg_keys_token[] = {
-    [TK_ID] = "id",       [TK_TOKEN] = "token",          [TK_SCOPES] = "scopes",
-    [TK_OWNER] = "owner", [TK_EXPIRES] = "expires_at",   [TK__N] = NULL};
+    [TK_ID] = "id",       [TK_TOKEN] = "token",        [TK_SCOPES] = "scopes",
+    [TK_OWNER] = "owner", [TK_EXPIRES] = "expires_at", [TK__N] = NULL};
 
 /* Visible ASCII only: the secret travels in an Authorization header. */
 static bool secret_ok(const char *s)
@@ -159,6 +160,5 @@ void cfg_load_auth(struct cfg_loader *L, const struct cfg_node *n)
         return;
     load_tokens(L, v[AU_TOKENS]);
     cfg_get_bool(e, v[AU_BOOTSTRAP], "auth.bootstrap_token", &L->c->bootstrap_token);
-    cfg_get_uint(e, v[AU_FAILED], "auth.failed_auth_limit", 1, 1000000,
-                 &L->c->failed_auth_limit);
+    cfg_get_uint(e, v[AU_FAILED], "auth.failed_auth_limit", 1, 1000000, &L->c->failed_auth_limit);
 }

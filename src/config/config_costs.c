@@ -20,14 +20,18 @@ const char *const cfg_keys_costs[] = {
 };
 
 enum { SM_URL, SM_FROM, SM_USER, SM_PASSWORD, SM__N };
-const char *const cfg_keys_smtp[] = {[SM_URL] = "url", [SM_FROM] = "from",
-                                     [SM_USER] = "username", [SM_PASSWORD] = "password",
+const char *const cfg_keys_smtp[] = {[SM_URL] = "url",
+                                     [SM_FROM] = "from",
+                                     [SM_USER] = "username",
+                                     [SM_PASSWORD] = "password",
                                      [SM__N] = NULL};
 
 enum { BU_LIMIT, BU_EXCEED, BU_THRESHOLD, BU_EMAIL, BU__N };
-const char *const cfg_keys_budget[] = {
-    [BU_LIMIT] = "monthlyUsdLimit", [BU_EXCEED] = "onExceed",
-    [BU_THRESHOLD] = "alertThreshold", [BU_EMAIL] = "alertEmail", [BU__N] = NULL};
+const char *const cfg_keys_budget[] = {[BU_LIMIT] = "monthlyUsdLimit",
+                                       [BU_EXCEED] = "onExceed",
+                                       [BU_THRESHOLD] = "alertThreshold",
+                                       [BU_EMAIL] = "alertEmail",
+                                       [BU__N] = NULL};
 
 static const char *const on_exceed[] = {"alert", "disable", NULL};
 static const char *const http_schemes[] = {"http", "https", NULL};
@@ -48,8 +52,7 @@ static bool email_ok(const char *s)
     return true;
 }
 
-static void get_email(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                      char **out)
+static void get_email(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char **out)
 {
     if (cfg_get_str(e, n, what, out) && *out && !cfg_is_null(n) && !email_ok(*out)) {
         cfg_err(e, n->line, "%s is not an e-mail address", what);
@@ -124,8 +127,7 @@ static void load_budgets(struct cfg_loader *L, const struct cfg_node *n)
         if (cfg_is_null(v[BU_LIMIT]))
             cfg_err(e, key->line, "%s is required (USD per calendar month, > 0)", what);
         else
-            cfg_get_double(e, v[BU_LIMIT], what, 0, true, MAX_MONTHLY_USD,
-                           &b.monthly_usd_limit);
+            cfg_get_double(e, v[BU_LIMIT], what, 0, true, MAX_MONTHLY_USD, &b.monthly_usd_limit);
 
         char *s = NULL;
         snprintf(what, sizeof(what), "costManagement.budgets.%s.onExceed", shown);

@@ -16,7 +16,7 @@
 enum { EG_ALLOW_PRIVATE, EG_ALLOW, EG_PROXY, EG_NO_PROXY, EG__N };
 const char *const cfg_keys_egress[] = {
     [EG_ALLOW_PRIVATE] = "allow_private", [EG_ALLOW] = "allow", [EG_PROXY] = "proxy",
-    [EG_NO_PROXY] = "no_proxy", [EG__N] = NULL,
+    [EG_NO_PROXY] = "no_proxy",           [EG__N] = NULL,
 };
 
 /* A host name (optionally ".domain"), an IPv4/IPv6 address, or one with a /prefix. */
@@ -91,10 +91,10 @@ void cfg_egress_free(struct cfg_egress *g)
 size_t cfg_outbound_urls(const struct cfg *c, const char **out, size_t cap)
 {
     size_t n = 0;
-#define ADD(u)                                                                                  \
-    do {                                                                                        \
-        if ((u) && n++ < cap)                                                                   \
-            out[n - 1] = (u);                                                                   \
+#define ADD(u)                                                                                     \
+    do {                                                                                           \
+        if ((u) && n++ < cap)                                                                      \
+            out[n - 1] = (u);                                                                      \
     } while (0)
     for (size_t i = 0; i < c->n_providers; i++)
         ADD(c->providers[i].base_url);

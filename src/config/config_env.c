@@ -23,8 +23,7 @@ static bool name_char(char ch)
     return name_start(ch) || (ch >= '0' && ch <= '9');
 }
 
-char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int line,
-                     size_t *budget)
+char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int line, size_t *budget)
 {
     struct gw_buf b;
     gw_buf_init(&b, CFG_MAX_SCALAR_BYTES);
@@ -58,8 +57,9 @@ char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int li
         const char *def = NULL;
         size_t deflen = 0, end;
         if (nlen == 0 || !name_start(s[ns]) || nlen > VAR_NAME_MAX) {
-            cfg_err(errs, line, "invalid variable reference (expected ${NAME} or "
-                                "${NAME:-default}, NAME made of letters, digits and _)");
+            cfg_err(errs, line,
+                    "invalid variable reference (expected ${NAME} or "
+                    "${NAME:-default}, NAME made of letters, digits and _)");
             ok = false;
             break;
         }

@@ -63,9 +63,8 @@ void cfg_errlist_finish(struct cfg_errlist *e, struct cfg_errors *out)
                                       ? gw_xasprintf("%s:%d: %s", file, e->v[i].line, e->v[i].msg)
                                       : gw_xasprintf("%s: %s", file, e->v[i].msg);
         if (extra)
-            out->msgs[out->n++] =
-                gw_xasprintf("%s: too many errors, only the first %d are shown", file,
-                             CFG_MAX_ERRORS);
+            out->msgs[out->n++] = gw_xasprintf("%s: too many errors, only the first %d are shown",
+                                               file, CFG_MAX_ERRORS);
     }
     for (size_t i = 0; i < e->n; i++)
         free(e->v[i].msg);

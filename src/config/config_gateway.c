@@ -13,30 +13,53 @@
 
 #define GIB ((size_t)1 << 30)
 
-enum { GW_HOST, GW_PORT, GW_TLS, GW_TLS_CERT, GW_TLS_KEY, GW_THREADS, GW_LOG_LEVEL, GW_DATA_DIR,
-       GW_LIMITS, GW_PROXIES, GW__N };
+enum {
+    GW_HOST,
+    GW_PORT,
+    GW_TLS,
+    GW_TLS_CERT,
+    GW_TLS_KEY,
+    GW_THREADS,
+    GW_LOG_LEVEL,
+    GW_DATA_DIR,
+    GW_LIMITS,
+    GW_PROXIES,
+    GW__N
+};
 const char *const cfg_keys_gateway[] = {
-    [GW_HOST] = "host",           [GW_PORT] = "port",         [GW_TLS] = "tls",
-    [GW_TLS_CERT] = "tls_cert",   [GW_TLS_KEY] = "tls_key",   [GW_THREADS] = "threads",
-    [GW_LOG_LEVEL] = "log_level", [GW_DATA_DIR] = "data_dir", [GW_LIMITS] = "limits",
-    [GW_PROXIES] = "trusted_proxies", [GW__N] = NULL,
+    [GW_HOST] = "host",
+    [GW_PORT] = "port",
+    [GW_TLS] = "tls",
+    [GW_TLS_CERT] = "tls_cert",
+    [GW_TLS_KEY] = "tls_key",
+    [GW_THREADS] = "threads",
+    [GW_LOG_LEVEL] = "log_level",
+    [GW_DATA_DIR] = "data_dir",
+    [GW_LIMITS] = "limits",
+    [GW_PROXIES] = "trusted_proxies",
+    [GW__N] = NULL,
 };
 
 #define MAX_TRUSTED_PROXIES 64
 
-enum { LIM_BODY, LIM_HEADER, LIM_CONN, LIM_CONN_IP, LIM_IDLE, LIM_HEADER_T, LIM_REQUEST_T,
-       LIM_MEMORY, LIM_MESSAGE, LIM__N };
+enum {
+    LIM_BODY,
+    LIM_HEADER,
+    LIM_CONN,
+    LIM_CONN_IP,
+    LIM_IDLE,
+    LIM_HEADER_T,
+    LIM_REQUEST_T,
+    LIM_MEMORY,
+    LIM_MESSAGE,
+    LIM__N
+};
 const char *const cfg_keys_limits[] = {
-    [LIM_BODY] = "max_body_bytes",
-    [LIM_HEADER] = "max_header_bytes",
-    [LIM_CONN] = "max_connections",
-    [LIM_CONN_IP] = "max_connections_per_ip",
-    [LIM_IDLE] = "idle_timeout_s",
-    [LIM_HEADER_T] = "header_timeout_s",
-    [LIM_REQUEST_T] = "request_timeout_s",
-    [LIM_MEMORY] = "max_memory_bytes",
-    [LIM_MESSAGE] = "max_message_bytes",
-    [LIM__N] = NULL,
+    [LIM_BODY] = "max_body_bytes",         [LIM_HEADER] = "max_header_bytes",
+    [LIM_CONN] = "max_connections",        [LIM_CONN_IP] = "max_connections_per_ip",
+    [LIM_IDLE] = "idle_timeout_s",         [LIM_HEADER_T] = "header_timeout_s",
+    [LIM_REQUEST_T] = "request_timeout_s", [LIM_MEMORY] = "max_memory_bytes",
+    [LIM_MESSAGE] = "max_message_bytes",   [LIM__N] = NULL,
 };
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -51,8 +74,7 @@ static void load_limits(struct cfg_loader *L, const struct cfg_node *n)
     cfg_get_size(e, v[LIM_BODY], "gateway.limits.max_body_bytes", 1, GIB, &l->max_body_bytes);
     cfg_get_size(e, v[LIM_HEADER], "gateway.limits.max_header_bytes", 1024, 1 << 20,
                  &l->max_header_bytes);
-    cfg_get_uint(e, v[LIM_CONN], "gateway.limits.max_connections", 1, 1000000,
-                 &l->max_connections);
+    cfg_get_uint(e, v[LIM_CONN], "gateway.limits.max_connections", 1, 1000000, &l->max_connections);
     cfg_get_uint(e, v[LIM_CONN_IP], "gateway.limits.max_connections_per_ip", 1, 1000000,
                  &l->max_connections_per_ip);
     cfg_get_uint(e, v[LIM_IDLE], "gateway.limits.idle_timeout_s", 1, 86400, &l->idle_timeout_s);
@@ -60,8 +82,7 @@ static void load_limits(struct cfg_loader *L, const struct cfg_node *n)
                  &l->header_timeout_s);
     cfg_get_uint(e, v[LIM_REQUEST_T], "gateway.limits.request_timeout_s", 1, 86400,
                  &l->request_timeout_s);
-    cfg_get_size(e, v[LIM_MEMORY], "gateway.limits.max_memory_bytes", 1, GIB,
-                 &l->max_memory_bytes);
+    cfg_get_size(e, v[LIM_MEMORY], "gateway.limits.max_memory_bytes", 1, GIB, &l->max_memory_bytes);
     cfg_get_size(e, v[LIM_MESSAGE], "gateway.limits.max_message_bytes", 1, GIB,
                  &l->max_message_bytes);
 }
@@ -138,8 +159,8 @@ void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n)
     if (c->tls && (cfg_is_null(v[GW_TLS_CERT]) || cfg_is_null(v[GW_TLS_KEY])))
         cfg_err(e, v[GW_TLS]->line, "gateway.tls is true but gateway.%s is not set",
                 cfg_is_null(v[GW_TLS_CERT]) && cfg_is_null(v[GW_TLS_KEY]) ? "tls_cert/tls_key"
-                : cfg_is_null(v[GW_TLS_CERT])                            ? "tls_cert"
-                                                                         : "tls_key");
+                : cfg_is_null(v[GW_TLS_CERT])                             ? "tls_cert"
+                                                                          : "tls_key");
 
     load_limits(L, v[GW_LIMITS]);
     load_trusted_proxies(L, v[GW_PROXIES]);
@@ -155,8 +176,7 @@ void cfg_load_tenant(struct cfg_loader *L, const struct cfg_node *n)
     struct cfg_errlist *e = L->errs;
     char shown[80];
     if (cfg_map_slots(e, n, "tenant", cfg_keys_tenant, v, NULL)) {
-        if (cfg_get_str(e, v[TEN_ID], "tenant.id", &c->tenant_id) &&
-            !cfg_name_valid(c->tenant_id))
+        if (cfg_get_str(e, v[TEN_ID], "tenant.id", &c->tenant_id) && !cfg_name_valid(c->tenant_id))
             cfg_err(e, v[TEN_ID]->line,
                     "tenant.id '%s' is not valid (1-63 characters of [a-z0-9_-], starting with a "
                     "letter or digit)",

@@ -15,14 +15,18 @@ const char *const cfg_keys_identity[] = {
     [ID_ORG_UNITS] = "org_units", [ID_TEAMS] = "teams", [ID_USERS] = "users", [ID__N] = NULL};
 
 enum { TE_ID, TE_ORG_UNIT, TE__N };
-const char *const cfg_keys_team[] = {[TE_ID] = "id", [TE_ORG_UNIT] = "org_unit",
-                                     [TE__N] = NULL};
+const char *const cfg_keys_team[] = {[TE_ID] = "id", [TE_ORG_UNIT] = "org_unit", [TE__N] = NULL};
 
 enum { US_ID, US_EMAIL, US_NAME, US_ROLE, US_ORG_UNIT, US_TEAM, US_DISABLED, US__N };
 const char *const cfg_keys_user[] = {
-    [US_ID] = "id",           [US_EMAIL] = "email",       [US_NAME] = "name",
-    [US_ROLE] = "role",       [US_ORG_UNIT] = "org_unit", [US_TEAM] = "team",
-    [US_DISABLED] = "disabled", [US__N] = NULL,
+    [US_ID] = "id",
+    [US_EMAIL] = "email",
+    [US_NAME] = "name",
+    [US_ROLE] = "role",
+    [US_ORG_UNIT] = "org_unit",
+    [US_TEAM] = "team",
+    [US_DISABLED] = "disabled",
+    [US__N] = NULL,
 };
 
 #define NAME_RULE "1-63 characters of [a-z0-9_-], starting with a letter or digit"
@@ -44,10 +48,11 @@ static void load_org_units(struct cfg_loader *L, const struct cfg_node *n)
     for (size_t i = 0; i < c->n_org_units; i++) {
         int line = n->vals[i]->line;
         if (!cfg_org_unit_valid(c->org_units[i]))
-            cfg_err(L->errs, line,
-                    "identity.org_units[%zu] '%s' is not a valid org unit path (segments of "
-                    NAME_RULE ", separated by '/')",
-                    i, cfg_shown(c->org_units[i], shown, sizeof(shown)));
+            cfg_err(
+                L->errs, line,
+                "identity.org_units[%zu] '%s' is not a valid org unit path (segments of " NAME_RULE
+                ", separated by '/')",
+                i, cfg_shown(c->org_units[i], shown, sizeof(shown)));
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->org_units[i], c->org_units[j])) {
                 cfg_err(L->errs, line, "identity.org_units[%zu] '%s' is listed twice (line %d)", i,
@@ -169,8 +174,8 @@ static void load_users(struct cfg_loader *L, const struct cfg_node *n)
         cfg_get_str(e, v[US_NAME], what, &u.name);
 
         snprintf(what, sizeof(what), "identity.users[%zu].role", i);
-        if (cfg_get_str(e, v[US_ROLE], what, &u.role) && u.role &&
-            !cfg_role_is_builtin(u.role) && !cfg_find_role(c, u.role))
+        if (cfg_get_str(e, v[US_ROLE], what, &u.role) && u.role && !cfg_role_is_builtin(u.role) &&
+            !cfg_find_role(c, u.role))
             cfg_err(e, v[US_ROLE]->line,
                     "%s: unknown role '%s' (built-in roles: enterprise_admin, org_admin, "
                     "team_lead, user; custom roles come from rbac.roles)",

@@ -13,10 +13,10 @@
 #include "config/config.h"
 
 #define CFG_MAX_FILE_BYTES ((size_t)1024 * 1024)
-#define CFG_MAX_ERRORS 200                         /* then "too many errors" */
-#define CFG_MAX_DEPTH 64                           /* YAML nesting */
-#define CFG_MAX_SCALAR_BYTES ((size_t)64 * 1024)   /* one value after substitution */
-#define CFG_MAX_EXPANDED_BYTES ((size_t)8 << 20)   /* all values together */
+#define CFG_MAX_ERRORS 200                       /* then "too many errors" */
+#define CFG_MAX_DEPTH 64                         /* YAML nesting */
+#define CFG_MAX_SCALAR_BYTES ((size_t)64 * 1024) /* one value after substitution */
+#define CFG_MAX_EXPANDED_BYTES ((size_t)8 << 20) /* all values together */
 
 /* ---- errors (config_errors.c) ---- */
 
@@ -47,11 +47,11 @@ enum cfg_node_kind { CFG_NODE_SCALAR, CFG_NODE_SEQ, CFG_NODE_MAP };
 struct cfg_node {
     enum cfg_node_kind kind;
     int line;
-    bool plain;  /* unquoted scalar: may be read as a number, a boolean or null */
-    bool null;   /* unquoted "", "~" or "null" */
-    bool bad;    /* already reported (failed substitution, alias, NUL): readers stay silent */
-    bool env;    /* the text came (partly) from ${ENV}: may be a secret, never quote it */
-    char *str;   /* scalar text; ${ENV} substituted in values, verbatim in keys */
+    bool plain; /* unquoted scalar: may be read as a number, a boolean or null */
+    bool null;  /* unquoted "", "~" or "null" */
+    bool bad;   /* already reported (failed substitution, alias, NUL): readers stay silent */
+    bool env;   /* the text came (partly) from ${ENV}: may be a secret, never quote it */
+    char *str;  /* scalar text; ${ENV} substituted in values, verbatim in keys */
     size_t n;
     struct cfg_node **keys; /* CFG_NODE_MAP */
     struct cfg_node **vals; /* CFG_NODE_MAP values, CFG_NODE_SEQ items */
@@ -60,16 +60,14 @@ struct cfg_node {
 /* Parses one YAML document into *root (NULL when the document is empty). Returns false when the
  * text is not YAML at all (the error is in errs); other problems are reported and parsing goes
  * on. */
-bool cfg_yaml_parse(const char *data, size_t len, struct cfg_errlist *errs,
-                    struct cfg_node **root);
+bool cfg_yaml_parse(const char *data, size_t len, struct cfg_errlist *errs, struct cfg_node **root);
 void cfg_node_free(struct cfg_node *n);
 
 /* ---- ${ENV} substitution (config_env.c) ---- */
 
 /* Returns the expanded copy of s[0..len), or NULL after reporting the problems at line.
  * *budget is the number of bytes all expansions of the file may still produce. */
-char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int line,
-                     size_t *budget);
+char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int line, size_t *budget);
 
 /* ---- typed readers (config_scalar.c) ---- */
 
@@ -77,16 +75,16 @@ char *cfg_env_expand(const char *s, size_t len, struct cfg_errlist *errs, int li
  * a type or range problem as "<what> must ..." at the node's line (false). */
 bool cfg_is_null(const struct cfg_node *n);
 bool cfg_get_str(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char **out);
-bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                 long long lo, long long hi, long long *out);
-bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                  unsigned lo, unsigned hi, unsigned *out);
-bool cfg_get_size(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                  size_t lo, size_t hi, size_t *out);
+bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what, long long lo,
+                 long long hi, long long *out);
+bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *what, unsigned lo,
+                  unsigned hi, unsigned *out);
+bool cfg_get_size(struct cfg_errlist *e, const struct cfg_node *n, const char *what, size_t lo,
+                  size_t hi, size_t *out);
 bool cfg_get_bool(struct cfg_errlist *e, const struct cfg_node *n, const char *what, bool *out);
 /* A finite decimal number (2, 2.5, 1e-3; unquoted) in [lo, hi], or (lo, hi] when lo_open. */
-bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                    double lo, bool lo_open, double hi, double *out);
+bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char *what, double lo,
+                    bool lo_open, double hi, double *out);
 /* An absolute URL "<scheme>://host[:port][/path]" with one of schemes (NULL-terminated, without
  * "://"), no spaces, no user:password@, and no query or fragment unless CFG_URL_QUERY.
  * CFG_URL_NO_SLASH drops trailing slashes of the path. The value is never quoted in messages. */
@@ -98,8 +96,8 @@ bool cfg_get_url(struct cfg_errlist *e, const struct cfg_node *n, const char *wh
 bool cfg_get_enum(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
                   const char *const *allowed, char **out);
 /* A list of strings into a NULL-terminated array (replaces *out). */
-bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                     char ***out, size_t *count);
+bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char ***out,
+                     size_t *count);
 /* Checks that n is a mapping (false without a message when n is null) and files each value
  * under its key's index in keys (NULL-terminated), the value of a seed alias (cfg_seed_alias)
  * under its house key's; unknown keys are answered by cfg_unknown_key. keyline (optional)
@@ -113,18 +111,43 @@ void cfg_free_strv(char **v);
 /* ---- keys (config_keys.c, config_seed.c) ---- */
 
 /* The key table of each section, defined next to its loader; config_keys.c catalogs them. */
-extern const char *const cfg_keys_top[], *const cfg_keys_gateway[], *const cfg_keys_limits[],
-    *const cfg_keys_tenant[], *const cfg_keys_identity[], *const cfg_keys_team[],
-    *const cfg_keys_user[], *const cfg_keys_auth[], *const cfg_keys_token[],
-    *const cfg_keys_rbac[], *const cfg_keys_role[], *const cfg_keys_sso[], *const cfg_keys_oidc[],
-    *const cfg_keys_claims[], *const cfg_keys_sessions[], *const cfg_keys_saml[],
-    *const cfg_keys_saml_attrs[], *const cfg_keys_tenants[], *const cfg_keys_tenant_rbac[],
-    *const cfg_keys_audit[], *const cfg_keys_witness[], *const cfg_keys_policy[], *const cfg_keys_namespace[],
-    *const cfg_keys_members[], *const cfg_keys_agent[], *const cfg_keys_models[],
-    *const cfg_keys_provider[], *const cfg_keys_provider_limits[], *const cfg_keys_model[],
-    *const cfg_keys_costs[], *const cfg_keys_smtp[], *const cfg_keys_budget[],
-    *const cfg_keys_egress[], *const cfg_keys_store[], *const cfg_keys_siem[];
-extern const char *const cfg_keys_cluster[], *const cfg_keys_cluster_redis[];
+extern const char *const cfg_keys_top[];
+extern const char *const cfg_keys_gateway[];
+extern const char *const cfg_keys_limits[];
+extern const char *const cfg_keys_tenant[];
+extern const char *const cfg_keys_identity[];
+extern const char *const cfg_keys_team[];
+extern const char *const cfg_keys_user[];
+extern const char *const cfg_keys_auth[];
+extern const char *const cfg_keys_token[];
+extern const char *const cfg_keys_rbac[];
+extern const char *const cfg_keys_role[];
+extern const char *const cfg_keys_sso[];
+extern const char *const cfg_keys_oidc[];
+extern const char *const cfg_keys_claims[];
+extern const char *const cfg_keys_sessions[];
+extern const char *const cfg_keys_saml[];
+extern const char *const cfg_keys_saml_attrs[];
+extern const char *const cfg_keys_tenants[];
+extern const char *const cfg_keys_tenant_rbac[];
+extern const char *const cfg_keys_audit[];
+extern const char *const cfg_keys_witness[];
+extern const char *const cfg_keys_policy[];
+extern const char *const cfg_keys_namespace[];
+extern const char *const cfg_keys_members[];
+extern const char *const cfg_keys_agent[];
+extern const char *const cfg_keys_models[];
+extern const char *const cfg_keys_provider[];
+extern const char *const cfg_keys_provider_limits[];
+extern const char *const cfg_keys_model[];
+extern const char *const cfg_keys_costs[];
+extern const char *const cfg_keys_smtp[];
+extern const char *const cfg_keys_budget[];
+extern const char *const cfg_keys_egress[];
+extern const char *const cfg_keys_store[];
+extern const char *const cfg_keys_siem[];
+extern const char *const cfg_keys_cluster[];
+extern const char *const cfg_keys_cluster_redis[];
 
 /* Reports key, which section (keys) does not have: the seeds' answer when it is a seed key
  * (cfg_seed_answer), else "unknown key" with the nearest key of the section or the other
@@ -165,8 +188,8 @@ bool cfg_read_file(struct cfg_loader *L, const struct cfg_node *n, const char *w
 bool cfg_org_unit_valid(const char *s);
 /* Reports what[j] when it is not a known scope (cfg_scope_known), listing the valid ones;
  * noun is "scope" or "permission". */
-void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j,
-                     const char *scope, const char *noun);
+void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j, const char *scope,
+                     const char *noun);
 
 /* ---- snapshot lifecycle (config_default.c, config_free.c) ---- */
 
@@ -180,8 +203,8 @@ struct cfg_loader {
     struct cfg_errlist *errs;
     struct cfg *c;
     const struct cfg_overrides *ov;
-    struct cfg_sso *sso;     /* what cfg_load_sso fills: &c->sso, or a tenant's */
-    const char *tenant;      /* NULL for the top level, else the tenant whose sso is loaded */
+    struct cfg_sso *sso; /* what cfg_load_sso fills: &c->sso, or a tenant's */
+    const char *tenant;  /* NULL for the top level, else the tenant whose sso is loaded */
 };
 
 void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n);

@@ -15,16 +15,42 @@
 
 #include <errno.h>
 
-enum { TOP_GATEWAY, TOP_TENANT, TOP_IDENTITY, TOP_AUTH, TOP_RBAC, TOP_AUDIT, TOP_POLICY,
-       TOP_NAMESPACES, TOP_AGENTS, TOP_MODELS, TOP_COSTS, TOP_SSO, TOP_TENANTS, TOP_EGRESS,
-       TOP_STORE, TOP_CLUSTER, TOP__N };
+enum {
+    TOP_GATEWAY,
+    TOP_TENANT,
+    TOP_IDENTITY,
+    TOP_AUTH,
+    TOP_RBAC,
+    TOP_AUDIT,
+    TOP_POLICY,
+    TOP_NAMESPACES,
+    TOP_AGENTS,
+    TOP_MODELS,
+    TOP_COSTS,
+    TOP_SSO,
+    TOP_TENANTS,
+    TOP_EGRESS,
+    TOP_STORE,
+    TOP_CLUSTER,
+    TOP__N
+};
 const char *const cfg_keys_top[] = {
-    [TOP_GATEWAY] = "gateway", [TOP_TENANT] = "tenant",         [TOP_IDENTITY] = "identity",
-    [TOP_AUTH] = "auth",       [TOP_RBAC] = "rbac",             [TOP_AUDIT] = "audit",
+    [TOP_GATEWAY] = "gateway",
+    [TOP_TENANT] = "tenant",
+    [TOP_IDENTITY] = "identity",
+    [TOP_AUTH] = "auth",
+    [TOP_RBAC] = "rbac",
+    [TOP_AUDIT] = "audit",
     [TOP_POLICY] = "policy",
-    [TOP_NAMESPACES] = "namespaces", [TOP_AGENTS] = "agents",   [TOP_MODELS] = "models",
-    [TOP_COSTS] = "costManagement", [TOP_SSO] = "sso", [TOP_TENANTS] = "tenants",
-    [TOP_EGRESS] = "egress", [TOP_STORE] = "store", [TOP_CLUSTER] = "cluster",
+    [TOP_NAMESPACES] = "namespaces",
+    [TOP_AGENTS] = "agents",
+    [TOP_MODELS] = "models",
+    [TOP_COSTS] = "costManagement",
+    [TOP_SSO] = "sso",
+    [TOP_TENANTS] = "tenants",
+    [TOP_EGRESS] = "egress",
+    [TOP_STORE] = "store",
+    [TOP_CLUSTER] = "cluster",
     [TOP__N] = NULL,
 };
 

@@ -12,13 +12,16 @@
 
 #define GROUP_MAX_LEN 256
 
-static const char *const kind_names[CFG_MEMBER__N] = {
-    [CFG_MEMBER_ORG_UNIT] = "org_unit", [CFG_MEMBER_TEAM] = "team",
-    [CFG_MEMBER_GROUP] = "group", [CFG_MEMBER_USER] = "user"};
+static const char *const kind_names[CFG_MEMBER__N] = {[CFG_MEMBER_ORG_UNIT] = "org_unit",
+                                                      [CFG_MEMBER_TEAM] = "team",
+                                                      [CFG_MEMBER_GROUP] = "group",
+                                                      [CFG_MEMBER_USER] = "user"};
 /* the YAML keys: plural of the kind */
-const char *const cfg_keys_members[CFG_MEMBER__N + 1] = {
-    [CFG_MEMBER_ORG_UNIT] = "org_units", [CFG_MEMBER_TEAM] = "teams",
-    [CFG_MEMBER_GROUP] = "groups", [CFG_MEMBER_USER] = "users", [CFG_MEMBER__N] = NULL};
+const char *const cfg_keys_members[CFG_MEMBER__N + 1] = {[CFG_MEMBER_ORG_UNIT] = "org_units",
+                                                         [CFG_MEMBER_TEAM] = "teams",
+                                                         [CFG_MEMBER_GROUP] = "groups",
+                                                         [CFG_MEMBER_USER] = "users",
+                                                         [CFG_MEMBER__N] = NULL};
 
 const char *cfg_member_kind_name(enum cfg_member_kind k)
 {

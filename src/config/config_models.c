@@ -17,12 +17,29 @@
 #define API_KEY_MAX 4096 /* bytes, for api_key and api_key_file alike */
 
 enum { MO_REGIONS, MO_ROUNDS, MO_PROVIDERS, MO__N };
-const char *const cfg_keys_models[] = {
-    [MO_REGIONS] = "allowed_regions", [MO_ROUNDS] = "max_tool_rounds",
-    [MO_PROVIDERS] = "providers",     [MO__N] = NULL};
+const char *const cfg_keys_models[] = {[MO_REGIONS] = "allowed_regions",
+                                       [MO_ROUNDS] = "max_tool_rounds",
+                                       [MO_PROVIDERS] = "providers",
+                                       [MO__N] = NULL};
 
-enum { PR_NAME, PR_API, PR_URL, PR_KEY, PR_KEY_FILE, PR_KIND, PR_CLASS, PR_REGION, PR_TIMEOUT,
-       PR_CONNECT, PR_RETRIES, PR_RETRY_BASE, PR_FALLBACK, PR_LIMITS, PR_MODELS, PR__N };
+enum {
+    PR_NAME,
+    PR_API,
+    PR_URL,
+    PR_KEY,
+    PR_KEY_FILE,
+    PR_KIND,
+    PR_CLASS,
+    PR_REGION,
+    PR_TIMEOUT,
+    PR_CONNECT,
+    PR_RETRIES,
+    PR_RETRY_BASE,
+    PR_FALLBACK,
+    PR_LIMITS,
+    PR_MODELS,
+    PR__N
+};
 const char *const cfg_keys_provider[] = {
     [PR_NAME] = "name",
     [PR_API] = "api",
@@ -48,9 +65,11 @@ const char *const cfg_keys_provider_limits[] = {
     [LI_QUEUE] = "max_queue",     [LI_WAIT] = "max_wait_ms", [LI__N] = NULL};
 
 enum { MD_NAME, MD_UPSTREAM, MD_IN, MD_OUT, MD__N };
-const char *const cfg_keys_model[] = {
-    [MD_NAME] = "name", [MD_UPSTREAM] = "upstream", [MD_IN] = "input_per_mtok",
-    [MD_OUT] = "output_per_mtok", [MD__N] = NULL};
+const char *const cfg_keys_model[] = {[MD_NAME] = "name",
+                                      [MD_UPSTREAM] = "upstream",
+                                      [MD_IN] = "input_per_mtok",
+                                      [MD_OUT] = "output_per_mtok",
+                                      [MD__N] = NULL};
 
 static const char *const apis[] = {"openai", "anthropic", "ollama", NULL};
 static const char *const kinds[] = {"external", "self_hosted", NULL};
@@ -245,8 +264,7 @@ out:
 }
 
 static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, size_t i,
-                          const struct origin *origins, struct cfg_provider *p,
-                          struct origin *o)
+                          const struct origin *origins, struct cfg_provider *p, struct origin *o)
 {
     struct cfg *c = L->c;
     struct cfg_errlist *e = L->errs;
@@ -324,8 +342,8 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
         p->max_classification = pol_level_parse(s);
         if (p->max_classification < 0)
             cfg_err(e, v[PR_CLASS]->line,
-                    "%s must be one of public, internal, confidential, restricted (got '%s')",
-                    what, cfg_shown(s, shown, sizeof(shown)));
+                    "%s must be one of public, internal, confidential, restricted (got '%s')", what,
+                    cfg_shown(s, shown, sizeof(shown)));
     }
     free(s);
     s = NULL;
@@ -355,7 +373,9 @@ static bool load_provider(struct cfg_loader *L, const struct cfg_node *item, siz
     load_limits(L, v[PR_LIMITS], what, &p->limits);
 
     load_models(L, v[PR_MODELS], prefix, item->line, p);
-    *o = (struct origin){.item = i, .line = item->line, .fallback = v[PR_FALLBACK],
+    *o = (struct origin){.item = i,
+                         .line = item->line,
+                         .fallback = v[PR_FALLBACK],
                          .region = v[PR_REGION]};
     return ok;
 }
@@ -392,8 +412,8 @@ static void check_fallbacks(struct cfg_loader *L, const struct origin *origins)
                 for (size_t m = 0; m + 1 < k; m++)
                     if (!strcmp(p->fallback[m], id)) {
                         cfg_err(L->errs, line,
-                                "models.providers[%zu].fallback[%zu] '%s' is listed twice",
-                                item, j, shown);
+                                "models.providers[%zu].fallback[%zu] '%s' is listed twice", item, j,
+                                shown);
                         break;
                     }
             }

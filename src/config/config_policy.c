@@ -7,12 +7,25 @@
 #include "base/mem.h"
 #include "config/config_int.h"
 
-enum { PO_BUNDLE, PO_STARTER, PO_APPROVER, PO_APPROVER_ROLE, PO_TTL, PO_OPA_URL,
-       PO_OPA_TIMEOUT, PO__N };
+enum {
+    PO_BUNDLE,
+    PO_STARTER,
+    PO_APPROVER,
+    PO_APPROVER_ROLE,
+    PO_TTL,
+    PO_OPA_URL,
+    PO_OPA_TIMEOUT,
+    PO__N
+};
 const char *const cfg_keys_policy[] = {
-    [PO_BUNDLE] = "bundle", [PO_STARTER] = "starter", [PO_APPROVER] = "approver",
-    [PO_APPROVER_ROLE] = "approver_role", [PO_TTL] = "approval_ttl_s", [PO_OPA_URL] = "opa_url",
-    [PO_OPA_TIMEOUT] = "opa_timeout_ms", [PO__N] = NULL,
+    [PO_BUNDLE] = "bundle",
+    [PO_STARTER] = "starter",
+    [PO_APPROVER] = "approver",
+    [PO_APPROVER_ROLE] = "approver_role",
+    [PO_TTL] = "approval_ttl_s",
+    [PO_OPA_URL] = "opa_url",
+    [PO_OPA_TIMEOUT] = "opa_timeout_ms",
+    [PO__N] = NULL,
 };
 
 static const char *const approvers[] = {"team_lead", "self", "role", NULL};

@@ -28,8 +28,20 @@
 #define PROTOCOL_SAML2 "urn:oasis:names:tc:SAML:2.0:protocol"
 #define BINDING_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 
-enum { SA_IDP_METADATA, SA_SP_ENTITY, SA_ACS, SA_SLO, SA_KEY, SA_CERT, SA_ATTRS, SA_NAME_ID,
-       SA_SKEW, SA_UNSOLICITED, SA_SIGN, SA__N };
+enum {
+    SA_IDP_METADATA,
+    SA_SP_ENTITY,
+    SA_ACS,
+    SA_SLO,
+    SA_KEY,
+    SA_CERT,
+    SA_ATTRS,
+    SA_NAME_ID,
+    SA_SKEW,
+    SA_UNSOLICITED,
+    SA_SIGN,
+    SA__N
+};
 const char *const cfg_keys_saml[] = {
     [SA_IDP_METADATA] = "idp_metadata",
     [SA_SP_ENTITY] = "sp_entity_id",
@@ -47,8 +59,8 @@ const char *const cfg_keys_saml[] = {
 
 enum { AM_USER, AM_EMAIL, AM_NAME, AM_GROUPS, AM_ORG, AM_TEAM, AM__N };
 const char *const cfg_keys_saml_attrs[] = {
-    [AM_USER] = "userId", [AM_EMAIL] = "email", [AM_NAME] = "name", [AM_GROUPS] = "groups",
-    [AM_ORG] = "org_unit", [AM_TEAM] = "team", [AM__N] = NULL};
+    [AM_USER] = "userId",  [AM_EMAIL] = "email", [AM_NAME] = "name", [AM_GROUPS] = "groups",
+    [AM_ORG] = "org_unit", [AM_TEAM] = "team",   [AM__N] = NULL};
 
 static const char *const name_id_formats[] = {"unspecified", "emailAddress", "persistent",
                                               "transient", NULL};
@@ -109,7 +121,8 @@ static size_t signing_certs(const xmlNode *idp, struct cfg_saml *s)
         if (use && strcmp(use, "signing") != 0)
             continue;
         xmlNode *x509 = gw_xml_child(gw_xml_child(gw_xml_child(kd, NS_DS, "KeyInfo"), NS_DS,
-                                                  "X509Data"), NS_DS, "X509Certificate");
+                                                  "X509Data"),
+                                     NS_DS, "X509Certificate");
         char *text = x509 ? gw_xml_text(x509) : NULL;
         if (text && cert_der_ok(text))
             s->idp_certs[s->n_idp_certs++] = text;
@@ -161,13 +174,16 @@ static bool idp_metadata_ok(const char *xml, size_t len, struct cfg_saml *s, cha
     else if (!proto || !strstr(proto, PROTOCOL_SAML2))
         snprintf(msg, msgcap, "IDPSSODescriptor does not support SAML 2.0");
     else if (signing_certs(idp, s) == 0)
-        snprintf(msg, msgcap, "has no signing certificate (KeyDescriptor with an "
+        snprintf(msg, msgcap,
+                 "has no signing certificate (KeyDescriptor with an "
                  "X509Certificate that parses)");
     else if (!endpoint_ok(redirect_endpoint(idp, "SingleSignOnService")))
-        snprintf(msg, msgcap, "has no HTTP-Redirect SingleSignOnService on an https URL "
+        snprintf(msg, msgcap,
+                 "has no HTTP-Redirect SingleSignOnService on an https URL "
                  "(http only on loopback)");
     else if (slo && !endpoint_ok(slo))
-        snprintf(msg, msgcap, "has an HTTP-Redirect SingleLogoutService that is not an https "
+        snprintf(msg, msgcap,
+                 "has an HTTP-Redirect SingleLogoutService that is not an https "
                  "URL (http only on loopback)");
     else
         ok = true;
@@ -195,7 +211,8 @@ static bool sp_keypair_ok(const char *key_pem, const char *cert_pem, char *msg, 
     else if (!cert)
         snprintf(msg, msgcap, "sso.saml.sp_cert_file holds no PEM certificate");
     else if (X509_check_private_key(cert, key) != 1)
-        snprintf(msg, msgcap, "sso.saml.sp_cert_file is not the certificate of sso.saml."
+        snprintf(msg, msgcap,
+                 "sso.saml.sp_cert_file is not the certificate of sso.saml."
                  "sp_key_file");
     else
         ok = true;
@@ -209,8 +226,7 @@ static bool sp_keypair_ok(const char *key_pem, const char *cert_pem, char *msg, 
 
 /* A SAML attribute name: 1-256 visible ASCII characters without quotes or backslashes (names
  * are often URNs or URLs), or "NameID" for the subject. */
-static void get_attr(struct cfg_errlist *e, const struct cfg_node *n, const char *key,
-                     char **out)
+static void get_attr(struct cfg_errlist *e, const struct cfg_node *n, const char *key, char **out)
 {
     char what[64];
     snprintf(what, sizeof(what), "sso.saml.attributeMapping.%s", key);
@@ -218,8 +234,10 @@ static void get_attr(struct cfg_errlist *e, const struct cfg_node *n, const char
     if (!cfg_get_str(e, n, what, &s) || !s)
         return;
     if (!cfg_visible(s, 256) || strpbrk(s, "\"'\\")) {
-        cfg_err(e, n->line, "%s must be an attribute name of 1-256 visible ASCII characters "
-                "without quotes or backslashes", what);
+        cfg_err(e, n->line,
+                "%s must be an attribute name of 1-256 visible ASCII characters "
+                "without quotes or backslashes",
+                what);
         free(s);
         return;
     }
@@ -280,7 +298,8 @@ static void load_keypair(struct cfg_loader *L, const struct cfg_node *key,
     char *k = NULL, *c = NULL, msg[160];
     size_t klen = 0, clen = 0;
     if (cfg_is_null(key) || cfg_is_null(cert)) {
-        cfg_err(L->errs, line, "sso.saml.sp_key_file and sso.saml.sp_cert_file are required "
+        cfg_err(L->errs, line,
+                "sso.saml.sp_key_file and sso.saml.sp_cert_file are required "
                 "(the SP signs its requests and publishes the certificate in its metadata)");
         return;
     }
@@ -311,15 +330,18 @@ void cfg_load_saml(struct cfg_loader *L, const struct cfg_node *n)
     load_idp_metadata(L, v[SA_IDP_METADATA], n->line, s);
     if (cfg_get_str(e, v[SA_SP_ENTITY], "sso.saml.sp_entity_id", &s->sp_entity_id) &&
         !s->sp_entity_id)
-        cfg_err(e, n->line, "sso.saml.sp_entity_id is required (e.g. the URL of "
+        cfg_err(e, n->line,
+                "sso.saml.sp_entity_id is required (e.g. the URL of "
                 "/api/v1/auth/saml/metadata)");
-    else if (s->sp_entity_id && (!cfg_visible(s->sp_entity_id, 1024) ||
-                                 strpbrk(s->sp_entity_id, "\"<>&'")))
-        cfg_err(e, v[SA_SP_ENTITY]->line, "sso.saml.sp_entity_id must be 1-1024 visible ASCII "
+    else if (s->sp_entity_id &&
+             (!cfg_visible(s->sp_entity_id, 1024) || strpbrk(s->sp_entity_id, "\"<>&'")))
+        cfg_err(e, v[SA_SP_ENTITY]->line,
+                "sso.saml.sp_entity_id must be 1-1024 visible ASCII "
                 "characters without quotes, '<', '>' or '&'");
     cfg_get_https_url(e, v[SA_ACS], "sso.saml.acs_url", 0, &s->acs_url);
     if (!s->acs_url && cfg_is_null(v[SA_ACS]))
-        cfg_err(e, n->line, "sso.saml.acs_url is required (the URL of POST "
+        cfg_err(e, n->line,
+                "sso.saml.acs_url is required (the URL of POST "
                 "/api/v1/auth/saml/acs as the browser reaches it)");
     cfg_get_https_url(e, v[SA_SLO], "sso.saml.slo_url", 0, &s->slo_url);
     load_keypair(L, v[SA_KEY], v[SA_CERT], n->line, s);

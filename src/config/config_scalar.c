@@ -57,8 +57,8 @@ bool cfg_get_str(struct cfg_errlist *e, const struct cfg_node *n, const char *wh
     return true;
 }
 
-bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                 long long lo, long long hi, long long *out)
+bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *what, long long lo,
+                 long long hi, long long *out)
 {
     char shown[100];
     if (cfg_is_null(n))
@@ -95,8 +95,8 @@ bool cfg_get_int(struct cfg_errlist *e, const struct cfg_node *n, const char *wh
     return true;
 }
 
-bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                  unsigned lo, unsigned hi, unsigned *out)
+bool cfg_get_uint(struct cfg_errlist *e, const struct cfg_node *n, const char *what, unsigned lo,
+                  unsigned hi, unsigned *out)
 {
     long long v = 0;
     if (!cfg_get_int(e, n, what, lo, hi, &v))
@@ -146,8 +146,8 @@ static bool number_syntax(const char *s)
     return *p == '\0';
 }
 
-bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                    double lo, bool lo_open, double hi, double *out)
+bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char *what, double lo,
+                    bool lo_open, double hi, double *out)
 {
     char shown[100];
     if (cfg_is_null(n))
@@ -168,8 +168,8 @@ bool cfg_get_double(struct cfg_errlist *e, const struct cfg_node *n, const char 
     if (!isfinite(v) || errno == ERANGE || v < lo || (lo_open && v <= lo) || v > hi) {
         const char *got = shown_value(n, n->str, false, shown, sizeof(shown));
         if (lo_open)
-            cfg_err(e, n->line, "%s must be greater than %g and at most %g (got %s)", what, lo,
-                    hi, got);
+            cfg_err(e, n->line, "%s must be greater than %g and at most %g (got %s)", what, lo, hi,
+                    got);
         else
             cfg_err(e, n->line, "%s must be between %g and %g (got %s)", what, lo, hi, got);
         return false;
@@ -192,7 +192,10 @@ bool cfg_get_url(struct cfg_errlist *e, const struct cfg_node *n, const char *wh
         k++;
     for (size_t i = 0; i < k && o < sizeof(list); i++)
         o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s://",
-                              i == 0 ? "" : i + 1 == k ? " or " : ", ", schemes[i]);
+                              i == 0       ? ""
+                              : i + 1 == k ? " or "
+                                           : ", ",
+                              schemes[i]);
 
     /* The value itself is never quoted: a URL may carry credentials. */
     const char *rest = NULL;
@@ -299,8 +302,8 @@ bool cfg_want_seq(struct cfg_errlist *e, const struct cfg_node *n, const char *w
     return true;
 }
 
-bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what,
-                     char ***out, size_t *count)
+bool cfg_get_strlist(struct cfg_errlist *e, const struct cfg_node *n, const char *what, char ***out,
+                     size_t *count)
 {
     if (cfg_is_null(n))
         return true;
@@ -372,9 +375,11 @@ bool cfg_map_slots(struct cfg_errlist *e, const struct cfg_node *n, const char *
         } else if (strcmp(by[k]->str, key->str) != 0) { /* (a duplicate was reported already) */
             const char *alias = strcmp(key->str, keys[k]) ? key->str : by[k]->str;
             char shown[80];
-            cfg_err(e, key->line, "%s.%s and %s.%s are both set (%s is another name for %s): "
-                    "keep one", section, cfg_shown(alias, shown, sizeof(shown)), section,
-                    keys[k], shown, keys[k]);
+            cfg_err(e, key->line,
+                    "%s.%s and %s.%s are both set (%s is another name for %s): "
+                    "keep one",
+                    section, cfg_shown(alias, shown, sizeof(shown)), section, keys[k], shown,
+                    keys[k]);
         }
     }
     free(by);

@@ -90,24 +90,27 @@ void cfg_scope_names(char *buf, size_t cap)
     size_t len = 0;
     buf[0] = '\0';
     for (size_t i = 1; i < GW_ARRAY_LEN(catalog) && len < cap; i++) /* [0] is "*" */
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i > 1 ? ", " : "",
-                                catalog[i].name);
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i > 1 ? ", " : "", catalog[i].name);
 }
 
-void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j,
-                     const char *scope, const char *noun)
+void cfg_scope_check(struct cfg_errlist *e, int line, const char *what, size_t j, const char *scope,
+                     const char *noun)
 {
     char shown[80], names[1024];
     if (cfg_scope_known(scope))
         return;
     cfg_shown(scope, shown, sizeof(shown));
     if (!cfg_scope_valid(scope)) {
-        cfg_err(e, line, "%s[%zu] '%s' is not a valid %s (expected \"*\", "
+        cfg_err(e, line,
+                "%s[%zu] '%s' is not a valid %s (expected \"*\", "
                 "\"channels:<ns>/<glob>\", \"memory:read\", \"memory:write\" or "
-                "\"word:word[:...]\" of [a-z0-9_*.-])", what, j, shown, noun);
+                "\"word:word[:...]\" of [a-z0-9_*.-])",
+                what, j, shown, noun);
         return;
     }
     cfg_scope_names(names, sizeof(names));
-    cfg_err(e, line, "%s[%zu] '%s' is not a known %s; valid: %s (with '*' globs, e.g. "
-            "memory:*, channels:engineering/*)", what, j, shown, noun, names);
+    cfg_err(e, line,
+            "%s[%zu] '%s' is not a known %s; valid: %s (with '*' globs, e.g. "
+            "memory:*, channels:engineering/*)",
+            what, j, shown, noun, names);
 }

@@ -26,17 +26,51 @@
 #define SECRET_MAX 4096
 #define KEY_PEM_MAX ((size_t)64 * 1024)
 
-enum { SS_OIDC, SS_SAML, SS_DEFAULT_PROTOCOL, SS_DEFAULT_ROLE, SS_UNMAPPED, SS_SESSIONS, SS_JIT,
-       SS_TENANT_CLAIM, SS__N };
-const char *const cfg_keys_sso[] = {
-    [SS_OIDC] = "oidc", [SS_SAML] = "saml", [SS_DEFAULT_PROTOCOL] = "default_protocol",
-    [SS_DEFAULT_ROLE] = "default_role", [SS_UNMAPPED] = "unmapped", [SS_SESSIONS] = "sessions",
-    [SS_JIT] = "jit_provisioning", [SS_TENANT_CLAIM] = "tenant_claim", [SS__N] = NULL};
+enum {
+    SS_OIDC,
+    SS_SAML,
+    SS_DEFAULT_PROTOCOL,
+    SS_DEFAULT_ROLE,
+    SS_UNMAPPED,
+    SS_SESSIONS,
+    SS_JIT,
+    SS_TENANT_CLAIM,
+    SS__N
+};
+const char *const cfg_keys_sso[] = {[SS_OIDC] = "oidc",
+                                    [SS_SAML] = "saml",
+                                    [SS_DEFAULT_PROTOCOL] = "default_protocol",
+                                    [SS_DEFAULT_ROLE] = "default_role",
+                                    [SS_UNMAPPED] = "unmapped",
+                                    [SS_SESSIONS] = "sessions",
+                                    [SS_JIT] = "jit_provisioning",
+                                    [SS_TENANT_CLAIM] = "tenant_claim",
+                                    [SS__N] = NULL};
 
-enum { OI_ISSUER, OI_CLIENT_ID, OI_SECRET, OI_SECRET_FILE, OI_AUTH, OI_REDIRECT, OI_SCOPES,
-       OI_CLAIMS, OI_ALGS, OI_SKEW, OI_JWKS_CACHE, OI_USERINFO, OI_BEARER, OI_BEARER_AUD,
-       OI_POST_LOGOUT, OI_CA, OI_TIMEOUT, OI_KEY_FILE, OI_KEY_ID, OI_BEARER_VALIDATION,
-       OI_INTROSPECTION_CACHE, OI__N };
+enum {
+    OI_ISSUER,
+    OI_CLIENT_ID,
+    OI_SECRET,
+    OI_SECRET_FILE,
+    OI_AUTH,
+    OI_REDIRECT,
+    OI_SCOPES,
+    OI_CLAIMS,
+    OI_ALGS,
+    OI_SKEW,
+    OI_JWKS_CACHE,
+    OI_USERINFO,
+    OI_BEARER,
+    OI_BEARER_AUD,
+    OI_POST_LOGOUT,
+    OI_CA,
+    OI_TIMEOUT,
+    OI_KEY_FILE,
+    OI_KEY_ID,
+    OI_BEARER_VALIDATION,
+    OI_INTROSPECTION_CACHE,
+    OI__N
+};
 const char *const cfg_keys_oidc[] = {
     [OI_ISSUER] = "issuer",
     [OI_CLIENT_ID] = "client_id",
@@ -64,14 +98,17 @@ const char *const cfg_keys_oidc[] = {
 
 enum { CL_USER, CL_EMAIL, CL_NAME, CL_GROUPS, CL_ORG, CL_TEAM, CL__N };
 const char *const cfg_keys_claims[] = {
-    [CL_USER] = "user",     [CL_EMAIL] = "email",       [CL_NAME] = "name",
-    [CL_GROUPS] = "groups", [CL_ORG] = "org_unit",      [CL_TEAM] = "team", [CL__N] = NULL};
+    [CL_USER] = "user",    [CL_EMAIL] = "email", [CL_NAME] = "name", [CL_GROUPS] = "groups",
+    [CL_ORG] = "org_unit", [CL_TEAM] = "team",   [CL__N] = NULL};
 
 enum { SE_IDLE, SE_ABS, SE_COOKIE, SE_CLI_ACCESS, SE_CLI_IDLE, SE_CLI_ABS, SE__N };
-const char *const cfg_keys_sessions[] = {
-    [SE_IDLE] = "idle_timeout_s", [SE_ABS] = "absolute_timeout_s", [SE_COOKIE] = "cookie_name",
-    [SE_CLI_ACCESS] = "cli_access_token_ttl_s", [SE_CLI_IDLE] = "cli_idle_timeout_s",
-    [SE_CLI_ABS] = "cli_absolute_timeout_s", [SE__N] = NULL};
+const char *const cfg_keys_sessions[] = {[SE_IDLE] = "idle_timeout_s",
+                                         [SE_ABS] = "absolute_timeout_s",
+                                         [SE_COOKIE] = "cookie_name",
+                                         [SE_CLI_ACCESS] = "cli_access_token_ttl_s",
+                                         [SE_CLI_IDLE] = "cli_idle_timeout_s",
+                                         [SE_CLI_ABS] = "cli_absolute_timeout_s",
+                                         [SE__N] = NULL};
 
 /* In the order of enum cfg_oidc_auth and enum cfg_bearer. */
 static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
@@ -81,8 +118,8 @@ static const char *const unmapped_values[] = {"refuse", "default", NULL};
 static const char *const protocols[] = {"oidc", "saml", NULL};
 static const char *const http_schemes[] = {"https", "http", NULL};
 /* Asymmetric JWS algorithms only: "none" and HS* can never be configured. */
-static const char *const known_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                                         "ES256", "ES384", "ES512", NULL};
+static const char *const known_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
+                                         "PS512", "ES256", "ES384", "ES512", NULL};
 
 void cfg_sso_free(struct cfg_sso *s)
 {
@@ -166,8 +203,10 @@ static void read_secret_file(struct cfg_loader *L, const struct cfg_node *n, cha
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         data[--len] = '\0';
     if (len != strlen(data) || !cfg_visible(data, SECRET_MAX))
-        cfg_err(L->errs, n->line, "%s must hold the secret alone (visible ASCII, a final "
-                "newline at most)", what);
+        cfg_err(L->errs, n->line,
+                "%s must hold the secret alone (visible ASCII, a final "
+                "newline at most)",
+                what);
     else
         *out = gw_xstrdup(data);
     explicit_bzero(data, len);
@@ -186,8 +225,7 @@ static bool claim_name_ok(const char *s)
     return true;
 }
 
-static void get_claim(struct cfg_errlist *e, const struct cfg_node *n, const char *key,
-                      char **out)
+static void get_claim(struct cfg_errlist *e, const struct cfg_node *n, const char *key, char **out)
 {
     char what[64];
     snprintf(what, sizeof(what), "sso.oidc.claims.%s", key);
@@ -195,8 +233,7 @@ static void get_claim(struct cfg_errlist *e, const struct cfg_node *n, const cha
     if (!cfg_get_str(e, n, what, &s) || !s)
         return;
     if (!claim_name_ok(s)) {
-        cfg_err(e, n->line, "%s must be a claim name of 1-64 characters of [A-Za-z0-9_:.-]",
-                what);
+        cfg_err(e, n->line, "%s must be a claim name of 1-64 characters of [A-Za-z0-9_:.-]", what);
         free(s);
         return;
     }
@@ -224,7 +261,8 @@ static void load_client_secret(struct cfg_loader *L, const struct cfg_node *n,
                 "sso.oidc.client_key_file and client_key_id are only used with auth_method "
                 "private_key_jwt");
     if (!cfg_is_null(v[OI_SECRET]) && !cfg_is_null(v[OI_SECRET_FILE])) {
-        cfg_err(e, v[OI_SECRET]->line, "sso.oidc.client_secret and sso.oidc.client_secret_file "
+        cfg_err(e, v[OI_SECRET]->line,
+                "sso.oidc.client_secret and sso.oidc.client_secret_file "
                 "are both set (use one of them)");
     } else if (!cfg_is_null(v[OI_SECRET])) {
         if (cfg_get_str(e, v[OI_SECRET], "sso.oidc.client_secret", &s->client_secret) &&
@@ -234,7 +272,8 @@ static void load_client_secret(struct cfg_loader *L, const struct cfg_node *n,
     } else if (!cfg_is_null(v[OI_SECRET_FILE])) {
         read_secret_file(L, v[OI_SECRET_FILE], &s->client_secret);
     } else {
-        cfg_err(e, n->line, "sso.oidc.client_secret (e.g. \"${OIDC_CLIENT_SECRET}\") or "
+        cfg_err(e, n->line,
+                "sso.oidc.client_secret (e.g. \"${OIDC_CLIENT_SECRET}\") or "
                 "sso.oidc.client_secret_file is required");
     }
 }
@@ -256,7 +295,8 @@ static void load_client_key(struct cfg_loader *L, const struct cfg_node *n,
         cfg_err(e, v[OI_KEY_ID]->line,
                 "sso.oidc.client_key_id must be 1-255 visible ASCII characters");
     if (cfg_is_null(v[OI_KEY_FILE])) {
-        cfg_err(e, n->line, "sso.oidc.client_key_file is required with auth_method "
+        cfg_err(e, n->line,
+                "sso.oidc.client_key_file is required with auth_method "
                 "private_key_jwt (the PEM private key whose public key the IdP has registered)");
         return;
     }
@@ -269,8 +309,10 @@ static void load_client_key(struct cfg_loader *L, const struct cfg_node *n,
     if (!key) {
         cfg_err(e, v[OI_KEY_FILE]->line, "%s holds no unencrypted PEM private key", what);
     } else if (!alg) {
-        cfg_err(e, v[OI_KEY_FILE]->line, "%s must be an RSA key of at least 2048 bits (RS256) "
-                "or an EC key on P-256 (ES256)", what);
+        cfg_err(e, v[OI_KEY_FILE]->line,
+                "%s must be an RSA key of at least 2048 bits (RS256) "
+                "or an EC key on P-256 (ES256)",
+                what);
     } else {
         s->client_key_pem = pem;
         s->client_key_alg = alg;
@@ -292,10 +334,12 @@ static void load_bearer(struct cfg_loader *L, const struct cfg_node *const *v)
     char *mode = NULL;
     cfg_get_bool(e, v[OI_BEARER], "sso.oidc.accept_bearer_jwt", &legacy);
     if (cfg_get_enum(e, v[OI_BEARER_VALIDATION], "sso.oidc.bearer_validation", bearer_modes,
-                     &mode) && mode) {
+                     &mode) &&
+        mode) {
         s->bearer_validation = (enum cfg_bearer)index_of(bearer_modes, mode);
         if (!cfg_is_null(v[OI_BEARER]))
-            cfg_err(e, v[OI_BEARER]->line, "sso.oidc.accept_bearer_jwt and bearer_validation "
+            cfg_err(e, v[OI_BEARER]->line,
+                    "sso.oidc.accept_bearer_jwt and bearer_validation "
                     "are both set (accept_bearer_jwt: true is the older spelling of "
                     "bearer_validation: jwt; keep bearer_validation)");
     } else if (legacy) {
@@ -341,7 +385,8 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
 
     cfg_get_https_url(e, v[OI_REDIRECT], "sso.oidc.redirect_uri", 0, &s->redirect_uri);
     if (!s->redirect_uri && cfg_is_null(v[OI_REDIRECT]))
-        cfg_err(e, n->line, "sso.oidc.redirect_uri is required (the URL of "
+        cfg_err(e, n->line,
+                "sso.oidc.redirect_uri is required (the URL of "
                 "/api/v1/auth/callback as the browser reaches it)");
 
     if (!cfg_is_null(v[OI_SCOPES])) {
@@ -354,8 +399,10 @@ static void load_oidc(struct cfg_loader *L, const struct cfg_node *n)
                 const char *x = s->scopes[i];
                 openid |= !strcmp(x, "openid");
                 if (!cfg_visible(x, 128) || strchr(x, '"') || strchr(x, '\\'))
-                    cfg_err(e, v[OI_SCOPES]->line, "sso.oidc.scopes[%zu] must be 1-128 visible "
-                            "ASCII characters without quotes or backslashes", i);
+                    cfg_err(e, v[OI_SCOPES]->line,
+                            "sso.oidc.scopes[%zu] must be 1-128 visible "
+                            "ASCII characters without quotes or backslashes",
+                            i);
             }
             if (!openid)
                 cfg_err(e, v[OI_SCOPES]->line, "sso.oidc.scopes must include \"openid\"");
@@ -419,13 +466,14 @@ static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
     const struct cfg_node *v[SE__N];
     if (!cfg_map_slots(e, n, "sso.sessions", cfg_keys_sessions, v, NULL))
         return;
-    cfg_get_uint(e, v[SE_IDLE], "sso.sessions.idle_timeout_s", 60, 30 * 86400,
-                 &s->idle_timeout_s);
+    cfg_get_uint(e, v[SE_IDLE], "sso.sessions.idle_timeout_s", 60, 30 * 86400, &s->idle_timeout_s);
     cfg_get_uint(e, v[SE_ABS], "sso.sessions.absolute_timeout_s", 60, 90 * 86400,
                  &s->absolute_timeout_s);
     if (s->idle_timeout_s > s->absolute_timeout_s)
-        cfg_err(e, n->line, "sso.sessions.idle_timeout_s (%u) must not exceed "
-                "absolute_timeout_s (%u)", s->idle_timeout_s, s->absolute_timeout_s);
+        cfg_err(e, n->line,
+                "sso.sessions.idle_timeout_s (%u) must not exceed "
+                "absolute_timeout_s (%u)",
+                s->idle_timeout_s, s->absolute_timeout_s);
     char *name = NULL;
     if (cfg_get_str(e, v[SE_COOKIE], "sso.sessions.cookie_name", &name) && name) {
         /* RFC 6265 token characters, short enough for the derived names */
@@ -451,9 +499,10 @@ static void load_sessions(struct cfg_loader *L, const struct cfg_node *n)
         if (cfg_is_null(v[SE_CLI_IDLE])) /* a short absolute lifetime shortens the default */
             s->cli_idle_timeout_s = s->cli_absolute_timeout_s;
         else
-            cfg_err(e, n->line, "sso.sessions.cli_idle_timeout_s (%u) must not exceed "
-                    "cli_absolute_timeout_s (%u)", s->cli_idle_timeout_s,
-                    s->cli_absolute_timeout_s);
+            cfg_err(e, n->line,
+                    "sso.sessions.cli_idle_timeout_s (%u) must not exceed "
+                    "cli_absolute_timeout_s (%u)",
+                    s->cli_idle_timeout_s, s->cli_absolute_timeout_s);
     }
 }
 
@@ -501,12 +550,16 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     cfg_load_saml(L, v[SS_SAML]);
     s->enabled = s->oidc_enabled || s->saml.enabled;
     if (cfg_get_enum(e, v[SS_DEFAULT_PROTOCOL], "sso.default_protocol", protocols,
-                     &s->default_protocol) && s->default_protocol) {
+                     &s->default_protocol) &&
+        s->default_protocol) {
         if (strcmp(s->default_protocol, "saml") ? !s->oidc_enabled : !s->saml.enabled)
-            cfg_err(e, v[SS_DEFAULT_PROTOCOL]->line, "sso.default_protocol is \"%s\" but "
-                    "sso.%s is not configured", s->default_protocol, s->default_protocol);
+            cfg_err(e, v[SS_DEFAULT_PROTOCOL]->line,
+                    "sso.default_protocol is \"%s\" but "
+                    "sso.%s is not configured",
+                    s->default_protocol, s->default_protocol);
     } else if (s->oidc_enabled && s->saml.enabled) {
-        cfg_err(e, n->line, "sso.default_protocol (oidc or saml) is required when both sso.oidc "
+        cfg_err(e, n->line,
+                "sso.default_protocol (oidc or saml) is required when both sso.oidc "
                 "and sso.saml are configured");
     } else if (s->enabled) {
         s->default_protocol = gw_xstrdup(s->oidc_enabled ? "oidc" : "saml");
@@ -536,10 +589,12 @@ void cfg_load_sso(struct cfg_loader *L, const struct cfg_node *n)
     if (cfg_get_str(e, v[SS_TENANT_CLAIM], "sso.tenant_claim", &s->tenant_claim) &&
         s->tenant_claim) {
         if (L->tenant)
-            cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim belongs to the top-level sso "
+            cfg_err(e, v[SS_TENANT_CLAIM]->line,
+                    "sso.tenant_claim belongs to the top-level sso "
                     "section (the primary IdP routes users to tenants)");
         else if (!cfg_visible(s->tenant_claim, 256) || strpbrk(s->tenant_claim, "\"'\\"))
-            cfg_err(e, v[SS_TENANT_CLAIM]->line, "sso.tenant_claim must be a claim or SAML "
+            cfg_err(e, v[SS_TENANT_CLAIM]->line,
+                    "sso.tenant_claim must be a claim or SAML "
                     "attribute name (1-256 visible ASCII characters, no quotes or backslashes)");
     }
     if (s->oidc_enabled && !s->bearer_audience && s->client_id)

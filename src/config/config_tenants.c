@@ -20,13 +20,17 @@
 #define DEFAULT_COOKIE "__Host-openclaw_session"
 
 enum { TE_ID, TE_NAME, TE_HOSTS, TE_PREFIX, TE_CLAIM, TE_SSO, TE_RBAC, TE__N };
-const char *const cfg_keys_tenants[] = {
-    [TE_ID] = "id", [TE_NAME] = "name", [TE_HOSTS] = "hosts", [TE_PREFIX] = "path_prefix",
-    [TE_CLAIM] = "claim_value", [TE_SSO] = "sso", [TE_RBAC] = "rbac", [TE__N] = NULL};
+const char *const cfg_keys_tenants[] = {[TE_ID] = "id",
+                                        [TE_NAME] = "name",
+                                        [TE_HOSTS] = "hosts",
+                                        [TE_PREFIX] = "path_prefix",
+                                        [TE_CLAIM] = "claim_value",
+                                        [TE_SSO] = "sso",
+                                        [TE_RBAC] = "rbac",
+                                        [TE__N] = NULL};
 
 enum { TR_GROUPS, TR__N };
-const char *const cfg_keys_tenant_rbac[] = {[TR_GROUPS] = "groupMappings",
-                                            [TR__N] = NULL};
+const char *const cfg_keys_tenant_rbac[] = {[TR_GROUPS] = "groupMappings", [TR__N] = NULL};
 
 /* First path segments the gateway answers itself. */
 static const char *const reserved_prefixes[] = {"api", "v1", "healthz", "readyz", NULL};
@@ -124,8 +128,7 @@ static void load_prefix(struct cfg_loader *L, const struct cfg_node *n, struct c
     for (size_t i = 0; reserved_prefixes[i]; i++)
         reserved = reserved || !strcmp(seg, reserved_prefixes[i]);
     if (t->path_prefix[0] != '/' || !cfg_name_valid(seg))
-        cfg_err(L->errs, n->line, "%s '%s' must be '/' and one segment of [a-z0-9_-]", what,
-                shown);
+        cfg_err(L->errs, n->line, "%s '%s' must be '/' and one segment of [a-z0-9_-]", what, shown);
     else if (reserved)
         cfg_err(L->errs, n->line, "%s '%s' would hide the gateway's own /%s paths", what, shown,
                 seg);
@@ -169,11 +172,10 @@ static void load_one(struct cfg_loader *L, const struct cfg_node *n, size_t inde
             cfg_err(e, n->line, "%s.id is required", what);
         t->id = gw_xasprintf("#%zu", index); /* keeps checking the rest */
     } else if (!cfg_name_valid(t->id)) {
-        cfg_err(e, v[TE_ID]->line, "%s.id '%s' is not valid (1-63 characters of [a-z0-9_-])",
-                what, cfg_shown(t->id, shown, sizeof(shown)));
+        cfg_err(e, v[TE_ID]->line, "%s.id '%s' is not valid (1-63 characters of [a-z0-9_-])", what,
+                cfg_shown(t->id, shown, sizeof(shown)));
     } else if (cfg_find_tenant(c, t->id) != t) {
-        cfg_err(e, v[TE_ID]->line, "%s.id '%s' is already a tenant of this gateway", what,
-                t->id);
+        cfg_err(e, v[TE_ID]->line, "%s.id '%s' is already a tenant of this gateway", what, t->id);
     }
     snprintf(what, sizeof(what), "tenants['%s']", cfg_shown(t->id, shown, sizeof(shown)));
     cfg_get_str(e, v[TE_NAME], "tenants[].name", &t->name);
@@ -188,8 +190,10 @@ static void load_one(struct cfg_loader *L, const struct cfg_node *n, size_t inde
         if (!cfg_visible(t->claim_value, 128))
             cfg_err(e, v[TE_CLAIM]->line, "%s must be 1-128 visible ASCII characters", sub);
         else if (!c->sso.tenant_claim)
-            cfg_err(e, v[TE_CLAIM]->line, "%s needs sso.tenant_claim (the primary IdP's claim "
-                    "that names the tenant)", sub);
+            cfg_err(e, v[TE_CLAIM]->line,
+                    "%s needs sso.tenant_claim (the primary IdP's claim "
+                    "that names the tenant)",
+                    sub);
         else if (route_taken(c, index, NULL, NULL, t->claim_value))
             cfg_err(e, v[TE_CLAIM]->line, "%s '%s' already routes to another tenant", sub,
                     cfg_shown(t->claim_value, shown, sizeof(shown)));
@@ -203,8 +207,7 @@ static void load_one(struct cfg_loader *L, const struct cfg_node *n, size_t inde
     snprintf(sub, sizeof(sub), "%s.rbac", what);
     if (cfg_map_slots(e, v[TE_RBAC], sub, cfg_keys_tenant_rbac, rb, NULL)) {
         snprintf(sub, sizeof(sub), "%s.rbac.groupMappings", what);
-        cfg_load_group_mappings(L, rb[TR_GROUPS], sub, &t->group_mappings,
-                                &t->n_group_mappings);
+        cfg_load_group_mappings(L, rb[TR_GROUPS], sub, &t->group_mappings, &t->n_group_mappings);
     }
 }
 

@@ -178,8 +178,8 @@ static struct cfg_node *build(struct yp *y, yaml_event_t *ev, int depth, bool is
             check_props(y, n->line, ev->data.mapping_start.anchor, ev->data.mapping_start.tag,
                         ev->data.mapping_start.implicit);
         else
-            check_props(y, n->line, ev->data.sequence_start.anchor,
-                        ev->data.sequence_start.tag, ev->data.sequence_start.implicit);
+            check_props(y, n->line, ev->data.sequence_start.anchor, ev->data.sequence_start.tag,
+                        ev->data.sequence_start.implicit);
         yaml_event_delete(ev);
         if (depth >= CFG_MAX_DEPTH) {
             cfg_err(y->errs, n->line, "nesting deeper than %d levels", CFG_MAX_DEPTH);
@@ -249,8 +249,7 @@ static bool expect(struct yp *y, yaml_event_type_t type, yaml_event_t *ev)
     return true;
 }
 
-bool cfg_yaml_parse(const char *data, size_t len, struct cfg_errlist *errs,
-                    struct cfg_node **root)
+bool cfg_yaml_parse(const char *data, size_t len, struct cfg_errlist *errs, struct cfg_node **root)
 {
     struct yp y = {.errs = errs, .budget = CFG_MAX_EXPANDED_BYTES};
     yaml_event_t ev;

@@ -65,8 +65,11 @@ static struct cfg *load_config(const char *path, const struct cfg_overrides *ov,
 
 static void system_event(struct gwd *g, const char *type, json_t *details)
 {
-    struct audit_event ev = {.type = type, .outcome = "ok", .actor = "system",
-                             .request_id = "-", .details = details};
+    struct audit_event ev = {.type = type,
+                             .outcome = "ok",
+                             .actor = "system",
+                             .request_id = "-",
+                             .details = details};
     audit_record(g->audit, g->cfg->tenant_id, &ev);
     json_decref(details);
 }
@@ -135,8 +138,9 @@ static int run(struct gwd *g, size_t *opened)
             return code;
         }
     }
-    system_event(g, "gateway.started", json_pack("{s:s,s:I}", "version", GW_VERSION, "port",
-                                                 (json_int_t)http_server_port(g->http)));
+    system_event(g, "gateway.started",
+                 json_pack("{s:s,s:I}", "version", GW_VERSION, "port",
+                           (json_int_t)http_server_port(g->http)));
 
     sigset_t set;
     sigemptyset(&set);

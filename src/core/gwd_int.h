@@ -20,33 +20,33 @@
 
 struct gwd {
     pthread_mutex_t cfg_lock;
-    struct cfg *cfg;                    /* current snapshot (ref held) */
-    char *config_path;                  /* NULL when running on defaults */
+    struct cfg *cfg;   /* current snapshot (ref held) */
+    char *config_path; /* NULL when running on defaults */
     struct cfg_overrides overrides;
-    struct gw_dirlock *lock;            /* the data directory's (base/dirlock.h) */
+    struct gw_dirlock *lock; /* the data directory's (base/dirlock.h) */
     struct store *store;
-    struct shared *shared;              /* state shared with other nodes (shared/shared.h) */
-    atomic_bool shared_reload;          /* another node reloaded: the next tick reloads here */
+    struct shared *shared;     /* state shared with other nodes (shared/shared.h) */
+    atomic_bool shared_reload; /* another node reloaded: the next tick reloads here */
     struct audit *audit;
-    struct net_loop *net;               /* every outbound connection (net/net.h) */
-    struct audit_watch *audit_watch;    /* witness posts, integrity alerts (audit/audit.h) */
-    struct audit_fwd *siem;             /* SIEM forwarding (audit/fwd/audit_fwd.h) */
+    struct net_loop *net;            /* every outbound connection (net/net.h) */
+    struct audit_watch *audit_watch; /* witness posts, integrity alerts (audit/audit.h) */
+    struct audit_fwd *siem;          /* SIEM forwarding (audit/fwd/audit_fwd.h) */
     struct auth_registry *auth;
-    struct auth_grants *grants;         /* namespace members (auth_grants.c) */
+    struct auth_grants *grants; /* namespace members (auth_grants.c) */
     struct ns_registry *ns;
     struct auth_throttle *throttle;
-    struct auth_sso *sso;               /* sessions, CLI sign-in, OIDC, SAML (auth_sso.h) */
-    struct meter *costs;                /* metering and budgets (meter/meter.h) */
-    struct llm_client *llm;             /* upstream model calls (llm/llm.h) */
-    struct llm_registry *models;        /* run-time providers and models (llm_registry.h) */
-    struct agent_history *history;      /* conversations (agent/agent.h) */
-    struct gov *gov;                    /* the governance spine (src/gov) */
+    struct auth_sso *sso;          /* sessions, CLI sign-in, OIDC, SAML (auth_sso.h) */
+    struct meter *costs;           /* metering and budgets (meter/meter.h) */
+    struct llm_client *llm;        /* upstream model calls (llm/llm.h) */
+    struct llm_registry *models;   /* run-time providers and models (llm_registry.h) */
+    struct agent_history *history; /* conversations (agent/agent.h) */
+    struct gov *gov;               /* the governance spine (src/gov) */
     struct http_server *http;
-    struct api_deps api;                /* what the HTTP adapters get */
-    char *bootstrap;                    /* a bootstrap token to show once, or NULL */
+    struct api_deps api; /* what the HTTP adapters get */
+    char *bootstrap;     /* a bootstrap token to show once, or NULL */
     int64_t started_ms;
     atomic_bool draining;
-    pthread_mutex_t reload_lock;        /* one reload at a time */
+    pthread_mutex_t reload_lock; /* one reload at a time */
 };
 
 /* One subsystem's lifecycle (nginx's module hooks). Every hook may be NULL. */

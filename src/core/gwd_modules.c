@@ -94,7 +94,8 @@ static int shared_mod_open(struct gwd *g, const struct cfg *c)
     const struct cfg_cluster *cl = &c->cluster;
     struct shared_options o = {.node_id = cl->node_id,
                                .redis_url = cl->enabled ? cl->redis_url : NULL,
-                               .tls = cl->redis_tls, .ca_file = cl->redis_ca_file};
+                               .tls = cl->redis_tls,
+                               .ca_file = cl->redis_ca_file};
     if (shared_open(&o, &g->shared) != GW_OK)
         return CFG_EXIT_INVALID;
     shared_subscribe(g->shared, SHARED_CONFIG, on_config, g);
@@ -394,7 +395,8 @@ static void warn_unreachable(struct gwd *g, const struct cfg *c)
     if (nu)
         gw_warn("namespaces that only enterprise administrators (and tokens whose scopes name "
                 "them) can reach, for want of members: %s; add members under "
-                "namespaces.<name>.members or with `openclaw namespaces grant`", list.data);
+                "namespaces.<name>.members or with `openclaw namespaces grant`",
+                list.data);
     gw_buf_release(&list);
     auth_grant_set_unref(set);
     gw_pool_free(pool);
@@ -534,9 +536,14 @@ static void history_mod_close(struct gwd *g)
 static int gov_mod_open(struct gwd *g, const struct cfg *c)
 {
     char msg[300] = "";
-    struct gov_deps deps = {.store = g->store, .audit = g->audit, .ns = g->ns,
-                            .grants = g->grants, .llm = g->llm, .models = g->models,
-                            .costs = g->costs, .net = g->net,
+    struct gov_deps deps = {.store = g->store,
+                            .audit = g->audit,
+                            .ns = g->ns,
+                            .grants = g->grants,
+                            .llm = g->llm,
+                            .models = g->models,
+                            .costs = g->costs,
+                            .net = g->net,
                             .shared = g->shared};
     deps.actions = tool_all(&deps.n_actions);
     if (gov_open(&deps, c, &g->gov, msg, sizeof(msg)) != GW_OK) {
@@ -672,11 +679,23 @@ static void print_banner(struct gwd *g, const struct cfg *c)
 static int http_mod_open(struct gwd *g, const struct cfg *c)
 {
     g->api = (struct api_deps){
-        .host = {.arg = g, .config = host_config, .reload = host_reload,
-                 .health = host_health, .config_path = g->config_path},
-        .audit = g->audit, .auth = g->auth, .grants = g->grants, .throttle = g->throttle,
-        .sso = g->sso, .ns = g->ns, .history = g->history, .gov = g->gov, .llm = g->llm,
-        .models = g->models, .costs = g->costs, .siem = g->siem,
+        .host = {.arg = g,
+                 .config = host_config,
+                 .reload = host_reload,
+                 .health = host_health,
+                 .config_path = g->config_path},
+        .audit = g->audit,
+        .auth = g->auth,
+        .grants = g->grants,
+        .throttle = g->throttle,
+        .sso = g->sso,
+        .ns = g->ns,
+        .history = g->history,
+        .gov = g->gov,
+        .llm = g->llm,
+        .models = g->models,
+        .costs = g->costs,
+        .siem = g->siem,
     };
     char *cert = NULL, *key = NULL;
     if (c->tls) {
@@ -690,7 +709,9 @@ static int http_mod_open(struct gwd *g, const struct cfg *c)
         }
     }
     struct http_options ho = {
-        .host = c->host, .port = c->port, .threads = c->threads,
+        .host = c->host,
+        .port = c->port,
+        .threads = c->threads,
         .max_body_bytes = c->limits.max_body_bytes,
         .max_header_bytes = c->limits.max_header_bytes,
         .max_connections = c->limits.max_connections,
@@ -698,9 +719,12 @@ static int http_mod_open(struct gwd *g, const struct cfg *c)
         .idle_timeout_s = c->limits.idle_timeout_s,
         .header_timeout_s = c->limits.header_timeout_s,
         .request_timeout_s = c->limits.request_timeout_s,
-        .blocking_workers = BLOCKING_WORKERS, .inline_ok = api_inline,
-        .trusted_proxies = c->trusted_proxies, .n_trusted_proxies = c->n_trusted_proxies,
-        .tls_cert_pem = cert, .tls_key_pem = key,
+        .blocking_workers = BLOCKING_WORKERS,
+        .inline_ok = api_inline,
+        .trusted_proxies = c->trusted_proxies,
+        .n_trusted_proxies = c->n_trusted_proxies,
+        .tls_cert_pem = cert,
+        .tls_key_pem = key,
     };
     gw_err rc = http_server_start(&ho, api_dispatch, api_done, &g->api, &g->http);
     free(cert);
@@ -743,25 +767,38 @@ static void http_mod_close(struct gwd *g)
 
 static const struct gwd_module modules[] = {
     {.name = "store", .open = store_mod_open, .close = store_mod_close},
-    {.name = "shared", .open = shared_mod_open, .check = shared_mod_check,
-     .tick = shared_mod_tick, .close = shared_mod_close},
-    {.name = "audit", .open = audit_mod_open, .reload = audit_mod_reload,
-     .close = audit_mod_close},
+    {.name = "shared",
+     .open = shared_mod_open,
+     .check = shared_mod_check,
+     .tick = shared_mod_tick,
+     .close = shared_mod_close},
+    {.name = "audit", .open = audit_mod_open, .reload = audit_mod_reload, .close = audit_mod_close},
     {.name = "net", .open = net_mod_open, .reload = net_mod_reload, .close = net_mod_close},
-    {.name = "audit-watch", .open = audit_watch_mod_open, .reload = audit_watch_mod_reload,
+    {.name = "audit-watch",
+     .open = audit_watch_mod_open,
+     .reload = audit_watch_mod_reload,
      .close = audit_watch_mod_close},
-    {.name = "models", .open = models_mod_open, .check = models_check,
-     .reload = models_mod_reload, .close = models_mod_close},
+    {.name = "models",
+     .open = models_mod_open,
+     .check = models_check,
+     .reload = models_mod_reload,
+     .close = models_mod_close},
     {.name = "siem", .open = siem_mod_open, .reload = siem_mod_reload, .close = siem_mod_close},
-    {.name = "identity", .open = identity_mod_open, .check = identity_check,
-     .reload = identity_mod_reload, .tick = identity_mod_tick, .close = identity_mod_close},
+    {.name = "identity",
+     .open = identity_mod_open,
+     .check = identity_check,
+     .reload = identity_mod_reload,
+     .tick = identity_mod_tick,
+     .close = identity_mod_close},
     {.name = "sso", .open = sso_mod_open, .reload = sso_mod_reload, .close = sso_mod_close},
-    {.name = "meter", .open = meter_mod_open, .reload = meter_mod_reload,
-     .close = meter_mod_close},
+    {.name = "meter", .open = meter_mod_open, .reload = meter_mod_reload, .close = meter_mod_close},
     {.name = "llm", .open = llm_mod_open, .drain = llm_mod_stop, .close = llm_mod_stop},
     {.name = "history", .open = history_mod_open, .close = history_mod_close},
     {.name = "gov", .open = gov_mod_open, .tick = gov_mod_tick, .close = gov_mod_close},
-    {.name = "http", .open = http_mod_open, .check = http_mod_check, .drain = http_mod_drain,
+    {.name = "http",
+     .open = http_mod_open,
+     .check = http_mod_check,
+     .drain = http_mod_drain,
      .close = http_mod_close},
 };
 

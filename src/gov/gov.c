@@ -35,9 +35,13 @@ gw_err gov_open(const struct gov_deps *deps, const struct cfg *c, struct gov **o
     size_t i;
     json_t *rec;
     json_array_foreach(created, i, rec) { /* the starter set: the system's policies */
-        struct audit_event ev = {.type = "policy.created", .outcome = "ok", .actor = "system",
-                                 .resource = gw_json_str(rec, "id"), .request_id = "-",
-                                 .status = 201, .details = rec};
+        struct audit_event ev = {.type = "policy.created",
+                                 .outcome = "ok",
+                                 .actor = "system",
+                                 .resource = gw_json_str(rec, "id"),
+                                 .request_id = "-",
+                                 .status = 201,
+                                 .details = rec};
         audit_record(deps->audit, c->tenant_id, &ev);
     }
     json_decref(created);

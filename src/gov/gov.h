@@ -49,9 +49,9 @@ struct gov_deps {
     struct auth_grants *grants;
     struct llm_client *llm;
     struct llm_registry *models; /* run-time providers and models (may be NULL: the file's) */
-    struct meter *costs;       /* may be NULL (metering off) */
-    struct net_loop *net;      /* outbound calls (OPA) */
-    struct shared *shared;     /* policy changes told to the other nodes (shared/shared.h) */
+    struct meter *costs;         /* may be NULL (metering off) */
+    struct net_loop *net;        /* outbound calls (OPA) */
+    struct shared *shared;       /* policy changes told to the other nodes (shared/shared.h) */
     const struct gov_action *const *actions; /* every action the doors may run (tools/) */
     size_t n_actions;
 };
@@ -79,10 +79,10 @@ struct gov_audit {
 
 struct gov_call {
     struct gov *gov;
-    struct gw_pool *pool;             /* the door's; lives as long as the call */
-    struct cfg *cfg;                  /* snapshot held for the call (the door's reference) */
-    struct auth_principal *p;         /* NULL for calls without a credential */
-    const char *tenant;               /* p->tenant, or the address's tenant when anonymous */
+    struct gw_pool *pool;     /* the door's; lives as long as the call */
+    struct cfg *cfg;          /* snapshot held for the call (the door's reference) */
+    struct auth_principal *p; /* NULL for calls without a credential */
+    const char *tenant;       /* p->tenant, or the address's tenant when anonymous */
     const char *request_id;
     const char *client_ip;
     struct gov_audit audit;

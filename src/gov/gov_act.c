@@ -56,8 +56,8 @@ static const char *event(struct gov_call *gc, const struct gov_action *a, const 
     return gw_pool_printf(gc->pool, "%s.%s", a->audit, what);
 }
 
-gw_err gov_act(struct gov_call *gc, const struct gov_action *a, const json_t *args,
-               unsigned flags, struct gov_outcome *out)
+gw_err gov_act(struct gov_call *gc, const struct gov_action *a, const json_t *args, unsigned flags,
+               struct gov_outcome *out)
 {
     memset(out, 0, sizeof(*out));
     struct gov_target *t = &out->target;
@@ -90,17 +90,16 @@ gw_err gov_act(struct gov_call *gc, const struct gov_action *a, const json_t *ar
             gov_denial(&out->decision, "denied by policy: ", out->msg, sizeof(out->msg));
             if (!step) {
                 gc->audit.type = event(gc, a, "denied");
-                gc->audit.details = json_pack("{s:s,s:O,s:s,s:s}", "tool", a->name, "args",
-                                              args, "decision", "deny", "reason",
-                                              out->decision.reason);
+                gc->audit.details = json_pack("{s:s,s:O,s:s,s:s}", "tool", a->name, "args", args,
+                                              "decision", "deny", "reason", out->decision.reason);
             }
             return finish(out, GOV_DENIED, GW_EFORBIDDEN);
         }
     }
     /* an approved action was audited ahead by its approval */
     if (!approved) {
-        json_t *details = json_pack("{s:s,s:O,s:s,s:s}", "tool", a->name, "args", args,
-                                    "decision", pol_effect_name(out->decision.effect), "reason",
+        json_t *details = json_pack("{s:s,s:O,s:s,s:s}", "tool", a->name, "args", args, "decision",
+                                    pol_effect_name(out->decision.effect), "reason",
                                     out->decision.reason);
         const char *type = event(gc, a, "invoked");
         if (step) {
@@ -114,7 +113,8 @@ gw_err gov_act(struct gov_call *gc, const struct gov_action *a, const json_t *ar
             gc->audit.details = details;
         }
         if (rc != GW_OK) {
-            snprintf(out->msg, sizeof(out->msg), "the audit trail cannot be written; nothing "
+            snprintf(out->msg, sizeof(out->msg),
+                     "the audit trail cannot be written; nothing "
                      "was done");
             return finish(out, GOV_FAILED, rc);
         }

@@ -72,9 +72,9 @@ static bool may_approve(const struct auth_principal *p, const json_t *approvers,
 /* The requester as the item keeps it: identity and scopes, never a secret. */
 static json_t *frozen_json(const struct auth_principal *p)
 {
-    json_t *who = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o*}", "tenant", p->tenant,
-                            "actor", p->actor, "user", p->user, "token_id", p->token_id,
-                            "org_unit", p->org_unit, "team", p->team, "scopes",
+    json_t *who = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o*}", "tenant", p->tenant, "actor",
+                            p->actor, "user", p->user, "token_id", p->token_id, "org_unit",
+                            p->org_unit, "team", p->team, "scopes",
                             strv_json(p->scopes, p->n_scopes), "perms",
                             p->perms ? strv_json(p->perms, p->n_perms) : NULL);
     json_object_set_new(who, "role", json_string(p->role));
@@ -128,20 +128,25 @@ void gov_approval_park(struct gov_call *gc, const struct gov_action *a, const js
     json_t *approvers = approvers_for(gc->cfg, p);
     json_t *policy = json_pack("{s:s?,s:I,s:s,s:s?,s:s}", "id",
                                dec->has_policy ? dec->policy_id : NULL, "version",
-                               (json_int_t)dec->policy_version, "scope",
-                               pol_scope_name(dec->scope), "scope_id", dec->scope_id, "reason",
-                               dec->reason);
+                               (json_int_t)dec->policy_version, "scope", pol_scope_name(dec->scope),
+                               "scope_id", dec->scope_id, "reason", dec->reason);
     int64_t now = gw_now_ms();
     char *a_s = gw_json_canonical(action), *ap_s = gw_json_canonical(approvers),
          *po_s = gw_json_canonical(policy);
     struct store_approval row = {
-        .id = (char *)id, .tenant = (char *)p->tenant, .requester = (char *)p->actor,
-        .approvers = ap_s, .action = a_s, .policy = po_s, .status = "pending",
-        .request_id = (char *)gc->request_id, .created_ms = now,
+        .id = (char *)id,
+        .tenant = (char *)p->tenant,
+        .requester = (char *)p->actor,
+        .approvers = ap_s,
+        .action = a_s,
+        .policy = po_s,
+        .status = "pending",
+        .request_id = (char *)gc->request_id,
+        .created_ms = now,
         .expires_ms = now + (int64_t)gc->cfg->approval_ttl_s * 1000,
     };
-    json_t *details = json_pack("{s:s,s:s,s:O,s:O,s:O}", "approval_id", id, "tool", a->name,
-                                "args", args, "approvers", approvers, "policy", policy);
+    json_t *details = json_pack("{s:s,s:s,s:O,s:O,s:O}", "approval_id", id, "tool", a->name, "args",
+                                args, "approvers", approvers, "policy", policy);
     gw_err rc;
     if (flags & GOV_ACT_STEP) {
         rc = gov_audit_step_at(gc, "approval.requested", id, (int)out->target.level, 202, details);
@@ -159,13 +164,15 @@ void gov_approval_park(struct gov_call *gc, const struct gov_action *a, const js
         out->approval_id = id;
         out->expires_ms = row.expires_ms;
         out->approvers = json_incref(approvers);
-        snprintf(out->msg, sizeof(out->msg), "this action needs a human approval and will run "
-                 "once approved: %s", dec->reason);
+        snprintf(out->msg, sizeof(out->msg),
+                 "this action needs a human approval and will run "
+                 "once approved: %s",
+                 dec->reason);
     } else {
         out->state = GOV_FAILED;
-        snprintf(out->msg, sizeof(out->msg), rc == GW_EAUDIT
-                 ? "the audit trail cannot be written; nothing was done"
-                 : "the approval request could not be stored");
+        snprintf(out->msg, sizeof(out->msg),
+                 rc == GW_EAUDIT ? "the audit trail cannot be written; nothing was done"
+                                 : "the approval request could not be stored");
     }
     out->err = rc;
     free(a_s);
@@ -195,12 +202,11 @@ static json_t *item_json(struct gov_call *gc, const struct store_approval *a)
                               json_object_get(action, "args"));
     json_t *res = parse(a->result);
     json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:o*,s:o*,s:s,s:s,s:s?,s:s?,s:s?,s:o}", "id", a->id,
-                          "status", a->status, "requester", a->requester, "action", shown,
-                          "policy", parse(a->policy), "approvers", parse(a->approvers),
-                          "created_at", iso(gc, a->created_ms), "expires_at",
-                          iso(gc, a->expires_ms), "decided_by", a->decided_by,
-                          "decided_at", iso(gc, a->decided_ms), "comment", a->comment,
-                          "result", res ? res : json_null());
+                          "status", a->status, "requester", a->requester, "action", shown, "policy",
+                          parse(a->policy), "approvers", parse(a->approvers), "created_at",
+                          iso(gc, a->created_ms), "expires_at", iso(gc, a->expires_ms),
+                          "decided_by", a->decided_by, "decided_at", iso(gc, a->decided_ms),
+                          "comment", a->comment, "result", res ? res : json_null());
     json_decref(action);
     return j;
 }
@@ -217,8 +223,7 @@ gw_err gov_approval_list(struct gov_call *gc, const char *status, json_t **out)
 {
     struct store_approval *list = NULL;
     size_t n = 0;
-    if (store_approval_list(gc->gov->d.store, gc->p->tenant, status, LIST_MAX, &list, &n) !=
-        GW_OK)
+    if (store_approval_list(gc->gov->d.store, gc->p->tenant, status, LIST_MAX, &list, &n) != GW_OK)
         return GW_ESTORE;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
@@ -235,8 +240,7 @@ static gw_err load(struct gov_call *gc, const char *id, struct store_approval *a
 {
     memset(a, 0, sizeof(*a));
     gc->audit.resource = gw_pool_strdup(gc->pool, id);
-    if (store_approval_get(gc->gov->d.store, gc->p->tenant, id, a) != GW_OK ||
-        !visible(gc->p, a)) {
+    if (store_approval_get(gc->gov->d.store, gc->p->tenant, id, a) != GW_OK || !visible(gc->p, a)) {
         store_approval_release(a);
         snprintf(msg, cap, "no approval '%.64s'", id);
         return GW_ENOTFOUND;
@@ -244,8 +248,7 @@ static gw_err load(struct gov_call *gc, const char *id, struct store_approval *a
     return GW_OK;
 }
 
-gw_err gov_approval_get(struct gov_call *gc, const char *id, json_t **item, char *msg,
-                        size_t cap)
+gw_err gov_approval_get(struct gov_call *gc, const char *id, json_t **item, char *msg, size_t cap)
 {
     struct store_approval a;
     gw_err rc = load(gc, id, &a, msg, cap);
@@ -259,8 +262,8 @@ gw_err gov_approval_get(struct gov_call *gc, const char *id, json_t **item, char
 
 /* An item that is no longer pending: the approver who executed it gets the same answer again
  * (idempotent retries); anyone else learns it was already decided. */
-static gw_err decided_already(struct gov_call *gc, const struct store_approval *a,
-                              json_t **result, char *msg, size_t cap)
+static gw_err decided_already(struct gov_call *gc, const struct store_approval *a, json_t **result,
+                              char *msg, size_t cap)
 {
     gc->audit.type = "approval.repeated";
     json_decref(gc->audit.details);
@@ -277,13 +280,19 @@ static gw_err decided_already(struct gov_call *gc, const struct store_approval *
 
 static void expire_one(struct gov *g, const struct store_approval *a, const char *request_id)
 {
-    struct store_approval_change ch = {.from = "pending", .to = "expired",
-                                       .decided_by = "system", .decided_ms = gw_now_ms()};
+    struct store_approval_change ch = {.from = "pending",
+                                       .to = "expired",
+                                       .decided_by = "system",
+                                       .decided_ms = gw_now_ms()};
     if (store_approval_transition(g->d.store, a->tenant, a->id, &ch) != GW_OK)
         return;
     json_t *d = json_pack("{s:s}", "approval_id", a->id);
-    struct audit_event ev = {.type = "approval.expired", .outcome = "ok", .actor = "system",
-                             .resource = a->id, .request_id = request_id, .details = d};
+    struct audit_event ev = {.type = "approval.expired",
+                             .outcome = "ok",
+                             .actor = "system",
+                             .resource = a->id,
+                             .request_id = request_id,
+                             .details = d};
     audit_record(g->d.audit, a->tenant, &ev);
     json_decref(d);
 }
@@ -297,12 +306,15 @@ static void who_approves(const struct store_approval *a, char *text, size_t cap)
     if (mode && !strcmp(mode, "self"))
         snprintf(text, cap, "only its requester (%s) approves it", a->requester);
     else if (mode && !strcmp(mode, "team_lead"))
-        snprintf(text, cap, "a team_lead of team %s other than the requester (%s) "
-                 "approves it (policy.approver)", gw_json_str(ap, "team"), a->requester);
+        snprintf(text, cap,
+                 "a team_lead of team %s other than the requester (%s) "
+                 "approves it (policy.approver)",
+                 gw_json_str(ap, "team"), a->requester);
     else
-        snprintf(text, cap, "a holder of the role %s other than the requester (%s) "
-                 "approves it (policy.approver)", gw_json_str(ap, "role") ? gw_json_str(ap, "role")
-                                                                        : "?", a->requester);
+        snprintf(text, cap,
+                 "a holder of the role %s other than the requester (%s) "
+                 "approves it (policy.approver)",
+                 gw_json_str(ap, "role") ? gw_json_str(ap, "role") : "?", a->requester);
     json_decref(ap);
 }
 
@@ -342,17 +354,16 @@ static gw_err execute(struct gov_call *gc, const struct store_approval *a, json_
     as.p = frozen_principal(gc, json_object_get(action, "principal"));
     as.audit = (struct gov_audit){0};
     struct gov_outcome out = {0};
-    gw_err rc = act ? gov_act(&as, act, args, GOV_ACT_STEP | GOV_ACT_APPROVED, &out)
-                    : GW_EINVAL;
+    gw_err rc = act ? gov_act(&as, act, args, GOV_ACT_STEP | GOV_ACT_APPROVED, &out) : GW_EINVAL;
     if (!act)
-        snprintf(out.msg, sizeof(out.msg), "the action '%.64s' no longer exists",
-                 tool ? tool : "");
+        snprintf(out.msg, sizeof(out.msg), "the action '%.64s' no longer exists", tool ? tool : "");
     *result = rc == GW_OK ? json_incref(out.result)
                           : json_pack("{s:s,s:s}", "error", gw_err_name(rc), "message", out.msg);
     char *res = gw_json_canonical(*result);
     struct store_approval_change done = {.from = "executing",
                                          .to = rc == GW_OK ? "executed" : "failed",
-                                         .result = res, .executed_ms = gw_now_ms()};
+                                         .result = res,
+                                         .executed_ms = gw_now_ms()};
     if (store_approval_transition(gc->gov->d.store, gc->p->tenant, a->id, &done) != GW_OK)
         gw_error("approvals: %s ran but its result could not be stored", a->id);
     free(res);
@@ -362,11 +373,16 @@ static gw_err execute(struct gov_call *gc, const struct store_approval *a, json_
     const struct auth_principal *who = as.p;
     struct audit_event ev = {.type = rc == GW_OK ? "approval.executed"
                                                  : "approval.execution_failed",
-                             .outcome = rc == GW_OK ? "ok" : "error", .actor = who->actor,
-                             .token_id = who->token_id, .org_unit = who->org_unit,
-                             .team = who->team, .resource = a->id,
-                             .request_id = gc->request_id, .client_ip = gc->client_ip,
-                             .status = rc == GW_OK ? 200 : gw_err_http_status(rc), .details = ed};
+                             .outcome = rc == GW_OK ? "ok" : "error",
+                             .actor = who->actor,
+                             .token_id = who->token_id,
+                             .org_unit = who->org_unit,
+                             .team = who->team,
+                             .resource = a->id,
+                             .request_id = gc->request_id,
+                             .client_ip = gc->client_ip,
+                             .status = rc == GW_OK ? 200 : gw_err_http_status(rc),
+                             .details = ed};
     if (audit_record(gc->gov->d.audit, gc->p->tenant, &ev) != GW_OK)
         gw_error("approvals: the execution of %s could not be queued for the audit", a->id);
     json_decref(ed);
@@ -401,9 +417,12 @@ gw_err gov_approval_approve(struct gov_call *gc, const char *id, const json_t *e
     }
     char *edited = edited_args ? gw_json_canonical(action) : NULL;
     /* The compare-and-set decides who approves: only the winner is audited and executes. */
-    struct store_approval_change ch = {.from = "pending", .to = "executing",
-                                       .decided_by = gc->p->actor, .comment = comment,
-                                       .action = edited, .decided_ms = gw_now_ms()};
+    struct store_approval_change ch = {.from = "pending",
+                                       .to = "executing",
+                                       .decided_by = gc->p->actor,
+                                       .comment = comment,
+                                       .action = edited,
+                                       .decided_ms = gw_now_ms()};
     rc = store_approval_transition(gc->gov->d.store, gc->p->tenant, a.id, &ch);
     free(edited);
     if (rc != GW_OK) { /* someone else won the race: report what happened */
@@ -414,9 +433,9 @@ gw_err gov_approval_approve(struct gov_call *gc, const char *id, const json_t *e
         store_approval_release(&now);
         goto out;
     }
-    json_t *details = json_pack("{s:s,s:s,s:O,s:b,s:s?}", "approval_id", a.id, "tool", tool,
-                                "args", json_object_get(action, "args"), "edited",
-                                edited_args != NULL, "comment", comment);
+    json_t *details = json_pack("{s:s,s:s,s:O,s:b,s:s?}", "approval_id", a.id, "tool", tool, "args",
+                                json_object_get(action, "args"), "edited", edited_args != NULL,
+                                "comment", comment);
     if ((rc = gov_audit_ahead(gc, "approval.approved", a.id, 200, details)) != GW_OK) {
         /* not audited, so not approved: put it back for a later attempt */
         struct store_approval_change back = {.from = "executing", .to = "pending"};
@@ -453,8 +472,10 @@ gw_err gov_approval_reject(struct gov_call *gc, const char *id, const char *comm
         snprintf(msg, cap, "the audit trail cannot be written; nothing was changed");
         goto out;
     }
-    struct store_approval_change ch = {.from = "pending", .to = "rejected",
-                                       .decided_by = gc->p->actor, .comment = comment,
+    struct store_approval_change ch = {.from = "pending",
+                                       .to = "rejected",
+                                       .decided_by = gc->p->actor,
+                                       .comment = comment,
                                        .decided_ms = gw_now_ms()};
     if (store_approval_transition(gc->gov->d.store, gc->p->tenant, a.id, &ch) != GW_OK) {
         gov_audit_failed(gc);

@@ -12,8 +12,7 @@
 
 /* The visible items, newest first, optionally of one status (a new JSON array). */
 gw_err gov_approval_list(struct gov_call *gc, const char *status, json_t **out);
-gw_err gov_approval_get(struct gov_call *gc, const char *id, json_t **item, char *msg,
-                        size_t cap);
+gw_err gov_approval_get(struct gov_call *gc, const char *id, json_t **item, char *msg, size_t cap);
 /* Approves (edited_args: edit-then-approve, checked like the original) and runs the action
  * exactly once, as its requester; GW_OK with *result the action's result (also for the
  * approver that ran it asking again). Otherwise GW_ENOTFOUND, GW_EFORBIDDEN (not an

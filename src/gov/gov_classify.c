@@ -83,15 +83,15 @@ static json_t *default_item(struct gov_call *gc)
                      "internal");
 }
 
-gw_err gov_classification_get(struct gov_call *gc, const char *ns, const char *agent,
-                              json_t **item, char *msg, size_t cap)
+gw_err gov_classification_get(struct gov_call *gc, const char *ns, const char *agent, json_t **item,
+                              char *msg, size_t cap)
 {
     gw_err rc = document(gc, ns, agent, false, msg, cap);
     if (rc != GW_OK)
         return rc;
     json_t *j = load(gc, ns, agent);
-    *item = j ? json_pack("{s:s,s:s,s:O*,s:O*,s:O*,s:O*}", "item", gc->audit.resource,
-                          "source", "override", "level", json_object_get(j, "level"), "reason",
+    *item = j ? json_pack("{s:s,s:s,s:O*,s:O*,s:O*,s:O*}", "item", gc->audit.resource, "source",
+                          "override", "level", json_object_get(j, "level"), "reason",
                           json_object_get(j, "reason"), "override_by",
                           json_object_get(j, "override_by"), "override_at",
                           json_object_get(j, "override_at"))
@@ -123,16 +123,18 @@ gw_err gov_classification_set(struct gov_call *gc, const char *ns, const char *a
         return rc;
     if (!level || pol_level_parse(level) < 0 || !reason || !reason[0] ||
         strlen(reason) > REASON_MAX) {
-        snprintf(msg, cap, "expected {\"level\": public|internal|confidential|restricted, "
-                 "\"reason\": non-empty string (at most %d characters)}", REASON_MAX);
+        snprintf(msg, cap,
+                 "expected {\"level\": public|internal|confidential|restricted, "
+                 "\"reason\": non-empty string (at most %d characters)}",
+                 REASON_MAX);
         return GW_EINVAL;
     }
     char at[40];
     gw_time_iso8601(gw_now_ms(), at, sizeof(at));
     json_t *prev = load(gc, ns, agent);
     json_t *before = prev ? json_object_get(prev, "level") : NULL;
-    json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "level", level, "reason", reason,
-                            "override_by", gc->p->actor, "override_at", at);
+    json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "level", level, "reason", reason, "override_by",
+                            gc->p->actor, "override_at", at);
     json_t *details = json_pack("{s:s,s:O,s:s,s:s}", "level", level, "previous",
                                 before ? before : json_null(), "reason", reason, "item",
                                 gc->audit.resource);
@@ -168,8 +170,8 @@ gw_err gov_classification_clear(struct gov_call *gc, const char *ns, const char 
         snprintf(msg, cap, "no override on %s", gc->audit.resource);
         return GW_ENOTFOUND;
     }
-    json_t *details = json_pack("{s:O*,s:s}", "previous", json_object_get(prev, "level"),
-                                "reason", reason);
+    json_t *details = json_pack("{s:O*,s:s}", "previous", json_object_get(prev, "level"), "reason",
+                                reason);
     json_decref(prev);
     rc = gov_audit_ahead(gc, "classification.cleared", gc->audit.resource, 200, details);
     if (rc == GW_EAUDIT)

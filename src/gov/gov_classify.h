@@ -13,8 +13,8 @@
 
 #include "gov/gov.h"
 
-gw_err gov_classification_get(struct gov_call *gc, const char *ns, const char *agent,
-                              json_t **item, char *msg, size_t cap);
+gw_err gov_classification_get(struct gov_call *gc, const char *ns, const char *agent, json_t **item,
+                              char *msg, size_t cap);
 gw_err gov_classification_set(struct gov_call *gc, const char *ns, const char *agent,
                               const char *level, const char *reason, json_t **item, char *msg,
                               size_t cap);

@@ -41,17 +41,17 @@ static void ask_opa(struct net_loop *net, const struct cfg *c, struct pol_snapsh
         json_object_set_new(ctx, rq->ctx[i].key, json_string(rq->ctx[i].value));
     json_t *eff = pol_effective_json(snap, rq->tenant, rq->org_unit, rq->team, rq->user,
                                      pol_action_domain(rq->action));
-    json_t *input = json_pack(
-        "{s:{s:s,s:s?,s:s,s:s?,s:s?,s:o},s:s,s:s,s:s,s:o,s:o,s:o}", "principal", "tenant",
-        rq->tenant, "user", rq->user, "role", rq->role, "org_unit", rq->org_unit, "team",
-        rq->team, "scope_chain", scope_chain(p), "action", pol_action_name(rq->action),
-        "resource", rq->resource, "classification", pol_level_name(dec->classification),
-        "context", ctx, "effective_policy", eff ? eff : json_null(), "builtin_decision",
-        pol_decision_to_json(dec, NULL));
+    json_t *input = json_pack("{s:{s:s,s:s?,s:s,s:s?,s:s?,s:o},s:s,s:s,s:s,s:o,s:o,s:o}",
+                              "principal", "tenant", rq->tenant, "user", rq->user, "role", rq->role,
+                              "org_unit", rq->org_unit, "team", rq->team, "scope_chain",
+                              scope_chain(p), "action", pol_action_name(rq->action), "resource",
+                              rq->resource, "classification", pol_level_name(dec->classification),
+                              "context", ctx, "effective_policy", eff ? eff : json_null(),
+                              "builtin_decision", pol_decision_to_json(dec, NULL));
     enum pol_effect opa = POL_DENY;
     char reason[POL_REASON_MAX];
-    if (gov_opa_decide(net, c->opa_url, c->opa_timeout_ms, input, &opa, reason,
-                       sizeof(reason)) != GW_OK) {
+    if (gov_opa_decide(net, c->opa_url, c->opa_timeout_ms, input, &opa, reason, sizeof(reason)) !=
+        GW_OK) {
         opa = POL_DENY;
         snprintf(dec->reason, sizeof(dec->reason), "%.250s: denied (fail closed)", reason);
         dec->effect = POL_DENY;
@@ -68,9 +68,16 @@ enum pol_effect gov_decide(struct gov_call *gc, enum pol_action action, const ch
 {
     const struct auth_principal *p = gc->p;
     struct pol_request rq = {
-        .tenant = p->tenant, .user = p->user ? p->user : p->actor, .role = p->role,
-        .org_unit = p->org_unit, .team = p->team, .action = action, .resource = resource,
-        .classification = level, .ctx = ctx, .n_ctx = n_ctx,
+        .tenant = p->tenant,
+        .user = p->user ? p->user : p->actor,
+        .role = p->role,
+        .org_unit = p->org_unit,
+        .team = p->team,
+        .action = action,
+        .resource = resource,
+        .classification = level,
+        .ctx = ctx,
+        .n_ctx = n_ctx,
     };
     struct pol_snapshot *snap = gov_policy_acquire(gc->gov->policy);
     pol_decide(snap, &rq, gc->pool, out, NULL);
@@ -94,10 +101,17 @@ enum pol_effect gov_decide_audited(struct gov_call *gc, enum pol_action action,
     json_object_set_new(details, "resource", json_string(resource));
     const struct auth_principal *p = gc->p;
     struct audit_event ev = {
-        .type = "policy.decision", .outcome = out->effect == POL_DENY ? "denied" : "ok",
-        .actor = p->actor, .token_id = p->token_id, .org_unit = p->org_unit, .team = p->team,
-        .resource = resource, .request_id = gc->request_id, .client_ip = gc->client_ip,
-        .classification = pol_level_name(out->classification), .details = details,
+        .type = "policy.decision",
+        .outcome = out->effect == POL_DENY ? "denied" : "ok",
+        .actor = p->actor,
+        .token_id = p->token_id,
+        .org_unit = p->org_unit,
+        .team = p->team,
+        .resource = resource,
+        .request_id = gc->request_id,
+        .client_ip = gc->client_ip,
+        .classification = pol_level_name(out->classification),
+        .details = details,
     };
     if (audit_record(gc->gov->d.audit, p->tenant, &ev) != GW_OK)
         gw_error("policy: decision for %s could not be queued for the audit", gc->request_id);
@@ -109,12 +123,15 @@ void gov_denial(const struct pol_decision *d, const char *prefix, char *out, siz
 {
     const char *domain = pol_domain_name(d->domain);
     if (d->has_policy && d->policy_id)
-        snprintf(out, cap, "%s%s (policy %s v%lld, %s%s%s; change it with `openclaw policy "
-                 "update %s`)", prefix, d->reason, d->policy_id, (long long)d->policy_version,
+        snprintf(out, cap,
+                 "%s%s (policy %s v%lld, %s%s%s; change it with `openclaw policy "
+                 "update %s`)",
+                 prefix, d->reason, d->policy_id, (long long)d->policy_version,
                  pol_scope_name(d->scope), d->scope_id ? " " : "", d->scope_id ? d->scope_id : "",
                  d->policy_id);
     else
-        snprintf(out, cap, "%s%s (no %s policy decided; an administrator can write one: "
-                 "`openclaw policy create --scope enterprise --domain %s ...`)", prefix,
-                 d->reason, domain, domain);
+        snprintf(out, cap,
+                 "%s%s (no %s policy decided; an administrator can write one: "
+                 "`openclaw policy create --scope enterprise --domain %s ...`)",
+                 prefix, d->reason, domain, domain);
 }

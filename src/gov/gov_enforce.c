@@ -13,12 +13,15 @@
 
 static const struct gov_enforcement table[POL_ACT__COUNT] = {
     [POL_ACT_TOOL_CALL] = {"gov_act (gov_act.c): every built-in tool, from POST "
-                           "/api/v1/tools/invoke, agent turns and approvals", NULL},
+                           "/api/v1/tools/invoke, agent turns and approvals",
+                           NULL},
     [POL_ACT_MODEL_CALL] = {"gov_model_prepare (gov_model.c): POST /v1/chat/completions and "
                             "every model call of an agent turn, for the primary target, a "
-                            "reroute and each fallback", NULL},
+                            "reroute and each fallback",
+                            NULL},
     [POL_ACT_DATA_EXPORT] = {"gov_export_check (gov_enforce.c): GET /api/v1/audit/export, "
-                             "GET /api/v1/conversations/{id}/export", NULL},
+                             "GET /api/v1/conversations/{id}/export",
+                             NULL},
     [POL_ACT_CONNECTOR_READ] = {NULL, "no connector exists in this build; connector operations "
                                       "become gov_action entries decided as connector_read"},
     [POL_ACT_CONNECTOR_WRITE] = {NULL, "no connector exists in this build; connector "
@@ -38,16 +41,18 @@ const struct gov_enforcement *gov_enforcement_of(enum pol_action a)
     return a < POL_ACT__COUNT ? &table[a] : NULL;
 }
 
-gw_err gov_export_check(struct gov_call *gc, const char *what, int level, bool external,
-                        char *msg, size_t cap)
+gw_err gov_export_check(struct gov_call *gc, const char *what, int level, bool external, char *msg,
+                        size_t cap)
 {
     struct pol_kv ctx[] = {{"destination", external ? "external" : "internal"}};
     struct pol_decision dec;
     enum pol_effect eff = gov_decide_audited(gc, POL_ACT_DATA_EXPORT, what, level, ctx, 1, &dec);
     if (eff == POL_ALLOW)
         return GW_OK;
-    gov_denial(&dec, eff == POL_DENY ? "denied by policy: "
-                                     : "an approval is required, and exports cannot wait for "
-                                       "one: ", msg, cap);
+    gov_denial(&dec,
+               eff == POL_DENY ? "denied by policy: "
+                               : "an approval is required, and exports cannot wait for "
+                                 "one: ",
+               msg, cap);
     return GW_EFORBIDDEN;
 }

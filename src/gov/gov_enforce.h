@@ -17,7 +17,7 @@ const struct gov_enforcement *gov_enforcement_of(enum pol_action a);
 /* A bulk read leaving the gateway (data_export): decided and audited; GW_EFORBIDDEN with the
  * reason when the data policy does not allow it (an approval cannot be waited for). what names
  * the data ("audit"), level its classification, external a destination outside the tenant. */
-gw_err gov_export_check(struct gov_call *gc, const char *what, int level, bool external,
-                        char *msg, size_t cap);
+gw_err gov_export_check(struct gov_call *gc, const char *what, int level, bool external, char *msg,
+                        size_t cap);
 
 #endif

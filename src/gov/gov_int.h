@@ -10,7 +10,7 @@
 struct gov {
     struct gov_deps d;
     struct gov_policy *policy;
-    char *action_names;           /* "memory_read, memory_write, ..." */
+    char *action_names; /* "memory_read, memory_write, ..." */
 };
 
 /* Parks an action for approval (gov_approval.c): persists the action, its arguments, the

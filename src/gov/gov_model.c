@@ -46,8 +46,7 @@ gw_err gov_model_prepare(struct gov_call *gc, const struct gov_model_req *rq,
     m->rq.agent = gw_pool_strdup(gc->pool, rq->agent);
     m->rq.client_model = gw_pool_strdup(gc->pool, rq->client_model);
     m->rq.canon = NULL; /* m->canon is what is sent */
-    gw_err rc = gov_model_route(gc, rq->model, classify(rq), rq->workspace, &m->route, msg,
-                                cap);
+    gw_err rc = gov_model_route(gc, rq->model, classify(rq), rq->workspace, &m->route, msg, cap);
     m->details = gov_route_details(&m->route);
     json_object_set_new(m->details, "workspace", json_string(rq->workspace));
     if (rc != GW_OK)
@@ -74,12 +73,18 @@ static struct llm_request request_of(struct gov_model *m)
 {
     const struct auth_principal *p = m->gc->p;
     return (struct llm_request){
-        .cfg = m->gc->cfg, .catalog = m->route.catalog, .canon = m->canon,
+        .cfg = m->gc->cfg,
+        .catalog = m->route.catalog,
+        .canon = m->canon,
         .stream = m->rq.stream,
-        .targets = m->route.targets, .n_targets = m->route.n_targets, .tenant = p->tenant,
+        .targets = m->route.targets,
+        .n_targets = m->route.n_targets,
+        .tenant = p->tenant,
         .user = p->user ? p->user : p->actor,
         .client_model = m->rq.client_model ? m->rq.client_model : m->route.routed,
-        .prompt_bytes = m->rq.prompt_bytes, .on_chunk = on_chunk, .arg = m,
+        .prompt_bytes = m->rq.prompt_bytes,
+        .on_chunk = on_chunk,
+        .arg = m,
     };
 }
 
@@ -93,35 +98,38 @@ static void meter(struct gov_model *m, const struct llm_result *res)
         json_object_set_new(m->details, "error", json_string(res->msg));
     if (!res->served || res->attempts == 0)
         return;
-    json_object_set_new(m->details, "served_by", json_sprintf("%s/%s",
-                                                              res->served->provider->name,
-                                                              res->served->model->name));
+    json_object_set_new(m->details, "served_by",
+                        json_sprintf("%s/%s", res->served->provider->name,
+                                     res->served->model->name));
     if (res->err != GW_OK && !res->streamed)
         return; /* nothing was produced: nothing to pay */
     const struct auth_principal *p = gc->p;
     struct meter_usage u = {
-        .tenant = p->tenant, .user = p->user ? p->user : p->actor,
-        .workspace = m->rq.workspace, .agent = m->rq.agent,
-        .provider = res->served->provider->name, .model = res->served->model->name,
+        .tenant = p->tenant,
+        .user = p->user ? p->user : p->actor,
+        .workspace = m->rq.workspace,
+        .agent = m->rq.agent,
+        .provider = res->served->provider->name,
+        .model = res->served->model->name,
         .price = res->served->model,
         .prompt_tokens = res->usage.prompt_tokens,
-        .completion_tokens = res->usage.completion_tokens, .at_ms = gw_now_ms(),
+        .completion_tokens = res->usage.completion_tokens,
+        .at_ms = gw_now_ms(),
         .request_id = gc->request_id,
     };
     struct meter *costs = gc->gov->d.costs;
     m->cost_usd = costs ? meter_record(costs, &u) : 0;
     m->usage = res->usage;
-    json_object_set_new(m->details, "usage", json_pack("{s:I,s:I,s:b}", "prompt_tokens",
-                                                       (json_int_t)u.prompt_tokens,
-                                                       "completion_tokens",
-                                                       (json_int_t)u.completion_tokens,
-                                                       "reported", res->usage.known));
+    json_object_set_new(m->details, "usage",
+                        json_pack("{s:I,s:I,s:b}", "prompt_tokens", (json_int_t)u.prompt_tokens,
+                                  "completion_tokens", (json_int_t)u.completion_tokens, "reported",
+                                  res->usage.known));
     json_object_set_new(m->details, "cost_usd", json_real(m->cost_usd));
 }
 
 /* A failed call's message also names the configured fallbacks that were not tried. */
-static const struct llm_result *explained(const struct gov_model *m,
-                                          const struct llm_result *res, struct llm_result *copy)
+static const struct llm_result *explained(const struct gov_model *m, const struct llm_result *res,
+                                          struct llm_result *copy)
 {
     if (res->err == GW_OK || res->err == GW_ECANCELED || !m->route.skipped)
         return res;
@@ -151,8 +159,8 @@ void gov_model_submit(struct gov_model *m,
     llm_exchange_unref(llm_submit(m->gc->gov->d.llm, &lr));
 }
 
-gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **response,
-                      char *msg, size_t cap)
+gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **response, char *msg,
+                      size_t cap)
 {
     struct llm_request lr = request_of(m);
     struct llm_result res;

@@ -25,30 +25,30 @@
 #include <stdatomic.h>
 
 struct gov_model_req {
-    const char *model;          /* "<provider>/<model>" asked for */
-    json_t *canon;              /* validated canonical request (borrowed; not changed) */
-    int floor;                  /* the lowest level the data may have (enum pol_level), or -1:
-                                   unknown, then data.default_classification applies when the
-                                   detectors find nothing */
-    const char *workspace;      /* whose budget pays */
-    const char *agent;          /* "<ns>/<agent>" for metering, or NULL */
-    const char *client_model;   /* the "model" of the answers; NULL: the routed model */
+    const char *model;        /* "<provider>/<model>" asked for */
+    json_t *canon;            /* validated canonical request (borrowed; not changed) */
+    int floor;                /* the lowest level the data may have (enum pol_level), or -1:
+                                 unknown, then data.default_classification applies when the
+                                 detectors find nothing */
+    const char *workspace;    /* whose budget pays */
+    const char *agent;        /* "<ns>/<agent>" for metering, or NULL */
+    const char *client_model; /* the "model" of the answers; NULL: the routed model */
     bool stream;
-    size_t prompt_bytes;        /* size as received, for the token estimate (0: measured) */
-    llm_on_chunk_fn *on_chunk;  /* streamed chunks (I/O thread), or NULL */
+    size_t prompt_bytes;       /* size as received, for the token estimate (0: measured) */
+    llm_on_chunk_fn *on_chunk; /* streamed chunks (I/O thread), or NULL */
     void *arg;
 };
 
 /* One governed call, in the call's pool. */
 struct gov_model {
     struct gov_call *gc;
-    struct gov_model_req rq;    /* copied (strings in the pool) */
-    struct gov_route route;     /* where it goes, why (decision), at which level */
-    struct llm_usage usage;     /* what was metered */
+    struct gov_model_req rq; /* copied (strings in the pool) */
+    struct gov_route route;  /* where it goes, why (decision), at which level */
+    struct llm_usage usage;  /* what was metered */
     double cost_usd;
-    json_t *details;            /* route, decision, attempts, usage, cost: for the door's audit
-                                   event (the door takes it: set it to NULL) */
-    json_t *canon;              /* what is sent (redacted when the policy says so) */
+    json_t *details; /* route, decision, attempts, usage, cost: for the door's audit
+                        event (the door takes it: set it to NULL) */
+    json_t *canon;   /* what is sent (redacted when the policy says so) */
     void (*done)(void *arg, struct gov_model *m, const struct llm_result *res);
     void *done_arg;
 };
@@ -64,8 +64,8 @@ void gov_model_submit(struct gov_model *m,
                       void *done_arg);
 /* or, blocking (worker threads), waiting for the answer; *response (may be NULL) gets the
  * canonical completion; cancel (may be NULL) aborts the wait. */
-gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **response,
-                      char *msg, size_t cap);
+gw_err gov_model_wait(struct gov_model *m, const atomic_bool *cancel, json_t **response, char *msg,
+                      size_t cap);
 
 /* --- a test call (`openclaw models test`) ------------------------------------------------ */
 

@@ -20,8 +20,11 @@ gw_err gov_opa_decide(struct net_loop *net, const char *url, unsigned timeout_ms
     char *text = gw_json_compact(req);
     json_decref(req);
     static const char *const headers[] = {"Content-Type: application/json", NULL};
-    struct net_request rq = {.url = url, .body = text, .body_len = strlen(text),
-                             .headers = headers, .timeout_ms = timeout_ms,
+    struct net_request rq = {.url = url,
+                             .body = text,
+                             .body_len = strlen(text),
+                             .headers = headers,
+                             .timeout_ms = timeout_ms,
                              .max_body = OPA_MAX_RESPONSE};
     struct net_response r;
     json_t *doc = NULL;
@@ -44,8 +47,9 @@ gw_err gov_opa_decide(struct net_loop *net, const char *url, unsigned timeout_ms
         goto out;
     }
     const char *why = gw_json_str(result, "reason");
-    *effect = !json_is_true(allow) ? POL_DENY
-              : json_is_true(approval) ? POL_REQUIRE_APPROVAL : POL_ALLOW;
+    *effect = !json_is_true(allow)     ? POL_DENY
+              : json_is_true(approval) ? POL_REQUIRE_APPROVAL
+                                       : POL_ALLOW;
     snprintf(reason, cap, "OPA: %.200s", why ? why : pol_effect_name(*effect));
     rc = GW_OK;
 out:

@@ -19,11 +19,11 @@
 #include <pthread.h>
 
 struct gov_policy {
-    pthread_mutex_t lock;      /* serializes writers and set access */
+    pthread_mutex_t lock; /* serializes writers and set access */
     struct store *st;
     struct pol_set *set;
     struct pol_engine *engine;
-    struct shared *shared;     /* the other nodes (gov_policy_share); NULL: none */
+    struct shared *shared; /* the other nodes (gov_policy_share); NULL: none */
 };
 
 static gw_err load_set(struct store *st, struct pol_set **out)
@@ -41,8 +41,7 @@ static gw_err load_set(struct store *st, struct pol_set **out)
         struct pol_record *r = j ? pol_record_from_json(j, &is) : NULL;
         if (!r || pol_set_load(set, r, &is) != GW_OK)
             gw_error("policy: stored version %s v%lld cannot be loaded (%s); it is ignored",
-                     v[i].id, (long long)v[i].version,
-                     is.n ? is.v[0].msg : "malformed record");
+                     v[i].id, (long long)v[i].version, is.n ? is.v[0].msg : "malformed record");
         pol_record_free(r);
         pol_issues_release(&is);
         json_decref(j);
@@ -59,8 +58,8 @@ static void install(struct gov_policy *p)
     struct pol_issues is = {0};
     pol_snapshot_from_set(p->set, NULL, &snap, &is);
     for (size_t i = 0; i < is.n; i++)
-        gw_error("policy: %s: %s (its domain fails closed for the chains it covers)",
-                 is.v[i].field, is.v[i].msg);
+        gw_error("policy: %s: %s (its domain fails closed for the chains it covers)", is.v[i].field,
+                 is.v[i].msg);
     pol_issues_release(&is);
     struct pol_snapshot *old = pol_engine_acquire(p->engine);
     if (old) {
@@ -116,11 +115,17 @@ static gw_err apply_bundle_entry(struct gov_policy *p, const struct cfg *c, cons
     char why[256];
     snprintf(why, sizeof(why), "%s", reason ? reason : default_reason);
     struct pol_change ch = {
-        .tenant = c->tenant_id, .scope = (enum pol_scope)scope, .scope_id = scope_id,
-        .domain = (enum pol_domain)domain, .content = doc, .author = author,
-        .change_reason = why, .now_ms = gw_now_ms(),
+        .tenant = c->tenant_id,
+        .scope = (enum pol_scope)scope,
+        .scope_id = scope_id,
+        .domain = (enum pol_domain)domain,
+        .content = doc,
+        .author = author,
+        .change_reason = why,
+        .now_ms = gw_now_ms(),
     };
-    const struct pol_record *cur = pol_set_find(p->set, c->tenant_id, ch.scope, scope_id, ch.domain);
+    const struct pol_record *cur = pol_set_find(p->set, c->tenant_id, ch.scope, scope_id,
+                                                ch.domain);
     const struct pol_record *out = NULL;
     gw_err rc = GW_OK;
     if (!cur) {
@@ -148,8 +153,8 @@ static gw_err apply_list(struct gov_policy *p, const struct cfg *c, const json_t
 {
     gw_err rc = GW_OK;
     for (size_t i = 0; rc == GW_OK && i < json_array_size(list); i++)
-        rc = apply_bundle_entry(p, c, json_array_get(list, i), i + 1, author, reason, created,
-                                msg, msgcap);
+        rc = apply_bundle_entry(p, c, json_array_get(list, i), i + 1, author, reason, created, msg,
+                                msgcap);
     return rc;
 }
 
@@ -167,13 +172,14 @@ static gw_err apply_bundle(struct gov_policy *p, const struct cfg *c, char *msg,
     free(text);
     json_t *list = json_is_object(root) ? json_object_get(root, "policies") : root;
     if (!json_is_array(list)) {
-        snprintf(msg, msgcap, "policy bundle %s must be a list of policies (or {policies: [...]})%s%s",
+        snprintf(msg, msgcap,
+                 "policy bundle %s must be a list of policies (or {policies: [...]})%s%s",
                  c->policy_bundle, is.n ? ": " : "", is.n ? is.v[0].msg : "");
         rc = GW_EINVAL;
     }
     if (rc == GW_OK)
-        rc = apply_list(p, c, list, "bundle", "loaded from the configured policy bundle", NULL,
-                        msg, msgcap);
+        rc = apply_list(p, c, list, "bundle", "loaded from the configured policy bundle", NULL, msg,
+                        msgcap);
     pol_issues_release(&is);
     json_decref(root);
     return rc;
@@ -199,19 +205,20 @@ static const char starter_json[] =
 #define STARTER_META "starter_policy"
 
 /* On the first start of a store without policies and without a configured bundle. */
-static gw_err apply_starter(struct gov_policy *p, const struct cfg *c, json_t *created,
-                            char *msg, size_t msgcap)
+static gw_err apply_starter(struct gov_policy *p, const struct cfg *c, json_t *created, char *msg,
+                            size_t msgcap)
 {
     char *done = NULL;
     gw_err rc = store_meta_get(p->st, STARTER_META, &done);
     free(done);
-    if (rc != GW_ENOTFOUND || c->policy_bundle || !c->policy_starter ||
-        pol_set_count(p->set) > 0)
+    if (rc != GW_ENOTFOUND || c->policy_bundle || !c->policy_starter || pol_set_count(p->set) > 0)
         return rc == GW_ENOTFOUND || rc == GW_OK ? GW_OK : rc;
     json_error_t je;
     json_t *list = json_loads(starter_json, 0, &je);
-    rc = apply_list(p, c, list, "system", "starter policy, written at the first start "
-                    "(docs/POLICY.md#starter-policy)", created, msg, msgcap);
+    rc = apply_list(p, c, list, "system",
+                    "starter policy, written at the first start "
+                    "(docs/POLICY.md#starter-policy)",
+                    created, msg, msgcap);
     json_decref(list);
     if (rc == GW_OK)
         rc = store_meta_put(p->st, STARTER_META, "1");
@@ -296,7 +303,8 @@ size_t gov_policy_count(struct gov_policy *p)
     return n;
 }
 
-/* --- writes ------------------------------------------------------------------------------------ */
+/* --- writes ------------------------------------------------------------------------------------
+ */
 
 gw_err gov_policy_write(struct gov_policy *p, enum gov_policy_op op, const char *id, int64_t to,
                         const struct pol_change *ch, const struct pol_position *pos,
@@ -307,7 +315,8 @@ gw_err gov_policy_write(struct gov_policy *p, enum gov_policy_op op, const char 
     pthread_mutex_lock(&p->lock);
     /* rollback: validate the content it brings back like any other write */
     const struct pol_doc *doc = ch->content;
-    const struct pol_record *target = op == GOV_POLICY_ROLLBACK ? pol_set_get(p->set, id, to) : NULL;
+    const struct pol_record *target = op == GOV_POLICY_ROLLBACK ? pol_set_get(p->set, id, to)
+                                                                : NULL;
     if (op == GOV_POLICY_ROLLBACK && !target)
         rc = GW_ENOTFOUND;
     if (target)
@@ -398,7 +407,8 @@ json_t *gov_policy_diff(struct gov_policy *p, const char *tenant, const char *id
     pthread_mutex_lock(&p->lock);
     const struct pol_record *a = pol_set_get(p->set, id, from), *b = pol_set_get(p->set, id, to);
     json_t *d = same_tenant(a, tenant) && same_tenant(b, tenant)
-                    ? pol_doc_diff(a->content, b->content) : NULL;
+                    ? pol_doc_diff(a->content, b->content)
+                    : NULL;
     pthread_mutex_unlock(&p->lock);
     return d;
 }

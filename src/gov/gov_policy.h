@@ -35,8 +35,12 @@ void gov_policy_share(struct gov_policy *p, struct shared *s);
 /* Current snapshot with a reference (pol_snapshot_unref when done); never NULL. */
 struct pol_snapshot *gov_policy_acquire(struct gov_policy *p);
 
-enum gov_policy_op { GOV_POLICY_CREATE, GOV_POLICY_UPDATE, GOV_POLICY_DEPRECATE,
-                     GOV_POLICY_ROLLBACK };
+enum gov_policy_op {
+    GOV_POLICY_CREATE,
+    GOV_POLICY_UPDATE,
+    GOV_POLICY_DEPRECATE,
+    GOV_POLICY_ROLLBACK
+};
 
 /* One write. For UPDATE/DEPRECATE/ROLLBACK `id` names the policy; ROLLBACK takes `to`.
  * Loosening is reported in issues with GW_EPOLICY; parse/metadata problems with GW_EINVAL.

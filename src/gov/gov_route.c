@@ -21,8 +21,8 @@ static bool region_allowed(const struct cfg *cfg, const struct cfg_provider *p)
 }
 
 /* The policy decision for sending data of `level` to `id` at provider p. */
-static enum pol_effect decide(struct gov_call *gc, const struct cfg_provider *prov,
-                              const char *id, int level, double spent, struct pol_decision *dec)
+static enum pol_effect decide(struct gov_call *gc, const struct cfg_provider *prov, const char *id,
+                              int level, double spent, struct pol_decision *dec)
 {
     char spent_s[32], ceiling[24];
     snprintf(spent_s, sizeof(spent_s), "%lld", (long long)spent);
@@ -34,8 +34,8 @@ static enum pol_effect decide(struct gov_call *gc, const struct cfg_provider *pr
         {"spent_usd", spent_s},
         {"provider_ceiling", ceiling},
     };
-    return gov_decide(gc, POL_ACT_MODEL_CALL, id, level, ctx,
-                      prov->max_classification >= 0 ? 4 : 3, dec);
+    return gov_decide(gc, POL_ACT_MODEL_CALL, id, level, ctx, prov->max_classification >= 0 ? 4 : 3,
+                      dec);
 }
 
 static void catalog_release(void *arg)
@@ -50,8 +50,8 @@ static void skip(struct gov_call *gc, struct gov_route *route, const char *id, c
                                     route->skipped ? ", " : "", id, why);
 }
 
-gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
-                       const char *workspace, struct gov_route *route, char *msg, size_t cap)
+gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level, const char *workspace,
+                       struct gov_route *route, char *msg, size_t cap)
 {
     const struct cfg *cfg = gc->cfg;
     struct gw_pool *pool = gc->pool;
@@ -94,16 +94,20 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
         struct pol_decision rdec;
         if (decide(gc, rt.provider, to, level, route->spent_usd, &rdec) != POL_ALLOW ||
             rdec.ob.reroute_model) {
-            snprintf(msg, cap, "policy reroutes this call to '%s', which the policy does not "
-                     "allow either: %s", to, rdec.reason);
+            snprintf(msg, cap,
+                     "policy reroutes this call to '%s', which the policy does not "
+                     "allow either: %s",
+                     to, rdec.reason);
             return GW_EFORBIDDEN;
         }
         route->rerouted = true;
         route->routed = gw_pool_strdup(pool, to);
         t = rt;
     } else if (eff == POL_REQUIRE_APPROVAL) {
-        gov_denial(dec, "policy requires approval for this model call, and model calls cannot "
-                   "wait for one: ", msg, cap);
+        gov_denial(dec,
+                   "policy requires approval for this model call, and model calls cannot "
+                   "wait for one: ",
+                   msg, cap);
         return GW_EFORBIDDEN;
     } else if (eff != POL_ALLOW) {
         gov_denial(dec, "", msg, cap);
@@ -111,9 +115,10 @@ gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
     }
     const struct cfg_provider *prov = t.provider;
     if (!region_allowed(cfg, prov)) {
-        snprintf(msg, cap, "provider '%s' processes data in region '%s', which data residency "
-                 "(models.allowed_regions) does not allow", prov->name,
-                 prov->region ? prov->region : "unspecified");
+        snprintf(msg, cap,
+                 "provider '%s' processes data in region '%s', which data residency "
+                 "(models.allowed_regions) does not allow",
+                 prov->name, prov->region ? prov->region : "unspecified");
         return GW_EFORBIDDEN;
     }
     route->targets[0] = t;
@@ -149,10 +154,11 @@ json_t *gov_route_details(const struct gov_route *route)
         json_array_append_new(fallbacks, json_sprintf("%s/%s", route->targets[i].provider->name,
                                                       route->targets[i].model->name));
     json_t *policy = route->decided
-        ? json_pack("{s:s,s:s?,s:I,s:s}", "effect", pol_effect_name(d->effect), "policy_id",
-                    d->policy_id, "policy_version", (json_int_t)d->policy_version, "reason",
-                    d->reason)
-        : json_null(); /* refused before the policy was asked (unknown model, budget) */
+                         ? json_pack("{s:s,s:s?,s:I,s:s}", "effect", pol_effect_name(d->effect),
+                                     "policy_id", d->policy_id, "policy_version",
+                                     (json_int_t)d->policy_version, "reason", d->reason)
+                         : json_null(); /* refused before the policy was asked (unknown model,
+                                           budget) */
     return json_pack("{s:s,s:s,s:b,s:s?,s:o,s:s?,s:I,s:o}", "requested_model", route->requested,
                      "model", route->routed, "rerouted", route->rerouted, "classification",
                      route->classification >= 0 ? pol_level_name(route->classification) : NULL,

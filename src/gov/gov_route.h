@@ -26,24 +26,24 @@ struct llm_catalog;
 struct gov_route {
     struct llm_target targets[GOV_MAX_TARGETS];
     size_t n_targets;
-    const char *requested;      /* "<provider>/<model>" asked for */
-    const char *routed;         /* where it goes ("<provider>/<model>"), == requested unless rerouted */
+    const char *requested; /* "<provider>/<model>" asked for */
+    const char *routed;    /* where it goes ("<provider>/<model>"), == requested unless rerouted */
     bool rerouted;
-    int classification;         /* enum pol_level of the data (the level the policy used) */
-    double spent_usd;           /* the workspace's spend this month before the call */
+    int classification;           /* enum pol_level of the data (the level the policy used) */
+    double spent_usd;             /* the workspace's spend this month before the call */
     struct pol_decision decision; /* the deciding policy decision for the primary target */
-    bool decided;               /* the policy was asked (not refused before: model, budget) */
-    size_t redacted;            /* findings masked by the caller (decision.ob.redact) */
-    const char *skipped;        /* configured fallbacks not kept, each with why, or NULL */
-    struct llm_catalog *catalog; /* the run-time entries the targets may point into (held by
-                                    the call's pool), or NULL */
+    bool decided;                 /* the policy was asked (not refused before: model, budget) */
+    size_t redacted;              /* findings masked by the caller (decision.ob.redact) */
+    const char *skipped;          /* configured fallbacks not kept, each with why, or NULL */
+    struct llm_catalog *catalog;  /* the run-time entries the targets may point into (held by
+                                     the call's pool), or NULL */
 };
 
 /* Fills route or returns: GW_ENOTFOUND (unknown or disabled model), GW_EPAYMENT (budget),
  * GW_EFORBIDDEN (policy or residency), with the reason in msg. Strings are in the call's
  * pool. */
-gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level,
-                       const char *workspace, struct gov_route *route, char *msg, size_t cap);
+gw_err gov_model_route(struct gov_call *gc, const char *model_id, int level, const char *workspace,
+                       struct gov_route *route, char *msg, size_t cap);
 
 /* The decision of a route as audit details (new reference). */
 json_t *gov_route_details(const struct gov_route *route);

@@ -36,34 +36,34 @@ typedef void http_job_fn(struct http_req *req, void *arg);
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_PATCH, HTTP_OTHER };
 
 struct http_req {
-    struct gw_pool *pool;          /* freed when the request completes */
+    struct gw_pool *pool; /* freed when the request completes */
     struct MHD_Connection *conn;
-    struct http_conn *hc;          /* connection bookkeeping (limits, deadlines) */
+    struct http_conn *hc; /* connection bookkeeping (limits, deadlines) */
     enum http_method method;
     const char *method_name;
-    char *raw_path;                /* path as received, percent-encoded, without the query */
-    char *raw_query;               /* after '?', or NULL */
-    char client_ip[64];            /* the real client: the TCP peer, or what a trusted proxy says */
-    bool https;                    /* TLS here, or at a trusted proxy (X-Forwarded-Proto) */
+    char *raw_path;     /* path as received, percent-encoded, without the query */
+    char *raw_query;    /* after '?', or NULL */
+    char client_ip[64]; /* the real client: the TCP peer, or what a trusted proxy says */
+    bool https;         /* TLS here, or at a trusted proxy (X-Forwarded-Proto) */
     char request_id[65];
-    int64_t start_ns;              /* monotonic */
-    struct gw_buf body;            /* bounded by max_body_bytes */
-    gw_err early_error;            /* set while reading (413/408/503); answered instead of dispatch */
-    size_t discarded;              /* body bytes drained after an early error */
+    int64_t start_ns;   /* monotonic */
+    struct gw_buf body; /* bounded by max_body_bytes */
+    gw_err early_error; /* set while reading (413/408/503); answered instead of dispatch */
+    size_t discarded;   /* body bytes drained after an early error */
     bool responded;
-    int status;                    /* status answered (for the audit) */
-    bool deferred;                 /* dispatched on a blocking worker (connection suspended) */
-    struct MHD_Response *stored;   /* response produced by that worker, queued on resume */
-    int stored_status;             /* its status (status may be refined for the audit later) */
-    void *user;                    /* for the dispatcher */
-    http_job_fn *job_fn;           /* set by http_run_blocking: what the worker runs */
+    int status;                  /* status answered (for the audit) */
+    bool deferred;               /* dispatched on a blocking worker (connection suspended) */
+    struct MHD_Response *stored; /* response produced by that worker, queued on resume */
+    int stored_status;           /* its status (status may be refined for the audit later) */
+    void *user;                  /* for the dispatcher */
+    http_job_fn *job_fn;         /* set by http_run_blocking: what the worker runs */
     void *job_arg;
-    bool on_worker;                /* running on a blocking worker */
+    bool on_worker; /* running on a blocking worker */
     struct http_server *server;
-    atomic_int refs;               /* MHD's (until completion) + holds; see http_req_hold */
-    atomic_bool async;             /* answered later from another thread (http_async_begin) */
-    atomic_bool closed;            /* MHD completed the request (sent, or the client is gone) */
-    bool openai_errors;            /* errors in the OpenAI envelope (the /v1/ routes) */
+    atomic_int refs;    /* MHD's (until completion) + holds; see http_req_hold */
+    atomic_bool async;  /* answered later from another thread (http_async_begin) */
+    atomic_bool closed; /* MHD completed the request (sent, or the client is gone) */
+    bool openai_errors; /* errors in the OpenAI envelope (the /v1/ routes) */
 };
 
 typedef void http_dispatch_fn(struct http_req *req, void *ctx);
@@ -85,11 +85,11 @@ struct http_options {
     unsigned idle_timeout_s;
     unsigned header_timeout_s;
     unsigned request_timeout_s;
-    unsigned blocking_workers;     /* threads for requests that may block (mutations) */
-    http_inline_fn *inline_ok;     /* NULL: every request but GET/HEAD goes to a worker */
+    unsigned blocking_workers;             /* threads for requests that may block (mutations) */
+    http_inline_fn *inline_ok;             /* NULL: every request but GET/HEAD goes to a worker */
     const struct gw_cidr *trusted_proxies; /* peers whose forwarded headers name the client */
     size_t n_trusted_proxies;
-    const char *tls_cert_pem;      /* PEM text (not a path) or NULL */
+    const char *tls_cert_pem; /* PEM text (not a path) or NULL */
     const char *tls_key_pem;
 };
 
@@ -122,8 +122,8 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
                   size_t len, const char *const *extra_headers);
 /* Same for a body that outlives the response (static data: not copied). A Cache-Control among
  * the extra headers replaces the default "no-store". */
-void http_respond_static(struct http_req *r, int status, const char *content_type,
-                         const void *body, size_t len, const char *const *extra_headers);
+void http_respond_static(struct http_req *r, int status, const char *content_type, const void *body,
+                         size_t len, const char *const *extra_headers);
 /* Steals the reference to body. */
 void http_respond_json(struct http_req *r, int status, json_t *body);
 /* {"error":{"code","message","request_id"}} with the status of the code. */

@@ -24,14 +24,14 @@
 enum http_conn_state { CONN_IDLE, CONN_HEAD, CONN_BODY, CONN_BUSY };
 
 struct http_conn {
-    struct http_conn *prev, *next;  /* in server->conns, under conns_lock */
+    struct http_conn *prev, *next; /* in server->conns, under conns_lock */
     int fd;
     char ip[64];
-    enum http_conn_state state;     /* under conns_lock */
-    int64_t since_ns;               /* entered the current state */
-    bool over_limit;                /* accepted above max_connections: answer 503 */
-    bool trusted;                   /* a trusted proxy: no per-address limit, headers believed */
-    bool reaped;                    /* the reaper answered 408 / closed it */
+    enum http_conn_state state; /* under conns_lock */
+    int64_t since_ns;           /* entered the current state */
+    bool over_limit;            /* accepted above max_connections: answer 503 */
+    bool trusted;               /* a trusted proxy: no per-address limit, headers believed */
+    bool reaped;                /* the reaper answered 408 / closed it */
 };
 
 struct ip_count {
@@ -48,27 +48,27 @@ struct http_server {
     unsigned port;
 
     pthread_mutex_t conns_lock;
-    struct http_conn *conns;        /* all open connections */
+    struct http_conn *conns; /* all open connections */
     unsigned n_conns;
-    struct ip_count *ips;           /* open connections per client address */
+    struct ip_count *ips; /* open connections per client address */
     size_t n_ips, cap_ips;
 
-    atomic_uint active;             /* requests between URI callback and completion */
+    atomic_uint active; /* requests between URI callback and completion */
 
     /* blocking workers: requests that may wait for the disk run here, connection suspended */
     pthread_mutex_t jobs_lock;
     pthread_cond_t jobs_cv;
-    struct http_req **jobs;         /* ring buffer */
+    struct http_req **jobs; /* ring buffer */
     size_t jobs_cap, jobs_head, jobs_len;
-    pthread_t *workers;             /* n_workers slots, the first n_started running */
+    pthread_t *workers;                    /* n_workers slots, the first n_started running */
     unsigned n_workers, n_started, n_idle; /* n_started, n_idle under jobs_lock */
-    bool workers_stop;              /* under jobs_lock */
+    bool workers_stop;                     /* under jobs_lock */
     pthread_t reaper;
     atomic_bool stopping;
     MHD_socket quiesced_fd;   /* the listen socket after drain, closed once MHD stopped */
-    char *tls_cert, *tls_key;       /* copies kept alive for MHD */
-    struct gw_cidr *trusted;        /* copy of opt.trusted_proxies */
-    struct http_sniff *sniff;       /* with TLS: our own listener (http_sniff.c), else NULL */
+    char *tls_cert, *tls_key; /* copies kept alive for MHD */
+    struct gw_cidr *trusted;  /* copy of opt.trusted_proxies */
+    struct http_sniff *sniff; /* with TLS: our own listener (http_sniff.c), else NULL */
 };
 
 /* With TLS the server listens itself: a thread accepts, answers plain HTTP with a 400 and hands

@@ -88,8 +88,8 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
     respond_buffer(r, status, content_type, body, len, extra_headers, MHD_RESPMEM_MUST_COPY);
 }
 
-void http_respond_static(struct http_req *r, int status, const char *content_type,
-                         const void *body, size_t len, const char *const *extra_headers)
+void http_respond_static(struct http_req *r, int status, const char *content_type, const void *body,
+                         size_t len, const char *const *extra_headers)
 {
     respond_buffer(r, status, content_type, body, len, extra_headers, MHD_RESPMEM_PERSISTENT);
 }
@@ -114,27 +114,35 @@ void http_respond_json(struct http_req *r, int status, json_t *body)
 static const char *openai_error_type(gw_err code)
 {
     switch (gw_err_http_status(code)) {
-    case 401: return "authentication_error";
-    case 402: return "insufficient_quota";
-    case 403: return "permission_error";
-    case 404: return "not_found_error";
-    case 429: return "rate_limit_error";
-    default: return gw_err_http_status(code) >= 500 ? "api_error" : "invalid_request_error";
+    case 401:
+        return "authentication_error";
+    case 402:
+        return "insufficient_quota";
+    case 403:
+        return "permission_error";
+    case 404:
+        return "not_found_error";
+    case 429:
+        return "rate_limit_error";
+    default:
+        return gw_err_http_status(code) >= 500 ? "api_error" : "invalid_request_error";
     }
 }
 
-__attribute__((format(printf, 4, 0)))
-static void respond_error_v(struct http_req *r, gw_err code, const char *const *extra,
-                            const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void respond_error_v(struct http_req *r, gw_err code,
+                                                                  const char *const *extra,
+                                                                  const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     json_t *body = r->openai_errors
-        ? json_pack("{s:{s:s,s:s,s:n,s:s,s:s}}", "error", "message",
-                    msg[0] ? msg : gw_err_message(code), "type", openai_error_type(code), "param",
-                    "code", gw_err_name(code), "request_id", r->request_id)
-        : json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gw_err_name(code), "message",
-                    msg[0] ? msg : gw_err_message(code), "request_id", r->request_id);
+                       ? json_pack("{s:{s:s,s:s,s:n,s:s,s:s}}", "error", "message",
+                                   msg[0] ? msg : gw_err_message(code), "type",
+                                   openai_error_type(code), "param", "code", gw_err_name(code),
+                                   "request_id", r->request_id)
+                       : json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gw_err_name(code),
+                                   "message", msg[0] ? msg : gw_err_message(code), "request_id",
+                                   r->request_id);
     if (r->responded) {
         json_decref(body);
         return;
@@ -225,9 +233,8 @@ void http_respond_stream(struct http_req *r, int status, const char *content_typ
     sc->fill = fill;
     sc->free_ctx = free_ctx;
     sc->ctx = ctx;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, sc,
-                                          stream_free);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                                  stream_reader, sc, stream_free);
     add_standard_headers(r, resp, content_type, extra_headers);
     queue(r, status, resp);
 }

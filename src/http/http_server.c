@@ -136,8 +136,11 @@ static struct http_conn *conn_of(struct MHD_Connection *connection)
 
 static enum http_method parse_method(const char *m)
 {
-    static const struct { const char *name; enum http_method m; } methods[] = {
-        {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
+    static const struct {
+        const char *name;
+        enum http_method m;
+    } methods[] = {
+        {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
         {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"PATCH", HTTP_PATCH},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(methods); i++)
@@ -213,8 +216,8 @@ static const char *header_all(struct http_req *r, const char *name)
     struct header_join j = {.name = name};
     gw_buf_init(&j.out, 2048);
     MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_header, &j);
-    const char *v = j.out.len && j.out.len < 2048 ? gw_pool_strndup(r->pool, j.out.data,
-                                                                     j.out.len) : NULL;
+    const char *v = j.out.len && j.out.len < 2048 ? gw_pool_strndup(r->pool, j.out.data, j.out.len)
+                                                  : NULL;
     gw_buf_release(&j.out);
     return v;
 }
@@ -327,9 +330,8 @@ static void send_408(int fd, const char *why)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct http_server *s = cls;
     struct http_req *r = *req_cls;
@@ -346,7 +348,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     if (*upload_data_size) {
         /* MHD accepts a response only once the body is complete, so a body that is too large
          * is drained (not stored) and answered at the end, within the total deadline. */
-        if (r->early_error == GW_OK && gw_buf_append(&r->body, upload_data, *upload_data_size) != GW_OK)
+        if (r->early_error == GW_OK &&
+            gw_buf_append(&r->body, upload_data, *upload_data_size) != GW_OK)
             r->early_error = GW_ETOOBIG;
         if (r->early_error != GW_OK)
             r->discarded += *upload_data_size;
@@ -379,8 +382,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                  ? "request body larger than the configured limit"
                              : r->early_error == GW_EHEADERS
                                  ? "request head larger than the configured limit"
-                             : r->early_error == GW_ETIMEOUT
-                                 ? "request body not received in time"
+                             : r->early_error == GW_ETIMEOUT ? "request body not received in time"
                              : r->early_error == GW_EUNAVAIL
                                  ? "too many connections or shutting down; retry later"
                                  : "invalid Content-Length");
@@ -503,8 +505,7 @@ static void *reaper_main(void *arg)
 
 /* --- start / stop ------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 0)))
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -558,21 +559,17 @@ gw_err http_server_start(const struct http_options *o, http_dispatch_fn *dispatc
     }
     /* MHD's own hard limit sits above ours so that we can answer 503 instead of resetting. */
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)o->port, NULL, NULL, &on_request, s,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
-        MHD_OPTION_CONNECTION_LIMIT, o->max_connections + 64,
+        flags, (uint16_t)o->port, NULL, NULL, &on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(o->threads ? o->threads : 1), MHD_OPTION_CONNECTION_LIMIT,
+        o->max_connections + 64,
         /* behind trusted proxies the per-address limit is ours alone (they are exempt) */
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         o->n_trusted_proxies ? o->max_connections + 64 : o->max_connections_per_ip + 16,
-        MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(o->max_header_bytes + 4096),
-        MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
-        MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_ARRAY, opts,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(o->max_header_bytes + 4096), MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s,
+        MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     socklen_t sa_len = ss.ss_family == AF_INET6 ? sizeof(*sin6) : sizeof(*sin);
     if (s->daemon && s->tls_cert && http_sniff_start(s, (struct sockaddr *)&ss, sa_len) != GW_OK) {
         int err = errno;

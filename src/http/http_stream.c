@@ -17,12 +17,12 @@
 struct http_stream {
     pthread_mutex_t lock;
     struct MHD_Connection *conn;
-    char *data;                 /* pending bytes: data[head, len) */
+    char *data; /* pending bytes: data[head, len) */
     size_t head, len, cap;
-    bool suspended;             /* the reader suspended the connection, waiting for data */
-    bool closed, ok;            /* producer finished (normally when ok) */
-    bool gone;                  /* MHD freed the response */
-    int refs;                   /* under lock */
+    bool suspended;  /* the reader suspended the connection, waiting for data */
+    bool closed, ok; /* producer finished (normally when ok) */
+    bool gone;       /* MHD freed the response */
+    int refs;        /* under lock */
 };
 
 static void stream_unref_locked(struct http_stream *s)
@@ -76,8 +76,8 @@ struct http_stream *http_stream_open(struct http_req *r, int status, const char 
     pthread_mutex_init(&s->lock, NULL);
     s->conn = r->conn;
     s->refs = 2;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, response_freed);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                                  reader, s, response_freed);
     http_response_finish(r, status, resp, content_type, extra_headers);
     return s;
 }

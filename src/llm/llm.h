@@ -3,12 +3,12 @@
  * fallbacks.
  *
  * A request thread describes a call (llm_submit) and returns at once; the outbound loop
- * ("net-io", net/net.h) owns every upstream transfer: it asks the provider's scheduler for a slot (llm_sched.h), sends the
- * request in the provider's wire format (llm_wire.h), decodes the answer (streamed chunks are
- * passed on as they arrive), retries on 429/5xx/connection errors with backoff honouring
- * Retry-After, moves to the next target when a provider keeps failing, and reports the outcome
- * exactly once through on_done. Nothing is retried or re-routed once chunks have reached the
- * caller. Request threads therefore never wait for a provider; the agent loop, which does wait,
+ * ("net-io", net/net.h) owns every upstream transfer: it asks the provider's scheduler for a slot
+ * (llm_sched.h), sends the request in the provider's wire format (llm_wire.h), decodes the answer
+ * (streamed chunks are passed on as they arrive), retries on 429/5xx/connection errors with backoff
+ * honouring Retry-After, moves to the next target when a provider keeps failing, and reports the
+ * outcome exactly once through on_done. Nothing is retried or re-routed once chunks have reached
+ * the caller. Request threads therefore never wait for a provider; the agent loop, which does wait,
  * uses llm_call on its own worker thread.
  *
  * Targets are resolved and checked by the caller (policy, residency, budgets) before the call:
@@ -36,19 +36,19 @@ struct llm_target {
 };
 
 struct llm_result {
-    gw_err err;          /* GW_OK; GW_ETHROTTLED (queue full or wait too long: see
-                            retry_after_s); GW_EUPSTREAM; GW_EUPTIMEOUT; GW_EINVAL (the provider
-                            refused the request); GW_ECANCELED */
-    char msg[480];       /* after fallbacks: every target tried and why each failed */
-    long status;         /* the last upstream HTTP status, 0 when none came */
-    int failure;         /* how the last transfer failed (enum net_failure, net/net.h), or 0 */
-    json_t *response;    /* non-streamed success: canonical chat.completion (borrowed) */
+    gw_err err;             /* GW_OK; GW_ETHROTTLED (queue full or wait too long: see
+                               retry_after_s); GW_EUPSTREAM; GW_EUPTIMEOUT; GW_EINVAL (the provider
+                               refused the request); GW_ECANCELED */
+    char msg[480];          /* after fallbacks: every target tried and why each failed */
+    long status;            /* the last upstream HTTP status, 0 when none came */
+    int failure;            /* how the last transfer failed (enum net_failure, net/net.h), or 0 */
+    json_t *response;       /* non-streamed success: canonical chat.completion (borrowed) */
     struct llm_usage usage; /* reported by the provider, else estimated (known = false) */
     const struct llm_target *served; /* the target that answered (or was tried last) */
     unsigned attempts;
     unsigned retry_after_s;
-    bool streamed;       /* chunks reached the caller */
-    int64_t queued_ms;   /* time spent waiting for admission */
+    bool streamed;     /* chunks reached the caller */
+    int64_t queued_ms; /* time spent waiting for admission */
 };
 
 /* Both run on the I/O thread and must not block. on_chunk returns non-zero to cancel the
@@ -58,20 +58,20 @@ typedef void llm_on_done_fn(void *arg, const struct llm_result *res);
 
 struct llm_catalog;
 struct llm_request {
-    struct cfg *cfg;            /* snapshot the targets come from (a reference is taken) */
+    struct cfg *cfg;             /* snapshot the targets come from (a reference is taken) */
     struct llm_catalog *catalog; /* run-time entries they may come from (a reference is
                                     taken), or NULL */
-    json_t *canon;              /* validated canonical request (a reference is taken) */
+    json_t *canon;               /* validated canonical request (a reference is taken) */
     bool stream;
     const struct llm_target *targets; /* primary first, then fallbacks; must stay valid
                                          until on_done (llm_result.served points into it) */
     size_t n_targets;
-    const char *tenant, *user;  /* fairness keys (copied) */
-    const char *client_model;   /* "model" of the answers (copied) */
-    size_t prompt_bytes;        /* size of the request as received, for the token estimate
-                                   (0: measured from canon) */
-    llm_on_chunk_fn *on_chunk;  /* streamed chunks (canonical) */
-    llm_on_done_fn *on_done;    /* exactly once */
+    const char *tenant, *user; /* fairness keys (copied) */
+    const char *client_model;  /* "model" of the answers (copied) */
+    size_t prompt_bytes;       /* size of the request as received, for the token estimate
+                                  (0: measured from canon) */
+    llm_on_chunk_fn *on_chunk; /* streamed chunks (canonical) */
+    llm_on_done_fn *on_done;   /* exactly once */
     void *arg;
 };
 

@@ -52,8 +52,10 @@ gw_err llm_canon_check(const json_t *req, char *msg, size_t cap)
     json_array_foreach(msgs, i, m) {
         const char *role = json_is_object(m) ? json_string_value(json_object_get(m, "role")) : NULL;
         if (!role || !role_known(role)) {
-            snprintf(msg, cap, "messages[%zu].role must be one of system, developer, user, "
-                     "assistant, tool", i);
+            snprintf(msg, cap,
+                     "messages[%zu].role must be one of system, developer, user, "
+                     "assistant, tool",
+                     i);
             return GW_EINVAL;
         }
         if (!content_ok(json_object_get(m, "content"))) {

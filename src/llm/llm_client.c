@@ -25,10 +25,10 @@
 #include <stddef.h>
 #include <strings.h>
 
-#define ERROR_BODY_MAX ((size_t)64 * 1024)      /* upstream error bodies kept for the message */
-#define RESPONSE_BODY_MAX ((size_t)32 << 20)    /* a complete upstream answer */
-#define MAX_RETRY_DELAY_MS 30000                /* longer Retry-After: move to the next target */
-#define DEFAULT_COMPLETION_ESTIMATE 512         /* tokens, when max_tokens is absent */
+#define ERROR_BODY_MAX ((size_t)64 * 1024)   /* upstream error bodies kept for the message */
+#define RESPONSE_BODY_MAX ((size_t)32 << 20) /* a complete upstream answer */
+#define MAX_RETRY_DELAY_MS 30000             /* longer Retry-After: move to the next target */
+#define DEFAULT_COMPLETION_ESTIMATE 512      /* tokens, when max_tokens is absent */
 #define MAX_HEADERS 6
 
 enum xstate { X_NEW, X_QUEUED, X_RETRY_WAIT, X_RUNNING, X_DONE };
@@ -48,8 +48,8 @@ struct llm_exchange {
     struct llm_target *targets;
     const struct llm_target *caller_targets; /* the caller's array, for llm_result.served */
     size_t n_targets, cur;
-    unsigned tries;               /* attempts on the current target */
-    char tried[384];              /* earlier targets and why each failed: "p/m: why; " */
+    unsigned tries;  /* attempts on the current target */
+    char tried[384]; /* earlier targets and why each failed: "p/m: why; " */
     unsigned n_tried;
     char *tenant, *user, *client_model;
     size_t prompt_bytes;
@@ -60,14 +60,14 @@ struct llm_exchange {
 
     /* I/O thread only */
     enum xstate state;
-    struct llm_exchange *prev, *next;  /* live list */
-    struct llm_exchange *link;         /* incoming or retry list */
+    struct llm_exchange *prev, *next; /* live list */
+    struct llm_exchange *link;        /* incoming or retry list */
     struct llm_ticket ticket;
     struct llm_sched *sched;
     int64_t due_ms, queued_at_ms;
-    struct net_call call;              /* the attempt's HTTP call */
+    struct net_call call; /* the attempt's HTTP call */
     struct net_request nreq;
-    char *url, *auth;                  /* of nreq */
+    char *url, *auth; /* of nreq */
     const char *headers[MAX_HEADERS + 1];
     struct llm_wire_req wreq;
     long status;
@@ -82,11 +82,11 @@ struct llm_exchange {
 
 struct llm_client {
     struct net_loop *net;
-    struct net_source source;          /* runs on every turn of the loop */
-    pthread_mutex_t lock;              /* incoming, stop, slots array growth */
+    struct net_source source; /* runs on every turn of the loop */
+    pthread_mutex_t lock;     /* incoming, stop, slots array growth */
     struct llm_exchange *incoming;
     bool stop;
-    atomic_int cancels;                /* llm_cancel calls not yet handled by the loop */
+    atomic_int cancels; /* llm_cancel calls not yet handled by the loop */
     struct provider_slot *slots;
     size_t n_slots;
     /* loop thread only */
@@ -286,8 +286,8 @@ static bool on_data(void *arg, long status, const char *data, size_t len)
         return false;
     x->status = status;
     if (!x->dec)
-        x->dec = llm_decoder_new((enum llm_api)x->targets[x->cur].provider->api,
-                                 x->client_model, x->id, on_chunk, x);
+        x->dec = llm_decoder_new((enum llm_api)x->targets[x->cur].provider->api, x->client_model,
+                                 x->id, on_chunk, x);
     x->stream_err = llm_decoder_feed(x->dec, data, len, x->stream_msg, sizeof(x->stream_msg));
     return x->stream_err == GW_OK;
 }
@@ -334,12 +334,17 @@ static bool launch(struct llm_exchange *x)
         x->headers[n++] = x->auth = gw_xasprintf("%s%.4096s", wire->auth_prefix, p->api_key);
     x->headers[n] = NULL;
     x->nreq = (struct net_request){
-        .url = x->url, .body = x->wreq.body, .body_len = strlen(x->wreq.body),
-        .headers = x->headers, .timeout_ms = p->timeout_ms,
+        .url = x->url,
+        .body = x->wreq.body,
+        .body_len = strlen(x->wreq.body),
+        .headers = x->headers,
+        .timeout_ms = p->timeout_ms,
         .connect_timeout_ms = p->connect_timeout_ms,
         .max_body = x->stream ? ERROR_BODY_MAX : RESPONSE_BODY_MAX,
-        .on_data = x->stream ? on_data : NULL, .on_header = on_header,
-        .on_done = transfer_done, .arg = x,
+        .on_data = x->stream ? on_data : NULL,
+        .on_header = on_header,
+        .on_done = transfer_done,
+        .arg = x,
     };
     if (net_call_start(x->cl->net, &x->call, &x->nreq, msg, sizeof(msg)) != GW_OK) {
         llm_sched_release(x->sched, &x->ticket, 0, now_ms());
@@ -373,7 +378,8 @@ static void start_target(struct llm_exchange *x)
             return;
         }
         x->sched = sched_for(x->cl, &x->targets[x->cur]);
-        x->ticket = (struct llm_ticket){.tenant = x->tenant, .user = x->user,
+        x->ticket = (struct llm_ticket){.tenant = x->tenant,
+                                        .user = x->user,
                                         .est_tokens = estimate_tokens(x)};
         x->queued_at_ms = now_ms();
         enum llm_admit a = llm_sched_submit(x->sched, &x->ticket, x->queued_at_ms);
@@ -456,8 +462,10 @@ static void transfer_done(void *arg, const struct net_result *res)
         llm_sched_release(x->sched, &x->ticket, -1, now_ms());
         x->res.failure = (int)res->failure;
         if (res->cut_short)
-            snprintf(msg, sizeof(msg), "provider %s closed the connection before the answer "
-                     "was complete", p->name);
+            snprintf(msg, sizeof(msg),
+                     "provider %s closed the connection before the answer "
+                     "was complete",
+                     p->name);
         else
             snprintf(msg, sizeof(msg), "provider %s: %s", p->name, res->msg);
         if (res->err == GW_EFORBIDDEN) /* the egress policy will not change: fall back */
@@ -744,8 +752,7 @@ static void sync_done(void *arg, const struct llm_result *res)
 gw_err llm_call(struct llm_client *cl, const struct llm_request *rq, const atomic_bool *cancel,
                 struct llm_result *res, json_t **response)
 {
-    struct sync_call sc = {.acc = llm_accum_new(), .user_chunk = rq->on_chunk,
-                           .user_arg = rq->arg};
+    struct sync_call sc = {.acc = llm_accum_new(), .user_chunk = rq->on_chunk, .user_arg = rq->arg};
     pthread_mutex_init(&sc.lock, NULL);
     gw_cond_init_mono(&sc.cv);
     struct llm_request r = *rq;
@@ -787,12 +794,14 @@ json_t *llm_client_status(struct llm_client *cl, const char *tenant)
         struct llm_sched_stats st;
         llm_sched_stats(cl->slots[i].sched, &st);
         json_object_set_new(out, colon ? colon + 1 : name,
-            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "running", (json_int_t)st.running,
-                      "queued", (json_int_t)st.queued, "max_concurrent",
-                      (json_int_t)st.max_concurrent, "admitted", (json_int_t)st.admitted,
-                      "rejected", (json_int_t)st.rejected, "expired", (json_int_t)st.expired,
-                      "wait_p50_ms", (json_int_t)st.wait_p50_ms, "wait_p99_ms",
-                      (json_int_t)st.wait_p99_ms, "wait_max_ms", (json_int_t)st.wait_max_ms));
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "running",
+                                      (json_int_t)st.running, "queued", (json_int_t)st.queued,
+                                      "max_concurrent", (json_int_t)st.max_concurrent, "admitted",
+                                      (json_int_t)st.admitted, "rejected", (json_int_t)st.rejected,
+                                      "expired", (json_int_t)st.expired, "wait_p50_ms",
+                                      (json_int_t)st.wait_p50_ms, "wait_p99_ms",
+                                      (json_int_t)st.wait_p99_ms, "wait_max_ms",
+                                      (json_int_t)st.wait_max_ms));
     }
     pthread_mutex_unlock(&cl->lock);
     return out;

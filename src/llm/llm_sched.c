@@ -86,7 +86,7 @@ static uint64_t hash_str(uint64_t seed, const char *s)
 
 /* ---- queues ----------------------------------------------------------------------------- */
 
-struct tq { /* a tenant with waiting calls */
+struct tq {         /* a tenant with waiting calls */
     struct hent he; /* first member: the hash entry is the struct */
     char *name;
     struct tq *rnext, *rprev; /* ring of tenants with waiting calls */
@@ -126,15 +126,15 @@ struct llm_sched {
     uint64_t admitted, rejected, expired;
 
     struct htab tenants, users;
-    struct tq *tcur; /* next tenant to serve */
+    struct tq *tcur;  /* next tenant to serve */
     struct uq **heap; /* min-heap of users by enqueue time of their head */
     size_t heap_n, heap_cap;
     uint64_t seed;
 
     /* for Retry-After */
-    double avg_est;         /* moving average of est_tokens */
+    double avg_est; /* moving average of est_tokens */
     bool have_avg_est;
-    double release_gap_ms;  /* moving average of the gap between releases at full concurrency */
+    double release_gap_ms;    /* moving average of the gap between releases at full concurrency */
     int64_t last_sat_release; /* time of the last release at full concurrency, -1 = none */
 
     pthread_mutex_t lock;
@@ -658,10 +658,14 @@ void llm_sched_stats(struct llm_sched *s, struct llm_sched_stats *out)
     pthread_mutex_lock(&s->lock);
     const struct pub *p = &s->pub;
     unsigned n = p->n_waits;
-    *out = (struct llm_sched_stats){
-        .running = p->running, .queued = p->queued, .max_concurrent = p->max_concurrent,
-        .admitted = p->admitted, .rejected = p->rejected, .expired = p->expired,
-        .rpm_available = p->rpm_level, .tpm_available = p->tpm_level};
+    *out = (struct llm_sched_stats){.running = p->running,
+                                    .queued = p->queued,
+                                    .max_concurrent = p->max_concurrent,
+                                    .admitted = p->admitted,
+                                    .rejected = p->rejected,
+                                    .expired = p->expired,
+                                    .rpm_available = p->rpm_level,
+                                    .tpm_available = p->tpm_level};
     memcpy(waits, p->waits, n * sizeof(*waits));
     pthread_mutex_unlock(&s->lock);
     qsort(waits, n, sizeof(*waits), cmp_i64);

@@ -27,8 +27,8 @@
 struct llm_ticket {
     const char *tenant;
     const char *user;
-    int64_t est_tokens;       /* admission estimate for the TPM bucket */
-    int64_t enqueued_ms;      /* set by llm_sched_submit */
+    int64_t est_tokens;  /* admission estimate for the TPM bucket */
+    int64_t enqueued_ms; /* set by llm_sched_submit */
     /* private to the scheduler */
     struct llm_ticket *next, *prev; /* the user's FIFO */
     void *queue;                    /* the user queue it waits in */
@@ -67,7 +67,8 @@ unsigned llm_sched_retry_after_s(struct llm_sched *s, int64_t now_ms);
 struct llm_sched_stats {
     unsigned running, queued, max_concurrent;
     uint64_t admitted, rejected, expired;
-    int64_t wait_p50_ms, wait_p99_ms, wait_max_ms; /* over the last 1024 admissions from the queue */
+    int64_t wait_p50_ms, wait_p99_ms, wait_max_ms; /* over the last 1024 admissions from the queue
+                                                    */
     double rpm_available, tpm_available;           /* current bucket levels (-1 = unlimited) */
 };
 void llm_sched_stats(struct llm_sched *s, struct llm_sched_stats *out);

@@ -37,8 +37,8 @@ struct llm_provider {
     const char *const *headers; /* fixed request headers ("Name: value"), NULL-terminated */
     const char *auth_prefix;    /* the API key's header, up to the key: "x-api-key: " */
     /* canon (a validated canonical request) → the provider's request body (new object). */
-    gw_err (*build)(const json_t *canon, const char *model, bool stream, json_t **body,
-                    char *msg, size_t cap);
+    gw_err (*build)(const json_t *canon, const char *model, bool stream, json_t **body, char *msg,
+                    size_t cap);
     /* A complete 2xx answer v (an object without an error member; the provider may change it
      * and return it with a reference of its own) → a canonical "chat.completion" (new
      * reference) with client_model and id (NULL: keep or make one). */
@@ -95,8 +95,7 @@ typedef int llm_chunk_fn(void *arg, json_t *chunk);
 /* Incremental decoder of an upstream stream body (bytes may be split anywhere). */
 struct llm_decoder *llm_decoder_new(enum llm_api api, const char *client_model, const char *id,
                                     llm_chunk_fn *fn, void *arg);
-gw_err llm_decoder_feed(struct llm_decoder *d, const char *data, size_t len, char *msg,
-                        size_t cap);
+gw_err llm_decoder_feed(struct llm_decoder *d, const char *data, size_t len, char *msg, size_t cap);
 /* The upstream body ended: GW_OK when the stream ended properly ("data: [DONE]",
  * message_stop, "done": true), GW_EUPSTREAM when it was cut short (truncated stream). */
 gw_err llm_decoder_finish(struct llm_decoder *d, char *msg, size_t cap);

@@ -37,10 +37,10 @@
 
 struct total {
     char *tenant, *workspace;
-    int month;             /* meter_month_of index of usd */
+    int month; /* meter_month_of index of usd */
     double usd;
-    double cluster_usd;    /* the cluster's total for the month, as last seen (meter_share) */
-    bool threshold_sent;   /* alert queued this month (this process) */
+    double cluster_usd;  /* the cluster's total for the month, as last seen (meter_share) */
+    bool threshold_sent; /* alert queued this month (this process) */
     bool exceeded_sent;
     struct total *next;
 };
@@ -48,16 +48,16 @@ struct total {
 struct meter {
     struct store *st;
 
-    pthread_mutex_t mu;        /* cfg and totals */
+    pthread_mutex_t mu; /* cfg and totals */
     struct cfg *cfg;
     struct total *buckets[NBUCKETS];
 
-    struct gw_worker *writer;  /* "costs-writer": usage rows to the store */
+    struct gw_worker *writer;      /* "costs-writer": usage rows to the store */
     bool fail_logged;              /* writer thread only */
     struct store_usage_row *batch; /* writer thread only */
 
     struct notifier *notify;
-    struct shared *shared;     /* month totals of every node (meter_share); NULL: this one's */
+    struct shared *shared; /* month totals of every node (meter_share); NULL: this one's */
 };
 
 #define SPEND_WINDOW_MS (40LL * 24 * 3600 * 1000) /* a month's counter outlives the month */
@@ -209,7 +209,7 @@ static bool total_roll(struct total *t, int month)
 }
 
 static struct meter_alert *alert_new(const struct cfg *c, const struct total *t,
-                                   const struct cfg_budget *b, const char *month, bool exceeded)
+                                     const struct cfg_budget *b, const char *month, bool exceeded)
 {
     struct meter_alert *a = gw_xcalloc(1, sizeof *a);
     a->tenant = gw_xstrdup(t->tenant);
@@ -286,7 +286,7 @@ static const char *text_put(char **cursor, const char *s)
 }
 
 static struct meter_row *row_new(const struct meter_usage *u, const char *workspace, double cost,
-                           const char *month, int64_t at_ms)
+                                 const char *month, int64_t at_ms)
 {
     const char *provider = u->provider ? u->provider : NO_WORKSPACE;
     const char *model = u->model ? u->model : NO_WORKSPACE;
@@ -322,7 +322,8 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
         gw_info("costs: usage rows are written to the store again");
     else if (rc != GW_OK && !k->fail_logged)
         gw_error("costs: cannot write %zu usage rows to the store (%s); they stay queued and "
-                 "are retried", n, gw_err_name(rc));
+                 "are retried",
+                 n, gw_err_name(rc));
     k->fail_logged = rc != GW_OK;
     return rc;
 }
@@ -382,8 +383,7 @@ static void costs_free(struct meter *k)
     free(k);
 }
 
-gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net,
-                  struct meter **out)
+gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net, struct meter **out)
 {
     if (!out)
         return GW_EINVAL;
@@ -454,8 +454,8 @@ void meter_flush(struct meter *k)
 
 /* --- check and record ------------------------------------------------------------------------- */
 
-gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
-                       double *spent_usd, char *msg, size_t cap)
+gw_err meter_check(struct meter *k, const char *tenant, const char *workspace, double *spent_usd,
+                   char *msg, size_t cap)
 {
     if (spent_usd)
         *spent_usd = 0;
@@ -519,8 +519,7 @@ double meter_record(struct meter *k, const struct meter_usage *u)
     int64_t cluster = -1;
     spend_key(key, sizeof key, u->tenant, workspace, month);
     int64_t micro = (int64_t)(cost * 1e6 + 0.5);
-    if (k->shared &&
-        shared_counter_incr(k->shared, key, micro, SPEND_WINDOW_MS, &cluster) != GW_OK)
+    if (k->shared && shared_counter_incr(k->shared, key, micro, SPEND_WINDOW_MS, &cluster) != GW_OK)
         cluster = -1;
     pthread_mutex_lock(&k->mu);
     struct total *t = total_get(k, u->tenant, workspace, idx);

@@ -28,18 +28,17 @@ struct meter;
 
 struct meter_usage {
     const char *tenant, *user, *workspace;
-    const char *agent;       /* "<ns>/<agent>" or NULL for direct proxy calls */
+    const char *agent; /* "<ns>/<agent>" or NULL for direct proxy calls */
     const char *provider, *model;
     const struct cfg_model *price; /* the served model's prices; NULL: the configuration's */
     int64_t prompt_tokens, completion_tokens;
-    int64_t at_ms;           /* wall clock */
+    int64_t at_ms; /* wall clock */
     const char *request_id;
 };
 
 struct net_loop;
 /* Alerts go out through net (e-mail, webhook), which must outlive the costs. */
-gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net,
-                  struct meter **out);
+gw_err meter_open(struct store *st, const struct cfg *c, struct net_loop *net, struct meter **out);
 /* Flushes pending rows and stops the writer and notifier threads. */
 void meter_close(struct meter *k);
 struct shared;
@@ -51,8 +50,8 @@ void meter_reload(struct meter *k, const struct cfg *c);
 
 /* Before a call: GW_OK with this month's spend, or GW_EPAYMENT (msg says which budget) when the
  * workspace reached a monthly limit whose onExceed is disable. */
-gw_err meter_check(struct meter *k, const char *tenant, const char *workspace,
-                       double *spent_usd, char *msg, size_t cap);
+gw_err meter_check(struct meter *k, const char *tenant, const char *workspace, double *spent_usd,
+                   char *msg, size_t cap);
 /* An amount of money rounded to 1e-10 USD, the precision it needs: a price per million tokens
  * with up to four decimals times a whole number of tokens stays exact, and the sum of such
  * amounts loses its binary noise (0.00043, not 0.00043000000000000004). */

@@ -141,12 +141,13 @@ static gw_err claim_run(void *arg)
     }
     if (rc != GW_OK) {
         gw_warn("costs: cannot remember the budget alert of workspace '%s' in the store (%s); "
-                "sending it anyway", c->workspace, gw_err_name(rc));
+                "sending it anyway",
+                c->workspace, gw_err_name(rc));
         return GW_OK;
     }
     if (!fresh)
-        gw_debug("costs: the %s alert of workspace '%s' for %s was sent before", kind,
-                 c->workspace, c->month);
+        gw_debug("costs: the %s alert of workspace '%s' for %s was sent before", kind, c->workspace,
+                 c->month);
     return fresh ? GW_OK : GW_ECONFLICT;
 }
 
@@ -169,9 +170,15 @@ void meter_alert_send(struct notifier *n, struct store *st, const struct meter_a
                              a->exceeded ? "exceeded" : "alert", a->workspace, a->tenant, spent,
                              limit, a->currency, a->month, on_exceed_of(a));
     json_t *hook = meter_alert_webhook_json(a);
-    struct notify_msg m = {.type = meter_alert_type(a), .about = about, .log = log,
-                           .email_to = a->email, .subject = subject, .text = text,
-                           .at_ms = meter_now_ms(), .webhook = hook, .claim = claim_run,
+    struct notify_msg m = {.type = meter_alert_type(a),
+                           .about = about,
+                           .log = log,
+                           .email_to = a->email,
+                           .subject = subject,
+                           .text = text,
+                           .at_ms = meter_now_ms(),
+                           .webhook = hook,
+                           .claim = claim_run,
                            .claim_arg = c};
     notify_post(n, &m);
     json_decref(hook);

@@ -13,10 +13,10 @@
 
 #include <jansson.h>
 
-#define METER_QUEUE_CAP 65536   /* queued usage rows; a recorder waits when full */
-#define METER_BATCH_MAX 256     /* rows per store transaction */
-#define METER_FLUSH_MS 100      /* longest time a row waits for its batch */
-#define METER_RETRY_MS 1000     /* after a failed batch */
+#define METER_QUEUE_CAP 65536 /* queued usage rows; a recorder waits when full */
+#define METER_BATCH_MAX 256   /* rows per store transaction */
+#define METER_FLUSH_MS 100    /* longest time a row waits for its batch */
+#define METER_RETRY_MS 1000   /* after a failed batch */
 
 /* Wall clock of the subsystem (months, sent_at); tests pin it with meter_test_set_clock
  * (0 = the real clock). */
@@ -60,11 +60,11 @@ const char *meter_currency(const struct cfg *c);
 
 struct meter_alert {
     char *tenant, *workspace;
-    char month[8];          /* "YYYY-MM" */
-    bool exceeded;          /* "exceeded", else "threshold" */
+    char month[8]; /* "YYYY-MM" */
+    bool exceeded; /* "exceeded", else "threshold" */
     double spent_usd, limit_usd, threshold;
     enum cfg_on_exceed on_exceed;
-    char *email;            /* recipients (comma-separated) or NULL */
+    char *email; /* recipients (comma-separated) or NULL */
     char *currency;
 };
 

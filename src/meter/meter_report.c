@@ -21,8 +21,8 @@ static double round6(double v)
 }
 
 static void entry_add(json_t *map, const char *key, const char *field, const char *value,
-                      const char *extra_field, const char *extra, int64_t requests,
-                      int64_t prompt, int64_t completion, double usd)
+                      const char *extra_field, const char *extra, int64_t requests, int64_t prompt,
+                      int64_t completion, double usd)
 {
     json_t *e = json_object_get(map, key);
     if (!e) {
@@ -57,8 +57,8 @@ static void acc_add(struct acc *a, const char *workspace, const char *user, cons
     entry_add(a->ws, workspace, "workspace", workspace, NULL, NULL, requests, prompt, completion,
               usd);
     /* "\x01" cannot be a user id: it keys the rows recorded without one */
-    entry_add(a->user, user ? user : "\x01", "user", user, NULL, NULL, requests, prompt,
-              completion, usd);
+    entry_add(a->user, user ? user : "\x01", "user", user, NULL, NULL, requests, prompt, completion,
+              usd);
     char *id = gw_xasprintf("%s/%s", provider, model);
     entry_add(a->model, id, "model", id, "provider", provider, requests, prompt, completion, usd);
     free(id);
@@ -130,12 +130,11 @@ static void add_queued(void *arg, const void *item)
         (f->workspace && strcmp(w->r.workspace, f->workspace) != 0) ||
         (f->visible && !f->visible(w->r.workspace, f->arg)))
         return;
-    acc_add(f->a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1,
-            w->r.prompt_tokens, w->r.completion_tokens, w->r.cost_usd);
+    acc_add(f->a, w->r.workspace, w->r.user_id, w->r.provider, w->r.model, 1, w->r.prompt_tokens,
+            w->r.completion_tokens, w->r.cost_usd);
 }
 
-json_t *meter_report(struct meter *k, const char *tenant, const char *period,
-                     const char *workspace)
+json_t *meter_report(struct meter *k, const char *tenant, const char *period, const char *workspace)
 {
     return meter_report_visible(k, tenant, period, workspace, NULL, NULL);
 }
@@ -155,8 +154,8 @@ json_t *meter_report_visible(struct meter *k, const char *tenant, const char *pe
         for (size_t i = 0; i < n; i++) {
             if (visible && !(sums[i].workspace && visible(sums[i].workspace, arg)))
                 continue;
-            acc_add(&a, sums[i].workspace ? sums[i].workspace : METER_NO_WORKSPACE,
-                    sums[i].user_id, sums[i].provider ? sums[i].provider : METER_NO_WORKSPACE,
+            acc_add(&a, sums[i].workspace ? sums[i].workspace : METER_NO_WORKSPACE, sums[i].user_id,
+                    sums[i].provider ? sums[i].provider : METER_NO_WORKSPACE,
                     sums[i].model ? sums[i].model : METER_NO_WORKSPACE, sums[i].requests,
                     sums[i].prompt_tokens, sums[i].completion_tokens, sums[i].cost_usd);
         }
@@ -201,4 +200,3 @@ json_t *meter_report_visible(struct meter *k, const char *tenant, const char *pe
     json_decref(a.model);
     return out;
 }
-

@@ -123,18 +123,18 @@ enum net_failure {
 };
 
 struct net_result {
-    gw_err err;        /* GW_OK (whatever the HTTP status); GW_EUPTIMEOUT; GW_EUPSTREAM (no
-                          connection, transfer error); GW_ETOOBIG (a 2xx body above max_body);
-                          GW_EFORBIDDEN (egress policy, scheme, redirect refused); GW_EINVAL
-                          (malformed URL); GW_ECANCELED (on_data stopped it, the loop stops) */
+    gw_err err; /* GW_OK (whatever the HTTP status); GW_EUPTIMEOUT; GW_EUPSTREAM (no
+                   connection, transfer error); GW_ETOOBIG (a 2xx body above max_body);
+                   GW_EFORBIDDEN (egress policy, scheme, redirect refused); GW_EINVAL
+                   (malformed URL); GW_ECANCELED (on_data stopped it, the loop stops) */
     long status;
-    const char *body;  /* the kept body, NUL-terminated (empty with on_data) */
+    const char *body; /* the kept body, NUL-terminated (empty with on_data) */
     size_t len;
-    bool cut_short;    /* the connection ended before the body was complete */
+    bool cut_short;           /* the connection ended before the body was complete */
     enum net_failure failure; /* how a transfer failed, for a message that says what to do */
-    bool connected;    /* a connection was made (a timeout came after it) */
-    long tls_verify;   /* NET_FAIL_TLS_VERIFY: OpenSSL's verify result (X509_V_ERR_*) */
-    char msg[200];     /* why it failed: never the URL's query, a header or a credential */
+    bool connected;           /* a connection was made (a timeout came after it) */
+    long tls_verify;          /* NET_FAIL_TLS_VERIFY: OpenSSL's verify result (X509_V_ERR_*) */
+    char msg[200];            /* why it failed: never the URL's query, a header or a credential */
 };
 
 /* Loop thread. Bodies of 2xx answers go to on_data when set (return false to stop the
@@ -146,23 +146,23 @@ typedef void net_done_fn(void *arg, const struct net_result *res);
 /* A request; it and everything it points to stay valid until on_done (or net_call_abort). */
 struct net_request {
     const char *url;
-    const char *method;              /* NULL: GET, or POST with a body */
-    const char *body;                /* NULL: none */
+    const char *method; /* NULL: GET, or POST with a body */
+    const char *body;   /* NULL: none */
     size_t body_len;
-    const char *const *headers;      /* "Name: value", NULL-terminated */
-    const char *user, *password;     /* HTTP Basic when user is set */
-    const char *ca_file;             /* CA bundle, NULL: the system's */
-    unsigned timeout_ms;             /* whole call; 0: 30 s */
-    unsigned connect_timeout_ms;     /* 0: timeout_ms */
-    size_t max_body;                 /* kept body; 0: 1 MiB */
-    unsigned max_redirects;          /* followed (each hop checked); 0: none */
-    bool stall_timeout;              /* timeout_ms bounds a stall, not the whole call */
-    bool path_as_is;                 /* no dot-segment squashing of the path */
+    const char *const *headers;          /* "Name: value", NULL-terminated */
+    const char *user, *password;         /* HTTP Basic when user is set */
+    const char *ca_file;                 /* CA bundle, NULL: the system's */
+    unsigned timeout_ms;                 /* whole call; 0: 30 s */
+    unsigned connect_timeout_ms;         /* 0: timeout_ms */
+    size_t max_body;                     /* kept body; 0: 1 MiB */
+    unsigned max_redirects;              /* followed (each hop checked); 0: none */
+    bool stall_timeout;                  /* timeout_ms bounds a stall, not the whole call */
+    bool path_as_is;                     /* no dot-segment squashing of the path */
     const volatile sig_atomic_t *cancel; /* net_perform: a non-zero value (set from a signal
                                             handler) stops the transfer within a second */
     net_data_fn *on_data;
     net_header_fn *on_header;
-    net_done_fn *on_done;            /* exactly once per started call */
+    net_done_fn *on_done; /* exactly once per started call */
     void *arg;
 };
 
@@ -170,17 +170,17 @@ struct net_request {
 struct net_call {
     struct net_loop *loop;
     const struct net_request *req;
-    void *easy;                      /* CURL * */
-    void *headers;                   /* struct curl_slist * */
+    void *easy;    /* CURL * */
+    void *headers; /* struct curl_slist * */
     struct net_egress *egress;
-    const char *url;                 /* the current hop (req->url or a redirect's, below) */
+    const char *url; /* the current hop (req->url or a redirect's, below) */
     char *redirect_url;
     unsigned hops;
     long status;
     bool via_proxy, trusted, allowed, too_big, stopped, refused, as_get;
     char refused_addr[64];
     struct gw_buf body;
-    struct net_call *prev, *next;    /* the loop's live calls */
+    struct net_call *prev, *next; /* the loop's live calls */
 };
 
 /* Loop thread: starts the call. GW_EFORBIDDEN / GW_EINVAL (msg) when it cannot start; on_done
@@ -196,7 +196,7 @@ void net_call_abort(struct net_call *call);
 
 struct net_response {
     long status;
-    char *body;        /* malloc'd, NUL-terminated; free with net_response_release */
+    char *body; /* malloc'd, NUL-terminated; free with net_response_release */
     size_t len;
     bool cut_short;
     char msg[200];
@@ -229,8 +229,7 @@ struct net_stream;
 gw_err net_stream_open(struct net_loop *l, const char *url, const char *ca_file,
                        unsigned timeout_ms, struct net_stream **out, char *why, size_t cap);
 /* Writes every byte (GW_EUPTIMEOUT when the receiver takes nothing for timeout_ms). */
-gw_err net_stream_write(struct net_stream *s, const void *data, size_t len, char *why,
-                        size_t cap);
+gw_err net_stream_write(struct net_stream *s, const void *data, size_t len, char *why, size_t cap);
 /* false once the receiver closed the stream or it broke (reads and drops what it sent). */
 bool net_stream_alive(struct net_stream *s);
 void net_stream_close(struct net_stream *s);
@@ -238,11 +237,11 @@ void net_stream_close(struct net_stream *s);
 /* --- SMTP ------------------------------------------------------------------------------------- */
 
 struct net_mail {
-    const char *url;                 /* smtp://host:port (STARTTLS when offered) or smtps:// */
-    const char *from;                /* envelope sender, a bare address */
-    const char *const *to;           /* envelope recipients, bare addresses, NULL-terminated */
-    const char *message;             /* the RFC 5322 message, CRLF line ends */
-    const char *user, *password;     /* AUTH when user is set */
+    const char *url;             /* smtp://host:port (STARTTLS when offered) or smtps:// */
+    const char *from;            /* envelope sender, a bare address */
+    const char *const *to;       /* envelope recipients, bare addresses, NULL-terminated */
+    const char *message;         /* the RFC 5322 message, CRLF line ends */
+    const char *user, *password; /* AUTH when user is set */
     unsigned timeout_ms;
 };
 

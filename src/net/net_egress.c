@@ -29,11 +29,11 @@ struct cidr {
 struct net_egress {
     atomic_int refs;
     bool allow_private;
-    char **allow_hosts;      /* lowercase names and ".domain" suffixes */
+    char **allow_hosts; /* lowercase names and ".domain" suffixes */
     size_t n_allow_hosts;
     struct cidr *allow_nets;
     size_t n_allow_nets;
-    char **trusted;          /* lowercase hosts of the configured URLs */
+    char **trusted; /* lowercase hosts of the configured URLs */
     size_t n_trusted;
     char *https_proxy, *http_proxy;
     char **no_proxy;
@@ -146,11 +146,13 @@ static enum addr_class classify(int family, const unsigned char *a)
 {
     if (family == AF_INET) {
         uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-        static const struct { uint32_t net, mask; } priv[] = {
-            {0x00000000, 0xff000000}, /* 0/8 */       {0x0a000000, 0xff000000}, /* 10/8 */
-            {0x64400000, 0xffc00000}, /* 100.64/10 */ {0x7f000000, 0xff000000}, /* 127/8 */
-            {0xac100000, 0xfff00000}, /* 172.16/12 */ {0xc0000000, 0xffffff00}, /* 192.0.0/24 */
-            {0xc0a80000, 0xffff0000}, /* 192.168/16 */{0xc6120000, 0xfffe0000}, /* 198.18/15 */
+        static const struct {
+            uint32_t net, mask;
+        } priv[] = {
+            {0x00000000, 0xff000000}, /* 0/8 */ {0x0a000000, 0xff000000},        /* 10/8 */
+            {0x64400000, 0xffc00000}, /* 100.64/10 */ {0x7f000000, 0xff000000},  /* 127/8 */
+            {0xac100000, 0xfff00000}, /* 172.16/12 */ {0xc0000000, 0xffffff00},  /* 192.0.0/24 */
+            {0xc0a80000, 0xffff0000}, /* 192.168/16 */ {0xc6120000, 0xfffe0000}, /* 198.18/15 */
             {0xe0000000, 0xe0000000}, /* 224/3: multicast, reserved, broadcast */
         };
         if ((v & 0xffff0000) == 0xa9fe0000) /* 169.254/16 */
@@ -161,7 +163,7 @@ static enum addr_class classify(int family, const unsigned char *a)
         return ADDR_PUBLIC;
     }
     if (family != AF_INET6)
-        return ADDR_PRIVATE; /* not an Internet address at all */
+        return ADDR_PRIVATE;                   /* not an Internet address at all */
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 */
         return ADDR_LINK_LOCAL;
     static const unsigned char zero[15] = {0};
@@ -172,8 +174,8 @@ static enum addr_class classify(int family, const unsigned char *a)
     return ADDR_PUBLIC;
 }
 
-enum net_verdict net_egress_judge(const struct net_egress *e, bool host_allowed,
-                                  bool host_trusted, const void *sockaddr)
+enum net_verdict net_egress_judge(const struct net_egress *e, bool host_allowed, bool host_trusted,
+                                  const void *sockaddr)
 {
     if (host_allowed)
         return NET_ALLOW;
@@ -240,8 +242,7 @@ const char *net_egress_proxy_for(const struct net_egress *e, const char *url)
     char host[256];
     if (!proxy || e->no_proxy_all)
         return "";
-    if (net_url_host(url, host, sizeof host) &&
-        host_listed(e->no_proxy, e->n_no_proxy, host, true))
+    if (net_url_host(url, host, sizeof host) && host_listed(e->no_proxy, e->n_no_proxy, host, true))
         return "";
     return proxy;
 }

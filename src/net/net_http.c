@@ -299,8 +299,8 @@ void net_call_cancel(struct net_call *c, const char *why)
 static bool follow(struct net_call *c, struct net_result *res)
 {
     char *loc = NULL;
-    bool redirect = c->status == 301 || c->status == 302 || c->status == 303 ||
-                    c->status == 307 || c->status == 308;
+    bool redirect = c->status == 301 || c->status == 302 || c->status == 303 || c->status == 307 ||
+                    c->status == 308;
     if (!redirect || c->hops >= c->req->max_redirects ||
         curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc)
         return false;
@@ -358,16 +358,18 @@ static void result_of(struct net_call *c, CURLcode rc, struct net_result *res)
         res->err = GW_ETOOBIG;
         snprintf(res->msg, sizeof res->msg, "response larger than %zu bytes", c->body.max);
     } else {
-        res->err = rc == CURLE_OPERATION_TIMEDOUT ? GW_EUPTIMEOUT
+        res->err = rc == CURLE_OPERATION_TIMEDOUT                                  ? GW_EUPTIMEOUT
                    : rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ? GW_EINVAL
                    : rc == CURLE_OUT_OF_MEMORY || rc == CURLE_BAD_FUNCTION_ARGUMENT ||
-                           rc == CURLE_NOT_BUILT_IN ? GW_EINTERNAL
-                                                    : GW_EUPSTREAM;
+                           rc == CURLE_NOT_BUILT_IN
+                       ? GW_EINTERNAL
+                       : GW_EUPSTREAM;
         res->cut_short = rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR;
         res->failure = failure_of(rc);
         curl_off_t connect_us = 0;
         res->connected = curl_easy_getinfo(c->easy, CURLINFO_CONNECT_TIME_T, &connect_us) ==
-                             CURLE_OK && connect_us > 0;
+                             CURLE_OK &&
+                         connect_us > 0;
         if (res->failure == NET_FAIL_TLS_VERIFY)
             curl_easy_getinfo(c->easy, CURLINFO_SSL_VERIFYRESULT, &res->tls_verify);
         snprintf(res->msg, sizeof res->msg, "%s", curl_easy_strerror(rc));

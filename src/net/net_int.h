@@ -27,8 +27,8 @@ bool net_url_host(const char *url, char *out, size_t cap);
 bool net_egress_host_allowed(const struct net_egress *e, const char *host);
 bool net_egress_host_trusted(const struct net_egress *e, const char *host);
 /* The verdict on sockaddr for a host whose allowed / trusted status is already known. */
-enum net_verdict net_egress_judge(const struct net_egress *e, bool host_allowed,
-                                  bool host_trusted, const void *sockaddr);
+enum net_verdict net_egress_judge(const struct net_egress *e, bool host_allowed, bool host_trusted,
+                                  const void *sockaddr);
 
 /* --- net_loop.c ------------------------------------------------------------------------------- */
 

@@ -28,22 +28,22 @@
 struct net_loop {
     pthread_t thread;
     CURLM *multi;
-    int epfd;                   /* the transfers' sockets and wakefd */
-    int wakefd;                 /* eventfd */
-    atomic_bool woken;          /* wakefd written since the loop took its lists */
-    pthread_mutex_t lock;       /* tasks, incoming, stop, egress */
-    struct net_task *tasks;     /* newest first */
-    struct net_call *incoming;  /* newest first */
+    int epfd;                  /* the transfers' sockets and wakefd */
+    int wakefd;                /* eventfd */
+    atomic_bool woken;         /* wakefd written since the loop took its lists */
+    pthread_mutex_t lock;      /* tasks, incoming, stop, egress */
+    struct net_task *tasks;    /* newest first */
+    struct net_call *incoming; /* newest first */
     bool stop;
     struct net_egress *egress;
     /* loop thread only (or its joiner) */
-    bool stopped;               /* the thread left its loop: nothing starts any more */
-    int64_t curl_due_ms;        /* curl's timer (monotonic ms), -1 when none */
+    bool stopped;        /* the thread left its loop: nothing starts any more */
+    int64_t curl_due_ms; /* curl's timer (monotonic ms), -1 when none */
     struct net_source *sources;
     struct net_call *live;
     CURL *spare[SPARE_HANDLES];
     size_t n_spare;
-    bool *parked;               /* parked[fd]: in the epoll set, curl not watching it */
+    bool *parked; /* parked[fd]: in the epoll set, curl not watching it */
     size_t n_parked;
 };
 

@@ -23,9 +23,9 @@
 #include <time.h>
 
 struct notifier {
-    struct net_loop *net;      /* webhooks on the loop; e-mail under its egress policy */
-    struct gw_worker *worker;  /* "costs-notify": one notification at a time */
-    pthread_mutex_t mu;        /* cfg, stats */
+    struct net_loop *net;     /* webhooks on the loop; e-mail under its egress policy */
+    struct gw_worker *worker; /* "costs-notify": one notification at a time */
+    pthread_mutex_t mu;       /* cfg, stats */
     struct cfg *cfg;
     struct notify_stats stats;
 };
@@ -49,9 +49,8 @@ static void rfc5322_date(int64_t ms, char *out, size_t cap)
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7],
-             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-             tm.tm_sec);
+    snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Domain of an address for the Message-ID ("openclaw.invalid" when there is none). */
@@ -139,8 +138,12 @@ static bool send_mail(struct notifier *n, const struct cfg *c, const struct item
         snprintf(why, cap, "no usable recipient");
     } else {
         char *msg = notify_email(from, to.data, it->subject, it->type, it->text, it->at_ms);
-        struct net_mail m = {.url = c->smtp_url, .from = from, .to = rcpt, .message = msg,
-                             .user = c->smtp_username, .password = c->smtp_password,
+        struct net_mail m = {.url = c->smtp_url,
+                             .from = from,
+                             .to = rcpt,
+                             .message = msg,
+                             .user = c->smtp_username,
+                             .password = c->smtp_password,
                              .timeout_ms = NOTIFY_TIMEOUT_S * 1000};
         ok = net_smtp_send(n->net, &m, why, cap) == GW_OK;
         free(msg);
@@ -151,14 +154,17 @@ static bool send_mail(struct notifier *n, const struct cfg *c, const struct item
     return ok;
 }
 
-static bool send_webhook(struct notifier *n, const struct cfg *c, const struct item *it,
-                         char *why, size_t cap)
+static bool send_webhook(struct notifier *n, const struct cfg *c, const struct item *it, char *why,
+                         size_t cap)
 {
     char *body = gw_json_compact(it->webhook);
     static const char *const headers[] = {"Content-Type: application/json",
                                           "User-Agent: openclaw-gateway/" GW_VERSION, NULL};
-    struct net_request rq = {.url = c->alert_webhook, .body = body, .body_len = strlen(body),
-                             .headers = headers, .timeout_ms = NOTIFY_TIMEOUT_S * 1000,
+    struct net_request rq = {.url = c->alert_webhook,
+                             .body = body,
+                             .body_len = strlen(body),
+                             .headers = headers,
+                             .timeout_ms = NOTIFY_TIMEOUT_S * 1000,
                              .max_body = 4096};
     struct net_response r;
     gw_err rc = net_fetch(n->net, &rq, &r);

@@ -35,24 +35,24 @@ struct notifier;
 typedef gw_err notify_claim_fn(void *arg);
 
 struct notify_msg {
-    const char *type;        /* "budget.threshold": X-OpenClaw-Alert header */
-    const char *about;       /* in log lines: "the threshold alert of workspace 'dev-team'" */
-    const char *log;         /* logged (warn) when it is sent, or NULL */
-    const char *email_to;    /* recipients, comma-separated; NULL: no e-mail */
+    const char *type;     /* "budget.threshold": X-OpenClaw-Alert header */
+    const char *about;    /* in log lines: "the threshold alert of workspace 'dev-team'" */
+    const char *log;      /* logged (warn) when it is sent, or NULL */
+    const char *email_to; /* recipients, comma-separated; NULL: no e-mail */
     const char *subject;
-    const char *text;        /* e-mail body, CRLF line ends (a signature is added) */
-    int64_t at_ms;           /* the e-mail's Date */
-    const json_t *webhook;   /* the webhook's JSON body; NULL: no webhook */
-    notify_claim_fn *claim;  /* optional */
-    void *claim_arg;         /* one malloc'd block, owned (freed) by the notifier once posted */
+    const char *text;       /* e-mail body, CRLF line ends (a signature is added) */
+    int64_t at_ms;          /* the e-mail's Date */
+    const json_t *webhook;  /* the webhook's JSON body; NULL: no webhook */
+    notify_claim_fn *claim; /* optional */
+    void *claim_arg;        /* one malloc'd block, owned (freed) by the notifier once posted */
 };
 
 struct notify_stats {
-    uint64_t handled;        /* notifications handled */
-    uint64_t delivered;      /* every channel succeeded */
-    uint64_t duplicates;     /* skipped: claimed before */
-    uint64_t failures;       /* a channel gave up */
-    uint64_t dropped;        /* queue full or stopped */
+    uint64_t handled;    /* notifications handled */
+    uint64_t delivered;  /* every channel succeeded */
+    uint64_t duplicates; /* skipped: claimed before */
+    uint64_t failures;   /* a channel gave up */
+    uint64_t dropped;    /* queue full or stopped */
 };
 
 /* Starts the thread; it keeps a reference to c (the SMTP relay and the webhook URL). */

@@ -19,13 +19,13 @@ struct store;
 struct ns_registry;
 
 struct ns_agent_info {
-    const char *name;        /* "<ns>/<agent>" */
+    const char *name; /* "<ns>/<agent>" */
     const char *ns;
     const char *agent;
     const char *channel;
     const char *memory_path; /* absolute */
     const char *description;
-    const char *source;      /* "config" | "api" */
+    const char *source; /* "config" | "api" */
 };
 
 /* The reserved agent name that addresses a namespace's shared memory. */
@@ -37,8 +37,8 @@ gw_err ns_registry_reload(struct ns_registry *reg, const struct cfg *c);
 size_t ns_registry_count(struct ns_registry *reg);
 
 /* Looks up an agent of the tenant; GW_ENOTFOUND when unknown. Strings copied into pool. */
-gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns,
-                     const char *agent, struct gw_pool *pool, struct ns_agent_info *out);
+gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns, const char *agent,
+                     struct gw_pool *pool, struct ns_agent_info *out);
 /* Validates a registration without changing anything (name grammar, reserved names, exists). */
 gw_err ns_agent_check_register(struct ns_registry *reg, const char *tenant, const char *ns,
                                const char *agent, char *msg, size_t msgcap);

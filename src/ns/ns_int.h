@@ -16,9 +16,9 @@ struct ns_agent {
 struct ns_registry {
     pthread_rwlock_t lock;
     struct store *st;
-    struct cfg *cfg;           /* ref held: namespaces and shared memory paths */
+    struct cfg *cfg; /* ref held: namespaces and shared memory paths */
     char *data_dir;
-    struct ns_agent *agents;   /* config agents first, then run-time ones */
+    struct ns_agent *agents; /* config agents first, then run-time ones */
     size_t n, cap;
 };
 

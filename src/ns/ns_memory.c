@@ -66,8 +66,9 @@ static gw_err open_parent(struct ns_registry *reg, const char *path, bool create
         int err = errno;
         close(fd);
         if (sub < 0)
-            return err == ENOENT ? GW_ENOTFOUND
-                 : (err == ELOOP || err == ENOTDIR) ? GW_EFORBIDDEN : GW_EIO;
+            return err == ENOENT                      ? GW_ENOTFOUND
+                   : (err == ELOOP || err == ENOTDIR) ? GW_EFORBIDDEN
+                                                      : GW_EIO;
         fd = sub;
         p = next + 1;
     }

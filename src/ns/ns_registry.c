@@ -23,9 +23,8 @@ static void agent_release(struct ns_agent *a)
     free(a->description);
 }
 
-static void push(struct ns_registry *reg, const char *tenant, const char *name,
-                 const char *channel, const char *memory_path, const char *description,
-                 bool from_config)
+static void push(struct ns_registry *reg, const char *tenant, const char *name, const char *channel,
+                 const char *memory_path, const char *description, bool from_config)
 {
     const char *slash = strchr(name, '/');
     if (!slash)
@@ -162,8 +161,8 @@ static char *memory_root(const struct ns_registry *reg, const char *tenant)
     return gw_xasprintf("%s/tenants/%s/memory", reg->data_dir, tenant);
 }
 
-gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns,
-                     const char *agent, struct gw_pool *pool, struct ns_agent_info *out)
+gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns, const char *agent,
+                     struct gw_pool *pool, struct ns_agent_info *out)
 {
     pthread_rwlock_rdlock(&reg->lock);
     const struct ns_agent *a = find(reg, tenant, ns, agent);
@@ -177,7 +176,9 @@ gw_err ns_agent_check_register(struct ns_registry *reg, const char *tenant, cons
                                const char *agent, char *msg, size_t msgcap)
 {
     if (!cfg_name_valid(ns) || !cfg_name_valid(agent)) {
-        snprintf(msg, msgcap, "agent name must be <namespace>/<agent>, each 1-63 characters of [a-z0-9_-] starting with a letter or digit");
+        snprintf(msg, msgcap,
+                 "agent name must be <namespace>/<agent>, each 1-63 characters of [a-z0-9_-] "
+                 "starting with a letter or digit");
         return GW_EINVAL;
     }
     if (strcmp(agent, NS_SHARED) == 0) {
@@ -204,8 +205,12 @@ gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char
     char *mem = gw_xasprintf("%s/%s/%s.md", root, ns, agent);
     free(root);
     struct store_agent row = {
-        .tenant = (char *)tenant, .name = name, .channel = name, .memory_path = mem,
-        .description = (char *)description, .created_by = (char *)created_by,
+        .tenant = (char *)tenant,
+        .name = name,
+        .channel = name,
+        .memory_path = mem,
+        .description = (char *)description,
+        .created_by = (char *)created_by,
         .created_ms = gw_now_ms(),
     };
     gw_err rc = find(reg, tenant, ns, agent) ? GW_ECONFLICT : store_agent_insert(reg->st, &row);
@@ -237,8 +242,8 @@ gw_err ns_agent_delete(struct ns_registry *reg, const char *tenant, const char *
         if (rc != GW_OK)
             break;
         if (ns_memory_remove(reg, a->memory_path) != GW_OK)
-            gw_warn("agents: %s/%s deleted, but its memory document could not be removed",
-                    ns, agent);
+            gw_warn("agents: %s/%s deleted, but its memory document could not be removed", ns,
+                    agent);
         agent_release(a);
         memmove(a, a + 1, (reg->n - i - 1) * sizeof(*a));
         reg->n--;
@@ -248,8 +253,7 @@ gw_err ns_agent_delete(struct ns_registry *reg, const char *tenant, const char *
     return rc;
 }
 
-gw_err ns_registry_conflicts(struct ns_registry *reg, const struct cfg *c, char *msg,
-                             size_t msgcap)
+gw_err ns_registry_conflicts(struct ns_registry *reg, const struct cfg *c, char *msg, size_t msgcap)
 {
     gw_err rc = GW_OK;
     pthread_rwlock_rdlock(&reg->lock);
@@ -258,9 +262,11 @@ gw_err ns_registry_conflicts(struct ns_registry *reg, const struct cfg *c, char 
             const struct ns_agent *a = &reg->agents[k];
             if (!a->from_config && !strcmp(a->tenant, c->tenant_id) &&
                 !strcmp(a->name, c->agents[i].name)) {
-                snprintf(msg, msgcap, "agents[%zu] '%s' in the configuration has the name of an "
+                snprintf(msg, msgcap,
+                         "agents[%zu] '%s' in the configuration has the name of an "
                          "agent registered through the API (in the store); delete that one "
-                         "(openclaw agents delete %s) or rename this one", i, a->name, a->name);
+                         "(openclaw agents delete %s) or rename this one",
+                         i, a->name, a->name);
                 rc = GW_ECONFLICT;
             }
         }
@@ -319,8 +325,11 @@ void ns_message_id(char *out, size_t cap)
 gw_err ns_message_post(struct ns_registry *reg, const char *tenant, const char *id,
                        const char *channel, const char *sender, const char *content)
 {
-    struct store_message m = {.id = (char *)id, .tenant = (char *)tenant,
-                              .channel = (char *)channel, .sender = (char *)sender,
-                              .content = (char *)content, .created_ms = gw_now_ms()};
+    struct store_message m = {.id = (char *)id,
+                              .tenant = (char *)tenant,
+                              .channel = (char *)channel,
+                              .sender = (char *)sender,
+                              .content = (char *)content,
+                              .created_ms = gw_now_ms()};
     return store_message_insert(reg->st, &m);
 }

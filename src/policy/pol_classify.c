@@ -20,9 +20,9 @@
 #define IS_ALPHA(c) (IS_UPPER(c) || IS_LOWER(c))
 #define IS_ALNUM(c) (IS_ALPHA(c) || IS_DIGIT(c))
 
-static const char *const det_names[] = {"email", "phone", "payment_card", "national_id",
-                                        "api_key", "private_key"};
-static const enum pol_level det_levels[] = {POL_LEVEL_INTERNAL, POL_LEVEL_INTERNAL,
+static const char *const det_names[] = {"email",       "phone",   "payment_card",
+                                        "national_id", "api_key", "private_key"};
+static const enum pol_level det_levels[] = {POL_LEVEL_INTERNAL,     POL_LEVEL_INTERNAL,
                                             POL_LEVEL_CONFIDENTIAL, POL_LEVEL_CONFIDENTIAL,
                                             POL_LEVEL_CONFIDENTIAL, POL_LEVEL_RESTRICTED};
 
@@ -36,14 +36,20 @@ enum pol_level pol_detector_level(enum pol_detector d)
     return (unsigned)d < POL_DET__COUNT ? det_levels[d] : POL_LEVEL_RESTRICTED;
 }
 
-enum pol_level pol_level_max(enum pol_level a, enum pol_level b) { return a > b ? a : b; }
+enum pol_level pol_level_max(enum pol_level a, enum pol_level b)
+{
+    return a > b ? a : b;
+}
 
 struct scan {
     const char *t;
     size_t n;
 };
 
-static char at(const struct scan *s, size_t i) { return i < s->n ? s->t[i] : '\0'; }
+static char at(const struct scan *s, size_t i)
+{
+    return i < s->n ? s->t[i] : '\0';
+}
 
 static bool luhn(const unsigned char *d, size_t n)
 {
@@ -89,11 +95,26 @@ static size_t run(const struct scan *s, size_t j, size_t max, bool (*ok)(char))
     return k;
 }
 
-static bool c_key(char c) { return IS_ALNUM(c) || c == '_' || c == '-'; }
-static bool c_alnum(char c) { return IS_ALNUM(c); }
-static bool c_upper_digit(char c) { return IS_UPPER(c) || IS_DIGIT(c); }
-static bool c_alnum_us(char c) { return IS_ALNUM(c) || c == '_'; }
-static bool c_alnum_dash(char c) { return IS_ALNUM(c) || c == '-'; }
+static bool c_key(char c)
+{
+    return IS_ALNUM(c) || c == '_' || c == '-';
+}
+static bool c_alnum(char c)
+{
+    return IS_ALNUM(c);
+}
+static bool c_upper_digit(char c)
+{
+    return IS_UPPER(c) || IS_DIGIT(c);
+}
+static bool c_alnum_us(char c)
+{
+    return IS_ALNUM(c) || c == '_';
+}
+static bool c_alnum_dash(char c)
+{
+    return IS_ALNUM(c) || c == '-';
+}
 static bool c_secret(char c)
 {
     return IS_ALNUM(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == '.';
@@ -126,8 +147,7 @@ static size_t m_api_key(const struct scan *s, size_t i)
     char c = s->t[i];
     if (c == 's' && prefix(s, i, "sk-") && (k = run(s, i + 3, 200, c_key)) >= 20)
         return i + 3 + k;
-    if ((prefix(s, i, "AKIA") || prefix(s, i, "ASIA")) &&
-        run(s, i + 4, 17, c_upper_digit) == 16)
+    if ((prefix(s, i, "AKIA") || prefix(s, i, "ASIA")) && run(s, i + 4, 17, c_upper_digit) == 16)
         return i + 20;
     if (c == 'g' && s->n - i > 4 && prefix(s, i, "gh") && strchr("pousr", at(s, i + 2)) &&
         at(s, i + 3) == '_' && run(s, i + 4, 37, c_alnum) == 36)
@@ -142,9 +162,9 @@ static size_t m_api_key(const struct scan *s, size_t i)
     if (c == 'A' && prefix(s, i, "AIza") && run(s, i + 4, 36, c_key) == 35)
         return i + 39;
     /* generic: <keyword> [quote] [spaces] (=|:) [spaces] [quote] <value of >= 16 diverse chars> */
-    static const char *const kw[] = {"api_key", "apikey", "api-key", "access_key", "secret_key",
-                                     "client_secret", "access_token", "auth_token", "secret",
-                                     "token", "password"};
+    static const char *const kw[] = {"api_key",    "apikey",        "api-key",      "access_key",
+                                     "secret_key", "client_secret", "access_token", "auth_token",
+                                     "secret",     "token",         "password"};
     char lc = IS_UPPER(c) ? (char)(c - 'A' + 'a') : c;
     for (size_t w = 0; w < GW_ARRAY_LEN(kw); w++) {
         if (kw[w][0] != lc || !prefix_ci(s, i, kw[w]))
@@ -374,7 +394,10 @@ static size_t m_nino(const struct scan *s, size_t i)
 
 /* --- e-mail ------------------------------------------------------------------------------- */
 
-static bool c_local(char c) { return IS_ALNUM(c) || (c && strchr("._%+-", c)); }
+static bool c_local(char c)
+{
+    return IS_ALNUM(c) || (c && strchr("._%+-", c));
+}
 
 /* at is the index of '@'; returns [start,end) or 0 */
 static size_t m_email(const struct scan *s, size_t at_i, size_t floor, size_t *start)
@@ -413,13 +436,13 @@ enum pol_level pol_classify_scan(const char *text, size_t len, pol_finding_fn *f
     struct scan s = {.t = text ? text : "", .n = text ? len : 0};
     enum pol_level level = POL_LEVEL_PUBLIC;
     size_t floor = 0; /* e-mail local parts never reach back before the last finding */
-#define FOUND(det, from, to)                                                                   \
-    do {                                                                                       \
-        if (fn)                                                                                \
-            fn(arg, det, from, (to) - (from));                                                 \
-        level = pol_level_max(level, det_levels[det]);                                         \
-        i = floor = (to);                                                                      \
-        goto next;                                                                             \
+#define FOUND(det, from, to)                                                                       \
+    do {                                                                                           \
+        if (fn)                                                                                    \
+            fn(arg, det, from, (to) - (from));                                                     \
+        level = pol_level_max(level, det_levels[det]);                                             \
+        i = floor = (to);                                                                          \
+        goto next;                                                                                 \
     } while (0)
     for (size_t i = 0; i < s.n;) {
         char c = s.t[i];
@@ -466,7 +489,7 @@ enum pol_level pol_classify_scan(const char *text, size_t len, pol_finding_fn *f
             continue;
         }
         i++;
-    next:;
+next:;
     }
 #undef FOUND
     return level;

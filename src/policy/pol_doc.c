@@ -82,9 +82,8 @@ static json_t *ybuild(struct ysrc *y, yaml_event_t *ev, int depth)
         y->failed = true;
         break;
     case YAML_SCALAR_EVENT:
-        if (ev->data.scalar.anchor ||
-            (ev->data.scalar.tag && !ev->data.scalar.plain_implicit &&
-             !ev->data.scalar.quoted_implicit)) {
+        if (ev->data.scalar.anchor || (ev->data.scalar.tag && !ev->data.scalar.plain_implicit &&
+                                       !ev->data.scalar.quoted_implicit)) {
             pol_issue_add(y->errs, "", "line %zu: YAML anchors and tags are not allowed", line);
             y->failed = true;
         } else if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
@@ -97,7 +96,8 @@ static json_t *ybuild(struct ysrc *y, yaml_event_t *ev, int depth)
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         bool map = ev->type == YAML_MAPPING_START_EVENT;
-        const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+        const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor
+                                        : ev->data.sequence_start.anchor;
         if (anchor) {
             pol_issue_add(y->errs, "", "line %zu: YAML anchors are not allowed", line);
             y->failed = true;
@@ -146,8 +146,8 @@ static json_t *ybuild(struct ysrc *y, yaml_event_t *ev, int depth)
                 break;
             }
             if (json_object_get(out, json_string_value(k))) {
-                pol_issue_add(y->errs, json_string_value(k), "line %zu: duplicate key '%s'",
-                              kline, json_string_value(k));
+                pol_issue_add(y->errs, json_string_value(k), "line %zu: duplicate key '%s'", kline,
+                              json_string_value(k));
                 y->failed = true;
                 json_decref(v);
             } else {
@@ -230,14 +230,21 @@ struct pol_doc *pol_doc_alloc(enum pol_domain d)
 static const char *json_kind(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "a list";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a decimal number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "a list";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a decimal number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
@@ -272,8 +279,9 @@ static bool parse_scalar(struct gw_pool *pool, const struct pol_field *f, const 
             break;
         }
         if (!json_is_integer(j) || json_integer_value(j) < 0) {
-            pol_issue_add(errs, path, "%s: expected a non-negative integer or \"unlimited\", got %s",
-                          path, json_is_integer(j) ? "a negative integer" : json_kind(j));
+            pol_issue_add(errs, path,
+                          "%s: expected a non-negative integer or \"unlimited\", got %s", path,
+                          json_is_integer(j) ? "a negative integer" : json_kind(j));
             return false;
         }
         v->i = json_integer_value(j);
@@ -304,9 +312,10 @@ static bool parse_scalar(struct gw_pool *pool, const struct pol_field *f, const 
             break;
         }
         if (!json_is_string(j) || !pol_name_valid(json_string_value(j))) {
-            pol_issue_add(errs, path, "%s: expected a name ([A-Za-z0-9._:/@+-], at most %d "
-                          "characters) or null, got %s", path, POL_NAME_MAX,
-                          json_is_string(j) ? "an invalid name" : json_kind(j));
+            pol_issue_add(errs, path,
+                          "%s: expected a name ([A-Za-z0-9._:/@+-], at most %d "
+                          "characters) or null, got %s",
+                          path, POL_NAME_MAX, json_is_string(j) ? "an invalid name" : json_kind(j));
             return false;
         }
         v->u.s = gw_pool_strdup(pool, json_string_value(j));
@@ -484,8 +493,8 @@ struct pol_doc *pol_doc_from_json(enum pol_domain d, const json_t *obj, struct p
     return compact;
 }
 
-struct pol_doc *pol_doc_parse(enum pol_domain d, const char *text, size_t len,
-                              enum pol_format fmt, struct pol_issues *errs)
+struct pol_doc *pol_doc_parse(enum pol_domain d, const char *text, size_t len, enum pol_format fmt,
+                              struct pol_issues *errs)
 {
     if (len > POL_DOC_MAX_BYTES) {
         pol_issue_add(errs, "", "document larger than %d bytes", POL_DOC_MAX_BYTES);
@@ -523,7 +532,10 @@ void pol_doc_free(struct pol_doc *doc)
         free(doc);
 }
 
-enum pol_domain pol_doc_domain(const struct pol_doc *doc) { return doc->domain; }
+enum pol_domain pol_doc_domain(const struct pol_doc *doc)
+{
+    return doc->domain;
+}
 
 /* --- copies -------------------------------------------------------------------------------- */
 
@@ -574,7 +586,10 @@ struct bump {
     size_t used;
 };
 
-static size_t al(size_t n) { return (n + 15) & ~(size_t)15; }
+static size_t al(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
 
 static void *bump(struct bump *b, size_t n)
 {
@@ -666,13 +681,15 @@ json_t *pol_val_to_json(const struct pol_field *f, const struct pol_val *v)
     if (!v->set)
         return json_null();
     switch (f->type) {
-    case POL_T_BOOL: return json_boolean(v->i);
+    case POL_T_BOOL:
+        return json_boolean(v->i);
     case POL_T_INT:
         return v->i == POL_INT_UNLIMITED ? json_string("unlimited") : json_integer(v->i);
     case POL_T_ENUM:
     case POL_T_LEVEL:
         return v->i >= 0 && (size_t)v->i < f->n_names ? json_string(f->names[v->i]) : json_null();
-    case POL_T_STRING: return v->u.s ? json_string(v->u.s) : json_null();
+    case POL_T_STRING:
+        return v->u.s ? json_string(v->u.s) : json_null();
     case POL_T_LIST: {
         json_t *a = json_array();
         if (v->u.l && v->u.l->any)

@@ -26,7 +26,6 @@ struct ectx {
     int decider; /* chain depth, -1 = none */
 };
 
-
 const char *pol_ctx_get(const struct pol_request *rq, const char *key)
 {
     for (size_t i = 0; i < rq->n_ctx; i++)
@@ -107,7 +106,10 @@ static int list_decider(const struct ectx *x, size_t field, const char *item, bo
     return src_depth(x, x->eff->v[field].src);
 }
 
-static const char *lvl(int l) { return pol_level_name(l); }
+static const char *lvl(int l)
+{
+    return pol_level_name(l);
+}
 
 /* --- domains ---------------------------------------------------------------------------------- */
 
@@ -124,8 +126,8 @@ static void eval_tool(struct ectx *x)
             decide(x, POL_DENY, list_decider(x, F_ACT_BLOCKED, tool, true),
                    "tool '%s' is blocked (actions.blocked)", tool);
         else
-            decide(x, POL_DENY, depth, "tool '%s' has autonomy block (actions.%s%s%s)", tool,
-                   why, strcmp(why, "per_action") ? "" : ".", strcmp(why, "per_action") ? "" : tool);
+            decide(x, POL_DENY, depth, "tool '%s' has autonomy block (actions.%s%s%s)", tool, why,
+                   strcmp(why, "per_action") ? "" : ".", strcmp(why, "per_action") ? "" : tool);
         break;
     case POL_APPROVE:
         decide(x, POL_REQUIRE_APPROVAL, depth,
@@ -135,13 +137,13 @@ static void eval_tool(struct ectx *x)
     case POL_NOTIFY:
         x->out->ob.disclosure_required = true;
         decide(x, POL_ALLOW, depth,
-               "tool '%s' may run with disclosure (autonomy notify from actions.%s%s%s)", tool,
-               why, strcmp(why, "per_action") ? "" : ".", strcmp(why, "per_action") ? "" : tool);
+               "tool '%s' may run with disclosure (autonomy notify from actions.%s%s%s)", tool, why,
+               strcmp(why, "per_action") ? "" : ".", strcmp(why, "per_action") ? "" : tool);
         break;
     case POL_AUTONOMOUS:
-        decide(x, POL_ALLOW, strcmp(why, "autonomous") == 0
-                                 ? list_decider(x, F_ACT_AUTONOMOUS, tool, true)
-                                 : depth,
+        decide(x, POL_ALLOW,
+               strcmp(why, "autonomous") == 0 ? list_decider(x, F_ACT_AUTONOMOUS, tool, true)
+                                              : depth,
                "tool '%s' is autonomous (actions.%s%s%s)", tool, why,
                strcmp(why, "per_action") ? "" : ".", strcmp(why, "per_action") ? "" : tool);
         break;
@@ -187,7 +189,10 @@ static void eval_connector(struct ectx *x, bool write, int level)
     }
     decide(x, POL_ALLOW, src_depth(x, write ? pm.src : en.src),
            "connector '%s' %s allowed (permissions %s, data %s <= %s)", name,
-           write ? "write" : "read", pm.i == POL_PERM_ADMIN ? "admin" : pm.i == POL_PERM_WRITE ? "write" : "read",
+           write ? "write" : "read",
+           pm.i == POL_PERM_ADMIN   ? "admin"
+           : pm.i == POL_PERM_WRITE ? "write"
+                                    : "read",
            lvl(level), lvl((int)mc.i));
 }
 
@@ -204,7 +209,8 @@ static void eval_model(struct ectx *x, int level)
     const char *provider = pol_model_provider(x->rq, pbuf, sizeof(pbuf));
     const struct pol_doc *e = x->eff;
     if (!provider) {
-        decide(x, POL_DENY, -1, "model call without a provider (context provider or "
+        decide(x, POL_DENY, -1,
+               "model call without a provider (context provider or "
                "\"provider/model\" id)");
         return;
     }
@@ -256,7 +262,8 @@ static void eval_model(struct ectx *x, int level)
         decide(x, POL_DENY, ceil_depth >= 0 ? ceil_depth : src_depth(x, sm->src),
                "data classified %s exceeds the ceiling %s of %s provider '%s' (%s) and no "
                "self-hosted model is configured (models.sensitive_data_model)",
-               lvl(level), lvl(ceiling), external ? "external" : "self-hosted", provider, ceil_from);
+               lvl(level), lvl(ceiling), external ? "external" : "self-hosted", provider,
+               ceil_from);
         return;
     }
     if (external && redact_external(x))
@@ -309,9 +316,10 @@ static void eval_agent(struct ectx *x, int level)
     st = st ? st : rq->tenant;
     tt = tt ? tt : rq->tenant;
     if (strcmp(st, tt) != 0 && !e->v[F_A2A_CROSS_ENT].i) {
-        decide(x, POL_DENY, src_depth(x, e->v[F_A2A_CROSS_ENT].src),
-               "cross-enterprise exchange %s -> %s is not allowed (agent-to-agent.cross_enterprise)",
-               st, tt);
+        decide(
+            x, POL_DENY, src_depth(x, e->v[F_A2A_CROSS_ENT].src),
+            "cross-enterprise exchange %s -> %s is not allowed (agent-to-agent.cross_enterprise)",
+            st, tt);
         return;
     }
     const char *so = pol_ctx_get(rq, "source_org"), *to = pol_ctx_get(rq, "target_org");
@@ -398,12 +406,19 @@ static void audit_flags(const struct pol_chain *c, const struct pol_request *rq,
     }
     bool log = d->v[F_AUD_ALL].i || d->v[F_AUD_DECISIONS].i;
     switch (rq->action) {
-    case POL_ACT_MODEL_CALL: log |= d->v[F_AUD_MODELS].i != 0; break;
-    case POL_ACT_AGENT_MESSAGE: log |= d->v[F_AUD_AGENTS].i != 0; break;
+    case POL_ACT_MODEL_CALL:
+        log |= d->v[F_AUD_MODELS].i != 0;
+        break;
+    case POL_ACT_AGENT_MESSAGE:
+        log |= d->v[F_AUD_AGENTS].i != 0;
+        break;
     case POL_ACT_CONNECTOR_READ:
     case POL_ACT_CONNECTOR_WRITE:
-    case POL_ACT_DATA_EXPORT: log |= d->v[F_AUD_DATA].i != 0; break;
-    default: break;
+    case POL_ACT_DATA_EXPORT:
+        log |= d->v[F_AUD_DATA].i != 0;
+        break;
+    default:
+        break;
     }
     out->audit = log;
     out->alert = out->effect == POL_DENY && d->v[F_AUD_ALERT_ON_DENY].i;
@@ -451,8 +466,8 @@ enum pol_effect pol_decide(struct pol_snapshot *s, const struct pol_request *rq,
     char msg[160];
     if (!scratch && atomic_load(&s->cached) >= s->cache_max)
         scratch = tmp = gw_pool_new();
-    const struct pol_chain *chain =
-        pol_chain_get(s, rq->tenant, rq->org_unit, rq->team, rq->user, scratch, msg, sizeof(msg));
+    const struct pol_chain *chain = pol_chain_get(s, rq->tenant, rq->org_unit, rq->team, rq->user,
+                                                  scratch, msg, sizeof(msg));
     if (!chain) {
         deny_early(out, "%s: failing closed", msg);
         goto done;
@@ -479,22 +494,38 @@ enum pol_effect pol_decide(struct pol_snapshot *s, const struct pol_request *rq,
             level = de && de->doc ? (int)de->doc->v[F_DATA_DEFAULT_CLASS].i : POL_LEVEL_INTERNAL;
             if (rq->action == POL_ACT_CONNECTOR_READ || rq->action == POL_ACT_CONNECTOR_WRITE) {
                 const char *vis = pol_ctx_get(rq, "visibility");
-                level = pol_classify_connector(rq->resource,
-                                               !vis ? POL_VIS_UNKNOWN
-                                               : strcmp(vis, "public") == 0 ? POL_VIS_PUBLIC
-                                                                            : POL_VIS_PRIVATE);
+                level = pol_classify_connector(rq->resource, !vis ? POL_VIS_UNKNOWN
+                                                             : strcmp(vis, "public") == 0
+                                                                 ? POL_VIS_PUBLIC
+                                                                 : POL_VIS_PRIVATE);
             }
         }
         out->classification = level;
         switch (rq->action) {
-        case POL_ACT_TOOL_CALL: eval_tool(&x); break;
-        case POL_ACT_CONNECTOR_READ: eval_connector(&x, false, level); break;
-        case POL_ACT_CONNECTOR_WRITE: eval_connector(&x, true, level); break;
-        case POL_ACT_MODEL_CALL: eval_model(&x, level); break;
-        case POL_ACT_AGENT_MESSAGE: eval_agent(&x, level); break;
-        case POL_ACT_FEATURE_USE: eval_feature(&x); break;
-        case POL_ACT_DATA_EXPORT: eval_export(&x, level); break;
-        default: decide(&x, POL_DENY, -1, "evaluation error: unknown action"); break;
+        case POL_ACT_TOOL_CALL:
+            eval_tool(&x);
+            break;
+        case POL_ACT_CONNECTOR_READ:
+            eval_connector(&x, false, level);
+            break;
+        case POL_ACT_CONNECTOR_WRITE:
+            eval_connector(&x, true, level);
+            break;
+        case POL_ACT_MODEL_CALL:
+            eval_model(&x, level);
+            break;
+        case POL_ACT_AGENT_MESSAGE:
+            eval_agent(&x, level);
+            break;
+        case POL_ACT_FEATURE_USE:
+            eval_feature(&x);
+            break;
+        case POL_ACT_DATA_EXPORT:
+            eval_export(&x, level);
+            break;
+        default:
+            decide(&x, POL_DENY, -1, "evaluation error: unknown action");
+            break;
         }
         if (x.decider >= 0) {
             const struct pol_chain *lvc = pol_chain_at(chain, (uint8_t)x.decider);

@@ -14,7 +14,6 @@
 
 #include <stdarg.h>
 
-
 struct note {
     char *buf;
     size_t cap, len;
@@ -33,16 +32,20 @@ static void add(struct note *n, const char *fmt, ...)
 }
 
 /* item a list field is consulted for, NULL for scalars */
-static const char *field_item(const struct pol_request *rq, enum pol_domain d, size_t f,
-                              char *pbuf, size_t pcap)
+static const char *field_item(const struct pol_request *rq, enum pol_domain d, size_t f, char *pbuf,
+                              size_t pcap)
 {
     switch (d) {
-    case POL_D_ACTIONS: return rq->resource;
-    case POL_D_INTEGRATIONS: return rq->resource;
+    case POL_D_ACTIONS:
+        return rq->resource;
+    case POL_D_INTEGRATIONS:
+        return rq->resource;
     case POL_D_MODELS:
         return f == F_MOD_PROVIDERS ? pol_model_provider(rq, pbuf, pcap) : rq->resource;
-    case POL_D_A2A: return pol_ctx_get(rq, "exchange_type");
-    default: return NULL;
+    case POL_D_A2A:
+        return pol_ctx_get(rq, "exchange_type");
+    default:
+        return NULL;
     }
 }
 
@@ -73,7 +76,8 @@ static void note_field(struct note *n, const struct pol_field *f, const struct p
             return;
         }
         if (f->n_sub == 1) {
-            add(n, "%s%s.%s=%s", sep, f->name, item, pol_val_show(&f->sub[0], &e->v[0], shown, sizeof(shown)));
+            add(n, "%s%s.%s=%s", sep, f->name, item,
+                pol_val_show(&f->sub[0], &e->v[0], shown, sizeof(shown)));
             return;
         }
         add(n, "%s%s.%s={", sep, f->name, item);
@@ -90,8 +94,8 @@ static void note_field(struct note *n, const struct pol_field *f, const struct p
     }
 }
 
-void pol_trace_build(const struct pol_chain *chain, const struct pol_request *rq,
-                     enum pol_domain d, int decider, struct pol_trace *trace)
+void pol_trace_build(const struct pol_chain *chain, const struct pol_request *rq, enum pol_domain d,
+                     int decider, struct pol_trace *trace)
 {
     const struct pol_chain *lv[POL_LEVELS_MAX];
     trace->n = 0;
@@ -147,9 +151,9 @@ json_t *pol_decision_to_json(const struct pol_decision *d, const struct pol_trac
     } else {
         json_object_set_new(o, "policy", json_null());
     }
-    json_object_set_new(o, "classification", d->classification >= 0
-                                                 ? json_string(pol_level_name(d->classification))
-                                                 : json_null());
+    json_object_set_new(o, "classification",
+                        d->classification >= 0 ? json_string(pol_level_name(d->classification))
+                                               : json_null());
     json_t *ob = json_object();
     json_object_set_new(ob, "disclosure_required", json_boolean(d->ob.disclosure_required));
     json_object_set_new(ob, "max_classification",
@@ -169,8 +173,10 @@ json_t *pol_decision_to_json(const struct pol_decision *d, const struct pol_trac
             const struct pol_trace_step *st = &trace->steps[i];
             json_t *s = json_object();
             json_object_set_new(s, "scope", json_string(pol_scope_name(st->scope)));
-            json_object_set_new(s, "scope_id", st->scope_id[0] ? json_string(st->scope_id) : json_null());
-            json_object_set_new(s, "policy_id", st->policy_id ? json_string(st->policy_id) : json_null());
+            json_object_set_new(s, "scope_id",
+                                st->scope_id[0] ? json_string(st->scope_id) : json_null());
+            json_object_set_new(s, "policy_id",
+                                st->policy_id ? json_string(st->policy_id) : json_null());
             if (st->policy_id)
                 json_object_set_new(s, "version", json_integer(st->version));
             json_object_set_new(s, "deciding", json_boolean(st->deciding));
@@ -191,8 +197,9 @@ void pol_explain_text(const struct pol_decision *d, const struct pol_trace *trac
     buf[0] = '\0';
     add(&n, "%s: %s\n", pol_effect_name(d->effect), d->reason);
     if (d->has_policy)
-        add(&n, "decided by policy %s v%lld at %s%s%s\n", d->policy_id, (long long)d->policy_version,
-            pol_scope_name(d->scope), d->scope_id ? " " : "", d->scope_id ? d->scope_id : "");
+        add(&n, "decided by policy %s v%lld at %s%s%s\n", d->policy_id,
+            (long long)d->policy_version, pol_scope_name(d->scope), d->scope_id ? " " : "",
+            d->scope_id ? d->scope_id : "");
     else
         add(&n, "decided by no policy (default deny / invalid input)\n");
     if (d->ob.disclosure_required)
@@ -238,7 +245,8 @@ json_t *pol_effective_json(struct pol_snapshot *s, const char *tenant, const cha
         const struct pol_cpol *p = lc && lc->node ? lc->node->pol[d] : NULL;
         if (sc->fields[i].type == POL_T_MAP || !p) {
             json_object_set_new(src, sc->fields[i].name,
-                                json_string(sc->fields[i].type == POL_T_MAP ? "merged" : "default"));
+                                json_string(sc->fields[i].type == POL_T_MAP ? "merged"
+                                                                            : "default"));
             continue;
         }
         char *t = gw_xasprintf("%s%s%s (policy %s v%lld)", pol_scope_name(p->scope),

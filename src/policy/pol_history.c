@@ -84,7 +84,10 @@ static char *slot_key(const char *tenant, enum pol_scope scope, const char *scop
                         scope == POL_SCOPE_ENTERPRISE || !scope_id ? "" : scope_id, (int)d);
 }
 
-struct pol_set *pol_set_new(void) { return gw_xcalloc(1, sizeof(struct pol_set)); }
+struct pol_set *pol_set_new(void)
+{
+    return gw_xcalloc(1, sizeof(struct pol_set));
+}
 
 void pol_set_free(struct pol_set *set)
 {
@@ -161,7 +164,8 @@ gw_err pol_set_load(struct pol_set *set, const struct pol_record *r, struct pol_
             }
     } else {
         if (index_find(&set->by_slot, slot, false)) {
-            pol_issue_add(errs, "", "another policy already occupies this tenant, scope, scope "
+            pol_issue_add(errs, "",
+                          "another policy already occupies this tenant, scope, scope "
                           "id and domain");
             free(slot);
             return GW_ECONFLICT;
@@ -235,10 +239,14 @@ gw_err pol_set_create(struct pol_set *set, const struct pol_change *ch,
         snprintf(gen, sizeof(gen), "pol_%s", hex);
         id = gen;
     }
-    struct pol_record base = {.id = (char *)id, .tenant = (char *)ch->tenant, .scope = ch->scope,
+    struct pol_record base = {.id = (char *)id,
+                              .tenant = (char *)ch->tenant,
+                              .scope = ch->scope,
                               .scope_id = ch->scope == POL_SCOPE_ENTERPRISE ? NULL
                                                                             : (char *)ch->scope_id,
-                              .domain = ch->domain, .version = 1, .content = ch->content,
+                              .domain = ch->domain,
+                              .version = 1,
+                              .content = ch->content,
                               .author = (char *)ch->author,
                               .change_reason = (char *)ch->change_reason,
                               .status = POL_STATUS_ACTIVE};
@@ -339,8 +347,7 @@ const struct pol_record *pol_set_get(const struct pol_set *set, const char *id, 
 }
 
 const struct pol_record *pol_set_find(const struct pol_set *set, const char *tenant,
-                                      enum pol_scope scope, const char *scope_id,
-                                      enum pol_domain d)
+                                      enum pol_scope scope, const char *scope_id, enum pol_domain d)
 {
     char *slot = slot_key(tenant, scope, scope_id, d);
     size_t *k = index_find((struct index *)&set->by_slot, slot, false);
@@ -367,7 +374,10 @@ size_t pol_set_latest(const struct pol_set *set, const struct pol_record **out, 
     return n;
 }
 
-size_t pol_set_count(const struct pol_set *set) { return set->n; }
+size_t pol_set_count(const struct pol_set *set)
+{
+    return set->n;
+}
 
 gw_err pol_snapshot_from_set(const struct pol_set *set, const struct pol_snapshot_opts *opts,
                              struct pol_snapshot **out, struct pol_issues *errs)

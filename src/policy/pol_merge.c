@@ -41,11 +41,16 @@ void pol_eff_defaults(struct pol_doc *eff, enum pol_domain d)
 static int64_t restrict_scalar(enum pol_merge m, int64_t p, int64_t c)
 {
     switch (m) {
-    case POL_M_AND: return p && c;
-    case POL_M_OR: return p || c;
-    case POL_M_MIN: return GW_MIN(p, c);
-    case POL_M_MAX: return GW_MAX(p, c);
-    default: return p;
+    case POL_M_AND:
+        return p && c;
+    case POL_M_OR:
+        return p || c;
+    case POL_M_MIN:
+        return GW_MIN(p, c);
+    case POL_M_MAX:
+        return GW_MAX(p, c);
+    default:
+        return p;
     }
 }
 

@@ -58,7 +58,7 @@ bool pol_record_check(const struct pol_record *r, struct pol_issues *errs)
         BAD("scope_id", "scope_id: an enterprise policy has no scope_id");
     else if (r->scope == POL_SCOPE_ORG && !pol_org_path_valid(r->scope_id))
         BAD("scope_id", "scope_id: an org policy needs an org unit path "
-            "(segments of [a-z0-9][a-z0-9_-]* separated by '/')");
+                        "(segments of [a-z0-9][a-z0-9_-]* separated by '/')");
     else if ((r->scope == POL_SCOPE_TEAM || r->scope == POL_SCOPE_USER) &&
              !pol_name_valid(r->scope_id))
         BAD("scope_id", "scope_id: a %s policy needs a %s id", pol_scope_name(r->scope),
@@ -97,7 +97,10 @@ void pol_record_free(struct pol_record *r)
     free(r);
 }
 
-static char *dup0(const char *s) { return s ? gw_xstrdup(s) : NULL; }
+static char *dup0(const char *s)
+{
+    return s ? gw_xstrdup(s) : NULL;
+}
 
 struct pol_record *pol_record_clone(const struct pol_record *r)
 {
@@ -127,13 +130,13 @@ json_t *pol_record_to_json(const struct pol_record *r)
     json_object_set_new(o, "author", json_string(r->author ? r->author : ""));
     json_object_set_new(o, "created_at", json_string(ts));
     json_object_set_new(o, "change_reason", json_string(r->change_reason ? r->change_reason : ""));
-    json_object_set_new(o, "status", json_string(r->status == POL_STATUS_ACTIVE ? "active"
-                                                                                : "deprecated"));
+    json_object_set_new(o, "status",
+                        json_string(r->status == POL_STATUS_ACTIVE ? "active" : "deprecated"));
     return o;
 }
 
-static const char *const record_keys[] = {"id",      "tenant",     "scope",         "scope_id",
-                                          "domain",  "version",    "content",       "author",
+static const char *const record_keys[] = {"id",         "tenant",        "scope",   "scope_id",
+                                          "domain",     "version",       "content", "author",
                                           "created_at", "change_reason", "status"};
 
 struct pol_record *pol_record_from_json(const json_t *j, struct pol_issues *errs)
@@ -170,7 +173,8 @@ struct pol_record *pol_record_from_json(const json_t *j, struct pol_issues *errs
         scope = 0;
     }
     if (domain < 0) {
-        pol_issue_add(errs, "domain", "domain: unknown (expected one of models, actions, "
+        pol_issue_add(errs, "domain",
+                      "domain: unknown (expected one of models, actions, "
                       "integrations, agent-to-agent, features, data, audit)");
         ok = false;
         domain = 0;

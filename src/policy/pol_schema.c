@@ -18,17 +18,33 @@ static const char *const level_names[] = {"public", "internal", "confidential", 
 static const char *const autonomy_names[] = {"autonomous", "notify", "approve", "block"};
 static const char *const perm_names[] = {"admin", "write", "read"};
 
-#define BOOLF(n, m, d, text) {.name = n, .type = POL_T_BOOL, .merge = m, .def_i = d, .fallback = -1, .doc = text}
-#define INTF(n, m, d, text) {.name = n, .type = POL_T_INT, .merge = m, .def_i = d, .fallback = -1, .doc = text}
-#define LEVELF(n, m, d, text) {.name = n, .type = POL_T_LEVEL, .merge = m, .def_i = d, .names = level_names, .n_names = 4, .fallback = -1, .doc = text}
-#define LISTF(n, m, any, text) {.name = n, .type = POL_T_LIST, .merge = m, .def_any = any, .fallback = -1, .doc = text}
+#define BOOLF(n, m, d, text)                                                                       \
+    {                                                                                              \
+        .name = n, .type = POL_T_BOOL, .merge = m, .def_i = d, .fallback = -1, .doc = text         \
+    }
+#define INTF(n, m, d, text)                                                                        \
+    {                                                                                              \
+        .name = n, .type = POL_T_INT, .merge = m, .def_i = d, .fallback = -1, .doc = text          \
+    }
+#define LEVELF(n, m, d, text)                                                                      \
+    {                                                                                              \
+        .name = n, .type = POL_T_LEVEL, .merge = m, .def_i = d, .names = level_names,              \
+        .n_names = 4, .fallback = -1, .doc = text                                                  \
+    }
+#define LISTF(n, m, any, text)                                                                     \
+    {                                                                                              \
+        .name = n, .type = POL_T_LIST, .merge = m, .def_any = any, .fallback = -1, .doc = text     \
+    }
 
 static const struct pol_field models_fields[] = {
     LISTF("allowed_providers", POL_M_INTERSECT, false,
           "providers a model call may use (\"*\" = any); default none"),
     LISTF("allowed_models", POL_M_INTERSECT, true,
           "model ids a model call may use (\"*\" = any model of an allowed provider)"),
-    {.name = "sensitive_data_model", .type = POL_T_STRING, .merge = POL_M_PIN, .fallback = -1,
+    {.name = "sensitive_data_model",
+     .type = POL_T_STRING,
+     .merge = POL_M_PIN,
+     .fallback = -1,
      .doc = "self-hosted model that receives data above the provider's ceiling (reroute); "
             "lower scopes may keep or clear it (then such calls are denied), never change it"},
     LEVELF("max_classification_external", POL_M_MIN, POL_LEVEL_INTERNAL,
@@ -38,18 +54,31 @@ static const struct pol_field models_fields[] = {
 };
 
 static const struct pol_field per_action_sub[] = {
-    {.name = "autonomy", .type = POL_T_ENUM, .merge = POL_M_MAX, .names = autonomy_names,
-     .n_names = 4, .def_i = POL_APPROVE, .fallback = -1, .doc = "autonomy of this tool"},
+    {.name = "autonomy",
+     .type = POL_T_ENUM,
+     .merge = POL_M_MAX,
+     .names = autonomy_names,
+     .n_names = 4,
+     .def_i = POL_APPROVE,
+     .fallback = -1,
+     .doc = "autonomy of this tool"},
 };
 
 static const struct pol_field actions_fields[] = {
-    {.name = "default_autonomy", .type = POL_T_ENUM, .merge = POL_M_MAX, .names = autonomy_names,
-     .n_names = 4, .def_i = POL_APPROVE, .fallback = -1,
+    {.name = "default_autonomy",
+     .type = POL_T_ENUM,
+     .merge = POL_M_MAX,
+     .names = autonomy_names,
+     .n_names = 4,
+     .def_i = POL_APPROVE,
+     .fallback = -1,
      .doc = "autonomy of a tool not listed elsewhere: autonomous < notify < approve < block"},
     LISTF("blocked", POL_M_UNION, false, "tools that are always denied (deny-list)"),
-    LISTF("autonomous", POL_M_INTERSECT, false,
-          "tools that run without approval (allow-list)"),
-    {.name = "per_action", .type = POL_T_MAP, .merge = POL_M_ENTRIES, .fallback = -1,
+    LISTF("autonomous", POL_M_INTERSECT, false, "tools that run without approval (allow-list)"),
+    {.name = "per_action",
+     .type = POL_T_MAP,
+     .merge = POL_M_ENTRIES,
+     .fallback = -1,
      .sub = per_action_sub,
      .n_sub = 1,
      .doc = "tool name -> autonomy; an entry can only be stricter than what the parent "
@@ -57,22 +86,45 @@ static const struct pol_field actions_fields[] = {
 };
 
 static const struct pol_field connector_sub[] = {
-    {.name = "enabled", .type = POL_T_BOOL, .merge = POL_M_AND, .def_i = 0, .fallback = -1,
+    {.name = "enabled",
+     .type = POL_T_BOOL,
+     .merge = POL_M_AND,
+     .def_i = 0,
+     .fallback = -1,
      .doc = "connector may be used"},
-    {.name = "permissions", .type = POL_T_ENUM, .merge = POL_M_MAX, .names = perm_names,
-     .n_names = 3, .def_i = POL_PERM_READ, .fallback = F_INT_DEFAULT_PERMS,
+    {.name = "permissions",
+     .type = POL_T_ENUM,
+     .merge = POL_M_MAX,
+     .names = perm_names,
+     .n_names = 3,
+     .def_i = POL_PERM_READ,
+     .fallback = F_INT_DEFAULT_PERMS,
      .doc = "admin < write < read (read is strictest); unset: default_permissions"},
-    {.name = "max_classification", .type = POL_T_LEVEL, .merge = POL_M_MIN,
-     .names = level_names, .n_names = 4, .def_i = POL_LEVEL_INTERNAL, .fallback = -1,
+    {.name = "max_classification",
+     .type = POL_T_LEVEL,
+     .merge = POL_M_MIN,
+     .names = level_names,
+     .n_names = 4,
+     .def_i = POL_LEVEL_INTERNAL,
+     .fallback = -1,
      .doc = "highest classification of data this connector may carry (ceiling)"},
 };
 
 static const struct pol_field integrations_fields[] = {
-    {.name = "default_permissions", .type = POL_T_ENUM, .merge = POL_M_MAX, .names = perm_names,
-     .n_names = 3, .def_i = POL_PERM_READ, .fallback = -1,
+    {.name = "default_permissions",
+     .type = POL_T_ENUM,
+     .merge = POL_M_MAX,
+     .names = perm_names,
+     .n_names = 3,
+     .def_i = POL_PERM_READ,
+     .fallback = -1,
      .doc = "permissions of a connector entry that sets none: admin < write < read"},
-    {.name = "connectors", .type = POL_T_MAP, .merge = POL_M_ENTRIES, .sub = connector_sub,
-     .n_sub = 3, .fallback = -1,
+    {.name = "connectors",
+     .type = POL_T_MAP,
+     .merge = POL_M_ENTRIES,
+     .sub = connector_sub,
+     .n_sub = 3,
+     .fallback = -1,
      .doc = "connector type -> {enabled, permissions, max_classification}; a connector absent "
             "from the map is disabled"},
 };
@@ -170,18 +222,21 @@ static int find_name(const char *const *names, size_t n, const char *s)
 
 static const char *const scope_names[] = {"enterprise", "org", "team", "user"};
 static const char *const effect_names[] = {"allow", "require_approval", "deny"};
-static const char *const action_names[] = {"tool_call",   "connector_read", "connector_write",
-                                           "model_call",  "agent_message",  "feature_use",
+static const char *const action_names[] = {"tool_call",  "connector_read", "connector_write",
+                                           "model_call", "agent_message",  "feature_use",
                                            "data_export"};
-static const char *const merge_names[] = {"and", "or", "min", "max", "intersect", "union", "pin",
-                                          "entries"};
+static const char *const merge_names[] = {"and",       "or",    "min", "max",
+                                          "intersect", "union", "pin", "entries"};
 static const char *const type_names[] = {"bool", "int", "enum", "level", "list", "string", "map"};
 
 const char *pol_level_name(int level)
 {
     return level >= 0 && level < POL_LEVEL__COUNT ? level_names[level] : "unknown";
 }
-int pol_level_parse(const char *s) { return find_name(level_names, 4, s); }
+int pol_level_parse(const char *s)
+{
+    return find_name(level_names, 4, s);
+}
 
 const char *pol_domain_name(enum pol_domain d)
 {
@@ -199,7 +254,10 @@ const char *pol_scope_name(enum pol_scope s)
 {
     return (unsigned)s < POL_SCOPE__COUNT ? scope_names[s] : "unknown";
 }
-int pol_scope_parse(const char *s) { return find_name(scope_names, 4, s); }
+int pol_scope_parse(const char *s)
+{
+    return find_name(scope_names, 4, s);
+}
 
 const char *pol_effect_name(enum pol_effect e)
 {
@@ -210,19 +268,29 @@ const char *pol_action_name(enum pol_action a)
 {
     return (unsigned)a < POL_ACT__COUNT ? action_names[a] : "unknown";
 }
-int pol_action_parse(const char *s) { return find_name(action_names, POL_ACT__COUNT, s); }
+int pol_action_parse(const char *s)
+{
+    return find_name(action_names, POL_ACT__COUNT, s);
+}
 
 enum pol_domain pol_action_domain(enum pol_action a)
 {
     switch (a) {
-    case POL_ACT_TOOL_CALL: return POL_D_ACTIONS;
+    case POL_ACT_TOOL_CALL:
+        return POL_D_ACTIONS;
     case POL_ACT_CONNECTOR_READ:
-    case POL_ACT_CONNECTOR_WRITE: return POL_D_INTEGRATIONS;
-    case POL_ACT_MODEL_CALL: return POL_D_MODELS;
-    case POL_ACT_AGENT_MESSAGE: return POL_D_A2A;
-    case POL_ACT_FEATURE_USE: return POL_D_FEATURES;
-    case POL_ACT_DATA_EXPORT: return POL_D_DATA;
-    default: return POL_D__COUNT;
+    case POL_ACT_CONNECTOR_WRITE:
+        return POL_D_INTEGRATIONS;
+    case POL_ACT_MODEL_CALL:
+        return POL_D_MODELS;
+    case POL_ACT_AGENT_MESSAGE:
+        return POL_D_A2A;
+    case POL_ACT_FEATURE_USE:
+        return POL_D_FEATURES;
+    case POL_ACT_DATA_EXPORT:
+        return POL_D_DATA;
+    default:
+        return POL_D__COUNT;
     }
 }
 
@@ -285,7 +353,9 @@ const char *pol_val_show(const struct pol_field *f, const struct pol_val *v, cha
         return buf;
     }
     switch (f->type) {
-    case POL_T_BOOL: snprintf(buf, cap, "%s", v->i ? "true" : "false"); break;
+    case POL_T_BOOL:
+        snprintf(buf, cap, "%s", v->i ? "true" : "false");
+        break;
     case POL_T_INT:
         if (v->i == POL_INT_UNLIMITED)
             snprintf(buf, cap, "unlimited");
@@ -297,7 +367,9 @@ const char *pol_val_show(const struct pol_field *f, const struct pol_val *v, cha
         snprintf(buf, cap, "%s",
                  v->i >= 0 && (size_t)v->i < f->n_names ? f->names[v->i] : "(invalid)");
         break;
-    case POL_T_STRING: snprintf(buf, cap, "%s", v->u.s ? v->u.s : "none"); break;
+    case POL_T_STRING:
+        snprintf(buf, cap, "%s", v->u.s ? v->u.s : "none");
+        break;
     case POL_T_LIST: {
         const struct pol_list *l = v->u.l;
         size_t o = (size_t)snprintf(buf, cap, "[");
@@ -309,7 +381,9 @@ const char *pol_val_show(const struct pol_field *f, const struct pol_val *v, cha
             snprintf(buf + o, cap - o, "]");
         break;
     }
-    case POL_T_MAP: snprintf(buf, cap, "{%zu entries}", v->u.m ? v->u.m->n : 0); break;
+    case POL_T_MAP:
+        snprintf(buf, cap, "{%zu entries}", v->u.m ? v->u.m->n : 0);
+        break;
     }
     return buf;
 }
@@ -319,11 +393,15 @@ bool pol_val_valid(const struct pol_field *f, const struct pol_val *v)
     if (!v->set)
         return true;
     switch (f->type) {
-    case POL_T_BOOL: return v->i == 0 || v->i == 1;
-    case POL_T_INT: return v->i >= 0;
+    case POL_T_BOOL:
+        return v->i == 0 || v->i == 1;
+    case POL_T_INT:
+        return v->i >= 0;
     case POL_T_ENUM:
-    case POL_T_LEVEL: return v->i >= 0 && (size_t)v->i < f->n_names;
-    case POL_T_STRING: return true;
+    case POL_T_LEVEL:
+        return v->i >= 0 && (size_t)v->i < f->n_names;
+    case POL_T_STRING:
+        return true;
     case POL_T_LIST: {
         const struct pol_list *l = v->u.l;
         if (!l || (l->n && !l->items))

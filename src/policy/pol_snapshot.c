@@ -151,8 +151,10 @@ gw_err pol_snapshot_build(const struct pol_record *const *recs, size_t n,
             continue;
         if (!r->tenant || !*r->tenant || (unsigned)r->scope >= POL_SCOPE__COUNT ||
             (unsigned)r->domain >= POL_D__COUNT) {
-            pol_issue_add(errs, r->id ? r->id : "", "policy %s: no tenant, scope or domain; "
-                          "skipped", r->id ? r->id : "(no id)");
+            pol_issue_add(errs, r->id ? r->id : "",
+                          "policy %s: no tenant, scope or domain; "
+                          "skipped",
+                          r->id ? r->id : "(no id)");
             continue;
         }
         struct pol_issues tmp = {0};
@@ -209,7 +211,10 @@ void pol_snapshot_unref(struct pol_snapshot *s)
     free(s);
 }
 
-uint64_t pol_snapshot_generation(const struct pol_snapshot *s) { return s ? s->generation : 0; }
+uint64_t pol_snapshot_generation(const struct pol_snapshot *s)
+{
+    return s ? s->generation : 0;
+}
 
 size_t pol_snapshot_cached_chains(const struct pol_snapshot *s)
 {
@@ -236,8 +241,8 @@ static size_t make_key(char *buf, const char *tenant, const char *org, size_t or
     return o;
 }
 
-static const struct pol_chain *cache_find(const struct pol_snapshot *s, uint64_t h,
-                                          const char *key, size_t len)
+static const struct pol_chain *cache_find(const struct pol_snapshot *s, uint64_t h, const char *key,
+                                          size_t len)
 {
     size_t mask = s->slots_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -305,13 +310,14 @@ static const struct pol_chain *build_level(struct pol_snapshot *s, const struct 
         scope = POL_SCOPE_ENTERPRISE, scope_id_src = NULL, scope_id_len = 0;
     }
     const struct pol_chain *parent = scope == POL_SCOPE_ENTERPRISE ? NULL
-                                                                    : build_level(s, &up, scratch);
+                                                                   : build_level(s, &up, scratch);
     if (parent && parent->depth + 1 >= POL_LEVELS_MAX)
         return NULL;
 
     size_t cached = atomic_load(&s->cached);
     /* full: into the caller's scratch; without one, overshoot a little (slots are 2x max) */
-    bool cache = cached < s->cache_max || (!scratch && cached + 1 < s->slots_cap / 2 + s->cache_max / 2);
+    bool cache = cached < s->cache_max ||
+                 (!scratch && cached + 1 < s->slots_cap / 2 + s->cache_max / 2);
     if (!cache && !scratch)
         return NULL;
     struct gw_pool *pool = cache ? s->cache_pool : scratch;

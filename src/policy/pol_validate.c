@@ -38,30 +38,39 @@ static const char *origin(const struct vctx *v, uint8_t src, char *buf, size_t c
 static const char *hint(const struct pol_field *f)
 {
     switch (f->merge) {
-    case POL_M_AND: return "it can only be turned off below";
-    case POL_M_OR: return "it can only be turned on below";
+    case POL_M_AND:
+        return "it can only be turned off below";
+    case POL_M_OR:
+        return "it can only be turned on below";
     case POL_M_MIN:
         return f->type == POL_T_LEVEL ? "a classification ceiling can only be lowered below"
                                       : "it can only decrease below";
     case POL_M_MAX:
         if (f->type == POL_T_ENUM)
             return f->names == pol_schema[POL_D_ACTIONS].fields[F_ACT_DEFAULT].names
-                       ? "autonomy can only move toward block (autonomous < notify < approve < block)"
+                       ? "autonomy can only move toward block (autonomous < notify < approve < "
+                         "block)"
                        : "permissions can only move toward read (admin < write < read)";
         return f->type == POL_T_LEVEL ? "a classification floor can only be raised below"
                                       : "it can only increase below";
-    default: return "";
+    default:
+        return "";
     }
 }
 
 static bool scalar_looser(enum pol_merge m, int64_t p, int64_t c)
 {
     switch (m) {
-    case POL_M_AND: return c && !p;
-    case POL_M_OR: return !c && p;
-    case POL_M_MIN: return c > p;
-    case POL_M_MAX: return c < p;
-    default: return false;
+    case POL_M_AND:
+        return c && !p;
+    case POL_M_OR:
+        return !c && p;
+    case POL_M_MIN:
+        return c > p;
+    case POL_M_MAX:
+        return c < p;
+    default:
+        return false;
     }
 }
 
@@ -87,18 +96,22 @@ static void check_list(struct vctx *v, const struct pol_field *f, const struct p
     if (p->any)
         return;
     if (c->any) {
-        pol_issue_add(v->out, f->name, "%s: \"*\" (any) is looser than %s set by %s; an "
-                      "allow-list can only be narrowed below", f->name,
-                      pol_val_show(f, pv, shown, sizeof(shown)), origin(v, pv->src, o, sizeof(o)));
+        pol_issue_add(v->out, f->name,
+                      "%s: \"*\" (any) is looser than %s set by %s; an "
+                      "allow-list can only be narrowed below",
+                      f->name, pol_val_show(f, pv, shown, sizeof(shown)),
+                      origin(v, pv->src, o, sizeof(o)));
         v->ok = false;
         return;
     }
     for (size_t i = 0; i < c->n; i++) {
         if (pol_list_has(p, c->items[i]))
             continue;
-        pol_issue_add(v->out, f->name, "%s: '%s' is not allowed by the parent (%s set by %s); an "
-                      "allow-list can only be narrowed below", f->name, c->items[i],
-                      pol_val_show(f, pv, shown, sizeof(shown)), origin(v, pv->src, o, sizeof(o)));
+        pol_issue_add(v->out, f->name,
+                      "%s: '%s' is not allowed by the parent (%s set by %s); an "
+                      "allow-list can only be narrowed below",
+                      f->name, c->items[i], pol_val_show(f, pv, shown, sizeof(shown)),
+                      origin(v, pv->src, o, sizeof(o)));
         v->ok = false;
     }
 }
@@ -114,10 +127,11 @@ static void check_per_action(struct vctx *v, const struct pol_field *f, const st
             continue;
         char path[POL_NAME_MAX + 32], o[300];
         snprintf(path, sizeof(path), "%s.%s", f->name, e->name);
-        pol_issue_add(v->out, path, "%s: %s is looser than %s, what the parent resolves for "
-                      "'%s' (from actions.%s, set by %s); %s", path, f->sub[0].names[e->v[0].i],
-                      f->sub[0].names[pres], e->name, why, origin(v, src, o, sizeof(o)),
-                      hint(&f->sub[0]));
+        pol_issue_add(v->out, path,
+                      "%s: %s is looser than %s, what the parent resolves for "
+                      "'%s' (from actions.%s, set by %s); %s",
+                      path, f->sub[0].names[e->v[0].i], f->sub[0].names[pres], e->name, why,
+                      origin(v, src, o, sizeof(o)), hint(&f->sub[0]));
         v->ok = false;
     }
 }
@@ -135,7 +149,8 @@ static void check_connectors(struct vctx *v, const struct pol_field *f, const st
             snprintf(path, sizeof(path), "%s.%s.%s", f->name, ce->name, f->sub[k].name);
             if (!pe && k == S_CONN_ENABLED) {
                 if (ce->v[k].i) {
-                    pol_issue_add(v->out, path, "%s: connector '%s' is not enabled by the parent "
+                    pol_issue_add(v->out, path,
+                                  "%s: connector '%s' is not enabled by the parent "
                                   "(absent from connectors in %s); it cannot be enabled below",
                                   path, ce->name, origin(v, pmap->src, o, sizeof(o)));
                     v->ok = false;
@@ -154,14 +169,16 @@ static void check_pin(struct vctx *v, const struct pol_field *f, const struct po
     if (!cv->u.s || (pv->u.s && strcmp(pv->u.s, cv->u.s) == 0))
         return;
     char o[300];
-    pol_issue_add(v->out, f->name, "%s: '%s' differs from the parent's %s%s%s (set by %s); it can "
-                  "only be kept or cleared (null) below", f->name, cv->u.s, pv->u.s ? "'" : "",
-                  pv->u.s ? pv->u.s : "none", pv->u.s ? "'" : "", origin(v, pv->src, o, sizeof(o)));
+    pol_issue_add(v->out, f->name,
+                  "%s: '%s' differs from the parent's %s%s%s (set by %s); it can "
+                  "only be kept or cleared (null) below",
+                  f->name, cv->u.s, pv->u.s ? "'" : "", pv->u.s ? pv->u.s : "none",
+                  pv->u.s ? "'" : "", origin(v, pv->src, o, sizeof(o)));
     v->ok = false;
 }
 
-bool pol_validate(struct pol_snapshot *s, const struct pol_position *pos,
-                  const struct pol_doc *doc, struct pol_issues *out)
+bool pol_validate(struct pol_snapshot *s, const struct pol_position *pos, const struct pol_doc *doc,
+                  struct pol_issues *out)
 {
     if (!pos || !doc || (unsigned)doc->domain >= POL_D__COUNT) {
         pol_issue_add(out, "", "nothing to validate");
@@ -229,15 +246,21 @@ bool pol_validate(struct pol_snapshot *s, const struct pol_position *pos,
         if (!cv->set)
             continue;
         switch (f->type) {
-        case POL_T_LIST: check_list(&v, f, pv, cv); break;
-        case POL_T_STRING: check_pin(&v, f, pv, cv); break;
+        case POL_T_LIST:
+            check_list(&v, f, pv, cv);
+            break;
+        case POL_T_STRING:
+            check_pin(&v, f, pv, cv);
+            break;
         case POL_T_MAP:
             if (v.d == POL_D_ACTIONS)
                 check_per_action(&v, f, cv);
             else
                 check_connectors(&v, f, cv);
             break;
-        default: check_scalar(&v, f->name, f, pv, cv); break;
+        default:
+            check_scalar(&v, f->name, f, pv, cv);
+            break;
         }
     }
 out:

@@ -55,7 +55,13 @@ enum pol_domain {
 };
 
 /* Ordered from the top of the hierarchy down. */
-enum pol_scope { POL_SCOPE_ENTERPRISE, POL_SCOPE_ORG, POL_SCOPE_TEAM, POL_SCOPE_USER, POL_SCOPE__COUNT };
+enum pol_scope {
+    POL_SCOPE_ENTERPRISE,
+    POL_SCOPE_ORG,
+    POL_SCOPE_TEAM,
+    POL_SCOPE_USER,
+    POL_SCOPE__COUNT
+};
 
 enum pol_status { POL_STATUS_ACTIVE, POL_STATUS_DEPRECATED };
 
@@ -109,8 +115,8 @@ enum pol_format { POL_FMT_AUTO, POL_FMT_JSON, POL_FMT_YAML };
 /* Parses text (YAML or JSON; AUTO = JSON when the first non-blank byte is '{') into a typed
  * document of the domain. Unknown fields, wrong types, unknown enum values, duplicates... are
  * errors; every error is appended to errs (field + message). Returns NULL on any error. */
-struct pol_doc *pol_doc_parse(enum pol_domain d, const char *text, size_t len,
-                              enum pol_format fmt, struct pol_issues *errs);
+struct pol_doc *pol_doc_parse(enum pol_domain d, const char *text, size_t len, enum pol_format fmt,
+                              struct pol_issues *errs);
 /* Same from an already parsed JSON object (e.g. the "content" of an API body). */
 struct pol_doc *pol_doc_from_json(enum pol_domain d, const json_t *obj, struct pol_issues *errs);
 /* YAML text to JSON (strict: no aliases, duplicate keys refused); for bundles of policies. */
@@ -132,12 +138,12 @@ json_t *pol_schema_to_json(void);
 #define POL_NAME_MAX 255 /* tenant, scope id (org path), user, team, resource... */
 
 struct pol_record {
-    char *id;            /* stable across versions: one id per (tenant, scope, scope_id, domain) */
+    char *id; /* stable across versions: one id per (tenant, scope, scope_id, domain) */
     char *tenant;
     enum pol_scope scope;
-    char *scope_id;      /* org path / team id / user id; NULL for enterprise */
+    char *scope_id; /* org path / team id / user id; NULL for enterprise */
     enum pol_domain domain;
-    int64_t version;     /* 1, 2, ... bumped on every change (update, deprecate, rollback) */
+    int64_t version; /* 1, 2, ... bumped on every change (update, deprecate, rollback) */
     struct pol_doc *content;
     char *author;
     int64_t created_ms;  /* when this version was written */
@@ -158,15 +164,16 @@ struct pol_record *pol_record_from_json(const json_t *j, struct pol_issues *errs
  * (and persists each new version it returns; reload them with pol_set_load). */
 struct pol_set;
 struct pol_change {
-    const char *tenant;    /* create only */
-    enum pol_scope scope;  /* create only */
-    const char *scope_id;  /* create only */
-    enum pol_domain domain;/* create only */
-    const char *id;        /* create: NULL = generated "pol_<hex>" */
+    const char *tenant;      /* create only */
+    enum pol_scope scope;    /* create only */
+    const char *scope_id;    /* create only */
+    enum pol_domain domain;  /* create only */
+    const char *id;          /* create: NULL = generated "pol_<hex>" */
     struct pol_doc *content; /* create/update: borrowed, cloned */
     const char *author;
     const char *change_reason;
-    int64_t expected_version; /* update/deprecate/rollback: 0 = any, else GW_ECONFLICT on mismatch */
+    int64_t expected_version; /* update/deprecate/rollback: 0 = any, else GW_ECONFLICT on mismatch
+                               */
     int64_t now_ms;
 };
 struct pol_set *pol_set_new(void);
@@ -274,7 +281,7 @@ struct pol_obligations {
 struct pol_trace_step {
     enum pol_scope scope;
     char scope_id[POL_NAME_MAX + 1]; /* "" for enterprise */
-    const char *policy_id; /* NULL: no policy of the domain at this level */
+    const char *policy_id;           /* NULL: no policy of the domain at this level */
     int64_t version;
     bool deciding;
     char note[POL_NOTE_MAX]; /* what this level contributed */
@@ -290,16 +297,16 @@ struct pol_decision {
     enum pol_effect effect;
     enum pol_domain domain;
     char reason[POL_REASON_MAX];
-    bool has_policy;         /* false: default deny, invalid input, or internal error */
-    const char *policy_id;   /* deciding policy */
+    bool has_policy;       /* false: default deny, invalid input, or internal error */
+    const char *policy_id; /* deciding policy */
     int64_t policy_version;
     enum pol_scope scope;
     const char *scope_id;
-    int classification;      /* the level the decision used */
+    int classification; /* the level the decision used */
     struct pol_obligations ob;
-    bool audit;              /* the audit domain asks for this decision to be logged */
-    bool alert;              /* deny with audit.alert_on_deny */
-    uint64_t snapshot;       /* generation of the snapshot that decided */
+    bool audit;        /* the audit domain asks for this decision to be logged */
+    bool alert;        /* deny with audit.alert_on_deny */
+    uint64_t snapshot; /* generation of the snapshot that decided */
 };
 
 /* The one decision entry point. Never fails: invalid input, a missing snapshot, an invalid
@@ -335,8 +342,8 @@ struct pol_position {
 /* Appends one issue per loosening (every field, every list item, every map entry) of doc
  * compared with the effective policy of its parent chain in snapshot s (the proposed policy's
  * own slot is ignored). Returns true when there is none. The enterprise scope has no parent. */
-bool pol_validate(struct pol_snapshot *s, const struct pol_position *pos,
-                  const struct pol_doc *doc, struct pol_issues *out);
+bool pol_validate(struct pol_snapshot *s, const struct pol_position *pos, const struct pol_doc *doc,
+                  struct pol_issues *out);
 
 /* --- classification ------------------------------------------------------------------------ */
 

@@ -86,12 +86,12 @@ struct pol_field {
     enum pol_merge merge;
     const char *const *names; /* POL_T_ENUM values, most permissive first */
     size_t n_names;
-    int64_t def_i;            /* default for bool / int / enum / level */
-    bool def_any;             /* default list: any */
-    const char *def_s;        /* default string (NULL = none) */
+    int64_t def_i;               /* default for bool / int / enum / level */
+    bool def_any;                /* default list: any */
+    const char *def_s;           /* default string (NULL = none) */
     const struct pol_field *sub; /* POL_T_MAP sub-fields */
     size_t n_sub;
-    int fallback;             /* sub-field: domain field used when unset, -1 = its own default */
+    int fallback; /* sub-field: domain field used when unset, -1 = its own default */
     const char *doc;
 };
 
@@ -104,18 +104,51 @@ struct pol_domain_schema {
 extern const struct pol_domain_schema pol_schema[POL_D__COUNT];
 
 /* Field indexes (order of the table in pol_schema.c). */
-enum { F_MOD_PROVIDERS, F_MOD_MODELS, F_MOD_SENSITIVE_MODEL, F_MOD_MAX_EXTERNAL, F_MOD_MONTHLY_USD };
+enum {
+    F_MOD_PROVIDERS,
+    F_MOD_MODELS,
+    F_MOD_SENSITIVE_MODEL,
+    F_MOD_MAX_EXTERNAL,
+    F_MOD_MONTHLY_USD
+};
 enum { F_ACT_DEFAULT, F_ACT_BLOCKED, F_ACT_AUTONOMOUS, F_ACT_PER_ACTION };
 enum { F_INT_DEFAULT_PERMS, F_INT_CONNECTORS };
 enum { S_CONN_ENABLED, S_CONN_PERMS, S_CONN_MAX_CLASS };
-enum { F_A2A_ENABLED, F_A2A_TYPES, F_A2A_MAX_ROUNDS, F_A2A_MAX_CLASS, F_A2A_CROSS_ORG,
-       F_A2A_CROSS_ENT, F_A2A_COMMIT_APPROVAL };
-enum { F_FEAT_DAILY_BRIEFING, F_FEAT_AUTO_RESPONSE, F_FEAT_WORK_TRACKING, F_FEAT_OCIP,
-       F_FEAT_ORG_INTELLIGENCE, F_FEAT_VISUALIZATION };
-enum { F_DATA_RETENTION_DAYS, F_DATA_EXTERNAL_MAX, F_DATA_ALLOW_EXPORT, F_DATA_EXPORT_MAX,
-       F_DATA_DEFAULT_CLASS, F_DATA_REDACT_EXTERNAL };
-enum { F_AUD_ALL, F_AUD_DATA, F_AUD_MODELS, F_AUD_DECISIONS, F_AUD_AGENTS, F_AUD_RETENTION_YEARS,
-       F_AUD_MIN_RETENTION_DAYS, F_AUD_ALERT_ON_DENY };
+enum {
+    F_A2A_ENABLED,
+    F_A2A_TYPES,
+    F_A2A_MAX_ROUNDS,
+    F_A2A_MAX_CLASS,
+    F_A2A_CROSS_ORG,
+    F_A2A_CROSS_ENT,
+    F_A2A_COMMIT_APPROVAL
+};
+enum {
+    F_FEAT_DAILY_BRIEFING,
+    F_FEAT_AUTO_RESPONSE,
+    F_FEAT_WORK_TRACKING,
+    F_FEAT_OCIP,
+    F_FEAT_ORG_INTELLIGENCE,
+    F_FEAT_VISUALIZATION
+};
+enum {
+    F_DATA_RETENTION_DAYS,
+    F_DATA_EXTERNAL_MAX,
+    F_DATA_ALLOW_EXPORT,
+    F_DATA_EXPORT_MAX,
+    F_DATA_DEFAULT_CLASS,
+    F_DATA_REDACT_EXTERNAL
+};
+enum {
+    F_AUD_ALL,
+    F_AUD_DATA,
+    F_AUD_MODELS,
+    F_AUD_DECISIONS,
+    F_AUD_AGENTS,
+    F_AUD_RETENTION_YEARS,
+    F_AUD_MIN_RETENTION_DAYS,
+    F_AUD_ALERT_ON_DENY
+};
 
 /* Autonomy (actions) and permissions (integrations), most permissive first. */
 enum { POL_AUTONOMOUS, POL_NOTIFY, POL_APPROVE, POL_BLOCK };
@@ -160,24 +193,24 @@ bool pol_list_equal(const struct pol_list *a, const struct pol_list *b);
 
 /* --- compiled snapshot ------------------------------------------------------------------- */
 
-struct pol_cpol {               /* one compiled active policy */
+struct pol_cpol { /* one compiled active policy */
     const char *id;
     int64_t version;
     enum pol_scope scope;
     const char *scope_id;
-    const struct pol_doc *doc;  /* NULL when poisoned */
-    const char *poison;         /* why it is invalid (fail closed), NULL when valid */
+    const struct pol_doc *doc; /* NULL when poisoned */
+    const char *poison;        /* why it is invalid (fail closed), NULL when valid */
 };
 
-struct pol_node {               /* everything at one (tenant, scope, scope_id) */
+struct pol_node { /* everything at one (tenant, scope, scope_id) */
     const char *tenant;
     enum pol_scope scope;
     const char *scope_id;
     const struct pol_cpol *pol[POL_D__COUNT];
 };
 
-struct pol_eff {                /* effective policy of one domain for one chain */
-    const struct pol_doc *doc;  /* merged, every field set; NULL when poisoned */
+struct pol_eff {               /* effective policy of one domain for one chain */
+    const struct pol_doc *doc; /* merged, every field set; NULL when poisoned */
     const struct pol_cpol *poison;
 };
 
@@ -189,24 +222,24 @@ struct pol_chain {
     uint8_t depth;                  /* 0 = enterprise */
     enum pol_scope scope;
     const char *scope_id;
-    const struct pol_node *node;    /* policies at this level, may be NULL */
+    const struct pol_node *node;             /* policies at this level, may be NULL */
     const struct pol_eff *eff[POL_D__COUNT]; /* NULL: no policy of the domain in the chain */
 };
 
 struct pol_snapshot {
     atomic_long refcount;
     uint64_t generation;
-    struct gw_pool *pool;          /* compiled policies and the node index */
+    struct gw_pool *pool; /* compiled policies and the node index */
     /* node index: open addressing, built once */
     struct pol_node **nodes;
     size_t nodes_cap;
     /* chain cache: open addressing over atomic pointers; inserts under lock, reads lock-free */
     _Atomic(struct pol_chain *) *slots;
-    size_t slots_cap;               /* power of two */
+    size_t slots_cap; /* power of two */
     size_t cache_max;
     atomic_size_t cached;
     pthread_mutex_t lock;
-    struct gw_pool *cache_pool;     /* chains and effective docs (under lock) */
+    struct gw_pool *cache_pool; /* chains and effective docs (under lock) */
 };
 
 uint64_t pol_hash(const void *p, size_t n);
@@ -225,8 +258,8 @@ const char *pol_ctx_get(const struct pol_request *rq, const char *key);
 /* provider of a model call: context "provider", else the part of the model id before '/' */
 const char *pol_model_provider(const struct pol_request *rq, char *buf, size_t cap);
 /* decider: chain depth of the deciding level, -1 none, -2 a poisoned policy */
-void pol_trace_build(const struct pol_chain *chain, const struct pol_request *rq,
-                     enum pol_domain d, int decider, struct pol_trace *trace);
+void pol_trace_build(const struct pol_chain *chain, const struct pol_request *rq, enum pol_domain d,
+                     int decider, struct pol_trace *trace);
 bool pol_name_valid(const char *s);
 
 #endif

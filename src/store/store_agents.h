@@ -16,7 +16,7 @@ struct store;
 
 struct store_agent {
     char *tenant;
-    char *name;        /* "<namespace>/<agent>" */
+    char *name; /* "<namespace>/<agent>" */
     char *channel;
     char *memory_path; /* absolute */
     char *description;
@@ -38,7 +38,7 @@ struct store_message {
     char *id;
     char *tenant;
     char *channel;
-    char *sender;    /* principal */
+    char *sender; /* principal */
     char *content;
     int64_t created_ms;
 };

@@ -5,8 +5,8 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_approval_cols =
-    STORE_COLS_INIT(store_approval, STORE_APPROVAL_COLUMNS);
+const struct store_cols store_approval_cols = STORE_COLS_INIT(store_approval,
+                                                              STORE_APPROVAL_COLUMNS);
 
 void store_approval_release(struct store_approval *a)
 {
@@ -36,8 +36,8 @@ gw_err store_approval_transition(struct store *st, const char *tenant, const cha
     return st->ops->approvals->transition(st, tenant, id, ch);
 }
 
-gw_err store_approval_list(struct store *st, const char *tenant, const char *status,
-                           size_t limit, struct store_approval **out, size_t *n)
+gw_err store_approval_list(struct store *st, const char *tenant, const char *status, size_t limit,
+                           struct store_approval **out, size_t *n)
 {
     if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;

@@ -11,17 +11,17 @@
 struct store;
 
 struct store_approval {
-    char *id;          /* "apr_<hex>" */
+    char *id; /* "apr_<hex>" */
     char *tenant;
-    char *requester;   /* principal actor that asked */
-    char *approvers;   /* JSON {"users":[...],"roles":[...],"team_lead_of":"team"|null} */
-    char *action;      /* JSON of the frozen action (kind, tool, args, channel...) */
-    char *policy;      /* JSON of the deciding policy (id, version, scope, reason) */
-    char *status;      /* pending | executing | executed | failed | rejected | expired */
-    char *decided_by;  /* NULL until decided */
-    char *comment;     /* approver's comment, may be NULL */
-    char *result;      /* JSON result of the execution, NULL until executed */
-    char *request_id;  /* of the request that parked it */
+    char *requester;  /* principal actor that asked */
+    char *approvers;  /* JSON {"users":[...],"roles":[...],"team_lead_of":"team"|null} */
+    char *action;     /* JSON of the frozen action (kind, tool, args, channel...) */
+    char *policy;     /* JSON of the deciding policy (id, version, scope, reason) */
+    char *status;     /* pending | executing | executed | failed | rejected | expired */
+    char *decided_by; /* NULL until decided */
+    char *comment;    /* approver's comment, may be NULL */
+    char *result;     /* JSON result of the execution, NULL until executed */
+    char *request_id; /* of the request that parked it */
     int64_t created_ms, expires_ms, decided_ms, executed_ms;
 };
 
@@ -42,8 +42,8 @@ struct store_approval_change {
 gw_err store_approval_transition(struct store *st, const char *tenant, const char *id,
                                  const struct store_approval_change *ch);
 /* Approvals of a tenant, newest first, optionally of one status (NULL = all), at most limit. */
-gw_err store_approval_list(struct store *st, const char *tenant, const char *status,
-                           size_t limit, struct store_approval **out, size_t *n);
+gw_err store_approval_list(struct store *st, const char *tenant, const char *status, size_t limit,
+                           struct store_approval **out, size_t *n);
 void store_approval_list_free(struct store_approval *list, size_t n);
 /* Pending approvals (all tenants) whose expires_ms <= now_ms, oldest first, at most limit. */
 gw_err store_approval_due(struct store *st, int64_t now_ms, size_t limit,

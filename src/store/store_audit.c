@@ -189,8 +189,7 @@ void store_audit_key_list_free(struct store_audit_key *v, size_t n)
 
 /* --- forwarding cursors ------------------------------------------------------------------ */
 
-gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *tenant,
-                              int64_t *seq)
+gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
 {
     if (!dest || !tenant || !seq)
         return GW_EINVAL;
@@ -198,8 +197,8 @@ gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *te
     return st->ops->audit->cursor_get(st, dest, tenant, seq);
 }
 
-gw_err store_audit_cursor_set(struct store *st, const char *dest, const char *tenant,
-                              int64_t seq, int64_t now_ms)
+gw_err store_audit_cursor_set(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                              int64_t now_ms)
 {
     if (!dest || !tenant || seq < 0)
         return GW_EINVAL;

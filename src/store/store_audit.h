@@ -98,10 +98,9 @@ gw_err store_audit_scan(struct store *st, const struct store_audit_filter *f,
 
 /* Forwarding cursors (src/audit/fwd): the last seq of tenant's chain that destination dest
  * received; *seq 0 when none is stored. set never moves a cursor backwards. */
-gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *tenant,
-                              int64_t *seq);
-gw_err store_audit_cursor_set(struct store *st, const char *dest, const char *tenant,
-                              int64_t seq, int64_t now_ms);
+gw_err store_audit_cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq);
+gw_err store_audit_cursor_set(struct store *st, const char *dest, const char *tenant, int64_t seq,
+                              int64_t now_ms);
 
 /* A signed head of a tenant's log (src/audit signs them): one per group commit. Rows written
  * before heads had roots keep their "checkpoints" (root NULL, signed without it). */

@@ -10,8 +10,8 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_cli_code_cols =
-    STORE_COLS_INIT(store_cli_code, STORE_CLI_CODE_COLUMNS);
+const struct store_cols store_cli_code_cols = STORE_COLS_INIT(store_cli_code,
+                                                              STORE_CLI_CODE_COLUMNS);
 
 void store_cli_code_release(struct store_cli_code *c)
 {
@@ -40,8 +40,7 @@ gw_err store_cli_code_link(struct store *st, const char *code_hash, const char *
     return st->ops->cli->code_link(st, code_hash, session_id);
 }
 
-gw_err store_cli_refresh_find(struct store *st, const char *refresh_hash,
-                              struct store_session *out)
+gw_err store_cli_refresh_find(struct store *st, const char *refresh_hash, struct store_session *out)
 {
     if (!refresh_hash || !STORE_OUT_ROW(out))
         return GW_EINVAL;

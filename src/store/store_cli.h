@@ -17,13 +17,13 @@ struct store_cli_code {
     char *code_hash;
     char *tenant;
     char *user_id;
-    char *identity;         /* identity JSON of the browser session that confirmed */
-    char *browser_session;  /* public id of that session */
-    char *challenge;        /* PKCE S256 code_challenge */
+    char *identity;        /* identity JSON of the browser session that confirmed */
+    char *browser_session; /* public id of that session */
+    char *challenge;       /* PKCE S256 code_challenge */
     char *redirect_uri;
     int64_t created_ms, expires_ms;
-    int64_t consumed_ms;    /* from consume: when it had been consumed already (0: first use) */
-    char *cli_session;      /* from consume: the CLI session issued for it, or NULL */
+    int64_t consumed_ms; /* from consume: when it had been consumed already (0: first use) */
+    char *cli_session;   /* from consume: the CLI session issued for it, or NULL */
 };
 
 void store_cli_code_release(struct store_cli_code *c);

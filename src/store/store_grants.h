@@ -12,10 +12,10 @@ struct store;
 
 struct store_grant {
     char *tenant;
-    char *ns;          /* namespace name */
-    char *kind;        /* "org_unit" | "team" | "group" | "user" */
+    char *ns;   /* namespace name */
+    char *kind; /* "org_unit" | "team" | "group" | "user" */
     char *value;
-    char *created_by;  /* actor */
+    char *created_by; /* actor */
     int64_t created_ms;
 };
 

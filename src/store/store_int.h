@@ -217,10 +217,10 @@ struct store_agent_ops {
                            struct store_message **out, size_t *n);
     gw_err (*conversation_open)(struct store *st, const struct store_conversation *c,
                                 int64_t now_ms, char *id);
-    gw_err (*conversation_append)(struct store *st, const char *id,
-                                  const char *const *messages, size_t n, int64_t now_ms);
-    gw_err (*conversation_tail)(struct store *st, const char *id, size_t max,
-                                char ***messages, size_t *n);
+    gw_err (*conversation_append)(struct store *st, const char *id, const char *const *messages,
+                                  size_t n, int64_t now_ms);
+    gw_err (*conversation_tail)(struct store *st, const char *id, size_t max, char ***messages,
+                                size_t *n);
     gw_err (*conversation_list)(struct store *st, const struct store_conversation_filter *f,
                                 size_t limit, struct store_conversation **out, size_t *n);
     gw_err (*conversation_get)(struct store *st, const char *tenant, const char *id,
@@ -238,8 +238,8 @@ struct store_audit_ops {
     gw_err (*tenants)(struct store *st, char ***out, size_t *n);
     gw_err (*query)(struct store *st, const struct store_audit_filter *f, size_t limit,
                     struct store_audit_row **out, size_t *n);
-    gw_err (*scan)(struct store *st, const struct store_audit_filter *f,
-                   store_audit_row_fn *fn, void *ctx);
+    gw_err (*scan)(struct store *st, const struct store_audit_filter *f, store_audit_row_fn *fn,
+                   void *ctx);
     gw_err (*checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c);
     gw_err (*checkpoint_latest)(struct store *st, const char *tenant,
                                 struct store_audit_checkpoint *out);
@@ -266,8 +266,7 @@ struct store_policy_ops {
 
 struct store_approval_ops {
     gw_err (*insert)(struct store *st, const struct store_approval *a);
-    gw_err (*get)(struct store *st, const char *tenant, const char *id,
-                  struct store_approval *out);
+    gw_err (*get)(struct store *st, const char *tenant, const char *id, struct store_approval *out);
     gw_err (*transition)(struct store *st, const char *tenant, const char *id,
                          const struct store_approval_change *ch);
     gw_err (*list)(struct store *st, const char *tenant, const char *status, size_t limit,
@@ -278,8 +277,8 @@ struct store_approval_ops {
 
 struct store_usage_ops {
     gw_err (*append)(struct store *st, const struct store_usage_row *rows, size_t n);
-    gw_err (*month)(struct store *st, const char *tenant, const char *month,
-                    const char *workspace, struct store_usage_sum **out, size_t *n);
+    gw_err (*month)(struct store *st, const char *tenant, const char *month, const char *workspace,
+                    struct store_usage_sum **out, size_t *n);
     gw_err (*budget_alert_insert)(struct store *st, const char *tenant, const char *workspace,
                                   const char *month, const char *kind, int64_t sent_at_ms,
                                   bool *inserted);
@@ -289,12 +288,11 @@ struct store_sso_ops {
     gw_err (*session_insert)(struct store *st, const struct store_session *s);
     gw_err (*session_get)(struct store *st, const char *hash, struct store_session *out);
     gw_err (*session_touch)(struct store *st, const char *hash, int64_t ms);
-    gw_err (*session_delete)(struct store *st, const char *tenant, const char *id,
-                             char **user_id);
+    gw_err (*session_delete)(struct store *st, const char *tenant, const char *id, char **user_id);
     gw_err (*session_delete_user)(struct store *st, const char *tenant, const char *user_id,
                                   size_t *n);
-    gw_err (*session_list)(struct store *st, const char *tenant, const char *user_id,
-                           size_t limit, struct store_session **out, size_t *n);
+    gw_err (*session_list)(struct store *st, const char *tenant, const char *user_id, size_t limit,
+                           struct store_session **out, size_t *n);
     gw_err (*purge)(struct store *st, int64_t now_ms, int64_t idle_before_ms);
     gw_err (*login_state_insert)(struct store *st, const struct store_login_state *s);
     gw_err (*login_state_consume)(struct store *st, const char *state_hash, int64_t now_ms,
@@ -322,8 +320,7 @@ struct store_cli_ops {
     gw_err (*code_consume)(struct store *st, const char *code_hash, int64_t now_ms,
                            struct store_cli_code *out);
     gw_err (*code_link)(struct store *st, const char *code_hash, const char *session_id);
-    gw_err (*refresh_find)(struct store *st, const char *refresh_hash,
-                           struct store_session *out);
+    gw_err (*refresh_find)(struct store *st, const char *refresh_hash, struct store_session *out);
     gw_err (*rotate)(struct store *st, const struct store_cli_rotation *r);
     gw_err (*purge)(struct store *st, int64_t now_ms);
 };

@@ -5,8 +5,8 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_policy_version_cols =
-    STORE_COLS_INIT(store_policy_version, STORE_POLICY_VERSION_COLUMNS);
+const struct store_cols store_policy_version_cols = STORE_COLS_INIT(store_policy_version,
+                                                                    STORE_POLICY_VERSION_COLUMNS);
 
 gw_err store_policy_insert(struct store *st, const char *tenant, const char *id, int64_t version,
                            const char *record_json)

@@ -14,7 +14,7 @@ struct store_policy_version {
     char *tenant;
     char *id;
     int64_t version;
-    char *record;   /* pol_record_to_json text of this version */
+    char *record; /* pol_record_to_json text of this version */
 };
 
 /* GW_ECONFLICT when (tenant, id, version) exists. Durable when it returns. */

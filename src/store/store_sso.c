@@ -10,10 +10,10 @@
 #include "store/store_int.h"
 
 const struct store_cols store_session_cols = STORE_COLS_INIT(store_session, STORE_SESSION_COLUMNS);
-const struct store_cols store_login_state_cols =
-    STORE_COLS_INIT(store_login_state, STORE_LOGIN_STATE_COLUMNS);
-const struct store_cols store_sso_user_cols =
-    STORE_COLS_INIT(store_sso_user, STORE_SSO_USER_COLUMNS);
+const struct store_cols store_login_state_cols = STORE_COLS_INIT(store_login_state,
+                                                                 STORE_LOGIN_STATE_COLUMNS);
+const struct store_cols store_sso_user_cols = STORE_COLS_INIT(store_sso_user,
+                                                              STORE_SSO_USER_COLUMNS);
 
 void store_session_release(struct store_session *s)
 {
@@ -41,8 +41,7 @@ gw_err store_session_touch(struct store *st, const char *hash, int64_t ms)
     return st->ops->sso->session_touch(st, hash, ms);
 }
 
-gw_err store_session_delete(struct store *st, const char *tenant, const char *id,
-                            char **user_id)
+gw_err store_session_delete(struct store *st, const char *tenant, const char *id, char **user_id)
 {
     if (!tenant || !id)
         return GW_EINVAL;
@@ -60,8 +59,8 @@ gw_err store_session_delete_user(struct store *st, const char *tenant, const cha
     return st->ops->sso->session_delete_user(st, tenant, user_id, n);
 }
 
-gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
-                          size_t limit, struct store_session **out, size_t *n)
+gw_err store_session_list(struct store *st, const char *tenant, const char *user_id, size_t limit,
+                          struct store_session **out, size_t *n)
 {
     if (!tenant || !STORE_OUT_LIST(out, n))
         return GW_EINVAL;

@@ -20,12 +20,12 @@ struct store_session {
     char *hash;
     char *tenant;
     char *user_id;
-    char *identity;       /* JSON object: email, name, role, org_unit, team, groups, idp */
-    char *client_ip;      /* at login, may be NULL */
+    char *identity;  /* JSON object: email, name, role, org_unit, team, groups, idp */
+    char *client_ip; /* at login, may be NULL */
     int64_t created_ms, last_seen_ms, expires_ms; /* expires_ms: absolute end (cli: the end
                                                      of the current refresh token) */
-    char *kind;           /* "browser" (NULL on insert means browser) or "cli" */
-    char *refresh_hash;   /* cli only */
+    char *kind;                /* "browser" (NULL on insert means browser) or "cli" */
+    char *refresh_hash;        /* cli only */
     int64_t access_expires_ms; /* cli only: end of the current access token */
 };
 
@@ -36,14 +36,13 @@ gw_err store_session_get(struct store *st, const char *hash, struct store_sessio
 gw_err store_session_touch(struct store *st, const char *hash, int64_t ms);
 /* By public id in a tenant; GW_ENOTFOUND when absent. *user_id (malloc'd, may be NULL arg)
  * receives the owner. */
-gw_err store_session_delete(struct store *st, const char *tenant, const char *id,
-                            char **user_id);
+gw_err store_session_delete(struct store *st, const char *tenant, const char *id, char **user_id);
 /* Every session of a user; *n receives the count removed. */
 gw_err store_session_delete_user(struct store *st, const char *tenant, const char *user_id,
                                  size_t *n);
 /* Sessions of a tenant (user_id NULL: all), newest first, at most limit (malloc'd array). */
-gw_err store_session_list(struct store *st, const char *tenant, const char *user_id,
-                          size_t limit, struct store_session **out, size_t *n);
+gw_err store_session_list(struct store *st, const char *tenant, const char *user_id, size_t limit,
+                          struct store_session **out, size_t *n);
 void store_session_list_free(struct store_session *list, size_t n);
 /* Removes sessions whose absolute end or (browser sessions) idle limit (last_seen_ms <
  * idle_before_ms) passed, login states that expired and SAML assertion ids past their expiry. */
@@ -52,12 +51,12 @@ gw_err store_sso_purge(struct store *st, int64_t now_ms, int64_t idle_before_ms)
 /* A pending authorization request (OIDC: state, nonce, PKCE verifier; SAML: the AuthnRequest
  * ID and the RelayState), single use. */
 struct store_login_state {
-    char *state_hash;     /* SHA-256 hex of the state sent to the IdP */
+    char *state_hash; /* SHA-256 hex of the state sent to the IdP */
     char *tenant;
-    char *binding_hash;   /* SHA-256 hex of the pre-login cookie that binds it to the browser */
-    char *nonce;          /* OIDC nonce; SAML: the RelayState */
-    char *verifier;       /* PKCE code_verifier; NULL for SAML */
-    char *return_to;      /* local path to land on after login, may be NULL */
+    char *binding_hash; /* SHA-256 hex of the pre-login cookie that binds it to the browser */
+    char *nonce;        /* OIDC nonce; SAML: the RelayState */
+    char *verifier;     /* PKCE code_verifier; NULL for SAML */
+    char *return_to;    /* local path to land on after login, may be NULL */
     int64_t created_ms, expires_ms;
 };
 
@@ -85,7 +84,7 @@ gw_err store_session_delete_saml(struct store *st, const char *tenant, const cha
 /* A user provisioned just in time from the IdP (not declared in identity.users). */
 struct store_sso_user {
     char *tenant, *id, *email, *name, *role, *org_unit, *team;
-    char *groups;         /* JSON array text */
+    char *groups; /* JSON array text */
     bool disabled;
     int64_t created_ms, last_login_ms;
 };

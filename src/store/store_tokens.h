@@ -14,10 +14,10 @@ struct store;
 struct store_token {
     char *id;
     char *tenant;
-    char *owner;          /* user id or NULL */
-    char *hash;           /* hex SHA-256 of the secret; the secret itself is never stored */
-    char *scopes;         /* JSON array text, e.g. ["memory:read"] */
-    char *created_by;     /* principal that created it */
+    char *owner;      /* user id or NULL */
+    char *hash;       /* hex SHA-256 of the secret; the secret itself is never stored */
+    char *scopes;     /* JSON array text, e.g. ["memory:read"] */
+    char *created_by; /* principal that created it */
     int64_t created_ms;
     int64_t expires_ms;   /* 0 = never */
     int64_t revoked_ms;   /* 0 = active */

@@ -5,10 +5,10 @@
 #include "base/prelude.h"
 #include "store/store_int.h"
 
-const struct store_cols store_usage_row_cols =
-    STORE_COLS_INIT(store_usage_row, STORE_USAGE_ROW_COLUMNS);
-const struct store_cols store_usage_sum_cols =
-    STORE_COLS_INIT(store_usage_sum, STORE_USAGE_SUM_COLUMNS);
+const struct store_cols store_usage_row_cols = STORE_COLS_INIT(store_usage_row,
+                                                               STORE_USAGE_ROW_COLUMNS);
+const struct store_cols store_usage_sum_cols = STORE_COLS_INIT(store_usage_sum,
+                                                               STORE_USAGE_SUM_COLUMNS);
 
 gw_err store_usage_append(struct store *st, const struct store_usage_row *rows, size_t n)
 {

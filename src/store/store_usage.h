@@ -12,13 +12,13 @@ struct store;
 
 struct store_usage_row {
     const char *tenant;
-    const char *user_id;    /* may be NULL */
+    const char *user_id; /* may be NULL */
     const char *workspace;
-    const char *agent;      /* may be NULL */
+    const char *agent; /* may be NULL */
     const char *provider, *model;
     int64_t prompt_tokens, completion_tokens;
     double cost_usd;
-    const char *month;      /* "YYYY-MM" (UTC) of at_ms */
+    const char *month; /* "YYYY-MM" (UTC) of at_ms */
     int64_t at_ms;
     const char *request_id; /* may be NULL */
 };
@@ -31,7 +31,7 @@ gw_err store_usage_append(struct store *st, const struct store_usage_row *rows, 
 struct store_usage_sum {
     char *tenant;
     char *workspace;
-    char *user_id;          /* NULL when the rows had none */
+    char *user_id; /* NULL when the rows had none */
     char *provider, *model;
     int64_t requests, prompt_tokens, completion_tokens;
     double cost_usd;

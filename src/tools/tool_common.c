@@ -38,9 +38,8 @@ gw_err tool_target(const struct gov_call *gc, const json_t *args, const char *to
     return GW_OK;
 }
 
-gw_err tool_document(const struct gov_call *gc, struct ns_registry *reg,
-                     const struct gov_target *t, struct ns_agent_info *info, const char **path,
-                     char *msg, size_t cap)
+gw_err tool_document(const struct gov_call *gc, struct ns_registry *reg, const struct gov_target *t,
+                     struct ns_agent_info *info, const char **path, char *msg, size_t cap)
 {
     if (strcmp(t->agent, NS_SHARED) == 0) {
         if (ns_shared_memory_path(reg, gc->p->tenant, t->ns, gc->pool, path) != GW_OK) {

@@ -58,11 +58,21 @@ static gw_err run_write(struct gov_call *gc, const json_t *args, const struct go
 }
 
 const struct gov_action tool_memory_read = {
-    .name = "memory_read", .pol = POL_ACT_TOOL_CALL, .scope = "memory:read", .audit = "tool",
-    .mutation = false, .check = check_read, .run = run_read,
+    .name = "memory_read",
+    .pol = POL_ACT_TOOL_CALL,
+    .scope = "memory:read",
+    .audit = "tool",
+    .mutation = false,
+    .check = check_read,
+    .run = run_read,
 };
 
 const struct gov_action tool_memory_write = {
-    .name = "memory_write", .pol = POL_ACT_TOOL_CALL, .scope = "memory:write", .audit = "tool",
-    .mutation = true, .check = check_write, .run = run_write,
+    .name = "memory_write",
+    .pol = POL_ACT_TOOL_CALL,
+    .scope = "memory:write",
+    .audit = "tool",
+    .mutation = true,
+    .check = check_write,
+    .run = run_write,
 };

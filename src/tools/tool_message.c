@@ -8,11 +8,11 @@
 #include "config/config.h"
 #include "ns/ns.h"
 
-static gw_err check(const struct gov_call *gc, const json_t *args, struct gov_target *t,
-                    char *msg, size_t cap)
+static gw_err check(const struct gov_call *gc, const json_t *args, struct gov_target *t, char *msg,
+                    size_t cap)
 {
-    gw_err rc = tool_target(gc, args, "send_message", true, gc->cfg->limits.max_message_bytes,
-                            t, msg, cap);
+    gw_err rc = tool_target(gc, args, "send_message", true, gc->cfg->limits.max_message_bytes, t,
+                            msg, cap);
     if (rc == GW_OK && strcmp(t->agent, NS_SHARED) == 0) {
         snprintf(msg, cap, "messages go to an agent, not to shared memory");
         rc = GW_EINVAL;
@@ -38,6 +38,11 @@ static gw_err run(struct gov_call *gc, const json_t *args, const struct gov_targ
 }
 
 const struct gov_action tool_send_message = {
-    .name = "send_message", .pol = POL_ACT_TOOL_CALL, .scope = NULL, .audit = "tool",
-    .mutation = true, .check = check, .run = run,
+    .name = "send_message",
+    .pol = POL_ACT_TOOL_CALL,
+    .scope = NULL,
+    .audit = "tool",
+    .mutation = true,
+    .check = check,
+    .run = run,
 };

@@ -16,11 +16,13 @@
 
 #include <strings.h>
 
-#define UI_CSP "Content-Security-Policy: default-src 'none'; script-src 'self'; " \
-    "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " \
+#define UI_CSP                                                                                     \
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; "                             \
+    "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "                \
     "manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-#define UI_HEADERS UI_CSP, "Referrer-Policy: no-referrer", "X-Frame-Options: DENY", \
-    "Cross-Origin-Opener-Policy: same-origin", "Cross-Origin-Resource-Policy: same-origin"
+#define UI_HEADERS                                                                                 \
+    UI_CSP, "Referrer-Policy: no-referrer", "X-Frame-Options: DENY",                               \
+        "Cross-Origin-Opener-Policy: same-origin", "Cross-Origin-Resource-Policy: same-origin"
 #define UI_BASE_MARK "{{base}}"
 
 static const struct ui_asset *find(const char *path)

@@ -8,13 +8,13 @@
 #include "base/prelude.h"
 
 struct ui_asset {
-    const char *path;                /* "/index.html" or "/ui/<name>-<hash>.<ext>" */
+    const char *path; /* "/index.html" or "/ui/<name>-<hash>.<ext>" */
     const char *content_type;
     const unsigned char *data;
     size_t len;
-    const unsigned char *gz;         /* gzip of data, compressed at build time, or NULL */
+    const unsigned char *gz; /* gzip of data, compressed at build time, or NULL */
     size_t gz_len;
-    bool immutable;                  /* content-hashed name: cached for a year */
+    bool immutable; /* content-hashed name: cached for a year */
 };
 
 extern const struct ui_asset ui_assets[];

@@ -18,8 +18,7 @@ static inline bool test_tmpdir(char *out, size_t cap, const char *name)
     return n > 0 && (size_t)n < cap && mkdtemp(out) != NULL;
 }
 
-static inline int test_rm_entry(const char *path, const struct stat *st, int flag,
-                                struct FTW *ftw)
+static inline int test_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;

@@ -175,8 +175,8 @@ json_t *llm_accum_result(struct llm_accum *a)
             llm_new_id("call_", gen, sizeof(gen));
             id = gen;
         }
-        json_t *tc = json_pack("{s:s,s:s,s:{s:s,s:s%}}", "id", id, "type", "function",
-                               "function", "name", t->name ? t->name : "", "arguments",
+        json_t *tc = json_pack("{s:s,s:s,s:{s:s,s:s%}}", "id", id, "type", "function", "function",
+                               "name", t->name ? t->name : "", "arguments",
                                t->args.data ? t->args.data : "", t->args.len);
         if (tc)
             json_array_append_new(tools, tc);
@@ -190,7 +190,6 @@ json_t *llm_accum_result(struct llm_accum *a)
         id = gen;
     }
     json_t *message = llm_assistant_message(a->content.data ? a->content.data : "", tools);
-    return llm_completion(id, a->created >= 0 ? a->created : llm_now_s(),
-                          a->model ? a->model : "", message, finish,
-                          a->usage ? json_deep_copy(a->usage) : NULL);
+    return llm_completion(id, a->created >= 0 ? a->created : llm_now_s(), a->model ? a->model : "",
+                          message, finish, a->usage ? json_deep_copy(a->usage) : NULL);
 }

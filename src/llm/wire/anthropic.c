@@ -33,8 +33,7 @@ static gw_err image_block(const json_t *part, json_t **out, char *msg, size_t ca
         return GW_OK;
     }
     if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) {
-        *out = json_pack("{s:s,s:{s:s,s:s}}", "type", "image", "source", "type", "url", "url",
-                         url);
+        *out = json_pack("{s:s,s:{s:s,s:s}}", "type", "image", "source", "type", "url", "url", url);
         return GW_OK;
     }
     return llm_fail(GW_EINVAL, msg, cap, "image url must be a data: URL (base64) or http(s)");
@@ -51,8 +50,7 @@ static gw_err content_part(void *arg, size_t i, const json_t *part, const char *
     struct blocks_of *bo = arg;
     if (type && strcmp(type, "text") == 0 && text) {
         if (json_string_length(text) > 0)
-            json_array_append_new(bo->blocks, json_pack("{s:s,s:O}", "type", "text", "text",
-                                                        text));
+            json_array_append_new(bo->blocks, json_pack("{s:s,s:O}", "type", "text", "text", text));
         return GW_OK;
     }
     if (type && strcmp(type, "image_url") == 0 && strcmp(bo->role, "user") == 0) {
@@ -62,8 +60,8 @@ static gw_err content_part(void *arg, size_t i, const json_t *part, const char *
             json_array_append_new(bo->blocks, b);
         return rc;
     }
-    return llm_fail(GW_EINVAL, msg, cap, "%s message content part %zu: unsupported type",
-                    bo->role, i);
+    return llm_fail(GW_EINVAL, msg, cap, "%s message content part %zu: unsupported type", bo->role,
+                    i);
 }
 
 /* Appends the blocks of a canonical content (string or parts) to blocks. */
@@ -74,16 +72,15 @@ static gw_err content_blocks(const json_t *content, const char *role, json_t *bl
     return llm_content_each(content, role, content_part, &bo, msg, cap);
 }
 
-static gw_err tool_use_block(void *arg, size_t i, const char *id, const char *name,
-                             json_t *input, char *msg, size_t cap)
+static gw_err tool_use_block(void *arg, size_t i, const char *id, const char *name, json_t *input,
+                             char *msg, size_t cap)
 {
     if (!id || !name) {
         json_decref(input);
-        return llm_fail(GW_EINVAL, msg, cap, "tool_calls[%zu] needs an id and a function name",
-                        i);
+        return llm_fail(GW_EINVAL, msg, cap, "tool_calls[%zu] needs an id and a function name", i);
     }
-    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id", id,
-                                         "name", name, "input", input));
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id", id, "name",
+                                         name, "input", input));
     return GW_OK;
 }
 
@@ -92,8 +89,8 @@ static gw_err tool_use_blocks(const json_t *tool_calls, json_t *blocks, char *ms
     return llm_tool_calls_each(tool_calls, tool_use_block, blocks, msg, cap);
 }
 
-static gw_err build_messages(const json_t *messages, json_t *out, struct gw_buf *system,
-                             char *msg, size_t cap)
+static gw_err build_messages(const json_t *messages, json_t *out, struct gw_buf *system, char *msg,
+                             size_t cap)
 {
     size_t i;
     json_t *m;
@@ -137,8 +134,10 @@ static gw_err build_messages(const json_t *messages, json_t *out, struct gw_buf 
             const char *tcid = gw_json_str(m, "tool_call_id");
             gw_buf_reset(&text);
             if (!tcid)
-                rc = llm_fail(GW_EINVAL, msg, cap, "messages[%zu]: tool message without "
-                              "tool_call_id", i);
+                rc = llm_fail(GW_EINVAL, msg, cap,
+                              "messages[%zu]: tool message without "
+                              "tool_call_id",
+                              i);
             else
                 rc = llm_content_text(content, role, &text, msg, cap);
             if (rc == GW_OK) {
@@ -192,8 +191,10 @@ static gw_err build_tools(const json_t *canon, json_t *body, char *msg, size_t c
         json_t *fn = json_object_get(t, "function");
         const char *name = gw_json_str(fn, "name");
         if ((type && strcmp(type, "function") != 0) || !name)
-            return llm_fail(GW_EINVAL, msg, cap, "tools[%zu]: only function tools with a name are "
-                            "supported", i);
+            return llm_fail(GW_EINVAL, msg, cap,
+                            "tools[%zu]: only function tools with a name are "
+                            "supported",
+                            i);
         json_t *a = json_pack("{s:s}", "name", name);
         const char *desc = gw_json_str(fn, "description");
         if (desc)
@@ -236,8 +237,8 @@ static gw_err build_tools(const json_t *canon, json_t *body, char *msg, size_t c
     return GW_OK;
 }
 
-static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body,
-                           char *msg, size_t cap)
+static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body, char *msg,
+                    size_t cap)
 {
     gw_err rc;
     int64_t max_tokens;
@@ -253,7 +254,8 @@ static gw_err build(const json_t *canon, const char *model, bool stream, json_t 
     if (rc != GW_OK)
         goto out;
     json_object_set_new(b, "model", json_string(model));
-    json_object_set_new(b, "max_tokens", json_integer(max_tokens ? max_tokens : DEFAULT_MAX_TOKENS));
+    json_object_set_new(b, "max_tokens",
+                        json_integer(max_tokens ? max_tokens : DEFAULT_MAX_TOKENS));
     if (system.len)
         json_object_set_new(b, "system", json_stringn(system.data, system.len));
     json_object_set(b, "messages", messages);
@@ -314,7 +316,7 @@ static int64_t prompt_tokens(const json_t *usage)
 }
 
 static gw_err parse(json_t *v, const char *client_model, const char *id, json_t **out,
-                           struct llm_usage *usage, char *msg, size_t cap)
+                    struct llm_usage *usage, char *msg, size_t cap)
 {
     json_t *content = json_object_get(v, "content");
     if (!json_is_array(content))
@@ -403,18 +405,18 @@ static gw_err emit_finish(struct llm_decoder *d, const char *finish, char *msg, 
     return emit_delta(d, json_object(), finish, msg, cap);
 }
 
-static gw_err emit_args(struct llm_decoder *d, struct llm_block *b, const char *args,
-                        size_t len, char *msg, size_t cap)
+static gw_err emit_args(struct llm_decoder *d, struct llm_block *b, const char *args, size_t len,
+                        char *msg, size_t cap)
 {
     b->has_args = true;
-    json_t *tc = json_pack("{s:i,s:{s:s%}}", "index", b->tool_index, "function", "arguments",
-                           args, len);
+    json_t *tc = json_pack("{s:i,s:{s:s%}}", "index", b->tool_index, "function", "arguments", args,
+                           len);
     return emit_delta(d, json_pack("{s:[o]}", "tool_calls", tc), NULL, msg, cap);
 }
 
 /* The block named by the event's "index"; create: a content_block_start. */
-static gw_err block_at(struct llm_decoder *d, const json_t *ev, bool create,
-                       struct llm_block **out, char *msg, size_t cap)
+static gw_err block_at(struct llm_decoder *d, const json_t *ev, bool create, struct llm_block **out,
+                       char *msg, size_t cap)
 {
     json_t *jindex = json_object_get(ev, "index");
     if (!json_is_integer(jindex) || json_integer_value(jindex) < 0 ||
@@ -471,8 +473,8 @@ static gw_err block_start(struct llm_decoder *d, const json_t *ev, char *msg, si
                         LLM_MAX_TOOL_CALLS);
     b->kind = LLM_BLOCK_TOOL;
     b->tool_index = d->n_tools++;
-    json_t *tc = json_pack("{s:i,s:s,s:s,s:{s:s,s:s}}", "index", b->tool_index, "id", tid,
-                           "type", "function", "function", "name", name, "arguments", "");
+    json_t *tc = json_pack("{s:i,s:s,s:s,s:{s:s,s:s}}", "index", b->tool_index, "id", tid, "type",
+                           "function", "function", "name", name, "arguments", "");
     rc = emit_delta(d, json_pack("{s:[o]}", "tool_calls", tc), NULL, msg, cap);
     json_t *input = json_object_get(cb, "input");
     if (rc == GW_OK && json_is_object(input) && json_object_size(input) > 0) {
@@ -504,7 +506,8 @@ static gw_err block_delta(struct llm_decoder *d, const json_t *ev, char *msg, si
     if (strcmp(type, "input_json_delta") == 0) {
         json_t *p = json_object_get(delta, "partial_json");
         if (!json_is_string(p))
-            return llm_fail(GW_EUPSTREAM, msg, cap, "upstream input_json_delta without "
+            return llm_fail(GW_EUPSTREAM, msg, cap,
+                            "upstream input_json_delta without "
                             "partial_json");
         if (b->kind != LLM_BLOCK_TOOL || json_string_length(p) == 0)
             return GW_OK;
@@ -521,7 +524,9 @@ static gw_err on_error_event(const json_t *ev, char *msg, size_t cap)
     if (m && type)
         return llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream error (%.64s): %.200s", type, m);
     return llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream error: %.200s",
-                    m ? m : type ? type : "unknown error");
+                    m      ? m
+                    : type ? type
+                           : "unknown error");
 }
 
 static gw_err event(struct llm_decoder *d, const char *event, const char *data, size_t len,

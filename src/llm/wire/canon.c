@@ -23,8 +23,7 @@ gw_err llm_fail(gw_err code, char *msg, size_t cap, const char *fmt, ...)
     return code;
 }
 
-json_t *llm_parse_upstream(const char *data, size_t len, const char *what, char *msg,
-                           size_t cap)
+json_t *llm_parse_upstream(const char *data, size_t len, const char *what, char *msg, size_t cap)
 {
     char detail[160];
     json_t *v = gw_json_parse(data, len, LLM_JSON_DEPTH, detail, sizeof(detail));
@@ -118,8 +117,8 @@ static gw_err text_part(void *arg, size_t i, const json_t *part, const char *typ
     struct text_acc *t = arg;
     if (!type || strcmp(type, "text") != 0 || !text)
         return llm_fail(GW_EINVAL, msg, cap,
-                        "%s message content part %zu: only text parts are supported here",
-                        t->role, i);
+                        "%s message content part %zu: only text parts are supported here", t->role,
+                        i);
     if ((part && !t->first && gw_buf_append(t->out, "\n", 1) != GW_OK) ||
         gw_buf_append(t->out, json_string_value(text), json_string_length(text)) != GW_OK)
         return llm_fail(GW_ETOOBIG, msg, cap, "%s message too long", t->role);
@@ -166,8 +165,8 @@ json_t *llm_args_object(const json_t *arguments, const char *name, char *msg, si
     return v;
 }
 
-gw_err llm_tool_calls_each(const json_t *tool_calls, llm_tool_call_fn *fn, void *arg,
-                           char *msg, size_t cap)
+gw_err llm_tool_calls_each(const json_t *tool_calls, llm_tool_call_fn *fn, void *arg, char *msg,
+                           size_t cap)
 {
     if (!tool_calls || json_is_null(tool_calls))
         return GW_OK;
@@ -323,4 +322,3 @@ gw_err llm_max_tokens(const json_t *canon, int64_t *out, char *msg, size_t cap)
     }
     return GW_OK;
 }
-

@@ -65,8 +65,8 @@ static gw_err tool_call_out(void *arg, size_t i, const char *id, const char *nam
         out = json_array();
         json_object_set_new(m, "tool_calls", out);
     }
-    json_array_append_new(out, json_pack("{s:{s:s,s:o}}", "function", "name", name, "arguments",
-                                         args));
+    json_array_append_new(out,
+                          json_pack("{s:{s:s,s:o}}", "function", "name", name, "arguments", args));
     return GW_OK;
 }
 
@@ -111,8 +111,8 @@ static gw_err build_messages(const json_t *messages, json_t *out, char *msg, siz
         } else if (strcmp(role, "assistant") == 0) {
             rc = llm_content_text(content, role, &text, msg, cap);
             if (rc == GW_OK)
-                rc = llm_tool_calls_each(json_object_get(m, "tool_calls"), tool_call_out,
-                                         extra, msg, cap);
+                rc = llm_tool_calls_each(json_object_get(m, "tool_calls"), tool_call_out, extra,
+                                         msg, cap);
         } else if (strcmp(role, "tool") == 0) {
             rc = llm_content_text(content, role, &text, msg, cap);
             const char *tcid = gw_json_str(m, "tool_call_id");
@@ -127,8 +127,8 @@ static gw_err build_messages(const json_t *messages, json_t *out, char *msg, siz
             json_decref(extra);
             break;
         }
-        json_t *o = json_pack("{s:s,s:s%}", "role", orole, "content",
-                              text.data ? text.data : "", text.len);
+        json_t *o = json_pack("{s:s,s:s%}", "role", orole, "content", text.data ? text.data : "",
+                              text.len);
         json_object_update(o, extra);
         json_decref(extra);
         json_array_append_new(out, o);
@@ -137,8 +137,8 @@ static gw_err build_messages(const json_t *messages, json_t *out, char *msg, siz
     return rc;
 }
 
-static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body,
-                        char *msg, size_t cap)
+static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body, char *msg,
+                    size_t cap)
 {
     json_t *b = json_object();
     *body = b;
@@ -340,8 +340,8 @@ static gw_err event(struct llm_decoder *d, const char *name, const char *line, s
     if (json_is_true(done)) {
         read_usage(v, &d->usage);
         d->finish_sent = true;
-        rc = emit_delta(d, json_object(),
-                        finish_of(gw_json_str(v, "done_reason"), d->n_tools > 0), msg, cap);
+        rc = emit_delta(d, json_object(), finish_of(gw_json_str(v, "done_reason"), d->n_tools > 0),
+                        msg, cap);
         d->done = true;
     }
 out:

@@ -12,8 +12,8 @@
 #include "base/json.h"
 #include "llm/wire/wire_int.h"
 
-static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body,
-                        char *msg, size_t cap)
+static gw_err build(const json_t *canon, const char *model, bool stream, json_t **body, char *msg,
+                    size_t cap)
 {
     json_t *b = json_deep_copy(canon);
     if (!b)
@@ -34,7 +34,7 @@ static void read_usage(const json_t *usage, struct llm_usage *u)
 }
 
 static gw_err parse(json_t *v, const char *client_model, const char *id, json_t **out,
-                        struct llm_usage *usage, char *msg, size_t cap)
+                    struct llm_usage *usage, char *msg, size_t cap)
 {
     json_t *choices = json_object_get(v, "choices");
     if (!json_is_array(choices) || json_array_size(choices) == 0)

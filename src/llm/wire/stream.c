@@ -113,8 +113,7 @@ static gw_err sse_dispatch(struct llm_decoder *d, char *msg, size_t cap)
     return rc;
 }
 
-static gw_err sse_line(struct llm_decoder *d, const char *line, size_t len, char *msg,
-                       size_t cap)
+static gw_err sse_line(struct llm_decoder *d, const char *line, size_t len, char *msg, size_t cap)
 {
     if (len == 0)
         return sse_dispatch(d, msg, cap);
@@ -178,8 +177,7 @@ static gw_err fail(struct llm_decoder *d, gw_err rc, char *msg, size_t cap)
     return rc;
 }
 
-gw_err llm_decoder_feed(struct llm_decoder *d, const char *data, size_t len, char *msg,
-                        size_t cap)
+gw_err llm_decoder_feed(struct llm_decoder *d, const char *data, size_t len, char *msg, size_t cap)
 {
     char local[256];
     if (!msg || !cap) {
@@ -251,8 +249,8 @@ gw_err llm_decoder_finish(struct llm_decoder *d, char *msg, size_t cap)
             return fail(d, rc, msg, cap);
     }
     if (!d->done)
-        return fail(d, llm_fail(GW_EUPSTREAM, msg, cap,
-                                "upstream stream ended before its end marker"),
+        return fail(d,
+                    llm_fail(GW_EUPSTREAM, msg, cap, "upstream stream ended before its end marker"),
                     msg, cap);
     if (d->usage.known) {
         json_t *c = json_object();
@@ -262,7 +260,8 @@ gw_err llm_decoder_finish(struct llm_decoder *d, char *msg, size_t cap)
         json_object_set_new(c, "model", json_string(d->client_model));
         json_object_set_new(c, "choices", json_array());
         json_object_set_new(c, "usage",
-                            d->usage_obj ? json_deep_copy(d->usage_obj) : llm_usage_json(&d->usage));
+                            d->usage_obj ? json_deep_copy(d->usage_obj)
+                                         : llm_usage_json(&d->usage));
         gw_err rc = llm_dec_emit(d, c, msg, cap);
         if (rc != GW_OK)
             return fail(d, rc, msg, cap);

@@ -125,8 +125,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 /* Copies at most limit bytes of s into out: control characters and whitespace runs become one
  * space, invalid UTF-8 is dropped, HTML tags are skipped when strip_tags. */
-static void sanitize(const char *s, size_t n, size_t limit, bool strip_tags, char *out,
-                     size_t cap)
+static void sanitize(const char *s, size_t n, size_t limit, bool strip_tags, char *out, size_t cap)
 {
     if (!cap)
         return;

@@ -19,21 +19,20 @@
 
 #include <jansson.h>
 
-#define LLM_JSON_DEPTH 64                    /* nesting accepted in upstream JSON / arguments */
-#define LLM_MAX_BLOCKS 1024                  /* anthropic content blocks in one answer */
-#define LLM_MAX_TOOL_CALLS 256               /* tool calls in one answer (stream index bound) */
-#define LLM_ACCUM_MAX ((size_t)8 << 20)      /* text accumulated by llm_accum */
-#define LLM_TEXT_MAX ((size_t)64 << 20)      /* flattened text of one request message */
-#define LLM_TOKENS_MAX ((int64_t)1 << 40)    /* token counts above are clamped */
-#define LLM_ERRMSG_TEXT 200                  /* plain-text error bodies are cut to this */
+#define LLM_JSON_DEPTH 64                 /* nesting accepted in upstream JSON / arguments */
+#define LLM_MAX_BLOCKS 1024               /* anthropic content blocks in one answer */
+#define LLM_MAX_TOOL_CALLS 256            /* tool calls in one answer (stream index bound) */
+#define LLM_ACCUM_MAX ((size_t)8 << 20)   /* text accumulated by llm_accum */
+#define LLM_TEXT_MAX ((size_t)64 << 20)   /* flattened text of one request message */
+#define LLM_TOKENS_MAX ((int64_t)1 << 40) /* token counts above are clamped */
+#define LLM_ERRMSG_TEXT 200               /* plain-text error bodies are cut to this */
 
 /* --- shared helpers (canon.c) ----------------------------------------------------------------- */
 
 /* snprintf into msg; msg may be NULL (cap 0). Always returns code. */
 gw_err llm_fail(gw_err code, char *msg, size_t cap, const char *fmt, ...) GW_PRINTF(4, 5);
 /* Strict parse of upstream JSON; on error msg = "<what> is not valid JSON: <detail>". */
-json_t *llm_parse_upstream(const char *data, size_t len, const char *what, char *msg,
-                           size_t cap);
+json_t *llm_parse_upstream(const char *data, size_t len, const char *what, char *msg, size_t cap);
 /* The same, and the value must be an object ("<what> is not a JSON object"). */
 json_t *llm_parse_object(const char *data, size_t len, const char *what, char *msg, size_t cap);
 /* "<prefix><24 hex digits>" into out (cap >= strlen(prefix) + 25). */
@@ -55,18 +54,18 @@ gw_err llm_content_each(const json_t *content, const char *role, llm_part_fn *fn
                         char *msg, size_t cap);
 /* Text of a canonical content (string, null, or array of {type:"text",text} parts joined
  * with "\n") appended to out. Other part types are refused with GW_EINVAL. */
-gw_err llm_content_text(const json_t *content, const char *role, struct gw_buf *out,
-                        char *msg, size_t cap);
+gw_err llm_content_text(const json_t *content, const char *role, struct gw_buf *out, char *msg,
+                        size_t cap);
 /* Tool call arguments (JSON text; "" means {}) → object (new reference) or NULL + msg. */
 json_t *llm_args_object(const json_t *arguments, const char *name, char *msg, size_t cap);
 /* Calls fn for each tool call of a canonical assistant message (null or absent: none; not an
  * array: GW_EINVAL "tool_calls must be an array") with its id and function name (either may be
  * NULL: fn decides) and its arguments as an object (new reference, stolen by fn; only when the
  * name is set, else NULL). */
-typedef gw_err llm_tool_call_fn(void *arg, size_t i, const char *id, const char *name,
-                                json_t *args, char *msg, size_t cap);
-gw_err llm_tool_calls_each(const json_t *tool_calls, llm_tool_call_fn *fn, void *arg,
-                           char *msg, size_t cap);
+typedef gw_err llm_tool_call_fn(void *arg, size_t i, const char *id, const char *name, json_t *args,
+                                char *msg, size_t cap);
+gw_err llm_tool_calls_each(const json_t *tool_calls, llm_tool_call_fn *fn, void *arg, char *msg,
+                           size_t cap);
 /* {"prompt_tokens","completion_tokens","total_tokens"} */
 json_t *llm_usage_json(const struct llm_usage *u);
 /* Token counts from obj's members prompt_key and completion_key: known when either is a
@@ -104,8 +103,8 @@ enum llm_block_kind { LLM_BLOCK_NONE, LLM_BLOCK_TEXT, LLM_BLOCK_TOOL, LLM_BLOCK_
 
 struct llm_block {
     enum llm_block_kind kind;
-    int tool_index;   /* LLM_BLOCK_TOOL: index in the canonical tool_calls */
-    bool has_args;    /* some arguments text was emitted */
+    int tool_index; /* LLM_BLOCK_TOOL: index in the canonical tool_calls */
+    bool has_args;  /* some arguments text was emitted */
 };
 
 struct llm_decoder {
@@ -117,21 +116,21 @@ struct llm_decoder {
     void *arg;
 
     /* framing */
-    struct gw_buf line;  /* the current incomplete line */
-    bool after_cr;       /* the last byte was CR: a following LF belongs to it */
-    struct gw_buf data;  /* SSE: data lines of the current event */
+    struct gw_buf line; /* the current incomplete line */
+    bool after_cr;      /* the last byte was CR: a following LF belongs to it */
+    struct gw_buf data; /* SSE: data lines of the current event */
     bool has_data;
-    char event[64];      /* SSE: "event:" field of the current event */
+    char event[64]; /* SSE: "event:" field of the current event */
 
     /* outcome */
-    bool done;           /* the end marker was seen */
-    bool finished;       /* llm_decoder_finish ran */
-    bool started;        /* a choice chunk reached fn */
-    gw_err err;          /* sticky failure */
+    bool done;     /* the end marker was seen */
+    bool finished; /* llm_decoder_finish ran */
+    bool started;  /* a choice chunk reached fn */
+    gw_err err;    /* sticky failure */
     char errmsg[256];
 
     struct llm_usage usage;
-    json_t *usage_obj;   /* openai: the upstream usage object, forwarded as is */
+    json_t *usage_obj; /* openai: the upstream usage object, forwarded as is */
 
     /* translation state (anthropic, ollama) */
     bool role_sent;

@@ -84,8 +84,9 @@ static gw_err agent_list(struct store *st, struct store_agent **out, size_t *n)
 static gw_err agent_delete(struct store *st, const char *tenant, const char *name)
 {
     int changes = 0;
-    gw_err rc = store_sqlite_write(st, SQ_CALL(.sql = AGENT_DELETE, .what = "agent delete",
-                                               SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(name))),
+    gw_err rc = store_sqlite_write(st,
+                                   SQ_CALL(.sql = AGENT_DELETE, .what = "agent delete",
+                                           SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(name))),
                                    &changes);
     return rc == GW_OK && changes == 0 ? GW_ENOTFOUND : rc;
 }
@@ -139,8 +140,8 @@ static gw_err conversation_open(struct store *st, const struct store_conversatio
     return rc;
 }
 
-static gw_err conversation_append(struct store *st, const char *id,
-                                  const char *const *messages, size_t n, int64_t now_ms)
+static gw_err conversation_append(struct store *st, const char *id, const char *const *messages,
+                                  size_t n, int64_t now_ms)
 {
     struct store_sqlite_conn *c = &store_sqlite_of(st)->main;
     int changes = 0;
@@ -167,8 +168,9 @@ static gw_err conversation_append(struct store *st, const char *id,
 static gw_err conversation_tail(struct store *st, const char *id, size_t max, char ***messages,
                                 size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = CONV_TAIL, .what = "conversation tail",
-                                         SQ_ARGS(SQ_TEXT(id), SQ_I64((int64_t)max))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = CONV_TAIL, .what = "conversation tail",
+                                     SQ_ARGS(SQ_TEXT(id), SQ_I64((int64_t)max))),
                              &store_str_cols, messages, n);
 }
 

@@ -43,11 +43,11 @@ static gw_err insert(struct store *st, const struct store_approval *a)
     return store_sqlite_insert(st, INSERT, "approval insert", &store_approval_cols, a);
 }
 
-static gw_err get(struct store *st, const char *tenant, const char *id,
-                  struct store_approval *out)
+static gw_err get(struct store *st, const char *tenant, const char *id, struct store_approval *out)
 {
-    return store_sqlite_get(st, SQ_CALL(.sql = GET, .what = "approval get",
-                                        SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id))),
+    return store_sqlite_get(st,
+                            SQ_CALL(.sql = GET, .what = "approval get",
+                                    SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id))),
                             &store_approval_cols, out);
 }
 
@@ -59,15 +59,16 @@ static gw_err transition(struct store *st, const char *tenant, const char *id,
     int64_t one = 0;
     store_sqlite_lock(c);
     gw_err rc = store_sqlite_run(
-        c, SQ_CALL(.sql = TRANSITION, .what = "approval transition",
-                   SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id), SQ_TEXT(ch->from), SQ_TEXT(ch->to),
-                           SQ_TEXT(ch->decided_by), SQ_TEXT(ch->comment), SQ_TEXT(ch->action),
-                           SQ_TEXT(ch->result), SQ_I64(ch->decided_ms),
-                           SQ_I64(ch->executed_ms))),
+        c,
+        SQ_CALL(.sql = TRANSITION, .what = "approval transition",
+                SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id), SQ_TEXT(ch->from), SQ_TEXT(ch->to),
+                        SQ_TEXT(ch->decided_by), SQ_TEXT(ch->comment), SQ_TEXT(ch->action),
+                        SQ_TEXT(ch->result), SQ_I64(ch->decided_ms), SQ_I64(ch->executed_ms))),
         &changes);
     if (rc == GW_OK && changes == 0) {
-        rc = store_sqlite_run_get(c, SQ_CALL(.sql = EXISTS, .what = "approval transition: lookup",
-                                             SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id))),
+        rc = store_sqlite_run_get(c,
+                                  SQ_CALL(.sql = EXISTS, .what = "approval transition: lookup",
+                                          SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id))),
                                   &store_sqlite_i64_cols, &one);
         if (rc == GW_OK)
             rc = GW_ECONFLICT;
@@ -90,11 +91,16 @@ static gw_err list(struct store *st, const char *tenant, const char *status, siz
 static gw_err due(struct store *st, int64_t now_ms, size_t limit, struct store_approval **out,
                   size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = DUE, .what = "approval due",
-                                         SQ_ARGS(SQ_I64(now_ms), SQ_I64(limit_i64(limit)))),
+    return store_sqlite_list(st,
+                             SQ_CALL(.sql = DUE, .what = "approval due",
+                                     SQ_ARGS(SQ_I64(now_ms), SQ_I64(limit_i64(limit)))),
                              &store_approval_cols, out, n);
 }
 
 const struct store_approval_ops store_sqlite_approval_ops = {
-    .insert = insert, .get = get, .transition = transition, .list = list, .due = due,
+    .insert = insert,
+    .get = get,
+    .transition = transition,
+    .list = list,
+    .due = due,
 };

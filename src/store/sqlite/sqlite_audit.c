@@ -242,8 +242,9 @@ static gw_err key_list(struct store *st, struct store_audit_key **out, size_t *n
 
 static gw_err cursor_get(struct store *st, const char *dest, const char *tenant, int64_t *seq)
 {
-    gw_err rc = store_sqlite_get(st, SQ_CALL(.sql = CURSOR_GET, .what = "forwarding cursor",
-                                             SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant))),
+    gw_err rc = store_sqlite_get(st,
+                                 SQ_CALL(.sql = CURSOR_GET, .what = "forwarding cursor",
+                                         SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant))),
                                  &store_sqlite_i64_cols, seq);
     return rc == GW_ENOTFOUND ? GW_OK : rc;
 }
@@ -251,9 +252,10 @@ static gw_err cursor_get(struct store *st, const char *dest, const char *tenant,
 static gw_err cursor_set(struct store *st, const char *dest, const char *tenant, int64_t seq,
                          int64_t now_ms)
 {
-    return store_sqlite_write(st, SQ_CALL(.sql = CURSOR_SET, .what = "forwarding cursor set",
-                                          SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant), SQ_I64(seq),
-                                                  SQ_I64(now_ms))),
+    return store_sqlite_write(st,
+                              SQ_CALL(.sql = CURSOR_SET, .what = "forwarding cursor set",
+                                      SQ_ARGS(SQ_TEXT(dest), SQ_TEXT(tenant), SQ_I64(seq),
+                                              SQ_I64(now_ms))),
                               NULL);
 }
 

@@ -211,9 +211,10 @@ static gw_err sqlite_meta_get(struct store *st, const char *key, char **value)
 
 static gw_err sqlite_meta_put(struct store *st, const char *key, const char *value)
 {
-    return store_sqlite_write(
-        st, SQ_CALL(.sql = META_PUT, .what = "meta put", SQ_ARGS(SQ_TEXT(key), SQ_TEXT(value))),
-        NULL);
+    return store_sqlite_write(st,
+                              SQ_CALL(.sql = META_PUT, .what = "meta put",
+                                      SQ_ARGS(SQ_TEXT(key), SQ_TEXT(value))),
+                              NULL);
 }
 
 static const struct store_ops sqlite_ops = {

@@ -26,17 +26,20 @@ static gw_err grant_insert(struct store *st, const struct store_grant *g)
     return store_sqlite_insert(st, GRANT_INSERT, "namespace grant insert", &store_grant_cols, g);
 }
 
-static gw_err grant_remove(struct store *st, const char *tenant, const char *ns,
-                           const char *kind, const char *value)
+static gw_err grant_remove(struct store *st, const char *tenant, const char *ns, const char *kind,
+                           const char *value)
 {
     int changes = 0;
-    gw_err rc = store_sqlite_write(
-        st, SQ_CALL(.sql = GRANT_DELETE, .what = "namespace grant delete",
-                    SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(ns), SQ_TEXT(kind), SQ_TEXT(value))),
-        &changes);
+    gw_err rc = store_sqlite_write(st,
+                                   SQ_CALL(.sql = GRANT_DELETE, .what = "namespace grant delete",
+                                           SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(ns), SQ_TEXT(kind),
+                                                   SQ_TEXT(value))),
+                                   &changes);
     return rc == GW_OK && changes == 0 ? GW_ENOTFOUND : rc;
 }
 
 const struct store_grant_ops store_sqlite_grant_ops = {
-    .list = grant_list, .insert = grant_insert, .remove = grant_remove,
+    .list = grant_list,
+    .insert = grant_insert,
+    .remove = grant_remove,
 };

@@ -59,20 +59,20 @@ struct store_sqlite_arg {
 };
 #define SQ_TEXT(v) ((struct store_sqlite_arg){.text = true, .s = (v)})
 #define SQ_I64(v) ((struct store_sqlite_arg){.i = (v)})
-#define SQ_ARGS(...)                                                                           \
-    .args = (const struct store_sqlite_arg[]){__VA_ARGS__},                                    \
+#define SQ_ARGS(...)                                                                               \
+    .args = (const struct store_sqlite_arg[]){__VA_ARGS__},                                        \
     .nargs = GW_ARRAY_LEN(((const struct store_sqlite_arg[]){__VA_ARGS__}))
 
 /* One execution of a cached statement: ?1.. take the row's first columns, then the args. */
 struct store_sqlite_call {
-    const char *sql;                     /* static text: the cache keys on its address */
-    const char *what;                    /* names the operation in log lines */
-    const struct store_cols *cols;       /* optional: bind these columns of row */
+    const char *sql;               /* static text: the cache keys on its address */
+    const char *what;              /* names the operation in log lines */
+    const struct store_cols *cols; /* optional: bind these columns of row */
     const void *row;
     size_t ncols;                        /* how many of them; 0: all */
     const struct store_sqlite_arg *args; /* then these */
     size_t nargs;
-    bool conflict;                       /* a PRIMARY KEY/UNIQUE violation is GW_ECONFLICT */
+    bool conflict; /* a PRIMARY KEY/UNIQUE violation is GW_ECONFLICT */
 };
 #define SQ_CALL(...) (&(const struct store_sqlite_call){__VA_ARGS__})
 

@@ -257,8 +257,9 @@ static const struct migration migrations[] = {
      "  created_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (tenant, namespace, kind, value)"
      ");"},
-    {10, "readable conversations: the owner's org unit and team; lists by owner, activity and "
-         "mailbox in the order of their cursors",
+    {10,
+     "readable conversations: the owner's org unit and team; lists by owner, activity and "
+     "mailbox in the order of their cursors",
      "ALTER TABLE conversations ADD COLUMN org_unit TEXT;"
      "ALTER TABLE conversations ADD COLUMN team TEXT;"
      "CREATE INDEX conversations_by_user ON conversations (tenant, user_id, updated_ms, id);"
@@ -399,7 +400,8 @@ static gw_err apply_one(sqlite3 *db, const struct migration *m, int latest)
         goto out;
     if (v > latest) {
         gw_error("store: database schema version %d is newer than this binary supports (%d); "
-                 "refusing to open it (upgrade openclaw-gateway)", v, latest);
+                 "refusing to open it (upgrade openclaw-gateway)",
+                 v, latest);
         rc = GW_ESTORE;
         goto out;
     }
@@ -447,7 +449,8 @@ gw_err store_sqlite_migrate(sqlite3 *db, int *version)
         return rc;
     if (v > latest) {
         gw_error("store: database schema version %d is newer than this binary supports (%d); "
-                 "refusing to open it (upgrade openclaw-gateway)", v, latest);
+                 "refusing to open it (upgrade openclaw-gateway)",
+                 v, latest);
         return GW_ESTORE;
     }
     for (size_t i = 0; i < GW_ARRAY_LEN(migrations); i++) {

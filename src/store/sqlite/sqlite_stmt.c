@@ -353,8 +353,7 @@ gw_err store_sqlite_append(struct store *st, const char *sql, const char *what,
     gw_err rc = store_sqlite_begin(c, what);
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
         const void *row = (const char *)rows + i * cols->size;
-        rc = store_sqlite_run(c, SQ_CALL(.sql = sql, .what = what, .cols = cols, .row = row),
-                              NULL);
+        rc = store_sqlite_run(c, SQ_CALL(.sql = sql, .what = what, .cols = cols, .row = row), NULL);
     }
     rc = store_sqlite_end(c, rc, what);
     store_sqlite_unlock(c);

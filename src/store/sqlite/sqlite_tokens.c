@@ -31,8 +31,9 @@ static gw_err update(struct store *st, const char *sql, const char *what, const 
                      const char *id, struct store_sqlite_arg value)
 {
     int changes = 0;
-    gw_err rc = store_sqlite_write(st, SQ_CALL(.sql = sql, .what = what, .conflict = true,
-                                               SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id), value)),
+    gw_err rc = store_sqlite_write(st,
+                                   SQ_CALL(.sql = sql, .what = what, .conflict = true,
+                                           SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(id), value)),
                                    &changes);
     return rc == GW_OK && changes == 0 ? GW_ENOTFOUND : rc;
 }
@@ -54,10 +55,14 @@ static gw_err touch(struct store *st, const char *tenant, const char *id, int64_
 
 static gw_err list(struct store *st, struct store_token **out, size_t *n)
 {
-    return store_sqlite_list(st, SQ_CALL(.sql = LIST, .what = "token list"), &store_token_cols,
-                             out, n);
+    return store_sqlite_list(st, SQ_CALL(.sql = LIST, .what = "token list"), &store_token_cols, out,
+                             n);
 }
 
 const struct store_token_ops store_sqlite_token_ops = {
-    .insert = insert, .set_hash = set_hash, .revoke = revoke, .touch = touch, .list = list,
+    .insert = insert,
+    .set_hash = set_hash,
+    .revoke = revoke,
+    .touch = touch,
+    .list = list,
 };

@@ -11,9 +11,8 @@
 #define GROUP "usage_records.tenant, workspace, user_id, provider, model"
 #define SUMS GROUP ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), TOTAL(cost_usd)"
 
-static const char APPEND[] = "INSERT INTO usage_records ("
-                             STORE_COL_NAMES(STORE_USAGE_ROW_COLUMNS) ") VALUES ("
-                             STORE_COL_PARAMS(STORE_USAGE_ROW_COLUMNS) ")";
+static const char APPEND[] = "INSERT INTO usage_records (" STORE_COL_NAMES(
+    STORE_USAGE_ROW_COLUMNS) ") VALUES (" STORE_COL_PARAMS(STORE_USAGE_ROW_COLUMNS) ")";
 static const char MONTH[] = "SELECT " SUMS " FROM usage_records "
                             "WHERE tenant = ?1 AND month = ?2 AND (?3 IS NULL OR workspace = ?3) "
                             "GROUP BY " GROUP " ORDER BY " GROUP;
@@ -53,15 +52,18 @@ static gw_err budget_alert_insert(struct store *st, const char *tenant, const ch
                                   bool *inserted)
 {
     int changes = 0;
-    gw_err rc = store_sqlite_write(
-        st, SQ_CALL(.sql = ALERT_INSERT, .what = "budget alert insert",
-                    SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(workspace), SQ_TEXT(month), SQ_TEXT(kind),
-                            SQ_I64(sent_at_ms))),
-        &changes);
+    gw_err rc = store_sqlite_write(st,
+                                   SQ_CALL(.sql = ALERT_INSERT, .what = "budget alert insert",
+                                           SQ_ARGS(SQ_TEXT(tenant), SQ_TEXT(workspace),
+                                                   SQ_TEXT(month), SQ_TEXT(kind),
+                                                   SQ_I64(sent_at_ms))),
+                                   &changes);
     *inserted = rc == GW_OK && changes > 0;
     return rc;
 }
 
 const struct store_usage_ops store_sqlite_usage_ops = {
-    .append = append, .month = month_sums, .budget_alert_insert = budget_alert_insert,
+    .append = append,
+    .month = month_sums,
+    .budget_alert_insert = budget_alert_insert,
 };

@@ -11,12 +11,16 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-static struct auth_principal principal(const char **scopes, size_t n, const char **perms,
-                                       size_t np)
+static struct auth_principal principal(const char **scopes, size_t n, const char **perms, size_t np)
 {
-    struct auth_principal p = {.tenant = "t", .actor = "token:x", .token_id = "x",
-                               .role = "token", .scopes = scopes, .n_scopes = n,
-                               .perms = perms, .n_perms = np};
+    struct auth_principal p = {.tenant = "t",
+                               .actor = "token:x",
+                               .token_id = "x",
+                               .role = "token",
+                               .scopes = scopes,
+                               .n_scopes = n,
+                               .perms = perms,
+                               .n_perms = np};
     return p;
 }
 
@@ -108,23 +112,38 @@ static void throttling(void **state)
 static void cli_redirect_uris(void **state)
 {
     static const char *const loopback[] = {
-        "http://127.0.0.1:1/callback", "http://127.0.0.1:65535/callback",
-        "http://[::1]:8080/callback", "http://localhost:49152/callback",
+        "http://127.0.0.1:1/callback",
+        "http://127.0.0.1:65535/callback",
+        "http://[::1]:8080/callback",
+        "http://localhost:49152/callback",
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(loopback); i++)
         assert_int_equal(auth_cli_redirect_kind(loopback[i]), AUTH_CLI_REDIRECT_LOOPBACK);
     assert_int_equal(auth_cli_redirect_kind("urn:ietf:wg:oauth:2.0:oob"), AUTH_CLI_REDIRECT_OOB);
     static const char *const bad[] = {
-        "https://127.0.0.1:8080/callback", "http://127.0.0.1/callback",
-        "http://127.0.0.1:/callback", "http://127.0.0.1:0/callback",
-        "http://127.0.0.1:65536/callback", "http://127.0.0.1:080/callback",
-        "http://127.0.0.1:123456/callback", "http://127.0.0.1:8080/callback/",
-        "http://127.0.0.1:8080/callback?x=1", "http://127.0.0.1:8080/callback#x",
-        "http://127.0.0.1:8080/other", "http://127.0.0.1:8080", "http://127.0.0.2:8080/callback",
-        "http://127.0.0.1:8080@evil.example/callback", "http://evil.example/callback",
-        "http://localhost.evil.example:80/callback", "http://LOCALHOST:80/callback",
-        "http://[::1]/callback", "http://[::2]:80/callback", "http://127.0.0.1:8x/callback",
-        "urn:ietf:wg:oauth:2.0:oob:auto", "", "//127.0.0.1:80/callback",
+        "https://127.0.0.1:8080/callback",
+        "http://127.0.0.1/callback",
+        "http://127.0.0.1:/callback",
+        "http://127.0.0.1:0/callback",
+        "http://127.0.0.1:65536/callback",
+        "http://127.0.0.1:080/callback",
+        "http://127.0.0.1:123456/callback",
+        "http://127.0.0.1:8080/callback/",
+        "http://127.0.0.1:8080/callback?x=1",
+        "http://127.0.0.1:8080/callback#x",
+        "http://127.0.0.1:8080/other",
+        "http://127.0.0.1:8080",
+        "http://127.0.0.2:8080/callback",
+        "http://127.0.0.1:8080@evil.example/callback",
+        "http://evil.example/callback",
+        "http://localhost.evil.example:80/callback",
+        "http://LOCALHOST:80/callback",
+        "http://[::1]/callback",
+        "http://[::2]:80/callback",
+        "http://127.0.0.1:8x/callback",
+        "urn:ietf:wg:oauth:2.0:oob:auto",
+        "",
+        "//127.0.0.1:80/callback",
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
         if (auth_cli_redirect_kind(bad[i]) != AUTH_CLI_REDIRECT_INVALID)
@@ -174,12 +193,9 @@ static void cli_pkce(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(channel_matching),
-        cmocka_unit_test(owner_role_limits_token),
-        cmocka_unit_test(delegation),
-        cmocka_unit_test(roles),
-        cmocka_unit_test(throttling),
-        cmocka_unit_test(cli_redirect_uris),
+        cmocka_unit_test(channel_matching), cmocka_unit_test(owner_role_limits_token),
+        cmocka_unit_test(delegation),       cmocka_unit_test(roles),
+        cmocka_unit_test(throttling),       cmocka_unit_test(cli_redirect_uris),
         cmocka_unit_test(cli_pkce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

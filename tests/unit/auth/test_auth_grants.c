@@ -82,16 +82,25 @@ static const char *perms_admin[] = {"*"};
 
 /* An SSO-like principal (scopes "*", capped by role permissions), with the current grants. */
 static struct auth_principal *person(struct fx *f, const char *user, const char *role,
-                                     const char *org_unit, const char *team,
-                                     const char **groups, size_t n_groups)
+                                     const char *org_unit, const char *team, const char **groups,
+                                     size_t n_groups)
 {
     struct auth_principal *p = gw_pool_calloc(f->pool, sizeof(*p));
     bool admin = !strcmp(role, "enterprise_admin"), org = !strcmp(role, "org_admin");
-    *p = (struct auth_principal){
-        .tenant = "acme", .actor = user, .user = user, .role = role, .org_unit = org_unit,
-        .team = team, .scopes = star, .n_scopes = 1,
-        .perms = admin ? perms_admin : org ? perms_org_admin : perms_user,
-        .n_perms = admin ? 1 : 3, .groups = groups, .n_groups = n_groups};
+    *p = (struct auth_principal){.tenant = "acme",
+                                 .actor = user,
+                                 .user = user,
+                                 .role = role,
+                                 .org_unit = org_unit,
+                                 .team = team,
+                                 .scopes = star,
+                                 .n_scopes = 1,
+                                 .perms = admin ? perms_admin
+                                          : org ? perms_org_admin
+                                                : perms_user,
+                                 .n_perms = admin ? 1 : 3,
+                                 .groups = groups,
+                                 .n_groups = n_groups};
     auth_principal_attach_grants(p, f->g, f->pool);
     return p;
 }
@@ -112,8 +121,7 @@ static void reach_by_member_kind(void **state)
     assert_false(auth_allows_channel(tom, "engineering", "x"));
     /* group glob and exact group */
     const char *eng_groups[] = {"eng-backend"};
-    assert_true(auth_reaches(person(f, "gus", "user", NULL, NULL, eng_groups, 1),
-                             "engineering"));
+    assert_true(auth_reaches(person(f, "gus", "user", NULL, NULL, eng_groups, 1), "engineering"));
     const char *mkt[] = {"CN=Marketing,OU=Groups"}, *mkt2[] = {"CN=Marketing,OU=Groups2"};
     assert_true(auth_reaches(person(f, "mia", "user", NULL, NULL, mkt, 1), "marketing"));
     assert_false(auth_reaches(person(f, "max", "user", NULL, NULL, mkt2, 1), "marketing"));
@@ -156,14 +164,24 @@ static void reach_is_capped_by_scopes_and_role(void **state)
     bob->n_perms = 1;
     assert_false(auth_allows_channel(bob, "engineering", "writer"));
     /* without grants attached (a principal nobody gave a set): no reach, fail closed */
-    struct auth_principal bare = {.tenant = "acme", .actor = "x", .user = "x", .role = "user",
-                                  .org_unit = "engineering", .scopes = star, .n_scopes = 1,
-                                  .perms = perms_user, .n_perms = 3};
+    struct auth_principal bare = {.tenant = "acme",
+                                  .actor = "x",
+                                  .user = "x",
+                                  .role = "user",
+                                  .org_unit = "engineering",
+                                  .scopes = star,
+                                  .n_scopes = 1,
+                                  .perms = perms_user,
+                                  .n_perms = 3};
     assert_false(auth_allows_namespace(&bare, "engineering"));
     /* an ownerless token: its scopes decide, grants do not apply */
     const char *tok_scopes[] = {"channels:secret/*"};
-    struct auth_principal tok = {.tenant = "acme", .actor = "token:t", .token_id = "t",
-                                 .role = "token", .scopes = tok_scopes, .n_scopes = 1};
+    struct auth_principal tok = {.tenant = "acme",
+                                 .actor = "token:t",
+                                 .token_id = "t",
+                                 .role = "token",
+                                 .scopes = tok_scopes,
+                                 .n_scopes = 1};
     assert_true(auth_allows_channel(&tok, "secret", "a"));
     assert_false(auth_allows_channel(&tok, "engineering", "a"));
 }
@@ -188,8 +206,8 @@ static void delegation_needs_reach(void **state)
     static const char *perms_lead[] = {"channels:*", "memory:*", "tokens:*"};
     bob->perms = perms_lead;
     assert_true(auth_can_delegate(bob, "channels:engineering/*"));
-    assert_false(auth_can_delegate(bob, "channels:marketing/*"));  /* no grant: refused */
-    assert_true(auth_can_delegate(bob, "channels:*"));             /* capped at use */
+    assert_false(auth_can_delegate(bob, "channels:marketing/*")); /* no grant: refused */
+    assert_true(auth_can_delegate(bob, "channels:*"));            /* capped at use */
     assert_false(auth_can_delegate(bob, "*"));
     assert_false(auth_can_delegate(bob, "audit:read"));
 }
@@ -238,20 +256,24 @@ static void changing_members(void **state)
                      GW_EFORBIDDEN);
     /* ... never itself into a namespace it does not reach (self-escalation) */
     assert_int_equal(auth_grant_check(oa, "secret", CFG_MEMBER_ORG_UNIT, "engineering", msg,
-                                      sizeof msg), GW_EFORBIDDEN);
+                                      sizeof msg),
+                     GW_EFORBIDDEN);
     assert_non_null(strstr(msg, "no grant of namespace secret"));
     /* the enterprise admin adds a run-time member; it is persisted and reached at once */
     assert_false(auth_reaches(person(f, "s1", "user", "sales", "deals", NULL, 0), "secret"));
     assert_int_equal(auth_grant_check(root, "secret", CFG_MEMBER_TEAM, "deals", msg, sizeof msg),
                      GW_OK);
     assert_int_equal(auth_grant_add(f->g, root, "secret", CFG_MEMBER_TEAM, "deals", msg,
-                                    sizeof msg), GW_OK);
+                                    sizeof msg),
+                     GW_OK);
     assert_true(auth_reaches(person(f, "s1", "user", "sales", "deals", NULL, 0), "secret"));
     assert_int_equal(auth_grant_add(f->g, root, "secret", CFG_MEMBER_TEAM, "deals", msg,
-                                    sizeof msg), GW_ECONFLICT);
+                                    sizeof msg),
+                     GW_ECONFLICT);
     /* a configuration member cannot be removed through the API */
     assert_int_equal(auth_grant_remove(f->g, root, "infra", CFG_MEMBER_TEAM, "platform", msg,
-                                       sizeof msg), GW_ECONFLICT);
+                                       sizeof msg),
+                     GW_ECONFLICT);
     /* a restart (new registry on the same store) keeps the run-time member */
     struct auth_grants *again = NULL;
     assert_int_equal(auth_grants_open(f->st, f->cfg, &again), GW_OK);
@@ -267,10 +289,12 @@ static void changing_members(void **state)
     auth_grants_close(again);
     /* removal */
     assert_int_equal(auth_grant_remove(f->g, root, "secret", CFG_MEMBER_TEAM, "deals", msg,
-                                       sizeof msg), GW_OK);
+                                       sizeof msg),
+                     GW_OK);
     assert_false(auth_reaches(person(f, "s1", "user", "sales", "deals", NULL, 0), "secret"));
     assert_int_equal(auth_grant_remove(f->g, root, "secret", CFG_MEMBER_TEAM, "deals", msg,
-                                       sizeof msg), GW_ENOTFOUND);
+                                       sizeof msg),
+                     GW_ENOTFOUND);
 }
 
 static void requests_keep_their_set(void **state)
@@ -280,7 +304,8 @@ static void requests_keep_their_set(void **state)
     struct auth_principal *root = person(f, "root", "enterprise_admin", NULL, NULL, NULL, 0);
     struct auth_principal *before = person(f, "s2", "user", "sales", NULL, NULL, 0);
     assert_int_equal(auth_grant_add(f->g, root, "secret", CFG_MEMBER_ORG_UNIT, "sales", msg,
-                                    sizeof msg), GW_OK);
+                                    sizeof msg),
+                     GW_OK);
     /* a request in flight keeps the grants it started with; the next one sees the change */
     assert_false(auth_reaches(before, "secret"));
     assert_true(auth_reaches(person(f, "s2", "user", "sales", NULL, NULL, 0), "secret"));

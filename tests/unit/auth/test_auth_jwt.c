@@ -57,8 +57,10 @@ static int setup(void **state)
     assert_non_null(ec_key);
     char *a = public_jwk(rsa_key, "rsa-1"), *b = public_jwk(ec_key, "ec-1");
     /* plus a symmetric key and junk that must be ignored */
-    char *doc = gw_xasprintf("{\"keys\":[%s,%s,{\"kty\":\"oct\",\"kid\":\"hmac\",\"k\":\"c2VjcmV0\"},"
-                             "{\"kty\":\"RSA\",\"kid\":\"broken\"}]}", a, b);
+    char *doc =
+        gw_xasprintf("{\"keys\":[%s,%s,{\"kty\":\"oct\",\"kid\":\"hmac\",\"k\":\"c2VjcmV0\"},"
+                     "{\"kty\":\"RSA\",\"kid\":\"broken\"}]}",
+                     a, b);
     char msg[160];
     assert_int_equal(auth_jwks_parse(doc, strlen(doc), &jwks, msg, sizeof(msg)), GW_OK);
     assert_int_equal(auth_jwks_count(jwks), 2);
@@ -107,9 +109,15 @@ static char *sign(cjose_jwk_t *key, const char *alg, const char *kid, json_t *cl
 
 static struct auth_jwt_check check(void)
 {
-    return (struct auth_jwt_check){.issuer = ISS, .audience = AUD, .azp = AUD, .algs = rs256,
-                                   .n_algs = 2, .now_s = NOW + 10, .skew_s = 30,
-                                   .nonce = "n-123", .require_iat = true};
+    return (struct auth_jwt_check){.issuer = ISS,
+                                   .audience = AUD,
+                                   .azp = AUD,
+                                   .algs = rs256,
+                                   .n_algs = 2,
+                                   .now_s = NOW + 10,
+                                   .skew_s = 30,
+                                   .nonce = "n-123",
+                                   .require_iat = true};
 }
 
 /* Verifies and returns the status; msg must contain `want` when refused. */
@@ -155,8 +163,9 @@ static void algorithm_attacks(void **state)
     char *payload = gw_xstrndup(dot + 1, (size_t)(strrchr(good, '.') - dot - 1));
 
     /* alg none, with and without a signature, any case */
-    const char *nones[] = {"eyJhbGciOiJub25lIiwia2lkIjoicnNhLTEifQ", /* {"alg":"none","kid":"rsa-1"} */
-                           "eyJhbGciOiJOb05lIn0"};                     /* {"alg":"NoNe"} */
+    const char *nones[] = {"eyJhbGciOiJub25lIiwia2lkIjoicnNhLTEifQ", /* {"alg":"none","kid":"rsa-1"}
+                                                                      */
+                           "eyJhbGciOiJOb05lIn0"};                   /* {"alg":"NoNe"} */
     for (size_t i = 0; i < 2; i++) {
         char *t = gw_xasprintf("%s.%s.", nones[i], payload);
         assert_int_equal(verify(t, &chk, "not allowed"), GW_EUNAUTH);
@@ -239,8 +248,8 @@ static void tampering(void **state)
     json_object_set_new(c, "sub", json_string("mallory"));
     char *b = sign(rsa_key2, "RS256", "rsa-1", c);
     char *ad = strchr(a, '.'), *bd = strchr(b, '.');
-    char *mixed = gw_xasprintf("%.*s.%.*s%s", (int)(ad - a), a,
-                               (int)(strrchr(b, '.') - bd - 1), bd + 1, strrchr(a, '.'));
+    char *mixed = gw_xasprintf("%.*s.%.*s%s", (int)(ad - a), a, (int)(strrchr(b, '.') - bd - 1),
+                               bd + 1, strrchr(a, '.'));
     assert_int_equal(verify(mixed, &chk, "bad signature"), GW_EUNAUTH);
     free(a);
     free(b);
@@ -304,8 +313,7 @@ static void claims_checks(void **state)
     assert_int_equal(with_claim("iss", NULL, &chk, "issuer"), GW_EUNAUTH);
     assert_int_equal(with_claim("aud", json_string("other"), &chk, "audience"), GW_EUNAUTH);
     assert_int_equal(with_claim("aud", json_pack("[i]", 1), &chk, "audience"), GW_EUNAUTH);
-    assert_int_equal(with_claim("azp", json_string("other"), &chk, "authorized party"),
-                     GW_EUNAUTH);
+    assert_int_equal(with_claim("azp", json_string("other"), &chk, "authorized party"), GW_EUNAUTH);
     json_t *c = claims();
     json_object_set_new(c, "aud", json_pack("[s,s]", AUD, "other"));
     json_object_del(c, "azp");
@@ -316,8 +324,7 @@ static void claims_checks(void **state)
     assert_int_equal(with_claim("exp", json_integer(NOW), &chk, NULL), GW_OK); /* within skew */
     assert_int_equal(with_claim("exp", NULL, &chk, "exp"), GW_EUNAUTH);
     assert_int_equal(with_claim("exp", json_string("tomorrow"), &chk, "exp"), GW_EUNAUTH);
-    assert_int_equal(with_claim("nbf", json_integer(NOW + 600), &chk, "not yet valid"),
-                     GW_EUNAUTH);
+    assert_int_equal(with_claim("nbf", json_integer(NOW + 600), &chk, "not yet valid"), GW_EUNAUTH);
     assert_int_equal(with_claim("iat", json_integer(NOW + 600), &chk, "future"), GW_EUNAUTH);
     assert_int_equal(with_claim("iat", NULL, &chk, "iat"), GW_EUNAUTH);
     assert_int_equal(with_claim("nonce", json_string("n-124"), &chk, "nonce"), GW_EUNAUTH);
@@ -343,8 +350,7 @@ static void jwks_parsing(void **state)
                           "\"x\":\"A=\",\"y\":\"A=\"}]}"),
                          "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AAAAA===\",\"e\":\"AQAB\"}]}"};
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
-        assert_int_equal(auth_jwks_parse(bad[i], strlen(bad[i]), &ks, msg, sizeof(msg)),
-                         GW_EINVAL);
+        assert_int_equal(auth_jwks_parse(bad[i], strlen(bad[i]), &ks, msg, sizeof(msg)), GW_EINVAL);
         assert_null(ks);
     }
     /* a published private key is refused rather than used */
@@ -447,14 +453,16 @@ static struct auth_jwks *jwks_of(EVP_PKEY *k, const char *kid)
         char *n = bn_b64url(k, OSSL_PKEY_PARAM_RSA_N, 0);
         char *e = bn_b64url(k, OSSL_PKEY_PARAM_RSA_E, 0);
         doc = gw_xasprintf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\","
-                           "\"e\":\"%s\"}]}", kid, n, e);
+                           "\"e\":\"%s\"}]}",
+                           kid, n, e);
         free(n);
         free(e);
     } else {
         char *x = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_X, 32);
         char *y = bn_b64url(k, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
         doc = gw_xasprintf("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\","
-                           "\"x\":\"%s\",\"y\":\"%s\"}]}", kid, x, y);
+                           "\"x\":\"%s\",\"y\":\"%s\"}]}",
+                           kid, x, y);
         free(x);
         free(y);
     }
@@ -469,7 +477,8 @@ static void one_assertion(EVP_PKEY *k, const char *alg, const char *kid)
 {
     char *pem = pem_of(k), *a = NULL, *b = NULL, msg[160] = "";
     assert_int_equal(auth_jwt_client_assertion(pem, alg, kid, CLIENT, TOKEN_EP, NOW, &a, msg,
-                                               sizeof(msg)), GW_OK);
+                                               sizeof(msg)),
+                     GW_OK);
     const char *d1 = strchr(a, '.'), *d2 = strrchr(a, '.');
     assert_true(d1 && d2 && d1 < d2 && strchr(d1 + 1, '.') == d2); /* three parts */
     json_t *h = json_part(a, (size_t)(d1 - a)), *c = json_part(d1 + 1, (size_t)(d2 - d1 - 1));
@@ -498,15 +507,20 @@ static void one_assertion(EVP_PKEY *k, const char *alg, const char *kid)
     /* and the validator that checks the IdP's tokens accepts it (cjose, JOSE signature form) */
     struct auth_jwks *ks = jwks_of(k, kid ? kid : "k");
     const char *algs[] = {alg};
-    struct auth_jwt_check chk = {.issuer = CLIENT, .audience = TOKEN_EP, .algs = algs,
-                                 .n_algs = 1, .now_s = NOW + 1, .require_iat = true};
+    struct auth_jwt_check chk = {.issuer = CLIENT,
+                                 .audience = TOKEN_EP,
+                                 .algs = algs,
+                                 .n_algs = 1,
+                                 .now_s = NOW + 1,
+                                 .require_iat = true};
     json_t *cl = NULL;
     assert_int_equal(auth_jwt_verify(ks, a, &chk, &cl, NULL, msg, sizeof(msg)), GW_OK);
     json_decref(cl);
     auth_jwks_unref(ks);
     /* every assertion has its own jti */
     assert_int_equal(auth_jwt_client_assertion(pem, alg, kid, CLIENT, TOKEN_EP, NOW, &b, msg,
-                                               sizeof(msg)), GW_OK);
+                                               sizeof(msg)),
+                     GW_OK);
     json_t *c2 = json_part(strchr(b, '.') + 1, (size_t)(strrchr(b, '.') - strchr(b, '.') - 1));
     assert_string_not_equal(gw_json_str(c2, "jti"), jti);
     json_decref(c2);
@@ -557,14 +571,10 @@ static void client_assertions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(valid_tokens),
-        cmocka_unit_test(algorithm_attacks),
-        cmocka_unit_test(key_selection),
-        cmocka_unit_test(tampering),
-        cmocka_unit_test(key_bearing_headers),
-        cmocka_unit_test(claims_checks),
-        cmocka_unit_test(jwks_parsing),
-        cmocka_unit_test(client_assertions),
+        cmocka_unit_test(valid_tokens),        cmocka_unit_test(algorithm_attacks),
+        cmocka_unit_test(key_selection),       cmocka_unit_test(tampering),
+        cmocka_unit_test(key_bearing_headers), cmocka_unit_test(claims_checks),
+        cmocka_unit_test(jwks_parsing),        cmocka_unit_test(client_assertions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,7 +31,7 @@
 #define SKEW 60
 
 static char tmpdir[256];
-static char cert_b64[4096];        /* the IdP certificate's DER in base64 (metadata) */
+static char cert_b64[4096]; /* the IdP certificate's DER in base64 (metadata) */
 
 /* --- fixtures ------------------------------------------------------------------------------ */
 
@@ -264,10 +264,10 @@ static void config_errors(void **state)
     }
 
     /* attributeMapping, URLs, protocols */
-    refused(with_mapping("{user: uid}"), NULL, "cfg.yaml:11: ",
-            "unknown key 'user' in sso.saml.attributeMapping");
-    refused(with_mapping("{email: \"a b\"}"), NULL, "cfg.yaml:11: ",
-            "sso.saml.attributeMapping.email must be an attribute name");
+    refused(with_mapping("{user: uid}"), NULL,
+            "cfg.yaml:11: ", "unknown key 'user' in sso.saml.attributeMapping");
+    refused(with_mapping("{email: \"a b\"}"), NULL,
+            "cfg.yaml:11: ", "sso.saml.attributeMapping.email must be an attribute name");
     snprintf(saml, sizeof(saml), "%s    slo_url: http://gw.company.com/slo\n", good());
     refused(saml, NULL, "cfg.yaml:12: ", "must be an https:// URL");
     refused(good(), "  default_protocol: oidc\n", "cfg.yaml:", "sso.oidc is not configured");
@@ -288,11 +288,13 @@ static void mapping(void **state)
     struct gw_pool *pool = gw_pool_new();
     char msg[300];
     struct auth_sso_identity id;
-    json_t *claims = json_pack("{s:s,s:s,s:[s,s],s:s,s:{s:s,s:s}}", "NameID", "alice",
-                               "email", "alice@company.com", "memberOf", "CN=Dev", "eng-leads",
-                               "department", "Engineering", AUTH_SAML_SESSION_CLAIM, "name_id",
-                               "alice", "session_index", "_s1");
-    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg, sizeof(msg)), GW_OK);
+    json_t *claims = json_pack("{s:s,s:s,s:[s,s],s:s,s:{s:s,s:s}}", "NameID", "alice", "email",
+                               "alice@company.com", "memberOf", "CN=Dev", "eng-leads", "department",
+                               "Engineering", AUTH_SAML_SESSION_CLAIM, "name_id", "alice",
+                               "session_index", "_s1");
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg,
+                                  sizeof(msg)),
+                     GW_OK);
     assert_string_equal(id.user, "alice");
     assert_string_equal(id.role, "team_lead");
     assert_string_equal(id.mapped_by, "eng-leads");
@@ -301,18 +303,21 @@ static void mapping(void **state)
     assert_string_equal(id.protocol, "saml");
     assert_string_equal(json_string_value(json_object_get(id.saml, "session_index")), "_s1");
     /* the same claims read as OIDC use the OIDC claim names: no "sub" */
-    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "oidc", claims, pool, &id, msg, sizeof(msg)),
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "oidc", claims, pool, &id, msg,
+                                  sizeof(msg)),
                      GW_EUNAUTH);
     json_decref(claims);
 
     claims = json_pack("{s:s,s:s}", "NameID", "bob", "memberOf", "nobody");
-    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg, sizeof(msg)),
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg,
+                                  sizeof(msg)),
                      GW_EFORBIDDEN);
     assert_non_null(strstr(msg, "no role mapping for your groups: nobody"));
     json_decref(claims);
 
     claims = json_pack("{s:s}", "email", "x@company.com");
-    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg, sizeof(msg)),
+    assert_int_equal(auth_sso_map(NULL, c, &c->tenants[0], "saml", claims, pool, &id, msg,
+                                  sizeof(msg)),
                      GW_EUNAUTH);
     assert_non_null(strstr(msg, "attributeMapping.userId"));
     json_decref(claims);
@@ -323,16 +328,16 @@ static void mapping(void **state)
 /* --- the Response checks ------------------------------------------------------------------- */
 
 struct resp {
-    const char *root_attrs;     /* extra attributes of samlp:Response */
-    const char *before;         /* elements before the assertion (inside the Response) */
+    const char *root_attrs; /* extra attributes of samlp:Response */
+    const char *before;     /* elements before the assertion (inside the Response) */
     const char *issuer;
-    const char *name_id;        /* raw XML content of NameID */
+    const char *name_id; /* raw XML content of NameID */
     const char *recipient;
     const char *audience;
     int nb_s, noa_s, scd_noa_s; /* relative to now */
     const char *scd_irt;
-    const char *extra_subject;  /* appended inside Subject */
-    const char *attributes;     /* AttributeStatement content */
+    const char *extra_subject; /* appended inside Subject */
+    const char *attributes;    /* AttributeStatement content */
     const char *status;
 };
 
@@ -365,9 +370,8 @@ static char *render(const struct resp *r)
         inst, r->root_attrs ? r->root_attrs : "", r->status ? r->status : "Success",
         r->before ? r->before : "", inst, r->issuer ? r->issuer : IDP,
         r->name_id ? r->name_id : "alice", r->recipient ? r->recipient : ACS, scd,
-        r->scd_irt ? "InResponseTo=\"" : "", r->scd_irt ? r->scd_irt : "",
-        r->scd_irt ? "\"" : "", r->extra_subject ? r->extra_subject : "", nb, noa,
-        r->audience ? r->audience : SP, inst,
+        r->scd_irt ? "InResponseTo=\"" : "", r->scd_irt ? r->scd_irt : "", r->scd_irt ? "\"" : "",
+        r->extra_subject ? r->extra_subject : "", nb, noa, r->audience ? r->audience : SP, inst,
         r->attributes ? r->attributes
                       : "<saml:Attribute Name=\"email\"><saml:AttributeValue>alice@company.com"
                         "</saml:AttributeValue></saml:Attribute><saml:Attribute Name=\"memberOf\">"
@@ -379,8 +383,11 @@ static char *render(const struct resp *r)
 
 static gw_err check(const struct resp *r, json_t **claims, char *msg, size_t cap)
 {
-    struct auth_saml_expect e = {.idp = IDP, .audience = SP, .recipient = ACS,
-                                 .now_ms = gw_now_ms(), .skew_s = SKEW};
+    struct auth_saml_expect e = {.idp = IDP,
+                                 .audience = SP,
+                                 .recipient = ACS,
+                                 .now_ms = gw_now_ms(),
+                                 .skew_s = SKEW};
     char *xml = render(r);
     gw_err rc = auth_saml_check_response(xml, strlen(xml), &e, claims, msg, cap);
     free(xml);
@@ -409,7 +416,10 @@ static void response_good(void **state)
     (void)state;
     json_t *claims = NULL;
     char msg[400] = "";
-    struct resp r = {.nb_s = -30, .noa_s = 300, .scd_noa_s = 300, .scd_irt = "_req1",
+    struct resp r = {.nb_s = -30,
+                     .noa_s = 300,
+                     .scd_noa_s = 300,
+                     .scd_irt = "_req1",
                      .root_attrs = "InResponseTo=\"_req1\" Destination=\"" ACS "\""};
     assert_int_equal(check(&r, &claims, msg, sizeof(msg)), GW_OK);
     assert_string_equal(json_string_value(json_object_get(claims, "NameID")), "alice");
@@ -425,7 +435,9 @@ static void response_good(void **state)
     assert_int_equal(check(&r, &claims, msg, sizeof(msg)), GW_OK);
     json_decref(claims);
     /* an attribute cannot shadow the subject */
-    r = (struct resp){.nb_s = -30, .noa_s = 300, .scd_noa_s = 300,
+    r = (struct resp){.nb_s = -30,
+                      .noa_s = 300,
+                      .scd_noa_s = 300,
                       .attributes = "<saml:Attribute Name=\"NameID\"><saml:AttributeValue>admin"
                                     "</saml:AttributeValue></saml:Attribute>"};
     assert_int_equal(check(&r, &claims, msg, sizeof(msg)), GW_OK);
@@ -438,8 +450,7 @@ static void response_refused(void **state)
     (void)state;
     refuses((struct resp){.audience = "urn:other-sp"}, "wrong audience");
     refuses((struct resp){.recipient = "https://evil/acs"}, "another recipient");
-    refuses((struct resp){.root_attrs = "Destination=\"https://evil/acs\""},
-            "another destination");
+    refuses((struct resp){.root_attrs = "Destination=\"https://evil/acs\""}, "another destination");
     refuses((struct resp){.issuer = "https://evil"}, "another entity than the configured IdP");
     refuses((struct resp){.noa_s = -(SKEW + 5)}, "expired (Conditions");
     refuses((struct resp){.scd_noa_s = -(SKEW + 5)}, "expired (SubjectConfirmationData");
@@ -462,8 +473,11 @@ static void response_refused(void **state)
 
     /* DOCTYPE and signature element */
     const char *dtd = "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>";
-    struct auth_saml_expect e = {.idp = IDP, .audience = SP, .recipient = ACS,
-                                 .now_ms = gw_now_ms(), .skew_s = SKEW};
+    struct auth_saml_expect e = {.idp = IDP,
+                                 .audience = SP,
+                                 .recipient = ACS,
+                                 .now_ms = gw_now_ms(),
+                                 .skew_s = SKEW};
     json_t *claims = NULL;
     char msg[300];
     assert_int_equal(auth_saml_check_response(dtd, strlen(dtd), &e, &claims, msg, sizeof(msg)),
@@ -492,19 +506,16 @@ static void base64_decoding(void **state)
     assert_true(gw_b64_decode("aGk", 3, out, sizeof(out), &n) && n == 2);
     assert_false(gw_b64_decode("aGk=x", 5, out, sizeof(out), &n)); /* data after padding */
     assert_false(gw_b64_decode("a", 1, out, sizeof(out), &n));
-    assert_false(gw_b64_decode("a-b_", 4, out, sizeof(out), &n)); /* base64url alphabet */
+    assert_false(gw_b64_decode("a-b_", 4, out, sizeof(out), &n));        /* base64url alphabet */
     assert_false(gw_b64_decode("aGVsbG8gd29ybGQhIQ==", 20, out, 4, &n)); /* overflow */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(config_valid),
-        cmocka_unit_test(config_errors),
-        cmocka_unit_test(mapping),
-        cmocka_unit_test(response_good),
-        cmocka_unit_test(response_refused),
-        cmocka_unit_test(base64_decoding),
+        cmocka_unit_test(config_valid),     cmocka_unit_test(config_errors),
+        cmocka_unit_test(mapping),          cmocka_unit_test(response_good),
+        cmocka_unit_test(response_refused), cmocka_unit_test(base64_decoding),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -25,13 +25,13 @@ struct tctx {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct gw_worker *w;
-    bool gate_closed;      /* process waits while closed */
+    bool gate_closed; /* process waits while closed */
     bool in_process;
-    gw_err results[8];     /* result of batch i (GW_OK when 0 = GW_OK) */
+    gw_err results[8]; /* result of batch i (GW_OK when 0 = GW_OK) */
     bool always_fail;
-    size_t batches;        /* process calls */
-    size_t sizes[64];      /* items per call */
-    int order[256];        /* items of successful batches, in order */
+    size_t batches;   /* process calls */
+    size_t sizes[64]; /* items per call */
+    int order[256];   /* items of successful batches, in order */
     size_t n_order;
     int released;
     int ticks;
@@ -112,11 +112,17 @@ static int *item(int v)
 static struct gw_worker_ops ops_with(unsigned linger_ms, size_t linger_items, size_t cap,
                                      int full_wait_ms)
 {
-    return (struct gw_worker_ops){.name = "test-worker", .what = "test items",
-                                  .queue_cap = cap, .batch_max = 64, .linger_ms = linger_ms,
-                                  .linger_items = linger_items, .full_wait_ms = full_wait_ms,
-                                  .retry_ms = 10, .process = t_process,
-                                  .release = t_release, .tick = t_tick};
+    return (struct gw_worker_ops){.name = "test-worker",
+                                  .what = "test items",
+                                  .queue_cap = cap,
+                                  .batch_max = 64,
+                                  .linger_ms = linger_ms,
+                                  .linger_items = linger_items,
+                                  .full_wait_ms = full_wait_ms,
+                                  .retry_ms = 10,
+                                  .process = t_process,
+                                  .release = t_release,
+                                  .tick = t_tick};
 }
 
 /* Polls the worker's statistics until processed >= n (10 s at most). */

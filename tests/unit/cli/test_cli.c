@@ -35,7 +35,10 @@ static const struct cli_optdef g_defs[] = {
     {"gateway", CLI_OPT_ARG}, {"json", 0}, {"timeout", CLI_OPT_ARG}, {"help", 0}, {NULL, 0},
 };
 static const struct cli_optdef c_defs[] = {
-    {"scope", CLI_OPT_ARG | CLI_OPT_MULTI}, {"id", CLI_OPT_ARG}, {"all", 0}, {NULL, 0},
+    {"scope", CLI_OPT_ARG | CLI_OPT_MULTI},
+    {"id", CLI_OPT_ARG},
+    {"all", 0},
+    {NULL, 0},
 };
 
 static void test_args_global_stop(void **state)
@@ -51,8 +54,8 @@ static void test_args_global_stop(void **state)
 
 static void test_args_command(void **state)
 {
-    char *argv[] = {"--scope", "a", "--scope=b", "--id=x=y", "pos1", "-", "--json", "--",
-                    "--not-an-option"};
+    char *argv[] = {"--scope", "a",      "--scope=b", "--id=x=y",       "pos1",
+                    "-",       "--json", "--",        "--not-an-option"};
     struct cli_args a;
     assert_int_equal(cli_args_parse(9, argv, c_defs, g_defs, false, &a), CLI_EXIT_OK);
     assert_int_equal(cli_args_count(&a, "scope"), 2);
@@ -303,15 +306,15 @@ static void test_settings_precedence(void **state)
     struct cli_settings s;
     char err[200];
 
-    assert_true(cli_settings_resolve("http://flag:1", "flag-token", "http://env:2", "env-token",
-                                     &c, &s, err, sizeof(err)));
+    assert_true(cli_settings_resolve("http://flag:1", "flag-token", "http://env:2", "env-token", &c,
+                                     &s, err, sizeof(err)));
     assert_string_equal(s.gateway_url, "http://flag:1");
     assert_string_equal(s.token, "flag-token");
     assert_string_equal(s.gateway_source, "--gateway");
     cli_settings_release(&s);
 
-    assert_true(cli_settings_resolve(NULL, "", "http://env:2", "env-token", &c, &s, err,
-                                     sizeof(err)));
+    assert_true(
+        cli_settings_resolve(NULL, "", "http://env:2", "env-token", &c, &s, err, sizeof(err)));
     assert_string_equal(s.gateway_url, "http://env:2");
     assert_string_equal(s.token, "env-token");
     assert_string_equal(s.token_source, "OPENCLAW_TOKEN");
@@ -330,8 +333,8 @@ static void test_settings_precedence(void **state)
 
     assert_false(cli_settings_resolve("ftp://x", NULL, NULL, NULL, NULL, &s, err, sizeof(err)));
     assert_non_null(strstr(err, "--gateway"));
-    assert_false(cli_settings_resolve(NULL, "bad\r\nX-Injected: 1", NULL, NULL, NULL, &s, err,
-                                      sizeof(err)));
+    assert_false(
+        cli_settings_resolve(NULL, "bad\r\nX-Injected: 1", NULL, NULL, NULL, &s, err, sizeof(err)));
     assert_null(strstr(err, "Injected")); /* the token is never echoed */
     cli_config_release(&c);
 }
@@ -340,8 +343,8 @@ static void test_validation_and_mask(void **state)
 {
     char err[200];
     assert_true(cli_valid_gateway_url("http://127.0.0.1:8080", err, sizeof(err)));
-    assert_true(cli_valid_gateway_url("https://openclaw.company.com/engineering/", err,
-                                      sizeof(err)));
+    assert_true(
+        cli_valid_gateway_url("https://openclaw.company.com/engineering/", err, sizeof(err)));
     assert_false(cli_valid_gateway_url("127.0.0.1:8080", err, sizeof(err)));
     assert_false(cli_valid_gateway_url("http://", err, sizeof(err)));
     assert_false(cli_valid_gateway_url("http://user:pw@host", err, sizeof(err)));
@@ -404,7 +407,8 @@ static void test_sanitize(void **state)
 {
     struct gw_buf b;
     gw_buf_init(&b, 1024);
-    cli_sanitize(&b, "ok \x1b[31mred\x07 caf\xc3\xa9 \xc2\x9b" "2J\n");
+    cli_sanitize(&b, "ok \x1b[31mred\x07 caf\xc3\xa9 \xc2\x9b"
+                     "2J\n");
     assert_string_equal(b.data, "ok ?[31mred? caf\xc3\xa9 ?2J?");
     gw_buf_release(&b);
 }
@@ -435,8 +439,8 @@ static void test_table(void **state)
 
 static void test_json_cell(void **state)
 {
-    json_t *v = json_pack("{s:n, s:b, s:I, s:[], s:{s:i}}", "n", "t", 1, "i", (json_int_t)42,
-                          "e", "o", "k", 1);
+    json_t *v = json_pack("{s:n, s:b, s:I, s:[], s:{s:i}}", "n", "t", 1, "i", (json_int_t)42, "e",
+                          "o", "k", 1);
     const char *keys[] = {"n", "t", "i", "e", "o", "missing"};
     const char *want[] = {"-", "true", "42", "-", "{\"k\":1}", "-"};
     for (size_t i = 0; i < GW_ARRAY_LEN(keys); i++) {
@@ -450,19 +454,19 @@ static void test_json_cell(void **state)
 static void test_status_seed_shape(void **state)
 {
     static const char *const names[] = {
-        "policy-engine",    "audit-enterprise", "auth-enterprise", "connector-gmail",
-        "connector-gcal",   "connector-jira",   "connector-github", "connector-gdrive",
-        "task-intelligence", "auto-response",   "work-tracking",   "ocip-protocol",
-        "org-intelligence", "visualization",
+        "policy-engine",     "audit-enterprise", "auth-enterprise",  "connector-gmail",
+        "connector-gcal",    "connector-jira",   "connector-github", "connector-gdrive",
+        "task-intelligence", "auto-response",    "work-tracking",    "ocip-protocol",
+        "org-intelligence",  "visualization",
     };
     json_t *plugins = json_array();
     for (size_t i = 0; i < GW_ARRAY_LEN(names); i++)
-        json_array_append_new(plugins, json_pack("{s:s, s:s}", "name", names[i], "state",
-                                                 "active"));
+        json_array_append_new(plugins,
+                              json_pack("{s:s, s:s}", "name", names[i], "state", "active"));
     json_t *status = json_pack("{s:s, s:s, s:o}", "version", "0.1.0", "tenant", "acme-corp",
                                "plugins", plugins);
-    json_t *ui = json_pack("{s:s, s:s, s:s, s:s}", "user", "alice@company.com", "role",
-                           "org_admin", "tenant", "acme-corp", "org_unit", "engineering");
+    json_t *ui = json_pack("{s:s, s:s, s:s, s:s}", "user", "alice@company.com", "role", "org_admin",
+                           "tenant", "acme-corp", "org_unit", "engineering");
     struct gw_buf b;
     gw_buf_init(&b, 1 << 16);
     cli_format_status(&b, "https://openclaw.internal.company.com", status, ui, NULL);
@@ -687,8 +691,9 @@ static void test_policy_write_args(void **state)
     assert_null(policy_opts("bogus"));
 
     /* JSON content (leading blanks) is parsed and sent as "content" */
-    char *c1[] = {"--scope", "team", "--scope-id", "platform", "--domain", "actions",
-                  "--content", "  {\"default_autonomy\":\"approve\"}", "--reason", "why"};
+    char *c1[] = {"--scope",  "team",    "--scope-id", "platform",
+                  "--domain", "actions", "--content",  "  {\"default_autonomy\":\"approve\"}",
+                  "--reason", "why"};
     assert_int_equal(parse_sub(policy_opts("create"), 10, c1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
@@ -699,8 +704,9 @@ static void test_policy_write_args(void **state)
     json_decref(b);
 
     /* anything else is YAML text, sent as "content_yaml"; no scope_id for the enterprise */
-    char *c2[] = {"--scope", "enterprise", "--domain", "actions", "--content",
-                  "default_autonomy: block\n", "--reason", "r"};
+    char *c2[] = {"--scope",  "enterprise", "--domain",
+                  "actions",  "--content",  "default_autonomy: block\n",
+                  "--reason", "r"};
     assert_int_equal(parse_sub(policy_opts("create"), 8, c2, &a), CLI_EXIT_OK);
     assert_int_equal(cli_policy_write_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
     assert_string_equal(json_string_value(json_object_get(b, "content_yaml")),
@@ -745,18 +751,32 @@ static void test_policy_write_args(void **state)
         {true, 6, {"--scope", "team", "--domain", "actions", "--content", "a: 1"}, "--reason"},
         {true, 6, {"--domain", "actions", "--content", "a: 1", "--reason", "r"}, "--scope"},
         {true, 6, {"--scope", "team", "--domain", "actions", "--reason", "r"}, "exactly one"},
-        {true, 10, {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
-                    "a: 1", "--file", "x"}, "exactly one"},
-        {true, 8, {"--scope", "team", "--domain", "actions", "--reason", "", "--content",
-                   "a: 1"}, "--reason"},
-        {true, 8, {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
-                   "{\"a\":1,\"a\":2}"}, "not valid JSON"},
-        {true, 8, {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
-                   "  \n"}, "empty"},
-        {true, 9, {"pos", "--scope", "team", "--domain", "actions", "--reason", "r",
-                   "--content", "a: 1"}, "positional"},
+        {true,
+         10,
+         {"--scope", "team", "--domain", "actions", "--reason", "r", "--content", "a: 1", "--file",
+          "x"},
+         "exactly one"},
+        {true,
+         8,
+         {"--scope", "team", "--domain", "actions", "--reason", "", "--content", "a: 1"},
+         "--reason"},
+        {true,
+         8,
+         {"--scope", "team", "--domain", "actions", "--reason", "r", "--content",
+          "{\"a\":1,\"a\":2}"},
+         "not valid JSON"},
+        {true,
+         8,
+         {"--scope", "team", "--domain", "actions", "--reason", "r", "--content", "  \n"},
+         "empty"},
+        {true,
+         9,
+         {"pos", "--scope", "team", "--domain", "actions", "--reason", "r", "--content", "a: 1"},
+         "positional"},
         {false, 4, {"--reason", "r", "--content", "a: 1"}, "<id>"},
-        {false, 7, {"p", "--reason", "r", "--content", "a: 1", "--expected-version", "0"},
+        {false,
+         7,
+         {"p", "--reason", "r", "--content", "a: 1", "--expected-version", "0"},
          "--expected-version"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
@@ -780,9 +800,10 @@ static void test_policy_explain_args(void **state)
     struct cli_args a;
     char err[300];
     json_t *b = NULL;
-    char *e1[] = {"--action", "tool_call", "--resource", "memory_write", "--classification",
-                  "internal", "--context", "spent_usd=12", "--context=rounds=a=b",
-                  "--user", "alice@company.com"};
+    char *e1[] = {"--action",     "tool_call",        "--resource",
+                  "memory_write", "--classification", "internal",
+                  "--context",    "spent_usd=12",     "--context=rounds=a=b",
+                  "--user",       "alice@company.com"};
     assert_int_equal(parse_sub(policy_opts("explain"), 11, e1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_explain_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
@@ -827,8 +848,8 @@ static void test_tools_approvals_args(void **state)
     assert_null(tools_opts("run"));
     assert_null(approvals_opts("delete"));
 
-    char *t1[] = {"memory_write", "--args", "{\"namespace\":\"eng\",\"agent\":\"bot\"}",
-                  "--arg", "content=a=b c"};
+    char *t1[] = {"memory_write", "--args", "{\"namespace\":\"eng\",\"agent\":\"bot\"}", "--arg",
+                  "content=a=b c"};
     assert_int_equal(parse_sub(tools_opts("invoke"), 5, t1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_invoke_body(&a, &b, err, sizeof(err)), CLI_EXIT_OK);
     char *txt = gw_json_canonical(b);
@@ -1181,21 +1202,21 @@ static void test_suggest(void **state)
     assert_int_equal(gw_edit_distance("tokesn", "tokens"), 1); /* a swap of neighbours */
     assert_int_equal(gw_edit_distance("", "abc"), 3);
     assert_int_equal(gw_edit_distance("kitten", "sitting"), 3);
-    static const char *const cmds[] = {"status", "auth", "config", "tokens", "tools", "policy",
-                                       "sessions", "send", "stats", "admin"};
+    static const char *const cmds[] = {"status", "auth",     "config", "tokens", "tools",
+                                       "policy", "sessions", "send",   "stats",  "admin"};
     size_t n = GW_ARRAY_LEN(cmds);
     assert_string_equal(cli_suggest("tokns", cmds, n), "tokens");
     assert_string_equal(cli_suggest("tokesn", cmds, n), "tokens");
     assert_string_equal(cli_suggest("policies", cmds, n), "policy");
     assert_string_equal(cli_suggest("session", cmds, n), "sessions");
     assert_string_equal(cli_suggest("statu", cmds, n), "status");
-    assert_null(cli_suggest("tokens", cmds, n));   /* not a typo: the name itself */
+    assert_null(cli_suggest("tokens", cmds, n));     /* not a typo: the name itself */
     assert_null(cli_suggest("frobnicate", cmds, n)); /* nothing like any of them */
     assert_null(cli_suggest("x", cmds, n));
     char buf[100];
-    assert_string_equal(cli_suggest_hint("--jsn", (const char *const[]){"json", "token"}, 2,
-                                         "--", buf, sizeof(buf)),
-                        "");                        /* the caller strips the dashes */
+    assert_string_equal(cli_suggest_hint("--jsn", (const char *const[]){"json", "token"}, 2, "--",
+                                         buf, sizeof(buf)),
+                        ""); /* the caller strips the dashes */
     assert_string_equal(cli_suggest_hint("jsn", (const char *const[]){"json", "token"}, 2, "--",
                                          buf, sizeof(buf)),
                         " (did you mean --json?)");
@@ -1216,11 +1237,20 @@ static void test_money(void **state)
         double v;
         const char *want;
     } cases[] = {
-        {0, "0.00"},          {412.5, "412.50"},   {4.6, "4.60"},       {10, "10.00"},
-        {0.004, "0.004"},     {0.00043, "0.00043"}, {0.00043000000000000004, "0.00043"},
-        {1.2345678, "1.234568"}, {0.0000004, "<0.000001"}, {0.0000005, "<0.000001"},
+        {0, "0.00"},
+        {412.5, "412.50"},
+        {4.6, "4.60"},
+        {10, "10.00"},
+        {0.004, "0.004"},
+        {0.00043, "0.00043"},
+        {0.00043000000000000004, "0.00043"},
+        {1.2345678, "1.234568"},
+        {0.0000004, "<0.000001"},
+        {0.0000005, "<0.000001"},
         {0.0000006, "0.000001"},
-        {-0.0000001, "0.00"}, {-2.5, "-2.50"},     {1e9 + 0.25, "1000000000.25"},
+        {-0.0000001, "0.00"},
+        {-2.5, "-2.50"},
+        {1e9 + 0.25, "1000000000.25"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
         char *s = cli_money(cases[i].v);
@@ -1233,10 +1263,10 @@ static void test_money(void **state)
                           "s:[],s:[]}",
                           "period", "2026-11", "currency", "USD", "total_usd",
                           0.00043000000000000004, "requests", 1, "prompt_tokens", 10,
-                          "completion_tokens", 5, "by_workspace", "workspace", "dev",
-                          "total_usd", 0.00043000000000000004, "requests", 1, "budget",
-                          "monthly_usd_limit", 0.005, "used_pct", 8.6, "status", "ok",
-                          "on_exceed", "alert", "by_user", "by_model");
+                          "completion_tokens", 5, "by_workspace", "workspace", "dev", "total_usd",
+                          0.00043000000000000004, "requests", 1, "budget", "monthly_usd_limit",
+                          0.005, "used_pct", 8.6, "status", "ok", "on_exceed", "alert", "by_user",
+                          "by_model");
     struct gw_buf out;
     gw_buf_init(&out, 1 << 20);
     cli_format_costs(&out, r);
@@ -1342,8 +1372,7 @@ static void test_main_did_you_mean_and_new_commands(void **state)
     assert_non_null(strstr(err, "unknown command 'tokns' (did you mean tokens?)"));
     assert_int_equal(run_err(err, sizeof(err), 2, (char *[]){"help", "sesions"}), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "(did you mean sessions?)"));
-    assert_int_equal(run_err(err, sizeof(err), 2, (char *[]){"sessions", "revok"}),
-                     CLI_EXIT_USAGE);
+    assert_int_equal(run_err(err, sizeof(err), 2, (char *[]){"sessions", "revok"}), CLI_EXIT_USAGE);
     assert_non_null(strstr(err, "unknown sessions subcommand 'revok' (did you mean revoke?)"));
     assert_int_equal(run_err(err, sizeof(err), 3, (char *[]){"agents", "list", "--namespce"}),
                      CLI_EXIT_USAGE);
@@ -1377,14 +1406,14 @@ static void test_main_did_you_mean_and_new_commands(void **state)
 static void test_sessions_and_reload_reports(void **state)
 {
     json_t *r = json_pack("{s:[{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b},{s:s,s:s,s:s,s:s,s:n,"
-                          "s:s,s:s,s:s}]}", "sessions",
-                          "id", "s1", "kind", "browser", "user", "alice", "role", "user",
-                          "client_ip", "10.0.0.1", "created_at", "2026-12-01T10:00:00Z",
+                          "s:s,s:s,s:s}]}",
+                          "sessions", "id", "s1", "kind", "browser", "user", "alice", "role",
+                          "user", "client_ip", "10.0.0.1", "created_at", "2026-12-01T10:00:00Z",
                           "last_seen_at", "2026-12-01T11:00:00Z", "expires_at",
-                          "2026-12-02T10:00:00Z", "current", 1,
-                          "id", "s2\x1b[31m", "kind", "cli", "user", "alice", "role", "user",
-                          "client_ip", "created_at", "2026-12-01T09:00:00Z", "last_seen_at",
-                          "2026-12-01T09:30:00Z", "expires_at", "2026-12-15T09:00:00Z");
+                          "2026-12-02T10:00:00Z", "current", 1, "id", "s2\x1b[31m", "kind", "cli",
+                          "user", "alice", "role", "user", "client_ip", "created_at",
+                          "2026-12-01T09:00:00Z", "last_seen_at", "2026-12-01T09:30:00Z",
+                          "expires_at", "2026-12-15T09:00:00Z");
     struct gw_buf out;
     gw_buf_init(&out, 1 << 20);
     cli_format_sessions(&out, r);
@@ -1433,9 +1462,9 @@ static void test_models_bodies(void **state)
     FILE *f = fopen(keyfile, "w");
     fputs("sk-from-a-file-1234\r\n", f);
     fclose(f);
-    char *a1[] = {"vllm",       "--api",     "openai", "--base-url", "http://h:8000/v1",
-                  "--api-key-file", keyfile, "--retries", "1",       "--fallback",
-                  "openai/gpt-4o", "--model", "qwen",   "--model",   "coder",
+    char *a1[] = {"vllm",           "--api",   "openai",    "--base-url", "http://h:8000/v1",
+                  "--api-key-file", keyfile,   "--retries", "1",          "--fallback",
+                  "openai/gpt-4o",  "--model", "qwen",      "--model",    "coder",
                   "--disabled"};
     assert_int_equal(parse_sub(add, 16, a1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_provider_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);
@@ -1480,7 +1509,7 @@ static void test_models_bodies(void **state)
     assert_int_equal(parse_sub(set, 3, a4, &a), CLI_EXIT_USAGE);
 
     const struct cli_optdef *madd = cli_sub_opts(&cli_command_models, "add");
-    char *m1[] = {"vllm/coder", "--upstream", "qwen2.5-coder", "--input-price", "0.5",
+    char *m1[] = {"vllm/coder",     "--upstream", "qwen2.5-coder", "--input-price", "0.5",
                   "--output-price", "1.5"};
     assert_int_equal(parse_sub(madd, 7, m1, &a), CLI_EXIT_OK);
     assert_int_equal(cli_model_body(&a, true, &b, err, sizeof(err)), CLI_EXIT_OK);

@@ -76,8 +76,7 @@ static void assert_err_(const struct cfg_errors *errs, const char *a, const char
     for (size_t i = 0; i < errs->n; i++)
         if (strstr(errs->msgs[i], a) && (!b || strstr(errs->msgs[i], b)))
             return;
-    print_message("no error contains '%s'%s%s%s\n", a, b ? " and '" : "", b ? b : "",
-                  b ? "'" : "");
+    print_message("no error contains '%s'%s%s%s\n", a, b ? " and '" : "", b ? b : "", b ? "'" : "");
     dump(errs);
     _fail(file, line);
 }
@@ -126,24 +125,24 @@ static void assert_path(const char *got, const char *rel)
 /* ---- seed 003 ---- */
 
 static const char seed003[] =
-    "# gateway.yaml — enterprise multi-user config\n"                       /* 1 */
-    "gateway:\n"                                                             /* 2 */
-    "  port: 8080\n"                                                         /* 3 */
-    "  tls: true\n"                                                          /* 4 */
-    "  tls_cert: /etc/ssl/certs/openclaw.crt\n"                              /* 5 */
-    "  tls_key: /etc/ssl/private/openclaw.key\n"                             /* 6 */
-    "\n"                                                                     /* 7 */
-    "auth:\n"                                                                /* 8 */
-    "  tokens:\n"                                                            /* 9 */
-    "    - id: team-engineering\n"                                           /* 10 */
-    "      token: \"eng-token-xxxxx\"\n"                                     /* 11 */
+    "# gateway.yaml — enterprise multi-user config\n" /* 1 */
+    "gateway:\n"                                      /* 2 */
+    "  port: 8080\n"                                  /* 3 */
+    "  tls: true\n"                                   /* 4 */
+    "  tls_cert: /etc/ssl/certs/openclaw.crt\n"       /* 5 */
+    "  tls_key: /etc/ssl/private/openclaw.key\n"      /* 6 */
+    "\n"                                              /* 7 */
+    "auth:\n"                                         /* 8 */
+    "  tokens:\n"                                     /* 9 */
+    "    - id: team-engineering\n"                    /* 10 */
+    "      token: \"eng-token-xxxxx\"\n"              /* 11 */
     "      scopes: [\"channels:engineering/*\", \"memory:read\", \"memory:write\"]\n"
-    "    - id: team-marketing\n"                                             /* 13 */
-    "      token: \"mkt-token-xxxxx\"\n"                                     /* 14 */
-    "      scopes: [\"channels:marketing/*\", \"memory:read\"]\n"            /* 15 */
-    "    - id: admin\n"                                                      /* 16 */
-    "      token: \"admin-token-xxxxx\"\n"                                   /* 17 */
-    "      scopes: [\"*\"]\n"                                                /* 18 */
+    "    - id: team-marketing\n"                                  /* 13 */
+    "      token: \"mkt-token-xxxxx\"\n"                          /* 14 */
+    "      scopes: [\"channels:marketing/*\", \"memory:read\"]\n" /* 15 */
+    "    - id: admin\n"                                           /* 16 */
+    "      token: \"admin-token-xxxxx\"\n"                        /* 17 */
+    "      scopes: [\"*\"]\n"                                     /* 18 */
     "\n"
     "audit:\n"
     "  enabled: true\n"
@@ -383,32 +382,32 @@ static void test_all_keys(void **state)
 /* ---- identity and rbac ---- */
 
 static const char identity_yaml[] =
-    "rbac:\n"                                                                /* 1 */
-    "  groupMappings:\n"                                                     /* 2 */
-    "    \"CN=Developers,OU=Groups,DC=company,DC=com\": developer\n"         /* 3 */
-    "    \"CN=Admins,OU=Groups,DC=company,DC=com\": enterprise_admin\n"      /* 4 */
-    "  roles:\n"                                                             /* 5 */
-    "    developer:\n"                                                       /* 6 */
-    "      description: Development team access\n"                           /* 7 */
+    "rbac:\n"                                                           /* 1 */
+    "  groupMappings:\n"                                                /* 2 */
+    "    \"CN=Developers,OU=Groups,DC=company,DC=com\": developer\n"    /* 3 */
+    "    \"CN=Admins,OU=Groups,DC=company,DC=com\": enterprise_admin\n" /* 4 */
+    "  roles:\n"                                                        /* 5 */
+    "    developer:\n"                                                  /* 6 */
+    "      description: Development team access\n"                      /* 7 */
     "      permissions: [\"workspace:use:dev-*\", \"stats:read\", \"sessions:own\"]\n"
-    "    viewer:\n"                                                          /* 9 */
-    "      permissions: [\"stats:read\"]\n"                                  /* 10 */
-    "identity:\n"                                                            /* 11 */
-    "  users:\n"                                                             /* 12 */
-    "    - id: alice@company.com\n"                                          /* 13 */
-    "      email: alice@company.com\n"                                       /* 14 */
-    "      name: Alice\n"                                                    /* 15 */
-    "      role: team_lead\n"                                                /* 16 */
-    "      team: platform\n"                                                 /* 17 */
-    "    - id: bob@company.com\n"                                            /* 18 */
-    "      role: developer\n"                                                /* 19 */
-    "      org_unit: engineering\n"                                          /* 20 */
-    "      disabled: true\n"                                                 /* 21 */
-    "    - id: carol\n"                                                      /* 22 */
-    "  teams:\n"                                                             /* 23 */
-    "    - id: platform\n"                                                   /* 24 */
-    "      org_unit: engineering/platform\n"                                 /* 25 */
-    "  org_units: [engineering, engineering/platform]\n"                     /* 26 */
+    "    viewer:\n"                                      /* 9 */
+    "      permissions: [\"stats:read\"]\n"              /* 10 */
+    "identity:\n"                                        /* 11 */
+    "  users:\n"                                         /* 12 */
+    "    - id: alice@company.com\n"                      /* 13 */
+    "      email: alice@company.com\n"                   /* 14 */
+    "      name: Alice\n"                                /* 15 */
+    "      role: team_lead\n"                            /* 16 */
+    "      team: platform\n"                             /* 17 */
+    "    - id: bob@company.com\n"                        /* 18 */
+    "      role: developer\n"                            /* 19 */
+    "      org_unit: engineering\n"                      /* 20 */
+    "      disabled: true\n"                             /* 21 */
+    "    - id: carol\n"                                  /* 22 */
+    "  teams:\n"                                         /* 23 */
+    "    - id: platform\n"                               /* 24 */
+    "      org_unit: engineering/platform\n"             /* 25 */
+    "  org_units: [engineering, engineering/platform]\n" /* 26 */
     "auth:\n"
     "  tokens:\n"
     "    - id: alice-laptop\n"
@@ -468,47 +467,49 @@ static void test_rbac_errors(void **state)
 {
     (void)state;
     struct cfg_errors errs = load_bad(
-        "rbac:\n"                                                            /* 1 */
-        "  roles:\n"                                                         /* 2 */
-        "    user:\n"                                                        /* 3 */
-        "      permissions: [\"*\"]\n"                                       /* 4 */
-        "    viewer:\n"                                                      /* 5 */
-        "      permissions: [\"stats:read\", \"Stats\", \"stats\"]\n"        /* 6 */
-        "      colour: blue\n"                                               /* 7 */
-        "    Bad Name:\n"                                                    /* 8 */
-        "      description: x\n"                                             /* 9 */
-        "  groupMappings:\n"                                                 /* 10 */
-        "    \"CN=Devs\": developer\n"                                       /* 11 */
-        "    \"CN=Viewers\": viewer\n"                                       /* 12 */
-        "identity:\n"                                                        /* 13 */
-        "  org_units: [engineering, Engineering/x, engineering]\n"           /* 14 */
-        "  teams:\n"                                                         /* 15 */
-        "    - id: platform\n"                                               /* 16 */
-        "      org_unit: sales\n"                                            /* 17 */
-        "    - id: platform\n"                                               /* 18 */
-        "  users:\n"                                                         /* 19 */
-        "    - id: alice\n"                                                  /* 20 */
-        "      role: superuser\n"                                            /* 21 */
-        "      team: nosuchteam\n"                                           /* 22 */
-        "    - id: alice\n"                                                  /* 23 */
-        "      org_unit: marketing\n"                                        /* 24 */
-        "    - email: nobody@x\n"                                            /* 25 */
-        "auth:\n"                                                            /* 26 */
-        "  tokens:\n"                                                        /* 27 */
-        "    - id: t1\n"                                                     /* 28 */
-        "      token: abcdefgh-1\n"                                          /* 29 */
-        "      scopes: [\"*\"]\n"                                            /* 30 */
-        "      owner: mallory\n");                                           /* 31 */
+        "rbac:\n"                                                     /* 1 */
+        "  roles:\n"                                                  /* 2 */
+        "    user:\n"                                                 /* 3 */
+        "      permissions: [\"*\"]\n"                                /* 4 */
+        "    viewer:\n"                                               /* 5 */
+        "      permissions: [\"stats:read\", \"Stats\", \"stats\"]\n" /* 6 */
+        "      colour: blue\n"                                        /* 7 */
+        "    Bad Name:\n"                                             /* 8 */
+        "      description: x\n"                                      /* 9 */
+        "  groupMappings:\n"                                          /* 10 */
+        "    \"CN=Devs\": developer\n"                                /* 11 */
+        "    \"CN=Viewers\": viewer\n"                                /* 12 */
+        "identity:\n"                                                 /* 13 */
+        "  org_units: [engineering, Engineering/x, engineering]\n"    /* 14 */
+        "  teams:\n"                                                  /* 15 */
+        "    - id: platform\n"                                        /* 16 */
+        "      org_unit: sales\n"                                     /* 17 */
+        "    - id: platform\n"                                        /* 18 */
+        "  users:\n"                                                  /* 19 */
+        "    - id: alice\n"                                           /* 20 */
+        "      role: superuser\n"                                     /* 21 */
+        "      team: nosuchteam\n"                                    /* 22 */
+        "    - id: alice\n"                                           /* 23 */
+        "      org_unit: marketing\n"                                 /* 24 */
+        "    - email: nobody@x\n"                                     /* 25 */
+        "auth:\n"                                                     /* 26 */
+        "  tokens:\n"                                                 /* 27 */
+        "    - id: t1\n"                                              /* 28 */
+        "      token: abcdefgh-1\n"                                   /* 29 */
+        "      scopes: [\"*\"]\n"                                     /* 30 */
+        "      owner: mallory\n");                                    /* 31 */
     assert_err2(&errs, "cfg.yaml:3: ", "shadows the built-in role 'user'");
     assert_err2(&errs, "cfg.yaml:6: ", "'Stats' is not a valid permission");
     assert_err2(&errs, "cfg.yaml:6: ", "permissions[2] 'stats' is not a valid permission");
-    assert_err2(&errs, "cfg.yaml:7: ", "unknown key 'colour' in rbac.roles.viewer (valid keys: description, permissions)");
+    assert_err2(&errs, "cfg.yaml:7: ",
+                "unknown key 'colour' in rbac.roles.viewer (valid keys: description, permissions)");
     assert_err2(&errs, "cfg.yaml:8: ", "role name 'Bad Name' is not valid");
     assert_err2(&errs, "cfg.yaml:11: ", "unknown role 'developer'");
     assert_err2(&errs, "cfg.yaml:14: ", "'Engineering/x' is not a valid org unit path");
     assert_err2(&errs, "cfg.yaml:14: ", "'engineering' is listed twice");
     assert_err2(&errs, "cfg.yaml:17: ", "unknown org unit 'sales'");
-    assert_err2(&errs, "cfg.yaml:18: ", "identity.teams[1].id 'platform' is already used (line 16)");
+    assert_err2(&errs,
+                "cfg.yaml:18: ", "identity.teams[1].id 'platform' is already used (line 16)");
     assert_err2(&errs, "cfg.yaml:21: ", "identity.users[0].role: unknown role 'superuser'");
     assert_err2(&errs, "cfg.yaml:22: ", "unknown team 'nosuchteam'");
     assert_err2(&errs, "cfg.yaml:23: ", "'alice' is already used (line 20)");
@@ -517,7 +518,8 @@ static void test_rbac_errors(void **state)
     assert_err2(&errs, "cfg.yaml:31: ", "owner: unknown user 'mallory'");
     /* the messages come sorted by line */
     for (size_t i = 1; i < errs.n; i++) {
-        const char *a = strstr(errs.msgs[i - 1], "cfg.yaml:"), *b = strstr(errs.msgs[i], "cfg.yaml:");
+        const char *a = strstr(errs.msgs[i - 1], "cfg.yaml:"),
+                   *b = strstr(errs.msgs[i], "cfg.yaml:");
         assert_true(atoi(a + 9) <= atoi(b + 9));
     }
     cfg_errors_release(&errs);
@@ -579,20 +581,20 @@ static void test_tenants(void **state)
     cfg_unref(c);
 
     struct cfg_errors errs = load_bad(
-        "tenant: {id: acme}\n"                                                 /* 1 */
-        "tenants:\n"                                                           /* 2 */
-        "  - id: acme\n"                                                       /* 3 */
-        "    hosts: [a.example]\n"                                             /* 4 */
-        "  - id: b\n"                                                          /* 5 */
-        "    hosts: [\"bad host\", A.example]\n"                               /* 6 */
-        "    path_prefix: /api\n"                                              /* 7 */
-        "  - id: c\n"                                                          /* 8 */
-        "    claim_value: c\n"                                                 /* 9 */
-        "    rbac: {roles: {x: {}}, groupMappings: {g: nosuchrole}}\n"         /* 10 */
-        "  - id: d\n"                                                          /* 11 */
-        "    path_prefix: nope/x\n"                                            /* 12 */
-        "    sso: {tenant_claim: t, oidc: {client_id: x}}\n"                   /* 13 */
-        "  - id: e\n");                                                        /* 14 */
+        "tenant: {id: acme}\n"                                         /* 1 */
+        "tenants:\n"                                                   /* 2 */
+        "  - id: acme\n"                                               /* 3 */
+        "    hosts: [a.example]\n"                                     /* 4 */
+        "  - id: b\n"                                                  /* 5 */
+        "    hosts: [\"bad host\", A.example]\n"                       /* 6 */
+        "    path_prefix: /api\n"                                      /* 7 */
+        "  - id: c\n"                                                  /* 8 */
+        "    claim_value: c\n"                                         /* 9 */
+        "    rbac: {roles: {x: {}}, groupMappings: {g: nosuchrole}}\n" /* 10 */
+        "  - id: d\n"                                                  /* 11 */
+        "    path_prefix: nope/x\n"                                    /* 12 */
+        "    sso: {tenant_claim: t, oidc: {client_id: x}}\n"           /* 13 */
+        "  - id: e\n");                                                /* 14 */
     assert_err2(&errs, "cfg.yaml:3: ", "'acme' is already a tenant of this gateway");
     assert_err2(&errs, "cfg.yaml:6: ", "'bad host' is not a host name");
     assert_err2(&errs, "cfg.yaml:6: ", "host 'a.example' already routes to another tenant");
@@ -616,22 +618,24 @@ static void test_tenants(void **state)
 static void test_unknown_keys(void **state)
 {
     (void)state;
-    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
-                                      "  port: 8080\n"                      /* 2 */
-                                      "  prot: 1\n"                         /* 3 */
-                                      "  limits:\n"                         /* 4 */
-                                      "    max_body: 10\n"                  /* 5 */
-                                      "  retain_days: 3\n"                  /* 6 */
-                                      "  tlsCert: x.pem\n"                  /* 7 */
-                                      "  colour: blue\n"                    /* 8 */
-                                      "port: 1\n"                           /* 9 */
-                                      "audit:\n"                            /* 10 */
-                                      "  logPath: a.jsonl\n"                /* 11 */
-                                      "  checkpoint: 5\n");                 /* 12 */
+    struct cfg_errors errs = load_bad("gateway:\n"           /* 1 */
+                                      "  port: 8080\n"       /* 2 */
+                                      "  prot: 1\n"          /* 3 */
+                                      "  limits:\n"          /* 4 */
+                                      "    max_body: 10\n"   /* 5 */
+                                      "  retain_days: 3\n"   /* 6 */
+                                      "  tlsCert: x.pem\n"   /* 7 */
+                                      "  colour: blue\n"     /* 8 */
+                                      "port: 1\n"            /* 9 */
+                                      "audit:\n"             /* 10 */
+                                      "  logPath: a.jsonl\n" /* 11 */
+                                      "  checkpoint: 5\n");  /* 12 */
     /* the nearest key of the section (a transposition, a prefix, camelCase) */
-    assert_err2(&errs, "cfg.yaml:3: unknown key 'prot' in gateway: did you mean 'port'? (valid "
-                       "keys: host, port, tls, tls_cert, tls_key, threads, log_level, data_dir, "
-                       "limits, trusted_proxies)", NULL);
+    assert_err2(&errs,
+                "cfg.yaml:3: unknown key 'prot' in gateway: did you mean 'port'? (valid "
+                "keys: host, port, tls, tls_cert, tls_key, threads, log_level, data_dir, "
+                "limits, trusted_proxies)",
+                NULL);
     assert_err(&errs, "cfg.yaml:5: unknown key 'max_body' in gateway.limits: did you mean "
                       "'max_body_bytes'? (valid keys: ");
     assert_err(&errs, "cfg.yaml:7: unknown key 'tlsCert' in gateway: did you mean 'tls_cert'?");
@@ -698,29 +702,29 @@ static void test_seed_keys(void **state)
     cfg_unref(c);
 
     struct cfg_errors errs = load_bad(
-        "auth:\n"                                                       /* 1 */
-        "  oidc: {issuer: \"https://a.example\"}\n"                     /* 2 */
-        "  provider: saml\n"                                            /* 3 */
-        "sso:\n"                                                        /* 4 */
-        "  oidc:\n"                                                     /* 5 */
-        "    issuer: https://b.example\n"                               /* 6 */
-        "    clientId: a\n"                                             /* 7 */
-        "    client_id: b\n"                                            /* 8 */
-        "    client_secret: c\n"                                        /* 9 */
-        "    redirect_uri: https://b.example/cb\n"                      /* 10 */
-        "audit:\n"                                                      /* 11 */
-        "  retain_days: 30\n"                                           /* 12 */
-        "  retentionDays: 365\n"                                        /* 13 */
-        "  backend: postgresql\n"                                       /* 14 */
-        "  siem: {enabled: true}\n"                                     /* 15 */
-        "cluster: {enabled: true, nodeId: node-1}\n"                    /* 16 */
-        "store: {backend: postgresql}\n"                                /* 17 */
-        "sessionStore: redis\n"                                         /* 18 */
-        "dataResidency:\n"                                              /* 19 */
-        "  region: eu-west-1\n"                                         /* 20 */
-        "  providers: {anthropic: {apiEndpoint: x, weight: 1}}\n"       /* 21 */
-        "  colour: 1\n"                                                 /* 22 */
-        "agent: {name: engineering/code-reviewer}\n");                  /* 23 */
+        "auth:\n"                                                 /* 1 */
+        "  oidc: {issuer: \"https://a.example\"}\n"               /* 2 */
+        "  provider: saml\n"                                      /* 3 */
+        "sso:\n"                                                  /* 4 */
+        "  oidc:\n"                                               /* 5 */
+        "    issuer: https://b.example\n"                         /* 6 */
+        "    clientId: a\n"                                       /* 7 */
+        "    client_id: b\n"                                      /* 8 */
+        "    client_secret: c\n"                                  /* 9 */
+        "    redirect_uri: https://b.example/cb\n"                /* 10 */
+        "audit:\n"                                                /* 11 */
+        "  retain_days: 30\n"                                     /* 12 */
+        "  retentionDays: 365\n"                                  /* 13 */
+        "  backend: postgresql\n"                                 /* 14 */
+        "  siem: {enabled: true}\n"                               /* 15 */
+        "cluster: {enabled: true, nodeId: node-1}\n"              /* 16 */
+        "store: {backend: postgresql}\n"                          /* 17 */
+        "sessionStore: redis\n"                                   /* 18 */
+        "dataResidency:\n"                                        /* 19 */
+        "  region: eu-west-1\n"                                   /* 20 */
+        "  providers: {anthropic: {apiEndpoint: x, weight: 1}}\n" /* 21 */
+        "  colour: 1\n"                                           /* 22 */
+        "agent: {name: engineering/code-reviewer}\n");            /* 23 */
     assert_err(&errs, "cfg.yaml:2: auth.oidc and sso.oidc are both set (auth.oidc is read as "
                       "sso.oidc): keep one");
     assert_err(&errs, "cfg.yaml:3: sso.default_protocol is \"saml\" but sso.saml is not "
@@ -748,12 +752,12 @@ static void test_seed_keys(void **state)
     cfg_errors_release(&errs);
 
     /* the seed's SAML block: aliases taken, entryPoint and cert answered */
-    errs = load_bad("auth:\n"                                                       /* 1 */
-                    "  saml:\n"                                                     /* 2 */
-                    "    entryPoint: https://idp.example.com/sso/saml\n"            /* 3 */
-                    "    issuer: [x]\n"                                             /* 4 */
-                    "    cert: MIIC\n"                                              /* 5 */
-                    "    callbackUrl: ftp://gw.example.com/cb\n");                  /* 6 */
+    errs = load_bad("auth:\n"                                            /* 1 */
+                    "  saml:\n"                                          /* 2 */
+                    "    entryPoint: https://idp.example.com/sso/saml\n" /* 3 */
+                    "    issuer: [x]\n"                                  /* 4 */
+                    "    cert: MIIC\n"                                   /* 5 */
+                    "    callbackUrl: ftp://gw.example.com/cb\n");       /* 6 */
     assert_err(&errs, "cfg.yaml:3: sso.saml.entryPoint: use sso.saml.idp_metadata instead");
     assert_err(&errs, "cfg.yaml:4: sso.saml.sp_entity_id must be a string, not a list");
     assert_err(&errs, "cfg.yaml:5: sso.saml.cert: use sso.saml.idp_metadata instead");
@@ -770,22 +774,22 @@ static void test_seed_keys(void **state)
 static void test_types(void **state)
 {
     (void)state;
-    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
-                                      "  port: \"8080\"\n"                  /* 2 */
-                                      "  tls: yes\n"                        /* 3 */
-                                      "  threads: 2.5\n"                    /* 4 */
-                                      "  host: [a, b]\n"                    /* 5 */
-                                      "  limits: 12\n"                      /* 6 */
-                                      "tenant: acme\n"                      /* 7 */
-                                      "auth:\n"                             /* 8 */
-                                      "  tokens:\n"                         /* 9 */
-                                      "    - id: x1\n"                      /* 10 */
-                                      "      token: abcdefgh12\n"           /* 11 */
-                                      "      scopes: \"*\"\n"               /* 12 */
-                                      "    - just-a-string\n"               /* 13 */
-                                      "audit:\n"                            /* 14 */
-                                      "  piiFields: [message, {a: b}]\n"    /* 15 */
-                                      "  enabled: 1\n");                    /* 16 */
+    struct cfg_errors errs = load_bad("gateway:\n"                       /* 1 */
+                                      "  port: \"8080\"\n"               /* 2 */
+                                      "  tls: yes\n"                     /* 3 */
+                                      "  threads: 2.5\n"                 /* 4 */
+                                      "  host: [a, b]\n"                 /* 5 */
+                                      "  limits: 12\n"                   /* 6 */
+                                      "tenant: acme\n"                   /* 7 */
+                                      "auth:\n"                          /* 8 */
+                                      "  tokens:\n"                      /* 9 */
+                                      "    - id: x1\n"                   /* 10 */
+                                      "      token: abcdefgh12\n"        /* 11 */
+                                      "      scopes: \"*\"\n"            /* 12 */
+                                      "    - just-a-string\n"            /* 13 */
+                                      "audit:\n"                         /* 14 */
+                                      "  piiFields: [message, {a: b}]\n" /* 15 */
+                                      "  enabled: 1\n");                 /* 16 */
     assert_err(&errs, "cfg.yaml:2: gateway.port must be an integer, not a quoted string");
     assert_err(&errs, "cfg.yaml:3: gateway.tls must be true or false");
     assert_err(&errs, "cfg.yaml:4: gateway.threads must be a decimal integer (got '2.5')");
@@ -806,17 +810,17 @@ static void test_types(void **state)
 static void test_ranges(void **state)
 {
     (void)state;
-    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
-                                      "  port: 0\n"                         /* 2 */
-                                      "  threads: -1\n"                     /* 3 */
-                                      "  limits:\n"                         /* 4 */
-                                      "    max_connections: 0\n"            /* 5 */
-                                      "    idle_timeout_s: -30\n"           /* 6 */
+    struct cfg_errors errs = load_bad("gateway:\n"                                    /* 1 */
+                                      "  port: 0\n"                                   /* 2 */
+                                      "  threads: -1\n"                               /* 3 */
+                                      "  limits:\n"                                   /* 4 */
+                                      "    max_connections: 0\n"                      /* 5 */
+                                      "    idle_timeout_s: -30\n"                     /* 6 */
                                       "    max_body_bytes: 99999999999999999999999\n" /* 7 */
-                                      "    max_header_bytes: 010\n"         /* 8 */
-                                      "audit:\n"                            /* 9 */
-                                      "  checkpoint_every: 0\n"             /* 10 */
-                                      "  retain_days: -1\n");               /* 11 */
+                                      "    max_header_bytes: 010\n"                   /* 8 */
+                                      "audit:\n"                                      /* 9 */
+                                      "  checkpoint_every: 0\n"                       /* 10 */
+                                      "  retain_days: -1\n");                         /* 11 */
     assert_err(&errs, "cfg.yaml:2: gateway.port must be between 1 and 65535 (got 0)");
     assert_err(&errs, "cfg.yaml:3: gateway.threads must not be negative (got -1)");
     assert_err(&errs, "cfg.yaml:5: gateway.limits.max_connections must be between 1 and");
@@ -839,17 +843,20 @@ static void test_ranges(void **state)
 static void test_enums(void **state)
 {
     (void)state;
-    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
-                                      "  log_level: verbose\n"              /* 2 */
-                                      "audit:\n"                            /* 3 */
-                                      "  log_level: everything\n"           /* 4 */
-                                      "  export_format: xml\n"              /* 5 */
-                                      "  piiHandling: encrypt\n"            /* 6 */
-                                      "tenant:\n"                           /* 7 */
-                                      "  id: ACME\n");                      /* 8 */
-    assert_err(&errs, "cfg.yaml:2: gateway.log_level must be one of debug, info, warn, error (got 'verbose')");
+    struct cfg_errors errs = load_bad("gateway:\n"                /* 1 */
+                                      "  log_level: verbose\n"    /* 2 */
+                                      "audit:\n"                  /* 3 */
+                                      "  log_level: everything\n" /* 4 */
+                                      "  export_format: xml\n"    /* 5 */
+                                      "  piiHandling: encrypt\n"  /* 6 */
+                                      "tenant:\n"                 /* 7 */
+                                      "  id: ACME\n");            /* 8 */
+    assert_err(
+        &errs,
+        "cfg.yaml:2: gateway.log_level must be one of debug, info, warn, error (got 'verbose')");
     assert_err(&errs, "cfg.yaml:4: audit.log_level must be one of audit, full, metadata");
-    assert_err(&errs, "cfg.yaml:5: audit.export_format must be one of json, jsonl, csv (got 'xml')");
+    assert_err(&errs,
+               "cfg.yaml:5: audit.export_format must be one of json, jsonl, csv (got 'xml')");
     assert_err(&errs, "cfg.yaml:6: audit.piiHandling must be one of plain, hash, omit");
     assert_err(&errs, "cfg.yaml:8: tenant.id 'ACME' is not valid");
     cfg_errors_release(&errs);
@@ -860,46 +867,50 @@ static void test_enums(void **state)
 static void test_token_errors(void **state)
 {
     (void)state;
-    struct cfg_errors errs = load_bad(
-        "auth:\n"                                                            /* 1 */
-        "  tokens:\n"                                                        /* 2 */
-        "    - id: team-engineering\n"                                       /* 3 */
-        "      token: \"eng-token-xxxxx\"\n"                                 /* 4 */
-        "      scopes: [\"channels:engineering/*\"]\n"                       /* 5 */
-        "    - id: team-engineering\n"                                       /* 6 */
-        "      token: \"other-token-xxxxx\"\n"                               /* 7 */
-        "      scopes: [\"memory:read\"]\n"                                  /* 8 */
-        "    - id: copycat\n"                                                /* 9 */
-        "      token: \"eng-token-xxxxx\"\n"                                 /* 10 */
-        "      scopes: [\"memory:read\"]\n"                                  /* 11 */
-        "    - id: scopes\n"                                                 /* 12 */
-        "      token: \"scopes-token-1\"\n"                                  /* 13 */
-        "      scopes:\n"                                                    /* 14 */
-        "        - \"channels:engineering\"\n"                               /* 15 */
-        "        - \"channels:Eng/*\"\n"                                     /* 16 */
-        "        - \"channels:eng/a*b\"\n"                                   /* 17 */
-        "        - \"memory:delete\"\n"                                      /* 18 */
-        "        - \"admin\"\n"                                              /* 19 */
-        "        - \"stats::read\"\n"                                        /* 20 */
-        "        - \"channels:eng/dev-*\"\n"                                 /* 21 */
-        "        - \"workspace:use:dev-*\"\n"                                /* 22 */
-        "    - id: short\n"                                                  /* 23 */
-        "      token: abc\n"                                                 /* 24 */
-        "      scopes: []\n"                                                 /* 25 */
-        "      expires_at: tomorrow\n"                                       /* 26 */
-        "    - token: \"no-id-token-1\"\n"                                   /* 27 */
-        "      scopes: [\"*\"]\n"                                            /* 28 */
-        "    - id: Bad.Id\n"                                                 /* 29 */
-        "      scopes: [\"*\"]\n");                                          /* 30 */
-    assert_err(&errs, "cfg.yaml:6: duplicate token id 'team-engineering' (first defined at line 3)");
-    assert_err(&errs, "cfg.yaml:10: auth.tokens[2].token: the same secret is already used by token 'team-engineering' (line 3)");
-    assert_err(&errs, "cfg.yaml:15: auth.tokens[3].scopes[0] 'channels:engineering' is not a valid scope");
-    assert_err(&errs, "cfg.yaml:16: auth.tokens[3].scopes[1] 'channels:Eng/*' is not a valid scope");
+    struct cfg_errors errs = load_bad("auth:\n"                                      /* 1 */
+                                      "  tokens:\n"                                  /* 2 */
+                                      "    - id: team-engineering\n"                 /* 3 */
+                                      "      token: \"eng-token-xxxxx\"\n"           /* 4 */
+                                      "      scopes: [\"channels:engineering/*\"]\n" /* 5 */
+                                      "    - id: team-engineering\n"                 /* 6 */
+                                      "      token: \"other-token-xxxxx\"\n"         /* 7 */
+                                      "      scopes: [\"memory:read\"]\n"            /* 8 */
+                                      "    - id: copycat\n"                          /* 9 */
+                                      "      token: \"eng-token-xxxxx\"\n"           /* 10 */
+                                      "      scopes: [\"memory:read\"]\n"            /* 11 */
+                                      "    - id: scopes\n"                           /* 12 */
+                                      "      token: \"scopes-token-1\"\n"            /* 13 */
+                                      "      scopes:\n"                              /* 14 */
+                                      "        - \"channels:engineering\"\n"         /* 15 */
+                                      "        - \"channels:Eng/*\"\n"               /* 16 */
+                                      "        - \"channels:eng/a*b\"\n"             /* 17 */
+                                      "        - \"memory:delete\"\n"                /* 18 */
+                                      "        - \"admin\"\n"                        /* 19 */
+                                      "        - \"stats::read\"\n"                  /* 20 */
+                                      "        - \"channels:eng/dev-*\"\n"           /* 21 */
+                                      "        - \"workspace:use:dev-*\"\n"          /* 22 */
+                                      "    - id: short\n"                            /* 23 */
+                                      "      token: abc\n"                           /* 24 */
+                                      "      scopes: []\n"                           /* 25 */
+                                      "      expires_at: tomorrow\n"                 /* 26 */
+                                      "    - token: \"no-id-token-1\"\n"             /* 27 */
+                                      "      scopes: [\"*\"]\n"                      /* 28 */
+                                      "    - id: Bad.Id\n"                           /* 29 */
+                                      "      scopes: [\"*\"]\n");                    /* 30 */
+    assert_err(&errs,
+               "cfg.yaml:6: duplicate token id 'team-engineering' (first defined at line 3)");
+    assert_err(&errs, "cfg.yaml:10: auth.tokens[2].token: the same secret is already used by token "
+                      "'team-engineering' (line 3)");
+    assert_err(&errs,
+               "cfg.yaml:15: auth.tokens[3].scopes[0] 'channels:engineering' is not a valid scope");
+    assert_err(&errs,
+               "cfg.yaml:16: auth.tokens[3].scopes[1] 'channels:Eng/*' is not a valid scope");
     assert_err(&errs, "cfg.yaml:17: auth.tokens[3].scopes[2]");
     assert_err(&errs, "cfg.yaml:18: auth.tokens[3].scopes[3] 'memory:delete'");
     assert_err(&errs, "cfg.yaml:19: auth.tokens[3].scopes[4] 'admin'");
     assert_err(&errs, "cfg.yaml:20: auth.tokens[3].scopes[5]");
-    assert_err(&errs, "cfg.yaml:24: auth.tokens[4].token must be 8 to 512 visible ASCII characters");
+    assert_err(&errs,
+               "cfg.yaml:24: auth.tokens[4].token must be 8 to 512 visible ASCII characters");
     assert_err(&errs, "cfg.yaml:25: auth.tokens[4].scopes must not be empty");
     assert_err(&errs, "cfg.yaml:26: auth.tokens[4].expires_at must be an RFC 3339 UTC time");
     assert_err(&errs, "cfg.yaml:27: auth.tokens[5].id is required");
@@ -917,15 +928,44 @@ static void test_token_errors(void **state)
 static void test_scope_syntax(void **state)
 {
     (void)state;
-    static const char *const good[] = {
-        "*", "channels:engineering/*", "channels:engineering/code-reviewer", "channels:eng/dev-*",
-        "channels:a/b", "memory:read", "memory:write", "stats:read", "workspace:use:dev-*",
-        "sessions:own", "tokens:write", "audit:read", "a.b:c_d", "channels:*", NULL};
-    static const char *const bad[] = {
-        "", "**", "channels:", "channels:eng", "channels:eng/", "channels:/x",
-        "channels:Eng/*", "channels:eng/*x", "channels:eng/a/b", "channels:-eng/x",
-        "channels:eng/**", "memory:", "memory:delete", "memory:read:x", "admin", "stats:",
-        ":read", "stats::read", "Stats:read", "stats:read ", "a:b c", "a/b:c", NULL};
+    static const char *const good[] = {"*",
+                                       "channels:engineering/*",
+                                       "channels:engineering/code-reviewer",
+                                       "channels:eng/dev-*",
+                                       "channels:a/b",
+                                       "memory:read",
+                                       "memory:write",
+                                       "stats:read",
+                                       "workspace:use:dev-*",
+                                       "sessions:own",
+                                       "tokens:write",
+                                       "audit:read",
+                                       "a.b:c_d",
+                                       "channels:*",
+                                       NULL};
+    static const char *const bad[] = {"",
+                                      "**",
+                                      "channels:",
+                                      "channels:eng",
+                                      "channels:eng/",
+                                      "channels:/x",
+                                      "channels:Eng/*",
+                                      "channels:eng/*x",
+                                      "channels:eng/a/b",
+                                      "channels:-eng/x",
+                                      "channels:eng/**",
+                                      "memory:",
+                                      "memory:delete",
+                                      "memory:read:x",
+                                      "admin",
+                                      "stats:",
+                                      ":read",
+                                      "stats::read",
+                                      "Stats:read",
+                                      "stats:read ",
+                                      "a:b c",
+                                      "a/b:c",
+                                      NULL};
     for (size_t i = 0; good[i]; i++)
         if (!cfg_scope_valid(good[i]))
             fail_msg("'%s' should be a valid scope", good[i]);
@@ -933,11 +973,20 @@ static void test_scope_syntax(void **state)
         if (cfg_scope_valid(bad[i]))
             fail_msg("'%s' should not be a valid scope", bad[i]);
     /* valid syntax is not enough: a scope must name something the gateway checks */
-    static const char *const known[] = {
-        "*", "memory:*", "*:read", "audit:*", "channels:*", "channels:eng/x", "workspace:*",
-        "workspace:use:dev-*", "models:invoke", "namespaces:write", "admin:reload", NULL};
-    static const char *const unknown[] = {
-        "models:invok", "audit:reed", "a.b:c_d", "stats:write", "admin:*x", "Stats:read", NULL};
+    static const char *const known[] = {"*",
+                                        "memory:*",
+                                        "*:read",
+                                        "audit:*",
+                                        "channels:*",
+                                        "channels:eng/x",
+                                        "workspace:*",
+                                        "workspace:use:dev-*",
+                                        "models:invoke",
+                                        "namespaces:write",
+                                        "admin:reload",
+                                        NULL};
+    static const char *const unknown[] = {"models:invok", "audit:reed", "a.b:c_d", "stats:write",
+                                          "admin:*x",     "Stats:read", NULL};
     for (size_t i = 0; known[i]; i++)
         if (!cfg_scope_known(known[i]))
             fail_msg("'%s' should be a known scope", known[i]);
@@ -947,8 +996,8 @@ static void test_scope_syntax(void **state)
     size_t n = 0;
     const struct cfg_scope_info *cat = cfg_scope_catalog(&n);
     for (size_t i = 0; i < n; i++) /* every catalog entry is described and known */
-        assert_true(cat[i].description[0] && (strchr(cat[i].name, '<') ||
-                                               cfg_scope_known(cat[i].name)));
+        assert_true(cat[i].description[0] &&
+                    (strchr(cat[i].name, '<') || cfg_scope_known(cat[i].name)));
 
     char long_name[80];
     memset(long_name, 'a', 64);
@@ -997,38 +1046,41 @@ static void test_agents(void **state)
     assert_string_equal(a->description, "Reviews pull requests");
     cfg_unref(c);
 
-    struct cfg_errors errs = load_bad(
-        "namespaces:\n"                                                      /* 1 */
-        "  Engineering:\n"                                                   /* 2 */
-        "  ops:\n"                                                           /* 3 */
-        "    path: x\n"                                                      /* 4 */
-        "agents:\n"                                                          /* 5 */
-        "  - name: code-reviewer\n"                                          /* 6 */
-        "  - name: engineering/Code\n"                                       /* 7 */
-        "  - name: engineering/a\n"                                          /* 8 */
-        "    channel: engineering/b\n"                                       /* 9 */
-        "  - name: engineering/a\n"                                          /* 10 */
-        "  - name: engineering/shared\n"                                     /* 11 */
-        "  - name: ops/one\n"                                                /* 12 */
-        "    memory_path: memory/ops/two.md\n"                               /* 13 */
-        "  - name: ops/two\n"                                                /* 14 */
-        "  - name: ops/three\n"                                              /* 15 */
-        "    memory_path: ../escape.md\n"                                    /* 16 */
-        "  - description: nameless\n"                                        /* 17 */
-        "  - name: ops/four\n"                                               /* 18 */
-        "    memory_path: memory/ops/shared.md\n");                          /* 19 */
+    struct cfg_errors errs = load_bad("namespaces:\n"                             /* 1 */
+                                      "  Engineering:\n"                          /* 2 */
+                                      "  ops:\n"                                  /* 3 */
+                                      "    path: x\n"                             /* 4 */
+                                      "agents:\n"                                 /* 5 */
+                                      "  - name: code-reviewer\n"                 /* 6 */
+                                      "  - name: engineering/Code\n"              /* 7 */
+                                      "  - name: engineering/a\n"                 /* 8 */
+                                      "    channel: engineering/b\n"              /* 9 */
+                                      "  - name: engineering/a\n"                 /* 10 */
+                                      "  - name: engineering/shared\n"            /* 11 */
+                                      "  - name: ops/one\n"                       /* 12 */
+                                      "    memory_path: memory/ops/two.md\n"      /* 13 */
+                                      "  - name: ops/two\n"                       /* 14 */
+                                      "  - name: ops/three\n"                     /* 15 */
+                                      "    memory_path: ../escape.md\n"           /* 16 */
+                                      "  - description: nameless\n"               /* 17 */
+                                      "  - name: ops/four\n"                      /* 18 */
+                                      "    memory_path: memory/ops/shared.md\n"); /* 19 */
     assert_err(&errs, "cfg.yaml:2: namespace name 'Engineering' is not valid");
     assert_err(&errs, "cfg.yaml:4: unknown key 'path' in namespaces.ops: did you mean "
-               "'shared_memory_path'? (valid keys: shared_memory_path, members)");
+                      "'shared_memory_path'? (valid keys: shared_memory_path, members)");
     assert_err(&errs, "cfg.yaml:6: agents[0].name 'code-reviewer' must be \"<namespace>/<agent>\"");
     assert_err(&errs, "cfg.yaml:7: agents[1].name 'engineering/Code'");
-    assert_err(&errs, "cfg.yaml:9: agents[2].channel 'engineering/b' must be the agent's name 'engineering/a'");
+    assert_err(
+        &errs,
+        "cfg.yaml:9: agents[2].channel 'engineering/b' must be the agent's name 'engineering/a'");
     assert_err(&errs, "cfg.yaml:10: duplicate agent 'engineering/a' (first defined at line 8)");
     assert_err(&errs, "cfg.yaml:11: agents[4].name 'engineering/shared': 'shared' is reserved");
-    assert_err2(&errs, "cfg.yaml:14: memory file ", "of agent 'ops/two' is also the memory of agent 'ops/one' (line 12)");
+    assert_err2(&errs, "cfg.yaml:14: memory file ",
+                "of agent 'ops/two' is also the memory of agent 'ops/one' (line 12)");
     assert_err(&errs, "cfg.yaml:16: agents[7].memory_path must not contain '..' components");
     assert_err(&errs, "cfg.yaml:17: agents[8].name is required");
-    assert_err2(&errs, "cfg.yaml:18: memory file ", "of agent 'ops/four' is also the memory of namespace 'ops' (line 3)");
+    assert_err2(&errs, "cfg.yaml:18: memory file ",
+                "of agent 'ops/four' is also the memory of namespace 'ops' (line 3)");
     cfg_errors_release(&errs);
 
     /* a members list with an entry that is not a string is refused, and the list the loader
@@ -1090,44 +1142,44 @@ static void test_paths(void **state)
 static void test_yaml_errors(void **state)
 {
     (void)state;
-    struct cfg_errors errs = load_bad("gateway:\n"                          /* 1 */
-                                      "  port: 8080\n"                      /* 2 */
-                                      "auth:\n"                             /* 3 */
-                                      "  tokens: [\"a\", \"b\"\n"           /* 4 */
-                                      "audit:\n"                            /* 5 */
-                                      "  enabled: true\n");                 /* 6 */
+    struct cfg_errors errs = load_bad("gateway:\n"                /* 1 */
+                                      "  port: 8080\n"            /* 2 */
+                                      "auth:\n"                   /* 3 */
+                                      "  tokens: [\"a\", \"b\"\n" /* 4 */
+                                      "audit:\n"                  /* 5 */
+                                      "  enabled: true\n");       /* 6 */
     assert_err2(&errs, "cfg.yaml:", "YAML syntax error");
     cfg_errors_release(&errs);
 
-    errs = load_bad("gateway:\n"                                            /* 1 */
-                    "  port: 8080\n"                                        /* 2 */
-                    "   host: x\n");                                        /* 3 */
+    errs = load_bad("gateway:\n"     /* 1 */
+                    "  port: 8080\n" /* 2 */
+                    "   host: x\n"); /* 3 */
     assert_err2(&errs, "cfg.yaml:3: ", "YAML syntax error");
     cfg_errors_release(&errs);
 
-    errs = load_bad("gateway:\n"                                            /* 1 */
-                    "\tport: 8080\n");                                      /* 2 */
+    errs = load_bad("gateway:\n"       /* 1 */
+                    "\tport: 8080\n"); /* 2 */
     assert_err2(&errs, "cfg.yaml:2: ", "YAML syntax error");
     cfg_errors_release(&errs);
 
-    errs = load_bad("gateway:\n"                                            /* 1 */
-                    "  port: 8080\n"                                        /* 2 */
-                    "  host: a\n"                                           /* 3 */
-                    "  port: 8081\n"                                        /* 4 */
-                    "audit: {}\n"                                           /* 5 */
-                    "audit: {}\n");                                         /* 6 */
+    errs = load_bad("gateway:\n"     /* 1 */
+                    "  port: 8080\n" /* 2 */
+                    "  host: a\n"    /* 3 */
+                    "  port: 8081\n" /* 4 */
+                    "audit: {}\n"    /* 5 */
+                    "audit: {}\n");  /* 6 */
     assert_err(&errs, "cfg.yaml:4: duplicate key 'port' (first defined at line 2)");
     assert_err(&errs, "cfg.yaml:6: duplicate key 'audit' (first defined at line 5)");
     assert_int_equal(errs.n, 2);
     cfg_errors_release(&errs);
 
-    errs = load_bad("defaults: &defaults\n"                                 /* 1 */
-                    "  port: 8080\n"                                        /* 2 */
-                    "gateway:\n"                                            /* 3 */
-                    "  <<: *defaults\n"                                     /* 4 */
-                    "  host: &h 0.0.0.0\n"                                  /* 5 */
-                    "tenant:\n"                                             /* 6 */
-                    "  id: *h\n");                                          /* 7 */
+    errs = load_bad("defaults: &defaults\n" /* 1 */
+                    "  port: 8080\n"        /* 2 */
+                    "gateway:\n"            /* 3 */
+                    "  <<: *defaults\n"     /* 4 */
+                    "  host: &h 0.0.0.0\n"  /* 5 */
+                    "tenant:\n"             /* 6 */
+                    "  id: *h\n");          /* 7 */
     assert_err(&errs, "cfg.yaml:1: anchor '&defaults' is not allowed: aliases are not allowed");
     assert_err(&errs, "cfg.yaml:4: aliases are not allowed");
     assert_err(&errs, "cfg.yaml:5: anchor '&h' is not allowed");
@@ -1215,19 +1267,20 @@ static void test_env(void **state)
     setenv("TEST_CFG_A", "alpha", 1);
     setenv("TEST_CFG_B", "beta", 1);
     unsetenv("TEST_CFG_UNSET");
-    struct cfg *c = load_ok("gateway:\n"
-                            "  host: ${TEST_CFG_HOST}\n"
-                            "  port: ${TEST_CFG_PORT}\n"
-                            "  threads: ${TEST_CFG_UNSET:-6}\n"
-                            "  log_level: ${TEST_CFG_EMPTY:-warn}\n"
-                            "tenant:\n"
-                            "  id: ${TEST_CFG_A}-${TEST_CFG_B}\n"
-                            "  name: \"costs $$5, literal $${TEST_CFG_A} and ${TEST_CFG_EMPTY}end\"\n"
-                            "auth:\n"
-                            "  tokens:\n"
-                            "    - id: admin\n"
-                            "      token: \"pre-${TEST_CFG_A}-${TEST_CFG_UNSET:-dflt}-post\"\n"
-                            "      scopes: [\"channels:${TEST_CFG_A}/*\"]\n");
+    struct cfg *c = load_ok(
+        "gateway:\n"
+        "  host: ${TEST_CFG_HOST}\n"
+        "  port: ${TEST_CFG_PORT}\n"
+        "  threads: ${TEST_CFG_UNSET:-6}\n"
+        "  log_level: ${TEST_CFG_EMPTY:-warn}\n"
+        "tenant:\n"
+        "  id: ${TEST_CFG_A}-${TEST_CFG_B}\n"
+        "  name: \"costs $$5, literal $${TEST_CFG_A} and ${TEST_CFG_EMPTY}end\"\n"
+        "auth:\n"
+        "  tokens:\n"
+        "    - id: admin\n"
+        "      token: \"pre-${TEST_CFG_A}-${TEST_CFG_UNSET:-dflt}-post\"\n"
+        "      scopes: [\"channels:${TEST_CFG_A}/*\"]\n");
     assert_string_equal(c->host, "10.0.0.1");
     assert_int_equal(c->port, 9091);
     assert_int_equal(c->threads, 6);
@@ -1240,23 +1293,24 @@ static void test_env(void **state)
 
     setenv("TEST_CFG_SECRET", "s3cr3t-value-xyz", 1);
     struct cfg_errors errs = load_bad(
-        "gateway:\n"                                                         /* 1 */
-        "  host: ${TEST_CFG_UNSET}\n"                                        /* 2 */
-        "  port: ${TEST_CFG_SECRET}\n"                                       /* 3 */
-        "tenant:\n"                                                          /* 4 */
-        "  name: \"${TEST_CFG_UNSET} and ${OIDC_SECRET_FOR_TEST}\"\n"        /* 5 */
-        "  id: ${TEST_CFG_A\n"                                               /* 6 */
-        "auth:\n"                                                            /* 7 */
-        "  tokens:\n"                                                        /* 8 */
-        "    - id: x\n"                                                      /* 9 */
-        "      token: ${}\n"                                                 /* 10 */
-        "      scopes: [\"*\"]\n");                                          /* 11 */
+        "gateway:\n"                                                  /* 1 */
+        "  host: ${TEST_CFG_UNSET}\n"                                 /* 2 */
+        "  port: ${TEST_CFG_SECRET}\n"                                /* 3 */
+        "tenant:\n"                                                   /* 4 */
+        "  name: \"${TEST_CFG_UNSET} and ${OIDC_SECRET_FOR_TEST}\"\n" /* 5 */
+        "  id: ${TEST_CFG_A\n"                                        /* 6 */
+        "auth:\n"                                                     /* 7 */
+        "  tokens:\n"                                                 /* 8 */
+        "    - id: x\n"                                               /* 9 */
+        "      token: ${}\n"                                          /* 10 */
+        "      scopes: [\"*\"]\n");                                   /* 11 */
     assert_err(&errs, "cfg.yaml:2: environment variable TEST_CFG_UNSET is not set");
     assert_err(&errs, "cfg.yaml:5: environment variable TEST_CFG_UNSET is not set");
     assert_err(&errs, "cfg.yaml:5: environment variable OIDC_SECRET_FOR_TEST is not set");
     assert_err(&errs, "cfg.yaml:6: invalid variable reference ${TEST_CFG_A...");
     assert_err(&errs, "cfg.yaml:10: invalid variable reference");
-    assert_err(&errs, "cfg.yaml:3: gateway.port must be a decimal integer (got a value from ${...})");
+    assert_err(&errs,
+               "cfg.yaml:3: gateway.port must be a decimal integer (got a value from ${...})");
     for (size_t i = 0; i < errs.n; i++)
         assert_null(strstr(errs.msgs[i], "s3cr3t"));
     /* a missing variable is reported once, not again as a type error */
@@ -1356,8 +1410,7 @@ static void test_example_file(void **state)
     assert_int_equal(c->n_tokens, 0); /* their secrets come from the environment */
     assert_true(c->n_agents >= 2);
     assert_non_null(cfg_find_agent(c, "engineering/code-reviewer"));
-    assert_non_null(cfg_find_model(c, cfg_find_agent(c, "engineering/code-reviewer")->model,
-                                   NULL));
+    assert_non_null(cfg_find_model(c, cfg_find_agent(c, "engineering/code-reviewer")->model, NULL));
     assert_non_null(cfg_find_budget(c, "engineering"));
     assert_string_equal(c->approver, "team_lead");
     assert_int_equal(c->approval_ttl_s, 86400);
@@ -1377,66 +1430,66 @@ static void test_example_file(void **state)
 /* ---- models, costManagement, agent models ---- */
 
 static const char models_yaml[] =
-    "models:\n"                                                              /* 1 */
-    "  allowed_regions: [eu-west-1, us-east-1]\n"                            /* 2 */
-    "  max_tool_rounds: 12\n"                                                /* 3 */
-    "  providers:\n"                                                         /* 4 */
-    "    - name: openai\n"                                                   /* 5 */
-    "      api: openai\n"                                                    /* 6 */
-    "      base_url: https://api.openai.com/v1/\n"                           /* 7 */
-    "      api_key: ${TEST_CFG_OPENAI_KEY}\n"                                /* 8 */
-    "      max_classification: internal\n"                                  /* 9 */
-    "      region: us-east-1\n"                                              /* 10 */
-    "      timeout_ms: 60000\n"                                              /* 11 */
-    "      connect_timeout_ms: 2000\n"                                       /* 12 */
-    "      retries: 3\n"                                                     /* 13 */
-    "      retry_base_ms: 100\n"                                             /* 14 */
-    "      fallback: [anthropic/claude-sonnet-4, ollama/llama3:8b]\n"        /* 15 */
+    "models:\n"                                                       /* 1 */
+    "  allowed_regions: [eu-west-1, us-east-1]\n"                     /* 2 */
+    "  max_tool_rounds: 12\n"                                         /* 3 */
+    "  providers:\n"                                                  /* 4 */
+    "    - name: openai\n"                                            /* 5 */
+    "      api: openai\n"                                             /* 6 */
+    "      base_url: https://api.openai.com/v1/\n"                    /* 7 */
+    "      api_key: ${TEST_CFG_OPENAI_KEY}\n"                         /* 8 */
+    "      max_classification: internal\n"                            /* 9 */
+    "      region: us-east-1\n"                                       /* 10 */
+    "      timeout_ms: 60000\n"                                       /* 11 */
+    "      connect_timeout_ms: 2000\n"                                /* 12 */
+    "      retries: 3\n"                                              /* 13 */
+    "      retry_base_ms: 100\n"                                      /* 14 */
+    "      fallback: [anthropic/claude-sonnet-4, ollama/llama3:8b]\n" /* 15 */
     "      limits: {max_concurrent: 8, rpm: 600, tpm: 100000, max_queue: 16, max_wait_ms: 500}\n"
-    "      models:\n"                                                        /* 17 */
-    "        - name: gpt-4o\n"                                               /* 18 */
-    "          upstream: gpt-4o-2024-08-06\n"                                /* 19 */
-    "          input_per_mtok: 2.5\n"                                        /* 20 */
-    "          output_per_mtok: 10\n"                                        /* 21 */
-    "        - name: gpt-4o-mini\n"                                          /* 22 */
-    "          input_per_mtok: 0.15\n"                                       /* 23 */
-    "          output_per_mtok: 6e-1\n"                                      /* 24 */
-    "    - name: anthropic\n"                                                /* 25 */
-    "      api: anthropic\n"                                                 /* 26 */
-    "      base_url: https://api.anthropic.com\n"                            /* 27 */
-    "      api_key_file: secrets/anthropic.key\n"                            /* 28 */
-    "      region: eu-west-1\n"                                              /* 29 */
-    "      models:\n"                                                        /* 30 */
+    "      models:\n"                             /* 17 */
+    "        - name: gpt-4o\n"                    /* 18 */
+    "          upstream: gpt-4o-2024-08-06\n"     /* 19 */
+    "          input_per_mtok: 2.5\n"             /* 20 */
+    "          output_per_mtok: 10\n"             /* 21 */
+    "        - name: gpt-4o-mini\n"               /* 22 */
+    "          input_per_mtok: 0.15\n"            /* 23 */
+    "          output_per_mtok: 6e-1\n"           /* 24 */
+    "    - name: anthropic\n"                     /* 25 */
+    "      api: anthropic\n"                      /* 26 */
+    "      base_url: https://api.anthropic.com\n" /* 27 */
+    "      api_key_file: secrets/anthropic.key\n" /* 28 */
+    "      region: eu-west-1\n"                   /* 29 */
+    "      models:\n"                             /* 30 */
     "        - {name: claude-sonnet-4, input_per_mtok: 3, output_per_mtok: 15}\n"
-    "    - name: ollama\n"                                                   /* 32 */
-    "      api: ollama\n"                                                    /* 33 */
-    "      kind: self_hosted\n"                                              /* 34 */
-    "      base_url: http://127.0.0.1:11434\n"                               /* 35 */
-    "      region: eu-west-1\n"                                              /* 36 */
-    "      max_classification: restricted\n"                                 /* 37 */
-    "      models:\n"                                                        /* 38 */
-    "        - name: llama3:8b\n"                                            /* 39 */
-    "costManagement:\n"                                                      /* 40 */
-    "  enabled: true\n"                                                      /* 41 */
-    "  currency: USD\n"                                                      /* 42 */
-    "  alertThreshold: 0.75\n"                                               /* 43 */
-    "  alertEmail: ops@company.com\n"                                        /* 44 */
-    "  alertWebhook: https://hooks.example/budget?src=gw\n"                  /* 45 */
+    "    - name: ollama\n"                                  /* 32 */
+    "      api: ollama\n"                                   /* 33 */
+    "      kind: self_hosted\n"                             /* 34 */
+    "      base_url: http://127.0.0.1:11434\n"              /* 35 */
+    "      region: eu-west-1\n"                             /* 36 */
+    "      max_classification: restricted\n"                /* 37 */
+    "      models:\n"                                       /* 38 */
+    "        - name: llama3:8b\n"                           /* 39 */
+    "costManagement:\n"                                     /* 40 */
+    "  enabled: true\n"                                     /* 41 */
+    "  currency: USD\n"                                     /* 42 */
+    "  alertThreshold: 0.75\n"                              /* 43 */
+    "  alertEmail: ops@company.com\n"                       /* 44 */
+    "  alertWebhook: https://hooks.example/budget?src=gw\n" /* 45 */
     "  smtp: {url: smtp://127.0.0.1:25, from: gateway@company.com, username: gw, "
-    "password: \"${TEST_CFG_SMTP_PASSWORD}\"}\n"                             /* 46 */
-    "  budgets:\n"                                                           /* 47 */
+    "password: \"${TEST_CFG_SMTP_PASSWORD}\"}\n" /* 46 */
+    "  budgets:\n"                               /* 47 */
     "    dev-team: {monthlyUsdLimit: 500, onExceed: alert, alertThreshold: 0.9, "
-    "alertEmail: leads@company.com}\n"                                       /* 48 */
-    "    public:   {monthlyUsdLimit: 50.5, onExceed: disable}\n"             /* 49 */
-    "agents:\n"                                                              /* 50 */
-    "  - name: engineering/code-reviewer\n"                                  /* 51 */
-    "    model: openai/gpt-4o\n"                                             /* 52 */
-    "    system_prompt: \"You review code.\\nBe brief.\"\n"                  /* 53 */
-    "    tools: [memory_read, send_message]\n"                               /* 54 */
-    "  - name: engineering/local\n"                                          /* 55 */
-    "    model: ollama/llama3:8b\n"                                          /* 56 */
-    "  - name: engineering/mailbox\n"                                        /* 57 */
-    "    tools: []\n";                                                       /* 58 */
+    "alertEmail: leads@company.com}\n"                           /* 48 */
+    "    public:   {monthlyUsdLimit: 50.5, onExceed: disable}\n" /* 49 */
+    "agents:\n"                                                  /* 50 */
+    "  - name: engineering/code-reviewer\n"                      /* 51 */
+    "    model: openai/gpt-4o\n"                                 /* 52 */
+    "    system_prompt: \"You review code.\\nBe brief.\"\n"      /* 53 */
+    "    tools: [memory_read, send_message]\n"                   /* 54 */
+    "  - name: engineering/local\n"                              /* 55 */
+    "    model: ollama/llama3:8b\n"                              /* 56 */
+    "  - name: engineering/mailbox\n"                            /* 57 */
+    "    tools: []\n";                                           /* 58 */
 
 static void write_secret(const char *rel, const char *text)
 {
@@ -1552,7 +1605,7 @@ static void test_models_costs(void **state)
     b = cfg_find_budget(c, "public");
     assert_true(b->monthly_usd_limit == 50.5);
     assert_int_equal(b->on_exceed, CFG_EXCEED_DISABLE);
-    assert_true(b->alert_threshold == 0.75);              /* the section's */
+    assert_true(b->alert_threshold == 0.75);                /* the section's */
     assert_string_equal(b->alert_email, "ops@company.com"); /* the section's */
     assert_null(cfg_find_budget(c, "other"));
 
@@ -1620,52 +1673,54 @@ static void test_models_errors(void **state)
 {
     (void)state;
     struct cfg_errors errs = load_bad(
-        "models:\n"                                                          /* 1 */
-        "  max_tool_rounds: 65\n"                                            /* 2 */
-        "  regions: [x]\n"                                                   /* 3 */
-        "  providers:\n"                                                     /* 4 */
-        "    - name: openai\n"                                               /* 5 */
-        "      api: openia\n"                                                /* 6 */
-        "      base_url: https://api.openai.com/v1\n"                        /* 7 */
-        "      api_key: sk-abcdef\n"                                         /* 8 */
-        "      api_key_file: /run/secrets/openai\n"                          /* 9 */
+        "models:\n"                                   /* 1 */
+        "  max_tool_rounds: 65\n"                     /* 2 */
+        "  regions: [x]\n"                            /* 3 */
+        "  providers:\n"                              /* 4 */
+        "    - name: openai\n"                        /* 5 */
+        "      api: openia\n"                         /* 6 */
+        "      base_url: https://api.openai.com/v1\n" /* 7 */
+        "      api_key: sk-abcdef\n"                  /* 8 */
+        "      api_key_file: /run/secrets/openai\n"   /* 9 */
         "      fallback: [anthropic/claude, openai/gpt-4o-mini, gpt-4o, ollama/llama3]\n"
-        "      timeout_ms: 50\n"                                             /* 11 */
-        "      max_classification: secret\n"                                 /* 12 */
-        "      kind: cloud\n"                                                /* 13 */
-        "      model: gpt-4o\n"                                              /* 14 */
-        "      models:\n"                                                    /* 15 */
-        "        - name: gpt-4o\n"                                           /* 16 */
-        "          input_per_mtok: -1\n"                                     /* 17 */
-        "          output_per_mtok: \"10\"\n"                                /* 18 */
-        "        - name: gpt-4o-mini\n"                                      /* 19 */
-        "          input_per_mtok: 1.5.2\n"                                  /* 20 */
-        "        - name: gpt-4o\n"                                           /* 21 */
-        "        - name: gpt/4o\n"                                           /* 22 */
-        "    - name: anthropic\n"                                            /* 23 */
-        "      api: anthropic\n"                                             /* 24 */
-        "      models: [{name: claude-sonnet-4}]\n"                          /* 25 */
-        "    - name: ollama\n"                                               /* 26 */
-        "      api: ollama\n"                                                /* 27 */
-        "      base_url: ftp://127.0.0.1:11434\n"                            /* 28 */
-        "      models: []\n"                                                 /* 29 */
-        "    - name: openai\n"                                               /* 30 */
-        "      api: openai\n"                                                /* 31 */
-        "      base_url: https://user:pw@example.com/v1\n"                   /* 32 */
-        "      limits: {max_concurrent: 0, burst: 3}\n"                      /* 33 */
-        "      models: [{name: x}]\n"                                        /* 34 */
-        "    - name: Bad\n"                                                  /* 35 */
-        "      base_url: https://example.com/v1?x=1\n"                       /* 36 */
-        "      api: openai\n"                                                /* 37 */
-        "    - name: local\n"                                                /* 38 */
-        "      api: ollama\n"                                                /* 39 */
-        "      base_url: http://127.0.0.1:11434\n"                           /* 40 */
-        "      api_key_file: secrets/missing.key\n"                          /* 41 */
-        "      models: [{name: llama3, output_per_mtok: 1e400}]\n");         /* 42 */
+        "      timeout_ms: 50\n"                                     /* 11 */
+        "      max_classification: secret\n"                         /* 12 */
+        "      kind: cloud\n"                                        /* 13 */
+        "      model: gpt-4o\n"                                      /* 14 */
+        "      models:\n"                                            /* 15 */
+        "        - name: gpt-4o\n"                                   /* 16 */
+        "          input_per_mtok: -1\n"                             /* 17 */
+        "          output_per_mtok: \"10\"\n"                        /* 18 */
+        "        - name: gpt-4o-mini\n"                              /* 19 */
+        "          input_per_mtok: 1.5.2\n"                          /* 20 */
+        "        - name: gpt-4o\n"                                   /* 21 */
+        "        - name: gpt/4o\n"                                   /* 22 */
+        "    - name: anthropic\n"                                    /* 23 */
+        "      api: anthropic\n"                                     /* 24 */
+        "      models: [{name: claude-sonnet-4}]\n"                  /* 25 */
+        "    - name: ollama\n"                                       /* 26 */
+        "      api: ollama\n"                                        /* 27 */
+        "      base_url: ftp://127.0.0.1:11434\n"                    /* 28 */
+        "      models: []\n"                                         /* 29 */
+        "    - name: openai\n"                                       /* 30 */
+        "      api: openai\n"                                        /* 31 */
+        "      base_url: https://user:pw@example.com/v1\n"           /* 32 */
+        "      limits: {max_concurrent: 0, burst: 3}\n"              /* 33 */
+        "      models: [{name: x}]\n"                                /* 34 */
+        "    - name: Bad\n"                                          /* 35 */
+        "      base_url: https://example.com/v1?x=1\n"               /* 36 */
+        "      api: openai\n"                                        /* 37 */
+        "    - name: local\n"                                        /* 38 */
+        "      api: ollama\n"                                        /* 39 */
+        "      base_url: http://127.0.0.1:11434\n"                   /* 40 */
+        "      api_key_file: secrets/missing.key\n"                  /* 41 */
+        "      models: [{name: llama3, output_per_mtok: 1e400}]\n"); /* 42 */
     assert_err(&errs, "cfg.yaml:2: models.max_tool_rounds must be between 1 and 64 (got 65)");
-    assert_err2(&errs, "cfg.yaml:3: unknown key 'regions' in models: did you mean "
-                       "'allowed_regions'? (valid keys: allowed_regions, max_tool_rounds, "
-                       "providers)", NULL);
+    assert_err2(&errs,
+                "cfg.yaml:3: unknown key 'regions' in models: did you mean "
+                "'allowed_regions'? (valid keys: allowed_regions, max_tool_rounds, "
+                "providers)",
+                NULL);
     assert_err(&errs, "cfg.yaml:6: models.providers[0].api must be one of openai, anthropic, "
                       "ollama (got 'openia')");
     assert_err(&errs, "cfg.yaml:9: models.providers[0].api_key_file and "
@@ -1684,8 +1739,10 @@ static void test_models_errors(void **state)
                       "public, internal, confidential, restricted (got 'secret')");
     assert_err(&errs, "cfg.yaml:13: models.providers[0].kind must be one of external, "
                       "self_hosted (got 'cloud')");
-    assert_err2(&errs, "cfg.yaml:14: unknown key 'model' in models.providers[0]: did you mean "
-                       "'models'? (valid keys: ", "models)");
+    assert_err2(&errs,
+                "cfg.yaml:14: unknown key 'model' in models.providers[0]: did you mean "
+                "'models'? (valid keys: ",
+                "models)");
     assert_err(&errs, "cfg.yaml:17: models.providers[0].models[0].input_per_mtok must be "
                       "between 0 and 1e+06 (got -1)");
     assert_err(&errs, "cfg.yaml:18: models.providers[0].models[0].output_per_mtok must be a "
@@ -1708,8 +1765,9 @@ static void test_models_errors(void **state)
     assert_err(&errs, "cfg.yaml:35: models.providers[4].name 'Bad' is not valid");
     assert_err(&errs, "cfg.yaml:35: models.providers[4].models is required");
     assert_err(&errs, "cfg.yaml:36: models.providers[4].base_url must not contain a query");
-    assert_err2(&errs, "cfg.yaml:41: models.providers[5].api_key_file ", "missing.key does not "
-                                                                          "exist");
+    assert_err2(&errs, "cfg.yaml:41: models.providers[5].api_key_file ",
+                "missing.key does not "
+                "exist");
     assert_err(&errs, "cfg.yaml:42: models.providers[5].models[0].output_per_mtok must be "
                       "between 0 and 1e+06 (got 1e400)");
     for (size_t i = 0; i < errs.n; i++) /* a key written in the file is not echoed either */
@@ -1718,23 +1776,23 @@ static void test_models_errors(void **state)
     cfg_errors_release(&errs);
 
     /* data residency */
-    errs = load_bad("models:\n"                                              /* 1 */
-                    "  allowed_regions: [eu-west-1]\n"                       /* 2 */
-                    "  providers:\n"                                         /* 3 */
-                    "    - name: openai\n"                                   /* 4 */
-                    "      api: openai\n"                                    /* 5 */
-                    "      base_url: https://api.openai.com/v1\n"            /* 6 */
-                    "      region: us-east-1\n"                              /* 7 */
-                    "      models: [{name: gpt-4o}]\n"                       /* 8 */
-                    "    - name: local\n"                                    /* 9 */
-                    "      api: ollama\n"                                    /* 10 */
-                    "      base_url: http://127.0.0.1:11434\n"               /* 11 */
-                    "      models: [{name: llama3}]\n"                       /* 12 */
-                    "    - name: eu\n"                                       /* 13 */
-                    "      api: openai\n"                                    /* 14 */
-                    "      base_url: https://eu.example.com/v1\n"            /* 15 */
-                    "      region: eu-west-1\n"                              /* 16 */
-                    "      models: [{name: m}]\n");                          /* 17 */
+    errs = load_bad("models:\n"                                   /* 1 */
+                    "  allowed_regions: [eu-west-1]\n"            /* 2 */
+                    "  providers:\n"                              /* 3 */
+                    "    - name: openai\n"                        /* 4 */
+                    "      api: openai\n"                         /* 5 */
+                    "      base_url: https://api.openai.com/v1\n" /* 6 */
+                    "      region: us-east-1\n"                   /* 7 */
+                    "      models: [{name: gpt-4o}]\n"            /* 8 */
+                    "    - name: local\n"                         /* 9 */
+                    "      api: ollama\n"                         /* 10 */
+                    "      base_url: http://127.0.0.1:11434\n"    /* 11 */
+                    "      models: [{name: llama3}]\n"            /* 12 */
+                    "    - name: eu\n"                            /* 13 */
+                    "      api: openai\n"                         /* 14 */
+                    "      base_url: https://eu.example.com/v1\n" /* 15 */
+                    "      region: eu-west-1\n"                   /* 16 */
+                    "      models: [{name: m}]\n");               /* 17 */
     assert_err(&errs, "cfg.yaml:7: models.providers[0].region 'us-east-1' of provider 'openai' "
                       "is not in models.allowed_regions");
     assert_err(&errs, "cfg.yaml:9: models.providers[1] ('local') has no region but "
@@ -1755,19 +1813,19 @@ static void test_models_secrets(void **state)
     setenv("TEST_CFG_BAD_KEY", "sk-secret value", 1);
     setenv("TEST_CFG_SECRET_URL", "https://sk-url-secret@example.com", 1);
     struct cfg_errors errs = load_bad(
-        "models:\n"                                                          /* 1 */
-        "  providers:\n"                                                     /* 2 */
-        "    - name: openai\n"                                               /* 3 */
-        "      api: openai\n"                                                /* 4 */
-        "      base_url: ${TEST_CFG_SECRET_URL}\n"                           /* 5 */
-        "      api_key: ${TEST_CFG_BAD_KEY}\n"                               /* 6 */
-        "      timeout_ms: ${TEST_CFG_BAD_KEY}\n"                            /* 7 */
+        "models:\n"                                /* 1 */
+        "  providers:\n"                           /* 2 */
+        "    - name: openai\n"                     /* 3 */
+        "      api: openai\n"                      /* 4 */
+        "      base_url: ${TEST_CFG_SECRET_URL}\n" /* 5 */
+        "      api_key: ${TEST_CFG_BAD_KEY}\n"     /* 6 */
+        "      timeout_ms: ${TEST_CFG_BAD_KEY}\n"  /* 7 */
         "      models: [{name: gpt-4o, input_per_mtok: \"${TEST_CFG_BAD_KEY}\"}]\n"
-        "costManagement:\n"                                                  /* 9 */
-        "  smtp:\n"                                                          /* 10 */
-        "    url: smtp://mail.example.com:587\n"                             /* 11 */
-        "    password: ${TEST_CFG_BAD_KEY}\n"                                /* 12 */
-        "    from: ${TEST_CFG_BAD_KEY}\n");                                  /* 13 */
+        "costManagement:\n"                      /* 9 */
+        "  smtp:\n"                              /* 10 */
+        "    url: smtp://mail.example.com:587\n" /* 11 */
+        "    password: ${TEST_CFG_BAD_KEY}\n"    /* 12 */
+        "    from: ${TEST_CFG_BAD_KEY}\n");      /* 13 */
     assert_err(&errs, "cfg.yaml:5: models.providers[0].base_url must not contain user "
                       "information");
     assert_err(&errs, "cfg.yaml:6: models.providers[0].api_key must be 1-4096 visible ASCII "
@@ -1786,13 +1844,13 @@ static void test_models_secrets(void **state)
     cfg_errors_release(&errs);
 
     /* the key file: trailing newline stripped (CRLF too), at most 4 KiB, the key alone */
-    const char *yaml = "models:\n"                                           /* 1 */
-                       "  providers:\n"                                      /* 2 */
-                       "    - name: p\n"                                     /* 3 */
-                       "      api: openai\n"                                 /* 4 */
-                       "      base_url: http://localhost:8000/v1\n"          /* 5 */
-                       "      api_key_file: secrets/p.key\n"                 /* 6 */
-                       "      models: [{name: m}]\n";                        /* 7 */
+    const char *yaml = "models:\n"                                  /* 1 */
+                       "  providers:\n"                             /* 2 */
+                       "    - name: p\n"                            /* 3 */
+                       "      api: openai\n"                        /* 4 */
+                       "      base_url: http://localhost:8000/v1\n" /* 5 */
+                       "      api_key_file: secrets/p.key\n"        /* 6 */
+                       "      models: [{name: m}]\n";               /* 7 */
     write_secret("secrets/p.key", "sk-file-secret-1\r\n");
     struct cfg *c = load_ok(yaml);
     assert_string_equal(c->providers[0].api_key, "sk-file-secret-1");
@@ -1805,8 +1863,9 @@ static void test_models_secrets(void **state)
 
     write_secret("secrets/p.key", "sk-file secret-3\n");
     errs = load_bad(yaml);
-    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ", "must hold the key "
-                                                                         "alone");
+    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ",
+                "must hold the key "
+                "alone");
     for (size_t i = 0; i < errs.n; i++)
         assert_null(strstr(errs.msgs[i], "secret-3"));
     cfg_errors_release(&errs);
@@ -1821,8 +1880,9 @@ static void test_models_secrets(void **state)
     big[sizeof(big) - 1] = '\0';
     write_secret("secrets/p.key", big);
     errs = load_bad(yaml);
-    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ", "is larger than 4096 "
-                                                                         "bytes");
+    assert_err2(&errs, "cfg.yaml:6: models.providers[0].api_key_file ",
+                "is larger than 4096 "
+                "bytes");
     cfg_errors_release(&errs);
     big[4095] = '\n';
     big[4096] = '\0'; /* exactly 4 KiB including the newline */
@@ -1839,23 +1899,23 @@ static void test_costs_errors(void **state)
 {
     (void)state;
     struct cfg_errors errs = load_bad(
-        "costManagement:\n"                                                  /* 1 */
-        "  enabled: yes\n"                                                   /* 2 */
-        "  currency: EUR\n"                                                  /* 3 */
-        "  alertThreshold: 0\n"                                              /* 4 */
-        "  alertEmail: ops\n"                                                /* 5 */
-        "  alertWebhook: hooks.example/budget\n"                             /* 6 */
-        "  smtp:\n"                                                          /* 7 */
-        "    url: smtp://127.0.0.1:25\n"                                     /* 8 */
-        "    host: x\n"                                                      /* 9 */
-        "  budgets:\n"                                                       /* 10 */
-        "    dev-team: {monthlyUsdLimit: 500, onExceed: block}\n"            /* 11 */
-        "    qa: {monthlyUsdLimit: 0, alertThreshold: 1.5}\n"                /* 12 */
-        "    Ops: {monthlyUsdLimit: 5}\n"                                    /* 13 */
-        "    ml: {onExceed: disable}\n"                                      /* 14 */
-        "    sec: {monthlyUsdLimit: 5, alertThreshold: 1}\n"                 /* 15 */
-        "    web:\n"                                                         /* 16 */
-        "    data: {monthlyUsdLimit: 5, limit: 3}\n");                       /* 17 */
+        "costManagement:\n"                                       /* 1 */
+        "  enabled: yes\n"                                        /* 2 */
+        "  currency: EUR\n"                                       /* 3 */
+        "  alertThreshold: 0\n"                                   /* 4 */
+        "  alertEmail: ops\n"                                     /* 5 */
+        "  alertWebhook: hooks.example/budget\n"                  /* 6 */
+        "  smtp:\n"                                               /* 7 */
+        "    url: smtp://127.0.0.1:25\n"                          /* 8 */
+        "    host: x\n"                                           /* 9 */
+        "  budgets:\n"                                            /* 10 */
+        "    dev-team: {monthlyUsdLimit: 500, onExceed: block}\n" /* 11 */
+        "    qa: {monthlyUsdLimit: 0, alertThreshold: 1.5}\n"     /* 12 */
+        "    Ops: {monthlyUsdLimit: 5}\n"                         /* 13 */
+        "    ml: {onExceed: disable}\n"                           /* 14 */
+        "    sec: {monthlyUsdLimit: 5, alertThreshold: 1}\n"      /* 15 */
+        "    web:\n"                                              /* 16 */
+        "    data: {monthlyUsdLimit: 5, limit: 3}\n");            /* 17 */
     assert_err(&errs, "cfg.yaml:2: costManagement.enabled must be true or false");
     assert_err(&errs, "cfg.yaml:3: costManagement.currency 'EUR' is not supported");
     assert_err(&errs, "cfg.yaml:4: costManagement.alertThreshold must be greater than 0 and at "
@@ -1865,8 +1925,10 @@ static void test_costs_errors(void **state)
                       "URL");
     assert_err(&errs, "cfg.yaml:8: costManagement.smtp.from is required when "
                       "costManagement.smtp.url is set");
-    assert_err2(&errs, "cfg.yaml:9: unknown key 'host' in costManagement.smtp: did you mean "
-                       "'gateway.host'? (valid keys: url, from, username, password)", NULL);
+    assert_err2(&errs,
+                "cfg.yaml:9: unknown key 'host' in costManagement.smtp: did you mean "
+                "'gateway.host'? (valid keys: url, from, username, password)",
+                NULL);
     assert_err(&errs, "cfg.yaml:11: costManagement.budgets.dev-team.onExceed must be one of "
                       "alert, disable (got 'block')");
     assert_err(&errs, "cfg.yaml:12: costManagement.budgets.qa.monthlyUsdLimit must be greater "
@@ -1882,19 +1944,19 @@ static void test_costs_errors(void **state)
     assert_int_equal(errs.n, 14);
     cfg_errors_release(&errs);
 
-    errs = load_bad("costManagement:\n"                                      /* 1 */
-                    "  smtp:\n"                                              /* 2 */
-                    "    from: gw@company.com\n"                             /* 3 */
-                    "    url: http://mail.example.com\n"                     /* 4 */
-                    "  budgets: [dev-team]\n");                              /* 5 */
+    errs = load_bad("costManagement:\n"                  /* 1 */
+                    "  smtp:\n"                          /* 2 */
+                    "    from: gw@company.com\n"         /* 3 */
+                    "    url: http://mail.example.com\n" /* 4 */
+                    "  budgets: [dev-team]\n");          /* 5 */
     assert_err(&errs, "cfg.yaml:4: costManagement.smtp.url must be a smtp:// or smtps:// URL");
     assert_err(&errs, "cfg.yaml:5: costManagement.budgets must be a mapping of workspace to "
                       "budget");
     cfg_errors_release(&errs);
 
-    errs = load_bad("costManagement:\n"                                      /* 1 */
-                    "  smtp:\n"                                              /* 2 */
-                    "    from: gw@company.com\n");                           /* 3 */
+    errs = load_bad("costManagement:\n"            /* 1 */
+                    "  smtp:\n"                    /* 2 */
+                    "    from: gw@company.com\n"); /* 3 */
     assert_err(&errs, "cfg.yaml:2: costManagement.smtp.url is required when smtp is configured");
     cfg_errors_release(&errs);
 
@@ -1908,27 +1970,26 @@ static void test_agent_models(void **state)
 {
     (void)state;
     char *prompt = gw_xmalloc(70000);
-    size_t o = (size_t)sprintf(prompt,
-                               "models:\n"                                   /* 1 */
-                               "  providers:\n"                              /* 2 */
-                               "    - name: openai\n"                        /* 3 */
-                               "      api: openai\n"                         /* 4 */
-                               "      base_url: https://api.openai.com/v1\n" /* 5 */
-                               "      models: [{name: gpt-4o}]\n"            /* 6 */
-                               "agents:\n"                                   /* 7 */
-                               "  - name: eng/a\n"                           /* 8 */
-                               "    model: openai/gpt-5\n"                   /* 9 */
-                               "  - name: eng/b\n"                           /* 10 */
-                               "    model: gpt-4o\n"                         /* 11 */
-                               "  - name: eng/c\n"                           /* 12 */
-                               "    model: anthropic/claude\n"               /* 13 */
-                               "    tools: [memory_read, shell, memory_read]\n" /* 14 */
-                               "  - name: eng/d\n"                           /* 15 */
-                               "    model: openai/gpt-4o\n"                  /* 16 */
-                               "    tools: memory_read\n"                    /* 17 */
-                               "    system_prompt: [a]\n"                    /* 18 */
-                               "  - name: eng/e\n"                           /* 19 */
-                               "    system_prompt: \"");                     /* 20 */
+    size_t o = (size_t)sprintf(prompt, "models:\n"                                      /* 1 */
+                                       "  providers:\n"                                 /* 2 */
+                                       "    - name: openai\n"                           /* 3 */
+                                       "      api: openai\n"                            /* 4 */
+                                       "      base_url: https://api.openai.com/v1\n"    /* 5 */
+                                       "      models: [{name: gpt-4o}]\n"               /* 6 */
+                                       "agents:\n"                                      /* 7 */
+                                       "  - name: eng/a\n"                              /* 8 */
+                                       "    model: openai/gpt-5\n"                      /* 9 */
+                                       "  - name: eng/b\n"                              /* 10 */
+                                       "    model: gpt-4o\n"                            /* 11 */
+                                       "  - name: eng/c\n"                              /* 12 */
+                                       "    model: anthropic/claude\n"                  /* 13 */
+                                       "    tools: [memory_read, shell, memory_read]\n" /* 14 */
+                                       "  - name: eng/d\n"                              /* 15 */
+                                       "    model: openai/gpt-4o\n"                     /* 16 */
+                                       "    tools: memory_read\n"                       /* 17 */
+                                       "    system_prompt: [a]\n"                       /* 18 */
+                                       "  - name: eng/e\n"                              /* 19 */
+                                       "    system_prompt: \"");                        /* 20 */
     memset(prompt + o, 'p', 65537);
     o += 65537;
     strcpy(prompt + o, "\"\n");
@@ -1977,7 +2038,8 @@ static void test_sso_cli_sessions(void **state)
     assert_int_equal(c->sso.cli_absolute_timeout_s, 30 * 86400);
     cfg_unref(c);
     char *y = gw_xasprintf("%s  sessions:\n    cli_access_token_ttl_s: 60\n"
-                           "    cli_absolute_timeout_s: 86400\n", base);
+                           "    cli_absolute_timeout_s: 86400\n",
+                           base);
     c = load_ok(y); /* the default idle timeout follows a shorter lifetime */
     assert_int_equal(c->sso.cli_access_ttl_s, 60);
     assert_int_equal(c->sso.cli_idle_timeout_s, 86400);
@@ -2006,7 +2068,8 @@ static char *key_file(const char *name, EVP_PKEY *key, bool encrypt)
     assert_non_null(b);
     assert_int_equal(PEM_write_bio_PrivateKey(b, key, encrypt ? EVP_aes_256_cbc() : NULL,
                                               encrypt ? (unsigned char *)"pass" : NULL,
-                                              encrypt ? 4 : 0, NULL, NULL), 1);
+                                              encrypt ? 4 : 0, NULL, NULL),
+                     1);
     BIO_free(b);
     EVP_PKEY_free(key);
     return path;
@@ -2060,7 +2123,8 @@ static void test_sso_client_key(void **state)
 
     /* RSA 2048 → RS256 with a kid; EC P-256 → ES256; no secret needed */
     char *y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n"
-                           "    client_key_id: gw-2024\n", rsa);
+                           "    client_key_id: gw-2024\n",
+                           rsa);
     c = sso_with(y, NULL);
     free(y);
     assert_int_equal(c->sso.auth_method, CFG_OIDC_PRIVATE_KEY_JWT);
@@ -2081,8 +2145,14 @@ static void test_sso_client_key(void **state)
                           "2048 bits (RS256) or an EC key on P-256 (ES256)";
     const char *unreadable = "cfg.yaml:7: sso.oidc.client_key_file holds no unencrypted PEM "
                              "private key";
-    struct { const char *path, *want; } bad[] = {
-        {small, bad_alg}, {p384, bad_alg}, {ed, bad_alg}, {enc, unreadable}, {junk, unreadable},
+    struct {
+        const char *path, *want;
+    } bad[] = {
+        {small, bad_alg},
+        {p384, bad_alg},
+        {ed, bad_alg},
+        {enc, unreadable},
+        {junk, unreadable},
         {"/nonexistent/key.pem", "cfg.yaml:7: sso.oidc.client_key_file /nonexistent/key.pem "
                                  "does not exist"},
     };
@@ -2095,18 +2165,20 @@ static void test_sso_client_key(void **state)
 
     /* the key file is required, a secret is refused with it, and the key needs the method */
     sso_with("    auth_method: private_key_jwt\n", "cfg.yaml:3: sso.oidc.client_key_file is "
-             "required with auth_method private_key_jwt");
+                                                   "required with auth_method private_key_jwt");
     y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n"
-                     "    client_secret: s3cret\n", rsa);
+                     "    client_secret: s3cret\n",
+                     rsa);
     sso_with(y, "cfg.yaml:8: sso.oidc.client_secret and client_secret_file are not used with "
-             "auth_method private_key_jwt");
+                "auth_method private_key_jwt");
     free(y);
     y = gw_xasprintf("    client_secret: s3cret\n    client_key_file: %s\n", rsa);
     sso_with(y, "cfg.yaml:7: sso.oidc.client_key_file and client_key_id are only used with "
-             "auth_method private_key_jwt");
+                "auth_method private_key_jwt");
     free(y);
     y = gw_xasprintf("    auth_method: private_key_jwt\n    client_key_file: %s\n"
-                     "    client_key_id: \"two words\"\n", rsa);
+                     "    client_key_id: \"two words\"\n",
+                     rsa);
     sso_with(y, "cfg.yaml:8: sso.oidc.client_key_id must be 1-255 visible ASCII characters");
     free(y);
     sso_with("    auth_method: client_secret_jwt\n    client_secret: s\n",
@@ -2133,7 +2205,8 @@ static void test_sso_bearer_validation(void **state)
     assert_int_equal(c->sso.bearer_validation, CFG_BEARER_JWT);
     cfg_unref(c);
     c = sso_with("    client_secret: s\n    bearer_validation: introspection\n"
-                 "    introspection_cache_s: 0\n    bearer_audience: api://gateway\n", NULL);
+                 "    introspection_cache_s: 0\n    bearer_audience: api://gateway\n",
+                 NULL);
     assert_int_equal(c->sso.bearer_validation, CFG_BEARER_INTROSPECTION);
     assert_int_equal(c->sso.introspection_cache_s, 0);
     assert_string_equal(c->sso.bearer_audience, "api://gateway");

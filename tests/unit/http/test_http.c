@@ -43,9 +43,9 @@ static void cidr(void **state)
     assert_true(gw_ip_parse("8.8.8.8", &a) && gw_cidr_contains(&b, &a));
     assert_true(gw_cidr_parse("10.0.0.0/9", &b));
     assert_true(gw_ip_parse("10.128.0.1", &a) && !gw_cidr_contains(&b, &a));
-    static const char *const bad[] = {"10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/08",
-                                      "10.0.0/8", "fd00::/129", "host.example", "", "1.2.3.4/a",
-                                      NULL};
+    static const char *const bad[] = {"10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/",    "10.0.0.0/08",
+                                      "10.0.0/8",   "fd00::/129",  "host.example", "",
+                                      "1.2.3.4/a",  NULL};
     for (size_t i = 0; bad[i]; i++)
         if (gw_cidr_parse(bad[i], &b))
             fail_msg("'%s' should not parse", bad[i]);
@@ -88,12 +88,14 @@ static void forwarded(void **state)
     assert_string_equal(client_of(fwd, NULL, NULL, &https), "1.2.3.4");
     /* RFC 7239, with ports, quotes, IPv6, and precedence over X-Forwarded-For */
     assert_string_equal(client_of("for=192.0.2.60;proto=https;by=10.0.0.5", "9.9.9.9", NULL,
-                                  &https), "192.0.2.60");
+                                  &https),
+                        "192.0.2.60");
     assert_true(https);
     assert_string_equal(client_of("for=\"[2001:db8:cafe::17]:4711\"", NULL, NULL, &https),
                         "2001:db8:cafe::17");
     assert_string_equal(client_of("for=6.6.6.6, for=198.51.100.17:80;proto=http, for=10.3.3.3",
-                                  NULL, NULL, &https), "198.51.100.17");
+                                  NULL, NULL, &https),
+                        "198.51.100.17");
     assert_false(https);
     assert_string_equal(client_of("for=unknown", NULL, NULL, &https), "10.0.0.5");
     /* X-Forwarded-Proto: the right-most value is our proxy's */

@@ -13,8 +13,11 @@
 static struct cfg_provider_limits limits(unsigned conc, unsigned rpm, unsigned tpm,
                                          unsigned max_queue, unsigned max_wait_ms)
 {
-    struct cfg_provider_limits l = {.max_concurrent = conc, .rpm = rpm, .tpm = tpm,
-                                    .max_queue = max_queue, .max_wait_ms = max_wait_ms};
+    struct cfg_provider_limits l = {.max_concurrent = conc,
+                                    .rpm = rpm,
+                                    .tpm = tpm,
+                                    .max_queue = max_queue,
+                                    .max_wait_ms = max_wait_ms};
     return l;
 }
 

@@ -166,9 +166,9 @@ static const json_t *chunk_delta(const json_t *chunks, size_t i)
 
 static const char *chunk_finish(const json_t *chunks, size_t i)
 {
-    return json_string_value(json_object_get(
-        json_array_get(json_object_get(json_array_get(chunks, i), "choices"), 0),
-        "finish_reason"));
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(json_array_get(chunks, i), "choices"), 0),
+                        "finish_reason"));
 }
 
 static json_t *accumulate(const json_t *chunks)
@@ -190,25 +190,25 @@ static const json_t *result_message(const json_t *completion)
 
 /* --- request building ------------------------------------------------------------------------ */
 
-#define TOOLS_CANON                                                                            \
-    "{\"model\":\"client-model\",\"messages\":["                                               \
-    "{\"role\":\"system\",\"content\":\"You are helpful.\"},"                                  \
-    "{\"role\":\"developer\",\"content\":[{\"type\":\"text\",\"text\":\"Be brief.\"}]},"       \
-    "{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"                                   \
-    "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["                                \
-    "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","         \
-    "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}},"                                        \
-    "{\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"get_time\","            \
-    "\"arguments\":\"\"}}]},"                                                                  \
-    "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"18C\"},"                     \
-    "{\"role\":\"tool\",\"tool_call_id\":\"call_2\",\"content\":[{\"type\":\"text\","          \
-    "\"text\":\"noon\"}]},"                                                                    \
-    "{\"role\":\"user\",\"content\":\"Thanks\"}],"                                             \
-    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","                \
-    "\"description\":\"Weather\",\"parameters\":{\"type\":\"object\",\"properties\":"          \
-    "{\"city\":{\"type\":\"string\"}}}}},"                                                     \
-    "{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}],"                           \
-    "\"tool_choice\":\"required\",\"max_tokens\":100,\"temperature\":0.5,\"top_p\":0.9,"       \
+#define TOOLS_CANON                                                                                \
+    "{\"model\":\"client-model\",\"messages\":["                                                   \
+    "{\"role\":\"system\",\"content\":\"You are helpful.\"},"                                      \
+    "{\"role\":\"developer\",\"content\":[{\"type\":\"text\",\"text\":\"Be brief.\"}]},"           \
+    "{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"                                       \
+    "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["                                    \
+    "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","             \
+    "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}},"                                            \
+    "{\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"get_time\","                \
+    "\"arguments\":\"\"}}]},"                                                                      \
+    "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"18C\"},"                         \
+    "{\"role\":\"tool\",\"tool_call_id\":\"call_2\",\"content\":[{\"type\":\"text\","              \
+    "\"text\":\"noon\"}]},"                                                                        \
+    "{\"role\":\"user\",\"content\":\"Thanks\"}],"                                                 \
+    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","                    \
+    "\"description\":\"Weather\",\"parameters\":{\"type\":\"object\",\"properties\":"              \
+    "{\"city\":{\"type\":\"string\"}}}}},"                                                         \
+    "{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}],"                               \
+    "\"tool_choice\":\"required\",\"max_tokens\":100,\"temperature\":0.5,\"top_p\":0.9,"           \
     "\"stop\":\"END\",\"user\":\"u1\"}"
 
 static void build_openai(void **state)
@@ -223,10 +223,11 @@ static void build_openai(void **state)
                       "\"stream_options\":{\"include_usage\":true}}");
     json_decref(b);
 
-    b = build_ok(LLM_API_OPENAI,
-                 "{\"model\":\"client-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                 "\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
-                 false, "/chat/completions");
+    b = build_ok(
+        LLM_API_OPENAI,
+        "{\"model\":\"client-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        "\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
+        false, "/chat/completions");
     assert_json_eq(b, "{\"model\":\"up-model\",\"messages\":[{\"role\":\"user\",\"content\":"
                       "\"hi\"}],\"stream\":false}");
     json_decref(b);
@@ -245,24 +246,24 @@ static void build_anthropic(void **state)
 {
     json_t *b = build_ok(LLM_API_ANTHROPIC, TOOLS_CANON, false, "/v1/messages");
     assert_json_eq(
-        b,
-        "{\"model\":\"up-model\",\"max_tokens\":100,"
-        "\"system\":\"You are helpful.\\n\\nBe brief.\","
-        "\"messages\":["
-        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Weather in Paris?\"}]},"
-        "{\"role\":\"assistant\",\"content\":["
-        "{\"type\":\"tool_use\",\"id\":\"call_1\",\"name\":\"get_weather\",\"input\":{\"city\":\"Paris\"}},"
-        "{\"type\":\"tool_use\",\"id\":\"call_2\",\"name\":\"get_time\",\"input\":{}}]},"
-        "{\"role\":\"user\",\"content\":["
-        "{\"type\":\"tool_result\",\"tool_use_id\":\"call_1\",\"content\":\"18C\"},"
-        "{\"type\":\"tool_result\",\"tool_use_id\":\"call_2\",\"content\":\"noon\"},"
-        "{\"type\":\"text\",\"text\":\"Thanks\"}]}],"
-        "\"temperature\":0.5,\"top_p\":0.9,\"stop_sequences\":[\"END\"],"
-        "\"tools\":[{\"name\":\"get_weather\",\"description\":\"Weather\",\"input_schema\":"
-        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}},"
-        "{\"name\":\"get_time\",\"input_schema\":{\"type\":\"object\",\"properties\":{}}}],"
-        "\"tool_choice\":{\"type\":\"any\"},"
-        "\"metadata\":{\"user_id\":\"u1\"}}");
+        b, "{\"model\":\"up-model\",\"max_tokens\":100,"
+           "\"system\":\"You are helpful.\\n\\nBe brief.\","
+           "\"messages\":["
+           "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Weather in Paris?\"}]},"
+           "{\"role\":\"assistant\",\"content\":["
+           "{\"type\":\"tool_use\",\"id\":\"call_1\",\"name\":\"get_weather\",\"input\":{\"city\":"
+           "\"Paris\"}},"
+           "{\"type\":\"tool_use\",\"id\":\"call_2\",\"name\":\"get_time\",\"input\":{}}]},"
+           "{\"role\":\"user\",\"content\":["
+           "{\"type\":\"tool_result\",\"tool_use_id\":\"call_1\",\"content\":\"18C\"},"
+           "{\"type\":\"tool_result\",\"tool_use_id\":\"call_2\",\"content\":\"noon\"},"
+           "{\"type\":\"text\",\"text\":\"Thanks\"}]}],"
+           "\"temperature\":0.5,\"top_p\":0.9,\"stop_sequences\":[\"END\"],"
+           "\"tools\":[{\"name\":\"get_weather\",\"description\":\"Weather\",\"input_schema\":"
+           "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}},"
+           "{\"name\":\"get_time\",\"input_schema\":{\"type\":\"object\",\"properties\":{}}}],"
+           "\"tool_choice\":{\"type\":\"any\"},"
+           "\"metadata\":{\"user_id\":\"u1\"}}");
     json_decref(b);
 
     /* streaming form, default max_tokens, consecutive user messages merged, temperature cut */
@@ -297,7 +298,8 @@ static void anthropic_tool_choice(void **state)
         {"\"auto\"", "{\"type\":\"auto\"}"},
         {"\"none\"", "{\"type\":\"none\"}"},
         {"\"required\"", "{\"type\":\"any\"}"},
-        {"{\"type\":\"function\",\"function\":{\"name\":\"f\"}}", "{\"type\":\"tool\",\"name\":\"f\"}"},
+        {"{\"type\":\"function\",\"function\":{\"name\":\"f\"}}",
+         "{\"type\":\"tool\",\"name\":\"f\"}"},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
         char canon[512];
@@ -320,12 +322,13 @@ static void anthropic_tool_choice(void **state)
     json_decref(b);
 
     char msg[256] = "";
-    assert_int_equal(build_err(LLM_API_ANTHROPIC,
-                               "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],"
-                               "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
-                               "\"tool_choice\":\"sometimes\"}",
-                               msg, sizeof(msg)),
-                     GW_EINVAL);
+    assert_int_equal(
+        build_err(LLM_API_ANTHROPIC,
+                  "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],"
+                  "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                  "\"tool_choice\":\"sometimes\"}",
+                  msg, sizeof(msg)),
+        GW_EINVAL);
     assert_non_null(strstr(msg, "tool_choice"));
 }
 
@@ -349,15 +352,17 @@ static void build_errors(void **state)
                                msg, sizeof(msg)),
                      GW_EINVAL);
     /* only system messages: nothing to send to anthropic */
-    assert_int_equal(build_err(LLM_API_ANTHROPIC,
-                               "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"s\"}]}",
-                               msg, sizeof(msg)),
-                     GW_EINVAL);
+    assert_int_equal(
+        build_err(LLM_API_ANTHROPIC,
+                  "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"s\"}]}", msg,
+                  sizeof(msg)),
+        GW_EINVAL);
     /* unknown role */
-    assert_int_equal(build_err(LLM_API_OLLAMA,
-                               "{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\",\"content\":\"s\"}]}",
-                               msg, sizeof(msg)),
-                     GW_EINVAL);
+    assert_int_equal(
+        build_err(LLM_API_OLLAMA,
+                  "{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\",\"content\":\"s\"}]}", msg,
+                  sizeof(msg)),
+        GW_EINVAL);
     assert_non_null(strstr(msg, "wizard"));
     /* messages missing */
     assert_int_equal(build_err(LLM_API_OPENAI, "{\"model\":\"m\"}", msg, sizeof(msg)), GW_EINVAL);
@@ -369,11 +374,12 @@ static void build_errors(void **state)
                                msg, sizeof(msg)),
                      GW_EINVAL);
     /* bad max_tokens */
-    assert_int_equal(build_err(LLM_API_ANTHROPIC,
-                               "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],"
-                               "\"max_tokens\":0}",
-                               msg, sizeof(msg)),
-                     GW_EINVAL);
+    assert_int_equal(
+        build_err(LLM_API_ANTHROPIC,
+                  "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],"
+                  "\"max_tokens\":0}",
+                  msg, sizeof(msg)),
+        GW_EINVAL);
     assert_non_null(strstr(msg, "max_tokens"));
 }
 
@@ -384,10 +390,11 @@ static void build_images(void **state)
         "{\"type\":\"text\",\"text\":\"what is this\"},"
         "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0K\"}}]}]}";
     json_t *b = build_ok(LLM_API_ANTHROPIC, canon, false, "/v1/messages");
-    assert_json_eq(json_object_get(b, "messages"),
-                   "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is this\"},"
-                   "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":\"image/png\","
-                   "\"data\":\"iVBORw0K\"}}]}]");
+    assert_json_eq(
+        json_object_get(b, "messages"),
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is this\"},"
+        "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":\"image/png\","
+        "\"data\":\"iVBORw0K\"}}]}]");
     json_decref(b);
     b = build_ok(LLM_API_OLLAMA, canon, false, "/api/chat");
     assert_json_eq(json_object_get(b, "messages"),
@@ -431,8 +438,9 @@ static void build_ollama(void **state)
                  "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
                  "\"tool_choice\":\"none\",\"response_format\":{\"type\":\"json_object\"}}",
                  true, "/api/chat");
-    assert_json_eq(b, "{\"model\":\"up-model\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],"
-                      "\"stream\":true,\"format\":\"json\"}");
+    assert_json_eq(b,
+                   "{\"model\":\"up-model\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],"
+                   "\"stream\":true,\"format\":\"json\"}");
     json_decref(b);
 }
 
@@ -490,33 +498,36 @@ static void parse_anthropic(void **state)
     struct llm_usage u;
     json_t *out = parse_ok(LLM_API_ANTHROPIC, body, "chatcmpl-gw", &u);
     json_object_del(out, "created");
-    assert_json_eq(out, "{\"id\":\"chatcmpl-gw\",\"object\":\"chat.completion\","
-                        "\"model\":\"client-model\",\"choices\":[{\"index\":0,\"message\":{"
-                        "\"role\":\"assistant\",\"content\":\"Let me check.\",\"tool_calls\":[{"
-                        "\"id\":\"toolu_01\",\"type\":\"function\",\"function\":{\"name\":"
-                        "\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\",\\\"days\\\":3}\"}}]},"
-                        "\"finish_reason\":\"tool_calls\",\"logprobs\":null}],"
-                        "\"usage\":{\"prompt_tokens\":15,\"completion_tokens\":20,"
-                        "\"total_tokens\":35}}");
+    assert_json_eq(
+        out, "{\"id\":\"chatcmpl-gw\",\"object\":\"chat.completion\","
+             "\"model\":\"client-model\",\"choices\":[{\"index\":0,\"message\":{"
+             "\"role\":\"assistant\",\"content\":\"Let me check.\",\"tool_calls\":[{"
+             "\"id\":\"toolu_01\",\"type\":\"function\",\"function\":{\"name\":"
+             "\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\",\\\"days\\\":3}\"}}]},"
+             "\"finish_reason\":\"tool_calls\",\"logprobs\":null}],"
+             "\"usage\":{\"prompt_tokens\":15,\"completion_tokens\":20,"
+             "\"total_tokens\":35}}");
     assert_true(u.known);
     assert_int_equal(u.prompt_tokens, 15);
     assert_int_equal(u.completion_tokens, 20);
 
     /* round trip: the canonical tool call goes back to anthropic as the same tool_use */
-    json_t *canon = jparse("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}");
+    json_t *canon = jparse(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}");
     json_array_append_new(json_object_get(canon, "messages"), json_deep_copy(result_message(out)));
     json_array_append_new(json_object_get(canon, "messages"),
                           jparse("{\"role\":\"tool\",\"tool_call_id\":\"toolu_01\","
                                  "\"content\":\"sunny\"}"));
     char *text = json_dumps(canon, JSON_COMPACT);
     json_t *b = build_ok(LLM_API_ANTHROPIC, text, false, "/v1/messages");
-    assert_json_eq(json_object_get(b, "messages"),
-                   "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"q\"}]},"
-                   "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Let me check.\"},"
-                   "{\"type\":\"tool_use\",\"id\":\"toolu_01\",\"name\":\"get_weather\","
-                   "\"input\":{\"city\":\"Paris\",\"days\":3}}]},"
-                   "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":"
-                   "\"toolu_01\",\"content\":\"sunny\"}]}]");
+    assert_json_eq(
+        json_object_get(b, "messages"),
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"q\"}]},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Let me check.\"},"
+        "{\"type\":\"tool_use\",\"id\":\"toolu_01\",\"name\":\"get_weather\","
+        "\"input\":{\"city\":\"Paris\",\"days\":3}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":"
+        "\"toolu_01\",\"content\":\"sunny\"}]}]");
     json_decref(b);
     b = build_ok(LLM_API_OLLAMA, text, false, "/api/chat");
     assert_json_eq(json_object_get(b, "messages"),
@@ -580,8 +591,8 @@ static void parse_ollama(void **state)
     const char *tid = json_string_value(json_object_get(tc, "id"));
     assert_int_equal(strncmp(tid, "call_", 5), 0);
     assert_int_equal(strlen(tid), 29);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(tc, "function"),
-                                                          "arguments")),
+    assert_string_equal(json_string_value(
+                            json_object_get(json_object_get(tc, "function"), "arguments")),
                         "{\"city\":\"Toronto\"}");
     const json_t *ch = json_array_get(json_object_get(out, "choices"), 0);
     assert_string_equal(json_string_value(json_object_get(ch, "finish_reason")), "tool_calls");
@@ -602,8 +613,10 @@ static void parse_errors(void **state)
         {LLM_API_OPENAI, "{\"error\":{\"message\":\"quota exceeded\"}}", "quota exceeded"},
         {LLM_API_ANTHROPIC, "{\"type\":\"message\",\"content\":\"text\"}", "no content"},
         {LLM_API_ANTHROPIC, "{\"type\":\"message\",\"content\":[{\"text\":\"x\"}]}", "no type"},
-        {LLM_API_ANTHROPIC, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-                            "\"message\":\"Overloaded\"}}", "Overloaded"},
+        {LLM_API_ANTHROPIC,
+         "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+         "\"message\":\"Overloaded\"}}",
+         "Overloaded"},
         {LLM_API_OLLAMA, "{\"model\":\"x\",\"done\":true}", "no message"},
         {LLM_API_OLLAMA, "{\"error\":\"model not found\"}", "model not found"},
         {LLM_API_OLLAMA, "", "not valid JSON"},
@@ -674,14 +687,16 @@ static void error_messages(void **state)
 
 /* --- streams --------------------------------------------------------------------------------- */
 
-#define OAI_HEAD "{\"id\":\"chatcmpl-up\",\"object\":\"chat.completion.chunk\",\"created\":1700000000," \
-                 "\"model\":\"gpt-4o-2024\",\"choices\":["
+#define OAI_HEAD                                                                                   \
+    "{\"id\":\"chatcmpl-up\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"         \
+    "\"model\":\"gpt-4o-2024\",\"choices\":["
 
 static const char openai_stream[] =
     "data: " OAI_HEAD "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
     "\"finish_reason\":null}],\"usage\":null}\n\n"
     ": keep-alive comment\n\n"
-    "data:" OAI_HEAD "{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\r\n\r\n"
+    "data:" OAI_HEAD
+    "{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\r\n\r\n"
     "id: 7\n"
     "data: " OAI_HEAD "{\"index\":0,\"delta\":\r\n"
     "data: {\"content\":\"lo\"},\"finish_reason\":null}]}\n\n"
@@ -991,13 +1006,13 @@ static void stream_truncated(void **state)
         const char *data;
         size_t cut; /* bytes cut from the end */
     } cases[] = {
-        {LLM_API_OPENAI, openai_stream, 14},   /* no [DONE] at all */
-        {LLM_API_OPENAI, openai_stream, 2},    /* "data: [DONE]" without its blank line */
-        {LLM_API_OPENAI, openai_stream, 100},  /* in the middle of an event */
+        {LLM_API_OPENAI, openai_stream, 14},  /* no [DONE] at all */
+        {LLM_API_OPENAI, openai_stream, 2},   /* "data: [DONE]" without its blank line */
+        {LLM_API_OPENAI, openai_stream, 100}, /* in the middle of an event */
         {LLM_API_ANTHROPIC, anthropic_stream, 50},
         {LLM_API_ANTHROPIC, anthropic_stream, 1},
-        {LLM_API_OLLAMA, ollama_stream, 20},   /* inside the last line */
-        {LLM_API_OLLAMA, ollama_stream, 0},    /* no done line (cut computed below) */
+        {LLM_API_OLLAMA, ollama_stream, 20}, /* inside the last line */
+        {LLM_API_OLLAMA, ollama_stream, 0},  /* no done line (cut computed below) */
         {LLM_API_OPENAI, "", 0},
         {LLM_API_OLLAMA, "", 0},
     };
@@ -1181,14 +1196,15 @@ static void accum_tool_calls(void **state)
         json_decref(c);
     }
     json_t *res = llm_accum_result(a);
-    assert_json_eq(res, "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":5,\"model\":\"m\","
-                        "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
-                        "null,\"tool_calls\":[{\"id\":\"call_x\",\"type\":\"function\",\"function\":"
-                        "{\"name\":\"search\",\"arguments\":\"{\\\"q\\\":\\\"cats\\\"}\"}},"
-                        "{\"id\":\"call_y\",\"type\":\"function\",\"function\":{\"name\":\"fetch\","
-                        "\"arguments\":\"{\\\"url\\\":1}\"}}]},\"finish_reason\":\"tool_calls\","
-                        "\"logprobs\":null}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,"
-                        "\"total_tokens\":7}}");
+    assert_json_eq(res,
+                   "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":5,\"model\":\"m\","
+                   "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+                   "null,\"tool_calls\":[{\"id\":\"call_x\",\"type\":\"function\",\"function\":"
+                   "{\"name\":\"search\",\"arguments\":\"{\\\"q\\\":\\\"cats\\\"}\"}},"
+                   "{\"id\":\"call_y\",\"type\":\"function\",\"function\":{\"name\":\"fetch\","
+                   "\"arguments\":\"{\\\"url\\\":1}\"}}]},\"finish_reason\":\"tool_calls\","
+                   "\"logprobs\":null}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,"
+                   "\"total_tokens\":7}}");
     json_decref(res);
     /* the result can be taken again, unchanged */
     res = llm_accum_result(a);
@@ -1236,8 +1252,9 @@ static void accum_plain(void **state)
     const json_t *m = result_message(res);
     assert_string_equal(json_string_value(json_object_get(m, "content")), "");
     assert_null(json_object_get(m, "tool_calls"));
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(res, "choices"), 0), "finish_reason")),
+    assert_string_equal(json_string_value(
+                            json_object_get(json_array_get(json_object_get(res, "choices"), 0),
+                                            "finish_reason")),
                         "stop");
     assert_null(json_object_get(res, "usage"));
     json_decref(res);
@@ -1297,30 +1314,18 @@ static void provider_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(build_openai),
-        cmocka_unit_test(build_anthropic),
-        cmocka_unit_test(anthropic_tool_choice),
-        cmocka_unit_test(build_errors),
-        cmocka_unit_test(build_images),
-        cmocka_unit_test(build_ollama),
-        cmocka_unit_test(parse_openai),
-        cmocka_unit_test(parse_anthropic),
-        cmocka_unit_test(parse_ollama),
-        cmocka_unit_test(parse_errors),
-        cmocka_unit_test(error_messages),
-        cmocka_unit_test(stream_openai),
-        cmocka_unit_test(stream_anthropic),
-        cmocka_unit_test(stream_anthropic_text_only),
-        cmocka_unit_test(stream_anthropic_error),
-        cmocka_unit_test(stream_ollama),
-        cmocka_unit_test(stream_truncated),
-        cmocka_unit_test(stream_malformed),
-        cmocka_unit_test(stream_oversize),
-        cmocka_unit_test(stream_consumer_stops),
-        cmocka_unit_test(stream_without_usage),
-        cmocka_unit_test(accum_tool_calls),
-        cmocka_unit_test(accum_bounded),
-        cmocka_unit_test(accum_plain),
+        cmocka_unit_test(build_openai),           cmocka_unit_test(build_anthropic),
+        cmocka_unit_test(anthropic_tool_choice),  cmocka_unit_test(build_errors),
+        cmocka_unit_test(build_images),           cmocka_unit_test(build_ollama),
+        cmocka_unit_test(parse_openai),           cmocka_unit_test(parse_anthropic),
+        cmocka_unit_test(parse_ollama),           cmocka_unit_test(parse_errors),
+        cmocka_unit_test(error_messages),         cmocka_unit_test(stream_openai),
+        cmocka_unit_test(stream_anthropic),       cmocka_unit_test(stream_anthropic_text_only),
+        cmocka_unit_test(stream_anthropic_error), cmocka_unit_test(stream_ollama),
+        cmocka_unit_test(stream_truncated),       cmocka_unit_test(stream_malformed),
+        cmocka_unit_test(stream_oversize),        cmocka_unit_test(stream_consumer_stops),
+        cmocka_unit_test(stream_without_usage),   cmocka_unit_test(accum_tool_calls),
+        cmocka_unit_test(accum_bounded),          cmocka_unit_test(accum_plain),
         cmocka_unit_test(provider_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

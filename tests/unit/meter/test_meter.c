@@ -67,8 +67,8 @@ static const char base_yaml[] =
     "    public: {monthlyUsdLimit: 1, onExceed: disable}\n";
 
 static struct net_loop *net; /* alerts go out through it; loopback servers are allowed */
-static int64_t t_nov; /* 2026-11-15T12:00:00Z */
-static int64_t t_dec; /* 2026-12-01T00:00:00Z */
+static int64_t t_nov;        /* 2026-11-15T12:00:00Z */
+static int64_t t_dec;        /* 2026-12-01T00:00:00Z */
 
 static struct cfg *load_cfg(struct fx *f, const char *yaml)
 {
@@ -152,22 +152,28 @@ static bool near(double a, double b)
     double d = a - b;
     return d < 1e-9 && d > -1e-9;
 }
-#define assert_near(a, b)                                                                        \
-    do {                                                                                         \
-        double a_ = (a), b_ = (b);                                                               \
-        if (!near(a_, b_))                                                                       \
-            print_message("%s = %.9f, expected %.9f\n", #a, a_, b_);                            \
-        assert_true(near(a_, b_));                                                               \
+#define assert_near(a, b)                                                                          \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!near(a_, b_))                                                                         \
+            print_message("%s = %.9f, expected %.9f\n", #a, a_, b_);                               \
+        assert_true(near(a_, b_));                                                                 \
     } while (0)
 
 /* A call of the tenant "acme" costing prompt tokens of gpt-4o: 1e6 prompt tokens = 2.50 USD. */
 static double rec(struct fx *f, const char *tenant, const char *user, const char *ws,
                   const char *model, int64_t pt, int64_t ct, int64_t at)
 {
-    struct meter_usage u = {.tenant = tenant, .user = user, .workspace = ws,
-                                 .agent = NULL, .provider = "openai", .model = model,
-                                 .prompt_tokens = pt, .completion_tokens = ct, .at_ms = at,
-                                 .request_id = "req"};
+    struct meter_usage u = {.tenant = tenant,
+                            .user = user,
+                            .workspace = ws,
+                            .agent = NULL,
+                            .provider = "openai",
+                            .model = model,
+                            .prompt_tokens = pt,
+                            .completion_tokens = ct,
+                            .at_ms = at,
+                            .request_id = "req"};
     return meter_record(f->k, &u);
 }
 
@@ -196,8 +202,7 @@ static void test_pricing(void **state)
     assert_true(known);
     assert_near(meter_price(f->cfg, "openai", "gpt-4o", 0, 1000000, NULL), 10);
     assert_near(meter_price(f->cfg, "openai", "gpt-4o", 1000, 500, NULL), 0.0025 + 0.005);
-    assert_near(meter_price(f->cfg, "openai", "gpt-4o-mini", 2000000, 1000000, NULL),
-                0.3 + 0.6);
+    assert_near(meter_price(f->cfg, "openai", "gpt-4o-mini", 2000000, 1000000, NULL), 0.3 + 0.6);
     assert_near(meter_price(f->cfg, "openai", "gpt-4o", -5, -5, NULL), 0);
     assert_near(meter_price(f->cfg, "openai", "nope", 1000000, 1000000, &known), 0);
     assert_false(known);
@@ -211,7 +216,8 @@ static void test_pricing(void **state)
     meter_flush(f->k);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records"), 2);
     assert_int_equal(raw_int(f->db, "SELECT prompt_tokens FROM usage_records "
-                                    "WHERE model = 'mystery'"), 1000);
+                                    "WHERE model = 'mystery'"),
+                     1000);
 }
 
 static void test_months(void **state)
@@ -228,8 +234,8 @@ static void test_months(void **state)
     assert_int_equal(meter_period_parse("2026-11"), nov);
     assert_int_equal(meter_period_parse("2026-01"), 2026 * 12);
     assert_int_equal(meter_period_parse("2026-12"), 2026 * 12 + 11);
-    const char *bad[] = {"2026-13", "2026-00", "2026-1", "26-11", "2026/11", "2026-1x",
-                         "2026-11-01", "", "1969-12", "２０２６-11", " 2026-11"};
+    const char *bad[] = {"2026-13",    "2026-00", "2026-1",  "26-11",       "2026/11", "2026-1x",
+                         "2026-11-01", "",        "1969-12", "２０２６-11", " 2026-11"};
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++)
         assert_int_equal(meter_period_parse(bad[i]), -1);
     assert_int_equal(meter_period_parse(NULL), -1);
@@ -297,7 +303,8 @@ static void test_threshold_once(void **state)
     assert_int_equal(s.delivered, 1);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts WHERE kind = "
                                     "'threshold' AND workspace = 'dev-team' AND month = "
-                                    "'2026-11' AND tenant = 'acme'"), 1);
+                                    "'2026-11' AND tenant = 'acme'"),
+                     1);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts"), 1);
 
     /* a restart does not send it again */
@@ -323,7 +330,8 @@ static void test_threshold_once(void **state)
     assert_int_equal(s.handled, 2);
     assert_int_equal(s.delivered, 1);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts WHERE kind = "
-                                    "'exceeded'"), 1);
+                                    "'exceeded'"),
+                     1);
     char msg[256] = "x";
     double sp = 0;
     assert_int_equal(meter_check(f->k, "acme", "dev-team", &sp, msg, sizeof msg), GW_OK);
@@ -345,7 +353,8 @@ static void test_threshold_once(void **state)
     assert_int_equal(s.delivered, 1);
     /* the limit was reached at once: one exceeded alert, the threshold one is claimed too */
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts WHERE month = "
-                                    "'2026-12'"), 2);
+                                    "'2026-12'"),
+                     2);
     restart(f);
     spend(f, "dev-team", 1); /* at_ms November: late, no alert */
     rec(f, "acme", "alice", "dev-team", "gpt-4o", 1000, 0, t_dec + 2);
@@ -410,7 +419,8 @@ static void test_exceeded_disable(void **state)
     assert_int_equal(meter_check(f->k, "acme", "public", &sp, msg, sizeof msg), GW_EPAYMENT);
     meter_flush(f->k);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records WHERE workspace = "
-                                    "'public'"), 4);
+                                    "'public'"),
+                     4);
 }
 
 static void test_alert_only_never_blocks(void **state)
@@ -436,8 +446,8 @@ static json_t *find(const json_t *arr, const char *key, const char *value)
     json_t *e;
     json_array_foreach(arr, i, e) {
         const json_t *v = json_object_get(e, key);
-        if ((!value && json_is_null(v)) || (value && json_is_string(v) &&
-                                            !strcmp(json_string_value(v), value)))
+        if ((!value && json_is_null(v)) ||
+            (value && json_is_string(v) && !strcmp(json_string_value(v), value)))
             return e;
     }
     return NULL;
@@ -603,7 +613,8 @@ static void test_flush_durable(void **state)
     assert_int_equal(requests, 610);
     store_usage_sums_free(l, n);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM usage_records WHERE request_id = "
-                                    "'req' AND at_ms >= 0 AND month = '2026-11'"), 610);
+                                    "'req' AND at_ms >= 0 AND month = '2026-11'"),
+                     610);
     open_costs(f);
 }
 

@@ -45,8 +45,8 @@ static void reply(int fd, int status, const char *extra, const char *body, size_
 {
     char head[512];
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
-                     status, len, extra ? extra : "");
+                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
+                     len, extra ? extra : "");
     if (write(fd, head, (size_t)n) != n)
         return;
     for (size_t off = 0; off < len;) {
@@ -149,8 +149,10 @@ static char *url(const char *host, const char *path)
 static void policy(bool allow_private, const char *const *trusted, const char *const *allow,
                    const char *proxy, const char *const *no_proxy)
 {
-    struct net_egress_rules r = {.allow_private = allow_private, .trusted_urls = trusted,
-                                 .allow = allow, .proxy = proxy ? proxy : "",
+    struct net_egress_rules r = {.allow_private = allow_private,
+                                 .trusted_urls = trusted,
+                                 .allow = allow,
+                                 .proxy = proxy ? proxy : "",
                                  .no_proxy = no_proxy};
     struct net_egress *e = NULL;
     char msg[128];
@@ -203,11 +205,11 @@ static void address_classes(void **state)
         {"api.example.com", "64:ff9b::a00:1", NET_REFUSE_PRIVATE},   /* NAT64 of 10.0.0.1 */
         {"api.example.com", "169.254.169.254", NET_REFUSE_LINK_LOCAL},
         {"api.example.com", "fe80::1", NET_REFUSE_LINK_LOCAL},
-        {"IDP.corp.example", "10.1.2.3", NET_ALLOW},              /* configured host */
+        {"IDP.corp.example", "10.1.2.3", NET_ALLOW},                    /* configured host */
         {"idp.corp.example", "169.254.169.254", NET_REFUSE_LINK_LOCAL}, /* still not that */
         {"other.corp.example", "10.1.2.3", NET_REFUSE_PRIVATE},
-        {"api.example.com", "10.9.44.1", NET_ALLOW},              /* allow CIDR */
-        {"metadata.internal", "169.254.169.254", NET_ALLOW},      /* allow by name */
+        {"api.example.com", "10.9.44.1", NET_ALLOW},         /* allow CIDR */
+        {"metadata.internal", "169.254.169.254", NET_ALLOW}, /* allow by name */
         {NULL, "10.1.2.3", NET_REFUSE_PRIVATE},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
@@ -446,8 +448,10 @@ static void async_calls(void **state)
         memset(&s[i], 0, sizeof s[i]);
         gw_buf_init(&s[i].got, 1024);
         s[i].url = url("127.0.0.1", "/stream");
-        s[i].rq = (struct net_request){.url = s[i].url, .on_data = on_data,
-                                       .on_done = on_done, .arg = &s[i]};
+        s[i].rq = (struct net_request){.url = s[i].url,
+                                       .on_data = on_data,
+                                       .on_done = on_done,
+                                       .arg = &s[i]};
         net_call_submit(L, &s[i].call, &s[i].rq);
     }
     struct net_task t = {.fn = task_fn};
@@ -469,8 +473,11 @@ static void smtp_follows_the_policy(void **state)
     policy(false, NULL, NULL, NULL, NULL);
     char *u = gw_xasprintf("smtp://127.0.0.1:%d", S.port);
     const char *to[] = {"a@example.com", NULL};
-    struct net_mail m = {.url = u, .from = "gw@example.com", .to = to,
-                         .message = "Subject: x\r\n\r\nhi\r\n", .timeout_ms = 2000};
+    struct net_mail m = {.url = u,
+                         .from = "gw@example.com",
+                         .to = to,
+                         .message = "Subject: x\r\n\r\nhi\r\n",
+                         .timeout_ms = 2000};
     char why[200];
     int before = atomic_load(&S.requests);
     assert_int_equal(net_smtp_send(L, &m, why, sizeof why), GW_EFORBIDDEN);

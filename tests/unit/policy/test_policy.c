@@ -89,9 +89,16 @@ static enum pol_effect decide_ctx(struct pol_snapshot *s, struct who id, enum po
                                   const char *res, int level, struct pol_decision *out,
                                   struct pol_trace *trace, size_t n, const struct pol_kv *ctx)
 {
-    struct pol_request rq = {.tenant = T, .user = id.user, .role = "user", .org_unit = id.org,
-                             .team = id.team, .action = a, .resource = res,
-                             .classification = level, .ctx = ctx, .n_ctx = n};
+    struct pol_request rq = {.tenant = T,
+                             .user = id.user,
+                             .role = "user",
+                             .org_unit = id.org,
+                             .team = id.team,
+                             .action = a,
+                             .resource = res,
+                             .classification = level,
+                             .ctx = ctx,
+                             .n_ctx = n};
     return pol_decide(s, &rq, NULL, out, trace);
 }
 
@@ -136,9 +143,13 @@ static void doc_parse_errors_name_fields(void **state)
 
     /* YAML anchors/aliases, duplicate keys, quoted numbers and decimals are refused */
     const char *bad[] = {"allowed_providers: &a [x]\nallowed_models: *a\n",
-                         "monthly_max_usd: 5\nmonthly_max_usd: 6\n", "monthly_max_usd: \"5\"\n",
-                         "monthly_max_usd: 5.5\n", "monthly_max_usd: -1\n", "[1, 2]\n",
-                         "allowed_providers: [\"*\", openai]\n", "a: b\n---\nc: d\n"};
+                         "monthly_max_usd: 5\nmonthly_max_usd: 6\n",
+                         "monthly_max_usd: \"5\"\n",
+                         "monthly_max_usd: 5.5\n",
+                         "monthly_max_usd: -1\n",
+                         "[1, 2]\n",
+                         "allowed_providers: [\"*\", openai]\n",
+                         "a: b\n---\nc: d\n"};
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
         assert_null(pol_doc_parse(POL_D_MODELS, bad[i], strlen(bad[i]), POL_FMT_YAML, &errs));
         assert_true(errs.n > 0);
@@ -156,9 +167,10 @@ static void doc_yaml_and_json_agree(void **state)
                     "  github:\n"
                     "    enabled: true\n"
                     "    max_classification: confidential\n";
-    const char *j = "{\"default_permissions\":\"read\",\"connectors\":{\"github\":{\"enabled\":true,"
-                    "\"max_classification\":\"confidential\"},\"gmail\":{\"enabled\":true,"
-                    "\"permissions\":\"write\"}}}";
+    const char *j =
+        "{\"default_permissions\":\"read\",\"connectors\":{\"github\":{\"enabled\":true,"
+        "\"max_classification\":\"confidential\"},\"gmail\":{\"enabled\":true,"
+        "\"permissions\":\"write\"}}}";
     struct pol_issues errs = {0};
     struct pol_doc *a = pol_doc_parse(POL_D_INTEGRATIONS, y, strlen(y), POL_FMT_AUTO, &errs);
     struct pol_doc *b = pol_doc_parse(POL_D_INTEGRATIONS, j, strlen(j), POL_FMT_AUTO, &errs);
@@ -202,7 +214,8 @@ struct merge_case {
 
 static const struct merge_case merge_cases[] = {
     /* models */
-    {POL_D_MODELS, "allowed_providers", "[\"openai\",\"self-hosted\"]", "[\"self-hosted\",\"x\"]", "[\"self-hosted\"]"},
+    {POL_D_MODELS, "allowed_providers", "[\"openai\",\"self-hosted\"]", "[\"self-hosted\",\"x\"]",
+     "[\"self-hosted\"]"},
     {POL_D_MODELS, "allowed_models", "[\"*\"]", "[\"gpt-4o\"]", "[\"gpt-4o\"]"},
     {POL_D_MODELS, "allowed_models", "[\"a\"]", "[\"*\"]", "[\"a\"]"},
     {POL_D_MODELS, "sensitive_data_model", "\"llama\"", "\"llama\"", "\"llama\""},
@@ -216,29 +229,36 @@ static const struct merge_case merge_cases[] = {
     /* actions */
     {POL_D_ACTIONS, "default_autonomy", "\"notify\"", "\"approve\"", "\"approve\""},
     {POL_D_ACTIONS, "default_autonomy", "\"approve\"", "\"autonomous\"", "\"approve\""},
-    {POL_D_ACTIONS, "blocked", "[\"deleteEmail\"]", "[\"closeGitHubPR\"]", "[\"closeGitHubPR\",\"deleteEmail\"]"},
+    {POL_D_ACTIONS, "blocked", "[\"deleteEmail\"]", "[\"closeGitHubPR\"]",
+     "[\"closeGitHubPR\",\"deleteEmail\"]"},
     {POL_D_ACTIONS, "blocked", "[\"deleteEmail\"]", "[]", "[\"deleteEmail\"]"},
-    {POL_D_ACTIONS, "autonomous", "[\"email_read\",\"jira_read\"]", "[\"jira_read\",\"x\"]", "[\"jira_read\"]"},
-    {POL_D_ACTIONS, "per_action", "{\"send\":\"notify\"}", "{\"send\":\"block\"}", "{\"send\":\"block\"}"},
-    {POL_D_ACTIONS, "per_action", "{\"send\":\"approve\"}", "{\"send\":\"notify\"}", "{\"send\":\"approve\"}"},
+    {POL_D_ACTIONS, "autonomous", "[\"email_read\",\"jira_read\"]", "[\"jira_read\",\"x\"]",
+     "[\"jira_read\"]"},
+    {POL_D_ACTIONS, "per_action", "{\"send\":\"notify\"}", "{\"send\":\"block\"}",
+     "{\"send\":\"block\"}"},
+    {POL_D_ACTIONS, "per_action", "{\"send\":\"approve\"}", "{\"send\":\"notify\"}",
+     "{\"send\":\"approve\"}"},
     /* a child entry for a tool the parent does not list: at least the parent's default */
     {POL_D_ACTIONS, "per_action", "{}", "{\"other\":\"autonomous\"}", "{\"other\":\"approve\"}"},
     /* integrations */
     {POL_D_INTEGRATIONS, "default_permissions", "\"write\"", "\"read\"", "\"read\""},
     {POL_D_INTEGRATIONS, "default_permissions", "\"read\"", "\"admin\"", "\"read\""},
     {POL_D_INTEGRATIONS, "connectors",
-     "{\"gh\":{\"enabled\":true,\"permissions\":\"admin\",\"max_classification\":\"confidential\"}}",
+     "{\"gh\":{\"enabled\":true,\"permissions\":\"admin\",\"max_classification\":\"confidential\"}"
+     "}",
      "{\"gh\":{\"enabled\":false,\"permissions\":\"write\",\"max_classification\":\"restricted\"}}",
-     "{\"gh\":{\"enabled\":false,\"permissions\":\"write\",\"max_classification\":\"confidential\"}}"},
-    {POL_D_INTEGRATIONS, "connectors", "{\"gh\":{\"enabled\":false}}", "{\"gh\":{\"enabled\":true}}",
-     "{\"gh\":{\"enabled\":false}}"},
+     "{\"gh\":{\"enabled\":false,\"permissions\":\"write\",\"max_classification\":\"confidential\"}"
+     "}"},
+    {POL_D_INTEGRATIONS, "connectors", "{\"gh\":{\"enabled\":false}}",
+     "{\"gh\":{\"enabled\":true}}", "{\"gh\":{\"enabled\":false}}"},
     /* a connector absent above stays disabled */
-    {POL_D_INTEGRATIONS, "connectors", "{\"gh\":{\"enabled\":true}}", "{\"slack\":{\"enabled\":true}}",
-     "{\"gh\":{\"enabled\":true},\"slack\":{\"enabled\":false}}"},
+    {POL_D_INTEGRATIONS, "connectors", "{\"gh\":{\"enabled\":true}}",
+     "{\"slack\":{\"enabled\":true}}", "{\"gh\":{\"enabled\":true},\"slack\":{\"enabled\":false}}"},
     /* agent-to-agent */
     {POL_D_A2A, "enabled", "true", "false", "false"},
     {POL_D_A2A, "enabled", "false", "true", "false"},
-    {POL_D_A2A, "allowed_exchange_types", "[\"information_query\",\"commitment_request\"]", "[\"information_query\"]", "[\"information_query\"]"},
+    {POL_D_A2A, "allowed_exchange_types", "[\"information_query\",\"commitment_request\"]",
+     "[\"information_query\"]", "[\"information_query\"]"},
     {POL_D_A2A, "max_rounds", "5", "3", "3"},
     {POL_D_A2A, "max_rounds", "3", "9", "3"},
     {POL_D_A2A, "max_classification_shared", "\"internal\"", "\"confidential\"", "\"internal\""},
@@ -307,7 +327,8 @@ static void merge_direction_of_every_field(void **state)
     for (int d = 0; d < POL_D__COUNT; d++)
         for (size_t f = 0; f < pol_schema[d].n; f++)
             if (!covered[d][f])
-                fail_msg("no merge case for %s.%s", pol_schema[d].name, pol_schema[d].fields[f].name);
+                fail_msg("no merge case for %s.%s", pol_schema[d].name,
+                         pol_schema[d].fields[f].name);
 }
 
 /* The merge never loosens even without write-time validation (e.g. a file bundle). */
@@ -323,8 +344,10 @@ static void merge_never_loosens_without_validation(void **state)
     build(&w);
     struct pol_decision d;
     assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "deleteEmail", -1, &d), POL_DENY);
-    assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "wire_money", -1, &d), POL_REQUIRE_APPROVAL);
-    assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "send_email", -1, &d), POL_REQUIRE_APPROVAL);
+    assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "wire_money", -1, &d),
+                     POL_REQUIRE_APPROVAL);
+    assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "send_email", -1, &d),
+                     POL_REQUIRE_APPROVAL);
     assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "email_read", -1, &d), POL_ALLOW);
     world_free(&w);
 }
@@ -335,8 +358,9 @@ static void validation_lists_every_loosening(void **state)
 {
     GW_UNUSED(state);
     struct world w = {0};
-    struct pol_record *ent = add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_ACTIONS,
-        "default_autonomy: approve\nblocked: [deleteEmail]\nautonomous: [email_read]\n");
+    struct pol_record *ent =
+        add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_ACTIONS,
+            "default_autonomy: approve\nblocked: [deleteEmail]\nautonomous: [email_read]\n");
     add(&w, POL_SCOPE_ORG, "engineering", POL_D_ACTIONS, "autonomous: []\n");
     add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_DATA, "retention_days: 90\n");
     add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_AUDIT, "retention_years: 1\n");
@@ -352,7 +376,9 @@ static void validation_lists_every_loosening(void **state)
     struct pol_issues errs = {0};
     struct pol_doc *doc = pol_doc_parse(POL_D_ACTIONS, y, strlen(y), POL_FMT_YAML, &errs);
     assert_non_null(doc);
-    struct pol_position pos = {.tenant = T, .scope = POL_SCOPE_TEAM, .scope_id = "core",
+    struct pol_position pos = {.tenant = T,
+                               .scope = POL_SCOPE_TEAM,
+                               .scope_id = "core",
                                .org_unit = "engineering/platform"};
     assert_false(pol_validate(w.s, &pos, doc, &errs));
     assert_int_equal(errs.n, 4);
@@ -425,7 +451,8 @@ static void org_path_inheritance(void **state)
 {
     GW_UNUSED(state);
     struct world w = {0};
-    add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_FEATURES, "daily_briefing: true\nvisualization: true\n");
+    add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_FEATURES,
+        "daily_briefing: true\nvisualization: true\n");
     struct pol_record *eng = add(&w, POL_SCOPE_ORG, "engineering", POL_D_FEATURES,
                                  "daily_briefing: false\n");
     build(&w);
@@ -435,16 +462,20 @@ static void org_path_inheritance(void **state)
     struct who engx = {"engineering-x", NULL, "u3"};
     struct who engineering = {"engineering", NULL, "u4"};
     struct who marketing = {"marketing", NULL, "u5"};
-    assert_int_equal(decide(w.s, platform, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d), POL_DENY);
+    assert_int_equal(decide(w.s, platform, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d),
+                     POL_DENY);
     assert_string_equal(d.policy_id, eng->id);
     assert_int_equal(d.scope, POL_SCOPE_ORG);
     assert_string_equal(d.scope_id, "engineering");
     assert_int_equal(decide(w.s, deep, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d), POL_DENY);
-    assert_int_equal(decide(w.s, engineering, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d), POL_DENY);
+    assert_int_equal(decide(w.s, engineering, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d),
+                     POL_DENY);
     assert_int_equal(decide(w.s, engx, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d), POL_ALLOW);
     assert_int_equal(d.scope, POL_SCOPE_ENTERPRISE);
-    assert_int_equal(decide(w.s, marketing, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d), POL_ALLOW);
-    assert_int_equal(decide(w.s, platform, POL_ACT_FEATURE_USE, "visualization", -1, &d), POL_ALLOW);
+    assert_int_equal(decide(w.s, marketing, POL_ACT_FEATURE_USE, "daily_briefing", -1, &d),
+                     POL_ALLOW);
+    assert_int_equal(decide(w.s, platform, POL_ACT_FEATURE_USE, "visualization", -1, &d),
+                     POL_ALLOW);
     /* feature not enabled anywhere: default false */
     assert_int_equal(decide(w.s, marketing, POL_ACT_FEATURE_USE, "ocip", -1, &d), POL_DENY);
     world_free(&w);
@@ -469,7 +500,8 @@ static void deny_beats_approval_beats_allow(void **state)
     /* blocked (deny) wins over an autonomous entry and the autonomous list */
     assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "deleteEmail", -1, &d), POL_DENY);
     /* team approval wins over the enterprise autonomous list */
-    assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "jira_create", -1, &d), POL_REQUIRE_APPROVAL);
+    assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "jira_create", -1, &d),
+                     POL_REQUIRE_APPROVAL);
     assert_int_equal(d.scope, POL_SCOPE_TEAM);
     assert_int_equal(decide(w.s, U1, POL_ACT_TOOL_CALL, "email_read", -1, &d), POL_ALLOW);
     assert_false(d.ob.disclosure_required);
@@ -515,8 +547,11 @@ static void default_deny(void **state)
     /* a connector not listed is disabled */
     assert_int_equal(decide(w.s, U1, POL_ACT_CONNECTOR_READ, "gmail", 0, &d), POL_DENY);
     /* another tenant sees none of these policies */
-    struct pol_request rq = {.tenant = "other", .user = "u1", .action = POL_ACT_TOOL_CALL,
-                             .resource = "anything", .classification = -1};
+    struct pol_request rq = {.tenant = "other",
+                             .user = "u1",
+                             .action = POL_ACT_TOOL_CALL,
+                             .resource = "anything",
+                             .classification = -1};
     assert_int_equal(pol_decide(w.s, &rq, NULL, &d, NULL), POL_DENY);
     world_free(&w);
 }
@@ -532,7 +567,8 @@ static void fail_closed(void **state)
     bad->content->v[F_FEAT_VISUALIZATION].i = 7;
     struct pol_issues errs = {0};
     struct pol_snapshot *s;
-    assert_int_equal(pol_snapshot_build((const struct pol_record *const *)w.r, w.n, NULL, &s, &errs),
+    assert_int_equal(pol_snapshot_build((const struct pol_record *const *)w.r, w.n, NULL, &s,
+                                        &errs),
                      GW_OK);
     assert_int_equal(errs.n, 1);
     assert_non_null(strstr(errs.v[0].msg, bad->id));
@@ -540,8 +576,11 @@ static void fail_closed(void **state)
     struct pol_decision d;
     struct pol_trace tr;
     /* everything below the invalid org policy fails closed, with the policy named */
-    struct pol_request rq = {.tenant = T, .user = "u1", .org_unit = "engineering/platform",
-                             .action = POL_ACT_FEATURE_USE, .resource = "daily_briefing",
+    struct pol_request rq = {.tenant = T,
+                             .user = "u1",
+                             .org_unit = "engineering/platform",
+                             .action = POL_ACT_FEATURE_USE,
+                             .resource = "daily_briefing",
                              .classification = -1};
     assert_int_equal(pol_decide(s, &rq, NULL, &d, &tr), POL_DENY);
     assert_true(d.has_policy);
@@ -588,15 +627,26 @@ static void explanation_names_deciding_scope(void **state)
     struct pol_issues errs = {0};
     const char *ey = "default_autonomy: notify\nautonomous: [email_read]\nblocked: [deleteEmail]\n";
     struct pol_doc *ed = pol_doc_parse(POL_D_ACTIONS, ey, strlen(ey), POL_FMT_YAML, &errs);
-    struct pol_change ch = {.tenant = T, .scope = POL_SCOPE_ENTERPRISE, .domain = POL_D_ACTIONS,
-                            .id = "ent-actions", .content = ed, .author = "root",
-                            .change_reason = "baseline", .now_ms = 1};
+    struct pol_change ch = {.tenant = T,
+                            .scope = POL_SCOPE_ENTERPRISE,
+                            .domain = POL_D_ACTIONS,
+                            .id = "ent-actions",
+                            .content = ed,
+                            .author = "root",
+                            .change_reason = "baseline",
+                            .now_ms = 1};
     assert_int_equal(pol_set_create(set, &ch, NULL, &errs), GW_OK);
     const char *ty = "per_action: {send_email: notify}\n";
     struct pol_doc *td = pol_doc_parse(POL_D_ACTIONS, ty, strlen(ty), POL_FMT_YAML, &errs);
-    struct pol_change tc = {.tenant = T, .scope = POL_SCOPE_TEAM, .scope_id = "core",
-                            .domain = POL_D_ACTIONS, .id = "team-core-actions", .content = td,
-                            .author = "lead", .change_reason = "start", .now_ms = 2};
+    struct pol_change tc = {.tenant = T,
+                            .scope = POL_SCOPE_TEAM,
+                            .scope_id = "core",
+                            .domain = POL_D_ACTIONS,
+                            .id = "team-core-actions",
+                            .content = td,
+                            .author = "lead",
+                            .change_reason = "start",
+                            .now_ms = 2};
     assert_int_equal(pol_set_create(set, &tc, NULL, &errs), GW_OK);
     pol_doc_free(td);
     ty = "per_action: {send_email: approve}\n";
@@ -647,8 +697,8 @@ static void explanation_names_deciding_scope(void **state)
     assert_int_equal(d.scope, POL_SCOPE_ENTERPRISE);
     /* effective policy with the origin of each field */
     json_t *eff = pol_effective_json(s, T, U1.org, U1.team, U1.user, POL_D_ACTIONS);
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(eff, "source"),
-                                                             "default_autonomy")),
+    assert_non_null(strstr(json_string_value(
+                               json_object_get(json_object_get(eff, "source"), "default_autonomy")),
                            "ent-actions v1"));
     json_decref(eff);
     pol_doc_free(ed);
@@ -671,7 +721,8 @@ static void model_reroute_or_deny(void **state)
     build(&w);
     struct pol_decision d;
     /* confidential to an external provider: rerouted, never silently */
-    assert_int_equal(decide(w.s, U1, POL_ACT_MODEL_CALL, "openai/gpt-4o", POL_LEVEL_CONFIDENTIAL, &d),
+    assert_int_equal(decide(w.s, U1, POL_ACT_MODEL_CALL, "openai/gpt-4o", POL_LEVEL_CONFIDENTIAL,
+                            &d),
                      POL_ALLOW);
     assert_non_null(d.ob.reroute_model);
     assert_string_equal(d.ob.reroute_model, "llama-3-70b");
@@ -684,25 +735,29 @@ static void model_reroute_or_deny(void **state)
     assert_true(d.ob.redact);
     /* the team cleared the self-hosted model: deny */
     struct who secret = {"engineering", "secret-team", "u9"};
-    assert_int_equal(decide(w.s, secret, POL_ACT_MODEL_CALL, "openai/gpt-4o", POL_LEVEL_RESTRICTED, &d),
+    assert_int_equal(decide(w.s, secret, POL_ACT_MODEL_CALL, "openai/gpt-4o", POL_LEVEL_RESTRICTED,
+                            &d),
                      POL_DENY);
     assert_null(d.ob.reroute_model);
     assert_non_null(strstr(d.reason, "no self-hosted model"));
     /* self-hosted provider: no ceiling, no reroute */
     struct pol_kv sh[] = {{"provider", "self-hosted"}, {"provider_kind", "self_hosted"}};
-    assert_int_equal(decide_ctx(w.s, U1, POL_ACT_MODEL_CALL, "llama-3-70b", POL_LEVEL_RESTRICTED, &d,
-                                NULL, 2, sh), POL_ALLOW);
+    assert_int_equal(decide_ctx(w.s, U1, POL_ACT_MODEL_CALL, "llama-3-70b", POL_LEVEL_RESTRICTED,
+                                &d, NULL, 2, sh),
+                     POL_ALLOW);
     assert_null(d.ob.reroute_model);
     /* the provider's own lower ceiling applies */
     struct pol_kv low[] = {{"provider_ceiling", "public"}};
-    assert_int_equal(decide_ctx(w.s, U1, POL_ACT_MODEL_CALL, "openai/gpt-4o", POL_LEVEL_INTERNAL, &d,
-                                NULL, 1, low), POL_ALLOW);
+    assert_int_equal(decide_ctx(w.s, U1, POL_ACT_MODEL_CALL, "openai/gpt-4o", POL_LEVEL_INTERNAL,
+                                &d, NULL, 1, low),
+                     POL_ALLOW);
     assert_string_equal(d.ob.reroute_model, "llama-3-70b");
     /* provider not allowed, budget exhausted */
     assert_int_equal(decide(w.s, U1, POL_ACT_MODEL_CALL, "google/gemini", POL_LEVEL_PUBLIC, &d),
                      POL_DENY);
     struct pol_kv spent[] = {{"spent_usd", "10000"}};
-    assert_int_equal(decide_ctx(w.s, U1, POL_ACT_MODEL_CALL, "openai/gpt-4o", 0, &d, NULL, 1, spent),
+    assert_int_equal(decide_ctx(w.s, U1, POL_ACT_MODEL_CALL, "openai/gpt-4o", 0, &d, NULL, 1,
+                                spent),
                      POL_DENY);
     assert_non_null(strstr(d.reason, "budget"));
     world_free(&w);
@@ -723,7 +778,8 @@ static void data_export_and_agents(void **state)
     struct pol_decision d;
     struct pol_kv internal[] = {{"destination", "internal"}};
     assert_int_equal(decide_ctx(w.s, U1, POL_ACT_DATA_EXPORT, "report.csv", POL_LEVEL_CONFIDENTIAL,
-                                &d, NULL, 1, internal), POL_ALLOW);
+                                &d, NULL, 1, internal),
+                     POL_ALLOW);
     assert_int_equal(decide(w.s, U1, POL_ACT_DATA_EXPORT, "report.csv", POL_LEVEL_CONFIDENTIAL, &d),
                      POL_DENY);
     assert_true(d.alert);
@@ -759,9 +815,14 @@ static void history_versions_and_records(void **state)
     struct pol_issues errs = {0};
     struct pol_doc *a = pol_doc_parse(POL_D_FEATURES, "ocip: true\n", 11, POL_FMT_YAML, &errs);
     struct pol_doc *b = pol_doc_parse(POL_D_FEATURES, "ocip: false\n", 12, POL_FMT_YAML, &errs);
-    struct pol_change ch = {.tenant = T, .scope = POL_SCOPE_ORG, .scope_id = "engineering",
-                            .domain = POL_D_FEATURES, .content = a, .author = "bob",
-                            .change_reason = "", .now_ms = 1000};
+    struct pol_change ch = {.tenant = T,
+                            .scope = POL_SCOPE_ORG,
+                            .scope_id = "engineering",
+                            .domain = POL_D_FEATURES,
+                            .content = a,
+                            .author = "bob",
+                            .change_reason = "",
+                            .now_ms = 1000};
     const struct pol_record *r;
     /* the change reason is mandatory */
     assert_int_equal(pol_set_create(set, &ch, &r, &errs), GW_EINVAL);
@@ -797,7 +858,8 @@ static void history_versions_and_records(void **state)
     assert_string_equal(hist[2]->change_reason, "retire");
     json_t *diff = pol_doc_diff(hist[0]->content, hist[1]->content);
     assert_int_equal(json_array_size(diff), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(diff, 0), "field")), "ocip");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(diff, 0), "field")),
+                        "ocip");
     json_decref(diff);
     assert_ptr_equal(pol_set_find(set, T, POL_SCOPE_ORG, "engineering", POL_D_FEATURES), r);
 
@@ -816,9 +878,10 @@ static void history_versions_and_records(void **state)
     }
     assert_int_equal(pol_set_get(copy, id, 0)->version, 4);
     /* unknown record fields and empty reasons are rejected */
-    const char *bad = "{\"id\":\"x\",\"tenant\":\"acme\",\"scope\":\"enterprise\",\"domain\":\"audit\","
-                      "\"version\":1,\"content\":{},\"author\":\"a\",\"created_at\":\"2025-01-01T00:00:00Z\","
-                      "\"change_reason\":\" \",\"status\":\"active\",\"extra\":1}";
+    const char *bad =
+        "{\"id\":\"x\",\"tenant\":\"acme\",\"scope\":\"enterprise\",\"domain\":\"audit\","
+        "\"version\":1,\"content\":{},\"author\":\"a\",\"created_at\":\"2025-01-01T00:00:00Z\","
+        "\"change_reason\":\" \",\"status\":\"active\",\"extra\":1}";
     json_t *bj = json_loads(bad, 0, NULL);
     assert_null(pol_record_from_json(bj, &errs));
     assert_int_equal(errs.n, 2);
@@ -837,7 +900,8 @@ static void cache_full_and_hits_agree(void **state)
 {
     GW_UNUSED(state);
     struct world w = {0};
-    add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_ACTIONS, "default_autonomy: approve\nautonomous: [a, b]\n");
+    add(&w, POL_SCOPE_ENTERPRISE, NULL, POL_D_ACTIONS,
+        "default_autonomy: approve\nautonomous: [a, b]\n");
     add(&w, POL_SCOPE_ORG, "o1", POL_D_ACTIONS, "autonomous: [a]\n");
     add(&w, POL_SCOPE_USER, "u3", POL_D_ACTIONS, "default_autonomy: block\n");
     struct pol_issues errs = {0};
@@ -850,8 +914,11 @@ static void cache_full_and_hits_agree(void **state)
         for (int u = 0; u < 8; u++) {
             char user[8];
             snprintf(user, sizeof(user), "u%d", u);
-            struct pol_request rq = {.tenant = T, .user = user, .org_unit = u % 2 ? "o1" : "o2",
-                                     .action = POL_ACT_TOOL_CALL, .resource = "b",
+            struct pol_request rq = {.tenant = T,
+                                     .user = user,
+                                     .org_unit = u % 2 ? "o1" : "o2",
+                                     .action = POL_ACT_TOOL_CALL,
+                                     .resource = "b",
                                      .classification = -1};
             /* o1 dropped b from the autonomous list; u3 blocks everything not autonomous */
             enum pol_effect want = u == 3 ? POL_DENY : u % 2 ? POL_REQUIRE_APPROVAL : POL_ALLOW;
@@ -890,8 +957,11 @@ static void *evaluator(void *arg)
     while (!atomic_load(&r->stop)) {
         struct pol_snapshot *s = pol_engine_acquire(r->e);
         snprintf(user, sizeof(user), "u%u", n++ % 50);
-        struct pol_request rq = {.tenant = T, .user = user, .org_unit = "engineering",
-                                 .action = POL_ACT_FEATURE_USE, .resource = "ocip",
+        struct pol_request rq = {.tenant = T,
+                                 .user = user,
+                                 .org_unit = "engineering",
+                                 .action = POL_ACT_FEATURE_USE,
+                                 .resource = "ocip",
                                  .classification = -1};
         struct pol_decision d;
         enum pol_effect e = pol_decide(s, &rq, NULL, &d, NULL);
@@ -948,8 +1018,11 @@ static void snapshot_swap_while_evaluating(void **state)
     bool held_allows = pol_snapshot_generation(held) % 2 == 1;
     pol_engine_swap(r.e, held_allows ? gen_snapshot(deny, false) : gen_snapshot(allow, true));
     pol_engine_swap(r.e, held_allows ? gen_snapshot(deny, false) : gen_snapshot(allow, true));
-    struct pol_request rq = {.tenant = T, .user = "u1", .action = POL_ACT_FEATURE_USE,
-                             .resource = "ocip", .classification = -1};
+    struct pol_request rq = {.tenant = T,
+                             .user = "u1",
+                             .action = POL_ACT_FEATURE_USE,
+                             .resource = "ocip",
+                             .classification = -1};
     struct pol_decision d;
     assert_int_equal(pol_decide(held, &rq, NULL, &d, NULL), held_allows ? POL_ALLOW : POL_DENY);
     struct pol_snapshot *now = pol_engine_acquire(r.e);

@@ -90,8 +90,8 @@ static void national_ids(void **state)
     /* UK National Insurance number */
     expect("NI: AB123456C", POL_DET_NATIONAL_ID, POL_LEVEL_CONFIDENTIAL);
     expect("NI: AB 12 34 56 C", POL_DET_NATIONAL_ID, POL_LEVEL_CONFIDENTIAL);
-    expect("NI: GB123456A", -1, POL_LEVEL_PUBLIC);  /* invalid prefix */
-    expect("NI: AB123456E", -1, POL_LEVEL_PUBLIC);  /* suffix A-D only */
+    expect("NI: GB123456A", -1, POL_LEVEL_PUBLIC); /* invalid prefix */
+    expect("NI: AB123456E", -1, POL_LEVEL_PUBLIC); /* suffix A-D only */
     /* Canadian SIN (Luhn) */
     expect("SIN 130 692 544", POL_DET_NATIONAL_ID, POL_LEVEL_CONFIDENTIAL);
     expect("SIN 130 692 545", -1, POL_LEVEL_PUBLIC);
@@ -108,7 +108,8 @@ static void api_and_private_keys(void **state)
            POL_LEVEL_CONFIDENTIAL);
     expect("slack xoxb-123456789012-abcdefABCDEF", POL_DET_API_KEY, POL_LEVEL_CONFIDENTIAL);
     expect("config: api_key=\"f3Kd92LmQx7Zt0Wp4Rb8\"", POL_DET_API_KEY, POL_LEVEL_CONFIDENTIAL);
-    expect("{\"client_secret\": \"9aF3kL0pQ2zX7mN4vB6c\"}", POL_DET_API_KEY, POL_LEVEL_CONFIDENTIAL);
+    expect("{\"client_secret\": \"9aF3kL0pQ2zX7mN4vB6c\"}", POL_DET_API_KEY,
+           POL_LEVEL_CONFIDENTIAL);
     /* low-diversity or short values are not keys */
     expect("api_key=aaaaaaaaaaaaaaaaaaaaaaaa1", -1, POL_LEVEL_PUBLIC);
     expect("password: hunter2", -1, POL_LEVEL_PUBLIC);
@@ -141,11 +142,14 @@ static void false_positive_resistance(void **state)
 static void highest_level_and_raise_only(void **state)
 {
     GW_UNUSED(state);
-    const char *mix = "mail bob@example.com, card 4111111111111111, key -----BEGIN EC PRIVATE KEY-----";
+    const char *mix =
+        "mail bob@example.com, card 4111111111111111, key -----BEGIN EC PRIVATE KEY-----";
     assert_int_equal(pol_classify_text(mix, strlen(mix)), POL_LEVEL_RESTRICTED);
-    assert_int_equal(pol_classify_raise(POL_LEVEL_CONFIDENTIAL, "hello", 5), POL_LEVEL_CONFIDENTIAL);
+    assert_int_equal(pol_classify_raise(POL_LEVEL_CONFIDENTIAL, "hello", 5),
+                     POL_LEVEL_CONFIDENTIAL);
     assert_int_equal(pol_classify_raise(POL_LEVEL_PUBLIC, "a@example.org", 13), POL_LEVEL_INTERNAL);
-    assert_int_equal(pol_level_max(POL_LEVEL_INTERNAL, POL_LEVEL_CONFIDENTIAL), POL_LEVEL_CONFIDENTIAL);
+    assert_int_equal(pol_level_max(POL_LEVEL_INTERNAL, POL_LEVEL_CONFIDENTIAL),
+                     POL_LEVEL_CONFIDENTIAL);
     /* connector defaults: private GitHub repositories are internal, not public */
     assert_int_equal(pol_classify_connector("github", POL_VIS_PUBLIC), POL_LEVEL_PUBLIC);
     assert_int_equal(pol_classify_connector("github", POL_VIS_PRIVATE), POL_LEVEL_INTERNAL);
@@ -182,8 +186,8 @@ static void finding_offsets(void **state)
 static void linear_on_hostile_input(void **state)
 {
     GW_UNUSED(state);
-    const char *frags[] = {"@", "a@", "a.", "1-", "1 ", "+1", "sk-", "-----BEGIN ", "api_key=",
-                           "4", "AB1", "x@y.", "(415) ", "xoxb-"};
+    const char *frags[] = {"@",           "a@",       "a.", "1-",  "1 ",   "+1",     "sk-",
+                           "-----BEGIN ", "api_key=", "4",  "AB1", "x@y.", "(415) ", "xoxb-"};
     size_t n = 4u << 20;
     char *buf = gw_xmalloc(n);
     for (size_t f = 0; f < GW_ARRAY_LEN(frags); f++) {

@@ -84,8 +84,7 @@ static void test_open_modes_and_migrations(void **state)
         assert_int_equal(test_open(f, &f->st), GW_OK);
         assert_int_equal(store_schema_version(f->st), latest);
         assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM schema_migrations"), nmig);
-        assert_int_equal(raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations"),
-                         applied);
+        assert_int_equal(raw_int(f->db, "SELECT SUM(applied_ms) FROM schema_migrations"), applied);
         assert_int_equal(file_mode(f->db), 0600);
     }
 
@@ -180,8 +179,8 @@ static void test_meta(void **state)
 
 /* --- tokens ------------------------------------------------------------------------------ */
 
-static const struct store_token *find_tok(const struct store_token *l, size_t n,
-                                          const char *tenant, const char *id)
+static const struct store_token *find_tok(const struct store_token *l, size_t n, const char *tenant,
+                                          const char *id)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(l[i].tenant, tenant) && !strcmp(l[i].id, id))
@@ -513,8 +512,8 @@ static void test_policies(void **state)
         int64_t version;
         const char *record;
     } want[] = {
-        {"acme", "p0", 1, "{\"z\":1}"},  {"acme", "p1", 1, "{\"a\":1}"},
-        {"acme", "p1", 2, "{\"a\":2}"},  {"acme", "p1", 10, "{\"a\":10}"}, /* numeric order */
+        {"acme", "p0", 1, "{\"z\":1}"},   {"acme", "p1", 1, "{\"a\":1}"},
+        {"acme", "p1", 2, "{\"a\":2}"},   {"acme", "p1", 10, "{\"a\":10}"}, /* numeric order */
         {"globex", "p1", 1, "{\"g\":1}"},
     };
     for (size_t i = 0; i < n; i++) {

@@ -163,8 +163,10 @@ static void test_approval_transition(void **state)
     assert_int_equal(store_approval_transition(f->st, NULL, "apr_1", &inval), GW_EINVAL);
 
     /* absent, and present in another tenant only: not found, nothing changes */
-    struct store_approval_change ch = {.from = "pending", .to = "executing",
-                                       .decided_by = "bob", .decided_ms = 500};
+    struct store_approval_change ch = {.from = "pending",
+                                       .to = "executing",
+                                       .decided_by = "bob",
+                                       .decided_ms = 500};
     assert_int_equal(store_approval_transition(f->st, "acme", "apr_nope", &ch), GW_ENOTFOUND);
     assert_int_equal(store_approval_transition(f->st, "acme", "apr_g", &ch), GW_ENOTFOUND);
     assert_int_equal(store_approval_transition(f->st, "globex", "apr_1", &ch), GW_ENOTFOUND);
@@ -175,8 +177,10 @@ static void test_approval_transition(void **state)
     store_approval_release(&g);
 
     /* wrong `from`: conflict, nothing changes */
-    struct store_approval_change wrong = {.from = "executing", .to = "executed",
-                                          .result = "{\"x\":1}", .executed_ms = 9};
+    struct store_approval_change wrong = {.from = "executing",
+                                          .to = "executed",
+                                          .result = "{\"x\":1}",
+                                          .executed_ms = 9};
     assert_int_equal(store_approval_transition(f->st, "acme", "apr_1", &wrong), GW_ECONFLICT);
     assert_int_equal(store_approval_get(f->st, "acme", "apr_1", &g), GW_OK);
     assert_string_equal(g.status, "pending");
@@ -207,8 +211,10 @@ static void test_approval_transition(void **state)
     store_approval_release(&g);
 
     /* executing -> executed: NULL strings and zero times keep the stored values */
-    struct store_approval_change done = {.from = "executing", .to = "executed",
-                                         .result = "{\"ok\":true}", .executed_ms = 700};
+    struct store_approval_change done = {.from = "executing",
+                                         .to = "executed",
+                                         .result = "{\"ok\":true}",
+                                         .executed_ms = 700};
     assert_int_equal(store_approval_transition(f->st, "acme", "apr_1", &done), GW_OK);
     assert_int_equal(store_approval_get(f->st, "acme", "apr_1", &g), GW_OK);
     assert_string_equal(g.status, "executed");
@@ -221,8 +227,11 @@ static void test_approval_transition(void **state)
     store_approval_release(&g);
 
     /* negative times are "not given" too; a self-transition with replacements is allowed */
-    struct store_approval_change fix = {.from = "executed", .to = "executed",
-                                        .comment = "note", .decided_ms = -1, .executed_ms = 0};
+    struct store_approval_change fix = {.from = "executed",
+                                        .to = "executed",
+                                        .comment = "note",
+                                        .decided_ms = -1,
+                                        .executed_ms = 0};
     assert_int_equal(store_approval_transition(f->st, "acme", "apr_1", &fix), GW_OK);
     assert_int_equal(store_approval_get(f->st, "acme", "apr_1", &g), GW_OK);
     assert_string_equal(g.comment, "note");
@@ -251,8 +260,10 @@ struct racer {
 static void *racer_main(void *p)
 {
     struct racer *r = p;
-    struct store_approval_change ch = {.from = "pending", .to = "executing",
-                                       .decided_by = r->name, .decided_ms = 1};
+    struct store_approval_change ch = {.from = "pending",
+                                       .to = "executing",
+                                       .decided_by = r->name,
+                                       .decided_ms = 1};
     pthread_barrier_wait(r->go);
     r->rc = store_approval_transition(r->st, "acme", r->id, &ch);
     return NULL;
@@ -275,7 +286,10 @@ static void test_approval_transition_race(void **state)
         assert_int_equal(store_approval_insert(f->st, &a), GW_OK);
         struct racer r[2] = {
             {.st = f->st, .go = &go, .id = id, .name = "approver-a", .rc = GW_EINTERNAL},
-            {.st = i % 2 ? st2 : f->st, .go = &go, .id = id, .name = "approver-b",
+            {.st = i % 2 ? st2 : f->st,
+             .go = &go,
+             .id = id,
+             .name = "approver-b",
              .rc = GW_EINTERNAL},
         };
         pthread_t th[2];
@@ -312,14 +326,14 @@ static void test_approval_due(void **state)
         const char *tenant, *id, *status;
         int64_t expires_ms;
     } rows[] = {
-        {"acme", "apr_a", "pending", 300},   {"globex", "apr_b", "pending", 100},
-        {"acme", "apr_c", "pending", 500},   {"acme", "apr_d", "rejected", 50},
-        {"acme", "apr_e", "executing", 60},  {"globex", "apr_f", "pending", 200},
-        {"acme", "apr_g", "pending", 501},   {"globex", "apr_h", "expired", 10},
+        {"acme", "apr_a", "pending", 300},  {"globex", "apr_b", "pending", 100},
+        {"acme", "apr_c", "pending", 500},  {"acme", "apr_d", "rejected", 50},
+        {"acme", "apr_e", "executing", 60}, {"globex", "apr_f", "pending", 200},
+        {"acme", "apr_g", "pending", 501},  {"globex", "apr_h", "expired", 10},
     };
     for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
-        struct store_approval a =
-            apr(rows[i].tenant, rows[i].id, rows[i].status, (int64_t)i + 1, rows[i].expires_ms);
+        struct store_approval a = apr(rows[i].tenant, rows[i].id, rows[i].status, (int64_t)i + 1,
+                                      rows[i].expires_ms);
         assert_int_equal(store_approval_insert(f->st, &a), GW_OK);
     }
     struct store_approval *l = NULL;

@@ -14,10 +14,10 @@
 /* --- audit fixtures ---------------------------------------------------------------------- */
 
 static const char *const actors[] = {"alice", "bob", "carol", "token:t1", "anonymous"};
-static const char *const orgs[] = {"eng", "eng/platform", "eng/platform/db", "engineering",
-                                   "sales/eu", NULL, "e_g/x", "eng%/y"};
+static const char *const orgs[] = {"eng",      "eng/platform", "eng/platform/db", "engineering",
+                                   "sales/eu", NULL,           "e_g/x",           "eng%/y"};
 static const char *const teams[] = {"t-red", "t-blue", NULL};
-static const char *const types[] = {"message.sent", "message.read", "memory.write",
+static const char *const types[] = {"message.sent",  "message.read",  "memory.write",
                                     "token.created", "token.revoked", "messages.purged",
                                     "auth.denied"};
 static const char *const outcomes[] = {"ok", "denied", "error", "ok", "failed"};
@@ -29,8 +29,7 @@ static char *dup_or_null(const char *s)
 }
 
 /* Row i (0-based) of a tenant's synthetic chain; every field malloc'd. */
-static void make_row(struct store_audit_row *r, const char *tenant, int64_t seq,
-                     size_t details_len)
+static void make_row(struct store_audit_row *r, const char *tenant, int64_t seq, size_t details_len)
 {
     size_t i = (size_t)(seq - 1);
     memset(r, 0, sizeof(*r));
@@ -193,12 +192,12 @@ static size_t expected(const struct dataset *d, const struct store_audit_filter 
 
 static void assert_row_equal(const struct store_audit_row *a, const struct store_audit_row *b)
 {
-#define STR_EQ(field)                                                                          \
-    do {                                                                                       \
-        if (!a->field || !b->field)                                                            \
-            assert_true(a->field == b->field);                                                 \
-        else                                                                                   \
-            assert_string_equal(a->field, b->field);                                           \
+#define STR_EQ(field)                                                                              \
+    do {                                                                                           \
+        if (!a->field || !b->field)                                                                \
+            assert_true(a->field == b->field);                                                     \
+        else                                                                                       \
+            assert_string_equal(a->field, b->field);                                               \
     } while (0)
     STR_EQ(tenant);
     assert_int_equal(a->seq, b->seq);
@@ -221,7 +220,7 @@ static void assert_row_equal(const struct store_audit_row *a, const struct store
 }
 
 static const struct store_audit_row *dataset_row(const struct dataset *d, const char *tenant,
-                                           int64_t seq)
+                                                 int64_t seq)
 {
     for (size_t i = 0; i < d->n; i++)
         if (d->rows[i].seq == seq && !strcmp(d->rows[i].tenant, tenant))
@@ -336,12 +335,12 @@ static void test_audit_query_filters(void **state)
         enum store_audit_visibility vis;
         const char *scope;
     } vis[] = {
-        {STORE_AUDIT_VIS_ALL, NULL},           {STORE_AUDIT_VIS_ORG, "eng"},
-        {STORE_AUDIT_VIS_ORG, "eng/"},         {STORE_AUDIT_VIS_ORG, "eng/platform"},
-        {STORE_AUDIT_VIS_ORG, "e_g"},          {STORE_AUDIT_VIS_ORG, "eng%"},
-        {STORE_AUDIT_VIS_ORG, "sales"},        {STORE_AUDIT_VIS_ORG, "nope"},
-        {STORE_AUDIT_VIS_TEAM, "t-red"},       {STORE_AUDIT_VIS_TEAM, "t-blue"},
-        {STORE_AUDIT_VIS_ACTOR, "bob"},        {STORE_AUDIT_VIS_ACTOR, "zed"},
+        {STORE_AUDIT_VIS_ALL, NULL},     {STORE_AUDIT_VIS_ORG, "eng"},
+        {STORE_AUDIT_VIS_ORG, "eng/"},   {STORE_AUDIT_VIS_ORG, "eng/platform"},
+        {STORE_AUDIT_VIS_ORG, "e_g"},    {STORE_AUDIT_VIS_ORG, "eng%"},
+        {STORE_AUDIT_VIS_ORG, "sales"},  {STORE_AUDIT_VIS_ORG, "nope"},
+        {STORE_AUDIT_VIS_TEAM, "t-red"}, {STORE_AUDIT_VIS_TEAM, "t-blue"},
+        {STORE_AUDIT_VIS_ACTOR, "bob"},  {STORE_AUDIT_VIS_ACTOR, "zed"},
     };
     struct store_audit_filter extra[] = {
         {0},
@@ -382,7 +381,8 @@ static void test_audit_query_filters(void **state)
     }
     /* Spot checks that the reference matcher itself means what the brief says. */
     int64_t exp[N_ACME + N_GLOBEX];
-    struct store_audit_filter org = {.tenant = "acme", .vis = STORE_AUDIT_VIS_ORG,
+    struct store_audit_filter org = {.tenant = "acme",
+                                     .vis = STORE_AUDIT_VIS_ORG,
                                      .vis_scope = "eng"};
     size_t n = expected(d, &org, exp);
     size_t want = 0;
@@ -393,7 +393,8 @@ static void test_audit_query_filters(void **state)
     }
     assert_int_equal(n, want);
     assert_true(n > 0);
-    struct store_audit_filter wild = {.tenant = "acme", .vis = STORE_AUDIT_VIS_ORG,
+    struct store_audit_filter wild = {.tenant = "acme",
+                                      .vis = STORE_AUDIT_VIS_ORG,
                                       .vis_scope = "e_g"};
     struct store_audit_row *rows = NULL;
     assert_int_equal(store_audit_query(f->st, &wild, 1000, &rows, &n), GW_OK);
@@ -596,9 +597,12 @@ static void test_checkpoints(void **state)
         assert_int_equal(store_checkpoint_insert(f->st, &c), GW_OK);
         assert_int_equal(store_checkpoint_insert(f->st, &c), GW_ECONFLICT);
     }
-    struct store_audit_checkpoint other = {.tenant = (char *)"globex", .seq = 999,
-                                     .hash = (char *)"h", .ts_ms = 1,
-                                     .key_id = (char *)"k", .signature = (char *)"s"};
+    struct store_audit_checkpoint other = {.tenant = (char *)"globex",
+                                           .seq = 999,
+                                           .hash = (char *)"h",
+                                           .ts_ms = 1,
+                                           .key_id = (char *)"k",
+                                           .signature = (char *)"s"};
     assert_int_equal(store_checkpoint_insert(f->st, &other), GW_OK);
 
     assert_int_equal(store_checkpoint_latest(f->st, "acme", &cp), GW_OK);

@@ -13,9 +13,15 @@ static void test_cli_codes_single_use(void **state)
 {
     struct fx *f = *state;
     struct store_cli_code c = {
-        .code_hash = "c1", .tenant = "acme", .user_id = "alice", .identity = "{\"role\":\"user\"}",
-        .browser_session = "b1", .challenge = "ch", .redirect_uri = "http://127.0.0.1:9/callback",
-        .created_ms = 100, .expires_ms = 60100,
+        .code_hash = "c1",
+        .tenant = "acme",
+        .user_id = "alice",
+        .identity = "{\"role\":\"user\"}",
+        .browser_session = "b1",
+        .challenge = "ch",
+        .redirect_uri = "http://127.0.0.1:9/callback",
+        .created_ms = 100,
+        .expires_ms = 60100,
     };
     assert_int_equal(store_cli_code_insert(f->st, &c), GW_OK);
     struct store_cli_code got;
@@ -45,14 +51,27 @@ static void test_cli_sessions_rotate_and_detect_reuse(void **state)
     struct fx *f = *state;
     int64_t now = gw_now_ms();
     struct store_session s = {
-        .id = "s1", .hash = "a1", .tenant = "acme", .user_id = "alice", .identity = "{}",
-        .created_ms = now, .last_seen_ms = now - 86400000, .expires_ms = now + 3600000,
-        .kind = "cli", .refresh_hash = "r1", .access_expires_ms = now + 60000,
+        .id = "s1",
+        .hash = "a1",
+        .tenant = "acme",
+        .user_id = "alice",
+        .identity = "{}",
+        .created_ms = now,
+        .last_seen_ms = now - 86400000,
+        .expires_ms = now + 3600000,
+        .kind = "cli",
+        .refresh_hash = "r1",
+        .access_expires_ms = now + 60000,
     };
     assert_int_equal(store_session_insert(f->st, &s), GW_OK);
     struct store_session b = {
-        .id = "b1", .hash = "bh", .tenant = "acme", .user_id = "alice", .created_ms = now,
-        .last_seen_ms = now - 86400000, .expires_ms = now + 3600000,
+        .id = "b1",
+        .hash = "bh",
+        .tenant = "acme",
+        .user_id = "alice",
+        .created_ms = now,
+        .last_seen_ms = now - 86400000,
+        .expires_ms = now + 3600000,
     };
     assert_int_equal(store_session_insert(f->st, &b), GW_OK);
     struct store_session got;
@@ -68,8 +87,13 @@ static void test_cli_sessions_rotate_and_detect_reuse(void **state)
     store_session_release(&got);
 
     struct store_cli_rotation r = {
-        .id = "s1", .old_refresh_hash = "r1", .access_hash = "a2", .refresh_hash = "r2",
-        .access_expires_ms = now + 120000, .expires_ms = now + 7200000, .now_ms = now,
+        .id = "s1",
+        .old_refresh_hash = "r1",
+        .access_hash = "a2",
+        .refresh_hash = "r2",
+        .access_expires_ms = now + 120000,
+        .expires_ms = now + 7200000,
+        .now_ms = now,
     };
     assert_int_equal(store_cli_rotate(f->st, &r), GW_OK);
     /* the same refresh token a second time: compare-and-set fails, nothing changes */

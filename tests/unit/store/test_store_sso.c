@@ -14,9 +14,15 @@ static struct store_session session(const char *id, const char *hash, const char
                                     const char *user, const char *identity, int64_t created)
 {
     struct store_session s = {
-        .id = (char *)id, .hash = (char *)hash, .tenant = (char *)tenant,
-        .user_id = (char *)user, .identity = (char *)identity, .client_ip = (char *)"192.0.2.1",
-        .created_ms = created, .last_seen_ms = created, .expires_ms = created + 3600000,
+        .id = (char *)id,
+        .hash = (char *)hash,
+        .tenant = (char *)tenant,
+        .user_id = (char *)user,
+        .identity = (char *)identity,
+        .client_ip = (char *)"192.0.2.1",
+        .created_ms = created,
+        .last_seen_ms = created,
+        .expires_ms = created + 3600000,
     };
     return s;
 }
@@ -88,8 +94,14 @@ static void test_login_states(void **state)
 {
     struct fx *f = *state;
     struct store_login_state s = {
-        .state_hash = "st1", .tenant = "acme", .binding_hash = "b1", .nonce = "n1",
-        .verifier = "v1", .return_to = "/ui", .created_ms = 1000, .expires_ms = 61000,
+        .state_hash = "st1",
+        .tenant = "acme",
+        .binding_hash = "b1",
+        .nonce = "n1",
+        .verifier = "v1",
+        .return_to = "/ui",
+        .created_ms = 1000,
+        .expires_ms = 61000,
     };
     assert_int_equal(store_login_state_insert(f->st, &s), GW_OK);
     s.state_hash = "st2";
@@ -148,8 +160,7 @@ static void test_saml_assertions_and_logout(void **state)
 
     size_t n = 0;
     char *user = NULL;
-    assert_int_equal(store_session_delete_saml(f->st, "acme", "alice@idp", "i2", &n, &user),
-                     GW_OK);
+    assert_int_equal(store_session_delete_saml(f->st, "acme", "alice@idp", "i2", &n, &user), GW_OK);
     assert_int_equal(n, 1);
     assert_string_equal(user, "alice");
     free(user);
@@ -159,8 +170,7 @@ static void test_saml_assertions_and_logout(void **state)
     assert_int_equal(store_session_delete_saml(f->st, "acme", "bob@idp", NULL, &n, &user), GW_OK);
     assert_int_equal(n, 0);
     assert_null(user);
-    assert_int_equal(store_session_delete_saml(f->st, "acme", "alice@idp", NULL, &n, NULL),
-                     GW_OK);
+    assert_int_equal(store_session_delete_saml(f->st, "acme", "alice@idp", NULL, &n, NULL), GW_OK);
     assert_int_equal(n, 1);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM sessions WHERE tenant = 'globex'"), 1);
 }
@@ -169,8 +179,14 @@ static void test_sso_users(void **state)
 {
     struct fx *f = *state;
     struct store_sso_user u = {
-        .tenant = "acme", .id = "alice", .email = "alice@acme.test", .name = "Alice",
-        .role = "user", .org_unit = "eng", .team = "red", .last_login_ms = 1000,
+        .tenant = "acme",
+        .id = "alice",
+        .email = "alice@acme.test",
+        .name = "Alice",
+        .role = "user",
+        .org_unit = "eng",
+        .team = "red",
+        .last_login_ms = 1000,
     };
     assert_int_equal(store_sso_user_upsert(f->st, &u), GW_OK);
     struct store_sso_user got;
@@ -212,8 +228,12 @@ static void test_sso_purge(void **state)
     ended.expires_ms = 2000;
     assert_int_equal(store_session_insert(f->st, &live), GW_OK);
     assert_int_equal(store_session_insert(f->st, &ended), GW_OK);
-    struct store_login_state st = {.state_hash = "st1", .tenant = "acme", .binding_hash = "b",
-                                   .nonce = "n", .created_ms = 0, .expires_ms = 1000};
+    struct store_login_state st = {.state_hash = "st1",
+                                   .tenant = "acme",
+                                   .binding_hash = "b",
+                                   .nonce = "n",
+                                   .created_ms = 0,
+                                   .expires_ms = 1000};
     assert_int_equal(store_login_state_insert(f->st, &st), GW_OK);
     st.state_hash = "st2";
     st.expires_ms = 50000;

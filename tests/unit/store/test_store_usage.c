@@ -10,13 +10,21 @@
 /* --- usage metering and budget alerts ------------------------------------------------------- */
 
 static struct store_usage_row usage(const char *tenant, const char *user, const char *ws,
-                                    const char *provider, const char *model, int64_t pt,
-                                    int64_t ct, double usd, const char *month, int64_t at)
+                                    const char *provider, const char *model, int64_t pt, int64_t ct,
+                                    double usd, const char *month, int64_t at)
 {
-    struct store_usage_row r = {.tenant = tenant, .user_id = user, .workspace = ws,
-                                .agent = NULL, .provider = provider, .model = model,
-                                .prompt_tokens = pt, .completion_tokens = ct, .cost_usd = usd,
-                                .month = month, .at_ms = at, .request_id = "req-1"};
+    struct store_usage_row r = {.tenant = tenant,
+                                .user_id = user,
+                                .workspace = ws,
+                                .agent = NULL,
+                                .provider = provider,
+                                .model = model,
+                                .prompt_tokens = pt,
+                                .completion_tokens = ct,
+                                .cost_usd = usd,
+                                .month = month,
+                                .at_ms = at,
+                                .request_id = "req-1"};
     return r;
 }
 
@@ -91,8 +99,8 @@ static void test_usage_append_and_month(void **state)
 static void test_usage_append_atomic(void **state)
 {
     struct fx *f = *state;
-    struct store_usage_row ok = usage("acme", "alice", "dev", "openai", "m", 1, 1, 0.1,
-                                      "2026-11", 1);
+    struct store_usage_row ok = usage("acme", "alice", "dev", "openai", "m", 1, 1, 0.1, "2026-11",
+                                      1);
     assert_int_equal(store_usage_append(f->st, &ok, 1), GW_OK);
     /* a trigger makes the third row of a batch fail: nothing of the batch stays */
     if (test_pg())
@@ -117,34 +125,42 @@ static void test_budget_alerts(void **state)
     struct fx *f = *state;
     bool fresh = false;
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "threshold", 10,
-                                               &fresh), GW_OK);
+                                               &fresh),
+                     GW_OK);
     assert_true(fresh);
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "threshold", 20,
-                                               &fresh), GW_OK);
+                                               &fresh),
+                     GW_OK);
     assert_false(fresh);
     assert_int_equal(raw_int(f->db, "SELECT sent_at_ms FROM budget_alerts"), 10);
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "exceeded", 30,
-                                               &fresh), GW_OK);
+                                               &fresh),
+                     GW_OK);
     assert_true(fresh);
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-12", "threshold", 40,
-                                               &fresh), GW_OK);
+                                               &fresh),
+                     GW_OK);
     assert_true(fresh);
-    assert_int_equal(store_budget_alert_insert(f->st, "globex", "dev", "2026-11", "threshold",
-                                               50, &fresh), GW_OK);
+    assert_int_equal(store_budget_alert_insert(f->st, "globex", "dev", "2026-11", "threshold", 50,
+                                               &fresh),
+                     GW_OK);
     assert_true(fresh);
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "ops", "2026-11", "threshold", 60,
-                                               &fresh), GW_OK);
+                                               &fresh),
+                     GW_OK);
     assert_true(fresh);
     assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM budget_alerts"), 5);
-    assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "other", 1,
-                                               &fresh), GW_EINVAL);
+    assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "other", 1, &fresh),
+                     GW_EINVAL);
     assert_int_equal(store_budget_alert_insert(f->st, NULL, "dev", "2026-11", "threshold", 1,
-                                               &fresh), GW_EINVAL);
+                                               &fresh),
+                     GW_EINVAL);
     /* remembered across a reopen */
     store_close(f->st);
     assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_int_equal(store_budget_alert_insert(f->st, "acme", "dev", "2026-11", "exceeded", 70,
-                                               &fresh), GW_OK);
+                                               &fresh),
+                     GW_OK);
     assert_false(fresh);
 }
 
