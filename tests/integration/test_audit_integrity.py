@@ -509,7 +509,15 @@ def test_witness_gets_heads_and_catches_a_truncation():
         assert v["ok"] is True, "nothing local shows the cut: %r" % v
         c = gwtest.cli("audit", "verify", "--since", witnessed, "--json", url=g.url,
                        token=ADMIN_TOKEN)
-        assert c.rc == 1 and c.json()["first_bad_seq"] == cut + 1, c
+        # the restarted gateway appends its own start-up events after the cut, as many as have
+        # committed by now: a log still shorter than the witnessed head is truncated after its
+        # end; one that reaches it parts from it exactly at the cut
+        v = c.json()
+        assert c.rc == 1 and v["last_seq"] >= cut, c
+        if v["last_seq"] < kept["seq"]:
+            assert "truncated" in v["reason"] and v["first_bad_seq"] == v["last_seq"] + 1, c
+        else:
+            assert v["first_bad_seq"] == cut + 1, c
     finally:
         g.stop()
         rec.close()
