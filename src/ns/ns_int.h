@@ -20,6 +20,7 @@ struct ns_registry {
     char *data_dir;
     struct ns_agent *agents; /* config agents first, then run-time ones */
     size_t n, cap;
+    struct shared *shared; /* changes told to the other nodes, theirs read again */
 };
 
 #endif

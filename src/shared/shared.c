@@ -36,6 +36,7 @@ static const char *const channel_names[SHARED__CHANNELS] = {
     [SHARED_POLICY] = "policy",
     [SHARED_CONFIG] = "config",
     [SHARED_MODELS] = "models",
+    [SHARED_IDENTITY] = "identity",
 };
 
 const char *shared_channel_name(enum shared_channel ch)

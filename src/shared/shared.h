@@ -21,6 +21,7 @@ enum shared_channel {
     SHARED_POLICY, /* policies changed: payload the tenant */
     SHARED_CONFIG, /* the configuration was reloaded: payload "" */
     SHARED_MODELS, /* run-time providers or models changed: payload "" */
+    SHARED_IDENTITY, /* run-time tokens, grants or agents changed: "tokens", "grants", "agents" */
     SHARED__CHANNELS
 };
 
