@@ -49,7 +49,7 @@ struct auth_grants {
     struct auth_grant_set *cur;
     struct store_grant *rows; /* the run-time members, as the store has them */
     size_t n_rows;
-    struct cfg *cfg; /* the configuration the set was built from (ref held) */
+    struct cfg *cfg;       /* the configuration the set was built from (ref held) */
     struct shared *shared; /* changes told to the other nodes, theirs read again */
 };
 

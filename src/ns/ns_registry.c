@@ -53,11 +53,24 @@ static void add_config_agents(struct ns_registry *reg, const struct cfg *c)
     }
 }
 
+static char *memory_root(const struct ns_registry *reg, const char *tenant)
+{
+    if (strcmp(tenant, reg->cfg->tenant_id) == 0)
+        return gw_xasprintf("%s/memory", reg->data_dir);
+    return gw_xasprintf("%s/tenants/%s/memory", reg->data_dir, tenant);
+}
+
+/* A run-time agent's memory is <memory root>/<ns>/<agent>.md under this node's data directory,
+ * whichever node registered it (the stored path names that node's). */
 static void add_store_agents(struct ns_registry *reg, const struct store_agent *list, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        push(reg, list[i].tenant, list[i].name, list[i].channel, list[i].memory_path,
-             list[i].description, false);
+    for (size_t i = 0; i < n; i++) {
+        char *root = memory_root(reg, list[i].tenant);
+        char *mem = gw_xasprintf("%s/%s.md", root, list[i].name);
+        push(reg, list[i].tenant, list[i].name, list[i].channel, mem, list[i].description, false);
+        free(mem);
+        free(root);
+    }
 }
 
 gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registry **out)
@@ -67,6 +80,7 @@ gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registr
     reg->st = st;
     reg->cfg = cfg_ref((struct cfg *)c);
     reg->data_dir = gw_xstrdup(c->data_dir);
+    reg->memory_in_store = c->cluster.enabled; /* a change takes a restart, like the cluster */
     add_config_agents(reg, c);
     struct store_agent *list = NULL;
     size_t n = 0;
@@ -204,13 +218,6 @@ static const struct ns_agent *find(struct ns_registry *reg, const char *tenant, 
 /* Where a tenant's memory documents live: the primary tenant's in <data>/memory (as before
  * tenants existed), every other tenant's in <data>/tenants/<id>/memory, so two tenants with
  * the same namespace and agent names never share a file. */
-static char *memory_root(const struct ns_registry *reg, const char *tenant)
-{
-    if (strcmp(tenant, reg->cfg->tenant_id) == 0)
-        return gw_xasprintf("%s/memory", reg->data_dir);
-    return gw_xasprintf("%s/tenants/%s/memory", reg->data_dir, tenant);
-}
-
 gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns, const char *agent,
                      struct gw_pool *pool, struct ns_agent_info *out)
 {

@@ -31,6 +31,7 @@ struct shared {
     size_t n_handlers;
 };
 
+/* clang-format off */
 static const char *const channel_names[SHARED__CHANNELS] = {
     [SHARED_REVOKE] = "revoke",
     [SHARED_POLICY] = "policy",
@@ -38,6 +39,7 @@ static const char *const channel_names[SHARED__CHANNELS] = {
     [SHARED_MODELS] = "models",
     [SHARED_IDENTITY] = "identity",
 };
+/* clang-format on */
 
 const char *shared_channel_name(enum shared_channel ch)
 {
