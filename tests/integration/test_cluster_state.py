@@ -28,6 +28,7 @@ from gwtest import ADMIN_TOKEN, ENG_TOKEN
 
 CLUSTER = os.path.join(gwtest.SOURCE_DIR, "tests", "pg", "cluster.sh")
 ADMIN2 = "admin2-token-6b1f0e9d8c7b6a5948372615f4e3d2c1"
+TTL_S = 5  # approvals expire after this: long enough to decide one, short enough to wait for
 
 
 class Pair:
@@ -48,6 +49,7 @@ class Pair:
             c.execute("CREATE SCHEMA " + schema)
         finally:
             c.close()
+        self.conninfo, self.schema = conninfo, schema
         self.url = "%s options='-csearch_path=%s'" % (conninfo, schema)
         self.redis = redis_server.Redis().start()
         self.a = self._node("node-a").start()
@@ -66,7 +68,15 @@ class Pair:
         cfg = gwtest.seed_config(cluster=self.redis.cluster(name),
                                  store={"backend": "postgresql", "url": self.url})
         cfg["auth"]["tokens"].append({"id": "admin2", "token": ADMIN2, "scopes": ["*"]})
+        cfg["policy"] = dict(cfg["policy"], approval_ttl_s=TTL_S)
         return gwtest.Gateway(cfg)
+
+    def count(self, sql, params):
+        c = pgwire.connect(self.conninfo, search_path=self.schema)
+        try:
+            return c.execute(sql, params).fetchall()[0][0]
+        finally:
+            c.close()
 
     def stop(self):
         for g in (self.a, self.b):
@@ -191,6 +201,17 @@ def test_an_approval_parked_on_one_node_is_decided_on_the_other():
     assert r.status != 200 or r.json()["status"] == "executed", r  # decided once
     r = p.a.get("/api/v1/memory/engineering/code-reviewer", token=ENG_TOKEN)
     assert r.status == 200 and r.body.decode() == text, r
+    # one left pending expires once, though both nodes look for what is due every second
+    r = _write(p.a, "POST", "/api/v1/tools/invoke", {"tool": "memory_write", "args": {
+        "namespace": "engineering", "agent": "code-reviewer", "content": "never"}})
+    assert r.status == 202, r
+    aid = r.json()["approval_id"]
+    _within(lambda: p.b.get("/api/v1/approvals/" + aid, token=ADMIN2).json()["status"] ==
+            "expired", "the approval expired", timeout=TTL_S + 3)
+    time.sleep(1.5)  # every node's tick has seen it due by now
+    n = p.count("SELECT COUNT(*) FROM audit_events WHERE type = 'approval.expired' AND "
+                "resource = ?", (aid,))
+    assert n == 1, "approval.expired recorded %d times" % n
     _write(p.a, "DELETE", "/api/v1/policies/cs-approve")
 
 
