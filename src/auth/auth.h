@@ -84,6 +84,10 @@ gw_err auth_grants_open(struct store *st, const struct cfg *c, struct auth_grant
 void auth_grants_close(struct auth_grants *g);
 /* Takes the configuration file's members of the new snapshot (run-time members are kept). */
 void auth_grants_reload(struct auth_grants *g, const struct cfg *c);
+struct shared;
+/* Members added or removed here are told to the other nodes through s (channel identity),
+ * and theirs are read again from the store the nodes share. */
+void auth_grants_share(struct auth_grants *g, struct shared *s);
 /* A reference to the current set; auth_grant_set_unref when done. */
 struct auth_grant_set *auth_grants_current(struct auth_grants *g);
 void auth_grant_set_unref(struct auth_grant_set *s);
@@ -138,9 +142,9 @@ gw_err auth_registry_conflicts(struct auth_registry *reg, const struct cfg *c, c
                                size_t msgcap);
 /* Number of active tokens (config + api). */
 size_t auth_registry_count(struct auth_registry *reg);
-struct shared;
 /* Revocations go to the other nodes through s, and theirs are checked (shared/shared.h):
- * a run-time token is refused (GW_EUNAVAIL) while this node cannot know them. */
+ * a run-time token is refused (GW_EUNAVAIL) while this node cannot know them. Tokens created,
+ * rotated or revoked here are told to the others (channel identity), theirs read again. */
 void auth_registry_share(struct auth_registry *reg, struct shared *s);
 
 /* Authenticates an Authorization header value. GW_EUNAUTH with a reason in msg on failure. */

@@ -17,6 +17,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "shared/shared.h"
 #include "store/store.h"
 
 #include <fnmatch.h>
@@ -48,7 +49,8 @@ struct auth_grants {
     struct auth_grant_set *cur;
     struct store_grant *rows; /* the run-time members, as the store has them */
     size_t n_rows;
-    struct cfg *cfg; /* the configuration the set was built from (ref held) */
+    struct cfg *cfg;       /* the configuration the set was built from (ref held) */
+    struct shared *shared; /* changes told to the other nodes, theirs read again */
 };
 
 /* --- sets ------------------------------------------------------------------------------- */
@@ -150,10 +152,48 @@ gw_err auth_grants_open(struct store *st, const struct cfg *c, struct auth_grant
     return GW_OK;
 }
 
+/* Another node added or removed a member ("grants"), or notifications may have been missed
+ * (""): the run-time members as the store has them now. */
+static void on_identity(void *arg, enum shared_channel ch, const char *payload)
+{
+    GW_UNUSED(ch);
+    struct auth_grants *g = arg;
+    if (*payload && strcmp(payload, "grants") != 0)
+        return;
+    struct store_grant *rows = NULL;
+    size_t n = 0;
+    if (store_grant_list(g->st, &rows, &n) != GW_OK) {
+        gw_warn("grants: changed on another node, but the store cannot be read");
+        return;
+    }
+    pthread_mutex_lock(&g->lock);
+    store_grant_list_free(g->rows, g->n_rows);
+    g->rows = rows;
+    g->n_rows = n;
+    set_swap(g, set_build(g->cfg, g->rows, g->n_rows));
+    pthread_mutex_unlock(&g->lock);
+}
+
+void auth_grants_share(struct auth_grants *g, struct shared *s)
+{
+    if (g->shared)
+        shared_unsubscribe(g->shared, on_identity, g);
+    g->shared = s;
+    if (s)
+        shared_subscribe(s, SHARED_IDENTITY, on_identity, g);
+}
+
+static void share_change(struct auth_grants *g)
+{
+    if (g->shared && shared_publish(g->shared, SHARED_IDENTITY, "grants") != GW_OK)
+        gw_warn("grants: changed here; the other nodes could not be told (Redis unreachable)");
+}
+
 void auth_grants_close(struct auth_grants *g)
 {
     if (!g)
         return;
+    auth_grants_share(g, NULL);
     auth_grant_set_unref(g->cur);
     store_grant_list_free(g->rows, g->n_rows);
     cfg_unref(g->cfg);
@@ -420,6 +460,8 @@ gw_err auth_grant_add(struct auth_grants *g, const struct auth_principal *caller
         snprintf(msg, msgcap, "the grant could not be stored");
     }
     pthread_mutex_unlock(&g->lock);
+    if (rc == GW_OK)
+        share_change(g);
     return rc;
 }
 
@@ -454,5 +496,7 @@ gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *cal
         set_swap(g, set_build(g->cfg, g->rows, g->n_rows));
     }
     pthread_mutex_unlock(&g->lock);
+    if (rc == GW_OK)
+        share_change(g);
     return rc;
 }

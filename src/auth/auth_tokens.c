@@ -194,6 +194,7 @@ void auth_registry_close(struct auth_registry *reg)
 {
     if (!reg)
         return;
+    auth_registry_share(reg, NULL);
     auth_registry_flush_last_use(reg);
     for (size_t i = 0; i < reg->n; i++)
         entry_free(reg->entries[i]);
@@ -446,9 +447,72 @@ gw_err auth_authenticate(struct auth_registry *reg, const char *authorization, s
     return rc;
 }
 
+/* The run-time tokens as the store has them now (another node created, rotated or revoked
+ * one): they replace this node's, keeping the last use this node has not written yet. */
+static gw_err reload_runtime(struct auth_registry *reg)
+{
+    struct store_token *list = NULL;
+    size_t n = 0;
+    gw_err rc = store_token_list(reg->st, &list, &n);
+    if (rc != GW_OK)
+        return rc;
+    pthread_rwlock_wrlock(&reg->lock);
+    struct token_entry **old = reg->entries;
+    size_t n_old = reg->n;
+    reg->entries = NULL;
+    reg->n = reg->cap = 0;
+    for (size_t i = 0; i < n_old; i++)
+        if (old[i]->from_config)
+            entries_push(reg, old[i]);
+    for (size_t i = 0; i < n; i++) {
+        struct token_entry *e = entry_from_store(&list[i]);
+        if (!e)
+            continue;
+        for (size_t k = 0; k < n_old; k++) {
+            struct token_entry *o = old[k];
+            if (!o->from_config && atomic_load(&o->last_used_dirty) && !strcmp(o->id, e->id) &&
+                !strcmp(o->tenant, e->tenant)) {
+                atomic_store(&e->last_used_ms, atomic_load(&o->last_used_ms));
+                atomic_store(&e->last_used_dirty, true);
+            }
+        }
+        entries_push(reg, e);
+    }
+    index_rebuild(reg);
+    pthread_rwlock_unlock(&reg->lock);
+    for (size_t i = 0; i < n_old; i++)
+        if (!old[i]->from_config)
+            entry_free(old[i]);
+    free(old);
+    store_token_list_free(list, n);
+    return GW_OK;
+}
+
+/* Another node changed a run-time token ("tokens"), or notifications may have been missed
+ * (""): read them again from the store the nodes share. */
+static void on_identity(void *arg, enum shared_channel ch, const char *payload)
+{
+    GW_UNUSED(ch);
+    if (*payload && strcmp(payload, "tokens") != 0)
+        return;
+    if (reload_runtime(arg) != GW_OK)
+        gw_warn("tokens: changed on another node, but the store cannot be read");
+}
+
+/* Tells the other nodes to read the run-time tokens again (called without the lock). */
+static void share_change(struct auth_registry *reg)
+{
+    if (reg->shared && shared_publish(reg->shared, SHARED_IDENTITY, "tokens") != GW_OK)
+        gw_warn("tokens: changed here; the other nodes could not be told (Redis unreachable)");
+}
+
 void auth_registry_share(struct auth_registry *reg, struct shared *s)
 {
+    if (reg->shared)
+        shared_unsubscribe(reg->shared, on_identity, reg);
     reg->shared = s;
+    if (s)
+        shared_subscribe(s, SHARED_IDENTITY, on_identity, reg);
 }
 
 bool auth_token_is_local(struct auth_registry *reg, const char *token)
@@ -617,6 +681,8 @@ gw_err auth_token_create(struct auth_registry *reg, const struct auth_principal 
     free(sj);
     if (rc != GW_OK)
         entry_free(e);
+    else
+        share_change(reg);
     return rc;
 }
 
@@ -677,8 +743,10 @@ gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal 
         info_fill(pool, e, info);
     }
     pthread_rwlock_unlock(&reg->lock);
-    if (rc == GW_OK) /* a node that still knows the old secret refuses it */
+    if (rc == GW_OK) { /* a node that still knows the old secret refuses it */
         share_revocation(reg, old, expires);
+        share_change(reg);
+    }
     return rc;
 }
 
@@ -700,8 +768,10 @@ gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal 
         expires = e->expires_ms;
     }
     pthread_rwlock_unlock(&reg->lock);
-    if (rc == GW_OK)
+    if (rc == GW_OK) {
         share_revocation(reg, key, expires);
+        share_change(reg);
+    }
     return rc;
 }
 

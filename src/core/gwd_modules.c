@@ -411,6 +411,8 @@ static int identity_mod_open(struct gwd *g, const struct cfg *c)
         return 1;
     }
     auth_registry_share(g->auth, g->shared);
+    auth_grants_share(g->grants, g->shared);
+    ns_registry_share(g->ns, g->shared);
     struct cfg_errors conflicts = {0};
     if (identity_check(g, c, &conflicts) != GW_OK) {
         gw_error("%s", conflicts.msgs[0]);

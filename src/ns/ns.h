@@ -35,6 +35,10 @@ gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registr
 void ns_registry_close(struct ns_registry *reg);
 gw_err ns_registry_reload(struct ns_registry *reg, const struct cfg *c);
 size_t ns_registry_count(struct ns_registry *reg);
+struct shared;
+/* Agents registered or deleted here are told to the other nodes through s (channel identity),
+ * and theirs are read again from the store the nodes share. */
+void ns_registry_share(struct ns_registry *reg, struct shared *s);
 
 /* Looks up an agent of the tenant; GW_ENOTFOUND when unknown. Strings copied into pool. */
 gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns, const char *agent,

@@ -20,6 +20,8 @@ struct ns_registry {
     char *data_dir;
     struct ns_agent *agents; /* config agents first, then run-time ones */
     size_t n, cap;
+    struct shared *shared; /* changes told to the other nodes, theirs read again */
+    bool memory_in_store;  /* cluster mode: memory documents in the store (ns_memory.c) */
 };
 
 #endif

@@ -6,12 +6,18 @@
  * a symlinked file inside the memory tree is ever followed. A path an administrator configured
  * outside the data directory is trusted up to its parent directory and only its last component
  * is checked.
+ *
+ * In cluster mode (reg->memory_in_store) the documents live in the store every node shares,
+ * keyed by their path relative to the data directory (absolute when configured outside it),
+ * so a write through one node is read through any other. A document not yet in the store is
+ * read from its file: what a node wrote before cluster mode stays readable until rewritten.
  */
 #include "base/prelude.h"
 #include "ns/ns_int.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,8 +82,8 @@ static gw_err open_parent(struct ns_registry *reg, const char *path, bool create
     return GW_OK;
 }
 
-gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, char **out,
-                      size_t *len)
+static gw_err file_read(struct ns_registry *reg, const char *path, size_t max, char **out,
+                        size_t *len)
 {
     int dirfd = -1;
     const char *name = NULL;
@@ -93,7 +99,7 @@ gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, cha
     return gw_fd_read_all(fd, max, out, len);
 }
 
-gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *data, size_t len)
+static gw_err file_write(struct ns_registry *reg, const char *path, const char *data, size_t len)
 {
     int dirfd = -1;
     const char *name = NULL;
@@ -137,7 +143,7 @@ gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *da
     return rc;
 }
 
-gw_err ns_memory_remove(struct ns_registry *reg, const char *path)
+static gw_err file_remove(struct ns_registry *reg, const char *path)
 {
     int dirfd = -1;
     const char *name = NULL;
@@ -155,4 +161,35 @@ gw_err ns_memory_remove(struct ns_registry *reg, const char *path)
         fsync(dirfd);
     close(dirfd);
     return rc;
+}
+
+/* The document's key in the store: its path relative to the data directory, which differs
+ * from node to node, or the absolute path an administrator configured outside it. */
+static const char *store_key(const struct ns_registry *reg, const char *path)
+{
+    size_t n = strlen(reg->data_dir);
+    return strncmp(path, reg->data_dir, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+}
+
+gw_err ns_memory_read(struct ns_registry *reg, const char *path, size_t max, char **out,
+                      size_t *len)
+{
+    if (!reg->memory_in_store)
+        return file_read(reg, path, max, out, len);
+    gw_err rc = store_memory_get(reg->st, store_key(reg, path), max, out, len);
+    return rc == GW_ENOTFOUND ? file_read(reg, path, max, out, len) : rc;
+}
+
+gw_err ns_memory_write(struct ns_registry *reg, const char *path, const char *data, size_t len)
+{
+    if (!reg->memory_in_store)
+        return file_write(reg, path, data, len);
+    gw_err rc = store_memory_put(reg->st, store_key(reg, path), data, len, gw_now_ms());
+    return rc == GW_OK || rc == GW_EINVAL ? rc : GW_EIO;
+}
+
+gw_err ns_memory_remove(struct ns_registry *reg, const char *path)
+{
+    gw_err rc = reg->memory_in_store ? store_memory_delete(reg->st, store_key(reg, path)) : GW_OK;
+    return rc == GW_OK ? file_remove(reg, path) : rc;
 }

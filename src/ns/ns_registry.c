@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "shared/shared.h"
 #include "store/store.h"
 
 static void agent_release(struct ns_agent *a)
@@ -52,6 +53,26 @@ static void add_config_agents(struct ns_registry *reg, const struct cfg *c)
     }
 }
 
+static char *memory_root(const struct ns_registry *reg, const char *tenant)
+{
+    if (strcmp(tenant, reg->cfg->tenant_id) == 0)
+        return gw_xasprintf("%s/memory", reg->data_dir);
+    return gw_xasprintf("%s/tenants/%s/memory", reg->data_dir, tenant);
+}
+
+/* A run-time agent's memory is <memory root>/<ns>/<agent>.md under this node's data directory,
+ * whichever node registered it (the stored path names that node's). */
+static void add_store_agents(struct ns_registry *reg, const struct store_agent *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *root = memory_root(reg, list[i].tenant);
+        char *mem = gw_xasprintf("%s/%s.md", root, list[i].name);
+        push(reg, list[i].tenant, list[i].name, list[i].channel, mem, list[i].description, false);
+        free(mem);
+        free(root);
+    }
+}
+
 gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registry **out)
 {
     struct ns_registry *reg = gw_xcalloc(1, sizeof(*reg));
@@ -59,6 +80,7 @@ gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registr
     reg->st = st;
     reg->cfg = cfg_ref((struct cfg *)c);
     reg->data_dir = gw_xstrdup(c->data_dir);
+    reg->memory_in_store = c->cluster.enabled; /* a change takes a restart, like the cluster */
     add_config_agents(reg, c);
     struct store_agent *list = NULL;
     size_t n = 0;
@@ -67,18 +89,60 @@ gw_err ns_registry_open(struct store *st, const struct cfg *c, struct ns_registr
         ns_registry_close(reg);
         return rc;
     }
-    for (size_t i = 0; i < n; i++)
-        push(reg, list[i].tenant, list[i].name, list[i].channel, list[i].memory_path,
-             list[i].description, false);
+    add_store_agents(reg, list, n);
     store_agent_list_free(list, n);
     *out = reg;
     return GW_OK;
+}
+
+/* Another node registered or deleted an agent ("agents"), or notifications may have been
+ * missed (""): the run-time agents as the store has them now, after the configuration's. */
+static void on_identity(void *arg, enum shared_channel ch, const char *payload)
+{
+    GW_UNUSED(ch);
+    struct ns_registry *reg = arg;
+    if (*payload && strcmp(payload, "agents") != 0)
+        return;
+    struct store_agent *list = NULL;
+    size_t n = 0;
+    if (store_agent_list(reg->st, &list, &n) != GW_OK) {
+        gw_warn("agents: changed on another node, but the store cannot be read");
+        return;
+    }
+    pthread_rwlock_wrlock(&reg->lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < reg->n; i++) {
+        if (reg->agents[i].from_config)
+            reg->agents[kept++] = reg->agents[i];
+        else
+            agent_release(&reg->agents[i]);
+    }
+    reg->n = kept;
+    add_store_agents(reg, list, n);
+    pthread_rwlock_unlock(&reg->lock);
+    store_agent_list_free(list, n);
+}
+
+void ns_registry_share(struct ns_registry *reg, struct shared *s)
+{
+    if (reg->shared)
+        shared_unsubscribe(reg->shared, on_identity, reg);
+    reg->shared = s;
+    if (s)
+        shared_subscribe(s, SHARED_IDENTITY, on_identity, reg);
+}
+
+static void share_change(struct ns_registry *reg)
+{
+    if (reg->shared && shared_publish(reg->shared, SHARED_IDENTITY, "agents") != GW_OK)
+        gw_warn("agents: changed here; the other nodes could not be told (Redis unreachable)");
 }
 
 void ns_registry_close(struct ns_registry *reg)
 {
     if (!reg)
         return;
+    ns_registry_share(reg, NULL);
     for (size_t i = 0; i < reg->n; i++)
         agent_release(&reg->agents[i]);
     free(reg->agents);
@@ -154,13 +218,6 @@ static const struct ns_agent *find(struct ns_registry *reg, const char *tenant, 
 /* Where a tenant's memory documents live: the primary tenant's in <data>/memory (as before
  * tenants existed), every other tenant's in <data>/tenants/<id>/memory, so two tenants with
  * the same namespace and agent names never share a file. */
-static char *memory_root(const struct ns_registry *reg, const char *tenant)
-{
-    if (strcmp(tenant, reg->cfg->tenant_id) == 0)
-        return gw_xasprintf("%s/memory", reg->data_dir);
-    return gw_xasprintf("%s/tenants/%s/memory", reg->data_dir, tenant);
-}
-
 gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns, const char *agent,
                      struct gw_pool *pool, struct ns_agent_info *out)
 {
@@ -221,6 +278,8 @@ gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char
     pthread_rwlock_unlock(&reg->lock);
     free(name);
     free(mem);
+    if (rc == GW_OK)
+        share_change(reg);
     return rc;
 }
 
@@ -250,6 +309,8 @@ gw_err ns_agent_delete(struct ns_registry *reg, const char *tenant, const char *
         break;
     }
     pthread_rwlock_unlock(&reg->lock);
+    if (rc == GW_OK)
+        share_change(reg);
     return rc;
 }
 

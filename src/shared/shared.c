@@ -31,12 +31,15 @@ struct shared {
     size_t n_handlers;
 };
 
+/* clang-format off */
 static const char *const channel_names[SHARED__CHANNELS] = {
     [SHARED_REVOKE] = "revoke",
     [SHARED_POLICY] = "policy",
     [SHARED_CONFIG] = "config",
     [SHARED_MODELS] = "models",
+    [SHARED_IDENTITY] = "identity",
 };
+/* clang-format on */
 
 const char *shared_channel_name(enum shared_channel ch)
 {

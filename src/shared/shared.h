@@ -17,10 +17,11 @@ struct shared;
 
 /* The notification channels (shared_channel_name gives their wire names). */
 enum shared_channel {
-    SHARED_REVOKE, /* a credential revoked: payload "token:<id>" or "session:<id>" */
-    SHARED_POLICY, /* policies changed: payload the tenant */
-    SHARED_CONFIG, /* the configuration was reloaded: payload "" */
-    SHARED_MODELS, /* run-time providers or models changed: payload "" */
+    SHARED_REVOKE,   /* a credential revoked: payload "token:<id>" or "session:<id>" */
+    SHARED_POLICY,   /* policies changed: payload the tenant */
+    SHARED_CONFIG,   /* the configuration was reloaded: payload "" */
+    SHARED_MODELS,   /* run-time providers or models changed: payload "" */
+    SHARED_IDENTITY, /* run-time tokens, grants or agents changed: "tokens", "grants", "agents" */
     SHARED__CHANNELS
 };
 

@@ -161,6 +161,9 @@ struct store_cols {
     X(S, BOOL, enabled) SEP X(S, TEXT, created_by) SEP X(S, I64, created_ms) SEP                \
     X(S, TEXT, updated_by) SEP X(S, I64, updated_ms)
 
+#define STORE_MEMORY_DOC_COLUMNS(X, S, SEP)                                                    \
+    X(S, TEXT, name) SEP X(S, TEXT, content) SEP X(S, I64, updated_ms)
+
 #define STORE_AGENT_MODEL_COLUMNS(X, S, SEP)                                                   \
     X(S, TEXT, tenant) SEP X(S, TEXT, agent) SEP X(S, TEXT, model) SEP X(S, TEXT, set_by) SEP   \
     X(S, I64, set_ms)
@@ -179,6 +182,14 @@ extern const struct store_cols store_grant_cols;
 extern const struct store_cols store_conversation_cols, store_conversation_message_cols;
 extern const struct store_cols store_model_provider_cols, store_model_entry_cols;
 extern const struct store_cols store_agent_model_cols;
+extern const struct store_cols store_memory_doc_cols;
+
+/* A memory document as the backends read and write it (store_memory.h). */
+struct store_memory_doc {
+    char *name; /* the key of store_memory.h */
+    char *content;
+    int64_t updated_ms;
+};
 
 /* Frees the TEXT and SECRET fields of row (wiping SECRET ones) and zeroes it; NULL is a no-op. */
 void store_row_release(const struct store_cols *c, void *row);
@@ -341,6 +352,12 @@ struct store_model_ops {
     gw_err (*agent_delete)(struct store *st, const char *tenant, const char *agent);
 };
 
+struct store_memory_ops {
+    gw_err (*get)(struct store *st, const char *key, struct store_memory_doc *out);
+    gw_err (*put)(struct store *st, const struct store_memory_doc *doc);
+    gw_err (*remove)(struct store *st, const char *key);
+};
+
 /* A backend: the connection-level operations, then one table per domain. */
 struct store_ops {
     const char *name;
@@ -360,6 +377,7 @@ struct store_ops {
     const struct store_cli_ops *cli;
     const struct store_grant_ops *grants;
     const struct store_model_ops *models;
+    const struct store_memory_ops *memory;
 };
 
 struct store {

@@ -126,4 +126,5 @@ static const struct store_ops pg_ops = {
     .cli = &store_pg_cli_ops,
     .grants = &store_pg_grant_ops,
     .models = &store_pg_model_ops,
+    .memory = &store_pg_memory_ops,
 };

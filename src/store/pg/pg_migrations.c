@@ -201,6 +201,10 @@ static const struct migration migrations[] = {
      "  key_id " T " PRIMARY KEY, public_key " T " NOT NULL, prev_key_id " T ","
      "  ts_ms " I " NOT NULL, sig_prev " T ", sig_new " T " NOT NULL,"
      "  added BIGSERIAL NOT NULL);"},
+
+    {14, "memory documents in the store (cluster mode): memory_documents",
+     "CREATE TABLE memory_documents ("
+     "  name " T " PRIMARY KEY, content " T " NOT NULL, updated_ms " I " NOT NULL);"},
 };
 
 int store_pg_latest_version(void)

@@ -234,4 +234,5 @@ static const struct store_ops sqlite_ops = {
     .cli = &store_sqlite_cli_ops,
     .grants = &store_sqlite_grant_ops,
     .models = &store_sqlite_model_ops,
+    .memory = &store_sqlite_memory_ops,
 };

@@ -149,5 +149,6 @@ extern const struct store_sso_ops store_sqlite_sso_ops;           /* sqlite_sso.
 extern const struct store_cli_ops store_sqlite_cli_ops;           /* sqlite_cli.c */
 extern const struct store_grant_ops store_sqlite_grant_ops;       /* sqlite_grants.c */
 extern const struct store_model_ops store_sqlite_model_ops;       /* sqlite_models.c */
+extern const struct store_memory_ops store_sqlite_memory_ops;     /* sqlite_memory.c */
 
 #endif

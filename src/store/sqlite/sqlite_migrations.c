@@ -327,6 +327,12 @@ static const struct migration migrations[] = {
      "  sig_prev    TEXT,"
      "  sig_new     TEXT NOT NULL"
      ");"},
+    {14, "memory documents in the store (cluster mode): memory_documents",
+     "CREATE TABLE memory_documents ("
+     "  name       TEXT PRIMARY KEY NOT NULL,"
+     "  content    TEXT NOT NULL,"
+     "  updated_ms INTEGER NOT NULL"
+     ");"},
 };
 
 int store_sqlite_latest_version(void)
