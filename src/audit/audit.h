@@ -51,6 +51,11 @@ struct audit_options {
     const char *const *pii_fields; /* NULL-terminated detail keys to hash */
     int pii_handling;              /* enum cfg_pii_handling */
     unsigned checkpoint_every; /* unused: every commit is signed (kept for old configurations) */
+    /* cluster mode (several nodes on one PostgreSQL store): a batch whose tenant head went stale
+     * reloads it and is chained again, and heads signed by any key published in the store are
+     * accepted (docs/AUDIT.md "Several nodes") */
+    bool cluster;
+    const char *node_id; /* this node's name, recorded with its signing keys */
 };
 
 /* One event as submitted by a subsystem. All strings are borrowed for the duration of the call;

@@ -41,6 +41,7 @@
 #define AUDIT_LINGER_EVENTS 64u          /* ... unless this many are queued already */
 #define AUDIT_FULL_WAIT_MS 5000          /* a submitter waits this long for queue space */
 #define AUDIT_RETRY_BACKOFF_MS 200       /* pause after a failed batch */
+#define AUDIT_STALE_RETRIES 64 /* cluster: a batch chained again after heads went stale */
 #define AUDIT_MAX_LINE (1024u * 1024u)   /* longest JSONL line verification accepts */
 #define AUDIT_MAX_DETAILS (256u * 1024u) /* larger filtered details are replaced by a marker */
 #define AUDIT_DETAILS_MAX_DEPTH (GW_JSON_MAX_DEPTH - 2) /* so a whole row parses strictly */
@@ -197,6 +198,9 @@ bool audit_keyring_follow(struct audit_keyring *r, const struct store_audit_key 
 /* Follows every statement of keys[] (predecessors found by prev_key_id) until nothing
  * changes; statements with a bad signature are ignored. */
 void audit_keyring_extend(struct audit_keyring *r, const struct store_audit_key *keys, size_t n);
+/* Cluster mode: adds to r every key published in the store whose statement verifies (each
+ * node's first key, and every rotation of any node). */
+gw_err audit_keyring_published(struct audit_keyring *r, struct store *st);
 /* The store's keys, with the current one first recorded when missing; r gets the current key
  * and every key linked to it. */
 gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyring *r);
@@ -353,6 +357,9 @@ struct audit {
     size_t n_undo, cap_undo;
     EVP_MD_CTX *md;
     bool fail_logged;
+    bool cluster;    /* several nodes on one store (audit_options.cluster) */
+    char *node_id;   /* this node's name (cluster mode), NULL otherwise */
+    unsigned reloads; /* stale heads reloaded from the store (cluster mode) */
 };
 
 /* Wall clock used for event timestamps and rotation dates; tests can pin it. */

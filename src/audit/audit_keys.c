@@ -515,6 +515,20 @@ out:
     return rc;
 }
 
+gw_err audit_keyring_published(struct audit_keyring *r, struct store *st)
+{
+    struct store_audit_key *keys = NULL;
+    size_t n = 0;
+    gw_err rc = store_audit_key_list(st, &keys, &n);
+    for (size_t i = 0; rc == GW_OK && i < n; i++) {
+        const struct store_audit_key *prev = key_by_id(keys, n, keys[i].prev_key_id);
+        if (statement_ok(&keys[i], prev ? prev->public_key : NULL))
+            audit_keyring_add(r, keys[i].public_key);
+    }
+    store_audit_key_list_free(keys, n);
+    return rc;
+}
+
 gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *rec, EVP_PKEY **next)
 {
     memset(rec, 0, sizeof *rec);

@@ -556,6 +556,18 @@ static int store_row(const struct store_audit_row *row, void *ctx)
     return s->rc != GW_OK;
 }
 
+/* Cluster mode: the size of the tenant's latest signed head in the store; other nodes' commits
+ * reach it (rows and head are one transaction). 0 otherwise. */
+static int64_t cluster_end(struct audit *a, const char *tenant)
+{
+    struct store_audit_checkpoint cp = {0};
+    int64_t seq = 0;
+    if (a->cluster && store_checkpoint_latest(audit_store(a), tenant, &cp) == GW_OK)
+        seq = cp.seq;
+    store_audit_checkpoint_release(&cp);
+    return seq;
+}
+
 gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audit_verify_opts *opts,
                           struct audit_verify_result *r)
 {
@@ -566,6 +578,7 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audi
     int64_t end, expected;
     char end_hash[65];
     audit_committed_head(a, tenant, &end, end_hash, &expected);
+    end = GW_MAX(end, cluster_end(a, tenant));
     struct walk w = {.opts = opts};
     audit_trusted_keys(a, &w.ring);
     struct chain *c = chain_new(tenant);
@@ -578,7 +591,8 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audi
         store_heads(&s, INT64_MAX);
         rc = s.rc;
     }
-    int64_t now = audit_writing_end(a, tenant); /* rows up to it may be a commit under way */
+    /* rows up to it may be a commit under way (here, or on another node) */
+    int64_t now = GW_MAX(audit_writing_end(a, tenant), cluster_end(a, tenant));
     if (rc == GW_OK && s.beyond > now) {
         chain_fail(c, s.beyond,
                    "events from %lld on follow the writer's end (%lld): added "

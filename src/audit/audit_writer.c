@@ -96,6 +96,8 @@ void audit_trusted_keys(struct audit *a, struct audit_keyring *out)
     for (size_t i = 0; i < a->ring.n; i++)
         audit_keyring_add(out, a->ring.k[i].public_key);
     pthread_mutex_unlock(&a->mu);
+    if (a->cluster) /* and the keys the other nodes published */
+        audit_keyring_published(out, a->st);
 }
 
 int64_t audit_writing_end(struct audit *a, const char *tenant)
@@ -289,6 +291,26 @@ static void writing(struct audit *a, bool on)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* Chains items[0..n) and commits them to the store; GW_ECONFLICT: a head was stale (the store
+ * holds another node's events after it), nothing was written. */
+static gw_err try_commit(struct audit *a, void *const *items, size_t n, bool file)
+{
+    gw_err rc = chain(a, items, n, file);
+    if (rc == GW_OK)
+        rc = sign_heads(a, file);
+    struct audit_batch b = {.rows = a->rows,
+                            .n = n,
+                            .heads = a->heads,
+                            .n_heads = a->n_heads,
+                            .nodes = a->nodes.v,
+                            .n_nodes = a->nodes.n};
+    writing(a, true);
+    if (rc == GW_OK)
+        rc = a->store_sink->ops->append(a->store_sink, &b);
+    writing(a, false);
+    return rc;
+}
+
 /* Chains items[0..n), commits them to the store and writes them to the file. GW_OK: committed
  * (the file may still have failed: then a->file_dirty); else nothing was kept and *failed says
  * where it failed. */
@@ -309,26 +331,29 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
             return GW_EAUDIT;
     }
     *failed = a->store_sink;
-    gw_err rc = chain(a, items, n, file);
-    if (rc == GW_OK)
-        rc = sign_heads(a, file);
-    struct audit_batch b = {.rows = a->rows,
-                            .n = n,
-                            .heads = a->heads,
-                            .n_heads = a->n_heads,
-                            .nodes = a->nodes.v,
-                            .n_nodes = a->nodes.n,
-                            .lines = file ? a->lines.data : NULL,
-                            .len = a->lines.len};
-    writing(a, true);
-    if (rc == GW_OK)
-        rc = a->store_sink->ops->append(a->store_sink, &b);
-    writing(a, false);
+    gw_err rc = GW_ECONFLICT;
+    bool jumped = false; /* another node extended a tenant of the batch: the file lacks that */
+    for (int attempt = 0; rc == GW_ECONFLICT && attempt < AUDIT_STALE_RETRIES; attempt++) {
+        if (attempt > 0) { /* a stale head (cluster mode): chain the batch again after it */
+            undo_apply(a);
+            a->n_undo = 0;
+            batch_release(a);
+            gw_buf_reset(&a->lines);
+            a->reloads++;
+            jumped = true;
+        }
+        rc = try_commit(a, items, n, file);
+        if (!a->cluster)
+            break;
+    }
     if (rc != GW_OK) {
         undo_apply(a);
         return GW_EAUDIT;
     }
-    if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
+    struct audit_batch b = {.lines = a->lines.data, .len = a->lines.len};
+    if (file && jumped) {
+        a->file_dirty = true; /* reconciled from the store, other nodes' events included */
+    } else if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
         gw_error("audit: cannot write to the audit log (%s): the events are committed in the "
                  "store; the file is brought up to date before the next batch",
                  a->file_sink->ops->error(a->file_sink));
@@ -549,6 +574,8 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
         return GW_EINVAL;
     struct audit *a = gw_xcalloc(1, sizeof *a);
     a->st = st;
+    a->cluster = o->cluster;
+    a->node_id = o->cluster && o->node_id ? gw_xstrdup(o->node_id) : NULL;
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->fwd_mu, NULL);
     pthread_cond_init(&a->cv, NULL);
@@ -557,10 +584,13 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     gw_err rc = audit_keys_load(&a->keys, o->data_dir, st);
     if (rc == GW_OK)
         rc = audit_keys_sync(&a->keys, st, &a->ring);
+    if (rc == GW_OK && a->cluster)
+        rc = audit_keyring_published(&a->ring, st);
     if (rc != GW_OK) {
         gw_error("audit: cannot load the signing keys (%s)", gw_err_name(rc));
         audit_keys_release(&a->keys);
         audit_keyring_release(&a->ring);
+        free(a->node_id);
         pthread_rwlock_destroy(&a->pol_lock);
         pthread_mutex_destroy(&a->mu);
         pthread_mutex_destroy(&a->fwd_mu);
@@ -652,6 +682,7 @@ void audit_close(struct audit *a)
     }
     audit_keyring_release(&a->ring);
     audit_keys_release(&a->keys);
+    free(a->node_id);
     free(a);
 }
 
