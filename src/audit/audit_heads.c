@@ -112,9 +112,7 @@ static gw_err adopt(struct audit *a, struct audit_head *h)
 
 /* --- loading and the check ------------------------------------------------------------------- */
 
-/* Cluster mode: adds the keys other nodes published since (writer thread; a->ring changes under
- * a->mu, which audit_trusted_keys holds while it copies). */
-static void ring_refresh(struct audit *a)
+void audit_ring_refresh(struct audit *a)
 {
     struct audit_keyring r = {0};
     if (audit_keyring_published(&r, a->st) == GW_OK) {
@@ -130,7 +128,7 @@ static bool head_signed(struct audit *a, const struct store_audit_checkpoint *c)
 {
     const struct audit_keyring_key *k = audit_keyring_find(&a->ring, c->key_id);
     if (!k && a->cluster) {
-        ring_refresh(a);
+        audit_ring_refresh(a);
         k = audit_keyring_find(&a->ring, c->key_id);
     }
     return k && audit_checkpoint_check(k->pub, c);

@@ -162,6 +162,7 @@ struct audit_keys {
     char key_id[17];                           /* hex SHA-256(pub), 16 chars */
     unsigned char pii_key[32];                 /* HMAC key for PII fields */
     char *dir;                                 /* the data directory */
+    char *node_id;                             /* recorded with new keys (cluster), or NULL */
 };
 
 /* Loads <data_dir>/audit_ed25519.pem and <data_dir>/audit_pii.key, creating them (0600) at
@@ -392,6 +393,9 @@ struct audit_head *audit_head_find(struct audit *a, const char *tenant);
  * say is tainted (audit_integrity_fail) and never signed over. Writer, or audit_open. */
 gw_err audit_head_load(struct audit *a, const char *tenant, const struct audit_file_tenant *ft,
                        struct audit_head **out);
+/* Cluster mode: adds the keys other nodes published since to a->ring (writer thread, or open;
+ * a->ring changes under a->mu, which audit_trusted_keys holds while it copies). */
+void audit_ring_refresh(struct audit *a);
 /* Reloads a stale head (after a failed commit) from the store. */
 gw_err audit_head_reload(struct audit *a, struct audit_head *h);
 void audit_heads_free(struct audit *a);

@@ -261,9 +261,11 @@ void audit_keys_release(struct audit_keys *k)
 {
     EVP_PKEY_free(k->pkey);
     free(k->dir);
+    free(k->node_id);
     OPENSSL_cleanse(k, sizeof *k);
     k->pkey = NULL;
     k->dir = NULL;
+    k->node_id = NULL;
 }
 
 void audit_pubkey_id(const unsigned char pub[AUDIT_PUBKEY_LEN], char out[17])
@@ -494,7 +496,8 @@ gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyr
         /* first start, or a key put in place by hand: it succeeds nothing */
         struct store_audit_key rec = {.key_id = k->key_id,
                                       .public_key = k->public_key,
-                                      .ts_ms = gw_now_ms()};
+                                      .ts_ms = gw_now_ms(),
+                                      .node_id = k->node_id};
         char *msg = audit_key_message(NULL, k->public_key, rec.ts_ms);
         rec.sig_new = sign(k->pkey, msg);
         free(msg);
@@ -549,6 +552,7 @@ gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *re
     rec->key_id = gw_xstrdup(nk.key_id);
     rec->public_key = gw_xstrdup(nk.public_key);
     rec->prev_key_id = gw_xstrdup(k->key_id);
+    rec->node_id = k->node_id ? gw_xstrdup(k->node_id) : NULL;
     rec->ts_ms = gw_now_ms();
     char *msg = audit_key_message(k->public_key, nk.public_key, rec->ts_ms);
     rec->sig_prev = sign(k->pkey, msg);

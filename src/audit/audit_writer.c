@@ -582,6 +582,8 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     pthread_rwlock_init(&a->pol_lock, NULL);
     gw_mkdirs(o->data_dir, 0700);
     gw_err rc = audit_keys_load(&a->keys, o->data_dir, st);
+    if (rc == GW_OK && a->node_id)
+        a->keys.node_id = gw_xstrdup(a->node_id);
     if (rc == GW_OK)
         rc = audit_keys_sync(&a->keys, st, &a->ring);
     if (rc == GW_OK && a->cluster)

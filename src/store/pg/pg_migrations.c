@@ -201,6 +201,10 @@ static const struct migration migrations[] = {
      "  key_id " T " PRIMARY KEY, public_key " T " NOT NULL, prev_key_id " T ","
      "  ts_ms " I " NOT NULL, sig_prev " T ", sig_new " T " NOT NULL,"
      "  added BIGSERIAL NOT NULL);"},
+
+    {15, "audit across nodes: audit_keys.node_id",
+     /* the node that introduced a key: several nodes sign one tenant's log (cluster mode) */
+     "ALTER TABLE audit_keys ADD COLUMN node_id " T ";"},
 };
 
 int store_pg_latest_version(void)

@@ -327,6 +327,9 @@ static const struct migration migrations[] = {
      "  sig_prev    TEXT,"
      "  sig_new     TEXT NOT NULL"
      ");"},
+    {15, "audit across nodes: audit_keys.node_id",
+     /* the node that introduced a key (cluster mode, PostgreSQL; kept alike on SQLite) */
+     "ALTER TABLE audit_keys ADD COLUMN node_id TEXT;"},
 };
 
 int store_sqlite_latest_version(void)
