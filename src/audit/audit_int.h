@@ -347,7 +347,8 @@ struct audit {
 
     /* writer thread only */
     struct audit_sink *file_sink, *store_sink;
-    bool file_dirty; /* reconcile the file before the next batch */
+    bool file_dirty;  /* reconcile the file before the next batch */
+    bool file_behind; /* cluster: the store has other nodes' events the file lacks */
     bool adopt;      /* rows from before signed heads may be adopted (open only) */
     struct gw_buf lines;
     struct store_audit_row *rows;

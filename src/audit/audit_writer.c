@@ -352,7 +352,7 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
     }
     struct audit_batch b = {.lines = a->lines.data, .len = a->lines.len};
     if (file && jumped) {
-        a->file_dirty = true; /* reconciled from the store, other nodes' events included */
+        a->file_behind = true; /* reconciled from the store, other nodes' events included */
     } else if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
         gw_error("audit: cannot write to the audit log (%s): the events are committed in the "
                  "store; the file is brought up to date before the next batch",
@@ -432,6 +432,12 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
             h->committed_seq = h->seq;
             memcpy(h->committed_hash, h->hash, sizeof h->hash);
         }
+    }
+    if (a->file_behind) { /* now that the committed ends include the batch */
+        pthread_mutex_unlock(&a->mu);
+        a->file_behind = false;
+        a->file_dirty = a->file_dirty || audit_reconcile(a) != GW_OK;
+        pthread_mutex_lock(&a->mu);
     }
     a->healthy = rc == GW_OK && !a->file_dirty;
     pthread_mutex_unlock(&a->mu);
