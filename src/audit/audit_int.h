@@ -41,7 +41,7 @@
 #define AUDIT_LINGER_EVENTS 64u          /* ... unless this many are queued already */
 #define AUDIT_FULL_WAIT_MS 5000          /* a submitter waits this long for queue space */
 #define AUDIT_RETRY_BACKOFF_MS 200       /* pause after a failed batch */
-#define AUDIT_STALE_RETRIES 64 /* cluster: a batch chained again after heads went stale */
+#define AUDIT_STALE_RETRIES 64           /* cluster: a batch chained again after heads went stale */
 #define AUDIT_MAX_LINE (1024u * 1024u)   /* longest JSONL line verification accepts */
 #define AUDIT_MAX_DETAILS (256u * 1024u) /* larger filtered details are replaced by a marker */
 #define AUDIT_DETAILS_MAX_DEPTH (GW_JSON_MAX_DEPTH - 2) /* so a whole row parses strictly */
@@ -349,7 +349,7 @@ struct audit {
     struct audit_sink *file_sink, *store_sink;
     bool file_dirty;  /* reconcile the file before the next batch */
     bool file_behind; /* cluster: the store has other nodes' events the file lacks */
-    bool adopt;      /* rows from before signed heads may be adopted (open only) */
+    bool adopt;       /* rows from before signed heads may be adopted (open only) */
     struct gw_buf lines;
     struct store_audit_row *rows;
     struct store_audit_checkpoint *heads; /* signed for the batch */
@@ -359,8 +359,8 @@ struct audit {
     size_t n_undo, cap_undo;
     EVP_MD_CTX *md;
     bool fail_logged;
-    bool cluster;    /* several nodes on one store (audit_options.cluster) */
-    char *node_id;   /* this node's name (cluster mode), NULL otherwise */
+    bool cluster;     /* several nodes on one store (audit_options.cluster) */
+    char *node_id;    /* this node's name (cluster mode), NULL otherwise */
     unsigned reloads; /* stale heads reloaded from the store (cluster mode) */
 };
 

@@ -588,10 +588,13 @@ json_t *audit_key_to_json(const struct store_audit_key *k, const char *prev_publ
 {
     char ts[40];
     gw_time_iso8601(k->ts_ms, ts, sizeof ts);
-    return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s?,s:s}", "type", "key", "key_id", k->key_id,
-                     "public_key", k->public_key, "prev_key_id", k->prev_key_id, "prev_public_key",
-                     prev_public_key, "ts", ts, "ts_ms", (json_int_t)k->ts_ms, "sig_prev",
-                     k->sig_prev, "sig_new", k->sig_new);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s?,s:s}", "type", "key", "key_id",
+                          k->key_id, "public_key", k->public_key, "prev_key_id", k->prev_key_id,
+                          "prev_public_key", prev_public_key, "ts", ts, "ts_ms",
+                          (json_int_t)k->ts_ms, "sig_prev", k->sig_prev, "sig_new", k->sig_new);
+    if (o && k->node_id) /* not signed: says which node published it (cluster mode) */
+        json_object_set_new(o, "node_id", json_string(k->node_id));
+    return o;
 }
 
 gw_err audit_key_from_json(const json_t *o, struct store_audit_key *out, char **prev_public)

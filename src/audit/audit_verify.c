@@ -478,13 +478,11 @@ json_t *audit_verify_result_json(const struct audit_verify_result *r)
                                                 (json_int_t)r->unsigned_ranges[i].to));
     json_t *signers = json_array();
     for (size_t i = 0; i < r->n_signers; i++)
-        json_array_append_new(signers, json_pack("{s:s,s:s?}", "key_id", r->signers[i].key_id,
-                                                 "node_id",
-                                                 r->signers[i].node_id[0] ? r->signers[i].node_id
-                                                                          : NULL));
+        json_array_append_new(signers,
+                              json_pack("{s:s,s:s?}", "key_id", r->signers[i].key_id, "node_id",
+                                        r->signers[i].node_id[0] ? r->signers[i].node_id : NULL));
     return json_pack("{s:b,s:o,s:I,s:I,s:I,s:s,s:{s:s,s:I},s:I,s:I,s:I,s:o,s:b,s:o,s:o}", "ok",
-                     r->ok,
-                     "first_bad_seq",
+                     r->ok, "first_bad_seq",
                      !r->ok && r->first_bad_seq > 0 ? json_integer(r->first_bad_seq) : json_null(),
                      "events_checked", (json_int_t)r->events_checked, "checkpoints_checked",
                      (json_int_t)r->checkpoints_checked, "last_seq", (json_int_t)r->last_seq,
@@ -493,8 +491,8 @@ json_t *audit_verify_result_json(const struct audit_verify_result *r)
                      "unsigned_events", (json_int_t)r->unsigned_events, "signed_through",
                      (json_int_t)r->signed_through, "unsigned_ranges", ranges, "roots_checked",
                      r->roots_checked, "expected_last_seq",
-                     r->expected_last > 0 ? json_integer(r->expected_last) : json_null(),
-                     "signers", signers);
+                     r->expected_last > 0 ? json_integer(r->expected_last) : json_null(), "signers",
+                     signers);
 }
 
 /* --- the caller's head ------------------------------------------------------------------------ */
