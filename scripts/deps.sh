@@ -16,6 +16,8 @@ test_pkgs+=(rsyslog rsyslog-gnutls)
 test_pkgs+=(systemd python3-seccomp)
 # cluster mode: the shared state tests run two gateways on a real Redis (plain and TLS)
 test_pkgs+=(redis-server)
+# scripts/cluster.sh and its test put nginx in front of the nodes
+test_pkgs+=(nginx)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -113,6 +113,8 @@ void api_status(struct api_call *c)
         st.integrity_ok ? "healthy" : "unhealthy", "http", h.draining ? "draining" : "healthy",
         "audit", "appended", (json_int_t)st.appended, "queue_depth", (json_int_t)st.queue_depth,
         "batches", (json_int_t)st.batches, "failures", (json_int_t)st.failures, "plugins", pl);
+    /* which node answered: behind a load balancer the caller cannot tell otherwise */
+    json_object_set_new(body, "node_id", json_string(c->gc.cfg->cluster.node_id));
     json_object_set_new(json_object_get(body, "components"), "shared",
                         json_pack("{s:s,s:s,s:s}", "state", h.shared_ok ? "healthy" : "degraded",
                                   "backend", h.shared_backend, "detail", h.shared_detail));
