@@ -301,7 +301,10 @@ struct cfg {
     char *tls_cert; /* PEM file, absolute; required when tls */
     char *tls_key;
     unsigned threads; /* HTTP worker threads */
-    char *log_level;  /* debug|info|warn|error */
+    /* after SIGTERM, /readyz answers 503 this long while requests are still served, so a load
+     * balancer stops sending before the listener closes (0: close at once) */
+    unsigned drain_grace_ms;
+    char *log_level; /* debug|info|warn|error */
     struct cfg_limits limits;
     /* reverse proxies whose Forwarded / X-Forwarded-* headers are believed (none by default) */
     struct gw_cidr *trusted_proxies;

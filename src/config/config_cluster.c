@@ -49,6 +49,13 @@ static bool redis_url_ok(const char *s)
     return true;
 }
 
+char *cfg_node_id_default(void)
+{
+    char host[65] = "";
+    gethostname(host, sizeof(host) - 1);
+    return gw_xstrdup(node_id_ok(host) ? host : "node");
+}
+
 void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n)
 {
     struct cfg_cluster *cl = &L->c->cluster;
@@ -73,11 +80,8 @@ void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n)
     }
     if (cl->enabled && !cl->redis_url)
         cfg_err(e, line, "cluster.enabled needs cluster.redis.url");
-    if (!cl->node_id) {
-        char host[65] = "";
-        gethostname(host, sizeof(host) - 1);
-        cl->node_id = gw_xstrdup(node_id_ok(host) ? host : "node");
-    }
+    if (!cl->node_id)
+        cl->node_id = cfg_node_id_default();
     char *store = NULL;
     if (cfg_get_str(e, v[CL_SESSION_STORE], "cluster.session_store", &store) && store) {
         if (strcmp(store, "redis") != 0)

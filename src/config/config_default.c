@@ -62,6 +62,7 @@ struct cfg *cfg_default(const struct cfg_overrides *ov)
     if (ov && ov->port)
         c->port = ov->port;
     c->tenant_name = gw_xstrdup(c->tenant_id);
+    c->cluster.node_id = cfg_node_id_default();
     cfg_tenant_primary_init(c, 0);
     return c;
 }

@@ -24,6 +24,7 @@ enum {
     GW_DATA_DIR,
     GW_LIMITS,
     GW_PROXIES,
+    GW_DRAIN_GRACE,
     GW__N
 };
 const char *const cfg_keys_gateway[] = {
@@ -37,6 +38,7 @@ const char *const cfg_keys_gateway[] = {
     [GW_DATA_DIR] = "data_dir",
     [GW_LIMITS] = "limits",
     [GW_PROXIES] = "trusted_proxies",
+    [GW_DRAIN_GRACE] = "drain_grace_ms",
     [GW__N] = NULL,
 };
 
@@ -151,6 +153,7 @@ void cfg_load_gateway(struct cfg_loader *L, const struct cfg_node *n)
     if (L->ov->port)
         c->port = L->ov->port;
     cfg_get_uint(e, v[GW_THREADS], "gateway.threads", 1, 1024, &c->threads);
+    cfg_get_uint(e, v[GW_DRAIN_GRACE], "gateway.drain_grace_ms", 0, 60000, &c->drain_grace_ms);
     cfg_get_enum(e, v[GW_LOG_LEVEL], "gateway.log_level", log_levels, &c->log_level);
 
     cfg_get_bool(e, v[GW_TLS], "gateway.tls", &c->tls);

@@ -238,6 +238,8 @@ void cfg_egress_free(struct cfg_egress *g);
 void cfg_load_store(struct cfg_loader *L, const struct cfg_node *n);
 void cfg_store_free(struct cfg_store *s);
 void cfg_load_cluster(struct cfg_loader *L, const struct cfg_node *n);
+/* The node id when the file names none: the host name when it is a valid id, else "node". */
+char *cfg_node_id_default(void);
 void cfg_cluster_free(struct cfg_cluster *cl);
 /* After sso: the tenants list, and tenants[0] for the primary tenant (config_tenants.c). */
 void cfg_load_tenants(struct cfg_loader *L, const struct cfg_node *n);

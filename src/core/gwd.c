@@ -126,6 +126,26 @@ static void usage(FILE *f)
 
 /* Opens the modules in order (*opened: how many to close), serves until SIGTERM/SIGINT, then
  * drains them in reverse. 0 or the exit code of the module that could not open. */
+/* The grace before the drain: /readyz already answers 503 (draining) while every request is
+ * still served, so a load balancer takes the node out before its listener closes. A second
+ * SIGTERM or SIGINT ends it at once. */
+static void drain_grace(struct gwd *g, const sigset_t *set)
+{
+    struct cfg *c = gwd_config(g);
+    unsigned ms = c ? c->drain_grace_ms : 0;
+    cfg_unref(c);
+    if (ms == 0)
+        return;
+    gw_info("shutting down: /readyz answers 503 for %u ms before the listener closes", ms);
+    int64_t end = gw_mono_ns() + (int64_t)ms * 1000000;
+    for (int64_t left; (left = end - gw_mono_ns()) > 0;) {
+        struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT)
+            return;
+    }
+}
+
 static int run(struct gwd *g, size_t *opened)
 {
     size_t n;
@@ -166,6 +186,7 @@ static int run(struct gwd *g, size_t *opened)
         }
     }
     atomic_store(&g->draining, true);
+    drain_grace(g, &set);
     for (size_t i = n; i-- > 0;)
         if (m[i].drain)
             m[i].drain(g);

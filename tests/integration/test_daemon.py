@@ -399,5 +399,36 @@ def test_sigterm_exits_zero_and_drains():
     assert time.time() - t0 < 5, "shutdown took %.1f s" % (time.time() - t0)
 
 
+def test_sigterm_with_a_drain_grace_says_draining_and_still_serves():
+    cfg = gwtest.seed_config()
+    cfg["gateway"]["drain_grace_ms"] = 1500
+    g = gwtest.Gateway(cfg).start()
+    assert g.get("/readyz").status == 200
+    t0 = time.time()
+    g.signal(signal.SIGTERM)
+    r = gwtest.wait_until(lambda: g.get("/readyz").status == 503 and g.get("/readyz"), 1,
+                          what="/readyz 503 after SIGTERM")
+    assert r.json()["draining"] is True and r.json()["ready"] is False, r.text
+    # a load balancer still has this node until its health check fails: requests are served
+    assert g.get("/api/v1/auth/userinfo", token=ADMIN_TOKEN).status == 200
+    assert g.proc.poll() is None, "the listener closed before the grace ended"
+    g.proc.wait(gwtest.STOP_DEADLINE_S)
+    assert g.proc.returncode == 0, g.stderr()[-800:]
+    assert time.time() - t0 >= 1.4, "the grace ended after %.2f s" % (time.time() - t0)
+    assert "answers 503 for 1500 ms" in g.stderr(), g.stderr()[-800:]
+
+
+def test_a_second_sigterm_ends_the_grace():
+    cfg = gwtest.seed_config()
+    cfg["gateway"]["drain_grace_ms"] = 60000
+    g = gwtest.Gateway(cfg).start()
+    g.signal(signal.SIGTERM)
+    gwtest.wait_until(lambda: g.get("/readyz").status == 503, 1, what="draining")
+    t0 = time.time()
+    g.signal(signal.SIGTERM)
+    g.proc.wait(gwtest.STOP_DEADLINE_S)
+    assert g.proc.returncode == 0 and time.time() - t0 < 5, g.stderr()[-800:]
+
+
 if __name__ == "__main__":
     gwtest.main(globals())

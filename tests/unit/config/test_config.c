@@ -634,7 +634,7 @@ static void test_unknown_keys(void **state)
     assert_err2(&errs,
                 "cfg.yaml:3: unknown key 'prot' in gateway: did you mean 'port'? (valid "
                 "keys: host, port, tls, tls_cert, tls_key, threads, log_level, data_dir, "
-                "limits, trusted_proxies)",
+                "limits, trusted_proxies, drain_grace_ms)",
                 NULL);
     assert_err(&errs, "cfg.yaml:5: unknown key 'max_body' in gateway.limits: did you mean "
                       "'max_body_bytes'? (valid keys: ");
