@@ -349,6 +349,7 @@ struct audit {
     struct audit_sink *file_sink, *store_sink;
     bool file_dirty;  /* reconcile the file before the next batch */
     bool file_behind; /* cluster: the store has other nodes' events the file lacks */
+    bool head_moved;  /* a head of the batch was reloaded past where this node left it */
     bool adopt;       /* rows from before signed heads may be adopted (open only) */
     struct gw_buf lines;
     struct store_audit_row *rows;
@@ -359,9 +360,8 @@ struct audit {
     size_t n_undo, cap_undo;
     EVP_MD_CTX *md;
     bool fail_logged;
-    bool cluster;     /* several nodes on one store (audit_options.cluster) */
-    char *node_id;    /* this node's name (cluster mode), NULL otherwise */
-    unsigned reloads; /* stale heads reloaded from the store (cluster mode) */
+    bool cluster;  /* several nodes on one store (audit_options.cluster) */
+    char *node_id; /* this node's name (cluster mode), NULL otherwise */
 };
 
 /* Wall clock used for event timestamps and rotation dates; tests can pin it. */

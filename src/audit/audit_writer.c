@@ -14,9 +14,12 @@
  * cannot be. A batch the store refuses leaves the heads as they were (and reloads them from the
  * store before their next use, so no seq is ever reused): synchronous submitters get GW_EAUDIT,
  * asynchronous events stay at the head of the queue and are retried after
- * AUDIT_RETRY_BACKOFF_MS. Between batches the writer reopens the file when reconfigured and
- * rotates the signing key when asked. The writer thread alone touches the sinks, the working
- * heads and the signing key; everything shared with other threads is under a->mu.
+ * AUDIT_RETRY_BACKOFF_MS. In cluster mode (several nodes on one PostgreSQL store) a batch refused
+ * because another node extended one of its tenants is chained again at once after the reloaded
+ * head, and the file is then reconciled from the store. Between batches the writer reopens the file
+ * when reconfigured and rotates the signing key when asked. The writer thread alone touches the
+ * sinks, the working heads and the signing key; everything shared with other threads is under
+ * a->mu.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -227,8 +230,10 @@ static struct audit_head *head_for(struct audit *a, const char *tenant)
     struct audit_head *h = audit_head_find(a, tenant);
     if (!h && audit_head_load(a, tenant, NULL, &h) != GW_OK)
         return NULL;
+    int64_t before = h->seq;
     if (h->stale && audit_head_reload(a, h) != GW_OK)
         return NULL;
+    a->head_moved = a->head_moved || h->seq != before; /* another node's commits: not in the file */
     return h;
 }
 
@@ -332,15 +337,13 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
     }
     *failed = a->store_sink;
     gw_err rc = GW_ECONFLICT;
-    bool jumped = false; /* another node extended a tenant of the batch: the file lacks that */
+    a->head_moved = false;
     for (int attempt = 0; rc == GW_ECONFLICT && attempt < AUDIT_STALE_RETRIES; attempt++) {
         if (attempt > 0) { /* a stale head (cluster mode): chain the batch again after it */
             undo_apply(a);
             a->n_undo = 0;
             batch_release(a);
             gw_buf_reset(&a->lines);
-            a->reloads++;
-            jumped = true;
         }
         rc = try_commit(a, items, n, file);
         if (!a->cluster)
@@ -351,7 +354,7 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
         return GW_EAUDIT;
     }
     struct audit_batch b = {.lines = a->lines.data, .len = a->lines.len};
-    if (file && jumped) {
+    if (file && a->head_moved) {
         a->file_behind = true; /* reconciled from the store, other nodes' events included */
     } else if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
         gw_error("audit: cannot write to the audit log (%s): the events are committed in the "
