@@ -51,6 +51,11 @@ struct audit_options {
     const char *const *pii_fields; /* NULL-terminated detail keys to hash */
     int pii_handling;              /* enum cfg_pii_handling */
     unsigned checkpoint_every; /* unused: every commit is signed (kept for old configurations) */
+    /* cluster mode (several nodes on one PostgreSQL store): a batch whose tenant head went stale
+     * reloads it and is chained again, and heads signed by any key published in the store are
+     * accepted (docs/AUDIT.md "Several nodes") */
+    bool cluster;
+    const char *node_id; /* this node's name, recorded with its signing keys */
 };
 
 /* One event as submitted by a subsystem. All strings are borrowed for the duration of the call;
@@ -197,6 +202,7 @@ void audit_export_close(struct audit_export *x);
 enum audit_anchor { AUDIT_ANCHOR_GENESIS, AUDIT_ANCHOR_FILE_HEAD, AUDIT_ANCHOR_SUPPLIED };
 
 #define AUDIT_VERIFY_RANGES 8
+#define AUDIT_VERIFY_SIGNERS 16 /* signing keys named in a result */
 
 struct audit_range {
     int64_t from, to;
@@ -218,6 +224,11 @@ struct audit_verify_result {
     size_t n_unsigned_ranges;
     bool roots_checked;    /* heads' Merkle roots were recomputed (false: chain only) */
     int64_t expected_last; /* the head the tail was checked against, 0: none */
+    struct audit_signer {
+        char key_id[17];
+        char node_id[64]; /* the node that published the key ("": unknown, one gateway) */
+    } signers[AUDIT_VERIFY_SIGNERS]; /* keys of the checked heads, first seen first */
+    size_t n_signers;
 };
 
 /* What a verifier trusts and expects. Keys: the base64url public keys the caller trusts (a

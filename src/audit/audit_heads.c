@@ -112,10 +112,51 @@ static gw_err adopt(struct audit *a, struct audit_head *h)
 
 /* --- loading and the check ------------------------------------------------------------------- */
 
+void audit_ring_refresh(struct audit *a)
+{
+    struct audit_keyring r = {0};
+    if (audit_keyring_published(&r, a->st) == GW_OK) {
+        pthread_mutex_lock(&a->mu);
+        for (size_t i = 0; i < r.n; i++)
+            audit_keyring_add(&a->ring, r.k[i].public_key);
+        pthread_mutex_unlock(&a->mu);
+    }
+    audit_keyring_release(&r);
+}
+
 static bool head_signed(struct audit *a, const struct store_audit_checkpoint *c)
 {
     const struct audit_keyring_key *k = audit_keyring_find(&a->ring, c->key_id);
+    if (!k && a->cluster) {
+        audit_ring_refresh(a);
+        k = audit_keyring_find(&a->ring, c->key_id);
+    }
     return k && audit_checkpoint_check(k->pub, c);
+}
+
+#define CONSISTENT_READS 8
+
+/* The latest signed head, then the end of the rows. Rows and heads are committed together, so
+ * the rows reach at least the head; in cluster mode rows beyond it are another node's commit
+ * that landed between the two reads: read again. */
+static gw_err read_end(struct audit *a, const char *tenant, struct store_audit_checkpoint *cp,
+                       int64_t *rows, char **last)
+{
+    gw_err rc = GW_OK;
+    for (int i = 0; i < CONSISTENT_READS; i++) {
+        store_audit_checkpoint_release(cp);
+        free(*last);
+        *last = NULL;
+        rc = store_checkpoint_latest(a->st, tenant, cp);
+        if (rc != GW_OK && rc != GW_ENOTFOUND)
+            return rc;
+        gw_err hr = store_audit_head(a->st, tenant, rows, last);
+        if (hr != GW_OK)
+            return hr;
+        if (!a->cluster || rc != GW_OK || *rows <= cp->seq)
+            break;
+    }
+    return rc;
 }
 
 /* h's state from the store: the end of its rows and the latest head; checked. */
@@ -123,17 +164,17 @@ static gw_err check(struct audit *a, struct audit_head *h, const struct audit_fi
 {
     int64_t rows = 0;
     char *last = NULL;
-    gw_err rc = store_audit_head(a->st, h->tenant, &rows, &last);
-    if (rc != GW_OK)
+    struct store_audit_checkpoint cp = {0};
+    gw_err rc = read_end(a, h->tenant, &cp, &rows, &last);
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        store_audit_checkpoint_release(&cp);
+        free(last);
         return rc;
+    }
     h->seq = rows;
     snprintf(h->hash, sizeof h->hash, "%s", rows > 0 && last ? last : AUDIT_ZERO_HASH);
     free(last);
     memset(&h->tree, 0, sizeof h->tree);
-    struct store_audit_checkpoint cp = {0};
-    rc = store_checkpoint_latest(a->st, h->tenant, &cp);
-    if (rc != GW_OK && rc != GW_ENOTFOUND)
-        return rc;
     bool have = rc == GW_OK, bad = true;
     long long s = have ? (long long)cp.seq : 0, n = (long long)rows;
     const char *t = h->tenant;
@@ -203,6 +244,55 @@ gw_err audit_head_load(struct audit *a, const char *tenant, const struct audit_f
     return GW_OK;
 }
 
+/* Cluster mode: h, whose frontier at h->seq is intact, brought to the store's latest signed head:
+ * the events other nodes appended since are read once and pushed into the frontier, which must
+ * then have the head's size, last hash and root, signed by a published key. GW_ECONFLICT when
+ * anything differs (the caller checks the whole trail instead). */
+static gw_err catch_up(struct audit *a, struct audit_head *h)
+{
+    struct store_audit_checkpoint cp = {0};
+    gw_err rc = store_checkpoint_latest(a->st, h->tenant, &cp);
+    if (rc == GW_ENOTFOUND)
+        return h->seq == 0 ? GW_OK : GW_ECONFLICT;
+    if (rc == GW_OK && (cp.seq < h->seq || !cp.root || !head_signed(a, &cp)))
+        rc = GW_ECONFLICT;
+    struct audit_frontier t = h->tree;
+    char last[65];
+    memcpy(last, h->hash, sizeof last);
+    while (rc == GW_OK && t.size < cp.seq) {
+        struct store_audit_hash *v = NULL;
+        size_t n = 0;
+        int64_t want = GW_MIN(cp.seq - t.size, (int64_t)ADOPT_PAGE);
+        rc = store_audit_hashes(a->st, h->tenant, t.size + 1, (size_t)want, &v, &n);
+        for (size_t i = 0; rc == GW_OK && i < n; i++) {
+            unsigned char leaf[AUDIT_HASH_LEN];
+            if (v[i].n != t.size + 1 || !audit_leaf_of_hex(v[i].hash, leaf)) {
+                rc = GW_ECONFLICT;
+            } else {
+                audit_frontier_push(&t, leaf, NULL, NULL);
+                snprintf(last, sizeof last, "%s", v[i].hash);
+            }
+        }
+        if (rc == GW_OK && n == 0)
+            rc = GW_ECONFLICT;
+        store_audit_hashes_free(v, n);
+    }
+    unsigned char root[AUDIT_HASH_LEN], want_root[AUDIT_HASH_LEN];
+    if (rc == GW_OK) {
+        audit_frontier_root(&t, root);
+        if (strcmp(last, cp.hash) != 0 || !gw_unhex(cp.root, want_root, sizeof want_root) ||
+            memcmp(root, want_root, sizeof root) != 0)
+            rc = GW_ECONFLICT;
+    }
+    if (rc == GW_OK) {
+        h->tree = t;
+        h->seq = cp.seq;
+        memcpy(h->hash, last, sizeof h->hash);
+    }
+    store_audit_checkpoint_release(&cp);
+    return rc;
+}
+
 gw_err audit_head_reload(struct audit *a, struct audit_head *h)
 {
     gw_err rc = GW_OK;
@@ -215,7 +305,7 @@ gw_err audit_head_reload(struct audit *a, struct audit_head *h)
             snprintf(h->hash, sizeof h->hash, "%s", last ? last : AUDIT_ZERO_HASH);
         }
         free(last);
-    } else {
+    } else if (!a->cluster || h->tree.size != h->seq || catch_up(a, h) != GW_OK) {
         rc = check(a, h, NULL);
     }
     if (rc == GW_OK) {

@@ -41,6 +41,7 @@
 #define AUDIT_LINGER_EVENTS 64u          /* ... unless this many are queued already */
 #define AUDIT_FULL_WAIT_MS 5000          /* a submitter waits this long for queue space */
 #define AUDIT_RETRY_BACKOFF_MS 200       /* pause after a failed batch */
+#define AUDIT_STALE_RETRIES 64           /* cluster: a batch chained again after heads went stale */
 #define AUDIT_MAX_LINE (1024u * 1024u)   /* longest JSONL line verification accepts */
 #define AUDIT_MAX_DETAILS (256u * 1024u) /* larger filtered details are replaced by a marker */
 #define AUDIT_DETAILS_MAX_DEPTH (GW_JSON_MAX_DEPTH - 2) /* so a whole row parses strictly */
@@ -161,6 +162,7 @@ struct audit_keys {
     char key_id[17];                           /* hex SHA-256(pub), 16 chars */
     unsigned char pii_key[32];                 /* HMAC key for PII fields */
     char *dir;                                 /* the data directory */
+    char *node_id;                             /* recorded with new keys (cluster), or NULL */
 };
 
 /* Loads <data_dir>/audit_ed25519.pem and <data_dir>/audit_pii.key, creating them (0600) at
@@ -197,6 +199,9 @@ bool audit_keyring_follow(struct audit_keyring *r, const struct store_audit_key 
 /* Follows every statement of keys[] (predecessors found by prev_key_id) until nothing
  * changes; statements with a bad signature are ignored. */
 void audit_keyring_extend(struct audit_keyring *r, const struct store_audit_key *keys, size_t n);
+/* Cluster mode: adds to r every key published in the store whose statement verifies (each
+ * node's first key, and every rotation of any node). */
+gw_err audit_keyring_published(struct audit_keyring *r, struct store *st);
 /* The store's keys, with the current one first recorded when missing; r gets the current key
  * and every key linked to it. */
 gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyring *r);
@@ -342,8 +347,10 @@ struct audit {
 
     /* writer thread only */
     struct audit_sink *file_sink, *store_sink;
-    bool file_dirty; /* reconcile the file before the next batch */
-    bool adopt;      /* rows from before signed heads may be adopted (open only) */
+    bool file_dirty;  /* reconcile the file before the next batch */
+    bool file_behind; /* cluster: the store has other nodes' events the file lacks */
+    bool head_moved;  /* a head of the batch was reloaded past where this node left it */
+    bool adopt;       /* rows from before signed heads may be adopted (open only) */
     struct gw_buf lines;
     struct store_audit_row *rows;
     struct store_audit_checkpoint *heads; /* signed for the batch */
@@ -353,6 +360,8 @@ struct audit {
     size_t n_undo, cap_undo;
     EVP_MD_CTX *md;
     bool fail_logged;
+    bool cluster;  /* several nodes on one store (audit_options.cluster) */
+    char *node_id; /* this node's name (cluster mode), NULL otherwise */
 };
 
 /* Wall clock used for event timestamps and rotation dates; tests can pin it. */
@@ -385,6 +394,9 @@ struct audit_head *audit_head_find(struct audit *a, const char *tenant);
  * say is tainted (audit_integrity_fail) and never signed over. Writer, or audit_open. */
 gw_err audit_head_load(struct audit *a, const char *tenant, const struct audit_file_tenant *ft,
                        struct audit_head **out);
+/* Cluster mode: adds the keys other nodes published since to a->ring (writer thread, or open;
+ * a->ring changes under a->mu, which audit_trusted_keys holds while it copies). */
+void audit_ring_refresh(struct audit *a);
 /* Reloads a stale head (after a failed commit) from the store. */
 gw_err audit_head_reload(struct audit *a, struct audit_head *h);
 void audit_heads_free(struct audit *a);

@@ -261,9 +261,11 @@ void audit_keys_release(struct audit_keys *k)
 {
     EVP_PKEY_free(k->pkey);
     free(k->dir);
+    free(k->node_id);
     OPENSSL_cleanse(k, sizeof *k);
     k->pkey = NULL;
     k->dir = NULL;
+    k->node_id = NULL;
 }
 
 void audit_pubkey_id(const unsigned char pub[AUDIT_PUBKEY_LEN], char out[17])
@@ -494,7 +496,8 @@ gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyr
         /* first start, or a key put in place by hand: it succeeds nothing */
         struct store_audit_key rec = {.key_id = k->key_id,
                                       .public_key = k->public_key,
-                                      .ts_ms = gw_now_ms()};
+                                      .ts_ms = gw_now_ms(),
+                                      .node_id = k->node_id};
         char *msg = audit_key_message(NULL, k->public_key, rec.ts_ms);
         rec.sig_new = sign(k->pkey, msg);
         free(msg);
@@ -511,6 +514,20 @@ gw_err audit_keys_sync(struct audit_keys *k, struct store *st, struct audit_keyr
     audit_keyring_add(r, k->public_key);
     audit_keyring_extend(r, keys, n);
 out:
+    store_audit_key_list_free(keys, n);
+    return rc;
+}
+
+gw_err audit_keyring_published(struct audit_keyring *r, struct store *st)
+{
+    struct store_audit_key *keys = NULL;
+    size_t n = 0;
+    gw_err rc = store_audit_key_list(st, &keys, &n);
+    for (size_t i = 0; rc == GW_OK && i < n; i++) {
+        const struct store_audit_key *prev = key_by_id(keys, n, keys[i].prev_key_id);
+        if (statement_ok(&keys[i], prev ? prev->public_key : NULL))
+            audit_keyring_add(r, keys[i].public_key);
+    }
     store_audit_key_list_free(keys, n);
     return rc;
 }
@@ -535,6 +552,7 @@ gw_err audit_keys_prepare(const struct audit_keys *k, struct store_audit_key *re
     rec->key_id = gw_xstrdup(nk.key_id);
     rec->public_key = gw_xstrdup(nk.public_key);
     rec->prev_key_id = gw_xstrdup(k->key_id);
+    rec->node_id = k->node_id ? gw_xstrdup(k->node_id) : NULL;
     rec->ts_ms = gw_now_ms();
     char *msg = audit_key_message(k->public_key, nk.public_key, rec->ts_ms);
     rec->sig_prev = sign(k->pkey, msg);
@@ -570,10 +588,13 @@ json_t *audit_key_to_json(const struct store_audit_key *k, const char *prev_publ
 {
     char ts[40];
     gw_time_iso8601(k->ts_ms, ts, sizeof ts);
-    return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s?,s:s}", "type", "key", "key_id", k->key_id,
-                     "public_key", k->public_key, "prev_key_id", k->prev_key_id, "prev_public_key",
-                     prev_public_key, "ts", ts, "ts_ms", (json_int_t)k->ts_ms, "sig_prev",
-                     k->sig_prev, "sig_new", k->sig_new);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s?,s:s}", "type", "key", "key_id",
+                          k->key_id, "public_key", k->public_key, "prev_key_id", k->prev_key_id,
+                          "prev_public_key", prev_public_key, "ts", ts, "ts_ms",
+                          (json_int_t)k->ts_ms, "sig_prev", k->sig_prev, "sig_new", k->sig_new);
+    if (o && k->node_id) /* not signed: says which node published it (cluster mode) */
+        json_object_set_new(o, "node_id", json_string(k->node_id));
+    return o;
 }
 
 gw_err audit_key_from_json(const json_t *o, struct store_audit_key *out, char **prev_public)

@@ -305,6 +305,8 @@ gw_err audit_reconcile(struct audit *a)
     struct audit_file *f = audit_file_sink_file(a->file_sink);
     if (f->fd < 0)
         return GW_EAUDIT;
+    if (a->cluster) /* the file gets the heads other nodes signed */
+        audit_ring_refresh(a);
     struct position p = {.keep = -1, .last = gw_xcalloc(a->n_all + 1, sizeof *p.last)};
     for (size_t i = 0; i < a->n_all; i++) {
         p.last[i] = a->all[i]->committed_seq > 0 ? -1 : 0;

@@ -66,6 +66,8 @@ struct chain {
 
 struct walk {
     struct audit_keyring ring;
+    struct audit_signer signers[AUDIT_VERIFY_SIGNERS];
+    size_t n_signers;
     struct chain *chains;
     const struct audit_verify_opts *opts;
 };
@@ -248,7 +250,29 @@ static bool head_trusted(struct walk *w, struct chain *c, const struct store_aud
         return false;
     }
     c->heads++;
+    size_t i = 0;
+    while (i < w->n_signers && strcmp(w->signers[i].key_id, k->key_id) != 0)
+        i++;
+    if (i == w->n_signers && i < AUDIT_VERIFY_SIGNERS)
+        memcpy(w->signers[w->n_signers++].key_id, k->key_id, sizeof k->key_id);
     return true;
+}
+
+/* The walk's signers into r, named by the nodes that published their keys (store). */
+static void signers_of(struct audit_verify_result *r, const struct walk *w, struct store *st)
+{
+    struct store_audit_key *keys = NULL;
+    size_t n = 0;
+    if (st && store_audit_key_list(st, &keys, &n) != GW_OK)
+        n = 0;
+    r->n_signers = w->n_signers;
+    memcpy(r->signers, w->signers, w->n_signers * sizeof *w->signers);
+    for (size_t i = 0; i < r->n_signers; i++)
+        for (size_t j = 0; j < n; j++)
+            if (keys[j].node_id && strcmp(keys[j].key_id, r->signers[i].key_id) == 0)
+                snprintf(r->signers[i].node_id, sizeof r->signers[i].node_id, "%s",
+                         keys[j].node_id);
+    store_audit_key_list_free(keys, n);
 }
 
 /* The first event of the leftmost complete subtree in which two trees of the same size
@@ -452,8 +476,13 @@ json_t *audit_verify_result_json(const struct audit_verify_result *r)
     for (size_t i = 0; i < r->n_unsigned_ranges; i++)
         json_array_append_new(ranges, json_pack("[I,I]", (json_int_t)r->unsigned_ranges[i].from,
                                                 (json_int_t)r->unsigned_ranges[i].to));
-    return json_pack("{s:b,s:o,s:I,s:I,s:I,s:s,s:{s:s,s:I},s:I,s:I,s:I,s:o,s:b,s:o}", "ok", r->ok,
-                     "first_bad_seq",
+    json_t *signers = json_array();
+    for (size_t i = 0; i < r->n_signers; i++)
+        json_array_append_new(signers,
+                              json_pack("{s:s,s:s?}", "key_id", r->signers[i].key_id, "node_id",
+                                        r->signers[i].node_id[0] ? r->signers[i].node_id : NULL));
+    return json_pack("{s:b,s:o,s:I,s:I,s:I,s:s,s:{s:s,s:I},s:I,s:I,s:I,s:o,s:b,s:o,s:o}", "ok",
+                     r->ok, "first_bad_seq",
                      !r->ok && r->first_bad_seq > 0 ? json_integer(r->first_bad_seq) : json_null(),
                      "events_checked", (json_int_t)r->events_checked, "checkpoints_checked",
                      (json_int_t)r->checkpoints_checked, "last_seq", (json_int_t)r->last_seq,
@@ -462,7 +491,8 @@ json_t *audit_verify_result_json(const struct audit_verify_result *r)
                      "unsigned_events", (json_int_t)r->unsigned_events, "signed_through",
                      (json_int_t)r->signed_through, "unsigned_ranges", ranges, "roots_checked",
                      r->roots_checked, "expected_last_seq",
-                     r->expected_last > 0 ? json_integer(r->expected_last) : json_null());
+                     r->expected_last > 0 ? json_integer(r->expected_last) : json_null(), "signers",
+                     signers);
 }
 
 /* --- the caller's head ------------------------------------------------------------------------ */
@@ -556,6 +586,18 @@ static int store_row(const struct store_audit_row *row, void *ctx)
     return s->rc != GW_OK;
 }
 
+/* Cluster mode: the size of the tenant's latest signed head in the store; other nodes' commits
+ * reach it (rows and head are one transaction). 0 otherwise. */
+static int64_t cluster_end(struct audit *a, const char *tenant)
+{
+    struct store_audit_checkpoint cp = {0};
+    int64_t seq = 0;
+    if (a->cluster && store_checkpoint_latest(audit_store(a), tenant, &cp) == GW_OK)
+        seq = cp.seq;
+    store_audit_checkpoint_release(&cp);
+    return seq;
+}
+
 gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audit_verify_opts *opts,
                           struct audit_verify_result *r)
 {
@@ -566,6 +608,7 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audi
     int64_t end, expected;
     char end_hash[65];
     audit_committed_head(a, tenant, &end, end_hash, &expected);
+    end = GW_MAX(end, cluster_end(a, tenant));
     struct walk w = {.opts = opts};
     audit_trusted_keys(a, &w.ring);
     struct chain *c = chain_new(tenant);
@@ -578,7 +621,8 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audi
         store_heads(&s, INT64_MAX);
         rc = s.rc;
     }
-    int64_t now = audit_writing_end(a, tenant); /* rows up to it may be a commit under way */
+    /* rows up to it may be a commit under way (here, or on another node) */
+    int64_t now = GW_MAX(audit_writing_end(a, tenant), cluster_end(a, tenant));
     if (rc == GW_OK && s.beyond > now) {
         chain_fail(c, s.beyond,
                    "events from %lld on follow the writer's end (%lld): added "
@@ -592,6 +636,7 @@ gw_err audit_verify_store(struct audit *a, const char *tenant, const struct audi
         int64_t want = GW_MAX(expected, opts ? opts->expected_last_seq : 0);
         chain_finish(c, want, expected > end ? "the log file's signed head" : "the writer's end");
         result_of(r, c, false, want);
+        signers_of(r, &w, s.st);
     }
     store_checkpoint_list_free(s.cps, s.ncp);
     chain_free(c);
@@ -818,6 +863,7 @@ gw_err audit_verify_file(const char *path, const struct audit_verify_opts *opts,
             chain_finish(c, opts->expected_last_seq, "the expected last seq");
         result_of(r, w.chains, !opts->tenant && w.chains && w.chains->next,
                   opts->expected_last_seq);
+        signers_of(r, &w, NULL);
     }
     while (w.chains) {
         struct chain *c = w.chains;

@@ -14,9 +14,12 @@
  * cannot be. A batch the store refuses leaves the heads as they were (and reloads them from the
  * store before their next use, so no seq is ever reused): synchronous submitters get GW_EAUDIT,
  * asynchronous events stay at the head of the queue and are retried after
- * AUDIT_RETRY_BACKOFF_MS. Between batches the writer reopens the file when reconfigured and
- * rotates the signing key when asked. The writer thread alone touches the sinks, the working
- * heads and the signing key; everything shared with other threads is under a->mu.
+ * AUDIT_RETRY_BACKOFF_MS. In cluster mode (several nodes on one PostgreSQL store) a batch refused
+ * because another node extended one of its tenants is chained again at once after the reloaded
+ * head, and the file is then reconciled from the store. Between batches the writer reopens the file
+ * when reconfigured and rotates the signing key when asked. The writer thread alone touches the
+ * sinks, the working heads and the signing key; everything shared with other threads is under
+ * a->mu.
  */
 #include "base/prelude.h"
 #include "audit/audit_int.h"
@@ -96,6 +99,8 @@ void audit_trusted_keys(struct audit *a, struct audit_keyring *out)
     for (size_t i = 0; i < a->ring.n; i++)
         audit_keyring_add(out, a->ring.k[i].public_key);
     pthread_mutex_unlock(&a->mu);
+    if (a->cluster) /* and the keys the other nodes published */
+        audit_keyring_published(out, a->st);
 }
 
 int64_t audit_writing_end(struct audit *a, const char *tenant)
@@ -225,8 +230,10 @@ static struct audit_head *head_for(struct audit *a, const char *tenant)
     struct audit_head *h = audit_head_find(a, tenant);
     if (!h && audit_head_load(a, tenant, NULL, &h) != GW_OK)
         return NULL;
+    int64_t before = h->seq;
     if (h->stale && audit_head_reload(a, h) != GW_OK)
         return NULL;
+    a->head_moved = a->head_moved || h->seq != before; /* another node's commits: not in the file */
     return h;
 }
 
@@ -289,6 +296,26 @@ static void writing(struct audit *a, bool on)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* Chains items[0..n) and commits them to the store; GW_ECONFLICT: a head was stale (the store
+ * holds another node's events after it), nothing was written. */
+static gw_err try_commit(struct audit *a, void *const *items, size_t n, bool file)
+{
+    gw_err rc = chain(a, items, n, file);
+    if (rc == GW_OK)
+        rc = sign_heads(a, file);
+    struct audit_batch b = {.rows = a->rows,
+                            .n = n,
+                            .heads = a->heads,
+                            .n_heads = a->n_heads,
+                            .nodes = a->nodes.v,
+                            .n_nodes = a->nodes.n};
+    writing(a, true);
+    if (rc == GW_OK)
+        rc = a->store_sink->ops->append(a->store_sink, &b);
+    writing(a, false);
+    return rc;
+}
+
 /* Chains items[0..n), commits them to the store and writes them to the file. GW_OK: committed
  * (the file may still have failed: then a->file_dirty); else nothing was kept and *failed says
  * where it failed. */
@@ -309,26 +336,27 @@ static gw_err commit(struct audit *a, void *const *items, size_t n,
             return GW_EAUDIT;
     }
     *failed = a->store_sink;
-    gw_err rc = chain(a, items, n, file);
-    if (rc == GW_OK)
-        rc = sign_heads(a, file);
-    struct audit_batch b = {.rows = a->rows,
-                            .n = n,
-                            .heads = a->heads,
-                            .n_heads = a->n_heads,
-                            .nodes = a->nodes.v,
-                            .n_nodes = a->nodes.n,
-                            .lines = file ? a->lines.data : NULL,
-                            .len = a->lines.len};
-    writing(a, true);
-    if (rc == GW_OK)
-        rc = a->store_sink->ops->append(a->store_sink, &b);
-    writing(a, false);
+    gw_err rc = GW_ECONFLICT;
+    a->head_moved = false;
+    for (int attempt = 0; rc == GW_ECONFLICT && attempt < AUDIT_STALE_RETRIES; attempt++) {
+        if (attempt > 0) { /* a stale head (cluster mode): chain the batch again after it */
+            undo_apply(a);
+            a->n_undo = 0;
+            batch_release(a);
+            gw_buf_reset(&a->lines);
+        }
+        rc = try_commit(a, items, n, file);
+        if (!a->cluster)
+            break;
+    }
     if (rc != GW_OK) {
         undo_apply(a);
         return GW_EAUDIT;
     }
-    if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
+    struct audit_batch b = {.lines = a->lines.data, .len = a->lines.len};
+    if (file && a->head_moved) {
+        a->file_behind = true; /* reconciled from the store, other nodes' events included */
+    } else if (file && a->file_sink->ops->append(a->file_sink, &b) != GW_OK) {
         gw_error("audit: cannot write to the audit log (%s): the events are committed in the "
                  "store; the file is brought up to date before the next batch",
                  a->file_sink->ops->error(a->file_sink));
@@ -407,6 +435,12 @@ static gw_err writer_process(void *ctx, void *const *items, size_t n)
             h->committed_seq = h->seq;
             memcpy(h->committed_hash, h->hash, sizeof h->hash);
         }
+    }
+    if (a->file_behind) { /* now that the committed ends include the batch */
+        pthread_mutex_unlock(&a->mu);
+        a->file_behind = false;
+        a->file_dirty = a->file_dirty || audit_reconcile(a) != GW_OK;
+        pthread_mutex_lock(&a->mu);
     }
     a->healthy = rc == GW_OK && !a->file_dirty;
     pthread_mutex_unlock(&a->mu);
@@ -549,18 +583,25 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
         return GW_EINVAL;
     struct audit *a = gw_xcalloc(1, sizeof *a);
     a->st = st;
+    a->cluster = o->cluster;
+    a->node_id = o->cluster && o->node_id ? gw_xstrdup(o->node_id) : NULL;
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->fwd_mu, NULL);
     pthread_cond_init(&a->cv, NULL);
     pthread_rwlock_init(&a->pol_lock, NULL);
     gw_mkdirs(o->data_dir, 0700);
     gw_err rc = audit_keys_load(&a->keys, o->data_dir, st);
+    if (rc == GW_OK && a->node_id)
+        a->keys.node_id = gw_xstrdup(a->node_id);
     if (rc == GW_OK)
         rc = audit_keys_sync(&a->keys, st, &a->ring);
+    if (rc == GW_OK && a->cluster)
+        rc = audit_keyring_published(&a->ring, st);
     if (rc != GW_OK) {
         gw_error("audit: cannot load the signing keys (%s)", gw_err_name(rc));
         audit_keys_release(&a->keys);
         audit_keyring_release(&a->ring);
+        free(a->node_id);
         pthread_rwlock_destroy(&a->pol_lock);
         pthread_mutex_destroy(&a->mu);
         pthread_mutex_destroy(&a->fwd_mu);
@@ -652,6 +693,7 @@ void audit_close(struct audit *a)
     }
     audit_keyring_release(&a->ring);
     audit_keys_release(&a->keys);
+    free(a->node_id);
     free(a);
 }
 

@@ -150,6 +150,8 @@ static void audit_options_of(const struct cfg *c, struct audit_options *o)
     o->pii_fields = (const char *const *)c->pii_fields;
     o->pii_handling = (int)c->pii_handling;
     o->checkpoint_every = c->checkpoint_every;
+    o->cluster = c->cluster.enabled;
+    o->node_id = c->cluster.node_id;
 }
 
 static int audit_mod_open(struct gwd *g, const struct cfg *c)

@@ -164,6 +164,7 @@ struct store_audit_key {
     int64_t ts_ms;     /* when it was introduced */
     char *sig_prev;    /* NULL for the first */
     char *sig_new;
+    char *node_id; /* the cluster node that introduced it (schema 15); NULL: one gateway */
 };
 
 void store_audit_key_release(struct store_audit_key *k);

@@ -101,7 +101,7 @@ struct store_cols {
 
 #define STORE_AUDIT_KEY_COLUMNS(X, S, SEP)                                                     \
     X(S, TEXT, key_id) SEP X(S, TEXT, public_key) SEP X(S, TEXT, prev_key_id) SEP              \
-    X(S, I64, ts_ms) SEP X(S, TEXT, sig_prev) SEP X(S, TEXT, sig_new)
+    X(S, I64, ts_ms) SEP X(S, TEXT, sig_prev) SEP X(S, TEXT, sig_new) SEP X(S, TEXT, node_id)
 
 #define STORE_POLICY_VERSION_COLUMNS(X, S, SEP)                                                \
     X(S, TEXT, tenant) SEP X(S, TEXT, id) SEP X(S, I64, version) SEP X(S, TEXT, record)

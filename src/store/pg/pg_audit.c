@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * pg_audit.c — the audit trail in PostgreSQL (audit_events and audit_checkpoints, schema 2;
- * the SIEM forwarding cursors, schema 11; the heads' roots, audit_tree and audit_keys, 13).
+ * the SIEM forwarding cursors, schema 11; the heads' roots, audit_tree and audit_keys, 13;
+ * the keys' node ids, 15).
  *
  * A group commit is one pipeline: for each tenant it extends, a claim (audit_claim(), schema 2:
  * a per-tenant transaction lock and a check that the chain ends where the batch's first row
@@ -51,7 +52,7 @@ static const char HASHES[] = "SELECT seq, hash FROM audit_events WHERE tenant = 
 static const char NODES[] = "SELECT idx, hash FROM audit_tree WHERE tenant = $1 AND level = $2 "
                             "AND idx >= $3 AND idx < $4 ORDER BY idx";
 static const char KEY_INSERT[] = "INSERT INTO audit_keys (" KEY_COLS ") "
-                                 "VALUES ($1, $2, $3, $4, $5, $6)";
+                                 "VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char KEY_LIST[] = "SELECT " KEY_COLS " FROM audit_keys ORDER BY ts_ms, added";
 static const char CP_LATEST[] = "SELECT " CP_COLS " FROM audit_checkpoints WHERE tenant = $1 "
                                 "ORDER BY seq DESC LIMIT 1";

@@ -205,6 +205,9 @@ static const struct migration migrations[] = {
     {14, "memory documents in the store (cluster mode): memory_documents",
      "CREATE TABLE memory_documents ("
      "  name " T " PRIMARY KEY, content " T " NOT NULL, updated_ms " I " NOT NULL);"},
+    {15, "audit across nodes: audit_keys.node_id",
+     /* the node that introduced a key: several nodes sign one tenant's log (cluster mode) */
+     "ALTER TABLE audit_keys ADD COLUMN node_id " T ";"},
 };
 
 int store_pg_latest_version(void)

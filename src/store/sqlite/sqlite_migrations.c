@@ -333,6 +333,9 @@ static const struct migration migrations[] = {
      "  content    TEXT NOT NULL,"
      "  updated_ms INTEGER NOT NULL"
      ");"},
+    {15, "audit across nodes: audit_keys.node_id",
+     /* the node that introduced a key (cluster mode, PostgreSQL; kept alike on SQLite) */
+     "ALTER TABLE audit_keys ADD COLUMN node_id TEXT;"},
 };
 
 int store_sqlite_latest_version(void)

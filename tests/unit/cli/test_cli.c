@@ -544,7 +544,7 @@ static void test_verify_json(void **state)
                            "\"checkpoints_checked\":2,\"last_seq\":42,\"reason\":\"\","
                            "\"anchor\":{\"kind\":\"genesis\",\"seq\":0},\"signed_events\":42,"
                            "\"unsigned_events\":0,\"signed_through\":42,\"unsigned_ranges\":[],"
-                           "\"roots_checked\":true,\"expected_last_seq\":null}");
+                           "\"roots_checked\":true,\"expected_last_seq\":null,\"signers\":[]}");
     free(s);
     struct gw_buf b;
     gw_buf_init(&b, 4096);
