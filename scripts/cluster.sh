@@ -71,11 +71,11 @@ down() {
 start_node() {
   local i=$1 port=$2 d="$state/node-$1"
   mkdir -p "$d/data"
-  # one audit signing key and one pseudonymisation key for the whole cluster, node-1's: until
-  # verification accepts heads signed by any node's key (issue 15 item 3), a head signed by
-  # another key reads as forged, and pseudonyms must be the same whichever node wrote them
+  # one pseudonymisation key for the whole cluster, node-1's: pseudonyms in the audit trail
+  # must be the same whichever node wrote them (each node signs with its own key, published
+  # in the store)
   if [ "$i" -gt 1 ]; then
-    cp -p "$state/node-1/data/audit_ed25519.pem" "$state/node-1/data/audit_pii.key" "$d/data/"
+    cp -p "$state/node-1/data/audit_pii.key" "$d/data/"
   fi
   cat >"$d/gateway.yaml" <<EOF
 # node-$i of scripts/cluster.sh: the store and Redis are the cluster's, the data directory its own
