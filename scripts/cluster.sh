@@ -10,7 +10,8 @@
 #   scripts/cluster.sh down             stops everything it started
 #
 # OPENCLAW_BUILD_DIR names the build (default: the repository's build/, built like
-# scripts/run.sh when missing); OPENCLAW_CLUSTER_PORT nginx's port (default: a free one).
+# scripts/run.sh when missing); OPENCLAW_CLUSTER_PORT nginx's port (default: a free one);
+# OPENCLAW_CLUSTER_EXTRA_YAML a file appended to every node's gateway.yaml (e.g. models:).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${OPENCLAW_BUILD_DIR:-$root/build}"
@@ -89,6 +90,9 @@ cluster:
   node_id: node-$i
   redis: {url: "redis://:$redis_pw@127.0.0.1:$redis_port", tls: false}
 EOF
+  if [ -n "${OPENCLAW_CLUSTER_EXTRA_YAML:-}" ]; then
+    cat "$OPENCLAW_CLUSTER_EXTRA_YAML" >>"$d/gateway.yaml"
+  fi
   setsid "$build/openclaw-gateway" --config "$d/gateway.yaml" --data-dir "$d/data" \
     </dev/null >"$d/gateway.log" 2>&1 &
   echo $! >"$d/gateway.pid"
