@@ -243,9 +243,13 @@ def _new_token(c, name):
     st, body = _call(c.port, "POST", "/api/v1/tokens", {"id": name, "scopes": ["memory:read"]})
     assert st == 201, (st, body)
     secret = json.loads(body)["token"]
-    gwtest.wait_until(lambda: all(_call(p, "GET", "/api/v1/auth/userinfo", token=secret)[0] ==
-                                  200 for p in _nodes(c)), timeout=3, what="%s everywhere" % name)
-    return secret
+    deadline = time.monotonic() + 3
+    while True:
+        seen = [_call(p, "GET", "/api/v1/auth/userinfo", token=secret)[0] for p in _nodes(c)]
+        if seen == [200] * len(seen):
+            return secret
+        assert time.monotonic() < deadline, "%s after 3 s, node-1..3: %s" % (name, seen)
+        time.sleep(0.05)
 
 
 def _revoke(c, name, secret):
