@@ -87,7 +87,7 @@ class Load:
         self.stats = {}
         self.acked = set()      # token ids the clients know were created
         self.unknown = set()    # both attempts failed: applied or not, the client cannot say
-        self.failures = []      # (time, phase, kind, what) of first attempts that failed
+        self.failures = []      # (time, phase, kind, status, body) of failed attempts
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._client, args=(i,))
                         for i in range(CLIENTS)]
@@ -165,9 +165,8 @@ class Load:
         for t in self.threads:
             t.join(timeout=30)
 
-    def lost(self, phase=None):
-        return sum(k.get("lost", 0) for p, s in self.stats.items() if phase in (None, p)
-                   for k in s.values())
+    def lost(self):
+        return sum(k.get("lost", 0) for s in self.stats.values() for k in s.values())
 
     def report(self, phase):
         s = self.stats.get(phase, {})
