@@ -478,11 +478,16 @@ static gw_err reload_runtime(struct auth_registry *reg)
         }
         entries_push(reg, e);
     }
-    index_rebuild(reg);
-    pthread_rwlock_unlock(&reg->lock);
+    /* the replaced run-time entries are picked under the lock: once it is released, a
+     * configuration reload on the main thread may free the configuration entries of old[] */
+    size_t n_free = 0;
     for (size_t i = 0; i < n_old; i++)
         if (!old[i]->from_config)
-            entry_free(old[i]);
+            old[n_free++] = old[i];
+    index_rebuild(reg);
+    pthread_rwlock_unlock(&reg->lock);
+    for (size_t i = 0; i < n_free; i++)
+        entry_free(old[i]);
     free(old);
     store_token_list_free(list, n);
     return GW_OK;
