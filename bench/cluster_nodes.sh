@@ -8,8 +8,10 @@
 #           queued "memory.read" audit event, batched into the shared store), and
 #   chat:   POST /v1/chat/completions, governed proxy to the mock (policy -> admission ->
 #           upstream -> metering -> audit),
-# through nginx and straight to node-1 (nginx's share), alternating within each of RUNS rounds;
-# medians of req/s, p50, p99. Nothing is pinned by default (PIN=1: nodes on GW_CPU, the rest on
+# through nginx as scripts/cluster.sh configures it (a new upstream connection per request), through
+# the same nginx with upstream keep-alive (a second server block: `keepalive 64`, Connection ""),
+# and straight to node-1 (nginx's share), alternating within each of RUNS rounds; medians of
+# req/s, p50, p99. Nothing is pinned by default (PIN=1: nodes on GW_CPU, the rest on
 # LOAD_CPU): on two cores more nodes add no CPU, they split the same two.
 # Usage: BUILD=$PWD/build bench/cluster_nodes.sh     (NODES_LIST="1 2 3" RUNS=3 DUR=5 CONNS=32)
 PIN=${PIN:-0}
@@ -87,7 +89,7 @@ YAML
 }
 
 # start_cluster N: a fresh database, N nodes (node-1 first: it creates the schema), nginx;
-# sets NODE_URL (node-1) and LB_URL
+# sets NODE_URL (node-1), LB_URL and KA_URL (upstream keep-alive)
 start_cluster() {
   local n=$1 i d port pg
   "$SRC/tests/pg/cluster.sh" stop "$WORK/pg" 2>/dev/null; rm -rf "$WORK/pg"
@@ -111,7 +113,7 @@ start_cluster() {
   NODE_URL=http://127.0.0.1:${ports[0]}
   # nginx as in scripts/cluster.sh (no upstream keep-alive: one connection per request)
   NGINX_DIR=$WORK/n$n/nginx; mkdir -p "$NGINX_DIR/tmp"
-  local lb_port servers="" user=""; lb_port=$(free_port)
+  local lb_port ka_port servers="" user=""; lb_port=$(free_port); ka_port=$(free_port)
   for port in "${ports[@]}"; do servers+="    server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'; done
   if [ "$(id -u)" -eq 0 ]; then
     user="user nobody nogroup;"; chown nobody: "$NGINX_DIR/tmp"; chmod 711 "$WORK/n$n" "$NGINX_DIR"
@@ -129,25 +131,36 @@ http {
   fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
   uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
   scgi_temp_path $NGINX_DIR/tmp/scgi;
+  proxy_next_upstream error timeout;
+  proxy_connect_timeout 1s;
+  proxy_http_version 1.1;
+  proxy_set_header Host \$host;
+  proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+  proxy_buffering off;
   upstream openclaw {
 $servers  }
+  upstream openclaw_ka {
+$servers    keepalive 64;
+  }
   server {
     listen 127.0.0.1:$lb_port;
+    location / { proxy_pass http://openclaw; }
+  }
+  server {
+    listen 127.0.0.1:$ka_port;
     location / {
-      proxy_pass http://openclaw;
-      proxy_next_upstream error timeout;
-      proxy_connect_timeout 1s;
-      proxy_http_version 1.1;
+      proxy_pass http://openclaw_ka;
+      # a proxy_set_header here replaces the inherited ones: all three
       proxy_set_header Host \$host;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_buffering off;
+      proxy_set_header Connection "";
     }
   }
 }
 EOF
   $(pinned "$LOAD_CPU") nginx -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" ||
     return 1
-  LB_URL=http://127.0.0.1:$lb_port
+  LB_URL=http://127.0.0.1:$lb_port; KA_URL=http://127.0.0.1:$ka_port
   wait_http "$LB_URL/readyz" "$REDIS_PID" 500 || { cat "$NGINX_DIR/error.log" >&2; return 1; }
 }
 
@@ -161,7 +174,7 @@ for n in $NODES_LIST; do
   curl -fs -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/markdown' \
     --data-binary $'# code-reviewer memory\nbenchmark document of a few lines\n' \
     "$LB_URL$MEM_PATH" >/dev/null || { echo "memory PUT failed" >&2; exit 1; }
-  for url in "$LB_URL" "$NODE_URL"; do
+  for url in "$LB_URL" "$KA_URL" "$NODE_URL"; do
     st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$url$MEM_PATH")
     [ "$st" = 200 ] || { echo "memory GET $url: $st" >&2; exit 1; }
     st=$(check_post "$url$CHAT_PATH" "$TOKEN" '{"model":"'"$PROXY_MODEL"'","messages":[{"role":"user","content":"ping"}]}')
@@ -180,6 +193,7 @@ for n in $NODES_LIST; do
     for w in memory chat; do
       p=$MEM_PATH; [ $w = chat ] && p=$CHAT_PATH
       run_wrk "n${n}_${w}_nginx" "$CONNS" "$DUR" "$WORK/$w.lua" "$LB_URL$p"
+      run_wrk "n${n}_${w}_nginx_ka" "$CONNS" "$DUR" "$WORK/$w.lua" "$KA_URL$p"
       run_wrk "n${n}_${w}_direct" "$CONNS" "$DUR" "$WORK/$w.lua" "$NODE_URL$p"
     done
   done
@@ -191,6 +205,7 @@ done
 echo "== summary (medians of $RUNS runs; latency in µs)"
 for n in $NODES_LIST; do
   for w in memory chat; do
-    summary_wrk "n${n}_${w}_nginx"; summary_wrk "n${n}_${w}_direct"
+    summary_wrk "n${n}_${w}_nginx"; summary_wrk "n${n}_${w}_nginx_ka"
+    summary_wrk "n${n}_${w}_direct"
   done
 done
