@@ -114,9 +114,12 @@ start_cluster() {
   # nginx as in scripts/cluster.sh (no upstream keep-alive: one connection per request)
   NGINX_DIR=$WORK/n$n/nginx; mkdir -p "$NGINX_DIR/tmp"
   local lb_port ka_port servers="" user=""; lb_port=$(free_port); ka_port=$(free_port)
-  for port in "${ports[@]}"; do servers+="    server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'; done
+  for port in "${ports[@]}"; do
+    servers+="    server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
+  done
   if [ "$(id -u)" -eq 0 ]; then
-    user="user nobody nogroup;"; chown nobody: "$NGINX_DIR/tmp"; chmod 711 "$WORK/n$n" "$NGINX_DIR"
+    user="user nobody nogroup;"
+    chown nobody: "$NGINX_DIR/tmp"; chmod 711 "$WORK/n$n" "$NGINX_DIR"
   fi
   cat >"$NGINX_DIR/nginx.conf" <<EOF
 $user
@@ -158,16 +161,18 @@ $servers    keepalive 64;
   }
 }
 EOF
-  $(pinned "$LOAD_CPU") nginx -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" ||
-    return 1
+  $(pinned "$LOAD_CPU") nginx -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" \
+    -c "$NGINX_DIR/nginx.conf" || return 1
   LB_URL=http://127.0.0.1:$lb_port; KA_URL=http://127.0.0.1:$ka_port
-  wait_http "$LB_URL/readyz" "$REDIS_PID" 500 || { cat "$NGINX_DIR/error.log" >&2; return 1; }
+  # nginx daemonises: the liveness check of the wait is this shell's
+  wait_http "$LB_URL/readyz" $$ 500 || { cat "$NGINX_DIR/error.log" >&2; return 1; }
 }
 
 MEM_PATH=/api/v1/memory/engineering/code-reviewer
 CHAT_PATH=/v1/chat/completions
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$TOKEN" >"$WORK/memory.lua"
-wrk_lua "$WORK/chat.lua" "$TOKEN" '{"model":"'"$PROXY_MODEL"'","messages":[{"role":"user","content":"ping"}]}'
+BODY='{"model":"'"$PROXY_MODEL"'","messages":[{"role":"user","content":"ping"}]}'
+wrk_lua "$WORK/chat.lua" "$TOKEN" "$BODY"
 for n in $NODES_LIST; do
   echo "== $n node(s)"
   start_cluster "$n" || exit 1
@@ -177,19 +182,21 @@ for n in $NODES_LIST; do
   for url in "$LB_URL" "$KA_URL" "$NODE_URL"; do
     st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$url$MEM_PATH")
     [ "$st" = 200 ] || { echo "memory GET $url: $st" >&2; exit 1; }
-    st=$(check_post "$url$CHAT_PATH" "$TOKEN" '{"model":"'"$PROXY_MODEL"'","messages":[{"role":"user","content":"ping"}]}')
+    st=$(check_post "$url$CHAT_PATH" "$TOKEN" "$BODY")
     [ "$st" = 200 ] || { echo "chat $url: $st $(head -c 300 "$WORK/check.out")" >&2; exit 1; }
   done
   # every node answers through nginx (round robin): the node ids seen in /api/v1/status
-  echo "n$n nodes_seen=$(for _ in $(seq $((n * 3))); do curl -fs -H "Authorization: Bearer $TOKEN" \
-    "$LB_URL/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("node_id"))'
-  done | sort -u | paste -sd,)"
+  seen=$(for _ in $(seq $((n * 3))); do
+    curl -fs -H "Authorization: Bearer $TOKEN" "$LB_URL/api/v1/status" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin).get("node_id"))'
+  done | sort -u | paste -sd,)
+  echo "n$n nodes_seen=$seen"
   for w in memory chat; do
     p=$MEM_PATH; [ $w = chat ] && p=$CHAT_PATH
     pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${WARM}s" -s "$WORK/$w.lua" "$LB_URL$p" >/dev/null 2>&1
   done
   up0=$(mock_stat chat)
-  for r in $(seq "$RUNS"); do
+  for _ in $(seq "$RUNS"); do
     for w in memory chat; do
       p=$MEM_PATH; [ $w = chat ] && p=$CHAT_PATH
       run_wrk "n${n}_${w}_nginx" "$CONNS" "$DUR" "$WORK/$w.lua" "$LB_URL$p"
