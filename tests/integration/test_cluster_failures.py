@@ -360,9 +360,15 @@ def test_failures_under_a_steady_mixed_load():
         stored = _stored_tokens(c)
         audited = _audited_tokens(c, c.node_port(1))
         missing_store = sorted(load.acked - stored)
-        unlisted = {"node-%d" % i: sorted(load.acked - _listed_tokens(p))
-                    for i, p in enumerate(_nodes(c), 1)}
-        unlisted = {k: v for k, v in unlisted.items() if v}
+        # the last writes reach the other nodes' registries within a second
+        deadline = time.monotonic() + 1
+        while True:
+            unlisted = {"node-%d" % i: sorted(load.acked - _listed_tokens(p))
+                        for i, p in enumerate(_nodes(c), 1)}
+            unlisted = {k: v for k, v in unlisted.items() if v}
+            if not unlisted or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         missing_audit = sorted(load.acked - set(audited))
         dups = sorted(t for t, evs in audited.items() if len(evs) > 1)
         for t in dups[:5]:
