@@ -88,6 +88,8 @@ struct shared;
 /* Members added or removed here are told to the other nodes through s (channel identity),
  * and theirs are read again from the store the nodes share. */
 void auth_grants_share(struct auth_grants *g, struct shared *s);
+/* Reads the run-time members again if another node's change could not be read when told. */
+void auth_grants_retry_stale(struct auth_grants *g);
 /* A reference to the current set; auth_grant_set_unref when done. */
 struct auth_grant_set *auth_grants_current(struct auth_grants *g);
 void auth_grant_set_unref(struct auth_grant_set *s);
@@ -146,6 +148,8 @@ size_t auth_registry_count(struct auth_registry *reg);
  * a run-time token is refused (GW_EUNAVAIL) while this node cannot know them. Tokens created,
  * rotated or revoked here are told to the others (channel identity), theirs read again. */
 void auth_registry_share(struct auth_registry *reg, struct shared *s);
+/* Reads the run-time tokens again if another node's change could not be read when told. */
+void auth_registry_retry_stale(struct auth_registry *reg);
 
 /* Authenticates an Authorization header value. GW_EUNAUTH with a reason in msg on failure. */
 gw_err auth_authenticate(struct auth_registry *reg, const char *authorization, struct gw_pool *pool,

@@ -51,6 +51,8 @@ struct auth_grants {
     size_t n_rows;
     struct cfg *cfg;       /* the configuration the set was built from (ref held) */
     struct shared *shared; /* changes told to the other nodes, theirs read again */
+    atomic_bool stale;     /* another node's change could not be read yet: read again */
+    atomic_uint changes;   /* this node's own changes, counted under the lock */
 };
 
 /* --- sets ------------------------------------------------------------------------------- */
@@ -162,16 +164,33 @@ static void on_identity(void *arg, enum shared_channel ch, const char *payload)
         return;
     struct store_grant *rows = NULL;
     size_t n = 0;
-    if (store_grant_list(g->st, &rows, &n) != GW_OK) {
-        gw_warn("grants: changed on another node, but the store cannot be read");
-        return;
+    /* read without the lock: after a change made here meanwhile, read again (see tokens) */
+    for (int attempt = 0;; attempt++) {
+        unsigned seen = atomic_load(&g->changes);
+        bool failed = store_grant_list(g->st, &rows, &n) != GW_OK;
+        atomic_store(&g->stale, failed);
+        if (failed) {
+            gw_warn("grants: changed on another node, but the store cannot be read (again "
+                    "in 1 s)");
+            return;
+        }
+        pthread_mutex_lock(&g->lock);
+        if (atomic_load(&g->changes) == seen || attempt == 8)
+            break;
+        pthread_mutex_unlock(&g->lock);
+        store_grant_list_free(rows, n);
     }
-    pthread_mutex_lock(&g->lock);
     store_grant_list_free(g->rows, g->n_rows);
     g->rows = rows;
     g->n_rows = n;
     set_swap(g, set_build(g->cfg, g->rows, g->n_rows));
     pthread_mutex_unlock(&g->lock);
+}
+
+void auth_grants_retry_stale(struct auth_grants *g)
+{
+    if (atomic_exchange(&g->stale, false))
+        on_identity(g, SHARED_IDENTITY, "");
 }
 
 void auth_grants_share(struct auth_grants *g, struct shared *s)
@@ -445,6 +464,7 @@ gw_err auth_grant_add(struct auth_grants *g, const struct auth_principal *caller
                     ? GW_ECONFLICT
                     : store_grant_insert(g->st, &row);
     if (rc == GW_OK) {
+        atomic_fetch_add(&g->changes, 1);
         g->rows = gw_xrealloc(g->rows, (g->n_rows + 1) * sizeof(*g->rows));
         g->rows[g->n_rows++] = (struct store_grant){.tenant = gw_xstrdup(row.tenant),
                                                     .ns = gw_xstrdup(ns),
@@ -484,6 +504,7 @@ gw_err auth_grant_remove(struct auth_grants *g, const struct auth_principal *cal
     } else if ((rc = store_grant_delete(g->st, caller->tenant, ns, kname, value)) != GW_OK) {
         snprintf(msg, msgcap, "the grant could not be removed");
     } else {
+        atomic_fetch_add(&g->changes, 1);
         for (size_t i = 0; i < g->n_rows; i++) {
             struct store_grant *r = &g->rows[i];
             if (!strcmp(r->tenant, caller->tenant) && !strcmp(r->ns, ns) &&

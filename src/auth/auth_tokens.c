@@ -46,6 +46,8 @@ struct auth_registry {
     int32_t *index; /* entry index or -1; size index_cap (power of two) */
     size_t index_cap;
     struct shared *shared; /* revocations shared with other nodes (shared/shared.h) */
+    atomic_bool stale;     /* another node's change could not be read yet: read again */
+    atomic_uint changes;   /* this node's own changes, counted under the write lock */
 };
 
 /* --- entries and index ------------------------------------------------------------------- */
@@ -453,10 +455,19 @@ static gw_err reload_runtime(struct auth_registry *reg)
 {
     struct store_token *list = NULL;
     size_t n = 0;
-    gw_err rc = store_token_list(reg->st, &list, &n);
-    if (rc != GW_OK)
-        return rc;
-    pthread_rwlock_wrlock(&reg->lock);
+    /* the list is read without the lock: a change made here meanwhile (its row written after
+     * the read) would be lost by the swap, so the list is read again after one */
+    for (int attempt = 0;; attempt++) {
+        unsigned seen = atomic_load(&reg->changes);
+        gw_err rc = store_token_list(reg->st, &list, &n);
+        if (rc != GW_OK)
+            return rc;
+        pthread_rwlock_wrlock(&reg->lock);
+        if (atomic_load(&reg->changes) == seen || attempt == 8)
+            break;
+        pthread_rwlock_unlock(&reg->lock);
+        store_token_list_free(list, n);
+    }
     struct token_entry **old = reg->entries;
     size_t n_old = reg->n;
     reg->entries = NULL;
@@ -498,10 +509,19 @@ static gw_err reload_runtime(struct auth_registry *reg)
 static void on_identity(void *arg, enum shared_channel ch, const char *payload)
 {
     GW_UNUSED(ch);
+    struct auth_registry *reg = arg;
     if (*payload && strcmp(payload, "tokens") != 0)
         return;
-    if (reload_runtime(arg) != GW_OK)
-        gw_warn("tokens: changed on another node, but the store cannot be read");
+    bool failed = reload_runtime(reg) != GW_OK;
+    atomic_store(&reg->stale, failed);
+    if (failed)
+        gw_warn("tokens: changed on another node, but the store cannot be read (again in 1 s)");
+}
+
+void auth_registry_retry_stale(struct auth_registry *reg)
+{
+    if (atomic_exchange(&reg->stale, false))
+        on_identity(reg, SHARED_IDENTITY, "");
 }
 
 /* Tells the other nodes to read the run-time tokens again (called without the lock). */
@@ -678,6 +698,7 @@ gw_err auth_token_create(struct auth_registry *reg, const struct auth_principal 
     gw_err rc = find_by_id(reg, e->tenant, e->id) ? GW_ECONFLICT
                                                   : store_token_insert(reg->st, &row);
     if (rc == GW_OK) {
+        atomic_fetch_add(&reg->changes, 1);
         entries_push(reg, e);
         index_rebuild(reg);
         info_fill(pool, e, info);
@@ -741,6 +762,7 @@ gw_err auth_token_rotate(struct auth_registry *reg, const struct auth_principal 
     char old[64 + 8] = "secret:";
     int64_t expires = 0;
     if (rc == GW_OK) {
+        atomic_fetch_add(&reg->changes, 1);
         gw_hex(e->hash, GW_SHA256_LEN, old + 7);
         expires = e->expires_ms;
         memcpy(e->hash, hash, sizeof(hash));
@@ -766,6 +788,7 @@ gw_err auth_token_revoke(struct auth_registry *reg, const struct auth_principal 
     char key[256];
     int64_t expires = 0;
     if (rc == GW_OK) {
+        atomic_fetch_add(&reg->changes, 1);
         if (!e->revoked_ms)
             e->revoked_ms = now;
         *revoked_ms = e->revoked_ms;

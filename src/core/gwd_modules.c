@@ -440,6 +440,10 @@ static void identity_mod_reload(struct gwd *g, const struct cfg *c)
 static void identity_mod_tick(struct gwd *g)
 {
     auth_registry_flush_last_use(g->auth);
+    /* another node's change whose notification came while the store could not be read */
+    auth_registry_retry_stale(g->auth);
+    auth_grants_retry_stale(g->grants);
+    ns_registry_retry_stale(g->ns);
 }
 
 static void identity_mod_close(struct gwd *g)

@@ -39,6 +39,8 @@ struct shared;
 /* Agents registered or deleted here are told to the other nodes through s (channel identity),
  * and theirs are read again from the store the nodes share. */
 void ns_registry_share(struct ns_registry *reg, struct shared *s);
+/* Reads the run-time agents again if another node's change could not be read when told. */
+void ns_registry_retry_stale(struct ns_registry *reg);
 
 /* Looks up an agent of the tenant; GW_ENOTFOUND when unknown. Strings copied into pool. */
 gw_err ns_agent_find(struct ns_registry *reg, const char *tenant, const char *ns, const char *agent,

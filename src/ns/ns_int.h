@@ -7,6 +7,7 @@
 #include "ns/ns.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct ns_agent {
     char *tenant, *name, *ns, *agent, *channel, *memory_path, *description;
@@ -22,6 +23,8 @@ struct ns_registry {
     size_t n, cap;
     struct shared *shared; /* changes told to the other nodes, theirs read again */
     bool memory_in_store;  /* cluster mode: memory documents in the store (ns_memory.c) */
+    atomic_bool stale;     /* another node's change could not be read yet: read again */
+    atomic_uint changes;   /* this node's own changes, counted under the write lock */
 };
 
 #endif

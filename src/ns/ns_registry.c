@@ -105,11 +105,22 @@ static void on_identity(void *arg, enum shared_channel ch, const char *payload)
         return;
     struct store_agent *list = NULL;
     size_t n = 0;
-    if (store_agent_list(reg->st, &list, &n) != GW_OK) {
-        gw_warn("agents: changed on another node, but the store cannot be read");
-        return;
+    /* read without the lock: after a change made here meanwhile, read again (see tokens) */
+    for (int attempt = 0;; attempt++) {
+        unsigned seen = atomic_load(&reg->changes);
+        bool failed = store_agent_list(reg->st, &list, &n) != GW_OK;
+        atomic_store(&reg->stale, failed);
+        if (failed) {
+            gw_warn("agents: changed on another node, but the store cannot be read (again "
+                    "in 1 s)");
+            return;
+        }
+        pthread_rwlock_wrlock(&reg->lock);
+        if (atomic_load(&reg->changes) == seen || attempt == 8)
+            break;
+        pthread_rwlock_unlock(&reg->lock);
+        store_agent_list_free(list, n);
     }
-    pthread_rwlock_wrlock(&reg->lock);
     size_t kept = 0;
     for (size_t i = 0; i < reg->n; i++) {
         if (reg->agents[i].from_config)
@@ -121,6 +132,12 @@ static void on_identity(void *arg, enum shared_channel ch, const char *payload)
     add_store_agents(reg, list, n);
     pthread_rwlock_unlock(&reg->lock);
     store_agent_list_free(list, n);
+}
+
+void ns_registry_retry_stale(struct ns_registry *reg)
+{
+    if (atomic_exchange(&reg->stale, false))
+        on_identity(reg, SHARED_IDENTITY, "");
 }
 
 void ns_registry_share(struct ns_registry *reg, struct shared *s)
@@ -272,6 +289,7 @@ gw_err ns_agent_register(struct ns_registry *reg, const char *tenant, const char
     };
     gw_err rc = find(reg, tenant, ns, agent) ? GW_ECONFLICT : store_agent_insert(reg->st, &row);
     if (rc == GW_OK) {
+        atomic_fetch_add(&reg->changes, 1);
         push(reg, tenant, name, name, mem, description, false);
         info_fill(pool, &reg->agents[reg->n - 1], out);
     }
@@ -300,6 +318,7 @@ gw_err ns_agent_delete(struct ns_registry *reg, const char *tenant, const char *
         rc = store_agent_delete(reg->st, tenant, a->name);
         if (rc != GW_OK)
             break;
+        atomic_fetch_add(&reg->changes, 1);
         if (ns_memory_remove(reg, a->memory_path) != GW_OK)
             gw_warn("agents: %s/%s deleted, but its memory document could not be removed", ns,
                     agent);
