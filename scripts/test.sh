@@ -53,9 +53,7 @@ chmod 755 "$pgdir"
 trap 'tests/pg/cluster.sh stop "$pgdir/pg" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
 t0=$(date +%s)
 if pg=$(tests/pg/cluster.sh start "$pgdir/pg"); then
-  # test_cluster_failures starts its own PostgreSQL (scripts/cluster.sh): once is enough
-  GWTEST_STORE=postgresql GWTEST_PG="$pg" ctest --test-dir build --output-on-failure -j2 \
-    -E 'integration/test_cluster_failures' ||
+  GWTEST_STORE=postgresql GWTEST_PG="$pg" ctest --test-dir build --output-on-failure -j2 ||
     status=1
 else
   echo "cannot start the PostgreSQL test cluster"
