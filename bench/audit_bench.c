@@ -14,6 +14,9 @@
 #include "base/util.h"
 #include "store/store.h"
 
+#include <limits.h>
+#include "../tests/unit/test_tmp.h" /* scratch directories under $TMPDIR */
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -70,8 +73,10 @@ int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 64;
     int seconds = argc > 2 ? atoi(argv[2]) : 5;
-    char tmpl[] = "/tmp/audit-bench-XXXXXX";
-    const char *dir = argc > 3 && strcmp(argv[3], "-") != 0 ? argv[3] : mkdtemp(tmpl);
+    char tmpl[PATH_MAX];
+    const char *dir = argc > 3 && strcmp(argv[3], "-") != 0
+                          ? argv[3]
+                          : (test_tmpdir(tmpl, sizeof tmpl, "audit-bench") ? tmpl : NULL);
     g_async = argc > 4 && strcmp(argv[4], "async") == 0;
     if (threads < 1 || threads > 1024 || seconds < 1 || !dir) {
         fprintf(stderr, "usage: audit_bench [threads 1-1024] [seconds] [dir]\n");

@@ -15,6 +15,9 @@
 #include "base/util.h"
 #include "store/store.h"
 
+#include <limits.h>
+#include "../tests/unit/test_tmp.h" /* scratch directories under $TMPDIR */
+
 #include <unistd.h>
 
 #define SAMPLES 2000
@@ -70,8 +73,10 @@ static void fill(struct audit *a, int64_t have, int64_t want)
 int main(int argc, char **argv)
 {
     int64_t events = argc > 1 ? strtoll(argv[1], NULL, 10) : 1000000;
-    char tmpl[] = "/tmp/audit-proof-XXXXXX";
-    const char *dir = argc > 2 && strcmp(argv[2], "-") != 0 ? argv[2] : mkdtemp(tmpl);
+    char tmpl[PATH_MAX];
+    const char *dir = argc > 2 && strcmp(argv[2], "-") != 0
+                          ? argv[2]
+                          : (test_tmpdir(tmpl, sizeof tmpl, "audit-proof") ? tmpl : NULL);
     if (events < 2 || !dir) {
         fprintf(stderr, "usage: audit_proof [events >= 2] [dir|-]\n");
         return 2;

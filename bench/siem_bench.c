@@ -18,6 +18,9 @@
 #include "net/net.h"
 #include "store/store.h"
 
+#include <limits.h>
+#include "../tests/unit/test_tmp.h" /* scratch directories under $TMPDIR */
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -166,8 +169,8 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
     unsigned batch = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 500;
-    char tmpl[] = "/tmp/siem-bench-XXXXXX";
-    const char *dir = mkdtemp(tmpl);
+    char tmpl[PATH_MAX];
+    const char *dir = (test_tmpdir(tmpl, sizeof tmpl, "siem-bench") ? tmpl : NULL);
     if (n < 1 || batch < 1 || batch > 10000 || !dir)
         return 2;
     net_init();

@@ -115,7 +115,7 @@ static int64_t witness_tick(void *ctx)
     if (w->next_ns && gw_mono_ns() < w->next_ns)
         return w->next_ns;
     pthread_mutex_lock(&w->mu);
-    char **todo = w->dirty;
+    char **pending = w->dirty;
     size_t n = w->n_dirty;
     char *url = w->url ? gw_xstrdup(w->url) : NULL;
     char *auth = w->auth ? gw_xstrdup(w->auth) : NULL;
@@ -124,13 +124,13 @@ static int64_t witness_tick(void *ctx)
     pthread_mutex_unlock(&w->mu);
     bool failed = false;
     for (size_t i = 0; i < n; i++) {
-        if (url && !failed && post(w, todo[i], url, auth) != GW_OK)
+        if (url && !failed && post(w, pending[i], url, auth) != GW_OK)
             failed = true;
         if (failed)
-            mark(w, todo[i]); /* again, with the head newest by then */
-        free(todo[i]);
+            mark(w, pending[i]); /* posted on a later tick, with the newest head by then */
+        free(pending[i]);
     }
-    free(todo);
+    free(pending);
     free(url);
     if (auth)
         explicit_bzero(auth, strlen(auth));
