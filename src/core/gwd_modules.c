@@ -513,6 +513,7 @@ static int llm_mod_open(struct gwd *g, const struct cfg *c)
         gw_error("cannot start the model client");
         return 1;
     }
+    llm_client_share(g->llm, g->shared);
     return 0;
 }
 

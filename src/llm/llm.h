@@ -78,6 +78,10 @@ struct llm_request {
 struct net_loop;
 /* The client runs on the outbound loop net (net/net.h), which must outlive it. */
 gw_err llm_client_start(struct net_loop *net, struct llm_client **out);
+struct shared;
+/* Counts the providers' limits across the cluster when sh is Redis-backed (llm_quota.h); call
+ * before the first model call. In-process: each node's schedulers alone (the default). */
+void llm_client_share(struct llm_client *c, struct shared *sh);
 /* Cancels every call in flight (their on_done report GW_ECANCELED) and leaves the loop. */
 void llm_client_stop(struct llm_client *c);
 

@@ -12,6 +12,7 @@
  */
 #include "base/prelude.h"
 #include "llm/llm.h"
+#include "llm/llm_quota.h"
 #include "llm/llm_registry.h"
 #include "llm/llm_sched.h"
 #include "base/json.h"
@@ -20,6 +21,7 @@
 #include "base/util.h"
 #include "base/worker.h"
 #include "net/net.h"
+#include "shared/shared.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -36,6 +38,7 @@ enum xstate { X_NEW, X_QUEUED, X_RETRY_WAIT, X_RUNNING, X_DONE };
 struct provider_slot {
     char name[136]; /* "<provider>", or "<tenant>:<provider>" for a run-time one */
     struct llm_sched *sched;
+    struct llm_quota *quota; /* the cluster's count of its limits, or NULL */
 };
 
 struct llm_exchange {
@@ -89,6 +92,9 @@ struct llm_client {
     atomic_int cancels; /* llm_cancel calls not yet handled by the loop */
     struct provider_slot *slots;
     size_t n_slots;
+    struct shared *_Atomic shared; /* Redis-backed, or NULL: limits per node */
+    int64_t beat_at;               /* wall ms of the next llm_quota_beat */
+    unsigned nodes;                /* nodes last seen */
     /* loop thread only */
     struct llm_exchange *live;
     struct llm_exchange *retrying;
@@ -130,6 +136,8 @@ static struct llm_sched *sched_for(struct llm_client *cl, const struct llm_targe
     snprintf(key, sizeof(key), "%s%s%s", t->tenant ? t->tenant : "", t->tenant ? ":" : "", p->name);
     for (size_t i = 0; i < cl->n_slots; i++) {
         if (strcmp(cl->slots[i].name, key) == 0) {
+            if (cl->slots[i].quota)
+                llm_quota_set_limits(cl->slots[i].quota, &p->limits);
             llm_sched_set_limits(cl->slots[i].sched, &p->limits);
             return cl->slots[i].sched;
         }
@@ -139,7 +147,14 @@ static struct llm_sched *sched_for(struct llm_client *cl, const struct llm_targe
     struct provider_slot *s = &cl->slots[cl->n_slots++];
     snprintf(s->name, sizeof(s->name), "%s", key);
     s->sched = llm_sched_new(&p->limits);
+    struct shared *sh = atomic_load(&cl->shared);
+    s->quota = sh ? llm_quota_new(sh, key, &p->limits) : NULL;
     pthread_mutex_unlock(&cl->lock);
+    if (s->quota) {
+        struct llm_gate g = llm_quota_gate(s->quota);
+        llm_quota_set_nodes(s->quota, cl->nodes);
+        llm_sched_set_gate(s->sched, &g);
+    }
     return s->sched;
 }
 
@@ -556,6 +571,30 @@ static void take_incoming(struct llm_client *cl)
     }
 }
 
+/* Cluster mode: counts this node once per epoch, and the quotas' running calls in new epochs
+ * (their leases); wakes the loop for the next epoch. */
+static void share_tick(struct llm_client *cl, int64_t *timeout_ms)
+{
+    struct shared *sh = atomic_load(&cl->shared);
+    if (!sh)
+        return;
+    int64_t wall = gw_now_ms();
+    if (wall >= cl->beat_at) {
+        unsigned n = llm_quota_beat(sh, wall);
+        cl->nodes = n ? n : cl->nodes;
+        cl->beat_at = n ? (wall / LLM_QUOTA_EPOCH_MS + 1) * LLM_QUOTA_EPOCH_MS : wall + 1000;
+    }
+    int64_t w = cl->beat_at - wall;
+    for (size_t i = 0; i < cl->n_slots; i++) {
+        if (!cl->slots[i].quota)
+            continue;
+        llm_quota_set_nodes(cl->slots[i].quota, cl->nodes);
+        w = GW_MIN(w, llm_quota_tick(cl->slots[i].quota, wall));
+    }
+    if (w < *timeout_ms)
+        *timeout_ms = w > 0 ? w : 1;
+}
+
 static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
 {
     int64_t now = now_ms();
@@ -568,6 +607,7 @@ static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
             *timeout_ms = x->due_ms - now;
         }
     }
+    share_tick(cl, timeout_ms);
     for (size_t i = 0; i < cl->n_slots; i++) {
         struct llm_sched *s = cl->slots[i].sched;
         struct llm_ticket *t;
@@ -618,6 +658,11 @@ static void attach(void *arg)
     net_loop_add_source(cl->net, &cl->source);
 }
 
+void llm_client_share(struct llm_client *cl, struct shared *sh)
+{
+    atomic_store(&cl->shared, sh && strcmp(shared_backend(sh), "redis") == 0 ? sh : NULL);
+}
+
 gw_err llm_client_start(struct net_loop *net, struct llm_client **out)
 {
     struct llm_client *cl = gw_xcalloc(1, sizeof(*cl));
@@ -659,8 +704,10 @@ void llm_client_stop(struct llm_client *cl)
     if (!cl)
         return;
     net_loop_call(cl->net, detach, cl);
-    for (size_t i = 0; i < cl->n_slots; i++)
+    for (size_t i = 0; i < cl->n_slots; i++) {
         llm_sched_free(cl->slots[i].sched);
+        llm_quota_free(cl->slots[i].quota);
+    }
     free(cl->slots);
     pthread_mutex_destroy(&cl->lock);
     free(cl);
@@ -793,15 +840,20 @@ json_t *llm_client_status(struct llm_client *cl, const char *tenant)
             continue; /* another tenant's provider */
         struct llm_sched_stats st;
         llm_sched_stats(cl->slots[i].sched, &st);
-        json_object_set_new(out, colon ? colon + 1 : name,
-                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "running",
-                                      (json_int_t)st.running, "queued", (json_int_t)st.queued,
-                                      "max_concurrent", (json_int_t)st.max_concurrent, "admitted",
-                                      (json_int_t)st.admitted, "rejected", (json_int_t)st.rejected,
-                                      "expired", (json_int_t)st.expired, "wait_p50_ms",
-                                      (json_int_t)st.wait_p50_ms, "wait_p99_ms",
-                                      (json_int_t)st.wait_p99_ms, "wait_max_ms",
-                                      (json_int_t)st.wait_max_ms));
+        json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "running",
+                              (json_int_t)st.running, "queued", (json_int_t)st.queued,
+                              "max_concurrent", (json_int_t)st.max_concurrent, "admitted",
+                              (json_int_t)st.admitted, "rejected", (json_int_t)st.rejected,
+                              "expired", (json_int_t)st.expired, "wait_p50_ms",
+                              (json_int_t)st.wait_p50_ms, "wait_p99_ms", (json_int_t)st.wait_p99_ms,
+                              "wait_max_ms", (json_int_t)st.wait_max_ms);
+        if (cl->slots[i].quota) { /* whose count holds the limits: the cluster's or a share */
+            unsigned nodes = 1;
+            json_object_set_new(o, "limits",
+                                json_string(llm_quota_mode(cl->slots[i].quota, &nodes)));
+            json_object_set_new(o, "nodes", json_integer(nodes));
+        }
+        json_object_set_new(out, colon ? colon + 1 : name, o);
     }
     pthread_mutex_unlock(&cl->lock);
     return out;

@@ -119,6 +119,8 @@ struct pub { /* what llm_sched_stats reads, under lock */
 struct llm_sched {
     struct cfg_provider_limits lim;
     unsigned max_conc;
+    struct llm_gate gate; /* take == NULL: none */
+    int64_t gate_until;   /* the gate refused: not asked again before this time */
     struct bucket rpm, tpm;
     int64_t now; /* latest time seen (time never goes back inside the scheduler) */
     bool have_now;
@@ -437,6 +439,20 @@ static bool limits_allow(const struct llm_sched *s, const struct llm_ticket *tk)
            bucket_allows(&s->tpm, bucket_cost(&s->tpm, tk->est_tokens));
 }
 
+/* The gate's word, once the local limits allow: false holds the head back until gate_until. */
+static bool gate_allows(struct llm_sched *s, struct llm_ticket *tk)
+{
+    if (!s->gate.take)
+        return true;
+    if (s->now < s->gate_until)
+        return false;
+    int64_t wait = 0;
+    if (s->gate.take(s->gate.arg, tk, &wait))
+        return true;
+    s->gate_until = s->now + (wait > 0 ? wait : 1);
+    return false;
+}
+
 static void admit(struct llm_sched *s, struct llm_ticket *tk)
 {
     bucket_take(&s->rpm, bucket_cost(&s->rpm, 1));
@@ -462,9 +478,17 @@ void llm_sched_set_limits(struct llm_sched *s, const struct cfg_provider_limits 
 {
     s->lim = *lim;
     s->max_conc = lim->max_concurrent ? lim->max_concurrent : 1;
-    bucket_set(&s->rpm, lim->rpm);
-    bucket_set(&s->tpm, lim->tpm);
+    bucket_set(&s->rpm, s->gate.take ? 0 : lim->rpm);
+    bucket_set(&s->tpm, s->gate.take ? 0 : lim->tpm);
     publish(s, -1);
+}
+
+void llm_sched_set_gate(struct llm_sched *s, const struct llm_gate *g)
+{
+    s->gate = g ? *g : (struct llm_gate){0};
+    s->gate_until = 0;
+    struct cfg_provider_limits lim = s->lim;
+    llm_sched_set_limits(s, &lim);
 }
 
 void llm_sched_free(struct llm_sched *s)
@@ -501,12 +525,14 @@ enum llm_admit llm_sched_submit(struct llm_sched *s, struct llm_ticket *t, int64
     t->next = t->prev = NULL;
     t->queue = NULL;
     t->queued = t->running = false;
+    t->gate_mode = 0;
+    t->gate_tokens = 0;
     t->enqueued_ms = now;
     double est = t->est_tokens > 0 ? (double)t->est_tokens : 0;
     s->avg_est = s->have_avg_est ? 0.9 * s->avg_est + 0.1 * est : est;
     s->have_avg_est = true;
 
-    if (s->queued == 0 && limits_allow(s, t)) {
+    if (s->queued == 0 && limits_allow(s, t) && gate_allows(s, t)) {
         admit(s, t);
         res = LLM_ADMITTED;
     } else if (s->queued >= s->lim.max_queue) {
@@ -528,7 +554,7 @@ struct llm_ticket *llm_sched_next(struct llm_sched *s, int64_t now_ms)
         return NULL;
     struct uq *u = t->ucur;
     struct llm_ticket *tk = u->head;
-    if (!limits_allow(s, tk))
+    if (!limits_allow(s, tk) || !gate_allows(s, tk))
         return NULL; /* the head of the line waits; nobody overtakes it */
     /* move both cursors on before the ticket leaves (which may free u and t) */
     t->ucur = u->rnext;
@@ -579,6 +605,8 @@ void llm_sched_release(struct llm_sched *s, struct llm_ticket *t, int64_t actual
     }
     if (s->running > 0)
         s->running--;
+    if (s->gate.give)
+        s->gate.give(s->gate.arg, t, actual_tokens);
     if (actual_tokens >= 0 && s->tpm.cap > 0) {
         struct bucket *b = &s->tpm;
         double charged = bucket_cost(b, t->est_tokens);
@@ -603,6 +631,8 @@ int64_t llm_sched_next_wakeup_ms(struct llm_sched *s, int64_t now_ms)
         const struct llm_ticket *tk = s->tcur->ucur->head;
         int64_t b = GW_MAX(bucket_wait_ms(&s->rpm, bucket_cost(&s->rpm, 1)),
                            bucket_wait_ms(&s->tpm, bucket_cost(&s->tpm, tk->est_tokens)));
+        if (s->gate.take && s->gate_until > now)
+            b = GW_MAX(b, s->gate_until - now);
         w = GW_MIN(w, b);
     }
     /* at full concurrency only a release (which the caller sees) or expiry changes things */
@@ -625,6 +655,8 @@ unsigned llm_sched_retry_after_s(struct llm_sched *s, int64_t now_ms)
         if (need > 0)
             ms = GW_MAX(ms, need / s->tpm.per_ms);
     }
+    if (s->gate.take && s->gate_until > s->now)
+        ms = GW_MAX(ms, (double)(s->gate_until - s->now));
     double free_slots = s->running < s->max_conc ? (double)(s->max_conc - s->running) : 0;
     if (n > free_slots) {
         /* one slot frees every release_gap_ms; unknown: assume calls of about a second */

@@ -33,6 +33,18 @@ struct llm_ticket {
     struct llm_ticket *next, *prev; /* the user's FIFO */
     void *queue;                    /* the user queue it waits in */
     bool queued, running;
+    /* private to the gate (llm_quota.c) */
+    int gate_mode;       /* how the gate admitted it: 0 not at all */
+    int64_t gate_tokens; /* tokens it charged */
+};
+
+/* A gate the head of the line must also pass: the cluster's share of the limits (llm_quota.h).
+ * take admits t (true) or says how long to wait before asking again (*wait_ms > 0); give
+ * returns what t took when it ends (actual_tokens < 0: keep the estimate). */
+struct llm_gate {
+    bool (*take)(void *arg, struct llm_ticket *t, int64_t *wait_ms);
+    void (*give)(void *arg, struct llm_ticket *t, int64_t actual_tokens);
+    void *arg;
 };
 
 enum llm_admit { LLM_ADMITTED, LLM_QUEUED, LLM_REJECTED };
@@ -42,6 +54,9 @@ struct llm_sched;
 struct llm_sched *llm_sched_new(const struct cfg_provider_limits *lim);
 /* New limits (reload); waiting tickets stay queued. */
 void llm_sched_set_limits(struct llm_sched *s, const struct cfg_provider_limits *lim);
+/* With a gate the requests and tokens per minute are the gate's to count (the local buckets
+ * are off); concurrency is still held to max_concurrent here. NULL: no gate. */
+void llm_sched_set_gate(struct llm_sched *s, const struct llm_gate *g);
 /* Frees the scheduler; tickets still linked are simply forgotten (the caller fails them). */
 void llm_sched_free(struct llm_sched *s);
 

@@ -184,3 +184,11 @@ void shared_deliver(struct shared *s, enum shared_channel ch, const char *payloa
             s->handlers[i].fn(s->handlers[i].arg, ch, payload);
     pthread_rwlock_unlock(&s->lock);
 }
+
+gw_err shared_counter_incr_cluster(struct shared *s, const char *key, int64_t by, int64_t window_ms,
+                                   int64_t *value)
+{
+    if (!shared_key_ok(key, SHARED_KEY_MAX) || window_ms <= 0)
+        return GW_EINVAL;
+    return s->ops->incr(s->impl, key, by, window_ms, value) == GW_OK ? GW_OK : GW_EUNAVAIL;
+}
