@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * llm_quota.c — a provider's limits across the cluster (algorithm and reasons in llm_quota.h).
  *
- * Counting goes through shared_counter_incr_cluster, which fails rather than count on this
- * node alone, so that a failure switches this quota to its per-node share at once. An
- * admission that fails half-way takes back what it took (best effort: the keys expire anyway).
+ * Counting goes through shared_counter_incr_batch: every counter of a step in one round trip
+ * (an admission, a release, a new epoch), and a failure rather than a count on this node
+ * alone, so that the quota switches to its per-node share at once. An admission over a limit
+ * takes back all it took in a second round trip (best effort: the keys expire anyway).
  */
 #include "base/prelude.h"
 #include "llm/llm_quota.h"
@@ -17,7 +18,8 @@
 
 #define MINUTE_MS 60000
 #define KEY_MAX 200
-#define RETRY_MS 1000 /* degraded: how often Redis is tried again */
+#define RUN_WINDOW_MS (3 * LLM_QUOTA_EPOCH_MS) /* outlives the epoch after the one it counts */
+#define RETRY_MS 1000                          /* degraded: how often Redis is tried again */
 
 enum { MODE_CLUSTER = 1, MODE_LOCAL = 2 }; /* llm_ticket.gate_mode */
 
@@ -33,49 +35,66 @@ struct llm_quota {
     int64_t retry_at;     /* degraded: Redis is not asked again before this (wall ms) */
     int64_t local_start;  /* this node's own minute (node-share mode) */
     int64_t local_req, local_tok;
-    bool failed; /* a counter call of the current attempt failed */
 };
 
-static void key_of(const struct llm_quota *q, char *out, const char *what, int64_t epoch)
+/* A batch of counter updates under construction. */
+struct batch {
+    struct shared_incr v[SHARED_BATCH_MAX];
+    char keys[SHARED_BATCH_MAX][KEY_MAX];
+    size_t n;
+};
+
+static int64_t epoch_of(int64_t now)
 {
+    return now / LLM_QUOTA_EPOCH_MS;
+}
+
+/* Adds "llm:<name>:<what>[:<epoch>]" += by; returns its index. */
+static size_t batch_add(struct batch *b, const struct llm_quota *q, const char *what, int64_t epoch,
+                        int64_t by)
+{
+    size_t i = b->n++;
     if (epoch >= 0)
-        snprintf(out, KEY_MAX, "llm:%s:%s:%" PRId64, q->name, what, epoch);
+        snprintf(b->keys[i], KEY_MAX, "llm:%s:%s:%" PRId64, q->name, what, epoch);
     else
-        snprintf(out, KEY_MAX, "llm:%s:%s", q->name, what);
+        snprintf(b->keys[i], KEY_MAX, "llm:%s:%s", q->name, what);
+    b->v[i] = (struct shared_incr){.key = b->keys[i],
+                                   .by = by,
+                                   .window_ms = epoch >= 0 ? RUN_WINDOW_MS : MINUTE_MS};
+    return i;
 }
 
-static gw_err add(struct llm_quota *q, const char *what, int64_t epoch, int64_t by,
-                  int64_t window_ms, int64_t *value)
+/* Switches between the cluster's count and this node's share, saying so once. */
+static void set_degraded(struct llm_quota *q, bool degraded, const char *why)
 {
-    char key[KEY_MAX];
-    int64_t v = 0;
-    key_of(q, key, what, epoch);
-    gw_err rc = shared_counter_incr_cluster(q->sh, key, by, window_ms, value ? value : &v);
-    if (rc != GW_OK)
-        q->failed = true;
-    return rc;
-}
-
-/* After an attempt to count: switches between the cluster's count and the node's share. */
-static void settle(struct llm_quota *q, const char *why)
-{
-    bool failed = q->failed;
-    q->failed = false;
-    if (failed)
+    if (degraded)
         q->retry_at = gw_now_ms() + RETRY_MS;
-    if (failed == q->degraded)
+    if (degraded == q->degraded)
         return;
-    q->degraded = failed;
-    if (failed)
+    q->degraded = degraded;
+    if (degraded)
         gw_warn("llm: provider %s: limits counted on this node alone (a share of 1/%u): %s",
                 q->name, q->nodes, why);
     else
         gw_info("llm: provider %s: limits counted across the cluster again", q->name);
 }
 
-static int64_t epoch_of(int64_t now)
+/* Sends the batch; a failure makes the quota degraded (the caller's next step sees it). */
+static bool batch_send(struct llm_quota *q, struct batch *b)
 {
-    return now / LLM_QUOTA_EPOCH_MS;
+    if (b->n == 0)
+        return true;
+    bool ok = shared_counter_incr_batch(q->sh, b->v, b->n) == GW_OK;
+    set_degraded(q, !ok, "the shared counters cannot be reached");
+    return ok;
+}
+
+/* The same batch with every increment negated: takes back what it counted. */
+static void batch_undo(struct llm_quota *q, struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        b->v[i].by = -b->v[i].by;
+    batch_send(q, b);
 }
 
 /* A limit split between the nodes: limit / nodes, at least 1; 0 stays unlimited. */
@@ -112,15 +131,15 @@ void llm_quota_free(struct llm_quota *q)
 
 unsigned llm_quota_beat(struct shared *sh, int64_t now_ms)
 {
-    char key[KEY_MAX];
-    int64_t e = epoch_of(now_ms), seen = 0, prev = 0;
-    snprintf(key, sizeof(key), "llm:nodes:%" PRId64, e);
-    if (shared_counter_incr_cluster(sh, key, 1, 3 * LLM_QUOTA_EPOCH_MS, &seen) != GW_OK)
+    char cur[KEY_MAX], prev[KEY_MAX];
+    int64_t e = epoch_of(now_ms);
+    snprintf(cur, sizeof(cur), "llm:nodes:%" PRId64, e);
+    snprintf(prev, sizeof(prev), "llm:nodes:%" PRId64, e - 1);
+    struct shared_incr v[2] = {{.key = cur, .by = 1, .window_ms = RUN_WINDOW_MS},
+                               {.key = prev, .by = 0, .window_ms = RUN_WINDOW_MS}};
+    if (shared_counter_incr_batch(sh, v, 2) != GW_OK)
         return 0;
-    snprintf(key, sizeof(key), "llm:nodes:%" PRId64, e - 1);
-    if (shared_counter_incr_cluster(sh, key, 0, 3 * LLM_QUOTA_EPOCH_MS, &prev) != GW_OK)
-        return 0;
-    return (unsigned)GW_MAX(1, GW_MAX(seen, prev));
+    return (unsigned)GW_MAX(1, GW_MAX(v[0].value, v[1].value));
 }
 
 void llm_quota_set_nodes(struct llm_quota *q, unsigned nodes)
@@ -128,99 +147,67 @@ void llm_quota_set_nodes(struct llm_quota *q, unsigned nodes)
     q->nodes = nodes ? nodes : 1;
 }
 
-/* Counts the running calls in every epoch up to e + 1 not counted yet. */
-static void register_running(struct llm_quota *q, int64_t e)
-{
-    for (int64_t k = GW_MAX(q->reg_through + 1, e); k <= e + 1; k++) {
-        if (q->running && add(q, "run", k, q->running, 3 * LLM_QUOTA_EPOCH_MS, NULL) != GW_OK)
-            return;
-        q->reg_through = k;
-    }
-}
-
 int64_t llm_quota_tick(struct llm_quota *q, int64_t now_ms)
 {
     int64_t e = epoch_of(now_ms), next = (e + 1) * LLM_QUOTA_EPOCH_MS - now_ms;
-    char msg[256] = "the shared counters cannot be reached";
+    char msg[256];
     if (q->degraded && now_ms < q->retry_at)
         return GW_MIN(next, q->retry_at - now_ms);
-    if (!shared_health(q->sh, msg, sizeof(msg)))
-        q->failed = true; /* not synced: what it counts now may be lost */
-    else
-        register_running(q, e);
-    settle(q, msg);
+    if (!shared_health(q->sh, msg, sizeof(msg))) { /* not synced: counts may be lost */
+        set_degraded(q, true, msg);
+        return GW_MIN(next, RETRY_MS);
+    }
+    /* the running calls, in every epoch up to e + 1 not counted yet */
+    struct batch b = {.n = 0};
+    for (int64_t k = GW_MAX(q->reg_through + 1, e); k <= e + 1 && q->running; k++)
+        batch_add(&b, q, "run", k, q->running);
+    if (b.n == 0)
+        set_degraded(q, false, NULL); /* nothing to count: the next call asks Redis */
+    if (batch_send(q, &b))
+        q->reg_through = GW_MAX(q->reg_through, e + 1);
     return q->degraded ? GW_MIN(next, RETRY_MS) : next;
 }
 
-/* Takes back one running call from the epochs that count it. */
-static void unregister_one(struct llm_quota *q, int64_t e)
-{
-    for (int64_t k = e; k <= q->reg_through; k++)
-        add(q, "run", k, -1, 3 * LLM_QUOTA_EPOCH_MS, NULL);
-}
-
-/* Counts the call in epoch e's count and the minute's: GW_OK admitted, GW_ETHROTTLED over a limit
- * (*wait_ms set); q->failed when Redis did not answer (what was taken is given back). */
-static gw_err take_counted(struct llm_quota *q, struct llm_ticket *t, int64_t e, int64_t *wait_ms)
-{
-    int64_t v = 0;
-    unsigned conc = q->lim.max_concurrent ? q->lim.max_concurrent : 1;
-    if (add(q, "run", e, 1, 3 * LLM_QUOTA_EPOCH_MS, &v) != GW_OK)
-        return GW_EUNAVAIL;
-    if (v > (int64_t)conc) {
-        add(q, "run", e, -1, 3 * LLM_QUOTA_EPOCH_MS, NULL);
-        *wait_ms = LLM_QUOTA_POLL_MS;
-        return GW_ETHROTTLED;
-    }
-    gw_err rc = add(q, "run", e + 1, 1, 3 * LLM_QUOTA_EPOCH_MS, NULL);
-    int64_t tokens = 0;
-    const char *over = NULL;
-    if (rc == GW_OK && q->lim.rpm) {
-        rc = add(q, "rpm", -1, 1, MINUTE_MS, &v);
-        if (rc == GW_OK && v > (int64_t)q->lim.rpm)
-            over = "rpm"; /* the window is spent: no need to take the request back */
-    }
-    if (rc == GW_OK && !over && q->lim.tpm) {
-        tokens = GW_MIN(GW_MAX(t->est_tokens, 0), (int64_t)q->lim.tpm);
-        rc = add(q, "tpm", -1, tokens, MINUTE_MS, &v);
-        if (rc == GW_OK && v > (int64_t)q->lim.tpm && v > tokens) { /* alone: it runs */
-            add(q, "tpm", -1, -tokens, MINUTE_MS, NULL);
-            if (q->lim.rpm)
-                add(q, "rpm", -1, -1, MINUTE_MS, NULL);
-            over = "tpm";
-        }
-    }
-    if (rc == GW_OK && over) {
-        char key[KEY_MAX];
-        int64_t left = 0;
-        key_of(q, key, over, -1);
-        if (shared_counter_get(q->sh, key, &v, &left) != GW_OK || left <= 0)
-            left = LLM_QUOTA_POLL_MS;
-        *wait_ms = left;
-        rc = GW_ETHROTTLED;
-    }
-    if (rc != GW_OK) {
-        for (int64_t k = e; k <= e + 1; k++)
-            add(q, "run", k, -1, 3 * LLM_QUOTA_EPOCH_MS, NULL);
-        return rc;
-    }
-    t->gate_mode = MODE_CLUSTER;
-    t->gate_tokens = tokens;
-    q->running++;
-    return GW_OK;
-}
-
 /* Counts the call in the cluster: GW_OK admitted, GW_ETHROTTLED over a limit (*wait_ms set),
- * GW_EUNAVAIL Redis did not answer (nothing left taken). */
+ * GW_EUNAVAIL Redis did not answer. */
 static gw_err take_cluster(struct llm_quota *q, struct llm_ticket *t, int64_t *wait_ms)
 {
-    int64_t now = gw_now_ms();
+    int64_t now = gw_now_ms(), e = epoch_of(now);
     llm_quota_tick(q, now);
     if (q->degraded)
         return GW_EUNAVAIL;
-    gw_err rc = take_counted(q, t, epoch_of(now), wait_ms);
-    settle(q, "the shared counters cannot be reached");
-    return q->degraded ? GW_EUNAVAIL : rc;
+    int64_t conc = q->lim.max_concurrent ? q->lim.max_concurrent : 1;
+    int64_t tokens = q->lim.tpm ? GW_MIN(GW_MAX(t->est_tokens, 0), (int64_t)q->lim.tpm) : 0;
+    struct batch b = {.n = 0};
+    size_t run = batch_add(&b, q, "run", e, 1), rpm = SIZE_MAX, tpm = SIZE_MAX;
+    batch_add(&b, q, "run", e + 1, 1);
+    if (q->lim.rpm)
+        rpm = batch_add(&b, q, "rpm", -1, 1);
+    if (q->lim.tpm)
+        tpm = batch_add(&b, q, "tpm", -1, tokens);
+    if (!batch_send(q, &b))
+        return GW_EUNAVAIL; /* what was counted expires with its window */
+    const char *over = NULL;
+    if (rpm != SIZE_MAX && b.v[rpm].value > (int64_t)q->lim.rpm)
+        over = "rpm";
+    else if (tpm != SIZE_MAX && b.v[tpm].value > (int64_t)q->lim.tpm && b.v[tpm].value > tokens)
+        over = "tpm"; /* (a call alone in its window runs, however large) */
+    if (!over && b.v[run].value <= conc) {
+        t->gate_mode = MODE_CLUSTER;
+        t->gate_tokens = tokens;
+        q->running++;
+        return GW_OK;
+    }
+    batch_undo(q, &b);
+    *wait_ms = LLM_QUOTA_POLL_MS;
+    if (over) { /* the minute is spent: wait for its end */
+        char key[KEY_MAX];
+        int64_t v = 0, left = 0;
+        snprintf(key, sizeof(key), "llm:%s:%s", q->name, over);
+        if (shared_counter_get(q->sh, key, &v, &left) == GW_OK && left > 0)
+            *wait_ms = left;
+    }
+    return GW_ETHROTTLED;
 }
 
 /* This node's share of the limits, counted here alone (Redis unreachable). */
@@ -266,12 +253,13 @@ static void gate_give(void *arg, struct llm_ticket *t, int64_t actual_tokens)
         q->local_tok += delta;
     } else if (t->gate_mode == MODE_CLUSTER) {
         q->running -= q->running > 0;
-        if (!q->degraded) {
-            unregister_one(q, epoch_of(gw_now_ms()));
-            if (delta)
-                add(q, "tpm", -1, delta, MINUTE_MS, NULL);
-            settle(q, "the shared counters cannot be reached");
-        }
+        struct batch b = {.n = 0};
+        for (int64_t k = epoch_of(gw_now_ms()); k <= q->reg_through && b.n < 2; k++)
+            batch_add(&b, q, "run", k, -1); /* the epochs that count it */
+        if (delta)
+            batch_add(&b, q, "tpm", -1, delta);
+        if (!q->degraded)
+            batch_send(q, &b);
     }
     t->gate_mode = 0;
 }

@@ -185,10 +185,12 @@ void shared_deliver(struct shared *s, enum shared_channel ch, const char *payloa
     pthread_rwlock_unlock(&s->lock);
 }
 
-gw_err shared_counter_incr_cluster(struct shared *s, const char *key, int64_t by, int64_t window_ms,
-                                   int64_t *value)
+gw_err shared_counter_incr_batch(struct shared *s, struct shared_incr *v, size_t n)
 {
-    if (!shared_key_ok(key, SHARED_KEY_MAX) || window_ms <= 0)
+    if (n == 0 || n > SHARED_BATCH_MAX)
         return GW_EINVAL;
-    return s->ops->incr(s->impl, key, by, window_ms, value) == GW_OK ? GW_OK : GW_EUNAVAIL;
+    for (size_t i = 0; i < n; i++)
+        if (!shared_key_ok(v[i].key, SHARED_KEY_MAX) || v[i].window_ms <= 0)
+            return GW_EINVAL;
+    return s->ops->incr_batch(s->impl, v, n) == GW_OK ? GW_OK : GW_EUNAVAIL;
 }

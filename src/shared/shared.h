@@ -77,9 +77,16 @@ void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn
 /* Removes fn with arg; once it returns it does not run any more (not from a handler). */
 void shared_unsubscribe(struct shared *s, shared_notify_fn fn, void *arg);
 
-/* shared_counter_incr without the fallback: GW_EUNAVAIL when Redis did not count it, so that
- * a caller can switch to a limit of its own (in-process: as shared_counter_incr). */
-gw_err shared_counter_incr_cluster(struct shared *s, const char *key, int64_t by, int64_t window_ms,
-                                   int64_t *value);
+/* One increment of a batch; value: the counter's new value. */
+struct shared_incr {
+    const char *key;
+    int64_t by, window_ms;
+    int64_t value;
+};
+#define SHARED_BATCH_MAX 8
+/* shared_counter_incr for n (<= SHARED_BATCH_MAX) counters in one round trip, without the
+ * fallback: GW_EUNAVAIL when Redis did not answer (some may have been counted), so that a
+ * caller can switch to a limit of its own. In-process: always counted. */
+gw_err shared_counter_incr_batch(struct shared *s, struct shared_incr *v, size_t n);
 
 #endif

@@ -24,6 +24,7 @@ struct shared_ops {
     gw_err (*publish)(void *impl, enum shared_channel ch, const char *payload);
     bool (*health)(void *impl, char *msg, size_t cap);
     void (*close)(void *impl);
+    gw_err (*incr_batch)(void *impl, struct shared_incr *v, size_t n); /* n checked */
 };
 
 extern const struct shared_ops shared_local_ops;

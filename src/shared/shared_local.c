@@ -140,6 +140,13 @@ void *shared_local_new(void)
     return l;
 }
 
+static gw_err local_incr_batch(void *impl, struct shared_incr *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        local_incr(impl, v[i].key, v[i].by, v[i].window_ms, &v[i].value);
+    return GW_OK;
+}
+
 const struct shared_ops shared_local_ops = {
     .name = "in-process",
     .incr = local_incr,
@@ -150,6 +157,7 @@ const struct shared_ops shared_local_ops = {
     .publish = local_publish,
     .health = local_health,
     .close = local_close,
+    .incr_batch = local_incr_batch,
 };
 
 /* --- the id set: open addressing, doubled (without the expired) at half full --------------- */

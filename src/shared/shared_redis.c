@@ -546,6 +546,38 @@ gw_err shared_redis_open(struct shared *s, const struct shared_options *o, void 
     return GW_OK;
 }
 
+/* INCRBY and PEXPIRE NX per counter, all pipelined in one exchange. */
+static gw_err redis_incr_batch(void *impl, struct shared_incr *v, size_t n)
+{
+    char k[SHARED_BATCH_MAX][SHARED_KEY_MAX + 16], by[SHARED_BATCH_MAX][24];
+    char w[SHARED_BATCH_MAX][24];
+    const char *cmd[2 * SHARED_BATCH_MAX][4];
+    const char *const *argv[2 * SHARED_BATCH_MAX];
+    size_t argc[2 * SHARED_BATCH_MAX] = {0};
+    struct shared_reply rep[2 * SHARED_BATCH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        counter_key(k[i], sizeof(k[i]), v[i].key);
+        snprintf(by[i], sizeof(by[i]), "%" PRId64, v[i].by);
+        snprintf(w[i], sizeof(w[i]), "%" PRId64, v[i].window_ms);
+        const char **incr = cmd[2 * i], **exp = cmd[2 * i + 1];
+        incr[0] = "INCRBY", incr[1] = k[i], incr[2] = by[i];
+        exp[0] = "PEXPIRE", exp[1] = k[i], exp[2] = w[i], exp[3] = "NX";
+        argv[2 * i] = incr, argv[2 * i + 1] = exp;
+        argc[2 * i] = 3, argc[2 * i + 1] = 4;
+    }
+    gw_err rc = exchange(impl, 2 * n, argc, argv, rep);
+    if (rc != GW_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (rep[2 * i].type != RESP_INT)
+            rc = GW_EUPSTREAM;
+        v[i].value = rep[2 * i].i;
+    }
+    for (size_t i = 0; i < 2 * n; i++)
+        shared_reply_release(&rep[i]);
+    return rc;
+}
+
 const struct shared_ops shared_redis_ops = {
     .name = "redis",
     .incr = redis_incr,
@@ -556,4 +588,5 @@ const struct shared_ops shared_redis_ops = {
     .publish = redis_publish,
     .health = redis_health,
     .close = redis_close,
+    .incr_batch = redis_incr_batch,
 };

@@ -56,6 +56,12 @@ static void local_counters(void **state)
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     assert_int_equal(shared_counter_incr(s, big, 1, 1000, &v), GW_EINVAL);
+    struct shared_incr batch[SHARED_BATCH_MAX + 1] = {{.key = "w", .by = 2, .window_ms = 1000},
+                                                      {.key = big, .by = 1, .window_ms = 1000}};
+    assert_int_equal(shared_counter_incr_batch(s, batch, 2), GW_EINVAL); /* none counted */
+    assert_int_equal(shared_counter_incr_batch(s, batch, SHARED_BATCH_MAX + 1), GW_EINVAL);
+    assert_int_equal(shared_counter_incr_batch(s, batch, 1), GW_OK);
+    assert_int_equal(batch[0].value, 3);
     /* many keys recycle slots: a busy key among them keeps counting correctly or restarts,
      * never reads another key's value */
     char key[32];
@@ -310,6 +316,14 @@ static void redis_two_nodes(void **state)
     assert_int_equal(shared_counter_get(a, "spend:acme", &v, &left), GW_OK);
     assert_int_equal(v, 12);
     assert_true(left > 0 && left <= 60000);
+    /* a batch: every counter in one round trip, with its own window */
+    struct shared_incr batch[2] = {{.key = "spend:acme", .by = -2, .window_ms = 60000},
+                                   {.key = "run:1", .by = 3, .window_ms = 9000}};
+    assert_int_equal(shared_counter_incr_batch(b, batch, 2), GW_OK);
+    assert_int_equal(batch[0].value, 10);
+    assert_int_equal(batch[1].value, 3);
+    assert_int_equal(shared_counter_get(a, "run:1", &v, &left), GW_OK);
+    assert_true(v == 3 && left > 0 && left <= 9000);
 
     assert_int_equal(shared_revoke(a, "token:t1", 60000), GW_OK);
     assert_true(revoked(a, "token:t1", GW_OK));
@@ -329,6 +343,8 @@ static void redis_two_nodes(void **state)
     assert_int_equal(shared_revoked(b, "token:other", &r), GW_EUNAVAIL);
     assert_int_equal(shared_counter_incr(b, "local", 1, 60000, &v), GW_OK);
     assert_int_equal(v, 1);
+    /* ... but a batch says it was not counted in the cluster */
+    assert_int_equal(shared_counter_incr_batch(b, batch, 1), GW_EUNAVAIL);
     char msg[256];
     assert_false(shared_health(b, msg, sizeof(msg)));
     assert_non_null(strstr(msg, "unreachable"));
