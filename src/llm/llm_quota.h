@@ -26,8 +26,10 @@
  * last seen, at least 1, never no limit. In-process (one node) there is no quota at all: the
  * scheduler's own buckets are today's behaviour.
  *
- * Every call is made on the thread that drives the scheduler (net-io); each shared counter is
- * one round trip with a 1 s deadline, and after a failure the seam answers at once (backoff).
+ * Every call is made on the thread that drives the scheduler (net-io): an admission is one
+ * round trip (all its counters pipelined; a second to take them back when over a limit), a
+ * release one, each with the seam's 1 s deadline; after a failure the seam answers at once
+ * (backoff).
  */
 #ifndef GW_LLM_QUOTA_H
 #define GW_LLM_QUOTA_H
