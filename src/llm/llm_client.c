@@ -571,8 +571,9 @@ static void take_incoming(struct llm_client *cl)
     }
 }
 
-/* Cluster mode: counts this node once per epoch, and the quotas' running calls in new epochs
- * (their leases); wakes the loop for the next epoch. */
+/* Cluster mode: counts this node once per epoch; each quota sends what it owes (calls released
+ * on this turn, running calls in a new epoch: their leases); wakes the loop for the next
+ * epoch. */
 static void share_tick(struct llm_client *cl, int64_t *timeout_ms)
 {
     struct shared *sh = atomic_load(&cl->shared);
@@ -607,7 +608,6 @@ static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
             *timeout_ms = x->due_ms - now;
         }
     }
-    share_tick(cl, timeout_ms);
     for (size_t i = 0; i < cl->n_slots; i++) {
         struct llm_sched *s = cl->slots[i].sched;
         struct llm_ticket *t;
@@ -639,6 +639,7 @@ static void run_timers(struct llm_client *cl, int64_t *timeout_ms)
         if (w >= 0 && w < *timeout_ms)
             *timeout_ms = w;
     }
+    share_tick(cl, timeout_ms); /* after the admissions, which carried what they could */
 }
 
 /* The client's turn on the loop: submissions, cancels, timers. */

@@ -30,6 +30,8 @@ struct llm_quota {
     unsigned running;     /* calls admitted in the cluster's count, not yet released */
     unsigned running_own; /* calls admitted on this node's share (not in the count) */
     int64_t reg_through;  /* running is counted in the epochs up to this one (-1: none) */
+    unsigned owed_run;    /* calls released, still counted in the epochs up to reg_through */
+    int64_t owed_tok;     /* their tokens' corrections */
     atomic_uint nodes;    /* nodes last seen (>= 1); atomics: read by llm_quota_mode */
     atomic_bool degraded; /* the last attempt to count in Redis failed */
     int64_t retry_at;     /* degraded: Redis is not asked again before this (wall ms) */
@@ -89,12 +91,16 @@ static bool batch_send(struct llm_quota *q, struct batch *b)
     return ok;
 }
 
-/* The same batch with every increment negated: takes back what it counted. */
-static void batch_undo(struct llm_quota *q, struct batch *b)
+/* Takes back what the entries of b from the index from on counted. */
+static void batch_undo(struct llm_quota *q, const struct batch *b, size_t from)
 {
-    for (size_t i = 0; i < b->n; i++)
-        b->v[i].by = -b->v[i].by;
-    batch_send(q, b);
+    struct batch u = {.n = 0};
+    for (size_t i = from; i < b->n; i++) {
+        u.v[u.n] = b->v[i];
+        u.v[u.n].key = memcpy(u.keys[u.n], b->keys[i], KEY_MAX);
+        u.v[u.n++].by = -b->v[i].by;
+    }
+    batch_send(q, &u);
 }
 
 /* A limit split between the nodes: limit / nodes, at least 1; 0 stays unlimited. */
@@ -147,25 +153,49 @@ void llm_quota_set_nodes(struct llm_quota *q, unsigned nodes)
     q->nodes = nodes ? nodes : 1;
 }
 
+/* Whether Redis may be asked now: not while degraded before retry_at, nor while not synced
+ * (what is counted then may be lost). */
+static bool reachable(struct llm_quota *q, int64_t now)
+{
+    char msg[256];
+    if (q->degraded && now < q->retry_at)
+        return false;
+    if (shared_health(q->sh, msg, sizeof(msg)))
+        return true;
+    set_degraded(q, true, msg);
+    return false;
+}
+
+/* Adds to b what this node owes the counts in epoch e: the calls released since the last
+ * batch out of the epochs that count them, their tokens corrected, and the running calls in
+ * the epochs up to e + 1 not counted yet; owed_sent once the batch is counted. */
+static void owed_add(struct llm_quota *q, struct batch *b, int64_t e)
+{
+    for (int64_t k = e; k <= q->reg_through && q->owed_run && k <= e + 1; k++)
+        batch_add(b, q, "run", k, -(int64_t)q->owed_run);
+    if (q->owed_tok)
+        batch_add(b, q, "tpm", -1, q->owed_tok);
+    for (int64_t k = GW_MAX(q->reg_through + 1, e); k <= e + 1 && q->running; k++)
+        batch_add(b, q, "run", k, q->running);
+}
+
+static void owed_sent(struct llm_quota *q, int64_t e)
+{
+    q->owed_run = 0;
+    q->owed_tok = 0;
+    q->reg_through = GW_MAX(q->reg_through, e + 1);
+}
+
 int64_t llm_quota_tick(struct llm_quota *q, int64_t now_ms)
 {
     int64_t e = epoch_of(now_ms), next = (e + 1) * LLM_QUOTA_EPOCH_MS - now_ms;
-    char msg[256];
-    if (q->degraded && now_ms < q->retry_at)
-        return GW_MIN(next, q->retry_at - now_ms);
-    if (!shared_health(q->sh, msg, sizeof(msg))) { /* not synced: counts may be lost */
-        set_degraded(q, true, msg);
-        return GW_MIN(next, RETRY_MS);
+    if (reachable(q, now_ms)) {
+        struct batch b = {.n = 0};
+        owed_add(q, &b, e);
+        if (b.n == 0 || batch_send(q, &b))
+            owed_sent(q, e);
     }
-    /* the running calls, in every epoch up to e + 1 not counted yet */
-    struct batch b = {.n = 0};
-    for (int64_t k = GW_MAX(q->reg_through + 1, e); k <= e + 1 && q->running; k++)
-        batch_add(&b, q, "run", k, q->running);
-    if (b.n == 0)
-        set_degraded(q, false, NULL); /* nothing to count: the next call asks Redis */
-    if (batch_send(q, &b))
-        q->reg_through = GW_MAX(q->reg_through, e + 1);
-    return q->degraded ? GW_MIN(next, RETRY_MS) : next;
+    return q->degraded ? GW_MAX(1, GW_MIN(next, q->retry_at - now_ms)) : next;
 }
 
 /* Counts the call in the cluster: GW_OK admitted, GW_ETHROTTLED over a limit (*wait_ms set),
@@ -173,12 +203,19 @@ int64_t llm_quota_tick(struct llm_quota *q, int64_t now_ms)
 static gw_err take_cluster(struct llm_quota *q, struct llm_ticket *t, int64_t *wait_ms)
 {
     int64_t now = gw_now_ms(), e = epoch_of(now);
-    llm_quota_tick(q, now);
-    if (q->degraded)
+    if (!reachable(q, now))
         return GW_EUNAVAIL;
     int64_t conc = q->lim.max_concurrent ? q->lim.max_concurrent : 1;
     int64_t tokens = q->lim.tpm ? GW_MIN(GW_MAX(t->est_tokens, 0), (int64_t)q->lim.tpm) : 0;
     struct batch b = {.n = 0};
+    owed_add(q, &b, e); /* what was released meanwhile goes in the same round trip */
+    if (b.n > SHARED_BATCH_MAX - 4) {
+        if (!batch_send(q, &b))
+            return GW_EUNAVAIL;
+        owed_sent(q, e);
+        b.n = 0;
+    }
+    size_t first = b.n;
     size_t run = batch_add(&b, q, "run", e, 1), rpm = SIZE_MAX, tpm = SIZE_MAX;
     batch_add(&b, q, "run", e + 1, 1);
     if (q->lim.rpm)
@@ -187,6 +224,7 @@ static gw_err take_cluster(struct llm_quota *q, struct llm_ticket *t, int64_t *w
         tpm = batch_add(&b, q, "tpm", -1, tokens);
     if (!batch_send(q, &b))
         return GW_EUNAVAIL; /* what was counted expires with its window */
+    owed_sent(q, e);
     const char *over = NULL;
     if (rpm != SIZE_MAX && b.v[rpm].value > (int64_t)q->lim.rpm)
         over = "rpm";
@@ -198,7 +236,7 @@ static gw_err take_cluster(struct llm_quota *q, struct llm_ticket *t, int64_t *w
         q->running++;
         return GW_OK;
     }
-    batch_undo(q, &b);
+    batch_undo(q, &b, first);
     *wait_ms = LLM_QUOTA_POLL_MS;
     if (over) { /* the minute is spent: wait for its end */
         char key[KEY_MAX];
@@ -252,14 +290,10 @@ static void gate_give(void *arg, struct llm_ticket *t, int64_t actual_tokens)
         q->running_own -= q->running_own > 0;
         q->local_tok += delta;
     } else if (t->gate_mode == MODE_CLUSTER) {
+        /* owed: sent with the next admission or the loop's next tick, whichever comes first */
         q->running -= q->running > 0;
-        struct batch b = {.n = 0};
-        for (int64_t k = epoch_of(gw_now_ms()); k <= q->reg_through && b.n < 2; k++)
-            batch_add(&b, q, "run", k, -1); /* the epochs that count it */
-        if (delta)
-            batch_add(&b, q, "tpm", -1, delta);
-        if (!q->degraded)
-            batch_send(q, &b);
+        q->owed_run++;
+        q->owed_tok += delta;
     }
     t->gate_mode = 0;
 }

@@ -35,6 +35,13 @@ static void node_close(struct node *n)
     llm_quota_free(n->quota);
 }
 
+/* A call ends: released, and what the node owes sent at its loop's next turn (llm_client). */
+static void release(struct node *n, struct llm_ticket *t, int64_t actual, int64_t now)
+{
+    llm_sched_release(n->sched, t, actual, now);
+    llm_quota_tick(n->quota, gw_now_ms());
+}
+
 static struct llm_ticket ticket(int64_t est)
 {
     struct llm_ticket t = {.tenant = "t", .user = "u", .est_tokens = est};
@@ -60,7 +67,7 @@ static void rpm_counts_both_nodes(void **state)
     assert_int_equal(llm_sched_submit(b.sched, &t[3], 0), LLM_QUEUED);
     assert_int_equal(llm_sched_submit(a.sched, &t[4], 0), LLM_QUEUED);
     /* a release frees no request of the minute; the wait is the window's end, no spinning */
-    llm_sched_release(a.sched, &t[0], -1, 10);
+    release(&a, &t[0], -1, 10);
     assert_null(llm_sched_next(a.sched, 10));
     assert_true(llm_sched_next_wakeup_ms(b.sched, 10) > 50000);
     assert_true(llm_sched_retry_after_s(b.sched, 10) > 50);
@@ -86,7 +93,7 @@ static void tokens_corrected_by_usage(void **state)
     assert_int_equal(llm_sched_submit(a.sched, &x, 0), LLM_ADMITTED);
     assert_int_equal(llm_sched_submit(b.sched, &y, 0), LLM_QUEUED);
     /* x used 10 tokens, not 60: 70 remain in the minute, enough for y */
-    llm_sched_release(a.sched, &x, 10, 1);
+    release(&a, &x, 10, 1);
     assert_null(llm_sched_next(b.sched, 1)); /* held back until the time the gate said */
     assert_ptr_equal(llm_sched_next(b.sched, 70000), &y);
     node_close(&a);
@@ -109,13 +116,13 @@ static void one_slot_across_nodes(void **state)
     int64_t w = llm_sched_next_wakeup_ms(b.sched, 0);
     assert_true(w > 0 && w <= LLM_QUOTA_POLL_MS);
     assert_null(llm_sched_next(b.sched, w));
-    llm_sched_release(a.sched, &x, -1, w);
+    release(&a, &x, -1, w);
     assert_ptr_equal(llm_sched_next(b.sched, 2 * w), &y);
     /* the slot is b's now: a waits */
     assert_int_equal(llm_sched_submit(a.sched, &z, 2 * w), LLM_QUEUED);
-    llm_sched_release(b.sched, &y, -1, 3 * w);
+    release(&b, &y, -1, 3 * w);
     assert_ptr_equal(llm_sched_next(a.sched, 4 * w), &z);
-    llm_sched_release(a.sched, &z, -1, 4 * w);
+    release(&a, &z, -1, 4 * w);
     node_close(&a);
     node_close(&b);
     shared_close(sh);
@@ -139,7 +146,7 @@ static void running_calls_carried_over_epochs(void **state)
         usleep(50 * 1000);
     }
     assert_int_equal(llm_sched_submit(b.sched, &y, 0), LLM_QUEUED);
-    llm_sched_release(a.sched, &x, -1, 1);
+    release(&a, &x, -1, 1);
     assert_ptr_equal(llm_sched_next(b.sched, 10000), &y);
     node_close(&a);
     node_close(&b);
@@ -169,8 +176,8 @@ static void unreachable_redis_keeps_a_share(void **state)
     /* asks again within an epoch (Redis may be back), not in a tight loop */
     int64_t w = llm_sched_next_wakeup_ms(a.sched, 0);
     assert_true(w > 0 && w <= LLM_QUOTA_EPOCH_MS);
-    llm_sched_release(a.sched, &t[0], -1, 1);
-    llm_sched_release(a.sched, &t[1], -1, 1);
+    release(&a, &t[0], -1, 1);
+    release(&a, &t[1], -1, 1);
     /* more nodes than the limit: still one each */
     llm_quota_set_nodes(a.quota, 100);
     struct llm_quota *q = llm_quota_new(sh, "q", &l);
