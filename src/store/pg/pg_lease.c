@@ -146,7 +146,12 @@ static gw_err lease_holder(struct store *st, const char *name, char **node_id)
 
 static void lease_close(struct store_lease *l)
 {
-    disconnect(lease_of(l)); /* ending the session releases the lock */
+    struct store_pg_lease *p = lease_of(l);
+    /* released before close returns (the server ends a closed session a moment later): the
+     * next node need not wait for it */
+    if (p->held && p->c.pg && PQstatus(p->c.pg) == CONNECTION_OK)
+        (void)store_pg_exec(&p->c, "SELECT pg_advisory_unlock_all()", "lease release");
+    disconnect(p);
 }
 
 const struct store_lease_ops store_pg_lease_ops = {
