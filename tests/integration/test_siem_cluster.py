@@ -78,6 +78,7 @@ def _leader(nodes):
     """The node every live node names as the leader, exactly one of them saying it leads."""
     views = {g.config["cluster"]["node_id"]: _hook(g) for g in nodes}
     leading = [n for n, d in views.items() if d["leader"]]
+    assert all(d["tenants"] == [] for d in views.values() if not d["leader"]), views
     named = {d["leader_node"] for d in views.values()}
     if len(leading) == 1 and named == set(leading):
         return [g for g in nodes if g.config["cluster"]["node_id"] == leading[0]][0]
@@ -192,6 +193,13 @@ def test_one_leader_failover():
             assert len({t for t, _ in repeats}) == 1, repeats
             seqs = [s for _, s in repeats]
             assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), repeats
+
+        # the leader's status: its cursors reached the trail's heads
+        heads = {}
+        for t, q in trail:
+            heads[t] = max(q, heads.get(t, 0))
+        gwtest.wait_until(lambda: {x["tenant"]: x["cursor"] for x in _hook(third)["tenants"]}
+                          == heads, timeout=5, what="the leader's cursors at the heads")
 
         # one sender at a time: the leaders in turn, none coming back
         ids = [g.config["cluster"]["node_id"] for g in (first, second, third)]

@@ -612,10 +612,11 @@ json_t *audit_fwd_dest_status(struct audit_fwd_dest *d, const char *tenant)
     int64_t now = gw_now_ms();
     char ts[40];
     pthread_mutex_lock(&p->mu);
+    bool leader = atomic_load(&p->leader);
     json_t *tenants = json_array();
     for (size_t i = 0; i < p->n; i++) {
         const struct fwd_tenant *t = &p->t[i];
-        if (tenant && strcmp(tenant, t->tenant) != 0)
+        if (!leader || (tenant && strcmp(tenant, t->tenant) != 0)) /* positions: the leader's */
             continue;
         int64_t lag = t->head > t->cursor ? t->head - t->cursor : 0;
         int64_t lag_s = lag && t->oldest_ts_ms ? GW_MAX(now - t->oldest_ts_ms, 0) / 1000 : 0;
@@ -642,7 +643,6 @@ json_t *audit_fwd_dest_status(struct audit_fwd_dest *d, const char *tenant)
         json_object_set_new(o, "last_delivery_at", json_string(ts));
     }
     pthread_mutex_unlock(&p->mu);
-    bool leader = atomic_load(&p->leader);
     char *node = NULL;
     if (!leader && store_lease_holder(d->st, d->cfg.name, &node) != GW_OK)
         node = NULL;
