@@ -472,11 +472,10 @@ static int64_t dest_tick(void *ctx)
         struct fwd_tenant snap;
         for (size_t i = 0; pick(p, &snap, i); i++) {
             int r = 0;
-            if (!atomic_load(&p->leader))
-                r = 0;
-            else if (!snap.loaded && load(d, &snap) != GW_OK)
+            bool leading = atomic_load(&p->leader); /* the last batch may have lost the lease */
+            if (leading && !snap.loaded && load(d, &snap) != GW_OK)
                 r = (failed(d, "the store cannot be read"), -1);
-            else if (snap.loaded && snap.sent < snap.head)
+            else if (leading && snap.loaded && snap.sent < snap.head)
                 r = round_for(d, &snap, false);
             free(snap.tenant);
             if (r < 0)
