@@ -127,4 +127,5 @@ static const struct store_ops pg_ops = {
     .grants = &store_pg_grant_ops,
     .models = &store_pg_model_ops,
     .memory = &store_pg_memory_ops,
+    .lease = &store_pg_lease_ops,
 };

@@ -183,5 +183,6 @@ extern const struct store_cli_ops store_pg_cli_ops;           /* pg_cli.c */
 extern const struct store_grant_ops store_pg_grant_ops;       /* pg_grants.c */
 extern const struct store_model_ops store_pg_model_ops;       /* pg_models.c */
 extern const struct store_memory_ops store_pg_memory_ops;     /* pg_memory.c */
+extern const struct store_lease_ops store_pg_lease_ops;       /* pg_lease.c */
 
 #endif
