@@ -95,8 +95,9 @@ struct store_pg_call {
 
 /* --- pg_pool.c: connections ---------------------------------------------------------------- */
 
-/* Connects one libpq connection (the pool's settings, statement_timeout set); NULL, logged. */
-PGconn *store_pg_connect(struct store_pg *s, const char *name);
+/* Connects one libpq connection (the pool's settings, statement_timeout set); NULL when it
+ * cannot, logged unless quiet (the caller already said the server is unreachable). */
+PGconn *store_pg_connect(struct store_pg *s, const char *name, bool quiet);
 /* A connection of the pool for this thread alone, healthy as far as a look at its socket
  * tells (reset when it was broken or the server hung up); NULL (logged) when none can be had
  * within the acquire timeout or the server cannot be reached. */

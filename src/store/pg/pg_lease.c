@@ -44,6 +44,7 @@ struct store_pg_lease {
     struct store_lease base; /* first: store_lease.c frees the whole allocation */
     struct store_pg_conn c;  /* its own session, outside the pool */
     bool held;
+    bool unreachable; /* the last connection attempt failed: the next failure is not logged */
 };
 
 static struct store_pg_lease *lease_of(struct store_lease *l)
@@ -76,7 +77,8 @@ static gw_err lease_hold(struct store_lease *l, bool *held)
     if (p->c.pg && (p->c.broken || PQstatus(p->c.pg) != CONNECTION_OK))
         disconnect(p);
     if (!p->c.pg) {
-        p->c.pg = store_pg_connect(store_pg_of(l->st), "lease");
+        p->c.pg = store_pg_connect(store_pg_of(l->st), "lease", p->unreachable);
+        p->unreachable = !p->c.pg;
         if (!p->c.pg)
             return GW_ESTORE;
     }
