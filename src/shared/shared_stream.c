@@ -48,10 +48,11 @@ struct shared_stream {
     struct shared_streams *ss;
     char id[SHARED_STREAM_ID_MAX + 1];
     char owner[65];
-    atomic_int refs; /* the producer's and one per queued item */
-    atomic_bool off; /* refused by the worker, or an event lost: nothing more is logged */
-    bool closed;     /* producer's thread: the last event or a cut mark was logged */
-    size_t n, bytes; /* producer's thread */
+    atomic_int refs;     /* the producer's and one per queued item */
+    atomic_bool refused; /* by the worker (too many logs of its owner): nothing is written */
+    bool lost;           /* producer's thread: an event could not be queued; no more events */
+    bool closed;         /* producer's thread: the last event or a cut mark was logged */
+    size_t n, bytes;     /* producer's thread */
     struct local_log *local;
 };
 
@@ -164,7 +165,7 @@ static gw_err redis_process(void *ctx, void *const *items, size_t n)
     size_t argc[BATCH_MAX * 4], k = 0;
     for (size_t i = 0; i < n; i++) {
         struct item *it = items[i];
-        if (atomic_load(&it->st->off))
+        if (atomic_load(&it->st->refused))
             continue;
         stream_key(keys[i], sizeof(keys[i]), it->st->id);
         if (it->elem[0] == K_OWNER) {
@@ -193,7 +194,7 @@ static gw_err redis_process(void *ctx, void *const *items, size_t n)
         for (size_t i = 0; i < n; i++) {
             struct item *it = items[i];
             if (it->elem[0] == K_OWNER && keys[i] == key)
-                atomic_store(&it->st->off, true);
+                atomic_store(&it->st->refused, true);
         }
         const char *del[] = {"DEL", key};
         const char *const *dargv[] = {del};
@@ -240,7 +241,7 @@ static void redis_post(struct shared_stream *st, char *elem)
     it->elem = elem;
     atomic_fetch_add(&st->refs, 1);
     if (gw_worker_post(st->ss->w, it) != GW_OK) {
-        atomic_store(&st->off, true); /* a gap would replay a wrong answer: log no more */
+        st->lost = true; /* a gap would replay a wrong answer: log no more events */
         redis_release(NULL, it);
     }
 }
@@ -308,7 +309,7 @@ struct shared_stream *shared_stream_begin(struct shared *s, const char *id, cons
 
 void shared_stream_append(struct shared_stream *st, const char *frame, size_t len, bool last)
 {
-    if (!st || st->closed || atomic_load(&st->off))
+    if (!st || st->closed || st->lost || atomic_load(&st->refused))
         return;
     if (len > SHARED_STREAM_EVENT_BYTES || st->n >= SHARED_STREAM_EVENTS_MAX ||
         st->bytes + len > SHARED_STREAM_BYTES_MAX || memchr(frame, '\0', len)) {
@@ -326,8 +327,8 @@ void shared_stream_end(struct shared_stream *st)
 {
     if (!st)
         return;
-    if (!st->closed && !atomic_load(&st->off))
-        post(st, K_CUT, "", 0); /* ended without its last event: a resume must not wait */
+    if (!st->closed && !atomic_load(&st->refused))
+        post(st, K_CUT, "", 0); /* ended without its last event (or lost one): no waiting */
     if (st->local) {
         pthread_mutex_lock(&st->ss->lock);
         st->local->held = false;
