@@ -154,6 +154,10 @@ __attribute__((format(printf, 4, 0))) static void respond_error_v(struct http_re
     text[len++] = '\n';
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     add_standard_headers(r, resp, "application/json", extra);
+    /* the store or the audit trail is away for a moment (a restart, a failover): a client that
+     * retries at once would most likely be refused again */
+    if ((code == GW_ESTORE || code == GW_EAUDIT) && !MHD_get_response_header(resp, "Retry-After"))
+        MHD_add_response_header(resp, "Retry-After", "1");
     queue(r, gw_err_http_status(code), resp);
 }
 

@@ -4,7 +4,7 @@
  *
  * Two connections. Commands go over one connection under a mutex (one pipelined exchange at a
  * time, 1 s deadline); after a failure no command is tried for a backoff (0.1 s doubling to
- * 5 s) and the callers get GW_EUNAVAIL at once. The "shared-sub" thread owns the other: it
+ * 1 s) and the callers get GW_EUNAVAIL at once. The "shared-sub" thread owns the other: it
  * subscribes to the channels, then loads the revoked ids into a local mirror, and only then
  * says "synced"; revocation checks read the mirror (no round trip per request) and answer
  * GW_EUNAVAIL while not synced. A lost connection unsyncs, reconnects with backoff, resyncs,
@@ -28,7 +28,7 @@
 
 #define CMD_TIMEOUT_MS 1000
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define BACKOFF_MAX_MS 1000 /* run-time credentials wait for the resync: retry often */
 #define PING_EVERY_MS 2000
 #define REVOKED_KEY "openclaw:revoked"
 

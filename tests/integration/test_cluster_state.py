@@ -10,7 +10,10 @@ force on the other without a restart:
 - an agent registered through A answers on B (the agent registry, the same way);
 - a memory document written through A is read through B (cluster mode keeps memory
   documents in the store, not in the node's data directory);
-- an approval parked on A is decided on B, and its action runs once.
+- an approval parked on A is decided on B, and its action runs once;
+- a budget spent through both nodes alerts once: one `budget.threshold` and one
+  `budget.exceeded` webhook for the cluster, not one per node, and both nodes refuse the next
+  call.
 
 The PostgreSQL server: the suite's (GWTEST_STORE=postgresql, a fresh schema), or a throwaway
 one started here with tests/pg/cluster.sh when the suite runs on SQLite.
@@ -23,11 +26,14 @@ import time
 import gwtest
 import pgwire
 import redis_server
-from gwtest import ADMIN_TOKEN, ENG_TOKEN
+from gwtest import ADMIN_TOKEN, ENG_TOKEN, assert_error
+from mock_llm import MockLLM
 
 CLUSTER = os.path.join(gwtest.SOURCE_DIR, "tests", "pg", "cluster.sh")
 ADMIN2 = "admin2-token-6b1f0e9d8c7b6a5948372615f4e3d2c1"
 TTL_S = 5  # approvals expire after this: long enough to decide one, short enough to wait for
+CAROL = "carol@acme.test"
+CAROL_TOKEN = "cs-carol-token-5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
 
 
 class Pair:
@@ -51,6 +57,7 @@ class Pair:
         self.conninfo, self.schema = conninfo, schema
         self.url = "%s options='-csearch_path=%s'" % (conninfo, schema)
         self.redis = redis_server.Redis().start()
+        self.llm = MockLLM().start()
         self.a = self._node("node-a").start()
         self.b = self._node("node-b").start()  # its own audit key, published in the store
 
@@ -64,6 +71,27 @@ class Pair:
                                  store={"backend": "postgresql", "url": self.url})
         cfg["auth"]["tokens"].append({"id": "admin2", "token": ADMIN2, "scopes": ["*"]})
         cfg["policy"] = dict(cfg["policy"], approval_ttl_s=TTL_S)
+        # a workspace with a small budget, spent by carol's model calls
+        ident = cfg.setdefault("identity", {})
+        ident.setdefault("org_units", [])
+        for ou in ("engineering", "engineering/platform"):
+            if ou not in ident["org_units"]:
+                ident["org_units"].append(ou)
+        ident.setdefault("teams", []).append({"id": "platform",
+                                              "org_unit": "engineering/platform"})
+        ident.setdefault("users", []).append({"id": CAROL, "email": CAROL, "role": "user",
+                                              "team": "platform"})
+        cfg["auth"]["tokens"].append({"id": "carol", "token": CAROL_TOKEN, "owner": CAROL,
+                                      "scopes": ["models:invoke"]})
+        cfg["models"] = {"providers": [{
+            "name": "openai", "api": "openai", "base_url": self.llm.url + "/v1",
+            "api_key": "sk-test", "retries": 0,
+            "models": [{"name": "pricey", "input_per_mtok": 100000,
+                        "output_per_mtok": 100000}]}]}
+        cfg["costManagement"] = {"alertThreshold": 0.5,
+                                 "alertWebhook": self.llm.url + "/webhook/budget",
+                                 "budgets": {"platform": {"monthlyUsdLimit": 5,
+                                                          "onExceed": "disable"}}}
         return gwtest.Gateway(cfg)
 
     def count(self, sql, params):
@@ -75,8 +103,9 @@ class Pair:
 
     def stop(self):
         for g in (self.a, self.b):
-            g.stop()  # again after the last test: a no-op
+            g.stop(check=False)  # after the last test, a no-op (it checks the exit)
         self.redis.stop()
+        self.llm.stop()
         if self.pg_dir:
             self._cluster("stop", self.pg_dir)
 
@@ -202,6 +231,43 @@ def test_an_approval_parked_on_one_node_is_decided_on_the_other():
                 "resource = ?", (aid,))
     assert n == 1, "approval.expired recorded %d times" % n
     _write(p.a, "DELETE", "/api/v1/policies/cs-approve")
+
+
+def test_a_budget_spent_on_both_nodes_alerts_once():
+    p = PAIR.get()
+
+    def chat(g):
+        return g.post("/v1/chat/completions", token=CAROL_TOKEN, body={
+            "model": "openai/pricey", "messages": [{"role": "user", "content": "hi"}]})
+
+    def hooks(kind):
+        return [h for h in p.llm.requests("/webhook/budget")
+                if h["body"].get("type") == kind and h["body"].get("workspace") == "platform"]
+
+    r = _write(p.a, "POST", "/api/v1/policies", {
+        "id": "cs-models", "scope": "enterprise", "domain": "models",
+        "content": {"allowed_providers": ["*"], "allowed_models": ["*"]},
+        "change_reason": "budgets across nodes"})
+    assert r.status in (200, 201), r
+    _within(lambda: chat(p.b).status != 403, "the models policy on B", timeout=2)
+    g, calls = p.a, 0
+    while True:  # alternating nodes, until the budget refuses
+        r = chat(g)
+        if r.status == 402:
+            break
+        assert r.status == 200 and calls < 100, "call %d: %r" % (calls, r)
+        calls += 1
+        g = p.b if g is p.a else p.a
+    assert calls >= 4, "the budget was exhausted after %d calls: too few to alternate" % calls
+    for node in (p.a, p.b):
+        assert "platform" in assert_error(chat(node), 402)["message"]
+    gwtest.wait_until(lambda: hooks("budget.exceeded"), timeout=10, what="budget.exceeded hook")
+    time.sleep(1.5)  # a second alert, from the other node, would have come by now
+    sent = {k: len(hooks(k)) for k in ("budget.threshold", "budget.exceeded")}
+    assert sent == {"budget.threshold": 1, "budget.exceeded": 1}, \
+        "budget webhooks for the cluster after %d calls: %r" % (calls, sent)
+    print("  %d calls alternating between the nodes; one threshold and one exceeded alert"
+          % calls)
 
 
 def test_both_nodes_shut_down_cleanly():

@@ -6,17 +6,25 @@ temporary directory, nothing on TCP) backs one gateway (store.backend postgresql
 sends audited writes (channel messages) one after another while PostgreSQL is stopped for a
 while and started again. The test asserts what a client and an auditor are promised:
 
-- while the server is down, writes answer 503 and /readyz says the store is unreachable (never
+- while the server is down, writes answer 503 with `Retry-After: 1` and /readyz says the store is unreachable (never
   a 500, never a hang past the client's timeout);
 - once it is back, writes succeed again without restarting the gateway;
 - nothing acknowledged is lost: every message answered 202 is in the database, with its audit
   event (same request id), and the audit trail verifies.
 
 The load is bounded (at most 400 requests, on loopback) and stops by itself.
+
+An in-doubt commit: a proxy on the Unix socket between the gateway and PostgreSQL lets one audit
+commit through and cuts the connection before its answer reaches the gateway (PostgreSQL has
+committed it). The gateway must learn the outcome rather than report the write refused: the
+client gets its 202, the event is in the trail once and the action ran once. Reporting such a
+commit refused had the client retry and log the action twice (issue 15's failure tests).
 """
 
 import os
+import socket
 import subprocess
+import threading
 import time
 
 import gwtest
@@ -32,6 +40,69 @@ def _cluster(*args):
                           timeout=60).stdout.strip()
 
 
+class CuttingProxy:
+    """Forwards a PostgreSQL Unix socket (DIR/.s.PGSQL.5432) to another. Once armed with a
+    marker, the first connection whose client sends it has the server's answer withheld and is
+    then cut on both sides: the server has done the work, the client never hears of it."""
+
+    def __init__(self, listen_dir, server_dir):
+        self.server_path = os.path.join(server_dir, ".s.PGSQL.5432")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(os.path.join(listen_dir, ".s.PGSQL.5432"))
+        self.sock.listen(64)
+        self.marker = None
+        self.cut = threading.Event()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, marker):
+        with self.lock:
+            self.marker = marker.encode()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.connect(self.server_path)
+            doomed = threading.Event()
+            threading.Thread(target=self._pipe, args=(client, server, doomed, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, doomed, False),
+                             daemon=True).start()
+
+    def _pipe(self, src, dst, doomed, from_client):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client:
+                    with self.lock:
+                        if self.marker and self.marker in data:
+                            self.marker = None
+                            doomed.set()
+                    dst.sendall(data)
+                    if doomed.is_set():  # let the server finish, then cut both ends
+                        time.sleep(0.5)
+                        self.cut.set()
+                        break
+                elif not doomed.is_set():
+                    dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
 def _send(g, i, acked, refused):
     r = g.post(PATH, body={"content": "restart-%d" % i}, token=gwtest.ENG_TOKEN, timeout=30)
     assert r.status in (202, 503), "write %d answered %r (only 202 or 503 may happen)" % (i, r)
@@ -39,6 +110,8 @@ def _send(g, i, acked, refused):
         acked.append((r.json()["id"], r.header("X-Request-Id")))
     else:
         gwtest.assert_error(r, 503, ["store_unavailable", "audit_unavailable"])
+        assert r.header("Retry-After") == "1", "a 503 of the store without Retry-After: %r" % (
+            r.headers,)
         refused.append(i)
     return r.status
 
@@ -106,6 +179,53 @@ def test_postgresql_restart_under_load():
         g.stop()
     finally:
         subprocess.run([CLUSTER, "stop", os.path.join(d, "pg")], capture_output=True, timeout=60)
+
+
+def test_an_in_doubt_audit_commit_counts_as_written():
+    d = gwtest.tempdir("gwpg-doubt-")
+    os.chmod(d, 0o755)
+    pg_dir, proxy_dir = os.path.join(d, "pg"), os.path.join(d, "proxy")
+    os.mkdir(proxy_dir)
+    conninfo = _cluster("start", pg_dir)
+    proxy = CuttingProxy(proxy_dir, pg_dir)
+    try:
+        admin = pgwire.connect(conninfo)
+        admin.execute("CREATE SCHEMA doubt")
+        admin.close()
+        via_proxy = conninfo.replace("host=" + pg_dir, "host=" + proxy_dir)
+        assert via_proxy != conninfo, conninfo
+        cfg = gwtest.seed_config(store={
+            "backend": "postgresql", "url": via_proxy + " options='-csearch_path=doubt'",
+            "connect_timeout_s": 2, "statement_timeout_ms": 5000})
+        g = gwtest.Gateway(config=cfg).start()
+        rid = "in-doubt-" + os.urandom(6).hex()
+        proxy.arm(rid)  # the audit row is the first thing written with the request id
+        r = g.post(PATH, body={"content": "doubt"}, token=gwtest.ENG_TOKEN, timeout=30,
+                   headers={"X-Request-Id": rid})
+        assert proxy.cut.is_set(), "the proxy never saw the request id: nothing was cut"
+        assert r.status == 202, "the write whose audit commit was in doubt answered %r; %s" % (
+            r, g.stderr()[-1500:])
+        assert r.header("X-Request-Id") == rid
+        c = pgwire.connect(conninfo, search_path="doubt")
+        try:
+            events = c.execute("SELECT seq FROM audit_events WHERE request_id = ?",
+                               (rid,)).fetchall()
+            stored = c.execute("SELECT id FROM messages WHERE content = 'doubt'").fetchall()
+        finally:
+            c.close()
+        assert len(events) == 1, "audit events of the in-doubt write: %r" % events
+        assert stored == [(r.json()["id"],)], "messages stored: %r" % stored
+        assert "in-doubt audit commit was committed" in g.stderr(), \
+            "the gateway did not say how it resolved the commit"
+        for i in range(5):  # and the gateway goes on writing
+            assert g.post(PATH, body={"content": "after-%d" % i},
+                          token=gwtest.ENG_TOKEN).status == 202
+        v = g.get("/api/v1/audit/verify", token=gwtest.ADMIN_TOKEN)
+        assert v.status == 200 and v.json().get("ok") is True, "verify: %r" % v
+        g.stop()
+    finally:
+        proxy.close()
+        subprocess.run([CLUSTER, "stop", pg_dir], capture_output=True, timeout=60)
 
 
 if __name__ == "__main__":

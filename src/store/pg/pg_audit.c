@@ -8,12 +8,20 @@
  * links to), then every row, signed head and tree node, then one Sync. One round trip, one implicit
  * transaction, one WAL flush; all or nothing. Two nodes appending to one tenant therefore never
  * write the same sequence number or fork the chain: the one whose view of the head is stale gets
- * GW_ECONFLICT and writes nothing. Reads build their SQL with store_audit_sql.c and run
- * unnamed (the filter decides the text); a scan takes a connection per page.
+ * GW_ECONFLICT and writes nothing. A commit whose connection broke before its answer was read
+ * (a server restart, a cut network) may have committed all the same: its outcome is asked on a
+ * new connection (resolve_in_doubt) so that a committed batch is never reported refused, which
+ * would have its events' actions refused and retried, and logged twice. Reads build their SQL with
+ * store_audit_sql.c and run unnamed (the filter decides the text); a scan takes a connection per
+ * page.
  */
 #include "base/prelude.h"
+#include "base/log.h"
 #include "base/mem.h"
+#include "base/util.h"
 #include "store/pg/pg_int.h"
+
+#include <unistd.h>
 
 #define AUDIT_COLS STORE_COL_NAMES(STORE_AUDIT_ROW_COLUMNS)
 #define CP_COLS STORE_COL_NAMES(STORE_CHECKPOINT_COLUMNS)
@@ -21,6 +29,8 @@
 static const char CLAIM[] = "SELECT audit_claim($1, $2, $3)";
 static const char APPEND[] = "INSERT INTO audit_events (" AUDIT_COLS ") VALUES ($1, $2, $3, "
                              "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+static const char CHAIN_LOCK[] = "SELECT 1::BIGINT FROM pg_advisory_xact_lock(7032, hashtext($1))";
+static const char ROW_HASH[] = "SELECT seq, hash FROM audit_events WHERE tenant = $1 AND seq = $2";
 static const char HEAD[] = "SELECT seq, hash FROM audit_events WHERE tenant = $1 "
                            "ORDER BY seq DESC LIMIT 1";
 /* Loose index scan over the primary key: one probe per tenant, not one per row. */
@@ -94,6 +104,63 @@ static void send_all(struct store_pg_conn *c, const char *sql, const char *what,
                                           .row = (const char *)rows + i * cols->size));
 }
 
+/* How long the outcome of an in-doubt commit is asked for (PostgreSQL restarting, say), one
+ * attempt per IN_DOUBT_PAUSE_MS. The writer holds its batch meanwhile: no other can commit. */
+#define IN_DOUBT_WAIT_MS 15000
+#define IN_DOUBT_PAUSE_MS 100
+
+/* Whether the batch whose first row is r is in the store: GW_OK committed, GW_ENOTFOUND not.
+ * Under the tenant's chain lock (audit_claim's), so a transaction of the cut connection that
+ * the server is still finishing is waited for, then seen by the next statement's snapshot. */
+static gw_err batch_outcome(struct store_pg_conn *c, const struct store_audit_row *r)
+{
+    const char *what = "audit commit: in-doubt outcome";
+    struct head h = {0};
+    int64_t locked = 0;
+    gw_err rc = store_pg_begin(c, what);
+    if (rc == GW_OK)
+        rc = store_pg_run_get(c,
+                              PG_CALL(.sql = CHAIN_LOCK, .what = what, PG_ARGS(PG_TEXT(r->tenant))),
+                              &store_pg_i64_cols, &locked);
+    if (rc == GW_OK)
+        rc = store_pg_run_get(c,
+                              PG_CALL(.sql = ROW_HASH, .what = what,
+                                      PG_ARGS(PG_TEXT(r->tenant), PG_I64(r->seq))),
+                              &head_cols, &h);
+    gw_err end = store_pg_end(c, rc == GW_ENOTFOUND ? GW_OK : rc, what);
+    if (rc == GW_OK && end == GW_OK && strcmp(h.hash, r->hash) != 0)
+        rc = GW_ENOTFOUND; /* another node's row at that place: ours was not committed */
+    free(h.hash);
+    return end != GW_OK ? end : rc;
+}
+
+/* The outcome of a commit whose answer was lost with its connection: all or nothing in one
+ * transaction, so its first row decides. GW_OK committed, the commit's own error when not, or
+ * GW_ESTORE when no answer came within IN_DOUBT_WAIT_MS (then the caller's "refused" may be
+ * wrong: logged). */
+static gw_err resolve_in_doubt(struct store_pg *s, const struct store_audit_commit *b, gw_err rc)
+{
+    int64_t deadline = gw_mono_ns() / 1000000 + IN_DOUBT_WAIT_MS;
+    gw_info("store: the connection broke during an audit commit of %zu events; asking "
+            "PostgreSQL whether it committed",
+            b->n_rows);
+    do {
+        struct store_pg_conn *c = store_pg_acquire(s, "audit commit: in-doubt outcome");
+        gw_err got = c ? batch_outcome(c, &b->rows[0]) : GW_ESTORE;
+        store_pg_release(s, c);
+        if (got == GW_OK || got == GW_ENOTFOUND) {
+            gw_info("store: the in-doubt audit commit %s",
+                    got == GW_OK ? "was committed" : "was not committed");
+            return got == GW_OK ? GW_OK : rc;
+        }
+        usleep(IN_DOUBT_PAUSE_MS * 1000);
+    } while (gw_mono_ns() / 1000000 < deadline);
+    gw_error("store: the outcome of an audit commit stayed unknown for %d s: reported refused; "
+             "if it was committed, its events are in the trail without their actions",
+             IN_DOUBT_WAIT_MS / 1000);
+    return rc;
+}
+
 static gw_err commit(struct store *st, const struct store_audit_commit *b)
 {
     const struct store_audit_row *rows = b->rows;
@@ -114,8 +181,10 @@ static gw_err commit(struct store *st, const struct store_audit_commit *b)
         send_all(c, NODE_PUT, "audit tree", &store_audit_node_cols, b->nodes, b->n_nodes);
         rc = store_pg_pipeline_end(c, "audit commit");
     }
+    bool in_doubt = rc != GW_OK && rc != GW_ECONFLICT && b->n_rows > 0 &&
+                    (c->broken || PQstatus(c->pg) != CONNECTION_OK);
     store_pg_release(s, c);
-    return rc;
+    return in_doubt ? resolve_in_doubt(s, b, rc) : rc;
 }
 
 static gw_err head(struct store *st, const char *tenant, int64_t *seq, char **hash)

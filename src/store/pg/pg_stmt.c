@@ -44,6 +44,8 @@ gw_err store_pg_fail(struct store_pg_conn *c, const PGresult *res, const char *w
         char err[256];
         snprintf(err, sizeof err, "%s", c->pg ? PQerrorMessage(c->pg) : "no connection");
         err[strcspn(err, "\n")] = '\0';
+        if (!err[0] && res) /* not an error: a result of another kind than the call expects */
+            snprintf(err, sizeof err, "unexpected result %s", PQresStatus(PQresultStatus(res)));
         gw_error("store: %s: %s", what, err);
     }
     return GW_ESTORE;
