@@ -705,6 +705,7 @@ static int http_mod_open(struct gwd *g, const struct cfg *c)
         .models = g->models,
         .costs = g->costs,
         .siem = g->siem,
+        .shared = g->shared,
     };
     char *cert = NULL, *key = NULL;
     if (c->tls) {
