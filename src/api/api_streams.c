@@ -54,8 +54,14 @@ void api_sse_begin(struct api_sse *x, struct api_call *c, const char *id)
     else
         api_stream_new_id(x->id);
     x->log = shared_stream_begin(c->d->shared, x->id, owner_of(c));
+    /* Whether the answer goes on when its client goes away. In a cluster the client may come
+     * back through another node (a balancer's hiccup): yes unless the request says false (the
+     * CLI does: Ctrl-C cancels). On one node only when asked, so a disconnect cancels. */
     const char *keep = http_header(c->r, "X-OpenClaw-Resumable");
-    x->keep = x->log && keep && strcmp(keep, "true") == 0;
+    bool cluster = strcmp(shared_backend(c->d->shared), "redis") == 0;
+    x->keep = x->log &&
+              (keep && (!strcmp(keep, "true") || !strcmp(keep, "false")) ? strcmp(keep, "true") == 0
+                                                                         : cluster);
 }
 
 /* "id: <id>:<n>\n" then the frame. */

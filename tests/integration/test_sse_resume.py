@@ -13,7 +13,9 @@ in cluster mode, in-process otherwise); GET /api/v1/streams/{id} with Last-Event
 - another principal's resume, a forged id and a stream that never existed are 404;
   malformed ids and Last-Event-IDs are 400; the resume is audited;
 - one node without Redis (the in-process log) resumes the same way, and so does an agent's
-  streamed answer (openclaw/<ns>/<agent>).
+  streamed answer (openclaw/<ns>/<agent>);
+- whether a disconnect cancels the answer: X-OpenClaw-Resumable true/false decides; without it
+  the answer goes on in a cluster and is cancelled on one node.
 """
 
 import http.client
@@ -108,10 +110,12 @@ class Sse:
 
 
 def _start(g, model="openai/gpt-4o", resumable=True):
+    """resumable: True/False send X-OpenClaw-Resumable true/false, None sends none."""
     LLM.get().script({"reply": REPLY, "chunk_delay_ms": 80}, path="/v1/chat")
     s = Sse(g, "POST", "/v1/chat/completions",
             {"model": model, "stream": True, "messages": [{"role": "user", "content": "go"}]},
-            headers={"X-OpenClaw-Resumable": "true"} if resumable else None)
+            headers=None if resumable is None else {
+                "X-OpenClaw-Resumable": "true" if resumable else "false"})
     assert s.status == 200, s.resp.read()
     return s
 
@@ -225,14 +229,31 @@ def test_an_agents_streamed_answer_resumes():
     assert _text(head + rest).split() == REPLY.split()
 
 
-def test_without_resumable_a_disconnect_still_cancels_the_model_call():
-    g = SOLO.get()
+def _dropped_and_cancelled(g, resumable):
+    """Starts a stream on g, drops it: the upstream call is cancelled; the stream's id and the
+    events read."""
     LLM.get().reset()
-    s = _start(g, resumable=False)
+    s = _start(g, resumable=resumable)
     sid, head = _read_then_drop(s, 2)
     gwtest.wait_until(lambda: LLM.get().state()["client_disconnects"] >= 1, timeout=5,
                       what="the upstream call cancelled")
     assert LLM.get().state()["streams_completed"] == 0
+    return sid, head
+
+
+def test_in_a_cluster_a_stream_resumes_without_asking_unless_told_false():
+    p = PAIR.get()
+    s = _start(p.a, resumable=None)  # a stock client: no header
+    sid, head = _read_then_drop(s, 3)
+    rest = _resume_all(p.b, sid, 3)
+    _check_whole(head, rest, sid)
+    # the CLI's Ctrl-C says false: the disconnect cancels there too
+    _dropped_and_cancelled(p.a, resumable=False)
+
+
+def test_on_one_node_a_disconnect_cancels_the_model_call_unless_resumable():
+    g = SOLO.get()
+    sid, head = _dropped_and_cancelled(g, resumable=None)
     # what was produced can be read back, and the resume ends with the error that ended it
     r = _resume(g, sid)
     assert r.status == 200
