@@ -27,7 +27,7 @@ struct fx {
     struct audit *a;
     struct audit_options o;
     const char *pii[4];
-    char pk[64]; /* the signing key's public half when the fixture last opened */
+    char pk[64];     /* the signing key's public half when the fixture last opened */
     char schema[32]; /* PostgreSQL: this test's schema */
     char url[1024];  /* PostgreSQL: its URL ("" with SQLite) */
 };

@@ -59,8 +59,8 @@ static inline void test_schema_new(char *schema, size_t scap, char *url, size_t 
     snprintf(schema, scap, "t_%s", hex);
     snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
     pg_admin(base, sql);
-    int n = snprintf(url, ucap, "%s options='-csearch_path=%s' application_name=%s", base,
-                     schema, schema);
+    int n = snprintf(url, ucap, "%s options='-csearch_path=%s' application_name=%s", base, schema,
+                     schema);
     assert_true(n > 0 && (size_t)n < ucap);
 }
 
