@@ -208,6 +208,11 @@ static const struct migration migrations[] = {
     {15, "audit across nodes: audit_keys.node_id",
      /* the node that introduced a key: several nodes sign one tenant's log (cluster mode) */
      "ALTER TABLE audit_keys ADD COLUMN node_id " T ";"},
+    {16, "SIEM forwarding led by one node: audit_fwd_leaders",
+     /* who holds a destination's lease (pg_lease.c): believed only while pid holds the lock */
+     "CREATE TABLE audit_fwd_leaders ("
+     "  destination " T " PRIMARY KEY, node_id " T " NOT NULL, pid " I " NOT NULL,"
+     "  since_ms " I " NOT NULL);"},
 };
 
 int store_pg_latest_version(void)
