@@ -110,7 +110,7 @@ static inline void test_sql(const char *url, const char *db, const char *sql, in
         sqlite3_stmt *q = NULL;
         e = sqlite3_prepare_v2(h, sql, -1, &q, NULL);
         for (int i = 0; e == SQLITE_OK && i < n; i++) {
-            char name[8];
+            char name[16];
             snprintf(name, sizeof name, "$%d", i + 1);
             int at = sqlite3_bind_parameter_index(q, name);
             e = at > 0 ? sqlite3_bind_text(q, at, params[i], -1, SQLITE_STATIC) : SQLITE_RANGE;
