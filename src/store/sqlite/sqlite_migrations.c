@@ -344,6 +344,9 @@ static const struct migration migrations[] = {
      "  pid         INTEGER NOT NULL,"
      "  since_ms    INTEGER NOT NULL"
      ");"},
+    {17, "audit chains with a missing tail: audit_claim_past()",
+     /* PostgreSQL's claim (pg_migrations.c); one process writes a SQLite store: nothing here */
+     ""},
 };
 
 int store_sqlite_latest_version(void)
