@@ -150,7 +150,7 @@ static double run(struct audit *a, struct store *st, struct net_loop *net, const
     atomic_store(&g_count, 0);
     int64_t t0 = gw_mono_ns();
     struct audit_fwd *f = NULL;
-    if (audit_fwd_open(a, st, net, &c, &f) != GW_OK)
+    if (audit_fwd_open(a, st, net, &c, "bench", &f) != GW_OK)
         return -1;
     while (atomic_load(&g_count) < n && gw_mono_ns() - t0 < (int64_t)120 * 1000000000)
         usleep(2000);

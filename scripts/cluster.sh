@@ -182,7 +182,12 @@ http {
   scgi_temp_path $n/tmp/scgi;
   client_max_body_size 16m;
   upstream openclaw {
-$servers  }
+$servers    # reused connections to the nodes (a new one per request halves throughput,
+    # BENCHMARKS.md), closed by nginx before a node's own idle timeout (30 s) so a request
+    # is never sent on a connection the node is closing
+    keepalive 32;
+    keepalive_timeout 20s;
+  }
   server {
     listen 127.0.0.1:$port;
     location / {
@@ -194,6 +199,7 @@ $servers  }
       proxy_connect_timeout 1s;
       proxy_read_timeout 300s;
       proxy_http_version 1.1;
+      proxy_set_header Connection "";
       proxy_set_header Host \$host;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;

@@ -49,6 +49,7 @@ struct api_deps {
     struct llm_registry *models; /* run-time providers and models (llm/llm_registry.h) */
     struct meter *costs;
     struct audit_fwd *siem; /* SIEM forwarding: back-pressure for /api/v1/status */
+    struct shared *shared;  /* the cluster's shared state: the logs of resumable streams */
 };
 
 /* http_dispatch_fn / http_done_fn with ctx = struct api_deps *. */

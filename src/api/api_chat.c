@@ -3,9 +3,10 @@
  *
  * Both run agent_turn_run on this (blocking worker) thread. The model's text streams to the
  * client as it arrives: OpenAI chunks on /v1/chat/completions, named SSE events (delta, tool,
- * done, error) on the channel endpoint. Tools the model asks for run here through the spine
- * (gov_act: scopes, namespace rules, policy, approvals, audit) as steps of the turn; the model
- * can only name its own agent's memory, its namespace's shared memory and agents of its own
+ * done, error) on the channel endpoint; every event has an id and is logged, so the client can
+ * resume the stream on any node (api_streams.c). Tools the model asks for run here through the
+ * spine (gov_act: scopes, namespace rules, policy, approvals, audit) as steps of the turn; the
+ * model can only name its own agent's memory, its namespace's shared memory and agents of its own
  * namespace.
  */
 #include "base/prelude.h"
@@ -22,10 +23,11 @@ struct chat {
     const struct cfg_agent *agent;
     char ns[64], name[64];  /* the agent's namespace and short name */
     struct http_stream *hs; /* streaming only */
+    struct api_sse sse;     /* its ids and its log (api_streams.c) */
     bool openai;            /* chunk format */
     bool include_usage;
     bool role_sent;
-    char id[48];
+    char id[API_STREAM_ID_LEN];
     int64_t created;
     atomic_bool gone;   /* the client went away: the turn is canceled */
     json_t *tools_seen; /* tool calls of the turn (for the answer and the audit) */
@@ -123,14 +125,14 @@ static json_t *run_tool(void *arg, const char *name, const json_t *margs, const 
 
 /* --- streaming -------------------------------------------------------------------------- */
 
-static void send_event(struct chat *ch, const char *event, json_t *data)
+static void send_event(struct chat *ch, const char *event, json_t *data, bool last)
 {
     char *text = gw_json_compact(data);
     json_decref(data);
     char *frame = event ? gw_xasprintf("event: %s\ndata: %s\n\n", event, text)
                         : gw_xasprintf("data: %s\n\n", text);
     free(text);
-    if (http_stream_write(ch->hs, frame, strlen(frame)) != GW_OK)
+    if (api_sse_send(&ch->sse, ch->hs, frame, last) != GW_OK && !ch->sse.keep)
         atomic_store(&ch->gone, true);
     free(frame);
 }
@@ -152,9 +154,9 @@ static int on_text(void *arg, const char *delta, size_t len)
             json_object_set_new(d, "role", json_string("assistant"));
             ch->role_sent = true;
         }
-        send_event(ch, NULL, openai_chunk(ch, d, NULL));
+        send_event(ch, NULL, openai_chunk(ch, d, NULL), false);
     } else {
-        send_event(ch, "delta", json_pack("{s:s%}", "text", delta, len));
+        send_event(ch, "delta", json_pack("{s:s%}", "text", delta, len), false);
     }
     return atomic_load(&ch->gone) ? 1 : 0;
 }
@@ -166,7 +168,8 @@ static void on_tool(void *arg, const char *name, const json_t *args, const char 
     if (!ch->openai)
         send_event(ch, "tool",
                    json_pack("{s:s,s:O?,s:s,s:O}", "tool", name, "args", args, "status", status,
-                             "result", result));
+                             "result", result),
+                   false);
 }
 
 /* --- the turn ------------------------------------------------------------------------------ */
@@ -199,9 +202,7 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
     struct api_call *c = ch->c;
     ch->tools_seen = json_array();
     ch->created = gw_now_ms() / 1000;
-    char hex[25];
-    gw_random_hex(hex, 12);
-    snprintf(ch->id, sizeof(ch->id), "chatcmpl-%s", hex);
+    api_stream_new_id(ch->id);
     *t = (struct agent_turn){
         .gc = &c->gc,
         .agent = ch->agent,
@@ -216,6 +217,7 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
         http_async_begin(c->r);
         ch->hs = http_stream_open(c->r, 200, "text/event-stream", NULL);
         http_async_finish(c->r); /* this worker's own hold keeps the request until we return */
+        api_sse_begin(&ch->sse, c, ch->id);
     }
     gw_err rc = agent_turn_run(t);
     audit_turn(ch, t, rc);
@@ -237,20 +239,19 @@ static void run_turn(struct chat *ch, json_t *history, bool stream, struct agent
         c->r->status = gw_err_http_status(rc);
         json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "message", t->msg, "type", "api_error",
                               "code", gw_err_name(rc));
-        send_event(ch, ch->openai ? NULL : "error", e);
+        send_event(ch, ch->openai ? NULL : "error", e, true);
         return; /* as on the proxy: an error event ends the stream, without [DONE] */
     } else if (ch->openai) {
-        send_event(ch, NULL, openai_chunk(ch, json_object(), "stop"));
+        send_event(ch, NULL, openai_chunk(ch, json_object(), "stop"), false);
         if (ch->include_usage) {
             json_t *u = json_pack("{s:s,s:s,s:I,s:s+,s:[],s:o}", "id", ch->id, "object",
                                   "chat.completion.chunk", "created", (json_int_t)ch->created,
                                   "model", "openclaw/", ch->agent->name, "choices", "usage",
                                   usage_json(t));
-            send_event(ch, NULL, u);
+            send_event(ch, NULL, u, false);
         }
+        api_sse_send(&ch->sse, ch->hs, "data: [DONE]\n\n", true);
     }
-    if (ch->openai)
-        http_stream_write(ch->hs, "data: [DONE]\n\n", 14);
 }
 
 void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_name)
@@ -280,8 +281,10 @@ void api_agent_chat_openai(struct api_call *c, json_t *body, const char *agent_n
         json_object_get(json_object_get(body, "stream_options"), "include_usage"));
     struct agent_turn t;
     run_turn(&ch, history, stream, &t);
-    if (stream)
+    if (stream) {
         http_stream_close(ch.hs, true);
+        api_sse_end(&ch.sse);
+    }
     agent_turn_release(&t);
     json_decref(ch.tools_seen);
     json_decref(history);
@@ -313,8 +316,10 @@ void api_agent_channel_turn(struct api_call *c, const struct cfg_agent *agent, c
                        json_pack("{s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply", t.answer,
                                  "conversation_id", ch.conversation, "model", t.model, "rerouted",
                                  t.rerouted, "usage", usage_json(&t), "cost_usd",
-                                 meter_usd(t.cost_usd), "tools", ch.tools_seen));
+                                 meter_usd(t.cost_usd), "tools", ch.tools_seen),
+                       true);
         http_stream_close(ch.hs, true);
+        api_sse_end(&ch.sse);
     } else if (t.answer && !c->r->responded) {
         http_respond_json(c->r, 200,
                           json_pack("{s:s,s:s,s:s,s:s?,s:b,s:o,s:f,s:O}", "reply", t.answer,

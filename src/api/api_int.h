@@ -92,6 +92,31 @@ api_handler_fn api_auth_login, api_auth_callback, api_auth_logout, api_auth_sess
     api_auth_sessions_revoke, api_auth_user_sessions_revoke;
 api_handler_fn api_cli_authorize, api_cli_authorize_confirm, api_cli_token, api_cli_revoke;
 api_handler_fn api_saml_metadata, api_saml_acs, api_saml_slo;
+api_handler_fn api_streams_resume;
+
+/* --- resumable SSE streams (api_streams.c) --------------------------------------------------- */
+
+#define API_STREAM_ID_LEN 40 /* "chatcmpl-" + 24 hex digits + NUL, with room */
+
+struct shared_stream;
+/* A streamed answer being produced: its id, the events sent, and its log (NULL: not logged). */
+struct api_sse {
+    char id[API_STREAM_ID_LEN];
+    int64_t n;
+    struct shared_stream *log;
+    bool failed; /* a write failed: the client is gone (events are still logged) */
+    bool keep;   /* the client asked (X-OpenClaw-Resumable: true) that the answer goes on when it
+                    goes away, so that it can resume; otherwise a disconnect cancels it */
+};
+
+bool api_stream_id_ok(const char *id);
+void api_stream_new_id(char out[API_STREAM_ID_LEN]);
+/* Begins the stream id (the answer's id; a new one when it is not a well-formed stream id). */
+void api_sse_begin(struct api_sse *x, struct api_call *c, const char *id);
+/* Sends one SSE frame ("data: ...\n\n", or with an "event:" line) with its "id: <id>:<n>" line
+ * and logs it; last: the answer ends with it. GW_ECANCELED once a write failed. */
+gw_err api_sse_send(struct api_sse *x, struct http_stream *hs, const char *frame, bool last);
+void api_sse_end(struct api_sse *x);
 
 /* Identifies the caller through the login methods (auth_authn.c) from the request's
  * Authorization header, session cookie and CSRF token; sets c->gc.p (and the call's tenant)

@@ -6,7 +6,8 @@
  * checked (llm_canon.h), classified (a client may raise the level with
  * X-OpenClaw-Classification, never lower it), routed, redacted, handed to the model client
  * without blocking this thread, and metered. The answer comes back on the I/O thread: complete,
- * or as SSE chunks forwarded as they arrive and closed with "data: [DONE]". The call's single
+ * or as SSE chunks forwarded as they arrive and closed with "data: [DONE]", each with an id and
+ * logged so that the client can resume the stream on any node (api_streams.c). The call's single
  * audit event carries the route, the policy decision, the usage and the cost. "model":
  * "openclaw/<ns>/<agent>" runs a turn of that agent instead (agent/agent.h). Errors use OpenAI's
  * envelope.
@@ -25,43 +26,46 @@ struct proxy {
     struct api_call *c;
     bool include_usage;     /* the client asked for the usage chunk */
     struct http_stream *hs; /* once the first chunk arrived */
+    struct api_sse sse;     /* its ids and its log (api_streams.c) */
     bool stream_failed;     /* the client went away or read too slowly */
     const char *headers[3];
 };
 
 /* --- answers, on the I/O thread ------------------------------------------------------------- */
 
-static void stream_write(struct proxy *px, const char *text, size_t len)
+/* One event; once the client is gone it is still logged, for a resume. */
+static void stream_write(struct proxy *px, const char *frame, bool last)
 {
-    if (!px->stream_failed && http_stream_write(px->hs, text, len) != GW_OK)
+    if (api_sse_send(&px->sse, px->hs, frame, last) != GW_OK)
         px->stream_failed = true;
 }
 
-static void stream_event(struct proxy *px, const json_t *v)
+static void stream_event(struct proxy *px, const json_t *v, bool last)
 {
     char *text = gw_json_compact(v);
-    size_t n = strlen(text);
-    char *ev = gw_xmalloc(n + 9);
-    memcpy(ev, "data: ", 6);
-    memcpy(ev + 6, text, n);
-    memcpy(ev + 6 + n, "\n\n", 3);
-    stream_write(px, ev, n + 8);
-    free(ev);
+    char *frame = gw_xasprintf("data: %s\n\n", text);
+    stream_write(px, frame, last);
+    free(frame);
     free(text);
+}
+
+static void stream_open(struct proxy *px, const char *id)
+{
+    px->hs = http_stream_open(px->c->r, 200, "text/event-stream", px->headers);
+    http_async_finish(px->c->r); /* the request stays held by the proxy until done */
+    api_sse_begin(&px->sse, px->c, id);
 }
 
 static int proxy_chunk(void *arg, json_t *chunk)
 {
     struct proxy *px = arg;
-    if (!px->hs) {
-        px->hs = http_stream_open(px->c->r, 200, "text/event-stream", px->headers);
-        http_async_finish(px->c->r); /* the request stays held by the proxy until done */
-    }
+    if (!px->hs)
+        stream_open(px, json_string_value(json_object_get(chunk, "id")));
     bool usage_only = json_array_size(json_object_get(chunk, "choices")) == 0 &&
                       json_object_get(chunk, "usage");
     if (!usage_only || px->include_usage)
-        stream_event(px, chunk);
-    return px->stream_failed ? 1 : 0;
+        stream_event(px, chunk, false);
+    return px->stream_failed && !px->sse.keep ? 1 : 0;
 }
 
 static void proxy_done(void *arg, struct gov_model *m, const struct llm_result *res)
@@ -75,15 +79,16 @@ static void proxy_done(void *arg, struct gov_model *m, const struct llm_result *
     m->details = NULL;
     if (px->hs) {
         if (res->err == GW_OK) {
-            stream_write(px, "data: [DONE]\n\n", 14);
+            stream_write(px, "data: [DONE]\n\n", true);
         } else {
             json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "message", res->msg, "type",
                                   "api_error", "code", gw_err_name(res->err));
-            stream_event(px, e);
+            stream_event(px, e, true);
             json_decref(e);
         }
         r->status = res->err == GW_OK ? 200 : gw_err_http_status(res->err);
         http_stream_close(px->hs, true); /* an error is told by the event above */
+        api_sse_end(&px->sse);
     } else if (res->err != GW_OK) {
         char retry[48];
         snprintf(retry, sizeof(retry), "Retry-After: %u", res->retry_after_s);
@@ -96,10 +101,10 @@ static void proxy_done(void *arg, struct gov_model *m, const struct llm_result *
         free(text);
         http_async_finish(r);
     } else { /* a stream that ended without a chunk */
-        px->hs = http_stream_open(r, 200, "text/event-stream", px->headers);
-        http_async_finish(r);
-        stream_write(px, "data: [DONE]\n\n", 14);
+        stream_open(px, NULL);
+        stream_write(px, "data: [DONE]\n\n", true);
         http_stream_close(px->hs, true);
+        api_sse_end(&px->sse);
     }
     http_req_release(r); /* the proxy's hold */
 }

@@ -109,6 +109,7 @@ static const struct route routes[] = {
     {HTTP_PUT, "/api/v1/agents/{}/{}/model", api_agents_model_set, "agent.model_set", 0},
     {HTTP_POST, "/v1/chat/completions", api_chat_completions, "model.completion",
      ROUTE_OPENAI | ROUTE_INLINE},
+    {HTTP_GET, "/api/v1/streams/{}", api_streams_resume, "stream.resumed", 0},
     {HTTP_POST, "/api/v1/tools/invoke", api_tools_invoke, "tool.invoked", 0},
     {HTTP_GET, "/api/v1/classification/{}/{}", api_classification_get, "classification.read", 0},
     {HTTP_PUT, "/api/v1/classification/{}/{}", api_classification_put, "classification.overridden",

@@ -355,6 +355,8 @@ struct audit {
     struct store_audit_row *rows;
     struct store_audit_checkpoint *heads; /* signed for the batch */
     size_t n_heads;
+    const char **past_end; /* the batch's tainted tenants (store_audit_commit.past_end) */
+    size_t n_past_end;
     struct audit_nodes nodes; /* tree nodes the batch completes */
     struct audit_undo *undo;
     size_t n_undo, cap_undo;

@@ -31,6 +31,8 @@ struct audit;
 struct audit_batch {
     const struct store_audit_row *rows;
     size_t n;
+    const char *const *past_end; /* tenants continued past the store's end (store_audit.h) */
+    size_t n_past_end;
     const struct store_audit_checkpoint *heads;
     size_t n_heads;
     const struct store_audit_node *nodes;

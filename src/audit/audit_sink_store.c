@@ -15,7 +15,14 @@ struct sink {
 
 static gw_err sink_append(struct audit_sink *s, const struct audit_batch *b)
 {
-    struct store_audit_commit c = {b->rows, b->n, b->heads, b->n_heads, b->nodes, b->n_nodes};
+    struct store_audit_commit c = {.rows = b->rows,
+                                   .n_rows = b->n,
+                                   .past_end = b->past_end,
+                                   .n_past_end = b->n_past_end,
+                                   .heads = b->heads,
+                                   .n_heads = b->n_heads,
+                                   .nodes = b->nodes,
+                                   .n_nodes = b->n_nodes};
     return store_audit_commit(((struct sink *)s)->st, &c);
 }
 

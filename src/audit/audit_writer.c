@@ -303,8 +303,14 @@ static gw_err try_commit(struct audit *a, void *const *items, size_t n, bool fil
     gw_err rc = chain(a, items, n, file);
     if (rc == GW_OK)
         rc = sign_heads(a, file);
+    a->n_past_end = 0; /* a tainted chain may have lost its tail in the store: go on after it */
+    for (size_t i = 0; i < a->n_undo; i++)
+        if (a->undo[i].h->tainted)
+            a->past_end[a->n_past_end++] = a->undo[i].h->tenant;
     struct audit_batch b = {.rows = a->rows,
                             .n = n,
+                            .past_end = a->past_end,
+                            .n_past_end = a->n_past_end,
                             .heads = a->heads,
                             .n_heads = a->n_heads,
                             .nodes = a->nodes.v,
@@ -613,6 +619,7 @@ gw_err audit_open(struct store *st, const struct audit_options *o, struct audit 
     audit_policy_init(&a->pol, o, a->keys.pii_key);
     a->rows = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->rows);
     a->heads = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->heads);
+    a->past_end = gw_xcalloc(AUDIT_BATCH_MAX, sizeof *a->past_end);
     gw_buf_init(&a->lines, (size_t)1 << 40);
     a->md = EVP_MD_CTX_new();
     if (!a->md)
@@ -676,6 +683,7 @@ void audit_close(struct audit *a)
     audit_heads_free(a);
     free(a->rows);
     free(a->heads);
+    free(a->past_end);
     free(a->nodes.v);
     free(a->undo);
     free(a->fails);

@@ -429,11 +429,13 @@ static int transfer(struct cli_ctx *ctx, const struct cli_request *rq, struct cl
 
     char reqid[40] = "cli-";
     gw_random_hex(reqid + 4, 12);
-    const char *headers[6];
+    const char *headers[7];
     size_t nh = 0;
     headers[nh++] = reqid_hdr = gw_xasprintf("X-Request-Id: %s", reqid);
     headers[nh++] = "Expect:";
     headers[nh++] = "User-Agent: openclaw/" GW_VERSION;
+    if (rq->cancel) /* Ctrl-C cancels the answer, also in a cluster (docs/API.md) */
+        headers[nh++] = "X-OpenClaw-Resumable: false";
     if (send_token)
         headers[nh++] = auth = gw_xasprintf("Authorization: Bearer %s", ctx->set.token);
     /* no form-urlencoded default */

@@ -332,7 +332,8 @@ static void models_mod_close(struct gwd *g)
 
 static int siem_mod_open(struct gwd *g, const struct cfg *c)
 {
-    if (audit_fwd_open(g->audit, g->store, g->net, &c->siem, &g->siem) != GW_OK) {
+    if (audit_fwd_open(g->audit, g->store, g->net, &c->siem, c->cluster.node_id, &g->siem) !=
+        GW_OK) {
         gw_error("cannot start SIEM forwarding");
         return 1;
     }
@@ -705,6 +706,7 @@ static int http_mod_open(struct gwd *g, const struct cfg *c)
         .models = g->models,
         .costs = g->costs,
         .siem = g->siem,
+        .shared = g->shared,
     };
     char *cert = NULL, *key = NULL;
     if (c->tls) {

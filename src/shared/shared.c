@@ -29,6 +29,7 @@ struct shared {
     pthread_rwlock_t lock; /* handlers: read while they run, written to change them */
     struct handler handlers[MAX_HANDLERS];
     size_t n_handlers;
+    struct shared_streams *streams;
 };
 
 /* clang-format off */
@@ -72,6 +73,7 @@ gw_err shared_open(const struct shared_options *o, struct shared **out)
         }
         s->ops = &shared_redis_ops;
     }
+    s->streams = shared_streams_new(s->impl == s->local ? NULL : s->impl);
     *out = s;
     return GW_OK;
 }
@@ -80,11 +82,17 @@ void shared_close(struct shared *s)
 {
     if (!s)
         return;
+    shared_streams_free(s->streams); /* its worker's last batch still needs Redis */
     if (s->impl && s->impl != s->local)
         s->ops->close(s->impl); /* stops the subscriber: no handler runs after this */
     shared_local_ops.close(s->local);
     pthread_rwlock_destroy(&s->lock);
     free(s);
+}
+
+struct shared_streams *shared_streams_of(struct shared *s)
+{
+    return s->streams;
 }
 
 const char *shared_backend(const struct shared *s)

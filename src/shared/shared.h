@@ -77,6 +77,40 @@ void shared_subscribe(struct shared *s, enum shared_channel ch, shared_notify_fn
 /* Removes fn with arg; once it returns it does not run any more (not from a handler). */
 void shared_unsubscribe(struct shared *s, shared_notify_fn fn, void *arg);
 
+/* --- stream logs: the events of a streamed answer, so that a client resumes it on any node -- */
+
+#define SHARED_STREAM_ID_MAX 64               /* ids: printable ASCII without spaces */
+#define SHARED_STREAM_EVENTS_MAX 4096         /* events logged per stream */
+#define SHARED_STREAM_EVENT_BYTES 8000        /* one event (its SSE frame) */
+#define SHARED_STREAM_BYTES_MAX (1024 * 1024) /* all the events of one stream */
+#define SHARED_STREAM_PER_OWNER 256           /* logs begun per owner in one TTL window */
+#define SHARED_STREAM_TTL_MS (10 * 60 * 1000) /* a log expires this long after its last event */
+
+struct shared_stream;
+
+/* Begins the log of stream id for owner (any string: only its SHA-256 is kept). NULL when it
+ * is not logged: a bad id, or too many logs of this owner (in-process; on Redis that is found
+ * out by the worker, which then drops the log). */
+struct shared_stream *shared_stream_begin(struct shared *s, const char *id, const char *owner);
+/* Logs the next event (numbered from 1 by the order of the calls); last: the answer ends with
+ * it. Never waits for Redis (queued to the "shared-streams" worker). An event over a limit
+ * ends the log with a cut mark. */
+void shared_stream_append(struct shared_stream *st, const char *frame, size_t len, bool last);
+/* The producer is done with its handle (NULL: nothing). */
+void shared_stream_end(struct shared_stream *st);
+
+struct shared_stream_event {
+    char *frame; /* NULL: the log was cut here (a limit): nothing follows */
+    bool last;   /* the answer ended with this event */
+};
+
+/* Up to max events of stream id after event number after, when owner began it: *n of them
+ * (0: none yet). GW_ENOTFOUND when no such log (never begun, expired or another owner's);
+ * GW_EUNAVAIL when Redis cannot be reached. Free with shared_stream_events_free. */
+gw_err shared_stream_read(struct shared *s, const char *id, const char *owner, int64_t after,
+                          size_t max, struct shared_stream_event *out, size_t *n);
+void shared_stream_events_free(struct shared_stream_event *ev, size_t n);
+
 /* One increment of a batch; value: the counter's new value. */
 struct shared_incr {
     const char *key;

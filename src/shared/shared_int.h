@@ -50,9 +50,22 @@ void shared_idset_clear(struct shared_idset *set);
 void shared_deliver(struct shared *s, enum shared_channel ch, const char *payload);
 bool shared_key_ok(const char *key, size_t max);
 
+/* --- stream logs (shared_stream.c) ---------------------------------------------------------- */
+
+struct shared_streams;
+/* redis: the Redis backend (shared_redis_exchange), or NULL for in-process logs. */
+struct shared_streams *shared_streams_new(void *redis);
+void shared_streams_free(struct shared_streams *ss); /* drains the worker first */
+struct shared_streams *shared_streams_of(struct shared *s);
+
 /* --- Redis (shared_redis.c, shared_resp.c) ---------------------------------------------------- */
 
+struct shared_reply;
 gw_err shared_redis_open(struct shared *s, const struct shared_options *o, void **impl);
+/* One pipelined exchange on the command connection: n commands, n replies (release each);
+ * GW_EUPSTREAM when Redis answered one with an error, GW_EUNAVAIL when unreachable. */
+gw_err shared_redis_exchange(void *impl, size_t n, const size_t *argc, const char *const *argv[],
+                             struct shared_reply *out);
 
 /* A parsed URL: redis://[[user]:password@]host[:port][/db], rediss:// for TLS. */
 struct shared_url {

@@ -144,7 +144,7 @@ static gw_err exchange(struct redis *r, size_t n, const size_t *argc, const char
                        struct shared_reply *out)
 {
     struct gw_buf b;
-    gw_buf_init(&b, 64 * 1024);
+    gw_buf_init(&b, 1024 * 1024); /* a batch of stream events (shared_stream.c) */
     for (size_t i = 0; i < n; i++)
         shared_resp_command(&b, argc[i], argv[i]);
     pthread_mutex_lock(&r->lock);
@@ -160,6 +160,12 @@ static gw_err exchange(struct redis *r, size_t n, const size_t *argc, const char
         for (size_t i = 0; i < n; i++)
             shared_reply_release(&out[i]);
     return rc;
+}
+
+gw_err shared_redis_exchange(void *impl, size_t n, const size_t *argc, const char *const *argv[],
+                             struct shared_reply *out)
+{
+    return exchange(impl, n, argc, argv, out);
 }
 
 static void counter_key(char *out, size_t cap, const char *key)

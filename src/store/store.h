@@ -25,6 +25,7 @@
 #include "store/store_audit.h"
 #include "store/store_cli.h"
 #include "store/store_grants.h"
+#include "store/store_lease.h"
 #include "store/store_memory.h"
 #include "store/store_models.h"
 #include "store/store_policies.h"

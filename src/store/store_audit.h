@@ -45,6 +45,10 @@ struct store_audit_node;
 struct store_audit_commit {
     const struct store_audit_row *rows;
     size_t n_rows;
+    /* Tenants whose chain the writer continues past the store's end (its tail is missing from
+     * the store: an integrity failure already reported); the others must link to that end. */
+    const char *const *past_end;
+    size_t n_past_end;
     const struct store_audit_checkpoint *heads;
     size_t n_heads;
     const struct store_audit_node *nodes;

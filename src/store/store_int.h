@@ -359,6 +359,23 @@ struct store_memory_ops {
 };
 
 /* A backend: the connection-level operations, then one table per domain. */
+/* A lease (store_lease.h): a backend's lease struct begins with this; store_lease.c fills it
+ * after open and frees the whole allocation after close. */
+struct store_lease {
+    struct store *st;
+    char *name, *node_id;
+};
+
+/* Leases; NULL: one process owns the store, every lease is held. */
+struct store_lease_ops {
+    gw_err (*open)(struct store *st, const char *name, const char *node_id,
+                   struct store_lease **out);
+    gw_err (*hold)(struct store_lease *l, bool *held);
+    gw_err (*cursor_set)(struct store_lease *l, const char *tenant, int64_t seq, int64_t now_ms);
+    gw_err (*holder)(struct store *st, const char *name, char **node_id);
+    void (*close)(struct store_lease *l);
+};
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *st);
@@ -378,6 +395,7 @@ struct store_ops {
     const struct store_grant_ops *grants;
     const struct store_model_ops *models;
     const struct store_memory_ops *memory;
+    const struct store_lease_ops *lease;
 };
 
 struct store {

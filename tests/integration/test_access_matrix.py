@@ -390,6 +390,8 @@ ROUTES = [
     Row("GET", "/v1/models", expect(200, "ea oa tl u wide capped")),
     Row("POST", "/v1/chat/completions", expect(404, "ea oa tl u wide capped"),
         body={"model": "none/none", "messages": [{"role": "user", "content": "hi"}]}),
+    Row("GET", "/api/v1/streams/chatcmpl-" + "0" * 24, expect(404, "ea oa tl u wide capped"),
+        route="/api/v1/streams/{}"),
     Row("GET", "/v1/models/{prov}/m", expect(200, "ea oa tl u wide capped"),
         prep=lambda g, p: shared_provider(g, p), route="/v1/models/{*}"),
     # providers and models added at run time: enterprise administrators change and test them,

@@ -637,12 +637,16 @@ def test_agent_tool_loop_writes_memory_streaming_events():
                   {"content": 'TOOL:memory_write:{"content":"remember the rollout"}',
                    "stream": True}, token=TOK[DAVE])
     assert r.status == 200, r
-    events = [b for b in r.text.split("\n\n") if b.strip()]
-    names = [b.split("\n")[0][len("event: "):] for b in events]
+    # each event: its id ("<stream id>:<n>", for a resume), its name and its data
+    events = [dict(ln.split(": ", 1) for ln in b.split("\n"))
+              for b in r.text.split("\n\n") if b.strip()]
+    assert [e["id"].rsplit(":", 1)[1] for e in events] == [
+        str(n) for n in range(1, len(events) + 1)], events
+    names = [e["event"] for e in events]
     assert "tool" in names and names[-1] == "done", names
-    tool = json.loads(events[names.index("tool")].split("\n")[1][6:])
+    tool = json.loads(events[names.index("tool")]["data"])
     assert tool["tool"] == "memory_write" and tool["status"] == "executed", tool
-    done = json.loads(events[-1].split("\n")[1][6:])
+    done = json.loads(events[-1]["data"])
     assert done["reply"].startswith("tool said:"), done
     r = GW().get("/api/v1/memory/engineering/assistant", token=TOK[DAVE])
     assert r.status == 200 and "remember the rollout" in r.text, r

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT
  * test_audit_fx.h — the audit trail's test fixture, shared by tests/unit/audit/: a data
- * directory with a real store and a real writer, events recorded synchronously (one commit
- * each) or queued, a second SQLite connection to tamper with the store, the log file as lines,
- * and verification helpers that name the first bad event they expected.
+ * directory with a real store (on the backend the environment names, test_backend.h) and a
+ * real writer, events recorded synchronously (one commit each) or queued, raw SQL on a
+ * connection of its own to tamper with the store, the log file as lines, and verification
+ * helpers that name the first bad event they expected.
  */
 #ifndef GW_TEST_AUDIT_FX_H
 #define GW_TEST_AUDIT_FX_H
 
+#include "test_backend.h"
 #include "test_tmp.h"
-
-#include <sqlite3.h>
 
 #include "audit/audit.h"
 #include "audit/audit_int.h"
@@ -27,8 +27,15 @@ struct fx {
     struct audit *a;
     struct audit_options o;
     const char *pii[4];
-    char pk[64]; /* the signing key's public half when the fixture last opened */
+    char pk[64];     /* the signing key's public half when the fixture last opened */
+    char schema[32]; /* PostgreSQL: this test's schema */
+    char url[1024];  /* PostgreSQL: its URL ("" with SQLite) */
 };
+
+static inline bool fx_pg(const struct fx *f)
+{
+    return f->url[0] != '\0';
+}
 
 static inline void fx_open_audit(struct fx *f)
 {
@@ -41,7 +48,8 @@ static inline struct fx *fx_new(bool with_file)
     struct fx *f = gw_xcalloc(1, sizeof *f);
     assert_true(test_tmpdir(f->dir, sizeof f->dir, "test_audit"));
     f->log = gw_xasprintf("%s/log/audit.jsonl", f->dir);
-    assert_int_equal(store_open(f->dir, &f->st), GW_OK);
+    test_schema_new(f->schema, sizeof f->schema, f->url, sizeof f->url);
+    assert_int_equal(test_store_open(f->dir, f->url, &f->st), GW_OK);
     f->o.data_dir = f->dir;
     f->o.enabled = with_file;
     f->o.log_path = with_file ? f->log : NULL;
@@ -60,6 +68,7 @@ static inline void fx_free(struct fx *f)
     if (f->a)
         audit_close(f->a);
     store_close(f->st);
+    test_schema_drop(f->schema);
     test_rmtree(f->dir);
     free(f->log);
     free(f);
@@ -95,24 +104,17 @@ static inline void record_n(struct fx *f, const char *tenant, int n, bool sync)
         assert_int_equal(audit_flush(f->a), GW_OK);
 }
 
-static inline sqlite3 *db_open(struct fx *f)
+/* sql with n text parameters ($1..$n) on the store, behind the gateway's back (test_sql). */
+static inline void db_sql(struct fx *f, const char *sql, int n, const char *const *params)
 {
     char *path = gw_xasprintf("%s/gateway.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
+    test_sql(f->url, path, sql, n, params);
     free(path);
-    return db;
 }
 
 static inline void db_exec(struct fx *f, const char *sql)
 {
-    sqlite3 *db = db_open(f);
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK)
-        fail_msg("sqlite: %s (%s)", err ? err : "?", sql);
-    sqlite3_close(db);
+    db_sql(f, sql, 0, NULL);
 }
 
 static inline void verify_store(struct fx *f, struct audit_verify_result *r)

@@ -21,6 +21,7 @@ struct audit_fwd {
     struct store *st;
     struct net_loop *net;
     char host[256];
+    char *node;            /* cluster.node_id: names the leader of each destination */
     pthread_rwlock_t lock; /* guards dests and the configuration they came from */
     struct audit_fwd_dest *dests;
     size_t n;
@@ -136,7 +137,7 @@ static struct audit_fwd_dest *start_dests(struct audit_fwd *f, const struct cfg_
             .st = f->st,
             .audit = f->audit,
             .net = f->net,
-            .env = {.host = f->host, .index = NULL},
+            .env = {.host = f->host, .node = f->node, .index = NULL},
         };
         d[i].env.index = d[i].cfg.index;
         if (!d[i].cfg.fmt)
@@ -160,9 +161,10 @@ static void stop_dests(struct audit_fwd_dest *d, size_t n)
 }
 
 gw_err audit_fwd_open(struct audit *a, struct store *st, struct net_loop *net,
-                      const struct cfg_siem *c, struct audit_fwd **out)
+                      const struct cfg_siem *c, const char *node_id, struct audit_fwd **out)
 {
     struct audit_fwd *f = gw_xcalloc(1, sizeof *f);
+    f->node = gw_xstrdup(node_id && node_id[0] ? node_id : "node");
     f->audit = a;
     f->st = st;
     f->net = net;
@@ -215,6 +217,7 @@ void audit_fwd_close(struct audit_fwd *f)
     stop_dests(f->dests, f->n);
     free_cfg(&f->cfg);
     pthread_rwlock_destroy(&f->lock);
+    free(f->node);
     free(f);
 }
 

@@ -10,6 +10,11 @@
  * events: at least once across restarts, crashes and receiver outages, with bounded retries
  * (exponential backoff up to max_backoff_s). After each delivery the newest signed checkpoint
  * that covers only delivered events follows them, so the SIEM holds what a witness needs.
+ *
+ * On a shared store (PostgreSQL, several nodes) each destination is led by one node at a time:
+ * its worker sends only while it holds the destination's lease, checked before every batch,
+ * stores cursors through the lease's session (fenced), polls the store's heads for commits
+ * of other nodes, and a node that does not lead tries again every second.
  */
 #ifndef GW_AUDIT_FWD_H
 #define GW_AUDIT_FWD_H
@@ -26,9 +31,10 @@ struct cfg_siem;
 struct audit_fwd;
 
 /* Starts a worker per enabled destination and registers with the audit trail's forwarder
- * slot. The destinations are copied. */
+ * slot. The destinations are copied. node_id (cluster.node_id) names this node: on a shared
+ * store only the node that holds a destination's lease sends to it (store_lease.h). */
 gw_err audit_fwd_open(struct audit *a, struct store *st, struct net_loop *net,
-                      const struct cfg_siem *c, struct audit_fwd **out);
+                      const struct cfg_siem *c, const char *node_id, struct audit_fwd **out);
 /* A new configuration: when the destinations changed, the workers are replaced (cursors are
  * persisted, so nothing is lost or skipped). */
 void audit_fwd_reload(struct audit_fwd *f, const struct cfg_siem *c);

@@ -10,6 +10,14 @@
  * tells a repeat by its seq). A failed send waits 1 s, then twice as long each time up to
  * max_backoff_s (with jitter), and starts again from sent. Work is kicked by the writer
  * (audit_fwd_dest_committed) and otherwise runs once a second (settling, heads, liveness).
+ *
+ * Leadership (store_lease.h): the worker sends only while it holds the destination's lease,
+ * asked again before every batch, so a node whose lock connection broke sends nothing more.
+ * It takes the stored cursors afresh when it becomes leader (the stored cursor is the truth:
+ * the new leader starts where the last one's deliveries were stored) and forgets them when it
+ * stops leading. On a shared store the writers of other nodes do not kick it: while leading
+ * it looks for new chains and heads every POLL_MS; a node that does not lead tries the lease
+ * every LEASE_RETRY_MS.
  */
 #include "base/prelude.h"
 #include "audit/fwd/audit_fwd_int.h"
@@ -23,7 +31,9 @@
 
 #define SETTLE_MS 1000
 #define IDLE_MS 1000
-#define ROUNDS 8                        /* batches per tick before looking at stop */
+#define POLL_MS 200         /* a leader on a shared store looks for other nodes' commits */
+#define LEASE_RETRY_MS 1000 /* a node that does not lead tries again */
+#define ROUNDS 8            /* batches per tick before looking at stop */
 #define TEXT_SOFT_MAX ((size_t)8 << 20) /* a batch's text stops growing past this */
 
 struct fwd_tenant {
@@ -47,6 +57,10 @@ struct audit_fwd_dest_private {
     int64_t last_ok_ms, last_error_ms, retry_at_ms;
     char last_error[200];
     struct audit_fwd_batch b; /* worker only */
+    struct store_lease *lease;
+    bool shared;         /* other nodes share the store */
+    atomic_bool leader;  /* this node holds the lease */
+    int64_t lease_at_ns; /* a node that does not lead tries the lease again at (worker only) */
 };
 
 static struct fwd_tenant *tenant_find(struct audit_fwd_dest_private *p, const char *tenant)
@@ -132,7 +146,7 @@ static gw_err load(struct audit_fwd_dest *d, struct fwd_tenant *snap)
         return rc;
     if (cursor == 0 && d->cfg.from_now && snap->initial && snap->head > 0) {
         cursor = snap->head;
-        rc = store_audit_cursor_set(d->st, d->cfg.name, snap->tenant, cursor, gw_now_ms());
+        rc = store_lease_cursor_set(d->priv->lease, snap->tenant, cursor, gw_now_ms());
     }
     struct audit_fwd_dest_private *p = d->priv;
     pthread_mutex_lock(&p->mu);
@@ -147,9 +161,9 @@ static gw_err load(struct audit_fwd_dest *d, struct fwd_tenant *snap)
 
 static void persist(struct audit_fwd_dest *d, const char *tenant, int64_t seq)
 {
-    if (store_audit_cursor_set(d->st, d->cfg.name, tenant, seq, gw_now_ms()) != GW_OK)
+    if (store_lease_cursor_set(d->priv->lease, tenant, seq, gw_now_ms()) != GW_OK)
         gw_warn("siem %s: cannot store the cursor of %s at %" PRId64 " (the events after the "
-                "stored one go again after a restart)",
+                "stored one go again from the next leader or after a restart)",
                 d->cfg.name, tenant, seq);
 }
 
@@ -201,6 +215,70 @@ static void settle(struct audit_fwd_dest *d, int64_t now_ns)
     if (rewound)
         gw_warn("siem %s: the connection closed; %zu events it took go again", d->cfg.name,
                 rewound);
+}
+
+/* --- leadership ---------------------------------------------------------------------------- */
+
+/* Drops every position and a stream's connection (its unsettled records with it): whoever
+ * leads next reads the stored cursors. */
+static void forget(struct audit_fwd_dest *d)
+{
+    struct audit_fwd_dest_private *p = d->priv;
+    if (d->cfg.tr->close)
+        d->cfg.tr->close(d);
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->n; i++) {
+        struct fwd_tenant *t = &p->t[i];
+        t->loaded = false;
+        t->sent = t->cursor = t->marked = 0;
+        t->oldest_ts_ms = 0;
+    }
+    p->mark_ns = 0;
+    p->backoff_ms = p->failing_rounds = 0;
+    p->retry_at_ms = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Chains other nodes started (a shared store): they join the round robin. */
+static void discover(struct audit_fwd_dest *d)
+{
+    struct audit_fwd_dest_private *p = d->priv;
+    char **tenants = NULL;
+    size_t n = 0;
+    if (store_audit_tenants(d->st, &tenants, &n) != GW_OK)
+        return;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < n; i++)
+        tenant_find(p, tenants[i]);
+    pthread_mutex_unlock(&p->mu);
+    store_strv_free(tenants, n);
+}
+
+/* Whether this node leads the destination now: asks the store (one round trip while leading;
+ * at most every LEASE_RETRY_MS otherwise). Losing the lease forgets every position. */
+static bool lead(struct audit_fwd_dest *d)
+{
+    struct audit_fwd_dest_private *p = d->priv;
+    bool was = atomic_load(&p->leader), held = false;
+    if (!was && gw_mono_ns() < p->lease_at_ns)
+        return false;
+    if (store_lease_hold(p->lease, &held) != GW_OK)
+        held = false;
+    if (!held)
+        p->lease_at_ns = gw_mono_ns() + (int64_t)LEASE_RETRY_MS * 1000000;
+    if (held == was)
+        return held;
+    atomic_store(&p->leader, held);
+    if (held) {
+        if (p->shared)
+            gw_info("siem %s: this node (%s) leads the destination now", d->cfg.name, d->env.node);
+        discover(d);
+    } else {
+        gw_warn("siem %s: this node (%s) lost the lead of the destination; it stops sending",
+                d->cfg.name, d->env.node);
+        forget(d);
+    }
+    return held;
 }
 
 /* --- a round ----------------------------------------------------------------------------- */
@@ -332,7 +410,8 @@ static int round_for(struct audit_fwd_dest *d, struct fwd_tenant *snap, bool hea
         add_head(d, &cp);
         cp_seq = cp.seq;
     }
-    int r = p->b.n ? deliver(d, snap->tenant, last, cp_seq, k) : 0;
+    /* the lease once more before each batch: a deposed node sends nothing */
+    int r = p->b.n && lead(d) ? deliver(d, snap->tenant, last, cp_seq, k) : 0;
     store_audit_checkpoint_release(&cp); /* the records point into cp and rows until here */
     store_audit_rows_free(rows, n);
     return r;
@@ -384,6 +463,8 @@ static int64_t dest_tick(void *ctx)
     pthread_mutex_unlock(&p->mu);
     if (retry_at && now_ms < retry_at) /* kicked during the backoff: wait it out */
         return now_ns + (retry_at - now_ms) * 1000000;
+    if (!lead(d))
+        return p->lease_at_ns;
     settle(d, now_ns);
     bool more = false;
     for (int round = 0; round < ROUNDS && !atomic_load(&p->stopping); round++) {
@@ -391,9 +472,10 @@ static int64_t dest_tick(void *ctx)
         struct fwd_tenant snap;
         for (size_t i = 0; pick(p, &snap, i); i++) {
             int r = 0;
-            if (!snap.loaded && load(d, &snap) != GW_OK)
+            bool leading = atomic_load(&p->leader); /* the last batch may have lost the lease */
+            if (leading && !snap.loaded && load(d, &snap) != GW_OK)
                 r = (failed(d, "the store cannot be read"), -1);
-            else if (snap.loaded && snap.sent < snap.head)
+            else if (leading && snap.loaded && snap.sent < snap.head)
                 r = round_for(d, &snap, false);
             free(snap.tenant);
             if (r < 0)
@@ -408,9 +490,13 @@ static int64_t dest_tick(void *ctx)
         pthread_mutex_unlock(&p->mu);
         if (!sent && !more)
             break;
+        if (!atomic_load(&p->leader))
+            return p->lease_at_ns;
     }
     if (!more) { /* idle: a commit nobody told about, and the heads signed since */
         struct fwd_tenant snap;
+        if (p->shared)
+            discover(d);
         for (size_t i = 0; pick(p, &snap, i); i++) {
             bool ahead = refresh_head(d, snap.tenant);
             more = more || ahead;
@@ -419,6 +505,8 @@ static int64_t dest_tick(void *ctx)
             if (r < 0)
                 goto backoff;
         }
+        if (!atomic_load(&p->leader))
+            return p->lease_at_ns;
     }
     if (d->cfg.tr->alive) {
         pthread_mutex_lock(&p->mu);
@@ -429,7 +517,7 @@ static int64_t dest_tick(void *ctx)
         if (unsettled && !more)
             return (p->mark_ns ? p->mark_ns : gw_mono_ns()) + (int64_t)SETTLE_MS * 1000000;
     }
-    return more ? gw_mono_ns() : gw_mono_ns() + (int64_t)IDLE_MS * 1000000;
+    return gw_mono_ns() + (more ? 0 : (int64_t)(p->shared ? POLL_MS : IDLE_MS) * 1000000);
 backoff:
     pthread_mutex_lock(&p->mu);
     retry_at = p->retry_at_ms;
@@ -468,6 +556,10 @@ gw_err audit_fwd_dest_start(struct audit_fwd_dest *d, char **tenants, size_t n)
     d->priv = p;
     pthread_mutex_init(&p->mu, NULL);
     gw_buf_init(&p->b.text, (size_t)32 << 20);
+    gw_err rc = store_lease_open(d->st, d->cfg.name, d->env.node, &p->lease);
+    if (rc != GW_OK)
+        return rc;
+    p->shared = store_lease_shared(p->lease);
     for (size_t i = 0; i < n; i++) {
         int64_t head = 0;
         char *hash = NULL;
@@ -477,7 +569,7 @@ gw_err audit_fwd_dest_start(struct audit_fwd_dest *d, char **tenants, size_t n)
         t->head = head;
         t->initial = true;
     }
-    gw_err rc = gw_worker_start(&dest_ops, d, &p->w);
+    rc = gw_worker_start(&dest_ops, d, &p->w);
     if (rc == GW_OK)
         gw_worker_kick(p->w);
     return rc;
@@ -493,6 +585,7 @@ void audit_fwd_dest_stop(struct audit_fwd_dest *d)
         gw_worker_stop(p->w);
     if (d->cfg.tr->close)
         d->cfg.tr->close(d);
+    store_lease_close(p->lease); /* the next node may lead from here */
     for (size_t i = 0; i < p->n; i++)
         free(p->t[i].tenant);
     free(p->t);
@@ -518,10 +611,11 @@ json_t *audit_fwd_dest_status(struct audit_fwd_dest *d, const char *tenant)
     int64_t now = gw_now_ms();
     char ts[40];
     pthread_mutex_lock(&p->mu);
+    bool leader = atomic_load(&p->leader);
     json_t *tenants = json_array();
     for (size_t i = 0; i < p->n; i++) {
         const struct fwd_tenant *t = &p->t[i];
-        if (tenant && strcmp(tenant, t->tenant) != 0)
+        if (!leader || (tenant && strcmp(tenant, t->tenant) != 0)) /* positions: the leader's */
             continue;
         int64_t lag = t->head > t->cursor ? t->head - t->cursor : 0;
         int64_t lag_s = lag && t->oldest_ts_ms ? GW_MAX(now - t->oldest_ts_ms, 0) / 1000 : 0;
@@ -548,5 +642,14 @@ json_t *audit_fwd_dest_status(struct audit_fwd_dest *d, const char *tenant)
         json_object_set_new(o, "last_delivery_at", json_string(ts));
     }
     pthread_mutex_unlock(&p->mu);
+    char *node = NULL;
+    if (!leader && store_lease_holder(d->st, d->cfg.name, &node) != GW_OK)
+        node = NULL;
+    json_object_set_new(o, "leader", json_boolean(leader));
+    json_object_set_new(o, "leader_node",
+                        leader ? json_string(d->env.node)
+                        : node ? json_string(node)
+                               : json_null());
+    free(node);
     return o;
 }

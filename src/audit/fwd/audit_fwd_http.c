@@ -7,7 +7,7 @@
  * document, per record), "Authorization: ApiKey <key>"; every item must be created or already
  * exist (409: a redelivery, the _id is "<tenant>:<seq>"). Every other format is a generic
  * webhook: the records as lines, "Authorization: Bearer <key>". Any 2xx ends a delivery; the
- * key is never part of a message.
+ * key is never part of a message. X-OpenClaw-Node names the node that sent (the leader).
  */
 #include "base/prelude.h"
 #include "audit/fwd/audit_fwd_int.h"
@@ -85,7 +85,9 @@ static gw_err send_batch(struct audit_fwd_dest *d, const struct audit_fwd_batch 
     char *ctype = gw_xasprintf("Content-Type: %s", d->cfg.fmt->content_type);
     char *auth = d->cfg.api_key ? gw_xasprintf("Authorization: %s %s", scheme, d->cfg.api_key)
                                 : NULL;
-    const char *headers[] = {ctype, auth, NULL};
+    /* the sending node (validated: letters, digits, '-', '_', '.'): who led, for the SIEM */
+    char *node = gw_xasprintf("X-OpenClaw-Node: %s", d->env.node ? d->env.node : "node");
+    const char *headers[] = {ctype, node, auth, NULL};
     struct net_request req = {
         .url = d->cfg.endpoint,
         .method = "POST",
@@ -112,6 +114,7 @@ static gw_err send_batch(struct audit_fwd_dest *d, const struct audit_fwd_batch 
         free(auth);
     }
     free(ctype);
+    free(node);
     gw_buf_release(&body);
     return rc;
 }

@@ -33,6 +33,7 @@
 /* What a format needs besides the row. */
 struct audit_fwd_env {
     const char *host;  /* this gateway's host name */
+    const char *node;  /* this node's id (cluster.node_id): an HTTP header names the sender */
     const char *index; /* Splunk / Elasticsearch index, or NULL */
 };
 

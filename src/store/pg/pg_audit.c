@@ -27,6 +27,7 @@
 #define CP_COLS STORE_COL_NAMES(STORE_CHECKPOINT_COLUMNS)
 
 static const char CLAIM[] = "SELECT audit_claim($1, $2, $3)";
+static const char CLAIM_PAST[] = "SELECT audit_claim_past($1, $2)"; /* schema 17 */
 static const char APPEND[] = "INSERT INTO audit_events (" AUDIT_COLS ") VALUES ($1, $2, $3, "
                              "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 static const char CHAIN_LOCK[] = "SELECT 1::BIGINT FROM pg_advisory_xact_lock(7032, hashtext($1))";
@@ -93,6 +94,28 @@ static bool first_of_tenant(const struct store_audit_row *rows, size_t i)
         if (strcmp(rows[k].tenant, rows[i].tenant) == 0)
             return false;
     return true;
+}
+
+static bool past_end(const struct store_audit_commit *b, const char *tenant)
+{
+    for (size_t i = 0; i < b->n_past_end; i++)
+        if (strcmp(b->past_end[i], tenant) == 0)
+            return true;
+    return false;
+}
+
+/* The claim of the tenant of row r: its chain ends where r links to, or (a chain continued
+ * past the store's end) nothing is stored at or after r. */
+static void send_claim(struct store_pg_conn *c, const struct store_audit_commit *b,
+                       const struct store_audit_row *r)
+{
+    if (past_end(b, r->tenant))
+        store_pg_pipeline_send(c, PG_CALL(.sql = CLAIM_PAST, .what = "audit append: claim",
+                                          PG_ARGS(PG_TEXT(r->tenant), PG_I64(r->seq))));
+    else
+        store_pg_pipeline_send(c, PG_CALL(.sql = CLAIM, .what = "audit append: claim",
+                                          PG_ARGS(PG_TEXT(r->tenant), PG_I64(r->seq),
+                                                  PG_TEXT(r->prev_hash))));
 }
 
 /* Sends each of n rows of cols with sql into the open pipeline. */
@@ -172,10 +195,7 @@ static gw_err commit(struct store *st, const struct store_audit_commit *b)
     if (rc == GW_OK) {
         for (size_t i = 0; i < b->n_rows; i++)
             if (first_of_tenant(rows, i))
-                store_pg_pipeline_send(c,
-                                       PG_CALL(.sql = CLAIM, .what = "audit append: claim",
-                                               PG_ARGS(PG_TEXT(rows[i].tenant), PG_I64(rows[i].seq),
-                                                       PG_TEXT(rows[i].prev_hash))));
+                send_claim(c, b, &rows[i]);
         send_all(c, APPEND, "audit append", &store_audit_row_cols, rows, b->n_rows);
         send_all(c, HEAD_PUT, "audit head", &store_checkpoint_cols, b->heads, b->n_heads);
         send_all(c, NODE_PUT, "audit tree", &store_audit_node_cols, b->nodes, b->n_nodes);

@@ -62,7 +62,7 @@ gw_err store_pg_open(const struct store_options *o, struct store **out)
     gw_err rc = GW_OK;
     struct store_pg_conn *c = &s->conns[0];
     c->in_use = true;
-    c->pg = store_pg_connect(s, "first");
+    c->pg = store_pg_connect(s, "first", false);
     if (!c->pg)
         rc = GW_ESTORE;
     if (rc == GW_OK)
@@ -127,4 +127,5 @@ static const struct store_ops pg_ops = {
     .grants = &store_pg_grant_ops,
     .models = &store_pg_model_ops,
     .memory = &store_pg_memory_ops,
+    .lease = &store_pg_lease_ops,
 };

@@ -95,8 +95,9 @@ struct store_pg_call {
 
 /* --- pg_pool.c: connections ---------------------------------------------------------------- */
 
-/* Connects one libpq connection (the pool's settings, statement_timeout set); NULL, logged. */
-PGconn *store_pg_connect(struct store_pg *s, const char *name);
+/* Connects one libpq connection (the pool's settings, statement_timeout set); NULL when it
+ * cannot, logged unless quiet (the caller already said the server is unreachable). */
+PGconn *store_pg_connect(struct store_pg *s, const char *name, bool quiet);
 /* A connection of the pool for this thread alone, healthy as far as a look at its socket
  * tells (reset when it was broken or the server hung up); NULL (logged) when none can be had
  * within the acquire timeout or the server cannot be reached. */
@@ -183,5 +184,6 @@ extern const struct store_cli_ops store_pg_cli_ops;           /* pg_cli.c */
 extern const struct store_grant_ops store_pg_grant_ops;       /* pg_grants.c */
 extern const struct store_model_ops store_pg_model_ops;       /* pg_models.c */
 extern const struct store_memory_ops store_pg_memory_ops;     /* pg_memory.c */
+extern const struct store_lease_ops store_pg_lease_ops;       /* pg_lease.c */
 
 #endif

@@ -208,6 +208,26 @@ static const struct migration migrations[] = {
     {15, "audit across nodes: audit_keys.node_id",
      /* the node that introduced a key: several nodes sign one tenant's log (cluster mode) */
      "ALTER TABLE audit_keys ADD COLUMN node_id " T ";"},
+    {16, "SIEM forwarding led by one node: audit_fwd_leaders",
+     /* who holds a destination's lease (pg_lease.c): believed only while pid holds the lock */
+     "CREATE TABLE audit_fwd_leaders ("
+     "  destination " T " PRIMARY KEY, node_id " T " NOT NULL, pid " I " NOT NULL,"
+     "  since_ms " I " NOT NULL);"},
+
+    {17, "audit chains with a missing tail: audit_claim_past()",
+     /* A tenant whose stored chain lost its tail (its heads gone too: only the log file or a
+      * witness knows) goes on after the end the writer knows, never reusing those numbers:
+      * the claim then only asks that nothing in the store is at or after the batch's first
+      * row. The gateway has already reported the tenant's integrity failure. */
+     "CREATE FUNCTION audit_claim_past(t TEXT, first_seq BIGINT) RETURNS void "
+     "LANGUAGE plpgsql AS $f$ "
+     "BEGIN "
+     "  PERFORM pg_advisory_xact_lock(7032, hashtext(t)); "
+     "  IF EXISTS (SELECT 1 FROM audit_events WHERE tenant = t AND seq >= first_seq) THEN "
+     "    RAISE EXCEPTION 'the audit chain of a tenant moved under this writer' "
+     "      USING ERRCODE = '" STORE_PG_CHAIN_MOVED "'; "
+     "  END IF; "
+     "END $f$;"},
 };
 
 int store_pg_latest_version(void)

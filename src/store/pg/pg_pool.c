@@ -25,7 +25,7 @@
 #define RETRY_MS 250
 
 /* Notices (e.g. "relation already exists, skipping") are not the gateway's log lines. */
-static void quiet(void *arg, const char *message)
+static void no_notices(void *arg, const char *message)
 {
     GW_UNUSED(arg);
     GW_UNUSED(message);
@@ -40,7 +40,7 @@ static void conn_error(PGconn *pg, char *buf, size_t cap)
         buf[--n] = '\0';
 }
 
-PGconn *store_pg_connect(struct store_pg *s, const char *name)
+PGconn *store_pg_connect(struct store_pg *s, const char *name, bool quiet)
 {
     char timeout[16], stmt[64], err[512];
     snprintf(timeout, sizeof timeout, "%d", s->connect_timeout_s);
@@ -50,11 +50,12 @@ PGconn *store_pg_connect(struct store_pg *s, const char *name)
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         conn_error(pg, err, sizeof err);
-        gw_error("store: cannot connect to PostgreSQL (%s connection): %s", name, err);
+        if (!quiet)
+            gw_error("store: cannot connect to PostgreSQL (%s connection): %s", name, err);
         PQfinish(pg);
         return NULL;
     }
-    PQsetNoticeProcessor(pg, quiet, NULL);
+    PQsetNoticeProcessor(pg, no_notices, NULL);
     snprintf(stmt, sizeof stmt, "SET statement_timeout = %d", s->statement_timeout_ms);
     PGresult *r = PQexec(pg, stmt);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -132,7 +133,7 @@ struct store_pg_conn *store_pg_acquire(struct store_pg *s, const char *what)
     /* while the server is down, one attempt per RETRY_MS: the others fail at once */
     int64_t now = gw_mono_ns() / 1000000;
     pthread_mutex_lock(&s->mu);
-    bool retry = !s->down || now - s->down_try_ms >= RETRY_MS;
+    bool retry = !s->down || now - s->down_try_ms >= RETRY_MS, quiet = s->down;
     if (retry)
         s->down_try_ms = now;
     pthread_mutex_unlock(&s->mu);
@@ -140,7 +141,7 @@ struct store_pg_conn *store_pg_acquire(struct store_pg *s, const char *what)
         store_pg_release(s, c);
         return NULL;
     }
-    c->pg = store_pg_connect(s, "pool");
+    c->pg = store_pg_connect(s, "pool", quiet); /* a server down was said once, when it went */
     pthread_mutex_lock(&s->mu);
     bool was_down = s->down;
     s->down = c->pg == NULL;

@@ -336,6 +336,17 @@ static const struct migration migrations[] = {
     {15, "audit across nodes: audit_keys.node_id",
      /* the node that introduced a key (cluster mode, PostgreSQL; kept alike on SQLite) */
      "ALTER TABLE audit_keys ADD COLUMN node_id TEXT;"},
+    {16, "SIEM forwarding led by one node: audit_fwd_leaders",
+     /* PostgreSQL's lease holders (pg_lease.c); one process owns a SQLite store: kept alike */
+     "CREATE TABLE audit_fwd_leaders ("
+     "  destination TEXT PRIMARY KEY NOT NULL,"
+     "  node_id     TEXT NOT NULL,"
+     "  pid         INTEGER NOT NULL,"
+     "  since_ms    INTEGER NOT NULL"
+     ");"},
+    {17, "audit chains with a missing tail: audit_claim_past()",
+     /* PostgreSQL's claim (pg_migrations.c); one process writes a SQLite store: nothing here */
+     ""},
 };
 
 int store_sqlite_latest_version(void)

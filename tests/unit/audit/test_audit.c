@@ -339,7 +339,10 @@ static void test_unopenable_file_does_not_abort(void **state)
 {
     (void)state;
     struct fx *f = fx_new(true);
-    char *bad = gw_xasprintf("%s/gateway.db/x/audit.jsonl", f->dir); /* under a regular file */
+    char *plain = gw_xasprintf("%s/plain", f->dir);
+    assert_int_equal(gw_file_write_atomic(plain, "x", 1, 0600), GW_OK);
+    char *bad = gw_xasprintf("%s/x/audit.jsonl", plain); /* under a regular file */
+    free(plain);
     f->o.log_path = bad;
     fx_open_audit(f);
     struct audit_stats s;
@@ -405,15 +408,21 @@ static void test_store_refusal_leaves_the_file_clean(void **state)
     struct fx *f = fx_new(true);
     fx_open_audit(f);
     record_n(f, TENANT, 2, true);
-    db_exec(f, "CREATE TRIGGER refuse BEFORE INSERT ON audit_events "
-               "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    if (fx_pg(f))
+        db_exec(f, "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$BEGIN RAISE EXCEPTION 'refused'; END$$;"
+                   "CREATE TRIGGER refuse BEFORE INSERT ON audit_events "
+                   "FOR EACH ROW EXECUTE FUNCTION refuse()");
+    else
+        db_exec(f, "CREATE TRIGGER refuse BEFORE INSERT ON audit_events "
+                   "BEGIN SELECT RAISE(ABORT, 'refused'); END");
     struct stat before, after;
     assert_int_equal(stat(f->log, &before), 0);
     struct audit_event ev = ev_basic("token.created", NULL);
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_EAUDIT);
     assert_int_equal(stat(f->log, &after), 0);
     assert_int_equal(after.st_size, before.st_size);
-    db_exec(f, "DROP TRIGGER refuse");
+    db_exec(f, fx_pg(f) ? "DROP TRIGGER refuse ON audit_events" : "DROP TRIGGER refuse");
     /* the seq the refused batch used is not skipped: the store decides */
     assert_int_equal(audit_record_sync(f->a, TENANT, &ev), GW_OK);
     struct audit_verify_result r;

@@ -3,7 +3,8 @@
  * table that keys cannot grow, the revoked set), the RESP2 reader's bounds, Redis URLs, and the
  * Redis backend against a real redis-server on loopback (two handles as two nodes: counters
  * seen by both, a revocation and a notification crossing, our own notifications not echoed,
- * GW_EUNAVAIL while Redis is down and the revoked set back after it returns).
+ * GW_EUNAVAIL while Redis is down and the revoked set back after it returns), and the stream
+ * logs of resumable answers, in-process and across two nodes on Redis.
  */
 #include "base/prelude.h"
 #include "base/buf.h"
@@ -290,6 +291,109 @@ static bool revoked(struct shared *s, const char *id, gw_err want_rc)
     return shared_revoked(s, id, &r) == want_rc && r;
 }
 
+/* --- stream logs ---------------------------------------------------------------------------- */
+
+/* Reads every event of id after `after` into frames (joined by '|'), or "cut" for a cut mark;
+ * the read's result. */
+static gw_err read_all(struct shared *s, const char *id, const char *owner, int64_t after,
+                       char *out, size_t cap, bool *last)
+{
+    struct shared_stream_event ev[8];
+    size_t n = 0;
+    gw_err rc = shared_stream_read(s, id, owner, after, 8, ev, &n);
+    out[0] = '\0';
+    *last = false;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(out);
+        snprintf(out + k, cap - k, "%s%s", k ? "|" : "", ev[i].frame ? ev[i].frame : "cut");
+        *last = ev[i].last;
+    }
+    shared_stream_events_free(ev, n);
+    return rc;
+}
+
+/* One log written through w and read through r (the same handle in-process, two nodes on
+ * Redis): events in order after any n, only for the owner, the end, the limits. */
+static void streams_on(struct shared *w, struct shared *r, bool redis)
+{
+    char got[512];
+    bool last = false;
+    struct shared_stream *st = shared_stream_begin(w, "chatcmpl-s1", "acme\ncarol");
+    assert_non_null(st);
+    shared_stream_append(st, "data: 1\n\n", 9, false);
+    shared_stream_append(st, "data: 2\n\n", 9, false);
+    EVENTUALLY(read_all(r, "chatcmpl-s1", "acme\ncarol", 0, got, sizeof(got), &last) == GW_OK &&
+               strcmp(got, "data: 1\n\n|data: 2\n\n") == 0);
+    assert_false(last);
+    shared_stream_append(st, "data: [DONE]\n\n", 14, true);
+    shared_stream_append(st, "data: late\n\n", 12, false); /* after the last: ignored */
+    shared_stream_end(st);
+    EVENTUALLY(read_all(r, "chatcmpl-s1", "acme\ncarol", 1, got, sizeof(got), &last) == GW_OK &&
+               last);
+    assert_string_equal(got, "data: 2\n\n|data: [DONE]\n\n");
+    assert_int_equal(read_all(r, "chatcmpl-s1", "acme\ncarol", 3, got, sizeof(got), &last), GW_OK);
+    assert_string_equal(got, "");
+    /* another owner, another tenant, an unknown or malformed id: not found */
+    assert_int_equal(read_all(r, "chatcmpl-s1", "acme\ndave", 0, got, sizeof(got), &last),
+                     GW_ENOTFOUND);
+    assert_int_equal(read_all(r, "chatcmpl-s1", "other\ncarol", 0, got, sizeof(got), &last),
+                     GW_ENOTFOUND);
+    assert_int_equal(read_all(r, "chatcmpl-s2", "acme\ncarol", 0, got, sizeof(got), &last),
+                     GW_ENOTFOUND);
+    assert_int_equal(read_all(r, "bad id", "acme\ncarol", 0, got, sizeof(got), &last),
+                     GW_ENOTFOUND);
+    assert_null(shared_stream_begin(w, "with space", "acme\ncarol"));
+
+    /* an event over the limit cuts the log; so does a producer that ends without its last */
+    st = shared_stream_begin(w, "chatcmpl-s3", "acme\ncarol");
+    shared_stream_append(st, "data: a\n\n", 9, false);
+    char *big = calloc(1, SHARED_STREAM_EVENT_BYTES + 2);
+    memset(big, 'x', SHARED_STREAM_EVENT_BYTES + 1);
+    shared_stream_append(st, big, strlen(big), false);
+    shared_stream_append(st, "data: b\n\n", 9, false);
+    shared_stream_end(st);
+    free(big);
+    EVENTUALLY(read_all(r, "chatcmpl-s3", "acme\ncarol", 0, got, sizeof(got), &last) == GW_OK &&
+               last);
+    assert_string_equal(got, "data: a\n\n|cut");
+    st = shared_stream_begin(w, "chatcmpl-s4", "acme\ncarol");
+    shared_stream_append(st, "data: a\n\n", 9, false);
+    shared_stream_end(st);
+    EVENTUALLY(read_all(r, "chatcmpl-s4", "acme\ncarol", 0, got, sizeof(got), &last) == GW_OK &&
+               last);
+    assert_string_equal(got, "data: a\n\n|cut");
+
+    /* logs per owner are bounded (the first four above count): the next ones are not logged */
+    char id[32];
+    for (int i = 0; i < SHARED_STREAM_PER_OWNER; i++) {
+        snprintf(id, sizeof(id), "chatcmpl-m%d", i);
+        st = shared_stream_begin(w, id, "acme\nmallory");
+        if (i == SHARED_STREAM_PER_OWNER - 1 && !redis)
+            assert_non_null(st);
+        shared_stream_append(st, "data: m\n\n", 9, true);
+        shared_stream_end(st);
+    }
+    st = shared_stream_begin(w, "chatcmpl-over", "acme\nmallory");
+    shared_stream_append(st, "data: m\n\n", 9, true);
+    shared_stream_end(st);
+    if (!redis)
+        assert_null(st);
+    snprintf(id, sizeof(id), "chatcmpl-m%d", SHARED_STREAM_PER_OWNER - 1);
+    EVENTUALLY(read_all(r, id, "acme\nmallory", 0, got, sizeof(got), &last) == GW_OK && last);
+    usleep(100000); /* the worker dropped the one over the limit by now */
+    assert_int_equal(read_all(r, "chatcmpl-over", "acme\nmallory", 0, got, sizeof(got), &last),
+                     GW_ENOTFOUND);
+}
+
+static void local_streams(void **state)
+{
+    (void)state;
+    struct shared *s = NULL;
+    assert_int_equal(shared_open(NULL, &s), GW_OK);
+    streams_on(s, s, false);
+    shared_close(s);
+}
+
 static void redis_two_nodes(void **state)
 {
     (void)state;
@@ -308,6 +412,7 @@ static void redis_two_nodes(void **state)
     shared_subscribe(a, SHARED_POLICY, on_policy, &ha);
     shared_subscribe(b, SHARED_POLICY, on_policy, &hb);
     EVENTUALLY(synced(a) && synced(b));
+    streams_on(a, b, true); /* a stream logged by a, read by b */
 
     int64_t v = 0, left = 0;
     assert_int_equal(shared_counter_incr(a, "spend:acme", 5, 60000, &v), GW_OK);
@@ -369,6 +474,7 @@ int main(void)
         cmocka_unit_test(local_counters), cmocka_unit_test(local_revocations),
         cmocka_unit_test(idset_grows),    cmocka_unit_test(resp_replies),
         cmocka_unit_test(urls),           cmocka_unit_test(redis_two_nodes),
+        cmocka_unit_test(local_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

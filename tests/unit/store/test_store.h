@@ -3,9 +3,8 @@
  * a store opened on a fresh data directory per test, raw access to the database through a
  * separate connection, and a token fixture.
  *
- * The backend comes from the environment: GWTEST_STORE=postgresql with GWTEST_PG (a libpq
- * conninfo, tests/pg/cluster.sh prints one) runs every test on PostgreSQL, each in a schema of
- * its own (search_path in the URL) dropped afterwards; otherwise SQLite in the data directory.
+ * The backend comes from the environment (test_backend.h): PostgreSQL in a schema of each
+ * test's own, or SQLite in the data directory.
  */
 #ifndef GW_TEST_STORE_H
 #define GW_TEST_STORE_H
@@ -18,13 +17,8 @@
 #include "store/store_int.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
-#include <sqlite3.h>
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <cmocka.h>
-
+#include "test_backend.h"
 #include "test_tmp.h"
 
 struct fx {
@@ -38,39 +32,10 @@ struct fx {
 /* PostgreSQL: the URL of this test's schema ("" with SQLite); raw_* use it. */
 static char test_pg_url[1024];
 
-static inline bool test_pg(void)
-{
-    const char *b = getenv("GWTEST_STORE");
-    return b && strcmp(b, "postgresql") == 0;
-}
-
-static inline void pg_quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-/* Runs sql on a fresh connection to conninfo (the server's database, not a test schema). */
-static inline void pg_admin(const char *conninfo, const char *sql)
-{
-    PGconn *pg = PQconnectdb(conninfo);
-    assert_int_equal(PQstatus(pg), CONNECTION_OK);
-    PQsetNoticeProcessor(pg, pg_quiet, NULL);
-    PGresult *r = PQexec(pg, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fprintf(stderr, "pg_admin: %s", PQresultErrorMessage(r));
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(pg);
-}
-
 /* The store of this test (the same database every time it is called). */
 static inline gw_err test_open(struct fx *f, struct store **st)
 {
-    if (!test_pg_url[0])
-        return store_open(f->data, st);
-    struct store_options o = {.backend = "postgresql", .url = test_pg_url, .pool_size = 4};
-    return store_open_with(f->data, &o, st);
+    return test_store_open(f->data, test_pg_url, st);
 }
 
 static inline int setup(void **state)
@@ -79,18 +44,7 @@ static inline int setup(void **state)
     assert_true(test_tmpdir(f->root, sizeof(f->root), "test_store"));
     snprintf(f->data, sizeof(f->data), "%s/data/nested", f->root);
     snprintf(f->db, sizeof(f->db), "%s/gateway.db", f->data);
-    test_pg_url[0] = '\0';
-    if (test_pg()) {
-        const char *base = getenv("GWTEST_PG");
-        assert_non_null(base);
-        char hex[17], sql[96];
-        gw_random_hex(hex, 8);
-        snprintf(f->schema, sizeof(f->schema), "t_%s", hex);
-        snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-        pg_admin(base, sql);
-        snprintf(test_pg_url, sizeof(test_pg_url),
-                 "%s options='-csearch_path=%s' application_name=%s", base, f->schema, f->schema);
-    }
+    test_schema_new(f->schema, sizeof(f->schema), test_pg_url, sizeof(test_pg_url));
     assert_int_equal(test_open(f, &f->st), GW_OK);
     assert_non_null(f->st);
     *state = f;
@@ -101,11 +55,7 @@ static inline int teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f->st);
-    if (f->schema[0]) {
-        char sql[96];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-        pg_admin(getenv("GWTEST_PG"), sql);
-    }
+    test_schema_drop(f->schema);
     test_rmtree(f->root);
     free(f);
     return 0;
@@ -128,20 +78,7 @@ static inline PGresult *raw_pg(const char *sql)
 
 static inline void raw_exec(const char *db, const char *sql)
 {
-    if (test_pg_url[0]) {
-        PQclear(raw_pg(sql));
-        return;
-    }
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    char *msg = NULL;
-    int e = sqlite3_exec(h, sql, NULL, NULL, &msg);
-    if (e != SQLITE_OK)
-        fprintf(stderr, "raw_exec: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(h);
-    assert_int_equal(e, SQLITE_OK);
+    test_sql(test_pg_url, db, sql, 0, NULL);
 }
 
 static inline int64_t raw_int(const char *db, const char *sql)

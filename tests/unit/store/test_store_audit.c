@@ -641,7 +641,8 @@ static void test_audit_commit_heads_nodes_keys(void **state)
                                           .root = (char *)"r3"};
     struct store_audit_node nodes[2] = {{(char *)"acme", 8, 0, (char *)"n0"},
                                         {(char *)"acme", 8, 0, (char *)"n0bis"}};
-    struct store_audit_commit c = {rows, 3, &head, 1, nodes, 1};
+    struct store_audit_commit c =
+        {.rows = rows, .n_rows = 3, .heads = &head, .n_heads = 1, .nodes = nodes, .n_nodes = 1};
     /* a refused part (a row already there) takes the whole commit back */
     raw_exec(f->db, "INSERT INTO audit_events (tenant,seq,ts_ms,type,outcome,actor,status,"
                     "details,prev_hash,hash) VALUES ('acme',3,1,'x','ok','a',0,'{}','p','h')");

@@ -340,6 +340,77 @@ static void test_two_nodes_one_conversation(void **state)
     drop_schema(schema);
 }
 
+/* --- leases: one SIEM forwarder per destination ------------------------------------------- */
+
+static void assert_holder(struct store *st, const char *name, const char *want)
+{
+    char *node = NULL;
+    assert_int_equal(store_lease_holder(st, name, &node), GW_OK);
+    if (want)
+        assert_string_equal(node, want);
+    else
+        assert_null(node);
+    free(node);
+}
+
+/* One holder at a time, named to every node; a cursor stored through a lease not held changes
+ * nothing and a held one never moves back; the lease ends with its session (closed, or killed
+ * by the server) and the next node takes it. */
+static void test_lease_one_holder(void **state)
+{
+    (void)state;
+    char schema[32], url[640], sql[160];
+    fresh_schema(schema, sizeof schema, url, sizeof url);
+    struct store *st[2];
+    struct store_lease *l[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(open_pg(url, &st[i]), GW_OK);
+        assert_int_equal(store_lease_open(st[i], "hook", i ? "node-b" : "node-a", &l[i]), GW_OK);
+    }
+    bool held = false;
+    assert_int_equal(store_lease_hold(l[0], &held), GW_OK);
+    assert_true(held);
+    assert_int_equal(store_lease_hold(l[1], &held), GW_OK);
+    assert_false(held);
+    assert_int_equal(store_lease_hold(l[0], &held), GW_OK);
+    assert_true(held);
+    assert_holder(st[1], "hook", "node-a");
+    assert_holder(st[1], "other", NULL);
+
+    int64_t seq = 0;
+    assert_int_equal(store_lease_cursor_set(l[0], "t1", 10, 1), GW_OK);
+    assert_int_equal(store_lease_cursor_set(l[1], "t1", 20, 1), GW_ECONFLICT);
+    assert_int_equal(store_lease_cursor_set(l[0], "t1", 5, 1), GW_OK);
+    assert_int_equal(store_audit_cursor_get(st[1], "hook", "t1", &seq), GW_OK);
+    assert_int_equal(seq, 10);
+
+    store_lease_close(l[0]); /* graceful: the next node takes it */
+    assert_holder(st[1], "hook", NULL);
+    assert_int_equal(store_lease_hold(l[1], &held), GW_OK);
+    assert_true(held);
+    assert_holder(st[0], "hook", "node-b");
+
+    /* the holder's session killed: it learns at its next check, and stores nothing more */
+    snprintf(sql, sizeof sql,
+             "DO $$ BEGIN PERFORM pg_terminate_backend(pid::int, 5000) FROM %s.audit_fwd_leaders; "
+             "END $$",
+             schema);
+    pg_admin(conninfo, sql);
+    assert_int_not_equal(store_lease_hold(l[1], &held), GW_OK);
+    assert_false(held);
+    assert_int_equal(store_lease_cursor_set(l[1], "t1", 30, 1), GW_ECONFLICT);
+    assert_int_equal(store_lease_open(st[0], "hook", "node-a", &l[0]), GW_OK);
+    assert_int_equal(store_lease_hold(l[0], &held), GW_OK);
+    assert_true(held);
+    assert_int_equal(store_lease_hold(l[1], &held), GW_OK); /* reconnected: not the holder */
+    assert_false(held);
+    for (int i = 0; i < 2; i++) {
+        store_lease_close(l[i]);
+        store_close(st[i]);
+    }
+    drop_schema(schema);
+}
+
 /* --- secrets -------------------------------------------------------------------------------- */
 
 static void test_url_password_never_logged(void **state)
@@ -383,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_migrations_once_while_others_wait),
         cmocka_unit_test(test_two_nodes_one_audit_chain),
         cmocka_unit_test(test_two_nodes_one_conversation),
+        cmocka_unit_test(test_lease_one_holder),
         cmocka_unit_test(test_url_password_never_logged),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
