@@ -35,6 +35,26 @@ static void node_close(struct node *n)
     llm_quota_free(n->quota);
 }
 
+/* Two nodes on one in-process shared state. */
+struct pair {
+    struct shared *sh;
+    struct node a, b;
+};
+
+static void pair_open(struct pair *p, const struct cfg_provider_limits *l)
+{
+    assert_int_equal(shared_open(NULL, &p->sh), GW_OK);
+    node_open(&p->a, p->sh, l);
+    node_open(&p->b, p->sh, l);
+}
+
+static void pair_close(struct pair *p)
+{
+    node_close(&p->a);
+    node_close(&p->b);
+    shared_close(p->sh);
+}
+
 /* A call ends: released, and what the node owes sent at its loop's next turn (llm_client). */
 static void release(struct node *n, struct llm_ticket *t, int64_t actual, int64_t now)
 {
@@ -50,107 +70,91 @@ static struct llm_ticket ticket(int64_t est)
 
 static void rpm_counts_both_nodes(void **state)
 {
-    struct shared *sh;
-    assert_int_equal(shared_open(NULL, &sh), GW_OK);
     struct cfg_provider_limits l = {.max_concurrent = 10,
                                     .rpm = 3,
                                     .max_queue = 10,
                                     .max_wait_ms = 100000};
-    struct node a, b;
-    node_open(&a, sh, &l);
-    node_open(&b, sh, &l);
+    struct pair p;
+    pair_open(&p, &l);
+    struct node *a = &p.a, *b = &p.b;
     struct llm_ticket t[5] = {ticket(1), ticket(1), ticket(1), ticket(1), ticket(1)};
-    assert_int_equal(llm_sched_submit(a.sched, &t[0], 0), LLM_ADMITTED);
-    assert_int_equal(llm_sched_submit(b.sched, &t[1], 0), LLM_ADMITTED);
-    assert_int_equal(llm_sched_submit(a.sched, &t[2], 0), LLM_ADMITTED);
+    assert_int_equal(llm_sched_submit(a->sched, &t[0], 0), LLM_ADMITTED);
+    assert_int_equal(llm_sched_submit(b->sched, &t[1], 0), LLM_ADMITTED);
+    assert_int_equal(llm_sched_submit(a->sched, &t[2], 0), LLM_ADMITTED);
     /* the minute's 3 are spent in all, though neither node made 3 */
-    assert_int_equal(llm_sched_submit(b.sched, &t[3], 0), LLM_QUEUED);
-    assert_int_equal(llm_sched_submit(a.sched, &t[4], 0), LLM_QUEUED);
+    assert_int_equal(llm_sched_submit(b->sched, &t[3], 0), LLM_QUEUED);
+    assert_int_equal(llm_sched_submit(a->sched, &t[4], 0), LLM_QUEUED);
     /* a release frees no request of the minute; the wait is the window's end, no spinning */
-    release(&a, &t[0], -1, 10);
-    assert_null(llm_sched_next(a.sched, 10));
-    assert_true(llm_sched_next_wakeup_ms(b.sched, 10) > 50000);
-    assert_true(llm_sched_retry_after_s(b.sched, 10) > 50);
+    release(a, &t[0], -1, 10);
+    assert_null(llm_sched_next(a->sched, 10));
+    assert_true(llm_sched_next_wakeup_ms(b->sched, 10) > 50000);
+    assert_true(llm_sched_retry_after_s(b->sched, 10) > 50);
     unsigned nodes = 0;
-    assert_string_equal(llm_quota_mode(a.quota, &nodes), "cluster");
-    node_close(&a);
-    node_close(&b);
-    shared_close(sh);
+    assert_string_equal(llm_quota_mode(a->quota, &nodes), "cluster");
+    pair_close(&p);
 }
 
 static void tokens_corrected_by_usage(void **state)
 {
-    struct shared *sh;
-    assert_int_equal(shared_open(NULL, &sh), GW_OK);
     struct cfg_provider_limits l = {.max_concurrent = 10,
                                     .tpm = 100,
                                     .max_queue = 10,
                                     .max_wait_ms = 1000000};
-    struct node a, b;
-    node_open(&a, sh, &l);
-    node_open(&b, sh, &l);
+    struct pair p;
+    pair_open(&p, &l);
+    struct node *a = &p.a, *b = &p.b;
     struct llm_ticket x = ticket(60), y = ticket(60);
-    assert_int_equal(llm_sched_submit(a.sched, &x, 0), LLM_ADMITTED);
-    assert_int_equal(llm_sched_submit(b.sched, &y, 0), LLM_QUEUED);
+    assert_int_equal(llm_sched_submit(a->sched, &x, 0), LLM_ADMITTED);
+    assert_int_equal(llm_sched_submit(b->sched, &y, 0), LLM_QUEUED);
     /* x used 10 tokens, not 60: 70 remain in the minute, enough for y */
-    release(&a, &x, 10, 1);
-    assert_null(llm_sched_next(b.sched, 1)); /* held back until the time the gate said */
-    assert_ptr_equal(llm_sched_next(b.sched, 70000), &y);
-    node_close(&a);
-    node_close(&b);
-    shared_close(sh);
+    release(a, &x, 10, 1);
+    assert_null(llm_sched_next(b->sched, 1)); /* held back until the time the gate said */
+    assert_ptr_equal(llm_sched_next(b->sched, 70000), &y);
+    pair_close(&p);
 }
 
 static void one_slot_across_nodes(void **state)
 {
-    struct shared *sh;
-    assert_int_equal(shared_open(NULL, &sh), GW_OK);
     struct cfg_provider_limits l = {.max_concurrent = 1, .max_queue = 10, .max_wait_ms = 100000};
-    struct node a, b;
-    node_open(&a, sh, &l);
-    node_open(&b, sh, &l);
+    struct pair p;
+    pair_open(&p, &l);
+    struct node *a = &p.a, *b = &p.b;
     struct llm_ticket x = ticket(1), y = ticket(1), z = ticket(1);
-    assert_int_equal(llm_sched_submit(a.sched, &x, 0), LLM_ADMITTED);
-    assert_int_equal(llm_sched_submit(b.sched, &y, 0), LLM_QUEUED);
+    assert_int_equal(llm_sched_submit(a->sched, &x, 0), LLM_ADMITTED);
+    assert_int_equal(llm_sched_submit(b->sched, &y, 0), LLM_QUEUED);
     /* b asks again after a short interval, not before */
-    int64_t w = llm_sched_next_wakeup_ms(b.sched, 0);
+    int64_t w = llm_sched_next_wakeup_ms(b->sched, 0);
     assert_true(w > 0 && w <= LLM_QUOTA_POLL_MS);
-    assert_null(llm_sched_next(b.sched, w));
-    release(&a, &x, -1, w);
-    assert_ptr_equal(llm_sched_next(b.sched, 2 * w), &y);
+    assert_null(llm_sched_next(b->sched, w));
+    release(a, &x, -1, w);
+    assert_ptr_equal(llm_sched_next(b->sched, 2 * w), &y);
     /* the slot is b's now: a waits */
-    assert_int_equal(llm_sched_submit(a.sched, &z, 2 * w), LLM_QUEUED);
-    release(&b, &y, -1, 3 * w);
-    assert_ptr_equal(llm_sched_next(a.sched, 4 * w), &z);
-    release(&a, &z, -1, 4 * w);
-    node_close(&a);
-    node_close(&b);
-    shared_close(sh);
+    assert_int_equal(llm_sched_submit(a->sched, &z, 2 * w), LLM_QUEUED);
+    release(b, &y, -1, 3 * w);
+    assert_ptr_equal(llm_sched_next(a->sched, 4 * w), &z);
+    release(a, &z, -1, 4 * w);
+    pair_close(&p);
 }
 
 /* Running calls are counted again in each new epoch: one that spans epochs still holds its
  * slot, and its release frees it. */
 static void running_calls_carried_over_epochs(void **state)
 {
-    struct shared *sh;
-    assert_int_equal(shared_open(NULL, &sh), GW_OK);
     struct cfg_provider_limits l = {.max_concurrent = 1, .max_queue = 10, .max_wait_ms = 100000};
-    struct node a, b;
-    node_open(&a, sh, &l);
-    node_open(&b, sh, &l);
+    struct pair p;
+    pair_open(&p, &l);
+    struct node *a = &p.a, *b = &p.b;
     struct llm_ticket x = ticket(1), y = ticket(1);
-    assert_int_equal(llm_sched_submit(a.sched, &x, 0), LLM_ADMITTED);
+    assert_int_equal(llm_sched_submit(a->sched, &x, 0), LLM_ADMITTED);
     int64_t start = gw_now_ms();
     for (int64_t e = start / LLM_QUOTA_EPOCH_MS; gw_now_ms() / LLM_QUOTA_EPOCH_MS < e + 2;) {
-        llm_quota_tick(a.quota, gw_now_ms());
+        llm_quota_tick(a->quota, gw_now_ms());
         usleep(50 * 1000);
     }
-    assert_int_equal(llm_sched_submit(b.sched, &y, 0), LLM_QUEUED);
-    release(&a, &x, -1, 1);
-    assert_ptr_equal(llm_sched_next(b.sched, 10000), &y);
-    node_close(&a);
-    node_close(&b);
-    shared_close(sh);
+    assert_int_equal(llm_sched_submit(b->sched, &y, 0), LLM_QUEUED);
+    release(a, &x, -1, 1);
+    assert_ptr_equal(llm_sched_next(b->sched, 10000), &y);
+    pair_close(&p);
 }
 
 static void unreachable_redis_keeps_a_share(void **state)
