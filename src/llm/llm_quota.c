@@ -192,7 +192,9 @@ int64_t llm_quota_tick(struct llm_quota *q, int64_t now_ms)
     if (reachable(q, now_ms)) {
         struct batch b = {.n = 0};
         owed_add(q, &b, e);
-        if (b.n == 0 || batch_send(q, &b))
+        if (b.n == 0)
+            set_degraded(q, false, NULL); /* Redis is synced: the next call counts there */
+        if (batch_send(q, &b))
             owed_sent(q, e);
     }
     return q->degraded ? GW_MAX(1, GW_MIN(next, q->retry_at - now_ms)) : next;
