@@ -27,8 +27,9 @@
  * scheduler's own buckets are today's behaviour.
  *
  * Every call is made on the thread that drives the scheduler (net-io): an admission is one
- * round trip (all its counters pipelined; a second to take them back when over a limit), a
- * release one, each with the seam's 1 s deadline; after a failure the seam answers at once
+ * round trip (all its counters pipelined; a second to take them back when over a limit); a
+ * release is owed and rides with the next admission, or llm_quota_tick at the end of the loop's
+ * turn sends it. Each with the seam's 1 s deadline; after a failure the seam answers at once
  * (backoff).
  */
 #ifndef GW_LLM_QUOTA_H
