@@ -55,8 +55,10 @@ void llm_quota_free(struct llm_quota *q);
 /* The gate to install in the provider's scheduler (llm_sched_set_gate). */
 struct llm_gate llm_quota_gate(struct llm_quota *q);
 
-/* Counts its running calls in a new epoch when one began, and tries Redis again after a
- * failure; gives the ms until it should be called again. now_ms: wall clock (ms). */
+/* Sends what the node owes the counts (calls released since the last round trip, its running
+ * calls in a new epoch); once the retry time after a failure has passed, asks Redis again.
+ * Gives the ms until it should be called again. now_ms: wall clock (ms). Call it on every
+ * turn of the loop that drives the scheduler. */
 int64_t llm_quota_tick(struct llm_quota *q, int64_t now_ms);
 
 /* Counts this node in the current epoch ("llm:nodes:<epoch>", once per epoch per node) and
