@@ -136,6 +136,23 @@ static void one_slot_across_nodes(void **state)
     pair_close(&p);
 }
 
+/* A release is owed until the node's next round trip: its next admission carries it. */
+static void a_release_rides_with_the_next_admission(void **state)
+{
+    struct cfg_provider_limits l = {.max_concurrent = 1, .max_queue = 10, .max_wait_ms = 100000};
+    struct pair p;
+    pair_open(&p, &l);
+    struct llm_ticket x = ticket(1), y = ticket(1), z = ticket(1);
+    assert_int_equal(llm_sched_submit(p.a.sched, &x, 0), LLM_ADMITTED);
+    llm_sched_release(p.a.sched, &x, -1, 1); /* not sent yet: b still sees the slot taken */
+    assert_int_equal(llm_sched_submit(p.b.sched, &y, 1), LLM_QUEUED);
+    assert_int_equal(llm_sched_submit(p.a.sched, &z, 2), LLM_ADMITTED);
+    release(&p.a, &z, -1, 3);
+    assert_ptr_equal(llm_sched_next(p.b.sched, 1000), &y);
+    llm_sched_release(p.b.sched, &y, -1, 1001);
+    pair_close(&p);
+}
+
 /* Running calls are counted again in each new epoch: one that spans epochs still holds its
  * slot, and its release frees it. */
 static void running_calls_carried_over_epochs(void **state)
@@ -203,6 +220,7 @@ int main(void)
         cmocka_unit_test(rpm_counts_both_nodes),
         cmocka_unit_test(tokens_corrected_by_usage),
         cmocka_unit_test(one_slot_across_nodes),
+        cmocka_unit_test(a_release_rides_with_the_next_admission),
         cmocka_unit_test(running_calls_carried_over_epochs),
         cmocka_unit_test(unreachable_redis_keeps_a_share),
     };
