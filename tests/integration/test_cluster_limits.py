@@ -12,7 +12,7 @@ provider, which counts what reaches it.
 - a node killed (SIGKILL) while it holds the only slot: the other node's call reaches the
   provider within the lease (two epochs of 3 s, llm/llm_quota.h);
 - Redis stopped: each node holds to its share of the limit (rpm 6 / the 2 nodes left = 3),
-  never to no limit, and /api/v1/status says "node-share".
+  never to no limit, and /api/v1/status says "node-share"; Redis back: "cluster" again.
 """
 
 import threading
@@ -187,6 +187,10 @@ def test_redis_down_each_node_keeps_its_share():
     assert statuses == [200] * share + [429] * (4 - share), statuses
     q = _queue(g, "shared")
     assert q["limits"] == "node-share" and q["nodes"] == 2, q
+    # Redis back: the node counts in the cluster again, without a restart
+    t.redis.start()
+    gwtest.wait_until(lambda: _queue(g, "shared")["limits"] == "cluster", timeout=10,
+                      what="limits counted across the cluster again")
 
 
 def test_nodes_still_alive_exit_cleanly():
