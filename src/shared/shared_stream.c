@@ -7,7 +7,8 @@
  * then one element per event, prefixed by its kind) with a TTL renewed by every append; the
  * appends are queued to the "shared-streams" worker, which sends each batch as one pipeline,
  * so the stream never waits for Redis. Bounds: events and bytes per log (an event past them
- * ends the log with a cut mark), logs per owner in a TTL window, and (in-process) logs in all.
+ * ends the log with a cut mark), logs per owner in a TTL window, and (in-process) logs and
+ * bytes in all (an event past the bytes ends its log with a cut mark).
  */
 #include "base/prelude.h"
 #include "shared/shared_int.h"
@@ -21,7 +22,8 @@
 
 #include <openssl/crypto.h>
 
-#define LOCAL_LOGS_MAX 4096 /* in-process logs in all */
+#define LOCAL_LOGS_MAX 4096                 /* in-process logs in all */
+#define LOCAL_BYTES_MAX (64u * 1024 * 1024) /* and their events' bytes */
 #define KEY_PREFIX "openclaw:s:"
 
 /* The kind of an element, its first byte. */
@@ -33,7 +35,7 @@ struct local_log {
     int64_t expires_ms;
     bool held; /* by its producer: not freed, even expired */
     char **ev; /* kind + frame */
-    size_t n, cap;
+    size_t n, cap, bytes;
 };
 
 struct shared_streams {
@@ -41,7 +43,7 @@ struct shared_streams {
     struct gw_worker *w;  /* Redis only */
     pthread_mutex_t lock; /* in-process logs */
     struct local_log **logs;
-    size_t n_logs, cap_logs;
+    size_t n_logs, cap_logs, bytes;
 };
 
 struct shared_stream {
@@ -84,6 +86,7 @@ static size_t local_prune(struct shared_streams *ss, const char *owner, int64_t 
     for (size_t i = 0; i < ss->n_logs; i++) {
         struct local_log *l = ss->logs[i];
         if (l->expires_ms <= now && !l->held) {
+            ss->bytes -= l->bytes;
             local_log_free(l);
             continue;
         }
@@ -128,12 +131,22 @@ out:
     return ok;
 }
 
-/* Takes elem. The log stays until it expires, even when the producer is gone. */
+/* Takes elem. The log stays until it expires, even when the producer is gone. An event past
+ * the in-process bytes becomes a cut mark. */
 static void local_append(struct shared_stream *st, char *elem)
 {
     struct shared_streams *ss = st->ss;
+    size_t len = strlen(elem);
     pthread_mutex_lock(&ss->lock);
     struct local_log *l = st->local;
+    if (elem[0] != K_CUT && ss->bytes + len > LOCAL_BYTES_MAX) {
+        elem[0] = K_CUT;
+        elem[1] = '\0';
+        len = 1;
+        st->closed = true;
+    }
+    ss->bytes += len;
+    l->bytes += len;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->ev = gw_xrealloc(l->ev, l->cap * sizeof(*l->ev));
@@ -320,7 +333,7 @@ void shared_stream_append(struct shared_stream *st, const char *frame, size_t le
     st->n++;
     st->bytes += len;
     post(st, last ? K_LAST : K_EVENT, frame, len);
-    st->closed = last;
+    st->closed = st->closed || last; /* (in-process: a cut mark when over the bytes in all) */
 }
 
 void shared_stream_end(struct shared_stream *st)

@@ -394,6 +394,46 @@ static void local_streams(void **state)
     shared_close(s);
 }
 
+/* In-process logs are bounded in bytes in all (64 MiB), whatever their owners: an event past
+ * the bound ends its log with a cut mark. 70 owners x 128 events of 8000 bytes is 71.7 MB. */
+static void local_streams_bytes_in_all(void **state)
+{
+    (void)state;
+    struct shared *s = NULL;
+    assert_int_equal(shared_open(NULL, &s), GW_OK);
+    char *frame = malloc(SHARED_STREAM_EVENT_BYTES + 1), id[32], owner[32];
+    memset(frame, 'x', SHARED_STREAM_EVENT_BYTES);
+    frame[SHARED_STREAM_EVENT_BYTES] = '\0';
+    int cut_at = -1;
+    for (int i = 0; i < 70; i++) {
+        snprintf(id, sizeof(id), "chatcmpl-b%d", i);
+        snprintf(owner, sizeof(owner), "acme\nu%d", i);
+        struct shared_stream *st = shared_stream_begin(s, id, owner);
+        assert_non_null(st);
+        for (int k = 0; k < 128; k++)
+            shared_stream_append(st, frame, SHARED_STREAM_EVENT_BYTES, k == 127);
+        shared_stream_end(st);
+        /* the log's last element: its last event, or the cut mark that ended it */
+        struct shared_stream_event ev[64];
+        size_t n = 0;
+        bool cut = false, end = false;
+        for (int64_t after = 0; !end; after += (int64_t)n) {
+            n = 0;
+            assert_int_equal(shared_stream_read(s, id, owner, after, 64, ev, &n), GW_OK);
+            assert_true(n > 0);
+            end = ev[n - 1].last;
+            cut = end && !ev[n - 1].frame;
+            shared_stream_events_free(ev, n);
+        }
+        if (cut && cut_at < 0)
+            cut_at = i; /* the first log the bound cut */
+        assert_true(!cut || cut_at >= 0);
+    }
+    assert_int_equal(cut_at, 65); /* 65 x 1,024,000 bytes fit in 64 MiB, the 66th does not */
+    free(frame);
+    shared_close(s);
+}
+
 static void redis_two_nodes(void **state)
 {
     (void)state;
@@ -474,7 +514,7 @@ int main(void)
         cmocka_unit_test(local_counters), cmocka_unit_test(local_revocations),
         cmocka_unit_test(idset_grows),    cmocka_unit_test(resp_replies),
         cmocka_unit_test(urls),           cmocka_unit_test(redis_two_nodes),
-        cmocka_unit_test(local_streams),
+        cmocka_unit_test(local_streams),  cmocka_unit_test(local_streams_bytes_in_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
