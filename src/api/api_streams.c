@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <time.h>
 
 #define ID_PREFIX "chatcmpl-"
@@ -21,6 +22,43 @@
 #define POLL_MS 50          /* a resume looks for new events this often */
 #define IDLE_MS (60 * 1000) /* and gives up after this long without one */
 #define READ_MAX 256        /* events per read */
+/* A resume that follows a live stream holds a request worker for as long (up to IDLE_MS
+ * without an event): so many at once in all, and per principal, the rest get 429. */
+#define RESUMES_MAX 16
+#define RESUMES_PER_OWNER 4
+
+/* The owners of the resumes under way (a slot is free when NULL). */
+static struct {
+    pthread_mutex_t mu;
+    char *owner[RESUMES_MAX];
+} resumes = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* A slot for a resume of owner, or -1 when the bounds are reached. */
+static int resume_take(const char *owner)
+{
+    int free_slot = -1, mine = 0;
+    pthread_mutex_lock(&resumes.mu);
+    for (int i = 0; i < RESUMES_MAX; i++) {
+        if (!resumes.owner[i])
+            free_slot = free_slot < 0 ? i : free_slot;
+        else
+            mine += strcmp(resumes.owner[i], owner) == 0;
+    }
+    if (free_slot >= 0 && mine < RESUMES_PER_OWNER)
+        resumes.owner[free_slot] = gw_xstrdup(owner);
+    else
+        free_slot = -1;
+    pthread_mutex_unlock(&resumes.mu);
+    return free_slot;
+}
+
+static void resume_give(int slot)
+{
+    pthread_mutex_lock(&resumes.mu);
+    free(resumes.owner[slot]);
+    resumes.owner[slot] = NULL;
+    pthread_mutex_unlock(&resumes.mu);
+}
 
 bool api_stream_id_ok(const char *id)
 {
@@ -137,8 +175,18 @@ static void send_error(struct http_stream *hs, gw_err code, const char *msg)
     json_decref(e);
 }
 
+static void resume_on_worker(struct http_req *r, void *arg)
+{
+    GW_UNUSED(r);
+    api_streams_resume(arg);
+}
+
 void api_streams_resume(struct api_call *c)
 {
+    if (!http_on_worker(c->r)) { /* a GET runs on the event loop: following a stream waits */
+        http_run_blocking(c->r, resume_on_worker, c);
+        return;
+    }
     if (!api_require(c, "models:invoke"))
         return;
     const char *id = c->var[0];
@@ -156,6 +204,14 @@ void api_streams_resume(struct api_call *c)
         return;
     }
     const char *owner = owner_of(c);
+    int slot = resume_take(owner);
+    if (slot < 0) {
+        static const char *const retry[] = {"Retry-After: 1", NULL};
+        http_respond_error_h(c->r, GW_ETHROTTLED, retry,
+                             "too many resumes at once (%d per principal, %d in all); retry",
+                             RESUMES_PER_OWNER, RESUMES_MAX);
+        return;
+    }
     struct shared_stream_event *ev = gw_xcalloc(READ_MAX, sizeof(*ev));
     size_t n = 0;
     int64_t from = after, idle_since = gw_mono_ns();
@@ -206,4 +262,5 @@ void api_streams_resume(struct api_call *c)
     http_stream_close(hs, true);
 out:
     free(ev);
+    resume_give(slot);
 }

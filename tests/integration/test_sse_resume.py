@@ -11,7 +11,8 @@ in cluster mode, in-process otherwise); GET /api/v1/streams/{id} with Last-Event
   up to [DONE], while the answer is still being produced;
 - a resume after the end replays the rest at once;
 - another principal's resume, a forged id and a stream that never existed are 404;
-  malformed ids and Last-Event-IDs are 400; the resume is audited;
+  malformed ids and Last-Event-IDs are 400; the resume is audited; resumes following a live
+  stream are bounded per principal (429, Retry-After);
 - one node without Redis (the in-process log) resumes the same way, and so does an agent's
   streamed answer (openclaw/<ns>/<agent>);
 - whether a disconnect cancels the answer: X-OpenClaw-Resumable true/false decides; without it
@@ -227,6 +228,38 @@ def test_an_agents_streamed_answer_resumes():
     _check_ids(head + rest, sid, 1)
     assert rest[-1]["data"] == "[DONE]"
     assert _text(head + rest).split() == REPLY.split()
+
+
+def test_resumes_following_a_live_stream_are_bounded_per_principal():
+    g = SOLO.get()
+    s = _start(g)
+    sid, _ = _read_then_drop(s, 2)
+    done_before = LLM.get().state()["streams_completed"]
+    following = [_resume(g, sid, after=2) for _ in range(4)]  # each holds a request worker
+    try:
+        assert [f.status for f in following] == [200] * 4, [f.status for f in following]
+        # they follow the answer live: an event arrives while the model is still answering
+        first = next(following[0].events())
+        assert first["id"] == sid + ":3", first
+        assert LLM.get().state()["streams_completed"] == done_before, \
+            "the resume's first event came only after the answer ended"
+        r = _resume(g, sid, after=2)
+        assert r.status == 429 and r.resp.getheader("Retry-After") == "1", \
+            (r.status, r.resp.read())
+        r.conn.close()
+    finally:
+        for f in following:
+            f.close()
+    # a dropped resume gives its place back once it notices (its next event): the rest follows
+    def resumed():
+        r = _resume(g, sid, after=2)
+        if r.status != 200:
+            r.conn.close()
+            return False
+        rest = list(r.events())
+        r.conn.close()
+        return rest and rest[-1]["data"] == "[DONE]"
+    gwtest.wait_until(resumed, timeout=10, what="a resume after the others were dropped")
 
 
 def _dropped_and_cancelled(g, resumable):
