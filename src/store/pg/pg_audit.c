@@ -158,9 +158,8 @@ static gw_err batch_outcome(struct store_pg_conn *c, const struct store_audit_ro
 }
 
 /* The outcome of a commit whose answer was lost with its connection: all or nothing in one
- * transaction, so its first row decides. GW_OK committed, the commit's own error when not, or
- * GW_ESTORE when no answer came within IN_DOUBT_WAIT_MS (then the caller's "refused" may be
- * wrong: logged). */
+ * transaction, so its first row decides. GW_OK committed; rc (the commit's own error) when
+ * not, and when no answer came within IN_DOUBT_WAIT_MS (then "refused" may be wrong: logged). */
 static gw_err resolve_in_doubt(struct store_pg *s, const struct store_audit_commit *b, gw_err rc)
 {
     int64_t deadline = gw_mono_ns() / 1000000 + IN_DOUBT_WAIT_MS;
