@@ -4,7 +4,8 @@
  *
  * Two connections. Commands go over one connection under a mutex (one pipelined exchange at a
  * time, 1 s deadline); after a failure no command is tried for a backoff (0.1 s doubling to
- * 1 s) and the callers get GW_EUNAVAIL at once. The "shared-sub" thread owns the other: it
+ * 5 s, ended early when the subscriber reaches Redis again) and the callers get GW_EUNAVAIL at
+ * once. The "shared-sub" thread owns the other: it
  * subscribes to the channels, then loads the revoked ids into a local mirror, and only then
  * says "synced"; revocation checks read the mirror (no round trip per request) and answer
  * GW_EUNAVAIL while not synced. A lost connection unsyncs, reconnects with backoff, resyncs,
@@ -28,7 +29,12 @@
 
 #define CMD_TIMEOUT_MS 1000
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 1000 /* run-time credentials wait for the resync: retry often */
+/* A caller that tries a command against a Redis that hangs waits CMD_TIMEOUT_MS (the net-io
+ * thread among them): at most once per BACKOFF_MAX_MS. The subscriber, on its own thread,
+ * tries every SUB_BACKOFF_MAX_MS at most, and a connection it makes ends the commands' backoff:
+ * run-time credentials wait for its resync, so Redis back means in force again within ~1 s. */
+#define BACKOFF_MAX_MS 5000
+#define SUB_BACKOFF_MAX_MS 1000
 #define PING_EVERY_MS 2000
 #define REVOKED_KEY "openclaw:revoked"
 
@@ -408,8 +414,13 @@ static void session(struct redis *r, struct shared_conn *c, bool *was_synced)
             rc = GW_EUPSTREAM;
         shared_reply_release(&rep);
     }
-    if (rc == GW_OK)
+    if (rc == GW_OK) { /* Redis answers: the commands' backoff ends, the resync goes at once */
+        pthread_mutex_lock(&r->lock);
+        r->retry_at_ns = 0;
+        r->backoff_ms = 0;
+        pthread_mutex_unlock(&r->lock);
         rc = resync(r);
+    }
     if (rc != GW_OK)
         return;
     atomic_store(&r->synced, true);
@@ -474,7 +485,7 @@ static void *sub_main(void *arg)
             warned = true;
         }
         nap(r, backoff);
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        backoff = backoff * 2 > SUB_BACKOFF_MAX_MS ? SUB_BACKOFF_MAX_MS : backoff * 2;
     }
     return NULL;
 }

@@ -41,6 +41,8 @@ struct local_log {
 struct shared_streams {
     void *redis;
     struct gw_worker *w;  /* Redis only */
+    int64_t warned_ms;    /* worker: when logs refused were last told (once a minute) */
+    unsigned refused;     /* worker: logs refused since */
     pthread_mutex_t lock; /* in-process logs */
     struct local_log **logs;
     size_t n_logs, cap_logs, bytes;
@@ -215,8 +217,13 @@ static gw_err redis_process(void *ctx, void *const *items, size_t n)
         struct shared_reply d;
         if (shared_redis_exchange(ss->redis, 1, dargc, dargv, &d) == GW_OK)
             shared_reply_release(&d);
-        gw_warn("shared: a stream is not resumable: its owner began more than %d in 10 min",
-                SHARED_STREAM_PER_OWNER);
+        ss->refused++;
+    }
+    if (ss->refused && gw_now_ms() - ss->warned_ms >= 60 * 1000) {
+        gw_warn("shared: %u streams not resumable: their owners began more than %d in 10 min",
+                ss->refused, SHARED_STREAM_PER_OWNER);
+        ss->refused = 0;
+        ss->warned_ms = gw_now_ms();
     }
     for (size_t j = 0; j < k; j++)
         shared_reply_release(&rep[j]);
